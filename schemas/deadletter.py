@@ -1,0 +1,24 @@
+"""Why an inbound message went to ``tracefreeze.dead-letter`` instead of a workflow.
+
+The dead-letter record keeps the original bytes as its value; the reason and the original
+topic, partition and offset travel in headers named below.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+HEADER_REASON_CODE = "tf_reason_code"
+HEADER_REASON = "tf_reason"
+HEADER_TOPIC = "tf_original_topic"
+HEADER_PARTITION = "tf_original_partition"
+HEADER_OFFSET = "tf_original_offset"
+
+
+class DeadLetterReason(StrEnum):
+    MALFORMED = "malformed"
+    INVALID = "invalid"
+    OVERSIZE = "oversize"
+    UNKNOWN_REQUEST = "unknown_request"
+    REQUEST_CLOSED = "request_closed"
+    REJECTED = "rejected"

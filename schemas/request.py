@@ -1,0 +1,83 @@
+"""The Court's request to one State (content per RS 96)."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from schemas.assets import Asset, Party
+from schemas.common import (
+    Confidentiality,
+    Frozen,
+    IssuingOrgan,
+    LegalBasis,
+    Measure,
+    Origin,
+    Purpose,
+    RequestReference,
+    StateCode,
+    Urgency,
+)
+
+
+class CourtRequest(Frozen):
+    """A request to identify, trace, freeze or seize assets (RS 93(1)(k), 57(3)(e), 75(4)).
+
+    One request is addressed to one State; a case with assets in several States sends one
+    request per State. ``reference`` is unique per (request, State).
+    """
+
+    reference: RequestReference
+    case_number: str = Field(pattern=r"^ICC-[0-9]{2}/[0-9]{2}(-[0-9]{2}/[0-9]{2})?$")
+    issuing_organ: IssuingOrgan
+    legal_basis: LegalBasis
+    origin: Origin = Origin.CHAMBER
+    requested_state: StateCode
+    measures: tuple[Measure, ...] = Field(min_length=1)
+    purposes: tuple[Purpose, ...] = Field(min_length=1)
+    urgency: Urgency = Urgency.ORDINARY
+    confidentiality: Confidentiality = Confidentiality.CONFIDENTIAL
+    issued_at: AwareDatetime
+    grounds: str = Field(min_length=1, max_length=5000, description="Essential facts (RS 96(2))")
+    procedure: str | None = Field(default=None, max_length=5000)
+    parties: tuple[Party, ...] = ()
+    known_assets: tuple[Asset, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CourtRequest:
+        if len(set(self.measures)) != len(self.measures):
+            raise ValueError("measures: each measure may be requested once")
+        party_ids = [p.party_id for p in self.parties]
+        if len(set(party_ids)) != len(party_ids):
+            raise ValueError("parties: party_id values must be unique")
+        asset_ids = [a.asset_id for a in self.known_assets]
+        if len(set(asset_ids)) != len(asset_ids):
+            raise ValueError("known_assets: asset_id values must be unique")
+        for asset in self.known_assets:
+            unknown = set(asset.owner_party_ids) - set(party_ids)
+            if unknown:
+                raise ValueError(
+                    f"known_assets[{asset.asset_id}]: owner_party_ids {sorted(unknown)} "
+                    "are not among the parties"
+                )
+        if self.issuing_organ is IssuingOrgan.PROSECUTOR and self.legal_basis is not (
+            LegalBasis.RS_93_1_K
+        ):
+            raise ValueError("legal_basis: the Prosecutor's own requests rest on RS 93(1)(k)")
+        return self
+
+    @property
+    def workflow_id(self) -> str:
+        return request_workflow_id(self.reference, self.requested_state)
+
+    def ui_summary(self) -> str:
+        """One line for the Temporal UI: no names of persons, no asset details."""
+        measures = ", ".join(m.value for m in self.measures)
+        return (
+            f"{self.reference}: {measures} — case {self.case_number}, "
+            f"State {self.requested_state} ({self.urgency.value}, {self.confidentiality.value})"
+        )
+
+
+def request_workflow_id(reference: str, state: str) -> str:
+    """The workflow id of one request to one State, derived from its reference."""
+    return f"request/{reference}/{state}"

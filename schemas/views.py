@@ -1,0 +1,58 @@
+"""Inputs and outputs of the request workflow: its start input, update receipts and query view."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, Field
+
+from schemas.common import EventId, Frozen
+from schemas.events import RequestEvent
+from schemas.ledger import CurrencyTotals, Ledger, RequestStatus, State
+from schemas.request import CourtRequest
+
+
+class TimelineEntry(State):
+    at: AwareDatetime
+    event_id: EventId
+    what: str
+    status: RequestStatus
+
+
+class RequestCarry(State):
+    """What a request carries across continue-as-new so nothing is forgotten or re-applied."""
+
+    status: RequestStatus
+    ledger: Ledger
+    timeline: list[TimelineEntry]
+    seen_event_ids: list[EventId]
+    outbox: list[RequestEvent] = []
+
+
+class RequestInput(Frozen):
+    """Start input of a request workflow (one request to one State)."""
+
+    request: CourtRequest
+    events_topic: str = Field(
+        default="tracefreeze.request-events", description="Where lifecycle events are published"
+    )
+    carried: RequestCarry | None = None
+
+
+class AnswerReceipt(Frozen):
+    """What an accepted update returns; a duplicate event id returns ``duplicate=True``."""
+
+    event_id: EventId
+    duplicate: bool
+    status: RequestStatus
+
+
+class RequestView(Frozen):
+    """The query answer: status, ledger with per-currency totals, and the timeline."""
+
+    reference: str
+    case_number: str
+    requested_state: str
+    status: RequestStatus
+    ledger: Ledger
+    totals: dict[str, CurrencyTotals]
+    timeline: list[TimelineEntry]
+    answers_seen: int

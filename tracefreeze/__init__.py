@@ -1,0 +1,1 @@
+"""tracefreeze runtime: configuration, worker, Kafka bridge, typed client and CLI."""

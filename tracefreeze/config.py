@@ -1,0 +1,62 @@
+"""Configuration, read once from the environment (prefix ``TRACEFREEZE_``) and validated.
+
+Workflows never read the environment: whatever they need reaches them as input.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Topics(BaseModel):
+    """The Kafka topics of tracefreeze and their partition counts."""
+
+    state_answers: str = "tracefreeze.state-answers"
+    request_events: str = "tracefreeze.request-events"
+    escalations: str = "tracefreeze.escalations"
+    dead_letter: str = "tracefreeze.dead-letter"
+
+    def partitions(self) -> dict[str, int]:
+        """Explicit partition counts; answers and events are keyed by request reference."""
+        return {
+            self.state_answers: 6,
+            self.request_events: 6,
+            self.escalations: 3,
+            self.dead_letter: 3,
+        }
+
+
+class Settings(BaseSettings):
+    """Addresses, ports, topics and names shared by the worker, bridge, CLI and local stack."""
+
+    model_config = SettingsConfigDict(env_prefix="TRACEFREEZE_", env_nested_delimiter="__")
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_ui_port: int = 8233
+    task_queue: str = "tracefreeze-requests"
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_controller_port: int = 9093
+    kafka_timeout_s: float = Field(default=15.0, gt=0)
+    bridge_group_id: str = "tracefreeze-bridge"
+    topics: Topics = Topics()
+
+    state_dir: Path = REPO_ROOT / ".state"
+
+    @property
+    def temporal_ui_url(self) -> str:
+        host = self.temporal_address.rsplit(":", 1)[0]
+        return f"http://{host}:{self.temporal_ui_port}/namespaces/{self.temporal_namespace}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, validated once."""
+    return Settings()

@@ -1,0 +1,101 @@
+"""Create the Kafka topics of tracefreeze, idempotently.
+
+Partition counts come from ``Settings.topics.partitions()``; the replication factor is 1
+(single local broker). Topics that already exist are left alone, whatever their partitions.
+
+Run as ``python -m tracefreeze.topics`` to ensure every topic; it prints one line and exits
+non-zero if the broker cannot be reached or refuses a topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError, for_code
+
+from tracefreeze.config import Settings, get_settings
+
+REPLICATION_FACTOR = 1
+
+T = TypeVar("T")
+
+
+class TopicError(RuntimeError):
+    """The broker refused to create a topic."""
+
+
+async def _bounded(settings: Settings, what: str, call: Awaitable[T]) -> T:
+    try:
+        return await asyncio.wait_for(call, timeout=settings.kafka_timeout_s)
+    except TimeoutError as exc:
+        raise TimeoutError(f"{what} timed out after {settings.kafka_timeout_s:g}s") from exc
+
+
+async def ensure_topics(settings: Settings) -> list[str]:
+    """Create the topics missing from the broker; return the names of those created."""
+    timeout_ms = int(settings.kafka_timeout_s * 1000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap,
+        client_id="tracefreeze-topics",
+        request_timeout_ms=timeout_ms,
+    )
+    try:
+        await _bounded(settings, "connecting to Kafka", admin.start())
+        existing = set(await _bounded(settings, "listing topics", admin.list_topics()))
+        wanted = settings.topics.partitions()
+        missing = [
+            NewTopic(name, num_partitions=n, replication_factor=REPLICATION_FACTOR)
+            for name, n in wanted.items()
+            if name not in existing
+        ]
+        if not missing:
+            return []
+        response = await _bounded(
+            settings, "creating topics", admin.create_topics(missing, timeout_ms=timeout_ms)
+        )
+        created: list[str] = []
+        for topic, code, *message in response.topic_errors:
+            if code == 0:
+                created.append(topic)
+                continue
+            error = for_code(code)
+            if error is TopicAlreadyExistsError:  # created concurrently: fine
+                continue
+            detail = message[0] if message and message[0] else error.__name__
+            raise TopicError(f"could not create topic {topic}: {detail}")
+        return sorted(created)
+    finally:
+        with contextlib.suppress(Exception):  # best effort; the outcome is already decided
+            await asyncio.wait_for(admin.close(), timeout=settings.kafka_timeout_s)
+
+
+def main() -> int:
+    """Ensure every topic; one line on stdout (or stderr on failure)."""
+    settings = get_settings()
+    logging.getLogger("aiokafka").addHandler(logging.NullHandler())  # no stray warnings
+    try:
+        created = asyncio.run(ensure_topics(settings))
+    except Exception as exc:  # one clear line, not a traceback
+        reason = str(exc) or type(exc).__name__
+        print(
+            f"tracefreeze.topics: cannot ensure topics on Kafka at {settings.kafka_bootstrap}: "
+            f"{reason}",
+            file=sys.stderr,
+        )
+        return 1
+    wanted = settings.topics.partitions()
+    if created:
+        print(f"tracefreeze.topics: created {', '.join(created)} ({len(wanted)} topics wanted)")
+    else:
+        print(f"tracefreeze.topics: all {len(wanted)} topics exist")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

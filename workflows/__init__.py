@@ -1,0 +1,1 @@
+"""The legal process as deterministic Temporal workflows."""
