@@ -109,8 +109,9 @@ def render_all() -> dict[str, str]:
     return {export.filename: render(export) for export in EXPORTS}
 
 
-def drifted(directory: Path = JSON_DIR) -> list[str]:
+def drifted(directory: Path | None = None) -> list[str]:
     """Filenames whose committed text differs from what the models produce now."""
+    directory = directory or JSON_DIR
     out = []
     for name, text in render_all().items():
         path = directory / name
@@ -119,7 +120,8 @@ def drifted(directory: Path = JSON_DIR) -> list[str]:
     return out
 
 
-def write_all(directory: Path = JSON_DIR) -> list[str]:
+def write_all(directory: Path | None = None) -> list[str]:
+    directory = directory or JSON_DIR
     directory.mkdir(parents=True, exist_ok=True)
     for name, text in render_all().items():
         (directory / name).write_text(text, encoding="utf-8")

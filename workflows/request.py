@@ -117,10 +117,11 @@ class RequestWorkflow:
             return self._receipt(report, duplicate=True)
         self._check(report, sm.EXECUTION_REPORT)
         now = workflow.now()
+        newly_restrained: list[LedgerEntry] = []
         for result in report.results:
             before, after = apply_result(self._ledger, result, report.event_id, now)
             if after != before and after.restrained:
-                self._emit_asset(self._ledger.entries[result.asset_id], report.event_id)
+                newly_restrained.append(self._ledger.entries[result.asset_id])
         if not report.final:
             status = RequestStatus.IN_EXECUTION
         elif fully_executed(self._ledger, self._request):
@@ -130,7 +131,10 @@ class RequestWorkflow:
         what = f"{'final' if report.final else 'partial'} execution report on " + ", ".join(
             r.asset_id for r in report.results
         )
-        return self._record(report, status, what, answer_type=sm.EXECUTION_REPORT)
+        receipt = self._record(report, status, what, answer_type=sm.EXECUTION_REPORT)
+        for entry in newly_restrained:
+            self._emit_asset(entry, report.event_id)
+        return receipt
 
     @report_execution.validator
     def _validate_report_execution(self, report: ExecutionReport) -> None:
