@@ -35,6 +35,12 @@ class RequestInput(Frozen):
         default="tracefreeze.request-events", description="Where lifecycle events are published"
     )
     carried: RequestCarry | None = None
+    answers_per_run: int | None = Field(
+        default=None,
+        ge=1,
+        description="Continue-as-new after this many accepted answers in one run "
+        "(default: when the server suggests it)",
+    )
 
 
 class AnswerReceipt(Frozen):

@@ -68,6 +68,8 @@ class RequestWorkflow:
         self._timeline = carried.timeline
         self._seen = set(carried.seen_event_ids)
         self._outbox = list(carried.outbox)
+        self._answers_per_run = inp.answers_per_run
+        self._accepted_this_run = 0
 
     @workflow.run
     async def run(self, inp: RequestInput) -> RequestView:
@@ -79,14 +81,11 @@ class RequestWorkflow:
                 lambda: (
                     bool(self._outbox)
                     or self._status is RequestStatus.CLOSED
-                    or workflow.info().is_continue_as_new_suggested()
+                    or self._should_continue_as_new()
                 )
             )
             await self._publish_outbox()
-            if (
-                self._status is RequestStatus.CLOSED
-                or workflow.info().is_continue_as_new_suggested()
-            ):
+            if self._status is RequestStatus.CLOSED or self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._publish_outbox()
                 if self._status is RequestStatus.CLOSED:
@@ -96,6 +95,7 @@ class RequestWorkflow:
                         request=self._request,
                         events_topic=self._events_topic,
                         carried=self._carry(),
+                        answers_per_run=self._answers_per_run,
                     )
                 )
 
@@ -231,6 +231,7 @@ class RequestWorkflow:
         self, answer: AnswerBase, status: RequestStatus, what: str, answer_type: str
     ) -> AnswerReceipt:
         self._seen.add(answer.event_id)
+        self._accepted_this_run += 1
         self._set_status(status, answer.event_id, what)
         self._emit(RequestEventType.ANSWER_ACCEPTED, answer.event_id, answer_type=answer_type)
         return self._receipt(answer, duplicate=False)
@@ -310,6 +311,13 @@ class RequestWorkflow:
             ]
         )
         workflow.set_current_details(current_details(req, self._status, self._ledger))
+
+    def _should_continue_as_new(self) -> bool:
+        """Requests live for years: hand over to a fresh run before the history grows large."""
+        if workflow.info().is_continue_as_new_suggested():
+            return True
+        limit = self._answers_per_run
+        return limit is not None and self._accepted_this_run >= limit
 
     def _carry(self) -> RequestCarry:
         return RequestCarry(

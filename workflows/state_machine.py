@@ -55,3 +55,7 @@ def mermaid() -> str:
                     lines.append(f"    {source.value} --> {target.value}: {action}")
     lines.append(f"    {S.CLOSED.value} --> [*]")
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(mermaid(), end="")

@@ -1,0 +1,73 @@
+"""Publishing request lifecycle events to Kafka.
+
+Events are made in the workflow, with a deterministic id; this activity only carries them
+to Kafka. A retried publish therefore sends the same event id, and consumers deduplicate
+on it. The record is CloudEvents in binary mode: the event is the JSON body, its
+attributes travel as ``ce_*`` headers, and the key is the request reference so that every
+event of one request lands, in order, on one partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from temporalio import activity
+
+from schemas.events import PUBLISH_REQUEST_EVENT, PublishRequestEvent, RequestEvent
+
+log = structlog.get_logger(__name__)
+
+
+def cloudevent_headers(event: RequestEvent) -> list[tuple[str, bytes]]:
+    """CloudEvents Kafka binary-mode headers of one event."""
+    attributes = {
+        "ce_specversion": event.specversion,
+        "ce_id": event.id,
+        "ce_source": event.source,
+        "ce_type": event.type.value,
+        "ce_time": event.time.isoformat(),
+        "ce_subject": event.subject,
+        "content-type": "application/json",
+    }
+    return [(name, value.encode()) for name, value in attributes.items()]
+
+
+class EventPublisher:
+    """Holds the Kafka producer; its ``publish`` method is the registered activity."""
+
+    def __init__(self, producer: AIOKafkaProducer, timeout_s: float) -> None:
+        self._producer = producer
+        self._timeout_s = timeout_s
+
+    @activity.defn(name=PUBLISH_REQUEST_EVENT)
+    async def publish(self, p: PublishRequestEvent) -> None:
+        """Send one event and wait for the broker's acknowledgement (acks=all).
+
+        A timeout or Kafka error is raised so that Temporal retries with the same event.
+        """
+        event = p.event
+        bound = log.bind(
+            event_id=event.id, request_reference=event.subject, event_type=event.type.value
+        )
+        try:
+            metadata = await asyncio.wait_for(
+                self._producer.send_and_wait(
+                    p.topic,
+                    value=event.model_dump_json().encode(),
+                    key=event.subject.encode(),
+                    headers=cloudevent_headers(event),
+                ),
+                timeout=self._timeout_s,
+            )
+        except (TimeoutError, KafkaError) as err:
+            bound.warning("event not published; Temporal will retry", error=repr(err))
+            raise
+        bound.info(
+            "event published",
+            topic=p.topic,
+            partition=metadata.partition,
+            offset=metadata.offset,
+        )

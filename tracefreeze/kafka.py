@@ -1,0 +1,65 @@
+"""Kafka clients with safe defaults, and start/stop bounded in time.
+
+Producers are idempotent (acks=all), so a retried send is written once per session;
+consumers commit by hand after the work is done and read only committed records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Protocol
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from tracefreeze.config import Settings
+
+MAX_REQUEST_BYTES = 1_048_576
+"""1 MiB: the broker's default ``message.max.bytes``; events are far smaller."""
+
+
+class _Lifecycle(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+def make_producer(settings: Settings, client_id: str = "tracefreeze") -> AIOKafkaProducer:
+    """An idempotent producer (acks=all) whose requests time out with the settings."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        request_timeout_ms=int(settings.kafka_timeout_s * 1000),
+        linger_ms=5,
+        max_request_size=MAX_REQUEST_BYTES,
+    )
+
+
+def make_consumer(settings: Settings, *topics: str, group_id: str) -> AIOKafkaConsumer:
+    """A consumer of committed records, from the earliest offset, committing by hand."""
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=group_id,
+        client_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        request_timeout_ms=max(int(settings.kafka_timeout_s * 1000), 40_000),
+    )
+
+
+async def start_with_timeout(client: _Lifecycle, timeout: float) -> None:
+    """Start a producer or consumer; on timeout stop it and raise ``TimeoutError``."""
+    try:
+        await asyncio.wait_for(client.start(), timeout=timeout)
+    except BaseException:
+        await stop_with_timeout(client, timeout)
+        raise
+
+
+async def stop_with_timeout(client: _Lifecycle, timeout: float) -> None:
+    """Stop a producer or consumer without hanging while the broker is down."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(client.stop(), timeout=timeout)
