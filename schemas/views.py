@@ -12,7 +12,7 @@ from schemas.request import CourtRequest
 
 class TimelineEntry(State):
     at: AwareDatetime
-    event_id: EventId
+    event_id: EventId | None = Field(description="The answer or action; none for transmission")
     what: str
     status: RequestStatus
 

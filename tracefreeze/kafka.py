@@ -50,16 +50,16 @@ def make_consumer(settings: Settings, *topics: str, group_id: str) -> AIOKafkaCo
     )
 
 
-async def start_with_timeout(client: _Lifecycle, timeout: float) -> None:
+async def start_with_timeout(client: _Lifecycle, timeout_s: float) -> None:
     """Start a producer or consumer; on timeout stop it and raise ``TimeoutError``."""
     try:
-        await asyncio.wait_for(client.start(), timeout=timeout)
+        await asyncio.wait_for(client.start(), timeout=timeout_s)
     except BaseException:
-        await stop_with_timeout(client, timeout)
+        await stop_with_timeout(client, timeout_s)
         raise
 
 
-async def stop_with_timeout(client: _Lifecycle, timeout: float) -> None:
+async def stop_with_timeout(client: _Lifecycle, timeout_s: float) -> None:
     """Stop a producer or consumer without hanging while the broker is down."""
     with contextlib.suppress(Exception):
-        await asyncio.wait_for(client.stop(), timeout=timeout)
+        await asyncio.wait_for(client.stop(), timeout=timeout_s)

@@ -70,11 +70,13 @@ class RequestWorkflow:
         self._outbox = list(carried.outbox)
         self._answers_per_run = inp.answers_per_run
         self._accepted_this_run = 0
+        if inp.carried is None:
+            # In init, so transmission comes first even when an answer arrives with the start.
+            self._set_status(RequestStatus.TRANSMITTED, None, "transmitted to the State")
+            self._emit(RequestEventType.TRANSMITTED, caused_by=None)
 
     @workflow.run
     async def run(self, inp: RequestInput) -> RequestView:
-        if inp.carried is None:
-            self._emit(RequestEventType.TRANSMITTED, caused_by=None)
         self._refresh_visibility()
         while True:
             await workflow.wait_condition(
@@ -159,6 +161,7 @@ class RequestWorkflow:
         self._check_close(action)
         self._seen.add(action.event_id)
         self._set_status(RequestStatus.CLOSED, action.event_id, f"closed: {action.reason}")
+        self._refresh_visibility()
         self._emit(RequestEventType.CLOSED, caused_by=action.event_id)
         return AnswerReceipt(event_id=action.event_id, duplicate=False, status=self._status)
 
@@ -233,18 +236,18 @@ class RequestWorkflow:
         self._seen.add(answer.event_id)
         self._accepted_this_run += 1
         self._set_status(status, answer.event_id, what)
+        self._refresh_visibility()
         self._emit(RequestEventType.ANSWER_ACCEPTED, answer.event_id, answer_type=answer_type)
         return self._receipt(answer, duplicate=False)
 
     def _receipt(self, answer: AnswerBase, duplicate: bool) -> AnswerReceipt:
         return AnswerReceipt(event_id=answer.event_id, duplicate=duplicate, status=self._status)
 
-    def _set_status(self, status: RequestStatus, event_id: str, what: str) -> None:
+    def _set_status(self, status: RequestStatus, event_id: str | None, what: str) -> None:
         self._status = status
         self._timeline.append(
             TimelineEntry(at=workflow.now(), event_id=event_id, what=what, status=status)
         )
-        self._refresh_visibility()
 
     def _emit(
         self,

@@ -111,30 +111,33 @@ take_lock() {
 
 # --- processes ----------------------------------------------------------------------------
 
-# A service's "marker" is a string its command line must contain, so that a pid file left
-# over from a crash never points at an unrelated process that reused the pid.
-marker() {
-    case $1 in
-    kafka) printf '%s' "$KAFKA_PROPS" ;;
-    temporal) printf '%s' "$TEMPORAL_DB" ;;
-    worker | bridge) printf '%s' "$1" ;;
-    esac
-}
-
 pid_file() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
 addr_file() { printf '%s/%s.addr' "$RUN_DIR" "$1"; }
 
-# Prints the pid and succeeds if the service runs; removes a stale pid file.
+# Alive and not a zombie.
+alive() {
+    kill -0 "$1" 2>/dev/null || return 1
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    stat=${stat##*) }
+    [[ ${stat:0:1} != Z ]]
+}
+
+# Prints the pid and succeeds if the service runs; removes a stale pid file. Every process
+# started here carries TRACEFREEZE_STATE_DIR=<this state dir> in its environment, so a pid
+# file left over from a crash never points at an unrelated process that reused the pid.
 running_pid() {
-    local f pid cmdline mark
+    local f pid env
     f=$(pid_file "$1")
     [[ -f $f ]] || return 1
     pid=$(<"$f")
-    if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
-        mark=$(marker "$1")
-        cmdline=$mark # where /proc is missing, trust kill -0
-        [[ -r /proc/$pid/cmdline ]] && cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)
-        if [[ $cmdline == *"$mark"* ]]; then
+    if [[ $pid =~ ^[0-9]+$ ]] && alive "$pid"; then
+        if [[ ! -r /proc/$pid/environ ]]; then # no /proc: trust the pid file
+            printf '%s' "$pid"
+            return 0
+        fi
+        env=$'\n'$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null || true)$'\n'
+        if [[ $env == *$'\n'"TRACEFREEZE_STATE_DIR=$STATE_DIR"$'\n'* ]]; then
             printf '%s' "$pid"
             return 0
         fi
@@ -147,11 +150,11 @@ running_pid() {
 start_bg() {
     local name=$1 log=$2 pid
     shift 2
-    : >>"$log"
+    printf -- '----- %s: %s started %s -----\n' "$PROG" "$name" "$(date -u +%FT%TZ)" >>"$log"
     if command -v setsid >/dev/null 2>&1; then
-        nohup setsid "$@" >>"$log" 2>&1 </dev/null &
+        nohup setsid "$@" >>"$log" 2>&1 </dev/null 9>&- &
     else
-        nohup "$@" >>"$log" 2>&1 </dev/null &
+        nohup "$@" >>"$log" 2>&1 </dev/null 9>&- &
     fi
     pid=$!
     printf '%s\n' "$pid" >"$(pid_file "$name")"
@@ -172,7 +175,7 @@ stop() {
     deadline=$((SECONDS + STOP_TIMEOUT_S))
     while ((${#pids[@]})); do
         for name in "${!pids[@]}"; do
-            if ! kill -0 "${pids[$name]}" 2>/dev/null; then
+            if ! alive "${pids[$name]}"; then
                 say "$name: stopped (pid ${pids[$name]})"
                 rm -f "$(pid_file "$name")" "$(addr_file "$name")"
                 unset "pids[$name]"
@@ -337,7 +340,7 @@ wait_kafka() {
     local deadline=$1 pid
     pid=$(<"$(pid_file kafka)")
     until tcp_open "$KAFKA_HOST" "$KAFKA_PORT"; do
-        if ! kill -0 "$pid" 2>/dev/null; then
+        if ! alive "$pid"; then
             tail_log "$LOG_DIR/kafka.out" 15
             tail_log "$LOG_DIR/kafka.log" 30
             rm -f "$(pid_file kafka)"
@@ -383,7 +386,7 @@ wait_temporal() {
     local deadline=$1 pid
     pid=$(<"$(pid_file temporal)")
     until temporal_healthy; do
-        if ! kill -0 "$pid" 2>/dev/null; then
+        if ! alive "$pid"; then
             tail_log "$LOG_DIR/temporal.log" 30
             rm -f "$(pid_file temporal)"
             die "temporal exited during start (see $LOG_DIR/temporal.log)"
@@ -398,7 +401,7 @@ wait_temporal() {
 
 ui_url() {
     if [[ $TEMPORAL_HEADLESS == 1 ]]; then
-        printf 'none'
+        printf 'none (headless)'
     else
         printf 'http://%s:%s/namespaces/%s' "$TEMPORAL_HOST" "$TEMPORAL_UI_PORT" "$TEMPORAL_NAMESPACE"
     fi

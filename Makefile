@@ -1,0 +1,78 @@
+# tracefreeze: local development.
+#
+#   make venv         .venv with the package (editable) and the test extras
+#   make up / down    Kafka + Temporal dev server (deploy/local/stack.sh), state in .state/
+#   make apps-up      tracefreeze worker + bridge in the background
+#   make status       what runs, where; the Temporal UI address
+#   make test         the test suite (starts its own isolated stack on free ports)
+#   make demo         venv, stack, apps, then the demo
+#   make lint / fmt   ruff
+#   make clean-state  delete the stack's state (workflow history, Kafka data, logs)
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+STACK  := deploy/local/stack.sh
+STATE  := $(or $(TRACEFREEZE_STATE_DIR),.state)
+PYTHON3 ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; \
+	done)
+
+.PHONY: help venv up down status apps-up apps-down lint fmt test demo clean-state
+
+help:
+	@sed -n '3,11p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+
+venv: $(STAMP)
+
+# Re-installs only when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON3)" || { echo "error: no python3 >= 3.11 found (set PYTHON3=/path/to/python3.11+)" >&2; exit 1; }
+	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+up: venv
+	$(STACK) up
+
+down:
+	$(STACK) down
+
+status:
+	@$(STACK) status
+
+apps-up: venv
+	$(STACK) apps-up
+
+apps-down:
+	$(STACK) apps-down
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: venv
+	$(PY) -m pytest -q
+
+demo: venv
+	$(STACK) up
+	$(STACK) apps-up
+	$(PY) -m tracefreeze.demo
+
+# Stops the stack first: deleting the files under a running broker would corrupt it.
+# The Kafka jars in $(STATE)/cache are kept (set TRACEFREEZE_CACHE_DIR to move them).
+clean-state:
+	$(STACK) down
+	@if [ -d "$(STATE)" ]; then \
+		find "$(STATE)" -mindepth 1 -maxdepth 1 ! -name cache -exec rm -rf {} +; \
+		echo "removed the state in $(STATE) (kept $(STATE)/cache)"; \
+	fi

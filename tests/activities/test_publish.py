@@ -1,0 +1,61 @@
+"""The publishing activity against the real Kafka broker: key, CloudEvents headers, body."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from temporalio.testing import ActivityEnvironment
+
+from activities.publish import EventPublisher
+from schemas.events import PublishRequestEvent, RequestEvent, RequestEventType
+from schemas.ledger import RequestStatus
+from tracefreeze.config import Settings
+from tracefreeze.kafka import make_consumer, make_producer, start_with_timeout, stop_with_timeout
+
+pytestmark = pytest.mark.stack
+
+
+async def test_event_round_trips_through_kafka(stack: Settings) -> None:
+    reference = f"ICC-01/22-REQ-T{uuid.uuid4().hex[:10].upper()}"
+    event = RequestEvent(
+        id=str(uuid.uuid4()),
+        type=RequestEventType.TRANSMITTED,
+        time=datetime.now(UTC),
+        subject=reference,
+        case_number="ICC-01/22",
+        requested_state="NLD",
+        status=RequestStatus.TRANSMITTED,
+    )
+    topic = stack.topics.request_events
+    producer = make_producer(stack, client_id="test-publish")
+    await start_with_timeout(producer, stack.kafka_timeout_s)
+    try:
+        publisher = EventPublisher(producer, timeout_s=stack.kafka_timeout_s)
+        await ActivityEnvironment().run(
+            publisher.publish, PublishRequestEvent(topic=topic, event=event)
+        )
+    finally:
+        await stop_with_timeout(producer, stack.kafka_timeout_s)
+
+    consumer = make_consumer(stack, topic, group_id=f"test-publish-{uuid.uuid4().hex}")
+    await start_with_timeout(consumer, stack.kafka_timeout_s)
+    try:
+        async with asyncio.timeout(30):
+            async for record in consumer:
+                if record.key == reference.encode():
+                    break
+    finally:
+        await stop_with_timeout(consumer, stack.kafka_timeout_s)
+
+    headers = dict(record.headers)
+    assert headers["ce_specversion"] == b"1.0"
+    assert headers["ce_id"] == event.id.encode()
+    assert headers["ce_source"] == event.source.encode()
+    assert headers["ce_type"] == RequestEventType.TRANSMITTED.value.encode()
+    assert headers["ce_subject"] == reference.encode()
+    assert datetime.fromisoformat(headers["ce_time"].decode()) == event.time
+    assert headers["content-type"] == b"application/json"
+    assert RequestEvent.model_validate_json(record.value) == event

@@ -1,0 +1,79 @@
+"""The local stack itself (deploy/local/stack.sh): topics, Temporal, idempotence, port clash."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+from temporalio.client import Client
+
+from tests.stack import HOST, new_settings, run_stack_sh
+from tracefreeze.config import Settings
+from workflows import search_attributes
+
+pytestmark = pytest.mark.stack
+
+
+async def test_topics_exist_with_their_partitions(stack: Settings) -> None:
+    wanted = stack.topics.partitions()
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
+    await asyncio.wait_for(admin.start(), stack.kafka_timeout_s)
+    try:
+        described = await asyncio.wait_for(
+            admin.describe_topics(list(wanted)), stack.kafka_timeout_s
+        )
+    finally:
+        await admin.close()
+    found = {t["topic"]: t for t in described}
+    assert set(found) == set(wanted)
+    for topic, partitions in wanted.items():
+        assert found[topic]["error_code"] == 0, topic
+        assert len(found[topic]["partitions"]) == partitions, topic
+
+
+async def test_temporal_serves_with_the_search_attributes(stack: Settings) -> None:
+    client = await Client.connect(stack.temporal_address, namespace=stack.temporal_namespace)
+    assert await client.service_client.check_health()
+    response = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=stack.temporal_namespace)
+    )
+    registered = dict(response.custom_attributes)
+    for key in search_attributes.ALL:
+        assert key.name in registered, key.name
+        assert registered[key.name] == int(key.indexed_value_type), key.name
+
+
+def test_second_up_says_already_running(stack: Settings) -> None:
+    result = run_stack_sh("up", stack, timeout_s=60)
+    assert result.returncode == 0, result.stderr
+    assert "kafka: already running" in result.stdout
+    assert "temporal: already running" in result.stdout
+
+
+def test_status_lists_every_service(stack: Settings) -> None:
+    result = run_stack_sh("status", stack, timeout_s=30)
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines()}
+    assert "running" in lines["temporal"] and stack.temporal_address in lines["temporal"]
+    assert "running" in lines["kafka"] and stack.kafka_bootstrap in lines["kafka"]
+    assert "stopped" in lines["worker"] and "stopped" in lines["bridge"]
+
+
+def test_up_fails_on_a_taken_port(tmp_path: Path) -> None:
+    settings = new_settings(tmp_path / "state")
+    port = int(settings.kafka_bootstrap.rsplit(":", 1)[1])
+    with socket.socket() as listener:
+        listener.bind((HOST, port))
+        listener.listen()
+        try:
+            result = run_stack_sh("up", settings, timeout_s=120)
+        finally:
+            run_stack_sh("down", settings, timeout_s=60)
+    assert result.returncode != 0
+    assert str(port) in result.stderr
+    assert "in use" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr

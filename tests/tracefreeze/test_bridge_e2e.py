@@ -1,0 +1,387 @@
+"""End to end on the real stack: a State's answers travel Kafka → bridge → request workflow.
+
+Worker and bridge run here as asyncio tasks against the real Temporal dev server and Kafka
+broker; answers are produced by a plain aiokafka producer, as a State's system would. Each
+test gets its own topics, task queue and consumer group, so nothing leaks between tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import ConsumerRecord, RecordMetadata
+from temporalio.client import WorkflowExecutionStatus
+
+from schemas.answers import Acknowledgement, AssetResult, ExecutionReport
+from schemas.common import Measure, Money
+from schemas.deadletter import (
+    HEADER_OFFSET,
+    HEADER_PARTITION,
+    HEADER_REASON,
+    HEADER_REASON_CODE,
+    HEADER_TOPIC,
+)
+from schemas.events import RequestEvent, RequestEventType
+from schemas.ledger import AssetStatus, RequestStatus
+from schemas.request import CourtRequest
+from schemas.views import RequestView
+from tests.stack import stack_env
+from tracefreeze.bridge import run_bridge
+from tracefreeze.client import RequestClient, close_action
+from tracefreeze.config import Settings, Topics
+from tracefreeze.simulator import simulate_state
+from tracefreeze.topics import ensure_topics
+from tracefreeze.worker import run_worker
+from workflows.request import RequestWorkflow
+
+pytestmark = pytest.mark.stack
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
+WAIT_S = 60.0
+
+
+@dataclass
+class Running:
+    settings: Settings
+    client: RequestClient
+    producer: AIOKafkaProducer
+
+
+def isolated(stack: Settings) -> Settings:
+    """The stack with topics, task queue and consumer group of one test alone."""
+    tag = uuid.uuid4().hex[:10]
+    return stack.model_copy(
+        update={
+            "task_queue": f"bridge-e2e-{tag}",
+            "bridge_group_id": f"bridge-e2e-{tag}",
+            "topics": Topics(
+                state_answers=f"e2e-{tag}.state-answers",
+                request_events=f"e2e-{tag}.request-events",
+                escalations=f"e2e-{tag}.escalations",
+                dead_letter=f"e2e-{tag}.dead-letter",
+            ),
+        }
+    )
+
+
+@pytest.fixture
+async def running(stack: Settings) -> AsyncIterator[Running]:
+    """Worker + bridge (asyncio tasks) on topics, task queue and group of this test alone."""
+    settings = isolated(stack)
+    await ensure_topics(settings)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(settings))
+    bridge = asyncio.create_task(run_bridge(settings, stop))
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        yield Running(settings, await RequestClient.connect(settings), producer)
+    finally:
+        await producer.stop()
+        started = time.monotonic()
+        stop.set()
+        await asyncio.wait_for(bridge, timeout=30)  # clean shutdown, no exception
+        print(f"\nbridge shutdown took {time.monotonic() - started:.2f}s")
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
+
+
+def court_request() -> CourtRequest:
+    doc = json.loads((EXAMPLES / "court-request.json").read_text())
+    doc["reference"] = f"ICC-E2E-{uuid.uuid4().hex[:12].upper()}"
+    return CourtRequest.model_validate(doc)
+
+
+def ack(reference: str, state: str = "NLD") -> Acknowledgement:
+    return Acknowledgement(
+        event_id=str(uuid.uuid4()),
+        request_reference=reference,
+        state=state,
+        sent_at=datetime.now(UTC),
+        authority="Central Authority for International Legal Assistance",
+    )
+
+
+async def send(r: Running, key: str, value: bytes, event_id: str = "none") -> RecordMetadata:
+    return await r.producer.send_and_wait(
+        r.settings.topics.state_answers,
+        value=value,
+        key=key.encode(),
+        headers=[("ce_id", event_id.encode())],
+    )
+
+
+async def read_until(
+    settings: Settings, topic: str, done: Callable[[list[ConsumerRecord]], bool]
+) -> list[ConsumerRecord]:
+    """Read the whole topic (no group) until ``done`` holds for what was read."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    await consumer.start()
+    try:
+        partitions = range(settings.topics.partitions()[topic])
+        consumer.assign([TopicPartition(topic, p) for p in partitions])
+        await consumer.seek_to_beginning()
+        seen: list[ConsumerRecord] = []
+        async with asyncio.timeout(WAIT_S):
+            while not done(seen):
+                for batch in (await consumer.getmany(timeout_ms=200)).values():
+                    seen.extend(batch)
+        return seen
+    finally:
+        await consumer.stop()
+
+
+async def wait_view(
+    client: RequestClient, ref: str, ok: Callable[[RequestView], bool]
+) -> RequestView:
+    async with asyncio.timeout(WAIT_S):
+        while True:
+            view = await client.view(ref, "NLD")
+            if ok(view):
+                return view
+            await asyncio.sleep(0.05)
+
+
+def headers(record: ConsumerRecord) -> dict[str, str]:
+    return {k: v.decode() for k, v in record.headers}
+
+
+async def test_answers_reach_the_request_and_bad_ones_are_dead_lettered(running: Running) -> None:
+    r, s = running, running.settings
+    request = court_request()
+    ref = request.reference
+    await r.client.submit(request)
+    frozen = {"a-account-1": Decimal("398214.37"), "a-apartment-1": Decimal("860000.00")}
+    report = ExecutionReport(
+        event_id=str(uuid.uuid4()),
+        request_reference=ref,
+        state="NLD",
+        sent_at=datetime.now(UTC),
+        results=tuple(
+            AssetResult(
+                asset_id=asset_id,
+                measures_executed=(Measure.IDENTIFY, Measure.FREEZE),
+                value=Money(amount=amount, currency="EUR"),
+                registry_reference=f"REG-{asset_id}",
+                executing_authority="Public Prosecution Service",
+            )
+            for asset_id, amount in frozen.items()
+        ),
+    )
+    acknowledgement = ack(ref)
+    started = time.monotonic()
+    await send(r, ref, acknowledgement.model_dump_json().encode(), acknowledgement.event_id)
+    report_bytes = report.model_dump_json().encode()
+    await send(r, ref, report_bytes, report.event_id)
+
+    def all_frozen(v: RequestView) -> bool:
+        return all(v.ledger.entries[a].status is AssetStatus.FROZEN for a in frozen)
+
+    view = await wait_view(r.client, ref, all_frozen)
+    print(f"\nanswers produced → both assets frozen in the view: {time.monotonic() - started:.2f}s")
+    assert view.status is RequestStatus.IN_EXECUTION
+    assert view.totals["EUR"].frozen == sum(frozen.values())
+    assert view.answers_seen == 2
+
+    wanted = [RequestEventType.TRANSMITTED] + [RequestEventType.ANSWER_ACCEPTED] * 2
+    wanted += [RequestEventType.ASSET_FROZEN] * 2
+
+    def ours(records: list[ConsumerRecord]) -> list[RequestEvent]:
+        events = [RequestEvent.model_validate_json(rec.value) for rec in records]
+        return [e for e in events if e.subject == ref]
+
+    records = await read_until(
+        s, s.topics.request_events, lambda rs: sorted(e.type for e in ours(rs)) == sorted(wanted)
+    )
+    events = ours(records)
+    assert {e.caused_by for e in events if e.type is RequestEventType.ANSWER_ACCEPTED} == {
+        acknowledgement.event_id,
+        report.event_id,
+    }
+    assert {e.asset.asset_id for e in events if e.asset} == set(frozen)
+    print(f"events published: {time.monotonic() - started:.2f}s after the answers")
+
+    # (a) not JSON, (b) unknown request, (c) duplicate report, (d) wrong State.
+    unknown, wrong_state = ack("ICC-E2E-NO-SUCH-REQUEST"), ack(ref, state="FRA")
+    bad_started = time.monotonic()
+    malformed = await send(r, ref, b"\x00this is not JSON{", "bad-bytes")
+    orphan = await send(r, unknown.request_reference, unknown.model_dump_json().encode())
+    duplicate = await send(r, ref, report_bytes, report.event_id)
+    stranger = await send(r, ref, wrong_state.model_dump_json().encode(), wrong_state.event_id)
+    assert duplicate.partition == stranger.partition  # so (d) dead-lettered means (c) was handled
+
+    def key_of(rec: ConsumerRecord) -> tuple[int, int]:
+        h = headers(rec)
+        return int(h[HEADER_PARTITION]), int(h[HEADER_OFFSET])
+
+    sent = {key_of_meta(m) for m in (malformed, orphan, duplicate, stranger)}
+    expected = {key_of_meta(m) for m in (malformed, orphan, stranger)}
+    dead = await read_until(
+        s,
+        s.topics.dead_letter,
+        lambda rs: {key_of(rec) for rec in rs} >= expected,
+    )
+    print(f"three dead-letter records: {time.monotonic() - bad_started:.2f}s")
+    by_origin = {key_of(rec): rec for rec in dead if key_of(rec) in sent}
+    assert key_of_meta(duplicate) not in by_origin
+    assert len(dead) == 3
+
+    a = by_origin[key_of_meta(malformed)]
+    assert headers(a)[HEADER_REASON_CODE] == "malformed"
+    assert a.value == b"\x00this is not JSON{" and a.key == ref.encode()
+    assert headers(a)["ce_id"] == "bad-bytes"  # the original headers travel along
+    b = by_origin[key_of_meta(orphan)]
+    assert headers(b)[HEADER_REASON_CODE] == "unknown_request"
+    assert "ICC-E2E-NO-SUCH-REQUEST" in headers(b)[HEADER_REASON]
+    d = by_origin[key_of_meta(stranger)]
+    assert headers(d)[HEADER_REASON_CODE] in ("rejected", "unknown_request")
+    assert "FRA" in headers(d)[HEADER_REASON]
+    for rec in (a, b, d):
+        assert headers(rec)[HEADER_TOPIC] == s.topics.state_answers
+
+    after = await r.client.view(ref, "NLD")
+    assert after.timeline == view.timeline
+    assert after.answers_seen == view.answers_seen
+    assert after.ledger == view.ledger
+
+
+def key_of_meta(meta: RecordMetadata) -> tuple[int, int]:
+    return meta.partition, meta.offset
+
+
+async def test_late_answer_to_a_closed_request_is_dead_lettered(running: Running) -> None:
+    r, s = running, running.settings
+    request = court_request()
+    ref = request.reference
+    workflow_id = await r.client.submit(request)
+    await simulate_state(s, ref, "NLD", "acknowledge")
+    await wait_view(r.client, ref, lambda v: v.status is RequestStatus.ACKNOWLEDGED)
+    await simulate_state(s, ref, "NLD", "no-assets")
+    await wait_view(r.client, ref, lambda v: v.status is RequestStatus.NO_ASSETS)
+    await r.client.close(ref, "NLD", close_action("no assets found", "Registry, e2e test"))
+    handle = r.client.client.get_workflow_handle_for(RequestWorkflow.run, workflow_id)
+    closed = await asyncio.wait_for(handle.result(), timeout=WAIT_S)
+    run_id = (await handle.describe()).run_id
+
+    [late_id] = await simulate_state(s, ref, "NLD", "acknowledge")
+    dead = await read_until(
+        s, s.topics.dead_letter, lambda rs: any(headers(x).get("ce_id") == late_id for x in rs)
+    )
+    [late] = [x for x in dead if headers(x).get("ce_id") == late_id]
+    assert headers(late)[HEADER_REASON_CODE] == "request_closed"
+    assert ref in headers(late)[HEADER_REASON]
+    description = await handle.describe()
+    assert description.status is WorkflowExecutionStatus.COMPLETED
+    assert description.run_id == run_id  # nothing reopened
+    assert (await handle.result()).answers_seen == closed.answers_seen
+
+
+async def test_bridge_process_commits_and_stops_on_sigterm(stack: Settings) -> None:
+    """`python -m tracefreeze bridge` as a real process; the simulator plays the State."""
+    s = isolated(stack)
+    await ensure_topics(s)
+    env = os.environ | stack_env(s)
+    env |= {
+        "TRACEFREEZE_TOPICS__STATE_ANSWERS": s.topics.state_answers,
+        "TRACEFREEZE_TOPICS__REQUEST_EVENTS": s.topics.request_events,
+        "TRACEFREEZE_TOPICS__DEAD_LETTER": s.topics.dead_letter,
+        "TRACEFREEZE_TOPICS__ESCALATIONS": s.topics.escalations,
+    }
+    worker = asyncio.create_task(run_worker(s))
+    bridge = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tracefreeze", "bridge", env=env, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        client = await RequestClient.connect(s)
+        request = court_request()
+        ref = request.reference
+        await client.submit(request)
+        started = time.monotonic()
+        await simulate_state(s, ref, "NLD", "acknowledge")
+        await wait_view(client, ref, lambda v: v.status is RequestStatus.ACKNOWLEDGED)
+        print(f"\nprocess bridge: acknowledgement applied {time.monotonic() - started:.2f}s")
+        await simulate_state(s, ref, "NLD", "freeze-known")
+        view = await wait_view(
+            client,
+            ref,
+            lambda v: all(e.status is AssetStatus.FROZEN for e in v.ledger.entries.values()),
+        )
+        expected = sum(
+            (a.estimated_value.amount if a.estimated_value else Decimal("250000.00"))
+            for a in request.known_assets
+        )
+        assert view.totals["EUR"].frozen == expected
+    finally:
+        stopping = time.monotonic()
+        bridge.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(bridge.communicate(), timeout=30)
+        print(f"process bridge stopped {time.monotonic() - stopping:.2f}s after SIGTERM")
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
+    assert bridge.returncode == 0, err.decode()[-3000:]
+    assert b"bridge stopped" in err
+
+    # Both answers were committed before the process left: a new member starts after them.
+    assert await committed_total(s) == 2
+
+
+async def test_answer_waits_while_no_worker_runs_the_request(stack: Settings) -> None:
+    """No outcome from Temporal (no worker): the answer is retried, not dead-lettered, not
+    committed; once a worker runs the request, the same answer is taken exactly once."""
+    s = isolated(stack).model_copy(update={"kafka_timeout_s": 1.5})
+    await ensure_topics(s)
+    client = await RequestClient.connect(s)
+    request = court_request()
+    await client.submit(request)  # no worker yet: the workflow cannot take updates
+    stop = asyncio.Event()
+    bridge = asyncio.create_task(run_bridge(s, stop))
+    worker: asyncio.Task[None] | None = None
+    try:
+        [event_id] = await simulate_state(s, request.reference, "NLD", "acknowledge")
+        await asyncio.sleep(3 * s.kafka_timeout_s)  # at least two attempts time out
+        assert not bridge.done()
+        assert await committed_total(s) == 0
+        worker = asyncio.create_task(run_worker(s))
+        started = time.monotonic()
+        view = await wait_view(client, request.reference, lambda v: v.answers_seen == 1)
+        print(f"\nworker back → retried answer applied in {time.monotonic() - started:.2f}s")
+        assert view.status is RequestStatus.ACKNOWLEDGED
+        assert view.timeline[-1].event_id == event_id
+        async with asyncio.timeout(WAIT_S):
+            while True:
+                if await committed_total(s) == 1:
+                    break
+                await asyncio.sleep(0.2)
+    finally:
+        stop.set()
+        await asyncio.wait_for(bridge, timeout=30)
+        if worker:
+            worker.cancel()
+            await asyncio.gather(worker, return_exceptions=True)
+    dead = await read_until(s, s.topics.dead_letter, lambda rs: True)
+    assert dead == []
+
+
+async def committed_total(s: Settings) -> int:
+    """Sum of the bridge group's committed offsets on the answers topic."""
+    probe = AIOKafkaConsumer(bootstrap_servers=s.kafka_bootstrap, group_id=s.bridge_group_id)
+    await probe.start()
+    try:
+        parts = s.topics.partitions()[s.topics.state_answers]
+        tps = [TopicPartition(s.topics.state_answers, p) for p in range(parts)]
+        return sum([await probe.committed(tp) or 0 for tp in tps])
+    finally:
+        await probe.stop()

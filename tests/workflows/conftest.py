@@ -1,0 +1,60 @@
+"""Fixtures for the request-workflow tests: one time-skipping Temporal test server for the
+session, and per test a worker on its own task queue with a recording publish activity.
+
+Builders for answers live in ``tests.workflows.support``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from schemas.request import CourtRequest
+from schemas.views import RequestView
+from tests.workflows.support import PublishRecorder, start_env, start_request, wait_for_events
+from workflows.request import RequestWorkflow
+
+
+@pytest.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await start_env()
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@dataclass
+class RunningWorker:
+    client: Client
+    task_queue: str
+    published: PublishRecorder
+
+    async def start(
+        self, request: CourtRequest, **input_fields: Any
+    ) -> WorkflowHandle[RequestWorkflow, RequestView]:
+        """Start a request and wait until its first workflow task ran (the transmitted event
+        was published), so that answers sent next arrive in later tasks."""
+        handle = await start_request(self.client, self.task_queue, request, **input_fields)
+        await wait_for_events(self.published, request.reference, 1)
+        return handle
+
+
+@pytest.fixture
+async def worker(env: WorkflowEnvironment) -> AsyncIterator[RunningWorker]:
+    recorder = PublishRecorder()
+    task_queue = f"request-tests-{uuid.uuid4()}"
+    async with Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=[RequestWorkflow],
+        activities=[recorder.publish],
+    ):
+        yield RunningWorker(client=env.client, task_queue=task_queue, published=recorder)

@@ -1,0 +1,257 @@
+"""Builders and test doubles shared by the workflow tests and the history recorder.
+
+Answers are built from the committed example documents (schemas/examples) with fresh event
+ids, so every test exercises the same shapes the States are told to send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from temporalio import activity
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from schemas.answers import Acknowledgement, ExecutionReport, NoAssetsReport
+from schemas.court import CloseRequest
+from schemas.events import PUBLISH_REQUEST_EVENT, PublishRequestEvent, RequestEvent
+from schemas.request import CourtRequest
+from schemas.views import AnswerReceipt, RequestInput, RequestView
+from workflows import search_attributes as sa
+from workflows.request import RequestWorkflow
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
+HISTORIES = Path(__file__).resolve().parent / "histories"
+WAIT_SECONDS = 10.0
+"""How long helpers wait for the workflow to publish or settle before failing the test."""
+
+ACCOUNT = "a-account-1"  # bank_account, EUR 412,500 estimated
+APARTMENT = "a-apartment-1"  # real_estate, EUR 875,000 estimated
+SHARES = "a-shares-1"  # company_shares, no estimated value
+VESSEL = "a-vessel-1"  # vessel, identified by the State in execution-report.json
+
+
+def example(name: str) -> dict[str, Any]:
+    return json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+def court_request(**overrides: Any) -> CourtRequest:
+    """The example request (identify, trace, freeze in NLD) under a fresh reference."""
+    data = example("court-request")
+    data["reference"] = f"ICC-01/22-REQ-{uuid.uuid4().hex[:10].upper()}"
+    data.update(overrides)
+    return CourtRequest.model_validate(data)
+
+
+def _answer(name: str, request: CourtRequest, overrides: dict[str, Any]) -> dict[str, Any]:
+    data = example(name)
+    data["event_id"] = new_event_id()
+    data["request_reference"] = request.reference
+    data["state"] = request.requested_state
+    data.update(overrides)
+    return data
+
+
+def acknowledgement(request: CourtRequest, **overrides: Any) -> Acknowledgement:
+    return Acknowledgement.model_validate(_answer("acknowledgement", request, overrides))
+
+
+def example_results() -> list[dict[str, Any]]:
+    """The three results of execution-report.json: account and apartment frozen, vessel new."""
+    return example("execution-report")["results"]
+
+
+def result(asset_id: str, *measures: str, **fields: Any) -> dict[str, Any]:
+    """One asset result; ``value=("123.00", "EUR")`` is accepted as a shorthand."""
+    value = fields.pop("value", None)
+    if isinstance(value, tuple):
+        value = {"amount": value[0], "currency": value[1]}
+    return {"asset_id": asset_id, "measures_executed": list(measures), "value": value, **fields}
+
+
+def execution_report(
+    request: CourtRequest,
+    results: list[dict[str, Any]] | None = None,
+    *,
+    final: bool = False,
+    **overrides: Any,
+) -> ExecutionReport:
+    data = _answer("execution-report", request, overrides)
+    data["final"] = final
+    data["results"] = example_results() if results is None else results
+    return ExecutionReport.model_validate(data)
+
+
+def no_assets(request: CourtRequest, **overrides: Any) -> NoAssetsReport:
+    return NoAssetsReport.model_validate(_answer("no-assets", request, overrides))
+
+
+def close_action(**overrides: Any) -> CloseRequest:
+    data = example("close-request")
+    data["event_id"] = new_event_id()
+    data.update(overrides)
+    return CloseRequest.model_validate(data)
+
+
+def vessel_asset(**overrides: Any) -> dict[str, Any]:
+    """The vessel description the State gives in execution-report.json."""
+    asset = dict(next(r for r in example_results() if r["asset_id"] == VESSEL)["asset"])
+    asset.update(overrides)
+    return asset
+
+
+# --- Test double for OUR publishing activity ---------------------------------------------
+
+
+@dataclass
+class PublishRecorder:
+    """Stands in for the Kafka publishing activity and records, in order, what it was given."""
+
+    calls: list[PublishRequestEvent] = field(default_factory=list)
+
+    @activity.defn(name=PUBLISH_REQUEST_EVENT)
+    async def publish(self, inp: PublishRequestEvent) -> None:
+        self.calls.append(inp)
+
+    def events(self, reference: str | None = None) -> list[RequestEvent]:
+        return [c.event for c in self.calls if reference is None or c.event.subject == reference]
+
+
+# --- Environment -------------------------------------------------------------------------
+
+
+async def start_env() -> WorkflowEnvironment:
+    """A time-skipping test server with the request's search attributes registered."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=shutil.which("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={k.name: k.indexed_value_type for k in sa.ALL},
+        )
+    )
+    return env
+
+
+async def start_request(
+    client: Client, task_queue: str, request: CourtRequest, **input_fields: Any
+) -> WorkflowHandle[RequestWorkflow, RequestView]:
+    return await client.start_workflow(
+        RequestWorkflow.run,
+        RequestInput(request=request, **input_fields),
+        id=request.workflow_id,
+        task_queue=task_queue,
+    )
+
+
+async def send(
+    handle: WorkflowHandle[RequestWorkflow, RequestView],
+    answer: Acknowledgement | ExecutionReport | NoAssetsReport | CloseRequest,
+    update_id: str | None = None,
+) -> AnswerReceipt:
+    """Send an answer or Court action as the update its type calls for; the update id is the
+    event id unless given (as the intake does)."""
+    method = {
+        Acknowledgement: RequestWorkflow.acknowledge,
+        ExecutionReport: RequestWorkflow.report_execution,
+        NoAssetsReport: RequestWorkflow.report_no_assets,
+        CloseRequest: RequestWorkflow.close,
+    }[type(answer)]
+    return await handle.execute_update(
+        method,  # type: ignore[arg-type]
+        answer,
+        id=update_id or answer.event_id,
+    )
+
+
+async def settle(handle: WorkflowHandle[Any, Any]) -> tuple[int, ...]:
+    """Wait until every workflow task and every publish the workflow scheduled has finished;
+    returns the types of the history events then, leaving out workflow tasks (the test server,
+    unlike a real one, keeps the workflow task in which an update was rejected)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_SECONDS
+    while True:
+        types = [e.event_type async for e in handle.fetch_history_events()]
+        tasks = types.count(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED)
+        activities = types.count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+        if tasks == sum(map(types.count, _TASK_DONE)) and activities == sum(
+            map(types.count, _ACTIVITY_DONE)
+        ):
+            return tuple(t for t in types if t not in _WORKFLOW_TASK)
+        if loop.time() > deadline:
+            raise AssertionError(f"workflow did not settle: last events {types[-5:]}")
+        await asyncio.sleep(0.02)
+
+
+_TASK_DONE = (
+    EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+)
+_ACTIVITY_DONE = (
+    EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+)
+_WORKFLOW_TASK = (
+    EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+    *_TASK_DONE,
+)
+UPDATE_EVENTS = (
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
+)
+"""What the history gains when a duplicate answer is answered with a receipt, and nothing else."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a rejected or duplicate answer must leave untouched."""
+
+    view: RequestView
+    history: tuple[int, ...]  # event types other than workflow tasks
+    events_published: int
+
+
+async def snapshot(
+    handle: WorkflowHandle[RequestWorkflow, RequestView], recorder: PublishRecorder
+) -> Snapshot:
+    history = await settle(handle)
+    view = await handle.query(RequestWorkflow.view)
+    return Snapshot(view, history, len(recorder.events(view.reference)))
+
+
+async def visibility(handle: WorkflowHandle[Any, Any]) -> tuple[str | None, float | None]:
+    """(RequestStatus, FrozenValueEUR) as the server holds them for the workflow."""
+    attrs = (await handle.describe()).typed_search_attributes
+    return attrs.get(sa.REQUEST_STATUS), attrs.get(sa.FROZEN_VALUE_EUR)
+
+
+async def wait_for_events(
+    recorder: PublishRecorder, reference: str, count: int
+) -> list[RequestEvent]:
+    """The events published for ``reference`` once there are at least ``count`` of them."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_SECONDS
+    while len(recorder.events(reference)) < count:
+        if loop.time() > deadline:
+            got = [e.type.value for e in recorder.events(reference)]
+            raise AssertionError(f"expected {count} events for {reference}, got {got}")
+        await asyncio.sleep(0.02)
+    return recorder.events(reference)

@@ -1,0 +1,5 @@
+"""``python -m tracefreeze``: the same as the ``tracefreeze`` command."""
+
+from tracefreeze.cli import main
+
+main()

@@ -1,0 +1,143 @@
+"""The typed client for Court users: submit a request, read where it stands, close it."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from schemas.court import CloseRequest
+from schemas.ledger import RequestStatus
+from schemas.request import CourtRequest, request_workflow_id
+from schemas.views import AnswerReceipt, RequestInput, RequestView
+from tracefreeze.config import Settings
+from tracefreeze.errors import TracefreezeError
+from tracefreeze.temporal import connect
+from workflows import search_attributes as sa
+from workflows.details import static_details
+from workflows.request import RequestWorkflow
+
+
+class RequestClient:
+    """Requests to States as the Court sees them: one workflow per (reference, State)."""
+
+    def __init__(self, client: Client, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+
+    @classmethod
+    async def connect(cls, settings: Settings) -> RequestClient:
+        return cls(await connect(settings), settings)
+
+    async def submit(self, request: CourtRequest) -> str:
+        """Transmit a request; a reference is never reopened. Returns the workflow id."""
+        try:
+            handle = await self.client.start_workflow(
+                RequestWorkflow.run,
+                RequestInput(request=request, events_topic=self.settings.topics.request_events),
+                id=request.workflow_id,
+                task_queue=self.settings.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(sa.CASE_NUMBER, request.case_number),
+                        SearchAttributePair(sa.REQUESTED_STATE, request.requested_state),
+                        SearchAttributePair(sa.REQUEST_STATUS, RequestStatus.TRANSMITTED.value),
+                        SearchAttributePair(sa.MEASURES, [m.value for m in request.measures]),
+                    ]
+                ),
+                static_summary=request.ui_summary(),
+                static_details=static_details(request),
+            )
+        except WorkflowAlreadyStartedError as err:
+            raise TracefreezeError(
+                f"request {request.reference} to {request.requested_state} already exists"
+            ) from err
+        return handle.id
+
+    async def resolve(self, reference: str) -> str:
+        """The workflow id of ``REF/STATE``, or of ``REF`` alone if one State was asked."""
+        head, _, last = reference.rpartition("/")
+        if head and len(last) == 3 and last.isalpha() and last.isupper():
+            with contextlib.suppress(RPCError):  # else: a reference that ends in /ABC
+                return (await self.handle(head, last).describe()).id
+        prefix = request_workflow_id(reference, "")
+        ids = [
+            wf.id
+            async for wf in self.client.list_workflows(
+                f'WorkflowId STARTS_WITH "{prefix}"', limit=10
+            )
+        ]
+        ids = sorted(set(ids))
+        if not ids:
+            raise TracefreezeError(f"no request with reference {reference}")
+        if len(ids) > 1:
+            states = ", ".join(i.rsplit("/", 1)[1] for i in ids)
+            raise TracefreezeError(
+                f"request {reference} went to several States ({states}): give REF/STATE"
+            )
+        return ids[0]
+
+    def handle(self, reference: str, state: str) -> WorkflowHandle:
+        """The workflow handle of one request to one State."""
+        return self.client.get_workflow_handle(request_workflow_id(reference, state))
+
+    async def view(self, reference: str, state: str) -> RequestView:
+        """Status, ledger, totals and timeline of one request to one State."""
+        return await self.view_id(request_workflow_id(reference, state))
+
+    async def view_id(self, workflow_id: str) -> RequestView:
+        with _plain_errors(workflow_id):
+            handle = self.client.get_workflow_handle(workflow_id)
+            return await handle.query(RequestWorkflow.view)
+
+    async def close(self, reference: str, state: str, action: CloseRequest) -> AnswerReceipt:
+        """The Registry closes the request (rejected while assets are still restrained)."""
+        return await self.close_id(request_workflow_id(reference, state), action)
+
+    async def close_id(self, workflow_id: str, action: CloseRequest) -> AnswerReceipt:
+        with _plain_errors(workflow_id):
+            handle = self.client.get_workflow_handle(workflow_id)
+            return await handle.execute_update(RequestWorkflow.close, action)
+
+
+@contextlib.contextmanager
+def _plain_errors(workflow_id: str) -> Iterator[None]:
+    """An unknown request or a rejected action becomes one clear ``TracefreezeError``."""
+    try:
+        yield
+    except WorkflowUpdateFailedError as err:
+        reason = getattr(err.cause, "message", None) or str(err.cause)
+        raise TracefreezeError(f"{workflow_id}: rejected: {reason}") from err
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            raise TracefreezeError(f"no request {workflow_id}") from err
+        raise TracefreezeError(f"{workflow_id}: {err.message}") from err
+
+
+def close_action(reason: str, decided_by: str) -> CloseRequest:
+    """A Court closing action with a fresh event id, decided now."""
+    return CloseRequest(
+        event_id=str(uuid.uuid4()),
+        decided_by=decided_by,
+        decided_at=datetime.now(UTC),
+        reason=reason,
+    )
+
+
+def ui_url(settings: Settings, workflow_id: str) -> str:
+    """The request's page in the Temporal UI."""
+    return f"{settings.temporal_ui_url}/workflows/{quote(workflow_id, safe='')}"

@@ -1,0 +1,85 @@
+"""``python -m tracefreeze.demo``: one request, from transmission to frozen assets.
+
+Assumes the local stack, the worker and the bridge are running (``make demo`` starts them).
+Submits the example request under a fresh reference, plays the Netherlands acknowledging it
+and freezing the known assets over Kafka, then prints the timeline, ledger and totals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from datetime import UTC, datetime
+
+from schemas.ledger import RequestStatus
+from schemas.request import CourtRequest
+from schemas.views import RequestView
+from tracefreeze.config import REPO_ROOT, Settings, get_settings
+from tracefreeze.errors import TracefreezeError
+from tracefreeze.logging import configure_logging
+
+EXAMPLE = REPO_ROOT / "schemas" / "examples" / "court-request.json"
+WAIT_S = 60.0
+DONE = {RequestStatus.IN_EXECUTION, RequestStatus.EXECUTED, RequestStatus.PARTIALLY_EXECUTED}
+
+
+def fresh_request() -> CourtRequest:
+    """The example request under a reference no earlier demo used."""
+    doc = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    doc["reference"] = f"{doc['reference']}-{datetime.now(UTC):%Y%m%d%H%M%S%f}"[:64]
+    return CourtRequest.model_validate(doc)
+
+
+def frozen_done(view: RequestView) -> bool:
+    return view.status in DONE and any(e.status.restrained for e in view.ledger.entries.values())
+
+
+async def demo(settings: Settings) -> None:
+    from tracefreeze.client import RequestClient, ui_url
+    from tracefreeze.render import render_view
+    from tracefreeze.simulator import simulate_state
+
+    request = fresh_request()
+    ref, state = request.reference, request.requested_state
+    client = await RequestClient.connect(settings)
+    workflow_id = await client.submit(request)
+    print(f"transmitted {ref} to {state} (workflow {workflow_id})")
+    await simulate_state(settings, ref, state, "acknowledge")
+    print(f"{state} acknowledged receipt (answer sent over Kafka)")
+    await simulate_state(settings, ref, state, "freeze-known")
+    print(f"{state} reported the known assets frozen (answer sent over Kafka)")
+
+    deadline = time.monotonic() + WAIT_S
+    view = await client.view(ref, state)
+    while not frozen_done(view):
+        if time.monotonic() > deadline:
+            raise TracefreezeError(
+                f"{workflow_id} still {view.status.value} after {WAIT_S:g}s: are the worker "
+                "and the bridge running? (`make demo` starts them; see the logs in .state/)"
+            )
+        await asyncio.sleep(0.5)
+        view = await client.view(ref, state)
+
+    print()
+    print(render_view(view))
+    print()
+    print(f"Temporal UI: {ui_url(settings, workflow_id)}")
+    print("The stack keeps running; `make down` stops it.")
+
+
+def main() -> int:
+    configure_logging("WARNING")
+    try:
+        asyncio.run(demo(get_settings()))
+    except TracefreezeError as err:
+        print(f"demo: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    from tracefreeze.temporal import exit_process
+
+    exit_process(main())

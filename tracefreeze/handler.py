@@ -1,0 +1,117 @@
+"""Handling one State's answer from Kafka until its outcome is final.
+
+The outcome is final when the request took the answer (accepted or duplicate) or when the
+broker acknowledged a dead-letter record for it. Until then the answer is retried with
+backoff; only a stop or a revocation of its partition abandons it, uncommitted, so that it is
+read again. Every log line carries the answer's topic, partition, offset, event id, request
+reference and State.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import structlog
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord
+from temporalio.client import Client
+
+from schemas.deadletter import DeadLetterReason
+from tracefreeze.deadletter import DeadLetters
+from tracefreeze.delivery import Accepted, TryAgain, deliver
+from tracefreeze.routing import Answer, Verdict, decode_answer, peek_event_id, route
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+BACKOFF_S = (0.2, 30.0)
+"""First and longest pause between attempts whose outcome was unknown."""
+
+
+class Abandoned(Exception):
+    """Stop or revocation came while an answer's outcome was unknown; it stays uncommitted."""
+
+
+class Halt:
+    """The bridge's stop and the partitions' revocation, either of which ends retrying."""
+
+    def __init__(self, stop: asyncio.Event) -> None:
+        self.stop = stop
+        self.revoking = asyncio.Event()
+
+    def is_set(self) -> bool:
+        return self.stop.is_set() or self.revoking.is_set()
+
+    async def pause(self, delay: float) -> None:
+        """Sleep, but wake at once on stop or revocation."""
+        waiters = [asyncio.ensure_future(e.wait()) for e in (self.stop, self.revoking)]
+        await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()
+
+
+class AnswerHandler:
+    def __init__(self, client: Client, dead: DeadLetters, halt: Halt, timeout_s: float) -> None:
+        self.client, self.dead, self.halt, self.timeout_s = client, dead, halt, timeout_s
+
+    async def handle(self, record: ConsumerRecord) -> None:
+        """Deliver one answer or dead-letter it; raises Abandoned if neither was final."""
+        where = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+        with structlog.contextvars.bound_contextvars(**where):
+            decoded = decode_answer(record.value)
+            if isinstance(decoded, Verdict):
+                oversize = decoded.reason is DeadLetterReason.OVERSIZE
+                event_id = None if oversize else peek_event_id(record.value)
+                with structlog.contextvars.bound_contextvars(event_id=event_id):
+                    await self._dead_letter(record, decoded)
+                return
+            with structlog.contextvars.bound_contextvars(
+                event_id=decoded.event_id,
+                request_reference=decoded.request_reference,
+                state=decoded.state,
+                answer_type=decoded.answer_type,
+            ):
+                outcome = await self._retrying("delivering answer", lambda: self._deliver(decoded))
+                if isinstance(outcome, Verdict):
+                    await self._dead_letter(record, outcome)
+                else:
+                    receipt = outcome.receipt
+                    log.info(
+                        "answer accepted", duplicate=receipt.duplicate, status=receipt.status.value
+                    )
+
+    async def _deliver(self, answer: Answer) -> Accepted | Verdict:
+        try:
+            return await deliver(self.client, route(answer), self.timeout_s)
+        except TryAgain:
+            raise
+        except (ValueError, TypeError) as err:  # the answer cannot be converted: its own fault
+            log.exception("answer could not be delivered")
+            return Verdict(DeadLetterReason.INVALID, f"{type(err).__name__}: {err}")
+        except Exception as err:
+            log.exception("unexpected error delivering answer")
+            raise TryAgain(repr(err)) from err
+
+    async def _dead_letter(self, record: ConsumerRecord, verdict: Verdict) -> None:
+        await self._retrying(
+            "writing dead-letter record",
+            lambda: self.dead.write(record, verdict.reason, verdict.detail),
+        )
+        log.warning("answer dead-lettered", reason_code=verdict.reason.value, reason=verdict.detail)
+
+    async def _retrying(self, what: str, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Retry until the outcome is known; abandon (uncommitted) on stop or revocation."""
+        delay = BACKOFF_S[0]
+        while True:
+            try:
+                return await attempt()
+            except (TryAgain, KafkaError, TimeoutError) as err:
+                log.warning(f"{what} failed; will retry", error=repr(err), retry_in_s=delay)
+            except Exception as err:
+                log.exception(f"{what} failed unexpectedly; will retry", error=repr(err))
+            await self.halt.pause(delay)
+            if self.halt.is_set():
+                raise Abandoned(what)
+            delay = min(delay * 2, BACKOFF_S[1])

@@ -1,0 +1,114 @@
+"""The demo's State system: answers a request as a State's central authority would.
+
+Answers go to ``tracefreeze.state-answers`` exactly as a State's system sends them: key = the
+request reference, body = the answer's JSON, CloudEvents ``ce_type``/``ce_id`` headers, a
+fresh event id per answer. Scripts:
+
+- ``acknowledge``: acknowledgement of receipt;
+- ``freeze-known``: an execution report (RS 99) freezing every asset the Court already knew
+  of, with the measures the Court asked for (read from the request's search attributes);
+- ``no-assets``: no assets found (RS 99).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from schemas.answers import Acknowledgement, AssetResult, ExecutionReport, NoAssetsReport
+from schemas.common import Measure, Money
+from schemas.ledger import LedgerEntry
+from tracefreeze.client import RequestClient
+from tracefreeze.config import Settings
+from tracefreeze.errors import TracefreezeError
+from tracefreeze.kafka import make_producer, start_with_timeout, stop_with_timeout
+from tracefreeze.routing import Answer
+from workflows import search_attributes as sa
+
+SCRIPTS = ("acknowledge", "freeze-known", "no-assets")
+AUTHORITY = "Central Authority for International Legal Assistance in Criminal Matters"
+EXECUTING_AUTHORITY = "Public Prosecution Service"
+PLAUSIBLE_VALUE = Money(amount=Decimal("250000.00"), currency="EUR")
+
+
+def answer_headers(answer: Answer) -> list[tuple[str, bytes]]:
+    """The CloudEvents headers a State's system puts on an answer."""
+    ce_type = f"int.icc.tracefreeze.answer.{answer.answer_type}.v1"
+    return [
+        ("ce_type", ce_type.encode()),
+        ("ce_id", answer.event_id.encode()),
+        ("content-type", b"application/json"),
+    ]
+
+
+async def simulate_state(
+    settings: Settings, request_reference: str, state: str, script: str
+) -> list[str]:
+    """Send the script's answers for one request to one State; return their event ids."""
+    if script not in SCRIPTS:
+        raise TracefreezeError(f"unknown script {script!r}; choose one of {', '.join(SCRIPTS)}")
+    common = {
+        "event_id": str(uuid.uuid4()),
+        "request_reference": request_reference,
+        "state": state,
+        "sent_at": datetime.now(UTC),
+    }
+    answer: Answer
+    if script == "acknowledge":
+        answer = Acknowledgement(**common, authority=AUTHORITY)
+    elif script == "no-assets":
+        answer = NoAssetsReport(**common, registers_searched=("land register", "bank accounts"))
+    else:
+        results = await _freeze_known(settings, request_reference, state)
+        answer = ExecutionReport(**common, final=False, results=results)
+    await _send(settings, [answer])
+    return [answer.event_id]
+
+
+async def _freeze_known(settings: Settings, reference: str, state: str) -> tuple[AssetResult, ...]:
+    """One result per known asset not yet frozen or seized, with the requested measures."""
+    client = await RequestClient.connect(settings)
+    view = await client.view(reference, state)
+    description = await client.handle(reference, state).describe()
+    requested = set(description.typed_search_attributes.get(sa.MEASURES) or ())
+    measures = tuple(
+        m for m in (Measure.IDENTIFY, Measure.TRACE, Measure.FREEZE) if m.value in requested
+    )
+    if Measure.FREEZE not in measures and Measure.SEIZE.value in requested:
+        measures += (Measure.SEIZE,)
+    pending = [e for e in view.ledger.entries.values() if not e.status.restrained]
+    if not pending or not measures:
+        raise TracefreezeError(f"request {reference} to {state}: no known asset left to freeze")
+    return tuple(_result(entry, measures) for entry in pending)
+
+
+def _result(entry: LedgerEntry, measures: tuple[Measure, ...]) -> AssetResult:
+    asset = entry.asset
+    return AssetResult(
+        asset_id=asset.asset_id,
+        measures_executed=measures,
+        value=entry.value or asset.estimated_value or PLAUSIBLE_VALUE,
+        location=entry.location or asset.location,
+        registry_reference=asset.registry_reference or f"REG-{asset.asset_id.upper()}",
+        executing_authority=EXECUTING_AUTHORITY,
+    )
+
+
+async def _send(settings: Settings, answers: list[Answer]) -> None:
+    producer = make_producer(settings, client_id="state-simulator")
+    await start_with_timeout(producer, settings.kafka_timeout_s)
+    try:
+        for answer in answers:
+            await asyncio.wait_for(
+                producer.send_and_wait(
+                    settings.topics.state_answers,
+                    value=answer.model_dump_json().encode(),
+                    key=answer.request_reference.encode(),
+                    headers=answer_headers(answer),
+                ),
+                timeout=settings.kafka_timeout_s,
+            )
+    finally:
+        await stop_with_timeout(producer, settings.kafka_timeout_s)

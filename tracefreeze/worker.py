@@ -1,0 +1,78 @@
+"""The Temporal worker: runs request workflows and the activity that publishes their events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Iterator
+from datetime import timedelta
+
+import structlog
+from aiokafka.errors import KafkaError
+from temporalio.worker import Worker
+
+from activities.publish import EventPublisher
+from tracefreeze.config import Settings
+from tracefreeze.errors import TracefreezeError
+from tracefreeze.kafka import make_producer, start_with_timeout, stop_with_timeout
+from tracefreeze.temporal import connect
+from workflows.request import RequestWorkflow
+
+log = structlog.get_logger(__name__)
+
+MAX_CACHED_WORKFLOWS = 1000
+GRACEFUL_SHUTDOWN = timedelta(seconds=10)
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
+    """Set ``stop`` on SIGTERM or SIGINT while inside the block (main thread only)."""
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+async def run_worker(settings: Settings) -> None:
+    """Poll the request task queue until SIGTERM/SIGINT (or cancellation), then drain."""
+    client = await connect(settings)
+    producer = make_producer(settings, client_id="tracefreeze-worker")
+    try:
+        await start_with_timeout(producer, settings.kafka_timeout_s)
+    except (TimeoutError, KafkaError) as err:
+        raise TracefreezeError(
+            f"cannot reach Kafka at {settings.kafka_bootstrap}; is the stack up? try `make up`"
+        ) from err
+    publisher = EventPublisher(producer, timeout_s=settings.kafka_timeout_s)
+    stop = asyncio.Event()
+    try:
+        worker = Worker(
+            client,
+            task_queue=settings.task_queue,
+            workflows=[RequestWorkflow],
+            activities=[publisher.publish],
+            max_cached_workflows=MAX_CACHED_WORKFLOWS,
+            graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        )
+        with stop_on_signals(stop):
+            async with worker:
+                log.info(
+                    "worker started",
+                    task_queue=settings.task_queue,
+                    temporal_address=settings.temporal_address,
+                    namespace=settings.temporal_namespace,
+                    kafka_bootstrap=settings.kafka_bootstrap,
+                )
+                await stop.wait()
+                log.info("worker stopping", task_queue=settings.task_queue)
+    finally:
+        await stop_with_timeout(producer, settings.kafka_timeout_s)
+        log.info("worker stopped", task_queue=settings.task_queue)
