@@ -60,8 +60,9 @@ fmt: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# The venv's bin/ first on PATH: the tests find `temporal` and `temporal-test-server` there.
 test: venv
-	$(PY) -m pytest -q
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q
 
 demo: venv
 	$(STACK) up

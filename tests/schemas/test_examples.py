@@ -103,7 +103,9 @@ def test_execution_reports_tell_the_story() -> None:
 
     final = STATE_ANSWER.validate_python(load("execution-report-final.json"))
     assert isinstance(final, ExecutionReport) and final.final
-    assert any("seize" in r.measures_executed for r in final.results)
+    request = CourtRequest.model_validate(load("court-request.json"))
+    for result in final.results:
+        assert set(result.measures_executed) <= set(request.measures), "only requested measures"
 
 
 def test_every_asset_kind_maps_to_a_followthemoney_schema() -> None:

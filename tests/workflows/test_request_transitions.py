@@ -8,6 +8,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
@@ -147,12 +148,13 @@ async def test_no_assets_then_close_completes_the_request(worker) -> None:
     view = await handle.result()
     assert view.status is RequestStatus.CLOSED
     assert [(t.event_id, t.status) for t in view.timeline] == [
+        (None, RequestStatus.TRANSMITTED),
         (ack.event_id, RequestStatus.ACKNOWLEDGED),
         (none_found.event_id, RequestStatus.NO_ASSETS),
         (close.event_id, RequestStatus.CLOSED),
     ]
     assert close.reason in view.timeline[-1].what
-    assert view.answers_seen == 3
+    assert view.answers_seen == 3  # the acknowledgement, the report and the closure
     assert all(e.status is AssetStatus.KNOWN for e in view.ledger.entries.values())
     assert view.totals == {}
     assert await visibility(handle) == ("closed", 0.0)
@@ -325,7 +327,18 @@ async def test_transmitted_event_comes_first_when_an_answer_arrives_with_the_sta
     ):
         assert (await pending).status is RequestStatus.ACKNOWLEDGED
         events = await wait_for_events(recorder, req.reference, 2)
+        view = await handle.query(RequestWorkflow.view)
+    # The scenario is the one meant: the answer was taken in the very first workflow task,
+    # before the transmitted event could be published.
+    types = [e.event_type async for e in handle.fetch_history_events()]
+    assert types.index(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED) < types.index(
+        EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    )
     assert [(e.type, e.status, e.caused_by) for e in events] == [
         (RequestEventType.TRANSMITTED, RequestStatus.TRANSMITTED, None),
         (RequestEventType.ANSWER_ACCEPTED, RequestStatus.ACKNOWLEDGED, ack.event_id),
+    ]
+    assert [(t.event_id, t.status) for t in view.timeline] == [
+        (None, RequestStatus.TRANSMITTED),
+        (ack.event_id, RequestStatus.ACKNOWLEDGED),
     ]
