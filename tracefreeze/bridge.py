@@ -22,6 +22,7 @@ from aiokafka.structs import ConsumerRecord
 
 from tracefreeze.config import Settings
 from tracefreeze.deadletter import DeadLetters
+from tracefreeze.errors import TracefreezeError
 from tracefreeze.handler import Abandoned, AnswerHandler, Halt
 from tracefreeze.kafka import make_consumer, make_producer, start_with_timeout, stop_with_timeout
 from tracefreeze.temporal import connect
@@ -49,8 +50,13 @@ async def run_bridge(settings: Settings, stop: asyncio.Event | None = None) -> N
     bridge = Bridge(consumer, handler, halt, timeout)
     consumer.subscribe([settings.topics.state_answers], listener=_Listener(bridge))
     try:
-        await start_with_timeout(producer, timeout)
-        await start_with_timeout(consumer, timeout)
+        try:
+            await start_with_timeout(producer, timeout)
+            await start_with_timeout(consumer, timeout)
+        except (TimeoutError, KafkaError) as err:
+            raise TracefreezeError(
+                f"cannot reach Kafka at {settings.kafka_bootstrap}; is the stack up? try `make up`"
+            ) from err
         with stop_on_signals(stop) if own_stop else contextlib.nullcontext():
             log.info("bridge started", topic=settings.topics.state_answers)
             await bridge.run()
