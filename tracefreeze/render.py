@@ -36,7 +36,7 @@ def render_timeline(view: RequestView) -> str:
     if not view.timeline:
         return "no answer or Court action recorded yet"
     rows = [
-        [e.at.strftime("%Y-%m-%d %H:%M:%S %Z"), e.status.value, e.what, e.event_id]
+        [e.at.strftime("%Y-%m-%d %H:%M:%S %Z"), e.status.value, e.what, e.event_id or NONE]
         for e in view.timeline
     ]
     return table(["when", "status", "what", "event id"], rows)
