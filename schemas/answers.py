@@ -6,6 +6,7 @@ workflow's seen-set), the request it answers and the State that answers.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
@@ -72,7 +73,115 @@ class NoAssetsReport(AnswerBase):
     registers_searched: tuple[str, ...] = Field(default=(), max_length=50)
 
 
+class ConsultationGround(StrEnum):
+    """Why the State consults the Court instead of executing."""
+
+    INSUFFICIENT_INFORMATION = "RS 97(a)"
+    TREATY_CONFLICT = "RS 97(c)"
+    FUNDAMENTAL_PRINCIPLE = "RS 93(3)"
+    NATIONAL_LAW = "RS 96(3)"
+
+    @property
+    def ends_in_modification(self) -> bool:
+        """RS 93(3) and 96(3) consultations end in the Court modifying the request."""
+        return self in (ConsultationGround.FUNDAMENTAL_PRINCIPLE, ConsultationGround.NATIONAL_LAW)
+
+
+class Consultation(AnswerBase):
+    """The State consults the Court (RS 97, 93(3), 96(3)); deadlines pause meanwhile."""
+
+    answer_type: Literal["consultation"] = "consultation"
+    ground: ConsultationGround
+    details: str = Field(min_length=1, max_length=5000)
+
+
+class PostponementGround(StrEnum):
+    ANOTHER_INVESTIGATION = "RS 94"
+    ADMISSIBILITY_CHALLENGE = "RS 95"
+
+
+class Postponement(AnswerBase):
+    """Postponement: another investigation (RS 94, for a period to agree with the Court) or a
+    pending admissibility challenge (RS 95, until it is decided)."""
+
+    answer_type: Literal["postponement"] = "postponement"
+    ground: PostponementGround
+    proposed_until: AwareDatetime | None = Field(
+        default=None, description="RS 94: end of the period the State proposes"
+    )
+    reasons: str = Field(min_length=1, max_length=5000)
+
+    @model_validator(mode="after")
+    def _period(self) -> Postponement:
+        if self.ground is PostponementGround.ANOTHER_INVESTIGATION and self.proposed_until is None:
+            raise ValueError("proposed_until: an RS 94 postponement proposes a period")
+        return self
+
+
+class Denial(AnswerBase):
+    """Denial on national-security grounds (RS 93(4), 93(6)): reasons are mandatory."""
+
+    answer_type: Literal["denial"] = "denial"
+    ground: Literal["RS 93(4)"] = "RS 93(4)"
+    reasons: str = Field(min_length=20, max_length=5000)
+
+
+class ThirdPartyClaim(AnswerBase):
+    """A bona fide third party claims an asset (RS 93(1)(k), 77(2)(b), Rule 99)."""
+
+    answer_type: Literal["third_party_claim"] = "third_party_claim"
+    claim_id: Identifier
+    asset_id: Identifier
+    claimant: str = Field(min_length=1, max_length=300)
+    basis: str = Field(min_length=1, max_length=5000)
+
+
+class DomesticChallenge(AnswerBase):
+    """A domestic challenge or remedy against a measure (cf. EU 2018/1805 art. 33)."""
+
+    answer_type: Literal["domestic_challenge"] = "domestic_challenge"
+    challenge_id: Identifier
+    asset_id: Identifier
+    forum: str = Field(min_length=1, max_length=300)
+    outcome: Literal["lodged", "dismissed", "upheld"] = "lodged"
+
+
+class AssetManagementKind(StrEnum):
+    VALUATION = "valuation"
+    DEPRECIATION = "depreciation"
+    INTERLOCUTORY_SALE = "interlocutory_sale"
+
+
+class AssetManagementUpdate(AnswerBase):
+    """Asset-management update (cf. EU 2018/1805 art. 28): valuation history of one asset."""
+
+    answer_type: Literal["asset_management"] = "asset_management"
+    asset_id: Identifier
+    kind: AssetManagementKind
+    value: Money
+    asset_manager: str = Field(min_length=1, max_length=200)
+
+
+class FreezeLimitProposal(AnswerBase):
+    """The State proposes to limit a freeze's duration (cf. EU 2018/1805 art. 12)."""
+
+    answer_type: Literal["freeze_limit_proposal"] = "freeze_limit_proposal"
+    asset_ids: tuple[Identifier, ...] = Field(min_length=1)
+    proposed_until: AwareDatetime
+    reasons: str = Field(min_length=1, max_length=5000)
+
+
 StateAnswer = Annotated[
-    Acknowledgement | ExecutionReport | NoAssetsReport, Field(discriminator="answer_type")
+    Acknowledgement
+    | Consultation
+    | Postponement
+    | Denial
+    | ExecutionReport
+    | NoAssetsReport
+    | ThirdPartyClaim
+    | DomesticChallenge
+    | AssetManagementUpdate
+    | FreezeLimitProposal,
+    Field(discriminator="answer_type"),
 ]
 STATE_ANSWER = TypeAdapter(StateAnswer)

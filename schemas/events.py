@@ -2,7 +2,8 @@
 
 Event ids are made in the workflow (deterministically), so a retried publish carries the
 same id and downstream consumers can deduplicate. Events carry no names of persons and no
-asset descriptions: only ids, kinds, statuses and values.
+asset descriptions: only ids, kinds, statuses and values — and for an ex parte request
+(Rule 99) not even those.
 """
 
 from __future__ import annotations
@@ -12,7 +13,16 @@ from enum import StrEnum
 from pydantic import AwareDatetime, Field
 
 from schemas.assets import AssetKind
-from schemas.common import EventId, Frozen, Identifier, Money, RequestReference, StateCode
+from schemas.common import (
+    Confidentiality,
+    EventId,
+    Frozen,
+    Identifier,
+    Money,
+    Origin,
+    RequestReference,
+    StateCode,
+)
 from schemas.ledger import AssetStatus, CurrencyTotals, RequestStatus
 
 EVENT_SOURCE = "tracefreeze/request-workflow"
@@ -21,9 +31,20 @@ EVENT_SOURCE = "tracefreeze/request-workflow"
 class RequestEventType(StrEnum):
     TRANSMITTED = "int.icc.tracefreeze.request.transmitted.v1"
     ANSWER_ACCEPTED = "int.icc.tracefreeze.answer.accepted.v1"
+    COURT_ACTION = "int.icc.tracefreeze.court.action.v1"
     ASSET_FROZEN = "int.icc.tracefreeze.asset.frozen.v1"
     ASSET_SEIZED = "int.icc.tracefreeze.asset.seized.v1"
+    ASSET_CONTESTED = "int.icc.tracefreeze.asset.contested.v1"
+    ASSET_FORFEITURE_ORDERED = "int.icc.tracefreeze.asset.forfeiture_ordered.v1"
+    ASSET_TRANSFERRED = "int.icc.tracefreeze.asset.transferred.v1"
+    ASSET_ALLOCATED = "int.icc.tracefreeze.asset.allocated.v1"
+    ASSET_RELEASED = "int.icc.tracefreeze.asset.released.v1"
     CLOSED = "int.icc.tracefreeze.request.closed.v1"
+
+    @classmethod
+    def for_asset(cls, status: AssetStatus) -> RequestEventType:
+        """The event that announces an asset reaching ``status``."""
+        return cls[f"ASSET_{status.name}"]
 
 
 class AssetEventData(Frozen):
@@ -49,8 +70,15 @@ class RequestEvent(Frozen):
         default=None, description="The State answer or Court action that caused this event"
     )
     answer_type: str | None = None
-    asset: AssetEventData | None = None
-    totals: dict[str, CurrencyTotals] = {}
+    action: str | None = Field(default=None, description="The Court action, if one caused it")
+    confidentiality: Confidentiality = Confidentiality.CONFIDENTIAL
+    origin: Origin = Origin.CHAMBER
+    asset: AssetEventData | None = Field(
+        default=None, description="Omitted for ex parte requests (Rule 99)"
+    )
+    totals: dict[str, CurrencyTotals] = Field(
+        default={}, description="Omitted for ex parte requests (Rule 99)"
+    )
 
 
 PUBLISH_REQUEST_EVENT = "publish_request_event"

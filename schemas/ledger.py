@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from schemas.assets import Asset
 from schemas.common import CurrencyCode, EventId, Measure, Money
+from schemas.court import AllocationShare
 
 
 class RequestStatus(StrEnum):
@@ -16,11 +17,25 @@ class RequestStatus(StrEnum):
 
     TRANSMITTED = "transmitted"
     ACKNOWLEDGED = "acknowledged"
+    IN_CONSULTATION = "in_consultation"
+    POSTPONEMENT_PROPOSED = "postponement_proposed"
+    POSTPONED = "postponed"
     IN_EXECUTION = "in_execution"
     EXECUTED = "executed"
     PARTIALLY_EXECUTED = "partially_executed"
     NO_ASSETS = "no_assets"
+    DENIED = "denied"
+    WITHDRAWN = "withdrawn"
     CLOSED = "closed"
+
+    @property
+    def paused(self) -> bool:
+        """Consultations (RS 97, 93(3), 96(3)) and postponements (RS 94, 95) pause the clock."""
+        return self in (
+            RequestStatus.IN_CONSULTATION,
+            RequestStatus.POSTPONEMENT_PROPOSED,
+            RequestStatus.POSTPONED,
+        )
 
 
 class AssetStatus(StrEnum):
@@ -31,6 +46,10 @@ class AssetStatus(StrEnum):
     TRACED = "traced"
     FROZEN = "frozen"
     SEIZED = "seized"
+    FORFEITURE_ORDERED = "forfeiture_ordered"
+    TRANSFERRED = "transferred"
+    ALLOCATED = "allocated"
+    RELEASED = "released"
 
     @property
     def rank(self) -> int:
@@ -38,8 +57,24 @@ class AssetStatus(StrEnum):
 
     @property
     def restrained(self) -> bool:
-        """Frozen or seized: the asset is under a protective measure."""
-        return self in (AssetStatus.FROZEN, AssetStatus.SEIZED)
+        """Held by the State under a protective measure or a forfeiture order."""
+        return self in (AssetStatus.FROZEN, AssetStatus.SEIZED, AssetStatus.FORFEITURE_ORDERED)
+
+    @property
+    def settled(self) -> bool:
+        """Never restrained, released, or forfeited and allocated: nothing left to decide."""
+        return self in (
+            AssetStatus.KNOWN,
+            AssetStatus.IDENTIFIED,
+            AssetStatus.TRACED,
+            AssetStatus.ALLOCATED,
+            AssetStatus.RELEASED,
+        )
+
+    @property
+    def executing(self) -> bool:
+        """Still within the State's execution (RS 99 reports may move it forward)."""
+        return self.rank <= AssetStatus.SEIZED.rank
 
 
 class State(BaseModel):
@@ -56,6 +91,16 @@ class LedgerChange(State):
     note: str = ""
 
 
+class Contest(State):
+    """A third-party claim or a domestic challenge against the measure on one asset."""
+
+    contest_id: str
+    kind: str  # "third_party_claim" | "domestic_challenge"
+    lodged_by_event: EventId
+    pending: bool = True
+    outcome: str | None = None
+
+
 class LedgerEntry(State):
     """One asset: what it is, how far the measures went, what it is worth, who holds it."""
 
@@ -66,7 +111,19 @@ class LedgerEntry(State):
     location: str | None = None
     registry_reference: str | None = None
     executing_authority: str | None = None
+    asset_manager: str | None = None
+    contests: list[Contest] = []
+    forfeiture_order: str | None = None
+    transferred: Money | None = None
+    allocations: list[AllocationShare] = []
+    release_ground: str | None = None
+    freeze_limit_until: AwareDatetime | None = None
     history: list[LedgerChange] = []
+
+    @property
+    def contested(self) -> bool:
+        """A pending third-party claim or domestic challenge (RS 93(1)(k), Rule 99)."""
+        return any(c.pending for c in self.contests)
 
 
 class CurrencyTotals(State):
@@ -75,6 +132,9 @@ class CurrencyTotals(State):
     identified: Decimal = Decimal(0)
     frozen: Decimal = Decimal(0)
     seized: Decimal = Decimal(0)
+    forfeited: Decimal = Decimal(0)
+    released: Decimal = Decimal(0)
+    allocated: Decimal = Decimal(0)
 
 
 class Ledger(State):
@@ -92,6 +152,14 @@ class Ledger(State):
                 t.frozen += entry.value.amount
             elif entry.status is AssetStatus.SEIZED:
                 t.seized += entry.value.amount
+            elif entry.status is AssetStatus.RELEASED:
+                t.released += entry.value.amount
+            elif entry.status.rank >= AssetStatus.FORFEITURE_ORDERED.rank:
+                t.forfeited += entry.value.amount
+            for share in entry.allocations:
+                out.setdefault(
+                    share.amount.currency, CurrencyTotals()
+                ).allocated += share.amount.amount
         return dict(sorted(out.items()))
 
     def restrained(self) -> list[LedgerEntry]:

@@ -17,6 +17,15 @@ class TimelineEntry(State):
     status: RequestStatus
 
 
+class RequestVersion(State):
+    """One version of the request: the original, or a modification after consultation."""
+
+    version: int
+    at: AwareDatetime
+    event_id: EventId | None = None
+    request: CourtRequest
+
+
 class RequestCarry(State):
     """What a request carries across continue-as-new so nothing is forgotten or re-applied."""
 
@@ -25,6 +34,14 @@ class RequestCarry(State):
     timeline: list[TimelineEntry]
     seen_event_ids: list[EventId]
     outbox: list[RequestEvent] = []
+    versions: list[RequestVersion] = []
+    resume_status: RequestStatus | None = Field(
+        default=None, description="Where a consultation or postponement returns to"
+    )
+    consultation_ground: str | None = None
+    postponed_until: AwareDatetime | None = None
+    urgent_confirmed_at: AwareDatetime | None = None
+    rule99_notified_at: AwareDatetime | None = None
 
 
 class RequestInput(Frozen):
@@ -62,3 +79,8 @@ class RequestView(Frozen):
     totals: dict[str, CurrencyTotals]
     timeline: list[TimelineEntry]
     answers_seen: int
+    version: int = 1
+    resume_status: RequestStatus | None = None
+    postponed_until: AwareDatetime | None = None
+    urgent_confirmed_at: AwareDatetime | None = None
+    rule99_notified_at: AwareDatetime | None = None

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from schemas.answers import STATE_ANSWER, Acknowledgement, ExecutionReport, NoAssetsReport
+from schemas.answers import STATE_ANSWER, AnswerBase
 from schemas.deadletter import DeadLetterReason
 from schemas.request import request_workflow_id
 from workflows.request import RequestWorkflow
@@ -23,12 +23,19 @@ MAX_ANSWER_BYTES = 256 * 1024
 MAX_REASON_CHARS = 1000
 MAX_ERRORS_SHOWN = 5
 
-Answer = Acknowledgement | ExecutionReport | NoAssetsReport
+Answer = AnswerBase
 
 UPDATES: dict[str, Any] = {
     "acknowledgement": RequestWorkflow.acknowledge,
+    "consultation": RequestWorkflow.consult,
+    "postponement": RequestWorkflow.postpone,
+    "denial": RequestWorkflow.deny,
     "execution_report": RequestWorkflow.report_execution,
     "no_assets": RequestWorkflow.report_no_assets,
+    "third_party_claim": RequestWorkflow.claim_as_third_party,
+    "domestic_challenge": RequestWorkflow.challenge_domestically,
+    "asset_management": RequestWorkflow.update_asset_management,
+    "freeze_limit_proposal": RequestWorkflow.propose_freeze_limit,
 }
 """Which update of the request workflow takes each kind of answer."""
 
@@ -77,7 +84,7 @@ def route(answer: Answer) -> Route:
     return Route(
         answer=answer,
         workflow_id=request_workflow_id(answer.request_reference, answer.state),
-        update=UPDATES[answer.answer_type],
+        update=UPDATES[answer.answer_type],  # type: ignore[attr-defined]
     )
 
 

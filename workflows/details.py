@@ -11,10 +11,15 @@ from schemas.request import CourtRequest
 AWAITED = {
     RequestStatus.TRANSMITTED: "acknowledgement of receipt from the State",
     RequestStatus.ACKNOWLEDGED: "the State's first execution report (RS 99)",
+    RequestStatus.IN_CONSULTATION: "the Court's answer to the State's consultation",
+    RequestStatus.POSTPONEMENT_PROPOSED: "the Court's decision on the proposed period (RS 94)",
+    RequestStatus.POSTPONED: "the end of the postponement (RS 94, 95)",
     RequestStatus.IN_EXECUTION: "further execution reports until the final one (RS 99)",
     RequestStatus.EXECUTED: "the Court's next step on the restrained assets",
     RequestStatus.PARTIALLY_EXECUTED: "the Court's next step on the restrained assets",
     RequestStatus.NO_ASSETS: "closure by the Registry",
+    RequestStatus.DENIED: "the Court's response to the denial (RS 93(4), 93(6))",
+    RequestStatus.WITHDRAWN: "closure once every asset is released",
     RequestStatus.CLOSED: "nothing: the request is closed",
 }
 
@@ -24,11 +29,14 @@ def current_details(request: CourtRequest, status: RequestStatus, ledger: Ledger
         f"**Status:** {status.value.replace('_', ' ')}",
         f"**Awaiting:** {AWAITED[status]}",
         "",
-        "| asset | kind | status |",
-        "|---|---|---|",
+        "| asset | kind | status | contested |",
+        "|---|---|---|---|",
     ]
     for asset_id, entry in sorted(ledger.entries.items()):
-        lines.append(f"| {asset_id} | {entry.asset.kind.value} | {entry.status.value} |")
+        contested = "yes" if entry.contested else ""
+        lines.append(
+            f"| {asset_id} | {entry.asset.kind.value} | {entry.status.value} | {contested} |"
+        )
     for currency, t in ledger.totals().items():
         lines.append("")
         lines.append(

@@ -11,6 +11,7 @@ from schemas.answers import AssetResult, ExecutionReport
 from schemas.common import Measure
 from schemas.ledger import AssetStatus, Ledger, LedgerChange, LedgerEntry
 from schemas.request import CourtRequest
+from workflows.outcome import Rejection
 
 STATUS_OF_MEASURE = {
     Measure.IDENTIFY: AssetStatus.IDENTIFIED,
@@ -20,7 +21,7 @@ STATUS_OF_MEASURE = {
 }
 
 
-class LedgerRejection(ValueError):
+class LedgerRejection(Rejection):
     """An execution report the ledger cannot take (unknown asset, measure not requested)."""
 
 

@@ -1,22 +1,26 @@
 """One Court request to one State, from transmission to closure (RS 93(1)(k), 96, 99).
 
-State answers arrive as updates whose id is the State's event id; a validator rejects what
-the request cannot take (wrong request or State, illegal transition, unknown asset) before
-anything is written, and an event id seen before is a no-op. Lifecycle events are queued in
-an outbox and published in order by an activity; their ids are made here, deterministically.
+Every State answer and every Court action is an update whose id is its event id. A
+validator rejects what the request cannot take (wrong request or State, illegal transition,
+unknown asset, ...) before anything is written, and an event id seen before is a no-op. The
+rules live in ``workflows/rules.py``; this class only records, publishes and answers queries.
+Lifecycle events are queued in an outbox and published in order by an activity; their ids
+are made here, deterministically.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from schemas.answers import Acknowledgement, AnswerBase, ExecutionReport, NoAssetsReport
-    from schemas.court import CloseRequest
+    from schemas import answers as a
+    from schemas import court as c
+    from schemas.common import Confidentiality
     from schemas.events import (
         PUBLISH_REQUEST_EVENT,
         AssetEventData,
@@ -24,24 +28,15 @@ with workflow.unsafe.imports_passed_through():
         RequestEvent,
         RequestEventType,
     )
-    from schemas.ledger import AssetStatus, LedgerEntry, RequestStatus
-    from schemas.views import (
-        AnswerReceipt,
-        RequestCarry,
-        RequestInput,
-        RequestView,
-        TimelineEntry,
-    )
+    from schemas.ledger import LedgerEntry, RequestStatus
+    from schemas.request import CourtRequest
+    from schemas.views import AnswerReceipt, RequestCarry, RequestInput, RequestView, TimelineEntry
     from workflows import search_attributes as sa
     from workflows import state_machine as sm
     from workflows.details import current_details
-    from workflows.ledger import (
-        LedgerRejection,
-        apply_result,
-        check_report,
-        fully_executed,
-        ledger_from_request,
-    )
+    from workflows.ledger import ledger_from_request
+    from workflows.outcome import Outcome, Rejection
+    from workflows.rules import COURT_ACTIONS, RULES
 
 PUBLISH_TIMEOUT = timedelta(seconds=30)
 PUBLISH_RETRY = RetryPolicy(
@@ -53,27 +48,27 @@ PUBLISH_RETRY = RetryPolicy(
 class RequestWorkflow:
     @workflow.init
     def __init__(self, inp: RequestInput) -> None:
-        self._request = inp.request
+        self._original = inp.request
         self._events_topic = inp.events_topic
-        carried = inp.carried
-        if carried is None:
-            carried = RequestCarry(
-                status=RequestStatus.TRANSMITTED,
-                ledger=ledger_from_request(inp.request),
-                timeline=[],
-                seen_event_ids=[],
-            )
-        self._status = carried.status
-        self._ledger = carried.ledger
-        self._timeline = carried.timeline
-        self._seen = set(carried.seen_event_ids)
-        self._outbox = list(carried.outbox)
         self._answers_per_run = inp.answers_per_run
         self._accepted_this_run = 0
+        self._parent_stale = False
+        self._rec = inp.carried or RequestCarry(
+            status=RequestStatus.TRANSMITTED,
+            ledger=ledger_from_request(inp.request),
+            timeline=[],
+            seen_event_ids=[],
+        )
+        self._seen = set(self._rec.seen_event_ids)
         if inp.carried is None:
             # In init, so transmission comes first even when an answer arrives with the start.
-            self._set_status(RequestStatus.TRANSMITTED, None, "transmitted to the State")
+            self._record_timeline(None, "transmitted to the State")
             self._emit(RequestEventType.TRANSMITTED, caused_by=None)
+
+    @property
+    def _request(self) -> CourtRequest:
+        """The request in force: the latest version after any modification."""
+        return self._rec.versions[-1].request if self._rec.versions else self._original
 
     @workflow.run
     async def run(self, inp: RequestInput) -> RequestView:
@@ -81,183 +76,332 @@ class RequestWorkflow:
         while True:
             await workflow.wait_condition(
                 lambda: (
-                    bool(self._outbox)
-                    or self._status is RequestStatus.CLOSED
+                    bool(self._rec.outbox)
+                    or self._parent_stale
+                    or self._rec.status is RequestStatus.CLOSED
                     or self._should_continue_as_new()
                 )
             )
             await self._publish_outbox()
-            if self._status is RequestStatus.CLOSED or self._should_continue_as_new():
+            await self._inform_parent()
+            if self._rec.status is RequestStatus.CLOSED or self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._publish_outbox()
-                if self._status is RequestStatus.CLOSED:
+                await self._inform_parent()
+                if self._rec.status is RequestStatus.CLOSED:
                     return self.view()
+                self._rec.seen_event_ids = sorted(self._seen)
                 workflow.continue_as_new(
                     RequestInput(
-                        request=self._request,
+                        request=self._original,
                         events_topic=self._events_topic,
-                        carried=self._carry(),
+                        carried=self._rec,
                         answers_per_run=self._answers_per_run,
                     )
                 )
 
-    # --- State answers -------------------------------------------------------------------
+    # --- State answers (DOMAIN.md, "What a State may answer") ---------------------------
 
     @workflow.update
-    def acknowledge(self, answer: Acknowledgement) -> AnswerReceipt:
-        """Acknowledgement of receipt (practice): the State has the request."""
-        return self._accept(answer, sm.ACKNOWLEDGEMENT, RequestStatus.ACKNOWLEDGED, "acknowledged")
-
-    @acknowledge.validator
-    def _validate_acknowledge(self, answer: Acknowledgement) -> None:
-        self._check(answer, sm.ACKNOWLEDGEMENT)
+    def acknowledge(self, m: a.Acknowledgement) -> AnswerReceipt:
+        """Acknowledgement of receipt (practice): starts the execution clock."""
+        return self._take(m)
 
     @workflow.update
-    def report_execution(self, report: ExecutionReport) -> AnswerReceipt:
+    def consult(self, m: a.Consultation) -> AnswerReceipt:
+        """Consultation (RS 97(a), 97(c), 93(3), 96(3)): the clock pauses."""
+        return self._take(m)
+
+    @workflow.update
+    def postpone(self, m: a.Postponement) -> AnswerReceipt:
+        """Postponement for another investigation (RS 94) or an admissibility challenge (RS 95)."""
+        return self._take(m)
+
+    @workflow.update
+    def deny(self, m: a.Denial) -> AnswerReceipt:
+        """Denial on national-security grounds, with reasons (RS 93(4), 93(6))."""
+        return self._take(m)
+
+    @workflow.update
+    def report_execution(self, m: a.ExecutionReport) -> AnswerReceipt:
         """Execution report (RS 99): per-asset progress, partial or final."""
-        if report.event_id in self._seen:
-            return self._receipt(report, duplicate=True)
-        self._check(report, sm.EXECUTION_REPORT)
-        now = workflow.now()
-        newly_restrained: list[LedgerEntry] = []
-        for result in report.results:
-            before, after = apply_result(self._ledger, result, report.event_id, now)
-            if after != before and after.restrained:
-                newly_restrained.append(self._ledger.entries[result.asset_id])
-        if not report.final:
-            status = RequestStatus.IN_EXECUTION
-        elif fully_executed(self._ledger, self._request):
-            status = RequestStatus.EXECUTED
-        else:
-            status = RequestStatus.PARTIALLY_EXECUTED
-        what = f"{'final' if report.final else 'partial'} execution report on " + ", ".join(
-            r.asset_id for r in report.results
-        )
-        receipt = self._record(report, status, what, answer_type=sm.EXECUTION_REPORT)
-        for entry in newly_restrained:
-            self._emit_asset(entry, report.event_id)
-        return receipt
-
-    @report_execution.validator
-    def _validate_report_execution(self, report: ExecutionReport) -> None:
-        self._check(report, sm.EXECUTION_REPORT)
+        return self._take(m)
 
     @workflow.update
-    def report_no_assets(self, report: NoAssetsReport) -> AnswerReceipt:
+    def report_no_assets(self, m: a.NoAssetsReport) -> AnswerReceipt:
         """No assets found (RS 99): the measure closes for this State."""
-        return self._accept(report, sm.NO_ASSETS, RequestStatus.NO_ASSETS, "no assets found")
+        return self._take(m)
 
-    @report_no_assets.validator
-    def _validate_report_no_assets(self, report: NoAssetsReport) -> None:
-        self._check(report, sm.NO_ASSETS)
+    @workflow.update
+    def claim_as_third_party(self, m: a.ThirdPartyClaim) -> AnswerReceipt:
+        """A bona fide third party claims an asset (RS 93(1)(k), 77(2)(b), Rule 99)."""
+        return self._take(m)
+
+    @workflow.update
+    def challenge_domestically(self, m: a.DomesticChallenge) -> AnswerReceipt:
+        """A domestic challenge or remedy is lodged or decided (cf. EU 2018/1805 art. 33)."""
+        return self._take(m)
+
+    @workflow.update
+    def update_asset_management(self, m: a.AssetManagementUpdate) -> AnswerReceipt:
+        """Valuation, depreciation or interlocutory sale (cf. EU 2018/1805 art. 28)."""
+        return self._take(m)
+
+    @workflow.update
+    def propose_freeze_limit(self, m: a.FreezeLimitProposal) -> AnswerReceipt:
+        """The State proposes to limit a freeze's duration (cf. EU 2018/1805 art. 12)."""
+        return self._take(m)
 
     # --- Court actions -------------------------------------------------------------------
 
     @workflow.update
-    def close(self, action: CloseRequest) -> AnswerReceipt:
-        """The Registry closes the request; never while an asset is still frozen or seized."""
-        if action.event_id in self._seen:
-            return AnswerReceipt(event_id=action.event_id, duplicate=True, status=self._status)
-        self._check_close(action)
-        self._seen.add(action.event_id)
-        self._set_status(RequestStatus.CLOSED, action.event_id, f"closed: {action.reason}")
-        self._refresh_visibility()
-        self._emit(RequestEventType.CLOSED, caused_by=action.event_id)
-        return AnswerReceipt(event_id=action.event_id, duplicate=False, status=self._status)
+    def respond_to_consultation(self, m: c.ConsultationResponse) -> AnswerReceipt:
+        """The Court supplies information or modifies the request (RS 97, 93(3), 96(3))."""
+        return self._take(m, "consultation_response")
+
+    @workflow.update
+    def decide_postponement(self, m: c.PostponementDecision) -> AnswerReceipt:
+        """The Court agrees a postponement period or refuses it (RS 94)."""
+        return self._take(m, "postponement_decision")
+
+    @workflow.update
+    def resume_execution(self, m: c.ResumeExecution) -> AnswerReceipt:
+        """A postponement ends: the RS 95 challenge is decided or the RS 94 period ran out."""
+        return self._take(m, "resume_execution")
+
+    @workflow.update
+    def confirm_urgent_request(self, m: c.UrgentConfirmation) -> AnswerReceipt:
+        """An urgent request is confirmed through the formal channel (RS 96(1))."""
+        return self._take(m, "urgent_confirmation")
+
+    @workflow.update
+    def notify_rule99(self, m: c.Rule99Notification) -> AnswerReceipt:
+        """The person is notified after an ex parte measure was executed (Rule 99)."""
+        return self._take(m, "rule99_notification")
+
+    @workflow.update
+    def decide_rule99(self, m: c.Rule99Decision) -> AnswerReceipt:
+        """The Chamber maintains, modifies or revokes the measure after observations (Rule 99)."""
+        return self._take(m, "rule99_decision")
+
+    @workflow.update
+    def withdraw(self, m: c.Withdrawal) -> AnswerReceipt:
+        """The Court withdraws the request; restrained assets are released."""
+        return self._take(m, "withdrawal")
+
+    @workflow.update
+    def order_forfeiture(self, m: c.ForfeitureOrder) -> AnswerReceipt:
+        """Forfeiture ordered (RS 77(2)(b)) of frozen or seized, uncontested assets."""
+        return self._take(m, "forfeiture_order")
+
+    @workflow.update
+    def decide_third_party_claim(self, m: c.ThirdPartyClaimDecision) -> AnswerReceipt:
+        """The Court decides a bona fide third party's claim (RS 93(1)(k))."""
+        return self._take(m, "third_party_claim_decision")
+
+    @workflow.update
+    def transfer_to_court(self, m: c.TransferToCourt) -> AnswerReceipt:
+        """Forfeited property or its value is transferred to the Court (RS 109(3))."""
+        return self._take(m, "transfer_to_court")
+
+    @workflow.update
+    def allocate(self, m: c.Allocation) -> AnswerReceipt:
+        """The transferred value is allocated, reparations first (Rule 221)."""
+        return self._take(m, "allocation")
+
+    @workflow.update
+    def release(self, m: c.Release) -> AnswerReceipt:
+        """Restrained assets are released (acquittal, withdrawal, revocation)."""
+        return self._take(m, "release")
+
+    @workflow.update
+    def close(self, m: c.CloseRequest) -> AnswerReceipt:
+        """The Registry closes the request; never while an asset is unsettled."""
+        return self._take(m, "close")
+
+    # One validator per update, all the same check: the rule of the message's kind.
+    @acknowledge.validator
+    def _v_acknowledge(self, m: a.Acknowledgement) -> None:
+        self._validate(m)
+
+    @consult.validator
+    def _v_consult(self, m: a.Consultation) -> None:
+        self._validate(m)
+
+    @postpone.validator
+    def _v_postpone(self, m: a.Postponement) -> None:
+        self._validate(m)
+
+    @deny.validator
+    def _v_deny(self, m: a.Denial) -> None:
+        self._validate(m)
+
+    @report_execution.validator
+    def _v_report_execution(self, m: a.ExecutionReport) -> None:
+        self._validate(m)
+
+    @report_no_assets.validator
+    def _v_report_no_assets(self, m: a.NoAssetsReport) -> None:
+        self._validate(m)
+
+    @claim_as_third_party.validator
+    def _v_claim(self, m: a.ThirdPartyClaim) -> None:
+        self._validate(m)
+
+    @challenge_domestically.validator
+    def _v_challenge(self, m: a.DomesticChallenge) -> None:
+        self._validate(m)
+
+    @update_asset_management.validator
+    def _v_management(self, m: a.AssetManagementUpdate) -> None:
+        self._validate(m)
+
+    @propose_freeze_limit.validator
+    def _v_freeze_limit(self, m: a.FreezeLimitProposal) -> None:
+        self._validate(m)
+
+    @respond_to_consultation.validator
+    def _v_respond(self, m: c.ConsultationResponse) -> None:
+        self._validate(m, "consultation_response")
+
+    @decide_postponement.validator
+    def _v_decide_postponement(self, m: c.PostponementDecision) -> None:
+        self._validate(m, "postponement_decision")
+
+    @resume_execution.validator
+    def _v_resume(self, m: c.ResumeExecution) -> None:
+        self._validate(m, "resume_execution")
+
+    @confirm_urgent_request.validator
+    def _v_confirm(self, m: c.UrgentConfirmation) -> None:
+        self._validate(m, "urgent_confirmation")
+
+    @notify_rule99.validator
+    def _v_notify(self, m: c.Rule99Notification) -> None:
+        self._validate(m, "rule99_notification")
+
+    @decide_rule99.validator
+    def _v_decide_rule99(self, m: c.Rule99Decision) -> None:
+        self._validate(m, "rule99_decision")
+
+    @withdraw.validator
+    def _v_withdraw(self, m: c.Withdrawal) -> None:
+        self._validate(m, "withdrawal")
+
+    @order_forfeiture.validator
+    def _v_forfeiture(self, m: c.ForfeitureOrder) -> None:
+        self._validate(m, "forfeiture_order")
+
+    @decide_third_party_claim.validator
+    def _v_decide_claim(self, m: c.ThirdPartyClaimDecision) -> None:
+        self._validate(m, "third_party_claim_decision")
+
+    @transfer_to_court.validator
+    def _v_transfer(self, m: c.TransferToCourt) -> None:
+        self._validate(m, "transfer_to_court")
+
+    @allocate.validator
+    def _v_allocate(self, m: c.Allocation) -> None:
+        self._validate(m, "allocation")
+
+    @release.validator
+    def _v_release(self, m: c.Release) -> None:
+        self._validate(m, "release")
 
     @close.validator
-    def _validate_close(self, action: CloseRequest) -> None:
-        if action.event_id not in self._seen:
-            self._check_close(action)
+    def _v_close(self, m: c.CloseRequest) -> None:
+        self._validate(m, "close")
 
     @workflow.query
     def view(self) -> RequestView:
         """Current status, ledger with per-currency totals, and timeline."""
+        req, rec = self._request, self._rec
         return RequestView(
-            reference=self._request.reference,
-            case_number=self._request.case_number,
-            requested_state=self._request.requested_state,
-            status=self._status,
-            ledger=self._ledger,
-            totals=self._ledger.totals(),
-            timeline=self._timeline,
+            reference=req.reference,
+            case_number=req.case_number,
+            requested_state=req.requested_state,
+            status=rec.status,
+            ledger=rec.ledger,
+            totals=rec.ledger.totals(),
+            timeline=rec.timeline,
             answers_seen=len(self._seen),
+            version=rec.versions[-1].version if rec.versions else 1,
+            resume_status=rec.resume_status,
+            postponed_until=rec.postponed_until,
+            urgent_confirmed_at=rec.urgent_confirmed_at,
+            rule99_notified_at=rec.rule99_notified_at,
         )
 
-    # --- Rules ---------------------------------------------------------------------------
+    # --- Checking and recording -----------------------------------------------------------
 
-    def _check(self, answer: AnswerBase, action: str) -> None:
-        """Validator body: raise ApplicationError with the reason; a seen event id passes."""
-        if answer.event_id in self._seen:
+    def _validate(self, m: Any, action: str | None = None) -> None:
+        """Reject with the reason; a seen event id passes (its handler is a no-op)."""
+        if m.event_id in self._seen:
             return
+        action = action or m.answer_type
+        try:
+            if action not in COURT_ACTIONS:
+                self._check_addressed(m)
+            sm.check_transition(action, self._rec.status)
+            RULES[action].check(self._rec, self._request, m)
+        except (Rejection, sm.IllegalTransition) as err:
+            raise ApplicationError(str(err), type="AnswerRejected", non_retryable=True) from None
+
+    def _check_addressed(self, m: a.AnswerBase) -> None:
         req = self._request
-        if answer.request_reference != req.reference:
-            self._reject(f"answer is for request {answer.request_reference}, not {req.reference}")
-        if answer.state != req.requested_state:
-            self._reject(
-                f"State {answer.state} answered request {req.reference}, "
+        if m.request_reference != req.reference:
+            raise Rejection(f"answer is for request {m.request_reference}, not {req.reference}")
+        if m.state != req.requested_state:
+            raise Rejection(
+                f"State {m.state} answered request {req.reference}, "
                 f"which is addressed to {req.requested_state}"
             )
-        try:
-            sm.check_transition(action, self._status)
-            if isinstance(answer, ExecutionReport):
-                check_report(self._ledger, req, answer)
-        except (sm.IllegalTransition, LedgerRejection) as err:
-            self._reject(str(err))
-        if isinstance(answer, NoAssetsReport) and self._ledger.restrained():
-            self._reject("no-assets report contradicts assets already frozen or seized")
 
-    def _check_close(self, action: CloseRequest) -> None:
-        try:
-            sm.check_transition(sm.CLOSE, self._status)
-        except sm.IllegalTransition as err:
-            self._reject(str(err))
-        held = sorted(e.asset.asset_id for e in self._ledger.restrained())
-        if held:
-            self._reject(f"assets {held} are still frozen or seized: release or forfeit them first")
-
-    @staticmethod
-    def _reject(reason: str) -> None:
-        raise ApplicationError(reason, type="AnswerRejected", non_retryable=True)
-
-    # --- Recording -----------------------------------------------------------------------
-
-    def _accept(
-        self, answer: AnswerBase, action: str, status: RequestStatus, what: str
-    ) -> AnswerReceipt:
-        if answer.event_id in self._seen:
-            return self._receipt(answer, duplicate=True)
-        self._check(answer, action)
-        return self._record(answer, status, what, answer_type=action)
-
-    def _record(
-        self, answer: AnswerBase, status: RequestStatus, what: str, answer_type: str
-    ) -> AnswerReceipt:
-        self._seen.add(answer.event_id)
+    def _take(self, m: Any, action: str | None = None) -> AnswerReceipt:
+        """Apply an answer or action once; the handler re-checks (state may have moved)."""
+        if m.event_id in self._seen:
+            return AnswerReceipt(event_id=m.event_id, duplicate=True, status=self._rec.status)
+        self._validate(m, action)
+        action = action or m.answer_type
+        outcome = RULES[action].apply(self._rec, self._request, m, workflow.now())
+        self._seen.add(m.event_id)
         self._accepted_this_run += 1
-        self._set_status(status, answer.event_id, what)
+        if outcome.status is not None:
+            self._rec.status = outcome.status
+        self._record_timeline(m.event_id, outcome.what)
         self._refresh_visibility()
-        self._emit(RequestEventType.ANSWER_ACCEPTED, answer.event_id, answer_type=answer_type)
-        return self._receipt(answer, duplicate=False)
+        self._announce(m.event_id, action, outcome)
+        self._parent_stale = workflow.info().parent is not None
+        return AnswerReceipt(event_id=m.event_id, duplicate=False, status=self._rec.status)
 
-    def _receipt(self, answer: AnswerBase, duplicate: bool) -> AnswerReceipt:
-        return AnswerReceipt(event_id=answer.event_id, duplicate=duplicate, status=self._status)
-
-    def _set_status(self, status: RequestStatus, event_id: str | None, what: str) -> None:
-        self._status = status
-        self._timeline.append(
-            TimelineEntry(at=workflow.now(), event_id=event_id, what=what, status=status)
+    def _record_timeline(self, event_id: str | None, what: str) -> None:
+        self._rec.timeline.append(
+            TimelineEntry(at=workflow.now(), event_id=event_id, what=what, status=self._rec.status)
         )
+
+    def _announce(self, event_id: str, action: str, outcome: Outcome) -> None:
+        if action == sm.CLOSE:
+            self._emit(RequestEventType.CLOSED, caused_by=event_id, action=action)
+        elif action in COURT_ACTIONS:
+            self._emit(RequestEventType.COURT_ACTION, caused_by=event_id, action=action)
+        else:
+            self._emit(RequestEventType.ANSWER_ACCEPTED, caused_by=event_id, answer_type=action)
+        for entry in outcome.contested:
+            self._emit_asset(RequestEventType.ASSET_CONTESTED, entry, event_id)
+        for entry in outcome.assets:
+            self._emit_asset(RequestEventType.for_asset(entry.status), entry, event_id)
 
     def _emit(
         self,
         type_: RequestEventType,
         caused_by: str | None,
         answer_type: str | None = None,
+        action: str | None = None,
         asset: AssetEventData | None = None,
     ) -> None:
         req = self._request
-        self._outbox.append(
+        ex_parte = req.confidentiality is Confidentiality.EX_PARTE
+        self._rec.outbox.append(
             RequestEvent(
                 id=str(workflow.uuid4()),
                 type=type_,
@@ -265,20 +409,18 @@ class RequestWorkflow:
                 subject=req.reference,
                 case_number=req.case_number,
                 requested_state=req.requested_state,
-                status=self._status,
+                status=self._rec.status,
                 caused_by=caused_by,
                 answer_type=answer_type,
-                asset=asset,
-                totals=self._ledger.totals(),
+                action=action,
+                confidentiality=req.confidentiality,
+                origin=req.origin,
+                asset=None if ex_parte else asset,
+                totals={} if ex_parte else self._rec.ledger.totals(),
             )
         )
 
-    def _emit_asset(self, entry: LedgerEntry, caused_by: str) -> None:
-        type_ = (
-            RequestEventType.ASSET_SEIZED
-            if entry.status is AssetStatus.SEIZED
-            else RequestEventType.ASSET_FROZEN
-        )
+    def _emit_asset(self, type_: RequestEventType, entry: LedgerEntry, caused_by: str) -> None:
         data = AssetEventData(
             asset_id=entry.asset.asset_id,
             kind=entry.asset.kind,
@@ -288,8 +430,8 @@ class RequestWorkflow:
         self._emit(type_, caused_by, asset=data)
 
     async def _publish_outbox(self) -> None:
-        while self._outbox:
-            event = self._outbox[0]
+        while self._rec.outbox:
+            event = self._rec.outbox[0]
             await workflow.execute_activity(
                 PUBLISH_REQUEST_EVENT,
                 PublishRequestEvent(topic=self._events_topic, event=event),
@@ -297,23 +439,30 @@ class RequestWorkflow:
                 retry_policy=PUBLISH_RETRY,
                 summary=f"publish {event.type.value.split('.')[-2]} event",
             )
-            self._outbox.pop(0)
+            self._rec.outbox.pop(0)
+
+    async def _inform_parent(self) -> None:
+        """A request started by a case tells the case where it stands (multi-State cases)."""
+        parent = workflow.info().parent
+        if not self._parent_stale or parent is None:
+            return
+        self._parent_stale = False
+        handle = workflow.get_external_workflow_handle(parent.workflow_id)
+        await handle.signal("request_changed", self.view())
 
     def _refresh_visibility(self) -> None:
-        req = self._request
-        frozen_eur = self._ledger.totals().get("EUR")
+        req, rec = self._request, self._rec
+        eur = rec.ledger.totals().get("EUR")
         workflow.upsert_search_attributes(
             [
                 sa.CASE_NUMBER.value_set(req.case_number),
                 sa.REQUESTED_STATE.value_set(req.requested_state),
-                sa.REQUEST_STATUS.value_set(self._status.value),
+                sa.REQUEST_STATUS.value_set(rec.status.value),
                 sa.MEASURES.value_set([m.value for m in req.measures]),
-                sa.FROZEN_VALUE_EUR.value_set(
-                    float(frozen_eur.frozen + frozen_eur.seized) if frozen_eur else 0.0
-                ),
+                sa.FROZEN_VALUE_EUR.value_set(float(eur.frozen + eur.seized) if eur else 0.0),
             ]
         )
-        workflow.set_current_details(current_details(req, self._status, self._ledger))
+        workflow.set_current_details(current_details(req, rec.status, rec.ledger))
 
     def _should_continue_as_new(self) -> bool:
         """Requests live for years: hand over to a fresh run before the history grows large."""
@@ -321,12 +470,3 @@ class RequestWorkflow:
             return True
         limit = self._answers_per_run
         return limit is not None and self._accepted_this_run >= limit
-
-    def _carry(self) -> RequestCarry:
-        return RequestCarry(
-            status=self._status,
-            ledger=self._ledger,
-            timeline=self._timeline,
-            seen_event_ids=sorted(self._seen),
-            outbox=self._outbox,
-        )

@@ -1,32 +1,52 @@
-"""The request state machine, in one place: which answer or Court action may move a request
-from which status, and to where. Illegal moves are rejected with a reason, nothing written.
+"""The request state machine, in one place: which State answer or Court action may move a
+request from which status, and to where. Illegal moves are rejected with a reason and
+write nothing. Asset-level answers and actions (claims, challenges, management, forfeiture,
+transfer, allocation, release) leave the request's status as it is; their own rules are in
+``workflows/assets.py``.
 """
 
 from __future__ import annotations
 
 from schemas.ledger import RequestStatus as S
 
+OPEN = frozenset(S) - {S.CLOSED}
+EXECUTING = frozenset({S.ACKNOWLEDGED, S.IN_EXECUTION})
+ENDED = frozenset({S.EXECUTED, S.PARTIALLY_EXECUTED, S.NO_ASSETS, S.DENIED, S.WITHDRAWN})
+RESUMABLE = frozenset({S.TRANSMITTED, S.ACKNOWLEDGED, S.IN_EXECUTION})
+AFTER_RECEIPT = OPEN - {S.TRANSMITTED}
+
 ACKNOWLEDGEMENT = "acknowledgement"
 EXECUTION_REPORT = "execution_report"
 NO_ASSETS = "no_assets"
 CLOSE = "close"
 
-ALLOWED_FROM: dict[str, frozenset[S]] = {
-    # Acknowledgement of receipt starts the execution clock (practice).
-    ACKNOWLEDGEMENT: frozenset({S.TRANSMITTED}),
-    # RS 99: execution reports, partial then final.
-    EXECUTION_REPORT: frozenset({S.ACKNOWLEDGED, S.IN_EXECUTION}),
-    # RS 99: no assets found closes the measure for this State.
-    NO_ASSETS: frozenset({S.ACKNOWLEDGED, S.IN_EXECUTION}),
-    # The Registry closes a request whose execution has ended.
-    CLOSE: frozenset({S.EXECUTED, S.PARTIALLY_EXECUTED, S.NO_ASSETS}),
-}
-
-TARGETS: dict[str, frozenset[S]] = {
-    ACKNOWLEDGEMENT: frozenset({S.ACKNOWLEDGED}),
-    EXECUTION_REPORT: frozenset({S.IN_EXECUTION, S.EXECUTED, S.PARTIALLY_EXECUTED}),
-    NO_ASSETS: frozenset({S.NO_ASSETS}),
-    CLOSE: frozenset({S.CLOSED}),
+# action -> (statuses it may happen in, statuses it may lead to; empty = unchanged)
+TRANSITIONS: dict[str, tuple[frozenset[S], frozenset[S]]] = {
+    # State answers
+    "acknowledgement": (frozenset({S.TRANSMITTED}), frozenset({S.ACKNOWLEDGED})),
+    "consultation": (RESUMABLE, frozenset({S.IN_CONSULTATION})),  # RS 97, 93(3), 96(3)
+    "postponement": (EXECUTING, frozenset({S.POSTPONEMENT_PROPOSED, S.POSTPONED})),  # RS 94/95
+    "denial": (RESUMABLE | {S.IN_CONSULTATION}, frozenset({S.DENIED})),  # RS 93(4), 93(6)
+    "execution_report": (EXECUTING, frozenset({S.IN_EXECUTION, S.EXECUTED, S.PARTIALLY_EXECUTED})),
+    "no_assets": (EXECUTING, frozenset({S.NO_ASSETS})),  # RS 99
+    "third_party_claim": (AFTER_RECEIPT, frozenset()),
+    "domestic_challenge": (AFTER_RECEIPT, frozenset()),
+    "asset_management": (AFTER_RECEIPT, frozenset()),
+    "freeze_limit_proposal": (AFTER_RECEIPT, frozenset()),
+    # Court actions
+    "consultation_response": (frozenset({S.IN_CONSULTATION}), RESUMABLE),
+    "postponement_decision": (frozenset({S.POSTPONEMENT_PROPOSED}), RESUMABLE | {S.POSTPONED}),
+    "resume_execution": (frozenset({S.POSTPONED}), RESUMABLE),
+    "urgent_confirmation": (OPEN, frozenset()),  # RS 96(1)
+    "rule99_notification": (OPEN, frozenset()),
+    "rule99_decision": (OPEN, frozenset()),
+    "withdrawal": (OPEN - {S.WITHDRAWN}, frozenset({S.WITHDRAWN})),
+    "forfeiture_order": (AFTER_RECEIPT, frozenset()),  # RS 77(2)(b)
+    "third_party_claim_decision": (AFTER_RECEIPT, frozenset()),
+    "transfer_to_court": (AFTER_RECEIPT, frozenset()),  # RS 109(3)
+    "allocation": (AFTER_RECEIPT, frozenset()),  # Rule 221
+    "release": (AFTER_RECEIPT, frozenset()),
+    "close": (ENDED, frozenset({S.CLOSED})),
 }
 
 
@@ -36,9 +56,9 @@ class IllegalTransition(ValueError):
 
 def check_transition(action: str, status: S) -> None:
     """Raise IllegalTransition with a reason if ``action`` may not happen in ``status``."""
-    allowed = ALLOWED_FROM[action]
+    allowed, _ = TRANSITIONS[action]
     if status not in allowed:
-        expected = ", ".join(sorted(s.value for s in allowed))
+        expected = ", ".join(s.value for s in S if s in allowed)
         raise IllegalTransition(
             f"{action} is not allowed while the request is {status.value} "
             f"(allowed when: {expected})"
@@ -46,11 +66,12 @@ def check_transition(action: str, status: S) -> None:
 
 
 def mermaid() -> str:
-    """The state machine as a Mermaid diagram (docs are checked against it by a test)."""
+    """The request-level moves as a Mermaid diagram (docs are checked against it by a test)."""
     lines = ["stateDiagram-v2", f"    [*] --> {S.TRANSMITTED.value}"]
-    for action, sources in ALLOWED_FROM.items():
-        for source in sorted(sources, key=list(S).index):
-            for target in sorted(TARGETS[action], key=list(S).index):
+    order = list(S)
+    for action, (sources, targets) in TRANSITIONS.items():
+        for source in sorted(sources, key=order.index):
+            for target in sorted(targets, key=order.index):
                 if source != target:
                     lines.append(f"    {source.value} --> {target.value}: {action}")
     lines.append(f"    {S.CLOSED.value} --> [*]")

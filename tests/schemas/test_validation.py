@@ -249,7 +249,7 @@ CASES = [
     Case(
         "unknown answer_type",
         ACK,
-        ((("answer_type",), "consultation"),),
+        ((("answer_type",), "mutual_legal_assistance"),),
         (),
         "does not match any of the expected tags",
         True,

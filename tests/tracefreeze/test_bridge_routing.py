@@ -131,3 +131,17 @@ def test_dead_letter_headers_name_reason_and_origin_then_keep_the_originals() ->
         (HEADER_OFFSET, b"1234"),
         ("ce_id", b"e-1"),
     ]
+
+
+def test_every_answer_type_has_an_update_of_the_request_workflow() -> None:
+    """Each kind of State answer in the contract reaches a workflow update (DOMAIN.md table)."""
+    import typing
+
+    from schemas.answers import StateAnswer
+    from tracefreeze.routing import UPDATES
+
+    union = typing.get_args(typing.get_args(StateAnswer)[0])
+    kinds = {cls.model_fields["answer_type"].default for cls in union}
+    assert kinds == set(UPDATES)
+    for update in UPDATES.values():
+        assert callable(update)

@@ -1,0 +1,248 @@
+"""The life of one asset after it is restrained (DOMAIN.md, 'Life of one asset'):
+under management, possibly contested, forfeiture ordered, transferred to the Court,
+allocated (Rule 221) — or released. Pure functions over the ledger; deterministic.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from schemas.answers import (
+    AssetManagementKind,
+    AssetManagementUpdate,
+    DomesticChallenge,
+    FreezeLimitProposal,
+    ThirdPartyClaim,
+)
+from schemas.court import (
+    Allocation,
+    ForfeitureOrder,
+    Release,
+    ThirdPartyClaimDecision,
+    TransferToCourt,
+)
+from schemas.ledger import AssetStatus, Contest, LedgerChange, LedgerEntry
+from schemas.request import CourtRequest
+from schemas.views import RequestCarry
+from workflows.outcome import Outcome, Rejection, entry_of
+
+A = AssetStatus
+
+
+def move(entry: LedgerEntry, status: AssetStatus, event_id: str, at: datetime, note: str) -> None:
+    """Change an asset's status and keep the change in its history."""
+    entry.status = status
+    entry.history.append(
+        LedgerChange(at=at, event_id=event_id, status=status, value=entry.value, note=note)
+    )
+
+
+def _restrained(record: RequestCarry, asset_id: str) -> LedgerEntry:
+    entry = entry_of(record, asset_id)
+    if not entry.status.restrained:
+        raise Rejection(f"asset {asset_id!r} is {entry.status.value}, not frozen or seized")
+    return entry
+
+
+def _claim(record: RequestCarry, contest_id: str) -> tuple[LedgerEntry, Contest]:
+    for entry in record.ledger.entries.values():
+        for contest in entry.contests:
+            if contest.contest_id == contest_id:
+                return entry, contest
+    raise Rejection(f"no third-party claim {contest_id!r} on this request")
+
+
+# --- State answers on one asset --------------------------------------------------------
+
+
+def check_contest(
+    record: RequestCarry, _: CourtRequest, m: ThirdPartyClaim | DomesticChallenge
+) -> None:
+    entry = _restrained(record, m.asset_id)
+    contest_id = m.claim_id if isinstance(m, ThirdPartyClaim) else m.challenge_id
+    known = {c.contest_id: c for c in entry.contests}
+    if isinstance(m, DomesticChallenge) and m.outcome != "lodged":
+        if contest_id not in known or not known[contest_id].pending:
+            raise Rejection(f"no pending domestic challenge {contest_id!r} on {m.asset_id!r}")
+    elif contest_id in known:
+        raise Rejection(f"{contest_id!r} was already lodged against {m.asset_id!r}")
+
+
+def apply_contest(
+    record: RequestCarry, _: CourtRequest, m: ThirdPartyClaim | DomesticChallenge, at: datetime
+) -> Outcome:
+    """Third-party claim (RS 93(1)(k), 77(2)(b), Rule 99) or domestic remedy (cf. EU art. 33)."""
+    entry = record.ledger.entries[m.asset_id]
+    if isinstance(m, ThirdPartyClaim):
+        entry.contests.append(
+            Contest(contest_id=m.claim_id, kind=m.answer_type, lodged_by_event=m.event_id)
+        )
+        return Outcome(f"third-party claim {m.claim_id} on {m.asset_id}", contested=[entry])
+    if m.outcome == "lodged":
+        entry.contests.append(
+            Contest(contest_id=m.challenge_id, kind=m.answer_type, lodged_by_event=m.event_id)
+        )
+        return Outcome(f"domestic challenge {m.challenge_id} on {m.asset_id}", contested=[entry])
+    contest = next(c for c in entry.contests if c.contest_id == m.challenge_id)
+    contest.pending, contest.outcome = False, m.outcome
+    out = Outcome(f"domestic challenge {m.challenge_id} {m.outcome}")
+    if m.outcome == "upheld":
+        entry.release_ground = "domestic_remedy"
+        move(entry, A.RELEASED, m.event_id, at, f"released: domestic challenge {m.challenge_id}")
+        out.assets.append(entry)
+    return out
+
+
+def check_management(record: RequestCarry, _: CourtRequest, m: AssetManagementUpdate) -> None:
+    entry = _restrained(record, m.asset_id)
+    if entry.value is not None and entry.value.currency != m.value.currency:
+        raise Rejection(
+            f"asset {m.asset_id!r} is valued in {entry.value.currency}, not {m.value.currency}"
+        )
+
+
+def apply_management(
+    record: RequestCarry, _: CourtRequest, m: AssetManagementUpdate, at: datetime
+) -> Outcome:
+    """Asset-management update (cf. EU 2018/1805 art. 28): the valuation history grows."""
+    entry = record.ledger.entries[m.asset_id]
+    entry.value, entry.asset_manager = m.value, m.asset_manager
+    note = f"{m.kind.value} by {m.asset_manager}"
+    if m.kind is AssetManagementKind.INTERLOCUTORY_SALE:
+        note += ": the proceeds replace the asset"
+    entry.history.append(
+        LedgerChange(at=at, event_id=m.event_id, status=entry.status, value=m.value, note=note)
+    )
+    return Outcome(f"{m.kind.value} of {m.asset_id}: {m.value.amount} {m.value.currency}")
+
+
+def check_freeze_limit(record: RequestCarry, _: CourtRequest, m: FreezeLimitProposal) -> None:
+    for asset_id in m.asset_ids:
+        _restrained(record, asset_id)
+    if m.proposed_until <= m.sent_at:
+        raise Rejection("proposed_until must be after the proposal is sent")
+
+
+def apply_freeze_limit(
+    record: RequestCarry, _: CourtRequest, m: FreezeLimitProposal, at: datetime
+) -> Outcome:
+    """Proposal to limit a freeze's duration (cf. EU art. 12): the Court must answer in time."""
+    for asset_id in m.asset_ids:
+        record.ledger.entries[asset_id].freeze_limit_until = m.proposed_until
+    return Outcome(
+        f"freeze limit proposed until {m.proposed_until:%Y-%m-%d} on {', '.join(m.asset_ids)}"
+    )
+
+
+# --- Court actions on assets -----------------------------------------------------------
+
+
+def check_forfeiture(record: RequestCarry, _: CourtRequest, m: ForfeitureOrder) -> None:
+    for asset_id in m.asset_ids:
+        entry = entry_of(record, asset_id)
+        if entry.status not in (A.FROZEN, A.SEIZED):
+            raise Rejection(
+                f"asset {asset_id!r} is {entry.status.value}: "
+                "only a frozen or seized asset can be forfeited"
+            )
+        if entry.contested:
+            raise Rejection(f"asset {asset_id!r} is contested: decide the claim or challenge first")
+
+
+def apply_forfeiture(
+    record: RequestCarry, _: CourtRequest, m: ForfeitureOrder, at: datetime
+) -> Outcome:
+    """Forfeiture ordered (RS 77(2)(b)); enforced by the State under RS 109."""
+    out = Outcome(f"forfeiture ordered ({m.order_reference}) of {', '.join(m.asset_ids)}")
+    for asset_id in m.asset_ids:
+        entry = record.ledger.entries[asset_id]
+        entry.forfeiture_order = m.order_reference
+        move(entry, A.FORFEITURE_ORDERED, m.event_id, at, m.order_reference)
+        out.assets.append(entry)
+    return out
+
+
+def check_claim_decision(record: RequestCarry, _: CourtRequest, m: ThirdPartyClaimDecision) -> None:
+    _, contest = _claim(record, m.claim_id)
+    if not contest.pending:
+        raise Rejection(f"claim {m.claim_id!r} was already decided ({contest.outcome})")
+
+
+def apply_claim_decision(
+    record: RequestCarry, _: CourtRequest, m: ThirdPartyClaimDecision, at: datetime
+) -> Outcome:
+    """The Court decides a bona fide third party's claim; an upheld claim releases the asset."""
+    entry, contest = _claim(record, m.claim_id)
+    contest.pending, contest.outcome = False, "upheld" if m.upheld else "dismissed"
+    out = Outcome(f"third-party claim {m.claim_id} {contest.outcome}")
+    if m.upheld:
+        entry.release_ground = "third_party"
+        move(entry, A.RELEASED, m.event_id, at, f"released to the claimant ({m.claim_id})")
+        out.assets.append(entry)
+    return out
+
+
+def check_transfer(record: RequestCarry, _: CourtRequest, m: TransferToCourt) -> None:
+    entry = entry_of(record, m.asset_id)
+    if entry.status is not A.FORFEITURE_ORDERED:
+        raise Rejection(
+            f"asset {m.asset_id!r} is {entry.status.value}: transfer follows a forfeiture order"
+        )
+
+
+def apply_transfer(
+    record: RequestCarry, _: CourtRequest, m: TransferToCourt, at: datetime
+) -> Outcome:
+    """Property or its realised value transferred to the Court (RS 109(2)-(3))."""
+    entry = record.ledger.entries[m.asset_id]
+    entry.transferred = m.amount
+    move(
+        entry, A.TRANSFERRED, m.event_id, at, f"{m.amount.amount} {m.amount.currency} to the Court"
+    )
+    return Outcome(f"{m.asset_id} transferred to the Court", assets=[entry])
+
+
+def check_allocation(record: RequestCarry, _: CourtRequest, m: Allocation) -> None:
+    entry = entry_of(record, m.asset_id)
+    if entry.status is not A.TRANSFERRED or entry.transferred is None:
+        raise Rejection(
+            f"asset {m.asset_id!r} is {entry.status.value}: only a transferred value is allocated"
+        )
+    if m.shares[0].amount.currency != entry.transferred.currency:
+        raise Rejection(
+            f"allocation in {m.shares[0].amount.currency}, transfer in {entry.transferred.currency}"
+        )
+    total = sum((s.amount.amount for s in m.shares), Decimal(0))
+    if total > entry.transferred.amount:
+        raise Rejection(f"allocation of {total} exceeds the {entry.transferred.amount} transferred")
+
+
+def apply_allocation(record: RequestCarry, _: CourtRequest, m: Allocation, at: datetime) -> Outcome:
+    """Allocation under Rule 221: reparations first, then the Trust Fund, fines, legal aid."""
+    entry = record.ledger.entries[m.asset_id]
+    entry.allocations = list(m.shares)
+    parts = ", ".join(f"{s.destination.value} {s.amount.amount}" for s in m.shares)
+    move(entry, A.ALLOCATED, m.event_id, at, parts)
+    return Outcome(f"{m.asset_id} allocated: {parts}", assets=[entry])
+
+
+def check_release(record: RequestCarry, _: CourtRequest, m: Release) -> None:
+    for asset_id in m.asset_ids:
+        _restrained(record, asset_id)
+
+
+def apply_release(record: RequestCarry, _: CourtRequest, m: Release, at: datetime) -> Outcome:
+    """Release on acquittal, withdrawal or revocation: the State lifts the measure."""
+    out = Outcome(f"released ({m.ground.value}): {', '.join(m.asset_ids)}")
+    for asset_id in m.asset_ids:
+        out.assets.append(release(record.ledger.entries[asset_id], m.ground.value, m.event_id, at))
+    return out
+
+
+def release(entry: LedgerEntry, ground: str, event_id: str, at: datetime) -> LedgerEntry:
+    entry.release_ground = ground
+    for contest in entry.contests:
+        contest.pending = False
+    move(entry, A.RELEASED, event_id, at, f"released: {ground}")
+    return entry

@@ -1,0 +1,41 @@
+"""Every State answer and Court action, by name, with the rule that checks and applies it.
+
+The names are the actions of the state machine (``workflows/state_machine.py``).
+"""
+
+from __future__ import annotations
+
+from workflows import asset_rules as a
+from workflows import request_rules as r
+from workflows.outcome import Rule, no_check
+
+STATE_ANSWERS: dict[str, Rule] = {
+    "acknowledgement": Rule(no_check, r.apply_acknowledgement),
+    "consultation": Rule(no_check, r.apply_consultation),
+    "postponement": Rule(no_check, r.apply_postponement),
+    "denial": Rule(no_check, r.apply_denial),
+    "execution_report": Rule(r.check_execution, r.apply_execution),
+    "no_assets": Rule(r.check_no_assets, r.apply_no_assets),
+    "third_party_claim": Rule(a.check_contest, a.apply_contest),
+    "domestic_challenge": Rule(a.check_contest, a.apply_contest),
+    "asset_management": Rule(a.check_management, a.apply_management),
+    "freeze_limit_proposal": Rule(a.check_freeze_limit, a.apply_freeze_limit),
+}
+
+COURT_ACTIONS: dict[str, Rule] = {
+    "consultation_response": Rule(r.check_consultation_response, r.apply_consultation_response),
+    "postponement_decision": Rule(r.check_postponement_decision, r.apply_postponement_decision),
+    "resume_execution": Rule(no_check, r.apply_resume),
+    "urgent_confirmation": Rule(r.check_urgent_confirmation, r.apply_urgent_confirmation),
+    "rule99_notification": Rule(r.check_rule99_notification, r.apply_rule99_notification),
+    "rule99_decision": Rule(r.check_rule99_decision, r.apply_rule99_decision),
+    "withdrawal": Rule(no_check, r.apply_withdrawal),
+    "forfeiture_order": Rule(a.check_forfeiture, a.apply_forfeiture),
+    "third_party_claim_decision": Rule(a.check_claim_decision, a.apply_claim_decision),
+    "transfer_to_court": Rule(a.check_transfer, a.apply_transfer),
+    "allocation": Rule(a.check_allocation, a.apply_allocation),
+    "release": Rule(a.check_release, a.apply_release),
+    "close": Rule(r.check_close, r.apply_close),
+}
+
+RULES: dict[str, Rule] = {**STATE_ANSWERS, **COURT_ACTIONS}
