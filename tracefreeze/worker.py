@@ -17,6 +17,7 @@ from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.kafka import make_producer, start_with_timeout, stop_with_timeout
 from tracefreeze.temporal import connect
+from workflows.case import CaseWorkflow
 from workflows.request import RequestWorkflow
 
 log = structlog.get_logger(__name__)
@@ -57,7 +58,7 @@ async def run_worker(settings: Settings) -> None:
         worker = Worker(
             client,
             task_queue=settings.task_queue,
-            workflows=[RequestWorkflow],
+            workflows=[RequestWorkflow, CaseWorkflow],
             activities=[publisher.publish],
             max_cached_workflows=MAX_CACHED_WORKFLOWS,
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,

@@ -87,6 +87,7 @@ def apply_execution(
     r: RequestCarry, request: CourtRequest, m: ExecutionReport, at: datetime
 ) -> Outcome:
     """Execution report (RS 99): per-asset progress, partial or final."""
+    _end_postponement(r)
     changed: list[LedgerEntry] = []
     for result in m.results:
         before, after = apply_result(r.ledger, result, m.event_id, at)
@@ -108,6 +109,7 @@ def check_no_assets(r: RequestCarry, _: CourtRequest, m: NoAssetsReport) -> None
 
 def apply_no_assets(r: RequestCarry, _: CourtRequest, m: NoAssetsReport, at: datetime) -> Outcome:
     """No assets found (RS 99): the measure closes for this State."""
+    _end_postponement(r)
     return Outcome("no assets found", status=S.NO_ASSETS)
 
 
@@ -257,3 +259,9 @@ def _resume(r: RequestCarry) -> RequestStatus:
     status = r.resume_status or S.ACKNOWLEDGED
     r.resume_status = None
     return status
+
+
+def _end_postponement(r: RequestCarry) -> None:
+    """A State that reports during a postponement has resumed execution."""
+    if r.status is S.POSTPONED:
+        r.postponed_until, r.resume_status = None, None

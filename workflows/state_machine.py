@@ -27,8 +27,12 @@ TRANSITIONS: dict[str, tuple[frozenset[S], frozenset[S]]] = {
     "consultation": (RESUMABLE, frozenset({S.IN_CONSULTATION})),  # RS 97, 93(3), 96(3)
     "postponement": (EXECUTING, frozenset({S.POSTPONEMENT_PROPOSED, S.POSTPONED})),  # RS 94/95
     "denial": (RESUMABLE | {S.IN_CONSULTATION}, frozenset({S.DENIED})),  # RS 93(4), 93(6)
-    "execution_report": (EXECUTING, frozenset({S.IN_EXECUTION, S.EXECUTED, S.PARTIALLY_EXECUTED})),
-    "no_assets": (EXECUTING, frozenset({S.NO_ASSETS})),  # RS 99
+    # RS 99 reports; a report during a postponement ends it: the State has resumed.
+    "execution_report": (
+        EXECUTING | {S.POSTPONED},
+        frozenset({S.IN_EXECUTION, S.EXECUTED, S.PARTIALLY_EXECUTED}),
+    ),
+    "no_assets": (EXECUTING | {S.POSTPONED}, frozenset({S.NO_ASSETS})),
     "third_party_claim": (AFTER_RECEIPT, frozenset()),
     "domestic_challenge": (AFTER_RECEIPT, frozenset()),
     "asset_management": (AFTER_RECEIPT, frozenset()),
