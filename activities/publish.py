@@ -16,18 +16,23 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from temporalio import activity
 
+from schemas.escalations import (
+    PUBLISH_ESCALATION_EVENT,
+    EscalationEvent,
+    PublishEscalationEvent,
+)
 from schemas.events import PUBLISH_REQUEST_EVENT, PublishRequestEvent, RequestEvent
 
 log = structlog.get_logger(__name__)
 
 
-def cloudevent_headers(event: RequestEvent) -> list[tuple[str, bytes]]:
+def cloudevent_headers(event: RequestEvent | EscalationEvent) -> list[tuple[str, bytes]]:
     """CloudEvents Kafka binary-mode headers of one event."""
     attributes = {
         "ce_specversion": event.specversion,
         "ce_id": event.id,
         "ce_source": event.source,
-        "ce_type": event.type.value,
+        "ce_type": str(event.type),
         "ce_time": event.time.isoformat(),
         "ce_subject": event.subject,
         "content-type": "application/json",
@@ -48,14 +53,21 @@ class EventPublisher:
 
         A timeout or Kafka error is raised so that Temporal retries with the same event.
         """
-        event = p.event
+        await self._send(p.topic, p.event)
+
+    @activity.defn(name=PUBLISH_ESCALATION_EVENT)
+    async def publish_escalation(self, p: PublishEscalationEvent) -> None:
+        """Send one escalation event to ``tracefreeze.escalations`` (same guarantees)."""
+        await self._send(p.topic, p.event)
+
+    async def _send(self, topic: str, event: RequestEvent | EscalationEvent) -> None:
         bound = log.bind(
-            event_id=event.id, request_reference=event.subject, event_type=event.type.value
+            event_id=event.id, request_reference=event.subject, event_type=str(event.type)
         )
         try:
             metadata = await asyncio.wait_for(
                 self._producer.send_and_wait(
-                    p.topic,
+                    topic,
                     value=event.model_dump_json().encode(),
                     key=event.subject.encode(),
                     headers=cloudevent_headers(event),
@@ -67,7 +79,7 @@ class EventPublisher:
             raise
         bound.info(
             "event published",
-            topic=p.topic,
+            topic=topic,
             partition=metadata.partition,
             offset=metadata.offset,
         )

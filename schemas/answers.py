@@ -41,6 +41,9 @@ class AssetResult(Frozen):
     location: str | None = Field(default=None, max_length=500)
     registry_reference: str | None = Field(default=None, max_length=200)
     executing_authority: str | None = Field(default=None, max_length=200)
+    national_order_expires_at: AwareDatetime | None = Field(
+        default=None, description="When the national freezing order lapses unless renewed"
+    )
 
     @model_validator(mode="after")
     def _asset_matches(self) -> AssetResult:
@@ -171,6 +174,15 @@ class FreezeLimitProposal(AnswerBase):
     reasons: str = Field(min_length=1, max_length=5000)
 
 
+class ChannelChangeNotice(AnswerBase):
+    """The State changes its channel or language (RS 87(1)(a), 87(2)); Rule 180: the change
+    takes effect 45 days after notice."""
+
+    answer_type: Literal["channel_change"] = "channel_change"
+    channel: str = Field(min_length=1, max_length=100)
+    language: str = Field(pattern=r"^[a-z]{2}$")
+
+
 StateAnswer = Annotated[
     Acknowledgement
     | Consultation
@@ -181,7 +193,8 @@ StateAnswer = Annotated[
     | ThirdPartyClaim
     | DomesticChallenge
     | AssetManagementUpdate
-    | FreezeLimitProposal,
+    | FreezeLimitProposal
+    | ChannelChangeNotice,
     Field(discriminator="answer_type"),
 ]
 STATE_ANSWER = TypeAdapter(StateAnswer)

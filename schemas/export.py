@@ -20,7 +20,9 @@ from pydantic import BaseModel, TypeAdapter
 
 from schemas.answers import STATE_ANSWER
 from schemas.court import CloseRequest
+from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
+from schemas.policy import DeadlinePolicy, StateDirectory
 from schemas.request import CourtRequest
 from schemas.views import RequestView
 
@@ -69,6 +71,9 @@ EXPORTS: tuple[Export, ...] = (
     Export("close-request.schema.json", "CloseRequest", CloseRequest, "validation"),
     Export("request-event.schema.json", "RequestEvent", RequestEvent, "serialization"),
     Export("request-view.schema.json", "RequestView", RequestView, "serialization"),
+    Export("escalation-event.schema.json", "EscalationEvent", EscalationEvent, "serialization"),
+    Export("deadline-policy.schema.json", "DeadlinePolicy", DeadlinePolicy, "validation"),
+    Export("state-directory.schema.json", "StateDirectory", StateDirectory, "validation"),
 )
 
 

@@ -118,6 +118,7 @@ class LedgerEntry(State):
     allocations: list[AllocationShare] = []
     release_ground: str | None = None
     freeze_limit_until: AwareDatetime | None = None
+    national_order_expires_at: AwareDatetime | None = None
     history: list[LedgerChange] = []
 
     @property

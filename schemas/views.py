@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, Field
 
+from schemas.clocks import Clocks
 from schemas.common import EventId, Frozen
+from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
 from schemas.ledger import CurrencyTotals, Ledger, RequestStatus, State
+from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
 
 
@@ -42,6 +45,8 @@ class RequestCarry(State):
     postponed_until: AwareDatetime | None = None
     urgent_confirmed_at: AwareDatetime | None = None
     rule99_notified_at: AwareDatetime | None = None
+    clocks: Clocks | None = Field(default=None, description="Deadlines; none without a policy")
+    escalation_outbox: list[EscalationEvent] = []
 
 
 class RequestInput(Frozen):
@@ -52,6 +57,10 @@ class RequestInput(Frozen):
         default="tracefreeze.request-events", description="Where lifecycle events are published"
     )
     carried: RequestCarry | None = None
+    policy: ResolvedPolicy | None = Field(
+        default=None, description="Deadline policy in force at start (none: no clocks)"
+    )
+    escalations_topic: str = "tracefreeze.escalations"
     answers_per_run: int | None = Field(
         default=None,
         ge=1,
@@ -84,3 +93,9 @@ class RequestView(Frozen):
     postponed_until: AwareDatetime | None = None
     urgent_confirmed_at: AwareDatetime | None = None
     rule99_notified_at: AwareDatetime | None = None
+    policy_version: str | None = None
+    escalation_level: int = 0
+    escalation_step: str | None = None
+    proposed_step: str | None = Field(default=None, description="Awaiting a Court decision")
+    overdue: bool = False
+    next_deadline: AwareDatetime | None = None

@@ -1,25 +1,28 @@
 """``tracefreeze``: run the worker and bridge, submit requests, follow and close them.
 
-Errors the user can act on are one red line on stderr (exit 1); an invalid request document
-lists each field in error (exit 2).
+Court actions, the asset ledger and the FtM export are in ``tracefreeze/cli_court.py``;
+multi-State cases in ``tracefreeze/cli_case.py``. Errors the user can act on are one red line
+on stderr (exit 1); an invalid document lists each field in error (exit 2).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import ValidationError
 
 from schemas.request import CourtRequest
+from tracefreeze import cli_case, cli_court
+from tracefreeze.cli_input import field_errors, load_document
 from tracefreeze.config import get_settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.logging import configure_logging
 
-SCRIPTS = ("acknowledge", "freeze-known", "no-assets")
+__all__ = ["field_errors", "main"]
+
+SCRIPTS = ("acknowledge", "freeze-known", "no-assets", "postpone-94", "claim:<asset_id>")
 
 
 class _Group(click.Group):
@@ -41,15 +44,6 @@ class _Group(click.Group):
         except TracefreezeError as err:
             click.secho(f"error: {err}", fg="red", err=True)
             ctx.exit(1)
-
-
-def field_errors(err: ValidationError) -> list[str]:
-    """Each validation error as ``field.path: message``."""
-    lines = []
-    for e in err.errors():
-        path = ".".join(str(part) for part in e["loc"]) or "(document)"
-        lines.append(f"{path}: {e['msg']}")
-    return lines
 
 
 @click.group(cls=_Group)
@@ -79,16 +73,7 @@ def bridge() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def submit(file: Path) -> None:
     """Validate a Court request (JSON) and transmit it to the requested State."""
-    try:
-        request = CourtRequest.model_validate(json.loads(file.read_text(encoding="utf-8")))
-    except json.JSONDecodeError as err:
-        click.secho(f"{file}: not valid JSON: {err}", fg="red", err=True)
-        raise SystemExit(2) from err
-    except ValidationError as err:
-        click.secho(f"{file}: the request is invalid:", fg="red", err=True)
-        for line in field_errors(err):
-            click.echo(f"  {line}", err=True)
-        raise SystemExit(2) from err
+    request = load_document(file, CourtRequest, "request")
     from tracefreeze.client import RequestClient, ui_url
 
     settings = get_settings()
@@ -136,10 +121,18 @@ def close(request: str, reason: str, decided_by: str) -> None:
 @main.command("simulate-state")
 @click.argument("request")
 @click.option("--state", required=True, help="The requested State (ISO alpha-3, e.g. NLD).")
-@click.option("--script", type=click.Choice(SCRIPTS), required=True, help="What the State says.")
+@click.option("--script", required=True, help=f"What the State says: one of {', '.join(SCRIPTS)}.")
 def simulate_state_cmd(request: str, state: str, script: str) -> None:
     """Play a requested State answering REQUEST over Kafka (for demos and trials)."""
-    from tracefreeze.simulator import simulate_state
+    from tracefreeze.simulator import check_script, simulate_state
+
+    check_script(script)
 
     asyncio.run(simulate_state(get_settings(), request, state.upper(), script))
     click.echo(f"{state.upper()} answered {request}: {script}")
+
+
+main.add_command(cli_court.ledger)
+main.add_command(cli_court.act)
+main.add_command(cli_court.export_ftm)
+main.add_command(cli_case.case)

@@ -1,4 +1,10 @@
-"""The typed client for Court users: submit a request, read where it stands, close it."""
+"""The typed client for Court users: submit a request, read where it stands, act on it.
+
+Every Court action (``schemas/court.py``) reaches the request as the workflow update of its
+kind (``COURT_UPDATES``), with the action's event id as the update id: a retried action is
+recorded once. A rejected action becomes a ``TracefreezeError`` with the request's reason.
+Multi-State cases have their own client in ``tracefreeze/case_client.py``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import contextlib
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
@@ -18,7 +25,9 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from schemas.court import CloseRequest
+from schemas import clocks as k
+from schemas import court as c
+from schemas.court import CloseRequest, CourtAction
 from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest, request_workflow_id
 from schemas.views import AnswerReceipt, RequestInput, RequestView
@@ -28,6 +37,28 @@ from tracefreeze.temporal import connect
 from workflows import search_attributes as sa
 from workflows.details import static_details
 from workflows.request import RequestWorkflow
+
+COURT_UPDATES: dict[type[CourtAction], Any] = {
+    c.ConsultationResponse: RequestWorkflow.respond_to_consultation,
+    c.PostponementDecision: RequestWorkflow.decide_postponement,
+    c.ResumeExecution: RequestWorkflow.resume_execution,
+    c.UrgentConfirmation: RequestWorkflow.confirm_urgent_request,
+    c.Rule99Notification: RequestWorkflow.notify_rule99,
+    c.Rule99Decision: RequestWorkflow.decide_rule99,
+    c.Withdrawal: RequestWorkflow.withdraw,
+    c.ForfeitureOrder: RequestWorkflow.order_forfeiture,
+    c.ThirdPartyClaimDecision: RequestWorkflow.decide_third_party_claim,
+    c.TransferToCourt: RequestWorkflow.transfer_to_court,
+    c.Allocation: RequestWorkflow.allocate,
+    c.Release: RequestWorkflow.release,
+    c.CloseRequest: RequestWorkflow.close,
+    k.EscalationDecision: RequestWorkflow.decide_escalation,
+    k.DeadlineExtension: RequestWorkflow.extend_deadline,
+    k.FreezeLimitResponse: RequestWorkflow.respond_to_freeze_limit,
+}
+"""Which update of the request workflow records each kind of Court action."""
+REQUEST_ID_PREFIX = request_workflow_id("-", "-").split("/", 1)[0] + "/"
+"""Workflow ids of requests start so; references never do (they are upper case)."""
 
 
 class RequestClient:
@@ -100,23 +131,37 @@ class RequestClient:
         return await self.view_id(request_workflow_id(reference, state))
 
     async def view_id(self, workflow_id: str) -> RequestView:
-        with _plain_errors(workflow_id):
+        with plain_errors(workflow_id):
             handle = self.client.get_workflow_handle(workflow_id)
             return await handle.query(RequestWorkflow.view)
+
+    async def act(self, reference_or_id: str, action: CourtAction) -> AnswerReceipt:
+        """Record a Court action on a request (``REF``, ``REF/STATE`` or a workflow id)."""
+        update = COURT_UPDATES.get(type(action))
+        if update is None:
+            raise TracefreezeError(f"{type(action).__name__} is not an action on a request")
+        workflow_id = (
+            reference_or_id
+            if reference_or_id.startswith(REQUEST_ID_PREFIX)
+            else await self.resolve(reference_or_id)
+        )
+        with plain_errors(workflow_id):
+            handle = self.client.get_workflow_handle(workflow_id)
+            return await handle.execute_update(update, action, id=action.event_id)
 
     async def close(self, reference: str, state: str, action: CloseRequest) -> AnswerReceipt:
         """The Registry closes the request (rejected while assets are still restrained)."""
         return await self.close_id(request_workflow_id(reference, state), action)
 
     async def close_id(self, workflow_id: str, action: CloseRequest) -> AnswerReceipt:
-        with _plain_errors(workflow_id):
+        with plain_errors(workflow_id):
             handle = self.client.get_workflow_handle(workflow_id)
-            return await handle.execute_update(RequestWorkflow.close, action)
+            return await handle.execute_update(RequestWorkflow.close, action, id=action.event_id)
 
 
 @contextlib.contextmanager
-def _plain_errors(workflow_id: str) -> Iterator[None]:
-    """An unknown request or a rejected action becomes one clear ``TracefreezeError``."""
+def plain_errors(workflow_id: str, what: str = "request") -> Iterator[None]:
+    """An unknown request (or case) or a rejected action becomes one ``TracefreezeError``."""
     try:
         yield
     except WorkflowUpdateFailedError as err:
@@ -124,7 +169,7 @@ def _plain_errors(workflow_id: str) -> Iterator[None]:
         raise TracefreezeError(f"{workflow_id}: rejected: {reason}") from err
     except RPCError as err:
         if err.status is RPCStatusCode.NOT_FOUND:
-            raise TracefreezeError(f"no request {workflow_id}") from err
+            raise TracefreezeError(f"no {what} {workflow_id}") from err
         raise TracefreezeError(f"{workflow_id}: {err.message}") from err
 
 

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     topics: Topics = Topics()
 
     state_dir: Path = REPO_ROOT / ".state"
+    policy_file: Path = Path(__file__).resolve().parent / "policies" / "deadlines.toml"
+    state_directory_file: Path = Path(__file__).resolve().parent / "policies" / "states.toml"
 
     @property
     def temporal_ui_url(self) -> str:

@@ -1,14 +1,17 @@
 """Plain-text rendering of where a request stands: header, timeline, ledger and totals.
 
-Aligned columns, no colours, no third-party dependency; used by ``tracefreeze status`` and
-the demo. Shows ids, kinds, statuses and values, as the Registry monitors them.
+Aligned columns, no colours, no third-party dependency; used by ``tracefreeze status``,
+``tracefreeze ledger``, ``tracefreeze case status`` and the demo. Shows ids, kinds, statuses
+and values, as the Registry monitors them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from schemas.case import CaseView
 from schemas.common import Money
+from schemas.ledger import CurrencyTotals, LedgerEntry
 from schemas.views import RequestView
 
 NONE = "-"
@@ -58,14 +61,22 @@ def render_ledger(view: RequestView) -> str:
     return table(headers, rows)
 
 
-def render_totals(view: RequestView) -> str:
-    if not view.totals:
+TOTALS = ("identified", "frozen", "seized", "forfeited", "released", "allocated")
+
+
+def totals_table(totals: dict[str, CurrencyTotals]) -> str:
+    """Per-currency sums, from identified to allocated (no conversion between currencies)."""
+    if not totals:
         return "no valued asset identified yet"
     rows = [
-        [currency, f"{t.identified:,.2f}", f"{t.frozen:,.2f}", f"{t.seized:,.2f}"]
-        for currency, t in view.totals.items()
+        [currency, *(f"{getattr(t, name):,.2f}" for name in TOTALS)]
+        for currency, t in totals.items()
     ]
-    return table(["currency", "identified", "frozen", "seized"], rows)
+    return table(["currency", *TOTALS], rows)
+
+
+def render_totals(view: RequestView) -> str:
+    return totals_table(view.totals)
 
 
 def render_view(view: RequestView) -> str:
@@ -80,5 +91,104 @@ def render_view(view: RequestView) -> str:
             "Timeline\n" + render_timeline(view),
             "Ledger\n" + render_ledger(view),
             "Totals (per currency, no conversion)\n" + render_totals(view),
+        ]
+    )
+
+
+def _holder(entry: LedgerEntry) -> str:
+    parts = []
+    if entry.executing_authority:
+        parts.append(f"executing authority {entry.executing_authority}")
+    if entry.asset_manager:
+        parts.append(f"asset manager {entry.asset_manager}")
+    return "; ".join(parts) or NONE
+
+
+def _facts(entry: LedgerEntry) -> list[str]:
+    """What was decided about the asset: contests, forfeiture, transfer, allocation, release."""
+    lines = [
+        f"{c.kind.replace('_', ' ')} {c.contest_id}: {'pending' if c.pending else c.outcome}"
+        for c in entry.contests
+    ]
+    if entry.forfeiture_order:
+        lines.append(f"forfeiture order: {entry.forfeiture_order}")
+    if entry.transferred:
+        lines.append(f"transferred to the Court: {money(entry.transferred)}")
+    lines += [
+        f"allocated to {s.destination.value.replace('_', ' ')}: {money(s.amount)}"
+        for s in entry.allocations
+    ]
+    if entry.release_ground:
+        lines.append(f"released: {entry.release_ground.replace('_', ' ')}")
+    if entry.freeze_limit_until:
+        lines.append(f"freeze limit proposed until {entry.freeze_limit_until:%Y-%m-%d}")
+    return lines
+
+
+def render_asset(asset_id: str, entry: LedgerEntry) -> str:
+    """One asset: status, contested flag, holder, value, decisions and its history."""
+    head = [
+        f"Asset {asset_id} ({entry.asset.kind.value}): {entry.asset.description}",
+        f"  status: {entry.status.value}   contested: {'yes' if entry.contested else 'no'}",
+        f"  held by: {_holder(entry)}",
+        f"  value: {money(entry.value)}",
+    ]
+    head += [f"  {line}" for line in _facts(entry)]
+    if not entry.history:
+        return "\n".join([*head, "  history: none yet"])
+    rows = [
+        [
+            h.at.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            h.status.value,
+            money(h.value),
+            h.note or NONE,
+            h.event_id,
+        ]
+        for h in entry.history
+    ]
+    history = table(["time", "status", "value", "note", "event id"], rows)
+    return "\n".join([*head, "  history:", *(f"    {line}" for line in history.splitlines())])
+
+
+def render_asset_ledger(view: RequestView) -> str:
+    """``tracefreeze ledger``: every asset with its history, then the per-currency totals."""
+    header = (
+        f"Ledger of request {view.reference} to {view.requested_state} — "
+        f"case {view.case_number} ({view.status.value.replace('_', ' ')})"
+    )
+    assets = [render_asset(a, e) for a, e in sorted(view.ledger.entries.items())]
+    return "\n\n".join(
+        [
+            header,
+            *(assets or ["no asset known or identified yet"]),
+            "Totals (per currency, no conversion)\n" + totals_table(view.totals),
+        ]
+    )
+
+
+def render_case(view: CaseView) -> str:
+    """``tracefreeze case status``: each State's request and the case's totals."""
+    header = (
+        f"Case {view.case_number}, order {view.order_reference}: "
+        f"{'closed' if view.closed else 'open'}"
+    )
+    rows = []
+    for state, status in sorted(view.statuses.items()):
+        req = view.requests.get(state)
+        rows.append(
+            [
+                state,
+                req.reference if req else NONE,
+                status.value,
+                str(len(req.ledger.entries)) if req else NONE,
+                str(len(req.ledger.restrained())) if req else NONE,
+            ]
+        )
+    requests = table(["State", "reference", "status", "assets", "restrained"], rows)
+    return "\n\n".join(
+        [
+            header,
+            "Requests\n" + requests,
+            "Totals across States (per currency, no conversion)\n" + totals_table(view.totals),
         ]
     )

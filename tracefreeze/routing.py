@@ -36,6 +36,7 @@ UPDATES: dict[str, Any] = {
     "domestic_challenge": RequestWorkflow.challenge_domestically,
     "asset_management": RequestWorkflow.update_asset_management,
     "freeze_limit_proposal": RequestWorkflow.propose_freeze_limit,
+    "channel_change": RequestWorkflow.notify_channel_change,
 }
 """Which update of the request workflow takes each kind of answer."""
 

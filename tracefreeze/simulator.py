@@ -7,17 +7,30 @@ fresh event id per answer. Scripts:
 - ``acknowledge``: acknowledgement of receipt;
 - ``freeze-known``: an execution report (RS 99) freezing every asset the Court already knew
   of, with the measures the Court asked for (read from the request's search attributes);
-- ``no-assets``: no assets found (RS 99).
+- ``no-assets``: no assets found (RS 99); during a postponement it ends it;
+- ``postpone-94``: postponement for another investigation (RS 94), proposing a period of
+  30 days from now for the Court to agree;
+- ``claim:<asset_id>``: a fictional bona fide third party claims that asset
+  (RS 93(1)(k), Rule 99); the claim id is fresh.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from schemas.answers import Acknowledgement, AssetResult, ExecutionReport, NoAssetsReport
+from schemas.answers import (
+    Acknowledgement,
+    AssetResult,
+    ExecutionReport,
+    NoAssetsReport,
+    Postponement,
+    PostponementGround,
+    ThirdPartyClaim,
+)
 from schemas.common import Measure, Money
 from schemas.ledger import LedgerEntry
 from tracefreeze.client import RequestClient
@@ -27,7 +40,13 @@ from tracefreeze.kafka import make_producer, start_with_timeout, stop_with_timeo
 from tracefreeze.routing import Answer
 from workflows import search_attributes as sa
 
-SCRIPTS = ("acknowledge", "freeze-known", "no-assets")
+SCRIPTS = ("acknowledge", "freeze-known", "no-assets", "postpone-94", "claim:<asset_id>")
+CLAIM = "claim:"
+"""Prefix of the third-party-claim script; the asset id follows."""
+POSTPONEMENT_PERIOD = timedelta(days=30)
+ASSET_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+"""An asset id as the ledger spells it (``schemas.common.Identifier``)."""
+CLAIMANT = "Stichting Fictieve Havenbelangen (fictional bona fide purchaser)"
 AUTHORITY = "Central Authority for International Legal Assistance in Criminal Matters"
 EXECUTING_AUTHORITY = "Public Prosecution Service"
 PLAUSIBLE_VALUE = Money(amount=Decimal("250000.00"), currency="EUR")
@@ -47,8 +66,7 @@ async def simulate_state(
     settings: Settings, request_reference: str, state: str, script: str
 ) -> list[str]:
     """Send the script's answers for one request to one State; return their event ids."""
-    if script not in SCRIPTS:
-        raise TracefreezeError(f"unknown script {script!r}; choose one of {', '.join(SCRIPTS)}")
+    check_script(script)
     common = {
         "event_id": str(uuid.uuid4()),
         "request_reference": request_reference,
@@ -60,11 +78,38 @@ async def simulate_state(
         answer = Acknowledgement(**common, authority=AUTHORITY)
     elif script == "no-assets":
         answer = NoAssetsReport(**common, registers_searched=("land register", "bank accounts"))
+    elif script == "postpone-94":
+        answer = Postponement(
+            **common,
+            ground=PostponementGround.ANOTHER_INVESTIGATION,
+            proposed_until=common["sent_at"] + POSTPONEMENT_PERIOD,
+            reasons="Execution would interfere with an ongoing national money-laundering "
+            "investigation into the same accounts.",
+        )
+    elif script.startswith(CLAIM):
+        asset_id = script.removeprefix(CLAIM)
+        answer = ThirdPartyClaim(
+            **common,
+            claim_id=f"claim-{uuid.uuid4().hex[:12]}",
+            asset_id=asset_id,
+            claimant=CLAIMANT,
+            basis="Bought the asset in good faith before the measure, for full value, "
+            "without knowledge of its origin.",
+        )
     else:
         results = await _freeze_known(settings, request_reference, state)
         answer = ExecutionReport(**common, final=False, results=results)
     await _send(settings, [answer])
     return [answer.event_id]
+
+
+def check_script(script: str) -> None:
+    """A known script, or ``claim:`` followed by an asset id."""
+    fixed = [s for s in SCRIPTS if not s.startswith(CLAIM)]
+    asset_id = script.removeprefix(CLAIM)
+    if script in fixed or (script.startswith(CLAIM) and ASSET_ID.fullmatch(asset_id)):
+        return
+    raise TracefreezeError(f"unknown script {script!r}; choose one of {', '.join(SCRIPTS)}")
 
 
 async def _freeze_known(settings: Settings, reference: str, state: str) -> tuple[AssetResult, ...]:

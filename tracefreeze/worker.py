@@ -59,7 +59,7 @@ async def run_worker(settings: Settings) -> None:
             client,
             task_queue=settings.task_queue,
             workflows=[RequestWorkflow, CaseWorkflow],
-            activities=[publisher.publish],
+            activities=[publisher.publish, publisher.publish_escalation],
             max_cached_workflows=MAX_CACHED_WORKFLOWS,
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         )

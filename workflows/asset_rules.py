@@ -88,9 +88,7 @@ def apply_contest(
     contest.pending, contest.outcome = False, m.outcome
     out = Outcome(f"domestic challenge {m.challenge_id} {m.outcome}")
     if m.outcome == "upheld":
-        entry.release_ground = "domestic_remedy"
-        move(entry, A.RELEASED, m.event_id, at, f"released: domestic challenge {m.challenge_id}")
-        out.assets.append(entry)
+        out.assets.append(release(entry, "domestic_remedy", m.event_id, at))
     return out
 
 
@@ -177,9 +175,7 @@ def apply_claim_decision(
     contest.pending, contest.outcome = False, "upheld" if m.upheld else "dismissed"
     out = Outcome(f"third-party claim {m.claim_id} {contest.outcome}")
     if m.upheld:
-        entry.release_ground = "third_party"
-        move(entry, A.RELEASED, m.event_id, at, f"released to the claimant ({m.claim_id})")
-        out.assets.append(entry)
+        out.assets.append(release(entry, "third_party", m.event_id, at))
     return out
 
 
@@ -241,6 +237,7 @@ def apply_release(record: RequestCarry, _: CourtRequest, m: Release, at: datetim
 
 
 def release(entry: LedgerEntry, ground: str, event_id: str, at: datetime) -> LedgerEntry:
+    """Lift the measure: every contest on the asset is moot once it is released."""
     entry.release_ground = ground
     for contest in entry.contests:
         contest.pending = False

@@ -24,6 +24,7 @@ class Outcome:
     status: RequestStatus | None = None
     assets: list[LedgerEntry] = field(default_factory=list)
     contested: list[LedgerEntry] = field(default_factory=list)
+    firings: list[Any] = field(default_factory=list)  # workflows.deadlines.Firing
 
 
 @dataclass(frozen=True)

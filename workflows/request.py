@@ -10,7 +10,7 @@ are made here, deterministically.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -20,7 +20,14 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from schemas import answers as a
     from schemas import court as c
-    from schemas.common import Confidentiality
+    from schemas.clocks import Clocks, DeadlineExtension, EscalationDecision, FreezeLimitResponse
+    from schemas.common import Confidentiality, Urgency
+    from schemas.escalations import (
+        PUBLISH_ESCALATION_EVENT,
+        EscalationEvent,
+        EscalationKind,
+        PublishEscalationEvent,
+    )
     from schemas.events import (
         PUBLISH_REQUEST_EVENT,
         AssetEventData,
@@ -31,12 +38,15 @@ with workflow.unsafe.imports_passed_through():
     from schemas.ledger import LedgerEntry, RequestStatus
     from schemas.request import CourtRequest
     from schemas.views import AnswerReceipt, RequestCarry, RequestInput, RequestView, TimelineEntry
+    from workflows import deadlines as dl
     from workflows import search_attributes as sa
     from workflows import state_machine as sm
+    from workflows.asset_rules import release
     from workflows.details import current_details
+    from workflows.ladder import LADDER, level_of
     from workflows.ledger import ledger_from_request
     from workflows.outcome import Outcome, Rejection
-    from workflows.rules import COURT_ACTIONS, RULES
+    from workflows.rules import COURT_ACTIONS, RULES, STATE_ANSWERS
 
 PUBLISH_TIMEOUT = timedelta(seconds=30)
 PUBLISH_RETRY = RetryPolicy(
@@ -50,6 +60,7 @@ class RequestWorkflow:
     def __init__(self, inp: RequestInput) -> None:
         self._original = inp.request
         self._events_topic = inp.events_topic
+        self._escalations_topic = inp.escalations_topic
         self._answers_per_run = inp.answers_per_run
         self._accepted_this_run = 0
         self._parent_stale = False
@@ -60,6 +71,14 @@ class RequestWorkflow:
             seen_event_ids=[],
         )
         self._seen = set(self._rec.seen_event_ids)
+        if inp.carried is None and inp.policy is not None:
+            contact = inp.policy.contact
+            self._rec.clocks = Clocks(
+                policy=inp.policy,
+                started_at=workflow.now(),
+                channel=contact.channel if contact else None,
+                language=contact.language if contact else None,
+            )
         if inp.carried is None:
             # In init, so transmission comes first even when an answer arrives with the start.
             self._record_timeline(None, "transmitted to the State")
@@ -74,14 +93,8 @@ class RequestWorkflow:
     async def run(self, inp: RequestInput) -> RequestView:
         self._refresh_visibility()
         while True:
-            await workflow.wait_condition(
-                lambda: (
-                    bool(self._rec.outbox)
-                    or self._parent_stale
-                    or self._rec.status is RequestStatus.CLOSED
-                    or self._should_continue_as_new()
-                )
-            )
+            await self._wait_for_work_or_clock()
+            self._fire_clocks()
             await self._publish_outbox()
             await self._inform_parent()
             if self._rec.status is RequestStatus.CLOSED or self._should_continue_as_new():
@@ -95,6 +108,7 @@ class RequestWorkflow:
                     RequestInput(
                         request=self._original,
                         events_topic=self._events_topic,
+                        escalations_topic=self._escalations_topic,
                         carried=self._rec,
                         answers_per_run=self._answers_per_run,
                     )
@@ -219,6 +233,42 @@ class RequestWorkflow:
         """The Registry closes the request; never while an asset is unsettled."""
         return self._take(m, "close")
 
+    @workflow.update
+    def notify_channel_change(self, m: a.ChannelChangeNotice) -> AnswerReceipt:
+        """The State changes channel or language; effective 45 days after notice (Rule 180)."""
+        return self._take(m)
+
+    @workflow.update
+    def decide_escalation(self, m: EscalationDecision) -> AnswerReceipt:
+        """A person decides a proposed step 3-5 (Chamber report, RS 87(7), Assembly)."""
+        return self._take(m, "escalation_decision")
+
+    @workflow.update
+    def extend_deadline(self, m: DeadlineExtension) -> AnswerReceipt:
+        """A Chamber extends a stage's deadline (audited)."""
+        return self._take(m, "deadline_extension")
+
+    @workflow.update
+    def respond_to_freeze_limit(self, m: FreezeLimitResponse) -> AnswerReceipt:
+        """The Court objects to or accepts a freeze-limit proposal (cf. EU art. 12)."""
+        return self._take(m, "freeze_limit_response")
+
+    @notify_channel_change.validator
+    def _v_channel(self, m: a.ChannelChangeNotice) -> None:
+        self._validate(m)
+
+    @decide_escalation.validator
+    def _v_decide_escalation(self, m: EscalationDecision) -> None:
+        self._validate(m, "escalation_decision")
+
+    @extend_deadline.validator
+    def _v_extend(self, m: DeadlineExtension) -> None:
+        self._validate(m, "deadline_extension")
+
+    @respond_to_freeze_limit.validator
+    def _v_freeze_limit_response(self, m: FreezeLimitResponse) -> None:
+        self._validate(m, "freeze_limit_response")
+
     # One validator per update, all the same check: the rule of the message's kind.
     @acknowledge.validator
     def _v_acknowledge(self, m: a.Acknowledgement) -> None:
@@ -330,6 +380,7 @@ class RequestWorkflow:
             postponed_until=rec.postponed_until,
             urgent_confirmed_at=rec.urgent_confirmed_at,
             rule99_notified_at=rec.rule99_notified_at,
+            **self._clock_view(),
         )
 
     # --- Checking and recording -----------------------------------------------------------
@@ -363,14 +414,22 @@ class RequestWorkflow:
             return AnswerReceipt(event_id=m.event_id, duplicate=True, status=self._rec.status)
         self._validate(m, action)
         action = action or m.answer_type
-        outcome = RULES[action].apply(self._rec, self._request, m, workflow.now())
+        now, paused_before = workflow.now(), self._rec.status.paused
+        outcome = RULES[action].apply(self._rec, self._request, m, now)
         self._seen.add(m.event_id)
         self._accepted_this_run += 1
         if outcome.status is not None:
             self._rec.status = outcome.status
+        clocks = self._rec.clocks
+        if clocks is not None:
+            dl.on_status(clocks, paused_before, self._rec.status.paused, now)
+            final = self._rec.status in sm.ENDED or self._rec.status is RequestStatus.CLOSED
+            met = dl.stages_met_by(action, action in STATE_ANSWERS, final)
+            outcome.firings += dl.meet(clocks, met, now)
         self._record_timeline(m.event_id, outcome.what)
         self._refresh_visibility()
         self._announce(m.event_id, action, outcome)
+        self._escalate(outcome.firings, caused_by=m.event_id)
         self._parent_stale = workflow.info().parent is not None
         return AnswerReceipt(event_id=m.event_id, duplicate=False, status=self._rec.status)
 
@@ -420,7 +479,9 @@ class RequestWorkflow:
             )
         )
 
-    def _emit_asset(self, type_: RequestEventType, entry: LedgerEntry, caused_by: str) -> None:
+    def _emit_asset(
+        self, type_: RequestEventType, entry: LedgerEntry, caused_by: str | None
+    ) -> None:
         data = AssetEventData(
             asset_id=entry.asset.asset_id,
             kind=entry.asset.kind,
@@ -440,6 +501,16 @@ class RequestWorkflow:
                 summary=f"publish {event.type.value.split('.')[-2]} event",
             )
             self._rec.outbox.pop(0)
+        while self._rec.escalation_outbox:
+            escalation = self._rec.escalation_outbox[0]
+            await workflow.execute_activity(
+                PUBLISH_ESCALATION_EVENT,
+                PublishEscalationEvent(topic=self._escalations_topic, event=escalation),
+                start_to_close_timeout=PUBLISH_TIMEOUT,
+                retry_policy=PUBLISH_RETRY,
+                summary=f"escalation: {escalation.kind.value} {escalation.step or ''}".strip(),
+            )
+            self._rec.escalation_outbox.pop(0)
 
     async def _inform_parent(self) -> None:
         """A request started by a case tells the case where it stands (multi-State cases)."""
@@ -462,7 +533,120 @@ class RequestWorkflow:
                 sa.FROZEN_VALUE_EUR.value_set(float(eur.frozen + eur.seized) if eur else 0.0),
             ]
         )
+        if rec.clocks is not None:
+            view = self._clock_view()
+            workflow.upsert_search_attributes(
+                [
+                    sa.ESCALATION_LEVEL.value_set(view["escalation_level"]),
+                    sa.OVERDUE.value_set(view["overdue"]),
+                    sa.NEXT_DEADLINE.value_set(view["next_deadline"])
+                    if view["next_deadline"]
+                    else sa.NEXT_DEADLINE.value_unset(),
+                ]
+            )
         workflow.set_current_details(current_details(req, rec.status, rec.ledger))
+
+    # --- Clocks (deadlines as policy) -----------------------------------------------------
+
+    def _urgent_pending(self) -> bool:
+        """RS 96(1): an urgent request awaits confirmation through the formal channel."""
+        return self._request.urgency is Urgency.URGENT and self._rec.urgent_confirmed_at is None
+
+    def _next_wakeup(self) -> datetime | None:
+        clocks = self._rec.clocks
+        if clocks is None or self._rec.status is RequestStatus.CLOSED:
+            return None
+        now = workflow.now()
+        return dl.next_deadline(clocks, self._rec.ledger, now, self._urgent_pending())
+
+    async def _wait_for_work_or_clock(self) -> None:
+        """Wait for an answer to publish, a parent to inform, closure — or the next clock."""
+        wake = self._next_wakeup()
+        now = workflow.now()
+        if wake is not None and wake <= now:
+            return
+        try:
+            await workflow.wait_condition(
+                lambda: (
+                    bool(self._rec.outbox)
+                    or bool(self._rec.escalation_outbox)
+                    or self._parent_stale
+                    or self._rec.status is RequestStatus.CLOSED
+                    or self._should_continue_as_new()
+                ),
+                timeout=None if wake is None else wake - now,
+                timeout_summary=None if wake is None else "next deadline",
+            )
+        except TimeoutError:
+            pass
+
+    def _fire_clocks(self) -> None:
+        clocks = self._rec.clocks
+        if clocks is None or self._rec.status is RequestStatus.CLOSED:
+            return
+        now = workflow.now()
+        firings = dl.fire(clocks, self._rec.ledger, now, self._urgent_pending())
+        for firing in firings:
+            self._record_timeline(None, f"clock: {firing.kind.value} {firing.step or ''}".strip())
+            entry = self._rec.ledger.entries.get(firing.asset_id or "")
+            if (
+                firing.kind is EscalationKind.FREEZE_LIMIT_LAPSED
+                and entry
+                and entry.status.restrained
+            ):
+                release(entry, "lapse", f"lapse-{entry.asset.asset_id}", now)
+                self._emit_asset(RequestEventType.ASSET_RELEASED, entry, caused_by=None)
+        if firings:
+            self._refresh_visibility()
+            self._escalate(firings, caused_by=None)
+
+    def _escalate(self, firings: list[dl.Firing], caused_by: str | None) -> None:
+        clocks = self._rec.clocks
+        if clocks is None:
+            return
+        req, contact = self._request, clocks.policy.contact
+        next_due = self._next_wakeup()
+        for f in firings:
+            addressee = f.addressee
+            if contact is not None and f.step in ("reminder", "registry_follow_up"):
+                addressee = (
+                    contact.focal_point if f.step == "reminder" else contact.central_authority
+                )
+            self._rec.escalation_outbox.append(
+                EscalationEvent(
+                    id=str(workflow.uuid4()),
+                    type=f"int.icc.tracefreeze.escalation.{f.kind.value}.v1",
+                    time=workflow.now(),
+                    subject=req.reference,
+                    case_number=req.case_number,
+                    requested_state=req.requested_state,
+                    kind=f.kind,
+                    level=f.level,
+                    step=f.step,
+                    stage=f.stage.value if f.stage else None,
+                    deadline=f.deadline,
+                    next_deadline=next_due,
+                    addressee=addressee,
+                    channel=clocks.channel,
+                    asset_id=f.asset_id,
+                    policy_version=clocks.policy.version,
+                    caused_by=caused_by,
+                )
+            )
+
+    def _clock_view(self) -> dict[str, Any]:
+        clocks = self._rec.clocks
+        if clocks is None:
+            return {}
+        now, rung, proposed = workflow.now(), clocks.ladder.rung, clocks.ladder.proposed
+        return {
+            "policy_version": clocks.policy.version,
+            "escalation_level": level_of(rung),
+            "escalation_step": LADDER[rung - 1].name if rung else None,
+            "proposed_step": LADDER[proposed].name if proposed is not None else None,
+            "overdue": dl.overdue(clocks, now),
+            "next_deadline": self._next_wakeup(),
+        }
 
     def _should_continue_as_new(self) -> bool:
         """Requests live for years: hand over to a fresh run before the history grows large."""

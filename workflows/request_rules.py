@@ -228,6 +228,8 @@ def apply_rule99_decision(
 ) -> Outcome:
     """Rule 99: observations may lead to the measure being revoked or modified."""
     out = Outcome(f"measure {m.outcome} after Rule 99 observations")
+    if m.outcome == "maintained":
+        return out
     for asset_id in m.asset_ids:
         out.assets.append(release(r.ledger.entries[asset_id], "revocation", m.event_id, at))
     return out

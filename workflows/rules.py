@@ -6,6 +6,7 @@ The names are the actions of the state machine (``workflows/state_machine.py``).
 from __future__ import annotations
 
 from workflows import asset_rules as a
+from workflows import clock_rules as k
 from workflows import request_rules as r
 from workflows.outcome import Rule, no_check
 
@@ -19,7 +20,8 @@ STATE_ANSWERS: dict[str, Rule] = {
     "third_party_claim": Rule(a.check_contest, a.apply_contest),
     "domestic_challenge": Rule(a.check_contest, a.apply_contest),
     "asset_management": Rule(a.check_management, a.apply_management),
-    "freeze_limit_proposal": Rule(a.check_freeze_limit, a.apply_freeze_limit),
+    "freeze_limit_proposal": Rule(a.check_freeze_limit, k.apply_freeze_limit_clock),
+    "channel_change": Rule(no_check, k.apply_channel_change),
 }
 
 COURT_ACTIONS: dict[str, Rule] = {
@@ -36,6 +38,9 @@ COURT_ACTIONS: dict[str, Rule] = {
     "allocation": Rule(a.check_allocation, a.apply_allocation),
     "release": Rule(a.check_release, a.apply_release),
     "close": Rule(r.check_close, r.apply_close),
+    "escalation_decision": Rule(k.check_decision, k.apply_decision),
+    "deadline_extension": Rule(k.check_extension, k.apply_extension),
+    "freeze_limit_response": Rule(k.check_freeze_limit_response, k.apply_freeze_limit_response),
 }
 
 RULES: dict[str, Rule] = {**STATE_ANSWERS, **COURT_ACTIONS}

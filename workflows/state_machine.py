@@ -37,6 +37,7 @@ TRANSITIONS: dict[str, tuple[frozenset[S], frozenset[S]]] = {
     "domestic_challenge": (AFTER_RECEIPT, frozenset()),
     "asset_management": (AFTER_RECEIPT, frozenset()),
     "freeze_limit_proposal": (AFTER_RECEIPT, frozenset()),
+    "channel_change": (OPEN, frozenset()),  # Rule 180
     # Court actions
     "consultation_response": (frozenset({S.IN_CONSULTATION}), RESUMABLE),
     "postponement_decision": (frozenset({S.POSTPONEMENT_PROPOSED}), RESUMABLE | {S.POSTPONED}),
@@ -51,6 +52,9 @@ TRANSITIONS: dict[str, tuple[frozenset[S], frozenset[S]]] = {
     "allocation": (AFTER_RECEIPT, frozenset()),  # Rule 221
     "release": (AFTER_RECEIPT, frozenset()),
     "close": (ENDED, frozenset({S.CLOSED})),
+    "escalation_decision": (OPEN, frozenset()),  # RS 87(7), ICC-ASP/10/Res.5
+    "deadline_extension": (OPEN, frozenset()),
+    "freeze_limit_response": (AFTER_RECEIPT, frozenset()),  # cf. EU 2018/1805 art. 12
 }
 
 

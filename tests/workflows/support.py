@@ -12,17 +12,31 @@ import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from schemas.answers import Acknowledgement, ExecutionReport, NoAssetsReport
-from schemas.court import CloseRequest
+from schemas import court as c
+from schemas.answers import (
+    Acknowledgement,
+    AnswerBase,
+    AssetManagementUpdate,
+    Consultation,
+    Denial,
+    DomesticChallenge,
+    ExecutionReport,
+    FreezeLimitProposal,
+    NoAssetsReport,
+    Postponement,
+    ThirdPartyClaim,
+)
+from schemas.court import CloseRequest, CourtAction
 from schemas.events import PUBLISH_REQUEST_EVENT, PublishRequestEvent, RequestEvent
 from schemas.request import CourtRequest
 from schemas.views import AnswerReceipt, RequestInput, RequestView
@@ -113,6 +127,147 @@ def vessel_asset(**overrides: Any) -> dict[str, Any]:
     return asset
 
 
+# --- Builders for the other State answers and for Court actions ----------------------------
+
+SENT_AT = "2026-04-01T10:00:00+02:00"
+"""When the builders' State answers are sent (a freeze limit must end after it)."""
+DECIDED_AT = "2026-05-01T10:00:00+02:00"
+"""When the builders' Court actions are decided."""
+CLAIMANT = "Henrietta Quillfeather-Osei"
+"""The bona fide third party of the builders' claims: a name no event may carry."""
+
+AnswerT = TypeVar("AnswerT", bound=AnswerBase)
+ActionT = TypeVar("ActionT", bound=CourtAction)
+
+
+def state_answer(cls: type[AnswerT], request: CourtRequest, **fields: Any) -> AnswerT:
+    """A State answer of type ``cls`` to ``request``, from its State, with a fresh event id."""
+    data = {
+        "event_id": new_event_id(),
+        "request_reference": request.reference,
+        "state": request.requested_state,
+        "sent_at": SENT_AT,
+        **fields,
+    }
+    return cls.model_validate(data)
+
+
+def money(amount: str, currency: str = "EUR") -> dict[str, str]:
+    return {"amount": amount, "currency": currency}
+
+
+def consultation(request: CourtRequest, ground: str = "RS 97(a)", **fields: Any) -> Consultation:
+    fields.setdefault("details", "The land register entry cannot be matched to the owner given.")
+    return state_answer(Consultation, request, ground=ground, **fields)
+
+
+def postponement(
+    request: CourtRequest,
+    ground: str = "RS 94",
+    proposed_until: str | None = "2026-09-30T00:00:00+02:00",
+    **fields: Any,
+) -> Postponement:
+    fields.setdefault("reasons", "Execution now would interfere with a domestic investigation.")
+    if ground == "RS 94" or proposed_until is None:
+        fields["proposed_until"] = proposed_until
+    return state_answer(Postponement, request, ground=ground, **fields)
+
+
+def denial(request: CourtRequest, **fields: Any) -> Denial:
+    fields.setdefault(
+        "reasons",
+        "Disclosure of the account records would prejudice national security (RS 93(4)).",
+    )
+    return state_answer(Denial, request, **fields)
+
+
+def third_party_claim(
+    request: CourtRequest, asset_id: str, claim_id: str = "claim-1", **fields: Any
+) -> ThirdPartyClaim:
+    fields.setdefault("claimant", CLAIMANT)
+    fields.setdefault("basis", "Bought the apartment in good faith before the warrant issued.")
+    return state_answer(ThirdPartyClaim, request, asset_id=asset_id, claim_id=claim_id, **fields)
+
+
+def domestic_challenge(
+    request: CourtRequest,
+    asset_id: str,
+    challenge_id: str = "challenge-1",
+    outcome: str = "lodged",
+    **fields: Any,
+) -> DomesticChallenge:
+    fields.setdefault("forum", "District Court of Amsterdam")
+    return state_answer(
+        DomesticChallenge,
+        request,
+        asset_id=asset_id,
+        challenge_id=challenge_id,
+        outcome=outcome,
+        **fields,
+    )
+
+
+def asset_management(
+    request: CourtRequest,
+    asset_id: str,
+    amount: str,
+    currency: str = "EUR",
+    kind: str = "valuation",
+    **fields: Any,
+) -> AssetManagementUpdate:
+    fields.setdefault("asset_manager", "Asset Management Office, Ministry of Justice")
+    return state_answer(
+        AssetManagementUpdate,
+        request,
+        asset_id=asset_id,
+        kind=kind,
+        value=money(amount, currency),
+        **fields,
+    )
+
+
+def freeze_limit(
+    request: CourtRequest,
+    *asset_ids: str,
+    proposed_until: str = "2026-10-01T00:00:00+02:00",
+    **fields: Any,
+) -> FreezeLimitProposal:
+    fields.setdefault("reasons", "National law limits a freeze without a conviction to one year.")
+    return state_answer(
+        FreezeLimitProposal,
+        request,
+        asset_ids=list(asset_ids),
+        proposed_until=proposed_until,
+        **fields,
+    )
+
+
+def court_action(cls: type[ActionT], **fields: Any) -> ActionT:
+    """A Court action of type ``cls`` with a fresh event id, decided by a Chamber."""
+    data = {
+        "event_id": new_event_id(),
+        "decided_by": "Pre-Trial Chamber II",
+        "decided_at": DECIDED_AT,
+        **fields,
+    }
+    return cls.model_validate(data)
+
+
+def reasons(**fields: Any) -> dict[str, Any]:
+    """``fields`` with a default ``reasons`` for the actions that require one."""
+    return {"reasons": "As set out in the decision of the Chamber.", **fields}
+
+
+def freeze_account(request: CourtRequest, *, final: bool = False, **fields: Any) -> ExecutionReport:
+    """An RS 99 report: the account identified and frozen at EUR 398,214.37."""
+    return execution_report(
+        request,
+        [result(ACCOUNT, "identify", "freeze", value=("398214.37", "EUR"))],
+        final=final,
+        **fields,
+    )
+
+
 # --- Test double for OUR publishing activity ---------------------------------------------
 
 
@@ -159,21 +314,43 @@ async def start_request(
     )
 
 
+UPDATE_OF: dict[type[Any], Any] = {
+    Acknowledgement: RequestWorkflow.acknowledge,
+    Consultation: RequestWorkflow.consult,
+    Postponement: RequestWorkflow.postpone,
+    Denial: RequestWorkflow.deny,
+    ExecutionReport: RequestWorkflow.report_execution,
+    NoAssetsReport: RequestWorkflow.report_no_assets,
+    ThirdPartyClaim: RequestWorkflow.claim_as_third_party,
+    DomesticChallenge: RequestWorkflow.challenge_domestically,
+    AssetManagementUpdate: RequestWorkflow.update_asset_management,
+    FreezeLimitProposal: RequestWorkflow.propose_freeze_limit,
+    c.ConsultationResponse: RequestWorkflow.respond_to_consultation,
+    c.PostponementDecision: RequestWorkflow.decide_postponement,
+    c.ResumeExecution: RequestWorkflow.resume_execution,
+    c.UrgentConfirmation: RequestWorkflow.confirm_urgent_request,
+    c.Rule99Notification: RequestWorkflow.notify_rule99,
+    c.Rule99Decision: RequestWorkflow.decide_rule99,
+    c.Withdrawal: RequestWorkflow.withdraw,
+    c.ForfeitureOrder: RequestWorkflow.order_forfeiture,
+    c.ThirdPartyClaimDecision: RequestWorkflow.decide_third_party_claim,
+    c.TransferToCourt: RequestWorkflow.transfer_to_court,
+    c.Allocation: RequestWorkflow.allocate,
+    c.Release: RequestWorkflow.release,
+    CloseRequest: RequestWorkflow.close,
+}
+"""The update that takes each State answer or Court action."""
+
+
 async def send(
     handle: WorkflowHandle[RequestWorkflow, RequestView],
-    answer: Acknowledgement | ExecutionReport | NoAssetsReport | CloseRequest,
+    answer: AnswerBase | CourtAction,
     update_id: str | None = None,
 ) -> AnswerReceipt:
     """Send an answer or Court action as the update its type calls for; the update id is the
     event id unless given (as the intake does)."""
-    method = {
-        Acknowledgement: RequestWorkflow.acknowledge,
-        ExecutionReport: RequestWorkflow.report_execution,
-        NoAssetsReport: RequestWorkflow.report_no_assets,
-        CloseRequest: RequestWorkflow.close,
-    }[type(answer)]
     return await handle.execute_update(
-        method,  # type: ignore[arg-type]
+        UPDATE_OF[type(answer)],
         answer,
         id=update_id or answer.event_id,
     )
@@ -255,3 +432,42 @@ async def wait_for_events(
             raise AssertionError(f"expected {count} events for {reference}, got {got}")
         await asyncio.sleep(0.02)
     return recorder.events(reference)
+
+
+async def assert_rejected(
+    handle: WorkflowHandle[RequestWorkflow, RequestView],
+    recorder: PublishRecorder,
+    answer: AnswerBase | CourtAction,
+    fragment: str,
+) -> None:
+    """The update is rejected by its validator with a reason containing ``fragment``, and
+    nothing is written: same view, same history (workflow tasks aside), nothing published."""
+    before = await snapshot(handle, recorder)
+    try:
+        await send(handle, answer)
+    except WorkflowUpdateFailedError as rejected:
+        cause = rejected.cause
+        assert isinstance(cause, ApplicationError), cause
+        assert cause.type == "AnswerRejected", cause
+        assert fragment in cause.message, cause.message
+    else:
+        raise AssertionError(f"{type(answer).__name__} {answer.event_id} was accepted")
+    assert await snapshot(handle, recorder) == before
+
+
+async def published_since(
+    handle: WorkflowHandle[RequestWorkflow, RequestView], recorder: PublishRecorder, count: int
+) -> list[RequestEvent]:
+    """The events published for the request after the first ``count``, once it has settled."""
+    await settle(handle)
+    reference = (await handle.query(RequestWorkflow.view)).reference
+    return recorder.events(reference)[count:]
+
+
+async def published_count(
+    handle: WorkflowHandle[RequestWorkflow, RequestView], recorder: PublishRecorder
+) -> int:
+    """How many events the request has published once it has settled (for published_since)."""
+    await settle(handle)
+    reference = (await handle.query(RequestWorkflow.view)).reference
+    return len(recorder.events(reference))

@@ -1,0 +1,158 @@
+"""Deadline policy and the State directory (DOMAIN.md, 'Deadlines and escalation').
+
+The Rome Statute sets no numeric deadlines ("without delay", "promptly", "a period agreed
+with the Court"), so every number here is **policy**: versioned, reviewed, and kept apart
+from legal obligations. Durations are ISO 8601 (``P7D``, ``PT8H``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+
+from pydantic import Field, model_validator
+
+from schemas.common import Frozen, Measure, StateCode, Urgency
+
+
+class RequestKind(StrEnum):
+    """Policy groups requests by what they ask for."""
+
+    TRACING = "tracing"  # identify / trace only
+    RESTRAINT = "restraint"  # freeze or seize
+
+    @classmethod
+    def of(cls, measures: tuple[Measure, ...]) -> RequestKind:
+        restraint = {Measure.FREEZE, Measure.SEIZE}
+        return cls.RESTRAINT if restraint & set(measures) else cls.TRACING
+
+
+class StageDeadlines(Frozen):
+    """Time allowed, from transmission, for each stage of a request to one State."""
+
+    acknowledgement: timedelta = Field(gt=timedelta(0))
+    first_report: timedelta = Field(gt=timedelta(0))
+    full_execution: timedelta = Field(gt=timedelta(0))
+
+    @model_validator(mode="after")
+    def _ordered(self) -> StageDeadlines:
+        if not self.acknowledgement <= self.first_report <= self.full_execution:
+            raise ValueError(
+                "stages must be ordered: acknowledgement <= first_report <= full_execution"
+            )
+        return self
+
+
+class LadderIntervals(Frozen):
+    """How long each rung of the escalation ladder waits before the next is due or proposed."""
+
+    reminder_lead: timedelta = Field(ge=timedelta(0), description="Reminder before a deadline")
+    registry_follow_up_after: timedelta = Field(gt=timedelta(0))
+    chamber_report_after: timedelta = Field(gt=timedelta(0))
+    chamber_order_period: timedelta = Field(
+        gt=timedelta(0), description="Period a Chamber gives the State to report"
+    )
+    assembly_step_after: timedelta = Field(
+        gt=timedelta(0), description="Between the steps of the Assembly's procedure"
+    )
+    assembly_letter_period: timedelta = Field(
+        gt=timedelta(0), description="Deadline in the Assembly President's letter"
+    )
+
+
+class OtherClocks(Frozen):
+    urgent_confirmation: timedelta = Field(gt=timedelta(0), description="RS 96(1)")
+    channel_change_notice: timedelta = Field(default=timedelta(days=45), description="Rule 180")
+    freeze_limit_silence: timedelta = Field(
+        default=timedelta(weeks=6), description="cf. EU 2018/1805 art. 12"
+    )
+    national_order_lapse_reminder: timedelta = Field(gt=timedelta(0))
+
+
+class Deescalation(Frozen):
+    """What a State's answer that meets the overdue stage does to the ladder."""
+
+    keep_from_level: int = Field(
+        default=4,
+        ge=1,
+        le=5,
+        description="From this level on (RS 87(7) finding and after) the level stays recorded",
+    )
+
+
+class StageDefaults(Frozen):
+    """Stage deadlines by urgency for one kind of request."""
+
+    ordinary: StageDeadlines
+    urgent: StageDeadlines
+
+    def for_urgency(self, urgency: Urgency) -> StageDeadlines:
+        return self.urgent if urgency is Urgency.URGENT else self.ordinary
+
+
+class DeadlinePolicy(Frozen):
+    """The reviewed policy file: defaults per request kind and urgency, the ladder, clocks."""
+
+    version: str = Field(min_length=1, max_length=50)
+    deadlines: dict[RequestKind, StageDefaults]
+    ladder: dict[Urgency, LadderIntervals]
+    clocks: OtherClocks
+    deescalation: Deescalation = Deescalation()
+    state_overrides: bool = Field(
+        default=True, description="Apply the State directory's overrides (off for demo policies)"
+    )
+
+    @model_validator(mode="after")
+    def _every_kind(self) -> DeadlinePolicy:
+        missing = set(RequestKind) - set(self.deadlines)
+        if missing:
+            raise ValueError(f"deadlines: no defaults for {sorted(k.value for k in missing)}")
+        missing_ladders = set(Urgency) - set(self.ladder)
+        if missing_ladders:
+            raise ValueError(f"ladder: no intervals for {sorted(u.value for u in missing_ladders)}")
+        return self
+
+
+class StagePatch(Frozen):
+    acknowledgement: timedelta | None = Field(default=None, gt=timedelta(0))
+    first_report: timedelta | None = Field(default=None, gt=timedelta(0))
+    full_execution: timedelta | None = Field(default=None, gt=timedelta(0))
+
+
+class StateEntry(Frozen):
+    """One State in the directory (seed para 9): who receives, how, in which language."""
+
+    central_authority: str = Field(min_length=1, max_length=200)
+    focal_point: str = Field(min_length=1, max_length=200, description="Office, not a person")
+    channel: str = Field(min_length=1, max_length=100, description="RS 87(1)(a)")
+    language: str = Field(pattern=r"^[a-z]{2}$", description="ISO 639-1, RS 87(2)")
+    time_zone: str = Field(min_length=1, max_length=64)
+    overrides: dict[RequestKind, dict[Urgency, StagePatch]] = {}
+
+
+class StateDirectory(Frozen):
+    states: dict[StateCode, StateEntry]
+
+
+class StateContact(Frozen):
+    """How the requested State is reached, as recorded in the request at start."""
+
+    state: StateCode
+    central_authority: str
+    focal_point: str
+    channel: str
+    language: str
+    time_zone: str
+
+
+class ResolvedPolicy(Frozen):
+    """The policy in force for one request, recorded in the workflow at start, so a later
+    policy change never rewrites a running request's past."""
+
+    version: str
+    kind: RequestKind
+    deadlines: StageDeadlines
+    ladder: LadderIntervals
+    clocks: OtherClocks
+    deescalation: Deescalation
+    contact: StateContact | None = None

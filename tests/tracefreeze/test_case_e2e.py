@@ -1,0 +1,303 @@
+"""End to end on the real stack: a two-State case, from the freeze to allocation and closure.
+
+The Court opens one case against the Netherlands and Belgium through the typed client. Every
+State answer travels over Kafka as JSON, from a plain producer, through the bridge to the
+request it answers; every Court action is a typed update through ``RequestClient.act``. The
+Netherlands freezes two assets, one is claimed by a third party; Belgium postpones under
+RS 94 for a period the Court agrees, then finds nothing. The claim is dismissed, both assets
+are forfeited, transferred to the Court (RS 109(3)) and allocated, reparations first
+(Rule 221). The case closes only after both requests are closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from schemas import court as c
+from schemas.answers import (
+    Acknowledgement,
+    AnswerBase,
+    AssetResult,
+    ExecutionReport,
+    NoAssetsReport,
+    Postponement,
+    PostponementGround,
+    ThirdPartyClaim,
+)
+from schemas.case import CaseOrder, CaseView, CloseCase
+from schemas.common import Measure, Money
+from schemas.events import RequestEvent, RequestEventType
+from schemas.ledger import AssetStatus, RequestStatus
+from schemas.request import CourtRequest
+from schemas.views import RequestView
+from tests.tracefreeze.test_bridge_e2e import (  # the worker + bridge fixture and helpers
+    Running,
+    read_until,
+    running,  # noqa: F401  (fixture)
+)
+from tracefreeze.case_client import CaseClient
+from tracefreeze.client import RequestClient
+from tracefreeze.errors import TracefreezeError
+from tracefreeze.simulator import answer_headers
+from workflows.case import CaseWorkflow
+
+pytestmark = pytest.mark.stack
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "case-order.json"
+WAIT_S = 30.0
+T = TypeVar("T")
+
+FROZEN = {"a-account-1": Decimal("398214.37"), "a-apartment-1": Decimal("860000.00")}
+REPARATIONS = {"a-account-1": Decimal("300000.00"), "a-apartment-1": Decimal("600000.00")}
+COURT = "Pre-Trial Chamber II, e2e test"
+ASSET_EVENTS = {
+    RequestEventType.ASSET_CONTESTED,
+    RequestEventType.ASSET_FORFEITURE_ORDERED,
+    RequestEventType.ASSET_TRANSFERRED,
+    RequestEventType.ASSET_ALLOCATED,
+    RequestEventType.CLOSED,
+}
+
+
+def fresh_order() -> CaseOrder:
+    """The example two-State order under references no other run used."""
+    doc = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    tag = uuid.uuid4().hex[:10].upper()
+    doc["order_reference"] = f"{doc['order_reference']}-{tag}"
+    for request in doc["requests"]:
+        request["reference"] = f"{request['reference']}-{tag}"
+    return CaseOrder.model_validate(doc)
+
+
+async def until(probe: Callable[[], Awaitable[T]], ok: Callable[[T], bool], what: str) -> T:
+    """Poll ``probe`` until ``ok``; an unknown workflow counts as not yet."""
+    last: T | None = None
+    try:
+        async with asyncio.timeout(WAIT_S):
+            while True:
+                try:
+                    last = await probe()
+                except TracefreezeError:
+                    last = None
+                if last is not None and ok(last):
+                    return last
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}; last seen: {last!r}") from None
+
+
+async def answer(r: Running, message: AnswerBase) -> None:
+    """A State's system sends one answer: JSON, keyed by the request reference."""
+    await r.producer.send_and_wait(
+        r.settings.topics.state_answers,
+        value=message.model_dump_json().encode(),
+        key=message.request_reference.encode(),
+        headers=answer_headers(message),
+    )
+
+
+def common(request: CourtRequest) -> dict[str, object]:
+    return {
+        "event_id": str(uuid.uuid4()),
+        "request_reference": request.reference,
+        "state": request.requested_state,
+        "sent_at": datetime.now(UTC),
+    }
+
+
+def decided() -> dict[str, object]:
+    return {"event_id": str(uuid.uuid4()), "decided_by": COURT, "decided_at": datetime.now(UTC)}
+
+
+def eur(amount: Decimal) -> Money:
+    return Money(amount=amount, currency="EUR")
+
+
+async def test_two_state_case_from_freeze_to_allocation_and_closure(
+    running: Running,  # noqa: F811  (the fixture imported above)
+) -> None:
+    r, s = running, running.settings
+    requests: RequestClient = r.client
+    cases = CaseClient(requests.client, s)
+    order = fresh_order()
+    nld, bel = (next(q for q in order.requests if q.requested_state == st) for st in ("NLD", "BEL"))
+    started = time.monotonic()
+
+    await cases.open_case(order)
+    with pytest.raises(TracefreezeError, match="already exists"):
+        await cases.open_case(order)
+
+    def view_of(request: CourtRequest) -> Callable[[], Awaitable[RequestView]]:
+        return lambda: requests.view_id(request.workflow_id)
+
+    for request in order.requests:  # both children run before any State answers
+        await until(view_of(request), lambda v: v.status is RequestStatus.TRANSMITTED, "start")
+
+    # --- the States answer over Kafka --------------------------------------------------
+    claim_id = "claim-apartment-1"
+    await answer(r, Acknowledgement(**common(nld), authority="Dutch Central Authority"))
+    report = ExecutionReport(
+        **common(nld),
+        final=True,
+        results=tuple(
+            AssetResult(
+                asset_id=asset_id,
+                measures_executed=(Measure.IDENTIFY, Measure.TRACE, Measure.FREEZE),
+                value=eur(amount),
+                registry_reference=f"REG-{asset_id}",
+                executing_authority="Public Prosecution Service",
+            )
+            for asset_id, amount in FROZEN.items()
+        ),
+    )
+    await answer(r, report)
+    await answer(
+        r,
+        ThirdPartyClaim(
+            **common(nld),
+            claim_id=claim_id,
+            asset_id="a-apartment-1",
+            claimant="Fictional Harbour Lettings B.V.",
+            basis="Bought the apartment in good faith before the freeze.",
+        ),
+    )
+    await answer(r, Acknowledgement(**common(bel), authority="Belgian Central Authority"))
+    proposed = datetime.now(UTC) + timedelta(days=30)
+    await answer(
+        r,
+        Postponement(
+            **common(bel),
+            ground=PostponementGround.ANOTHER_INVESTIGATION,
+            proposed_until=proposed,
+            reasons="Interferes with a national money-laundering investigation.",
+        ),
+    )
+
+    nld_view = await until(
+        view_of(nld),
+        lambda v: (
+            v.status is RequestStatus.EXECUTED and v.ledger.entries["a-apartment-1"].contested
+        ),
+        "NLD: both assets frozen, the apartment contested",
+    )
+    assert all(nld_view.ledger.entries[a].status is AssetStatus.FROZEN for a in FROZEN)
+    assert nld_view.totals["EUR"].frozen == sum(FROZEN.values())
+    await until(
+        view_of(bel), lambda v: v.status is RequestStatus.POSTPONEMENT_PROPOSED, "BEL: RS 94"
+    )
+    print(f"\nanswers applied over Kafka: {time.monotonic() - started:.2f}s")
+
+    # --- the Court agrees the RS 94 period; Belgium then reports no assets -------------
+    until_agreed = datetime.now(UTC) + timedelta(days=30)
+    receipt = await requests.act(
+        bel.workflow_id,
+        c.PostponementDecision(**decided(), agreed=True, until=until_agreed, reasons="Agreed."),
+    )
+    assert receipt.status is RequestStatus.POSTPONED
+    await answer(r, NoAssetsReport(**common(bel), registers_searched=("bank accounts",)))
+    bel_view = await until(
+        view_of(bel), lambda v: v.status is RequestStatus.NO_ASSETS, "BEL: no assets"
+    )
+    assert bel_view.postponed_until is None  # the report ended the postponement
+
+    # --- the Court's decisions on the Dutch assets --------------------------------------
+    forfeit = c.ForfeitureOrder(
+        **decided(), order_reference="ICC-01/22-FORF-1", asset_ids=tuple(FROZEN)
+    )
+    with pytest.raises(TracefreezeError, match="contested"):
+        await requests.act(nld.reference, forfeit)
+    await requests.act(
+        nld.reference,
+        c.ThirdPartyClaimDecision(**decided(), claim_id=claim_id, upheld=False, reasons="No."),
+    )
+    await requests.act(nld.reference, forfeit)
+    await requests.act(nld.reference, forfeit)  # the same event again: recorded once
+
+    close_case = CloseCase(**decided(), reason="Reparations funded; nothing left restrained.")
+    with pytest.raises(TracefreezeError, match=r"\['BEL', 'NLD'\] are still open"):
+        await cases.close_case(order.order_reference, close_case)
+
+    for asset_id, amount in FROZEN.items():
+        await requests.act(
+            nld.reference, c.TransferToCourt(**decided(), asset_id=asset_id, amount=eur(amount))
+        )
+    for asset_id, amount in FROZEN.items():
+        shares = (
+            c.AllocationShare(
+                destination=c.AllocationDestination.REPARATIONS, amount=eur(REPARATIONS[asset_id])
+            ),
+            c.AllocationShare(
+                destination=c.AllocationDestination.TRUST_FUND_FOR_VICTIMS,
+                amount=eur(amount - REPARATIONS[asset_id]),
+            ),
+        )
+        await requests.act(
+            nld.reference, c.Allocation(**decided(), asset_id=asset_id, shares=shares)
+        )
+
+    # --- closure: BEL, then NLD, and only then the case --------------------------------
+    await requests.act(f"{bel.reference}/BEL", c.CloseRequest(**decided(), reason="No assets."))
+    await until(
+        lambda: cases.case_view(order.order_reference),
+        lambda v: v.statuses["BEL"] is RequestStatus.CLOSED,
+        "the case learns BEL closed",
+    )
+    with pytest.raises(TracefreezeError, match=r"\['NLD'\] are still open"):
+        await cases.close_case(order.order_reference, close_case)
+    await requests.act(nld.reference, c.CloseRequest(**decided(), reason="Allocated."))
+    await until(
+        lambda: cases.case_view(order.order_reference),
+        lambda v: all(st is RequestStatus.CLOSED for st in v.statuses.values()),
+        "the case learns NLD closed",
+    )
+    closed = await cases.close_case(order.order_reference, close_case)
+    assert closed.closed
+
+    handle = requests.client.get_workflow_handle_for(CaseWorkflow.run, order.workflow_id)
+    final: CaseView = await asyncio.wait_for(handle.result(), timeout=WAIT_S)
+    print(f"case closed: {time.monotonic() - started:.2f}s after opening")
+    assert final.statuses == {"BEL": RequestStatus.CLOSED, "NLD": RequestStatus.CLOSED}
+    total = sum(FROZEN.values())
+    assert final.totals["EUR"].forfeited == total
+    assert final.totals["EUR"].allocated == total
+    assert final.totals["EUR"].frozen == Decimal(0)
+    nld_final = final.requests["NLD"]
+    assert nld_final is not None
+    assert {a: e.status for a, e in nld_final.ledger.entries.items()} == {
+        a: AssetStatus.ALLOCATED for a in FROZEN
+    }
+    assert [sh.destination.value for sh in nld_final.ledger.entries["a-account-1"].allocations] == [
+        "reparations",
+        "trust_fund_for_victims",
+    ]
+
+    # --- what the NLD request announced, in order ----------------------------------------
+    def nld_events(records: list) -> list[RequestEventType]:
+        events = [RequestEvent.model_validate_json(rec.value) for rec in records]
+        return [e.type for e in events if e.subject == nld.reference and e.type in ASSET_EVENTS]
+
+    records = await read_until(
+        s, s.topics.request_events, lambda rs: RequestEventType.CLOSED in nld_events(rs)
+    )
+    E = RequestEventType
+    assert nld_events(records) == [
+        E.ASSET_CONTESTED,
+        E.ASSET_FORFEITURE_ORDERED,
+        E.ASSET_FORFEITURE_ORDERED,
+        E.ASSET_TRANSFERRED,
+        E.ASSET_TRANSFERRED,
+        E.ASSET_ALLOCATED,
+        E.ASSET_ALLOCATED,
+        E.CLOSED,
+    ]
+    print(f"events read: {time.monotonic() - started:.2f}s after opening")

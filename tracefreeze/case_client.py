@@ -1,0 +1,94 @@
+"""The typed client for multi-State cases: one Court order, one request per State.
+
+A case (``workflows/case.py``) starts one request workflow per State as its child and follows
+them; its id derives from the order reference. The Court may add a State later, and closes
+the case only once every request in it is closed.
+"""
+
+from __future__ import annotations
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from schemas.case import AddState, CaseOrder, CaseView, CloseCase, case_workflow_id
+from schemas.request import CourtRequest
+from tracefreeze.client import plain_errors
+from tracefreeze.config import Settings
+from tracefreeze.errors import TracefreezeError
+from tracefreeze.temporal import connect
+from workflows.case import CaseWorkflow
+
+
+class CaseClient:
+    """Multi-State cases as the Court sees them: one workflow per order reference."""
+
+    def __init__(self, client: Client, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+
+    @classmethod
+    async def connect(cls, settings: Settings) -> CaseClient:
+        return cls(await connect(settings), settings)
+
+    async def open_case(self, order: CaseOrder) -> str:
+        """Open the case and transmit its requests; an order or request reference is never
+        reopened. Lifecycle events go to this deployment's topic. Returns the workflow id."""
+        for request in order.requests:
+            await self._refuse_existing(request)
+        order = order.model_copy(update={"events_topic": self.settings.topics.request_events})
+        try:
+            handle = await self.client.start_workflow(
+                CaseWorkflow.run,
+                order,
+                id=order.workflow_id,
+                task_queue=self.settings.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                static_summary=(
+                    f"case {order.case_number}, order {order.order_reference}: "
+                    f"{len(order.requests)} State(s)"
+                ),
+            )
+        except WorkflowAlreadyStartedError as err:
+            raise TracefreezeError(f"case order {order.order_reference} already exists") from err
+        return handle.id
+
+    async def case_view(self, order_reference: str) -> CaseView:
+        """Each State's request status and latest view, and the case's per-currency totals."""
+        workflow_id = case_workflow_id(order_reference)
+        with plain_errors(workflow_id, "case"):
+            return await self.handle(order_reference).query(CaseWorkflow.view)
+
+    async def add_state(self, order_reference: str, action: AddState) -> CaseView:
+        """The Court adds a State to the case (assets found in another jurisdiction)."""
+        await self._refuse_existing(action.request)
+        workflow_id = case_workflow_id(order_reference)
+        with plain_errors(workflow_id, "case"):
+            return await self.handle(order_reference).execute_update(
+                CaseWorkflow.add_state, action, id=action.event_id
+            )
+
+    async def close_case(self, order_reference: str, action: CloseCase) -> CaseView:
+        """Close the case; refused, naming the States, while any request in it is open."""
+        workflow_id = case_workflow_id(order_reference)
+        with plain_errors(workflow_id, "case"):
+            return await self.handle(order_reference).execute_update(
+                CaseWorkflow.close_case, action, id=action.event_id
+            )
+
+    def handle(self, order_reference: str) -> WorkflowHandle:
+        return self.client.get_workflow_handle(case_workflow_id(order_reference))
+
+    async def _refuse_existing(self, request: CourtRequest) -> None:
+        """A request reference already transmitted to that State is never reused."""
+        try:
+            await self.client.get_workflow_handle(request.workflow_id).describe()
+        except RPCError as err:
+            if err.status is RPCStatusCode.NOT_FOUND:
+                return
+            raise TracefreezeError(f"{request.workflow_id}: {err.message}") from err
+        raise TracefreezeError(
+            f"request {request.reference} to {request.requested_state} already exists"
+        )
