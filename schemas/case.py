@@ -6,9 +6,10 @@ from decimal import Decimal
 
 from pydantic import Field, model_validator
 
-from schemas.common import Frozen, RequestReference
+from schemas.common import Frozen, RequestReference, StateCode
 from schemas.court import CourtAction
 from schemas.ledger import CurrencyTotals, RequestStatus
+from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
 from schemas.views import RequestView
 
@@ -20,6 +21,10 @@ class CaseOrder(Frozen):
     case_number: str
     requests: tuple[CourtRequest, ...] = Field(min_length=1)
     events_topic: str = "tracefreeze.request-events"
+    escalations_topic: str = "tracefreeze.escalations"
+    policies: dict[StateCode, ResolvedPolicy] = Field(
+        default={}, description="Deadline policy per State, recorded at start"
+    )
 
     @model_validator(mode="after")
     def _one_case_one_request_per_state(self) -> CaseOrder:
@@ -47,6 +52,7 @@ class AddState(CourtAction):
     """The Court adds a State to the case: assets were found in another jurisdiction."""
 
     request: CourtRequest
+    policy: ResolvedPolicy | None = None
 
 
 class CloseCase(CourtAction):

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, TypeAdapter
 
 from schemas.answers import STATE_ANSWER
+from schemas.case import CaseOrder
 from schemas.court import CloseRequest
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
@@ -71,6 +72,7 @@ EXPORTS: tuple[Export, ...] = (
     Export("close-request.schema.json", "CloseRequest", CloseRequest, "validation"),
     Export("request-event.schema.json", "RequestEvent", RequestEvent, "serialization"),
     Export("request-view.schema.json", "RequestView", RequestView, "serialization"),
+    Export("case-order.schema.json", "CaseOrder", CaseOrder, "validation"),
     Export("escalation-event.schema.json", "EscalationEvent", EscalationEvent, "serialization"),
     Export("deadline-policy.schema.json", "DeadlinePolicy", DeadlinePolicy, "validation"),
     Export("state-directory.schema.json", "StateDirectory", StateDirectory, "validation"),

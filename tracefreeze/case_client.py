@@ -13,10 +13,12 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from schemas.case import AddState, CaseOrder, CaseView, CloseCase, case_workflow_id
+from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
 from tracefreeze.client import plain_errors
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
+from tracefreeze.policy import load_directory, load_policy, resolve
 from tracefreeze.temporal import connect
 from workflows.case import CaseWorkflow
 
@@ -37,7 +39,13 @@ class CaseClient:
         reopened. Lifecycle events go to this deployment's topic. Returns the workflow id."""
         for request in order.requests:
             await self._refuse_existing(request)
-        order = order.model_copy(update={"events_topic": self.settings.topics.request_events})
+        order = order.model_copy(
+            update={
+                "events_topic": self.settings.topics.request_events,
+                "escalations_topic": self.settings.topics.escalations,
+                "policies": {r.requested_state: self._policy(r) for r in order.requests},
+            }
+        )
         try:
             handle = await self.client.start_workflow(
                 CaseWorkflow.run,
@@ -55,6 +63,14 @@ class CaseClient:
             raise TracefreezeError(f"case order {order.order_reference} already exists") from err
         return handle.id
 
+    def _policy(self, request: CourtRequest) -> ResolvedPolicy:
+        """The deadline policy in force for one request of the case, recorded at start."""
+        return resolve(
+            load_policy(self.settings.policy_file),
+            load_directory(self.settings.state_directory_file),
+            request,
+        )
+
     async def case_view(self, order_reference: str) -> CaseView:
         """Each State's request status and latest view, and the case's per-currency totals."""
         workflow_id = case_workflow_id(order_reference)
@@ -64,6 +80,8 @@ class CaseClient:
     async def add_state(self, order_reference: str, action: AddState) -> CaseView:
         """The Court adds a State to the case (assets found in another jurisdiction)."""
         await self._refuse_existing(action.request)
+        if action.policy is None:
+            action = action.model_copy(update={"policy": self._policy(action.request)})
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
             return await self.handle(order_reference).execute_update(

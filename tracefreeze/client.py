@@ -29,10 +29,12 @@ from schemas import clocks as k
 from schemas import court as c
 from schemas.court import CloseRequest, CourtAction
 from schemas.ledger import RequestStatus
+from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest, request_workflow_id
 from schemas.views import AnswerReceipt, RequestInput, RequestView
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
+from tracefreeze.policy import load_directory, load_policy, resolve
 from tracefreeze.temporal import connect
 from workflows import search_attributes as sa
 from workflows.details import static_details
@@ -72,12 +74,27 @@ class RequestClient:
     async def connect(cls, settings: Settings) -> RequestClient:
         return cls(await connect(settings), settings)
 
-    async def submit(self, request: CourtRequest) -> str:
-        """Transmit a request; a reference is never reopened. Returns the workflow id."""
+    async def submit(self, request: CourtRequest, policy: ResolvedPolicy | None = None) -> str:
+        """Transmit a request; a reference is never reopened. Returns the workflow id.
+
+        The deadline policy in force (the configured file, with the State's overrides) is
+        recorded in the request at start, so a later policy change never rewrites its past.
+        """
+        policy = policy or resolve(
+            load_policy(self.settings.policy_file),
+            load_directory(self.settings.state_directory_file),
+            request,
+        )
+        topics = self.settings.topics
         try:
             handle = await self.client.start_workflow(
                 RequestWorkflow.run,
-                RequestInput(request=request, events_topic=self.settings.topics.request_events),
+                RequestInput(
+                    request=request,
+                    events_topic=topics.request_events,
+                    escalations_topic=topics.escalations,
+                    policy=policy,
+                ),
                 id=request.workflow_id,
                 task_queue=self.settings.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,

@@ -64,8 +64,14 @@ async def demo(settings: Settings) -> None:
 
     print()
     print(render_view(view))
+
+    from tracefreeze.demo_escalation import escalate
+
+    unanswered = fresh_request().model_copy(update={"reference": f"{ref}-X"[:64]})
+    await escalate(settings, client, unanswered)
     print()
     print(f"Temporal UI: {ui_url(settings, workflow_id)}")
+    print(f"Escalating request: {ui_url(settings, unanswered.workflow_id)}")
     print("The stack keeps running; `make down` stops it.")
 
 

@@ -104,6 +104,13 @@ def _holder(entry: LedgerEntry) -> str:
     return "; ".join(parts) or NONE
 
 
+def _value(entry: LedgerEntry) -> str:
+    estimate = entry.asset.estimated_value
+    if entry.value is None and estimate is not None:
+        return f"{NONE} (the Court's estimate: {money(estimate)})"
+    return money(entry.value)
+
+
 def _facts(entry: LedgerEntry) -> list[str]:
     """What was decided about the asset: contests, forfeiture, transfer, allocation, release."""
     lines = [
@@ -131,7 +138,7 @@ def render_asset(asset_id: str, entry: LedgerEntry) -> str:
         f"Asset {asset_id} ({entry.asset.kind.value}): {entry.asset.description}",
         f"  status: {entry.status.value}   contested: {'yes' if entry.contested else 'no'}",
         f"  held by: {_holder(entry)}",
-        f"  value: {money(entry.value)}",
+        f"  value: {_value(entry)}",
     ]
     head += [f"  {line}" for line in _facts(entry)]
     if not entry.history:

@@ -18,6 +18,7 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from schemas.case import AddState, CaseOrder, CaseView, CloseCase, add_totals
     from schemas.ledger import RequestStatus
+    from schemas.policy import ResolvedPolicy
     from schemas.request import CourtRequest
     from schemas.views import RequestInput, RequestView
     from workflows.details import static_details
@@ -38,7 +39,7 @@ class CaseWorkflow:
     @workflow.run
     async def run(self, order: CaseOrder) -> CaseView:
         for request in order.requests:
-            await self._start(request)
+            await self._start(request, order.policies.get(request.requested_state))
         await workflow.wait_condition(lambda: self._closed and workflow.all_handlers_finished())
         return self.view()
 
@@ -53,7 +54,7 @@ class CaseWorkflow:
         """The Court adds a State to the case (assets found in another jurisdiction)."""
         if action.event_id not in self._seen:
             self._seen.add(action.event_id)
-            await self._start(action.request)
+            await self._start(action.request, action.policy)
         return self.view()
 
     @add_state.validator
@@ -94,11 +95,16 @@ class CaseWorkflow:
             totals=add_totals([v for v in self._views.values() if v is not None]),
         )
 
-    async def _start(self, request: CourtRequest) -> None:
+    async def _start(self, request: CourtRequest, policy: ResolvedPolicy | None) -> None:
         """Start the request to one State as a child; it outlives nothing it should not."""
         handle = await workflow.start_child_workflow(
             RequestWorkflow.run,
-            RequestInput(request=request, events_topic=self._order.events_topic),
+            RequestInput(
+                request=request,
+                events_topic=self._order.events_topic,
+                escalations_topic=self._order.escalations_topic,
+                policy=policy,
+            ),
             id=request.workflow_id,
             parent_close_policy=ParentClosePolicy.ABANDON,
             static_summary=request.ui_summary(),

@@ -99,9 +99,13 @@ class RequestWorkflow:
             await self._inform_parent()
             if self._rec.status is RequestStatus.CLOSED or self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                await self._publish_outbox()
-                await self._inform_parent()
-                if self._rec.status is RequestStatus.CLOSED:
+                closing = self._rec.status is RequestStatus.CLOSED
+                # A steady stream of answers must not hold a run open: the outbox is carried
+                # across continue-as-new and published by the next run (patched in 2026-11).
+                if closing or not workflow.patched("continue-as-new-carries-outbox"):
+                    await self._publish_outbox()
+                    await self._inform_parent()
+                if closing:
                     return self.view()
                 self._rec.seen_event_ids = sorted(self._seen)
                 workflow.continue_as_new(
@@ -491,7 +495,9 @@ class RequestWorkflow:
         self._emit(type_, caused_by, asset=data)
 
     async def _publish_outbox(self) -> None:
-        while self._rec.outbox:
+        """Publish, in order, what is queued now; what arrives meanwhile waits for the next
+        round, so answers arriving without pause cannot keep the run from moving on."""
+        for _ in range(len(self._rec.outbox)):
             event = self._rec.outbox[0]
             await workflow.execute_activity(
                 PUBLISH_REQUEST_EVENT,
@@ -501,7 +507,7 @@ class RequestWorkflow:
                 summary=f"publish {event.type.value.split('.')[-2]} event",
             )
             self._rec.outbox.pop(0)
-        while self._rec.escalation_outbox:
+        for _ in range(len(self._rec.escalation_outbox)):
             escalation = self._rec.escalation_outbox[0]
             await workflow.execute_activity(
                 PUBLISH_ESCALATION_EVENT,

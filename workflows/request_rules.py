@@ -69,6 +69,7 @@ def apply_postponement(r: RequestCarry, _: CourtRequest, m: Postponement, at: da
 
 def apply_denial(r: RequestCarry, _: CourtRequest, m: Denial, at: datetime) -> Outcome:
     """Denial on national-security grounds (RS 93(4), 93(6)), with reasons."""
+    r.resume_status, r.consultation_ground = None, None
     return Outcome("denied on national-security grounds (RS 93(4))", status=S.DENIED)
 
 
@@ -152,6 +153,8 @@ def apply_consultation_response(
 def check_postponement_decision(r: RequestCarry, _: CourtRequest, m: PostponementDecision) -> None:
     if m.agreed and m.until is None and r.postponed_until is None:
         raise Rejection("until: an agreed RS 94 postponement needs an end date")
+    if m.agreed and m.until is not None and m.until <= m.decided_at:
+        raise Rejection("until: an agreed postponement ends after the decision")
 
 
 def apply_postponement_decision(

@@ -12,6 +12,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from schemas.answers import STATE_ANSWER, Acknowledgement, ExecutionReport, NoAssetsReport
 from schemas.assets import AssetKind
+from schemas.case import CaseOrder
 from schemas.court import CloseRequest
 from schemas.events import RequestEvent
 from schemas.request import CourtRequest
@@ -22,6 +23,7 @@ EXAMPLES = SCHEMAS / "examples"
 # example file -> (how the model reads it, published schema file)
 CASES: dict[str, tuple[type[BaseModel] | TypeAdapter[Any], str]] = {
     "court-request.json": (CourtRequest, "court-request.schema.json"),
+    "case-order.json": (CaseOrder, "case-order.schema.json"),
     "acknowledgement.json": (STATE_ANSWER, "state-answer.schema.json"),
     "execution-report.json": (STATE_ANSWER, "state-answer.schema.json"),
     "execution-report-final.json": (STATE_ANSWER, "state-answer.schema.json"),

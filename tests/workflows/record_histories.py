@@ -4,7 +4,10 @@ time-skipping test server.
 Run from the repository root after a deliberate, compatible change to the workflow (and
 commit the result with the change):
 
-    PYTHONPATH=. python -m tests.workflows.record_histories
+    PYTHONPATH=. python -m tests.workflows.record_histories [SCENARIO ...]
+
+Name scenarios to record only those (the others' committed histories stay as they are, so
+they keep proving that histories recorded by older code still replay).
 
 An incompatible change must instead keep the old code path behind ``workflow.patched`` so the
 committed histories still replay.
@@ -13,6 +16,7 @@ committed histories still replay.
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,25 +24,33 @@ from typing import Any
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
+from schemas import court as c
 from schemas.request import CourtRequest
 from schemas.views import RequestView
 from tests.workflows.support import (
     ACCOUNT,
+    APARTMENT,
     HISTORIES,
     SHARES,
     VESSEL,
     PublishRecorder,
     acknowledgement,
     close_action,
+    consultation,
+    court_action,
     court_request,
     execution_report,
+    money,
     new_event_id,
     no_assets,
+    postponement,
+    reasons,
     result,
     send,
     settle,
     start_env,
     start_request,
+    third_party_claim,
     wait_for_events,
 )
 from workflows.request import RequestWorkflow
@@ -98,14 +110,76 @@ async def rejections_and_duplicates(handle: Handle, req: CourtRequest) -> None:
     await rejected(handle, close_action())
 
 
+async def full_asset_life(handle: Handle, req: CourtRequest) -> None:
+    """Consultation under RS 96(3) ending in a modified request (a new known asset), an RS 94
+    postponement agreed then resumed, a third-party claim upheld (apartment released), the
+    account forfeited (RS 77(2)(b)), transferred (RS 109(3)) and allocated (Rule 221), a final
+    report, a refused and then an accepted closure: the workflow completes."""
+    await send(handle, acknowledgement(req))
+    await send(handle, consultation(req, "RS 96(3)"))
+    car = {
+        "asset_id": "a-car-1",
+        "kind": "vehicle",
+        "description": "Vehicle registered to the suspect's company",
+        "owner_party_ids": ["c-northwind"],
+    }
+    changed = req.model_dump(mode="json")
+    changed["known_assets"] = [*changed["known_assets"], car]
+    await rejected(
+        handle,
+        court_action(c.ConsultationResponse, resolution="information_supplied", information="x"),
+    )
+    await send(
+        handle,
+        court_action(
+            c.ConsultationResponse, resolution="request_modified", modified_request=changed
+        ),
+    )
+    await send(handle, execution_report(req))  # account and apartment frozen
+    await send(handle, postponement(req, "RS 94"))
+    await send(handle, court_action(c.PostponementDecision, agreed=True, **reasons()))
+    await send(handle, court_action(c.ResumeExecution, **reasons()))
+    await send(handle, third_party_claim(req, APARTMENT, "claim-1"))
+    forfeit = court_action(c.ForfeitureOrder, order_reference="ICC-01/22-FO-9", asset_ids=[ACCOUNT])
+    await rejected(
+        handle,
+        court_action(c.ForfeitureOrder, order_reference="ICC-01/22-FO-9", asset_ids=[APARTMENT]),
+    )
+    await send(
+        handle,
+        court_action(c.ThirdPartyClaimDecision, claim_id="claim-1", upheld=True, **reasons()),
+    )
+    await send(handle, forfeit)
+    await send(handle, court_action(c.TransferToCourt, asset_id=ACCOUNT, amount=money("398214.37")))
+    await rejected(handle, close_action())
+    await send(
+        handle,
+        court_action(
+            c.Allocation,
+            asset_id=ACCOUNT,
+            shares=[
+                {"destination": "reparations", "amount": money("300000.00")},
+                {"destination": "legal_aid_refund", "amount": money("98214.37")},
+            ],
+        ),
+    )
+    await send(handle, execution_report(req, [result(SHARES, "identify")], final=True))
+    await send(handle, close_action())
+    await handle.result()
+
+
 SCENARIOS: dict[str, Callable[[Handle, CourtRequest], Awaitable[None]]] = {
     "happy-path-close-refused": happy_path_close_refused,
     "no-assets-then-close": no_assets_then_close,
     "rejections-and-duplicates": rejections_and_duplicates,
+    "full-asset-life": full_asset_life,
 }
 
 
-async def record() -> None:
+async def record(names: list[str]) -> None:
+    unknown = set(names) - set(SCENARIOS)
+    if unknown:
+        raise SystemExit(f"unknown scenarios {sorted(unknown)}; known: {list(SCENARIOS)}")
     HISTORIES.mkdir(exist_ok=True)
     env = await start_env()
     try:
@@ -118,6 +192,8 @@ async def record() -> None:
             activities=[recorder.publish],
         ):
             for number, (name, scenario) in enumerate(SCENARIOS.items(), start=1):
+                if names and name not in names:
+                    continue
                 req = court_request(reference=f"ICC-01/22-REQ-HIST-{number:04d}")
                 handle = await start_request(env.client, task_queue, req)
                 await wait_for_events(recorder, req.reference, 1)
@@ -131,4 +207,4 @@ async def record() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(record())
+    asyncio.run(record(sys.argv[1:]))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
-import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
 
@@ -126,12 +125,6 @@ async def accepted_per_run(client: Client, workflow_id: str, runs: list[str]) ->
     return counts
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG workflows/request.py run(): once continue-as-new is due it awaits "
-    "_publish_outbox() before continue_as_new, and every answer accepted meanwhile adds to "
-    "the outbox, so under a steady stream of answers the run never hands over",
-)
 async def test_a_steady_stream_of_answers_still_continues_as_new(worker) -> None:
     """RS 99 / cf. EU art. 28: a backlog of answers (the bridge catching up after an outage)
     arrives back to back; the request must still hand over to a fresh run about every
