@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -35,6 +35,9 @@ class CaseWorkflow:
         self._children: list[asyncio.Task[None]] = []
         self._seen: set[str] = set()
         self._closed = False
+        for request in order.requests:  # known from the start, even to an early update
+            self._statuses[request.requested_state] = RequestStatus.TRANSMITTED
+            self._views[request.requested_state] = None
 
     @workflow.run
     async def run(self, order: CaseOrder) -> CaseView:
@@ -54,7 +57,11 @@ class CaseWorkflow:
         """The Court adds a State to the case (assets found in another jurisdiction)."""
         if action.event_id not in self._seen:
             self._seen.add(action.event_id)
-            await self._start(action.request, action.policy)
+            try:
+                await self._start(action.request, action.policy)
+            except WorkflowAlreadyStartedError:
+                self._seen.discard(action.event_id)
+                self._reject(f"a request {action.request.workflow_id} already exists")
         return self.view()
 
     @add_state.validator
