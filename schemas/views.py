@@ -29,6 +29,20 @@ class RequestVersion(State):
     request: CourtRequest
 
 
+class ReportMemo(State):
+    """What the annual cooperation report (seed para 28) reads from visibility, one memo per
+    request: when the State answered, how far it escalated, and the values per currency.
+    Memos pass through the payload codec; search attributes never carry these values."""
+
+    acknowledged_at: AwareDatetime | None = None
+    first_report_at: AwareDatetime | None = None
+    ended_at: AwareDatetime | None = Field(
+        default=None, description="Final report, no assets, denial or withdrawal"
+    )
+    max_escalation_level: int = 0
+    totals: dict[str, CurrencyTotals] = {}
+
+
 class RequestCarry(State):
     """What a request carries across continue-as-new so nothing is forgotten or re-applied."""
 
@@ -45,6 +59,7 @@ class RequestCarry(State):
     postponed_until: AwareDatetime | None = None
     urgent_confirmed_at: AwareDatetime | None = None
     rule99_notified_at: AwareDatetime | None = None
+    report: ReportMemo = ReportMemo()
     clocks: Clocks | None = Field(default=None, description="Deadlines; none without a policy")
     escalation_outbox: list[EscalationEvent] = []
 

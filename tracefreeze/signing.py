@@ -35,7 +35,10 @@ Verification (``verify``), in this order, each failure one ``Rejection`` naming 
 and key id: oversize; missing headers; unknown key id; undecodable signature; body not JSON
 (or with duplicate keys, which could make two parsers disagree on what was signed); bad
 signature; body not a valid answer; key of another State (``misaddressed``); key outside its
-validity window; ``sent_at`` too old or from the future; event id replayed.
+validity window now; ``sent_at`` too old or from the future; key outside its window at
+``sent_at`` (a key signs only within its window, and is accepted only while it is valid: when
+rotating, let the old key's window overlap the new one's by at least ``Tolerance.max_age``
+so that a backlog signed with the old key still verifies); event id replayed.
 
 Key registry
 ------------
@@ -226,6 +229,7 @@ class StateKey(BaseModel):
             raise ValueError(f"not base64: {err}") from err
         if len(raw) != 32:
             raise ValueError(f"an Ed25519 public key is 32 bytes, this one is {len(raw)}")
+        Ed25519PublicKey.from_public_bytes(raw)  # raises ValueError if not a key
         return value
 
     @model_validator(mode="after")
@@ -439,6 +443,8 @@ def verify(
     record is not mistaken for a replay. An accepted answer's event id is recorded in
     ``seen``; a rejected one's is not.
     """
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime, e.g. datetime.now(UTC)")
     if value is None or len(value) > MAX_ANSWER_BYTES:
         return _from_verdict(decode_answer(value), None, None)
     event_id = _peek_event_id(value)
@@ -494,15 +500,8 @@ def verify(
             answer.event_id,
             key_id,
         )
-    for moment, when in (("now", now), ("at sent_at", answer.sent_at)):
-        if not key.valid_at(when):
-            return Rejection(
-                SignatureReason.KEY_NOT_VALID,
-                f"{ev}: key {key_id} of {key.state} is not valid {moment} ({when.isoformat()}); "
-                f"its window is {key.window()}",
-                answer.event_id,
-                key_id,
-            )
+    if not key.valid_at(now):
+        return _key_not_valid(answer.event_id, key, "now", now)
     if answer.sent_at < now - tolerance.max_age:
         return Rejection(
             SignatureReason.TOO_OLD,
@@ -519,6 +518,8 @@ def verify(
             answer.event_id,
             key_id,
         )
+    if not key.valid_at(answer.sent_at):
+        return _key_not_valid(answer.event_id, key, "at sent_at", answer.sent_at)
     if seen.replayed(answer.event_id, now, position):
         return Rejection(
             SignatureReason.REPLAYED,
@@ -529,6 +530,16 @@ def verify(
         )
     seen.record(answer.event_id, now, position)
     return answer
+
+
+def _key_not_valid(event_id: str, key: StateKey, moment: str, when: datetime) -> Rejection:
+    return Rejection(
+        SignatureReason.KEY_NOT_VALID,
+        f"answer {event_id}: key {key.key_id} of {key.state} is not valid {moment} "
+        f"({when.isoformat()}); its window is {key.window()}",
+        event_id,
+        key.key_id,
+    )
 
 
 def _from_verdict(verdict: Any, event_id: str | None, key_id: str | None) -> Rejection:
@@ -644,10 +655,11 @@ def keygen(
 ) -> tuple[Path, StateKey]:
     """Make a key pair: the private key to ``out_dir/<key_id>.pem`` (mode 0600), the public
     key appended to the registry. Refuses to overwrite a key file or reuse a key id."""
+    private_key = Ed25519PrivateKey.generate()
     entry = StateKey(
         key_id=key_id,
         state=state,
-        public_key=base64.b64encode(bytes(32)).decode(),  # placeholder, replaced below
+        public_key=public_key_b64(private_key),
         not_before=(not_before or datetime.now(UTC)).replace(microsecond=0),
         not_after=not_after,
     )
@@ -658,8 +670,6 @@ def keygen(
     if pem_path.exists():
         raise TracefreezeError(f"{pem_path} exists; choose another key id")
 
-    private_key = Ed25519PrivateKey.generate()
-    entry = entry.model_copy(update={"public_key": public_key_b64(private_key)})
     pem = private_key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -708,7 +718,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--registry",
         type=Path,
         default=None,
-        help=f"registry TOML to append to (default: ${KEYS_FILE_ENV} or .state/{DEFAULT_KEYS_FILE})",
+        help=f"registry to append to (default: ${KEYS_FILE_ENV} or .state/{DEFAULT_KEYS_FILE})",
     )
     gen.add_argument("--not-before", type=datetime.fromisoformat, default=None)
     gen.add_argument("--not-after", type=datetime.fromisoformat, default=None)

@@ -430,6 +430,7 @@ class RequestWorkflow:
             final = self._rec.status in sm.ENDED or self._rec.status is RequestStatus.CLOSED
             met = dl.stages_met_by(action, action in STATE_ANSWERS, final)
             outcome.firings += dl.meet(clocks, met, now)
+        self._note_for_report(action, now)
         self._record_timeline(m.event_id, outcome.what)
         self._refresh_visibility()
         self._announce(m.event_id, action, outcome)
@@ -551,6 +552,22 @@ class RequestWorkflow:
                 ]
             )
         workflow.set_current_details(current_details(req, rec.status, rec.ledger))
+        if workflow.patched("report-memo"):
+            rec.report.totals = rec.ledger.totals()
+            if rec.clocks is not None:
+                level = level_of(rec.clocks.ladder.rung)
+                rec.report.max_escalation_level = max(rec.report.max_escalation_level, level)
+            workflow.upsert_memo({"report": rec.report.model_dump(mode="json")})
+
+    def _note_for_report(self, action: str, now: datetime) -> None:
+        """Times the cooperation report measures: receipt, first report, end of execution."""
+        report, status = self._rec.report, self._rec.status
+        if action in STATE_ANSWERS and action != "channel_change":
+            report.acknowledged_at = report.acknowledged_at or now
+        if action in dl.ENDED_BY:
+            report.first_report_at = report.first_report_at or now
+        if status in sm.ENDED:
+            report.ended_at = report.ended_at or now
 
     # --- Clocks (deadlines as policy) -----------------------------------------------------
 

@@ -1,0 +1,568 @@
+"""deploy/ agrees with the code: topics, environment, ports, search attributes, users, images.
+
+No server is needed. Every YAML file under deploy/ is parsed; the compose file, the
+Kubernetes manifests and the Dockerfile are checked against ``tracefreeze.config.Settings``
+(its defaults, whatever the environment of the test run) and ``workflows.search_attributes``.
+Where a Docker client with the compose plugin exists, ``docker compose config -q`` must pass
+too; the checks on the parsed YAML run either way.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import BaseModel
+
+from tracefreeze.config import REPO_ROOT, Settings, Topics
+from workflows.search_attributes import ALL, dev_server_flags
+
+DEPLOY = REPO_ROOT / "deploy"
+COMPOSE = DEPLOY / "compose" / "compose.yaml"
+DOCKERFILE = DEPLOY / "docker" / "Dockerfile"
+K8S = DEPLOY / "k8s"
+HEALTH_PORT_ENV = "TRACEFREEZE_HEALTH_PORT"
+"""Being added with the health endpoints; accepted before it is a Settings field."""
+DUMMY_CODEC_KEYS = "k1:" + "A" * 43 + "="
+"""For `docker compose config`: the compose file requires TRACEFREEZE_CODEC_KEYS."""
+CODEC_PORT = 8081
+APP_SERVICES = ("worker", "bridge", "codec-server")
+ENV_NAME = re.compile(r"TRACEFREEZE_[A-Z0-9_]*[A-Z0-9]")
+PINNED_PYTHON = re.compile(r"^python:\d+\.\d+\.\d+-slim-[a-z]+$")
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+def yaml_files() -> list[Path]:
+    return sorted(p for p in DEPLOY.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def load(path: Path) -> list[Any]:
+    with path.open(encoding="utf-8") as f:
+        return [doc for doc in yaml.safe_load_all(f) if doc is not None]
+
+
+def k8s_docs() -> list[dict[str, Any]]:
+    """Every Kubernetes object under deploy/k8s (not kustomizations, not Helm values)."""
+    docs = []
+    for path in yaml_files():
+        if K8S not in path.parents or path.name == "kustomization.yaml":
+            continue
+        docs += [d for d in load(path) if isinstance(d, dict) and "kind" in d]
+    return docs
+
+
+def of_kind(kind: str) -> list[dict[str, Any]]:
+    return [d for d in k8s_docs() if d["kind"] == kind]
+
+
+def named(kind: str, name: str) -> dict[str, Any]:
+    found = [d for d in of_kind(kind) if d["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {kind} {name}, found {len(found)}"
+    return found[0]
+
+
+def compose() -> dict[str, Any]:
+    (doc,) = load(COMPOSE)
+    return doc
+
+
+def service(name: str) -> dict[str, Any]:
+    services = compose()["services"]
+    assert name in services, f"compose has no service {name}"
+    return services[name]
+
+
+def strings(node: Any) -> Iterator[str]:
+    """Every key and string value in a parsed YAML document, recursively."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield str(key)
+            yield from strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from strings(item)
+    elif isinstance(node, str):
+        yield node
+
+
+def pairs(text: str, sep: str) -> dict[str, str]:
+    """``"a=b c=d"`` -> ``{"a": "b", "c": "d"}`` (the lists in the jobs' environments)."""
+    return dict(item.split(sep, 1) for item in text.split())
+
+
+def container(deployment: dict[str, Any]) -> dict[str, Any]:
+    (only,) = deployment["spec"]["template"]["spec"]["containers"]
+    return only
+
+
+def port_number(c: dict[str, Any], port: int | str) -> int:
+    if isinstance(port, int):
+        return port
+    (number,) = [p["containerPort"] for p in c.get("ports", []) if p.get("name") == port]
+    return number
+
+
+def option(args: list[str], flag: str) -> str:
+    assert flag in args, f"{flag} missing from {args}"
+    return args[args.index(flag) + 1]
+
+
+# --- the code's configuration -------------------------------------------------------------
+
+
+@pytest.fixture
+def code(monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The defaults of Settings, not the environment of this run (the stack fixture sets
+    TRACEFREEZE_* variables for the whole session)."""
+    for name in list(os.environ):
+        if name.startswith("TRACEFREEZE_"):
+            monkeypatch.delenv(name)
+    return Settings()
+
+
+def env_constants() -> set[str]:
+    """Variables a tracefreeze module reads itself (``X_ENV = "TRACEFREEZE_..."`` at module
+    level, e.g. the codec keys), found without importing the module."""
+    names = set()
+    for path in (REPO_ROOT / "tracefreeze").glob("*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)
+                and node.value.value.startswith("TRACEFREEZE_")
+                and any(isinstance(t, ast.Name) and t.id.endswith("_ENV") for t in node.targets)
+            ):
+                names.add(node.value.value)
+    return names
+
+
+def valid_env_names() -> set[str]:
+    """TRACEFREEZE_<FIELD>, TRACEFREEZE_<FIELD>__<SUBFIELD> for nested models, and the
+    variables that modules read directly."""
+    names = {HEALTH_PORT_ENV} | env_constants()
+    for field, info in Settings.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            names |= {f"TRACEFREEZE_{field}__{sub}".upper() for sub in annotation.model_fields}
+        else:
+            names.add(f"TRACEFREEZE_{field}".upper())
+    return names
+
+
+def expected_search_attributes() -> dict[str, str]:
+    flags = dev_server_flags()
+    registered = pairs(" ".join(flags[1::2]), "=")
+    assert set(registered) == {key.name for key in ALL}
+    return registered
+
+
+# --- every file parses --------------------------------------------------------------------
+
+
+def test_every_yaml_under_deploy_parses() -> None:
+    files = yaml_files()
+    assert COMPOSE in files
+    assert any(K8S in p.parents for p in files)
+    for path in files:
+        docs = load(path)
+        assert docs, f"{path} holds no YAML document"
+        for doc in docs:
+            assert isinstance(doc, dict), f"{path}: a document that is not a mapping"
+
+
+def test_k8s_objects_have_kind_and_name() -> None:
+    objects = k8s_docs()
+    assert {o["kind"] for o in objects} >= {
+        "ConfigMap",
+        "Deployment",
+        "PodDisruptionBudget",
+        "ScaledObject",
+        "KafkaTopic",
+        "KafkaUser",
+        "Job",
+    }
+    for o in objects:
+        assert o.get("apiVersion"), o
+        assert o.get("metadata", {}).get("name"), o
+
+
+def test_kustomizations_list_files_that_exist() -> None:
+    for path in K8S.rglob("kustomization.yaml"):
+        (doc,) = load(path)
+        for entry in doc.get("resources", []):
+            assert (path.parent / entry).exists(), f"{path}: {entry} does not exist"
+
+
+# --- environment --------------------------------------------------------------------------
+
+
+def test_every_tracefreeze_variable_is_a_settings_field() -> None:
+    valid = valid_env_names()
+    used: dict[str, set[str]] = {}
+    for path in yaml_files():
+        for doc in load(path):
+            for text in strings(doc):
+                for name in ENV_NAME.findall(text):
+                    used.setdefault(name, set()).add(str(path.relative_to(REPO_ROOT)))
+    for line in DOCKERFILE.read_text(encoding="utf-8").splitlines():
+        if not line.lstrip().startswith("#"):
+            for name in ENV_NAME.findall(line):
+                used.setdefault(name, set()).add("deploy/docker/Dockerfile")
+    assert used, "no TRACEFREEZE_* variable found under deploy/"
+    unknown = {name: sorted(where) for name, where in used.items() if name not in valid}
+    assert not unknown, f"read by no code (not Settings fields, no *_ENV): {unknown}"
+
+
+def test_environments_are_valid_settings(code: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compose services' and the ConfigMap's values validate as Settings and keep the
+    code's topics and consumer group."""
+    environments = {f"compose {s}": service(s)["environment"] for s in APP_SERVICES}
+    environments["ConfigMap"] = named("ConfigMap", "tracefreeze-config")["data"]
+    for where, env in environments.items():
+        for name in list(os.environ):
+            if name.startswith("TRACEFREEZE_"):
+                monkeypatch.delenv(name)
+        for name, value in env.items():
+            monkeypatch.setenv(name, str(value))
+        settings = Settings()
+        assert settings.topics == code.topics, where
+        assert settings.bridge_group_id == code.bridge_group_id, where
+        assert settings.task_queue == code.task_queue, where
+        assert settings.temporal_namespace == "tracefreeze", where
+
+
+# --- topics -------------------------------------------------------------------------------
+
+
+def test_compose_creates_the_topics_with_their_partitions(code: Settings) -> None:
+    job = service("kafka-topics")
+    env = job["environment"]
+    assert {k: int(v) for k, v in pairs(env["TOPICS"], ":").items()} == code.topics.partitions()
+    assert int(env["REPLICATION_FACTOR"]) == 3
+    assert int(env["MIN_INSYNC_REPLICAS"]) == 2
+    script = " ".join(job["command"])
+    for needed in ("$$TOPICS", "--partitions", "--replication-factor", "min.insync.replicas"):
+        assert needed in script, needed
+    brokers = [s for s in compose()["services"] if re.fullmatch(r"kafka-\d+", s)]
+    assert len(brokers) == 3
+
+
+def test_strimzi_topics_match_the_code(code: Settings) -> None:
+    topics = of_kind("KafkaTopic")
+    found = {t["spec"].get("topicName", t["metadata"]["name"]): t["spec"] for t in topics}
+    assert {name: spec["partitions"] for name, spec in found.items()} == code.topics.partitions()
+    for name, spec in found.items():
+        assert spec["replicas"] == 3, name
+        assert int(spec["config"]["min.insync.replicas"]) == 2, name
+    assert Topics() == code.topics
+
+
+# --- search attributes --------------------------------------------------------------------
+
+
+def test_compose_registers_every_search_attribute(code: Settings) -> None:
+    job = service("temporal-search-attributes")
+    env = job["environment"]
+    assert pairs(env["SEARCH_ATTRIBUTES"], "=") == expected_search_attributes()
+    namespace = service("worker")["environment"]["TRACEFREEZE_TEMPORAL_NAMESPACE"]
+    assert env["NAMESPACE"] == namespace
+    assert service("temporal")["environment"]["DEFAULT_NAMESPACE"] == namespace
+    assert "search-attribute create" in " ".join(job["command"])
+    assert job["depends_on"]["temporal"]["condition"] == "service_healthy"
+
+
+def test_k8s_job_registers_every_search_attribute() -> None:
+    job = named("Job", "tracefreeze-search-attributes")
+    (c,) = job["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in c["env"]}
+    assert pairs(env["SEARCH_ATTRIBUTES"], "=") == expected_search_attributes()
+    config = named("ConfigMap", "tracefreeze-config")["data"]
+    assert env["TEMPORAL_NAMESPACE"] == config["TRACEFREEZE_TEMPORAL_NAMESPACE"]
+    assert env["TEMPORAL_ADDRESS"] == config["TRACEFREEZE_TEMPORAL_ADDRESS"]
+    assert "search-attribute create" in " ".join(c["args"])
+    assert re.fullmatch(r"temporalio/admin-tools:\d+\.\d+\.\d+", c["image"])
+
+
+def test_temporal_helm_values_create_the_namespace() -> None:
+    (values,) = load(K8S / "temporal-values.yaml")
+    namespace = named("ConfigMap", "tracefreeze-config")["data"]["TRACEFREEZE_TEMPORAL_NAMESPACE"]
+    namespaces = values["server"]["config"]["namespaces"]
+    assert namespaces["create"] is True
+    assert namespace in {n["name"] for n in namespaces["namespace"]}
+    for store in values["server"]["config"]["persistence"]["datastores"].values():
+        assert store["sql"]["pluginName"].startswith("postgres")
+    assert values["server"]["tls"]["frontend"]["enabled"] is True
+    assert values["server"]["tls"]["frontend"]["requireClientAuth"] is True
+    assert values["server"]["tls"]["internode"]["enabled"] is True
+
+
+def test_temporal_cloud_notes_list_every_search_attribute() -> None:
+    notes = (K8S / "temporal-cloud" / "README.md").read_text(encoding="utf-8")
+    for name, kind in expected_search_attributes().items():
+        assert f"{name}={kind}" in notes, name
+
+
+# --- Kafka users, consumer group, autoscaling ---------------------------------------------
+
+
+def acls(user: str) -> list[tuple[str, str, set[str]]]:
+    spec = named("KafkaUser", user)["spec"]
+    assert spec["authentication"]["type"] == "tls"
+    return [
+        (a["resource"]["type"], a["resource"]["name"], set(a["operations"]))
+        for a in spec["authorization"]["acls"]
+    ]
+
+
+def test_bridge_user_reads_answers_in_its_group_and_writes_dead_letters(code: Settings) -> None:
+    rules = acls("tracefreeze-bridge")
+    groups = {name for kind, name, _ in rules if kind == "group"}
+    assert groups == {code.bridge_group_id}
+    reads = {name for kind, name, ops in rules if kind == "topic" and "Read" in ops}
+    writes = {name for kind, name, ops in rules if kind == "topic" and "Write" in ops}
+    assert reads == {code.topics.state_answers}
+    assert writes == {code.topics.dead_letter}
+
+
+def test_worker_user_writes_events_and_escalations_only(code: Settings) -> None:
+    rules = acls("tracefreeze-worker")
+    assert all(kind == "topic" and "Read" not in ops for kind, _, ops in rules)
+    writes = {name for kind, name, ops in rules if "Write" in ops}
+    assert writes == {code.topics.request_events, code.topics.escalations}
+
+
+def test_state_users_write_answers_only(code: Settings) -> None:
+    states = [u["metadata"]["name"] for u in of_kind("KafkaUser")]
+    states = [name for name in states if name.startswith("state-")]
+    assert "state-nld" in states
+    for user in states:
+        for kind, name, ops in acls(user):
+            assert (kind, name) == ("topic", code.topics.state_answers), user
+            assert ops <= {"Write", "Describe"}, user
+
+
+def test_every_acl_names_a_known_topic(code: Settings) -> None:
+    topics = set(code.topics.partitions())
+    for user in of_kind("KafkaUser"):
+        for kind, name, _ in acls(user["metadata"]["name"]):
+            if kind == "topic":
+                assert name in topics, (user["metadata"]["name"], name)
+
+
+def test_bridge_scales_on_its_lag_up_to_the_partitions(code: Settings) -> None:
+    scaled = named("ScaledObject", "tracefreeze-bridge")["spec"]
+    assert scaled["scaleTargetRef"]["name"] == "tracefreeze-bridge"
+    assert 1 <= scaled["minReplicaCount"] <= scaled["maxReplicaCount"]
+    assert scaled["maxReplicaCount"] <= code.topics.partitions()[code.topics.state_answers]
+    (trigger,) = scaled["triggers"]
+    query = trigger["metadata"]["query"]
+    assert "kafka_consumergroup_lag" in query
+    assert f'consumergroup="{code.bridge_group_id}"' in query
+    assert f'topic="{code.topics.state_answers}"' in query
+    for env in (
+        named("ConfigMap", "tracefreeze-config")["data"],
+        service("bridge")["environment"],
+    ):
+        assert env["TRACEFREEZE_BRIDGE_GROUP_ID"] == code.bridge_group_id
+
+
+# --- ports --------------------------------------------------------------------------------
+
+
+def test_compose_health_checks_use_the_health_port() -> None:
+    for name in ("worker", "bridge"):
+        s = service(name)
+        port = int(s["environment"][HEALTH_PORT_ENV])
+        check = " ".join(s["healthcheck"]["test"])
+        assert f"127.0.0.1:{port}/readyz" in check, name
+
+
+def test_compose_codec_server_and_ui_agree(code: Settings) -> None:
+    codec = service("codec-server")
+    port = int(option(codec["command"], "--port"))
+    assert port == CODEC_PORT
+    assert option(codec["command"], "--host") == "0.0.0.0"
+    origin = codec["environment"]["TRACEFREEZE_CODEC_CORS_ORIGIN"]
+    assert origin == f"http://localhost:{code.temporal_ui_port}"
+    assert f"127.0.0.1:{port}:{port}" in codec["ports"]
+    assert str(port) in " ".join(codec["healthcheck"]["test"])
+    ui = service("temporal-ui")
+    endpoint = ui["environment"]["TEMPORAL_CODEC_ENDPOINT"]
+    assert endpoint.endswith(f":{port}"), endpoint
+    assert ui["depends_on"]["codec-server"]["condition"] == "service_healthy"
+    # The UI and the frontend are published where the CLI's defaults look for them.
+    assert f"127.0.0.1:{code.temporal_ui_port}:8080" in ui["ports"]
+    assert ui["environment"]["TEMPORAL_CORS_ORIGINS"].endswith(f":{code.temporal_ui_port}")
+    grpc_port = code.temporal_address.rsplit(":", 1)[1]
+    assert f"127.0.0.1:{grpc_port}:7233" in service("temporal")["ports"]
+
+
+def test_compose_apps_reach_the_services_by_name() -> None:
+    env = service("worker")["environment"]
+    host, port = env["TRACEFREEZE_TEMPORAL_ADDRESS"].rsplit(":", 1)
+    assert host in compose()["services"] and port == "7233"
+    for broker in env["TRACEFREEZE_KAFKA_BOOTSTRAP"].split(","):
+        host, port = broker.rsplit(":", 1)
+        advertised = service(host)["environment"]["KAFKA_ADVERTISED_LISTENERS"]
+        assert f"PLAINTEXT://{host}:{port}" in advertised.split(","), broker
+
+
+def test_k8s_probes_use_the_health_port_and_paths() -> None:
+    health = int(named("ConfigMap", "tracefreeze-config")["data"][HEALTH_PORT_ENV])
+    for name in ("tracefreeze-worker", "tracefreeze-bridge"):
+        c = container(named("Deployment", name))
+        for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
+            get = c[probe]["httpGet"]
+            assert get["path"] == path, (name, probe)
+            assert port_number(c, get["port"]) == health, (name, probe)
+
+
+def test_k8s_codec_server_port_is_consistent() -> None:
+    c = container(named("Deployment", "tracefreeze-codec-server"))
+    port = int(option(c["args"], "--port"))
+    assert port == CODEC_PORT
+    assert option(c["args"], "--host") == "0.0.0.0"
+    assert port_number(c, "http") == port
+    (svc_port,) = named("Service", "tracefreeze-codec-server")["spec"]["ports"]
+    assert svc_port["port"] == port
+    assert port_number(c, svc_port["targetPort"]) == port
+
+
+# --- security, drain, images --------------------------------------------------------------
+
+
+def test_compose_apps_run_as_non_root_read_only() -> None:
+    for name in APP_SERVICES:
+        s = service(name)
+        uid = int(str(s["user"]).split(":")[0])
+        assert uid != 0, name
+        assert s["read_only"] is True, name
+        assert s["build"]["dockerfile"] == "deploy/docker/Dockerfile", name
+        assert (COMPOSE.parent / s["build"]["context"] / s["build"]["dockerfile"]).is_file()
+    for name in ("worker", "bridge"):
+        assert service(name)["deploy"]["replicas"] == 2, name
+
+
+def test_k8s_apps_run_as_non_root_with_limits_and_a_drain() -> None:
+    for name in ("tracefreeze-worker", "tracefreeze-bridge", "tracefreeze-codec-server"):
+        pod = named("Deployment", name)["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["securityContext"]["runAsUser"] != 0, name
+        assert pod["terminationGracePeriodSeconds"] >= 30, name
+        c = container(named("Deployment", name))
+        sc = c["securityContext"]
+        assert sc["readOnlyRootFilesystem"] is True, name
+        assert sc["allowPrivilegeEscalation"] is False, name
+        assert sc["capabilities"]["drop"] == ["ALL"], name
+        for kind in ("requests", "limits"):
+            assert {"cpu", "memory"} <= set(c["resources"][kind]), (name, kind)
+        assert {"configMapRef": {"name": "tracefreeze-config"}} in c["envFrom"], name
+        keys = {e["name"]: e for e in c["env"]}["TRACEFREEZE_CODEC_KEYS"]
+        ref = keys["valueFrom"]["secretKeyRef"]
+        assert ref["name"] == "tracefreeze-codec-keys" and not ref.get("optional"), name
+
+
+def test_every_k8s_app_has_a_disruption_budget() -> None:
+    selectors = [p["spec"]["selector"]["matchLabels"] for p in of_kind("PodDisruptionBudget")]
+    for name in ("tracefreeze-worker", "tracefreeze-bridge"):
+        labels = named("Deployment", name)["spec"]["template"]["metadata"]["labels"]
+        assert any(s.items() <= labels.items() for s in selectors), name
+
+
+def test_dockerfile_is_pinned_and_non_root() -> None:
+    lines = [
+        line.strip()
+        for line in DOCKERFILE.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    bases = [line.split()[1] for line in lines if line.upper().startswith("FROM ")]
+    assert len(bases) >= 2, "expected a multi-stage build"
+    for base in bases:
+        assert PINNED_PYTHON.match(base), f"unpinned base image {base}"
+        assert not base.endswith(":latest")
+    final_stage = lines[max(i for i, line in enumerate(lines) if line.upper().startswith("FROM "))]
+    after = lines[lines.index(final_stage) :]
+    users = [line.split()[1] for line in after if line.upper().startswith("USER ")]
+    assert users and users[-1].split(":")[0] not in ("0", "root"), users
+    assert 'ENTRYPOINT ["tracefreeze"]' in lines
+    assert 'CMD ["worker"]' in lines
+    assert any(line.startswith("HEALTHCHECK") for line in lines)
+    text = "\n".join(lines)
+    assert "/readyz" in text
+    assert f"{HEALTH_PORT_ENV}=8080" in text
+
+
+def test_no_image_is_unpinned() -> None:
+    images = [s["image"] for s in compose()["services"].values() if "image" in s]
+    for o in k8s_docs():
+        pod = o.get("spec", {}).get("template", {}).get("spec", {})
+        images += [c["image"] for c in pod.get("containers", [])]
+    assert images
+    for image in images:
+        if image == "tracefreeze":  # tagged by kustomize (images: newTag)
+            continue
+        name, _, tag = image.rpartition(":")
+        assert name and tag and tag != "latest" and re.search(r"\d", tag), image
+    (base,) = load(K8S / "base" / "kustomization.yaml")
+    assert any(i["name"] == "tracefreeze" and i.get("newTag") for i in base["images"])
+
+
+# --- docker compose config ----------------------------------------------------------------
+
+
+def compose_plugin() -> str | None:
+    """The docker client, if it has a working compose plugin."""
+    docker = shutil.which("docker")
+    if docker is None:
+        return None
+    try:
+        answer = subprocess.run(
+            [docker, "compose", "version"], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return docker if answer.returncode == 0 else None
+
+
+def test_compose_file_is_valid() -> None:
+    """Always: the structure compose relies on. With a compose plugin: `config -q` too."""
+    doc = compose()
+    services = doc["services"]
+    for name in ("postgresql", "temporal", "temporal-search-attributes", "temporal-ui"):
+        assert name in services, name
+    assert {"kafka-1", "kafka-2", "kafka-3", "kafka-topics", *APP_SERVICES} <= set(services)
+    conditions = {"service_started", "service_healthy", "service_completed_successfully"}
+    for name, s in services.items():
+        assert "image" in s or "build" in s, name
+        for dependency, rule in (s.get("depends_on") or {}).items():
+            assert dependency in services, (name, dependency)
+            assert rule["condition"] in conditions, (name, dependency)
+            if rule["condition"] == "service_healthy":
+                assert "healthcheck" in services[dependency], (name, dependency)
+    volumes = set(doc.get("volumes") or {})
+    for name, s in services.items():
+        for mount in s.get("volumes", []):
+            source = mount.split(":", 1)[0]
+            assert source in volumes, (name, source)
+    docker = compose_plugin()
+    if docker is not None:
+        env = {**os.environ, "TRACEFREEZE_CODEC_KEYS": DUMMY_CODEC_KEYS}
+        result = subprocess.run(
+            [docker, "compose", "-f", str(COMPOSE), "config", "-q"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        assert result.returncode == 0, result.stderr

@@ -1,0 +1,209 @@
+"""Encrypted Temporal history: a payload codec (AES-GCM) so that confidential content of
+requests (RS 87(3)) is not stored in plaintext in the Temporal server.
+
+Every payload the SDK sends (workflow and activity inputs and results, update arguments,
+memo, query results...) is replaced by one whose
+
+- metadata is ``encoding: binary/encrypted`` and ``encryption-key-id: <key id>``;
+- data is a fresh 12-byte nonce followed by the AES-GCM ciphertext (with its 16-byte tag) of
+  the serialized original ``Payload`` protobuf, metadata included.
+
+Decoding takes the key id from the metadata, so old payloads stay readable after rotation as
+long as their key stays in the key set; a payload whose key is not held is a clear
+``CodecError``. Payloads that are not encrypted pass through unchanged (history written
+before the codec was turned on).
+
+What the codec does not cover: search attributes (plaintext by design: put no name or asset
+detail in them) and, unless ``data_converter(codec, encode_failures=True)``, failure messages
+and stack traces.
+
+Keys (read by ``codec_from_env``)
+---------------------------------
+- ``TRACEFREEZE_CODEC_KEYS``: comma-separated ``<key id>:<base64 key>`` pairs, e.g.
+  ``k1:<base64>,k2:<base64>``; each key 16, 24 or 32 bytes (32 recommended: AES-256).
+  Standard or URL-safe base64. Generate one with
+  ``python -c "import os, base64; print(base64.b64encode(os.urandom(32)).decode())"``.
+- ``TRACEFREEZE_CODEC_ACTIVE_KEY``: the key id new payloads are encrypted with; optional when
+  only one key is listed.
+
+Rotation: add the new key to ``TRACEFREEZE_CODEC_KEYS``, restart every process with it
+(worker, bridge, CLI, codec server), then make it active; keep the old key listed for as long
+as any history encrypted with it is retained.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import os
+import re
+from collections.abc import Mapping, Sequence
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from google.protobuf.message import DecodeError
+from temporalio.api.common.v1 import Payload
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import (
+    DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    PayloadCodec,
+)
+
+from tracefreeze.errors import TracefreezeError
+
+ENCODING = b"binary/encrypted"
+METADATA_ENCODING = "encoding"
+METADATA_KEY_ID = "encryption-key-id"
+NONCE_BYTES = 12
+TAG_BYTES = 16
+KEY_SIZES = (16, 24, 32)
+KEYS_ENV = "TRACEFREEZE_CODEC_KEYS"
+ACTIVE_KEY_ENV = "TRACEFREEZE_CODEC_ACTIVE_KEY"
+KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+class CodecError(TracefreezeError, ValueError):
+    """A payload that cannot be decrypted, or a codec key set that is not usable."""
+
+
+class EncryptionCodec(PayloadCodec):
+    """AES-GCM payload codec with a key id in each payload's metadata (see module docstring)."""
+
+    def __init__(self, keys: Mapping[str, bytes], active_key_id: str) -> None:
+        if not keys:
+            raise CodecError("the codec needs at least one key")
+        for key_id, key in keys.items():
+            if not KEY_ID.fullmatch(key_id):
+                raise CodecError(f"codec key id {key_id!r} must match {KEY_ID.pattern}")
+            if len(key) not in KEY_SIZES:
+                raise CodecError(
+                    f"codec key {key_id} is {len(key)} bytes; AES-GCM takes 16, 24 or 32"
+                )
+        if active_key_id not in keys:
+            raise CodecError(
+                f"active codec key {active_key_id!r} is not among the keys "
+                f"({', '.join(sorted(keys))})"
+            )
+        self.active_key_id = active_key_id
+        self._ciphers = {key_id: AESGCM(bytes(key)) for key_id, key in keys.items()}
+
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        return tuple(sorted(self._ciphers))
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return self.encode_sync(payloads)
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return self.decode_sync(payloads)
+
+    def encode_sync(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [self._encrypt(p) for p in payloads]
+
+    def decode_sync(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [self._decrypt(p) for p in payloads]
+
+    def _encrypt(self, payload: Payload) -> Payload:
+        if is_encrypted(payload):  # already ours: never wrap twice
+            return payload
+        nonce = os.urandom(NONCE_BYTES)
+        cipher = self._ciphers[self.active_key_id]
+        sealed = cipher.encrypt(nonce, payload.SerializeToString(), None)
+        return Payload(
+            metadata={
+                METADATA_ENCODING: ENCODING,
+                METADATA_KEY_ID: self.active_key_id.encode(),
+            },
+            data=nonce + sealed,
+        )
+
+    def _decrypt(self, payload: Payload) -> Payload:
+        if not is_encrypted(payload):
+            return payload
+        raw_id = payload.metadata.get(METADATA_KEY_ID)
+        if not raw_id:
+            raise CodecError(f"encrypted payload has no {METADATA_KEY_ID} metadata")
+        key_id = raw_id.decode("utf-8", errors="replace")
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            raise CodecError(
+                f"payload encrypted with codec key {key_id!r}, which this process does not "
+                f"hold (it holds: {', '.join(self.key_ids)}); add that key to {KEYS_ENV}"
+            )
+        data = payload.data
+        if len(data) < NONCE_BYTES + TAG_BYTES:
+            raise CodecError(f"encrypted payload (key {key_id}) is too short to be AES-GCM")
+        try:
+            plain = cipher.decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], None)
+        except InvalidTag as err:
+            raise CodecError(
+                f"encrypted payload does not decrypt under codec key {key_id} "
+                "(tampered, or the key under that id changed)"
+            ) from err
+        try:
+            return Payload.FromString(plain)
+        except DecodeError as err:
+            raise CodecError(f"decrypted payload (key {key_id}) is not a Payload") from err
+
+
+def is_encrypted(payload: Payload) -> bool:
+    return payload.metadata.get(METADATA_ENCODING) == ENCODING
+
+
+def parse_keys(spec: str) -> dict[str, bytes]:
+    """``k1:<base64>,k2:<base64>`` → ``{"k1": key, "k2": key}``; errors never show key bytes."""
+    keys: dict[str, bytes] = {}
+    for n, item in enumerate((i.strip() for i in spec.split(",")), start=1):
+        if not item:
+            continue
+        key_id, sep, encoded = item.partition(":")
+        key_id = key_id.strip()
+        if not sep or not key_id:
+            raise CodecError(f"{KEYS_ENV}: entry {n} is not <key id>:<base64 key>")
+        if key_id in keys:
+            raise CodecError(f"{KEYS_ENV}: key id {key_id} appears twice")
+        text = encoded.strip().replace("-", "+").replace("_", "/")
+        try:
+            keys[key_id] = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+        except (binascii.Error, ValueError) as err:
+            raise CodecError(f"{KEYS_ENV}: key {key_id} is not base64") from err
+    return keys
+
+
+def codec_from_env(environ: Mapping[str, str] | None = None) -> EncryptionCodec | None:
+    """The codec from ``TRACEFREEZE_CODEC_KEYS`` / ``TRACEFREEZE_CODEC_ACTIVE_KEY``, or None
+    when no keys are set (history unencrypted). A set but unusable key set is an error."""
+    env = os.environ if environ is None else environ
+    spec = env.get(KEYS_ENV, "").strip()
+    if not spec:
+        return None
+    keys = parse_keys(spec)
+    if not keys:
+        return None
+    active = env.get(ACTIVE_KEY_ENV, "").strip()
+    if not active:
+        if len(keys) > 1:
+            raise CodecError(
+                f"{ACTIVE_KEY_ENV} must name the key to encrypt with "
+                f"({KEYS_ENV} lists {', '.join(sorted(keys))})"
+            )
+        active = next(iter(keys))
+    return EncryptionCodec(keys, active)
+
+
+def data_converter(codec: PayloadCodec | None, *, encode_failures: bool = False) -> DataConverter:
+    """The pydantic data converter, with ``codec`` (None: unencrypted, as before).
+
+    ``encode_failures`` also moves failure messages and stack traces into an encoded payload
+    (``DefaultFailureConverterWithEncodedAttributes``), so they are encrypted too.
+    """
+    if codec is None:
+        return pydantic_data_converter
+    converter = dataclasses.replace(pydantic_data_converter, payload_codec=codec)
+    if encode_failures:
+        converter = dataclasses.replace(
+            converter, failure_converter_class=DefaultFailureConverterWithEncodedAttributes
+        )
+    return converter
