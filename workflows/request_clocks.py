@@ -1,0 +1,123 @@
+"""The clocks of a request inside its workflow: waiting for the next deadline, firing what
+fell due, and turning it into escalation events (deadlines as policy, DOMAIN.md).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from schemas.common import Urgency
+    from schemas.escalations import EscalationEvent, EscalationKind
+    from schemas.events import RequestEventType
+    from schemas.ledger import RequestStatus
+    from workflows import deadlines as dl
+    from workflows.asset_rules import release
+    from workflows.ladder import LADDER, level_of
+
+
+class ClockKeeping:
+    """Deadline and escalation keeping; mixed into RequestWorkflow."""
+
+    def _urgent_pending(self) -> bool:
+        """RS 96(1): an urgent request awaits confirmation through the formal channel."""
+        return self._request.urgency is Urgency.URGENT and self._rec.urgent_confirmed_at is None
+
+    def _next_wakeup(self) -> datetime | None:
+        clocks = self._rec.clocks
+        if clocks is None or self._rec.status is RequestStatus.CLOSED:
+            return None
+        now = workflow.now()
+        return dl.next_deadline(clocks, self._rec.ledger, now, self._urgent_pending())
+
+    async def _wait_for_work_or_clock(self) -> None:
+        """Wait for an answer to publish, a parent to inform, closure — or the next clock."""
+        wake = self._next_wakeup()
+        now = workflow.now()
+        if wake is not None and wake <= now:
+            return
+        try:
+            await workflow.wait_condition(
+                lambda: (
+                    bool(self._rec.outbox)
+                    or bool(self._rec.escalation_outbox)
+                    or self._parent_stale
+                    or self._rec.status is RequestStatus.CLOSED
+                    or self._should_continue_as_new()
+                ),
+                timeout=None if wake is None else wake - now,
+                timeout_summary=None if wake is None else "next deadline",
+            )
+        except TimeoutError:
+            pass
+
+    def _fire_clocks(self) -> None:
+        clocks = self._rec.clocks
+        if clocks is None or self._rec.status is RequestStatus.CLOSED:
+            return
+        now = workflow.now()
+        firings = dl.fire(clocks, self._rec.ledger, now, self._urgent_pending())
+        for firing in firings:
+            self._record_timeline(None, f"clock: {firing.kind.value} {firing.step or ''}".strip())
+            entry = self._rec.ledger.entries.get(firing.asset_id or "")
+            if (
+                firing.kind is EscalationKind.FREEZE_LIMIT_LAPSED
+                and entry
+                and entry.status.restrained
+            ):
+                release(entry, "lapse", f"lapse-{entry.asset.asset_id}", now)
+                self._emit_asset(RequestEventType.ASSET_RELEASED, entry, caused_by=None)
+        if firings:
+            self._refresh_visibility()
+            self._escalate(firings, caused_by=None)
+
+    def _escalate(self, firings: list[dl.Firing], caused_by: str | None) -> None:
+        clocks = self._rec.clocks
+        if clocks is None:
+            return
+        req, contact = self._request, clocks.policy.contact
+        next_due = self._next_wakeup()
+        for f in firings:
+            addressee = f.addressee
+            if contact is not None and f.step in ("reminder", "registry_follow_up"):
+                addressee = (
+                    contact.focal_point if f.step == "reminder" else contact.central_authority
+                )
+            self._rec.escalation_outbox.append(
+                EscalationEvent(
+                    id=str(workflow.uuid4()),
+                    type=f"int.icc.tracefreeze.escalation.{f.kind.value}.v1",
+                    time=workflow.now(),
+                    subject=req.reference,
+                    case_number=req.case_number,
+                    requested_state=req.requested_state,
+                    kind=f.kind,
+                    level=f.level,
+                    step=f.step,
+                    stage=f.stage.value if f.stage else None,
+                    deadline=f.deadline,
+                    next_deadline=next_due,
+                    addressee=addressee,
+                    channel=clocks.channel,
+                    asset_id=f.asset_id,
+                    policy_version=clocks.policy.version,
+                    caused_by=caused_by,
+                )
+            )
+
+    def _clock_view(self) -> dict[str, Any]:
+        clocks = self._rec.clocks
+        if clocks is None:
+            return {}
+        now, rung, proposed = workflow.now(), clocks.ladder.rung, clocks.ladder.proposed
+        return {
+            "policy_version": clocks.policy.version,
+            "escalation_level": level_of(rung),
+            "escalation_step": LADDER[rung - 1].name if rung else None,
+            "proposed_step": LADDER[proposed].name if proposed is not None else None,
+            "overdue": dl.overdue(clocks, now),
+            "next_deadline": self._next_wakeup(),
+        }
