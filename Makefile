@@ -4,7 +4,7 @@
 #   make up / down    Kafka + Temporal dev server (deploy/local/stack.sh), state in .state/
 #   make apps-up      tracefreeze worker + bridge in the background
 #   make status       what runs, where; the Temporal UI address
-#   make test         the test suite (starts its own isolated stack on free ports)
+#   make test         the test suite (its own isolated stack on free ports; Chromium for the UI test)
 #   make demo         venv, stack, apps, then the demo
 #   make lint / fmt   ruff
 #   make clean-state  delete the stack's state (workflow history, Kafka data, logs)
@@ -22,7 +22,7 @@ PYTHON3 ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: help venv up down status apps-up apps-down lint fmt test demo clean-state
+.PHONY: help venv up down status apps-up apps-down lint fmt browser test demo clean-state
 
 help:
 	@sed -n '3,11p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
@@ -60,8 +60,12 @@ fmt: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Debian's chromium + chromium-driver for tests/ui (installed when root, else says what to install).
+browser:
+	deploy/local/browser.sh
+
 # The venv's bin/ first on PATH: the tests find `temporal` and `temporal-test-server` there.
-test: venv
+test: venv browser
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q
 
 demo: venv

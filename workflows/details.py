@@ -5,6 +5,8 @@ No names of persons and no asset descriptions: only ids, kinds, statuses and tot
 
 from __future__ import annotations
 
+from collections import Counter
+
 from schemas.ledger import Ledger, RequestStatus
 from schemas.request import CourtRequest
 
@@ -24,39 +26,50 @@ AWAITED = {
 }
 
 
+def _words(value: str) -> str:
+    """``pre_trial_chamber`` -> ``pre trial chamber``: enum values as a reader says them."""
+    return value.replace("_", " ")
+
+
+TOTALS = ("identified", "frozen", "seized", "forfeited", "released", "allocated")
+"""The per-currency totals shown, in the order a request moves through them."""
+
+
 def current_details(request: CourtRequest, status: RequestStatus, ledger: Ledger) -> str:
+    """Where the request stands, what is awaited, each asset's status and the totals."""
     lines = [
-        f"**Status:** {status.value.replace('_', ' ')}",
+        f"**Status:** {_words(status.value)}",
         f"**Awaiting:** {AWAITED[status]}",
-        "",
-        "| asset | kind | status | contested |",
-        "|---|---|---|---|",
     ]
-    for asset_id, entry in sorted(ledger.entries.items()):
-        contested = "yes" if entry.contested else ""
-        lines.append(
-            f"| {asset_id} | {entry.asset.kind.value} | {entry.status.value} | {contested} |"
-        )
+    if ledger.entries:
+        counts = Counter(_words(e.status.value) for e in ledger.entries.values())
+        summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        lines += ["", f"**Assets ({len(ledger.entries)}):** {summary}", ""]
+        for asset_id, entry in sorted(ledger.entries.items()):
+            contested = " — **contested**" if entry.contested else ""
+            lines.append(
+                f"- {asset_id}: {_words(entry.asset.kind.value)}, "
+                f"{_words(entry.status.value)}{contested}"
+            )
     for currency, t in ledger.totals().items():
-        lines.append("")
-        lines.append(
-            f"**{currency}:** frozen {t.frozen}, seized {t.seized}, identified {t.identified}"
-        )
+        amounts = [f"{name} {getattr(t, name):,}" for name in TOTALS if getattr(t, name)]
+        lines += ["", f"**{currency}:** " + (", ".join(amounts) or "nothing valued yet")]
     return "\n".join(lines)
 
 
 def static_details(request: CourtRequest) -> str:
     """Static details shown on the request's page in the UI."""
-    measures = ", ".join(m.value for m in request.measures)
-    purposes = ", ".join(p.value for p in request.purposes)
+    measures = ", ".join(_words(m.value) for m in request.measures)
+    purposes = ", ".join(_words(p.value) for p in request.purposes)
     return "\n".join(
         [
             f"**Request** {request.reference} — case {request.case_number}",
             f"**Requested State:** {request.requested_state}",
-            f"**Issued by:** {request.issuing_organ.value} under {request.legal_basis.value}",
+            f"**Issued by:** {_words(request.issuing_organ.value)} under "
+            f"{request.legal_basis.value}",
             f"**Measures:** {measures}",
             f"**Purposes:** {purposes}",
-            f"**Urgency:** {request.urgency.value}; **confidentiality:** "
-            f"{request.confidentiality.value}; **origin:** {request.origin.value}",
+            f"**Urgency:** {_words(request.urgency.value)}; **confidentiality:** "
+            f"{_words(request.confidentiality.value)}; **origin:** {_words(request.origin.value)}",
         ]
     )
