@@ -22,3 +22,12 @@ class DeadLetterReason(StrEnum):
     UNKNOWN_REQUEST = "unknown_request"
     REQUEST_CLOSED = "request_closed"
     REJECTED = "rejected"
+    # A State's answer that failed signature verification (tracefreeze/signing.py).
+    MISSING_SIGNATURE = "missing_signature"
+    BAD_SIGNATURE = "bad_signature"
+    UNKNOWN_KEY = "unknown_key"
+    KEY_NOT_VALID = "key_not_valid"
+    MISADDRESSED = "misaddressed"
+    REPLAYED = "replayed"
+    TOO_OLD = "too_old"
+    FROM_FUTURE = "from_future"

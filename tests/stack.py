@@ -1,10 +1,13 @@
-"""An isolated real stack for the tests: Temporal dev server + Kafka broker on free ports.
+"""An isolated real stack for the tests: Temporal dev server (with its web UI) + Kafka broker
+on free ports.
 
 ``running_stack`` runs ``deploy/local/stack.sh up`` with its own ports and state dir (the
 Kafka jars come from the repository's shared cache), so the suite runs beside a developer's
 stack on the default ports. While it runs, ``os.environ`` carries the same addresses
 (``stack_env``), so ``get_settings()`` and child processes such as ``tracefreeze bridge``
-reach the test stack.
+reach the test stack. ``stack.sh up`` makes the stack's own keys in its state dir (demo
+State signing keys + registry, payload codec key): the bridge verifies, the simulator and
+``tests/signed.py`` sign, and every client and worker of the stack encrypts its history.
 """
 
 from __future__ import annotations
@@ -39,10 +42,11 @@ def free_ports(count: int) -> list[int]:
 
 def new_settings(state_dir: Path) -> Settings:
     """Settings of a new isolated stack: free ports, the given state dir."""
-    temporal, ui, kafka, controller = free_ports(4)
+    temporal, ui, kafka, controller, codec = free_ports(5)
     return Settings(
         temporal_address=f"{HOST}:{temporal}",
         temporal_ui_port=ui,
+        codec_port=codec,
         kafka_bootstrap=f"{HOST}:{kafka}",
         kafka_controller_port=controller,
         state_dir=state_dir,
@@ -55,7 +59,8 @@ def stack_env(settings: Settings) -> dict[str, str]:
         "TRACEFREEZE_TEMPORAL_ADDRESS": settings.temporal_address,
         "TRACEFREEZE_TEMPORAL_NAMESPACE": settings.temporal_namespace,
         "TRACEFREEZE_TEMPORAL_UI_PORT": str(settings.temporal_ui_port),
-        "TRACEFREEZE_TEMPORAL_HEADLESS": "1",
+        "TRACEFREEZE_CODEC_PORT": str(settings.codec_port),
+        "TRACEFREEZE_TEMPORAL_HEADLESS": "0",  # the UI, on its own free port, for tests/ui
         "TRACEFREEZE_TASK_QUEUE": settings.task_queue,
         "TRACEFREEZE_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "TRACEFREEZE_KAFKA_CONTROLLER_PORT": str(settings.kafka_controller_port),

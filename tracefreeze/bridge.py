@@ -1,13 +1,13 @@
 """The bridge: a State's answers on Kafka become updates of the request they answer.
 
-Each answer on ``tracefreeze.state-answers`` becomes exactly one accepted update (the update
-id is the State's event id, so a redelivered answer is a duplicate, never a second change) or
-exactly one dead-letter record with its reason (oversize, malformed, invalid, unknown
-request, request closed, rejected). An offset is committed only after that outcome is final:
-Temporal took or definitively refused the answer, or the broker acknowledged the dead-letter
-record. While the outcome is unknown (Temporal down, a timeout) the answer is retried with
-backoff and never skipped. Answers of one partition (one request reference) are handled in
-order; partitions run side by side.
+Each answer on ``tracefreeze.state-answers`` becomes exactly one accepted update (the update id
+is the State's event id, so a redelivered answer is a duplicate, never a second change) or
+exactly one dead-letter record with its reason (oversize, malformed, invalid, a failed signature
+check: see ``tracefreeze/gate.py``; unknown request, request closed, rejected). An offset is
+committed only after that outcome is final: Temporal took or definitively refused the answer, or
+the broker acknowledged the dead-letter record. While the outcome is unknown (Temporal down, a
+timeout) the answer is retried with backoff and never skipped. Answers of one partition (one
+request reference) are handled in order; partitions run side by side.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from aiokafka.structs import ConsumerRecord
 from tracefreeze.config import Settings
 from tracefreeze.deadletter import DeadLetters
 from tracefreeze.errors import TracefreezeError
+from tracefreeze.gate import AnswerGate
 from tracefreeze.handler import Abandoned, AnswerHandler, Halt
 from tracefreeze.kafka import make_consumer, make_producer, start_with_timeout, stop_with_timeout
 from tracefreeze.temporal import connect
@@ -40,12 +41,13 @@ async def run_bridge(settings: Settings, stop: asyncio.Event | None = None) -> N
     own_stop = stop is None
     stop = stop or asyncio.Event()
     timeout = settings.kafka_timeout_s
+    gate = AnswerGate.load(settings)  # no registry, no bridge: nothing could be verified
     client = await connect(settings)
     producer = make_producer(settings, client_id=f"{settings.bridge_group_id}-dead-letter")
     consumer = make_consumer(settings, group_id=settings.bridge_group_id)
     halt = Halt(stop)
     handler = AnswerHandler(
-        client, DeadLetters(producer, settings.topics.dead_letter, timeout), halt, timeout
+        client, DeadLetters(producer, settings.topics.dead_letter, timeout), halt, timeout, gate
     )
     bridge = Bridge(consumer, handler, halt, timeout)
     consumer.subscribe([settings.topics.state_answers], listener=_Listener(bridge))

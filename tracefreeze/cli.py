@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from schemas.request import CourtRequest
-from tracefreeze import cli_case, cli_court
+from tracefreeze import cli_case, cli_court, cli_report
 from tracefreeze.cli_input import field_errors, load_document
 from tracefreeze.config import get_settings
 from tracefreeze.errors import TracefreezeError
@@ -67,6 +67,16 @@ def bridge() -> None:
     from tracefreeze.bridge import run_bridge
 
     asyncio.run(run_bridge(get_settings()))
+
+
+@main.command("codec-server")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=None, help="Default: TRACEFREEZE_CODEC_PORT or 8081.")
+def codec_server(host: str, port: int | None) -> None:
+    """Serve /encode and /decode for the Temporal UI with the payload codec's keys."""
+    from tracefreeze.codec_server import run_codec_server
+
+    run_codec_server(port if port is not None else get_settings().codec_port, host)
 
 
 @main.command()
@@ -136,3 +146,4 @@ main.add_command(cli_court.ledger)
 main.add_command(cli_court.act)
 main.add_command(cli_court.export_ftm)
 main.add_command(cli_case.case)
+main.add_command(cli_report.report)

@@ -25,6 +25,10 @@ Keys (read by ``codec_from_env``)
   ``python -c "import os, base64; print(base64.b64encode(os.urandom(32)).decode())"``.
 - ``TRACEFREEZE_CODEC_ACTIVE_KEY``: the key id new payloads are encrypted with; optional when
   only one key is listed.
+- Without ``TRACEFREEZE_CODEC_KEYS``, the file ``<state_dir>/keys/codec-keys`` (same syntax;
+  pairs may also go one per line) if it exists: the local stack makes it with one random
+  32-byte key (``ensure_codec_keys``, run by ``stack.sh up``), so the worker, bridge, CLI,
+  codec server and tests on that stack share it. Neither set: history is not encrypted.
 
 Rotation: add the new key to ``TRACEFREEZE_CODEC_KEYS``, restart every process with it
 (worker, bridge, CLI, codec server), then make it active; keep the old key listed for as long
@@ -39,6 +43,7 @@ import dataclasses
 import os
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -62,6 +67,8 @@ KEY_SIZES = (16, 24, 32)
 KEYS_ENV = "TRACEFREEZE_CODEC_KEYS"
 ACTIVE_KEY_ENV = "TRACEFREEZE_CODEC_ACTIVE_KEY"
 KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+KEYS_FILE = Path("keys") / "codec-keys"
+"""Relative to the settings' ``state_dir``: read when ``TRACEFREEZE_CODEC_KEYS`` is unset."""
 
 
 class CodecError(TracefreezeError, ValueError):
@@ -172,11 +179,17 @@ def parse_keys(spec: str) -> dict[str, bytes]:
     return keys
 
 
-def codec_from_env(environ: Mapping[str, str] | None = None) -> EncryptionCodec | None:
-    """The codec from ``TRACEFREEZE_CODEC_KEYS`` / ``TRACEFREEZE_CODEC_ACTIVE_KEY``, or None
-    when no keys are set (history unencrypted). A set but unusable key set is an error."""
+def codec_from_env(
+    environ: Mapping[str, str] | None = None, state_dir: Path | None = None
+) -> EncryptionCodec | None:
+    """The codec from ``TRACEFREEZE_CODEC_KEYS`` / ``TRACEFREEZE_CODEC_ACTIVE_KEY``, else from
+    ``<state_dir>/keys/codec-keys`` (with ``environ`` given, only if ``state_dir`` is too; the
+    state dir defaults to the settings'), or None when there are no keys (history
+    unencrypted). A set but unusable key set is an error."""
     env = os.environ if environ is None else environ
     spec = env.get(KEYS_ENV, "").strip()
+    if not spec and (environ is None or state_dir is not None):
+        spec = _read_keys_file(codec_keys_file(state_dir))
     if not spec:
         return None
     keys = parse_keys(spec)
@@ -191,6 +204,41 @@ def codec_from_env(environ: Mapping[str, str] | None = None) -> EncryptionCodec 
             )
         active = next(iter(keys))
     return EncryptionCodec(keys, active)
+
+
+def codec_keys_file(state_dir: Path | None = None) -> Path:
+    if state_dir is None:
+        from tracefreeze.config import get_settings
+
+        state_dir = get_settings().state_dir
+    return state_dir / KEYS_FILE
+
+
+def _read_keys_file(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="ascii")
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError) as err:
+        raise CodecError(f"cannot read the codec keys file {path}: {err}") from err
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return ",".join(line for line in lines if line)
+
+
+def ensure_codec_keys(state_dir: Path) -> Path:
+    """Make ``<state_dir>/keys/codec-keys`` with one random AES-256 key if it is missing."""
+    path = codec_keys_file(state_dir)
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = f"k1:{base64.b64encode(os.urandom(32)).decode('ascii')}\n"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(line)
+    return path
 
 
 def data_converter(codec: PayloadCodec | None, *, encode_failures: bool = False) -> DataConverter:

@@ -10,7 +10,8 @@ and gets the same shape back. The browser calls it cross-origin, so every answer
 CORS headers the UI needs, and ``OPTIONS`` answers the preflight:
 
 - ``Access-Control-Allow-Origin``: ``$TRACEFREEZE_CODEC_CORS_ORIGIN``, default
-  ``http://localhost:8233`` (the local Temporal UI);
+  ``http://localhost:8233`` (the local Temporal UI); a comma-separated list allows several
+  origins (the request's ``Origin`` is echoed when listed, else the first is sent);
 - ``Access-Control-Allow-Methods: POST, OPTIONS``;
 - ``Access-Control-Allow-Headers: Content-Type,X-Namespace``.
 
@@ -103,7 +104,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _reply(self, status: HTTPStatus, document: dict[str, Any] | None) -> None:
         data = b"" if document is None else json.dumps(document).encode()
         self.send_response(status)
-        self.send_header("Access-Control-Allow-Origin", self.server.cors_origin)
+        self.send_header("Access-Control-Allow-Origin", self._allowed_origin())
         self.send_header("Access-Control-Allow-Methods", ALLOW_METHODS)
         self.send_header("Access-Control-Allow-Headers", ALLOW_HEADERS)
         self.send_header("Access-Control-Max-Age", "600")
@@ -114,6 +115,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if data:
             self.wfile.write(data)
+
+    def _allowed_origin(self) -> str:
+        allowed = [o.strip() for o in self.server.cors_origin.split(",") if o.strip()]
+        origin = self.headers.get("Origin", "")
+        return origin if origin in allowed else (allowed[0] if allowed else "")
 
     def log_message(self, format: str, *args: Any) -> None:
         """Method, path and status only: payloads are never logged."""

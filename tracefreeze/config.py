@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_ui_port: int = 8233
+    codec_port: int = 8081
+    """The codec server's port (``tracefreeze codec-server``; the local UI's codec endpoint)."""
     task_queue: str = "tracefreeze-requests"
 
     kafka_bootstrap: str = "127.0.0.1:9092"

@@ -21,7 +21,9 @@ from temporalio.client import Client
 from schemas.deadletter import DeadLetterReason
 from tracefreeze.deadletter import DeadLetters
 from tracefreeze.delivery import Accepted, TryAgain, deliver
-from tracefreeze.routing import Answer, Verdict, decode_answer, peek_event_id, route
+from tracefreeze.gate import AnswerGate
+from tracefreeze.routing import Answer, Verdict, route
+from tracefreeze.signing import Rejection
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -53,19 +55,23 @@ class Halt:
 
 
 class AnswerHandler:
-    def __init__(self, client: Client, dead: DeadLetters, halt: Halt, timeout_s: float) -> None:
+    def __init__(
+        self, client: Client, dead: DeadLetters, halt: Halt, timeout_s: float, gate: AnswerGate
+    ) -> None:
         self.client, self.dead, self.halt, self.timeout_s = client, dead, halt, timeout_s
+        self.gate = gate
 
     async def handle(self, record: ConsumerRecord) -> None:
-        """Deliver one answer or dead-letter it; raises Abandoned if neither was final."""
+        """Deliver one verified answer or dead-letter it (a rejection by the gate, or a
+        verdict from Temporal); raises Abandoned if neither was final."""
         where = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
         with structlog.contextvars.bound_contextvars(**where):
-            decoded = decode_answer(record.value)
-            if isinstance(decoded, Verdict):
-                oversize = decoded.reason is DeadLetterReason.OVERSIZE
-                event_id = None if oversize else peek_event_id(record.value)
-                with structlog.contextvars.bound_contextvars(event_id=event_id):
-                    await self._dead_letter(record, decoded)
+            decoded = self.gate.check(record)
+            if isinstance(decoded, Rejection):
+                with structlog.contextvars.bound_contextvars(
+                    event_id=decoded.event_id, key_id=decoded.key_id
+                ):
+                    await self._dead_letter(record, decoded.as_verdict())
                 return
             with structlog.contextvars.bound_contextvars(
                 event_id=decoded.event_id,

@@ -1,8 +1,9 @@
 """The demo's State system: answers a request as a State's central authority would.
 
 Answers go to ``tracefreeze.state-answers`` exactly as a State's system sends them: key = the
-request reference, body = the answer's JSON, CloudEvents ``ce_type``/``ce_id`` headers, a
-fresh event id per answer. Scripts:
+request reference, body = the answer's canonical JSON signed with the State's demo key
+(``tracefreeze/demo_keys.py``: ``<state_dir>/keys/<STATE>.pem``, made by ``make up``), the
+signature and CloudEvents ``ce_type``/``ce_id`` headers, a fresh event id per answer. Scripts:
 
 - ``acknowledge``: acknowledgement of receipt;
 - ``freeze-known``: an execution report (RS 99) freezing every asset the Court already knew
@@ -35,6 +36,7 @@ from schemas.common import Measure, Money
 from schemas.ledger import LedgerEntry
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
+from tracefreeze.demo_keys import sign_answer
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.kafka import make_producer, start_with_timeout, stop_with_timeout
 from tracefreeze.routing import Answer
@@ -142,16 +144,17 @@ def _result(entry: LedgerEntry, measures: tuple[Measure, ...]) -> AssetResult:
 
 
 async def _send(settings: Settings, answers: list[Answer]) -> None:
+    signed = [sign_answer(answer, settings.state_dir) for answer in answers]
     producer = make_producer(settings, client_id="state-simulator")
     await start_with_timeout(producer, settings.kafka_timeout_s)
     try:
-        for answer in answers:
+        for answer, (value, signature) in zip(answers, signed, strict=True):
             await asyncio.wait_for(
                 producer.send_and_wait(
                     settings.topics.state_answers,
-                    value=answer.model_dump_json().encode(),
+                    value=value,
                     key=answer.request_reference.encode(),
-                    headers=answer_headers(answer),
+                    headers=answer_headers(answer) + signature,
                 ),
                 timeout=settings.kafka_timeout_s,
             )

@@ -1,4 +1,6 @@
-"""The connection to Temporal, with the pydantic data converter every contract needs."""
+"""The connection to Temporal: the pydantic data converter every contract needs, with the
+payload codec (``tracefreeze/codec.py``) when codec keys are configured, so that requests and
+answers are stored encrypted, failure messages included."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ import sys
 from typing import NoReturn
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 
+from tracefreeze.codec import codec_from_env, data_converter
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 
@@ -21,13 +24,18 @@ async def connect(settings: Settings) -> Client:
         return await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
-            data_converter=pydantic_data_converter,
+            data_converter=converter(settings),
         )
     except RuntimeError as err:
         raise TracefreezeError(
             f"cannot reach Temporal at {settings.temporal_address} "
             f"(namespace {settings.temporal_namespace}); is the stack up? try `make up`"
         ) from err
+
+
+def converter(settings: Settings) -> DataConverter:
+    """The data converter of every client, worker and replayer of these settings."""
+    return data_converter(codec_from_env(state_dir=settings.state_dir), encode_failures=True)
 
 
 def exit_process(code: int | str | None) -> NoReturn:

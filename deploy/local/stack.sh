@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Local service stack of tracefreeze: a single-node Kafka broker (KRaft, combined mode) and
-# the Temporal dev server (SQLite), plus the tracefreeze worker and bridge.
+# the Temporal dev server (SQLite), plus the tracefreeze worker, bridge and codec server.
 #
-#   stack.sh up         start Kafka + Temporal, wait until healthy, ensure the topics
-#   stack.sh apps-up    start `tracefreeze worker` and `tracefreeze bridge`
-#   stack.sh apps-down  stop the worker and the bridge
+#   stack.sh up         make the local keys if missing (demo State signing keys + registry,
+#                       payload codec key, in <state dir>/keys), start Kafka + Temporal (UI
+#                       wired to the codec server), wait until healthy, ensure the topics
+#   stack.sh apps-up    start `tracefreeze worker`, `tracefreeze bridge` and
+#                       `tracefreeze codec-server` (they read <state dir>/keys)
+#   stack.sh apps-down  stop the worker, the bridge and the codec server
 #   stack.sh down       stop the apps, then Kafka and Temporal (state is kept)
 #   stack.sh status     one line per service, and the Temporal UI address
 #
@@ -17,6 +20,7 @@
 #   TRACEFREEZE_TEMPORAL_UI_PORT      Temporal web UI port             (8233)
 #   TRACEFREEZE_TEMPORAL_NAMESPACE    namespace created at start       (default)
 #   TRACEFREEZE_TEMPORAL_HEADLESS     1 = no web UI                    (0)
+#   TRACEFREEZE_CODEC_PORT            codec server port (UI decoding)  (8081)
 #   TRACEFREEZE_KAFKA_BOOTSTRAP       host:port of the broker          (127.0.0.1:9092)
 #   TRACEFREEZE_KAFKA_CONTROLLER_PORT KRaft controller port            (9093)
 #   TRACEFREEZE_KAFKA_HEAP            broker max heap                  (512m)
@@ -39,6 +43,7 @@ TEMPORAL_ADDRESS=${TRACEFREEZE_TEMPORAL_ADDRESS:-127.0.0.1:7233}
 TEMPORAL_UI_PORT=${TRACEFREEZE_TEMPORAL_UI_PORT:-8233}
 TEMPORAL_NAMESPACE=${TRACEFREEZE_TEMPORAL_NAMESPACE:-default}
 TEMPORAL_HEADLESS=${TRACEFREEZE_TEMPORAL_HEADLESS:-0}
+CODEC_PORT=${TRACEFREEZE_CODEC_PORT:-8081}
 KAFKA_BOOTSTRAP=${TRACEFREEZE_KAFKA_BOOTSTRAP:-127.0.0.1:9092}
 KAFKA_CONTROLLER_PORT=${TRACEFREEZE_KAFKA_CONTROLLER_PORT:-9093}
 KAFKA_HEAP=${TRACEFREEZE_KAFKA_HEAP:-512m}
@@ -78,7 +83,7 @@ is_port() { [[ $1 =~ ^[0-9]+$ ]] && ((10#$1 > 0 && 10#$1 < 65536)); }
 # --- layout -------------------------------------------------------------------------------
 
 init_dirs() {
-    for p in TEMPORAL_PORT TEMPORAL_UI_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT; do
+    for p in TEMPORAL_PORT TEMPORAL_UI_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT CODEC_PORT; do
         is_port "${!p}" || die "invalid port in configuration: $p='${!p}'"
     done
     mkdir -p "$STATE_DIR" "$CACHE_DIR"
@@ -99,6 +104,9 @@ init_dirs() {
     export TRACEFREEZE_KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP
     export TRACEFREEZE_KAFKA_CONTROLLER_PORT=$KAFKA_CONTROLLER_PORT
     export TRACEFREEZE_STATE_DIR=$STATE_DIR
+    export TRACEFREEZE_CODEC_PORT=$CODEC_PORT
+    # The browser reaches the codec server from the UI's origin (as printed, or localhost).
+    export TRACEFREEZE_CODEC_CORS_ORIGIN=${TRACEFREEZE_CODEC_CORS_ORIGIN:-http://$TEMPORAL_HOST:$TEMPORAL_UI_PORT,http://localhost:$TEMPORAL_UI_PORT}
     export PYTHONUNBUFFERED=1
 }
 
@@ -367,7 +375,8 @@ start_temporal() {
     if [[ $TEMPORAL_HEADLESS == 1 ]]; then
         args+=(--headless)
     else
-        args+=(--ui-port "$TEMPORAL_UI_PORT" --ui-disable-news-fetch)
+        args+=(--ui-port "$TEMPORAL_UI_PORT" --ui-disable-news-fetch
+            --ui-codec-endpoint "http://127.0.0.1:$CODEC_PORT")
     fi
     [[ $TEMPORAL_NAMESPACE == default ]] || args+=(--namespace "$TEMPORAL_NAMESPACE")
     start_bg temporal "$LOG_DIR/temporal.log" "$TEMPORAL_BIN" "${args[@]}"
@@ -407,6 +416,15 @@ ui_url() {
     fi
 }
 
+# The demo States' signing keys + registry and the payload codec key, in $STATE_DIR/keys
+# (git-ignored, never committed); existing keys are kept.
+ensure_keys() {
+    local out
+    out=$(cd "$REPO" && "$PYTHON" -m tracefreeze.demo_keys --state-dir "$STATE_DIR" 2>&1) ||
+        die "could not make the local keys: $out"
+    say "keys: $out"
+}
+
 # Refuses to reuse a service started from this state dir with other addresses.
 check_same_address() { # name expected
     local f recorded
@@ -425,6 +443,7 @@ cmd_up() {
     init_dirs
     take_lock
     check_venv
+    ensure_keys
     check_ports "$TEMPORAL_PORT" "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" \
         $([[ $TEMPORAL_HEADLESS == 1 ]] || printf '%s' "$TEMPORAL_UI_PORT")
 
@@ -501,15 +520,20 @@ cmd_apps_up() {
     check_venv
     running_pid temporal >/dev/null && running_pid kafka >/dev/null ||
         die "Temporal and Kafka are not both running from $STATE_DIR: run make up first"
-    local app pid started=()
-    for app in worker bridge; do
+    local app pid started=() extra
+    for app in worker bridge codec-server; do
         if pid=$(running_pid "$app"); then
             say "$app: already running (pid $pid)"
             continue
         fi
         [[ -x ${APP_COMMAND%% *} ]] || die "no tracefreeze command at $APP_COMMAND: run make venv"
+        extra=()
+        if [[ $app == codec-server ]]; then
+            check_port codec-server HTTP 127.0.0.1 "$CODEC_PORT" TRACEFREEZE_CODEC_PORT
+            extra=(--port "$CODEC_PORT")
+        fi
         # shellcheck disable=SC2086 # APP_COMMAND may carry arguments
-        start_bg "$app" "$LOG_DIR/$app.log" $APP_COMMAND "$app"
+        start_bg "$app" "$LOG_DIR/$app.log" $APP_COMMAND "$app" "${extra[@]}"
         say "$app: starting (pid $(<"$(pid_file "$app")"), log $LOG_DIR/$app.log)"
         started+=("$app")
     done
@@ -527,23 +551,24 @@ cmd_apps_up() {
 cmd_apps_down() {
     init_dirs
     take_lock
-    stop worker bridge
+    stop worker bridge codec-server
 }
 
 cmd_down() {
     init_dirs
     take_lock
-    stop worker bridge
+    stop worker bridge codec-server
     stop temporal kafka
 }
 
 cmd_status() {
     init_dirs
     local name pid addr
-    for name in temporal kafka worker bridge; do
+    for name in temporal kafka worker bridge codec-server; do
         case $name in
         temporal) addr=$TEMPORAL_ADDRESS ;;
         kafka) addr=$KAFKA_BOOTSTRAP ;;
+        codec-server) addr="http://127.0.0.1:$CODEC_PORT" ;;
         *) addr="log $LOG_DIR/$name.log" ;;
         esac
         if [[ $name == temporal || $name == kafka ]] && [[ -f $(addr_file "$name") ]]; then
@@ -551,18 +576,18 @@ cmd_status() {
             addr=${addr%% *}
         fi
         if pid=$(running_pid "$name"); then
-            printf '%-9s running  pid %-7s %s\n' "$name" "$pid" "$addr"
+            printf '%-13s running  pid %-7s %s\n' "$name" "$pid" "$addr"
         else
-            printf '%-9s stopped  %-11s %s\n' "$name" "" "$addr"
+            printf '%-13s stopped  %-11s %s\n' "$name" "" "$addr"
         fi
     done
     if running_pid temporal >/dev/null && [[ -f $(addr_file temporal) ]]; then
         addr=$(head -n 1 "$(addr_file temporal)")
-        printf '%-9s %s\n' "ui" "${addr#* }"
+        printf '%-13s %s\n' "ui" "${addr#* }"
     else
-        printf '%-9s %s\n' "ui" "$(ui_url)"
+        printf '%-13s %s\n' "ui" "$(ui_url)"
     fi
-    printf '%-9s %s\n' "state" "$STATE_DIR"
+    printf '%-13s %s\n' "state" "$STATE_DIR"
 }
 
 usage() {

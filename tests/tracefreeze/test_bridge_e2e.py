@@ -1,7 +1,8 @@
 """End to end on the real stack: a State's answers travel Kafka → bridge → request workflow.
 
 Worker and bridge run here as asyncio tasks against the real Temporal dev server and Kafka
-broker; answers are produced by a plain aiokafka producer, as a State's system would. Each
+broker; answers are produced by a plain aiokafka producer and signed with the stack's demo State
+keys (tests/signed.py), as a State's system would. Each
 test gets its own topics, task queue and consumer group, so nothing leaks between tests.
 """
 
@@ -25,7 +26,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord, RecordMetadata
 from temporalio.client import WorkflowExecutionStatus
 
-from schemas.answers import Acknowledgement, AssetResult, ExecutionReport
+from schemas.answers import Acknowledgement, AnswerBase, AssetResult, ExecutionReport
 from schemas.common import Measure, Money
 from schemas.deadletter import (
     HEADER_OFFSET,
@@ -38,6 +39,7 @@ from schemas.events import RequestEvent, RequestEventType
 from schemas.ledger import AssetStatus, RequestStatus
 from schemas.request import CourtRequest
 from schemas.views import RequestView
+from tests.signed import Headers, signed_bytes, signed_record
 from tests.stack import stack_env
 from tracefreeze.bridge import run_bridge
 from tracefreeze.client import RequestClient, close_action
@@ -115,13 +117,16 @@ def ack(reference: str, state: str = "NLD") -> Acknowledgement:
     )
 
 
-async def send(r: Running, key: str, value: bytes, event_id: str = "none") -> RecordMetadata:
+async def send(r: Running, key: str, value: bytes, headers: Headers) -> RecordMetadata:
     return await r.producer.send_and_wait(
-        r.settings.topics.state_answers,
-        value=value,
-        key=key.encode(),
-        headers=[("ce_id", event_id.encode())],
+        r.settings.topics.state_answers, value=value, key=key.encode(), headers=headers
     )
+
+
+async def send_signed(r: Running, answer: AnswerBase) -> RecordMetadata:
+    """The answer, signed with its own State's demo key, keyed by its request reference."""
+    value, headers = signed_record(answer, r.settings.state_dir)
+    return await send(r, answer.request_reference, value, headers)
 
 
 async def read_until(
@@ -183,9 +188,8 @@ async def test_answers_reach_the_request_and_bad_ones_are_dead_lettered(running:
     )
     acknowledgement = ack(ref)
     started = time.monotonic()
-    await send(r, ref, acknowledgement.model_dump_json().encode(), acknowledgement.event_id)
-    report_bytes = report.model_dump_json().encode()
-    await send(r, ref, report_bytes, report.event_id)
+    await send_signed(r, acknowledgement)
+    await send_signed(r, report)
 
     def all_frozen(v: RequestView) -> bool:
         return all(v.ledger.entries[a].status is AssetStatus.FROZEN for a in frozen)
@@ -214,13 +218,17 @@ async def test_answers_reach_the_request_and_bad_ones_are_dead_lettered(running:
     assert {e.asset.asset_id for e in events if e.asset} == set(frozen)
     print(f"events published: {time.monotonic() - started:.2f}s after the answers")
 
-    # (a) not JSON, (b) unknown request, (c) duplicate report, (d) wrong State.
+    # (a) not JSON (validly signed bytes), (b) unknown request, (c) the report re-sent at
+    # another offset (a replay), (d) another State (FRA, signing as itself) answering.
     unknown, wrong_state = ack("ICC-E2E-NO-SUCH-REQUEST"), ack(ref, state="FRA")
     bad_started = time.monotonic()
-    malformed = await send(r, ref, b"\x00this is not JSON{", "bad-bytes")
-    orphan = await send(r, unknown.request_reference, unknown.model_dump_json().encode())
-    duplicate = await send(r, ref, report_bytes, report.event_id)
-    stranger = await send(r, ref, wrong_state.model_dump_json().encode(), wrong_state.event_id)
+    garbage = b"\x00this is not JSON{"
+    malformed = await send(
+        r, ref, garbage, [("ce_id", b"bad-bytes"), *signed_bytes(garbage, "NLD", s.state_dir)]
+    )
+    orphan = await send_signed(r, unknown)
+    duplicate = await send_signed(r, report)
+    stranger = await send_signed(r, wrong_state)
     assert duplicate.partition == stranger.partition  # so (d) dead-lettered means (c) was handled
 
     def key_of(rec: ConsumerRecord) -> tuple[int, int]:
@@ -228,16 +236,14 @@ async def test_answers_reach_the_request_and_bad_ones_are_dead_lettered(running:
         return int(h[HEADER_PARTITION]), int(h[HEADER_OFFSET])
 
     sent = {key_of_meta(m) for m in (malformed, orphan, duplicate, stranger)}
-    expected = {key_of_meta(m) for m in (malformed, orphan, stranger)}
     dead = await read_until(
         s,
         s.topics.dead_letter,
-        lambda rs: {key_of(rec) for rec in rs} >= expected,
+        lambda rs: {key_of(rec) for rec in rs} >= sent,
     )
-    print(f"three dead-letter records: {time.monotonic() - bad_started:.2f}s")
+    print(f"four dead-letter records: {time.monotonic() - bad_started:.2f}s")
     by_origin = {key_of(rec): rec for rec in dead if key_of(rec) in sent}
-    assert key_of_meta(duplicate) not in by_origin
-    assert len(dead) == 3
+    assert len(dead) == 4
 
     a = by_origin[key_of_meta(malformed)]
     assert headers(a)[HEADER_REASON_CODE] == "malformed"
@@ -246,10 +252,13 @@ async def test_answers_reach_the_request_and_bad_ones_are_dead_lettered(running:
     b = by_origin[key_of_meta(orphan)]
     assert headers(b)[HEADER_REASON_CODE] == "unknown_request"
     assert "ICC-E2E-NO-SUCH-REQUEST" in headers(b)[HEADER_REASON]
+    c = by_origin[key_of_meta(duplicate)]
+    assert headers(c)[HEADER_REASON_CODE] == "replayed"
+    assert report.event_id in headers(c)[HEADER_REASON]
     d = by_origin[key_of_meta(stranger)]
     assert headers(d)[HEADER_REASON_CODE] in ("rejected", "unknown_request")
     assert "FRA" in headers(d)[HEADER_REASON]
-    for rec in (a, b, d):
+    for rec in (a, b, c, d):
         assert headers(rec)[HEADER_TOPIC] == s.topics.state_answers
 
     after = await r.client.view(ref, "NLD")

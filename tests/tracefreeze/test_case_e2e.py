@@ -1,12 +1,12 @@
 """End to end on the real stack: a two-State case, from the freeze to allocation and closure.
 
 The Court opens one case against the Netherlands and Belgium through the typed client. Every
-State answer travels over Kafka as JSON, from a plain producer, through the bridge to the
-request it answers; every Court action is a typed update through ``RequestClient.act``. The
-Netherlands freezes two assets, one is claimed by a third party; Belgium postpones under
-RS 94 for a period the Court agrees, then finds nothing. The claim is dismissed, both assets
-are forfeited, transferred to the Court (RS 109(3)) and allocated, reparations first
-(Rule 221). The case closes only after both requests are closed.
+State answer travels over Kafka as JSON signed with the State's demo key, from a plain producer,
+through the bridge to the request it answers; every Court action is a typed update through
+``RequestClient.act``. The Netherlands freezes two assets, one is claimed by a third party;
+Belgium postpones under RS 94 for a period the Court agrees, then finds nothing. The claim is
+dismissed, both assets are forfeited, transferred to the Court (RS 109(3)) and allocated,
+reparations first (Rule 221). The case closes only after both requests are closed.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from schemas.events import RequestEvent, RequestEventType
 from schemas.ledger import AssetStatus, RequestStatus
 from schemas.request import CourtRequest
 from schemas.views import RequestView
+from tests.signed import signed_record
 from tests.tracefreeze.test_bridge_e2e import (  # the worker + bridge fixture and helpers
     Running,
     read_until,
@@ -48,7 +49,6 @@ from tests.tracefreeze.test_bridge_e2e import (  # the worker + bridge fixture a
 from tracefreeze.case_client import CaseClient
 from tracefreeze.client import RequestClient
 from tracefreeze.errors import TracefreezeError
-from tracefreeze.simulator import answer_headers
 from workflows.case import CaseWorkflow
 
 pytestmark = pytest.mark.stack
@@ -97,12 +97,13 @@ async def until(probe: Callable[[], Awaitable[T]], ok: Callable[[T], bool], what
 
 
 async def answer(r: Running, message: AnswerBase) -> None:
-    """A State's system sends one answer: JSON, keyed by the request reference."""
+    """A State's system sends one answer: signed JSON, keyed by the request reference."""
+    value, headers = signed_record(message, r.settings.state_dir)
     await r.producer.send_and_wait(
         r.settings.topics.state_answers,
-        value=message.model_dump_json().encode(),
+        value=value,
         key=message.request_reference.encode(),
-        headers=answer_headers(message),
+        headers=headers,
     )
 
 

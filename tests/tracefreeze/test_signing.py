@@ -289,11 +289,13 @@ def test_duplicate_keys_are_malformed(nld, registry) -> None:
     rejected(check(doubled, headers, registry), DeadLetterReason.MALFORMED)
 
 
-def test_signature_reason_as_verdict_is_rejected_with_its_code(registry) -> None:
+def test_signature_reason_as_verdict_keeps_its_code(registry) -> None:
     r = check(b"{}", [], registry)
     verdict = rejected(r, SignatureReason.MISSING_SIGNATURE).as_verdict()
-    assert verdict.reason is DeadLetterReason.REJECTED
-    assert verdict.detail.startswith("missing_signature: ")
+    assert verdict.reason is DeadLetterReason.MISSING_SIGNATURE
+    assert verdict.detail == r.detail
+    # every signature reason is a dead-letter reason of its own
+    assert {r.value for r in SignatureReason} <= {r.value for r in DeadLetterReason}
 
 
 def test_canonical_bytes_rules() -> None:

@@ -1,0 +1,33 @@
+"""Signed State answers for tests that produce to Kafka as a State's system would.
+
+The keys are the stack's demo keys (``tracefreeze/demo_keys.py``), made by ``stack.sh up`` in
+the stack's state dir; the bridge under test verifies against the same registry.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from schemas.answers import AnswerBase
+from tracefreeze.demo_keys import demo_signer, sign_answer
+from tracefreeze.signing import HEADER_KEY_ID, HEADER_SIGNATURE
+from tracefreeze.simulator import answer_headers
+
+Headers = list[tuple[str, bytes]]
+
+
+def signed_record(
+    answer: AnswerBase, state_dir: Path, as_state: str | None = None
+) -> tuple[bytes, Headers]:
+    """The value and headers (CloudEvents + signature) of ``answer``, signed with its own
+    State's demo key, or with ``as_state``'s (a State signing as another)."""
+    value, signature = sign_answer(answer, state_dir, as_state)
+    return value, answer_headers(answer) + signature
+
+
+def signed_bytes(value: bytes, state: str, state_dir: Path) -> Headers:
+    """Signature headers over arbitrary bytes (e.g. a body that is not JSON at all)."""
+    private_key, key_id = demo_signer(state_dir, state)
+    signature = base64.urlsafe_b64encode(private_key.sign(value)).rstrip(b"=")
+    return [(HEADER_SIGNATURE, signature), (HEADER_KEY_ID, key_id.encode())]

@@ -1,0 +1,178 @@
+"""End to end on the real stack: confidential content is stored encrypted in Temporal.
+
+A request naming a distinctive person and asset goes through the worker (in process, with
+the stack's payload codec) and the bridge; the State's signed execution report puts the asset
+in the ledger. Read back raw, with a client that has no codec, neither string appears in the
+history, the description or a search attribute; a client with the codec reads the request
+normally, and the codec server (real HTTP) decodes a payload of that history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from google.protobuf import json_format
+from google.protobuf.message import Message
+from temporalio.api.common.v1 import Payload, Payloads, WorkflowExecution
+from temporalio.api.history.v1 import History
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+from temporalio.client import Client
+
+from schemas.answers import AssetResult, ExecutionReport
+from schemas.common import Measure, Money
+from schemas.ledger import AssetStatus
+from schemas.request import CourtRequest
+from tests.signed import signed_record
+from tests.tracefreeze.test_bridge_e2e import (
+    EXAMPLES,
+    Running,
+    ack,
+    running,  # noqa: F401  (fixture)
+    wait_view,
+)
+from tracefreeze.codec import EncryptionCodec, codec_from_env, is_encrypted
+from tracefreeze.codec_server import start_codec_server
+
+pytestmark = pytest.mark.stack
+
+ASSET = "a-account-1"
+
+
+def confidential_request() -> tuple[CourtRequest, str, str]:
+    """The example request with a distinctive suspect's name and asset description."""
+    tag = uuid.uuid4().hex[:8]
+    name = f"Quirinella Zandvoort-Oosterbeek {tag}"
+    description = f"Numbered account at Banque Fictive du Lac, sub-ledger {tag}-TEAL"
+    doc = json.loads((EXAMPLES / "court-request.json").read_text())
+    doc["reference"] = f"ICC-ENC-{tag.upper()}"
+    doc["parties"][0]["name"] = name
+    doc["known_assets"][0]["description"] = description
+    assert doc["known_assets"][0]["asset_id"] == ASSET
+    return CourtRequest.model_validate(doc), name, description
+
+
+def payloads_in(message: Message) -> Iterator[Payload]:
+    """Every ``Payload`` anywhere inside a protobuf message."""
+    if isinstance(message, Payload):
+        yield message
+        return
+    for field, value in message.ListFields():
+        if field.type != field.TYPE_MESSAGE:
+            continue
+        if field.message_type.GetOptions().map_entry:
+            items: Any = value.values()
+        elif isinstance(value, Message):
+            items = [value]
+        else:  # repeated
+            items = value
+        for item in items:
+            if isinstance(item, Message):
+                yield from payloads_in(item)
+
+
+def post_json(url: str, document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    req = urllib.request.Request(
+        url,
+        data=json.dumps(document).encode(),
+        headers={"Content-Type": "application/json", "X-Namespace": "default"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=10) as response:
+        return json.loads(response.read()), dict(response.headers)
+
+
+async def test_history_holds_no_plaintext_of_names_or_assets(running: Running) -> None:  # noqa: F811
+    r, s = running, running.settings
+    codec = codec_from_env(state_dir=s.state_dir)
+    assert isinstance(codec, EncryptionCodec), "stack.sh up makes <state dir>/keys/codec-keys"
+    request, name, description = confidential_request()
+    secrets = [name.encode(), description.encode()]
+    workflow_id = await r.client.submit(request)
+
+    report = ExecutionReport(
+        event_id=str(uuid.uuid4()),
+        request_reference=request.reference,
+        state="NLD",
+        sent_at=datetime.now(UTC),
+        results=(
+            AssetResult(
+                asset_id=ASSET,
+                measures_executed=(Measure.IDENTIFY, Measure.FREEZE),
+                value=Money(amount=Decimal("398214.37"), currency="EUR"),
+                registry_reference="REG-ENC-1",
+                executing_authority="Public Prosecution Service",
+            ),
+        ),
+    )
+    for answer in (ack(request.reference), report):
+        value, headers = signed_record(answer, s.state_dir)
+        await r.producer.send_and_wait(
+            s.topics.state_answers, value=value, key=request.reference.encode(), headers=headers
+        )
+    view = await wait_view(
+        r.client, request.reference, lambda v: v.ledger.entries[ASSET].status is AssetStatus.FROZEN
+    )
+    # With the codec: the request reads normally.
+    assert view.ledger.entries[ASSET].asset.description == description
+    assert view.answers_seen == 2
+
+    # Without the codec: the raw history, description and search attributes.
+    raw = await Client.connect(s.temporal_address, namespace=s.temporal_namespace)
+    history = await raw.get_workflow_handle(workflow_id).fetch_history()
+    history_bytes = History(events=history.events).SerializeToString()
+    history_json = history.to_json().encode()
+    described = await raw.workflow_service.describe_workflow_execution(
+        DescribeWorkflowExecutionRequest(
+            namespace=s.temporal_namespace, execution=WorkflowExecution(workflow_id=workflow_id)
+        )
+    )
+    described_bytes = described.SerializeToString()
+    described_json = json_format.MessageToJson(described).encode()
+    print(
+        f"\nraw history: {len(history.events)} events, {len(history_bytes)} bytes; "
+        f"describe: {len(described_bytes)} bytes"
+    )
+    for secret in secrets:
+        for blob in (history_bytes, history_json, described_bytes, described_json):
+            assert secret not in blob
+            assert base64.b64encode(secret) not in blob
+    attributes = (await raw.get_workflow_handle(workflow_id).describe()).typed_search_attributes
+    assert len(attributes) > 0
+    for pair in attributes:
+        shown = json.dumps(pair.value, default=str)
+        assert not any(secret.decode() in shown for secret in secrets), pair.key.name
+
+    # The test would see plaintext: decrypted, the same payloads hold both strings.
+    payloads = list(payloads_in(History(events=history.events)))
+    encrypted = [p for p in payloads if is_encrypted(p)]
+    print(f"payloads: {len(payloads)}, encrypted: {len(encrypted)}")
+    assert encrypted
+    plain = b"".join(p.data for p in codec.decode_sync(encrypted))
+    assert all(secret in plain for secret in secrets)
+
+    # The codec server decodes a payload of that history over real HTTP.
+    started = history.events[0].workflow_execution_started_event_attributes.input.payloads[0]
+    assert is_encrypted(started)
+    server, thread = start_codec_server(codec)
+    try:
+        document = json_format.MessageToDict(Payloads(payloads=[started]))
+        answer, response_headers = await asyncio.to_thread(
+            post_json, f"{server.url}/decode", document
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    decoded = json_format.ParseDict(answer, Payloads()).payloads[0]
+    assert not is_encrypted(decoded)
+    assert name.encode() in decoded.data and description.encode() in decoded.data
+    assert "Access-Control-Allow-Origin" in response_headers

@@ -1,0 +1,88 @@
+"""The bridge's gate: only a State's answer signed by a valid key of that State gets through.
+
+One ``AnswerGate`` per bridge process holds the State key registry (read once, at start), one
+``ReplayGuard`` and one ``Tolerance``. Every message on ``tracefreeze.state-answers`` passes
+``check``: either a verified answer comes out, or a ``Rejection`` whose reason the bridge
+writes to the dead-letter topic. Each rejection is also an audit event: the structlog warning
+``answer rejected`` with the reason code, event id, key id, the key's State and the Kafka
+position, never the message's contents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import structlog
+from aiokafka.structs import ConsumerRecord
+
+from tracefreeze.config import Settings
+from tracefreeze.routing import Answer
+from tracefreeze.signing import (
+    DEFAULT_TOLERANCE,
+    KeyRegistry,
+    Rejection,
+    ReplayGuard,
+    Tolerance,
+    load_registry,
+    state_keys_file,
+    verify,
+)
+
+log = structlog.get_logger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class AnswerGate:
+    """Signature, key, addressing, freshness and replay checks of one bridge process."""
+
+    def __init__(
+        self,
+        registry: KeyRegistry,
+        guard: ReplayGuard | None = None,
+        tolerance: Tolerance = DEFAULT_TOLERANCE,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self.registry, self.tolerance, self.clock = registry, tolerance, clock
+        self.guard = guard or ReplayGuard()
+
+    @classmethod
+    def load(cls, settings: Settings, path: Path | None = None) -> AnswerGate:
+        """The gate with the registry at ``path``, else ``$TRACEFREEZE_STATE_KEYS_FILE``, else
+        ``<state_dir>/keys/state-keys.toml``; a missing registry is a ``TracefreezeError``."""
+        registry = load_registry(path or state_keys_file(settings.state_dir))
+        log.info("State key registry loaded", keys=len(registry.keys))
+        return cls(registry)
+
+    def check(self, record: ConsumerRecord) -> Answer | Rejection:
+        """The verified answer, or the rejection (already recorded as an audit event)."""
+        outcome = verify(
+            record.value,
+            record.headers,
+            self.registry,
+            self.clock(),
+            self.guard,
+            self.tolerance,
+            position=(record.topic, record.partition, record.offset),
+        )
+        if isinstance(outcome, Rejection):
+            self.audit(record, outcome)
+        return outcome
+
+    def audit(self, record: ConsumerRecord, rejection: Rejection) -> None:
+        key = self.registry.get(rejection.key_id) if rejection.key_id else None
+        log.warning(
+            "answer rejected",
+            audit=True,
+            reason_code=rejection.reason_code,
+            event_id=rejection.event_id,
+            key_id=rejection.key_id,
+            state=key.state if key else None,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
