@@ -71,6 +71,9 @@ def apply_result(
     entry.location = result.location or entry.location
     entry.registry_reference = result.registry_reference or entry.registry_reference
     entry.executing_authority = result.executing_authority or entry.executing_authority
+    entry.national_order_expires_at = (
+        result.national_order_expires_at or entry.national_order_expires_at
+    )
     entry.history.append(
         LedgerChange(at=at, event_id=event_id, status=entry.status, value=entry.value)
     )

@@ -19,12 +19,17 @@ import asyncio
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
+from temporalio import activity
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from schemas import court as c
+from schemas.clocks import DeadlineExtension, EscalationDecision, Stage
+from schemas.escalations import PUBLISH_ESCALATION_EVENT, PublishEscalationEvent
 from schemas.request import CourtRequest
 from schemas.views import RequestView
 from tests.workflows.support import (
@@ -53,6 +58,7 @@ from tests.workflows.support import (
     third_party_claim,
     wait_for_events,
 )
+from tracefreeze.policy import load_directory, load_policy, resolve
 from workflows.request import RequestWorkflow
 
 Handle = WorkflowHandle[RequestWorkflow, RequestView]
@@ -168,18 +174,64 @@ async def full_asset_life(handle: Handle, req: CourtRequest) -> None:
     await handle.result()
 
 
+async def _advance(env: WorkflowEnvironment, handle: Handle, at: datetime) -> None:
+    """Let policy time pass on the test server until ``at``; the clocks due meanwhile fire."""
+    now = await env.get_current_time()
+    if at > now:
+        await env.sleep(at - now)
+    await settle(handle)
+
+
+async def escalation_ladder(env: WorkflowEnvironment, handle: Handle, req: CourtRequest) -> None:
+    """Default deadline policy (NLD: acknowledgement P5D), nobody answers: the reminder to the
+    focal point (day 5), the Registry follow-up (day 12), a report to the Chamber proposed
+    (day 26) and decided (level 3); the acknowledgement deadline extended by a week (still
+    overdue, so the ladder stays); then the acknowledgement, which de-escalates to level 0
+    (below the RS 87(7) floor) — and the first report, overdue since day 14, is reminded."""
+    day = timedelta(days=1)
+    t0 = (await handle.query(RequestWorkflow.view)).timeline[0].at
+    for days in (4, 6, 13, 27):
+        await _advance(env, handle, t0 + days * day)
+    view = await handle.query(RequestWorkflow.view)
+    assert (view.escalation_level, view.proposed_step) == (2, "chamber_report"), view
+    decided = court_action(EscalationDecision, step="chamber_report", proceed=True, **reasons())
+    await handle.execute_update(RequestWorkflow.decide_escalation, decided, id=decided.event_id)
+    await _advance(env, handle, t0 + 28 * day)
+    extended = court_action(DeadlineExtension, stage=Stage.ACKNOWLEDGEMENT, by=7 * day, **reasons())
+    await handle.execute_update(RequestWorkflow.extend_deadline, extended, id=extended.event_id)
+    await _advance(env, handle, t0 + 30 * day)
+    assert (await handle.query(RequestWorkflow.view)).escalation_level == 3
+    await send(handle, acknowledgement(req))
+    await settle(handle)
+    view = await handle.query(RequestWorkflow.view)
+    # De-escalated to 0; the first report (day 14) is overdue, so its reminder comes at once.
+    assert (view.escalation_level, view.escalation_step) == (1, "reminder"), view
+
+
 SCENARIOS: dict[str, Callable[[Handle, CourtRequest], Awaitable[None]]] = {
     "happy-path-close-refused": happy_path_close_refused,
     "no-assets-then-close": no_assets_then_close,
     "rejections-and-duplicates": rejections_and_duplicates,
     "full-asset-life": full_asset_life,
 }
+TIMED_SCENARIOS: dict[
+    str, Callable[[WorkflowEnvironment, Handle, CourtRequest], Awaitable[None]]
+] = {
+    "escalation-ladder": escalation_ladder,
+}
+"""Scenarios run under the default deadline policy: they let policy time pass (timers)."""
+
+
+@activity.defn(name=PUBLISH_ESCALATION_EVENT)
+async def discard_escalation(_: PublishEscalationEvent) -> None:
+    """Stands in for the escalation publisher (only the history is recorded)."""
 
 
 async def record(names: list[str]) -> None:
-    unknown = set(names) - set(SCENARIOS)
+    known = [*SCENARIOS, *TIMED_SCENARIOS]
+    unknown = set(names) - set(known)
     if unknown:
-        raise SystemExit(f"unknown scenarios {sorted(unknown)}; known: {list(SCENARIOS)}")
+        raise SystemExit(f"unknown scenarios {sorted(unknown)}; known: {known}")
     HISTORIES.mkdir(exist_ok=True)
     env = await start_env()
     try:
@@ -189,19 +241,26 @@ async def record(names: list[str]) -> None:
             env.client,
             task_queue=task_queue,
             workflows=[RequestWorkflow],
-            activities=[recorder.publish],
+            activities=[recorder.publish, discard_escalation],
         ):
-            for number, (name, scenario) in enumerate(SCENARIOS.items(), start=1):
+            for number, name in enumerate(known, start=1):
                 if names and name not in names:
                     continue
                 req = court_request(reference=f"ICC-01/22-REQ-HIST-{number:04d}")
-                handle = await start_request(env.client, task_queue, req)
+                timed = TIMED_SCENARIOS.get(name)
+                fields = {"policy": resolve(load_policy(), load_directory(), req)} if timed else {}
+                handle = await start_request(env.client, task_queue, req, **fields)
                 await wait_for_events(recorder, req.reference, 1)
-                await scenario(handle, req)
+                if timed:
+                    await timed(env, handle, req)
+                else:
+                    await SCENARIOS[name](handle, req)
                 await settle(handle)
                 history = await handle.fetch_history()
                 (HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
                 print(f"{name}: {len(history.events)} events")
+                if timed:  # its timers must not fire with no worker left to take them
+                    await handle.terminate("recorded")
     finally:
         await env.shutdown()
 

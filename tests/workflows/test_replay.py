@@ -19,7 +19,13 @@ from tests.workflows.support import HISTORIES
 from workflows.request import RequestWorkflow
 
 HISTORY_FILES = sorted(HISTORIES.glob("*.json"))
-EXPECTED = {"happy-path-close-refused", "no-assets-then-close", "rejections-and-duplicates"}
+EXPECTED = {
+    "happy-path-close-refused",
+    "no-assets-then-close",
+    "rejections-and-duplicates",
+    "full-asset-life",
+    "escalation-ladder",
+}
 
 
 def load(path: Path) -> WorkflowHistory:

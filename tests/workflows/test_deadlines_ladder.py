@@ -1,0 +1,858 @@
+"""Deadlines as policy and the escalation ladder (DOMAIN.md, 'Deadlines and escalation'), on
+the time-skipping test server: weeks and months of policy time pass in seconds.
+
+The Statute sets no numeric deadline ("without delay", "promptly"), so every number comes
+from the reviewed policy (``tracefreeze/policies/deadlines.toml``) resolved for the request
+at start. The ladder: 1 reminder to the focal point and 2 Registry follow-up are taken by
+the system; 3 report to the Chamber, 4 RS 87(7) finding and referral, 5 the Assembly's
+non-cooperation procedures (ICC-ASP/10/Res.5) are proposed and wait for a person's decision.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from temporalio import activity
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from schemas import court as c
+from schemas.answers import ChannelChangeNotice, FreezeLimitProposal
+from schemas.clocks import DeadlineExtension, EscalationDecision, FreezeLimitResponse, Stage
+from schemas.escalations import (
+    PUBLISH_ESCALATION_EVENT,
+    EscalationEvent,
+    EscalationKind,
+    PublishEscalationEvent,
+)
+from schemas.events import RequestEventType
+from schemas.ledger import AssetStatus, RequestStatus
+from schemas.policy import DeadlinePolicy, ResolvedPolicy
+from schemas.request import CourtRequest
+from schemas.views import RequestView
+from tests.workflows.support import (
+    ACCOUNT,
+    UPDATE_OF,
+    PublishRecorder,
+    acknowledgement,
+    assert_rejected,
+    consultation,
+    court_action,
+    court_request,
+    execution_report,
+    freeze_account,
+    postponement,
+    reasons,
+    result,
+    send,
+    settle,
+    start_env,
+    start_request,
+    state_answer,
+    wait_for_events,
+)
+from tracefreeze.policy import DEFAULT_POLICY, load_directory, load_policy, resolve
+from workflows.request import RequestWorkflow
+
+K = EscalationKind
+Handle = WorkflowHandle[RequestWorkflow, RequestView]
+DAY = timedelta(days=1)
+NLD = load_directory().states["NLD"]
+BEL = load_directory().states["BEL"]
+VERSION = load_policy().version
+
+# The updates that act on the clocks, so that support.send and assert_rejected take them too.
+UPDATE_OF.update(
+    {
+        EscalationDecision: RequestWorkflow.decide_escalation,
+        DeadlineExtension: RequestWorkflow.extend_deadline,
+        FreezeLimitResponse: RequestWorkflow.respond_to_freeze_limit,
+        ChannelChangeNotice: RequestWorkflow.notify_channel_change,
+    }
+)
+
+
+# --- Recorder for escalation events, worker, clock --------------------------------------
+
+
+@dataclass
+class EscalationRecorder:
+    """Stands in for the escalation publishing activity; records, in order, what it got."""
+
+    calls: list[PublishEscalationEvent] = field(default_factory=list)
+
+    @activity.defn(name=PUBLISH_ESCALATION_EVENT)
+    async def publish(self, inp: PublishEscalationEvent) -> None:
+        self.calls.append(inp)
+
+    def events(self, reference: str) -> list[EscalationEvent]:
+        return [c.event for c in self.calls if c.event.subject == reference]
+
+
+@dataclass
+class Ladder:
+    env: WorkflowEnvironment
+    client: Client
+    task_queue: str
+    published: PublishRecorder
+    escalations: EscalationRecorder
+    handles: list[Handle] = field(default_factory=list)
+
+    async def start(
+        self,
+        request: CourtRequest,
+        policy: ResolvedPolicy | Literal["default"] | None = "default",
+    ) -> Handle:
+        """Start a request (with the default policy resolved for it unless given) and wait
+        for its first workflow task (the transmitted event)."""
+        if policy == "default":
+            policy = resolve(load_policy(), load_directory(), request)
+        handle = await start_request(self.client, self.task_queue, request, policy=policy)
+        self.handles.append(handle)
+        await wait_for_events(self.published, request.reference, 1)
+        return handle
+
+    async def now(self) -> datetime:
+        return await self.env.get_current_time()
+
+    async def advance_to(self, handle: Handle, at: datetime) -> None:
+        """Let policy time pass until ``at``; every clock due meanwhile fires and publishes."""
+        now = await self.now()
+        if at > now:
+            await self.env.sleep(at - now)
+        await settle(handle)
+
+    def events(self, request: CourtRequest) -> list[EscalationEvent]:
+        return self.escalations.events(request.reference)
+
+
+@pytest.fixture(scope="module")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of this module alone: time skips only when no workflow task is
+    outstanding, so a workflow another module left with a timer (and no worker any more)
+    would stop every sleep here."""
+    env = await start_env()
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture
+async def ladder(env: WorkflowEnvironment) -> AsyncIterator[Ladder]:
+    published, escalations = PublishRecorder(), EscalationRecorder()
+    task_queue = f"ladder-tests-{uuid.uuid4()}"
+    async with Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=[RequestWorkflow],
+        activities=[published.publish, escalations.publish],
+    ):
+        running = Ladder(env, env.client, task_queue, published, escalations)
+        yield running
+        # A request left with a timer would fire it after this worker is gone, and the
+        # time-skipping server never skips past a workflow task nobody takes.
+        for handle in running.handles:
+            with contextlib.suppress(RPCError):
+                await handle.terminate("end of test")
+
+
+# --- Helpers ---------------------------------------------------------------------------------
+
+
+async def view(handle: Handle) -> RequestView:
+    return await handle.query(RequestWorkflow.view)
+
+
+async def started_at(handle: Handle) -> datetime:
+    """When the request was transmitted (its clocks start there)."""
+    return (await view(handle)).timeline[0].at
+
+
+def steps(events: list[EscalationEvent]) -> list[tuple[str, str | None, int]]:
+    return [(e.kind.value, e.step, e.level) for e in events]
+
+
+def of_kind(events: list[EscalationEvent], kind: EscalationKind) -> list[EscalationEvent]:
+    return [e for e in events if e.kind is kind]
+
+
+def decision(step: str, proceed: bool = True, **fields: Any) -> EscalationDecision:
+    return court_action(EscalationDecision, step=step, proceed=proceed, **reasons(**fields))
+
+
+def extension(stage: Stage, by: timedelta) -> DeadlineExtension:
+    return court_action(DeadlineExtension, stage=stage, by=by, **reasons())
+
+
+def custom(**sections: dict[str, Any]) -> DeadlinePolicy:
+    """The shipped policy with some sections' numbers replaced (ISO 8601 durations)."""
+    data = load_policy().model_dump(mode="json")
+    for name, values in sections.items():
+        if name == "deadlines":
+            for kind, by_urgency in values.items():
+                for urgency, stages in by_urgency.items():
+                    data["deadlines"][kind][urgency].update(stages)
+        elif name == "ladder":
+            for urgency in data["ladder"]:
+                data["ladder"][urgency].update(values)
+        else:
+            data[name].update(values)
+    data["version"] = "custom-test"
+    return DeadlinePolicy.model_validate(data)
+
+
+def close_to(a: datetime | None, b: datetime, within: timedelta = timedelta(seconds=1)) -> bool:
+    return a is not None and abs(a - b) <= within
+
+
+# --- The ladder, step by step -----------------------------------------------------------
+
+
+async def test_an_unanswered_request_climbs_the_whole_ladder(ladder: Ladder) -> None:
+    """Default policy, restraint to NLD (acknowledgement P5D by the NLD override, reminder
+    lead P2D, follow-up after P7D, Chamber report after P14D, Chamber order period P14D,
+    Assembly steps P30D, letter period P30D). Steps 1-2 are the system's (seed para 9; note
+    verbale, RS 87(1)(a)); steps 3-5 are proposed and wait, indefinitely, for a person:
+    report to the Chamber, RS 87(7) finding with referral, then ICC-ASP/10/Res.5 one by one."""
+    req = court_request()
+    handle = await ladder.start(req)
+    t0 = await started_at(handle)
+    ack_due = t0 + 5 * DAY
+    v = await view(handle)
+    assert v.policy_version == VERSION and v.escalation_level == 0 and not v.overdue
+    assert v.next_deadline == ack_due - 2 * DAY  # the reminder before the deadline
+
+    await ladder.advance_to(handle, t0 + 3 * DAY + timedelta(hours=1))
+    [approaching] = ladder.events(req)
+    assert approaching.kind is K.DEADLINE_APPROACHING and approaching.level == 0
+    assert approaching.stage == "acknowledgement" and approaching.deadline == ack_due
+    assert approaching.policy_version == VERSION and approaching.channel == "diplomatic"
+
+    await ladder.advance_to(handle, t0 + 5 * DAY + timedelta(hours=1))
+    reminder = ladder.events(req)[-1]
+    assert (reminder.kind, reminder.step, reminder.level) == (K.STEP_REACHED, "reminder", 1)
+    assert reminder.addressee == NLD.focal_point  # from states.toml
+    assert reminder.deadline == ack_due and close_to(reminder.time, ack_due)
+    v = await view(handle)
+    assert (v.escalation_level, v.escalation_step, v.overdue) == (1, "reminder", True)
+
+    await ladder.advance_to(handle, t0 + 12 * DAY + timedelta(hours=1))
+    follow_up = ladder.events(req)[-1]
+    assert (follow_up.step, follow_up.level) == ("registry_follow_up", 2)
+    assert follow_up.addressee == NLD.central_authority
+    assert close_to(follow_up.time, reminder.time + 7 * DAY)
+
+    await ladder.advance_to(handle, t0 + 26 * DAY + timedelta(hours=1))
+    proposal = ladder.events(req)[-1]
+    assert (proposal.kind, proposal.step, proposal.level) == (K.STEP_PROPOSED, "chamber_report", 2)
+    assert close_to(proposal.time, follow_up.time + 14 * DAY)
+    assert steps(ladder.events(req)) == [
+        ("deadline_approaching", None, 0),
+        ("step_reached", "reminder", 1),
+        ("step_reached", "registry_follow_up", 2),
+        ("step_proposed", "chamber_report", 2),
+    ]
+
+    # The system proposes; nothing happens until a person decides, however long that takes.
+    await ladder.advance_to(handle, t0 + 400 * DAY)
+    assert len(ladder.events(req)) == 4
+    v = await view(handle)
+    assert (v.escalation_level, v.proposed_step, v.overdue) == (2, "chamber_report", True)
+    assert v.next_deadline is None
+
+    await assert_rejected(
+        handle, ladder.published, decision("non_compliance_finding"), "is chamber_report, not"
+    )
+    await send(handle, decision("chamber_report"))
+    await settle(handle)
+    reached = ladder.events(req)[-1]
+    assert (reached.kind, reached.step, reached.level) == (K.STEP_REACHED, "chamber_report", 3)
+    assert reached.addressee == "Chamber"
+    v = await view(handle)
+    assert (v.escalation_level, v.escalation_step, v.proposed_step) == (3, "chamber_report", None)
+    assert v.next_deadline == reached.time + 14 * DAY  # the Chamber's order period
+
+    await ladder.advance_to(handle, reached.time + 14 * DAY + timedelta(hours=1))
+    finding = ladder.events(req)[-1]
+    assert (finding.kind, finding.step) == (K.STEP_PROPOSED, "non_compliance_finding")
+    assert close_to(finding.time, reached.time + 14 * DAY)
+    await assert_rejected(
+        handle, ladder.published, decision("non_compliance_finding"), "referral_to"
+    )
+    await send(handle, decision("non_compliance_finding", referral_to="assembly"))
+    await settle(handle)
+    found = ladder.events(req)[-1]
+    assert (found.step, found.level) == ("non_compliance_finding", 4)
+    v = await view(handle)
+    assert "referral to the assembly" in v.timeline[-1].what
+
+    # The Assembly's procedure, one step at a time; a declined step returns after its interval.
+    await ladder.advance_to(handle, found.time + 30 * DAY + timedelta(hours=1))
+    informal = ladder.events(req)[-1]
+    assert (informal.kind, informal.step, informal.level) == (
+        K.STEP_PROPOSED,
+        "assembly_informal_response",
+        4,
+    )
+    await send(handle, decision("assembly_informal_response", proceed=False))
+    await settle(handle)
+    declined = ladder.events(req)[-1]
+    assert (declined.kind, declined.step, declined.level) == (
+        K.STEP_DECLINED,
+        "assembly_informal_response",
+        4,
+    )
+    assert (await view(handle)).escalation_level == 4
+    await ladder.advance_to(handle, declined.time + 29 * DAY)
+    assert ladder.events(req)[-1] == declined
+    await ladder.advance_to(handle, declined.time + 30 * DAY + timedelta(hours=1))
+    again = ladder.events(req)[-1]
+    assert (again.kind, again.step) == (K.STEP_PROPOSED, "assembly_informal_response")
+    assert close_to(again.time, declined.time + 30 * DAY)
+
+    taken: dict[str, EscalationEvent] = {}
+    for step, wait in [
+        ("assembly_informal_response", None),
+        ("emergency_bureau_meeting", 30),
+        ("president_letter", 30),
+        ("bureau_meeting_with_state", 30),  # after the letter's deadline (P30D)
+        ("report_to_plenary", 30),
+    ]:
+        if wait is not None:
+            last = ladder.events(req)[-1]
+            await ladder.advance_to(handle, last.time + wait * DAY + timedelta(hours=1))
+            proposed = ladder.events(req)[-1]
+            assert (proposed.kind, proposed.step) == (K.STEP_PROPOSED, step)
+            assert close_to(proposed.time, last.time + wait * DAY)
+        await send(handle, decision(step))
+        await settle(handle)
+        taken[step] = ladder.events(req)[-1]
+        assert (taken[step].kind, taken[step].step, taken[step].level) == (
+            K.STEP_REACHED,
+            step,
+            5,
+        )
+
+    # The top of the ladder: nothing left to propose, and nothing to decide.
+    v = await view(handle)
+    assert (v.escalation_level, v.escalation_step, v.next_deadline) == (
+        5,
+        "report_to_plenary",
+        None,
+    )
+    count = len(ladder.events(req))
+    await ladder.advance_to(handle, taken["report_to_plenary"].time + 365 * DAY)
+    assert len(ladder.events(req)) == count
+    await assert_rejected(
+        handle, ladder.published, decision("report_to_plenary"), "no escalation step is awaiting"
+    )
+    assert all(e.policy_version == VERSION for e in ladder.events(req))
+
+
+async def test_each_rung_waits_its_own_interval(ladder: Ladder) -> None:
+    """With every interval different (a custom policy), each step falls due exactly its own
+    interval after the step before was taken: follow-up 2 d, Chamber report 3 d, Chamber order
+    period 4 d, Assembly steps 5 d, and the step after the President's letter 6 d (the
+    letter's deadline)."""
+    policy = custom(
+        ladder={
+            "reminder_lead": "PT1H",
+            "registry_follow_up_after": "P2D",
+            "chamber_report_after": "P3D",
+            "chamber_order_period": "P4D",
+            "assembly_step_after": "P5D",
+            "assembly_letter_period": "P6D",
+        }
+    )
+    req = court_request(requested_state="BEL")
+    handle = await ladder.start(req, resolve(policy, load_directory(), req))
+    t0 = await started_at(handle)
+    expected = [
+        ("reminder", 7),  # BEL: no override, the default P7D acknowledgement
+        ("registry_follow_up", 2),
+        ("chamber_report", 3),
+        ("non_compliance_finding", 4),
+        ("assembly_informal_response", 5),
+        ("emergency_bureau_meeting", 5),
+        ("president_letter", 5),
+        ("bureau_meeting_with_state", 6),
+        ("report_to_plenary", 5),
+    ]
+    previous = t0
+    for step, days in expected:
+        await ladder.advance_to(handle, previous + days * DAY - timedelta(hours=2))
+        assert [e for e in ladder.events(req) if e.step == step] == [], f"{step} came early"
+        await ladder.advance_to(handle, previous + days * DAY + timedelta(minutes=1))
+        event = ladder.events(req)[-1]
+        assert event.step == step, steps(ladder.events(req))
+        assert close_to(event.time, previous + days * DAY), (step, event.time - previous)
+        if event.kind is K.STEP_PROPOSED:
+            await send(handle, decision(step, referral_to="security_council"))
+            await settle(handle)
+            event = ladder.events(req)[-1]
+            assert (event.kind, event.step) == (K.STEP_REACHED, step)
+        previous = event.time
+    assert (await view(handle)).escalation_level == 5
+    assert all(e.addressee != NLD.focal_point for e in ladder.events(req))
+    assert ladder.events(req)[1].addressee == BEL.focal_point
+
+
+async def test_decisions_are_rejected_when_nothing_or_something_else_is_proposed(
+    ladder: Ladder,
+) -> None:
+    """The system proposes, a person decides: a decision needs a proposal, for that step."""
+    req = court_request()
+    handle = await ladder.start(req)
+    await assert_rejected(
+        handle, ladder.published, decision("chamber_report"), "no escalation step is awaiting"
+    )
+    t0 = await started_at(handle)
+    await ladder.advance_to(handle, t0 + 27 * DAY)
+    assert (await view(handle)).proposed_step == "chamber_report"
+    await assert_rejected(
+        handle, ladder.published, decision("president_letter"), "is chamber_report, not"
+    )
+
+
+# --- Pauses: consultations (RS 97) and postponements (RS 94, 95) -----------------------------
+
+
+async def test_a_consultation_pauses_the_clock_and_it_resumes_where_it_stopped(
+    ladder: Ladder,
+) -> None:
+    """RS 97(a) consultation on day 3 of BEL's 7-day acknowledgement. The consultation is a
+    State answer, so it shows receipt (acknowledgement met); the clock of the next stage
+    (first report, P14D) pauses while the Court is consulted. The Court answers 20 days later:
+    the deadline moved by exactly the time paused, and no clock fired meanwhile."""
+    req = court_request(requested_state="BEL")
+    handle = await ladder.start(req)
+    t0 = await started_at(handle)
+    await ladder.advance_to(handle, t0 + 3 * DAY)
+    await send(handle, consultation(req, "RS 97(a)"))
+    await settle(handle)
+    v = await view(handle)
+    assert v.status is RequestStatus.IN_CONSULTATION
+    paused_at = v.timeline[-1].at
+    assert v.next_deadline is None and not v.overdue  # nothing runs while paused
+
+    await ladder.advance_to(handle, paused_at + 20 * DAY)
+    assert ladder.events(req) == []  # day 23: unpaused, the first report (day 14) was overdue
+    await send(
+        handle,
+        court_action(c.ConsultationResponse, resolution="information_supplied", information="x"),
+    )
+    await settle(handle)
+    v = await view(handle)
+    assert v.status is RequestStatus.TRANSMITTED
+    paused = v.timeline[-1].at - paused_at
+    assert paused >= 20 * DAY
+    first_report_due = t0 + 14 * DAY + paused
+    assert v.next_deadline == first_report_due - 2 * DAY
+    assert not v.overdue
+
+    await ladder.advance_to(handle, first_report_due + timedelta(hours=1))
+    assert steps(ladder.events(req)) == [
+        ("deadline_approaching", None, 0),
+        ("step_reached", "reminder", 1),
+    ]
+    approaching, reminder = ladder.events(req)
+    assert approaching.stage == reminder.stage == "first_report"
+    assert approaching.deadline == reminder.deadline == first_report_due
+    assert close_to(approaching.time, first_report_due - 2 * DAY)
+    assert close_to(reminder.time, first_report_due)
+
+
+@pytest.mark.parametrize("ground", ["RS 94", "RS 95"])
+async def test_a_postponement_pauses_the_clock_likewise(ladder: Ladder, ground: str) -> None:
+    """RS 94 (another investigation, agreed by the Court) or RS 95 (admissibility challenge)
+    on day 4 of the first-report stage; execution resumes 20 days later and the first report
+    falls due 20 days (the time postponed) later than it would have."""
+    req = court_request(requested_state="BEL")
+    handle = await ladder.start(req)
+    t0 = await started_at(handle)
+    await send(handle, acknowledgement(req))
+    await ladder.advance_to(handle, t0 + 4 * DAY)
+    await send(handle, postponement(req, ground))
+    if ground == "RS 94":
+        await send(handle, court_action(c.PostponementDecision, agreed=True, **reasons()))
+    await settle(handle)
+    v = await view(handle)
+    assert v.status is RequestStatus.POSTPONED and v.next_deadline is None
+    paused_at = next(e.at for e in v.timeline if "postpone" in e.what)
+
+    await ladder.advance_to(handle, paused_at + 20 * DAY)
+    assert ladder.events(req) == []
+    await send(handle, court_action(c.ResumeExecution, **reasons()))
+    await settle(handle)
+    v = await view(handle)
+    assert v.status is RequestStatus.ACKNOWLEDGED
+    paused = v.timeline[-1].at - paused_at
+    assert paused >= 20 * DAY
+    due = t0 + 14 * DAY + paused
+    assert v.next_deadline == due - 2 * DAY
+
+    await ladder.advance_to(handle, due + timedelta(hours=1))
+    reminder = ladder.events(req)[-1]
+    assert (reminder.step, reminder.stage, reminder.deadline) == ("reminder", "first_report", due)
+
+
+# --- Extensions ----------------------------------------------------------------------------
+
+
+async def test_an_extension_of_an_overdue_stage_steps_the_ladder_down(ladder: Ladder) -> None:
+    """A Chamber extends a deadline (audited): at level 2 (follow-up sent) the acknowledgement
+    deadline is extended by 14 days; it is no longer overdue, the ladder resets (below the
+    RS 87(7) floor), and the reminder comes again before the new deadline."""
+    req = court_request()
+    handle = await ladder.start(req)
+    t0 = await started_at(handle)
+    await ladder.advance_to(handle, t0 + 13 * DAY)
+    v = await view(handle)
+    assert (v.escalation_level, v.overdue) == (2, True)
+    count = len(ladder.events(req))
+
+    await send(handle, extension(Stage.ACKNOWLEDGEMENT, 14 * DAY))
+    await settle(handle)
+    extended, deescalated = ladder.events(req)[count:]
+    new_due = t0 + 5 * DAY + 14 * DAY
+    assert (extended.kind, extended.stage, extended.deadline) == (
+        K.DEADLINE_EXTENDED,
+        "acknowledgement",
+        new_due,
+    )
+    assert (deescalated.kind, deescalated.level) == (K.DEESCALATED, 0)
+    assert deescalated.caused_by == extended.caused_by is not None
+    v = await view(handle)
+    assert (v.escalation_level, v.escalation_step, v.overdue) == (0, None, False)
+    assert v.next_deadline == new_due - 2 * DAY
+    assert "deadline extended" in v.timeline[-1].what
+
+    await ladder.advance_to(handle, new_due + timedelta(hours=1))
+    assert steps(ladder.events(req)[count + 2 :]) == [
+        ("deadline_approaching", None, 0),
+        ("step_reached", "reminder", 1),
+    ]
+    assert ladder.events(req)[-1].deadline == new_due
+
+
+async def test_extending_a_met_stage_is_rejected(ladder: Ladder) -> None:
+    req = court_request()
+    handle = await ladder.start(req)
+    await send(handle, acknowledgement(req))
+    await assert_rejected(
+        handle,
+        ladder.published,
+        extension(Stage.ACKNOWLEDGEMENT, 7 * DAY),
+        "acknowledgement stage is already met",
+    )
+
+
+async def test_without_a_policy_the_clock_actions_are_rejected(ladder: Ladder) -> None:
+    """A request started without a policy has no clocks: there is nothing to extend, decide
+    or object to, and the view has no policy fields."""
+    req = court_request()
+    handle = await ladder.start(req, policy=None)
+    reason = "runs without a deadline policy"
+    await assert_rejected(handle, ladder.published, extension(Stage.ACKNOWLEDGEMENT, DAY), reason)
+    await assert_rejected(handle, ladder.published, decision("chamber_report"), reason)
+    v = await view(handle)
+    assert (v.policy_version, v.next_deadline, v.escalation_level) == (None, None, 0)
+    await ladder.advance_to(handle, await started_at(handle) + 60 * DAY)
+    assert ladder.events(req) == []
+
+
+# --- De-escalation on an answer ------------------------------------------------------------
+
+
+async def test_an_answer_meeting_the_overdue_stage_deescalates(ladder: Ladder) -> None:
+    """The acknowledgement arrives on day 13, at level 2: the stage is met, the ladder steps
+    down to 0 (below the policy's RS 87(7) floor), and the next stage's clock runs — the first
+    report (P14D) is due tomorrow, so its reminder comes at once."""
+    req = court_request()
+    handle = await ladder.start(req)
+    t0 = await started_at(handle)
+    await ladder.advance_to(handle, t0 + 13 * DAY)
+    count = len(ladder.events(req))
+    ack = acknowledgement(req)
+    await send(handle, ack)
+    await settle(handle)
+    deescalated, approaching = ladder.events(req)[count:]
+    assert (deescalated.kind, deescalated.level, deescalated.caused_by) == (
+        K.DEESCALATED,
+        0,
+        ack.event_id,
+    )
+    assert (approaching.kind, approaching.stage, approaching.deadline) == (
+        K.DEADLINE_APPROACHING,
+        "first_report",
+        t0 + 14 * DAY,
+    )
+    v = await view(handle)
+    assert (v.escalation_level, v.escalation_step, v.overdue) == (0, None, False)
+    assert v.next_deadline == t0 + 14 * DAY  # the first report's reminder, if it is missed
+
+
+async def test_a_recorded_finding_stays_after_a_later_answer(ladder: Ladder) -> None:
+    """keep_from_level = 4: an RS 87(7) finding (level 4) stays recorded when the State
+    answers afterwards (Kenya: the 2016 finding stood)."""
+    req = court_request()
+    handle = await ladder.start(req)
+    t0 = await started_at(handle)
+    await ladder.advance_to(handle, t0 + 27 * DAY)
+    await send(handle, decision("chamber_report"))
+    await ladder.advance_to(handle, t0 + 42 * DAY)
+    await send(handle, decision("non_compliance_finding", referral_to="assembly"))
+    await settle(handle)
+    assert (await view(handle)).escalation_level == 4
+    count = len(ladder.events(req))
+    await send(handle, acknowledgement(req))
+    await settle(handle)
+    [deescalated] = ladder.events(req)[count:]
+    assert (deescalated.kind, deescalated.level) == (K.DEESCALATED, 4)
+    v = await view(handle)
+    assert (v.escalation_level, v.escalation_step) == (4, "non_compliance_finding")
+
+
+async def test_below_the_floor_a_custom_policy_keeps_what_it_says(ladder: Ladder) -> None:
+    """A policy with keep_from_level = 2 keeps a Registry follow-up recorded after the answer."""
+    req = court_request()
+    policy = resolve(custom(deescalation={"keep_from_level": 2}), load_directory(), req)
+    handle = await ladder.start(req, policy)
+    await ladder.advance_to(handle, await started_at(handle) + 13 * DAY)
+    await send(handle, acknowledgement(req))
+    await settle(handle)
+    [deescalated] = of_kind(ladder.events(req), K.DEESCALATED)
+    assert deescalated.level == 2
+    assert (await view(handle)).escalation_level == 2
+
+
+async def test_an_answer_that_meets_a_stage_stops_its_timer(ladder: Ladder) -> None:
+    """An acknowledgement on day 1: no reminder for the acknowledgement stage ever comes; the
+    first report's clock (P14D) runs instead."""
+    req = court_request()
+    handle = await ladder.start(req)
+    t0 = await started_at(handle)
+    await ladder.advance_to(handle, t0 + DAY)
+    await send(handle, acknowledgement(req))
+    await ladder.advance_to(handle, t0 + 11 * DAY)
+    assert ladder.events(req) == []
+    assert (await view(handle)).next_deadline == t0 + 12 * DAY
+    await ladder.advance_to(handle, t0 + 15 * DAY)
+    assert [e.stage for e in ladder.events(req)] == ["first_report", "first_report"]
+    assert ladder.events(req)[-1].step == "reminder"
+
+
+# --- The other clocks ----------------------------------------------------------------------
+
+
+async def test_an_urgent_request_not_confirmed_in_time_is_flagged(ladder: Ladder) -> None:
+    """RS 96(1): an urgent request is confirmed through the formal channel; the policy allows
+    P5D. Unconfirmed, the clock fires once, at exactly five days."""
+    req = court_request(urgency="urgent")
+    handle = await ladder.start(req)
+    t0 = await started_at(handle)
+    await ladder.advance_to(handle, t0 + 5 * DAY - timedelta(minutes=1))
+    assert of_kind(ladder.events(req), K.URGENT_CONFIRMATION_OVERDUE) == []
+    await ladder.advance_to(handle, t0 + 30 * DAY)
+    [overdue] = of_kind(ladder.events(req), K.URGENT_CONFIRMATION_OVERDUE)
+    assert overdue.deadline == t0 + 5 * DAY and close_to(overdue.time, t0 + 5 * DAY)
+    # The urgent ladder is in hours: ack PT8H, reminder at PT6H, follow-up PT24H later.
+    reminder = next(e for e in ladder.events(req) if e.step == "reminder")
+    assert close_to(reminder.time, t0 + timedelta(hours=8))
+
+
+async def test_an_urgent_request_confirmed_in_time_is_not_flagged(ladder: Ladder) -> None:
+    req = court_request(urgency="urgent")
+    handle = await ladder.start(req)
+    t0 = await started_at(handle)
+    await ladder.advance_to(handle, t0 + DAY)
+    await send(handle, court_action(c.UrgentConfirmation, channel="diplomatic"))
+    await ladder.advance_to(handle, t0 + 30 * DAY)
+    assert of_kind(ladder.events(req), K.URGENT_CONFIRMATION_OVERDUE) == []
+    assert ladder.events(req)  # the ladder itself did run
+
+
+async def test_a_channel_change_takes_effect_45_days_after_notice(ladder: Ladder) -> None:
+    """Rule 180: NLD notifies a change to its central authority channel, in French. Escalations
+    go through the old channel until, 45 days after notice, the change takes effect; from then
+    on they carry the new channel."""
+    req = court_request()
+    handle = await ladder.start(req)
+    t0 = await started_at(handle)
+    await ladder.advance_to(handle, t0 + DAY)
+    notice = state_answer(ChannelChangeNotice, req, channel="central_authority", language="fr")
+    await send(handle, notice)
+    await settle(handle)
+    noticed_at = (await view(handle)).timeline[-1].at
+    await ladder.advance_to(handle, noticed_at + 45 * DAY - timedelta(minutes=1))
+    before = ladder.events(req)
+    assert [e.step for e in before if e.step] == [
+        "reminder",
+        "registry_follow_up",
+        "chamber_report",  # proposed on day 26
+    ]
+    assert of_kind(before, K.CHANNEL_CHANGE_EFFECTIVE) == []
+    assert {e.channel for e in before} == {"diplomatic"}
+    assert (await view(handle)).proposed_step == "chamber_report"
+
+    await ladder.advance_to(handle, noticed_at + 46 * DAY)
+    [effective] = of_kind(ladder.events(req), K.CHANNEL_CHANGE_EFFECTIVE)
+    assert effective.deadline == noticed_at + 45 * DAY
+    assert close_to(effective.time, noticed_at + 45 * DAY)
+    assert effective.channel == "central_authority"
+    await send(handle, decision("chamber_report"))
+    await settle(handle)
+    assert ladder.events(req)[-1].step == "chamber_report"
+    assert ladder.events(req)[-1].channel == "central_authority"
+
+
+async def frozen_account(ladder: Ladder) -> tuple[CourtRequest, Handle, datetime]:
+    req = court_request()
+    handle = await ladder.start(req)
+    await send(handle, acknowledgement(req))
+    await send(handle, freeze_account(req))
+    await settle(handle)
+    assert (await view(handle)).ledger.entries[ACCOUNT].status is AssetStatus.FROZEN
+    return req, handle, await ladder.now()
+
+
+def freeze_limit(req: CourtRequest, at: datetime, until: datetime) -> FreezeLimitProposal:
+    return state_answer(
+        FreezeLimitProposal,
+        req,
+        sent_at=at.isoformat(),
+        asset_ids=[ACCOUNT],
+        proposed_until=until.isoformat(),
+        reasons="National law limits a freeze without a conviction to one year.",
+    )
+
+
+async def test_court_silence_on_a_freeze_limit_accepts_it_and_the_freeze_lapses(
+    ladder: Ladder,
+) -> None:
+    """cf. EU 2018/1805 art. 12: the State proposes to end the account's freeze in 90 days;
+    the Court says nothing for six weeks (P42D), which accepts it; on the proposed date the
+    freeze lapses and the asset is released (asset.released event)."""
+    req, handle, now = await frozen_account(ladder)
+    until = now + 90 * DAY
+    await send(handle, freeze_limit(req, now, until))
+    await settle(handle)
+    proposed_at = (await view(handle)).timeline[-1].at
+    await ladder.advance_to(handle, proposed_at + 42 * DAY - timedelta(minutes=1))
+    assert of_kind(ladder.events(req), K.FREEZE_LIMIT_ACCEPTED_BY_SILENCE) == []
+    await ladder.advance_to(handle, proposed_at + 42 * DAY + timedelta(minutes=1))
+    [accepted] = of_kind(ladder.events(req), K.FREEZE_LIMIT_ACCEPTED_BY_SILENCE)
+    assert (accepted.asset_id, accepted.deadline) == (ACCOUNT, proposed_at + 42 * DAY)
+    assert (await view(handle)).ledger.entries[ACCOUNT].status is AssetStatus.FROZEN
+    await assert_rejected(
+        handle,
+        ladder.published,
+        court_action(FreezeLimitResponse, asset_ids=[ACCOUNT], objected=True, **reasons()),
+        "no freeze-limit proposal awaits",
+    )
+
+    await ladder.advance_to(handle, until - timedelta(minutes=1))
+    assert of_kind(ladder.events(req), K.FREEZE_LIMIT_LAPSED) == []
+    await ladder.advance_to(handle, until + timedelta(minutes=1))
+    [lapsed] = of_kind(ladder.events(req), K.FREEZE_LIMIT_LAPSED)
+    assert (lapsed.asset_id, lapsed.deadline) == (ACCOUNT, until)
+    assert close_to(lapsed.time, until)
+    assert (await view(handle)).ledger.entries[ACCOUNT].status is AssetStatus.RELEASED
+    released = [
+        e
+        for e in ladder.published.events(req.reference)
+        if e.type is RequestEventType.ASSET_RELEASED
+    ]
+    assert [e.asset.asset_id for e in released if e.asset] == [ACCOUNT]
+
+
+async def test_an_objection_in_time_keeps_the_freeze(ladder: Ladder) -> None:
+    req, handle, now = await frozen_account(ladder)
+    until = now + 60 * DAY
+    await send(handle, freeze_limit(req, now, until))
+    await ladder.advance_to(handle, now + 10 * DAY)
+    await send(
+        handle,
+        court_action(FreezeLimitResponse, asset_ids=[ACCOUNT], objected=True, **reasons()),
+    )
+    await ladder.advance_to(handle, until + 30 * DAY)
+    kinds = {e.kind for e in ladder.events(req)}
+    assert K.FREEZE_LIMIT_ACCEPTED_BY_SILENCE not in kinds
+    assert K.FREEZE_LIMIT_LAPSED not in kinds
+    assert (await view(handle)).ledger.entries[ACCOUNT].status is AssetStatus.FROZEN
+    assert RequestEventType.ASSET_RELEASED not in {
+        e.type for e in ladder.published.events(req.reference)
+    }
+
+
+async def test_a_lapsing_national_order_is_flagged_two_weeks_ahead(ladder: Ladder) -> None:
+    """The State reports the account frozen under a national order that lapses in 60 days
+    unless renewed; the policy reminds P14D before it lapses."""
+    req = court_request()
+    handle = await ladder.start(req)
+    await send(handle, acknowledgement(req))
+    now = await ladder.now()
+    expires = now + 60 * DAY
+    await send(
+        handle,
+        execution_report(
+            req,
+            [
+                result(
+                    ACCOUNT,
+                    "identify",
+                    "freeze",
+                    value=("398214.37", "EUR"),
+                    national_order_expires_at=expires.isoformat(),
+                )
+            ],
+        ),
+    )
+    await settle(handle)
+    assert (await view(handle)).ledger.entries[ACCOUNT].national_order_expires_at == expires
+    await ladder.advance_to(handle, expires - 14 * DAY - timedelta(minutes=1))
+    assert of_kind(ladder.events(req), K.NATIONAL_ORDER_LAPSING) == []
+    await ladder.advance_to(handle, expires)
+    [lapsing] = of_kind(ladder.events(req), K.NATIONAL_ORDER_LAPSING)
+    assert (lapsing.asset_id, lapsing.deadline) == (ACCOUNT, expires)
+    assert close_to(lapsing.time, expires - 14 * DAY)
+
+
+# --- The policy in force is the one recorded at start -------------------------------------
+
+
+async def test_a_running_request_keeps_the_policy_it_started_with(
+    ladder: Ladder, tmp_path: Path
+) -> None:
+    """A policy file changed after start (new version, shorter deadlines) does not rewrite a
+    running request: its view and its clocks keep the version recorded at start."""
+    path = tmp_path / "deadlines.toml"
+    path.write_text(DEFAULT_POLICY.read_text(encoding="utf-8"), encoding="utf-8")
+    req = court_request(requested_state="BEL")
+    handle = await ladder.start(req, resolve(load_policy(path), load_directory(), req))
+    t0 = await started_at(handle)
+
+    changed = path.read_text(encoding="utf-8").replace(f'"{VERSION}"', '"2099-01-01"')
+    changed = changed.replace('acknowledgement = "P7D"', 'acknowledgement = "P1D"')
+    path.write_text(changed, encoding="utf-8")
+    load_policy.cache_clear()
+    reread = load_policy(path)
+    assert reread.version == "2099-01-01"
+    assert reread.deadlines["restraint"].ordinary.acknowledgement == DAY
+
+    await ladder.advance_to(handle, t0 + 6 * DAY)
+    v = await view(handle)
+    assert v.policy_version == VERSION
+    assert [e.kind for e in ladder.events(req)] == [K.DEADLINE_APPROACHING]  # day 5 of 7
+    assert ladder.events(req)[0].deadline == t0 + 7 * DAY
+    assert ladder.events(req)[0].policy_version == VERSION
