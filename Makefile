@@ -68,7 +68,7 @@ browser:
 test: venv browser
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q
 
-demo: venv
+demo: venv browser
 	$(STACK) up
 	$(STACK) apps-up
 	$(PY) -m tracefreeze.demo

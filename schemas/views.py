@@ -34,6 +34,9 @@ class ReportMemo(State):
     request: when the State answered, how far it escalated, and the values per currency.
     Memos pass through the payload codec; search attributes never carry these values."""
 
+    transmitted_at: AwareDatetime | None = Field(
+        default=None, description="Start of the first run (survives continue-as-new)"
+    )
     acknowledged_at: AwareDatetime | None = None
     first_report_at: AwareDatetime | None = None
     ended_at: AwareDatetime | None = Field(

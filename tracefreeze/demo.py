@@ -69,10 +69,33 @@ async def demo(settings: Settings) -> None:
 
     unanswered = fresh_request().model_copy(update={"reference": f"{ref}-X"[:64]})
     await escalate(settings, client, unanswered)
+    await show_outputs(settings, client, workflow_id)
     print()
     print(f"Temporal UI: {ui_url(settings, workflow_id)}")
     print(f"Escalating request: {ui_url(settings, unanswered.workflow_id)}")
     print("The stack keeps running; `make down` stops it.")
+
+
+async def show_outputs(settings: Settings, client, workflow_id: str) -> None:
+    """The cooperation report for this year (seed para 28) and a screenshot of the request's
+    page in the Temporal UI, both under the state folder."""
+    from tracefreeze.client import ui_url
+    from tracefreeze.report import build_report
+    from tracefreeze.report_render import write_report
+    from tracefreeze.snapshot import screenshot
+
+    out = settings.state_dir / "demo"
+    started = time.monotonic()
+    report = await build_report(client.client, datetime.now(UTC).year, progress=False)
+    files = write_report(report, out)
+    print(f"\ncooperation report ({time.monotonic() - started:.1f}s): {files['html']}")
+    try:
+        shot = await asyncio.to_thread(
+            screenshot, ui_url(settings, workflow_id), workflow_id, out / "ui-request.png"
+        )
+        print(f"Temporal UI screenshot: {shot}")
+    except (TracefreezeError, OSError) as err:
+        print(f"(no UI screenshot: {err})")
 
 
 def main() -> int:

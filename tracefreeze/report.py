@@ -231,7 +231,7 @@ async def facts_of(wf: WorkflowExecution) -> RequestFacts:
     return RequestFacts(
         workflow_id=wf.id,
         state=state,
-        started_at=wf.start_time,
+        started_at=memo.transmitted_at or wf.start_time,
         running=wf.status in (None, WorkflowExecutionStatus.RUNNING),
         status=attrs.get(sa.REQUEST_STATUS),
         memo=memo,

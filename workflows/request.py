@@ -60,6 +60,7 @@ class RequestWorkflow(StateAnswers, CourtActions, ClockKeeping, Publishing):
                 language=contact.language if contact else None,
             )
         if inp.carried is None:
+            self._rec.report.transmitted_at = workflow.now()
             # In init, so transmission comes first even when an answer arrives with the start.
             self._record_timeline(None, "transmitted to the State")
             self._emit(RequestEventType.TRANSMITTED, caused_by=None)
