@@ -6,6 +6,7 @@
 #   make status       what runs, where; the Temporal UI address
 #   make test         the test suite (its own isolated stack on free ports; Chromium for the UI test)
 #   make demo         venv, stack, apps, then the demo
+#   make bench        benchmarks on their own stack (< 20 min; BENCH_ARGS=--quick to smoke)
 #   make lint / fmt   ruff
 #   make clean-state  delete the stack's state (workflow history, Kafka data, logs)
 
@@ -22,10 +23,10 @@ PYTHON3 ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: help venv up down status apps-up apps-down lint fmt browser test demo clean-state
+.PHONY: help venv up down status apps-up apps-down lint fmt browser test demo bench clean-state
 
 help:
-	@sed -n '3,11p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+	@sed -n '3,12p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
 
 venv: $(STAMP)
 
@@ -72,6 +73,12 @@ demo: venv browser
 	$(STACK) up
 	$(STACK) apps-up
 	$(PY) -m tracefreeze.demo
+
+# Never part of `make test`. Starts (and stops) its own stack on free ports; results in
+# bench/results/. pyinstrument (not a project dependency) profiles a missed target.
+bench: venv
+	@$(PY) -c 'import pyinstrument' 2>/dev/null || $(PY) -m pip install --quiet pyinstrument
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 # Stops the stack first: deleting the files under a running broker would corrupt it.
 # The Kafka jars in $(STATE)/cache are kept (set TRACEFREEZE_CACHE_DIR to move them).

@@ -22,12 +22,15 @@ from schemas.escalations import (
     PublishEscalationEvent,
 )
 from schemas.events import PUBLISH_REQUEST_EVENT, PublishRequestEvent, RequestEvent
+from tracefreeze.metrics import ESCALATIONS
+from tracefreeze.tracing import cloudevent_trace_headers
 
 log = structlog.get_logger(__name__)
 
 
 def cloudevent_headers(event: RequestEvent | EscalationEvent) -> list[tuple[str, bytes]]:
-    """CloudEvents Kafka binary-mode headers of one event."""
+    """CloudEvents Kafka binary-mode headers of one event (``ce_traceparent`` is added by
+    the activity: the trace context of the publishing, not part of the event)."""
     attributes = {
         "ce_specversion": event.specversion,
         "ce_id": event.id,
@@ -59,10 +62,19 @@ class EventPublisher:
     async def publish_escalation(self, p: PublishEscalationEvent) -> None:
         """Send one escalation event to ``tracefreeze.escalations`` (same guarantees)."""
         await self._send(p.topic, p.event)
+        ESCALATIONS.labels(p.event.step or p.event.kind.value).inc()
 
     async def _send(self, topic: str, event: RequestEvent | EscalationEvent) -> None:
+        info = activity.info()
         bound = log.bind(
-            event_id=event.id, request_reference=event.subject, event_type=str(event.type)
+            event_id=event.id,
+            request_reference=event.subject,
+            case_number=event.case_number,
+            state=event.requested_state,
+            event_type=str(event.type),
+            workflow_id=info.workflow_id,
+            activity_id=info.activity_id,
+            attempt=info.attempt,
         )
         try:
             metadata = await asyncio.wait_for(
@@ -70,7 +82,7 @@ class EventPublisher:
                     topic,
                     value=event.model_dump_json().encode(),
                     key=event.subject.encode(),
-                    headers=cloudevent_headers(event),
+                    headers=cloudevent_headers(event) + cloudevent_trace_headers(),
                 ),
                 timeout=self._timeout_s,
             )

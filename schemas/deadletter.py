@@ -22,6 +22,9 @@ class DeadLetterReason(StrEnum):
     UNKNOWN_REQUEST = "unknown_request"
     REQUEST_CLOSED = "request_closed"
     REJECTED = "rejected"
+    # Missing or invalid CloudEvents headers, or headers (or key) disagreeing with the body
+    # (tracefreeze/envelope.py).
+    ENVELOPE = "envelope"
     # A State's answer that failed signature verification (tracefreeze/signing.py).
     MISSING_SIGNATURE = "missing_signature"
     BAD_SIGNATURE = "bad_signature"

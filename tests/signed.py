@@ -11,8 +11,8 @@ from pathlib import Path
 
 from schemas.answers import AnswerBase
 from tracefreeze.demo_keys import demo_signer, sign_answer
+from tracefreeze.envelope import answer_headers
 from tracefreeze.signing import HEADER_KEY_ID, HEADER_SIGNATURE
-from tracefreeze.simulator import answer_headers
 
 Headers = list[tuple[str, bytes]]
 

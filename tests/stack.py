@@ -50,6 +50,7 @@ def new_settings(state_dir: Path) -> Settings:
         kafka_bootstrap=f"{HOST}:{kafka}",
         kafka_controller_port=controller,
         state_dir=state_dir,
+        health_port=0,  # no /metrics or probes unless a test asks for them on a free port
     )
 
 
@@ -61,6 +62,7 @@ def stack_env(settings: Settings) -> dict[str, str]:
         "TRACEFREEZE_TEMPORAL_UI_PORT": str(settings.temporal_ui_port),
         "TRACEFREEZE_CODEC_PORT": str(settings.codec_port),
         "TRACEFREEZE_TEMPORAL_HEADLESS": "0",  # the UI, on its own free port, for tests/ui
+        "TRACEFREEZE_HEALTH_PORT": str(settings.health_port),
         "TRACEFREEZE_TASK_QUEUE": settings.task_queue,
         "TRACEFREEZE_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "TRACEFREEZE_KAFKA_CONTROLLER_PORT": str(settings.kafka_controller_port),

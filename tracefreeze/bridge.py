@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from datetime import timedelta
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
+from temporalio.client import Client
 
 from tracefreeze.config import Settings
 from tracefreeze.deadletter import DeadLetters
@@ -26,13 +29,18 @@ from tracefreeze.errors import TracefreezeError
 from tracefreeze.gate import AnswerGate
 from tracefreeze.handler import Abandoned, AnswerHandler, Halt
 from tracefreeze.kafka import make_consumer, make_producer, start_with_timeout, stop_with_timeout
+from tracefreeze.metrics import BRIDGE_LATENCY, CONSUMER_LAG, sdk_runtime
+from tracefreeze.ops_http import serving
 from tracefreeze.temporal import connect
+from tracefreeze.tracing import consuming
 from tracefreeze.worker import stop_on_signals
 
 log = structlog.get_logger(__name__)
 
 POLL_MS = 500
 MAX_BATCH = 200
+PROBE_S = 5.0
+"""How often readiness re-checks that Temporal answers."""
 
 
 async def run_bridge(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -42,14 +50,14 @@ async def run_bridge(settings: Settings, stop: asyncio.Event | None = None) -> N
     stop = stop or asyncio.Event()
     timeout = settings.kafka_timeout_s
     gate = AnswerGate.load(settings)  # no registry, no bridge: nothing could be verified
-    client = await connect(settings)
+    client = await connect(settings, sdk_runtime() if settings.health_port else None)
     producer = make_producer(settings, client_id=f"{settings.bridge_group_id}-dead-letter")
     consumer = make_consumer(settings, group_id=settings.bridge_group_id)
     halt = Halt(stop)
     handler = AnswerHandler(
         client, DeadLetters(producer, settings.topics.dead_letter, timeout), halt, timeout, gate
     )
-    bridge = Bridge(consumer, handler, halt, timeout)
+    bridge = Bridge(consumer, handler, halt, timeout, client)
     consumer.subscribe([settings.topics.state_answers], listener=_Listener(bridge))
     try:
         try:
@@ -60,8 +68,13 @@ async def run_bridge(settings: Settings, stop: asyncio.Event | None = None) -> N
                 f"cannot reach Kafka at {settings.kafka_bootstrap}; is the stack up? try `make up`"
             ) from err
         with stop_on_signals(stop) if own_stop else contextlib.nullcontext():
-            log.info("bridge started", topic=settings.topics.state_answers)
-            await bridge.run()
+            async with serving(settings.health_port, "bridge", bridge.ready):
+                probing = asyncio.create_task(bridge.probe_temporal())
+                log.info("bridge started", topic=settings.topics.state_answers)
+                try:
+                    await bridge.run()
+                finally:
+                    probing.cancel()
     finally:
         await stop_with_timeout(consumer, timeout)
         await stop_with_timeout(producer, timeout)
@@ -72,10 +85,35 @@ class Bridge:
     """The consumer loop: one batch at a time, partitions side by side, then one commit."""
 
     def __init__(
-        self, consumer: AIOKafkaConsumer, handler: AnswerHandler, halt: Halt, timeout_s: float
+        self,
+        consumer: AIOKafkaConsumer,
+        handler: AnswerHandler,
+        halt: Halt,
+        timeout_s: float,
+        client: Client | None = None,
     ) -> None:
         self.consumer, self.handler, self.halt, self.timeout_s = consumer, handler, halt, timeout_s
+        self.client = client
         self.in_flight = asyncio.Lock()
+        self.joined = False
+        """The consumer joined its group (an assignment, possibly empty, was received)."""
+        self.temporal_ok = client is not None
+
+    def ready(self) -> bool:
+        """Readiness: joined, Temporal reachable, and not stopping (false once the drain
+        starts)."""
+        return self.joined and self.temporal_ok and not self.halt.stop.is_set()
+
+    async def probe_temporal(self) -> None:
+        """Keep ``temporal_ok`` current (the HTTP thread cannot await)."""
+        while self.client is not None:
+            try:
+                self.temporal_ok = await self.client.service_client.check_health(
+                    timeout=timedelta(seconds=min(self.timeout_s, PROBE_S))
+                )
+            except Exception:
+                self.temporal_ok = False
+            await asyncio.sleep(PROBE_S)
 
     async def run(self) -> None:
         while not self.halt.stop.is_set():
@@ -89,11 +127,27 @@ class Bridge:
                 await self.halt.pause(1.0)
                 continue
             if not batches:
+                await self.measure_lag()
                 continue
             async with self.in_flight:
                 done = await asyncio.gather(*(self._partition(r) for r in batches.values()))
                 offsets = dict(zip(batches, done, strict=True))
                 await self.commit({tp: n for tp, n in offsets.items() if n is not None})
+            await self.measure_lag()
+
+    async def measure_lag(self) -> None:
+        """Consumer lag per assigned partition: end offset (last stable, read_committed)
+        minus the position; partitions whose end is not known yet are skipped."""
+        for tp in self.consumer.assignment():
+            end = self.consumer.last_stable_offset(tp)
+            end = end if end is not None and end >= 0 else self.consumer.highwater(tp)
+            if end is None:
+                continue
+            try:
+                position = await asyncio.wait_for(self.consumer.position(tp), timeout=1.0)
+            except (KafkaError, TimeoutError, AssertionError, ValueError):
+                continue
+            CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(end - position, 0))
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
         """Commit the next offset of each partition; a failure only means redelivery."""
@@ -110,10 +164,13 @@ class Bridge:
         for record in records:
             if self.halt.is_set():
                 break
+            started = time.perf_counter()
             try:
-                await self.handler.handle(record)
+                with consuming(record.topic, record.headers):
+                    await self.handler.handle(record)
             except Abandoned:
                 break
+            BRIDGE_LATENCY.observe(time.perf_counter() - started)
             done = record.offset + 1
         return done
 
@@ -129,8 +186,12 @@ class _Listener(ConsumerRebalanceListener):
         try:
             async with self.bridge.in_flight:  # the batch commits what it finished
                 log.info("partitions revoked", partitions=sorted(str(tp) for tp in revoked))
+            for tp in revoked:
+                with contextlib.suppress(KeyError):
+                    CONSUMER_LAG.remove(tp.topic, str(tp.partition))
         finally:
             self.bridge.halt.revoking.clear()
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self.bridge.joined = True
         log.info("partitions assigned", partitions=sorted(str(tp) for tp in assigned))

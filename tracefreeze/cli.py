@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from schemas.request import CourtRequest
-from tracefreeze import cli_case, cli_court, cli_report
+from tracefreeze import cli_case, cli_court, cli_dlq, cli_report
 from tracefreeze.cli_input import field_errors, load_document
 from tracefreeze.config import get_settings
 from tracefreeze.errors import TracefreezeError
@@ -147,3 +147,4 @@ main.add_command(cli_court.act)
 main.add_command(cli_court.export_ftm)
 main.add_command(cli_case.case)
 main.add_command(cli_report.report)
+main.add_command(cli_dlq.dlq)

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tracefreeze.kafka_security import KafkaSecurity
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,8 +35,11 @@ class Topics(BaseModel):
         }
 
 
-class Settings(BaseSettings):
-    """Addresses, ports, topics and names shared by the worker, bridge, CLI and local stack."""
+class Settings(KafkaSecurity, BaseSettings):
+    """Addresses, ports, topics and names shared by the worker, bridge, CLI and local stack.
+
+    The ``kafka_security_protocol``, ``kafka_sasl_*`` and ``kafka_ssl_*`` fields come from
+    ``KafkaSecurity`` (``tracefreeze/kafka_security.py``, deploy/kafka-security.md)."""
 
     model_config = SettingsConfigDict(env_prefix="TRACEFREEZE_", env_nested_delimiter="__")
 
@@ -49,6 +55,13 @@ class Settings(BaseSettings):
     kafka_timeout_s: float = Field(default=15.0, gt=0)
     bridge_group_id: str = "tracefreeze-bridge"
     topics: Topics = Topics()
+
+    health_port: int = Field(default=8080, ge=0, le=65535)
+    """The worker's and bridge's /metrics, /healthz and /readyz (``tracefreeze/ops_http.py``);
+    0 = no server (the tests' default, unless a test sets a free port)."""
+    otel_exporter: Literal["none", "console", "otlp"] = "none"
+    """Where OpenTelemetry spans go (``tracefreeze/tracing.py``); otlp reads the standard
+    ``OTEL_EXPORTER_OTLP_*`` variables."""
 
     state_dir: Path = REPO_ROOT / ".state"
     policy_file: Path = Path(__file__).resolve().parent / "policies" / "deadlines.toml"

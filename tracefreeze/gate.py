@@ -2,10 +2,11 @@
 
 One ``AnswerGate`` per bridge process holds the State key registry (read once, at start), one
 ``ReplayGuard`` and one ``Tolerance``. Every message on ``tracefreeze.state-answers`` passes
-``check``: either a verified answer comes out, or a ``Rejection`` whose reason the bridge
-writes to the dead-letter topic. Each rejection is also an audit event: the structlog warning
-``answer rejected`` with the reason code, event id, key id, the key's State and the Kafka
-position, never the message's contents.
+``check``: the signature (``tracefreeze/signing.py``), then the CloudEvents envelope against
+the verified body (``tracefreeze/envelope.py``). Either a verified answer comes out, or a
+``Rejection`` whose reason the bridge writes to the dead-letter topic. Each rejection is also
+an audit event: the structlog warning ``answer rejected`` with the reason code, event id, key
+id, the key's State and the Kafka position, never the message's contents.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from pathlib import Path
 import structlog
 from aiokafka.structs import ConsumerRecord
 
+from schemas.deadletter import DeadLetterReason
 from tracefreeze.config import Settings
+from tracefreeze.envelope import envelope_problem
 from tracefreeze.routing import Answer
 from tracefreeze.signing import (
     DEFAULT_TOLERANCE,
+    HEADER_KEY_ID,
     KeyRegistry,
     Rejection,
     ReplayGuard,
@@ -69,9 +73,24 @@ class AnswerGate:
             self.tolerance,
             position=(record.topic, record.partition, record.offset),
         )
+        if not isinstance(outcome, Rejection):
+            outcome = self.envelope(record, outcome)
         if isinstance(outcome, Rejection):
             self.audit(record, outcome)
         return outcome
+
+    def envelope(self, record: ConsumerRecord, answer: Answer) -> Answer | Rejection:
+        """The verified answer if its CloudEvents headers and key agree with it; else an
+        ``envelope`` rejection, and its event id is forgotten so that a corrected resend
+        is not taken for a replay."""
+        problem = envelope_problem(answer, record.key, record.headers)
+        if problem is None:
+            return answer
+        self.guard.forget(answer.event_id)
+        key_ids = [v for k, v in record.headers or () if k == HEADER_KEY_ID]
+        key_id = bytes(key_ids[0] or b"").decode(errors="replace") if key_ids else None
+        detail = f"answer {answer.event_id}: {problem}"
+        return Rejection(DeadLetterReason.ENVELOPE, detail, answer.event_id, key_id)
 
     def audit(self, record: ConsumerRecord, rejection: Rejection) -> None:
         key = self.registry.get(rejection.key_id) if rejection.key_id else None

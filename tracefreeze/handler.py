@@ -19,9 +19,11 @@ from aiokafka.structs import ConsumerRecord
 from temporalio.client import Client
 
 from schemas.deadletter import DeadLetterReason
+from schemas.request import request_workflow_id
 from tracefreeze.deadletter import DeadLetters
 from tracefreeze.delivery import Accepted, TryAgain, deliver
 from tracefreeze.gate import AnswerGate
+from tracefreeze.metrics import ANSWERS_ACCEPTED, ANSWERS_REJECTED, DEAD_LETTERED
 from tracefreeze.routing import Answer, Verdict, route
 from tracefreeze.signing import Rejection
 
@@ -68,6 +70,7 @@ class AnswerHandler:
         with structlog.contextvars.bound_contextvars(**where):
             decoded = self.gate.check(record)
             if isinstance(decoded, Rejection):
+                ANSWERS_REJECTED.labels(decoded.reason_code).inc()
                 with structlog.contextvars.bound_contextvars(
                     event_id=decoded.event_id, key_id=decoded.key_id
                 ):
@@ -78,11 +81,15 @@ class AnswerHandler:
                 request_reference=decoded.request_reference,
                 state=decoded.state,
                 answer_type=decoded.answer_type,
+                workflow_id=request_workflow_id(decoded.request_reference, decoded.state),
             ):
                 outcome = await self._retrying("delivering answer", lambda: self._deliver(decoded))
                 if isinstance(outcome, Verdict):
+                    self.gate.guard.forget(decoded.event_id)  # not taken: may be resent
+                    ANSWERS_REJECTED.labels(outcome.reason.value).inc()
                     await self._dead_letter(record, outcome)
                 else:
+                    ANSWERS_ACCEPTED.labels(decoded.answer_type).inc()
                     receipt = outcome.receipt
                     log.info(
                         "answer accepted", duplicate=receipt.duplicate, status=receipt.status.value
@@ -105,6 +112,7 @@ class AnswerHandler:
             "writing dead-letter record",
             lambda: self.dead.write(record, verdict.reason, verdict.detail),
         )
+        DEAD_LETTERED.labels(verdict.reason.value).inc()
         log.warning("answer dead-lettered", reason_code=verdict.reason.value, reason=verdict.detail)
 
     async def _retrying(self, what: str, attempt: Callable[[], Awaitable[T]]) -> T:

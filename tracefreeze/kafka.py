@@ -1,7 +1,8 @@
 """Kafka clients with safe defaults, and start/stop bounded in time.
 
 Producers are idempotent (acks=all), so a retried send is written once per session;
-consumers commit by hand after the work is done and read only committed records.
+consumers commit by hand after the work is done and read only committed records. Every client
+connects with the security settings (TLS, SASL/SCRAM: ``tracefreeze/kafka_security.py``).
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import contextlib
 from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from tracefreeze.config import Settings
+from tracefreeze.kafka_security import security_kwargs
 
 MAX_REQUEST_BYTES = 1_048_576
 """1 MiB: the broker's default ``message.max.bytes``; events are far smaller."""
@@ -33,6 +36,7 @@ def make_producer(settings: Settings, client_id: str = "tracefreeze") -> AIOKafk
         request_timeout_ms=int(settings.kafka_timeout_s * 1000),
         linger_ms=5,
         max_request_size=MAX_REQUEST_BYTES,
+        **security_kwargs(settings),
     )
 
 
@@ -47,6 +51,17 @@ def make_consumer(settings: Settings, *topics: str, group_id: str) -> AIOKafkaCo
         auto_offset_reset="earliest",
         isolation_level="read_committed",
         request_timeout_ms=max(int(settings.kafka_timeout_s * 1000), 40_000),
+        **security_kwargs(settings),
+    )
+
+
+def make_admin(settings: Settings, client_id: str = "tracefreeze-admin") -> AIOKafkaAdminClient:
+    """An admin client (topics) whose requests time out with the settings."""
+    return AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap,
+        client_id=client_id,
+        request_timeout_ms=int(settings.kafka_timeout_s * 1000),
+        **security_kwargs(settings),
     )
 
 

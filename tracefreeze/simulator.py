@@ -3,7 +3,8 @@
 Answers go to ``tracefreeze.state-answers`` exactly as a State's system sends them: key = the
 request reference, body = the answer's canonical JSON signed with the State's demo key
 (``tracefreeze/demo_keys.py``: ``<state_dir>/keys/<STATE>.pem``, made by ``make up``), the
-signature and CloudEvents ``ce_type``/``ce_id`` headers, a fresh event id per answer. Scripts:
+signature headers and the CloudEvents headers (``tracefreeze/envelope.py``), a fresh event
+id per answer. Scripts:
 
 - ``acknowledge``: acknowledgement of receipt;
 - ``freeze-known``: an execution report (RS 99) freezing every asset the Court already knew
@@ -37,11 +38,13 @@ from schemas.ledger import LedgerEntry
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.demo_keys import sign_answer
+from tracefreeze.envelope import answer_headers
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.kafka import make_producer, start_with_timeout, stop_with_timeout
 from tracefreeze.routing import Answer
 from workflows import search_attributes as sa
 
+__all__ = ["SCRIPTS", "answer_headers", "check_script", "simulate_state"]
 SCRIPTS = ("acknowledge", "freeze-known", "no-assets", "postpone-94", "claim:<asset_id>")
 CLAIM = "claim:"
 """Prefix of the third-party-claim script; the asset id follows."""
@@ -52,16 +55,6 @@ CLAIMANT = "Stichting Fictieve Havenbelangen (fictional bona fide purchaser)"
 AUTHORITY = "Central Authority for International Legal Assistance in Criminal Matters"
 EXECUTING_AUTHORITY = "Public Prosecution Service"
 PLAUSIBLE_VALUE = Money(amount=Decimal("250000.00"), currency="EUR")
-
-
-def answer_headers(answer: Answer) -> list[tuple[str, bytes]]:
-    """The CloudEvents headers a State's system puts on an answer."""
-    ce_type = f"int.icc.tracefreeze.answer.{answer.answer_type}.v1"
-    return [
-        ("ce_type", ce_type.encode()),
-        ("ce_id", answer.event_id.encode()),
-        ("content-type", b"application/json"),
-    ]
 
 
 async def simulate_state(

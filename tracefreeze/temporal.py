@@ -12,19 +12,27 @@ from typing import NoReturn
 
 from temporalio.client import Client
 from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
 
 from tracefreeze.codec import codec_from_env, data_converter
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
+from tracefreeze.tracing import configure_tracing, flush, interceptor
 
 
-async def connect(settings: Settings) -> Client:
-    """Connect to the namespace of the settings; an unreachable server is one clear error."""
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """Connect to the namespace of the settings; an unreachable server is one clear error.
+
+    Every client traces (``tracefreeze/tracing.py``; its workers inherit the interceptor);
+    the worker and bridge pass the runtime that exports the SDK's metrics."""
+    configure_tracing(settings.otel_exporter)
     try:
         return await Client.connect(
             settings.temporal_address,
             namespace=settings.temporal_namespace,
             data_converter=converter(settings),
+            interceptors=[interceptor()],
+            runtime=runtime,
         )
     except RuntimeError as err:
         raise TracefreezeError(
@@ -48,6 +56,8 @@ def exit_process(code: int | str | None) -> NoReturn:
     if isinstance(code, str):
         print(code, file=sys.stderr)
         code = 1
+    with contextlib.suppress(Exception):
+        flush()
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):

@@ -16,10 +16,11 @@ import sys
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
 from tracefreeze.config import Settings, get_settings
+from tracefreeze.kafka import make_admin
 
 REPLICATION_FACTOR = 1
 
@@ -40,11 +41,7 @@ async def _bounded(settings: Settings, what: str, call: Awaitable[T]) -> T:
 async def ensure_topics(settings: Settings) -> list[str]:
     """Create the topics missing from the broker; return the names of those created."""
     timeout_ms = int(settings.kafka_timeout_s * 1000)
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap,
-        client_id="tracefreeze-topics",
-        request_timeout_ms=timeout_ms,
-    )
+    admin = make_admin(settings, client_id="tracefreeze-topics")
     try:
         await _bounded(settings, "connecting to Kafka", admin.start())
         existing = set(await _bounded(settings, "listing topics", admin.list_topics()))

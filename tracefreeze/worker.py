@@ -16,6 +16,8 @@ from activities.publish import EventPublisher
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.kafka import make_producer, start_with_timeout, stop_with_timeout
+from tracefreeze.metrics import sdk_runtime
+from tracefreeze.ops_http import serving
 from tracefreeze.temporal import connect
 from workflows.case import CaseWorkflow
 from workflows.request import RequestWorkflow
@@ -43,8 +45,10 @@ def stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
 
 
 async def run_worker(settings: Settings) -> None:
-    """Poll the request task queue until SIGTERM/SIGINT (or cancellation), then drain."""
-    client = await connect(settings)
+    """Poll the request task queue until SIGTERM/SIGINT (or cancellation), then drain: stop
+    polling, let activities in flight finish (up to ``GRACEFUL_SHUTDOWN``), exit. /readyz is
+    503 from the signal on (``tracefreeze/ops_http.py``); SDK metrics go to /metrics."""
+    client = await connect(settings, sdk_runtime() if settings.health_port else None)
     producer = make_producer(settings, client_id="tracefreeze-worker")
     try:
         await start_with_timeout(producer, settings.kafka_timeout_s)
@@ -64,7 +68,8 @@ async def run_worker(settings: Settings) -> None:
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         )
         with stop_on_signals(stop):
-            async with worker:
+            ready = lambda: worker.is_running and not stop.is_set()  # noqa: E731
+            async with serving(settings.health_port, "worker", ready), worker:
                 log.info(
                     "worker started",
                     task_queue=settings.task_queue,

@@ -167,6 +167,17 @@ class RequestWorkflow(StateAnswers, CourtActions, ClockKeeping, Publishing):
         self._announce(m.event_id, action, outcome)
         self._escalate(outcome.firings, caused_by=m.event_id)
         self._parent_stale = workflow.info().parent is not None
+        workflow.logger.info(  # ids and codes only: never names, assets or the answer's body
+            "court action taken" if action in COURT_ACTIONS else "answer accepted",
+            extra={
+                "event_id": m.event_id,
+                "action": action,
+                "status": self._rec.status.value,
+                "request_reference": self._request.reference,
+                "case_number": self._request.case_number,
+                "state": self._request.requested_state,
+            },
+        )
         return AnswerReceipt(event_id=m.event_id, duplicate=False, status=self._rec.status)
 
     def _record_timeline(self, event_id: str | None, what: str) -> None:

@@ -107,6 +107,17 @@ class ClockKeeping:
                     caused_by=caused_by,
                 )
             )
+            workflow.logger.info(
+                "escalation step",
+                extra={
+                    "kind": f.kind.value,
+                    "step": f.step,
+                    "escalation_level": f.level,
+                    "request_reference": req.reference,
+                    "case_number": req.case_number,
+                    "state": req.requested_state,
+                },
+            )
 
     def _clock_view(self) -> dict[str, Any]:
         clocks = self._rec.clocks

@@ -21,6 +21,8 @@
 #   TRACEFREEZE_TEMPORAL_NAMESPACE    namespace created at start       (default)
 #   TRACEFREEZE_TEMPORAL_HEADLESS     1 = no web UI                    (0)
 #   TRACEFREEZE_CODEC_PORT            codec server port (UI decoding)  (8081)
+#   TRACEFREEZE_WORKER_HEALTH_PORT    worker /metrics /healthz /readyz (8091; 0 = none)
+#   TRACEFREEZE_BRIDGE_HEALTH_PORT    bridge /metrics /healthz /readyz (8092; 0 = none)
 #   TRACEFREEZE_KAFKA_BOOTSTRAP       host:port of the broker          (127.0.0.1:9092)
 #   TRACEFREEZE_KAFKA_CONTROLLER_PORT KRaft controller port            (9093)
 #   TRACEFREEZE_KAFKA_HEAP            broker max heap                  (512m)
@@ -44,6 +46,8 @@ TEMPORAL_UI_PORT=${TRACEFREEZE_TEMPORAL_UI_PORT:-8233}
 TEMPORAL_NAMESPACE=${TRACEFREEZE_TEMPORAL_NAMESPACE:-default}
 TEMPORAL_HEADLESS=${TRACEFREEZE_TEMPORAL_HEADLESS:-0}
 CODEC_PORT=${TRACEFREEZE_CODEC_PORT:-8081}
+WORKER_HEALTH_PORT=${TRACEFREEZE_WORKER_HEALTH_PORT:-8091}
+BRIDGE_HEALTH_PORT=${TRACEFREEZE_BRIDGE_HEALTH_PORT:-8092}
 KAFKA_BOOTSTRAP=${TRACEFREEZE_KAFKA_BOOTSTRAP:-127.0.0.1:9092}
 KAFKA_CONTROLLER_PORT=${TRACEFREEZE_KAFKA_CONTROLLER_PORT:-9093}
 KAFKA_HEAP=${TRACEFREEZE_KAFKA_HEAP:-512m}
@@ -520,7 +524,7 @@ cmd_apps_up() {
     check_venv
     running_pid temporal >/dev/null && running_pid kafka >/dev/null ||
         die "Temporal and Kafka are not both running from $STATE_DIR: run make up first"
-    local app pid started=() extra
+    local app pid started=() extra health
     for app in worker bridge codec-server; do
         if pid=$(running_pid "$app"); then
             say "$app: already running (pid $pid)"
@@ -532,8 +536,13 @@ cmd_apps_up() {
             check_port codec-server HTTP 127.0.0.1 "$CODEC_PORT" TRACEFREEZE_CODEC_PORT
             extra=(--port "$CODEC_PORT")
         fi
+        # One host: worker and bridge each serve /metrics and probes on a port of their own.
+        health=0
+        [[ $app == worker ]] && health=$WORKER_HEALTH_PORT
+        [[ $app == bridge ]] && health=$BRIDGE_HEALTH_PORT
+        ((health == 0)) || check_port "$app" health 127.0.0.1 "$health" "TRACEFREEZE_${app^^}_HEALTH_PORT"
         # shellcheck disable=SC2086 # APP_COMMAND may carry arguments
-        start_bg "$app" "$LOG_DIR/$app.log" $APP_COMMAND "$app" "${extra[@]}"
+        TRACEFREEZE_HEALTH_PORT=$health start_bg "$app" "$LOG_DIR/$app.log" $APP_COMMAND "$app" "${extra[@]}"
         say "$app: starting (pid $(<"$(pid_file "$app")"), log $LOG_DIR/$app.log)"
         started+=("$app")
     done

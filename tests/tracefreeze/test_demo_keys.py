@@ -9,20 +9,24 @@ from pathlib import Path
 import pytest
 from aiokafka.structs import ConsumerRecord
 
-from schemas.answers import Acknowledgement
+from schemas.answers import STATE_ANSWER, Acknowledgement
 from tracefreeze.codec import codec_from_env, ensure_codec_keys
 from tracefreeze.config import Settings
 from tracefreeze.demo_keys import DEMO_STATES, ensure_demo_keys, sign_answer
+from tracefreeze.envelope import answer_headers
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.gate import AnswerGate
 from tracefreeze.signing import Rejection, SignatureReason, load_registry
 
 
 def record(value: bytes, headers: list[tuple[str, bytes]], offset: int = 0) -> ConsumerRecord:
+    """As a State's system sends it: key = request reference, CloudEvents + signature headers."""
+    answer = STATE_ANSWER.validate_json(value)
     return ConsumerRecord(
         topic="answers", partition=0, offset=offset, timestamp=0, timestamp_type=0,
-        key=b"k", value=value, checksum=None, serialized_key_size=1,
-        serialized_value_size=len(value), headers=headers,
+        key=answer.request_reference.encode(), value=value, checksum=None,
+        serialized_key_size=1, serialized_value_size=len(value),
+        headers=answer_headers(answer) + headers,
     )  # fmt: skip
 
 

@@ -147,6 +147,11 @@ async def test_only_answers_signed_by_their_own_state_reach_the_request(bridged:
     future = acknowledgement(ref, sent_at=datetime.now(UTC) + timedelta(hours=1))
     sent["from_future"] = await produce(x, future, *signed_record(future, s.state_dir))
 
+    mislabelled = acknowledgement(ref)  # validly signed, but its envelope names another request
+    value, hdrs = signed_record(mislabelled, s.state_dir)
+    hdrs = [(k, b"ICC-01/99-REQ-0001" if k == "ce_subject" else v) for k, v in hdrs]
+    sent["envelope"] = await produce(x, mislabelled, value, hdrs)
+
     def origin(rec: object) -> tuple[int, int]:
         h = headers(rec)  # type: ignore[arg-type]
         return int(h[HEADER_PARTITION]), int(h[HEADER_OFFSET])
@@ -162,6 +167,9 @@ async def test_only_answers_signed_by_their_own_state_reach_the_request(bridged:
         h = headers(record)
         assert h[HEADER_REASON_CODE] == positions[origin(record)], h[HEADER_REASON]
         assert h[HEADER_SIGNATURE] if positions[origin(record)] != "missing_signature" else True
+        assert h["ce_id"] and h["ce_type"]  # the original CloudEvents headers travel along
+        if positions[origin(record)] == "envelope":
+            assert h["ce_subject"] == "ICC-01/99-REQ-0001" and "ce_subject" in h[HEADER_REASON]
 
     after = await x.client.view(ref, "NLD")
     assert after.answers_seen == before.answers_seen == 1

@@ -1,0 +1,148 @@
+"""`tracefreeze dlq list` and `tracefreeze dlq replay` on the real stack.
+
+Worker and bridge run as asyncio tasks (the ``running`` fixture of test_bridge_e2e.py); the
+CLI runs in a thread through click's runner, pointed at this test's topics by the environment.
+The scenario is the one the operations guide describes: an answer arrives before its request
+exists (dead-lettered as ``unknown_request``); the "fix" is submitting the request; the replay
+then brings the answer to it, once, however often the replay runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+from click.testing import CliRunner, Result
+
+from schemas.deadletter import HEADER_OFFSET, HEADER_PARTITION, HEADER_REASON_CODE
+from schemas.ledger import RequestStatus
+from tests.signed import signed_bytes
+from tests.tracefreeze.test_bridge_e2e import (
+    WAIT_S,
+    Running,
+    ack,
+    court_request,
+    headers,
+    read_until,
+    running,  # noqa: F401  (fixture)
+    send,
+    send_signed,
+    wait_view,
+)
+from tracefreeze.cli import main
+from tracefreeze.config import Settings, get_settings
+from tracefreeze.dlq import HEADER_REPLAYED_FROM
+
+pytestmark = pytest.mark.stack
+
+GARBAGE = b"\x00not JSON at all{ secret-body-marker"
+
+
+@pytest.fixture
+def cli_env(running: Running, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:  # noqa: F811
+    """``get_settings()`` (what the CLI reads) names this test's topics."""
+    topics = running.settings.topics
+    for name in ("state_answers", "request_events", "escalations", "dead_letter"):
+        monkeypatch.setenv(f"TRACEFREEZE_TOPICS__{name.upper()}", getattr(topics, name))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+async def cli(*args: str) -> Result:
+    return await asyncio.to_thread(CliRunner().invoke, main, list(args))
+
+
+def replayed(records: list[ConsumerRecord]) -> list[ConsumerRecord]:
+    return [r for r in records if HEADER_REPLAYED_FROM in headers(r)]
+
+
+async def bridge_passed(s: Settings, records: list[ConsumerRecord]) -> None:
+    """Wait until the bridge committed past each record (accepted or dead-lettered)."""
+    probe = AIOKafkaConsumer(bootstrap_servers=s.kafka_bootstrap, group_id=s.bridge_group_id)
+    await probe.start()
+    try:
+        async with asyncio.timeout(WAIT_S):
+            for record in records:
+                tp = TopicPartition(record.topic, record.partition)
+                while (await probe.committed(tp) or 0) <= record.offset:  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)  # polling the broker: no event to wait on
+    finally:
+        await probe.stop()
+
+
+async def test_answer_before_its_request_is_replayed_once_after_the_fix(
+    running: Running,  # noqa: F811
+    cli_env: None,
+) -> None:
+    r, s = running, running.settings
+    request = court_request()
+    ref = request.reference
+    answer = ack(ref)
+    await send_signed(r, answer)  # no such request yet
+    await send(r, ref, GARBAGE, signed_bytes(GARBAGE, "NLD", s.state_dir))
+    dead = await read_until(s, s.topics.dead_letter, lambda rs: len(rs) >= 2)
+    codes = {headers(d)[HEADER_REASON_CODE]: d for d in dead}
+    assert set(codes) == {"unknown_request", "malformed"}
+    orphan = codes["unknown_request"]
+
+    listed = await cli("dlq", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "unknown_request" in listed.output and "malformed" in listed.output
+    origin = f"{orphan.partition}:{orphan.offset}  unknown_request  {s.topics.state_answers}/"
+    assert origin in listed.output
+    assert f"key={ref}" in listed.output and "2 record(s)" in listed.output
+    assert "secret-body-marker" not in listed.output and answer.authority not in listed.output
+    only = await cli("dlq", "list", "--reason", "malformed")
+    assert "1 record(s)" in only.output and "unknown_request" not in only.output
+
+    refused = await cli("dlq", "replay", "--reason", "malformed", "--yes")
+    assert refused.exit_code == 1 and "--force" in refused.output
+
+    await r.client.submit(request)  # the fix: the request exists now
+    first = await cli("dlq", "replay", "--yes")
+    assert first.exit_code == 0, first.output
+    assert "selected 1, replayed 1, skipped: malformed 1" in first.output
+    try:
+        view = await wait_view(r.client, ref, lambda v: v.answers_seen == 1)
+    except TimeoutError:
+        again = await read_until(s, s.topics.dead_letter, lambda rs: len(rs) >= 3)
+        pytest.fail(
+            "the replayed answer did not reach its request; dead-lettered again as "
+            f"{[headers(d)[HEADER_REASON_CODE] for d in again[2:]]} (a `replayed` here means "
+            "the bridge's replay guard still holds the event id of an answer it dead-lettered)"
+        )
+    assert view.status is RequestStatus.ACKNOWLEDGED
+    assert view.timeline[-1].event_id == answer.event_id
+
+    # The group remembers its progress: a second run finds nothing new.
+    again = await cli("dlq", "replay", "--yes")
+    assert "selected 0, replayed 0, skipped: none" in again.output, again.output
+    # An explicit range replays the same record again: harmless, the request takes it once.
+    forced = await cli(
+        "dlq", "replay", "--yes", "--partition", str(orphan.partition), "--since-offset", "0"
+    )
+    assert "selected 1, replayed 1" in forced.output, forced.output
+    copies = replayed(
+        await read_until(s, s.topics.state_answers, lambda rs: len(replayed(rs)) >= 2)
+    )
+    assert len(copies) == 2
+    where = f"{orphan.partition}:{orphan.offset}"
+    for copy in copies:
+        assert headers(copy)[HEADER_REPLAYED_FROM] == where  # never the malformed record
+        assert copy.key == ref.encode() and copy.value == orphan.value
+        assert HEADER_REASON_CODE not in headers(copy) and HEADER_OFFSET not in headers(copy)
+        assert "tf_signature" in headers(copy)
+    await bridge_passed(s, copies)
+    after = await r.client.view(ref, "NLD")
+    assert after.answers_seen == 1
+    assert after.timeline == view.timeline
+
+    # The second copy went back to the dead letters as a replay of a verified answer.
+    dead = await read_until(s, s.topics.dead_letter, lambda rs: len(rs) >= 3)
+    [back] = [d for d in dead if headers(d).get(HEADER_REPLAYED_FROM)]
+    assert headers(back)[HEADER_REASON_CODE] == "replayed"
+    assert int(headers(back)[HEADER_PARTITION]) == copies[1].partition

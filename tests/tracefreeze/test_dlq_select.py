@@ -1,0 +1,73 @@
+"""What `tracefreeze dlq replay` selects and what it sends back (no stack needed)."""
+
+from __future__ import annotations
+
+import pytest
+from aiokafka.structs import ConsumerRecord
+
+from schemas.deadletter import DeadLetterReason
+from tracefreeze.deadletter import HEADER_VALUE_OMITTED, dead_letter_headers
+from tracefreeze.dlq import DEFAULT_REASONS, HEADER_REPLAYED_FROM, Selection, parse, replay_headers
+from tracefreeze.errors import TracefreezeError
+
+ORIGINAL = [("ce_id", b"e-1"), ("tf_signature", b"sig"), ("tf_key_id", b"nld-1")]
+
+
+def record(topic: str, offset: int, headers: list[tuple[str, bytes]], value: bytes | None = b"{}"):
+    return ConsumerRecord(
+        topic=topic,
+        partition=1,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=b"ICC-1",
+        value=value,
+        checksum=None,
+        serialized_key_size=5,
+        serialized_value_size=len(value or b""),
+        headers=tuple(headers),
+    )
+
+
+def dead(reason: DeadLetterReason, value: bytes | None = b"{}", extra=()):
+    original = record("tracefreeze.state-answers", 7, ORIGINAL)
+    headers = [*extra, *dead_letter_headers(original, reason, "why")]
+    return parse(record("tracefreeze.dead-letter", 42, headers, value))
+
+
+def test_replayed_record_keeps_the_original_headers_and_names_its_dead_letter() -> None:
+    d = dead(DeadLetterReason.UNKNOWN_REQUEST)
+    assert (d.reason_code, d.topic, d.original_partition, d.original_offset) == (
+        "unknown_request",
+        "tracefreeze.state-answers",
+        1,
+        7,
+    )
+    assert replay_headers(d) == [*ORIGINAL, (HEADER_REPLAYED_FROM, b"1:42")]
+
+
+def test_default_selection_is_what_a_fix_can_cure() -> None:
+    default = Selection.of()
+    assert default.reasons == DEFAULT_REASONS == {"unknown_request", "rejected"}
+    assert default.skip_reason(dead(DeadLetterReason.REJECTED)) is None
+    for reason in (DeadLetterReason.MALFORMED, DeadLetterReason.REQUEST_CLOSED):
+        assert default.skip_reason(dead(reason)) == reason.value
+    assert (
+        Selection.of(["request_closed"]).skip_reason(dead(DeadLetterReason.REQUEST_CLOSED)) is None
+    )
+
+
+@pytest.mark.parametrize(
+    "reason", ["malformed", "invalid", "oversize", "bad_signature", "replayed"]
+)
+def test_reasons_a_fix_cannot_cure_need_force(reason: str) -> None:
+    with pytest.raises(TracefreezeError, match="--force"):
+        Selection.of([reason])
+    assert Selection.of([reason], force=True).reasons == {reason}
+
+
+def test_unknown_reason_and_omitted_value_are_refused() -> None:
+    with pytest.raises(TracefreezeError, match="unknown reason"):
+        Selection.of(["nonsense"])
+    omitted = dead(DeadLetterReason.UNKNOWN_REQUEST, None, [(HEADER_VALUE_OMITTED, b"2000000")])
+    assert Selection.of().skip_reason(omitted) == "value_omitted"

@@ -1,0 +1,253 @@
+"""Kafka security settings reach every client the factories make; bad combinations are refused.
+
+No broker: the aiokafka classes are replaced by recorders for the argument checks, and the real
+classes are only constructed (not started) to show they accept those arguments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from pydantic import ValidationError
+
+from tracefreeze import kafka, topics
+from tracefreeze.config import Settings
+from tracefreeze.kafka_security import security_kwargs
+
+BOOTSTRAP = "127.0.0.1:9"
+
+
+@pytest.fixture(autouse=True)
+def no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only what each test passes, not a test stack's TRACEFREEZE_* environment."""
+    for name in list(os.environ):
+        if name.startswith("TRACEFREEZE_"):
+            monkeypatch.delenv(name)
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A throwaway certificate and key (PEM), usable as CA file and client certificate."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tracefreeze-test")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "client.crt", folder / "client.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+class Recorder:
+    """Stands in for an aiokafka client class and keeps the arguments of each construction."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def __call__(self, *topics: str, **kwargs: Any) -> Recorder:
+        self.calls.append(kwargs)
+        return self
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> dict[str, Recorder]:
+    recorders = {"producer": Recorder(), "consumer": Recorder(), "admin": Recorder()}
+    monkeypatch.setattr(kafka, "AIOKafkaProducer", recorders["producer"])
+    monkeypatch.setattr(kafka, "AIOKafkaConsumer", recorders["consumer"])
+    monkeypatch.setattr(kafka, "AIOKafkaAdminClient", recorders["admin"])
+    return recorders
+
+
+def every_client(settings: Settings, recorded: dict[str, Recorder]) -> list[dict[str, Any]]:
+    kafka.make_producer(settings)
+    kafka.make_consumer(settings, "tracefreeze.state-answers", group_id="g")
+    kafka.make_admin(settings)
+    return [r.calls[-1] for r in recorded.values()]
+
+
+def test_plaintext_is_the_default_and_the_local_stack(recorded: dict[str, Recorder]) -> None:
+    settings = Settings(kafka_bootstrap=BOOTSTRAP)
+    assert settings.kafka_security_protocol == "PLAINTEXT"
+    for kwargs in every_client(settings, recorded):
+        assert kwargs["bootstrap_servers"] == BOOTSTRAP
+        assert kwargs["security_protocol"] == "PLAINTEXT"
+        assert not {"sasl_mechanism", "sasl_plain_username", "ssl_context"} & set(kwargs)
+
+
+def test_mutual_tls(tmp_path: Path, recorded: dict[str, Recorder]) -> None:
+    cert, key = self_signed(tmp_path)
+    settings = Settings(
+        kafka_security_protocol="SSL",
+        kafka_ssl_cafile=cert,
+        kafka_ssl_certfile=cert,
+        kafka_ssl_keyfile=key,
+    )
+    for kwargs in every_client(settings, recorded):
+        assert kwargs["security_protocol"] == "SSL"
+        context = kwargs["ssl_context"]
+        assert isinstance(context, ssl.SSLContext)
+        assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
+        assert len(context.get_ca_certs()) == 1  # our CA file, not the system's
+        assert "sasl_mechanism" not in kwargs
+
+
+@pytest.mark.parametrize("mechanism", ["SCRAM-SHA-256", "SCRAM-SHA-512"])
+def test_scram_over_tls(
+    mechanism: str, tmp_path: Path, recorded: dict[str, Recorder], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, _ = self_signed(tmp_path)
+    env = {
+        "TRACEFREEZE_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "TRACEFREEZE_KAFKA_SASL_MECHANISM": mechanism,
+        "TRACEFREEZE_KAFKA_SASL_USERNAME": "state-nld",
+        "TRACEFREEZE_KAFKA_SASL_PASSWORD": "s3cret-not-logged",
+        "TRACEFREEZE_KAFKA_SSL_CAFILE": str(cert),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert "s3cret-not-logged" not in repr(settings) and "s3cret" not in str(settings)
+    for kwargs in every_client(settings, recorded):
+        assert kwargs["security_protocol"] == "SASL_SSL"
+        assert kwargs["sasl_mechanism"] == mechanism
+        assert kwargs["sasl_plain_username"] == "state-nld"
+        assert kwargs["sasl_plain_password"] == "s3cret-not-logged"
+        assert isinstance(kwargs["ssl_context"], ssl.SSLContext)
+
+
+def test_scram_without_tls(recorded: dict[str, Recorder]) -> None:
+    settings = Settings(
+        kafka_security_protocol="SASL_PLAINTEXT",
+        kafka_sasl_username="bridge",
+        kafka_sasl_password="pw",
+    )
+    for kwargs in every_client(settings, recorded):
+        assert kwargs["security_protocol"] == "SASL_PLAINTEXT"
+        assert kwargs["sasl_mechanism"] == "SCRAM-SHA-512"
+        assert "ssl_context" not in kwargs
+
+
+async def test_aiokafka_accepts_the_arguments(tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    settings = Settings(
+        kafka_bootstrap=BOOTSTRAP,
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_mechanism="SCRAM-SHA-256",
+        kafka_sasl_username="worker",
+        kafka_sasl_password="pw",
+        kafka_ssl_cafile=cert,
+        kafka_ssl_certfile=cert,
+        kafka_ssl_keyfile=key,
+    )
+    producer = kafka.make_producer(settings)
+    consumer = kafka.make_consumer(settings, "t", group_id="g")
+    admin = kafka.make_admin(settings)
+    assert isinstance(producer, AIOKafkaProducer) and isinstance(consumer, AIOKafkaConsumer)
+    assert isinstance(admin, AIOKafkaAdminClient)
+    assert producer.client._security_protocol == "SASL_SSL"
+    assert consumer._client._sasl_mechanism == "SCRAM-SHA-256"
+    assert security_kwargs(settings)["ssl_context"] is not None
+
+
+def test_the_topics_command_uses_the_admin_factory(
+    recorded: dict[str, Recorder], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[str] = []
+
+    def admin(settings: Settings, client_id: str) -> Any:
+        made.append(client_id)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(topics, "make_admin", admin)
+    with pytest.raises(RuntimeError, match="stop here"):
+        asyncio.run(topics.ensure_topics(Settings()))
+    assert made == ["tracefreeze-topics"]
+
+
+INVALID = {
+    "SASL without user": (
+        {"kafka_security_protocol": "SASL_SSL", "kafka_sasl_password": "pw"},
+        "SASL_SSL needs TRACEFREEZE_KAFKA_SASL_USERNAME and TRACEFREEZE_KAFKA_SASL_PASSWORD",
+    ),
+    "SASL without password": (
+        {"kafka_security_protocol": "SASL_PLAINTEXT", "kafka_sasl_username": "u"},
+        "needs TRACEFREEZE_KAFKA_SASL_USERNAME and TRACEFREEZE_KAFKA_SASL_PASSWORD",
+    ),
+    "SASL with an empty password": (
+        {
+            "kafka_security_protocol": "SASL_SSL",
+            "kafka_sasl_username": "u",
+            "kafka_sasl_password": "",
+        },
+        "needs TRACEFREEZE_KAFKA_SASL_USERNAME",
+    ),
+    "credentials ignored": (
+        {"kafka_sasl_username": "u", "kafka_sasl_password": "pw"},
+        "SASL credentials are set but TRACEFREEZE_KAFKA_SECURITY_PROTOCOL=PLAINTEXT",
+    ),
+    "TLS files ignored": (
+        {
+            "kafka_security_protocol": "SASL_PLAINTEXT",
+            "kafka_sasl_username": "u",
+            "kafka_sasl_password": "pw",
+            "kafka_ssl_cafile": "CERT",
+        },
+        "TRACEFREEZE_KAFKA_SSL_CAFILE set but TRACEFREEZE_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT",
+    ),
+    "missing CA file": (
+        {"kafka_security_protocol": "SSL", "kafka_ssl_cafile": "MISSING"},
+        "TRACEFREEZE_KAFKA_SSL_CAFILE: no such file",
+    ),
+    "key without certificate": (
+        {"kafka_security_protocol": "SSL", "kafka_ssl_keyfile": "KEY"},
+        "TRACEFREEZE_KAFKA_SSL_KEYFILE needs TRACEFREEZE_KAFKA_SSL_CERTFILE",
+    ),
+    "unknown protocol": ({"kafka_security_protocol": "TLS"}, "PLAINTEXT"),
+    "unknown mechanism": (
+        {
+            "kafka_security_protocol": "SASL_SSL",
+            "kafka_sasl_mechanism": "PLAIN",
+            "kafka_sasl_username": "u",
+            "kafka_sasl_password": "pw",
+        },
+        "SCRAM-SHA-256",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INVALID))
+def test_invalid_combinations_are_refused_clearly(case: str, tmp_path: Path) -> None:
+    fields, message = INVALID[case]
+    cert, key = self_signed(tmp_path)
+    files = {"CERT": str(cert), "KEY": str(key), "MISSING": str(tmp_path / "nope.pem")}
+    fields = {k: files.get(v, v) for k, v in fields.items()}
+    with pytest.raises(ValidationError, match=message) as caught:
+        Settings(**fields)
+    assert "pw" not in str(caught.value).replace("password", "")  # inputs are not echoed
