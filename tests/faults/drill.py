@@ -1,0 +1,654 @@
+"""Fault drills on the real stack: real processes, ``kill -9``, and an exact count at the end.
+
+What a drill needs, in one place:
+
+- ``App``: ``python -m tracefreeze worker|bridge`` as a child process with the stack's
+  environment (``tests/stack.py`` ``stack_env``), its log in the stack's state dir; started,
+  stopped (SIGTERM) and killed (SIGKILL) by its own pid.
+- ``kill_service`` / ``restart_services``: the stack's Kafka broker and Temporal dev server,
+  found through their pid files (``<state dir>/run/<name>.pid``, as ``stack.sh`` writes them),
+  killed with SIGKILL and brought back by ``deploy/local/stack.sh up`` with the same
+  environment, which starts only what is down.
+- ``Flow``: a few requests (each acknowledged and with one frozen asset), then N signed
+  asset-management answers spread across them, produced at a steady pace by an idempotent
+  producer; a send that fails for good is sent again by the drill and counted.
+- ``Flow.count``: for every request, the accepted answers (``answers_seen``) and the asset's
+  valuation history, and the ``answer.accepted`` events on the request-events topic (deduped
+  by event id, then counted per ``caused_by``): sent / applied / duplicated / lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+from aiokafka.partitioner import murmur2
+from aiokafka.structs import ConsumerRecord
+
+from schemas.answers import (
+    Acknowledgement,
+    AnswerBase,
+    AssetManagementKind,
+    AssetManagementUpdate,
+    AssetResult,
+    ExecutionReport,
+)
+from schemas.common import Measure, Money
+from schemas.deadletter import HEADER_REASON_CODE
+from schemas.events import RequestEventType
+from schemas.ledger import AssetStatus
+from schemas.request import CourtRequest
+from schemas.views import RequestView
+from tests.signed import signed_record
+from tests.stack import PYTHON, REPO_ROOT, run_stack_sh, stack_env
+from tracefreeze.client import RequestClient
+from tracefreeze.config import Settings, Topics
+from tracefreeze.topics import ensure_topics
+
+EXAMPLE = REPO_ROOT / "schemas" / "examples" / "court-request.json"
+STATE = "NLD"
+ASSET = "a-account-1"
+AUTHORITY = "Fault-drill Central Authority"
+MANAGER = "Fault-drill Asset Management Office"
+SETUP_ANSWERS = 2
+"""Acknowledgement + execution report (the asset frozen) per request, before the flow."""
+
+N_REQUESTS = 6
+"""One request per state-answers partition, so that every partition (and bridge) has work."""
+ANSWERS_PER_REQUEST = 40
+"""240 answers per drill."""
+RATE_PER_S = 30.0
+"""Pace of the flow, all requests together: about 8 s of answers."""
+
+WAIT_S = 150.0
+STOP_S = 30.0
+PRODUCER_TIMEOUT_MS = 45_000
+"""An idempotent send waits this long (retrying inside the producer) before failing for good."""
+
+RESULTS: list[str] = []
+"""One line per drill or flood, printed at the end of the run (``conftest.py``)."""
+
+
+# --- settings and processes ---------------------------------------------------------------
+
+
+def isolated(stack: Settings, name: str) -> Settings:
+    """The stack with topics, task queue and consumer group of one drill alone."""
+    tag = f"{name}-{uuid.uuid4().hex[:8]}"
+    return stack.model_copy(
+        update={
+            "task_queue": f"faults-{tag}",
+            "bridge_group_id": f"faults-{tag}",
+            "topics": Topics(
+                state_answers=f"faults-{tag}.state-answers",
+                request_events=f"faults-{tag}.request-events",
+                escalations=f"faults-{tag}.escalations",
+                dead_letter=f"faults-{tag}.dead-letter",
+            ),
+        }
+    )
+
+
+def app_env(s: Settings) -> dict[str, str]:
+    """The environment of a worker or bridge of ``s`` (addresses, topics, queue, group)."""
+    return (
+        dict(os.environ)
+        | stack_env(s)
+        | {
+            "TRACEFREEZE_TOPICS__STATE_ANSWERS": s.topics.state_answers,
+            "TRACEFREEZE_TOPICS__REQUEST_EVENTS": s.topics.request_events,
+            "TRACEFREEZE_TOPICS__ESCALATIONS": s.topics.escalations,
+            "TRACEFREEZE_TOPICS__DEAD_LETTER": s.topics.dead_letter,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+
+
+def _alive(pid: int) -> bool:
+    """Running and not a zombie (a killed service is reparented; nobody may reap it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+async def _gone(pid: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"pid {pid} still alive {timeout_s:g}s after SIGKILL")
+        await asyncio.sleep(0.05)
+
+
+class App:
+    """One ``tracefreeze worker`` or ``tracefreeze bridge`` process, restartable."""
+
+    def __init__(self, s: Settings, kind: str, name: str | None = None) -> None:
+        self.s, self.kind, self.name = s, kind, name or kind
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.logs: list[Path] = []
+        self._log: TextIO | None = None
+
+    def start(self) -> App:
+        assert not self.running, f"{self.name} already runs"
+        log = self.s.state_dir / "logs" / f"{self.s.task_queue}-{self.name}-{len(self.logs)}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.logs.append(log)
+        self._log = log.open("w")
+        self.proc = subprocess.Popen(
+            [PYTHON, "-m", "tracefreeze", self.kind],
+            env=app_env(self.s),
+            cwd=REPO_ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    async def kill9(self) -> None:
+        """SIGKILL: no shutdown, no final commit, no drained tasks."""
+        assert self.proc is not None and self.running, f"{self.name} is not running"
+        os.kill(self.proc.pid, signal.SIGKILL)
+        await self._reap(STOP_S)
+        assert self.proc.returncode == -signal.SIGKILL
+
+    async def stop(self) -> int | None:
+        """SIGTERM, then SIGKILL after ``STOP_S``; the exit code."""
+        if self.proc is None:
+            return None
+        if self.running:
+            self.proc.send_signal(signal.SIGTERM)
+            with contextlib.suppress(TimeoutError):
+                await self._reap(STOP_S)
+            if self.running:
+                self.proc.kill()
+                await self._reap(STOP_S)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        return self.proc.returncode
+
+    async def _reap(self, timeout_s: float) -> None:
+        assert self.proc is not None
+        async with asyncio.timeout(timeout_s):
+            while True:
+                if self.proc.poll() is not None:
+                    return
+                await asyncio.sleep(0.05)
+
+    def lines(self, generation: int | None = None) -> list[dict[str, Any]]:
+        """The JSON log lines of one start (or of all), in order."""
+        out: list[dict[str, Any]] = []
+        for log in self.logs if generation is None else [self.logs[generation]]:
+            for line in log.read_text(errors="replace").splitlines():
+                with contextlib.suppress(ValueError):
+                    entry = json.loads(line)
+                    if isinstance(entry, dict):
+                        out.append(entry)
+        return out
+
+    def events(self, name: str, generation: int | None = None) -> list[dict[str, Any]]:
+        return [e for e in self.lines(generation) if e.get("event") == name]
+
+    def tail(self, n: int = 40) -> str:
+        if not self.logs:
+            return ""
+        return "\n".join(self.logs[-1].read_text(errors="replace").splitlines()[-n:])
+
+
+async def wait_logged(app: App, name: str, ok: Callable[[list[dict[str, Any]]], bool]) -> None:
+    """Until the app's current run has logged ``name`` lines that satisfy ``ok``."""
+    async with asyncio.timeout(WAIT_S):
+        while not ok(app.events(name, generation=len(app.logs) - 1)):
+            assert app.running, f"{app.name} exited:\n{app.tail()}"
+            await asyncio.sleep(0.1)
+
+
+async def bridge_ready(bridge: App) -> None:
+    """Until the bridge was assigned partitions (it joined its consumer group)."""
+    await wait_logged(bridge, "partitions assigned", lambda es: any(e["partitions"] for e in es))
+
+
+def service_pid(s: Settings, name: str) -> int | None:
+    """The pid of a stack service (``kafka`` or ``temporal``) from stack.sh's pid file."""
+    path = s.state_dir / "run" / f"{name}.pid"
+    try:
+        pid = int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if _alive(pid) else None
+
+
+async def kill_service(s: Settings, name: str) -> int:
+    """SIGKILL the stack's ``kafka`` or ``temporal`` by its pid file; its pid."""
+    pid = service_pid(s, name)
+    assert pid is not None, f"{name} is not running from {s.state_dir}"
+    os.kill(pid, signal.SIGKILL)
+    await _gone(pid, STOP_S)
+    return pid
+
+
+async def restart_services(s: Settings) -> str:
+    """``stack.sh up`` with the stack's environment: starts what is down, waits for health."""
+    result = await asyncio.to_thread(run_stack_sh, "up", s, 300)
+    assert result.returncode == 0, f"stack.sh up failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+# --- requests and answers -----------------------------------------------------------------
+
+
+def references(n: int, partitions: int) -> list[str]:
+    """``n`` fresh references whose Kafka keys land on distinct partitions (default
+    partitioner: murmur2 of the key), so the answers of the flow use ``n`` partitions."""
+    assert n <= partitions
+    refs: dict[int, str] = {}
+    tag = uuid.uuid4().hex[:6].upper()
+    i = 0
+    while len(refs) < n:
+        ref = f"ICC-FAULT-{tag}-{i:04d}"
+        refs.setdefault((murmur2(ref.encode()) & 0x7FFFFFFF) % partitions, ref)
+        i += 1
+    return [refs[p] for p in sorted(refs)]
+
+
+def court_request(reference: str) -> CourtRequest:
+    doc = json.loads(EXAMPLE.read_text())
+    doc["reference"] = reference
+    return CourtRequest.model_validate(doc)
+
+
+def _common(ref: str) -> dict[str, Any]:
+    return {
+        "event_id": str(uuid.uuid4()),
+        "request_reference": ref,
+        "state": STATE,
+        "sent_at": datetime.now(UTC),
+    }
+
+
+def acknowledgement(ref: str) -> Acknowledgement:
+    return Acknowledgement(**_common(ref), authority=AUTHORITY)
+
+
+def freeze_report(ref: str) -> ExecutionReport:
+    return ExecutionReport(
+        **_common(ref),
+        results=(
+            AssetResult(
+                asset_id=ASSET,
+                measures_executed=(Measure.IDENTIFY, Measure.FREEZE),
+                value=Money(amount=Decimal("400000.00"), currency="EUR"),
+                registry_reference="REG-FAULT-DRILL",
+                executing_authority="Public Prosecution Service",
+            ),
+        ),
+    )
+
+
+def valuation(ref: str, i: int) -> AssetManagementUpdate:
+    return AssetManagementUpdate(
+        **_common(ref),
+        asset_id=ASSET,
+        kind=AssetManagementKind.VALUATION,
+        value=Money(amount=Decimal(400_000 + i) + Decimal("0.25"), currency="EUR"),
+        asset_manager=MANAGER,
+    )
+
+
+def make_producer(s: Settings) -> AIOKafkaProducer:
+    """As a State's system should produce: idempotent, acks=all, retrying for a long time."""
+    return AIOKafkaProducer(
+        bootstrap_servers=s.kafka_bootstrap,
+        client_id=f"{s.task_queue}-state",
+        enable_idempotence=True,
+        acks="all",
+        request_timeout_ms=PRODUCER_TIMEOUT_MS,
+        retry_backoff_ms=250,
+        linger_ms=5,
+    )
+
+
+async def read_topic(s: Settings, topic: str) -> list[ConsumerRecord]:
+    """Every record of ``topic`` up to its end offsets now (no consumer group)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=s.kafka_bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = _partitions(s, topic)
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        seen: list[ConsumerRecord] = []
+        async with asyncio.timeout(WAIT_S):
+            while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
+                for batch in (await consumer.getmany(timeout_ms=200)).values():
+                    seen.extend(batch)
+        return seen
+    finally:
+        await consumer.stop()
+
+
+def reason_codes(records: list[ConsumerRecord]) -> Counter[str]:
+    return Counter(dict(r.headers).get(HEADER_REASON_CODE, b"?").decode() for r in records)
+
+
+class EventTally:
+    """``answer.accepted`` events on the request-events topic: deduped by event id (events are
+    at least once), then counted per ``caused_by``."""
+
+    def __init__(self, s: Settings) -> None:
+        self.s = s
+        self.ids: set[str] = set()
+        self.per_cause: Counter[str] = Counter()
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=s.kafka_bootstrap, enable_auto_commit=False
+        )
+
+    async def __aenter__(self) -> EventTally:
+        topic = self.s.topics.request_events
+        await self.consumer.start()
+        tps = _partitions(self.s, topic)
+        self.consumer.assign(tps)
+        await self.consumer.seek_to_beginning(*tps)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.consumer.stop()
+
+    async def poll(self) -> None:
+        for batch in (await self.consumer.getmany(timeout_ms=300)).values():
+            for record in batch:
+                event = json.loads(record.value)
+                if event["type"] != RequestEventType.ANSWER_ACCEPTED or event["id"] in self.ids:
+                    continue
+                self.ids.add(event["id"])
+                self.per_cause[event["caused_by"]] += 1
+
+    async def until(self, wanted: set[str], timeout_s: float) -> None:
+        """Read until every id in ``wanted`` caused an event, or ``timeout_s`` passed."""
+        deadline = time.monotonic() + timeout_s
+        while not wanted <= self.per_cause.keys() and time.monotonic() < deadline:
+            with contextlib.suppress(KafkaError):
+                await self.poll()
+        with contextlib.suppress(KafkaError):  # and a little more, for late duplicates
+            for _ in range(3):
+                await self.poll()
+
+
+@dataclass
+class Count:
+    sent: int
+    applied: int
+    duplicated: int
+    lost: int
+    resent: int = 0
+    dead_letters: Counter[str] = field(default_factory=Counter)
+    per_request: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    """Per request: sent, accepted (answers_seen beyond the setup), valuation history growth."""
+
+    def line(self, drill: str, wall_s: float, extra: str = "") -> str:
+        dead = ", ".join(f"{k} {v}" for k, v in sorted(self.dead_letters.items())) or "none"
+        return (
+            f"{drill}: sent {self.sent} / applied {self.applied} / duplicated {self.duplicated} "
+            f"/ lost {self.lost} (resent by the producer side {self.resent}; dead-lettered: "
+            f"{dead}{'; ' + extra if extra else ''}) in {wall_s:.1f}s"
+        )
+
+
+class Flow:
+    """The drill's requests and the answers it sends them."""
+
+    def __init__(self, s: Settings, client: RequestClient, producer: AIOKafkaProducer) -> None:
+        self.s, self.client, self.producer = s, client, producer
+        self.refs = references(N_REQUESTS, s.topics.partitions()[s.topics.state_answers])
+        self.base_history: dict[str, int] = {}
+        self.answers = {
+            ref: [valuation(ref, i) for i in range(ANSWERS_PER_REQUEST)] for ref in self.refs
+        }
+        self.sent_ids: set[str] = set()
+        self.positions: dict[str, tuple[int, int]] = {}
+        """Event id -> (partition, offset) of its acknowledged copy on the answers topic."""
+        self.resent = 0
+        self.produced = 0
+
+    @property
+    def total(self) -> int:
+        return sum(len(a) for a in self.answers.values())
+
+    async def send(self, answer: AnswerBase) -> None:
+        """Send until the broker acknowledged it; a send that failed for good is sent again
+        (same bytes, same event id) and counted."""
+        value, headers = signed_record(answer, self.s.state_dir)
+        attempt = 0
+        while True:
+            try:
+                meta = await self.producer.send_and_wait(
+                    self.s.topics.state_answers,
+                    value=value,
+                    key=answer.request_reference.encode(),
+                    headers=headers,
+                )
+                self.positions[answer.event_id] = (meta.partition, meta.offset)
+                return
+            except KafkaError:
+                attempt += 1
+                if attempt > 20:
+                    raise
+                self.resent += 1
+                await asyncio.sleep(1.0)
+
+    async def prepare_topics(self) -> None:
+        await ensure_topics(self.s)
+
+    async def prepare(self) -> None:
+        """Submit the requests; acknowledge each and freeze its asset through Kafka."""
+        for ref in self.refs:
+            await self.client.submit(court_request(ref))
+        for ref in self.refs:
+            await self.send(acknowledgement(ref))
+            await self.send(freeze_report(ref))
+        for ref in self.refs:
+            view = await self.wait_view(
+                ref,
+                lambda v: (
+                    v.answers_seen == SETUP_ANSWERS
+                    and v.ledger.entries[ASSET].status is AssetStatus.FROZEN
+                ),
+            )
+            self.base_history[ref] = len(view.ledger.entries[ASSET].history)
+
+    async def wait_view(
+        self, ref: str, ok: Callable[[RequestView], bool], timeout_s: float = WAIT_S
+    ) -> RequestView:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                view = await self.client.view(ref, STATE)
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+            else:
+                if ok(view) or time.monotonic() > deadline:
+                    return view
+            await asyncio.sleep(0.2)
+
+    async def produce(self, rate_per_s: float = RATE_PER_S) -> None:
+        """Every answer of the flow, round robin over the requests, at ``rate_per_s``."""
+        n = len(self.refs)
+
+        async def one_request(k: int, answers: list[AssetManagementUpdate]) -> None:
+            started = time.monotonic()
+            for i, answer in enumerate(answers):
+                due = started + (i * n + k) / rate_per_s
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+                self.sent_ids.add(answer.event_id)
+                await self.send(answer)
+                self.produced += 1
+
+        await asyncio.gather(
+            *(one_request(k, self.answers[ref]) for k, ref in enumerate(self.refs))
+        )
+
+    async def until_produced(self, fraction: float) -> None:
+        """Until that fraction of the flow was acknowledged by the broker."""
+        async with asyncio.timeout(WAIT_S):
+            while True:
+                if self.produced >= fraction * self.total:
+                    return
+                await asyncio.sleep(0.05)
+
+    async def accepted(self) -> int:
+        """Answers of the flow the requests accepted so far, together."""
+        views = [await self.client.view(ref, STATE) for ref in self.refs]
+        return sum(v.answers_seen - SETUP_ANSWERS for v in views)
+
+    async def until_accepted(self, count: int) -> None:
+        """Until the requests together accepted at least ``count`` answers of the flow."""
+        async with asyncio.timeout(WAIT_S):
+            while True:
+                with contextlib.suppress(Exception):
+                    if await self.accepted() >= count:
+                        return
+                await asyncio.sleep(0.1)
+
+    async def accepted_not_committed(self) -> set[str]:
+        """Answers of the flow the requests applied whose offsets the bridge's consumer group
+        has not committed: the answers a bridge will be handed again."""
+        topic = self.s.topics.state_answers
+        committed = {
+            tp.partition: n
+            for tp, n in (await group_offsets(self.s, self.s.bridge_group_id, topic)).items()
+        }
+        applied = set()
+        for ref in self.refs:
+            view = await self.client.view(ref, STATE)
+            applied |= {c.event_id for c in view.ledger.entries[ASSET].history}
+        return {
+            i
+            for i in applied & self.positions.keys()
+            if self.positions[i][1] >= committed[self.positions[i][0]]
+        }
+
+    async def count(self) -> Count:
+        """Wait (bounded) for every answer to be applied and announced, then count exactly."""
+        for ref in self.refs:
+            want = SETUP_ANSWERS + len(self.answers[ref])
+            await self.wait_view(ref, lambda v, want=want: v.answers_seen >= want)
+        views = {ref: await self.client.view(ref, STATE) for ref in self.refs}
+        async with EventTally(self.s) as tally:
+            await tally.until(self.sent_ids, WAIT_S)
+        applied = duplicated = lost = 0
+        per_request: dict[str, tuple[int, int, int]] = {}
+        for ref in self.refs:
+            view = views[ref]
+            history = view.ledger.entries[ASSET].history
+            in_history = Counter(c.event_id for c in history)
+            for answer in self.answers[ref]:
+                times = max(in_history[answer.event_id], tally.per_cause[answer.event_id])
+                once = in_history[answer.event_id] >= 1 and tally.per_cause[answer.event_id] >= 1
+                applied += once
+                lost += not once
+                duplicated += max(0, times - 1)
+            per_request[ref] = (
+                len(self.answers[ref]),
+                view.answers_seen - SETUP_ANSWERS,
+                len(history) - self.base_history[ref],
+            )
+        dead = await read_topic(self.s, self.s.topics.dead_letter)
+        return Count(
+            sent=self.total,
+            applied=applied,
+            duplicated=duplicated,
+            lost=lost,
+            resent=self.resent,
+            dead_letters=reason_codes(dead),
+            per_request=per_request,
+        )
+
+
+def check_exact(count: Count) -> None:
+    """0 lost, 0 applied twice, and every request's own counts exact."""
+    assert count.applied == count.sent, count
+    assert count.lost == 0 and count.duplicated == 0, count
+    for ref, (sent, accepted, history) in count.per_request.items():
+        assert accepted == sent == history, (ref, sent, accepted, history)
+
+
+# --- consumer-group lag -------------------------------------------------------------------
+
+
+def _partitions(s: Settings, topic: str) -> list[TopicPartition]:
+    return [TopicPartition(topic, p) for p in range(s.topics.partitions()[topic])]
+
+
+async def group_offsets(s: Settings, group: str, topic: str) -> dict[TopicPartition, int]:
+    """The group's committed offset of every partition of ``topic`` (0 if none)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap)
+    await admin.start()
+    try:
+        tps = _partitions(s, topic)
+        committed = await admin.list_consumer_group_offsets(group, partitions=tps)
+    finally:
+        await admin.close()
+    out = {}
+    for tp in tps:
+        meta = committed.get(tp)
+        out[tp] = meta.offset if meta is not None and meta.offset >= 0 else 0
+    return out
+
+
+async def end_offsets(s: Settings, topic: str) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=s.kafka_bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        return dict(await consumer.end_offsets(_partitions(s, topic)))
+    finally:
+        await consumer.stop()
+
+
+async def group_lag(s: Settings, group: str, topic: str) -> int:
+    """End offsets minus the group's committed offsets, over every partition of ``topic``."""
+    committed = await group_offsets(s, group, topic)
+    ends = await end_offsets(s, topic)
+    return sum(ends[tp] - committed[tp] for tp in ends)
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout_s: float = WAIT_S) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if await check():
+            return True
+        await asyncio.sleep(0.3)
+    return False
