@@ -1,0 +1,138 @@
+"""The processes a benchmark starts: ``python -m bench.apps worker|bridge|trivial-worker``.
+
+``worker`` and ``bridge`` are the product's own ``run_worker`` / ``run_bridge`` with the
+product's settings (the environment), logging as the CLI does (INFO). ``trivial-worker``
+runs the baseline's trivial workflow on a bare client (no data converter of ours).
+
+``--profile PATH`` runs the process under pyinstrument (if installed) and writes
+``PATH.html`` and ``PATH.txt`` when it stops; with ``--profile-on-signal`` the profiler
+starts on SIGUSR1 instead of at once (and SIGUSR2 writes the profile early).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from tracefreeze.config import Settings, get_settings
+from tracefreeze.logging import configure_logging
+from tracefreeze.temporal import exit_process
+from tracefreeze.worker import stop_on_signals
+
+log = structlog.get_logger("bench.apps")
+
+
+class Profiling:
+    """An optional pyinstrument profiler of this process's main thread."""
+
+    def __init__(self, path: Path | None, on_signal: bool) -> None:
+        self.path, self.on_signal = path, on_signal
+        self.profiler: Any = None
+        self.written = False
+        if path is None:
+            return
+        try:
+            from pyinstrument import Profiler
+        except ImportError:
+            print("bench.apps: pyinstrument not installed; no profile", file=sys.stderr)
+            self.path = None
+            return
+        self.profiler = Profiler(interval=0.002, async_mode="disabled")
+
+    def install(self) -> None:
+        if self.profiler is None:
+            return
+        if not self.on_signal:
+            self.profiler.start()
+            return
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGUSR1, self.start)
+        loop.add_signal_handler(signal.SIGUSR2, self.write)
+
+    def start(self) -> None:
+        if self.profiler is not None and not self.profiler.is_running and not self.written:
+            self.profiler.start()
+            log.info("profiler started")
+
+    def write(self) -> None:
+        if self.profiler is None or self.written or self.path is None:
+            return
+        if not self.profiler.is_running and self.profiler.last_session is None:
+            return
+        with contextlib.suppress(RuntimeError):
+            self.profiler.stop()
+        self.written = True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        Path(f"{self.path}.html").write_text(self.profiler.output_html(), encoding="utf-8")
+        Path(f"{self.path}.txt").write_text(
+            self.profiler.output_text(unicode=True, color=False, show_all=False),
+            encoding="utf-8",
+        )
+        log.info("profile written", path=str(self.path))
+
+
+async def _main(kind: str, profiling: Profiling) -> None:
+    settings = get_settings()
+    profiling.install()
+    if kind == "worker":
+        from tracefreeze.worker import run_worker
+
+        await run_worker(settings)
+    elif kind == "bridge":
+        from tracefreeze.bridge import run_bridge
+
+        await run_bridge(settings)
+    else:
+        await run_trivial_worker(settings)
+
+
+async def run_trivial_worker(settings: Settings) -> None:
+    """Baseline (b)'s worker: bare client, the product's workflow cache size."""
+    from temporalio.client import Client
+    from temporalio.worker import Worker
+
+    from bench.trivial import TASK_QUEUE, CounterWorkflow
+    from tracefreeze.worker import MAX_CACHED_WORKFLOWS
+
+    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    stop = asyncio.Event()
+    with stop_on_signals(stop):
+        async with Worker(
+            client,
+            task_queue=TASK_QUEUE,
+            workflows=[CounterWorkflow],
+            max_cached_workflows=MAX_CACHED_WORKFLOWS,
+        ):
+            log.info("trivial worker started", task_queue=TASK_QUEUE)
+            await stop.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.apps")
+    parser.add_argument("kind", choices=("worker", "bridge", "trivial-worker"))
+    parser.add_argument("--profile", type=Path, default=None)
+    parser.add_argument("--profile-on-signal", action="store_true")
+    parser.add_argument("--log-level", default="INFO")
+    args = parser.parse_args(argv)
+    configure_logging(args.log_level)
+    profiling = Profiling(args.profile, args.profile_on_signal)
+    code = 0
+    try:
+        asyncio.run(_main(args.kind, profiling))
+    except Exception as err:
+        log.exception("app failed", error=repr(err))
+        code = 1
+    finally:
+        profiling.write()
+    exit_process(code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,309 @@
+"""What the benchmarks share: statistics, the State's signing key, requests and answers,
+a signed-answer producer, and Kafka offsets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from schemas.answers import (
+    Acknowledgement,
+    AssetManagementKind,
+    AssetManagementUpdate,
+    AssetResult,
+    ExecutionReport,
+)
+from schemas.common import Measure, Money
+from schemas.request import CourtRequest
+from tracefreeze import signing
+from tracefreeze.config import REPO_ROOT, Settings
+from tracefreeze.kafka import make_producer
+from tracefreeze.routing import Answer
+from tracefreeze.simulator import answer_headers
+
+T = TypeVar("T")
+
+EXAMPLE_REQUEST = REPO_ROOT / "schemas" / "examples" / "court-request.json"
+STATE = "NLD"
+ASSET_IDS = ("a-account-1", "a-apartment-1", "a-shares-1")
+ASSET_MANAGER = "Asset Management Office (benchmark)"
+
+
+# --- statistics -------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolated percentile (q in 0..100) of a non-empty sample."""
+    data = sorted(values)
+    if not data:
+        return float("nan")
+    k = (len(data) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(data) - 1)
+    return data[lo] + (data[hi] - data[lo]) * (k - lo)
+
+
+def summary(values: Sequence[float]) -> dict[str, float]:
+    """Median with min-max spread (and n) of repeated measurements."""
+    if not values:
+        return {"median": float("nan"), "min": float("nan"), "max": float("nan"), "n": 0}
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "n": len(values),
+    }
+
+
+def latency_stats(samples_s: Sequence[float]) -> dict[str, float]:
+    """p50/p99/mean/max in milliseconds of one run's round trips."""
+    ms = [s * 1000 for s in samples_s]
+    return {
+        "p50_ms": percentile(ms, 50),
+        "p99_ms": percentile(ms, 99),
+        "mean_ms": statistics.fmean(ms) if ms else float("nan"),
+        "max_ms": max(ms) if ms else float("nan"),
+        "n": len(ms),
+    }
+
+
+def ratio(value: float, baseline: float) -> float:
+    return value / baseline if baseline else float("nan")
+
+
+async def bounded(n: int, jobs: Iterable[Callable[[], Awaitable[T]]]) -> list[T]:
+    """Run the jobs with at most ``n`` in flight; results in order."""
+    sem = asyncio.Semaphore(n)
+
+    async def one(job: Callable[[], Awaitable[T]]) -> T:
+        async with sem:
+            return await job()
+
+    return await asyncio.gather(*(one(j) for j in jobs))
+
+
+# --- the State's signing key ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StateSigner:
+    """A State's private key and key id, as registered in the bridge's key registry."""
+
+    key: Ed25519PrivateKey
+    key_id: str
+    registry: Path
+
+    def sign(self, answer: Answer) -> tuple[bytes, list[tuple[str, bytes]]]:
+        value, headers = signing.sign(answer, self.key, self.key_id)
+        return value, headers + answer_headers(answer)
+
+
+def state_signer(state_dir: Path, state: str = STATE) -> StateSigner:
+    """The demo key of ``state`` in ``state_dir``, made the way the product makes it.
+
+    Uses ``tracefreeze.demo_keys.ensure_demo_keys`` when the product has it (keys at
+    ``<state_dir>/keys/<STATE>.pem``), else ``tracefreeze.signing.keygen``; the registry is
+    the one the bridge reads (``<state_dir>/keys/state-keys.toml``).
+    """
+    keys_dir = state_dir / "keys"
+    registry_file = keys_dir / "state-keys.toml"
+    try:
+        from tracefreeze import demo_keys  # type: ignore[attr-defined]
+    except ImportError:
+        demo_keys = None
+    if demo_keys is not None and hasattr(demo_keys, "ensure_demo_keys"):
+        demo_keys.ensure_demo_keys(state_dir)
+        if hasattr(demo_keys, "demo_signer"):
+            key, key_id = demo_keys.demo_signer(state_dir, state)
+            return StateSigner(key, key_id, registry_file)
+    if not registry_file.exists() or not signing.load_registry(registry_file).for_state(state):
+        signing.keygen(state, f"{state.lower()}-bench-1", keys_dir, registry_file)
+    registry = signing.load_registry(registry_file)
+    for entry in registry.for_state(state):
+        for pem in (keys_dir / f"{entry.key_id}.pem", keys_dir / f"{state}.pem"):
+            if not pem.exists():
+                continue
+            key = signing.load_private_key(pem)
+            if signing.public_key_b64(key) == entry.public_key:
+                return StateSigner(key, entry.key_id, registry_file)
+    raise RuntimeError(f"no private key of {state} under {keys_dir} matches {registry_file}")
+
+
+# --- requests and answers ---------------------------------------------------------------
+
+
+def court_request(reference: str) -> CourtRequest:
+    """The example court request (three known assets in NLD) under another reference."""
+    data = json.loads(EXAMPLE_REQUEST.read_text(encoding="utf-8"))
+    data["reference"] = reference
+    return CourtRequest.model_validate(data)
+
+
+def _common(reference: str) -> dict[str, Any]:
+    return {
+        "event_id": str(uuid.uuid4()),
+        "request_reference": reference,
+        "state": STATE,
+        "sent_at": datetime.now(UTC),
+    }
+
+
+def acknowledgement(reference: str) -> Answer:
+    return Acknowledgement(**_common(reference), authority="Central Authority (benchmark)")
+
+
+def freeze_report(reference: str) -> Answer:
+    """An execution report freezing the three known assets: they can be managed after."""
+    results = tuple(
+        AssetResult(
+            asset_id=asset_id,
+            measures_executed=(Measure.IDENTIFY, Measure.TRACE, Measure.FREEZE),
+            value=Money(amount=Decimal("100000.00"), currency="EUR"),
+            executing_authority="Public Prosecution Service",
+        )
+        for asset_id in ASSET_IDS
+    )
+    return ExecutionReport(**_common(reference), final=False, results=results)
+
+
+def management(reference: str, n: int) -> Answer:
+    """An asset-management update (valuation) of a frozen asset: always a valid update."""
+    return AssetManagementUpdate(
+        **_common(reference),
+        asset_id=ASSET_IDS[n % len(ASSET_IDS)],
+        kind=AssetManagementKind.VALUATION,
+        value=Money(amount=Decimal(100000 + n) + Decimal("0.50"), currency="EUR"),
+        asset_manager=ASSET_MANAGER,
+    )
+
+
+def answer_script(reference: str, count: int, fresh: bool) -> list[Answer]:
+    """``count`` valid answers for one request: acknowledgement and freeze first if fresh."""
+    head = [acknowledgement(reference), freeze_report(reference)] if fresh else []
+    return (head + [management(reference, i) for i in range(count)])[:count]
+
+
+async def producer(settings: Settings, client_id: str = "bench-state") -> AIOKafkaProducer:
+    """The State system's producer: the product's producer settings (idempotent, acks=all)."""
+    p = make_producer(settings, client_id=client_id)
+    await p.start()
+    return p
+
+
+async def send_signed(
+    p: AIOKafkaProducer, settings: Settings, signer: StateSigner, answer: Answer, wait: bool
+) -> Any:
+    value, headers = signer.sign(answer)
+    send = p.send_and_wait if wait else p.send
+    return await send(
+        settings.topics.state_answers,
+        value=value,
+        key=answer.request_reference.encode(),
+        headers=headers,
+    )
+
+
+# --- Kafka offsets ----------------------------------------------------------------------
+
+
+async def partitions(settings: Settings, topic: str) -> list[TopicPartition]:
+    """The partitions of a topic, from the broker's metadata."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        (described,) = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    ids = [p.get("partition", p.get("partition_index")) for p in described["partitions"]]
+    if not ids:
+        raise RuntimeError(f"topic {topic} has no partitions")
+    return [TopicPartition(topic, i) for i in sorted(ids)]
+
+
+async def end_offsets(settings: Settings, topic: str) -> dict[TopicPartition, int]:
+    tps = await partitions(settings, topic)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    await consumer.start()
+    try:
+        return dict(await consumer.end_offsets(tps))
+    finally:
+        await consumer.stop()
+
+
+class GroupLag:
+    """Committed offsets of a consumer group, read with one admin client."""
+
+    def __init__(self, settings: Settings, group_id: str) -> None:
+        self.group_id = group_id
+        self.admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+
+    async def __aenter__(self) -> GroupLag:
+        await self.admin.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.admin.close()
+
+    async def committed(self, topic: str) -> dict[TopicPartition, int]:
+        offsets = await self.admin.list_consumer_group_offsets(self.group_id)
+        return {tp: om.offset for tp, om in offsets.items() if tp.topic == topic and om.offset >= 0}
+
+
+async def wait_committed(
+    settings: Settings,
+    topic: str,
+    target: dict[TopicPartition, int],
+    timeout_s: float,
+    poll_s: float = 0.25,
+    on_progress: Callable[[int, float], None] | None = None,
+) -> tuple[float | None, list[tuple[float, int]]]:
+    """Wait until the bridge's group committed ``target``; (time done, progress samples)."""
+    progress: list[tuple[float, int]] = []
+    async with GroupLag(settings, settings.bridge_group_id) as lag:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            committed = await lag.committed(topic)
+            remaining = sum(max(0, end - committed.get(tp, 0)) for tp, end in target.items())
+            now = time.time()
+            progress.append((now, remaining))
+            if on_progress:
+                on_progress(remaining, now)
+            if remaining == 0:
+                return now, progress
+            await asyncio.sleep(poll_s)
+    return None, progress
+
+
+async def count_topic(settings: Settings, topic: str) -> int:
+    """Number of records on a topic (sum of end offsets; nothing is compacted here)."""
+    return sum((await end_offsets(settings, topic)).values())
+
+
+def log_time(log: Path, needle: str) -> float | None:
+    """Epoch seconds of the first JSON log line whose event is ``needle``."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        if needle not in line:
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("event") == needle and "timestamp" in entry:
+            return datetime.fromisoformat(entry["timestamp"].replace("Z", "+00:00")).timestamp()
+    return None

@@ -1,0 +1,117 @@
+"""End-to-end latency at light load: a signed answer produced to Kafka → visible in the
+request's ``view`` query (its ``answers_seen`` counts it), one answer at a time.
+
+Worker and bridge run warm; each repeat uses a fresh request (acknowledged and frozen first,
+not timed), then ``answers`` asset-management valuations, each sent (``send_and_wait``) only
+after the previous one is visible, with a short pause between. The clock starts before the
+produce and stops when a query first shows the answer (queries are polled back to back, so
+the figure includes up to one query round trip). Baseline: (a) Kafka round trip p50 +
+(b) Temporal update round trip p50 of the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bench.common import (
+    StateSigner,
+    acknowledgement,
+    freeze_report,
+    latency_stats,
+    management,
+    producer,
+    send_signed,
+    summary,
+)
+from bench.drain import submit_all
+from bench.stack import BenchStack
+from tracefreeze.client import RequestClient
+from tracefreeze.config import Settings
+from tracefreeze.temporal import connect
+
+TASK_QUEUE = "bench-latency"
+PAUSE_S = 0.02
+WARM_UP = 5
+
+
+@dataclass(frozen=True)
+class LatencySizes:
+    answers: int = 100
+    repeats: int = 3
+    timeout_s: float = 30
+
+
+QUICK_SIZES = LatencySizes(answers=20, repeats=2)
+
+
+async def _visible(requests: RequestClient, reference: str, count: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while (await requests.view(reference, "NLD")).answers_seen < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"answer {count} of {reference} not visible in {timeout_s:g}s")
+
+
+async def one_repeat(
+    settings: Settings, signer: StateSigner, reference: str, sizes: LatencySizes
+) -> list[float]:
+    await submit_all(settings, [reference])
+    requests = RequestClient(await connect(settings), settings)
+    prod = await producer(settings)
+    try:
+        seen = 0
+        for answer in (acknowledgement(reference), freeze_report(reference)):
+            await send_signed(prod, settings, signer, answer, wait=True)
+            seen += 1
+            await _visible(requests, reference, seen, sizes.timeout_s)
+        samples: list[float] = []
+        for i in range(sizes.answers + WARM_UP):
+            answer = management(reference, i)
+            await asyncio.sleep(PAUSE_S)
+            t0 = time.perf_counter()
+            await send_signed(prod, settings, signer, answer, wait=True)
+            seen += 1
+            await _visible(requests, reference, seen, sizes.timeout_s)
+            if i >= WARM_UP:
+                samples.append(time.perf_counter() - t0)
+        return samples
+    finally:
+        await prod.stop()
+
+
+async def run_latency(
+    stack: BenchStack, signer: StateSigner, sizes: LatencySizes, baselines: dict[str, Any]
+) -> dict[str, Any]:
+    settings = stack.settings.model_copy(update={"task_queue": TASK_QUEUE})
+    stack.start_app("worker", TASK_QUEUE)
+    stack.start_app("bridge", TASK_QUEUE)
+    runs = []
+    try:
+        for r in range(sizes.repeats):
+            reference = f"ICC-01/22-LAT-{r:03d}"
+            runs.append(latency_stats(await one_repeat(settings, signer, reference, sizes)))
+    finally:
+        stack.stop_apps()
+    kafka_p50 = baselines["kafka"]["round_trip_p50_ms"]["median"]
+    temporal_p50 = baselines["temporal"]["round_trip_p50_ms"]["median"]
+    kafka_p99 = baselines["kafka"]["round_trip_p99_ms"]["median"]
+    temporal_p99 = baselines["temporal"]["round_trip_p99_ms"]["median"]
+    p50 = summary([r["p50_ms"] for r in runs])
+    p99 = summary([r["p99_ms"] for r in runs])
+    base50, base99 = kafka_p50 + temporal_p50, kafka_p99 + temporal_p99
+    out = {
+        "runs": runs,
+        "answers_per_repeat": sizes.answers,
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "baseline_p50_ms": base50,
+        "baseline_p99_ms": base99,
+        "ratio_p50": p50["median"] / base50,
+        "ratio_p50_spread": [p50["min"] / base50, p50["max"] / base50],
+        "ratio_p99": p99["median"] / base99,
+        "target_ratio_p50": 1.25,
+    }
+    out["target_met"] = out["ratio_p50"] <= 1.25
+    return out

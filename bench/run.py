@@ -1,0 +1,434 @@
+"""Run every benchmark on an isolated stack: ``python -m bench.run [--quick] [--only ...]``.
+
+Order: baselines, end-to-end latency, backlog drain, long life, scale (the heaviest last).
+Each prints its table and writes ``bench/results/<name>.json``; ``summary.json`` has every
+headline figure with its baseline and ratio. Where a target is missed, a profiled repeat
+(pyinstrument, if installed) writes the worker's and bridge's profiles to ``bench/results/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import baselines as b
+from bench import drain as d
+from bench import latency as lat
+from bench import long_life as ll
+from bench import scale as sc
+from bench.common import state_signer
+from bench.report import RESULTS_DIR, fmt, spread, table, verdict, write_json
+from bench.stack import BenchStack, running_stack
+from tracefreeze.temporal import exit_process
+
+ALL = ("baselines", "latency", "drain", "long_life", "scale")
+
+
+def print_baselines(r: dict[str, Any]) -> None:
+    k, t = r["kafka"], r["temporal"]
+    print(
+        table(
+            f"1. Baselines (same broker and dev server; concurrency {r['concurrency']}; "
+            f"message {r['value_bytes']} B)",
+            ["figure", "median (min-max)", "runs x n"],
+            [
+                [
+                    "(a) Kafka round trip p50, ms",
+                    spread(k["round_trip_p50_ms"], 2),
+                    f"{k['round_trip_p50_ms']['n']} x {k['n_round_trips']}",
+                ],
+                ["(a) Kafka round trip p99, ms", spread(k["round_trip_p99_ms"], 2), ""],
+                [
+                    "(a) Kafka throughput, msg/s",
+                    spread(k["throughput_msgs_s"], 0),
+                    f"{k['throughput_msgs_s']['n']} x {k['n_burst']}",
+                ],
+                [
+                    "(b) Temporal update round trip p50, ms",
+                    spread(t["round_trip_p50_ms"], 2),
+                    f"{t['round_trip_p50_ms']['n']} x {t['n_round_trips']}",
+                ],
+                ["(b) Temporal update round trip p99, ms", spread(t["round_trip_p99_ms"], 2), ""],
+                [
+                    "(b) Temporal updates/s",
+                    spread(t["updates_s"], 0),
+                    f"{t['updates_s']['n']} x {t['n_updates']} over {t['workflows']} workflows",
+                ],
+            ],
+        )
+    )
+
+
+def print_latency(r: dict[str, Any]) -> None:
+    print(
+        table(
+            f"3. End-to-end latency, light load ({len(r['runs'])} x {r['answers_per_repeat']} "
+            "sequential signed answers: produce → visible in query)",
+            ["figure", "median (min-max)", "baseline (a)+(b)", "ratio", "target"],
+            [
+                [
+                    "p50, ms",
+                    spread(r["p50_ms"], 1),
+                    fmt(r["baseline_p50_ms"], 1),
+                    f"{fmt(r['ratio_p50'], 2)}x ({fmt(r['ratio_p50_spread'][0], 2)}-"
+                    f"{fmt(r['ratio_p50_spread'][1], 2)})",
+                    f"<= 1.25x: {verdict(r['target_met'])}",
+                ],
+                [
+                    "p99, ms",
+                    spread(r["p99_ms"], 1),
+                    fmt(r["baseline_p99_ms"], 1),
+                    f"{fmt(r['ratio_p99'], 2)}x",
+                    "",
+                ],
+            ],
+        )
+    )
+
+
+def print_drain(r: dict[str, Any]) -> None:
+    v = r["verify"]
+    print(
+        table(
+            f"2. Backlog drain ({r['answers_per_repeat']:,} signed answers over "
+            f"{r['requests']} requests per repeat, {len(r['runs'])} repeats)",
+            ["figure", "median (min-max)", "baseline (b)", "ratio", "target"],
+            [
+                [
+                    "answers/s (from bridge start)",
+                    spread(r["answers_s"], 0),
+                    f"{fmt(r['baseline_updates_s'], 0)} updates/s",
+                    f"{fmt(r['ratio'], 2)}x ({fmt(r['ratio_spread'][0], 2)}-"
+                    f"{fmt(r['ratio_spread'][1], 2)})",
+                    f">= 1.0x: {verdict(r['ratio'] >= 1.0)}",
+                ],
+                [
+                    "answers/s (from process launch)",
+                    spread(r["answers_s_from_launch"], 0),
+                    "",
+                    "",
+                    "",
+                ],
+                [
+                    "applied / expected",
+                    f"{v['applied']:,} / {v['expected']:,}",
+                    "",
+                    "",
+                    f"exact: {verdict(v['ok'])}",
+                ],
+                [
+                    "lost, duplicated, dead-lettered",
+                    f"{v['lost']}, {v['duplicated']}, {v['dead_lettered']}",
+                    "",
+                    "",
+                    "",
+                ],
+            ],
+        )
+    )
+
+
+def print_long_life(r: dict[str, Any]) -> None:
+    largest = r["replay_largest_run_s"]
+    print(
+        table(
+            f"5. Long life (one request, {r['answers']:,} answers through Kafka and the bridge)",
+            ["figure", "value", "reference", "ratio"],
+            [
+                [
+                    "answers visible in query",
+                    fmt(r["answers_seen"]),
+                    fmt(r["answers"]),
+                    verdict(r["all_applied"]),
+                ],
+                ["runs (continue-as-new)", fmt(r["runs"]), "", ""],
+                [
+                    "max events per run",
+                    fmt(r["max_events_per_run"]),
+                    f"{fmt(r['total_events'])} events in all",
+                    f"{fmt(r['max_events_per_run'] / r['total_events'], 2)}x",
+                ],
+                ["max history bytes per run", fmt(r["max_bytes_per_run"]), "", ""],
+                ["replay of the largest run, s", spread(largest, 3), "", ""],
+                ["replay of every run, s", fmt(r["replay_total_s"], 3), "", ""],
+                ["answers/s on one request", fmt(r["answers_s"], 0), "", ""],
+            ],
+        )
+    )
+
+
+def print_scale(r: dict[str, Any]) -> None:
+    count = f"{r['started']:,} started ({r['due_together']:,} due together)"
+    print(
+        table(
+            f"4. Scale ({count}; target {r['target_requests']:,}; "
+            f"workflow cache {r['max_cached_workflows']})",
+            ["figure", "value", "target", "verdict"],
+            [
+                ["start throughput, workflows/s", fmt(r["starts_s"], 0), "", ""],
+                [
+                    "settled starts/s (transmission published)",
+                    fmt(r["settled_starts_s"], 0),
+                    "",
+                    "",
+                ],
+                ["worker RSS after starts, MiB", fmt(r["rss_after_starts_mib"], 0), "", ""],
+                [
+                    "worker RSS peak, MiB",
+                    fmt(r["peak_rss_mib"], 0),
+                    "<= 1024",
+                    verdict(r["peak_rss_mib"] <= 1024),
+                ],
+                ["escalation lateness p50, s", fmt(r["lateness_p50_s"], 2), "", ""],
+                [
+                    "escalation lateness p99, s",
+                    fmt(r["lateness_p99_s"], 2),
+                    "<= 5",
+                    verdict(r["lateness_p99_s"] <= 5),
+                ],
+                ["escalation lateness max, s", fmt(r["lateness_max_s"], 2), "", ""],
+                [
+                    "published (Kafka) lateness p50 / p99, s",
+                    f"{fmt(r['published_lateness_p50_s'], 2)} / "
+                    f"{fmt(r['published_lateness_p99_s'], 2)}",
+                    "",
+                    "",
+                ],
+                [
+                    "fired / due",
+                    f"{r['fired']:,} / {r['due_together']:,}",
+                    "all",
+                    verdict(r["not_fired"] == 0),
+                ],
+                ["spread of the deadlines, s", fmt(r["deadline_spread_s"], 2), "", ""],
+            ],
+        )
+    )
+
+
+async def guarded(name: str, out: dict[str, Any], coro: Any) -> dict[str, Any] | None:
+    """Run one benchmark; a failure is recorded and the others still run."""
+    try:
+        return await coro
+    except Exception as err:
+        import traceback
+
+        traceback.print_exc()
+        print(f"bench: {name} failed: {err!r}", flush=True)
+        out.setdefault("errors", {})[name] = repr(err)
+        return None
+
+
+async def run_all(
+    stack: BenchStack, quick: bool, only: set[str], results: Path, profile: bool
+) -> dict[str, Any]:
+    signer = state_signer(stack.state_dir)
+    out: dict[str, Any] = {"quick": quick}
+    sizes_b = b.QUICK_SIZES if quick else b.BaselineSizes()
+    base = await b.run_baselines(stack, signer, sizes_b)
+    write_json("baselines", base, results)
+    print_baselines(base)
+    out["baselines"] = base
+
+    async def latency() -> dict[str, Any]:
+        r = await lat.run_latency(
+            stack, signer, lat.QUICK_SIZES if quick else lat.LatencySizes(), base
+        )
+        print_latency(r)
+        write_json("latency", r, results)
+        if not r["target_met"] and profile:
+            r["profile"] = await _profile_latency(stack, signer, results)
+            write_json("latency", r, results)
+        return r
+
+    async def drain() -> dict[str, Any]:
+        sizes = d.QUICK_SIZES if quick else d.DrainSizes()
+        r = await d.run_drain(stack, signer, sizes, base["temporal"]["updates_s"]["median"])
+        print_drain(r)
+        write_json("drain", r, results)
+        if not r["target_met"] and profile:
+            print("  drain target missed: profiled repeat ...", flush=True)
+            r["profile"] = await d.profile_drain(stack, signer, sizes, results)
+            print(f"  profiles: {', '.join(r['profile']['profiles'])}")
+            write_json("drain", r, results)
+        return r
+
+    async def long_life() -> dict[str, Any]:
+        r = await ll.run_long_life(stack, signer, ll.QUICK_SIZES if quick else ll.LongLifeSizes())
+        print_long_life(r)
+        write_json("long_life", r, results)
+        return r
+
+    async def scale() -> dict[str, Any]:
+        sizes = sc.QUICK_SIZES if quick else sc.ScaleSizes()
+        r = await sc.run_scale(stack, sizes)
+        print_scale(r)
+        write_json("scale", r, results)
+        if not r["target_met"] and profile:
+            print("  scale target missed: profiled firing at a smaller count ...", flush=True)
+            smaller = sc.ScaleSizes(
+                requests=sizes.profile_requests,
+                calibration=min(sizes.calibration, sizes.profile_requests // 3),
+                start_budget_s=sizes.start_budget_s,
+                fire_timeout_s=sizes.fire_timeout_s,
+            )
+            path = results / "profile-scale-worker"
+            p = await sc.scale_once(stack, smaller, profile=path)
+            p["profiles"] = [f"{path}.html", f"{path}.txt"]
+            r["profile"] = p
+            print(
+                f"  profile: {path}.html (lateness p99 {fmt(p['lateness_p99_s'], 2)} s "
+                f"at {p['due_together']:,} requests, under the profiler)"
+            )
+            write_json("scale", r, results)
+        return r
+
+    for name, job in (
+        ("latency", latency),
+        ("drain", drain),
+        ("long_life", long_life),
+        ("scale", scale),
+    ):
+        if name in only:
+            r = await guarded(name, out, job())
+            stack.stop_apps()  # whatever a failed benchmark left running
+            if r is not None:
+                out[name] = r
+    return out
+
+
+async def _profile_latency(stack: BenchStack, signer: Any, results: Path) -> dict[str, Any]:
+    settings = stack.settings.model_copy(update={"task_queue": lat.TASK_QUEUE})
+    paths = {k: results / f"profile-latency-{k}" for k in ("worker", "bridge")}
+    stack.start_app("worker", lat.TASK_QUEUE, profile=paths["worker"])
+    stack.start_app("bridge", lat.TASK_QUEUE, profile=paths["bridge"])
+    try:
+        sizes = lat.LatencySizes(answers=40, repeats=1)
+        samples = await lat.one_repeat(settings, signer, "ICC-01/22-LAT-PROF", sizes)
+    finally:
+        stack.stop_apps()
+    from bench.common import latency_stats
+
+    return {
+        "under_profiler": latency_stats(samples),
+        "profiles": [f"{p}.{ext}" for p in paths.values() for ext in ("html", "txt")],
+    }
+
+
+def headline(out: dict[str, Any]) -> dict[str, Any]:
+    """Every headline figure with its baseline and ratio."""
+    base = out["baselines"]
+    h: dict[str, Any] = {
+        "kafka_round_trip_p50_ms": base["kafka"]["round_trip_p50_ms"],
+        "kafka_throughput_msgs_s": base["kafka"]["throughput_msgs_s"],
+        "temporal_update_round_trip_p50_ms": base["temporal"]["round_trip_p50_ms"],
+        "temporal_updates_s": base["temporal"]["updates_s"],
+    }
+    if "drain" in out:
+        r = out["drain"]
+        h["drain"] = {
+            "answers": r["answers_per_repeat"],
+            "answers_s": r["answers_s"],
+            "baseline_updates_s": r["baseline_updates_s"],
+            "ratio": r["ratio"],
+            "target": ">= 1.0",
+            "met": r["target_met"],
+            "exact": r["verify"]["ok"],
+        }
+    if "latency" in out:
+        r = out["latency"]
+        h["latency"] = {
+            "p50_ms": r["p50_ms"],
+            "p99_ms": r["p99_ms"],
+            "baseline_p50_ms": r["baseline_p50_ms"],
+            "ratio_p50": r["ratio_p50"],
+            "target": "<= 1.25",
+            "met": r["target_met"],
+        }
+    if "scale" in out:
+        r = out["scale"]
+        h["scale"] = {
+            k: r[k]
+            for k in (
+                "target_requests",
+                "started",
+                "due_together",
+                "starts_s",
+                "peak_rss_mib",
+                "lateness_p50_s",
+                "lateness_p99_s",
+                "not_fired",
+                "target_met",
+            )
+        }
+    if "long_life" in out:
+        r = out["long_life"]
+        h["long_life"] = {
+            k: r[k]
+            for k in ("answers", "runs", "max_events_per_run", "total_events", "replay_total_s")
+        }
+        h["long_life"]["replay_largest_run_s"] = r["replay_largest_run_s"]
+    return h
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run")
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    parser.add_argument("--only", nargs="+", choices=ALL[1:], default=list(ALL[1:]))
+    parser.add_argument("--results", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--no-profile", action="store_true", help="no profiled repeats")
+    parser.add_argument("--keep-state", action="store_true", help="keep the stack's state dir")
+    args = parser.parse_args(argv)
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # transient metadata errors
+    t0 = time.perf_counter()
+    print(f"bench: starting an isolated stack ({'quick' if args.quick else 'full'} run) ...")
+    code = 0
+    try:
+        with running_stack(keep_state=args.keep_state) as stack:
+            print(
+                f"bench: Temporal {stack.settings.temporal_address}, "
+                f"Kafka {stack.settings.kafka_bootstrap} (up in {time.perf_counter() - t0:.0f}s); "
+                f"state {stack.state_dir}",
+                flush=True,
+            )
+            out = asyncio.run(
+                run_all(stack, args.quick, set(args.only), args.results, not args.no_profile)
+            )
+    except Exception as err:
+        import traceback
+
+        traceback.print_exc()
+        print(f"bench: failed: {err}", file=sys.stderr)
+        code = 1
+    else:
+        wall = time.perf_counter() - t0
+        summary = {
+            "quick": args.quick,
+            "wall_seconds": wall,
+            "figures": headline(out),
+            "errors": out.get("errors", {}),
+        }
+        path = write_json("summary", summary, args.results)
+        missed = [
+            k
+            for k, v in summary["figures"].items()
+            if isinstance(v, dict) and v.get("met") is False
+        ]
+        if out.get("scale") and not out["scale"]["target_met"]:
+            missed.append("scale")
+        print(f"\nbench: total wall time {wall / 60:.1f} min; results in {path.parent}")
+        if missed:
+            print(f"bench: targets missed: {', '.join(missed)} (profiles in {path.parent})")
+        if out.get("errors"):
+            print(f"bench: failed benchmarks: {', '.join(out['errors'])}")
+            code = 1
+    exit_process(code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""Scale: many open requests with armed deadline timers on one worker, falling due together.
+
+Every request records a policy (``ResolvedPolicy``: the product's, resolved for the example
+request) whose acknowledgement deadline is the same instant ``T`` for all (acknowledgement =
+``T`` - now at submission), with no reminder lead, so at ``T`` each request takes ladder step
+1 (reminder) and publishes one escalation event; the next step is a day away.
+
+A first batch of requests (due a day later, so still open with armed timers) calibrates the
+start rate; ``T`` is set from it so the rest can be started before ``T``. Starting stops
+early if ``T`` comes too close: the count that fell due together is reported as is.
+
+Figures: start throughput (workflows started per second, client side; and until every
+request's transmission event is published, i.e. its first tasks and activity ran), the
+worker's RSS (peak, and after the starts) with the product's bounded workflow cache
+(``tracefreeze.worker.MAX_CACHED_WORKFLOWS``), and escalation lateness: the escalation
+event's ``time`` (workflow time of the task that fired the clock) - its ``deadline``, p50/p99
+over every request due at ``T``; also the Kafka timestamp - deadline (published lateness).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+
+from bench.common import bounded, count_topic, court_request, partitions, percentile
+from bench.stack import App, BenchStack
+from schemas.escalations import EscalationEvent, EscalationKind
+from schemas.policy import ResolvedPolicy, StageDeadlines
+from tracefreeze.client import RequestClient
+from tracefreeze.config import Settings
+from tracefreeze.policy import load_directory, load_policy, resolve
+from tracefreeze.worker import MAX_CACHED_WORKFLOWS
+
+TASK_QUEUE = "bench-scale"
+PREFIX = "ICC-01/22-SCALE-"
+SUBMIT_CONCURRENCY = 32
+MAX_UNSETTLED = 24
+GUARD_S = 5.0
+"""Stop starting requests when ``T`` is closer than this."""
+
+
+@dataclass(frozen=True)
+class ScaleSizes:
+    requests: int = 10_000
+    calibration: int = 200
+    start_budget_s: float = 150
+    fire_timeout_s: float = 150
+    profile_requests: int = 400
+
+
+QUICK_SIZES = ScaleSizes(
+    requests=300, calibration=60, start_budget_s=60, fire_timeout_s=90, profile_requests=100
+)
+
+
+def policy_due(settings: Settings, due_in: timedelta) -> ResolvedPolicy:
+    """The product's policy for the example request, acknowledgement due in ``due_in``."""
+    base = resolve(
+        load_policy(settings.policy_file),
+        load_directory(settings.state_directory_file),
+        court_request(f"{PREFIX}POLICY"),
+    )
+    later = timedelta(days=30)
+    return base.model_copy(
+        update={
+            "deadlines": StageDeadlines(
+                acknowledgement=due_in, first_report=later, full_execution=later
+            ),
+            "ladder": base.ladder.model_copy(
+                update={"reminder_lead": timedelta(0), "registry_follow_up_after": later}
+            ),
+        }
+    )
+
+
+class RssSampler:
+    def __init__(self, app: App) -> None:
+        self.app, self.peak, self.samples = app, 0, []
+        self.task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            rss = self.app.rss_bytes() or 0
+            self.peak = max(self.peak, rss)
+            self.samples.append((time.time(), rss))
+            await asyncio.sleep(0.5)
+
+    def __enter__(self) -> RssSampler:
+        self.task = asyncio.create_task(self._run())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.task:
+            self.task.cancel()
+
+    def now(self) -> int:
+        return self.app.rss_bytes() or 0
+
+
+class Settled:
+    """How many requests of this run have published their transmission event, i.e. the
+    worker ran their first tasks and activity (polled from the topic's end offsets).
+
+    Submissions wait while more than ``MAX_UNSETTLED`` are not yet settled: a request's
+    clocks start when its first task runs, so the deadlines stay within a few seconds of
+    each other however fast the worker turns out to be.
+    """
+
+    def __init__(self, settings: Settings, before: int) -> None:
+        self.settings, self.before, self.count = settings, before, 0
+        self.task: asyncio.Task[None] | None = None
+        self.changed = asyncio.Condition()
+
+    async def _poll(self) -> None:
+        while True:
+            count = await count_topic(self.settings, self.settings.topics.request_events)
+            async with self.changed:
+                self.count = count - self.before
+                self.changed.notify_all()
+            await asyncio.sleep(0.3)
+
+    async def __aenter__(self) -> Settled:
+        self.task = asyncio.create_task(self._poll())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.task:
+            self.task.cancel()
+
+    async def room(self, submitted: list[str]) -> None:
+        async with self.changed:
+            await self.changed.wait_for(lambda: len(submitted) - self.count < MAX_UNSETTLED)
+
+    async def reach(self, target: int, timeout_s: float) -> None:
+        async with self.changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self.changed.wait_for(lambda: self.count >= target), timeout_s
+                )
+
+
+async def collect_escalations(
+    settings: Settings, run: str, expected: int, timeout_s: float
+) -> list[tuple[EscalationEvent, float]]:
+    """Step-reached escalations of this run's requests, with their Kafka timestamps."""
+    topic = settings.topics.escalations
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap, isolation_level="read_committed"
+    )
+    await consumer.start()
+    found: dict[str, tuple[EscalationEvent, float]] = {}
+    try:
+        tps = await partitions(settings, topic)
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        deadline = time.monotonic() + timeout_s
+        while len(found) < expected and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500, max_records=2000)
+            for records in batches.values():
+                for record in records:
+                    event = EscalationEvent.model_validate_json(record.value)
+                    if (
+                        event.subject.startswith(f"{PREFIX}{run}-")
+                        and event.kind is EscalationKind.STEP_REACHED
+                        and event.step == "reminder"
+                    ):
+                        found[event.subject] = (event, record.timestamp / 1000)
+    finally:
+        await consumer.stop()
+    return list(found.values())
+
+
+async def scale_once(
+    stack: BenchStack, sizes: ScaleSizes, profile: Path | None = None
+) -> dict[str, Any]:
+    settings = stack.settings.model_copy(update={"task_queue": TASK_QUEUE})
+    run = uuid.uuid4().hex[:6].upper()
+    # With a profile: the profiler is armed but idle until the firing (SIGUSR1).
+    worker = stack.start_app(
+        "worker", TASK_QUEUE, profile=profile, profile_on_signal=profile is not None
+    )
+    client = await RequestClient.connect(settings)
+    events_before = await _count(settings)
+    result: dict[str, Any] = {"target_requests": sizes.requests}
+    try:
+        with RssSampler(worker) as rss:
+            settled = Settled(settings, events_before)
+            async with settled:
+                t0 = time.perf_counter()
+                calib = [f"{PREFIX}{run}-C{i:05d}" for i in range(sizes.calibration)]
+                day = policy_due(settings, timedelta(days=1))
+
+                async def submit_calib(reference: str) -> None:
+                    await settled.room(submitted)
+                    submitted.append(reference)
+                    await client.submit(court_request(reference), policy=day)
+
+                submitted: list[str] = []
+                await bounded(SUBMIT_CONCURRENCY, [lambda r=r: submit_calib(r) for r in calib])
+                await settled.reach(len(calib), 120)
+                rate0 = len(calib) / (time.perf_counter() - t0)
+                rest = sizes.requests - len(calib)
+                elapsed = time.perf_counter() - t0
+                lead = min(rest / rate0 * 1.1 + GUARD_S, sizes.start_budget_s - elapsed)
+                due_at = datetime.now(UTC) + timedelta(seconds=max(lead, 3 * GUARD_S))
+                started: list[str] = []
+                stop_at = due_at - timedelta(seconds=GUARD_S)
+
+                async def submit(i: int) -> None:
+                    await settled.room(submitted)
+                    now = datetime.now(UTC)
+                    if now >= stop_at:
+                        return
+                    reference = f"{PREFIX}{run}-{i:05d}"
+                    submitted.append(reference)
+                    await client.submit(
+                        court_request(reference), policy=policy_due(settings, due_at - now)
+                    )
+                    started.append(reference)
+
+                await bounded(SUBMIT_CONCURRENCY, [lambda i=i: submit(i) for i in range(rest)])
+                start_s = time.perf_counter() - t0
+                total = len(calib) + len(started)
+                left = (due_at - datetime.now(UTC)).total_seconds() - 1
+                await settled.reach(total, max(5.0, left))
+                settle_s = time.perf_counter() - t0
+                n_settled = settled.count
+            rss_after_starts = rss.now()
+            result.update(
+                {
+                    "started": total,
+                    "due_together": len(started),
+                    "start_seconds": start_s,
+                    "starts_s": total / start_s,
+                    "calibration_starts_s": rate0,
+                    "transmitted_events": n_settled,
+                    "settled_starts_s": n_settled / settle_s,
+                    "due_at": due_at.isoformat(),
+                    "rss_after_starts_mib": rss_after_starts / 2**20,
+                }
+            )
+            print(
+                f"  scale: {total} requests started at {n_settled / settle_s:.0f}/s; "
+                f"{len(started)} due together at {due_at:%H:%M:%S}",
+                flush=True,
+            )
+            wait = (due_at - datetime.now(UTC)).total_seconds() - 1
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if profile is not None:
+                worker.signal(signal.SIGUSR1)  # start profiling the firing
+            fired = await collect_escalations(settings, run, len(started), sizes.fire_timeout_s)
+            if profile is not None:
+                worker.signal(signal.SIGUSR2)  # write the profile
+                await asyncio.sleep(3)
+            result["peak_rss_mib"] = rss.peak / 2**20
+    finally:
+        worker.stop()
+        stack.apps.remove(worker)
+    lateness = [(e.time - e.deadline).total_seconds() for e, _ in fired if e.deadline]
+    published = [ts - e.deadline.timestamp() for e, ts in fired if e.deadline]
+    deadlines = [e.deadline.timestamp() for e, _ in fired if e.deadline]
+    result.update(
+        {
+            "fired": len(fired),
+            "not_fired": len(started) - len(fired),
+            "lateness_p50_s": percentile(lateness, 50),
+            "lateness_p99_s": percentile(lateness, 99),
+            "lateness_max_s": max(lateness) if lateness else float("nan"),
+            "published_lateness_p50_s": percentile(published, 50),
+            "published_lateness_p99_s": percentile(published, 99),
+            "deadline_spread_s": (max(deadlines) - min(deadlines)) if deadlines else None,
+            "max_cached_workflows": MAX_CACHED_WORKFLOWS,
+        }
+    )
+    return result
+
+
+async def _count(settings: Settings) -> int:
+    return await count_topic(settings, settings.topics.request_events)
+
+
+async def run_scale(stack: BenchStack, sizes: ScaleSizes) -> dict[str, Any]:
+    out = await scale_once(stack, sizes)
+    out["target_p99_s"] = 5.0
+    out["target_rss_mib"] = 1024.0
+    out["target_met"] = (
+        out["lateness_p99_s"] <= 5.0
+        and out["not_fired"] == 0
+        and out["peak_rss_mib"] <= 1024
+        and out["started"] >= sizes.requests
+    )
+    return out
