@@ -88,10 +88,6 @@ def app_env(s: Settings, health_port: int) -> dict[str, str]:
         dict(os.environ)
         | stack_env(s)
         | {
-            "TRACEFREEZE_TOPICS__STATE_ANSWERS": s.topics.state_answers,
-            "TRACEFREEZE_TOPICS__REQUEST_EVENTS": s.topics.request_events,
-            "TRACEFREEZE_TOPICS__DEAD_LETTER": s.topics.dead_letter,
-            "TRACEFREEZE_TOPICS__ESCALATIONS": s.topics.escalations,
             "TRACEFREEZE_HEALTH_PORT": str(health_port),
         }
     )

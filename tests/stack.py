@@ -71,6 +71,10 @@ def stack_env(settings: Settings) -> dict[str, str]:
         "TRACEFREEZE_STATE_DIR": str(settings.state_dir),
         "TRACEFREEZE_CACHE_DIR": str(CACHE_DIR),
         "TRACEFREEZE_PYTHON": PYTHON,
+        "TRACEFREEZE_TOPICS__STATE_ANSWERS": settings.topics.state_answers,
+        "TRACEFREEZE_TOPICS__REQUEST_EVENTS": settings.topics.request_events,
+        "TRACEFREEZE_TOPICS__ESCALATIONS": settings.topics.escalations,
+        "TRACEFREEZE_TOPICS__DEAD_LETTER": settings.topics.dead_letter,
     }
 
 

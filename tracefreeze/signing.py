@@ -406,12 +406,8 @@ class Rejection:
         return self.reason.value
 
     def as_verdict(self) -> Verdict:
-        """The dead-letter verdict: the same code when ``DeadLetterReason`` has it, else
-        ``rejected`` with the code leading the detail."""
-        try:
-            return Verdict(DeadLetterReason(self.reason.value), self.detail)
-        except ValueError:
-            return Verdict(DeadLetterReason.REJECTED, f"{self.reason.value}: {self.detail}")
+        """The dead-letter verdict: every rejection reason is a dead-letter reason code."""
+        return Verdict(DeadLetterReason(self.reason.value), self.detail)
 
 
 def sign(

@@ -62,12 +62,6 @@ async def bridged(stack: Settings) -> AsyncIterator[Stack]:
     s = isolated(stack)
     await ensure_topics(s)
     env = os.environ | stack_env(s)
-    env |= {
-        "TRACEFREEZE_TOPICS__STATE_ANSWERS": s.topics.state_answers,
-        "TRACEFREEZE_TOPICS__REQUEST_EVENTS": s.topics.request_events,
-        "TRACEFREEZE_TOPICS__DEAD_LETTER": s.topics.dead_letter,
-        "TRACEFREEZE_TOPICS__ESCALATIONS": s.topics.escalations,
-    }
     worker = asyncio.create_task(run_worker(s))
     bridge = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tracefreeze", "bridge", env=env, stderr=asyncio.subprocess.PIPE

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import typing
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,6 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from schemas import court as c
 from schemas.answers import (
     Acknowledgement,
     AnswerBase,
@@ -34,12 +34,15 @@ from schemas.answers import (
     FreezeLimitProposal,
     NoAssetsReport,
     Postponement,
+    StateAnswer,
     ThirdPartyClaim,
 )
 from schemas.court import CloseRequest, CourtAction
 from schemas.events import PUBLISH_REQUEST_EVENT, PublishRequestEvent, RequestEvent
 from schemas.request import CourtRequest
 from schemas.views import AnswerReceipt, RequestInput, RequestView
+from tracefreeze.client import COURT_UPDATES
+from tracefreeze.routing import UPDATES
 from workflows import search_attributes as sa
 from workflows.request import RequestWorkflow
 
@@ -314,30 +317,15 @@ async def start_request(
     )
 
 
+def answer_class(answer_type: str) -> type[AnswerBase]:
+    """The State-answer model whose ``answer_type`` is ``answer_type``."""
+    union = typing.get_args(typing.get_args(StateAnswer)[0])
+    return next(cls for cls in union if cls.model_fields["answer_type"].default == answer_type)
+
+
 UPDATE_OF: dict[type[Any], Any] = {
-    Acknowledgement: RequestWorkflow.acknowledge,
-    Consultation: RequestWorkflow.consult,
-    Postponement: RequestWorkflow.postpone,
-    Denial: RequestWorkflow.deny,
-    ExecutionReport: RequestWorkflow.report_execution,
-    NoAssetsReport: RequestWorkflow.report_no_assets,
-    ThirdPartyClaim: RequestWorkflow.claim_as_third_party,
-    DomesticChallenge: RequestWorkflow.challenge_domestically,
-    AssetManagementUpdate: RequestWorkflow.update_asset_management,
-    FreezeLimitProposal: RequestWorkflow.propose_freeze_limit,
-    c.ConsultationResponse: RequestWorkflow.respond_to_consultation,
-    c.PostponementDecision: RequestWorkflow.decide_postponement,
-    c.ResumeExecution: RequestWorkflow.resume_execution,
-    c.UrgentConfirmation: RequestWorkflow.confirm_urgent_request,
-    c.Rule99Notification: RequestWorkflow.notify_rule99,
-    c.Rule99Decision: RequestWorkflow.decide_rule99,
-    c.Withdrawal: RequestWorkflow.withdraw,
-    c.ForfeitureOrder: RequestWorkflow.order_forfeiture,
-    c.ThirdPartyClaimDecision: RequestWorkflow.decide_third_party_claim,
-    c.TransferToCourt: RequestWorkflow.transfer_to_court,
-    c.Allocation: RequestWorkflow.allocate,
-    c.Release: RequestWorkflow.release,
-    CloseRequest: RequestWorkflow.close,
+    **{answer_class(kind): update for kind, update in UPDATES.items()},
+    **COURT_UPDATES,
 }
 """The update that takes each State answer or Court action."""
 

@@ -41,7 +41,6 @@ from schemas.request import CourtRequest
 from schemas.views import RequestView
 from tests.workflows.support import (
     ACCOUNT,
-    UPDATE_OF,
     PublishRecorder,
     acknowledgement,
     assert_rejected,
@@ -69,16 +68,6 @@ DAY = timedelta(days=1)
 NLD = load_directory().states["NLD"]
 BEL = load_directory().states["BEL"]
 VERSION = load_policy().version
-
-# The updates that act on the clocks, so that support.send and assert_rejected take them too.
-UPDATE_OF.update(
-    {
-        EscalationDecision: RequestWorkflow.decide_escalation,
-        DeadlineExtension: RequestWorkflow.extend_deadline,
-        FreezeLimitResponse: RequestWorkflow.respond_to_freeze_limit,
-        ChannelChangeNotice: RequestWorkflow.notify_channel_change,
-    }
-)
 
 
 # --- Recorder for escalation events, worker, clock --------------------------------------
