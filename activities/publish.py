@@ -10,6 +10,7 @@ event of one request lands, in order, on one partition.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -22,6 +23,7 @@ from schemas.escalations import (
     PublishEscalationEvent,
 )
 from schemas.events import PUBLISH_REQUEST_EVENT, PublishRequestEvent, RequestEvent
+from schemas.outbox import PUBLISH_OUTBOX, PublishOutbox
 from tracefreeze.metrics import ESCALATIONS
 from tracefreeze.tracing import cloudevent_trace_headers
 
@@ -64,9 +66,44 @@ class EventPublisher:
         await self._send(p.topic, p.event)
         ESCALATIONS.labels(p.event.step or p.event.kind.value).inc()
 
-    async def _send(self, topic: str, event: RequestEvent | EscalationEvent) -> None:
+    @activity.defn(name=PUBLISH_OUTBOX)
+    async def publish_outbox(self, p: PublishOutbox) -> None:
+        """Send a round of a request's outbox, in order, and wait until the broker acknowledged
+        every event (acks=all). One failure fails the round: Temporal retries all of it with
+        the same event ids, and consumers deduplicate on them."""
+        sends = [(p.events_topic, e) for e in p.events]
+        sends += [(p.escalations_topic, e) for e in p.escalations]
+        await asyncio.wait_for(self._send_all(sends), timeout=self._timeout_s)
+        for escalation in p.escalations:
+            ESCALATIONS.labels(escalation.step or escalation.kind.value).inc()
+
+    async def _send_all(self, sends: list[tuple[str, RequestEvent | EscalationEvent]]) -> None:
+        # Queued one after another on one idempotent producer: the broker keeps their order.
+        pending = [(t, e, await self._producer.send(t, **self._record(e))) for t, e in sends]
+        for topic, event, delivery in pending:
+            try:
+                metadata = await delivery
+            except KafkaError as err:
+                bound = self._bound(event)
+                bound.warning("event not published; Temporal will retry", error=repr(err))
+                raise
+            self._bound(event).info(
+                "event published", topic=topic, partition=metadata.partition, offset=metadata.offset
+            )
+
+    @staticmethod
+    def _record(event: RequestEvent | EscalationEvent) -> dict[str, Any]:
+        """Key = request reference (one partition per request), body = the event's JSON."""
+        return {
+            "value": event.model_dump_json().encode(),
+            "key": event.subject.encode(),
+            "headers": cloudevent_headers(event) + cloudevent_trace_headers(),
+        }
+
+    @staticmethod
+    def _bound(event: RequestEvent | EscalationEvent) -> Any:
         info = activity.info()
-        bound = log.bind(
+        return log.bind(
             event_id=event.id,
             request_reference=event.subject,
             case_number=event.case_number,
@@ -76,14 +113,12 @@ class EventPublisher:
             activity_id=info.activity_id,
             attempt=info.attempt,
         )
+
+    async def _send(self, topic: str, event: RequestEvent | EscalationEvent) -> None:
+        bound = self._bound(event)
         try:
             metadata = await asyncio.wait_for(
-                self._producer.send_and_wait(
-                    topic,
-                    value=event.model_dump_json().encode(),
-                    key=event.subject.encode(),
-                    headers=cloudevent_headers(event) + cloudevent_trace_headers(),
-                ),
+                self._producer.send_and_wait(topic, **self._record(event)),
                 timeout=self._timeout_s,
             )
         except (TimeoutError, KafkaError) as err:

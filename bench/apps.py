@@ -75,6 +75,12 @@ class Profiling:
             self.profiler.output_text(unicode=True, color=False, show_all=False),
             encoding="utf-8",
         )
+        session = self.profiler.last_session
+        if session is not None:  # self time per function: where the CPU actually went
+            from pyinstrument.renderers import ConsoleRenderer
+
+            flat = ConsoleRenderer(flat=True, show_all=True).render(session)
+            Path(f"{self.path}.flat.txt").write_text("\n".join(flat.splitlines()[:60]))
         log.info("profile written", path=str(self.path))
 
 

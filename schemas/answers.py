@@ -198,3 +198,14 @@ StateAnswer = Annotated[
     Field(discriminator="answer_type"),
 ]
 STATE_ANSWER = TypeAdapter(StateAnswer)
+
+MAX_BATCH_ANSWERS = 50
+"""Answers per batch update: far below Temporal's payload limit even at the largest answers."""
+
+
+class AnswerBatch(Frozen):
+    """Answers to one request, queued in Kafka while nothing read them (the bridge was down, a
+    backlog), handed over in one update and applied in their order as if they came one by one.
+    """
+
+    answers: list[StateAnswer] = Field(min_length=1, max_length=MAX_BATCH_ANSWERS)

@@ -88,11 +88,19 @@ class RequestInput(Frozen):
 
 
 class AnswerReceipt(Frozen):
-    """What an accepted update returns; a duplicate event id returns ``duplicate=True``."""
+    """What an accepted update returns; a duplicate event id returns ``duplicate=True``.
+    In a batch, an answer its rule refused carries the reason in ``rejected``."""
 
     event_id: EventId
     duplicate: bool
     status: RequestStatus
+    rejected: str | None = None
+
+
+class BatchReceipt(Frozen):
+    """One receipt per answer of an ``AnswerBatch``, in the batch's order."""
+
+    receipts: list[AnswerReceipt]
 
 
 class RequestView(Frozen):

@@ -16,8 +16,10 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from workflows.request_answers import StateAnswers
+from workflows.request_batch import AnswerBatches
 from workflows.request_clocks import ClockKeeping
 from workflows.request_court import CourtActions
+from workflows.request_outbox import Outbox
 from workflows.request_publishing import Publishing
 
 with workflow.unsafe.imports_passed_through():
@@ -35,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
 
 
 @workflow.defn
-class RequestWorkflow(StateAnswers, CourtActions, ClockKeeping, Publishing):
+class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, Outbox, Publishing):
     @workflow.init
     def __init__(self, inp: RequestInput) -> None:
         self._original = inp.request
@@ -143,8 +145,9 @@ class RequestWorkflow(StateAnswers, CourtActions, ClockKeeping, Publishing):
                 f"which is addressed to {req.requested_state}"
             )
 
-    def _take(self, m: Any, action: str | None = None) -> AnswerReceipt:
-        """Apply an answer or action once; the handler re-checks (state may have moved)."""
+    def _take(self, m: Any, action: str | None = None, refresh: bool = True) -> AnswerReceipt:
+        """Apply an answer or action once; the handler re-checks (state may have moved).
+        ``refresh=False`` leaves the visibility write to the caller (a batch writes once)."""
         if m.event_id in self._seen:
             return AnswerReceipt(event_id=m.event_id, duplicate=True, status=self._rec.status)
         self._validate(m, action)
@@ -163,7 +166,8 @@ class RequestWorkflow(StateAnswers, CourtActions, ClockKeeping, Publishing):
             outcome.firings += dl.meet(clocks, met, now)
         self._note_for_report(action, now)
         self._record_timeline(m.event_id, outcome.what)
-        self._refresh_visibility()
+        if refresh:
+            self._refresh_visibility()
         self._announce(m.event_id, action, outcome)
         self._escalate(outcome.firings, caused_by=m.event_id)
         self._parent_stale = workflow.info().parent is not None

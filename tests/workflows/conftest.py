@@ -55,6 +55,6 @@ async def worker(env: WorkflowEnvironment) -> AsyncIterator[RunningWorker]:
         env.client,
         task_queue=task_queue,
         workflows=[RequestWorkflow],
-        activities=[recorder.publish],
+        activities=recorder.activities,
     ):
         yield RunningWorker(client=env.client, task_queue=task_queue, published=recorder)

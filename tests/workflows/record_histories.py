@@ -22,14 +22,13 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from temporalio import activity
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from schemas import court as c
+from schemas.answers import AnswerBatch
 from schemas.clocks import DeadlineExtension, EscalationDecision, Stage
-from schemas.escalations import PUBLISH_ESCALATION_EVENT, PublishEscalationEvent
 from schemas.request import CourtRequest
 from schemas.views import RequestView
 from tests.workflows.support import (
@@ -208,23 +207,34 @@ async def escalation_ladder(env: WorkflowEnvironment, handle: Handle, req: Court
     assert (view.escalation_level, view.escalation_step) == (1, "reminder"), view
 
 
+async def backlog_batch(handle: Handle, req: CourtRequest) -> None:
+    """A backlog handed over in batch updates (2026-11-29): acknowledgement and a freezing
+    report together, a batch with a duplicate and a refused answer, a report alone, closure
+    refused; every round of events published by one activity."""
+    ack, report = acknowledgement(req), execution_report(req)
+    await handle.execute_update(
+        RequestWorkflow.take_answers, AnswerBatch(answers=[ack, report]), id=new_event_id()
+    )
+    batch = AnswerBatch(answers=[report, acknowledgement(req), no_assets(req)])
+    await handle.execute_update(RequestWorkflow.take_answers, batch, id=new_event_id())
+    await send(handle, execution_report(req, [result(VESSEL, "freeze", value=("5.00", "EUR"))]))
+    await rejected(handle, close_action())
+
+
 SCENARIOS: dict[str, Callable[[Handle, CourtRequest], Awaitable[None]]] = {
     "happy-path-close-refused": happy_path_close_refused,
     "no-assets-then-close": no_assets_then_close,
     "rejections-and-duplicates": rejections_and_duplicates,
     "full-asset-life": full_asset_life,
+    "backlog-batch": backlog_batch,
 }
 TIMED_SCENARIOS: dict[
     str, Callable[[WorkflowEnvironment, Handle, CourtRequest], Awaitable[None]]
 ] = {
     "escalation-ladder": escalation_ladder,
+    "escalation-ladder-outbox-rounds": escalation_ladder,
 }
 """Scenarios run under the default deadline policy: they let policy time pass (timers)."""
-
-
-@activity.defn(name=PUBLISH_ESCALATION_EVENT)
-async def discard_escalation(_: PublishEscalationEvent) -> None:
-    """Stands in for the escalation publisher (only the history is recorded)."""
 
 
 async def record(names: list[str]) -> None:
@@ -241,7 +251,7 @@ async def record(names: list[str]) -> None:
             env.client,
             task_queue=task_queue,
             workflows=[RequestWorkflow],
-            activities=[recorder.publish, discard_escalation],
+            activities=recorder.activities,
         ):
             for number, name in enumerate(known, start=1):
                 if names and name not in names:

@@ -38,7 +38,9 @@ from schemas.answers import (
     ThirdPartyClaim,
 )
 from schemas.court import CloseRequest, CourtAction
+from schemas.escalations import PUBLISH_ESCALATION_EVENT, EscalationEvent, PublishEscalationEvent
 from schemas.events import PUBLISH_REQUEST_EVENT, PublishRequestEvent, RequestEvent
+from schemas.outbox import PUBLISH_OUTBOX, PublishOutbox
 from schemas.request import CourtRequest
 from schemas.views import AnswerReceipt, RequestInput, RequestView
 from tracefreeze.client import COURT_UPDATES
@@ -276,16 +278,38 @@ def freeze_account(request: CourtRequest, *, final: bool = False, **fields: Any)
 
 @dataclass
 class PublishRecorder:
-    """Stands in for the Kafka publishing activity and records, in order, what it was given."""
+    """Stands in for the Kafka publishing activities and records, in order, what it was given:
+    one event per call (before 2026-11-29) or a round of the outbox per call."""
 
     calls: list[PublishRequestEvent] = field(default_factory=list)
+    escalation_calls: list[PublishEscalationEvent] = field(default_factory=list)
+    rounds: list[PublishOutbox] = field(default_factory=list)
 
     @activity.defn(name=PUBLISH_REQUEST_EVENT)
     async def publish(self, inp: PublishRequestEvent) -> None:
         self.calls.append(inp)
 
+    @activity.defn(name=PUBLISH_ESCALATION_EVENT)
+    async def publish_escalation(self, inp: PublishEscalationEvent) -> None:
+        self.escalation_calls.append(inp)
+
+    @activity.defn(name=PUBLISH_OUTBOX)
+    async def publish_outbox(self, inp: PublishOutbox) -> None:
+        self.rounds.append(inp)
+        self.calls += [PublishRequestEvent(topic=inp.events_topic, event=e) for e in inp.events]
+        self.escalation_calls += [
+            PublishEscalationEvent(topic=inp.escalations_topic, event=e) for e in inp.escalations
+        ]
+
+    @property
+    def activities(self) -> list[Any]:
+        return [self.publish, self.publish_escalation, self.publish_outbox]
+
     def events(self, reference: str | None = None) -> list[RequestEvent]:
         return [c.event for c in self.calls if reference is None or c.event.subject == reference]
+
+    def escalations(self, reference: str) -> list[EscalationEvent]:
+        return [c.event for c in self.escalation_calls if c.event.subject == reference]
 
 
 # --- Environment -------------------------------------------------------------------------

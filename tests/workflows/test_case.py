@@ -39,7 +39,7 @@ async def case_queue(env: WorkflowEnvironment) -> AsyncIterator[tuple[Client, st
         env.client,
         task_queue=task_queue,
         workflows=[RequestWorkflow, CaseWorkflow],
-        activities=[PublishRecorder().publish],
+        activities=PublishRecorder().activities,
     ):
         yield env.client, task_queue
 

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
-from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -29,10 +28,8 @@ from schemas import court as c
 from schemas.answers import ChannelChangeNotice, FreezeLimitProposal
 from schemas.clocks import DeadlineExtension, EscalationDecision, FreezeLimitResponse, Stage
 from schemas.escalations import (
-    PUBLISH_ESCALATION_EVENT,
     EscalationEvent,
     EscalationKind,
-    PublishEscalationEvent,
 )
 from schemas.events import RequestEventType
 from schemas.ledger import AssetStatus, RequestStatus
@@ -74,26 +71,11 @@ VERSION = load_policy().version
 
 
 @dataclass
-class EscalationRecorder:
-    """Stands in for the escalation publishing activity; records, in order, what it got."""
-
-    calls: list[PublishEscalationEvent] = field(default_factory=list)
-
-    @activity.defn(name=PUBLISH_ESCALATION_EVENT)
-    async def publish(self, inp: PublishEscalationEvent) -> None:
-        self.calls.append(inp)
-
-    def events(self, reference: str) -> list[EscalationEvent]:
-        return [c.event for c in self.calls if c.event.subject == reference]
-
-
-@dataclass
 class Ladder:
     env: WorkflowEnvironment
     client: Client
     task_queue: str
     published: PublishRecorder
-    escalations: EscalationRecorder
     handles: list[Handle] = field(default_factory=list)
 
     async def start(
@@ -121,7 +103,7 @@ class Ladder:
         await settle(handle)
 
     def events(self, request: CourtRequest) -> list[EscalationEvent]:
-        return self.escalations.events(request.reference)
+        return self.published.escalations(request.reference)
 
 
 @pytest.fixture(scope="module")
@@ -138,15 +120,15 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture
 async def ladder(env: WorkflowEnvironment) -> AsyncIterator[Ladder]:
-    published, escalations = PublishRecorder(), EscalationRecorder()
+    published = PublishRecorder()
     task_queue = f"ladder-tests-{uuid.uuid4()}"
     async with Worker(
         env.client,
         task_queue=task_queue,
         workflows=[RequestWorkflow],
-        activities=[published.publish, escalations.publish],
+        activities=published.activities,
     ):
-        running = Ladder(env, env.client, task_queue, published, escalations)
+        running = Ladder(env, env.client, task_queue, published)
         yield running
         # A request left with a timer would fire it after this worker is gone, and the
         # time-skipping server never skips past a workflow task nobody takes.

@@ -25,7 +25,17 @@ EXPECTED = {
     "rejections-and-duplicates",
     "full-asset-life",
     "escalation-ladder",
+    "backlog-batch",
+    "escalation-ladder-outbox-rounds",
 }
+RECORDED_BEFORE_OUTBOX_ROUNDS = {
+    "happy-path-close-refused",
+    "no-assets-then-close",
+    "rejections-and-duplicates",
+    "full-asset-life",
+    "escalation-ladder",
+}
+"""Recorded before the patch ``outbox-in-one-activity``: they prove the old path replays."""
 
 
 def load(path: Path) -> WorkflowHistory:
@@ -35,6 +45,25 @@ def load(path: Path) -> WorkflowHistory:
 def test_the_recorded_scenarios_are_committed() -> None:
     """The replay test is only as good as its histories: all scenarios must be present."""
     assert {p.stem for p in HISTORY_FILES} >= EXPECTED
+
+
+def activity_types(history: WorkflowHistory) -> set[str]:
+    return {
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    }
+
+
+@pytest.mark.parametrize("path", HISTORY_FILES, ids=[p.stem for p in HISTORY_FILES])
+def test_both_sides_of_the_outbox_patch_are_recorded(path: Path) -> None:
+    """Histories from before the patch publish one event per activity; those after, one
+    round per activity: both code paths are replayed above."""
+    kinds = activity_types(load(path))
+    if path.stem in RECORDED_BEFORE_OUTBOX_ROUNDS:
+        assert "publish_outbox" not in kinds and "publish_request_event" in kinds
+    else:
+        assert kinds == {"publish_outbox"}
 
 
 @pytest.mark.parametrize("path", HISTORY_FILES, ids=[p.stem for p in HISTORY_FILES])

@@ -211,6 +211,6 @@ async def test_continue_as_new_when_the_server_suggests_it(
         short_history_env.client,
         task_queue=task_queue,
         workflows=[RequestWorkflow],
-        activities=[recorder.publish],
+        activities=recorder.activities,
     ):
         await drive_across_runs(short_history_env.client, task_queue, recorder)

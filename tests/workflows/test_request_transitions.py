@@ -323,7 +323,7 @@ async def test_transmitted_event_comes_first_when_an_answer_arrives_with_the_sta
         env.client,
         task_queue=task_queue,
         workflows=[RequestWorkflow],
-        activities=[recorder.publish],
+        activities=recorder.activities,
     ):
         assert (await pending).status is RequestStatus.ACKNOWLEDGED
         events = await wait_for_events(recorder, req.reference, 2)

@@ -1,0 +1,122 @@
+"""A backlog of answers to one request applied in one update (``take_answers``): each answer
+takes effect exactly as it would alone — in order, deduplicated by event id, refused by its
+own rule with the reason — and the round's events are published by one activity."""
+
+from __future__ import annotations
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from schemas.answers import AnswerBatch
+from schemas.events import RequestEventType
+from schemas.ledger import AssetStatus, RequestStatus
+from tests.workflows.support import (
+    ACCOUNT,
+    acknowledgement,
+    court_request,
+    execution_report,
+    new_event_id,
+    no_assets,
+    published_count,
+    published_since,
+    send,
+    settle,
+    snapshot,
+    visibility,
+)
+from workflows.request import RequestWorkflow
+
+
+async def take(handle, *answers):
+    return await handle.execute_update(
+        RequestWorkflow.take_answers, AnswerBatch(answers=list(answers)), id=new_event_id()
+    )
+
+
+async def test_a_batch_applies_its_answers_in_order_as_one_by_one(worker) -> None:
+    """Acknowledgement then an RS 99 report freezing the account, in one update: the same
+    ledger, status and events as two updates, published in one activity round."""
+    req = court_request()
+    handle = await worker.start(req)
+    ack, report = acknowledgement(req), execution_report(req)
+    before = await published_count(handle, worker.published)
+    rounds_before = len(worker.published.rounds)
+
+    receipt = await take(handle, ack, report)
+
+    assert [r.event_id for r in receipt.receipts] == [ack.event_id, report.event_id]
+    assert [(r.duplicate, r.rejected) for r in receipt.receipts] == [(False, None)] * 2
+    view = await handle.query(RequestWorkflow.view)
+    assert view.status is RequestStatus.IN_EXECUTION
+    assert view.ledger.entries[ACCOUNT].status is AssetStatus.FROZEN
+    assert view.answers_seen == 2
+    assert [t.event_id for t in view.timeline[-2:]] == [ack.event_id, report.event_id]
+    events = await published_since(handle, worker.published, before)
+    accepted = [e.answer_type for e in events if e.type is RequestEventType.ANSWER_ACCEPTED]
+    assert accepted == ["acknowledgement", "execution_report"]
+    assert len(worker.published.rounds) == rounds_before + 1  # one activity for the round
+    frozen = float(view.totals["EUR"].frozen)
+    assert await visibility(handle) == (RequestStatus.IN_EXECUTION.value, frozen)
+
+
+async def test_a_refused_or_repeated_answer_in_a_batch_leaves_the_others_applied(worker) -> None:
+    """A report before acknowledgement is refused with its rule's reason, an answer seen
+    before is a duplicate, and the acknowledgement between them is applied."""
+    req = court_request()
+    handle = await worker.start(req)
+    ack = acknowledgement(req)
+    await send(handle, ack)
+
+    receipt = await take(handle, ack, no_assets(req, event_id=new_event_id()))
+    first, second = receipt.receipts
+    assert first.duplicate is True and first.rejected is None
+    assert second.rejected is None and second.duplicate is False
+    assert (await handle.query(RequestWorkflow.view)).status is RequestStatus.NO_ASSETS
+
+    req2 = court_request()
+    handle2 = await worker.start(req2)
+    early = execution_report(req2)
+    ack2 = acknowledgement(req2)
+    receipt2 = await take(handle2, early, ack2)
+    refused, accepted = receipt2.receipts
+    assert refused.rejected and "acknowledg" in refused.rejected.lower(), refused
+    assert accepted.rejected is None and accepted.duplicate is False
+    view = await handle2.query(RequestWorkflow.view)
+    assert view.answers_seen == 1 and view.status is RequestStatus.ACKNOWLEDGED
+    # Refused, so not seen: the same report is taken when it comes again in order.
+    again = await send(handle2, early)
+    assert again.duplicate is False
+
+
+async def test_a_misaddressed_batch_is_refused_whole_and_writes_nothing(worker) -> None:
+    """One answer signed for another State (or another request) in the batch: the validator
+    refuses the update before anything is written (the bridge then delivers one by one)."""
+    req = court_request()
+    handle = await worker.start(req)
+    before = await snapshot(handle, worker.published)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await take(handle, acknowledgement(req), acknowledgement(req, state="BEL"))
+    cause = refused.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "AnswerRejected"
+    assert "BEL" in cause.message
+    assert await snapshot(handle, worker.published) == before
+
+
+async def test_an_answer_that_changes_nothing_shown_writes_no_visibility(worker) -> None:
+    """A second, identical RS 99 report: the ledger records it, but status, frozen value and
+    the report memo are unchanged, so no search-attribute or memo write is made (each would
+    be a history event and a visibility-store write). Its events are still published."""
+    req = court_request()
+    handle = await worker.start(req)
+    await take(handle, acknowledgement(req), execution_report(req))
+    before = await settle(handle)
+
+    await take(handle, execution_report(req), execution_report(req))  # two new event ids
+
+    added = set((await settle(handle))[len(before) :])
+    assert EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED in added  # its events published
+    assert EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES not in added
+    assert EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED not in added
+    assert (await handle.query(RequestWorkflow.view)).answers_seen == 4

@@ -1,0 +1,152 @@
+"""The request's outbox: lifecycle and escalation events are queued as they happen, with ids
+made here (deterministic, so a retried publish repeats them), then published in order by an
+activity at each round of the main loop.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from schemas.common import Confidentiality
+    from schemas.escalations import PUBLISH_ESCALATION_EVENT, PublishEscalationEvent
+    from schemas.events import (
+        PUBLISH_REQUEST_EVENT,
+        AssetEventData,
+        PublishRequestEvent,
+        RequestEvent,
+        RequestEventType,
+    )
+    from schemas.ledger import LedgerEntry
+    from schemas.outbox import MAX_OUTBOX_ROUND, PUBLISH_OUTBOX, PublishOutbox
+    from workflows import state_machine as sm
+    from workflows.outcome import Outcome
+    from workflows.rules import COURT_ACTIONS
+
+
+PUBLISH_TIMEOUT = timedelta(seconds=30)
+PUBLISH_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
+)
+
+
+class Outbox:
+    """Queue and publish a request's events; mixed into RequestWorkflow."""
+
+    def _announce(self, event_id: str, action: str, outcome: Outcome) -> None:
+        if action == sm.CLOSE:
+            self._emit(RequestEventType.CLOSED, caused_by=event_id, action=action)
+        elif action in COURT_ACTIONS:
+            self._emit(RequestEventType.COURT_ACTION, caused_by=event_id, action=action)
+        else:
+            self._emit(RequestEventType.ANSWER_ACCEPTED, caused_by=event_id, answer_type=action)
+        for entry in outcome.contested:
+            self._emit_asset(RequestEventType.ASSET_CONTESTED, entry, event_id)
+        for entry in outcome.assets:
+            self._emit_asset(RequestEventType.for_asset(entry.status), entry, event_id)
+
+    def _emit(
+        self,
+        type_: RequestEventType,
+        caused_by: str | None,
+        answer_type: str | None = None,
+        action: str | None = None,
+        asset: AssetEventData | None = None,
+    ) -> None:
+        req = self._request
+        ex_parte = req.confidentiality is Confidentiality.EX_PARTE
+        self._rec.outbox.append(
+            RequestEvent(
+                id=str(workflow.uuid4()),
+                type=type_,
+                time=workflow.now(),
+                subject=req.reference,
+                case_number=req.case_number,
+                requested_state=req.requested_state,
+                status=self._rec.status,
+                caused_by=caused_by,
+                answer_type=answer_type,
+                action=action,
+                confidentiality=req.confidentiality,
+                origin=req.origin,
+                asset=None if ex_parte else asset,
+                totals={} if ex_parte else self._rec.ledger.totals(),
+            )
+        )
+
+    def _emit_asset(
+        self, type_: RequestEventType, entry: LedgerEntry, caused_by: str | None
+    ) -> None:
+        data = AssetEventData(
+            asset_id=entry.asset.asset_id,
+            kind=entry.asset.kind,
+            status=entry.status,
+            value=entry.value,
+        )
+        self._emit(type_, caused_by, asset=data)
+
+    async def _publish_outbox(self) -> None:
+        """Publish, in order, what is queued now; what arrives meanwhile waits for the next
+        round, so answers arriving without pause cannot keep the run from moving on.
+
+        Since 2026-11-29 one activity carries a whole round (up to ``MAX_OUTBOX_ROUND``
+        events); histories recorded before publish one event per activity."""
+        if workflow.patched("outbox-in-one-activity"):
+            await self._publish_rounds()
+        else:
+            await self._publish_one_by_one()
+
+    async def _publish_rounds(self) -> None:
+        rec = self._rec
+        events, escalations = len(rec.outbox), len(rec.escalation_outbox)
+        while events or escalations:
+            n_ev = min(events, MAX_OUTBOX_ROUND)
+            n_esc = min(escalations, MAX_OUTBOX_ROUND - n_ev)
+            batch = PublishOutbox(
+                events_topic=self._events_topic,
+                events=rec.outbox[:n_ev],
+                escalations_topic=self._escalations_topic,
+                escalations=rec.escalation_outbox[:n_esc],
+            )
+            await workflow.execute_activity(
+                PUBLISH_OUTBOX,
+                batch,
+                start_to_close_timeout=PUBLISH_TIMEOUT,
+                retry_policy=PUBLISH_RETRY,
+                summary=_round_summary(batch),
+            )
+            del rec.outbox[:n_ev], rec.escalation_outbox[:n_esc]
+            events, escalations = events - n_ev, escalations - n_esc
+
+    async def _publish_one_by_one(self) -> None:
+        for _ in range(len(self._rec.outbox)):
+            event = self._rec.outbox[0]
+            await workflow.execute_activity(
+                PUBLISH_REQUEST_EVENT,
+                PublishRequestEvent(topic=self._events_topic, event=event),
+                start_to_close_timeout=PUBLISH_TIMEOUT,
+                retry_policy=PUBLISH_RETRY,
+                summary=f"publish {event.type.value.split('.')[-2]} event",
+            )
+            self._rec.outbox.pop(0)
+        for _ in range(len(self._rec.escalation_outbox)):
+            escalation = self._rec.escalation_outbox[0]
+            await workflow.execute_activity(
+                PUBLISH_ESCALATION_EVENT,
+                PublishEscalationEvent(topic=self._escalations_topic, event=escalation),
+                start_to_close_timeout=PUBLISH_TIMEOUT,
+                retry_policy=PUBLISH_RETRY,
+                summary=f"escalation: {escalation.kind.value} {escalation.step or ''}".strip(),
+            )
+            self._rec.escalation_outbox.pop(0)
+
+
+def _round_summary(batch: PublishOutbox) -> str:
+    """What the Web UI shows for one publishing round: the kinds, never the contents."""
+    kinds = [e.type.value.split(".")[-2] for e in batch.events]
+    kinds += [f"escalation: {e.kind.value} {e.step or ''}".strip() for e in batch.escalations]
+    shown = ", ".join(kinds[:4]) + (f" and {len(kinds) - 4} more" if len(kinds) > 4 else "")
+    return f"publish {shown}"
