@@ -6,8 +6,8 @@
     batch) and message values of the size of a signed answer.
 (b) Bare Temporal: a trivial workflow (``bench/trivial.py``: one update returning a counter)
     on a bare client and its own worker process. Round trip: sequential updates on one
-    workflow. Throughput: as many concurrent sequential streams as the bridge has
-    (one per partition of ``tracefreeze.state-answers``), spread over many workflows.
+    workflow. Throughput: as many concurrent sequential streams as the bridge has updates in
+    flight (``bridge_in_flight``), spread over many workflows.
 """
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ QUICK_SIZES = BaselineSizes(
 
 
 def bridge_concurrency(settings: Settings) -> int:
-    """The bridge handles one answer at a time per partition, partitions side by side."""
-    return settings.topics.partitions()[settings.topics.state_answers]
+    """Updates the bridge has in flight at once (requests side by side, over partitions)."""
+    return settings.bridge_in_flight
 
 
 async def _topic(settings: Settings, partitions: int) -> str:
@@ -150,6 +150,7 @@ async def temporal_round_trips(client: Client, n: int) -> list[float]:
 
 
 async def temporal_throughput(client: Client, n: int, workflows: int, concurrency: int) -> float:
+    workflows = max(workflows, 2 * concurrency)  # every stream has workflows of its own
     run = uuid.uuid4().hex[:8]
     handles = [
         await client.start_workflow(
@@ -177,7 +178,7 @@ async def run_baselines(stack: BenchStack, signer: StateSigner, sizes: BaselineS
     settings = stack.settings
     concurrency = bridge_concurrency(settings)
     value, _ = signer.sign(management("ICC-01/22-BENCH-SIZE", 1))
-    partitions = concurrency
+    partitions = settings.topics.partitions()[settings.topics.state_answers]
     out: dict[str, Any] = {"concurrency": concurrency, "value_bytes": len(value)}
 
     rt_runs, tp_runs = [], []
@@ -222,6 +223,6 @@ async def run_baselines(stack: BenchStack, signer: StateSigner, sizes: BaselineS
         "updates_s": summary(tp_runs),
         "n_round_trips": sizes.temporal_round_trips,
         "n_updates": sizes.temporal_updates,
-        "workflows": sizes.temporal_workflows,
+        "workflows": max(sizes.temporal_workflows, 2 * concurrency),
     }
     return out

@@ -6,8 +6,9 @@ exactly one dead-letter record with its reason (oversize, malformed, invalid, a 
 check: see ``tracefreeze/gate.py``; unknown request, request closed, rejected). An offset is
 committed only after that outcome is final: Temporal took or definitively refused the answer, or
 the broker acknowledged the dead-letter record. While the outcome is unknown (Temporal down, a
-timeout) the answer is retried with backoff and never skipped. Answers of one partition (one
-request reference) are handled in order; partitions run side by side.
+timeout) the answer is retried with backoff and never skipped. Answers to one request are
+handled in order — several queued ones in one batch update — while different requests run side
+by side, up to ``bridge_in_flight`` updates at once.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from tracefreeze.handler import Abandoned, AnswerHandler, Halt
 from tracefreeze.kafka import make_consumer, make_producer, start_with_timeout, stop_with_timeout
 from tracefreeze.metrics import BRIDGE_LATENCY, CONSUMER_LAG, sdk_runtime
 from tracefreeze.ops_http import serving
+from tracefreeze.pipeline import Item, batches, by_request, next_offset
 from tracefreeze.temporal import connect
 from tracefreeze.tracing import consuming
 from tracefreeze.worker import stop_on_signals
@@ -38,7 +40,7 @@ from tracefreeze.worker import stop_on_signals
 log = structlog.get_logger(__name__)
 
 POLL_MS = 500
-MAX_BATCH = 200
+MAX_BATCH = 2000
 PROBE_S = 5.0
 """How often readiness re-checks that Temporal answers."""
 
@@ -57,7 +59,7 @@ async def run_bridge(settings: Settings, stop: asyncio.Event | None = None) -> N
     handler = AnswerHandler(
         client, DeadLetters(producer, settings.topics.dead_letter, timeout), halt, timeout, gate
     )
-    bridge = Bridge(consumer, handler, halt, timeout, client)
+    bridge = Bridge(consumer, handler, halt, timeout, client, settings.bridge_in_flight)
     consumer.subscribe([settings.topics.state_answers], listener=_Listener(bridge))
     try:
         try:
@@ -91,6 +93,7 @@ class Bridge:
         halt: Halt,
         timeout_s: float,
         client: Client | None = None,
+        in_flight: int = 1,
     ) -> None:
         self.consumer, self.handler, self.halt, self.timeout_s = consumer, handler, halt, timeout_s
         self.client = client
@@ -98,6 +101,8 @@ class Bridge:
         self.joined = False
         """The consumer joined its group (an assignment, possibly empty, was received)."""
         self.temporal_ok = client is not None
+        self.slots = asyncio.Semaphore(in_flight)
+        """Updates in flight at once, over all partitions."""
 
     def ready(self) -> bool:
         """Readiness: joined, Temporal reachable, and not stopping (false once the drain
@@ -118,7 +123,7 @@ class Bridge:
     async def run(self) -> None:
         while not self.halt.stop.is_set():
             try:
-                batches = await asyncio.wait_for(
+                fetched = await asyncio.wait_for(
                     self.consumer.getmany(timeout_ms=POLL_MS, max_records=MAX_BATCH),
                     timeout=POLL_MS / 1000 + self.timeout_s,
                 )
@@ -126,12 +131,12 @@ class Bridge:
                 log.warning("fetching answers failed; polling again", error=repr(err))
                 await self.halt.pause(1.0)
                 continue
-            if not batches:
+            if not fetched:
                 await self.measure_lag()
                 continue
             async with self.in_flight:
-                done = await asyncio.gather(*(self._partition(r) for r in batches.values()))
-                offsets = dict(zip(batches, done, strict=True))
+                done = await asyncio.gather(*(self._partition(r) for r in fetched.values()))
+                offsets = dict(zip(fetched, done, strict=True))
                 await self.commit({tp: n for tp, n in offsets.items() if n is not None})
             await self.measure_lag()
 
@@ -159,20 +164,40 @@ class Bridge:
             log.warning("commit failed; answers will be redelivered", error=repr(err))
 
     async def _partition(self, records: list[ConsumerRecord]) -> int | None:
-        """Handle one partition's answers in order; the next offset to commit, if any."""
-        done: int | None = None
+        """Handle one partition's answers: screen them in order, then deliver each request's
+        answers in order (a backlog in batch updates), requests side by side; the next
+        offset to commit, if any."""
+        finished: set[int] = set()
+        items: list[Item] = []
         for record in records:
             if self.halt.is_set():
-                break
-            started = time.perf_counter()
+                return next_offset(records, finished)
             try:
                 with consuming(record.topic, record.headers):
-                    await self.handler.handle(record)
+                    answer = await self.handler.screen(record)
             except Abandoned:
-                break
-            BRIDGE_LATENCY.observe(time.perf_counter() - started)
-            done = record.offset + 1
-        return done
+                return next_offset(records, finished)
+            if answer is None:
+                finished.add(record.offset)
+            else:
+                items.append(Item(record, answer))
+        await asyncio.gather(*(self._request(group, finished) for group in by_request(items)))
+        return next_offset(records, finished)
+
+    async def _request(self, group: list[Item], finished: set[int]) -> None:
+        """One request's answers, in order, batch after batch, within the in-flight limit."""
+        for batch in batches(group):
+            if self.halt.is_set():
+                return
+            started = time.perf_counter()
+            async with self.slots:
+                try:
+                    with consuming(batch[0].record.topic, batch[0].record.headers):
+                        await self.handler.deliver(batch)
+                except Abandoned:
+                    return
+            BRIDGE_LATENCY.observe((time.perf_counter() - started) / len(batch))
+            finished.update(item.record.offset for item in batch)
 
 
 class _Listener(ConsumerRebalanceListener):

@@ -54,6 +54,8 @@ class Settings(KafkaSecurity, BaseSettings):
     kafka_controller_port: int = 9093
     kafka_timeout_s: float = Field(default=15.0, gt=0)
     bridge_group_id: str = "tracefreeze-bridge"
+    bridge_in_flight: int = Field(default=16, ge=1, le=256)
+    """Updates a bridge process has in flight at once (different requests side by side)."""
     topics: Topics = Topics()
 
     health_port: int = Field(default=8080, ge=0, le=65535)

@@ -9,7 +9,10 @@ known (Temporal unreachable, a timeout) and the same answer must be tried again 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from temporalio.client import (
     Client,
@@ -20,9 +23,13 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from schemas.answers import AnswerBatch
 from schemas.deadletter import DeadLetterReason
-from schemas.views import AnswerReceipt
+from schemas.views import AnswerReceipt, BatchReceipt
 from tracefreeze.routing import Route, Verdict
+from workflows.request import RequestWorkflow
+
+T = TypeVar("T")
 
 ALREADY_COMPLETED = "already completed"
 DEFINITIVE_RPC = {RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.OUT_OF_RANGE}
@@ -38,17 +45,52 @@ class Accepted:
     receipt: AnswerReceipt
 
 
+@dataclass(frozen=True)
+class BatchAccepted:
+    """The request took the batch: one receipt per answer (accepted, duplicate or refused)."""
+
+    receipt: BatchReceipt
+
+
 async def deliver(client: Client, route: Route, timeout_s: float) -> Accepted | Verdict:
     """Execute the answer's update (update id = the State's event id) and classify the result.
 
     Raises TryAgain when the outcome is not known; the caller must not commit the offset.
     """
     handle = client.get_workflow_handle(route.workflow_id)
+    call = handle.execute_update(route.update, route.answer, id=route.answer.event_id)
+    outcome = await _outcome(client, route, call, timeout_s)
+    return outcome if isinstance(outcome, Verdict) else Accepted(outcome)
+
+
+async def deliver_batch(
+    client: Client, routes: list[Route], timeout_s: float
+) -> BatchAccepted | Verdict:
+    """Execute one ``take_answers`` update with several answers to the same request, in order.
+
+    The update id is derived from the answers' event ids (a redelivered batch is a duplicate);
+    each answer is still deduplicated by its own event id. A Verdict refuses the whole batch
+    (no such request, request closed, an answer not addressed to it)."""
+    first = routes[0]
+    batch = AnswerBatch(answers=[r.answer for r in routes])
+    digest = hashlib.sha256("\n".join(r.answer.event_id for r in routes).encode()).hexdigest()
+    handle = client.get_workflow_handle(first.workflow_id)
+    call = handle.execute_update(
+        RequestWorkflow.take_answers, batch, id=f"batch-{len(routes)}-{digest[:32]}"
+    )
+    outcome = await _outcome(client, first, call, timeout_s, update_name="take_answers")
+    return outcome if isinstance(outcome, Verdict) else BatchAccepted(outcome)
+
+
+async def _outcome(
+    client: Client,
+    route: Route,
+    call: Awaitable[T],
+    timeout_s: float,
+    update_name: str | None = None,
+) -> T | Verdict:
     try:
-        receipt = await asyncio.wait_for(
-            handle.execute_update(route.update, route.answer, id=route.answer.event_id),
-            timeout=timeout_s,
-        )
+        return await asyncio.wait_for(call, timeout=timeout_s)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type == "AnswerRejected":
@@ -56,9 +98,8 @@ async def deliver(client: Client, route: Route, timeout_s: float) -> Accepted | 
         kind = type(cause).__name__ + (
             f" {cause.type}" if isinstance(cause, ApplicationError) else ""
         )
-        return Verdict(
-            DeadLetterReason.REJECTED, f"update {route.update_name} failed: {kind}: {cause}"
-        )
+        name = update_name or route.update_name
+        return Verdict(DeadLetterReason.REJECTED, f"update {name} failed: {kind}: {cause}")
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             return await _not_running(client, route, err)
@@ -67,7 +108,6 @@ async def deliver(client: Client, route: Route, timeout_s: float) -> Accepted | 
         raise TryAgain(f"Temporal error {err.status.name}: {err.message}") from err
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
         raise TryAgain(f"no outcome from Temporal within {timeout_s:g}s") from err
-    return Accepted(receipt)
 
 
 async def _not_running(client: Client, route: Route, err: RPCError) -> Verdict:
