@@ -104,7 +104,7 @@ async def run_trivial_worker(settings: Settings) -> None:
     from temporalio.client import Client
     from temporalio.worker import Worker
 
-    from bench.trivial import TASK_QUEUE, CounterWorkflow
+    from bench.trivial import TASK_QUEUE, CounterWorkflow, TimerWorkflow
     from tracefreeze.worker import MAX_CACHED_WORKFLOWS
 
     client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
@@ -113,7 +113,7 @@ async def run_trivial_worker(settings: Settings) -> None:
         async with Worker(
             client,
             task_queue=TASK_QUEUE,
-            workflows=[CounterWorkflow],
+            workflows=[CounterWorkflow, TimerWorkflow],
             max_cached_workflows=MAX_CACHED_WORKFLOWS,
         ):
             log.info("trivial worker started", task_queue=TASK_QUEUE)

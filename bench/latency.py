@@ -1,11 +1,12 @@
 """End-to-end latency at light load: a signed answer produced to Kafka → visible in the
-request's ``view`` query (its ``answers_seen`` counts it), one answer at a time.
+request's ``progress`` query (its ``answers_seen`` counts it), one answer at a time.
 
 Worker and bridge run warm; each repeat uses a fresh request (acknowledged and frozen first,
 not timed), then ``answers`` asset-management valuations, each sent (``send_and_wait``) only
 after the previous one is visible, with a short pause between. The clock starts before the
-produce and stops when a query first shows the answer (queries are polled back to back, so
-the figure includes up to one query round trip). Baseline: (a) Kafka round trip p50 +
+produce and stops when a query first shows the answer (the ``progress`` query — status and
+count, no ledger or timeline — polled back to back, so the figure includes up to one query
+round trip). Baseline: (a) Kafka round trip p50 +
 (b) Temporal update round trip p50 of the same run.
 """
 
@@ -49,7 +50,7 @@ QUICK_SIZES = LatencySizes(answers=20, repeats=2)
 
 async def _visible(requests: RequestClient, reference: str, count: int, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
-    while (await requests.view(reference, "NLD")).answers_seen < count:
+    while (await requests.progress(reference, "NLD")).answers_seen < count:
         if time.monotonic() > deadline:
             raise TimeoutError(f"answer {count} of {reference} not visible in {timeout_s:g}s")
 

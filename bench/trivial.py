@@ -1,4 +1,4 @@
-"""Baseline (b)'s trivial workflow: one update handler that returns a counter.
+"""The baselines' trivial workflows: one update returning a counter (b), one timer (scale).
 
 Run (``bench/apps.py trivial-worker``) on a bare client (the SDK's default data converter, no
 codec of ours) and its own task queue, in its own process like the product's worker, so the
@@ -32,3 +32,15 @@ class CounterWorkflow:
     @workflow.signal
     def finish(self) -> None:
         self.done = True
+
+
+@workflow.defn
+class TimerWorkflow:
+    """Scale baseline: one timer of ``wait_s`` seconds from its first task, as a request's
+    deadline runs from its start; returns how late the timer's task ran, then completes."""
+
+    @workflow.run
+    async def run(self, wait_s: float) -> float:
+        due = workflow.now().timestamp() + wait_s
+        await workflow.sleep(wait_s)
+        return workflow.now().timestamp() - due

@@ -103,6 +103,14 @@ class BatchReceipt(Frozen):
     receipts: list[AnswerReceipt]
 
 
+class RequestProgress(Frozen):
+    """Where a request stands, without ledger or timeline: cheap enough to poll."""
+
+    status: RequestStatus
+    answers_seen: int = Field(ge=0)
+    """Distinct State answers and Court actions taken (their event ids)."""
+
+
 class RequestView(Frozen):
     """The query answer: status, ledger with per-currency totals, and the timeline."""
 

@@ -31,7 +31,7 @@ from schemas.court import CloseRequest, CourtAction
 from schemas.ledger import RequestStatus
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest, request_workflow_id
-from schemas.views import AnswerReceipt, RequestInput, RequestView
+from schemas.views import AnswerReceipt, RequestInput, RequestProgress, RequestView
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.policy import load_directory, load_policy, resolve
@@ -146,6 +146,13 @@ class RequestClient:
     async def view(self, reference: str, state: str) -> RequestView:
         """Status, ledger, totals and timeline of one request to one State."""
         return await self.view_id(request_workflow_id(reference, state))
+
+    async def progress(self, reference: str, state: str) -> RequestProgress:
+        """Status and count of answers taken, without ledger or timeline (cheap to poll)."""
+        workflow_id = request_workflow_id(reference, state)
+        with plain_errors(workflow_id):
+            handle = self.client.get_workflow_handle(workflow_id)
+            return await handle.query(RequestWorkflow.progress)
 
     async def view_id(self, workflow_id: str) -> RequestView:
         with plain_errors(workflow_id):

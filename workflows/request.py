@@ -28,7 +28,14 @@ with workflow.unsafe.imports_passed_through():
     from schemas.events import RequestEventType
     from schemas.ledger import RequestStatus
     from schemas.request import CourtRequest
-    from schemas.views import AnswerReceipt, RequestCarry, RequestInput, RequestView, TimelineEntry
+    from schemas.views import (
+        AnswerReceipt,
+        RequestCarry,
+        RequestInput,
+        RequestProgress,
+        RequestView,
+        TimelineEntry,
+    )
     from workflows import deadlines as dl
     from workflows import state_machine as sm
     from workflows.ledger import ledger_from_request
@@ -121,6 +128,11 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
             rule99_notified_at=rec.rule99_notified_at,
             **self._clock_view(),
         )
+
+    @workflow.query
+    def progress(self) -> RequestProgress:
+        """Status and how many answers and actions were taken (polling without the ledger)."""
+        return RequestProgress(status=self._rec.status, answers_seen=len(self._seen))
 
     def _validate(self, m: Any, action: str | None = None) -> None:
         """Reject with the reason; a seen event id passes (its handler is a no-op)."""

@@ -106,6 +106,8 @@ async def test_a_backlog_is_delivered_in_batches_in_order_and_refusals_dead_lett
     taken = [*first_answers, last]
     assert [t.event_id for t in view.timeline if t.event_id] == [a.event_id for a in taken]
     assert view.answers_seen == len(taken)
+    progress = await client.progress(first.reference, "NLD")  # the cheap query agrees
+    assert (progress.status, progress.answers_seen) == (view.status, view.answers_seen)
     assert view.ledger.entries[ACCOUNT].status is AssetStatus.FROZEN
     assert view.ledger.entries[ACCOUNT].value.amount == 999  # the last valuation, in order
     assert (await client.view(second.reference, "NLD")).status is RequestStatus.NO_ASSETS

@@ -52,6 +52,8 @@ async def test_a_batch_applies_its_answers_in_order_as_one_by_one(worker) -> Non
     assert view.status is RequestStatus.IN_EXECUTION
     assert view.ledger.entries[ACCOUNT].status is AssetStatus.FROZEN
     assert view.answers_seen == 2
+    progress = await handle.query(RequestWorkflow.progress)
+    assert (progress.status, progress.answers_seen) == (view.status, 2)
     assert [t.event_id for t in view.timeline[-2:]] == [ack.event_id, report.event_id]
     events = await published_since(handle, worker.published, before)
     accepted = [e.answer_type for e in events if e.type is RequestEventType.ANSWER_ACCEPTED]
