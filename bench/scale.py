@@ -54,8 +54,8 @@ GUARD_S = 5.0
 class ScaleSizes:
     requests: int = 10_000
     calibration: int = 200
-    start_budget_s: float = 150
-    fire_timeout_s: float = 150
+    start_budget_s: float = 330
+    fire_timeout_s: float = 300
     profile_requests: int = 400
 
 

@@ -172,12 +172,13 @@ class Bridge:
         for record in records:
             if self.halt.is_set():
                 return next_offset(records, finished)
+            started = time.perf_counter()
             try:
-                with consuming(record.topic, record.headers):
-                    answer = await self.handler.screen(record)
+                answer = await self.handler.screen(record)
             except Abandoned:
                 return next_offset(records, finished)
-            if answer is None:
+            if answer is None:  # dead-lettered by the gate
+                BRIDGE_LATENCY.observe(time.perf_counter() - started)
                 finished.add(record.offset)
             else:
                 items.append(Item(record, answer))
@@ -196,8 +197,9 @@ class Bridge:
                         await self.handler.deliver(batch)
                 except Abandoned:
                     return
-            BRIDGE_LATENCY.observe((time.perf_counter() - started) / len(batch))
-            finished.update(item.record.offset for item in batch)
+            for item in batch:  # per answer, so the count is the answers handled
+                BRIDGE_LATENCY.observe((time.perf_counter() - started) / len(batch))
+                finished.add(item.record.offset)
 
 
 class _Listener(ConsumerRebalanceListener):

@@ -34,7 +34,7 @@ def make_producer(settings: Settings, client_id: str = "tracefreeze") -> AIOKafk
         enable_idempotence=True,
         acks="all",
         request_timeout_ms=int(settings.kafka_timeout_s * 1000),
-        linger_ms=5,
+        linger_ms=0,  # events wait for no batch: a workflow task waits for its round
         max_request_size=MAX_REQUEST_BYTES,
         **security_kwargs(settings),
     )

@@ -93,7 +93,12 @@ class Outbox:
         round, so answers arriving without pause cannot keep the run from moving on.
 
         Since 2026-11-29 one activity carries a whole round (up to ``MAX_OUTBOX_ROUND``
-        events); histories recorded before publish one event per activity."""
+        events); histories recorded before publish one event per activity. Since patch
+        ``outbox-local-activity`` the round is a local activity: it runs in the worker within
+        the workflow task that queued the events (no activity task, no second workflow task
+        per round: half the server's work per answer and per deadline), and the update that
+        caused them returns once they are on Kafka. A broker outage retries it with the same
+        event ids (backoff up to 5 minutes, timers beyond a minute), as before."""
         if workflow.patched("outbox-in-one-activity"):
             await self._publish_rounds()
         else:
@@ -111,13 +116,22 @@ class Outbox:
                 escalations_topic=self._escalations_topic,
                 escalations=rec.escalation_outbox[:n_esc],
             )
-            await workflow.execute_activity(
-                PUBLISH_OUTBOX,
-                batch,
-                start_to_close_timeout=PUBLISH_TIMEOUT,
-                retry_policy=PUBLISH_RETRY,
-                summary=_round_summary(batch),
-            )
+            if workflow.patched("outbox-local-activity"):
+                await workflow.execute_local_activity(
+                    PUBLISH_OUTBOX,
+                    batch,
+                    start_to_close_timeout=PUBLISH_TIMEOUT,
+                    retry_policy=PUBLISH_RETRY,
+                    summary=_round_summary(batch),
+                )
+            else:
+                await workflow.execute_activity(
+                    PUBLISH_OUTBOX,
+                    batch,
+                    start_to_close_timeout=PUBLISH_TIMEOUT,
+                    retry_policy=PUBLISH_RETRY,
+                    summary=_round_summary(batch),
+                )
             del rec.outbox[:n_ev], rec.escalation_outbox[:n_esc]
             events, escalations = events - n_ev, escalations - n_esc
 

@@ -15,7 +15,8 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from schemas.events import PUBLISH_REQUEST_EVENT, RequestEvent, RequestEventType
+from schemas.events import RequestEvent, RequestEventType
+from schemas.outbox import PUBLISH_OUTBOX
 from tests.signed import signed_record
 from tests.tracefreeze.test_bridge_e2e import ack, court_request, isolated, read_until
 from tracefreeze import tracing
@@ -114,6 +115,6 @@ async def test_one_trace_from_transmission_through_answer_to_event(
     assert update.parent is not None and update.parent.span_id == consumed.context.span_id
     (handled,) = named(finished, "HandleUpdate:acknowledge", trace_id)
     assert update.context.span_id in {link.context.span_id for link in handled.links}
-    published = named(finished, f"RunActivity:{PUBLISH_REQUEST_EVENT}", trace_id)
+    published = named(finished, f"RunActivity:{PUBLISH_OUTBOX}", trace_id)
     assert len(published) >= 2, [p.name for p in finished]  # transmission, then acceptance
     assert named(finished, "StartWorkflow:RequestWorkflow", trace_id)

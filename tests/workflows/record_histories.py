@@ -227,12 +227,14 @@ SCENARIOS: dict[str, Callable[[Handle, CourtRequest], Awaitable[None]]] = {
     "rejections-and-duplicates": rejections_and_duplicates,
     "full-asset-life": full_asset_life,
     "backlog-batch": backlog_batch,
+    "backlog-batch-local-activity": backlog_batch,
 }
 TIMED_SCENARIOS: dict[
     str, Callable[[WorkflowEnvironment, Handle, CourtRequest], Awaitable[None]]
 ] = {
     "escalation-ladder": escalation_ladder,
     "escalation-ladder-outbox-rounds": escalation_ladder,
+    "escalation-ladder-local-activity": escalation_ladder,
 }
 """Scenarios run under the default deadline policy: they let policy time pass (timers)."""
 

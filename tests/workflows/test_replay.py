@@ -27,6 +27,8 @@ EXPECTED = {
     "escalation-ladder",
     "backlog-batch",
     "escalation-ladder-outbox-rounds",
+    "backlog-batch-local-activity",
+    "escalation-ladder-local-activity",
 }
 RECORDED_BEFORE_OUTBOX_ROUNDS = {
     "happy-path-close-refused",
@@ -36,6 +38,8 @@ RECORDED_BEFORE_OUTBOX_ROUNDS = {
     "escalation-ladder",
 }
 """Recorded before the patch ``outbox-in-one-activity``: they prove the old path replays."""
+RECORDED_BEFORE_LOCAL_ACTIVITY = {"backlog-batch", "escalation-ladder-outbox-rounds"}
+"""Recorded between that patch and ``outbox-local-activity``: one activity task per round."""
 
 
 def load(path: Path) -> WorkflowHistory:
@@ -48,22 +52,31 @@ def test_the_recorded_scenarios_are_committed() -> None:
 
 
 def activity_types(history: WorkflowHistory) -> set[str]:
-    return {
+    """Activity tasks by type, and ``local`` for each local activity's marker."""
+    kinds = {
         e.activity_task_scheduled_event_attributes.activity_type.name
         for e in history.events
         if e.HasField("activity_task_scheduled_event_attributes")
     }
+    markers = {
+        e.marker_recorded_event_attributes.marker_name
+        for e in history.events
+        if e.HasField("marker_recorded_event_attributes")
+    }
+    return kinds | ({"local"} if "core_local_activity" in markers else set())
 
 
 @pytest.mark.parametrize("path", HISTORY_FILES, ids=[p.stem for p in HISTORY_FILES])
 def test_both_sides_of_the_outbox_patch_are_recorded(path: Path) -> None:
-    """Histories from before the patch publish one event per activity; those after, one
-    round per activity: both code paths are replayed above."""
+    """Histories from before the patches publish one event per activity; then one round per
+    activity task; now one round per local activity: every code path is replayed above."""
     kinds = activity_types(load(path))
     if path.stem in RECORDED_BEFORE_OUTBOX_ROUNDS:
         assert "publish_outbox" not in kinds and "publish_request_event" in kinds
-    else:
+    elif path.stem in RECORDED_BEFORE_LOCAL_ACTIVITY:
         assert kinds == {"publish_outbox"}
+    else:
+        assert kinds == {"local"}
 
 
 @pytest.mark.parametrize("path", HISTORY_FILES, ids=[p.stem for p in HISTORY_FILES])
