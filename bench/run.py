@@ -86,6 +86,20 @@ def print_latency(r: dict[str, Any]) -> None:
                     f"{fmt(r['ratio_p99'], 2)}x",
                     "",
                 ],
+                [
+                    "part: product update round trip p50, ms (no Kafka)",
+                    spread(r["product_update_p50_ms"], 1),
+                    f"(b) {fmt(r['baseline_update_p50_ms'], 1)}",
+                    f"{fmt(r['ratio_update_p50'], 2)}x",
+                    "",
+                ],
+                [
+                    "part: progress query round trip p50, ms",
+                    spread(r["progress_query_p50_ms"], 1),
+                    "",
+                    "",
+                    "",
+                ],
             ],
         )
     )

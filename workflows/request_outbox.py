@@ -116,22 +116,18 @@ class Outbox:
                 escalations_topic=self._escalations_topic,
                 escalations=rec.escalation_outbox[:n_esc],
             )
-            if workflow.patched("outbox-local-activity"):
-                await workflow.execute_local_activity(
-                    PUBLISH_OUTBOX,
-                    batch,
-                    start_to_close_timeout=PUBLISH_TIMEOUT,
-                    retry_policy=PUBLISH_RETRY,
-                    summary=_round_summary(batch),
-                )
-            else:
-                await workflow.execute_activity(
-                    PUBLISH_OUTBOX,
-                    batch,
-                    start_to_close_timeout=PUBLISH_TIMEOUT,
-                    retry_policy=PUBLISH_RETRY,
-                    summary=_round_summary(batch),
-                )
+            publish = (
+                workflow.execute_local_activity
+                if workflow.patched("outbox-local-activity")
+                else workflow.execute_activity
+            )
+            await publish(
+                PUBLISH_OUTBOX,
+                batch,
+                start_to_close_timeout=PUBLISH_TIMEOUT,
+                retry_policy=PUBLISH_RETRY,
+                summary=_round_summary(batch),
+            )
             del rec.outbox[:n_ev], rec.escalation_outbox[:n_esc]
             events, escalations = events - n_ev, escalations - n_esc
 

@@ -1,0 +1,53 @@
+"""Where end-to-end latency goes: the product's own update and query round trips, measured
+on the same warm worker right after the end-to-end repeats, without Kafka or the bridge.
+
+- *product update round trip*: sequential asset-management updates sent straight to one
+  request (the product's client, codec and data converter), completed when the request took
+  the answer and its events are on Kafka (the round is a local activity in the same task);
+  compare with (b), the trivial workflow's update.
+- *progress query round trip*: the query the end-to-end figure polls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from bench.common import acknowledgement, freeze_report, latency_stats, management
+from bench.drain import submit_all
+from tracefreeze.client import RequestClient
+from tracefreeze.config import Settings
+from tracefreeze.routing import route
+from tracefreeze.temporal import connect
+
+PAUSE_S = 0.02
+WARM_UP = 5
+
+
+async def update_and_query_round_trips(
+    settings: Settings, reference: str, n: int
+) -> dict[str, Any]:
+    await submit_all(settings, [reference])
+    client = await connect(settings)
+    requests = RequestClient(client, settings)
+    for answer in (acknowledgement(reference), freeze_report(reference)):
+        r = route(answer)
+        await client.get_workflow_handle(r.workflow_id).execute_update(
+            r.update, answer, id=answer.event_id
+        )
+    updates, queries = [], []
+    for i in range(n + WARM_UP):
+        answer = management(reference, i)
+        r = route(answer)
+        handle = client.get_workflow_handle(r.workflow_id)
+        await asyncio.sleep(PAUSE_S)
+        t0 = time.perf_counter()
+        await handle.execute_update(r.update, answer, id=answer.event_id)
+        t1 = time.perf_counter()
+        await requests.progress(reference, "NLD")
+        t2 = time.perf_counter()
+        if i >= WARM_UP:
+            updates.append(t1 - t0)
+            queries.append(t2 - t1)
+    return {"update": latency_stats(updates), "query": latency_stats(queries)}
