@@ -4,6 +4,7 @@ fell due, and turning it into escalation events (deadlines as policy, DOMAIN.md)
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -33,26 +34,51 @@ class ClockKeeping:
         now = workflow.now()
         return dl.next_deadline(clocks, self._rec.ledger, now, self._urgent_pending())
 
+    def _has_work(self) -> bool:
+        return (
+            bool(self._rec.outbox)
+            or bool(self._rec.escalation_outbox)
+            or self._parent_stale
+            or self._rec.status is RequestStatus.CLOSED
+            or self._should_continue_as_new()
+        )
+
     async def _wait_for_work_or_clock(self) -> None:
-        """Wait for an answer to publish, a parent to inform, closure — or the next clock."""
+        """Wait for an answer to publish, a parent to inform, closure — or the next clock.
+
+        Since patch ``clock-timer-kept`` one timer waits for the next deadline across rounds
+        and is replaced only when that deadline moves; before, every round cancelled and
+        re-armed it (two history events and two timer operations per answer)."""
         wake = self._next_wakeup()
         now = workflow.now()
         if wake is not None and wake <= now:
             return
+        if workflow.patched("clock-timer-kept"):
+            clock = self._arm_clock(wake)
+            await workflow.wait_condition(lambda: self._has_work() or clock.done())
+            return
         try:
             await workflow.wait_condition(
-                lambda: (
-                    bool(self._rec.outbox)
-                    or bool(self._rec.escalation_outbox)
-                    or self._parent_stale
-                    or self._rec.status is RequestStatus.CLOSED
-                    or self._should_continue_as_new()
-                ),
+                self._has_work,
                 timeout=None if wake is None else wake - now,
                 timeout_summary=None if wake is None else "next deadline",
             )
         except TimeoutError:
             pass
+
+    def _arm_clock(self, wake: datetime | None) -> asyncio.Future[None]:
+        """The timer for ``wake`` (kept if already armed for it); never done if None."""
+        armed: tuple[datetime | None, asyncio.Future[None]] | None = getattr(self, "_clock", None)
+        if armed is not None and armed[0] == wake and not armed[1].done():
+            return armed[1]
+        if armed is not None and not armed[1].done():
+            armed[1].cancel()
+        if wake is None:
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        else:
+            future = asyncio.ensure_future(_sleep_until(wake))
+        self._clock = (wake, future)
+        return future
 
     def _fire_clocks(self) -> None:
         clocks = self._rec.clocks
@@ -132,3 +158,11 @@ class ClockKeeping:
             "overdue": dl.overdue(clocks, now),
             "next_deadline": self._next_wakeup(),
         }
+
+
+async def _sleep_until(wake: datetime) -> None:
+    """A durable timer until the next deadline; cancelled quietly when the deadline moves."""
+    try:
+        await workflow.sleep(wake - workflow.now(), summary="next deadline")
+    except asyncio.CancelledError:
+        pass

@@ -228,6 +228,7 @@ SCENARIOS: dict[str, Callable[[Handle, CourtRequest], Awaitable[None]]] = {
     "full-asset-life": full_asset_life,
     "backlog-batch": backlog_batch,
     "backlog-batch-local-activity": backlog_batch,
+    "backlog-batch-clock-timer-kept": backlog_batch,
 }
 TIMED_SCENARIOS: dict[
     str, Callable[[WorkflowEnvironment, Handle, CourtRequest], Awaitable[None]]
@@ -235,6 +236,7 @@ TIMED_SCENARIOS: dict[
     "escalation-ladder": escalation_ladder,
     "escalation-ladder-outbox-rounds": escalation_ladder,
     "escalation-ladder-local-activity": escalation_ladder,
+    "escalation-ladder-clock-timer-kept": escalation_ladder,
 }
 """Scenarios run under the default deadline policy: they let policy time pass (timers)."""
 

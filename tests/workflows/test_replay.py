@@ -29,6 +29,8 @@ EXPECTED = {
     "escalation-ladder-outbox-rounds",
     "backlog-batch-local-activity",
     "escalation-ladder-local-activity",
+    "backlog-batch-clock-timer-kept",
+    "escalation-ladder-clock-timer-kept",
 }
 RECORDED_BEFORE_OUTBOX_ROUNDS = {
     "happy-path-close-refused",

@@ -15,6 +15,7 @@ from schemas.ledger import AssetStatus, RequestStatus
 from tests.workflows.support import (
     ACCOUNT,
     acknowledgement,
+    asset_management,
     court_request,
     execution_report,
     new_event_id,
@@ -26,6 +27,7 @@ from tests.workflows.support import (
     snapshot,
     visibility,
 )
+from tracefreeze.policy import load_directory, load_policy, resolve
 from workflows.request import RequestWorkflow
 
 
@@ -122,3 +124,20 @@ async def test_an_answer_that_changes_nothing_shown_writes_no_visibility(worker)
     assert EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES not in added
     assert EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED not in added
     assert (await handle.query(RequestWorkflow.view)).answers_seen == 4
+
+
+async def test_an_answer_that_moves_no_deadline_keeps_the_clock_timer(worker) -> None:
+    """Under the default deadline policy, an acknowledgement moves the next deadline (the
+    timer is replaced), a valuation does not: its task neither cancels nor re-arms the
+    timer (patch ``clock-timer-kept``)."""
+    req = court_request()
+    handle = await worker.start(req, policy=resolve(load_policy(), load_directory(), req))
+    await take(handle, acknowledgement(req), execution_report(req))
+    before = await settle(handle)
+
+    await send(handle, asset_management(req, ACCOUNT, "400000.00"))
+
+    added = set((await settle(handle))[len(before) :])
+    assert EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED in added
+    assert EventType.EVENT_TYPE_TIMER_CANCELED not in added
+    assert EventType.EVENT_TYPE_TIMER_STARTED not in added
