@@ -135,18 +135,23 @@ async def kafka_throughput(settings: Settings, value: bytes, n: int, partitions:
         await prod.stop()
 
 
-async def temporal_round_trips(client: Client, n: int) -> list[float]:
+async def temporal_round_trips(client: Client, n: int) -> tuple[list[float], list[float]]:
+    """Sequential update round trips on one workflow, each followed by a query of it."""
     handle = await client.start_workflow(
         CounterWorkflow.run, id=f"bench-rt-{uuid.uuid4().hex[:8]}", task_queue=TASK_QUEUE
     )
     samples: list[float] = []
+    queries: list[float] = []
     for i in range(n + 5):
         t0 = time.perf_counter()
         await handle.execute_update(CounterWorkflow.bump)
+        t1 = time.perf_counter()
+        await handle.query(CounterWorkflow.value)
         if i >= 5:
-            samples.append(time.perf_counter() - t0)
+            samples.append(t1 - t0)
+            queries.append(time.perf_counter() - t1)
     await handle.signal(CounterWorkflow.finish)
-    return samples
+    return samples, queries
 
 
 async def temporal_throughput(client: Client, n: int, workflows: int, concurrency: int) -> float:
@@ -202,11 +207,11 @@ async def run_baselines(stack: BenchStack, signer: StateSigner, sizes: BaselineS
         client = await Client.connect(
             settings.temporal_address, namespace=settings.temporal_namespace
         )
-        rt_runs, tp_runs = [], []
+        rt_runs, tp_runs, q_runs = [], [], []
         for _ in range(sizes.repeats):
-            rt_runs.append(
-                latency_stats(await temporal_round_trips(client, sizes.temporal_round_trips))
-            )
+            updates, queries = await temporal_round_trips(client, sizes.temporal_round_trips)
+            rt_runs.append(latency_stats(updates))
+            q_runs.append(latency_stats(queries))
             tp_runs.append(
                 await temporal_throughput(
                     client, sizes.temporal_updates, sizes.temporal_workflows, concurrency
@@ -219,6 +224,7 @@ async def run_baselines(stack: BenchStack, signer: StateSigner, sizes: BaselineS
         "round_trip_runs": rt_runs,
         "round_trip_p50_ms": summary([r["p50_ms"] for r in rt_runs]),
         "round_trip_p99_ms": summary([r["p99_ms"] for r in rt_runs]),
+        "query_p50_ms": summary([r["p50_ms"] for r in q_runs]),
         "throughput_runs": tp_runs,
         "updates_s": summary(tp_runs),
         "n_round_trips": sizes.temporal_round_trips,

@@ -122,5 +122,7 @@ async def run_latency(
         "baseline_update_p50_ms": temporal_p50,
     }
     out["ratio_update_p50"] = out["product_update_p50_ms"]["median"] / temporal_p50
+    out["baseline_query_p50_ms"] = baselines["temporal"]["query_p50_ms"]["median"]
+    out["ratio_query_p50"] = out["progress_query_p50_ms"]["median"] / out["baseline_query_p50_ms"]
     out["target_met"] = out["ratio_p50"] <= 1.25
     return out

@@ -65,6 +65,9 @@ def stack_env(settings: Settings) -> dict[str, str]:
         "TRACEFREEZE_TEMPORAL_NAMESPACE": settings.temporal_namespace,
         "TRACEFREEZE_TEMPORAL_UI_PORT": str(settings.temporal_ui_port),
         "TRACEFREEZE_TEMPORAL_HEADLESS": "1",
+        # A disposable server: SQLite in WAL mode without fsync (safe against a killed
+        # process, not against a power cut). The baselines run on the same server.
+        "TRACEFREEZE_TEMPORAL_SQLITE_PRAGMAS": "journal_mode=WAL synchronous=OFF",
         "TRACEFREEZE_HEALTH_PORT": "0",  # worker and bridge on one host cannot share 8080
         "TRACEFREEZE_TASK_QUEUE": settings.task_queue,
         "TRACEFREEZE_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,

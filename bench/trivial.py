@@ -29,6 +29,10 @@ class CounterWorkflow:
         self.count += 1
         return self.count
 
+    @workflow.query
+    def value(self) -> int:
+        return self.count
+
     @workflow.signal
     def finish(self) -> None:
         self.done = True

@@ -20,6 +20,7 @@
 #   TRACEFREEZE_TEMPORAL_UI_PORT      Temporal web UI port             (8233)
 #   TRACEFREEZE_TEMPORAL_NAMESPACE    namespace created at start       (default)
 #   TRACEFREEZE_TEMPORAL_HEADLESS     1 = no web UI                    (0)
+#   TRACEFREEZE_TEMPORAL_SQLITE_PRAGMAS  e.g. "synchronous=OFF" for a disposable server (none)
 #   TRACEFREEZE_CODEC_PORT            codec server port (UI decoding)  (8081)
 #   TRACEFREEZE_WORKER_HEALTH_PORT    worker /metrics /healthz /readyz (8091; 0 = none)
 #   TRACEFREEZE_BRIDGE_HEALTH_PORT    bridge /metrics /healthz /readyz (8092; 0 = none)
@@ -45,6 +46,7 @@ TEMPORAL_ADDRESS=${TRACEFREEZE_TEMPORAL_ADDRESS:-127.0.0.1:7233}
 TEMPORAL_UI_PORT=${TRACEFREEZE_TEMPORAL_UI_PORT:-8233}
 TEMPORAL_NAMESPACE=${TRACEFREEZE_TEMPORAL_NAMESPACE:-default}
 TEMPORAL_HEADLESS=${TRACEFREEZE_TEMPORAL_HEADLESS:-0}
+TEMPORAL_SQLITE_PRAGMAS=${TRACEFREEZE_TEMPORAL_SQLITE_PRAGMAS:-}
 CODEC_PORT=${TRACEFREEZE_CODEC_PORT:-8081}
 WORKER_HEALTH_PORT=${TRACEFREEZE_WORKER_HEALTH_PORT:-8091}
 BRIDGE_HEALTH_PORT=${TRACEFREEZE_BRIDGE_HEALTH_PORT:-8092}
@@ -383,6 +385,10 @@ start_temporal() {
             --ui-codec-endpoint "http://127.0.0.1:$CODEC_PORT")
     fi
     [[ $TEMPORAL_NAMESPACE == default ]] || args+=(--namespace "$TEMPORAL_NAMESPACE")
+    local pragma
+    for pragma in $TEMPORAL_SQLITE_PRAGMAS; do
+        args+=(--sqlite-pragma "$pragma")
+    done
     start_bg temporal "$LOG_DIR/temporal.log" "$TEMPORAL_BIN" "${args[@]}"
     printf '%s %s\n' "$TEMPORAL_ADDRESS" "$(ui_url)" >"$(addr_file temporal)"
     say "temporal: starting (pid $(<"$(pid_file temporal)"), log $LOG_DIR/temporal.log)"
