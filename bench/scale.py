@@ -54,14 +54,11 @@ GUARD_S = 5.0
 class ScaleSizes:
     requests: int = 10_000
     calibration: int = 200
-    start_budget_s: float = 330
+    start_budget_s: float = 270
     fire_timeout_s: float = 300
-    profile_requests: int = 400
 
 
-QUICK_SIZES = ScaleSizes(
-    requests=300, calibration=60, start_budget_s=60, fire_timeout_s=90, profile_requests=100
-)
+QUICK_SIZES = ScaleSizes(requests=300, calibration=60, start_budget_s=60, fire_timeout_s=90)
 
 
 def policy_due(settings: Settings, due_in: timedelta) -> ResolvedPolicy:
@@ -304,8 +301,10 @@ async def _count(settings: Settings) -> int:
     return await count_topic(settings, settings.topics.request_events)
 
 
-async def run_scale(stack: BenchStack, sizes: ScaleSizes) -> dict[str, Any]:
-    out = await scale_once(stack, sizes)
+async def run_scale(
+    stack: BenchStack, sizes: ScaleSizes, profile: Path | None = None
+) -> dict[str, Any]:
+    out = await scale_once(stack, sizes, profile=profile)
     print(f"  scale: the bare engine with {out['started']:,} trivial timers ...", flush=True)
     bare = await bare_timers(
         stack, out["started"], SUBMIT_CONCURRENCY, sizes.start_budget_s, GUARD_S

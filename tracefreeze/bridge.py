@@ -40,7 +40,8 @@ from tracefreeze.worker import stop_on_signals
 log = structlog.get_logger(__name__)
 
 POLL_MS = 500
-MAX_BATCH = 2000
+MAX_BATCH = 5000
+"""Records per poll over all partitions: a backlog arrives in large batches per request."""
 PROBE_S = 5.0
 """How often readiness re-checks that Temporal answers."""
 

@@ -46,6 +46,15 @@ class Settings(KafkaSecurity, BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_ui_port: int = 8233
+    temporal_tls: bool = False
+    """TLS to Temporal with the system's roots (Temporal Cloud); see the files below."""
+    temporal_tls_ca_file: Path | None = None
+    """PEM CA bundle the server certificate must chain to (a private CA)."""
+    temporal_tls_cert_file: Path | None = None
+    """PEM client certificate (mTLS); with ``temporal_tls_key_file``."""
+    temporal_tls_key_file: Path | None = None
+    temporal_tls_server_name: str | None = None
+    """The name the server certificate is checked against, if not the address's host."""
     codec_port: int = 8081
     """The codec server's port (``tracefreeze codec-server``; the local UI's codec endpoint)."""
     task_queue: str = "tracefreeze-requests"

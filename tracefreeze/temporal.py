@@ -17,6 +17,7 @@ from temporalio.runtime import Runtime
 from tracefreeze.codec import codec_from_env, data_converter
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
+from tracefreeze.temporal_tls import temporal_tls
 from tracefreeze.tracing import configure_tracing, flush, interceptor
 
 
@@ -26,6 +27,7 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     Every client traces (``tracefreeze/tracing.py``; its workers inherit the interceptor);
     the worker and bridge pass the runtime that exports the SDK's metrics."""
     configure_tracing(settings.otel_exporter)
+    tls = temporal_tls(settings)
     try:
         return await Client.connect(
             settings.temporal_address,
@@ -33,12 +35,16 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
             data_converter=converter(settings),
             interceptors=[interceptor()],
             runtime=runtime,
+            tls=tls,
         )
     except RuntimeError as err:
-        raise TracefreezeError(
-            f"cannot reach Temporal at {settings.temporal_address} "
-            f"(namespace {settings.temporal_namespace}); is the stack up? try `make up`"
-        ) from err
+        where = f"Temporal at {settings.temporal_address} (namespace {settings.temporal_namespace})"
+        if tls:
+            raise TracefreezeError(
+                f"cannot reach {where} over TLS: check TRACEFREEZE_TEMPORAL_TLS_* (the CA, the "
+                f"client certificate and key, the server name): {err}"
+            ) from err
+        raise TracefreezeError(f"cannot reach {where}; is the stack up? try `make up`") from err
 
 
 def converter(settings: Settings) -> DataConverter:
