@@ -27,6 +27,7 @@ log = structlog.get_logger(__name__)
 
 MAX_CACHED_WORKFLOWS = 1000
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
+READINESS_GRACE_S = 0.5
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
@@ -95,6 +96,9 @@ async def run_worker(settings: Settings) -> None:
                 )
                 await stop.wait()
                 log.info("worker stopping", task_queue=settings.task_queue)
+                # Not ready from here on; stay so briefly before leaving, so that whoever
+                # watches /readyz (a load balancer, an operator, the drain test) sees it.
+                await asyncio.sleep(READINESS_GRACE_S)
     finally:
         await stop_with_timeout(producer, settings.kafka_timeout_s)
         log.info("worker stopped", task_queue=settings.task_queue)
