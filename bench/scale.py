@@ -47,6 +47,8 @@ PREFIX = "ICC-01/22-SCALE-"
 SUBMIT_CONCURRENCY = 32
 MAX_UNSETTLED = 100
 GUARD_S = 5.0
+PROFILE_S = 30.0
+"""Seconds of the firing the worker is profiled (from ``T``)."""
 """Stop starting requests when ``T`` is closer than this."""
 
 
@@ -54,8 +56,8 @@ GUARD_S = 5.0
 class ScaleSizes:
     requests: int = 10_000
     calibration: int = 200
-    start_budget_s: float = 250
-    fire_timeout_s: float = 300
+    start_budget_s: float = 290
+    fire_timeout_s: float = 420
     bare_timers: int = 2_000
 
 
@@ -271,11 +273,16 @@ async def scale_once(
             wait = (due_at - datetime.now(UTC)).total_seconds() - 1
             if wait > 0:
                 await asyncio.sleep(wait)
-            if profile is not None:
-                worker.signal(signal.SIGUSR1)  # start profiling the firing
+            profiling = None
+            if profile is not None:  # the first PROFILE_S of the firing only: the sampler
+                worker.signal(signal.SIGUSR1)  # costs the worker CPU the firing needs
+                profiling = asyncio.get_running_loop().call_later(
+                    PROFILE_S, worker.signal, signal.SIGUSR2
+                )
             fired = await collect_escalations(settings, run, len(started), sizes.fire_timeout_s)
-            if profile is not None:
-                worker.signal(signal.SIGUSR2)  # write the profile
+            if profiling is not None:
+                profiling.cancel()
+                worker.signal(signal.SIGUSR2)  # written once: a no-op if it already was
                 await asyncio.sleep(3)
             result["peak_rss_mib"] = rss.peak / 2**20
     finally:
