@@ -1,8 +1,8 @@
 """The benchmark's own stack: Temporal dev server + Kafka on free ports, its own state dir.
 
-Same approach as ``tests/stack.py``: ``deploy/local/stack.sh up`` with the ``TRACEFREEZE_*``
-variables pointing at free ports and a fresh state directory (the Kafka jars come from the
-repository's shared cache), so a developer's stack on the default ports is never touched.
+The tests' isolated stack (``tests/stack.py``: ``deploy/local/stack.sh up`` on free ports with
+a fresh state directory, so a developer's stack on the default ports is never touched), run
+headless and with ``BENCH_ENV``.
 The worker and bridge run as child processes (``python -m bench.apps``), so that their RSS
 can be read and a profiler can be switched on in them; they are stopped by their pid only.
 """
@@ -13,88 +13,25 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tracefreeze.config import Settings, get_settings
+from tests.stack import PYTHON, REPO_ROOT, StackError, free_ports, stack_env
+from tests.stack import running_stack as isolated_stack
+from tracefreeze.config import Settings
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-STACK_SH = REPO_ROOT / "deploy" / "local" / "stack.sh"
-CACHE_DIR = Path(os.environ.get("TRACEFREEZE_CACHE_DIR", REPO_ROOT / ".state" / "cache"))
-PYTHON = os.environ.get("TRACEFREEZE_PYTHON", sys.executable)
-HOST = "127.0.0.1"
-UP_TIMEOUT_S = 900  # a cold Maven cache fetches ~90 jars
-DOWN_TIMEOUT_S = 120
 APP_STOP_TIMEOUT_S = 30
-
-
-class StackError(RuntimeError):
-    """``stack.sh`` or an app process failed."""
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct ports that were free a moment ago (all held open together while picked)."""
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for s in sockets:
-            s.bind((HOST, 0))
-        return [s.getsockname()[1] for s in sockets]
-
-
-def new_settings(state_dir: Path) -> Settings:
-    temporal, ui, kafka, controller = free_ports(4)
-    return Settings(
-        temporal_address=f"{HOST}:{temporal}",
-        temporal_ui_port=ui,
-        kafka_bootstrap=f"{HOST}:{kafka}",
-        kafka_controller_port=controller,
-        state_dir=state_dir,
-    )
-
-
-def stack_env(settings: Settings) -> dict[str, str]:
-    """The ``TRACEFREEZE_*`` variables that point stack.sh and the apps at ``settings``."""
-    return {
-        "TRACEFREEZE_TEMPORAL_ADDRESS": settings.temporal_address,
-        "TRACEFREEZE_TEMPORAL_NAMESPACE": settings.temporal_namespace,
-        "TRACEFREEZE_TEMPORAL_UI_PORT": str(settings.temporal_ui_port),
-        "TRACEFREEZE_TEMPORAL_HEADLESS": "1",
-        # A disposable server: SQLite in WAL mode without fsync (safe against a killed
-        # process, not against a power cut). The baselines run on the same server.
-        "TRACEFREEZE_TEMPORAL_SQLITE_PRAGMAS": "journal_mode=WAL synchronous=OFF",
-        "TRACEFREEZE_HEALTH_PORT": "0",  # worker and bridge on one host cannot share 8080
-        "TRACEFREEZE_TASK_QUEUE": settings.task_queue,
-        "TRACEFREEZE_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "TRACEFREEZE_KAFKA_CONTROLLER_PORT": str(settings.kafka_controller_port),
-        "TRACEFREEZE_KAFKA_TIMEOUT_S": str(settings.kafka_timeout_s),
-        "TRACEFREEZE_BRIDGE_GROUP_ID": settings.bridge_group_id,
-        "TRACEFREEZE_STATE_DIR": str(settings.state_dir),
-        "TRACEFREEZE_CACHE_DIR": str(CACHE_DIR),
-        "TRACEFREEZE_PYTHON": PYTHON,
-    }
-
-
-def _stack_sh(command: str, settings: Settings, timeout_s: float) -> None:
-    result = subprocess.run(
-        [str(STACK_SH), command],
-        env={**os.environ, **stack_env(settings)},
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout_s,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise StackError(
-            f"`stack.sh {command}` exited {result.returncode}\n"
-            f"--- stdout\n{result.stdout}--- stderr\n{result.stderr}"
-        )
+BENCH_ENV = {
+    "TRACEFREEZE_TEMPORAL_HEADLESS": "1",
+    # A disposable server: SQLite in WAL mode without fsync (safe against a killed
+    # process, not against a power cut). The baselines run on the same server.
+    "TRACEFREEZE_TEMPORAL_SQLITE_PRAGMAS": "journal_mode=WAL synchronous=OFF",
+}
+"""What the benchmark's stack does differently from the tests' (``tests/stack.py``)."""
 
 
 @dataclass
@@ -209,26 +146,13 @@ class BenchStack:
 def running_stack(keep_state: bool = False) -> Iterator[BenchStack]:
     """Start an isolated stack in a fresh state dir; stop it (and its apps) on exit."""
     state_dir = Path(tempfile.mkdtemp(prefix="tracefreeze-bench-"))
-    settings = new_settings(state_dir)
-    env = stack_env(settings)
-    saved = {name: os.environ.get(name) for name in env}
-    stack = BenchStack(settings, env)
     try:
-        _stack_sh("up", settings, UP_TIMEOUT_S)
-        os.environ.update(env)
-        get_settings.cache_clear()
-        yield stack
+        with isolated_stack(state_dir, BENCH_ENV) as settings:
+            stack = BenchStack(settings, stack_env(settings, BENCH_ENV))
+            try:
+                yield stack
+            finally:
+                stack.stop_apps()
     finally:
-        stack.stop_apps()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        get_settings.cache_clear()
-        try:
-            _stack_sh("down", settings, DOWN_TIMEOUT_S)
-        except (StackError, subprocess.TimeoutExpired) as err:
-            print(f"bench: stopping the stack failed: {err}", file=sys.stderr)
         if not keep_state:
             shutil.rmtree(state_dir, ignore_errors=True)

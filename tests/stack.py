@@ -17,10 +17,11 @@ import os
 import socket
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from tracefreeze.config import Settings, get_settings
+from tracefreeze.config import Settings, Topics, get_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STACK_SH = REPO_ROOT / "deploy" / "local" / "stack.sh"
@@ -54,8 +55,9 @@ def new_settings(state_dir: Path) -> Settings:
     )
 
 
-def stack_env(settings: Settings) -> dict[str, str]:
-    """The ``TRACEFREEZE_*`` variables that point stack.sh and child processes at ``settings``."""
+def stack_env(settings: Settings, overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """The ``TRACEFREEZE_*`` variables that point stack.sh and child processes at ``settings``
+    (``overrides`` last: the benchmark's stack, for one, runs headless)."""
     return {
         "TRACEFREEZE_TEMPORAL_ADDRESS": settings.temporal_address,
         "TRACEFREEZE_TEMPORAL_NAMESPACE": settings.temporal_namespace,
@@ -75,16 +77,37 @@ def stack_env(settings: Settings) -> dict[str, str]:
         "TRACEFREEZE_TOPICS__REQUEST_EVENTS": settings.topics.request_events,
         "TRACEFREEZE_TOPICS__ESCALATIONS": settings.topics.escalations,
         "TRACEFREEZE_TOPICS__DEAD_LETTER": settings.topics.dead_letter,
+        **(overrides or {}),
     }
 
 
+def isolated(stack: Settings, prefix: str) -> Settings:
+    """The stack with a task queue, consumer group and topics of one test alone."""
+    tag = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    return stack.model_copy(
+        update={
+            "task_queue": tag,
+            "bridge_group_id": tag,
+            "topics": Topics(
+                state_answers=f"{tag}.state-answers",
+                request_events=f"{tag}.request-events",
+                escalations=f"{tag}.escalations",
+                dead_letter=f"{tag}.dead-letter",
+            ),
+        }
+    )
+
+
 def run_stack_sh(
-    command: str, settings: Settings, timeout_s: float = UP_TIMEOUT_S
+    command: str,
+    settings: Settings,
+    timeout_s: float = UP_TIMEOUT_S,
+    overrides: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``stack.sh <command>`` against ``settings``; output captured, never raises on rc."""
     return subprocess.run(
         [str(STACK_SH), command],
-        env={**os.environ, **stack_env(settings)},
+        env={**os.environ, **stack_env(settings, overrides)},
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -105,15 +128,16 @@ def _describe(result: subprocess.CompletedProcess[str]) -> str:
 
 
 @contextlib.contextmanager
-def running_stack(state_dir: Path) -> Iterator[Settings]:
+def running_stack(state_dir: Path, overrides: dict[str, str] | None = None) -> Iterator[Settings]:
     """Start an isolated stack, export its environment, stop it on exit (state is kept)."""
     settings = new_settings(state_dir)
-    saved = {name: os.environ.get(name) for name in stack_env(settings)}
+    env = stack_env(settings, overrides)
+    saved = {name: os.environ.get(name) for name in env}
     try:
-        result = run_stack_sh("up", settings)
+        result = run_stack_sh("up", settings, overrides=overrides)
         if result.returncode != 0:
             raise StackError(_describe(result))
-        os.environ.update(stack_env(settings))
+        os.environ.update(env)
         get_settings.cache_clear()
         yield settings
     finally:
@@ -123,6 +147,6 @@ def running_stack(state_dir: Path) -> Iterator[Settings]:
             else:
                 os.environ[name] = value
         get_settings.cache_clear()
-        result = run_stack_sh("down", settings, timeout_s=DOWN_TIMEOUT_S)
+        result = run_stack_sh("down", settings, DOWN_TIMEOUT_S, overrides)
         if result.returncode != 0:
             print(_describe(result), file=sys.stderr)

@@ -32,7 +32,7 @@ from tracefreeze.handler import Abandoned, AnswerHandler, Halt
 from tracefreeze.kafka import make_consumer, make_producer, start_with_timeout, stop_with_timeout
 from tracefreeze.metrics import BRIDGE_LATENCY, CONSUMER_LAG, sdk_runtime
 from tracefreeze.ops_http import serving
-from tracefreeze.pipeline import Item, batches, by_request, next_offset
+from tracefreeze.pipeline import ReceivedAnswer, batches, by_request, next_offset
 from tracefreeze.temporal import connect
 from tracefreeze.tracing import consuming
 from tracefreeze.worker import stop_on_signals
@@ -169,7 +169,7 @@ class Bridge:
         answers in order (a backlog in batch updates), requests side by side; the next
         offset to commit, if any."""
         finished: set[int] = set()
-        items: list[Item] = []
+        items: list[ReceivedAnswer] = []
         for record in records:
             if self.halt.is_set():
                 return next_offset(records, finished)
@@ -182,11 +182,11 @@ class Bridge:
                 BRIDGE_LATENCY.observe(time.perf_counter() - started)
                 finished.add(record.offset)
             else:
-                items.append(Item(record, answer))
+                items.append(ReceivedAnswer(record, answer))
         await asyncio.gather(*(self._request(group, finished) for group in by_request(items)))
         return next_offset(records, finished)
 
-    async def _request(self, group: list[Item], finished: set[int]) -> None:
+    async def _request(self, group: list[ReceivedAnswer], finished: set[int]) -> None:
         """One request's answers, in order, batch after batch, within the in-flight limit."""
         for batch in batches(group):
             if self.halt.is_set():

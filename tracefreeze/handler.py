@@ -25,7 +25,7 @@ from tracefreeze.deadletter import DeadLetters
 from tracefreeze.delivery import Accepted, TryAgain, deliver, deliver_batch
 from tracefreeze.gate import AnswerGate
 from tracefreeze.metrics import ANSWERS_ACCEPTED, ANSWERS_REJECTED, DEAD_LETTERED
-from tracefreeze.pipeline import Item
+from tracefreeze.pipeline import ReceivedAnswer
 from tracefreeze.routing import Answer, Verdict, route
 from tracefreeze.signing import Rejection
 
@@ -70,13 +70,6 @@ class AnswerHandler:
         self.client, self.dead, self.halt, self.timeout_s = client, dead, halt, timeout_s
         self.gate = gate
 
-    async def handle(self, record: ConsumerRecord) -> None:
-        """Deliver one verified answer or dead-letter it (a rejection by the gate, or a
-        verdict from Temporal); raises Abandoned if neither was final."""
-        answer = await self.screen(record)
-        if answer is not None:
-            await self.deliver([Item(record, answer)])
-
     async def screen(self, record: ConsumerRecord) -> Answer | None:
         """The gate's checks: the verified answer, or None once it is dead-lettered."""
         with structlog.contextvars.bound_contextvars(**_where(record)):
@@ -90,7 +83,7 @@ class AnswerHandler:
                 await self._dead_letter(record, decoded.as_verdict())
             return None
 
-    async def deliver(self, items: list[Item]) -> None:
+    async def deliver(self, items: list[ReceivedAnswer]) -> None:
         """Deliver answers to one request, in order: alone as their own update, several as
         one batch update. Each ends accepted, duplicate or dead-lettered; raises Abandoned if
         that was not final."""

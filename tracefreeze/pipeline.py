@@ -23,7 +23,7 @@ at most ``routing.MAX_ANSWER_BYTES`` each)."""
 
 
 @dataclass(frozen=True)
-class Item:
+class ReceivedAnswer:
     """A verified answer and the record it came in."""
 
     record: ConsumerRecord
@@ -38,22 +38,24 @@ class Item:
         return len(self.record.value or b"")
 
 
-def by_request(items: Iterable[Item]) -> list[list[Item]]:
+def by_request(items: Iterable[ReceivedAnswer]) -> list[list[ReceivedAnswer]]:
     """The items grouped by the request they answer, each group in arrival order; groups in
     the order their first answer arrived."""
-    groups: dict[str, list[Item]] = {}
+    groups: dict[str, list[ReceivedAnswer]] = {}
     for item in items:
         groups.setdefault(item.workflow_id, []).append(item)
     return list(groups.values())
 
 
 def batches(
-    group: list[Item], max_answers: int = MAX_BATCH_ANSWERS, max_bytes: int = MAX_BATCH_BYTES
-) -> list[list[Item]]:
+    group: list[ReceivedAnswer],
+    max_answers: int = MAX_BATCH_ANSWERS,
+    max_bytes: int = MAX_BATCH_BYTES,
+) -> list[list[ReceivedAnswer]]:
     """One request's answers cut, in order, into batches of at most ``max_answers`` answers
     and ``max_bytes`` bytes (a single larger answer travels alone)."""
-    out: list[list[Item]] = []
-    current: list[Item] = []
+    out: list[list[ReceivedAnswer]] = []
+    current: list[ReceivedAnswer] = []
     size = 0
     for item in group:
         if current and (len(current) >= max_answers or size + item.size > max_bytes):

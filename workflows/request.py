@@ -10,6 +10,8 @@ are made here, deterministically.
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
@@ -53,6 +55,10 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
         self._answers_per_run = inp.answers_per_run
         self._accepted_this_run = 0
         self._parent_stale = False
+        self._shown: dict[str, Any] = {}
+        """Search attributes and memo as last written (``_refresh_visibility``)."""
+        self._clock: tuple[datetime | None, asyncio.Future[None]] | None = None
+        """The next-deadline timer and the deadline it waits for (``_arm_clock``)."""
         self._rec = inp.carried or RequestCarry(
             status=RequestStatus.TRANSMITTED,
             ledger=ledger_from_request(inp.request),

@@ -68,7 +68,7 @@ class ClockKeeping:
 
     def _arm_clock(self, wake: datetime | None) -> asyncio.Future[None]:
         """The timer for ``wake`` (kept if already armed for it); never done if None."""
-        armed: tuple[datetime | None, asyncio.Future[None]] | None = getattr(self, "_clock", None)
+        armed = self._clock
         if armed is not None and armed[0] == wake and not armed[1].done():
             return armed[1]
         if armed is not None and not armed[1].done():

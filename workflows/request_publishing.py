@@ -66,7 +66,7 @@ class Publishing:
                 workflow.upsert_memo(memo)
             return
         memo = self._report_memo()
-        shown = getattr(self, "_shown", {})
+        shown = self._shown
         changed = [u for u in attributes + clock_attributes if shown.get(u.key.name) != u.value]
         if changed:
             workflow.upsert_search_attributes(changed)

@@ -57,8 +57,9 @@ from schemas.request import CourtRequest
 from schemas.views import RequestView
 from tests.signed import signed_record
 from tests.stack import PYTHON, REPO_ROOT, run_stack_sh, stack_env
+from tests.stack import isolated as isolated_settings
 from tracefreeze.client import RequestClient
-from tracefreeze.config import Settings, Topics
+from tracefreeze.config import Settings
 from tracefreeze.topics import ensure_topics
 
 EXAMPLE = REPO_ROOT / "schemas" / "examples" / "court-request.json"
@@ -90,19 +91,7 @@ RESULTS: list[str] = []
 
 def isolated(stack: Settings, name: str) -> Settings:
     """The stack with topics, task queue and consumer group of one drill alone."""
-    tag = f"{name}-{uuid.uuid4().hex[:8]}"
-    return stack.model_copy(
-        update={
-            "task_queue": f"faults-{tag}",
-            "bridge_group_id": f"faults-{tag}",
-            "topics": Topics(
-                state_answers=f"faults-{tag}.state-answers",
-                request_events=f"faults-{tag}.request-events",
-                escalations=f"faults-{tag}.escalations",
-                dead_letter=f"faults-{tag}.dead-letter",
-            ),
-        }
-    )
+    return isolated_settings(stack, f"faults-{name}")
 
 
 def app_env(s: Settings) -> dict[str, str]:

@@ -40,10 +40,11 @@ from schemas.ledger import AssetStatus, RequestStatus
 from schemas.request import CourtRequest
 from schemas.views import RequestView
 from tests.signed import Headers, signed_bytes, signed_record
+from tests.stack import isolated as isolated_settings
 from tests.stack import stack_env
 from tracefreeze.bridge import run_bridge
 from tracefreeze.client import RequestClient, close_action
-from tracefreeze.config import Settings, Topics
+from tracefreeze.config import Settings
 from tracefreeze.simulator import simulate_state
 from tracefreeze.topics import ensure_topics
 from tracefreeze.worker import run_worker
@@ -64,19 +65,7 @@ class Running:
 
 def isolated(stack: Settings) -> Settings:
     """The stack with topics, task queue and consumer group of one test alone."""
-    tag = uuid.uuid4().hex[:10]
-    return stack.model_copy(
-        update={
-            "task_queue": f"bridge-e2e-{tag}",
-            "bridge_group_id": f"bridge-e2e-{tag}",
-            "topics": Topics(
-                state_answers=f"e2e-{tag}.state-answers",
-                request_events=f"e2e-{tag}.request-events",
-                escalations=f"e2e-{tag}.escalations",
-                dead_letter=f"e2e-{tag}.dead-letter",
-            ),
-        }
-    )
+    return isolated_settings(stack, "e2e")
 
 
 @pytest.fixture

@@ -27,8 +27,9 @@ from temporalio.common import TypedSearchAttributes
 from schemas.clocks import EscalationDecision
 from schemas.escalations import EscalationEvent, EscalationKind
 from schemas.request import CourtRequest
+from tests.stack import isolated
 from tracefreeze.client import RequestClient
-from tracefreeze.config import Settings, Topics
+from tracefreeze.config import Settings
 from tracefreeze.policy import DEMO_POLICY, load_directory, load_policy
 from tracefreeze.topics import ensure_topics
 from tracefreeze.worker import run_worker
@@ -52,19 +53,7 @@ class Running:
 async def running(stack: Settings) -> AsyncIterator[Running]:
     """A worker (asyncio task) on a task queue and topics of this test alone, and a client
     whose configured policy is the demo policy in seconds."""
-    tag = uuid.uuid4().hex[:10]
-    settings = stack.model_copy(
-        update={
-            "task_queue": f"escalation-e2e-{tag}",
-            "topics": Topics(
-                state_answers=f"esc-{tag}.state-answers",
-                request_events=f"esc-{tag}.request-events",
-                escalations=f"esc-{tag}.escalations",
-                dead_letter=f"esc-{tag}.dead-letter",
-            ),
-            "policy_file": DEMO_POLICY,
-        }
-    )
+    settings = isolated(stack, "esc").model_copy(update={"policy_file": DEMO_POLICY})
     await ensure_topics(settings)
     worker = asyncio.create_task(run_worker(settings))
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiokafka.structs import ConsumerRecord
 
 from tests.workflows.support import acknowledgement, court_request
-from tracefreeze.pipeline import Item, batches, by_request, next_offset
+from tracefreeze.pipeline import ReceivedAnswer, batches, by_request, next_offset
 
 
 def record(offset: int, size: int = 10) -> ConsumerRecord:
@@ -17,16 +17,16 @@ def record(offset: int, size: int = 10) -> ConsumerRecord:
     )  # fmt: skip
 
 
-def items(*plan: tuple[str, int]) -> list[Item]:
+def items(*plan: tuple[str, int]) -> list[ReceivedAnswer]:
     """(request label, size) per record, offsets 0, 1, 2, ..."""
     requests = {label: court_request() for label, _ in plan}
     return [
-        Item(record(i, size), acknowledgement(requests[label]))
+        ReceivedAnswer(record(i, size), acknowledgement(requests[label]))
         for i, (label, size) in enumerate(plan)
     ]
 
 
-def offsets(groups: list[list[Item]]) -> list[list[int]]:
+def offsets(groups: list[list[ReceivedAnswer]]) -> list[list[int]]:
     return [[i.record.offset for i in g] for g in groups]
 
 
