@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
-from schemas.common import Frozen, RequestReference, StateCode
+from schemas.common import CurrencyCode, Frozen, RequestReference, StateCode
 from schemas.court import CourtAction
-from schemas.ledger import CurrencyTotals, RequestStatus
+from schemas.ledger import CurrencyTotals, Ledger, RequestStatus
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
-from schemas.views import RequestView
+
+MAX_STATES = 200
+"""States in one case: every State Party and more, so a bound no real order reaches."""
+MAX_CURRENCIES = 64
+"""Currencies a request reports to its case; more are counted, not listed."""
+MAX_COURT_ACTIONS = 1_000
+"""Court actions (event ids) one case remembers across its runs."""
+MAX_COUNT = 10**9
 
 
 class CaseOrder(Frozen):
@@ -19,7 +27,7 @@ class CaseOrder(Frozen):
 
     order_reference: RequestReference
     case_number: str
-    requests: tuple[CourtRequest, ...] = Field(min_length=1)
+    requests: tuple[CourtRequest, ...] = Field(min_length=1, max_length=MAX_STATES)
     events_topic: str = "tracefreeze.request-events"
     escalations_topic: str = "tracefreeze.escalations"
     policies: dict[StateCode, ResolvedPolicy] = Field(
@@ -61,6 +69,86 @@ class CloseCase(CourtAction):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class RequestSummary(Frozen):
+    """What a request of a case tells its case, and all the case keeps of it: its status,
+    per-currency totals and counts. Small and bounded: a request sends it only when it
+    changed, at most once per few seconds, so one State's stream of answers cannot grow
+    the case (RS 93(1)(k) in several jurisdictions; one State never stalls another)."""
+
+    reference: RequestReference
+    requested_state: StateCode
+    status: RequestStatus
+    totals: dict[CurrencyCode, CurrencyTotals] = Field(default={}, max_length=MAX_CURRENCIES)
+    currencies_left_out: int = Field(
+        default=0, ge=0, le=MAX_COUNT, description="Currencies beyond the bound, not listed"
+    )
+    answers_seen: int = Field(default=0, ge=0, le=MAX_COUNT)
+    assets: int = Field(default=0, ge=0, le=MAX_COUNT)
+    restrained: int = Field(default=0, ge=0, le=MAX_COUNT)
+    as_of: AwareDatetime | None = Field(
+        default=None, description="The request's workflow time when it reported; none yet"
+    )
+
+    @classmethod
+    def transmitted(cls, request: CourtRequest) -> RequestSummary:
+        """A request just started, before it reported anything."""
+        return cls(
+            reference=request.reference,
+            requested_state=request.requested_state,
+            status=RequestStatus.TRANSMITTED,
+        )
+
+    @classmethod
+    def of(
+        cls,
+        request: CourtRequest,
+        status: RequestStatus,
+        ledger: Ledger,
+        answers_seen: int,
+        as_of: datetime,
+    ) -> RequestSummary:
+        """The summary of a request's state; totals for the first currencies by code."""
+        totals = ledger.totals()
+        codes = sorted(totals)
+        return cls(
+            reference=request.reference,
+            requested_state=request.requested_state,
+            status=status,
+            totals={c: totals[c] for c in codes[:MAX_CURRENCIES]},
+            currencies_left_out=len(codes[MAX_CURRENCIES:]),
+            answers_seen=min(answers_seen, MAX_COUNT),
+            assets=min(len(ledger.entries), MAX_COUNT),
+            restrained=min(len(ledger.restrained()), MAX_COUNT),
+            as_of=as_of,
+        )
+
+    def same_as(self, other: RequestSummary | None) -> bool:
+        """Equal but for the time it was taken: nothing new to tell the case."""
+        return other is not None and self.model_copy(update={"as_of": None}) == other.model_copy(
+            update={"as_of": None}
+        )
+
+
+class CaseCarry(Frozen):
+    """A case's state handed from one run to the next (continue-as-new): bounded."""
+
+    requests: dict[StateCode, RequestSummary] = Field(max_length=MAX_STATES)
+    seen_event_ids: tuple[str, ...] = Field(default=(), max_length=MAX_COURT_ACTIONS)
+    runs: int = Field(default=1, ge=1, le=MAX_COUNT, description="Runs so far, this one included")
+
+
+class CaseInput(Frozen):
+    """The case workflow's input: the order, and from the second run on what it carries."""
+
+    order: CaseOrder
+    carried: CaseCarry | None = None
+    reports_per_run: int | None = Field(
+        default=None,
+        ge=1,
+        description="Continue as new after this many request reports (default: by history)",
+    )
+
+
 class CaseView(Frozen):
     """Where the case stands: each State's request and the totals across them."""
 
@@ -68,17 +156,18 @@ class CaseView(Frozen):
     case_number: str
     closed: bool
     statuses: dict[str, RequestStatus]
-    requests: dict[str, RequestView | None] = Field(
-        description="Latest view per State; none until the State's first answer"
+    requests: dict[str, RequestSummary] = Field(
+        description="Latest summary per State, as its request last reported it"
     )
     totals: dict[str, CurrencyTotals]
+    run: int = Field(default=1, description="The case workflow's run (continue-as-new)")
 
 
-def add_totals(views: list[RequestView]) -> dict[str, CurrencyTotals]:
+def add_totals(summaries: list[RequestSummary]) -> dict[str, CurrencyTotals]:
     """Per-currency sums across the requests of a case (no conversion)."""
     out: dict[str, CurrencyTotals] = {}
-    for view in views:
-        for currency, t in view.totals.items():
+    for summary in summaries:
+        for currency, t in summary.totals.items():
             acc = out.setdefault(currency, CurrencyTotals())
             for name in CurrencyTotals.model_fields:
                 setattr(acc, name, getattr(acc, name) + getattr(t, name, Decimal(0)))

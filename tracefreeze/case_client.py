@@ -1,8 +1,8 @@
 """The typed client for multi-State cases: one Court order, one request per State.
 
 A case (``workflows/case.py``) starts one request workflow per State as its child and follows
-them; its id derives from the order reference. The Court may add a State later, and closes
-the case only once every request in it is closed.
+them; its id derives from the order reference (its runs change: it continues as new). The
+Court may add a State later, and closes the case only once every request in it is closed.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from schemas.case import AddState, CaseOrder, CaseView, CloseCase, case_workflow_id
+from schemas.case import AddState, CaseInput, CaseOrder, CaseView, CloseCase, case_workflow_id
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
 from tracefreeze.client import plain_errors
@@ -49,7 +49,7 @@ class CaseClient:
         try:
             handle = await self.client.start_workflow(
                 CaseWorkflow.run,
-                order,
+                CaseInput(order=order),
                 id=order.workflow_id,
                 task_queue=self.settings.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,

@@ -187,8 +187,8 @@ def render_case(view: CaseView) -> str:
                 state,
                 req.reference if req else NONE,
                 status.value,
-                str(len(req.ledger.entries)) if req else NONE,
-                str(len(req.ledger.restrained())) if req else NONE,
+                str(req.assets) if req else NONE,
+                str(req.restrained) if req else NONE,
             ]
         )
     requests = table(["State", "reference", "status", "assets", "restrained"], rows)

@@ -1,10 +1,17 @@
 """A multi-State case: one Court order fanned out to one request per State.
 
-Assets sit in several jurisdictions, so one case spawns one request per State (DOMAIN.md,
-'Several States'). Each request is a child workflow that reports every change back here, so
-the case aggregates their statuses and ledgers. The Court may add a State later. The case
-closes only once every request in it is closed: closing a case cannot orphan a request
-that still holds frozen assets.
+Assets sit in several jurisdictions, so one case spawns one request per State (RS 93(1)(k)
+to each State holding them). Each request is a child workflow that tells the case, by the
+case's workflow id, a small summary of where it stands (``RequestSummary``: status, totals,
+counts) when it changed, at most once per few seconds of its workflow time; the case keeps
+only that summary per State. So one State's stream of answers cannot grow the case's history
+to the server's limit and take the other States' part down with it.
+
+The case continues as new before its history grows large (server suggestion, history size or
+length, or ``reports_per_run``), carrying ``CaseCarry``; it drains its signal and update
+handlers first, so nothing arriving around the hand-over is lost. The Court may add a State
+later. The case closes only once every request in it is closed: closing a case cannot orphan
+a request that still holds frozen assets.
 """
 
 from __future__ import annotations
@@ -16,7 +23,16 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from schemas.case import AddState, CaseOrder, CaseView, CloseCase, add_totals
+    from schemas.case import (
+        MAX_COURT_ACTIONS,
+        AddState,
+        CaseCarry,
+        CaseInput,
+        CaseView,
+        CloseCase,
+        RequestSummary,
+        add_totals,
+    )
     from schemas.ledger import RequestStatus
     from schemas.policy import ResolvedPolicy
     from schemas.request import CourtRequest
@@ -24,39 +40,72 @@ with workflow.unsafe.imports_passed_through():
     from workflows.details import static_details
     from workflows.request import RequestWorkflow
 
+HISTORY_BYTES_PER_RUN = 1_000_000
+"""Continue as new past this history size (the server's hard limit is 50 MB)."""
+HISTORY_EVENTS_PER_RUN = 2_000
+
 
 @workflow.defn
 class CaseWorkflow:
     @workflow.init
-    def __init__(self, order: CaseOrder) -> None:
-        self._order = order
-        self._statuses: dict[str, RequestStatus] = {}
-        self._views: dict[str, RequestView | None] = {}
+    def __init__(self, inp: CaseInput) -> None:
+        self._order = inp.order
+        carried = inp.carried or CaseCarry(
+            requests={r.requested_state: RequestSummary.transmitted(r) for r in inp.order.requests}
+        )
+        self._requests: dict[str, RequestSummary] = dict(carried.requests)
+        """Per State, as its request last reported (known from the start, even to an early
+        update)."""
+        self._seen: set[str] = set(carried.seen_event_ids)
+        self._run = carried.runs if inp.carried is None else carried.runs + 1
+        self._reports_per_run = inp.reports_per_run
+        self._reports_this_run = 0
         self._children: list[asyncio.Task[None]] = []
-        self._seen: set[str] = set()
+        """The requests this run started, followed to their completion."""
         self._closed = False
-        for request in order.requests:  # known from the start, even to an early update
-            self._statuses[request.requested_state] = RequestStatus.TRANSMITTED
-            self._views[request.requested_state] = None
 
     @workflow.run
-    async def run(self, order: CaseOrder) -> CaseView:
-        for request in order.requests:
-            await self._start(request, order.policies.get(request.requested_state))
-        await workflow.wait_condition(lambda: self._closed and workflow.all_handlers_finished())
-        if workflow.patched("case-closes-after-its-requests"):
-            # Each request signalled its closure before it completed; its completion can reach
-            # the case in the very task that takes close_case. Completing the case in that
-            # task is refused by the server (an unhandled event), and the update with it: so
-            # the case completes only once every request's completion is in.
+    async def run(self, inp: CaseInput) -> CaseView:
+        if inp.carried is None:
+            for request in inp.order.requests:
+                await self._start(request, inp.order.policies.get(request.requested_state))
+        await workflow.wait_condition(lambda: self._closed or self._should_continue_as_new())
+        # Every signal and update that reached this run is applied before it ends.
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._closed:
+            # Each request reported its closure before it completed; its completion can reach
+            # the case in the very task that takes close_case, and completing the case in that
+            # task is refused by the server (an unhandled event), the update with it. So the
+            # case completes only once the completion of every request it started is in.
             await workflow.wait_condition(lambda: all(t.done() for t in self._children))
-        return self.view()
+            return self.view()
+        workflow.continue_as_new(
+            CaseInput(
+                order=self._order,
+                carried=CaseCarry(
+                    requests=self._requests,
+                    seen_event_ids=tuple(sorted(self._seen)),
+                    runs=self._run,
+                ),
+                reports_per_run=self._reports_per_run,
+            )
+        )
 
     @workflow.signal
-    def request_changed(self, view: RequestView) -> None:
-        """A request of this case changed: keep its latest status and ledger."""
-        self._views[view.requested_state] = view
-        self._statuses[view.requested_state] = view.status
+    def request_changed(self, summary: RequestSummary) -> None:
+        """A request of this case changed: keep its latest summary. A report for a State or
+        request not in this case is ignored, and a closed request stays closed."""
+        known = self._requests.get(summary.requested_state)
+        if known is None or known.reference != summary.reference:
+            workflow.logger.warning(
+                "report from a request not in this case ignored",
+                extra={"state": summary.requested_state, "case": self._order.case_number},
+            )
+            return
+        if known.status is RequestStatus.CLOSED and summary.status is not RequestStatus.CLOSED:
+            return
+        self._requests[summary.requested_state] = summary
+        self._reports_this_run += 1
 
     @workflow.update
     async def add_state(self, action: AddState) -> CaseView:
@@ -67,6 +116,7 @@ class CaseWorkflow:
                 await self._start(action.request, action.policy)
             except WorkflowAlreadyStartedError:
                 self._seen.discard(action.event_id)
+                self._requests.pop(action.request.requested_state, None)
                 self._reject(f"a request {action.request.workflow_id} already exists")
         return self.view()
 
@@ -74,12 +124,11 @@ class CaseWorkflow:
     def _validate_add_state(self, action: AddState) -> None:
         if action.event_id in self._seen:
             return
-        if self._closed:
-            self._reject("the case is closed")
+        self._refuse_when_closed_or_full()
         request = action.request
         if request.case_number != self._order.case_number:
             self._reject(f"{request.reference} belongs to case {request.case_number}")
-        if request.requested_state in self._statuses:
+        if request.requested_state in self._requests:
             self._reject(f"the case already has a request to {request.requested_state}")
 
     @workflow.update
@@ -93,7 +142,10 @@ class CaseWorkflow:
     def _validate_close_case(self, action: CloseCase) -> None:
         if action.event_id in self._seen:
             return
-        still_open = sorted(s for s, st in self._statuses.items() if st is not RequestStatus.CLOSED)
+        self._refuse_when_closed_or_full()
+        still_open = sorted(
+            s for s, r in self._requests.items() if r.status is not RequestStatus.CLOSED
+        )
         if still_open:
             self._reject(f"requests to {still_open} are still open: close them first")
 
@@ -103,13 +155,28 @@ class CaseWorkflow:
             order_reference=self._order.order_reference,
             case_number=self._order.case_number,
             closed=self._closed,
-            statuses=dict(self._statuses),
-            requests=dict(self._views),
-            totals=add_totals([v for v in self._views.values() if v is not None]),
+            statuses={s: r.status for s, r in self._requests.items()},
+            requests=dict(self._requests),
+            totals=add_totals(list(self._requests.values())),
+            run=self._run,
         )
+
+    def _should_continue_as_new(self) -> bool:
+        """Hand over to a fresh run before the history grows large: the requests report for
+        as long as they live (years), and the server terminates a run near 50 MB."""
+        info = workflow.info()
+        if info.is_continue_as_new_suggested():
+            return True
+        if info.get_current_history_size() >= HISTORY_BYTES_PER_RUN:
+            return True
+        if info.get_current_history_length() >= HISTORY_EVENTS_PER_RUN:
+            return True
+        limit = self._reports_per_run
+        return limit is not None and self._reports_this_run >= limit
 
     async def _start(self, request: CourtRequest, policy: ResolvedPolicy | None) -> None:
         """Start the request to one State as a child; it outlives nothing it should not."""
+        self._requests[request.requested_state] = RequestSummary.transmitted(request)
         handle = await workflow.start_child_workflow(
             RequestWorkflow.run,
             RequestInput(
@@ -123,13 +190,20 @@ class CaseWorkflow:
             static_summary=request.ui_summary(),
             static_details=static_details(request),
         )
-        self._statuses[request.requested_state] = RequestStatus.TRANSMITTED
-        self._views[request.requested_state] = None
         self._children.append(asyncio.create_task(self._follow(request, handle)))
 
     async def _follow(self, request: CourtRequest, handle: workflow.ChildWorkflowHandle) -> None:
+        """The request's final view, should its last report not have come (it always does)."""
         view: RequestView = await handle
-        self.request_changed(view)
+        self.request_changed(
+            RequestSummary.of(request, view.status, view.ledger, view.answers_seen, workflow.now())
+        )
+
+    def _refuse_when_closed_or_full(self) -> None:
+        if self._closed:
+            self._reject("the case is closed")
+        if len(self._seen) >= MAX_COURT_ACTIONS:
+            self._reject(f"the case has taken {MAX_COURT_ACTIONS} Court actions: open a new one")
 
     @staticmethod
     def _reject(reason: str) -> None:

@@ -26,6 +26,7 @@ from workflows.request_publishing import Publishing
 
 with workflow.unsafe.imports_passed_through():
     from schemas import answers as a
+    from schemas.case import RequestSummary
     from schemas.clocks import Clocks
     from schemas.events import RequestEventType
     from schemas.ledger import RequestStatus
@@ -54,7 +55,12 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
         self._escalations_topic = inp.escalations_topic
         self._answers_per_run = inp.answers_per_run
         self._accepted_this_run = 0
-        self._parent_stale = False
+        # A carried run tells the case at once: a report held back may not have gone.
+        self._parent_stale = inp.carried is not None and workflow.info().parent is not None
+        self._parent_told: RequestSummary | None = None
+        """The last report to the parent case, and when (``_inform_parent``)."""
+        self._parent_told_at: datetime | None = None
+        self._parent_timer: asyncio.Future[None] | None = None
         self._shown: dict[str, Any] = {}
         """Search attributes and memo as last written (``_refresh_visibility``)."""
         self._clock: tuple[datetime | None, asyncio.Future[None]] | None = None

@@ -38,17 +38,19 @@ class ClockKeeping:
         return (
             bool(self._rec.outbox)
             or bool(self._rec.escalation_outbox)
-            or self._parent_stale
+            or self._parent_report_waiting()
             or self._rec.status is RequestStatus.CLOSED
             or self._should_continue_as_new()
         )
 
     async def _wait_for_work_or_clock(self) -> None:
         """Wait for an answer to publish, a parent to inform, closure — or the next clock.
+        A report to the case held back by its interval arms its own timer to wake for.
 
         Since patch ``clock-timer-kept`` one timer waits for the next deadline across rounds
         and is replaced only when that deadline moves; before, every round cancelled and
         re-armed it (two history events and two timer operations per answer)."""
+        self._arm_parent_report()
         wake = self._next_wakeup()
         now = workflow.now()
         if wake is not None and wake <= now:

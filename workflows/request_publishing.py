@@ -4,12 +4,15 @@ the cooperation report (memo). Its Kafka events go through ``workflows/request_o
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from schemas.case import RequestSummary
+    from schemas.ledger import RequestStatus
     from workflows import deadlines as dl
     from workflows import search_attributes as sa
     from workflows import state_machine as sm
@@ -17,18 +20,62 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ladder import level_of
     from workflows.rules import STATE_ANSWERS
 
+PARENT_REPORT_INTERVAL = timedelta(seconds=2)
+"""At most one report to the case per interval of workflow time (its closure goes at once)."""
+
 
 class Publishing:
     """Parent reports and visibility; mixed into RequestWorkflow."""
 
     async def _inform_parent(self) -> None:
-        """A request started by a case tells the case where it stands (multi-State cases)."""
+        """A request started by a case tells the case where it stands (multi-State cases).
+
+        What it sends is a small ``RequestSummary`` (status, totals, counts), never the whole
+        view, and only when it changed since the last one; at most one per
+        ``PARENT_REPORT_INTERVAL`` of workflow time (a timer brings the request back for the
+        rest, ``_arm_parent_report``), except its closure, which goes at once. The case is
+        signalled by its workflow id: it continues as new, and its run changes."""
         parent = workflow.info().parent
         if not self._parent_stale or parent is None:
             return
+        now = workflow.now()
+        closed = self._rec.status is RequestStatus.CLOSED
+        due = self._parent_report_due()
+        if not closed and due is not None and now < due:
+            return
         self._parent_stale = False
+        summary = RequestSummary.of(
+            self._request, self._rec.status, self._rec.ledger, len(self._seen), now
+        )
+        if summary.same_as(self._parent_told):
+            return
+        self._parent_told, self._parent_told_at = summary, now
         handle = workflow.get_external_workflow_handle(parent.workflow_id)
-        await handle.signal("request_changed", self.view())
+        await handle.signal("request_changed", summary)
+
+    def _parent_report_due(self) -> datetime | None:
+        """When the next report to the case may go; None: at once."""
+        told_at = self._parent_told_at
+        return None if told_at is None else told_at + PARENT_REPORT_INTERVAL
+
+    def _parent_report_waiting(self) -> bool:
+        """A change the case has not been told, and the time to tell it has come."""
+        if not self._parent_stale:
+            return False
+        due = self._parent_report_due()
+        return due is None or workflow.now() >= due or self._rec.status is RequestStatus.CLOSED
+
+    def _arm_parent_report(self) -> None:
+        """A timer for a report held back by the interval: the request wakes to send it."""
+        if not self._parent_stale or self._parent_report_waiting():
+            return
+        due = self._parent_report_due()
+        pending = self._parent_timer
+        if due is None or (pending is not None and not pending.done()):
+            return
+        self._parent_timer = asyncio.ensure_future(
+            workflow.sleep(due - workflow.now(), summary="report to the case")
+        )
 
     def _refresh_visibility(self) -> None:
         """Search attributes, current details and the report memo, from the request's state.

@@ -1,26 +1,32 @@
-"""Multi-State cases (DOMAIN.md, 'Several States'): one Court order, one request per State,
-aggregated; a State added later; the case closes only when every request is closed."""
+"""Multi-State cases (RS 93(1)(k) to each State holding assets): one Court order, one request
+per State, aggregated; a State added later; the case closes only when every request is closed;
+one State's stream of answers reaches the case as few small reports, and the case continues as
+new without losing a report or a Court action."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from schemas.case import AddState, CaseOrder, CaseView, CloseCase
+from schemas.case import AddState, CaseInput, CaseOrder, CaseView, CloseCase, RequestSummary
 from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest
 from tests.workflows.support import (
+    ACCOUNT,
     PublishRecorder,
     acknowledgement,
+    asset_management,
     close_action,
     court_request,
     freeze_account,
@@ -30,6 +36,7 @@ from tests.workflows.support import (
 )
 from workflows.case import CaseWorkflow
 from workflows.request import RequestWorkflow
+from workflows.request_publishing import PARENT_REPORT_INTERVAL
 
 
 @pytest.fixture
@@ -64,14 +71,19 @@ async def _until(check: Callable[[], Awaitable[bool]], timeout_s: float = 10.0) 
         await asyncio.sleep(0.1)
 
 
-async def _open(client: Client, task_queue: str, *requests: CourtRequest) -> WorkflowHandle:
+async def _open(
+    client: Client, task_queue: str, *requests: CourtRequest, reports_per_run: int | None = None
+) -> WorkflowHandle:
     order = CaseOrder(
         order_reference=f"ICC-01/22-ORD-{uuid.uuid4().hex[:8].upper()}",
         case_number="ICC-01/22",
         requests=requests,
     )
     return await client.start_workflow(
-        CaseWorkflow.run, order, id=order.workflow_id, task_queue=task_queue
+        CaseWorkflow.run,
+        CaseInput(order=order, reports_per_run=reports_per_run),
+        id=order.workflow_id,
+        task_queue=task_queue,
     )
 
 
@@ -97,7 +109,8 @@ async def test_case_fans_out_one_request_per_state_and_aggregates_ledgers(case_q
     await _until(nld_frozen)
     view = await _view(case)
     assert view.statuses == {"NLD": RequestStatus.IN_EXECUTION, "BEL": RequestStatus.TRANSMITTED}
-    assert view.requests["NLD"] is not None and view.requests["BEL"] is None
+    assert view.requests["NLD"].as_of is not None and view.requests["NLD"].assets == 3
+    assert view.requests["BEL"].as_of is None  # BEL has not answered: nothing reported
     nld_view = await handle.query(RequestWorkflow.view)
     assert view.totals["EUR"].frozen == nld_view.totals["EUR"].frozen
 
@@ -154,8 +167,94 @@ async def test_case_closes_only_when_every_request_is_closed(case_queue) -> None
 
 
 async def _has_states(case: WorkflowHandle, states: set[str]) -> bool:
-    return set((await _view(case)).statuses) == states
+    """The case knows these States and has started each one's request."""
+    if set((await _view(case)).statuses) != states:
+        return False
+    started = [
+        e
+        for e in (await case.fetch_history()).events
+        if e.event_type == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED
+    ]
+    return len(started) >= len(states)
 
 
 async def _status_is(case: WorkflowHandle, state: str, status: RequestStatus) -> bool:
     return (await _view(case)).statuses.get(state) is status
+
+
+async def _reports(case: WorkflowHandle) -> list[RequestSummary]:
+    """The reports every run of the case received, oldest first (signals in its histories)."""
+    out: list[RequestSummary] = []
+    async for run in _runs(case):
+        for event in run.events:
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+                payload = event.workflow_execution_signaled_event_attributes.input.payloads[0]
+                out.append(RequestSummary.model_validate_json(payload.data))
+    return out
+
+
+async def _runs(case: WorkflowHandle):  # type: ignore[no-untyped-def]
+    """The history of each run of the case, oldest first (walked back from the latest)."""
+    histories = []
+    run_id: str | None = (await case.describe()).run_id
+    while run_id:
+        history = await case._client.get_workflow_handle(case.id, run_id=run_id).fetch_history()
+        histories.append(history)
+        started = history.events[0].workflow_execution_started_event_attributes
+        run_id = started.continued_execution_run_id or None
+    for history in reversed(histories):
+        yield history
+
+
+async def test_a_stream_of_answers_reaches_the_case_as_few_small_reports(case_queue) -> None:
+    """One State's many answers must not grow the case (one State never stalls another): the
+    request reports a small summary, only when it changed, at most once per interval of its
+    workflow time; the last change still reaches the case (a timer brings it)."""
+    client, queue = case_queue
+    nld, bel = _request("NLD"), _request("BEL")
+    case = await _open(client, queue, nld, bel)
+    await _until(lambda: _has_states(case, {"NLD", "BEL"}))
+    bel_handle = client.get_workflow_handle(bel.workflow_id)
+    await send(bel_handle, acknowledgement(bel))
+    await send(bel_handle, freeze_account(bel))
+    answers = 60
+    for n in range(answers):
+        await send(bel_handle, asset_management(bel, ACCOUNT, f"{400000 + n}.00"))
+    bel_view = await bel_handle.query(RequestWorkflow.view)
+    assert bel_view.answers_seen == answers + 2
+
+    async def all_reported() -> bool:
+        return (await _view(case)).requests["BEL"].answers_seen == answers + 2
+
+    await _until(all_reported)
+    view = await _view(case)
+    assert view.totals["EUR"].frozen == Decimal(f"{400000 + answers - 1}.00")
+    assert view.statuses == {"BEL": RequestStatus.IN_EXECUTION, "NLD": RequestStatus.TRANSMITTED}
+    reports = [r for r in await _reports(case) if r.requested_state == "BEL"]
+    stamps = [r.as_of for r in reports if r.as_of is not None]
+    assert len(stamps) == len(reports)
+    for earlier, later in itertools.pairwise(stamps):
+        assert later - earlier >= PARENT_REPORT_INTERVAL  # never two within one interval
+    assert len(reports) < answers // 2, [r.answers_seen for r in reports]
+    for report in reports:  # small and bounded, whatever the request's timeline holds
+        assert len(report.model_dump_json()) < 1_000
+
+
+async def test_a_report_for_a_request_not_in_the_case_is_ignored(case_queue) -> None:
+    """Only the case's own requests change it: a report naming another State or another
+    reference changes nothing."""
+    client, queue = case_queue
+    nld = _request("NLD")
+    case = await _open(client, queue, nld)
+    await _until(lambda: _has_states(case, {"NLD"}))
+    other = _request("BEL")
+    for stray in (
+        RequestSummary.transmitted(other).model_copy(update={"status": RequestStatus.CLOSED}),
+        RequestSummary.transmitted(_request("NLD")).model_copy(
+            update={"status": RequestStatus.CLOSED}
+        ),
+    ):
+        await case.signal(CaseWorkflow.request_changed, stray)
+    view = await _view(case)
+    assert view.statuses == {"NLD": RequestStatus.TRANSMITTED}
+    assert view.requests["NLD"].reference == nld.reference
