@@ -22,11 +22,14 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 
 from schemas import court as c
 from schemas.answers import (
     Acknowledgement,
     AnswerBase,
+    AssetManagementKind,
+    AssetManagementUpdate,
     AssetResult,
     ExecutionReport,
     NoAssetsReport,
@@ -34,7 +37,7 @@ from schemas.answers import (
     PostponementGround,
     ThirdPartyClaim,
 )
-from schemas.case import CaseOrder, CaseView, CloseCase
+from schemas.case import AddState, CaseInput, CaseOrder, CaseView, CloseCase
 from schemas.common import Measure, Money
 from schemas.events import RequestEvent, RequestEventType
 from schemas.ledger import AssetStatus, RequestStatus
@@ -46,6 +49,7 @@ from tests.tracefreeze.test_bridge_e2e import (  # the worker + bridge fixture a
     read_until,
     running,  # noqa: F401  (fixture)
 )
+from tests.workflows.support import UPDATE_OF
 from tracefreeze.case_client import CaseClient
 from tracefreeze.client import RequestClient
 from tracefreeze.errors import TracefreezeError
@@ -272,8 +276,8 @@ async def test_two_state_case_from_freeze_to_allocation_and_closure(
     assert final.totals["EUR"].forfeited == total
     assert final.totals["EUR"].allocated == total
     assert final.totals["EUR"].frozen == Decimal(0)
-    nld_final = final.requests["NLD"]
-    assert nld_final is not None
+    assert (final.requests["NLD"].assets, final.requests["NLD"].restrained) == (2, 0)
+    nld_final = await requests.view_id(nld.workflow_id)
     assert {a: e.status for a, e in nld_final.ledger.entries.items()} == {
         a: AssetStatus.ALLOCATED for a in FROZEN
     }
@@ -302,3 +306,195 @@ async def test_two_state_case_from_freeze_to_allocation_and_closure(
         E.CLOSED,
     ]
     print(f"events read: {time.monotonic() - started:.2f}s after opening")
+
+
+# --- one State's flood of answers cannot grow the case to death ---------------------------
+
+FLOOD = 400
+CASE_RUN_BYTES = 256_000
+"""Bound on one run of the case's history; the server terminates a run near 50 MB."""
+
+
+def bel_freeze(bel: CourtRequest) -> ExecutionReport:
+    return ExecutionReport(
+        **common(bel),
+        final=False,
+        results=(
+            AssetResult(
+                asset_id="a-account-be-1",
+                measures_executed=(Measure.IDENTIFY, Measure.FREEZE),
+                value=eur(Decimal("50000.00")),
+                executing_authority="Federal Public Service Justice",
+            ),
+        ),
+    )
+
+
+def valuation(bel: CourtRequest, n: int) -> AssetManagementUpdate:
+    return AssetManagementUpdate(
+        **common(bel),
+        asset_id="a-account-be-1",
+        kind=AssetManagementKind.VALUATION,
+        value=eur(Decimal(50_000 + n) + Decimal("0.50")),
+        asset_manager="Central Office for Seizure and Confiscation",
+    )
+
+
+async def take(client: Client, request: CourtRequest, answer: AnswerBase | c.CourtAction) -> None:
+    """An answer or Court action straight to the request, as the intake delivers it."""
+    handle = client.get_workflow_handle(request.workflow_id)
+    await handle.execute_update(UPDATE_OF[type(answer)], answer, id=answer.event_id)
+
+
+async def flood(client: Client, request: CourtRequest, count: int, streams: int = 8) -> None:
+    """``count`` valuations to one request, ``streams`` at a time."""
+    pending = iter(range(count))
+
+    async def stream() -> None:
+        for n in pending:
+            await take(client, request, valuation(request, n))
+
+    await asyncio.gather(*(stream() for _ in range(streams)))
+
+
+async def case_runs(client: Client, workflow_id: str) -> list[tuple[int, int]]:
+    """(history bytes, events) of every run of a workflow, oldest first, as the server
+    counts them (walked back from the latest run through each run's predecessor)."""
+    out: list[tuple[int, int]] = []
+    run_id: str | None = (await client.get_workflow_handle(workflow_id).describe()).run_id
+    while run_id:
+        handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+        info = (await handle.describe()).raw_description.workflow_execution_info
+        out.append((info.history_size_bytes, info.history_length))
+        first = await anext(aiter(handle.fetch_history_events()))
+        run_id = first.workflow_execution_started_event_attributes.continued_execution_run_id
+        run_id = run_id or None
+    return out[::-1]
+
+
+async def test_one_states_flood_of_answers_keeps_the_case_small_and_the_other_state_unaffected(
+    running: Running,  # noqa: F811  (the fixture imported above)
+) -> None:
+    """One State must never be able to take another's request down (RS 93(1)(k) in several
+    jurisdictions; each State's part stands on its own). Belgium sends 400 valuations of its
+    frozen account; before, each made its request signal the whole request view to the case
+    and the case's history grew quadratically toward the server's 50 MB limit (31 MB after
+    400), where Temporal terminates it. Now every run of the case stays small, the case
+    knows Belgium's last valuation, and the Netherlands' request and its part in the case
+    go on as if Belgium had sent nothing."""
+    r, client = running, running.client.client
+    cases = CaseClient(client, r.settings)
+    order = fresh_order()
+    nld, bel = (next(q for q in order.requests if q.requested_state == st) for st in ("NLD", "BEL"))
+    await cases.open_case(order)
+    for request in order.requests:
+        await until(
+            lambda request=request: r.client.view_id(request.workflow_id),
+            lambda v: v.status is RequestStatus.TRANSMITTED,
+            f"{request.requested_state} started",
+        )
+    await take(client, bel, Acknowledgement(**common(bel), authority="Belgian Central Authority"))
+    await take(client, bel, bel_freeze(bel))
+
+    async def netherlands() -> None:
+        await take(client, nld, Acknowledgement(**common(nld), authority="Dutch Authority"))
+        await take(client, nld, NoAssetsReport(**common(nld), registers_searched=("banks",)))
+
+    await asyncio.gather(flood(client, bel, FLOOD), netherlands())
+
+    last = Decimal(50_000 + FLOOD - 1) + Decimal("0.50")
+    view = await until(
+        lambda: cases.case_view(order.order_reference),
+        lambda v: v.requests["BEL"] is not None and v.requests["BEL"].answers_seen == FLOOD + 2,
+        "the case learns Belgium's last valuation",
+    )
+    assert view.totals["EUR"].frozen == last
+    assert view.statuses == {"NLD": RequestStatus.NO_ASSETS, "BEL": RequestStatus.IN_EXECUTION}
+    nld_view = await r.client.view_id(nld.workflow_id)
+    assert (nld_view.status, nld_view.answers_seen) == (RequestStatus.NO_ASSETS, 2)
+    described = await client.get_workflow_handle(order.workflow_id).describe()
+    assert described.status is WorkflowExecutionStatus.RUNNING
+    runs = await case_runs(client, order.workflow_id)
+    print(f"\ncase after {FLOOD} valuations: runs (bytes, events) {runs}")
+    assert max(size for size, _ in runs) < CASE_RUN_BYTES, runs
+
+
+async def test_the_case_continues_as_new_without_losing_a_report_or_a_court_action(
+    running: Running,  # noqa: F811  (the fixture imported above)
+) -> None:
+    """A case lives as long as its requests: it hands over to a fresh run, here after every
+    report, while Belgium floods its request, the Netherlands answers, and the Court adds
+    France and tries to close the case too early, all at once. Every report and every Court
+    action lands in whichever run is current: the requests report by the case's workflow id;
+    the case drains its handlers before it continues. Then the case closes normally."""
+    r, client = running, running.client.client
+    order = fresh_order()
+    nld, bel = (next(q for q in order.requests if q.requested_state == st) for st in ("NLD", "BEL"))
+    case = await client.start_workflow(
+        CaseWorkflow.run,
+        CaseInput(order=order, reports_per_run=1),
+        id=order.workflow_id,
+        task_queue=r.settings.task_queue,
+    )
+    for request in order.requests:
+        await until(
+            lambda request=request: r.client.view_id(request.workflow_id),
+            lambda v: v.status is RequestStatus.TRANSMITTED,
+            f"{request.requested_state} started",
+        )
+    await take(client, bel, Acknowledgement(**common(bel), authority="Belgian Central Authority"))
+    await take(client, bel, bel_freeze(bel))
+    fra = CourtRequest.model_validate(
+        {
+            **bel.model_dump(mode="json"),
+            "requested_state": "FRA",
+            "reference": f"ICC-01/22-REQ-FRA-{uuid.uuid4().hex[:8].upper()}",
+        }
+    )
+    refusals: list[str] = []
+
+    async def court() -> None:
+        for _ in range(5):
+            try:
+                await case.execute_update(
+                    CaseWorkflow.close_case, CloseCase(**decided(), reason="x")
+                )
+            except WorkflowUpdateFailedError as err:
+                refusals.append(str(err.cause))
+        add = AddState(**decided(), request=fra)
+        await case.execute_update(CaseWorkflow.add_state, add, id=add.event_id)
+        await case.execute_update(CaseWorkflow.add_state, add, id=add.event_id)  # once
+
+    async def netherlands() -> None:
+        await take(client, nld, Acknowledgement(**common(nld), authority="Dutch Authority"))
+        await take(client, nld, NoAssetsReport(**common(nld), registers_searched=("banks",)))
+
+    await asyncio.gather(flood(client, bel, 200), netherlands(), court())
+    assert len(refusals) == 5 and all("are still open" in reason for reason in refusals)
+    view = await until(
+        lambda: case.query(CaseWorkflow.view),
+        lambda v: v.requests["BEL"].answers_seen == 202 and v.requests["NLD"].answers_seen == 2,
+        "the case learns every request's last state",
+    )
+    assert set(view.statuses) == {"NLD", "BEL", "FRA"}
+    assert view.run > 3, view.run
+    await until(
+        lambda: r.client.view_id(fra.workflow_id),
+        lambda v: v.status is RequestStatus.TRANSMITTED,
+        "France's request started once",
+    )
+    await take(client, fra, Acknowledgement(**common(fra), authority="French Authority"))
+    await take(client, fra, NoAssetsReport(**common(fra), registers_searched=("banks",)))
+    await take(client, bel, c.Withdrawal(**decided(), reasons="Withdrawn."))
+    for request in (nld, bel, fra):
+        await take(client, request, c.CloseRequest(**decided(), reason="Done."))
+    await until(
+        lambda: case.query(CaseWorkflow.view),
+        lambda v: all(st is RequestStatus.CLOSED for st in v.statuses.values()),
+        "the case learns every request closed",
+    )
+    closed = await case.execute_update(CaseWorkflow.close_case, CloseCase(**decided(), reason="x"))
+    assert closed.closed
+    final = await asyncio.wait_for(case.result(), timeout=WAIT_S)
+    assert final.statuses == {s: RequestStatus.CLOSED for s in ("NLD", "BEL", "FRA")}
+    assert final.requests["BEL"].answers_seen == 204
