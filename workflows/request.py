@@ -60,7 +60,7 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
         self._parent_told: RequestSummary | None = None
         """The last report to the parent case, and when (``_inform_parent``)."""
         self._parent_told_at: datetime | None = None
-        self._parent_timer: asyncio.Future[None] | None = None
+        self._parent_timer: tuple[datetime, asyncio.Future[None]] | None = None
         self._shown: dict[str, Any] = {}
         """Search attributes and memo as last written (``_refresh_visibility``)."""
         self._clock: tuple[datetime | None, asyncio.Future[None]] | None = None

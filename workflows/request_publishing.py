@@ -66,16 +66,21 @@ class Publishing:
         return due is None or workflow.now() >= due or self._rec.status is RequestStatus.CLOSED
 
     def _arm_parent_report(self) -> None:
-        """A timer for a report held back by the interval: the request wakes to send it."""
+        """A timer for a report held back by the interval: the request wakes to send it.
+        One timer, for the report now due; a timer armed for an earlier report is replaced
+        (it would wake the request too early and never again)."""
         if not self._parent_stale or self._parent_report_waiting():
             return
         due = self._parent_report_due()
-        pending = self._parent_timer
-        if due is None or (pending is not None and not pending.done()):
+        armed = self._parent_timer
+        if due is None or (armed is not None and armed[0] == due and not armed[1].done()):
             return
-        self._parent_timer = asyncio.ensure_future(
+        if armed is not None and not armed[1].done():
+            armed[1].cancel()
+        timer = asyncio.ensure_future(
             workflow.sleep(due - workflow.now(), summary="report to the case")
         )
+        self._parent_timer = (due, timer)
 
     def _refresh_visibility(self) -> None:
         """Search attributes, current details and the report memo, from the request's state.
