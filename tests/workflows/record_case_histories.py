@@ -1,0 +1,176 @@
+"""Record the case histories that test_case_replay.py replays, from real runs of CaseWorkflow
+(and its requests) on a time-skipping test server.
+
+Run from the repository root after a deliberate change to the case workflow (and commit the
+result with the change):
+
+    PYTHONPATH=. python -m tests.workflows.record_case_histories [SCENARIO ...]
+
+The request histories are recorded by ``record_histories.py``; these live apart, under
+``histories/case/``, because they replay against CaseWorkflow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+from temporalio.worker import Worker
+
+from schemas import court as c
+from schemas.case import AddState, CaseInput, CaseOrder, CaseView, CloseCase
+from schemas.ledger import RequestStatus
+from schemas.request import CourtRequest
+from tests.workflows.support import (
+    ACCOUNT,
+    HISTORIES,
+    PublishRecorder,
+    acknowledgement,
+    asset_management,
+    close_action,
+    court_action,
+    court_request,
+    freeze_account,
+    no_assets,
+    reasons,
+    send,
+    start_env,
+)
+from workflows.case import CaseWorkflow
+from workflows.request import RequestWorkflow
+
+CASE_HISTORIES = HISTORIES / "case"
+Case = WorkflowHandle[CaseWorkflow, CaseView]
+
+
+def _action(cls: type, **fields: Any) -> Any:
+    return cls(
+        event_id=str(uuid.uuid4()),
+        decided_by="Pre-Trial Chamber II",
+        decided_at=datetime.now(UTC),
+        **fields,
+    )
+
+
+async def _until(check: Callable[[], Awaitable[bool]], timeout_s: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.1)
+
+
+async def _children_started(case: Case, count: int) -> bool:
+    events = (await case.fetch_history()).events
+    started = EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED
+    return sum(e.event_type == started for e in events) >= count
+
+
+async def _status_is(case: Case, state: str, status: RequestStatus) -> bool:
+    return (await case.query(CaseWorkflow.view)).statuses.get(state) is status
+
+
+async def two_states_to_closure(client: Client, case: Case, requests: list[CourtRequest]) -> None:
+    """NLD freezes its account and values it, BEL finds nothing; the Court adds FRA, refuses
+    to close the case early, withdraws NLD's request; every request closes, then the case."""
+    nld, bel = requests
+    await _until(lambda: _children_started(case, 2))
+    handles = {r.requested_state: client.get_workflow_handle(r.workflow_id) for r in requests}
+    await send(handles["NLD"], acknowledgement(nld))
+    await send(handles["NLD"], freeze_account(nld))
+    await send(handles["NLD"], asset_management(nld, ACCOUNT, "401000.00"))
+    await send(handles["BEL"], acknowledgement(bel))
+    await send(handles["BEL"], no_assets(bel))
+    fra = court_request(requested_state="FRA", case_number=nld.case_number)
+    await case.execute_update(CaseWorkflow.add_state, _action(AddState, request=fra))
+    try:
+        await case.execute_update(CaseWorkflow.close_case, _action(CloseCase, reason="early"))
+    except Exception:  # refused: the requests are open
+        pass
+    fra_handle = client.get_workflow_handle(fra.workflow_id)
+    await send(fra_handle, acknowledgement(fra))
+    await send(fra_handle, no_assets(fra))
+    await send(handles["NLD"], court_action(c.Withdrawal, **reasons()))
+    for handle in (handles["NLD"], handles["BEL"], fra_handle):
+        await send(handle, close_action())
+    for state in ("NLD", "BEL", "FRA"):
+        await _until(lambda state=state: _status_is(case, state, RequestStatus.CLOSED))
+    await case.execute_update(CaseWorkflow.close_case, _action(CloseCase, reason="done"))
+    await case.result()
+
+
+async def first_run_continued_as_new(
+    client: Client, case: Case, requests: list[CourtRequest]
+) -> None:
+    """One report per run: the first report makes the case continue as new."""
+    nld, _ = requests
+    await _until(lambda: _children_started(case, 2))
+    await send(client.get_workflow_handle(nld.workflow_id), acknowledgement(nld))
+    first = client.get_workflow_handle(case.id, run_id=case.first_execution_run_id)
+
+    async def continued() -> bool:
+        last = (await first.fetch_history()).events[-1].event_type
+        return last == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+
+    await _until(continued)
+
+
+SCENARIOS: dict[str, tuple[int | None, Callable[[Client, Case, list[CourtRequest]], Any]]] = {
+    "case-two-states-to-closure": (None, two_states_to_closure),
+    "case-first-run-continued-as-new": (1, first_run_continued_as_new),
+}
+"""Name: (reports per run, scenario)."""
+
+
+async def record(names: list[str]) -> None:
+    unknown = set(names) - set(SCENARIOS)
+    if unknown:
+        raise SystemExit(f"unknown scenarios {sorted(unknown)}; known: {list(SCENARIOS)}")
+    CASE_HISTORIES.mkdir(parents=True, exist_ok=True)
+    env = await start_env()
+    try:
+        task_queue = f"record-case-{uuid.uuid4()}"
+        async with Worker(
+            env.client,
+            task_queue=task_queue,
+            workflows=[RequestWorkflow, CaseWorkflow],
+            activities=PublishRecorder().activities,
+        ):
+            for number, (name, (per_run, scenario)) in enumerate(SCENARIOS.items(), start=1):
+                if names and name not in names:
+                    continue
+                requests = [
+                    court_request(
+                        requested_state=state, reference=f"ICC-01/22-REQ-CASE-{number:02d}{i}"
+                    )
+                    for i, state in enumerate(("NLD", "BEL"))
+                ]
+                order = CaseOrder(
+                    order_reference=f"ICC-01/22-ORD-HIST-{number:04d}",
+                    case_number=requests[0].case_number,
+                    requests=tuple(requests),
+                )
+                case = await env.client.start_workflow(
+                    CaseWorkflow.run,
+                    CaseInput(order=order, reports_per_run=per_run),
+                    id=order.workflow_id,
+                    task_queue=task_queue,
+                )
+                await scenario(env.client, case, requests)
+                history = await env.client.get_workflow_handle(
+                    case.id, run_id=case.first_execution_run_id
+                ).fetch_history()
+                (CASE_HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
+                print(f"{name}: {len(history.events)} events")
+    finally:
+        await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(record(sys.argv[1:]))
