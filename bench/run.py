@@ -1,6 +1,7 @@
 """Run every benchmark on an isolated stack: ``python -m bench.run [--quick] [--only ...]``.
 
-Order: baselines, end-to-end latency, backlog drain, long life, scale (the heaviest last).
+Order: baselines, end-to-end latency, backlog drain, long life, case, scale (the heaviest
+last); ``--only case`` runs the case alone (it has no baseline, so the baselines are skipped).
 Each prints its table and writes ``bench/results/<name>.json``; ``summary.json`` has every
 headline figure with its baseline and ratio. Where a target is missed, a profiled repeat
 (pyinstrument, if installed) writes the worker's and bridge's profiles to ``bench/results/``.
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import baselines as b
+from bench import case as cs
 from bench import drain as d
 from bench import latency as lat
 from bench import long_life as ll
@@ -26,7 +28,9 @@ from bench.report import RESULTS_DIR, fmt, spread, table, verdict, write_json
 from bench.stack import BenchStack, running_stack
 from tracefreeze.temporal import exit_process
 
-ALL = ("baselines", "latency", "drain", "long_life", "scale")
+ALL = ("baselines", "latency", "drain", "long_life", "case", "scale")
+NO_BASELINE = {"case"}
+"""Benchmarks that compare with no baseline: alone, they run without the baselines."""
 
 
 def print_baselines(r: dict[str, Any]) -> None:
@@ -184,6 +188,40 @@ def print_long_life(r: dict[str, Any]) -> None:
     )
 
 
+def print_case(r: dict[str, Any]) -> None:
+    print(
+        table(
+            f"6. Case (one State sends {r['answers']:,} answers to one request of a two-State "
+            "case, through Kafka and the bridge)",
+            ["figure", "value", "reference", "target"],
+            [
+                [
+                    "max case history bytes per run",
+                    fmt(r["max_bytes_per_run"]),
+                    f"{fmt(r['total_bytes'])} bytes in all",
+                    f"< {r['target_bytes_per_run']:,}: "
+                    f"{verdict(r['max_bytes_per_run'] < r['target_bytes_per_run'])}",
+                ],
+                ["case runs (continue-as-new)", fmt(r["runs"]), "", ""],
+                ["max case events per run", fmt(r["max_events_per_run"]), "", ""],
+                [
+                    "answers the case knows / applied",
+                    f"{fmt(r['case_reported_answers'])} / {fmt(r['answers_seen'])}",
+                    fmt(r["answers"]),
+                    verdict(r["target_met"]),
+                ],
+                [
+                    "the case / the other State's request",
+                    f"{r['case_status']} / {r['other_state_status']}",
+                    f"{r['other_state_answers_seen']} answers",
+                    "",
+                ],
+                ["answers applied in, s", fmt(r["apply_seconds"], 1), "", ""],
+            ],
+        )
+    )
+
+
 def print_scale(r: dict[str, Any]) -> None:
     count = f"{r['started']:,} started ({r['due_together']:,} due together)"
     bare = r.get("bare") or {}
@@ -279,11 +317,13 @@ async def run_all(
 ) -> dict[str, Any]:
     signer = state_signer(stack.state_dir)
     out: dict[str, Any] = {"quick": quick}
-    sizes_b = b.QUICK_SIZES if quick else b.BaselineSizes()
-    base = await b.run_baselines(stack, signer, sizes_b)
-    write_json("baselines", base, results)
-    print_baselines(base)
-    out["baselines"] = base
+    base: dict[str, Any] = {}
+    if only - NO_BASELINE:
+        sizes_b = b.QUICK_SIZES if quick else b.BaselineSizes()
+        base = await b.run_baselines(stack, signer, sizes_b)
+        write_json("baselines", base, results)
+        print_baselines(base)
+        out["baselines"] = base
 
     async def latency() -> dict[str, Any]:
         r = await lat.run_latency(
@@ -314,6 +354,12 @@ async def run_all(
         write_json("long_life", r, results)
         return r
 
+    async def case() -> dict[str, Any]:
+        r = await cs.run_case(stack, signer, cs.QUICK_SIZES if quick else cs.CaseSizes())
+        print_case(r)
+        write_json("case", r, results)
+        return r
+
     async def scale() -> dict[str, Any]:
         sizes = sc.QUICK_SIZES if quick else sc.ScaleSizes()
         # The profiler is armed in the measured run and samples the worker only while the
@@ -332,6 +378,7 @@ async def run_all(
         ("latency", latency),
         ("drain", drain),
         ("long_life", long_life),
+        ("case", case),
         ("scale", scale),
     ):
         if name in only:
@@ -362,13 +409,21 @@ async def _profile_latency(stack: BenchStack, signer: Any, results: Path) -> dic
 
 def headline(out: dict[str, Any]) -> dict[str, Any]:
     """Every headline figure with its baseline and ratio."""
-    base = out["baselines"]
-    h: dict[str, Any] = {
-        "kafka_round_trip_p50_ms": base["kafka"]["round_trip_p50_ms"],
-        "kafka_throughput_msgs_s": base["kafka"]["throughput_msgs_s"],
-        "temporal_update_round_trip_p50_ms": base["temporal"]["round_trip_p50_ms"],
-        "temporal_updates_s": base["temporal"]["updates_s"],
-    }
+    h: dict[str, Any] = {}
+    base = out.get("baselines")
+    if base is not None:
+        h |= {
+            "kafka_round_trip_p50_ms": base["kafka"]["round_trip_p50_ms"],
+            "kafka_throughput_msgs_s": base["kafka"]["throughput_msgs_s"],
+            "temporal_update_round_trip_p50_ms": base["temporal"]["round_trip_p50_ms"],
+            "temporal_updates_s": base["temporal"]["updates_s"],
+        }
+    if "case" in out:
+        r = out["case"]
+        h["case"] = {
+            k: r[k] for k in ("answers", "runs", "max_bytes_per_run", "total_bytes", "case_status")
+        }
+        h["case"] |= {"target": "< 2,000,000 bytes per run", "met": r["target_met"]}
     if "drain" in out:
         r = out["drain"]
         h["drain"] = {
