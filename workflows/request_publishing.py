@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
     from schemas.case import RequestSummary
@@ -36,7 +37,8 @@ class Publishing:
         rest, ``_arm_parent_report``), except its closure, which goes at once. The case is
         signalled by its workflow id: it continues as new, and its run changes."""
         parent = workflow.info().parent
-        if not self._parent_stale or parent is None:
+        if not self._parent_stale or parent is None or self._parent_gone:
+            self._parent_stale = False
             return
         now = workflow.now()
         closed = self._rec.status is RequestStatus.CLOSED
@@ -51,7 +53,20 @@ class Publishing:
             return
         self._parent_told, self._parent_told_at = summary, now
         handle = workflow.get_external_workflow_handle(parent.workflow_id)
-        await handle.signal("request_changed", summary)
+        try:
+            await handle.signal("request_changed", summary)
+        except FailureError as err:
+            # The case is gone (terminated, or closed by a Court that did not wait for this
+            # request): the request stands on its own and goes on; it never fails for that.
+            self._parent_gone = True
+            workflow.logger.warning(
+                "the case of this request is gone: it is no longer told",
+                extra={
+                    "case_workflow_id": parent.workflow_id,
+                    "request_reference": self._request.reference,
+                    "error": type(err).__name__,
+                },
+            )
 
     def _parent_report_due(self) -> datetime | None:
         """When the next report to the case may go; None: at once."""
@@ -60,8 +75,8 @@ class Publishing:
 
     def _parent_report_waiting(self) -> bool:
         """A change the case has not been told, and the time to tell it has come."""
-        if not self._parent_stale:
-            return False
+        if not self._parent_stale or self._parent_gone:
+            return self._parent_stale
         due = self._parent_report_due()
         return due is None or workflow.now() >= due or self._rec.status is RequestStatus.CLOSED
 
@@ -69,7 +84,7 @@ class Publishing:
         """A timer for a report held back by the interval: the request wakes to send it.
         One timer, for the report now due; a timer armed for an earlier report is replaced
         (it would wake the request too early and never again)."""
-        if not self._parent_stale or self._parent_report_waiting():
+        if not self._parent_stale or self._parent_gone or self._parent_report_waiting():
             return
         due = self._parent_report_due()
         armed = self._parent_timer

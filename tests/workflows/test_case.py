@@ -14,7 +14,12 @@ from decimal import Decimal
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -258,3 +263,23 @@ async def test_a_report_for_a_request_not_in_the_case_is_ignored(case_queue) -> 
     view = await _view(case)
     assert view.statuses == {"NLD": RequestStatus.TRANSMITTED}
     assert view.requests["NLD"].reference == nld.reference
+
+
+async def test_a_request_whose_case_is_gone_goes_on(case_queue) -> None:
+    """Each State's request stands on its own (RS 93(1)(k)): if its case is terminated (as
+    the server does to a run near 50 MB), the request is not failed by its next report to
+    the case; it takes its answers as before."""
+    client, queue = case_queue
+    nld, bel = _request("NLD"), _request("BEL")
+    case = await _open(client, queue, nld, bel)
+    await _until(lambda: _has_states(case, {"NLD", "BEL"}))
+    await case.terminate("as the server terminates a run over its history limit")
+    handle = client.get_workflow_handle(nld.workflow_id)
+    await send(handle, acknowledgement(nld))
+    await send(handle, freeze_account(nld))
+    view = await handle.query(RequestWorkflow.view)
+    assert view.status is RequestStatus.IN_EXECUTION and view.answers_seen == 2
+    described = await handle.describe()
+    assert described.status is WorkflowExecutionStatus.RUNNING
+    history = [e.event_type async for e in handle.fetch_history_events()]
+    assert EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED in history
