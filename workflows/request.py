@@ -60,8 +60,9 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
         self._parent_told: RequestSummary | None = None
         """The last report to the parent case, and when (``_inform_parent``)."""
         self._parent_told_at: datetime | None = None
+        self._parent_failures = 0
         self._parent_gone = False
-        """The case could not be signalled (terminated or closed): it is told nothing more."""
+        """The case missed the last reports (terminated or closed): told nothing more."""
         self._parent_timer: tuple[datetime, asyncio.Future[None]] | None = None
         self._shown: dict[str, Any] = {}
         """Search attributes and memo as last written (``_refresh_visibility``)."""

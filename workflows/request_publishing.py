@@ -23,6 +23,8 @@ with workflow.unsafe.imports_passed_through():
 
 PARENT_REPORT_INTERVAL = timedelta(seconds=2)
 """At most one report to the case per interval of workflow time (its closure goes at once)."""
+PARENT_REPORT_ATTEMPTS = 3
+"""Reports in a row the case may miss before it counts as gone (for the rest of the run)."""
 
 
 class Publishing:
@@ -53,20 +55,39 @@ class Publishing:
             return
         self._parent_told, self._parent_told_at = summary, now
         handle = workflow.get_external_workflow_handle(parent.workflow_id)
-        try:
-            await handle.signal("request_changed", summary)
-        except FailureError as err:
-            # The case is gone (terminated, or closed by a Court that did not wait for this
-            # request): the request stands on its own and goes on; it never fails for that.
-            self._parent_gone = True
-            workflow.logger.warning(
-                "the case of this request is gone: it is no longer told",
-                extra={
-                    "case_workflow_id": parent.workflow_id,
-                    "request_reference": self._request.reference,
-                    "error": type(err).__name__,
-                },
-            )
+        while True:
+            try:
+                await handle.signal("request_changed", summary)
+            except FailureError as err:
+                self._parent_failed(parent.workflow_id, err)
+            else:
+                self._parent_failures = 0
+                return
+            if not closed or self._parent_gone:
+                return  # a change is tried again after the interval (``_arm_parent_report``)
+            # The closure is the last report, and the case cannot close without it.
+            await workflow.sleep(PARENT_REPORT_INTERVAL, summary="closure to the case, again")
+            self._parent_stale = False
+
+    def _parent_failed(self, case_workflow_id: str, err: FailureError) -> None:
+        """A report the case did not get: tried again after the interval (a signal can miss
+        a case in the middle of continuing as new); after ``PARENT_REPORT_ATTEMPTS`` misses in
+        a row the case is gone (terminated, or closed without this request) and is told
+        nothing more in this run. The request stands on its own: it never fails for that."""
+        self._parent_told = None
+        self._parent_stale = True
+        self._parent_failures += 1
+        self._parent_gone = self._parent_failures >= PARENT_REPORT_ATTEMPTS
+        workflow.logger.warning(
+            "a report to the case failed",
+            extra={
+                "case_workflow_id": case_workflow_id,
+                "request_reference": self._request.reference,
+                "attempt": self._parent_failures,
+                "gone": self._parent_gone,
+                "error": type(err).__name__,
+            },
+        )
 
     def _parent_report_due(self) -> datetime | None:
         """When the next report to the case may go; None: at once."""
