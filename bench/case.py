@@ -12,11 +12,12 @@ case knows the Netherlands' last answer and Belgium's untouched request.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowQueryFailedError
 
 from bench.common import (
     StateSigner,
@@ -30,6 +31,7 @@ from bench.common import (
 from bench.stack import BenchStack
 from schemas.case import CaseOrder
 from schemas.request import CourtRequest
+from schemas.views import RequestProgress
 from tracefreeze.case_client import CaseClient
 from tracefreeze.client import RequestClient
 from tracefreeze.errors import TracefreezeError
@@ -42,10 +44,18 @@ TARGET_BYTES_PER_RUN = 2_000_000
 @dataclass(frozen=True)
 class CaseSizes:
     answers: int = 10_000
-    timeout_s: float = 600
+    timeout_s: float = 300
 
 
 QUICK_SIZES = CaseSizes(answers=300, timeout_s=120)
+ANSWERS_ENV = "TRACEFREEZE_BENCH_CASE_ANSWERS"
+"""Overrides the number of answers (e.g. to measure below a request's own limits)."""
+
+
+def sizes_for(quick: bool) -> CaseSizes:
+    sizes = QUICK_SIZES if quick else CaseSizes()
+    answers = os.environ.get(ANSWERS_ENV)
+    return replace(sizes, answers=int(answers)) if answers else sizes
 
 
 def two_state_order(tag: str) -> CaseOrder:
@@ -105,6 +115,17 @@ async def wait_reported(cases: CaseClient, order: CaseOrder, answers: int, timeo
     return view
 
 
+async def view_or_error(
+    requests: RequestClient, request: CourtRequest
+) -> tuple[RequestProgress | None, str | None]:
+    """The request's progress (status and answers; its full view of thousands of answers is
+    over the payload limit), or why it cannot be had (a request stuck is a finding)."""
+    try:
+        return await requests.progress(request.reference, request.requested_state), None
+    except (TracefreezeError, WorkflowQueryFailedError) as err:
+        return None, str(err)
+
+
 async def run_case(stack: BenchStack, signer: StateSigner, sizes: CaseSizes) -> dict[str, Any]:
     settings = stack.settings.model_copy(update={"task_queue": TASK_QUEUE})
     order = two_state_order(str(int(time.time())))
@@ -115,12 +136,10 @@ async def run_case(stack: BenchStack, signer: StateSigner, sizes: CaseSizes) -> 
         client = await connect(settings)
         cases, requests = CaseClient(client, settings), RequestClient(client, settings)
         await cases.open_case(order)
-        while True:  # the requests run before the State answers
-            try:
-                await requests.view_id(nld.workflow_id)
+        for _ in range(300):  # the requests run before the State answers
+            if (await view_or_error(requests, nld))[0] is not None:
                 break
-            except TracefreezeError:
-                await asyncio.sleep(0.2)
+            await asyncio.sleep(0.2)
         answers = answer_script(nld.reference, sizes.answers, fresh=True)
         prod = await producer(settings)
         t0 = time.time()
@@ -135,22 +154,24 @@ async def run_case(stack: BenchStack, signer: StateSigner, sizes: CaseSizes) -> 
             settings, settings.topics.state_answers, target, sizes.timeout_s
         )
         view = await wait_reported(cases, order, sizes.answers, 60)
-        nld_view = await requests.view_id(nld.workflow_id)
-        bel_view = await requests.view_id(bel.workflow_id)
+        nld_view, nld_error = await view_or_error(requests, nld)
+        bel_view, bel_error = await view_or_error(requests, bel)
         runs = await case_runs(client, order.workflow_id)
         described = await client.get_workflow_handle(order.workflow_id).describe()
     finally:
         stack.stop_apps()
     reported = view.requests["NLD"].answers_seen if view is not None else None
     max_bytes = max(r["bytes"] for r in runs)
+    applied = nld_view.answers_seen if nld_view is not None else None
     return {
         "answers": sizes.answers,
-        "answers_seen": nld_view.answers_seen,
-        "all_applied": nld_view.answers_seen == sizes.answers,
+        "answers_seen": applied,
+        "all_applied": applied == sizes.answers,
+        "request_error": nld_error,
         "case_reported_answers": reported,
         "case_status": described.status.name if described.status else None,
-        "other_state_status": bel_view.status.value,
-        "other_state_answers_seen": bel_view.answers_seen,
+        "other_state_status": bel_view.status.value if bel_view is not None else bel_error,
+        "other_state_answers_seen": bel_view.answers_seen if bel_view is not None else None,
         "apply_seconds": (done - t0) if done else None,
         "runs": len(runs),
         "per_run": runs,
@@ -161,7 +182,7 @@ async def run_case(stack: BenchStack, signer: StateSigner, sizes: CaseSizes) -> 
         "target_met": (
             max_bytes < TARGET_BYTES_PER_RUN
             and reported == sizes.answers
-            and nld_view.answers_seen == sizes.answers
+            and applied == sizes.answers
             and described.status is WorkflowExecutionStatus.RUNNING
         ),
     }

@@ -217,6 +217,7 @@ def print_case(r: dict[str, Any]) -> None:
                     "",
                 ],
                 ["answers applied in, s", fmt(r["apply_seconds"], 1), "", ""],
+                ["the flooded request's error", r.get("request_error") or "none", "", ""],
             ],
         )
     )
@@ -355,7 +356,7 @@ async def run_all(
         return r
 
     async def case() -> dict[str, Any]:
-        r = await cs.run_case(stack, signer, cs.QUICK_SIZES if quick else cs.CaseSizes())
+        r = await cs.run_case(stack, signer, cs.sizes_for(quick))
         print_case(r)
         write_json("case", r, results)
         return r
