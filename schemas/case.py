@@ -23,7 +23,8 @@ MAX_COUNT = 10**9
 
 
 class CaseOrder(Frozen):
-    """A Court order to restrain assets in several jurisdictions (DOMAIN.md, 'Several States')."""
+    """A Court order to restrain assets in several jurisdictions: one request per State
+    (RS 93(1)(k), to each State where assets are found)."""
 
     order_reference: RequestReference
     case_number: str
