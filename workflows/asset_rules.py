@@ -215,10 +215,11 @@ def check_allocation(record: RequestCarry, _: CourtRequest, m: Allocation) -> No
 
 
 def apply_allocation(record: RequestCarry, _: CourtRequest, m: Allocation, at: datetime) -> Outcome:
-    """Allocation under Rule 221: reparations first, then the Trust Fund, fines, legal aid."""
+    """Allocation by the Presidency: reparations have priority (Rule 221(2)), transfers to the
+    Trust Fund for Victims rest on RS 79(2); each share is recorded with its basis."""
     entry = record.ledger.entries[m.asset_id]
     entry.allocations = list(m.shares)
-    parts = ", ".join(f"{s.destination.value} {s.amount.amount}" for s in m.shares)
+    parts = ", ".join(f"{s.destination.value} {s.amount.amount} ({s.basis})" for s in m.shares)
     move(entry, A.ALLOCATED, m.event_id, at, parts)
     return Outcome(f"{m.asset_id} allocated: {parts}", assets=[entry])
 
