@@ -86,12 +86,17 @@ class ConsultationGround(StrEnum):
 
     @property
     def ends_in_modification(self) -> bool:
-        """RS 93(3) and 96(3) consultations end in the Court modifying the request."""
-        return self in (ConsultationGround.FUNDAMENTAL_PRINCIPLE, ConsultationGround.NATIONAL_LAW)
+        """Only RS 93(3) ends in the Court modifying the request, if the consultation does not
+        resolve the matter. An RS 96(3) consultation on the requirements of national law ends
+        when they are advised and the information they call for is supplied (RS 96(2)(e)), or
+        with a modification; RS 97 consultations end either way too."""
+        return self is ConsultationGround.FUNDAMENTAL_PRINCIPLE
 
 
 class Consultation(AnswerBase):
-    """The State consults the Court (RS 97, 93(3), 96(3)); deadlines pause meanwhile."""
+    """The State consults the Court (RS 97, 93(3), 96(3)); deadlines pause meanwhile. Under
+    RS 96(3) the State advises the specific requirements of its national law; the consultation
+    ends when the Court supplies what they call for, or modifies the request."""
 
     answer_type: Literal["consultation"] = "consultation"
     ground: ConsultationGround

@@ -623,6 +623,25 @@ async def test_an_answer_that_meets_a_stage_stops_its_timer(ladder: Ladder) -> N
     assert ladder.events(req)[-1].step == "reminder"
 
 
+async def test_an_execution_report_without_acknowledgement_meets_the_acknowledgement_stage(
+    ladder: Ladder,
+) -> None:
+    """An RS 99 execution report implies receipt: the State reports on day 1 without a separate
+    acknowledgement; neither the acknowledgement nor the first-report stage is ever reminded or
+    escalated, and the report memo counts receipt at the report."""
+    req = court_request()
+    handle = await ladder.start(req)
+    t0 = await started_at(handle)
+    await ladder.advance_to(handle, t0 + DAY)
+    await send(handle, freeze_account(req))
+    await ladder.advance_to(handle, t0 + 40 * DAY)
+    assert {e.stage for e in ladder.events(req)} <= {"full_execution"}
+    assert (await view(handle)).status is RequestStatus.IN_EXECUTION
+    report = await (await handle.describe()).memo_value("report")
+    assert report["acknowledged_at"] == report["first_report_at"]
+    assert report["acknowledged_at"] is not None
+
+
 # --- The other clocks ----------------------------------------------------------------------
 
 
