@@ -171,7 +171,8 @@ class AssetManagementUpdate(AnswerBase):
 
 
 class FreezeLimitProposal(AnswerBase):
-    """The State proposes to limit a freeze's duration (cf. EU 2018/1805 art. 12)."""
+    """The State proposes to limit a freeze's duration: an RS 97 consultation with the Court.
+    The freeze stays in force until a Chamber decides; the Court's silence never accepts it."""
 
     answer_type: Literal["freeze_limit_proposal"] = "freeze_limit_proposal"
     asset_ids: tuple[Identifier, ...] = Field(min_length=1)
@@ -180,8 +181,10 @@ class FreezeLimitProposal(AnswerBase):
 
 
 class ChannelChangeNotice(AnswerBase):
-    """The State changes its channel or language (RS 87(1)(a), 87(2)); Rule 180: the change
-    takes effect 45 days after notice."""
+    """The State changes its channel or language (RS 87(1)(a), 87(2)). Rule 180: the change
+    takes effect at the agreed time or, failing agreement, 45 days after notice, without
+    prejudice to requests already made — it changes the party directory for future requests,
+    never the request this notice arrives on."""
 
     answer_type: Literal["channel_change"] = "channel_change"
     channel: str = Field(min_length=1, max_length=100)

@@ -125,7 +125,8 @@ def check_freeze_limit(record: RequestCarry, _: CourtRequest, m: FreezeLimitProp
 def apply_freeze_limit(
     record: RequestCarry, _: CourtRequest, m: FreezeLimitProposal, at: datetime
 ) -> Outcome:
-    """Proposal to limit a freeze's duration (cf. EU art. 12): the Court must answer in time."""
+    """Proposal to limit a freeze's duration (an RS 97 consultation): recorded on the asset,
+    which stays frozen until a Chamber decides."""
     for asset_id in m.asset_ids:
         record.ledger.entries[asset_id].freeze_limit_until = m.proposed_until
     return Outcome(

@@ -63,12 +63,12 @@ class StateAnswers:
 
     @workflow.update
     def propose_freeze_limit(self, m: a.FreezeLimitProposal) -> AnswerReceipt:
-        """The State proposes to limit a freeze's duration (cf. EU 2018/1805 art. 12)."""
+        """The State proposes to limit a freeze's duration: an RS 97 consultation."""
         return self._take(m)
 
     @workflow.update
     def notify_channel_change(self, m: a.ChannelChangeNotice) -> AnswerReceipt:
-        """The State changes channel or language; effective 45 days after notice (Rule 180)."""
+        """The State changes channel or language (Rule 180): for future requests, not this one."""
         return self._take(m)
 
     @notify_channel_change.validator

@@ -37,7 +37,7 @@ TRANSITIONS: dict[str, tuple[frozenset[S], frozenset[S]]] = {
     "third_party_claim": (AFTER_RECEIPT, frozenset()),
     "domestic_challenge": (AFTER_RECEIPT, frozenset()),
     "asset_management": (AFTER_RECEIPT, frozenset()),
-    "freeze_limit_proposal": (AFTER_RECEIPT, frozenset()),
+    "freeze_limit_proposal": (AFTER_RECEIPT, frozenset()),  # RS 97 consultation
     "channel_change": (OPEN, frozenset()),  # Rule 180
     # Court actions
     "consultation_response": (frozenset({S.IN_CONSULTATION}), RESUMABLE),
@@ -55,7 +55,7 @@ TRANSITIONS: dict[str, tuple[frozenset[S], frozenset[S]]] = {
     "close": (ENDED, frozenset({S.CLOSED})),
     "escalation_decision": (OPEN, frozenset()),  # RS 87(7), ICC-ASP/10/Res.5
     "deadline_extension": (OPEN, frozenset()),
-    "freeze_limit_response": (AFTER_RECEIPT, frozenset()),  # cf. EU 2018/1805 art. 12
+    "freeze_limit_response": (AFTER_RECEIPT, frozenset()),  # RS 97; a Chamber decides
 }
 
 
