@@ -1,4 +1,4 @@
-"""What a requested State may answer (DOMAIN.md, 'What a State may answer').
+"""What a requested State may answer (docs/legal-process.md, 'What a State may answer').
 
 Every answer carries the State's event id (the dedupe key from the State's system to the
 workflow's seen-set), the request it answers and the State that answers.

@@ -1,4 +1,4 @@
-"""The life of one asset after it is restrained (DOMAIN.md, 'Life of one asset'):
+"""The life of one asset after it is restrained (docs/legal-process.md, 'Life of one asset'):
 under management, possibly contested, forfeiture ordered, transferred to the Court,
 allocated (Rule 221) — or released. Pure functions over the ledger; deterministic.
 """

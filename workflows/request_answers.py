@@ -1,4 +1,5 @@
-"""The State's answers to a request, one update each (DOMAIN.md, 'What a State may answer').
+"""The State's answers to a request, one update each (docs/legal-process.md, 'What a State
+may answer').
 
 Each update's id is the State's event id; its validator applies the answer's rule
 (``workflows/rules.py``) without writing anything, and the handler records it once.

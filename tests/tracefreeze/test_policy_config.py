@@ -1,5 +1,6 @@
 """The deadline policy and the State directory as shipped, how a request's policy is resolved,
-and the errors a reviewer gets for a broken file (DOMAIN.md, 'Deadlines and escalation').
+and the errors a reviewer gets for a broken file (docs/legal-process.md, 'Deadlines and
+escalation').
 
 No server: reading, validating and resolving are plain functions. That a running request
 keeps the policy recorded at start is a workflow property, tested in

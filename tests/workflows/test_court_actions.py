@@ -1,6 +1,6 @@
 """Every Court action on a request, driven through the real workflow on a time-skipping test
-server: its effect on the request and the per-asset ledger (DOMAIN.md, 'Life of one asset'),
-and its rejection where the request or the asset cannot take it."""
+server: its effect on the request and the per-asset ledger (docs/legal-process.md, 'Life of
+one asset'), and its rejection where the request or the asset cannot take it."""
 
 from __future__ import annotations
 
@@ -528,10 +528,10 @@ async def test_release_on_acquittal(worker) -> None:
 
 
 async def test_full_asset_life_then_close(worker) -> None:
-    """DOMAIN.md, 'Life of one asset': identified → frozen (RS 93(1)(k), 99) → forfeiture
-    ordered (RS 77(2)(b)) → transferred (RS 109(3)) → allocated (Rule 221). Closing is refused
-    while execution runs and at every step until the asset is settled; then the request
-    closes, the workflow completes and the asset's history lists each step in order."""
+    """docs/legal-process.md, 'Life of one asset': identified → frozen (RS 93(1)(k), 99) →
+    forfeiture ordered (RS 77(2)(b)) → transferred (RS 109(3)) → allocated (Rule 221). Closing
+    is refused while execution runs and at every step until the asset is settled; then the
+    request closes, the workflow completes and the asset's history lists each step in order."""
     req = court_request(known_assets=[example("court-request")["known_assets"][0]])
     handle = await worker.start(req)
     await send(handle, acknowledgement(req))

@@ -1,5 +1,5 @@
-"""Deadlines as policy and the escalation ladder (DOMAIN.md, 'Deadlines and escalation'), on
-the time-skipping test server: weeks and months of policy time pass in seconds.
+"""Deadlines as policy and the escalation ladder (docs/legal-process.md, 'Deadlines and
+escalation'), on the time-skipping test server: weeks and months of policy time pass in seconds.
 
 The Statute sets no numeric deadline ("without delay", "promptly"), so every number comes
 from the reviewed policy (``tracefreeze/policies/deadlines.toml``) resolved for the request

@@ -1,6 +1,6 @@
-"""Every answer a State may give (DOMAIN.md, 'What a State may answer'), driven through the
-real workflow on a time-skipping test server: its effect on the request and the ledger, and
-its rejection where the request cannot take it (nothing written, nothing published)."""
+"""Every answer a State may give (docs/legal-process.md, 'What a State may answer'), driven
+through the real workflow on a time-skipping test server: its effect on the request and the
+ledger, and its rejection where the request cannot take it (nothing written, nothing published)."""
 
 from __future__ import annotations
 
