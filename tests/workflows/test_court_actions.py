@@ -439,7 +439,7 @@ async def test_allocation_rule221(worker) -> None:
 
 async def test_allocation_sets_no_order_beyond_the_priority_of_reparations(worker) -> None:
     """Rule 221(2) gives reparations priority and sets no other order: shares listed in any
-    order (the Trust Fund before reparations, a fine before legal aid), a purpose named twice
+    order (the Trust Fund and a fine before reparations), a purpose named twice
     with different bases, and a basis the Presidency states itself are all taken and recorded
     as decided."""
     _, handle = await in_execution(worker)
@@ -457,7 +457,6 @@ async def test_allocation_sets_no_order_beyond_the_priority_of_reparations(worke
                 "amount": money("50000.00"),
                 "basis": "RS 75(2), collective award through the Trust Fund (RS 79(2))",
             },
-            {"destination": "legal_aid_refund", "amount": money("40000.00")},
         ],
     )
     await send(handle, decided)
@@ -468,7 +467,6 @@ async def test_allocation_sets_no_order_beyond_the_priority_of_reparations(worke
         ("fine", "RS 77(2)(a); Rules 217-218"),
         ("reparations", "RS 75(2); priority under Rule 221(2)"),
         ("reparations", "RS 75(2), collective award through the Trust Fund (RS 79(2))"),
-        ("legal_aid_refund", "legal-aid recovery under the Regulations of the Court"),
     ]
 
 
