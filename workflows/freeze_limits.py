@@ -28,7 +28,7 @@ def open_consultation(c: Clocks, m: FreezeLimitProposal, at: datetime, level: in
     """A new proposal replaces a pending one on the same asset; a decided one stays."""
     c.freeze_limits = [f for f in c.freeze_limits if not (f.pending and f.asset_id in m.asset_ids)]
     firings = []
-    for asset_id in m.asset_ids:
+    for asset_id in dict.fromkeys(m.asset_ids):  # an asset named twice is consulted once
         c.freeze_limits.append(
             FreezeLimitConsultation(
                 asset_id=asset_id, proposed_at=at, proposed_until=m.proposed_until

@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.events import RequestEventType
     from schemas.ledger import RequestStatus
     from workflows import deadlines as dl
+    from workflows import freeze_limits
     from workflows.asset_rules import release
     from workflows.ladder import LADDER, level_of
 
@@ -90,10 +91,11 @@ class ClockKeeping:
         for firing in firings:
             self._record_timeline(None, f"clock: {firing.kind.value} {firing.step or ''}".strip())
             entry = self._rec.ledger.entries.get(firing.asset_id or "")
-            if firing.kind is EscalationKind.FREEZE_LIFTED and entry and firing.decision_event_id:
+            decision = firing.decision_event_id
+            lifted = firing.kind is EscalationKind.FREEZE_LIFTED and decision is not None
+            if lifted and decision and entry and entry.status in freeze_limits.HELD:
                 # The Chamber's decision lifts the freeze on the date it set (RS 97
                 # consultation); nothing is ever released by a clock alone.
-                decision = firing.decision_event_id
                 release(entry, "freeze_limited_by_chamber", decision, now)
                 self._emit_asset(RequestEventType.ASSET_RELEASED, entry, caused_by=decision)
         if firings:

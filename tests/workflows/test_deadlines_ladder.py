@@ -871,6 +871,29 @@ async def test_a_chamber_that_maintains_the_freeze_closes_the_proposal(ladder: L
     assert released_events(ladder, req) == []
 
 
+async def test_an_asset_named_twice_in_a_proposal_is_consulted_and_lifted_once(
+    ladder: Ladder,
+) -> None:
+    """RS 97: a proposal that names the account twice opens one consultation; the Chamber's
+    decision lifts the freeze once (one release, one event)."""
+    req, handle, now = await frozen_account(ladder)
+    twice = state_answer(
+        FreezeLimitProposal,
+        req,
+        sent_at=now.isoformat(),
+        asset_ids=[ACCOUNT, ACCOUNT],
+        proposed_until=(now + 30 * DAY).isoformat(),
+        reasons="National law limits a freeze without a conviction.",
+    )
+    await send(handle, twice)
+    await settle(handle)
+    assert len(of_kind(ladder.events(req), K.FREEZE_LIMIT_PROPOSED)) == 1
+    await send(handle, freeze_decision("freeze_limited"))
+    await ladder.advance_to(handle, now + 40 * DAY)
+    assert len(released_events(ladder, req)) == 1
+    assert len(of_kind(ladder.events(req), K.FREEZE_LIFTED)) == 1
+
+
 def test_a_maintained_freeze_has_no_lift_date() -> None:
     with pytest.raises(ValidationError, match="a maintained freeze is not lifted"):
         freeze_decision("freeze_maintained", lift_at="2027-01-01T00:00:00+00:00")
