@@ -894,6 +894,25 @@ async def test_an_asset_named_twice_in_a_proposal_is_consulted_and_lifted_once(
     assert len(of_kind(ladder.events(req), K.FREEZE_LIFTED)) == 1
 
 
+async def test_a_forfeiture_order_holds_what_a_freeze_limit_would_have_lifted(
+    ladder: Ladder,
+) -> None:
+    """RS 77(2)(b): the Chamber limited the freeze from day 30, but on day 10 forfeiture is
+    ordered. On day 30 nothing is lifted: the asset is held under the forfeiture order, and
+    the periodic review of a protective freeze no longer applies to it."""
+    req, handle, at, _ = await proposed(ladder, 90)
+    await send(handle, freeze_decision("freeze_limited", lift_at=(at + 30 * DAY).isoformat()))
+    await ladder.advance_to(handle, at + 10 * DAY)
+    order = court_action(c.ForfeitureOrder, order_reference="ICC-01/22-FO-1", asset_ids=[ACCOUNT])
+    await send(handle, order)
+    await ladder.advance_to(handle, at + 400 * DAY)
+    account = (await view(handle)).ledger.entries[ACCOUNT]
+    assert account.status is AssetStatus.FORFEITURE_ORDERED
+    assert released_events(ladder, req) == []
+    kinds = {e.kind for e in ladder.events(req)}
+    assert K.FREEZE_LIFTED not in kinds and K.FREEZE_REVIEW_DUE not in kinds
+
+
 def test_a_maintained_freeze_has_no_lift_date() -> None:
     with pytest.raises(ValidationError, match="a maintained freeze is not lifted"):
         freeze_decision("freeze_maintained", lift_at="2027-01-01T00:00:00+00:00")
