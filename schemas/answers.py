@@ -1,4 +1,4 @@
-"""What a requested State may answer (DOMAIN.md, 'What a State may answer').
+"""What a requested State may answer (docs/legal-process.md, 'What a State may answer').
 
 Every answer carries the State's event id (the dedupe key from the State's system to the
 workflow's seen-set), the request it answers and the State that answers.
@@ -86,12 +86,17 @@ class ConsultationGround(StrEnum):
 
     @property
     def ends_in_modification(self) -> bool:
-        """RS 93(3) and 96(3) consultations end in the Court modifying the request."""
-        return self in (ConsultationGround.FUNDAMENTAL_PRINCIPLE, ConsultationGround.NATIONAL_LAW)
+        """Only RS 93(3) ends in the Court modifying the request, if the consultation does not
+        resolve the matter. An RS 96(3) consultation on the requirements of national law ends
+        when they are advised and the information they call for is supplied (RS 96(2)(e)), or
+        with a modification; RS 97 consultations end either way too."""
+        return self is ConsultationGround.FUNDAMENTAL_PRINCIPLE
 
 
 class Consultation(AnswerBase):
-    """The State consults the Court (RS 97, 93(3), 96(3)); deadlines pause meanwhile."""
+    """The State consults the Court (RS 97, 93(3), 96(3)); deadlines pause meanwhile. Under
+    RS 96(3) the State advises the specific requirements of its national law; the consultation
+    ends when the Court supplies what they call for, or modifies the request."""
 
     answer_type: Literal["consultation"] = "consultation"
     ground: ConsultationGround
@@ -166,7 +171,8 @@ class AssetManagementUpdate(AnswerBase):
 
 
 class FreezeLimitProposal(AnswerBase):
-    """The State proposes to limit a freeze's duration (cf. EU 2018/1805 art. 12)."""
+    """The State proposes to limit a freeze's duration: an RS 97 consultation with the Court.
+    The freeze stays in force until a Chamber decides; the Court's silence never accepts it."""
 
     answer_type: Literal["freeze_limit_proposal"] = "freeze_limit_proposal"
     asset_ids: tuple[Identifier, ...] = Field(min_length=1)
@@ -175,8 +181,10 @@ class FreezeLimitProposal(AnswerBase):
 
 
 class ChannelChangeNotice(AnswerBase):
-    """The State changes its channel or language (RS 87(1)(a), 87(2)); Rule 180: the change
-    takes effect 45 days after notice."""
+    """The State changes its channel or language (RS 87(1)(a), 87(2)). Rule 180: the change
+    takes effect at the agreed time or, failing agreement, 45 days after notice, without
+    prejudice to requests already made — it changes the party directory for future requests,
+    never the request this notice arrives on."""
 
     answer_type: Literal["channel_change"] = "channel_change"
     channel: str = Field(min_length=1, max_length=100)

@@ -15,7 +15,8 @@ from schemas.views import RequestView
 
 
 class CaseOrder(Frozen):
-    """A Court order to restrain assets in several jurisdictions (DOMAIN.md, 'Several States')."""
+    """A Court order to restrain assets in several jurisdictions (docs/legal-process.md,
+    'Several States')."""
 
     order_reference: RequestReference
     case_number: str

@@ -65,7 +65,7 @@ class Measure(StrEnum):
 
 
 class LegalBasis(StrEnum):
-    """The provision under which the Court asks (see DOMAIN.md, 'The request')."""
+    """The provision under which the Court asks (see docs/legal-process.md, 'The request')."""
 
     RS_57_3_E = "RS 57(3)(e)"
     RS_75_4 = "RS 75(4)"

@@ -7,7 +7,7 @@ the dedupe key of the update that records it.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
@@ -109,31 +109,60 @@ class TransferToCourt(CourtAction):
 
 
 class AllocationDestination(StrEnum):
-    """Rule 221 priorities, in order: reparations first."""
+    """What a transferred value may go to. Rule 221(2) gives reparations to victims priority
+    and sets no other order among these purposes."""
 
     REPARATIONS = "reparations"
     TRUST_FUND_FOR_VICTIMS = "trust_fund_for_victims"
     FINE = "fine"
     LEGAL_AID_REFUND = "legal_aid_refund"
 
+    @property
+    def basis(self) -> str:
+        """The provision a share to this purpose rests on, recorded when none is given."""
+        return _ALLOCATION_BASES[self]
+
+
+_ALLOCATION_BASES = {
+    AllocationDestination.REPARATIONS: "RS 75(2); priority under Rule 221(2)",
+    AllocationDestination.TRUST_FUND_FOR_VICTIMS: "RS 79(2)",
+    AllocationDestination.FINE: "RS 77(2)(a); Rules 217-218",
+    AllocationDestination.LEGAL_AID_REFUND: "legal-aid recovery under the Regulations of the Court",
+}
+
 
 class AllocationShare(Frozen):
+    """One share of an allocation, with the provision it rests on (recorded in the ledger)."""
+
     destination: AllocationDestination
     amount: Money
+    basis: str = Field(
+        default="",
+        max_length=300,
+        description="The provision the share rests on; the destination's usual basis if empty",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _basis(cls, data: Any) -> Any:
+        """Every share has its basis recorded: the destination's usual one unless given."""
+        if isinstance(data, dict) and not str(data.get("basis") or "").strip():
+            destination = data.get("destination")
+            if destination in _ALLOCATION_BASES:
+                data = {**data, "basis": AllocationDestination(destination).basis}
+        return data
 
 
 class Allocation(CourtAction):
-    """The Presidency allocates a transferred value (Rule 221: reparations first)."""
+    """The Presidency allocates a transferred value. Rule 221(2): reparations to victims have
+    priority; the Rules set no other order, so the shares may be listed in any order, each
+    with its basis (transfers to the Trust Fund for Victims rest on RS 79(2))."""
 
     asset_id: Identifier
     shares: tuple[AllocationShare, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _priority(self) -> Allocation:
-        order = list(AllocationDestination)
-        ranks = [order.index(s.destination) for s in self.shares]
-        if ranks != sorted(ranks) or len(set(ranks)) != len(ranks):
-            raise ValueError("shares: list each destination once, in Rule 221 order")
+    def _one_currency(self) -> Allocation:
         if len({s.amount.currency for s in self.shares}) != 1:
             raise ValueError("shares: one currency per allocation")
         return self

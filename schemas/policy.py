@@ -1,4 +1,4 @@
-"""Deadline policy and the State directory (DOMAIN.md, 'Deadlines and escalation').
+"""Deadline policy and the State directory (docs/legal-process.md, "Deadlines and escalation").
 
 The Rome Statute sets no numeric deadlines ("without delay", "promptly", "a period agreed
 with the Court"), so every number here is **policy**: versioned, reviewed, and kept apart
@@ -61,10 +61,29 @@ class LadderIntervals(Frozen):
 
 
 class OtherClocks(Frozen):
+    """Clocks beside the stage deadlines. None of them ends a measure: a reminder or an
+    escalation inside the Court is all they produce (a freeze stays until a Chamber lifts it)."""
+
     urgent_confirmation: timedelta = Field(gt=timedelta(0), description="RS 96(1)")
-    channel_change_notice: timedelta = Field(default=timedelta(days=45), description="Rule 180")
-    freeze_limit_silence: timedelta = Field(
-        default=timedelta(weeks=6), description="cf. EU 2018/1805 art. 12"
+    channel_change_notice: timedelta = Field(
+        default=timedelta(days=45),
+        gt=timedelta(0),
+        description="Rule 180(2): a change of channel or language, failing an agreed time, "
+        "takes effect this long after notice, for future requests only",
+    )
+    freeze_limit_reminder_every: timedelta = Field(
+        gt=timedelta(0),
+        description="RS 97: how often the Court is reminded of a State's unanswered proposal "
+        "to limit a freeze (the proposal never lapses on the Court's silence)",
+    )
+    freeze_limit_to_chamber_after: timedelta = Field(
+        gt=timedelta(0),
+        description="After this long unanswered, the proposal goes before the Chamber",
+    )
+    freeze_review_every: timedelta = Field(
+        gt=timedelta(0),
+        description="Period of the Chamber's review of a freeze or seizure in force (a "
+        "reminder, never a release)",
     )
     national_order_lapse_reminder: timedelta = Field(gt=timedelta(0))
 

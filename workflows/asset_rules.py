@@ -1,4 +1,4 @@
-"""The life of one asset after it is restrained (DOMAIN.md, 'Life of one asset'):
+"""The life of one asset after it is restrained (docs/legal-process.md, 'Life of one asset'):
 under management, possibly contested, forfeiture ordered, transferred to the Court,
 allocated (Rule 221) — or released. Pure functions over the ledger; deterministic.
 """
@@ -125,7 +125,8 @@ def check_freeze_limit(record: RequestCarry, _: CourtRequest, m: FreezeLimitProp
 def apply_freeze_limit(
     record: RequestCarry, _: CourtRequest, m: FreezeLimitProposal, at: datetime
 ) -> Outcome:
-    """Proposal to limit a freeze's duration (cf. EU art. 12): the Court must answer in time."""
+    """Proposal to limit a freeze's duration (an RS 97 consultation): recorded on the asset,
+    which stays frozen until a Chamber decides."""
     for asset_id in m.asset_ids:
         record.ledger.entries[asset_id].freeze_limit_until = m.proposed_until
     return Outcome(
@@ -215,10 +216,11 @@ def check_allocation(record: RequestCarry, _: CourtRequest, m: Allocation) -> No
 
 
 def apply_allocation(record: RequestCarry, _: CourtRequest, m: Allocation, at: datetime) -> Outcome:
-    """Allocation under Rule 221: reparations first, then the Trust Fund, fines, legal aid."""
+    """Allocation by the Presidency: reparations have priority (Rule 221(2)), transfers to the
+    Trust Fund for Victims rest on RS 79(2); each share is recorded with its basis."""
     entry = record.ledger.entries[m.asset_id]
     entry.allocations = list(m.shares)
-    parts = ", ".join(f"{s.destination.value} {s.amount.amount}" for s in m.shares)
+    parts = ", ".join(f"{s.destination.value} {s.amount.amount} ({s.basis})" for s in m.shares)
     move(entry, A.ALLOCATED, m.event_id, at, parts)
     return Outcome(f"{m.asset_id} allocated: {parts}", assets=[entry])
 

@@ -1,10 +1,10 @@
 """A multi-State case: one Court order fanned out to one request per State.
 
-Assets sit in several jurisdictions, so one case spawns one request per State (DOMAIN.md,
-'Several States'). Each request is a child workflow that reports every change back here, so
-the case aggregates their statuses and ledgers. The Court may add a State later. The case
-closes only once every request in it is closed: closing a case cannot orphan a request
-that still holds frozen assets.
+Assets sit in several jurisdictions, so one case spawns one request per State
+(docs/legal-process.md, 'Several States'). Each request is a child workflow that reports
+every change back here, so the case aggregates their statuses and ledgers. The Court may add
+a State later. The case closes only once every request in it is closed: closing a case
+cannot orphan a request that still holds frozen assets.
 """
 
 from __future__ import annotations

@@ -8,26 +8,14 @@ its clock and de-escalates as the policy says. Pure functions; deterministic.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from schemas.clocks import Clocks, Stage
 from schemas.escalations import EscalationKind as K
 from schemas.ledger import Ledger
+from workflows import freeze_limits
+from workflows.firing import Firing
 from workflows.ladder import LADDER, level_of, wait_before
-
-
-@dataclass
-class Firing:
-    """One thing a clock did; the workflow turns it into an escalation event."""
-
-    kind: K
-    level: int
-    step: str | None = None
-    stage: Stage | None = None
-    deadline: datetime | None = None
-    addressee: str | None = None
-    asset_id: str | None = None
 
 
 def stage_deadline(c: Clocks, stage: Stage, now: datetime) -> datetime:
@@ -73,13 +61,7 @@ def due_times(c: Clocks, ledger: Ledger, now: datetime, urgent_pending: bool) ->
         out.append(step)
     if urgent_pending and not c.urgent_overdue_flagged:
         out.append(c.started_at + c.policy.clocks.urgent_confirmation)
-    if c.channel_change is not None:
-        out.append(c.channel_change.effective_at)
-    for fl in c.freeze_limits:
-        if fl.objected is None and not fl.accepted_by_silence:
-            out.append(fl.silence_due)
-        elif (fl.accepted_by_silence or fl.objected is False) and not fl.lapsed:
-            out.append(fl.until)
+    out += freeze_limits.due_times(c, ledger)
     lead = c.policy.clocks.national_order_lapse_reminder
     for asset_id, entry in ledger.entries.items():
         expires = entry.national_order_expires_at
@@ -122,26 +104,7 @@ def _other_clocks(c: Clocks, ledger: Ledger, now: datetime, urgent_pending: bool
     if urgent_pending and not c.urgent_overdue_flagged and now >= urgent_due:
         c.urgent_overdue_flagged = True
         out.append(Firing(K.URGENT_CONFIRMATION_OVERDUE, level, deadline=urgent_due))
-    change = c.channel_change
-    if change is not None and now >= change.effective_at:
-        c.channel, c.language, c.channel_change = change.channel, change.language, None
-        out.append(Firing(K.CHANNEL_CHANGE_EFFECTIVE, level, deadline=change.effective_at))
-    for fl in c.freeze_limits:
-        if fl.objected is None and not fl.accepted_by_silence and now >= fl.silence_due:
-            fl.accepted_by_silence = True
-            out.append(
-                Firing(
-                    K.FREEZE_LIMIT_ACCEPTED_BY_SILENCE,
-                    level,
-                    deadline=fl.silence_due,
-                    asset_id=fl.asset_id,
-                )
-            )
-        if (fl.accepted_by_silence or fl.objected is False) and not fl.lapsed and now >= fl.until:
-            fl.lapsed = True
-            out.append(
-                Firing(K.FREEZE_LIMIT_LAPSED, level, deadline=fl.until, asset_id=fl.asset_id)
-            )
+    out += freeze_limits.fire(c, ledger, now, level)
     lead = c.policy.clocks.national_order_lapse_reminder
     for asset_id, entry in ledger.entries.items():
         expires = entry.national_order_expires_at

@@ -1,4 +1,5 @@
-"""The State's answers to a request, one update each (DOMAIN.md, 'What a State may answer').
+"""The State's answers to a request, one update each (docs/legal-process.md, 'What a State
+may answer').
 
 Each update's id is the State's event id; its validator applies the answer's rule
 (``workflows/rules.py``) without writing anything, and the handler records it once.
@@ -63,12 +64,12 @@ class StateAnswers:
 
     @workflow.update
     def propose_freeze_limit(self, m: a.FreezeLimitProposal) -> AnswerReceipt:
-        """The State proposes to limit a freeze's duration (cf. EU 2018/1805 art. 12)."""
+        """The State proposes to limit a freeze's duration: an RS 97 consultation."""
         return self._take(m)
 
     @workflow.update
     def notify_channel_change(self, m: a.ChannelChangeNotice) -> AnswerReceipt:
-        """The State changes channel or language; effective 45 days after notice (Rule 180)."""
+        """The State changes channel or language (Rule 180): for future requests, not this one."""
         return self._take(m)
 
     @notify_channel_change.validator

@@ -92,7 +92,7 @@ class CourtActions:
 
     @workflow.update
     def respond_to_freeze_limit(self, m: FreezeLimitResponse) -> AnswerReceipt:
-        """The Court objects to or accepts a freeze-limit proposal (cf. EU art. 12)."""
+        """A Chamber keeps or limits a freeze a State proposed to limit (RS 97), however late."""
         return self._take(m, "freeze_limit_response")
 
     @decide_escalation.validator

@@ -1,5 +1,5 @@
-"""Multi-State cases (DOMAIN.md, 'Several States'): one Court order, one request per State,
-aggregated; a State added later; the case closes only when every request is closed."""
+"""Multi-State cases (docs/legal-process.md, 'Several States'): one Court order, one request
+per State, aggregated; a State added later; the case closes only when every request is closed."""
 
 from __future__ import annotations
 
