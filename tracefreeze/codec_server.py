@@ -11,8 +11,8 @@ and gets the same shape back. It decrypts the confidential content of requests (
 Rule 81, ex parte freezes under RS 57(3)(e)), so every call is checked, in this order:
 
 1. ``Host`` must be one of ``TRACEFREEZE_CODEC_ALLOWED_HOSTS`` (comma-separated ``host`` or
-   ``host:port``; default the listening address and ``localhost`` on its port): a DNS name
-   rebound to this server is refused (421).
+   ``host:port``; default, on a loopback address only, that address and ``localhost`` on its
+   port; required on any other): a DNS name rebound to this server is refused (421).
 2. A browser call's ``Origin`` must be one of ``TRACEFREEZE_CODEC_CORS_ORIGIN`` (default
    ``http://localhost:8233``, the local UI); other origins get 403, and no CORS headers.
 3. ``/encode`` answers only with ``TRACEFREEZE_CODEC_ENCODE=true`` (a UI user sending a
@@ -66,7 +66,12 @@ from tracefreeze.codec import (
     codec_from_env,
     env_flag,
 )
-from tracefreeze.codec_auth import Authenticator, AuthError, authenticator_from_env
+from tracefreeze.codec_auth import (
+    Authenticator,
+    AuthError,
+    authenticator_from_env,
+    is_loopback,
+)
 from tracefreeze.errors import TracefreezeError
 
 CORS_ORIGIN_ENV = "TRACEFREEZE_CODEC_CORS_ORIGIN"
@@ -154,6 +159,11 @@ class CodecServer(ThreadingHTTPServer):
         config: CodecServerConfig,
         auth: Authenticator,
     ) -> None:
+        if not config.allowed_hosts and not is_loopback(address[0]):
+            raise TracefreezeError(
+                f"the codec server listens on {address[0]}: set {ALLOWED_HOSTS_ENV} to the "
+                "host names its callers use (e.g. the public codec host and the Service name)"
+            )
         self.codec, self.config, self.auth = codec, config, auth
         self._slots = threading.BoundedSemaphore(config.max_connections)
         self._count_lock = threading.Lock()

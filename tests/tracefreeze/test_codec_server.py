@@ -295,6 +295,8 @@ async def test_origin_and_host_are_checked(serve: Callable[..., CodecServer]) ->
     assert status == 200
     status, _, body = call(named.url + "/healthz", method="GET", token=None)
     assert (status, body) == (200, {"ok": True})  # the kubelet probes by pod IP
+    with pytest.raises(TracefreezeError, match="TRACEFREEZE_CODEC_ALLOWED_HOSTS"):
+        start_codec_server(codec(), 0, "0.0.0.0", auth=NoAuth(), config=CodecServerConfig())
 
 
 async def test_encode_only_when_enabled(serve: Callable[..., CodecServer]) -> None:
