@@ -57,6 +57,9 @@ class Settings(KafkaSecurity, BaseSettings):
     """The name the server certificate is checked against, if not the address's host."""
     codec_port: int = 8081
     """The codec server's port (``tracefreeze codec-server``; the local UI's codec endpoint)."""
+    codec_refuse_plaintext: bool = False
+    """Once every history is encrypted, decoding an unencrypted payload is an error
+    (``tracefreeze/codec.py``, read there from ``TRACEFREEZE_CODEC_REFUSE_PLAINTEXT``)."""
     task_queue: str = "tracefreeze-requests"
 
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -67,6 +70,9 @@ class Settings(KafkaSecurity, BaseSettings):
     """Updates a bridge process has in flight at once (different requests side by side)."""
     topics: Topics = Topics()
 
+    health_host: str = "127.0.0.1"
+    """Address the /metrics and probe server binds (``TRACEFREEZE_HEALTH_HOST``): loopback
+    locally; ``0.0.0.0`` in a container, where the kubelet or compose probes it."""
     health_port: int = Field(default=8080, ge=0, le=65535)
     """The worker's and bridge's /metrics, /healthz and /readyz (``tracefreeze/ops_http.py``);
     0 = no server (the tests' default, unless a test sets a free port)."""

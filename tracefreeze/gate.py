@@ -1,6 +1,7 @@
 """The bridge's gate: only a State's answer signed by a valid key of that State gets through.
 
-One ``AnswerGate`` per bridge process holds the State key registry (read once, at start), one
+One ``AnswerGate`` per bridge process holds the State key registry (re-read when its file
+changes: ``signing.RegistryFile``), one
 ``ReplayGuard`` and one ``Tolerance``. Every message on ``tracefreeze.state-answers`` passes
 ``check``: the signature (``tracefreeze/signing.py``), then the CloudEvents envelope against
 the verified body (``tracefreeze/envelope.py``). Either a verified answer comes out, or a
@@ -26,10 +27,10 @@ from tracefreeze.signing import (
     DEFAULT_TOLERANCE,
     HEADER_KEY_ID,
     KeyRegistry,
+    RegistryFile,
     Rejection,
     ReplayGuard,
     Tolerance,
-    load_registry,
     state_keys_file,
     verify,
 )
@@ -46,20 +47,30 @@ class AnswerGate:
 
     def __init__(
         self,
-        registry: KeyRegistry,
+        registry: KeyRegistry | RegistryFile,
         guard: ReplayGuard | None = None,
         tolerance: Tolerance = DEFAULT_TOLERANCE,
         clock: Callable[[], datetime] = _now,
     ) -> None:
-        self.registry, self.tolerance, self.clock = registry, tolerance, clock
+        self.source, self.tolerance, self.clock = registry, tolerance, clock
         self.guard = guard or ReplayGuard()
+
+    @property
+    def registry(self) -> KeyRegistry:
+        """The registry in force now (a file's latest good version)."""
+        source = self.source
+        return source.current() if isinstance(source, RegistryFile) else source
 
     @classmethod
     def load(cls, settings: Settings, path: Path | None = None) -> AnswerGate:
         """The gate with the registry at ``path``, else ``$TRACEFREEZE_STATE_KEYS_FILE``, else
         ``<state_dir>/keys/state-keys.toml``; a missing registry is a ``TracefreezeError``."""
-        registry = load_registry(path or state_keys_file(settings.state_dir))
-        log.info("State key registry loaded", keys=len(registry.keys))
+        registry = RegistryFile(
+            path or state_keys_file(settings.state_dir),
+            on_change=lambda message: log.info(message, audit=True),
+            on_error=lambda message: log.error(message, audit=True),
+        )
+        log.info("State key registry loaded", keys=len(registry.current().keys))
         return cls(registry)
 
     def check(self, record: ConsumerRecord) -> Answer | Rejection:
@@ -86,7 +97,7 @@ class AnswerGate:
         problem = envelope_problem(answer, record.key, record.headers)
         if problem is None:
             return answer
-        self.guard.forget(answer.event_id)
+        self.guard.forget(answer.event_id, answer.state)
         key_ids = [v for k, v in record.headers or () if k == HEADER_KEY_ID]
         key_id = bytes(key_ids[0] or b"").decode(errors="replace") if key_ids else None
         detail = f"answer {answer.event_id}: {problem}"

@@ -113,6 +113,11 @@ init_dirs() {
     export TRACEFREEZE_CODEC_PORT=$CODEC_PORT
     # The browser reaches the codec server from the UI's origin (as printed, or localhost).
     export TRACEFREEZE_CODEC_CORS_ORIGIN=${TRACEFREEZE_CODEC_CORS_ORIGIN:-http://$TEMPORAL_HOST:$TEMPORAL_UI_PORT,http://localhost:$TEMPORAL_UI_PORT}
+    # The dev server's UI has no sign-in, so it has no access token to pass: the local codec
+    # server runs without authentication, which it accepts on 127.0.0.1 only (Host and Origin
+    # still checked; every local process can read the codec key file anyway). Deployed, it
+    # verifies the UI user's token (tracefreeze/codec_auth.py, docs/operations.md).
+    export TRACEFREEZE_CODEC_AUTH=${TRACEFREEZE_CODEC_AUTH:-none}
     export PYTHONUNBUFFERED=1
 }
 

@@ -30,6 +30,7 @@ from tracefreeze.signing import (
     main,
     public_key_b64,
     sign,
+    signed_message,
     verify,
 )
 
@@ -229,10 +230,18 @@ def test_rejected_answers_are_not_remembered(nld, registry) -> None:
 def test_replay_guard_is_bounded_and_forgets() -> None:
     guard = ReplayGuard(max_entries=2, ttl=timedelta(hours=1))
     for i in range(3):
-        guard.record(f"evt-{i}", NOW)
+        guard.record("NLD", f"evt-{i}", NOW)
     assert "evt-0" not in guard and "evt-2" in guard and len(guard) == 2
-    assert guard.replayed("evt-2", NOW + timedelta(minutes=59))
-    assert not guard.replayed("evt-2", NOW + timedelta(hours=1))
+    assert ("NLD", "evt-2") in guard and ("BEL", "evt-2") not in guard
+    assert guard.replayed("NLD", "evt-2", NOW + timedelta(minutes=59))
+    assert not guard.replayed("NLD", "evt-2", NOW + timedelta(hours=1))
+    assert "evt-2" not in guard  # expired entries leave the event id index too
+    guard.record("NLD", "evt-9", NOW)
+    guard.record("BEL", "evt-9", NOW)
+    guard.forget("evt-9", "BEL")
+    assert ("NLD", "evt-9") in guard and ("BEL", "evt-9") not in guard
+    guard.forget("evt-9")  # every State's
+    assert "evt-9" not in guard and len(guard) == 0
 
 
 def test_too_old_is_rejected(nld, registry) -> None:
@@ -346,4 +355,4 @@ def test_missing_registry_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def _sig(private: Ed25519PrivateKey, value: bytes) -> bytes:
-    return base64.urlsafe_b64encode(private.sign(value)).rstrip(b"=")
+    return base64.urlsafe_b64encode(private.sign(signed_message(value))).rstrip(b"=")
