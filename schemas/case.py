@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from pydantic import Field, model_validator
 
-from schemas.common import Frozen, RequestReference, StateCode
+from schemas.common import MAX_STATES, CaseNumber, Frozen, RequestReference, StateCode, TopicName
 from schemas.court import CourtAction
 from schemas.ledger import CurrencyTotals, RequestStatus
 from schemas.policy import ResolvedPolicy
@@ -18,12 +18,12 @@ class CaseOrder(Frozen):
     """A Court order to restrain assets in several jurisdictions (DOMAIN.md, 'Several States')."""
 
     order_reference: RequestReference
-    case_number: str
-    requests: tuple[CourtRequest, ...] = Field(min_length=1)
-    events_topic: str = "tracefreeze.request-events"
-    escalations_topic: str = "tracefreeze.escalations"
+    case_number: CaseNumber
+    requests: tuple[CourtRequest, ...] = Field(min_length=1, max_length=MAX_STATES)
+    events_topic: TopicName = "tracefreeze.request-events"
+    escalations_topic: TopicName = "tracefreeze.escalations"
     policies: dict[StateCode, ResolvedPolicy] = Field(
-        default={}, description="Deadline policy per State, recorded at start"
+        default={}, max_length=MAX_STATES, description="Deadline policy per State, recorded at start"
     )
 
     @model_validator(mode="after")

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
-from schemas.common import Identifier
+from schemas.common import MAX_PERIOD, Identifier
 from schemas.court import CourtAction
 from schemas.ledger import State
 from schemas.policy import ResolvedPolicy
@@ -72,14 +72,14 @@ class DeadlineExtension(CourtAction):
     """A Chamber extends a stage's deadline (audited); an overdue stage may stop being one."""
 
     stage: Stage
-    by: timedelta = Field(gt=timedelta(0))
+    by: timedelta = Field(gt=timedelta(0), le=MAX_PERIOD)
     reasons: str = Field(min_length=1, max_length=2000)
 
 
 class EscalationDecision(CourtAction):
     """Steps 3-5 of the ladder need a person's decision: the system proposes, a person decides."""
 
-    step: str = Field(description="The proposed step, e.g. chamber_report")
+    step: str = Field(max_length=64, description="The proposed step, e.g. chamber_report")
     proceed: bool
     referral_to: Literal["assembly", "security_council"] | None = Field(
         default=None, description="RS 87(7): with a finding, refer to the Assembly or the UNSC"

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
 from schemas.assets import Asset, Party
 from schemas.common import (
+    MAX_ASSETS,
+    MAX_PARTIES,
+    MAX_TEXT,
+    CaseNumber,
     Confidentiality,
     Frozen,
+    Instant,
     IssuingOrgan,
     LegalBasis,
     Measure,
@@ -27,25 +32,27 @@ class CourtRequest(Frozen):
     """
 
     reference: RequestReference
-    case_number: str = Field(pattern=r"^ICC-[0-9]{2}/[0-9]{2}(-[0-9]{2}/[0-9]{2})?$")
+    case_number: CaseNumber
     issuing_organ: IssuingOrgan
     legal_basis: LegalBasis
     origin: Origin = Origin.CHAMBER
     requested_state: StateCode
-    measures: tuple[Measure, ...] = Field(min_length=1)
-    purposes: tuple[Purpose, ...] = Field(min_length=1)
+    measures: tuple[Measure, ...] = Field(min_length=1, max_length=len(Measure))
+    purposes: tuple[Purpose, ...] = Field(min_length=1, max_length=len(Purpose))
     urgency: Urgency = Urgency.ORDINARY
     confidentiality: Confidentiality = Confidentiality.CONFIDENTIAL
-    issued_at: AwareDatetime
-    grounds: str = Field(min_length=1, max_length=5000, description="Essential facts (RS 96(2))")
-    procedure: str | None = Field(default=None, max_length=5000)
-    parties: tuple[Party, ...] = ()
-    known_assets: tuple[Asset, ...] = ()
+    issued_at: Instant
+    grounds: str = Field(min_length=1, max_length=MAX_TEXT, description="Essential facts (RS 96(2))")
+    procedure: str | None = Field(default=None, max_length=MAX_TEXT)
+    parties: tuple[Party, ...] = Field(default=(), max_length=MAX_PARTIES)
+    known_assets: tuple[Asset, ...] = Field(default=(), max_length=MAX_ASSETS)
 
     @model_validator(mode="after")
     def _consistent(self) -> CourtRequest:
         if len(set(self.measures)) != len(self.measures):
             raise ValueError("measures: each measure may be requested once")
+        if len(set(self.purposes)) != len(self.purposes):
+            raise ValueError("purposes: each purpose may be named once")
         party_ids = [p.party_id for p in self.parties]
         if len(set(party_ids)) != len(party_ids):
             raise ValueError("parties: party_id values must be unique")
