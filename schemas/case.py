@@ -23,7 +23,9 @@ class CaseOrder(Frozen):
     events_topic: TopicName = "tracefreeze.request-events"
     escalations_topic: TopicName = "tracefreeze.escalations"
     policies: dict[StateCode, ResolvedPolicy] = Field(
-        default={}, max_length=MAX_STATES, description="Deadline policy per State, recorded at start"
+        default={},
+        max_length=MAX_STATES,
+        description="Deadline policy per State, recorded at start",
     )
 
     @model_validator(mode="after")

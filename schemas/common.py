@@ -43,8 +43,10 @@ EventId = Annotated[
 EventRef = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$"),
-    Field(description="What the workflow records as the cause of a change: an EventId, or an "
-          "id the workflow made itself (e.g. a freeze limit's lapse)"),
+    Field(
+        description="What the workflow records as the cause of a change: an EventId, or an "
+        "id the workflow made itself (e.g. a freeze limit's lapse)"
+    ),
 ]
 RequestReference = Annotated[
     str,
@@ -69,12 +71,12 @@ def _strict_amount(value: Any) -> Any:
         value = format(value, "f")
     if not isinstance(value, str):
         raise ValueError(
-            f"an amount is a decimal string such as \"1250.00\", not {type(value).__name__}"
+            f'an amount is a decimal string such as "1250.00", not {type(value).__name__}'
         )
     if len(value) > 22 or not _AMOUNT.fullmatch(value):
         raise ValueError(
             "an amount is a plain decimal string: digits, at most 18 before and 3 after the "
-            "point, no sign, exponent, underscore, space or leading zero (e.g. \"1250.00\")"
+            'point, no sign, exponent, underscore, space or leading zero (e.g. "1250.00")'
         )
     return Decimal(value)
 

@@ -126,9 +126,7 @@ class Allocation(CourtAction):
     """The Presidency allocates a transferred value (Rule 221: reparations first)."""
 
     asset_id: Identifier
-    shares: tuple[AllocationShare, ...] = Field(
-        min_length=1, max_length=len(AllocationDestination)
-    )
+    shares: tuple[AllocationShare, ...] = Field(min_length=1, max_length=len(AllocationDestination))
 
     @model_validator(mode="after")
     def _priority(self) -> Allocation:

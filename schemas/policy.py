@@ -68,7 +68,10 @@ class OtherClocks(Frozen):
         default=timedelta(days=45), gt=timedelta(0), le=MAX_PERIOD, description="Rule 180"
     )
     freeze_limit_silence: timedelta = Field(
-        default=timedelta(weeks=6), gt=timedelta(0), le=MAX_PERIOD, description="cf. EU 2018/1805 art. 12"
+        default=timedelta(weeks=6),
+        gt=timedelta(0),
+        le=MAX_PERIOD,
+        description="cf. EU 2018/1805 art. 12",
     )
     national_order_lapse_reminder: timedelta = Field(gt=timedelta(0), le=MAX_PERIOD)
 

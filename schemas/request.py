@@ -42,7 +42,9 @@ class CourtRequest(Frozen):
     urgency: Urgency = Urgency.ORDINARY
     confidentiality: Confidentiality = Confidentiality.CONFIDENTIAL
     issued_at: Instant
-    grounds: str = Field(min_length=1, max_length=MAX_TEXT, description="Essential facts (RS 96(2))")
+    grounds: str = Field(
+        min_length=1, max_length=MAX_TEXT, description="Essential facts (RS 96(2))"
+    )
     procedure: str | None = Field(default=None, max_length=MAX_TEXT)
     parties: tuple[Party, ...] = Field(default=(), max_length=MAX_PARTIES)
     known_assets: tuple[Asset, ...] = Field(default=(), max_length=MAX_ASSETS)
