@@ -11,8 +11,9 @@ request's state first, applies the answer, and on an unexpected error puts the s
 it was and refuses the answer with a non-retryable ``ApplicationError`` of type
 ``AnswerNotApplied``: the request keeps running and takes the next answer.
 
-The mark is cheap: scalars and the clocks are copied, each ledger entry is copied shallowly
-(its contests deeply), and append-only lists (timeline, outbox, history) keep their length.
+The mark is cheap: scalars, the clocks and the report are copied, each ledger entry shallowly
+with copies of its lists (its contests deeply, as rules change them in place), and the
+request's lists (timeline, outbox, versions) as lists of the same, never-changed items.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
 NOT_APPLIED = "AnswerNotApplied"
 """The ``ApplicationError`` type of an answer or action refused because applying it failed."""
 
-_APPENDED = ("timeline", "outbox", "escalation_outbox", "versions")
+_LISTS = ("timeline", "outbox", "escalation_outbox", "versions")
 _SCALARS = (
     "status",
     "resume_status",
@@ -49,8 +50,8 @@ class Mark:
     """The request's state before an answer is applied, enough to put it back."""
 
     scalars: dict[str, Any]
-    lengths: dict[str, int]
-    entries: dict[str, tuple[LedgerEntry, int]]
+    lists: dict[str, list[Any]]
+    entries: dict[str, LedgerEntry]
     clocks: Clocks | None
     report: ReportMemo
     seen: bool
@@ -63,14 +64,8 @@ def mark(workflow_state: Any, event_id: str) -> Mark:
     rec: RequestCarry = workflow_state._rec
     return Mark(
         scalars={name: getattr(rec, name) for name in _SCALARS},
-        lengths={name: len(getattr(rec, name)) for name in _APPENDED},
-        entries={
-            asset_id: (
-                entry.model_copy(update={"contests": [c.model_copy() for c in entry.contests]}),
-                len(entry.history),
-            )
-            for asset_id, entry in rec.ledger.entries.items()
-        },
+        lists={name: list(getattr(rec, name)) for name in _LISTS},
+        entries={asset_id: _entry_copy(entry) for asset_id, entry in rec.ledger.entries.items()},
         clocks=rec.clocks.model_copy(deep=True) if rec.clocks is not None else None,
         report=rec.report.model_copy(deep=True),
         seen=event_id in workflow_state._seen,
@@ -84,13 +79,9 @@ def restore(workflow_state: Any, event_id: str, m: Mark) -> None:
     rec: RequestCarry = workflow_state._rec
     for name, value in m.scalars.items():
         setattr(rec, name, value)
-    for name, length in m.lengths.items():
-        del getattr(rec, name)[length:]
-    entries: dict[str, LedgerEntry] = {}
-    for asset_id, (entry, length) in m.entries.items():
-        del entry.history[length:]  # the copy shares the append-only history
-        entries[asset_id] = entry
-    rec.ledger.entries = entries
+    for name, items in m.lists.items():
+        setattr(rec, name, items)
+    rec.ledger.entries = m.entries
     rec.clocks, rec.report = m.clocks, m.report
     if not m.seen:
         workflow_state._seen.discard(event_id)
@@ -108,6 +99,17 @@ def _describe(fault: Exception) -> str:
         ]
         return f"ValidationError: {'; '.join(parts)}"[:300]
     return f"{type(fault).__name__}: {fault}"[:300]
+
+
+def _entry_copy(entry: LedgerEntry) -> LedgerEntry:
+    return entry.model_copy(
+        update={
+            "contests": [c.model_copy() for c in entry.contests],
+            "measures_executed": list(entry.measures_executed),
+            "allocations": list(entry.allocations),
+            "history": list(entry.history),
+        }
+    )
 
 
 class Guarded:
