@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from pydantic import Field, model_validator
 
 from schemas.assets import Asset, Party
@@ -75,11 +78,20 @@ class CourtRequest(Frozen):
         return self
 
     @property
+    def ex_parte(self) -> bool:
+        """Rule 99(1): made without notice to the person; nothing about it may show."""
+        return self.confidentiality is Confidentiality.EX_PARTE
+
+    @property
     def workflow_id(self) -> str:
+        """The plain id; an ex parte request runs under ``opaque_request_workflow_id``."""
         return request_workflow_id(self.reference, self.requested_state)
 
     def ui_summary(self) -> str:
-        """One line for the Temporal UI: no names of persons, no asset details."""
+        """One line for the Temporal UI: no names of persons, no asset details; for an ex
+        parte request (Rule 99(1)) not even its reference, case or State."""
+        if self.ex_parte:
+            return "Ex parte request (Rule 99(1))"
         measures = ", ".join(m.value for m in self.measures)
         return (
             f"{self.reference}: {measures} — case {self.case_number}, "
@@ -90,3 +102,17 @@ class CourtRequest(Frozen):
 def request_workflow_id(reference: str, state: str) -> str:
     """The workflow id of one request to one State, derived from its reference."""
     return f"request/{reference}/{state}"
+
+
+OPAQUE_ID_PREFIX = "request/x"
+"""Opaque ids start so (``request/x`` + 32 hex digits); plain ids go on with a reference,
+which is upper case, so the two never meet."""
+
+
+def opaque_request_workflow_id(reference: str, state: str, key: bytes) -> str:
+    """The workflow id of an ex parte request (Rule 99(1)): an HMAC-SHA256 of its reference and
+    State under the Court's request-id key. Every Temporal user sees workflow ids; this one
+    reveals neither the reference nor the State (nor, across requests, that two share either),
+    yet the Court's tools holding the key derive it from the reference and State alone."""
+    message = f"tracefreeze ex parte request\n{reference}\n{state}".encode()
+    return OPAQUE_ID_PREFIX + hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
