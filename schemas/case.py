@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from schemas.common import MAX_STATES, CaseNumber, Frozen, RequestReference, StateCode, TopicName
 from schemas.court import CourtAction
@@ -12,6 +13,8 @@ from schemas.ledger import CurrencyTotals, RequestStatus
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
 from schemas.views import RequestView
+
+RequestWorkflowId = Annotated[str, StringConstraints(pattern=r"^request/[A-Za-z0-9/._-]{1,200}$")]
 
 
 class CaseOrder(Frozen):
@@ -26,6 +29,12 @@ class CaseOrder(Frozen):
         default={},
         max_length=MAX_STATES,
         description="Deadline policy per State, recorded at start",
+    )
+    workflow_ids: dict[StateCode, RequestWorkflowId] = Field(
+        default={},
+        max_length=MAX_STATES,
+        description="Where a State's request runs, if not under its plain id: the opaque id "
+        "of an ex parte request (Rule 99(1)), set by the Court's client",
     )
 
     @model_validator(mode="after")
@@ -55,6 +64,9 @@ class AddState(CourtAction):
 
     request: CourtRequest
     policy: ResolvedPolicy | None = None
+    workflow_id: RequestWorkflowId | None = Field(
+        default=None, description="The opaque id of an ex parte request (Rule 99(1))"
+    )
 
 
 class CloseCase(CourtAction):

@@ -80,7 +80,7 @@ class CourtRequest(Frozen):
     @property
     def ex_parte(self) -> bool:
         """Rule 99(1): made without notice to the person; nothing about it may show."""
-        return self.confidentiality is Confidentiality.EX_PARTE
+        return self.confidentiality == Confidentiality.EX_PARTE
 
     @property
     def workflow_id(self) -> str:
