@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
     from schemas.clocks import Clocks
-    from schemas.ledger import LedgerEntry
+    from schemas.ledger import LedgerEntry, State
     from schemas.views import AnswerReceipt, ReportMemo, RequestCarry
 
 NOT_APPLIED = "AnswerNotApplied"
@@ -66,8 +66,8 @@ def mark(workflow_state: Any, event_id: str) -> Mark:
         scalars={name: getattr(rec, name) for name in _SCALARS},
         lists={name: list(getattr(rec, name)) for name in _LISTS},
         entries={asset_id: _entry_copy(entry) for asset_id, entry in rec.ledger.entries.items()},
-        clocks=rec.clocks.model_copy(deep=True) if rec.clocks is not None else None,
-        report=rec.report.model_copy(deep=True),
+        clocks=_own(rec.clocks) if rec.clocks is not None else None,
+        report=_own(rec.report),
         seen=event_id in workflow_state._seen,
         accepted=workflow_state._accepted_this_run,
         parent_stale=workflow_state._parent_stale,
@@ -99,6 +99,21 @@ def _describe(fault: Exception) -> str:
         ]
         return f"ValidationError: {'; '.join(parts)}"[:300]
     return f"{type(fault).__name__}: {fault}"[:300]
+
+
+def _own(model: Any) -> Any:
+    """A copy of a small mutable record whose lists, dicts and sub-records are its own (frozen
+    contracts such as the policy are shared): for the clocks, whatever fields they gain."""
+    update: dict[str, Any] = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, list):
+            update[name] = [_own(v) if isinstance(v, State) else v for v in value]
+        elif isinstance(value, dict):
+            update[name] = {k: _own(v) if isinstance(v, State) else v for k, v in value.items()}
+        elif isinstance(value, State):
+            update[name] = _own(value)
+    return model.model_copy(update=update)
 
 
 def _entry_copy(entry: LedgerEntry) -> LedgerEntry:
