@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
-from schemas.common import Frozen, RequestReference, StateCode
+from schemas.common import MAX_STATES, CaseNumber, Frozen, RequestReference, StateCode, TopicName
 from schemas.court import CourtAction
 from schemas.ledger import CurrencyTotals, RequestStatus
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
 from schemas.views import RequestView
+
+RequestWorkflowId = Annotated[str, StringConstraints(pattern=r"^request/[A-Za-z0-9/._-]{1,200}$")]
 
 
 class CaseOrder(Frozen):
@@ -19,12 +22,20 @@ class CaseOrder(Frozen):
     'Several States')."""
 
     order_reference: RequestReference
-    case_number: str
-    requests: tuple[CourtRequest, ...] = Field(min_length=1)
-    events_topic: str = "tracefreeze.request-events"
-    escalations_topic: str = "tracefreeze.escalations"
+    case_number: CaseNumber
+    requests: tuple[CourtRequest, ...] = Field(min_length=1, max_length=MAX_STATES)
+    events_topic: TopicName = "tracefreeze.request-events"
+    escalations_topic: TopicName = "tracefreeze.escalations"
     policies: dict[StateCode, ResolvedPolicy] = Field(
-        default={}, description="Deadline policy per State, recorded at start"
+        default={},
+        max_length=MAX_STATES,
+        description="Deadline policy per State, recorded at start",
+    )
+    workflow_ids: dict[StateCode, RequestWorkflowId] = Field(
+        default={},
+        max_length=MAX_STATES,
+        description="Where a State's request runs, if not under its plain id: the opaque id "
+        "of an ex parte request (Rule 99(1)), set by the Court's client",
     )
 
     @model_validator(mode="after")
@@ -54,6 +65,9 @@ class AddState(CourtAction):
 
     request: CourtRequest
     policy: ResolvedPolicy | None = None
+    workflow_id: RequestWorkflowId | None = Field(
+        default=None, description="The opaque id of an ex parte request (Rule 99(1))"
+    )
 
 
 class CloseCase(CourtAction):

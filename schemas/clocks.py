@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from schemas.common import EventId, Identifier
+from schemas.common import MAX_PERIOD, MAX_TEXT, EventId, Identifier, Ids, Instant
 from schemas.court import CourtAction
 from schemas.ledger import State
 from schemas.policy import ResolvedPolicy
@@ -85,14 +85,14 @@ class DeadlineExtension(CourtAction):
     """A Chamber extends a stage's deadline (audited); an overdue stage may stop being one."""
 
     stage: Stage
-    by: timedelta = Field(gt=timedelta(0))
+    by: timedelta = Field(gt=timedelta(0), le=MAX_PERIOD)
     reasons: str = Field(min_length=1, max_length=2000)
 
 
 class EscalationDecision(CourtAction):
     """Steps 3-5 of the ladder need a person's decision: the system proposes, a person decides."""
 
-    step: str = Field(description="The proposed step, e.g. chamber_report")
+    step: str = Field(max_length=64, description="The proposed step, e.g. chamber_report")
     proceed: bool
     referral_to: Literal["assembly", "security_council"] | None = Field(
         default=None, description="RS 87(7): with a finding, refer to the Assembly or the UNSC"
@@ -107,15 +107,15 @@ class FreezeLimitResponse(CourtAction):
     ``lift_at`` (the proposed date unless the Chamber sets another; at once if that date has
     passed). Only a Chamber lifts a freeze: nothing is released without this decision."""
 
-    asset_ids: tuple[Identifier, ...] = Field(min_length=1)
+    asset_ids: Ids = Field(min_length=1)
     outcome: Literal["freeze_maintained", "freeze_limited"]
     chamber: Literal["pre_trial_chamber", "trial_chamber", "appeals_chamber"] = Field(
         description="The Chamber whose decision this is"
     )
-    lift_at: AwareDatetime | None = Field(
+    lift_at: Instant | None = Field(
         default=None, description="freeze_limited: when the freeze is lifted"
     )
-    reasons: str = Field(min_length=1, max_length=5000)
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
 
     @model_validator(mode="after")
     def _lift_only_when_limited(self) -> FreezeLimitResponse:

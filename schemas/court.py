@@ -9,9 +9,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
-from schemas.common import EventId, Frozen, Identifier, Money
+from schemas.common import MAX_TEXT, EventId, Frozen, Identifier, Ids, Instant, Money
 from schemas.request import CourtRequest
 
 
@@ -20,7 +20,7 @@ class CourtAction(Frozen):
 
     event_id: EventId
     decided_by: str = Field(min_length=1, max_length=200)
-    decided_at: AwareDatetime
+    decided_at: Instant
 
 
 class ConsultationResponse(CourtAction):
@@ -28,7 +28,7 @@ class ConsultationResponse(CourtAction):
     modifies the request; a modification is a new version of the request, history kept."""
 
     resolution: Literal["information_supplied", "request_modified"]
-    information: str | None = Field(default=None, max_length=5000)
+    information: str | None = Field(default=None, max_length=MAX_TEXT)
     modified_request: CourtRequest | None = None
 
     @model_validator(mode="after")
@@ -44,8 +44,8 @@ class PostponementDecision(CourtAction):
     """The Court agrees or refuses a postponement (RS 94: a period agreed with the Court)."""
 
     agreed: bool
-    until: AwareDatetime | None = None
-    reasons: str = Field(min_length=1, max_length=5000)
+    until: Instant | None = None
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class ResumeExecution(CourtAction):
@@ -63,15 +63,15 @@ class UrgentConfirmation(CourtAction):
 class Rule99Notification(CourtAction):
     """After an ex parte measure is executed, the Registry notifies the person (Rule 99)."""
 
-    notified_party_ids: tuple[Identifier, ...] = Field(min_length=1)
+    notified_party_ids: Ids = Field(min_length=1)
 
 
 class Rule99Decision(CourtAction):
     """The Chamber rules on the observations (Rule 99): maintain, modify or revoke."""
 
     outcome: Literal["maintained", "modified", "revoked"]
-    asset_ids: tuple[Identifier, ...] = ()
-    reasons: str = Field(min_length=1, max_length=5000)
+    asset_ids: Ids = ()
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
 
     @model_validator(mode="after")
     def _assets(self) -> Rule99Decision:
@@ -83,14 +83,14 @@ class Rule99Decision(CourtAction):
 class Withdrawal(CourtAction):
     """The Court withdraws the request; every restrained asset is released."""
 
-    reasons: str = Field(min_length=1, max_length=5000)
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class ForfeitureOrder(CourtAction):
     """Forfeiture ordered (RS 77(2)(b), Rules 147, 217-218) for restrained assets."""
 
     order_reference: str = Field(min_length=1, max_length=200)
-    asset_ids: tuple[Identifier, ...] = Field(min_length=1)
+    asset_ids: Ids = Field(min_length=1)
 
 
 class ThirdPartyClaimDecision(CourtAction):
@@ -98,7 +98,7 @@ class ThirdPartyClaimDecision(CourtAction):
 
     claim_id: Identifier
     upheld: bool
-    reasons: str = Field(min_length=1, max_length=5000)
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class TransferToCourt(CourtAction):
@@ -159,7 +159,7 @@ class Allocation(CourtAction):
     with its basis (transfers to the Trust Fund for Victims rest on RS 79(2))."""
 
     asset_id: Identifier
-    shares: tuple[AllocationShare, ...] = Field(min_length=1)
+    shares: tuple[AllocationShare, ...] = Field(min_length=1, max_length=len(AllocationDestination))
 
     @model_validator(mode="after")
     def _one_currency(self) -> Allocation:
@@ -179,9 +179,9 @@ class ReleaseGround(StrEnum):
 class Release(CourtAction):
     """Release of restrained assets (acquittal, withdrawal, revocation)."""
 
-    asset_ids: tuple[Identifier, ...] = Field(min_length=1)
+    asset_ids: Ids = Field(min_length=1)
     ground: ReleaseGround
-    reasons: str = Field(min_length=1, max_length=5000)
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class CloseRequest(CourtAction):

@@ -111,7 +111,8 @@ async def _freeze_known(settings: Settings, reference: str, state: str) -> tuple
     """One result per known asset not yet frozen or seized, with the requested measures."""
     client = await RequestClient.connect(settings)
     view = await client.view(reference, state)
-    description = await client.handle(reference, state).describe()
+    workflow_id = await client.workflow_id(reference, state)
+    description = await client.client.get_workflow_handle(workflow_id).describe()
     requested = set(description.typed_search_attributes.get(sa.MEASURES) or ())
     measures = tuple(
         m for m in (Measure.IDENTIFY, Measure.TRACE, Measure.FREEZE) if m.value in requested

@@ -45,10 +45,16 @@ def _restrained(record: RequestCarry, asset_id: str) -> LedgerEntry:
     return entry
 
 
+THIRD_PARTY_CLAIM = "third_party_claim"
+DOMESTIC_CHALLENGE = "domestic_challenge"
+
+
 def _claim(record: RequestCarry, contest_id: str) -> tuple[LedgerEntry, Contest]:
+    """A bona fide third party's claim: the Court decides it (RS 93(1)(k)), and only it — a
+    domestic challenge is decided by the national forum that heard it."""
     for entry in record.ledger.entries.values():
         for contest in entry.contests:
-            if contest.contest_id == contest_id:
+            if contest.contest_id == contest_id and contest.kind == THIRD_PARTY_CLAIM:
                 return entry, contest
     raise Rejection(f"no third-party claim {contest_id!r} on this request")
 
@@ -63,7 +69,10 @@ def check_contest(
     contest_id = m.claim_id if isinstance(m, ThirdPartyClaim) else m.challenge_id
     known = {c.contest_id: c for c in entry.contests}
     if isinstance(m, DomesticChallenge) and m.outcome != "lodged":
-        if contest_id not in known or not known[contest_id].pending:
+        # The State reports a national forum's decision on a domestic remedy; it may never
+        # decide a third party's claim, which is the Court's (RS 93(1)(k), Rule 99).
+        contest = known.get(contest_id)
+        if contest is None or contest.kind != DOMESTIC_CHALLENGE or not contest.pending:
             raise Rejection(f"no pending domestic challenge {contest_id!r} on {m.asset_id!r}")
     elif contest_id in known:
         raise Rejection(f"{contest_id!r} was already lodged against {m.asset_id!r}")
@@ -84,7 +93,11 @@ def apply_contest(
             Contest(contest_id=m.challenge_id, kind=m.answer_type, lodged_by_event=m.event_id)
         )
         return Outcome(f"domestic challenge {m.challenge_id} on {m.asset_id}", contested=[entry])
-    contest = next(c for c in entry.contests if c.contest_id == m.challenge_id)
+    contest = next(
+        c
+        for c in entry.contests
+        if c.contest_id == m.challenge_id and c.kind == DOMESTIC_CHALLENGE and c.pending
+    )
     contest.pending, contest.outcome = False, m.outcome
     out = Outcome(f"domestic challenge {m.challenge_id} {m.outcome}")
     if m.outcome == "upheld":

@@ -64,7 +64,7 @@ class CaseWorkflow:
         if action.event_id not in self._seen:
             self._seen.add(action.event_id)
             try:
-                await self._start(action.request, action.policy)
+                await self._start(action.request, action.policy, action.workflow_id)
             except WorkflowAlreadyStartedError:
                 self._seen.discard(action.event_id)
                 self._reject(f"a request {action.request.workflow_id} already exists")
@@ -108,8 +108,13 @@ class CaseWorkflow:
             totals=add_totals([v for v in self._views.values() if v is not None]),
         )
 
-    async def _start(self, request: CourtRequest, policy: ResolvedPolicy | None) -> None:
-        """Start the request to one State as a child; it outlives nothing it should not."""
+    async def _start(
+        self, request: CourtRequest, policy: ResolvedPolicy | None, workflow_id: str | None = None
+    ) -> None:
+        """Start the request to one State as a child; it outlives nothing it should not. An ex
+        parte request runs under the opaque id the Court's client gave (Rule 99(1))."""
+        state = request.requested_state
+        workflow_id = workflow_id or self._order.workflow_ids.get(state) or request.workflow_id
         handle = await workflow.start_child_workflow(
             RequestWorkflow.run,
             RequestInput(
@@ -118,7 +123,7 @@ class CaseWorkflow:
                 escalations_topic=self._order.escalations_topic,
                 policy=policy,
             ),
-            id=request.workflow_id,
+            id=workflow_id,
             parent_close_policy=ParentClosePolicy.ABANDON,
             static_summary=request.ui_summary(),
             static_details=static_details(request),

@@ -18,6 +18,7 @@ from schemas.clocks import Clocks, FreezeLimitConsultation, FreezeLimitResponse
 from schemas.escalations import EscalationKind as K
 from schemas.ledger import AssetStatus, Ledger, LedgerEntry
 from workflows.firing import Firing
+from workflows.instants import shift
 
 REGISTRY, CHAMBER = "Registry", "Chamber"
 HELD = (AssetStatus.FROZEN, AssetStatus.SEIZED)
@@ -74,7 +75,7 @@ def _restrained_since(entry: LedgerEntry) -> datetime | None:
 
 
 def _next_reminder(c: Clocks, f: FreezeLimitConsultation) -> datetime:
-    return f.proposed_at + (f.reminders + 1) * c.policy.clocks.freeze_limit_reminder_every
+    return shift(f.proposed_at, (f.reminders + 1) * c.policy.clocks.freeze_limit_reminder_every)
 
 
 def due_times(c: Clocks, ledger: Ledger) -> list[datetime]:
@@ -87,7 +88,7 @@ def due_times(c: Clocks, ledger: Ledger) -> list[datetime]:
         if f.pending:
             out.append(_next_reminder(c, f))
             if not f.before_chamber:
-                out.append(f.proposed_at + clocks.freeze_limit_to_chamber_after)
+                out.append(shift(f.proposed_at, clocks.freeze_limit_to_chamber_after))
             if not f.date_passed:
                 out.append(f.proposed_until)
         elif f.lift_at is not None and not f.lifted:
@@ -95,7 +96,9 @@ def due_times(c: Clocks, ledger: Ledger) -> list[datetime]:
     for asset_id, entry in ledger.entries.items():
         since = _restrained_since(entry) if entry.status in HELD else None
         if since is not None:
-            out.append(since + (c.freeze_reviews.get(asset_id, 0) + 1) * clocks.freeze_review_every)
+            out.append(
+                shift(since, (c.freeze_reviews.get(asset_id, 0) + 1) * clocks.freeze_review_every)
+            )
     return out
 
 
@@ -126,7 +129,7 @@ def fire(c: Clocks, ledger: Ledger, now: datetime, level: int) -> list[Firing]:
         since = _restrained_since(entry) if entry.status in HELD else None
         if since is None:
             continue
-        due = since + (c.freeze_reviews.get(asset_id, 0) + 1) * period
+        due = shift(since, (c.freeze_reviews.get(asset_id, 0) + 1) * period)
         if now >= due:
             c.freeze_reviews[asset_id] = (now - since) // period
             review = Firing(K.FREEZE_REVIEW_DUE, level, deadline=due, addressee=CHAMBER)
@@ -139,7 +142,7 @@ def _remind(c: Clocks, f: FreezeLimitConsultation, now: datetime, level: int) ->
     out: list[Firing] = []
     clocks = c.policy.clocks
     escalated = False
-    if not f.before_chamber and now >= f.proposed_at + clocks.freeze_limit_to_chamber_after:
+    if not f.before_chamber and now >= shift(f.proposed_at, clocks.freeze_limit_to_chamber_after):
         f.before_chamber = escalated = True
         out.append(
             Firing(

@@ -287,7 +287,7 @@ def test_event_headers_as_produced_match_their_message(doc: dict[str, Any]) -> N
     assert set(headers) | TRACE == declared(doc, message["headers"])
 
     escalation = EscalationEvent(
-        id="esc-0001-example",
+        id="0c8e4f6a-2b1d-4e7f-9a3c-5d6e7f8a9b01",
         type="int.icc.tracefreeze.escalation.step_reached.v1",
         time=datetime(2026, 3, 1, tzinfo=UTC),
         subject=event.subject,

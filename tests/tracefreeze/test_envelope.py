@@ -30,7 +30,7 @@ REFERENCE = "ICC-01/14-REQ-0042"
 Headers = list[tuple[str, bytes]]
 
 
-def ack(event_id: str = "evt-0001-nld") -> Acknowledgement:
+def ack(event_id: str = "0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c01") -> Acknowledgement:
     return Acknowledgement(
         event_id=event_id,
         request_reference=REFERENCE,
@@ -42,12 +42,15 @@ def ack(event_id: str = "evt-0001-nld") -> Acknowledgement:
 
 def test_every_attribute_travels_as_a_header() -> None:
     answer = NoAssetsReport(
-        event_id="evt-0007-deu", request_reference=REFERENCE, state="DEU", sent_at=NOW
+        event_id="0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c07",
+        request_reference=REFERENCE,
+        state="DEU",
+        sent_at=NOW,
     )
     headers = dict(answer_headers(answer))
     assert headers == {
         "ce_specversion": b"1.0",
-        "ce_id": b"evt-0007-deu",
+        "ce_id": b"0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c07",
         "ce_source": b"urn:state:DEU",
         "ce_type": b"int.icc.tracefreeze.answer.no_assets.v1",
         "ce_time": b"2026-03-01T12:00:00Z",
@@ -71,7 +74,10 @@ BAD = {
     "no ce_id": (replace("ce_id", None), "missing CloudEvents header(s): ce_id"),
     "no content-type": (replace("content-type", None), "content-type"),
     "no headers at all": (lambda _: [], "ce_specversion, ce_id, ce_source, ce_type"),
-    "ce_id twice": (lambda h: [*h, ("ce_id", b"evt-0001-nld")], "appears more than once"),
+    "ce_id twice": (
+        lambda h: [*h, ("ce_id", b"0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c01")],
+        "appears more than once",
+    ),
     "empty ce_subject": (replace("ce_subject", b""), "header ce_subject is empty"),
     "specversion 0.3": (replace("ce_specversion", b"0.3"), "invalid CloudEvents headers"),
     "time not a time": (replace("ce_time", b"yesterday"), "invalid CloudEvents headers"),

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -159,3 +160,46 @@ async def _has_states(case: WorkflowHandle, states: set[str]) -> bool:
 
 async def _status_is(case: WorkflowHandle, state: str, status: RequestStatus) -> bool:
     return (await _view(case)).statuses.get(state) is status
+
+
+async def test_an_ex_parte_request_of_a_case_runs_under_its_opaque_id(
+    case_queue: tuple[Client, str], tmp_path, monkeypatch
+) -> None:
+    """Rule 99(1): the Court's case client gives the case the opaque id of each ex parte
+    request (and of an ex parte State added later); the case starts the child under it."""
+    from tracefreeze.case_client import CaseClient
+    from tracefreeze.config import Settings
+    from tracefreeze.request_ids import KEY_ENV, workflow_id_of
+
+    monkeypatch.setenv(KEY_ENV, "A" * 44)
+    client, task_queue = case_queue
+    cases = CaseClient(client, Settings(task_queue=task_queue, state_dir=tmp_path))
+    nld = court_request(requested_state="NLD", confidentiality="ex_parte")
+    bel = _request("BEL")
+    order = CaseOrder(
+        order_reference=f"ICC-01/22-ORD-{uuid.uuid4().hex[:8].upper()}",
+        case_number="ICC-01/22",
+        requests=(nld, bel),
+    )
+    await cases.open_case(order)
+    key = b"\0" * 33
+    opaque = workflow_id_of(nld, key)
+    assert opaque.startswith("request/x") and nld.reference not in opaque
+    await _until(lambda: _started(client, opaque))  # the child runs there
+    await _until(lambda: _started(client, bel.workflow_id))  # plain, as before
+    fra = court_request(requested_state="FRA", confidentiality="ex_parte")
+    await cases.add_state(order.order_reference, _action(AddState, request=fra))
+    await _until(lambda: _started(client, workflow_id_of(fra, key)))
+    with pytest.raises(RPCError) as missing:  # nothing under the revealing plain id
+        await client.get_workflow_handle(fra.workflow_id).describe()
+    assert missing.value.status is RPCStatusCode.NOT_FOUND
+
+
+async def _started(client: Client, workflow_id: str) -> bool:
+    try:
+        await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True

@@ -871,27 +871,25 @@ async def test_a_chamber_that_maintains_the_freeze_closes_the_proposal(ladder: L
     assert released_events(ladder, req) == []
 
 
-async def test_an_asset_named_twice_in_a_proposal_is_consulted_and_lifted_once(
+async def test_an_asset_named_twice_in_a_proposal_is_refused_before_the_workflow(
     ladder: Ladder,
 ) -> None:
-    """RS 97: a proposal that names the account twice opens one consultation; the Chamber's
-    decision lifts the freeze once (one release, one event)."""
+    """RS 97: a proposal opens one consultation per asset; one that names the account twice is
+    refused by the contract (each id once), so it can never open two consultations or lift a
+    freeze twice — and the account stays frozen."""
     req, handle, now = await frozen_account(ladder)
-    twice = state_answer(
-        FreezeLimitProposal,
-        req,
-        sent_at=now.isoformat(),
-        asset_ids=[ACCOUNT, ACCOUNT],
-        proposed_until=(now + 30 * DAY).isoformat(),
-        reasons="National law limits a freeze without a conviction.",
-    )
-    await send(handle, twice)
+    with pytest.raises(ValidationError, match="each id may be listed once"):
+        state_answer(
+            FreezeLimitProposal,
+            req,
+            sent_at=now.isoformat(),
+            asset_ids=[ACCOUNT, ACCOUNT],
+            proposed_until=(now + 30 * DAY).isoformat(),
+            reasons="National law limits a freeze without a conviction.",
+        )
     await settle(handle)
-    assert len(of_kind(ladder.events(req), K.FREEZE_LIMIT_PROPOSED)) == 1
-    await send(handle, freeze_decision("freeze_limited"))
-    await ladder.advance_to(handle, now + 40 * DAY)
-    assert len(released_events(ladder, req)) == 1
-    assert len(of_kind(ladder.events(req), K.FREEZE_LIFTED)) == 1
+    assert of_kind(ladder.events(req), K.FREEZE_LIMIT_PROPOSED) == []
+    assert (await view(handle)).ledger.entries[ACCOUNT].status is AssetStatus.FROZEN
 
 
 async def test_a_forfeiture_order_holds_what_a_freeze_limit_would_have_lifted(

@@ -713,6 +713,46 @@ async def test_domestic_challenge_upheld_releases_the_asset(worker) -> None:
     )
 
 
+async def test_a_domestic_challenge_never_decides_a_third_party_claim(worker) -> None:
+    """RS 93(1)(k), Rule 99: a bona fide third party's claim is the Court's to decide. A State's
+    domestic-challenge answer naming the claim's id may not mark it dismissed (old code did,
+    clearing the contest and opening the asset to forfeiture) nor upheld (releasing the asset);
+    and the Court's claim decision does not decide a domestic challenge."""
+    req, handle = await in_execution(worker)
+    await send(handle, third_party_claim(req, APARTMENT, "claim-1"))
+    await send(handle, domestic_challenge(req, ACCOUNT, "ch-1"))
+    for outcome in ("dismissed", "upheld"):
+        await assert_rejected(
+            handle,
+            worker.published,
+            domestic_challenge(req, APARTMENT, "claim-1", outcome),
+            f"no pending domestic challenge 'claim-1' on {APARTMENT!r}",
+        )
+    await assert_rejected(
+        handle,
+        worker.published,
+        court_action(c.ThirdPartyClaimDecision, claim_id="ch-1", upheld=True, **reasons()),
+        "no third-party claim 'ch-1' on this request",
+    )
+    v = await view(handle)
+    claim = v.ledger.entries[APARTMENT].contests[0]
+    assert (claim.kind, claim.pending, claim.outcome) == ("third_party_claim", True, None)
+    assert v.ledger.entries[APARTMENT].contested
+    # The Court still decides the claim, and the State still reports its own challenge.
+    await send(
+        handle,
+        court_action(c.ThirdPartyClaimDecision, claim_id="claim-1", upheld=False, **reasons()),
+    )
+    await send(handle, domestic_challenge(req, ACCOUNT, "ch-1", "dismissed"))
+    v = await view(handle)
+    assert [(x.pending, x.outcome) for x in v.ledger.entries[APARTMENT].contests] == [
+        (False, "dismissed")
+    ]
+    assert [(x.pending, x.outcome) for x in v.ledger.entries[ACCOUNT].contests] == [
+        (False, "dismissed")
+    ]
+
+
 # --- Asset management (cf. EU 2018/1805 art. 28) -------------------------------------------
 
 
