@@ -11,6 +11,8 @@ served, ``tracefreeze dlq replay`` brings BEL's answers back, in order.
 
 On the bridge before per-partition lanes and the retry budget, BEL's answer was retried
 forever and no partition was fetched or committed again: NLD's answers were never applied.
+
+A second drill deletes the request-events topic while answers flow and says what holds.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import murmur2
 
 from schemas.answers import AnswerBase
@@ -37,6 +40,8 @@ from schemas.deadletter import (
 )
 from tests.faults.drill import (
     RESULTS,
+    SETUP_ANSWERS,
+    WAIT_S,
     App,
     EventTally,
     Flow,
@@ -193,6 +198,7 @@ async def test_a_request_that_cannot_take_answers_stalls_no_other_state(
     d.flow.answers = {ref: [valuation(ref, i) for i in range(n)] for ref, n in plan.items()}
     produced_from = time.monotonic()
     await d.flow.produce()
+    producing_s = time.monotonic() - produced_from
     nld_ids = {a.event_id for answers in d.flow.answers.values() for a in answers}
     async with EventTally(d.s) as tally:
         await tally.until(nld_ids, 3 * BUDGET_S)
@@ -247,8 +253,76 @@ async def test_a_request_that_cannot_take_answers_stalls_no_other_state(
         f"{count.applied} / duplicated {count.duplicated} / lost {count.lost}; max delay from "
         f"produced to applied {worst:.1f}s ({worst_shared:.1f}s on BEL's partition; retry "
         f"budget {BUDGET_S:g}s); BEL parked 2 (stuck), replayed and applied 2 in order; "
-        f"NLD produced in {time.monotonic() - produced_from:.1f}s"
+        f"NLD's 100 produced in {producing_s:.1f}s"
     )
     RESULTS.append(line)
     print(f"\n{line}")
     assert worst <= BUDGET_S, delays
+
+
+async def delete_topic(s: Settings, topic: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics([topic], timeout_ms=30_000)
+        async with asyncio.timeout(60):
+            while topic in await admin.list_topics():  # noqa: ASYNC110 (polls the broker)
+                await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
+
+
+async def test_request_events_topic_gone_while_answers_flow(isolation: Isolation) -> None:
+    """The request-events topic (where each request's publishing activity writes) is deleted
+    while answers flow: what holds.
+
+    Publishing is the request's own outbox, retried by Temporal, apart from its update
+    handlers; so answers are still taken and applied while no event can be written, the
+    bridge (which writes nothing there) does not stall, and once the topic is back every
+    answer taken meanwhile is announced, each exactly once."""
+    d = isolation
+    topic = d.s.topics.request_events
+    per_request = len(d.flow.answers[d.flow.refs[0]])
+    before, during = slice(0, per_request // 4), slice(per_request // 4, None)
+    await d.flow.produce(part=before)
+    await d.flow.until_accepted(len(d.flow.refs))
+    await delete_topic(d.s, topic)
+    gone = time.monotonic()
+    await d.flow.produce(part=during)
+    produced = time.monotonic()
+    want = {ref: SETUP_ANSWERS + len(d.flow.answers[ref]) for ref in d.flow.refs}
+    for ref in d.flow.refs:  # applied with the topic still gone
+        view = await d.flow.wait_view(ref, lambda v, n=want[ref]: v.answers_seen >= n)
+        assert view.answers_seen == want[ref], (ref, view.answers_seen, want[ref])
+    applied_after = time.monotonic() - produced
+    assert topic not in await list_topics(d.s), "the topic came back by itself"
+    assert d.ready() == 200 and d.bridge.running and d.worker.running
+
+    await d.flow.prepare_topics()  # the operator restores the topic
+    outage = time.monotonic() - gone
+    in_outage = {a.event_id for ref in d.flow.refs for a in d.flow.answers[ref][during]}
+    async with EventTally(d.s) as tally:
+        await tally.until(in_outage, WAIT_S)
+    announced = {i for i in in_outage if tally.per_cause[i] >= 1}
+    twice = {i for i in in_outage if tally.per_cause[i] > 1}
+    dead = await read_topic(d.s, d.s.topics.dead_letter)
+    line = (
+        f"request-events topic deleted while answers flowed: {len(in_outage)} answers produced "
+        f"with it gone, all applied {applied_after:.1f}s after the last was produced (topic "
+        f"still gone); topic restored after "
+        f"{outage:.1f}s, then {len(announced)}/{len(in_outage)} announced, {len(twice)} twice; "
+        f"dead-lettered {len(dead)}"
+    )
+    RESULTS.append(line)
+    print(f"\n{line}")
+    assert announced == in_outage and not twice
+    assert not dead
+
+
+async def list_topics(s: Settings) -> set[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap)
+    await admin.start()
+    try:
+        return set(await admin.list_topics())
+    finally:
+        await admin.close()

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from tracefreeze.bridge import Bridge
 from tracefreeze.delivery import TryAgain
 from tracefreeze.handler import Abandoned, AnswerHandler, Budget, Halt, Stuck
 from tracefreeze.throttle import StateBudgets
@@ -73,3 +74,20 @@ def test_a_state_over_its_budget_waits_and_other_states_do_not() -> None:
     now[0] = 10.0  # refilled, never above the burst
     assert budgets.reserve("BEL", 5, max_wait=0.0) == 0.0
     assert budgets.reserve("BEL", 1, max_wait=0.0) is None
+
+
+def test_readiness_says_when_an_answer_outlives_its_budget() -> None:
+    """Readiness stays truthful: an answer retried for longer than its budget (plus two
+    update timeouts) means parking fails or Temporal or every worker is down."""
+    budget = Budget(seconds=30.0)
+    h = handler(budget, timeout_s=5.0)
+    bridge = Bridge(None, h, h.halt, 5.0)  # type: ignore[arg-type]
+    bridge.joined = bridge.temporal_ok = True
+    assert bridge.ready()
+    budget.retrying[1] = time.monotonic() - 35.0  # within budget + 2 timeouts
+    assert bridge.ready()
+    budget.retrying[2] = time.monotonic() - 45.0
+    assert not bridge.ready()
+    assert budget.oldest_s() >= 45.0
+    bridge.workers_ok = False  # a failed delivery no longer counts against the budget
+    assert not bridge.counting()
