@@ -320,10 +320,12 @@ class Bridge:
         pending = list(group)
         while pending and not self.halt.is_set():
             batch, behind = self.parked.next(pending)
+            if behind is None and not ParkedRequests.replayed(batch[0].record):
+                batch = batch[: self.throttle.burst]  # a batch pays for each of its answers
             started = time.perf_counter()
             try:
                 if behind is not None:
-                    await self.handler.park(batch, DeadLetterReason.STUCK, behind)
+                    await self.handler.park(batch, behind.reason, behind.detail)
                 elif not await self._within_budget(batch, pending):
                     finished.update(item.record.offset for item in pending)
                     return  # the request's remaining answers are parked as throttled
@@ -352,8 +354,9 @@ class Bridge:
                 f"State {state} over its answer budget (bridge_state_rate, "
                 f"bridge_state_burst) for longer than {self.throttle_wait_s:g}s"
             )
+            ANSWERS_THROTTLED.labels(state).inc(len(pending))
             await self.handler.park(pending, DeadLetterReason.THROTTLED, detail)
-            self.parked.mark(pending[0])
+            self.parked.mark(pending[0], DeadLetterReason.THROTTLED)
             return False
         if wait > 0:
             ANSWERS_THROTTLED.labels(state).inc(len(batch))

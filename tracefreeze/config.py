@@ -70,11 +70,13 @@ class Settings(KafkaSecurity, BaseSettings):
     times out while Temporal and the workers are up) before the answer is parked in the
     dead-letter topic with reason ``stuck`` and its partition moves on (docs/operations.md,
     "Stuck answers"). Time while Temporal or every worker is down does not count."""
-    bridge_state_rate: float = Field(default=50.0, gt=0)
+    bridge_state_rate: float = Field(default=1000.0, gt=0)
     """Answers per second one State may have delivered, over all its requests (a token bucket
-    per State, the signed sender); a State above it waits, other States do not."""
-    bridge_state_burst: int = Field(default=2000, ge=1)
-    """Answers a State may have delivered at once above its rate (the bucket's size)."""
+    per State, the signed sender); a State above it waits, other States do not. The default
+    only stops a flood far beyond any State's real traffic; set it to what a State may send."""
+    bridge_state_burst: int = Field(default=50_000, ge=1)
+    """Answers a State may have delivered at once above its rate (the bucket's size): a
+    backlog after an outage of the bridge drains without waiting."""
     bridge_throttle_wait_s: float = Field(default=10.0, ge=0)
     """Longest an answer waits for its State's budget; past it the answer is parked with
     reason ``throttled`` (replayable) so that its partition's other States are not held."""

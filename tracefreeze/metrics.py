@@ -57,7 +57,8 @@ OLDEST_STUCK = Gauge(
 )
 ANSWERS_THROTTLED = Counter(
     "tracefreeze_answers_throttled",
-    "State answers that waited for their State's answer budget, by State.",
+    "State answers held back by their State's answer budget (waited, or parked as "
+    "throttled), by State.",
     ["state"],
 )
 

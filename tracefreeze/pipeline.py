@@ -17,7 +17,7 @@ from itertools import takewhile
 from aiokafka.structs import ConsumerRecord
 
 from schemas.answers import MAX_BATCH_ANSWERS
-from schemas.deadletter import HEADER_REPLAYED_FROM
+from schemas.deadletter import HEADER_REPLAYED_FROM, DeadLetterReason
 from schemas.request import request_workflow_id
 from tracefreeze.routing import Answer
 
@@ -94,6 +94,14 @@ def behind(first: ReceivedAnswer) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Parked:
+    """Why a request's answers are parked: the first one's reason, and which one it was."""
+
+    reason: DeadLetterReason
+    detail: str
+
+
 @dataclass
 class ParkedRequests:
     """Requests with a parked answer, so that their later answers are parked behind it.
@@ -103,7 +111,7 @@ class ParkedRequests:
     still cannot take them (docs/operations.md, "Stuck answers")."""
 
     max_entries: int = 100_000
-    _behind: OrderedDict[str, str] = field(default_factory=OrderedDict)
+    _behind: OrderedDict[str, Parked] = field(default_factory=OrderedDict)
 
     @staticmethod
     def replayed(record: ConsumerRecord) -> bool:
@@ -113,14 +121,17 @@ class ParkedRequests:
     def __contains__(self, workflow_id: str) -> bool:
         return workflow_id in self._behind
 
-    def mark(self, first: ReceivedAnswer) -> None:
-        """``first`` was parked: its request's later answers go behind it."""
-        self._behind[first.workflow_id] = behind(first)
+    def mark(
+        self, first: ReceivedAnswer, reason: DeadLetterReason = DeadLetterReason.STUCK
+    ) -> None:
+        """``first`` was parked (for ``reason``): its request's later answers go behind it,
+        for the same reason."""
+        self._behind[first.workflow_id] = Parked(reason, behind(first))
         self._behind.move_to_end(first.workflow_id)
         while len(self._behind) > self.max_entries:
             self._behind.popitem(last=False)
 
-    def next(self, pending: list[ReceivedAnswer]) -> tuple[list[ReceivedAnswer], str | None]:
+    def next(self, pending: list[ReceivedAnswer]) -> tuple[list[ReceivedAnswer], Parked | None]:
         """The next answers of one request's ``pending`` (in order) and, if they are to be
         parked behind an earlier answer, why. A replayed answer is always delivered, alone,
         while its request is marked; the answers before it that are not replays are parked."""

@@ -30,8 +30,9 @@ class StateBudgets:
 
     def reserve(self, state: str, n: int, max_wait: float) -> float | None:
         """Take ``n`` tokens of ``state``'s bucket: the seconds to wait before delivering
-        (0: at once), or None (nothing taken) when that would exceed ``max_wait``. A batch
-        larger than the bucket costs the whole bucket."""
+        (0: at once), or None (nothing taken) when that would exceed ``max_wait``. The bridge
+        cuts batches to at most ``burst`` answers, so each answer pays; a larger ``n`` is
+        charged the whole bucket."""
         now = self.clock()
         tokens, then = self._tokens.get(state, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - then) * self.rate)

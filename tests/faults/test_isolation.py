@@ -39,6 +39,7 @@ from schemas.deadletter import (
     HEADER_TOPIC,
 )
 from tests.faults.drill import (
+    ASSET,
     RESULTS,
     SETUP_ANSWERS,
     WAIT_S,
@@ -70,6 +71,12 @@ BUDGET_S = 20.0
 UPDATE_TIMEOUT_S = 4.0
 """How long one update attempt waits (``kafka_timeout_s``)."""
 NLD_ANSWERS = 100
+THROTTLE = {"bridge_state_rate": 5.0, "bridge_state_burst": 20, "bridge_throttle_wait_s": 2.0}
+"""A small per-State answer budget: 20 at once, then 5 a second; 2 s of waiting at most."""
+SETTINGS: dict[str, dict[str, float]] = {
+    "test_a_state_over_its_answer_budget_waits_and_slows_no_other_state": THROTTLE,
+}
+BEL_FLOOD = 60
 
 
 @dataclass
@@ -103,7 +110,11 @@ async def isolation(
     acknowledged with their asset frozen."""
     started = time.monotonic()
     s = isolated(fault_stack, request.node.name.removeprefix("test_")[:24]).model_copy(
-        update={"kafka_timeout_s": UPDATE_TIMEOUT_S, "bridge_retry_budget_s": BUDGET_S}
+        update={
+            "kafka_timeout_s": UPDATE_TIMEOUT_S,
+            "bridge_retry_budget_s": BUDGET_S,
+            **SETTINGS.get(request.node.name, {}),
+        }
     )
     [port] = free_ports(1)
     client = await RequestClient.connect(s)
@@ -326,3 +337,64 @@ async def list_topics(s: Settings) -> set[str]:
         return set(await admin.list_topics())
     finally:
         await admin.close()
+
+
+async def test_a_state_over_its_answer_budget_waits_and_slows_no_other_state(
+    isolation: Isolation,
+) -> None:
+    """BEL floods one of its requests (60 answers at once, three times its burst); NLD
+    answers meanwhile. BEL's answers beyond its budget wait, then are parked as
+    ``throttled`` in order; NLD's are applied at once; nothing is lost, and a replay brings
+    BEL's parked answers back (an operator's replay does not count against BEL)."""
+    d = isolation
+    bel_ref = on_partition_of(d.flow.refs[0], 6, "ICC-FAULT-BEL")
+    await d.flow.client.submit(court_request(bel_ref, BEL))
+    for answer in (acknowledgement(bel_ref, BEL), freeze_report(bel_ref, BEL)):
+        await d.flow.send(answer)
+    await d.flow.wait_view(bel_ref, lambda v: v.answers_seen == 2, state=BEL)
+    flood = [valuation(bel_ref, i).model_copy(update={"state": BEL}) for i in range(BEL_FLOOD)]
+    d.flow.answers = {ref: [valuation(ref, i) for i in range(2)] for ref in d.flow.refs}
+    await asyncio.gather(*(d.flow.send(a) for a in flood))  # at once, in order per key
+    await d.flow.produce(rate_per_s=50.0)
+    nld_ids = {a.event_id for answers in d.flow.answers.values() for a in answers}
+    async with EventTally(d.s) as tally:
+        await tally.until(nld_ids, 60)
+    delays = [(tally.applied_at[i] - d.flow.acked_at[i]).total_seconds() for i in nld_ids]
+    count = await d.flow.count()
+    check_exact(count)
+
+    bel_ids = [a.event_id for a in flood]
+    dead = await read_topic(d.s, d.s.topics.dead_letter)
+    parked = [dict(r.headers)[HEADER_REASON_CODE].decode() for r in dead]
+    view = await d.flow.wait_view(
+        bel_ref, lambda v: v.answers_seen + len(dead) >= 2 + BEL_FLOOD, timeout_s=60, state=BEL
+    )
+    applied = [c.event_id for c in view.ledger.entries[ASSET].history if c.event_id in bel_ids]
+    parked_ids = [dict(r.headers)["ce_id"].decode() for r in dead]
+    assert set(parked) == {"throttled"}, parked
+    assert applied + parked_ids == bel_ids  # every one, once, in order: applied then parked
+    assert 0 < len(parked_ids) < BEL_FLOOD
+    text = d.metrics()
+    assert metric(text, "tracefreeze_answers_parked_total", '{reason="throttled"}') == len(dead)
+    assert metric(text, "tracefreeze_answers_throttled_total", '{state="BEL"}') >= 1
+    assert metric(text, "tracefreeze_answers_throttled_total", '{state="NLD"}') == 0
+
+    summary = await run_replay(
+        d.s, Selection.of(["throttled"]), group_id=f"{d.s.task_queue}-r", operator="drill"
+    )
+    assert summary.replayed == len(parked_ids)
+    view = await d.flow.wait_view(
+        bel_ref, lambda v: v.answers_seen == 2 + BEL_FLOOD, timeout_s=60, state=BEL
+    )
+    history = [c.event_id for c in view.ledger.entries[ASSET].history]
+    assert [i for i in history if i in bel_ids] == bel_ids
+    line = (
+        f"per-State budget drill (burst {THROTTLE['bridge_state_burst']:g}, "
+        f"{THROTTLE['bridge_state_rate']:g}/s, wait {THROTTLE['bridge_throttle_wait_s']:g}s): "
+        f"BEL flooded {BEL_FLOOD}, {len(applied)} applied, {len(parked_ids)} parked as "
+        f"throttled then replayed, all {BEL_FLOOD} in order; NLD {count.applied}/{count.sent} "
+        f"applied, max delay {max(delays):.1f}s"
+    )
+    RESULTS.append(line)
+    print(f"\n{line}")
+    assert max(delays) <= THROTTLE["bridge_throttle_wait_s"] + UPDATE_TIMEOUT_S

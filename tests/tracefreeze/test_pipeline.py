@@ -7,7 +7,7 @@ import dataclasses
 
 from aiokafka.structs import ConsumerRecord
 
-from schemas.deadletter import HEADER_REPLAYED_FROM
+from schemas.deadletter import HEADER_REPLAYED_FROM, DeadLetterReason
 from tests.workflows.support import acknowledgement, court_request
 from tracefreeze.pipeline import ParkedRequests, ReceivedAnswer, batches, by_request, next_offset
 
@@ -69,17 +69,19 @@ def test_behind_a_parked_answer_the_same_requests_later_answers_are_parked_in_or
     assert a0.workflow_id in parked and b0.workflow_id not in parked
     batch, why = parked.next([a1, a2])
     assert offsets([batch]) == [[2, 3]]
-    assert why is not None and a0.answer.event_id in why and "answers/0/0" in why
+    assert why is not None and why.reason is DeadLetterReason.STUCK
+    assert a0.answer.event_id in why.detail and "answers/0/0" in why.detail
     assert parked.next([b0]) == ([b0], None)  # another request is not held
 
 
 def test_a_replay_of_a_parked_request_is_delivered_and_releases_it() -> None:
     a0, a1, a2 = items(("a", 1), ("a", 1), ("a", 1))
     parked = ParkedRequests()
-    parked.mark(a0)
+    parked.mark(a0, DeadLetterReason.THROTTLED)
     again0, again1 = replayed(a0), replayed(a1)
     batch, why = parked.next([a2, again0, again1])
-    assert (batch, why is not None) == ([a2], True)  # not a replay: behind the parked one
+    assert batch == [a2] and why is not None  # not a replay: behind the parked one
+    assert why.reason is DeadLetterReason.THROTTLED  # for the same reason as the first
     batch, why = parked.next([again0, again1])
     assert (batch, why) == ([again0], None)  # the replay alone, first
     parked.delivered(batch, taken=True)
