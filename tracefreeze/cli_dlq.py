@@ -121,8 +121,13 @@ LIST_GROUP = "tracefreeze-dlq-list"
 """The listing's consumer group: it reads by assignment and never commits."""
 
 
+def list_consumer(settings: Settings) -> AIOKafkaConsumer:
+    """The listing's consumer: TLS and SASL like every client (``tracefreeze/kafka.py``)."""
+    return make_consumer(settings, group_id=LIST_GROUP)
+
+
 async def _list(settings: Settings, reasons: tuple[str, ...], limit: int) -> list[DeadLetter]:
-    consumer = make_consumer(settings, group_id=LIST_GROUP)  # TLS and SASL like every client
+    consumer = list_consumer(settings)
     async with _started(settings, consumer):
         return await listing(consumer, settings, reasons, limit)
 

@@ -6,6 +6,8 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 
 from schemas.deadletter import DeadLetterReason
+from tracefreeze.cli_dlq import list_consumer
+from tracefreeze.config import Settings
 from tracefreeze.deadletter import HEADER_VALUE_OMITTED, dead_letter_headers
 from tracefreeze.dlq import (
     DEFAULT_REASONS,
@@ -103,3 +105,15 @@ def test_a_replay_goes_to_the_answers_topic_only_and_names_its_operator() -> Non
     # A header pretending to come from an earlier replay is ours, stripped, never kept.
     forged = dead(DeadLetterReason.STUCK, extra=[(HEADER_REPLAYED_BY, b"someone-else")])
     assert (HEADER_REPLAYED_BY, b"someone-else") not in forged.headers
+
+
+async def test_dlq_list_connects_with_the_security_settings_like_every_client() -> None:
+    settings = Settings(
+        kafka_security_protocol="SASL_PLAINTEXT",
+        kafka_sasl_username="registry-operator",
+        kafka_sasl_password="pw",
+    )
+    client = list_consumer(settings)._client
+    assert client._security_protocol == "SASL_PLAINTEXT"
+    assert client._sasl_mechanism == "SCRAM-SHA-512"
+    assert client._sasl_plain_username == "registry-operator"
