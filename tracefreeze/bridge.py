@@ -179,8 +179,8 @@ class Bridge:
 
     def ready(self) -> bool:
         """Readiness: joined, Temporal reachable, not stopping (false once the drain starts),
-        and no answer retried for longer than its budget plus one update's timeout (which
-        means parking itself fails, or every worker is down)."""
+        and no answer retried for longer than its budget plus two update timeouts (which
+        means parking itself fails, or Temporal or every worker is down)."""
         stuck = self.budget.oldest_s() > self.budget.seconds + 2 * self.timeout_s
         return self.joined and self.temporal_ok and not self.halt.stop.is_set() and not stuck
 
