@@ -14,8 +14,9 @@ answers stay in order on one partition), and the CloudEvents attributes travel a
 
 The bridge checks the envelope after the signature (``tracefreeze/gate.py``): each header
 present once and valid, and consistent with the signed body and the key. A mismatch is
-dead-lettered as ``envelope``. Encoding and decoding use the ``cloudevents`` package's Kafka
-binding; the checks against the body are ours.
+dead-lettered as ``envelope``: ``ce_time`` must be the same instant as the signed ``sent_at``
+(the header is not signed; a relay must not re-date an answer). Encoding and decoding use the
+``cloudevents`` package's Kafka binding; the checks against the body are ours.
 """
 
 from __future__ import annotations
@@ -116,6 +117,13 @@ def _mismatch(answer: AnswerBase, key: bytes | None, event: CloudEvent) -> str |
     for header, got, wanted, field in checks:
         if got != wanted:
             return f"{header} {_clip(str(got))!r} does not match the body's {field} ({wanted!r})"
+    sent = event.get_time()
+    if sent is None or sent != answer.sent_at:
+        shown = sent.isoformat() if sent is not None else None
+        return (
+            f"ce_time {_clip(str(shown))!r} does not match the body's sent_at "
+            f"({answer.sent_at.isoformat()!r})"
+        )
     media = (event.get_datacontenttype() or "").split(";")[0].strip().lower()
     if media != CONTENT_TYPE:
         return f"content-type {_clip(media)!r} is not {CONTENT_TYPE}"

@@ -106,6 +106,10 @@ BAD = {
         "ce_source 'urn:state:FRA' does not match the body's state ('urn:state:NLD')",
     ),
     "content-type text": (replace("content-type", b"text/plain"), "is not application/json"),
+    "ce_time re-dated": (
+        replace("ce_time", b"2026-03-01T11:00:00Z"),
+        "ce_time '2026-03-01T11:00:00+00:00' does not match the body's sent_at",
+    ),
 }
 
 
@@ -125,6 +129,12 @@ def test_content_type_parameters_and_other_headers_are_fine() -> None:
         ("ce_traceparent", f"00-{'a' * 32}-{'b' * 16}-01".encode()),
     ]
     assert envelope_problem(answer, REFERENCE.encode(), headers) is None
+
+
+def test_ce_time_is_the_same_instant_as_sent_at_in_any_offset() -> None:
+    answer = ack()  # sent at 11:59 UTC
+    same = replace("ce_time", b"2026-03-01T12:59:00+01:00")(answer_headers(answer))
+    assert envelope_problem(answer, REFERENCE.encode(), same) is None
 
 
 @pytest.mark.parametrize("key", [None, b"ICC-01/14-REQ-9999", b"\xff"])
