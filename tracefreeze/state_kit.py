@@ -23,7 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aiokafka import TopicPartition
+import structlog
+from aiokafka import ConsumerRecord, TopicPartition
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 
@@ -35,6 +36,8 @@ from tracefreeze.errors import TracefreezeError
 from tracefreeze.kafka import make_producer, make_reader, start_with_timeout, stop_with_timeout
 from tracefreeze.routing import Answer
 from tracefreeze.signing import StateKey, keygen, load_private_key, sign
+
+log = structlog.get_logger(__name__)
 
 PUBLIC_SUFFIX = ".public.toml"
 Headers = list[tuple[str, bytes]]
@@ -163,8 +166,11 @@ async def read_channel(settings: Settings, state: str) -> list[PartyMessage]:
     consumer = make_reader(settings, client_id=f"state-{state.lower()}")
     await start_with_timeout(consumer, settings.kafka_timeout_s)
     try:
-        visible = await asyncio.wait_for(consumer.topics(), timeout=settings.kafka_timeout_s)
-        numbers = consumer.partitions_for_topic(topic) if topic in visible else None
+        # The broker describes only the topics this principal may see (its channel).
+        cluster = await asyncio.wait_for(
+            consumer._client.fetch_all_metadata(), timeout=settings.kafka_timeout_s
+        )
+        numbers = cluster.partitions_for_topic(topic)
         if not numbers:
             raise TracefreezeError(f"no channel {topic} on {settings.kafka_bootstrap}")
         assigned = [TopicPartition(topic, n) for n in sorted(numbers)]
@@ -172,13 +178,28 @@ async def read_channel(settings: Settings, state: str) -> list[PartyMessage]:
         await consumer.seek_to_beginning(*assigned)
         ends = await consumer.end_offsets(assigned)
         messages: list[PartyMessage] = []
-        while any(await consumer.position(tp) < ends[tp] for tp in assigned):
+        while [tp for tp in assigned if await consumer.position(tp) < ends[tp]]:
             batches = await consumer.getmany(*assigned, timeout_ms=1000)
             for records in batches.values():
-                messages += [PartyMessage.model_validate_json(r.value) for r in records]
+                messages += [m for m in map(_message, records) if m is not None]
         return messages
     finally:
         await stop_with_timeout(consumer, settings.kafka_timeout_s)
+
+
+def _message(record: ConsumerRecord) -> PartyMessage | None:
+    """A record of the channel as a message; one that is not is skipped, with a warning."""
+    try:
+        return PartyMessage.model_validate_json(record.value or b"")
+    except ValidationError as err:
+        log.warning(
+            "a record on the channel is not a party message; skipped",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            errors=err.error_count(),
+        )
+        return None
 
 
 def describe(message: PartyMessage) -> str:

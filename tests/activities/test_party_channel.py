@@ -165,7 +165,7 @@ async def read_all(s: Settings, topic: str) -> list[tuple[bytes, dict[str, bytes
         await reader.seek_to_beginning(*tps)
         ends = await reader.end_offsets(tps)
         out = []
-        while any(await reader.position(tp) < ends[tp] for tp in tps):
+        while [tp for tp in tps if await reader.position(tp) < ends[tp]]:
             for records in (await reader.getmany(*tps, timeout_ms=1000)).values():
                 out += [(r.value, dict(r.headers)) for r in records]
         return out
