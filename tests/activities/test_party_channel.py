@@ -159,8 +159,9 @@ async def read_all(s: Settings, topic: str) -> list[tuple[bytes, dict[str, bytes
     reader = make_reader(s, client_id="test-party-channel")
     await start_with_timeout(reader, s.kafka_timeout_s)
     try:
-        await reader.topics()
-        tps = [TopicPartition(topic, p) for p in sorted(reader.partitions_for_topic(topic) or ())]
+        cluster = await reader._client.fetch_all_metadata()
+        tps = [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())]
+        assert tps, f"no topic {topic}"
         reader.assign(tps)
         await reader.seek_to_beginning(*tps)
         ends = await reader.end_offsets(tps)
