@@ -45,6 +45,9 @@ STATE_KINDS = frozenset(
 """Clocks the State runs or must act on; a step proposed to or declined by a person of the
 Court, a de-escalation and the Court's own urgent confirmation stay inside the Court."""
 DECISIONS = frozenset({RequestEventType.COURT_ACTION, RequestEventType.CLOSED})
+INTERNAL_ACTIONS = frozenset({"escalation_decision"})
+"""Court actions that are the Court's own deliberation, not a decision addressed to the State:
+whether to take a Chamber or Assembly step (RS 87(7)) reaches the State through that organ."""
 MODIFYING = "consultation_response"
 """The Court action that may carry a new version of the request (RS 97)."""
 
@@ -88,7 +91,7 @@ def party_messages(
                     **common,
                 )
             )
-        elif event.type in DECISIONS:
+        elif event.type in DECISIONS and event.action not in INTERNAL_ACTIONS:
             assets = tuple(
                 AssetDecision(asset_id=e.asset.asset_id, status=e.asset.status)
                 for e in events

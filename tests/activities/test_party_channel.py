@@ -101,6 +101,7 @@ def test_decisions_and_reminders_addressed_to_the_state_and_nothing_internal() -
         event(req, RequestEventType.ANSWER_ACCEPTED, caused_by=str(uuid.uuid4())),
         event(req, RequestEventType.COURT_ACTION, caused_by=cause, action="release"),
         event(req, RequestEventType.ASSET_RELEASED, caused_by=cause, asset=released),
+        event(req, RequestEventType.COURT_ACTION, caused_by=cause, action="escalation_decision"),
     ]
     escalations = [
         escalation(req, EscalationKind.STEP_REACHED, "reminder"),
