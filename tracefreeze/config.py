@@ -24,6 +24,13 @@ class Topics(BaseModel):
     request_events: str = "tracefreeze.request-events"
     escalations: str = "tracefreeze.escalations"
     dead_letter: str = "tracefreeze.dead-letter"
+    party_channels: str = "tracefreeze.party"
+    """Prefix of each requested party's own outbound channel, ``<prefix>.<iso3>.outbound``
+    (one per party of the State directory: ``tracefreeze/topics.py``)."""
+
+    def party_channel(self, state: str) -> str:
+        """The outbound channel of one party (State code, ISO 3166-1 alpha-3)."""
+        return f"{self.party_channels}.{state.lower()}.outbound"
 
     def partitions(self) -> dict[str, int]:
         """Explicit partition counts; answers and events are keyed by request reference."""

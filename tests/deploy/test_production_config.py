@@ -23,6 +23,8 @@ import yaml
 from pydantic import BaseModel
 
 from tracefreeze.config import REPO_ROOT, Settings, Topics
+from tracefreeze.kafka_acls import acl_plan, state_principal
+from tracefreeze.topics import party_channels, wanted_topics
 from workflows.search_attributes import ALL, dev_server_flags
 
 DEPLOY = REPO_ROOT / "deploy"
@@ -270,7 +272,7 @@ def test_compose_creates_the_topics_with_their_partitions(code: Settings) -> Non
 def test_strimzi_topics_match_the_code(code: Settings) -> None:
     topics = of_kind("KafkaTopic")
     found = {t["spec"].get("topicName", t["metadata"]["name"]): t["spec"] for t in topics}
-    assert {name: spec["partitions"] for name, spec in found.items()} == code.topics.partitions()
+    assert {name: spec["partitions"] for name, spec in found.items()} == wanted_topics(code)
     for name, spec in found.items():
         assert spec["replicas"] == 3, name
         assert int(spec["config"]["min.insync.replicas"]) == 2, name
@@ -344,29 +346,68 @@ def test_bridge_user_reads_answers_in_its_group_and_writes_dead_letters(code: Se
     assert writes == {code.topics.dead_letter}
 
 
-def test_worker_user_writes_events_and_escalations_only(code: Settings) -> None:
+def test_worker_user_writes_events_escalations_and_party_channels_only(code: Settings) -> None:
     rules = acls("tracefreeze-worker")
     assert all(kind == "topic" and "Read" not in ops for kind, _, ops in rules)
     writes = {name for kind, name, ops in rules if "Write" in ops}
-    assert writes == {code.topics.request_events, code.topics.escalations}
+    prefix = f"{code.topics.party_channels}."
+    assert writes == {code.topics.request_events, code.topics.escalations, prefix}
+    assert all(channel.startswith(prefix) for channel in party_channels(code).values())
 
 
-def test_state_users_write_answers_only(code: Settings) -> None:
-    states = [u["metadata"]["name"] for u in of_kind("KafkaUser")]
-    states = [name for name in states if name.startswith("state-")]
-    assert "state-nld" in states
-    for user in states:
-        for kind, name, ops in acls(user):
-            assert (kind, name) == ("topic", code.topics.state_answers), user
-            assert ops <= {"Write", "Describe"}, user
+def test_each_state_reads_its_own_channel_and_writes_answers_only(code: Settings) -> None:
+    """Issue 11 section 3: a State receives its own requests and nothing else."""
+    channels = party_channels(code)
+    users = {u["metadata"]["name"] for u in of_kind("KafkaUser")}
+    assert {state_principal(c) for c in channels} <= users
+    for state, channel in channels.items():
+        user = state_principal(state)
+        rules = acls(user)
+        reads = {(kind, name) for kind, name, ops in rules if "Read" in ops}
+        writes = {(kind, name) for kind, name, ops in rules if "Write" in ops}
+        assert reads == {("topic", channel), ("group", user)}, user
+        assert writes == {("topic", code.topics.state_answers)}, user
+        assert all(ops <= {"Read", "Write", "Describe"} for _, _, ops in rules), user
+
+
+def test_each_state_user_has_client_quotas() -> None:
+    """Issue 11 section 2: per-State rate limits on answers, enforced by the brokers."""
+    for user in of_kind("KafkaUser"):
+        if not user["metadata"]["name"].startswith("state-"):
+            continue
+        quotas = user["spec"]["quotas"]
+        assert 0 < quotas["producerByteRate"] <= 1_048_576, user["metadata"]["name"]
+        assert 0 < quotas["requestPercentage"] <= 25, user["metadata"]["name"]
+        assert quotas["consumerByteRate"] > 0
+
+
+def test_kafka_users_are_the_acl_plan(code: Settings) -> None:
+    """deploy/k8s and the local secured broker grant the same: ``tracefreeze.kafka_acls``."""
+    found = set()
+    for user in of_kind("KafkaUser"):
+        for a in user["spec"]["authorization"]["acls"]:
+            r = a["resource"]
+            pattern = "prefix" if r["patternType"] == "prefix" else "literal"
+            found.add(
+                (user["metadata"]["name"], r["type"], r["name"], pattern, *sorted(a["operations"]))
+            )
+    planned = {
+        (a.principal, a.resource, a.name, a.pattern, *sorted(a.operations)) for a in acl_plan(code)
+    }
+    assert found == planned
 
 
 def test_every_acl_names_a_known_topic(code: Settings) -> None:
-    topics = set(code.topics.partitions())
+    topics = set(wanted_topics(code))
     for user in of_kind("KafkaUser"):
-        for kind, name, _ in acls(user["metadata"]["name"]):
-            if kind == "topic":
-                assert name in topics, (user["metadata"]["name"], name)
+        for a in user["spec"]["authorization"]["acls"]:
+            name, where = a["resource"]["name"], (user["metadata"]["name"], a["resource"]["name"])
+            if a["resource"]["type"] != "topic":
+                continue
+            if a["resource"]["patternType"] == "prefix":
+                assert any(t.startswith(name) for t in topics), where
+            else:
+                assert name in topics, where
 
 
 def test_bridge_scales_on_its_lag_up_to_the_partitions(code: Settings) -> None:
