@@ -36,14 +36,17 @@ STATE_KINDS = frozenset(
     {
         EscalationKind.DEADLINE_APPROACHING,
         EscalationKind.DEADLINE_EXTENDED,
-        EscalationKind.CHANNEL_CHANGE_EFFECTIVE,
-        EscalationKind.FREEZE_LIMIT_ACCEPTED_BY_SILENCE,
-        EscalationKind.FREEZE_LIMIT_LAPSED,
+        EscalationKind.FREEZE_LIMIT_DATE_PASSED,
+        EscalationKind.FREEZE_LIFTED,
         EscalationKind.NATIONAL_ORDER_LAPSING,
     }
 )
-"""Clocks the State runs or must act on; a step proposed to or declined by a person of the
-Court, a de-escalation and the Court's own urgent confirmation stay inside the Court."""
+"""Clocks the State runs or must act on: its deadlines, the date it proposed for limiting a
+freeze passing with the freeze still in force (RS 97: no lapse on the Court's silence), the
+Chamber's lift taking effect, its national order lapsing. A step proposed to or declined by a
+person of the Court, a de-escalation, the Court's reminders and reviews of a freeze-limit
+consultation, a Rule 180 notice the State itself sent and the Court's own urgent confirmation
+stay inside the Court."""
 DECISIONS = frozenset({RequestEventType.COURT_ACTION, RequestEventType.CLOSED})
 INTERNAL_ACTIONS = frozenset({"escalation_decision"})
 """Court actions that are the Court's own deliberation, not a decision addressed to the State:
