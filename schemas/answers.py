@@ -7,7 +7,7 @@ workflow's seen-set), the request it answers and the State that answers.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, TypeAdapter, model_validator
 
@@ -28,6 +28,9 @@ from schemas.common import (
 
 
 class AnswerBase(Frozen):
+    if TYPE_CHECKING:  # each kind declares its own Literal discriminator
+        answer_type: str
+
     event_id: EventId
     request_reference: RequestReference
     state: StateCode = Field(description="The answering State; must be the requested State")

@@ -23,7 +23,7 @@ from pydantic import AwareDatetime, Field, model_validator
 from schemas.assets import Asset, Party
 from schemas.common import (
     Confidentiality,
-    EventId,
+    EventRef,
     Frozen,
     Identifier,
     IssuingOrgan,
@@ -108,7 +108,10 @@ class PartyMessage(Frozen):
     """One message on a requested State's outbound channel."""
 
     specversion: str = "1.0"
-    id: EventId
+    id: EventRef = Field(
+        description="A name-based UUID (version 5) of the Court event that caused the message: "
+        "the same on every redelivery, so the State deduplicates by it"
+    )
     source: str = PARTY_SOURCE
     type: PartyMessageType
     time: AwareDatetime

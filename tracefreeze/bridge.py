@@ -199,7 +199,7 @@ class Bridge:
             await asyncio.sleep(PROBE_S)
 
     async def _workers_polling(self) -> bool:
-        assert self.client is not None
+        assert self.client is not None and self.task_queue is not None
         request = DescribeTaskQueueRequest(
             namespace=self.client.namespace,
             task_queue=TaskQueue(name=self.task_queue),

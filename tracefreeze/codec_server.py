@@ -54,7 +54,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
@@ -171,7 +171,7 @@ class CodecServer(ThreadingHTTPServer):
         """Connections being served now (for the operator's log and the tests)."""
         self.refused_busy = 0
         super().__init__(address, _Handler)
-        host, port = self.server_address[:2]
+        host, port = cast(tuple[str, int], self.server_address[:2])
         self.allowed_hosts = frozenset(
             h.lower() for h in (config.allowed_hosts or (f"{host}:{port}", f"localhost:{port}"))
         )
@@ -179,7 +179,7 @@ class CodecServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
+        host, port = cast(tuple[str, int], self.server_address[:2])
         return f"http://{host}:{port}"
 
     @property

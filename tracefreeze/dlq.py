@@ -38,7 +38,7 @@ import asyncio
 import contextlib
 import json
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -231,7 +231,7 @@ class Window:
 
 async def read(
     consumer: AIOKafkaConsumer, settings: Settings, window: Window, timeout_s: float
-) -> AsyncIterator[list[ConsumerRecord]]:
+) -> AsyncGenerator[list[ConsumerRecord]]:
     """Batches of one partition, in order, up to the end offsets taken at start."""
     topic = settings.topics.dead_letter
     parts = range(settings.topics.partitions()[topic])

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cloudevents.core.base import BaseCloudEvent
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary, to_binary
 from cloudevents.core.exceptions import BaseCloudEventException
 from cloudevents.core.formats.json import JSONFormat
@@ -64,7 +65,7 @@ def answer_headers(answer: AnswerBase) -> Headers:
             "specversion": SPECVERSION,
             "id": answer.event_id,
             "source": answer_source(answer.state),
-            "type": answer_type(answer.answer_type),  # type: ignore[attr-defined]
+            "type": answer_type(answer.answer_type),
             "time": answer.sent_at,
             "subject": answer.request_reference,
             "datacontenttype": CONTENT_TYPE,
@@ -101,8 +102,8 @@ def envelope_problem(
     return _mismatch(answer, key, event)
 
 
-def _mismatch(answer: AnswerBase, key: bytes | None, event: CloudEvent) -> str | None:
-    kind = answer.answer_type  # type: ignore[attr-defined]
+def _mismatch(answer: AnswerBase, key: bytes | None, event: BaseCloudEvent) -> str | None:
+    kind = answer.answer_type
     ce_type = event.get_type()
     name, _, version = ce_type.removeprefix(TYPE_PREFIX).rpartition(".")
     if not ce_type.startswith(TYPE_PREFIX) or name != kind:

@@ -162,11 +162,11 @@ class AnswerHandler:
                     return False
             return True
         for i, item in enumerate(items):
-            outcome = batch if isinstance(batch, Verdict) else batch.receipt.receipts[i]
+            taken = batch if isinstance(batch, Verdict) else batch.receipt.receipts[i]
             with structlog.contextvars.bound_contextvars(
                 **_where(item.record), **_about(item.answer)
             ):
-                await self._conclude(item.record, item.answer, outcome)
+                await self._conclude(item.record, item.answer, taken)
         return True
 
     async def park(

@@ -22,6 +22,7 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from schemas.answers import (
     Acknowledgement,
@@ -61,11 +62,12 @@ async def simulate_state(
 ) -> list[str]:
     """Send the script's answers for one request to one State; return their event ids."""
     check_script(script)
-    common = {
+    sent_at = datetime.now(UTC)
+    common: dict[str, Any] = {
         "event_id": str(uuid.uuid4()),
         "request_reference": request_reference,
         "state": state,
-        "sent_at": datetime.now(UTC),
+        "sent_at": sent_at,
     }
     answer: Answer
     if script == "acknowledge":
@@ -76,7 +78,7 @@ async def simulate_state(
         answer = Postponement(
             **common,
             ground=PostponementGround.ANOTHER_INVESTIGATION,
-            proposed_until=common["sent_at"] + POSTPONEMENT_PERIOD,
+            proposed_until=sent_at + POSTPONEMENT_PERIOD,
             reasons="Execution would interfere with an ongoing national money-laundering "
             "investigation into the same accounts.",
         )

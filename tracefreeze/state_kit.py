@@ -117,7 +117,7 @@ class Sent:
     def summary(self) -> str:
         a = self.answer
         return (
-            f"sent {a.answer_type} {a.event_id} for request {a.request_reference} "  # type: ignore[attr-defined]
+            f"sent {a.answer_type} {a.event_id} for request {a.request_reference} "
             f"({a.state}), signed with key {self.key_id}, to {self.topic} "
             f"(partition {self.partition}, offset {self.offset})"
         )

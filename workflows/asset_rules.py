@@ -176,7 +176,7 @@ def apply_forfeiture(
 
 
 def check_claim_decision(record: RequestCarry, _: CourtRequest, m: ThirdPartyClaimDecision) -> None:
-    _, contest = _claim(record, m.claim_id)
+    _entry, contest = _claim(record, m.claim_id)
     if not contest.pending:
         raise Rejection(f"claim {m.claim_id!r} was already decided ({contest.outcome})")
 
