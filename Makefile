@@ -7,7 +7,8 @@
 #   make test         the test suite (its own isolated stack on free ports; Chromium for the UI test)
 #   make demo         venv, stack, apps, then the demo
 #   make bench        benchmarks on their own stack (< 20 min; BENCH_ARGS=--quick to smoke)
-#   make lint / fmt   ruff
+#   make lint / fmt   ruff (check + format)
+#   make types        mypy on schemas/, workflows/, activities/, tracefreeze/
 #   make clean-state  delete the stack's state (workflow history, Kafka data, logs)
 
 SHELL := /bin/bash
@@ -23,10 +24,10 @@ PYTHON3 ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: help venv up down status apps-up apps-down lint fmt browser test demo bench clean-state
+.PHONY: help venv up down status apps-up apps-down lint types fmt browser test demo bench clean-state
 
 help:
-	@sed -n '3,12p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+	@sed -n '3,13p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
 
 venv: $(STAMP)
 
@@ -56,6 +57,9 @@ apps-down:
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+types: venv
+	$(VENV)/bin/mypy
 
 fmt: venv
 	$(VENV)/bin/ruff check --fix .

@@ -5,11 +5,18 @@ to Kafka. A retried publish therefore sends the same event id, and consumers ded
 on it. The record is CloudEvents in binary mode: the event is the JSON body, its
 attributes travel as ``ce_*`` headers, and the key is the request reference so that every
 event of one request lands, in order, on one partition.
+
+A round also goes to the requested State's own outbound channel (``channels``: State code ->
+topic, one per party of the State directory, ``tracefreeze/topics.py``): the request, the
+Court's decisions and the reminders addressed to it, in the State-facing contract
+(``schemas/party.py``, ``activities/party.py``). The shared topics are the Court's own; an ex
+parte escalation reaches them redacted.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -17,6 +24,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from temporalio import activity
 
+from activities.party import party_messages, shared_escalation
 from schemas.escalations import (
     PUBLISH_ESCALATION_EVENT,
     EscalationEvent,
@@ -24,13 +32,16 @@ from schemas.escalations import (
 )
 from schemas.events import PUBLISH_REQUEST_EVENT, PublishRequestEvent, RequestEvent
 from schemas.outbox import PUBLISH_OUTBOX, PublishOutbox
+from schemas.party import PartyMessage
 from tracefreeze.metrics import ESCALATIONS
 from tracefreeze.tracing import cloudevent_trace_headers
 
 log = structlog.get_logger(__name__)
 
+Event = RequestEvent | EscalationEvent | PartyMessage
 
-def cloudevent_headers(event: RequestEvent | EscalationEvent) -> list[tuple[str, bytes]]:
+
+def cloudevent_headers(event: Event) -> list[tuple[str, bytes]]:
     """CloudEvents Kafka binary-mode headers of one event (``ce_traceparent`` is added by
     the activity: the trace context of the publishing, not part of the event)."""
     attributes = {
@@ -48,9 +59,16 @@ def cloudevent_headers(event: RequestEvent | EscalationEvent) -> list[tuple[str,
 class EventPublisher:
     """Holds the Kafka producer; its ``publish`` method is the registered activity."""
 
-    def __init__(self, producer: AIOKafkaProducer, timeout_s: float) -> None:
+    def __init__(
+        self,
+        producer: AIOKafkaProducer,
+        timeout_s: float,
+        channels: Mapping[str, str] | None = None,
+    ) -> None:
         self._producer = producer
         self._timeout_s = timeout_s
+        self._channels = dict(channels or {})
+        """The outbound channel of each party of the State directory (State code -> topic)."""
 
     @activity.defn(name=PUBLISH_REQUEST_EVENT)
     async def publish(self, p: PublishRequestEvent) -> None:
@@ -71,13 +89,32 @@ class EventPublisher:
         """Send a round of a request's outbox, in order, and wait until the broker acknowledged
         every event (acks=all). One failure fails the round: Temporal retries all of it with
         the same event ids, and consumers deduplicate on them."""
-        sends = [(p.events_topic, e) for e in p.events]
-        sends += [(p.escalations_topic, e) for e in p.escalations]
+        sends: list[tuple[str, Event]] = [(p.events_topic, e) for e in p.events]
+        sends += [(p.escalations_topic, shared_escalation(e, p.request)) for e in p.escalations]
+        sends += self._party_sends(p)
         await asyncio.wait_for(self._send_all(sends), timeout=self._timeout_s)
         for escalation in p.escalations:
             ESCALATIONS.labels(escalation.step or escalation.kind.value).inc()
 
-    async def _send_all(self, sends: list[tuple[str, RequestEvent | EscalationEvent]]) -> None:
+    def _party_sends(self, p: PublishOutbox) -> list[tuple[str, Event]]:
+        """The round's messages for the requested State, to its own channel only."""
+        messages = party_messages(p.request, p.events, p.escalations)
+        if not messages or not self._channels:
+            return []
+        state = messages[0].requested_state
+        topic = self._channels.get(state)
+        if topic is None:
+            log.warning(
+                "no outbound channel for this party (not in the State directory): its "
+                "messages stay on the Court's topics only",
+                state=state,
+                request_reference=messages[0].subject,
+                messages=len(messages),
+            )
+            return []
+        return [(topic, m) for m in messages]
+
+    async def _send_all(self, sends: list[tuple[str, Event]]) -> None:
         # Queued one after another on one idempotent producer: the broker keeps their order.
         pending = [(t, e, await self._producer.send(t, **self._record(e))) for t, e in sends]
         for topic, event, delivery in pending:
@@ -92,7 +129,7 @@ class EventPublisher:
             )
 
     @staticmethod
-    def _record(event: RequestEvent | EscalationEvent) -> dict[str, Any]:
+    def _record(event: Event) -> dict[str, Any]:
         """Key = request reference (one partition per request), body = the event's JSON."""
         return {
             "value": event.model_dump_json().encode(),
@@ -101,12 +138,12 @@ class EventPublisher:
         }
 
     @staticmethod
-    def _bound(event: RequestEvent | EscalationEvent) -> Any:
+    def _bound(event: Event) -> Any:
         info = activity.info()
         return log.bind(
             event_id=event.id,
             request_reference=event.subject,
-            case_number=event.case_number,
+            case_number=getattr(event, "case_number", None),
             state=event.requested_state,
             event_type=str(event.type),
             workflow_id=info.workflow_id,

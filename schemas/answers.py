@@ -1,4 +1,4 @@
-"""What a requested State may answer (DOMAIN.md, 'What a State may answer').
+"""What a requested State may answer (docs/legal-process.md, 'What a State may answer').
 
 Every answer carries the State's event id (the dedupe key from the State's system to the
 workflow's seen-set), the request it answers and the State that answers.
@@ -7,19 +7,34 @@ workflow's seen-set), the request it answers and the State that answers.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import AwareDatetime, Field, TypeAdapter, model_validator
+from pydantic import Field, TypeAdapter, model_validator
 
 from schemas.assets import Asset
-from schemas.common import EventId, Frozen, Identifier, Measure, Money, RequestReference, StateCode
+from schemas.common import (
+    MAX_ITEMS,
+    MAX_TEXT,
+    EventId,
+    Frozen,
+    Identifier,
+    Ids,
+    Instant,
+    Measure,
+    Money,
+    RequestReference,
+    StateCode,
+)
 
 
 class AnswerBase(Frozen):
+    if TYPE_CHECKING:  # each kind declares its own Literal discriminator
+        answer_type: str
+
     event_id: EventId
     request_reference: RequestReference
     state: StateCode = Field(description="The answering State; must be the requested State")
-    sent_at: AwareDatetime
+    sent_at: Instant
 
 
 class Acknowledgement(AnswerBase):
@@ -36,17 +51,19 @@ class AssetResult(Frozen):
     asset: Asset | None = Field(
         default=None, description="Full description; required for an asset the State identified"
     )
-    measures_executed: tuple[Measure, ...] = Field(min_length=1)
+    measures_executed: tuple[Measure, ...] = Field(min_length=1, max_length=len(Measure))
     value: Money | None = None
     location: str | None = Field(default=None, max_length=500)
     registry_reference: str | None = Field(default=None, max_length=200)
     executing_authority: str | None = Field(default=None, max_length=200)
-    national_order_expires_at: AwareDatetime | None = Field(
+    national_order_expires_at: Instant | None = Field(
         default=None, description="When the national freezing order lapses unless renewed"
     )
 
     @model_validator(mode="after")
     def _asset_matches(self) -> AssetResult:
+        if len(set(self.measures_executed)) != len(self.measures_executed):
+            raise ValueError("measures_executed: each measure may be listed once")
         if self.asset is not None and self.asset.asset_id != self.asset_id:
             raise ValueError(
                 f"asset.asset_id {self.asset.asset_id!r} differs from asset_id {self.asset_id!r}"
@@ -59,7 +76,7 @@ class ExecutionReport(AnswerBase):
 
     answer_type: Literal["execution_report"] = "execution_report"
     final: bool = False
-    results: tuple[AssetResult, ...] = Field(min_length=1)
+    results: tuple[AssetResult, ...] = Field(min_length=1, max_length=MAX_ITEMS)
 
     @model_validator(mode="after")
     def _unique_assets(self) -> ExecutionReport:
@@ -73,7 +90,9 @@ class NoAssetsReport(AnswerBase):
     """No assets found (RS 99): the measure closes for this State."""
 
     answer_type: Literal["no_assets"] = "no_assets"
-    registers_searched: tuple[str, ...] = Field(default=(), max_length=50)
+    registers_searched: tuple[Annotated[str, Field(min_length=1, max_length=200)], ...] = Field(
+        default=(), max_length=50
+    )
 
 
 class ConsultationGround(StrEnum):
@@ -86,16 +105,21 @@ class ConsultationGround(StrEnum):
 
     @property
     def ends_in_modification(self) -> bool:
-        """RS 93(3) and 96(3) consultations end in the Court modifying the request."""
-        return self in (ConsultationGround.FUNDAMENTAL_PRINCIPLE, ConsultationGround.NATIONAL_LAW)
+        """Only RS 93(3) ends in the Court modifying the request, if the consultation does not
+        resolve the matter. An RS 96(3) consultation on the requirements of national law ends
+        when they are advised and the information they call for is supplied (RS 96(2)(e)), or
+        with a modification; RS 97 consultations end either way too."""
+        return self is ConsultationGround.FUNDAMENTAL_PRINCIPLE
 
 
 class Consultation(AnswerBase):
-    """The State consults the Court (RS 97, 93(3), 96(3)); deadlines pause meanwhile."""
+    """The State consults the Court (RS 97, 93(3), 96(3)); deadlines pause meanwhile. Under
+    RS 96(3) the State advises the specific requirements of its national law; the consultation
+    ends when the Court supplies what they call for, or modifies the request."""
 
     answer_type: Literal["consultation"] = "consultation"
     ground: ConsultationGround
-    details: str = Field(min_length=1, max_length=5000)
+    details: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class PostponementGround(StrEnum):
@@ -109,10 +133,10 @@ class Postponement(AnswerBase):
 
     answer_type: Literal["postponement"] = "postponement"
     ground: PostponementGround
-    proposed_until: AwareDatetime | None = Field(
+    proposed_until: Instant | None = Field(
         default=None, description="RS 94: end of the period the State proposes"
     )
-    reasons: str = Field(min_length=1, max_length=5000)
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
 
     @model_validator(mode="after")
     def _period(self) -> Postponement:
@@ -126,7 +150,7 @@ class Denial(AnswerBase):
 
     answer_type: Literal["denial"] = "denial"
     ground: Literal["RS 93(4)"] = "RS 93(4)"
-    reasons: str = Field(min_length=20, max_length=5000)
+    reasons: str = Field(min_length=20, max_length=MAX_TEXT)
 
 
 class ThirdPartyClaim(AnswerBase):
@@ -136,7 +160,7 @@ class ThirdPartyClaim(AnswerBase):
     claim_id: Identifier
     asset_id: Identifier
     claimant: str = Field(min_length=1, max_length=300)
-    basis: str = Field(min_length=1, max_length=5000)
+    basis: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class DomesticChallenge(AnswerBase):
@@ -166,17 +190,20 @@ class AssetManagementUpdate(AnswerBase):
 
 
 class FreezeLimitProposal(AnswerBase):
-    """The State proposes to limit a freeze's duration (cf. EU 2018/1805 art. 12)."""
+    """The State proposes to limit a freeze's duration: an RS 97 consultation with the Court.
+    The freeze stays in force until a Chamber decides; the Court's silence never accepts it."""
 
     answer_type: Literal["freeze_limit_proposal"] = "freeze_limit_proposal"
-    asset_ids: tuple[Identifier, ...] = Field(min_length=1)
-    proposed_until: AwareDatetime
-    reasons: str = Field(min_length=1, max_length=5000)
+    asset_ids: Ids = Field(min_length=1)
+    proposed_until: Instant
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class ChannelChangeNotice(AnswerBase):
-    """The State changes its channel or language (RS 87(1)(a), 87(2)); Rule 180: the change
-    takes effect 45 days after notice."""
+    """The State changes its channel or language (RS 87(1)(a), 87(2)). Rule 180: the change
+    takes effect at the agreed time or, failing agreement, 45 days after notice, without
+    prejudice to requests already made — it changes the party directory for future requests,
+    never the request this notice arrives on."""
 
     answer_type: Literal["channel_change"] = "channel_change"
     channel: str = Field(min_length=1, max_length=100)

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from schemas.common import Frozen, Identifier, Money, StateCode
+from schemas.common import Frozen, Identifier, Ids, Money, StateCode
 
 
 class AssetKind(StrEnum):
@@ -65,6 +65,6 @@ class Asset(Frozen):
     registry_reference: str | None = Field(
         default=None, max_length=200, description="Land/ship/company register entry, IBAN, ..."
     )
-    owner_party_ids: tuple[Identifier, ...] = ()
+    owner_party_ids: Ids = ()
     ownership_percentage: float | None = Field(default=None, gt=0, le=100)
     estimated_value: Money | None = None

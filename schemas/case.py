@@ -4,35 +4,52 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
-from schemas.common import CurrencyCode, Frozen, RequestReference, StateCode
+from schemas.common import (
+    MAX_STATES,
+    CaseNumber,
+    CurrencyCode,
+    Frozen,
+    RequestReference,
+    StateCode,
+    TopicName,
+)
 from schemas.court import CourtAction
 from schemas.ledger import CurrencyTotals, Ledger, RequestStatus
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
 
-MAX_STATES = 200
-"""States in one case: every State Party and more, so a bound no real order reaches."""
 MAX_CURRENCIES = 64
 """Currencies a request reports to its case; more are counted, not listed."""
 MAX_COURT_ACTIONS = 1_000
 """Court actions (event ids) one case remembers across its runs."""
 MAX_COUNT = 10**9
 
+RequestWorkflowId = Annotated[str, StringConstraints(pattern=r"^request/[A-Za-z0-9/._-]{1,200}$")]
+
 
 class CaseOrder(Frozen):
-    """A Court order to restrain assets in several jurisdictions: one request per State
-    (RS 93(1)(k), to each State where assets are found)."""
+    """A Court order to restrain assets in several jurisdictions (docs/legal-process.md,
+    'Several States')."""
 
     order_reference: RequestReference
-    case_number: str
+    case_number: CaseNumber
     requests: tuple[CourtRequest, ...] = Field(min_length=1, max_length=MAX_STATES)
-    events_topic: str = "tracefreeze.request-events"
-    escalations_topic: str = "tracefreeze.escalations"
+    events_topic: TopicName = "tracefreeze.request-events"
+    escalations_topic: TopicName = "tracefreeze.escalations"
     policies: dict[StateCode, ResolvedPolicy] = Field(
-        default={}, description="Deadline policy per State, recorded at start"
+        default={},
+        max_length=MAX_STATES,
+        description="Deadline policy per State, recorded at start",
+    )
+    workflow_ids: dict[StateCode, RequestWorkflowId] = Field(
+        default={},
+        max_length=MAX_STATES,
+        description="Where a State's request runs, if not under its plain id: the opaque id "
+        "of an ex parte request (Rule 99(1)), set by the Court's client",
     )
 
     @model_validator(mode="after")
@@ -62,6 +79,9 @@ class AddState(CourtAction):
 
     request: CourtRequest
     policy: ResolvedPolicy | None = None
+    workflow_id: RequestWorkflowId | None = Field(
+        default=None, description="The opaque id of an ex parte request (Rule 99(1))"
+    )
 
 
 class CloseCase(CourtAction):

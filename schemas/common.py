@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 StateCode = Annotated[
     str,
@@ -18,19 +29,121 @@ CurrencyCode = Annotated[
     StringConstraints(pattern=r"^[A-Z]{3}$"),
     Field(description="ISO 4217 alphabetic currency code, e.g. EUR"),
 ]
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[47][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+"""A random (version 4) or time-ordered random (version 7) UUID, lower case: one canonical
+spelling per id, so one answer cannot pass the seen-set twice under two spellings."""
 EventId = Annotated[
     str,
+    StringConstraints(pattern=UUID_PATTERN),
+    Field(
+        description="The answer's or action's id: a random UUID (version 4 or 7, lower case), "
+        "the dedupe key. Predictable ids (nld-answer-000042) let another party pre-empt them."
+    ),
+]
+EventRef = Annotated[
+    str,
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$"),
-    Field(description="Globally unique event id (a UUID is recommended); the dedupe key"),
+    Field(
+        description="What the workflow records as the cause of a change: an EventId, or an "
+        "id the workflow made itself (e.g. a freeze limit's lapse)"
+    ),
 ]
 RequestReference = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9/._-]{3,63}$"),
     Field(description="The Court's reference of one request to one State, e.g. ICC-01/14-REQ-0042"),
 ]
-AMOUNT_PATTERN = r"^(0|[1-9][0-9]{0,17})(\.[0-9]{1,2})?$"
-"""A non-negative amount written as a decimal string with at most two decimal places."""
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+
+# --- Bounds: every value from outside has one, here, in one place -----------------------
+
+AMOUNT_PATTERN = r"^(0|[1-9][0-9]{0,17})(\.[0-9]{1,3})?$"
+"""A non-negative amount as a plain decimal string: up to 18 integer digits, up to three
+decimal places (ISO 4217 minor units go to three), no sign, no exponent, no underscores, no
+leading zeros, no spaces. One amount has one spelling, so one signature covers one value."""
+_AMOUNT = re.compile(AMOUNT_PATTERN)
+
+
+def _strict_amount(value: Any) -> Any:
+    """Money travels as a decimal string; a JSON number would pass through a float (and two
+    amounts could share one canonical form, hence one signature): it is refused."""
+    if isinstance(value, Decimal) and value.is_finite():
+        value = format(value, "f")
+    if not isinstance(value, str):
+        raise ValueError(
+            f'an amount is a decimal string such as "1250.00", not {type(value).__name__}'
+        )
+    if len(value) > 22 or not _AMOUNT.fullmatch(value):
+        raise ValueError(
+            "an amount is a plain decimal string: digits, at most 18 before and 3 after the "
+            'point, no sign, exponent, underscore, space or leading zero (e.g. "1250.00")'
+        )
+    return Decimal(value)
+
+
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_strict_amount),
+    WithJsonSchema({"type": "string", "pattern": AMOUNT_PATTERN, "maxLength": 22}),
+]
+"""A non-negative amount (see ``AMOUNT_PATTERN``): a Decimal in Python, a string in JSON."""
+
+EARLIEST = datetime(2002, 7, 1, tzinfo=UTC)
+"""Entry into force of the Rome Statute (RS 126): nothing the system records happens earlier."""
+LATEST = datetime(2199, 12, 31, tzinfo=UTC)
+"""A fixed outer limit for every date a party sends. The workflow also refuses a date more
+than ``HORIZON`` after it takes the answer (``workflows/bounds.py``); a fixed limit here keeps
+decoding deterministic (a workflow replays the same bytes years later)."""
+HORIZON = timedelta(days=100 * 366)
+"""How far ahead of the moment it is taken an answer or action may look: 100 years."""
+
+
+def _plausible(value: datetime) -> datetime:
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError(
+            f"{value.isoformat()} is outside the plausible window: not before "
+            f"{EARLIEST:%Y-%m-%d} (entry into force of the Rome Statute, RS 126), "
+            f"not after {LATEST:%Y-%m-%d}"
+        )
+    return value
+
+
+Instant = Annotated[
+    AwareDatetime,
+    AfterValidator(_plausible),
+    Field(description="An aware date-time between 2002-07-01 (RS 126) and 2199-12-31"),
+]
+"""Every date-time a party sends: aware, and within the plausible window."""
+
+MAX_PERIOD = timedelta(days=10 * 366)
+"""The longest policy or Court period (a stage, a ladder interval, an extension): ten years,
+so deadline arithmetic stays in range."""
+
+MAX_TEXT = 5000
+MAX_ITEMS = 100
+"""Most ids one answer or action may list (assets, parties, registers)."""
+MAX_ASSETS = 1000
+"""Most assets one request's ledger holds (known assets and assets the State identified)."""
+MAX_PARTIES = 200
+MAX_STATES = 200
+"""Most requests in one case: one per State."""
+
+
+def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
+    if len(set(values)) != len(values):
+        raise ValueError("each id may be listed once")
+    return values
+
+
+Ids = Annotated[tuple[Identifier, ...], Field(max_length=MAX_ITEMS), AfterValidator(_unique)]
+"""A list of distinct ids (assets, parties), at most ``MAX_ITEMS``."""
+CaseNumber = Annotated[
+    str,
+    StringConstraints(pattern=r"^ICC-[0-9]{2}/[0-9]{2}(-[0-9]{2}/[0-9]{2})?$"),
+    Field(description="The Court's case number, e.g. ICC-01/22"),
+]
+TopicName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,249}$")]
+"""A Kafka topic name (Kafka's own limit: 249 characters of this set)."""
 
 
 class Frozen(BaseModel):
@@ -42,16 +155,7 @@ class Frozen(BaseModel):
 class Money(Frozen):
     """An amount in one currency; Decimal, never float."""
 
-    amount: Annotated[
-        Decimal,
-        Field(
-            ge=0,
-            max_digits=20,
-            decimal_places=2,
-            # The JSON Schema's string branch would otherwise accept any text ("-5", "abc").
-            json_schema_extra={"pattern": AMOUNT_PATTERN},
-        ),
-    ]
+    amount: Amount
     currency: CurrencyCode
 
 
@@ -65,7 +169,7 @@ class Measure(StrEnum):
 
 
 class LegalBasis(StrEnum):
-    """The provision under which the Court asks (see DOMAIN.md, 'The request')."""
+    """The provision under which the Court asks (see docs/legal-process.md, 'The request')."""
 
     RS_57_3_E = "RS 57(3)(e)"
     RS_75_4 = "RS 75(4)"

@@ -7,11 +7,11 @@ the dedupe key of the update that records it.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
-from schemas.common import EventId, Frozen, Identifier, Money
+from schemas.common import MAX_TEXT, EventId, Frozen, Identifier, Ids, Instant, Money
 from schemas.request import CourtRequest
 
 
@@ -20,7 +20,7 @@ class CourtAction(Frozen):
 
     event_id: EventId
     decided_by: str = Field(min_length=1, max_length=200)
-    decided_at: AwareDatetime
+    decided_at: Instant
 
 
 class ConsultationResponse(CourtAction):
@@ -28,7 +28,7 @@ class ConsultationResponse(CourtAction):
     modifies the request; a modification is a new version of the request, history kept."""
 
     resolution: Literal["information_supplied", "request_modified"]
-    information: str | None = Field(default=None, max_length=5000)
+    information: str | None = Field(default=None, max_length=MAX_TEXT)
     modified_request: CourtRequest | None = None
 
     @model_validator(mode="after")
@@ -44,8 +44,8 @@ class PostponementDecision(CourtAction):
     """The Court agrees or refuses a postponement (RS 94: a period agreed with the Court)."""
 
     agreed: bool
-    until: AwareDatetime | None = None
-    reasons: str = Field(min_length=1, max_length=5000)
+    until: Instant | None = None
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class ResumeExecution(CourtAction):
@@ -63,15 +63,15 @@ class UrgentConfirmation(CourtAction):
 class Rule99Notification(CourtAction):
     """After an ex parte measure is executed, the Registry notifies the person (Rule 99)."""
 
-    notified_party_ids: tuple[Identifier, ...] = Field(min_length=1)
+    notified_party_ids: Ids = Field(min_length=1)
 
 
 class Rule99Decision(CourtAction):
     """The Chamber rules on the observations (Rule 99): maintain, modify or revoke."""
 
     outcome: Literal["maintained", "modified", "revoked"]
-    asset_ids: tuple[Identifier, ...] = ()
-    reasons: str = Field(min_length=1, max_length=5000)
+    asset_ids: Ids = ()
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
 
     @model_validator(mode="after")
     def _assets(self) -> Rule99Decision:
@@ -83,14 +83,14 @@ class Rule99Decision(CourtAction):
 class Withdrawal(CourtAction):
     """The Court withdraws the request; every restrained asset is released."""
 
-    reasons: str = Field(min_length=1, max_length=5000)
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class ForfeitureOrder(CourtAction):
     """Forfeiture ordered (RS 77(2)(b), Rules 147, 217-218) for restrained assets."""
 
     order_reference: str = Field(min_length=1, max_length=200)
-    asset_ids: tuple[Identifier, ...] = Field(min_length=1)
+    asset_ids: Ids = Field(min_length=1)
 
 
 class ThirdPartyClaimDecision(CourtAction):
@@ -98,7 +98,7 @@ class ThirdPartyClaimDecision(CourtAction):
 
     claim_id: Identifier
     upheld: bool
-    reasons: str = Field(min_length=1, max_length=5000)
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class TransferToCourt(CourtAction):
@@ -109,31 +109,60 @@ class TransferToCourt(CourtAction):
 
 
 class AllocationDestination(StrEnum):
-    """Rule 221 priorities, in order: reparations first."""
+    """What a transferred value may go to. Rule 221(2) gives reparations to victims priority
+    and sets no other order among these purposes."""
 
     REPARATIONS = "reparations"
     TRUST_FUND_FOR_VICTIMS = "trust_fund_for_victims"
     FINE = "fine"
     LEGAL_AID_REFUND = "legal_aid_refund"
 
+    @property
+    def basis(self) -> str:
+        """The provision a share to this purpose rests on, recorded when none is given."""
+        return _ALLOCATION_BASES[self]
+
+
+_ALLOCATION_BASES = {
+    AllocationDestination.REPARATIONS: "RS 75(2); priority under Rule 221(2)",
+    AllocationDestination.TRUST_FUND_FOR_VICTIMS: "RS 79(2)",
+    AllocationDestination.FINE: "RS 77(2)(a); Rules 217-218",
+    AllocationDestination.LEGAL_AID_REFUND: "legal-aid recovery under the Regulations of the Court",
+}
+
 
 class AllocationShare(Frozen):
+    """One share of an allocation, with the provision it rests on (recorded in the ledger)."""
+
     destination: AllocationDestination
     amount: Money
+    basis: str = Field(
+        default="",
+        max_length=300,
+        description="The provision the share rests on; the destination's usual basis if empty",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _basis(cls, data: Any) -> Any:
+        """Every share has its basis recorded: the destination's usual one unless given."""
+        if isinstance(data, dict) and not str(data.get("basis") or "").strip():
+            destination = data.get("destination")
+            if destination in _ALLOCATION_BASES:
+                data = {**data, "basis": AllocationDestination(destination).basis}
+        return data
 
 
 class Allocation(CourtAction):
-    """The Presidency allocates a transferred value (Rule 221: reparations first)."""
+    """The Presidency allocates a transferred value. Rule 221(2): reparations to victims have
+    priority; the Rules set no other order, so the shares may be listed in any order, each
+    with its basis (transfers to the Trust Fund for Victims rest on RS 79(2))."""
 
     asset_id: Identifier
-    shares: tuple[AllocationShare, ...] = Field(min_length=1)
+    shares: tuple[AllocationShare, ...] = Field(min_length=1, max_length=len(AllocationDestination))
 
     @model_validator(mode="after")
-    def _priority(self) -> Allocation:
-        order = list(AllocationDestination)
-        ranks = [order.index(s.destination) for s in self.shares]
-        if ranks != sorted(ranks) or len(set(ranks)) != len(ranks):
-            raise ValueError("shares: list each destination once, in Rule 221 order")
+    def _one_currency(self) -> Allocation:
         if len({s.amount.currency for s in self.shares}) != 1:
             raise ValueError("shares: one currency per allocation")
         return self
@@ -150,9 +179,9 @@ class ReleaseGround(StrEnum):
 class Release(CourtAction):
     """Release of restrained assets (acquittal, withdrawal, revocation)."""
 
-    asset_ids: tuple[Identifier, ...] = Field(min_length=1)
+    asset_ids: Ids = Field(min_length=1)
     ground: ReleaseGround
-    reasons: str = Field(min_length=1, max_length=5000)
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class CloseRequest(CourtAction):

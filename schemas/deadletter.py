@@ -13,6 +13,8 @@ HEADER_REASON = "tf_reason"
 HEADER_TOPIC = "tf_original_topic"
 HEADER_PARTITION = "tf_original_partition"
 HEADER_OFFSET = "tf_original_offset"
+HEADER_REPLAYED_FROM = "tf_replayed_from"
+"""On a replayed answer (``tracefreeze dlq replay``): the dead-letter record it came from."""
 
 
 class DeadLetterReason(StrEnum):
@@ -22,6 +24,12 @@ class DeadLetterReason(StrEnum):
     UNKNOWN_REQUEST = "unknown_request"
     REQUEST_CLOSED = "request_closed"
     REJECTED = "rejected"
+    # Parked by the bridge so that its partition moves on (tracefreeze/bridge.py): the request
+    # did not take the answer within the retry budget, or an earlier answer to the same
+    # request was parked (order per request is kept). Replayable once the cause is fixed.
+    STUCK = "stuck"
+    # Parked because its State was over its answer budget for longer than the bridge waits.
+    THROTTLED = "throttled"
     # Missing or invalid CloudEvents headers, or headers (or key) disagreeing with the body
     # (tracefreeze/envelope.py).
     ENVELOPE = "envelope"

@@ -25,10 +25,32 @@ class EscalationKind(StrEnum):
     DEESCALATED = "deescalated"
     DEADLINE_EXTENDED = "deadline_extended"
     URGENT_CONFIRMATION_OVERDUE = "urgent_confirmation_overdue"
-    CHANNEL_CHANGE_EFFECTIVE = "channel_change_effective"
-    FREEZE_LIMIT_ACCEPTED_BY_SILENCE = "freeze_limit_accepted_by_silence"
-    FREEZE_LIMIT_LAPSED = "freeze_limit_lapsed"
+    CHANNEL_CHANGE_NOTIFIED = "channel_change_notified"
+    """Rule 180: for the Registry's directory (future requests); this request keeps its own."""
+    FREEZE_LIMIT_PROPOSED = "freeze_limit_proposed"
+    """RS 97: a State proposes to limit a freeze; the Court is consulted, the freeze stays."""
+    FREEZE_LIMIT_REMINDER = "freeze_limit_reminder"
+    """The Court is reminded of an unanswered proposal (never accepted by silence)."""
+    FREEZE_LIMIT_BEFORE_CHAMBER = "freeze_limit_before_chamber"
+    """Escalation inside the Court: the unanswered proposal goes before the Chamber."""
+    FREEZE_LIMIT_DATE_PASSED = "freeze_limit_date_passed"
+    """The State's proposed date came without a Chamber decision: the freeze is still in force."""
+    FREEZE_LIFTED = "freeze_lifted"
+    """The date a Chamber's decision set has come: the freeze is lifted by that decision."""
+    FREEZE_REVIEW_DUE = "freeze_review_due"
+    """Periodic review of a freeze or seizure in force by the Chamber: a reminder, no release."""
     NATIONAL_ORDER_LAPSING = "national_order_lapsing"
+
+
+class DirectoryChange(Frozen):
+    """Rule 180: a party's new channel or language, for requests made from ``effective_at``
+    (the agreed time or, failing agreement, 45 days after notice); requests already made
+    keep theirs."""
+
+    channel: str = Field(min_length=1, max_length=100)
+    language: str = Field(pattern=r"^[a-z]{2}$")
+    effective_at: AwareDatetime
+    noticed_at: AwareDatetime
 
 
 class EscalationEvent(Frozen):
@@ -47,8 +69,11 @@ class EscalationEvent(Frozen):
     deadline: AwareDatetime | None = None
     next_deadline: AwareDatetime | None = None
     addressee: str | None = Field(default=None, description="Focal point or organ addressed")
-    channel: str | None = None
+    channel: str | None = Field(default=None, description="The request's own channel")
     asset_id: Identifier | None = None
+    directory_change: DirectoryChange | None = Field(
+        default=None, description="channel_change_notified: the party's change (Rule 180)"
+    )
     policy_version: str | None = None
     caused_by: EventId | None = None
 

@@ -23,6 +23,7 @@ from schemas.case import CaseOrder
 from schemas.court import CloseRequest
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
+from schemas.party import PartyMessage
 from schemas.policy import DeadlinePolicy, StateDirectory
 from schemas.request import CourtRequest
 from schemas.views import RequestView
@@ -74,6 +75,14 @@ EXPORTS: tuple[Export, ...] = (
     Export("request-view.schema.json", "RequestView", RequestView, "serialization"),
     Export("case-order.schema.json", "CaseOrder", CaseOrder, "validation"),
     Export("escalation-event.schema.json", "EscalationEvent", EscalationEvent, "serialization"),
+    Export(
+        "party-message.schema.json",
+        "PartyMessage",
+        PartyMessage,
+        "serialization",
+        "What a requested State receives on its own channel: its request, a Court decision on "
+        "it, or a reminder addressed to it.",
+    ),
     Export("deadline-policy.schema.json", "DeadlinePolicy", DeadlinePolicy, "validation"),
     Export("state-directory.schema.json", "StateDirectory", StateDirectory, "validation"),
 )

@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from schemas.assets import Asset
-from schemas.common import CurrencyCode, EventId, Measure, Money
+from schemas.common import CurrencyCode, EventRef, Measure, Money
 from schemas.court import AllocationShare
 
 
@@ -85,7 +85,7 @@ class State(BaseModel):
 
 class LedgerChange(State):
     at: AwareDatetime
-    event_id: EventId
+    event_id: EventRef
     status: AssetStatus
     value: Money | None = None
     note: str = ""
@@ -96,7 +96,7 @@ class Contest(State):
 
     contest_id: str
     kind: str  # "third_party_claim" | "domestic_challenge"
-    lodged_by_event: EventId
+    lodged_by_event: EventRef
     pending: bool = True
     outcome: str | None = None
 

@@ -12,6 +12,7 @@ from pydantic import Field
 from schemas.common import Frozen
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
+from schemas.request import CourtRequest
 
 PUBLISH_OUTBOX = "publish_outbox"
 MAX_OUTBOX_ROUND = 100
@@ -26,3 +27,7 @@ class PublishOutbox(Frozen):
     events: list[RequestEvent] = Field(default_factory=list, max_length=MAX_OUTBOX_ROUND)
     escalations_topic: str
     escalations: list[EscalationEvent] = Field(default_factory=list, max_length=MAX_OUTBOX_ROUND)
+    request: CourtRequest | None = None
+    """The request in force: the requested State's own channel carries it (and its decisions
+    and reminders, ``activities/party.py``), and its confidentiality decides what the shared
+    escalations topic may show. Absent in histories recorded before the party channels."""

@@ -1,4 +1,4 @@
-"""Deadline policy and the State directory (DOMAIN.md, 'Deadlines and escalation').
+"""Deadline policy and the State directory (docs/legal-process.md, "Deadlines and escalation").
 
 The Rome Statute sets no numeric deadlines ("without delay", "promptly", "a period agreed
 with the Court"), so every number here is **policy**: versioned, reviewed, and kept apart
@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from pydantic import Field, model_validator
 
-from schemas.common import Frozen, Measure, StateCode, Urgency
+from schemas.common import MAX_PERIOD, MAX_STATES, Frozen, Measure, StateCode, Urgency
 
 
 class RequestKind(StrEnum):
@@ -30,9 +30,9 @@ class RequestKind(StrEnum):
 class StageDeadlines(Frozen):
     """Time allowed, from transmission, for each stage of a request to one State."""
 
-    acknowledgement: timedelta = Field(gt=timedelta(0))
-    first_report: timedelta = Field(gt=timedelta(0))
-    full_execution: timedelta = Field(gt=timedelta(0))
+    acknowledgement: timedelta = Field(gt=timedelta(0), le=MAX_PERIOD)
+    first_report: timedelta = Field(gt=timedelta(0), le=MAX_PERIOD)
+    full_execution: timedelta = Field(gt=timedelta(0), le=MAX_PERIOD)
 
     @model_validator(mode="after")
     def _ordered(self) -> StageDeadlines:
@@ -46,27 +46,52 @@ class StageDeadlines(Frozen):
 class LadderIntervals(Frozen):
     """How long each rung of the escalation ladder waits before the next is due or proposed."""
 
-    reminder_lead: timedelta = Field(ge=timedelta(0), description="Reminder before a deadline")
-    registry_follow_up_after: timedelta = Field(gt=timedelta(0))
-    chamber_report_after: timedelta = Field(gt=timedelta(0))
+    reminder_lead: timedelta = Field(
+        ge=timedelta(0), le=MAX_PERIOD, description="Reminder before a deadline"
+    )
+    registry_follow_up_after: timedelta = Field(gt=timedelta(0), le=MAX_PERIOD)
+    chamber_report_after: timedelta = Field(gt=timedelta(0), le=MAX_PERIOD)
     chamber_order_period: timedelta = Field(
-        gt=timedelta(0), description="Period a Chamber gives the State to report"
+        gt=timedelta(0), le=MAX_PERIOD, description="Period a Chamber gives the State to report"
     )
     assembly_step_after: timedelta = Field(
-        gt=timedelta(0), description="Between the steps of the Assembly's procedure"
+        gt=timedelta(0), le=MAX_PERIOD, description="Between the steps of the Assembly's procedure"
     )
     assembly_letter_period: timedelta = Field(
-        gt=timedelta(0), description="Deadline in the Assembly President's letter"
+        gt=timedelta(0), le=MAX_PERIOD, description="Deadline in the Assembly President's letter"
     )
 
 
 class OtherClocks(Frozen):
-    urgent_confirmation: timedelta = Field(gt=timedelta(0), description="RS 96(1)")
-    channel_change_notice: timedelta = Field(default=timedelta(days=45), description="Rule 180")
-    freeze_limit_silence: timedelta = Field(
-        default=timedelta(weeks=6), description="cf. EU 2018/1805 art. 12"
+    """Clocks beside the stage deadlines. None of them ends a measure: a reminder or an
+    escalation inside the Court is all they produce (a freeze stays until a Chamber lifts it)."""
+
+    urgent_confirmation: timedelta = Field(gt=timedelta(0), le=MAX_PERIOD, description="RS 96(1)")
+    channel_change_notice: timedelta = Field(
+        default=timedelta(days=45),
+        gt=timedelta(0),
+        le=MAX_PERIOD,
+        description="Rule 180(2): a change of channel or language, failing an agreed time, "
+        "takes effect this long after notice, for future requests only",
     )
-    national_order_lapse_reminder: timedelta = Field(gt=timedelta(0))
+    freeze_limit_reminder_every: timedelta = Field(
+        gt=timedelta(0),
+        le=MAX_PERIOD,
+        description="RS 97: how often the Court is reminded of a State's unanswered proposal "
+        "to limit a freeze (the proposal never lapses on the Court's silence)",
+    )
+    freeze_limit_to_chamber_after: timedelta = Field(
+        gt=timedelta(0),
+        le=MAX_PERIOD,
+        description="After this long unanswered, the proposal goes before the Chamber",
+    )
+    freeze_review_every: timedelta = Field(
+        gt=timedelta(0),
+        le=MAX_PERIOD,
+        description="Period of the Chamber's review of a freeze or seizure in force (a "
+        "reminder, never a release)",
+    )
+    national_order_lapse_reminder: timedelta = Field(gt=timedelta(0), le=MAX_PERIOD)
 
 
 class Deescalation(Frozen):
@@ -114,9 +139,9 @@ class DeadlinePolicy(Frozen):
 
 
 class StagePatch(Frozen):
-    acknowledgement: timedelta | None = Field(default=None, gt=timedelta(0))
-    first_report: timedelta | None = Field(default=None, gt=timedelta(0))
-    full_execution: timedelta | None = Field(default=None, gt=timedelta(0))
+    acknowledgement: timedelta | None = Field(default=None, gt=timedelta(0), le=MAX_PERIOD)
+    first_report: timedelta | None = Field(default=None, gt=timedelta(0), le=MAX_PERIOD)
+    full_execution: timedelta | None = Field(default=None, gt=timedelta(0), le=MAX_PERIOD)
 
 
 class StateEntry(Frozen):
@@ -131,25 +156,25 @@ class StateEntry(Frozen):
 
 
 class StateDirectory(Frozen):
-    states: dict[StateCode, StateEntry]
+    states: dict[StateCode, StateEntry] = Field(max_length=MAX_STATES)
 
 
 class StateContact(Frozen):
     """How the requested State is reached, as recorded in the request at start."""
 
     state: StateCode
-    central_authority: str
-    focal_point: str
-    channel: str
-    language: str
-    time_zone: str
+    central_authority: str = Field(min_length=1, max_length=200)
+    focal_point: str = Field(min_length=1, max_length=200)
+    channel: str = Field(min_length=1, max_length=100)
+    language: str = Field(pattern=r"^[a-z]{2}$")
+    time_zone: str = Field(min_length=1, max_length=64)
 
 
 class ResolvedPolicy(Frozen):
     """The policy in force for one request, recorded in the workflow at start, so a later
     policy change never rewrites a running request's past."""
 
-    version: str
+    version: str = Field(min_length=1, max_length=50)
     kind: RequestKind
     deadlines: StageDeadlines
     ladder: LadderIntervals

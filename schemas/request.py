@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, Field, model_validator
+import hashlib
+import hmac
+
+from pydantic import Field, model_validator
 
 from schemas.assets import Asset, Party
 from schemas.common import (
+    MAX_ASSETS,
+    MAX_PARTIES,
+    MAX_TEXT,
+    CaseNumber,
     Confidentiality,
     Frozen,
+    Instant,
     IssuingOrgan,
     LegalBasis,
     Measure,
@@ -27,25 +35,29 @@ class CourtRequest(Frozen):
     """
 
     reference: RequestReference
-    case_number: str = Field(pattern=r"^ICC-[0-9]{2}/[0-9]{2}(-[0-9]{2}/[0-9]{2})?$")
+    case_number: CaseNumber
     issuing_organ: IssuingOrgan
     legal_basis: LegalBasis
     origin: Origin = Origin.CHAMBER
     requested_state: StateCode
-    measures: tuple[Measure, ...] = Field(min_length=1)
-    purposes: tuple[Purpose, ...] = Field(min_length=1)
+    measures: tuple[Measure, ...] = Field(min_length=1, max_length=len(Measure))
+    purposes: tuple[Purpose, ...] = Field(min_length=1, max_length=len(Purpose))
     urgency: Urgency = Urgency.ORDINARY
     confidentiality: Confidentiality = Confidentiality.CONFIDENTIAL
-    issued_at: AwareDatetime
-    grounds: str = Field(min_length=1, max_length=5000, description="Essential facts (RS 96(2))")
-    procedure: str | None = Field(default=None, max_length=5000)
-    parties: tuple[Party, ...] = ()
-    known_assets: tuple[Asset, ...] = ()
+    issued_at: Instant
+    grounds: str = Field(
+        min_length=1, max_length=MAX_TEXT, description="Essential facts (RS 96(2))"
+    )
+    procedure: str | None = Field(default=None, max_length=MAX_TEXT)
+    parties: tuple[Party, ...] = Field(default=(), max_length=MAX_PARTIES)
+    known_assets: tuple[Asset, ...] = Field(default=(), max_length=MAX_ASSETS)
 
     @model_validator(mode="after")
     def _consistent(self) -> CourtRequest:
         if len(set(self.measures)) != len(self.measures):
             raise ValueError("measures: each measure may be requested once")
+        if len(set(self.purposes)) != len(self.purposes):
+            raise ValueError("purposes: each purpose may be named once")
         party_ids = [p.party_id for p in self.parties]
         if len(set(party_ids)) != len(party_ids):
             raise ValueError("parties: party_id values must be unique")
@@ -66,11 +78,20 @@ class CourtRequest(Frozen):
         return self
 
     @property
+    def ex_parte(self) -> bool:
+        """Rule 99(1): made without notice to the person; nothing about it may show."""
+        return self.confidentiality == Confidentiality.EX_PARTE
+
+    @property
     def workflow_id(self) -> str:
+        """The plain id; an ex parte request runs under ``opaque_request_workflow_id``."""
         return request_workflow_id(self.reference, self.requested_state)
 
     def ui_summary(self) -> str:
-        """One line for the Temporal UI: no names of persons, no asset details."""
+        """One line for the Temporal UI: no names of persons, no asset details; for an ex
+        parte request (Rule 99(1)) not even its reference, case or State."""
+        if self.ex_parte:
+            return "Ex parte request (Rule 99(1))"
         measures = ", ".join(m.value for m in self.measures)
         return (
             f"{self.reference}: {measures} — case {self.case_number}, "
@@ -81,3 +102,17 @@ class CourtRequest(Frozen):
 def request_workflow_id(reference: str, state: str) -> str:
     """The workflow id of one request to one State, derived from its reference."""
     return f"request/{reference}/{state}"
+
+
+OPAQUE_ID_PREFIX = "request/x"
+"""Opaque ids start so (``request/x`` + 32 hex digits); plain ids go on with a reference,
+which is upper case, so the two never meet."""
+
+
+def opaque_request_workflow_id(reference: str, state: str, key: bytes) -> str:
+    """The workflow id of an ex parte request (Rule 99(1)): an HMAC-SHA256 of its reference and
+    State under the Court's request-id key. Every Temporal user sees workflow ids; this one
+    reveals neither the reference nor the State (nor, across requests, that two share either),
+    yet the Court's tools holding the key derive it from the reference and State alone."""
+    message = f"tracefreeze ex parte request\n{reference}\n{state}".encode()
+    return OPAQUE_ID_PREFIX + hmac.new(key, message, hashlib.sha256).hexdigest()[:32]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import AwareDatetime, Field
 
 from schemas.clocks import Clocks
-from schemas.common import EventId, Frozen
+from schemas.common import EventRef, Frozen, TopicName
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
 from schemas.ledger import CurrencyTotals, Ledger, RequestStatus, State
@@ -15,7 +15,7 @@ from schemas.request import CourtRequest
 
 class TimelineEntry(State):
     at: AwareDatetime
-    event_id: EventId | None = Field(description="The answer or action; none for transmission")
+    event_id: EventRef | None = Field(description="The answer or action; none for transmission")
     what: str
     status: RequestStatus
 
@@ -25,7 +25,7 @@ class RequestVersion(State):
 
     version: int
     at: AwareDatetime
-    event_id: EventId | None = None
+    event_id: EventRef | None = None
     request: CourtRequest
 
 
@@ -52,7 +52,7 @@ class RequestCarry(State):
     status: RequestStatus
     ledger: Ledger
     timeline: list[TimelineEntry]
-    seen_event_ids: list[EventId]
+    seen_event_ids: list[EventRef]
     outbox: list[RequestEvent] = []
     versions: list[RequestVersion] = []
     resume_status: RequestStatus | None = Field(
@@ -71,17 +71,18 @@ class RequestInput(Frozen):
     """Start input of a request workflow (one request to one State)."""
 
     request: CourtRequest
-    events_topic: str = Field(
+    events_topic: TopicName = Field(
         default="tracefreeze.request-events", description="Where lifecycle events are published"
     )
     carried: RequestCarry | None = None
     policy: ResolvedPolicy | None = Field(
         default=None, description="Deadline policy in force at start (none: no clocks)"
     )
-    escalations_topic: str = "tracefreeze.escalations"
+    escalations_topic: TopicName = "tracefreeze.escalations"
     answers_per_run: int | None = Field(
         default=None,
         ge=1,
+        le=1_000_000,
         description="Continue-as-new after this many accepted answers in one run "
         "(default: when the server suggests it)",
     )
@@ -91,7 +92,7 @@ class AnswerReceipt(Frozen):
     """What an accepted update returns; a duplicate event id returns ``duplicate=True``.
     In a batch, an answer its rule refused carries the reason in ``rejected``."""
 
-    event_id: EventId
+    event_id: EventRef
     duplicate: bool
     status: RequestStatus
     rejected: str | None = None

@@ -6,13 +6,12 @@ the stack's state dir; the bridge under test verifies against the same registry.
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 from schemas.answers import AnswerBase
 from tracefreeze.demo_keys import demo_signer, sign_answer
 from tracefreeze.envelope import answer_headers
-from tracefreeze.signing import HEADER_KEY_ID, HEADER_SIGNATURE
+from tracefreeze.signing import sign_bytes
 
 Headers = list[tuple[str, bytes]]
 
@@ -29,5 +28,4 @@ def signed_record(
 def signed_bytes(value: bytes, state: str, state_dir: Path) -> Headers:
     """Signature headers over arbitrary bytes (e.g. a body that is not JSON at all)."""
     private_key, key_id = demo_signer(state_dir, state)
-    signature = base64.urlsafe_b64encode(private_key.sign(value)).rstrip(b"=")
-    return [(HEADER_SIGNATURE, signature), (HEADER_KEY_ID, key_id.encode())]
+    return sign_bytes(value, private_key, key_id)

@@ -77,6 +77,7 @@ def stack_env(settings: Settings, overrides: dict[str, str] | None = None) -> di
         "TRACEFREEZE_TOPICS__REQUEST_EVENTS": settings.topics.request_events,
         "TRACEFREEZE_TOPICS__ESCALATIONS": settings.topics.escalations,
         "TRACEFREEZE_TOPICS__DEAD_LETTER": settings.topics.dead_letter,
+        "TRACEFREEZE_TOPICS__PARTY_CHANNELS": settings.topics.party_channels,
         **(overrides or {}),
     }
 
@@ -93,6 +94,7 @@ def isolated(stack: Settings, prefix: str) -> Settings:
                 request_events=f"{tag}.request-events",
                 escalations=f"{tag}.escalations",
                 dead_letter=f"{tag}.dead-letter",
+                party_channels=f"{tag}.party",
             ),
         }
     )

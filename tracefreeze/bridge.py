@@ -9,6 +9,31 @@ the broker acknowledged the dead-letter record. While the outcome is unknown (Te
 timeout) the answer is retried with backoff and never skipped. Answers to one request are
 handled in order — several queued ones in one batch update — while different requests run side
 by side, up to ``bridge_in_flight`` updates at once.
+
+No State's answer can stall another's (RS art. 93(1), 96; Rule 176: each request is handled on
+its own):
+
+- Partitions progress independently. Each fetched partition gets its own task (a *lane*); the
+  consumer pauses that partition until its lane is done and the lane commits its own offset,
+  while the loop keeps fetching and committing every other partition.
+- Within a partition, requests run side by side; the partition waits at most one retry budget
+  (``bridge_retry_budget_s``) for a request that cannot take its answer: past it the answer is
+  *parked* (``tracefreeze/handler.py``) in the dead-letter topic with reason ``stuck``.
+  Parking uses the dead-letter topic rather than a topic of its own: the record keeps the
+  original value, key and headers, and its topic, partition and offset in the ``tf_*``
+  headers like every dead letter, and ``tracefreeze dlq list|replay`` and the topic's ACLs and
+  retention already serve it, so no new topic has to be provisioned before a stuck request
+  can be set aside.
+- Order per request is kept: once an answer to a request is parked, every later answer to
+  that request this bridge reads is parked behind it (reason ``stuck``, naming the first),
+  until a replayed answer (``tf_replayed_from``) to that request is taken again. Replaying a
+  request's parked answers together, in dead-letter order, restores them in their order.
+- A State over its answer budget (``tracefreeze/throttle.py``) waits, its requests only; past
+  ``bridge_throttle_wait_s`` its answers are parked as ``throttled``, in order, likewise.
+- Readiness is false while an answer has been retried for longer than the budget allows
+  (parking itself failing, or Temporal or every worker down); the metrics
+  ``tracefreeze_answers_parked_total`` and ``tracefreeze_oldest_stuck_answer_seconds`` say
+  how many were parked and how old the oldest retry is.
 """
 
 from __future__ import annotations
@@ -22,28 +47,45 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from schemas.deadletter import DeadLetterReason
 from tracefreeze.config import Settings
 from tracefreeze.deadletter import DeadLetters
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.gate import AnswerGate
-from tracefreeze.handler import Abandoned, AnswerHandler, Halt
+from tracefreeze.handler import Abandoned, AnswerHandler, Budget, Halt
 from tracefreeze.kafka import make_consumer, make_producer, start_with_timeout, stop_with_timeout
-from tracefreeze.metrics import BRIDGE_LATENCY, CONSUMER_LAG, sdk_runtime
+from tracefreeze.metrics import (
+    ANSWERS_THROTTLED,
+    BRIDGE_LATENCY,
+    CONSUMER_LAG,
+    OLDEST_STUCK,
+    sdk_runtime,
+)
 from tracefreeze.ops_http import serving
-from tracefreeze.pipeline import ReceivedAnswer, batches, by_request, next_offset
+from tracefreeze.pipeline import ParkedRequests, ReceivedAnswer, by_request, next_offset
 from tracefreeze.temporal import connect
+from tracefreeze.throttle import StateBudgets
 from tracefreeze.tracing import consuming
 from tracefreeze.worker import stop_on_signals
 
 log = structlog.get_logger(__name__)
 
 POLL_MS = 500
+BUSY_POLL_MS = 50
+"""Poll while lanes run: a lane that finishes gets its partition fetched again at once."""
 MAX_BATCH = 5000
 """Records per poll over all partitions: a backlog arrives in large batches per request."""
+LAG_EVERY_S = 1.0
 PROBE_S = 5.0
 """How often readiness re-checks that Temporal answers."""
+POLLER_FRESH_S = 90.0
+"""A worker counts as polling if it polled the task queue this recently (a poll waits up to
+a minute)."""
 
 
 async def run_bridge(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -57,10 +99,26 @@ async def run_bridge(settings: Settings, stop: asyncio.Event | None = None) -> N
     producer = make_producer(settings, client_id=f"{settings.bridge_group_id}-dead-letter")
     consumer = make_consumer(settings, group_id=settings.bridge_group_id)
     halt = Halt(stop)
+    budget = Budget(settings.bridge_retry_budget_s)
     handler = AnswerHandler(
-        client, DeadLetters(producer, settings.topics.dead_letter, timeout), halt, timeout, gate
+        client,
+        DeadLetters(producer, settings.topics.dead_letter, timeout),
+        halt,
+        timeout,
+        gate,
+        budget,
+        asyncio.Semaphore(settings.bridge_in_flight),
     )
-    bridge = Bridge(consumer, handler, halt, timeout, client, settings.bridge_in_flight)
+    bridge = Bridge(
+        consumer,
+        handler,
+        halt,
+        timeout,
+        client,
+        task_queue=settings.task_queue,
+        throttle=StateBudgets(settings.bridge_state_rate, settings.bridge_state_burst),
+        throttle_wait_s=settings.bridge_throttle_wait_s,
+    )
     consumer.subscribe([settings.topics.state_answers], listener=_Listener(bridge))
     try:
         try:
@@ -85,7 +143,7 @@ async def run_bridge(settings: Settings, stop: asyncio.Event | None = None) -> N
 
 
 class Bridge:
-    """The consumer loop: one batch at a time, partitions side by side, then one commit."""
+    """The consumer loop: fetch, hand each partition's records to its own lane, repeat."""
 
     def __init__(
         self,
@@ -94,24 +152,40 @@ class Bridge:
         halt: Halt,
         timeout_s: float,
         client: Client | None = None,
-        in_flight: int = 1,
+        task_queue: str | None = None,
+        throttle: StateBudgets | None = None,
+        throttle_wait_s: float = 10.0,
     ) -> None:
         self.consumer, self.handler, self.halt, self.timeout_s = consumer, handler, halt, timeout_s
-        self.client = client
-        self.in_flight = asyncio.Lock()
+        self.client, self.task_queue = client, task_queue
+        self.throttle = throttle or StateBudgets(rate=1e9, burst=1_000_000)
+        self.throttle_wait_s = throttle_wait_s
         self.joined = False
         """The consumer joined its group (an assignment, possibly empty, was received)."""
         self.temporal_ok = client is not None
-        self.slots = asyncio.Semaphore(in_flight)
-        """Updates in flight at once, over all partitions."""
+        self.workers_ok = True
+        """A worker polled the task queue lately (unknown counts as yes)."""
+        self.lanes: dict[TopicPartition, asyncio.Task[None]] = {}
+        self.parked = ParkedRequests()
+        handler.budget.counts = self.counting
+
+    @property
+    def budget(self) -> Budget:
+        return self.handler.budget
+
+    def counting(self) -> bool:
+        """A failed delivery is the request's own fault: Temporal and a worker are up."""
+        return self.temporal_ok and self.workers_ok
 
     def ready(self) -> bool:
-        """Readiness: joined, Temporal reachable, and not stopping (false once the drain
-        starts)."""
-        return self.joined and self.temporal_ok and not self.halt.stop.is_set()
+        """Readiness: joined, Temporal reachable, not stopping (false once the drain starts),
+        and no answer retried for longer than its budget plus two update timeouts (which
+        means parking itself fails, or Temporal or every worker is down)."""
+        stuck = self.budget.oldest_s() > self.budget.seconds + 2 * self.timeout_s
+        return self.joined and self.temporal_ok and not self.halt.stop.is_set() and not stuck
 
     async def probe_temporal(self) -> None:
-        """Keep ``temporal_ok`` current (the HTTP thread cannot await)."""
+        """Keep ``temporal_ok`` and ``workers_ok`` current (the HTTP thread cannot await)."""
         while self.client is not None:
             try:
                 self.temporal_ok = await self.client.service_client.check_health(
@@ -119,27 +193,81 @@ class Bridge:
                 )
             except Exception:
                 self.temporal_ok = False
+            if self.temporal_ok and self.task_queue:
+                self.workers_ok = await self._workers_polling()
+            OLDEST_STUCK.set(self.budget.oldest_s())
             await asyncio.sleep(PROBE_S)
 
+    async def _workers_polling(self) -> bool:
+        assert self.client is not None and self.task_queue is not None
+        request = DescribeTaskQueueRequest(
+            namespace=self.client.namespace,
+            task_queue=TaskQueue(name=self.task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+        try:
+            found = await self.client.workflow_service.describe_task_queue(
+                request, timeout=timedelta(seconds=min(self.timeout_s, PROBE_S))
+            )
+        except Exception:
+            return self.workers_ok  # unknown: keep what we knew
+        now = time.time()
+        return any(now - p.last_access_time.ToSeconds() < POLLER_FRESH_S for p in found.pollers)
+
     async def run(self) -> None:
-        while not self.halt.stop.is_set():
-            try:
-                fetched = await asyncio.wait_for(
-                    self.consumer.getmany(timeout_ms=POLL_MS, max_records=MAX_BATCH),
-                    timeout=POLL_MS / 1000 + self.timeout_s,
-                )
-            except (KafkaError, TimeoutError) as err:
-                log.warning("fetching answers failed; polling again", error=repr(err))
-                await self.halt.pause(1.0)
-                continue
-            if not fetched:
-                await self.measure_lag()
-                continue
-            async with self.in_flight:
-                done = await asyncio.gather(*(self._partition(r) for r in fetched.values()))
-                offsets = dict(zip(fetched, done, strict=True))
-                await self.commit({tp: n for tp, n in offsets.items() if n is not None})
-            await self.measure_lag()
+        measured = 0.0
+        try:
+            while not self.halt.stop.is_set():
+                poll_ms = BUSY_POLL_MS if self.lanes else POLL_MS
+                try:
+                    fetched = await asyncio.wait_for(
+                        self.consumer.getmany(timeout_ms=poll_ms, max_records=MAX_BATCH),
+                        timeout=poll_ms / 1000 + self.timeout_s,
+                    )
+                except (KafkaError, TimeoutError) as err:
+                    log.warning("fetching answers failed; polling again", error=repr(err))
+                    await self.halt.pause(1.0)
+                    continue
+                for tp, records in fetched.items():
+                    if records:
+                        self._start_lane(tp, records)
+                OLDEST_STUCK.set(self.budget.oldest_s())
+                if time.monotonic() >= measured + LAG_EVERY_S:
+                    await self.measure_lag()
+                    measured = time.monotonic()
+        finally:
+            await self.drain()
+
+    def _start_lane(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+        """Pause the partition and handle its records in a task of its own."""
+        if tp in self.lanes:  # a paused partition returns nothing; never leave a gap
+            log.warning("records of a busy partition; reading them again", tp=str(tp))
+            self.consumer.seek(tp, records[0].offset)
+            return
+        self.consumer.pause(tp)
+        self.lanes[tp] = asyncio.create_task(self._lane(tp, records), name=f"lane-{tp}")
+
+    async def _lane(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+        """One partition's fetched records to their outcomes; commit; fetch it again."""
+        done: int | None = None
+        try:
+            done = await self._partition(records)
+            if done is not None:
+                await self.commit({tp: done})
+        except Exception:
+            log.exception("partition lane failed; its answers will be read again", tp=str(tp))
+        finally:
+            self.lanes.pop(tp, None)
+            if tp in self.consumer.assignment():
+                end = records[-1].offset + 1
+                if (done or records[0].offset) < end and not self.halt.is_set():
+                    self.consumer.seek(tp, done or records[0].offset)  # not final: again
+                self.consumer.resume(tp)
+
+    async def drain(self) -> None:
+        """Until every lane ended (on stop or revocation they abandon retries at once)."""
+        while self.lanes:
+            await asyncio.gather(*list(self.lanes.values()), return_exceptions=True)
 
     async def measure_lag(self) -> None:
         """Consumer lag per assigned partition: end offset (last stable, read_committed)
@@ -187,20 +315,55 @@ class Bridge:
         return next_offset(records, finished)
 
     async def _request(self, group: list[ReceivedAnswer], finished: set[int]) -> None:
-        """One request's answers, in order, batch after batch, within the in-flight limit."""
-        for batch in batches(group):
-            if self.halt.is_set():
-                return
+        """One request's answers, in order, batch after batch, within its State's budget;
+        behind a parked answer of the same request, parked too."""
+        pending = list(group)
+        while pending and not self.halt.is_set():
+            batch, behind = self.parked.next(pending)
+            if behind is None and not ParkedRequests.replayed(batch[0].record):
+                batch = batch[: self.throttle.burst]  # a batch pays for each of its answers
             started = time.perf_counter()
-            async with self.slots:
-                try:
+            try:
+                if behind is not None:
+                    await self.handler.park(batch, behind.reason, behind.detail)
+                elif not await self._within_budget(batch, pending):
+                    finished.update(item.record.offset for item in pending)
+                    return  # the request's remaining answers are parked as throttled
+                else:
                     with consuming(batch[0].record.topic, batch[0].record.headers):
-                        await self.handler.deliver(batch)
-                except Abandoned:
-                    return
+                        taken = await self.handler.deliver(batch)
+                    self.parked.delivered(batch, taken)
+            except Abandoned:
+                return
             for item in batch:  # per answer, so the count is the answers handled
                 BRIDGE_LATENCY.observe((time.perf_counter() - started) / len(batch))
                 finished.add(item.record.offset)
+            pending = pending[len(batch) :]
+
+    async def _within_budget(
+        self, batch: list[ReceivedAnswer], pending: list[ReceivedAnswer]
+    ) -> bool:
+        """Wait for the State's budget; False once the rest of the request's answers are
+        parked as throttled because the wait would be too long (their outcome is final)."""
+        if ParkedRequests.replayed(batch[0].record):
+            return True  # an operator's replay is not the State's flood
+        state = batch[0].answer.state
+        wait = self.throttle.reserve(state, len(batch), self.throttle_wait_s)
+        if wait is None:
+            detail = (
+                f"State {state} over its answer budget (bridge_state_rate, "
+                f"bridge_state_burst) for longer than {self.throttle_wait_s:g}s"
+            )
+            ANSWERS_THROTTLED.labels(state).inc(len(pending))
+            await self.handler.park(pending, DeadLetterReason.THROTTLED, detail)
+            self.parked.mark(pending[0], DeadLetterReason.THROTTLED)
+            return False
+        if wait > 0:
+            ANSWERS_THROTTLED.labels(state).inc(len(batch))
+            await self.halt.pause(wait)
+            if self.halt.is_set():
+                raise Abandoned("waiting for the State's answer budget")
+        return True
 
 
 class _Listener(ConsumerRebalanceListener):
@@ -212,8 +375,8 @@ class _Listener(ConsumerRebalanceListener):
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         self.bridge.halt.revoking.set()
         try:
-            async with self.bridge.in_flight:  # the batch commits what it finished
-                log.info("partitions revoked", partitions=sorted(str(tp) for tp in revoked))
+            await self.bridge.drain()  # each lane commits what it finished
+            log.info("partitions revoked", partitions=sorted(str(tp) for tp in revoked))
             for tp in revoked:
                 with contextlib.suppress(KeyError):
                     CONSUMER_LAG.remove(tp.topic, str(tp.partition))

@@ -19,6 +19,7 @@ from tracefreeze.client import plain_errors
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.policy import load_directory, load_policy, resolve
+from tracefreeze.request_ids import request_id_key, workflow_id_of
 from tracefreeze.temporal import connect
 from workflows.case import CaseWorkflow
 
@@ -44,6 +45,9 @@ class CaseClient:
                 "events_topic": self.settings.topics.request_events,
                 "escalations_topic": self.settings.topics.escalations,
                 "policies": {r.requested_state: self._policy(r) for r in order.requests},
+                "workflow_ids": {
+                    r.requested_state: self._workflow_id(r) for r in order.requests if r.ex_parte
+                },
             }
         )
         try:
@@ -82,6 +86,8 @@ class CaseClient:
         await self._refuse_existing(action.request)
         if action.policy is None:
             action = action.model_copy(update={"policy": self._policy(action.request)})
+        if action.request.ex_parte and action.workflow_id is None:
+            action = action.model_copy(update={"workflow_id": self._workflow_id(action.request)})
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
             return await self.handle(order_reference).execute_update(
@@ -99,14 +105,19 @@ class CaseClient:
     def handle(self, order_reference: str) -> WorkflowHandle:
         return self.client.get_workflow_handle(case_workflow_id(order_reference))
 
+    def _workflow_id(self, request: CourtRequest) -> str:
+        """Where the request runs: opaque if ex parte (Rule 99(1)), else its plain id."""
+        return workflow_id_of(request, request_id_key(self.settings.state_dir, ensure=True))
+
     async def _refuse_existing(self, request: CourtRequest) -> None:
         """A request reference already transmitted to that State is never reused."""
+        workflow_id = self._workflow_id(request) if request.ex_parte else request.workflow_id
         try:
-            await self.client.get_workflow_handle(request.workflow_id).describe()
+            await self.client.get_workflow_handle(workflow_id).describe()
         except RPCError as err:
             if err.status is RPCStatusCode.NOT_FOUND:
                 return
-            raise TracefreezeError(f"{request.workflow_id}: {err.message}") from err
+            raise TracefreezeError(f"{workflow_id}: {err.message}") from err
         raise TracefreezeError(
             f"request {request.reference} to {request.requested_state} already exists"
         )

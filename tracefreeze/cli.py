@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from schemas.request import CourtRequest
-from tracefreeze import cli_case, cli_court, cli_dlq, cli_report
+from tracefreeze import cli_case, cli_court, cli_dlq, cli_report, cli_state
 from tracefreeze.cli_input import field_errors, load_document
 from tracefreeze.config import get_settings
 from tracefreeze.errors import TracefreezeError
@@ -148,3 +148,4 @@ main.add_command(cli_court.export_ftm)
 main.add_command(cli_case.case)
 main.add_command(cli_report.report)
 main.add_command(cli_dlq.dlq)
+main.add_command(cli_state.state)

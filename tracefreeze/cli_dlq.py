@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
+import os
 from collections.abc import AsyncIterator, Callable
 
 import click
@@ -54,6 +56,14 @@ def list_cmd(reasons: tuple[str, ...], limit: int) -> None:
 @click.option("--since-offset", type=click.IntRange(min=0), help="First offset (inclusive).")
 @click.option("--until-offset", type=click.IntRange(min=0), help="Last offset (inclusive).")
 @click.option("--partition", type=click.IntRange(min=0), help="Only this dead-letter partition.")
+@click.option("--at", "at", metavar="P:O", help="Only the dead-letter record at partition:offset.")
+@click.option("--event-id", "event_ids", multiple=True, help="Only the answer with this event id.")
+@click.option(
+    "--operator",
+    default=lambda: os.environ.get("TRACEFREEZE_OPERATOR") or getpass.getuser(),
+    show_default="$TRACEFREEZE_OPERATOR, else the login name",
+    help="Who replays: on each replayed record (tf_replayed_by) and in the audit log.",
+)
 @click.option("--dry-run", is_flag=True, help="Show what would be replayed; send nothing.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def replay(
@@ -62,26 +72,43 @@ def replay(
     since_offset: int | None,
     until_offset: int | None,
     partition: int | None,
+    at: str | None,
+    event_ids: tuple[str, ...],
+    operator: str,
     dry_run: bool,
     yes: bool,
 ) -> None:
-    """Re-produce dead-lettered answers (original value, key, headers) to their topic.
+    """Re-produce dead-lettered answers (original value, key, headers) to the answers topic.
 
-    Default: reasons unknown_request and rejected, from where the `tracefreeze-dlq-replay`
-    group stopped. With --since/--until-offset the range is read instead and the group's
-    progress is left alone.
+    Default: reasons unknown_request, rejected, stuck and throttled, from where the
+    `tracefreeze-dlq-replay` group stopped. With --since/--until-offset, --at or --event-id
+    those records are read instead and the group's progress is left alone.
     """
     settings = get_settings()
-    selection = Selection.of(reasons, force)
+    selection = Selection.of(reasons, force, event_ids)
+    if at is not None:
+        partition, since_offset = _position(at)
+        until_offset = since_offset
     window = Window(since_offset, until_offset, partition)
+    if not operator.strip():
+        raise click.UsageError("--operator must name who replays")
     if not dry_run and not yes:
         preview = asyncio.run(run_replay(settings, selection, window, dry_run=True))
         click.echo(preview.render(dry_run=True))
         if not preview.selected:
             return
         click.confirm(f"replay {preview.selected} record(s)?", abort=True)
-    summary = asyncio.run(run_replay(settings, selection, window, dry_run, echo=click.echo))
+    summary = asyncio.run(
+        run_replay(settings, selection, window, dry_run, echo=click.echo, operator=operator)
+    )
     click.echo(summary.render(dry_run))
+
+
+def _position(text: str) -> tuple[int, int]:
+    partition, _, offset = text.partition(":")
+    if not (partition.isdigit() and offset.isdigit()):
+        raise click.BadParameter(f"{text!r} is not PARTITION:OFFSET", param_hint="--at")
+    return int(partition), int(offset)
 
 
 def describe(dead: DeadLetter) -> str:
@@ -90,14 +117,17 @@ def describe(dead: DeadLetter) -> str:
     return f"{dead.where}  {dead.reason_code}  {origin}  key={key}  {dead.reason}"
 
 
+LIST_GROUP = "tracefreeze-dlq-list"
+"""The listing's consumer group: it reads by assignment and never commits."""
+
+
+def list_consumer(settings: Settings) -> AIOKafkaConsumer:
+    """The listing's consumer: TLS and SASL like every client (``tracefreeze/kafka.py``)."""
+    return make_consumer(settings, group_id=LIST_GROUP)
+
+
 async def _list(settings: Settings, reasons: tuple[str, ...], limit: int) -> list[DeadLetter]:
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        client_id="tracefreeze-dlq-list",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        isolation_level="read_committed",
-    )
+    consumer = list_consumer(settings)
     async with _started(settings, consumer):
         return await listing(consumer, settings, reasons, limit)
 
@@ -109,6 +139,7 @@ async def run_replay(
     dry_run: bool = False,
     group_id: str = REPLAY_GROUP,
     echo: Callable[[str], None] | None = None,
+    operator: str = "",
 ) -> Summary:
     """One replay run with its own consumer (group ``group_id``) and idempotent producer."""
     consumer = make_consumer(settings, group_id=group_id)
@@ -120,7 +151,9 @@ async def run_replay(
             echo(f"{verb} {describe(dead)}")
 
     async with _started(settings, consumer), _started(settings, producer):
-        replay = Replay(consumer, producer, settings, selection, window or Window(), on_record)
+        replay = Replay(
+            consumer, producer, settings, selection, window or Window(), operator, on_record
+        )
         try:
             return await replay.run()
         except (TimeoutError, KafkaError) as err:

@@ -4,6 +4,12 @@ Every Court action (``schemas/court.py``) reaches the request as the workflow up
 kind (``COURT_UPDATES``), with the action's event id as the update id: a retried action is
 recorded once. A rejected action becomes a ``TracefreezeError`` with the request's reason.
 Multi-State cases have their own client in ``tracefreeze/case_client.py``.
+
+An ex parte request (Rule 99(1)) runs under an opaque workflow id derived from its reference
+and State with the Court's request-id key (``tracefreeze/request_ids.py``), and shows no case,
+State, measure or value in visibility; the client finds it by reference all the same: with
+``REF/STATE`` it derives the id, with ``REF`` alone it derives the id for each State of the
+directory (the key never leaves the Court, and visibility holds nothing to search).
 """
 
 from __future__ import annotations
@@ -17,7 +23,6 @@ from urllib.parse import quote
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import (
-    SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
@@ -35,6 +40,7 @@ from schemas.views import AnswerReceipt, RequestInput, RequestProgress, RequestV
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.policy import load_directory, load_policy, resolve
+from tracefreeze.request_ids import candidate_ids, request_id_key, workflow_id_of
 from tracefreeze.temporal import connect
 from workflows import search_attributes as sa
 from workflows.details import static_details
@@ -70,6 +76,9 @@ class RequestClient:
         self.client = client
         self.settings = settings
 
+    def _key(self, ensure: bool = False) -> bytes | None:
+        return request_id_key(self.settings.state_dir, ensure=ensure)
+
     @classmethod
     async def connect(cls, settings: Settings) -> RequestClient:
         return cls(await connect(settings), settings)
@@ -86,6 +95,7 @@ class RequestClient:
             request,
         )
         topics = self.settings.topics
+        workflow_id = workflow_id_of(request, self._key(ensure=request.ex_parte))
         try:
             handle = await self.client.start_workflow(
                 RequestWorkflow.run,
@@ -95,17 +105,12 @@ class RequestClient:
                     escalations_topic=topics.escalations,
                     policy=policy,
                 ),
-                id=request.workflow_id,
+                id=workflow_id,
                 task_queue=self.settings.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 search_attributes=TypedSearchAttributes(
-                    [
-                        SearchAttributePair(sa.CASE_NUMBER, request.case_number),
-                        SearchAttributePair(sa.REQUESTED_STATE, request.requested_state),
-                        SearchAttributePair(sa.REQUEST_STATUS, RequestStatus.TRANSMITTED.value),
-                        SearchAttributePair(sa.MEASURES, [m.value for m in request.measures]),
-                    ]
+                    sa.initial_attributes(request, RequestStatus.TRANSMITTED.value)
                 ),
                 static_summary=request.ui_summary(),
                 static_details=static_details(request),
@@ -120,36 +125,63 @@ class RequestClient:
         """The workflow id of ``REF/STATE``, or of ``REF`` alone if one State was asked."""
         head, _, last = reference.rpartition("/")
         if head and len(last) == 3 and last.isalpha() and last.isupper():
-            with contextlib.suppress(RPCError):  # else: a reference that ends in /ABC
-                return (await self.handle(head, last).describe()).id
+            found = await self._existing(head, last)
+            if found is not None:  # else: a reference that ends in /ABC
+                return found
         prefix = request_workflow_id(reference, "")
-        ids = [
-            wf.id
+        ids = {
+            wf.id: wf.id.rsplit("/", 1)[1]
             async for wf in self.client.list_workflows(
                 f'WorkflowId STARTS_WITH "{prefix}"', limit=10
             )
-        ]
-        ids = sorted(set(ids))
+        }
+        if not ids:
+            ids = await self._ex_parte(reference)
         if not ids:
             raise TracefreezeError(f"no request with reference {reference}")
         if len(ids) > 1:
-            states = ", ".join(i.rsplit("/", 1)[1] for i in ids)
+            states = ", ".join(sorted(ids.values()))
             raise TracefreezeError(
                 f"request {reference} went to several States ({states}): give REF/STATE"
             )
-        return ids[0]
+        return next(iter(ids))
+
+    async def _existing(self, reference: str, state: str) -> str | None:
+        """The id the request to ``state`` runs under (plain or opaque), if it exists."""
+        for workflow_id in candidate_ids(reference, state, self._key()):
+            with contextlib.suppress(RPCError):
+                return (await self.client.get_workflow_handle(workflow_id).describe()).id
+        return None
+
+    async def _ex_parte(self, reference: str) -> dict[str, str]:
+        """Ex parte requests with ``reference``: their ids derived for each State of the
+        directory (visibility holds nothing to search them by, by design)."""
+        key = self._key()
+        if key is None:
+            return {}
+        found: dict[str, str] = {}
+        for state in sorted(load_directory(self.settings.state_directory_file).states):
+            workflow_id = candidate_ids(reference, state, key)[1]
+            with contextlib.suppress(RPCError):
+                await self.client.get_workflow_handle(workflow_id).describe()
+                found[workflow_id] = state
+        return found
+
+    async def workflow_id(self, reference: str, state: str) -> str:
+        """The id of the request to ``state`` (plain, or opaque if it is ex parte)."""
+        return await self._existing(reference, state) or request_workflow_id(reference, state)
 
     def handle(self, reference: str, state: str) -> WorkflowHandle:
-        """The workflow handle of one request to one State."""
+        """The workflow handle of one request to one State that is not ex parte."""
         return self.client.get_workflow_handle(request_workflow_id(reference, state))
 
     async def view(self, reference: str, state: str) -> RequestView:
         """Status, ledger, totals and timeline of one request to one State."""
-        return await self.view_id(request_workflow_id(reference, state))
+        return await self.view_id(await self.workflow_id(reference, state))
 
     async def progress(self, reference: str, state: str) -> RequestProgress:
         """Status and count of answers taken, without ledger or timeline (cheap to poll)."""
-        workflow_id = request_workflow_id(reference, state)
+        workflow_id = await self.workflow_id(reference, state)
         with plain_errors(workflow_id):
             handle = self.client.get_workflow_handle(workflow_id)
             return await handle.query(RequestWorkflow.progress)
@@ -166,7 +198,7 @@ class RequestClient:
             raise TracefreezeError(f"{type(action).__name__} is not an action on a request")
         workflow_id = (
             reference_or_id
-            if reference_or_id.startswith(REQUEST_ID_PREFIX)
+            if reference_or_id.startswith(REQUEST_ID_PREFIX)  # plain or opaque
             else await self.resolve(reference_or_id)
         )
         with plain_errors(workflow_id):
@@ -175,7 +207,7 @@ class RequestClient:
 
     async def close(self, reference: str, state: str, action: CloseRequest) -> AnswerReceipt:
         """The Registry closes the request (rejected while assets are still restrained)."""
-        return await self.close_id(request_workflow_id(reference, state), action)
+        return await self.close_id(await self.workflow_id(reference, state), action)
 
     async def close_id(self, workflow_id: str, action: CloseRequest) -> AnswerReceipt:
         with plain_errors(workflow_id):

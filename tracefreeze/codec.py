@@ -10,8 +10,21 @@ memo, query results...) is replaced by one whose
 
 Decoding takes the key id from the metadata, so old payloads stay readable after rotation as
 long as their key stays in the key set; a payload whose key is not held is a clear
-``CodecError``. Payloads that are not encrypted pass through unchanged (history written
-before the codec was turned on).
+``CodecError``.
+
+Namespace binding: the AES-GCM associated data is ``AAD_CONTEXT``, the Temporal namespace and
+the key id (``associated_data``). A payload copied into another namespace's history (or shown
+by a codec server under another ``X-Namespace``) does not decrypt there: a confidential
+request (RS 87(3), Rule 81) cannot be made readable by moving its history. Each process binds
+the namespace it talks to (``TRACEFREEZE_TEMPORAL_NAMESPACE``); the codec server binds the
+namespace each call names.
+
+Plaintext after migration: payloads that are not encrypted pass through unchanged while
+history written before the codec was turned on may still be read. Once every such history is
+gone (its retention elapsed, or it was re-encrypted), set
+``TRACEFREEZE_CODEC_REFUSE_PLAINTEXT=true``: decoding a payload without our encryption is then
+a ``CodecError`` (``PLAINTEXT_REFUSED``), so that nobody can slip an unencrypted, unbound
+payload (e.g. an update argument written by another client) into a request's history.
 
 What the codec does not cover: search attributes (plaintext by design: put no name or asset
 detail in them) and, unless ``data_converter(codec, encode_failures=True)``, failure messages
@@ -59,6 +72,8 @@ from temporalio.converter import (
 from tracefreeze.errors import TracefreezeError
 
 ENCODING = b"binary/encrypted"
+AAD_CONTEXT = b"tracefreeze/payload/v1\0"
+"""Domain separation of the associated data: these ciphertexts are tracefreeze payloads."""
 METADATA_ENCODING = "encoding"
 METADATA_KEY_ID = "encryption-key-id"
 NONCE_BYTES = 12
@@ -66,19 +81,44 @@ TAG_BYTES = 16
 KEY_SIZES = (16, 24, 32)
 KEYS_ENV = "TRACEFREEZE_CODEC_KEYS"
 ACTIVE_KEY_ENV = "TRACEFREEZE_CODEC_ACTIVE_KEY"
+REFUSE_PLAINTEXT_ENV = "TRACEFREEZE_CODEC_REFUSE_PLAINTEXT"
+NAMESPACE_ENV = "TRACEFREEZE_TEMPORAL_NAMESPACE"
+DEFAULT_NAMESPACE = "default"
 KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 KEYS_FILE = Path("keys") / "codec-keys"
 """Relative to the settings' ``state_dir``: read when ``TRACEFREEZE_CODEC_KEYS`` is unset."""
 
 
 class CodecError(TracefreezeError, ValueError):
-    """A payload that cannot be decrypted, or a codec key set that is not usable."""
+    """A payload that cannot be decrypted, or a codec key set that is not usable.
+
+    ``code`` says which, without key ids or other internals: the codec server answers with
+    the code only (``tracefreeze/codec_server.py``)."""
+
+    def __init__(self, message: str, code: str = "codec_error") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+UNKNOWN_KEY = "unknown_key"
+NOT_DECRYPTABLE = "not_decryptable"
+PLAINTEXT_REFUSED = "plaintext_refused"
+MALFORMED = "malformed"
 
 
 class EncryptionCodec(PayloadCodec):
     """AES-GCM payload codec with a key id in each payload's metadata (see module docstring)."""
 
-    def __init__(self, keys: Mapping[str, bytes], active_key_id: str) -> None:
+    def __init__(
+        self,
+        keys: Mapping[str, bytes],
+        active_key_id: str,
+        *,
+        namespace: str = DEFAULT_NAMESPACE,
+        refuse_plaintext: bool = False,
+    ) -> None:
+        if not namespace:
+            raise CodecError("the codec needs the Temporal namespace it binds payloads to")
         if not keys:
             raise CodecError("the codec needs at least one key")
         for key_id, key in keys.items():
@@ -94,7 +134,24 @@ class EncryptionCodec(PayloadCodec):
                 f"({', '.join(sorted(keys))})"
             )
         self.active_key_id = active_key_id
+        self.namespace, self.refuse_plaintext = namespace, refuse_plaintext
+        self._keys = dict(keys)
         self._ciphers = {key_id: AESGCM(bytes(key)) for key_id, key in keys.items()}
+
+    def for_namespace(self, namespace: str) -> EncryptionCodec:
+        """The same keys and settings, bound to ``namespace``."""
+        if namespace == self.namespace:
+            return self
+        return EncryptionCodec(
+            self._keys,
+            self.active_key_id,
+            namespace=namespace,
+            refuse_plaintext=self.refuse_plaintext,
+        )
+
+    def associated_data(self, key_id: str) -> bytes:
+        """What each ciphertext is bound to: context, namespace and key id."""
+        return AAD_CONTEXT + self.namespace.encode("utf-8") + b"\0" + key_id.encode("ascii")
 
     @property
     def key_ids(self) -> tuple[str, ...]:
@@ -117,7 +174,9 @@ class EncryptionCodec(PayloadCodec):
             return payload
         nonce = os.urandom(NONCE_BYTES)
         cipher = self._ciphers[self.active_key_id]
-        sealed = cipher.encrypt(nonce, payload.SerializeToString(), None)
+        sealed = cipher.encrypt(
+            nonce, payload.SerializeToString(), self.associated_data(self.active_key_id)
+        )
         return Payload(
             metadata={
                 METADATA_ENCODING: ENCODING,
@@ -128,31 +187,49 @@ class EncryptionCodec(PayloadCodec):
 
     def _decrypt(self, payload: Payload) -> Payload:
         if not is_encrypted(payload):
+            if self.refuse_plaintext:
+                raise CodecError(
+                    f"payload is not encrypted (encoding "
+                    f"{payload.metadata.get(METADATA_ENCODING, b'none')!r}) and this codec "
+                    f"refuses plaintext ({REFUSE_PLAINTEXT_ENV} is set: every history was "
+                    "migrated to encrypted payloads); it was written by a client without the "
+                    "codec",
+                    PLAINTEXT_REFUSED,
+                )
             return payload
         raw_id = payload.metadata.get(METADATA_KEY_ID)
         if not raw_id:
-            raise CodecError(f"encrypted payload has no {METADATA_KEY_ID} metadata")
+            raise CodecError(f"encrypted payload has no {METADATA_KEY_ID} metadata", MALFORMED)
         key_id = raw_id.decode("utf-8", errors="replace")
         cipher = self._ciphers.get(key_id)
         if cipher is None:
             raise CodecError(
                 f"payload encrypted with codec key {key_id!r}, which this process does not "
-                f"hold (it holds: {', '.join(self.key_ids)}); add that key to {KEYS_ENV}"
+                f"hold (it holds: {', '.join(self.key_ids)}); add that key to {KEYS_ENV}",
+                UNKNOWN_KEY,
             )
         data = payload.data
         if len(data) < NONCE_BYTES + TAG_BYTES:
-            raise CodecError(f"encrypted payload (key {key_id}) is too short to be AES-GCM")
+            raise CodecError(
+                f"encrypted payload (key {key_id}) is too short to be AES-GCM", MALFORMED
+            )
         try:
-            plain = cipher.decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], None)
+            plain = cipher.decrypt(
+                data[:NONCE_BYTES], data[NONCE_BYTES:], self.associated_data(key_id)
+            )
         except InvalidTag as err:
             raise CodecError(
-                f"encrypted payload does not decrypt under codec key {key_id} "
-                "(tampered, or the key under that id changed)"
+                f"encrypted payload does not decrypt under codec key {key_id} in namespace "
+                f"{self.namespace!r} (tampered, written in another namespace, or the key "
+                "under that id changed)",
+                NOT_DECRYPTABLE,
             ) from err
         try:
             return Payload.FromString(plain)
         except DecodeError as err:
-            raise CodecError(f"decrypted payload (key {key_id}) is not a Payload") from err
+            raise CodecError(
+                f"decrypted payload (key {key_id}) is not a Payload", MALFORMED
+            ) from err
 
 
 def is_encrypted(payload: Payload) -> bool:
@@ -180,12 +257,17 @@ def parse_keys(spec: str) -> dict[str, bytes]:
 
 
 def codec_from_env(
-    environ: Mapping[str, str] | None = None, state_dir: Path | None = None
+    environ: Mapping[str, str] | None = None,
+    state_dir: Path | None = None,
+    namespace: str | None = None,
 ) -> EncryptionCodec | None:
     """The codec from ``TRACEFREEZE_CODEC_KEYS`` / ``TRACEFREEZE_CODEC_ACTIVE_KEY``, else from
     ``<state_dir>/keys/codec-keys`` (with ``environ`` given, only if ``state_dir`` is too; the
     state dir defaults to the settings'), or None when there are no keys (history
-    unencrypted). A set but unusable key set is an error."""
+    unencrypted). A set but unusable key set is an error.
+
+    Bound to ``namespace``, else ``TRACEFREEZE_TEMPORAL_NAMESPACE`` (default ``default``);
+    refuses plaintext when ``TRACEFREEZE_CODEC_REFUSE_PLAINTEXT`` is true."""
     env = os.environ if environ is None else environ
     spec = env.get(KEYS_ENV, "").strip()
     if not spec and (environ is None or state_dir is not None):
@@ -203,7 +285,22 @@ def codec_from_env(
                 f"({KEYS_ENV} lists {', '.join(sorted(keys))})"
             )
         active = next(iter(keys))
-    return EncryptionCodec(keys, active)
+    return EncryptionCodec(
+        keys,
+        active,
+        namespace=namespace or env.get(NAMESPACE_ENV, "").strip() or DEFAULT_NAMESPACE,
+        refuse_plaintext=env_flag(env, REFUSE_PLAINTEXT_ENV),
+    )
+
+
+def env_flag(env: Mapping[str, str], name: str) -> bool:
+    """A boolean variable as pydantic reads one (1/true/yes/on, 0/false/no/off/unset)."""
+    value = env.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise CodecError(f"{name} must be true or false, not {value!r}")
 
 
 def codec_keys_file(state_dir: Path | None = None) -> Path:

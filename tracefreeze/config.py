@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tracefreeze.kafka_security import KafkaSecurity
@@ -24,6 +24,13 @@ class Topics(BaseModel):
     request_events: str = "tracefreeze.request-events"
     escalations: str = "tracefreeze.escalations"
     dead_letter: str = "tracefreeze.dead-letter"
+    party_channels: str = "tracefreeze.party"
+    """Prefix of each requested party's own outbound channel, ``<prefix>.<iso3>.outbound``
+    (one per party of the State directory: ``tracefreeze/topics.py``)."""
+
+    def party_channel(self, state: str) -> str:
+        """The outbound channel of one party (State code, ISO 3166-1 alpha-3)."""
+        return f"{self.party_channels}.{state.lower()}.outbound"
 
     def partitions(self) -> dict[str, int]:
         """Explicit partition counts; answers and events are keyed by request reference."""
@@ -57,6 +64,9 @@ class Settings(KafkaSecurity, BaseSettings):
     """The name the server certificate is checked against, if not the address's host."""
     codec_port: int = 8081
     """The codec server's port (``tracefreeze codec-server``; the local UI's codec endpoint)."""
+    codec_refuse_plaintext: bool = False
+    """Once every history is encrypted, decoding an unencrypted payload is an error
+    (``tracefreeze/codec.py``, read there from ``TRACEFREEZE_CODEC_REFUSE_PLAINTEXT``)."""
     task_queue: str = "tracefreeze-requests"
 
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -65,8 +75,34 @@ class Settings(KafkaSecurity, BaseSettings):
     bridge_group_id: str = "tracefreeze-bridge"
     bridge_in_flight: int = Field(default=16, ge=1, le=256)
     """Updates a bridge process has in flight at once (different requests side by side)."""
+    bridge_retry_budget_s: float = Field(default=300.0, gt=0, le=86_400)
+    """How long the bridge keeps retrying one answer whose request cannot take it (its update
+    times out while Temporal and the workers are up) before the answer is parked in the
+    dead-letter topic with reason ``stuck`` and its partition moves on (docs/operations.md,
+    "Stuck answers"). Time while Temporal or every worker is down does not count."""
+    bridge_state_rate: float = Field(default=1000.0, gt=0)
+    """Answers per second one State may have delivered, over all its requests (a token bucket
+    per State, the signed sender); a State above it waits, other States do not. The default
+    only stops a flood far beyond any State's real traffic; set it to what a State may send."""
+    bridge_state_burst: int = Field(default=50_000, ge=1)
+    """Answers a State may have delivered at once above its rate (the bucket's size): a
+    backlog after an outage of the bridge drains without waiting."""
+    bridge_throttle_wait_s: float = Field(default=10.0, ge=0)
+    """Longest an answer waits for its State's budget; past it the answer is parked with
+    reason ``throttled`` (replayable) so that its partition's other States are not held."""
+    answer_max_age_days: float = Field(default=21.0, gt=0)
+    """An answer whose ``sent_at`` is older than this is ``too_old``. At least the answers
+    topic's retention plus ``answer_max_delivery_days``: whatever Kafka kept, the bridge takes."""
+    answer_max_delivery_days: float = Field(default=7.0, gt=0)
+    """Longest time from ``sent_at`` to the broker's record timestamp (the answer's age when it
+    reached Kafka); older is ``too_old``, judged by the broker's clock, not the bridge's."""
+    answers_retention_days: float = Field(default=14.0, gt=0)
+    """The answers topic's ``retention.ms`` in days (deploy/k8s/base/kafka-topics.yaml)."""
     topics: Topics = Topics()
 
+    health_host: str = "127.0.0.1"
+    """Address the /metrics and probe server binds (``TRACEFREEZE_HEALTH_HOST``): loopback
+    locally; ``0.0.0.0`` in a container, where the kubelet or compose probes it."""
     health_port: int = Field(default=8080, ge=0, le=65535)
     """The worker's and bridge's /metrics, /healthz and /readyz (``tracefreeze/ops_http.py``);
     0 = no server (the tests' default, unless a test sets a free port)."""
@@ -77,6 +113,17 @@ class Settings(KafkaSecurity, BaseSettings):
     state_dir: Path = REPO_ROOT / ".state"
     policy_file: Path = Path(__file__).resolve().parent / "policies" / "deadlines.toml"
     state_directory_file: Path = Path(__file__).resolve().parent / "policies" / "states.toml"
+
+    @model_validator(mode="after")
+    def _answers_kept_are_not_too_old(self) -> Settings:
+        """An answer Kafka still holds must not be refused for its age alone."""
+        floor = self.answers_retention_days + self.answer_max_delivery_days
+        if self.answer_max_age_days < floor:
+            raise ValueError(
+                f"answer_max_age_days ({self.answer_max_age_days:g}) must be at least the "
+                f"answers topic's retention plus answer_max_delivery_days ({floor:g})"
+            )
+        return self
 
     @property
     def temporal_ui_url(self) -> str:

@@ -9,8 +9,9 @@ known (Temporal unreachable, a timeout) and the same answer must be tried again 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -25,7 +26,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from schemas.answers import AnswerBatch
 from schemas.deadletter import DeadLetterReason
+from schemas.request import OPAQUE_ID_PREFIX, opaque_request_workflow_id
 from schemas.views import AnswerReceipt, BatchReceipt
+from tracefreeze.request_ids import request_id_key
 from tracefreeze.routing import Route, Verdict
 from workflows.request import RequestWorkflow
 
@@ -57,8 +60,11 @@ async def deliver(client: Client, route: Route, timeout_s: float) -> Accepted | 
 
     Raises TryAgain when the outcome is not known; the caller must not commit the offset.
     """
-    handle = client.get_workflow_handle(route.workflow_id)
-    call = handle.execute_update(route.update, route.answer, id=route.answer.event_id)
+
+    def call(workflow_id: str) -> Awaitable[AnswerReceipt]:
+        handle = client.get_workflow_handle(workflow_id)
+        return handle.execute_update(route.update, route.answer, id=route.answer.event_id)
+
     outcome = await _outcome(client, route, call, timeout_s)
     return outcome if isinstance(outcome, Verdict) else Accepted(outcome)
 
@@ -74,10 +80,12 @@ async def deliver_batch(
     first = routes[0]
     batch = AnswerBatch(answers=[r.answer for r in routes])
     digest = hashlib.sha256("\n".join(r.answer.event_id for r in routes).encode()).hexdigest()
-    handle = client.get_workflow_handle(first.workflow_id)
-    call = handle.execute_update(
-        RequestWorkflow.take_answers, batch, id=f"batch-{len(routes)}-{digest[:32]}"
-    )
+
+    def call(workflow_id: str) -> Awaitable[BatchReceipt]:
+        return client.get_workflow_handle(workflow_id).execute_update(
+            RequestWorkflow.take_answers, batch, id=f"batch-{len(routes)}-{digest[:32]}"
+        )
+
     outcome = await _outcome(client, first, call, timeout_s, update_name="take_answers")
     return outcome if isinstance(outcome, Verdict) else BatchAccepted(outcome)
 
@@ -85,12 +93,14 @@ async def deliver_batch(
 async def _outcome(
     client: Client,
     route: Route,
-    call: Awaitable[T],
+    call: Callable[[str], Awaitable[T]],
     timeout_s: float,
     update_name: str | None = None,
 ) -> T | Verdict:
+    """The outcome of ``call`` on the route's request; a request not found under its plain id
+    is tried once under the opaque id it has if it is ex parte (Rule 99(1))."""
     try:
-        return await asyncio.wait_for(call, timeout=timeout_s)
+        return await asyncio.wait_for(call(route.workflow_id), timeout=timeout_s)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type == "AnswerRejected":
@@ -102,12 +112,32 @@ async def _outcome(
         return Verdict(DeadLetterReason.REJECTED, f"update {name} failed: {kind}: {cause}")
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
+            ex_parte = _ex_parte_route(route)
+            if ex_parte is not None:
+                outcome = await _outcome(client, ex_parte, call, timeout_s, update_name)
+                if not _unknown(outcome):
+                    return outcome
             return await _not_running(client, route, err)
         if err.status in DEFINITIVE_RPC:
             return Verdict(DeadLetterReason.REJECTED, f"Temporal refused the answer: {err.message}")
         raise TryAgain(f"Temporal error {err.status.name}: {err.message}") from err
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
         raise TryAgain(f"no outcome from Temporal within {timeout_s:g}s") from err
+
+
+def _ex_parte_route(route: Route) -> Route | None:
+    """The route to the opaque id of the answer's request, were it ex parte (needs the key)."""
+    key = request_id_key()
+    if key is None or route.workflow_id.startswith(OPAQUE_ID_PREFIX):
+        return None
+    answer = route.answer
+    opaque = opaque_request_workflow_id(answer.request_reference, answer.state, key)
+    return dataclasses.replace(route, workflow_id=opaque)
+
+
+def _unknown(outcome: object) -> bool:
+    """No request under the opaque id either: the plain id's verdict stands."""
+    return isinstance(outcome, Verdict) and outcome.reason is DeadLetterReason.UNKNOWN_REQUEST
 
 
 async def _not_running(client: Client, route: Route, err: RPCError) -> Verdict:

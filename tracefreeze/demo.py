@@ -1,8 +1,10 @@
 """``python -m tracefreeze.demo``: one request, from transmission to frozen assets.
 
 Assumes the local stack, the worker and the bridge are running (``make demo`` starts them).
-Submits the example request under a fresh reference, plays the Netherlands acknowledging it
-and freezing the known assets over Kafka, then prints the timeline, ledger and totals.
+Submits the example request under a fresh reference, reads it on the Netherlands' own
+channel and plays the Netherlands acknowledging it and freezing the known assets over Kafka
+(both with the State kit, ``tracefreeze/state_kit.py``), then prints the timeline, ledger
+and totals.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ async def demo(settings: Settings) -> None:
     client = await RequestClient.connect(settings)
     workflow_id = await client.submit(request)
     print(f"transmitted {ref} to {state} (workflow {workflow_id})")
+    print(f"{state} read its own channel (State kit): {await received(settings, state, ref)}")
     await simulate_state(settings, ref, state, "acknowledge")
     print(f"{state} acknowledged receipt (answer sent over Kafka)")
     await simulate_state(settings, ref, state, "freeze-known")
@@ -74,6 +77,23 @@ async def demo(settings: Settings) -> None:
     print(f"Temporal UI: {ui_url(settings, workflow_id)}")
     print(f"Escalating request: {ui_url(settings, unanswered.workflow_id)}")
     print("The stack keeps running; `make down` stops it.")
+
+
+async def received(settings: Settings, state: str, reference: str) -> str:
+    """The request as the State reads it on its own channel, with the State kit."""
+    from tracefreeze.state_kit import describe, read_channel
+
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        mine = [m for m in await read_channel(settings, state) if m.subject == reference]
+        if mine:
+            return describe(mine[0])
+        if time.monotonic() > deadline:
+            raise TracefreezeError(
+                f"{reference} not on {settings.topics.party_channel(state)} after {WAIT_S:g}s: "
+                "is the worker running?"
+            )
+        await asyncio.sleep(0.5)
 
 
 async def show_outputs(settings: Settings, client, workflow_id: str) -> None:

@@ -3,16 +3,25 @@
 A dead-letter record (``tracefreeze/deadletter.py``) is the original value and key, our
 ``tf_reason*`` / ``tf_original_*`` headers, then the original headers. Replaying re-produces
 the original value, key and headers (signature headers included: the State's signature covers
-the body, which is untouched) to the original topic, with ``tf_replayed_from=<partition>:<offset>``
-naming the dead-letter record. The bridge then handles it as any answer.
+the body, which is untouched) to the answers topic of the settings (never a topic an operator
+or a header names), with ``tf_replayed_from=<partition>:<offset>`` naming the dead-letter record
+and ``tf_replayed_by`` naming the operator. The bridge then handles it as any answer. Each
+replayed record is an audit event (the structlog line ``dead letter replayed``, ``audit=true``,
+with the operator, the event id and both positions, never the contents).
+
+A run selects by reason, by dead-letter offsets (``--partition``, ``--since-offset``,
+``--until-offset``, or one record ``--at P:O``) and by event id (``--event-id``, the answer's
+``ce_id``): a record is replayed only if it passes every filter given.
 
 Safety rules:
 
-- By default only ``unknown_request`` and ``rejected`` are replayed: the reasons a fix on our
-  side (a request started late, a workflow rule corrected) can cure. ``request_closed`` is
-  replayed only when ``--reason`` names it (a closed request is never reopened, so it goes
-  back to the dead letters). ``malformed``, ``invalid``, ``oversize`` and every signature
-  reason need ``--reason`` naming them *and* ``--force``: their bytes stay what they were.
+- By default only ``unknown_request``, ``rejected``, ``stuck`` and ``throttled`` are replayed:
+  the reasons a fix on our side (a request started late, a workflow rule corrected, a request
+  that could not take answers repaired) or time (a State back within its budget) can cure.
+  ``request_closed`` is replayed only when ``--reason`` names it (a closed request is never
+  reopened, so it goes back to the dead letters). ``malformed``, ``invalid``, ``oversize``
+  and every signature reason need ``--reason`` naming them *and* ``--force``: their bytes
+  stay what they were.
 - A record whose value was omitted (``tf_value_omitted``) is never replayed; read the
   original at its topic, partition and offset.
 - Each produce is acknowledged (idempotent producer, acks=all) before the replay group's
@@ -27,18 +36,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
 
+import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.structs import ConsumerRecord
+from aiokafka.structs import ConsumerRecord, RecordMetadata
 
 from schemas.deadletter import (
     HEADER_OFFSET,
     HEADER_PARTITION,
     HEADER_REASON,
     HEADER_REASON_CODE,
+    HEADER_REPLAYED_FROM,
     HEADER_TOPIC,
     DeadLetterReason,
 )
@@ -46,8 +58,11 @@ from tracefreeze.config import Settings
 from tracefreeze.deadletter import HEADER_VALUE_OMITTED
 from tracefreeze.errors import TracefreezeError
 
+log = structlog.get_logger(__name__)
+
 REPLAY_GROUP = "tracefreeze-dlq-replay"
-HEADER_REPLAYED_FROM = "tf_replayed_from"
+HEADER_REPLAYED_BY = "tf_replayed_by"
+"""On a replayed answer: the operator who replayed it."""
 STRIPPED = frozenset(
     {
         HEADER_REASON_CODE,
@@ -57,16 +72,23 @@ STRIPPED = frozenset(
         HEADER_OFFSET,
         HEADER_VALUE_OMITTED,
         HEADER_REPLAYED_FROM,
+        HEADER_REPLAYED_BY,
     }
 )
 """Our headers; what is left are the original record's headers."""
 
 R = DeadLetterReason
-DEFAULT_REASONS = frozenset({R.UNKNOWN_REQUEST.value, R.REJECTED.value})
+DEFAULT_REASONS = frozenset(
+    {R.UNKNOWN_REQUEST.value, R.REJECTED.value, R.STUCK.value, R.THROTTLED.value}
+)
 NEEDS_FORCE = frozenset(r.value for r in R) - DEFAULT_REASONS - {R.REQUEST_CLOSED.value}
 """Malformed, invalid, oversize and the signature reasons: replayed only with --force."""
 OMITTED = "value_omitted"
 """The skip reason of a record that carries no value."""
+NOT_SELECTED = "other_event_id"
+"""The skip reason of a record whose event id was not named."""
+NOT_AN_ANSWER = "not_from_answers_topic"
+"""The skip reason of a record that did not come from the answers topic."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +111,18 @@ class DeadLetter:
     @property
     def where(self) -> str:
         return f"{self.partition}:{self.offset}"
+
+    @property
+    def event_id(self) -> str | None:
+        """The answer's event id: its ``ce_id`` header, else the body's ``event_id``."""
+        for name, raw in self.headers:
+            if name == "ce_id" and raw:
+                return bytes(raw).decode("utf-8", errors="replace")
+        try:
+            found = json.loads(self.value or b"").get("event_id")
+        except (ValueError, AttributeError):
+            return None
+        return found if isinstance(found, str) else None
 
 
 def parse(record: ConsumerRecord) -> DeadLetter:
@@ -118,19 +152,27 @@ def _int(text: str | None) -> int | None:
         return None
 
 
-def replay_headers(dead: DeadLetter) -> list[tuple[str, bytes]]:
-    """The original headers, then ``tf_replayed_from`` naming the dead-letter record."""
-    return [*dead.headers, (HEADER_REPLAYED_FROM, dead.where.encode())]
+def replay_headers(dead: DeadLetter, operator: str | None = None) -> list[tuple[str, bytes]]:
+    """The original headers, then ``tf_replayed_from`` naming the dead-letter record (and
+    ``tf_replayed_by`` naming the operator)."""
+    ours = [(HEADER_REPLAYED_FROM, dead.where.encode())]
+    if operator:
+        ours.append((HEADER_REPLAYED_BY, operator.encode()))
+    return [*dead.headers, *ours]
 
 
 @dataclass(frozen=True)
 class Selection:
-    """Which reason codes a replay takes (see the module docstring for the rules)."""
+    """Which reason codes (and, if named, which event ids) a replay takes (see the module
+    docstring for the rules)."""
 
     reasons: frozenset[str]
+    event_ids: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, named: Sequence[str] = (), force: bool = False) -> Selection:
+    def of(
+        cls, named: Sequence[str] = (), force: bool = False, event_ids: Sequence[str] = ()
+    ) -> Selection:
         known = {r.value for r in R}
         unknown = sorted(set(named) - known)
         if unknown:
@@ -143,12 +185,17 @@ class Selection:
                 f"{', '.join(forced)} cannot be cured by a fix on our side; "
                 "add --force to replay them anyway"
             )
-        return cls(frozenset(named) or DEFAULT_REASONS)
+        return cls(frozenset(named) or DEFAULT_REASONS, frozenset(event_ids))
 
-    def skip_reason(self, dead: DeadLetter) -> str | None:
-        """Why ``dead`` is not replayed (its reason code, or ``value_omitted``); None: replay."""
+    def skip_reason(self, dead: DeadLetter, answers_topic: str | None = None) -> str | None:
+        """Why ``dead`` is not replayed (its reason code, ``other_event_id``,
+        ``not_from_answers_topic`` or ``value_omitted``); None: replay."""
+        if self.event_ids and dead.event_id not in self.event_ids:
+            return NOT_SELECTED
         if dead.reason_code not in self.reasons:
             return dead.reason_code
+        if answers_topic is not None and dead.topic != answers_topic:
+            return NOT_AN_ANSWER
         if dead.value_omitted or dead.value is None or not dead.topic:
             return OMITTED
         return None
@@ -184,7 +231,7 @@ class Window:
 
 async def read(
     consumer: AIOKafkaConsumer, settings: Settings, window: Window, timeout_s: float
-) -> AsyncIterator[list[ConsumerRecord]]:
+) -> AsyncGenerator[list[ConsumerRecord]]:
     """Batches of one partition, in order, up to the end offsets taken at start."""
     topic = settings.topics.dead_letter
     parts = range(settings.topics.partitions()[topic])
@@ -217,14 +264,16 @@ async def read(
 class Replay:
     """One replay run: ``producer`` None is a dry run (nothing sent, nothing committed).
 
-    Progress is committed to the consumer's group only when the window is not explicit, and
-    only up to the records whose produce was acknowledged (or that were skipped)."""
+    Progress is committed to the consumer's group only when neither the window nor event ids
+    were named, and only up to the records whose produce was acknowledged (or that were
+    skipped). ``operator`` names who replays, on each record and in the audit log."""
 
     consumer: AIOKafkaConsumer
     producer: AIOKafkaProducer | None
     settings: Settings
     selection: Selection
     window: Window = Window()
+    operator: str = ""
     on_record: Callable[[DeadLetter, str | None], None] = lambda dead, skip: None
     summary: Summary = field(default_factory=Summary)
 
@@ -239,30 +288,48 @@ class Replay:
     async def _batch(self, batch: list[ConsumerRecord]) -> None:
         """One partition's records in order; then commit the offset after the last done."""
         timeout, done = self.settings.kafka_timeout_s, None
+        answers = self.settings.topics.state_answers
+        explicit = self.window.explicit or bool(self.selection.event_ids)
         try:
             for record in batch:
                 dead = parse(record)
-                skip = self.selection.skip_reason(dead)
+                skip = self.selection.skip_reason(dead, answers)
                 self.on_record(dead, skip)
                 if skip:
                     self.summary.skipped[skip] += 1
                 else:
                     self.summary.selected += 1
                     if self.producer is not None:
-                        await _produce(self.producer, dead, timeout)
+                        if not self.operator:
+                            raise TracefreezeError("a replay names its operator")
+                        meta = await _produce(self.producer, answers, dead, self.operator, timeout)
                         self.summary.replayed += 1
+                        log.warning(
+                            "dead letter replayed",
+                            audit=True,
+                            operator=self.operator,
+                            event_id=dead.event_id,
+                            reason_code=dead.reason_code,
+                            dead_letter=f"{record.topic}/{dead.where}",
+                            original=f"{dead.topic}/{dead.original_partition}/"
+                            f"{dead.original_offset}",
+                            replayed_to=f"{meta.topic}/{meta.partition}/{meta.offset}",
+                        )
                 done = record.offset + 1
         finally:
-            if done is not None and self.producer is not None and not self.window.explicit:
+            if done is not None and self.producer is not None and not explicit:
                 tp = TopicPartition(batch[0].topic, batch[0].partition)
                 await asyncio.wait_for(self.consumer.commit({tp: done}), timeout)
 
 
-async def _produce(producer: AIOKafkaProducer, dead: DeadLetter, timeout_s: float) -> None:
-    """Send the original value, key and headers; return once the broker acknowledged it."""
-    await asyncio.wait_for(
+async def _produce(
+    producer: AIOKafkaProducer, answers: str, dead: DeadLetter, operator: str, timeout_s: float
+) -> RecordMetadata:
+    """Send the original value, key and headers to the answers topic ``answers``; return once
+    the broker acknowledged it."""
+    return await asyncio.wait_for(
         producer.send_and_wait(
-            dead.topic, value=dead.value, key=dead.key, headers=replay_headers(dead)
+            answers, value=dead.value, key=dead.key, headers=replay_headers(dead, operator)
         ),
         timeout=timeout_s,
     )

@@ -14,14 +14,16 @@ answers stay in order on one partition), and the CloudEvents attributes travel a
 
 The bridge checks the envelope after the signature (``tracefreeze/gate.py``): each header
 present once and valid, and consistent with the signed body and the key. A mismatch is
-dead-lettered as ``envelope``. Encoding and decoding use the ``cloudevents`` package's Kafka
-binding; the checks against the body are ours.
+dead-lettered as ``envelope``: ``ce_time`` must be the same instant as the signed ``sent_at``
+(the header is not signed; a relay must not re-date an answer). Encoding and decoding use the
+``cloudevents`` package's Kafka binding; the checks against the body are ours.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cloudevents.core.base import BaseCloudEvent
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary, to_binary
 from cloudevents.core.exceptions import BaseCloudEventException
 from cloudevents.core.formats.json import JSONFormat
@@ -63,7 +65,7 @@ def answer_headers(answer: AnswerBase) -> Headers:
             "specversion": SPECVERSION,
             "id": answer.event_id,
             "source": answer_source(answer.state),
-            "type": answer_type(answer.answer_type),  # type: ignore[attr-defined]
+            "type": answer_type(answer.answer_type),
             "time": answer.sent_at,
             "subject": answer.request_reference,
             "datacontenttype": CONTENT_TYPE,
@@ -100,8 +102,8 @@ def envelope_problem(
     return _mismatch(answer, key, event)
 
 
-def _mismatch(answer: AnswerBase, key: bytes | None, event: CloudEvent) -> str | None:
-    kind = answer.answer_type  # type: ignore[attr-defined]
+def _mismatch(answer: AnswerBase, key: bytes | None, event: BaseCloudEvent) -> str | None:
+    kind = answer.answer_type
     ce_type = event.get_type()
     name, _, version = ce_type.removeprefix(TYPE_PREFIX).rpartition(".")
     if not ce_type.startswith(TYPE_PREFIX) or name != kind:
@@ -116,6 +118,13 @@ def _mismatch(answer: AnswerBase, key: bytes | None, event: CloudEvent) -> str |
     for header, got, wanted, field in checks:
         if got != wanted:
             return f"{header} {_clip(str(got))!r} does not match the body's {field} ({wanted!r})"
+    sent = event.get_time()
+    if sent is None or sent != answer.sent_at:
+        shown = sent.isoformat() if sent is not None else None
+        return (
+            f"ce_time {_clip(str(shown))!r} does not match the body's sent_at "
+            f"({answer.sent_at.isoformat()!r})"
+        )
     media = (event.get_datacontenttype() or "").split(";")[0].strip().lower()
     if media != CONTENT_TYPE:
         return f"content-type {_clip(media)!r} is not {CONTENT_TYPE}"

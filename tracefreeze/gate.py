@@ -1,18 +1,30 @@
 """The bridge's gate: only a State's answer signed by a valid key of that State gets through.
 
-One ``AnswerGate`` per bridge process holds the State key registry (read once, at start), one
+One ``AnswerGate`` per bridge process holds the State key registry (re-read when its file
+changes: ``signing.RegistryFile``), one
 ``ReplayGuard`` and one ``Tolerance``. Every message on ``tracefreeze.state-answers`` passes
 ``check``: the signature (``tracefreeze/signing.py``), then the CloudEvents envelope against
-the verified body (``tracefreeze/envelope.py``). Either a verified answer comes out, or a
-``Rejection`` whose reason the bridge writes to the dead-letter topic. Each rejection is also
-an audit event: the structlog warning ``answer rejected`` with the reason code, event id, key
-id, the key's State and the Kafka position, never the message's contents.
+the verified body (``tracefreeze/envelope.py``), then the answer's age as the broker saw it.
+
+Age. An answer is judged by when it reached Kafka, not by when the bridge happens to read it:
+a bridge down for ten days must still take the answers Kafka kept for it. So ``sent_at`` may
+be at most ``answer_max_delivery_days`` before the record's broker timestamp (the State sent
+it promptly), and at most ``answer_max_age_days`` before now, a limit the settings keep at
+least the answers topic's retention plus that delivery window (``Settings``). The replay
+guard remembers event ids as long. With ``message.timestamp.type=LogAppendTime`` on the topic
+the timestamp is the broker's own clock; with ``CreateTime`` it is the producer's, taken no
+later than now (a State that back-dates it only refuses its own answer).
+
+Either a verified answer comes out, or a ``Rejection`` whose reason the bridge writes to the
+dead-letter topic. Each rejection is also an audit event: the structlog warning ``answer
+rejected`` with the reason code, event id, key id, the key's State and the Kafka position,
+never the message's contents.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -26,10 +38,10 @@ from tracefreeze.signing import (
     DEFAULT_TOLERANCE,
     HEADER_KEY_ID,
     KeyRegistry,
+    RegistryFile,
     Rejection,
     ReplayGuard,
     Tolerance,
-    load_registry,
     state_keys_file,
     verify,
 )
@@ -41,26 +53,50 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+DEFAULT_MAX_AGE = timedelta(days=Settings.model_fields["answer_max_age_days"].default)
+DEFAULT_MAX_DELIVERY = timedelta(days=Settings.model_fields["answer_max_delivery_days"].default)
+
+
 class AnswerGate:
     """Signature, key, addressing, freshness and replay checks of one bridge process."""
 
     def __init__(
         self,
-        registry: KeyRegistry,
+        registry: KeyRegistry | RegistryFile,
         guard: ReplayGuard | None = None,
-        tolerance: Tolerance = DEFAULT_TOLERANCE,
+        tolerance: Tolerance | None = None,
         clock: Callable[[], datetime] = _now,
+        max_delivery: timedelta = DEFAULT_MAX_DELIVERY,
     ) -> None:
-        self.registry, self.tolerance, self.clock = registry, tolerance, clock
-        self.guard = guard or ReplayGuard()
+        self.source, self.clock, self.max_delivery = registry, clock, max_delivery
+        self.tolerance = tolerance or Tolerance(DEFAULT_MAX_AGE, DEFAULT_TOLERANCE.max_skew)
+        self.guard = guard or ReplayGuard(ttl=self.tolerance.max_age)
+
+    @property
+    def registry(self) -> KeyRegistry:
+        """The registry in force now (a file's latest good version)."""
+        source = self.source
+        return source.current() if isinstance(source, RegistryFile) else source
 
     @classmethod
     def load(cls, settings: Settings, path: Path | None = None) -> AnswerGate:
         """The gate with the registry at ``path``, else ``$TRACEFREEZE_STATE_KEYS_FILE``, else
         ``<state_dir>/keys/state-keys.toml``; a missing registry is a ``TracefreezeError``."""
-        registry = load_registry(path or state_keys_file(settings.state_dir))
-        log.info("State key registry loaded", keys=len(registry.keys))
-        return cls(registry)
+        registry = RegistryFile(
+            path or state_keys_file(settings.state_dir),
+            on_change=lambda message: log.info(message, audit=True),
+            on_error=lambda message: log.error(message, audit=True),
+        )
+        log.info("State key registry loaded", keys=len(registry.current().keys))
+        tolerance = Tolerance(
+            timedelta(days=settings.answer_max_age_days), DEFAULT_TOLERANCE.max_skew
+        )
+        return cls(
+            registry,
+            ReplayGuard(ttl=tolerance.max_age),
+            tolerance,
+            max_delivery=timedelta(days=settings.answer_max_delivery_days),
+        )
 
     def check(self, record: ConsumerRecord) -> Answer | Rejection:
         """The verified answer, or the rejection (already recorded as an audit event)."""
@@ -75,6 +111,8 @@ class AnswerGate:
         )
         if not isinstance(outcome, Rejection):
             outcome = self.envelope(record, outcome)
+        if not isinstance(outcome, Rejection):
+            outcome = self.delivered_promptly(record, outcome)
         if isinstance(outcome, Rejection):
             self.audit(record, outcome)
         return outcome
@@ -86,11 +124,36 @@ class AnswerGate:
         problem = envelope_problem(answer, record.key, record.headers)
         if problem is None:
             return answer
-        self.guard.forget(answer.event_id)
+        self.guard.forget(answer.event_id, answer.state)
         key_ids = [v for k, v in record.headers or () if k == HEADER_KEY_ID]
         key_id = bytes(key_ids[0] or b"").decode(errors="replace") if key_ids else None
         detail = f"answer {answer.event_id}: {problem}"
         return Rejection(DeadLetterReason.ENVELOPE, detail, answer.event_id, key_id)
+
+    def received_at(self, record: ConsumerRecord) -> datetime | None:
+        """The record's broker timestamp, no later than now; None if it has none."""
+        if record.timestamp is None or record.timestamp <= 0:
+            return None
+        try:
+            stamped = datetime.fromtimestamp(record.timestamp / 1000, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+        return min(stamped, self.clock())
+
+    def delivered_promptly(self, record: ConsumerRecord, answer: Answer) -> Answer | Rejection:
+        """The answer, unless it reached Kafka more than ``max_delivery`` after its
+        ``sent_at`` (``too_old``, judged by the record's timestamp; its event id forgotten)."""
+        received = self.received_at(record)
+        if received is None or answer.sent_at >= received - self.max_delivery:
+            return answer
+        self.guard.forget(answer.event_id, answer.state)
+        key_ids = [v for k, v in record.headers or () if k == HEADER_KEY_ID]
+        key_id = bytes(key_ids[0] or b"").decode(errors="replace") if key_ids else None
+        detail = (
+            f"answer {answer.event_id}: sent_at {answer.sent_at.isoformat()} is more than "
+            f"{self.max_delivery} before Kafka received it ({received.isoformat()})"
+        )
+        return Rejection(DeadLetterReason.TOO_OLD, detail, answer.event_id, key_id)
 
     def audit(self, record: ConsumerRecord, rejection: Rejection) -> None:
         key = self.registry.get(rejection.key_id) if rejection.key_id else None

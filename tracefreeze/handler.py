@@ -2,15 +2,23 @@
 
 The outcome is final when the request took the answer (accepted or duplicate) or when the
 broker acknowledged a dead-letter record for it. Until then the answer is retried with
-backoff; only a stop or a revocation of its partition abandons it, uncommitted, so that it is
-read again. Every log line carries the answer's topic, partition, offset, event id, request
-reference and State.
+backoff, within a retry budget: time spent retrying while Temporal answers and workers poll
+(``Budget.counts``) adds up, and once it reaches the budget the request is taken to be unable
+to take the answer (a request whose workflow task fails on every attempt, a request nobody
+serves) and the answer is *parked*: written to the dead-letter topic with reason ``stuck`` and
+its original coordinates, so that its partition moves on (``tracefreeze/bridge.py``). Time
+while Temporal or every worker is down does not count: an outage parks nothing. Only a stop or
+a revocation of its partition abandons an answer, uncommitted, so that it is read again. Every
+log line carries the answer's topic, partition, offset, event id, request reference and State.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import structlog
@@ -24,8 +32,8 @@ from schemas.views import AnswerReceipt
 from tracefreeze.deadletter import DeadLetters
 from tracefreeze.delivery import Accepted, TryAgain, deliver, deliver_batch
 from tracefreeze.gate import AnswerGate
-from tracefreeze.metrics import ANSWERS_ACCEPTED, ANSWERS_REJECTED, DEAD_LETTERED
-from tracefreeze.pipeline import ReceivedAnswer
+from tracefreeze.metrics import ANSWERS_ACCEPTED, ANSWERS_PARKED, ANSWERS_REJECTED, DEAD_LETTERED
+from tracefreeze.pipeline import ReceivedAnswer, behind
 from tracefreeze.routing import Answer, Verdict, route
 from tracefreeze.signing import Rejection
 
@@ -43,6 +51,27 @@ only the answers at fault are dead-lettered (unknown or closed requests refuse t
 
 class Abandoned(Exception):
     """Stop or revocation came while an answer's outcome was unknown; it stays uncommitted."""
+
+
+class Stuck(Exception):
+    """The request did not take the answer within the retry budget."""
+
+
+@dataclass
+class Budget:
+    """The retry budget of one delivery, and what the bridge is retrying now.
+
+    ``counts`` says whether a failed attempt is the request's own fault: Temporal answers and
+    a worker polls the task queue (``Bridge.probe_temporal``). ``retrying`` holds the start of
+    every delivery still being retried, for the oldest-stuck gauge and readiness."""
+
+    seconds: float = 300.0
+    counts: Callable[[], bool] = lambda: True
+    retrying: dict[int, float] = field(default_factory=dict)
+
+    def oldest_s(self) -> float:
+        """Age of the oldest delivery still being retried; 0 when there is none."""
+        return time.monotonic() - min(self.retrying.values()) if self.retrying else 0.0
 
 
 class Halt:
@@ -63,12 +92,25 @@ class Halt:
             waiter.cancel()
 
 
+_ids = itertools.count()
+
+
 class AnswerHandler:
     def __init__(
-        self, client: Client, dead: DeadLetters, halt: Halt, timeout_s: float, gate: AnswerGate
+        self,
+        client: Client,
+        dead: DeadLetters,
+        halt: Halt,
+        timeout_s: float,
+        gate: AnswerGate,
+        budget: Budget | None = None,
+        slots: asyncio.Semaphore | None = None,
     ) -> None:
         self.client, self.dead, self.halt, self.timeout_s = client, dead, halt, timeout_s
         self.gate = gate
+        self.budget = budget or Budget()
+        self.slots = slots or asyncio.Semaphore(1)
+        """Updates in flight at once; held for one attempt, never across a backoff."""
 
     async def screen(self, record: ConsumerRecord) -> Answer | None:
         """The gate's checks: the verified answer, or None once it is dead-lettered."""
@@ -83,33 +125,65 @@ class AnswerHandler:
                 await self._dead_letter(record, decoded.as_verdict())
             return None
 
-    async def deliver(self, items: list[ReceivedAnswer]) -> None:
+    async def deliver(self, items: list[ReceivedAnswer]) -> bool:
         """Deliver answers to one request, in order: alone as their own update, several as
         one batch update. Each ends accepted, duplicate or dead-lettered; raises Abandoned if
-        that was not final."""
+        that was not final. False when the request did not take them within the retry budget:
+        they are parked (``stuck``), and so is every later answer of ``items``."""
         if len(items) == 1:
             record, answer = items[0].record, items[0].answer
             with structlog.contextvars.bound_contextvars(**_where(record), **_about(answer)):
-                outcome = await self._retrying("delivering answer", lambda: self._deliver(answer))
+                try:
+                    outcome = await self._retrying(
+                        "delivering answer", lambda: self._deliver(answer), budgeted=True
+                    )
+                except Stuck as stuck:
+                    await self.park(items, DeadLetterReason.STUCK, str(stuck))
+                    return False
                 await self._conclude(record, answer, outcome)
-            return
+            return True
         routes = [route(i.answer) for i in items]
         with structlog.contextvars.bound_contextvars(
             **_about(items[0].answer), batch=len(items), first_offset=items[0].record.offset
         ):
-            batch = await self._retrying(
-                "delivering answers", lambda: self._guarded(deliver_batch, routes)
-            )
+            try:
+                batch = await self._retrying(
+                    "delivering answers",
+                    lambda: self._guarded(deliver_batch, routes),
+                    budgeted=True,
+                )
+            except Stuck as stuck:
+                await self.park(items, DeadLetterReason.STUCK, str(stuck))
+                return False
         if isinstance(batch, Verdict) and batch.reason in ONE_BY_ONE:
-            for item in items:  # refused whole: each answer gets its own verdict
-                await self.deliver([item])
-            return
+            for i, item in enumerate(items):  # refused whole: each answer gets its own verdict
+                if not await self.deliver([item]):
+                    await self.park(items[i + 1 :], DeadLetterReason.STUCK, behind(item))
+                    return False
+            return True
         for i, item in enumerate(items):
-            outcome = batch if isinstance(batch, Verdict) else batch.receipt.receipts[i]
+            taken = batch if isinstance(batch, Verdict) else batch.receipt.receipts[i]
             with structlog.contextvars.bound_contextvars(
                 **_where(item.record), **_about(item.answer)
             ):
-                await self._conclude(item.record, item.answer, outcome)
+                await self._conclude(item.record, item.answer, taken)
+        return True
+
+    async def park(
+        self, items: list[ReceivedAnswer], reason: DeadLetterReason, detail: str
+    ) -> None:
+        """Set answers aside in the dead-letter topic (``stuck`` or ``throttled``), in order,
+        with their original coordinates, so that their partition moves on. The first gets
+        ``detail``; each later one is parked behind the first (an answer to one request is
+        never applied before an earlier one)."""
+        for i, item in enumerate(items):
+            why = detail if i == 0 else behind(items[0])
+            with structlog.contextvars.bound_contextvars(
+                **_where(item.record), **_about(item.answer)
+            ):
+                await self._conclude(item.record, item.answer, Verdict(reason, why))
+                ANSWERS_PARKED.labels(reason.value).inc()
+                log.warning("answer parked", audit=True, reason_code=reason.value, reason=why)
 
     async def _conclude(
         self, record: ConsumerRecord, answer: Answer, outcome: Accepted | AnswerReceipt | Verdict
@@ -117,7 +191,7 @@ class AnswerHandler:
         if isinstance(outcome, AnswerReceipt) and outcome.rejected is not None:
             outcome = Verdict(DeadLetterReason.REJECTED, outcome.rejected)
         if isinstance(outcome, Verdict):
-            self.gate.guard.forget(answer.event_id)  # not taken: may be resent
+            self.gate.guard.forget(answer.event_id, answer.state)  # not taken: may be resent
             ANSWERS_REJECTED.labels(outcome.reason.value).inc()
             await self._dead_letter(record, outcome)
             return
@@ -129,10 +203,11 @@ class AnswerHandler:
         return await self._guarded(deliver, route(answer))
 
     async def _guarded(self, call: Callable[..., Awaitable[T]], routed: Any) -> T | Verdict:
-        """One attempt; an answer that cannot even be converted is its own fault (INVALID),
-        anything else unexpected is retried."""
+        """One attempt, holding an in-flight slot; an answer that cannot even be converted is
+        its own fault (INVALID), anything else unexpected is retried."""
         try:
-            return await call(self.client, routed, self.timeout_s)
+            async with self.slots:
+                return await call(self.client, routed, self.timeout_s)
         except TryAgain:
             raise
         except (ValueError, TypeError) as err:
@@ -150,20 +225,56 @@ class AnswerHandler:
         DEAD_LETTERED.labels(verdict.reason.value).inc()
         log.warning("answer dead-lettered", reason_code=verdict.reason.value, reason=verdict.detail)
 
-    async def _retrying(self, what: str, attempt: Callable[[], Awaitable[T]]) -> T:
-        """Retry until the outcome is known; abandon (uncommitted) on stop or revocation."""
-        delay = BACKOFF_S[0]
-        while True:
-            try:
-                return await attempt()
-            except (TryAgain, KafkaError, TimeoutError) as err:
-                log.warning(f"{what} failed; will retry", error=repr(err), retry_in_s=delay)
-            except Exception as err:
-                log.exception(f"{what} failed unexpectedly; will retry", error=repr(err))
-            await self.halt.pause(delay)
-            if self.halt.is_set():
-                raise Abandoned(what)
-            delay = min(delay * 2, BACKOFF_S[1])
+    async def _retrying(
+        self, what: str, attempt: Callable[[], Awaitable[T]], budgeted: bool = False
+    ) -> T:
+        """Retry until the outcome is known; abandon (uncommitted) on stop or revocation.
+
+        ``budgeted``: the time spent failing while ``Budget.counts`` (Temporal and a worker
+        up) adds up; pauses are cut so that the last attempt (which lasts at most the update
+        timeout) ends within the budget, and ``Stuck`` is raised once no further attempt
+        would: an answer is parked within its budget, never after it."""
+        delay, spent, me = BACKOFF_S[0], 0.0, next(_ids)
+        since = time.monotonic()
+        self_budget = self.budget
+
+        def count() -> None:
+            nonlocal spent, since
+            now = time.monotonic()
+            if budgeted and self_budget.counts():
+                spent += now - since
+            since = now
+
+        try:
+            while True:
+                try:
+                    return await attempt()
+                except (TryAgain, KafkaError, TimeoutError) as err:
+                    error = repr(err)
+                    self_budget.retrying.setdefault(me, since)
+                    log.warning(f"{what} failed; will retry", error=error, retry_in_s=delay)
+                except Exception as err:
+                    error = repr(err)
+                    self_budget.retrying.setdefault(me, since)
+                    log.exception(f"{what} failed unexpectedly; will retry", error=error)
+                count()
+                pause = delay
+                if budgeted and self_budget.counts():
+                    room = self_budget.seconds - spent - self.timeout_s
+                    if room <= 0:  # no further attempt would end within the budget
+                        raise Stuck(
+                            f"the request did not take the answer within the retry budget "
+                            f"({self_budget.seconds:g}s while Temporal and a worker were up, "
+                            f"{spent:.1f}s spent); last error: {error}"
+                        )
+                    pause = min(delay, room)
+                await self.halt.pause(pause)
+                if self.halt.is_set():
+                    raise Abandoned(what)
+                count()
+                delay = min(delay * 2, BACKOFF_S[1])
+        finally:
+            self_budget.retrying.pop(me, None)
 
 
 def _where(record: ConsumerRecord) -> dict[str, Any]:

@@ -55,6 +55,21 @@ def make_consumer(settings: Settings, *topics: str, group_id: str) -> AIOKafkaCo
     )
 
 
+def make_reader(settings: Settings, client_id: str) -> AIOKafkaConsumer:
+    """A consumer in no group (partitions assigned by hand, nothing committed), of committed
+    records: reading a whole topic needs Read and Describe on it, and no group ACL."""
+    return AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=None,
+        client_id=client_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        request_timeout_ms=max(int(settings.kafka_timeout_s * 1000), 40_000),
+        **security_kwargs(settings),
+    )
+
+
 def make_admin(settings: Settings, client_id: str = "tracefreeze-admin") -> AIOKafkaAdminClient:
     """An admin client (topics) whose requests time out with the settings."""
     return AIOKafkaAdminClient(

@@ -44,6 +44,23 @@ CONSUMER_LAG = Gauge(
     "Records not yet read by the bridge: high watermark minus position, per partition.",
     ["topic", "partition"],
 )
+ANSWERS_PARKED = Counter(
+    "tracefreeze_answers_parked",
+    "State answers set aside in the dead-letter topic so that their partition moves on: "
+    "reason stuck (their request could not take them within the retry budget, or one of "
+    "its earlier answers was) or throttled (their State was over its answer budget).",
+    ["reason"],
+)
+OLDEST_STUCK = Gauge(
+    "tracefreeze_oldest_stuck_answer_seconds",
+    "Age of the oldest answer the bridge is still retrying (0 when none is).",
+)
+ANSWERS_THROTTLED = Counter(
+    "tracefreeze_answers_throttled",
+    "State answers held back by their State's answer budget (waited, or parked as "
+    "throttled), by State.",
+    ["state"],
+)
 
 _sdk: tuple[Runtime, str] | None = None
 

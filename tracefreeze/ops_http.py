@@ -1,7 +1,9 @@
 """One small HTTP server per process for operations: ``/metrics``, ``/healthz``, ``/readyz``.
 
-Served on ``Settings.health_port`` (``TRACEFREEZE_HEALTH_PORT``, 8080; 0 = none) from a
-daemon thread with the standard library's server, so a blocked event loop cannot hide itself:
+Served on ``Settings.health_host``:``Settings.health_port`` (``TRACEFREEZE_HEALTH_HOST``,
+127.0.0.1: only this host, the local default; ``0.0.0.0`` in a container, where the kubelet
+or compose probes it; ``TRACEFREEZE_HEALTH_PORT``, 8080; 0 = none) from a daemon thread
+with the standard library's server, so a blocked event loop cannot hide itself:
 
 - ``/healthz`` (liveness): 200 while every component's event loop has ticked within
   ``STALE_S`` seconds, else 503.
@@ -90,28 +92,34 @@ class _Handler(BaseHTTPRequestHandler):
 _server: ThreadingHTTPServer | None = None
 
 
-def _start(port: int) -> ThreadingHTTPServer:
+def _start(port: int, host: str | None = None) -> ThreadingHTTPServer:
     global _server
     if _server is None:
+        if host is None:
+            from tracefreeze.config import get_settings
+
+            host = get_settings().health_host
         try:
-            _server = ThreadingHTTPServer(("0.0.0.0", port), _Handler)
+            _server = ThreadingHTTPServer((host, port), _Handler)
         except OSError as err:
-            raise TracefreezeError(f"cannot serve probes on port {port}: {err}") from err
+            raise TracefreezeError(f"cannot serve probes on {host}:{port}: {err}") from err
         _server.daemon_threads = True
         threading.Thread(target=_server.serve_forever, name="ops-http", daemon=True).start()
-        log.info("serving /metrics, /healthz, /readyz", port=_server.server_address[1])
+        log.info("serving /metrics, /healthz, /readyz", host=host, port=_server.server_address[1])
     return _server
 
 
 @contextlib.asynccontextmanager
-async def serving(port: int, name: str, ready: Callable[[], bool]) -> AsyncIterator[Component]:
-    """Register ``name`` with the process's server on ``port`` (started if need be) for the
-    block; port 0 serves nothing."""
+async def serving(
+    port: int, name: str, ready: Callable[[], bool], host: str | None = None
+) -> AsyncIterator[Component]:
+    """Register ``name`` with the process's server on ``host:port`` (started if need be) for
+    the block; port 0 serves nothing. ``host`` defaults to ``Settings.health_host``."""
     global _server
     component = Component(name, ready)
     beating = asyncio.create_task(component._heartbeat())
     if port:
-        _start(port)
+        _start(port, host)
         _Handler.components = {**_Handler.components, name: component}
     try:
         yield component

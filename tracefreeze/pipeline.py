@@ -3,17 +3,21 @@
 Answers to one request keep their order (they share a key, hence a partition); answers to
 different requests are independent. So the bridge delivers each request's answers in order,
 several in one update when a backlog queued them (``take_answers``), and different requests
-side by side. Pure functions, no I/O.
+side by side. Once an answer to a request is parked (``ParkedRequests``), its later answers
+are parked behind it until a replay of that request's answers is taken. Pure, no I/O.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import takewhile
 
 from aiokafka.structs import ConsumerRecord
 
 from schemas.answers import MAX_BATCH_ANSWERS
+from schemas.deadletter import HEADER_REPLAYED_FROM, DeadLetterReason
 from schemas.request import request_workflow_id
 from tracefreeze.routing import Answer
 
@@ -78,3 +82,69 @@ def next_offset(records: list[ConsumerRecord], finished: set[int]) -> int | None
             break
         done = record.offset + 1
     return done
+
+
+def behind(first: ReceivedAnswer) -> str:
+    """The dead-letter reason of an answer parked behind ``first`` (same request)."""
+    r = first.record
+    return (
+        f"behind parked answer {first.answer.event_id} ({r.topic}/{r.partition}/{r.offset}) "
+        "to the same request: answers to one request are applied in order; replay them "
+        "together"
+    )
+
+
+@dataclass(frozen=True)
+class Parked:
+    """Why a request's answers are parked: the first one's reason, and which one it was."""
+
+    reason: DeadLetterReason
+    detail: str
+
+
+@dataclass
+class ParkedRequests:
+    """Requests with a parked answer, so that their later answers are parked behind it.
+
+    Held by one bridge process (bounded; the oldest marks go first): a bridge that restarts
+    delivers a parked request's new answers again, and they are parked again if the request
+    still cannot take them (docs/operations.md, "Stuck answers")."""
+
+    max_entries: int = 100_000
+    _behind: OrderedDict[str, Parked] = field(default_factory=OrderedDict)
+
+    @staticmethod
+    def replayed(record: ConsumerRecord) -> bool:
+        """The record is an operator's replay of a dead letter (``tracefreeze dlq replay``)."""
+        return any(k == HEADER_REPLAYED_FROM for k, _ in record.headers or ())
+
+    def __contains__(self, workflow_id: str) -> bool:
+        return workflow_id in self._behind
+
+    def mark(
+        self, first: ReceivedAnswer, reason: DeadLetterReason = DeadLetterReason.STUCK
+    ) -> None:
+        """``first`` was parked (for ``reason``): its request's later answers go behind it,
+        for the same reason."""
+        self._behind[first.workflow_id] = Parked(reason, behind(first))
+        self._behind.move_to_end(first.workflow_id)
+        while len(self._behind) > self.max_entries:
+            self._behind.popitem(last=False)
+
+    def next(self, pending: list[ReceivedAnswer]) -> tuple[list[ReceivedAnswer], Parked | None]:
+        """The next answers of one request's ``pending`` (in order) and, if they are to be
+        parked behind an earlier answer, why. A replayed answer is always delivered, alone,
+        while its request is marked; the answers before it that are not replays are parked."""
+        why = self._behind.get(pending[0].workflow_id)
+        if why is None:
+            return batches(pending)[0], None
+        if self.replayed(pending[0].record):
+            return pending[:1], None
+        return list(takewhile(lambda i: not self.replayed(i.record), pending)), why
+
+    def delivered(self, batch: list[ReceivedAnswer], taken: bool) -> None:
+        """After a delivery: not taken (parked) marks the request; a replay taken clears it."""
+        if not taken:
+            self.mark(batch[0])
+        elif self.replayed(batch[0].record):
+            self._behind.pop(batch[0].workflow_id, None)

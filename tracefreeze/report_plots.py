@@ -12,6 +12,7 @@ import io
 
 import matplotlib
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from tracefreeze.report import TOTAL_FIELDS, CooperationReport
 
@@ -45,14 +46,17 @@ def requests_per_state(report: CooperationReport) -> bytes:
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_title(f"Requests per State, {report.year} (height: sent)")
     ax.set_ylabel("requests")
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize="small")
     return _png(fig)
 
 
 def time_to_acknowledgement(report: CooperationReport) -> bytes:
-    rows = [(s.state, s.to_acknowledgement.seconds) for s in report.states]
-    rows = [(state, [x / DAY for x in xs]) for state, xs in rows if xs]
+    rows = [
+        (s.state, [x / DAY for x in s.to_acknowledgement.seconds])
+        for s in report.states
+        if s.to_acknowledgement.seconds
+    ]
     fig = Figure(figsize=(max(4.0, 0.7 * len(rows) + 2), 3.5))
     ax = fig.add_subplot()
     if rows:

@@ -85,7 +85,7 @@ def route(answer: Answer) -> Route:
     return Route(
         answer=answer,
         workflow_id=request_workflow_id(answer.request_reference, answer.state),
-        update=UPDATES[answer.answer_type],  # type: ignore[attr-defined]
+        update=UPDATES[answer.answer_type],
     )
 
 

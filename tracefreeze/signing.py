@@ -5,7 +5,11 @@ The signed message on ``tracefreeze.state-answers``
 The Kafka message value stays the answer's JSON. The signature travels beside it, in headers:
 
 - ``tf_signature``: base64url (RFC 4648 section 5; padding optional, ``sign`` omits it) of the
-  64-byte Ed25519 signature over ``canonical_bytes`` of the parsed body;
+  64-byte Ed25519 signature over ``signed_message``: the context ``SIGNING_CONTEXT``
+  (``b"tracefreeze/answer/v1\0"``) followed by ``canonical_bytes`` of the parsed body. The
+  context separates these signatures from anything else a State's key might sign: a
+  signature made for another purpose (or another version of this contract) never verifies
+  as an answer;
 - ``tf_key_id``: the id of the State's key in the registry (ASCII).
 
 Because the signature covers the *parsed* body in canonical form, whitespace and key order in
@@ -38,13 +42,19 @@ signature; body not a valid answer; key of another State (``misaddressed``); key
 validity window now; ``sent_at`` too old or from the future; key outside its window at
 ``sent_at`` (a key signs only within its window, and is accepted only while it is valid: when
 rotating, let the old key's window overlap the new one's by at least ``Tolerance.max_age``
-so that a backlog signed with the old key still verifies); event id replayed.
+so that a backlog signed with the old key still verifies); (State, event id) replayed. The
+replay guard is keyed by the answering State *and* the event id: another State reusing a
+State's event id (ids may be predictable) never makes that State's own answer a "replay".
 
 Key registry
 ------------
 A TOML file of the States' public keys, several per State for rotation, each with a validity
 window (see ``load_registry``). Path: ``$TRACEFREEZE_STATE_KEYS_FILE``, default
 ``<state_dir>/keys/state-keys.toml``, i.e. ``.state/keys/state-keys.toml`` in the repository.
+Only canonical keys of the prime-order subgroup are taken (``tracefreeze/ed25519_keys.py``):
+a small-order key such as the identity point would verify a forged signature on any answer.
+The bridge re-reads the file when it changes (``RegistryFile``): a new State key takes effect
+without a restart, and a file that no longer loads keeps the last good registry (logged).
 ``python -m tracefreeze.signing keygen`` makes a demo key pair (never committed).
 """
 
@@ -53,13 +63,16 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import hashlib
 import json
 import math
 import os
 import sys
+import threading
+import time
 import tomllib
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -84,6 +97,7 @@ from pydantic import (
 from schemas.answers import AnswerBase
 from schemas.common import StateCode
 from schemas.deadletter import DeadLetterReason
+from tracefreeze.ed25519_keys import public_key_problem
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.routing import MAX_ANSWER_BYTES, Answer, Verdict, decode_answer, summarize
 
@@ -96,6 +110,8 @@ KEYS_FILE_ENV = "TRACEFREEZE_STATE_KEYS_FILE"
 DEFAULT_KEYS_FILE = Path("keys") / "state-keys.toml"
 """Relative to the settings' ``state_dir``: ``.state/keys/state-keys.toml`` by default."""
 
+SIGNING_CONTEXT = b"tracefreeze/answer/v1\0"
+"""Prefixed to the canonical body in every signed message (domain separation)."""
 SIGNATURE_BYTES = 64
 MAX_HEADER_CHARS = 200
 """A header value longer than this is not shown in a rejection's detail."""
@@ -227,8 +243,9 @@ class StateKey(BaseModel):
             raw = base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError) as err:
             raise ValueError(f"not base64: {err}") from err
-        if len(raw) != 32:
-            raise ValueError(f"an Ed25519 public key is 32 bytes, this one is {len(raw)}")
+        problem = public_key_problem(raw)
+        if problem:
+            raise ValueError(f"not an acceptable Ed25519 public key: {problem}")
         Ed25519PublicKey.from_public_bytes(raw)  # raises ValueError if not a key
         return value
 
@@ -299,20 +316,103 @@ def load_registry(path: Path | None = None) -> KeyRegistry:
     answer must not start.
     """
     path = path or state_keys_file()
+    return parse_registry(_read_registry(path), path)
+
+
+def _read_registry(path: Path) -> bytes:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return path.read_bytes()
     except FileNotFoundError as err:
         raise TracefreezeError(
             f"no State key registry at {path}; set {KEYS_FILE_ENV} or make a demo key with "
             "`python -m tracefreeze.signing keygen --state NLD --key-id nld-demo-1 "
             "--out-dir <dir>`"
         ) from err
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+    except OSError as err:
+        raise TracefreezeError(f"cannot read the State key registry {path}: {err}") from err
+
+
+def parse_registry(raw: bytes, path: Path) -> KeyRegistry:
+    """The registry in ``raw`` (the TOML of ``load_registry``), read from ``path``."""
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise TracefreezeError(f"cannot read the State key registry {path}: {err}") from err
     try:
         return KeyRegistry.model_validate(data)
     except ValidationError as err:
         raise TracefreezeError(f"State key registry {path}: {summarize(err)}") from err
+
+
+class RegistryFile:
+    """The registry file, re-read when it changes: ``current()`` is the registry to use.
+
+    At most once per ``check_every_s`` it compares the file's (mtime, size, inode) with the
+    last read; if they differ it reads the file and compares its SHA-256; if that differs it
+    parses it. A registry that loads replaces the old one in one reference swap (a check in
+    flight keeps the registry it started with); one that does not is logged through
+    ``on_error`` and the last good registry stays in force (fail safe: a broken edit never
+    stops verification, nor lets anything through). Loading at start must succeed.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        check_every_s: float = 1.0,
+        on_change: Callable[[str], None] = lambda _: None,
+        on_error: Callable[[str], None] = lambda _: None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.path, self.check_every_s, self.clock = path, check_every_s, clock
+        self._on_change, self._on_error = on_change, on_error
+        self._lock = threading.Lock()
+        stamp = self._stamp()
+        raw = _read_registry(path)
+        self._registry = parse_registry(raw, path)
+        self._digest, self._seen_stamp = hashlib.sha256(raw).digest(), stamp
+        self._checked = clock()
+
+    def _stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def current(self) -> KeyRegistry:
+        now = self.clock()
+        if now - self._checked < self.check_every_s or not self._lock.acquire(blocking=False):
+            return self._registry
+        try:
+            self._checked = now
+            stamp = self._stamp()
+            if stamp == self._seen_stamp:
+                return self._registry
+            self._seen_stamp = stamp
+            try:
+                raw = _read_registry(self.path)
+            except TracefreezeError as err:
+                self._on_error(f"{err}; keeping the last good registry")
+                return self._registry
+            digest = hashlib.sha256(raw).digest()
+            if digest == self._digest:
+                return self._registry
+            try:
+                registry = parse_registry(raw, self.path)
+            except TracefreezeError as err:
+                self._on_error(f"{err}; keeping the last good registry")
+                return self._registry
+            before = {k.key_id for k in self._registry.keys}
+            after = {k.key_id for k in registry.keys}
+            self._registry, self._digest = registry, digest
+            self._on_change(
+                f"State key registry {self.path} reloaded: {len(after)} keys"
+                f" (added: {', '.join(sorted(after - before)) or 'none'};"
+                f" removed: {', '.join(sorted(before - after)) or 'none'})"
+            )
+            return registry
+        finally:
+            self._lock.release()
 
 
 # --- replay guard and clock tolerance -----------------------------------------------------
@@ -322,8 +422,16 @@ Position = tuple[str, int, int]
 """Where a message sits in Kafka: (topic, partition, offset)."""
 
 
+ReplayKey = tuple[str, str]
+"""(answering State, event id): what the replay guard remembers."""
+
+
 class ReplayGuard:
-    """Event ids of answers verified recently: a bounded LRU with a time to live, in memory.
+    """(State, event id) of answers verified recently: a bounded LRU with a time to live.
+
+    Keyed by the answering State as well as the event id: a State can only replay its own
+    answers, so another State sending a message under the same event id (e.g. BEL reusing
+    NLD's predictable ``nld-answer-000042``) never blocks the genuine answer (issue 11).
 
     Only a first line: it forgets on restart, after ``ttl`` and beyond ``max_entries``, and
     each bridge process has its own. The request workflow's seen-set is the real dedupe.
@@ -337,38 +445,61 @@ class ReplayGuard:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self.max_entries, self.ttl = max_entries, ttl
-        self._seen: OrderedDict[str, tuple[datetime, Position | None]] = OrderedDict()
+        self._seen: OrderedDict[ReplayKey, tuple[datetime, Position | None]] = OrderedDict()
+        self._states: dict[str, set[str]] = {}
+        """event id -> the States that used it (for ``forget`` without a State)."""
 
     def __len__(self) -> int:
         return len(self._seen)
 
-    def __contains__(self, event_id: object) -> bool:
-        return event_id in self._seen
+    def __contains__(self, key: object) -> bool:
+        """``(state, event_id)``; a bare event id: recorded for any State."""
+        if isinstance(key, str):
+            return key in self._states
+        return key in self._seen
 
-    def replayed(self, event_id: str, now: datetime, position: Position | None = None) -> bool:
-        """Whether ``event_id`` was recorded within the TTL at another position."""
+    def replayed(
+        self, state: str, event_id: str, now: datetime, position: Position | None = None
+    ) -> bool:
+        """Whether ``state`` sent ``event_id`` within the TTL at another position."""
         self._expire(now)
-        entry = self._seen.get(event_id)
+        entry = self._seen.get((state, event_id))
         if entry is None:
             return False
         _, where = entry
         return position is None or where != position
 
-    def record(self, event_id: str, now: datetime, position: Position | None = None) -> None:
-        self._seen[event_id] = (now, position)
-        self._seen.move_to_end(event_id)
+    def record(
+        self, state: str, event_id: str, now: datetime, position: Position | None = None
+    ) -> None:
+        key = (state, event_id)
+        self._seen[key] = (now, position)
+        self._seen.move_to_end(key)
+        self._states.setdefault(event_id, set()).add(state)
         while len(self._seen) > self.max_entries:
-            self._seen.popitem(last=False)
+            self._drop(next(iter(self._seen)))
 
-    def forget(self, event_id: str) -> None:
-        self._seen.pop(event_id, None)
+    def forget(self, event_id: str, state: str | None = None) -> None:
+        """Forget ``event_id`` of ``state``, or of every State when ``state`` is None."""
+        states = [state] if state is not None else list(self._states.get(event_id, ()))
+        for s in states:
+            self._drop((s, event_id))
+
+    def _drop(self, key: ReplayKey) -> None:
+        self._seen.pop(key, None)
+        state, event_id = key
+        users = self._states.get(event_id)
+        if users is not None:
+            users.discard(state)
+            if not users:
+                del self._states[event_id]
 
     def _expire(self, now: datetime) -> None:
         while self._seen:
             oldest = next(iter(self._seen))
             if now - self._seen[oldest][0] < self.ttl:
                 break
-            del self._seen[oldest]
+            self._drop(oldest)
 
 
 @dataclass(frozen=True)
@@ -410,16 +541,31 @@ class Rejection:
         return Verdict(DeadLetterReason(self.reason.value), self.detail)
 
 
+def signed_message(canonical: bytes) -> bytes:
+    """What an answer's signature covers: ``SIGNING_CONTEXT`` + the canonical body."""
+    return SIGNING_CONTEXT + canonical
+
+
+def sign_bytes(
+    value: bytes, private_key: Ed25519PrivateKey, key_id: str
+) -> list[tuple[str, bytes]]:
+    """The signature headers of a message whose value is ``value`` (the canonical body).
+
+    The one signing function: every signer (``sign``, the demo keys and simulator, the State
+    kit, the tests' signed records) goes through it, so all sign the same bytes."""
+    signature = private_key.sign(signed_message(value))
+    return [
+        (HEADER_SIGNATURE, base64.urlsafe_b64encode(signature).rstrip(b"=")),
+        (HEADER_KEY_ID, key_id.encode("ascii")),
+    ]
+
+
 def sign(
     answer: AnswerBase, private_key: Ed25519PrivateKey, key_id: str
 ) -> tuple[bytes, list[tuple[str, bytes]]]:
     """The message value (canonical JSON of the answer) and the signature headers."""
     value = canonical_bytes(answer.model_dump(mode="json"))
-    signature = private_key.sign(value)
-    return value, [
-        (HEADER_SIGNATURE, base64.urlsafe_b64encode(signature).rstrip(b"=")),
-        (HEADER_KEY_ID, key_id.encode("ascii")),
-    ]
+    return value, sign_bytes(value, private_key, key_id)
 
 
 def verify(
@@ -472,7 +618,7 @@ def verify(
     if isinstance(body, str):
         return Rejection(DeadLetterReason.MALFORMED, f"{ev}: {body}", event_id, key_id)
     try:
-        key.verifier().verify(signature, canonical_bytes(body))
+        key.verifier().verify(signature, signed_message(canonical_bytes(body)))
     except CanonicalError as err:
         return Rejection(DeadLetterReason.MALFORMED, f"{ev}: {err}", event_id, key_id)
     except (InvalidSignature, ValueError):
@@ -516,15 +662,15 @@ def verify(
         )
     if not key.valid_at(answer.sent_at):
         return _key_not_valid(answer.event_id, key, "at sent_at", answer.sent_at)
-    if seen.replayed(answer.event_id, now, position):
+    if seen.replayed(answer.state, answer.event_id, now, position):
         return Rejection(
             SignatureReason.REPLAYED,
-            f"{ev}: event id already seen by this bridge (key {key_id}); a replay of a "
-            "verified answer",
+            f"{ev}: event id already seen from {answer.state} by this bridge (key {key_id}); "
+            "a replay of a verified answer",
             answer.event_id,
             key_id,
         )
-    seen.record(answer.event_id, now, position)
+    seen.record(answer.state, answer.event_id, now, position)
     return answer
 
 

@@ -1,10 +1,10 @@
 """The demo's State system: answers a request as a State's central authority would.
 
-Answers go to ``tracefreeze.state-answers`` exactly as a State's system sends them: key = the
-request reference, body = the answer's canonical JSON signed with the State's demo key
-(``tracefreeze/demo_keys.py``: ``<state_dir>/keys/<STATE>.pem``, made by ``make up``), the
-signature headers and the CloudEvents headers (``tracefreeze/envelope.py``), a fresh event
-id per answer. Scripts:
+Answers go to ``tracefreeze.state-answers`` through the State kit (``tracefreeze/state_kit.py``,
+``send_answers``), exactly as a State's system sends them: key = the request reference, body =
+the answer's canonical JSON signed with the State's demo key (``tracefreeze/demo_keys.py``:
+``<state_dir>/keys/<STATE>.pem``, made by ``make up``), the signature headers and the
+CloudEvents headers (``tracefreeze/envelope.py``), a fresh event id per answer. Scripts:
 
 - ``acknowledge``: acknowledgement of receipt;
 - ``freeze-known``: an execution report (RS 99) freezing every asset the Court already knew
@@ -18,11 +18,11 @@ id per answer. Scripts:
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from schemas.answers import (
     Acknowledgement,
@@ -37,11 +37,11 @@ from schemas.common import Measure, Money
 from schemas.ledger import LedgerEntry
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
-from tracefreeze.demo_keys import sign_answer
+from tracefreeze.demo_keys import demo_signer
 from tracefreeze.envelope import answer_headers
 from tracefreeze.errors import TracefreezeError
-from tracefreeze.kafka import make_producer, start_with_timeout, stop_with_timeout
 from tracefreeze.routing import Answer
+from tracefreeze.state_kit import Signer, send_answers
 from workflows import search_attributes as sa
 
 __all__ = ["SCRIPTS", "answer_headers", "check_script", "simulate_state"]
@@ -62,11 +62,12 @@ async def simulate_state(
 ) -> list[str]:
     """Send the script's answers for one request to one State; return their event ids."""
     check_script(script)
-    common = {
+    sent_at = datetime.now(UTC)
+    common: dict[str, Any] = {
         "event_id": str(uuid.uuid4()),
         "request_reference": request_reference,
         "state": state,
-        "sent_at": datetime.now(UTC),
+        "sent_at": sent_at,
     }
     answer: Answer
     if script == "acknowledge":
@@ -77,7 +78,7 @@ async def simulate_state(
         answer = Postponement(
             **common,
             ground=PostponementGround.ANOTHER_INVESTIGATION,
-            proposed_until=common["sent_at"] + POSTPONEMENT_PERIOD,
+            proposed_until=sent_at + POSTPONEMENT_PERIOD,
             reasons="Execution would interfere with an ongoing national money-laundering "
             "investigation into the same accounts.",
         )
@@ -111,7 +112,8 @@ async def _freeze_known(settings: Settings, reference: str, state: str) -> tuple
     """One result per known asset not yet frozen or seized, with the requested measures."""
     client = await RequestClient.connect(settings)
     view = await client.view(reference, state)
-    description = await client.handle(reference, state).describe()
+    workflow_id = await client.workflow_id(reference, state)
+    description = await client.client.get_workflow_handle(workflow_id).describe()
     requested = set(description.typed_search_attributes.get(sa.MEASURES) or ())
     measures = tuple(
         m for m in (Measure.IDENTIFY, Measure.TRACE, Measure.FREEZE) if m.value in requested
@@ -137,19 +139,9 @@ def _result(entry: LedgerEntry, measures: tuple[Measure, ...]) -> AssetResult:
 
 
 async def _send(settings: Settings, answers: list[Answer]) -> None:
-    signed = [sign_answer(answer, settings.state_dir) for answer in answers]
-    producer = make_producer(settings, client_id="state-simulator")
-    await start_with_timeout(producer, settings.kafka_timeout_s)
-    try:
-        for answer, (value, signature) in zip(answers, signed, strict=True):
-            await asyncio.wait_for(
-                producer.send_and_wait(
-                    settings.topics.state_answers,
-                    value=value,
-                    key=answer.request_reference.encode(),
-                    headers=answer_headers(answer) + signature,
-                ),
-                timeout=settings.kafka_timeout_s,
-            )
-    finally:
-        await stop_with_timeout(producer, settings.kafka_timeout_s)
+    """Sign with each State's demo key and send through the State kit, as a State would."""
+    signed = []
+    for answer in answers:
+        signer = Signer(*demo_signer(settings.state_dir, answer.state))
+        signed.append((answer, *signer.sign(answer), signer.key_id))
+    await send_answers(settings, signed)

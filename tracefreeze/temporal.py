@@ -49,7 +49,8 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
 
 def converter(settings: Settings) -> DataConverter:
     """The data converter of every client, worker and replayer of these settings."""
-    return data_converter(codec_from_env(state_dir=settings.state_dir), encode_failures=True)
+    codec = codec_from_env(state_dir=settings.state_dir, namespace=settings.temporal_namespace)
+    return data_converter(codec, encode_failures=True)
 
 
 def exit_process(code: int | str | None) -> NoReturn:

@@ -1,7 +1,10 @@
-"""Create the Kafka topics of tracefreeze, idempotently.
+"""The Kafka topics of tracefreeze, and creating them idempotently.
 
-Partition counts come from ``Settings.topics.partitions()``; the replication factor is 1
-(single local broker). Topics that already exist are left alone, whatever their partitions.
+One source of truth: the shared topics are ``Settings.topics.partitions()``; each party of
+the State directory (``policies/states.toml``) has its own outbound channel,
+``Topics.party_channel(code)``, with ``PARTY_CHANNEL_PARTITIONS`` (``party_channels``).
+``wanted_topics`` is both; deploy/k8s declares the same (tests/deploy). Locally the
+replication factor is 1 (single broker). Topics that already exist are left alone.
 
 Run as ``python -m tracefreeze.topics`` to ensure every topic; it prints one line and exits
 non-zero if the broker cannot be reached or refuses a topic.
@@ -21,8 +24,11 @@ from aiokafka.errors import TopicAlreadyExistsError, for_code
 
 from tracefreeze.config import Settings, get_settings
 from tracefreeze.kafka import make_admin
+from tracefreeze.policy import load_directory
 
 REPLICATION_FACTOR = 1
+PARTY_CHANNEL_PARTITIONS = 1
+"""One partition: a State reads its requests, decisions and reminders in the order made."""
 
 T = TypeVar("T")
 
@@ -38,6 +44,18 @@ async def _bounded(settings: Settings, what: str, call: Awaitable[T]) -> T:
         raise TimeoutError(f"{what} timed out after {settings.kafka_timeout_s:g}s") from exc
 
 
+def party_channels(settings: Settings) -> dict[str, str]:
+    """The outbound channel of every party of the State directory (State code -> topic)."""
+    directory = load_directory(settings.state_directory_file)
+    return {code: settings.topics.party_channel(code) for code in sorted(directory.states)}
+
+
+def wanted_topics(settings: Settings) -> dict[str, int]:
+    """Every topic of tracefreeze and its partitions: shared topics and party channels."""
+    channels = dict.fromkeys(party_channels(settings).values(), PARTY_CHANNEL_PARTITIONS)
+    return settings.topics.partitions() | channels
+
+
 async def ensure_topics(settings: Settings) -> list[str]:
     """Create the topics missing from the broker; return the names of those created."""
     timeout_ms = int(settings.kafka_timeout_s * 1000)
@@ -45,7 +63,7 @@ async def ensure_topics(settings: Settings) -> list[str]:
     try:
         await _bounded(settings, "connecting to Kafka", admin.start())
         existing = set(await _bounded(settings, "listing topics", admin.list_topics()))
-        wanted = settings.topics.partitions()
+        wanted = wanted_topics(settings)
         missing = [
             NewTopic(name, num_partitions=n, replication_factor=REPLICATION_FACTOR)
             for name, n in wanted.items()
@@ -86,7 +104,7 @@ def main() -> int:
             file=sys.stderr,
         )
         return 1
-    wanted = settings.topics.partitions()
+    wanted = wanted_topics(settings)
     if created:
         print(f"tracefreeze.topics: created {', '.join(created)} ({len(wanted)} topics wanted)")
     else:

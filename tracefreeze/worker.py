@@ -20,6 +20,7 @@ from tracefreeze.kafka import make_producer, start_with_timeout, stop_with_timeo
 from tracefreeze.metrics import sdk_runtime
 from tracefreeze.ops_http import serving
 from tracefreeze.temporal import connect
+from tracefreeze.topics import party_channels
 from workflows.case import CaseWorkflow
 from workflows.request import RequestWorkflow
 
@@ -72,7 +73,9 @@ async def run_worker(settings: Settings) -> None:
         raise TracefreezeError(
             f"cannot reach Kafka at {settings.kafka_bootstrap}; is the stack up? try `make up`"
         ) from err
-    publisher = EventPublisher(producer, timeout_s=settings.kafka_timeout_s)
+    publisher = EventPublisher(
+        producer, timeout_s=settings.kafka_timeout_s, channels=party_channels(settings)
+    )
     stop = asyncio.Event()
     try:
         worker = Worker(

@@ -1,4 +1,4 @@
-"""The life of one asset after it is restrained (DOMAIN.md, 'Life of one asset'):
+"""The life of one asset after it is restrained (docs/legal-process.md, 'Life of one asset'):
 under management, possibly contested, forfeiture ordered, transferred to the Court,
 allocated (Rule 221) — or released. Pure functions over the ledger; deterministic.
 """
@@ -45,10 +45,16 @@ def _restrained(record: RequestCarry, asset_id: str) -> LedgerEntry:
     return entry
 
 
+THIRD_PARTY_CLAIM = "third_party_claim"
+DOMESTIC_CHALLENGE = "domestic_challenge"
+
+
 def _claim(record: RequestCarry, contest_id: str) -> tuple[LedgerEntry, Contest]:
+    """A bona fide third party's claim: the Court decides it (RS 93(1)(k)), and only it — a
+    domestic challenge is decided by the national forum that heard it."""
     for entry in record.ledger.entries.values():
         for contest in entry.contests:
-            if contest.contest_id == contest_id:
+            if contest.contest_id == contest_id and contest.kind == THIRD_PARTY_CLAIM:
                 return entry, contest
     raise Rejection(f"no third-party claim {contest_id!r} on this request")
 
@@ -63,7 +69,10 @@ def check_contest(
     contest_id = m.claim_id if isinstance(m, ThirdPartyClaim) else m.challenge_id
     known = {c.contest_id: c for c in entry.contests}
     if isinstance(m, DomesticChallenge) and m.outcome != "lodged":
-        if contest_id not in known or not known[contest_id].pending:
+        # The State reports a national forum's decision on a domestic remedy; it may never
+        # decide a third party's claim, which is the Court's (RS 93(1)(k), Rule 99).
+        contest = known.get(contest_id)
+        if contest is None or contest.kind != DOMESTIC_CHALLENGE or not contest.pending:
             raise Rejection(f"no pending domestic challenge {contest_id!r} on {m.asset_id!r}")
     elif contest_id in known:
         raise Rejection(f"{contest_id!r} was already lodged against {m.asset_id!r}")
@@ -84,7 +93,11 @@ def apply_contest(
             Contest(contest_id=m.challenge_id, kind=m.answer_type, lodged_by_event=m.event_id)
         )
         return Outcome(f"domestic challenge {m.challenge_id} on {m.asset_id}", contested=[entry])
-    contest = next(c for c in entry.contests if c.contest_id == m.challenge_id)
+    contest = next(
+        c
+        for c in entry.contests
+        if c.contest_id == m.challenge_id and c.kind == DOMESTIC_CHALLENGE and c.pending
+    )
     contest.pending, contest.outcome = False, m.outcome
     out = Outcome(f"domestic challenge {m.challenge_id} {m.outcome}")
     if m.outcome == "upheld":
@@ -125,7 +138,8 @@ def check_freeze_limit(record: RequestCarry, _: CourtRequest, m: FreezeLimitProp
 def apply_freeze_limit(
     record: RequestCarry, _: CourtRequest, m: FreezeLimitProposal, at: datetime
 ) -> Outcome:
-    """Proposal to limit a freeze's duration (cf. EU art. 12): the Court must answer in time."""
+    """Proposal to limit a freeze's duration (an RS 97 consultation): recorded on the asset,
+    which stays frozen until a Chamber decides."""
     for asset_id in m.asset_ids:
         record.ledger.entries[asset_id].freeze_limit_until = m.proposed_until
     return Outcome(
@@ -162,7 +176,7 @@ def apply_forfeiture(
 
 
 def check_claim_decision(record: RequestCarry, _: CourtRequest, m: ThirdPartyClaimDecision) -> None:
-    _, contest = _claim(record, m.claim_id)
+    _entry, contest = _claim(record, m.claim_id)
     if not contest.pending:
         raise Rejection(f"claim {m.claim_id!r} was already decided ({contest.outcome})")
 
@@ -215,10 +229,11 @@ def check_allocation(record: RequestCarry, _: CourtRequest, m: Allocation) -> No
 
 
 def apply_allocation(record: RequestCarry, _: CourtRequest, m: Allocation, at: datetime) -> Outcome:
-    """Allocation under Rule 221: reparations first, then the Trust Fund, fines, legal aid."""
+    """Allocation by the Presidency: reparations have priority (Rule 221(2)), transfers to the
+    Trust Fund for Victims rest on RS 79(2); each share is recorded with its basis."""
     entry = record.ledger.entries[m.asset_id]
     entry.allocations = list(m.shares)
-    parts = ", ".join(f"{s.destination.value} {s.amount.amount}" for s in m.shares)
+    parts = ", ".join(f"{s.destination.value} {s.amount.amount} ({s.basis})" for s in m.shares)
     move(entry, A.ALLOCATED, m.event_id, at, parts)
     return Outcome(f"{m.asset_id} allocated: {parts}", assets=[entry])
 

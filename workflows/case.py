@@ -1,11 +1,12 @@
 """A multi-State case: one Court order fanned out to one request per State.
 
 Assets sit in several jurisdictions, so one case spawns one request per State (RS 93(1)(k)
-to each State holding them). Each request is a child workflow that tells the case, by the
-case's workflow id, a small summary of where it stands (``RequestSummary``: status, totals,
-counts) when it changed, at most once per few seconds of its workflow time; the case keeps
-only that summary per State. So one State's stream of answers cannot grow the case's history
-to the server's limit and take the other States' part down with it.
+to each State holding them; docs/legal-process.md, 'Several States'). Each request is a child
+workflow that tells the case, by the case's workflow id, a small summary of where it stands
+(``RequestSummary``: status, totals, counts) when it changed, at most once per few seconds of
+its workflow time; the case keeps only that summary per State. So one State's stream of
+answers cannot grow the case's history to the server's limit and take the other States' part
+down with it.
 
 The case continues as new before its history grows large (server suggestion, history size or
 length, or ``reports_per_run``), carrying ``CaseCarry``; it drains its signal and update
@@ -113,7 +114,7 @@ class CaseWorkflow:
         if action.event_id not in self._seen:
             self._seen.add(action.event_id)
             try:
-                await self._start(action.request, action.policy)
+                await self._start(action.request, action.policy, action.workflow_id)
             except WorkflowAlreadyStartedError:
                 self._seen.discard(action.event_id)
                 self._requests.pop(action.request.requested_state, None)
@@ -174,9 +175,14 @@ class CaseWorkflow:
         limit = self._reports_per_run
         return limit is not None and self._reports_this_run >= limit
 
-    async def _start(self, request: CourtRequest, policy: ResolvedPolicy | None) -> None:
-        """Start the request to one State as a child; it outlives nothing it should not."""
-        self._requests[request.requested_state] = RequestSummary.transmitted(request)
+    async def _start(
+        self, request: CourtRequest, policy: ResolvedPolicy | None, workflow_id: str | None = None
+    ) -> None:
+        """Start the request to one State as a child; it outlives nothing it should not. An ex
+        parte request runs under the opaque id the Court's client gave (Rule 99(1))."""
+        state = request.requested_state
+        workflow_id = workflow_id or self._order.workflow_ids.get(state) or request.workflow_id
+        self._requests[state] = RequestSummary.transmitted(request)
         handle = await workflow.start_child_workflow(
             RequestWorkflow.run,
             RequestInput(
@@ -185,7 +191,7 @@ class CaseWorkflow:
                 escalations_topic=self._order.escalations_topic,
                 policy=policy,
             ),
-            id=request.workflow_id,
+            id=workflow_id,
             parent_close_policy=ParentClosePolicy.ABANDON,
             static_summary=request.ui_summary(),
             static_details=static_details(request),

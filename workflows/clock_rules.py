@@ -1,5 +1,6 @@
 """Court actions and State notices that act on the clocks: escalation decisions, deadline
-extensions, answers to freeze-limit proposals, and Rule 180 channel changes."""
+extensions, freeze-limit proposals and the Chamber's answers to them (RS 97), and Rule 180
+notices of a change of channel or language."""
 
 from __future__ import annotations
 
@@ -7,20 +8,24 @@ from datetime import datetime, timedelta
 
 from schemas.answers import ChannelChangeNotice, FreezeLimitProposal
 from schemas.clocks import (
-    ChannelChange,
     Clocks,
     DeadlineExtension,
     EscalationDecision,
-    FreezeLimitClock,
     FreezeLimitResponse,
 )
+from schemas.escalations import DirectoryChange
 from schemas.escalations import EscalationKind as K
 from schemas.request import CourtRequest
 from schemas.views import RequestCarry
 from workflows import deadlines as d
+from workflows import freeze_limits
 from workflows.asset_rules import apply_freeze_limit
+from workflows.firing import Firing
 from workflows.ladder import LADDER, level_of
 from workflows.outcome import Outcome, Rejection
+
+RULE_180_NOTICE = timedelta(days=45)
+"""Rule 180(2): failing an agreed time, a change takes effect 45 days after notice."""
 
 
 def _clocks(r: RequestCarry) -> Clocks:
@@ -91,27 +96,19 @@ def apply_extension(
 def apply_freeze_limit_clock(
     r: RequestCarry, req: CourtRequest, m: FreezeLimitProposal, at: datetime
 ) -> Outcome:
-    """The proposal starts a clock the Court must beat (cf. EU 2018/1805 art. 12)."""
+    """A State proposes to limit a freeze: an RS 97 consultation with the Court. The freeze
+    stays in force; the Registry is told now and the Court reminded on the policy's
+    schedule until a Chamber decides (the Court's silence never accepts the proposal)."""
     out = apply_freeze_limit(r, req, m, at)
     if r.clocks is not None:
-        silence = at + r.clocks.policy.clocks.freeze_limit_silence
-        r.clocks.freeze_limits = [
-            f for f in r.clocks.freeze_limits if f.asset_id not in m.asset_ids
-        ]
-        for asset_id in m.asset_ids:
-            r.clocks.freeze_limits.append(
-                FreezeLimitClock(asset_id=asset_id, silence_due=silence, until=m.proposed_until)
-            )
+        level = level_of(r.clocks.ladder.rung)
+        out.firings += freeze_limits.open_consultation(r.clocks, m, at, level)
+    out.what += " (RS 97 consultation; the freeze stays in force until a Chamber decides)"
     return out
 
 
 def check_freeze_limit_response(r: RequestCarry, _: CourtRequest, m: FreezeLimitResponse) -> None:
-    pending = {
-        f.asset_id
-        for f in _clocks(r).freeze_limits
-        if f.objected is None and not f.accepted_by_silence
-    }
-    missing = sorted(set(m.asset_ids) - pending)
+    missing = freeze_limits.pending_for(_clocks(r), m.asset_ids)
     if missing:
         raise Rejection(f"no freeze-limit proposal awaits the Court's answer for {missing}")
 
@@ -119,24 +116,48 @@ def check_freeze_limit_response(r: RequestCarry, _: CourtRequest, m: FreezeLimit
 def apply_freeze_limit_response(
     r: RequestCarry, _: CourtRequest, m: FreezeLimitResponse, at: datetime
 ) -> Outcome:
-    """The Court objects (the freeze stays) or accepts (it lapses on the proposed date)."""
-    for fl in _clocks(r).freeze_limits:
-        if fl.asset_id in m.asset_ids:
-            fl.objected = m.objected
-    verb = "objected to" if m.objected else "accepted"
-    return Outcome(f"the Court {verb} the freeze limit on {', '.join(m.asset_ids)}")
+    """The Chamber answers, however late: the freeze is maintained (the proposal is closed)
+    or limited (the Chamber's decision lifts it on the date it sets, at once if passed)."""
+    decided = freeze_limits.decide(_clocks(r), m, at)
+    assets = ", ".join(m.asset_ids)
+    chamber = m.chamber.replace("_", " ")
+    if m.outcome == "freeze_maintained":
+        for f in decided:
+            r.ledger.entries[f.asset_id].freeze_limit_until = None
+        return Outcome(f"the {chamber} maintained the freeze on {assets} (RS 97 consultation)")
+    lift_at = min(f.lift_at for f in decided if f.lift_at is not None)
+    for f in decided:
+        r.ledger.entries[f.asset_id].freeze_limit_until = f.lift_at
+    return Outcome(
+        f"the {chamber} limited the freeze on {assets}: lifted from {lift_at:%Y-%m-%d %H:%M} UTC"
+    )
 
 
 def apply_channel_change(
-    r: RequestCarry, _: CourtRequest, m: ChannelChangeNotice, at: datetime
+    r: RequestCarry, req: CourtRequest, m: ChannelChangeNotice, at: datetime
 ) -> Outcome:
-    """Rule 180: a change of channel or language takes effect 45 days after notice."""
-    if r.clocks is None:
-        return Outcome(f"channel change to {m.channel} ({m.language}) noted; no clock to apply it")
-    effective = at + r.clocks.policy.clocks.channel_change_notice
-    r.clocks.channel_change = ChannelChange(
-        channel=m.channel, language=m.language, effective_at=effective
+    """Rule 180: a change of channel or language takes effect at the agreed time or, failing
+    agreement, 45 days after notice — without prejudice to requests already made. This
+    request keeps its channel and language; the notice is recorded and published for the
+    Registry to update the party directory for future requests."""
+    notice = (
+        r.clocks.policy.clocks.channel_change_notice if r.clocks is not None else RULE_180_NOTICE
     )
-    return Outcome(
-        f"channel change to {m.channel} ({m.language}) effective {effective:%Y-%m-%d} (Rule 180)"
+    change = DirectoryChange(
+        channel=m.channel, language=m.language, effective_at=at + notice, noticed_at=at
     )
+    out = Outcome(
+        f"Rule 180 notice: {m.channel} ({m.language}) for requests made from "
+        f"{change.effective_at:%Y-%m-%d}; this request keeps its channel and language"
+    )
+    if r.clocks is not None:
+        out.firings.append(
+            Firing(
+                K.CHANNEL_CHANGE_NOTIFIED,
+                level_of(r.clocks.ladder.rung),
+                deadline=change.effective_at,
+                addressee="Registry",
+                directory_change=change,
+            )
+        )
+    return out

@@ -3,39 +3,31 @@
 The Rome Statute sets no numeric deadlines, so every number comes from the policy recorded
 in the request at start. Consultations (RS 97, 93(3), 96(3)) and postponements (RS 94, 95)
 pause the stage clock, which resumes where it stopped; an answer that meets a stage stops
-its clock and de-escalates as the policy says. Pure functions; deterministic.
+its clock and de-escalates as the policy says. Pure functions; deterministic; total: the
+arithmetic on dates never raises (``shift`` clamps at the ends of the calendar), so no date a
+party sends can make a workflow task fail.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from schemas.clocks import Clocks, Stage
 from schemas.escalations import EscalationKind as K
 from schemas.ledger import Ledger
+from workflows import freeze_limits
+from workflows.firing import Firing
+from workflows.instants import EVER, NEVER, shift
 from workflows.ladder import LADDER, level_of, wait_before
-
-
-@dataclass
-class Firing:
-    """One thing a clock did; the workflow turns it into an escalation event."""
-
-    kind: K
-    level: int
-    step: str | None = None
-    stage: Stage | None = None
-    deadline: datetime | None = None
-    addressee: str | None = None
-    asset_id: str | None = None
 
 
 def stage_deadline(c: Clocks, stage: Stage, now: datetime) -> datetime:
     """Start + time allowed + time spent paused + extensions granted."""
-    due = c.started_at + getattr(c.policy.deadlines, stage.value) + c.paused_total
-    due += c.extensions.get(stage, timedelta(0))
+    due = shift(c.started_at, getattr(c.policy.deadlines, stage.value))
+    due = shift(due, c.paused_total)
+    due = shift(due, c.extensions.get(stage, timedelta(0)))
     if c.paused_since is not None:
-        due += now - c.paused_since
+        due = shift(due, now - c.paused_since)
     return due
 
 
@@ -59,7 +51,7 @@ def next_step_due(c: Clocks, now: datetime) -> datetime | None:
     deadline = stage_deadline(c, stage, now)
     if index == 0 or c.ladder.reached_at is None:
         return deadline
-    return max(deadline, c.ladder.reached_at + wait_before(index, c.policy.ladder))
+    return max(deadline, shift(c.ladder.reached_at, wait_before(index, c.policy.ladder)))
 
 
 def due_times(c: Clocks, ledger: Ledger, now: datetime, urgent_pending: bool) -> list[datetime]:
@@ -67,24 +59,18 @@ def due_times(c: Clocks, ledger: Ledger, now: datetime, urgent_pending: bool) ->
     out: list[datetime] = []
     stage = active_stage(c)
     if stage is not None and c.paused_since is None and stage not in c.reminded:
-        out.append(stage_deadline(c, stage, now) - c.policy.ladder.reminder_lead)
+        out.append(shift(stage_deadline(c, stage, now), -c.policy.ladder.reminder_lead))
     step = next_step_due(c, now)
     if step is not None:
         out.append(step)
     if urgent_pending and not c.urgent_overdue_flagged:
-        out.append(c.started_at + c.policy.clocks.urgent_confirmation)
-    if c.channel_change is not None:
-        out.append(c.channel_change.effective_at)
-    for fl in c.freeze_limits:
-        if fl.objected is None and not fl.accepted_by_silence:
-            out.append(fl.silence_due)
-        elif (fl.accepted_by_silence or fl.objected is False) and not fl.lapsed:
-            out.append(fl.until)
+        out.append(shift(c.started_at, c.policy.clocks.urgent_confirmation))
+    out += freeze_limits.due_times(c, ledger)
     lead = c.policy.clocks.national_order_lapse_reminder
     for asset_id, entry in ledger.entries.items():
         expires = entry.national_order_expires_at
         if expires and entry.status.restrained and asset_id not in c.lapse_reminded:
-            out.append(expires - lead)
+            out.append(shift(expires, -lead))
     return out
 
 
@@ -94,7 +80,7 @@ def fire(c: Clocks, ledger: Ledger, now: datetime, urgent_pending: bool) -> list
     stage = active_stage(c)
     if stage is not None and c.paused_since is None and stage not in c.reminded:
         deadline = stage_deadline(c, stage, now)
-        if now >= deadline - c.policy.ladder.reminder_lead:
+        if now >= shift(deadline, -c.policy.ladder.reminder_lead):
             c.reminded.append(stage)
             if now < deadline:
                 out.append(Firing(K.DEADLINE_APPROACHING, 0, stage=stage, deadline=deadline))
@@ -118,35 +104,16 @@ def fire(c: Clocks, ledger: Ledger, now: datetime, urgent_pending: bool) -> list
 def _other_clocks(c: Clocks, ledger: Ledger, now: datetime, urgent_pending: bool) -> list[Firing]:
     out: list[Firing] = []
     level = level_of(c.ladder.rung)
-    urgent_due = c.started_at + c.policy.clocks.urgent_confirmation
+    urgent_due = shift(c.started_at, c.policy.clocks.urgent_confirmation)
     if urgent_pending and not c.urgent_overdue_flagged and now >= urgent_due:
         c.urgent_overdue_flagged = True
         out.append(Firing(K.URGENT_CONFIRMATION_OVERDUE, level, deadline=urgent_due))
-    change = c.channel_change
-    if change is not None and now >= change.effective_at:
-        c.channel, c.language, c.channel_change = change.channel, change.language, None
-        out.append(Firing(K.CHANNEL_CHANGE_EFFECTIVE, level, deadline=change.effective_at))
-    for fl in c.freeze_limits:
-        if fl.objected is None and not fl.accepted_by_silence and now >= fl.silence_due:
-            fl.accepted_by_silence = True
-            out.append(
-                Firing(
-                    K.FREEZE_LIMIT_ACCEPTED_BY_SILENCE,
-                    level,
-                    deadline=fl.silence_due,
-                    asset_id=fl.asset_id,
-                )
-            )
-        if (fl.accepted_by_silence or fl.objected is False) and not fl.lapsed and now >= fl.until:
-            fl.lapsed = True
-            out.append(
-                Firing(K.FREEZE_LIMIT_LAPSED, level, deadline=fl.until, asset_id=fl.asset_id)
-            )
+    out += freeze_limits.fire(c, ledger, now, level)
     lead = c.policy.clocks.national_order_lapse_reminder
     for asset_id, entry in ledger.entries.items():
         expires = entry.national_order_expires_at
         if expires and entry.status.restrained and asset_id not in c.lapse_reminded:
-            if now >= expires - lead:
+            if now >= shift(expires, -lead):
                 c.lapse_reminded.append(asset_id)
                 out.append(
                     Firing(K.NATIONAL_ORDER_LAPSING, level, deadline=expires, asset_id=asset_id)
@@ -159,7 +126,7 @@ def on_status(c: Clocks, paused_before: bool, paused_after: bool, now: datetime)
     if paused_after and not paused_before:
         c.paused_since = now
     elif paused_before and not paused_after and c.paused_since is not None:
-        c.paused_total += now - c.paused_since
+        c.paused_total = min(c.paused_total + (now - c.paused_since), NEVER - EVER)
         c.paused_since = None
 
 
@@ -185,7 +152,8 @@ def deescalate(c: Clocks, now: datetime) -> list[Firing]:
 def next_deadline(
     c: Clocks, ledger: Ledger, now: datetime, urgent_pending: bool
 ) -> datetime | None:
-    times = due_times(c, ledger, now, urgent_pending)
+    """The next instant a clock falls due; none if nothing does before the end of time."""
+    times = [t for t in due_times(c, ledger, now, urgent_pending) if t < NEVER]
     return min(times) if times else None
 
 

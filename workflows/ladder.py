@@ -1,4 +1,4 @@
-"""The escalation ladder, from mild to grave (DOMAIN.md, 'Deadlines and escalation').
+"""The escalation ladder, from mild to grave (docs/legal-process.md, 'Deadlines and escalation').
 
 Steps 1-2 are taken by the system when their time comes; steps 3-5 are proposed by the
 system and taken only when a person decides (an update): the system proposes, a person

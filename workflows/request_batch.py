@@ -17,9 +17,10 @@ with workflow.unsafe.imports_passed_through():
     from schemas.answers import AnswerBatch
     from schemas.views import AnswerReceipt, BatchReceipt
     from workflows.outcome import Rejection
+    from workflows.request_guard import Guarded
 
 
-class AnswerBatches:
+class AnswerBatches(Guarded):
     """The batch update; mixed into RequestWorkflow."""
 
     @workflow.update
@@ -28,8 +29,8 @@ class AnswerBatches:
         receipts: list[AnswerReceipt] = []
         for m in batch.answers:
             try:
-                receipts.append(self._take(m, refresh=False))
-            except ApplicationError as refused:  # its own rule refused it; nothing was written
+                receipts.append(self._take_guarded(m, refresh=False))
+            except ApplicationError as refused:  # refused, or failed and rolled back: no write
                 receipt = AnswerReceipt(
                     event_id=m.event_id, duplicate=False, status=self._rec.status
                 )

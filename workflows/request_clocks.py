@@ -1,5 +1,6 @@
 """The clocks of a request inside its workflow: waiting for the next deadline, firing what
-fell due, and turning it into escalation events (deadlines as policy, DOMAIN.md).
+fell due, and turning it into escalation events (deadlines as policy: docs/legal-process.md,
+"Deadlines and escalation").
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.events import RequestEventType
     from schemas.ledger import RequestStatus
     from workflows import deadlines as dl
+    from workflows import freeze_limits
     from workflows.asset_rules import release
     from workflows.ladder import LADDER, level_of
 
@@ -91,13 +93,13 @@ class ClockKeeping:
         for firing in firings:
             self._record_timeline(None, f"clock: {firing.kind.value} {firing.step or ''}".strip())
             entry = self._rec.ledger.entries.get(firing.asset_id or "")
-            if (
-                firing.kind is EscalationKind.FREEZE_LIMIT_LAPSED
-                and entry
-                and entry.status.restrained
-            ):
-                release(entry, "lapse", f"lapse-{entry.asset.asset_id}", now)
-                self._emit_asset(RequestEventType.ASSET_RELEASED, entry, caused_by=None)
+            decision = firing.decision_event_id
+            lifted = firing.kind is EscalationKind.FREEZE_LIFTED and decision is not None
+            if lifted and decision and entry and entry.status in freeze_limits.HELD:
+                # The Chamber's decision lifts the freeze on the date it set (RS 97
+                # consultation); nothing is ever released by a clock alone.
+                release(entry, "freeze_limited_by_chamber", decision, now)
+                self._emit_asset(RequestEventType.ASSET_RELEASED, entry, caused_by=decision)
         if firings:
             self._refresh_visibility()
             self._escalate(firings, caused_by=None)
@@ -131,8 +133,9 @@ class ClockKeeping:
                     addressee=addressee,
                     channel=clocks.channel,
                     asset_id=f.asset_id,
+                    directory_change=f.directory_change,
                     policy_version=clocks.policy.version,
-                    caused_by=caused_by,
+                    caused_by=f.decision_event_id or caused_by,
                 )
             )
             workflow.logger.info(

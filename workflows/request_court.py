@@ -10,90 +10,91 @@ with workflow.unsafe.imports_passed_through():
     from schemas import court as c
     from schemas.clocks import DeadlineExtension, EscalationDecision, FreezeLimitResponse
     from schemas.views import AnswerReceipt
+    from workflows.request_guard import Guarded
 
 
-class CourtActions:
+class CourtActions(Guarded):
     """Updates that carry the Court's actions; mixed into RequestWorkflow."""
 
     @workflow.update
     def respond_to_consultation(self, m: c.ConsultationResponse) -> AnswerReceipt:
         """The Court supplies information or modifies the request (RS 97, 93(3), 96(3))."""
-        return self._take(m, "consultation_response")
+        return self._take_guarded(m, "consultation_response")
 
     @workflow.update
     def decide_postponement(self, m: c.PostponementDecision) -> AnswerReceipt:
         """The Court agrees a postponement period or refuses it (RS 94)."""
-        return self._take(m, "postponement_decision")
+        return self._take_guarded(m, "postponement_decision")
 
     @workflow.update
     def resume_execution(self, m: c.ResumeExecution) -> AnswerReceipt:
         """A postponement ends: the RS 95 challenge is decided or the RS 94 period ran out."""
-        return self._take(m, "resume_execution")
+        return self._take_guarded(m, "resume_execution")
 
     @workflow.update
     def confirm_urgent_request(self, m: c.UrgentConfirmation) -> AnswerReceipt:
         """An urgent request is confirmed through the formal channel (RS 96(1))."""
-        return self._take(m, "urgent_confirmation")
+        return self._take_guarded(m, "urgent_confirmation")
 
     @workflow.update
     def notify_rule99(self, m: c.Rule99Notification) -> AnswerReceipt:
         """The person is notified after an ex parte measure was executed (Rule 99)."""
-        return self._take(m, "rule99_notification")
+        return self._take_guarded(m, "rule99_notification")
 
     @workflow.update
     def decide_rule99(self, m: c.Rule99Decision) -> AnswerReceipt:
         """The Chamber maintains, modifies or revokes the measure after observations (Rule 99)."""
-        return self._take(m, "rule99_decision")
+        return self._take_guarded(m, "rule99_decision")
 
     @workflow.update
     def withdraw(self, m: c.Withdrawal) -> AnswerReceipt:
         """The Court withdraws the request; restrained assets are released."""
-        return self._take(m, "withdrawal")
+        return self._take_guarded(m, "withdrawal")
 
     @workflow.update
     def order_forfeiture(self, m: c.ForfeitureOrder) -> AnswerReceipt:
         """Forfeiture ordered (RS 77(2)(b)) of frozen or seized, uncontested assets."""
-        return self._take(m, "forfeiture_order")
+        return self._take_guarded(m, "forfeiture_order")
 
     @workflow.update
     def decide_third_party_claim(self, m: c.ThirdPartyClaimDecision) -> AnswerReceipt:
         """The Court decides a bona fide third party's claim (RS 93(1)(k))."""
-        return self._take(m, "third_party_claim_decision")
+        return self._take_guarded(m, "third_party_claim_decision")
 
     @workflow.update
     def transfer_to_court(self, m: c.TransferToCourt) -> AnswerReceipt:
         """Forfeited property or its value is transferred to the Court (RS 109(3))."""
-        return self._take(m, "transfer_to_court")
+        return self._take_guarded(m, "transfer_to_court")
 
     @workflow.update
     def allocate(self, m: c.Allocation) -> AnswerReceipt:
         """The transferred value is allocated, reparations first (Rule 221)."""
-        return self._take(m, "allocation")
+        return self._take_guarded(m, "allocation")
 
     @workflow.update
     def release(self, m: c.Release) -> AnswerReceipt:
         """Restrained assets are released (acquittal, withdrawal, revocation)."""
-        return self._take(m, "release")
+        return self._take_guarded(m, "release")
 
     @workflow.update
     def close(self, m: c.CloseRequest) -> AnswerReceipt:
         """The Registry closes the request; never while an asset is unsettled."""
-        return self._take(m, "close")
+        return self._take_guarded(m, "close")
 
     @workflow.update
     def decide_escalation(self, m: EscalationDecision) -> AnswerReceipt:
         """A person decides a proposed step 3-5 (Chamber report, RS 87(7), Assembly)."""
-        return self._take(m, "escalation_decision")
+        return self._take_guarded(m, "escalation_decision")
 
     @workflow.update
     def extend_deadline(self, m: DeadlineExtension) -> AnswerReceipt:
         """A Chamber extends a stage's deadline (audited)."""
-        return self._take(m, "deadline_extension")
+        return self._take_guarded(m, "deadline_extension")
 
     @workflow.update
     def respond_to_freeze_limit(self, m: FreezeLimitResponse) -> AnswerReceipt:
-        """The Court objects to or accepts a freeze-limit proposal (cf. EU art. 12)."""
-        return self._take(m, "freeze_limit_response")
+        """A Chamber keeps or limits a freeze a State proposed to limit (RS 97), however late."""
+        return self._take_guarded(m, "freeze_limit_response")
 
     @decide_escalation.validator
     def _v_decide_escalation(self, m: EscalationDecision) -> None:

@@ -115,6 +115,7 @@ class Outbox:
                 events=rec.outbox[:n_ev],
                 escalations_topic=self._escalations_topic,
                 escalations=rec.escalation_outbox[:n_esc],
+                request=self._request,
             )
             publish = (
                 workflow.execute_local_activity

@@ -127,13 +127,8 @@ class Publishing:
         """
         req, rec = self._request, self._rec
         eur = rec.ledger.totals().get("EUR")
-        attributes = [
-            sa.CASE_NUMBER.value_set(req.case_number),
-            sa.REQUESTED_STATE.value_set(req.requested_state),
-            sa.REQUEST_STATUS.value_set(rec.status.value),
-            sa.MEASURES.value_set([m.value for m in req.measures]),
-            sa.FROZEN_VALUE_EUR.value_set(float(eur.frozen + eur.seized) if eur else 0.0),
-        ]
+        frozen_eur = float(eur.frozen + eur.seized) if eur else 0.0
+        attributes = sa.request_attributes(req, rec.status.value, frozen_eur)
         clock_attributes = []
         if rec.clocks is not None:
             view = self._clock_view()

@@ -9,6 +9,7 @@ from datetime import datetime
 from schemas.answers import (
     Acknowledgement,
     Consultation,
+    ConsultationGround,
     Denial,
     ExecutionReport,
     NoAssetsReport,
@@ -121,8 +122,12 @@ def check_consultation_response(
     r: RequestCarry, request: CourtRequest, m: ConsultationResponse
 ) -> None:
     ground = r.consultation_ground
-    if ground in ("RS 93(3)", "RS 96(3)") and m.resolution != "request_modified":
-        raise Rejection(f"a consultation under {ground} ends in the Court modifying the request")
+    ends_in_modification = ground is not None and ConsultationGround(ground).ends_in_modification
+    if ends_in_modification and m.resolution != "request_modified":
+        raise Rejection(
+            f"a consultation under {ground} that did not resolve the matter ends in the Court "
+            "modifying the request"
+        )
     new = m.modified_request
     if new is not None and (new.reference, new.requested_state, new.case_number) != (
         request.reference,

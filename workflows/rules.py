@@ -5,9 +5,14 @@ The names are the actions of the state machine (``workflows/state_machine.py``).
 
 from __future__ import annotations
 
+from typing import Any
+
+from schemas.request import CourtRequest
+from schemas.views import RequestCarry
 from workflows import asset_rules as a
 from workflows import clock_rules as k
 from workflows import request_rules as r
+from workflows.bounds import check_bounds
 from workflows.outcome import Rule, no_check
 
 STATE_ANSWERS: dict[str, Rule] = {
@@ -43,4 +48,18 @@ COURT_ACTIONS: dict[str, Rule] = {
     "freeze_limit_response": Rule(k.check_freeze_limit_response, k.apply_freeze_limit_response),
 }
 
-RULES: dict[str, Rule] = {**STATE_ANSWERS, **COURT_ACTIONS}
+
+def bounded(rule: Rule) -> Rule:
+    """The rule, checking first that every value keeps the request's bounds (bounds.py)."""
+
+    def check(record: RequestCarry, request: CourtRequest, m: Any) -> None:
+        check_bounds(record, request, m)
+        rule.check(record, request, m)
+
+    return Rule(check, rule.apply)
+
+
+RULES: dict[str, Rule] = {
+    name: bounded(rule) for name, rule in {**STATE_ANSWERS, **COURT_ACTIONS}.items()
+}
+"""Every rule by name, each checking the request's bounds before its own conditions."""

@@ -1,12 +1,17 @@
 """Typed search attributes of a request (never personal data or asset details: not encrypted).
 
+Every Temporal user sees them, so an ex parte request (Rule 99(1)) shows only where it stands
+(status, escalation, deadlines): no case, State, measures or value (``request_attributes``).
+
 Run as ``python -m workflows.search_attributes`` to print the ``--search-attribute`` flags
 with which the local dev server registers them at start.
 """
 
 from __future__ import annotations
 
-from temporalio.common import SearchAttributeKey
+from typing import Any
+
+from temporalio.common import SearchAttributeKey, SearchAttributePair, SearchAttributeUpdate
 
 CASE_NUMBER = SearchAttributeKey.for_keyword("CaseNumber")
 REQUESTED_STATE = SearchAttributeKey.for_keyword("RequestedState")
@@ -27,6 +32,33 @@ ALL = (
     NEXT_DEADLINE,
     FROZEN_VALUE_EUR,
 )
+
+REVEALING = (CASE_NUMBER, REQUESTED_STATE, MEASURES, FROZEN_VALUE_EUR)
+"""What an ex parte request never shows: which case and State, what is asked, what is held."""
+
+
+def request_attributes(
+    request: Any, status: str, frozen_eur: float
+) -> list[SearchAttributeUpdate[Any]]:
+    """The request's own attributes as the workflow upserts them (clock attributes apart)."""
+    values: list[tuple[SearchAttributeKey[Any], Any]] = [
+        (CASE_NUMBER, request.case_number),
+        (REQUESTED_STATE, request.requested_state),
+        (REQUEST_STATUS, status),
+        (MEASURES, [m.value for m in request.measures]),
+        (FROZEN_VALUE_EUR, frozen_eur),
+    ]
+    return [k.value_set(v) for k, v in values if not (request.ex_parte and k in REVEALING)]
+
+
+def initial_attributes(request: Any, status: str) -> list[SearchAttributePair[Any]]:
+    """The attributes a request is started with (the client's ``submit``)."""
+    return [
+        SearchAttributePair(u.key, u.value)
+        for u in request_attributes(request, status, 0.0)
+        if u.key is not FROZEN_VALUE_EUR
+    ]
+
 
 _CLI_TYPE = {
     "KEYWORD": "Keyword",

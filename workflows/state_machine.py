@@ -2,7 +2,7 @@
 request from which status, and to where. Illegal moves are rejected with a reason and
 write nothing. Asset-level answers and actions (claims, challenges, management, forfeiture,
 transfer, allocation, release) leave the request's status as it is; their own rules are in
-``workflows/assets.py``.
+``workflows/asset_rules.py``.
 """
 
 from __future__ import annotations
@@ -27,16 +27,17 @@ TRANSITIONS: dict[str, tuple[frozenset[S], frozenset[S]]] = {
     "consultation": (RESUMABLE, frozenset({S.IN_CONSULTATION})),  # RS 97, 93(3), 96(3)
     "postponement": (EXECUTING, frozenset({S.POSTPONEMENT_PROPOSED, S.POSTPONED})),  # RS 94/95
     "denial": (RESUMABLE | {S.IN_CONSULTATION}, frozenset({S.DENIED})),  # RS 93(4), 93(6)
-    # RS 99 reports; a report during a postponement ends it: the State has resumed.
+    # RS 99 reports; a report implies receipt, so it may come without an acknowledgement; a
+    # report during a postponement ends it: the State has resumed.
     "execution_report": (
-        EXECUTING | {S.POSTPONED},
+        EXECUTING | {S.TRANSMITTED, S.POSTPONED},
         frozenset({S.IN_EXECUTION, S.EXECUTED, S.PARTIALLY_EXECUTED}),
     ),
-    "no_assets": (EXECUTING | {S.POSTPONED}, frozenset({S.NO_ASSETS})),
+    "no_assets": (EXECUTING | {S.TRANSMITTED, S.POSTPONED}, frozenset({S.NO_ASSETS})),
     "third_party_claim": (AFTER_RECEIPT, frozenset()),
     "domestic_challenge": (AFTER_RECEIPT, frozenset()),
     "asset_management": (AFTER_RECEIPT, frozenset()),
-    "freeze_limit_proposal": (AFTER_RECEIPT, frozenset()),
+    "freeze_limit_proposal": (AFTER_RECEIPT, frozenset()),  # RS 97 consultation
     "channel_change": (OPEN, frozenset()),  # Rule 180
     # Court actions
     "consultation_response": (frozenset({S.IN_CONSULTATION}), RESUMABLE),
@@ -54,7 +55,7 @@ TRANSITIONS: dict[str, tuple[frozenset[S], frozenset[S]]] = {
     "close": (ENDED, frozenset({S.CLOSED})),
     "escalation_decision": (OPEN, frozenset()),  # RS 87(7), ICC-ASP/10/Res.5
     "deadline_extension": (OPEN, frozenset()),
-    "freeze_limit_response": (AFTER_RECEIPT, frozenset()),  # cf. EU 2018/1805 art. 12
+    "freeze_limit_response": (AFTER_RECEIPT, frozenset()),  # RS 97; a Chamber decides
 }
 
 

@@ -28,7 +28,7 @@ def test_every_status_is_reachable_in_the_diagram() -> None:
     ("action", "status"),
     [
         (sm.ACKNOWLEDGEMENT, RequestStatus.ACKNOWLEDGED),
-        (sm.EXECUTION_REPORT, RequestStatus.TRANSMITTED),
+        (sm.EXECUTION_REPORT, RequestStatus.IN_CONSULTATION),
         (sm.NO_ASSETS, RequestStatus.EXECUTED),
         (sm.CLOSE, RequestStatus.IN_EXECUTION),
         (sm.CLOSE, RequestStatus.CLOSED),

@@ -95,12 +95,17 @@ def isolated(stack: Settings, name: str) -> Settings:
 
 
 def app_env(s: Settings) -> dict[str, str]:
-    """The environment of a worker or bridge of ``s`` (addresses, topics, queue, group)."""
+    """The environment of a worker or bridge of ``s`` (addresses, topics, queue, group, and
+    the bridge's retry budget and per-State answer budget)."""
     return (
         dict(os.environ)
         | stack_env(s)
         | {
             "PYTHONUNBUFFERED": "1",
+            "TRACEFREEZE_BRIDGE_RETRY_BUDGET_S": str(s.bridge_retry_budget_s),
+            "TRACEFREEZE_BRIDGE_STATE_RATE": str(s.bridge_state_rate),
+            "TRACEFREEZE_BRIDGE_STATE_BURST": str(s.bridge_state_burst),
+            "TRACEFREEZE_BRIDGE_THROTTLE_WAIT_S": str(s.bridge_throttle_wait_s),
         }
     )
 
@@ -131,8 +136,11 @@ async def _gone(pid: int, timeout_s: float) -> None:
 class App:
     """One ``tracefreeze worker`` or ``tracefreeze bridge`` process, restartable."""
 
-    def __init__(self, s: Settings, kind: str, name: str | None = None) -> None:
+    def __init__(
+        self, s: Settings, kind: str, name: str | None = None, env: dict[str, str] | None = None
+    ) -> None:
         self.s, self.kind, self.name = s, kind, name or kind
+        self.env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
         self.logs: list[Path] = []
         self._log: TextIO | None = None
@@ -145,7 +153,7 @@ class App:
         self._log = log.open("w")
         self.proc = subprocess.Popen(
             [PYTHON, "-m", "tracefreeze", self.kind],
-            env=app_env(self.s),
+            env=app_env(self.s) | self.env,
             cwd=REPO_ROOT,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
@@ -269,28 +277,29 @@ def references(n: int, partitions: int) -> list[str]:
     return [refs[p] for p in sorted(refs)]
 
 
-def court_request(reference: str) -> CourtRequest:
+def court_request(reference: str, state: str = STATE) -> CourtRequest:
     doc = json.loads(EXAMPLE.read_text())
     doc["reference"] = reference
+    doc["requested_state"] = state
     return CourtRequest.model_validate(doc)
 
 
-def _common(ref: str) -> dict[str, Any]:
+def _common(ref: str, state: str = STATE) -> dict[str, Any]:
     return {
         "event_id": str(uuid.uuid4()),
         "request_reference": ref,
-        "state": STATE,
+        "state": state,
         "sent_at": datetime.now(UTC),
     }
 
 
-def acknowledgement(ref: str) -> Acknowledgement:
-    return Acknowledgement(**_common(ref), authority=AUTHORITY)
+def acknowledgement(ref: str, state: str = STATE) -> Acknowledgement:
+    return Acknowledgement(**_common(ref, state), authority=AUTHORITY)
 
 
-def freeze_report(ref: str) -> ExecutionReport:
+def freeze_report(ref: str, state: str = STATE) -> ExecutionReport:
     return ExecutionReport(
-        **_common(ref),
+        **_common(ref, state),
         results=(
             AssetResult(
                 asset_id=ASSET,
@@ -357,6 +366,8 @@ class EventTally:
         self.s = s
         self.ids: set[str] = set()
         self.per_cause: Counter[str] = Counter()
+        self.applied_at: dict[str, datetime] = {}
+        """Per answer: the ``time`` of its first ``answer.accepted`` event (workflow time)."""
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=s.kafka_bootstrap, enable_auto_commit=False
         )
@@ -380,6 +391,9 @@ class EventTally:
                     continue
                 self.ids.add(event["id"])
                 self.per_cause[event["caused_by"]] += 1
+                self.applied_at.setdefault(
+                    event["caused_by"], datetime.fromisoformat(event["time"])
+                )
 
     async def until(self, wanted: set[str], timeout_s: float) -> None:
         """Read until every id in ``wanted`` caused an event, or ``timeout_s`` passed."""
@@ -425,6 +439,8 @@ class Flow:
         self.sent_ids: set[str] = set()
         self.positions: dict[str, tuple[int, int]] = {}
         """Event id -> (partition, offset) of its acknowledged copy on the answers topic."""
+        self.acked_at: dict[str, datetime] = {}
+        """Event id -> when the broker acknowledged it (this process's clock)."""
         self.resent = 0
         self.produced = 0
 
@@ -446,6 +462,7 @@ class Flow:
                     headers=headers,
                 )
                 self.positions[answer.event_id] = (meta.partition, meta.offset)
+                self.acked_at[answer.event_id] = datetime.now(UTC)
                 return
             except KafkaError:
                 attempt += 1
@@ -475,12 +492,16 @@ class Flow:
             self.base_history[ref] = len(view.ledger.entries[ASSET].history)
 
     async def wait_view(
-        self, ref: str, ok: Callable[[RequestView], bool], timeout_s: float = WAIT_S
+        self,
+        ref: str,
+        ok: Callable[[RequestView], bool],
+        timeout_s: float = WAIT_S,
+        state: str = STATE,
     ) -> RequestView:
         deadline = time.monotonic() + timeout_s
         while True:
             try:
-                view = await self.client.view(ref, STATE)
+                view = await self.client.view(ref, state)
             except Exception:
                 if time.monotonic() > deadline:
                     raise
@@ -489,8 +510,9 @@ class Flow:
                     return view
             await asyncio.sleep(0.2)
 
-    async def produce(self, rate_per_s: float = RATE_PER_S) -> None:
-        """Every answer of the flow, round robin over the requests, at ``rate_per_s``."""
+    async def produce(self, rate_per_s: float = RATE_PER_S, part: slice = slice(None)) -> None:
+        """Every answer of the flow (or each request's ``part`` of its answers), round robin
+        over the requests, at ``rate_per_s``."""
         n = len(self.refs)
 
         async def one_request(k: int, answers: list[AssetManagementUpdate]) -> None:
@@ -503,7 +525,7 @@ class Flow:
                 self.produced += 1
 
         await asyncio.gather(
-            *(one_request(k, self.answers[ref]) for k, ref in enumerate(self.refs))
+            *(one_request(k, self.answers[ref][part]) for k, ref in enumerate(self.refs))
         )
 
     async def until_produced(self, fraction: float) -> None:

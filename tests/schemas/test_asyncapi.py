@@ -18,17 +18,21 @@ from jsonschema_specifications import REGISTRY as SPECIFICATIONS
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7, DRAFT202012
 
+from activities.party import party_messages
 from activities.publish import cloudevent_headers
 from schemas.answers import STATE_ANSWER, StateAnswer
 from schemas.deadletter import DeadLetterReason
 from schemas.escalations import EscalationEvent, EscalationKind
 from schemas.events import RequestEvent, RequestEventType
 from schemas.export import JSON_DIR, render_all
+from schemas.party import PartyMessageType
+from schemas.request import CourtRequest
 from tests.schemas.asyncapi_specs import official_schema
 from tracefreeze.config import Settings
 from tracefreeze.deadletter import HEADER_VALUE_OMITTED, dead_letter_headers
 from tracefreeze.envelope import answer_headers, answer_type
 from tracefreeze.signing import sign
+from tracefreeze.topics import PARTY_CHANNEL_PARTITIONS
 
 SCHEMAS = JSON_DIR.parent
 DOCUMENT = SCHEMAS / "asyncapi.yaml"
@@ -136,7 +140,10 @@ def test_event_types_are_the_codes(doc: dict[str, Any]) -> None:
 
 
 def test_topics_and_partitions_are_the_settings(doc: dict[str, Any], settings: Settings) -> None:
-    channels = doc["channels"]
+    channels = dict(doc["channels"])
+    party = channels.pop("partyOutbound")  # one topic per party: its address is a template
+    assert party["address"].replace("{iso3}", "nld") == settings.topics.party_channel("NLD")
+    assert party["bindings"]["kafka"]["partitions"] == PARTY_CHANNEL_PARTITIONS
     wanted = settings.topics.partitions()
     assert {c["address"] for c in channels.values()} == set(wanted)
     for channel in channels.values():
@@ -153,6 +160,7 @@ def test_topics_and_partitions_are_the_settings(doc: dict[str, Any], settings: S
         "#/channels/deadLetter": "send",
         "#/channels/requestEvents": "send",
         "#/channels/escalations": "send",
+        "#/channels/partyOutbound": "send",
     }
 
 
@@ -279,6 +287,22 @@ def test_answer_headers_as_produced_match_their_message(doc: dict[str, Any]) -> 
         assert not headers_validator(doc, trait["headers"], other["headers"]).is_valid(headers)
 
 
+def test_party_message_headers_and_payload_match_their_message(doc: dict[str, Any]) -> None:
+    request = CourtRequest.model_validate_json((EXAMPLES / "court-request.json").read_bytes())
+    event = RequestEvent.model_validate_json((EXAMPLES / "request-event.json").read_bytes())
+    transmitted = event.model_copy(
+        update={"type": RequestEventType.TRANSMITTED, "subject": request.reference}
+    )
+    (party,) = party_messages(request, [transmitted], [])
+    [message] = messages(doc, "partyOutbound").values()
+    headers = as_text(cloudevent_headers(party))
+    headers_validator(doc, message["headers"]).validate(headers)
+    types = message["headers"]["allOf"][1]["properties"]["ce_type"]["enum"]
+    assert sorted(types) == sorted(t.value for t in PartyMessageType)
+    assert payload_ref(message) == ("party-message.schema.json", "")
+    payload_validator(message).validate(party.model_dump(mode="json"))
+
+
 def test_event_headers_as_produced_match_their_message(doc: dict[str, Any]) -> None:
     event = RequestEvent.model_validate_json((EXAMPLES / "request-event.json").read_bytes())
     [message] = messages(doc, "requestEvents").values()
@@ -287,7 +311,7 @@ def test_event_headers_as_produced_match_their_message(doc: dict[str, Any]) -> N
     assert set(headers) | TRACE == declared(doc, message["headers"])
 
     escalation = EscalationEvent(
-        id="esc-0001-example",
+        id="0c8e4f6a-2b1d-4e7f-9a3c-5d6e7f8a9b01",
         type="int.icc.tracefreeze.escalation.step_reached.v1",
         time=datetime(2026, 3, 1, tzinfo=UTC),
         subject=event.subject,

@@ -82,7 +82,7 @@ CASES = [
         REQ,
         ((AMOUNT, "-1.00"),),
         AMOUNT,
-        "greater than or equal to 0",
+        "no sign",
         True,
     ),
     Case(
@@ -90,15 +90,15 @@ CASES = [
         REQ,
         ((AMOUNT, -1),),
         AMOUNT,
-        "greater than or equal to 0",
+        "not int",
         True,
     ),
     Case(
-        "amount with three decimals",
+        "amount with four decimals",
         REQ,
-        ((AMOUNT, "412500.125"),),
+        ((AMOUNT, "412500.1250"),),
         AMOUNT,
-        "no more than 2 decimal places",
+        "3 after the point",
         True,
     ),
     Case(
@@ -106,7 +106,7 @@ CASES = [
         REQ,
         ((AMOUNT, "a lot"),),
         AMOUNT,
-        "valid decimal",
+        "plain decimal string",
         True,
     ),
     Case(

@@ -332,8 +332,11 @@ async def test_bridge_process_commits_and_stops_on_sigterm(stack: Settings) -> N
 
 async def test_answer_waits_while_no_worker_runs_the_request(stack: Settings) -> None:
     """No outcome from Temporal (no worker): the answer is retried, not dead-lettered, not
-    committed; once a worker runs the request, the same answer is taken exactly once."""
-    s = isolated(stack).model_copy(update={"kafka_timeout_s": 1.5})
+    committed; once a worker runs the request, the same answer is taken exactly once.
+
+    The retry budget is shorter than the wait: with no worker polling the task queue the
+    time does not count, so nothing is parked (an outage of every worker parks nothing)."""
+    s = isolated(stack).model_copy(update={"kafka_timeout_s": 1.5, "bridge_retry_budget_s": 2.0})
     await ensure_topics(s)
     client = await RequestClient.connect(s)
     request = court_request()

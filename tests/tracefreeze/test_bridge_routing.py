@@ -134,7 +134,8 @@ def test_dead_letter_headers_name_reason_and_origin_then_keep_the_originals() ->
 
 
 def test_every_answer_type_has_an_update_of_the_request_workflow() -> None:
-    """Each kind of State answer in the contract reaches a workflow update (DOMAIN.md table)."""
+    """Each kind of State answer in the contract reaches a workflow update
+    (docs/legal-process.md, 'What a State may answer')."""
     import typing
 
     from schemas.answers import StateAnswer

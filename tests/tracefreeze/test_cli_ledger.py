@@ -59,7 +59,7 @@ def _contested_view() -> RequestView:
         request,
         AssetManagementUpdate(
             **common,
-            event_id="valuation-0001",
+            event_id="0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c41",
             asset_id="a-apartment-1",
             kind=AssetManagementKind.VALUATION,
             value=Money(amount=Decimal("842000.00"), currency="EUR"),
@@ -72,7 +72,7 @@ def _contested_view() -> RequestView:
         request,
         ThirdPartyClaim(
             **common,
-            event_id="claim-event-0001",
+            event_id="0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c42",
             claim_id="claim-apartment-1",
             asset_id="a-apartment-1",
             claimant="Fictional Harbour Lettings B.V.",
@@ -139,7 +139,7 @@ def test_act_with_an_invalid_file_lists_field_errors_and_exits_2(tmp_path: Path)
     assert code == 2
     assert "the allocation action is invalid" in output
     assert "asset_id: String should match pattern" in output
-    assert "shares.0.amount.amount: Input should be greater than or equal to 0" in output
+    assert "shares.0.amount.amount: Value error, an amount is a plain decimal string" in output
     assert "event_id" not in output and "decided_at" not in output  # filled by the CLI
     assert "Traceback" not in output
 

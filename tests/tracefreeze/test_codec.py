@@ -1,13 +1,11 @@
-"""Encrypted history: the AES-GCM payload codec, its key rotation and the codec server."""
+"""Encrypted history: the AES-GCM payload codec, its key rotation, its namespace binding and
+its refusal of plaintext once migrated (the codec server: test_codec_server.py)."""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 
 import pytest
 from temporalio.api.common.v1 import Payload
@@ -15,13 +13,14 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from tracefreeze.codec import (
     METADATA_KEY_ID,
+    NOT_DECRYPTABLE,
+    PLAINTEXT_REFUSED,
     CodecError,
     EncryptionCodec,
     codec_from_env,
     data_converter,
     is_encrypted,
 )
-from tracefreeze.codec_server import ALLOW_HEADERS, CodecServer, start_codec_server
 
 SECRET = "Jan de Vries, villa at Duinweg 12, Wassenaar"
 K1, K2 = os.urandom(32), os.urandom(32)
@@ -113,90 +112,38 @@ def test_codec_from_env() -> None:
         assert b1 not in str(err.value)  # key material never appears in an error
 
 
-# --- the codec server, over real HTTP ------------------------------------------------------
+async def test_payload_moved_to_another_namespace_does_not_decrypt() -> None:
+    """The namespace is AES-GCM associated data: a confidential request's payload (RS 87(3))
+    copied into another namespace's history, or shown under another X-Namespace, stays
+    sealed (issue 11, section 6)."""
+    court = EncryptionCodec({"k1": K1}, "k1", namespace="tracefreeze")
+    [sealed] = await court.encode([plain()])
+    assert await court.decode([sealed]) == [plain()]
+    for elsewhere in (court.for_namespace("sandbox"), EncryptionCodec({"k1": K1}, "k1")):
+        with pytest.raises(CodecError, match="another namespace") as err:
+            await elsewhere.decode([sealed])
+        assert err.value.code == NOT_DECRYPTABLE
+    assert await court.for_namespace("sandbox").for_namespace("tracefreeze").decode([sealed]) == [
+        plain()
+    ]
 
 
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[CodecServer]:
-    monkeypatch.setenv("TRACEFREEZE_CODEC_CORS_ORIGIN", "http://ui.example:8233")
-    srv, thread = start_codec_server(EncryptionCodec({"k1": K1, "k2": K2}, "k2"), port=0)
-    try:
-        yield srv
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(timeout=5)
-
-
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-"""Straight to the local server, whatever proxy the environment names."""
-
-
-def post(url: str, document: dict) -> tuple[int, dict, dict]:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(document).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json", "X-Namespace": "default"},
-    )
-    try:
-        with OPENER.open(request, timeout=10) as response:
-            return response.status, dict(response.headers), json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers), json.loads(err.read())
-
-
-def as_json(payload: Payload) -> dict:
-    return {
-        "metadata": {k: base64.b64encode(v).decode() for k, v in payload.metadata.items()},
-        "data": base64.b64encode(payload.data).decode(),
-    }
-
-
-async def test_codec_server_decodes_for_the_ui(server: CodecServer) -> None:
-    [by_k1] = await EncryptionCodec({"k1": K1}, "k1").encode([plain()])
-    status, headers, body = post(server.url + "/decode", {"payloads": [as_json(by_k1)]})
-    assert status == 200, body
-    assert headers["Access-Control-Allow-Origin"] == "http://ui.example:8233"
-    [decoded] = body["payloads"]
-    assert base64.b64decode(decoded["metadata"]["encoding"]) == b"json/plain"
-    assert json.loads(base64.b64decode(decoded["data"])) == {"name": SECRET}
-
-
-async def test_codec_server_encodes(server: CodecServer) -> None:
-    status, _, body = post(server.url + "/encode", {"payloads": [as_json(plain())]})
-    assert status == 200, body
-    [encoded] = body["payloads"]
-    assert base64.b64decode(encoded["metadata"]["encryption-key-id"]) == b"k2"
-    assert SECRET.encode() not in base64.b64decode(encoded["data"])
-    status, _, body = post(server.url + "/decode", {"payloads": [encoded]})
-    assert json.loads(base64.b64decode(body["payloads"][0]["data"])) == {"name": SECRET}
-
-
-def test_codec_server_answers_the_cors_preflight(server: CodecServer) -> None:
-    request = urllib.request.Request(
-        server.url + "/decode",
-        method="OPTIONS",
-        headers={
-            "Origin": "http://ui.example:8233",
-            "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "content-type,x-namespace",
-        },
-    )
-    with OPENER.open(request, timeout=10) as response:
-        assert response.status == 204
-        assert response.headers["Access-Control-Allow-Origin"] == "http://ui.example:8233"
-        assert response.headers["Access-Control-Allow-Headers"] == ALLOW_HEADERS
-        assert "POST" in response.headers["Access-Control-Allow-Methods"]
-
-
-async def test_codec_server_errors_are_clear(server: CodecServer) -> None:
-    foreign = EncryptionCodec({"k9": os.urandom(32)}, "k9")
-    [by_k9] = await foreign.encode([plain()])
-    status, headers, body = post(server.url + "/decode", {"payloads": [as_json(by_k9)]})
-    assert status == 400 and "'k9'" in body["error"]
-    assert headers["Access-Control-Allow-Origin"] == "http://ui.example:8233"
-    status, _, body = post(server.url + "/decode", {"payloads": "nope"})
-    assert status == 400
-    status, _, _ = post(server.url + "/other", {"payloads": []})
-    assert status == 404
+async def test_plaintext_is_refused_once_migrated() -> None:
+    """After migration (TRACEFREEZE_CODEC_REFUSE_PLAINTEXT), an unencrypted payload, e.g. an
+    update argument written by a client without the codec, is an error, not content."""
+    strict = EncryptionCodec({"k1": K1}, "k1", refuse_plaintext=True)
+    with pytest.raises(CodecError, match=r"not encrypted.*REFUSE_PLAINTEXT") as e:
+        await strict.decode([plain()])
+    assert e.value.code == PLAINTEXT_REFUSED
+    [sealed] = await strict.encode([plain()])
+    assert await strict.decode([sealed]) == [plain()]
+    assert strict.for_namespace("other").refuse_plaintext
+    b1 = base64.b64encode(K1).decode()
+    env = {"TRACEFREEZE_CODEC_KEYS": f"k1:{b1}", "TRACEFREEZE_TEMPORAL_NAMESPACE": "tf"}
+    lenient = codec_from_env(env)
+    assert lenient is not None and not lenient.refuse_plaintext and lenient.namespace == "tf"
+    assert await lenient.decode([plain()]) == [plain()]
+    from_env = codec_from_env({**env, "TRACEFREEZE_CODEC_REFUSE_PLAINTEXT": "true"})
+    assert from_env is not None and from_env.refuse_plaintext
+    with pytest.raises(CodecError, match="true or false"):
+        codec_from_env({**env, "TRACEFREEZE_CODEC_REFUSE_PLAINTEXT": "maybe"})

@@ -146,3 +146,54 @@ async def test_answer_before_its_request_is_replayed_once_after_the_fix(
     [back] = [d for d in dead if headers(d).get(HEADER_REPLAYED_FROM)]
     assert headers(back)[HEADER_REASON_CODE] == "replayed"
     assert int(headers(back)[HEADER_PARTITION]) == copies[1].partition
+
+
+async def test_replay_by_event_id_or_position_names_its_operator(
+    running: Running,  # noqa: F811
+    cli_env: None,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """Select one answer by its event id, another by its dead-letter position: each replay
+    goes to the answers topic of the settings, carries ``tf_replayed_by`` and is an audit
+    line naming the operator; what was not selected stays in the dead letters."""
+    r, s = running, running.settings
+    first, second = court_request(), court_request()
+    answers = [ack(first.reference), ack(second.reference)]
+    for answer in answers:
+        await send_signed(r, answer)  # no such requests yet
+    dead = await read_until(s, s.topics.dead_letter, lambda rs: len(rs) >= 2)
+    by_id = {headers(d)["ce_id"]: d for d in dead}
+    await r.client.submit(first)
+    await r.client.submit(second)
+
+    one = await cli(
+        "dlq", "replay", "--yes", "--event-id", answers[0].event_id, "--operator", "officer-7"
+    )
+    assert one.exit_code == 0, one.output
+    assert "selected 1, replayed 1, skipped: other_event_id 1" in one.output, one.output
+    await wait_view(r.client, first.reference, lambda v: v.answers_seen == 1)
+    assert (await r.client.view(second.reference, "NLD")).answers_seen == 0
+
+    where = by_id[answers[1].event_id]
+    other = await cli(
+        "dlq", "replay", "--yes", "--at", f"{where.partition}:{where.offset}",
+        "--operator", "officer-9",
+    )  # fmt: skip
+    assert other.exit_code == 0, other.output
+    assert "selected 1, replayed 1" in other.output, other.output
+    await wait_view(r.client, second.reference, lambda v: v.answers_seen == 1)
+
+    copies = replayed(
+        await read_until(s, s.topics.state_answers, lambda rs: len(replayed(rs)) >= 2)
+    )
+    assert {(headers(c)["ce_id"], headers(c)["tf_replayed_by"]) for c in copies} == {
+        (answers[0].event_id, "officer-7"),
+        (answers[1].event_id, "officer-9"),
+    }
+    assert all(c.topic == s.topics.state_answers for c in copies)
+    audit = caplog.text + capfd.readouterr().err + one.output + other.output
+    assert "dead letter replayed" in audit and "officer-7" in audit and "officer-9" in audit
+
+    bad = await cli("dlq", "replay", "--yes", "--at", "two:three")
+    assert bad.exit_code == 2 and "PARTITION:OFFSET" in bad.output

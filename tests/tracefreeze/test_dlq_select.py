@@ -6,8 +6,17 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 
 from schemas.deadletter import DeadLetterReason
+from tracefreeze.cli_dlq import list_consumer
+from tracefreeze.config import Settings
 from tracefreeze.deadletter import HEADER_VALUE_OMITTED, dead_letter_headers
-from tracefreeze.dlq import DEFAULT_REASONS, HEADER_REPLAYED_FROM, Selection, parse, replay_headers
+from tracefreeze.dlq import (
+    DEFAULT_REASONS,
+    HEADER_REPLAYED_BY,
+    HEADER_REPLAYED_FROM,
+    Selection,
+    parse,
+    replay_headers,
+)
 from tracefreeze.errors import TracefreezeError
 
 ORIGINAL = [("ce_id", b"e-1"), ("tf_signature", b"sig"), ("tf_key_id", b"nld-1")]
@@ -48,7 +57,8 @@ def test_replayed_record_keeps_the_original_headers_and_names_its_dead_letter() 
 
 def test_default_selection_is_what_a_fix_can_cure() -> None:
     default = Selection.of()
-    assert default.reasons == DEFAULT_REASONS == {"unknown_request", "rejected"}
+    curable = {"unknown_request", "rejected", "stuck", "throttled"}
+    assert default.reasons == DEFAULT_REASONS == curable
     assert default.skip_reason(dead(DeadLetterReason.REJECTED)) is None
     for reason in (DeadLetterReason.MALFORMED, DeadLetterReason.REQUEST_CLOSED):
         assert default.skip_reason(dead(reason)) == reason.value
@@ -71,3 +81,39 @@ def test_unknown_reason_and_omitted_value_are_refused() -> None:
         Selection.of(["nonsense"])
     omitted = dead(DeadLetterReason.UNKNOWN_REQUEST, None, [(HEADER_VALUE_OMITTED, b"2000000")])
     assert Selection.of().skip_reason(omitted) == "value_omitted"
+
+
+def test_selection_by_event_id_takes_only_the_answers_named() -> None:
+    by_id = Selection.of(event_ids=["e-1"])
+    assert dead(DeadLetterReason.STUCK).event_id == "e-1"  # the answer's ce_id
+    assert by_id.skip_reason(dead(DeadLetterReason.STUCK)) is None
+    assert Selection.of(event_ids=["e-2"]).skip_reason(dead(DeadLetterReason.STUCK)) == (
+        "other_event_id"
+    )
+    # Naming an event id never lifts the reason rules.
+    assert by_id.skip_reason(dead(DeadLetterReason.MALFORMED)) == "malformed"
+
+
+def test_a_replay_goes_to_the_answers_topic_only_and_names_its_operator() -> None:
+    d = dead(DeadLetterReason.STUCK)
+    assert Selection.of().skip_reason(d, "tracefreeze.state-answers") is None
+    assert Selection.of().skip_reason(d, "other.answers") == "not_from_answers_topic"
+    assert replay_headers(d, "registry-officer-7")[-2:] == [
+        (HEADER_REPLAYED_FROM, b"1:42"),
+        (HEADER_REPLAYED_BY, b"registry-officer-7"),
+    ]
+    # A header pretending to come from an earlier replay is ours, stripped, never kept.
+    forged = dead(DeadLetterReason.STUCK, extra=[(HEADER_REPLAYED_BY, b"someone-else")])
+    assert (HEADER_REPLAYED_BY, b"someone-else") not in forged.headers
+
+
+async def test_dlq_list_connects_with_the_security_settings_like_every_client() -> None:
+    settings = Settings(
+        kafka_security_protocol="SASL_PLAINTEXT",
+        kafka_sasl_username="registry-operator",
+        kafka_sasl_password="pw",
+    )
+    client = list_consumer(settings)._client
+    assert client._security_protocol == "SASL_PLAINTEXT"
+    assert client._sasl_mechanism == "SCRAM-SHA-512"
+    assert client._sasl_plain_username == "registry-operator"

@@ -40,6 +40,7 @@ from tests.tracefreeze.test_bridge_e2e import (
     wait_view,
 )
 from tracefreeze.codec import EncryptionCodec, codec_from_env, is_encrypted
+from tracefreeze.codec_auth import TokenAuth
 from tracefreeze.codec_server import start_codec_server
 
 pytestmark = pytest.mark.stack
@@ -79,11 +80,20 @@ def payloads_in(message: Message) -> Iterator[Payload]:
                 yield from payloads_in(item)
 
 
+CODEC_TOKEN = "e2e-" + uuid.uuid4().hex
+"""The bearer token the codec server is configured with (an auth proxy's, say)."""
+
+
 def post_json(url: str, document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     req = urllib.request.Request(
         url,
         data=json.dumps(document).encode(),
-        headers={"Content-Type": "application/json", "X-Namespace": "default"},
+        headers={
+            "Content-Type": "application/json",
+            "X-Namespace": "default",
+            "Origin": "http://localhost:8233",  # the UI's origin: the server's CORS default
+            "Authorization": f"Bearer {CODEC_TOKEN}",
+        },
         method="POST",
     )
     with urllib.request.urlopen(req, timeout=10) as response:
@@ -162,7 +172,9 @@ async def test_history_holds_no_plaintext_of_names_or_assets(running: Running) -
     # The codec server decodes a payload of that history over real HTTP.
     started = history.events[0].workflow_execution_started_event_attributes.input.payloads[0]
     assert is_encrypted(started)
-    server, thread = start_codec_server(codec)
+    tokens = s.state_dir / "codec-tokens"
+    tokens.write_text(CODEC_TOKEN + "\n", encoding="utf-8")
+    server, thread = start_codec_server(codec, auth=TokenAuth(tokens))
     try:
         document = json_format.MessageToDict(Payloads(payloads=[started]))
         answer, response_headers = await asyncio.to_thread(

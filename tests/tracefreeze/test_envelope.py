@@ -30,7 +30,7 @@ REFERENCE = "ICC-01/14-REQ-0042"
 Headers = list[tuple[str, bytes]]
 
 
-def ack(event_id: str = "evt-0001-nld") -> Acknowledgement:
+def ack(event_id: str = "0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c01") -> Acknowledgement:
     return Acknowledgement(
         event_id=event_id,
         request_reference=REFERENCE,
@@ -42,12 +42,15 @@ def ack(event_id: str = "evt-0001-nld") -> Acknowledgement:
 
 def test_every_attribute_travels_as_a_header() -> None:
     answer = NoAssetsReport(
-        event_id="evt-0007-deu", request_reference=REFERENCE, state="DEU", sent_at=NOW
+        event_id="0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c07",
+        request_reference=REFERENCE,
+        state="DEU",
+        sent_at=NOW,
     )
     headers = dict(answer_headers(answer))
     assert headers == {
         "ce_specversion": b"1.0",
-        "ce_id": b"evt-0007-deu",
+        "ce_id": b"0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c07",
         "ce_source": b"urn:state:DEU",
         "ce_type": b"int.icc.tracefreeze.answer.no_assets.v1",
         "ce_time": b"2026-03-01T12:00:00Z",
@@ -71,7 +74,10 @@ BAD = {
     "no ce_id": (replace("ce_id", None), "missing CloudEvents header(s): ce_id"),
     "no content-type": (replace("content-type", None), "content-type"),
     "no headers at all": (lambda _: [], "ce_specversion, ce_id, ce_source, ce_type"),
-    "ce_id twice": (lambda h: [*h, ("ce_id", b"evt-0001-nld")], "appears more than once"),
+    "ce_id twice": (
+        lambda h: [*h, ("ce_id", b"0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c01")],
+        "appears more than once",
+    ),
     "empty ce_subject": (replace("ce_subject", b""), "header ce_subject is empty"),
     "specversion 0.3": (replace("ce_specversion", b"0.3"), "invalid CloudEvents headers"),
     "time not a time": (replace("ce_time", b"yesterday"), "invalid CloudEvents headers"),
@@ -100,6 +106,10 @@ BAD = {
         "ce_source 'urn:state:FRA' does not match the body's state ('urn:state:NLD')",
     ),
     "content-type text": (replace("content-type", b"text/plain"), "is not application/json"),
+    "ce_time re-dated": (
+        replace("ce_time", b"2026-03-01T11:00:00Z"),
+        "ce_time '2026-03-01T11:00:00+00:00' does not match the body's sent_at",
+    ),
 }
 
 
@@ -119,6 +129,12 @@ def test_content_type_parameters_and_other_headers_are_fine() -> None:
         ("ce_traceparent", f"00-{'a' * 32}-{'b' * 16}-01".encode()),
     ]
     assert envelope_problem(answer, REFERENCE.encode(), headers) is None
+
+
+def test_ce_time_is_the_same_instant_as_sent_at_in_any_offset() -> None:
+    answer = ack()  # sent at 11:59 UTC
+    same = replace("ce_time", b"2026-03-01T12:59:00+01:00")(answer_headers(answer))
+    assert envelope_problem(answer, REFERENCE.encode(), same) is None
 
 
 @pytest.mark.parametrize("key", [None, b"ICC-01/14-REQ-9999", b"\xff"])

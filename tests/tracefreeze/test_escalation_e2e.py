@@ -1,7 +1,7 @@
 """End to end on the real stack: a request nobody answers climbs the escalation ladder under
 the demo policy (the default ladder in seconds), and the whole way is visible outside the
 workflow — on ``tracefreeze.escalations`` to a separate consumer, and in the search attributes
-the Temporal UI filters on (DOMAIN.md, 'Deadlines and escalation').
+the Temporal UI filters on (docs/legal-process.md, 'Deadlines and escalation').
 
 The worker runs here as an asyncio task against the real Temporal dev server and Kafka broker,
 on a task queue and topics of this test alone. Also measured: how late each clock fires and

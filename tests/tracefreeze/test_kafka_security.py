@@ -247,3 +247,55 @@ def test_invalid_combinations_are_refused_clearly(case: str, tmp_path: Path) -> 
     with pytest.raises(ValidationError, match=message) as caught:
         Settings(**fields)
     assert "pw" not in str(caught.value).replace("password", "")  # inputs are not echoed
+
+
+# --- the ACL plan and the local secured broker's users (tracefreeze/kafka_acls.py) ---------
+
+
+def test_the_acl_plan_gives_each_state_its_own_channel_only() -> None:
+    from tracefreeze.kafka_acls import acl_plan, state_principal
+
+    settings = Settings()
+    plan = acl_plan(settings)
+    for code in ("NLD", "BEL", "FRA"):
+        mine = {
+            (a.resource, a.name, a.operations) for a in plan if a.principal == state_principal(code)
+        }
+        assert mine == {
+            ("topic", settings.topics.party_channel(code), ("Describe", "Read")),
+            ("group", state_principal(code), ("Describe", "Read")),
+            ("topic", settings.topics.state_answers, ("Describe", "Write")),
+        }
+    readers = {a.principal for a in plan if "Read" in a.operations and a.resource == "topic"}
+    assert settings.topics.request_events not in {
+        a.name for a in plan if a.principal.startswith("state-")
+    }
+    assert "tracefreeze-worker" not in readers
+
+
+def test_local_scram_users_are_made_once_and_kept_private(tmp_path: Path) -> None:
+    from tracefreeze.kafka_acls import (
+        acl_command_arguments,
+        acl_plan,
+        ensure_users,
+        scram_arguments,
+    )
+
+    settings = Settings(state_dir=tmp_path)
+    users = ensure_users(settings)
+    path = tmp_path / "kafka" / "users.json"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert {"admin", "tracefreeze-worker", "tracefreeze-bridge", "state-nld"} <= set(users)
+    assert ensure_users(settings) == users  # kept across restarts of the stack
+    args = scram_arguments(users)
+    assert args[:2] == ["--add-scram", f"SCRAM-SHA-512=[name=admin,password={users['admin']}]"]
+    commands = acl_command_arguments(acl_plan(settings))
+    worker = [c for c in commands if "User:tracefreeze-worker" in c and "prefixed" in c]
+    assert worker == [
+        [
+            "--add", "--allow-principal", "User:tracefreeze-worker",
+            "--resource-pattern-type", "prefixed",
+            "--operation", "Describe", "--operation", "Write",
+            "--topic", "tracefreeze.party.",
+        ]
+    ]  # fmt: skip

@@ -3,10 +3,13 @@ count and bytes, and the offset to commit stops at the first answer not finished
 
 from __future__ import annotations
 
+import dataclasses
+
 from aiokafka.structs import ConsumerRecord
 
+from schemas.deadletter import HEADER_REPLAYED_FROM, DeadLetterReason
 from tests.workflows.support import acknowledgement, court_request
-from tracefreeze.pipeline import ReceivedAnswer, batches, by_request, next_offset
+from tracefreeze.pipeline import ParkedRequests, ReceivedAnswer, batches, by_request, next_offset
 
 
 def record(offset: int, size: int = 10) -> ConsumerRecord:
@@ -48,3 +51,63 @@ def test_the_commit_stops_before_the_first_unfinished_answer() -> None:
     assert next_offset(records, {7, 8, 9, 10}) == 11
     assert next_offset(records, {7, 8, 10}) == 9  # 10 is read again: a duplicate, a no-op
     assert next_offset(records, {8, 9}) is None
+
+
+def replayed(item: ReceivedAnswer) -> ReceivedAnswer:
+    """The same answer as an operator's replay of its dead letter would bring it back."""
+    r = item.record
+    headers = ((HEADER_REPLAYED_FROM, b"0:7"),)
+    return ReceivedAnswer(dataclasses.replace(r, headers=headers), item.answer)
+
+
+def test_behind_a_parked_answer_the_same_requests_later_answers_are_parked_in_order() -> None:
+    a0, b0, a1, a2 = items(("a", 1), ("b", 1), ("a", 1), ("a", 1))
+    parked = ParkedRequests()
+    batch, why = parked.next([a0, a1, a2])
+    assert (offsets([batch]), why) == ([[0, 2, 3]], None)  # nothing parked: one batch
+    parked.delivered([a0], taken=False)  # a0 could not be taken: parked
+    assert a0.workflow_id in parked and b0.workflow_id not in parked
+    batch, why = parked.next([a1, a2])
+    assert offsets([batch]) == [[2, 3]]
+    assert why is not None and why.reason is DeadLetterReason.STUCK
+    assert a0.answer.event_id in why.detail and "answers/0/0" in why.detail
+    assert parked.next([b0]) == ([b0], None)  # another request is not held
+
+
+def test_a_replay_of_a_parked_request_is_delivered_and_releases_it() -> None:
+    a0, a1, a2 = items(("a", 1), ("a", 1), ("a", 1))
+    parked = ParkedRequests()
+    parked.mark(a0, DeadLetterReason.THROTTLED)
+    again0, again1 = replayed(a0), replayed(a1)
+    batch, why = parked.next([a2, again0, again1])
+    assert batch == [a2] and why is not None  # not a replay: behind the parked one
+    assert why.reason is DeadLetterReason.THROTTLED  # for the same reason as the first
+    batch, why = parked.next([again0, again1])
+    assert (batch, why) == ([again0], None)  # the replay alone, first
+    parked.delivered(batch, taken=True)
+    assert a0.workflow_id not in parked
+    assert parked.next([again1, a2]) == ([again1, a2], None)
+
+
+def test_a_replay_that_is_stuck_again_keeps_the_request_parked() -> None:
+    a0, a1 = items(("a", 1), ("a", 1))
+    parked = ParkedRequests()
+    parked.mark(a0)
+    parked.delivered([replayed(a0)], taken=False)
+    assert parked.next([a1])[1] is not None
+
+
+def test_parked_requests_are_bounded() -> None:
+    a, b, c = items(("a", 1), ("b", 1), ("c", 1))
+    parked = ParkedRequests(max_entries=2)
+    for item in (a, b, c):
+        parked.mark(item)
+    assert a.workflow_id not in parked and b.workflow_id in parked and c.workflow_id in parked
+
+
+def test_the_commit_passes_parked_answers_once_their_outcome_is_final() -> None:
+    """A parked answer's dead-letter record was acknowledged: it is finished like any other,
+    so the partition's offset moves past it."""
+    records = [record(o) for o in (0, 1, 2)]
+    parked_first = {0}  # parked, acknowledged by the dead-letter topic
+    assert next_offset(records, parked_first | {1, 2}) == 3

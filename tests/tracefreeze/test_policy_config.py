@@ -1,5 +1,6 @@
 """The deadline policy and the State directory as shipped, how a request's policy is resolved,
-and the errors a reviewer gets for a broken file (DOMAIN.md, 'Deadlines and escalation').
+and the errors a reviewer gets for a broken file (docs/legal-process.md, 'Deadlines and
+escalation').
 
 No server: reading, validating and resolving are plain functions. That a running request
 keeps the policy recorded at start is a workflow property, tested in
@@ -37,9 +38,9 @@ SECOND = timedelta(seconds=1)
 
 def test_the_shipped_policy_validates_with_every_kind_and_urgency() -> None:
     """Benchmarks: asset-recovery offices 7/14 days and 8 h urgent; EU 2018/1805 48 h + 48 h,
-    45 days to recognise, six-week silence; Chambers' two-week orders (Kenyatta)."""
+    45 days to recognise; Chambers' two-week orders (Kenyatta). Numbers only: no EU device."""
     policy = load_policy(DEFAULT_POLICY)
-    assert policy.version == "2026-11-28" and policy.state_overrides
+    assert policy.version == "2026-11-30" and policy.state_overrides
     assert set(policy.deadlines) == set(RequestKind) and set(policy.ladder) == set(Urgency)
     restraint = policy.deadlines[RequestKind.RESTRAINT]
     assert (
@@ -53,8 +54,13 @@ def test_the_shipped_policy_validates_with_every_kind_and_urgency() -> None:
     )
     assert policy.deadlines[RequestKind.TRACING].ordinary.full_execution == 60 * DAY
     assert policy.ladder[Urgency.ORDINARY].chamber_order_period == 14 * DAY
-    assert policy.clocks.freeze_limit_silence == 6 * 7 * DAY
-    assert policy.clocks.channel_change_notice == 45 * DAY  # Rule 180
+    assert policy.clocks.channel_change_notice == 45 * DAY  # Rule 180(2)
+    # RS 97: a freeze-limit proposal is reminded to the Court and put before the Chamber;
+    # nothing in the policy lets it lapse (the EU's six-week silence rule is not ICC law).
+    assert policy.clocks.freeze_limit_reminder_every == 14 * DAY
+    assert policy.clocks.freeze_limit_to_chamber_after == 28 * DAY
+    assert policy.clocks.freeze_review_every == 180 * DAY
+    assert "silence" not in " ".join(type(policy.clocks).model_fields)
     assert policy.clocks.urgent_confirmation == 5 * DAY
     assert policy.deescalation.keep_from_level == 4  # an RS 87(7) finding stays
 
@@ -87,7 +93,7 @@ def test_the_shipped_state_directory_validates_offices_not_persons() -> None:
 def test_a_freeze_request_resolves_to_restraint_with_the_nld_override() -> None:
     req = court_request()  # identify, trace, freeze; NLD; ordinary
     resolved = resolve(load_policy(), load_directory(), req)
-    assert resolved.kind is RequestKind.RESTRAINT and resolved.version == "2026-11-28"
+    assert resolved.kind is RequestKind.RESTRAINT and resolved.version == "2026-11-30"
     assert resolved.deadlines.acknowledgement == 5 * DAY  # NLD override of P7D
     assert resolved.deadlines.first_report == 14 * DAY  # the rest from the defaults
     assert resolved.deadlines.full_execution == 45 * DAY
@@ -150,7 +156,7 @@ def test_an_override_that_breaks_the_stage_order_is_refused(tmp_path: Path) -> N
     path = write(tmp_path, "states.toml", text)
     with pytest.raises(TracefreezeError) as err:
         resolve(load_policy(), load_directory(path), court_request())
-    assert "override for NLD (restraint, ordinary) breaks policy 2026-11-28" in str(err.value)
+    assert "override for NLD (restraint, ordinary) breaks policy 2026-11-30" in str(err.value)
     assert "stages must be ordered" in str(err.value)
 
 
@@ -257,9 +263,9 @@ def test_a_bad_language_code_is_named(tmp_path: Path) -> None:
 
 
 def test_a_toml_syntax_error_names_the_file_and_line(tmp_path: Path) -> None:
-    path = write(tmp_path, "deadlines.toml", policy_text(('version = "2026-11-28"', "version =")))
+    path = write(tmp_path, "deadlines.toml", policy_text(('version = "2026-11-30"', "version =")))
     message = error_of(path)
-    assert "not valid TOML" in message and "line 12" in message
+    assert "not valid TOML" in message and "line 13" in message
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:

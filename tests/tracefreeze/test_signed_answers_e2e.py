@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -81,7 +82,7 @@ async def bridged(stack: Settings) -> AsyncIterator[Stack]:
 
 def acknowledgement(ref: str, sent_at: datetime | None = None, **extra: str) -> Acknowledgement:
     return Acknowledgement(
-        event_id=extra.pop("event_id", None) or os.urandom(16).hex(),
+        event_id=extra.pop("event_id", None) or str(uuid.uuid4()),
         request_reference=ref,
         state="NLD",
         sent_at=sent_at or datetime.now(UTC),
@@ -172,7 +173,7 @@ async def test_only_answers_signed_by_their_own_state_reach_the_request(bridged:
 
     # The bridge is still up and takes a valid answer after all of them.
     last = NoAssetsReport(
-        event_id=os.urandom(16).hex(),
+        event_id=str(uuid.uuid4()),
         request_reference=ref,
         state="NLD",
         sent_at=datetime.now(UTC),

@@ -30,6 +30,7 @@ from tracefreeze.signing import (
     main,
     public_key_b64,
     sign,
+    signed_message,
     verify,
 )
 
@@ -55,7 +56,7 @@ def make_key(
 
 
 def answer(
-    event_id: str = "evt-0001-nld",
+    event_id: str = "0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c01",
     state: str = "NLD",
     sent_at: datetime = NOW - timedelta(minutes=1),
     authority: str = "Centrale Autoriteit IRH — Ministerie van Justitie en Veiligheid",
@@ -124,7 +125,7 @@ def test_tampered_body_is_rejected(nld, registry) -> None:
     body = json.loads(value)
     body["request_reference"] = "ICC-01/14-REQ-0043"
     r = rejected(check(json.dumps(body).encode(), headers, registry), SignatureReason.BAD_SIGNATURE)
-    assert "evt-0001-nld" in r.detail and "nld-2026-1" in r.detail
+    assert "0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c01" in r.detail and "nld-2026-1" in r.detail
 
 
 def test_signature_by_another_key_is_rejected(registry) -> None:
@@ -149,7 +150,7 @@ def test_missing_headers_are_rejected(nld, registry, keep) -> None:
     value, headers = sign(answer(), nld[0], "nld-2026-1")
     kept = [(n, v) for n, v in headers if n in keep]
     r = rejected(check(value, kept, registry), SignatureReason.MISSING_SIGNATURE)
-    assert "evt-0001-nld" in r.detail
+    assert "0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c01" in r.detail
     rejected(check(value, None, registry), SignatureReason.MISSING_SIGNATURE)
 
 
@@ -171,7 +172,7 @@ def test_expired_key_is_rejected() -> None:
     entry = entry.model_copy(update={"not_after": NOW - timedelta(days=1)})
     value, headers = sign(answer(), private, "nld-2025-1")
     r = rejected(check(value, headers, KeyRegistry(keys=[entry])), SignatureReason.KEY_NOT_VALID)
-    assert "nld-2025-1" in r.detail and "evt-0001-nld" in r.detail
+    assert "nld-2025-1" in r.detail and "0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c01" in r.detail
 
 
 def test_not_yet_valid_key_is_rejected() -> None:
@@ -202,7 +203,7 @@ def test_replayed_event_id_is_rejected(nld, registry) -> None:
     value, headers = sign(sent, nld[0], "nld-2026-1")
     assert check(value, headers, registry, seen=seen) == sent
     r = rejected(check(value, headers, registry, seen=seen), SignatureReason.REPLAYED)
-    assert "evt-0001-nld" in r.detail
+    assert "0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c01" in r.detail
     # the same event id in a freshly signed message is still a replay
     value2, headers2 = sign(answer(sent_at=NOW), nld[0], "nld-2026-1")
     rejected(check(value2, headers2, registry, seen=seen), SignatureReason.REPLAYED)
@@ -229,16 +230,24 @@ def test_rejected_answers_are_not_remembered(nld, registry) -> None:
 def test_replay_guard_is_bounded_and_forgets() -> None:
     guard = ReplayGuard(max_entries=2, ttl=timedelta(hours=1))
     for i in range(3):
-        guard.record(f"evt-{i}", NOW)
+        guard.record("NLD", f"evt-{i}", NOW)
     assert "evt-0" not in guard and "evt-2" in guard and len(guard) == 2
-    assert guard.replayed("evt-2", NOW + timedelta(minutes=59))
-    assert not guard.replayed("evt-2", NOW + timedelta(hours=1))
+    assert ("NLD", "evt-2") in guard and ("BEL", "evt-2") not in guard
+    assert guard.replayed("NLD", "evt-2", NOW + timedelta(minutes=59))
+    assert not guard.replayed("NLD", "evt-2", NOW + timedelta(hours=1))
+    assert "evt-2" not in guard  # expired entries leave the event id index too
+    guard.record("NLD", "evt-9", NOW)
+    guard.record("BEL", "evt-9", NOW)
+    guard.forget("evt-9", "BEL")
+    assert ("NLD", "evt-9") in guard and ("BEL", "evt-9") not in guard
+    guard.forget("evt-9")  # every State's
+    assert "evt-9" not in guard and len(guard) == 0
 
 
 def test_too_old_is_rejected(nld, registry) -> None:
     value, headers = sign(answer(sent_at=NOW - timedelta(days=8)), nld[0], "nld-2026-1")
     r = rejected(check(value, headers, registry), SignatureReason.TOO_OLD)
-    assert "evt-0001-nld" in r.detail and "nld-2026-1" in r.detail
+    assert "0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c01" in r.detail and "nld-2026-1" in r.detail
     late = Tolerance(max_age=timedelta(days=10))
     assert not isinstance(check(value, headers, registry, tolerance=late), Rejection)
 
@@ -258,15 +267,23 @@ def test_rotation_two_keys_of_one_state_both_verify_in_their_windows() -> None:
     assert keys.for_state("NLD") == (old, new)
 
     during = switch + timedelta(days=7)  # overlap: both valid
-    v1, h1 = sign(answer("evt-old-0001", sent_at=during), old_private, "nld-2026-1")
-    v2, h2 = sign(answer("evt-new-0001", sent_at=during), new_private, "nld-2026-2")
+    v1, h1 = sign(
+        answer("0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c11", sent_at=during), old_private, "nld-2026-1"
+    )
+    v2, h2 = sign(
+        answer("0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c21", sent_at=during), new_private, "nld-2026-2"
+    )
     seen = ReplayGuard()
     assert not isinstance(check(v1, h1, keys, now=during, seen=seen), Rejection)
     assert not isinstance(check(v2, h2, keys, now=during, seen=seen), Rejection)
 
     after = switch + timedelta(days=20)  # the old key's window has closed
-    v3, h3 = sign(answer("evt-old-0002", sent_at=after), old_private, "nld-2026-1")
-    v4, h4 = sign(answer("evt-new-0002", sent_at=after), new_private, "nld-2026-2")
+    v3, h3 = sign(
+        answer("0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c12", sent_at=after), old_private, "nld-2026-1"
+    )
+    v4, h4 = sign(
+        answer("0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c22", sent_at=after), new_private, "nld-2026-2"
+    )
     rejected(check(v3, h3, keys, now=after), SignatureReason.KEY_NOT_VALID)
     assert not isinstance(check(v4, h4, keys, now=after), Rejection)
 
@@ -346,4 +363,4 @@ def test_missing_registry_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def _sig(private: Ed25519PrivateKey, value: bytes) -> bytes:
-    return base64.urlsafe_b64encode(private.sign(value)).rstrip(b"=")
+    return base64.urlsafe_b64encode(private.sign(signed_message(value))).rstrip(b"=")

@@ -36,7 +36,7 @@ KEY = StateKey(
 REGISTRY = KeyRegistry(keys=[KEY])
 SIGNED_ANSWERS: list[AnswerBase] = [
     Acknowledgement(
-        event_id="evt-prop-0001",
+        event_id="0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c31",
         request_reference="ICC-01/14-REQ-0042",
         state="NLD",
         sent_at=NOW - timedelta(minutes=3),
@@ -44,7 +44,7 @@ SIGNED_ANSWERS: list[AnswerBase] = [
     ),
     ExecutionReport.model_validate(
         {
-            "event_id": "evt-prop-0002",
+            "event_id": "0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c32",
             "request_reference": "ICC-01/14-REQ-0042",
             "state": "NLD",
             "sent_at": (NOW - timedelta(hours=1)).isoformat(),

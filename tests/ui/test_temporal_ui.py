@@ -35,6 +35,7 @@ from schemas.request import CourtRequest
 from tests.stack import REPO_ROOT
 from tracefreeze.client import RequestClient
 from tracefreeze.codec import codec_from_env
+from tracefreeze.codec_auth import NoAuth
 from tracefreeze.codec_server import make_codec_server
 from tracefreeze.config import Settings
 from tracefreeze.worker import run_worker
@@ -119,7 +120,8 @@ def codec_server(stack: Settings) -> Iterator[str | None]:
         return
     host = stack.temporal_address.rsplit(":", 1)[0]
     origins = f"http://{host}:{stack.temporal_ui_port},http://localhost:{stack.temporal_ui_port}"
-    server = make_codec_server(codec, stack.codec_port, host, cors_origin=origins)
+    # The dev UI has no sign-in and so no token to pass: no authentication, loopback only.
+    server = make_codec_server(codec, stack.codec_port, host, cors_origin=origins, auth=NoAuth())
     thread = threading.Thread(target=server.serve_forever, name="codec-server", daemon=True)
     thread.start()
     try:

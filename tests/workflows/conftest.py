@@ -6,19 +6,27 @@ Builders for answers live in ``tests.workflows.support``.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from schemas.request import CourtRequest
 from schemas.views import RequestView
-from tests.workflows.support import PublishRecorder, start_env, start_request, wait_for_events
+from tests.workflows.support import (
+    WAIT_SECONDS,
+    PublishRecorder,
+    start_env,
+    start_request,
+    wait_for_events,
+)
 from workflows.request import RequestWorkflow
 
 
@@ -40,11 +48,27 @@ class RunningWorker:
     async def start(
         self, request: CourtRequest, **input_fields: Any
     ) -> WorkflowHandle[RequestWorkflow, RequestView]:
-        """Start a request and wait until its first workflow task ran (the transmitted event
-        was published), so that answers sent next arrive in later tasks."""
+        """Start a request and wait until its first workflow task is completed — the
+        transmitted event published and the task's commands (search attributes among them)
+        recorded — so that answers sent next arrive in later tasks and visibility is set."""
         handle = await start_request(self.client, self.task_queue, request, **input_fields)
         await wait_for_events(self.published, request.reference, 1)
+        await first_task_completed(handle)
         return handle
+
+
+async def first_task_completed(handle: WorkflowHandle[Any, Any]) -> None:
+    """Wait until the history holds a completed workflow task. The publishing local activity
+    runs inside the first task, so its event can be seen before the task's completion (and its
+    search-attribute upsert) is recorded."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_SECONDS
+    while EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED not in [
+        e.event_type async for e in handle.fetch_history_events()
+    ]:
+        if loop.time() > deadline:
+            raise AssertionError(f"{handle.id}: no workflow task completed in {WAIT_SECONDS} s")
+        await asyncio.sleep(0.02)
 
 
 @pytest.fixture

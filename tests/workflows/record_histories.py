@@ -27,8 +27,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from schemas import court as c
-from schemas.answers import AnswerBatch
-from schemas.clocks import DeadlineExtension, EscalationDecision, Stage
+from schemas.answers import AnswerBatch, ChannelChangeNotice, FreezeLimitProposal
+from schemas.clocks import DeadlineExtension, EscalationDecision, FreezeLimitResponse, Stage
 from schemas.request import CourtRequest
 from schemas.views import RequestView
 from tests.workflows.support import (
@@ -54,6 +54,7 @@ from tests.workflows.support import (
     settle,
     start_env,
     start_request,
+    state_answer,
     third_party_claim,
     wait_for_events,
 )
@@ -207,6 +208,48 @@ async def escalation_ladder(env: WorkflowEnvironment, handle: Handle, req: Court
     assert (view.escalation_level, view.escalation_step) == (1, "reminder"), view
 
 
+async def freeze_limit_consultation(
+    env: WorkflowEnvironment, handle: Handle, req: CourtRequest
+) -> None:
+    """Default policy (2026-11-30): the account is frozen; NLD notifies a Rule 180 change (for
+    future requests) and proposes to end the freeze in 60 days (RS 97). The Court is silent:
+    reminded on day 14, the proposal goes before the Chamber on day 28, the Chamber is told on
+    day 60 that the date passed; the freeze stays. On day 70 the Chamber limits it from day
+    80, and on day 80 its decision lifts it; the first periodic review never comes."""
+    day = timedelta(days=1)
+    await send(handle, acknowledgement(req))
+    await send(handle, execution_report(req, [result(ACCOUNT, "identify", "freeze")]))
+    notice = state_answer(ChannelChangeNotice, req, channel="central_authority", language="fr")
+    await send(handle, notice)
+    t0 = await env.get_current_time()
+    proposal = state_answer(
+        FreezeLimitProposal,
+        req,
+        sent_at=t0.isoformat(),
+        asset_ids=[ACCOUNT],
+        proposed_until=(t0 + 60 * day).isoformat(),
+        reasons="National law limits a freeze without a conviction.",
+    )
+    await send(handle, proposal)
+    await _advance(env, handle, t0 + 70 * day)
+    entry = (await handle.query(RequestWorkflow.view)).ledger.entries[ACCOUNT]
+    assert entry.status.value == "frozen", entry
+    decided = court_action(
+        FreezeLimitResponse,
+        asset_ids=[ACCOUNT],
+        outcome="freeze_limited",
+        chamber="pre_trial_chamber",
+        lift_at=(t0 + 80 * day).isoformat(),
+        **reasons(),
+    )
+    await handle.execute_update(
+        RequestWorkflow.respond_to_freeze_limit, decided, id=decided.event_id
+    )
+    await _advance(env, handle, t0 + 85 * day)
+    entry = (await handle.query(RequestWorkflow.view)).ledger.entries[ACCOUNT]
+    assert entry.status.value == "released", entry
+
+
 async def backlog_batch(handle: Handle, req: CourtRequest) -> None:
     """A backlog handed over in batch updates (2026-11-29): acknowledgement and a freezing
     report together, a batch with a duplicate and a refused answer, a report alone, closure
@@ -237,6 +280,7 @@ TIMED_SCENARIOS: dict[
     "escalation-ladder-outbox-rounds": escalation_ladder,
     "escalation-ladder-local-activity": escalation_ladder,
     "escalation-ladder-clock-timer-kept": escalation_ladder,
+    "freeze-limit-consultation": freeze_limit_consultation,
 }
 """Scenarios run under the default deadline policy: they let policy time pass (timers)."""
 

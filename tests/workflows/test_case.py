@@ -1,4 +1,4 @@
-"""Multi-State cases (RS 93(1)(k) to each State holding assets): one Court order, one request
+"""Multi-State cases (docs/legal-process.md, 'Several States'): one Court order, one request
 per State, aggregated; a State added later; the case closes only when every request is closed;
 one State's stream of answers reaches the case as few small reports, and the case continues as
 new without losing a report or a Court action."""
@@ -21,6 +21,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -289,3 +290,46 @@ async def test_a_request_whose_case_is_gone_goes_on(env: WorkflowEnvironment, ca
     history = [e.event_type async for e in handle.fetch_history_events()]
     failed = EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED
     assert history.count(failed) == PARENT_REPORT_ATTEMPTS  # tried again, then given up
+
+
+async def test_an_ex_parte_request_of_a_case_runs_under_its_opaque_id(
+    case_queue: tuple[Client, str], tmp_path, monkeypatch
+) -> None:
+    """Rule 99(1): the Court's case client gives the case the opaque id of each ex parte
+    request (and of an ex parte State added later); the case starts the child under it."""
+    from tracefreeze.case_client import CaseClient
+    from tracefreeze.config import Settings
+    from tracefreeze.request_ids import KEY_ENV, workflow_id_of
+
+    monkeypatch.setenv(KEY_ENV, "A" * 44)
+    client, task_queue = case_queue
+    cases = CaseClient(client, Settings(task_queue=task_queue, state_dir=tmp_path))
+    nld = court_request(requested_state="NLD", confidentiality="ex_parte")
+    bel = _request("BEL")
+    order = CaseOrder(
+        order_reference=f"ICC-01/22-ORD-{uuid.uuid4().hex[:8].upper()}",
+        case_number="ICC-01/22",
+        requests=(nld, bel),
+    )
+    await cases.open_case(order)
+    key = b"\0" * 33
+    opaque = workflow_id_of(nld, key)
+    assert opaque.startswith("request/x") and nld.reference not in opaque
+    await _until(lambda: _started(client, opaque))  # the child runs there
+    await _until(lambda: _started(client, bel.workflow_id))  # plain, as before
+    fra = court_request(requested_state="FRA", confidentiality="ex_parte")
+    await cases.add_state(order.order_reference, _action(AddState, request=fra))
+    await _until(lambda: _started(client, workflow_id_of(fra, key)))
+    with pytest.raises(RPCError) as missing:  # nothing under the revealing plain id
+        await client.get_workflow_handle(fra.workflow_id).describe()
+    assert missing.value.status is RPCStatusCode.NOT_FOUND
+
+
+async def _started(client: Client, workflow_id: str) -> bool:
+    try:
+        await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True

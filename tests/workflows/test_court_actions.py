@@ -1,6 +1,6 @@
 """Every Court action on a request, driven through the real workflow on a time-skipping test
-server: its effect on the request and the per-asset ledger (DOMAIN.md, 'Life of one asset'),
-and its rejection where the request or the asset cannot take it."""
+server: its effect on the request and the per-asset ledger (docs/legal-process.md, 'Life of
+one asset'), and its rejection where the request or the asset cannot take it."""
 
 from __future__ import annotations
 
@@ -377,8 +377,10 @@ async def test_transfer_only_after_forfeiture(worker) -> None:
 
 
 async def test_allocation_rule221(worker) -> None:
-    """Rule 221: the transferred value is allocated, reparations first — only a transferred
-    value, never more than was transferred, in its currency; totals count the allocation."""
+    """Rule 221(2): the transferred value is allocated by the Presidency, reparations having
+    priority — only a transferred value, never more than was transferred, in its currency;
+    each share is recorded with its basis (RS 79(2) for the Trust Fund for Victims); totals
+    count the allocation."""
     _, handle = await in_execution(worker)
     await assert_rejected(
         handle,
@@ -414,6 +416,12 @@ async def test_allocation_rule221(worker) -> None:
     assert [(s.destination, s.amount.amount) for s in account.allocations] == [
         (d, Decimal(x)) for d, x in shares
     ]
+    assert [s.basis for s in account.allocations] == [
+        "RS 75(2); priority under Rule 221(2)",
+        "RS 79(2)",
+        "legal-aid recovery under the Regulations of the Court",
+    ]
+    assert "trust_fund_for_victims 100000.00 (RS 79(2))" in account.history[-1].note
     assert v.totals["EUR"].allocated == Decimal("398000.00")
     assert v.totals["EUR"].forfeited == ACCOUNT_EUR
     events = await published_since(handle, worker.published, count)
@@ -429,13 +437,42 @@ async def test_allocation_rule221(worker) -> None:
     )
 
 
-def test_allocation_out_of_rule221_order_is_a_schema_error() -> None:
-    """Rule 221: reparations come first; shares listed out of that order, a destination
-    listed twice or mixed currencies are schema errors."""
-    with pytest.raises(ValidationError, match="Rule 221 order"):
-        allocation(ACCOUNT, ("legal_aid_refund", "1.00"), ("reparations", "1.00"))
-    with pytest.raises(ValidationError, match="Rule 221 order"):
-        allocation(ACCOUNT, ("reparations", "1.00"), ("reparations", "2.00"))
+async def test_allocation_sets_no_order_beyond_the_priority_of_reparations(worker) -> None:
+    """Rule 221(2) gives reparations priority and sets no other order: shares listed in any
+    order (the Trust Fund and a fine before reparations), a purpose named twice
+    with different bases, and a basis the Presidency states itself are all taken and recorded
+    as decided."""
+    _, handle = await in_execution(worker)
+    await send(handle, forfeiture(ACCOUNT))
+    await send(handle, transfer(ACCOUNT, "398000.00"))
+    decided = court_action(
+        c.Allocation,
+        asset_id=ACCOUNT,
+        shares=[
+            {"destination": "trust_fund_for_victims", "amount": money("100000.00")},
+            {"destination": "fine", "amount": money("8000.00")},
+            {"destination": "reparations", "amount": money("200000.00")},
+            {
+                "destination": "reparations",
+                "amount": money("50000.00"),
+                "basis": "RS 75(2), collective award through the Trust Fund (RS 79(2))",
+            },
+        ],
+    )
+    await send(handle, decided)
+    account = (await view(handle)).ledger.entries[ACCOUNT]
+    assert account.status is A.ALLOCATED
+    assert [(s.destination.value, s.basis) for s in account.allocations] == [
+        ("trust_fund_for_victims", "RS 79(2)"),
+        ("fine", "RS 77(2)(a); Rules 217-218"),
+        ("reparations", "RS 75(2); priority under Rule 221(2)"),
+        ("reparations", "RS 75(2), collective award through the Trust Fund (RS 79(2))"),
+    ]
+
+
+def test_allocation_in_mixed_currencies_is_a_schema_error() -> None:
+    """One allocation is in one currency; its order is free (Rule 221(2) sets none)."""
+    allocation(ACCOUNT, ("legal_aid_refund", "1.00"), ("reparations", "1.00"))  # no error
     with pytest.raises(ValidationError, match="one currency per allocation"):
         court_action(
             c.Allocation,
@@ -489,10 +526,10 @@ async def test_release_on_acquittal(worker) -> None:
 
 
 async def test_full_asset_life_then_close(worker) -> None:
-    """DOMAIN.md, 'Life of one asset': identified → frozen (RS 93(1)(k), 99) → forfeiture
-    ordered (RS 77(2)(b)) → transferred (RS 109(3)) → allocated (Rule 221). Closing is refused
-    while execution runs and at every step until the asset is settled; then the request
-    closes, the workflow completes and the asset's history lists each step in order."""
+    """docs/legal-process.md, 'Life of one asset': identified → frozen (RS 93(1)(k), 99) →
+    forfeiture ordered (RS 77(2)(b)) → transferred (RS 109(3)) → allocated (Rule 221). Closing
+    is refused while execution runs and at every step until the asset is settled; then the
+    request closes, the workflow completes and the asset's history lists each step in order."""
     req = court_request(known_assets=[example("court-request")["known_assets"][0]])
     handle = await worker.start(req)
     await send(handle, acknowledgement(req))

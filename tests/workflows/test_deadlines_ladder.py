@@ -1,5 +1,5 @@
-"""Deadlines as policy and the escalation ladder (DOMAIN.md, 'Deadlines and escalation'), on
-the time-skipping test server: weeks and months of policy time pass in seconds.
+"""Deadlines as policy and the escalation ladder (docs/legal-process.md, 'Deadlines and
+escalation'), on the time-skipping test server: weeks and months of policy time pass in seconds.
 
 The Statute sets no numeric deadline ("without delay", "promptly"), so every number comes
 from the reviewed policy (``tracefreeze/policies/deadlines.toml``) resolved for the request
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
+from pydantic import ValidationError
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -623,6 +624,25 @@ async def test_an_answer_that_meets_a_stage_stops_its_timer(ladder: Ladder) -> N
     assert ladder.events(req)[-1].step == "reminder"
 
 
+async def test_an_execution_report_without_acknowledgement_meets_the_acknowledgement_stage(
+    ladder: Ladder,
+) -> None:
+    """An RS 99 execution report implies receipt: the State reports on day 1 without a separate
+    acknowledgement; neither the acknowledgement nor the first-report stage is ever reminded or
+    escalated, and the report memo counts receipt at the report."""
+    req = court_request()
+    handle = await ladder.start(req)
+    t0 = await started_at(handle)
+    await ladder.advance_to(handle, t0 + DAY)
+    await send(handle, freeze_account(req))
+    await ladder.advance_to(handle, t0 + 40 * DAY)
+    assert {e.stage for e in ladder.events(req)} <= {"full_execution"}
+    assert (await view(handle)).status is RequestStatus.IN_EXECUTION
+    report = await (await handle.describe()).memo_value("report")
+    assert report["acknowledged_at"] == report["first_report_at"]
+    assert report["acknowledged_at"] is not None
+
+
 # --- The other clocks ----------------------------------------------------------------------
 
 
@@ -653,10 +673,15 @@ async def test_an_urgent_request_confirmed_in_time_is_not_flagged(ladder: Ladder
     assert ladder.events(req)  # the ladder itself did run
 
 
-async def test_a_channel_change_takes_effect_45_days_after_notice(ladder: Ladder) -> None:
-    """Rule 180: NLD notifies a change to its central authority channel, in French. Escalations
-    go through the old channel until, 45 days after notice, the change takes effect; from then
-    on they carry the new channel."""
+async def test_a_channel_change_is_for_future_requests_not_the_request_in_hand(
+    ladder: Ladder,
+) -> None:
+    """Rule 180(2): NLD notifies a change to its central authority channel, in French. The
+    change takes effect 45 days after notice (no time was agreed) *without prejudice to
+    requests in progress*: the Registry is told at once, with the date, to update the party
+    directory for future requests; this request keeps its channel and language to its end —
+    every reminder, follow-up and Chamber step, before and after the 45 days, goes through
+    the diplomatic channel it was transmitted by."""
     req = court_request()
     handle = await ladder.start(req)
     t0 = await started_at(handle)
@@ -664,27 +689,36 @@ async def test_a_channel_change_takes_effect_45_days_after_notice(ladder: Ladder
     notice = state_answer(ChannelChangeNotice, req, channel="central_authority", language="fr")
     await send(handle, notice)
     await settle(handle)
-    noticed_at = (await view(handle)).timeline[-1].at
-    await ladder.advance_to(handle, noticed_at + 45 * DAY - timedelta(minutes=1))
-    before = ladder.events(req)
-    assert [e.step for e in before if e.step] == [
-        "reminder",
-        "registry_follow_up",
-        "chamber_report",  # proposed on day 26
-    ]
-    assert of_kind(before, K.CHANNEL_CHANGE_EFFECTIVE) == []
-    assert {e.channel for e in before} == {"diplomatic"}
-    assert (await view(handle)).proposed_step == "chamber_report"
+    v = await view(handle)
+    noticed_at = v.timeline[-1].at
+    assert v.timeline[-1].what == (
+        f"Rule 180 notice: central_authority (fr) for requests made from "
+        f"{noticed_at + 45 * DAY:%Y-%m-%d}; this request keeps its channel and language"
+    )
+    [notified] = of_kind(ladder.events(req), K.CHANNEL_CHANGE_NOTIFIED)
+    assert notified.caused_by == notice.event_id and notified.addressee == "Registry"
+    assert notified.directory_change is not None
+    assert notified.directory_change.model_dump() == {
+        "channel": "central_authority",
+        "language": "fr",
+        "effective_at": noticed_at + 45 * DAY,
+        "noticed_at": noticed_at,
+    }
+    assert notified.deadline == noticed_at + 45 * DAY
+    assert notified.channel == "diplomatic"  # the request's own channel
 
-    await ladder.advance_to(handle, noticed_at + 46 * DAY)
-    [effective] = of_kind(ladder.events(req), K.CHANNEL_CHANGE_EFFECTIVE)
-    assert effective.deadline == noticed_at + 45 * DAY
-    assert close_to(effective.time, noticed_at + 45 * DAY)
-    assert effective.channel == "central_authority"
+    await ladder.advance_to(handle, noticed_at + 60 * DAY)
     await send(handle, decision("chamber_report"))
     await settle(handle)
-    assert ladder.events(req)[-1].step == "chamber_report"
-    assert ladder.events(req)[-1].channel == "central_authority"
+    events = ladder.events(req)
+    assert [e.step for e in events if e.kind is K.STEP_REACHED] == [
+        "reminder",
+        "registry_follow_up",
+        "chamber_report",
+    ]
+    assert {e.channel for e in events} == {"diplomatic"}
+    assert [e.kind for e in events].count(K.CHANNEL_CHANGE_NOTIFIED) == 1
+    assert events[-1].time > noticed_at + 45 * DAY
 
 
 async def frozen_account(ladder: Ladder) -> tuple[CourtRequest, Handle, datetime]:
@@ -708,62 +742,178 @@ def freeze_limit(req: CourtRequest, at: datetime, until: datetime) -> FreezeLimi
     )
 
 
-async def test_court_silence_on_a_freeze_limit_accepts_it_and_the_freeze_lapses(
-    ladder: Ladder,
-) -> None:
-    """cf. EU 2018/1805 art. 12: the State proposes to end the account's freeze in 90 days;
-    the Court says nothing for six weeks (P42D), which accepts it; on the proposed date the
-    freeze lapses and the asset is released (asset.released event)."""
-    req, handle, now = await frozen_account(ladder)
-    until = now + 90 * DAY
-    await send(handle, freeze_limit(req, now, until))
-    await settle(handle)
-    proposed_at = (await view(handle)).timeline[-1].at
-    await ladder.advance_to(handle, proposed_at + 42 * DAY - timedelta(minutes=1))
-    assert of_kind(ladder.events(req), K.FREEZE_LIMIT_ACCEPTED_BY_SILENCE) == []
-    await ladder.advance_to(handle, proposed_at + 42 * DAY + timedelta(minutes=1))
-    [accepted] = of_kind(ladder.events(req), K.FREEZE_LIMIT_ACCEPTED_BY_SILENCE)
-    assert (accepted.asset_id, accepted.deadline) == (ACCOUNT, proposed_at + 42 * DAY)
-    assert (await view(handle)).ledger.entries[ACCOUNT].status is AssetStatus.FROZEN
-    await assert_rejected(
-        handle,
-        ladder.published,
-        court_action(FreezeLimitResponse, asset_ids=[ACCOUNT], objected=True, **reasons()),
-        "no freeze-limit proposal awaits",
+def freeze_decision(outcome: str, **fields: Any) -> FreezeLimitResponse:
+    return court_action(
+        FreezeLimitResponse,
+        asset_ids=[ACCOUNT],
+        outcome=outcome,
+        chamber="pre_trial_chamber",
+        **reasons(**fields),
     )
 
-    await ladder.advance_to(handle, until - timedelta(minutes=1))
-    assert of_kind(ladder.events(req), K.FREEZE_LIMIT_LAPSED) == []
-    await ladder.advance_to(handle, until + timedelta(minutes=1))
-    [lapsed] = of_kind(ladder.events(req), K.FREEZE_LIMIT_LAPSED)
-    assert (lapsed.asset_id, lapsed.deadline) == (ACCOUNT, until)
-    assert close_to(lapsed.time, until)
-    assert (await view(handle)).ledger.entries[ACCOUNT].status is AssetStatus.RELEASED
-    released = [
+
+def released_events(ladder: Ladder, req: CourtRequest) -> list[Any]:
+    return [
         e
         for e in ladder.published.events(req.reference)
         if e.type is RequestEventType.ASSET_RELEASED
     ]
-    assert [e.asset.asset_id for e in released if e.asset] == [ACCOUNT]
 
 
-async def test_an_objection_in_time_keeps_the_freeze(ladder: Ladder) -> None:
+async def proposed(
+    ladder: Ladder, until_days: int
+) -> tuple[CourtRequest, Handle, datetime, datetime]:
+    """A frozen account and NLD's proposal to end its freeze ``until_days`` from now; returns
+    when the proposal was taken and the date it proposes."""
     req, handle, now = await frozen_account(ladder)
-    until = now + 60 * DAY
-    await send(handle, freeze_limit(req, now, until))
-    await ladder.advance_to(handle, now + 10 * DAY)
-    await send(
-        handle,
-        court_action(FreezeLimitResponse, asset_ids=[ACCOUNT], objected=True, **reasons()),
+    proposal = freeze_limit(req, now, now + until_days * DAY)
+    await send(handle, proposal)
+    await settle(handle)
+    return req, handle, (await view(handle)).timeline[-1].at, proposal.proposed_until
+
+
+async def test_court_silence_never_accepts_a_freeze_limit_and_the_freeze_stays_rs97(
+    ladder: Ladder,
+) -> None:
+    """RS 97: NLD proposes to end the account's freeze in 90 days; the Court says nothing for
+    400 days. Part 9 has no silence rule (EU 2018/1805 art. 12's six weeks are not ICC law):
+    the Registry is told of the proposal at once; the Court is reminded every P14D, the
+    proposal goes before the Chamber at P28D and the reminders go to the Chamber from then;
+    the Chamber is told when the proposed date passes; the freeze is reviewed by the Chamber
+    every P180D. After all that silence the account is still frozen and nothing was released.
+    A late answer is still taken: the Chamber limits the freeze on day 400, and its decision —
+    only it — lifts the freeze, at once since the proposed date has passed."""
+    req, handle, at, until = await proposed(ladder, 90)
+    frozen_at = (await view(handle)).ledger.entries[ACCOUNT].history[-1].at
+    [opened] = of_kind(ladder.events(req), K.FREEZE_LIMIT_PROPOSED)
+    assert (opened.asset_id, opened.addressee, opened.deadline) == (
+        ACCOUNT,
+        "Registry",
+        until,
     )
-    await ladder.advance_to(handle, until + 30 * DAY)
-    kinds = {e.kind for e in ladder.events(req)}
-    assert K.FREEZE_LIMIT_ACCEPTED_BY_SILENCE not in kinds
-    assert K.FREEZE_LIMIT_LAPSED not in kinds
+
+    await ladder.advance_to(handle, at + 400 * DAY)
+    v = await view(handle)
+    assert v.ledger.entries[ACCOUNT].status is AssetStatus.FROZEN
+    assert v.ledger.entries[ACCOUNT].freeze_limit_until == until  # still a proposal
+    assert released_events(ladder, req) == []
+    events = ladder.events(req)
+    reminders = of_kind(events, K.FREEZE_LIMIT_REMINDER)
+    # every 14 days for 400 days; on day 28 going before the Chamber is the reminder
+    assert [round((e.time - at) / DAY) for e in reminders] == [
+        14 * k for k in range(1, 29) if k != 2
+    ]
+    assert [e.addressee for e in reminders] == ["Registry"] + ["Chamber"] * 26
+    assert {e.asset_id for e in reminders} == {ACCOUNT}
+    [before_chamber] = of_kind(events, K.FREEZE_LIMIT_BEFORE_CHAMBER)
+    assert before_chamber.addressee == "Chamber"
+    assert close_to(before_chamber.time, at + 28 * DAY)
+    [date_passed] = of_kind(events, K.FREEZE_LIMIT_DATE_PASSED)
+    assert date_passed.deadline == until and close_to(date_passed.time, until)
+    reviews = of_kind(events, K.FREEZE_REVIEW_DUE)
+    assert [e.deadline for e in reviews] == [frozen_at + 180 * DAY, frozen_at + 360 * DAY]
+    assert {e.addressee for e in reviews} == {"Chamber"}
+
+    late = freeze_decision("freeze_limited")
+    await send(handle, late)
+    await settle(handle)
+    v = await view(handle)
+    account = v.ledger.entries[ACCOUNT]
+    assert account.status is AssetStatus.RELEASED
+    assert account.release_ground == "freeze_limited_by_chamber"
+    assert account.history[-1].event_id == late.event_id
+    [released] = released_events(ladder, req)
+    assert released.caused_by == late.event_id
+    [lifted] = of_kind(ladder.events(req), K.FREEZE_LIFTED)
+    assert (lifted.asset_id, lifted.caused_by) == (ACCOUNT, late.event_id)
+    await assert_rejected(
+        handle,
+        ladder.published,
+        freeze_decision("freeze_maintained"),
+        "no freeze-limit proposal awaits the Court's answer for ['a-account-1']",
+    )
+
+
+async def test_a_chamber_limits_a_freeze_from_the_date_it_sets(ladder: Ladder) -> None:
+    """RS 97: on day 10 the Chamber decides the freeze ends in 60 days, not the 90 proposed.
+    The reminders stop; the account stays frozen until that date and is lifted then, by the
+    decision (the release names it)."""
+    req, handle, at, _ = await proposed(ladder, 90)
+    await ladder.advance_to(handle, at + 10 * DAY)
+    lift_at = at + 70 * DAY
+    decided = freeze_decision("freeze_limited", lift_at=lift_at.isoformat())
+    await send(handle, decided)
+    await ladder.advance_to(handle, lift_at - timedelta(minutes=1))
+    account = (await view(handle)).ledger.entries[ACCOUNT]
+    assert (account.status, account.freeze_limit_until) == (AssetStatus.FROZEN, lift_at)
+    assert of_kind(ladder.events(req), K.FREEZE_LIMIT_REMINDER) == []  # answered on day 10
+    assert of_kind(ladder.events(req), K.FREEZE_LIMIT_BEFORE_CHAMBER) == []
+    await ladder.advance_to(handle, lift_at + timedelta(minutes=1))
+    assert (await view(handle)).ledger.entries[ACCOUNT].status is AssetStatus.RELEASED
+    [lifted] = of_kind(ladder.events(req), K.FREEZE_LIFTED)
+    assert lifted.deadline == lift_at and close_to(lifted.time, lift_at)
+    assert [e.caused_by for e in released_events(ladder, req)] == [decided.event_id]
+
+
+async def test_a_chamber_that_maintains_the_freeze_closes_the_proposal(ladder: Ladder) -> None:
+    """RS 97: the Chamber keeps the freeze. The proposal is closed (no more reminders, no
+    'date passed'); the account stays frozen past the proposed date; only the periodic review
+    comes back."""
+    req, handle, at, _ = await proposed(ladder, 60)
+    await ladder.advance_to(handle, at + 10 * DAY)
+    await send(handle, freeze_decision("freeze_maintained"))
+    await ladder.advance_to(handle, at + 200 * DAY)
+    account = (await view(handle)).ledger.entries[ACCOUNT]
+    assert (account.status, account.freeze_limit_until) == (AssetStatus.FROZEN, None)
+    kinds = [e.kind for e in ladder.events(req) if e.time > at + 10 * DAY]
+    assert K.FREEZE_LIMIT_REMINDER not in kinds and K.FREEZE_LIMIT_DATE_PASSED not in kinds
+    assert K.FREEZE_REVIEW_DUE in kinds
+    assert released_events(ladder, req) == []
+
+
+async def test_an_asset_named_twice_in_a_proposal_is_refused_before_the_workflow(
+    ladder: Ladder,
+) -> None:
+    """RS 97: a proposal opens one consultation per asset; one that names the account twice is
+    refused by the contract (each id once), so it can never open two consultations or lift a
+    freeze twice — and the account stays frozen."""
+    req, handle, now = await frozen_account(ladder)
+    with pytest.raises(ValidationError, match="each id may be listed once"):
+        state_answer(
+            FreezeLimitProposal,
+            req,
+            sent_at=now.isoformat(),
+            asset_ids=[ACCOUNT, ACCOUNT],
+            proposed_until=(now + 30 * DAY).isoformat(),
+            reasons="National law limits a freeze without a conviction.",
+        )
+    await settle(handle)
+    assert of_kind(ladder.events(req), K.FREEZE_LIMIT_PROPOSED) == []
     assert (await view(handle)).ledger.entries[ACCOUNT].status is AssetStatus.FROZEN
-    assert RequestEventType.ASSET_RELEASED not in {
-        e.type for e in ladder.published.events(req.reference)
-    }
+
+
+async def test_a_forfeiture_order_holds_what_a_freeze_limit_would_have_lifted(
+    ladder: Ladder,
+) -> None:
+    """RS 77(2)(b): the Chamber limited the freeze from day 30, but on day 10 forfeiture is
+    ordered. On day 30 nothing is lifted: the asset is held under the forfeiture order, and
+    the periodic review of a protective freeze no longer applies to it."""
+    req, handle, at, _ = await proposed(ladder, 90)
+    await send(handle, freeze_decision("freeze_limited", lift_at=(at + 30 * DAY).isoformat()))
+    await ladder.advance_to(handle, at + 10 * DAY)
+    order = court_action(c.ForfeitureOrder, order_reference="ICC-01/22-FO-1", asset_ids=[ACCOUNT])
+    await send(handle, order)
+    await ladder.advance_to(handle, at + 400 * DAY)
+    account = (await view(handle)).ledger.entries[ACCOUNT]
+    assert account.status is AssetStatus.FORFEITURE_ORDERED
+    assert released_events(ladder, req) == []
+    kinds = {e.kind for e in ladder.events(req)}
+    assert K.FREEZE_LIFTED not in kinds and K.FREEZE_REVIEW_DUE not in kinds
+
+
+def test_a_maintained_freeze_has_no_lift_date() -> None:
+    with pytest.raises(ValidationError, match="a maintained freeze is not lifted"):
+        freeze_decision("freeze_maintained", lift_at="2027-01-01T00:00:00+00:00")
 
 
 async def test_a_lapsing_national_order_is_flagged_two_weeks_ahead(ladder: Ladder) -> None:

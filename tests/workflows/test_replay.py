@@ -31,6 +31,7 @@ EXPECTED = {
     "escalation-ladder-local-activity",
     "backlog-batch-clock-timer-kept",
     "escalation-ladder-clock-timer-kept",
+    "freeze-limit-consultation",
 }
 RECORDED_BEFORE_OUTBOX_ROUNDS = {
     "happy-path-close-refused",

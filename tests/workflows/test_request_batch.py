@@ -20,6 +20,7 @@ from tests.workflows.support import (
     execution_report,
     new_event_id,
     no_assets,
+    postponement,
     published_count,
     published_since,
     send,
@@ -66,8 +67,9 @@ async def test_a_batch_applies_its_answers_in_order_as_one_by_one(worker) -> Non
 
 
 async def test_a_refused_or_repeated_answer_in_a_batch_leaves_the_others_applied(worker) -> None:
-    """A report before acknowledgement is refused with its rule's reason, an answer seen
-    before is a duplicate, and the acknowledgement between them is applied."""
+    """A postponement before acknowledgement is refused with its rule's reason (RS 94: the
+    State postpones execution it has received), an answer seen before is a duplicate, and
+    the acknowledgement between them is applied."""
     req = court_request()
     handle = await worker.start(req)
     ack = acknowledgement(req)
@@ -81,15 +83,18 @@ async def test_a_refused_or_repeated_answer_in_a_batch_leaves_the_others_applied
 
     req2 = court_request()
     handle2 = await worker.start(req2)
-    early = execution_report(req2)
+    early = postponement(req2, "RS 95")
     ack2 = acknowledgement(req2)
     receipt2 = await take(handle2, early, ack2)
     refused, accepted = receipt2.receipts
-    assert refused.rejected and "acknowledg" in refused.rejected.lower(), refused
+    assert refused.rejected == (
+        "postponement is not allowed while the request is transmitted "
+        "(allowed when: acknowledged, in_execution)"
+    ), refused
     assert accepted.rejected is None and accepted.duplicate is False
     view = await handle2.query(RequestWorkflow.view)
     assert view.answers_seen == 1 and view.status is RequestStatus.ACKNOWLEDGED
-    # Refused, so not seen: the same report is taken when it comes again in order.
+    # Refused, so not seen: the same postponement is taken when it comes again in order.
     again = await send(handle2, early)
     assert again.duplicate is False
 

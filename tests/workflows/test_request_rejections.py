@@ -80,18 +80,6 @@ async def test_answer_from_another_state_is_rejected(worker) -> None:
     )
 
 
-async def test_execution_report_before_acknowledgement_is_rejected(worker) -> None:
-    """RS 99 execution reports follow the acknowledgement of receipt that starts the clock."""
-    req = court_request()
-    handle = await worker.start(req)
-    await assert_rejected(
-        handle,
-        worker.published,
-        execution_report(req),
-        "execution_report is not allowed while the request is transmitted",
-    )
-
-
 async def test_second_acknowledgement_with_a_new_event_id_is_rejected(worker) -> None:
     """Acknowledgement of receipt (practice) happens once; a new event id is a new answer, not
     a redelivery, and the request is no longer awaiting one."""

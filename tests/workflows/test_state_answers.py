@@ -1,6 +1,6 @@
-"""Every answer a State may give (DOMAIN.md, 'What a State may answer'), driven through the
-real workflow on a time-skipping test server: its effect on the request and the ledger, and
-its rejection where the request cannot take it (nothing written, nothing published)."""
+"""Every answer a State may give (docs/legal-process.md, 'What a State may answer'), driven
+through the real workflow on a time-skipping test server: its effect on the request and the
+ledger, and its rejection where the request cannot take it (nothing written, nothing published)."""
 
 from __future__ import annotations
 
@@ -179,21 +179,26 @@ async def test_consultation_after_the_final_report_is_rejected(worker) -> None:
 
 
 @pytest.mark.parametrize("ground", ["RS 93(3)", "RS 96(3)"])
-async def test_consultation_rs93_3_96_3_ends_in_a_modified_request(worker, ground) -> None:
-    """RS 93(3) (fundamental legal principle) and RS 96(3) (national-law requirements): the
-    consultation ends in the Court modifying the request, not in information supplied. The
-    modification is version 2 of the request, the history is kept, new known assets join the
-    ledger, and a 'modification' of another request or to another State is refused."""
+async def test_consultation_rs93_3_96_3_may_end_in_a_modified_request(worker, ground) -> None:
+    """RS 93(3) (fundamental legal principle): a matter the consultation does not resolve ends
+    in the Court modifying the request — information alone does not end it. RS 96(3)
+    (national-law requirements) may end in a modification too. The modification is version 2
+    of the request, the history is kept, new known assets join the ledger, and a
+    'modification' of another request or to another State is refused."""
     req, handle = await in_execution(worker)
     consult = consultation(req, ground)
     await send(handle, consult)
 
-    await assert_rejected(
-        handle,
-        worker.published,
-        court_action(c.ConsultationResponse, resolution="information_supplied", information="x"),
-        f"a consultation under {ground} ends in the Court modifying the request",
-    )
+    if ground == "RS 93(3)":
+        await assert_rejected(
+            handle,
+            worker.published,
+            court_action(
+                c.ConsultationResponse, resolution="information_supplied", information="x"
+            ),
+            f"a consultation under {ground} that did not resolve the matter ends in the Court "
+            "modifying the request",
+        )
     for field, other in (("reference", court_request().reference), ("requested_state", "BEL")):
         await assert_rejected(
             handle,
@@ -242,8 +247,32 @@ async def test_consultation_rs93_3_96_3_ends_in_a_modified_request(worker, groun
     assert (await view(handle)).ledger.entries["a-car-1"].status is AssetStatus.SEIZED
 
 
+async def test_consultation_rs96_3_ends_with_the_requirements_supplied(worker) -> None:
+    """RS 96(3): the State advises the specific requirements of its national law (RS 96(2)(e));
+    the consultation ends when the Court supplies what they call for — no modification
+    needed. The request stays at version 1 and execution resumes where it was."""
+    req, handle = await in_execution(worker)
+    advised = consultation(
+        req,
+        "RS 96(3)",
+        details="National law requires a certified copy of the warrant and the asset's land "
+        "registry number before the investigating judge can order the freeze.",
+    )
+    assert (await send(handle, advised)).status is S.IN_CONSULTATION
+    supplied = court_action(
+        c.ConsultationResponse,
+        resolution="information_supplied",
+        information="Certified copy of the warrant and land registry number 12-3456 attached.",
+    )
+    assert (await send(handle, supplied)).status is S.IN_EXECUTION
+    v = await view(handle)
+    assert (v.status, v.version, v.resume_status) == (S.IN_EXECUTION, 1, None)
+    assert v.timeline[-1].event_id == supplied.event_id
+    assert v.timeline[-1].what == "the Court supplied information"
+
+
 async def test_request_modified_without_the_new_version_is_a_schema_error() -> None:
-    """RS 93(3), 96(3): a modification carries the new version of the request."""
+    """RS 93(3), 96(3), 97: a modification carries the new version of the request."""
     with pytest.raises(ValidationError, match="modified_request"):
         court_action(c.ConsultationResponse, resolution="request_modified")
 
@@ -497,16 +526,31 @@ async def test_execution_report_partial_then_complete(worker) -> None:
     )
 
 
-async def test_execution_report_before_acknowledgement_is_rejected(worker) -> None:
-    """RS 99 reports follow receipt: a report on a request not yet acknowledged is refused."""
+async def test_an_execution_report_without_an_acknowledgement_has_acknowledged(worker) -> None:
+    """Receipt is practice, and an RS 99 execution report implies it: a State that reports
+    without first acknowledging is taken as having acknowledged — the report is accepted
+    from *transmitted*, the request is in execution, the cooperation report counts receipt at
+    the report, and a separate acknowledgement afterwards has nothing left to acknowledge."""
     req = court_request()
     handle = await worker.start(req)
+    report = freeze_account(req)
+    assert (await send(handle, report)).status is S.IN_EXECUTION
+    v = await view(handle)
+    assert v.ledger.entries[ACCOUNT].status is AssetStatus.FROZEN
+    assert v.timeline[-1].event_id == report.event_id
     await assert_rejected(
         handle,
         worker.published,
-        freeze_account(req),
-        "execution_report is not allowed while the request is transmitted",
+        acknowledgement(req),
+        "acknowledgement is not allowed while the request is in_execution",
     )
+
+
+async def test_no_assets_without_an_acknowledgement_has_acknowledged(worker) -> None:
+    """RS 99 'no assets found' implies receipt as an execution report does."""
+    req = court_request()
+    handle = await worker.start(req)
+    assert (await send(handle, no_assets(req))).status is S.NO_ASSETS
 
 
 async def test_no_assets_ends_execution_and_is_refused_once_assets_are_frozen(worker) -> None:
@@ -667,6 +711,46 @@ async def test_domestic_challenge_upheld_releases_the_asset(worker) -> None:
         domestic_challenge(req, APARTMENT, "ch-3"),
         f"asset {APARTMENT!r} is released, not frozen or seized",
     )
+
+
+async def test_a_domestic_challenge_never_decides_a_third_party_claim(worker) -> None:
+    """RS 93(1)(k), Rule 99: a bona fide third party's claim is the Court's to decide. A State's
+    domestic-challenge answer naming the claim's id may not mark it dismissed (old code did,
+    clearing the contest and opening the asset to forfeiture) nor upheld (releasing the asset);
+    and the Court's claim decision does not decide a domestic challenge."""
+    req, handle = await in_execution(worker)
+    await send(handle, third_party_claim(req, APARTMENT, "claim-1"))
+    await send(handle, domestic_challenge(req, ACCOUNT, "ch-1"))
+    for outcome in ("dismissed", "upheld"):
+        await assert_rejected(
+            handle,
+            worker.published,
+            domestic_challenge(req, APARTMENT, "claim-1", outcome),
+            f"no pending domestic challenge 'claim-1' on {APARTMENT!r}",
+        )
+    await assert_rejected(
+        handle,
+        worker.published,
+        court_action(c.ThirdPartyClaimDecision, claim_id="ch-1", upheld=True, **reasons()),
+        "no third-party claim 'ch-1' on this request",
+    )
+    v = await view(handle)
+    claim = v.ledger.entries[APARTMENT].contests[0]
+    assert (claim.kind, claim.pending, claim.outcome) == ("third_party_claim", True, None)
+    assert v.ledger.entries[APARTMENT].contested
+    # The Court still decides the claim, and the State still reports its own challenge.
+    await send(
+        handle,
+        court_action(c.ThirdPartyClaimDecision, claim_id="claim-1", upheld=False, **reasons()),
+    )
+    await send(handle, domestic_challenge(req, ACCOUNT, "ch-1", "dismissed"))
+    v = await view(handle)
+    assert [(x.pending, x.outcome) for x in v.ledger.entries[APARTMENT].contests] == [
+        (False, "dismissed")
+    ]
+    assert [(x.pending, x.outcome) for x in v.ledger.entries[ACCOUNT].contests] == [
+        (False, "dismissed")
+    ]
 
 
 # --- Asset management (cf. EU 2018/1805 art. 28) -------------------------------------------

@@ -1,0 +1,234 @@
+"""The outbox round to the requested State's own channel, and ex parte escalations redacted on
+the Court's shared topic: pure mapping first, then the activity against the real broker.
+
+Rome Statute 87(3) (confidentiality of requests), Rule 99 (ex parte: no notice to the person
+concerned), RS 96(2) (what the request contains).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.testing import ActivityEnvironment
+
+from activities.party import party_messages, shared_escalation
+from activities.publish import EventPublisher
+from schemas.assets import AssetKind
+from schemas.common import Confidentiality
+from schemas.escalations import EscalationEvent, EscalationKind
+from schemas.events import AssetEventData, RequestEvent, RequestEventType
+from schemas.ledger import AssetStatus, RequestStatus
+from schemas.outbox import PublishOutbox
+from schemas.party import PartyMessage, PartyMessageType
+from schemas.request import CourtRequest
+from tests.stack import isolated
+from tracefreeze.config import REPO_ROOT, Settings
+from tracefreeze.kafka import make_producer, make_reader, start_with_timeout, stop_with_timeout
+from tracefreeze.topics import ensure_topics, party_channels, wanted_topics
+
+EXAMPLE = REPO_ROOT / "schemas" / "examples" / "court-request.json"
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def request(state: str = "NLD", ex_parte: bool = False) -> CourtRequest:
+    doc = json.loads(Path(EXAMPLE).read_text())
+    doc["reference"] = f"ICC-PARTY-{uuid.uuid4().hex[:10].upper()}"
+    doc["requested_state"] = state
+    if ex_parte:
+        doc["confidentiality"] = Confidentiality.EX_PARTE.value
+    return CourtRequest.model_validate(doc)
+
+
+def event(req: CourtRequest, type_: RequestEventType, **extra: object) -> RequestEvent:
+    return RequestEvent(
+        id=str(uuid.uuid4()),
+        type=type_,
+        time=NOW,
+        subject=req.reference,
+        case_number=req.case_number,
+        requested_state=req.requested_state,
+        status=extra.pop("status", RequestStatus.TRANSMITTED),  # type: ignore[arg-type]
+        confidentiality=req.confidentiality,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def escalation(req: CourtRequest, kind: EscalationKind, step: str | None = None) -> EscalationEvent:
+    return EscalationEvent(
+        id=str(uuid.uuid4()),
+        type=f"int.icc.tracefreeze.escalation.{kind.value}.v1",
+        time=NOW,
+        subject=req.reference,
+        case_number=req.case_number,
+        requested_state=req.requested_state,
+        kind=kind,
+        level=1,
+        step=step,
+        deadline=NOW + timedelta(days=5),
+        addressee="Focal point for ICC cooperation, Ministry of Foreign Affairs",
+        channel="diplomatic",
+        asset_id=req.known_assets[0].asset_id if req.known_assets else None,
+    )
+
+
+def test_the_request_goes_to_its_state_in_the_state_facing_contract() -> None:
+    req = request()
+    transmitted = event(req, RequestEventType.TRANSMITTED)
+    (message,) = party_messages(req, [transmitted], [])
+    assert message.type is PartyMessageType.REQUEST and message.requested_state == "NLD"
+    assert message.request is not None
+    assert message.request.grounds == req.grounds
+    assert message.request.known_assets == req.known_assets
+    assert "origin" not in message.model_dump()["request"]  # the Court's own, not the State's
+    # Deterministic: a retried round carries the same id, and it is not the Court's event id.
+    (again,) = party_messages(req, [transmitted], [])
+    assert again.id == message.id != transmitted.id
+
+
+def test_decisions_and_reminders_addressed_to_the_state_and_nothing_internal() -> None:
+    req = request()
+    cause = str(uuid.uuid4())
+    released = AssetEventData(
+        asset_id=req.known_assets[0].asset_id,
+        kind=AssetKind.BANK_ACCOUNT,
+        status=AssetStatus.RELEASED,
+    )
+    events = [
+        event(req, RequestEventType.ANSWER_ACCEPTED, caused_by=str(uuid.uuid4())),
+        event(req, RequestEventType.COURT_ACTION, caused_by=cause, action="release"),
+        event(req, RequestEventType.ASSET_RELEASED, caused_by=cause, asset=released),
+        event(req, RequestEventType.COURT_ACTION, caused_by=cause, action="escalation_decision"),
+    ]
+    escalations = [
+        escalation(req, EscalationKind.STEP_REACHED, "reminder"),
+        escalation(req, EscalationKind.STEP_REACHED, "chamber_report"),
+        escalation(req, EscalationKind.STEP_PROPOSED, "non_compliance_finding"),
+        escalation(req, EscalationKind.DEADLINE_APPROACHING),
+    ]
+    messages = party_messages(req, events, escalations)
+    assert [m.type for m in messages] == [
+        PartyMessageType.DECISION,
+        PartyMessageType.REMINDER,
+        PartyMessageType.REMINDER,
+    ]
+    decision = messages[0].decision
+    assert decision is not None and decision.action == "release"
+    assert [(a.asset_id, a.status) for a in decision.assets] == [
+        (released.asset_id, AssetStatus.RELEASED)
+    ]
+    steps = [m.reminder.step or m.reminder.kind for m in messages[1:] if m.reminder]
+    assert steps == ["reminder", "deadline_approaching"]
+
+
+def test_ex_parte_escalations_are_redacted_on_the_shared_topic_only() -> None:
+    secret, ordinary = request(ex_parte=True), request()
+    for req in (secret, ordinary):
+        step = escalation(req, EscalationKind.STEP_REACHED, "reminder")
+        shared = shared_escalation(step, req)
+        if req is secret:
+            assert (shared.asset_id, shared.addressee, shared.channel) == (None, None, None)
+            assert (shared.id, shared.step, shared.deadline) == (step.id, "reminder", step.deadline)
+            # The State itself is told where and by whom it is reminded.
+            (mine,) = party_messages(req, [], [step])
+            assert mine.reminder is not None and mine.reminder.addressee == step.addressee
+        else:
+            assert shared == step
+
+
+def test_every_party_of_the_directory_has_a_channel(stack_free_settings: Settings) -> None:
+    channels = party_channels(stack_free_settings)
+    assert channels == {
+        "BEL": "tracefreeze.party.bel.outbound",
+        "FRA": "tracefreeze.party.fra.outbound",
+        "NLD": "tracefreeze.party.nld.outbound",
+    }
+    assert set(channels.values()) <= set(wanted_topics(stack_free_settings))
+
+
+@pytest.fixture
+def stack_free_settings() -> Settings:
+    return Settings()
+
+
+async def read_all(s: Settings, topic: str) -> list[tuple[bytes, dict[str, bytes]]]:
+    from aiokafka import TopicPartition
+
+    reader = make_reader(s, client_id="test-party-channel")
+    await start_with_timeout(reader, s.kafka_timeout_s)
+    try:
+        cluster = await reader._client.fetch_all_metadata()
+        tps = [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())]
+        assert tps, f"no topic {topic}"
+        reader.assign(tps)
+        await reader.seek_to_beginning(*tps)
+        ends = await reader.end_offsets(tps)
+        out = []
+        while [tp for tp in tps if await reader.position(tp) < ends[tp]]:
+            for records in (await reader.getmany(*tps, timeout_ms=1000)).values():
+                out += [(r.value, dict(r.headers)) for r in records]
+        return out
+    finally:
+        await stop_with_timeout(reader, s.kafka_timeout_s)
+
+
+@pytest.mark.stack
+async def test_a_round_reaches_the_requested_states_channel_and_no_other(stack: Settings) -> None:
+    s = isolated(stack, "party")
+    await ensure_topics(s)
+    req = request("BEL", ex_parte=True)
+    transmitted = event(req, RequestEventType.TRANSMITTED)
+    reminder = escalation(req, EscalationKind.STEP_REACHED, "reminder")
+    round_ = PublishOutbox(
+        events_topic=s.topics.request_events,
+        events=[transmitted],
+        escalations_topic=s.topics.escalations,
+        escalations=[reminder],
+        request=req,
+    )
+    producer = make_producer(s, client_id="test-party-channel")
+    await start_with_timeout(producer, s.kafka_timeout_s)
+    try:
+        publisher = EventPublisher(producer, s.kafka_timeout_s, channels=party_channels(s))
+        await ActivityEnvironment().run(publisher.publish_outbox, round_)
+        await ActivityEnvironment().run(publisher.publish_outbox, round_)  # a retried round
+        # A State outside the directory has no channel: its round still reaches the Court.
+        stranger = request("DEU")
+        await ActivityEnvironment().run(
+            publisher.publish_outbox,
+            round_.model_copy(
+                update={
+                    "events": [event(stranger, RequestEventType.TRANSMITTED)],
+                    "escalations": [],
+                    "request": stranger,
+                }
+            ),
+        )
+    finally:
+        await stop_with_timeout(producer, s.kafka_timeout_s)
+
+    bel = await read_all(s, s.topics.party_channel("BEL"))
+    messages = [PartyMessage.model_validate_json(value) for value, _ in bel]
+    assert [m.type for m in messages] == [PartyMessageType.REQUEST, PartyMessageType.REMINDER] * 2
+    assert messages[:2] == messages[2:]  # the retry repeats the same ids: deduplicable
+    assert messages[0].request is not None and messages[0].request.reference == req.reference
+    headers = bel[0][1]
+    assert headers["ce_id"] == messages[0].id.encode()
+    assert headers["ce_type"] == PartyMessageType.REQUEST.value.encode()
+    assert headers["ce_subject"] == req.reference.encode()
+    for other in ("NLD", "FRA"):
+        assert await read_all(s, s.topics.party_channel(other)) == []
+
+    shared = [
+        EscalationEvent.model_validate_json(v) for v, _ in await read_all(s, s.topics.escalations)
+    ]
+    assert shared and all(
+        (e.asset_id, e.addressee, e.channel) == (None, None, None) for e in shared
+    )
+    events = [
+        RequestEvent.model_validate_json(v) for v, _ in await read_all(s, s.topics.request_events)
+    ]
+    assert {e.requested_state for e in events} == {"BEL", "DEU"}

@@ -1,0 +1,48 @@
+"""On the real stack: a State's signed answer to an ex parte request (Rule 99(1)) travels
+Kafka → bridge → the request under its opaque workflow id, which names neither the reference
+nor the State; the Court's client reads it by reference (issue 11, §6)."""
+
+from __future__ import annotations
+
+import base64
+import os
+
+import pytest
+
+from schemas.ledger import RequestStatus
+from schemas.request import CourtRequest
+from tests.tracefreeze.test_bridge_e2e import (  # noqa: F401 - the fixture is used by name
+    Running,
+    ack,
+    court_request,
+    running,
+    send_signed,
+    wait_view,
+)
+from tracefreeze.request_ids import KEY_ENV
+from workflows import search_attributes as sa
+
+pytestmark = pytest.mark.stack
+
+
+async def test_an_answer_reaches_an_ex_parte_request_under_its_opaque_id(
+    running: Running,  # noqa: F811 - the fixture imported above
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(KEY_ENV, base64.b64encode(os.urandom(32)).decode())
+    r = running
+    request = CourtRequest.model_validate(
+        court_request().model_dump() | {"confidentiality": "ex_parte"}
+    )
+    workflow_id = await r.client.submit(request)
+    assert workflow_id.startswith("request/x")
+    assert request.reference not in workflow_id and "NLD" not in workflow_id
+
+    await send_signed(r, ack(request.reference))
+    view = await wait_view(r.client, request.reference, lambda v: v.answers_seen == 1)
+    assert view.status is RequestStatus.ACKNOWLEDGED
+    assert await r.client.resolve(request.reference) == workflow_id  # by reference alone
+    handle = r.client.client.get_workflow_handle(workflow_id)
+    attrs = (await handle.describe()).typed_search_attributes
+    assert attrs.get(sa.REQUEST_STATUS) == "acknowledged"
+    assert all(attrs.get(key) is None for key in sa.REVEALING)

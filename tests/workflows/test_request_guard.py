@@ -1,0 +1,75 @@
+"""The guard's mark puts back everything a rule may change in place (workflows/request_guard.py):
+the request's scalars and lists, every ledger entry (contests changed in place, history grown),
+new entries, the clocks (ladder, lists, freeze-limit clocks changed in place) and the report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+from schemas.clocks import Clocks, FreezeLimitConsultation, Stage
+from schemas.ledger import AssetStatus, Contest, LedgerChange, LedgerEntry, RequestStatus
+from schemas.views import RequestCarry, TimelineEntry
+from tests.workflows.support import ACCOUNT, court_request, vessel_asset
+from tracefreeze.policy import load_directory, load_policy, resolve
+from workflows.ledger import ledger_from_request
+from workflows.request_guard import mark, restore
+
+NOW = datetime(2026, 11, 30, tzinfo=UTC)
+EVENT = "0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c61"
+
+
+def test_restore_undoes_every_change_in_place() -> None:
+    req = court_request()
+    rec = RequestCarry(
+        status=RequestStatus.IN_EXECUTION,
+        ledger=ledger_from_request(req),
+        timeline=[
+            TimelineEntry(at=NOW, event_id=None, what="sent", status=RequestStatus.TRANSMITTED)
+        ],
+        seen_event_ids=[],
+        clocks=Clocks(
+            policy=resolve(load_policy(), load_directory(), req),
+            started_at=NOW,
+            freeze_limits=[
+                FreezeLimitConsultation(asset_id=ACCOUNT, proposed_at=NOW, proposed_until=NOW)
+            ],
+        ),
+    )
+    account = rec.ledger.entries[ACCOUNT]
+    account.contests.append(
+        Contest(contest_id="c-1", kind="third_party_claim", lodged_by_event=EVENT)
+    )
+    state = SimpleNamespace(
+        _rec=rec, _seen={"a"}, _accepted_this_run=3, _parent_stale=False, _shown={"k": 1}
+    )
+    before = rec.model_dump()
+
+    m = mark(state, EVENT)
+    rec.status, rec.postponed_until = RequestStatus.POSTPONED, NOW
+    rec.timeline.clear()
+    rec.outbox.clear()
+    account.status = AssetStatus.FROZEN
+    account.contests[0].pending = False
+    account.history.append(LedgerChange(at=NOW, event_id=EVENT, status=AssetStatus.FROZEN))
+    account.measures_executed.append("freeze")
+    rec.ledger.entries["a-vessel-1"] = LedgerEntry.model_validate({"asset": vessel_asset()})
+    clocks = rec.clocks
+    assert clocks is not None
+    clocks.ladder.rung = 2
+    clocks.met.append(Stage.ACKNOWLEDGEMENT)
+    clocks.extensions[Stage.FIRST_REPORT] = timedelta(days=3)
+    clocks.freeze_limits[0].decision = "freeze_maintained"
+    clocks.lapse_reminded.append(ACCOUNT)
+    rec.report.max_escalation_level = 4
+    state._seen.add(EVENT)
+    state._accepted_this_run, state._parent_stale, state._shown = 4, True, {}
+
+    restore(state, EVENT, m)
+    assert rec.model_dump() == before
+    assert (state._seen, state._accepted_this_run, state._parent_stale, state._shown) == (
+        {"a"},
+        3,
+        False,
+        {"k": 1},
+    )

@@ -1,0 +1,90 @@
+"""Which 32-byte strings are acceptable Ed25519 public keys for the State key registry.
+
+A public key is a point of the curve (RFC 8032 section 5.1.3). Verification libraries accept
+some encodings that no honest key generator produces, and with them a signature that proves
+nothing: the identity point as a key verifies ``R = identity, S = 0`` over *any* message, so
+whoever registered it could "sign" any State's answer under that key. The registry therefore
+takes a key only if it is
+
+- canonical: ``y < p``, and not ``x = 0`` with the sign bit set;
+- on the curve;
+- not of small order (``[8]A`` is not the identity: the identity itself and the seven other
+  points of order 2, 4 or 8);
+- in the prime-order subgroup (``[L]A`` is the identity): no small-order component mixed in,
+  which some verifiers would otherwise ignore and others not.
+
+Every key made by ``Ed25519PrivateKey.generate()`` (``A = [a]B``) passes. Plain integer
+arithmetic in extended coordinates (RFC 8032 section 5.1.4); used only when a registry is
+loaded, never per answer.
+"""
+
+from __future__ import annotations
+
+P = 2**255 - 19
+L = 2**252 + 27742317777372353535851937790883648493
+"""The order of the prime-order subgroup (RFC 8032 section 5.1)."""
+D = (-121665 * pow(121666, P - 2, P)) % P
+SQRT_M1 = pow(2, (P - 1) // 4, P)
+
+Point = tuple[int, int, int, int]
+"""(X, Y, Z, T) with x = X/Z, y = Y/Z, x*y = T/Z."""
+IDENTITY: Point = (0, 1, 1, 0)
+
+
+def decode(raw: bytes) -> Point | str:
+    """The point ``raw`` encodes, or why it is not a canonical encoding of a curve point."""
+    if len(raw) != 32:
+        return f"an Ed25519 public key is 32 bytes, this one is {len(raw)}"
+    number = int.from_bytes(raw, "little")
+    sign, y = number >> 255, number & ((1 << 255) - 1)
+    if y >= P:
+        return "not canonical: its y coordinate is not reduced modulo p"
+    u, v = (y * y - 1) % P, (D * y * y + 1) % P
+    x = (u * pow(v, 3, P) * pow(u * pow(v, 7, P), (P - 5) // 8, P)) % P
+    if (v * x * x - u) % P != 0:
+        x = (x * SQRT_M1) % P
+        if (v * x * x - u) % P != 0:
+            return "not a point of the curve"
+    if x == 0 and sign:
+        return "not canonical: x = 0 with the sign bit set"
+    if x & 1 != sign:
+        x = P - x
+    return (x, y, 1, (x * y) % P)
+
+
+def add(a: Point, b: Point) -> Point:
+    x1, y1, z1, t1 = a
+    x2, y2, z2, t2 = b
+    aa = (y1 - x1) * (y2 - x2) % P
+    bb = (y1 + x1) * (y2 + x2) % P
+    cc = t1 * 2 * D * t2 % P
+    dd = z1 * 2 * z2 % P
+    e, f, g, h = bb - aa, dd - cc, dd + cc, bb + aa
+    return (e * f % P, g * h % P, f * g % P, e * h % P)
+
+
+def multiply(scalar: int, point: Point) -> Point:
+    result, addend = IDENTITY, point
+    while scalar:
+        if scalar & 1:
+            result = add(result, addend)
+        addend = add(addend, addend)
+        scalar >>= 1
+    return result
+
+
+def is_identity(point: Point) -> bool:
+    x, y, z, _ = point
+    return x % P == 0 and (y - z) % P == 0
+
+
+def public_key_problem(raw: bytes) -> str | None:
+    """None for an acceptable public key, else why it is refused (module docstring)."""
+    point = decode(raw)
+    if isinstance(point, str):
+        return point
+    if is_identity(multiply(8, point)):
+        return "a point of small order (it would verify forged signatures)"
+    if not is_identity(multiply(L, point)):
+        return "not in the prime-order subgroup (a small-order component is mixed in)"
+    return None
