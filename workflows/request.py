@@ -179,7 +179,9 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
         clocks = self._rec.clocks
         if clocks is not None:
             dl.on_status(clocks, paused_before, self._rec.status.paused, now)
-            final = self._rec.status in sm.ENDED or self._rec.status is RequestStatus.CLOSED
+            final = (
+                self._rec.status in sm.SETTLES_STAGES or self._rec.status is RequestStatus.CLOSED
+            )
             met = dl.stages_met_by(action, action in STATE_ANSWERS, final)
             outcome.firings += dl.meet(clocks, met, now)
         self._note_for_report(action, now)
