@@ -186,8 +186,6 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
             outcome.firings += dl.meet(clocks, met, now)
         self._note_for_report(action, now)
         self._record_timeline(m.event_id, outcome.what)
-        if refresh:
-            self._refresh_visibility()
         self._announce(m.event_id, action, outcome)
         self._escalate(outcome.firings, caused_by=m.event_id)
         self._parent_stale = workflow.info().parent is not None
@@ -202,6 +200,10 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
                 "state": self._request.requested_state,
             },
         )
+        # Visibility last, once everything else of the answer is applied: a fault before this
+        # point is rolled back by the guard with nothing shown that the request does not hold.
+        if refresh:
+            self._refresh_visibility()
         return AnswerReceipt(event_id=m.event_id, duplicate=False, status=self._rec.status)
 
     def _record_timeline(self, event_id: str | None, what: str) -> None:
