@@ -174,7 +174,7 @@ class Allocation(CourtAction):
     shares may be listed in any order, each with its basis (transfers to the Trust Fund for
     Victims rest on RS 79(2)). A further allocation may take what is still unallocated."""
 
-    decided_by: Literal["presidency"] = Field(  # type: ignore[assignment]
+    decided_by: Literal["presidency"] = Field(
         description="The organ whose decision this is: the Presidency (RS 109, Rules 217-221)"
     )
     asset_id: Identifier
@@ -209,7 +209,7 @@ class Release(CourtAction):
     """Release of restrained assets by a decision of a Chamber or the Presidency
     (acquittal, withdrawal, revocation, an upheld claim, or after an upheld domestic remedy)."""
 
-    decided_by: DecidingOrgan = Field(  # type: ignore[assignment]
+    decided_by: DecidingOrgan = Field(
         description="The Chamber or the Presidency whose decision this is"
     )
     asset_ids: Ids = Field(min_length=1)

@@ -136,7 +136,7 @@ class Guarded:
         try:
             self._refresh_visibility()  # type: ignore[attr-defined]
         except Exception as fault:
-            self._shown = {}
+            self._shown: dict[str, Any] = {}
             workflow.logger.warning("visibility not written", extra={"fault": type(fault).__name__})
 
     def _take_guarded(
