@@ -223,6 +223,11 @@ def check_transfer(record: RequestCarry, _: CourtRequest, m: TransferToCourt) ->
         raise Rejection(
             f"asset {m.asset_id!r} is {entry.status.value}: transfer follows a forfeiture order"
         )
+    if m.amount.amount == 0:
+        raise Rejection(
+            "a transfer to the Court moves a value (RS 109(3)); nothing to transfer leaves the "
+            "asset under the forfeiture order for the Court to decide"
+        )
 
 
 def apply_transfer(
@@ -251,6 +256,8 @@ def check_allocation(record: RequestCarry, _: CourtRequest, m: Allocation) -> No
             f"allocation in {m.shares[0].amount.currency}, transfer in {entry.transferred.currency}"
         )
     total = sum((s.amount.amount for s in m.shares), Decimal(0))
+    if total == 0:
+        raise Rejection("an allocation allocates an amount: every share is zero")
     remainder = _unallocated(entry)
     if total > remainder:
         raise Rejection(

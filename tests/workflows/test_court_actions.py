@@ -682,7 +682,16 @@ async def test_allocation_amount_by_amount_until_nothing_remains(worker) -> None
     handle = await worker.start(req)
     await send(handle, freeze_account(req, final=True))
     await send(handle, forfeiture(ACCOUNT))
+    await assert_rejected(
+        handle, worker.published, transfer(ACCOUNT, "0.00"), "a transfer to the Court moves a value"
+    )
     await send(handle, transfer(ACCOUNT, "398000.00"))
+    await assert_rejected(
+        handle,
+        worker.published,
+        allocation(ACCOUNT, ("reparations", "0.00")),
+        "an allocation allocates an amount",
+    )
     await send(handle, allocation(ACCOUNT, ("reparations", "300000.00")))
     account = (await view(handle)).ledger.entries[ACCOUNT]
     assert account.status is A.TRANSFERRED
