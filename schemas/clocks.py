@@ -52,6 +52,13 @@ class FreezeLimitConsultation(State):
         default=None, description="When the Chamber's decision lifts the freeze"
     )
     lifted: bool = False
+    held_as: str | None = Field(
+        default=None,
+        description="The measure (frozen or seized) in force when the Chamber limited it",
+    )
+    lift_not_applied: bool = Field(
+        default=False, description="The asset was no longer held by that measure on the date"
+    )
 
     @property
     def pending(self) -> bool:

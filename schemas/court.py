@@ -67,16 +67,30 @@ class Rule99Notification(CourtAction):
 
 
 class Rule99Decision(CourtAction):
-    """The Chamber rules on the observations (Rule 99): maintain, modify or revoke."""
+    """The Chamber rules on the observations (Rule 99(3)): maintain, modify or revoke.
+
+    Only a revocation releases the assets it names. A modification is not a revocation: the
+    measure stays in force on the modified terms (``terms``), recorded on each asset it
+    concerns; any release is the Court's own ``release``."""
 
     outcome: Literal["maintained", "modified", "revoked"]
     asset_ids: Ids = ()
+    terms: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_TEXT,
+        description="modified: the terms of the modified measure, as the Chamber set them",
+    )
     reasons: str = Field(min_length=1, max_length=MAX_TEXT)
 
     @model_validator(mode="after")
     def _assets(self) -> Rule99Decision:
         if self.outcome != "maintained" and not self.asset_ids:
             raise ValueError("asset_ids: a revocation or modification names the assets")
+        if self.outcome == "modified" and not self.terms:
+            raise ValueError("terms: a modification states the modified terms")
+        if self.outcome != "modified" and self.terms is not None:
+            raise ValueError("terms: only a modification carries terms")
         return self
 
 
@@ -154,10 +168,15 @@ class AllocationShare(Frozen):
 
 
 class Allocation(CourtAction):
-    """The Presidency allocates a transferred value. Rule 221(2): reparations to victims have
-    priority; the Rules set no other order, so the shares may be listed in any order, each
-    with its basis (transfers to the Trust Fund for Victims rest on RS 79(2))."""
+    """The Presidency allocates a transferred value, amount by amount: enforcement after
+    judgment is the Presidency's (RS 109, Rules 217-221), so ``decided_by`` is the Presidency.
+    Rule 221(2): reparations to victims have priority; the Rules set no other order, so the
+    shares may be listed in any order, each with its basis (transfers to the Trust Fund for
+    Victims rest on RS 79(2)). A further allocation may take what is still unallocated."""
 
+    decided_by: Literal["presidency"] = Field(
+        description="The organ whose decision this is: the Presidency (RS 109, Rules 217-221)"
+    )
     asset_id: Identifier
     shares: tuple[AllocationShare, ...] = Field(min_length=1, max_length=len(AllocationDestination))
 
@@ -169,16 +188,30 @@ class Allocation(CourtAction):
 
 
 class ReleaseGround(StrEnum):
+    """Why the Court releases an asset. Nothing lapses under Part 9 without a decision, so
+    there is no ground of lapse: a release is always a decision of a Chamber or the
+    Presidency."""
+
     ACQUITTAL = "acquittal"
     WITHDRAWAL = "withdrawal"
     REVOCATION = "revocation"
     THIRD_PARTY = "third_party"
-    LAPSE = "lapse"
+    DOMESTIC_REMEDY = "domestic_remedy"
+    """The Court releases after a State reported that its court upheld a domestic remedy."""
+
+
+DecidingOrgan = Literal["pre_trial_chamber", "trial_chamber", "appeals_chamber", "presidency"]
+"""The organs whose decision may release an asset (a Chamber, or the Presidency after
+judgment: RS 109, Rules 217-221)."""
 
 
 class Release(CourtAction):
-    """Release of restrained assets (acquittal, withdrawal, revocation)."""
+    """Release of restrained assets by a decision of a Chamber or the Presidency
+    (acquittal, withdrawal, revocation, an upheld claim, or after an upheld domestic remedy)."""
 
+    decided_by: DecidingOrgan = Field(
+        description="The Chamber or the Presidency whose decision this is"
+    )
     asset_ids: Ids = Field(min_length=1)
     ground: ReleaseGround
     reasons: str = Field(min_length=1, max_length=MAX_TEXT)

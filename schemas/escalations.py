@@ -37,6 +37,12 @@ class EscalationKind(StrEnum):
     """The State's proposed date came without a Chamber decision: the freeze is still in force."""
     FREEZE_LIFTED = "freeze_lifted"
     """The date a Chamber's decision set has come: the freeze is lifted by that decision."""
+    FREEZE_LIFT_NOT_APPLIED = "freeze_lift_not_applied"
+    """The date a Chamber's lift set has come, but the asset is no longer held by the measure
+    the decision concerned (seized since): nothing is released; back to the Chamber."""
+    DOMESTIC_REMEDY_UPHELD = "domestic_remedy_upheld"
+    """A State reports its court upheld a domestic remedy against the measure on an asset:
+    before the Chamber, which decides; nothing is released on the report alone."""
     FREEZE_REVIEW_DUE = "freeze_review_due"
     """Periodic review of a freeze or seizure in force by the Chamber: a reminder, no release."""
     NATIONAL_ORDER_LAPSING = "national_order_lapsing"

@@ -99,6 +99,9 @@ class Contest(State):
     lodged_by_event: EventRef
     pending: bool = True
     outcome: str | None = None
+    awaits_court: bool = False
+    """A national forum upheld the remedy: the matter is before the Chamber, which decides
+    what follows (nothing is released on the State's report alone)."""
 
 
 class LedgerEntry(State):
@@ -116,6 +119,12 @@ class LedgerEntry(State):
     forfeiture_order: str | None = None
     transferred: Money | None = None
     allocations: list[AllocationShare] = []
+    allocated: Money | None = None
+    """How much of the transferred value the Presidency allocated so far (Rule 221)."""
+    unallocated: Money | None = None
+    """What remains of the transferred value to allocate; the asset is allocated at zero."""
+    rule99_modifications: list[str] = []
+    """The terms of each Rule 99(3) modification of the measure on this asset."""
     release_ground: str | None = None
     freeze_limit_until: AwareDatetime | None = None
     national_order_expires_at: AwareDatetime | None = None

@@ -115,8 +115,10 @@ def _facts(entry: LedgerEntry) -> list[str]:
     """What was decided about the asset: contests, forfeiture, transfer, allocation, release."""
     lines = [
         f"{c.kind.replace('_', ' ')} {c.contest_id}: {'pending' if c.pending else c.outcome}"
+        + (" (before the Chamber: awaits the Court's decision)" if c.awaits_court else "")
         for c in entry.contests
     ]
+    lines += [f"measure modified (Rule 99(3)): {terms}" for terms in entry.rule99_modifications]
     if entry.forfeiture_order:
         lines.append(f"forfeiture order: {entry.forfeiture_order}")
     if entry.transferred:
@@ -125,6 +127,8 @@ def _facts(entry: LedgerEntry) -> list[str]:
         f"allocated to {s.destination.value.replace('_', ' ')}: {money(s.amount)}"
         for s in entry.allocations
     ]
+    if entry.unallocated is not None and entry.unallocated.amount > 0:
+        lines.append(f"still unallocated: {money(entry.unallocated)}")
     if entry.release_ground:
         lines.append(f"released: {entry.release_ground.replace('_', ' ')}")
     if entry.freeze_limit_until:

@@ -15,6 +15,7 @@ from schemas.answers import (
     FreezeLimitProposal,
     ThirdPartyClaim,
 )
+from schemas.common import Money
 from schemas.court import (
     Allocation,
     ForfeitureOrder,
@@ -22,9 +23,12 @@ from schemas.court import (
     ThirdPartyClaimDecision,
     TransferToCourt,
 )
+from schemas.escalations import EscalationKind as K
 from schemas.ledger import AssetStatus, Contest, LedgerChange, LedgerEntry
 from schemas.request import CourtRequest
 from schemas.views import RequestCarry
+from workflows.firing import Firing
+from workflows.ladder import level_of
 from workflows.outcome import Outcome, Rejection, entry_of
 
 A = AssetStatus
@@ -45,6 +49,7 @@ def _restrained(record: RequestCarry, asset_id: str) -> LedgerEntry:
     return entry
 
 
+CHAMBER = "Chamber"
 THIRD_PARTY_CLAIM = "third_party_claim"
 DOMESTIC_CHALLENGE = "domestic_challenge"
 
@@ -99,10 +104,29 @@ def apply_contest(
         if c.contest_id == m.challenge_id and c.kind == DOMESTIC_CHALLENGE and c.pending
     )
     contest.pending, contest.outcome = False, m.outcome
-    out = Outcome(f"domestic challenge {m.challenge_id} {m.outcome}")
-    if m.outcome == "upheld":
-        out.assets.append(release(entry, "domestic_remedy", m.event_id, at))
-    return out
+    if m.outcome == "dismissed":
+        return Outcome(f"domestic challenge {m.challenge_id} dismissed")
+    # The State reports a fact in its own legal order; it is not a decision of the Court.
+    # Nothing is released and no other contest (a third party's claim is the Court's to
+    # decide, RS 93(1)(k), Rule 99) is touched: the matter goes before the Chamber, and only
+    # a decision of a Chamber or the Presidency (``release``) releases the asset.
+    contest.awaits_court = True
+    entry.history.append(
+        LedgerChange(
+            at=at,
+            event_id=m.event_id,
+            status=entry.status,
+            value=entry.value,
+            note=f"domestic remedy {m.challenge_id} upheld by {m.forum}: awaits the Court",
+        )
+    )
+    level = level_of(record.clocks.ladder.rung) if record.clocks is not None else 0
+    firing = Firing(K.DOMESTIC_REMEDY_UPHELD, level, addressee=CHAMBER, asset_id=m.asset_id)
+    return Outcome(
+        f"domestic challenge {m.challenge_id} upheld by {m.forum}: "
+        f"{m.asset_id} stays {entry.status.value} until the Court decides",
+        firings=[firing],
+    )
 
 
 def check_management(record: RequestCarry, _: CourtRequest, m: AssetManagementUpdate) -> None:
@@ -199,6 +223,11 @@ def check_transfer(record: RequestCarry, _: CourtRequest, m: TransferToCourt) ->
         raise Rejection(
             f"asset {m.asset_id!r} is {entry.status.value}: transfer follows a forfeiture order"
         )
+    if m.amount.amount == 0:
+        raise Rejection(
+            "a transfer to the Court moves a value (RS 109(3)); nothing to transfer leaves the "
+            "asset under the forfeiture order for the Court to decide"
+        )
 
 
 def apply_transfer(
@@ -207,6 +236,8 @@ def apply_transfer(
     """Property or its realised value transferred to the Court (RS 109(2)-(3))."""
     entry = record.ledger.entries[m.asset_id]
     entry.transferred = m.amount
+    entry.allocated = Money(amount=Decimal(0), currency=m.amount.currency)
+    entry.unallocated = m.amount
     move(
         entry, A.TRANSFERRED, m.event_id, at, f"{m.amount.amount} {m.amount.currency} to the Court"
     )
@@ -217,25 +248,53 @@ def check_allocation(record: RequestCarry, _: CourtRequest, m: Allocation) -> No
     entry = entry_of(record, m.asset_id)
     if entry.status is not A.TRANSFERRED or entry.transferred is None:
         raise Rejection(
-            f"asset {m.asset_id!r} is {entry.status.value}: only a transferred value is allocated"
+            f"asset {m.asset_id!r} is {entry.status.value}: only a transferred value is "
+            "allocated, while some of it remains unallocated"
         )
     if m.shares[0].amount.currency != entry.transferred.currency:
         raise Rejection(
             f"allocation in {m.shares[0].amount.currency}, transfer in {entry.transferred.currency}"
         )
     total = sum((s.amount.amount for s in m.shares), Decimal(0))
-    if total > entry.transferred.amount:
-        raise Rejection(f"allocation of {total} exceeds the {entry.transferred.amount} transferred")
+    if total == 0:
+        raise Rejection("an allocation allocates an amount: every share is zero")
+    remainder = _unallocated(entry)
+    if total > remainder:
+        raise Rejection(
+            f"allocation of {total} exceeds the {remainder} {entry.transferred.currency} "
+            f"still unallocated of the {entry.transferred.amount} transferred"
+        )
+
+
+def _unallocated(entry: LedgerEntry) -> Decimal:
+    assert entry.transferred is not None
+    if entry.unallocated is not None:
+        return entry.unallocated.amount
+    # Carried from before the remainder was recorded: what the shares have not taken.
+    return entry.transferred.amount - sum((s.amount.amount for s in entry.allocations), Decimal(0))
 
 
 def apply_allocation(record: RequestCarry, _: CourtRequest, m: Allocation, at: datetime) -> Outcome:
-    """Allocation by the Presidency: reparations have priority (Rule 221(2)), transfers to the
-    Trust Fund for Victims rest on RS 79(2); each share is recorded with its basis."""
+    """Allocation by the Presidency (RS 109, Rules 217-221), amount by amount: reparations
+    have priority (Rule 221(2)), transfers to the Trust Fund for Victims rest on RS 79(2); each
+    share is recorded with its basis. The asset is allocated only once nothing of the
+    transferred value remains; until then a further allocation may take the remainder."""
     entry = record.ledger.entries[m.asset_id]
-    entry.allocations = list(m.shares)
+    assert entry.transferred is not None
+    currency = entry.transferred.currency
+    entry.allocations = [*entry.allocations, *m.shares]
+    total = sum((s.amount.amount for s in m.shares), Decimal(0))
+    remainder = _unallocated(entry) - total
+    allocated = entry.transferred.amount - remainder
+    entry.allocated = Money(amount=allocated, currency=currency)
+    entry.unallocated = Money(amount=remainder, currency=currency)
     parts = ", ".join(f"{s.destination.value} {s.amount.amount} ({s.basis})" for s in m.shares)
-    move(entry, A.ALLOCATED, m.event_id, at, parts)
-    return Outcome(f"{m.asset_id} allocated: {parts}", assets=[entry])
+    if remainder == 0:
+        move(entry, A.ALLOCATED, m.event_id, at, parts)
+        return Outcome(f"{m.asset_id} allocated: {parts}", assets=[entry])
+    note = f"{parts}; {remainder} {currency} still unallocated"
+    move(entry, A.TRANSFERRED, m.event_id, at, note)
+    return Outcome(f"{m.asset_id} partly allocated: {note}", assets=[entry])
 
 
 def check_release(record: RequestCarry, _: CourtRequest, m: Release) -> None:
@@ -244,17 +303,19 @@ def check_release(record: RequestCarry, _: CourtRequest, m: Release) -> None:
 
 
 def apply_release(record: RequestCarry, _: CourtRequest, m: Release, at: datetime) -> Outcome:
-    """Release on acquittal, withdrawal or revocation: the State lifts the measure."""
-    out = Outcome(f"released ({m.ground.value}): {', '.join(m.asset_ids)}")
+    """Release by a decision of a Chamber or the Presidency: the State lifts the measure."""
+    out = Outcome(f"released ({m.ground.value}) by {m.decided_by}: {', '.join(m.asset_ids)}")
     for asset_id in m.asset_ids:
         out.assets.append(release(record.ledger.entries[asset_id], m.ground.value, m.event_id, at))
     return out
 
 
 def release(entry: LedgerEntry, ground: str, event_id: str, at: datetime) -> LedgerEntry:
-    """Lift the measure: every contest on the asset is moot once it is released."""
+    """Lift the measure on a Court decision (never on a State's report or a clock alone):
+    every contest on the asset is moot once it is released."""
     entry.release_ground = ground
     for contest in entry.contests:
         contest.pending = False
+        contest.awaits_court = False
     move(entry, A.RELEASED, event_id, at, f"released: {ground}")
     return entry

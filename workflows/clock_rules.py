@@ -118,7 +118,7 @@ def apply_freeze_limit_response(
 ) -> Outcome:
     """The Chamber answers, however late: the freeze is maintained (the proposal is closed)
     or limited (the Chamber's decision lifts it on the date it sets, at once if passed)."""
-    decided = freeze_limits.decide(_clocks(r), m, at)
+    decided = freeze_limits.decide(_clocks(r), r.ledger, m, at)
     assets = ", ".join(m.asset_ids)
     chamber = m.chamber.replace("_", " ")
     if m.outcome == "freeze_maintained":

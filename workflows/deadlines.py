@@ -164,8 +164,9 @@ def stages_met_by(action: str, state_answer: bool, final: bool) -> set[Stage]:
     """Which stages an accepted answer or action meets.
 
     Any State answer shows receipt; an execution report, a no-assets report or a denial is
-    the State's first report; a final outcome (final report, no assets, denial, withdrawal,
-    closure) ends every stage.
+    the State's first report; a final outcome (final report, no assets, withdrawal, closure)
+    ends every stage. A denial is not such an outcome (``state_machine.SETTLES_STAGES``): it
+    leaves full execution open, so the ladder still reaches the Chamber report and RS 87(7).
     """
     met: set[Stage] = set()
     if state_answer and action != "channel_change":

@@ -53,14 +53,19 @@ def pending_for(c: Clocks, asset_ids: tuple[str, ...]) -> list[str]:
     return sorted(set(asset_ids) - pending)
 
 
-def decide(c: Clocks, m: FreezeLimitResponse, at: datetime) -> list[FreezeLimitConsultation]:
-    """Record the Chamber's answer on each named proposal; returns them."""
+def decide(
+    c: Clocks, ledger: Ledger, m: FreezeLimitResponse, at: datetime
+) -> list[FreezeLimitConsultation]:
+    """Record the Chamber's answer on each named proposal, with the measure (frozen or
+    seized) it concerns; returns them."""
     decided = []
     for f in c.freeze_limits:
         if f.pending and f.asset_id in m.asset_ids:
             f.decision, f.decision_event_id = m.outcome, m.event_id
             if m.outcome == "freeze_limited":
                 f.lift_at = max(m.lift_at or f.proposed_until, at)
+                entry = ledger.entries.get(f.asset_id)
+                f.held_as = entry.status.value if entry is not None else None
             decided.append(f)
     return decided
 
@@ -114,6 +119,23 @@ def fire(c: Clocks, ledger: Ledger, now: datetime, level: int) -> list[Firing]:
             out += _remind(c, f, now, level)
         elif f.lift_at is not None and not f.lifted and now >= f.lift_at:
             f.lifted = True
+            status = ledger.entries[f.asset_id].status
+            if f.held_as is not None and status.value != f.held_as:
+                # The decision concerned the freeze in force then; the State has since taken
+                # another measure (a seizure). A decision on the freeze does not lift it: the
+                # lift is not applied, nothing is released, and the Chamber is told.
+                f.lift_not_applied = True
+                out.append(
+                    Firing(
+                        K.FREEZE_LIFT_NOT_APPLIED,
+                        level,
+                        deadline=f.lift_at,
+                        addressee=CHAMBER,
+                        asset_id=f.asset_id,
+                        decision_event_id=f.decision_event_id,
+                    )
+                )
+                continue
             out.append(
                 Firing(
                     K.FREEZE_LIFTED,

@@ -188,13 +188,13 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
         clocks = self._rec.clocks
         if clocks is not None:
             dl.on_status(clocks, paused_before, self._rec.status.paused, now)
-            final = self._rec.status in sm.ENDED or self._rec.status is RequestStatus.CLOSED
+            final = (
+                self._rec.status in sm.SETTLES_STAGES or self._rec.status is RequestStatus.CLOSED
+            )
             met = dl.stages_met_by(action, action in STATE_ANSWERS, final)
             outcome.firings += dl.meet(clocks, met, now)
         self._note_for_report(action, now)
         self._record_timeline(m.event_id, outcome.what)
-        if refresh:
-            self._refresh_visibility()
         self._announce(m.event_id, action, outcome)
         self._escalate(outcome.firings, caused_by=m.event_id)
         self._parent_stale = workflow.info().parent is not None
@@ -209,6 +209,10 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
                 "state": self._request.requested_state,
             },
         )
+        # Visibility last, once everything else of the answer is applied: a fault before this
+        # point is rolled back by the guard with nothing shown that the request does not hold.
+        if refresh:
+            self._refresh_visibility()
         return AnswerReceipt(event_id=m.event_id, duplicate=False, status=self._rec.status)
 
     def _record_timeline(self, event_id: str | None, what: str) -> None:

@@ -36,7 +36,7 @@ class AnswerBatches(Guarded):
                 )
                 receipts.append(receipt.model_copy(update={"rejected": refused.message}))
         if any(not r.duplicate and r.rejected is None for r in receipts):
-            self._refresh_visibility()
+            self._refresh_visibility_safely()  # after every answer is applied or rolled back
         return BatchReceipt(receipts=receipts)
 
     @take_answers.validator

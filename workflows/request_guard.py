@@ -130,6 +130,15 @@ def _entry_copy(entry: LedgerEntry) -> LedgerEntry:
 class Guarded:
     """``_take_guarded``; mixed into the update mixins of RequestWorkflow."""
 
+    def _refresh_visibility_safely(self) -> None:
+        """``_refresh_visibility`` (request_publishing.py), which must not fail an update
+        handler either: on a fault, what is shown is forgotten so the next write restates it."""
+        try:
+            self._refresh_visibility()  # type: ignore[attr-defined]
+        except Exception as fault:
+            self._shown: dict[str, Any] = {}
+            workflow.logger.warning("visibility not written", extra={"fault": type(fault).__name__})
+
     def _take_guarded(
         self, m: Any, action: str | None = None, refresh: bool = True
     ) -> AnswerReceipt:
@@ -141,6 +150,11 @@ class Guarded:
             raise  # a refusal by the answer's rule: nothing was written
         except Exception as fault:  # every fault becomes a refusal
             restore(self, m.event_id, before)
+            if refresh:
+                # The fault may have come while visibility was being written: what the server
+                # shows is unknown, so forget it and restate it from the restored state.
+                self._shown = {}
+                self._refresh_visibility_safely()
             kind = action or getattr(m, "answer_type", type(m).__name__)
             workflow.logger.warning(  # ids and the fault's type only: never the answer's body
                 "answer not applied",

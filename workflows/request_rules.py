@@ -16,7 +16,7 @@ from schemas.answers import (
     Postponement,
     PostponementGround,
 )
-from schemas.common import Confidentiality, Urgency
+from schemas.common import Confidentiality, Measure, Urgency
 from schemas.court import (
     CloseRequest,
     ConsultationResponse,
@@ -27,7 +27,7 @@ from schemas.court import (
     UrgentConfirmation,
     Withdrawal,
 )
-from schemas.ledger import LedgerEntry, RequestStatus
+from schemas.ledger import LedgerChange, LedgerEntry, RequestStatus
 from schemas.request import CourtRequest
 from schemas.views import RequestCarry, RequestVersion
 from workflows.asset_rules import release
@@ -66,6 +66,24 @@ def apply_postponement(r: RequestCarry, _: CourtRequest, m: Postponement, at: da
     return Outcome(
         "execution postponed under RS 95 pending the admissibility challenge", status=S.POSTPONED
     )
+
+
+NOT_DISCLOSURE = frozenset({Measure.FREEZE, Measure.SEIZE})
+"""Measures that are not the production of documents or the disclosure of evidence."""
+
+
+def check_denial(r: RequestCarry, request: CourtRequest, m: Denial) -> None:
+    """RS 93(4) allows a State to deny a request, in whole or in part, only where it concerns
+    the production of documents or the disclosure of evidence relating to its national
+    security (in accordance with art. 72). It does not reach the freezing or seizure of
+    assets: a request that asks for them cannot be denied under RS 93(4)."""
+    beyond = sorted(x.value for x in request.measures if x in NOT_DISCLOSURE)
+    if beyond:
+        raise Rejection(
+            f"RS 93(4) covers only the production of documents or disclosure of evidence "
+            f"relating to national security (art. 72); it does not allow denying the "
+            f"{' and '.join(beyond)} of assets this request asks for"
+        )
 
 
 def apply_denial(r: RequestCarry, _: CourtRequest, m: Denial, at: datetime) -> Outcome:
@@ -234,9 +252,28 @@ def check_rule99_decision(r: RequestCarry, _: CourtRequest, m: Rule99Decision) -
 def apply_rule99_decision(
     r: RequestCarry, _: CourtRequest, m: Rule99Decision, at: datetime
 ) -> Outcome:
-    """Rule 99: observations may lead to the measure being revoked or modified."""
+    """Rule 99(3): observations may lead to the measure being revoked or modified. A
+    revocation releases the assets it names; a modification is not a revocation: the measure
+    stays in force on the modified terms, recorded on each asset it concerns, and any release
+    is left to an explicit release by the Court."""
     out = Outcome(f"measure {m.outcome} after Rule 99 observations")
     if m.outcome == "maintained":
+        return out
+    if m.outcome == "modified":
+        assert m.terms is not None
+        for asset_id in m.asset_ids:
+            entry = r.ledger.entries[asset_id]
+            entry.rule99_modifications = [*entry.rule99_modifications, m.terms]
+            entry.history.append(
+                LedgerChange(
+                    at=at,
+                    event_id=m.event_id,
+                    status=entry.status,
+                    value=entry.value,
+                    note=f"measure modified under Rule 99(3): {m.terms}",
+                )
+            )
+        out.what = f"measure modified after Rule 99 observations on {', '.join(m.asset_ids)}"
         return out
     for asset_id in m.asset_ids:
         out.assets.append(release(r.ledger.entries[asset_id], "revocation", m.event_id, at))

@@ -19,7 +19,7 @@ STATE_ANSWERS: dict[str, Rule] = {
     "acknowledgement": Rule(no_check, r.apply_acknowledgement),
     "consultation": Rule(no_check, r.apply_consultation),
     "postponement": Rule(no_check, r.apply_postponement),
-    "denial": Rule(no_check, r.apply_denial),
+    "denial": Rule(r.check_denial, r.apply_denial),
     "execution_report": Rule(r.check_execution, r.apply_execution),
     "no_assets": Rule(r.check_no_assets, r.apply_no_assets),
     "third_party_claim": Rule(a.check_contest, a.apply_contest),

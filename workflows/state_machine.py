@@ -12,6 +12,9 @@ from schemas.ledger import RequestStatus as S
 OPEN = frozenset(S) - {S.CLOSED}
 EXECUTING = frozenset({S.ACKNOWLEDGED, S.IN_EXECUTION})
 ENDED = frozenset({S.EXECUTED, S.PARTIALLY_EXECUTED, S.NO_ASSETS, S.DENIED, S.WITHDRAWN})
+SETTLES_STAGES = ENDED - {S.DENIED}
+"""Outcomes that end every stage clock. A denial does not: RS 93(4) reaches only documents
+and evidence (art. 72), and the road to a Chamber report and RS 87(7) stays open."""
 RESUMABLE = frozenset({S.TRANSMITTED, S.ACKNOWLEDGED, S.IN_EXECUTION})
 AFTER_RECEIPT = OPEN - {S.TRANSMITTED}
 

@@ -248,7 +248,10 @@ async def test_two_state_case_from_freeze_to_allocation_and_closure(
             ),
         )
         await requests.act(
-            nld.reference, c.Allocation(**decided(), asset_id=asset_id, shares=shares)
+            nld.reference,
+            c.Allocation(
+                **{**decided(), "decided_by": "presidency"}, asset_id=asset_id, shares=shares
+            ),
         )
 
     # --- closure: BEL, then NLD, and only then the case --------------------------------

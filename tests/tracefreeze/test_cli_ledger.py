@@ -18,7 +18,7 @@ from schemas.answers import (
     ThirdPartyClaim,
 )
 from schemas.common import Money
-from schemas.ledger import RequestStatus
+from schemas.ledger import Contest, RequestStatus
 from schemas.request import CourtRequest
 from schemas.views import RequestCarry, RequestView
 from tracefreeze.cli import main
@@ -170,3 +170,32 @@ def test_simulator_scripts(script: str) -> None:
 def test_simulator_refuses_unknown_scripts(script: str) -> None:
     with pytest.raises(TracefreezeError, match="unknown script"):
         check_script(script)
+
+
+def test_ledger_shows_what_awaits_the_court_and_what_is_unallocated() -> None:
+    """What a Registry officer reads on one asset: a domestic remedy upheld and before the
+    Chamber (nothing released on the State's report), a Rule 99(3) modification with its
+    terms, and the value still to allocate (Rule 221, amount by amount)."""
+    view = _contested_view()
+    apartment = view.ledger.entries["a-apartment-1"]
+    apartment.contests.append(
+        Contest(
+            contest_id="ch-1",
+            kind="domestic_challenge",
+            lodged_by_event="0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c43",
+            pending=False,
+            outcome="upheld",
+            awaits_court=True,
+        )
+    )
+    apartment.rule99_modifications = ["Frozen up to EUR 500,000 only."]
+    account = view.ledger.entries["a-account-1"]
+    account.unallocated = Money(amount=Decimal("98000.00"), currency="EUR")
+    text = render_asset_ledger(view)
+    block = _block(text, "a-apartment-1")
+    assert "status: frozen" in block
+    assert "domestic challenge ch-1: upheld (before the Chamber: awaits the Court's decision)" in (
+        block
+    )
+    assert "measure modified (Rule 99(3)): Frozen up to EUR 500,000 only." in block
+    assert "still unallocated: 98,000.00 EUR" in _block(text, "a-account-1")

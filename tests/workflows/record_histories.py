@@ -117,12 +117,12 @@ async def rejections_and_duplicates(handle: Handle, req: CourtRequest) -> None:
 
 
 async def full_asset_life(handle: Handle, req: CourtRequest) -> None:
-    """Consultation under RS 96(3) ending in a modified request (a new known asset), an RS 94
+    """Consultation under RS 93(3) ending in a modified request (a new known asset), an RS 94
     postponement agreed then resumed, a third-party claim upheld (apartment released), the
     account forfeited (RS 77(2)(b)), transferred (RS 109(3)) and allocated (Rule 221), a final
     report, a refused and then an accepted closure: the workflow completes."""
     await send(handle, acknowledgement(req))
-    await send(handle, consultation(req, "RS 96(3)"))
+    await send(handle, consultation(req, "RS 93(3)"))
     car = {
         "asset_id": "a-car-1",
         "kind": "vehicle",

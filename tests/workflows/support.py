@@ -247,11 +247,17 @@ def freeze_limit(
     )
 
 
+DECIDED_BY: dict[str, str] = {"Release": "pre_trial_chamber", "Allocation": "presidency"}
+"""Actions whose deciding organ is an enum: a release is a Chamber's or the Presidency's
+decision, an allocation the Presidency's (RS 109, Rules 217-221)."""
+
+
 def court_action(cls: type[ActionT], **fields: Any) -> ActionT:
-    """A Court action of type ``cls`` with a fresh event id, decided by a Chamber."""
+    """A Court action of type ``cls`` with a fresh event id, decided by a Chamber (by the
+    Presidency for an allocation)."""
     data = {
         "event_id": new_event_id(),
-        "decided_by": "Pre-Trial Chamber II",
+        "decided_by": DECIDED_BY.get(cls.__name__, "Pre-Trial Chamber II"),
         "decided_at": DECIDED_AT,
         **fields,
     }

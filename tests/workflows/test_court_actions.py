@@ -394,7 +394,7 @@ async def test_allocation_rule221(worker) -> None:
         handle,
         worker.published,
         allocation(ACCOUNT, ("reparations", "300000.00"), ("legal_aid_refund", "98000.01")),
-        "allocation of 398000.01 exceeds the 398000.00 transferred",
+        "allocation of 398000.01 exceeds the 398000.00 EUR still unallocated",
     )
     await assert_rejected(
         handle,
@@ -461,7 +461,8 @@ async def test_allocation_sets_no_order_beyond_the_priority_of_reparations(worke
     )
     await send(handle, decided)
     account = (await view(handle)).ledger.entries[ACCOUNT]
-    assert account.status is A.ALLOCATED
+    # 358,000 of 398,000 allocated: the rest awaits a further allocation (amount by amount).
+    assert (account.status, account.unallocated.amount) == (A.TRANSFERRED, Decimal("40000.00"))
     assert [(s.destination.value, s.basis) for s in account.allocations] == [
         ("trust_fund_for_victims", "RS 79(2)"),
         ("fine", "RS 77(2)(a); Rules 217-218"),
@@ -584,7 +585,8 @@ async def test_full_asset_life_then_close(worker) -> None:
 
 async def test_close_refused_while_a_domestic_challenge_keeps_an_asset_frozen(worker) -> None:
     """An asset frozen and contested is not settled: closing waits for it to be released or
-    forfeited and allocated (here: released when the domestic challenge is upheld)."""
+    forfeited and allocated. An upheld domestic remedy does not settle it: the State's report
+    is not a decision of the Court; the Court's release does."""
     req = court_request(known_assets=[example("court-request")["known_assets"][0]])
     handle = await worker.start(req)
     await send(handle, acknowledgement(req))
@@ -592,5 +594,126 @@ async def test_close_refused_while_a_domestic_challenge_keeps_an_asset_frozen(wo
     await send(handle, domestic_challenge(req, ACCOUNT, "ch-1"))
     await assert_rejected(handle, worker.published, close_action(), "still frozen or seized")
     await send(handle, domestic_challenge(req, ACCOUNT, "ch-1", "upheld"))
+    await assert_rejected(handle, worker.published, close_action(), "still frozen or seized")
+    await send(handle, release(ACCOUNT, ground="domestic_remedy"))
     assert (await send(handle, close_action())).status is S.CLOSED
     assert (await handle.result()).ledger.entries[ACCOUNT].status is A.RELEASED
+
+
+# --- Review findings: nothing released or allocated without the deciding organ -----------
+
+
+async def test_rule99_modification_is_recorded_and_releases_nothing(worker) -> None:
+    """Rule 99(3): observations may lead to the measure being revoked *or modified*. A
+    modification is not a revocation: the account stays frozen, the modified terms are
+    recorded on it, and no asset is released (old code released it with ground
+    'revocation'). A release is then the Court's own, explicit action."""
+    _, handle = await in_execution(worker, confidentiality="ex_parte")
+    await send(handle, court_action(c.Rule99Notification, notified_party_ids=["p-suspect"]))
+    count = await published_count(handle, worker.published)
+    terms = (
+        "The freeze of the account is limited to EUR 200,000; the rest is at the holder's disposal."
+    )
+    modified = court_action(
+        c.Rule99Decision, outcome="modified", asset_ids=[ACCOUNT], terms=terms, **reasons()
+    )
+    await send(handle, modified)
+    v = await view(handle)
+    account = v.ledger.entries[ACCOUNT]
+    assert (account.status, account.release_ground) == (A.FROZEN, None)
+    assert account.rule99_modifications == [terms]
+    assert account.history[-1].event_id == modified.event_id
+    assert terms in account.history[-1].note
+    assert v.totals["EUR"].released == 0
+    events = await published_since(handle, worker.published, count)
+    assert [e.type for e in events] == [RequestEventType.COURT_ACTION]
+    await send(handle, release(ACCOUNT, ground="revocation"))
+    assert (await view(handle)).ledger.entries[ACCOUNT].status is A.RELEASED
+
+
+def test_rule99_modification_states_its_terms() -> None:
+    """Rule 99(3): a modified measure is recorded with its terms; only a modification has
+    terms."""
+    with pytest.raises(ValidationError, match="a modification states the modified terms"):
+        court_action(c.Rule99Decision, outcome="modified", asset_ids=[ACCOUNT], **reasons())
+    with pytest.raises(ValidationError, match="only a modification carries terms"):
+        court_action(
+            c.Rule99Decision, outcome="revoked", asset_ids=[ACCOUNT], terms="x", **reasons()
+        )
+
+
+def test_release_has_no_lapse_and_names_the_deciding_organ() -> None:
+    """Part 9: nothing lapses without a decision, so a release has no ground 'lapse'; it is a
+    decision of a Chamber or the Presidency, named as such (not free text). An allocation is
+    the Presidency's (RS 109, Rules 217-221)."""
+    assert "lapse" not in {g.value for g in c.ReleaseGround}
+    with pytest.raises(ValidationError, match="ground"):
+        court_action(c.Release, asset_ids=[ACCOUNT], ground="lapse", **reasons())
+    with pytest.raises(ValidationError, match="decided_by"):
+        court_action(
+            c.Release,
+            asset_ids=[ACCOUNT],
+            ground="acquittal",
+            decided_by="Registry, Cooperation Section",
+            **reasons(),
+        )
+    for organ in ("pre_trial_chamber", "trial_chamber", "appeals_chamber", "presidency"):
+        court_action(
+            c.Release, asset_ids=[ACCOUNT], ground="acquittal", decided_by=organ, **reasons()
+        )
+    with pytest.raises(ValidationError, match="decided_by"):
+        court_action(
+            c.Allocation,
+            asset_id=ACCOUNT,
+            decided_by="trial_chamber",
+            shares=[{"destination": "reparations", "amount": money("1.00")}],
+        )
+
+
+async def test_allocation_amount_by_amount_until_nothing_remains(worker) -> None:
+    """RS 109(3), Rule 221: the Presidency allocates the transferred value amount by amount.
+    An allocation of less than was transferred leaves the asset transferred, with what was
+    allocated so far and the remainder; closing is refused while a value is unallocated (old
+    code marked the asset allocated and let the request close, stranding the remainder); a
+    further allocation of the remainder is accepted, more than the remainder is refused, and
+    the asset is allocated when nothing remains. Reparations' priority (Rule 221(2)) stays
+    the only ordering rule."""
+    req = court_request(known_assets=[example("court-request")["known_assets"][0]])
+    handle = await worker.start(req)
+    await send(handle, freeze_account(req, final=True))
+    await send(handle, forfeiture(ACCOUNT))
+    await assert_rejected(
+        handle, worker.published, transfer(ACCOUNT, "0.00"), "a transfer to the Court moves a value"
+    )
+    await send(handle, transfer(ACCOUNT, "398000.00"))
+    await assert_rejected(
+        handle,
+        worker.published,
+        allocation(ACCOUNT, ("reparations", "0.00")),
+        "an allocation allocates an amount",
+    )
+    await send(handle, allocation(ACCOUNT, ("reparations", "300000.00")))
+    account = (await view(handle)).ledger.entries[ACCOUNT]
+    assert account.status is A.TRANSFERRED
+    assert (account.allocated.amount, account.unallocated.amount) == (
+        Decimal("300000.00"),
+        Decimal("98000.00"),
+    )
+    await assert_rejected(handle, worker.published, close_action(), "await transfer or allocation")
+    await assert_rejected(
+        handle,
+        worker.published,
+        allocation(ACCOUNT, ("trust_fund_for_victims", "98000.01")),
+        "allocation of 98000.01 exceeds the 98000.00 EUR still unallocated",
+    )
+    await send(handle, allocation(ACCOUNT, ("legal_aid_refund", "98000.00")))
+    v = await view(handle)
+    account = v.ledger.entries[ACCOUNT]
+    assert account.status is A.ALLOCATED
+    assert (account.allocated.amount, account.unallocated.amount) == (Decimal("398000.00"), 0)
+    assert [(s.destination.value, s.amount.amount) for s in account.allocations] == [
+        ("reparations", Decimal("300000.00")),
+        ("legal_aid_refund", Decimal("98000.00")),
+    ]
+    assert v.totals["EUR"].allocated == Decimal("398000.00")
+    assert (await send(handle, close_action())).status is S.CLOSED

@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 from schemas import court as c
 from schemas.answers import AnswerBatch, ChannelChangeNotice
 from schemas.clocks import DeadlineExtension
+from schemas.events import RequestEventType
 from schemas.ledger import AssetStatus, RequestStatus
 from schemas.request import CourtRequest
 from tests.workflows.support import (
@@ -39,8 +40,10 @@ from tests.workflows.support import (
     reasons,
     result,
     send,
+    settle,
     state_answer,
     third_party_claim,
+    visibility,
 )
 from tracefreeze.policy import load_directory, load_policy, resolve
 from workflows import rules
@@ -349,3 +352,38 @@ async def test_in_a_batch_a_fault_refuses_that_answer_only(worker, monkeypatch) 
     view = await handle.query(RequestWorkflow.view)
     assert view.ledger.entries["a-apartment-1"].status is AssetStatus.FROZEN
     assert str(view.ledger.entries[ACCOUNT].value.amount) == "398214.37"
+
+
+async def test_a_fault_after_a_freeze_report_leaves_no_frozen_value_shown(
+    worker, monkeypatch
+) -> None:
+    """RS 99 report of a freeze whose announcement faults (after the rule applied it): the
+    guard rolls the request back and refuses the report, and the Temporal UI must not show
+    what the request does not hold. Old code wrote the search attributes before announcing,
+    so FrozenValueEUR showed the account's EUR 398,214.37 while the request held nothing
+    frozen — and the restored record of what was shown kept anything from correcting it."""
+    req = court_request()
+    handle = await worker.start(req)
+    await send(handle, acknowledgement(req))
+    await settle(handle)
+
+    def broken(status: AssetStatus) -> Any:
+        raise Fault("announcing the asset")
+
+    monkeypatch.setattr(RequestEventType, "for_asset", broken)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await asyncio.wait_for(send(handle, freeze_account(req)), OUTCOME_SECONDS)
+    assert refused.value.cause.type == NOT_APPLIED
+    await settle(handle)
+    view = await handle.query(RequestWorkflow.view)
+    assert view.ledger.entries[ACCOUNT].status is not AssetStatus.FROZEN
+    assert view.totals.get("EUR") is None or view.totals["EUR"].frozen == 0
+    assert await visibility(handle) == (RequestStatus.ACKNOWLEDGED.value, 0.0)
+
+    monkeypatch.undo()
+    await send(handle, freeze_account(req))
+    await settle(handle)
+    view = await handle.query(RequestWorkflow.view)
+    frozen = float(view.totals["EUR"].frozen)
+    assert frozen == 398214.37
+    assert await visibility(handle) == (RequestStatus.IN_EXECUTION.value, frozen)

@@ -432,9 +432,10 @@ def test_denial_without_real_reasons_is_a_schema_error() -> None:
 
 
 async def test_denial_then_close_when_nothing_is_restrained(worker) -> None:
-    """RS 93(4): denial on national-security grounds ends the request (denied); with nothing
-    frozen the Registry may close it and the workflow completes."""
-    req, handle = await acknowledged(worker)
+    """RS 93(4): denial on national-security grounds of a request to identify and trace (the
+    disclosure of records) makes the request denied; with nothing frozen the Registry may close
+    it and the workflow completes."""
+    req, handle = await acknowledged(worker, measures=["identify", "trace"])
     answer = denial(req)
     assert (await send(handle, answer)).status is S.DENIED
     assert "RS 93(4)" in (await view(handle)).timeline[-1].what
@@ -451,19 +452,21 @@ async def test_denial_then_close_when_nothing_is_restrained(worker) -> None:
     assert [t.event_id for t in final.timeline][-2:] == [answer.event_id, close.event_id]
 
 
-async def test_denial_after_freezing_keeps_the_request_open_until_released(worker) -> None:
-    """RS 93(4) denial after assets were frozen: the request is denied but cannot be closed
-    while assets stay frozen (Bemba: frozen assets need a clear release); once released, it
-    can."""
+async def test_denial_of_a_request_to_freeze_is_refused_and_the_assets_stay_frozen(
+    worker,
+) -> None:
+    """RS 93(4) reaches only the production of documents or disclosure of evidence relating to
+    national security (art. 72), not the freezing or seizure of assets: a denial of a request
+    to freeze is refused with the reason, writes nothing, and the frozen assets stay frozen
+    (old code accepted it and the request was denied)."""
     req, handle = await in_execution(worker)
-    assert (await send(handle, denial(req))).status is S.DENIED
-    await assert_rejected(handle, worker.published, close_action(), "are still frozen or seized")
-    release = court_action(
-        c.Release, asset_ids=[ACCOUNT, APARTMENT], ground="withdrawal", **reasons()
+    before = await view(handle)
+    await assert_rejected(
+        handle, worker.published, denial(req), "it does not allow denying the freeze of assets"
     )
-    await send(handle, release)
-    assert (await send(handle, close_action())).status is S.CLOSED
-    assert (await handle.result()).status is S.CLOSED
+    after = await view(handle)
+    assert after.status is S.IN_EXECUTION
+    assert after.ledger == before.ledger
 
 
 async def test_denial_after_the_final_report_is_rejected(worker) -> None:
@@ -682,9 +685,11 @@ async def test_domestic_challenge_lodged_then_dismissed_clears_the_contest(worke
     assert (await view(handle)).ledger.entries[ACCOUNT].status is AssetStatus.FORFEITURE_ORDERED
 
 
-async def test_domestic_challenge_upheld_releases_the_asset(worker) -> None:
-    """cf. EU 2018/1805 art. 33: an upheld domestic remedy lifts the measure: the asset is
-    released (asset released event) and counts in the released total."""
+async def test_domestic_challenge_upheld_is_recorded_and_awaits_the_court(worker) -> None:
+    """A domestic remedy (national law; cf. EU 2018/1805 art. 33) upheld by the State's court
+    is a fact in its legal order, not a decision of the Court: the apartment stays frozen,
+    shows the remedy upheld and awaiting the Court, and nothing is released (old code
+    released it on the State's report). The Court's release, by a Chamber, releases it."""
     req, handle = await in_execution(worker)
     await send(handle, domestic_challenge(req, APARTMENT, "ch-2"))
     count = await published_count(handle, worker.published)
@@ -693,24 +698,29 @@ async def test_domestic_challenge_upheld_releases_the_asset(worker) -> None:
 
     v = await view(handle)
     apartment = v.ledger.entries[APARTMENT]
-    assert (apartment.status, apartment.release_ground) == (AssetStatus.RELEASED, "domestic_remedy")
-    assert not apartment.contested
+    assert (apartment.status, apartment.release_ground) == (AssetStatus.FROZEN, None)
+    [contest] = apartment.contests
+    assert (contest.pending, contest.outcome, contest.awaits_court) == (False, "upheld", True)
     assert apartment.history[-1].event_id == upheld.event_id
-    assert v.totals["EUR"].released == APARTMENT_EUR
-    assert v.totals["EUR"].frozen == ACCOUNT_EUR
+    assert "awaits the Court" in apartment.history[-1].note
+    assert v.totals["EUR"].released == 0
+    assert v.totals["EUR"].frozen == ACCOUNT_EUR + APARTMENT_EUR
 
     events = await published_since(handle, worker.published, count)
     assert [(e.type, e.asset.asset_id if e.asset else None) for e in events] == [
         (RequestEventType.ANSWER_ACCEPTED, None),
-        (RequestEventType.ASSET_RELEASED, APARTMENT),
     ]
-    # A released asset cannot be challenged again.
+    # Decided once: the same challenge cannot be reported upheld again.
     await assert_rejected(
         handle,
         worker.published,
-        domestic_challenge(req, APARTMENT, "ch-3"),
-        f"asset {APARTMENT!r} is released, not frozen or seized",
+        domestic_challenge(req, APARTMENT, "ch-2", "upheld"),
+        f"no pending domestic challenge 'ch-2' on {APARTMENT!r}",
     )
+    release = court_action(c.Release, asset_ids=[APARTMENT], ground="domestic_remedy", **reasons())
+    await send(handle, release)
+    apartment = (await view(handle)).ledger.entries[APARTMENT]
+    assert (apartment.status, apartment.release_ground) == (AssetStatus.RELEASED, "domestic_remedy")
 
 
 async def test_a_domestic_challenge_never_decides_a_third_party_claim(worker) -> None:
@@ -861,21 +871,25 @@ async def test_asset_answers_before_acknowledgement_are_rejected(worker) -> None
     assert len(worker.published.events(req.reference)) == 1  # the transmission only
 
 
-async def test_upheld_domestic_challenge_settles_every_contest_on_the_asset(worker) -> None:
-    """cf. EU 2018/1805 art. 33 with RS 93(1)(k): when a domestic remedy lifts the measure,
-    a third-party claim still pending on the same asset has nothing left to contest — the
-    released asset is no longer contested, as after any other release (Rule 99, acquittal,
-    withdrawal), and the claim cannot release it a second time."""
+async def test_upheld_domestic_challenge_leaves_a_third_party_claim_to_the_court(
+    worker,
+) -> None:
+    """RS 93(1)(k), Rule 99: a bona fide third party's claim is the Court's to decide. A
+    State's report that its court upheld a domestic remedy on the same asset neither releases
+    the asset nor touches the claim (old code released the asset and marked the claim no
+    longer pending); the Court then decides the claim, which releases the asset."""
     req, handle = await in_execution(worker)
     await send(handle, third_party_claim(req, APARTMENT, "claim-1"))
     await send(handle, domestic_challenge(req, APARTMENT, "ch-1"))
     await send(handle, domestic_challenge(req, APARTMENT, "ch-1", "upheld"))
     apartment = (await view(handle)).ledger.entries[APARTMENT]
-    assert apartment.status is AssetStatus.RELEASED
-    assert not apartment.contested
-    await assert_rejected(
+    assert apartment.status is AssetStatus.FROZEN
+    assert apartment.contested
+    claim = next(x for x in apartment.contests if x.contest_id == "claim-1")
+    assert (claim.pending, claim.outcome) == (True, None)
+    await send(
         handle,
-        worker.published,
         court_action(c.ThirdPartyClaimDecision, claim_id="claim-1", upheld=True, **reasons()),
-        "claim 'claim-1' was already decided",
     )
+    apartment = (await view(handle)).ledger.entries[APARTMENT]
+    assert (apartment.status, apartment.release_ground) == (AssetStatus.RELEASED, "third_party")
