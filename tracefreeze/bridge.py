@@ -157,7 +157,7 @@ class Bridge:
         client: Client | None = None,
         task_queue: str | None = None,
         throttle: StateBudgets | None = None,
-        throttle_wait_s: float = 10.0,
+        throttle_wait_s: float = 2.0,
     ) -> None:
         self.consumer, self.handler, self.halt, self.timeout_s = consumer, handler, halt, timeout_s
         self.client, self.task_queue = client, task_queue
