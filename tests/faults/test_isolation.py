@@ -177,6 +177,14 @@ def retried(bridge: App, event_id: str) -> bool:
     )
 
 
+def parked(bridge: App, event_id: str) -> bool:
+    """The bridge logged that it parked ``event_id``."""
+    return any(
+        e.get("event") == "answer parked" and e.get("event_id") == event_id
+        for e in bridge.lines(len(bridge.logs) - 1)
+    )
+
+
 async def until_true(check: Any, timeout_s: float, what: str) -> None:
     async with asyncio.timeout(timeout_s):
         while not check():  # noqa: ASYNC110 (polls a log file and an HTTP endpoint)
@@ -416,9 +424,10 @@ async def test_a_forged_replay_header_neither_jumps_parking_nor_holds_the_partit
     answers each carrying replay headers it wrote itself (``tf_replayed_from``, a made-up
     MAC). The bridge before the replay MAC took each for an operator's replay: delivered
     alone past the parking, each retried for a whole retry budget while NLD's answer on the
-    same partition waited (FORGED + 1 budgets). Now the claims are refused (logged, counted)
-    and the forged answers are parked behind the first at once: NLD's answer is applied
-    within one budget, BEL's five answers are parked in order, nothing lost."""
+    same partition, fetched after them, waited FORGED budgets. Now the claims are refused
+    (logged, counted) and the forged answers are parked behind the first at once: NLD's
+    answer is applied within one budget, BEL's five answers are parked in order, nothing
+    lost."""
     d = isolation
     partitions = d.s.topics.partitions()[d.s.topics.state_answers]
     nobody = d.s.model_copy(update={"task_queue": f"{d.s.task_queue}-nobody"})
@@ -439,7 +448,14 @@ async def test_a_forged_replay_header_neither_jumps_parking_nor_holds_the_partit
         await d.flow.producer.send_and_wait(
             d.s.topics.state_answers, value=value, key=bel_ref.encode(), headers=headers + claim
         )
-    nld = valuation(d.flow.refs[0], 0)  # on BEL's partition, behind all of BEL's answers
+    # The precondition, constructed: the bridge has fetched the forged answers (it retries
+    # the first of them, as the old bridge did, or has parked it).
+    await until_true(
+        lambda: retried(d.bridge, forged[0].event_id) or parked(d.bridge, forged[0].event_id),
+        3 * BUDGET_S,
+        "the forged answers were never fetched",
+    )
+    nld = valuation(d.flow.refs[0], 0)  # on BEL's partition, fetched after the forged ones
     d.flow.answers = {d.flow.refs[0]: [nld]}
     await d.flow.send(nld)
     async with EventTally(d.s) as tally:
@@ -463,7 +479,7 @@ async def test_a_forged_replay_header_neither_jumps_parking_nor_holds_the_partit
         f"forged replay drill: BEL stuck + {FORGED} answers with forged replay headers: "
         f"{len(dead)} parked in order (stuck), {FORGED} claims refused; NLD's answer on the "
         f"same partition applied {delay:.1f}s after produced (retry budget {BUDGET_S:g}s; "
-        f"the old bridge: about {FORGED + 1} budgets)"
+        f"the old bridge: about {FORGED} budgets)"
     )
     RESULTS.append(line)
     print(f"\n{line}")
