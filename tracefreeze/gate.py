@@ -34,7 +34,7 @@ from schemas.deadletter import DeadLetterReason
 from tracefreeze.config import Settings
 from tracefreeze.envelope import envelope_problem
 from tracefreeze.metrics import FORGED_REPLAYS
-from tracefreeze.replay_auth import NOT_CLAIMED, ReplayMark, replay_key
+from tracefreeze.replay_auth import NOT_CLAIMED, ReplayKeyUnavailable, ReplayMark, replay_key
 from tracefreeze.replay_auth import check as check_replay
 from tracefreeze.routing import Answer
 from tracefreeze.signing import (
@@ -97,12 +97,17 @@ class AnswerGate:
         tolerance = Tolerance(
             timedelta(days=settings.answer_max_age_days), DEFAULT_TOLERANCE.max_skew
         )
+        try:
+            key = replay_key(settings.state_dir, ensure=True)
+        except ReplayKeyUnavailable as err:  # the bridge still runs; no record is a replay
+            log.error(f"{err}; no record will be taken as a replay", audit=True)
+            key = None
         return cls(
             registry,
             ReplayGuard(ttl=tolerance.max_age),
             tolerance,
             max_delivery=timedelta(days=settings.answer_max_delivery_days),
-            replay_key=replay_key(settings.state_dir, ensure=True),
+            replay_key=key,
         )
 
     def replay(self, record: ConsumerRecord) -> ReplayMark:

@@ -54,6 +54,10 @@ MAX_HEADER_BYTES = 256
 Headers = Sequence[tuple[str, bytes | None]]
 
 
+class ReplayKeyUnavailable(TracefreezeError):
+    """No key in the environment and none can be made under the state dir (read-only)."""
+
+
 def replay_key(state_dir: Path | None = None, *, ensure: bool = False) -> bytes | None:
     """The key from the environment, else from the state dir's file (made if ``ensure``)."""
     text = os.environ.get(KEY_ENV, "").strip()
@@ -64,7 +68,12 @@ def replay_key(state_dir: Path | None = None, *, ensure: bool = False) -> bytes 
             state_dir = get_settings().state_dir
         path = state_dir / KEY_FILE
         if ensure and not path.exists():
-            _make(path)
+            try:
+                _make(path)
+            except OSError as err:
+                raise ReplayKeyUnavailable(
+                    f"cannot make the replay key {path}: {err}; set {KEY_ENV}"
+                ) from err
         try:
             text = path.read_text(encoding="ascii").strip()
         except FileNotFoundError:
