@@ -26,10 +26,13 @@ its own):
   can be set aside.
 - Order per request is kept: once an answer to a request is parked, every later answer to
   that request this bridge reads is parked behind it (reason ``stuck``, naming the first),
-  until a replayed answer (``tf_replayed_from``) to that request is taken again. Replaying a
-  request's parked answers together, in dead-letter order, restores them in their order.
-- A State over its answer budget (``tracefreeze/throttle.py``) waits, its requests only; past
-  ``bridge_throttle_wait_s`` its answers are parked as ``throttled``, in order, likewise.
+  until an authenticated replay (``tracefreeze/replay_auth.py``) to that request is taken.
+  Replaying a request's parked answers together, in dead-letter order, restores them in their order.
+- A State over its answer budget (``tracefreeze/throttle.py``) waits, its requests only, and
+  never longer than ``bridge_throttle_wait_s`` in all per fetched batch of a partition: an
+  answer whose turn would come later is parked at once as ``throttled``, in order, likewise.
+- A replay counts as one only if its MAC verifies (``tracefreeze/replay_auth.py``): a
+  ``tf_replayed_from`` header any producer can write skips neither budget nor parking.
 - Readiness is false while an answer has been retried for longer than the budget allows
   (parking itself failing, or Temporal or every worker down); the metrics
   ``tracefreeze_answers_parked_total`` and ``tracefreeze_oldest_stuck_answer_seconds`` say
@@ -154,7 +157,7 @@ class Bridge:
         client: Client | None = None,
         task_queue: str | None = None,
         throttle: StateBudgets | None = None,
-        throttle_wait_s: float = 10.0,
+        throttle_wait_s: float = 2.0,
     ) -> None:
         self.consumer, self.handler, self.halt, self.timeout_s = consumer, handler, halt, timeout_s
         self.client, self.task_queue = client, task_queue
@@ -293,40 +296,51 @@ class Bridge:
             log.warning("commit failed; answers will be redelivered", error=repr(err))
 
     async def _partition(self, records: list[ConsumerRecord]) -> int | None:
-        """Handle one partition's answers: screen them in order, then deliver each request's
-        answers in order (a backlog in batch updates), requests side by side; the next
-        offset to commit, if any."""
+        """Handle one partition's answers: screen them (the refused ones dead-lettered
+        together), then deliver each request's answers in order (a backlog in batch updates),
+        requests side by side; the next offset to commit, if any."""
         finished: set[int] = set()
+        if self.halt.is_set():
+            return None
+        started = time.perf_counter()
+        try:
+            screened = await self.handler.screen(records)
+        except Abandoned:
+            return None
         items: list[ReceivedAnswer] = []
-        for record in records:
-            if self.halt.is_set():
-                return next_offset(records, finished)
-            started = time.perf_counter()
-            try:
-                answer = await self.handler.screen(record)
-            except Abandoned:
-                return next_offset(records, finished)
-            if answer is None:  # dead-lettered by the gate
-                BRIDGE_LATENCY.observe(time.perf_counter() - started)
+        refused = 0
+        for record, item in zip(records, screened, strict=True):
+            if item is None:  # dead-lettered by the gate
+                refused += 1
                 finished.add(record.offset)
             else:
-                items.append(ReceivedAnswer(record, answer))
-        await asyncio.gather(*(self._request(group, finished) for group in by_request(items)))
+                items.append(item)
+        for _ in range(refused):
+            BRIDGE_LATENCY.observe((time.perf_counter() - started) / max(refused, 1))
+        # A State over its budget holds this lane at most throttle_wait_s in all (its
+        # requests run side by side, so one deadline bounds them together); past it, its
+        # answers are parked as throttled at once.
+        deadline = self.throttle.clock() + self.throttle_wait_s
+        await asyncio.gather(
+            *(self._request(group, finished, deadline) for group in by_request(items))
+        )
         return next_offset(records, finished)
 
-    async def _request(self, group: list[ReceivedAnswer], finished: set[int]) -> None:
+    async def _request(
+        self, group: list[ReceivedAnswer], finished: set[int], deadline: float
+    ) -> None:
         """One request's answers, in order, batch after batch, within its State's budget;
         behind a parked answer of the same request, parked too."""
         pending = list(group)
         while pending and not self.halt.is_set():
             batch, behind = self.parked.next(pending)
-            if behind is None and not ParkedRequests.replayed(batch[0].record):
+            if behind is None and not batch[0].replayed:
                 batch = batch[: self.throttle.burst]  # a batch pays for each of its answers
             started = time.perf_counter()
             try:
                 if behind is not None:
                     await self.handler.park(batch, behind.reason, behind.detail)
-                elif not await self._within_budget(batch, pending):
+                elif not await self._within_budget(batch, pending, deadline):
                     finished.update(item.record.offset for item in pending)
                     return  # the request's remaining answers are parked as throttled
                 else:
@@ -341,18 +355,21 @@ class Bridge:
             pending = pending[len(batch) :]
 
     async def _within_budget(
-        self, batch: list[ReceivedAnswer], pending: list[ReceivedAnswer]
+        self, batch: list[ReceivedAnswer], pending: list[ReceivedAnswer], deadline: float
     ) -> bool:
-        """Wait for the State's budget; False once the rest of the request's answers are
-        parked as throttled because the wait would be too long (their outcome is final)."""
-        if ParkedRequests.replayed(batch[0].record):
-            return True  # an operator's replay is not the State's flood
+        """Wait for the State's budget, but never past the lane's ``deadline``; False once
+        the rest of the request's answers are parked as throttled because the wait would
+        pass it (their outcome is final)."""
+        if batch[0].replayed:
+            return True  # an operator's authenticated replay is not the State's flood
         state = batch[0].answer.state
-        wait = self.throttle.reserve(state, len(batch), self.throttle_wait_s)
+        left = max(0.0, deadline - self.throttle.clock())
+        wait = self.throttle.reserve(state, len(batch), left)
         if wait is None:
             detail = (
                 f"State {state} over its answer budget (bridge_state_rate, "
-                f"bridge_state_burst) for longer than {self.throttle_wait_s:g}s"
+                f"bridge_state_burst): a partition waits at most "
+                f"{self.throttle_wait_s:g}s per fetch for a State's budget"
             )
             ANSWERS_THROTTLED.labels(state).inc(len(pending))
             await self.handler.park(pending, DeadLetterReason.THROTTLED, detail)

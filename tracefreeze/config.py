@@ -87,9 +87,10 @@ class Settings(KafkaSecurity, BaseSettings):
     bridge_state_burst: int = Field(default=50_000, ge=1)
     """Answers a State may have delivered at once above its rate (the bucket's size): a
     backlog after an outage of the bridge drains without waiting."""
-    bridge_throttle_wait_s: float = Field(default=10.0, ge=0)
-    """Longest an answer waits for its State's budget; past it the answer is parked with
-    reason ``throttled`` (replayable) so that its partition's other States are not held."""
+    bridge_throttle_wait_s: float = Field(default=2.0, ge=0, le=60)
+    """Longest a partition's lane waits, in all per fetched batch, for its States' answer
+    budgets; an answer whose turn would come later is parked at once with reason
+    ``throttled`` (replayable) so that its partition's other States are not held."""
     answer_max_age_days: float = Field(default=21.0, gt=0)
     """An answer whose ``sent_at`` is older than this is ``too_old``. At least the answers
     topic's retention plus ``answer_max_delivery_days``: whatever Kafka kept, the bridge takes."""

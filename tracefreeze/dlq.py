@@ -4,8 +4,12 @@ A dead-letter record (``tracefreeze/deadletter.py``) is the original value and k
 ``tf_reason*`` / ``tf_original_*`` headers, then the original headers. Replaying re-produces
 the original value, key and headers (signature headers included: the State's signature covers
 the body, which is untouched) to the answers topic of the settings (never a topic an operator
-or a header names), with ``tf_replayed_from=<partition>:<offset>`` naming the dead-letter record
-and ``tf_replayed_by`` naming the operator. The bridge then handles it as any answer. Each
+or a header names), with ``tf_replayed_from=<partition>:<offset>`` naming the dead-letter record,
+``tf_replayed_by`` naming the operator, ``tf_replay_received_ms`` the original record's broker
+timestamp, and ``tf_replay_mac`` authenticating all of them with the record's key and value
+under the Court's replay key (``tracefreeze/replay_auth.py``: only a replay whose MAC verifies
+skips its State's answer budget and the parking behind an earlier parked answer, and is
+judged by its original timestamp). The bridge then handles it as any answer. Each
 replayed record is an audit event (the structlog line ``dead letter replayed``, ``audit=true``,
 with the operator, the event id and both positions, never the contents).
 
@@ -55,14 +59,19 @@ from schemas.deadletter import (
     DeadLetterReason,
 )
 from tracefreeze.config import Settings
-from tracefreeze.deadletter import HEADER_VALUE_OMITTED
+from tracefreeze.deadletter import HEADER_TIMESTAMP, HEADER_VALUE_OMITTED
 from tracefreeze.errors import TracefreezeError
+from tracefreeze.replay_auth import (
+    HEADER_REPLAY_MAC,
+    HEADER_REPLAY_RECEIVED,
+    HEADER_REPLAYED_BY,
+    replay_key,
+)
+from tracefreeze.replay_auth import replay_headers as signed_replay_headers
 
 log = structlog.get_logger(__name__)
 
 REPLAY_GROUP = "tracefreeze-dlq-replay"
-HEADER_REPLAYED_BY = "tf_replayed_by"
-"""On a replayed answer: the operator who replayed it."""
 STRIPPED = frozenset(
     {
         HEADER_REASON_CODE,
@@ -73,6 +82,9 @@ STRIPPED = frozenset(
         HEADER_VALUE_OMITTED,
         HEADER_REPLAYED_FROM,
         HEADER_REPLAYED_BY,
+        HEADER_REPLAY_RECEIVED,
+        HEADER_REPLAY_MAC,
+        HEADER_TIMESTAMP,
     }
 )
 """Our headers; what is left are the original record's headers."""
@@ -107,6 +119,9 @@ class DeadLetter:
     headers: tuple[tuple[str, bytes], ...]
     """The original record's headers (ours stripped)."""
     value_omitted: bool = False
+    received_ms: int | None = None
+    """When the original first reached Kafka (``tf_original_timestamp``; else when the
+    dead letter was written, which is later)."""
 
     @property
     def where(self) -> str:
@@ -142,6 +157,8 @@ def parse(record: ConsumerRecord) -> DeadLetter:
         value=record.value,
         headers=tuple((k, v) for k, v in record.headers or () if k not in STRIPPED),
         value_omitted=HEADER_VALUE_OMITTED in found,
+        received_ms=_int(found.get(HEADER_TIMESTAMP))
+        or (record.timestamp if record.timestamp and record.timestamp > 0 else None),
     )
 
 
@@ -152,9 +169,17 @@ def _int(text: str | None) -> int | None:
         return None
 
 
-def replay_headers(dead: DeadLetter, operator: str | None = None) -> list[tuple[str, bytes]]:
+def replay_headers(
+    dead: DeadLetter, operator: str | None = None, key: bytes | None = None
+) -> list[tuple[str, bytes]]:
     """The original headers, then ``tf_replayed_from`` naming the dead-letter record (and
-    ``tf_replayed_by`` naming the operator)."""
+    ``tf_replayed_by`` naming the operator); with the Court's replay ``key``, the original
+    broker timestamp and the MAC that makes the bridge take it as a replay
+    (``tracefreeze/replay_auth.py``)."""
+    if key is not None and operator:
+        received = dead.received_ms or 0
+        ours = signed_replay_headers(key, dead.where, received, operator, dead.key, dead.value)
+        return [*dead.headers, *ours]
     ours = [(HEADER_REPLAYED_FROM, dead.where.encode())]
     if operator:
         ours.append((HEADER_REPLAYED_BY, operator.encode()))
@@ -276,6 +301,8 @@ class Replay:
     operator: str = ""
     on_record: Callable[[DeadLetter, str | None], None] = lambda dead, skip: None
     summary: Summary = field(default_factory=Summary)
+    key: bytes | None = None
+    """The Court's replay key; None: read (or made) under the settings' state dir."""
 
     async def run(self) -> Summary:
         timeout = self.settings.kafka_timeout_s
@@ -302,7 +329,11 @@ class Replay:
                     if self.producer is not None:
                         if not self.operator:
                             raise TracefreezeError("a replay names its operator")
-                        meta = await _produce(self.producer, answers, dead, self.operator, timeout)
+                        if self.key is None:
+                            self.key = replay_key(self.settings.state_dir, ensure=True)
+                        meta = await _produce(
+                            self.producer, answers, dead, self.operator, timeout, self.key
+                        )
                         self.summary.replayed += 1
                         log.warning(
                             "dead letter replayed",
@@ -323,14 +354,18 @@ class Replay:
 
 
 async def _produce(
-    producer: AIOKafkaProducer, answers: str, dead: DeadLetter, operator: str, timeout_s: float
+    producer: AIOKafkaProducer,
+    answers: str,
+    dead: DeadLetter,
+    operator: str,
+    timeout_s: float,
+    key: bytes | None,
 ) -> RecordMetadata:
-    """Send the original value, key and headers to the answers topic ``answers``; return once
-    the broker acknowledged it."""
+    """Send the original value, key and headers, with the MAC'd replay headers, to the
+    answers topic ``answers``; return once the broker acknowledged it."""
+    headers = replay_headers(dead, operator, key)
     return await asyncio.wait_for(
-        producer.send_and_wait(
-            answers, value=dead.value, key=dead.key, headers=replay_headers(dead, operator)
-        ),
+        producer.send_and_wait(answers, value=dead.value, key=dead.key, headers=headers),
         timeout=timeout_s,
     )
 

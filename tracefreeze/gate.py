@@ -33,6 +33,9 @@ from aiokafka.structs import ConsumerRecord
 from schemas.deadletter import DeadLetterReason
 from tracefreeze.config import Settings
 from tracefreeze.envelope import envelope_problem
+from tracefreeze.metrics import FORGED_REPLAYS
+from tracefreeze.replay_auth import NOT_CLAIMED, ReplayKeyUnavailable, ReplayMark, replay_key
+from tracefreeze.replay_auth import check as check_replay
 from tracefreeze.routing import Answer
 from tracefreeze.signing import (
     DEFAULT_TOLERANCE,
@@ -67,8 +70,11 @@ class AnswerGate:
         tolerance: Tolerance | None = None,
         clock: Callable[[], datetime] = _now,
         max_delivery: timedelta = DEFAULT_MAX_DELIVERY,
+        replay_key: bytes | None = None,
     ) -> None:
         self.source, self.clock, self.max_delivery = registry, clock, max_delivery
+        self.replay_key = replay_key
+        """The Court's replay key (``tracefreeze/replay_auth.py``); None: no replays."""
         self.tolerance = tolerance or Tolerance(DEFAULT_MAX_AGE, DEFAULT_TOLERANCE.max_skew)
         self.guard = guard or ReplayGuard(ttl=self.tolerance.max_age)
 
@@ -91,31 +97,73 @@ class AnswerGate:
         tolerance = Tolerance(
             timedelta(days=settings.answer_max_age_days), DEFAULT_TOLERANCE.max_skew
         )
+        try:
+            key = replay_key(settings.state_dir, ensure=True)
+        except ReplayKeyUnavailable as err:  # the bridge still runs; no record is a replay
+            log.error(f"{err}; no record will be taken as a replay", audit=True)
+            key = None
         return cls(
             registry,
             ReplayGuard(ttl=tolerance.max_age),
             tolerance,
             max_delivery=timedelta(days=settings.answer_max_delivery_days),
+            replay_key=key,
         )
 
+    def replay(self, record: ConsumerRecord) -> ReplayMark:
+        """Whether ``record`` is an operator's authenticated replay (pure: no logging)."""
+        if self.replay_key is None and not record.headers:
+            return NOT_CLAIMED
+        return check_replay(self.replay_key, record.key, record.value, record.headers)
+
     def check(self, record: ConsumerRecord) -> Answer | Rejection:
-        """The verified answer, or the rejection (already recorded as an audit event)."""
+        """The verified answer, or the rejection (already recorded as an audit event).
+
+        An authenticated replay (``replay``) is judged by the original record's broker
+        timestamp carried under its MAC: it was fresh when it first reached Kafka, and a
+        request fixed weeks later must still be able to take it. A replay claim that does not
+        verify is an audit event, and the answer is judged as a fresh one."""
+        now = self.clock()
+        mark = self.replay(record)
+        tolerance = self.tolerance
+        if mark.authentic:
+            # sent_at must be within max_age of when Kafka first received it, not of now.
+            waited = max(now - self._at(mark.received_ms), timedelta(0))
+            tolerance = Tolerance(tolerance.max_age + waited, tolerance.max_skew)
         outcome = verify(
             record.value,
             record.headers,
             self.registry,
-            self.clock(),
+            now,
             self.guard,
-            self.tolerance,
+            tolerance,
             position=(record.topic, record.partition, record.offset),
         )
         if not isinstance(outcome, Rejection):
             outcome = self.envelope(record, outcome)
         if not isinstance(outcome, Rejection):
-            outcome = self.delivered_promptly(record, outcome)
+            outcome = self.delivered_promptly(record, outcome, mark)
         if isinstance(outcome, Rejection):
             self.audit(record, outcome)
+        elif mark.claimed and not mark.authentic:
+            FORGED_REPLAYS.labels(outcome.state).inc()
+            log.warning(
+                "replay claim refused; handled as a fresh answer",
+                audit=True,
+                problem=mark.problem,
+                event_id=outcome.event_id,
+                state=outcome.state,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+            )
         return outcome
+
+    def _at(self, ms: int | None) -> datetime:
+        try:
+            return min(datetime.fromtimestamp((ms or 0) / 1000, UTC), self.clock())
+        except (OverflowError, OSError, ValueError):
+            return self.clock()
 
     def envelope(self, record: ConsumerRecord, answer: Answer) -> Answer | Rejection:
         """The verified answer if its CloudEvents headers and key agree with it; else an
@@ -130,8 +178,14 @@ class AnswerGate:
         detail = f"answer {answer.event_id}: {problem}"
         return Rejection(DeadLetterReason.ENVELOPE, detail, answer.event_id, key_id)
 
-    def received_at(self, record: ConsumerRecord) -> datetime | None:
-        """The record's broker timestamp, no later than now; None if it has none."""
+    def received_at(
+        self, record: ConsumerRecord, mark: ReplayMark | None = None
+    ) -> datetime | None:
+        """The record's broker timestamp, no later than now; None if it has none. For an
+        authenticated replay, the original record's (``mark``; checked if not given)."""
+        mark = self.replay(record) if mark is None else mark
+        if mark.authentic:
+            return self._at(mark.received_ms)
         if record.timestamp is None or record.timestamp <= 0:
             return None
         try:
@@ -140,10 +194,13 @@ class AnswerGate:
             return None
         return min(stamped, self.clock())
 
-    def delivered_promptly(self, record: ConsumerRecord, answer: Answer) -> Answer | Rejection:
+    def delivered_promptly(
+        self, record: ConsumerRecord, answer: Answer, mark: ReplayMark | None = None
+    ) -> Answer | Rejection:
         """The answer, unless it reached Kafka more than ``max_delivery`` after its
-        ``sent_at`` (``too_old``, judged by the record's timestamp; its event id forgotten)."""
-        received = self.received_at(record)
+        ``sent_at`` (``too_old``, judged by the record's timestamp, or an authenticated
+        replay's original one; its event id forgotten)."""
+        received = self.received_at(record, mark)
         if received is None or answer.sent_at >= received - self.max_delivery:
             return answer
         self.guard.forget(answer.event_id, answer.state)

@@ -29,7 +29,7 @@ from temporalio.client import Client
 from schemas.deadletter import DeadLetterReason
 from schemas.request import request_workflow_id
 from schemas.views import AnswerReceipt
-from tracefreeze.deadletter import DeadLetters
+from tracefreeze.deadletter import DeadLetters, Letter
 from tracefreeze.delivery import Accepted, TryAgain, deliver, deliver_batch
 from tracefreeze.gate import AnswerGate
 from tracefreeze.metrics import ANSWERS_ACCEPTED, ANSWERS_PARKED, ANSWERS_REJECTED, DEAD_LETTERED
@@ -112,18 +112,33 @@ class AnswerHandler:
         self.slots = slots or asyncio.Semaphore(1)
         """Updates in flight at once; held for one attempt, never across a backoff."""
 
-    async def screen(self, record: ConsumerRecord) -> Answer | None:
-        """The gate's checks: the verified answer, or None once it is dead-lettered."""
-        with structlog.contextvars.bound_contextvars(**_where(record)):
-            decoded = self.gate.check(record)
-            if not isinstance(decoded, Rejection):
-                return decoded
-            ANSWERS_REJECTED.labels(decoded.reason_code).inc()
-            with structlog.contextvars.bound_contextvars(
-                event_id=decoded.event_id, key_id=decoded.key_id
-            ):
-                await self._dead_letter(record, decoded.as_verdict())
-            return None
+    async def screen(self, records: list[ConsumerRecord]) -> list[ReceivedAnswer | None]:
+        """The gate's checks on a partition's fetched records, in order: each verified answer
+        (marked if it is an operator's authenticated replay), or None once it is
+        dead-lettered. The refused ones' dead letters are sent together, then acknowledged
+        (``DeadLetters.write_many``): a flood of garbage is not cleared one round trip at a
+        time."""
+        out: list[ReceivedAnswer | None] = []
+        refused: list[Letter] = []
+        for record in records:
+            with structlog.contextvars.bound_contextvars(**_where(record)):
+                decoded = self.gate.check(record)
+            if isinstance(decoded, Rejection):
+                ANSWERS_REJECTED.labels(decoded.reason_code).inc()
+                verdict = decoded.as_verdict()
+                refused.append(
+                    Letter(record, verdict.reason, verdict.detail, self._received(record))
+                )
+                out.append(None)
+            else:
+                replay = self.gate.replay(record).authentic
+                out.append(ReceivedAnswer(record, decoded, replayed=replay))
+        await self._dead_letters(refused)
+        return out
+
+    def _received(self, record: ConsumerRecord) -> int | None:
+        """An authenticated replay's original broker timestamp (kept on its dead letter)."""
+        return self.gate.replay(record).received_ms if self.gate is not None else None
 
     async def deliver(self, items: list[ReceivedAnswer]) -> bool:
         """Deliver answers to one request, in order: alone as their own update, several as
@@ -176,14 +191,21 @@ class AnswerHandler:
         with their original coordinates, so that their partition moves on. The first gets
         ``detail``; each later one is parked behind the first (an answer to one request is
         never applied before an earlier one)."""
+        letters = []
         for i, item in enumerate(items):
             why = detail if i == 0 else behind(items[0])
+            self.gate.guard.forget(item.answer.event_id, item.answer.state)  # may be resent
+            ANSWERS_REJECTED.labels(reason.value).inc()
+            letters.append(Letter(item.record, reason, why, self._received(item.record)))
+        await self._dead_letters(letters)
+        for letter, item in zip(letters, items, strict=True):
+            ANSWERS_PARKED.labels(reason.value).inc()
             with structlog.contextvars.bound_contextvars(
                 **_where(item.record), **_about(item.answer)
             ):
-                await self._conclude(item.record, item.answer, Verdict(reason, why))
-                ANSWERS_PARKED.labels(reason.value).inc()
-                log.warning("answer parked", audit=True, reason_code=reason.value, reason=why)
+                log.warning(
+                    "answer parked", audit=True, reason_code=reason.value, reason=letter.detail
+                )
 
     async def _conclude(
         self, record: ConsumerRecord, answer: Answer, outcome: Accepted | AnswerReceipt | Verdict
@@ -218,12 +240,36 @@ class AnswerHandler:
             raise TryAgain(repr(err)) from err
 
     async def _dead_letter(self, record: ConsumerRecord, verdict: Verdict) -> None:
-        await self._retrying(
-            "writing dead-letter record",
-            lambda: self.dead.write(record, verdict.reason, verdict.detail),
+        await self._dead_letters(
+            [Letter(record, verdict.reason, verdict.detail, self._received(record))]
         )
-        DEAD_LETTERED.labels(verdict.reason.value).inc()
-        log.warning("answer dead-lettered", reason_code=verdict.reason.value, reason=verdict.detail)
+
+    async def _dead_letters(self, letters: list[Letter]) -> None:
+        """Write the letters (sent together, in order), retrying those not acknowledged
+        until every one is; returns only then (or raises Abandoned on stop/revocation)."""
+        pending = list(letters)
+
+        async def attempt() -> None:
+            nonlocal pending
+            results = await self.dead.write_many(pending)
+            failed = []
+            for letter, result in zip(pending, results, strict=True):
+                if isinstance(result, BaseException):
+                    failed.append((letter, result))
+                    continue
+                DEAD_LETTERED.labels(letter.reason.value).inc()
+                with structlog.contextvars.bound_contextvars(**_where(letter.record)):
+                    log.warning(
+                        "answer dead-lettered",
+                        reason_code=letter.reason.value,
+                        reason=letter.detail,
+                    )
+            pending = [letter for letter, _ in failed]
+            if failed:
+                raise failed[0][1]
+
+        if pending:
+            await self._retrying("writing dead-letter records", attempt)
 
     async def _retrying(
         self, what: str, attempt: Callable[[], Awaitable[T]], budgeted: bool = False

@@ -61,6 +61,12 @@ ANSWERS_THROTTLED = Counter(
     "throttled), by State.",
     ["state"],
 )
+FORGED_REPLAYS = Counter(
+    "tracefreeze_forged_replays",
+    "Answers carrying replay headers whose MAC did not verify under the Court's replay key "
+    "(tracefreeze/replay_auth.py): handled as fresh answers, by the State that signed them.",
+    ["state"],
+)
 
 _sdk: tuple[Runtime, str] | None = None
 

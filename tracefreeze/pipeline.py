@@ -17,7 +17,7 @@ from itertools import takewhile
 from aiokafka.structs import ConsumerRecord
 
 from schemas.answers import MAX_BATCH_ANSWERS
-from schemas.deadletter import HEADER_REPLAYED_FROM, DeadLetterReason
+from schemas.deadletter import DeadLetterReason
 from schemas.request import request_workflow_id
 from tracefreeze.routing import Answer
 
@@ -32,6 +32,9 @@ class ReceivedAnswer:
 
     record: ConsumerRecord
     answer: Answer
+    replayed: bool = False
+    """An operator's replay whose MAC verified (``tracefreeze/replay_auth.py``); a bare
+    ``tf_replayed_from`` header, which any producer can write, does not make it one."""
 
     @property
     def workflow_id(self) -> str:
@@ -106,45 +109,51 @@ class Parked:
 class ParkedRequests:
     """Requests with a parked answer, so that their later answers are parked behind it.
 
-    Held by one bridge process (bounded; the oldest marks go first): a bridge that restarts
-    delivers a parked request's new answers again, and they are parked again if the request
-    still cannot take them (docs/operations.md, "Stuck answers")."""
+    Held by one bridge process, bounded *per State* (``max_entries`` marks each; a State's
+    oldest marks go first, and only its own): however many requests one State gets parked,
+    it never evicts another State's mark. A bridge that restarts delivers a parked request's
+    new answers again, and they are parked again if the request still cannot take them
+    (docs/operations.md, "Stuck answers")."""
 
-    max_entries: int = 100_000
-    _behind: OrderedDict[str, Parked] = field(default_factory=OrderedDict)
-
-    @staticmethod
-    def replayed(record: ConsumerRecord) -> bool:
-        """The record is an operator's replay of a dead letter (``tracefreeze dlq replay``)."""
-        return any(k == HEADER_REPLAYED_FROM for k, _ in record.headers or ())
+    max_entries: int = 10_000
+    _behind: dict[str, OrderedDict[str, Parked]] = field(default_factory=dict)
+    """State -> workflow id -> why its answers are parked."""
 
     def __contains__(self, workflow_id: str) -> bool:
-        return workflow_id in self._behind
+        return any(workflow_id in marks for marks in self._behind.values())
+
+    def _of(self, item: ReceivedAnswer) -> OrderedDict[str, Parked]:
+        return self._behind.setdefault(item.answer.state, OrderedDict())
 
     def mark(
         self, first: ReceivedAnswer, reason: DeadLetterReason = DeadLetterReason.STUCK
     ) -> None:
         """``first`` was parked (for ``reason``): its request's later answers go behind it,
         for the same reason."""
-        self._behind[first.workflow_id] = Parked(reason, behind(first))
-        self._behind.move_to_end(first.workflow_id)
-        while len(self._behind) > self.max_entries:
-            self._behind.popitem(last=False)
+        marks = self._of(first)
+        marks[first.workflow_id] = Parked(reason, behind(first))
+        marks.move_to_end(first.workflow_id)
+        while len(marks) > self.max_entries:
+            marks.popitem(last=False)
 
     def next(self, pending: list[ReceivedAnswer]) -> tuple[list[ReceivedAnswer], Parked | None]:
         """The next answers of one request's ``pending`` (in order) and, if they are to be
-        parked behind an earlier answer, why. A replayed answer is always delivered, alone,
-        while its request is marked; the answers before it that are not replays are parked."""
-        why = self._behind.get(pending[0].workflow_id)
+        parked behind an earlier answer, why. An authenticated replay is always delivered,
+        alone, while its request is marked; the answers before it that are not replays are
+        parked."""
+        marks = self._behind.get(pending[0].answer.state)
+        why = marks.get(pending[0].workflow_id) if marks else None
         if why is None:
             return batches(pending)[0], None
-        if self.replayed(pending[0].record):
+        if pending[0].replayed:
             return pending[:1], None
-        return list(takewhile(lambda i: not self.replayed(i.record), pending)), why
+        return list(takewhile(lambda i: not i.replayed, pending)), why
 
     def delivered(self, batch: list[ReceivedAnswer], taken: bool) -> None:
         """After a delivery: not taken (parked) marks the request; a replay taken clears it."""
         if not taken:
             self.mark(batch[0])
-        elif self.replayed(batch[0].record):
-            self._behind.pop(batch[0].workflow_id, None)
+        elif batch[0].replayed:
+            marks = self._behind.get(batch[0].answer.state)
+            if marks is not None:
+                marks.pop(batch[0].workflow_id, None)

@@ -427,11 +427,13 @@ ReplayKey = tuple[str, str]
 
 
 class ReplayGuard:
-    """(State, event id) of answers verified recently: a bounded LRU with a time to live.
+    """(State, event id) of answers verified recently: an LRU per State with a time to live.
 
     Keyed by the answering State as well as the event id: a State can only replay its own
     answers, so another State sending a message under the same event id (e.g. BEL reusing
     NLD's predictable ``nld-answer-000042``) never blocks the genuine answer (issue 11).
+    Bounded per State (``max_entries`` each): a State flooding event ids evicts only its own
+    entries, never another State's (RS art. 93(1): each State's request is its own).
 
     Only a first line: it forgets on restart, after ``ttl`` and beyond ``max_entries``, and
     each bridge process has its own. The request workflow's seen-set is the real dedupe.
@@ -445,25 +447,30 @@ class ReplayGuard:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self.max_entries, self.ttl = max_entries, ttl
-        self._seen: OrderedDict[ReplayKey, tuple[datetime, Position | None]] = OrderedDict()
-        self._states: dict[str, set[str]] = {}
-        """event id -> the States that used it (for ``forget`` without a State)."""
+        self._seen: dict[str, OrderedDict[str, tuple[datetime, Position | None]]] = {}
+        """State -> event id -> (when, where), oldest first."""
 
     def __len__(self) -> int:
-        return len(self._seen)
+        return sum(len(entries) for entries in self._seen.values())
 
     def __contains__(self, key: object) -> bool:
         """``(state, event_id)``; a bare event id: recorded for any State."""
         if isinstance(key, str):
-            return key in self._states
-        return key in self._seen
+            return any(key in entries for entries in self._seen.values())
+        if isinstance(key, tuple) and len(key) == 2:
+            state, event_id = key
+            return event_id in self._seen.get(state, ())
+        return False
 
     def replayed(
         self, state: str, event_id: str, now: datetime, position: Position | None = None
     ) -> bool:
         """Whether ``state`` sent ``event_id`` within the TTL at another position."""
-        self._expire(now)
-        entry = self._seen.get((state, event_id))
+        entries = self._seen.get(state)
+        if not entries:
+            return False
+        self._expire(entries, now)
+        entry = entries.get(event_id)
         if entry is None:
             return False
         _, where = entry
@@ -472,34 +479,28 @@ class ReplayGuard:
     def record(
         self, state: str, event_id: str, now: datetime, position: Position | None = None
     ) -> None:
-        key = (state, event_id)
-        self._seen[key] = (now, position)
-        self._seen.move_to_end(key)
-        self._states.setdefault(event_id, set()).add(state)
-        while len(self._seen) > self.max_entries:
-            self._drop(next(iter(self._seen)))
+        entries = self._seen.setdefault(state, OrderedDict())
+        entries[event_id] = (now, position)
+        entries.move_to_end(event_id)
+        while len(entries) > self.max_entries:
+            entries.popitem(last=False)
 
     def forget(self, event_id: str, state: str | None = None) -> None:
         """Forget ``event_id`` of ``state``, or of every State when ``state`` is None."""
-        states = [state] if state is not None else list(self._states.get(event_id, ()))
+        states = [state] if state is not None else list(self._seen)
         for s in states:
-            self._drop((s, event_id))
+            entries = self._seen.get(s)
+            if entries is not None:
+                entries.pop(event_id, None)
 
-    def _drop(self, key: ReplayKey) -> None:
-        self._seen.pop(key, None)
-        state, event_id = key
-        users = self._states.get(event_id)
-        if users is not None:
-            users.discard(state)
-            if not users:
-                del self._states[event_id]
-
-    def _expire(self, now: datetime) -> None:
-        while self._seen:
-            oldest = next(iter(self._seen))
-            if now - self._seen[oldest][0] < self.ttl:
+    def _expire(
+        self, entries: OrderedDict[str, tuple[datetime, Position | None]], now: datetime
+    ) -> None:
+        while entries:
+            oldest = next(iter(entries))
+            if now - entries[oldest][0] < self.ttl:
                 break
-            self._drop(oldest)
+            entries.popitem(last=False)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from schemas.deadletter import (
     HEADER_PARTITION,
     HEADER_REASON,
     HEADER_REASON_CODE,
+    HEADER_REPLAYED_FROM,
     HEADER_TOPIC,
 )
 from tests.faults.drill import (
@@ -62,6 +63,7 @@ from tracefreeze.cli_dlq import run_replay
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.dlq import Selection
+from tracefreeze.replay_auth import HEADER_REPLAY_MAC, HEADER_REPLAY_RECEIVED
 
 pytestmark = [pytest.mark.stack, pytest.mark.faults]
 
@@ -71,12 +73,15 @@ BUDGET_S = 20.0
 UPDATE_TIMEOUT_S = 4.0
 """How long one update attempt waits (``kafka_timeout_s``)."""
 NLD_ANSWERS = 100
-THROTTLE = {"bridge_state_rate": 5.0, "bridge_state_burst": 20, "bridge_throttle_wait_s": 2.0}
-"""A small per-State answer budget: 20 at once, then 5 a second; 2 s of waiting at most."""
+THROTTLE = {"bridge_state_rate": 10.0, "bridge_state_burst": 10, "bridge_throttle_wait_s": 2.0}
+"""A small per-State answer budget: 10 at once, then 10 a second; a partition waits 2 s at
+most per fetch for it. The burst is small next to BEL's flood (120): the bridge before issue
+11's H3 fix waited up to 2 s per batch of 10, batch after batch (11 s), holding the
+partition for NLD's answers on it, and parked nothing."""
 SETTINGS: dict[str, dict[str, float]] = {
     "test_a_state_over_its_answer_budget_waits_and_slows_no_other_state": THROTTLE,
 }
-BEL_FLOOD = 60
+BEL_FLOOD = 120
 
 
 @dataclass
@@ -168,6 +173,14 @@ def retried(bridge: App, event_id: str) -> bool:
     names = {"delivering answer failed; will retry", "delivering answers failed; will retry"}
     return any(
         e.get("event") in names and e.get("event_id") == event_id
+        for e in bridge.lines(len(bridge.logs) - 1)
+    )
+
+
+def parked(bridge: App, event_id: str) -> bool:
+    """The bridge logged that it parked ``event_id``."""
+    return any(
+        e.get("event") == "answer parked" and e.get("event_id") == event_id
         for e in bridge.lines(len(bridge.logs) - 1)
     )
 
@@ -342,7 +355,7 @@ async def list_topics(s: Settings) -> set[str]:
 async def test_a_state_over_its_answer_budget_waits_and_slows_no_other_state(
     isolation: Isolation,
 ) -> None:
-    """BEL floods one of its requests (60 answers at once, three times its burst); NLD
+    """BEL floods one of its requests (120 answers at once, twelve times its burst); NLD
     answers meanwhile. BEL's answers beyond its budget wait, then are parked as
     ``throttled`` in order; NLD's are applied at once; nothing is lost, and a replay brings
     BEL's parked answers back (an operator's replay does not count against BEL)."""
@@ -355,7 +368,7 @@ async def test_a_state_over_its_answer_budget_waits_and_slows_no_other_state(
     flood = [valuation(bel_ref, i).model_copy(update={"state": BEL}) for i in range(BEL_FLOOD)]
     d.flow.answers = {ref: [valuation(ref, i) for i in range(2)] for ref in d.flow.refs}
     await asyncio.gather(*(d.flow.send(a) for a in flood))  # at once, in order per key
-    await d.flow.produce(rate_per_s=50.0)
+    await d.flow.produce(rate_per_s=8.0)  # NLD within its own budget
     nld_ids = {a.event_id for answers in d.flow.answers.values() for a in answers}
     async with EventTally(d.s) as tally:
         await tally.until(nld_ids, 60)
@@ -377,7 +390,7 @@ async def test_a_state_over_its_answer_budget_waits_and_slows_no_other_state(
     text = d.metrics()
     assert metric(text, "tracefreeze_answers_parked_total", '{reason="throttled"}') == len(dead)
     assert metric(text, "tracefreeze_answers_throttled_total", '{state="BEL"}') >= 1
-    assert metric(text, "tracefreeze_answers_throttled_total", '{state="NLD"}') == 0
+    assert not nld_ids & set(parked_ids)  # NLD's answers are never parked for BEL's flood
 
     summary = await run_replay(
         d.s, Selection.of(["throttled"]), group_id=f"{d.s.task_queue}-r", operator="drill"
@@ -398,3 +411,123 @@ async def test_a_state_over_its_answer_budget_waits_and_slows_no_other_state(
     RESULTS.append(line)
     print(f"\n{line}")
     assert max(delays) <= THROTTLE["bridge_throttle_wait_s"] + UPDATE_TIMEOUT_S
+
+
+FORGED = 4
+"""BEL's answers with a forged replay header, sent behind its stuck answer."""
+
+
+async def test_a_forged_replay_header_neither_jumps_parking_nor_holds_the_partition(
+    isolation: Isolation,
+) -> None:
+    """H2: BEL's request cannot take answers; BEL sends its acknowledgement, then ``FORGED``
+    answers each carrying replay headers it wrote itself (``tf_replayed_from``, a made-up
+    MAC). The bridge before the replay MAC took each for an operator's replay: delivered
+    alone past the parking, each retried for a whole retry budget while NLD's answer on the
+    same partition, fetched after them, waited FORGED budgets. Now the claims are refused
+    (logged, counted) and the forged answers are parked behind the first at once: NLD's
+    answer is applied within one budget, BEL's five answers are parked in order, nothing
+    lost."""
+    d = isolation
+    partitions = d.s.topics.partitions()[d.s.topics.state_answers]
+    nobody = d.s.model_copy(update={"task_queue": f"{d.s.task_queue}-nobody"})
+    bel_ref = on_partition_of(d.flow.refs[0], partitions, "ICC-FAULT-BEL")
+    await (await RequestClient.connect(nobody)).submit(court_request(bel_ref, BEL))
+    first = acknowledgement(bel_ref, BEL)
+    await d.flow.send(first)
+    await until_true(lambda: retried(d.bridge, first.event_id), 60, "BEL's answer never retried")
+    forged = [valuation(bel_ref, i).model_copy(update={"state": BEL}) for i in range(FORGED)]
+    for answer in forged:
+        value, headers = signed_record(answer, d.s.state_dir)
+        claim = [
+            (HEADER_REPLAYED_FROM, b"0:1"),
+            (HEADER_REPLAY_RECEIVED, b"1"),
+            ("tf_replayed_by", b"registry-officer-7"),
+            (HEADER_REPLAY_MAC, b"A" * 43),
+        ]
+        await d.flow.producer.send_and_wait(
+            d.s.topics.state_answers, value=value, key=bel_ref.encode(), headers=headers + claim
+        )
+    # The precondition, constructed: the bridge has fetched the forged answers (it retries
+    # the first of them, as the old bridge did, or has parked it).
+    await until_true(
+        lambda: retried(d.bridge, forged[0].event_id) or parked(d.bridge, forged[0].event_id),
+        3 * BUDGET_S,
+        "the forged answers were never fetched",
+    )
+    nld = valuation(d.flow.refs[0], 0)  # on BEL's partition, fetched after the forged ones
+    d.flow.answers = {d.flow.refs[0]: [nld]}
+    await d.flow.send(nld)
+    async with EventTally(d.s) as tally:
+        await tally.until({nld.event_id}, 3 * BUDGET_S + FORGED * BUDGET_S)
+    assert nld.event_id in tally.applied_at, "NLD's answer never applied"
+    delay = (tally.applied_at[nld.event_id] - d.flow.acked_at[nld.event_id]).total_seconds()
+
+    dead = await read_topic(d.s, d.s.topics.dead_letter)
+    ids = [dict(r.headers)["ce_id"].decode() for r in dead]
+    assert ids == [first.event_id, *(a.event_id for a in forged)]  # in order, once each
+    assert {dict(r.headers)[HEADER_REASON_CODE] for r in dead} == {b"stuck"}
+    assert all("behind parked" in dict(r.headers)[HEADER_REASON].decode() for r in dead[1:])
+    text = d.metrics()
+    assert metric(text, "tracefreeze_forged_replays_total", '{state="BEL"}') == FORGED
+    refused = [
+        e for e in d.bridge.lines(len(d.bridge.logs) - 1)
+        if e.get("event") == "replay claim refused; handled as a fresh answer"
+    ]  # fmt: skip
+    assert len(refused) == FORGED and all(e.get("audit") for e in refused)
+    line = (
+        f"forged replay drill: BEL stuck + {FORGED} answers with forged replay headers: "
+        f"{len(dead)} parked in order (stuck), {FORGED} claims refused; NLD's answer on the "
+        f"same partition applied {delay:.1f}s after produced (retry budget {BUDGET_S:g}s; "
+        f"the old bridge: about {FORGED} budgets)"
+    )
+    RESULTS.append(line)
+    print(f"\n{line}")
+    assert delay <= BUDGET_S + 2 * UPDATE_TIMEOUT_S, delay
+
+
+GARBAGE = 2000
+
+
+async def test_a_flood_of_unsigned_records_on_one_partition_is_dead_lettered_in_bulk(
+    isolation: Isolation,
+) -> None:
+    """M1: one principal sends 2,000 unsigned answers to one partition at once. Each is
+    dead-lettered (``missing_signature``) at its own offset, once, in order; an NLD answer
+    behind them on that partition is then applied. The dead letters of one fetch are sent
+    together and acknowledged together (no figure is asserted: the machine is shared; the
+    throughput is reported)."""
+    d = isolation
+    ref = d.flow.refs[0]
+    template = valuation(ref, 0).model_copy(update={"state": BEL})
+    values = [
+        template.model_copy(update={"event_id": str(uuid.uuid4())}).model_dump_json().encode()
+        for _ in range(GARBAGE)
+    ]
+    started = time.monotonic()
+    futures = [
+        await d.flow.producer.send(d.s.topics.state_answers, value=v, key=ref.encode())
+        for v in values
+    ]
+    metas = await asyncio.gather(*futures)
+    produced_s = time.monotonic() - started
+    assert len({m.partition for m in metas}) == 1
+    nld = valuation(ref, 1)
+    d.flow.answers = {ref: [nld]}
+    await d.flow.send(nld)
+    async with EventTally(d.s) as tally:
+        await tally.until({nld.event_id}, 300)
+    cleared_s = time.monotonic() - started
+    assert nld.event_id in tally.applied_at, "the answer behind the flood was never applied"
+    dead = await read_topic(d.s, d.s.topics.dead_letter)
+    assert len(dead) == GARBAGE
+    assert {dict(r.headers)[HEADER_REASON_CODE] for r in dead} == {b"missing_signature"}
+    offsets = [int(dict(r.headers)[HEADER_OFFSET]) for r in dead]
+    assert offsets == sorted(offsets) == [m.offset for m in metas]  # each once, in order
+    line = (
+        f"dead-letter flood: {GARBAGE} unsigned records on one partition produced in "
+        f"{produced_s:.1f}s, all dead-lettered and the answer behind them applied "
+        f"{cleared_s:.1f}s after the first was sent ({GARBAGE / cleared_s:.0f} records/s)"
+    )
+    RESULTS.append(line)
+    print(f"\n{line}")

@@ -7,10 +7,14 @@ import asyncio
 import time
 
 import pytest
+from aiokafka.structs import ConsumerRecord
 
+from schemas.deadletter import DeadLetterReason
+from tests.workflows.support import acknowledgement, court_request
 from tracefreeze.bridge import Bridge
 from tracefreeze.delivery import TryAgain
 from tracefreeze.handler import Abandoned, AnswerHandler, Budget, Halt, Stuck
+from tracefreeze.pipeline import ReceivedAnswer
 from tracefreeze.throttle import StateBudgets
 
 
@@ -91,3 +95,92 @@ def test_readiness_says_when_an_answer_outlives_its_budget() -> None:
     assert budget.oldest_s() >= 45.0
     bridge.workers_ok = False  # a failed delivery no longer counts against the budget
     assert not bridge.counting()
+
+
+class FakeHalt(Halt):
+    """A halt whose pauses pass on a fake clock at once (no real sleep)."""
+
+    def __init__(self, now: list[float]) -> None:
+        super().__init__(asyncio.Event())
+        self.now = now
+
+    async def pause(self, delay: float) -> None:
+        self.now[0] += delay
+
+
+class Lane:
+    """The answer handler as the bridge sees it, recording deliveries and parkings."""
+
+    def __init__(self, items: list[ReceivedAnswer]) -> None:
+        self.items = {i.record.offset: i for i in items}
+        self.budget = Budget()
+        self.delivered: list[int] = []
+        self.parked: list[tuple[int, str]] = []
+
+    async def screen(self, records):  # type: ignore[no-untyped-def]
+        if isinstance(records, list):
+            return [self.items[r.offset] for r in records]
+        return self.items[records.offset].answer  # the bridge before issue 11's H3 fix
+
+    async def deliver(self, batch: list[ReceivedAnswer]) -> bool:
+        self.delivered += [i.record.offset for i in batch]
+        return True
+
+    async def park(self, batch: list[ReceivedAnswer], reason: DeadLetterReason, _: str) -> None:
+        self.parked += [(i.record.offset, reason.value) for i in batch]
+
+
+def received(n: int, requests: int) -> list[ReceivedAnswer]:
+    refs = [court_request() for _ in range(requests)]
+    return [
+        ReceivedAnswer(
+            ConsumerRecord(
+                topic="answers",
+                partition=0,
+                offset=i,
+                timestamp=0,
+                timestamp_type=0,
+                key=None,
+                value=b"{}",
+                checksum=None,
+                serialized_key_size=0,
+                serialized_value_size=2,
+                headers=(),
+            ),
+            acknowledgement(refs[i % requests]),
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize("requests", [1, 3])
+async def test_a_state_over_its_budget_holds_its_lane_at_most_the_wait_per_fetch(
+    requests: int,
+) -> None:
+    """H3: rate 5/s, burst 5, wait 2 s, 60 answers in one fetch. The old bridge waited up to
+    2 s *per batch*, so the lane slept batch after batch (11 s), holding the partition for
+    every other State, and parked nothing. Now the lane waits at most 2 s in all; the answers
+    whose turn would come later are parked as throttled at once, in order per request."""
+    now = [0.0]
+    items = received(60, requests)
+    lane = Lane(items)
+    halt = FakeHalt(now)
+    budgets = StateBudgets(rate=5.0, burst=5, clock=lambda: now[0])
+    bridge = Bridge(
+        None,  # type: ignore[arg-type]
+        lane,  # type: ignore[arg-type]
+        halt,
+        5.0,
+        throttle=budgets,
+        throttle_wait_s=2.0,
+    )
+    done = await bridge._partition([i.record for i in items])
+    assert done == 60  # every outcome final: the partition moves on
+    assert now[0] <= 2.0  # the lane waited at most the bound
+    assert lane.parked and {r for _, r in lane.parked} == {"throttled"}
+    assert len(lane.delivered) + len(lane.parked) == 60
+    assert len(lane.delivered) <= 5 + 2.0 * 5  # the burst plus what the wait refilled
+    for k in range(requests):  # per request: delivered ones all precede the parked ones
+        mine = {i.record.offset for i in items[k::requests]}
+        last_delivered = max((o for o in lane.delivered if o in mine), default=-1)
+        assert all(o > last_delivered for o, _ in lane.parked if o in mine)

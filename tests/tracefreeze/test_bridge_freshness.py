@@ -3,6 +3,8 @@ than what the answers topic keeps (pure: the gate with a fixed clock, the deploy
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -35,11 +37,17 @@ def signed() -> tuple[Ed25519PrivateKey, AnswerGate]:
     return private, AnswerGate(KeyRegistry(keys=[key]), clock=lambda: NOW)
 
 
+def event_id(sent_at: datetime) -> str:
+    """A UUID (v4 layout) fixed by ``sent_at``: the same answer gets the same id."""
+    digest = hashlib.sha256(sent_at.isoformat().encode()).digest()[:16]
+    return str(uuid.UUID(bytes=digest, version=4))
+
+
 def record(
     private: Ed25519PrivateKey, sent_at: datetime, received: datetime, offset: int = 0
 ) -> ConsumerRecord:
     answer = Acknowledgement(
-        event_id=f"evt-{sent_at:%d%H%M}",
+        event_id=event_id(sent_at),
         request_reference=REFERENCE,
         state="NLD",
         sent_at=sent_at,

@@ -54,10 +54,47 @@ def test_the_commit_stops_before_the_first_unfinished_answer() -> None:
 
 
 def replayed(item: ReceivedAnswer) -> ReceivedAnswer:
-    """The same answer as an operator's replay of its dead letter would bring it back."""
+    """The same answer as an operator's authenticated replay of its dead letter (the gate
+    verified its MAC: ``tracefreeze/replay_auth.py``)."""
     r = item.record
     headers = ((HEADER_REPLAYED_FROM, b"0:7"),)
-    return ReceivedAnswer(dataclasses.replace(r, headers=headers), item.answer)
+    return ReceivedAnswer(dataclasses.replace(r, headers=headers), item.answer, replayed=True)
+
+
+def forged(item: ReceivedAnswer) -> ReceivedAnswer:
+    """The same answer with a ``tf_replayed_from`` header its State wrote itself (no MAC)."""
+    headers = ((HEADER_REPLAYED_FROM, b"0:7"),)
+    return ReceivedAnswer(dataclasses.replace(item.record, headers=headers), item.answer)
+
+
+def test_a_forged_replay_header_does_not_jump_a_parked_request() -> None:
+    """H2: a State marking its own answers as replays is still parked behind its request's
+    parked answer (the old bridge took the bare header at its word and delivered it)."""
+    a0, a1 = items(("a", 1), ("a", 1))
+    parked = ParkedRequests()
+    parked.mark(a0)
+    fake = forged(a1)
+    batch, why = parked.next([fake])
+    assert batch == [fake] and why is not None
+    parked.delivered([fake], taken=True)  # and never releases the request
+    assert a0.workflow_id in parked
+
+
+def test_parked_marks_are_bounded_per_state() -> None:
+    """L1: BEL getting many requests parked evicts only BEL's marks, never NLD's."""
+    nld = items(("n", 1))[0]
+    bel_requests = [court_request(requested_state="BEL") for _ in range(5)]
+    bel = [
+        ReceivedAnswer(record(i), acknowledgement(r, state="BEL"))
+        for i, r in enumerate(bel_requests)
+    ]
+    parked = ParkedRequests(max_entries=2)
+    parked.mark(nld)
+    for item in bel:
+        parked.mark(item)
+    assert nld.workflow_id in parked
+    assert parked.next([nld])[1] is not None
+    assert [i.workflow_id in parked for i in bel] == [False, False, False, True, True]
 
 
 def test_behind_a_parked_answer_the_same_requests_later_answers_are_parked_in_order() -> None:
