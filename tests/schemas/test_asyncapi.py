@@ -31,6 +31,7 @@ from tests.schemas.asyncapi_specs import official_schema
 from tracefreeze.config import Settings
 from tracefreeze.deadletter import HEADER_VALUE_OMITTED, dead_letter_headers
 from tracefreeze.envelope import answer_headers, answer_type
+from tracefreeze.replay_auth import replay_headers
 from tracefreeze.signing import sign
 from tracefreeze.topics import PARTY_CHANNEL_PARTITIONS
 
@@ -255,6 +256,8 @@ def as_text(headers: list[tuple[str, bytes]]) -> dict[str, str]:
 
 TRACE = {"ce_traceparent", "ce_tracestate"}
 """Optional trace-context headers (tracefreeze/tracing.py): declared, set only within a span."""
+REPLAY = {"tf_replayed_from", "tf_replayed_by", "tf_replay_received_ms", "tf_replay_mac"}
+"""Headers the Court's ``dlq replay`` adds to an answer it writes back (replay_auth.py)."""
 
 
 def declared(doc: dict[str, Any], schema: dict[str, Any]) -> set[str]:
@@ -282,7 +285,21 @@ def test_answer_headers_as_produced_match_their_message(doc: dict[str, Any]) -> 
         validator = headers_validator(doc, trait["headers"], message["headers"])
         validator.validate(headers)
         validator.validate({**headers, "ce_traceparent": f"00-{'a' * 32}-{'b' * 16}-01"})
-        assert set(headers) | TRACE == declared(doc, trait["headers"])
+        assert set(headers) | TRACE | REPLAY == declared(doc, trait["headers"])
+        replayed = as_text(
+            answer_headers(answer)
+            + signature
+            + replay_headers(
+                b"k" * 32,
+                "tracefreeze.dead-letter/0/5",
+                1_764_460_800_000,
+                "registry-officer",
+                answer.request_reference.encode(),
+                b"{}",
+            )
+        )
+        validator.validate(replayed)
+        assert set(replayed) | TRACE == declared(doc, trait["headers"])
         other = next(m for name, m in answers.items() if name != answer.answer_type)
         assert not headers_validator(doc, trait["headers"], other["headers"]).is_valid(headers)
 
@@ -334,7 +351,7 @@ def test_dead_letter_headers_as_produced_match_their_message(doc: dict[str, Any]
     _, signature = sign(answer, Ed25519PrivateKey.generate(), "nld-2026-1")
     original = answer_headers(answer) + signature
     record = ConsumerRecord(
-        topic="tracefreeze.state-answers", partition=4, offset=1234, timestamp=0,
+        topic="tracefreeze.state-answers", partition=4, offset=1234, timestamp=1_764_460_800_000,
         timestamp_type=0, key=answer.request_reference.encode(), value=b"{}", checksum=None,
         serialized_key_size=1, serialized_value_size=2, headers=original,
     )  # fmt: skip

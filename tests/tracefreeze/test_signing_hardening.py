@@ -10,6 +10,7 @@ that one State can poison for another, would break both.
 from __future__ import annotations
 
 import base64
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -92,7 +93,7 @@ def test_identity_key_would_verify_a_forged_signature_and_is_refused() -> None:
     "signs" any answer. The library verifies it; the registry must not take the key."""
     identity = bytes.fromhex(SMALL_ORDER["identity (order 1)"])
     forged = identity + bytes(32)
-    body = canonical_bytes(answer("evt-forged", "BEL").model_dump(mode="json"))
+    body = canonical_bytes(answer(str(uuid.uuid4()), "BEL").model_dump(mode="json"))
     Ed25519PublicKey.from_public_bytes(identity).verify(forged, SIGNING_CONTEXT + body)
     with pytest.raises(ValidationError, match="small order"):
         KeyRegistry.model_validate({"keys": [entry(b64(identity))]})
@@ -135,7 +136,7 @@ def test_signature_covers_the_context_prefix() -> None:
     contract before the prefix) is not a signature of an answer."""
     private, nld = key("nld-2026-1", "NLD")
     registry = KeyRegistry(keys=[nld])
-    sent = answer("evt-ctx-1", "NLD")
+    sent = answer(str(uuid.uuid4()), "NLD")
     value, headers = sign(sent, private, "nld-2026-1")
     assert verify(value, headers, registry, NOW, ReplayGuard()) == sent
     again = sign_bytes(value, private, "nld-2026-1")  # the one signing function
@@ -155,7 +156,7 @@ def test_another_state_reusing_an_event_id_does_not_block_the_genuine_answer() -
     bel_private, bel = key("bel-2026-1", "BEL")
     nld_private, nld = key("nld-2026-1", "NLD")
     registry, guard = KeyRegistry(keys=[bel, nld]), ReplayGuard()
-    stolen_id = "nld-answer-000042"
+    stolen_id = str(uuid.uuid4())  # NLD's id, seen by BEL (e.g. on a shared screen)
     bel_value, bel_headers = sign(answer(stolen_id, "BEL"), bel_private, "bel-2026-1")
     where = ("tracefreeze.state-answers", 0, 1)
     assert not isinstance(
@@ -192,7 +193,7 @@ def test_registry_file_is_reloaded_and_a_bad_file_keeps_the_old(tmp_path: Path) 
     source = RegistryFile(path, check_every_s=0, on_change=changes.append, on_error=errors.append)
     gate = AnswerGate(source, clock=lambda: NOW)
     assert [k.key_id for k in gate.registry.keys] == ["nld-2026-1"]
-    sent = answer("evt-reload-1", "BEL")
+    sent = answer(str(uuid.uuid4()), "BEL")
     value, headers = sign(sent, bel_private, "bel-2026-1")
     unknown = verify(value, headers, gate.registry, NOW, ReplayGuard())
     assert isinstance(unknown, Rejection) and unknown.reason is SignatureReason.UNKNOWN_KEY
