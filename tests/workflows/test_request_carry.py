@@ -31,6 +31,9 @@ from tests.workflows.support import (
     settle,
 )
 from tests.workflows.test_long_life import chain_of_runs
+from tracefreeze.client import dedupe_window
+from tracefreeze.config import Settings
+from tracefreeze.render import render_asset, render_view
 from workflows.request import RequestWorkflow
 
 ANSWERS = 3_000
@@ -120,6 +123,17 @@ async def test_thousands_of_answers_keep_the_carry_and_the_view_bounded(worker) 
     print(f"view bytes: {len(view_payload.data)}")
     assert len(view_payload.data) < VIEW_BOUND
     assert v.status is RequestStatus.IN_EXECUTION
+    # The status and ledger renderings say what they elide.
+    assert f"({v.timeline_elided} earlier entries elided" in render_view(v)
+    shown = render_asset(ACCOUNT, account)
+    assert f"history ({account.history_collapsed} earlier repeated valuations" in shown
+
+
+def test_the_courts_client_remembers_ids_as_long_as_the_intake_takes_answers() -> None:
+    """The window passed to each request covers the bridge's answer age limit."""
+    settings = Settings(answer_max_age_days=40)
+    assert dedupe_window(settings) >= timedelta(days=40)
+    assert dedupe_window(Settings()) >= timedelta(days=Settings().answer_max_age_days)
 
 
 async def test_the_seen_ids_are_forgotten_after_the_window_and_capped_within_it(
