@@ -86,6 +86,9 @@ class State(BaseModel):
 HISTORY_REPEATS_KEPT = 50
 """Repeated changes of one asset (valuations, management updates) its history keeps: the last
 ones. Every change of status is kept; every change also left as a request event on Kafka."""
+LEDGER_REPEATS_KEPT = 300
+"""Repeated changes kept over the whole ledger, shared among its assets (at least one each):
+a ledger of many assets keeps fewer per asset, so the whole stays bounded."""
 
 
 class LedgerChange(State):
@@ -186,6 +189,15 @@ class Ledger(State):
                     share.amount.currency, CurrencyTotals()
                 ).allocated += share.amount.amount
         return dict(sorted(out.items()))
+
+    def collapse_histories(self) -> None:
+        """Each asset keeps every status change and its share of the repeated changes
+        (``HISTORY_REPEATS_KEPT``, fewer when many assets share ``LEDGER_REPEATS_KEPT``)."""
+        if not self.entries:
+            return
+        keep = max(1, min(HISTORY_REPEATS_KEPT, LEDGER_REPEATS_KEPT // len(self.entries)))
+        for entry in self.entries.values():
+            entry.collapse_history(keep)
 
     def restrained(self) -> list[LedgerEntry]:
         return [e for e in self.entries.values() if e.status.restrained]

@@ -55,14 +55,14 @@ life); the carry counts the older ones it no longer holds (``timeline_dropped``)
 TIMELINE_SHOWN = 100
 """Timeline entries the ``view`` query returns: the most recent ones (``timeline_elided``)."""
 SEEN_IDS_CAP = 20_000
-"""Default cap on event ids a request holds within its dedupe window (16 bytes each)."""
+"""Default cap on event ids a request holds within its dedupe window (12 bytes each)."""
 DEDUPE_WINDOW = timedelta(days=22)
 """Default dedupe window: the intake's default answer age limit (21 days) and a day's margin.
 The Court's client passes its own settings' limit (``tracefreeze/client.py``)."""
 
 
 class SeenDay(State):
-    """Event ids taken on one UTC day, as concatenated 16-character digests
+    """Event ids taken on one UTC day, as concatenated 12-character digests
     (``workflows/request_seen.py``)."""
 
     day: date

@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.case import RequestSummary
     from schemas.clocks import Clocks
     from schemas.events import RequestEventType
-    from schemas.ledger import HISTORY_REPEATS_KEPT, RequestStatus
+    from schemas.ledger import RequestStatus
     from schemas.request import CourtRequest
     from schemas.views import (
         TIMELINE_CARRIED,
@@ -144,8 +144,7 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
         if dropped:
             rec.timeline = rec.timeline[dropped:]
             rec.timeline_dropped += dropped
-        for entry in rec.ledger.entries.values():
-            entry.collapse_history(HISTORY_REPEATS_KEPT)
+        rec.ledger.collapse_histories()
         return rec
 
     @workflow.query
@@ -237,8 +236,7 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
             final = self._rec.status in sm.ENDED or self._rec.status is RequestStatus.CLOSED
             met = dl.stages_met_by(action, action in STATE_ANSWERS, final)
             outcome.firings += dl.meet(clocks, met, now)
-        for entry in self._rec.ledger.entries.values():
-            entry.collapse_history(HISTORY_REPEATS_KEPT)
+        self._rec.ledger.collapse_histories()
         self._note_for_report(action, now)
         self._record_timeline(m.event_id, outcome.what)
         if refresh:

@@ -8,7 +8,7 @@ age limit (``answer_max_age_days``, ``tracefreeze/gate.py``), so an id taken lon
 that window can never be offered again. The window comes with the request's input, never from
 the environment, and is carried across continue-as-new.
 
-Ids are kept per UTC day they were taken, as a short digest (BLAKE2b, 12 bytes, base64: 16
+Ids are kept per UTC day they were taken, as a short digest (BLAKE2b, 9 bytes, base64: 12
 characters whatever the id's length); a day's ids are forgotten once the whole day lies
 outside the window (so an id is kept at least the window, at most a day longer). A hard cap on
 the ids held within the window is the last line: past it a new answer is refused with a clear
@@ -26,10 +26,11 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from schemas.views import SeenDay
 
-DIGEST_BYTES = 12
-"""96 bits: no two of a request's ids collide in practice (birthday bound ~2^48 ids)."""
-DIGEST_CHARS = 16
-"""Base64 characters of one digest (12 bytes, no padding)."""
+DIGEST_BYTES = 9
+"""72 bits: two of a request's 20,000 ids collide with odds below 1 in 10^13 (birthday
+bound), and a State cannot aim a collision at an id it has not seen."""
+DIGEST_CHARS = 12
+"""Base64 characters of one digest (9 bytes, no padding)."""
 
 
 def digest(event_id: str) -> str:
