@@ -16,6 +16,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
 
 from schemas import court as c
 from schemas.answers import AnswerBatch
@@ -109,6 +110,14 @@ async def test_thousands_of_answers_keep_the_carry_and_the_view_bounded(worker) 
         await settle(handle)  # let the run hand over when it has taken PER_RUN
 
     sizes = await carried_sizes(worker, req.workflow_id, first.first_execution_run_id)
+    # Every run, carried state and all, replays deterministically.
+    replayer = Replayer(workflows=[RequestWorkflow], data_converter=pydantic_data_converter)
+    for run_id in await chain_of_runs(worker.client, req.workflow_id, first.first_execution_run_id):
+        history = await worker.client.get_workflow_handle(
+            req.workflow_id, run_id=run_id
+        ).fetch_history()
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
+        assert result.replay_failure is None
     print(f"carry bytes per hand-over: {sizes}")
     assert len(sizes) >= ANSWERS // PER_RUN - 1
     assert max(sizes) < CARRY_BOUND
@@ -260,3 +269,23 @@ def test_a_carry_at_every_cap_stays_bounded() -> None:
     repeats = sum(len(e.history) - 3 for e in many.ledger.entries.values())
     assert repeats <= max(LEDGER_REPEATS_KEPT, MAX_ASSETS)  # at least one each
     print(f"carry at every cap, {MAX_ASSETS} assets: {encoded(many)} bytes")
+
+
+def test_seen_ids_forget_whole_days_past_the_window_and_read_an_old_carry() -> None:
+    """An id is kept at least the window (its whole day), a rolled-back id is forgotten at
+    once, and a carry of plain ids from before the window is read as taken now."""
+    day = datetime(2026, 5, 1, 23, 59, tzinfo=UTC)
+    seen = SeenIds([], ["legacy-id-00000001"], 1, day)
+    seen.add("answer-id-00000002", day)
+    seen.add("answer-id-00000003", day + timedelta(minutes=2))  # the next UTC day
+    assert "legacy-id-00000001" in seen and len(seen) == 3
+    window = timedelta(days=21)
+    seen.forget_before(day + window, window)
+    assert seen.held == 3  # not a whole day past the window yet
+    seen.forget_before(datetime(2026, 5, 23, 0, 0, tzinfo=UTC), window)
+    assert "answer-id-00000002" not in seen and "answer-id-00000003" in seen
+    assert (seen.held, len(seen)) == (1, 3)  # forgotten, still counted as taken
+    again = SeenIds(seen.carried(), [], seen.taken, day)
+    assert "answer-id-00000003" in again and len(again) == 3
+    again.discard("answer-id-00000003")
+    assert "answer-id-00000003" not in again and len(again) == 2
