@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
 
@@ -21,6 +21,7 @@ from schemas.court import CourtAction
 from schemas.ledger import CurrencyTotals, Ledger, RequestStatus
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
+from schemas.views import DEDUPE_WINDOW
 
 MAX_CURRENCIES = 64
 """Currencies a request reports to its case; more are counted, not listed."""
@@ -50,6 +51,13 @@ class CaseOrder(Frozen):
         max_length=MAX_STATES,
         description="Where a State's request runs, if not under its plain id: the opaque id "
         "of an ex parte request (Rule 99(1)), set by the Court's client",
+    )
+    dedupe_window: timedelta = Field(
+        default=DEDUPE_WINDOW,
+        gt=timedelta(0),
+        le=timedelta(days=3660),
+        description="How long each request remembers an event id (RequestInput), set by the "
+        "Court's client from the intake's answer age limit",
     )
 
     @model_validator(mode="after")

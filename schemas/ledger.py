@@ -83,6 +83,14 @@ class State(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+HISTORY_REPEATS_KEPT = 50
+"""Repeated changes of one asset (valuations, management updates) its history keeps: the last
+ones. Every change of status is kept; every change also left as a request event on Kafka."""
+LEDGER_REPEATS_KEPT = 300
+"""Repeated changes kept over the whole ledger, shared among its assets (at least one each):
+a ledger of many assets keeps fewer per asset, so the whole stays bounded."""
+
+
 class LedgerChange(State):
     at: AwareDatetime
     event_id: EventRef
@@ -129,6 +137,25 @@ class LedgerEntry(State):
     freeze_limit_until: AwareDatetime | None = None
     national_order_expires_at: AwareDatetime | None = None
     history: list[LedgerChange] = []
+    history_collapsed: int = 0
+    """Repeated changes (valuations, management updates: same status as the change before)
+    no longer held: ``collapse_history`` keeps every status change and the last repeats."""
+
+    def collapse_history(self, keep: int) -> None:
+        """Keep every change of status and the last ``keep`` repeated changes; count the rest.
+        The entry's current values (status, value, holder) are its own fields, untouched."""
+        if len(self.history) <= keep:
+            return
+        repeats = [
+            i
+            for i, h in enumerate(self.history)
+            if i > 0 and h.status is self.history[i - 1].status
+        ]
+        if len(repeats) <= keep:
+            return
+        dropped = set(repeats[: len(repeats) - keep])
+        self.history = [h for i, h in enumerate(self.history) if i not in dropped]
+        self.history_collapsed += len(dropped)
 
     @property
     def contested(self) -> bool:
@@ -171,6 +198,15 @@ class Ledger(State):
                     share.amount.currency, CurrencyTotals()
                 ).allocated += share.amount.amount
         return dict(sorted(out.items()))
+
+    def collapse_histories(self) -> None:
+        """Each asset keeps every status change and its share of the repeated changes
+        (``HISTORY_REPEATS_KEPT``, fewer when many assets share ``LEDGER_REPEATS_KEPT``)."""
+        if not self.entries:
+            return
+        keep = max(1, min(HISTORY_REPEATS_KEPT, LEDGER_REPEATS_KEPT // len(self.entries)))
+        for entry in self.entries.values():
+            entry.collapse_history(keep)
 
     def restrained(self) -> list[LedgerEntry]:
         return [e for e in self.entries.values() if e.status.restrained]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from pydantic import AwareDatetime, Field
 
 from schemas.clocks import Clocks
@@ -46,13 +48,43 @@ class ReportMemo(State):
     totals: dict[str, CurrencyTotals] = {}
 
 
+TIMELINE_CARRIED = 200
+"""Timeline entries a request carries across continue-as-new: the most recent ones. Every
+entry also left as a request event on Kafka when it was made (the record of the request's
+life); the carry counts the older ones it no longer holds (``timeline_dropped``)."""
+TIMELINE_SHOWN = 100
+"""Timeline entries the ``view`` query returns: the most recent ones (``timeline_elided``)."""
+SEEN_IDS_CAP = 20_000
+"""Default cap on event ids a request holds within its dedupe window (12 bytes each)."""
+DEDUPE_WINDOW = timedelta(days=22)
+"""Default dedupe window: the intake's default answer age limit (21 days) and a day's margin.
+The Court's client passes its own settings' limit (``tracefreeze/client.py``)."""
+
+
+class SeenDay(State):
+    """Event ids taken on one UTC day, as concatenated 12-character digests
+    (``workflows/request_seen.py``)."""
+
+    day: date
+    digests: str = Field(pattern=r"^[A-Za-z0-9+/=]*$")
+
+
 class RequestCarry(State):
-    """What a request carries across continue-as-new so nothing is forgotten or re-applied."""
+    """What a request carries across continue-as-new so nothing is forgotten or re-applied,
+    bounded whatever the number of answers (the SDK refuses a payload over 2 MB): the most
+    recent timeline entries (older ones left as request events on Kafka when they were made),
+    the event ids taken within the dedupe window, and each asset's history with every status
+    change but only its last repeated valuations (``LedgerEntry.collapse_history``)."""
 
     status: RequestStatus
     ledger: Ledger
     timeline: list[TimelineEntry]
-    seen_event_ids: list[EventRef]
+    timeline_dropped: int = Field(default=0, ge=0, description="Older entries not carried")
+    seen_event_ids: list[EventRef] = Field(
+        default=[], description="Ids carried before the dedupe window (read, never written)"
+    )
+    seen: list[SeenDay] = Field(default=[], description="Ids taken within the dedupe window")
+    answers_taken: int = Field(default=0, ge=0, description="Distinct ids ever taken")
     outbox: list[RequestEvent] = []
     versions: list[RequestVersion] = []
     resume_status: RequestStatus | None = Field(
@@ -85,6 +117,19 @@ class RequestInput(Frozen):
         le=1_000_000,
         description="Continue-as-new after this many accepted answers in one run "
         "(default: when the server suggests it)",
+    )
+    dedupe_window: timedelta = Field(
+        default=DEDUPE_WINDOW,
+        gt=timedelta(0),
+        le=timedelta(days=3660),
+        description="How long an event id is remembered: at least the intake's answer age "
+        "limit (answer_max_age_days), past which the bridge refuses an answer anyway",
+    )
+    seen_ids_cap: int = Field(
+        default=SEEN_IDS_CAP,
+        ge=1,
+        le=100_000,
+        description="Most ids held within the window; past it new answers are refused",
     )
 
 
@@ -121,7 +166,8 @@ class RequestView(Frozen):
     status: RequestStatus
     ledger: Ledger
     totals: dict[str, CurrencyTotals]
-    timeline: list[TimelineEntry]
+    timeline: list[TimelineEntry] = Field(description="The most recent entries")
+    timeline_elided: int = Field(default=0, ge=0, description="Older entries not shown")
     answers_seen: int
     version: int = 1
     resume_status: RequestStatus | None = None

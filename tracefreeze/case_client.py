@@ -15,7 +15,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from schemas.case import AddState, CaseInput, CaseOrder, CaseView, CloseCase, case_workflow_id
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
-from tracefreeze.client import plain_errors
+from tracefreeze.client import dedupe_window, plain_errors
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.policy import load_directory, load_policy, resolve
@@ -45,6 +45,7 @@ class CaseClient:
                 "events_topic": self.settings.topics.request_events,
                 "escalations_topic": self.settings.topics.escalations,
                 "policies": {r.requested_state: self._policy(r) for r in order.requests},
+                "dedupe_window": dedupe_window(self.settings),
                 "workflow_ids": {
                     r.requested_state: self._workflow_id(r) for r in order.requests if r.ex_parte
                 },

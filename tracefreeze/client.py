@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -69,6 +69,17 @@ REQUEST_ID_PREFIX = request_workflow_id("-", "-").split("/", 1)[0] + "/"
 """Workflow ids of requests start so; references never do (they are upper case)."""
 
 
+DEDUPE_MARGIN = timedelta(days=1)
+"""Beyond the intake's answer age limit: its clock-skew tolerance and any clock difference."""
+
+
+def dedupe_window(settings: Settings) -> timedelta:
+    """How long a request remembers an answer's event id: the bridge refuses an answer older
+    than ``answer_max_age_days`` (``tracefreeze/gate.py``), so an id older than that and a
+    margin can never come back (``workflows/request_seen.py``)."""
+    return timedelta(days=settings.answer_max_age_days) + DEDUPE_MARGIN
+
+
 class RequestClient:
     """Requests to States as the Court sees them: one workflow per (reference, State)."""
 
@@ -104,6 +115,7 @@ class RequestClient:
                     events_topic=topics.request_events,
                     escalations_topic=topics.escalations,
                     policy=policy,
+                    dedupe_window=dedupe_window(self.settings),
                 ),
                 id=workflow_id,
                 task_queue=self.settings.task_queue,

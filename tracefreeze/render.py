@@ -36,13 +36,18 @@ def money(value: Money | None) -> str:
 
 
 def render_timeline(view: RequestView) -> str:
+    """The most recent entries the request shows, and how many older ones it elides (each
+    left as a request event on Kafka when it was made)."""
     if not view.timeline:
         return "no answer or Court action recorded yet"
     rows = [
         [e.at.strftime("%Y-%m-%d %H:%M:%S %Z"), e.status.value, e.what, e.event_id or NONE]
         for e in view.timeline
     ]
-    return table(["when", "status", "what", "event id"], rows)
+    out = table(["when", "status", "what", "event id"], rows)
+    if view.timeline_elided:
+        out = f"({view.timeline_elided} earlier entries elided: see the request's events)\n{out}"
+    return out
 
 
 def render_ledger(view: RequestView) -> str:
@@ -158,7 +163,13 @@ def render_asset(asset_id: str, entry: LedgerEntry) -> str:
         for h in entry.history
     ]
     history = table(["time", "status", "value", "note", "event id"], rows)
-    return "\n".join([*head, "  history:", *(f"    {line}" for line in history.splitlines())])
+    title = "  history:"
+    if entry.history_collapsed:
+        title = (
+            f"  history ({entry.history_collapsed} earlier repeated valuations or updates "
+            "collapsed; every status change kept):"
+        )
+    return "\n".join([*head, title, *(f"    {line}" for line in history.splitlines())])
 
 
 def render_asset_ledger(view: RequestView) -> str:

@@ -190,6 +190,7 @@ class CaseWorkflow:
                 events_topic=self._order.events_topic,
                 escalations_topic=self._order.escalations_topic,
                 policy=policy,
+                dedupe_window=self._order.dedupe_window,
             ),
             id=workflow_id,
             parent_close_policy=ParentClosePolicy.ABANDON,

@@ -23,6 +23,7 @@ from workflows.request_clocks import ClockKeeping
 from workflows.request_court import CourtActions
 from workflows.request_outbox import Outbox
 from workflows.request_publishing import Publishing
+from workflows.request_seen import SeenIds
 
 with workflow.unsafe.imports_passed_through():
     from schemas import answers as a
@@ -32,6 +33,8 @@ with workflow.unsafe.imports_passed_through():
     from schemas.ledger import RequestStatus
     from schemas.request import CourtRequest
     from schemas.views import (
+        TIMELINE_CARRIED,
+        TIMELINE_SHOWN,
         AnswerReceipt,
         RequestCarry,
         RequestInput,
@@ -54,6 +57,8 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
         self._events_topic = inp.events_topic
         self._escalations_topic = inp.escalations_topic
         self._answers_per_run = inp.answers_per_run
+        self._dedupe_window = inp.dedupe_window
+        self._seen_ids_cap = inp.seen_ids_cap
         self._accepted_this_run = 0
         # A carried run tells the case at once: a report held back may not have gone.
         self._parent_stale = inp.carried is not None and workflow.info().parent is not None
@@ -74,7 +79,10 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
             timeline=[],
             seen_event_ids=[],
         )
-        self._seen = set(self._rec.seen_event_ids)
+        self._seen = SeenIds(
+            self._rec.seen, self._rec.seen_event_ids, self._rec.answers_taken, workflow.now()
+        )
+        self._rec.seen_event_ids = []
         if inp.carried is None and inp.policy is not None:
             contact = inp.policy.contact
             self._rec.clocks = Clocks(
@@ -112,21 +120,40 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
                     await self._inform_parent()
                 if closing:
                     return self.view()
-                self._rec.seen_event_ids = sorted(self._seen)
                 workflow.continue_as_new(
                     RequestInput(
                         request=self._original,
                         events_topic=self._events_topic,
                         escalations_topic=self._escalations_topic,
-                        carried=self._rec,
+                        carried=self._carry(),
                         answers_per_run=self._answers_per_run,
+                        dedupe_window=self._dedupe_window,
+                        seen_ids_cap=self._seen_ids_cap,
                     )
                 )
 
+    def _carry(self) -> RequestCarry:
+        """The state handed to the next run, bounded whatever the number of answers taken:
+        the most recent timeline entries (each older one left as a request event on Kafka
+        when it was made; the carry counts them), the ids taken within the dedupe window
+        (``workflows/request_seen.py``), and the ledger with collapsed histories."""
+        rec = self._rec
+        self._seen.forget_before(workflow.now(), self._dedupe_window)
+        rec.seen, rec.answers_taken = self._seen.carried(), self._seen.taken
+        dropped = max(0, len(rec.timeline) - TIMELINE_CARRIED)
+        if dropped:
+            rec.timeline = rec.timeline[dropped:]
+            rec.timeline_dropped += dropped
+        rec.ledger.collapse_histories()
+        return rec
+
     @workflow.query
     def view(self) -> RequestView:
-        """Current status, ledger with per-currency totals, and timeline."""
+        """Current status, ledger with per-currency totals, and the most recent timeline
+        entries (``timeline_elided`` counts the older ones, all left as request events on
+        Kafka): bounded, so the answer stays under the payload limit however many answers."""
         req, rec = self._request, self._rec
+        shown = rec.timeline[-TIMELINE_SHOWN:]
         return RequestView(
             reference=req.reference,
             case_number=req.case_number,
@@ -134,7 +161,8 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
             status=rec.status,
             ledger=rec.ledger,
             totals=rec.ledger.totals(),
-            timeline=rec.timeline,
+            timeline=shown,
+            timeline_elided=rec.timeline_dropped + len(rec.timeline) - len(shown),
             answers_seen=len(self._seen),
             version=rec.versions[-1].version if rec.versions else 1,
             resume_status=rec.resume_status,
@@ -154,6 +182,8 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
         if m.event_id in self._seen:
             return
         action = action or m.answer_type
+        if action not in COURT_ACTIONS:  # the Court is never refused for a State's flood
+            self._check_seen_cap()
         try:
             if action not in COURT_ACTIONS:
                 self._check_addressed(m)
@@ -161,6 +191,20 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
             RULES[action].check(self._rec, self._request, m)
         except (Rejection, sm.IllegalTransition) as err:
             raise ApplicationError(str(err), type="AnswerRejected", non_retryable=True) from None
+
+    def _check_seen_cap(self) -> None:
+        """Refuse a new answer when the request already holds its cap of ids within the
+        dedupe window: a flood is refused with its reason, never a failed workflow task.
+        Read-only (it runs in update validators, which are not replayed)."""
+        held = self._seen.held_within(workflow.now(), self._dedupe_window)
+        if held >= self._seen_ids_cap:
+            raise ApplicationError(
+                f"request {self._request.reference} has taken {held} answers "
+                f"within {self._dedupe_window.days} days, its cap: refused until older "
+                "answers leave the window",
+                type="AnswerRejected",
+                non_retryable=True,
+            )
 
     def _check_addressed(self, m: a.AnswerBase) -> None:
         req = self._request
@@ -181,7 +225,8 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
         action = action or m.answer_type
         now, paused_before = workflow.now(), self._rec.status.paused
         outcome = RULES[action].apply(self._rec, self._request, m, now)
-        self._seen.add(m.event_id)
+        self._seen.add(m.event_id, now)
+        self._seen.forget_before(now, self._dedupe_window)
         self._accepted_this_run += 1
         if outcome.status is not None:
             self._rec.status = outcome.status
@@ -193,6 +238,7 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
             )
             met = dl.stages_met_by(action, action in STATE_ANSWERS, final)
             outcome.firings += dl.meet(clocks, met, now)
+        self._rec.ledger.collapse_histories()
         self._note_for_report(action, now)
         self._record_timeline(m.event_id, outcome.what)
         self._announce(m.event_id, action, outcome)

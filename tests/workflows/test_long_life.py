@@ -11,7 +11,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from schemas.events import RequestEventType
-from schemas.ledger import AssetStatus, RequestStatus
+from schemas.ledger import HISTORY_REPEATS_KEPT, AssetStatus, RequestStatus
+from schemas.views import TIMELINE_SHOWN
 from tests.workflows.support import (
     ACCOUNT,
     acknowledgement,
@@ -51,7 +52,9 @@ async def test_hundreds_of_answers_across_several_runs_keep_everything(worker) -
     """cf. EU 2018/1805 art. 28 and RS 99: 300 valuations of a frozen account, 50 answers
     per run, so the request continues as new six times; the valuation history, the timeline
     and the seen event ids survive every hand-over, so a valuation re-sent from the first run
-    is still a duplicate that changes nothing."""
+    is still a duplicate that changes nothing. Bounded (the carry must stay under the payload
+    limit): the history keeps the status changes and the last valuations, the view the most
+    recent timeline entries, each with a count of the rest."""
     started = time.monotonic()
     req = court_request()
     first = await worker.start(req, answers_per_run=PER_RUN)
@@ -82,18 +85,22 @@ async def test_hundreds_of_answers_across_several_runs_keep_everything(worker) -
     v = await handle.query(RequestWorkflow.view)
     account = v.ledger.entries[ACCOUNT]
     assert account.status is AssetStatus.FROZEN
+    # Every status change is kept, and the last HISTORY_REPEATS_KEPT valuations; the older
+    # ones are counted (each left as a request event when it was taken).
+    kept = UPDATES - HISTORY_REPEATS_KEPT
     assert [h.event_id for h in account.history] == [freeze.event_id] + [
-        u.event_id for u in updates
+        u.event_id for u in updates[kept:]
     ]
+    assert account.history_collapsed == kept
     assert [h.value.amount for h in account.history[1:]] == [
-        Decimal(amount(i)) for i in range(UPDATES)
+        Decimal(amount(i)) for i in range(kept, UPDATES)
     ]
     assert account.value.amount == Decimal(amount(UPDATES - 1))
     assert v.totals["EUR"].frozen == Decimal(amount(UPDATES - 1))
     assert v.answers_seen == answers
-    assert [t.event_id for t in v.timeline] == [None, ack.event_id, freeze.event_id] + [
-        u.event_id for u in updates
-    ]
+    timeline = [None, ack.event_id, freeze.event_id] + [u.event_id for u in updates]
+    assert [t.event_id for t in v.timeline] == timeline[-TIMELINE_SHOWN:]
+    assert v.timeline_elided == len(timeline) - TIMELINE_SHOWN
 
     # An early valuation re-sent under a new update id (as the intake does after a restart):
     # a duplicate in the latest run, which changes nothing and publishes nothing.
@@ -139,7 +146,9 @@ async def test_a_steady_stream_of_answers_still_continues_as_new(worker) -> None
         await send(handle, asset_management(req, ACCOUNT, amount(i)))
     await settle(handle)
     v = await handle.query(RequestWorkflow.view)
-    assert len(v.ledger.entries[ACCOUNT].history) == 1 + burst  # nothing lost, whatever runs
+    account = v.ledger.entries[ACCOUNT]
+    # Nothing lost, whatever runs: the changes kept plus those counted.
+    assert len(account.history) + account.history_collapsed == 1 + burst
     runs = await chain_of_runs(worker.client, req.workflow_id, first.first_execution_run_id)
     counts = await accepted_per_run(worker.client, req.workflow_id, runs)
     assert sum(counts) == 2 + burst
