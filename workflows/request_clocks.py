@@ -11,6 +11,8 @@ from typing import Any
 
 from temporalio import workflow
 
+from workflows.request_parts import RequestParts
+
 with workflow.unsafe.imports_passed_through():
     from schemas.common import Urgency
     from schemas.escalations import EscalationEvent, EscalationKind
@@ -22,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ladder import LADDER, level_of
 
 
-class ClockKeeping:
+class ClockKeeping(RequestParts):
     """Deadline and escalation keeping; mixed into RequestWorkflow."""
 
     def _urgent_pending(self) -> bool:

@@ -10,6 +10,8 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from workflows.request_parts import RequestParts
+
 with workflow.unsafe.imports_passed_through():
     from schemas.common import Confidentiality
     from schemas.events import AssetEventData, RequestEvent, RequestEventType
@@ -26,7 +28,7 @@ PUBLISH_RETRY = RetryPolicy(
 )
 
 
-class Outbox:
+class Outbox(RequestParts):
     """Queue and publish a request's events; mixed into RequestWorkflow."""
 
     def _announce(self, event_id: str, action: str, outcome: Outcome) -> None:

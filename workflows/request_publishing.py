@@ -9,7 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import FailureError
+
+from workflows.request_parts import RequestParts
 
 with workflow.unsafe.imports_passed_through():
     from schemas.case import RequestSummary
@@ -27,7 +30,7 @@ PARENT_REPORT_ATTEMPTS = 3
 """Reports in a row the case may miss before it counts as gone (for the rest of the run)."""
 
 
-class Publishing:
+class Publishing(RequestParts):
     """Parent reports and visibility; mixed into RequestWorkflow."""
 
     async def _inform_parent(self) -> None:
@@ -129,7 +132,7 @@ class Publishing:
         eur = rec.ledger.totals().get("EUR")
         frozen_eur = float(eur.frozen + eur.seized) if eur else 0.0
         attributes = sa.request_attributes(req, rec.status.value, frozen_eur)
-        clock_attributes = []
+        clock_attributes: list[SearchAttributeUpdate[Any]] = []
         if rec.clocks is not None:
             view = self._clock_view()
             clock_attributes = [
