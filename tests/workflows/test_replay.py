@@ -3,6 +3,7 @@ the current RequestWorkflow: a change that would break running requests fails he
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -95,6 +96,26 @@ def test_the_patch_check_can_fail() -> None:
         f"marker {marker.event_id}",
         f"{CHANGE_VERSION} {upsert.event_id}",
     ]
+
+
+WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
+PATCH_CALL = re.compile(r"\b(patched|deprecate_patch)\(")
+
+
+def patch_calls(source: str) -> list[str]:
+    """The lines of a module that call ``workflow.patched`` or ``deprecate_patch``."""
+    return [line.strip() for line in source.splitlines() if PATCH_CALL.search(line)]
+
+
+def test_no_workflow_code_is_patched() -> None:
+    """Before 1.0 a change to a workflow is made directly (docs/versioning.md): no module of
+    ``workflows/`` calls ``workflow.patched`` or ``deprecate_patch``. (A new patch would not
+    show in the histories above: replaying a history without its marker takes the old side.)"""
+    modules = sorted(WORKFLOWS.glob("*.py"))
+    assert len(modules) > 10
+    found = {m.name: patch_calls(m.read_text(encoding="utf-8")) for m in modules}
+    assert {name: lines for name, lines in found.items() if lines} == {}
+    assert patch_calls('if workflow.patched("clock-timer-kept"):')  # the check can fail
 
 
 @pytest.mark.parametrize("path", HISTORY_FILES, ids=[p.stem for p in HISTORY_FILES])
