@@ -25,12 +25,8 @@ from aiokafka.errors import KafkaError
 from temporalio import activity
 
 from activities.party import party_messages, shared_escalation
-from schemas.escalations import (
-    PUBLISH_ESCALATION_EVENT,
-    EscalationEvent,
-    PublishEscalationEvent,
-)
-from schemas.events import PUBLISH_REQUEST_EVENT, PublishRequestEvent, RequestEvent
+from schemas.escalations import EscalationEvent
+from schemas.events import RequestEvent
 from schemas.outbox import PUBLISH_OUTBOX, PublishOutbox
 from schemas.party import PartyMessage
 from tracefreeze.metrics import ESCALATIONS
@@ -57,7 +53,8 @@ def cloudevent_headers(event: Event) -> list[tuple[str, bytes]]:
 
 
 class EventPublisher:
-    """Holds the Kafka producer; its ``publish`` method is the registered activity."""
+    """Holds the Kafka producer; its ``publish_outbox`` method is the registered activity (run
+    by the request workflow as a local activity, one round of its outbox per call)."""
 
     def __init__(
         self,
@@ -69,20 +66,6 @@ class EventPublisher:
         self._timeout_s = timeout_s
         self._channels = dict(channels or {})
         """The outbound channel of each party of the State directory (State code -> topic)."""
-
-    @activity.defn(name=PUBLISH_REQUEST_EVENT)
-    async def publish(self, p: PublishRequestEvent) -> None:
-        """Send one event and wait for the broker's acknowledgement (acks=all).
-
-        A timeout or Kafka error is raised so that Temporal retries with the same event.
-        """
-        await self._send(p.topic, p.event)
-
-    @activity.defn(name=PUBLISH_ESCALATION_EVENT)
-    async def publish_escalation(self, p: PublishEscalationEvent) -> None:
-        """Send one escalation event to ``tracefreeze.escalations`` (same guarantees)."""
-        await self._send(p.topic, p.event)
-        ESCALATIONS.labels(p.event.step or p.event.kind.value).inc()
 
     @activity.defn(name=PUBLISH_OUTBOX)
     async def publish_outbox(self, p: PublishOutbox) -> None:
@@ -149,21 +132,4 @@ class EventPublisher:
             workflow_id=info.workflow_id,
             activity_id=info.activity_id,
             attempt=info.attempt,
-        )
-
-    async def _send(self, topic: str, event: RequestEvent | EscalationEvent) -> None:
-        bound = self._bound(event)
-        try:
-            metadata = await asyncio.wait_for(
-                self._producer.send_and_wait(topic, **self._record(event)),
-                timeout=self._timeout_s,
-            )
-        except (TimeoutError, KafkaError) as err:
-            bound.warning("event not published; Temporal will retry", error=repr(err))
-            raise
-        bound.info(
-            "event published",
-            topic=topic,
-            partition=metadata.partition,
-            offset=metadata.offset,
         )

@@ -14,7 +14,6 @@ from pydantic import AwareDatetime, Field
 from schemas.common import EventId, Frozen, Identifier, RequestReference, StateCode
 
 ESCALATION_SOURCE = "tracefreeze/deadlines"
-PUBLISH_ESCALATION_EVENT = "publish_escalation_event"
 
 
 class EscalationKind(StrEnum):
@@ -82,8 +81,3 @@ class EscalationEvent(Frozen):
     )
     policy_version: str | None = None
     caused_by: EventId | None = None
-
-
-class PublishEscalationEvent(Frozen):
-    topic: str
-    event: EscalationEvent

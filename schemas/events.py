@@ -79,14 +79,3 @@ class RequestEvent(Frozen):
     totals: dict[str, CurrencyTotals] = Field(
         default={}, description="Omitted for ex parte requests (Rule 99)"
     )
-
-
-PUBLISH_REQUEST_EVENT = "publish_request_event"
-"""Name of the activity that publishes a request event to Kafka."""
-
-
-class PublishRequestEvent(Frozen):
-    """Input of the publishing activity: the topic and the event made in the workflow."""
-
-    topic: str
-    event: RequestEvent

@@ -30,4 +30,4 @@ class PublishOutbox(Frozen):
     request: CourtRequest | None = None
     """The request in force: the requested State's own channel carries it (and its decisions
     and reminders, ``activities/party.py``), and its confidentiality decides what the shared
-    escalations topic may show. Absent in histories recorded before the party channels."""
+    escalations topic may show."""

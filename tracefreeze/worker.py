@@ -82,7 +82,7 @@ async def run_worker(settings: Settings) -> None:
             client,
             task_queue=settings.task_queue,
             workflows=[RequestWorkflow, CaseWorkflow],
-            activities=[publisher.publish, publisher.publish_escalation, publisher.publish_outbox],
+            activities=[publisher.publish_outbox],
             max_cached_workflows=MAX_CACHED_WORKFLOWS,
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
             workflow_runner=workflow_runner(),

@@ -114,11 +114,10 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 closing = self._rec.status is RequestStatus.CLOSED
                 # A steady stream of answers must not hold a run open: the outbox is carried
-                # across continue-as-new and published by the next run (patched in 2026-11).
-                if closing or not workflow.patched("continue-as-new-carries-outbox"):
+                # across continue-as-new and published by the next run.
+                if closing:
                     await self._publish_outbox()
                     await self._inform_parent()
-                if closing:
                     return self.view()
                 workflow.continue_as_new(
                     RequestInput(

@@ -11,6 +11,8 @@ from typing import Any
 
 from temporalio import workflow
 
+from workflows.request_parts import RequestParts
+
 with workflow.unsafe.imports_passed_through():
     from schemas.common import Urgency
     from schemas.escalations import EscalationEvent, EscalationKind
@@ -22,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ladder import LADDER, level_of
 
 
-class ClockKeeping:
+class ClockKeeping(RequestParts):
     """Deadline and escalation keeping; mixed into RequestWorkflow."""
 
     def _urgent_pending(self) -> bool:
@@ -49,26 +51,14 @@ class ClockKeeping:
         """Wait for an answer to publish, a parent to inform, closure — or the next clock.
         A report to the case held back by its interval arms its own timer to wake for.
 
-        Since patch ``clock-timer-kept`` one timer waits for the next deadline across rounds
-        and is replaced only when that deadline moves; before, every round cancelled and
-        re-armed it (two history events and two timer operations per answer)."""
+        One timer waits for the next deadline across rounds and is replaced only when that
+        deadline moves (re-arming it every round would cost two history events per answer)."""
         self._arm_parent_report()
         wake = self._next_wakeup()
-        now = workflow.now()
-        if wake is not None and wake <= now:
+        if wake is not None and wake <= workflow.now():
             return
-        if workflow.patched("clock-timer-kept"):
-            clock = self._arm_clock(wake)
-            await workflow.wait_condition(lambda: self._has_work() or clock.done())
-            return
-        try:
-            await workflow.wait_condition(
-                self._has_work,
-                timeout=None if wake is None else wake - now,
-                timeout_summary=None if wake is None else "next deadline",
-            )
-        except TimeoutError:
-            pass
+        clock = self._arm_clock(wake)
+        await workflow.wait_condition(lambda: self._has_work() or clock.done())
 
     def _arm_clock(self, wake: datetime | None) -> asyncio.Future[None]:
         """The timer for ``wake`` (kept if already armed for it); never done if None."""

@@ -24,6 +24,8 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
+from workflows.request_parts import RequestParts
+
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
@@ -127,16 +129,16 @@ def _entry_copy(entry: LedgerEntry) -> LedgerEntry:
     )
 
 
-class Guarded:
+class Guarded(RequestParts):
     """``_take_guarded``; mixed into the update mixins of RequestWorkflow."""
 
     def _refresh_visibility_safely(self) -> None:
         """``_refresh_visibility`` (request_publishing.py), which must not fail an update
         handler either: on a fault, what is shown is forgotten so the next write restates it."""
         try:
-            self._refresh_visibility()  # type: ignore[attr-defined]
+            self._refresh_visibility()
         except Exception as fault:
-            self._shown: dict[str, Any] = {}
+            self._shown = {}
             workflow.logger.warning("visibility not written", extra={"fault": type(fault).__name__})
 
     def _take_guarded(
@@ -145,7 +147,7 @@ class Guarded:
         """``_take`` (request.py), refusing instead of failing the task on any fault."""
         before = mark(self, m.event_id)
         try:
-            return self._take(m, action, refresh)  # type: ignore[attr-defined]
+            return self._take(m, action, refresh)
         except ApplicationError:
             raise  # a refusal by the answer's rule: nothing was written
         except Exception as fault:  # every fault becomes a refusal

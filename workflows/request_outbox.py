@@ -1,6 +1,6 @@
 """The request's outbox: lifecycle and escalation events are queued as they happen, with ids
 made here (deterministic, so a retried publish repeats them), then published in order by an
-activity at each round of the main loop.
+local activity at each round of the main loop.
 """
 
 from __future__ import annotations
@@ -10,16 +10,11 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from workflows.request_parts import RequestParts
+
 with workflow.unsafe.imports_passed_through():
     from schemas.common import Confidentiality
-    from schemas.escalations import PUBLISH_ESCALATION_EVENT, PublishEscalationEvent
-    from schemas.events import (
-        PUBLISH_REQUEST_EVENT,
-        AssetEventData,
-        PublishRequestEvent,
-        RequestEvent,
-        RequestEventType,
-    )
+    from schemas.events import AssetEventData, RequestEvent, RequestEventType
     from schemas.ledger import LedgerEntry
     from schemas.outbox import MAX_OUTBOX_ROUND, PUBLISH_OUTBOX, PublishOutbox
     from workflows import state_machine as sm
@@ -33,7 +28,7 @@ PUBLISH_RETRY = RetryPolicy(
 )
 
 
-class Outbox:
+class Outbox(RequestParts):
     """Queue and publish a request's events; mixed into RequestWorkflow."""
 
     def _announce(self, event_id: str, action: str, outcome: Outcome) -> None:
@@ -92,19 +87,11 @@ class Outbox:
         """Publish, in order, what is queued now; what arrives meanwhile waits for the next
         round, so answers arriving without pause cannot keep the run from moving on.
 
-        Since 2026-11-29 one activity carries a whole round (up to ``MAX_OUTBOX_ROUND``
-        events); histories recorded before publish one event per activity. Since patch
-        ``outbox-local-activity`` the round is a local activity: it runs in the worker within
-        the workflow task that queued the events (no activity task, no second workflow task
-        per round: half the server's work per answer and per deadline), and the update that
-        caused them returns once they are on Kafka. A broker outage retries it with the same
-        event ids (backoff up to 5 minutes, timers beyond a minute), as before."""
-        if workflow.patched("outbox-in-one-activity"):
-            await self._publish_rounds()
-        else:
-            await self._publish_one_by_one()
-
-    async def _publish_rounds(self) -> None:
+        A round is one local activity carrying up to ``MAX_OUTBOX_ROUND`` events: it runs in
+        the worker within the workflow task that queued them (no activity task, no second
+        workflow task per round), and the update that caused them returns once they are on
+        Kafka. A broker outage retries it with the same event ids (backoff up to 5 minutes,
+        timers beyond a minute)."""
         rec = self._rec
         events, escalations = len(rec.outbox), len(rec.escalation_outbox)
         while events or escalations:
@@ -117,12 +104,7 @@ class Outbox:
                 escalations=rec.escalation_outbox[:n_esc],
                 request=self._request,
             )
-            publish = (
-                workflow.execute_local_activity
-                if workflow.patched("outbox-local-activity")
-                else workflow.execute_activity
-            )
-            await publish(
+            await workflow.execute_local_activity(
                 PUBLISH_OUTBOX,
                 batch,
                 start_to_close_timeout=PUBLISH_TIMEOUT,
@@ -131,28 +113,6 @@ class Outbox:
             )
             del rec.outbox[:n_ev], rec.escalation_outbox[:n_esc]
             events, escalations = events - n_ev, escalations - n_esc
-
-    async def _publish_one_by_one(self) -> None:
-        for _ in range(len(self._rec.outbox)):
-            event = self._rec.outbox[0]
-            await workflow.execute_activity(
-                PUBLISH_REQUEST_EVENT,
-                PublishRequestEvent(topic=self._events_topic, event=event),
-                start_to_close_timeout=PUBLISH_TIMEOUT,
-                retry_policy=PUBLISH_RETRY,
-                summary=f"publish {event.type.value.split('.')[-2]} event",
-            )
-            self._rec.outbox.pop(0)
-        for _ in range(len(self._rec.escalation_outbox)):
-            escalation = self._rec.escalation_outbox[0]
-            await workflow.execute_activity(
-                PUBLISH_ESCALATION_EVENT,
-                PublishEscalationEvent(topic=self._escalations_topic, event=escalation),
-                start_to_close_timeout=PUBLISH_TIMEOUT,
-                retry_policy=PUBLISH_RETRY,
-                summary=f"escalation: {escalation.kind.value} {escalation.step or ''}".strip(),
-            )
-            self._rec.escalation_outbox.pop(0)
 
 
 def _round_summary(batch: PublishOutbox) -> str:

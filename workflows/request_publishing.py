@@ -9,7 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import FailureError
+
+from workflows.request_parts import RequestParts
 
 with workflow.unsafe.imports_passed_through():
     from schemas.case import RequestSummary
@@ -27,7 +30,7 @@ PARENT_REPORT_ATTEMPTS = 3
 """Reports in a row the case may miss before it counts as gone (for the rest of the run)."""
 
 
-class Publishing:
+class Publishing(RequestParts):
     """Parent reports and visibility; mixed into RequestWorkflow."""
 
     async def _inform_parent(self) -> None:
@@ -121,15 +124,15 @@ class Publishing:
     def _refresh_visibility(self) -> None:
         """Search attributes, current details and the report memo, from the request's state.
 
-        Since 2026-11-29 (patch ``visibility-on-change``) a search attribute or memo write is
-        made only when what it shows changed: each write is a history event and a visibility
-        store write, and most answers (a valuation, an acknowledgement twice) change neither.
+        A search attribute or memo write is made only when what it shows changed: each write
+        is a history event and a visibility store write, and most answers (a valuation, an
+        acknowledgement twice) change neither.
         """
         req, rec = self._request, self._rec
         eur = rec.ledger.totals().get("EUR")
         frozen_eur = float(eur.frozen + eur.seized) if eur else 0.0
         attributes = sa.request_attributes(req, rec.status.value, frozen_eur)
-        clock_attributes = []
+        clock_attributes: list[SearchAttributeUpdate[Any]] = []
         if rec.clocks is not None:
             view = self._clock_view()
             clock_attributes = [
@@ -140,29 +143,19 @@ class Publishing:
                 else sa.NEXT_DEADLINE.value_unset(),
             ]
         workflow.set_current_details(current_details(req, rec.status, rec.ledger))
-        if not workflow.patched("visibility-on-change"):  # the order older histories recorded
-            workflow.upsert_search_attributes(attributes)
-            if clock_attributes:
-                workflow.upsert_search_attributes(clock_attributes)
-            memo = self._report_memo()
-            if memo is not None:
-                workflow.upsert_memo(memo)
-            return
         memo = self._report_memo()
         shown = self._shown
         changed = [u for u in attributes + clock_attributes if shown.get(u.key.name) != u.value]
         if changed:
             workflow.upsert_search_attributes(changed)
-        if memo is not None and shown.get("memo") != memo:
+        if shown.get("memo") != memo:
             workflow.upsert_memo(memo)
         self._shown = {u.key.name: u.value for u in attributes + clock_attributes}
         self._shown["memo"] = memo
 
-    def _report_memo(self) -> dict[str, Any] | None:
-        """The memo the cooperation report reads (patched in 2026-11: ``report-memo``)."""
+    def _report_memo(self) -> dict[str, Any]:
+        """The memo the cooperation report reads."""
         rec = self._rec
-        if not workflow.patched("report-memo"):
-            return None
         rec.report.totals = rec.ledger.totals()
         if rec.clocks is not None:
             level = level_of(rec.clocks.ladder.rung)

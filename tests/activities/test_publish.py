@@ -1,4 +1,5 @@
-"""The publishing activity against the real Kafka broker: key, CloudEvents headers, body."""
+"""The publishing activity (one round of a request's outbox) against the real Kafka broker:
+key, CloudEvents headers, body."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import pytest
 from temporalio.testing import ActivityEnvironment
 
 from activities.publish import EventPublisher
-from schemas.events import PublishRequestEvent, RequestEvent, RequestEventType
+from schemas.events import RequestEvent, RequestEventType
 from schemas.ledger import RequestStatus
+from schemas.outbox import PublishOutbox
 from tracefreeze.config import Settings
 from tracefreeze.kafka import make_consumer, make_producer, start_with_timeout, stop_with_timeout
 
@@ -34,9 +36,8 @@ async def test_event_round_trips_through_kafka(stack: Settings) -> None:
     await start_with_timeout(producer, stack.kafka_timeout_s)
     try:
         publisher = EventPublisher(producer, timeout_s=stack.kafka_timeout_s)
-        await ActivityEnvironment().run(
-            publisher.publish, PublishRequestEvent(topic=topic, event=event)
-        )
+        round_ = PublishOutbox(events_topic=topic, events=[event], escalations_topic=topic)
+        await ActivityEnvironment().run(publisher.publish_outbox, round_)
     finally:
         await stop_with_timeout(producer, stack.kafka_timeout_s)
 

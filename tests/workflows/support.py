@@ -38,8 +38,8 @@ from schemas.answers import (
     ThirdPartyClaim,
 )
 from schemas.court import CloseRequest, CourtAction
-from schemas.escalations import PUBLISH_ESCALATION_EVENT, EscalationEvent, PublishEscalationEvent
-from schemas.events import PUBLISH_REQUEST_EVENT, PublishRequestEvent, RequestEvent
+from schemas.escalations import EscalationEvent
+from schemas.events import RequestEvent
 from schemas.outbox import PUBLISH_OUTBOX, PublishOutbox
 from schemas.request import CourtRequest
 from schemas.views import AnswerReceipt, RequestInput, RequestView
@@ -282,40 +282,38 @@ def freeze_account(request: CourtRequest, *, final: bool = False, **fields: Any)
 # --- Test double for OUR publishing activity ---------------------------------------------
 
 
+@dataclass(frozen=True)
+class Sent:
+    """One event as the publishing activity was given it, with the topic it was for."""
+
+    topic: str
+    event: RequestEvent
+
+
 @dataclass
 class PublishRecorder:
-    """Stands in for the Kafka publishing activities and records, in order, what it was given:
-    one event per call (before 2026-11-29) or a round of the outbox per call."""
+    """Stands in for the Kafka publishing activity (a round of the outbox per call, run as a
+    local activity) and records, in order, what it was given."""
 
-    calls: list[PublishRequestEvent] = field(default_factory=list)
-    escalation_calls: list[PublishEscalationEvent] = field(default_factory=list)
+    calls: list[Sent] = field(default_factory=list)
+    escalations_sent: list[EscalationEvent] = field(default_factory=list)
     rounds: list[PublishOutbox] = field(default_factory=list)
-
-    @activity.defn(name=PUBLISH_REQUEST_EVENT)
-    async def publish(self, inp: PublishRequestEvent) -> None:
-        self.calls.append(inp)
-
-    @activity.defn(name=PUBLISH_ESCALATION_EVENT)
-    async def publish_escalation(self, inp: PublishEscalationEvent) -> None:
-        self.escalation_calls.append(inp)
 
     @activity.defn(name=PUBLISH_OUTBOX)
     async def publish_outbox(self, inp: PublishOutbox) -> None:
         self.rounds.append(inp)
-        self.calls += [PublishRequestEvent(topic=inp.events_topic, event=e) for e in inp.events]
-        self.escalation_calls += [
-            PublishEscalationEvent(topic=inp.escalations_topic, event=e) for e in inp.escalations
-        ]
+        self.calls += [Sent(topic=inp.events_topic, event=e) for e in inp.events]
+        self.escalations_sent += inp.escalations
 
     @property
     def activities(self) -> list[Any]:
-        return [self.publish, self.publish_escalation, self.publish_outbox]
+        return [self.publish_outbox]
 
     def events(self, reference: str | None = None) -> list[RequestEvent]:
         return [c.event for c in self.calls if reference is None or c.event.subject == reference]
 
     def escalations(self, reference: str) -> list[EscalationEvent]:
-        return [c.event for c in self.escalation_calls if c.event.subject == reference]
+        return [e for e in self.escalations_sent if e.subject == reference]
 
 
 # --- Environment -------------------------------------------------------------------------

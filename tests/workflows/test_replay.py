@@ -3,6 +3,7 @@ the current RequestWorkflow: a change that would break running requests fails he
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from temporalio.workflow import NondeterminismError
 
 from schemas.views import RequestInput, RequestView
+from tests.workflows.record_histories import SCENARIOS, TIMED_SCENARIOS
 from tests.workflows.support import HISTORIES
 from workflows.request import RequestWorkflow
 
@@ -26,23 +28,9 @@ EXPECTED = {
     "full-asset-life",
     "escalation-ladder",
     "backlog-batch",
-    "escalation-ladder-outbox-rounds",
-    "backlog-batch-local-activity",
-    "escalation-ladder-local-activity",
-    "backlog-batch-clock-timer-kept",
-    "escalation-ladder-clock-timer-kept",
     "freeze-limit-consultation",
 }
-RECORDED_BEFORE_OUTBOX_ROUNDS = {
-    "happy-path-close-refused",
-    "no-assets-then-close",
-    "rejections-and-duplicates",
-    "full-asset-life",
-    "escalation-ladder",
-}
-"""Recorded before the patch ``outbox-in-one-activity``: they prove the old path replays."""
-RECORDED_BEFORE_LOCAL_ACTIVITY = {"backlog-batch", "escalation-ladder-outbox-rounds"}
-"""Recorded between that patch and ``outbox-local-activity``: one activity task per round."""
+"""One history per scenario of record_histories.py, recorded on the current code."""
 
 
 def load(path: Path) -> WorkflowHistory:
@@ -50,36 +38,84 @@ def load(path: Path) -> WorkflowHistory:
 
 
 def test_the_recorded_scenarios_are_committed() -> None:
-    """The replay test is only as good as its histories: all scenarios must be present."""
-    assert {p.stem for p in HISTORY_FILES} >= EXPECTED
+    """The replay test is only as good as its histories: every scenario is present, once."""
+    assert {p.stem for p in HISTORY_FILES} == EXPECTED == set(SCENARIOS) | set(TIMED_SCENARIOS)
 
 
-def activity_types(history: WorkflowHistory) -> set[str]:
-    """Activity tasks by type, and ``local`` for each local activity's marker."""
-    kinds = {
-        e.activity_task_scheduled_event_attributes.activity_type.name
-        for e in history.events
-        if e.HasField("activity_task_scheduled_event_attributes")
-    }
+PATCH_MARKER = "core_patch"
+"""The marker the SDK records for ``workflow.patched``/``deprecate_patch``."""
+CHANGE_VERSION = "TemporalChangeVersion"
+"""The search attribute the SDK upserts with the names of the patches a run took."""
+
+
+def patches_recorded(history: WorkflowHistory) -> list[str]:
+    """Every trace a ``workflow.patched`` call leaves in a history: its marker events and
+    the change-version search attribute."""
+    found = []
+    for e in history.events:
+        if e.HasField("marker_recorded_event_attributes"):
+            if e.marker_recorded_event_attributes.marker_name == PATCH_MARKER:
+                found.append(f"marker {e.event_id}")
+        if e.HasField("upsert_workflow_search_attributes_event_attributes"):
+            fields = e.upsert_workflow_search_attributes_event_attributes.search_attributes
+            if CHANGE_VERSION in fields.indexed_fields:
+                found.append(f"{CHANGE_VERSION} {e.event_id}")
+    return found
+
+
+@pytest.mark.parametrize("path", HISTORY_FILES, ids=[p.stem for p in HISTORY_FILES])
+def test_histories_carry_no_patch(path: Path) -> None:
+    """Before 1.0 nothing is deployed and no ``workflow.patched`` branch exists
+    (docs/versioning.md): a history recorded on the current code carries no patch marker and
+    no change version, and publishes its outbox by local activity only (no activity task)."""
+    history = load(path)
+    assert patches_recorded(history) == []
     markers = {
         e.marker_recorded_event_attributes.marker_name
         for e in history.events
         if e.HasField("marker_recorded_event_attributes")
     }
-    return kinds | ({"local"} if "core_local_activity" in markers else set())
+    assert markers == {"core_local_activity"}
+    assert not any(e.HasField("activity_task_scheduled_event_attributes") for e in history.events)
 
 
-@pytest.mark.parametrize("path", HISTORY_FILES, ids=[p.stem for p in HISTORY_FILES])
-def test_both_sides_of_the_outbox_patch_are_recorded(path: Path) -> None:
-    """Histories from before the patches publish one event per activity; then one round per
-    activity task; now one round per local activity: every code path is replayed above."""
-    kinds = activity_types(load(path))
-    if path.stem in RECORDED_BEFORE_OUTBOX_ROUNDS:
-        assert "publish_outbox" not in kinds and "publish_request_event" in kinds
-    elif path.stem in RECORDED_BEFORE_LOCAL_ACTIVITY:
-        assert kinds == {"publish_outbox"}
-    else:
-        assert kinds == {"local"}
+def test_the_patch_check_can_fail() -> None:
+    """The check above finds a patch: a history given the marker and the change version that
+    ``workflow.patched("outbox-local-activity")`` recorded is flagged for both."""
+    history = load(HISTORIES / "backlog-batch.json")
+    assert patches_recorded(history) == []
+    marker = history.events[-1].__class__()
+    marker.event_id = len(history.events) + 1
+    marker.marker_recorded_event_attributes.marker_name = PATCH_MARKER
+    upsert = history.events[-1].__class__()
+    upsert.event_id = len(history.events) + 2
+    fields = upsert.upsert_workflow_search_attributes_event_attributes.search_attributes
+    fields.indexed_fields[CHANGE_VERSION].data = b'["outbox-local-activity"]'
+    patched = WorkflowHistory(history.workflow_id, [*history.events, marker, upsert])
+    assert patches_recorded(patched) == [
+        f"marker {marker.event_id}",
+        f"{CHANGE_VERSION} {upsert.event_id}",
+    ]
+
+
+WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
+PATCH_CALL = re.compile(r"\b(patched|deprecate_patch)\(")
+
+
+def patch_calls(source: str) -> list[str]:
+    """The lines of a module that call ``workflow.patched`` or ``deprecate_patch``."""
+    return [line.strip() for line in source.splitlines() if PATCH_CALL.search(line)]
+
+
+def test_no_workflow_code_is_patched() -> None:
+    """Before 1.0 a change to a workflow is made directly (docs/versioning.md): no module of
+    ``workflows/`` calls ``workflow.patched`` or ``deprecate_patch``. (A new patch would not
+    show in the histories above: replaying a history without its marker takes the old side.)"""
+    modules = sorted(WORKFLOWS.glob("*.py"))
+    assert len(modules) > 10
+    found = {m.name: patch_calls(m.read_text(encoding="utf-8")) for m in modules}
+    assert {name: lines for name, lines in found.items() if lines} == {}
+    assert patch_calls('if workflow.patched("clock-timer-kept"):')  # the check can fail
 
 
 @pytest.mark.parametrize("path", HISTORY_FILES, ids=[p.stem for p in HISTORY_FILES])

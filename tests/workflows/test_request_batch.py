@@ -134,7 +134,7 @@ async def test_an_answer_that_changes_nothing_shown_writes_no_visibility(worker)
 async def test_an_answer_that_moves_no_deadline_keeps_the_clock_timer(worker) -> None:
     """Under the default deadline policy, an acknowledgement moves the next deadline (the
     timer is replaced), a valuation does not: its task neither cancels nor re-arms the
-    timer (patch ``clock-timer-kept``)."""
+    timer (one timer waits for the next deadline across rounds)."""
     req = court_request()
     handle = await worker.start(req, policy=resolve(load_policy(), load_directory(), req))
     await take(handle, acknowledgement(req), execution_report(req))
