@@ -54,7 +54,7 @@ entry also left as a request event on Kafka when it was made (the record of the 
 life); the carry counts the older ones it no longer holds (``timeline_dropped``)."""
 TIMELINE_SHOWN = 100
 """Timeline entries the ``view`` query returns: the most recent ones (``timeline_elided``)."""
-SEEN_IDS_CAP = 20_000
+SEEN_IDS_CAP = 16_000
 """Default cap on event ids a request holds within its dedupe window (12 bytes each)."""
 DEDUPE_WINDOW = timedelta(days=22)
 """Default dedupe window: the intake's default answer age limit (21 days) and a day's margin.

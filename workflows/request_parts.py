@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from schemas.ledger import LedgerEntry
     from schemas.request import CourtRequest
     from schemas.views import AnswerReceipt, RequestCarry
+    from workflows.request_seen import SeenIds
 
 
 class RequestParts:
@@ -30,7 +31,8 @@ class RequestParts:
     _original: CourtRequest
     _rec: RequestCarry
     """Everything carried across continue-as-new: status, ledger, timeline, clocks, outbox."""
-    _seen: set[str]
+    _seen: SeenIds
+    """Event ids taken within the dedupe window (``request_seen.py``)."""
     _events_topic: str
     _escalations_topic: str
     _parent_stale: bool

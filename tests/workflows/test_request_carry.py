@@ -10,12 +10,14 @@ under the limit as well.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from schemas import court as c
@@ -48,6 +50,7 @@ from tests.workflows.support import (
     reasons,
     send,
     settle,
+    start_env,
 )
 from tests.workflows.test_long_life import chain_of_runs
 from tracefreeze.client import dedupe_window
@@ -55,6 +58,19 @@ from tracefreeze.config import Settings
 from tracefreeze.render import render_asset, render_view
 from workflows.request import RequestWorkflow
 from workflows.request_seen import SeenIds
+
+
+@pytest.fixture(scope="module")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of this module alone: time skips only when no workflow task is
+    outstanding, so a workflow another module left with a timer (and no worker any more)
+    would stop the window test's sleep."""
+    env = await start_env()
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
 
 ANSWERS = 3_000
 """Valuations of one frozen account, sent in batches."""
