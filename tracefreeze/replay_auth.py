@@ -28,20 +28,18 @@ Key (read by ``replay_key``)
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from schemas.deadletter import HEADER_REPLAYED_FROM
+from tracefreeze.court_keys import court_key
 from tracefreeze.errors import TracefreezeError
 
 KEY_ENV = "TRACEFREEZE_REPLAY_KEY"
 KEY_FILE = Path("keys") / "replay-key"
-MIN_KEY_BYTES = 32
 HEADER_REPLAYED_BY = "tf_replayed_by"
 """On a replayed answer: the operator who replayed it."""
 HEADER_REPLAY_RECEIVED = "tf_replay_received_ms"
@@ -60,43 +58,9 @@ class ReplayKeyUnavailable(TracefreezeError):
 
 def replay_key(state_dir: Path | None = None, *, ensure: bool = False) -> bytes | None:
     """The key from the environment, else from the state dir's file (made if ``ensure``)."""
-    text = os.environ.get(KEY_ENV, "").strip()
-    if not text:
-        if state_dir is None:
-            from tracefreeze.config import get_settings
-
-            state_dir = get_settings().state_dir
-        path = state_dir / KEY_FILE
-        if ensure and not path.exists():
-            try:
-                _make(path)
-            except OSError as err:
-                raise ReplayKeyUnavailable(
-                    f"cannot make the replay key {path}: {err}; set {KEY_ENV}"
-                ) from err
-        try:
-            text = path.read_text(encoding="ascii").strip()
-        except FileNotFoundError:
-            return None
-        except (OSError, UnicodeDecodeError) as err:
-            raise TracefreezeError(f"cannot read the replay key {path}: {err}") from err
-    try:
-        key = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as err:
-        raise TracefreezeError(f"the replay key is not base64: {err}") from err
-    if len(key) < MIN_KEY_BYTES:
-        raise TracefreezeError(f"the replay key has {len(key)} bytes, fewer than 32")
-    return key
-
-
-def _make(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(base64.b64encode(os.urandom(MIN_KEY_BYTES)).decode("ascii") + "\n")
+    return court_key(
+        KEY_ENV, KEY_FILE, "replay key", state_dir, ensure=ensure, unavailable=ReplayKeyUnavailable
+    )
 
 
 def _field(data: bytes | None) -> bytes:

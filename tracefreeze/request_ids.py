@@ -14,53 +14,19 @@ Key (read by ``request_id_key``)
 
 from __future__ import annotations
 
-import base64
-import binascii
-import os
 from pathlib import Path
 
 from schemas.request import CourtRequest, opaque_request_workflow_id, request_workflow_id
+from tracefreeze.court_keys import court_key
 from tracefreeze.errors import TracefreezeError
 
 KEY_ENV = "TRACEFREEZE_REQUEST_ID_KEY"
 KEY_FILE = Path("keys") / "request-id-key"
-MIN_KEY_BYTES = 32
 
 
 def request_id_key(state_dir: Path | None = None, *, ensure: bool = False) -> bytes | None:
     """The key from the environment, else from the state dir's file (made if ``ensure``)."""
-    text = os.environ.get(KEY_ENV, "").strip()
-    if not text:
-        if state_dir is None:
-            from tracefreeze.config import get_settings
-
-            state_dir = get_settings().state_dir
-        path = state_dir / KEY_FILE
-        if ensure and not path.exists():
-            _make(path)
-        try:
-            text = path.read_text(encoding="ascii").strip()
-        except FileNotFoundError:
-            return None
-        except (OSError, UnicodeDecodeError) as err:
-            raise TracefreezeError(f"cannot read the request-id key {path}: {err}") from err
-    try:
-        key = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as err:
-        raise TracefreezeError(f"the request-id key is not base64: {err}") from err
-    if len(key) < MIN_KEY_BYTES:
-        raise TracefreezeError(f"the request-id key has {len(key)} bytes, fewer than 32")
-    return key
-
-
-def _make(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(base64.b64encode(os.urandom(MIN_KEY_BYTES)).decode("ascii") + "\n")
+    return court_key(KEY_ENV, KEY_FILE, "request-id key", state_dir, ensure=ensure)
 
 
 def workflow_id_of(request: CourtRequest, key: bytes | None) -> str:
