@@ -42,6 +42,13 @@ def move(entry: LedgerEntry, status: AssetStatus, event_id: str, at: datetime, n
     )
 
 
+def annotate(entry: LedgerEntry, event_id: str, at: datetime, note: str) -> None:
+    """Keep a fact about an asset in its history; its status and value stay as they are."""
+    entry.history.append(
+        LedgerChange(at=at, event_id=event_id, status=entry.status, value=entry.value, note=note)
+    )
+
+
 def _restrained(record: RequestCarry, asset_id: str) -> LedgerEntry:
     entry = entry_of(record, asset_id)
     if not entry.status.restrained:
@@ -111,15 +118,8 @@ def apply_contest(
     # decide, RS 93(1)(k), Rule 99) is touched: the matter goes before the Chamber, and only
     # a decision of a Chamber or the Presidency (``release``) releases the asset.
     contest.awaits_court = True
-    entry.history.append(
-        LedgerChange(
-            at=at,
-            event_id=m.event_id,
-            status=entry.status,
-            value=entry.value,
-            note=f"domestic remedy {m.challenge_id} upheld by {m.forum}: awaits the Court",
-        )
-    )
+    note = f"domestic remedy {m.challenge_id} upheld by {m.forum}: awaits the Court"
+    annotate(entry, m.event_id, at, note)
     level = level_of(record.clocks.ladder.rung) if record.clocks is not None else 0
     firing = Firing(K.DOMESTIC_REMEDY_UPHELD, level, addressee=CHAMBER, asset_id=m.asset_id)
     return Outcome(

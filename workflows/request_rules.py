@@ -27,10 +27,10 @@ from schemas.court import (
     UrgentConfirmation,
     Withdrawal,
 )
-from schemas.ledger import LedgerChange, LedgerEntry, RequestStatus
+from schemas.ledger import LedgerEntry, RequestStatus
 from schemas.request import CourtRequest
 from schemas.views import RequestCarry, RequestVersion
-from workflows.asset_rules import release
+from workflows.asset_rules import annotate, release
 from workflows.ledger import apply_result, check_report, fully_executed
 from workflows.outcome import Outcome, Rejection, entry_of
 
@@ -264,15 +264,7 @@ def apply_rule99_decision(
         for asset_id in m.asset_ids:
             entry = r.ledger.entries[asset_id]
             entry.rule99_modifications = [*entry.rule99_modifications, m.terms]
-            entry.history.append(
-                LedgerChange(
-                    at=at,
-                    event_id=m.event_id,
-                    status=entry.status,
-                    value=entry.value,
-                    note=f"measure modified under Rule 99(3): {m.terms}",
-                )
-            )
+            annotate(entry, m.event_id, at, f"measure modified under Rule 99(3): {m.terms}")
         out.what = f"measure modified after Rule 99 observations on {', '.join(m.asset_ids)}"
         return out
     for asset_id in m.asset_ids:
