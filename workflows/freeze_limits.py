@@ -120,28 +120,19 @@ def fire(c: Clocks, ledger: Ledger, now: datetime, level: int) -> list[Firing]:
         elif f.lift_at is not None and not f.lifted and now >= f.lift_at:
             f.lifted = True
             status = ledger.entries[f.asset_id].status
+            kind, addressee = K.FREEZE_LIFTED, REGISTRY
             if f.held_as is not None and status.value != f.held_as:
                 # The decision concerned the freeze in force then; the State has since taken
                 # another measure (a seizure). A decision on the freeze does not lift it: the
                 # lift is not applied, nothing is released, and the Chamber is told.
                 f.lift_not_applied = True
-                out.append(
-                    Firing(
-                        K.FREEZE_LIFT_NOT_APPLIED,
-                        level,
-                        deadline=f.lift_at,
-                        addressee=CHAMBER,
-                        asset_id=f.asset_id,
-                        decision_event_id=f.decision_event_id,
-                    )
-                )
-                continue
+                kind, addressee = K.FREEZE_LIFT_NOT_APPLIED, CHAMBER
             out.append(
                 Firing(
-                    K.FREEZE_LIFTED,
+                    kind,
                     level,
                     deadline=f.lift_at,
-                    addressee=REGISTRY,
+                    addressee=addressee,
                     asset_id=f.asset_id,
                     decision_event_id=f.decision_event_id,
                 )
@@ -160,42 +151,24 @@ def fire(c: Clocks, ledger: Ledger, now: datetime, level: int) -> list[Firing]:
     return out
 
 
+def _on_limit(f: FreezeLimitConsultation, kind: K, level: int, addressee: str) -> Firing:
+    """A firing on a proposed freeze limit, due on the date the State proposed."""
+    return Firing(kind, level, deadline=f.proposed_until, addressee=addressee, asset_id=f.asset_id)
+
+
 def _remind(c: Clocks, f: FreezeLimitConsultation, now: datetime, level: int) -> list[Firing]:
     out: list[Firing] = []
     clocks = c.policy.clocks
     escalated = False
     if not f.before_chamber and now >= shift(f.proposed_at, clocks.freeze_limit_to_chamber_after):
         f.before_chamber = escalated = True
-        out.append(
-            Firing(
-                K.FREEZE_LIMIT_BEFORE_CHAMBER,
-                level,
-                deadline=f.proposed_until,
-                addressee=CHAMBER,
-                asset_id=f.asset_id,
-            )
-        )
+        out.append(_on_limit(f, K.FREEZE_LIMIT_BEFORE_CHAMBER, level, CHAMBER))
     if now >= _next_reminder(c, f):
         f.reminders = (now - f.proposed_at) // clocks.freeze_limit_reminder_every
         if not escalated:  # going before the Chamber is itself the reminder
-            out.append(
-                Firing(
-                    K.FREEZE_LIMIT_REMINDER,
-                    level,
-                    deadline=f.proposed_until,
-                    addressee=CHAMBER if f.before_chamber else REGISTRY,
-                    asset_id=f.asset_id,
-                )
-            )
+            addressee = CHAMBER if f.before_chamber else REGISTRY
+            out.append(_on_limit(f, K.FREEZE_LIMIT_REMINDER, level, addressee))
     if not f.date_passed and now >= f.proposed_until:
         f.date_passed = True
-        out.append(
-            Firing(
-                K.FREEZE_LIMIT_DATE_PASSED,
-                level,
-                deadline=f.proposed_until,
-                addressee=CHAMBER,
-                asset_id=f.asset_id,
-            )
-        )
+        out.append(_on_limit(f, K.FREEZE_LIMIT_DATE_PASSED, level, CHAMBER))
     return out
