@@ -172,11 +172,7 @@ class AnswerGate:
         problem = envelope_problem(answer, record.key, record.headers)
         if problem is None:
             return answer
-        self.guard.forget(answer.event_id, answer.state)
-        key_ids = [v for k, v in record.headers or () if k == HEADER_KEY_ID]
-        key_id = bytes(key_ids[0] or b"").decode(errors="replace") if key_ids else None
-        detail = f"answer {answer.event_id}: {problem}"
-        return Rejection(DeadLetterReason.ENVELOPE, detail, answer.event_id, key_id)
+        return self._refuse(record, answer, DeadLetterReason.ENVELOPE, problem)
 
     def received_at(
         self, record: ConsumerRecord, mark: ReplayMark | None = None
@@ -203,14 +199,22 @@ class AnswerGate:
         received = self.received_at(record, mark)
         if received is None or answer.sent_at >= received - self.max_delivery:
             return answer
+        problem = (
+            f"sent_at {answer.sent_at.isoformat()} is more than {self.max_delivery} before "
+            f"Kafka received it ({received.isoformat()})"
+        )
+        return self._refuse(record, answer, DeadLetterReason.TOO_OLD, problem)
+
+    def _refuse(
+        self, record: ConsumerRecord, answer: Answer, reason: DeadLetterReason, problem: str
+    ) -> Rejection:
+        """A rejection of a decoded answer under the record's key id; its event id is
+        forgotten so that a corrected resend is not taken for a replay."""
         self.guard.forget(answer.event_id, answer.state)
         key_ids = [v for k, v in record.headers or () if k == HEADER_KEY_ID]
         key_id = bytes(key_ids[0] or b"").decode(errors="replace") if key_ids else None
-        detail = (
-            f"answer {answer.event_id}: sent_at {answer.sent_at.isoformat()} is more than "
-            f"{self.max_delivery} before Kafka received it ({received.isoformat()})"
-        )
-        return Rejection(DeadLetterReason.TOO_OLD, detail, answer.event_id, key_id)
+        detail = f"answer {answer.event_id}: {problem}"
+        return Rejection(reason, detail, answer.event_id, key_id)
 
     def audit(self, record: ConsumerRecord, rejection: Rejection) -> None:
         key = self.registry.get(rejection.key_id) if rejection.key_id else None
