@@ -42,25 +42,23 @@ def make_producer(settings: Settings, client_id: str = "tracefreeze") -> AIOKafk
 
 def make_consumer(settings: Settings, *topics: str, group_id: str) -> AIOKafkaConsumer:
     """A consumer of committed records, from the earliest offset, committing by hand."""
-    return AIOKafkaConsumer(
-        *topics,
-        bootstrap_servers=settings.kafka_bootstrap,
-        group_id=group_id,
-        client_id=group_id,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        isolation_level="read_committed",
-        request_timeout_ms=max(int(settings.kafka_timeout_s * 1000), 40_000),
-        **security_kwargs(settings),
-    )
+    return _committed(settings, *topics, group_id=group_id, client_id=group_id)
 
 
 def make_reader(settings: Settings, client_id: str) -> AIOKafkaConsumer:
     """A consumer in no group (partitions assigned by hand, nothing committed), of committed
     records: reading a whole topic needs Read and Describe on it, and no group ACL."""
+    return _committed(settings, group_id=None, client_id=client_id)
+
+
+def _committed(
+    settings: Settings, *topics: str, group_id: str | None, client_id: str
+) -> AIOKafkaConsumer:
+    """A consumer of committed records, from the earliest offset, never committing itself."""
     return AIOKafkaConsumer(
+        *topics,
         bootstrap_servers=settings.kafka_bootstrap,
-        group_id=None,
+        group_id=group_id,
         client_id=client_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
