@@ -147,15 +147,12 @@ class AnswerGate:
             self.audit(record, outcome)
         elif mark.claimed and not mark.authentic:
             FORGED_REPLAYS.labels(outcome.state).inc()
-            log.warning(
+            _audit(
+                record,
                 "replay claim refused; handled as a fresh answer",
-                audit=True,
                 problem=mark.problem,
                 event_id=outcome.event_id,
                 state=outcome.state,
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
             )
         return outcome
 
@@ -218,14 +215,23 @@ class AnswerGate:
 
     def audit(self, record: ConsumerRecord, rejection: Rejection) -> None:
         key = self.registry.get(rejection.key_id) if rejection.key_id else None
-        log.warning(
+        _audit(
+            record,
             "answer rejected",
-            audit=True,
             reason_code=rejection.reason_code,
             event_id=rejection.event_id,
             key_id=rejection.key_id,
             state=key.state if key else None,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
         )
+
+
+def _audit(record: ConsumerRecord, event: str, **fields: object) -> None:
+    """An audit warning about an answer, with where its record lies in Kafka."""
+    log.warning(
+        event,
+        audit=True,
+        **fields,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+    )
