@@ -368,6 +368,9 @@ class EventTally:
         self.per_cause: Counter[str] = Counter()
         self.applied_at: dict[str, datetime] = {}
         """Per answer: the ``time`` of its first ``answer.accepted`` event (workflow time)."""
+        self.order: list[str] = []
+        """Answers in the order their first ``answer.accepted`` event was read (one request's
+        events share a partition, so for one request this is the order it took them)."""
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=s.kafka_bootstrap, enable_auto_commit=False
         )
@@ -390,6 +393,8 @@ class EventTally:
                 if event["type"] != RequestEventType.ANSWER_ACCEPTED or event["id"] in self.ids:
                     continue
                 self.ids.add(event["id"])
+                if event["caused_by"] not in self.per_cause:
+                    self.order.append(event["caused_by"])
                 self.per_cause[event["caused_by"]] += 1
                 self.applied_at.setdefault(
                     event["caused_by"], datetime.fromisoformat(event["time"])
