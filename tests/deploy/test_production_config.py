@@ -259,7 +259,7 @@ def test_environments_are_valid_settings(
 def test_compose_creates_the_topics_with_their_partitions(code: Settings) -> None:
     job = service("kafka-topics")
     env = job["environment"]
-    assert {k: int(v) for k, v in pairs(env["TOPICS"], ":").items()} == code.topics.partitions()
+    assert {k: int(v) for k, v in pairs(env["TOPICS"], ":").items()} == wanted_topics(code)
     assert int(env["REPLICATION_FACTOR"]) == 3
     assert int(env["MIN_INSYNC_REPLICAS"]) == 2
     script = " ".join(job["command"])
