@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import murmur2
+from aiokafka.structs import ConsumerRecord
 
 from schemas.answers import AnswerBase
 from schemas.deadletter import (
@@ -39,6 +40,7 @@ from schemas.deadletter import (
     HEADER_REPLAYED_FROM,
     HEADER_TOPIC,
 )
+from schemas.views import RequestView
 from tests.faults.drill import (
     RESULTS,
     SETUP_ANSWERS,
@@ -351,6 +353,22 @@ async def list_topics(s: Settings) -> set[str]:
         await admin.close()
 
 
+async def every_answer_settled(
+    d: Isolation, ref: str, total: int
+) -> tuple[RequestView, list[ConsumerRecord]]:
+    """BEL's view and the dead letters once every one of its ``total`` answers is either taken
+    by its request or dead-lettered (the bridge may still be waiting out or parking the tail of
+    a flood when NLD's answers are all in: both sides are read again until they add up)."""
+    deadline = time.monotonic() + 120
+    while True:
+        dead = await read_topic(d.s, d.s.topics.dead_letter)
+        view = await d.flow.wait_view(ref, lambda v: True, state=BEL)
+        if view.answers_seen + len(dead) >= total:
+            return view, dead
+        assert time.monotonic() < deadline, (view.answers_seen, len(dead), total)
+        await asyncio.sleep(0.5)
+
+
 async def test_a_state_over_its_answer_budget_waits_and_slows_no_other_state(
     isolation: Isolation,
 ) -> None:
@@ -376,11 +394,8 @@ async def test_a_state_over_its_answer_budget_waits_and_slows_no_other_state(
     check_exact(count)
 
     bel_ids = [a.event_id for a in flood]
-    dead = await read_topic(d.s, d.s.topics.dead_letter)
+    view, dead = await every_answer_settled(d, bel_ref, 2 + BEL_FLOOD)
     parked = [dict(r.headers)[HEADER_REASON_CODE].decode() for r in dead]
-    view = await d.flow.wait_view(
-        bel_ref, lambda v: v.answers_seen + len(dead) >= 2 + BEL_FLOOD, timeout_s=60, state=BEL
-    )
     applied = view.answers_seen - 2  # the ledger keeps only the latest valuations in full
     parked_ids = [dict(r.headers)["ce_id"].decode() for r in dead]
     assert set(parked) == {"throttled"}, parked
