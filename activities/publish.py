@@ -29,8 +29,8 @@ from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
 from schemas.outbox import PUBLISH_OUTBOX, PublishOutbox
 from schemas.party import PartyMessage
-from tracefreeze.metrics import ESCALATIONS
-from tracefreeze.tracing import cloudevent_trace_headers
+from tracefreeze.ops.metrics import ESCALATIONS
+from tracefreeze.ops.tracing import cloudevent_trace_headers
 
 log = structlog.get_logger(__name__)
 

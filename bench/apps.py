@@ -22,9 +22,9 @@ from typing import Any
 import structlog
 
 from tracefreeze.config import Settings, get_settings
-from tracefreeze.logging import configure_logging
+from tracefreeze.ops.lifecycle import stop_on_signals
+from tracefreeze.ops.logging import configure_logging
 from tracefreeze.temporal import exit_process
-from tracefreeze.worker import stop_on_signals
 
 log = structlog.get_logger("bench.apps")
 
@@ -92,7 +92,7 @@ async def _main(kind: str, profiling: Profiling) -> None:
 
         await run_worker(settings)
     elif kind == "bridge":
-        from tracefreeze.bridge import run_bridge
+        from tracefreeze.intake.bridge import run_bridge
 
         await run_bridge(settings)
     else:

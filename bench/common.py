@@ -28,11 +28,11 @@ from schemas.answers import (
 )
 from schemas.common import Measure, Money
 from schemas.request import CourtRequest
-from tracefreeze import signing
 from tracefreeze.config import REPO_ROOT, Settings
+from tracefreeze.demo.simulator import answer_headers
+from tracefreeze.intake.routing import Answer
 from tracefreeze.kafka import make_producer
-from tracefreeze.routing import Answer
-from tracefreeze.simulator import answer_headers
+from tracefreeze.security import signing
 
 T = TypeVar("T")
 
@@ -113,17 +113,15 @@ class StateSigner:
 def state_signer(state_dir: Path, state: str = STATE) -> StateSigner:
     """The demo key of ``state`` in ``state_dir``, made the way the product makes it.
 
-    Uses ``tracefreeze.demo_keys.ensure_demo_keys`` when the product has it (keys at
-    ``<state_dir>/keys/<STATE>.pem``), else ``tracefreeze.signing.keygen``; the registry is
+    Uses ``tracefreeze.demo.keys.ensure_demo_keys`` when the product has it (keys at
+    ``<state_dir>/keys/<STATE>.pem``), else ``tracefreeze.security.signing.keygen``; the registry is
     the one the bridge reads (``<state_dir>/keys/state-keys.toml``).
     """
     keys_dir = state_dir / "keys"
     registry_file = keys_dir / "state-keys.toml"
-    try:
-        from tracefreeze import demo_keys  # type: ignore[attr-defined]
-    except ImportError:
-        demo_keys = None
-    if demo_keys is not None and hasattr(demo_keys, "ensure_demo_keys"):
+    from tracefreeze.demo import keys as demo_keys
+
+    if hasattr(demo_keys, "ensure_demo_keys"):
         demo_keys.ensure_demo_keys(state_dir)
         if hasattr(demo_keys, "demo_signer"):
             key, key_id = demo_keys.demo_signer(state_dir, state)

@@ -37,7 +37,7 @@ from bench.stack import BenchStack
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
-from tracefreeze.routing import Answer
+from tracefreeze.intake.routing import Answer
 from tracefreeze.temporal import connect
 
 TASK_QUEUE = "bench-drain"

@@ -18,7 +18,7 @@ from bench.common import acknowledgement, freeze_report, latency_stats, manageme
 from bench.drain import submit_all
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
-from tracefreeze.routing import route
+from tracefreeze.intake.routing import route
 from tracefreeze.temporal import connect
 
 PAUSE_S = 0.02

@@ -24,16 +24,16 @@ class DeadLetterReason(StrEnum):
     UNKNOWN_REQUEST = "unknown_request"
     REQUEST_CLOSED = "request_closed"
     REJECTED = "rejected"
-    # Parked by the bridge so that its partition moves on (tracefreeze/bridge.py): the request
-    # did not take the answer within the retry budget, or an earlier answer to the same
+    # Parked by the bridge so that its partition moves on (tracefreeze/intake/bridge.py):
+    # the request did not take the answer within the retry budget, or an earlier answer to the same
     # request was parked (order per request is kept). Replayable once the cause is fixed.
     STUCK = "stuck"
     # Parked because its State was over its answer budget for longer than the bridge waits.
     THROTTLED = "throttled"
     # Missing or invalid CloudEvents headers, or headers (or key) disagreeing with the body
-    # (tracefreeze/envelope.py).
+    # (tracefreeze/intake/envelope.py).
     ENVELOPE = "envelope"
-    # A State's answer that failed signature verification (tracefreeze/signing.py).
+    # A State's answer that failed signature verification (tracefreeze/security/signing.py).
     MISSING_SIGNATURE = "missing_signature"
     BAD_SIGNATURE = "bad_signature"
     UNKNOWN_KEY = "unknown_key"

@@ -1,6 +1,6 @@
 """Signed State answers for tests that produce to Kafka as a State's system would.
 
-The keys are the stack's demo keys (``tracefreeze/demo_keys.py``), made by ``stack.sh up`` in
+The keys are the stack's demo keys (``tracefreeze/demo/keys.py``), made by ``stack.sh up`` in
 the stack's state dir; the bridge under test verifies against the same registry.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from schemas.answers import AnswerBase
-from tracefreeze.demo_keys import demo_signer, sign_answer
-from tracefreeze.envelope import answer_headers
-from tracefreeze.signing import sign_bytes
+from tracefreeze.demo.keys import demo_signer, sign_answer
+from tracefreeze.intake.envelope import answer_headers
+from tracefreeze.security.signing import sign_bytes
 
 Headers = list[tuple[str, bytes]]
 

@@ -1,5 +1,5 @@
 """``python -m tracefreeze``: the same as the ``tracefreeze`` command."""
 
-from tracefreeze.cli import main
+from tracefreeze.cli.main import main
 
 main()

@@ -19,7 +19,7 @@ from tracefreeze.client import dedupe_window, plain_errors
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.policy import load_directory, load_policy, resolve
-from tracefreeze.request_ids import request_id_key, workflow_id_of
+from tracefreeze.security.request_ids import request_id_key, workflow_id_of
 from tracefreeze.temporal import connect
 from workflows.case import CaseWorkflow
 

@@ -6,7 +6,8 @@ recorded once. A rejected action becomes a ``TracefreezeError`` with the request
 Multi-State cases have their own client in ``tracefreeze/case_client.py``.
 
 An ex parte request (Rule 99(1)) runs under an opaque workflow id derived from its reference
-and State with the Court's request-id key (``tracefreeze/request_ids.py``), and shows no case,
+and State with the Court's request-id key (``tracefreeze/security/request_ids.py``), and shows
+no case,
 State, measure or value in visibility; the client finds it by reference all the same: with
 ``REF/STATE`` it derives the id, with ``REF`` alone it derives the id for each State of the
 directory (the key never leaves the Court, and visibility holds nothing to search).
@@ -40,7 +41,7 @@ from schemas.views import AnswerReceipt, RequestInput, RequestProgress, RequestV
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.policy import load_directory, load_policy, resolve
-from tracefreeze.request_ids import candidate_ids, request_id_key, workflow_id_of
+from tracefreeze.security.request_ids import candidate_ids, request_id_key, workflow_id_of
 from tracefreeze.temporal import connect
 from workflows import search_attributes as sa
 from workflows.details import static_details
@@ -75,7 +76,7 @@ DEDUPE_MARGIN = timedelta(days=1)
 
 def dedupe_window(settings: Settings) -> timedelta:
     """How long a request remembers an answer's event id: the bridge refuses an answer older
-    than ``answer_max_age_days`` (``tracefreeze/gate.py``), so an id older than that and a
+    than ``answer_max_age_days`` (``tracefreeze/intake/gate.py``), so an id older than that and a
     margin can never come back (``workflows/request_seen.py``)."""
     return timedelta(days=settings.answer_max_age_days) + DEDUPE_MARGIN
 

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tracefreeze.kafka_security import KafkaSecurity
+from tracefreeze.security.kafka_security import KafkaSecurity
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,7 +46,7 @@ class Settings(KafkaSecurity, BaseSettings):
     """Addresses, ports, topics and names shared by the worker, bridge, CLI and local stack.
 
     The ``kafka_security_protocol``, ``kafka_sasl_*`` and ``kafka_ssl_*`` fields come from
-    ``KafkaSecurity`` (``tracefreeze/kafka_security.py``, deploy/kafka-security.md)."""
+    ``KafkaSecurity`` (``tracefreeze/security/kafka_security.py``, deploy/kafka-security.md)."""
 
     model_config = SettingsConfigDict(env_prefix="TRACEFREEZE_", env_nested_delimiter="__")
 
@@ -66,7 +66,7 @@ class Settings(KafkaSecurity, BaseSettings):
     """The codec server's port (``tracefreeze codec-server``; the local UI's codec endpoint)."""
     codec_refuse_plaintext: bool = False
     """Once every history is encrypted, decoding an unencrypted payload is an error
-    (``tracefreeze/codec.py``, read there from ``TRACEFREEZE_CODEC_REFUSE_PLAINTEXT``)."""
+    (``tracefreeze/security/codec.py``, read there from ``TRACEFREEZE_CODEC_REFUSE_PLAINTEXT``)."""
     task_queue: str = "tracefreeze-requests"
 
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -105,10 +105,10 @@ class Settings(KafkaSecurity, BaseSettings):
     """Address the /metrics and probe server binds (``TRACEFREEZE_HEALTH_HOST``): loopback
     locally; ``0.0.0.0`` in a container, where the kubelet or compose probes it."""
     health_port: int = Field(default=8080, ge=0, le=65535)
-    """The worker's and bridge's /metrics, /healthz and /readyz (``tracefreeze/ops_http.py``);
+    """The worker's and bridge's /metrics, /healthz and /readyz (``tracefreeze/ops/http.py``);
     0 = no server (the tests' default, unless a test sets a free port)."""
     otel_exporter: Literal["none", "console", "otlp"] = "none"
-    """Where OpenTelemetry spans go (``tracefreeze/tracing.py``); otlp reads the standard
+    """Where OpenTelemetry spans go (``tracefreeze/ops/tracing.py``); otlp reads the standard
     ``OTEL_EXPORTER_OTLP_*`` variables."""
 
     state_dir: Path = REPO_ROOT / ".state"

@@ -2,7 +2,7 @@
 
 Producers are idempotent (acks=all), so a retried send is written once per session;
 consumers commit by hand after the work is done and read only committed records. Every client
-connects with the security settings (TLS, SASL/SCRAM: ``tracefreeze/kafka_security.py``).
+connects with the security settings (TLS, SASL/SCRAM: ``tracefreeze/security/kafka_security.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from tracefreeze.config import Settings
-from tracefreeze.kafka_security import security_kwargs
+from tracefreeze.security.kafka_security import security_kwargs
 
 MAX_REQUEST_BYTES = 1_048_576
 """1 MiB: the broker's default ``message.max.bytes``; events are far smaller."""

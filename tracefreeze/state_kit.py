@@ -6,11 +6,12 @@
   Court's decisions on them, its reminders; ``schemas/party.py``), read with the State's own
   Kafka principal, which the broker allows on that channel only;
 - ``prepare_answer`` / ``send_answer(s)``: an answer checked against the answer contract,
-  signed with the State's key (``tracefreeze/signing.py``, unchanged format) and sent to the
-  answers topic as a CloudEvent (``tracefreeze/envelope.py``) keyed by the request reference.
+  signed with the State's key (``tracefreeze/security/signing.py``, unchanged format) and sent
+  to the
+  answers topic as a CloudEvent (``tracefreeze/intake/envelope.py``) keyed by the request reference.
 
-``tracefreeze state ...`` (``tracefreeze/cli_state.py``) is the command line over these; the
-demo's State simulator (``tracefreeze/simulator.py``) sends through ``send_answers`` too.
+``tracefreeze state ...`` (``tracefreeze/cli/state.py``) is the command line over these; the
+demo's State simulator (``tracefreeze/demo/simulator.py``) sends through ``send_answers`` too.
 """
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ from pydantic import ValidationError
 from schemas.answers import STATE_ANSWER
 from schemas.party import PartyMessage, PartyMessageType
 from tracefreeze.config import Settings
-from tracefreeze.envelope import answer_headers
 from tracefreeze.errors import TracefreezeError
+from tracefreeze.intake.envelope import answer_headers
+from tracefreeze.intake.routing import Answer
 from tracefreeze.kafka import make_producer, make_reader, start_with_timeout, stop_with_timeout
-from tracefreeze.routing import Answer
-from tracefreeze.signing import StateKey, keygen, load_private_key, sign
+from tracefreeze.security.signing import StateKey, keygen, load_private_key, sign
 
 log = structlog.get_logger(__name__)
 

@@ -1,5 +1,6 @@
 """The connection to Temporal: the pydantic data converter every contract needs, with the
-payload codec (``tracefreeze/codec.py``) when codec keys are configured, so that requests and
+payload codec (``tracefreeze/security/codec.py``) when codec keys are configured, so that
+requests and
 answers are stored encrypted, failure messages included."""
 
 from __future__ import annotations
@@ -14,17 +15,17 @@ from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.runtime import Runtime
 
-from tracefreeze.codec import codec_from_env, data_converter
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
-from tracefreeze.temporal_tls import temporal_tls
-from tracefreeze.tracing import configure_tracing, flush, interceptor
+from tracefreeze.ops.tracing import configure_tracing, flush, interceptor
+from tracefreeze.security.codec import codec_from_env, data_converter
+from tracefreeze.security.temporal_tls import temporal_tls
 
 
 async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     """Connect to the namespace of the settings; an unreachable server is one clear error.
 
-    Every client traces (``tracefreeze/tracing.py``; its workers inherit the interceptor);
+    Every client traces (``tracefreeze/ops/tracing.py``; its workers inherit the interceptor);
     the worker and bridge pass the runtime that exports the SDK's metrics."""
     configure_tracing(settings.otel_exporter)
     tls = temporal_tls(settings)

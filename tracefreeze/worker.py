@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
-from collections.abc import Iterator
 from datetime import timedelta
 
 import structlog
@@ -17,8 +14,9 @@ from activities.publish import EventPublisher
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.kafka import make_producer, start_with_timeout, stop_with_timeout
-from tracefreeze.metrics import sdk_runtime
-from tracefreeze.ops_http import serving
+from tracefreeze.ops.http import serving
+from tracefreeze.ops.lifecycle import stop_on_signals
+from tracefreeze.ops.metrics import sdk_runtime
 from tracefreeze.temporal import connect
 from tracefreeze.topics import party_channels
 from workflows.case import CaseWorkflow
@@ -45,26 +43,10 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(restrictions=restrictions)
 
 
-@contextlib.contextmanager
-def stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
-    """Set ``stop`` on SIGTERM or SIGINT while inside the block (main thread only)."""
-    loop = asyncio.get_running_loop()
-    installed: list[signal.Signals] = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
-            installed.append(sig)
-    try:
-        yield
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
-
-
 async def run_worker(settings: Settings) -> None:
     """Poll the request task queue until SIGTERM/SIGINT (or cancellation), then drain: stop
     polling, let activities in flight finish (up to ``GRACEFUL_SHUTDOWN``), exit. /readyz is
-    503 from the signal on (``tracefreeze/ops_http.py``); SDK metrics go to /metrics."""
+    503 from the signal on (``tracefreeze/ops/http.py``); SDK metrics go to /metrics."""
     client = await connect(settings, sdk_runtime() if settings.health_port else None)
     producer = make_producer(settings, client_id="tracefreeze-worker")
     try:

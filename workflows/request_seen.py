@@ -4,7 +4,7 @@ Every answer and Court action is deduplicated by its event id. Kept for ever, th
 grow the request's continue-as-new input without bound (a State sending thousands of answers
 could push it past the SDK's 2 MB payload limit and jam the request for the Court). They need
 not be kept for ever: the intake refuses an answer whose ``sent_at`` is older than its answer
-age limit (``answer_max_age_days``, ``tracefreeze/gate.py``), so an id taken longer ago than
+age limit (``answer_max_age_days``, ``tracefreeze/intake/gate.py``), so an id taken longer ago than
 that window can never be offered again. The window comes with the request's input, never from
 the environment, and is carried across continue-as-new.
 

@@ -28,7 +28,7 @@
 #   TRACEFREEZE_KAFKA_CONTROLLER_PORT KRaft controller port            (9093)
 #   TRACEFREEZE_KAFKA_HEAP            broker max heap                  (512m)
 #   TRACEFREEZE_KAFKA_SECURED         1 = SASL/SCRAM + ACLs on the broker (0): the users and
-#                                     ACLs of tracefreeze.kafka_acls (one per State too),
+#                                     ACLs of tracefreeze.security.kafka_acls (one per State too),
 #                                     passwords in <state dir>/kafka/users.json; this
 #                                     script and the apps connect as its super user `admin`
 #   TRACEFREEZE_STATE_DIR             state, logs, pid files           (<repo>/.state)
@@ -121,7 +121,7 @@ init_dirs() {
     # The dev server's UI has no sign-in, so it has no access token to pass: the local codec
     # server runs without authentication, which it accepts on 127.0.0.1 only (Host and Origin
     # still checked; every local process can read the codec key file anyway). Deployed, it
-    # verifies the UI user's token (tracefreeze/codec_auth.py, docs/operations.md).
+    # verifies the UI user's token (tracefreeze/security/codec_auth.py, docs/operations.md).
     export TRACEFREEZE_CODEC_AUTH=${TRACEFREEZE_CODEC_AUTH:-none}
     export PYTHONUNBUFFERED=1
     [[ $KAFKA_SECURED != 1 ]] || secured_client_env
@@ -130,8 +130,8 @@ init_dirs() {
 # A secured broker: this script's clients (topics) and the apps connect as `admin`.
 secured_client_env() {
     check_venv
-    KAFKA_ADMIN_PASSWORD=$(cd "$REPO" && "$PYTHON" -m tracefreeze.kafka_acls admin --state-dir "$STATE_DIR") ||
-        die "could not make the local Kafka users (python -m tracefreeze.kafka_acls)"
+    KAFKA_ADMIN_PASSWORD=$(cd "$REPO" && "$PYTHON" -m tracefreeze.security.kafka_acls admin --state-dir "$STATE_DIR") ||
+        die "could not make the local Kafka users (python -m tracefreeze.security.kafka_acls)"
     export TRACEFREEZE_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT
     export TRACEFREEZE_KAFKA_SASL_MECHANISM=SCRAM-SHA-512
     export TRACEFREEZE_KAFKA_SASL_USERNAME=admin
@@ -391,8 +391,8 @@ while True:
         say "kafka: formatting storage in $KAFKA_DATA (cluster $cluster_id)"
         local scram=()
         if [[ $KAFKA_SECURED == 1 ]]; then
-            mapfile -t scram < <(cd "$REPO" && "$PYTHON" -m tracefreeze.kafka_acls scram --state-dir "$STATE_DIR")
-            ((${#scram[@]})) || die "no SCRAM users to create (python -m tracefreeze.kafka_acls scram)"
+            mapfile -t scram < <(cd "$REPO" && "$PYTHON" -m tracefreeze.security.kafka_acls scram --state-dir "$STATE_DIR")
+            ((${#scram[@]})) || die "no SCRAM users to create (python -m tracefreeze.security.kafka_acls scram)"
         fi
         if ! "${KAFKA_JAVA[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_PROPS" \
             "${scram[@]}" >"$LOG_DIR/kafka-format.log" 2>&1; then
@@ -487,7 +487,7 @@ ui_url() {
 # (git-ignored, never committed); existing keys are kept.
 ensure_keys() {
     local out
-    out=$(cd "$REPO" && "$PYTHON" -m tracefreeze.demo_keys --state-dir "$STATE_DIR" 2>&1) ||
+    out=$(cd "$REPO" && "$PYTHON" -m tracefreeze.demo.keys --state-dir "$STATE_DIR" 2>&1) ||
         die "could not make the local keys: $out"
     say "keys: $out"
 }
@@ -559,7 +559,7 @@ cmd_up() {
     fi
     ensure_topics "$deadline" "$start_k"
     if ((start_k)) && [[ $KAFKA_SECURED == 1 ]]; then
-        (cd "$REPO" && "$PYTHON" -m tracefreeze.kafka_acls apply --state-dir "$STATE_DIR" \
+        (cd "$REPO" && "$PYTHON" -m tracefreeze.security.kafka_acls apply --state-dir "$STATE_DIR" \
             --java "$JAVA" --classpath "$KAFKA_JARS/*") || die "could not create the Kafka ACLs"
         say "kafka: SASL/SCRAM users and ACLs in place (passwords in $STATE_DIR/kafka/users.json)"
     fi

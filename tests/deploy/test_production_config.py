@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel
 
 from tracefreeze.config import REPO_ROOT, Settings, Topics
-from tracefreeze.kafka_acls import acl_plan, state_principal
+from tracefreeze.security.kafka_acls import acl_plan, state_principal
 from tracefreeze.topics import party_channels, wanted_topics
 from workflows.search_attributes import ALL, dev_server_flags
 
@@ -382,7 +382,7 @@ def test_each_state_user_has_client_quotas() -> None:
 
 
 def test_kafka_users_are_the_acl_plan(code: Settings) -> None:
-    """deploy/k8s and the local secured broker grant the same: ``tracefreeze.kafka_acls``."""
+    """deploy/k8s and the local secured broker grant the same (``security.kafka_acls``)."""
     found = set()
     for user in of_kind("KafkaUser"):
         for a in user["spec"]["authorization"]["acls"]:
@@ -741,8 +741,8 @@ def test_health_server_binds_loopback_unless_configured(code: Settings) -> None:
 async def test_health_server_listens_where_configured(monkeypatch: pytest.MonkeyPatch) -> None:
     import socket
 
-    from tracefreeze import ops_http
     from tracefreeze.config import get_settings
+    from tracefreeze.ops import http as ops_http
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

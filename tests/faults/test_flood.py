@@ -44,9 +44,9 @@ from tests.faults.drill import (
 from tests.signed import Headers, signed_bytes, signed_record
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
-from tracefreeze.routing import MAX_ANSWER_BYTES
-from tracefreeze.signing import HEADER_KEY_ID, canonical_bytes
-from tracefreeze.simulator import answer_headers
+from tracefreeze.demo.simulator import answer_headers
+from tracefreeze.intake.routing import MAX_ANSWER_BYTES
+from tracefreeze.security.signing import HEADER_KEY_ID, canonical_bytes
 
 pytestmark = [pytest.mark.stack, pytest.mark.faults]
 

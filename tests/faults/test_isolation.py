@@ -60,11 +60,11 @@ from tests.faults.drill import (
 )
 from tests.signed import signed_record
 from tests.stack import free_ports
-from tracefreeze.cli_dlq import run_replay
+from tracefreeze.cli.dlq import run_replay
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
-from tracefreeze.dlq import Selection
-from tracefreeze.replay_auth import HEADER_REPLAY_MAC, HEADER_REPLAY_RECEIVED
+from tracefreeze.intake.dlq import Selection
+from tracefreeze.intake.replay_auth import HEADER_REPLAY_MAC, HEADER_REPLAY_RECEIVED
 
 pytestmark = [pytest.mark.stack, pytest.mark.faults]
 

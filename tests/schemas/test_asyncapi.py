@@ -29,10 +29,10 @@ from schemas.party import PartyMessageType
 from schemas.request import CourtRequest
 from tests.schemas.asyncapi_specs import official_schema
 from tracefreeze.config import Settings
-from tracefreeze.deadletter import HEADER_VALUE_OMITTED, dead_letter_headers
-from tracefreeze.envelope import answer_headers, answer_type
-from tracefreeze.replay_auth import replay_headers
-from tracefreeze.signing import sign
+from tracefreeze.intake.deadletter import HEADER_VALUE_OMITTED, dead_letter_headers
+from tracefreeze.intake.envelope import answer_headers, answer_type
+from tracefreeze.intake.replay_auth import replay_headers
+from tracefreeze.security.signing import sign
 from tracefreeze.topics import PARTY_CHANNEL_PARTITIONS
 
 SCHEMAS = JSON_DIR.parent
@@ -255,7 +255,7 @@ def as_text(headers: list[tuple[str, bytes]]) -> dict[str, str]:
 
 
 TRACE = {"ce_traceparent", "ce_tracestate"}
-"""Optional trace-context headers (tracefreeze/tracing.py): declared, set only within a span."""
+"""Optional trace-context headers (tracefreeze/ops/tracing.py): declared, set only within a span."""
 REPLAY = {"tf_replayed_from", "tf_replayed_by", "tf_replay_received_ms", "tf_replay_mac"}
 """Headers the Court's ``dlq replay`` adds to an answer it writes back (replay_auth.py)."""
 

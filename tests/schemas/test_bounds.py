@@ -30,7 +30,7 @@ from schemas.common import AMOUNT_PATTERN, EARLIEST, LATEST, Money
 from schemas.deadletter import DeadLetterReason
 from schemas.request import CourtRequest
 from tests.workflows import support as s
-from tracefreeze.signing import (
+from tracefreeze.security.signing import (
     KeyRegistry,
     Rejection,
     ReplayGuard,

@@ -26,9 +26,9 @@ from tests.workflows.support import (
     no_assets,
     result,
 )
-from tracefreeze.bridge import run_bridge
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
+from tracefreeze.intake.bridge import run_bridge
 from tracefreeze.topics import ensure_topics
 from tracefreeze.worker import run_worker
 

@@ -11,11 +11,11 @@ from aiokafka.structs import ConsumerRecord
 
 from schemas.deadletter import DeadLetterReason
 from tests.workflows.support import acknowledgement, court_request
-from tracefreeze.bridge import Bridge
-from tracefreeze.delivery import TryAgain
-from tracefreeze.handler import Abandoned, AnswerHandler, Budget, Halt, Stuck
-from tracefreeze.pipeline import ReceivedAnswer
-from tracefreeze.throttle import StateBudgets
+from tracefreeze.intake.bridge import Bridge
+from tracefreeze.intake.delivery import TryAgain
+from tracefreeze.intake.handler import Abandoned, AnswerHandler, Budget, Halt, Stuck
+from tracefreeze.intake.pipeline import ReceivedAnswer
+from tracefreeze.intake.throttle import StateBudgets
 
 
 def handler(budget: Budget, timeout_s: float = 0.05) -> AnswerHandler:

@@ -16,9 +16,9 @@ from pydantic import ValidationError
 from schemas.answers import Acknowledgement
 from schemas.deadletter import DeadLetterReason
 from tracefreeze.config import REPO_ROOT, Settings
-from tracefreeze.envelope import answer_headers
-from tracefreeze.gate import AnswerGate
-from tracefreeze.signing import KeyRegistry, Rejection, StateKey, public_key_b64, sign
+from tracefreeze.intake.envelope import answer_headers
+from tracefreeze.intake.gate import AnswerGate
+from tracefreeze.security.signing import KeyRegistry, Rejection, StateKey, public_key_b64, sign
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
 REFERENCE = "ICC-01/14-REQ-0042"

@@ -24,11 +24,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from schemas.answers import Acknowledgement
 from schemas.deadletter import HEADER_REPLAYED_FROM, DeadLetterReason
-from tracefreeze.deadletter import HEADER_TIMESTAMP, dead_letter_headers
-from tracefreeze.dlq import parse, replay_headers
-from tracefreeze.envelope import answer_headers
-from tracefreeze.gate import AnswerGate
-from tracefreeze.replay_auth import (
+from tracefreeze.intake.deadletter import HEADER_TIMESTAMP, dead_letter_headers
+from tracefreeze.intake.dlq import parse, replay_headers
+from tracefreeze.intake.envelope import answer_headers
+from tracefreeze.intake.gate import AnswerGate
+from tracefreeze.intake.replay_auth import (
     HEADER_REPLAY_MAC,
     HEADER_REPLAY_RECEIVED,
     KEY_ENV,
@@ -36,8 +36,15 @@ from tracefreeze.replay_auth import (
     check,
     replay_key,
 )
-from tracefreeze.replay_auth import replay_headers as signed_headers
-from tracefreeze.signing import KeyRegistry, Rejection, ReplayGuard, StateKey, public_key_b64, sign
+from tracefreeze.intake.replay_auth import replay_headers as signed_headers
+from tracefreeze.security.signing import (
+    KeyRegistry,
+    Rejection,
+    ReplayGuard,
+    StateKey,
+    public_key_b64,
+    sign,
+)
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
 REFERENCE = "ICC-01/14-REQ-0042"

@@ -17,8 +17,14 @@ from schemas.deadletter import (
     HEADER_TOPIC,
     DeadLetterReason,
 )
-from tracefreeze.deadletter import dead_letter_headers
-from tracefreeze.routing import MAX_ANSWER_BYTES, Verdict, decode_answer, peek_event_id, route
+from tracefreeze.intake.deadletter import dead_letter_headers
+from tracefreeze.intake.routing import (
+    MAX_ANSWER_BYTES,
+    Verdict,
+    decode_answer,
+    peek_event_id,
+    route,
+)
 from workflows.request import RequestWorkflow
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
@@ -139,7 +145,7 @@ def test_every_answer_type_has_an_update_of_the_request_workflow() -> None:
     import typing
 
     from schemas.answers import StateAnswer
-    from tracefreeze.routing import UPDATES
+    from tracefreeze.intake.routing import UPDATES
 
     union = typing.get_args(typing.get_args(StateAnswer)[0])
     kinds = {cls.model_fields["answer_type"].default for cls in union}

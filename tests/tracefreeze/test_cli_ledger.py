@@ -21,12 +21,12 @@ from schemas.common import Money
 from schemas.ledger import Contest, RequestStatus
 from schemas.request import CourtRequest
 from schemas.views import RequestCarry, RequestView
-from tracefreeze.cli import main
-from tracefreeze.cli_court import ACTION_MODELS
+from tracefreeze.cli.court import ACTION_MODELS
+from tracefreeze.cli.main import main
 from tracefreeze.client import COURT_UPDATES
+from tracefreeze.demo.simulator import check_script
 from tracefreeze.errors import TracefreezeError
-from tracefreeze.render import render_asset_ledger
-from tracefreeze.simulator import check_script
+from tracefreeze.report.status import render_asset_ledger
 from workflows.asset_rules import apply_contest, apply_management
 from workflows.ledger import apply_result, ledger_from_request
 from workflows.rules import COURT_ACTIONS

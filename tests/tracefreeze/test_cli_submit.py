@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tracefreeze.cli import main
+from tracefreeze.cli.main import main
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "court-request.json"
 

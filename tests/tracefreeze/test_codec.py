@@ -11,7 +11,7 @@ import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from tracefreeze.codec import (
+from tracefreeze.security.codec import (
     METADATA_KEY_ID,
     NOT_DECRYPTABLE,
     PLAINTEXT_REFUSED,

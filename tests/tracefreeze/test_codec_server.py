@@ -25,19 +25,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from temporalio.api.common.v1 import Payload
 
-from tracefreeze.codec import EncryptionCodec
-from tracefreeze.codec_auth import (
+from tracefreeze.errors import TracefreezeError
+from tracefreeze.security.codec import EncryptionCodec
+from tracefreeze.security.codec_auth import (
     JwtAuth,
     NoAuth,
     TokenAuth,
     authenticator_from_env,
 )
-from tracefreeze.codec_server import (
+from tracefreeze.security.codec_server import (
     CodecServer,
     CodecServerConfig,
     start_codec_server,
 )
-from tracefreeze.errors import TracefreezeError
 
 SECRET = "Jan de Vries, villa at Duinweg 12, Wassenaar"
 K1, K2 = os.urandom(32), os.urandom(32)

@@ -17,7 +17,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from tracefreeze.codec import EncryptionCodec, data_converter
+from tracefreeze.security.codec import EncryptionCodec, data_converter
 
 SECRET = "Jan de Vries, villa at Duinweg 12, Wassenaar"
 KEY = os.urandom(32)

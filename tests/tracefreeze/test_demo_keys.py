@@ -10,13 +10,13 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 
 from schemas.answers import STATE_ANSWER, Acknowledgement
-from tracefreeze.codec import codec_from_env, ensure_codec_keys
 from tracefreeze.config import Settings
-from tracefreeze.demo_keys import DEMO_STATES, ensure_demo_keys, sign_answer
-from tracefreeze.envelope import answer_headers
+from tracefreeze.demo.keys import DEMO_STATES, ensure_demo_keys, sign_answer
 from tracefreeze.errors import TracefreezeError
-from tracefreeze.gate import AnswerGate
-from tracefreeze.signing import Rejection, SignatureReason, load_registry
+from tracefreeze.intake.envelope import answer_headers
+from tracefreeze.intake.gate import AnswerGate
+from tracefreeze.security.codec import codec_from_env, ensure_codec_keys
+from tracefreeze.security.signing import Rejection, SignatureReason, load_registry
 
 
 def record(value: bytes, headers: list[tuple[str, bytes]], offset: int = 0) -> ConsumerRecord:

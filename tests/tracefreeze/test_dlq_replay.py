@@ -32,9 +32,9 @@ from tests.tracefreeze.test_bridge_e2e import (
     send_signed,
     wait_view,
 )
-from tracefreeze.cli import main
+from tracefreeze.cli.main import main
 from tracefreeze.config import Settings, get_settings
-from tracefreeze.dlq import HEADER_REPLAYED_FROM
+from tracefreeze.intake.dlq import HEADER_REPLAYED_FROM
 
 pytestmark = pytest.mark.stack
 

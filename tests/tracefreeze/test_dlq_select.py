@@ -6,10 +6,11 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 
 from schemas.deadletter import DeadLetterReason
-from tracefreeze.cli_dlq import list_consumer
+from tracefreeze.cli.dlq import list_consumer
 from tracefreeze.config import Settings
-from tracefreeze.deadletter import HEADER_VALUE_OMITTED, dead_letter_headers
-from tracefreeze.dlq import (
+from tracefreeze.errors import TracefreezeError
+from tracefreeze.intake.deadletter import HEADER_VALUE_OMITTED, dead_letter_headers
+from tracefreeze.intake.dlq import (
     DEFAULT_REASONS,
     HEADER_REPLAYED_BY,
     HEADER_REPLAYED_FROM,
@@ -17,7 +18,6 @@ from tracefreeze.dlq import (
     parse,
     replay_headers,
 )
-from tracefreeze.errors import TracefreezeError
 
 ORIGINAL = [("ce_id", b"e-1"), ("tf_signature", b"sig"), ("tf_key_id", b"nld-1")]
 

@@ -39,9 +39,9 @@ from tests.tracefreeze.test_bridge_e2e import (
     running,  # noqa: F401  (fixture)
     wait_view,
 )
-from tracefreeze.codec import EncryptionCodec, codec_from_env, is_encrypted
-from tracefreeze.codec_auth import TokenAuth
-from tracefreeze.codec_server import start_codec_server
+from tracefreeze.security.codec import EncryptionCodec, codec_from_env, is_encrypted
+from tracefreeze.security.codec_auth import TokenAuth
+from tracefreeze.security.codec_server import start_codec_server
 
 pytestmark = pytest.mark.stack
 

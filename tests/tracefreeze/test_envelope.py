@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from schemas.answers import Acknowledgement, NoAssetsReport
 from schemas.deadletter import DeadLetterReason
-from tracefreeze.envelope import answer_headers, envelope_problem
-from tracefreeze.gate import AnswerGate
-from tracefreeze.routing import Verdict
-from tracefreeze.signing import (
+from tracefreeze.intake.envelope import answer_headers, envelope_problem
+from tracefreeze.intake.gate import AnswerGate
+from tracefreeze.intake.routing import Verdict
+from tracefreeze.security.signing import (
     HEADER_KEY_ID,
     KeyRegistry,
     Rejection,

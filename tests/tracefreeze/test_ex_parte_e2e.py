@@ -19,7 +19,7 @@ from tests.tracefreeze.test_bridge_e2e import (  # noqa: F401 - the fixture is u
     send_signed,
     wait_view,
 )
-from tracefreeze.request_ids import KEY_ENV
+from tracefreeze.security.request_ids import KEY_ENV
 from workflows import search_attributes as sa
 
 pytestmark = pytest.mark.stack

@@ -17,7 +17,7 @@ from schemas.answers import STATE_ANSWER, ExecutionReport
 from schemas.assets import Asset, AssetKind
 from schemas.ledger import Ledger
 from schemas.request import CourtRequest
-from tracefreeze.ftm_export import export_entities, write_ftm
+from tracefreeze.report.ftm import export_entities, write_ftm
 from workflows.ledger import apply_result, ledger_from_request
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"

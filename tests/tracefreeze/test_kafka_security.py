@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from tracefreeze import kafka, topics
 from tracefreeze.config import Settings
-from tracefreeze.kafka_security import security_kwargs
+from tracefreeze.security.kafka_security import security_kwargs
 
 BOOTSTRAP = "127.0.0.1:9"
 
@@ -249,11 +249,11 @@ def test_invalid_combinations_are_refused_clearly(case: str, tmp_path: Path) -> 
     assert "pw" not in str(caught.value).replace("password", "")  # inputs are not echoed
 
 
-# --- the ACL plan and the local secured broker's users (tracefreeze/kafka_acls.py) ---------
+# --- the ACL plan and the local secured broker's users (tracefreeze/security/kafka_acls.py) ---
 
 
 def test_the_acl_plan_gives_each_state_its_own_channel_only() -> None:
-    from tracefreeze.kafka_acls import acl_plan, state_principal
+    from tracefreeze.security.kafka_acls import acl_plan, state_principal
 
     settings = Settings()
     plan = acl_plan(settings)
@@ -274,7 +274,7 @@ def test_the_acl_plan_gives_each_state_its_own_channel_only() -> None:
 
 
 def test_local_scram_users_are_made_once_and_kept_private(tmp_path: Path) -> None:
-    from tracefreeze.kafka_acls import (
+    from tracefreeze.security.kafka_acls import (
         acl_command_arguments,
         acl_plan,
         ensure_users,

@@ -9,7 +9,13 @@ from aiokafka.structs import ConsumerRecord
 
 from schemas.deadletter import HEADER_REPLAYED_FROM, DeadLetterReason
 from tests.workflows.support import acknowledgement, court_request
-from tracefreeze.pipeline import ParkedRequests, ReceivedAnswer, batches, by_request, next_offset
+from tracefreeze.intake.pipeline import (
+    ParkedRequests,
+    ReceivedAnswer,
+    batches,
+    by_request,
+    next_offset,
+)
 
 
 def record(offset: int, size: int = 10) -> ConsumerRecord:
@@ -55,7 +61,7 @@ def test_the_commit_stops_before_the_first_unfinished_answer() -> None:
 
 def replayed(item: ReceivedAnswer) -> ReceivedAnswer:
     """The same answer as an operator's authenticated replay of its dead letter (the gate
-    verified its MAC: ``tracefreeze/replay_auth.py``)."""
+    verified its MAC: ``tracefreeze/intake/replay_auth.py``)."""
     r = item.record
     headers = ((HEADER_REPLAYED_FROM, b"0:7"),)
     return ReceivedAnswer(dataclasses.replace(r, headers=headers), item.answer, replayed=True)

@@ -28,8 +28,8 @@ from tests.tracefreeze.test_bridge_e2e import (  # noqa: F401 - the fixture is u
     wait_view,
 )
 from tests.workflows.support import freeze_account
-from tracefreeze.envelope import answer_headers
-from tracefreeze.signing import canonical_bytes
+from tracefreeze.intake.envelope import answer_headers
+from tracefreeze.security.signing import canonical_bytes
 
 pytestmark = pytest.mark.stack
 

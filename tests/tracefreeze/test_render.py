@@ -11,7 +11,7 @@ from schemas.answers import STATE_ANSWER, ExecutionReport
 from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest
 from schemas.views import RequestView, TimelineEntry
-from tracefreeze.render import render_view
+from tracefreeze.report.status import render_view
 from workflows.ledger import apply_result, ledger_from_request
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"

@@ -24,11 +24,11 @@ from temporalio.client import Client, WorkflowHandle
 
 from schemas.request import CourtRequest
 from tests.workflows.support import acknowledgement, court_request, execution_report, no_assets
-from tracefreeze.cli import main
+from tracefreeze.cli.main import main
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
-from tracefreeze.report import build_report, year_query
-from tracefreeze.report_render import write_report
+from tracefreeze.report.cooperation import build_report, year_query
+from tracefreeze.report.render import write_report
 from tracefreeze.worker import run_worker
 from workflows.request import RequestWorkflow
 

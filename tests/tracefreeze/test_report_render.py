@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from schemas.ledger import CurrencyTotals
 from schemas.views import ReportMemo
-from tracefreeze.cli import main
-from tracefreeze.report import (
+from tracefreeze.cli.main import main
+from tracefreeze.report.cooperation import (
     CooperationReport,
     Progress,
     RequestFacts,
@@ -27,7 +27,7 @@ from tracefreeze.report import (
     quantile,
     year_query,
 )
-from tracefreeze.report_render import render_html, render_markdown, write_report
+from tracefreeze.report.render import render_html, render_markdown, write_report
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 HOUR = 3600.0

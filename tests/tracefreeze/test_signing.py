@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from schemas.answers import Acknowledgement
 from schemas.deadletter import DeadLetterReason
 from tracefreeze.errors import TracefreezeError
-from tracefreeze.routing import Verdict
-from tracefreeze.signing import (
+from tracefreeze.intake.routing import Verdict
+from tracefreeze.security.signing import (
     HEADER_KEY_ID,
     HEADER_SIGNATURE,
     KeyRegistry,

@@ -19,11 +19,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from pydantic import ValidationError
 
 from schemas.answers import Acknowledgement
-from tracefreeze import ed25519_keys
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
-from tracefreeze.gate import AnswerGate
-from tracefreeze.signing import (
+from tracefreeze.intake.gate import AnswerGate
+from tracefreeze.security import ed25519_keys
+from tracefreeze.security.signing import (
     HEADER_KEY_ID,
     HEADER_SIGNATURE,
     SIGNING_CONTEXT,

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schemas.answers import Acknowledgement, AnswerBase, ExecutionReport
-from tracefreeze.signing import (
+from tracefreeze.security.signing import (
     HEADER_KEY_ID,
     HEADER_SIGNATURE,
     KeyRegistry,

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tracefreeze.cli import main as cli
+from tracefreeze.cli.main import main as cli
 from tracefreeze.config import get_settings
-from tracefreeze.signing import KeyRegistry, load_private_key, public_key_b64
+from tracefreeze.security.signing import KeyRegistry, load_private_key, public_key_b64
 from tracefreeze.state_kit import InvalidAnswer, prepare_answer
 
 REF = "ICC-01/22-REQ-0007"

@@ -21,8 +21,8 @@ from cryptography.x509.oid import NameOID
 
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
+from tracefreeze.security.temporal_tls import temporal_tls
 from tracefreeze.temporal import connect
-from tracefreeze.temporal_tls import temporal_tls
 
 SERVER_NAME = "temporal.tracefreeze.test"
 

@@ -19,10 +19,10 @@ from schemas.events import RequestEvent, RequestEventType
 from schemas.outbox import PUBLISH_OUTBOX
 from tests.signed import signed_record
 from tests.tracefreeze.test_bridge_e2e import ack, court_request, isolated, read_until
-from tracefreeze import tracing
-from tracefreeze.bridge import run_bridge
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
+from tracefreeze.intake.bridge import run_bridge
+from tracefreeze.ops import tracing
 from tracefreeze.topics import ensure_topics
 from tracefreeze.worker import run_worker
 

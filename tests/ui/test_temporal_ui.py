@@ -34,10 +34,10 @@ from temporalio.service import RPCError
 from schemas.request import CourtRequest
 from tests.stack import REPO_ROOT
 from tracefreeze.client import RequestClient
-from tracefreeze.codec import codec_from_env
-from tracefreeze.codec_auth import NoAuth
-from tracefreeze.codec_server import make_codec_server
 from tracefreeze.config import Settings
+from tracefreeze.security.codec import codec_from_env
+from tracefreeze.security.codec_auth import NoAuth
+from tracefreeze.security.codec_server import make_codec_server
 from tracefreeze.worker import run_worker
 from workflows import search_attributes as sa
 

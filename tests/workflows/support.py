@@ -44,7 +44,7 @@ from schemas.outbox import PUBLISH_OUTBOX, PublishOutbox
 from schemas.request import CourtRequest
 from schemas.views import AnswerReceipt, RequestInput, RequestView
 from tracefreeze.client import COURT_UPDATES
-from tracefreeze.routing import UPDATES
+from tracefreeze.intake.routing import UPDATES
 from workflows import search_attributes as sa
 from workflows.request import RequestWorkflow
 

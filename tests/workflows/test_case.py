@@ -299,7 +299,7 @@ async def test_an_ex_parte_request_of_a_case_runs_under_its_opaque_id(
     request (and of an ex parte State added later); the case starts the child under it."""
     from tracefreeze.case_client import CaseClient
     from tracefreeze.config import Settings
-    from tracefreeze.request_ids import KEY_ENV, workflow_id_of
+    from tracefreeze.security.request_ids import KEY_ENV, workflow_id_of
 
     monkeypatch.setenv(KEY_ENV, "A" * 44)
     client, task_queue = case_queue

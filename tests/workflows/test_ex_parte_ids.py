@@ -22,9 +22,9 @@ from tests.workflows.support import (
 )
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
-from tracefreeze.delivery import Accepted, deliver
-from tracefreeze.request_ids import KEY_ENV, request_id_key
-from tracefreeze.routing import route
+from tracefreeze.intake.delivery import Accepted, deliver
+from tracefreeze.intake.routing import route
+from tracefreeze.security.request_ids import KEY_ENV, request_id_key
 from workflows import search_attributes as sa
 
 KEY = bytes(range(32))

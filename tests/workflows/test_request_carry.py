@@ -55,7 +55,7 @@ from tests.workflows.support import (
 from tests.workflows.test_long_life import chain_of_runs
 from tracefreeze.client import dedupe_window
 from tracefreeze.config import Settings
-from tracefreeze.render import render_asset, render_view
+from tracefreeze.report.status import render_asset, render_view
 from workflows.request import RequestWorkflow
 from workflows.request_seen import SeenIds
 

@@ -1,0 +1,1 @@
+"""The ``tracefreeze`` command line for Court users and States' focal points."""

@@ -1,0 +1,155 @@
+"""``tracefreeze``: run the worker and bridge, submit requests, follow and close them.
+
+Court actions, the asset ledger and the FtM export are in ``tracefreeze/cli/court.py``;
+multi-State cases in ``tracefreeze/cli/case.py``. Errors the user can act on are one red line
+on stderr (exit 1); an invalid document lists each field in error (exit 2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import click
+
+from schemas.request import CourtRequest
+from tracefreeze.cli import case as cli_case
+from tracefreeze.cli import court as cli_court
+from tracefreeze.cli import dlq as cli_dlq
+from tracefreeze.cli import report as cli_report
+from tracefreeze.cli import state as cli_state
+from tracefreeze.cli.input import field_errors, load_document
+from tracefreeze.config import get_settings
+from tracefreeze.errors import TracefreezeError
+from tracefreeze.ops.logging import configure_logging
+
+__all__ = ["field_errors", "main"]
+
+SCRIPTS = ("acknowledge", "freeze-known", "no-assets", "postpone-94", "claim:<asset_id>")
+
+
+class _Group(click.Group):
+    """Turns a ``TracefreezeError`` into one clear line instead of a stack trace."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """As a program (not under a test runner): exit without interpreter teardown."""
+        from tracefreeze.temporal import exit_process
+
+        try:
+            self.main(*args, **kwargs)
+        except SystemExit as done:
+            exit_process(done.code)
+        exit_process(0)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TracefreezeError as err:
+            click.secho(f"error: {err}", fg="red", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Group)
+@click.option("--log-level", default="INFO", show_default=True, help="Logging level.")
+def main(log_level: str) -> None:
+    """Durable ICC requests to States to identify, trace, freeze or seize assets."""
+    configure_logging(log_level)
+
+
+@main.command()
+def worker() -> None:
+    """Run the Temporal worker (request workflows, event publishing) until SIGTERM/SIGINT."""
+    from tracefreeze.worker import run_worker
+
+    asyncio.run(run_worker(get_settings()))
+
+
+@main.command()
+def bridge() -> None:
+    """Run the Kafka -> Temporal bridge for State answers until SIGTERM/SIGINT."""
+    from tracefreeze.intake.bridge import run_bridge
+
+    asyncio.run(run_bridge(get_settings()))
+
+
+@main.command("codec-server")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=None, help="Default: TRACEFREEZE_CODEC_PORT or 8081.")
+def codec_server(host: str, port: int | None) -> None:
+    """Serve /encode and /decode for the Temporal UI with the payload codec's keys."""
+    from tracefreeze.security.codec_server import run_codec_server
+
+    run_codec_server(port if port is not None else get_settings().codec_port, host)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def submit(file: Path) -> None:
+    """Validate a Court request (JSON) and transmit it to the requested State."""
+    request = load_document(file, CourtRequest, "request")
+    from tracefreeze.client import RequestClient, ui_url
+
+    settings = get_settings()
+
+    async def _submit() -> str:
+        return await (await RequestClient.connect(settings)).submit(request)
+
+    workflow_id = asyncio.run(_submit())
+    click.echo(f"transmitted {request.reference} to {request.requested_state}")
+    click.echo(f"workflow id: {workflow_id}")
+    click.echo(f"Temporal UI: {ui_url(settings, workflow_id)}")
+
+
+@main.command()
+@click.argument("request")
+def status(request: str) -> None:
+    """Show where a request stands (REQUEST is REF or REF/STATE)."""
+    from tracefreeze.client import RequestClient
+    from tracefreeze.report.status import render_view
+
+    async def _status() -> str:
+        client = await RequestClient.connect(get_settings())
+        return render_view(await client.view_id(await client.resolve(request)))
+
+    click.echo(asyncio.run(_status()))
+
+
+@main.command()
+@click.argument("request")
+@click.option("--reason", required=True, help="Why the Registry closes the request.")
+@click.option("--by", "decided_by", required=True, help="Who decided the closure.")
+def close(request: str, reason: str, decided_by: str) -> None:
+    """Close a request whose execution has ended and that holds no frozen asset."""
+    from tracefreeze.client import RequestClient, close_action
+
+    async def _close() -> str:
+        client = await RequestClient.connect(get_settings())
+        workflow_id = await client.resolve(request)
+        receipt = await client.close_id(workflow_id, close_action(reason, decided_by))
+        return f"{workflow_id}: {receipt.status.value} (event {receipt.event_id})"
+
+    click.echo(asyncio.run(_close()))
+
+
+@main.command("simulate-state")
+@click.argument("request")
+@click.option("--state", required=True, help="The requested State (ISO alpha-3, e.g. NLD).")
+@click.option("--script", required=True, help=f"What the State says: one of {', '.join(SCRIPTS)}.")
+def simulate_state_cmd(request: str, state: str, script: str) -> None:
+    """Play a requested State answering REQUEST over Kafka (for demos and trials)."""
+    from tracefreeze.demo.simulator import check_script, simulate_state
+
+    check_script(script)
+
+    asyncio.run(simulate_state(get_settings(), request, state.upper(), script))
+    click.echo(f"{state.upper()} answered {request}: {script}")
+
+
+main.add_command(cli_court.ledger)
+main.add_command(cli_court.act)
+main.add_command(cli_court.export_ftm)
+main.add_command(cli_case.case)
+main.add_command(cli_report.report)
+main.add_command(cli_dlq.dlq)
+main.add_command(cli_state.state)

@@ -1,0 +1,58 @@
+"""``tracefreeze report --year YYYY``: the annual cooperation report (seed para 28)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from tracefreeze.config import get_settings
+
+if TYPE_CHECKING:
+    from tracefreeze.report.cooperation import CooperationReport
+
+
+@click.command()
+@click.option(
+    "--year",
+    type=click.IntRange(2000, 9998),
+    default=lambda: datetime.now(UTC).year,
+    show_default="this year",
+    help="Report on the requests transmitted in this year (UTC).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Folder for the Markdown, HTML and PNG files.",
+)
+@click.option("--no-progress", is_flag=True, help="No progress bar on stderr.")
+@click.option(
+    "--where",
+    "extra_query",
+    default=None,
+    help="Narrow the listing with a visibility filter, e.g. 'CaseNumber = \"ICC-01/22\"'.",
+)
+def report(year: int, out_dir: Path, no_progress: bool, extra_query: str | None) -> None:
+    """Build the cooperation report of a year from Temporal visibility (HTML and Markdown)."""
+    from tracefreeze.report.cooperation import build_report
+    from tracefreeze.report.render import write_report
+    from tracefreeze.temporal import connect
+
+    async def _build() -> CooperationReport:
+        client = await connect(get_settings())
+        return await build_report(client, year, progress=not no_progress, extra_query=extra_query)
+
+    built = asyncio.run(_build())
+    paths = write_report(built, out_dir)
+    click.echo(
+        f"cooperation report {year}: {built.sent} requests, {len(built.states)} States, "
+        f"built in {built.build_seconds:.2f} s"
+    )
+    click.echo(f"html: {paths['html']}")
+    click.echo(f"markdown: {paths['markdown']}")

@@ -1,0 +1,1 @@
+"""The demo: a walk through sample requests, the States' simulator and the demo keys."""

@@ -1,0 +1,405 @@
+"""The bridge: a State's answers on Kafka become updates of the request they answer.
+
+Each answer on ``tracefreeze.state-answers`` becomes exactly one accepted update (the update id
+is the State's event id, so a redelivered answer is a duplicate, never a second change) or
+exactly one dead-letter record with its reason (oversize, malformed, invalid, a failed signature
+check: see ``tracefreeze/intake/gate.py``; unknown request, request closed, rejected). An offset is
+committed only after that outcome is final: Temporal took or definitively refused the answer, or
+the broker acknowledged the dead-letter record. While the outcome is unknown (Temporal down, a
+timeout) the answer is retried with backoff and never skipped. Answers to one request are
+handled in order — several queued ones in one batch update — while different requests run side
+by side, up to ``bridge_in_flight`` updates at once.
+
+No State's answer can stall another's (RS art. 93(1), 96; Rule 176: each request is handled on
+its own):
+
+- Partitions progress independently. Each fetched partition gets its own task (a *lane*); the
+  consumer pauses that partition until its lane is done and the lane commits its own offset,
+  while the loop keeps fetching and committing every other partition.
+- Within a partition, requests run side by side; the partition waits at most one retry budget
+  (``bridge_retry_budget_s``) for a request that cannot take its answer: past it the answer is
+  *parked* (``tracefreeze/intake/handler.py``) in the dead-letter topic with reason ``stuck``.
+  Parking uses the dead-letter topic rather than a topic of its own: the record keeps the
+  original value, key and headers, and its topic, partition and offset in the ``tf_*``
+  headers like every dead letter, and ``tracefreeze dlq list|replay`` and the topic's ACLs and
+  retention already serve it, so no new topic has to be provisioned before a stuck request
+  can be set aside.
+- Order per request is kept: once an answer to a request is parked, every later answer to
+  that request this bridge reads is parked behind it (reason ``stuck``, naming the first),
+  until an authenticated replay (``tracefreeze/intake/replay_auth.py``) to that request is taken.
+  Replaying a request's parked answers together, in dead-letter order, restores them in their order.
+- A State over its answer budget (``tracefreeze/intake/throttle.py``) waits, its requests only, and
+  never longer than ``bridge_throttle_wait_s`` in all per fetched batch of a partition: an
+  answer whose turn would come later is parked at once as ``throttled``, in order, likewise.
+- A replay counts as one only if its MAC verifies (``tracefreeze/intake/replay_auth.py``): a
+  ``tf_replayed_from`` header any producer can write skips neither budget nor parking.
+- Readiness is false while an answer has been retried for longer than the budget allows
+  (parking itself failing, or Temporal or every worker down); the metrics
+  ``tracefreeze_answers_parked_total`` and ``tracefreeze_oldest_stuck_answer_seconds`` say
+  how many were parked and how old the oldest retry is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from datetime import timedelta
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+
+from schemas.deadletter import DeadLetterReason
+from tracefreeze.config import Settings
+from tracefreeze.errors import TracefreezeError
+from tracefreeze.intake.deadletter import DeadLetters
+from tracefreeze.intake.gate import AnswerGate
+from tracefreeze.intake.handler import Abandoned, AnswerHandler, Budget, Halt
+from tracefreeze.intake.pipeline import ParkedRequests, ReceivedAnswer, by_request, next_offset
+from tracefreeze.intake.throttle import StateBudgets
+from tracefreeze.kafka import make_consumer, make_producer, start_with_timeout, stop_with_timeout
+from tracefreeze.ops.http import serving
+from tracefreeze.ops.lifecycle import stop_on_signals
+from tracefreeze.ops.metrics import (
+    ANSWERS_THROTTLED,
+    BRIDGE_LATENCY,
+    CONSUMER_LAG,
+    OLDEST_STUCK,
+    sdk_runtime,
+)
+from tracefreeze.ops.tracing import consuming
+from tracefreeze.temporal import connect
+
+log = structlog.get_logger(__name__)
+
+POLL_MS = 500
+BUSY_POLL_MS = 50
+"""Poll while lanes run: a lane that finishes gets its partition fetched again at once."""
+MAX_BATCH = 5000
+"""Records per poll over all partitions: a backlog arrives in large batches per request."""
+LAG_EVERY_S = 1.0
+PROBE_S = 5.0
+"""How often readiness re-checks that Temporal answers."""
+POLLER_FRESH_S = 90.0
+"""A worker counts as polling if it polled the task queue this recently (a poll waits up to
+a minute)."""
+
+
+async def run_bridge(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Carry answers from Kafka to request workflows until ``stop`` is set (or, without one,
+    until SIGTERM/SIGINT); then finish the answer in hand, commit, and close the clients."""
+    own_stop = stop is None
+    stop = stop or asyncio.Event()
+    timeout = settings.kafka_timeout_s
+    gate = AnswerGate.load(settings)  # no registry, no bridge: nothing could be verified
+    client = await connect(settings, sdk_runtime() if settings.health_port else None)
+    producer = make_producer(settings, client_id=f"{settings.bridge_group_id}-dead-letter")
+    consumer = make_consumer(settings, group_id=settings.bridge_group_id)
+    halt = Halt(stop)
+    budget = Budget(settings.bridge_retry_budget_s)
+    handler = AnswerHandler(
+        client,
+        DeadLetters(producer, settings.topics.dead_letter, timeout),
+        halt,
+        timeout,
+        gate,
+        budget,
+        asyncio.Semaphore(settings.bridge_in_flight),
+    )
+    bridge = Bridge(
+        consumer,
+        handler,
+        halt,
+        timeout,
+        client,
+        task_queue=settings.task_queue,
+        throttle=StateBudgets(settings.bridge_state_rate, settings.bridge_state_burst),
+        throttle_wait_s=settings.bridge_throttle_wait_s,
+    )
+    consumer.subscribe([settings.topics.state_answers], listener=_Listener(bridge))
+    try:
+        try:
+            await start_with_timeout(producer, timeout)
+            await start_with_timeout(consumer, timeout)
+        except (TimeoutError, KafkaError) as err:
+            raise TracefreezeError(
+                f"cannot reach Kafka at {settings.kafka_bootstrap}; is the stack up? try `make up`"
+            ) from err
+        with stop_on_signals(stop) if own_stop else contextlib.nullcontext():
+            async with serving(settings.health_port, "bridge", bridge.ready):
+                probing = asyncio.create_task(bridge.probe_temporal())
+                log.info("bridge started", topic=settings.topics.state_answers)
+                try:
+                    await bridge.run()
+                finally:
+                    probing.cancel()
+    finally:
+        await stop_with_timeout(consumer, timeout)
+        await stop_with_timeout(producer, timeout)
+        log.info("bridge stopped")
+
+
+class Bridge:
+    """The consumer loop: fetch, hand each partition's records to its own lane, repeat."""
+
+    def __init__(
+        self,
+        consumer: AIOKafkaConsumer,
+        handler: AnswerHandler,
+        halt: Halt,
+        timeout_s: float,
+        client: Client | None = None,
+        task_queue: str | None = None,
+        throttle: StateBudgets | None = None,
+        throttle_wait_s: float = 2.0,
+    ) -> None:
+        self.consumer, self.handler, self.halt, self.timeout_s = consumer, handler, halt, timeout_s
+        self.client, self.task_queue = client, task_queue
+        self.throttle = throttle or StateBudgets(rate=1e9, burst=1_000_000)
+        self.throttle_wait_s = throttle_wait_s
+        self.joined = False
+        """The consumer joined its group (an assignment, possibly empty, was received)."""
+        self.temporal_ok = client is not None
+        self.workers_ok = True
+        """A worker polled the task queue lately (unknown counts as yes)."""
+        self.lanes: dict[TopicPartition, asyncio.Task[None]] = {}
+        self.parked = ParkedRequests()
+        handler.budget.counts = self.counting
+
+    @property
+    def budget(self) -> Budget:
+        return self.handler.budget
+
+    def counting(self) -> bool:
+        """A failed delivery is the request's own fault: Temporal and a worker are up."""
+        return self.temporal_ok and self.workers_ok
+
+    def ready(self) -> bool:
+        """Readiness: joined, Temporal reachable, not stopping (false once the drain starts),
+        and no answer retried for longer than its budget plus two update timeouts (which
+        means parking itself fails, or Temporal or every worker is down)."""
+        stuck = self.budget.oldest_s() > self.budget.seconds + 2 * self.timeout_s
+        return self.joined and self.temporal_ok and not self.halt.stop.is_set() and not stuck
+
+    async def probe_temporal(self) -> None:
+        """Keep ``temporal_ok`` and ``workers_ok`` current (the HTTP thread cannot await)."""
+        while self.client is not None:
+            try:
+                self.temporal_ok = await self.client.service_client.check_health(
+                    timeout=timedelta(seconds=min(self.timeout_s, PROBE_S))
+                )
+            except Exception:
+                self.temporal_ok = False
+            if self.temporal_ok and self.task_queue:
+                self.workers_ok = await self._workers_polling()
+            OLDEST_STUCK.set(self.budget.oldest_s())
+            await asyncio.sleep(PROBE_S)
+
+    async def _workers_polling(self) -> bool:
+        assert self.client is not None and self.task_queue is not None
+        request = DescribeTaskQueueRequest(
+            namespace=self.client.namespace,
+            task_queue=TaskQueue(name=self.task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+        try:
+            found = await self.client.workflow_service.describe_task_queue(
+                request, timeout=timedelta(seconds=min(self.timeout_s, PROBE_S))
+            )
+        except Exception:
+            return self.workers_ok  # unknown: keep what we knew
+        now = time.time()
+        return any(now - p.last_access_time.ToSeconds() < POLLER_FRESH_S for p in found.pollers)
+
+    async def run(self) -> None:
+        measured = 0.0
+        try:
+            while not self.halt.stop.is_set():
+                poll_ms = BUSY_POLL_MS if self.lanes else POLL_MS
+                try:
+                    fetched = await asyncio.wait_for(
+                        self.consumer.getmany(timeout_ms=poll_ms, max_records=MAX_BATCH),
+                        timeout=poll_ms / 1000 + self.timeout_s,
+                    )
+                except (KafkaError, TimeoutError) as err:
+                    log.warning("fetching answers failed; polling again", error=repr(err))
+                    await self.halt.pause(1.0)
+                    continue
+                for tp, records in fetched.items():
+                    if records:
+                        self._start_lane(tp, records)
+                OLDEST_STUCK.set(self.budget.oldest_s())
+                if time.monotonic() >= measured + LAG_EVERY_S:
+                    await self.measure_lag()
+                    measured = time.monotonic()
+        finally:
+            await self.drain()
+
+    def _start_lane(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+        """Pause the partition and handle its records in a task of its own."""
+        if tp in self.lanes:  # a paused partition returns nothing; never leave a gap
+            log.warning("records of a busy partition; reading them again", tp=str(tp))
+            self.consumer.seek(tp, records[0].offset)
+            return
+        self.consumer.pause(tp)
+        self.lanes[tp] = asyncio.create_task(self._lane(tp, records), name=f"lane-{tp}")
+
+    async def _lane(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+        """One partition's fetched records to their outcomes; commit; fetch it again."""
+        done: int | None = None
+        try:
+            done = await self._partition(records)
+            if done is not None:
+                await self.commit({tp: done})
+        except Exception:
+            log.exception("partition lane failed; its answers will be read again", tp=str(tp))
+        finally:
+            self.lanes.pop(tp, None)
+            if tp in self.consumer.assignment():
+                end = records[-1].offset + 1
+                if (done or records[0].offset) < end and not self.halt.is_set():
+                    self.consumer.seek(tp, done or records[0].offset)  # not final: again
+                self.consumer.resume(tp)
+
+    async def drain(self) -> None:
+        """Until every lane ended (on stop or revocation they abandon retries at once)."""
+        while self.lanes:
+            await asyncio.gather(*list(self.lanes.values()), return_exceptions=True)
+
+    async def measure_lag(self) -> None:
+        """Consumer lag per assigned partition: end offset (last stable, read_committed)
+        minus the position; partitions whose end is not known yet are skipped."""
+        for tp in self.consumer.assignment():
+            end = self.consumer.last_stable_offset(tp)
+            end = end if end is not None and end >= 0 else self.consumer.highwater(tp)
+            if end is None:
+                continue
+            try:
+                position = await asyncio.wait_for(self.consumer.position(tp), timeout=1.0)
+            except (KafkaError, TimeoutError, AssertionError, ValueError):
+                continue
+            CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(end - position, 0))
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        """Commit the next offset of each partition; a failure only means redelivery."""
+        if not offsets:
+            return
+        try:
+            await asyncio.wait_for(self.consumer.commit(offsets), timeout=self.timeout_s)
+        except (KafkaError, TimeoutError) as err:
+            log.warning("commit failed; answers will be redelivered", error=repr(err))
+
+    async def _partition(self, records: list[ConsumerRecord]) -> int | None:
+        """Handle one partition's answers: screen them (the refused ones dead-lettered
+        together), then deliver each request's answers in order (a backlog in batch updates),
+        requests side by side; the next offset to commit, if any."""
+        finished: set[int] = set()
+        if self.halt.is_set():
+            return None
+        started = time.perf_counter()
+        try:
+            screened = await self.handler.screen(records)
+        except Abandoned:
+            return None
+        items: list[ReceivedAnswer] = []
+        refused = 0
+        for record, item in zip(records, screened, strict=True):
+            if item is None:  # dead-lettered by the gate
+                refused += 1
+                finished.add(record.offset)
+            else:
+                items.append(item)
+        for _ in range(refused):
+            BRIDGE_LATENCY.observe((time.perf_counter() - started) / max(refused, 1))
+        # A State over its budget holds this lane at most throttle_wait_s in all (its
+        # requests run side by side, so one deadline bounds them together); past it, its
+        # answers are parked as throttled at once.
+        deadline = self.throttle.clock() + self.throttle_wait_s
+        await asyncio.gather(
+            *(self._request(group, finished, deadline) for group in by_request(items))
+        )
+        return next_offset(records, finished)
+
+    async def _request(
+        self, group: list[ReceivedAnswer], finished: set[int], deadline: float
+    ) -> None:
+        """One request's answers, in order, batch after batch, within its State's budget;
+        behind a parked answer of the same request, parked too."""
+        pending = list(group)
+        while pending and not self.halt.is_set():
+            batch, behind = self.parked.next(pending)
+            if behind is None and not batch[0].replayed:
+                batch = batch[: self.throttle.burst]  # a batch pays for each of its answers
+            started = time.perf_counter()
+            try:
+                if behind is not None:
+                    await self.handler.park(batch, behind.reason, behind.detail)
+                elif not await self._within_budget(batch, pending, deadline):
+                    finished.update(item.record.offset for item in pending)
+                    return  # the request's remaining answers are parked as throttled
+                else:
+                    with consuming(batch[0].record.topic, batch[0].record.headers):
+                        taken = await self.handler.deliver(batch)
+                    self.parked.delivered(batch, taken)
+            except Abandoned:
+                return
+            for item in batch:  # per answer, so the count is the answers handled
+                BRIDGE_LATENCY.observe((time.perf_counter() - started) / len(batch))
+                finished.add(item.record.offset)
+            pending = pending[len(batch) :]
+
+    async def _within_budget(
+        self, batch: list[ReceivedAnswer], pending: list[ReceivedAnswer], deadline: float
+    ) -> bool:
+        """Wait for the State's budget, but never past the lane's ``deadline``; False once
+        the rest of the request's answers are parked as throttled because the wait would
+        pass it (their outcome is final)."""
+        if batch[0].replayed:
+            return True  # an operator's authenticated replay is not the State's flood
+        state = batch[0].answer.state
+        left = max(0.0, deadline - self.throttle.clock())
+        wait = self.throttle.reserve(state, len(batch), left)
+        if wait is None:
+            detail = (
+                f"State {state} over its answer budget (bridge_state_rate, "
+                f"bridge_state_burst): a partition waits at most "
+                f"{self.throttle_wait_s:g}s per fetch for a State's budget"
+            )
+            ANSWERS_THROTTLED.labels(state).inc(len(pending))
+            await self.handler.park(pending, DeadLetterReason.THROTTLED, detail)
+            self.parked.mark(pending[0], DeadLetterReason.THROTTLED)
+            return False
+        if wait > 0:
+            ANSWERS_THROTTLED.labels(state).inc(len(batch))
+            await self.halt.pause(wait)
+            if self.halt.is_set():
+                raise Abandoned("waiting for the State's answer budget")
+        return True
+
+
+class _Listener(ConsumerRebalanceListener):
+    """On revocation: let in-flight answers finish (or abandon retries), commit, hand over."""
+
+    def __init__(self, bridge: Bridge) -> None:
+        self.bridge = bridge
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        self.bridge.halt.revoking.set()
+        try:
+            await self.bridge.drain()  # each lane commits what it finished
+            log.info("partitions revoked", partitions=sorted(str(tp) for tp in revoked))
+            for tp in revoked:
+                with contextlib.suppress(KeyError):
+                    CONSUMER_LAG.remove(tp.topic, str(tp.partition))
+        finally:
+            self.bridge.halt.revoking.clear()
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self.bridge.joined = True
+        log.info("partitions assigned", partitions=sorted(str(tp) for tp in assigned))

@@ -1,0 +1,1 @@
+"""What an SRE watches: structured logs, metrics, traces and the health endpoint."""
