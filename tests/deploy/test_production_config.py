@@ -140,7 +140,7 @@ def env_constants() -> set[str]:
     """Variables a tracefreeze module reads itself (``X_ENV = "TRACEFREEZE_..."`` at module
     level, e.g. the codec keys), found without importing the module."""
     names = set()
-    for path in (REPO_ROOT / "tracefreeze").glob("*.py"):
+    for path in (REPO_ROOT / "tracefreeze").rglob("*.py"):
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
             if (
                 isinstance(node, ast.Assign)
