@@ -105,3 +105,20 @@ def test_update_of_names_the_update_of_a_message_s_type() -> None:
     assert catalog.update_of(action) == "decide_postponement"
     with pytest.raises(TypeError, match="neither a State answer nor a Court action"):
         catalog.update_of(court_request())
+
+
+def test_the_cli_takes_the_kind_from_the_file_or_from_its_argument(tmp_path: Path) -> None:
+    """``tracefreeze act REQUEST ACTION FILE`` still works with a file that names no kind; a
+    file that names its kind is read as that kind, and one that names another is refused."""
+    from tracefreeze.cli.court import court_action
+
+    doc = json.loads((ROOT / "schemas/examples/court-action.json").read_text())
+    named, unnamed = tmp_path / "named.json", tmp_path / "unnamed.json"
+    named.write_text(json.dumps(doc))
+    unnamed.write_text(json.dumps({k: v for k, v in doc.items() if k != "action_type"}))
+    assert court_action(named, "postponement_decision") == court_action(
+        unnamed, "postponement_decision"
+    )
+    with pytest.raises(SystemExit) as refused:
+        court_action(named, "withdrawal")
+    assert refused.value.code == 2
