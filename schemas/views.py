@@ -46,7 +46,9 @@ The Court's client passes its own settings' limit (``tracefreeze/client.py``).""
 
 
 class RequestInput(Frozen):
-    """Start input of a request workflow (one request to one State)."""
+    """Start input of a request workflow (one request to one State), as the Court's client
+    sends it. Later runs of the same request start with ``workflows.carry.RequestRun``: this
+    input and the workflow's own carried state, which is no contract."""
 
     request: CourtRequest
     events_topic: TopicName = Field(
