@@ -34,7 +34,7 @@ async def update_and_query_round_trips(
     for answer in (acknowledgement(reference), freeze_report(reference)):
         r = route(answer)
         await client.get_workflow_handle(r.workflow_id).execute_update(
-            r.update, answer, id=answer.event_id
+            r.update_name, answer, id=answer.event_id
         )
     updates, queries = [], []
     for i in range(n + WARM_UP):
@@ -43,7 +43,7 @@ async def update_and_query_round_trips(
         handle = client.get_workflow_handle(r.workflow_id)
         await asyncio.sleep(PAUSE_S)
         t0 = time.perf_counter()
-        await handle.execute_update(r.update, answer, id=answer.event_id)
+        await handle.execute_update(r.update_name, answer, id=answer.event_id)
         t1 = time.perf_counter()
         await requests.progress(reference, "NLD")
         t2 = time.perf_counter()

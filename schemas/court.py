@@ -6,17 +6,19 @@ the dedupe key of the update that records it.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, TypeAdapter, model_validator
 
-from schemas.common import MAX_TEXT, EventId, Frozen, Identifier, Ids, Instant, Money
+from schemas.common import MAX_PERIOD, MAX_TEXT, EventId, Frozen, Identifier, Ids, Instant, Money
 from schemas.request import CourtRequest
 
 
 class CourtAction(Frozen):
-    """Common to every Court-side action: an id for dedupe and audit, who decided, when."""
+    """Common to every Court-side action: an id for dedupe and audit, who decided, when. Each
+    action on a request declares its kind in ``action_type`` (``CourtActionMessage``)."""
 
     event_id: EventId
     decided_by: str = Field(min_length=1, max_length=200)
@@ -26,6 +28,8 @@ class CourtAction(Frozen):
 class ConsultationResponse(CourtAction):
     """The Court answers a consultation (RS 97, 93(3), 96(3)): supplies information or
     modifies the request; a modification is a new version of the request, history kept."""
+
+    action_type: Literal["consultation_response"] = "consultation_response"
 
     resolution: Literal["information_supplied", "request_modified"]
     information: str | None = Field(default=None, max_length=MAX_TEXT)
@@ -43,6 +47,8 @@ class ConsultationResponse(CourtAction):
 class PostponementDecision(CourtAction):
     """The Court agrees or refuses a postponement (RS 94: a period agreed with the Court)."""
 
+    action_type: Literal["postponement_decision"] = "postponement_decision"
+
     agreed: bool
     until: Instant | None = None
     reasons: str = Field(min_length=1, max_length=MAX_TEXT)
@@ -51,17 +57,23 @@ class PostponementDecision(CourtAction):
 class ResumeExecution(CourtAction):
     """A postponement ends: the admissibility challenge is decided (RS 95) or the period ran."""
 
+    action_type: Literal["resume_execution"] = "resume_execution"
+
     reasons: str = Field(min_length=1, max_length=2000)
 
 
 class UrgentConfirmation(CourtAction):
     """An urgent request is confirmed through the formal channel (RS 96(1))."""
 
+    action_type: Literal["urgent_confirmation"] = "urgent_confirmation"
+
     channel: str = Field(min_length=1, max_length=200)
 
 
 class Rule99Notification(CourtAction):
     """After an ex parte measure is executed, the Registry notifies the person (Rule 99)."""
+
+    action_type: Literal["rule99_notification"] = "rule99_notification"
 
     notified_party_ids: Ids = Field(min_length=1)
 
@@ -72,6 +84,8 @@ class Rule99Decision(CourtAction):
     Only a revocation releases the assets it names. A modification is not a revocation: the
     measure stays in force on the modified terms (``terms``), recorded on each asset it
     concerns; any release is the Court's own ``release``."""
+
+    action_type: Literal["rule99_decision"] = "rule99_decision"
 
     outcome: Literal["maintained", "modified", "revoked"]
     asset_ids: Ids = ()
@@ -97,11 +111,15 @@ class Rule99Decision(CourtAction):
 class Withdrawal(CourtAction):
     """The Court withdraws the request; every restrained asset is released."""
 
+    action_type: Literal["withdrawal"] = "withdrawal"
+
     reasons: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class ForfeitureOrder(CourtAction):
     """Forfeiture ordered (RS 77(2)(b), Rules 147, 217-218) for restrained assets."""
+
+    action_type: Literal["forfeiture_order"] = "forfeiture_order"
 
     order_reference: str = Field(min_length=1, max_length=200)
     asset_ids: Ids = Field(min_length=1)
@@ -110,6 +128,8 @@ class ForfeitureOrder(CourtAction):
 class ThirdPartyClaimDecision(CourtAction):
     """The Court decides a bona fide third party's claim (RS 93(1)(k)); upheld releases."""
 
+    action_type: Literal["third_party_claim_decision"] = "third_party_claim_decision"
+
     claim_id: Identifier
     upheld: bool
     reasons: str = Field(min_length=1, max_length=MAX_TEXT)
@@ -117,6 +137,8 @@ class ThirdPartyClaimDecision(CourtAction):
 
 class TransferToCourt(CourtAction):
     """Property or its realised value is transferred to the Court (RS 109(2)-(3))."""
+
+    action_type: Literal["transfer_to_court"] = "transfer_to_court"
 
     asset_id: Identifier
     amount: Money
@@ -174,6 +196,8 @@ class Allocation(CourtAction):
     shares may be listed in any order, each with its basis (transfers to the Trust Fund for
     Victims rest on RS 79(2)). A further allocation may take what is still unallocated."""
 
+    action_type: Literal["allocation"] = "allocation"
+
     decided_by: Literal["presidency"] = Field(
         description="The organ whose decision this is: the Presidency (RS 109, Rules 217-221)"
     )
@@ -209,6 +233,8 @@ class Release(CourtAction):
     """Release of restrained assets by a decision of a Chamber or the Presidency
     (acquittal, withdrawal, revocation, an upheld claim, or after an upheld domestic remedy)."""
 
+    action_type: Literal["release"] = "release"
+
     decided_by: DecidingOrgan = Field(
         description="The Chamber or the Presidency whose decision this is"
     )
@@ -221,4 +247,86 @@ class CloseRequest(CourtAction):
     """The Registry closes a request whose execution has ended and whose every asset is
     settled (never restrained, released, or forfeited and allocated)."""
 
+    action_type: Literal["close"] = "close"
+
     reason: str = Field(min_length=1, max_length=2000)
+
+
+class Stage(StrEnum):
+    """The stages a State's execution passes, each with a policy deadline."""
+
+    ACKNOWLEDGEMENT = "acknowledgement"
+    FIRST_REPORT = "first_report"
+    FULL_EXECUTION = "full_execution"
+
+
+class DeadlineExtension(CourtAction):
+    """A Chamber extends a stage's deadline (audited); an overdue stage may stop being one."""
+
+    action_type: Literal["deadline_extension"] = "deadline_extension"
+
+    stage: Stage
+    by: timedelta = Field(gt=timedelta(0), le=MAX_PERIOD)
+    reasons: str = Field(min_length=1, max_length=2000)
+
+
+class EscalationDecision(CourtAction):
+    """Steps 3-5 of the ladder need a person's decision: the system proposes, a person decides."""
+
+    action_type: Literal["escalation_decision"] = "escalation_decision"
+
+    step: str = Field(max_length=64, description="The proposed step, e.g. chamber_report")
+    proceed: bool
+    referral_to: Literal["assembly", "security_council"] | None = Field(
+        default=None, description="RS 87(7): with a finding, refer to the Assembly or the UNSC"
+    )
+    reasons: str = Field(min_length=1, max_length=5000)
+
+
+class FreezeLimitResponse(CourtAction):
+    """A Chamber answers a State's proposal to limit a freeze (RS 97 consultation), at any
+    time: there is no deadline after which its answer comes too late. ``freeze_maintained``
+    keeps the freeze as it is; ``freeze_limited`` is the Chamber's decision to lift it on
+    ``lift_at`` (the proposed date unless the Chamber sets another; at once if that date has
+    passed). Only a Chamber lifts a freeze: nothing is released without this decision."""
+
+    action_type: Literal["freeze_limit_response"] = "freeze_limit_response"
+
+    asset_ids: Ids = Field(min_length=1)
+    outcome: Literal["freeze_maintained", "freeze_limited"]
+    chamber: Literal["pre_trial_chamber", "trial_chamber", "appeals_chamber"] = Field(
+        description="The Chamber whose decision this is"
+    )
+    lift_at: Instant | None = Field(
+        default=None, description="freeze_limited: when the freeze is lifted"
+    )
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
+
+    @model_validator(mode="after")
+    def _lift_only_when_limited(self) -> FreezeLimitResponse:
+        if self.outcome == "freeze_maintained" and self.lift_at is not None:
+            raise ValueError("lift_at: a maintained freeze is not lifted")
+        return self
+
+
+CourtActionMessage = Annotated[
+    ConsultationResponse
+    | PostponementDecision
+    | ResumeExecution
+    | UrgentConfirmation
+    | Rule99Notification
+    | Rule99Decision
+    | Withdrawal
+    | ForfeitureOrder
+    | ThirdPartyClaimDecision
+    | TransferToCourt
+    | Allocation
+    | Release
+    | CloseRequest
+    | EscalationDecision
+    | DeadlineExtension
+    | FreezeLimitResponse,
+    Field(discriminator="action_type"),
+]
+"""Any Court action, told apart by its ``action_type`` (as a State's answer by ``answer_type``)."""
+COURT_ACTION = TypeAdapter(CourtActionMessage)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from schemas.answers import STATE_ANSWER
 from schemas.case import CaseOrder
-from schemas.court import CloseRequest
+from schemas.court import COURT_ACTION, CloseRequest
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
 from schemas.party import PartyMessage
@@ -71,6 +71,13 @@ EXPORTS: tuple[Export, ...] = (
         "An answer of a requested State; ``answer_type`` selects the kind of answer.",
     ),
     Export("close-request.schema.json", "CloseRequest", CloseRequest, "validation"),
+    Export(
+        "court-action.schema.json",
+        "CourtAction",
+        COURT_ACTION,
+        "validation",
+        "An action of the Court on one request; ``action_type`` selects the kind of action.",
+    ),
     Export("request-event.schema.json", "RequestEvent", RequestEvent, "serialization"),
     Export("request-view.schema.json", "RequestView", RequestView, "serialization"),
     Export("case-order.schema.json", "CaseOrder", CaseOrder, "validation"),

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from pydantic import AwareDatetime, Field
 
-from schemas.clocks import Clocks
 from schemas.common import EventRef, Frozen, TopicName
-from schemas.escalations import EscalationEvent
-from schemas.events import RequestEvent
 from schemas.ledger import CurrencyTotals, Ledger, RequestStatus, State
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
@@ -20,15 +17,6 @@ class TimelineEntry(State):
     event_id: EventRef | None = Field(description="The answer or action; none for transmission")
     what: str
     status: RequestStatus
-
-
-class RequestVersion(State):
-    """One version of the request: the original, or a modification after consultation."""
-
-    version: int
-    at: AwareDatetime
-    event_id: EventRef | None = None
-    request: CourtRequest
 
 
 class ReportMemo(State):
@@ -48,10 +36,6 @@ class ReportMemo(State):
     totals: dict[str, CurrencyTotals] = {}
 
 
-TIMELINE_CARRIED = 200
-"""Timeline entries a request carries across continue-as-new: the most recent ones. Every
-entry also left as a request event on Kafka when it was made (the record of the request's
-life); the carry counts the older ones it no longer holds (``timeline_dropped``)."""
 TIMELINE_SHOWN = 100
 """Timeline entries the ``view`` query returns: the most recent ones (``timeline_elided``)."""
 SEEN_IDS_CAP = 16_000
@@ -61,52 +45,15 @@ DEDUPE_WINDOW = timedelta(days=22)
 The Court's client passes its own settings' limit (``tracefreeze/client.py``)."""
 
 
-class SeenDay(State):
-    """Event ids taken on one UTC day, as concatenated 12-character digests
-    (``workflows/request_seen.py``)."""
-
-    day: date
-    digests: str = Field(pattern=r"^[A-Za-z0-9+/=]*$")
-
-
-class RequestCarry(State):
-    """What a request carries across continue-as-new so nothing is forgotten or re-applied,
-    bounded whatever the number of answers (the SDK refuses a payload over 2 MB): the most
-    recent timeline entries (older ones left as request events on Kafka when they were made),
-    the event ids taken within the dedupe window, and each asset's history with every status
-    change but only its last repeated valuations (``LedgerEntry.collapse_history``)."""
-
-    status: RequestStatus
-    ledger: Ledger
-    timeline: list[TimelineEntry]
-    timeline_dropped: int = Field(default=0, ge=0, description="Older entries not carried")
-    seen_event_ids: list[EventRef] = Field(
-        default=[], description="Ids carried before the dedupe window (read, never written)"
-    )
-    seen: list[SeenDay] = Field(default=[], description="Ids taken within the dedupe window")
-    answers_taken: int = Field(default=0, ge=0, description="Distinct ids ever taken")
-    outbox: list[RequestEvent] = []
-    versions: list[RequestVersion] = []
-    resume_status: RequestStatus | None = Field(
-        default=None, description="Where a consultation or postponement returns to"
-    )
-    consultation_ground: str | None = None
-    postponed_until: AwareDatetime | None = None
-    urgent_confirmed_at: AwareDatetime | None = None
-    rule99_notified_at: AwareDatetime | None = None
-    report: ReportMemo = ReportMemo()
-    clocks: Clocks | None = Field(default=None, description="Deadlines; none without a policy")
-    escalation_outbox: list[EscalationEvent] = []
-
-
 class RequestInput(Frozen):
-    """Start input of a request workflow (one request to one State)."""
+    """Start input of a request workflow (one request to one State), as the Court's client
+    sends it. Later runs of the same request start with ``workflows.carry.RequestRun``: this
+    input and the workflow's own carried state, which is no contract."""
 
     request: CourtRequest
     events_topic: TopicName = Field(
         default="tracefreeze.request-events", description="Where lifecycle events are published"
     )
-    carried: RequestCarry | None = None
     policy: ResolvedPolicy | None = Field(
         default=None, description="Deadline policy in force at start (none: no clocks)"
     )

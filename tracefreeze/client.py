@@ -1,8 +1,9 @@
 """The typed client for Court users: submit a request, read where it stands, act on it.
 
 Every Court action (``schemas/court.py``) reaches the request as the workflow update of its
-kind (``COURT_UPDATES``), with the action's event id as the update id: a retried action is
-recorded once. A rejected action becomes a ``TracefreezeError`` with the request's reason.
+kind (``COURT_UPDATES``, from ``workflows/catalog.py``; ``send`` finds it by type), with the
+action's event id as the update id: a retried action is recorded once. A rejected action
+becomes a ``TracefreezeError`` with the request's reason.
 Multi-State cases have their own client in ``tracefreeze/case_client.py``.
 
 An ex parte request (Rule 99(1)) runs under an opaque workflow id derived from its reference
@@ -31,41 +32,29 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from schemas import clocks as k
-from schemas import court as c
+from schemas.answers import AnswerBase
 from schemas.court import CloseRequest, CourtAction
 from schemas.ledger import RequestStatus
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest, request_workflow_id
-from schemas.views import AnswerReceipt, RequestInput, RequestProgress, RequestView
+from schemas.views import AnswerReceipt, RequestProgress, RequestView
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.policy import load_directory, load_policy, resolve
 from tracefreeze.security.request_ids import candidate_ids, request_id_key, workflow_id_of
 from tracefreeze.temporal import connect
+from workflows import catalog
 from workflows import search_attributes as sa
+from workflows.carry import RequestRun
 from workflows.details import static_details
 from workflows.request import RequestWorkflow
 
-COURT_UPDATES: dict[type[CourtAction], Any] = {
-    c.ConsultationResponse: RequestWorkflow.respond_to_consultation,
-    c.PostponementDecision: RequestWorkflow.decide_postponement,
-    c.ResumeExecution: RequestWorkflow.resume_execution,
-    c.UrgentConfirmation: RequestWorkflow.confirm_urgent_request,
-    c.Rule99Notification: RequestWorkflow.notify_rule99,
-    c.Rule99Decision: RequestWorkflow.decide_rule99,
-    c.Withdrawal: RequestWorkflow.withdraw,
-    c.ForfeitureOrder: RequestWorkflow.order_forfeiture,
-    c.ThirdPartyClaimDecision: RequestWorkflow.decide_third_party_claim,
-    c.TransferToCourt: RequestWorkflow.transfer_to_court,
-    c.Allocation: RequestWorkflow.allocate,
-    c.Release: RequestWorkflow.release,
-    c.CloseRequest: RequestWorkflow.close,
-    k.EscalationDecision: RequestWorkflow.decide_escalation,
-    k.DeadlineExtension: RequestWorkflow.extend_deadline,
-    k.FreezeLimitResponse: RequestWorkflow.respond_to_freeze_limit,
+COURT_UPDATES: dict[type[CourtAction], str] = {
+    kind.contract: kind.update
+    for kind in catalog.CATALOG
+    if kind.party == "court" and issubclass(kind.contract, CourtAction)
 }
-"""Which update of the request workflow records each kind of Court action."""
+"""Which update of the request workflow records each kind of Court action (from the catalog)."""
 REQUEST_ID_PREFIX = request_workflow_id("-", "-").split("/", 1)[0] + "/"
 """Workflow ids of requests start so; references never do (they are upper case)."""
 
@@ -111,7 +100,7 @@ class RequestClient:
         try:
             handle = await self.client.start_workflow(
                 RequestWorkflow.run,
-                RequestInput(
+                RequestRun(
                     request=request,
                     events_topic=topics.request_events,
                     escalations_topic=topics.escalations,
@@ -206,8 +195,7 @@ class RequestClient:
 
     async def act(self, reference_or_id: str, action: CourtAction) -> AnswerReceipt:
         """Record a Court action on a request (``REF``, ``REF/STATE`` or a workflow id)."""
-        update = COURT_UPDATES.get(type(action))
-        if update is None:
+        if type(action) not in COURT_UPDATES:
             raise TracefreezeError(f"{type(action).__name__} is not an action on a request")
         workflow_id = (
             reference_or_id
@@ -216,7 +204,7 @@ class RequestClient:
         )
         with plain_errors(workflow_id):
             handle = self.client.get_workflow_handle(workflow_id)
-            return await handle.execute_update(update, action, id=action.event_id)
+            return await send(handle, action)
 
     async def close(self, reference: str, state: str, action: CloseRequest) -> AnswerReceipt:
         """The Registry closes the request (rejected while assets are still restrained)."""
@@ -225,7 +213,22 @@ class RequestClient:
     async def close_id(self, workflow_id: str, action: CloseRequest) -> AnswerReceipt:
         with plain_errors(workflow_id):
             handle = self.client.get_workflow_handle(workflow_id)
-            return await handle.execute_update(RequestWorkflow.close, action, id=action.event_id)
+            return await send(handle, action)
+
+
+async def send(
+    handle: WorkflowHandle[Any, Any],
+    message: AnswerBase | CourtAction,
+    update_id: str | None = None,
+) -> AnswerReceipt:
+    """Send a State answer or Court action to a request as the update its type calls for
+    (``workflows/catalog.py``), with its event id as the update id unless given."""
+    return await handle.execute_update(
+        catalog.update_of(message),
+        message,
+        id=update_id or message.event_id,
+        result_type=AnswerReceipt,
+    )
 
 
 @contextlib.contextmanager

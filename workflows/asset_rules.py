@@ -26,10 +26,10 @@ from schemas.court import (
 from schemas.escalations import EscalationKind as K
 from schemas.ledger import AssetStatus, Contest, LedgerChange, LedgerEntry
 from schemas.request import CourtRequest
-from schemas.views import RequestCarry
+from workflows.carry import RequestCarry
 from workflows.firing import Firing
 from workflows.ladder import level_of
-from workflows.outcome import Outcome, Rejection, entry_of
+from workflows.outcome import Outcome, Refusal, entry_of
 
 A = AssetStatus
 
@@ -52,7 +52,7 @@ def annotate(entry: LedgerEntry, event_id: str, at: datetime, note: str) -> None
 def _restrained(record: RequestCarry, asset_id: str) -> LedgerEntry:
     entry = entry_of(record, asset_id)
     if not entry.status.restrained:
-        raise Rejection(f"asset {asset_id!r} is {entry.status.value}, not frozen or seized")
+        raise Refusal(f"asset {asset_id!r} is {entry.status.value}, not frozen or seized")
     return entry
 
 
@@ -68,7 +68,7 @@ def _claim(record: RequestCarry, contest_id: str) -> tuple[LedgerEntry, Contest]
         for contest in entry.contests:
             if contest.contest_id == contest_id and contest.kind == THIRD_PARTY_CLAIM:
                 return entry, contest
-    raise Rejection(f"no third-party claim {contest_id!r} on this request")
+    raise Refusal(f"no third-party claim {contest_id!r} on this request")
 
 
 # --- State answers on one asset --------------------------------------------------------
@@ -85,9 +85,9 @@ def check_contest(
         # decide a third party's claim, which is the Court's (RS 93(1)(k), Rule 99).
         contest = known.get(contest_id)
         if contest is None or contest.kind != DOMESTIC_CHALLENGE or not contest.pending:
-            raise Rejection(f"no pending domestic challenge {contest_id!r} on {m.asset_id!r}")
+            raise Refusal(f"no pending domestic challenge {contest_id!r} on {m.asset_id!r}")
     elif contest_id in known:
-        raise Rejection(f"{contest_id!r} was already lodged against {m.asset_id!r}")
+        raise Refusal(f"{contest_id!r} was already lodged against {m.asset_id!r}")
 
 
 def apply_contest(
@@ -132,7 +132,7 @@ def apply_contest(
 def check_management(record: RequestCarry, _: CourtRequest, m: AssetManagementUpdate) -> None:
     entry = _restrained(record, m.asset_id)
     if entry.value is not None and entry.value.currency != m.value.currency:
-        raise Rejection(
+        raise Refusal(
             f"asset {m.asset_id!r} is valued in {entry.value.currency}, not {m.value.currency}"
         )
 
@@ -156,7 +156,7 @@ def check_freeze_limit(record: RequestCarry, _: CourtRequest, m: FreezeLimitProp
     for asset_id in m.asset_ids:
         _restrained(record, asset_id)
     if m.proposed_until <= m.sent_at:
-        raise Rejection("proposed_until must be after the proposal is sent")
+        raise Refusal("proposed_until must be after the proposal is sent")
 
 
 def apply_freeze_limit(
@@ -178,12 +178,12 @@ def check_forfeiture(record: RequestCarry, _: CourtRequest, m: ForfeitureOrder) 
     for asset_id in m.asset_ids:
         entry = entry_of(record, asset_id)
         if entry.status not in (A.FROZEN, A.SEIZED):
-            raise Rejection(
+            raise Refusal(
                 f"asset {asset_id!r} is {entry.status.value}: "
                 "only a frozen or seized asset can be forfeited"
             )
         if entry.contested:
-            raise Rejection(f"asset {asset_id!r} is contested: decide the claim or challenge first")
+            raise Refusal(f"asset {asset_id!r} is contested: decide the claim or challenge first")
 
 
 def apply_forfeiture(
@@ -202,7 +202,7 @@ def apply_forfeiture(
 def check_claim_decision(record: RequestCarry, _: CourtRequest, m: ThirdPartyClaimDecision) -> None:
     _entry, contest = _claim(record, m.claim_id)
     if not contest.pending:
-        raise Rejection(f"claim {m.claim_id!r} was already decided ({contest.outcome})")
+        raise Refusal(f"claim {m.claim_id!r} was already decided ({contest.outcome})")
 
 
 def apply_claim_decision(
@@ -220,11 +220,11 @@ def apply_claim_decision(
 def check_transfer(record: RequestCarry, _: CourtRequest, m: TransferToCourt) -> None:
     entry = entry_of(record, m.asset_id)
     if entry.status is not A.FORFEITURE_ORDERED:
-        raise Rejection(
+        raise Refusal(
             f"asset {m.asset_id!r} is {entry.status.value}: transfer follows a forfeiture order"
         )
     if m.amount.amount == 0:
-        raise Rejection(
+        raise Refusal(
             "a transfer to the Court moves a value (RS 109(3)); nothing to transfer leaves the "
             "asset under the forfeiture order for the Court to decide"
         )
@@ -247,20 +247,20 @@ def apply_transfer(
 def check_allocation(record: RequestCarry, _: CourtRequest, m: Allocation) -> None:
     entry = entry_of(record, m.asset_id)
     if entry.status is not A.TRANSFERRED or entry.transferred is None:
-        raise Rejection(
+        raise Refusal(
             f"asset {m.asset_id!r} is {entry.status.value}: only a transferred value is "
             "allocated, while some of it remains unallocated"
         )
     if m.shares[0].amount.currency != entry.transferred.currency:
-        raise Rejection(
+        raise Refusal(
             f"allocation in {m.shares[0].amount.currency}, transfer in {entry.transferred.currency}"
         )
     total = sum((s.amount.amount for s in m.shares), Decimal(0))
     if total == 0:
-        raise Rejection("an allocation allocates an amount: every share is zero")
+        raise Refusal("an allocation allocates an amount: every share is zero")
     remainder = _unallocated(entry)
     if total > remainder:
-        raise Rejection(
+        raise Refusal(
             f"allocation of {total} exceeds the {remainder} {entry.transferred.currency} "
             f"still unallocated of the {entry.transferred.amount} transferred"
         )

@@ -1,5 +1,5 @@
 """Bounds an answer or action must keep relative to the request it reaches, checked by every
-update's validator before its own rule (``workflows/rules.py``), again in its handler.
+update's validator before its own rule (``workflows/catalog.py``), again in its handler.
 
 The contracts (``schemas/common.py``) bound every value on its own: texts, lists, amounts,
 periods, and date-times between 2002-07-01 (entry into force of the Rome Statute, RS 126) and
@@ -22,8 +22,8 @@ from schemas.answers import ExecutionReport, Postponement
 from schemas.common import EARLIEST, HORIZON, MAX_ASSETS
 from schemas.court import ConsultationResponse
 from schemas.request import CourtRequest
-from schemas.views import RequestCarry
-from workflows.outcome import Rejection
+from workflows.carry import RequestCarry
+from workflows.outcome import Refusal
 
 
 def anchor(record: RequestCarry, request: CourtRequest) -> datetime:
@@ -52,12 +52,12 @@ def check_bounds(record: RequestCarry, request: CourtRequest, m: BaseModel) -> N
     latest = start + HORIZON
     for path, at in instants(m):
         if at < EARLIEST:
-            raise Rejection(
+            raise Refusal(
                 f"{path} {at.isoformat()} is before {EARLIEST:%Y-%m-%d}, the entry into force "
                 "of the Rome Statute (RS 126)"
             )
         if at > latest:
-            raise Rejection(
+            raise Refusal(
                 f"{path} {at.isoformat()} is more than 100 years after the request was "
                 f"transmitted ({start:%Y-%m-%d})"
             )
@@ -68,14 +68,14 @@ def check_bounds(record: RequestCarry, request: CourtRequest, m: BaseModel) -> N
         _check_ledger_size(record, {a.asset_id for a in m.modified_request.known_assets})
     if isinstance(m, Postponement) and m.proposed_until is not None:
         if m.proposed_until <= m.sent_at:
-            raise Rejection("proposed_until: a postponement period ends after it is proposed")
+            raise Refusal("proposed_until: a postponement period ends after it is proposed")
 
 
 def _check_report(record: RequestCarry, start: datetime, m: ExecutionReport) -> None:
     for i, result in enumerate(m.results):
         expires = result.national_order_expires_at
         if expires is not None and expires <= start:
-            raise Rejection(
+            raise Refusal(
                 f"results[{i}].national_order_expires_at {expires.isoformat()} is not after the "
                 f"request was transmitted ({start:%Y-%m-%d}): an order made to execute it "
                 "cannot have lapsed before"
@@ -85,7 +85,7 @@ def _check_report(record: RequestCarry, start: datetime, m: ExecutionReport) -> 
 def _check_ledger_size(record: RequestCarry, asset_ids: set[str]) -> None:
     new = asset_ids - set(record.ledger.entries)
     if len(record.ledger.entries) + len(new) > MAX_ASSETS:
-        raise Rejection(
+        raise Refusal(
             f"the request's ledger holds at most {MAX_ASSETS} assets; this would add "
             f"{len(new)} to {len(record.ledger.entries)}"
         )

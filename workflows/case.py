@@ -37,7 +37,8 @@ with workflow.unsafe.imports_passed_through():
     from schemas.ledger import RequestStatus
     from schemas.policy import ResolvedPolicy
     from schemas.request import CourtRequest
-    from schemas.views import RequestInput, RequestView
+    from schemas.views import RequestView
+    from workflows.carry import RequestRun
     from workflows.details import static_details
     from workflows.request import RequestWorkflow
 
@@ -185,7 +186,7 @@ class CaseWorkflow:
         self._requests[state] = RequestSummary.transmitted(request)
         handle = await workflow.start_child_workflow(
             RequestWorkflow.run,
-            RequestInput(
+            RequestRun(
                 request=request,
                 events_topic=self._order.events_topic,
                 escalations_topic=self._order.escalations_topic,

@@ -7,22 +7,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from schemas.answers import ChannelChangeNotice, FreezeLimitProposal
-from schemas.clocks import (
-    Clocks,
-    DeadlineExtension,
-    EscalationDecision,
-    FreezeLimitResponse,
-)
+from schemas.court import DeadlineExtension, EscalationDecision, FreezeLimitResponse
 from schemas.escalations import DirectoryChange
 from schemas.escalations import EscalationKind as K
 from schemas.request import CourtRequest
-from schemas.views import RequestCarry
 from workflows import deadlines as d
 from workflows import freeze_limits
 from workflows.asset_rules import apply_freeze_limit
+from workflows.carry import Clocks, RequestCarry
 from workflows.firing import Firing
 from workflows.ladder import LADDER, level_of
-from workflows.outcome import Outcome, Rejection
+from workflows.outcome import Outcome, Refusal
 
 RULE_180_NOTICE = timedelta(days=45)
 """Rule 180(2): failing an agreed time, a change takes effect 45 days after notice."""
@@ -30,19 +25,19 @@ RULE_180_NOTICE = timedelta(days=45)
 
 def _clocks(r: RequestCarry) -> Clocks:
     if r.clocks is None:
-        raise Rejection("this request runs without a deadline policy: there is no clock to act on")
+        raise Refusal("this request runs without a deadline policy: there is no clock to act on")
     return r.clocks
 
 
 def check_decision(r: RequestCarry, _: CourtRequest, m: EscalationDecision) -> None:
     c = _clocks(r)
     if c.ladder.proposed is None:
-        raise Rejection("no escalation step is awaiting a decision")
+        raise Refusal("no escalation step is awaiting a decision")
     proposed = LADDER[c.ladder.proposed].name
     if m.step != proposed:
-        raise Rejection(f"the step awaiting a decision is {proposed}, not {m.step}")
+        raise Refusal(f"the step awaiting a decision is {proposed}, not {m.step}")
     if m.step == "non_compliance_finding" and m.proceed and m.referral_to is None:
-        raise Rejection("referral_to: an RS 87(7) finding refers the State to the Assembly or UNSC")
+        raise Refusal("referral_to: an RS 87(7) finding refers the State to the Assembly or UNSC")
 
 
 def apply_decision(
@@ -71,7 +66,7 @@ def apply_decision(
 
 def check_extension(r: RequestCarry, _: CourtRequest, m: DeadlineExtension) -> None:
     if m.stage in _clocks(r).met:
-        raise Rejection(f"the {m.stage.value} stage is already met: nothing to extend")
+        raise Refusal(f"the {m.stage.value} stage is already met: nothing to extend")
 
 
 def apply_extension(
@@ -110,7 +105,7 @@ def apply_freeze_limit_clock(
 def check_freeze_limit_response(r: RequestCarry, _: CourtRequest, m: FreezeLimitResponse) -> None:
     missing = freeze_limits.pending_for(_clocks(r), m.asset_ids)
     if missing:
-        raise Rejection(f"no freeze-limit proposal awaits the Court's answer for {missing}")
+        raise Refusal(f"no freeze-limit proposal awaits the Court's answer for {missing}")
 
 
 def apply_freeze_limit_response(

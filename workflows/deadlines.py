@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from schemas.clocks import Clocks, Stage
+from schemas.court import Stage
 from schemas.escalations import EscalationKind as K
 from schemas.ledger import Ledger
 from workflows import freeze_limits
+from workflows.carry import Clocks
 from workflows.firing import Firing
 from workflows.instants import EVER, NEVER, shift
 from workflows.ladder import LADDER, level_of, wait_before
@@ -157,22 +158,12 @@ def next_deadline(
     return min(times) if times else None
 
 
-ENDED_BY = frozenset({"execution_report", "no_assets", "denial"})
-
-
-def stages_met_by(action: str, state_answer: bool, final: bool) -> set[Stage]:
-    """Which stages an accepted answer or action meets.
-
-    Any State answer shows receipt; an execution report, a no-assets report or a denial is
-    the State's first report; a final outcome (final report, no assets, withdrawal, closure)
-    ends every stage. A denial is not such an outcome (``state_machine.SETTLES_STAGES``): it
-    leaves full execution open, so the ladder still reaches the Chamber report and RS 87(7).
+def stages_met(meets: frozenset[Stage], final: bool) -> set[Stage]:
+    """Which stages an accepted answer or action meets: those its kind meets whenever it is
+    taken (``workflows/catalog.py``: any State answer shows receipt; an execution report, a
+    no-assets report or a denial is the State's first report), and every stage when it leads
+    to a final outcome (final report, no assets, withdrawal, closure). A denial is not such an
+    outcome (``catalog.SETTLES_STAGES``): it leaves full execution open, so the ladder still
+    reaches the Chamber report and RS 87(7).
     """
-    met: set[Stage] = set()
-    if state_answer and action != "channel_change":
-        met.add(Stage.ACKNOWLEDGEMENT)
-    if action in ENDED_BY:
-        met |= {Stage.ACKNOWLEDGEMENT, Stage.FIRST_REPORT}
-    if final:
-        met |= set(Stage)
-    return met
+    return set(Stage) if final else set(meets)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from schemas.clocks import Stage
+from schemas.court import Stage
 from schemas.escalations import DirectoryChange
 from schemas.escalations import EscalationKind as K
 

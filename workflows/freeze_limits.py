@@ -14,9 +14,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from schemas.answers import FreezeLimitProposal
-from schemas.clocks import Clocks, FreezeLimitConsultation, FreezeLimitResponse
+from schemas.court import FreezeLimitResponse
 from schemas.escalations import EscalationKind as K
 from schemas.ledger import AssetStatus, Ledger, LedgerEntry
+from workflows.carry import Clocks, FreezeLimitConsultation
 from workflows.firing import Firing
 from workflows.instants import shift
 

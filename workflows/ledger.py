@@ -11,7 +11,7 @@ from schemas.answers import AssetResult, ExecutionReport
 from schemas.common import Measure
 from schemas.ledger import AssetStatus, Ledger, LedgerChange, LedgerEntry
 from schemas.request import CourtRequest
-from workflows.outcome import Rejection
+from workflows.outcome import Refusal
 
 STATUS_OF_MEASURE = {
     Measure.IDENTIFY: AssetStatus.IDENTIFIED,
@@ -21,7 +21,7 @@ STATUS_OF_MEASURE = {
 }
 
 
-class LedgerRejection(Rejection):
+class LedgerRefusal(Refusal):
     """An execution report the ledger cannot take (unknown asset, measure not requested)."""
 
 
@@ -36,18 +36,18 @@ def check_report(ledger: Ledger, request: CourtRequest, report: ExecutionReport)
     for result in report.results:
         entry = ledger.entries.get(result.asset_id)
         if entry is None and result.asset is None:
-            raise LedgerRejection(
+            raise LedgerRefusal(
                 f"unknown asset {result.asset_id!r}: not in the request's ledger, and no "
                 "`asset` description was given for a newly identified asset"
             )
         if entry is not None and result.asset is not None and result.asset.kind != entry.asset.kind:
-            raise LedgerRejection(
+            raise LedgerRefusal(
                 f"asset {result.asset_id!r} is a {entry.asset.kind.value} in the ledger, "
                 f"not a {result.asset.kind.value}"
             )
         extra = set(result.measures_executed) - requested
         if extra:
-            raise LedgerRejection(
+            raise LedgerRefusal(
                 f"asset {result.asset_id!r}: measures {sorted(m.value for m in extra)} were "
                 "not requested by the Court"
             )

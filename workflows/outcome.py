@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from schemas.answers import AnswerBase
 from schemas.ledger import LedgerEntry, RequestStatus
 from schemas.request import CourtRequest
-from schemas.views import RequestCarry
+from workflows.carry import RequestCarry
 
 
-class Rejection(ValueError):
+class Refusal(ValueError):
     """The request cannot take this answer or action; the message says why."""
 
 
@@ -38,9 +39,20 @@ class Rule:
 def entry_of(record: RequestCarry, asset_id: str) -> LedgerEntry:
     entry = record.ledger.entries.get(asset_id)
     if entry is None:
-        raise Rejection(f"unknown asset {asset_id!r}: not in this request's ledger")
+        raise Refusal(f"unknown asset {asset_id!r}: not in this request's ledger")
     return entry
 
 
 def no_check(record: RequestCarry, request: CourtRequest, message: Any) -> None:
     """Nothing beyond the state machine to check."""
+
+
+def addressed_to(request: CourtRequest, m: AnswerBase) -> None:
+    """A State's answer must name this request and come from the State it is addressed to."""
+    if m.request_reference != request.reference:
+        raise Refusal(f"answer is for request {m.request_reference}, not {request.reference}")
+    if m.state != request.requested_state:
+        raise Refusal(
+            f"State {m.state} answered request {request.reference}, "
+            f"which is addressed to {request.requested_state}"
+        )

@@ -1,78 +1,65 @@
 """One Court request to one State, from transmission to closure (RS 93(1)(k), 96, 99).
 
-Every State answer and every Court action is an update whose id is its event id. A
-validator rejects what the request cannot take (wrong request or State, illegal transition,
-unknown asset, ...) before anything is written, and an event id seen before is a no-op. The
-rules live in ``workflows/rules.py``; this class only records, publishes and answers queries.
-Lifecycle events are queued in an outbox and published in order by an activity; their ids
-are made here, deterministically.
+Read top to bottom: the start (``__init__``, which registers one update per kind of the
+catalog), the main loop (``run``), the update handlers with their validator beneath, how an
+answer or action is taken, the clocks, the carry to the next run, and the queries.
+
+Every State answer and every Court action is an update whose id is its event id, named and
+typed by its kind in ``workflows/catalog.py``. A validator rejects what the request cannot
+take (wrong request or State, illegal transition, unknown asset, ...) before anything is
+written, and an event id seen before is a no-op. The rules live in the catalog; this class
+records, publishes and answers queries, through small parts with explicit inputs: the
+deadline timer (``request_clocks.py``), the outbox (``request_outbox.py``), visibility and
+the reports to the case (``request_publishing.py``), the seen ids (``request_seen.py``) and the
+guard (``request_guard.py``).
 """
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from workflows.request_answers import StateAnswers
-from workflows.request_batch import AnswerBatches
-from workflows.request_clocks import ClockKeeping
-from workflows.request_court import CourtActions
-from workflows.request_outbox import Outbox
-from workflows.request_publishing import Publishing
-from workflows.request_seen import SeenIds
-
 with workflow.unsafe.imports_passed_through():
-    from schemas import answers as a
+    from schemas.answers import AnswerBatch
     from schemas.case import RequestSummary
-    from schemas.clocks import Clocks
+    from schemas.common import Urgency
+    from schemas.escalations import EscalationKind
     from schemas.events import RequestEventType
     from schemas.ledger import RequestStatus
     from schemas.request import CourtRequest
     from schemas.views import (
-        TIMELINE_CARRIED,
         TIMELINE_SHOWN,
         AnswerReceipt,
-        RequestCarry,
-        RequestInput,
+        BatchReceipt,
         RequestProgress,
         RequestView,
         TimelineEntry,
     )
     from workflows import deadlines as dl
+    from workflows import freeze_limits
+    from workflows import request_guard as guard
     from workflows import state_machine as sm
+    from workflows.asset_rules import release
+    from workflows.carry import TIMELINE_CARRIED, Clocks, RequestCarry, RequestRun
+    from workflows.catalog import BATCH_UPDATE, CATALOG, KINDS, RULES, Kind
     from workflows.ledger import ledger_from_request
-    from workflows.outcome import Rejection
-    from workflows.rules import COURT_ACTIONS, RULES, STATE_ANSWERS
+    from workflows.outcome import Refusal, addressed_to
+    from workflows.request_clocks import DeadlineTimer, clock_view, escalations
+    from workflows.request_outbox import Outbox
+    from workflows.request_publishing import ParentReports, Visibility, note_for_report
+    from workflows.request_seen import SeenIds
 
 
 @workflow.defn
-class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, Outbox, Publishing):
+class RequestWorkflow:
     @workflow.init
-    def __init__(self, inp: RequestInput) -> None:
-        self._original = inp.request
-        self._events_topic = inp.events_topic
-        self._escalations_topic = inp.escalations_topic
-        self._answers_per_run = inp.answers_per_run
-        self._dedupe_window = inp.dedupe_window
-        self._seen_ids_cap = inp.seen_ids_cap
+    def __init__(self, inp: RequestRun) -> None:
+        self._input = inp
         self._accepted_this_run = 0
-        # A carried run tells the case at once: a report held back may not have gone.
-        self._parent_stale = inp.carried is not None and workflow.info().parent is not None
-        self._parent_told: RequestSummary | None = None
-        """The last report to the parent case, and when (``_inform_parent``)."""
-        self._parent_told_at: datetime | None = None
-        self._parent_failures = 0
-        self._parent_gone = False
-        """The case missed the last reports (terminated or closed): told nothing more."""
-        self._parent_timer: tuple[datetime, asyncio.Future[None]] | None = None
-        self._shown: dict[str, Any] = {}
-        """Search attributes and memo as last written (``_refresh_visibility``)."""
-        self._clock: tuple[datetime | None, asyncio.Future[None]] | None = None
-        """The next-deadline timer and the deadline it waits for (``_arm_clock``)."""
         self._rec = inp.carried or RequestCarry(
             status=RequestStatus.TRANSMITTED,
             ledger=ledger_from_request(inp.request),
@@ -83,6 +70,16 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
             self._rec.seen, self._rec.seen_event_ids, self._rec.answers_taken, workflow.now()
         )
         self._rec.seen_event_ids = []
+        self._outbox = Outbox(inp.events_topic, inp.escalations_topic)
+        self._visibility = Visibility()
+        self._timer = DeadlineTimer()
+        # A carried run tells the case at once: a report held back may not have gone.
+        self._parent = ParentReports(
+            stale=inp.carried is not None and workflow.info().parent is not None
+        )
+        for kind in CATALOG:
+            handler, validator = self._handlers(kind)
+            workflow.set_update_handler(kind.update, handler, validator=validator)
         if inp.carried is None and inp.policy is not None:
             contact = inp.policy.contact
             self._rec.clocks = Clocks(
@@ -95,41 +92,254 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
             self._rec.report.transmitted_at = workflow.now()
             # In init, so transmission comes first even when an answer arrives with the start.
             self._record_timeline(None, "transmitted to the State")
-            self._emit(RequestEventType.TRANSMITTED, caused_by=None)
+            self._outbox.emit(self._rec, self._request, RequestEventType.TRANSMITTED, None)
 
     @property
     def _request(self) -> CourtRequest:
         """The request in force: the latest version after any modification."""
-        return self._rec.versions[-1].request if self._rec.versions else self._original
+        return self._rec.versions[-1].request if self._rec.versions else self._input.request
+
+    @property
+    def _closed(self) -> bool:
+        return self._rec.status is RequestStatus.CLOSED
 
     @workflow.run
-    async def run(self, inp: RequestInput) -> RequestView:
+    async def run(self, inp: RequestRun) -> RequestView:
         self._refresh_visibility()
         while True:
             await self._wait_for_work_or_clock()
             self._fire_clocks()
-            await self._publish_outbox()
+            await self._outbox.publish(self._rec, self._request)
             await self._inform_parent()
-            if self._rec.status is RequestStatus.CLOSED or self._should_continue_as_new():
+            if self._closed or self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                closing = self._rec.status is RequestStatus.CLOSED
                 # A steady stream of answers must not hold a run open: the outbox is carried
                 # across continue-as-new and published by the next run.
-                if closing:
-                    await self._publish_outbox()
+                if self._closed:
+                    await self._outbox.publish(self._rec, self._request)
                     await self._inform_parent()
                     return self.view()
+                inp = self._input
                 workflow.continue_as_new(
-                    RequestInput(
-                        request=self._original,
-                        events_topic=self._events_topic,
-                        escalations_topic=self._escalations_topic,
+                    RequestRun(
+                        request=inp.request,
+                        events_topic=inp.events_topic,
+                        escalations_topic=inp.escalations_topic,
                         carried=self._carry(),
-                        answers_per_run=self._answers_per_run,
-                        dedupe_window=self._dedupe_window,
-                        seen_ids_cap=self._seen_ids_cap,
+                        answers_per_run=inp.answers_per_run,
+                        dedupe_window=inp.dedupe_window,
+                        seen_ids_cap=inp.seen_ids_cap,
                     )
                 )
+
+    # -- the updates: one per kind of the catalog, and a batch of a State's answers ----------
+
+    def _handlers(self, kind: Kind) -> tuple[Callable[..., AnswerReceipt], Callable[..., None]]:
+        """The update handler of ``kind`` and its validator. The handler's argument is typed
+        with the kind's contract, so the SDK decodes the payload as exactly that contract."""
+
+        def handler(m: Any) -> AnswerReceipt:
+            return self._take_guarded(m, kind)
+
+        def validator(m: Any) -> None:
+            self._validate(m, kind)
+
+        handler.__annotations__ = {"m": kind.contract, "return": AnswerReceipt}
+        handler.__doc__ = kind.contract.__doc__
+        return handler, validator
+
+    @workflow.update(name=BATCH_UPDATE)
+    def take_answers(self, batch: AnswerBatch) -> BatchReceipt:
+        """Several answers of the requested State (RS 93(1)(k), 96, 99), in their order, each
+        taken as it would be alone (validated by its own rule, deduplicated on its event id,
+        accepted or refused with the reason), with one visibility write: the bridge hands over
+        a backlog it found queued in Kafka and can dead-letter a refused answer."""
+        receipts: list[AnswerReceipt] = []
+        for m in batch.answers:
+            try:
+                receipts.append(self._take_guarded(m, KINDS[m.answer_type], False))
+            except ApplicationError as refused:  # refused, or failed and rolled back: no write
+                receipt = AnswerReceipt(
+                    event_id=m.event_id, duplicate=False, status=self._rec.status
+                )
+                receipts.append(receipt.model_copy(update={"rejected": refused.message}))
+        if any(not r.duplicate and r.rejected is None for r in receipts):
+            self._visibility.refresh_safely(self._refresh_visibility)
+        return BatchReceipt(receipts=receipts)
+
+    @take_answers.validator
+    def _v_take_answers(self, batch: AnswerBatch) -> None:
+        """A batch is refused whole only if an answer is not addressed to this request."""
+        for m in batch.answers:
+            try:
+                addressed_to(self._request, m)
+            except Refusal as err:
+                reason = str(err)
+                raise ApplicationError(reason, type="AnswerRejected", non_retryable=True) from None
+
+    def _validate(self, m: Any, kind: Kind) -> None:
+        """Reject with the reason; a seen event id passes (its handler is a no-op)."""
+        if m.event_id in self._seen:
+            return
+        if kind.party == "state":  # the Court is never refused for a State's flood
+            self._seen.check_cap(self._request.reference, workflow.now(), self._input)
+        try:
+            if kind.party == "state":
+                addressed_to(self._request, m)
+            sm.check_transition(kind.name, self._rec.status)
+            RULES[kind.name].check(self._rec, self._request, m)
+        except (Refusal, sm.IllegalTransition) as err:
+            raise ApplicationError(str(err), type="AnswerRejected", non_retryable=True) from None
+
+    # -- taking an answer or action -------------------------------------------------------
+
+    def _take_guarded(self, m: Any, kind: Kind, refresh: bool = True) -> AnswerReceipt:
+        """``_take``, refusing instead of failing the task on any fault: the request's state
+        is marked first and put back as it was (``request_guard.py``)."""
+        before = guard.mark(self._rec)
+        try:
+            return self._take(m, kind, refresh)
+        except ApplicationError:
+            raise  # a refusal by the answer's rule: nothing was written
+        except Exception as fault:  # every fault becomes a refusal
+            guard.restore(self._rec, before)
+            if refresh:
+                # The fault may have come while visibility was being written: what the server
+                # shows is unknown, so forget it and restate it from the restored state.
+                self._visibility.forget()
+                self._visibility.refresh_safely(self._refresh_visibility)
+            workflow.logger.warning(  # ids and the fault's type only: never the answer's body
+                "answer not applied",
+                extra={"event_id": m.event_id, "action": kind.name, "fault": type(fault).__name__},
+            )
+            raise guard.not_applied(kind.name, m.event_id, fault) from None
+
+    def _take(self, m: Any, kind: Kind, refresh: bool) -> AnswerReceipt:
+        """Apply an answer or action once; the handler re-checks (state may have moved).
+        ``refresh=False`` leaves the visibility write to the caller (a batch writes once)."""
+        rec, req = self._rec, self._request
+        if m.event_id in self._seen:
+            return AnswerReceipt(event_id=m.event_id, duplicate=True, status=rec.status)
+        self._validate(m, kind)
+        now, paused_before = workflow.now(), rec.status.paused
+        outcome = RULES[kind.name].apply(rec, req, m, now)
+        if outcome.status is not None:
+            rec.status = outcome.status
+        if rec.clocks is not None:
+            dl.on_status(rec.clocks, paused_before, rec.status.paused, now)
+            final = rec.status in sm.SETTLES_STAGES or self._closed
+            outcome.firings += dl.meet(rec.clocks, dl.stages_met(kind.meets, final), now)
+        rec.ledger.collapse_histories()
+        note_for_report(rec, kind, now)
+        self._record_timeline(m.event_id, outcome.what)
+        self._outbox.announce(rec, self._request, m.event_id, kind, outcome)
+        self._escalate(outcome.firings, caused_by=m.event_id)
+        # Visibility last, once everything else of the answer is applied: a fault before this
+        # point is rolled back by the guard with nothing shown that the request does not hold.
+        if refresh:
+            self._refresh_visibility()
+        # Nothing below can fail: only now is the answer seen, counted and told to the case.
+        self._seen.add(m.event_id, now)
+        self._seen.forget_before(now, self._input.dedupe_window)
+        self._accepted_this_run += 1
+        self._parent.changed()
+        workflow.logger.info(  # ids and codes only: never names, assets or the answer's body
+            "court action taken" if kind.party == "court" else "answer accepted",
+            extra={
+                "event_id": m.event_id,
+                "action": kind.name,
+                "status": rec.status.value,
+                "request_reference": req.reference,
+                "case_number": req.case_number,
+                "state": req.requested_state,
+            },
+        )
+        return AnswerReceipt(event_id=m.event_id, duplicate=False, status=rec.status)
+
+    def _record_timeline(self, event_id: str | None, what: str) -> None:
+        self._rec.timeline.append(
+            TimelineEntry(at=workflow.now(), event_id=event_id, what=what, status=self._rec.status)
+        )
+
+    # -- clocks, visibility and the case ----------------------------------------------------
+
+    def _next_wakeup(self) -> datetime | None:
+        clocks = self._rec.clocks
+        if clocks is None or self._closed:
+            return None
+        urgent_pending = (  # RS 96(1): confirmation through the formal channel awaited
+            self._request.urgency is Urgency.URGENT and self._rec.urgent_confirmed_at is None
+        )
+        return dl.next_deadline(clocks, self._rec.ledger, workflow.now(), urgent_pending)
+
+    async def _wait_for_work_or_clock(self) -> None:
+        """Wait for an answer to publish, a case to inform, closure — or the next deadline.
+        A report to the case held back by its interval arms its own timer to wake for."""
+        self._parent.arm(self._closed)
+        wake = self._next_wakeup()
+        if wake is not None and wake <= workflow.now():
+            return
+        clock = self._timer.arm(wake)
+        await workflow.wait_condition(lambda: self._has_work() or clock.done())
+
+    def _has_work(self) -> bool:
+        rec = self._rec
+        return (
+            bool(rec.outbox)
+            or bool(rec.escalation_outbox)
+            or self._parent.waiting(self._closed)
+            or self._closed
+            or self._should_continue_as_new()
+        )
+
+    def _fire_clocks(self) -> None:
+        clocks, rec = self._rec.clocks, self._rec
+        if clocks is None or self._closed:
+            return
+        now, urgent = workflow.now(), self._request.urgency is Urgency.URGENT
+        firings = dl.fire(clocks, rec.ledger, now, urgent and rec.urgent_confirmed_at is None)
+        for firing in firings:
+            self._record_timeline(None, f"clock: {firing.kind.value} {firing.step or ''}".strip())
+            entry = rec.ledger.entries.get(firing.asset_id or "")
+            decision = firing.decision_event_id
+            lifted = firing.kind is EscalationKind.FREEZE_LIFTED and decision is not None
+            if lifted and decision and entry and entry.status in freeze_limits.HELD:
+                # The Chamber's decision lifts the freeze on the date it set (RS 97
+                # consultation); nothing is ever released by a clock alone.
+                release(entry, "freeze_limited_by_chamber", decision, now)
+                self._outbox.emit_asset(
+                    rec, self._request, RequestEventType.ASSET_RELEASED, entry, decision
+                )
+        if firings:
+            self._refresh_visibility()
+            self._escalate(firings, caused_by=None)
+
+    def _escalate(self, firings: list[dl.Firing], caused_by: str | None) -> None:
+        clocks = self._rec.clocks
+        if clocks is not None:
+            events = escalations(firings, self._request, clocks, self._next_wakeup(), caused_by)
+            self._rec.escalation_outbox += events
+
+    def _refresh_visibility(self) -> None:
+        clocks = clock_view(self._rec.clocks, workflow.now(), self._next_wakeup())
+        self._visibility.refresh(self._request, self._rec, clocks)
+
+    async def _inform_parent(self) -> None:
+        rec = self._rec
+
+        def summary_at(now: datetime) -> RequestSummary:
+            return RequestSummary.of(self._request, rec.status, rec.ledger, len(self._seen), now)
+
+        await self._parent.inform(summary_at, self._closed, self._request.reference)
+
+    # -- the next run ---------------------------------------------------------------------
+
+    def _should_continue_as_new(self) -> bool:
+        """Requests live for years: hand over to a fresh run before the history grows large."""
+        if workflow.info().is_continue_as_new_suggested():
+            return True
+        limit = self._input.answers_per_run
+        return limit is not None and self._accepted_this_run >= limit
 
     def _carry(self) -> RequestCarry:
         """The state handed to the next run, bounded whatever the number of answers taken:
@@ -137,7 +347,7 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
         when it was made; the carry counts them), the ids taken within the dedupe window
         (``workflows/request_seen.py``), and the ledger with collapsed histories."""
         rec = self._rec
-        self._seen.forget_before(workflow.now(), self._dedupe_window)
+        self._seen.forget_before(workflow.now(), self._input.dedupe_window)
         rec.seen, rec.answers_taken = self._seen.carried(), self._seen.taken
         dropped = max(0, len(rec.timeline) - TIMELINE_CARRIED)
         if dropped:
@@ -145,6 +355,8 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
             rec.timeline_dropped += dropped
         rec.ledger.collapse_histories()
         return rec
+
+    # -- queries --------------------------------------------------------------------------
 
     @workflow.query
     def view(self) -> RequestView:
@@ -168,106 +380,10 @@ class RequestWorkflow(StateAnswers, AnswerBatches, CourtActions, ClockKeeping, O
             postponed_until=rec.postponed_until,
             urgent_confirmed_at=rec.urgent_confirmed_at,
             rule99_notified_at=rec.rule99_notified_at,
-            **self._clock_view(),
+            **clock_view(rec.clocks, workflow.now(), self._next_wakeup()),
         )
 
     @workflow.query
     def progress(self) -> RequestProgress:
         """Status and how many answers and actions were taken (polling without the ledger)."""
         return RequestProgress(status=self._rec.status, answers_seen=len(self._seen))
-
-    def _validate(self, m: Any, action: str | None = None) -> None:
-        """Reject with the reason; a seen event id passes (its handler is a no-op)."""
-        if m.event_id in self._seen:
-            return
-        action = action or m.answer_type
-        if action not in COURT_ACTIONS:  # the Court is never refused for a State's flood
-            self._check_seen_cap()
-        try:
-            if action not in COURT_ACTIONS:
-                self._check_addressed(m)
-            sm.check_transition(action, self._rec.status)
-            RULES[action].check(self._rec, self._request, m)
-        except (Rejection, sm.IllegalTransition) as err:
-            raise ApplicationError(str(err), type="AnswerRejected", non_retryable=True) from None
-
-    def _check_seen_cap(self) -> None:
-        """Refuse a new answer when the request already holds its cap of ids within the
-        dedupe window: a flood is refused with its reason, never a failed workflow task.
-        Read-only (it runs in update validators, which are not replayed)."""
-        held = self._seen.held_within(workflow.now(), self._dedupe_window)
-        if held >= self._seen_ids_cap:
-            raise ApplicationError(
-                f"request {self._request.reference} has taken {held} answers "
-                f"within {self._dedupe_window.days} days, its cap: refused until older "
-                "answers leave the window",
-                type="AnswerRejected",
-                non_retryable=True,
-            )
-
-    def _check_addressed(self, m: a.AnswerBase) -> None:
-        req = self._request
-        if m.request_reference != req.reference:
-            raise Rejection(f"answer is for request {m.request_reference}, not {req.reference}")
-        if m.state != req.requested_state:
-            raise Rejection(
-                f"State {m.state} answered request {req.reference}, "
-                f"which is addressed to {req.requested_state}"
-            )
-
-    def _take(self, m: Any, action: str | None = None, refresh: bool = True) -> AnswerReceipt:
-        """Apply an answer or action once; the handler re-checks (state may have moved).
-        ``refresh=False`` leaves the visibility write to the caller (a batch writes once)."""
-        if m.event_id in self._seen:
-            return AnswerReceipt(event_id=m.event_id, duplicate=True, status=self._rec.status)
-        self._validate(m, action)
-        action = action or m.answer_type
-        now, paused_before = workflow.now(), self._rec.status.paused
-        outcome = RULES[action].apply(self._rec, self._request, m, now)
-        self._seen.add(m.event_id, now)
-        self._seen.forget_before(now, self._dedupe_window)
-        self._accepted_this_run += 1
-        if outcome.status is not None:
-            self._rec.status = outcome.status
-        clocks = self._rec.clocks
-        if clocks is not None:
-            dl.on_status(clocks, paused_before, self._rec.status.paused, now)
-            final = (
-                self._rec.status in sm.SETTLES_STAGES or self._rec.status is RequestStatus.CLOSED
-            )
-            met = dl.stages_met_by(action, action in STATE_ANSWERS, final)
-            outcome.firings += dl.meet(clocks, met, now)
-        self._rec.ledger.collapse_histories()
-        self._note_for_report(action, now)
-        self._record_timeline(m.event_id, outcome.what)
-        self._announce(m.event_id, action, outcome)
-        self._escalate(outcome.firings, caused_by=m.event_id)
-        self._parent_stale = workflow.info().parent is not None
-        workflow.logger.info(  # ids and codes only: never names, assets or the answer's body
-            "court action taken" if action in COURT_ACTIONS else "answer accepted",
-            extra={
-                "event_id": m.event_id,
-                "action": action,
-                "status": self._rec.status.value,
-                "request_reference": self._request.reference,
-                "case_number": self._request.case_number,
-                "state": self._request.requested_state,
-            },
-        )
-        # Visibility last, once everything else of the answer is applied: a fault before this
-        # point is rolled back by the guard with nothing shown that the request does not hold.
-        if refresh:
-            self._refresh_visibility()
-        return AnswerReceipt(event_id=m.event_id, duplicate=False, status=self._rec.status)
-
-    def _record_timeline(self, event_id: str | None, what: str) -> None:
-        self._rec.timeline.append(
-            TimelineEntry(at=workflow.now(), event_id=event_id, what=what, status=self._rec.status)
-        )
-
-    def _should_continue_as_new(self) -> bool:
-        """Requests live for years: hand over to a fresh run before the history grows large."""
-        if workflow.info().is_continue_as_new_suggested():
-            return True
-        limit = self._answers_per_run
-        return limit is not None and self._accepted_this_run >= limit

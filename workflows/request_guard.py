@@ -1,9 +1,10 @@
-"""Every update handler of a request takes its answer or action through ``_take_guarded``:
+"""Every update handler of a request takes its answer or action through
+``RequestWorkflow._take_guarded``, which uses the mark and restore here:
 whatever goes wrong after validation is rolled back and refused, never left to fail the
 workflow task.
 
 A validator refuses what the request cannot take before anything is written
-(``workflows/rules.py``, ``workflows/bounds.py``). Should applying an answer still raise —
+(``workflows/catalog.py``, ``workflows/bounds.py``). Should applying an answer still raise —
 a fault in a rule, an arithmetic error no bound foresaw — the exception must not escape the
 handler: the SDK would fail the workflow task, the server would retry it for ever, and the
 update (with every answer queued behind it) would never complete. So the handler marks the
@@ -14,6 +15,8 @@ it was and refuses the answer with a non-retryable ``ApplicationError`` of type
 The mark is cheap: scalars, the clocks and the report are copied, each ledger entry shallowly
 with copies of its lists (its contests deeply, as rules change them in place), and the
 request's lists (timeline, outbox, versions) as lists of the same, never-changed items.
+Only the carried state is marked: the workflow counts an answer as seen, taken and worth
+telling the case only once all of it was applied, after anything that could fail.
 """
 
 from __future__ import annotations
@@ -24,14 +27,12 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from workflows.request_parts import RequestParts
-
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from schemas.clocks import Clocks
     from schemas.ledger import LedgerEntry, State
-    from schemas.views import AnswerReceipt, ReportMemo, RequestCarry
+    from schemas.views import ReportMemo
+    from workflows.carry import Clocks, RequestCarry
 
 NOT_APPLIED = "AnswerNotApplied"
 """The ``ApplicationError`` type of an answer or action refused because applying it failed."""
@@ -56,40 +57,35 @@ class Mark:
     entries: dict[str, LedgerEntry]
     clocks: Clocks | None
     report: ReportMemo
-    seen: bool
-    accepted: int
-    parent_stale: bool
-    shown: dict[str, Any]
 
 
-def mark(workflow_state: Any, event_id: str) -> Mark:
-    rec: RequestCarry = workflow_state._rec
+def mark(rec: RequestCarry) -> Mark:
     return Mark(
         scalars={name: getattr(rec, name) for name in _SCALARS},
         lists={name: list(getattr(rec, name)) for name in _LISTS},
         entries={asset_id: _entry_copy(entry) for asset_id, entry in rec.ledger.entries.items()},
         clocks=_own(rec.clocks) if rec.clocks is not None else None,
         report=_own(rec.report),
-        seen=event_id in workflow_state._seen,
-        accepted=workflow_state._accepted_this_run,
-        parent_stale=workflow_state._parent_stale,
-        shown=dict(workflow_state._shown),
     )
 
 
-def restore(workflow_state: Any, event_id: str, m: Mark) -> None:
-    rec: RequestCarry = workflow_state._rec
+def restore(rec: RequestCarry, m: Mark) -> None:
     for name, value in m.scalars.items():
         setattr(rec, name, value)
     for name, items in m.lists.items():
         setattr(rec, name, items)
     rec.ledger.entries = m.entries
     rec.clocks, rec.report = m.clocks, m.report
-    if not m.seen:
-        workflow_state._seen.discard(event_id)
-    workflow_state._accepted_this_run = m.accepted
-    workflow_state._parent_stale = m.parent_stale
-    workflow_state._shown = m.shown
+
+
+def not_applied(kind: str, event_id: str, fault: Exception) -> ApplicationError:
+    """The refusal of an answer or action whose applying failed (nothing was recorded)."""
+    return ApplicationError(
+        f"{kind} {event_id} could not be applied ({_describe(fault)}); "
+        "nothing was recorded and the request goes on",
+        type=NOT_APPLIED,
+        non_retryable=True,
+    )
 
 
 def _describe(fault: Exception) -> str:
@@ -127,44 +123,3 @@ def _entry_copy(entry: LedgerEntry) -> LedgerEntry:
             "history": list(entry.history),
         }
     )
-
-
-class Guarded(RequestParts):
-    """``_take_guarded``; mixed into the update mixins of RequestWorkflow."""
-
-    def _refresh_visibility_safely(self) -> None:
-        """``_refresh_visibility`` (request_publishing.py), which must not fail an update
-        handler either: on a fault, what is shown is forgotten so the next write restates it."""
-        try:
-            self._refresh_visibility()
-        except Exception as fault:
-            self._shown = {}
-            workflow.logger.warning("visibility not written", extra={"fault": type(fault).__name__})
-
-    def _take_guarded(
-        self, m: Any, action: str | None = None, refresh: bool = True
-    ) -> AnswerReceipt:
-        """``_take`` (request.py), refusing instead of failing the task on any fault."""
-        before = mark(self, m.event_id)
-        try:
-            return self._take(m, action, refresh)
-        except ApplicationError:
-            raise  # a refusal by the answer's rule: nothing was written
-        except Exception as fault:  # every fault becomes a refusal
-            restore(self, m.event_id, before)
-            if refresh:
-                # The fault may have come while visibility was being written: what the server
-                # shows is unknown, so forget it and restate it from the restored state.
-                self._shown = {}
-                self._refresh_visibility_safely()
-            kind = action or getattr(m, "answer_type", type(m).__name__)
-            workflow.logger.warning(  # ids and the fault's type only: never the answer's body
-                "answer not applied",
-                extra={"event_id": m.event_id, "action": kind, "fault": type(fault).__name__},
-            )
-            raise ApplicationError(
-                f"{kind} {m.event_id} could not be applied ({_describe(fault)}); "
-                "nothing was recorded and the request goes on",
-                type=NOT_APPLIED,
-                non_retryable=True,
-            ) from None

@@ -1,6 +1,6 @@
-"""The request's outbox: lifecycle and escalation events are queued as they happen, with ids
-made here (deterministic, so a retried publish repeats them), then published in order by an
-local activity at each round of the main loop.
+"""The request's outbox: lifecycle and escalation events are queued in the request's carried
+state as they happen, with ids made here (deterministic, so a retried publish repeats them),
+then published in order by a local activity at each round of the main loop.
 """
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from workflows.request_parts import RequestParts
-
 with workflow.unsafe.imports_passed_through():
     from schemas.common import Confidentiality
     from schemas.events import AssetEventData, RequestEvent, RequestEventType
     from schemas.ledger import LedgerEntry
     from schemas.outbox import MAX_OUTBOX_ROUND, PUBLISH_OUTBOX, PublishOutbox
+    from schemas.request import CourtRequest
     from workflows import state_machine as sm
+    from workflows.carry import RequestCarry
+    from workflows.catalog import Kind
     from workflows.outcome import Outcome
-    from workflows.rules import COURT_ACTIONS
 
 
 PUBLISH_TIMEOUT = timedelta(seconds=30)
@@ -28,32 +28,41 @@ PUBLISH_RETRY = RetryPolicy(
 )
 
 
-class Outbox(RequestParts):
-    """Queue and publish a request's events; mixed into RequestWorkflow."""
+class Outbox:
+    """Queues a request's events in its carry (``rec.outbox``, ``rec.escalation_outbox``) and
+    publishes them to the topics the request was started with."""
 
-    def _announce(self, event_id: str, action: str, outcome: Outcome) -> None:
-        if action == sm.CLOSE:
-            self._emit(RequestEventType.CLOSED, caused_by=event_id, action=action)
-        elif action in COURT_ACTIONS:
-            self._emit(RequestEventType.COURT_ACTION, caused_by=event_id, action=action)
+    def __init__(self, events_topic: str, escalations_topic: str) -> None:
+        self.events_topic = events_topic
+        self.escalations_topic = escalations_topic
+
+    def announce(
+        self, rec: RequestCarry, req: CourtRequest, event_id: str, kind: Kind, outcome: Outcome
+    ) -> None:
+        """The events of one accepted answer or action: what it was, then its assets."""
+        if kind.name == sm.CLOSE:
+            self.emit(rec, req, RequestEventType.CLOSED, caused_by=event_id, action=kind.name)
+        elif kind.party == "court":
+            self.emit(rec, req, RequestEventType.COURT_ACTION, event_id, action=kind.name)
         else:
-            self._emit(RequestEventType.ANSWER_ACCEPTED, caused_by=event_id, answer_type=action)
+            self.emit(rec, req, RequestEventType.ANSWER_ACCEPTED, event_id, answer_type=kind.name)
         for entry in outcome.contested:
-            self._emit_asset(RequestEventType.ASSET_CONTESTED, entry, event_id)
+            self.emit_asset(rec, req, RequestEventType.ASSET_CONTESTED, entry, event_id)
         for entry in outcome.assets:
-            self._emit_asset(RequestEventType.for_asset(entry.status), entry, event_id)
+            self.emit_asset(rec, req, RequestEventType.for_asset(entry.status), entry, event_id)
 
-    def _emit(
+    def emit(
         self,
+        rec: RequestCarry,
+        req: CourtRequest,
         type_: RequestEventType,
         caused_by: str | None,
         answer_type: str | None = None,
         action: str | None = None,
         asset: AssetEventData | None = None,
     ) -> None:
-        req = self._request
         ex_parte = req.confidentiality is Confidentiality.EX_PARTE
-        self._rec.outbox.append(
+        rec.outbox.append(
             RequestEvent(
                 id=str(workflow.uuid4()),
                 type=type_,
@@ -61,19 +70,24 @@ class Outbox(RequestParts):
                 subject=req.reference,
                 case_number=req.case_number,
                 requested_state=req.requested_state,
-                status=self._rec.status,
+                status=rec.status,
                 caused_by=caused_by,
                 answer_type=answer_type,
                 action=action,
                 confidentiality=req.confidentiality,
                 origin=req.origin,
                 asset=None if ex_parte else asset,
-                totals={} if ex_parte else self._rec.ledger.totals(),
+                totals={} if ex_parte else rec.ledger.totals(),
             )
         )
 
-    def _emit_asset(
-        self, type_: RequestEventType, entry: LedgerEntry, caused_by: str | None
+    def emit_asset(
+        self,
+        rec: RequestCarry,
+        req: CourtRequest,
+        type_: RequestEventType,
+        entry: LedgerEntry,
+        caused_by: str | None,
     ) -> None:
         data = AssetEventData(
             asset_id=entry.asset.asset_id,
@@ -81,9 +95,9 @@ class Outbox(RequestParts):
             status=entry.status,
             value=entry.value,
         )
-        self._emit(type_, caused_by, asset=data)
+        self.emit(rec, req, type_, caused_by, asset=data)
 
-    async def _publish_outbox(self) -> None:
+    async def publish(self, rec: RequestCarry, req: CourtRequest) -> None:
         """Publish, in order, what is queued now; what arrives meanwhile waits for the next
         round, so answers arriving without pause cannot keep the run from moving on.
 
@@ -92,17 +106,16 @@ class Outbox(RequestParts):
         workflow task per round), and the update that caused them returns once they are on
         Kafka. A broker outage retries it with the same event ids (backoff up to 5 minutes,
         timers beyond a minute)."""
-        rec = self._rec
         events, escalations = len(rec.outbox), len(rec.escalation_outbox)
         while events or escalations:
             n_ev = min(events, MAX_OUTBOX_ROUND)
             n_esc = min(escalations, MAX_OUTBOX_ROUND - n_ev)
             batch = PublishOutbox(
-                events_topic=self._events_topic,
+                events_topic=self.events_topic,
                 events=rec.outbox[:n_ev],
-                escalations_topic=self._escalations_topic,
+                escalations_topic=self.escalations_topic,
                 escalations=rec.escalation_outbox[:n_esc],
-                request=self._request,
+                request=req,
             )
             await workflow.execute_local_activity(
                 PUBLISH_OUTBOX,

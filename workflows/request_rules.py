@@ -29,10 +29,10 @@ from schemas.court import (
 )
 from schemas.ledger import LedgerEntry, RequestStatus
 from schemas.request import CourtRequest
-from schemas.views import RequestCarry, RequestVersion
 from workflows.asset_rules import annotate, release
+from workflows.carry import RequestCarry, RequestVersion
 from workflows.ledger import apply_result, check_report, fully_executed
-from workflows.outcome import Outcome, Rejection, entry_of
+from workflows.outcome import Outcome, Refusal, entry_of
 
 S = RequestStatus
 
@@ -79,7 +79,7 @@ def check_denial(r: RequestCarry, request: CourtRequest, m: Denial) -> None:
     assets: a request that asks for them cannot be denied under RS 93(4)."""
     beyond = sorted(x.value for x in request.measures if x in NOT_DISCLOSURE)
     if beyond:
-        raise Rejection(
+        raise Refusal(
             f"RS 93(4) covers only the production of documents or disclosure of evidence "
             f"relating to national security (art. 72); it does not allow denying the "
             f"{' and '.join(beyond)} of assets this request asks for"
@@ -97,7 +97,7 @@ def check_execution(r: RequestCarry, request: CourtRequest, m: ExecutionReport) 
     for result in m.results:
         entry = r.ledger.entries.get(result.asset_id)
         if entry is not None and not entry.status.executing:
-            raise Rejection(
+            raise Refusal(
                 f"asset {result.asset_id!r} is {entry.status.value}: "
                 "execution reports no longer apply"
             )
@@ -124,7 +124,7 @@ def apply_execution(
 
 def check_no_assets(r: RequestCarry, _: CourtRequest, m: NoAssetsReport) -> None:
     if r.ledger.restrained():
-        raise Rejection("no-assets report contradicts assets already frozen or seized")
+        raise Refusal("no-assets report contradicts assets already frozen or seized")
 
 
 def apply_no_assets(r: RequestCarry, _: CourtRequest, m: NoAssetsReport, at: datetime) -> Outcome:
@@ -142,7 +142,7 @@ def check_consultation_response(
     ground = r.consultation_ground
     ends_in_modification = ground is not None and ConsultationGround(ground).ends_in_modification
     if ends_in_modification and m.resolution != "request_modified":
-        raise Rejection(
+        raise Refusal(
             f"a consultation under {ground} that did not resolve the matter ends in the Court "
             "modifying the request"
         )
@@ -152,7 +152,7 @@ def check_consultation_response(
         request.requested_state,
         request.case_number,
     ):
-        raise Rejection("a modified request keeps its reference, requested State and case number")
+        raise Refusal("a modified request keeps its reference, requested State and case number")
 
 
 def apply_consultation_response(
@@ -175,9 +175,9 @@ def apply_consultation_response(
 
 def check_postponement_decision(r: RequestCarry, _: CourtRequest, m: PostponementDecision) -> None:
     if m.agreed and m.until is None and r.postponed_until is None:
-        raise Rejection("until: an agreed RS 94 postponement needs an end date")
+        raise Refusal("until: an agreed RS 94 postponement needs an end date")
     if m.agreed and m.until is not None and m.until <= m.decided_at:
-        raise Rejection("until: an agreed postponement ends after the decision")
+        raise Refusal("until: an agreed postponement ends after the decision")
 
 
 def apply_postponement_decision(
@@ -204,9 +204,9 @@ def check_urgent_confirmation(
     r: RequestCarry, request: CourtRequest, m: UrgentConfirmation
 ) -> None:
     if request.urgency is not Urgency.URGENT:
-        raise Rejection("only an urgent request is confirmed through the formal channel (RS 96(1))")
+        raise Refusal("only an urgent request is confirmed through the formal channel (RS 96(1))")
     if r.urgent_confirmed_at is not None:
-        raise Rejection("the urgent request was already confirmed")
+        raise Refusal("the urgent request was already confirmed")
 
 
 def apply_urgent_confirmation(
@@ -221,16 +221,16 @@ def check_rule99_notification(
     r: RequestCarry, request: CourtRequest, m: Rule99Notification
 ) -> None:
     if request.confidentiality is not Confidentiality.EX_PARTE:
-        raise Rejection(
+        raise Refusal(
             "Rule 99 notification follows an ex parte measure; this request is not ex parte"
         )
     if not r.ledger.restrained():
-        raise Rejection(
+        raise Refusal(
             "Rule 99 notification follows the execution of a measure: nothing is restrained yet"
         )
     unknown = set(m.notified_party_ids) - {p.party_id for p in request.parties}
     if unknown:
-        raise Rejection(f"notified_party_ids {sorted(unknown)} are not parties to the request")
+        raise Refusal(f"notified_party_ids {sorted(unknown)} are not parties to the request")
 
 
 def apply_rule99_notification(
@@ -243,10 +243,10 @@ def apply_rule99_notification(
 
 def check_rule99_decision(r: RequestCarry, _: CourtRequest, m: Rule99Decision) -> None:
     if r.rule99_notified_at is None:
-        raise Rejection("the Chamber rules on observations only after the Rule 99 notification")
+        raise Refusal("the Chamber rules on observations only after the Rule 99 notification")
     for asset_id in m.asset_ids:
         if not entry_of(r, asset_id).status.restrained:
-            raise Rejection(f"asset {asset_id!r} is not restrained")
+            raise Refusal(f"asset {asset_id!r} is not restrained")
 
 
 def apply_rule99_decision(
@@ -283,7 +283,7 @@ def apply_withdrawal(r: RequestCarry, _: CourtRequest, m: Withdrawal, at: dateti
 def check_close(r: RequestCarry, _: CourtRequest, m: CloseRequest) -> None:
     open_assets = sorted(a for a, e in r.ledger.entries.items() if not e.status.settled)
     if open_assets:
-        raise Rejection(
+        raise Refusal(
             f"assets {open_assets} are still frozen or seized, or await transfer or "
             "allocation: release them, or forfeit, transfer and allocate them first"
         )

@@ -22,9 +22,11 @@ import hashlib
 from datetime import UTC, date, datetime, time, timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from schemas.views import SeenDay
+    from schemas.views import RequestInput
+    from workflows.carry import SeenDay
 
 DIGEST_BYTES = 9
 """72 bits: two of a request's 20,000 ids collide with odds below 1 in 10^13 (birthday
@@ -95,6 +97,20 @@ class SeenIds:
     def held_within(self, now: datetime, window: timedelta) -> int:
         """Ids taken within the window (read-only: for validators)."""
         return self.held - sum(len(self._days[d]) for d in self._expired(now, window))
+
+    def check_cap(self, reference: str, now: datetime, inp: RequestInput) -> None:
+        """Refuse a new answer when the request already holds its cap of ids within the
+        dedupe window: a flood is refused with its reason, never a failed workflow task.
+        Read-only (it runs in update validators, which are not replayed)."""
+        window, cap = inp.dedupe_window, inp.seen_ids_cap
+        held = self.held_within(now, window)
+        if held >= cap:
+            raise ApplicationError(
+                f"request {reference} has taken {held} answers within {window.days} days, "
+                "its cap: refused until older answers leave the window",
+                type="AnswerRejected",
+                non_retryable=True,
+            )
 
     def forget_before(self, now: datetime, window: timedelta) -> None:
         """Forget the days wholly older than the window."""

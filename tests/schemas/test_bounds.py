@@ -23,7 +23,6 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from schemas import answers as a
-from schemas import clocks as k
 from schemas import court as c
 from schemas.case import AddState, CaseOrder, CloseCase
 from schemas.common import AMOUNT_PATTERN, EARLIEST, LATEST, Money
@@ -132,12 +131,12 @@ def _inbound() -> list[tuple[str, BaseModel]]:
         ("close", s.close_action()),
         (
             "deadline_extension",
-            s.court_action(k.DeadlineExtension, stage="first_report", by="P7D", **s.reasons()),
+            s.court_action(c.DeadlineExtension, stage="first_report", by="P7D", **s.reasons()),
         ),
         (
             "escalation_decision",
             s.court_action(
-                k.EscalationDecision, step="chamber_report", proceed=True, **s.reasons()
+                c.EscalationDecision, step="chamber_report", proceed=True, **s.reasons()
             ),
         ),
         ("add_state", s.court_action(AddState, request=req.model_dump(mode="json"))),

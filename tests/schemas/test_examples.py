@@ -13,7 +13,7 @@ from pydantic import BaseModel, TypeAdapter
 from schemas.answers import STATE_ANSWER, Acknowledgement, ExecutionReport, NoAssetsReport
 from schemas.assets import AssetKind
 from schemas.case import CaseOrder
-from schemas.court import CloseRequest
+from schemas.court import COURT_ACTION, CloseRequest
 from schemas.events import RequestEvent
 from schemas.request import CourtRequest
 
@@ -29,6 +29,7 @@ CASES: dict[str, tuple[type[BaseModel] | TypeAdapter[Any], str]] = {
     "execution-report-final.json": (STATE_ANSWER, "state-answer.schema.json"),
     "no-assets.json": (STATE_ANSWER, "state-answer.schema.json"),
     "close-request.json": (CloseRequest, "close-request.schema.json"),
+    "court-action.json": (COURT_ACTION, "court-action.schema.json"),
     "request-event.json": (RequestEvent, "request-event.schema.json"),
 }
 

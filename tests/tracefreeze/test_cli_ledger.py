@@ -20,7 +20,7 @@ from schemas.answers import (
 from schemas.common import Money
 from schemas.ledger import Contest, RequestStatus
 from schemas.request import CourtRequest
-from schemas.views import RequestCarry, RequestView
+from schemas.views import RequestView
 from tracefreeze.cli.court import ACTION_MODELS
 from tracefreeze.cli.main import main
 from tracefreeze.client import COURT_UPDATES
@@ -28,8 +28,9 @@ from tracefreeze.demo.simulator import check_script
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.report.status import render_asset_ledger
 from workflows.asset_rules import apply_contest, apply_management
+from workflows.carry import RequestCarry
+from workflows.catalog import COURT_ACTIONS
 from workflows.ledger import apply_result, ledger_from_request
-from workflows.rules import COURT_ACTIONS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
 AT = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)

@@ -24,7 +24,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from temporalio.common import TypedSearchAttributes
 
-from schemas.clocks import EscalationDecision
+from schemas.court import EscalationDecision
 from schemas.escalations import EscalationEvent, EscalationKind
 from schemas.request import CourtRequest
 from tests.stack import isolated

@@ -25,12 +25,11 @@ from temporalio.client import Client, WorkflowHandle
 from schemas.request import CourtRequest
 from tests.workflows.support import acknowledgement, court_request, execution_report, no_assets
 from tracefreeze.cli.main import main
-from tracefreeze.client import RequestClient
+from tracefreeze.client import RequestClient, send
 from tracefreeze.config import Settings
 from tracefreeze.report.cooperation import build_report, year_query
 from tracefreeze.report.render import write_report
 from tracefreeze.worker import run_worker
-from workflows.request import RequestWorkflow
 
 pytestmark = pytest.mark.stack
 
@@ -72,12 +71,12 @@ def unique_case() -> str:
 
 async def play(handle: WorkflowHandle, request: CourtRequest, fate: Fate) -> None:
     if fate.acknowledge:
-        await handle.execute_update(RequestWorkflow.acknowledge, acknowledgement(request))
+        await send(handle, acknowledgement(request))
     if fate.freeze:
         report = execution_report(request, final=fate.final)
-        await handle.execute_update(RequestWorkflow.report_execution, report)
+        await send(handle, report)
     if fate.no_assets:
-        await handle.execute_update(RequestWorkflow.report_no_assets, no_assets(request))
+        await send(handle, no_assets(request))
 
 
 async def count(client: Client, query: str) -> int:

@@ -26,7 +26,7 @@ from temporalio.worker import Worker
 
 from schemas import court as c
 from schemas.answers import AnswerBatch, ChannelChangeNotice, FreezeLimitProposal
-from schemas.clocks import DeadlineExtension, EscalationDecision, FreezeLimitResponse, Stage
+from schemas.court import DeadlineExtension, EscalationDecision, FreezeLimitResponse, Stage
 from schemas.request import CourtRequest
 from schemas.views import RequestView
 from tests.workflows.support import (
@@ -193,10 +193,10 @@ async def escalation_ladder(env: WorkflowEnvironment, handle: Handle, req: Court
     view = await handle.query(RequestWorkflow.view)
     assert (view.escalation_level, view.proposed_step) == (2, "chamber_report"), view
     decided = court_action(EscalationDecision, step="chamber_report", proceed=True, **reasons())
-    await handle.execute_update(RequestWorkflow.decide_escalation, decided, id=decided.event_id)
+    await send(handle, decided)
     await _advance(env, handle, t0 + 28 * day)
     extended = court_action(DeadlineExtension, stage=Stage.ACKNOWLEDGEMENT, by=7 * day, **reasons())
-    await handle.execute_update(RequestWorkflow.extend_deadline, extended, id=extended.event_id)
+    await send(handle, extended)
     await _advance(env, handle, t0 + 30 * day)
     assert (await handle.query(RequestWorkflow.view)).escalation_level == 3
     await send(handle, acknowledgement(req))
@@ -240,9 +240,7 @@ async def freeze_limit_consultation(
         lift_at=(t0 + 80 * day).isoformat(),
         **reasons(),
     )
-    await handle.execute_update(
-        RequestWorkflow.respond_to_freeze_limit, decided, id=decided.event_id
-    )
+    await send(handle, decided)
     await _advance(env, handle, t0 + 85 * day)
     entry = (await handle.query(RequestWorkflow.view)).ledger.entries[ACCOUNT]
     assert entry.status.value == "released", entry

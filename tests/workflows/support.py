@@ -42,10 +42,11 @@ from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
 from schemas.outbox import PUBLISH_OUTBOX, PublishOutbox
 from schemas.request import CourtRequest
-from schemas.views import AnswerReceipt, RequestInput, RequestView
-from tracefreeze.client import COURT_UPDATES
-from tracefreeze.intake.routing import UPDATES
+from schemas.views import AnswerReceipt, RequestView
+from tracefreeze import client as court_client
+from workflows import catalog
 from workflows import search_attributes as sa
+from workflows.carry import RequestRun
 from workflows.request import RequestWorkflow
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
@@ -339,7 +340,7 @@ async def start_request(
 ) -> WorkflowHandle[RequestWorkflow, RequestView]:
     return await client.start_workflow(
         RequestWorkflow.run,
-        RequestInput(request=request, **input_fields),
+        RequestRun(request=request, **input_fields),
         id=request.workflow_id,
         task_queue=task_queue,
     )
@@ -351,10 +352,7 @@ def answer_class(answer_type: str) -> type[AnswerBase]:
     return next(cls for cls in union if cls.model_fields["answer_type"].default == answer_type)
 
 
-UPDATE_OF: dict[type[Any], Any] = {
-    **{answer_class(kind): update for kind, update in UPDATES.items()},
-    **COURT_UPDATES,
-}
+UPDATE_OF: dict[type[Any], str] = {kind.contract: kind.update for kind in catalog.CATALOG}
 """The update that takes each State answer or Court action."""
 
 
@@ -365,11 +363,7 @@ async def send(
 ) -> AnswerReceipt:
     """Send an answer or Court action as the update its type calls for; the update id is the
     event id unless given (as the intake does)."""
-    return await handle.execute_update(
-        UPDATE_OF[type(answer)],
-        answer,
-        id=update_id or answer.event_id,
-    )
+    return await court_client.send(handle, answer, update_id)
 
 
 async def settle(handle: WorkflowHandle[Any, Any]) -> tuple[int, ...]:

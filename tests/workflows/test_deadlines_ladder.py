@@ -27,7 +27,7 @@ from temporalio.worker import Worker
 
 from schemas import court as c
 from schemas.answers import ChannelChangeNotice, FreezeLimitProposal
-from schemas.clocks import DeadlineExtension, EscalationDecision, FreezeLimitResponse, Stage
+from schemas.court import DeadlineExtension, EscalationDecision, FreezeLimitResponse, Stage
 from schemas.escalations import (
     EscalationEvent,
     EscalationKind,

@@ -11,11 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.assets import Asset, AssetKind
-from schemas.clocks import Clocks, FreezeLimitConsultation, Stage
+from schemas.court import Stage
 from schemas.ledger import AssetStatus, Ledger, LedgerEntry
 from tests.workflows.support import court_request
 from tracefreeze.policy import load_directory, load_policy, resolve
 from workflows import deadlines as dl
+from workflows.carry import Clocks, FreezeLimitConsultation
 
 PROPERTIES = settings(database=None, deadline=None, max_examples=300)
 ZONES = st.sampled_from([UTC, *(timezone(timedelta(hours=h)) for h in (-12, -1, 2, 14))])

@@ -19,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 from schemas import court as c
 from schemas.answers import AnswerBatch, ChannelChangeNotice
-from schemas.clocks import DeadlineExtension
+from schemas.court import DeadlineExtension
 from schemas.events import RequestEventType
 from schemas.ledger import AssetStatus, RequestStatus
 from schemas.request import CourtRequest
@@ -46,7 +46,7 @@ from tests.workflows.support import (
     visibility,
 )
 from tracefreeze.policy import load_directory, load_policy, resolve
-from workflows import rules
+from workflows import catalog
 from workflows.outcome import Rule
 from workflows.request import RequestWorkflow
 from workflows.request_guard import NOT_APPLIED
@@ -314,7 +314,9 @@ async def test_a_fault_after_validation_is_refused_not_a_failed_task(worker, mon
     update never returned, and no other answer to the request was taken."""
     req, handle = await in_execution(worker)
     before = await handle.query(RequestWorkflow.view)
-    monkeypatch.setitem(rules.RULES, "asset_management", faulty(rules.RULES["asset_management"]))
+    monkeypatch.setitem(
+        catalog.RULES, "asset_management", faulty(catalog.RULES["asset_management"])
+    )
 
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await asyncio.wait_for(
@@ -338,7 +340,9 @@ async def test_a_fault_after_validation_is_refused_not_a_failed_task(worker, mon
 
 async def test_in_a_batch_a_fault_refuses_that_answer_only(worker, monkeypatch) -> None:
     req, handle = await in_execution(worker)
-    monkeypatch.setitem(rules.RULES, "asset_management", faulty(rules.RULES["asset_management"]))
+    monkeypatch.setitem(
+        catalog.RULES, "asset_management", faulty(catalog.RULES["asset_management"])
+    )
     broken = asset_management(req, ACCOUNT, "1.00")
     report = execution_report(req, [result("a-apartment-1", "identify", "freeze")])
     batch = AnswerBatch(answers=[broken, report])

@@ -15,9 +15,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from temporalio.workflow import NondeterminismError
 
-from schemas.views import RequestInput, RequestView
+from schemas.views import RequestView
 from tests.workflows.record_histories import SCENARIOS, TIMED_SCENARIOS
 from tests.workflows.support import HISTORIES
+from workflows.carry import RequestRun
 from workflows.request import RequestWorkflow
 
 HISTORY_FILES = sorted(HISTORIES.glob("*.json"))
@@ -145,7 +146,7 @@ class ChangedRequestWorkflow(RequestWorkflow):
     """RequestWorkflow with an incompatible change: one more activity before anything else."""
 
     @workflow.run
-    async def run(self, inp: RequestInput) -> RequestView:
+    async def run(self, inp: RequestRun) -> RequestView:
         await workflow.execute_activity(
             "audit_request_start",
             inp.request.reference,

@@ -32,13 +32,7 @@ from schemas.ledger import (
     LedgerEntry,
     RequestStatus,
 )
-from schemas.views import (
-    SEEN_IDS_CAP,
-    TIMELINE_CARRIED,
-    RequestCarry,
-    RequestInput,
-    TimelineEntry,
-)
+from schemas.views import SEEN_IDS_CAP, TimelineEntry
 from tests.workflows.support import (
     ACCOUNT,
     acknowledgement,
@@ -56,6 +50,7 @@ from tests.workflows.test_long_life import chain_of_runs
 from tracefreeze.client import dedupe_window
 from tracefreeze.config import Settings
 from tracefreeze.report.status import render_asset, render_view
+from workflows.carry import TIMELINE_CARRIED, RequestCarry, RequestRun
 from workflows.request import RequestWorkflow
 from workflows.request_seen import SeenIds
 
@@ -95,7 +90,7 @@ async def carried_sizes(worker, workflow_id: str, first_run: str) -> list[int]:
         last = [e async for e in handle.fetch_history_events()][-1]
         assert last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
         (payload,) = last.workflow_execution_continued_as_new_event_attributes.input.payloads
-        (inp,) = pydantic_data_converter.payload_converter.from_payloads([payload], [RequestInput])
+        (inp,) = pydantic_data_converter.payload_converter.from_payloads([payload], [RequestRun])
         assert inp.carried is not None
         # Re-encode the carry alone: the measure the finding names.
         (carry,) = pydantic_data_converter.payload_converter.to_payloads([inp.carried])

@@ -5,13 +5,13 @@ new entries, the clocks (ladder, lists, freeze-limit clocks changed in place) an
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
-from schemas.clocks import Clocks, FreezeLimitConsultation, Stage
+from schemas.court import Stage
 from schemas.ledger import AssetStatus, Contest, LedgerChange, LedgerEntry, RequestStatus
-from schemas.views import RequestCarry, TimelineEntry
+from schemas.views import TimelineEntry
 from tests.workflows.support import ACCOUNT, court_request, vessel_asset
 from tracefreeze.policy import load_directory, load_policy, resolve
+from workflows.carry import Clocks, FreezeLimitConsultation, RequestCarry
 from workflows.ledger import ledger_from_request
 from workflows.request_guard import mark, restore
 
@@ -40,12 +40,9 @@ def test_restore_undoes_every_change_in_place() -> None:
     account.contests.append(
         Contest(contest_id="c-1", kind="third_party_claim", lodged_by_event=EVENT)
     )
-    state = SimpleNamespace(
-        _rec=rec, _seen={"a"}, _accepted_this_run=3, _parent_stale=False, _shown={"k": 1}
-    )
     before = rec.model_dump()
 
-    m = mark(state, EVENT)
+    m = mark(rec)
     rec.status, rec.postponed_until = RequestStatus.POSTPONED, NOW
     rec.timeline.clear()
     rec.outbox.clear()
@@ -62,14 +59,6 @@ def test_restore_undoes_every_change_in_place() -> None:
     clocks.freeze_limits[0].decision = "freeze_maintained"
     clocks.lapse_reminded.append(ACCOUNT)
     rec.report.max_escalation_level = 4
-    state._seen.add(EVENT)
-    state._accepted_this_run, state._parent_stale, state._shown = 4, True, {}
 
-    restore(state, EVENT, m)
+    restore(rec, m)
     assert rec.model_dump() == before
-    assert (state._seen, state._accepted_this_run, state._parent_stale, state._shown) == (
-        {"a"},
-        3,
-        False,
-        {"k": 1},
-    )

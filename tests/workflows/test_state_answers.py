@@ -15,7 +15,6 @@ from schemas import court as c
 from schemas.answers import Denial
 from schemas.events import RequestEventType
 from schemas.ledger import AssetStatus, CurrencyTotals, RequestStatus
-from schemas.views import RequestCarry
 from tests.workflows.support import (
     ACCOUNT,
     APARTMENT,
@@ -46,6 +45,7 @@ from tests.workflows.support import (
     state_answer,
     third_party_claim,
 )
+from workflows.carry import RequestCarry
 from workflows.ledger import ledger_from_request
 from workflows.request import RequestWorkflow
 

@@ -1,9 +1,10 @@
 """``tracefreeze ledger``, ``act`` and ``export-ftm``: the Court's side of one request.
 
 ``act`` records any Court action (``schemas/court.py``) on a request: the file holds the
-action's JSON; the CLI gives it a fresh event id and the current time as ``decided_at``
-unless the file already carries them (re-sending the same file with its event id is then a
-no-op, as every update is deduplicated by event id).
+action's JSON (its ``action_type`` is the ACTION named on the command line unless the file
+names it); the CLI gives it a fresh event id and the current time as ``decided_at`` unless
+the file already carries them (re-sending the same file with its event id is then a no-op,
+as every update is deduplicated by event id).
 """
 
 from __future__ import annotations
@@ -16,33 +17,20 @@ from pathlib import Path
 
 import click
 
-from schemas import clocks as k
 from schemas import court as c
 from schemas.request import CourtRequest
 from schemas.views import RequestView
 from tracefreeze.cli.input import load_document, read_json, validate
 from tracefreeze.config import get_settings
 from tracefreeze.errors import TracefreezeError
+from workflows import catalog
 
 ACTION_MODELS: dict[str, type[c.CourtAction]] = {
-    "consultation_response": c.ConsultationResponse,
-    "postponement_decision": c.PostponementDecision,
-    "resume_execution": c.ResumeExecution,
-    "urgent_confirmation": c.UrgentConfirmation,
-    "rule99_notification": c.Rule99Notification,
-    "rule99_decision": c.Rule99Decision,
-    "withdrawal": c.Withdrawal,
-    "forfeiture_order": c.ForfeitureOrder,
-    "third_party_claim_decision": c.ThirdPartyClaimDecision,
-    "transfer_to_court": c.TransferToCourt,
-    "allocation": c.Allocation,
-    "release": c.Release,
-    "close": c.CloseRequest,
-    "escalation_decision": k.EscalationDecision,
-    "deadline_extension": k.DeadlineExtension,
-    "freeze_limit_response": k.FreezeLimitResponse,
+    kind.name: kind.contract
+    for kind in catalog.CATALOG
+    if kind.party == "court" and issubclass(kind.contract, c.CourtAction)
 }
-"""Each Court action by its name in ``workflows.rules.COURT_ACTIONS``, with its contract."""
+"""Each Court action by its ``action_type``, with its contract (from ``workflows/catalog.py``)."""
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -67,11 +55,14 @@ def ledger(request: str) -> None:
 
 
 def court_action(file: Path, name: str) -> c.CourtAction:
-    """The action in ``file`` with a fresh event id and ``decided_at`` = now if absent."""
+    """The action in ``file`` with a fresh event id and ``decided_at`` = now if absent. The
+    file may name its ``action_type`` itself (as the JSON Schema has it); if it does not, the
+    ACTION given on the command line does, and the two may not differ."""
     doc = read_json(file)
     if isinstance(doc, dict):
         doc.setdefault("event_id", str(uuid.uuid4()))
         doc.setdefault("decided_at", datetime.now(UTC).isoformat())
+        doc.setdefault("action_type", name)
     return validate(file, ACTION_MODELS[name], doc, f"{name.replace('_', ' ')} action")
 
 

@@ -63,7 +63,9 @@ async def deliver(client: Client, route: Route, timeout_s: float) -> Accepted | 
 
     def call(workflow_id: str) -> Awaitable[AnswerReceipt]:
         handle = client.get_workflow_handle(workflow_id)
-        return handle.execute_update(route.update, route.answer, id=route.answer.event_id)
+        return handle.execute_update(
+            route.update_name, route.answer, id=route.answer.event_id, result_type=AnswerReceipt
+        )
 
     outcome = await _outcome(client, route, call, timeout_s)
     return outcome if isinstance(outcome, Verdict) else Accepted(outcome)

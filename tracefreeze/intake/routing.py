@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import ValidationError
 
 from schemas.answers import STATE_ANSWER, AnswerBase
 from schemas.deadletter import DeadLetterReason
 from schemas.request import request_workflow_id
-from workflows.request import RequestWorkflow
+from workflows import catalog
 
 MAX_ANSWER_BYTES = 256 * 1024
 """A State's answer larger than this is dead-lettered unread (OVERSIZE)."""
@@ -25,20 +24,10 @@ MAX_ERRORS_SHOWN = 5
 
 Answer = AnswerBase
 
-UPDATES: dict[str, Any] = {
-    "acknowledgement": RequestWorkflow.acknowledge,
-    "consultation": RequestWorkflow.consult,
-    "postponement": RequestWorkflow.postpone,
-    "denial": RequestWorkflow.deny,
-    "execution_report": RequestWorkflow.report_execution,
-    "no_assets": RequestWorkflow.report_no_assets,
-    "third_party_claim": RequestWorkflow.claim_as_third_party,
-    "domestic_challenge": RequestWorkflow.challenge_domestically,
-    "asset_management": RequestWorkflow.update_asset_management,
-    "freeze_limit_proposal": RequestWorkflow.propose_freeze_limit,
-    "channel_change": RequestWorkflow.notify_channel_change,
+UPDATES: dict[str, str] = {
+    kind.name: kind.update for kind in catalog.CATALOG if kind.party == "state"
 }
-"""Which update of the request workflow takes each kind of answer."""
+"""Which update of the request workflow takes each kind of answer (from the catalog)."""
 
 
 @dataclass(frozen=True)
@@ -51,15 +40,12 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Route:
-    """Where a valid answer goes: the request workflow and the update that takes it."""
+    """Where a valid answer goes: the request workflow and the name of the update that takes
+    it."""
 
     answer: Answer
     workflow_id: str
-    update: Any
-
-    @property
-    def update_name(self) -> str:
-        return str(self.update.__name__)
+    update_name: str
 
 
 def decode_answer(value: bytes | None) -> Answer | Verdict:
@@ -85,7 +71,7 @@ def route(answer: Answer) -> Route:
     return Route(
         answer=answer,
         workflow_id=request_workflow_id(answer.request_reference, answer.state),
-        update=UPDATES[answer.answer_type],
+        update_name=UPDATES[answer.answer_type],
     )
 
 

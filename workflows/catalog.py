@@ -1,0 +1,256 @@
+"""Every State answer and every Court action, declared once.
+
+One ``Kind`` per answer or action: its contract (``schemas/answers.py``, ``schemas/court.py``),
+the party whose act it is, the workflow update that takes it, the statuses it may happen in
+and lead to, the rule that checks and applies it, and the deadline stages it meets. The rest
+is derived from ``CATALOG`` or checked against it when this module is imported: the state
+machine and its diagram (``workflows/state_machine.py``, ``docs/state-machine.md``), the
+updates the request workflow registers (``workflows/request.py``), the intake's routing
+(``tracefreeze/intake/routing.py``), the Court's client and CLI (``tracefreeze/client.py``,
+``tracefreeze/cli/court.py``), and the discriminated unions the JSON Schemas and AsyncAPI are
+made from. Adding a kind is one entry here, its rule functions and its tests
+(``docs/adding-an-answer.md``).
+
+**One named update per kind, not a generic ``take_answer``/``act``.** The request workflow
+registers each entry's update by its name at init (``workflow.set_update_handler``), typed by
+the entry's contract and with a validator that applies the entry's rule. Named updates were
+chosen because the name is what a person reads: the Temporal UI and every history show
+``report_execution`` or ``decide_postponement``, not ``act``; the names stay those the bridge,
+the UI and the recorded histories already use; and the payload is decoded as exactly the
+contract its update names, so an answer sent under another kind's update is refused by
+decoding before any rule runs. A generic update would gain nothing here: the catalog already
+keeps the names in one place and the client sends by type (``update_of``). The one generic
+update is ``take_answers``, a batch of a State's answers that the intake found queued together.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from schemas import answers as a
+from schemas import court as c
+from schemas.court import Stage
+from schemas.ledger import RequestStatus as S
+from schemas.request import CourtRequest
+from workflows import asset_rules as ar
+from workflows import clock_rules as k
+from workflows import request_rules as r
+from workflows.bounds import check_bounds
+from workflows.carry import RequestCarry
+from workflows.outcome import Outcome, Rule, no_check
+
+Party = Literal["state", "court"]
+
+OPEN = frozenset(S) - {S.CLOSED}
+EXECUTING = frozenset({S.ACKNOWLEDGED, S.IN_EXECUTION})
+ENDED = frozenset({S.EXECUTED, S.PARTIALLY_EXECUTED, S.NO_ASSETS, S.DENIED, S.WITHDRAWN})
+SETTLES_STAGES = ENDED - {S.DENIED}
+"""Outcomes that end every stage clock. A denial does not: RS 93(4) reaches only documents
+and evidence (art. 72), and the road to a Chamber report and RS 87(7) stays open."""
+RESUMABLE = frozenset({S.TRANSMITTED, S.ACKNOWLEDGED, S.IN_EXECUTION})
+AFTER_RECEIPT = OPEN - {S.TRANSMITTED}
+SAME = frozenset[S]()
+"""Leads to no other status: an asset-level answer or action, or a record of a decision."""
+
+RECEIPT = frozenset({Stage.ACKNOWLEDGEMENT})
+"""Any State answer about the request shows it was received."""
+FIRST_REPORT = frozenset({Stage.ACKNOWLEDGEMENT, Stage.FIRST_REPORT})
+"""An execution report, a no-assets report or a denial is the State's first report."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of State answer or Court action."""
+
+    name: str
+    """``answer_type`` or ``action_type``: the kind's name in events, rules and the CLI."""
+    party: Party
+    contract: type[BaseModel]
+    update: str
+    """The request workflow's update that takes it (shown in the UI and every history)."""
+    allowed: frozenset[S]
+    """The statuses it may happen in."""
+    leads_to: frozenset[S]
+    """The statuses it may lead to (empty: the request's status stays as it is)."""
+    rule: Rule
+    """Its own conditions (no writes) and what it changes (``workflows/*_rules.py``)."""
+    meets: frozenset[Stage] = frozenset()
+    """The deadline stages it meets whenever it is taken (a final outcome meets them all)."""
+
+    @property
+    def checked(self) -> Rule:
+        """The rule, checking first that every value keeps the request's bounds (bounds.py)."""
+        own = self.rule.check
+
+        def check(record: RequestCarry, request: CourtRequest, m: Any) -> None:
+            check_bounds(record, request, m)
+            own(record, request, m)
+
+        return Rule(check, self.rule.apply)
+
+
+def _state(
+    name: str,
+    contract: type[a.AnswerBase],
+    update: str,
+    allowed: frozenset[S],
+    leads_to: frozenset[S],
+    check: Callable[..., None],
+    apply: Callable[..., Outcome],
+    meets: frozenset[Stage] = RECEIPT,
+) -> Kind:
+    return Kind(name, "state", contract, update, allowed, leads_to, Rule(check, apply), meets)
+
+
+def _court(
+    name: str,
+    contract: type[c.CourtAction],
+    update: str,
+    allowed: frozenset[S],
+    leads_to: frozenset[S],
+    check: Callable[..., None],
+    apply: Callable[..., Outcome],
+) -> Kind:
+    return Kind(name, "court", contract, update, allowed, leads_to, Rule(check, apply))
+
+
+REPORTABLE = EXECUTING | {S.TRANSMITTED, S.POSTPONED}
+"""RS 99 reports: a report implies receipt, so it may come without an acknowledgement; a
+report during a postponement ends it (the State has resumed)."""
+
+# fmt: off
+CATALOG: tuple[Kind, ...] = (
+    # The State's answers (docs/legal-process.md, 'What a State may answer').
+    _state("acknowledgement", a.Acknowledgement, "acknowledge",  # practice
+           frozenset({S.TRANSMITTED}), frozenset({S.ACKNOWLEDGED}),
+           no_check, r.apply_acknowledgement),
+    _state("consultation", a.Consultation, "consult",  # RS 97, 93(3), 96(3)
+           RESUMABLE, frozenset({S.IN_CONSULTATION}),
+           no_check, r.apply_consultation),
+    _state("postponement", a.Postponement, "postpone",  # RS 94, 95
+           EXECUTING, frozenset({S.POSTPONEMENT_PROPOSED, S.POSTPONED}),
+           no_check, r.apply_postponement),
+    _state("denial", a.Denial, "deny",  # RS 93(4), 93(6)
+           RESUMABLE | {S.IN_CONSULTATION}, frozenset({S.DENIED}),
+           r.check_denial, r.apply_denial, FIRST_REPORT),
+    _state("execution_report", a.ExecutionReport, "report_execution",  # RS 99
+           REPORTABLE, frozenset({S.IN_EXECUTION, S.EXECUTED, S.PARTIALLY_EXECUTED}),
+           r.check_execution, r.apply_execution, FIRST_REPORT),
+    _state("no_assets", a.NoAssetsReport, "report_no_assets",  # RS 99
+           REPORTABLE, frozenset({S.NO_ASSETS}),
+           r.check_no_assets, r.apply_no_assets, FIRST_REPORT),
+    _state("third_party_claim", a.ThirdPartyClaim, "claim_as_third_party",  # RS 93(1)(k)
+           AFTER_RECEIPT, SAME, ar.check_contest, ar.apply_contest),
+    _state("domestic_challenge", a.DomesticChallenge, "challenge_domestically",
+           AFTER_RECEIPT, SAME, ar.check_contest, ar.apply_contest),
+    _state("asset_management", a.AssetManagementUpdate, "update_asset_management",
+           AFTER_RECEIPT, SAME, ar.check_management, ar.apply_management),
+    _state("freeze_limit_proposal", a.FreezeLimitProposal, "propose_freeze_limit",  # RS 97
+           AFTER_RECEIPT, SAME, ar.check_freeze_limit, k.apply_freeze_limit_clock),
+    # Rule 180: a change for future requests, which says nothing of this request's receipt.
+    _state("channel_change", a.ChannelChangeNotice, "notify_channel_change",
+           OPEN, SAME, no_check, k.apply_channel_change, meets=frozenset()),
+    # The Court's actions (RS 93-109, Rules 99 and 221; RS 87(7) and ICC-ASP/10/Res.5).
+    _court("consultation_response", c.ConsultationResponse, "respond_to_consultation",
+           frozenset({S.IN_CONSULTATION}), RESUMABLE,
+           r.check_consultation_response, r.apply_consultation_response),
+    _court("postponement_decision", c.PostponementDecision, "decide_postponement",  # RS 94
+           frozenset({S.POSTPONEMENT_PROPOSED}), RESUMABLE | {S.POSTPONED},
+           r.check_postponement_decision, r.apply_postponement_decision),
+    _court("resume_execution", c.ResumeExecution, "resume_execution",
+           frozenset({S.POSTPONED}), RESUMABLE, no_check, r.apply_resume),
+    _court("urgent_confirmation", c.UrgentConfirmation, "confirm_urgent_request",  # RS 96(1)
+           OPEN, SAME, r.check_urgent_confirmation, r.apply_urgent_confirmation),
+    _court("rule99_notification", c.Rule99Notification, "notify_rule99",
+           OPEN, SAME, r.check_rule99_notification, r.apply_rule99_notification),
+    _court("rule99_decision", c.Rule99Decision, "decide_rule99",
+           OPEN, SAME, r.check_rule99_decision, r.apply_rule99_decision),
+    _court("withdrawal", c.Withdrawal, "withdraw",
+           OPEN - {S.WITHDRAWN}, frozenset({S.WITHDRAWN}), no_check, r.apply_withdrawal),
+    _court("forfeiture_order", c.ForfeitureOrder, "order_forfeiture",  # RS 77(2)(b)
+           AFTER_RECEIPT, SAME, ar.check_forfeiture, ar.apply_forfeiture),
+    _court("third_party_claim_decision", c.ThirdPartyClaimDecision, "decide_third_party_claim",
+           AFTER_RECEIPT, SAME, ar.check_claim_decision, ar.apply_claim_decision),
+    _court("transfer_to_court", c.TransferToCourt, "transfer_to_court",  # RS 109(3)
+           AFTER_RECEIPT, SAME, ar.check_transfer, ar.apply_transfer),
+    _court("allocation", c.Allocation, "allocate",  # Rule 221
+           AFTER_RECEIPT, SAME, ar.check_allocation, ar.apply_allocation),
+    _court("release", c.Release, "release",
+           AFTER_RECEIPT, SAME, ar.check_release, ar.apply_release),
+    _court("close", c.CloseRequest, "close",
+           ENDED, frozenset({S.CLOSED}), r.check_close, r.apply_close),
+    _court("escalation_decision", c.EscalationDecision, "decide_escalation",  # RS 87(7)
+           OPEN, SAME, k.check_decision, k.apply_decision),
+    _court("deadline_extension", c.DeadlineExtension, "extend_deadline",
+           OPEN, SAME, k.check_extension, k.apply_extension),
+    _court("freeze_limit_response", c.FreezeLimitResponse, "respond_to_freeze_limit",  # RS 97
+           AFTER_RECEIPT, SAME, k.check_freeze_limit_response, k.apply_freeze_limit_response),
+)
+# fmt: on
+
+KINDS: dict[str, Kind] = {kind.name: kind for kind in CATALOG}
+"""Every kind by its name (``answer_type`` or ``action_type``)."""
+BY_CONTRACT: dict[type[BaseModel], Kind] = {kind.contract: kind for kind in CATALOG}
+BY_UPDATE: dict[str, Kind] = {kind.update: kind for kind in CATALOG}
+STATE_ANSWERS = frozenset(kind.name for kind in CATALOG if kind.party == "state")
+COURT_ACTIONS = frozenset(kind.name for kind in CATALOG if kind.party == "court")
+RULES: dict[str, Rule] = {kind.name: kind.checked for kind in CATALOG}
+"""Every rule by name, each checking the request's bounds before its own conditions (looked
+up when an answer is taken, so a test may put a faulty rule in its place)."""
+
+BATCH_UPDATE = "take_answers"
+"""The one update that is no kind's own: several answers of a State, each taken by its kind."""
+
+
+def update_of(message: BaseModel) -> str:
+    """The name of the update that takes ``message``: send an answer or action by its type."""
+    kind = BY_CONTRACT.get(type(message))
+    if kind is None:
+        raise TypeError(f"{type(message).__name__} is neither a State answer nor a Court action")
+    return kind.update
+
+
+def _discriminator(contract: type[BaseModel]) -> str:
+    field = "answer_type" if issubclass(contract, a.AnswerBase) else "action_type"
+    return str(contract.model_fields[field].default)
+
+
+def _members(union: Any) -> set[type[BaseModel]]:
+    """The models of an ``Annotated[A | B | ..., Field(discriminator=...)]`` union."""
+    return set(typing.get_args(typing.get_args(union)[0]))
+
+
+def _check() -> None:
+    """The catalog is whole and consistent, or this module does not import."""
+    names: list[object] = [kind.name for kind in CATALOG]
+    updates: list[object] = [*(kind.update for kind in CATALOG), BATCH_UPDATE]
+    contracts: list[object] = [kind.contract for kind in CATALOG]
+    for label, values in (("name", names), ("update", updates), ("contract", contracts)):
+        twice = {v for v in values if values.count(v) > 1}
+        if twice:
+            raise ValueError(f"catalog: the same {label} is declared twice: {twice}")
+    for kind in CATALOG:
+        if _discriminator(kind.contract) != kind.name:
+            raise ValueError(f"catalog: {kind.contract.__name__} is not of kind {kind.name!r}")
+        base = a.AnswerBase if kind.party == "state" else c.CourtAction
+        if not issubclass(kind.contract, base):
+            raise ValueError(f"catalog: {kind.name} is not a {kind.party} contract")
+        if not kind.allowed:
+            raise ValueError(f"catalog: {kind.name} may happen in no status")
+    parties: tuple[tuple[Any, Party], ...] = (
+        (a.StateAnswer, "state"),
+        (c.CourtActionMessage, "court"),
+    )
+    for union, party in parties:
+        declared = {kind.contract for kind in CATALOG if kind.party == party}
+        if _members(union) != declared:
+            missing = {m.__name__ for m in _members(union) ^ declared}
+            raise ValueError(f"catalog: {party} contracts and catalog differ: {missing}")
+
+
+_check()
