@@ -56,7 +56,7 @@ def check_java() -> None:
         )
 
 
-def _cksum(data: bytes) -> int:
+def cksum(data: bytes) -> int:
     """POSIX ``cksum`` (CRC-32, polynomial 0x04C11DB7, length appended): the cache's key."""
     crc = 0
     for byte in data + _length_octets(len(data)):
@@ -79,7 +79,7 @@ def jars(stack: Stack) -> Path:
     """The directory of the Kafka jars, fetched with Maven once per ``pom.xml``."""
     pom = LOCAL / "pom.xml"
     cache = stack.options.cache_dir
-    directory = cache / f"kafka-{KAFKA_VERSION}-{_cksum(pom.read_bytes())}"
+    directory = cache / f"kafka-{KAFKA_VERSION}-{cksum(pom.read_bytes())}"
     if (directory / ".resolved").exists():
         return directory / "jars"
     if shutil.which("mvn") is None:
