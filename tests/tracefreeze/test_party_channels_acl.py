@@ -1,8 +1,8 @@
 """On a real broker with SASL/SCRAM and ACLs on, each State reads its own channel only.
 
-``TRACEFREEZE_KAFKA_SECURED=1 deploy/local/stack.sh up``: KRaft's StandardAuthorizer, deny
-unless allowed, the users and ACLs of ``tracefreeze/security/kafka_acls.py`` (the plan deploy/k8s is
-checked against). The worker and the bridge run as their own principals (not the super user),
+``TRACEFREEZE_KAFKA_SECURED=1 make up``: KRaft's StandardAuthorizer, deny unless allowed,
+the users and ACLs of ``tracefreeze/security/kafka_acls.py`` (the plan deploy/k8s is checked
+against). The worker and the bridge run as their own principals (not the super user),
 so the plan is proven sufficient for them as well as refusing for the States.
 
 The issue's finding (one State's focal point could read the shared topics, and so learn of

@@ -110,7 +110,7 @@ def driver(tmp_path: Path) -> Iterator[Any]:
 
 @pytest.fixture
 def codec_server(stack: Settings) -> Iterator[str | None]:
-    """The codec server the stack's UI decodes with (``stack.sh apps-up`` runs it for a
+    """The codec server the stack's UI decodes with (``make apps-up`` runs it for a
     developer), in a thread of this process: the summary and details are encrypted payloads
     when the stack has a codec key. Its URL, or None when the history is not encrypted."""
     codec = codec_from_env(state_dir=stack.state_dir)
