@@ -54,14 +54,9 @@ class App:
         self._close()
         self._out = log.open("a")
         self.proc = subprocess.Popen(
-            self.argv,
-            env=self.env,
-            cwd=REPO_ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=self._out,
-            stderr=subprocess.STDOUT,
-            start_new_session=self.detached,
-        )
+            self.argv, env=self.env, cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
+            stdout=self._out, stderr=subprocess.STDOUT, start_new_session=self.detached,
+        )  # fmt: skip
         return self
 
     @property
