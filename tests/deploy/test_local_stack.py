@@ -4,7 +4,10 @@ Temporal, idempotence, status, the apps, port clash, the Kafka jar cache's key."
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -13,8 +16,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 
-from tracefreeze.config import Settings
-from tracefreeze.stack.isolated import new_settings, run_cli
+from tracefreeze.config import REPO_ROOT, Settings
+from tracefreeze.stack.isolated import new_settings, run_cli, stack_env
 from tracefreeze.stack.kafka import cksum
 from tracefreeze.stack.ports import HOST, free_ports
 from workflows import search_attributes
@@ -65,6 +68,18 @@ def test_status_lists_every_service(stack: Settings) -> None:
     assert "running" in lines["temporal"] and stack.temporal_address in lines["temporal"]
     assert "running" in lines["kafka"] and stack.kafka_bootstrap in lines["kafka"]
     assert "stopped" in lines["worker"] and "stopped" in lines["bridge"]
+
+
+def test_stack_sh_hands_over_to_python(stack: Settings) -> None:
+    """``deploy/local/stack.sh`` (named in older notes) runs the same commands."""
+    env = os.environ | stack_env(stack) | {"TRACEFREEZE_PYTHON": sys.executable}
+    result = subprocess.run(
+        [str(REPO_ROOT / "deploy" / "local" / "stack.sh"), "status"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == run_cli("status", stack, timeout_s=60).stdout.splitlines()
+    assert "running" in result.stdout.splitlines()[0]
 
 
 def test_apps_up_waits_until_each_app_serves_and_apps_down_stops_them(stack: Settings) -> None:

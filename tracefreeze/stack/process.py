@@ -57,6 +57,8 @@ class App:
             self.argv, env=self.env, cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
             stdout=self._out, stderr=subprocess.STDOUT, start_new_session=self.detached,
         )  # fmt: skip
+        if self.detached:
+            self._close()  # the child writes through its own copy; nobody here reads on
         return self
 
     @property
