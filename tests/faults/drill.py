@@ -59,7 +59,8 @@ from tests.stack import isolated as isolated_settings
 from tracefreeze.client import RequestClient
 from tracefreeze.config import REPO_ROOT, Settings
 from tracefreeze.stack.isolated import run_cli, stack_env
-from tracefreeze.stack.pids import alive
+from tracefreeze.stack.layout import Stack, StackOptions
+from tracefreeze.stack.pids import alive, running_pid
 from tracefreeze.stack.process import App
 from tracefreeze.topics import ensure_topics
 
@@ -141,12 +142,7 @@ async def bridge_ready(bridge: App) -> None:
 
 def service_pid(s: Settings, name: str) -> int | None:
     """The pid of a stack service (``kafka`` or ``temporal``) from its pid file."""
-    path = s.state_dir / "run" / f"{name}.pid"
-    try:
-        pid = int(path.read_text().strip())
-    except (OSError, ValueError):
-        return None
-    return pid if alive(pid) else None
+    return running_pid(Stack(s, StackOptions()), name)
 
 
 async def kill_service(s: Settings, name: str) -> int:
