@@ -16,6 +16,7 @@ stderr (with the last lines of a log where one says more) and exit status 1.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from tracefreeze.stack import layout, services
@@ -40,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("command", choices=list(COMMANDS))
     args = parser.parse_args(argv)
+    logging.getLogger("aiokafka").addHandler(logging.NullHandler())  # retries say no more
     try:
         COMMANDS[args.command](Stack.from_env())
     except (StackError, ValueError) as err:

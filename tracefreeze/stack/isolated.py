@@ -85,14 +85,6 @@ def exported(env: dict[str, str]) -> Iterator[None]:
         get_settings.cache_clear()
 
 
-def up(settings: Settings, overrides: dict[str, str] | None = None) -> Stack:
-    """Start (what is down of) the stack of ``settings``; raises ``StackError``."""
-    with exported(stack_env(settings, overrides)):
-        stack = Stack.from_env()
-        services.up(stack)
-    return stack
-
-
 @contextlib.contextmanager
 def running_stack(state_dir: Path, overrides: dict[str, str] | None = None) -> Iterator[Settings]:
     """Start an isolated stack, export its environment, stop it on exit (state is kept)."""
