@@ -1,7 +1,7 @@
 # tracefreeze: local development.
 #
 #   make venv         .venv with the package (editable) and the test extras
-#   make up / down    Kafka + Temporal dev server (deploy/local/stack.sh), state in .state/
+#   make up / down    Kafka + Temporal dev server (python -m tracefreeze.stack), state in .state/
 #   make apps-up      tracefreeze worker + bridge in the background
 #   make status       what runs, where; the Temporal UI address
 #   make test         the test suite (its own isolated stack on free ports; Chromium for the UI test)
@@ -17,7 +17,7 @@ SHELL := /bin/bash
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-STACK  := deploy/local/stack.sh
+STACK  := $(PY) -m tracefreeze.stack
 STATE  := $(or $(TRACEFREEZE_STATE_DIR),.state)
 PYTHON3 ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && \
@@ -42,16 +42,16 @@ $(STAMP): pyproject.toml
 up: venv
 	$(STACK) up
 
-down:
+down: venv
 	$(STACK) down
 
-status:
+status: venv
 	@$(STACK) status
 
 apps-up: venv
 	$(STACK) apps-up
 
-apps-down:
+apps-down: venv
 	$(STACK) apps-down
 
 lint: venv
@@ -86,7 +86,7 @@ bench: venv
 
 # Stops the stack first: deleting the files under a running broker would corrupt it.
 # The Kafka jars in $(STATE)/cache are kept (set TRACEFREEZE_CACHE_DIR to move them).
-clean-state:
+clean-state: venv
 	$(STACK) down
 	@if [ -d "$(STATE)" ]; then \
 		find "$(STATE)" -mindepth 1 -maxdepth 1 ! -name cache -exec rm -rf {} +; \

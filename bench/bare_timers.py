@@ -62,7 +62,7 @@ async def bare_timers(
         await asyncio.sleep(max(0.0, due - time.time()))
         lateness = await bounded(RESULT_CONCURRENCY, [lambda h=h: h.result() for h in handles])
     finally:
-        app.stop()
+        await app.stop()
         stack.apps.remove(app)
     return {
         "requested": n,

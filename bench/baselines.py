@@ -218,7 +218,7 @@ async def run_baselines(stack: BenchStack, signer: StateSigner, sizes: BaselineS
                 )
             )
     finally:
-        app.stop()
+        await app.stop()
         stack.apps.remove(app)
     out["temporal"] = {
         "round_trip_runs": rt_runs,

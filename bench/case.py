@@ -159,7 +159,7 @@ async def run_case(stack: BenchStack, signer: StateSigner, sizes: CaseSizes) -> 
         runs = await case_runs(client, order.workflow_id)
         described = await client.get_workflow_handle(order.workflow_id).describe()
     finally:
-        stack.stop_apps()
+        await stack.stop_apps()
     reported = view.requests["NLD"].answers_seen if view is not None else None
     max_bytes = max(r["bytes"] for r in runs)
     applied = nld_view.answers_seen if nld_view is not None else None

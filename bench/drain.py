@@ -121,16 +121,16 @@ async def drain_once(
         for name, app in (("worker", worker), ("bridge", bridge)):
             peak_rss[name] = max(peak_rss[name], app.rss_bytes() or 0)
         for app in (worker, bridge):
-            if not app.alive():
-                raise RuntimeError(f"{app.kind} exited:\n{app.log_tail()}")
+            if not app.running:
+                raise RuntimeError(f"{app.name} exited:\n{app.tail()}")
 
     try:
         done, progress = await wait_committed(
             settings, settings.topics.state_answers, target, timeout_s, on_progress=sample
         )
     finally:
-        bridge.stop()
-        worker.stop()
+        await bridge.stop()
+        await worker.stop()
         stack.apps.remove(bridge)
         stack.apps.remove(worker)
     started = log_time(bridge.log, "bridge started") or launch
@@ -202,7 +202,7 @@ async def run_drain(
             settings, settings.topics.request_events, events_before + len(references), 120
         )
     finally:
-        worker.stop()
+        await worker.stop()
         stack.apps.remove(worker)
 
     runs: list[dict[str, Any]] = []
@@ -225,7 +225,7 @@ async def run_drain(
     try:
         check = await verify(settings, references, produced, per_request)
     finally:
-        worker.stop()
+        await worker.stop()
         stack.apps.remove(worker)
 
     rates = [r["answers_s"] for r in runs]

@@ -100,7 +100,7 @@ async def run_latency(
             n = min(sizes.answers, PARTS_ANSWERS)
             parts.append(await update_and_query_round_trips(settings, reference, n))
     finally:
-        stack.stop_apps()
+        await stack.stop_apps()
     kafka_p50 = baselines["kafka"]["round_trip_p50_ms"]["median"]
     temporal_p50 = baselines["temporal"]["round_trip_p50_ms"]["median"]
     kafka_p99 = baselines["kafka"]["round_trip_p99_ms"]["median"]

@@ -84,7 +84,7 @@ async def run_long_life(
         view = await RequestClient(client, settings).view(reference, "NLD")
         runs = await runs_of(client, request_workflow_id(reference, "NLD"))
     finally:
-        stack.stop_apps()
+        await stack.stop_apps()
 
     replayer = Replayer(workflows=[RequestWorkflow], data_converter=client.data_converter)
     per_run = []

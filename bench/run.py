@@ -384,7 +384,7 @@ async def run_all(
     ):
         if name in only:
             r = await guarded(name, out, job())
-            stack.stop_apps()  # whatever a failed benchmark left running
+            await stack.stop_apps()  # whatever a failed benchmark left running
             if r is not None:
                 out[name] = r
     return out
@@ -399,7 +399,7 @@ async def _profile_latency(stack: BenchStack, signer: Any, results: Path) -> dic
         sizes = lat.LatencySizes(answers=40, repeats=1)
         samples = await lat.one_repeat(settings, signer, "ICC-01/22-LAT-PROF", sizes)
     finally:
-        stack.stop_apps()
+        await stack.stop_apps()
     from bench.common import latency_stats
 
     return {

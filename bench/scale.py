@@ -34,12 +34,13 @@ from aiokafka import AIOKafkaConsumer
 
 from bench.bare_timers import bare_timers, fire_rate
 from bench.common import bounded, count_topic, court_request, partitions, percentile
-from bench.stack import App, BenchStack
+from bench.stack import BenchStack
 from schemas.escalations import EscalationEvent, EscalationKind
 from schemas.policy import ResolvedPolicy, StageDeadlines
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.policy import load_directory, load_policy, resolve
+from tracefreeze.stack.process import App
 from tracefreeze.worker import MAX_CACHED_WORKFLOWS
 
 TASK_QUEUE = "bench-scale"
@@ -286,7 +287,7 @@ async def scale_once(
                 await asyncio.sleep(3)
             result["peak_rss_mib"] = rss.peak / 2**20
     finally:
-        worker.stop()
+        await worker.stop()
         stack.apps.remove(worker)
     lateness = [(e.time - e.deadline).total_seconds() for e, _ in fired if e.deadline]
     published = [ts - e.deadline.timestamp() for e, ts in fired if e.deadline]

@@ -1,10 +1,10 @@
 """The benchmark's own stack: Temporal dev server + Kafka on free ports, its own state dir.
 
-The tests' isolated stack (``tests/stack.py``: ``deploy/local/stack.sh up`` on free ports with
-a fresh state directory, so a developer's stack on the default ports is never touched), run
-headless and with ``BENCH_ENV``.
-The worker and bridge run as child processes (``python -m bench.apps``), so that their RSS
-can be read and a profiler can be switched on in them; they are stopped by their pid only.
+The tests' isolated stack (``tracefreeze.stack.isolated``: on free ports with a fresh state
+directory, so a developer's stack on the configured ports is never touched), run headless and
+with ``BENCH_ENV``. The worker and bridge run as child processes (``python -m bench.apps``,
+``tracefreeze.stack.process.App``), so that their RSS can be read and a profiler can be
+switched on in them; they are stopped by their pid only (SIGTERM: drain, profile written).
 """
 
 from __future__ import annotations
@@ -13,73 +13,27 @@ import contextlib
 import os
 import shutil
 import signal
-import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.stack import PYTHON, REPO_ROOT, StackError, free_ports, stack_env
-from tests.stack import running_stack as isolated_stack
 from tracefreeze.config import Settings
+from tracefreeze.stack.errors import StackError
+from tracefreeze.stack.isolated import running_stack as isolated_stack
+from tracefreeze.stack.isolated import stack_env
+from tracefreeze.stack.ports import free_ports
+from tracefreeze.stack.process import App
 
-APP_STOP_TIMEOUT_S = 30
 BENCH_ENV = {
     "TRACEFREEZE_TEMPORAL_HEADLESS": "1",
     # A disposable server: SQLite in WAL mode without fsync (safe against a killed
     # process, not against a power cut). The baselines run on the same server.
     "TRACEFREEZE_TEMPORAL_SQLITE_PRAGMAS": "journal_mode=WAL synchronous=OFF",
 }
-"""What the benchmark's stack does differently from the tests' (``tests/stack.py``)."""
-
-
-@dataclass
-class App:
-    """A worker, bridge or trivial worker process started by the benchmark."""
-
-    kind: str
-    proc: subprocess.Popen[bytes]
-    log: Path
-    started_at: float
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def rss_bytes(self) -> int | None:
-        """Resident set size from /proc (Linux); None if the process is gone."""
-        try:
-            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-        except OSError:
-            return None
-        return None
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def signal(self, sig: int) -> None:
-        if self.alive():
-            self.proc.send_signal(sig)
-
-    def stop(self, timeout_s: float = APP_STOP_TIMEOUT_S) -> int | None:
-        """SIGINT (graceful drain, profile written), then SIGKILL after ``timeout_s``."""
-        if self.alive():
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        return self.proc.returncode
-
-    def log_tail(self, chars: int = 3000) -> str:
-        try:
-            return self.log.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
+"""What the benchmark's stack does differently from the tests' (``tests/conftest.py``)."""
 
 
 @dataclass
@@ -108,37 +62,30 @@ class BenchStack:
         """``python -m bench.apps <kind>``; waits until its log says ``wait_for``."""
         self.counter += 1
         log = self.state_dir / "logs" / f"bench-{kind}-{self.counter}.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        # Its own free port for the probes and metrics (on, as in production).
-        own = {"TRACEFREEZE_HEALTH_PORT": str(free_ports(1)[0])}
-        if task_queue:
-            own["TRACEFREEZE_TASK_QUEUE"] = task_queue
+        own = {"TRACEFREEZE_TASK_QUEUE": task_queue} if task_queue else {}
         env = {**os.environ, **self.env, **own, **(extra_env or {})}
-        args = [PYTHON, "-m", "bench.apps", kind]
+        args = [sys.executable, "-m", "bench.apps", kind]
         if profile is not None:
             args += ["--profile", str(profile)]
             if profile_on_signal:
                 args.append("--profile-on-signal")
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                args, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-            )
-        app = App(kind, proc, log, time.time())
+        # Its own free port for the probes and metrics (on, as in production).
+        app = App(kind, args, env, log, health_port=free_ports(1)[0]).start()
         self.apps.append(app)
         if wait_for:
             deadline = time.monotonic() + timeout_s
-            while wait_for not in app.log.read_text(errors="replace"):
-                if not app.alive():
-                    raise StackError(f"{kind} exited {app.proc.returncode}:\n{app.log_tail()}")
+            while wait_for not in app.text():
+                if not app.running:
+                    raise StackError(f"{kind} exited {app.returncode}:\n{app.tail()}")
                 if time.monotonic() > deadline:
-                    app.stop()
-                    raise StackError(f"{kind} did not start in {timeout_s:g}s:\n{app.log_tail()}")
+                    app.signal(signal.SIGKILL)
+                    raise StackError(f"{kind} did not start in {timeout_s:g}s:\n{app.tail()}")
                 time.sleep(0.05)
         return app
 
-    def stop_apps(self) -> None:
+    async def stop_apps(self) -> None:
         for app in self.apps:
-            app.stop()
+            await app.stop()
         self.apps.clear()
 
 
@@ -152,7 +99,8 @@ def running_stack(keep_state: bool = False) -> Iterator[BenchStack]:
             try:
                 yield stack
             finally:
-                stack.stop_apps()
+                for app in stack.apps:  # whatever a benchmark left running
+                    app.signal(signal.SIGKILL)
     finally:
         if not keep_state:
             shutil.rmtree(state_dir, ignore_errors=True)

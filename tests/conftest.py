@@ -1,4 +1,5 @@
-"""Suite-wide fixtures: ``stack``, a real isolated Temporal + Kafka stack (see tests/stack.py)."""
+"""Suite-wide fixtures: ``stack``, a real isolated Temporal + Kafka stack (see
+``tracefreeze/stack/isolated.py``)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.stack import StackError, running_stack
 from tracefreeze.config import Settings
+from tracefreeze.stack.errors import StackError
+from tracefreeze.stack.isolated import running_stack
 
 
 @pytest.fixture(scope="session")

@@ -1,28 +1,27 @@
 """Helpers for the operations tests: probes and scrapes over HTTP, worker and bridge processes.
 
-``Apps`` runs ``python -m tracefreeze worker`` and ``... bridge`` as child processes on the
-topics, task queue and group of one test, each with its own free health port, and keeps
-every line they write to stderr (JSON: stderr is a pipe, not a terminal).
+``apps`` runs ``python -m tracefreeze worker`` and ``... bridge`` as child processes
+(``tracefreeze.stack.process.App``) on the topics, task queue and group of one test, each
+with its own free health port; what they write goes to a log file in the stack's state dir
+(JSON: not a terminal), read back with ``App.lines``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
-import signal
 import sys
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.stack import HOST, free_ports, stack_env
 from tracefreeze.config import Settings
+from tracefreeze.stack.isolated import stack_env
+from tracefreeze.stack.ports import HOST, free_ports
+from tracefreeze.stack.process import App
 
 READY_S = 60.0
 
@@ -83,67 +82,14 @@ def total(found: Samples, name: str, **labels: str) -> float:
     )
 
 
-def app_env(s: Settings, health_port: int) -> dict[str, str]:
-    return (
-        dict(os.environ)
-        | stack_env(s)
-        | {
-            "TRACEFREEZE_HEALTH_PORT": str(health_port),
-        }
-    )
-
-
-@dataclass
-class App:
-    kind: str
-    port: int
-    process: asyncio.subprocess.Process
-    lines: list[str] = field(default_factory=list)
-    reader: asyncio.Task[None] | None = None
-
-    async def _read(self) -> None:
-        assert self.process.stderr is not None
-        async for raw in self.process.stderr:
-            self.lines.append(raw.decode(errors="replace").rstrip("\n"))
-
-    def records(self) -> list[dict[str, Any]]:
-        """The JSON log lines written so far (anything else is skipped)."""
-        found = []
-        for line in self.lines:
-            with contextlib.suppress(ValueError):
-                record = json.loads(line)
-                if isinstance(record, dict):
-                    found.append(record)
-        return found
-
-    async def stop(self, timeout_s: float = 60.0) -> int:
-        """SIGTERM, then the exit code (the process is killed if it overstays)."""
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            async with asyncio.timeout(timeout_s):
-                code = await self.process.wait()
-        except TimeoutError:
-            self.process.kill()
-            code = await self.process.wait()
-        if self.reader is not None:
-            await asyncio.wait_for(self.reader, timeout=10)
-        return code
-
-
 async def start_app(kind: str, s: Settings) -> App:
+    """``python -m tracefreeze <kind>`` on ``s``, with /metrics and probes on a free port."""
     (port,) = free_ports(1)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tracefreeze",
-        kind,
-        env=app_env(s, port),
-        stderr=asyncio.subprocess.PIPE,
-    )
-    app = App(kind, port, process)
-    app.reader = asyncio.create_task(app._read())
-    return app
+    log = s.state_dir / "logs" / f"{s.task_queue}-{kind}.log"
+    env = dict(os.environ) | stack_env(s)
+    return App(
+        kind, [sys.executable, "-m", "tracefreeze", kind], env, log, health_port=port
+    ).start()
 
 
 @contextlib.asynccontextmanager
@@ -153,11 +99,10 @@ async def apps(s: Settings) -> AsyncIterator[tuple[App, App]]:
     try:
         for app in (worker, bridge):
             try:
-                await wait_status(app.port, "/readyz", 200)
+                await wait_status(app.health_port, "/readyz", 200)
             except AssertionError as err:
-                tail = "\n".join(app.lines[-30:])
-                raise AssertionError(f"{app.kind} never ready: {err}\n{tail}") from None
+                raise AssertionError(f"{app.name} never ready: {err}\n{app.tail(30)}") from None
         yield worker, bridge
     finally:
         for app in (bridge, worker):
-            await app.stop()
+            await app.stop(timeout_s=60.0)

@@ -1,7 +1,7 @@
 """Signed State answers for tests that produce to Kafka as a State's system would.
 
-The keys are the stack's demo keys (``tracefreeze/demo/keys.py``), made by ``stack.sh up`` in
-the stack's state dir; the bridge under test verifies against the same registry.
+The keys are the stack's demo keys (``tracefreeze/demo/keys.py``), made by the stack's ``up``
+in the stack's state dir; the bridge under test verifies against the same registry.
 """
 
 from __future__ import annotations

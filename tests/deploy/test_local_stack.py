@@ -1,9 +1,14 @@
-"""The local stack itself (deploy/local/stack.sh): topics, Temporal, idempotence, port clash."""
+"""The local stack itself (``python -m tracefreeze.stack``, what ``make up`` runs): topics,
+Temporal, idempotence, status, the apps, port clash, the Kafka jar cache's key."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -11,8 +16,10 @@ from aiokafka.admin import AIOKafkaAdminClient
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 
-from tests.stack import HOST, new_settings, run_stack_sh
-from tracefreeze.config import Settings
+from tracefreeze.config import REPO_ROOT, Settings
+from tracefreeze.stack.isolated import new_settings, run_cli, stack_env
+from tracefreeze.stack.kafka import cksum
+from tracefreeze.stack.ports import HOST, free_ports
 from workflows import search_attributes
 
 pytestmark = pytest.mark.stack
@@ -48,19 +55,66 @@ async def test_temporal_serves_with_the_search_attributes(stack: Settings) -> No
 
 
 def test_second_up_says_already_running(stack: Settings) -> None:
-    result = run_stack_sh("up", stack, timeout_s=60)
+    result = run_cli("up", stack, timeout_s=60)
     assert result.returncode == 0, result.stderr
     assert "kafka: already running" in result.stdout
     assert "temporal: already running" in result.stdout
 
 
 def test_status_lists_every_service(stack: Settings) -> None:
-    result = run_stack_sh("status", stack, timeout_s=30)
+    result = run_cli("status", stack, timeout_s=30)
     assert result.returncode == 0, result.stderr
     lines = {line.split()[0]: line for line in result.stdout.splitlines()}
     assert "running" in lines["temporal"] and stack.temporal_address in lines["temporal"]
     assert "running" in lines["kafka"] and stack.kafka_bootstrap in lines["kafka"]
     assert "stopped" in lines["worker"] and "stopped" in lines["bridge"]
+
+
+def test_stack_sh_hands_over_to_python(stack: Settings) -> None:
+    """``deploy/local/stack.sh`` (named in older notes) runs the same commands."""
+    env = os.environ | stack_env(stack) | {"TRACEFREEZE_PYTHON": sys.executable}
+    result = subprocess.run(
+        [str(REPO_ROOT / "deploy" / "local" / "stack.sh"), "status"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == run_cli("status", stack, timeout_s=60).stdout.splitlines()
+    assert "running" in result.stdout.splitlines()[0]
+
+
+def test_apps_up_waits_until_each_app_serves_and_apps_down_stops_them(stack: Settings) -> None:
+    worker, bridge = free_ports(2)
+    own = {
+        "TRACEFREEZE_WORKER_HEALTH_PORT": str(worker),
+        "TRACEFREEZE_BRIDGE_HEALTH_PORT": str(bridge),
+    }
+    try:
+        result = run_cli("apps-up", stack, timeout_s=180, overrides=own)
+        assert result.returncode == 0, result.stdout + result.stderr
+        # apps-up returned: each app answers now, no waiting here.
+        for port in (worker, bridge):
+            with urllib.request.urlopen(f"http://{HOST}:{port}/readyz", timeout=5) as ready:
+                assert ready.status == 200, port
+        codec = socket.create_connection((HOST, stack.codec_port), timeout=5)
+        codec.close()
+        status = run_cli("status", stack, timeout_s=30, overrides=own).stdout
+        lines = {line.split()[0]: line for line in status.splitlines()}
+        for app in ("worker", "bridge", "codec-server"):
+            assert "running" in lines[app], status
+    finally:
+        down = run_cli("apps-down", stack, timeout_s=120, overrides=own)
+    assert down.returncode == 0, down.stderr
+    for app in ("worker", "bridge", "codec-server"):
+        assert f"{app}: stopped" in down.stdout, down.stdout
+    assert not (stack.state_dir / "run" / "worker.pid").exists()
+
+
+def test_jar_cache_key_is_posix_cksum() -> None:
+    """The cache's directory is named by ``cksum`` of pom.xml, as the shell stack named it,
+    so that a cache filled before is found again."""
+    assert cksum(b"") == 4294967295
+    assert cksum(b"abc") == 1219131554
+    assert cksum(b"a" * 1000) != cksum(b"a" * 1001)
 
 
 def test_up_fails_on_a_taken_port(tmp_path: Path) -> None:
@@ -70,9 +124,9 @@ def test_up_fails_on_a_taken_port(tmp_path: Path) -> None:
         listener.bind((HOST, port))
         listener.listen()
         try:
-            result = run_stack_sh("up", settings, timeout_s=120)
+            result = run_cli("up", settings, timeout_s=120)
         finally:
-            run_stack_sh("down", settings, timeout_s=60)
+            run_cli("down", settings, timeout_s=60)
     assert result.returncode != 0
     assert str(port) in result.stderr
     assert "in use" in result.stderr

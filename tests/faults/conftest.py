@@ -13,8 +13,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.faults.drill import RESULTS
-from tests.stack import StackError, running_stack
 from tracefreeze.config import Settings
+from tracefreeze.stack.errors import StackError
+from tracefreeze.stack.isolated import running_stack
 
 
 @pytest.fixture(scope="package")

@@ -29,6 +29,7 @@ from tests.faults.drill import (
     Flow,
     bridge_ready,
     check_exact,
+    drill_app,
     isolated,
     kill_service,
     make_producer,
@@ -74,7 +75,7 @@ async def drill(fault_stack: Settings, request: pytest.FixtureRequest) -> AsyncI
     client = await RequestClient.connect(s)
     producer = make_producer(s)
     flow = Flow(s, client, producer)
-    apps = [App(s, "worker"), App(s, "bridge")]
+    apps = [drill_app(s, "worker"), drill_app(s, "bridge")]
     try:
         await producer.start()
         await flow.prepare_topics()
@@ -254,7 +255,7 @@ def _assigned(app: App) -> int:
 
 async def test_two_bridges_one_killed_the_other_takes_over(drill: Drill) -> None:
     d = drill
-    other = App(d.s, "bridge", name="bridge-b").start()
+    other = drill_app(d.s, "bridge", name="bridge-b").start()
     try:
         async with asyncio.timeout(90):
             while not (_assigned(other) > 0 and _assigned(d.bridge) + _assigned(other) == 6):

@@ -34,6 +34,7 @@ from tests.faults.drill import (
     EventTally,
     Flow,
     bridge_ready,
+    drill_app,
     group_lag,
     isolated,
     make_producer,
@@ -70,7 +71,7 @@ async def flood(fault_stack: Settings) -> AsyncIterator[tuple[Flow, App]]:
     client = await RequestClient.connect(s)
     producer = make_producer(s)
     flow = Flow(s, client, producer)
-    apps = [App(s, "worker"), App(s, "bridge")]
+    apps = [drill_app(s, "worker"), drill_app(s, "bridge")]
     try:
         await producer.start()
         await flow.prepare_topics()

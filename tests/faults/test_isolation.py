@@ -52,6 +52,7 @@ from tests.faults.drill import (
     bridge_ready,
     check_exact,
     court_request,
+    drill_app,
     freeze_report,
     isolated,
     make_producer,
@@ -59,12 +60,12 @@ from tests.faults.drill import (
     valuation,
 )
 from tests.signed import signed_record
-from tests.stack import free_ports
 from tracefreeze.cli.dlq import run_replay
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.intake.dlq import Selection
 from tracefreeze.intake.replay_auth import HEADER_REPLAY_MAC, HEADER_REPLAY_RECEIVED
+from tracefreeze.stack.ports import free_ports
 
 pytestmark = [pytest.mark.stack, pytest.mark.faults]
 
@@ -126,7 +127,7 @@ async def isolation(
     client = await RequestClient.connect(s)
     producer = make_producer(s)
     flow = Flow(s, client, producer)
-    apps = [App(s, "worker"), App(s, "bridge", env={"TRACEFREEZE_HEALTH_PORT": str(port)})]
+    apps = [drill_app(s, "worker"), drill_app(s, "bridge", health_port=port)]
     try:
         await producer.start()
         await flow.prepare_topics()
@@ -258,7 +259,7 @@ async def test_a_request_that_cannot_take_answers_stalls_no_other_state(
     assert d.ready() == 200
 
     # Fixed: a worker serves BEL's request's queue. The replay brings both back, in order.
-    bel_worker = App(nobody, "worker", name="worker-bel").start()
+    bel_worker = drill_app(nobody, "worker", name="worker-bel").start()
     try:
         summary = await run_replay(
             d.s, Selection.of(["stuck"]), group_id=f"{d.s.task_queue}-r", operator="drill"

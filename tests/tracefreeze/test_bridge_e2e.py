@@ -41,11 +41,11 @@ from schemas.request import CourtRequest
 from schemas.views import RequestView
 from tests.signed import Headers, signed_bytes, signed_record
 from tests.stack import isolated as isolated_settings
-from tests.stack import stack_env
 from tracefreeze.client import RequestClient, close_action
 from tracefreeze.config import Settings
 from tracefreeze.demo.simulator import simulate_state
 from tracefreeze.intake.bridge import run_bridge
+from tracefreeze.stack.isolated import stack_env
 from tracefreeze.topics import ensure_topics
 from tracefreeze.worker import run_worker
 from workflows.request import RequestWorkflow

@@ -103,7 +103,7 @@ def post_json(url: str, document: dict[str, Any]) -> tuple[dict[str, Any], dict[
 async def test_history_holds_no_plaintext_of_names_or_assets(running: Running) -> None:  # noqa: F811
     r, s = running, running.settings
     codec = codec_from_env(state_dir=s.state_dir)
-    assert isinstance(codec, EncryptionCodec), "stack.sh up makes <state dir>/keys/codec-keys"
+    assert isinstance(codec, EncryptionCodec), "the stack's up makes <state dir>/keys/codec-keys"
     request, name, description = confidential_request()
     secrets = [name.encode(), description.encode()]
     workflow_id = await r.client.submit(request)

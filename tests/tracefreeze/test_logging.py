@@ -34,11 +34,10 @@ WAIT_S = 60.0
 
 def one(app: App, **fields: Any) -> dict[str, Any]:
     """The first JSON line of ``app`` with these field values."""
-    for record in app.records():
+    for record in app.lines():
         if all(record.get(k) == v for k, v in fields.items()):
             return record
-    shown = "\n".join(app.lines[-40:])
-    raise AssertionError(f"no {app.kind} line with {fields}; last lines:\n{shown}")
+    raise AssertionError(f"no {app.name} line with {fields}; last lines:\n{app.tail(40)}")
 
 
 async def wait_line(app: App, **fields: Any) -> dict[str, Any]:
@@ -102,7 +101,7 @@ async def test_bridge_workflow_and_activity_lines_carry_their_ids(stack: Setting
 
     personal = [p.name for p in request.parties] + [a.description for a in request.known_assets]
     for app in (worker, bridge):
-        for record in app.records():
+        for record in app.lines():
             if record.get("level") != "debug":
                 text = str(record)
                 assert not [p for p in personal if p and p in text], record

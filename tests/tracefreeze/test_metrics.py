@@ -13,11 +13,11 @@ from aiokafka import AIOKafkaProducer
 
 from tests.ops import Samples, aget, scrape, total, wait_status
 from tests.signed import signed_bytes, signed_record
-from tests.stack import free_ports
 from tests.tracefreeze.test_bridge_e2e import ack, court_request, isolated
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.intake.bridge import run_bridge
+from tracefreeze.stack.ports import free_ports
 from tracefreeze.topics import ensure_topics
 from tracefreeze.worker import run_worker
 

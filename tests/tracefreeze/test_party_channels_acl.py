@@ -1,8 +1,8 @@
 """On a real broker with SASL/SCRAM and ACLs on, each State reads its own channel only.
 
-``TRACEFREEZE_KAFKA_SECURED=1 deploy/local/stack.sh up``: KRaft's StandardAuthorizer, deny
-unless allowed, the users and ACLs of ``tracefreeze/security/kafka_acls.py`` (the plan deploy/k8s is
-checked against). The worker and the bridge run as their own principals (not the super user),
+``TRACEFREEZE_KAFKA_SECURED=1 make up``: KRaft's StandardAuthorizer, deny unless allowed,
+the users and ACLs of ``tracefreeze/security/kafka_acls.py`` (the plan deploy/k8s is checked
+against). The worker and the bridge run as their own principals (not the super user),
 so the plan is proven sufficient for them as well as refusing for the States.
 
 The issue's finding (one State's focal point could read the shared topics, and so learn of
@@ -37,7 +37,6 @@ from click.testing import CliRunner, Result
 from schemas.ledger import RequestStatus
 from schemas.party import PartyMessage, PartyMessageType
 from schemas.views import RequestView
-from tests.stack import StackError, running_stack
 from tests.tracefreeze.test_bridge_e2e import court_request
 from tracefreeze.cli.main import main as cli
 from tracefreeze.client import RequestClient
@@ -47,6 +46,8 @@ from tracefreeze.kafka import make_consumer, make_producer, make_reader
 from tracefreeze.security.kafka_acls import BRIDGE, WORKER, users_file
 from tracefreeze.security.kafka_security import security_kwargs
 from tracefreeze.security.signing import state_keys_file
+from tracefreeze.stack.errors import StackError
+from tracefreeze.stack.isolated import running_stack
 from tracefreeze.state_kit import read_channel
 from tracefreeze.worker import run_worker
 

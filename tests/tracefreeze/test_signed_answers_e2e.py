@@ -29,7 +29,6 @@ from schemas.answers import Acknowledgement, AnswerBase, NoAssetsReport
 from schemas.deadletter import HEADER_OFFSET, HEADER_PARTITION, HEADER_REASON, HEADER_REASON_CODE
 from schemas.ledger import RequestStatus
 from tests.signed import Headers, signed_record
-from tests.stack import stack_env
 from tests.tracefreeze.test_bridge_e2e import (
     court_request,
     headers,
@@ -41,6 +40,7 @@ from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.demo.simulator import answer_headers
 from tracefreeze.security.signing import HEADER_KEY_ID, HEADER_SIGNATURE
+from tracefreeze.stack.isolated import stack_env
 from tracefreeze.topics import ensure_topics
 from tracefreeze.worker import run_worker
 

@@ -1,7 +1,7 @@
 """The Temporal Web UI as a Registry officer uses it, in headless Chromium (Selenium).
 
-The suite's stack serves the UI on a free port (tests/stack.py). A request is submitted
-with a unique case number; the browser lists the workflows of that case through a
+The suite's stack serves the UI on a free port (tracefreeze/stack/isolated.py). A request is
+submitted with a unique case number; the browser lists the workflows of that case through a
 visibility query in the URL, opens the request and reads its static summary and details
 and its current details (Markdown rendered by the UI in iframes). Screenshots are written
 to ``test-output/ui/`` at the repository root.
@@ -32,9 +32,8 @@ import pytest
 from temporalio.service import RPCError
 
 from schemas.request import CourtRequest
-from tests.stack import REPO_ROOT
 from tracefreeze.client import RequestClient
-from tracefreeze.config import Settings
+from tracefreeze.config import REPO_ROOT, Settings
 from tracefreeze.security.codec import codec_from_env
 from tracefreeze.security.codec_auth import NoAuth
 from tracefreeze.security.codec_server import make_codec_server
@@ -111,7 +110,7 @@ def driver(tmp_path: Path) -> Iterator[Any]:
 
 @pytest.fixture
 def codec_server(stack: Settings) -> Iterator[str | None]:
-    """The codec server the stack's UI decodes with (``stack.sh apps-up`` runs it for a
+    """The codec server the stack's UI decodes with (``make apps-up`` runs it for a
     developer), in a thread of this process: the summary and details are encrypted payloads
     when the stack has a codec key. Its URL, or None when the history is not encrypted."""
     codec = codec_from_env(state_dir=stack.state_dir)

@@ -4,10 +4,11 @@
 ``<state_dir>/keys/<STATE>.pem`` (0600), its key id beside it in ``<STATE>.key-id``, the public
 key in the registry ``<state_dir>/keys/state-keys.toml`` that the bridge reads by default. It
 is idempotent: a State whose key is already in place (and in the registry) keeps it.
-``deploy/local/stack.sh up`` runs it (``python -m tracefreeze.demo.keys --state-dir DIR``);
-the state dir is git-ignored. The State simulator signs with these keys (``sign_answer``).
-That command also makes the local stack's payload codec key, ``<state_dir>/keys/codec-keys``
-(``tracefreeze.security.codec.ensure_codec_keys``), unless ``--no-codec-key``.
+``make up`` runs it (``tracefreeze/stack/services.py``; by hand: ``python -m
+tracefreeze.demo.keys --state-dir DIR``); the state dir is git-ignored. The State simulator
+signs with these keys (``sign_answer``). Both also make the local stack's payload codec key,
+``<state_dir>/keys/codec-keys`` (``tracefreeze.security.codec.ensure_codec_keys``; the
+command unless ``--no-codec-key``).
 """
 
 from __future__ import annotations

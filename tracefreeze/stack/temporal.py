@@ -1,0 +1,64 @@
+"""The Temporal dev server of the local stack (``temporal server start-dev``, SQLite), with
+every search attribute of ``workflows.search_attributes`` registered and its web UI wired to
+the codec server, so that the UI shows decrypted payloads."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+from tracefreeze.stack.errors import StackError, tail_of
+from tracefreeze.stack.layout import Stack
+from tracefreeze.stack.pids import alive
+from workflows.search_attributes import dev_server_flags
+
+
+def binary(stack: Stack) -> str:
+    path = stack.venv_bin / "temporal"
+    if not os.access(path, os.X_OK):
+        raise StackError(f"temporal CLI not found at {path}: run make venv")
+    return str(path)
+
+
+def command(stack: Stack) -> list[str]:
+    """``temporal server start-dev`` with the stack's address, UI, namespace and pragmas."""
+    host, port = stack.temporal
+    s, o = stack.settings, stack.options
+    args = [binary(stack), "server", "start-dev", "--db-filename", str(stack.temporal_db)]
+    args += ["--ip", host, "--port", str(port), "--log-level", "warn", *dev_server_flags()]
+    if o.temporal_headless:
+        args.append("--headless")
+    else:
+        args += ["--ui-port", str(s.temporal_ui_port), "--ui-disable-news-fetch"]
+        args += ["--ui-codec-endpoint", f"http://127.0.0.1:{s.codec_port}"]
+    if s.temporal_namespace != "default":
+        args += ["--namespace", s.temporal_namespace]
+    for pragma in o.temporal_sqlite_pragmas.split():
+        args += ["--sqlite-pragma", pragma]
+    return args
+
+
+def healthy(stack: Stack) -> bool:
+    done = subprocess.run(
+        [binary(stack), "operator", "cluster", "health", "--address",
+         stack.settings.temporal_address, "--command-timeout", "3s"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return done.returncode == 0 and "SERVING" in done.stdout and "NOT_SERVING" not in done.stdout
+
+
+def wait_serving(started: float, deadline: float, stack: Stack, pid: int) -> None:
+    """Until the server answers its health check SERVING; fails at once if it exits."""
+    log = stack.log_dir / "temporal.log"
+    while not healthy(stack):
+        if not alive(pid):
+            raise StackError(f"temporal exited during start (see {log})" + tail_of(log, 30))
+        if time.monotonic() >= deadline:
+            raise StackError(
+                f"temporal not SERVING on {stack.settings.temporal_address} after "
+                f"{stack.options.stack_timeout_s:g}s (see {log})" + tail_of(log, 30)
+            )
+        time.sleep(0.3)
+    took = time.monotonic() - started
+    print(f"temporal: ready on {stack.settings.temporal_address} ({took:.0f}s)")
