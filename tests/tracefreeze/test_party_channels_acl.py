@@ -46,7 +46,7 @@ from tracefreeze.intake.bridge import run_bridge
 from tracefreeze.kafka import make_consumer, make_producer, make_reader
 from tracefreeze.security.kafka_acls import BRIDGE, WORKER, users_file
 from tracefreeze.security.kafka_security import security_kwargs
-from tracefreeze.security.signing import state_keys_file
+from tracefreeze.security.key_registry import state_keys_file
 from tracefreeze.state_kit import read_channel
 from tracefreeze.worker import run_worker
 

@@ -38,17 +38,10 @@ from tracefreeze.intake.replay_auth import NOT_CLAIMED, ReplayKeyUnavailable, Re
 from tracefreeze.intake.replay_auth import check as check_replay
 from tracefreeze.intake.routing import Answer
 from tracefreeze.ops.metrics import FORGED_REPLAYS
-from tracefreeze.security.signing import (
-    DEFAULT_TOLERANCE,
-    HEADER_KEY_ID,
-    KeyRegistry,
-    RegistryFile,
-    Rejection,
-    ReplayGuard,
-    Tolerance,
-    state_keys_file,
-    verify,
-)
+from tracefreeze.security.canonical import HEADER_KEY_ID
+from tracefreeze.security.key_registry import KeyRegistry, RegistryFile, state_keys_file
+from tracefreeze.security.replay_guard import DEFAULT_TOLERANCE, ReplayGuard, Tolerance
+from tracefreeze.security.verify import Rejection, verify
 
 log = structlog.get_logger(__name__)
 

@@ -40,7 +40,7 @@ from tracefreeze.ops.metrics import (
     ANSWERS_REJECTED,
     DEAD_LETTERED,
 )
-from tracefreeze.security.signing import Rejection
+from tracefreeze.security.verify import Rejection
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
