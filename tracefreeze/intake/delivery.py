@@ -24,7 +24,7 @@ import dataclasses
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import structlog
 from aiokafka.structs import ConsumerRecord
@@ -57,6 +57,7 @@ from tracefreeze.security.verify import Rejection
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+R = TypeVar("R", Route, list[Route])
 
 BATCH_UPDATE = "take_answers"
 """The request workflow's update that takes several answers to it, in order."""
@@ -189,7 +190,9 @@ class AnswerDelivery:
         ANSWERS_ACCEPTED.labels(answer.answer_type).inc()
         log.info("answer accepted", duplicate=receipt.duplicate, status=receipt.status.value)
 
-    async def _guarded(self, call: Callable[..., Awaitable[T]], routed: Any) -> T | Verdict:
+    async def _guarded(
+        self, call: Callable[[Client, R, float], Awaitable[T]], routed: R
+    ) -> T | Verdict:
         """One attempt, holding an in-flight slot; an answer that cannot even be converted is
         its own fault (INVALID), anything else unexpected is retried."""
         try:
@@ -361,7 +364,7 @@ async def _not_running(client: Client, route: Route, err: RPCError) -> Verdict:
     raise TryAgain(f"request workflow is running but the update was not found: {err.message}")
 
 
-def _about(answer: Answer) -> dict[str, Any]:
+def _about(answer: Answer) -> dict[str, str]:
     return {
         "event_id": answer.event_id,
         "request_reference": answer.request_reference,
