@@ -33,7 +33,7 @@ class DeadLetterReason(StrEnum):
     # Missing or invalid CloudEvents headers, or headers (or key) disagreeing with the body
     # (tracefreeze/intake/envelope.py).
     ENVELOPE = "envelope"
-    # A State's answer that failed signature verification (tracefreeze/security/signing.py).
+    # A State's answer that failed signature verification (tracefreeze/security/verify.py).
     MISSING_SIGNATURE = "missing_signature"
     BAD_SIGNATURE = "bad_signature"
     UNKNOWN_KEY = "unknown_key"

@@ -36,7 +36,8 @@ from tracefreeze.errors import TracefreezeError
 from tracefreeze.intake.envelope import answer_headers
 from tracefreeze.intake.routing import Answer
 from tracefreeze.kafka import make_producer, make_reader, start_with_timeout, stop_with_timeout
-from tracefreeze.security.signing import StateKey, keygen, load_private_key, sign
+from tracefreeze.security.key_registry import StateKey
+from tracefreeze.security.signing import keygen, load_private_key, sign
 
 log = structlog.get_logger(__name__)
 

@@ -47,7 +47,7 @@ from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.demo.simulator import answer_headers
 from tracefreeze.intake.routing import MAX_ANSWER_BYTES
-from tracefreeze.security.signing import HEADER_KEY_ID, canonical_bytes
+from tracefreeze.security.canonical import HEADER_KEY_ID, canonical_bytes
 
 pytestmark = [pytest.mark.stack, pytest.mark.faults]
 

@@ -29,17 +29,11 @@ from schemas.common import AMOUNT_PATTERN, EARLIEST, LATEST, Money
 from schemas.deadletter import DeadLetterReason
 from schemas.request import CourtRequest
 from tests.workflows import support as s
-from tracefreeze.security.signing import (
-    KeyRegistry,
-    Rejection,
-    ReplayGuard,
-    StateKey,
-    canonical_bytes,
-    public_key_b64,
-    sign,
-    sign_bytes,
-    verify,
-)
+from tracefreeze.security.canonical import canonical_bytes
+from tracefreeze.security.key_registry import KeyRegistry, StateKey
+from tracefreeze.security.replay_guard import ReplayGuard
+from tracefreeze.security.signing import public_key_b64, sign, sign_bytes
+from tracefreeze.security.verify import Rejection, verify
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
 PROPERTIES = settings(database=None, deadline=None, max_examples=300)

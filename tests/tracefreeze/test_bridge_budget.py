@@ -12,15 +12,13 @@ from aiokafka.structs import ConsumerRecord
 from schemas.deadletter import DeadLetterReason
 from tests.workflows.support import acknowledgement, court_request
 from tracefreeze.intake.bridge import Bridge
-from tracefreeze.intake.delivery import TryAgain
-from tracefreeze.intake.handler import Abandoned, AnswerHandler, Budget, Halt, Stuck
-from tracefreeze.intake.pipeline import ReceivedAnswer
+from tracefreeze.intake.gate import ReceivedAnswer
+from tracefreeze.intake.retry import Abandoned, Budget, Halt, Retry, Stuck, TemporalProbe, TryAgain
 from tracefreeze.intake.throttle import StateBudgets
 
 
-def handler(budget: Budget, timeout_s: float = 0.05) -> AnswerHandler:
-    halt = Halt(asyncio.Event())
-    return AnswerHandler(None, None, halt, timeout_s, None, budget)  # type: ignore[arg-type]
+def retry(budget: Budget, timeout_s: float = 0.05) -> Retry:
+    return Retry(Halt(asyncio.Event()), budget, timeout_s)
 
 
 async def never() -> None:
@@ -29,10 +27,10 @@ async def never() -> None:
 
 async def test_an_answer_its_request_never_takes_is_stuck_within_its_budget() -> None:
     budget = Budget(seconds=1.0)
-    h = handler(budget)
+    h = retry(budget)
     started = time.monotonic()
     with pytest.raises(Stuck, match="retry budget"):
-        await h._retrying("delivering answer", never, budgeted=True)
+        await h.until_known("delivering answer", never, budgeted=True)
     assert time.monotonic() - started <= budget.seconds
     assert budget.retrying == {}  # no longer counted as retrying
 
@@ -40,8 +38,8 @@ async def test_an_answer_its_request_never_takes_is_stuck_within_its_budget() ->
 async def test_time_while_temporal_or_every_worker_is_down_does_not_count() -> None:
     """An outage parks nothing: only a stop ends the retries (the answer stays uncommitted)."""
     budget = Budget(seconds=0.3, counts=lambda: False)
-    h = handler(budget)
-    retrying = asyncio.create_task(h._retrying("delivering answer", never, budgeted=True))
+    h = retry(budget)
+    retrying = asyncio.create_task(h.until_known("delivering answer", never, budgeted=True))
     async with asyncio.timeout(10):
         while not budget.retrying:  # noqa: ASYNC110 (waits for the first failure)
             await asyncio.sleep(0.01)
@@ -55,7 +53,7 @@ async def test_time_while_temporal_or_every_worker_is_down_does_not_count() -> N
 
 async def test_unbudgeted_retries_such_as_dead_letter_writes_are_never_stuck() -> None:
     budget = Budget(seconds=0.1)
-    h = handler(budget)
+    h = retry(budget)
     calls = 0
 
     async def third_time() -> str:
@@ -65,7 +63,7 @@ async def test_unbudgeted_retries_such_as_dead_letter_writes_are_never_stuck() -
             raise TimeoutError
         return "written"
 
-    assert await h._retrying("writing dead-letter record", third_time) == "written"
+    assert await h.until_known("writing dead-letter record", third_time) == "written"
 
 
 def test_a_state_over_its_budget_waits_and_other_states_do_not() -> None:
@@ -84,17 +82,18 @@ def test_readiness_says_when_an_answer_outlives_its_budget() -> None:
     """Readiness stays truthful: an answer retried for longer than its budget (plus two
     update timeouts) means parking fails or Temporal or every worker is down."""
     budget = Budget(seconds=30.0)
-    h = handler(budget, timeout_s=5.0)
-    bridge = Bridge(None, h, h.halt, 5.0)  # type: ignore[arg-type]
-    bridge.joined = bridge.temporal_ok = True
+    h = retry(budget, timeout_s=5.0)
+    probe = TemporalProbe(None, None, budget, 5.0)
+    bridge = Bridge(None, None, None, h, probe)  # type: ignore[arg-type]
+    bridge.joined = probe.temporal_ok = True
     assert bridge.ready()
     budget.retrying[1] = time.monotonic() - 35.0  # within budget + 2 timeouts
     assert bridge.ready()
     budget.retrying[2] = time.monotonic() - 45.0
     assert not bridge.ready()
     assert budget.oldest_s() >= 45.0
-    bridge.workers_ok = False  # a failed delivery no longer counts against the budget
-    assert not bridge.counting()
+    probe.workers_ok = False  # a failed delivery no longer counts against the budget
+    assert not budget.counts()
 
 
 class FakeHalt(Halt):
@@ -109,18 +108,18 @@ class FakeHalt(Halt):
 
 
 class Lane:
-    """The answer handler as the bridge sees it, recording deliveries and parkings."""
+    """The gate and delivery as the bridge sees them, recording deliveries and parkings."""
 
     def __init__(self, items: list[ReceivedAnswer]) -> None:
         self.items = {i.record.offset: i for i in items}
-        self.budget = Budget()
         self.delivered: list[int] = []
         self.parked: list[tuple[int, str]] = []
 
-    async def screen(self, records):  # type: ignore[no-untyped-def]
-        if isinstance(records, list):
-            return [self.items[r.offset] for r in records]
-        return self.items[records.offset].answer  # the bridge before issue 11's H3 fix
+    def screen(self, records: list[ConsumerRecord]) -> list[ReceivedAnswer]:
+        return [self.items[r.offset] for r in records]
+
+    async def refuse(self, refused: list) -> None:  # type: ignore[type-arg]
+        assert not refused  # every answer here passes the gate
 
     async def deliver(self, batch: list[ReceivedAnswer]) -> bool:
         self.delivered += [i.record.offset for i in batch]
@@ -169,8 +168,8 @@ async def test_a_state_over_its_budget_holds_its_lane_at_most_the_wait_per_fetch
     bridge = Bridge(
         None,  # type: ignore[arg-type]
         lane,  # type: ignore[arg-type]
-        halt,
-        5.0,
+        lane,  # type: ignore[arg-type]
+        Retry(halt, Budget(), 5.0),
         throttle=budgets,
         throttle_wait_s=2.0,
     )

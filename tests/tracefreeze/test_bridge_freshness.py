@@ -18,7 +18,9 @@ from schemas.deadletter import DeadLetterReason
 from tracefreeze.config import REPO_ROOT, Settings
 from tracefreeze.intake.envelope import answer_headers
 from tracefreeze.intake.gate import AnswerGate
-from tracefreeze.security.signing import KeyRegistry, Rejection, StateKey, public_key_b64, sign
+from tracefreeze.security.key_registry import KeyRegistry, StateKey
+from tracefreeze.security.signing import public_key_b64, sign
+from tracefreeze.security.verify import Rejection
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
 REFERENCE = "ICC-01/14-REQ-0042"

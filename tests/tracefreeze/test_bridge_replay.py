@@ -37,14 +37,10 @@ from tracefreeze.intake.replay_auth import (
     replay_key,
 )
 from tracefreeze.intake.replay_auth import replay_headers as signed_headers
-from tracefreeze.security.signing import (
-    KeyRegistry,
-    Rejection,
-    ReplayGuard,
-    StateKey,
-    public_key_b64,
-    sign,
-)
+from tracefreeze.security.key_registry import KeyRegistry, StateKey
+from tracefreeze.security.replay_guard import ReplayGuard
+from tracefreeze.security.signing import public_key_b64, sign
+from tracefreeze.security.verify import Rejection
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
 REFERENCE = "ICC-01/14-REQ-0042"

@@ -33,11 +33,8 @@ from tracefreeze.security.codec_auth import (
     TokenAuth,
     authenticator_from_env,
 )
-from tracefreeze.security.codec_server import (
-    CodecServer,
-    CodecServerConfig,
-    start_codec_server,
-)
+from tracefreeze.security.codec_listener import CodecServerConfig
+from tracefreeze.security.codec_server import CodecServer, start_codec_server
 
 SECRET = "Jan de Vries, villa at Duinweg 12, Wassenaar"
 K1, K2 = os.urandom(32), os.urandom(32)

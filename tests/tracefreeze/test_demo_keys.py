@@ -16,7 +16,8 @@ from tracefreeze.errors import TracefreezeError
 from tracefreeze.intake.envelope import answer_headers
 from tracefreeze.intake.gate import AnswerGate
 from tracefreeze.security.codec import codec_from_env, ensure_codec_keys
-from tracefreeze.security.signing import Rejection, SignatureReason, load_registry
+from tracefreeze.security.key_registry import load_registry
+from tracefreeze.security.verify import Rejection, SignatureReason
 
 
 def record(value: bytes, headers: list[tuple[str, bytes]], offset: int = 0) -> ConsumerRecord:

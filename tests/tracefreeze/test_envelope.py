@@ -16,14 +16,10 @@ from schemas.deadletter import DeadLetterReason
 from tracefreeze.intake.envelope import answer_headers, envelope_problem
 from tracefreeze.intake.gate import AnswerGate
 from tracefreeze.intake.routing import Verdict
-from tracefreeze.security.signing import (
-    HEADER_KEY_ID,
-    KeyRegistry,
-    Rejection,
-    StateKey,
-    public_key_b64,
-    sign,
-)
+from tracefreeze.security.canonical import HEADER_KEY_ID
+from tracefreeze.security.key_registry import KeyRegistry, StateKey
+from tracefreeze.security.signing import public_key_b64, sign
+from tracefreeze.security.verify import Rejection
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 REFERENCE = "ICC-01/14-REQ-0042"

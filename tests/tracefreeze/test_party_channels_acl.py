@@ -45,7 +45,7 @@ from tracefreeze.intake.bridge import run_bridge
 from tracefreeze.kafka import make_consumer, make_producer, make_reader
 from tracefreeze.security.kafka_acls import BRIDGE, WORKER, users_file
 from tracefreeze.security.kafka_security import security_kwargs
-from tracefreeze.security.signing import state_keys_file
+from tracefreeze.security.key_registry import state_keys_file
 from tracefreeze.stack.errors import StackError
 from tracefreeze.stack.isolated import running_stack
 from tracefreeze.state_kit import read_channel

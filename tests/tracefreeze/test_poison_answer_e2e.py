@@ -29,7 +29,7 @@ from tests.tracefreeze.test_bridge_e2e import (  # noqa: F401 - the fixture is u
 )
 from tests.workflows.support import freeze_account
 from tracefreeze.intake.envelope import answer_headers
-from tracefreeze.security.signing import canonical_bytes
+from tracefreeze.security.canonical import canonical_bytes
 
 pytestmark = pytest.mark.stack
 

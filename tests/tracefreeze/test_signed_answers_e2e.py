@@ -39,7 +39,7 @@ from tests.tracefreeze.test_bridge_e2e import (
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.demo.simulator import answer_headers
-from tracefreeze.security.signing import HEADER_KEY_ID, HEADER_SIGNATURE
+from tracefreeze.security.canonical import HEADER_KEY_ID, HEADER_SIGNATURE
 from tracefreeze.stack.isolated import stack_env
 from tracefreeze.topics import ensure_topics
 from tracefreeze.worker import run_worker

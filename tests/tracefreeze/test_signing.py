@@ -15,24 +15,16 @@ from schemas.answers import Acknowledgement
 from schemas.deadletter import DeadLetterReason
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.intake.routing import Verdict
-from tracefreeze.security.signing import (
+from tracefreeze.security.canonical import (
     HEADER_KEY_ID,
     HEADER_SIGNATURE,
-    KeyRegistry,
-    Rejection,
-    ReplayGuard,
-    SignatureReason,
-    StateKey,
-    Tolerance,
     canonical_bytes,
-    load_private_key,
-    load_registry,
-    main,
-    public_key_b64,
-    sign,
     signed_message,
-    verify,
 )
+from tracefreeze.security.key_registry import KeyRegistry, StateKey, load_registry
+from tracefreeze.security.replay_guard import ReplayGuard, Tolerance
+from tracefreeze.security.signing import load_private_key, main, public_key_b64, sign
+from tracefreeze.security.verify import Rejection, SignatureReason, verify
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 YEAR_START = datetime(2026, 1, 1, tzinfo=UTC)

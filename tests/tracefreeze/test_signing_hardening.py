@@ -23,23 +23,16 @@ from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.intake.gate import AnswerGate
 from tracefreeze.security import ed25519_keys
-from tracefreeze.security.signing import (
+from tracefreeze.security.canonical import (
     HEADER_KEY_ID,
     HEADER_SIGNATURE,
     SIGNING_CONTEXT,
-    KeyRegistry,
-    RegistryFile,
-    Rejection,
-    ReplayGuard,
-    SignatureReason,
-    StateKey,
-    _toml_entry,
     canonical_bytes,
-    public_key_b64,
-    sign,
-    sign_bytes,
-    verify,
 )
+from tracefreeze.security.key_registry import KeyRegistry, RegistryFile, StateKey, registry_entry
+from tracefreeze.security.replay_guard import ReplayGuard
+from tracefreeze.security.signing import public_key_b64, sign, sign_bytes
+from tracefreeze.security.verify import Rejection, SignatureReason, verify
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 YEAR_START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -179,7 +172,7 @@ def test_another_state_reusing_an_event_id_does_not_block_the_genuine_answer() -
 
 def write_registry(path: Path, *keys: StateKey) -> None:
     tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(_toml_entry(k) for k in keys), encoding="utf-8")
+    tmp.write_text("\n".join(registry_entry(k) for k in keys), encoding="utf-8")
     tmp.replace(path)  # an atomic replace, as a deployment would
 
 
@@ -207,7 +200,7 @@ def test_registry_file_is_reloaded_and_a_bad_file_keeps_the_old(tmp_path: Path) 
     assert errors and "keeping the last good registry" in errors[-1]
     small = entry(b64(bytes.fromhex(SMALL_ORDER["identity (order 1)"])), "evil-1", "BEL")
     path.write_text(
-        _toml_entry(nld) + "\n" + _toml_entry(StateKey.model_construct(**small)),
+        registry_entry(nld) + "\n" + registry_entry(StateKey.model_construct(**small)),
         encoding="utf-8",
     )
     assert {k.key_id for k in gate.registry.keys} == {"nld-2026-1", "bel-2026-1"}

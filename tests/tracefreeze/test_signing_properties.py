@@ -10,18 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schemas.answers import Acknowledgement, AnswerBase, ExecutionReport
-from tracefreeze.security.signing import (
-    HEADER_KEY_ID,
-    HEADER_SIGNATURE,
-    KeyRegistry,
-    Rejection,
-    ReplayGuard,
-    StateKey,
-    canonical_bytes,
-    public_key_b64,
-    sign,
-    verify,
-)
+from tracefreeze.security.canonical import HEADER_KEY_ID, HEADER_SIGNATURE, canonical_bytes
+from tracefreeze.security.key_registry import KeyRegistry, StateKey
+from tracefreeze.security.replay_guard import ReplayGuard
+from tracefreeze.security.signing import public_key_b64, sign
+from tracefreeze.security.verify import Rejection, verify
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 PROPERTIES = settings(database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])

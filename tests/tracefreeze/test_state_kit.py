@@ -17,7 +17,8 @@ from click.testing import CliRunner
 
 from tracefreeze.cli.main import main as cli
 from tracefreeze.config import get_settings
-from tracefreeze.security.signing import KeyRegistry, load_private_key, public_key_b64
+from tracefreeze.security.key_registry import KeyRegistry
+from tracefreeze.security.signing import load_private_key, public_key_b64
 from tracefreeze.state_kit import InvalidAnswer, prepare_answer
 
 REF = "ICC-01/22-REQ-0007"

@@ -25,15 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.intake.routing import Answer
 from tracefreeze.security.codec import ensure_codec_keys
-from tracefreeze.security.signing import (
-    DEFAULT_KEYS_FILE,
-    KeyRegistry,
-    keygen,
-    load_private_key,
-    load_registry,
-    public_key_b64,
-    sign,
-)
+from tracefreeze.security.key_registry import DEFAULT_KEYS_FILE, KeyRegistry, load_registry
+from tracefreeze.security.signing import keygen, load_private_key, public_key_b64, sign
 
 DEMO_STATES = ("NLD", "BEL", "FRA", "DEU", "ITA")
 BACKDATE = timedelta(days=30)

@@ -3,9 +3,10 @@
 Each answer on ``tracefreeze.state-answers`` becomes exactly one accepted update (the update id
 is the State's event id, so a redelivered answer is a duplicate, never a second change) or
 exactly one dead-letter record with its reason (oversize, malformed, invalid, a failed signature
-check: see ``tracefreeze/intake/gate.py``; unknown request, request closed, rejected). An offset is
-committed only after that outcome is final: Temporal took or definitively refused the answer, or
-the broker acknowledged the dead-letter record. While the outcome is unknown (Temporal down, a
+check: see ``tracefreeze/intake/gate.py``; unknown request, request closed, rejected: see
+``tracefreeze/intake/delivery.py``). An offset is committed only after that outcome is final:
+Temporal took or definitively refused the answer, or the broker acknowledged the dead-letter
+record. While the outcome is unknown (Temporal down, a
 timeout) the answer is retried with backoff and never skipped. Answers to one request are
 handled in order — several queued ones in one batch update — while different requests run side
 by side, up to ``bridge_in_flight`` updates at once.
@@ -18,25 +19,28 @@ its own):
   while the loop keeps fetching and committing every other partition.
 - Within a partition, requests run side by side; the partition waits at most one retry budget
   (``bridge_retry_budget_s``) for a request that cannot take its answer: past it the answer is
-  *parked* (``tracefreeze/intake/handler.py``) in the dead-letter topic with reason ``stuck``.
+  *parked* (``tracefreeze/intake/delivery.py``) in the dead-letter topic with reason ``stuck``.
   Parking uses the dead-letter topic rather than a topic of its own: the record keeps the
   original value, key and headers, and its topic, partition and offset in the ``tf_*``
   headers like every dead letter, and ``tracefreeze dlq list|replay`` and the topic's ACLs and
   retention already serve it, so no new topic has to be provisioned before a stuck request
   can be set aside.
 - Order per request is kept: once an answer to a request is parked, every later answer to
-  that request this bridge reads is parked behind it (reason ``stuck``, naming the first),
-  until an authenticated replay (``tracefreeze/intake/replay_auth.py``) to that request is taken.
-  Replaying a request's parked answers together, in dead-letter order, restores them in their order.
-- A State over its answer budget (``tracefreeze/intake/throttle.py``) waits, its requests only, and
-  never longer than ``bridge_throttle_wait_s`` in all per fetched batch of a partition: an
-  answer whose turn would come later is parked at once as ``throttled``, in order, likewise.
+  that request this bridge reads is parked behind it (reason ``stuck``, naming the first:
+  ``tracefreeze/intake/parking.py``), until an authenticated replay
+  (``tracefreeze/intake/replay_auth.py``) to that request is taken. Replaying a request's
+  parked answers together, in dead-letter order, restores them in their order.
+- A State over its answer budget (``tracefreeze/intake/throttle.py``) waits, its requests
+  only, and never longer than ``bridge_throttle_wait_s`` in all per fetched batch of a
+  partition: an answer whose turn would come later is parked at once as ``throttled``, in
+  order, likewise.
 - A replay counts as one only if its MAC verifies (``tracefreeze/intake/replay_auth.py``): a
   ``tf_replayed_from`` header any producer can write skips neither budget nor parking.
 - Readiness is false while an answer has been retried for longer than the budget allows
-  (parking itself failing, or Temporal or every worker down); the metrics
-  ``tracefreeze_answers_parked_total`` and ``tracefreeze_oldest_stuck_answer_seconds`` say
-  how many were parked and how old the oldest retry is.
+  (parking itself failing, or Temporal or every worker down: ``tracefreeze/intake/retry.py``);
+  the metrics ``tracefreeze_answers_parked_total`` and
+  ``tracefreeze_oldest_stuck_answer_seconds`` say how many were parked and how old the oldest
+  retry is.
 """
 
 from __future__ import annotations
@@ -44,24 +48,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from datetime import timedelta
+from collections.abc import Iterable
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-from temporalio.client import Client
 
 from schemas.deadletter import DeadLetterReason
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.intake.deadletter import DeadLetters
-from tracefreeze.intake.gate import AnswerGate
-from tracefreeze.intake.handler import Abandoned, AnswerHandler, Budget, Halt
-from tracefreeze.intake.pipeline import ParkedRequests, ReceivedAnswer, by_request, next_offset
+from tracefreeze.intake.delivery import AnswerDelivery
+from tracefreeze.intake.gate import AnswerGate, ReceivedAnswer
+from tracefreeze.intake.parking import ParkedRequests
+from tracefreeze.intake.retry import Abandoned, Budget, Halt, Retry, TemporalProbe
 from tracefreeze.intake.throttle import StateBudgets
 from tracefreeze.kafka import make_consumer, make_producer, start_with_timeout, stop_with_timeout
 from tracefreeze.ops.http import serving
@@ -74,6 +75,7 @@ from tracefreeze.ops.metrics import (
     sdk_runtime,
 )
 from tracefreeze.ops.tracing import consuming
+from tracefreeze.security.verify import Rejection
 from tracefreeze.temporal import connect
 
 log = structlog.get_logger(__name__)
@@ -84,11 +86,6 @@ BUSY_POLL_MS = 50
 MAX_BATCH = 5000
 """Records per poll over all partitions: a backlog arrives in large batches per request."""
 LAG_EVERY_S = 1.0
-PROBE_S = 5.0
-"""How often readiness re-checks that Temporal answers."""
-POLLER_FRESH_S = 90.0
-"""A worker counts as polling if it polled the task queue this recently (a poll waits up to
-a minute)."""
 
 
 async def run_bridge(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -101,24 +98,20 @@ async def run_bridge(settings: Settings, stop: asyncio.Event | None = None) -> N
     client = await connect(settings, sdk_runtime() if settings.health_port else None)
     producer = make_producer(settings, client_id=f"{settings.bridge_group_id}-dead-letter")
     consumer = make_consumer(settings, group_id=settings.bridge_group_id)
-    halt = Halt(stop)
-    budget = Budget(settings.bridge_retry_budget_s)
-    handler = AnswerHandler(
+    retry = Retry(Halt(stop), Budget(settings.bridge_retry_budget_s), timeout)
+    delivery = AnswerDelivery(
         client,
         DeadLetters(producer, settings.topics.dead_letter, timeout),
-        halt,
-        timeout,
+        retry,
         gate,
-        budget,
         asyncio.Semaphore(settings.bridge_in_flight),
     )
     bridge = Bridge(
         consumer,
-        handler,
-        halt,
-        timeout,
-        client,
-        task_queue=settings.task_queue,
+        gate,
+        delivery,
+        retry,
+        TemporalProbe(client, settings.task_queue, retry.budget, timeout),
         throttle=StateBudgets(settings.bridge_state_rate, settings.bridge_state_burst),
         throttle_wait_s=settings.bridge_throttle_wait_s,
     )
@@ -133,7 +126,7 @@ async def run_bridge(settings: Settings, stop: asyncio.Event | None = None) -> N
             ) from err
         with stop_on_signals(stop) if own_stop else contextlib.nullcontext():
             async with serving(settings.health_port, "bridge", bridge.ready):
-                probing = asyncio.create_task(bridge.probe_temporal())
+                probing = asyncio.create_task(bridge.probe.run())
                 log.info("bridge started", topic=settings.topics.state_answers)
                 try:
                     await bridge.run()
@@ -151,71 +144,30 @@ class Bridge:
     def __init__(
         self,
         consumer: AIOKafkaConsumer,
-        handler: AnswerHandler,
-        halt: Halt,
-        timeout_s: float,
-        client: Client | None = None,
-        task_queue: str | None = None,
+        gate: AnswerGate,
+        delivery: AnswerDelivery,
+        retry: Retry,
+        probe: TemporalProbe | None = None,
         throttle: StateBudgets | None = None,
         throttle_wait_s: float = 2.0,
     ) -> None:
-        self.consumer, self.handler, self.halt, self.timeout_s = consumer, handler, halt, timeout_s
-        self.client, self.task_queue = client, task_queue
+        self.consumer, self.gate, self.delivery = consumer, gate, delivery
+        self.halt, self.budget, self.timeout_s = retry.halt, retry.budget, retry.timeout_s
+        self.probe = probe or TemporalProbe(None, None, retry.budget, retry.timeout_s)
         self.throttle = throttle or StateBudgets(rate=1e9, burst=1_000_000)
         self.throttle_wait_s = throttle_wait_s
         self.joined = False
         """The consumer joined its group (an assignment, possibly empty, was received)."""
-        self.temporal_ok = client is not None
-        self.workers_ok = True
-        """A worker polled the task queue lately (unknown counts as yes)."""
         self.lanes: dict[TopicPartition, asyncio.Task[None]] = {}
         self.parked = ParkedRequests()
-        handler.budget.counts = self.counting
-
-    @property
-    def budget(self) -> Budget:
-        return self.handler.budget
-
-    def counting(self) -> bool:
-        """A failed delivery is the request's own fault: Temporal and a worker are up."""
-        return self.temporal_ok and self.workers_ok
 
     def ready(self) -> bool:
         """Readiness: joined, Temporal reachable, not stopping (false once the drain starts),
         and no answer retried for longer than its budget plus two update timeouts (which
         means parking itself fails, or Temporal or every worker is down)."""
         stuck = self.budget.oldest_s() > self.budget.seconds + 2 * self.timeout_s
-        return self.joined and self.temporal_ok and not self.halt.stop.is_set() and not stuck
-
-    async def probe_temporal(self) -> None:
-        """Keep ``temporal_ok`` and ``workers_ok`` current (the HTTP thread cannot await)."""
-        while self.client is not None:
-            try:
-                self.temporal_ok = await self.client.service_client.check_health(
-                    timeout=timedelta(seconds=min(self.timeout_s, PROBE_S))
-                )
-            except Exception:
-                self.temporal_ok = False
-            if self.temporal_ok and self.task_queue:
-                self.workers_ok = await self._workers_polling()
-            OLDEST_STUCK.set(self.budget.oldest_s())
-            await asyncio.sleep(PROBE_S)
-
-    async def _workers_polling(self) -> bool:
-        assert self.client is not None and self.task_queue is not None
-        request = DescribeTaskQueueRequest(
-            namespace=self.client.namespace,
-            task_queue=TaskQueue(name=self.task_queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        )
-        try:
-            found = await self.client.workflow_service.describe_task_queue(
-                request, timeout=timedelta(seconds=min(self.timeout_s, PROBE_S))
-            )
-        except Exception:
-            return self.workers_ok  # unknown: keep what we knew
-        now = time.time()
-        return any(now - p.last_access_time.ToSeconds() < POLLER_FRESH_S for p in found.pollers)
+        temporal_ok = self.probe.temporal_ok
+        return self.joined and temporal_ok and not self.halt.stop.is_set() and not stuck
 
     async def run(self) -> None:
         measured = 0.0
@@ -303,20 +255,20 @@ class Bridge:
         if self.halt.is_set():
             return None
         started = time.perf_counter()
+        items: list[ReceivedAnswer] = []
+        refused: list[tuple[ConsumerRecord, Rejection]] = []
+        for record, checked in zip(records, self.gate.screen(records), strict=True):
+            if isinstance(checked, Rejection):
+                refused.append((record, checked))
+            else:
+                items.append(checked)
         try:
-            screened = await self.handler.screen(records)
+            await self.delivery.refuse(refused)  # dead-lettered together
         except Abandoned:
             return None
-        items: list[ReceivedAnswer] = []
-        refused = 0
-        for record, item in zip(records, screened, strict=True):
-            if item is None:  # dead-lettered by the gate
-                refused += 1
-                finished.add(record.offset)
-            else:
-                items.append(item)
-        for _ in range(refused):
-            BRIDGE_LATENCY.observe((time.perf_counter() - started) / max(refused, 1))
+        finished.update(record.offset for record, _ in refused)
+        for _ in refused:
+            BRIDGE_LATENCY.observe((time.perf_counter() - started) / max(len(refused), 1))
         # A State over its budget holds this lane at most throttle_wait_s in all (its
         # requests run side by side, so one deadline bounds them together); past it, its
         # answers are parked as throttled at once.
@@ -339,13 +291,13 @@ class Bridge:
             started = time.perf_counter()
             try:
                 if behind is not None:
-                    await self.handler.park(batch, behind.reason, behind.detail)
+                    await self.delivery.park(batch, behind.reason, behind.detail)
                 elif not await self._within_budget(batch, pending, deadline):
                     finished.update(item.record.offset for item in pending)
                     return  # the request's remaining answers are parked as throttled
                 else:
                     with consuming(batch[0].record.topic, batch[0].record.headers):
-                        taken = await self.handler.deliver(batch)
+                        taken = await self.delivery.deliver(batch)
                     self.parked.delivered(batch, taken)
             except Abandoned:
                 return
@@ -372,7 +324,7 @@ class Bridge:
                 f"{self.throttle_wait_s:g}s per fetch for a State's budget"
             )
             ANSWERS_THROTTLED.labels(state).inc(len(pending))
-            await self.handler.park(pending, DeadLetterReason.THROTTLED, detail)
+            await self.delivery.park(pending, DeadLetterReason.THROTTLED, detail)
             self.parked.mark(pending[0], DeadLetterReason.THROTTLED)
             return False
         if wait > 0:
@@ -381,6 +333,27 @@ class Bridge:
             if self.halt.is_set():
                 raise Abandoned("waiting for the State's answer budget")
         return True
+
+
+def by_request(items: Iterable[ReceivedAnswer]) -> list[list[ReceivedAnswer]]:
+    """The items grouped by the request they answer, each group in arrival order; groups in
+    the order their first answer arrived."""
+    groups: dict[str, list[ReceivedAnswer]] = {}
+    for item in items:
+        groups.setdefault(item.workflow_id, []).append(item)
+    return list(groups.values())
+
+
+def next_offset(records: list[ConsumerRecord], finished: set[int]) -> int | None:
+    """The offset to commit for the partition: its first record whose outcome is not final,
+    or one past the last record; None when not even the first is final. Answers after the
+    first unfinished one are read again and are duplicates (no-ops) in their request."""
+    done: int | None = None
+    for record in records:
+        if record.offset not in finished:
+            break
+        done = record.offset + 1
+    return done
 
 
 class _Listener(ConsumerRebalanceListener):

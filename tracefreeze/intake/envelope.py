@@ -1,9 +1,9 @@
 """The CloudEvents envelope of a State's answer on Kafka (binary content mode).
 
 A State's system sends each answer as one Kafka record: the value is the answer's JSON (the
-signed body, ``tracefreeze/security/signing.py``), the key is the request reference (so one
-request's
-answers stay in order on one partition), and the CloudEvents attributes travel as headers:
+signed body, ``tracefreeze/security/canonical.py``), the key is the request reference (so one
+request's answers stay in order on one partition), and the CloudEvents attributes travel as
+headers:
 
 - ``ce_specversion``: ``1.0``;
 - ``ce_id``: the answer's ``event_id``;

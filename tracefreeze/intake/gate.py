@@ -1,11 +1,13 @@
 """The bridge's gate: only a State's answer signed by a valid key of that State gets through.
 
 One ``AnswerGate`` per bridge process holds the State key registry (re-read when its file
-changes: ``signing.RegistryFile``), one
-``ReplayGuard`` and one ``Tolerance``. Every message on ``tracefreeze.state-answers`` passes
-``check``: the signature (``tracefreeze/security/signing.py``), then the CloudEvents envelope
-against
-the verified body (``tracefreeze/intake/envelope.py``), then the answer's age as the broker saw it.
+changes: ``key_registry.RegistryFile``), one ``ReplayGuard`` and one ``Tolerance``. Every
+message on ``tracefreeze.state-answers`` passes ``check``, in this order: its size, the
+signature, the key and the body (``tracefreeze/security/verify.py``), then the CloudEvents
+envelope against the verified body (``tracefreeze/intake/envelope.py``), then the answer's age
+as the broker saw it, judged for an operator's authenticated replay by the original record's
+timestamp (``tracefreeze/intake/replay_auth.py``). ``screen`` does it for a partition's fetched
+records, in order.
 
 Age. An answer is judged by when it reached Kafka, not by when the bridge happens to read it:
 a bridge down for ten days must still take the answers Kafka kept for it. So ``sent_at`` may
@@ -16,15 +18,16 @@ guard remembers event ids as long. With ``message.timestamp.type=LogAppendTime``
 the timestamp is the broker's own clock; with ``CreateTime`` it is the producer's, taken no
 later than now (a State that back-dates it only refuses its own answer).
 
-Either a verified answer comes out, or a ``Rejection`` whose reason the bridge writes to the
-dead-letter topic. Each rejection is also an audit event: the structlog warning ``answer
-rejected`` with the reason code, event id, key id, the key's State and the Kafka position,
-never the message's contents.
+Either a verified answer comes out (``ReceivedAnswer``), or a ``Rejection`` whose reason the
+bridge writes to the dead-letter topic (``tracefreeze/intake/delivery.py``). Each rejection is
+also an audit event: the structlog warning ``answer rejected`` with the reason code, event id,
+key id, the key's State and the Kafka position, never the message's contents.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,23 +35,17 @@ import structlog
 from aiokafka.structs import ConsumerRecord
 
 from schemas.deadletter import DeadLetterReason
+from schemas.request import request_workflow_id
 from tracefreeze.config import Settings
 from tracefreeze.intake.envelope import envelope_problem
 from tracefreeze.intake.replay_auth import NOT_CLAIMED, ReplayKeyUnavailable, ReplayMark, replay_key
 from tracefreeze.intake.replay_auth import check as check_replay
 from tracefreeze.intake.routing import Answer
 from tracefreeze.ops.metrics import FORGED_REPLAYS
-from tracefreeze.security.signing import (
-    DEFAULT_TOLERANCE,
-    HEADER_KEY_ID,
-    KeyRegistry,
-    RegistryFile,
-    Rejection,
-    ReplayGuard,
-    Tolerance,
-    state_keys_file,
-    verify,
-)
+from tracefreeze.security.canonical import HEADER_KEY_ID
+from tracefreeze.security.key_registry import KeyRegistry, RegistryFile, state_keys_file
+from tracefreeze.security.replay_guard import DEFAULT_TOLERANCE, ReplayGuard, Tolerance
+from tracefreeze.security.verify import Rejection, verify
 
 log = structlog.get_logger(__name__)
 
@@ -59,6 +56,25 @@ def _now() -> datetime:
 
 DEFAULT_MAX_AGE = timedelta(days=Settings.model_fields["answer_max_age_days"].default)
 DEFAULT_MAX_DELIVERY = timedelta(days=Settings.model_fields["answer_max_delivery_days"].default)
+
+
+@dataclass(frozen=True)
+class ReceivedAnswer:
+    """A verified answer and the record it came in."""
+
+    record: ConsumerRecord
+    answer: Answer
+    replayed: bool = False
+    """An operator's replay whose MAC verified (``tracefreeze/intake/replay_auth.py``); a bare
+    ``tf_replayed_from`` header, which any producer can write, does not make it one."""
+
+    @property
+    def workflow_id(self) -> str:
+        return request_workflow_id(self.answer.request_reference, self.answer.state)
+
+    @property
+    def size(self) -> int:
+        return len(self.record.value or b"")
 
 
 class AnswerGate:
@@ -110,6 +126,19 @@ class AnswerGate:
             max_delivery=timedelta(days=settings.answer_max_delivery_days),
             replay_key=key,
         )
+
+    def screen(self, records: list[ConsumerRecord]) -> list[ReceivedAnswer | Rejection]:
+        """``check`` on a partition's fetched records, in order: each verified answer (marked
+        if it is an operator's authenticated replay), or its rejection."""
+        out: list[ReceivedAnswer | Rejection] = []
+        for record in records:
+            with structlog.contextvars.bound_contextvars(**where(record)):
+                checked = self.check(record)
+            if isinstance(checked, Rejection):
+                out.append(checked)
+            else:
+                out.append(ReceivedAnswer(record, checked, self.replay(record).authentic))
+        return out
 
     def replay(self, record: ConsumerRecord) -> ReplayMark:
         """Whether ``record`` is an operator's authenticated replay (pure: no logging)."""
@@ -226,13 +255,11 @@ class AnswerGate:
         )
 
 
+def where(record: ConsumerRecord) -> dict[str, str | int]:
+    """Where a record lies in Kafka, for every log line about its answer."""
+    return {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+
+
 def _audit(record: ConsumerRecord, event: str, **fields: object) -> None:
     """An audit warning about an answer, with where its record lies in Kafka."""
-    log.warning(
-        event,
-        audit=True,
-        **fields,
-        topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
-    )
+    log.warning(event, audit=True, **fields, **where(record))

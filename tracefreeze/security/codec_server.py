@@ -27,12 +27,9 @@ CORS: ``OPTIONS`` answers the browser's preflight without credentials (browsers 
 a preflight) with ``Access-Control-Allow-Headers: Authorization, Content-Type, X-Namespace``
 and ``Access-Control-Allow-Methods: POST, OPTIONS``, so the UI may send ``Authorization``.
 
-Resources: at most ``TRACEFREEZE_CODEC_MAX_CONNECTIONS`` (16) connections are served at once;
-one more is answered 503 at once from the accepting thread and closed. Each connection serves
-one request; a read waits at most ``TRACEFREEZE_CODEC_READ_TIMEOUT_S`` (5 s) and the whole
-request at most ``TRACEFREEZE_CODEC_REQUEST_TIMEOUT_S`` (15 s), so a client sending its body
-a byte at a time holds one slot for that long and no longer. Bodies over
-``TRACEFREEZE_CODEC_MAX_BODY_BYTES`` (8 MiB) are refused before they are read.
+Resources (at most ``TRACEFREEZE_CODEC_MAX_CONNECTIONS`` connections at once, read and request
+timeouts, the body limit) and the configuration read from the environment:
+``tracefreeze/security/codec_listener.py``.
 
 Errors name the failure class only (``unknown_key``, ``not_decryptable``, ``plaintext_refused``,
 ``malformed``, ``unauthorized``...): no key id, namespace key, stack or parser internals. The
@@ -44,113 +41,31 @@ Standard library only (``http.server``): no web framework is a dependency of tra
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import socket
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, cast
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
 from tracefreeze.errors import TracefreezeError
-from tracefreeze.security.codec import (
-    KEYS_ENV,
-    CodecError,
-    EncryptionCodec,
-    codec_from_env,
-    env_flag,
-)
-from tracefreeze.security.codec_auth import (
-    Authenticator,
-    AuthError,
-    authenticator_from_env,
-    is_loopback,
-)
+from tracefreeze.security.codec import KEYS_ENV, CodecError, EncryptionCodec, codec_from_env
+from tracefreeze.security.codec_auth import Authenticator, AuthError, authenticator_from_env
+from tracefreeze.security.codec_listener import ENCODE_ENV, BoundedServer, CodecServerConfig
 
-CORS_ORIGIN_ENV = "TRACEFREEZE_CODEC_CORS_ORIGIN"
-ALLOWED_HOSTS_ENV = "TRACEFREEZE_CODEC_ALLOWED_HOSTS"
-NAMESPACES_ENV = "TRACEFREEZE_CODEC_NAMESPACES"
-ENCODE_ENV = "TRACEFREEZE_CODEC_ENCODE"
-MAX_CONNECTIONS_ENV = "TRACEFREEZE_CODEC_MAX_CONNECTIONS"
-READ_TIMEOUT_ENV = "TRACEFREEZE_CODEC_READ_TIMEOUT_S"
-REQUEST_TIMEOUT_ENV = "TRACEFREEZE_CODEC_REQUEST_TIMEOUT_S"
-MAX_BODY_ENV = "TRACEFREEZE_CODEC_MAX_BODY_BYTES"
-DEFAULT_CORS_ORIGIN = "http://localhost:8233"
 ALLOW_HEADERS = "Authorization, Content-Type, X-Namespace"
 ALLOW_METHODS = "POST, OPTIONS"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8081
-MAX_BODY_BYTES = 8 * 1024 * 1024
-"""A request body larger than this is refused (413) unless configured otherwise."""
-BUSY_REPLY = (
-    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-    b"Retry-After: 1\r\nConnection: close\r\nContent-Length: 17\r\n\r\n"
-    b'{"error":"busy"}\n'
-)
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class CodecServerConfig:
-    """What the server accepts (module docstring); ``from_env`` reads it."""
-
-    cors_origins: tuple[str, ...] = (DEFAULT_CORS_ORIGIN,)
-    allowed_hosts: tuple[str, ...] = ()
-    namespaces: tuple[str, ...] = ()
-    encode_enabled: bool = False
-    max_connections: int = 16
-    read_timeout_s: float = 5.0
-    request_timeout_s: float = 15.0
-    max_body_bytes: int = MAX_BODY_BYTES
-
-    @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, cors_origin: str | None = None
-    ) -> CodecServerConfig:
-        env = os.environ if environ is None else environ
-
-        def listed(name: str, default: str = "") -> tuple[str, ...]:
-            return tuple(i.strip() for i in env.get(name, default).split(",") if i.strip())
-
-        def number(name: str, default: float, kind: type = float) -> Any:
-            raw = env.get(name, "").strip()
-            try:
-                value = kind(raw) if raw else default
-            except ValueError as err:
-                raise TracefreezeError(f"{name} must be a number, not {raw!r}") from err
-            if value <= 0:
-                raise TracefreezeError(f"{name} must be positive")
-            return value
-
-        try:
-            encode = env_flag(env, ENCODE_ENV)
-        except CodecError as err:
-            raise TracefreezeError(str(err)) from err
-        origins = cors_origin or env.get(CORS_ORIGIN_ENV) or DEFAULT_CORS_ORIGIN
-        return cls(
-            cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
-            allowed_hosts=listed(ALLOWED_HOSTS_ENV),
-            namespaces=listed(NAMESPACES_ENV),
-            encode_enabled=encode,
-            max_connections=number(MAX_CONNECTIONS_ENV, 16, int),
-            read_timeout_s=number(READ_TIMEOUT_ENV, 5.0),
-            request_timeout_s=number(REQUEST_TIMEOUT_ENV, 15.0),
-            max_body_bytes=number(MAX_BODY_ENV, MAX_BODY_BYTES, int),
-        )
-
-
-class CodecServer(ThreadingHTTPServer):
-    """Threads per connection, at most ``config.max_connections`` of them at once."""
-
-    daemon_threads = True
+class CodecServer(BoundedServer):
+    """The codec server: its codec, who may call it, and the namespaces it serves."""
 
     def __init__(
         self,
@@ -159,77 +74,9 @@ class CodecServer(ThreadingHTTPServer):
         config: CodecServerConfig,
         auth: Authenticator,
     ) -> None:
-        if not config.allowed_hosts and not is_loopback(address[0]):
-            raise TracefreezeError(
-                f"the codec server listens on {address[0]}: set {ALLOWED_HOSTS_ENV} to the "
-                "host names its callers use (e.g. the public codec host and the Service name)"
-            )
-        self.codec, self.config, self.auth = codec, config, auth
-        self._slots = threading.BoundedSemaphore(config.max_connections)
-        self._count_lock = threading.Lock()
-        self.active = 0
-        """Connections being served now (for the operator's log and the tests)."""
-        self.refused_busy = 0
-        super().__init__(address, _Handler)
-        host, port = cast(tuple[str, int], self.server_address[:2])
-        self.allowed_hosts = frozenset(
-            h.lower() for h in (config.allowed_hosts or (f"{host}:{port}", f"localhost:{port}"))
-        )
+        self.codec, self.auth = codec, auth
+        super().__init__(address, _Handler, config)
         self.namespaces = config.namespaces or (codec.namespace,)
-
-    @property
-    def url(self) -> str:
-        host, port = cast(tuple[str, int], self.server_address[:2])
-        return f"http://{host}:{port}"
-
-    @property
-    def cors_origin(self) -> str:
-        return ",".join(self.config.cors_origins)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        """From the accepting thread: take a slot or answer 503 now, never wait for one."""
-        if not self._slots.acquire(blocking=False):
-            self.refused_busy += 1
-            try:
-                request.setblocking(False)
-                with contextlib.suppress(OSError):
-                    request.recv(65536)  # what already came: closing on unread data resets
-                request.sendall(BUSY_REPLY)
-            except OSError:
-                pass
-            self.shutdown_request(request)
-            return
-        with self._count_lock:
-            self.active += 1
-        request.settimeout(self.config.read_timeout_s)
-        try:
-            super().process_request(request, client_address)
-        except BaseException:
-            self._release()
-            raise
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        watchdog = threading.Timer(self.config.request_timeout_s, _cut, args=(request,))
-        watchdog.daemon = True
-        watchdog.start()
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            watchdog.cancel()
-            self._release()
-
-    def _release(self) -> None:
-        with self._count_lock:
-            self.active -= 1
-        self._slots.release()
-
-
-def _cut(sock: socket.socket) -> None:
-    """The request's time is up: unblock its reads (they see end of stream)."""
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -9,13 +9,9 @@ from aiokafka.structs import ConsumerRecord
 
 from schemas.deadletter import HEADER_REPLAYED_FROM, DeadLetterReason
 from tests.workflows.support import acknowledgement, court_request
-from tracefreeze.intake.pipeline import (
-    ParkedRequests,
-    ReceivedAnswer,
-    batches,
-    by_request,
-    next_offset,
-)
+from tracefreeze.intake.bridge import by_request, next_offset
+from tracefreeze.intake.gate import ReceivedAnswer
+from tracefreeze.intake.parking import ParkedRequests, batches
 
 
 def record(offset: int, size: int = 10) -> ConsumerRecord:
