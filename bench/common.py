@@ -32,7 +32,7 @@ from tracefreeze.config import REPO_ROOT, Settings
 from tracefreeze.demo.simulator import answer_headers
 from tracefreeze.intake.routing import Answer
 from tracefreeze.kafka import make_producer
-from tracefreeze.security import signing
+from tracefreeze.security import key_registry, signing
 
 T = TypeVar("T")
 
@@ -126,9 +126,9 @@ def state_signer(state_dir: Path, state: str = STATE) -> StateSigner:
         if hasattr(demo_keys, "demo_signer"):
             key, key_id = demo_keys.demo_signer(state_dir, state)
             return StateSigner(key, key_id, registry_file)
-    if not registry_file.exists() or not signing.load_registry(registry_file).for_state(state):
+    if not registry_file.exists() or not key_registry.load_registry(registry_file).for_state(state):
         signing.keygen(state, f"{state.lower()}-bench-1", keys_dir, registry_file)
-    registry = signing.load_registry(registry_file)
+    registry = key_registry.load_registry(registry_file)
     for entry in registry.for_state(state):
         for pem in (keys_dir / f"{entry.key_id}.pem", keys_dir / f"{state}.pem"):
             if not pem.exists():

@@ -54,12 +54,12 @@ from tracefreeze.ops.metrics import (
 )
 from tracefreeze.security.request_ids import request_id_key
 from tracefreeze.security.verify import Rejection
+from workflows.catalog import BATCH_UPDATE
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 R = TypeVar("R", Route, list[Route])
 
-BATCH_UPDATE = "take_answers"
 """The request workflow's update that takes several answers to it, in order."""
 ALREADY_COMPLETED = "already completed"
 DEFINITIVE_RPC = {RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.OUT_OF_RANGE}
