@@ -29,7 +29,7 @@ from schemas.case import AddState, CaseOrder, CloseCase
 from schemas.common import AMOUNT_PATTERN, EARLIEST, LATEST, Money
 from schemas.deadletter import DeadLetterReason
 from schemas.request import CourtRequest
-from tests.workflows import support as s
+from tests import builders as s
 from tracefreeze.security.signing import (
     KeyRegistry,
     Rejection,

@@ -11,10 +11,11 @@ from collections.abc import Callable
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from tests.builders import acknowledgement, court_request, now
 from tests.ops import Samples, aget, scrape, total, wait_status
 from tests.signed import signed_bytes, signed_record
 from tests.stack import free_ports
-from tests.tracefreeze.test_bridge_e2e import ack, court_request, isolated
+from tests.tracefreeze.e2e import isolated
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.intake.bridge import run_bridge
@@ -69,7 +70,7 @@ async def test_counters_move_and_probes_answer(stack: Settings) -> None:
         await client.submit(request)
         before = await scrape(port)
 
-        good = ack(request.reference)
+        good = acknowledgement(request, sent_at=now())
         value, headers = signed_record(good, s.state_dir)
         await producer.send_and_wait(
             s.topics.state_answers, value=value, key=request.reference.encode(), headers=headers

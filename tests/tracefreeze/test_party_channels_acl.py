@@ -37,8 +37,8 @@ from click.testing import CliRunner, Result
 from schemas.ledger import RequestStatus
 from schemas.party import PartyMessage, PartyMessageType
 from schemas.views import RequestView
+from tests.builders import court_request
 from tests.stack import StackError, running_stack
-from tests.tracefreeze.test_bridge_e2e import court_request
 from tracefreeze.cli.main import main as cli
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings, get_settings

@@ -15,19 +15,9 @@ from aiokafka.structs import ConsumerRecord
 
 from schemas.deadletter import HEADER_OFFSET, HEADER_PARTITION, HEADER_REASON, HEADER_REASON_CODE
 from schemas.ledger import AssetStatus
+from tests.builders import acknowledgement, court_request, freeze_account, now
 from tests.signed import signed_bytes
-from tests.tracefreeze.test_bridge_e2e import (  # noqa: F401 - the fixture is used by name
-    Running,
-    ack,
-    court_request,
-    headers,
-    read_until,
-    running,
-    send,
-    send_signed,
-    wait_view,
-)
-from tests.workflows.support import freeze_account
+from tests.tracefreeze.e2e import Running, headers, read_until, send, send_signed, wait_view
 from tracefreeze.intake.envelope import answer_headers
 from tracefreeze.security.signing import canonical_bytes
 
@@ -35,13 +25,13 @@ pytestmark = pytest.mark.stack
 
 
 async def test_the_year_1_national_order_is_dead_lettered_and_nothing_stalls(
-    running: Running,  # noqa: F811 - the fixture imported above
+    running: Running,
 ) -> None:
     r, s = running, running.settings
     poisoned, other = court_request(), court_request()
     for request in (poisoned, other):
         await r.client.submit(request)
-        await send_signed(r, ack(request.reference))
+        await send_signed(r, acknowledgement(request, sent_at=now()))
 
     report = freeze_account(poisoned).model_copy(update={"sent_at": datetime.now(UTC)})
     doc = json.loads(report.model_dump_json())

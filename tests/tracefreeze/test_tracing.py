@@ -17,8 +17,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from schemas.events import RequestEvent, RequestEventType
 from schemas.outbox import PUBLISH_OUTBOX
+from tests.builders import acknowledgement, court_request, now, to
 from tests.signed import signed_record
-from tests.tracefreeze.test_bridge_e2e import ack, court_request, isolated, read_until
+from tests.tracefreeze.e2e import isolated, read_until
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.intake.bridge import run_bridge
@@ -85,7 +86,7 @@ async def test_one_trace_from_transmission_through_answer_to_event(
             RequestEventType.TRANSMITTED,
         )
         parent = traceparent(sent)  # the State answers within the trace it was sent
-        answer = ack(ref)
+        answer = acknowledgement(to(ref), sent_at=now())
         value, headers = signed_record(answer, s.state_dir)
         await producer.send_and_wait(
             s.topics.state_answers,
