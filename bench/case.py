@@ -22,7 +22,6 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowQueryFail
 from bench.common import (
     StateSigner,
     answer_script,
-    court_request,
     end_offsets,
     producer,
     send_signed,
@@ -32,6 +31,7 @@ from bench.stack import BenchStack
 from schemas.case import CaseOrder
 from schemas.request import CourtRequest
 from schemas.views import RequestProgress
+from tests.builders import court_request
 from tracefreeze.case_client import CaseClient
 from tracefreeze.client import RequestClient
 from tracefreeze.errors import TracefreezeError
@@ -60,14 +60,8 @@ def sizes_for(quick: bool) -> CaseSizes:
 
 def two_state_order(tag: str) -> CaseOrder:
     """A case against the Netherlands (the flooding State) and Belgium."""
-    nld = court_request(f"ICC-01/22-CASE-{tag}-NLD")
-    bel = CourtRequest.model_validate(
-        {
-            **nld.model_dump(mode="json"),
-            "reference": f"ICC-01/22-CASE-{tag}-BEL",
-            "requested_state": "BEL",
-        }
-    )
+    nld = court_request(reference=f"ICC-01/22-CASE-{tag}-NLD")
+    bel = court_request(reference=f"ICC-01/22-CASE-{tag}-BEL", requested_state="BEL")
     return CaseOrder(
         order_reference=f"ICC-01/22-ORD-CASE-{tag}",
         case_number=nld.case_number,

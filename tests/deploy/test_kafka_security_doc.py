@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.certs import self_signed
 from tracefreeze.config import REPO_ROOT, Settings
 
 DOC = REPO_ROOT / "deploy" / "kafka-security.md"
@@ -88,8 +89,6 @@ def test_deployments_use_mutual_tls_with_their_mounted_secrets(
     for name in list(os.environ):
         if name.startswith("TRACEFREEZE_"):
             monkeypatch.delenv(name)
-    from tests.tracefreeze.test_kafka_security import self_signed
-
     cert, key = self_signed(tmp_path)
     files = {"ca.crt": cert, "user.crt": cert, "user.key": key}
     for variable, value in env.items():

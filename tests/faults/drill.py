@@ -31,7 +31,6 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -42,19 +41,23 @@ from aiokafka.partitioner import murmur2
 from aiokafka.structs import ConsumerRecord
 
 from schemas.answers import (
-    Acknowledgement,
     AnswerBase,
-    AssetManagementKind,
     AssetManagementUpdate,
-    AssetResult,
     ExecutionReport,
 )
-from schemas.common import Measure, Money
 from schemas.deadletter import HEADER_REASON_CODE
 from schemas.events import RequestEventType
 from schemas.ledger import AssetStatus
-from schemas.request import CourtRequest
 from schemas.views import RequestView
+from tests.builders import (
+    acknowledgement,
+    asset_management,
+    court_request,
+    execution_report,
+    now,
+    result,
+    to,
+)
 from tests.signed import signed_record
 from tests.stack import PYTHON, REPO_ROOT, run_stack_sh, stack_env
 from tests.stack import isolated as isolated_settings
@@ -65,7 +68,6 @@ from tracefreeze.topics import ensure_topics
 EXAMPLE = REPO_ROOT / "schemas" / "examples" / "court-request.json"
 STATE = "NLD"
 ASSET = "a-account-1"
-AUTHORITY = "Fault-drill Central Authority"
 MANAGER = "Fault-drill Asset Management Office"
 SETUP_ANSWERS = 2
 """Acknowledgement + execution report (the asset frozen) per request, before the flow."""
@@ -277,48 +279,23 @@ def references(n: int, partitions: int) -> list[str]:
     return [refs[p] for p in sorted(refs)]
 
 
-def court_request(reference: str, state: str = STATE) -> CourtRequest:
-    doc = json.loads(EXAMPLE.read_text())
-    doc["reference"] = reference
-    doc["requested_state"] = state
-    return CourtRequest.model_validate(doc)
-
-
-def _common(ref: str, state: str = STATE) -> dict[str, Any]:
-    return {
-        "event_id": str(uuid.uuid4()),
-        "request_reference": ref,
-        "state": state,
-        "sent_at": datetime.now(UTC),
-    }
-
-
-def acknowledgement(ref: str, state: str = STATE) -> Acknowledgement:
-    return Acknowledgement(**_common(ref, state), authority=AUTHORITY)
-
-
 def freeze_report(ref: str, state: str = STATE) -> ExecutionReport:
-    return ExecutionReport(
-        **_common(ref, state),
-        results=(
-            AssetResult(
-                asset_id=ASSET,
-                measures_executed=(Measure.IDENTIFY, Measure.FREEZE),
-                value=Money(amount=Decimal("400000.00"), currency="EUR"),
-                registry_reference="REG-FAULT-DRILL",
-                executing_authority="Public Prosecution Service",
-            ),
-        ),
+    """The drill's asset identified and frozen (EUR 400,000), so it can be valued after."""
+    frozen = result(
+        ASSET,
+        "identify",
+        "freeze",
+        value=("400000.00", "EUR"),
+        registry_reference="REG-FAULT-DRILL",
+        executing_authority="Public Prosecution Service",
     )
+    return execution_report(to(ref, state), [frozen], final=False, sent_at=now())
 
 
 def valuation(ref: str, i: int) -> AssetManagementUpdate:
-    return AssetManagementUpdate(
-        **_common(ref),
-        asset_id=ASSET,
-        kind=AssetManagementKind.VALUATION,
-        value=Money(amount=Decimal(400_000 + i) + Decimal("0.25"), currency="EUR"),
-        asset_manager=MANAGER,
+    """The ``i``-th valuation of the drill's frozen asset: always a valid answer."""
+    return asset_management(
+        to(ref), ASSET, f"{400_000 + i}.25", asset_manager=MANAGER, sent_at=now()
     )
 
 
@@ -482,9 +459,9 @@ class Flow:
     async def prepare(self) -> None:
         """Submit the requests; acknowledge each and freeze its asset through Kafka."""
         for ref in self.refs:
-            await self.client.submit(court_request(ref))
+            await self.client.submit(court_request(reference=ref))
         for ref in self.refs:
-            await self.send(acknowledgement(ref))
+            await self.send(acknowledgement(to(ref), sent_at=now()))
             await self.send(freeze_report(ref))
         for ref in self.refs:
             view = await self.wait_view(

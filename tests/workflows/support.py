@@ -16,7 +16,12 @@ from typing import Any
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -277,3 +282,16 @@ async def published_count(
     await settle(handle)
     reference = (await handle.query(RequestWorkflow.view)).reference
     return len(recorder.events(reference))
+
+
+async def chain_of_runs(client: Client, workflow_id: str, run_id: str) -> list[str]:
+    """The run ids from ``run_id`` on, following each run's continue-as-new to the next."""
+    runs = [run_id]
+    while True:
+        handle = client.get_workflow_handle(workflow_id, run_id=runs[-1])
+        assert len(runs) < 100
+        if (await handle.describe()).status is not WorkflowExecutionStatus.CONTINUED_AS_NEW:
+            return runs
+        last = [e async for e in handle.fetch_history_events()][-1]
+        assert last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+        runs.append(last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id)
