@@ -155,6 +155,21 @@ def result(asset_id: str, *measures: str, **fields: Any) -> dict[str, Any]:
     return {"asset_id": asset_id, "measures_executed": list(measures), "value": value, **fields}
 
 
+def frozen_at(amounts: dict[str, Any], *measures: str) -> list[dict[str, Any]]:
+    """One result per asset: frozen at its EUR amount by the prosecution service, with a
+    registry reference of its own (``measures``: identify and freeze unless given)."""
+    return [
+        result(
+            asset_id,
+            *(measures or ("identify", "freeze")),
+            value=(amount, "EUR"),
+            registry_reference=f"REG-{asset_id}",
+            executing_authority="Public Prosecution Service",
+        )
+        for asset_id, amount in amounts.items()
+    ]
+
+
 def execution_report(
     request: Addressee,
     results: list[dict[str, Any]] | None = None,
@@ -201,9 +216,31 @@ def state_answer(cls: type[AnswerT], request: Addressee, **fields: Any) -> Answe
     return cls.model_validate(data)
 
 
+TYPICAL: dict[type[AnswerBase], dict[str, Any]] = {
+    Consultation: {"details": "The land register entry cannot be matched to the owner given."},
+    Postponement: {"reasons": "Execution now would interfere with a domestic investigation."},
+    Denial: {
+        "reasons": "Disclosure of the account records would prejudice national security (RS 93(4))."
+    },
+    ThirdPartyClaim: {
+        "claimant": CLAIMANT,
+        "basis": "Bought the apartment in good faith before the warrant issued.",
+    },
+    DomesticChallenge: {"forum": "District Court of Amsterdam"},
+    AssetManagementUpdate: {"asset_manager": "Asset Management Office, Ministry of Justice"},
+    FreezeLimitProposal: {
+        "reasons": "National law limits a freeze without a conviction to one year."
+    },
+}
+"""What the builders' State writes where a test does not say (a test's fields win)."""
+
+
+def _typical(cls: type[AnswerT], request: Addressee, fields: dict[str, Any]) -> AnswerT:
+    return state_answer(cls, request, **{**TYPICAL[cls], **fields})
+
+
 def consultation(request: Addressee, ground: str = "RS 97(a)", **fields: Any) -> Consultation:
-    fields.setdefault("details", "The land register entry cannot be matched to the owner given.")
-    return state_answer(Consultation, request, ground=ground, **fields)
+    return _typical(Consultation, request, {"ground": ground, **fields})
 
 
 def postponement(
@@ -212,26 +249,23 @@ def postponement(
     proposed_until: str | None = "2026-09-30T00:00:00+02:00",
     **fields: Any,
 ) -> Postponement:
-    fields.setdefault("reasons", "Execution now would interfere with a domestic investigation.")
+    """Under RS 94 with a proposed end; under RS 95 with none unless ``proposed_until=None``
+    is given explicitly (then the field is sent as null)."""
     if ground == "RS 94" or proposed_until is None:
         fields["proposed_until"] = proposed_until
-    return state_answer(Postponement, request, ground=ground, **fields)
+    return _typical(Postponement, request, {"ground": ground, **fields})
 
 
 def denial(request: Addressee, **fields: Any) -> Denial:
-    fields.setdefault(
-        "reasons",
-        "Disclosure of the account records would prejudice national security (RS 93(4)).",
-    )
-    return state_answer(Denial, request, **fields)
+    return _typical(Denial, request, fields)
 
 
 def third_party_claim(
     request: Addressee, asset_id: str, claim_id: str = "claim-1", **fields: Any
 ) -> ThirdPartyClaim:
-    fields.setdefault("claimant", CLAIMANT)
-    fields.setdefault("basis", "Bought the apartment in good faith before the warrant issued.")
-    return state_answer(ThirdPartyClaim, request, asset_id=asset_id, claim_id=claim_id, **fields)
+    return _typical(
+        ThirdPartyClaim, request, {"asset_id": asset_id, "claim_id": claim_id, **fields}
+    )
 
 
 def domestic_challenge(
@@ -241,15 +275,8 @@ def domestic_challenge(
     outcome: str = "lodged",
     **fields: Any,
 ) -> DomesticChallenge:
-    fields.setdefault("forum", "District Court of Amsterdam")
-    return state_answer(
-        DomesticChallenge,
-        request,
-        asset_id=asset_id,
-        challenge_id=challenge_id,
-        outcome=outcome,
-        **fields,
-    )
+    ids = {"asset_id": asset_id, "challenge_id": challenge_id, "outcome": outcome}
+    return _typical(DomesticChallenge, request, {**ids, **fields})
 
 
 def asset_management(
@@ -260,14 +287,12 @@ def asset_management(
     kind: str = "valuation",
     **fields: Any,
 ) -> AssetManagementUpdate:
-    fields.setdefault("asset_manager", "Asset Management Office, Ministry of Justice")
-    return state_answer(
+    """A valuation (or ``kind``) of ``asset_id`` at ``amount`` ``currency``."""
+    value = money(amount, currency)
+    return _typical(
         AssetManagementUpdate,
         request,
-        asset_id=asset_id,
-        kind=kind,
-        value=money(amount, currency),
-        **fields,
+        {**fields, "asset_id": asset_id, "kind": kind, "value": value},
     )
 
 
@@ -277,14 +302,9 @@ def freeze_limit(
     proposed_until: str = "2026-10-01T00:00:00+02:00",
     **fields: Any,
 ) -> FreezeLimitProposal:
-    fields.setdefault("reasons", "National law limits a freeze without a conviction to one year.")
-    return state_answer(
-        FreezeLimitProposal,
-        request,
-        asset_ids=list(asset_ids),
-        proposed_until=proposed_until,
-        **fields,
-    )
+    """National law would end the freeze of ``asset_ids`` at ``proposed_until``."""
+    until = {"asset_ids": list(asset_ids), "proposed_until": proposed_until}
+    return _typical(FreezeLimitProposal, request, {**until, **fields})
 
 
 # --- Court actions -------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from tests.builders import (
     acknowledgement,
     asset_management,
     execution_report,
+    no_assets,
     now,
     result,
 )
@@ -168,3 +169,9 @@ def case_run_bound(elapsed_s: float, requests: int) -> int:
     machine; before, 400 answers made 4.5 MB, and the server terminates a run near 50 MB)."""
     reports = requests * (elapsed_s / PARENT_REPORT_INTERVAL.total_seconds() + 2)
     return int(CASE_START_BYTES + reports * REPORT_BYTES)
+
+
+async def finds_nothing(client: Client, request: CourtRequest) -> None:
+    """The State acknowledges and reports no assets, straight to its request."""
+    await take(client, request, acknowledgement(request, sent_at=now()))
+    await take(client, request, no_assets(request, sent_at=now(), registers_searched=["banks"]))

@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.tracefreeze.e2e import Running, worker_and_bridge
+from tests.tracefreeze.e2e import Running, isolated, worker_and_bridge
 from tracefreeze.config import Settings
 
 
 @pytest.fixture
 async def running(stack: Settings) -> AsyncIterator[Running]:
     """Worker + bridge (asyncio tasks) on topics, task queue and group of this test alone."""
-    async with worker_and_bridge(stack) as r:
+    async with worker_and_bridge(isolated(stack)) as r:
         yield r

@@ -40,9 +40,9 @@ def isolated(stack: Settings) -> Settings:
 
 
 @contextlib.asynccontextmanager
-async def worker_and_bridge(stack: Settings) -> AsyncIterator[Running]:
-    """Worker + bridge (asyncio tasks) on topics, task queue and group of this test alone."""
-    settings = isolated(stack)
+async def worker_and_bridge(settings: Settings) -> AsyncIterator[Running]:
+    """Worker + bridge (asyncio tasks) on ``settings`` (one test's own, see ``isolated``),
+    with a client and a plain producer; the bridge must stop cleanly at the end."""
     await ensure_topics(settings)
     stop = asyncio.Event()
     worker = asyncio.create_task(run_worker(settings))

@@ -29,7 +29,7 @@ from schemas.deadletter import (
 from schemas.events import RequestEvent, RequestEventType
 from schemas.ledger import AssetStatus, RequestStatus
 from schemas.views import RequestView
-from tests.builders import acknowledgement, court_request, execution_report, now, result, to
+from tests.builders import acknowledgement, court_request, execution_report, frozen_at, now, to
 from tests.signed import signed_bytes
 from tests.stack import stack_env
 from tests.tracefreeze.e2e import (
@@ -60,21 +60,7 @@ async def test_answers_reach_the_request_and_bad_ones_are_dead_lettered(running:
     ref = request.reference
     await r.client.submit(request)
     frozen = {"a-account-1": Decimal("398214.37"), "a-apartment-1": Decimal("860000.00")}
-    report = execution_report(
-        request,
-        [
-            result(
-                asset_id,
-                "identify",
-                "freeze",
-                value=(amount, "EUR"),
-                registry_reference=f"REG-{asset_id}",
-                executing_authority="Public Prosecution Service",
-            )
-            for asset_id, amount in frozen.items()
-        ],
-        sent_at=now(),
-    )
+    report = execution_report(request, frozen_at(frozen), sent_at=now())
     acknowledged = acknowledgement(request, sent_at=now())
     started = time.monotonic()
     await send_signed(r, acknowledged)

@@ -20,15 +20,7 @@ from decimal import Decimal
 import pytest
 
 from schemas import court as c
-from schemas.answers import (
-    AssetResult,
-    ExecutionReport,
-    Postponement,
-    PostponementGround,
-    ThirdPartyClaim,
-)
 from schemas.case import CaseView, CloseCase
-from schemas.common import Measure
 from schemas.events import RequestEvent, RequestEventType
 from schemas.ledger import AssetStatus, RequestStatus
 from schemas.request import CourtRequest
@@ -36,9 +28,12 @@ from schemas.views import RequestView
 from tests.builders import (
     acknowledgement,
     court_action,
+    execution_report,
+    frozen_at,
     no_assets,
     now,
-    state_answer,
+    postponement,
+    third_party_claim,
 )
 from tests.tracefreeze.case_e2e import (
     WAIT_S,
@@ -89,47 +84,17 @@ async def test_two_state_case_from_freeze_to_allocation_and_closure(
     # --- the States answer over Kafka --------------------------------------------------
     claim_id = "claim-apartment-1"
     await answer(r, acknowledgement(nld, sent_at=now(), authority="Dutch Central Authority"))
-    report = state_answer(
-        ExecutionReport,
-        nld,
-        sent_at=now(),
-        final=True,
-        results=tuple(
-            AssetResult(
-                asset_id=asset_id,
-                measures_executed=(Measure.IDENTIFY, Measure.TRACE, Measure.FREEZE),
-                value=eur(amount),
-                registry_reference=f"REG-{asset_id}",
-                executing_authority="Public Prosecution Service",
-            )
-            for asset_id, amount in FROZEN.items()
-        ),
-    )
+    frozen = frozen_at(FROZEN, "identify", "trace", "freeze")
+    report = execution_report(nld, frozen, final=True, sent_at=now())
     await answer(r, report)
-    await answer(
-        r,
-        state_answer(
-            ThirdPartyClaim,
-            nld,
-            sent_at=now(),
-            claim_id=claim_id,
-            asset_id="a-apartment-1",
-            claimant="Fictional Harbour Lettings B.V.",
-            basis="Bought the apartment in good faith before the freeze.",
-        ),
-    )
+    claimant = "Fictional Harbour Lettings B.V."
+    claim = third_party_claim(nld, "a-apartment-1", claim_id, claimant=claimant, sent_at=now())
+    await answer(r, claim)
     await answer(r, acknowledgement(bel, sent_at=now(), authority="Belgian Central Authority"))
     proposed = datetime.now(UTC) + timedelta(days=30)
+    reasons = "Interferes with a national money-laundering investigation."
     await answer(
-        r,
-        state_answer(
-            Postponement,
-            bel,
-            sent_at=now(),
-            ground=PostponementGround.ANOTHER_INVESTIGATION,
-            proposed_until=proposed,
-            reasons="Interferes with a national money-laundering investigation.",
-        ),
+        r, postponement(bel, "RS 94", proposed.isoformat(), reasons=reasons, sent_at=now())
     )
 
     nld_view = await until(
@@ -148,27 +113,11 @@ async def test_two_state_case_from_freeze_to_allocation_and_closure(
 
     # --- the Court agrees the RS 94 period; Belgium then reports no assets -------------
     until_agreed = datetime.now(UTC) + timedelta(days=30)
-    receipt = await requests.act(
-        bel.workflow_id,
-        court_action(
-            c.PostponementDecision,
-            decided_at=now(),
-            agreed=True,
-            until=until_agreed,
-            reasons="Agreed.",
-        ),
-    )
+    decision = {"agreed": True, "until": until_agreed, "reasons": "Agreed."}
+    agreed = court_action(c.PostponementDecision, decided_at=now(), **decision)
+    receipt = await requests.act(bel.workflow_id, agreed)
     assert receipt.status is RequestStatus.POSTPONED
-    await answer(
-        r,
-        no_assets(
-            bel,
-            sent_at=now(),
-            registers_searched=[
-                "bank accounts",
-            ],
-        ),
-    )
+    await answer(r, no_assets(bel, sent_at=now(), registers_searched=["bank accounts"]))
     bel_view = await until(
         view_of(bel), lambda v: v.status is RequestStatus.NO_ASSETS, "BEL: no assets"
     )
@@ -183,16 +132,9 @@ async def test_two_state_case_from_freeze_to_allocation_and_closure(
     )
     with pytest.raises(TracefreezeError, match="contested"):
         await requests.act(nld.reference, forfeit)
-    await requests.act(
-        nld.reference,
-        court_action(
-            c.ThirdPartyClaimDecision,
-            decided_at=now(),
-            claim_id=claim_id,
-            upheld=False,
-            reasons="No.",
-        ),
-    )
+    dismissal = {"claim_id": claim_id, "upheld": False, "reasons": "No."}
+    dismissed = court_action(c.ThirdPartyClaimDecision, decided_at=now(), **dismissal)
+    await requests.act(nld.reference, dismissed)
     await requests.act(nld.reference, forfeit)
     await requests.act(nld.reference, forfeit)  # the same event again: recorded once
 

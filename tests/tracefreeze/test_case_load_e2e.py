@@ -16,9 +16,7 @@ from schemas.case import AddState, CaseInput, CloseCase
 from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest
 from tests.builders import (
-    acknowledgement,
     court_action,
-    no_assets,
     now,
 )
 from tests.tracefreeze.case_e2e import (
@@ -26,6 +24,7 @@ from tests.tracefreeze.case_e2e import (
     WAIT_S,
     case_run_bound,
     case_runs,
+    finds_nothing,
     flood,
     fresh_order,
     started_and_bel_frozen,
@@ -57,21 +56,7 @@ async def test_one_states_flood_of_answers_keeps_the_case_small_and_the_other_st
     await cases.open_case(order)
     await started_and_bel_frozen(r, order)
 
-    async def netherlands() -> None:
-        await take(client, nld, acknowledgement(nld, sent_at=now(), authority="Dutch Authority"))
-        await take(
-            client,
-            nld,
-            no_assets(
-                nld,
-                sent_at=now(),
-                registers_searched=[
-                    "banks",
-                ],
-            ),
-        )
-
-    await asyncio.gather(flood(client, bel, FLOOD), netherlands())
+    await asyncio.gather(flood(client, bel, FLOOD), finds_nothing(client, nld))
 
     view = await until(
         lambda: cases.case_view(order.order_reference),
@@ -130,21 +115,7 @@ async def test_the_case_continues_as_new_without_losing_a_report_or_a_court_acti
         await case.execute_update(CaseWorkflow.add_state, add, id=add.event_id)
         await case.execute_update(CaseWorkflow.add_state, add, id=add.event_id)  # once
 
-    async def netherlands() -> None:
-        await take(client, nld, acknowledgement(nld, sent_at=now(), authority="Dutch Authority"))
-        await take(
-            client,
-            nld,
-            no_assets(
-                nld,
-                sent_at=now(),
-                registers_searched=[
-                    "banks",
-                ],
-            ),
-        )
-
-    await asyncio.gather(flood(client, bel, 200), netherlands(), court())
+    await asyncio.gather(flood(client, bel, 200), finds_nothing(client, nld), court())
     assert len(refusals) == 5 and all("are still open" in reason for reason in refusals)
     view = await until(
         lambda: case.query(CaseWorkflow.view),
@@ -159,18 +130,7 @@ async def test_the_case_continues_as_new_without_losing_a_report_or_a_court_acti
         lambda v: v.status is RequestStatus.TRANSMITTED,
         "France's request started once",
     )
-    await take(client, fra, acknowledgement(fra, sent_at=now(), authority="French Authority"))
-    await take(
-        client,
-        fra,
-        no_assets(
-            fra,
-            sent_at=now(),
-            registers_searched=[
-                "banks",
-            ],
-        ),
-    )
+    await finds_nothing(client, fra)
     await take(client, bel, court_action(c.Withdrawal, decided_at=now(), reasons="Withdrawn."))
     for request in (nld, bel, fra):
         await take(client, request, court_action(c.CloseRequest, decided_at=now(), reason="Done."))

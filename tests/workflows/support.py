@@ -36,34 +36,7 @@ from schemas.events import RequestEvent
 from schemas.outbox import PUBLISH_OUTBOX, PublishOutbox
 from schemas.request import CourtRequest
 from schemas.views import AnswerReceipt, RequestInput, RequestView
-from tests.builders import (  # noqa: F401 - re-exported for the workflow tests
-    ACCOUNT,
-    APARTMENT,
-    CLAIMANT,
-    SHARES,
-    VESSEL,
-    acknowledgement,
-    asset_management,
-    close_action,
-    consultation,
-    court_action,
-    court_request,
-    denial,
-    domestic_challenge,
-    example,
-    execution_report,
-    freeze_account,
-    freeze_limit,
-    money,
-    new_event_id,
-    no_assets,
-    postponement,
-    reasons,
-    result,
-    state_answer,
-    third_party_claim,
-    vessel_asset,
-)
+from tests.builders import *  # noqa: F403 - the builders, re-exported for the workflow tests
 from tracefreeze.client import COURT_UPDATES
 from tracefreeze.intake.routing import UPDATES
 from workflows import search_attributes as sa
