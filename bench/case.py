@@ -22,10 +22,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowQueryFail
 from bench.common import (
     StateSigner,
     answer_script,
-    end_offsets,
-    producer,
-    send_signed,
-    wait_committed,
+    send_and_wait_taken,
 )
 from bench.stack import BenchStack
 from schemas.case import CaseOrder
@@ -135,18 +132,7 @@ async def run_case(stack: BenchStack, signer: StateSigner, sizes: CaseSizes) -> 
                 break
             await asyncio.sleep(0.2)
         answers = answer_script(nld.reference, sizes.answers, fresh=True)
-        prod = await producer(settings)
-        t0 = time.time()
-        try:
-            futures = [await send_signed(prod, settings, signer, a, wait=False) for a in answers]
-            for f in futures:
-                await f
-        finally:
-            await prod.stop()
-        target = await end_offsets(settings, settings.topics.state_answers)
-        done, _ = await wait_committed(
-            settings, settings.topics.state_answers, target, sizes.timeout_s
-        )
+        t0, done = await send_and_wait_taken(settings, signer, answers, sizes.timeout_s)
         view = await wait_reported(cases, order, sizes.answers, 60)
         nld_view, nld_error = await view_or_error(requests, nld)
         bel_view, bel_error = await view_or_error(requests, bel)

@@ -197,6 +197,24 @@ async def send_signed(
     )
 
 
+async def send_and_wait_taken(
+    settings: Settings, signer: StateSigner, answers: list[Answer], timeout_s: float
+) -> tuple[float, float | None]:
+    """Produce ``answers`` signed and pipelined, then wait until the bridge's group has
+    committed them all: (epoch seconds the first was sent, when all were committed or None)."""
+    prod = await producer(settings)
+    t0 = time.time()
+    try:
+        futures = [await send_signed(prod, settings, signer, a, wait=False) for a in answers]
+        for f in futures:
+            await f
+    finally:
+        await prod.stop()
+    target = await end_offsets(settings, settings.topics.state_answers)
+    done, _ = await wait_committed(settings, settings.topics.state_answers, target, timeout_s)
+    return t0, done
+
+
 # --- Kafka offsets ----------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord, RecordMetadata
 
 from schemas.answers import AnswerBase
+from schemas.deadletter import HEADER_OFFSET, HEADER_PARTITION
 from schemas.views import RequestView
 from tests.signed import Headers, signed_record
 from tests.stack import isolated as isolated_settings
@@ -106,6 +107,12 @@ async def wait_view(
 
 def headers(record: ConsumerRecord) -> dict[str, str]:
     return {k: v.decode() for k, v in record.headers}
+
+
+def origin(dead_letter: ConsumerRecord) -> tuple[int, int]:
+    """(partition, offset) of the answer a dead-letter record carries, from its headers."""
+    h = headers(dead_letter)
+    return int(h[HEADER_PARTITION]), int(h[HEADER_OFFSET])
 
 
 async def committed_total(s: Settings) -> int:

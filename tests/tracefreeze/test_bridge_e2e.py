@@ -20,8 +20,6 @@ from aiokafka.structs import ConsumerRecord, RecordMetadata
 from temporalio.client import WorkflowExecutionStatus
 
 from schemas.deadletter import (
-    HEADER_OFFSET,
-    HEADER_PARTITION,
     HEADER_REASON,
     HEADER_REASON_CODE,
     HEADER_TOPIC,
@@ -38,6 +36,7 @@ from tests.tracefreeze.e2e import (
     committed_total,
     headers,
     isolated,
+    origin,
     read_until,
     send,
     send_signed,
@@ -109,18 +108,14 @@ async def test_answers_reach_the_request_and_bad_ones_are_dead_lettered(running:
     stranger = await send_signed(r, wrong_state)
     assert duplicate.partition == stranger.partition  # so (d) dead-lettered means (c) was handled
 
-    def key_of(rec: ConsumerRecord) -> tuple[int, int]:
-        h = headers(rec)
-        return int(h[HEADER_PARTITION]), int(h[HEADER_OFFSET])
-
     sent = {key_of_meta(m) for m in (malformed, orphan, duplicate, stranger)}
     dead = await read_until(
         s,
         s.topics.dead_letter,
-        lambda rs: {key_of(rec) for rec in rs} >= sent,
+        lambda rs: {origin(rec) for rec in rs} >= sent,
     )
     print(f"four dead-letter records: {time.monotonic() - bad_started:.2f}s")
-    by_origin = {key_of(rec): rec for rec in dead if key_of(rec) in sent}
+    by_origin = {origin(rec): rec for rec in dead if origin(rec) in sent}
     assert len(dead) == 4
 
     a = by_origin[key_of_meta(malformed)]

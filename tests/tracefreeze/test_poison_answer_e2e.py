@@ -11,13 +11,12 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from aiokafka.structs import ConsumerRecord
 
-from schemas.deadletter import HEADER_OFFSET, HEADER_PARTITION, HEADER_REASON, HEADER_REASON_CODE
+from schemas.deadletter import HEADER_REASON, HEADER_REASON_CODE
 from schemas.ledger import AssetStatus
 from tests.builders import acknowledgement, court_request, freeze_account, now
 from tests.signed import signed_bytes
-from tests.tracefreeze.e2e import Running, headers, read_until, send, send_signed, wait_view
+from tests.tracefreeze.e2e import Running, headers, origin, read_until, send, send_signed, wait_view
 from tracefreeze.intake.envelope import answer_headers
 from tracefreeze.security.signing import canonical_bytes
 
@@ -51,10 +50,6 @@ async def test_the_year_1_national_order_is_dead_lettered_and_nothing_stalls(
         )
         assert view.answers_seen == 2
         assert view.ledger.entries["a-account-1"].national_order_expires_at is None
-
-    def origin(rec: ConsumerRecord) -> tuple[int, int]:
-        h = headers(rec)
-        return int(h[HEADER_PARTITION]), int(h[HEADER_OFFSET])
 
     dead = await read_until(
         s, s.topics.dead_letter, lambda rs: (poison.partition, poison.offset) in map(origin, rs)

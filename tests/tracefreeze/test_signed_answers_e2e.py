@@ -26,13 +26,13 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
 
 from schemas.answers import Acknowledgement, AnswerBase
-from schemas.deadletter import HEADER_OFFSET, HEADER_PARTITION, HEADER_REASON, HEADER_REASON_CODE
+from schemas.deadletter import HEADER_REASON, HEADER_REASON_CODE
 from schemas.ledger import RequestStatus
 from tests.builders import acknowledgement as ack
 from tests.builders import court_request, no_assets, now
 from tests.signed import Headers, signed_record
 from tests.stack import stack_env
-from tests.tracefreeze.e2e import headers, isolated, read_until, wait_view
+from tests.tracefreeze.e2e import headers, isolated, origin, read_until, wait_view
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.demo.simulator import answer_headers
@@ -135,10 +135,6 @@ async def test_only_answers_signed_by_their_own_state_reach_the_request(bridged:
     value, hdrs = signed_record(mislabelled, s.state_dir)
     hdrs = [(k, b"ICC-01/99-REQ-0001" if k == "ce_subject" else v) for k, v in hdrs]
     sent["envelope"] = await produce(x, mislabelled, value, hdrs)
-
-    def origin(rec: object) -> tuple[int, int]:
-        h = headers(rec)  # type: ignore[arg-type]
-        return int(h[HEADER_PARTITION]), int(h[HEADER_OFFSET])
 
     positions = {(m.partition, m.offset): reason for reason, m in sent.items()}
     dead = await read_until(
