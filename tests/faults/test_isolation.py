@@ -42,21 +42,17 @@ from schemas.deadletter import (
 )
 from schemas.views import RequestView
 from tests.builders import acknowledgement, court_request, now, to
-from tests.faults.drill import (
-    RESULTS,
+from tests.faults.drill import RESULTS, WAIT_S, App, bridge_ready, isolated
+from tests.faults.flow import (
     SETUP_ANSWERS,
-    WAIT_S,
-    App,
     EventTally,
     Flow,
-    bridge_ready,
     check_exact,
     freeze_report,
-    isolated,
     make_producer,
-    read_topic,
     valuation,
 )
+from tests.faults.topic_reads import read_topic
 from tests.signed import signed_record
 from tests.stack import free_ports
 from tracefreeze.cli.dlq import run_replay
