@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
+from tests.environment import without_stack_environment
 from tracefreeze.config import Settings
 
 
@@ -13,7 +12,5 @@ from tracefreeze.config import Settings
 def code(monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The defaults of Settings, not the environment of this run (the stack fixture sets
     TRACEFREEZE_* variables for the whole session)."""
-    for name in list(os.environ):
-        if name.startswith("TRACEFREEZE_"):
-            monkeypatch.delenv(name)
+    without_stack_environment(monkeypatch)
     return Settings()

@@ -41,6 +41,7 @@ from tests.deploy.deploy_files import (
     valid_env_names,
     yaml_files,
 )
+from tests.environment import without_stack_environment
 from tracefreeze.config import REPO_ROOT, Settings, Topics
 from tracefreeze.topics import wanted_topics
 
@@ -111,9 +112,7 @@ def test_environments_are_valid_settings(
     environments = {f"compose {s}": service(s)["environment"] for s in APP_SERVICES}
     environments["ConfigMap"] = named("ConfigMap", "tracefreeze-config")["data"]
     for where, env in environments.items():
-        for name in list(os.environ):
-            if name.startswith("TRACEFREEZE_"):
-                monkeypatch.delenv(name)
+        without_stack_environment(monkeypatch)
         for name, value in env.items():
             mounted = name.endswith(("_CAFILE", "_CERTFILE", "_KEYFILE"))
             monkeypatch.setenv(name, str(stand_in) if mounted else str(value))

@@ -36,6 +36,12 @@ def nld_gate(
     return AnswerGate(KeyRegistry(keys=[key]), clock=lambda: now, replay_key=replay_key)
 
 
+def nld_signer(now: datetime) -> tuple[Ed25519PrivateKey, AnswerGate]:
+    """A fresh private key of the Netherlands and a gate that knows it, its clock at ``now``."""
+    private = Ed25519PrivateKey.generate()
+    return private, nld_gate(private, now)
+
+
 def ms(when: datetime) -> int:
     return int(when.timestamp() * 1000)
 

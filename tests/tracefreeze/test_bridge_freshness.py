@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 
 from schemas.deadletter import DeadLetterReason
-from tests.tracefreeze.gate_records import nld_gate, signed_record
+from tests.tracefreeze.gate_records import nld_signer, signed_record
 from tracefreeze.config import REPO_ROOT, Settings
 from tracefreeze.intake.gate import AnswerGate
 from tracefreeze.security.signing import KeyRegistry, Rejection
@@ -22,8 +22,7 @@ TOPICS = REPO_ROOT / "deploy" / "k8s" / "base" / "kafka-topics.yaml"
 
 @pytest.fixture
 def signed() -> tuple[Ed25519PrivateKey, AnswerGate]:
-    private = Ed25519PrivateKey.generate()
-    return private, nld_gate(private, NOW)
+    return nld_signer(NOW)
 
 
 def test_an_answer_kafka_kept_while_the_bridge_was_down_is_taken(

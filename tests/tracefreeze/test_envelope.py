@@ -17,7 +17,7 @@ from tests.tracefreeze.gate_records import (
     Headers,
     kafka_record,
     nld_acknowledgement,
-    nld_gate,
+    nld_signer,
 )
 from tracefreeze.intake.envelope import answer_headers, envelope_problem
 from tracefreeze.intake.gate import AnswerGate
@@ -144,8 +144,7 @@ def test_the_kafka_key_must_be_the_request_reference(key: bytes | None) -> None:
 
 @pytest.fixture
 def signer() -> tuple[Ed25519PrivateKey, AnswerGate]:
-    private = Ed25519PrivateKey.generate()
-    return private, nld_gate(private, NOW)
+    return nld_signer(NOW)
 
 
 def test_the_gate_dead_letters_a_bad_envelope_and_takes_the_corrected_resend(

@@ -7,7 +7,6 @@ settings those clients were configured with.
 from __future__ import annotations
 
 import asyncio
-import os
 import ssl
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import ValidationError
 
 from tests.certs import self_signed
+from tests.environment import without_stack_environment
 from tracefreeze import kafka, topics
 from tracefreeze.config import Settings
 from tracefreeze.security.kafka_security import security_kwargs
@@ -28,9 +28,7 @@ BOOTSTRAP = "127.0.0.1:9"
 @pytest.fixture(autouse=True)
 def no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only what each test passes, not a test stack's TRACEFREEZE_* environment."""
-    for name in list(os.environ):
-        if name.startswith("TRACEFREEZE_"):
-            monkeypatch.delenv(name)
+    without_stack_environment(monkeypatch)
 
 
 def every_client(settings: Settings) -> list[dict[str, Any]]:
