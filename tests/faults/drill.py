@@ -1,6 +1,6 @@
 """Fault drills on the real stack: real processes, ``kill -9``, and an exact count at the end.
 
-What a drill needs, in one place:
+The processes of a drill:
 
 - ``App``: ``python -m tracefreeze worker|bridge`` as a child process with the stack's
   environment (``tests/stack.py`` ``stack_env``), its log in the stack's state dir; started,
