@@ -9,8 +9,8 @@ reference, to ``to(reference, state)``.
 
 Time: the builders' answers carry a fixed ``sent_at`` (the example's, or ``SENT_AT``) and Court
 actions ``DECIDED_AT``, which suits the time-skipping server. An answer that goes through the
-intake on the real stack must be fresh (the gate refuses an answer whose ``sent_at`` is too old,
-RS 93(1)(k) requests being answered by a State's live system): pass ``sent_at=now()``.
+intake on the real stack must be fresh (the gate refuses an answer whose ``sent_at`` is older than
+its age limit, tracefreeze/intake/gate.py): pass ``sent_at=now()`` (and ``decided_at=now()``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from schemas.answers import (
     Acknowledgement,
     AnswerBase,
     AssetManagementUpdate,
+    ChannelChangeNotice,
     Consultation,
     Denial,
     DomesticChallenge,
@@ -305,6 +306,13 @@ def freeze_limit(
     """National law would end the freeze of ``asset_ids`` at ``proposed_until``."""
     until = {"asset_ids": list(asset_ids), "proposed_until": proposed_until}
     return _typical(FreezeLimitProposal, request, {**until, **fields})
+
+
+def channel_change(
+    request: Addressee, channel: str = "central_authority", language: str = "fr", **fields: Any
+) -> ChannelChangeNotice:
+    """The State changes its channel or language for future requests (RS 87(1)(a), 87(2))."""
+    return state_answer(ChannelChangeNotice, request, channel=channel, language=language, **fields)
 
 
 # --- Court actions -------------------------------------------------------------------------

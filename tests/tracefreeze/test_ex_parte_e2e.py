@@ -10,7 +10,6 @@ import os
 import pytest
 
 from schemas.ledger import RequestStatus
-from schemas.request import CourtRequest
 from tests.builders import acknowledgement, court_request, now
 from tests.tracefreeze.e2e import Running, send_signed, wait_view
 from tracefreeze.security.request_ids import KEY_ENV
@@ -25,9 +24,7 @@ async def test_an_answer_reaches_an_ex_parte_request_under_its_opaque_id(
 ) -> None:
     monkeypatch.setenv(KEY_ENV, base64.b64encode(os.urandom(32)).decode())
     r = running
-    request = CourtRequest.model_validate(
-        court_request().model_dump() | {"confidentiality": "ex_parte"}
-    )
+    request = court_request(confidentiality="ex_parte")
     workflow_id = await r.client.submit(request)
     assert workflow_id.startswith("request/x")
     assert request.reference not in workflow_id and "NLD" not in workflow_id
