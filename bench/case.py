@@ -22,16 +22,13 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowQueryFail
 from bench.common import (
     StateSigner,
     answer_script,
-    court_request,
-    end_offsets,
-    producer,
-    send_signed,
-    wait_committed,
+    send_and_wait_taken,
 )
 from bench.stack import BenchStack
 from schemas.case import CaseOrder
 from schemas.request import CourtRequest
 from schemas.views import RequestProgress
+from tests.builders import court_request
 from tracefreeze.case_client import CaseClient
 from tracefreeze.client import RequestClient
 from tracefreeze.errors import TracefreezeError
@@ -60,14 +57,8 @@ def sizes_for(quick: bool) -> CaseSizes:
 
 def two_state_order(tag: str) -> CaseOrder:
     """A case against the Netherlands (the flooding State) and Belgium."""
-    nld = court_request(f"ICC-01/22-CASE-{tag}-NLD")
-    bel = CourtRequest.model_validate(
-        {
-            **nld.model_dump(mode="json"),
-            "reference": f"ICC-01/22-CASE-{tag}-BEL",
-            "requested_state": "BEL",
-        }
-    )
+    nld = court_request(reference=f"ICC-01/22-CASE-{tag}-NLD")
+    bel = court_request(reference=f"ICC-01/22-CASE-{tag}-BEL", requested_state="BEL")
     return CaseOrder(
         order_reference=f"ICC-01/22-ORD-CASE-{tag}",
         case_number=nld.case_number,
@@ -141,18 +132,7 @@ async def run_case(stack: BenchStack, signer: StateSigner, sizes: CaseSizes) -> 
                 break
             await asyncio.sleep(0.2)
         answers = answer_script(nld.reference, sizes.answers, fresh=True)
-        prod = await producer(settings)
-        t0 = time.time()
-        try:
-            futures = [await send_signed(prod, settings, signer, a, wait=False) for a in answers]
-            for f in futures:
-                await f
-        finally:
-            await prod.stop()
-        target = await end_offsets(settings, settings.topics.state_answers)
-        done, _ = await wait_committed(
-            settings, settings.topics.state_answers, target, sizes.timeout_s
-        )
+        t0, done = await send_and_wait_taken(settings, signer, answers, sizes.timeout_s)
         view = await wait_reported(cases, order, sizes.answers, 60)
         nld_view, nld_error = await view_or_error(requests, nld)
         bel_view, bel_error = await view_or_error(requests, bel)

@@ -1,5 +1,6 @@
-"""What the benchmarks share: statistics, the State's signing key, requests and answers,
-a signed-answer producer, and Kafka offsets."""
+"""What the benchmarks share: statistics, the State's signing key, the benchmark's answer
+script (built with the tests' builders, tests/builders.py), a signed-answer producer, and Kafka
+offsets."""
 
 from __future__ import annotations
 
@@ -7,11 +8,9 @@ import asyncio
 import json
 import statistics
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,16 +18,15 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from schemas.answers import (
-    Acknowledgement,
-    AssetManagementKind,
-    AssetManagementUpdate,
-    AssetResult,
-    ExecutionReport,
+from tests.builders import (
+    acknowledgement,
+    asset_management,
+    execution_report,
+    now,
+    result,
+    to,
 )
-from schemas.common import Measure, Money
-from schemas.request import CourtRequest
-from tracefreeze.config import REPO_ROOT, Settings
+from tracefreeze.config import Settings
 from tracefreeze.demo.simulator import answer_headers
 from tracefreeze.intake.routing import Answer
 from tracefreeze.kafka import make_producer
@@ -36,7 +34,6 @@ from tracefreeze.security import key_registry, signing
 
 T = TypeVar("T")
 
-EXAMPLE_REQUEST = REPO_ROOT / "schemas" / "examples" / "court-request.json"
 STATE = "NLD"
 ASSET_IDS = ("a-account-1", "a-apartment-1", "a-shares-1")
 ASSET_MANAGER = "Asset Management Office (benchmark)"
@@ -142,54 +139,41 @@ def state_signer(state_dir: Path, state: str = STATE) -> StateSigner:
 # --- requests and answers ---------------------------------------------------------------
 
 
-def court_request(reference: str) -> CourtRequest:
-    """The example court request (three known assets in NLD) under another reference."""
-    data = json.loads(EXAMPLE_REQUEST.read_text(encoding="utf-8"))
-    data["reference"] = reference
-    return CourtRequest.model_validate(data)
-
-
-def _common(reference: str) -> dict[str, Any]:
-    return {
-        "event_id": str(uuid.uuid4()),
-        "request_reference": reference,
-        "state": STATE,
-        "sent_at": datetime.now(UTC),
-    }
-
-
-def acknowledgement(reference: str) -> Answer:
-    return Acknowledgement(**_common(reference), authority="Central Authority (benchmark)")
-
-
 def freeze_report(reference: str) -> Answer:
     """An execution report freezing the three known assets: they can be managed after."""
-    results = tuple(
-        AssetResult(
-            asset_id=asset_id,
-            measures_executed=(Measure.IDENTIFY, Measure.TRACE, Measure.FREEZE),
-            value=Money(amount=Decimal("100000.00"), currency="EUR"),
+    results = [
+        result(
+            asset_id,
+            "identify",
+            "trace",
+            "freeze",
+            value=("100000.00", "EUR"),
             executing_authority="Public Prosecution Service",
         )
         for asset_id in ASSET_IDS
-    )
-    return ExecutionReport(**_common(reference), final=False, results=results)
+    ]
+    return execution_report(to(reference, STATE), results, final=False, sent_at=now())
 
 
 def management(reference: str, n: int) -> Answer:
     """An asset-management update (valuation) of a frozen asset: always a valid update."""
-    return AssetManagementUpdate(
-        **_common(reference),
-        asset_id=ASSET_IDS[n % len(ASSET_IDS)],
-        kind=AssetManagementKind.VALUATION,
-        value=Money(amount=Decimal(100000 + n) + Decimal("0.50"), currency="EUR"),
+    return asset_management(
+        to(reference, STATE),
+        ASSET_IDS[n % len(ASSET_IDS)],
+        f"{100000 + n}.50",
         asset_manager=ASSET_MANAGER,
+        sent_at=now(),
     )
+
+
+def fresh_acknowledgement(reference: str) -> Answer:
+    """The State acknowledges, now (the intake refuses an answer sent too long ago)."""
+    return acknowledgement(to(reference, STATE), sent_at=now())
 
 
 def answer_script(reference: str, count: int, fresh: bool) -> list[Answer]:
     """``count`` valid answers for one request: acknowledgement and freeze first if fresh."""
-    head = [acknowledgement(reference), freeze_report(reference)] if fresh else []
+    head = [fresh_acknowledgement(reference), freeze_report(reference)] if fresh else []
     return (head + [management(reference, i) for i in range(count)])[:count]
 
 
@@ -211,6 +195,24 @@ async def send_signed(
         key=answer.request_reference.encode(),
         headers=headers,
     )
+
+
+async def send_and_wait_taken(
+    settings: Settings, signer: StateSigner, answers: list[Answer], timeout_s: float
+) -> tuple[float, float | None]:
+    """Produce ``answers`` signed and pipelined, then wait until the bridge's group has
+    committed them all: (epoch seconds the first was sent, when all were committed or None)."""
+    prod = await producer(settings)
+    t0 = time.time()
+    try:
+        futures = [await send_signed(prod, settings, signer, a, wait=False) for a in answers]
+        for f in futures:
+            await f
+    finally:
+        await prod.stop()
+    target = await end_offsets(settings, settings.topics.state_answers)
+    done, _ = await wait_committed(settings, settings.topics.state_answers, target, timeout_s)
+    return t0, done
 
 
 # --- Kafka offsets ----------------------------------------------------------------------

@@ -25,7 +25,6 @@ from bench.common import (
     answer_script,
     bounded,
     count_topic,
-    court_request,
     end_offsets,
     log_time,
     producer,
@@ -34,6 +33,7 @@ from bench.common import (
     wait_committed,
 )
 from bench.stack import BenchStack
+from tests.builders import court_request
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
@@ -66,7 +66,8 @@ async def submit_all(settings: Settings, references: list[str], policy: Any = No
     client = await RequestClient.connect(settings)
     t0 = time.perf_counter()
     await bounded(
-        20, [lambda r=r: client.submit(court_request(r), policy=policy) for r in references]
+        20,
+        [lambda r=r: client.submit(court_request(reference=r), policy=policy) for r in references],
     )
     return len(references) / (time.perf_counter() - t0)
 

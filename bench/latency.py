@@ -19,8 +19,8 @@ from typing import Any
 
 from bench.common import (
     StateSigner,
-    acknowledgement,
     freeze_report,
+    fresh_acknowledgement,
     latency_stats,
     management,
     producer,
@@ -65,7 +65,7 @@ async def one_repeat(
     prod = await producer(settings)
     try:
         seen = 0
-        for answer in (acknowledgement(reference), freeze_report(reference)):
+        for answer in (fresh_acknowledgement(reference), freeze_report(reference)):
             await send_signed(prod, settings, signer, answer, wait=True)
             seen += 1
             await _visible(requests, reference, seen, sizes.timeout_s)

@@ -14,7 +14,7 @@ import asyncio
 import time
 from typing import Any
 
-from bench.common import acknowledgement, freeze_report, latency_stats, management
+from bench.common import freeze_report, fresh_acknowledgement, latency_stats, management
 from bench.drain import submit_all
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
@@ -31,7 +31,7 @@ async def update_and_query_round_trips(
     await submit_all(settings, [reference])
     client = await connect(settings)
     requests = RequestClient(client, settings)
-    for answer in (acknowledgement(reference), freeze_report(reference)):
+    for answer in (fresh_acknowledgement(reference), freeze_report(reference)):
         r = route(answer)
         await client.get_workflow_handle(r.workflow_id).execute_update(
             r.update_name, answer, id=answer.event_id

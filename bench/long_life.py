@@ -20,11 +20,8 @@ from temporalio.worker import Replayer
 from bench.common import (
     StateSigner,
     answer_script,
-    end_offsets,
-    producer,
-    send_signed,
+    send_and_wait_taken,
     summary,
-    wait_committed,
 )
 from bench.drain import submit_all
 from bench.stack import BenchStack
@@ -68,18 +65,7 @@ async def run_long_life(
     try:
         await submit_all(settings, [reference])
         answers = answer_script(reference, sizes.answers, fresh=True)
-        prod = await producer(settings)
-        t0 = time.time()
-        try:
-            futures = [await send_signed(prod, settings, signer, a, wait=False) for a in answers]
-            for f in futures:
-                await f
-        finally:
-            await prod.stop()
-        target = await end_offsets(settings, settings.topics.state_answers)
-        done, _ = await wait_committed(
-            settings, settings.topics.state_answers, target, sizes.timeout_s
-        )
+        t0, done = await send_and_wait_taken(settings, signer, answers, sizes.timeout_s)
         client = await connect(settings)
         view = await RequestClient(client, settings).view(reference, "NLD")
         runs = await runs_of(client, request_workflow_id(reference, "NLD"))

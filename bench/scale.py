@@ -33,10 +33,11 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 
 from bench.bare_timers import bare_timers, fire_rate
-from bench.common import bounded, count_topic, court_request, partitions, percentile
+from bench.common import bounded, count_topic, partitions, percentile
 from bench.stack import BenchStack
 from schemas.escalations import EscalationEvent, EscalationKind
 from schemas.policy import ResolvedPolicy, StageDeadlines
+from tests.builders import court_request
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.policy import load_directory, load_policy, resolve
@@ -87,7 +88,9 @@ def policy_due(settings: Settings, due_in: timedelta) -> ResolvedPolicy:
 def _base_policy(policy_file: Any, directory_file: Any) -> ResolvedPolicy:
     """Resolved once per run (the files are read once, not at every submission)."""
     return resolve(
-        load_policy(policy_file), load_directory(directory_file), court_request(f"{PREFIX}POLICY")
+        load_policy(policy_file),
+        load_directory(directory_file),
+        court_request(reference=f"{PREFIX}POLICY"),
     )
 
 
@@ -220,7 +223,7 @@ async def scale_once(
                 async def submit_calib(reference: str) -> None:
                     await settled.room(submitted)
                     submitted.append(reference)
-                    await client.submit(court_request(reference), policy=day)
+                    await client.submit(court_request(reference=reference), policy=day)
 
                 submitted: list[str] = []
                 await bounded(SUBMIT_CONCURRENCY, [lambda r=r: submit_calib(r) for r in calib])
@@ -241,7 +244,8 @@ async def scale_once(
                     reference = f"{PREFIX}{run}-{i:05d}"
                     submitted.append(reference)
                     await client.submit(
-                        court_request(reference), policy=policy_due(settings, due_at - now)
+                        court_request(reference=reference),
+                        policy=policy_due(settings, due_at - now),
                     )
                     started.append(reference)
 

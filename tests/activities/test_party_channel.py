@@ -7,10 +7,8 @@ concerned), RS 96(2) (what the request contains).
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from temporalio.testing import ActivityEnvironment
@@ -25,6 +23,7 @@ from schemas.ledger import AssetStatus, RequestStatus
 from schemas.outbox import PublishOutbox
 from schemas.party import PartyMessage, PartyMessageType
 from schemas.request import CourtRequest
+from tests.builders import court_request
 from tests.stack import isolated
 from tracefreeze.config import REPO_ROOT, Settings
 from tracefreeze.kafka import make_producer, make_reader, start_with_timeout, stop_with_timeout
@@ -35,12 +34,9 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def request(state: str = "NLD", ex_parte: bool = False) -> CourtRequest:
-    doc = json.loads(Path(EXAMPLE).read_text())
-    doc["reference"] = f"ICC-PARTY-{uuid.uuid4().hex[:10].upper()}"
-    doc["requested_state"] = state
-    if ex_parte:
-        doc["confidentiality"] = Confidentiality.EX_PARTE.value
-    return CourtRequest.model_validate(doc)
+    """The example request to ``state``, ex parte (RS 57(3)(e)) if asked."""
+    secret = {"confidentiality": Confidentiality.EX_PARTE} if ex_parte else {}
+    return court_request(tag="PARTY", requested_state=state, **secret)
 
 
 def event(req: CourtRequest, type_: RequestEventType, **extra: object) -> RequestEvent:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.certs import self_signed
+from tests.environment import without_stack_environment
 from tracefreeze.config import REPO_ROOT, Settings
 
 DOC = REPO_ROOT / "deploy" / "kafka-security.md"
@@ -85,11 +86,7 @@ def test_deployments_use_mutual_tls_with_their_mounted_secrets(
         assert not volume["secret"].get("optional", False), (name, volume)
 
     # The same variables validate as Settings once the files exist.
-    for name in list(os.environ):
-        if name.startswith("TRACEFREEZE_"):
-            monkeypatch.delenv(name)
-    from tests.tracefreeze.test_kafka_security import self_signed
-
+    without_stack_environment(monkeypatch)
     cert, key = self_signed(tmp_path)
     files = {"ca.crt": cert, "user.crt": cert, "user.key": key}
     for variable, value in env.items():

@@ -21,22 +21,17 @@ import pytest
 
 from tests.faults.drill import (
     RESULTS,
-    SETUP_ANSWERS,
-    STATE,
     WAIT_S,
     App,
-    Count,
-    Flow,
     bridge_ready,
-    check_exact,
     drill_app,
     isolated,
     kill_service,
-    make_producer,
     restart_services,
     service_pid,
     wait_logged,
 )
+from tests.faults.flow import SETUP_ANSWERS, STATE, Count, Flow, check_exact, make_producer
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 

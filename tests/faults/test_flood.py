@@ -25,23 +25,17 @@ import pytest
 from aiokafka.structs import RecordMetadata
 
 from schemas.deadletter import HEADER_OFFSET, HEADER_PARTITION, HEADER_REASON
-from tests.faults.drill import (
+from tests.faults.drill import RESULTS, App, bridge_ready, drill_app, isolated
+from tests.faults.flow import (
     ASSET,
-    RESULTS,
     SETUP_ANSWERS,
     STATE,
-    App,
     EventTally,
     Flow,
-    bridge_ready,
-    drill_app,
-    group_lag,
-    isolated,
     make_producer,
-    read_topic,
-    reason_codes,
     valuation,
 )
+from tests.faults.topic_reads import group_lag, read_topic, reason_codes
 from tests.signed import Headers, signed_bytes, signed_record
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings

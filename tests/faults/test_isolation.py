@@ -41,24 +41,18 @@ from schemas.deadletter import (
     HEADER_TOPIC,
 )
 from schemas.views import RequestView
-from tests.faults.drill import (
-    RESULTS,
+from tests.builders import acknowledgement, court_request, now, to
+from tests.faults.drill import RESULTS, WAIT_S, App, bridge_ready, drill_app, isolated
+from tests.faults.flow import (
     SETUP_ANSWERS,
-    WAIT_S,
-    App,
     EventTally,
     Flow,
-    acknowledgement,
-    bridge_ready,
     check_exact,
-    court_request,
-    drill_app,
     freeze_report,
-    isolated,
     make_producer,
-    read_topic,
     valuation,
 )
+from tests.faults.topic_reads import read_topic
 from tests.signed import signed_record
 from tracefreeze.cli.dlq import run_replay
 from tracefreeze.client import RequestClient
@@ -204,8 +198,11 @@ async def test_a_request_that_cannot_take_answers_stalls_no_other_state(
     nobody = d.s.model_copy(update={"task_queue": f"{d.s.task_queue}-nobody"})
     bel_ref = on_partition_of(d.flow.refs[0], partitions, "ICC-FAULT-BEL")
     bel_client = await RequestClient.connect(nobody)
-    await bel_client.submit(court_request(bel_ref, BEL))
-    bel: list[AnswerBase] = [acknowledgement(bel_ref, BEL), freeze_report(bel_ref, BEL)]
+    await bel_client.submit(court_request(reference=bel_ref, requested_state=BEL))
+    bel: list[AnswerBase] = [
+        acknowledgement(to(bel_ref, BEL), sent_at=now()),
+        freeze_report(bel_ref, BEL),
+    ]
     for answer in bel:
         await d.flow.send(answer)
     bel_ids = [a.event_id for a in bel]
@@ -379,8 +376,8 @@ async def test_a_state_over_its_answer_budget_waits_and_slows_no_other_state(
     BEL's parked answers back (an operator's replay does not count against BEL)."""
     d = isolation
     bel_ref = on_partition_of(d.flow.refs[0], 6, "ICC-FAULT-BEL")
-    await d.flow.client.submit(court_request(bel_ref, BEL))
-    for answer in (acknowledgement(bel_ref, BEL), freeze_report(bel_ref, BEL)):
+    await d.flow.client.submit(court_request(reference=bel_ref, requested_state=BEL))
+    for answer in (acknowledgement(to(bel_ref, BEL), sent_at=now()), freeze_report(bel_ref, BEL)):
         await d.flow.send(answer)
     await d.flow.wait_view(bel_ref, lambda v: v.answers_seen == 2, state=BEL)
     flood = [valuation(bel_ref, i).model_copy(update={"state": BEL}) for i in range(BEL_FLOOD)]
@@ -448,8 +445,10 @@ async def test_a_forged_replay_header_neither_jumps_parking_nor_holds_the_partit
     partitions = d.s.topics.partitions()[d.s.topics.state_answers]
     nobody = d.s.model_copy(update={"task_queue": f"{d.s.task_queue}-nobody"})
     bel_ref = on_partition_of(d.flow.refs[0], partitions, "ICC-FAULT-BEL")
-    await (await RequestClient.connect(nobody)).submit(court_request(bel_ref, BEL))
-    first = acknowledgement(bel_ref, BEL)
+    await (await RequestClient.connect(nobody)).submit(
+        court_request(reference=bel_ref, requested_state=BEL)
+    )
+    first = acknowledgement(to(bel_ref, BEL), sent_at=now())
     await d.flow.send(first)
     await until_true(lambda: retried(d.bridge, first.event_id), 60, "BEL's answer never retried")
     forged = [valuation(bel_ref, i).model_copy(update={"state": BEL}) for i in range(FORGED)]

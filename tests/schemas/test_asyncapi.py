@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import typing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +26,7 @@ from schemas.events import RequestEvent, RequestEventType
 from schemas.export import JSON_DIR, render_all
 from schemas.party import PartyMessageType
 from schemas.request import CourtRequest
+from tests.environment import without_stack_environment
 from tests.schemas.asyncapi_specs import official_schema
 from tracefreeze.config import Settings
 from tracefreeze.intake.deadletter import HEADER_VALUE_OMITTED, dead_letter_headers
@@ -55,9 +55,7 @@ def official() -> dict[str, Any]:
 @pytest.fixture
 def settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The code's defaults, not a test stack's environment."""
-    for name in list(os.environ):
-        if name.startswith("TRACEFREEZE_"):
-            monkeypatch.delenv(name)
+    without_stack_environment(monkeypatch)
     return Settings()
 
 

@@ -15,9 +15,7 @@ from aiokafka import AIOKafkaProducer
 from schemas.answers import AnswerBase
 from schemas.deadletter import HEADER_OFFSET, HEADER_REASON, HEADER_REASON_CODE
 from schemas.ledger import AssetStatus, RequestStatus
-from tests.signed import signed_record
-from tests.tracefreeze.test_bridge_e2e import committed_total, headers, isolated, read_until
-from tests.workflows.support import (
+from tests.builders import (
     ACCOUNT,
     acknowledgement,
     asset_management,
@@ -26,6 +24,8 @@ from tests.workflows.support import (
     no_assets,
     result,
 )
+from tests.signed import signed_record
+from tests.tracefreeze.e2e import committed_total, headers, isolated, read_until
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.intake.bridge import run_bridge

@@ -10,7 +10,7 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 
 from schemas.deadletter import DeadLetterReason
-from tests.workflows.support import acknowledgement, court_request
+from tests.builders import acknowledgement, court_request
 from tracefreeze.intake.bridge import Bridge
 from tracefreeze.intake.gate import ReceivedAnswer
 from tracefreeze.intake.retry import Abandoned, Budget, Halt, Retry, Stuck, TemporalProbe, TryAgain

@@ -9,38 +9,38 @@ test gets its own topics, task queue and consumer group, so nothing leaks betwee
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import sys
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord, RecordMetadata
 from temporalio.client import WorkflowExecutionStatus
 
-from schemas.answers import Acknowledgement, AnswerBase, AssetResult, ExecutionReport
-from schemas.common import Measure, Money
 from schemas.deadletter import (
-    HEADER_OFFSET,
-    HEADER_PARTITION,
     HEADER_REASON,
     HEADER_REASON_CODE,
     HEADER_TOPIC,
 )
 from schemas.events import RequestEvent, RequestEventType
 from schemas.ledger import AssetStatus, RequestStatus
-from schemas.request import CourtRequest
 from schemas.views import RequestView
-from tests.signed import Headers, signed_bytes, signed_record
-from tests.stack import isolated as isolated_settings
+from tests.builders import acknowledgement, court_request, execution_report, frozen_at, now, to
+from tests.signed import signed_bytes
+from tests.tracefreeze.e2e import (
+    WAIT_S,
+    Running,
+    committed_total,
+    headers,
+    isolated,
+    origin,
+    read_until,
+    send,
+    send_signed,
+    wait_view,
+)
 from tracefreeze.client import RequestClient, close_action
 from tracefreeze.config import Settings
 from tracefreeze.demo.simulator import simulate_state
@@ -52,132 +52,17 @@ from workflows.request import RequestWorkflow
 
 pytestmark = pytest.mark.stack
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
-WAIT_S = 60.0
-
-
-@dataclass
-class Running:
-    settings: Settings
-    client: RequestClient
-    producer: AIOKafkaProducer
-
-
-def isolated(stack: Settings) -> Settings:
-    """The stack with topics, task queue and consumer group of one test alone."""
-    return isolated_settings(stack, "e2e")
-
-
-@pytest.fixture
-async def running(stack: Settings) -> AsyncIterator[Running]:
-    """Worker + bridge (asyncio tasks) on topics, task queue and group of this test alone."""
-    settings = isolated(stack)
-    await ensure_topics(settings)
-    stop = asyncio.Event()
-    worker = asyncio.create_task(run_worker(settings))
-    bridge = asyncio.create_task(run_bridge(settings, stop))
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
-    await producer.start()
-    try:
-        yield Running(settings, await RequestClient.connect(settings), producer)
-    finally:
-        await producer.stop()
-        started = time.monotonic()
-        stop.set()
-        await asyncio.wait_for(bridge, timeout=30)  # clean shutdown, no exception
-        print(f"\nbridge shutdown took {time.monotonic() - started:.2f}s")
-        worker.cancel()
-        await asyncio.gather(worker, return_exceptions=True)
-
-
-def court_request() -> CourtRequest:
-    doc = json.loads((EXAMPLES / "court-request.json").read_text())
-    doc["reference"] = f"ICC-E2E-{uuid.uuid4().hex[:12].upper()}"
-    return CourtRequest.model_validate(doc)
-
-
-def ack(reference: str, state: str = "NLD") -> Acknowledgement:
-    return Acknowledgement(
-        event_id=str(uuid.uuid4()),
-        request_reference=reference,
-        state=state,
-        sent_at=datetime.now(UTC),
-        authority="Central Authority for International Legal Assistance",
-    )
-
-
-async def send(r: Running, key: str, value: bytes, headers: Headers) -> RecordMetadata:
-    return await r.producer.send_and_wait(
-        r.settings.topics.state_answers, value=value, key=key.encode(), headers=headers
-    )
-
-
-async def send_signed(r: Running, answer: AnswerBase) -> RecordMetadata:
-    """The answer, signed with its own State's demo key, keyed by its request reference."""
-    value, headers = signed_record(answer, r.settings.state_dir)
-    return await send(r, answer.request_reference, value, headers)
-
-
-async def read_until(
-    settings: Settings, topic: str, done: Callable[[list[ConsumerRecord]], bool]
-) -> list[ConsumerRecord]:
-    """Read the whole topic (no group) until ``done`` holds for what was read."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
-    await consumer.start()
-    try:
-        partitions = range(settings.topics.partitions()[topic])
-        consumer.assign([TopicPartition(topic, p) for p in partitions])
-        await consumer.seek_to_beginning()
-        seen: list[ConsumerRecord] = []
-        async with asyncio.timeout(WAIT_S):
-            while not done(seen):
-                for batch in (await consumer.getmany(timeout_ms=200)).values():
-                    seen.extend(batch)
-        return seen
-    finally:
-        await consumer.stop()
-
-
-async def wait_view(
-    client: RequestClient, ref: str, ok: Callable[[RequestView], bool]
-) -> RequestView:
-    async with asyncio.timeout(WAIT_S):
-        while True:
-            view = await client.view(ref, "NLD")
-            if ok(view):
-                return view
-            await asyncio.sleep(0.05)
-
-
-def headers(record: ConsumerRecord) -> dict[str, str]:
-    return {k: v.decode() for k, v in record.headers}
-
 
 async def test_answers_reach_the_request_and_bad_ones_are_dead_lettered(running: Running) -> None:
     r, s = running, running.settings
-    request = court_request()
+    request = court_request(tag="E2E")
     ref = request.reference
     await r.client.submit(request)
     frozen = {"a-account-1": Decimal("398214.37"), "a-apartment-1": Decimal("860000.00")}
-    report = ExecutionReport(
-        event_id=str(uuid.uuid4()),
-        request_reference=ref,
-        state="NLD",
-        sent_at=datetime.now(UTC),
-        results=tuple(
-            AssetResult(
-                asset_id=asset_id,
-                measures_executed=(Measure.IDENTIFY, Measure.FREEZE),
-                value=Money(amount=amount, currency="EUR"),
-                registry_reference=f"REG-{asset_id}",
-                executing_authority="Public Prosecution Service",
-            )
-            for asset_id, amount in frozen.items()
-        ),
-    )
-    acknowledgement = ack(ref)
+    report = execution_report(request, frozen_at(frozen), sent_at=now())
+    acknowledged = acknowledgement(request, sent_at=now())
     started = time.monotonic()
-    await send_signed(r, acknowledgement)
+    await send_signed(r, acknowledged)
     await send_signed(r, report)
 
     def all_frozen(v: RequestView) -> bool:
@@ -201,7 +86,7 @@ async def test_answers_reach_the_request_and_bad_ones_are_dead_lettered(running:
     )
     events = ours(records)
     assert {e.caused_by for e in events if e.type is RequestEventType.ANSWER_ACCEPTED} == {
-        acknowledgement.event_id,
+        acknowledged.event_id,
         report.event_id,
     }
     assert {e.asset.asset_id for e in events if e.asset} == set(frozen)
@@ -209,7 +94,10 @@ async def test_answers_reach_the_request_and_bad_ones_are_dead_lettered(running:
 
     # (a) not JSON (validly signed bytes), (b) unknown request, (c) the report re-sent at
     # another offset (a replay), (d) another State (FRA, signing as itself) answering.
-    unknown, wrong_state = ack("ICC-E2E-NO-SUCH-REQUEST"), ack(ref, state="FRA")
+    unknown, wrong_state = (
+        acknowledgement(to("ICC-E2E-NO-SUCH-REQUEST"), sent_at=now()),
+        acknowledgement(to(ref, "FRA"), sent_at=now()),
+    )
     bad_started = time.monotonic()
     garbage = b"\x00this is not JSON{"
     malformed = await send(
@@ -220,18 +108,14 @@ async def test_answers_reach_the_request_and_bad_ones_are_dead_lettered(running:
     stranger = await send_signed(r, wrong_state)
     assert duplicate.partition == stranger.partition  # so (d) dead-lettered means (c) was handled
 
-    def key_of(rec: ConsumerRecord) -> tuple[int, int]:
-        h = headers(rec)
-        return int(h[HEADER_PARTITION]), int(h[HEADER_OFFSET])
-
     sent = {key_of_meta(m) for m in (malformed, orphan, duplicate, stranger)}
     dead = await read_until(
         s,
         s.topics.dead_letter,
-        lambda rs: {key_of(rec) for rec in rs} >= sent,
+        lambda rs: {origin(rec) for rec in rs} >= sent,
     )
     print(f"four dead-letter records: {time.monotonic() - bad_started:.2f}s")
-    by_origin = {key_of(rec): rec for rec in dead if key_of(rec) in sent}
+    by_origin = {origin(rec): rec for rec in dead if origin(rec) in sent}
     assert len(dead) == 4
 
     a = by_origin[key_of_meta(malformed)]
@@ -262,7 +146,7 @@ def key_of_meta(meta: RecordMetadata) -> tuple[int, int]:
 
 async def test_late_answer_to_a_closed_request_is_dead_lettered(running: Running) -> None:
     r, s = running, running.settings
-    request = court_request()
+    request = court_request(tag="E2E")
     ref = request.reference
     workflow_id = await r.client.submit(request)
     await simulate_state(s, ref, "NLD", "acknowledge")
@@ -298,7 +182,7 @@ async def test_bridge_process_commits_and_stops_on_sigterm(stack: Settings) -> N
     )
     try:
         client = await RequestClient.connect(s)
-        request = court_request()
+        request = court_request(tag="E2E")
         ref = request.reference
         await client.submit(request)
         started = time.monotonic()
@@ -339,7 +223,7 @@ async def test_answer_waits_while_no_worker_runs_the_request(stack: Settings) ->
     s = isolated(stack).model_copy(update={"kafka_timeout_s": 1.5, "bridge_retry_budget_s": 2.0})
     await ensure_topics(s)
     client = await RequestClient.connect(s)
-    request = court_request()
+    request = court_request(tag="E2E")
     await client.submit(request)  # no worker yet: the workflow cannot take updates
     stop = asyncio.Event()
     bridge = asyncio.create_task(run_bridge(s, stop))
@@ -368,15 +252,3 @@ async def test_answer_waits_while_no_worker_runs_the_request(stack: Settings) ->
             await asyncio.gather(worker, return_exceptions=True)
     dead = await read_until(s, s.topics.dead_letter, lambda rs: True)
     assert dead == []
-
-
-async def committed_total(s: Settings) -> int:
-    """Sum of the bridge group's committed offsets on the answers topic."""
-    probe = AIOKafkaConsumer(bootstrap_servers=s.kafka_bootstrap, group_id=s.bridge_group_id)
-    await probe.start()
-    try:
-        parts = s.topics.partitions()[s.topics.state_answers]
-        tps = [TopicPartition(s.topics.state_answers, p) for p in range(parts)]
-        return sum([await probe.committed(tp) or 0 for tp in tps])
-    finally:
-        await probe.stop()

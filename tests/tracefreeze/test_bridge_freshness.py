@@ -3,66 +3,27 @@ than what the answers topic keeps (pure: the gate with a fixed clock, the deploy
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
-from aiokafka.structs import ConsumerRecord
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 
-from schemas.answers import Acknowledgement
 from schemas.deadletter import DeadLetterReason
+from tests.tracefreeze.gate_records import nld_signer, signed_record
 from tracefreeze.config import REPO_ROOT, Settings
-from tracefreeze.intake.envelope import answer_headers
 from tracefreeze.intake.gate import AnswerGate
-from tracefreeze.security.key_registry import KeyRegistry, StateKey
-from tracefreeze.security.signing import public_key_b64, sign
+from tracefreeze.security.key_registry import KeyRegistry
 from tracefreeze.security.verify import Rejection
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
-REFERENCE = "ICC-01/14-REQ-0042"
 TOPICS = REPO_ROOT / "deploy" / "k8s" / "base" / "kafka-topics.yaml"
 
 
 @pytest.fixture
 def signed() -> tuple[Ed25519PrivateKey, AnswerGate]:
-    private = Ed25519PrivateKey.generate()
-    key = StateKey(
-        key_id="nld-2026-1",
-        state="NLD",
-        public_key=public_key_b64(private),
-        not_before=datetime(2026, 1, 1, tzinfo=UTC),
-    )
-    return private, AnswerGate(KeyRegistry(keys=[key]), clock=lambda: NOW)
-
-
-def event_id(sent_at: datetime) -> str:
-    """A UUID (v4 layout) fixed by ``sent_at``: the same answer gets the same id."""
-    digest = hashlib.sha256(sent_at.isoformat().encode()).digest()[:16]
-    return str(uuid.UUID(bytes=digest, version=4))
-
-
-def record(
-    private: Ed25519PrivateKey, sent_at: datetime, received: datetime, offset: int = 0
-) -> ConsumerRecord:
-    answer = Acknowledgement(
-        event_id=event_id(sent_at),
-        request_reference=REFERENCE,
-        state="NLD",
-        sent_at=sent_at,
-        authority="Centrale Autoriteit IRH",
-    )
-    value, signature = sign(answer, private, "nld-2026-1")
-    return ConsumerRecord(
-        topic="tracefreeze.state-answers", partition=0, offset=offset,
-        timestamp=int(received.timestamp() * 1000), timestamp_type=1,
-        key=REFERENCE.encode(), value=value, checksum=None,
-        serialized_key_size=len(REFERENCE), serialized_value_size=len(value),
-        headers=answer_headers(answer) + signature,
-    )  # fmt: skip
+    return nld_signer(NOW)
 
 
 def test_an_answer_kafka_kept_while_the_bridge_was_down_is_taken(
@@ -72,7 +33,7 @@ def test_an_answer_kafka_kept_while_the_bridge_was_down_is_taken(
     it is taken (the old gate judged it by the bridge's clock and refused it as too_old)."""
     private, gate = signed
     ten_days_ago = NOW - timedelta(days=10)
-    taken = gate.check(record(private, ten_days_ago, ten_days_ago + timedelta(seconds=2)))
+    taken = gate.check(signed_record(private, ten_days_ago, ten_days_ago + timedelta(seconds=2)))
     assert not isinstance(taken, Rejection), taken
 
 
@@ -81,11 +42,11 @@ def test_an_answer_that_reached_kafka_long_after_it_was_sent_is_too_old(
 ) -> None:
     private, gate = signed
     sent, received = NOW - timedelta(days=10), NOW - timedelta(minutes=1)
-    late = gate.check(record(private, sent, received))
+    late = gate.check(signed_record(private, sent, received))
     assert isinstance(late, Rejection) and late.reason is DeadLetterReason.TOO_OLD
     assert "before Kafka received it" in late.detail
     # Its event id was forgotten: the same record elsewhere is judged again, not a replay.
-    again = gate.check(record(private, sent, received, offset=1))
+    again = gate.check(signed_record(private, sent, received, offset=1))
     assert isinstance(again, Rejection) and again.reason is DeadLetterReason.TOO_OLD
 
 
@@ -94,7 +55,7 @@ def test_a_producer_timestamp_in_the_future_is_taken_as_now(
 ) -> None:
     private, gate = signed
     sent = NOW - timedelta(days=10)
-    forged = gate.check(record(private, sent, NOW + timedelta(days=365)))
+    forged = gate.check(signed_record(private, sent, NOW + timedelta(days=365)))
     assert isinstance(forged, Rejection) and forged.reason is DeadLetterReason.TOO_OLD
 
 

@@ -8,7 +8,7 @@ import dataclasses
 from aiokafka.structs import ConsumerRecord
 
 from schemas.deadletter import HEADER_REPLAYED_FROM, DeadLetterReason
-from tests.workflows.support import acknowledgement, court_request
+from tests.builders import acknowledgement, court_request
 from tracefreeze.intake.bridge import by_request, next_offset
 from tracefreeze.intake.gate import ReceivedAnswer
 from tracefreeze.intake.parking import ParkedRequests, batches

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import hashlib
 import os
 import stat
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,11 +20,10 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from schemas.answers import Acknowledgement
 from schemas.deadletter import HEADER_REPLAYED_FROM, DeadLetterReason
+from tests.tracefreeze.gate_records import ms, nld_gate, signed_record
 from tracefreeze.intake.deadletter import HEADER_TIMESTAMP, dead_letter_headers
 from tracefreeze.intake.dlq import parse, replay_headers
-from tracefreeze.intake.envelope import answer_headers
 from tracefreeze.intake.gate import AnswerGate
 from tracefreeze.intake.replay_auth import (
     HEADER_REPLAY_MAC,
@@ -37,13 +34,10 @@ from tracefreeze.intake.replay_auth import (
     replay_key,
 )
 from tracefreeze.intake.replay_auth import replay_headers as signed_headers
-from tracefreeze.security.key_registry import KeyRegistry, StateKey
 from tracefreeze.security.replay_guard import ReplayGuard
-from tracefreeze.security.signing import public_key_b64, sign
 from tracefreeze.security.verify import Rejection
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
-REFERENCE = "ICC-01/14-REQ-0042"
 KEY = os.urandom(32)
 
 
@@ -53,47 +47,7 @@ def private() -> Ed25519PrivateKey:
 
 
 def gate(private: Ed25519PrivateKey, key: bytes | None = KEY) -> AnswerGate:
-    state_key = StateKey(
-        key_id="nld-2026-1",
-        state="NLD",
-        public_key=public_key_b64(private),
-        not_before=datetime(2026, 1, 1, tzinfo=UTC),
-    )
-    return AnswerGate(KeyRegistry(keys=[state_key]), clock=lambda: NOW, replay_key=key)
-
-
-def ms(when: datetime) -> int:
-    return int(when.timestamp() * 1000)
-
-
-def event_id(sent_at: datetime) -> str:
-    """A UUID (v4 layout) fixed by ``sent_at``: the same answer gets the same id."""
-    digest = hashlib.sha256(sent_at.isoformat().encode()).digest()[:16]
-    return str(uuid.UUID(bytes=digest, version=4))
-
-
-def record(
-    private: Ed25519PrivateKey,
-    sent_at: datetime,
-    received: datetime,
-    extra: list[tuple[str, bytes]] | None = None,
-    offset: int = 0,
-) -> ConsumerRecord:
-    answer = Acknowledgement(
-        event_id=event_id(sent_at),
-        request_reference=REFERENCE,
-        state="NLD",
-        sent_at=sent_at,
-        authority="Centrale Autoriteit IRH",
-    )
-    value, signature = sign(answer, private, "nld-2026-1")
-    return ConsumerRecord(
-        topic="tracefreeze.state-answers", partition=0, offset=offset,
-        timestamp=ms(received), timestamp_type=1,
-        key=REFERENCE.encode(), value=value, checksum=None,
-        serialized_key_size=len(REFERENCE), serialized_value_size=len(value),
-        headers=answer_headers(answer) + signature + (extra or []),
-    )  # fmt: skip
+    return nld_gate(private, NOW, replay_key=key)
 
 
 def as_replay(r: ConsumerRecord, first_received: datetime, key: bytes = KEY) -> ConsumerRecord:
@@ -104,7 +58,7 @@ def as_replay(r: ConsumerRecord, first_received: datetime, key: bytes = KEY) -> 
 
 def test_a_bare_replay_header_is_not_a_replay(private: Ed25519PrivateKey) -> None:
     """H2: any producer can write ``tf_replayed_from``; without the MAC it counts for nothing."""
-    forged = record(private, NOW, NOW, [(HEADER_REPLAYED_FROM, b"0:1")])
+    forged = signed_record(private, NOW, NOW, [(HEADER_REPLAYED_FROM, b"0:1")])
     g = gate(private)
     mark = g.replay(forged)
     assert mark.claimed and not mark.authentic and "missing" in mark.problem
@@ -113,7 +67,7 @@ def test_a_bare_replay_header_is_not_a_replay(private: Ed25519PrivateKey) -> Non
 
 def test_an_operators_replay_verifies_and_any_change_breaks_it(private: Ed25519PrivateKey) -> None:
     first = NOW - timedelta(hours=1)
-    genuine = as_replay(record(private, first, first), first)
+    genuine = as_replay(signed_record(private, first, first), first)
     g = gate(private)
     assert g.replay(genuine).authentic
     assert g.replay(genuine).received_ms == ms(first)
@@ -136,7 +90,7 @@ def test_an_operators_replay_verifies_and_any_change_breaks_it(private: Ed25519P
         assert mark.claimed and not mark.authentic, bad
     # A MAC under another key (a State guessing) or a bridge without the key: not a replay.
     assert not g.replay(
-        as_replay(record(private, first, first), first, key=os.urandom(32))
+        as_replay(signed_record(private, first, first), first, key=os.urandom(32))
     ).authentic
     assert not gate(private, key=None).replay(genuine).authentic
 
@@ -144,7 +98,7 @@ def test_an_operators_replay_verifies_and_any_change_breaks_it(private: Ed25519P
 def test_a_replay_is_judged_by_when_kafka_first_received_it(private: Ed25519PrivateKey) -> None:
     """M3: parked eight days ago (sent and received then, fresh), replayed now: taken."""
     eight_days_ago = NOW - timedelta(days=8)
-    original = record(private, eight_days_ago, eight_days_ago + timedelta(seconds=2))
+    original = signed_record(private, eight_days_ago, eight_days_ago + timedelta(seconds=2))
     replayed = as_replay(original, eight_days_ago + timedelta(seconds=2))
     taken = gate(private).check(replayed)
     assert not isinstance(taken, Rejection), taken
@@ -164,7 +118,7 @@ def test_a_replay_older_than_the_age_limit_when_first_received_is_still_too_old(
 ) -> None:
     """The original timestamp does not launder an answer that was stale when it arrived."""
     sent, first = NOW - timedelta(days=30), NOW - timedelta(days=20)
-    late = gate(private).check(as_replay(record(private, sent, first), first))
+    late = gate(private).check(as_replay(signed_record(private, sent, first), first))
     assert isinstance(late, Rejection) and late.reason is DeadLetterReason.TOO_OLD
 
 
@@ -172,7 +126,7 @@ def test_the_dead_letter_keeps_the_first_timestamp_and_dlq_replay_signs_it(
     private: Ed25519PrivateKey,
 ) -> None:
     first = NOW - timedelta(days=9)
-    original = record(private, first, first)
+    original = signed_record(private, first, first)
     headers = dead_letter_headers(original, DeadLetterReason.STUCK, "why")
     assert (HEADER_TIMESTAMP, str(ms(first)).encode()) in headers
     dead_record = dataclasses.replace(original, headers=headers, timestamp=ms(NOW), offset=7)

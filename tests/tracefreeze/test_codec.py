@@ -4,13 +4,12 @@ its refusal of plaintext once migrated (the codec server: test_codec_server.py).
 from __future__ import annotations
 
 import base64
-import json
-import os
 
 import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from tests.tracefreeze.codec_support import K1, K2, SECRET, plain
 from tracefreeze.security.codec import (
     METADATA_KEY_ID,
     NOT_DECRYPTABLE,
@@ -21,13 +20,6 @@ from tracefreeze.security.codec import (
     data_converter,
     is_encrypted,
 )
-
-SECRET = "Jan de Vries, villa at Duinweg 12, Wassenaar"
-K1, K2 = os.urandom(32), os.urandom(32)
-
-
-def plain(text: str = SECRET) -> Payload:
-    return Payload(metadata={"encoding": b"json/plain"}, data=json.dumps({"name": text}).encode())
 
 
 async def test_round_trip() -> None:

@@ -1,6 +1,6 @@
-"""The codec server over real HTTP and real sockets: authentication (the UI's bearer token or
-a configured token), CORS with the Authorization header, Host and Origin checks, /encode off
-by default, errors without key ids, and a connection cap that a slow client cannot exhaust.
+"""The codec server over real HTTP: authentication (the UI's bearer token or a configured
+token), CORS with the Authorization header, Host and Origin checks, /encode off by default,
+and errors without key ids (its connection cap: test_codec_server_sockets.py).
 
 The server decrypts confidential request content (RS 87(3), Rule 81); issue 11, section 5.
 """
@@ -10,11 +10,8 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +20,19 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from temporalio.api.common.v1 import Payload
 
+from tests.tracefreeze.codec_support import (
+    AUDIENCE,
+    ISSUER,
+    SECRET,
+    TOKEN,
+    UI,
+    as_json,
+    call,
+    codec,
+    plain,
+    sealed,
+)
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.security.codec import EncryptionCodec
 from tracefreeze.security.codec_auth import (
@@ -35,80 +43,6 @@ from tracefreeze.security.codec_auth import (
 )
 from tracefreeze.security.codec_listener import CodecServerConfig
 from tracefreeze.security.codec_server import CodecServer, start_codec_server
-
-SECRET = "Jan de Vries, villa at Duinweg 12, Wassenaar"
-K1, K2 = os.urandom(32), os.urandom(32)
-UI = "https://temporal.court.example"
-TOKEN = "local-codec-token-" + base64.urlsafe_b64encode(os.urandom(24)).decode()
-ISSUER, AUDIENCE = "https://login.court.example", "tracefreeze-codec"
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-"""Straight to the local server, whatever proxy the environment names."""
-
-
-def plain(text: str = SECRET) -> Payload:
-    return Payload(metadata={"encoding": b"json/plain"}, data=json.dumps({"name": text}).encode())
-
-
-def as_json(payload: Payload) -> dict:
-    return {
-        "metadata": {k: base64.b64encode(v).decode() for k, v in payload.metadata.items()},
-        "data": base64.b64encode(payload.data).decode(),
-    }
-
-
-def codec(namespace: str = "tracefreeze") -> EncryptionCodec:
-    return EncryptionCodec({"k1": K1, "k2": K2}, "k2", namespace=namespace)
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Callable[..., CodecServer]]:
-    """Start a codec server in this process on a free port; stopped after the test."""
-    started: list[CodecServer] = []
-
-    def start(auth: Any = None, **config: Any) -> CodecServer:
-        if auth is None:
-            tokens = tmp_path / "codec-tokens"
-            tokens.write_text(f"# the proxy's token\n{TOKEN}\n", encoding="utf-8")
-            auth = TokenAuth(tokens)
-        config.setdefault("cors_origins", (UI,))
-        config.setdefault("namespaces", ("tracefreeze",))
-        srv, _ = start_codec_server(codec(), 0, auth=auth, config=CodecServerConfig(**config))
-        started.append(srv)
-        return srv
-
-    yield start
-    for srv in started:
-        srv.shutdown()
-        srv.server_close()
-
-
-def call(
-    url: str,
-    document: Any = None,
-    *,
-    method: str = "POST",
-    token: str | None = TOKEN,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, dict[str, str], dict]:
-    hdrs = {"Content-Type": "application/json", "X-Namespace": "tracefreeze"}
-    if token is not None:
-        hdrs["Authorization"] = f"Bearer {token}"
-    hdrs.update(headers or {})
-    data = None if document is None else json.dumps(document).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers=hdrs)
-    try:
-        with OPENER.open(request, timeout=30) as response:
-            raw = response.read()
-            return response.status, dict(response.headers), json.loads(raw) if raw else {}
-    except urllib.error.HTTPError as err:
-        raw = err.read()
-        return err.code, dict(err.headers), json.loads(raw) if raw else {}
-
-
-async def sealed(namespace: str = "tracefreeze") -> dict:
-    [payload] = await codec(namespace).encode([plain()])
-    return {"payloads": [as_json(payload)]}
-
 
 # --- authentication -----------------------------------------------------------------------
 
@@ -331,88 +265,3 @@ async def test_errors_name_no_key_id_and_no_internals(serve: Callable[..., Codec
     assert (status, body) == (403, {"error": "namespace_not_served"})
     status, _, body = call(srv.url + "/other", {"payloads": []})
     assert (status, body) == (404, {"error": "not_found"})
-
-
-# --- resources: real sockets --------------------------------------------------------------
-
-
-def raw_connect(srv: CodecServer) -> socket.socket:
-    sock = socket.create_connection(srv.server_address[:2], timeout=30)
-    return sock
-
-
-def slow_post(srv: CodecServer, length: int = 10_000) -> socket.socket:
-    """A client that announces a body and sends only its first bytes."""
-    sock = raw_connect(srv)
-    host, port = srv.server_address[:2]
-    sock.sendall(
-        (
-            f"POST /decode HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {TOKEN}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
-            '{"payloads": ['
-        ).encode()
-    )
-    return sock
-
-
-def response_of(sock: socket.socket) -> bytes:
-    chunks = []
-    while chunk := sock.recv(65536):
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def until(what: str, condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
-
-
-async def test_slow_body_clients_cannot_hold_more_than_the_cap(
-    serve: Callable[..., CodecServer],
-) -> None:
-    """50 slow-body connections once held 50 threads; now at most the cap, the rest are
-    answered 503 at once, and the server serves again as soon as the slow ones leave."""
-    cap = 4
-    srv = serve(max_connections=cap, read_timeout_s=120, request_timeout_s=120)
-    slow = [slow_post(srv) for _ in range(cap)]
-    until("the slow clients to take every slot", lambda: srv.active == cap)
-    others = [raw_connect(srv) for _ in range(46)]
-    replies = [response_of(s) for s in others]
-    assert all(r.startswith(b"HTTP/1.1 503") and r.endswith(b'{"error":"busy"}\n') for r in replies)
-    assert srv.active == cap and srv.refused_busy == 46
-    for s in slow + others:
-        s.close()
-    until("the slots to be released", lambda: srv.active == 0)
-    status, _, _ = call(srv.url + "/decode", await sealed())
-    assert status == 200
-
-
-def test_a_request_has_a_deadline_however_slowly_its_body_trickles(
-    serve: Callable[..., CodecServer],
-) -> None:
-    """A byte every 50 ms never trips the per-read timeout; the request deadline cuts it."""
-    srv = serve(max_connections=1, read_timeout_s=30, request_timeout_s=0.5)
-    sock = slow_post(srv, length=2_000)
-    sent = 0
-    try:
-        while sent < 2_000:
-            sock.sendall(b" ")
-            sent += 1
-            time.sleep(0.05)
-    except OSError:
-        pass  # the server hung up
-    sock.close()
-    assert sent < 2_000, "the server kept reading a trickling body for 100 s"
-    until("the slot to be released", lambda: srv.active == 0)
-
-
-def test_an_idle_connection_is_dropped_after_the_read_timeout(
-    serve: Callable[..., CodecServer],
-) -> None:
-    srv = serve(max_connections=1, read_timeout_s=0.2, request_timeout_s=60)
-    sock = raw_connect(srv)  # connects, sends nothing
-    assert response_of(sock) == b""  # closed by the server, long before our 30 s timeout
-    sock.close()
-    until("the slot to be released", lambda: srv.active == 0)

@@ -19,19 +19,9 @@ from click.testing import CliRunner, Result
 
 from schemas.deadletter import HEADER_OFFSET, HEADER_PARTITION, HEADER_REASON_CODE
 from schemas.ledger import RequestStatus
+from tests.builders import acknowledgement, court_request, now, to
 from tests.signed import signed_bytes
-from tests.tracefreeze.test_bridge_e2e import (
-    WAIT_S,
-    Running,
-    ack,
-    court_request,
-    headers,
-    read_until,
-    running,  # noqa: F401  (fixture)
-    send,
-    send_signed,
-    wait_view,
-)
+from tests.tracefreeze.e2e import WAIT_S, Running, headers, read_until, send, send_signed, wait_view
 from tracefreeze.cli.main import main
 from tracefreeze.config import Settings, get_settings
 from tracefreeze.intake.dlq import HEADER_REPLAYED_FROM
@@ -42,7 +32,7 @@ GARBAGE = b"\x00not JSON at all{ secret-body-marker"
 
 
 @pytest.fixture
-def cli_env(running: Running, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:  # noqa: F811
+def cli_env(running: Running, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """``get_settings()`` (what the CLI reads) names this test's topics."""
     topics = running.settings.topics
     for name in ("state_answers", "request_events", "escalations", "dead_letter"):
@@ -75,13 +65,13 @@ async def bridge_passed(s: Settings, records: list[ConsumerRecord]) -> None:
 
 
 async def test_answer_before_its_request_is_replayed_once_after_the_fix(
-    running: Running,  # noqa: F811
+    running: Running,
     cli_env: None,
 ) -> None:
     r, s = running, running.settings
     request = court_request()
     ref = request.reference
-    answer = ack(ref)
+    answer = acknowledgement(to(ref), sent_at=now())
     await send_signed(r, answer)  # no such request yet
     await send(r, ref, GARBAGE, signed_bytes(GARBAGE, "NLD", s.state_dir))
     dead = await read_until(s, s.topics.dead_letter, lambda rs: len(rs) >= 2)
@@ -149,7 +139,7 @@ async def test_answer_before_its_request_is_replayed_once_after_the_fix(
 
 
 async def test_replay_by_event_id_or_position_names_its_operator(
-    running: Running,  # noqa: F811
+    running: Running,
     cli_env: None,
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
@@ -159,7 +149,7 @@ async def test_replay_by_event_id_or_position_names_its_operator(
     line naming the operator; what was not selected stays in the dead letters."""
     r, s = running, running.settings
     first, second = court_request(), court_request()
-    answers = [ack(first.reference), ack(second.reference)]
+    answers = [acknowledgement(first, sent_at=now()), acknowledgement(second, sent_at=now())]
     for answer in answers:
         await send_signed(r, answer)  # no such requests yet
     dead = await read_until(s, s.topics.dead_letter, lambda rs: len(rs) >= 2)

@@ -15,8 +15,6 @@ import json
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -27,18 +25,11 @@ from temporalio.api.history.v1 import History
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
 
-from schemas.answers import AssetResult, ExecutionReport
-from schemas.common import Measure, Money
 from schemas.ledger import AssetStatus
 from schemas.request import CourtRequest
+from tests.builders import acknowledgement, example, execution_report, now, result
 from tests.signed import signed_record
-from tests.tracefreeze.test_bridge_e2e import (
-    EXAMPLES,
-    Running,
-    ack,
-    running,  # noqa: F401  (fixture)
-    wait_view,
-)
+from tests.tracefreeze.e2e import Running, wait_view
 from tracefreeze.security.codec import EncryptionCodec, codec_from_env, is_encrypted
 from tracefreeze.security.codec_auth import TokenAuth
 from tracefreeze.security.codec_server import start_codec_server
@@ -53,7 +44,7 @@ def confidential_request() -> tuple[CourtRequest, str, str]:
     tag = uuid.uuid4().hex[:8]
     name = f"Quirinella Zandvoort-Oosterbeek {tag}"
     description = f"Numbered account at Banque Fictive du Lac, sub-ledger {tag}-TEAL"
-    doc = json.loads((EXAMPLES / "court-request.json").read_text())
+    doc = example("court-request")
     doc["reference"] = f"ICC-ENC-{tag.upper()}"
     doc["parties"][0]["name"] = name
     doc["known_assets"][0]["description"] = description
@@ -100,7 +91,7 @@ def post_json(url: str, document: dict[str, Any]) -> tuple[dict[str, Any], dict[
         return json.loads(response.read()), dict(response.headers)
 
 
-async def test_history_holds_no_plaintext_of_names_or_assets(running: Running) -> None:  # noqa: F811
+async def test_history_holds_no_plaintext_of_names_or_assets(running: Running) -> None:
     r, s = running, running.settings
     codec = codec_from_env(state_dir=s.state_dir)
     assert isinstance(codec, EncryptionCodec), "the stack's up makes <state dir>/keys/codec-keys"
@@ -108,22 +99,16 @@ async def test_history_holds_no_plaintext_of_names_or_assets(running: Running) -
     secrets = [name.encode(), description.encode()]
     workflow_id = await r.client.submit(request)
 
-    report = ExecutionReport(
-        event_id=str(uuid.uuid4()),
-        request_reference=request.reference,
-        state="NLD",
-        sent_at=datetime.now(UTC),
-        results=(
-            AssetResult(
-                asset_id=ASSET,
-                measures_executed=(Measure.IDENTIFY, Measure.FREEZE),
-                value=Money(amount=Decimal("398214.37"), currency="EUR"),
-                registry_reference="REG-ENC-1",
-                executing_authority="Public Prosecution Service",
-            ),
-        ),
+    frozen = result(
+        ASSET,
+        "identify",
+        "freeze",
+        value=("398214.37", "EUR"),
+        registry_reference="REG-ENC-1",
+        executing_authority="Public Prosecution Service",
     )
-    for answer in (ack(request.reference), report):
+    report = execution_report(request, [frozen], sent_at=now())
+    for answer in (acknowledgement(request, sent_at=now()), report):
         value, headers = signed_record(answer, s.state_dir)
         await r.producer.send_and_wait(
             s.topics.state_answers, value=value, key=request.reference.encode(), headers=headers

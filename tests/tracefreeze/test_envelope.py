@@ -6,34 +6,31 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiokafka.structs import ConsumerRecord
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.answers import Acknowledgement, NoAssetsReport
 from schemas.deadletter import DeadLetterReason
+from tests.tracefreeze.gate_records import (
+    REFERENCE,
+    Headers,
+    kafka_record,
+    nld_acknowledgement,
+    nld_signer,
+)
 from tracefreeze.intake.envelope import answer_headers, envelope_problem
 from tracefreeze.intake.gate import AnswerGate
 from tracefreeze.intake.routing import Verdict
 from tracefreeze.security.canonical import HEADER_KEY_ID
-from tracefreeze.security.key_registry import KeyRegistry, StateKey
-from tracefreeze.security.signing import public_key_b64, sign
+from tracefreeze.security.signing import sign
 from tracefreeze.security.verify import Rejection
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-REFERENCE = "ICC-01/14-REQ-0042"
-Headers = list[tuple[str, bytes]]
 
 
 def ack(event_id: str = "0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c01") -> Acknowledgement:
-    return Acknowledgement(
-        event_id=event_id,
-        request_reference=REFERENCE,
-        state="NLD",
-        sent_at=NOW - timedelta(minutes=1),
-        authority="Centrale Autoriteit IRH",
-    )
+    return nld_acknowledgement(NOW - timedelta(minutes=1), event_id=event_id)
 
 
 def test_every_attribute_travels_as_a_header() -> None:
@@ -145,22 +142,7 @@ def test_the_kafka_key_must_be_the_request_reference(key: bytes | None) -> None:
 
 @pytest.fixture
 def signer() -> tuple[Ed25519PrivateKey, AnswerGate]:
-    private = Ed25519PrivateKey.generate()
-    key = StateKey(
-        key_id="nld-2026-1",
-        state="NLD",
-        public_key=public_key_b64(private),
-        not_before=datetime(2026, 1, 1, tzinfo=UTC),
-    )
-    return private, AnswerGate(KeyRegistry(keys=[key]), clock=lambda: NOW)
-
-
-def record(value: bytes, headers: Headers, offset: int = 0) -> ConsumerRecord:
-    return ConsumerRecord(
-        topic="tracefreeze.state-answers", partition=0, offset=offset, timestamp=0,
-        timestamp_type=0, key=REFERENCE.encode(), value=value, checksum=None,
-        serialized_key_size=len(REFERENCE), serialized_value_size=len(value), headers=headers,
-    )  # fmt: skip
+    return nld_signer(NOW)
 
 
 def test_the_gate_dead_letters_a_bad_envelope_and_takes_the_corrected_resend(
@@ -171,7 +153,7 @@ def test_the_gate_dead_letters_a_bad_envelope_and_takes_the_corrected_resend(
     value, signature = sign(answer, private, "nld-2026-1")
     wrong = replace("ce_subject", b"ICC-01/14-REQ-9999")(answer_headers(answer)) + signature
 
-    rejected = gate.check(record(value, wrong))
+    rejected = gate.check(kafka_record(value, wrong))
     assert isinstance(rejected, Rejection)
     assert rejected.reason is DeadLetterReason.ENVELOPE
     assert rejected.event_id == answer.event_id and rejected.key_id == "nld-2026-1"
@@ -180,7 +162,7 @@ def test_the_gate_dead_letters_a_bad_envelope_and_takes_the_corrected_resend(
     assert "ce_subject" in verdict.detail and answer.event_id in verdict.detail
 
     # The same event id, properly enveloped at another offset, is not a replay.
-    assert gate.check(record(value, answer_headers(answer) + signature, offset=1)) == answer
+    assert gate.check(kafka_record(value, answer_headers(answer) + signature, offset=1)) == answer
 
 
 def test_the_signature_is_checked_before_the_envelope(
@@ -188,7 +170,7 @@ def test_the_signature_is_checked_before_the_envelope(
 ) -> None:
     _, gate = signer
     answer = ack()
-    unsigned = gate.check(record(answer.model_dump_json().encode(), []))
+    unsigned = gate.check(kafka_record(answer.model_dump_json().encode(), []))
     assert isinstance(unsigned, Rejection)
     assert unsigned.reason_code == "missing_signature"
     assert all(k != HEADER_KEY_ID for k, _ in answer_headers(answer))

@@ -11,8 +11,6 @@ is delivered after the instant it fell due.
 from __future__ import annotations
 
 import asyncio
-import json
-import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -26,7 +24,7 @@ from temporalio.common import TypedSearchAttributes
 
 from schemas.court import EscalationDecision
 from schemas.escalations import EscalationEvent, EscalationKind
-from schemas.request import CourtRequest
+from tests.builders import case_number, court_request
 from tests.stack import isolated
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
@@ -61,13 +59,6 @@ async def running(stack: Settings) -> AsyncIterator[Running]:
     finally:
         worker.cancel()
         await asyncio.gather(worker, return_exceptions=True)
-
-
-def court_request() -> CourtRequest:
-    doc = json.loads((EXAMPLES / "court-request.json").read_text(encoding="utf-8"))
-    doc["reference"] = f"ICC-ESC-{uuid.uuid4().hex[:12].upper()}"
-    doc["case_number"] = f"ICC-{random.randint(10, 99)}/{random.randint(10, 99)}"
-    return CourtRequest.model_validate(doc)
 
 
 @dataclass
@@ -140,7 +131,7 @@ async def test_an_unanswered_request_escalates_visibly_and_on_time(running: Runn
     UI's search attributes say level 2 and overdue; a person decides, and it is level 3."""
     r, s = running, running.settings
     started = time.monotonic()
-    request = court_request()
+    request = court_request(tag="ESC", case_number=case_number())
     nld = load_directory().states["NLD"]
     demo = load_policy(DEMO_POLICY)
     watch = Escalations(s, request.reference)

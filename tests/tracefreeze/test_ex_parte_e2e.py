@@ -10,15 +10,8 @@ import os
 import pytest
 
 from schemas.ledger import RequestStatus
-from schemas.request import CourtRequest
-from tests.tracefreeze.test_bridge_e2e import (  # noqa: F401 - the fixture is used by name
-    Running,
-    ack,
-    court_request,
-    running,
-    send_signed,
-    wait_view,
-)
+from tests.builders import acknowledgement, court_request, now
+from tests.tracefreeze.e2e import Running, send_signed, wait_view
 from tracefreeze.security.request_ids import KEY_ENV
 from workflows import search_attributes as sa
 
@@ -26,19 +19,17 @@ pytestmark = pytest.mark.stack
 
 
 async def test_an_answer_reaches_an_ex_parte_request_under_its_opaque_id(
-    running: Running,  # noqa: F811 - the fixture imported above
+    running: Running,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(KEY_ENV, base64.b64encode(os.urandom(32)).decode())
     r = running
-    request = CourtRequest.model_validate(
-        court_request().model_dump() | {"confidentiality": "ex_parte"}
-    )
+    request = court_request(confidentiality="ex_parte")
     workflow_id = await r.client.submit(request)
     assert workflow_id.startswith("request/x")
     assert request.reference not in workflow_id and "NLD" not in workflow_id
 
-    await send_signed(r, ack(request.reference))
+    await send_signed(r, acknowledgement(request, sent_at=now()))
     view = await wait_view(r.client, request.reference, lambda v: v.answers_seen == 1)
     assert view.status is RequestStatus.ACKNOWLEDGED
     assert await r.client.resolve(request.reference) == workflow_id  # by reference alone

@@ -7,21 +7,17 @@ settings those clients were configured with.
 from __future__ import annotations
 
 import asyncio
-import os
 import ssl
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from pydantic import ValidationError
 
+from tests.certs import self_signed
+from tests.environment import without_stack_environment
 from tracefreeze import kafka, topics
 from tracefreeze.config import Settings
 from tracefreeze.security.kafka_security import security_kwargs
@@ -32,37 +28,7 @@ BOOTSTRAP = "127.0.0.1:9"
 @pytest.fixture(autouse=True)
 def no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only what each test passes, not a test stack's TRACEFREEZE_* environment."""
-    for name in list(os.environ):
-        if name.startswith("TRACEFREEZE_"):
-            monkeypatch.delenv(name)
-
-
-def self_signed(folder: Path) -> tuple[Path, Path]:
-    """A throwaway certificate and key (PEM), usable as CA file and client certificate."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tracefreeze-test")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=1))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "client.crt", folder / "client.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
+    without_stack_environment(monkeypatch)
 
 
 def every_client(settings: Settings) -> list[dict[str, Any]]:

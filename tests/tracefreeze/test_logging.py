@@ -10,18 +10,16 @@ and attempt. No line above debug carries a party's name or an asset's descriptio
 from __future__ import annotations
 
 import asyncio
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from schemas.answers import Acknowledgement
 from schemas.ledger import RequestStatus
 from schemas.request import request_workflow_id
+from tests.builders import acknowledgement, court_request, now
 from tests.ops import App, apps
 from tests.signed import signed_record
-from tests.tracefreeze.test_bridge_e2e import court_request, isolated
+from tests.tracefreeze.e2e import isolated
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.kafka import make_producer
@@ -54,13 +52,7 @@ async def test_bridge_workflow_and_activity_lines_carry_their_ids(stack: Setting
     await ensure_topics(s)
     request = court_request()
     ref, workflow_id = request.reference, request_workflow_id(request.reference, "NLD")
-    answer = Acknowledgement(
-        event_id=str(uuid.uuid4()),
-        request_reference=ref,
-        state="NLD",
-        sent_at=datetime.now(UTC),
-        authority="Central Authority for International Legal Assistance",
-    )
+    answer = acknowledgement(request, sent_at=now())
     async with apps(s) as (worker, bridge):
         client = await RequestClient.connect(s)
         await client.submit(request)

@@ -9,17 +9,13 @@ import json
 from collections.abc import Callable
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
+from tests.builders import acknowledgement, court_request, now
 from tests.ops import Samples, aget, scrape, total, wait_status
 from tests.signed import signed_bytes, signed_record
-from tests.tracefreeze.test_bridge_e2e import ack, court_request, isolated
-from tracefreeze.client import RequestClient
+from tests.tracefreeze.e2e import isolated, worker_and_bridge
 from tracefreeze.config import Settings
-from tracefreeze.intake.bridge import run_bridge
 from tracefreeze.stack.ports import free_ports
-from tracefreeze.topics import ensure_topics
-from tracefreeze.worker import run_worker
 
 pytestmark = pytest.mark.stack
 
@@ -49,13 +45,8 @@ def moved(before: Samples, after: Samples, name: str) -> dict[tuple, float]:
 async def test_counters_move_and_probes_answer(stack: Settings) -> None:
     (port,) = free_ports(1)
     s = isolated(stack).model_copy(update={"health_port": port})
-    await ensure_topics(s)
-    stop = asyncio.Event()
-    worker = asyncio.create_task(run_worker(s))
-    bridge = asyncio.create_task(run_bridge(s, stop))
-    producer = AIOKafkaProducer(bootstrap_servers=s.kafka_bootstrap, acks="all")
-    await producer.start()
-    try:
+    async with worker_and_bridge(s) as r:
+        producer, client = r.producer, r.client
         both = {"ok": True, "components": {"worker": True, "bridge": True}}
         async with asyncio.timeout(60):  # each registers once connected
             while True:
@@ -64,12 +55,11 @@ async def test_counters_move_and_probes_answer(stack: Settings) -> None:
                 await asyncio.sleep(0.1)
         assert (await aget(port, "/healthz"))[0] == 200
 
-        client = await RequestClient.connect(s)
         request = court_request()
         await client.submit(request)
         before = await scrape(port)
 
-        good = ack(request.reference)
+        good = acknowledgement(request, sent_at=now())
         value, headers = signed_record(good, s.state_dir)
         await producer.send_and_wait(
             s.topics.state_answers, value=value, key=request.reference.encode(), headers=headers
@@ -99,10 +89,4 @@ async def test_counters_move_and_probes_answer(stack: Settings) -> None:
         assert any(n.startswith("temporal_local_activity_execution_latency") for n in sdk), sdk
         assert (await aget(port, "/healthz"))[0] == 200
         assert (await aget(port, "/readyz"))[0] == 200
-    finally:
-        await producer.stop()
-        stop.set()
-        await asyncio.wait_for(bridge, timeout=30)
-        worker.cancel()
-        await asyncio.gather(worker, return_exceptions=True)
     assert (await aget(port, "/healthz"))[0] == 0, "the server stops with its last component"

@@ -9,7 +9,7 @@ import signal
 import pytest
 
 from tests.ops import App, aget, apps
-from tests.tracefreeze.test_bridge_e2e import isolated
+from tests.tracefreeze.e2e import isolated
 from tracefreeze.config import Settings
 from tracefreeze.topics import ensure_topics
 

@@ -37,7 +37,7 @@ from click.testing import CliRunner, Result
 from schemas.ledger import RequestStatus
 from schemas.party import PartyMessage, PartyMessageType
 from schemas.views import RequestView
-from tests.tracefreeze.test_bridge_e2e import court_request
+from tests.builders import court_request
 from tracefreeze.cli.main import main as cli
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings, get_settings

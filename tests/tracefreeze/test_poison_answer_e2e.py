@@ -11,23 +11,12 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from aiokafka.structs import ConsumerRecord
 
-from schemas.deadletter import HEADER_OFFSET, HEADER_PARTITION, HEADER_REASON, HEADER_REASON_CODE
+from schemas.deadletter import HEADER_REASON, HEADER_REASON_CODE
 from schemas.ledger import AssetStatus
+from tests.builders import acknowledgement, court_request, freeze_account, now
 from tests.signed import signed_bytes
-from tests.tracefreeze.test_bridge_e2e import (  # noqa: F401 - the fixture is used by name
-    Running,
-    ack,
-    court_request,
-    headers,
-    read_until,
-    running,
-    send,
-    send_signed,
-    wait_view,
-)
-from tests.workflows.support import freeze_account
+from tests.tracefreeze.e2e import Running, headers, origin, read_until, send, send_signed, wait_view
 from tracefreeze.intake.envelope import answer_headers
 from tracefreeze.security.canonical import canonical_bytes
 
@@ -35,13 +24,13 @@ pytestmark = pytest.mark.stack
 
 
 async def test_the_year_1_national_order_is_dead_lettered_and_nothing_stalls(
-    running: Running,  # noqa: F811 - the fixture imported above
+    running: Running,
 ) -> None:
     r, s = running, running.settings
     poisoned, other = court_request(), court_request()
     for request in (poisoned, other):
         await r.client.submit(request)
-        await send_signed(r, ack(request.reference))
+        await send_signed(r, acknowledgement(request, sent_at=now()))
 
     report = freeze_account(poisoned).model_copy(update={"sent_at": datetime.now(UTC)})
     doc = json.loads(report.model_dump_json())
@@ -61,10 +50,6 @@ async def test_the_year_1_national_order_is_dead_lettered_and_nothing_stalls(
         )
         assert view.answers_seen == 2
         assert view.ledger.entries["a-account-1"].national_order_expires_at is None
-
-    def origin(rec: ConsumerRecord) -> tuple[int, int]:
-        h = headers(rec)
-        return int(h[HEADER_PARTITION]), int(h[HEADER_OFFSET])
 
     dead = await read_until(
         s, s.topics.dead_letter, lambda rs: (poison.partition, poison.offset) in map(origin, rs)

@@ -17,7 +17,7 @@ import pytest
 
 from schemas.common import Urgency
 from schemas.policy import RequestKind
-from tests.workflows.support import court_request
+from tests.builders import court_request
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.policy import (
     DEFAULT_DIRECTORY,

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from temporalio.client import Client, WorkflowHandle
 
 from schemas.request import CourtRequest
-from tests.workflows.support import acknowledgement, court_request, execution_report, no_assets
+from tests.builders import acknowledgement, court_request, execution_report, no_assets
 from tracefreeze.cli.main import main
 from tracefreeze.client import RequestClient, send
 from tracefreeze.config import Settings

@@ -16,26 +16,22 @@ import os
 import signal
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import RecordMetadata
 
-from schemas.answers import Acknowledgement, AnswerBase, NoAssetsReport
-from schemas.deadletter import HEADER_OFFSET, HEADER_PARTITION, HEADER_REASON, HEADER_REASON_CODE
+from schemas.answers import Acknowledgement, AnswerBase
+from schemas.deadletter import HEADER_REASON, HEADER_REASON_CODE
 from schemas.ledger import RequestStatus
+from tests.builders import acknowledgement as ack
+from tests.builders import court_request, no_assets, now
 from tests.signed import Headers, signed_record
-from tests.tracefreeze.test_bridge_e2e import (
-    court_request,
-    headers,
-    isolated,
-    read_until,
-    wait_view,
-)
+from tests.tracefreeze.e2e import headers, isolated, origin, read_until, wait_view
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.demo.simulator import answer_headers
@@ -80,16 +76,6 @@ async def bridged(stack: Settings) -> AsyncIterator[Stack]:
         await asyncio.gather(worker, return_exceptions=True)
 
 
-def acknowledgement(ref: str, sent_at: datetime | None = None, **extra: str) -> Acknowledgement:
-    return Acknowledgement(
-        event_id=extra.pop("event_id", None) or str(uuid.uuid4()),
-        request_reference=ref,
-        state="NLD",
-        sent_at=sent_at or datetime.now(UTC),
-        authority=AUTHORITY,
-    )
-
-
 async def produce(x: Stack, answer: AnswerBase, value: bytes, hdrs: Headers) -> RecordMetadata:
     return await x.producer.send_and_wait(
         x.settings.topics.state_answers,
@@ -105,7 +91,10 @@ async def test_only_answers_signed_by_their_own_state_reach_the_request(bridged:
     ref = request.reference
     await x.client.submit(request)
 
-    first = acknowledgement(ref)
+    def acknowledgement(**fields: Any) -> Acknowledgement:
+        return ack(request, authority=AUTHORITY, **{"sent_at": now(), **fields})
+
+    first = acknowledgement()
     first_value, first_headers = signed_record(first, s.state_dir)
     await produce(x, first, first_value, first_headers)
     before = await wait_view(x.client, ref, lambda v: v.answers_seen == 1)
@@ -114,42 +103,38 @@ async def test_only_answers_signed_by_their_own_state_reach_the_request(bridged:
     sent: dict[str, RecordMetadata] = {}
     started = time.monotonic()
 
-    unsigned = acknowledgement(ref)
+    unsigned = acknowledgement()
     sent["missing_signature"] = await produce(
         x, unsigned, unsigned.model_dump_json().encode(), answer_headers(unsigned)
     )
 
-    tampered = acknowledgement(ref)
+    tampered = acknowledgement()
     value, hdrs = signed_record(tampered, s.state_dir)
     forged = value.replace(AUTHORITY.encode(), b"Someone Else Entirely")
     assert forged != value
     sent["bad_signature"] = await produce(x, tampered, forged, hdrs)
 
-    stranger_key = acknowledgement(ref)
+    stranger_key = acknowledgement()
     value, hdrs = signed_record(stranger_key, s.state_dir)
     hdrs = [(k, b"nld-not-in-registry-1" if k == HEADER_KEY_ID else v) for k, v in hdrs]
     sent["unknown_key"] = await produce(x, stranger_key, value, hdrs)
 
-    as_other = acknowledgement(ref)  # claims to be NLD, signed with France's key
+    as_other = acknowledgement()  # claims to be NLD, signed with France's key
     value, hdrs = signed_record(as_other, s.state_dir, as_state="FRA")
     sent["misaddressed"] = await produce(x, as_other, value, hdrs)
 
     sent["replayed"] = await produce(x, first, first_value, first_headers)
 
-    old = acknowledgement(ref, sent_at=datetime.now(UTC) - timedelta(days=8))
+    old = acknowledgement(sent_at=datetime.now(UTC) - timedelta(days=8))
     sent["too_old"] = await produce(x, old, *signed_record(old, s.state_dir))
 
-    future = acknowledgement(ref, sent_at=datetime.now(UTC) + timedelta(hours=1))
+    future = acknowledgement(sent_at=datetime.now(UTC) + timedelta(hours=1))
     sent["from_future"] = await produce(x, future, *signed_record(future, s.state_dir))
 
-    mislabelled = acknowledgement(ref)  # validly signed, but its envelope names another request
+    mislabelled = acknowledgement()  # validly signed, but its envelope names another request
     value, hdrs = signed_record(mislabelled, s.state_dir)
     hdrs = [(k, b"ICC-01/99-REQ-0001" if k == "ce_subject" else v) for k, v in hdrs]
     sent["envelope"] = await produce(x, mislabelled, value, hdrs)
-
-    def origin(rec: object) -> tuple[int, int]:
-        h = headers(rec)  # type: ignore[arg-type]
-        return int(h[HEADER_PARTITION]), int(h[HEADER_OFFSET])
 
     positions = {(m.partition, m.offset): reason for reason, m in sent.items()}
     dead = await read_until(
@@ -172,13 +157,7 @@ async def test_only_answers_signed_by_their_own_state_reach_the_request(bridged:
     assert after.status is before.status and after.ledger == before.ledger
 
     # The bridge is still up and takes a valid answer after all of them.
-    last = NoAssetsReport(
-        event_id=str(uuid.uuid4()),
-        request_reference=ref,
-        state="NLD",
-        sent_at=datetime.now(UTC),
-        registers_searched=("land register",),
-    )
+    last = no_assets(request, sent_at=now(), registers_searched=["land register"])
     await produce(x, last, *signed_record(last, s.state_dir))
     done = await wait_view(x.client, ref, lambda v: v.answers_seen == 2)
     assert done.status is RequestStatus.NO_ASSETS

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from schemas.answers import Acknowledgement
 from schemas.deadletter import DeadLetterReason
+from tests.builders import acknowledgement, to
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.intake.routing import Verdict
 from tracefreeze.security.canonical import (
@@ -53,13 +54,8 @@ def answer(
     sent_at: datetime = NOW - timedelta(minutes=1),
     authority: str = "Centrale Autoriteit IRH — Ministerie van Justitie en Veiligheid",
 ) -> Acknowledgement:
-    return Acknowledgement(
-        event_id=event_id,
-        request_reference="ICC-01/14-REQ-0042",
-        state=state,
-        sent_at=sent_at,
-        authority=authority,
-    )
+    fields = {"event_id": event_id, "sent_at": sent_at, "authority": authority}
+    return acknowledgement(to("ICC-01/14-REQ-0042", state), **fields)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from pydantic import ValidationError
 
 from schemas.answers import Acknowledgement
+from tests.builders import acknowledgement, to
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.intake.gate import AnswerGate
@@ -64,13 +65,8 @@ def entry(public_key: str, key_id: str = "bel-2026-1", state: str = "BEL") -> di
 
 
 def answer(event_id: str, state: str, sent_at: datetime = NOW) -> Acknowledgement:
-    return Acknowledgement(
-        event_id=event_id,
-        request_reference="ICC-01/14-REQ-0042",
-        state=state,
-        sent_at=sent_at - timedelta(minutes=1),
-        authority="Central Authority",
-    )
+    sent = {"event_id": event_id, "sent_at": sent_at - timedelta(minutes=1)}
+    return acknowledgement(to("ICC-01/14-REQ-0042", state), authority="Central Authority", **sent)
 
 
 def key(key_id: str, state: str) -> tuple[Ed25519PrivateKey, StateKey]:

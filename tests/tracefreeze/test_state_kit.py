@@ -8,13 +8,13 @@ The end-to-end run on a secured broker is tests/tracefreeze/test_party_channels_
 from __future__ import annotations
 
 import json
-import os
 import tomllib
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from tests.environment import without_stack_environment
 from tracefreeze.cli.main import main as cli
 from tracefreeze.config import get_settings
 from tracefreeze.security.key_registry import KeyRegistry
@@ -26,9 +26,7 @@ REF = "ICC-01/22-REQ-0007"
 
 @pytest.fixture(autouse=True)
 def unreachable_kafka(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("TRACEFREEZE_"):
-            monkeypatch.delenv(name)
+    without_stack_environment(monkeypatch)
     monkeypatch.setenv("TRACEFREEZE_KAFKA_BOOTSTRAP", "127.0.0.1:9")
     monkeypatch.setenv("TRACEFREEZE_KAFKA_TIMEOUT_S", "2")
     get_settings.cache_clear()

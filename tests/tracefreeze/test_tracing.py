@@ -5,11 +5,9 @@ announcing the accepted answer carries it on."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -17,14 +15,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from schemas.events import RequestEvent, RequestEventType
 from schemas.outbox import PUBLISH_OUTBOX
+from tests.builders import acknowledgement, court_request, now, to
 from tests.signed import signed_record
-from tests.tracefreeze.test_bridge_e2e import ack, court_request, isolated, read_until
-from tracefreeze.client import RequestClient
+from tests.tracefreeze.e2e import isolated, read_until, worker_and_bridge
 from tracefreeze.config import Settings
-from tracefreeze.intake.bridge import run_bridge
 from tracefreeze.ops import tracing
-from tracefreeze.topics import ensure_topics
-from tracefreeze.worker import run_worker
 
 pytestmark = pytest.mark.stack
 
@@ -68,14 +63,8 @@ async def test_one_trace_from_transmission_through_answer_to_event(
     stack: Settings, spans: InMemorySpanExporter
 ) -> None:
     s = isolated(stack)
-    await ensure_topics(s)
-    stop = asyncio.Event()
-    worker = asyncio.create_task(run_worker(s))
-    bridge = asyncio.create_task(run_bridge(s, stop))
-    producer = AIOKafkaProducer(bootstrap_servers=s.kafka_bootstrap, acks="all")
-    await producer.start()
-    try:
-        client = await RequestClient.connect(s)
+    async with worker_and_bridge(s) as r:
+        producer, client = r.producer, r.client
         request = court_request()
         ref = request.reference
         await client.submit(request)
@@ -85,7 +74,7 @@ async def test_one_trace_from_transmission_through_answer_to_event(
             RequestEventType.TRANSMITTED,
         )
         parent = traceparent(sent)  # the State answers within the trace it was sent
-        answer = ack(ref)
+        answer = acknowledgement(to(ref), sent_at=now())
         value, headers = signed_record(answer, s.state_dir)
         await producer.send_and_wait(
             s.topics.state_answers,
@@ -97,12 +86,6 @@ async def test_one_trace_from_transmission_through_answer_to_event(
             await read_until(s, events, events_of(ref, RequestEventType.ANSWER_ACCEPTED)),
             RequestEventType.ANSWER_ACCEPTED,
         )
-    finally:
-        await producer.stop()
-        stop.set()
-        await asyncio.wait_for(bridge, timeout=30)
-        worker.cancel()
-        await asyncio.gather(worker, return_exceptions=True)
 
     _, trace_hex, parent_hex, _ = parent.split("-")
     trace_id = int(trace_hex, 16)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import random
 import uuid
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import pytest
 
 from schemas.events import RequestEvent, RequestEventType
 from schemas.ledger import RequestStatus
-from schemas.request import CourtRequest
+from tests.builders import case_number, court_request
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
@@ -24,13 +22,6 @@ from workflows import search_attributes as sa
 pytestmark = pytest.mark.stack
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "court-request.json"
-
-
-def unique_request() -> CourtRequest:
-    doc = json.loads(EXAMPLE.read_text(encoding="utf-8"))
-    doc["reference"] = f"ICC-TEST-{uuid.uuid4().hex[:12].upper()}"
-    doc["case_number"] = f"ICC-{random.randint(10, 99)}/{random.randint(10, 99)}"
-    return CourtRequest.model_validate(doc)
 
 
 async def wait_for_transmitted_event(stack: Settings, reference: str) -> RequestEvent:
@@ -50,7 +41,7 @@ async def wait_for_transmitted_event(stack: Settings, reference: str) -> Request
 
 async def test_submit_runs_on_the_worker(stack: Settings) -> None:
     worker = asyncio.create_task(run_worker(stack))
-    request = unique_request()
+    request = court_request(tag="TEST", case_number=case_number())
     client = await RequestClient.connect(stack)
     try:
         workflow_id = await client.submit(request)

@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
-import random
 import re
 import shutil
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +28,7 @@ from urllib.parse import quote
 import pytest
 from temporalio.service import RPCError
 
-from schemas.request import CourtRequest
+from tests.builders import case_number, court_request
 from tracefreeze.client import RequestClient
 from tracefreeze.config import REPO_ROOT, Settings
 from tracefreeze.security.codec import codec_from_env
@@ -65,15 +62,6 @@ REFRESH_EVERY_S = 10  # the UI fetches once per load: reload while waiting for d
 FRACTION_SLASH = "\u2044"  # the UI's Markdown renderer typesets "82/71" with it
 
 T = TypeVar("T")
-
-
-def unique_request() -> CourtRequest:
-    doc = json.loads(EXAMPLE.read_text(encoding="utf-8"))
-    doc["reference"] = f"ICC-UI-{uuid.uuid4().hex[:12].upper()}"
-    doc["case_number"] = "ICC-{:02d}/{:02d}-{:02d}/{:02d}".format(
-        *(random.randint(0, 99) for _ in range(4))
-    )
-    return CourtRequest.model_validate(doc)
 
 
 @pytest.fixture
@@ -241,7 +229,7 @@ async def test_officer_finds_a_request_of_a_case_and_reads_where_it_stands(
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     (OUTPUT_DIR / "failure.png").unlink(missing_ok=True)
     worker = asyncio.create_task(run_worker(stack))
-    request = unique_request()
+    request = court_request(tag="UI", case_number=case_number())
     client = await RequestClient.connect(stack)
     try:
         workflow_id = await client.submit(request)

@@ -16,7 +16,6 @@ import asyncio
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from temporalio.api.enums.v1 import EventType
@@ -27,6 +26,7 @@ from schemas import court as c
 from schemas.case import AddState, CaseInput, CaseOrder, CaseView, CloseCase
 from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest
+from tests.builders import ActionT, now
 from tests.workflows.support import (
     ACCOUNT,
     HISTORIES,
@@ -49,13 +49,8 @@ CASE_HISTORIES = HISTORIES / "case"
 Case = WorkflowHandle[CaseWorkflow, CaseView]
 
 
-def _action(cls: type, **fields: Any) -> Any:
-    return cls(
-        event_id=str(uuid.uuid4()),
-        decided_by="Pre-Trial Chamber II",
-        decided_at=datetime.now(UTC),
-        **fields,
-    )
+def _action(cls: type[ActionT], **fields: Any) -> ActionT:
+    return court_action(cls, decided_at=now(), **fields)
 
 
 async def _until(check: Callable[[], Awaitable[bool]], timeout_s: float = 20.0) -> None:

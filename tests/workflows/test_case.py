@@ -9,8 +9,8 @@ import asyncio
 import itertools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -28,6 +28,7 @@ from temporalio.worker import Worker
 from schemas.case import AddState, CaseInput, CaseOrder, CaseView, CloseCase, RequestSummary
 from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest
+from tests.builders import ActionT, court_action, now
 from tests.workflows.support import (
     ACCOUNT,
     PublishRecorder,
@@ -61,13 +62,8 @@ def _request(state: str, case: str = "ICC-01/22") -> CourtRequest:
     return court_request(requested_state=state, case_number=case)
 
 
-def _action(cls: type, **fields: object):  # type: ignore[no-untyped-def]
-    return cls(
-        event_id=str(uuid.uuid4()),
-        decided_by="Pre-Trial Chamber II",
-        decided_at=datetime.now(UTC),
-        **fields,
-    )
+def _action(cls: type[ActionT], **fields: Any) -> ActionT:
+    return court_action(cls, decided_at=now(), **fields)
 
 
 async def _until(check: Callable[[], Awaitable[bool]], timeout_s: float = 10.0) -> None:

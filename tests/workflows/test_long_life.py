@@ -17,6 +17,7 @@ from tests.workflows.support import (
     ACCOUNT,
     acknowledgement,
     asset_management,
+    chain_of_runs,
     court_request,
     freeze_account,
     new_event_id,
@@ -29,19 +30,6 @@ UPDATES = 300
 """Asset-management answers in one test (~10 ms each on the time-skipping server)."""
 PER_RUN = 50
 """answers_per_run: the request continues as new after this many accepted answers."""
-
-
-async def chain_of_runs(client: Client, workflow_id: str, run_id: str) -> list[str]:
-    """The run ids from ``run_id`` on, following each run's continue-as-new to the next."""
-    runs = [run_id]
-    while True:
-        handle = client.get_workflow_handle(workflow_id, run_id=runs[-1])
-        assert len(runs) < 100
-        if (await handle.describe()).status is not WorkflowExecutionStatus.CONTINUED_AS_NEW:
-            return runs
-        last = [e async for e in handle.fetch_history_events()][-1]
-        assert last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
-        runs.append(last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id)
 
 
 def amount(i: int) -> str:

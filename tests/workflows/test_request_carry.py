@@ -37,6 +37,7 @@ from tests.workflows.support import (
     ACCOUNT,
     acknowledgement,
     asset_management,
+    chain_of_runs,
     court_action,
     court_request,
     freeze_account,
@@ -46,7 +47,6 @@ from tests.workflows.support import (
     settle,
     start_env,
 )
-from tests.workflows.test_long_life import chain_of_runs
 from tracefreeze.client import dedupe_window
 from tracefreeze.config import Settings
 from tracefreeze.report.status import render_asset, render_view

@@ -1,0 +1,346 @@
+"""What the benchmark run prints and keeps: one table per benchmark on stdout, and every
+headline figure with its baseline, ratio and target (``summary.json``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.report import fmt, spread, table, verdict
+
+
+def print_baselines(r: dict[str, Any]) -> None:
+    k, t = r["kafka"], r["temporal"]
+    print(
+        table(
+            f"1. Baselines (same broker and dev server; concurrency {r['concurrency']}; "
+            f"message {r['value_bytes']} B)",
+            ["figure", "median (min-max)", "runs x n"],
+            [
+                [
+                    "(a) Kafka round trip p50, ms",
+                    spread(k["round_trip_p50_ms"], 2),
+                    f"{k['round_trip_p50_ms']['n']} x {k['n_round_trips']}",
+                ],
+                ["(a) Kafka round trip p99, ms", spread(k["round_trip_p99_ms"], 2), ""],
+                [
+                    "(a) Kafka throughput, msg/s",
+                    spread(k["throughput_msgs_s"], 0),
+                    f"{k['throughput_msgs_s']['n']} x {k['n_burst']}",
+                ],
+                [
+                    "(b) Temporal update round trip p50, ms",
+                    spread(t["round_trip_p50_ms"], 2),
+                    f"{t['round_trip_p50_ms']['n']} x {t['n_round_trips']}",
+                ],
+                ["(b) Temporal update round trip p99, ms", spread(t["round_trip_p99_ms"], 2), ""],
+                ["(b) Temporal query round trip p50, ms", spread(t["query_p50_ms"], 2), ""],
+                [
+                    "(b) Temporal updates/s",
+                    spread(t["updates_s"], 0),
+                    f"{t['updates_s']['n']} x {t['n_updates']} over {t['workflows']} workflows",
+                ],
+            ],
+        )
+    )
+
+
+def print_latency(r: dict[str, Any]) -> None:
+    print(
+        table(
+            f"3. End-to-end latency, light load ({len(r['runs'])} x {r['answers_per_repeat']} "
+            "sequential signed answers: produce → visible in query)",
+            ["figure", "median (min-max)", "baseline (a)+(b)", "ratio", "target"],
+            [
+                [
+                    "p50, ms",
+                    spread(r["p50_ms"], 1),
+                    fmt(r["baseline_p50_ms"], 1),
+                    f"{fmt(r['ratio_p50'], 2)}x ({fmt(r['ratio_p50_spread'][0], 2)}-"
+                    f"{fmt(r['ratio_p50_spread'][1], 2)})",
+                    f"<= 1.25x: {verdict(r['target_met'])}",
+                ],
+                [
+                    "p99, ms",
+                    spread(r["p99_ms"], 1),
+                    fmt(r["baseline_p99_ms"], 1),
+                    f"{fmt(r['ratio_p99'], 2)}x",
+                    "",
+                ],
+                [
+                    "p50 against (a)+(b)+(b) query, ms",
+                    spread(r["p50_ms"], 1),
+                    fmt(r["baseline_with_query_p50_ms"], 1),
+                    f"{fmt(r['ratio_p50_with_query'], 2)}x",
+                    "",
+                ],
+                [
+                    "part: product update round trip p50, ms (no Kafka)",
+                    spread(r["product_update_p50_ms"], 1),
+                    f"(b) {fmt(r['baseline_update_p50_ms'], 1)}",
+                    f"{fmt(r['ratio_update_p50'], 2)}x",
+                    "",
+                ],
+                [
+                    "part: progress query round trip p50, ms",
+                    spread(r["progress_query_p50_ms"], 1),
+                    f"(b) query {fmt(r['baseline_query_p50_ms'], 1)}",
+                    f"{fmt(r['ratio_query_p50'], 2)}x",
+                    "",
+                ],
+            ],
+        )
+    )
+
+
+def print_drain(r: dict[str, Any]) -> None:
+    v = r["verify"]
+    print(
+        table(
+            f"2. Backlog drain ({r['answers_per_repeat']:,} signed answers over "
+            f"{r['requests']} requests per repeat, {len(r['runs'])} repeats)",
+            ["figure", "median (min-max)", "baseline (b)", "ratio", "target"],
+            [
+                [
+                    "answers/s (from bridge start)",
+                    spread(r["answers_s"], 0),
+                    f"{fmt(r['baseline_updates_s'], 0)} updates/s",
+                    f"{fmt(r['ratio'], 2)}x ({fmt(r['ratio_spread'][0], 2)}-"
+                    f"{fmt(r['ratio_spread'][1], 2)})",
+                    f">= 1.0x: {verdict(r['ratio'] >= 1.0)}",
+                ],
+                [
+                    "answers/s (from process launch)",
+                    spread(r["answers_s_from_launch"], 0),
+                    "",
+                    "",
+                    "",
+                ],
+                [
+                    "applied / expected",
+                    f"{v['applied']:,} / {v['expected']:,}",
+                    "",
+                    "",
+                    f"exact: {verdict(v['ok'])}",
+                ],
+                [
+                    "lost, duplicated, dead-lettered",
+                    f"{v['lost']}, {v['duplicated']}, {v['dead_lettered']}",
+                    "",
+                    "",
+                    "",
+                ],
+            ],
+        )
+    )
+
+
+def print_long_life(r: dict[str, Any]) -> None:
+    largest = r["replay_largest_run_s"]
+    print(
+        table(
+            f"5. Long life (one request, {r['answers']:,} answers through Kafka and the bridge)",
+            ["figure", "value", "reference", "ratio"],
+            [
+                [
+                    "answers visible in query",
+                    fmt(r["answers_seen"]),
+                    fmt(r["answers"]),
+                    verdict(r["all_applied"]),
+                ],
+                ["runs (continue-as-new)", fmt(r["runs"]), "", ""],
+                [
+                    "max events per run",
+                    fmt(r["max_events_per_run"]),
+                    f"{fmt(r['total_events'])} events in all",
+                    f"{fmt(r['max_events_per_run'] / r['total_events'], 2)}x",
+                ],
+                ["max history bytes per run", fmt(r["max_bytes_per_run"]), "", ""],
+                ["replay of the largest run, s", spread(largest, 3), "", ""],
+                ["replay of every run, s", fmt(r["replay_total_s"], 3), "", ""],
+                ["answers/s on one request", fmt(r["answers_s"], 0), "", ""],
+            ],
+        )
+    )
+
+
+def print_case(r: dict[str, Any]) -> None:
+    print(
+        table(
+            f"6. Case (one State sends {r['answers']:,} answers to one request of a two-State "
+            "case, through Kafka and the bridge)",
+            ["figure", "value", "reference", "target"],
+            [
+                [
+                    "max case history bytes per run",
+                    fmt(r["max_bytes_per_run"]),
+                    f"{fmt(r['total_bytes'])} bytes in all",
+                    f"< {r['target_bytes_per_run']:,}: "
+                    f"{verdict(r['max_bytes_per_run'] < r['target_bytes_per_run'])}",
+                ],
+                ["case runs (continue-as-new)", fmt(r["runs"]), "", ""],
+                ["max case events per run", fmt(r["max_events_per_run"]), "", ""],
+                [
+                    "answers the case knows / applied",
+                    f"{fmt(r['case_reported_answers'])} / {fmt(r['answers_seen'])}",
+                    fmt(r["answers"]),
+                    verdict(r["target_met"]),
+                ],
+                [
+                    "the case / the other State's request",
+                    f"{r['case_status']} / {r['other_state_status']}",
+                    f"{r['other_state_answers_seen']} answers",
+                    "",
+                ],
+                ["answers applied in, s", fmt(r["apply_seconds"], 1), "", ""],
+                ["the flooded request's error", r.get("request_error") or "none", "", ""],
+            ],
+        )
+    )
+
+
+def print_scale(r: dict[str, Any]) -> None:
+    count = f"{r['started']:,} started ({r['due_together']:,} due together)"
+    bare = r.get("bare") or {}
+
+    def against(key: str, ratio: str, digits: int) -> list[str]:
+        shown = f"{fmt(r[ratio], 2)}x" if r.get(ratio) is not None else ""
+        return [fmt(bare.get(key), digits), shown]
+
+    print(
+        table(
+            f"4. Scale ({count}; target {r['target_requests']:,}; "
+            f"workflow cache {r['max_cached_workflows']}); baseline: the bare engine, "
+            f"{bare.get('due_together', 0):,} trivial timers due together "
+            "(lateness ratios only at equal counts)",
+            ["figure", "value", "bare engine", "ratio", "target"],
+            [
+                [
+                    "start throughput, workflows/s",
+                    fmt(r["starts_s"], 0),
+                    *against("starts_s", "ratio_starts", 0),
+                    "",
+                ],
+                [
+                    "settled starts/s (transmission published)",
+                    fmt(r["settled_starts_s"], 0),
+                    "",
+                    "",
+                    "",
+                ],
+                ["worker RSS after starts, MiB", fmt(r["rss_after_starts_mib"], 0), "", "", ""],
+                [
+                    "worker RSS peak, MiB",
+                    fmt(r["peak_rss_mib"], 0),
+                    "",
+                    "",
+                    f"<= 1024: {verdict(r['peak_rss_mib'] <= 1024)}",
+                ],
+                [
+                    "deadlines fired per second (all due / last one's lateness)",
+                    fmt(r.get("fire_rate_s"), 0),
+                    *against("fire_rate_s", "ratio_fire_rate", 0),
+                    "",
+                ],
+                [
+                    "escalation lateness p50, s",
+                    fmt(r["lateness_p50_s"], 2),
+                    *against("lateness_p50_s", "ratio_lateness_p50", 2),
+                    "",
+                ],
+                [
+                    "escalation lateness p99, s",
+                    fmt(r["lateness_p99_s"], 2),
+                    *against("lateness_p99_s", "ratio_lateness_p99", 2),
+                    f"<= 5: {verdict(r['lateness_p99_s'] <= 5)}",
+                ],
+                ["escalation lateness max, s", fmt(r["lateness_max_s"], 2), "", "", ""],
+                [
+                    "published (Kafka) lateness p50 / p99, s",
+                    f"{fmt(r['published_lateness_p50_s'], 2)} / "
+                    f"{fmt(r['published_lateness_p99_s'], 2)}",
+                    "",
+                    "",
+                    "",
+                ],
+                [
+                    "fired / due",
+                    f"{r['fired']:,} / {r['due_together']:,}",
+                    "",
+                    "",
+                    f"all: {verdict(r['not_fired'] == 0)}",
+                ],
+                ["spread of the deadlines, s", fmt(r["deadline_spread_s"], 2), "", "", ""],
+            ],
+        )
+    )
+
+
+LATENCY_PARTS = (
+    "ratio_p50_with_query",
+    "product_update_p50_ms",
+    "ratio_update_p50",
+    "progress_query_p50_ms",
+    "ratio_query_p50",
+)
+"""The latency's parts (update alone, progress query alone), where the run measured them."""
+
+
+def headline(out: dict[str, Any]) -> dict[str, Any]:
+    """Every headline figure with its baseline and ratio."""
+    h: dict[str, Any] = {}
+    base = out.get("baselines")
+    if base is not None:
+        h |= {
+            "kafka_round_trip_p50_ms": base["kafka"]["round_trip_p50_ms"],
+            "kafka_throughput_msgs_s": base["kafka"]["throughput_msgs_s"],
+            "temporal_update_round_trip_p50_ms": base["temporal"]["round_trip_p50_ms"],
+            "temporal_updates_s": base["temporal"]["updates_s"],
+        }
+    if "case" in out:
+        r = out["case"]
+        h["case"] = {
+            k: r[k] for k in ("answers", "runs", "max_bytes_per_run", "total_bytes", "case_status")
+        }
+        h["case"] |= {"target": "< 2,000,000 bytes per run", "met": r["target_met"]}
+    if "drain" in out:
+        r = out["drain"]
+        h["drain"] = {"answers": r["answers_per_repeat"]}
+        h["drain"] |= {k: r[k] for k in ("answers_s", "baseline_updates_s", "ratio")}
+        h["drain"] |= {"target": ">= 1.0", "met": r["target_met"], "exact": r["verify"]["ok"]}
+    if "latency" in out:
+        r = out["latency"]
+        h["latency"] = {k: r[k] for k in ("p50_ms", "p99_ms", "baseline_p50_ms", "ratio_p50")}
+        h["latency"] |= {"target": "<= 1.25", "met": r["target_met"]}
+        h["latency"] |= {k: r.get(k) for k in LATENCY_PARTS}
+    if "scale" in out:
+        r = out["scale"]
+        h["scale"] = {
+            k: r[k]
+            for k in (
+                "target_requests",
+                "started",
+                "due_together",
+                "starts_s",
+                "peak_rss_mib",
+                "lateness_p50_s",
+                "lateness_p99_s",
+                "not_fired",
+                "target_met",
+                "ratio_starts",
+                "fire_rate_s",
+                "ratio_fire_rate",
+                "ratio_lateness_p50",
+                "ratio_lateness_p99",
+            )
+            if k in r
+        }
+        if "bare" in r:
+            h["scale"]["bare"] = r["bare"]
+    if "long_life" in out:
+        r = out["long_life"]
+        h["long_life"] = {
+            k: r[k]
+            for k in ("answers", "runs", "max_events_per_run", "total_events", "replay_total_s")
+        }
+        h["long_life"]["replay_largest_run_s"] = r["replay_largest_run_s"]
+    return h
