@@ -23,7 +23,11 @@ from schemas import court as c
 from schemas.common import AMOUNT_PATTERN, EARLIEST, LATEST, Money
 from schemas.deadletter import DeadLetterReason
 from tests.schemas.inbound import EXAMPLES, INBOUND, PROPERTIES, ZONES
-from tracefreeze.security import signing
+from tracefreeze.security.canonical import canonical_bytes
+from tracefreeze.security.key_registry import KeyRegistry, StateKey
+from tracefreeze.security.replay_guard import ReplayGuard
+from tracefreeze.security.signing import public_key_b64, sign, sign_bytes
+from tracefreeze.security.verify import Rejection, verify
 
 # --- Date-times: the plausible window ---------------------------------------------------
 
@@ -121,10 +125,10 @@ def test_two_amounts_never_verify_under_one_signature() -> None:
     Now a number is no amount: the look-alike is refused as invalid, whatever its signature."""
     private = Ed25519PrivateKey.generate()
     now = datetime(2026, 3, 1, 12, tzinfo=UTC)
-    key = signing.StateKey(
+    key = StateKey(
         key_id="nld-2026-1",
         state="NLD",
-        public_key=signing.public_key_b64(private),
+        public_key=public_key_b64(private),
         not_before=datetime(2026, 1, 1, tzinfo=UTC),
     )
     body = {
@@ -142,25 +146,23 @@ def test_two_amounts_never_verify_under_one_signature() -> None:
     head = json.dumps(body)[:-1].encode() + b", "
     signed, forged = head + one + b"}", head + two + b"}"
     # Why: both numbers parse to one float, hence one canonical form and one signature.
-    assert signing.canonical_bytes(json.loads(signed)) == signing.canonical_bytes(
-        json.loads(forged)
-    )
-    headers = signing.sign_bytes(signing.canonical_bytes(json.loads(signed)), private, "nld-2026-1")
-    registry = signing.KeyRegistry(keys=[key])
+    assert canonical_bytes(json.loads(signed)) == canonical_bytes(json.loads(forged))
+    headers = sign_bytes(canonical_bytes(json.loads(signed)), private, "nld-2026-1")
+    registry = KeyRegistry(keys=[key])
     for value in (signed, forged):
-        verdict = signing.verify(value, headers, registry, now, signing.ReplayGuard())
-        assert isinstance(verdict, signing.Rejection), verdict
+        verdict = verify(value, headers, registry, now, ReplayGuard())
+        assert isinstance(verdict, Rejection), verdict
         assert verdict.reason == DeadLetterReason.INVALID.value
         assert "amount" in verdict.detail
     # As strings, the two amounts are two signed texts: the forged one does not verify.
     ok = a.AssetManagementUpdate.model_validate(
         {**body, "value": {"amount": "1000000000000000.01", "currency": "EUR"}}
     )
-    value, sig_headers = signing.sign(ok, private, "nld-2026-1")
+    value, sig_headers = sign(ok, private, "nld-2026-1")
     tampered = value.replace(b"1000000000000000.01", b"1000000000000000.02")
-    assert signing.verify(value, sig_headers, registry, now, signing.ReplayGuard()) == ok
-    verdict = signing.verify(tampered, sig_headers, registry, now, signing.ReplayGuard())
-    assert isinstance(verdict, signing.Rejection) and verdict.reason == "bad_signature"
+    assert verify(value, sig_headers, registry, now, ReplayGuard()) == ok
+    verdict = verify(tampered, sig_headers, registry, now, ReplayGuard())
+    assert isinstance(verdict, Rejection) and verdict.reason == "bad_signature"
 
 
 # --- Event ids: random UUIDs ------------------------------------------------------------
