@@ -14,6 +14,7 @@ import pytest
 import yaml
 from aiokafka.structs import ConsumerRecord
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jsonschema_specifications import REGISTRY as SPECIFICATIONS
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7, DRAFT202012
 
@@ -26,7 +27,7 @@ from schemas.events import RequestEvent, RequestEventType
 from schemas.export import JSON_DIR, render_all
 from schemas.party import PartyMessageType
 from schemas.request import CourtRequest
-from tests.schemas.asyncapi_specs import official_schema, official_validator
+from tests.schemas.asyncapi_specs import official_schema
 from tracefreeze.config import Settings
 from tracefreeze.intake.deadletter import HEADER_VALUE_OMITTED, dead_letter_headers
 from tracefreeze.intake.envelope import answer_headers, answer_type
@@ -64,7 +65,11 @@ def test_document_is_valid_against_the_official_asyncapi_3_schema(
     doc: dict[str, Any], official: dict[str, Any]
 ) -> None:
     assert official["$schema"].startswith("http://json-schema.org/draft-07/schema")
-    validator = official_validator(official)
+    resource = Resource.from_contents(official, default_specification=DRAFT7)
+    registry = (resource @ SPECIFICATIONS).crawl()
+    validator = jsonschema.Draft7Validator(
+        official, registry=registry, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER
+    )
     errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message[:300]}" for e in errors)
     assert doc["asyncapi"] == "3.0.0"
@@ -74,7 +79,10 @@ def test_the_official_schema_rejects_a_broken_document(
     doc: dict[str, Any], official: dict[str, Any]
 ) -> None:
     """The validation has teeth: an operation without its action, a bad binding."""
-    validator = official_validator(official, formats=False)
+    registry = (
+        Resource.from_contents(official, default_specification=DRAFT7) @ SPECIFICATIONS
+    ).crawl()
+    validator = jsonschema.Draft7Validator(official, registry=registry)
     broken = json.loads(json.dumps(doc))
     del broken["operations"]["receiveStateAnswer"]["action"]
     assert not validator.is_valid(broken)
