@@ -113,8 +113,9 @@ class ConsultationGround(StrEnum):
 
 
 class Consultation(AnswerBase):
-    """The State consults the Court (RS 97, 93(3), 96(3)); deadlines pause meanwhile. Under
-    RS 96(3) the State advises the specific requirements of its national law; the consultation
+    """The State consults the Court (RS 97, 93(3), 96(3)); deadlines pause meanwhile.
+
+    Under RS 96(3) the State advises the specific requirements of its national law; the consultation
     ends when the Court supplies what they call for, or modifies the request."""
 
     answer_type: Literal["consultation"] = "consultation"

@@ -4,6 +4,10 @@
 lists the files that no longer match the models. Inbound documents (the Court's request, the
 States' answers, the Registry's closing decision) are published in validation mode; outbound
 documents (lifecycle events, the query view) in serialization mode.
+
+It also writes the State-answer messages of ``schemas/asyncapi.yaml`` from the catalog's State
+answer kinds (``schemas/answer_messages.py``), leaving the rest of that document as it is;
+``--check`` reports them too when they drift.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter
 
+from schemas import answer_messages
 from schemas.answers import STATE_ANSWER
 from schemas.case import CaseOrder
 from schemas.court import COURT_ACTION, CloseRequest
@@ -156,16 +161,20 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     parser.add_argument("--check", action="store_true", help="exit 1 if a file has drifted")
     args = parser.parse_args(argv)
     if args.check:
-        stale = drifted()
+        stale = [f"schemas/json/{name}" for name in drifted()]
+        if answer_messages.drifted():
+            stale.append("schemas/asyncapi.yaml (its State-answer messages)")
         for name in stale:
-            out(f"drifted: schemas/json/{name}")
+            out(f"drifted: {name}")
         if stale:
             out("run `python -m schemas.export` to regenerate")
             return 1
-        out(f"{len(EXPORTS)} JSON Schemas up to date")
+        out(f"{len(EXPORTS)} JSON Schemas and the AsyncAPI answer messages up to date")
         return 0
     for name in write_all():
         out(f"wrote schemas/json/{name}")
+    if answer_messages.write():
+        out("wrote the State-answer messages of schemas/asyncapi.yaml")
     return 0
 
 

@@ -7,9 +7,9 @@ is derived from ``CATALOG`` or checked against it when this module is imported: 
 machine and its diagram (``workflows/state_machine.py``, ``docs/state-machine.md``), the
 updates the request workflow registers (``workflows/request.py``), the intake's routing
 (``tracefreeze/intake/routing.py``), the Court's client and CLI (``tracefreeze/client.py``,
-``tracefreeze/cli/court.py``), and the discriminated unions the JSON Schemas and AsyncAPI are
-made from. Adding a kind is one entry here, its rule functions and its tests
-(``docs/adding-an-answer.md``).
+``tracefreeze/cli/court.py``), the discriminated unions the JSON Schemas are made from, and
+the State-answer messages of the AsyncAPI document (``schemas/answer_messages.py``). Adding a
+kind is one entry here, its rule functions and its tests (``docs/adding-an-answer.md``).
 
 **One named update per kind, not a generic ``take_answer``/``act``.** The request workflow
 registers each entry's update by its name at init (``workflow.set_update_handler``), typed by

@@ -18,6 +18,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+from jsonschema_specifications import REGISTRY as SPECIFICATIONS
+from referencing import Resource
+from referencing.jsonschema import DRAFT7
+
 from tracefreeze.config import REPO_ROOT
 
 PACKAGE = "@asyncapi/specs@6"
@@ -38,6 +43,15 @@ def official_schema(folder: Path | None = None) -> dict[str, Any]:
         fetch(folder)
     schema: dict[str, Any] = json.loads(target.read_text(encoding="utf-8"))
     return schema
+
+
+def official_validator(official: dict[str, Any], formats: bool = True) -> jsonschema.Validator:
+    """A draft-7 validator of AsyncAPI 3.0.0 documents (the official schema is draft 7)."""
+    registry = (
+        Resource.from_contents(official, default_specification=DRAFT7) @ SPECIFICATIONS
+    ).crawl()
+    checker = jsonschema.Draft7Validator.FORMAT_CHECKER if formats else None
+    return jsonschema.Draft7Validator(official, registry=registry, format_checker=checker)
 
 
 def fetch(folder: Path) -> str:

@@ -54,3 +54,33 @@ def test_check_reports_drift(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert main(["--check"], out=lines.append) == 1
     assert "drifted: schemas/json/close-request.schema.json" in lines
     assert len([line for line in lines if line.startswith("drifted:")]) == 1
+
+
+def test_check_reports_asyncapi_answer_messages_that_drift(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The AsyncAPI document's State-answer messages are checked and rewritten with the JSON."""
+    import schemas.answer_messages as answer_messages
+    import schemas.export as export
+
+    for name, text in render_all().items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    committed = answer_messages.DOCUMENT.read_text(encoding="utf-8")
+    document = tmp_path / "asyncapi.yaml"
+    document.write_text(
+        committed.replace(
+            '      no_assets:\n        $ref: "#/components/messages/no_assets"\n', "", 1
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(export, "JSON_DIR", tmp_path)
+    monkeypatch.setattr(answer_messages, "DOCUMENT", document)
+    lines: list[str] = []
+    assert main(["--check"], out=lines.append) == 1
+    assert lines[0] == "drifted: schemas/asyncapi.yaml (its State-answer messages)"
+    assert len([line for line in lines if line.startswith("drifted:")]) == 1
+    lines.clear()
+    assert main([], out=lines.append) == 0
+    assert "wrote the State-answer messages of schemas/asyncapi.yaml" in lines
+    assert document.read_text(encoding="utf-8") == committed
+    assert main(["--check"], out=lines.append) == 0
