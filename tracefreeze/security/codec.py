@@ -40,7 +40,7 @@ Keys (read by ``codec_from_env``)
   only one key is listed.
 - Without ``TRACEFREEZE_CODEC_KEYS``, the file ``<state_dir>/keys/codec-keys`` (same syntax;
   pairs may also go one per line) if it exists: the local stack makes it with one random
-  32-byte key (``ensure_codec_keys``, run by ``stack.sh up``), so the worker, bridge, CLI,
+  32-byte key (``ensure_codec_keys``, run by ``make up``), so the worker, bridge, CLI,
   codec server and tests on that stack share it. Neither set: history is not encrypted.
 
 Rotation: add the new key to ``TRACEFREEZE_CODEC_KEYS``, restart every process with it

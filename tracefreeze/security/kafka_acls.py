@@ -6,12 +6,8 @@ shared topics and every party's outbound channel; the bridge reads answers in it
 writes dead letters; each State of the State directory (``state-<iso3>``) reads its own
 channel in its own group and writes answers, nothing else. ``deploy/k8s/base/kafka-users.yaml``
 is checked against it (tests/deploy), and the local secured broker
-(``TRACEFREEZE_KAFKA_SECURED=1 deploy/local/stack.sh up``) is given exactly these ACLs:
-
-    python -m tracefreeze.security.kafka_acls users  --state-dir DIR   # SCRAM users (made once)
-    python -m tracefreeze.security.kafka_acls scram  --state-dir DIR   # --add-scram args
-    python -m tracefreeze.security.kafka_acls admin  --state-dir DIR   # the admin's password
-    python -m tracefreeze.security.kafka_acls apply  --state-dir DIR --java JAVA --classpath CP
+(``TRACEFREEZE_KAFKA_SECURED=1 make up``) is given exactly these ACLs by the local stack
+(``tracefreeze/stack/kafka.py``: ``ensure_users``, ``scram_arguments``, ``apply_acls``).
 
 Local SCRAM passwords are random, kept in ``<state dir>/kafka/users.json`` (mode 0600).
 ``admin`` is the broker's own identity and the local stack's super user (topics, worker,
@@ -20,7 +16,6 @@ bridge); production has no super user among the workloads.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import secrets
@@ -30,7 +25,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tracefreeze.config import Settings, get_settings
+from tracefreeze.config import Settings
 from tracefreeze.topics import party_channels
 
 ADMIN = "admin"
@@ -147,26 +142,3 @@ def apply_acls(settings: Settings, java: str, classpath: str) -> int:
                 print(done.stdout + done.stderr, file=sys.stderr)
                 return 1
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tracefreeze.security.kafka_acls")
-    parser.add_argument("command", choices=["users", "scram", "admin", "apply"])
-    parser.add_argument("--state-dir", type=Path, required=True)
-    parser.add_argument("--java", default="java")
-    parser.add_argument("--classpath", default="")
-    args = parser.parse_args(argv)
-    settings = get_settings().model_copy(update={"state_dir": args.state_dir})
-    if args.command == "users":
-        print(" ".join(ensure_users(settings)))
-    elif args.command == "admin":
-        print(ensure_users(settings)[ADMIN])
-    elif args.command == "scram":
-        print("\n".join(scram_arguments(ensure_users(settings))))
-    else:
-        return apply_acls(settings, args.java, args.classpath)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
