@@ -18,15 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from schemas.answers import AnswerBatch
+    from schemas.answers import AnswerBase, AnswerBatch
     from schemas.case import RequestSummary
     from schemas.common import Urgency
+    from schemas.court import CourtAction
     from schemas.escalations import EscalationKind
     from schemas.events import RequestEventType
     from schemas.ledger import RequestStatus
@@ -52,6 +52,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.request_outbox import Outbox
     from workflows.request_publishing import ParentReports, Visibility, note_for_report
     from workflows.request_seen import SeenIds
+
+
+Message = AnswerBase | CourtAction
+"""What an update of the request takes: a State's answer or a Court action (its kind in the
+catalog says which contract exactly)."""
 
 
 @workflow.defn
@@ -138,10 +143,10 @@ class RequestWorkflow:
         """The update handler of ``kind`` and its validator. The handler's argument is typed
         with the kind's contract, so the SDK decodes the payload as exactly that contract."""
 
-        def handler(m: Any) -> AnswerReceipt:
+        def handler(m: Message) -> AnswerReceipt:
             return self._take_guarded(m, kind)
 
-        def validator(m: Any) -> None:
+        def validator(m: Message) -> None:
             self._validate(m, kind)
 
         handler.__annotations__ = {"m": kind.contract, "return": AnswerReceipt}
@@ -177,14 +182,14 @@ class RequestWorkflow:
                 reason = str(err)
                 raise ApplicationError(reason, type="AnswerRejected", non_retryable=True) from None
 
-    def _validate(self, m: Any, kind: Kind) -> None:
+    def _validate(self, m: Message, kind: Kind) -> None:
         """Reject with the reason; a seen event id passes (its handler is a no-op)."""
         if m.event_id in self._seen:
             return
-        if kind.party == "state":  # the Court is never refused for a State's flood
+        if isinstance(m, AnswerBase):  # the Court is never refused for a State's flood
             self._seen.check_cap(self._request.reference, workflow.now(), self._input)
         try:
-            if kind.party == "state":
+            if isinstance(m, AnswerBase):
                 addressed_to(self._request, m)
             sm.check_transition(kind.name, self._rec.status)
             RULES[kind.name].check(self._rec, self._request, m)
@@ -193,7 +198,7 @@ class RequestWorkflow:
 
     # -- taking an answer or action -------------------------------------------------------
 
-    def _take_guarded(self, m: Any, kind: Kind, refresh: bool = True) -> AnswerReceipt:
+    def _take_guarded(self, m: Message, kind: Kind, refresh: bool = True) -> AnswerReceipt:
         """``_take``, refusing instead of failing the task on any fault: the request's state
         is marked first and put back as it was (``request_guard.py``)."""
         before = guard.mark(self._rec)
@@ -214,7 +219,7 @@ class RequestWorkflow:
             )
             raise guard.not_applied(kind.name, m.event_id, fault) from None
 
-    def _take(self, m: Any, kind: Kind, refresh: bool) -> AnswerReceipt:
+    def _take(self, m: Message, kind: Kind, refresh: bool) -> AnswerReceipt:
         """Apply an answer or action once; the handler re-checks (state may have moved).
         ``refresh=False`` leaves the visibility write to the caller (a batch writes once)."""
         rec, req = self._rec, self._request
