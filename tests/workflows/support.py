@@ -129,16 +129,17 @@ async def own_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @contextlib.asynccontextmanager
 async def request_worker(
-    env: WorkflowEnvironment, prefix: str
+    env: WorkflowEnvironment, prefix: str, *more_workflows: type
 ) -> AsyncIterator[tuple[str, PublishRecorder]]:
-    """A worker for the request workflow on a fresh task queue named from ``prefix``, with a
-    recording publish activity; yields the task queue and the recorder."""
+    """A worker for the request workflow (and ``more_workflows``, e.g. the case workflow) on a
+    fresh task queue named from ``prefix``, with a recording publish activity; yields the task
+    queue and the recorder."""
     recorder = PublishRecorder()
     task_queue = f"{prefix}-{uuid.uuid4()}"
     async with Worker(
         env.client,
         task_queue=task_queue,
-        workflows=[RequestWorkflow],
+        workflows=[RequestWorkflow, *more_workflows],
         activities=recorder.activities,
     ):
         yield task_queue, recorder
