@@ -8,11 +8,12 @@ task queue and consumer group (``tests/faults/drill.py``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from tests.faults.drill import RESULTS
+from tests.faults.isolation import Isolation, isolation_drill
 from tracefreeze.config import Settings
 from tracefreeze.stack.errors import StackError
 from tracefreeze.stack.isolated import running_stack
@@ -26,6 +27,15 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
             yield settings
     except StackError as exc:
         pytest.fail(f"could not start the fault drills' stack:\n{exc}", pytrace=False)
+
+
+@pytest.fixture
+async def isolation(
+    fault_stack: Settings, request: pytest.FixtureRequest
+) -> AsyncIterator[Isolation]:
+    """Worker and bridge of the requesting isolation drill's own (``tests/faults/isolation.py``)."""
+    async with isolation_drill(fault_stack, request.node.name) as drill:
+        yield drill
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -31,8 +31,8 @@ from tests.faults.drill import (
     service_pid,
     wait_logged,
 )
-from tests.faults.flow import SETUP_ANSWERS, STATE, Count, Flow, check_exact, make_producer
-from tracefreeze.client import RequestClient
+from tests.faults.flow import SETUP_ANSWERS, STATE, Count, Flow, check_exact
+from tests.faults.running import running_flow
 from tracefreeze.config import Settings
 
 pytestmark = [pytest.mark.stack, pytest.mark.faults]
@@ -67,25 +67,8 @@ async def drill(fault_stack: Settings, request: pytest.FixtureRequest) -> AsyncI
     started = time.monotonic()
     s = isolated(fault_stack, request.node.name.removeprefix("test_")[:24])
     s = s.model_copy(update=SETTINGS.get(request.node.name, {}))
-    client = await RequestClient.connect(s)
-    producer = make_producer(s)
-    flow = Flow(s, client, producer)
-    apps = [drill_app(s, "worker"), drill_app(s, "bridge")]
-    try:
-        await producer.start()
-        await flow.prepare_topics()
-        for app in apps:
-            app.start()
-        await bridge_ready(apps[1])
-        await flow.prepare()
-        yield Drill(s, flow, apps[0], apps[1], started)
-    finally:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(producer.stop(), timeout=30)
-        for app in apps:
-            await app.stop()
-            print(f"\n--- {app.name}: last lines of {app.logs[-1] if app.logs else '-'}")
-            print(app.tail(15))
+    async with running_flow(s) as (flow, worker, bridge):
+        yield Drill(s, flow, worker, bridge, started)
 
 
 async def test_worker_killed_mid_publishing_and_restarted(drill: Drill) -> None:

@@ -13,7 +13,6 @@ still applied.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -25,19 +24,18 @@ import pytest
 from aiokafka.structs import RecordMetadata
 
 from schemas.deadletter import HEADER_OFFSET, HEADER_PARTITION, HEADER_REASON
-from tests.faults.drill import RESULTS, App, bridge_ready, drill_app, isolated
+from tests.faults.drill import RESULTS, App, isolated
 from tests.faults.flow import (
     ASSET,
     SETUP_ANSWERS,
     STATE,
     EventTally,
     Flow,
-    make_producer,
     valuation,
 )
+from tests.faults.running import running_flow
 from tests.faults.topic_reads import group_lag, read_topic, reason_codes
 from tests.signed import Headers, signed_bytes, signed_record
-from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.demo.simulator import answer_headers
 from tracefreeze.intake.routing import MAX_ANSWER_BYTES
@@ -62,25 +60,8 @@ class Bad:
 @pytest.fixture
 async def flood(fault_stack: Settings) -> AsyncIterator[tuple[Flow, App]]:
     s = isolated(fault_stack, "flood")
-    client = await RequestClient.connect(s)
-    producer = make_producer(s)
-    flow = Flow(s, client, producer)
-    apps = [drill_app(s, "worker"), drill_app(s, "bridge")]
-    try:
-        await producer.start()
-        await flow.prepare_topics()
-        for app in apps:
-            app.start()
-        await bridge_ready(apps[1])
-        await flow.prepare()
-        yield flow, apps[1]
-    finally:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(producer.stop(), timeout=30)
-        for app in apps:
-            await app.stop()
-            print(f"\n--- {app.name}: last lines of {app.logs[-1] if app.logs else '-'}")
-            print(app.tail(15))
+    async with running_flow(s) as (flow, _worker, bridge):
+        yield flow, bridge
 
 
 def _answer_json(ref: str, i: int) -> dict[str, Any]:

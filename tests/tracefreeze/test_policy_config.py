@@ -4,7 +4,7 @@ escalation').
 
 No server: reading, validating and resolving are plain functions. That a running request
 keeps the policy recorded at start is a workflow property, tested in
-tests/workflows/test_deadlines_ladder.py.
+tests/workflows/ladder/test_other_clocks.py.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ Builders for answers live in ``tests.workflows.support``.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,14 +15,14 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from schemas.request import CourtRequest
 from schemas.views import RequestView
 from tests.workflows.support import (
     WAIT_SECONDS,
     PublishRecorder,
-    start_env,
+    own_env,
+    request_worker,
     start_request,
     wait_for_events,
 )
@@ -32,11 +31,8 @@ from workflows.request import RequestWorkflow
 
 @pytest.fixture(scope="session")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await start_env()
-    try:
+    async with own_env() as env:
         yield env
-    finally:
-        await env.shutdown()
 
 
 @dataclass
@@ -73,12 +69,5 @@ async def first_task_completed(handle: WorkflowHandle[Any, Any]) -> None:
 
 @pytest.fixture
 async def worker(env: WorkflowEnvironment) -> AsyncIterator[RunningWorker]:
-    recorder = PublishRecorder()
-    task_queue = f"request-tests-{uuid.uuid4()}"
-    async with Worker(
-        env.client,
-        task_queue=task_queue,
-        workflows=[RequestWorkflow],
-        activities=recorder.activities,
-    ):
+    async with request_worker(env, "request-tests") as (task_queue, recorder):
         yield RunningWorker(client=env.client, task_queue=task_queue, published=recorder)

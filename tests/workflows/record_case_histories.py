@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
-from temporalio.worker import Worker
 
 from schemas import court as c
 from schemas.case import AddState, CaseInput, CaseOrder, CaseView, CloseCase
@@ -30,7 +28,6 @@ from tests.builders import ActionT, now
 from tests.workflows.support import (
     ACCOUNT,
     HISTORIES,
-    PublishRecorder,
     acknowledgement,
     asset_management,
     close_action,
@@ -38,12 +35,12 @@ from tests.workflows.support import (
     court_request,
     freeze_account,
     no_assets,
+    own_env,
     reasons,
+    request_worker,
     send,
-    start_env,
 )
 from workflows.case import CaseWorkflow
-from workflows.request import RequestWorkflow
 
 CASE_HISTORIES = HISTORIES / "case"
 Case = WorkflowHandle[CaseWorkflow, CaseView]
@@ -128,43 +125,36 @@ async def record(names: list[str]) -> None:
     if unknown:
         raise SystemExit(f"unknown scenarios {sorted(unknown)}; known: {list(SCENARIOS)}")
     CASE_HISTORIES.mkdir(parents=True, exist_ok=True)
-    env = await start_env()
-    try:
-        task_queue = f"record-case-{uuid.uuid4()}"
-        async with Worker(
-            env.client,
-            task_queue=task_queue,
-            workflows=[RequestWorkflow, CaseWorkflow],
-            activities=PublishRecorder().activities,
-        ):
-            for number, (name, (per_run, scenario)) in enumerate(SCENARIOS.items(), start=1):
-                if names and name not in names:
-                    continue
-                requests = [
-                    court_request(
-                        requested_state=state, reference=f"ICC-01/22-REQ-CASE-{number:02d}{i}"
-                    )
-                    for i, state in enumerate(("NLD", "BEL"))
-                ]
-                order = CaseOrder(
-                    order_reference=f"ICC-01/22-ORD-HIST-{number:04d}",
-                    case_number=requests[0].case_number,
-                    requests=tuple(requests),
+    async with (
+        own_env() as env,
+        request_worker(env, "record-case", CaseWorkflow) as (task_queue, _published),
+    ):
+        for number, (name, (per_run, scenario)) in enumerate(SCENARIOS.items(), start=1):
+            if names and name not in names:
+                continue
+            requests = [
+                court_request(
+                    requested_state=state, reference=f"ICC-01/22-REQ-CASE-{number:02d}{i}"
                 )
-                case = await env.client.start_workflow(
-                    CaseWorkflow.run,
-                    CaseInput(order=order, reports_per_run=per_run),
-                    id=order.workflow_id,
-                    task_queue=task_queue,
-                )
-                await scenario(env.client, case, requests)
-                history = await env.client.get_workflow_handle(
-                    case.id, run_id=case.first_execution_run_id
-                ).fetch_history()
-                (CASE_HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
-                print(f"{name}: {len(history.events)} events")
-    finally:
-        await env.shutdown()
+                for i, state in enumerate(("NLD", "BEL"))
+            ]
+            order = CaseOrder(
+                order_reference=f"ICC-01/22-ORD-HIST-{number:04d}",
+                case_number=requests[0].case_number,
+                requests=tuple(requests),
+            )
+            case = await env.client.start_workflow(
+                CaseWorkflow.run,
+                CaseInput(order=order, reports_per_run=per_run),
+                id=order.workflow_id,
+                task_queue=task_queue,
+            )
+            await scenario(env.client, case, requests)
+            history = await env.client.get_workflow_handle(
+                case.id, run_id=case.first_execution_run_id
+            ).fetch_history()
+            (CASE_HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
+            print(f"{name}: {len(history.events)} events")
 
 
 if __name__ == "__main__":

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from schemas import court as c
 from schemas.answers import AnswerBatch, ChannelChangeNotice, FreezeLimitProposal
@@ -35,7 +33,6 @@ from tests.workflows.support import (
     HISTORIES,
     SHARES,
     VESSEL,
-    PublishRecorder,
     acknowledgement,
     close_action,
     consultation,
@@ -45,12 +42,13 @@ from tests.workflows.support import (
     money,
     new_event_id,
     no_assets,
+    own_env,
     postponement,
     reasons,
+    request_worker,
     result,
     send,
     settle,
-    start_env,
     start_request,
     state_answer,
     third_party_claim,
@@ -282,36 +280,25 @@ async def record(names: list[str]) -> None:
     if unknown:
         raise SystemExit(f"unknown scenarios {sorted(unknown)}; known: {known}")
     HISTORIES.mkdir(exist_ok=True)
-    env = await start_env()
-    try:
-        recorder = PublishRecorder()
-        task_queue = f"record-{uuid.uuid4()}"
-        async with Worker(
-            env.client,
-            task_queue=task_queue,
-            workflows=[RequestWorkflow],
-            activities=recorder.activities,
-        ):
-            for number, name in enumerate(known, start=1):
-                if names and name not in names:
-                    continue
-                req = court_request(reference=f"ICC-01/22-REQ-HIST-{number:04d}")
-                timed = TIMED_SCENARIOS.get(name)
-                fields = {"policy": resolve(load_policy(), load_directory(), req)} if timed else {}
-                handle = await start_request(env.client, task_queue, req, **fields)
-                await wait_for_events(recorder, req.reference, 1)
-                if timed:
-                    await timed(env, handle, req)
-                else:
-                    await SCENARIOS[name](handle, req)
-                await settle(handle)
-                history = await handle.fetch_history()
-                (HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
-                print(f"{name}: {len(history.events)} events")
-                if timed:  # its timers must not fire with no worker left to take them
-                    await handle.terminate("recorded")
-    finally:
-        await env.shutdown()
+    async with own_env() as env, request_worker(env, "record") as (task_queue, recorder):
+        for number, name in enumerate(known, start=1):
+            if names and name not in names:
+                continue
+            req = court_request(reference=f"ICC-01/22-REQ-HIST-{number:04d}")
+            timed = TIMED_SCENARIOS.get(name)
+            fields = {"policy": resolve(load_policy(), load_directory(), req)} if timed else {}
+            handle = await start_request(env.client, task_queue, req, **fields)
+            await wait_for_events(recorder, req.reference, 1)
+            if timed:
+                await timed(env, handle, req)
+            else:
+                await SCENARIOS[name](handle, req)
+            await settle(handle)
+            history = await handle.fetch_history()
+            (HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
+            print(f"{name}: {len(history.events)} events")
+            if timed:  # its timers must not fire with no worker left to take them
+                await handle.terminate("recorded")
 
 
 if __name__ == "__main__":

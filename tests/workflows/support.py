@@ -7,9 +7,13 @@ ones the workflow tests use are re-exported here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import typing
+import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +29,9 @@ from temporalio.client import (
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
+from schemas import court as c
 from schemas.answers import (
     AnswerBase,
     StateAnswer,
@@ -37,6 +43,14 @@ from schemas.outbox import PUBLISH_OUTBOX, PublishOutbox
 from schemas.request import CourtRequest
 from schemas.views import AnswerReceipt, RequestView
 from tests.builders import *  # noqa: F403 - the builders, re-exported for the workflow tests
+from tests.builders import (
+    acknowledgement,
+    court_action,
+    court_request,
+    execution_report,
+    money,
+    reasons,
+)
 from tracefreeze import client as court_client
 from workflows import catalog
 from workflows import search_attributes as sa
@@ -101,6 +115,34 @@ async def start_env() -> WorkflowEnvironment:
         )
     )
     return env
+
+
+@contextlib.asynccontextmanager
+async def own_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server (``start_env``), shut down when the block ends."""
+    env = await start_env()
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@contextlib.asynccontextmanager
+async def request_worker(
+    env: WorkflowEnvironment, prefix: str, *more_workflows: type
+) -> AsyncIterator[tuple[str, PublishRecorder]]:
+    """A worker for the request workflow (and ``more_workflows``, e.g. the case workflow) on a
+    fresh task queue named from ``prefix``, with a recording publish activity; yields the task
+    queue and the recorder."""
+    recorder = PublishRecorder()
+    task_queue = f"{prefix}-{uuid.uuid4()}"
+    async with Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=[RequestWorkflow, *more_workflows],
+        activities=recorder.activities,
+    ):
+        yield task_queue, recorder
 
 
 async def start_request(
@@ -262,3 +304,53 @@ async def chain_of_runs(client: Client, workflow_id: str, run_id: str) -> list[s
         last = [e async for e in handle.fetch_history_events()][-1]
         assert last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
         runs.append(last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id)
+
+
+# --- Requests under way, and the Court's asset actions ---------------------------------------
+
+ACCOUNT_EUR = Decimal("398214.37")
+"""The account's frozen balance in the example RS 99 execution report."""
+APARTMENT_EUR = Decimal("860000.00")
+"""The apartment's value in the example RS 99 execution report."""
+ORDER = "ICC-01/22-T-FO-1"
+"""The forfeiture order (RS 77(2)(b)) the Court actions name."""
+
+
+async def view(handle: WorkflowHandle[RequestWorkflow, RequestView]) -> RequestView:
+    return await handle.query(RequestWorkflow.view)
+
+
+async def acknowledged(worker: Any, **request_fields: Any) -> tuple[CourtRequest, Any]:
+    """A request started on ``worker`` (the ``worker`` fixture) and acknowledged by NLD."""
+    req = court_request(**request_fields)
+    handle = await worker.start(req)
+    await send(handle, acknowledgement(req))
+    return req, handle
+
+
+async def in_execution(worker: Any, **request_fields: Any) -> tuple[CourtRequest, Any]:
+    """Acknowledged, then the example RS 99 report: account and apartment frozen, vessel
+    identified and traced."""
+    req, handle = await acknowledged(worker, **request_fields)
+    await send(handle, execution_report(req))
+    return req, handle
+
+
+def forfeiture(*asset_ids: str) -> c.ForfeitureOrder:
+    return court_action(c.ForfeitureOrder, order_reference=ORDER, asset_ids=list(asset_ids))
+
+
+def transfer(asset_id: str, amount: str, currency: str = "EUR") -> c.TransferToCourt:
+    return court_action(c.TransferToCourt, asset_id=asset_id, amount=money(amount, currency))
+
+
+def allocation(asset_id: str, *shares: tuple[str, str], currency: str = "EUR") -> c.Allocation:
+    return court_action(
+        c.Allocation,
+        asset_id=asset_id,
+        shares=[{"destination": d, "amount": money(x, currency)} for d, x in shares],
+    )
+
+
+def release(*asset_ids: str, ground: str = "acquittal") -> c.Release:
+    return court_action(c.Release, asset_ids=list(asset_ids), ground=ground, **reasons())

@@ -23,7 +23,6 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from schemas.case import AddState, CaseInput, CaseOrder, CaseView, CloseCase, RequestSummary
 from schemas.ledger import RequestStatus
@@ -31,13 +30,13 @@ from schemas.request import CourtRequest
 from tests.builders import ActionT, court_action, now
 from tests.workflows.support import (
     ACCOUNT,
-    PublishRecorder,
     acknowledgement,
     asset_management,
     close_action,
     court_request,
     freeze_account,
     no_assets,
+    request_worker,
     send,
     start_request,
 )
@@ -48,13 +47,7 @@ from workflows.request_publishing import PARENT_REPORT_ATTEMPTS, PARENT_REPORT_I
 
 @pytest.fixture
 async def case_queue(env: WorkflowEnvironment) -> AsyncIterator[tuple[Client, str]]:
-    task_queue = f"case-tests-{uuid.uuid4()}"
-    async with Worker(
-        env.client,
-        task_queue=task_queue,
-        workflows=[RequestWorkflow, CaseWorkflow],
-        activities=PublishRecorder().activities,
-    ):
+    async with request_worker(env, "case-tests", CaseWorkflow) as (task_queue, _published):
         yield env.client, task_queue
 
 

@@ -42,10 +42,10 @@ from tests.workflows.support import (
     court_request,
     freeze_account,
     new_event_id,
+    own_env,
     reasons,
     send,
     settle,
-    start_env,
 )
 from tracefreeze.client import dedupe_window
 from tracefreeze.config import Settings
@@ -60,11 +60,8 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping server of this module alone: time skips only when no workflow task is
     outstanding, so a workflow another module left with a timer (and no worker any more)
     would stop the window test's sleep."""
-    env = await start_env()
-    try:
+    async with own_env() as env:
         yield env
-    finally:
-        await env.shutdown()
 
 
 ANSWERS = 3_000

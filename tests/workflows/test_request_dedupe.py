@@ -4,7 +4,6 @@ same event id under another update id (as after continue-as-new) returns duplica
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,7 +11,6 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from schemas.events import RequestEventType
 from schemas.ledger import AssetStatus, RequestStatus
@@ -28,6 +26,7 @@ from tests.workflows.support import (
     execution_report,
     new_event_id,
     no_assets,
+    request_worker,
     result,
     send,
     settle,
@@ -205,12 +204,5 @@ async def test_continue_as_new_when_the_server_suggests_it(
 ) -> None:
     """The production trigger: the server suggests continue-as-new as the history grows (no
     answers_per_run); the same guarantees hold across the runs (RS 99 reports deduplicated)."""
-    recorder = PublishRecorder()
-    task_queue = f"request-tests-{uuid.uuid4()}"
-    async with Worker(
-        short_history_env.client,
-        task_queue=task_queue,
-        workflows=[RequestWorkflow],
-        activities=recorder.activities,
-    ):
+    async with request_worker(short_history_env, "request-tests") as (task_queue, recorder):
         await drive_across_runs(short_history_env.client, task_queue, recorder)
