@@ -112,7 +112,9 @@ class RequestClient:
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 search_attributes=TypedSearchAttributes(
-                    sa.initial_attributes(request, RequestStatus.TRANSMITTED.value)
+                    sa.initial_attributes(
+                        request, RequestStatus.TRANSMITTED.value, policy.party_kind.value
+                    )
                 ),
                 static_summary=request.ui_summary(),
                 static_details=static_details(request),
