@@ -115,6 +115,7 @@ def clock_view(clocks: Clocks | None, now: datetime, next_due: datetime | None) 
     steps = ladder_of(clocks.policy)
     return {
         "policy_version": clocks.policy.version,
+        "party_kind": clocks.policy.party_kind.value,
         "escalation_level": level_of(clocks.policy, rung),
         "escalation_step": steps[rung - 1].name if rung else None,
         "proposed_step": steps[proposed].name if proposed is not None else None,
