@@ -58,14 +58,20 @@ def escalations(
     next_due: datetime | None,
     caused_by: str | None,
 ) -> list[EscalationEvent]:
-    """The escalation event of each firing, addressed to the State's focal point (a reminder)
-    or central authority (a Registry follow-up) when the directory names them."""
+    """The escalation event of each firing, addressed to the party's focal point (a reminder)
+    or central authority (a Registry follow-up, an organisation's RS 87(6) consultation) when
+    the directory names them."""
     contact, events = clocks.policy.contact, []
     for f in firings:
         step = step_named(clocks.policy, f.step)
         addressee = f.addressee
-        if contact is not None and f.step in ("reminder", "registry_follow_up"):
-            addressee = contact.focal_point if f.step == "reminder" else contact.central_authority
+        if contact is not None and step is not None:
+            # A step addressed to the party goes to the office the directory names.
+            offices = {
+                "focal point": contact.focal_point,
+                "central authority": contact.central_authority,
+            }
+            addressee = offices.get(step.addressee, addressee)
         events.append(
             EscalationEvent(
                 id=str(workflow.uuid4()),

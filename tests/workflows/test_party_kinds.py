@@ -335,6 +335,8 @@ async def test_an_international_organisation_ends_in_rs_87_6_consultation_and_ch
     ]
     consultation = next(e for e in events if e.step == "organisation_consultation")
     assert consultation.basis is not None and consultation.basis.startswith("RS 87(6)")
+    # Addressed to the organisation's office the directory names, not a generic role.
+    assert consultation.addressee == load_directory().states["XIP"].central_authority
     assert {e.party_kind for e in events} == {"international_organisation"}
     assert all(e.referral_targets == () for e in events)
     assert (end.escalation_step, end.next_deadline) == ("chamber_report", None)
