@@ -322,6 +322,7 @@ async def test_an_international_organisation_ends_in_rs_87_6_consultation_and_ch
     attributes (never its name)."""
     req = court_request(requested_state="XIP", measures=["identify", "trace"])
     handle = await parties.start(req)
+    await settle(handle)
     attrs = (await handle.describe()).typed_search_attributes
     assert attrs.get(sa.PARTY_KIND) == "international_organisation"
     assert attrs.get(sa.SITUATION) == "ICC-01/22"
