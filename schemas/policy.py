@@ -197,6 +197,11 @@ class StateEntry(Frozen):
         days = [k.since for k in self.kinds]
         if days != sorted(set(days)):
             raise ValueError("kinds: one entry per date, in order of date")
+        if any(k.kind is PartyKind.SECURITY_COUNCIL_BOUND for k in self.kinds):
+            raise ValueError(
+                "kinds: a Council resolution binds a State in the situation it referred only "
+                "(RS 13(b)): say so in the situation register's bound_states, not here"
+            )
         return self
 
     def kind_on(self, day: date) -> PartyKind | None:

@@ -97,8 +97,6 @@ LADDERS: dict[PartyKind, tuple[Step, ...]] = {
     ),
 }
 
-STEP_INDEX = {step.name: i for i, step in enumerate(LADDER)}
-
 
 def ladder_of(policy: ResolvedPolicy) -> tuple[Step, ...]:
     """The ladder of the request's party kind, as recorded at start."""

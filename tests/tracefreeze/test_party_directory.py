@@ -78,6 +78,13 @@ def test_an_organisation_and_only_it_takes_a_user_assigned_x_code() -> None:
         directory("XAA", {"kind": "state_party", "since": "2002-07-01"})
 
 
+def test_a_resolution_binds_in_its_situation_not_in_the_directory() -> None:
+    """RS 13(b): the Council's resolution obliges a State in the situation it referred; the
+    directory cannot make a State bound everywhere."""
+    with pytest.raises(ValidationError, match="bound_states"):
+        directory("SDN", {"kind": "security_council_bound", "since": "2005-03-31"})
+
+
 def test_a_kind_history_is_in_order_of_date() -> None:
     with pytest.raises(ValidationError, match="in order of date"):
         directory(
