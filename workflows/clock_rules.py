@@ -34,10 +34,9 @@ def check_decision(r: RequestCarry, _: CourtRequest, m: EscalationDecision) -> N
     c = _clocks(r)
     if c.ladder.proposed is None:
         raise Refusal("no escalation step is awaiting a decision")
-    proposed = ladder_of(c.policy)[c.ladder.proposed].name
-    if m.step != proposed:
-        raise Refusal(f"the step awaiting a decision is {proposed}, not {m.step}")
     step = ladder_of(c.policy)[c.ladder.proposed]
+    if m.step != step.name:
+        raise Refusal(f"the step awaiting a decision is {step.name}, not {m.step}")
     if m.referral_to is not None or (step.refers and m.proceed):
         check_referral(c.policy, step, m)
 

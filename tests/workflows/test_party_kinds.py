@@ -270,6 +270,13 @@ async def test_a_non_state_party_without_an_arrangement_ends_with_the_chamber_no
     the ladder ends in reminders and a report to the Chamber — no finding, no referral."""
     req = court_request(requested_state="QMB")
     handle = await parties.start(req)
+    await parties.until_proposed(handle, req, "chamber_report")
+    await assert_rejected(
+        handle,
+        parties.published,
+        decision("chamber_report", referral_to="assembly"),
+        "chamber_report refers nothing to anyone",
+    )
     end = await parties.climb(handle, req, lambda _: None)
     events = parties.events(req)
     assert ladder_steps(events) == ["reminder", "registry_follow_up", "chamber_report"]
