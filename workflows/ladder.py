@@ -81,6 +81,9 @@ ORGANISATION_CONSULTATION = Step(
     "registry_follow_up_after",
 )  # fmt: skip
 
+PARTY_OFFICES = frozenset({"focal point", "central authority"})
+"""Addressees that are the requested party's own offices (seed para 9, RS 87(1)(a))."""
+
 LADDER: tuple[Step, ...] = (REMINDER, FOLLOW_UP, CHAMBER_REPORT, FINDING, *ASSEMBLY)
 """A State Party's ladder (Part 9): the whole way to the Assembly."""
 
@@ -96,6 +99,13 @@ LADDERS: dict[PartyKind, tuple[Step, ...]] = {
         CHAMBER_REPORT,
     ),
 }
+
+
+PARTY_STEPS = frozenset(
+    step.name for steps in LADDERS.values() for step in steps if step.addressee in PARTY_OFFICES
+)
+"""Steps addressed to the party itself (a reminder, a note verbale, an organisation's RS 87(6)
+consultation); the others are the Court's or the Assembly's and reach the party through them."""
 
 
 def ladder_of(policy: ResolvedPolicy) -> tuple[Step, ...]:

@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaConsumer
 
 from schemas.court import EscalationDecision
 from schemas.escalations import EscalationEvent, EscalationKind
+from schemas.party import PartyMessage
 from schemas.views import RequestView
 from tests.builders import case_number, court_request
 from tests.stack import isolated
@@ -81,6 +82,29 @@ class Escalations:
                         if event.subject == self.reference:
                             self.seen.append(event)
         return self.seen
+
+
+async def on_channel(s: Settings, party: str, reference: str, count: int) -> list[PartyMessage]:
+    """The messages about ``reference`` on ``party``'s own outbound channel, once ``count``."""
+    consumer = AIOKafkaConsumer(
+        s.topics.party_channel(party),
+        bootstrap_servers=s.kafka_bootstrap,
+        group_id=f"party-channel-watch-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    seen: list[PartyMessage] = []
+    try:
+        async with asyncio.timeout(WAIT_S):
+            while len(seen) < count:
+                for records in (await consumer.getmany(timeout_ms=200)).values():
+                    for record in records:
+                        message = PartyMessage.model_validate_json(record.value)
+                        if message.subject == reference:
+                            seen.append(message)
+    finally:
+        await consumer.stop()
+    return seen
 
 
 async def matching(r: Running, query: str) -> list[str]:
@@ -143,6 +167,15 @@ async def test_a_request_to_an_international_organisation_ends_in_rs_87_6(
         assert consultation.basis is not None and consultation.basis.startswith("RS 87(6)")
         assert consultation.addressee == xip.central_authority
         assert events[1].addressee == xip.focal_point
+        # The organisation reads its request, the reminder, the note and the consultation
+        # on its own channel (RS 87(6)); the proposal to the Chamber stays inside the Court.
+        channel = await on_channel(s, "XIP", request.reference, 5)
+        assert [m.reminder.step or m.reminder.kind for m in channel[1:] if m.reminder] == [
+            "deadline_approaching",
+            "reminder",
+            "registry_follow_up",
+            "organisation_consultation",
+        ]
 
         await r.client.act(workflow_id, decision("chamber_report"))
         reached = (await watch.until(6))[5]
