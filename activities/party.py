@@ -28,10 +28,12 @@ from schemas.party import (
     party_message_id,
 )
 from schemas.request import CourtRequest
+from workflows.ladder import PARTY_STEPS
 
-STATE_STEPS = frozenset({"reminder", "registry_follow_up"})
-"""Ladder steps addressed to the State itself (seed para 9; note verbale, RS 87(1)(a)); the
-later steps are the Chamber's and the Assembly's (RS 87(7)) and reach the State through them."""
+STATE_STEPS = PARTY_STEPS
+"""Ladder steps addressed to the party itself (seed para 9; note verbale, RS 87(1)(a); an
+organisation's consultation, RS 87(6)); the later steps are the Chamber's and the Assembly's
+(RS 87(5)(b), 87(7)) and reach the party through them (``workflows/ladder.py``)."""
 STATE_KINDS = frozenset(
     {
         EscalationKind.DEADLINE_APPROACHING,

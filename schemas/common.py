@@ -22,7 +22,10 @@ from pydantic import (
 StateCode = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Z]{3}$"),
-    Field(description="ISO 3166-1 alpha-3 code of a State, e.g. NLD"),
+    Field(
+        description="The party's code: ISO 3166-1 alpha-3 for a State, e.g. NLD; a user-assigned "
+        "code XAA-XZZ for an international organisation, e.g. XIP (its directory entry)"
+    ),
 ]
 CurrencyCode = Annotated[
     str,

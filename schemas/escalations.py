@@ -81,3 +81,18 @@ class EscalationEvent(Frozen):
     )
     policy_version: str | None = None
     caused_by: EventId | None = None
+    party_kind: str | None = Field(
+        default=None,
+        description="What the party is to the Court, as recorded at start (state_party, "
+        "non_state_party_arrangement, non_state_party, security_council_bound, "
+        "international_organisation): it decides where the ladder ends",
+    )
+    basis: str | None = Field(
+        default=None, max_length=300, description="The step's legal basis, e.g. RS 87(5)(b)"
+    )
+    referral_targets: tuple[str, ...] = Field(
+        default=(),
+        max_length=2,
+        description="A proposed referral step: where the situation register lets it go "
+        "(assembly, security_council)",
+    )

@@ -31,6 +31,7 @@ from schemas.events import RequestEvent
 from schemas.party import PartyMessage
 from schemas.policy import DeadlinePolicy, StateDirectory
 from schemas.request import CourtRequest
+from schemas.situation import SituationRegister
 from schemas.views import RequestView
 
 JSON_DIR = Path(__file__).parent / "json"
@@ -97,6 +98,7 @@ EXPORTS: tuple[Export, ...] = (
     ),
     Export("deadline-policy.schema.json", "DeadlinePolicy", DeadlinePolicy, "validation"),
     Export("state-directory.schema.json", "StateDirectory", StateDirectory, "validation"),
+    Export("situation-register.schema.json", "SituationRegister", SituationRegister, "validation"),
 )
 
 

@@ -7,12 +7,13 @@ from legal obligations. Durations are ISO 8601 (``P7D``, ``PT8H``).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 
 from pydantic import Field, model_validator
 
 from schemas.common import MAX_PERIOD, MAX_STATES, Frozen, Measure, StateCode, Urgency
+from schemas.situation import SituationRecord
 
 
 class RequestKind(StrEnum):
@@ -144,8 +145,45 @@ class StagePatch(Frozen):
     full_execution: timedelta | None = Field(default=None, gt=timedelta(0), le=MAX_PERIOD)
 
 
+class PartyKind(StrEnum):
+    """What the requested party is to the Court, which decides where the escalation ladder
+    ends (docs/legal-process.md, "Who is asked")."""
+
+    STATE_PARTY = "state_party"
+    """Part 9 (RS 86, 93(1)(k)); non-compliance: RS 87(7) finding and referral."""
+    NON_STATE_PARTY_ARRANGEMENT = "non_state_party_arrangement"
+    """RS 87(5)(a): an ad hoc arrangement or agreement; failure: RS 87(5)(b), never 87(7)."""
+    NON_STATE_PARTY = "non_state_party"
+    """RS 87(5)(a): the request invites an arrangement; no compulsion, no finding."""
+    SECURITY_COUNCIL_BOUND = "security_council_bound"
+    """A State bound by a Security Council resolution (RS 13(b)): the Council is informed."""
+    INTERNATIONAL_ORGANISATION = "international_organisation"
+    """RS 87(6): information, documents, other forms of cooperation agreed with it."""
+
+
+class KindSince(Frozen):
+    """The party's kind from a date (a ratification, an arrangement, its end)."""
+
+    kind: PartyKind
+    since: date
+    basis: str | None = Field(
+        default=None, max_length=200, description="e.g. the instrument or arrangement"
+    )
+
+
 class StateEntry(Frozen):
-    """One State in the directory (seed para 9): who receives, how, in which language."""
+    """One party in the directory (seed para 9): what it is to the Court and from when, who
+    receives, how, in which language. A party's code is three letters: ISO 3166-1 alpha-3
+    for a State; for an international organisation, a code of the user-assigned range
+    ``XAA``-``XZZ`` (ISO 3166-1 reserves it for users: no State ever takes one), declared
+    here, e.g. ``XIP``."""
+
+    kinds: tuple[KindSince, ...] = Field(
+        default=(),
+        max_length=50,
+        description="The party's kind history; the kind in force on the transmission date "
+        "governs a request. No kind in force: the mildest ladder (RS 87(5)(a): no finding)",
+    )
 
     central_authority: str = Field(min_length=1, max_length=200)
     focal_point: str = Field(min_length=1, max_length=200, description="Office, not a person")
@@ -154,9 +192,37 @@ class StateEntry(Frozen):
     time_zone: str = Field(min_length=1, max_length=64)
     overrides: dict[RequestKind, dict[Urgency, StagePatch]] = {}
 
+    @model_validator(mode="after")
+    def _kinds_in_order(self) -> StateEntry:
+        days = [k.since for k in self.kinds]
+        if days != sorted(set(days)):
+            raise ValueError("kinds: one entry per date, in order of date")
+        if any(k.kind is PartyKind.SECURITY_COUNCIL_BOUND for k in self.kinds):
+            raise ValueError(
+                "kinds: a Council resolution binds a State in the situation it referred only "
+                "(RS 13(b)): say so in the situation register's bound_states, not here"
+            )
+        return self
+
+    def kind_on(self, day: date) -> PartyKind | None:
+        """The kind in force on ``day`` (the latest entry from on or before it)."""
+        found = [k.kind for k in self.kinds if k.since <= day]
+        return found[-1] if found else None
+
 
 class StateDirectory(Frozen):
     states: dict[StateCode, StateEntry] = Field(max_length=MAX_STATES)
+
+    @model_validator(mode="after")
+    def _organisation_codes(self) -> StateDirectory:
+        for code, entry in self.states.items():
+            organisation = any(k.kind is PartyKind.INTERNATIONAL_ORGANISATION for k in entry.kinds)
+            if organisation != code.startswith("X"):
+                raise ValueError(
+                    f"{code}: an international organisation, and only it, takes a "
+                    "user-assigned code XAA-XZZ (ISO 3166-1)"
+                )
+        return self
 
 
 class StateContact(Frozen):
@@ -181,3 +247,13 @@ class ResolvedPolicy(Frozen):
     clocks: OtherClocks
     deescalation: Deescalation
     contact: StateContact | None = None
+    party_kind: PartyKind = Field(
+        default=PartyKind.STATE_PARTY,
+        description="The party's kind in force on the transmission date: the end of its "
+        "ladder (a later change in the directory never changes a running request's)",
+    )
+    situation: SituationRecord | None = Field(
+        default=None,
+        description="The request's situation from the register (RS 13); none if unregistered: "
+        "then nothing is referred to the Security Council",
+    )

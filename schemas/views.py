@@ -127,3 +127,6 @@ class RequestView(Frozen):
     proposed_step: str | None = Field(default=None, description="Awaiting a Court decision")
     overdue: bool = False
     next_deadline: AwareDatetime | None = None
+    party_kind: str | None = Field(
+        default=None, description="The party's kind recorded at start: where its ladder ends"
+    )

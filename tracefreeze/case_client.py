@@ -18,7 +18,7 @@ from schemas.request import CourtRequest
 from tracefreeze.client import dedupe_window, plain_errors
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
-from tracefreeze.policy import load_directory, load_policy, resolve
+from tracefreeze.policy import load_directory, load_policy, load_situations, resolve
 from tracefreeze.security.request_ids import request_id_key, workflow_id_of
 from tracefreeze.temporal import connect
 from workflows.case import CaseWorkflow
@@ -74,6 +74,7 @@ class CaseClient:
             load_policy(self.settings.policy_file),
             load_directory(self.settings.state_directory_file),
             request,
+            load_situations(self.settings.situation_register_file),
         )
 
     async def case_view(self, order_reference: str) -> CaseView:

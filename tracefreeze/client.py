@@ -40,7 +40,7 @@ from schemas.request import CourtRequest, request_workflow_id
 from schemas.views import AnswerReceipt, RequestProgress, RequestView
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
-from tracefreeze.policy import load_directory, load_policy, resolve
+from tracefreeze.policy import load_directory, load_policy, load_situations, resolve
 from tracefreeze.security.request_ids import candidate_ids, request_id_key, workflow_id_of
 from tracefreeze.temporal import connect
 from workflows import catalog
@@ -94,6 +94,7 @@ class RequestClient:
             load_policy(self.settings.policy_file),
             load_directory(self.settings.state_directory_file),
             request,
+            load_situations(self.settings.situation_register_file),
         )
         topics = self.settings.topics
         workflow_id = workflow_id_of(request, self._key(ensure=request.ex_parte))
@@ -112,7 +113,9 @@ class RequestClient:
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 search_attributes=TypedSearchAttributes(
-                    sa.initial_attributes(request, RequestStatus.TRANSMITTED.value)
+                    sa.initial_attributes(
+                        request, RequestStatus.TRANSMITTED.value, policy.party_kind.value
+                    )
                 ),
                 static_summary=request.ui_summary(),
                 static_details=static_details(request),

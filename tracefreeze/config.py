@@ -114,6 +114,8 @@ class Settings(KafkaSecurity, BaseSettings):
     state_dir: Path = REPO_ROOT / ".state"
     policy_file: Path = Path(__file__).resolve().parent / "policies" / "deadlines.toml"
     state_directory_file: Path = Path(__file__).resolve().parent / "policies" / "states.toml"
+    situation_register_file: Path = Path(__file__).resolve().parent / "policies" / "situations.toml"
+    """How each situation reached the Court (RS 13): where a referral may go."""
 
     @model_validator(mode="after")
     def _answers_kept_are_not_too_old(self) -> Settings:

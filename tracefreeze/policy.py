@@ -5,6 +5,7 @@ for one request. Read once, validated, with errors that name the file and the fi
 from __future__ import annotations
 
 import tomllib
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from schemas.policy import (
     DeadlinePolicy,
+    PartyKind,
     RequestKind,
     ResolvedPolicy,
     StageDeadlines,
@@ -20,12 +22,14 @@ from schemas.policy import (
     StateDirectory,
 )
 from schemas.request import CourtRequest
+from schemas.situation import SituationRecord, SituationRegister
 from tracefreeze.errors import TracefreezeError
 
 POLICIES = Path(__file__).resolve().parent / "policies"
 DEFAULT_POLICY = POLICIES / "deadlines.toml"
 DEMO_POLICY = POLICIES / "demo-deadlines.toml"
 DEFAULT_DIRECTORY = POLICIES / "states.toml"
+DEFAULT_SITUATIONS = POLICIES / "situations.toml"
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -58,13 +62,27 @@ def load_directory(path: Path = DEFAULT_DIRECTORY) -> StateDirectory:
     return _load(path, StateDirectory)
 
 
+@lru_cache(maxsize=8)
+def load_situations(path: Path = DEFAULT_SITUATIONS) -> SituationRegister:
+    return _load(path, SituationRegister)
+
+
 def resolve(
-    policy: DeadlinePolicy, directory: StateDirectory, request: CourtRequest
+    policy: DeadlinePolicy,
+    directory: StateDirectory,
+    request: CourtRequest,
+    situations: SituationRegister | None = None,
+    at: datetime | None = None,
 ) -> ResolvedPolicy:
-    """The numbers for this request: its kind and urgency, with the State's overrides."""
+    """The numbers for this request: its kind and urgency, with the State's overrides; the
+    party's kind in force on the transmission date ``at`` (now unless given) and the
+    request's situation (the shipped register unless given)."""
     kind = RequestKind.of(request.measures)
     deadlines = policy.deadlines[kind].for_urgency(request.urgency)
     entry = directory.states.get(request.requested_state)
+    situation = (situations or load_situations()).of_case(request.case_number)
+    transmitted = (at or datetime.now(UTC)).astimezone(UTC).date()
+    party_kind = party_kind_of(entry.kind_on(transmitted) if entry else None, situation, request)
     contact = None
     if entry is not None:
         patch = entry.overrides.get(kind, {}).get(request.urgency)
@@ -80,7 +98,7 @@ def resolve(
                 ) from None
         contact = StateContact(
             state=request.requested_state,
-            **entry.model_dump(exclude={"overrides"}),
+            **entry.model_dump(exclude={"overrides", "kinds"}),
         )
     return ResolvedPolicy(
         version=policy.version,
@@ -90,4 +108,22 @@ def resolve(
         clocks=policy.clocks,
         deescalation=policy.deescalation,
         contact=contact,
+        party_kind=party_kind,
+        situation=situation,
     )
+
+
+def party_kind_of(
+    in_force: PartyKind | None, situation: SituationRecord | None, request: CourtRequest
+) -> PartyKind:
+    """The kind that governs the request. A party the directory does not know, or whose kind
+    on the transmission date it does not say, is taken as a non-State Party without an
+    arrangement (RS 87(5)(a)): the conservative reading, no finding can be proposed. A
+    non-State Party that the situation's Security Council resolution obliges to cooperate
+    (RS 13(b)) is asked as bound by that resolution."""
+    kind = in_force or PartyKind.NON_STATE_PARTY
+    bound = situation.bound_states if situation is not None else ()
+    state_kinds = (PartyKind.NON_STATE_PARTY, PartyKind.NON_STATE_PARTY_ARRANGEMENT)
+    if kind in state_kinds and request.requested_state in bound:
+        return PartyKind.SECURITY_COUNCIL_BOUND
+    return kind

@@ -120,7 +120,11 @@ def apply_contest(
     contest.awaits_court = True
     note = f"domestic remedy {m.challenge_id} upheld by {m.forum}: awaits the Court"
     annotate(entry, m.event_id, at, note)
-    level = level_of(record.clocks.ladder.rung) if record.clocks is not None else 0
+    level = (
+        level_of(record.clocks.policy, record.clocks.ladder.rung)
+        if record.clocks is not None
+        else 0
+    )
     firing = Firing(K.DOMESTIC_REMEDY_UPHELD, level, addressee=CHAMBER, asset_id=m.asset_id)
     return Outcome(
         f"domestic challenge {m.challenge_id} upheld by {m.forum}: "

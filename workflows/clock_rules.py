@@ -10,13 +10,14 @@ from schemas.answers import ChannelChangeNotice, FreezeLimitProposal
 from schemas.court import DeadlineExtension, EscalationDecision, FreezeLimitResponse
 from schemas.escalations import DirectoryChange
 from schemas.escalations import EscalationKind as K
+from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
 from workflows import deadlines as d
 from workflows import freeze_limits
 from workflows.asset_rules import apply_freeze_limit
 from workflows.carry import Clocks, RequestCarry
 from workflows.firing import Firing
-from workflows.ladder import LADDER, level_of
+from workflows.ladder import Step, ladder_of, level_of, referral_targets
 from workflows.outcome import Outcome, Refusal
 
 RULE_180_NOTICE = timedelta(days=45)
@@ -33,11 +34,33 @@ def check_decision(r: RequestCarry, _: CourtRequest, m: EscalationDecision) -> N
     c = _clocks(r)
     if c.ladder.proposed is None:
         raise Refusal("no escalation step is awaiting a decision")
-    proposed = LADDER[c.ladder.proposed].name
-    if m.step != proposed:
-        raise Refusal(f"the step awaiting a decision is {proposed}, not {m.step}")
-    if m.step == "non_compliance_finding" and m.proceed and m.referral_to is None:
-        raise Refusal("referral_to: an RS 87(7) finding refers the State to the Assembly or UNSC")
+    step = ladder_of(c.policy)[c.ladder.proposed]
+    if m.step != step.name:
+        raise Refusal(f"the step awaiting a decision is {step.name}, not {m.step}")
+    if m.referral_to is not None or (step.refers and m.proceed):
+        check_referral(c.policy, step, m)
+
+
+def check_referral(policy: ResolvedPolicy, step: Step, m: EscalationDecision) -> None:
+    """A referral goes only where the law lets this step send it."""
+    if m.referral_to is None and m.proceed:
+        raise Refusal(f"referral_to: {step.basis}: say to whom the matter goes")
+    if m.referral_to == "security_council" and not (
+        policy.situation is not None and policy.situation.council_referred
+    ):
+        where = policy.situation.number if policy.situation else "this request's situation"
+        raise Refusal(
+            f"no referral to the Security Council: the Council did not refer {where} "
+            "(RS 13(b)); a finding or information goes to the Council only where it referred "
+            "the situation (RS 87(5)(b), 87(7))"
+        )
+    if m.referral_to is not None and m.referral_to not in referral_targets(policy, step):
+        if not step.refers:
+            raise Refusal(f"{step.name} refers nothing to anyone ({step.basis})")
+        raise Refusal(
+            f"{step.name} goes to the {' or '.join(referral_targets(policy, step))} "
+            f"only ({step.basis})"
+        )
 
 
 def apply_decision(
@@ -47,7 +70,7 @@ def apply_decision(
     c = _clocks(r)
     index = c.ladder.proposed
     assert index is not None
-    step = LADDER[index]
+    step = ladder_of(c.policy)[index]
     c.ladder.proposed = c.ladder.proposed_at = None
     if m.proceed:
         c.ladder.rung, c.ladder.reached_at = index + 1, at
@@ -59,7 +82,9 @@ def apply_decision(
             what += f", referral to the {m.referral_to.replace('_', ' ')}"
     else:
         c.ladder.reached_at = at  # the proposal returns after the step's interval
-        firing = d.Firing(K.STEP_DECLINED, level_of(c.ladder.rung), step.name, d.active_stage(c))
+        firing = d.Firing(
+            K.STEP_DECLINED, level_of(c.policy, c.ladder.rung), step.name, d.active_stage(c)
+        )
         what = f"escalation: {step.name} declined"
     return Outcome(what, firings=[firing])
 
@@ -77,7 +102,9 @@ def apply_extension(
     c.extensions[m.stage] = c.extensions.get(m.stage, timedelta(0)) + m.by
     deadline = d.stage_deadline(c, m.stage, at)
     firings = [
-        d.Firing(K.DEADLINE_EXTENDED, level_of(c.ladder.rung), stage=m.stage, deadline=deadline)
+        d.Firing(
+            K.DEADLINE_EXTENDED, level_of(c.policy, c.ladder.rung), stage=m.stage, deadline=deadline
+        )
     ]
     if d.active_stage(c) is m.stage and at < deadline:
         if m.stage in c.reminded:
@@ -96,7 +123,7 @@ def apply_freeze_limit_clock(
     schedule until a Chamber decides (the Court's silence never accepts the proposal)."""
     out = apply_freeze_limit(r, req, m, at)
     if r.clocks is not None:
-        level = level_of(r.clocks.ladder.rung)
+        level = level_of(r.clocks.policy, r.clocks.ladder.rung)
         out.firings += freeze_limits.open_consultation(r.clocks, m, at, level)
     out.what += " (RS 97 consultation; the freeze stays in force until a Chamber decides)"
     return out
@@ -149,7 +176,7 @@ def apply_channel_change(
         out.firings.append(
             Firing(
                 K.CHANNEL_CHANGE_NOTIFIED,
-                level_of(r.clocks.ladder.rung),
+                level_of(r.clocks.policy, r.clocks.ladder.rung),
                 deadline=change.effective_at,
                 addressee="Registry",
                 directory_change=change,

@@ -19,7 +19,7 @@ from workflows import freeze_limits
 from workflows.carry import Clocks
 from workflows.firing import Firing
 from workflows.instants import EVER, NEVER, shift
-from workflows.ladder import LADDER, level_of, wait_before
+from workflows.ladder import ladder_of, level_of, wait_before
 
 
 def stage_deadline(c: Clocks, stage: Stage, now: datetime) -> datetime:
@@ -46,13 +46,13 @@ def next_step_due(c: Clocks, now: datetime) -> datetime | None:
     stage = active_stage(c)
     if stage is None or c.paused_since is not None or c.ladder.proposed is not None:
         return None
-    index = c.ladder.rung
-    if index >= len(LADDER):
-        return None
+    index, steps = c.ladder.rung, ladder_of(c.policy)
+    if index >= len(steps):
+        return None  # the end of this party's ladder (workflows/ladder.py)
     deadline = stage_deadline(c, stage, now)
     if index == 0 or c.ladder.reached_at is None:
         return deadline
-    return max(deadline, shift(c.ladder.reached_at, wait_before(index, c.policy.ladder)))
+    return max(deadline, shift(c.ladder.reached_at, wait_before(steps[index], c.policy.ladder)))
 
 
 def due_times(c: Clocks, ledger: Ledger, now: datetime, urgent_pending: bool) -> list[datetime]:
@@ -87,14 +87,14 @@ def fire(c: Clocks, ledger: Ledger, now: datetime, urgent_pending: bool) -> list
                 out.append(Firing(K.DEADLINE_APPROACHING, 0, stage=stage, deadline=deadline))
     while (due := next_step_due(c, now)) is not None and due <= now:
         index = c.ladder.rung
-        step = LADDER[index]
+        step = ladder_of(c.policy)[index]
         assert stage is not None
         firing = Firing(K.STEP_REACHED, step.level, step.name, stage, due, step.addressee)
         # Each step waits its own interval from when the one before was actually taken, so
         # a State that answers late is reminded before the ladder climbs again.
         if step.needs_decision:
             c.ladder.proposed, c.ladder.proposed_at = index, now
-            firing.kind, firing.level = K.STEP_PROPOSED, level_of(c.ladder.rung)
+            firing.kind, firing.level = K.STEP_PROPOSED, level_of(c.policy, c.ladder.rung)
         else:
             c.ladder.rung, c.ladder.reached_at = index + 1, now
         out.append(firing)
@@ -104,7 +104,7 @@ def fire(c: Clocks, ledger: Ledger, now: datetime, urgent_pending: bool) -> list
 
 def _other_clocks(c: Clocks, ledger: Ledger, now: datetime, urgent_pending: bool) -> list[Firing]:
     out: list[Firing] = []
-    level = level_of(c.ladder.rung)
+    level = level_of(c.policy, c.ladder.rung)
     urgent_due = shift(c.started_at, c.policy.clocks.urgent_confirmation)
     if urgent_pending and not c.urgent_overdue_flagged and now >= urgent_due:
         c.urgent_overdue_flagged = True
@@ -145,9 +145,9 @@ def deescalate(c: Clocks, now: datetime) -> list[Firing]:
     if c.ladder.rung == 0 and c.ladder.proposed is None:
         return []
     c.ladder.proposed = c.ladder.proposed_at = None
-    if level_of(c.ladder.rung) < c.policy.deescalation.keep_from_level:
+    if level_of(c.policy, c.ladder.rung) < c.policy.deescalation.keep_from_level:
         c.ladder.rung, c.ladder.reached_at = 0, None
-    return [Firing(K.DEESCALATED, level_of(c.ladder.rung))]
+    return [Firing(K.DEESCALATED, level_of(c.policy, c.ladder.rung))]
 
 
 def next_deadline(

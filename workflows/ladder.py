@@ -3,6 +3,20 @@
 Steps 1-2 are taken by the system when their time comes; steps 3-5 are proposed by the
 system and taken only when a person decides (an update): the system proposes, a person
 decides. Each step waits for its own interval after the one before.
+
+Where the ladder ends depends on what the requested party is to the Court (its kind in force
+on the transmission date, recorded in the request's policy at start):
+
+- a State Party (Part 9): a finding of non-compliance and referral (RS 87(7)), then the
+  Assembly's non-cooperation procedures (ICC-ASP/10/Res.5);
+- a non-State Party with an ad hoc arrangement or agreement (RS 87(5)(a)): the Court may
+  inform the Assembly or, where the Council referred the situation, the Council
+  (RS 87(5)(b)) — never an RS 87(7) finding;
+- a non-State Party without one (RS 87(5)(a): the request invites one): reminders and a
+  report to the Chamber, nothing more: there is no compulsion;
+- a State bound by a Security Council resolution (RS 13(b)): the Court informs the Council;
+- an international organisation (RS 87(6)): reminders, a consultation on the cooperation
+  agreed with it, a report to the Chamber; no finding.
 """
 
 from __future__ import annotations
@@ -10,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from schemas.policy import LadderIntervals
+from schemas.policy import LadderIntervals, PartyKind, ResolvedPolicy
 
 
 @dataclass(frozen=True)
@@ -20,38 +34,106 @@ class Step:
     needs_decision: bool
     addressee: str
     basis: str
+    after: str | None = None
+    """The ``LadderIntervals`` field the step waits after the one before (None: the deadline)."""
+    refers: bool = False
+    """The step refers the matter to (or informs) the Assembly or the Security Council."""
 
 
-LADDER: tuple[Step, ...] = (
-    Step(1, "reminder", False, "focal point", "seed para 9: reminder to the focal point"),
-    Step(2, "registry_follow_up", False, "central authority", "note verbale, RS 87(1)(a)"),
-    Step(3, "chamber_report", True, "Chamber", "report to the Chamber, which may order a report"),
-    Step(4, "non_compliance_finding", True, "Chamber", "RS 87(7): finding and referral"),
-    Step(5, "assembly_informal_response", True, "Assembly President", "ICC-ASP/10/Res.5"),
-    Step(5, "emergency_bureau_meeting", True, "Bureau", "ICC-ASP/10/Res.5, formal response"),
-    Step(5, "president_letter", True, "Assembly President", "letter with a deadline"),
-    Step(5, "bureau_meeting_with_state", True, "Bureau", "ICC-ASP/10/Res.5, formal response"),
-    Step(5, "report_to_plenary", True, "Assembly", "ICC-ASP/10/Res.5, formal response"),
+REMINDER = Step(1, "reminder", False, "focal point", "seed para 9: reminder to the focal point")
+FOLLOW_UP = Step(
+    2, "registry_follow_up", False, "central authority", "note verbale, RS 87(1)(a)",
+    "registry_follow_up_after",
+)  # fmt: skip
+CHAMBER_REPORT = Step(
+    3, "chamber_report", True, "Chamber", "report to the Chamber, which may order a report",
+    "chamber_report_after",
+)  # fmt: skip
+FINDING = Step(
+    4, "non_compliance_finding", True, "Chamber", "RS 87(7): finding and referral",
+    "chamber_order_period", refers=True,
+)  # fmt: skip
+ASSEMBLY = (
+    Step(5, "assembly_informal_response", True, "Assembly President", "ICC-ASP/10/Res.5",
+         "assembly_step_after"),
+    Step(5, "emergency_bureau_meeting", True, "Bureau", "ICC-ASP/10/Res.5, formal response",
+         "assembly_step_after"),
+    Step(5, "president_letter", True, "Assembly President", "letter with a deadline",
+         "assembly_step_after"),
+    Step(5, "bureau_meeting_with_state", True, "Bureau", "ICC-ASP/10/Res.5, formal response",
+         "assembly_letter_period"),
+    Step(5, "report_to_plenary", True, "Assembly", "ICC-ASP/10/Res.5, formal response",
+         "assembly_step_after"),
+)  # fmt: skip
+INFORM_87_5_B = Step(
+    4, "inform_assembly_or_council", True, "Chamber",
+    "RS 87(5)(b): the Court may inform the Assembly or, where the Security Council referred "
+    "the matter, the Council", "chamber_order_period", refers=True,
+)  # fmt: skip
+INFORM_COUNCIL = Step(
+    4, "inform_security_council", True, "Chamber",
+    "RS 13(b): the obligation comes from the Council's resolution; the Court informs the "
+    "Council (RS 87(5)(b), 87(7))", "chamber_order_period", refers=True,
+)  # fmt: skip
+ORGANISATION_CONSULTATION = Step(
+    2, "organisation_consultation", False, "central authority",
+    "RS 87(6): consultation with the organisation on the cooperation agreed with it",
+    "registry_follow_up_after",
+)  # fmt: skip
+
+PARTY_OFFICES = frozenset({"focal point", "central authority"})
+"""Addressees that are the requested party's own offices (seed para 9, RS 87(1)(a))."""
+
+LADDER: tuple[Step, ...] = (REMINDER, FOLLOW_UP, CHAMBER_REPORT, FINDING, *ASSEMBLY)
+"""A State Party's ladder (Part 9): the whole way to the Assembly."""
+
+LADDERS: dict[PartyKind, tuple[Step, ...]] = {
+    PartyKind.STATE_PARTY: LADDER,
+    PartyKind.NON_STATE_PARTY_ARRANGEMENT: (REMINDER, FOLLOW_UP, CHAMBER_REPORT, INFORM_87_5_B),
+    PartyKind.NON_STATE_PARTY: (REMINDER, FOLLOW_UP, CHAMBER_REPORT),
+    PartyKind.SECURITY_COUNCIL_BOUND: (REMINDER, FOLLOW_UP, CHAMBER_REPORT, INFORM_COUNCIL),
+    PartyKind.INTERNATIONAL_ORGANISATION: (
+        REMINDER,
+        FOLLOW_UP,
+        ORGANISATION_CONSULTATION,
+        CHAMBER_REPORT,
+    ),
+}
+
+
+PARTY_STEPS = frozenset(
+    step.name for steps in LADDERS.values() for step in steps if step.addressee in PARTY_OFFICES
 )
-
-STEP_INDEX = {step.name: i for i, step in enumerate(LADDER)}
-
-
-def wait_before(index: int, ladder: LadderIntervals) -> timedelta:
-    """How long after step ``index - 1`` step ``index`` falls due (index 0 follows the deadline)."""
-    return (
-        timedelta(0),
-        ladder.registry_follow_up_after,
-        ladder.chamber_report_after,
-        ladder.chamber_order_period,
-        ladder.assembly_step_after,
-        ladder.assembly_step_after,
-        ladder.assembly_step_after,
-        ladder.assembly_letter_period,
-        ladder.assembly_step_after,
-    )[index]
+"""Steps addressed to the party itself (a reminder, a note verbale, an organisation's RS 87(6)
+consultation); the others are the Court's or the Assembly's and reach the party through them."""
 
 
-def level_of(rung: int) -> int:
-    """The level (0-5) of a request that has reached ``rung`` steps."""
-    return LADDER[rung - 1].level if rung else 0
+def ladder_of(policy: ResolvedPolicy) -> tuple[Step, ...]:
+    """The ladder of the request's party kind, as recorded at start."""
+    return LADDERS[policy.party_kind]
+
+
+def step_named(policy: ResolvedPolicy, name: str | None) -> Step | None:
+    return next((s for s in ladder_of(policy) if s.name == name), None)
+
+
+def wait_before(step: Step, ladder: LadderIntervals) -> timedelta:
+    """How long after the step before ``step`` falls due (the first follows the deadline)."""
+    return getattr(ladder, step.after) if step.after else timedelta(0)
+
+
+def level_of(policy: ResolvedPolicy, rung: int) -> int:
+    """The level (0-5) of a request that has reached ``rung`` steps of its ladder."""
+    return ladder_of(policy)[rung - 1].level if rung else 0
+
+
+def referral_targets(policy: ResolvedPolicy, step: Step) -> tuple[str, ...]:
+    """Where the step may refer the matter, from the situation register: the Security
+    Council only where it referred the situation (RS 13(b), 87(5)(b), 87(7)); for a State
+    bound by the Council's resolution, the Council alone."""
+    if not step.refers:
+        return ()
+    council = policy.situation is not None and policy.situation.council_referred
+    if policy.party_kind is PartyKind.SECURITY_COUNCIL_BOUND:
+        return ("security_council",) if council else ()
+    return ("assembly", "security_council") if council else ("assembly",)

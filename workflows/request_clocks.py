@@ -13,11 +13,11 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from schemas.escalations import EscalationEvent
+    from schemas.escalations import EscalationEvent, EscalationKind
     from schemas.request import CourtRequest
     from workflows import deadlines as dl
     from workflows.carry import Clocks
-    from workflows.ladder import LADDER, level_of
+    from workflows.ladder import ladder_of, level_of, referral_targets, step_named
 
 
 class DeadlineTimer:
@@ -58,13 +58,20 @@ def escalations(
     next_due: datetime | None,
     caused_by: str | None,
 ) -> list[EscalationEvent]:
-    """The escalation event of each firing, addressed to the State's focal point (a reminder)
-    or central authority (a Registry follow-up) when the directory names them."""
+    """The escalation event of each firing, addressed to the party's focal point (a reminder)
+    or central authority (a Registry follow-up, an organisation's RS 87(6) consultation) when
+    the directory names them."""
     contact, events = clocks.policy.contact, []
     for f in firings:
+        step = step_named(clocks.policy, f.step)
         addressee = f.addressee
-        if contact is not None and f.step in ("reminder", "registry_follow_up"):
-            addressee = contact.focal_point if f.step == "reminder" else contact.central_authority
+        if contact is not None and step is not None:
+            # A step addressed to the party goes to the office the directory names.
+            offices = {
+                "focal point": contact.focal_point,
+                "central authority": contact.central_authority,
+            }
+            addressee = offices.get(step.addressee, addressee)
         events.append(
             EscalationEvent(
                 id=str(workflow.uuid4()),
@@ -85,6 +92,11 @@ def escalations(
                 directory_change=f.directory_change,
                 policy_version=clocks.policy.version,
                 caused_by=f.decision_event_id or caused_by,
+                party_kind=clocks.policy.party_kind.value,
+                basis=step.basis if step else None,
+                referral_targets=referral_targets(clocks.policy, step)
+                if step is not None and f.kind is EscalationKind.STEP_PROPOSED
+                else (),
             )
         )
         workflow.logger.info(
@@ -106,11 +118,13 @@ def clock_view(clocks: Clocks | None, now: datetime, next_due: datetime | None) 
     if clocks is None:
         return {}
     rung, proposed = clocks.ladder.rung, clocks.ladder.proposed
+    steps = ladder_of(clocks.policy)
     return {
         "policy_version": clocks.policy.version,
-        "escalation_level": level_of(rung),
-        "escalation_step": LADDER[rung - 1].name if rung else None,
-        "proposed_step": LADDER[proposed].name if proposed is not None else None,
+        "party_kind": clocks.policy.party_kind.value,
+        "escalation_level": level_of(clocks.policy, rung),
+        "escalation_step": steps[rung - 1].name if rung else None,
+        "proposed_step": steps[proposed].name if proposed is not None else None,
         "overdue": dl.overdue(clocks, now),
         "next_deadline": next_due,
     }

@@ -151,7 +151,8 @@ class Visibility:
         """Write what changed, from the request's state and its clock view (``clocks``)."""
         eur = rec.ledger.totals().get("EUR")
         frozen_eur = float(eur.frozen + eur.seized) if eur else 0.0
-        attributes = sa.request_attributes(req, rec.status.value, frozen_eur)
+        kind = rec.clocks.policy.party_kind.value if rec.clocks is not None else None
+        attributes = sa.request_attributes(req, rec.status.value, frozen_eur, kind)
         clock_attributes: list[SearchAttributeUpdate[Any]] = []
         if rec.clocks is not None:
             clock_attributes = [
@@ -186,7 +187,7 @@ def report_memo(rec: RequestCarry) -> dict[str, Any]:
     """The memo the cooperation report reads."""
     rec.report.totals = rec.ledger.totals()
     if rec.clocks is not None:
-        level = level_of(rec.clocks.ladder.rung)
+        level = level_of(rec.clocks.policy, rec.clocks.ladder.rung)
         rec.report.max_escalation_level = max(rec.report.max_escalation_level, level)
     return {"report": rec.report.model_dump(mode="json")}
 

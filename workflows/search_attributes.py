@@ -13,6 +13,8 @@ from typing import Any
 
 from temporalio.common import SearchAttributeKey, SearchAttributePair, SearchAttributeUpdate
 
+from schemas.situation import situation_of
+
 CASE_NUMBER = SearchAttributeKey.for_keyword("CaseNumber")
 REQUESTED_STATE = SearchAttributeKey.for_keyword("RequestedState")
 REQUEST_STATUS = SearchAttributeKey.for_keyword("RequestStatus")
@@ -21,6 +23,10 @@ ESCALATION_LEVEL = SearchAttributeKey.for_int("EscalationLevel")
 OVERDUE = SearchAttributeKey.for_bool("Overdue")
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
 FROZEN_VALUE_EUR = SearchAttributeKey.for_float("FrozenValueEUR")
+PARTY_KIND = SearchAttributeKey.for_keyword("PartyKind")
+"""What the requested party is to the Court (``schemas.policy.PartyKind``), never its name."""
+SITUATION = SearchAttributeKey.for_keyword("Situation")
+"""The request's situation number (public: ICC-01/22), from its case number."""
 
 ALL = (
     CASE_NUMBER,
@@ -31,31 +37,41 @@ ALL = (
     OVERDUE,
     NEXT_DEADLINE,
     FROZEN_VALUE_EUR,
+    PARTY_KIND,
+    SITUATION,
 )
 
-REVEALING = (CASE_NUMBER, REQUESTED_STATE, MEASURES, FROZEN_VALUE_EUR)
-"""What an ex parte request never shows: which case and State, what is asked, what is held."""
+REVEALING = (CASE_NUMBER, REQUESTED_STATE, MEASURES, FROZEN_VALUE_EUR, PARTY_KIND, SITUATION)
+"""What an ex parte request never shows: which case, situation and party (or what kind of
+party), what is asked, what is held. A situation number is public; that an ex parte request
+exists in it is not."""
 
 
 def request_attributes(
-    request: Any, status: str, frozen_eur: float
+    request: Any, status: str, frozen_eur: float, party_kind: str | None = None
 ) -> list[SearchAttributeUpdate[Any]]:
-    """The request's own attributes as the workflow upserts them (clock attributes apart)."""
+    """The request's own attributes as the workflow upserts them (clock attributes apart);
+    the party's kind as recorded in its policy at start, when it has one."""
+    situation = situation_of(request.case_number)
     values: list[tuple[SearchAttributeKey[Any], Any]] = [
         (CASE_NUMBER, request.case_number),
         (REQUESTED_STATE, request.requested_state),
         (REQUEST_STATUS, status),
         (MEASURES, [m.value for m in request.measures]),
         (FROZEN_VALUE_EUR, frozen_eur),
+        *([(SITUATION, situation)] if situation else []),
+        *([(PARTY_KIND, party_kind)] if party_kind else []),
     ]
     return [k.value_set(v) for k, v in values if not (request.ex_parte and k in REVEALING)]
 
 
-def initial_attributes(request: Any, status: str) -> list[SearchAttributePair[Any]]:
+def initial_attributes(
+    request: Any, status: str, party_kind: str | None = None
+) -> list[SearchAttributePair[Any]]:
     """The attributes a request is started with (the client's ``submit``)."""
     return [
         SearchAttributePair(u.key, u.value)
-        for u in request_attributes(request, status, 0.0)
+        for u in request_attributes(request, status, 0.0, party_kind)
         if u.key is not FROZEN_VALUE_EUR
     ]
 

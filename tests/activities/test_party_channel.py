@@ -71,6 +71,21 @@ def escalation(req: CourtRequest, kind: EscalationKind, step: str | None = None)
     )
 
 
+def test_an_organisation_is_consulted_on_its_own_channel() -> None:
+    """RS 87(6): the consultation with an international organisation on the cooperation agreed
+    with it is addressed to the organisation, so it goes out on its channel; the report to the
+    Chamber and an RS 87(5)(b) information stay inside the Court."""
+    req = request("XIP")
+    escalations = [
+        escalation(req, EscalationKind.STEP_REACHED, "organisation_consultation"),
+        escalation(req, EscalationKind.STEP_REACHED, "chamber_report"),
+        escalation(req, EscalationKind.STEP_REACHED, "inform_assembly_or_council"),
+    ]
+    messages = party_messages(req, [], escalations)
+    assert [m.reminder.step for m in messages if m.reminder] == ["organisation_consultation"]
+    assert {m.requested_state for m in messages} == {"XIP"}
+
+
 def test_the_request_goes_to_its_state_in_the_state_facing_contract() -> None:
     req = request()
     transmitted = event(req, RequestEventType.TRANSMITTED)
@@ -138,10 +153,9 @@ def test_ex_parte_escalations_are_redacted_on_the_shared_topic_only() -> None:
 def test_every_party_of_the_directory_has_a_channel(stack_free_settings: Settings) -> None:
     channels = party_channels(stack_free_settings)
     assert channels == {
-        "BEL": "tracefreeze.party.bel.outbound",
-        "FRA": "tracefreeze.party.fra.outbound",
-        "NLD": "tracefreeze.party.nld.outbound",
-    }
+        code: f"tracefreeze.party.{code.lower()}.outbound"
+        for code in ("BEL", "FRA", "NLD", "QMA", "QMB", "SDN", "UKR", "XIP")
+    }  # an international organisation (XIP, RS 87(6)) has its channel like a State
     assert set(channels.values()) <= set(wanted_topics(stack_free_settings))
 
 

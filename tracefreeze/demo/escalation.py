@@ -40,7 +40,8 @@ async def escalate(settings: Settings, client, request: CourtRequest) -> list[Es
     try:
         workflow_id = await client.submit(request, policy=policy)
         print(
-            f"\ntransmitted {request.reference} to {request.requested_state} under policy "
+            f"\ntransmitted {request.reference} to {request.requested_state} "
+            f"({policy.party_kind.value.replace('_', ' ')}) under policy "
             f"{policy.version!r}; nobody answers it:"
         )
         seen: list[EscalationEvent] = []

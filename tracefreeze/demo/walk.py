@@ -72,10 +72,22 @@ async def demo(settings: Settings) -> None:
 
     unanswered = fresh_request().model_copy(update={"reference": f"{ref}-X"[:64]})
     await escalate(settings, client, unanswered)
+    # The same unanswered request to an international organisation (RS 87(6)): INTERPOL is
+    # asked to locate assets; its ladder ends in a consultation and a report to the Chamber.
+    organisation = CourtRequest.model_validate(
+        unanswered.model_dump()
+        | {
+            "reference": f"{ref}-IO"[:64],
+            "requested_state": "XIP",
+            "measures": ["identify", "trace"],
+        }
+    )
+    await escalate(settings, client, organisation)
     await show_outputs(settings, client, workflow_id)
     print()
     print(f"Temporal UI: {ui_url(settings, workflow_id)}")
     print(f"Escalating request: {ui_url(settings, unanswered.workflow_id)}")
+    print(f"Request to an international organisation: {ui_url(settings, organisation.workflow_id)}")
     print("The stack keeps running; `make down` stops it.")
 
 

@@ -221,7 +221,10 @@ async def test_each_rung_waits_its_own_interval(ladder: Ladder) -> None:
         assert event.step == step, steps(ladder.events(req))
         assert close_to(event.time, previous + days * DAY), (step, event.time - previous)
         if event.kind is K.STEP_PROPOSED:
-            await send(handle, decision(step, referral_to="security_council"))
+            # RS 87(7): only the finding refers, and to the Assembly: the Security Council
+            # did not refer the situation (ICC-01/22, a State referral, RS 13(a)).
+            refers = "assembly" if step == "non_compliance_finding" else None
+            await send(handle, decision(step, referral_to=refers))
             await settle(handle)
             event = ladder.events(req)[-1]
             assert (event.kind, event.step) == (K.STEP_REACHED, step)
