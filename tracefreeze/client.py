@@ -99,14 +99,14 @@ class RequestClient:
 
     async def supplemented(self, reference: str, party: str) -> SupplementedRequest:
         """The request ``reference`` as the records show it: to ``party`` if it went there,
-        else to whichever party it went to (plain ids), else not found."""
-        workflow_id = await self._existing(reference, party)
-        if workflow_id is None:
-            prefix = request_workflow_id(reference, "")
-            async for wf in self.client.list_workflows(
-                f'WorkflowId STARTS_WITH "{prefix}"', limit=1
-            ):
-                workflow_id = wf.id
+        else to whichever party of the directory it went to, else not found. Each candidate
+        is described by its id (never a visibility search, which may lag a fresh start)."""
+        parties = sorted(load_directory(self.settings.state_directory_file).states)
+        workflow_id = None
+        for candidate in [party, *(p for p in parties if p != party)]:
+            workflow_id = await self._existing(reference, candidate)
+            if workflow_id is not None:
+                break
         if workflow_id is None:
             return SupplementedRequest(reference=reference, found=False)
         view = await self.view_id(workflow_id)
