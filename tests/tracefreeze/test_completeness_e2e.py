@@ -15,10 +15,12 @@ import pytest
 from click.testing import CliRunner
 from temporalio.service import RPCError, RPCStatusCode
 
+from schemas.case import CaseOrder
 from schemas.completeness import FindingKind
 from schemas.events import RequestEventType
 from tests.builders import case_number, court_request, example, reference
 from tests.tracefreeze.test_worker_client import wait_for_transmitted_event
+from tracefreeze.case_client import CaseClient
 from tracefreeze.cli.main import main
 from tracefreeze.client import IncompleteRequest, RequestClient
 from tracefreeze.config import Settings
@@ -149,3 +151,25 @@ async def test_a_supplementary_request_is_checked_against_the_first(stack: Setti
             assert [(f.kind, f.field, f.article) for f in findings] == [
                 (FindingKind.INCONSISTENT, field, "RS 96(2)(f)")
             ], request.reference
+
+
+async def test_a_case_order_with_an_incomplete_request_opens_nothing(stack: Settings) -> None:
+    """Seed para 11, RS 87(2): a case's requests pass the same check; one request to BEL in
+    English (BEL accepts French) keeps the whole case from opening."""
+    doc = example("case-order")
+    doc["order_reference"] = reference("ORDER")
+    for request in doc["requests"]:
+        request["reference"] = reference(request["requested_state"])
+    bel = next(r for r in doc["requests"] if r["requested_state"] == "BEL")
+    bel["languages"] = ["en"]
+    order = CaseOrder.model_validate(doc)
+    async with worker_and_client(stack) as client:
+        with pytest.raises(IncompleteRequest) as refused:
+            await CaseClient(client.client, stack).open_case(order)
+        assert [(f.kind, f.field, f.article) for f in refused.value.report.findings] == [
+            (FindingKind.INCONSISTENT, "languages", "RS 87(2)")
+        ]
+        for workflow_id in (order.workflow_id, *(r.workflow_id for r in order.requests)):
+            with pytest.raises(RPCError) as gone:
+                await client.client.get_workflow_handle(workflow_id).describe()
+            assert gone.value.status is RPCStatusCode.NOT_FOUND
