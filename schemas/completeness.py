@@ -97,3 +97,11 @@ class CompletenessOverride(Frozen):
     reason: str = Field(min_length=1, max_length=MAX_TEXT)
     at: Instant
     findings: tuple[Finding, ...] = Field(min_length=1, max_length=MAX_FINDINGS)
+
+    def withheld(self) -> CompletenessOverride:
+        """What the Court's shared events may carry of it for an ex parte request (Rule
+        99(1)): who and when, and each finding's kind and article; the fields, the details
+        (an asset's id) and the reason stay in the request's own record."""
+        hidden = "withheld: ex parte request (Rule 99(1))"
+        findings = tuple(f.model_copy(update={"field": "-", "what": hidden}) for f in self.findings)
+        return self.model_copy(update={"reason": hidden, "findings": findings})

@@ -84,7 +84,13 @@ class Outbox:
                 asset=None if ex_parte else asset,
                 totals={} if ex_parte else rec.ledger.totals(),
                 supplements=req.supplements if transmitted else None,
-                completeness_override=override if transmitted else None,
+                completeness_override=(
+                    None
+                    if override is None or not transmitted
+                    else override.withheld()
+                    if ex_parte
+                    else override
+                ),
             )
         )
 

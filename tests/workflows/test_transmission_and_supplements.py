@@ -159,3 +159,20 @@ async def test_an_execution_report_meets_the_acknowledgement_stage(worker) -> No
     report = (await (await handle.describe()).memo())["report"]
     assert report["acknowledged_at"] is not None
     assert report["acknowledged_at"] == report["first_report_at"]
+
+
+async def test_an_ex_parte_request_keeps_the_override_details_out_of_its_events(worker) -> None:
+    """Rule 99(1): the event of an ex parte request says who overrode and which articles,
+    never the reason or the findings' details; the request's own timeline keeps them."""
+    req = court_request(tag="EXPARTE", confidentiality="ex_parte")
+    handle = await worker.start(req, completeness_override=OVERRIDE)
+    (event,) = worker.published.events(req.reference)
+    shown = event.completeness_override
+    assert shown is not None and shown.by == "Deputy Registrar"
+    assert [(f.kind, f.article) for f in shown.findings] == [
+        (FindingKind.MISSING, "RS 96(2)(a), 96(2)(c)")
+    ]
+    assert OVERRIDE.reason not in event.model_dump_json()
+    assert "grounds" not in event.model_dump_json()
+    view = await handle.query(RequestWorkflow.view)
+    assert OVERRIDE.reason in view.timeline[0].what
