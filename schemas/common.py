@@ -57,6 +57,11 @@ RequestReference = Annotated[
     Field(description="The Court's reference of one request to one State, e.g. ICC-01/14-REQ-0042"),
 ]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+LanguageCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z]{2}$"),
+    Field(description="ISO 639-1 code of a language, e.g. en (RS 87(2))"),
+]
 
 # --- Bounds: every value from outside has one, here, in one place -----------------------
 
@@ -174,6 +179,7 @@ class Measure(StrEnum):
 class LegalBasis(StrEnum):
     """The provision under which the Court asks (see docs/legal-process.md, 'The request')."""
 
+    RS_57_3_B = "RS 57(3)(b)"
     RS_57_3_E = "RS 57(3)(e)"
     RS_75_4 = "RS 75(4)"
     RS_93_1_K = "RS 93(1)(k)"

@@ -23,6 +23,7 @@ from schemas.common import (
     RequestReference,
     StateCode,
 )
+from schemas.completeness import CompletenessOverride
 from schemas.ledger import AssetStatus, CurrencyTotals, RequestStatus
 
 EVENT_SOURCE = "tracefreeze/request-workflow"
@@ -78,4 +79,12 @@ class RequestEvent(Frozen):
     )
     totals: dict[str, CurrencyTotals] = Field(
         default={}, description="Omitted for ex parte requests (Rule 99)"
+    )
+    supplements: RequestReference | None = Field(
+        default=None, description="On transmission: the earlier request this one supplements"
+    )
+    completeness_override: CompletenessOverride | None = Field(
+        default=None,
+        description="On transmission: who had an incomplete request transmitted, why, and the "
+        "findings overridden (RS 96(2); Rule 176(2))",
     )

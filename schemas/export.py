@@ -25,6 +25,7 @@ from pydantic import BaseModel, TypeAdapter
 from schemas import answer_messages
 from schemas.answers import STATE_ANSWER
 from schemas.case import CaseOrder
+from schemas.completeness import CompletenessReport
 from schemas.court import COURT_ACTION, CloseRequest
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
@@ -77,6 +78,14 @@ EXPORTS: tuple[Export, ...] = (
         "An answer of a requested State; ``answer_type`` selects the kind of answer.",
     ),
     Export("close-request.schema.json", "CloseRequest", CloseRequest, "validation"),
+    Export(
+        "completeness-report.schema.json",
+        "CompletenessReport",
+        CompletenessReport,
+        "serialization",
+        "What a request lacks or gets wrong before transmission, each finding with its "
+        "article (``tracefreeze submit --check --json``).",
+    ),
     Export(
         "court-action.schema.json",
         "CourtAction",

@@ -27,6 +27,7 @@ from schemas.common import (
     Frozen,
     Identifier,
     IssuingOrgan,
+    LanguageCode,
     LegalBasis,
     Measure,
     Purpose,
@@ -35,6 +36,7 @@ from schemas.common import (
     Urgency,
 )
 from schemas.ledger import AssetStatus, RequestStatus
+from schemas.request import Conviction, NationalLawStatement, Warrant
 
 PARTY_SOURCE = "urn:int.icc.tracefreeze:registry"
 """``ce_source`` of every message on a party channel: the Registry transmits (Rule 176(2))."""
@@ -68,6 +70,15 @@ class StateRequest(Frozen):
     procedure: str | None = None
     parties: tuple[Party, ...] = ()
     known_assets: tuple[Asset, ...] = ()
+    languages: tuple[LanguageCode, ...] = Field(default=(), description="RS 87(2)")
+    warrant: Warrant | None = Field(default=None, description="RS 58, for RS 57(3)(e), (b)")
+    conviction: Conviction | None = Field(default=None, description="RS 74, for RS 75(4)")
+    national_law: tuple[NationalLawStatement, ...] = Field(
+        default=(), description="How the request meets the party's requirements (RS 96(2)(e))"
+    )
+    supplements: RequestReference | None = Field(
+        default=None, description="The earlier request of the same case this one supplements"
+    )
 
 
 class AssetDecision(Frozen):

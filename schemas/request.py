@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import date
+from enum import StrEnum
 
 from pydantic import Field, model_validator
 
@@ -15,8 +17,10 @@ from schemas.common import (
     CaseNumber,
     Confidentiality,
     Frozen,
+    Identifier,
     Instant,
     IssuingOrgan,
+    LanguageCode,
     LegalBasis,
     Measure,
     Origin,
@@ -25,6 +29,37 @@ from schemas.common import (
     StateCode,
     Urgency,
 )
+
+
+class WarrantKind(StrEnum):
+    """What the Pre-Trial Chamber issued under RS 58."""
+
+    ARREST = "warrant_of_arrest"  # RS 58(1)
+    SUMMONS = "summons_to_appear"  # RS 58(7)
+
+
+class Warrant(Frozen):
+    """The warrant of arrest or summons to appear (RS 58) a request under RS 57(3)(e) or
+    57(3)(b) presupposes."""
+
+    kind: WarrantKind
+    reference: str = Field(min_length=1, max_length=200, description="The decision's number")
+    issued_on: date
+
+
+class Conviction(Frozen):
+    """The conviction (RS 74) after which a Trial Chamber may seek measures under RS 75(4)."""
+
+    judgment_reference: str = Field(min_length=1, max_length=200)
+    delivered_on: date
+
+
+class NationalLawStatement(Frozen):
+    """How the request meets one requirement of the requested party's law that it has made
+    known (RS 96(2)(e), 96(3)): the requirement's id in the party's profile, and how."""
+
+    requirement_id: Identifier
+    how: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class CourtRequest(Frozen):
@@ -51,6 +86,28 @@ class CourtRequest(Frozen):
     procedure: str | None = Field(default=None, max_length=MAX_TEXT)
     parties: tuple[Party, ...] = Field(default=(), max_length=MAX_PARTIES)
     known_assets: tuple[Asset, ...] = Field(default=(), max_length=MAX_ASSETS)
+    languages: tuple[LanguageCode, ...] = Field(
+        default=(),
+        max_length=6,
+        description="The language(s) the request is in or translated into (RS 87(2))",
+    )
+    warrant: Warrant | None = Field(
+        default=None, description="The warrant or summons (RS 58) behind RS 57(3)(e) or 57(3)(b)"
+    )
+    conviction: Conviction | None = Field(
+        default=None, description="The conviction (RS 74) behind a request under RS 75(4)"
+    )
+    national_law: tuple[NationalLawStatement, ...] = Field(
+        default=(),
+        max_length=50,
+        description="How the request meets the requested party's national-law requirements "
+        "(RS 96(2)(e), 96(3))",
+    )
+    supplements: RequestReference | None = Field(
+        default=None,
+        description="The earlier request of the same case to the same party that this one "
+        "supplements (a further request: a new reference, linked to the first)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> CourtRequest:
@@ -71,6 +128,13 @@ class CourtRequest(Frozen):
                     f"known_assets[{asset.asset_id}]: owner_party_ids {sorted(unknown)} "
                     "are not among the parties"
                 )
+        if len(set(self.languages)) != len(self.languages):
+            raise ValueError("languages: each language may be named once")
+        if self.supplements == self.reference:
+            raise ValueError("supplements: a request cannot supplement itself")
+        ids = [s.requirement_id for s in self.national_law]
+        if len(set(ids)) != len(ids):
+            raise ValueError("national_law: each requirement may be answered once")
         if self.issuing_organ is IssuingOrgan.PROSECUTOR and self.legal_basis is not (
             LegalBasis.RS_93_1_K
         ):

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pydantic import AwareDatetime, Field
 
 from schemas.common import EventRef, Frozen, TopicName
+from schemas.completeness import CompletenessOverride
 from schemas.ledger import CurrencyTotals, Ledger, RequestStatus, State
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
@@ -34,6 +35,9 @@ class ReportMemo(State):
     )
     max_escalation_level: int = 0
     totals: dict[str, CurrencyTotals] = {}
+    completeness_override: CompletenessOverride | None = Field(
+        default=None, description="Transmitted incomplete by a named person's decision"
+    )
 
 
 TIMELINE_SHOWN = 100
@@ -58,6 +62,11 @@ class RequestInput(Frozen):
         default=None, description="Deadline policy in force at start (none: no clocks)"
     )
     escalations_topic: TopicName = "tracefreeze.escalations"
+    completeness_override: CompletenessOverride | None = Field(
+        default=None,
+        description="The named person who had the request transmitted although the "
+        "completeness check found it incomplete (RS 96(2); Rule 176(2)), why, and the findings",
+    )
     answers_per_run: int | None = Field(
         default=None,
         ge=1,

@@ -39,6 +39,7 @@ from schemas.answers import (
 )
 from schemas.court import CloseRequest, CourtAction
 from schemas.request import CourtRequest
+from tracefreeze.policy import load_directory
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "schemas" / "examples"
 
@@ -98,6 +99,10 @@ def court_request(*, tag: str = "REQ", **overrides: Any) -> CourtRequest:
     data = example("court-request")
     data["reference"] = reference(tag)
     data.update(overrides)
+    if "requested_state" in overrides and "languages" not in overrides:
+        # RS 87(2): in the language the party accepts, so the completeness check passes.
+        entry = load_directory().states.get(data["requested_state"])
+        data["languages"] = [entry.language] if entry else []
     return CourtRequest.model_validate(data)
 
 

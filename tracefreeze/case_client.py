@@ -15,7 +15,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from schemas.case import AddState, CaseInput, CaseOrder, CaseView, CloseCase, case_workflow_id
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
-from tracefreeze.client import dedupe_window, plain_errors
+from tracefreeze.client import IncompleteRequest, RequestClient, dedupe_window, plain_errors
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.policy import load_directory, load_policy, load_situations, resolve
@@ -40,6 +40,7 @@ class CaseClient:
         reopened. Lifecycle events go to this deployment's topic. Returns the workflow id."""
         for request in order.requests:
             await self._refuse_existing(request)
+            await self._refuse_incomplete(request)
         order = order.model_copy(
             update={
                 "events_topic": self.settings.topics.request_events,
@@ -86,6 +87,7 @@ class CaseClient:
     async def add_state(self, order_reference: str, action: AddState) -> CaseView:
         """The Court adds a State to the case (assets found in another jurisdiction)."""
         await self._refuse_existing(action.request)
+        await self._refuse_incomplete(action.request)
         if action.policy is None:
             action = action.model_copy(update={"policy": self._policy(action.request)})
         if action.request.ex_parte and action.workflow_id is None:
@@ -110,6 +112,14 @@ class CaseClient:
     def _workflow_id(self, request: CourtRequest) -> str:
         """Where the request runs: opaque if ex parte (Rule 99(1)), else its plain id."""
         return workflow_id_of(request, request_id_key(self.settings.state_dir, ensure=True))
+
+    async def _refuse_incomplete(self, request: CourtRequest) -> None:
+        """Only complete requests leave the Court (seed para 11; RS 96(2), 87(2)): the same
+        check as a single request's submission (``tracefreeze/completeness.py``); a case has
+        no override, so an incomplete request is completed or submitted on its own."""
+        report = await RequestClient(self.client, self.settings).check(request)
+        if not report.complete:
+            raise IncompleteRequest(report)
 
     async def _refuse_existing(self, request: CourtRequest) -> None:
         """A request reference already transmitted to that State is never reused."""

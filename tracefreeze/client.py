@@ -33,11 +33,13 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from schemas.answers import AnswerBase
+from schemas.completeness import CompletenessOverride, CompletenessReport, SupplementedRequest
 from schemas.court import CloseRequest, CourtAction
 from schemas.ledger import RequestStatus
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest, request_workflow_id
 from schemas.views import AnswerReceipt, RequestProgress, RequestView
+from tracefreeze import completeness
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.policy import load_directory, load_policy, load_situations, resolve
@@ -84,12 +86,67 @@ class RequestClient:
     async def connect(cls, settings: Settings) -> RequestClient:
         return cls(await connect(settings), settings)
 
-    async def submit(self, request: CourtRequest, policy: ResolvedPolicy | None = None) -> str:
+    async def check(self, request: CourtRequest) -> CompletenessReport:
+        """The completeness check (``tracefreeze/completeness.py``) with what it needs: the
+        party's profile from the directory and, for a supplementary request, what the Court's
+        records show of the request it supplements."""
+        directory = load_directory(self.settings.state_directory_file)
+        profile = completeness.profile_from_directory(directory, request.requested_state)
+        first = None
+        if request.supplements is not None:
+            first = await self.supplemented(request.supplements, request.requested_state)
+        return completeness.check(request, profile, first)
+
+    async def supplemented(self, reference: str, party: str) -> SupplementedRequest:
+        """The request ``reference`` as the records show it: to ``party`` if it went there,
+        else to whichever party of the directory it went to, else not found. Each candidate
+        is described by its id (never a visibility search, which may lag a fresh start)."""
+        parties = sorted(load_directory(self.settings.state_directory_file).states)
+        workflow_id = None
+        for candidate in [party, *(p for p in parties if p != party)]:
+            workflow_id = await self._existing(reference, candidate)
+            if workflow_id is not None:
+                break
+        if workflow_id is None:
+            return SupplementedRequest(reference=reference, found=False)
+        view = await self.view_id(workflow_id)
+        return SupplementedRequest(
+            reference=reference,
+            found=True,
+            case_number=view.case_number,
+            party=view.requested_state,
+        )
+
+    async def submit(
+        self,
+        request: CourtRequest,
+        policy: ResolvedPolicy | None = None,
+        *,
+        override_by: str | None = None,
+        override_reason: str | None = None,
+    ) -> str:
         """Transmit a request; a reference is never reopened. Returns the workflow id.
 
+        The request is checked first (``check``, seed para 11, RS 96(2), 87(2)): an incomplete
+        request is refused with its report (``IncompleteRequest``) unless a named person
+        overrides the check with a reason; the override, with the findings it overrides, is
+        recorded in the request's start input, timeline, memo and ``request.transmitted`` event.
         The deadline policy in force (the configured file, with the State's overrides) is
         recorded in the request at start, so a later policy change never rewrites its past.
         """
+        report = await self.check(request)
+        override = None
+        if not report.complete:
+            if not (override_by and override_by.strip()) or not (
+                override_reason and override_reason.strip()
+            ):
+                raise IncompleteRequest(report)
+            override = CompletenessOverride(
+                by=override_by,
+                reason=override_reason,
+                at=datetime.now(UTC),
+                findings=report.findings,
+            )
         policy = policy or resolve(
             load_policy(self.settings.policy_file),
             load_directory(self.settings.state_directory_file),
@@ -107,6 +164,7 @@ class RequestClient:
                     escalations_topic=topics.escalations,
                     policy=policy,
                     dedupe_window=dedupe_window(self.settings),
+                    completeness_override=override,
                 ),
                 id=workflow_id,
                 task_queue=self.settings.task_queue,
@@ -217,6 +275,14 @@ class RequestClient:
         with plain_errors(workflow_id):
             handle = self.client.get_workflow_handle(workflow_id)
             return await send(handle, action)
+
+
+class IncompleteRequest(TracefreezeError):
+    """The completeness check found the request incomplete; ``report`` says what and why."""
+
+    def __init__(self, report: CompletenessReport) -> None:
+        super().__init__(completeness.render(report))
+        self.report = report
 
 
 async def send(

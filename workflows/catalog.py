@@ -122,6 +122,10 @@ def _court(
 REPORTABLE = EXECUTING | {S.TRANSMITTED, S.POSTPONED}
 """RS 99 reports: a report implies receipt, so it may come without an acknowledgement; a
 report during a postponement ends it (the State has resumed)."""
+SUPPLEMENTABLE = REPORTABLE | r.EXECUTION_ENDED
+"""An execution report may also come after execution ended: a supplementary report of assets
+newly found on a new lead (RS 93(1)(k), 96, 99), on the same request (its rule refuses one
+that touches an asset already in the ledger)."""
 
 # fmt: off
 CATALOG: tuple[Kind, ...] = (
@@ -139,7 +143,7 @@ CATALOG: tuple[Kind, ...] = (
            RESUMABLE | {S.IN_CONSULTATION}, frozenset({S.DENIED}),
            r.check_denial, r.apply_denial, FIRST_REPORT),
     _state("execution_report", a.ExecutionReport, "report_execution",  # RS 99
-           REPORTABLE, frozenset({S.IN_EXECUTION, S.EXECUTED, S.PARTIALLY_EXECUTED}),
+           SUPPLEMENTABLE, frozenset({S.IN_EXECUTION, S.EXECUTED, S.PARTIALLY_EXECUTED}),
            r.check_execution, r.apply_execution, FIRST_REPORT),
     _state("no_assets", a.NoAssetsReport, "report_no_assets",  # RS 99
            REPORTABLE, frozenset({S.NO_ASSETS}),

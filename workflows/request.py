@@ -54,6 +54,22 @@ with workflow.unsafe.imports_passed_through():
     from workflows.request_seen import SeenIds
 
 
+def transmission_note(inp: RequestRun) -> str:
+    """The timeline's first entry: transmission, the request it supplements, and a named
+    person's override of the completeness check (RS 96(2); Rule 176(2)) with its findings."""
+    note = "transmitted to the State"
+    if inp.request.supplements:
+        note += f", supplementing request {inp.request.supplements}"
+    override = inp.completeness_override
+    if override is not None:
+        articles = sorted({f.article for f in override.findings})
+        note += (
+            f"; incomplete ({len(override.findings)} findings: {'; '.join(articles)}), "
+            f"transmitted by decision of {override.by}: {override.reason}"
+        )
+    return note
+
+
 Message = AnswerBase | CourtAction
 """What an update of the request takes: a State's answer or a Court action (its kind in the
 catalog says which contract exactly)."""
@@ -96,8 +112,12 @@ class RequestWorkflow:
         if inp.carried is None:
             self._rec.report.transmitted_at = workflow.now()
             # In init, so transmission comes first even when an answer arrives with the start.
-            self._record_timeline(None, "transmitted to the State")
-            self._outbox.emit(self._rec, self._request, RequestEventType.TRANSMITTED, None)
+            self._record_timeline(None, transmission_note(inp))
+            override = inp.completeness_override
+            self._rec.report.completeness_override = override
+            self._outbox.emit(
+                self._rec, self._request, RequestEventType.TRANSMITTED, None, override=override
+            )
 
     @property
     def _request(self) -> CourtRequest:

@@ -12,6 +12,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from schemas.common import Confidentiality
+    from schemas.completeness import CompletenessOverride
     from schemas.events import AssetEventData, RequestEvent, RequestEventType
     from schemas.ledger import LedgerEntry
     from schemas.outbox import MAX_OUTBOX_ROUND, PUBLISH_OUTBOX, PublishOutbox
@@ -60,7 +61,11 @@ class Outbox:
         answer_type: str | None = None,
         action: str | None = None,
         asset: AssetEventData | None = None,
+        override: CompletenessOverride | None = None,
     ) -> None:
+        """Queue one event; ``override`` only on transmission (an incomplete request sent by a
+        named person's decision), which also names the request it supplements, if any."""
+        transmitted = type_ is RequestEventType.TRANSMITTED
         ex_parte = req.confidentiality is Confidentiality.EX_PARTE
         rec.outbox.append(
             RequestEvent(
@@ -78,6 +83,14 @@ class Outbox:
                 origin=req.origin,
                 asset=None if ex_parte else asset,
                 totals={} if ex_parte else rec.ledger.totals(),
+                supplements=req.supplements if transmitted else None,
+                completeness_override=(
+                    None
+                    if override is None or not transmitted
+                    else override.withheld()
+                    if ex_parte
+                    else override
+                ),
             )
         )
 

@@ -92,8 +92,21 @@ def apply_denial(r: RequestCarry, _: CourtRequest, m: Denial, at: datetime) -> O
     return Outcome("denied on national-security grounds (RS 93(4))", status=S.DENIED)
 
 
+EXECUTION_ENDED = frozenset({S.EXECUTED, S.PARTIALLY_EXECUTED})
+"""An executed request still takes a supplementary execution report (RS 93(1)(k), 96, 99):
+a new lead found after execution is recorded on the same request, without a new one."""
+
+
 def check_execution(r: RequestCarry, request: CourtRequest, m: ExecutionReport) -> None:
     check_report(r.ledger, request, m)
+    if r.status in EXECUTION_ENDED:
+        known = sorted(x.asset_id for x in m.results if x.asset_id in r.ledger.entries)
+        if known:
+            raise Refusal(
+                f"the request is {r.status.value}: a supplementary execution report records "
+                f"newly found assets only (RS 93(1)(k), 99), and {', '.join(known)} "
+                "is already in the ledger"
+            )
     for result in m.results:
         entry = r.ledger.entries.get(result.asset_id)
         if entry is not None and not entry.status.executing:
@@ -118,6 +131,8 @@ def apply_execution(
     else:
         status = S.EXECUTED if fully_executed(r.ledger, request) else S.PARTIALLY_EXECUTED
     kind = "final" if m.final else "partial"
+    if r.status in EXECUTION_ENDED:
+        kind = f"supplementary {kind}"
     what = f"{kind} execution report on " + ", ".join(x.asset_id for x in m.results)
     return Outcome(what, status=status, assets=changed)
 

@@ -17,6 +17,7 @@ from activities.party import party_messages, shared_escalation
 from activities.publish import EventPublisher
 from schemas.assets import AssetKind
 from schemas.common import Confidentiality
+from schemas.completeness import CompletenessOverride
 from schemas.escalations import EscalationEvent, EscalationKind
 from schemas.events import AssetEventData, RequestEvent, RequestEventType
 from schemas.ledger import AssetStatus, RequestStatus
@@ -95,9 +96,35 @@ def test_the_request_goes_to_its_state_in_the_state_facing_contract() -> None:
     assert message.request.grounds == req.grounds
     assert message.request.known_assets == req.known_assets
     assert "origin" not in message.model_dump()["request"]  # the Court's own, not the State's
+    # RS 96(2), 87(2): the warrant behind RS 57(3)(e), the request's language.
+    assert message.request.warrant == req.warrant is not None
+    assert message.request.languages == req.languages == ("en",)
     # Deterministic: a retried round carries the same id, and it is not the Court's event id.
     (again,) = party_messages(req, [transmitted], [])
     assert again.id == message.id != transmitted.id
+
+
+def test_a_supplementary_request_tells_the_state_which_request_it_supplements() -> None:
+    """A further request to the same party names the first, and says how it meets the
+    party's national-law requirements (RS 96(2)(e), 96(3)); an override of the completeness
+    check stays inside the Court."""
+    req = court_request(
+        supplements="ICC-01/22-REQ-0007",
+        national_law=[{"requirement_id": "court-seal", "how": "Sealed by the Registry"}],
+    )
+    override = CompletenessOverride(
+        by="Deputy Registrar",
+        reason="Internal: the Chamber completes the grounds",
+        at=NOW,
+        findings=[{"kind": "missing", "field": "grounds", "article": "RS 96(2)(a)", "what": "x"}],
+    )
+    transmitted = event(req, RequestEventType.TRANSMITTED, completeness_override=override)
+    (message,) = party_messages(req, [transmitted], [])
+    assert message.request is not None
+    assert message.request.supplements == "ICC-01/22-REQ-0007"
+    assert message.request.national_law == req.national_law
+    body = message.model_dump_json()
+    assert "completeness_override" not in body and "Deputy Registrar" not in body
 
 
 def test_decisions_and_reminders_addressed_to_the_state_and_nothing_internal() -> None:

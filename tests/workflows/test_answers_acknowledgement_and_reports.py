@@ -98,7 +98,8 @@ async def test_execution_report_partial_then_complete(worker) -> None:
         handle,
         worker.published,
         execution_report(req, [result(ACCOUNT, "freeze")]),
-        "execution_report is not allowed while the request is executed",
+        "the request is executed: a supplementary execution report records newly found "
+        "assets only (RS 93(1)(k), 99), and a-account-1 is already in the ledger",
     )
 
 

@@ -83,22 +83,80 @@ def codec_server(host: str, port: int | None) -> None:
     run_codec_server(port if port is not None else get_settings().codec_port, host)
 
 
+INCOMPLETE = 3
+"""Exit code of ``submit`` for a request the completeness check finds incomplete."""
+
+
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def submit(file: Path) -> None:
-    """Validate a Court request (JSON) and transmit it to the requested State."""
+@click.option(
+    "--check", "check_only", is_flag=True, help="Only check completeness; transmit nothing."
+)
+@click.option("--json", "as_json", is_flag=True, help="With --check: the report as JSON.")
+@click.option("--override-by", help="Who decides to transmit an incomplete request.")
+@click.option("--override-reason", help="Why the incomplete request is transmitted all the same.")
+def submit(
+    file: Path,
+    check_only: bool,
+    as_json: bool,
+    override_by: str | None,
+    override_reason: str | None,
+) -> None:
+    """Check a Court request (JSON) for completeness and transmit it to the requested party.
+
+    An incomplete request (RS 96(2), 87(2); seed para 11) is refused with its report (exit 3)
+    unless --override-by and --override-reason name who transmits it all the same and why;
+    the override is recorded with the request. --check prints the report (--json: as a
+    JSON document) and exits 3 if the request is incomplete, without contacting the server.
+    """
     request = load_document(file, CourtRequest, "request")
-    from tracefreeze.client import RequestClient, ui_url
+    if as_json and not check_only:
+        raise click.UsageError("--json goes with --check")
+    if bool(override_by) != bool(override_reason):
+        raise click.UsageError("--override-by and --override-reason go together")
+    if check_only:
+        _check(request, as_json)
+        return
+    from tracefreeze.client import IncompleteRequest, RequestClient, ui_url
 
     settings = get_settings()
 
     async def _submit() -> str:
-        return await (await RequestClient.connect(settings)).submit(request)
+        client = await RequestClient.connect(settings)
+        return await client.submit(
+            request, override_by=override_by, override_reason=override_reason
+        )
 
-    workflow_id = asyncio.run(_submit())
+    try:
+        workflow_id = asyncio.run(_submit())
+    except IncompleteRequest as incomplete:
+        click.secho("refused: the request is incomplete", fg="red", err=True)
+        click.echo(str(incomplete), err=True)
+        click.echo(
+            "transmit it all the same only with --override-by NAME --override-reason TEXT",
+            err=True,
+        )
+        raise SystemExit(INCOMPLETE) from None
     click.echo(f"transmitted {request.reference} to {request.requested_state}")
     click.echo(f"workflow id: {workflow_id}")
     click.echo(f"Temporal UI: {ui_url(settings, workflow_id)}")
+
+
+def _check(request: CourtRequest, as_json: bool) -> None:
+    """The completeness report of ``request`` against the directory (offline: an earlier
+    request it supplements is looked up only when it is submitted)."""
+    from tracefreeze import completeness
+    from tracefreeze.policy import load_directory
+
+    directory = load_directory(get_settings().state_directory_file)
+    profile = completeness.profile_from_directory(directory, request.requested_state)
+    report = completeness.check(request, profile)
+    if as_json:
+        click.echo(report.model_dump_json(indent=2))
+    else:
+        click.echo(completeness.render(report))
+    if not report.complete:
+        raise SystemExit(INCOMPLETE)
 
 
 @main.command()

@@ -1,0 +1,107 @@
+"""Whether a request is complete before it leaves the Court (RS 96(2), 87(2); seed para 11).
+
+The contracts of the completeness check (``tracefreeze/completeness.py``): the requested
+party's profile it reads (the languages the party accepts, the national-law requirements it
+has made known), each finding with its article, the report (also a published JSON document,
+``schemas/json/completeness-report.schema.json``), and the record of a named person's decision
+to transmit an incomplete request all the same.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field, computed_field
+
+from schemas.common import (
+    MAX_TEXT,
+    CaseNumber,
+    Frozen,
+    Identifier,
+    Instant,
+    LanguageCode,
+    RequestReference,
+    StateCode,
+)
+
+MAX_FINDINGS = 200
+"""Most findings one report lists (one per rule, per known asset and per requirement)."""
+
+
+class NationalRequirement(Frozen):
+    """A requirement of the requested party's law that applies to requests (RS 96(2)(e)),
+    as the party made it known, generally or in a consultation (RS 96(3))."""
+
+    requirement_id: Identifier
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+class PartyProfile(Frozen):
+    """What the check needs to know of the requested party: the languages it accepts under its
+    choice (RS 87(2)) and the national-law requirements it has made known (RS 96(2)(e),
+    96(3)). Built from the party directory today; the register of requirements fills the
+    second list when it exists."""
+
+    party: StateCode
+    languages: tuple[LanguageCode, ...] = Field(min_length=1, max_length=6)
+    national_law_requirements: tuple[NationalRequirement, ...] = Field(default=(), max_length=50)
+
+
+class SupplementedRequest(Frozen):
+    """The earlier request a supplementary request names (``supplements``), as the Court's
+    records show it: whether it exists, its case and the party it went to."""
+
+    reference: RequestReference
+    found: bool
+    case_number: CaseNumber | None = None
+    party: StateCode | None = None
+
+
+class FindingKind(StrEnum):
+    MISSING = "missing"
+    INCONSISTENT = "inconsistent"
+
+
+class Finding(Frozen):
+    """One thing the request lacks or gets wrong, with the provision that asks for it."""
+
+    kind: FindingKind
+    field: str = Field(min_length=1, max_length=200, description="The request's field(s)")
+    article: str = Field(min_length=1, max_length=100, description="e.g. RS 96(2)(a)")
+    what: str = Field(min_length=1, max_length=1000)
+
+
+class CompletenessReport(Frozen):
+    """The completeness check of one request to one party: complete when nothing is missing
+    or inconsistent (seed para 11: "specific, complete and timely" requests)."""
+
+    reference: RequestReference
+    party: StateCode
+    profile_known: bool = Field(description="The party's profile was available to the check")
+    findings: tuple[Finding, ...] = Field(default=(), max_length=MAX_FINDINGS)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def complete(self) -> bool:
+        """Nothing missing, nothing inconsistent."""
+        return not self.findings
+
+
+class CompletenessOverride(Frozen):
+    """A named person's decision to transmit a request the check found incomplete: who, why,
+    when, and the findings overridden. The Registry transmits a Chamber's requests (Rule
+    176(2)); the override is recorded with the request, in its timeline and memo and in its
+    ``request.transmitted`` event, never sent to the requested party."""
+
+    by: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=MAX_TEXT)
+    at: Instant
+    findings: tuple[Finding, ...] = Field(min_length=1, max_length=MAX_FINDINGS)
+
+    def withheld(self) -> CompletenessOverride:
+        """What the Court's shared events may carry of it for an ex parte request (Rule
+        99(1)): who and when, and each finding's kind and article; the fields, the details
+        (an asset's id) and the reason stay in the request's own record."""
+        hidden = "withheld: ex parte request (Rule 99(1))"
+        findings = tuple(f.model_copy(update={"field": "-", "what": hidden}) for f in self.findings)
+        return self.model_copy(update={"reason": hidden, "findings": findings})

@@ -1,0 +1,225 @@
+"""The completeness check before transmission (seed para 11; RS 96(2), 87(2), 57(3), 75(4)):
+each rule finds what it names, with its article, and the example request is complete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from schemas.completeness import (
+    FindingKind,
+    NationalRequirement,
+    PartyProfile,
+    SupplementedRequest,
+)
+from schemas.request import CourtRequest
+from tests.builders import example
+from tracefreeze.completeness import (
+    GROUNDS_MIN_WORDS,
+    check,
+    profile_from_directory,
+    render,
+)
+from tracefreeze.policy import load_directory
+
+NLD = PartyProfile(party="NLD", languages=("en",))
+WARRANT = {"kind": "summons_to_appear", "reference": "ICC-01/22-30", "issued_on": "2026-01-05"}
+CONVICTION = {"judgment_reference": "ICC-01/22-900", "delivered_on": "2026-01-30"}
+
+
+def request(**changes: Any) -> CourtRequest:
+    data = example("court-request")
+    data.update(changes)
+    return CourtRequest.model_validate(data)
+
+
+def found(req: CourtRequest, profile: PartyProfile | None = NLD, **kw: Any) -> set[tuple]:
+    """(kind, field, article) of each finding."""
+    return {(f.kind, f.field, f.article) for f in check(req, profile, **kw).findings}
+
+
+MISSING, WRONG = FindingKind.MISSING, FindingKind.INCONSISTENT
+
+
+def test_the_example_request_is_complete_for_its_party() -> None:
+    directory_profile = profile_from_directory(load_directory(), "NLD")
+    report = check(request(), directory_profile)
+    assert report.complete and report.findings == () and report.profile_known
+    assert render(report).endswith(": complete")
+
+
+def test_the_issue_example_is_incomplete_on_every_count() -> None:
+    """grounds "x", no assets and a pre-trial chamber acting under RS 75(4)."""
+    req = request(grounds="x", known_assets=[], legal_basis="RS 75(4)", warrant=None)
+    assert found(req) == {
+        (WRONG, "issuing_organ, legal_basis", "RS 75(4)"),
+        (MISSING, "conviction", "RS 75(4), 77(2)(b)"),
+        (MISSING, "grounds", "RS 96(2)(a), 96(2)(c)"),
+        (MISSING, "known_assets", "RS 96(2)(b), 93(1)(k)"),
+    }
+    text = render(check(req, NLD))
+    assert "incomplete (4 findings)" in text
+    assert "RS 75(4) is a power of the trial chamber, not of the pre trial chamber" in text
+
+
+@pytest.mark.parametrize(
+    ("grounds", "why"),
+    [
+        ("x", "'x' is a placeholder"),
+        ("TBD.", "is a placeholder"),
+        ("see attached", "is a placeholder"),
+        ("The suspect holds assets in the Netherlands.", "it has 7 words"),
+        ("asset " * 40, "it repeats itself"),
+        ("[insert facts here] " + "word " * 30, "template text"),
+        ("Lorem ipsum dolor sit amet " * 8, "template text"),
+    ],
+)
+def test_grounds_without_substance_are_missing(grounds: str, why: str) -> None:
+    """RS 96(2)(a), (c): grounds and essential facts of substance (at least
+    ``GROUNDS_MIN_WORDS`` words, not a placeholder, template or repetition)."""
+    report = check(request(grounds=grounds), NLD)
+    (finding,) = report.findings
+    assert (finding.kind, finding.field, finding.article) == (
+        MISSING,
+        "grounds",
+        "RS 96(2)(a), 96(2)(c)",
+    )
+    assert why in finding.what
+
+
+def test_grounds_at_the_threshold_pass() -> None:
+    words = [f"fact{chr(97 + i % 26)}{'x' * (i // 26)}" for i in range(GROUNDS_MIN_WORDS)]
+    words = [w.replace("fact", "facts") for w in words]
+    assert check(request(grounds=" ".join(words)), NLD).complete
+    assert not check(request(grounds=" ".join(words[:-1])), NLD).complete
+
+
+def test_procedure_to_follow_is_required() -> None:
+    """RS 96(2)(d)."""
+    assert found(request(procedure=None)) == {(MISSING, "procedure", "RS 96(2)(d)")}
+    assert found(request(procedure="freeze")) == {(MISSING, "procedure", "RS 96(2)(d)")}
+
+
+def test_the_person_concerned_is_identified() -> None:
+    """RS 96(2)(b), 93(1)(k): at least one person among the parties; a company is not the
+    person concerned."""
+    company_only = [p for p in example("court-request")["parties"] if p["kind"] == "company"]
+    assets = example("court-request")["known_assets"]
+    for asset in assets:
+        asset["owner_party_ids"] = []
+    req = request(parties=company_only, known_assets=assets)
+    assert found(req) == {(MISSING, "parties", "RS 96(2)(b), 93(1)(k)")}
+
+
+def test_a_restraint_needs_assets_with_location_and_identifier() -> None:
+    """RS 96(2)(b): for a freeze or seizure, each known asset with where it is and an
+    identifier; identification and tracing alone need no known asset."""
+    assets = example("court-request")["known_assets"]
+    assets[0].pop("registry_reference")
+    assets[1].pop("location_country")
+    assets[1].pop("location")
+    assert found(request(known_assets=assets)) == {
+        (MISSING, "known_assets[a-account-1].registry_reference", "RS 96(2)(b)"),
+        (MISSING, "known_assets[a-apartment-1].location", "RS 96(2)(b)"),
+    }
+    assert found(request(known_assets=[], measures=["seize"])) == {
+        (MISSING, "known_assets", "RS 96(2)(b), 93(1)(k)")
+    }
+    assert check(request(known_assets=[], measures=["identify", "trace"]), NLD).complete
+
+
+def test_rs_57_3_e_needs_the_pre_trial_chamber_and_a_warrant_or_summons() -> None:
+    """RS 57(3)(e): the Pre-Trial Chamber's power once a warrant or summons issued (RS 58)."""
+    assert found(request(warrant=None)) == {(MISSING, "warrant", "RS 57(3)(e), RS 58")}
+    assert found(request(issuing_organ="trial_chamber")) == {
+        (WRONG, "issuing_organ, legal_basis", "RS 57(3)(e)")
+    }
+    assert check(request(warrant=WARRANT), NLD).complete
+    late = {**WARRANT, "issued_on": "2026-03-01"}  # the request is of 2026-02-10
+    assert found(request(warrant=late)) == {(WRONG, "warrant.issued_on", "RS 57(3)(e), RS 58")}
+
+
+def test_rs_75_4_needs_the_trial_chamber_and_a_conviction() -> None:
+    """RS 75(4): after a conviction (RS 74), the Trial Chamber; a pre-trial chamber acting
+    under RS 75(4) is inconsistent."""
+    trial = request(issuing_organ="trial_chamber", legal_basis="RS 75(4)", warrant=None)
+    assert found(trial) == {(MISSING, "conviction", "RS 75(4), 77(2)(b)")}
+    convicted = request(
+        issuing_organ="trial_chamber", legal_basis="RS 75(4)", conviction=CONVICTION
+    )
+    assert check(convicted, NLD).complete
+    pre_trial = request(legal_basis="RS 75(4)", conviction=CONVICTION)
+    assert found(pre_trial) == {(WRONG, "issuing_organ, legal_basis", "RS 75(4)")}
+
+
+def test_rs_57_3_b_is_for_the_defence() -> None:
+    """RS 57(3)(b): at the request of the person arrested or summoned; a Defence request
+    resting on another basis is inconsistent (seed para 14)."""
+    defence = request(legal_basis="RS 57(3)(b)", origin="defence")
+    assert check(defence, NLD).complete
+    assert found(request(legal_basis="RS 57(3)(b)")) == {
+        (WRONG, "origin, legal_basis", "RS 57(3)(b)")
+    }
+    assert found(request(origin="defence")) == {(WRONG, "origin, legal_basis", "RS 57(3)(b)")}
+    assert found(request(legal_basis="RS 57(3)(b)", origin="defence", warrant=None)) == {
+        (MISSING, "warrant", "RS 57(3)(b), RS 58")
+    }
+
+
+def test_the_request_is_in_a_language_the_party_accepts() -> None:
+    """RS 87(2): in, or translated into, the language of the party's choice; a party not in
+    the directory has no known language (RS 87(1)(a), 87(2))."""
+    assert found(request(languages=[])) == {(MISSING, "languages", "RS 87(2)")}
+    assert found(request(languages=["fr"])) == {(WRONG, "languages", "RS 87(2)")}
+    assert check(request(languages=["fr", "en"]), NLD).complete
+    bel = profile_from_directory(load_directory(), "BEL")
+    assert bel is not None and bel.languages == ("fr",)
+    assert found(request(requested_state="BEL"), bel) == {(WRONG, "languages", "RS 87(2)")}
+    assert profile_from_directory(load_directory(), "ZZZ") is None
+    report = check(request(requested_state="ZZZ"), None)
+    assert not report.profile_known
+    assert {(f.field, f.article) for f in report.findings} == {
+        ("requested_state", "RS 87(1)(a), 87(2)")
+    }
+
+
+def test_national_law_requirements_the_party_made_known_are_answered() -> None:
+    """RS 96(2)(e), 96(3): each requirement in the party's profile is answered; an answer to
+    a requirement the party never made known is inconsistent."""
+    profile = NLD.model_copy(
+        update={
+            "national_law_requirements": (
+                NationalRequirement(requirement_id="dual-signature", text="Two signatures"),
+                NationalRequirement(requirement_id="court-seal", text="The Court's seal"),
+            )
+        }
+    )
+    answered = [{"requirement_id": "court-seal", "how": "Sealed by the Registry"}]
+    assert found(request(national_law=answered), profile) == {
+        (MISSING, "national_law[dual-signature]", "RS 96(2)(e), 96(3)")
+    }
+    unknown = [*answered, {"requirement_id": "apostille", "how": "Attached"}]
+    assert (WRONG, "national_law[apostille]", "RS 96(2)(e)") in found(
+        request(national_law=unknown), profile
+    )
+
+
+def test_a_supplementary_request_names_a_request_of_the_same_case_to_the_same_party() -> None:
+    """A further request (RS 96(2)(f)): the first exists, in the same case, to the same
+    party; not looked up (an offline check), nothing is found either way."""
+    req = request(reference="ICC-01/22-REQ-0008", supplements="ICC-01/22-REQ-0007")
+    same = SupplementedRequest(
+        reference="ICC-01/22-REQ-0007", found=True, case_number="ICC-01/22", party="NLD"
+    )
+    assert check(req, NLD, same).complete
+    assert check(req, NLD).complete
+    gone = SupplementedRequest(reference="ICC-01/22-REQ-0007", found=False)
+    assert found(req, supplemented=gone) == {(WRONG, "supplements", "RS 96(2)(f)")}
+    other = same.model_copy(update={"case_number": "ICC-02/05", "party": "BEL"})
+    assert found(req, supplemented=other) == {
+        (WRONG, "supplements, case_number", "RS 96(2)(f)"),
+        (WRONG, "supplements, requested_state", "RS 96(2)(f)"),
+    }
+    with pytest.raises(ValueError, match="cannot supplement itself"):
+        request(supplements="ICC-01/22-REQ-0007")

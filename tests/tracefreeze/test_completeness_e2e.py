@@ -1,0 +1,175 @@
+"""The completeness check on the real stack: ``tracefreeze submit`` refuses an incomplete
+request (seed para 11; RS 96(2)) and transmits it only on a named person's recorded override
+(the Registry transmits, Rule 176(2)); a supplementary request is checked against the request
+it supplements (same case, same party, the first exists)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from temporalio.service import RPCError, RPCStatusCode
+
+from schemas.case import CaseOrder
+from schemas.completeness import FindingKind
+from schemas.events import RequestEventType
+from tests.builders import case_number, court_request, example, reference
+from tests.tracefreeze.test_worker_client import wait_for_transmitted_event
+from tracefreeze.case_client import CaseClient
+from tracefreeze.cli.main import main
+from tracefreeze.client import IncompleteRequest, RequestClient
+from tracefreeze.config import Settings
+from tracefreeze.worker import run_worker
+
+pytestmark = pytest.mark.stack
+
+
+@contextlib.asynccontextmanager
+async def worker_and_client(stack: Settings) -> AsyncIterator[RequestClient]:
+    """A worker on the stack's own task queue (the CLI's) and a client; the requests the test
+    made are terminated at the end."""
+    worker = asyncio.create_task(run_worker(stack))
+    client = await RequestClient.connect(stack)
+    made: list[str] = []
+    client.made = made  # type: ignore[attr-defined]
+    try:
+        yield client
+    finally:
+        for workflow_id in made:
+            with contextlib.suppress(Exception):
+                await client.client.get_workflow_handle(workflow_id).terminate("test done")
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+
+
+async def _cli(*args: str) -> tuple[int, str]:
+    result = await asyncio.to_thread(CliRunner().invoke, main, list(args))
+    return result.exit_code, result.output
+
+
+async def test_submit_refuses_an_incomplete_request_unless_overridden_by_a_named_person(
+    stack: Settings, tmp_path: Path
+) -> None:
+    doc = example("court-request")
+    doc.update(
+        reference=reference("INCOMPLETE"),
+        case_number=case_number(),
+        grounds="x",
+        known_assets=[],
+        legal_basis="RS 75(4)",
+    )
+    del doc["warrant"]
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    workflow_id = f"request/{doc['reference']}/NLD"
+    async with worker_and_client(stack) as client:
+        client.made.append(workflow_id)  # type: ignore[attr-defined]
+        code, output = await _cli("submit", str(path))
+        assert code == 3, output
+        assert "refused: the request is incomplete" in output
+        assert "missing      grounds (RS 96(2)(a), 96(2)(c))" in output
+        assert "inconsistent issuing_organ, legal_basis (RS 75(4))" in output
+        with pytest.raises(RPCError) as gone:  # nothing left the Court
+            await client.client.get_workflow_handle(workflow_id).describe()
+        assert gone.value.status is RPCStatusCode.NOT_FOUND
+
+        reason = "Urgent: the assets are about to be moved; the Chamber completes the grounds"
+        code, output = await _cli(
+            "submit", str(path), "--override-by", "Deputy Registrar", "--override-reason", reason
+        )
+        assert code == 0, output
+        assert f"transmitted {doc['reference']} to NLD" in output
+
+        event = await wait_for_transmitted_event(stack, doc["reference"])
+        assert event.type is RequestEventType.TRANSMITTED
+        override = event.completeness_override
+        assert override is not None
+        assert (override.by, override.reason) == ("Deputy Registrar", reason)
+        assert {(f.kind, f.field) for f in override.findings} == {
+            (FindingKind.INCONSISTENT, "issuing_organ, legal_basis"),
+            (FindingKind.MISSING, "conviction"),
+            (FindingKind.MISSING, "grounds"),
+            (FindingKind.MISSING, "known_assets"),
+        }
+
+        view = await client.view_id(workflow_id)
+        first = view.timeline[0].what
+        assert first.startswith("transmitted to the State; incomplete (4 findings: ")
+        assert f"transmitted by decision of Deputy Registrar: {reason}" in first
+        memo = await (await client.client.get_workflow_handle(workflow_id).describe()).memo()
+        assert memo["report"]["completeness_override"]["by"] == "Deputy Registrar"
+        assert len(memo["report"]["completeness_override"]["findings"]) == 4
+
+
+async def test_a_supplementary_request_is_checked_against_the_first(stack: Settings) -> None:
+    """A further request of the case to the same party, linked to the first: accepted and
+    announced with the link; refused when the first does not exist, belongs to another case
+    or went to another party."""
+    case = case_number()
+    first = court_request(tag="FIRST", case_number=case)
+    async with worker_and_client(stack) as client:
+        made = client.made  # type: ignore[attr-defined]
+        made.append(await client.submit(first))
+
+        second = court_request(tag="SECOND", case_number=case, supplements=first.reference)
+        made.append(await client.submit(second))
+        event = await wait_for_transmitted_event(stack, second.reference)
+        assert event.supplements == first.reference
+        view = await client.view(second.reference, "NLD")
+        assert view.timeline[0].what == (
+            f"transmitted to the State, supplementing request {first.reference}"
+        )
+
+        cases = (
+            (court_request(tag="NOFIRST", supplements=reference("NONE")), "supplements"),
+            (
+                court_request(
+                    tag="OTHERCASE", case_number=case_number(), supplements=first.reference
+                ),
+                "supplements, case_number",
+            ),
+            (
+                court_request(
+                    tag="OTHERPARTY",
+                    case_number=case,
+                    requested_state="BEL",
+                    supplements=first.reference,
+                ),
+                "supplements, requested_state",
+            ),
+        )
+        for request, field in cases:
+            with pytest.raises(IncompleteRequest) as refused:
+                await client.submit(request)
+            findings = refused.value.report.findings
+            assert [(f.kind, f.field, f.article) for f in findings] == [
+                (FindingKind.INCONSISTENT, field, "RS 96(2)(f)")
+            ], request.reference
+
+
+async def test_a_case_order_with_an_incomplete_request_opens_nothing(stack: Settings) -> None:
+    """Seed para 11, RS 87(2): a case's requests pass the same check; one request to BEL in
+    English (BEL accepts French) keeps the whole case from opening."""
+    doc = example("case-order")
+    doc["order_reference"] = reference("ORDER")
+    for request in doc["requests"]:
+        request["reference"] = reference(request["requested_state"])
+    bel = next(r for r in doc["requests"] if r["requested_state"] == "BEL")
+    bel["languages"] = ["en"]
+    order = CaseOrder.model_validate(doc)
+    async with worker_and_client(stack) as client:
+        with pytest.raises(IncompleteRequest) as refused:
+            await CaseClient(client.client, stack).open_case(order)
+        assert [(f.kind, f.field, f.article) for f in refused.value.report.findings] == [
+            (FindingKind.INCONSISTENT, "languages", "RS 87(2)")
+        ]
+        for workflow_id in (order.workflow_id, *(r.workflow_id for r in order.requests)):
+            with pytest.raises(RPCError) as gone:
+                await client.client.get_workflow_handle(workflow_id).describe()
+            assert gone.value.status is RPCStatusCode.NOT_FOUND

@@ -1,0 +1,377 @@
+"""The completeness check: what a request lacks or gets wrong before it leaves the Court.
+
+Seed para 11 asks for "specific, complete and timely" requests; RS 96(2) says what a request
+under RS 93 contains; RS 87(2) in which language. ``check`` is a pure function of the request,
+the requested party's profile (``schemas/completeness.py``: the languages it accepts, the
+national-law requirements it has made known) and, for a supplementary request, what the
+Court's records show of the request it supplements. No I/O: the client and the CLI gather
+those inputs (``profile_from_directory``, ``tracefreeze/client.py``) and run the same check.
+
+It lives here, beside the Court's client, not in ``workflows/``: completeness is decided before
+transmission, by the Registry (Rule 176(2)), and a request workflow only records the outcome
+it is started with (a named person's override, ``CompletenessOverride``). So a rule tightened
+later never changes how a recorded request replays.
+
+The rules (each finding names its provision):
+
+- RS 96(2)(a): the legal basis matches the issuing organ and its precondition: RS 57(3)(e) is
+  the Pre-Trial Chamber's, once a warrant of arrest or summons has issued (RS 58); RS 57(3)(b)
+  the Pre-Trial Chamber's at the request of the person arrested or summoned (the Defence);
+  RS 75(4) the Trial Chamber's after a conviction (RS 74, 77(2)(b)). The grounds have real
+  substance (``GROUNDS_MIN_WORDS`` and the placeholders below);
+- RS 96(2)(b), 93(1)(k): the person concerned is identified; for a freeze or seizure, the
+  assets known are given with their location and an identifier;
+- RS 96(2)(d): the procedure to follow is stated;
+- RS 87(2): the request is in (or translated into) a language the party accepts;
+- RS 96(2)(e), 96(3): each national-law requirement the party has made known is answered;
+- a supplementary request names an earlier request of the same case to the same party.
+"""
+
+from __future__ import annotations
+
+import re
+
+from schemas.assets import PartyKind
+from schemas.common import IssuingOrgan, LegalBasis, Measure, Origin
+from schemas.completeness import (
+    CompletenessReport,
+    Finding,
+    FindingKind,
+    PartyProfile,
+    SupplementedRequest,
+)
+from schemas.policy import StateDirectory
+from schemas.request import CourtRequest
+
+GROUNDS_MIN_WORDS = 25
+"""A concise statement of the grounds and essential facts (RS 96(2)(a), (c)) says who the
+person is, what links the person to the assets, and in which proceedings the Court acts; no
+sentence carrying all three is shorter than about 25 words (the shortest real statements the
+Court's example requests hold run to 40 words and more)."""
+GROUNDS_MIN_DISTINCT = 15
+"""Distinct words among them: "asset asset asset ..." is no statement of facts."""
+PROCEDURE_MIN_WORDS = 8
+"""The procedure to follow (RS 96(2)(d)): at least one sentence saying what to do and how
+(e.g. "freeze the accounts listed and report per asset with registry references")."""
+PLACEHOLDERS = frozenset(
+    {
+        "x",
+        "xx",
+        "xxx",
+        "tbd",
+        "tbc",
+        "todo",
+        "n/a",
+        "na",
+        "none",
+        "lorem ipsum",
+        "see attached",
+        "see annex",
+        "to be completed",
+        "to follow",
+        "grounds",
+        "procedure",
+    }
+)
+"""Texts that stand in for a statement instead of making one."""
+BOILERPLATE = re.compile(r"lorem ipsum|\[(?:insert|todo|tbd)[^\]]*\]|<(?:insert|todo)[^>]*>", re.I)
+"""Template text left in a request."""
+RESTRAINT = frozenset({Measure.FREEZE, Measure.SEIZE})
+CHAMBER_OF = {
+    LegalBasis.RS_57_3_E: IssuingOrgan.PRE_TRIAL_CHAMBER,
+    LegalBasis.RS_57_3_B: IssuingOrgan.PRE_TRIAL_CHAMBER,
+    LegalBasis.RS_75_4: IssuingOrgan.TRIAL_CHAMBER,
+}
+"""The organ whose power each basis is: RS 57(3) the Pre-Trial Chamber's, RS 75(4) the Trial
+Chamber's (it acts after the conviction it pronounced, RS 74)."""
+_WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+
+
+def _missing(field: str, article: str, what: str) -> Finding:
+    return Finding(kind=FindingKind.MISSING, field=field, article=article, what=what)
+
+
+def _inconsistent(field: str, article: str, what: str) -> Finding:
+    return Finding(kind=FindingKind.INCONSISTENT, field=field, article=article, what=what)
+
+
+def _substance(text: str | None, min_words: int, min_distinct: int) -> str | None:
+    """Why ``text`` is no statement (None: it is one)."""
+    if text is None or not text.strip():
+        return "it is empty"
+    plain = " ".join(text.lower().split()).strip(" .:;-")
+    if plain in PLACEHOLDERS:
+        return f"{text.strip()!r} is a placeholder"
+    if BOILERPLATE.search(text):
+        return "it holds template text"
+    words = _WORD.findall(text.lower())
+    if len(words) < min_words:
+        return f"it has {len(words)} words; a statement needs at least {min_words}"
+    if len(set(words)) < min_distinct:
+        return f"it repeats itself ({len(set(words))} distinct words; at least {min_distinct})"
+    return None
+
+
+def _legal_basis(request: CourtRequest) -> list[Finding]:
+    """RS 96(2)(a): the legal basis, matched with its organ and its precondition."""
+    basis, organ = request.legal_basis, request.issuing_organ
+    findings: list[Finding] = []
+    chamber = CHAMBER_OF.get(basis)
+    if chamber is not None and organ is not chamber:
+        findings.append(
+            _inconsistent(
+                "issuing_organ, legal_basis",
+                basis.value,
+                f"{basis.value} is a power of the {chamber.value.replace('_', ' ')}, "
+                f"not of the {organ.value.replace('_', ' ')}",
+            )
+        )
+    if basis in (LegalBasis.RS_57_3_E, LegalBasis.RS_57_3_B):
+        if request.warrant is None:
+            findings.append(
+                _missing(
+                    "warrant",
+                    f"{basis.value}, RS 58",
+                    f"{basis.value} applies once a warrant of arrest or a summons to appear "
+                    "has been issued (RS 58): give its reference and date",
+                )
+            )
+        elif request.warrant.issued_on > request.issued_at.date():
+            findings.append(
+                _inconsistent(
+                    "warrant.issued_on",
+                    f"{basis.value}, RS 58",
+                    "the warrant or summons is dated after the request",
+                )
+            )
+    if basis is LegalBasis.RS_57_3_B and request.origin is not Origin.DEFENCE:
+        findings.append(
+            _inconsistent(
+                "origin, legal_basis",
+                "RS 57(3)(b)",
+                "RS 57(3)(b) is used at the request of the person arrested or summoned: the "
+                "request's origin must be the Defence",
+            )
+        )
+    if request.origin is Origin.DEFENCE and basis is not LegalBasis.RS_57_3_B:
+        findings.append(
+            _inconsistent(
+                "origin, legal_basis",
+                "RS 57(3)(b)",
+                "a request made for the Defence rests on RS 57(3)(b), not " + basis.value,
+            )
+        )
+    if basis is LegalBasis.RS_75_4:
+        if request.conviction is None:
+            findings.append(
+                _missing(
+                    "conviction",
+                    "RS 75(4), 77(2)(b)",
+                    "RS 75(4) applies after a person is convicted: give the judgment's "
+                    "reference and date",
+                )
+            )
+        elif request.conviction.delivered_on > request.issued_at.date():
+            findings.append(
+                _inconsistent(
+                    "conviction.delivered_on",
+                    "RS 75(4)",
+                    "the conviction is dated after the request",
+                )
+            )
+    return findings
+
+
+def _grounds_and_procedure(request: CourtRequest) -> list[Finding]:
+    findings: list[Finding] = []
+    why = _substance(request.grounds, GROUNDS_MIN_WORDS, GROUNDS_MIN_DISTINCT)
+    if why is not None:
+        findings.append(
+            _missing(
+                "grounds",
+                "RS 96(2)(a), 96(2)(c)",
+                f"the grounds and essential facts are no statement of substance: {why}",
+            )
+        )
+    why = _substance(request.procedure, PROCEDURE_MIN_WORDS, 1)
+    if why is not None:
+        findings.append(
+            _missing("procedure", "RS 96(2)(d)", f"the procedure to follow is not stated: {why}")
+        )
+    return findings
+
+
+def _identification(request: CourtRequest) -> list[Finding]:
+    """RS 96(2)(b), 93(1)(k): whom the measures concern and, for a restraint, which assets."""
+    findings: list[Finding] = []
+    if not any(p.kind is PartyKind.PERSON for p in request.parties):
+        findings.append(
+            _missing(
+                "parties",
+                "RS 96(2)(b), 93(1)(k)",
+                "no person concerned is identified (the suspect, accused or convicted person)",
+            )
+        )
+    if not RESTRAINT & set(request.measures):
+        return findings
+    if not request.known_assets:
+        findings.append(
+            _missing(
+                "known_assets",
+                "RS 96(2)(b), 93(1)(k)",
+                "a freeze or seizure is requested but no asset is described",
+            )
+        )
+    for asset in request.known_assets:
+        if asset.location_country is None and not asset.location:
+            findings.append(
+                _missing(
+                    f"known_assets[{asset.asset_id}].location",
+                    "RS 96(2)(b)",
+                    f"asset {asset.asset_id} has no location",
+                )
+            )
+        if not asset.registry_reference:
+            findings.append(
+                _missing(
+                    f"known_assets[{asset.asset_id}].registry_reference",
+                    "RS 96(2)(b)",
+                    f"asset {asset.asset_id} has no identifier (register entry, IBAN, ...)",
+                )
+            )
+    return findings
+
+
+def _language(request: CourtRequest, profile: PartyProfile | None) -> list[Finding]:
+    """RS 87(2): in, or translated into, a language of the party's choice."""
+    if profile is None:
+        return [
+            _missing(
+                "requested_state",
+                "RS 87(1)(a), 87(2)",
+                f"{request.requested_state} is not in the party directory: its channel and "
+                "the languages it accepts are unknown",
+            )
+        ]
+    accepted = ", ".join(profile.languages)
+    if not request.languages:
+        return [
+            _missing(
+                "languages",
+                "RS 87(2)",
+                f"the request does not say its language; {profile.party} accepts {accepted}",
+            )
+        ]
+    if not set(request.languages) & set(profile.languages):
+        given = ", ".join(request.languages)
+        return [
+            _inconsistent(
+                "languages",
+                "RS 87(2)",
+                f"the request is in {given}; {profile.party} accepts {accepted}",
+            )
+        ]
+    return []
+
+
+def _national_law(request: CourtRequest, profile: PartyProfile | None) -> list[Finding]:
+    """RS 96(2)(e), 96(3): each requirement the party made known, answered."""
+    if profile is None:
+        return []
+    known = {r.requirement_id for r in profile.national_law_requirements}
+    answered = {s.requirement_id for s in request.national_law}
+    findings = [
+        _missing(
+            f"national_law[{r.requirement_id}]",
+            "RS 96(2)(e), 96(3)",
+            f"{profile.party}'s requirement {r.requirement_id} is not answered: {r.text}",
+        )
+        for r in profile.national_law_requirements
+        if r.requirement_id not in answered
+    ]
+    findings += [
+        _inconsistent(
+            f"national_law[{rid}]",
+            "RS 96(2)(e)",
+            f"{profile.party} has made no requirement {rid} known",
+        )
+        for rid in sorted(answered - known)
+    ]
+    return findings
+
+
+def _supplement(request: CourtRequest, first: SupplementedRequest | None) -> list[Finding]:
+    """A further request of a case to the same party, linked to the first (RS 96(2)(f))."""
+    if request.supplements is None or first is None:
+        return []
+    if not first.found:
+        return [
+            _inconsistent(
+                "supplements",
+                "RS 96(2)(f)",
+                f"request {request.supplements} to {request.requested_state} does not exist",
+            )
+        ]
+    findings = []
+    if first.case_number != request.case_number:
+        findings.append(
+            _inconsistent(
+                "supplements, case_number",
+                "RS 96(2)(f)",
+                f"request {request.supplements} belongs to case {first.case_number}, "
+                f"not {request.case_number}",
+            )
+        )
+    if first.party != request.requested_state:
+        findings.append(
+            _inconsistent(
+                "supplements, requested_state",
+                "RS 96(2)(f)",
+                f"request {request.supplements} went to {first.party}, "
+                f"not {request.requested_state}",
+            )
+        )
+    return findings
+
+
+def check(
+    request: CourtRequest,
+    profile: PartyProfile | None,
+    supplemented: SupplementedRequest | None = None,
+) -> CompletenessReport:
+    """The completeness report of ``request`` to the party of ``profile`` (None: the party is
+    unknown to the directory). ``supplemented``: what the records show of the request it
+    supplements (None: not looked up, e.g. an offline check)."""
+    findings = [
+        *_legal_basis(request),
+        *_grounds_and_procedure(request),
+        *_identification(request),
+        *_language(request, profile),
+        *_national_law(request, profile),
+        *_supplement(request, supplemented),
+    ]
+    return CompletenessReport(
+        reference=request.reference,
+        party=request.requested_state,
+        profile_known=profile is not None,
+        findings=tuple(findings),
+    )
+
+
+def profile_from_directory(directory: StateDirectory, party: str) -> PartyProfile | None:
+    """The party's profile as the directory holds it: its language (RS 87(2)); no national-law
+    requirements yet (the directory has no register of them)."""
+    entry = directory.states.get(party)
+    if entry is None:
+        return None
+    return PartyProfile(party=party, languages=(entry.language,))
+
+
+def render(report: CompletenessReport) -> str:
+    """The report as the CLI prints it: one line per finding, with its article."""
+    if report.complete:
+        return f"{report.reference} to {report.party}: complete"
+    lines = [f"{report.reference} to {report.party}: incomplete ({len(report.findings)} findings)"]
+    for f in report.findings:
+        lines.append(f"  {f.kind.value:<12} {f.field} ({f.article}): {f.what}")
+    return "\n".join(lines)
