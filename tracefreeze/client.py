@@ -88,13 +88,12 @@ class RequestClient:
         """Transmit a request; a reference is never reopened. Returns the workflow id.
 
         The deadline policy in force (the configured file, with the State's overrides) is
-        recorded in the request at start, so a later policy change never rewrites its past.
+        recorded in the request at start, so a later policy change never rewrites its past;
+        so is the party's contact in force in its directory workflow on this day (Rule 180:
+        a change takes effect for future requests; the request keeps the contact it was
+        transmitted with).
         """
-        policy = policy or resolve(
-            load_policy(self.settings.policy_file),
-            load_directory(self.settings.state_directory_file),
-            request,
-        )
+        policy = policy or await self.policy_in_force(request)
         topics = self.settings.topics
         workflow_id = workflow_id_of(request, self._key(ensure=request.ex_parte))
         try:
@@ -122,6 +121,20 @@ class RequestClient:
                 f"request {request.reference} to {request.requested_state} already exists"
             ) from err
         return handle.id
+
+    async def policy_in_force(self, request: CourtRequest) -> ResolvedPolicy:
+        """The policy for ``request`` with the contact in force in its party's directory
+        (``tracefreeze/directory_client.py``), the static directory's where it has none."""
+        from tracefreeze.directory_client import PartyDirectoryClient  # it uses plain_errors
+
+        policy = resolve(
+            load_policy(self.settings.policy_file),
+            load_directory(self.settings.state_directory_file),
+            request,
+        )
+        directory = PartyDirectoryClient(self.client, self.settings)
+        contact = await directory.contact_for_transmission(request.requested_state, policy.contact)
+        return policy.model_copy(update={"contact": contact})
 
     async def resolve(self, reference: str) -> str:
         """The workflow id of ``REF/STATE``, or of ``REF`` alone if one State was asked."""

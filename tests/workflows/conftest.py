@@ -27,6 +27,7 @@ from tests.workflows.support import (
     start_request,
     wait_for_events,
 )
+from workflows.party_directory import PartyDirectoryWorkflow
 from workflows.request import RequestWorkflow
 
 
@@ -78,7 +79,7 @@ async def worker(env: WorkflowEnvironment) -> AsyncIterator[RunningWorker]:
     async with Worker(
         env.client,
         task_queue=task_queue,
-        workflows=[RequestWorkflow],
+        workflows=[RequestWorkflow, PartyDirectoryWorkflow],
         activities=recorder.activities,
     ):
         yield RunningWorker(client=env.client, task_queue=task_queue, published=recorder)
