@@ -20,7 +20,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    model_validator,
+)
 
 from schemas.common import (
     MAX_TEXT,
@@ -192,7 +199,11 @@ class CloseNationalLawConsultation(CourtAction):
         return self
 
 
-PartyAction = AgreedContactChange | OpenNationalLawConsultation | CloseNationalLawConsultation
+PartyAction = Annotated[
+    AgreedContactChange | OpenNationalLawConsultation | CloseNationalLawConsultation,
+    Field(discriminator="action_type"),
+]
+PARTY_ACTION = TypeAdapter(PartyAction)
 
 
 # --- What the party workflow holds and shows -------------------------------------------------

@@ -81,7 +81,7 @@ def _check_declared() -> None:
     for k in PARTY_ACTIONS:
         if k.contract.model_fields["action_type"].default != k.name:
             raise ValueError(f"party actions: {k.contract.__name__} is not of kind {k.name}")
-    if set(typing.get_args(PartyAction)) != set(PARTY_UPDATES):
+    if set(typing.get_args(typing.get_args(PartyAction)[0])) != set(PARTY_UPDATES):
         raise ValueError("party actions: PartyAction and PARTY_ACTIONS differ")
 
 
