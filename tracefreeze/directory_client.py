@@ -31,10 +31,10 @@ from schemas.policy import StateContact
 from tracefreeze.client import plain_errors
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
+from workflows.party_catalog import PARTY_UPDATES
 from workflows.party_directory import (
     MEMO_CONTACT,
     MEMO_PENDING,
-    PARTY_UPDATES,
     PartyDirectoryWorkflow,
     memo_of,
 )

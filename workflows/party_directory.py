@@ -19,8 +19,6 @@ changes, and the register of national-law requirements (``schemas/directory.py``
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
@@ -29,12 +27,8 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from schemas.directory import (
         NOTICE_SIGNAL,
-        AgreedContactChange,
-        CloseNationalLawConsultation,
         DirectoryNotice,
         NationalRequirement,
-        OpenNationalLawConsultation,
-        PartyAction,
         PartyCarry,
         PartyContact,
         PartyRun,
@@ -42,50 +36,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import party_rules as pr
     from workflows.outcome import Refusal
-
-
-@dataclass(frozen=True)
-class PartyKind:
-    """One kind of Court action on a party's directory."""
-
-    name: str
-    """Its ``action_type``."""
-    contract: type[Any]
-    update: str
-    check: Callable[[PartyCarry, Any, datetime], None]
-    apply: Callable[[PartyCarry, Any, datetime], str]
-
-
-# fmt: off
-PARTY_ACTIONS: tuple[PartyKind, ...] = (
-    PartyKind("agreed_contact_change", AgreedContactChange, "record_agreed_change",  # Rule 180(2)
-              pr.check_agreed_change, pr.apply_agreed_change),
-    PartyKind("national_law_consultation", OpenNationalLawConsultation,  # RS 96(3)
-              "open_national_law_consultation",
-              pr.check_open_consultation, pr.apply_open_consultation),
-    PartyKind("national_law_consultation_closed", CloseNationalLawConsultation,  # RS 96(3)
-              "close_national_law_consultation",
-              pr.check_close_consultation, pr.apply_close_consultation),
-)
-# fmt: on
-PARTY_UPDATES: dict[type[Any], str] = {k.contract: k.update for k in PARTY_ACTIONS}
-
-
-def _check_declared() -> None:
-    """Each kind declared once, and every kind of ``PartyAction`` declared."""
-    import typing
-
-    names = [k.name for k in PARTY_ACTIONS]
-    if len(set(names)) != len(names) or len(PARTY_UPDATES) != len(PARTY_ACTIONS):
-        raise ValueError("party actions: a kind is declared twice")
-    for k in PARTY_ACTIONS:
-        if k.contract.model_fields["action_type"].default != k.name:
-            raise ValueError(f"party actions: {k.contract.__name__} is not of kind {k.name}")
-    if set(typing.get_args(typing.get_args(PartyAction)[0])) != set(PARTY_UPDATES):
-        raise ValueError("party actions: PartyAction and PARTY_ACTIONS differ")
-
-
-_check_declared()
+    from workflows.party_catalog import NOT_APPLIED, PARTY_ACTIONS, PARTY_RULES, PartyKind
 
 
 MEMO_CONTACT = "contact"
@@ -157,7 +108,12 @@ class PartyDirectoryWorkflow:
     def take_notice(self, notice: DirectoryNotice) -> None:
         """Rule 180: a State's notice of a new channel or language, forwarded by the request
         it arrived on. Only this party's notices are taken, each once."""
-        ignored = pr.take_notice(self._carry, self._code, notice, workflow.now())
+        before = self._carry.model_copy(deep=True)
+        try:
+            ignored = pr.take_notice(self._carry, self._code, notice, workflow.now())
+        except Exception as fault:  # a signal handler must never fail the workflow task
+            self._carry = before
+            ignored = f"not applied: {type(fault).__name__}"
         if ignored is not None:
             workflow.logger.warning(
                 "notice ignored",
@@ -172,9 +128,19 @@ class PartyDirectoryWorkflow:
         def handler(m: Any) -> PartyView:
             if m.event_id not in self._carry.seen:
                 self._validate(m, kind)
-                what = kind.apply(self._carry, m, workflow.now())
-                pr.remember(self._carry, m.event_id)
-                self._in_force()
+                before = self._carry.model_copy(deep=True)
+                try:
+                    what = PARTY_RULES[kind.name].apply(self._carry, m, workflow.now())
+                    pr.remember(self._carry, m.event_id)
+                    self._in_force()
+                except Exception as fault:  # refused and rolled back, never a failed task
+                    self._carry = before
+                    raise ApplicationError(
+                        f"{kind.name} could not be applied ({type(fault).__name__}): nothing "
+                        "was recorded",
+                        type=NOT_APPLIED,
+                        non_retryable=True,
+                    ) from None
                 self._dirty = True
                 workflow.logger.info(
                     "party action taken",
@@ -192,7 +158,7 @@ class PartyDirectoryWorkflow:
 
     def _validate(self, m: Any, kind: PartyKind) -> None:
         try:
-            kind.check(self._carry, m, workflow.now())
+            PARTY_RULES[kind.name].check(self._carry, m, workflow.now())
         except Refusal as err:
             raise ApplicationError(str(err), type="ActionRejected", non_retryable=True) from None
 

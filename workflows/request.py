@@ -124,6 +124,7 @@ class RequestWorkflow:
                 # across continue-as-new and published by the next run.
                 if self._closed:
                     await self._outbox.publish(self._rec, self._request)
+                    await self._forward_to_directory()
                     await self._inform_parent()
                     return self.view()
                 inp = self._input

@@ -33,7 +33,8 @@ from schemas.directory import (
 from tests.builders import court_request
 from tests.workflows.support import HISTORIES, settle, start_env
 from tracefreeze.policy import load_directory, load_policy, resolve
-from workflows.party_directory import PARTY_UPDATES, PartyDirectoryWorkflow
+from workflows.party_catalog import PARTY_UPDATES
+from workflows.party_directory import PartyDirectoryWorkflow
 
 PARTY_HISTORIES = HISTORIES / "party"
 SCENARIO = "party-directory-notice-agreement-consultation"

@@ -15,6 +15,7 @@ import itertools
 import string
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ from tracefreeze.directory_client import PartyDirectoryClient
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.policy import DEFAULT_DIRECTORY, load_directory
 from workflows.carry import RequestRun
+from workflows.party_catalog import PARTY_RULES
 from workflows.party_directory import PartyDirectoryWorkflow
 
 DAY = timedelta(days=1)
@@ -400,3 +402,29 @@ def test_rs_96_3_information_supplied_lists_what_was_advised() -> None:
                 requirements=("x",),
             )
         )
+
+
+async def test_a_fault_in_a_party_rule_is_refused_and_nothing_kept(
+    courts: Callable[..., Court], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No exception other than a refusal escapes a directory's update handler: a rule that
+    fails half-way is refused (``ActionNotApplied``), what it wrote is rolled back, and the
+    directory takes the next action at once."""
+    code = fresh_code()
+    court = courts(code)
+    await court.submit(court_request(requested_state=code))
+    before = await court.party(code)
+    kind = PARTY_RULES["national_law_consultation"]
+
+    def faulty(carry: Any, m: Any, at: Any) -> str:
+        kind.apply(carry, m, at)
+        raise ZeroDivisionError("half-way")
+
+    monkeypatch.setitem(PARTY_RULES, kind.name, replace(kind, apply=faulty))
+    opened = OpenNationalLawConsultation(**court_fields(questions="Anything?"))
+    with pytest.raises(TracefreezeError, match="could not be applied"):
+        await court.parties.act(code, opened)
+    assert await court.party(code) == before
+    monkeypatch.setitem(PARTY_RULES, kind.name, kind)
+    again = OpenNationalLawConsultation(**court_fields(questions="Anything?"))
+    assert len((await court.parties.act(code, again)).consultations) == 1
