@@ -255,6 +255,11 @@ class PartyRun(Frozen):
     code: StateCode
     seed: PartyContact
     carried: PartyCarry | None = None
+    actions_per_run: int | None = Field(
+        default=None,
+        ge=1,
+        description="Continue as new after this many (tests); else on suggestion",
+    )
 
 
 class PartyView(Frozen):

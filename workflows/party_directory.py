@@ -57,6 +57,8 @@ class PartyDirectoryWorkflow:
     def __init__(self, inp: PartyRun) -> None:
         self._code = inp.code
         self._carry = inp.carried or PartyCarry(contact=inp.seed)
+        self._input = inp
+        self._taken_this_run = 0
         self._dirty = False
         self._shown: dict[str, Any] | None = None
         for kind in PARTY_ACTIONS:
@@ -68,15 +70,22 @@ class PartyDirectoryWorkflow:
         while True:
             self._in_force()
             self._show()
-            if workflow.info().is_continue_as_new_suggested():
+            if self._should_continue_as_new():
+                # A directory lives as long as the party: hand over before the history grows.
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 self._in_force()
                 workflow.continue_as_new(
-                    PartyRun(code=self._code, seed=inp.seed, carried=self._carry)
+                    PartyRun(
+                        code=self._code,
+                        seed=inp.seed,
+                        carried=self._carry,
+                        actions_per_run=inp.actions_per_run,
+                    ),
+                    memo=memo_of(self._carry),
                 )
             due = pr.next_effective(self._carry)
             self._dirty = False
-            wake = lambda: self._dirty or workflow.info().is_continue_as_new_suggested()  # noqa: E731
+            wake = lambda: self._dirty or self._should_continue_as_new()  # noqa: E731
             if due is None:
                 await workflow.wait_condition(wake)
                 continue
@@ -86,6 +95,12 @@ class PartyDirectoryWorkflow:
                     await workflow.wait_condition(wake, timeout=wait)
                 except TimeoutError:
                     pass  # the time of a pending change has come
+
+    def _should_continue_as_new(self) -> bool:
+        limit = self._input.actions_per_run
+        return workflow.info().is_continue_as_new_suggested() or (
+            limit is not None and self._taken_this_run >= limit
+        )
 
     def _show(self) -> None:
         """The contact in force and the changes pending, in the workflow's memo: the client
@@ -120,6 +135,7 @@ class PartyDirectoryWorkflow:
                 extra={"party": self._code, "event_id": notice.event_id, "why": ignored},
             )
             return
+        self._taken_this_run += 1
         self._dirty = True
 
     # -- the Court's actions -----------------------------------------------------------------
@@ -141,6 +157,7 @@ class PartyDirectoryWorkflow:
                         type=NOT_APPLIED,
                         non_retryable=True,
                     ) from None
+                self._taken_this_run += 1
                 self._dirty = True
                 workflow.logger.info(
                     "party action taken",

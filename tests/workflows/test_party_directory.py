@@ -34,6 +34,8 @@ from schemas.directory import (
     CloseNationalLawConsultation,
     DirectoryNotice,
     OpenNationalLawConsultation,
+    PartyContact,
+    PartyRun,
     PartyView,
     party_workflow_id,
 )
@@ -116,10 +118,11 @@ class Court:
                 await self.handle(workflow_id).terminate("end of test")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    """A time-skipping server of this module alone (time skips only when no workflow task is
-    outstanding: another module's workflow left with a timer would stop every sleep here)."""
+    """A time-skipping server of each test alone: time skips only when no workflow task is
+    outstanding, and the test server keeps the task in which an update was refused, so
+    another test's workflow (or its refused update) could stop every sleep here."""
     env = await start_env()
     try:
         yield env
@@ -220,20 +223,6 @@ async def test_rule_180_an_agreed_time_replaces_the_45_days(
     await court.party(code)
     now = await env.get_current_time()
 
-    with pytest.raises(TracefreezeError, match="is past"):
-        await court.parties.act(
-            code,
-            AgreedContactChange(
-                **court_fields(channel="x", languages=("fr",), effective_at=now - DAY)
-            ),
-        )
-    with pytest.raises(TracefreezeError, match="no pending notice"):
-        await court.parties.act(
-            code,
-            AgreedContactChange(
-                **court_fields(channel="x", languages=("fr",), notice_event_id=str(uuid.uuid4()))
-            ),
-        )
     agreed = AgreedContactChange(
         **court_fields(
             channel="central_authority",
@@ -260,6 +249,21 @@ async def test_rule_180_an_agreed_time_replaces_the_45_days(
     # Nothing of the superseded notice takes effect at its own 45 days.
     await env.sleep(40 * DAY)
     assert [c.event_id for c in (await court.party(code)).history] == [agreed.event_id]
+    now = await env.get_current_time()
+    with pytest.raises(TracefreezeError, match="is past"):
+        await court.parties.act(
+            code,
+            AgreedContactChange(
+                **court_fields(channel="x", languages=("fr",), effective_at=now - DAY)
+            ),
+        )
+    with pytest.raises(TracefreezeError, match="no pending notice"):
+        await court.parties.act(
+            code,
+            AgreedContactChange(
+                **court_fields(channel="x", languages=("fr",), notice_event_id=notice.event_id)
+            ),
+        )
 
 
 async def test_rule_180_a_notice_never_touches_another_partys_directory(
@@ -428,3 +432,60 @@ async def test_a_fault_in_a_party_rule_is_refused_and_nothing_kept(
     monkeypatch.setitem(PARTY_RULES, kind.name, kind)
     again = OpenNationalLawConsultation(**court_fields(questions="Anything?"))
     assert len((await court.parties.act(code, again)).consultations) == 1
+
+
+async def test_a_directory_carries_everything_across_continue_as_new(
+    env: WorkflowEnvironment, courts: Callable[..., Court]
+) -> None:
+    """A party's directory lives as long as the party: it continues as new (here after each
+    action) carrying its contact, pending changes, consultations, register and the event ids it
+    took — a notice signalled again in a later run is still a duplicate (Rule 180), and the
+    memo the client reads is there from the first moment of each run."""
+    code = fresh_code()
+    court = courts(code)
+    seed = load_directory(court.settings.state_directory_file).states[code]
+    contact = PartyContact(
+        central_authority=seed.central_authority,
+        focal_point=seed.focal_point,
+        channel=seed.channel,
+        languages=(seed.language,),
+        time_zone=seed.time_zone,
+    )
+    party = await court.worker.client.start_workflow(
+        PartyDirectoryWorkflow.run,
+        PartyRun(code=code, seed=contact, actions_per_run=1),
+        id=party_workflow_id(code),
+        task_queue=court.worker.task_queue,
+    )
+    now = await env.get_current_time()
+    notice = DirectoryNotice(
+        event_id=str(uuid.uuid4()),
+        state=code,
+        channel="central_authority",
+        language="fr",
+        noticed_at=now,
+        effective_at=now + 45 * DAY,
+    )
+    await party.signal(NOTICE_SIGNAL, notice)
+    opened = OpenNationalLawConsultation(**court_fields(questions="Seizure of land?"))
+    await court.parties.act(code, opened)
+    await court.parties.act(
+        code,
+        CloseNationalLawConsultation(
+            **court_fields(
+                consultation_id=opened.event_id,
+                outcome="information_supplied",
+                replied_by="state",
+                requirements=("A land-registry extract",),
+            )
+        ),
+    )
+    await party.signal(NOTICE_SIGNAL, notice)  # again, in a later run
+    view = await court.party(code)
+    assert (await party.describe()).run_id != party.first_execution_run_id
+    assert [c.event_id for c in view.pending] == [notice.event_id]
+    assert [r.text for r in view.national_requirements] == ["A land-registry extract"]
+    assert view.consultations[0].outcome == "information_supplied"
+    assert await court.parties.contact_in_force(code) == contact
+    await env.sleep(46 * DAY)
+    assert (await court.party(code)).contact.channel == "central_authority"
