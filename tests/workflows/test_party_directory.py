@@ -10,6 +10,7 @@ meet another's."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import itertools
 import string
@@ -48,6 +49,7 @@ from tracefreeze.config import Settings
 from tracefreeze.directory_client import PartyDirectoryClient
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.policy import DEFAULT_DIRECTORY, load_directory
+from tracefreeze.security.request_ids import KEY_ENV
 from workflows.carry import RequestRun
 from workflows.party_catalog import PARTY_RULES
 from workflows.party_directory import PartyDirectoryWorkflow
@@ -489,3 +491,21 @@ async def test_a_directory_carries_everything_across_continue_as_new(
     assert await court.parties.contact_in_force(code) == contact
     await env.sleep(46 * DAY)
     assert (await court.party(code)).contact.channel == "central_authority"
+
+
+async def test_an_ex_parte_request_does_not_name_itself_in_the_directory(
+    courts: Callable[..., Court], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rule 99(1): an ex parte request runs under an opaque id and shows nothing to search;
+    the Rule 180 notice it forwards changes its party's directory all the same, without the
+    request's reference."""
+    monkeypatch.setenv(KEY_ENV, base64.b64encode(bytes(range(32))).decode())
+    code = fresh_code()
+    court = courts(code)
+    req = court_request(requested_state=code, confidentiality="ex_parte")
+    request_id = await court.submit(req)
+    assert req.reference not in request_id
+    notice = state_answer(ChannelChangeNotice, req, channel="central_authority", language="fr")
+    await send(court.handle(request_id), notice)
+    [pending] = (await court.party(code)).pending
+    assert pending.event_id == notice.event_id and pending.request_reference is None
