@@ -27,6 +27,7 @@ from schemas.answers import STATE_ANSWER
 from schemas.case import CaseOrder
 from schemas.completeness import CompletenessReport
 from schemas.court import COURT_ACTION, CloseRequest
+from schemas.directory import PARTY_ACTION, PartyView
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
 from schemas.party import PartyMessage
@@ -108,6 +109,15 @@ EXPORTS: tuple[Export, ...] = (
     Export("deadline-policy.schema.json", "DeadlinePolicy", DeadlinePolicy, "validation"),
     Export("state-directory.schema.json", "StateDirectory", StateDirectory, "validation"),
     Export("situation-register.schema.json", "SituationRegister", SituationRegister, "validation"),
+    Export(
+        "party-action.schema.json",
+        "PartyAction",
+        PARTY_ACTION,
+        "validation",
+        "An action of the Court on one party's directory (Rule 180, RS 96(3)); "
+        "``action_type`` selects the kind of action.",
+    ),
+    Export("party-view.schema.json", "PartyView", PartyView, "serialization"),
 )
 
 

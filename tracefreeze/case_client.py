@@ -88,8 +88,12 @@ class CaseClient:
         """The Court adds a State to the case (assets found in another jurisdiction)."""
         await self._refuse_existing(action.request)
         await self._refuse_incomplete(action.request)
-        if action.policy is None:
-            action = action.model_copy(update={"policy": self._policy(action.request)})
+        # A given policy keeps its numbers, never its own party kind or situation (RS 13(b),
+        # 87(5)-(7)): those are the directory's and the situation register's.
+        resolved = self._policy(action.request)
+        fixed = {"party_kind": resolved.party_kind, "situation": resolved.situation}
+        policy = action.policy.model_copy(update=fixed) if action.policy else resolved
+        action = action.model_copy(update={"policy": policy})
         if action.request.ex_parte and action.workflow_id is None:
             action = action.model_copy(update={"workflow_id": self._workflow_id(action.request)})
         workflow_id = case_workflow_id(order_reference)

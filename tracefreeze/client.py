@@ -132,7 +132,10 @@ class RequestClient:
         overrides the check with a reason; the override, with the findings it overrides, is
         recorded in the request's start input, timeline, memo and ``request.transmitted`` event.
         The deadline policy in force (the configured file, with the State's overrides) is
-        recorded in the request at start, so a later policy change never rewrites its past.
+        recorded in the request at start, so a later policy change never rewrites its past;
+        so is the party's contact in force in its directory workflow on this day (Rule 180:
+        a change takes effect for future requests; the request keeps the contact it was
+        transmitted with).
         """
         report = await self.check(request)
         override = None
@@ -147,12 +150,7 @@ class RequestClient:
                 at=datetime.now(UTC),
                 findings=report.findings,
             )
-        policy = policy or resolve(
-            load_policy(self.settings.policy_file),
-            load_directory(self.settings.state_directory_file),
-            request,
-            load_situations(self.settings.situation_register_file),
-        )
+        policy = await self.policy_in_force(request, policy)
         topics = self.settings.topics
         workflow_id = workflow_id_of(request, self._key(ensure=request.ex_parte))
         try:
@@ -183,6 +181,31 @@ class RequestClient:
                 f"request {request.reference} to {request.requested_state} already exists"
             ) from err
         return handle.id
+
+    async def policy_in_force(
+        self, request: CourtRequest, given: ResolvedPolicy | None = None
+    ) -> ResolvedPolicy:
+        """The policy for ``request`` with the contact in force in its party's directory
+        (``tracefreeze/directory_client.py``), the static directory's where it has none.
+
+        A policy the caller gives keeps its numbers and contact, never its own party kind or
+        situation: those are the directory's and the situation register's, so no caller can
+        open an RS 87(7) finding against a non-State Party or a Security Council referral in
+        a situation the Council did not refer (RS 13(b), 87(5)-(7))."""
+        from tracefreeze.directory_client import PartyDirectoryClient  # it uses plain_errors
+
+        policy = resolve(
+            load_policy(self.settings.policy_file),
+            load_directory(self.settings.state_directory_file),
+            request,
+            load_situations(self.settings.situation_register_file),
+        )
+        if given is not None:
+            fixed = {"party_kind": policy.party_kind, "situation": policy.situation}
+            return given.model_copy(update=fixed)
+        directory = PartyDirectoryClient(self.client, self.settings)
+        contact = await directory.contact_for_transmission(request.requested_state, policy.contact)
+        return policy.model_copy(update={"contact": contact})
 
     async def resolve(self, reference: str) -> str:
         """The workflow id of ``REF/STATE``, or of ``REF`` alone if one State was asked."""

@@ -1,4 +1,5 @@
-"""The Temporal worker: runs request workflows and the activity that publishes their events."""
+"""The Temporal worker: runs request, case and party-directory workflows and the activity that
+publishes their events."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tracefreeze.ops.metrics import sdk_runtime
 from tracefreeze.temporal import connect
 from tracefreeze.topics import party_channels
 from workflows.case import CaseWorkflow
+from workflows.party_directory import PartyDirectoryWorkflow
 from workflows.request import RequestWorkflow
 
 log = structlog.get_logger(__name__)
@@ -63,7 +65,7 @@ async def run_worker(settings: Settings) -> None:
         worker = Worker(
             client,
             task_queue=settings.task_queue,
-            workflows=[RequestWorkflow, CaseWorkflow],
+            workflows=[RequestWorkflow, CaseWorkflow, PartyDirectoryWorkflow],
             activities=[publisher.publish_outbox],
             max_cached_workflows=MAX_CACHED_WORKFLOWS,
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,

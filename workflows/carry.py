@@ -17,6 +17,7 @@ from pydantic import AwareDatetime, Field
 
 from schemas.common import EventId, EventRef, Identifier
 from schemas.court import Stage
+from schemas.directory import DirectoryNotice
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
 from schemas.ledger import Ledger, RequestStatus, State
@@ -141,6 +142,9 @@ class RequestCarry(State):
     report: ReportMemo = ReportMemo()
     clocks: Clocks | None = Field(default=None, description="Deadlines; none without a policy")
     escalation_outbox: list[EscalationEvent] = []
+    directory_outbox: list[DirectoryNotice] = Field(
+        default=[], description="Rule 180 notices to forward to the party's directory"
+    )
 
 
 class RequestRun(RequestInput):

@@ -160,8 +160,9 @@ def apply_channel_change(
 ) -> Outcome:
     """Rule 180: a change of channel or language takes effect at the agreed time or, failing
     agreement, 45 days after notice — without prejudice to requests already made. This
-    request keeps its channel and language; the notice is recorded and published for the
-    Registry to update the party directory for future requests."""
+    request keeps its channel and language; the notice is recorded, published for the Registry
+    and forwarded to the party's directory (``workflows/party_directory.py``) for future
+    requests."""
     notice = (
         r.clocks.policy.clocks.channel_change_notice if r.clocks is not None else RULE_180_NOTICE
     )
@@ -170,7 +171,8 @@ def apply_channel_change(
     )
     out = Outcome(
         f"Rule 180 notice: {m.channel} ({m.language}) for requests made from "
-        f"{change.effective_at:%Y-%m-%d}; this request keeps its channel and language"
+        f"{change.effective_at:%Y-%m-%d}; this request keeps its channel and language",
+        directory=change,
     )
     if r.clocks is not None:
         out.firings.append(

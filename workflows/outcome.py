@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from schemas.answers import AnswerBase
+from schemas.escalations import DirectoryChange
 from schemas.ledger import LedgerEntry, RequestStatus
 from schemas.request import CourtRequest
 from workflows.carry import RequestCarry
@@ -26,6 +27,8 @@ class Outcome:
     assets: list[LedgerEntry] = field(default_factory=list)
     contested: list[LedgerEntry] = field(default_factory=list)
     firings: list[Any] = field(default_factory=list)  # workflows.deadlines.Firing
+    directory: DirectoryChange | None = None
+    """Rule 180: a change of the party's directory, forwarded to it for future requests."""
 
 
 @dataclass(frozen=True)

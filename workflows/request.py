@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.case import RequestSummary
     from schemas.common import Urgency
     from schemas.court import CourtAction
+    from schemas.directory import NOTICE_SIGNAL, DirectoryNotice, party_workflow_id
     from schemas.escalations import EscalationKind
     from schemas.events import RequestEventType
     from schemas.ledger import RequestStatus
@@ -47,7 +48,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.carry import TIMELINE_CARRIED, Clocks, RequestCarry, RequestRun
     from workflows.catalog import BATCH_UPDATE, CATALOG, KINDS, RULES, Kind
     from workflows.ledger import ledger_from_request
-    from workflows.outcome import Refusal, addressed_to
+    from workflows.outcome import Outcome, Refusal, addressed_to
     from workflows.request_clocks import DeadlineTimer, clock_view, escalations
     from workflows.request_outbox import Outbox
     from workflows.request_publishing import ParentReports, Visibility, note_for_report
@@ -135,6 +136,7 @@ class RequestWorkflow:
             await self._wait_for_work_or_clock()
             self._fire_clocks()
             await self._outbox.publish(self._rec, self._request)
+            await self._forward_to_directory()
             await self._inform_parent()
             if self._closed or self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
@@ -142,6 +144,7 @@ class RequestWorkflow:
                 # across continue-as-new and published by the next run.
                 if self._closed:
                     await self._outbox.publish(self._rec, self._request)
+                    await self._forward_to_directory()
                     await self._inform_parent()
                     return self.view()
                 inp = self._input
@@ -258,6 +261,7 @@ class RequestWorkflow:
         note_for_report(rec, kind, now)
         self._record_timeline(m.event_id, outcome.what)
         self._outbox.announce(rec, self._request, m.event_id, kind, outcome)
+        self._queue_for_directory(m.event_id, outcome)
         self._escalate(outcome.firings, caused_by=m.event_id)
         # Visibility last, once everything else of the answer is applied: a fault before this
         # point is rolled back by the guard with nothing shown that the request does not hold.
@@ -312,6 +316,7 @@ class RequestWorkflow:
         return (
             bool(rec.outbox)
             or bool(rec.escalation_outbox)
+            or bool(rec.directory_outbox)
             or self._parent.waiting(self._closed)
             or self._closed
             or self._should_continue_as_new()
@@ -344,6 +349,43 @@ class RequestWorkflow:
         if clocks is not None:
             events = escalations(firings, self._request, clocks, self._next_wakeup(), caused_by)
             self._rec.escalation_outbox += events
+
+    def _queue_for_directory(self, event_id: str, outcome: Outcome) -> None:
+        """Rule 180: a change this request was told of goes to its party's directory, for
+        future requests (the request keeps its own channel and language). An ex parte request
+        does not name itself there."""
+        change, req = outcome.directory, self._request
+        if change is None:
+            return
+        self._rec.directory_outbox.append(
+            DirectoryNotice(
+                event_id=event_id,
+                state=req.requested_state,
+                channel=change.channel,
+                language=change.language,
+                noticed_at=change.noticed_at,
+                effective_at=change.effective_at,
+                request_reference=None if req.ex_parte else req.reference,
+            )
+        )
+
+    async def _forward_to_directory(self) -> None:
+        """Signal each queued notice to the directory of this request's own State (its id is
+        derived from the request, never from the notice). The directory takes each event id
+        once, so a notice signalled again after a retry changes nothing. Without a directory
+        (a request started with no client) the notice stays where it was recorded: on this
+        request's timeline and in the Registry's ``channel_change_notified`` event."""
+        while self._rec.directory_outbox:
+            notice = self._rec.directory_outbox[0]
+            party = workflow.get_external_workflow_handle(party_workflow_id(notice.state))
+            try:
+                await party.signal(NOTICE_SIGNAL, notice)
+            except Exception as err:  # not found, or closed: never the request's fault
+                workflow.logger.warning(
+                    "no party directory took the notice",
+                    extra={"event_id": notice.event_id, "fault": type(err).__name__},
+                )
+            self._rec.directory_outbox.pop(0)
 
     def _refresh_visibility(self) -> None:
         clocks = clock_view(self._rec.clocks, workflow.now(), self._next_wakeup())

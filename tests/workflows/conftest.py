@@ -26,6 +26,7 @@ from tests.workflows.support import (
     start_request,
     wait_for_events,
 )
+from workflows.party_directory import PartyDirectoryWorkflow
 from workflows.request import RequestWorkflow
 
 
@@ -69,5 +70,8 @@ async def first_task_completed(handle: WorkflowHandle[Any, Any]) -> None:
 
 @pytest.fixture
 async def worker(env: WorkflowEnvironment) -> AsyncIterator[RunningWorker]:
-    async with request_worker(env, "request-tests") as (task_queue, recorder):
+    async with request_worker(env, "request-tests", PartyDirectoryWorkflow) as (
+        task_queue,
+        recorder,
+    ):
         yield RunningWorker(client=env.client, task_queue=task_queue, published=recorder)

@@ -7,11 +7,15 @@ time-skipping test server, with the real client and the bridge's delivery functi
 from __future__ import annotations
 
 import base64
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from temporalio.service import RPCError
 
 from schemas import court as c
+from schemas.directory import party_workflow_id
 from schemas.request import CourtRequest, opaque_request_workflow_id
 from tests.workflows.support import (
     acknowledgement,
@@ -31,10 +35,16 @@ KEY = bytes(range(32))
 
 
 @pytest.fixture
-def court(worker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RequestClient:
+async def court(
+    worker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[RequestClient]:
     monkeypatch.setenv(KEY_ENV, base64.b64encode(KEY).decode())
     settings = Settings(task_queue=worker.task_queue, state_dir=tmp_path)
-    return RequestClient(worker.client, settings)
+    yield RequestClient(worker.client, settings)
+    # submit started NLD's directory on this test's queue: no worker takes it after the test,
+    # and the time-skipping server never skips past a workflow task nobody takes.
+    with contextlib.suppress(RPCError):
+        await worker.client.get_workflow_handle(party_workflow_id("NLD")).terminate("test done")
 
 
 def ex_parte() -> CourtRequest:

@@ -1,0 +1,205 @@
+"""One requested party's directory, durable and with its history (Rule 180, RS 96(3)).
+
+Workflow id ``party/<code>``, seeded from the static directory (``states.toml``) the first
+time a request to the party is submitted. It holds the contact in force and the history of its
+changes, and the register of national-law requirements (``schemas/directory.py``).
+
+- A State's Rule 180 notice reaches a request as its ``channel_change`` answer; the request
+  keeps its own channel and forwards the notice here (signal ``take_notice``), to the directory
+  of the State it is addressed to and no other. A notice of another party, or one taken
+  before (by event id), changes nothing.
+- A pending change takes effect at its time (a timer), for requests transmitted from then on
+  (the client reads the contact in force with the ``contact`` query); requests already
+  transmitted keep the contact they recorded at start ("without prejudice to current requests
+  or requests in progress", Rule 180(2)).
+- The Court's actions on a party are declared once, in ``PARTY_ACTIONS``: one named update
+  each, with a validator that refuses with the reason; an event id taken before is a no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from schemas.directory import (
+        NOTICE_SIGNAL,
+        DirectoryNotice,
+        NationalRequirement,
+        PartyCarry,
+        PartyContact,
+        PartyRun,
+        PartyView,
+    )
+    from workflows import party_rules as pr
+    from workflows.outcome import Refusal
+    from workflows.party_catalog import NOT_APPLIED, PARTY_ACTIONS, PARTY_RULES, PartyKind
+
+
+MEMO_CONTACT = "contact"
+MEMO_PENDING = "pending"
+
+
+def memo_of(carry: PartyCarry) -> dict[str, Any]:
+    """What the memo shows: the contact in force and the changes pending, in JSON."""
+    return {
+        MEMO_CONTACT: carry.contact.model_dump(mode="json"),
+        MEMO_PENDING: [c.model_dump(mode="json") for c in carry.pending],
+    }
+
+
+@workflow.defn
+class PartyDirectoryWorkflow:
+    @workflow.init
+    def __init__(self, inp: PartyRun) -> None:
+        self._code = inp.code
+        self._carry = inp.carried or PartyCarry(contact=inp.seed)
+        self._input = inp
+        self._taken_this_run = 0
+        self._dirty = False
+        self._shown: dict[str, Any] | None = None
+        for kind in PARTY_ACTIONS:
+            handler, validator = self._handlers(kind)
+            workflow.set_update_handler(kind.update, handler, validator=validator)
+
+    @workflow.run
+    async def run(self, inp: PartyRun) -> PartyView:
+        while True:
+            self._in_force()
+            self._show()
+            if self._should_continue_as_new():
+                # A directory lives as long as the party: hand over before the history grows.
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                self._in_force()
+                workflow.continue_as_new(
+                    PartyRun(
+                        code=self._code,
+                        seed=inp.seed,
+                        carried=self._carry,
+                        actions_per_run=inp.actions_per_run,
+                    ),
+                    memo=memo_of(self._carry),
+                )
+            due = pr.next_effective(self._carry)
+            self._dirty = False
+            wake = lambda: self._dirty or self._should_continue_as_new()  # noqa: E731
+            if due is None:
+                await workflow.wait_condition(wake)
+                continue
+            wait = due - workflow.now()
+            if wait.total_seconds() > 0:
+                try:
+                    await workflow.wait_condition(wake, timeout=wait)
+                except TimeoutError:
+                    pass  # the time of a pending change has come
+
+    def _should_continue_as_new(self) -> bool:
+        limit = self._input.actions_per_run
+        return workflow.info().is_continue_as_new_suggested() or (
+            limit is not None and self._taken_this_run >= limit
+        )
+
+    def _show(self) -> None:
+        """The contact in force and the changes pending, in the workflow's memo: the client
+        reads them without a worker (``tracefreeze/directory_client.py``)."""
+        shown = memo_of(self._carry)
+        if shown != self._shown:
+            workflow.upsert_memo(shown)
+            self._shown = shown
+
+    def _in_force(self) -> None:
+        for change in pr.bring_into_force(self._carry, workflow.now()):
+            workflow.logger.info(
+                "contact change in force",
+                extra={"party": self._code, "event_id": change.event_id, "source": change.source},
+            )
+
+    # -- the State's notice, forwarded by its request ----------------------------------------
+
+    @workflow.signal(name=NOTICE_SIGNAL)
+    def take_notice(self, notice: DirectoryNotice) -> None:
+        """Rule 180: a State's notice of a new channel or language, forwarded by the request
+        it arrived on. Only this party's notices are taken, each once."""
+        before = self._carry.model_copy(deep=True)
+        try:
+            ignored = pr.take_notice(self._carry, self._code, notice, workflow.now())
+        except Exception as fault:  # a signal handler must never fail the workflow task
+            self._carry = before
+            ignored = f"not applied: {type(fault).__name__}"
+        if ignored is not None:
+            workflow.logger.warning(
+                "notice ignored",
+                extra={"party": self._code, "event_id": notice.event_id, "why": ignored},
+            )
+            return
+        self._taken_this_run += 1
+        self._dirty = True
+
+    # -- the Court's actions -----------------------------------------------------------------
+
+    def _handlers(self, kind: PartyKind) -> tuple[Callable[..., PartyView], Callable[..., None]]:
+        def handler(m: Any) -> PartyView:
+            if m.event_id not in self._carry.seen:
+                self._validate(m, kind)
+                before = self._carry.model_copy(deep=True)
+                try:
+                    what = PARTY_RULES[kind.name].apply(self._carry, m, workflow.now())
+                    pr.remember(self._carry, m.event_id)
+                    self._in_force()
+                except Exception as fault:  # refused and rolled back, never a failed task
+                    self._carry = before
+                    raise ApplicationError(
+                        f"{kind.name} could not be applied ({type(fault).__name__}): nothing "
+                        "was recorded",
+                        type=NOT_APPLIED,
+                        non_retryable=True,
+                    ) from None
+                self._taken_this_run += 1
+                self._dirty = True
+                workflow.logger.info(
+                    "party action taken",
+                    extra={"party": self._code, "event_id": m.event_id, "what": what},
+                )
+            return self.view()
+
+        def validator(m: Any) -> None:
+            if m.event_id not in self._carry.seen:
+                self._validate(m, kind)
+
+        handler.__annotations__ = {"m": kind.contract, "return": PartyView}
+        handler.__doc__ = kind.contract.__doc__
+        return handler, validator
+
+    def _validate(self, m: Any, kind: PartyKind) -> None:
+        try:
+            PARTY_RULES[kind.name].check(self._carry, m, workflow.now())
+        except Refusal as err:
+            raise ApplicationError(str(err), type="ActionRejected", non_retryable=True) from None
+
+    # -- queries -----------------------------------------------------------------------------
+
+    @workflow.query
+    def contact(self) -> PartyContact:
+        """The contact in force: what a request transmitted now records (Rule 180(2))."""
+        return self._carry.contact
+
+    @workflow.query
+    def national_requirements(self) -> list[NationalRequirement]:
+        """The register of the party's national-law requirements (RS 96(3), 96(2)(e))."""
+        return list(self._carry.requirements)
+
+    @workflow.query
+    def view(self) -> PartyView:
+        c = self._carry
+        return PartyView(
+            code=self._code,
+            contact=c.contact,
+            history=list(c.history),
+            history_dropped=c.history_dropped,
+            pending=sorted(c.pending, key=lambda p: (p.effective_at, p.recorded_at)),
+            consultations=list(c.consultations),
+            national_requirements=list(c.requirements),
+        )

@@ -1,0 +1,201 @@
+"""The rules of a party's directory: Rule 180 changes of channel or language, and RS 96(3)
+consultations with the register of national-law requirements they produce.
+
+Each Court action has a ``check`` (reads only, raises ``Refusal`` with a reason the Registry can
+act on) and an ``apply`` (writes, returns what happened in words). A State's notice arrives
+already taken by its request (``take_notice``); it is never refused back to the request, only
+ignored with a warning when it cannot belong here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from schemas.directory import (
+    MAX_CHANGES_KEPT,
+    MAX_CONSULTATIONS_KEPT,
+    MAX_OPEN_CONSULTATIONS,
+    MAX_PENDING,
+    MAX_REQUIREMENTS,
+    MAX_SEEN,
+    AgreedContactChange,
+    CloseNationalLawConsultation,
+    ContactChange,
+    DirectoryNotice,
+    NationalLawConsultation,
+    NationalRequirement,
+    OpenNationalLawConsultation,
+    PartyCarry,
+)
+from workflows.outcome import Refusal
+
+
+def remember(carry: PartyCarry, event_id: str) -> None:
+    """Count an event id as taken; the oldest are forgotten past ``MAX_SEEN``."""
+    carry.seen.append(event_id)
+    if len(carry.seen) > MAX_SEEN:
+        del carry.seen[: len(carry.seen) - MAX_SEEN]
+
+
+def take_notice(carry: PartyCarry, code: str, n: DirectoryNotice, now: datetime) -> str | None:
+    """Rule 180(2): the State's notice takes effect 45 days after the Court received it (the
+    date its request computed), for requests transmitted from then on. Returns why it was
+    ignored: another party's notice, one taken before, or a flood of pending changes."""
+    if n.state != code:
+        return f"a notice of {n.state} is not for the directory of {code}"
+    if n.event_id in carry.seen:
+        return "taken before"
+    if len(carry.pending) >= MAX_PENDING:
+        return f"{MAX_PENDING} changes already pending"
+    carry.pending.append(
+        ContactChange(
+            event_id=n.event_id,
+            channel=n.channel,
+            languages=(n.language,),
+            effective_at=n.effective_at,
+            recorded_at=now,
+            source="state_notice",
+            noticed_at=n.noticed_at,
+            request_reference=n.request_reference,
+        )
+    )
+    remember(carry, n.event_id)
+    return None
+
+
+def bring_into_force(carry: PartyCarry, now: datetime) -> list[ContactChange]:
+    """Every pending change whose time has come takes effect, in the order of its effective
+    date: the contact in force changes; requests already transmitted keep theirs."""
+    due = sorted(
+        (c for c in carry.pending if c.effective_at <= now),
+        key=lambda c: (c.effective_at, c.recorded_at),
+    )
+    for change in due:
+        carry.pending.remove(change)
+        carry.contact = carry.contact.model_copy(
+            update={"channel": change.channel, "languages": change.languages}
+        )
+        carry.history.append(change)
+    dropped = max(0, len(carry.history) - MAX_CHANGES_KEPT)
+    if dropped:
+        del carry.history[:dropped]
+        carry.history_dropped += dropped
+    return due
+
+
+def next_effective(carry: PartyCarry) -> datetime | None:
+    return min((c.effective_at for c in carry.pending), default=None)
+
+
+# --- Court actions ----------------------------------------------------------------------------
+
+
+def check_agreed_change(carry: PartyCarry, m: AgreedContactChange, now: datetime) -> None:
+    if m.notice_event_id is not None and all(
+        c.event_id != m.notice_event_id for c in carry.pending
+    ):
+        raise Refusal(
+            f"no pending notice {m.notice_event_id}: an agreement settles a notice not yet "
+            "in force (one in force is changed by a new agreement without it)"
+        )
+    if m.effective_at is not None and m.effective_at < now:
+        raise Refusal(
+            f"agreed time {m.effective_at:%Y-%m-%d %H:%M} UTC is past: a change takes effect "
+            "for future requests only (Rule 180(2)); record it from now"
+        )
+    if m.notice_event_id is None and len(carry.pending) >= MAX_PENDING:
+        raise Refusal(f"{MAX_PENDING} changes already pending")
+
+
+def apply_agreed_change(carry: PartyCarry, m: AgreedContactChange, now: datetime) -> str:
+    """Rule 180(2): the time agreed between the Court and the State; an agreement on a pending
+    notice replaces the notice's 45-day date."""
+    if m.notice_event_id is not None:
+        carry.pending = [c for c in carry.pending if c.event_id != m.notice_event_id]
+        carry.superseded.append(m.notice_event_id)
+        del carry.superseded[:-MAX_CHANGES_KEPT]
+    effective_at = m.effective_at or now
+    carry.pending.append(
+        ContactChange(
+            event_id=m.event_id,
+            channel=m.channel,
+            languages=m.languages,
+            effective_at=effective_at,
+            recorded_at=now,
+            source="court_agreement",
+            agreed_by=m.decided_by,
+            supersedes=m.notice_event_id,
+        )
+    )
+    return (
+        f"Rule 180 agreed change: {m.channel} ({', '.join(m.languages)}) for requests "
+        f"transmitted from {effective_at:%Y-%m-%d %H:%M} UTC"
+    )
+
+
+def check_open_consultation(
+    carry: PartyCarry, m: OpenNationalLawConsultation, now: datetime
+) -> None:
+    if sum(c.open for c in carry.consultations) >= MAX_OPEN_CONSULTATIONS:
+        raise Refusal(f"{MAX_OPEN_CONSULTATIONS} consultations already open: close one first")
+
+
+def apply_open_consultation(
+    carry: PartyCarry, m: OpenNationalLawConsultation, now: datetime
+) -> str:
+    """RS 96(3): the Court consults the party, generally or about one request."""
+    carry.consultations.append(
+        NationalLawConsultation(
+            consultation_id=m.event_id,
+            opened_at=now,
+            opened_by=m.decided_by,
+            request_reference=m.request_reference,
+            questions=m.questions,
+        )
+    )
+    closed = [c for c in carry.consultations if not c.open]
+    if len(carry.consultations) > MAX_CONSULTATIONS_KEPT and closed:
+        carry.consultations.remove(closed[0])
+    about = f"about {m.request_reference}" if m.request_reference else "general"
+    return f"RS 96(3) consultation opened ({about})"
+
+
+def _consultation(carry: PartyCarry, consultation_id: str) -> NationalLawConsultation:
+    for c in carry.consultations:
+        if c.consultation_id == consultation_id:
+            return c
+    raise Refusal(f"no RS 96(3) consultation {consultation_id} with this party")
+
+
+def check_close_consultation(
+    carry: PartyCarry, m: CloseNationalLawConsultation, now: datetime
+) -> None:
+    found = _consultation(carry, m.consultation_id)
+    if not found.open:
+        raise Refusal(f"consultation {m.consultation_id} is already closed ({found.outcome})")
+    if m.learnt_at is not None and m.learnt_at > now:
+        raise Refusal("learnt_at is in the future")
+
+
+def apply_close_consultation(
+    carry: PartyCarry, m: CloseNationalLawConsultation, now: datetime
+) -> str:
+    """RS 96(3): the consultation ends when the requirements are advised (information
+    supplied), or with none to report, or withdrawn; the requirements enter the register."""
+    found = _consultation(carry, m.consultation_id)
+    index = carry.consultations.index(found)
+    carry.consultations[index] = found.model_copy(
+        update={"closed_at": now, "outcome": m.outcome, "replied_by": m.replied_by}
+    )
+    learnt_at = m.learnt_at or now
+    carry.requirements += [
+        NationalRequirement(
+            text=text,
+            learnt_at=learnt_at,
+            consultation_id=m.consultation_id,
+            request_reference=found.request_reference,
+        )
+        for text in m.requirements
+    ]
+    del carry.requirements[:-MAX_REQUIREMENTS]
+    return f"RS 96(3) consultation {m.outcome}: {len(m.requirements)} requirement(s) registered"
