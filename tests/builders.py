@@ -101,8 +101,10 @@ def court_request(*, tag: str = "REQ", **overrides: Any) -> CourtRequest:
     data.update(overrides)
     if "requested_state" in overrides and "languages" not in overrides:
         # RS 87(2): in the language the party accepts, so the completeness check passes.
+        # A party the shipped directory does not know (a test's own) keeps the example's.
         entry = load_directory().states.get(data["requested_state"])
-        data["languages"] = [entry.language] if entry else []
+        if entry is not None:
+            data["languages"] = [entry.language]
     return CourtRequest.model_validate(data)
 
 
