@@ -245,7 +245,7 @@ async def test_the_state_kit_end_to_end_as_belgium(
     registry.write_text(registry.read_text() + "\n" + public.read_text())
 
     # 2. A request to BEL and one to NLD; BEL's channel has BEL's only.
-    to_bel = court_request().model_copy(update={"requested_state": "BEL"})
+    to_bel = court_request(requested_state="BEL")
     to_nld = court_request()
     await client.submit(to_nld)
     await client.submit(to_bel)

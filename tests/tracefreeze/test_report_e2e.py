@@ -53,14 +53,14 @@ FATES = (
     *[Fate("BEL", acknowledge=True, no_assets=True)] * 2,
     Fate("BEL", acknowledge=True, freeze=True, final=True),
     Fate("BEL"),
-    Fate("DEU", acknowledge=True, no_assets=True),
-    *[Fate("DEU")] * 2,
+    Fate("FRA", acknowledge=True, no_assets=True),
+    *[Fate("FRA")] * 2,
 )
 # State: (sent, answered, outstanding, frozen EUR, identified EUR)
 EXPECTED = {
     "NLD": (5, 3, 5, 2 * FROZEN_EUR, 2 * (FROZEN_EUR + VESSEL_EUR)),
     "BEL": (4, 3, 1, FROZEN_EUR, FROZEN_EUR + VESSEL_EUR),
-    "DEU": (3, 1, 2, Decimal(0), Decimal(0)),
+    "FRA": (3, 1, 2, Decimal(0), Decimal(0)),
 }
 
 
@@ -139,7 +139,7 @@ async def test_report_counts_what_was_seeded(stack: Settings, tmp_path: Path) ->
             assert len(s.to_acknowledgement.seconds) == answered
             assert s.to_acknowledgement.median is not None or answered == 0
         assert len(by_state["BEL"].to_execution_end.seconds) == 3
-        assert len(by_state["DEU"].to_execution_end.seconds) == 1
+        assert len(by_state["FRA"].to_execution_end.seconds) == 1
         assert by_state["NLD"].to_execution_end.seconds == ()
         assert (report.sent, report.answered, report.outstanding) == (12, 7, 8)
         assert report.totals["EUR"].frozen == 3 * FROZEN_EUR
@@ -148,7 +148,7 @@ async def test_report_counts_what_was_seeded(stack: Settings, tmp_path: Path) ->
         md = paths["markdown"].read_text(encoding="utf-8")
         for line in (
             "| BEL | 4 | 3 | 1 | 0 |",
-            "| DEU | 3 | 1 | 2 | 0 |",
+            "| FRA | 3 | 1 | 2 | 0 |",
             "| NLD | 5 | 3 | 5 | 0 |",
         ):
             assert line in md
