@@ -12,13 +12,14 @@ answer exactly once: sent / applied / duplicated / lost, printed per drill.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
+from aiokafka.partitioner import murmur2
 
+from tests.builders import acknowledgement, court_request, now, to
 from tests.faults.drill import (
     RESULTS,
     WAIT_S,
@@ -32,15 +33,21 @@ from tests.faults.drill import (
     wait_logged,
 )
 from tests.faults.flow import SETUP_ANSWERS, STATE, Count, Flow, check_exact
+from tests.faults.isolation import BEL, on_partition_of, parked
 from tests.faults.running import running_flow
+from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 
 pytestmark = [pytest.mark.stack, pytest.mark.faults]
 
 PARTITIONS = 6
 RESTART_AFTER_S = 1.5
+STALL_BUDGET_S = 120.0
+"""The retry budget of the bridge in the kill-between-update-and-commit drill: how long the
+stalled answer holds its partition's commit (its window, long even on a loaded machine)."""
 SETTINGS: dict[str, dict[str, float]] = {
     "test_temporal_killed_and_restarted": {"kafka_timeout_s": 5.0},
+    "test_bridge_killed_between_update_and_commit": {"bridge_retry_budget_s": STALL_BUDGET_S},
 }
 """Temporal stays down until the bridge has failed a delivery of an answer produced during the
 outage; each attempt waits ``kafka_timeout_s`` at most, so the bridge's own retry of the same
@@ -95,49 +102,79 @@ async def test_worker_killed_mid_publishing_and_restarted(drill: Drill) -> None:
 
 
 async def test_bridge_killed_between_update_and_commit(drill: Drill) -> None:
+    """The bridge is killed while answers it applied are, by construction, not committed.
+
+    The precondition is built, not hoped for: a partition's offset is committed only past a
+    contiguous prefix of finished records, so one answer ahead of the flow's on partition P
+    that cannot be taken (State BEL's request runs on a task queue no worker polls) holds
+    P's commit for the whole retry budget (raised to ``STALL_BUDGET_S``), while the flow's
+    answers behind it, fetched in the same batch, are applied side by side. Once one of them
+    is applied, the kill lands between its update and its commit. BEL's request is then
+    served (a worker on its queue), so the restarted bridge applies BEL's answer too: it is
+    not part of the flow's count and nothing is dead-lettered (RS art. 93(1), 96(1); Rule
+    176(2): each State's request is its own)."""
     d = drill
+    partitions = d.s.topics.partitions()[d.s.topics.state_answers]
+    held_ref = d.flow.refs[0]
+    held = (murmur2(held_ref.encode()) & 0x7FFFFFFF) % partitions
+
+    # BEL's request runs on a task queue no worker polls: no update to it can complete.
+    nobody = d.s.model_copy(update={"task_queue": f"{d.s.task_queue}-nobody"})
+    bel_ref = on_partition_of(held_ref, partitions, "ICC-FAULT-BEL")
+    bel_client = await RequestClient.connect(nobody)
+    await bel_client.submit(court_request(reference=bel_ref, requested_state=BEL))
+
+    # With the bridge stopped (it commits what it finished), BEL's answer goes first on P,
+    # then the flow's; the restarted bridge fetches BEL's answer and the flow's answers on P
+    # already acknowledged in one batch (one lane, requests side by side).
+    await d.bridge.stop()
+    stalled = acknowledgement(to(bel_ref, BEL), sent_at=now())
+    await d.flow.send(stalled)
+    assert d.flow.positions[stalled.event_id][0] == held
     producing = asyncio.create_task(d.flow.produce())
-    uncommitted: set[str] = set()
+    on_held = {a.event_id for a in d.flow.answers[held_ref]}
+    async with asyncio.timeout(WAIT_S):
+        while not on_held & d.flow.positions.keys():  # noqa: ASYNC110 (the producer's acks)
+            await asyncio.sleep(0.05)
+    d.bridge.start()
+    await bridge_ready(d.bridge)
 
-    def acceptances() -> int:
-        return d.bridge.logs[-1].read_text(errors="replace").count('"answer accepted"')
+    # An answer of the flow on P applied: behind BEL's, it cannot be committed. Kill now.
+    view = await d.flow.wait_view(held_ref, lambda v: v.answers_seen > SETUP_ANSWERS)
+    assert view.answers_seen > SETUP_ANSWERS, "no answer of the flow applied on BEL's partition"
+    await d.bridge.kill9()
+    assert not parked(d.bridge, stalled.event_id), (
+        f"BEL's answer was parked before the kill: the {STALL_BUDGET_S:g}s window closed"
+    )
+    # Applied by the requests, not committed by the dead bridge: handed over again. On P the
+    # commit is held by BEL's answer; other partitions' commits may still be on the wire.
+    uncommitted = {
+        i for i in await d.flow.accepted_not_committed() if d.flow.positions[i][0] == held
+    }
+    assert uncommitted, "no applied answer on BEL's partition was left uncommitted"
 
-    async def an_answer_just_applied() -> None:
-        """Until the bridge logs a new acceptance: the update returned, and the offset is
-        committed only once the whole fetched batch is done, so a kill now lands in between
-        (querying the requests for it, as before, took long enough to miss the window)."""
-        before = acceptances()
-        async with asyncio.timeout(30):
-            while acceptances() == before:  # noqa: ASYNC110 (polls the bridge's log file)
-                await asyncio.sleep(0.002)
-
-    kills = 0
-    while not uncommitted and kills < 5:
-        await d.flow.until_accepted(40 * (kills + 1))
-        with contextlib.suppress(TimeoutError):
-            await an_answer_just_applied()
-        await d.bridge.kill9()
-        kills += 1
-        await asyncio.sleep(0.5)  # a commit already on the wire lands before we look
-        # Applied by the requests, not committed by the dead bridge: handed over again.
-        uncommitted = await d.flow.accepted_not_committed()
+    bel_worker = drill_app(nobody, "worker", name="worker-bel").start()
+    try:
         await asyncio.sleep(RESTART_AFTER_S)
         d.bridge.start()
         await bridge_ready(d.bridge)
-    await producing
-    count = await d.flow.count()
+        await producing
+        count = await d.flow.count()
+        bel = await d.flow.wait_view(bel_ref, lambda v: v.answers_seen == 1, state=BEL)
+    finally:
+        await bel_worker.stop()
     # Delivered again by the restarted bridge; Temporal answered with the first outcome
     # (same update id) and the request's seen-set kept it a no-op: the count stays exact.
     again = {e["event_id"] for e in d.bridge.events("answer accepted", len(d.bridge.logs) - 1)}
     d.report(
         "drill 2, bridge kill -9 between update and commit",
         count,
-        f"applied but uncommitted at the kill {len(uncommitted)} (after {kills} kill(s)), "
-        f"delivered again as no-ops {len(uncommitted & again)}",
+        f"applied but uncommitted at the kill {len(uncommitted)} (held behind a stalled "
+        f"answer on partition {held}), delivered again as no-ops {len(uncommitted & again)}",
     )
     check_exact(count)
     assert not count.dead_letters
-    assert uncommitted, "no kill landed between an update and its commit"
+    assert bel.answers_seen == 1, "BEL's stalled answer was not taken once its request was served"
     assert uncommitted <= again, "an applied, uncommitted answer was not handed over again"
 
 
