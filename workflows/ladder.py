@@ -14,7 +14,10 @@ on the transmission date, recorded in the request's policy at start):
   (RS 87(5)(b)) — never an RS 87(7) finding;
 - a non-State Party without one (RS 87(5)(a): the request invites one): reminders and a
   report to the Chamber, nothing more: there is no compulsion;
-- a State bound by a Security Council resolution (RS 13(b)): the Court informs the Council;
+- a State bound by a Security Council resolution (RS 13(b)) and by nothing else: the Court
+  informs the Council (RS 13(b) and the resolution; neither RS 87(5)(b), which needs an
+  arrangement, nor RS 87(7), which concerns States Parties); a party with an arrangement keeps
+  its RS 87(5)(b) end even where a resolution also binds it;
 - an international organisation (RS 87(6)): reminders, a consultation on the cooperation
   agreed with it, a report to the Chamber; no finding.
 """
@@ -72,8 +75,8 @@ INFORM_87_5_B = Step(
 )  # fmt: skip
 INFORM_COUNCIL = Step(
     4, "inform_security_council", True, "Chamber",
-    "RS 13(b): the obligation comes from the Council's resolution; the Court informs the "
-    "Council (RS 87(5)(b), 87(7))", "chamber_order_period", refers=True,
+    "RS 13(b) and the Council's resolution: the obligation comes from the resolution; the "
+    "Court informs the Council", "chamber_order_period", refers=True,
 )  # fmt: skip
 ORGANISATION_CONSULTATION = Step(
     2, "organisation_consultation", False, "central authority",

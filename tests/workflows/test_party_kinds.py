@@ -42,7 +42,7 @@ from tests.workflows.support import (
     start_request,
     wait_for_events,
 )
-from tracefreeze.policy import load_directory, load_policy, resolve
+from tracefreeze.policy import load_directory, load_policy, load_situations, resolve
 from workflows import search_attributes as sa
 from workflows.request import RequestWorkflow
 
@@ -313,9 +313,39 @@ async def test_a_state_bound_by_a_council_resolution_ends_in_informing_the_counc
     end = await parties.climb(handle, req, lambda _: "security_council")
     events = parties.events(req)
     assert ladder_steps(events)[-1] == "inform_security_council"
-    assert proposal(events, "inform_security_council").referral_targets == ("security_council",)
+    inform = proposal(events, "inform_security_council")
+    assert inform.referral_targets == ("security_council",)
+    # RS 13(b) and the resolution, nothing else: RS 87(5)(b) needs an arrangement and RS 87(7)
+    # concerns States Parties.
+    assert inform.basis is not None and inform.basis.startswith("RS 13(b) and the Council's")
+    assert "87(5)" not in inform.basis and "87(7)" not in inform.basis
     assert all(e.step != "non_compliance_finding" for e in events)
     assert (end.escalation_step, end.next_deadline) == ("inform_security_council", None)
+
+
+async def test_an_arrangement_party_a_resolution_binds_keeps_the_assembly_rs_87_5_b(
+    parties: Parties,
+) -> None:
+    """QMA has an ad hoc arrangement (RS 87(5)(a)); a Council resolution (RS 13(b)) that also
+    obliges it does not make it a merely Council-bound State: RS 87(5)(b) lets the Court
+    inform the Assembly or, the Council having referred the matter, the Council."""
+    register = load_situations().model_copy(deep=True)
+    darfur = register.situations["ICC-02/05"].model_copy(update={"bound_states": ("SDN", "QMA")})
+    register = register.model_copy(update={"situations": {"ICC-02/05": darfur}})
+    req = court_request(requested_state="QMA", case_number="ICC-02/05-01/09")
+    policy = resolve(load_policy(), load_directory(), req, register)
+    assert policy.party_kind is PartyKind.NON_STATE_PARTY_ARRANGEMENT
+    handle = await parties.start(req, policy)
+    end = await parties.climb(handle, req, lambda s: "assembly" if s.startswith("inform") else None)
+    events = parties.events(req)
+    assert ladder_steps(events)[-1] == "inform_assembly_or_council"
+    inform = proposal(events, "inform_assembly_or_council")
+    assert inform.referral_targets == ("assembly", "security_council")
+    assert inform.basis is not None and inform.basis.startswith("RS 87(5)(b)")
+    assert (end.escalation_step, end.party_kind) == (
+        "inform_assembly_or_council",
+        "non_state_party_arrangement",
+    )
 
 
 # --- An international organisation: RS 87(6) --------------------------------------------------
