@@ -13,13 +13,14 @@ on the transmission date, recorded in the request's policy at start):
   inform the Assembly or, where the Council referred the situation, the Council
   (RS 87(5)(b)) — never an RS 87(7) finding;
 - a non-State Party without one (RS 87(5)(a): the request invites one): reminders and a
-  report to the Chamber, nothing more: there is no compulsion;
+  report to the Chamber for information, nothing more: there is no compulsion, and the
+  Chamber cannot order it to report;
 - a State bound by a Security Council resolution (RS 13(b)) and by nothing else: the Court
   informs the Council (RS 13(b) and the resolution; neither RS 87(5)(b), which needs an
   arrangement, nor RS 87(7), which concerns States Parties); a party with an arrangement keeps
   its RS 87(5)(b) end even where a resolution also binds it;
 - an international organisation (RS 87(6)): reminders, a consultation on the cooperation
-  agreed with it, a report to the Chamber; no finding.
+  agreed with it, a report to the Chamber for information; no order, no finding.
 """
 
 from __future__ import annotations
@@ -52,6 +53,19 @@ CHAMBER_REPORT = Step(
     3, "chamber_report", True, "Chamber", "report to the Chamber, which may order a report",
     "chamber_report_after",
 )  # fmt: skip
+CHAMBER_INFORMED_NO_ARRANGEMENT = Step(
+    3, "chamber_report", True, "Chamber",
+    "RS 87(5)(a): report to the Chamber for information; no order, no finding (no arrangement "
+    "binds the State)", "chamber_report_after",
+)  # fmt: skip
+"""A non-State Party without an arrangement: the Chamber cannot order it to report; the step
+keeps its name (``chamber_report``), only its basis differs."""
+CHAMBER_INFORMED_ORGANISATION = Step(
+    3, "chamber_report", True, "Chamber",
+    "RS 87(6): report to the Chamber for information; no order, no finding (the organisation "
+    "cooperates as agreed, under its competence or mandate)", "chamber_report_after",
+)  # fmt: skip
+"""An international organisation: the Chamber cannot order it to report either."""
 FINDING = Step(
     4, "non_compliance_finding", True, "Chamber", "RS 87(7): finding and referral",
     "chamber_order_period", refers=True,
@@ -93,13 +107,13 @@ LADDER: tuple[Step, ...] = (REMINDER, FOLLOW_UP, CHAMBER_REPORT, FINDING, *ASSEM
 LADDERS: dict[PartyKind, tuple[Step, ...]] = {
     PartyKind.STATE_PARTY: LADDER,
     PartyKind.NON_STATE_PARTY_ARRANGEMENT: (REMINDER, FOLLOW_UP, CHAMBER_REPORT, INFORM_87_5_B),
-    PartyKind.NON_STATE_PARTY: (REMINDER, FOLLOW_UP, CHAMBER_REPORT),
+    PartyKind.NON_STATE_PARTY: (REMINDER, FOLLOW_UP, CHAMBER_INFORMED_NO_ARRANGEMENT),
     PartyKind.SECURITY_COUNCIL_BOUND: (REMINDER, FOLLOW_UP, CHAMBER_REPORT, INFORM_COUNCIL),
     PartyKind.INTERNATIONAL_ORGANISATION: (
         REMINDER,
         FOLLOW_UP,
         ORGANISATION_CONSULTATION,
-        CHAMBER_REPORT,
+        CHAMBER_INFORMED_ORGANISATION,
     ),
 }
 

@@ -282,6 +282,11 @@ async def test_a_non_state_party_without_an_arrangement_ends_with_the_chamber_no
     assert ladder_steps(events) == ["reminder", "registry_follow_up", "chamber_report"]
     assert all(e.referral_targets == () for e in events)
     assert max(e.level for e in events) == 3
+    # RS 87(5)(a): no arrangement binds QMB, so the Chamber cannot order it to report.
+    report = proposal(events, "chamber_report")
+    assert report.basis is not None and report.basis.startswith("RS 87(5)(a)")
+    assert "for information; no order, no finding" in report.basis
+    assert "may order" not in report.basis
     assert (end.escalation_step, end.next_deadline, end.party_kind) == (
         "chamber_report",
         None,
@@ -377,6 +382,11 @@ async def test_an_international_organisation_ends_in_rs_87_6_consultation_and_ch
     assert consultation.addressee == load_directory().states["XIP"].central_authority
     assert {e.party_kind for e in events} == {"international_organisation"}
     assert all(e.referral_targets == () for e in events)
+    # RS 87(6): the Chamber cannot order an organisation to report.
+    report = proposal(events, "chamber_report")
+    assert report.basis is not None and report.basis.startswith("RS 87(6)")
+    assert "for information; no order, no finding" in report.basis
+    assert "may order" not in report.basis
     assert (end.escalation_step, end.next_deadline) == ("chamber_report", None)
 
 
