@@ -396,20 +396,38 @@ async def test_an_international_organisation_ends_in_rs_87_6_consultation_and_ch
 async def test_the_kind_in_force_on_the_transmission_date_governs_the_ladder(
     parties: Parties,
 ) -> None:
-    """UKR: a non-State Party until its ratification took effect on 1 January 2025 (RS
-    126(2)). A request transmitted in 2024 keeps the non-State Party's ladder (no RS 87(7)),
-    though the directory now says State Party: the kind is recorded at start."""
+    """UKR: a non-State Party that lodged RS 12(3) declarations (from 17 April 2014), which
+    oblige it to cooperate "in accordance with Part 9", until its ratification took effect on
+    1 January 2025 (RS 126(2)). A declarant is taken, conservatively, as an arrangement party:
+    a request transmitted in 2024 ends in RS 87(5)(b), never an RS 87(7) finding, though the
+    directory now says State Party: the kind is recorded at start."""
     req = court_request(requested_state="UKR")
-    before = resolve(load_policy(), load_directory(), req, at=datetime(2024, 6, 1, tzinfo=UTC))
-    after = resolve(load_policy(), load_directory(), req, at=datetime(2025, 1, 1, tzinfo=UTC))
-    assert (before.party_kind, after.party_kind) == (
+    on = [datetime(2014, 4, 16, tzinfo=UTC), datetime(2014, 4, 17, tzinfo=UTC)]
+    on += [datetime(2024, 6, 1, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC)]
+    kinds = [resolve(load_policy(), load_directory(), req, at=t).party_kind for t in on]
+    assert kinds == [
         PartyKind.NON_STATE_PARTY,
+        PartyKind.NON_STATE_PARTY_ARRANGEMENT,
+        PartyKind.NON_STATE_PARTY_ARRANGEMENT,
         PartyKind.STATE_PARTY,
-    )
+    ]
+    before = resolve(load_policy(), load_directory(), req, at=on[2])
     handle = await parties.start(req, before)
-    end = await parties.climb(handle, req, lambda _: None)
-    assert ladder_steps(parties.events(req)) == ["reminder", "registry_follow_up", "chamber_report"]
-    assert end.party_kind == "non_state_party"
+    end = await parties.climb(handle, req, never_refers_to_council)
+    events = parties.events(req)
+    assert ladder_steps(events) == [
+        "reminder",
+        "registry_follow_up",
+        "chamber_report",
+        "inform_assembly_or_council",
+    ]
+    assert all(e.step != "non_compliance_finding" for e in events)
+    inform = proposal(events, "inform_assembly_or_council")
+    assert inform.basis is not None and inform.basis.startswith("RS 87(5)(b)")
+    assert (end.escalation_step, end.party_kind) == (
+        "inform_assembly_or_council",
+        "non_state_party_arrangement",
+    )
 
 
 def test_an_arrangement_counts_from_its_date_and_an_unknown_party_is_never_compelled() -> None:
