@@ -42,6 +42,9 @@ class Step:
     """The ``LadderIntervals`` field the step waits after the one before (None: the deadline)."""
     refers: bool = False
     """The step refers the matter to (or informs) the Assembly or the Security Council."""
+    referral: str = ""
+    """What the step does to its addressee, for the timeline: ``{to}`` is the body, e.g.
+    "referred to {to} (RS 87(7))" or "{to} informed (RS 87(5)(b))"."""
 
 
 REMINDER = Step(1, "reminder", False, "focal point", "seed para 9: reminder to the focal point")
@@ -68,7 +71,7 @@ CHAMBER_INFORMED_ORGANISATION = Step(
 """An international organisation: the Chamber cannot order it to report either."""
 FINDING = Step(
     4, "non_compliance_finding", True, "Chamber", "RS 87(7): finding and referral",
-    "chamber_order_period", refers=True,
+    "chamber_order_period", refers=True, referral="referred to {to} (RS 87(7))",
 )  # fmt: skip
 ASSEMBLY = (
     Step(5, "assembly_informal_response", True, "Assembly President", "ICC-ASP/10/Res.5",
@@ -86,11 +89,13 @@ INFORM_87_5_B = Step(
     4, "inform_assembly_or_council", True, "Chamber",
     "RS 87(5)(b): the Court may inform the Assembly or, where the Security Council referred "
     "the matter, the Council", "chamber_order_period", refers=True,
+    referral="{to} informed (RS 87(5)(b))",
 )  # fmt: skip
 INFORM_COUNCIL = Step(
     4, "inform_security_council", True, "Chamber",
     "RS 13(b) and the Council's resolution: the obligation comes from the resolution; the "
     "Court informs the Council", "chamber_order_period", refers=True,
+    referral="{to} informed (RS 13(b))",
 )  # fmt: skip
 ORGANISATION_CONSULTATION = Step(
     2, "organisation_consultation", False, "central authority",
@@ -142,6 +147,15 @@ def wait_before(step: Step, ladder: LadderIntervals) -> timedelta:
 def level_of(policy: ResolvedPolicy, rung: int) -> int:
     """The level (0-5) of a request that has reached ``rung`` steps of its ladder."""
     return ladder_of(policy)[rung - 1].level if rung else 0
+
+
+BODIES = {"assembly": "the Assembly", "security_council": "the Security Council"}
+
+
+def referral_wording(step: Step, to: str) -> str:
+    """The timeline's words for a decided step's referral: an RS 87(7) finding refers the
+    matter; RS 87(5)(b) and a Council-bound State's step only inform."""
+    return (step.referral or "{to} informed").format(to=BODIES.get(to, to.replace("_", " ")))
 
 
 def referral_targets(policy: ResolvedPolicy, step: Step) -> tuple[str, ...]:

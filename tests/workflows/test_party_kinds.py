@@ -202,6 +202,8 @@ async def test_a_state_party_in_a_council_referred_situation_may_be_referred_to_
         "assembly",
         "security_council",
     )
+    found = [t.what for t in end.timeline if "non_compliance_finding decided" in t.what]
+    assert found and found[0].endswith(", referred to the Security Council (RS 87(7))")
     assert end.escalation_step == "report_to_plenary" and end.escalation_level == 5
 
 
@@ -226,6 +228,10 @@ async def test_a_non_state_party_with_an_arrangement_ends_in_rs_87_5_b_never_87_
     ]
     assert all(e.step != "non_compliance_finding" for e in events)
     assert all("87(7)" not in (e.basis or "") or "87(5)(b)" in (e.basis or "") for e in events)
+    # RS 87(5)(b) informs the Assembly; it refers nothing (that is RS 87(7)'s word).
+    informed = [t.what for t in end.timeline if "inform_assembly_or_council decided" in t.what]
+    assert len(informed) == 1 and informed[0].endswith(", the Assembly informed (RS 87(5)(b))")
+    assert "referred to the" not in informed[0] and "referral to the" not in informed[0]
     inform = proposal(events, "inform_assembly_or_council")
     assert inform.party_kind == "non_state_party_arrangement"
     assert inform.basis is not None and inform.basis.startswith("RS 87(5)(b)")
@@ -326,6 +332,7 @@ async def test_a_state_bound_by_a_council_resolution_ends_in_informing_the_counc
     assert "87(5)" not in inform.basis and "87(7)" not in inform.basis
     assert all(e.step != "non_compliance_finding" for e in events)
     assert (end.escalation_step, end.next_deadline) == ("inform_security_council", None)
+    assert end.timeline[-1].what.endswith(", the Security Council informed (RS 13(b))")
 
 
 async def test_an_arrangement_party_a_resolution_binds_keeps_the_assembly_rs_87_5_b(
