@@ -119,11 +119,13 @@ def party_kind_of(
     """The kind that governs the request. A party the directory does not know, or whose kind
     on the transmission date it does not say, is taken as a non-State Party without an
     arrangement (RS 87(5)(a)): the conservative reading, no finding can be proposed. A
-    non-State Party that the situation's Security Council resolution obliges to cooperate
-    (RS 13(b)) is asked as bound by that resolution."""
+    non-State Party without an arrangement that the situation's Security Council resolution
+    obliges to cooperate (RS 13(b)) is asked as bound by that resolution. A party with an
+    arrangement keeps its kind: RS 87(5)(b) lets the Court inform the Assembly or, where the
+    Council referred the matter, the Council; binding it by a resolution must not take the
+    Assembly away."""
     kind = in_force or PartyKind.NON_STATE_PARTY
     bound = situation.bound_states if situation is not None else ()
-    state_kinds = (PartyKind.NON_STATE_PARTY, PartyKind.NON_STATE_PARTY_ARRANGEMENT)
-    if kind in state_kinds and request.requested_state in bound:
+    if kind is PartyKind.NON_STATE_PARTY and request.requested_state in bound:
         return PartyKind.SECURITY_COUNCIL_BOUND
     return kind

@@ -17,7 +17,7 @@ from workflows import freeze_limits
 from workflows.asset_rules import apply_freeze_limit
 from workflows.carry import Clocks, RequestCarry
 from workflows.firing import Firing
-from workflows.ladder import Step, ladder_of, level_of, referral_targets
+from workflows.ladder import Step, ladder_of, level_of, referral_targets, referral_wording
 from workflows.outcome import Outcome, Refusal
 
 RULE_180_NOTICE = timedelta(days=45)
@@ -79,7 +79,7 @@ def apply_decision(
         )
         what = f"escalation: {step.name} decided ({step.basis})"
         if m.referral_to:
-            what += f", referral to the {m.referral_to.replace('_', ' ')}"
+            what += f", {referral_wording(step, m.referral_to)}"
     else:
         c.ladder.reached_at = at  # the proposal returns after the step's interval
         firing = d.Firing(

@@ -13,10 +13,14 @@ on the transmission date, recorded in the request's policy at start):
   inform the Assembly or, where the Council referred the situation, the Council
   (RS 87(5)(b)) — never an RS 87(7) finding;
 - a non-State Party without one (RS 87(5)(a): the request invites one): reminders and a
-  report to the Chamber, nothing more: there is no compulsion;
-- a State bound by a Security Council resolution (RS 13(b)): the Court informs the Council;
+  report to the Chamber for information, nothing more: there is no compulsion, and the
+  Chamber cannot order it to report;
+- a State bound by a Security Council resolution (RS 13(b)) and by nothing else: the Court
+  informs the Council (RS 13(b) and the resolution; neither RS 87(5)(b), which needs an
+  arrangement, nor RS 87(7), which concerns States Parties); a party with an arrangement keeps
+  its RS 87(5)(b) end even where a resolution also binds it;
 - an international organisation (RS 87(6)): reminders, a consultation on the cooperation
-  agreed with it, a report to the Chamber; no finding.
+  agreed with it, a report to the Chamber for information; no order, no finding.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ class Step:
     """The ``LadderIntervals`` field the step waits after the one before (None: the deadline)."""
     refers: bool = False
     """The step refers the matter to (or informs) the Assembly or the Security Council."""
+    referral: str = ""
+    """What the step does to its addressee, for the timeline: ``{to}`` is the body, e.g.
+    "referred to {to} (RS 87(7))" or "{to} informed (RS 87(5)(b))"."""
 
 
 REMINDER = Step(1, "reminder", False, "focal point", "seed para 9: reminder to the focal point")
@@ -49,9 +56,22 @@ CHAMBER_REPORT = Step(
     3, "chamber_report", True, "Chamber", "report to the Chamber, which may order a report",
     "chamber_report_after",
 )  # fmt: skip
+CHAMBER_INFORMED_NO_ARRANGEMENT = Step(
+    3, "chamber_report", True, "Chamber",
+    "RS 87(5)(a): report to the Chamber for information; no order, no finding (no arrangement "
+    "binds the State)", "chamber_report_after",
+)  # fmt: skip
+"""A non-State Party without an arrangement: the Chamber cannot order it to report; the step
+keeps its name (``chamber_report``), only its basis differs."""
+CHAMBER_INFORMED_ORGANISATION = Step(
+    3, "chamber_report", True, "Chamber",
+    "RS 87(6): report to the Chamber for information; no order, no finding (the organisation "
+    "cooperates as agreed, under its competence or mandate)", "chamber_report_after",
+)  # fmt: skip
+"""An international organisation: the Chamber cannot order it to report either."""
 FINDING = Step(
     4, "non_compliance_finding", True, "Chamber", "RS 87(7): finding and referral",
-    "chamber_order_period", refers=True,
+    "chamber_order_period", refers=True, referral="referred to {to} (RS 87(7))",
 )  # fmt: skip
 ASSEMBLY = (
     Step(5, "assembly_informal_response", True, "Assembly President", "ICC-ASP/10/Res.5",
@@ -69,11 +89,13 @@ INFORM_87_5_B = Step(
     4, "inform_assembly_or_council", True, "Chamber",
     "RS 87(5)(b): the Court may inform the Assembly or, where the Security Council referred "
     "the matter, the Council", "chamber_order_period", refers=True,
+    referral="{to} informed (RS 87(5)(b))",
 )  # fmt: skip
 INFORM_COUNCIL = Step(
     4, "inform_security_council", True, "Chamber",
-    "RS 13(b): the obligation comes from the Council's resolution; the Court informs the "
-    "Council (RS 87(5)(b), 87(7))", "chamber_order_period", refers=True,
+    "RS 13(b) and the Council's resolution: the obligation comes from the resolution; the "
+    "Court informs the Council", "chamber_order_period", refers=True,
+    referral="{to} informed (RS 13(b))",
 )  # fmt: skip
 ORGANISATION_CONSULTATION = Step(
     2, "organisation_consultation", False, "central authority",
@@ -90,13 +112,13 @@ LADDER: tuple[Step, ...] = (REMINDER, FOLLOW_UP, CHAMBER_REPORT, FINDING, *ASSEM
 LADDERS: dict[PartyKind, tuple[Step, ...]] = {
     PartyKind.STATE_PARTY: LADDER,
     PartyKind.NON_STATE_PARTY_ARRANGEMENT: (REMINDER, FOLLOW_UP, CHAMBER_REPORT, INFORM_87_5_B),
-    PartyKind.NON_STATE_PARTY: (REMINDER, FOLLOW_UP, CHAMBER_REPORT),
+    PartyKind.NON_STATE_PARTY: (REMINDER, FOLLOW_UP, CHAMBER_INFORMED_NO_ARRANGEMENT),
     PartyKind.SECURITY_COUNCIL_BOUND: (REMINDER, FOLLOW_UP, CHAMBER_REPORT, INFORM_COUNCIL),
     PartyKind.INTERNATIONAL_ORGANISATION: (
         REMINDER,
         FOLLOW_UP,
         ORGANISATION_CONSULTATION,
-        CHAMBER_REPORT,
+        CHAMBER_INFORMED_ORGANISATION,
     ),
 }
 
@@ -125,6 +147,15 @@ def wait_before(step: Step, ladder: LadderIntervals) -> timedelta:
 def level_of(policy: ResolvedPolicy, rung: int) -> int:
     """The level (0-5) of a request that has reached ``rung`` steps of its ladder."""
     return ladder_of(policy)[rung - 1].level if rung else 0
+
+
+BODIES = {"assembly": "the Assembly", "security_council": "the Security Council"}
+
+
+def referral_wording(step: Step, to: str) -> str:
+    """The timeline's words for a decided step's referral: an RS 87(7) finding refers the
+    matter; RS 87(5)(b) and a Council-bound State's step only inform."""
+    return (step.referral or "{to} informed").format(to=BODIES.get(to, to.replace("_", " ")))
 
 
 def referral_targets(policy: ResolvedPolicy, step: Step) -> tuple[str, ...]:

@@ -106,3 +106,33 @@ def test_the_request_records_its_kind_and_situation_at_transmission() -> None:
     assert resolve(load_policy(), load_directory(), elsewhere).party_kind is (
         PartyKind.NON_STATE_PARTY
     )
+
+
+def test_a_resolution_never_takes_the_assembly_from_an_arrangement_party() -> None:
+    """RS 87(5)(b): for a party with an ad hoc arrangement the Court may inform the Assembly
+    or, where the Council referred the matter, the Council. A resolution that also binds it
+    (RS 13(b)) leaves its kind, and so the Assembly, in place; a State bound by nothing but
+    the resolution is asked as bound by it."""
+    register = SituationRegister.model_validate(
+        {
+            "situations": {
+                "ICC-02/05": {
+                    "trigger": "security_council",
+                    "resolution": "S/RES/1593 (2005)",
+                    "bound_states": ["SDN", "QMA"],
+                }
+            }
+        }
+    )
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    kinds = [
+        resolve(
+            load_policy(),
+            load_directory(),
+            court_request(requested_state=code, case_number="ICC-02/05-01/09"),
+            register,
+            at,
+        ).party_kind
+        for code in ("QMA", "SDN")
+    ]
+    assert kinds == [PartyKind.NON_STATE_PARTY_ARRANGEMENT, PartyKind.SECURITY_COUNCIL_BOUND]

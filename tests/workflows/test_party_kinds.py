@@ -42,7 +42,7 @@ from tests.workflows.support import (
     start_request,
     wait_for_events,
 )
-from tracefreeze.policy import load_directory, load_policy, resolve
+from tracefreeze.policy import load_directory, load_policy, load_situations, resolve
 from workflows import search_attributes as sa
 from workflows.request import RequestWorkflow
 
@@ -202,6 +202,8 @@ async def test_a_state_party_in_a_council_referred_situation_may_be_referred_to_
         "assembly",
         "security_council",
     )
+    found = [t.what for t in end.timeline if "non_compliance_finding decided" in t.what]
+    assert found and found[0].endswith(", referred to the Security Council (RS 87(7))")
     assert end.escalation_step == "report_to_plenary" and end.escalation_level == 5
 
 
@@ -226,6 +228,10 @@ async def test_a_non_state_party_with_an_arrangement_ends_in_rs_87_5_b_never_87_
     ]
     assert all(e.step != "non_compliance_finding" for e in events)
     assert all("87(7)" not in (e.basis or "") or "87(5)(b)" in (e.basis or "") for e in events)
+    # RS 87(5)(b) informs the Assembly; it refers nothing (that is RS 87(7)'s word).
+    informed = [t.what for t in end.timeline if "inform_assembly_or_council decided" in t.what]
+    assert len(informed) == 1 and informed[0].endswith(", the Assembly informed (RS 87(5)(b))")
+    assert "referred to the" not in informed[0] and "referral to the" not in informed[0]
     inform = proposal(events, "inform_assembly_or_council")
     assert inform.party_kind == "non_state_party_arrangement"
     assert inform.basis is not None and inform.basis.startswith("RS 87(5)(b)")
@@ -282,6 +288,11 @@ async def test_a_non_state_party_without_an_arrangement_ends_with_the_chamber_no
     assert ladder_steps(events) == ["reminder", "registry_follow_up", "chamber_report"]
     assert all(e.referral_targets == () for e in events)
     assert max(e.level for e in events) == 3
+    # RS 87(5)(a): no arrangement binds QMB, so the Chamber cannot order it to report.
+    report = proposal(events, "chamber_report")
+    assert report.basis is not None and report.basis.startswith("RS 87(5)(a)")
+    assert "for information; no order, no finding" in report.basis
+    assert "may order" not in report.basis
     assert (end.escalation_step, end.next_deadline, end.party_kind) == (
         "chamber_report",
         None,
@@ -313,9 +324,40 @@ async def test_a_state_bound_by_a_council_resolution_ends_in_informing_the_counc
     end = await parties.climb(handle, req, lambda _: "security_council")
     events = parties.events(req)
     assert ladder_steps(events)[-1] == "inform_security_council"
-    assert proposal(events, "inform_security_council").referral_targets == ("security_council",)
+    inform = proposal(events, "inform_security_council")
+    assert inform.referral_targets == ("security_council",)
+    # RS 13(b) and the resolution, nothing else: RS 87(5)(b) needs an arrangement and RS 87(7)
+    # concerns States Parties.
+    assert inform.basis is not None and inform.basis.startswith("RS 13(b) and the Council's")
+    assert "87(5)" not in inform.basis and "87(7)" not in inform.basis
     assert all(e.step != "non_compliance_finding" for e in events)
     assert (end.escalation_step, end.next_deadline) == ("inform_security_council", None)
+    assert end.timeline[-1].what.endswith(", the Security Council informed (RS 13(b))")
+
+
+async def test_an_arrangement_party_a_resolution_binds_keeps_the_assembly_rs_87_5_b(
+    parties: Parties,
+) -> None:
+    """QMA has an ad hoc arrangement (RS 87(5)(a)); a Council resolution (RS 13(b)) that also
+    obliges it does not make it a merely Council-bound State: RS 87(5)(b) lets the Court
+    inform the Assembly or, the Council having referred the matter, the Council."""
+    register = load_situations().model_copy(deep=True)
+    darfur = register.situations["ICC-02/05"].model_copy(update={"bound_states": ("SDN", "QMA")})
+    register = register.model_copy(update={"situations": {"ICC-02/05": darfur}})
+    req = court_request(requested_state="QMA", case_number="ICC-02/05-01/09")
+    policy = resolve(load_policy(), load_directory(), req, register)
+    assert policy.party_kind is PartyKind.NON_STATE_PARTY_ARRANGEMENT
+    handle = await parties.start(req, policy)
+    end = await parties.climb(handle, req, lambda s: "assembly" if s.startswith("inform") else None)
+    events = parties.events(req)
+    assert ladder_steps(events)[-1] == "inform_assembly_or_council"
+    inform = proposal(events, "inform_assembly_or_council")
+    assert inform.referral_targets == ("assembly", "security_council")
+    assert inform.basis is not None and inform.basis.startswith("RS 87(5)(b)")
+    assert (end.escalation_step, end.party_kind) == (
+        "inform_assembly_or_council",
+        "non_state_party_arrangement",
+    )
 
 
 # --- An international organisation: RS 87(6) --------------------------------------------------
@@ -347,6 +389,11 @@ async def test_an_international_organisation_ends_in_rs_87_6_consultation_and_ch
     assert consultation.addressee == load_directory().states["XIP"].central_authority
     assert {e.party_kind for e in events} == {"international_organisation"}
     assert all(e.referral_targets == () for e in events)
+    # RS 87(6): the Chamber cannot order an organisation to report.
+    report = proposal(events, "chamber_report")
+    assert report.basis is not None and report.basis.startswith("RS 87(6)")
+    assert "for information; no order, no finding" in report.basis
+    assert "may order" not in report.basis
     assert (end.escalation_step, end.next_deadline) == ("chamber_report", None)
 
 
@@ -356,20 +403,38 @@ async def test_an_international_organisation_ends_in_rs_87_6_consultation_and_ch
 async def test_the_kind_in_force_on_the_transmission_date_governs_the_ladder(
     parties: Parties,
 ) -> None:
-    """UKR: a non-State Party until its ratification took effect on 1 January 2025 (RS
-    126(2)). A request transmitted in 2024 keeps the non-State Party's ladder (no RS 87(7)),
-    though the directory now says State Party: the kind is recorded at start."""
+    """UKR: a non-State Party that lodged RS 12(3) declarations (from 17 April 2014), which
+    oblige it to cooperate "in accordance with Part 9", until its ratification took effect on
+    1 January 2025 (RS 126(2)). A declarant is taken, conservatively, as an arrangement party:
+    a request transmitted in 2024 ends in RS 87(5)(b), never an RS 87(7) finding, though the
+    directory now says State Party: the kind is recorded at start."""
     req = court_request(requested_state="UKR")
-    before = resolve(load_policy(), load_directory(), req, at=datetime(2024, 6, 1, tzinfo=UTC))
-    after = resolve(load_policy(), load_directory(), req, at=datetime(2025, 1, 1, tzinfo=UTC))
-    assert (before.party_kind, after.party_kind) == (
+    on = [datetime(2014, 4, 16, tzinfo=UTC), datetime(2014, 4, 17, tzinfo=UTC)]
+    on += [datetime(2024, 6, 1, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC)]
+    kinds = [resolve(load_policy(), load_directory(), req, at=t).party_kind for t in on]
+    assert kinds == [
         PartyKind.NON_STATE_PARTY,
+        PartyKind.NON_STATE_PARTY_ARRANGEMENT,
+        PartyKind.NON_STATE_PARTY_ARRANGEMENT,
         PartyKind.STATE_PARTY,
-    )
+    ]
+    before = resolve(load_policy(), load_directory(), req, at=on[2])
     handle = await parties.start(req, before)
-    end = await parties.climb(handle, req, lambda _: None)
-    assert ladder_steps(parties.events(req)) == ["reminder", "registry_follow_up", "chamber_report"]
-    assert end.party_kind == "non_state_party"
+    end = await parties.climb(handle, req, never_refers_to_council)
+    events = parties.events(req)
+    assert ladder_steps(events) == [
+        "reminder",
+        "registry_follow_up",
+        "chamber_report",
+        "inform_assembly_or_council",
+    ]
+    assert all(e.step != "non_compliance_finding" for e in events)
+    inform = proposal(events, "inform_assembly_or_council")
+    assert inform.basis is not None and inform.basis.startswith("RS 87(5)(b)")
+    assert (end.escalation_step, end.party_kind) == (
+        "inform_assembly_or_council",
+        "non_state_party_arrangement",
+    )
 
 
 def test_an_arrangement_counts_from_its_date_and_an_unknown_party_is_never_compelled() -> None:

@@ -118,7 +118,7 @@ async def test_an_unanswered_request_climbs_the_whole_ladder(ladder: Ladder) -> 
     found = ladder.events(req)[-1]
     assert (found.step, found.level) == ("non_compliance_finding", 4)
     v = await view(handle)
-    assert "referral to the assembly" in v.timeline[-1].what
+    assert "referred to the Assembly (RS 87(7))" in v.timeline[-1].what
 
     # The Assembly's procedure, one step at a time; a declined step returns after its interval.
     await ladder.advance_to(handle, found.time + 30 * DAY + timedelta(hours=1))
