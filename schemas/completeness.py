@@ -69,6 +69,12 @@ class Finding(Frozen):
     field: str = Field(min_length=1, max_length=200, description="The request's field(s)")
     article: str = Field(min_length=1, max_length=100, description="e.g. RS 96(2)(a)")
     what: str = Field(min_length=1, max_length=1000)
+    blocking: bool = Field(
+        default=False,
+        description="No override transmits the request while this finding stands (e.g. a "
+        "supplementary request naming a request that is not the same party's in the same case: "
+        "one party's request never reveals another's)",
+    )
 
 
 class CompletenessReport(Frozen):
@@ -85,6 +91,12 @@ class CompletenessReport(Frozen):
     def complete(self) -> bool:
         """Nothing missing, nothing inconsistent."""
         return not self.findings
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def overridable(self) -> bool:
+        """Incomplete, but no finding blocks transmission: a named person may override it."""
+        return not any(f.blocking for f in self.findings)
 
 
 class CompletenessOverride(Frozen):

@@ -129,7 +129,8 @@ class RequestClient:
 
         The request is checked first (``check``, seed para 11, RS 96(2), 87(2)): an incomplete
         request is refused with its report (``IncompleteRequest``) unless a named person
-        overrides the check with a reason; the override, with the findings it overrides, is
+        overrides the check with a reason (never a blocking finding: ``BlockedRequest``, even
+        with an override); the override, with the findings it overrides, is
         recorded in the request's start input, timeline, memo and ``request.transmitted`` event.
         The deadline policy in force (the configured file, with the State's overrides) is
         recorded in the request at start, so a later policy change never rewrites its past;
@@ -139,6 +140,8 @@ class RequestClient:
         """
         report = await self.check(request)
         override = None
+        if not report.overridable:
+            raise BlockedRequest(report)
         if not report.complete:
             if not (override_by and override_by.strip()) or not (
                 override_reason and override_reason.strip()
@@ -306,6 +309,19 @@ class IncompleteRequest(TracefreezeError):
     def __init__(self, report: CompletenessReport) -> None:
         super().__init__(completeness.render(report))
         self.report = report
+
+
+class BlockedRequest(IncompleteRequest):
+    """The check found what no override may pass (a blocking finding, e.g. a supplementary
+    request that does not name the same party's request in the same case, RS 96(2)(f)):
+    the request is refused even with ``override_by`` and ``override_reason``."""
+
+    def __init__(self, report: CompletenessReport) -> None:
+        super().__init__(report)
+        self.args = (
+            completeness.render(report)
+            + "\nno override transmits this request: correct the findings marked blocking",
+        )
 
 
 async def send(

@@ -91,8 +91,10 @@ def _missing(field: str, article: str, what: str) -> Finding:
     return Finding(kind=FindingKind.MISSING, field=field, article=article, what=what)
 
 
-def _inconsistent(field: str, article: str, what: str) -> Finding:
-    return Finding(kind=FindingKind.INCONSISTENT, field=field, article=article, what=what)
+def _inconsistent(field: str, article: str, what: str, blocking: bool = False) -> Finding:
+    return Finding(
+        kind=FindingKind.INCONSISTENT, field=field, article=article, what=what, blocking=blocking
+    )
 
 
 def _substance(text: str | None, min_words: int, min_distinct: int) -> str | None:
@@ -301,7 +303,12 @@ def _national_law(request: CourtRequest, profile: PartyProfile | None) -> list[F
 
 
 def _supplement(request: CourtRequest, first: SupplementedRequest | None) -> list[Finding]:
-    """A further request of a case to the same party, linked to the first (RS 96(2)(f))."""
+    """A further request of a case to the same party, linked to the first (RS 96(2)(f)).
+
+    Each finding here blocks transmission (no override): the link is carried to the party's
+    channel, and it has a basis only when it names the same party's request in the same case.
+    Anything else would put the reference of another party's request (perhaps ex parte, Rule
+    99(1)) or of another case before this party; one party's request never reveals another's."""
     if request.supplements is None or first is None:
         return []
     if not first.found:
@@ -310,6 +317,7 @@ def _supplement(request: CourtRequest, first: SupplementedRequest | None) -> lis
                 "supplements",
                 "RS 96(2)(f)",
                 f"request {request.supplements} to {request.requested_state} does not exist",
+                blocking=True,
             )
         ]
     findings = []
@@ -320,6 +328,7 @@ def _supplement(request: CourtRequest, first: SupplementedRequest | None) -> lis
                 "RS 96(2)(f)",
                 f"request {request.supplements} belongs to case {first.case_number}, "
                 f"not {request.case_number}",
+                blocking=True,
             )
         )
     if first.party != request.requested_state:
@@ -329,6 +338,7 @@ def _supplement(request: CourtRequest, first: SupplementedRequest | None) -> lis
                 "RS 96(2)(f)",
                 f"request {request.supplements} went to {first.party}, "
                 f"not {request.requested_state}",
+                blocking=True,
             )
         )
     return findings
@@ -373,5 +383,6 @@ def render(report: CompletenessReport) -> str:
         return f"{report.reference} to {report.party}: complete"
     lines = [f"{report.reference} to {report.party}: incomplete ({len(report.findings)} findings)"]
     for f in report.findings:
-        lines.append(f"  {f.kind.value:<12} {f.field} ({f.article}): {f.what}")
+        mark = " [blocking: no override]" if f.blocking else ""
+        lines.append(f"  {f.kind.value:<12} {f.field} ({f.article}): {f.what}{mark}")
     return "\n".join(lines)

@@ -223,3 +223,21 @@ def test_a_supplementary_request_names_a_request_of_the_same_case_to_the_same_pa
     }
     with pytest.raises(ValueError, match="cannot supplement itself"):
         request(supplements="ICC-01/22-REQ-0007")
+
+
+def test_the_supplements_findings_block_any_override() -> None:
+    """RS 96(2)(f), Rule 99(1): the link has a basis only to the same party's request in the
+    same case; each `supplements` finding is blocking, the others stay overridable."""
+    req = request(reference="ICC-01/22-REQ-0008", supplements="ICC-01/22-REQ-0007")
+    gone = SupplementedRequest(reference="ICC-01/22-REQ-0007", found=False)
+    other = SupplementedRequest(
+        reference="ICC-01/22-REQ-0007", found=True, case_number="ICC-02/05", party="NLD"
+    )
+    for first in (gone, other):
+        report = check(req, NLD, first)
+        assert not report.complete and not report.overridable
+        assert all(f.blocking for f in report.findings)
+        assert "[blocking: no override]" in render(report)
+    plain = check(request(grounds="x"), NLD)
+    assert not plain.complete and plain.overridable
+    assert not any(f.blocking for f in plain.findings)

@@ -22,7 +22,7 @@ from tests.builders import case_number, court_request, example, reference
 from tests.tracefreeze.test_worker_client import wait_for_transmitted_event
 from tracefreeze.case_client import CaseClient
 from tracefreeze.cli.main import main
-from tracefreeze.client import IncompleteRequest, RequestClient
+from tracefreeze.client import BlockedRequest, IncompleteRequest, RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.worker import run_worker
 
@@ -151,6 +151,10 @@ async def test_a_supplementary_request_is_checked_against_the_first(stack: Setti
             assert [(f.kind, f.field, f.article) for f in findings] == [
                 (FindingKind.INCONSISTENT, field, "RS 96(2)(f)")
             ], request.reference
+            # Blocking (RS 96(2)(f), Rule 99(1)): a named person's override passes none of them.
+            with pytest.raises(BlockedRequest, match="no override transmits this request"):
+                await client.submit(request, override_by="Registrar", override_reason="urgent")
+            assert await client._existing(request.reference, request.requested_state) is None
 
 
 async def test_a_case_order_with_an_incomplete_request_opens_nothing(stack: Settings) -> None:
