@@ -49,7 +49,8 @@ class PartyProfile(Frozen):
 
 class SupplementedRequest(Frozen):
     """The earlier request a supplementary request names (``supplements``), as the Court's
-    records show it: whether it exists, its case and the party it went to."""
+    records show it for the same party only: whether that party has it, and its case. Another
+    party's request is never looked up (one party's request never reveals another's)."""
 
     reference: RequestReference
     found: bool

@@ -98,15 +98,12 @@ class RequestClient:
         return completeness.check(request, profile, first)
 
     async def supplemented(self, reference: str, party: str) -> SupplementedRequest:
-        """The request ``reference`` as the records show it: to ``party`` if it went there,
-        else to whichever party of the directory it went to, else not found. Each candidate
-        is described by its id (never a visibility search, which may lag a fresh start)."""
-        parties = sorted(load_directory(self.settings.state_directory_file).states)
-        workflow_id = None
-        for candidate in [party, *(p for p in parties if p != party)]:
-            workflow_id = await self._existing(reference, candidate)
-            if workflow_id is not None:
-                break
+        """The request ``reference`` to ``party`` as the records show it, or not found for
+        this party. Only the same party's request is looked up (by its id, never a visibility
+        search, which may lag a fresh start): whether the reference names another party's
+        request (perhaps ex parte, Rule 99(1)) is never asked, so nothing about it can reach
+        the check's findings (RS 96(2)(f): the link is to the same party's request)."""
+        workflow_id = await self._existing(reference, party)
         if workflow_id is None:
             return SupplementedRequest(reference=reference, found=False)
         view = await self.view_id(workflow_id)

@@ -316,7 +316,8 @@ def _supplement(request: CourtRequest, first: SupplementedRequest | None) -> lis
             _inconsistent(
                 "supplements",
                 "RS 96(2)(f)",
-                f"request {request.supplements} to {request.requested_state} does not exist",
+                f"request {request.supplements} is not found for this party "
+                f"({request.requested_state})",
                 blocking=True,
             )
         ]
@@ -336,8 +337,7 @@ def _supplement(request: CourtRequest, first: SupplementedRequest | None) -> lis
             _inconsistent(
                 "supplements, requested_state",
                 "RS 96(2)(f)",
-                f"request {request.supplements} went to {first.party}, "
-                f"not {request.requested_state}",
+                f"request {request.supplements} is not a request to {request.requested_state}",
                 blocking=True,
             )
         )

@@ -221,6 +221,11 @@ def test_a_supplementary_request_names_a_request_of_the_same_case_to_the_same_pa
         (WRONG, "supplements, case_number", "RS 96(2)(f)"),
         (WRONG, "supplements, requested_state", "RS 96(2)(f)"),
     }
+    # Nothing of another party's request is named in the findings (Rule 99(1)).
+    assert not any("BEL" in f.what for f in check(req, NLD, other).findings)
+    assert check(req, NLD, gone).findings[0].what == (
+        "request ICC-01/22-REQ-0007 is not found for this party (NLD)"
+    )
     with pytest.raises(ValueError, match="cannot supplement itself"):
         request(supplements="ICC-01/22-REQ-0007")
 

@@ -110,7 +110,8 @@ async def test_submit_refuses_an_incomplete_request_unless_overridden_by_a_named
 async def test_a_supplementary_request_is_checked_against_the_first(stack: Settings) -> None:
     """A further request of the case to the same party, linked to the first: accepted and
     announced with the link; refused when the first does not exist, belongs to another case
-    or went to another party."""
+    or went to another party (to that party's eyes, not found: nothing of another party's
+    request is revealed)."""
     case = case_number()
     first = court_request(tag="FIRST", case_number=case)
     async with worker_and_client(stack) as client:
@@ -141,7 +142,7 @@ async def test_a_supplementary_request_is_checked_against_the_first(stack: Setti
                     requested_state="BEL",
                     supplements=first.reference,
                 ),
-                "supplements, requested_state",
+                "supplements",
             ),
         )
         for request, field in cases:
@@ -151,6 +152,14 @@ async def test_a_supplementary_request_is_checked_against_the_first(stack: Setti
             assert [(f.kind, f.field, f.article) for f in findings] == [
                 (FindingKind.INCONSISTENT, field, "RS 96(2)(f)")
             ], request.reference
+            if request.requested_state == "BEL":
+                # Only BEL's own request is looked up: the finding says nothing of NLD's.
+                assert findings[0].what == (
+                    f"request {first.reference} is not found for this party (BEL)"
+                )
+                assert "NLD" not in str(refused.value) and first.case_number not in str(
+                    refused.value
+                )
             # Blocking (RS 96(2)(f), Rule 99(1)): a named person's override passes none of them.
             with pytest.raises(BlockedRequest, match="no override transmits this request"):
                 await client.submit(request, override_by="Registrar", override_reason="urgent")
