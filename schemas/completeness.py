@@ -25,7 +25,21 @@ from schemas.common import (
 )
 
 MAX_FINDINGS = 200
-"""Most findings one report lists (one per rule, per known asset and per requirement)."""
+"""Most findings one report lists (one per rule, per known asset and per requirement); a
+request with more ends its list with one summary finding ("and N more ...")."""
+FINDING_FIELD_MAX = 200
+FINDING_ARTICLE_MAX = 100
+FINDING_WHAT_MAX = 1000
+"""A finding's text is clipped to these bounds (a national-law requirement's text may be
+longer): the check returns a report for any request, never a validation error."""
+OVERRIDE_BY_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+"""Who overrides: one line of printable text, not blank (no newline or control character)."""
+OVERRIDE_REASON_MAX = 2000
+OVERRIDE_REASON_PATTERN = (
+    r"^[^\x00-\x09\x0b-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x09\x0b-\x1f\x7f-\x9f]*$"
+)
+"""Why: printable text, not blank, lines separated by newlines only (no other control
+character)."""
 
 
 class NationalRequirement(Frozen):
@@ -67,9 +81,13 @@ class Finding(Frozen):
     """One thing the request lacks or gets wrong, with the provision that asks for it."""
 
     kind: FindingKind
-    field: str = Field(min_length=1, max_length=200, description="The request's field(s)")
-    article: str = Field(min_length=1, max_length=100, description="e.g. RS 96(2)(a)")
-    what: str = Field(min_length=1, max_length=1000)
+    field: str = Field(
+        min_length=1, max_length=FINDING_FIELD_MAX, description="The request's field(s)"
+    )
+    article: str = Field(
+        min_length=1, max_length=FINDING_ARTICLE_MAX, description="e.g. RS 96(2)(a)"
+    )
+    what: str = Field(min_length=1, max_length=FINDING_WHAT_MAX)
     blocking: bool = Field(
         default=False,
         description="No override transmits the request while this finding stands (e.g. a "
@@ -106,8 +124,10 @@ class CompletenessOverride(Frozen):
     176(2)); the override is recorded with the request, in its timeline and memo and in its
     ``request.transmitted`` event, never sent to the requested party."""
 
-    by: str = Field(min_length=1, max_length=200)
-    reason: str = Field(min_length=1, max_length=MAX_TEXT)
+    by: str = Field(min_length=1, max_length=200, pattern=OVERRIDE_BY_PATTERN)
+    reason: str = Field(
+        min_length=1, max_length=OVERRIDE_REASON_MAX, pattern=OVERRIDE_REASON_PATTERN
+    )
     at: Instant
     findings: tuple[Finding, ...] = Field(min_length=1, max_length=MAX_FINDINGS)
 

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from pydantic import ValidationError
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import (
     TypedSearchAttributes,
@@ -144,12 +145,22 @@ class RequestClient:
                 override_reason and override_reason.strip()
             ):
                 raise IncompleteRequest(report)
-            override = CompletenessOverride(
-                by=override_by,
-                reason=override_reason,
-                at=datetime.now(UTC),
-                findings=report.findings,
-            )
+            try:
+                override = CompletenessOverride(
+                    by=override_by,
+                    reason=override_reason,
+                    at=datetime.now(UTC),
+                    findings=report.findings,
+                )
+            except ValidationError as err:
+                problems = "; ".join(
+                    f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()
+                )
+                raise TracefreezeError(
+                    "the override is refused: who overrides is one line of printable text "
+                    "(at most 200 characters), why at most 2000 characters without control "
+                    f"characters other than newlines ({problems})"
+                ) from None
         policy = await self.policy_in_force(request, policy)
         topics = self.settings.topics
         workflow_id = workflow_id_of(request, self._key(ensure=request.ex_parte))

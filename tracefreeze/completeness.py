@@ -34,6 +34,10 @@ import re
 from schemas.assets import PartyKind
 from schemas.common import IssuingOrgan, LegalBasis, Measure, Origin
 from schemas.completeness import (
+    FINDING_ARTICLE_MAX,
+    FINDING_FIELD_MAX,
+    FINDING_WHAT_MAX,
+    MAX_FINDINGS,
     CompletenessReport,
     Finding,
     FindingKind,
@@ -87,14 +91,50 @@ Chamber's (it acts after the conviction it pronounced, RS 74)."""
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 
 
+def _clip(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, marked "..." where cut."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _finding(
+    kind: FindingKind, field: str, article: str, what: str, blocking: bool = False
+) -> Finding:
+    """A finding whose texts fit its bounds, whatever the request held (a long national-law
+    requirement's text, an asset's id): the check never fails on its own findings."""
+    return Finding(
+        kind=kind,
+        field=_clip(field, FINDING_FIELD_MAX),
+        article=_clip(article, FINDING_ARTICLE_MAX),
+        what=_clip(what, FINDING_WHAT_MAX),
+        blocking=blocking,
+    )
+
+
 def _missing(field: str, article: str, what: str) -> Finding:
-    return Finding(kind=FindingKind.MISSING, field=field, article=article, what=what)
+    return _finding(FindingKind.MISSING, field, article, what)
 
 
 def _inconsistent(field: str, article: str, what: str, blocking: bool = False) -> Finding:
-    return Finding(
-        kind=FindingKind.INCONSISTENT, field=field, article=article, what=what, blocking=blocking
+    return _finding(FindingKind.INCONSISTENT, field, article, what, blocking)
+
+
+def _capped(findings: list[Finding]) -> tuple[Finding, ...]:
+    """At most ``MAX_FINDINGS``: past it, the last one sums up the rest (how many, of which
+    kinds and articles; blocking if any of them is), so a request with many assets lacking a
+    location and an identifier still gets its report."""
+    if len(findings) <= MAX_FINDINGS:
+        return tuple(findings)
+    kept, rest = findings[: MAX_FINDINGS - 1], findings[MAX_FINDINGS - 1 :]
+    kinds = {f.kind for f in rest}
+    articles = ", ".join(sorted({f.article for f in rest}))
+    summary = _finding(
+        FindingKind.MISSING if FindingKind.MISSING in kinds else FindingKind.INCONSISTENT,
+        ", ".join(sorted({f.field.split("[")[0] for f in rest})),
+        articles,
+        f"and {len(rest)} more findings of the same kinds (" + articles + ")",
+        blocking=any(f.blocking for f in rest),
     )
+    return (*kept, summary)
 
 
 def _substance(text: str | None, min_words: int, min_distinct: int) -> str | None:
@@ -364,7 +404,7 @@ def check(
         reference=request.reference,
         party=request.requested_state,
         profile_known=profile is not None,
-        findings=tuple(findings),
+        findings=_capped(findings),
     )
 
 

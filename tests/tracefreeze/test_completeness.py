@@ -3,11 +3,15 @@ each rule finds what it names, with its article, and the example request is comp
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from schemas.completeness import (
+    MAX_FINDINGS,
+    CompletenessOverride,
     FindingKind,
     NationalRequirement,
     PartyProfile,
@@ -246,3 +250,60 @@ def test_the_supplements_findings_block_any_override() -> None:
     plain = check(request(grounds="x"), NLD)
     assert not plain.complete and plain.overridable
     assert not any(f.blocking for f in plain.findings)
+
+
+def test_many_incomplete_assets_still_get_a_report_with_a_summary_finding() -> None:
+    """RS 96(2)(b): 300 assets (MAX_ASSETS allows 1000) without location or identifier make
+    600 findings; the report lists MAX_FINDINGS, the last summing up the rest, never a
+    validation error."""
+    base = example("court-request")["known_assets"][0]
+    assets = []
+    for i in range(300):
+        asset = {**base, "asset_id": f"a-bare-{i}"}
+        for key in ("registry_reference", "location_country", "location"):
+            asset.pop(key, None)
+        assets.append(asset)
+    report = check(request(known_assets=assets), NLD)
+    assert len(report.findings) == MAX_FINDINGS
+    last = report.findings[-1]
+    assert last.what.startswith(f"and {600 - MAX_FINDINGS + 1} more findings")
+    assert last.kind is MISSING and last.article == "RS 96(2)(b)" and not last.blocking
+    assert report.overridable and "incomplete (200 findings)" in render(report)
+
+
+def test_a_long_national_law_requirement_is_clipped_into_its_finding() -> None:
+    """RS 96(2)(e), 96(3): a requirement's text up to MAX_TEXT is quoted within the finding's
+    bound, not a validation error."""
+    long = NationalRequirement(requirement_id="nl-long", text="w " * 2400)
+    profile = NLD.model_copy(update={"national_law_requirements": (long,)})
+    (finding,) = check(request(), profile).findings
+    assert finding.field == "national_law[nl-long]"
+    assert len(finding.what) == 1000 and finding.what.endswith("...")
+
+
+@pytest.mark.parametrize(
+    ("by", "reason"),
+    [
+        ("Registrar\nforged line", "urgent"),
+        ("Registrar\x1b[2J", "urgent"),
+        ("   ", "urgent"),
+        ("R" * 201, "urgent"),
+        ("Registrar", "x" * 2001),
+        ("Registrar", "urgent\x00"),
+        ("Registrar", "urgent\r\nforged"),
+        ("Registrar", " \n "),
+    ],
+)
+def test_an_override_is_bounded_printable_text(by: str, reason: str) -> None:
+    """Rule 176(2): who overrides is one printable line (1-200 characters); why, at most 2000
+    characters, newlines its only control characters."""
+    findings = check(request(grounds="x"), NLD).findings
+    with pytest.raises(ValidationError):
+        CompletenessOverride(by=by, reason=reason, at=datetime.now(UTC), findings=findings)
+    ok = CompletenessOverride(
+        by="Registrar (R. Doe)",
+        reason="urgent: the assets move\ntoday",
+        at=datetime.now(UTC),
+        findings=findings,
+    )
+    assert ok.by == "Registrar (R. Doe)"

@@ -79,6 +79,16 @@ async def test_submit_refuses_an_incomplete_request_unless_overridden_by_a_named
             await client.client.get_workflow_handle(workflow_id).describe()
         assert gone.value.status is RPCStatusCode.NOT_FOUND
 
+        # Rule 176(2): who overrides is one printable line; a forged second line is refused
+        # with a clear error, and nothing leaves the Court.
+        code, output = await _cli(
+            "submit", str(path), "--override-by", "Registrar\nforged", "--override-reason", "ok"
+        )
+        assert code != 0 and "the override is refused" in output, output
+        assert "Traceback" not in output
+        with pytest.raises(RPCError):
+            await client.client.get_workflow_handle(workflow_id).describe()
+
         reason = "Urgent: the assets are about to be moved; the Chamber completes the grounds"
         code, output = await _cli(
             "submit", str(path), "--override-by", "Deputy Registrar", "--override-reason", reason
