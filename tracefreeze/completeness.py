@@ -17,7 +17,8 @@ The rules (each finding names its provision):
 - RS 96(2)(a): the legal basis matches the issuing organ and its precondition: RS 57(3)(e) is
   the Pre-Trial Chamber's, once a warrant of arrest or summons has issued (RS 58); RS 57(3)(b)
   the Pre-Trial Chamber's at the request of the person arrested or summoned (the Defence);
-  RS 75(4) the Trial Chamber's after a conviction (RS 74, 77(2)(b)). The grounds have real
+  RS 75(4) the Trial Chamber's after a conviction (RS 74, 77(2)(b)); a Chamber never asks
+  under RS 93(1)(k) alone (it would skip its warrant or conviction). The grounds have real
   substance (``GROUNDS_MIN_WORDS`` and the placeholders below);
 - RS 96(2)(b), 93(1)(k): the person concerned is identified; for a freeze or seizure, the
   assets known are given with their location and an identifier;
@@ -88,6 +89,9 @@ CHAMBER_OF = {
 }
 """The organ whose power each basis is: RS 57(3) the Pre-Trial Chamber's, RS 75(4) the Trial
 Chamber's (it acts after the conviction it pronounced, RS 74)."""
+CHAMBERS = frozenset({IssuingOrgan.PRE_TRIAL_CHAMBER, IssuingOrgan.TRIAL_CHAMBER})
+"""A Chamber asks under its own power (RS 57(3)(e), 57(3)(b), 75(4)), never under RS 93(1)(k)
+alone: that would skip the warrant, summons or conviction its power rests on."""
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 
 
@@ -166,6 +170,16 @@ def _legal_basis(request: CourtRequest) -> list[Finding]:
                 basis.value,
                 f"{basis.value} is a power of the {chamber.value.replace('_', ' ')}, "
                 f"not of the {organ.value.replace('_', ' ')}",
+            )
+        )
+    if basis is LegalBasis.RS_93_1_K and organ in CHAMBERS:
+        findings.append(
+            _inconsistent(
+                "issuing_organ, legal_basis",
+                "RS 57(3)(e), 57(3)(b), 75(4)",
+                f"the {organ.value.replace('_', ' ')} acts under RS 57(3)(e), 57(3)(b) or "
+                "75(4) (RS 93(1)(k) is the form of cooperation, not the Chamber's power): "
+                "name that basis, with its warrant, summons or conviction",
             )
         )
     if basis in (LegalBasis.RS_57_3_E, LegalBasis.RS_57_3_B):

@@ -307,3 +307,18 @@ def test_an_override_is_bounded_printable_text(by: str, reason: str) -> None:
         findings=findings,
     )
     assert ok.by == "Registrar (R. Doe)"
+
+
+@pytest.mark.parametrize("organ", ["pre_trial_chamber", "trial_chamber"])
+def test_a_chamber_never_asks_under_rs_93_1_k_alone(organ: str) -> None:
+    """RS 57(3)(e), 57(3)(b), 75(4): a Chamber asks under its own power, with its warrant,
+    summons or conviction; RS 93(1)(k) alone would skip them. The Prosecutor's request under
+    RS 93(1)(k) stays complete."""
+    req = request(issuing_organ=organ, legal_basis="RS 93(1)(k)", warrant=None)
+    assert found(req) == {
+        (WRONG, "issuing_organ, legal_basis", "RS 57(3)(e), 57(3)(b), 75(4)"),
+    }
+    prosecutor = request(
+        issuing_organ="prosecutor", legal_basis="RS 93(1)(k)", origin="prosecution"
+    )
+    assert check(prosecutor, NLD).complete
