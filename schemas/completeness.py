@@ -23,6 +23,7 @@ from schemas.common import (
     RequestReference,
     StateCode,
 )
+from schemas.policy import PartyKind
 
 MAX_FINDINGS = 200
 """Most findings one report lists (one per rule, per known asset and per requirement); a
@@ -57,6 +58,11 @@ class PartyProfile(Frozen):
     second list when it exists."""
 
     party: StateCode
+    kind: PartyKind | None = Field(
+        default=None,
+        description="What the party is to the Court in the directory on the day of the check "
+        "(None: no kind in force); an international organisation cooperates under RS 87(6)",
+    )
     languages: tuple[LanguageCode, ...] = Field(min_length=1, max_length=6)
     national_law_requirements: tuple[NationalRequirement, ...] = Field(default=(), max_length=50)
 

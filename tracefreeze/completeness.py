@@ -23,6 +23,7 @@ The rules (each finding names its provision):
 - RS 96(2)(b), 93(1)(k): the person concerned is identified; for a freeze or seizure, the
   assets known are given with their location and an identifier;
 - RS 96(2)(d): the procedure to follow is stated;
+- RS 87(6): a freeze or seizure is not asked of an international organisation;
 - RS 87(2): the request is in (or translated into) a language the party accepts;
 - RS 96(2)(e), 96(3): each national-law requirement the party has made known is answered;
 - a supplementary request names an earlier request of the same case to the same party.
@@ -31,6 +32,7 @@ The rules (each finding names its provision):
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 
 from schemas.assets import PartyKind
 from schemas.common import IssuingOrgan, LegalBasis, Measure, Origin
@@ -45,6 +47,7 @@ from schemas.completeness import (
     PartyProfile,
     SupplementedRequest,
 )
+from schemas.policy import PartyKind as DirectoryKind
 from schemas.policy import StateDirectory
 from schemas.request import CourtRequest
 
@@ -298,6 +301,26 @@ def _identification(request: CourtRequest) -> list[Finding]:
     return findings
 
 
+def _party_kind(request: CourtRequest, profile: PartyProfile | None) -> list[Finding]:
+    """RS 87(6): an international organisation is asked for information, documents and the
+    forms of cooperation agreed with it; a freeze or seizure is no Part 9 obligation of it."""
+    if profile is None or profile.kind is not DirectoryKind.INTERNATIONAL_ORGANISATION:
+        return []
+    restraint = sorted(m.value for m in RESTRAINT & set(request.measures))
+    if not restraint:
+        return []
+    return [
+        _inconsistent(
+            "measures, requested_state",
+            "RS 87(6)",
+            f"{profile.party} is an international organisation: the Court may ask it for "
+            "information, documents and other forms of cooperation agreed with it (RS 87(6)), "
+            f"not to {' or '.join(restraint)} assets; ask a State for the measure, or record "
+            "by override the form of cooperation agreed",
+        )
+    ]
+
+
 def _language(request: CourtRequest, profile: PartyProfile | None) -> list[Finding]:
     """RS 87(2): in, or translated into, a language of the party's choice."""
     if profile is None:
@@ -410,6 +433,7 @@ def check(
         *_legal_basis(request),
         *_grounds_and_procedure(request),
         *_identification(request),
+        *_party_kind(request, profile),
         *_language(request, profile),
         *_national_law(request, profile),
         *_supplement(request, supplemented),
@@ -422,13 +446,17 @@ def check(
     )
 
 
-def profile_from_directory(directory: StateDirectory, party: str) -> PartyProfile | None:
-    """The party's profile as the directory holds it: its language (RS 87(2)); no national-law
-    requirements yet (the directory has no register of them)."""
+def profile_from_directory(
+    directory: StateDirectory, party: str, on: date | None = None
+) -> PartyProfile | None:
+    """The party's profile as the directory holds it: its kind in force ``on`` the day (today
+    unless given: the check runs on the day of transmission) and its language (RS 87(2)); no
+    national-law requirements yet (the directory has no register of them)."""
     entry = directory.states.get(party)
     if entry is None:
         return None
-    return PartyProfile(party=party, languages=(entry.language,))
+    day = on or datetime.now(UTC).date()
+    return PartyProfile(party=party, kind=entry.kind_on(day), languages=(entry.language,))
 
 
 def render(report: CompletenessReport) -> str:

@@ -322,3 +322,16 @@ def test_a_chamber_never_asks_under_rs_93_1_k_alone(organ: str) -> None:
         issuing_organ="prosecutor", legal_basis="RS 93(1)(k)", origin="prosecution"
     )
     assert check(prosecutor, NLD).complete
+
+
+def test_no_freeze_or_seizure_is_asked_of_an_international_organisation() -> None:
+    """RS 87(6): the Court may ask an international organisation (XIP in the directory) for
+    information, documents and forms of cooperation agreed with it; a freeze or seizure
+    addressed to it is inconsistent, tracing alone is not."""
+    xip = profile_from_directory(load_directory(), "XIP")
+    assert xip is not None and xip.kind == "international_organisation"
+    assert profile_from_directory(load_directory(), "NLD").kind == "state_party"  # type: ignore[union-attr]
+    freeze = request(requested_state="XIP")
+    assert found(freeze, xip) == {(WRONG, "measures, requested_state", "RS 87(6)")}
+    trace = request(requested_state="XIP", measures=["identify", "trace"])
+    assert check(trace, xip).complete
