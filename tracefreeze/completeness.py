@@ -17,7 +17,7 @@ The rules (each finding names its provision):
 - RS 96(2)(a): the legal basis matches the issuing organ and its precondition: RS 57(3)(e) is
   the Pre-Trial Chamber's, once a warrant of arrest or summons has issued (RS 58); RS 57(3)(b)
   the Pre-Trial Chamber's at the request of the person arrested or summoned (the Defence);
-  RS 75(4) the Trial Chamber's after a conviction (RS 74, 77(2)(b)); a Chamber never asks
+  RS 75(4) the Trial Chamber's after a conviction (RS 74, 76); a Chamber never asks
   under RS 93(1)(k) alone (it would skip its warrant or conviction). The grounds have real
   substance (``GROUNDS_MIN_WORDS`` and the placeholders below);
 - RS 96(2)(b), 93(1)(k): the person concerned is identified; for a freeze or seizure, the
@@ -225,9 +225,9 @@ def _legal_basis(request: CourtRequest) -> list[Finding]:
             findings.append(
                 _missing(
                     "conviction",
-                    "RS 75(4), 77(2)(b)",
-                    "RS 75(4) applies after a person is convicted: give the judgment's "
-                    "reference and date",
+                    "RS 75(4), 74",
+                    "RS 75(4) applies after a person is convicted (the decision under RS 74, "
+                    "the sentence under RS 76): give the judgment's reference and date",
                 )
             )
         elif request.conviction.delivered_on > request.issued_at.date():

@@ -58,7 +58,7 @@ def test_the_issue_example_is_incomplete_on_every_count() -> None:
     req = request(grounds="x", known_assets=[], legal_basis="RS 75(4)", warrant=None)
     assert found(req) == {
         (WRONG, "issuing_organ, legal_basis", "RS 75(4)"),
-        (MISSING, "conviction", "RS 75(4), 77(2)(b)"),
+        (MISSING, "conviction", "RS 75(4), 74"),
         (MISSING, "grounds", "RS 96(2)(a), 96(2)(c)"),
         (MISSING, "known_assets", "RS 96(2)(b), 93(1)(k)"),
     }
@@ -148,7 +148,7 @@ def test_rs_75_4_needs_the_trial_chamber_and_a_conviction() -> None:
     """RS 75(4): after a conviction (RS 74), the Trial Chamber; a pre-trial chamber acting
     under RS 75(4) is inconsistent."""
     trial = request(issuing_organ="trial_chamber", legal_basis="RS 75(4)", warrant=None)
-    assert found(trial) == {(MISSING, "conviction", "RS 75(4), 77(2)(b)")}
+    assert found(trial) == {(MISSING, "conviction", "RS 75(4), 74")}
     convicted = request(
         issuing_organ="trial_chamber", legal_basis="RS 75(4)", conviction=CONVICTION
     )
