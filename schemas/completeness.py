@@ -23,9 +23,24 @@ from schemas.common import (
     RequestReference,
     StateCode,
 )
+from schemas.policy import PartyKind
 
 MAX_FINDINGS = 200
-"""Most findings one report lists (one per rule, per known asset and per requirement)."""
+"""Most findings one report lists (one per rule, per known asset and per requirement); a
+request with more ends its list with one summary finding ("and N more ...")."""
+FINDING_FIELD_MAX = 200
+FINDING_ARTICLE_MAX = 100
+FINDING_WHAT_MAX = 1000
+"""A finding's text is clipped to these bounds (a national-law requirement's text may be
+longer): the check returns a report for any request, never a validation error."""
+OVERRIDE_BY_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+"""Who overrides: one line of printable text, not blank (no newline or control character)."""
+OVERRIDE_REASON_MAX = 2000
+OVERRIDE_REASON_PATTERN = (
+    r"^[^\x00-\x09\x0b-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x09\x0b-\x1f\x7f-\x9f]*$"
+)
+"""Why: printable text, not blank, lines separated by newlines only (no other control
+character)."""
 
 
 class NationalRequirement(Frozen):
@@ -43,13 +58,19 @@ class PartyProfile(Frozen):
     second list when it exists."""
 
     party: StateCode
+    kind: PartyKind | None = Field(
+        default=None,
+        description="What the party is to the Court in the directory on the day of the check "
+        "(None: no kind in force); an international organisation cooperates under RS 87(6)",
+    )
     languages: tuple[LanguageCode, ...] = Field(min_length=1, max_length=6)
     national_law_requirements: tuple[NationalRequirement, ...] = Field(default=(), max_length=50)
 
 
 class SupplementedRequest(Frozen):
     """The earlier request a supplementary request names (``supplements``), as the Court's
-    records show it: whether it exists, its case and the party it went to."""
+    records show it for the same party only: whether that party has it, and its case. Another
+    party's request is never looked up (one party's request never reveals another's)."""
 
     reference: RequestReference
     found: bool
@@ -66,9 +87,19 @@ class Finding(Frozen):
     """One thing the request lacks or gets wrong, with the provision that asks for it."""
 
     kind: FindingKind
-    field: str = Field(min_length=1, max_length=200, description="The request's field(s)")
-    article: str = Field(min_length=1, max_length=100, description="e.g. RS 96(2)(a)")
-    what: str = Field(min_length=1, max_length=1000)
+    field: str = Field(
+        min_length=1, max_length=FINDING_FIELD_MAX, description="The request's field(s)"
+    )
+    article: str = Field(
+        min_length=1, max_length=FINDING_ARTICLE_MAX, description="e.g. RS 96(2)(a)"
+    )
+    what: str = Field(min_length=1, max_length=FINDING_WHAT_MAX)
+    blocking: bool = Field(
+        default=False,
+        description="No override transmits the request while this finding stands (e.g. a "
+        "supplementary request naming a request that is not the same party's in the same case: "
+        "one party's request never reveals another's)",
+    )
 
 
 class CompletenessReport(Frozen):
@@ -86,6 +117,12 @@ class CompletenessReport(Frozen):
         """Nothing missing, nothing inconsistent."""
         return not self.findings
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def overridable(self) -> bool:
+        """Incomplete, but no finding blocks transmission: a named person may override it."""
+        return not any(f.blocking for f in self.findings)
+
 
 class CompletenessOverride(Frozen):
     """A named person's decision to transmit a request the check found incomplete: who, why,
@@ -93,8 +130,10 @@ class CompletenessOverride(Frozen):
     176(2)); the override is recorded with the request, in its timeline and memo and in its
     ``request.transmitted`` event, never sent to the requested party."""
 
-    by: str = Field(min_length=1, max_length=200)
-    reason: str = Field(min_length=1, max_length=MAX_TEXT)
+    by: str = Field(min_length=1, max_length=200, pattern=OVERRIDE_BY_PATTERN)
+    reason: str = Field(
+        min_length=1, max_length=OVERRIDE_REASON_MAX, pattern=OVERRIDE_REASON_PATTERN
+    )
     at: Instant
     findings: tuple[Finding, ...] = Field(min_length=1, max_length=MAX_FINDINGS)
 

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from pydantic import ValidationError
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import (
     TypedSearchAttributes,
@@ -98,15 +99,12 @@ class RequestClient:
         return completeness.check(request, profile, first)
 
     async def supplemented(self, reference: str, party: str) -> SupplementedRequest:
-        """The request ``reference`` as the records show it: to ``party`` if it went there,
-        else to whichever party of the directory it went to, else not found. Each candidate
-        is described by its id (never a visibility search, which may lag a fresh start)."""
-        parties = sorted(load_directory(self.settings.state_directory_file).states)
-        workflow_id = None
-        for candidate in [party, *(p for p in parties if p != party)]:
-            workflow_id = await self._existing(reference, candidate)
-            if workflow_id is not None:
-                break
+        """The request ``reference`` to ``party`` as the records show it, or not found for
+        this party. Only the same party's request is looked up (by its id, never a visibility
+        search, which may lag a fresh start): whether the reference names another party's
+        request (perhaps ex parte, Rule 99(1)) is never asked, so nothing about it can reach
+        the check's findings (RS 96(2)(f): the link is to the same party's request)."""
+        workflow_id = await self._existing(reference, party)
         if workflow_id is None:
             return SupplementedRequest(reference=reference, found=False)
         view = await self.view_id(workflow_id)
@@ -129,7 +127,8 @@ class RequestClient:
 
         The request is checked first (``check``, seed para 11, RS 96(2), 87(2)): an incomplete
         request is refused with its report (``IncompleteRequest``) unless a named person
-        overrides the check with a reason; the override, with the findings it overrides, is
+        overrides the check with a reason (never a blocking finding: ``BlockedRequest``, even
+        with an override); the override, with the findings it overrides, is
         recorded in the request's start input, timeline, memo and ``request.transmitted`` event.
         The deadline policy in force (the configured file, with the State's overrides) is
         recorded in the request at start, so a later policy change never rewrites its past;
@@ -139,17 +138,29 @@ class RequestClient:
         """
         report = await self.check(request)
         override = None
+        if not report.overridable:
+            raise BlockedRequest(report)
         if not report.complete:
             if not (override_by and override_by.strip()) or not (
                 override_reason and override_reason.strip()
             ):
                 raise IncompleteRequest(report)
-            override = CompletenessOverride(
-                by=override_by,
-                reason=override_reason,
-                at=datetime.now(UTC),
-                findings=report.findings,
-            )
+            try:
+                override = CompletenessOverride(
+                    by=override_by,
+                    reason=override_reason,
+                    at=datetime.now(UTC),
+                    findings=report.findings,
+                )
+            except ValidationError as err:
+                problems = "; ".join(
+                    f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()
+                )
+                raise TracefreezeError(
+                    "the override is refused: who overrides is one line of printable text "
+                    "(at most 200 characters), why at most 2000 characters without control "
+                    f"characters other than newlines ({problems})"
+                ) from None
         policy = await self.policy_in_force(request, policy)
         topics = self.settings.topics
         workflow_id = workflow_id_of(request, self._key(ensure=request.ex_parte))
@@ -306,6 +317,19 @@ class IncompleteRequest(TracefreezeError):
     def __init__(self, report: CompletenessReport) -> None:
         super().__init__(completeness.render(report))
         self.report = report
+
+
+class BlockedRequest(IncompleteRequest):
+    """The check found what no override may pass (a blocking finding, e.g. a supplementary
+    request that does not name the same party's request in the same case, RS 96(2)(f)):
+    the request is refused even with ``override_by`` and ``override_reason``."""
+
+    def __init__(self, report: CompletenessReport) -> None:
+        super().__init__(report)
+        self.args = (
+            completeness.render(report)
+            + "\nno override transmits this request: correct the findings marked blocking",
+        )
 
 
 async def send(

@@ -17,11 +17,13 @@ The rules (each finding names its provision):
 - RS 96(2)(a): the legal basis matches the issuing organ and its precondition: RS 57(3)(e) is
   the Pre-Trial Chamber's, once a warrant of arrest or summons has issued (RS 58); RS 57(3)(b)
   the Pre-Trial Chamber's at the request of the person arrested or summoned (the Defence);
-  RS 75(4) the Trial Chamber's after a conviction (RS 74, 77(2)(b)). The grounds have real
+  RS 75(4) the Trial Chamber's after a conviction (RS 74, 76); a Chamber never asks
+  under RS 93(1)(k) alone (it would skip its warrant or conviction). The grounds have real
   substance (``GROUNDS_MIN_WORDS`` and the placeholders below);
 - RS 96(2)(b), 93(1)(k): the person concerned is identified; for a freeze or seizure, the
   assets known are given with their location and an identifier;
 - RS 96(2)(d): the procedure to follow is stated;
+- RS 87(6): a freeze or seizure is not asked of an international organisation;
 - RS 87(2): the request is in (or translated into) a language the party accepts;
 - RS 96(2)(e), 96(3): each national-law requirement the party has made known is answered;
 - a supplementary request names an earlier request of the same case to the same party.
@@ -30,16 +32,22 @@ The rules (each finding names its provision):
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 
 from schemas.assets import PartyKind
 from schemas.common import IssuingOrgan, LegalBasis, Measure, Origin
 from schemas.completeness import (
+    FINDING_ARTICLE_MAX,
+    FINDING_FIELD_MAX,
+    FINDING_WHAT_MAX,
+    MAX_FINDINGS,
     CompletenessReport,
     Finding,
     FindingKind,
     PartyProfile,
     SupplementedRequest,
 )
+from schemas.policy import PartyKind as DirectoryKind
 from schemas.policy import StateDirectory
 from schemas.request import CourtRequest
 
@@ -84,15 +92,56 @@ CHAMBER_OF = {
 }
 """The organ whose power each basis is: RS 57(3) the Pre-Trial Chamber's, RS 75(4) the Trial
 Chamber's (it acts after the conviction it pronounced, RS 74)."""
+CHAMBERS = frozenset({IssuingOrgan.PRE_TRIAL_CHAMBER, IssuingOrgan.TRIAL_CHAMBER})
+"""A Chamber asks under its own power (RS 57(3)(e), 57(3)(b), 75(4)), never under RS 93(1)(k)
+alone: that would skip the warrant, summons or conviction its power rests on."""
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 
 
+def _clip(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, marked "..." where cut."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _finding(
+    kind: FindingKind, field: str, article: str, what: str, blocking: bool = False
+) -> Finding:
+    """A finding whose texts fit its bounds, whatever the request held (a long national-law
+    requirement's text, an asset's id): the check never fails on its own findings."""
+    return Finding(
+        kind=kind,
+        field=_clip(field, FINDING_FIELD_MAX),
+        article=_clip(article, FINDING_ARTICLE_MAX),
+        what=_clip(what, FINDING_WHAT_MAX),
+        blocking=blocking,
+    )
+
+
 def _missing(field: str, article: str, what: str) -> Finding:
-    return Finding(kind=FindingKind.MISSING, field=field, article=article, what=what)
+    return _finding(FindingKind.MISSING, field, article, what)
 
 
-def _inconsistent(field: str, article: str, what: str) -> Finding:
-    return Finding(kind=FindingKind.INCONSISTENT, field=field, article=article, what=what)
+def _inconsistent(field: str, article: str, what: str, blocking: bool = False) -> Finding:
+    return _finding(FindingKind.INCONSISTENT, field, article, what, blocking)
+
+
+def _capped(findings: list[Finding]) -> tuple[Finding, ...]:
+    """At most ``MAX_FINDINGS``: past it, the last one sums up the rest (how many, of which
+    kinds and articles; blocking if any of them is), so a request with many assets lacking a
+    location and an identifier still gets its report."""
+    if len(findings) <= MAX_FINDINGS:
+        return tuple(findings)
+    kept, rest = findings[: MAX_FINDINGS - 1], findings[MAX_FINDINGS - 1 :]
+    kinds = {f.kind for f in rest}
+    articles = ", ".join(sorted({f.article for f in rest}))
+    summary = _finding(
+        FindingKind.MISSING if FindingKind.MISSING in kinds else FindingKind.INCONSISTENT,
+        ", ".join(sorted({f.field.split("[")[0] for f in rest})),
+        articles,
+        f"and {len(rest)} more findings of the same kinds (" + articles + ")",
+        blocking=any(f.blocking for f in rest),
+    )
+    return (*kept, summary)
 
 
 def _substance(text: str | None, min_words: int, min_distinct: int) -> str | None:
@@ -124,6 +173,16 @@ def _legal_basis(request: CourtRequest) -> list[Finding]:
                 basis.value,
                 f"{basis.value} is a power of the {chamber.value.replace('_', ' ')}, "
                 f"not of the {organ.value.replace('_', ' ')}",
+            )
+        )
+    if basis is LegalBasis.RS_93_1_K and organ in CHAMBERS:
+        findings.append(
+            _inconsistent(
+                "issuing_organ, legal_basis",
+                "RS 57(3)(e), 57(3)(b), 75(4)",
+                f"the {organ.value.replace('_', ' ')} acts under RS 57(3)(e), 57(3)(b) or "
+                "75(4) (RS 93(1)(k) is the form of cooperation, not the Chamber's power): "
+                "name that basis, with its warrant, summons or conviction",
             )
         )
     if basis in (LegalBasis.RS_57_3_E, LegalBasis.RS_57_3_B):
@@ -166,9 +225,9 @@ def _legal_basis(request: CourtRequest) -> list[Finding]:
             findings.append(
                 _missing(
                     "conviction",
-                    "RS 75(4), 77(2)(b)",
-                    "RS 75(4) applies after a person is convicted: give the judgment's "
-                    "reference and date",
+                    "RS 75(4), 74",
+                    "RS 75(4) applies after a person is convicted (the decision under RS 74, "
+                    "the sentence under RS 76): give the judgment's reference and date",
                 )
             )
         elif request.conviction.delivered_on > request.issued_at.date():
@@ -242,6 +301,26 @@ def _identification(request: CourtRequest) -> list[Finding]:
     return findings
 
 
+def _party_kind(request: CourtRequest, profile: PartyProfile | None) -> list[Finding]:
+    """RS 87(6): an international organisation is asked for information, documents and the
+    forms of cooperation agreed with it; a freeze or seizure is no Part 9 obligation of it."""
+    if profile is None or profile.kind is not DirectoryKind.INTERNATIONAL_ORGANISATION:
+        return []
+    restraint = sorted(m.value for m in RESTRAINT & set(request.measures))
+    if not restraint:
+        return []
+    return [
+        _inconsistent(
+            "measures, requested_state",
+            "RS 87(6)",
+            f"{profile.party} is an international organisation: the Court may ask it for "
+            "information, documents and other forms of cooperation agreed with it (RS 87(6)), "
+            f"not to {' or '.join(restraint)} assets; ask a State for the measure, or record "
+            "by override the form of cooperation agreed",
+        )
+    ]
+
+
 def _language(request: CourtRequest, profile: PartyProfile | None) -> list[Finding]:
     """RS 87(2): in, or translated into, a language of the party's choice."""
     if profile is None:
@@ -301,7 +380,12 @@ def _national_law(request: CourtRequest, profile: PartyProfile | None) -> list[F
 
 
 def _supplement(request: CourtRequest, first: SupplementedRequest | None) -> list[Finding]:
-    """A further request of a case to the same party, linked to the first (RS 96(2)(f))."""
+    """A further request of a case to the same party, linked to the first (RS 96(2)(f)).
+
+    Each finding here blocks transmission (no override): the link is carried to the party's
+    channel, and it has a basis only when it names the same party's request in the same case.
+    Anything else would put the reference of another party's request (perhaps ex parte, Rule
+    99(1)) or of another case before this party; one party's request never reveals another's."""
     if request.supplements is None or first is None:
         return []
     if not first.found:
@@ -309,7 +393,9 @@ def _supplement(request: CourtRequest, first: SupplementedRequest | None) -> lis
             _inconsistent(
                 "supplements",
                 "RS 96(2)(f)",
-                f"request {request.supplements} to {request.requested_state} does not exist",
+                f"request {request.supplements} is not found for this party "
+                f"({request.requested_state})",
+                blocking=True,
             )
         ]
     findings = []
@@ -320,6 +406,7 @@ def _supplement(request: CourtRequest, first: SupplementedRequest | None) -> lis
                 "RS 96(2)(f)",
                 f"request {request.supplements} belongs to case {first.case_number}, "
                 f"not {request.case_number}",
+                blocking=True,
             )
         )
     if first.party != request.requested_state:
@@ -327,8 +414,8 @@ def _supplement(request: CourtRequest, first: SupplementedRequest | None) -> lis
             _inconsistent(
                 "supplements, requested_state",
                 "RS 96(2)(f)",
-                f"request {request.supplements} went to {first.party}, "
-                f"not {request.requested_state}",
+                f"request {request.supplements} is not a request to {request.requested_state}",
+                blocking=True,
             )
         )
     return findings
@@ -346,6 +433,7 @@ def check(
         *_legal_basis(request),
         *_grounds_and_procedure(request),
         *_identification(request),
+        *_party_kind(request, profile),
         *_language(request, profile),
         *_national_law(request, profile),
         *_supplement(request, supplemented),
@@ -354,17 +442,21 @@ def check(
         reference=request.reference,
         party=request.requested_state,
         profile_known=profile is not None,
-        findings=tuple(findings),
+        findings=_capped(findings),
     )
 
 
-def profile_from_directory(directory: StateDirectory, party: str) -> PartyProfile | None:
-    """The party's profile as the directory holds it: its language (RS 87(2)); no national-law
-    requirements yet (the directory has no register of them)."""
+def profile_from_directory(
+    directory: StateDirectory, party: str, on: date | None = None
+) -> PartyProfile | None:
+    """The party's profile as the directory holds it: its kind in force ``on`` the day (today
+    unless given: the check runs on the day of transmission) and its language (RS 87(2)); no
+    national-law requirements yet (the directory has no register of them)."""
     entry = directory.states.get(party)
     if entry is None:
         return None
-    return PartyProfile(party=party, languages=(entry.language,))
+    day = on or datetime.now(UTC).date()
+    return PartyProfile(party=party, kind=entry.kind_on(day), languages=(entry.language,))
 
 
 def render(report: CompletenessReport) -> str:
@@ -373,5 +465,6 @@ def render(report: CompletenessReport) -> str:
         return f"{report.reference} to {report.party}: complete"
     lines = [f"{report.reference} to {report.party}: incomplete ({len(report.findings)} findings)"]
     for f in report.findings:
-        lines.append(f"  {f.kind.value:<12} {f.field} ({f.article}): {f.what}")
+        mark = " [blocking: no override]" if f.blocking else ""
+        lines.append(f"  {f.kind.value:<12} {f.field} ({f.article}): {f.what}{mark}")
     return "\n".join(lines)

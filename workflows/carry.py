@@ -139,6 +139,11 @@ class RequestCarry(State):
     postponed_until: AwareDatetime | None = None
     urgent_confirmed_at: AwareDatetime | None = None
     rule99_notified_at: AwareDatetime | None = None
+    supplementary_assets: list[str] = Field(
+        default=[],
+        description="Assets first recorded by a supplementary execution report (RS 99): "
+        "further reports on them are taken after execution ended",
+    )
     report: ReportMemo = ReportMemo()
     clocks: Clocks | None = Field(default=None, description="Deadlines; none without a policy")
     escalation_outbox: list[EscalationEvent] = []

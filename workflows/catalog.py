@@ -125,7 +125,8 @@ report during a postponement ends it (the State has resumed)."""
 SUPPLEMENTABLE = REPORTABLE | r.EXECUTION_ENDED
 """An execution report may also come after execution ended: a supplementary report of assets
 newly found on a new lead (RS 93(1)(k), 96, 99), on the same request (its rule refuses one
-that touches an asset already in the ledger)."""
+that touches an asset already in the ledger, and any once every asset is released). It leaves
+the request ended: never back to in execution, so the Court can still close it."""
 
 # fmt: off
 CATALOG: tuple[Kind, ...] = (

@@ -27,7 +27,7 @@ from schemas.court import (
     UrgentConfirmation,
     Withdrawal,
 )
-from schemas.ledger import LedgerEntry, RequestStatus
+from schemas.ledger import AssetStatus, LedgerEntry, RequestStatus
 from schemas.request import CourtRequest
 from workflows.asset_rules import annotate, release
 from workflows.carry import RequestCarry, RequestVersion
@@ -94,13 +94,26 @@ def apply_denial(r: RequestCarry, _: CourtRequest, m: Denial, at: datetime) -> O
 
 EXECUTION_ENDED = frozenset({S.EXECUTED, S.PARTIALLY_EXECUTED})
 """An executed request still takes a supplementary execution report (RS 93(1)(k), 96, 99):
-a new lead found after execution is recorded on the same request, without a new one."""
+a new lead found after execution is recorded on the same request, without a new one. It
+records the assets and leaves the request ended (executed or partially executed), so a State's
+further reports never keep the request, or its case, from closing."""
 
 
 def check_execution(r: RequestCarry, request: CourtRequest, m: ExecutionReport) -> None:
     check_report(r.ledger, request, m)
     if r.status in EXECUTION_ENDED:
-        known = sorted(x.asset_id for x in m.results if x.asset_id in r.ledger.entries)
+        entries = r.ledger.entries.values()
+        if entries and all(e.status is AssetStatus.RELEASED for e in entries):
+            raise Refusal(
+                f"the request is {r.status.value} and every asset of it is released: nothing "
+                "is left to execute (the measures' basis is gone, e.g. after an acquittal), so "
+                "a supplementary execution report no longer applies (RS 93(1)(k), 99)"
+            )
+        known = sorted(
+            x.asset_id
+            for x in m.results
+            if x.asset_id in r.ledger.entries and x.asset_id not in r.supplementary_assets
+        )
         if known:
             raise Refusal(
                 f"the request is {r.status.value}: a supplementary execution report records "
@@ -122,11 +135,16 @@ def apply_execution(
     """Execution report (RS 99): per-asset progress, partial or final."""
     _end_postponement(r)
     changed: list[LedgerEntry] = []
+    if r.status in EXECUTION_ENDED:
+        new = [x.asset_id for x in m.results if x.asset_id not in r.ledger.entries]
+        r.supplementary_assets.extend(new)
     for result in m.results:
         before, after = apply_result(r.ledger, result, m.event_id, at)
         if after != before and after.restrained:
             changed.append(r.ledger.entries[result.asset_id])
-    if not m.final:
+    if r.status in EXECUTION_ENDED and not m.final:
+        status = r.status  # supplementary and partial: the request stays ended
+    elif not m.final:
         status = S.IN_EXECUTION
     else:
         status = S.EXECUTED if fully_executed(r.ledger, request) else S.PARTIALLY_EXECUTED

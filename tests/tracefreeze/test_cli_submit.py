@@ -74,7 +74,7 @@ def test_check_prints_each_finding_with_its_article_and_exits_3(tmp_path: Path) 
     for line in (
         "inconsistent issuing_organ, legal_basis (RS 75(4)): RS 75(4) is a power of the trial "
         "chamber, not of the pre trial chamber",
-        "missing      conviction (RS 75(4), 77(2)(b))",
+        "missing      conviction (RS 75(4), 74)",
         "missing      grounds (RS 96(2)(a), 96(2)(c)): the grounds and essential facts are no "
         "statement of substance: 'x' is a placeholder",
         "missing      known_assets (RS 96(2)(b), 93(1)(k))",
@@ -98,7 +98,7 @@ def test_check_json_is_the_published_report(tmp_path: Path) -> None:
     assert report["complete"] is False and report["party"] == "NLD"
     assert {(f["kind"], f["field"], f["article"]) for f in report["findings"]} == {
         ("inconsistent", "issuing_organ, legal_basis", "RS 75(4)"),
-        ("missing", "conviction", "RS 75(4), 77(2)(b)"),
+        ("missing", "conviction", "RS 75(4), 74"),
         ("missing", "grounds", "RS 96(2)(a), 96(2)(c)"),
         ("missing", "known_assets", "RS 96(2)(b), 93(1)(k)"),
     }

@@ -3,11 +3,15 @@ each rule finds what it names, with its article, and the example request is comp
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from schemas.completeness import (
+    MAX_FINDINGS,
+    CompletenessOverride,
     FindingKind,
     NationalRequirement,
     PartyProfile,
@@ -54,7 +58,7 @@ def test_the_issue_example_is_incomplete_on_every_count() -> None:
     req = request(grounds="x", known_assets=[], legal_basis="RS 75(4)", warrant=None)
     assert found(req) == {
         (WRONG, "issuing_organ, legal_basis", "RS 75(4)"),
-        (MISSING, "conviction", "RS 75(4), 77(2)(b)"),
+        (MISSING, "conviction", "RS 75(4), 74"),
         (MISSING, "grounds", "RS 96(2)(a), 96(2)(c)"),
         (MISSING, "known_assets", "RS 96(2)(b), 93(1)(k)"),
     }
@@ -144,7 +148,7 @@ def test_rs_75_4_needs_the_trial_chamber_and_a_conviction() -> None:
     """RS 75(4): after a conviction (RS 74), the Trial Chamber; a pre-trial chamber acting
     under RS 75(4) is inconsistent."""
     trial = request(issuing_organ="trial_chamber", legal_basis="RS 75(4)", warrant=None)
-    assert found(trial) == {(MISSING, "conviction", "RS 75(4), 77(2)(b)")}
+    assert found(trial) == {(MISSING, "conviction", "RS 75(4), 74")}
     convicted = request(
         issuing_organ="trial_chamber", legal_basis="RS 75(4)", conviction=CONVICTION
     )
@@ -221,5 +225,113 @@ def test_a_supplementary_request_names_a_request_of_the_same_case_to_the_same_pa
         (WRONG, "supplements, case_number", "RS 96(2)(f)"),
         (WRONG, "supplements, requested_state", "RS 96(2)(f)"),
     }
+    # Nothing of another party's request is named in the findings (Rule 99(1)).
+    assert not any("BEL" in f.what for f in check(req, NLD, other).findings)
+    assert check(req, NLD, gone).findings[0].what == (
+        "request ICC-01/22-REQ-0007 is not found for this party (NLD)"
+    )
     with pytest.raises(ValueError, match="cannot supplement itself"):
         request(supplements="ICC-01/22-REQ-0007")
+
+
+def test_the_supplements_findings_block_any_override() -> None:
+    """RS 96(2)(f), Rule 99(1): the link has a basis only to the same party's request in the
+    same case; each `supplements` finding is blocking, the others stay overridable."""
+    req = request(reference="ICC-01/22-REQ-0008", supplements="ICC-01/22-REQ-0007")
+    gone = SupplementedRequest(reference="ICC-01/22-REQ-0007", found=False)
+    other = SupplementedRequest(
+        reference="ICC-01/22-REQ-0007", found=True, case_number="ICC-02/05", party="NLD"
+    )
+    for first in (gone, other):
+        report = check(req, NLD, first)
+        assert not report.complete and not report.overridable
+        assert all(f.blocking for f in report.findings)
+        assert "[blocking: no override]" in render(report)
+    plain = check(request(grounds="x"), NLD)
+    assert not plain.complete and plain.overridable
+    assert not any(f.blocking for f in plain.findings)
+
+
+def test_many_incomplete_assets_still_get_a_report_with_a_summary_finding() -> None:
+    """RS 96(2)(b): 300 assets (MAX_ASSETS allows 1000) without location or identifier make
+    600 findings; the report lists MAX_FINDINGS, the last summing up the rest, never a
+    validation error."""
+    base = example("court-request")["known_assets"][0]
+    assets = []
+    for i in range(300):
+        asset = {**base, "asset_id": f"a-bare-{i}"}
+        for key in ("registry_reference", "location_country", "location"):
+            asset.pop(key, None)
+        assets.append(asset)
+    report = check(request(known_assets=assets), NLD)
+    assert len(report.findings) == MAX_FINDINGS
+    last = report.findings[-1]
+    assert last.what.startswith(f"and {600 - MAX_FINDINGS + 1} more findings")
+    assert last.kind is MISSING and last.article == "RS 96(2)(b)" and not last.blocking
+    assert report.overridable and "incomplete (200 findings)" in render(report)
+
+
+def test_a_long_national_law_requirement_is_clipped_into_its_finding() -> None:
+    """RS 96(2)(e), 96(3): a requirement's text up to MAX_TEXT is quoted within the finding's
+    bound, not a validation error."""
+    long = NationalRequirement(requirement_id="nl-long", text="w " * 2400)
+    profile = NLD.model_copy(update={"national_law_requirements": (long,)})
+    (finding,) = check(request(), profile).findings
+    assert finding.field == "national_law[nl-long]"
+    assert len(finding.what) == 1000 and finding.what.endswith("...")
+
+
+@pytest.mark.parametrize(
+    ("by", "reason"),
+    [
+        ("Registrar\nforged line", "urgent"),
+        ("Registrar\x1b[2J", "urgent"),
+        ("   ", "urgent"),
+        ("R" * 201, "urgent"),
+        ("Registrar", "x" * 2001),
+        ("Registrar", "urgent\x00"),
+        ("Registrar", "urgent\r\nforged"),
+        ("Registrar", " \n "),
+    ],
+)
+def test_an_override_is_bounded_printable_text(by: str, reason: str) -> None:
+    """Rule 176(2): who overrides is one printable line (1-200 characters); why, at most 2000
+    characters, newlines its only control characters."""
+    findings = check(request(grounds="x"), NLD).findings
+    with pytest.raises(ValidationError):
+        CompletenessOverride(by=by, reason=reason, at=datetime.now(UTC), findings=findings)
+    ok = CompletenessOverride(
+        by="Registrar (R. Doe)",
+        reason="urgent: the assets move\ntoday",
+        at=datetime.now(UTC),
+        findings=findings,
+    )
+    assert ok.by == "Registrar (R. Doe)"
+
+
+@pytest.mark.parametrize("organ", ["pre_trial_chamber", "trial_chamber"])
+def test_a_chamber_never_asks_under_rs_93_1_k_alone(organ: str) -> None:
+    """RS 57(3)(e), 57(3)(b), 75(4): a Chamber asks under its own power, with its warrant,
+    summons or conviction; RS 93(1)(k) alone would skip them. The Prosecutor's request under
+    RS 93(1)(k) stays complete."""
+    req = request(issuing_organ=organ, legal_basis="RS 93(1)(k)", warrant=None)
+    assert found(req) == {
+        (WRONG, "issuing_organ, legal_basis", "RS 57(3)(e), 57(3)(b), 75(4)"),
+    }
+    prosecutor = request(
+        issuing_organ="prosecutor", legal_basis="RS 93(1)(k)", origin="prosecution"
+    )
+    assert check(prosecutor, NLD).complete
+
+
+def test_no_freeze_or_seizure_is_asked_of_an_international_organisation() -> None:
+    """RS 87(6): the Court may ask an international organisation (XIP in the directory) for
+    information, documents and forms of cooperation agreed with it; a freeze or seizure
+    addressed to it is inconsistent, tracing alone is not."""
+    xip = profile_from_directory(load_directory(), "XIP")
+    assert xip is not None and xip.kind == "international_organisation"
+    assert profile_from_directory(load_directory(), "NLD").kind == "state_party"  # type: ignore[union-attr]
+    freeze = request(requested_state="XIP")
+    assert found(freeze, xip) == {(WRONG, "measures, requested_state", "RS 87(6)")}
+    trace = request(requested_state="XIP", measures=["identify", "trace"])
+    assert check(trace, xip).complete

@@ -22,7 +22,7 @@ from tests.builders import case_number, court_request, example, reference
 from tests.tracefreeze.test_worker_client import wait_for_transmitted_event
 from tracefreeze.case_client import CaseClient
 from tracefreeze.cli.main import main
-from tracefreeze.client import IncompleteRequest, RequestClient
+from tracefreeze.client import BlockedRequest, IncompleteRequest, RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.worker import run_worker
 
@@ -79,6 +79,16 @@ async def test_submit_refuses_an_incomplete_request_unless_overridden_by_a_named
             await client.client.get_workflow_handle(workflow_id).describe()
         assert gone.value.status is RPCStatusCode.NOT_FOUND
 
+        # Rule 176(2): who overrides is one printable line; a forged second line is refused
+        # with a clear error, and nothing leaves the Court.
+        code, output = await _cli(
+            "submit", str(path), "--override-by", "Registrar\nforged", "--override-reason", "ok"
+        )
+        assert code != 0 and "the override is refused" in output, output
+        assert "Traceback" not in output
+        with pytest.raises(RPCError):
+            await client.client.get_workflow_handle(workflow_id).describe()
+
         reason = "Urgent: the assets are about to be moved; the Chamber completes the grounds"
         code, output = await _cli(
             "submit", str(path), "--override-by", "Deputy Registrar", "--override-reason", reason
@@ -110,7 +120,8 @@ async def test_submit_refuses_an_incomplete_request_unless_overridden_by_a_named
 async def test_a_supplementary_request_is_checked_against_the_first(stack: Settings) -> None:
     """A further request of the case to the same party, linked to the first: accepted and
     announced with the link; refused when the first does not exist, belongs to another case
-    or went to another party."""
+    or went to another party (to that party's eyes, not found: nothing of another party's
+    request is revealed)."""
     case = case_number()
     first = court_request(tag="FIRST", case_number=case)
     async with worker_and_client(stack) as client:
@@ -141,7 +152,7 @@ async def test_a_supplementary_request_is_checked_against_the_first(stack: Setti
                     requested_state="BEL",
                     supplements=first.reference,
                 ),
-                "supplements, requested_state",
+                "supplements",
             ),
         )
         for request, field in cases:
@@ -151,6 +162,18 @@ async def test_a_supplementary_request_is_checked_against_the_first(stack: Setti
             assert [(f.kind, f.field, f.article) for f in findings] == [
                 (FindingKind.INCONSISTENT, field, "RS 96(2)(f)")
             ], request.reference
+            if request.requested_state == "BEL":
+                # Only BEL's own request is looked up: the finding says nothing of NLD's.
+                assert findings[0].what == (
+                    f"request {first.reference} is not found for this party (BEL)"
+                )
+                assert "NLD" not in str(refused.value) and first.case_number not in str(
+                    refused.value
+                )
+            # Blocking (RS 96(2)(f), Rule 99(1)): a named person's override passes none of them.
+            with pytest.raises(BlockedRequest, match="no override transmits this request"):
+                await client.submit(request, override_by="Registrar", override_reason="urgent")
+            assert await client._existing(request.reference, request.requested_state) is None
 
 
 async def test_a_case_order_with_an_incomplete_request_opens_nothing(stack: Settings) -> None:

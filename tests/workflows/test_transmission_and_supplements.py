@@ -21,6 +21,7 @@ from tests.workflows.support import (
     freeze_account,
     published_count,
     published_since,
+    release,
     result,
     send,
     vessel_asset,
@@ -119,14 +120,37 @@ async def test_a_supplementary_report_records_assets_found_after_execution(worke
     assert (await handle.query(RequestWorkflow.view)).timeline[-1].event_id == report.event_id
 
 
-async def test_a_partial_supplementary_report_reopens_execution(worker) -> None:
-    """RS 99: a partial report of a newly found asset returns the request to in execution
-    until the State's final report on it."""
+async def test_a_partial_supplementary_report_keeps_the_request_ended(worker) -> None:
+    """RS 93(1)(k), 99: a partial report of a newly found asset records it and leaves the
+    request executed (never back to in execution: a State's reports cannot keep the request,
+    or its case, from closing); the final one on it keeps it ended too."""
     req, handle = await executed(worker)
     partial = execution_report(req, [_vessel("identify")])
-    assert (await send(handle, partial)).status is RequestStatus.IN_EXECUTION
+    assert (await send(handle, partial)).status is RequestStatus.EXECUTED
+    view = await handle.query(RequestWorkflow.view)
+    assert view.status is RequestStatus.EXECUTED
+    assert view.ledger.entries[VESSEL].status is AssetStatus.IDENTIFIED
+    assert view.timeline[-1].what == f"supplementary partial execution report on {VESSEL}"
     final = execution_report(req, [_vessel("identify", "freeze")], final=True)
     assert (await send(handle, final)).status is RequestStatus.EXECUTED
+
+
+async def test_no_supplementary_report_once_every_asset_is_released(worker) -> None:
+    """RS 93(1)(k), 99: once every asset of the request is released on a Court decision (an
+    acquittal), nothing is left to execute: a supplementary report is refused with its reason
+    and the request stays executed."""
+    req, handle = await executed(worker)
+    await send(handle, release(ACCOUNT))
+    view = await handle.query(RequestWorkflow.view)
+    assert view.ledger.entries[ACCOUNT].status is AssetStatus.RELEASED
+    await assert_rejected(
+        handle,
+        worker.published,
+        execution_report(req, [_vessel("identify", "freeze")], final=True),
+        "every asset of it is released: nothing is left to execute",
+    )
+    view = await handle.query(RequestWorkflow.view)
+    assert view.status is RequestStatus.EXECUTED and VESSEL not in view.ledger.entries
 
 
 async def test_a_supplementary_report_on_an_asset_already_reported_is_refused(worker) -> None:

@@ -118,7 +118,7 @@ def submit(
     if check_only:
         _check(request, as_json)
         return
-    from tracefreeze.client import IncompleteRequest, RequestClient, ui_url
+    from tracefreeze.client import BlockedRequest, IncompleteRequest, RequestClient, ui_url
 
     settings = get_settings()
 
@@ -130,6 +130,10 @@ def submit(
 
     try:
         workflow_id = asyncio.run(_submit())
+    except BlockedRequest as blocked:
+        click.secho("refused: the request is incomplete", fg="red", err=True)
+        click.echo(str(blocked), err=True)
+        raise SystemExit(INCOMPLETE) from None
     except IncompleteRequest as incomplete:
         click.secho("refused: the request is incomplete", fg="red", err=True)
         click.echo(str(incomplete), err=True)
