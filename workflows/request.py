@@ -10,8 +10,8 @@ take (wrong request or State, illegal transition, unknown asset, ...) before any
 written, and an event id seen before is a no-op. The rules live in the catalog; this class
 records, publishes and answers queries, through small parts with explicit inputs: the
 deadline timer (``request_clocks.py``), the outbox (``request_outbox.py``), visibility and
-the reports to the case (``request_publishing.py``), the seen ids (``request_seen.py``) and the
-guard (``request_guard.py``).
+the reports to the case (``request_publishing.py``), the seen ids (``request_seen.py``), the
+guard (``request_guard.py``) and what it tells its party's directory (``request_directory.py``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ with workflow.unsafe.imports_passed_through():
     from schemas.case import RequestSummary
     from schemas.common import Urgency
     from schemas.court import CourtAction
-    from schemas.directory import NOTICE_SIGNAL, DirectoryNotice, party_workflow_id
     from schemas.escalations import EscalationKind
     from schemas.events import RequestEventType
     from schemas.ledger import RequestStatus
@@ -48,27 +47,16 @@ with workflow.unsafe.imports_passed_through():
     from workflows.carry import TIMELINE_CARRIED, Clocks, RequestCarry, RequestRun
     from workflows.catalog import BATCH_UPDATE, CATALOG, KINDS, RULES, Kind
     from workflows.ledger import ledger_from_request
-    from workflows.outcome import Outcome, Refusal, addressed_to
+    from workflows.outcome import Refusal, addressed_to
     from workflows.request_clocks import DeadlineTimer, clock_view, escalations
+    from workflows.request_directory import (
+        forward_to_directory,
+        queue_for_directory,
+        transmission_note,
+    )
     from workflows.request_outbox import Outbox
-    from workflows.request_publishing import ParentReports, Visibility, note_for_report
+    from workflows.request_publishing import ParentReports, Visibility, log_taken, note_for_report
     from workflows.request_seen import SeenIds
-
-
-def transmission_note(inp: RequestRun) -> str:
-    """The timeline's first entry: transmission, the request it supplements, and a named
-    person's override of the completeness check (RS 96(2); Rule 176(2)) with its findings."""
-    note = "transmitted to the State"
-    if inp.request.supplements:
-        note += f", supplementing request {inp.request.supplements}"
-    override = inp.completeness_override
-    if override is not None:
-        articles = sorted({f.article for f in override.findings})
-        note += (
-            f"; incomplete ({len(override.findings)} findings: {'; '.join(articles)}), "
-            f"transmitted by decision of {override.by}: {override.reason}"
-        )
-    return note
 
 
 Message = AnswerBase | CourtAction
@@ -136,7 +124,7 @@ class RequestWorkflow:
             await self._wait_for_work_or_clock()
             self._fire_clocks()
             await self._outbox.publish(self._rec, self._request)
-            await self._forward_to_directory()
+            await forward_to_directory(self._rec.directory_outbox)
             await self._inform_parent()
             if self._closed or self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
@@ -144,7 +132,7 @@ class RequestWorkflow:
                 # across continue-as-new and published by the next run.
                 if self._closed:
                     await self._outbox.publish(self._rec, self._request)
-                    await self._forward_to_directory()
+                    await forward_to_directory(self._rec.directory_outbox)
                     await self._inform_parent()
                     return self.view()
                 inp = self._input
@@ -261,7 +249,7 @@ class RequestWorkflow:
         note_for_report(rec, kind, now)
         self._record_timeline(m.event_id, outcome.what)
         self._outbox.announce(rec, self._request, m.event_id, kind, outcome)
-        self._queue_for_directory(m.event_id, outcome)
+        queue_for_directory(self._rec, self._request, m.event_id, outcome)
         self._escalate(outcome.firings, caused_by=m.event_id)
         # Visibility last, once everything else of the answer is applied: a fault before this
         # point is rolled back by the guard with nothing shown that the request does not hold.
@@ -272,17 +260,7 @@ class RequestWorkflow:
         self._seen.forget_before(now, self._input.dedupe_window)
         self._accepted_this_run += 1
         self._parent.changed()
-        workflow.logger.info(  # ids and codes only: never names, assets or the answer's body
-            "court action taken" if kind.party == "court" else "answer accepted",
-            extra={
-                "event_id": m.event_id,
-                "action": kind.name,
-                "status": rec.status.value,
-                "request_reference": req.reference,
-                "case_number": req.case_number,
-                "state": req.requested_state,
-            },
-        )
+        log_taken(kind, m.event_id, rec.status, req)
         return AnswerReceipt(event_id=m.event_id, duplicate=False, status=rec.status)
 
     def _record_timeline(self, event_id: str | None, what: str) -> None:
@@ -349,43 +327,6 @@ class RequestWorkflow:
         if clocks is not None:
             events = escalations(firings, self._request, clocks, self._next_wakeup(), caused_by)
             self._rec.escalation_outbox += events
-
-    def _queue_for_directory(self, event_id: str, outcome: Outcome) -> None:
-        """Rule 180: a change this request was told of goes to its party's directory, for
-        future requests (the request keeps its own channel and language). An ex parte request
-        does not name itself there."""
-        change, req = outcome.directory, self._request
-        if change is None:
-            return
-        self._rec.directory_outbox.append(
-            DirectoryNotice(
-                event_id=event_id,
-                state=req.requested_state,
-                channel=change.channel,
-                language=change.language,
-                noticed_at=change.noticed_at,
-                effective_at=change.effective_at,
-                request_reference=None if req.ex_parte else req.reference,
-            )
-        )
-
-    async def _forward_to_directory(self) -> None:
-        """Signal each queued notice to the directory of this request's own State (its id is
-        derived from the request, never from the notice). The directory takes each event id
-        once, so a notice signalled again after a retry changes nothing. Without a directory
-        (a request started with no client) the notice stays where it was recorded: on this
-        request's timeline and in the Registry's ``channel_change_notified`` event."""
-        while self._rec.directory_outbox:
-            notice = self._rec.directory_outbox[0]
-            party = workflow.get_external_workflow_handle(party_workflow_id(notice.state))
-            try:
-                await party.signal(NOTICE_SIGNAL, notice)
-            except Exception as err:  # not found, or closed: never the request's fault
-                workflow.logger.warning(
-                    "no party directory took the notice",
-                    extra={"event_id": notice.event_id, "fault": type(err).__name__},
-                )
-            self._rec.directory_outbox.pop(0)
 
     def _refresh_visibility(self) -> None:
         clocks = clock_view(self._rec.clocks, workflow.now(), self._next_wakeup())
