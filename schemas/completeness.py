@@ -33,6 +33,9 @@ FINDING_ARTICLE_MAX = 100
 FINDING_WHAT_MAX = 1000
 """A finding's text is clipped to these bounds (a national-law requirement's text may be
 longer): the check returns a report for any request, never a validation error."""
+MAX_PARTY_REQUIREMENTS = 50
+"""Most national-law requirements a party's profile holds (its most recent), as many as a
+request answers (``CourtRequest.national_law``)."""
 OVERRIDE_BY_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
 """Who overrides: one line of printable text, not blank (no newline or control character)."""
 OVERRIDE_REASON_MAX = 2000
@@ -54,8 +57,8 @@ class NationalRequirement(Frozen):
 class PartyProfile(Frozen):
     """What the check needs to know of the requested party: the languages it accepts under its
     choice (RS 87(2)) and the national-law requirements it has made known (RS 96(2)(e),
-    96(3)). Built from the party directory today; the register of requirements fills the
-    second list when it exists."""
+    96(3)). Built from the static directory (kind, language) and the register of the party's
+    directory workflow (its requirements in force)."""
 
     party: StateCode
     kind: PartyKind | None = Field(
@@ -64,7 +67,9 @@ class PartyProfile(Frozen):
         "(None: no kind in force); an international organisation cooperates under RS 87(6)",
     )
     languages: tuple[LanguageCode, ...] = Field(min_length=1, max_length=6)
-    national_law_requirements: tuple[NationalRequirement, ...] = Field(default=(), max_length=50)
+    national_law_requirements: tuple[NationalRequirement, ...] = Field(
+        default=(), max_length=MAX_PARTY_REQUIREMENTS
+    )
 
 
 class SupplementedRequest(Frozen):

@@ -18,6 +18,8 @@ to report, or withdrawn: never in a modification of a request (that is RS 93(3),
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -216,6 +218,20 @@ class NationalRequirement(Frozen):
     learnt_at: AwareDatetime
     consultation_id: EventRef
     request_reference: RequestReference | None = None
+
+
+_REQUIREMENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def requirement_id(consultation_id: str, n: int) -> str:
+    """The id the completeness check and a request's ``national_law`` answer give the ``n``-th
+    requirement (from 1) a consultation advised: ``<consultation_id>-<n>`` (a consultation's
+    id is its opening's event id, a UUID), or, for an id that is not an ``Identifier``, the
+    same built from a digest of it. The same requirement always has the same id."""
+    plain = f"{consultation_id}-{n}"
+    if _REQUIREMENT_ID.fullmatch(plain):
+        return plain
+    return f"c{hashlib.sha256(consultation_id.encode()).hexdigest()[:40]}-{n}"
 
 
 class NationalLawConsultation(Frozen):

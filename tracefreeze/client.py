@@ -89,10 +89,20 @@ class RequestClient:
 
     async def check(self, request: CourtRequest) -> CompletenessReport:
         """The completeness check (``tracefreeze/completeness.py``) with what it needs: the
-        party's profile from the directory and, for a supplementary request, what the Court's
-        records show of the request it supplements."""
+        party's profile (its kind and language from the static directory, the national-law
+        requirements it made known in RS 96(3) consultations from its directory workflow's
+        register, RS 96(2)(e); that party's and no other's) and, for a supplementary request,
+        what the Court's records show of the request it supplements."""
+        from tracefreeze.directory_client import PartyDirectoryClient  # it uses plain_errors
+
+        party = request.requested_state
         directory = load_directory(self.settings.state_directory_file)
-        profile = completeness.profile_from_directory(directory, request.requested_state)
+        profile = completeness.profile_from_directory(directory, party)
+        if profile is not None:
+            known = await PartyDirectoryClient(self.client, self.settings).requirements_in_force(
+                party
+            )
+            profile = profile.model_copy(update={"national_law_requirements": tuple(known or ())})
         first = None
         if request.supplements is not None:
             first = await self.supplemented(request.supplements, request.requested_state)

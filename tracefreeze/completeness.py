@@ -226,8 +226,9 @@ def profile_from_directory(
     directory: StateDirectory, party: str, on: date | None = None
 ) -> PartyProfile | None:
     """The party's profile as the directory holds it: its kind in force ``on`` the day (today
-    unless given: the check runs on the day of transmission) and its language (RS 87(2)); no
-    national-law requirements yet (the directory has no register of them)."""
+    unless given: the check runs on the day of transmission) and its language (RS 87(2)). The
+    national-law requirements are the party directory workflow's register
+    (``RequestClient.check`` adds them, RS 96(2)(e), 96(3))."""
     entry = directory.states.get(party)
     if entry is None:
         return None

@@ -5,12 +5,15 @@ force in the party's directory workflow, read from its memo (Rule 180: a change 
 for requests transmitted from its date), or, where the party has no directory workflow yet,
 the static directory's contact, with the directory workflow started from it so that a later
 notice has a directory to change. A directory that exists but cannot be read refuses the
-transmission: a request is never sent through a channel that may no longer be in force. The
-memo, not a query, is read so that a submission never waits for a worker to answer.
+transmission: a request is never sent through a channel that may no longer be in force.
+``requirements_in_force`` is what the completeness check reads of the party's register of
+national-law requirements (RS 96(3), 96(2)(e)). The memo, not a query, is read so that a
+submission never waits for a worker to answer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +22,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
+from schemas.completeness import NationalRequirement as CheckedRequirement
 from schemas.directory import (
     ContactChange,
     PartyCarry,
@@ -35,6 +39,7 @@ from workflows.party_catalog import PARTY_UPDATES
 from workflows.party_directory import (
     MEMO_CONTACT,
     MEMO_PENDING,
+    MEMO_REQUIREMENTS,
     PartyDirectoryWorkflow,
     memo_of,
 )
@@ -55,14 +60,9 @@ class PartyDirectoryClient:
         the contact the directory last put in force, with any pending change whose time has
         come by this client's clock applied (the directory's own timer may not have run yet).
         """
-        handle = self.client.get_workflow_handle(party_workflow_id(code))
-        try:
-            described = await handle.describe()
-        except RPCError as err:
-            if err.status is RPCStatusCode.NOT_FOUND:
-                return None
-            raise TracefreezeError(f"party directory of {code}: {err.message}") from err
-        memo = await described.memo()
+        memo = await self._memo(code)
+        if memo is None:
+            return None
         try:
             carry = PartyCarry(
                 contact=PartyContact.model_validate(memo[MEMO_CONTACT]),
@@ -72,6 +72,31 @@ class PartyDirectoryClient:
             raise TracefreezeError(f"party directory of {code} cannot be read: {err}") from err
         bring_into_force(carry, datetime.now(UTC))
         return carry.contact
+
+    async def requirements_in_force(self, code: str) -> list[CheckedRequirement] | None:
+        """The national-law requirements the party has made known in RS 96(3) consultations
+        (RS 96(2)(e)), as the completeness check reads them, or None when it has no directory
+        workflow. Read from the directory's memo (``memo_of``: at most
+        ``MAX_PARTY_REQUIREMENTS``, each text within the check's bound), never a query: a
+        check never waits for a worker. A memo that cannot be read refuses."""
+        memo = await self._memo(code)
+        if memo is None:
+            return None
+        try:
+            return [CheckedRequirement.model_validate(r) for r in memo.get(MEMO_REQUIREMENTS, [])]
+        except (TypeError, ValidationError) as err:
+            raise TracefreezeError(f"party directory of {code} cannot be read: {err}") from err
+
+    async def _memo(self, code: str) -> Mapping[str, Any] | None:
+        """The party directory's memo, or None when it has no directory workflow."""
+        handle = self.client.get_workflow_handle(party_workflow_id(code))
+        try:
+            described = await handle.describe()
+        except RPCError as err:
+            if err.status is RPCStatusCode.NOT_FOUND:
+                return None
+            raise TracefreezeError(f"party directory of {code}: {err.message}") from err
+        return await described.memo()
 
     async def ensure(self, code: str, seed: StateContact) -> None:
         """Start the party's directory from the static directory's contact, if it has none."""

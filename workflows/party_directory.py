@@ -25,6 +25,9 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from schemas.common import MAX_TEXT
+    from schemas.completeness import MAX_PARTY_REQUIREMENTS
+    from schemas.completeness import NationalRequirement as CheckedRequirement
     from schemas.directory import (
         NOTICE_SIGNAL,
         DirectoryNotice,
@@ -33,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         PartyContact,
         PartyRun,
         PartyView,
+        requirement_id,
     )
     from workflows import party_rules as pr
     from workflows.outcome import Refusal
@@ -41,13 +45,37 @@ with workflow.unsafe.imports_passed_through():
 
 MEMO_CONTACT = "contact"
 MEMO_PENDING = "pending"
+MEMO_REQUIREMENTS = "national_requirements"
+
+
+def requirements_in_force(carry: PartyCarry) -> list[CheckedRequirement]:
+    """The register as the completeness check reads it (RS 96(2)(e), 96(3)): the most recent
+    ``MAX_PARTY_REQUIREMENTS`` requirements (as many as a party's profile and a request's
+    answers hold), each with the id ``<consultation_id>-<n>`` (its place in its consultation,
+    counted over the whole register so that the ids shown never shift) and its text clipped
+    to the check's bound (``MAX_TEXT``). Whatever consultation advised it, a requirement is
+    of the party's law and applies to every request to the party."""
+    numbered: list[CheckedRequirement] = []
+    counts: dict[str, int] = {}
+    for r in carry.requirements:
+        counts[r.consultation_id] = counts.get(r.consultation_id, 0) + 1
+        numbered.append(
+            CheckedRequirement(
+                requirement_id=requirement_id(r.consultation_id, counts[r.consultation_id]),
+                text=r.text[:MAX_TEXT],
+            )
+        )
+    return numbered[-MAX_PARTY_REQUIREMENTS:]
 
 
 def memo_of(carry: PartyCarry) -> dict[str, Any]:
-    """What the memo shows: the contact in force and the changes pending, in JSON."""
+    """What the memo shows: the contact in force, the changes pending and the national-law
+    requirements in force (``requirements_in_force``: at most ``MAX_PARTY_REQUIREMENTS``), in
+    JSON."""
     return {
         MEMO_CONTACT: carry.contact.model_dump(mode="json"),
         MEMO_PENDING: [c.model_dump(mode="json") for c in carry.pending],
+        MEMO_REQUIREMENTS: [r.model_dump(mode="json") for r in requirements_in_force(carry)],
     }
 
 
@@ -103,8 +131,9 @@ class PartyDirectoryWorkflow:
         )
 
     def _show(self) -> None:
-        """The contact in force and the changes pending, in the workflow's memo: the client
-        reads them without a worker (``tracefreeze/directory_client.py``)."""
+        """The contact in force, the changes pending and the requirements in force, in the
+        workflow's memo: the client reads them without a worker
+        (``tracefreeze/directory_client.py``)."""
         shown = memo_of(self._carry)
         if shown != self._shown:
             workflow.upsert_memo(shown)

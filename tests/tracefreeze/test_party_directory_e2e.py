@@ -1,7 +1,9 @@
 """The party directory on the real stack (Temporal dev server, the real worker): a request
 records the contact in force in its party's directory workflow on the day it is transmitted
 (Rule 180(2): a change, here at the time agreed with the party, applies to future requests;
-the request transmitted before keeps its channel and language)."""
+the request transmitted before keeps its channel and language); the completeness check reads
+the national-law requirements the party made known in an RS 96(3) consultation from its
+directory's register (RS 96(2)(e)), that party's and no other's."""
 
 from __future__ import annotations
 
@@ -13,10 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from schemas.directory import AgreedContactChange, PartyContact, party_workflow_id
+from schemas.completeness import NationalRequirement as CheckedRequirement
+from schemas.directory import (
+    AgreedContactChange,
+    CloseNationalLawConsultation,
+    OpenNationalLawConsultation,
+    PartyContact,
+    party_workflow_id,
+)
 from schemas.policy import StateContact
+from schemas.request import NationalLawStatement
 from tests.builders import case_number, court_request
-from tracefreeze.client import RequestClient
+from tracefreeze.client import IncompleteRequest, RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.directory_client import PartyDirectoryClient
 from tracefreeze.policy import DEFAULT_DIRECTORY, load_directory
@@ -27,16 +37,20 @@ pytestmark = pytest.mark.stack
 
 CODE = "QZS"
 """A party code no real party has (ISO 3166-1 leaves QM-QZ to users), this test's alone."""
+CONSULTED, OTHER = "QZU", "QZV"
+"""The parties of the RS 96(3) test, its own."""
 
 
-def directory_file(tmp_path: Path) -> Path:
-    """The static directory with its NLD entry copied under ``CODE``."""
+def directory_file(tmp_path: Path, *codes: str) -> Path:
+    """The static directory with its NLD entry copied under ``codes`` (``CODE`` if none)."""
+    codes = codes or (CODE,)
     text = DEFAULT_DIRECTORY.read_text(encoding="utf-8")
     nld = text[text.index("[states.NLD]") :]
     nld = nld[: nld.index("[states.", 1)]
     path = tmp_path / "states.toml"
-    path.write_text(text + nld.replace("states.NLD", f"states.{CODE}"), encoding="utf-8")
-    assert CODE in load_directory(path).states
+    copies = "".join(nld.replace("states.NLD", f"states.{code}") for code in codes)
+    path.write_text(text + copies, encoding="utf-8")
+    assert set(codes) <= set(load_directory(path).states)
     return path
 
 
@@ -90,6 +104,111 @@ async def test_submit_takes_the_contact_in_force_in_the_party_directory(
         new = await recorded_contact(client, started[-1])
         assert (new.channel, new.language) == ("central_authority", "fr")
         assert await recorded_contact(client, started[1]) == kept  # the first keeps its own
+    finally:
+        for workflow_id in started:
+            with contextlib.suppress(Exception):
+                await client.client.get_workflow_handle(workflow_id).terminate("test done")
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+    assert worker.cancelled() or worker.exception() is None
+
+
+async def consulted(parties: PartyDirectoryClient, code: str, advised: str) -> str:
+    """A general RS 96(3) consultation of ``code`` closed with ``advised`` supplied; its id."""
+
+    def court(**fields: object) -> dict[str, object]:
+        return {
+            "event_id": str(uuid.uuid4()),
+            "decided_by": "Registrar",
+            "decided_at": datetime.now(UTC),
+            **fields,
+        }
+
+    opened = OpenNationalLawConsultation(**court(questions="What must a freeze request contain?"))
+    await parties.act(code, opened)
+    closed = CloseNationalLawConsultation(
+        **court(
+            consultation_id=opened.event_id,
+            outcome="information_supplied",
+            replied_by="state",
+            requirements=(advised,),
+        )
+    )
+    view = await parties.act(code, closed)
+    assert [r.text for r in view.national_requirements] == [advised]
+    return opened.event_id
+
+
+async def memo_lists(
+    parties: PartyDirectoryClient, code: str, expected: list[CheckedRequirement]
+) -> None:
+    """Until the directory's memo (written by the worker after the update) lists them."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while await parties.requirements_in_force(code) != expected:
+        if loop.time() > deadline:
+            raise AssertionError(f"the directory of {code} never listed {expected}")
+        await asyncio.sleep(0.1)
+
+
+async def test_the_check_enforces_the_requirements_the_party_advised_under_rs_96_3(
+    stack: Settings, tmp_path: Path
+) -> None:
+    settings = stack.model_copy(
+        update={"state_directory_file": directory_file(tmp_path, CONSULTED, OTHER)}
+    )
+    worker = asyncio.create_task(run_worker(settings))
+    client = await RequestClient.connect(settings)
+    parties = PartyDirectoryClient(client.client, settings)
+    started = [party_workflow_id(CONSULTED), party_workflow_id(OTHER)]
+    advised = "A freeze order names the bank holding the account (Article 5, example law)"
+    other_advised = "The request is certified by the Court's Registrar"
+    try:
+        assert await parties.requirements_in_force(CONSULTED) is None  # no directory yet
+        for code in (CONSULTED, OTHER):  # the directory starts from states.toml
+            await client.policy_in_force(court_request(tag="TEST", requested_state=code))
+        assert await parties.requirements_in_force(CONSULTED) == []
+
+        consultation = await consulted(parties, CONSULTED, advised)
+        other_consultation = await consulted(parties, OTHER, other_advised)
+        rid = f"{consultation}-1"
+        await memo_lists(parties, CONSULTED, [CheckedRequirement(requirement_id=rid, text=advised)])
+        await memo_lists(
+            parties,
+            OTHER,
+            [CheckedRequirement(requirement_id=f"{other_consultation}-1", text=other_advised)],
+        )
+
+        silent = court_request(tag="TEST", case_number=case_number(), requested_state=CONSULTED)
+        report = await client.check(silent)
+        assert not report.complete
+        [finding] = report.findings
+        assert finding.field == f"national_law[{rid}]"
+        assert finding.article == "RS 96(2)(e), 96(3)"
+        assert advised in finding.what
+        assert other_advised not in str(report.model_dump())  # another party's: never here
+        with pytest.raises(IncompleteRequest):
+            await client.submit(silent)  # submit enforces it, unless overridden
+
+        answered = silent.model_copy(
+            update={
+                "national_law": (
+                    NationalLawStatement(requirement_id=rid, how="The order names the bank."),
+                )
+            }
+        )
+        assert (await client.check(answered)).complete
+        started.append(await client.submit(answered))
+
+        # The other party's check lists its own requirement only; an answer to this party's
+        # requirement is one it never made known.
+        to_other = answered.model_copy(update={"requested_state": OTHER})
+        other_report = await client.check(to_other)
+        assert sorted(f.field for f in other_report.findings) == sorted(
+            [f"national_law[{other_consultation}-1]", f"national_law[{rid}]"]
+        )
+        assert advised not in str(other_report.model_dump())
     finally:
         for workflow_id in started:
             with contextlib.suppress(Exception):

@@ -221,3 +221,39 @@ async def test_a_directory_carries_everything_across_continue_as_new(
     assert await court.parties.contact_in_force(code) == contact
     await env.sleep(46 * DAY)
     assert (await court.party(code)).contact.channel == "central_authority"
+
+
+def test_the_memo_shows_the_most_recent_requirements_with_ids_that_never_shift() -> None:
+    """RS 96(3), 96(2)(e): the memo the completeness check reads holds at most
+    ``MAX_PARTY_REQUIREMENTS`` requirements (the most recent), each numbered within its
+    consultation over the whole register: a requirement keeps its id when older ones leave
+    the memo."""
+    from schemas.common import MAX_TEXT
+    from schemas.completeness import MAX_PARTY_REQUIREMENTS
+    from schemas.directory import NationalRequirement, PartyCarry, requirement_id
+    from workflows.party_directory import MEMO_REQUIREMENTS, memo_of
+
+    learnt = datetime(2026, 1, 1, tzinfo=UTC)
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    register = [
+        NationalRequirement(text=f"{cid} rule {n}", learnt_at=learnt, consultation_id=cid)
+        for cid, count in ((first, 30), (second, 40))
+        for n in range(1, count + 1)
+    ]
+    contact = PartyContact(
+        central_authority="Ministry of Justice",
+        focal_point="International Legal Assistance",
+        channel="diplomatic",
+        languages=("en",),
+        time_zone="Europe/Amsterdam",
+    )
+    shown = memo_of(PartyCarry(contact=contact, requirements=register))[MEMO_REQUIREMENTS]
+    assert len(shown) == MAX_PARTY_REQUIREMENTS == 50
+    assert shown[0] == {"requirement_id": f"{first}-21", "text": f"{first} rule 21"}
+    assert shown[-1] == {"requirement_id": f"{second}-40", "text": f"{second} rule 40"}
+    assert all(len(r["text"]) <= MAX_TEXT for r in shown)
+    # A consultation id that is no Identifier (upper case, a dot) still gives a valid,
+    # deterministic id.
+    odd = requirement_id("Consult.ABC:2026", 3)
+    assert odd == requirement_id("Consult.ABC:2026", 3) != requirement_id("consult-abc-2026", 3)
+    assert odd.endswith("-3") and odd == odd.lower() and len(odd) <= 64
