@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -62,16 +63,31 @@ async def recorded_contact(client: RequestClient, workflow_id: str) -> StateCont
     return run.policy.contact
 
 
-async def memo_shows(parties: PartyDirectoryClient, contact: PartyContact) -> None:
-    """Until the directory's memo (what the client reads, written by the worker) shows it."""
+async def until_read(read: Callable[[], Awaitable[object]], expected: object, what: str) -> None:
+    """Until ``read()`` gives ``expected`` (a directory's memo, written by the worker after
+    the update: the client reads it, never a query), for at most 30 s."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 30
-    while True:
-        if await parties.contact_in_force(CODE) == contact:
-            return
+    while await read() != expected:
         if loop.time() > deadline:
-            raise AssertionError(f"the directory of {CODE} never showed {contact}")
+            raise AssertionError(f"{what} never showed {expected}")
         await asyncio.sleep(0.1)
+
+
+async def wind_up(client: RequestClient, started: list[str], worker: asyncio.Task[None]) -> None:
+    """End the test's requests and its worker; the worker stopped without a fault."""
+    for workflow_id in started:
+        with contextlib.suppress(Exception):
+            await client.client.get_workflow_handle(workflow_id).terminate("test done")
+    worker.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await worker
+    assert worker.cancelled() or worker.exception() is None
+
+
+async def memo_shows(parties: PartyDirectoryClient, contact: PartyContact) -> None:
+    """Until the directory's memo shows ``contact`` in force."""
+    await until_read(lambda: parties.contact_in_force(CODE), contact, f"the directory of {CODE}")
 
 
 async def test_submit_takes_the_contact_in_force_in_the_party_directory(
@@ -105,13 +121,7 @@ async def test_submit_takes_the_contact_in_force_in_the_party_directory(
         assert (new.channel, new.language) == ("central_authority", "fr")
         assert await recorded_contact(client, started[1]) == kept  # the first keeps its own
     finally:
-        for workflow_id in started:
-            with contextlib.suppress(Exception):
-                await client.client.get_workflow_handle(workflow_id).terminate("test done")
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker
-    assert worker.cancelled() or worker.exception() is None
+        await wind_up(client, started, worker)
 
 
 async def consulted(parties: PartyDirectoryClient, code: str, advised: str) -> str:
@@ -143,13 +153,10 @@ async def consulted(parties: PartyDirectoryClient, code: str, advised: str) -> s
 async def memo_lists(
     parties: PartyDirectoryClient, code: str, expected: list[CheckedRequirement]
 ) -> None:
-    """Until the directory's memo (written by the worker after the update) lists them."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 30
-    while await parties.requirements_in_force(code) != expected:
-        if loop.time() > deadline:
-            raise AssertionError(f"the directory of {code} never listed {expected}")
-        await asyncio.sleep(0.1)
+    """Until the directory's memo lists them."""
+    await until_read(
+        lambda: parties.requirements_in_force(code), expected, f"the directory of {code}"
+    )
 
 
 async def test_the_check_enforces_the_requirements_the_party_advised_under_rs_96_3(
@@ -210,10 +217,4 @@ async def test_the_check_enforces_the_requirements_the_party_advised_under_rs_96
         )
         assert advised not in str(other_report.model_dump())
     finally:
-        for workflow_id in started:
-            with contextlib.suppress(Exception):
-                await client.client.get_workflow_handle(workflow_id).terminate("test done")
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker
-    assert worker.cancelled() or worker.exception() is None
+        await wind_up(client, started, worker)
