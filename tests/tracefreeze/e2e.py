@@ -8,14 +8,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord, RecordMetadata
 
 from schemas.answers import AnswerBase
 from schemas.deadletter import HEADER_OFFSET, HEADER_PARTITION
+from schemas.escalations import EscalationEvent
 from schemas.views import RequestView
 from tests.signed import Headers, signed_record
 from tests.stack import isolated as isolated_settings
@@ -125,3 +128,39 @@ async def committed_total(s: Settings) -> int:
         return sum([await probe.committed(tp) or 0 for tp in tps])
     finally:
         await probe.stop()
+
+
+@dataclass
+class Delivered:
+    event: EscalationEvent
+    at: datetime  # the Kafka record's timestamp
+
+
+class Escalations:
+    """A downstream consumer of ``tracefreeze.escalations``, separate from the worker."""
+
+    def __init__(self, settings: Settings, reference: str) -> None:
+        self.reference = reference
+        self.seen: list[Delivered] = []
+        self.consumer = AIOKafkaConsumer(
+            settings.topics.escalations,
+            bootstrap_servers=settings.kafka_bootstrap,
+            group_id=f"escalation-watch-{uuid.uuid4().hex[:8]}",
+            auto_offset_reset="earliest",
+        )
+
+    async def until(self, count: int) -> list[EscalationEvent]:
+        async with asyncio.timeout(WAIT_S):
+            while len(self.seen) < count:
+                for records in (await self.consumer.getmany(timeout_ms=200)).values():
+                    for record in records:
+                        event = EscalationEvent.model_validate_json(record.value)
+                        if event.subject == self.reference:
+                            at = datetime.fromtimestamp(record.timestamp / 1000, UTC)
+                            self.seen.append(Delivered(event, at))
+        return self.events
+
+    @property
+    def events(self) -> list[EscalationEvent]:
+        """The request's escalation events taken so far, in order."""
+        return [d.event for d in self.seen]

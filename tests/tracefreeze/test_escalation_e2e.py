@@ -19,13 +19,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 from temporalio.common import TypedSearchAttributes
 
 from schemas.court import EscalationDecision
-from schemas.escalations import EscalationEvent, EscalationKind
+from schemas.escalations import EscalationKind
 from tests.builders import case_number, court_request
 from tests.stack import isolated
+from tests.tracefreeze.e2e import Escalations
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.policy import DEMO_POLICY, load_directory, load_policy
@@ -59,37 +59,6 @@ async def running(stack: Settings) -> AsyncIterator[Running]:
     finally:
         worker.cancel()
         await asyncio.gather(worker, return_exceptions=True)
-
-
-@dataclass
-class Delivered:
-    event: EscalationEvent
-    at: datetime  # the Kafka record's timestamp
-
-
-class Escalations:
-    """A downstream consumer of ``tracefreeze.escalations``, separate from the worker."""
-
-    def __init__(self, settings: Settings, reference: str) -> None:
-        self.reference = reference
-        self.seen: list[Delivered] = []
-        self.consumer = AIOKafkaConsumer(
-            settings.topics.escalations,
-            bootstrap_servers=settings.kafka_bootstrap,
-            group_id=f"escalation-watch-{uuid.uuid4().hex[:8]}",
-            auto_offset_reset="earliest",
-        )
-
-    async def until(self, count: int) -> list[EscalationEvent]:
-        async with asyncio.timeout(WAIT_S):
-            while len(self.seen) < count:
-                for records in (await self.consumer.getmany(timeout_ms=200)).values():
-                    for record in records:
-                        event = EscalationEvent.model_validate_json(record.value)
-                        if event.subject == self.reference:
-                            at = datetime.fromtimestamp(record.timestamp / 1000, UTC)
-                            self.seen.append(Delivered(event, at))
-        return [d.event for d in self.seen]
 
 
 async def matching(r: Running, query: str) -> list[str]:

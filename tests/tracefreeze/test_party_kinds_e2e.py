@@ -28,6 +28,7 @@ from schemas.party import PartyMessage
 from schemas.views import RequestView
 from tests.builders import case_number, court_request
 from tests.stack import isolated
+from tests.tracefreeze.e2e import Escalations
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
@@ -58,30 +59,6 @@ async def running(stack: Settings) -> AsyncIterator[Running]:
     finally:
         worker.cancel()
         await asyncio.gather(worker, return_exceptions=True)
-
-
-class Escalations:
-    """A downstream consumer of ``tracefreeze.escalations``, separate from the worker."""
-
-    def __init__(self, settings: Settings, reference: str) -> None:
-        self.reference = reference
-        self.seen: list[EscalationEvent] = []
-        self.consumer = AIOKafkaConsumer(
-            settings.topics.escalations,
-            bootstrap_servers=settings.kafka_bootstrap,
-            group_id=f"party-kinds-watch-{uuid.uuid4().hex[:8]}",
-            auto_offset_reset="earliest",
-        )
-
-    async def until(self, count: int) -> list[EscalationEvent]:
-        async with asyncio.timeout(WAIT_S):
-            while len(self.seen) < count:
-                for records in (await self.consumer.getmany(timeout_ms=200)).values():
-                    for record in records:
-                        event = EscalationEvent.model_validate_json(record.value)
-                        if event.subject == self.reference:
-                            self.seen.append(event)
-        return self.seen
 
 
 async def on_channel(s: Settings, party: str, reference: str, count: int) -> list[PartyMessage]:
@@ -188,7 +165,7 @@ async def test_a_request_to_an_international_organisation_ends_in_rs_87_6(
             None,
         )
         assert view.party_kind == "international_organisation"
-        assert all(e.step not in ("non_compliance_finding",) for e in watch.seen)
+        assert all(e.step not in ("non_compliance_finding",) for e in watch.events)
     finally:
         await watch.consumer.stop()
 
@@ -241,7 +218,7 @@ async def test_a_request_to_a_non_state_party_with_an_arrangement_ends_in_rs_87_
             None,
             None,
         )
-        assert all(e.step != "non_compliance_finding" for e in watch.seen)
-        assert {e.party_kind for e in watch.seen} == {"non_state_party_arrangement"}
+        assert all(e.step != "non_compliance_finding" for e in watch.events)
+        assert {e.party_kind for e in watch.events} == {"non_state_party_arrangement"}
     finally:
         await watch.consumer.stop()
