@@ -71,10 +71,14 @@ def requirements_in_force(carry: PartyCarry) -> list[CheckedRequirement]:
 def memo_of(carry: PartyCarry) -> dict[str, Any]:
     """What the memo shows: the contact in force, the changes pending and the national-law
     requirements in force (``requirements_in_force``: at most ``MAX_PARTY_REQUIREMENTS``), in
-    JSON."""
+    JSON. A pending change never names the request it came on: the memo is visible to anyone
+    who may list workflows, and a change without a reference would betray an ex parte
+    request to the party (Rule 99(1)); the directory's own record keeps it."""
     return {
         MEMO_CONTACT: carry.contact.model_dump(mode="json"),
-        MEMO_PENDING: [c.model_dump(mode="json") for c in carry.pending],
+        MEMO_PENDING: [
+            c.model_dump(mode="json", exclude={"request_reference"}) for c in carry.pending
+        ],
         MEMO_REQUIREMENTS: [r.model_dump(mode="json") for r in requirements_in_force(carry)],
     }
 

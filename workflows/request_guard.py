@@ -37,7 +37,14 @@ with workflow.unsafe.imports_passed_through():
 NOT_APPLIED = "AnswerNotApplied"
 """The ``ApplicationError`` type of an answer or action refused because applying it failed."""
 
-_LISTS = ("timeline", "outbox", "escalation_outbox", "versions", "directory_outbox")
+_LISTS = (
+    "timeline",
+    "outbox",
+    "escalation_outbox",
+    "versions",
+    "directory_outbox",
+    "supplementary_assets",
+)
 _SCALARS = (
     "status",
     "resume_status",

@@ -10,14 +10,22 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from schemas.answers import ChannelChangeNotice
-from schemas.directory import NOTICE_SIGNAL, AgreedContactChange, DirectoryNotice, party_workflow_id
+from schemas.directory import (
+    NOTICE_SIGNAL,
+    AgreedContactChange,
+    ContactChange,
+    DirectoryNotice,
+    PartyCarry,
+    PartyContact,
+    party_workflow_id,
+)
 from tests.workflows.party_directory_support import (
     DAY,
     Court,
@@ -30,6 +38,7 @@ from tests.workflows.support import court_request, send, settle, state_answer
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.policy import load_directory
 from tracefreeze.security.request_ids import KEY_ENV
+from workflows.party_directory import memo_of
 
 env = pytest.fixture(name="env")(server_of_each_test)
 courts = pytest.fixture(name="courts")(court_maker)
@@ -211,3 +220,30 @@ async def test_an_ex_parte_request_does_not_name_itself_in_the_directory(
     await send(court.handle(request_id), notice)
     [pending] = (await court.party(code)).pending
     assert pending.event_id == notice.event_id and pending.request_reference is None
+
+
+def test_the_memo_names_no_request_a_pending_change_came_on() -> None:
+    """Rule 99(1): the directory's memo is visible to anyone who may list workflows; were a
+    pending change to carry its request's reference, the one without it would betray an ex
+    parte request to the party. The memo shows no reference at all."""
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    change = ContactChange(
+        event_id="0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c51",
+        channel="central_authority",
+        languages=("fr",),
+        effective_at=now + timedelta(days=45),
+        recorded_at=now,
+        source="state_notice",
+        noticed_at=now,
+        request_reference="ICC-01/22-REQ-0007",
+    )
+    seed = PartyContact(
+        central_authority="Central Authority",
+        focal_point="Focal point",
+        channel="diplomatic",
+        languages=("en",),
+        time_zone="Europe/Amsterdam",
+    )
+    memo = memo_of(PartyCarry(contact=seed, pending=[change]))
+    assert memo["pending"] and all("request_reference" not in c for c in memo["pending"])
+    assert "ICC-01/22-REQ-0007" not in str(memo)

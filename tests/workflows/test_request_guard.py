@@ -62,3 +62,19 @@ def test_restore_undoes_every_change_in_place() -> None:
 
     restore(rec, m)
     assert rec.model_dump() == before
+
+
+def test_restore_takes_back_the_assets_a_supplementary_report_recorded() -> None:
+    """A supplementary execution report (RS 93(1)(k), 99) that faults half-way leaves no asset
+    id behind in ``supplementary_assets``: a retry would otherwise grow it each time."""
+    request = court_request()
+    record = RequestCarry(
+        status=RequestStatus.EXECUTED,
+        ledger=ledger_from_request(request),
+        timeline=[],
+        seen_event_ids=[],
+    )
+    before = mark(record)
+    record.supplementary_assets.append("a-found-later-1")
+    restore(record, before)
+    assert record.supplementary_assets == []
