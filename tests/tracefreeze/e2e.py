@@ -25,6 +25,7 @@ from tests.stack import isolated as isolated_settings
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.intake.bridge import run_bridge
+from tracefreeze.policy import DEMO_POLICY
 from tracefreeze.topics import ensure_topics
 from tracefreeze.worker import run_worker
 
@@ -164,3 +165,24 @@ class Escalations:
     def events(self) -> list[EscalationEvent]:
         """The request's escalation events taken so far, in order."""
         return [d.event for d in self.seen]
+
+
+@dataclass
+class DemoPolicyRun:
+    """A worker on a task queue and topics of one test alone, and a client whose configured
+    deadline policy is the demo policy in seconds (the escalation ladders climb in seconds)."""
+
+    settings: Settings
+    client: RequestClient
+
+
+@contextlib.asynccontextmanager
+async def worker_on_demo_policy(stack: Settings, prefix: str) -> AsyncIterator[DemoPolicyRun]:
+    settings = isolated_settings(stack, prefix).model_copy(update={"policy_file": DEMO_POLICY})
+    await ensure_topics(settings)
+    worker = asyncio.create_task(run_worker(settings))
+    try:
+        yield DemoPolicyRun(settings, await RequestClient.connect(settings))
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)

@@ -14,7 +14,6 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,13 +23,10 @@ from temporalio.common import TypedSearchAttributes
 from schemas.court import EscalationDecision
 from schemas.escalations import EscalationKind
 from tests.builders import case_number, court_request
-from tests.stack import isolated
-from tests.tracefreeze.e2e import Escalations
-from tracefreeze.client import RequestClient
+from tests.tracefreeze.e2e import DemoPolicyRun as Running
+from tests.tracefreeze.e2e import Escalations, worker_on_demo_policy
 from tracefreeze.config import Settings
 from tracefreeze.policy import DEMO_POLICY, load_directory, load_policy
-from tracefreeze.topics import ensure_topics
-from tracefreeze.worker import run_worker
 from workflows import search_attributes as sa
 
 pytestmark = pytest.mark.stack
@@ -41,24 +37,11 @@ LATENESS_LIMIT_S = 5.0
 K = EscalationKind
 
 
-@dataclass
-class Running:
-    settings: Settings
-    client: RequestClient
-
-
 @pytest.fixture
 async def running(stack: Settings) -> AsyncIterator[Running]:
-    """A worker (asyncio task) on a task queue and topics of this test alone, and a client
-    whose configured policy is the demo policy in seconds."""
-    settings = isolated(stack, "esc").model_copy(update={"policy_file": DEMO_POLICY})
-    await ensure_topics(settings)
-    worker = asyncio.create_task(run_worker(settings))
-    try:
-        yield Running(settings, await RequestClient.connect(settings))
-    finally:
-        worker.cancel()
-        await asyncio.gather(worker, return_exceptions=True)
+    """A worker and a client of this test alone, on the demo policy in seconds."""
+    async with worker_on_demo_policy(stack, "esc") as run:
+        yield run
 
 
 async def matching(r: Running, query: str) -> list[str]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
@@ -27,14 +26,11 @@ from schemas.escalations import EscalationEvent, EscalationKind
 from schemas.party import PartyMessage
 from schemas.views import RequestView
 from tests.builders import case_number, court_request
-from tests.stack import isolated
-from tests.tracefreeze.e2e import Escalations
-from tracefreeze.client import RequestClient
+from tests.tracefreeze.e2e import DemoPolicyRun as Running
+from tests.tracefreeze.e2e import Escalations, worker_on_demo_policy
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
-from tracefreeze.policy import DEMO_POLICY, load_directory
-from tracefreeze.topics import ensure_topics
-from tracefreeze.worker import run_worker
+from tracefreeze.policy import load_directory
 
 pytestmark = pytest.mark.stack
 
@@ -42,23 +38,11 @@ WAIT_S = 30.0
 K = EscalationKind
 
 
-@dataclass
-class Running:
-    settings: Settings
-    client: RequestClient
-
-
 @pytest.fixture
 async def running(stack: Settings) -> AsyncIterator[Running]:
-    """A worker on a task queue and topics of this test alone; the demo policy in seconds."""
-    settings = isolated(stack, "kinds").model_copy(update={"policy_file": DEMO_POLICY})
-    await ensure_topics(settings)
-    worker = asyncio.create_task(run_worker(settings))
-    try:
-        yield Running(settings, await RequestClient.connect(settings))
-    finally:
-        worker.cancel()
-        await asyncio.gather(worker, return_exceptions=True)
+    """A worker and a client of this test alone, on the demo policy in seconds."""
+    async with worker_on_demo_policy(stack, "kinds") as run:
+        yield run
 
 
 async def on_channel(s: Settings, party: str, reference: str, count: int) -> list[PartyMessage]:
