@@ -140,7 +140,7 @@ async def run_case(stack: BenchStack, signer: StateSigner, sizes: CaseSizes) -> 
         described = await client.get_workflow_handle(order.workflow_id).describe()
     finally:
         await stack.stop_apps()
-    reported = view.requests["NLD"].answers_seen if view is not None else None
+    reported = view.party("NLD").answers_seen if view is not None else None
     max_bytes = max(r["bytes"] for r in runs)
     applied = nld_view.answers_seen if nld_view is not None else None
     return {

@@ -17,6 +17,7 @@ from schemas.common import (
     StateCode,
     TopicName,
 )
+from schemas.completeness import CompletenessOverride
 from schemas.court import CourtAction
 from schemas.ledger import CurrencyTotals, Ledger, RequestStatus
 from schemas.policy import ResolvedPolicy
@@ -28,6 +29,9 @@ MAX_CURRENCIES = 64
 MAX_COURT_ACTIONS = 1_000
 """Court actions (event ids) one case remembers across its runs."""
 MAX_COUNT = 10**9
+MAX_CASE_REQUESTS = 2 * MAX_STATES
+"""Most requests one case holds: one per State at the opening, and the further
+(supplementary) requests added later, each to a party already in the case."""
 
 RequestWorkflowId = Annotated[str, StringConstraints(pattern=r"^request/[A-Za-z0-9/._-]{1,200}$")]
 
@@ -58,6 +62,13 @@ class CaseOrder(Frozen):
         le=timedelta(days=3660),
         description="How long each request remembers an event id (RequestInput), set by the "
         "Court's client from the intake's answer age limit",
+    )
+    completeness_overrides: dict[StateCode, CompletenessOverride] = Field(
+        default={},
+        max_length=MAX_STATES,
+        description="A named person's decision to transmit a request the completeness check "
+        "found incomplete (seed para 11; RS 96(2)), per State, set by the Court's client from "
+        "its check and recorded with that request",
     )
 
     @model_validator(mode="after")
@@ -90,6 +101,10 @@ class AddState(CourtAction):
     workflow_id: RequestWorkflowId | None = Field(
         default=None, description="The opaque id of an ex parte request (Rule 99(1))"
     )
+    completeness_override: CompletenessOverride | None = Field(
+        default=None,
+        description="The override of an incomplete request's check, set by the Court's client",
+    )
 
 
 class CloseCase(CourtAction):
@@ -117,6 +132,16 @@ class RequestSummary(Frozen):
     as_of: AwareDatetime | None = Field(
         default=None, description="The request's workflow time when it reported; none yet"
     )
+
+    @property
+    def key(self) -> str:
+        """The request within its case: ``REFERENCE/PARTY`` (a party may have several)."""
+        return request_key(self.reference, self.requested_state)
+
+    def older_than(self, known: RequestSummary) -> bool:
+        """Taken before what the case already knows of the request: a late or replayed
+        report never rolls the case's view back."""
+        return known.as_of is not None and (self.as_of is None or self.as_of < known.as_of)
 
     @classmethod
     def transmitted(cls, request: CourtRequest) -> RequestSummary:
@@ -158,12 +183,34 @@ class RequestSummary(Frozen):
         )
 
 
+def request_key(reference: str, party: str) -> str:
+    """How a case names one of its requests: the reference and the party asked."""
+    return f"{reference}/{party}"
+
+
 class CaseCarry(Frozen):
     """A case's state handed from one run to the next (continue-as-new): bounded."""
 
-    requests: dict[StateCode, RequestSummary] = Field(max_length=MAX_STATES)
+    requests: dict[str, RequestSummary] = Field(
+        max_length=MAX_CASE_REQUESTS, description="Per request (``REFERENCE/PARTY``)"
+    )
+    workflow_ids: dict[str, RequestWorkflowId] = Field(
+        default={},
+        max_length=MAX_CASE_REQUESTS,
+        description="Where each request runs (an ex parte one under its opaque id, Rule 99(1))",
+    )
     seen_event_ids: tuple[str, ...] = Field(default=(), max_length=MAX_COURT_ACTIONS)
     runs: int = Field(default=1, ge=1, le=MAX_COUNT, description="Runs so far, this one included")
+
+
+REQUEST_SUMMARIES = "request_summaries"
+"""The activity a case asks its open requests where they stand with (``activities/case.py``)."""
+
+
+class RequestSummaries(Frozen):
+    """The requests a case asks, by workflow id."""
+
+    workflow_ids: tuple[RequestWorkflowId, ...] = Field(max_length=MAX_CASE_REQUESTS)
 
 
 class CaseInput(Frozen):
@@ -179,17 +226,32 @@ class CaseInput(Frozen):
 
 
 class CaseView(Frozen):
-    """Where the case stands: each State's request and the totals across them."""
+    """Where the case stands: each request (``REFERENCE/PARTY``) and the totals across them."""
 
     order_reference: str
     case_number: str
     closed: bool
-    statuses: dict[str, RequestStatus]
+    statuses: dict[str, RequestStatus] = Field(description="Per request (``REFERENCE/PARTY``)")
     requests: dict[str, RequestSummary] = Field(
-        description="Latest summary per State, as its request last reported it"
+        description="Latest summary per request (``REFERENCE/PARTY``), as it last reported"
     )
     totals: dict[str, CurrencyTotals]
     run: int = Field(default=1, description="The case workflow's run (continue-as-new)")
+
+    def party(self, code: str) -> RequestSummary:
+        """The first request of the case to ``code`` (the one a further request supplements)."""
+        for summary in self.requests.values():
+            if summary.requested_state == code:
+                return summary
+        raise KeyError(f"the case has no request to {code}")
+
+    def party_statuses(self) -> dict[str, RequestStatus]:
+        """Each party's first request's status."""
+        return {code: self.party(code).status for code in self.parties()}
+
+    def parties(self) -> list[str]:
+        """The parties asked, in the order the case asked them."""
+        return list(dict.fromkeys(s.requested_state for s in self.requests.values()))
 
 
 def add_totals(summaries: list[RequestSummary]) -> dict[str, CurrencyTotals]:

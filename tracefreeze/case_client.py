@@ -2,7 +2,13 @@
 
 A case (``workflows/case.py``) starts one request workflow per State as its child and follows
 them; its id derives from the order reference (its runs change: it continues as new). The
-Court may add a State later, and closes the case only once every request in it is closed.
+Court may add a State later, or a further request to a party already asked (it names the
+request it supplements), and closes the case only once every request in it is closed.
+
+Each request of a case leaves the Court as a single request does (``tracefreeze/client.py``):
+checked for completeness first (seed para 11; RS 96(2), 87(2)), incomplete only with a named
+person's override, with the deadline policy in force and the party's contact in force in its
+directory workflow on the day (Rule 180: a notified change applies to future requests).
 """
 
 from __future__ import annotations
@@ -13,12 +19,11 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from schemas.case import AddState, CaseInput, CaseOrder, CaseView, CloseCase, case_workflow_id
-from schemas.policy import ResolvedPolicy
+from schemas.completeness import CompletenessOverride
 from schemas.request import CourtRequest
-from tracefreeze.client import IncompleteRequest, RequestClient, dedupe_window, plain_errors
+from tracefreeze.client import RequestClient, cleared, dedupe_window, plain_errors
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
-from tracefreeze.policy import load_directory, load_policy, load_situations, resolve
 from tracefreeze.security.request_ids import request_id_key, workflow_id_of
 from tracefreeze.temporal import connect
 from workflows.case import CaseWorkflow
@@ -35,17 +40,34 @@ class CaseClient:
     async def connect(cls, settings: Settings) -> CaseClient:
         return cls(await connect(settings), settings)
 
-    async def open_case(self, order: CaseOrder) -> str:
+    async def open_case(
+        self,
+        order: CaseOrder,
+        *,
+        override_by: str | None = None,
+        override_reason: str | None = None,
+    ) -> str:
         """Open the case and transmit its requests; an order or request reference is never
-        reopened. Lifecycle events go to this deployment's topic. Returns the workflow id."""
+        reopened. Lifecycle events go to this deployment's topic. Returns the workflow id.
+
+        Each request is checked as ``RequestClient.submit`` checks one: an incomplete request
+        leaves only with ``override_by`` and ``override_reason`` (recorded with that request,
+        naming its own findings), a blocking finding never; nothing starts unless every
+        request of the order may leave."""
+        overrides: dict[str, CompletenessOverride] = {}
         for request in order.requests:
             await self._refuse_existing(request)
-            await self._refuse_incomplete(request)
+            override = await self._cleared(request, override_by, override_reason)
+            if override is not None:
+                overrides[request.requested_state] = override
+        requests = RequestClient(self.client, self.settings)
+        policies = {r.requested_state: await requests.policy_in_force(r) for r in order.requests}
         order = order.model_copy(
             update={
                 "events_topic": self.settings.topics.request_events,
                 "escalations_topic": self.settings.topics.escalations,
-                "policies": {r.requested_state: self._policy(r) for r in order.requests},
+                "policies": policies,
+                "completeness_overrides": overrides,
                 "dedupe_window": dedupe_window(self.settings),
                 "workflow_ids": {
                     r.requested_state: self._workflow_id(r) for r in order.requests if r.ex_parte
@@ -69,31 +91,30 @@ class CaseClient:
             raise TracefreezeError(f"case order {order.order_reference} already exists") from err
         return handle.id
 
-    def _policy(self, request: CourtRequest) -> ResolvedPolicy:
-        """The deadline policy in force for one request of the case, recorded at start."""
-        return resolve(
-            load_policy(self.settings.policy_file),
-            load_directory(self.settings.state_directory_file),
-            request,
-            load_situations(self.settings.situation_register_file),
-        )
-
     async def case_view(self, order_reference: str) -> CaseView:
         """Each State's request status and latest view, and the case's per-currency totals."""
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
             return await self.handle(order_reference).query(CaseWorkflow.view)
 
-    async def add_state(self, order_reference: str, action: AddState) -> CaseView:
-        """The Court adds a State to the case (assets found in another jurisdiction)."""
+    async def add_state(
+        self,
+        order_reference: str,
+        action: AddState,
+        *,
+        override_by: str | None = None,
+        override_reason: str | None = None,
+    ) -> CaseView:
+        """The Court adds a State to the case (assets found in another jurisdiction), or a
+        further request to a party already asked, naming the request it supplements. Checked,
+        overridden and given its policy and contact as ``open_case`` does; a given policy keeps
+        its numbers, never its own party kind or situation (RS 13(b), 87(5)-(7))."""
         await self._refuse_existing(action.request)
-        await self._refuse_incomplete(action.request)
-        # A given policy keeps its numbers, never its own party kind or situation (RS 13(b),
-        # 87(5)-(7)): those are the directory's and the situation register's.
-        resolved = self._policy(action.request)
-        fixed = {"party_kind": resolved.party_kind, "situation": resolved.situation}
-        policy = action.policy.model_copy(update=fixed) if action.policy else resolved
-        action = action.model_copy(update={"policy": policy})
+        override = await self._cleared(action.request, override_by, override_reason)
+        policy = await RequestClient(self.client, self.settings).policy_in_force(
+            action.request, action.policy
+        )
+        action = action.model_copy(update={"policy": policy, "completeness_override": override})
         if action.request.ex_parte and action.workflow_id is None:
             action = action.model_copy(update={"workflow_id": self._workflow_id(action.request)})
         workflow_id = case_workflow_id(order_reference)
@@ -117,13 +138,13 @@ class CaseClient:
         """Where the request runs: opaque if ex parte (Rule 99(1)), else its plain id."""
         return workflow_id_of(request, request_id_key(self.settings.state_dir, ensure=True))
 
-    async def _refuse_incomplete(self, request: CourtRequest) -> None:
+    async def _cleared(
+        self, request: CourtRequest, override_by: str | None, override_reason: str | None
+    ) -> CompletenessOverride | None:
         """Only complete requests leave the Court (seed para 11; RS 96(2), 87(2)): the same
-        check as a single request's submission (``tracefreeze/completeness.py``); a case has
-        no override, so an incomplete request is completed or submitted on its own."""
+        check and override as a single request's submission (``tracefreeze/client.py``)."""
         report = await RequestClient(self.client, self.settings).check(request)
-        if not report.complete:
-            raise IncompleteRequest(report)
+        return cleared(report, override_by, override_reason)
 
     async def _refuse_existing(self, request: CourtRequest) -> None:
         """A request reference already transmitted to that State is never reused."""

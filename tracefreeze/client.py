@@ -146,31 +146,7 @@ class RequestClient:
         a change takes effect for future requests; the request keeps the contact it was
         transmitted with).
         """
-        report = await self.check(request)
-        override = None
-        if not report.overridable:
-            raise BlockedRequest(report)
-        if not report.complete:
-            if not (override_by and override_by.strip()) or not (
-                override_reason and override_reason.strip()
-            ):
-                raise IncompleteRequest(report)
-            try:
-                override = CompletenessOverride(
-                    by=override_by,
-                    reason=override_reason,
-                    at=datetime.now(UTC),
-                    findings=report.findings,
-                )
-            except ValidationError as err:
-                problems = "; ".join(
-                    f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()
-                )
-                raise TracefreezeError(
-                    "the override is refused: who overrides is one line of printable text "
-                    "(at most 200 characters), why at most 2000 characters without control "
-                    f"characters other than newlines ({problems})"
-                ) from None
+        override = cleared(await self.check(request), override_by, override_reason)
         policy = await self.policy_in_force(request, policy)
         topics = self.settings.topics
         workflow_id = workflow_id_of(request, self._key(ensure=request.ex_parte))
@@ -327,6 +303,34 @@ class IncompleteRequest(TracefreezeError):
     def __init__(self, report: CompletenessReport) -> None:
         super().__init__(completeness.render(report))
         self.report = report
+
+
+def cleared(
+    report: CompletenessReport, override_by: str | None, override_reason: str | None
+) -> CompletenessOverride | None:
+    """May the request the check reported on leave the Court (seed para 11; RS 96(2), 87(2))?
+    A complete one may (``None``: nothing overridden); an incomplete one only with a named
+    person's override and its reason, returned to be recorded with the request; a blocking
+    finding never (``BlockedRequest``). Otherwise ``IncompleteRequest`` with the report."""
+    if not report.overridable:
+        raise BlockedRequest(report)
+    if report.complete:
+        return None
+    if not (override_by and override_by.strip()) or not (
+        override_reason and override_reason.strip()
+    ):
+        raise IncompleteRequest(report)
+    try:
+        return CompletenessOverride(
+            by=override_by, reason=override_reason, at=datetime.now(UTC), findings=report.findings
+        )
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+        raise TracefreezeError(
+            "the override is refused: who overrides is one line of printable text "
+            "(at most 200 characters), why at most 2000 characters without control "
+            f"characters other than newlines ({problems})"
+        ) from None
 
 
 class BlockedRequest(IncompleteRequest):

@@ -1,12 +1,16 @@
 """A multi-State case: one Court order fanned out to one request per State.
 
 Assets sit in several jurisdictions, so one case spawns one request per State (RS 93(1)(k)
-to each State holding them; docs/legal-process.md, 'Several States'). Each request is a child
-workflow that tells the case, by the case's workflow id, a small summary of where it stands
+to each State holding them; docs/legal-process.md, 'Several States'); the Court may add a
+State later, or a further request to a party already asked that names the request it
+supplements (RS 96(2): a new reference, linked to the first). Each request is a child workflow
+that tells the case, by the case's workflow id, a small summary of where it stands
 (``RequestSummary``: status, totals, counts) when it changed, at most once per few seconds of
-its workflow time; the case keeps only that summary per State. So one State's stream of
-answers cannot grow the case's history to the server's limit and take the other States' part
-down with it.
+its workflow time; the case keeps only that summary per request (``REFERENCE/PARTY``). So one
+State's stream of answers cannot grow the case's history to the server's limit and take the
+other States' part down with it. A report that never reached the case heals itself: at each
+new run and every ``RECONCILE_EVERY`` the case asks its open requests where they stand
+(``activities/case.py``) and keeps what is newer than what it holds.
 
 The case continues as new before its history grows large (server suggestion, history size or
 length, or ``reports_per_run``), carrying ``CaseCarry``; it drains its signal and update
@@ -18,22 +22,29 @@ a request that still holds frozen assets.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from schemas.case import (
+        MAX_CASE_REQUESTS,
         MAX_COURT_ACTIONS,
+        REQUEST_SUMMARIES,
         AddState,
         CaseCarry,
         CaseInput,
         CaseView,
         CloseCase,
+        RequestSummaries,
         RequestSummary,
         add_totals,
+        request_key,
     )
+    from schemas.completeness import CompletenessOverride
     from schemas.ledger import RequestStatus
     from schemas.policy import ResolvedPolicy
     from schemas.request import CourtRequest
@@ -45,6 +56,8 @@ with workflow.unsafe.imports_passed_through():
 HISTORY_BYTES_PER_RUN = 1_000_000
 """Continue as new past this history size (the server's hard limit is 50 MB)."""
 HISTORY_EVENTS_PER_RUN = 2_000
+RECONCILE_EVERY = timedelta(days=7)
+"""How often a quiet case asks its open requests where they stand (besides at each new run)."""
 
 
 @workflow.defn
@@ -52,12 +65,13 @@ class CaseWorkflow:
     @workflow.init
     def __init__(self, inp: CaseInput) -> None:
         self._order = inp.order
-        carried = inp.carried or CaseCarry(
-            requests={r.requested_state: RequestSummary.transmitted(r) for r in inp.order.requests}
-        )
+        firsts = [RequestSummary.transmitted(r) for r in inp.order.requests]
+        carried = inp.carried or CaseCarry(requests={s.key: s for s in firsts})
         self._requests: dict[str, RequestSummary] = dict(carried.requests)
-        """Per State, as its request last reported (known from the start, even to an early
-        update)."""
+        """Per request (``REFERENCE/PARTY``), as it last reported (known from the start, even
+        to an early update)."""
+        self._workflow_ids: dict[str, str] = dict(carried.workflow_ids)
+        """Where each request runs, to ask it where it stands (``_reconcile``)."""
         self._seen: set[str] = set(carried.seen_event_ids)
         self._run = carried.runs if inp.carried is None else carried.runs + 1
         self._reports_per_run = inp.reports_per_run
@@ -68,10 +82,26 @@ class CaseWorkflow:
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseView:
+        order = inp.order
         if inp.carried is None:
-            for request in inp.order.requests:
-                await self._start(request, inp.order.policies.get(request.requested_state))
-        await workflow.wait_condition(lambda: self._closed or self._should_continue_as_new())
+            for request in order.requests:
+                party = request.requested_state
+                await self._start(
+                    request,
+                    order.policies.get(party),
+                    order.workflow_ids.get(party),
+                    order.completeness_overrides.get(party),
+                )
+        reconcile = inp.carried is not None
+        while not self._done():
+            if reconcile:
+                await self._reconcile()
+            try:
+                await workflow.wait_condition(
+                    self._done, timeout=RECONCILE_EVERY, timeout_summary="ask the requests"
+                )
+            except TimeoutError:
+                reconcile = True
         # Every signal and update that reached this run is applied before it ends.
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._closed:
@@ -86,6 +116,7 @@ class CaseWorkflow:
                 order=self._order,
                 carried=CaseCarry(
                     requests=self._requests,
+                    workflow_ids=self._workflow_ids,
                     seen_event_ids=tuple(sorted(self._seen)),
                     runs=self._run,
                 ),
@@ -95,30 +126,25 @@ class CaseWorkflow:
 
     @workflow.signal
     def request_changed(self, summary: RequestSummary) -> None:
-        """A request of this case changed: keep its latest summary. A report for a State or
-        request not in this case is ignored, and a closed request stays closed."""
-        known = self._requests.get(summary.requested_state)
-        if known is None or known.reference != summary.reference:
-            workflow.logger.warning(
-                "report from a request not in this case ignored",
-                extra={"state": summary.requested_state, "case": self._order.case_number},
-            )
-            return
-        if known.status is RequestStatus.CLOSED and summary.status is not RequestStatus.CLOSED:
-            return
-        self._requests[summary.requested_state] = summary
-        self._reports_this_run += 1
+        """A request of this case changed: keep its latest summary (``_take``)."""
+        if self._take(summary):
+            self._reports_this_run += 1
 
     @workflow.update
     async def add_state(self, action: AddState) -> CaseView:
         """The Court adds a State to the case (assets found in another jurisdiction)."""
         if action.event_id not in self._seen:
             self._seen.add(action.event_id)
+            request = action.request
             try:
-                await self._start(action.request, action.policy, action.workflow_id)
+                await self._start(
+                    request, action.policy, action.workflow_id, action.completeness_override
+                )
             except WorkflowAlreadyStartedError:
                 self._seen.discard(action.event_id)
-                self._requests.pop(action.request.requested_state, None)
+                key = request_key(request.reference, request.requested_state)
+                self._requests.pop(key, None)
+                self._workflow_ids.pop(key, None)
                 self._reject(f"a request {action.request.workflow_id} already exists")
         return self.view()
 
@@ -130,8 +156,17 @@ class CaseWorkflow:
         request = action.request
         if request.case_number != self._order.case_number:
             self._reject(f"{request.reference} belongs to case {request.case_number}")
-        if request.requested_state in self._requests:
-            self._reject(f"the case already has a request to {request.requested_state}")
+        party = request.requested_state
+        if request_key(request.reference, party) in self._requests:
+            self._reject(f"the case already has request {request.reference} to {party}")
+        asked = sorted(s.reference for s in self._requests.values() if s.requested_state == party)
+        if asked and request.supplements not in asked:
+            self._reject(
+                f"the case already has a request to {party}: a further request to it names the "
+                f"one it supplements, one of {asked} (RS 96(2), 93(1)(k))"
+            )
+        if len(self._requests) >= MAX_CASE_REQUESTS:
+            self._reject(f"the case holds {MAX_CASE_REQUESTS} requests: open a new one")
 
     @workflow.update
     def close_case(self, action: CloseCase) -> CaseView:
@@ -149,7 +184,7 @@ class CaseWorkflow:
             s for s, r in self._requests.items() if r.status is not RequestStatus.CLOSED
         )
         if still_open:
-            self._reject(f"requests to {still_open} are still open: close them first")
+            self._reject(f"requests {still_open} are still open: close them first")
 
     @workflow.query
     def view(self) -> CaseView:
@@ -162,6 +197,55 @@ class CaseWorkflow:
             totals=add_totals(list(self._requests.values())),
             run=self._run,
         )
+
+    def _take(self, summary: RequestSummary) -> bool:
+        """Keep a request's summary if it is news: a report for a request not in this case is
+        ignored, a closed request stays closed, and an older summary than the one held (a
+        late report, or a reconciliation overtaken by a report) never rolls the view back."""
+        known = self._requests.get(summary.key)
+        if known is None:
+            workflow.logger.warning(
+                "report from a request not in this case ignored",
+                extra={"state": summary.requested_state, "case": self._order.case_number},
+            )
+            return False
+        closing = summary.status is RequestStatus.CLOSED
+        if known.status is RequestStatus.CLOSED and not closing:
+            return False
+        if not closing and summary.older_than(known):
+            return False
+        self._requests[summary.key] = summary
+        return True
+
+    async def _reconcile(self) -> None:
+        """Ask each open request where it stands (``activities/case.py``), so a report that
+        never reached the case (a signal lost around a hand-over) cannot leave its view stale,
+        nor keep it from closing. A request that cannot answer now is asked next time."""
+        keys = [
+            k
+            for k, s in self._requests.items()
+            if s.status is not RequestStatus.CLOSED and k in self._workflow_ids
+        ]
+        if not keys:
+            return
+        try:
+            found = await workflow.execute_activity(
+                REQUEST_SUMMARIES,
+                RequestSummaries(workflow_ids=tuple(self._workflow_ids[k] for k in keys)),
+                result_type=list[RequestSummary | None],
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=RetryPolicy(maximum_attempts=3),
+                summary="where each open request stands",
+            )
+        except ActivityError as err:
+            workflow.logger.warning("the requests could not be asked", extra={"error": str(err)})
+            return
+        for key, summary in zip(keys, found, strict=True):
+            if summary is not None and summary.key == key:
+                self._take(summary)
+
+    def _done(self) -> bool:
+        return self._closed or self._should_continue_as_new()
 
     def _should_continue_as_new(self) -> bool:
         """Hand over to a fresh run before the history grows large: the requests report for
@@ -177,13 +261,19 @@ class CaseWorkflow:
         return limit is not None and self._reports_this_run >= limit
 
     async def _start(
-        self, request: CourtRequest, policy: ResolvedPolicy | None, workflow_id: str | None = None
+        self,
+        request: CourtRequest,
+        policy: ResolvedPolicy | None,
+        workflow_id: str | None,
+        override: CompletenessOverride | None,
     ) -> None:
         """Start the request to one State as a child; it outlives nothing it should not. An ex
-        parte request runs under the opaque id the Court's client gave (Rule 99(1))."""
-        state = request.requested_state
-        workflow_id = workflow_id or self._order.workflow_ids.get(state) or request.workflow_id
-        self._requests[state] = RequestSummary.transmitted(request)
+        parte request runs under the opaque id the Court's client gave (Rule 99(1)). The
+        override of an incomplete request's check, if any, is recorded with it (seed para 11)."""
+        workflow_id = workflow_id or request.workflow_id
+        summary = RequestSummary.transmitted(request)
+        self._requests[summary.key] = summary
+        self._workflow_ids[summary.key] = workflow_id
         handle = await workflow.start_child_workflow(
             RequestWorkflow.run,
             RequestRun(
@@ -192,6 +282,7 @@ class CaseWorkflow:
                 escalations_topic=self._order.escalations_topic,
                 policy=policy,
                 dedupe_window=self._order.dedupe_window,
+                completeness_override=override,
             ),
             id=workflow_id,
             parent_close_policy=ParentClosePolicy.ABANDON,
@@ -203,7 +294,7 @@ class CaseWorkflow:
     async def _follow(self, request: CourtRequest, handle: workflow.ChildWorkflowHandle) -> None:
         """The request's final view, should its last report not have come (it always does)."""
         view: RequestView = await handle
-        self.request_changed(
+        self._take(
             RequestSummary.of(request, view.status, view.ledger, view.answers_seen, workflow.now())
         )
 

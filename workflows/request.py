@@ -4,14 +4,13 @@ Read top to bottom: the start (``__init__``, which registers one update per kind
 catalog), the main loop (``run``), the update handlers with their validator beneath, how an
 answer or action is taken, the clocks, the carry to the next run, and the queries.
 
-Every State answer and every Court action is an update whose id is its event id, named and
-typed by its kind in ``workflows/catalog.py``. A validator rejects what the request cannot
-take (wrong request or State, illegal transition, unknown asset, ...) before anything is
-written, and an event id seen before is a no-op. The rules live in the catalog; this class
-records, publishes and answers queries, through small parts with explicit inputs: the
-deadline timer (``request_clocks.py``), the outbox (``request_outbox.py``), visibility and
-the reports to the case (``request_publishing.py``), the seen ids (``request_seen.py``), the
-guard (``request_guard.py``) and what it tells its party's directory (``request_directory.py``).
+Every State answer and every Court action is an update whose id is its event id, named and typed
+by its kind in ``workflows/catalog.py``. A validator rejects what the request cannot take before
+anything is written; an event id seen before is a no-op. The rules live in the catalog; this
+class records, publishes and answers queries through small parts: the deadline timer
+(``request_clocks.py``), the outbox (``request_outbox.py``), visibility and the reports to the
+case (``request_publishing.py``), the seen ids (``request_seen.py``), the guard
+(``request_guard.py``) and the party's directory (``request_directory.py``).
 """
 
 from __future__ import annotations
@@ -333,12 +332,11 @@ class RequestWorkflow:
         self._visibility.refresh(self._request, self._rec, clocks)
 
     async def _inform_parent(self) -> None:
+        await self._parent.inform(self._summary_at, self._closed, self._request.reference)
+
+    def _summary_at(self, now: datetime) -> RequestSummary:
         rec = self._rec
-
-        def summary_at(now: datetime) -> RequestSummary:
-            return RequestSummary.of(self._request, rec.status, rec.ledger, len(self._seen), now)
-
-        await self._parent.inform(summary_at, self._closed, self._request.reference)
+        return RequestSummary.of(self._request, rec.status, rec.ledger, len(self._seen), now)
 
     # -- the next run ---------------------------------------------------------------------
 
@@ -390,6 +388,11 @@ class RequestWorkflow:
             rule99_notified_at=rec.rule99_notified_at,
             **clock_view(rec.clocks, workflow.now(), self._next_wakeup()),
         )
+
+    @workflow.query
+    def case_summary(self) -> RequestSummary:
+        """What the request tells its case, asked by the case to heal a report it missed."""
+        return self._summary_at(workflow.now())
 
     @workflow.query
     def progress(self) -> RequestProgress:

@@ -60,10 +60,13 @@ async def test_one_states_flood_of_answers_keeps_the_case_small_and_the_other_st
 
     view = await until(
         lambda: cases.case_view(order.order_reference),
-        lambda v: v.requests["BEL"] is not None and v.requests["BEL"].answers_seen == FLOOD + 2,
+        lambda v: v.party("BEL").answers_seen == FLOOD + 2,
         "the case learns Belgium's last valuation",
     )
-    assert view.statuses == {"NLD": RequestStatus.NO_ASSETS, "BEL": RequestStatus.IN_EXECUTION}
+    assert view.party_statuses() == {
+        "NLD": RequestStatus.NO_ASSETS,
+        "BEL": RequestStatus.IN_EXECUTION,
+    }
     bel_view = await r.client.view_id(bel.workflow_id)
     assert view.totals["EUR"].frozen == bel_view.totals["EUR"].frozen  # the last valuation
     nld_view = await r.client.view_id(nld.workflow_id)
@@ -119,10 +122,10 @@ async def test_the_case_continues_as_new_without_losing_a_report_or_a_court_acti
     assert len(refusals) == 5 and all("are still open" in reason for reason in refusals)
     view = await until(
         lambda: case.query(CaseWorkflow.view),
-        lambda v: v.requests["BEL"].answers_seen == 202 and v.requests["NLD"].answers_seen == 2,
+        lambda v: v.party("BEL").answers_seen == 202 and v.party("NLD").answers_seen == 2,
         "the case learns every request's last state",
     )
-    assert set(view.statuses) == {"NLD", "BEL", "FRA"}
+    assert set(view.parties()) == {"NLD", "BEL", "FRA"}
     assert view.run >= 2, view.run  # each report a hand-over: at least one happened
     print(f"\ncase continued as new {view.run - 1} times")
     await until(
@@ -144,5 +147,5 @@ async def test_the_case_continues_as_new_without_losing_a_report_or_a_court_acti
     )
     assert closed.closed
     final = await asyncio.wait_for(case.result(), timeout=WAIT_S)
-    assert final.statuses == {s: RequestStatus.CLOSED for s in ("NLD", "BEL", "FRA")}
-    assert final.requests["BEL"].answers_seen == 204
+    assert final.party_statuses() == {s: RequestStatus.CLOSED for s in ("NLD", "BEL", "FRA")}
+    assert final.party("BEL").answers_seen == 204

@@ -24,15 +24,13 @@ from schemas.directory import (
     PartyContact,
     party_workflow_id,
 )
-from schemas.policy import StateContact
 from schemas.request import NationalLawStatement
 from tests.builders import case_number, court_request
+from tests.tracefreeze.directory_support import directory_file, recorded_contact
 from tracefreeze.client import IncompleteRequest, RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.directory_client import PartyDirectoryClient
-from tracefreeze.policy import DEFAULT_DIRECTORY, load_directory
 from tracefreeze.worker import run_worker
-from workflows.carry import RequestRun
 
 pytestmark = pytest.mark.stack
 
@@ -40,27 +38,6 @@ CODE = "QZS"
 """A party code no real party has (ISO 3166-1 leaves QM-QZ to users), this test's alone."""
 CONSULTED, OTHER = "QZU", "QZV"
 """The parties of the RS 96(3) test, its own."""
-
-
-def directory_file(tmp_path: Path, *codes: str) -> Path:
-    """The static directory with its NLD entry copied under ``codes`` (``CODE`` if none)."""
-    codes = codes or (CODE,)
-    text = DEFAULT_DIRECTORY.read_text(encoding="utf-8")
-    nld = text[text.index("[states.NLD]") :]
-    nld = nld[: nld.index("[states.", 1)]
-    path = tmp_path / "states.toml"
-    copies = "".join(nld.replace("states.NLD", f"states.{code}") for code in codes)
-    path.write_text(text + copies, encoding="utf-8")
-    assert set(codes) <= set(load_directory(path).states)
-    return path
-
-
-async def recorded_contact(client: RequestClient, workflow_id: str) -> StateContact:
-    history = await client.client.get_workflow_handle(workflow_id).fetch_history()
-    started = history.events[0].workflow_execution_started_event_attributes
-    [run] = await client.client.data_converter.decode(started.input.payloads, [RequestRun])
-    assert run.policy is not None and run.policy.contact is not None
-    return run.policy.contact
 
 
 async def until_read(read: Callable[[], Awaitable[object]], expected: object, what: str) -> None:
@@ -93,7 +70,7 @@ async def memo_shows(parties: PartyDirectoryClient, contact: PartyContact) -> No
 async def test_submit_takes_the_contact_in_force_in_the_party_directory(
     stack: Settings, tmp_path: Path
 ) -> None:
-    settings = stack.model_copy(update={"state_directory_file": directory_file(tmp_path)})
+    settings = stack.model_copy(update={"state_directory_file": directory_file(tmp_path, CODE)})
     worker = asyncio.create_task(run_worker(settings))
     client = await RequestClient.connect(settings)
     parties = PartyDirectoryClient(client.client, settings)
@@ -102,7 +79,7 @@ async def test_submit_takes_the_contact_in_force_in_the_party_directory(
     started = [party_workflow_id(CODE)]
     try:
         started.append(await client.submit(first))  # the directory starts from states.toml
-        kept = await recorded_contact(client, started[-1])
+        kept = await recorded_contact(client.client, started[-1])
         assert (kept.channel, kept.language) == ("diplomatic", "en")
 
         agreed = AgreedContactChange(
@@ -117,9 +94,9 @@ async def test_submit_takes_the_contact_in_force_in_the_party_directory(
         await memo_shows(parties, view.contact)
 
         started.append(await client.submit(second))
-        new = await recorded_contact(client, started[-1])
+        new = await recorded_contact(client.client, started[-1])
         assert (new.channel, new.language) == ("central_authority", "fr")
-        assert await recorded_contact(client, started[1]) == kept  # the first keeps its own
+        assert await recorded_contact(client.client, started[1]) == kept  # the first keeps its own
     finally:
         await wind_up(client, started, worker)
 

@@ -65,7 +65,7 @@ async def _children_started(case: Case, count: int) -> bool:
 
 
 async def _status_is(case: Case, state: str, status: RequestStatus) -> bool:
-    return (await case.query(CaseWorkflow.view)).statuses.get(state) is status
+    return (await case.query(CaseWorkflow.view)).party_statuses().get(state) is status
 
 
 async def two_states_to_closure(client: Client, case: Case, requests: list[CourtRequest]) -> None:
@@ -113,11 +113,29 @@ async def first_run_continued_as_new(
     await _until(continued)
 
 
+async def second_run_reconciles(
+    client: Client, case: Case, requests: list[CourtRequest]
+) -> str | None:
+    """The first report makes the case continue as new; the second run asks its open requests
+    where they stand (a lost report heals) and takes what is newer. Its run is recorded."""
+    await first_run_continued_as_new(client, case, requests)
+    current = client.get_workflow_handle(case.id)
+
+    async def asked() -> bool:
+        events = (await current.fetch_history()).events
+        return any(e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED for e in events)
+
+    await _until(asked)
+    return (await current.describe()).run_id
+
+
 SCENARIOS: dict[str, tuple[int | None, Callable[[Client, Case, list[CourtRequest]], Any]]] = {
     "case-two-states-to-closure": (None, two_states_to_closure),
     "case-first-run-continued-as-new": (1, first_run_continued_as_new),
+    "case-second-run-reconciles": (1, second_run_reconciles),
 }
-"""Name: (reports per run, scenario)."""
+"""Name: (reports per run, scenario); a scenario may return the run to record (else the
+first)."""
 
 
 async def record(names: list[str]) -> None:
@@ -149,10 +167,8 @@ async def record(names: list[str]) -> None:
                 id=order.workflow_id,
                 task_queue=task_queue,
             )
-            await scenario(env.client, case, requests)
-            history = await env.client.get_workflow_handle(
-                case.id, run_id=case.first_execution_run_id
-            ).fetch_history()
+            run_id = await scenario(env.client, case, requests) or case.first_execution_run_id
+            history = await env.client.get_workflow_handle(case.id, run_id=run_id).fetch_history()
             (CASE_HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
             print(f"{name}: {len(history.events)} events")
 

@@ -103,9 +103,12 @@ async def test_case_fans_out_one_request_per_state_and_aggregates_ledgers(case_q
 
     await _until(nld_frozen)
     view = await _view(case)
-    assert view.statuses == {"NLD": RequestStatus.IN_EXECUTION, "BEL": RequestStatus.TRANSMITTED}
-    assert view.requests["NLD"].as_of is not None and view.requests["NLD"].assets == 3
-    assert view.requests["BEL"].as_of is None  # BEL has not answered: nothing reported
+    assert view.party_statuses() == {
+        "NLD": RequestStatus.IN_EXECUTION,
+        "BEL": RequestStatus.TRANSMITTED,
+    }
+    assert view.party("NLD").as_of is not None and view.party("NLD").assets == 3
+    assert view.party("BEL").as_of is None  # BEL has not answered: nothing reported
     nld_view = await handle.query(RequestWorkflow.view)
     assert view.totals["EUR"].frozen == nld_view.totals["EUR"].frozen
 
@@ -117,7 +120,7 @@ async def test_court_adds_a_state_later_and_a_duplicate_state_is_refused(case_qu
     case = await _open(client, queue, _request("NLD"))
     fra = _request("FRA")
     view = await case.execute_update(CaseWorkflow.add_state, _action(AddState, request=fra))
-    assert set(view.statuses) == {"NLD", "FRA"}
+    assert set(view.parties()) == {"NLD", "FRA"}
     described = await client.get_workflow_handle(fra.workflow_id).describe()
     assert described.parent_id == case.id
     for refused, reason in (
@@ -132,7 +135,7 @@ async def test_court_adds_a_state_later_and_a_duplicate_state_is_refused(case_qu
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await case.execute_update(CaseWorkflow.add_state, _action(AddState, request=existing))
     assert "already exists" in str(err.value.cause)
-    assert set((await _view(case)).statuses) == {"NLD", "FRA"}
+    assert set((await _view(case)).parties()) == {"NLD", "FRA"}
 
 
 async def test_case_closes_only_when_every_request_is_closed(case_queue) -> None:
@@ -148,12 +151,13 @@ async def test_case_closes_only_when_every_request_is_closed(case_queue) -> None
         await send(handle, no_assets(request))
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await case.execute_update(CaseWorkflow.close_case, _action(CloseCase, reason="done"))
-    assert "['BEL', 'NLD'] are still open" in str(err.value.cause)
+    open_ = sorted([f"{bel.reference}/BEL", f"{nld.reference}/NLD"])
+    assert f"{open_} are still open" in str(err.value.cause)
     await send(client.get_workflow_handle(nld.workflow_id), close_action())
     await _until(lambda: _status_is(case, "NLD", RequestStatus.CLOSED))
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await case.execute_update(CaseWorkflow.close_case, _action(CloseCase, reason="done"))
-    assert "['BEL'] are still open" in str(err.value.cause)
+    assert f"['{bel.reference}/BEL'] are still open" in str(err.value.cause)
     await send(client.get_workflow_handle(bel.workflow_id), close_action())
     await _until(lambda: _status_is(case, "BEL", RequestStatus.CLOSED))
     await case.execute_update(CaseWorkflow.close_case, _action(CloseCase, reason="done"))
@@ -163,7 +167,7 @@ async def test_case_closes_only_when_every_request_is_closed(case_queue) -> None
 
 async def _has_states(case: WorkflowHandle, states: set[str]) -> bool:
     """The case knows these States and has started each one's request."""
-    if set((await _view(case)).statuses) != states:
+    if set((await _view(case)).parties()) != states:
         return False
     started = [
         e
@@ -174,7 +178,7 @@ async def _has_states(case: WorkflowHandle, states: set[str]) -> bool:
 
 
 async def _status_is(case: WorkflowHandle, state: str, status: RequestStatus) -> bool:
-    return (await _view(case)).statuses.get(state) is status
+    return (await _view(case)).party_statuses().get(state) is status
 
 
 async def _reports(case: WorkflowHandle) -> list[RequestSummary]:
@@ -219,12 +223,15 @@ async def test_a_stream_of_answers_reaches_the_case_as_few_small_reports(case_qu
     assert bel_view.answers_seen == answers + 2
 
     async def all_reported() -> bool:
-        return (await _view(case)).requests["BEL"].answers_seen == answers + 2
+        return (await _view(case)).party("BEL").answers_seen == answers + 2
 
     await _until(all_reported)
     view = await _view(case)
     assert view.totals["EUR"].frozen == Decimal(f"{400000 + answers - 1}.00")
-    assert view.statuses == {"BEL": RequestStatus.IN_EXECUTION, "NLD": RequestStatus.TRANSMITTED}
+    assert view.party_statuses() == {
+        "BEL": RequestStatus.IN_EXECUTION,
+        "NLD": RequestStatus.TRANSMITTED,
+    }
     reports = [r for r in await _reports(case) if r.requested_state == "BEL"]
     stamps = [r.as_of for r in reports if r.as_of is not None]
     assert len(stamps) == len(reports)
@@ -251,8 +258,8 @@ async def test_a_report_for_a_request_not_in_the_case_is_ignored(case_queue) -> 
     ):
         await case.signal(CaseWorkflow.request_changed, stray)
     view = await _view(case)
-    assert view.statuses == {"NLD": RequestStatus.TRANSMITTED}
-    assert view.requests["NLD"].reference == nld.reference
+    assert view.party_statuses() == {"NLD": RequestStatus.TRANSMITTED}
+    assert view.party("NLD").reference == nld.reference
 
 
 async def test_a_request_whose_case_is_gone_goes_on(env: WorkflowEnvironment, case_queue) -> None:

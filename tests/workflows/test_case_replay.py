@@ -35,8 +35,9 @@ def test_every_case_scenario_is_committed() -> None:
 
 
 def test_the_histories_hold_what_they_claim() -> None:
-    """One case ends closed after reports, a Court update and three requests; the other
-    ends by continuing as new: both ways a run of the case ends are replayed."""
+    """One case ends closed after reports, a Court update and three requests; another ends
+    by continuing as new: both ways a run of the case ends are replayed; and a second run
+    reconciles."""
     closed = event_types(CASE_HISTORIES / "case-two-states-to-closure.json")
     assert closed[-1] == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
     assert closed.count(EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED) == 3
@@ -44,6 +45,10 @@ def test_the_histories_hold_what_they_claim() -> None:
     assert EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED in closed
     continued = event_types(CASE_HISTORIES / "case-first-run-continued-as-new.json")
     assert continued[-1] == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+    # A later run asks its open requests where they stand (the reconciliation that heals a
+    # lost report): the activity is in its history.
+    second = event_types(CASE_HISTORIES / "case-second-run-reconciles.json")
+    assert EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED in second
 
 
 @pytest.mark.parametrize("path", HISTORY_FILES, ids=[p.stem for p in HISTORY_FILES])

@@ -4,14 +4,46 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
-from schemas.case import CaseOrder, CloseCase
+from schemas.case import AddState, CaseOrder, CloseCase
+from schemas.request import CourtRequest
 from tracefreeze.cli.input import load_document
 from tracefreeze.config import get_settings
+
+T = TypeVar("T")
+INCOMPLETE = 3
+"""Exit code for a request the completeness check finds incomplete (as ``submit``'s)."""
+
+override_by = click.option("--override-by", help="Who decides to transmit an incomplete request.")
+override_reason = click.option(
+    "--override-reason", help="Why the incomplete request is transmitted all the same."
+)
+
+
+def _checked(run: Callable[[], Coroutine[Any, Any, T]], by: str | None, reason: str | None) -> T:
+    """Run a case command that transmits requests; an incomplete request is refused with its
+    report (exit 3) unless both override options are given (seed para 11; RS 96(2))."""
+    from tracefreeze.client import BlockedRequest, IncompleteRequest
+
+    if bool(by) != bool(reason):
+        raise click.UsageError("--override-by and --override-reason go together")
+    try:
+        return asyncio.run(run())
+    except IncompleteRequest as incomplete:
+        click.secho("refused: a request is incomplete", fg="red", err=True)
+        click.echo(str(incomplete), err=True)
+        if not isinstance(incomplete, BlockedRequest):
+            click.echo(
+                "transmit it all the same only with --override-by NAME --override-reason TEXT",
+                err=True,
+            )
+        raise SystemExit(INCOMPLETE) from None
 
 
 @click.group()
@@ -21,8 +53,13 @@ def case() -> None:
 
 @case.command("open")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def open_case(file: Path) -> None:
-    """Validate a case order (JSON) and transmit one request per State."""
+@override_by
+@override_reason
+def open_case(file: Path, override_by: str | None, override_reason: str | None) -> None:
+    """Validate a case order (JSON), check each request and transmit one per State.
+
+    An incomplete request is refused with its report (exit 3), and nothing is transmitted,
+    unless --override-by and --override-reason say who transmits it all the same and why."""
     order = load_document(file, CaseOrder, "case order")
     from tracefreeze.case_client import CaseClient
     from tracefreeze.client import ui_url
@@ -30,14 +67,53 @@ def open_case(file: Path) -> None:
     settings = get_settings()
 
     async def _open() -> str:
-        return await (await CaseClient.connect(settings)).open_case(order)
+        client = await CaseClient.connect(settings)
+        return await client.open_case(
+            order, override_by=override_by, override_reason=override_reason
+        )
 
-    workflow_id = asyncio.run(_open())
+    workflow_id = _checked(_open, override_by, override_reason)
     click.echo(f"opened case {order.case_number}, order {order.order_reference}")
     for request in order.requests:
         click.echo(f"  transmitted {request.reference} to {request.requested_state}")
     click.echo(f"workflow id: {workflow_id}")
     click.echo(f"Temporal UI: {ui_url(settings, workflow_id)}")
+
+
+@case.command("add")
+@click.argument("order_reference")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", "decided_by", required=True, help="Who decided to add the request.")
+@override_by
+@override_reason
+def add(
+    order_reference: str,
+    file: Path,
+    decided_by: str,
+    override_by: str | None,
+    override_reason: str | None,
+) -> None:
+    """Add a request (JSON) to the case: to a State not yet asked, or a further request to a
+    party already asked that names, in ``supplements``, the request it supplements."""
+    request = load_document(file, CourtRequest, "request")
+    from tracefreeze.case_client import CaseClient
+
+    action = AddState(
+        event_id=str(uuid.uuid4()),
+        decided_by=decided_by,
+        decided_at=datetime.now(UTC),
+        request=request,
+    )
+
+    async def _add() -> str:
+        client = await CaseClient.connect(get_settings())
+        view = await client.add_state(
+            order_reference, action, override_by=override_by, override_reason=override_reason
+        )
+        return f"case {view.case_number}: {len(view.requests)} request(s)"
+
+    click.echo(_checked(_add, override_by, override_reason))
+    click.echo(f"  transmitted {request.reference} to {request.requested_state}")
 
 
 @case.command("status")

@@ -194,18 +194,10 @@ def render_case(view: CaseView) -> str:
         f"Case {view.case_number}, order {view.order_reference}: "
         f"{'closed' if view.closed else 'open'}"
     )
-    rows = []
-    for state, status in sorted(view.statuses.items()):
-        req = view.requests.get(state)
-        rows.append(
-            [
-                state,
-                req.reference if req else NONE,
-                status.value,
-                str(req.assets) if req else NONE,
-                str(req.restrained) if req else NONE,
-            ]
-        )
+    rows = [
+        [req.requested_state, req.reference, req.status.value, str(req.assets), str(req.restrained)]
+        for req in sorted(view.requests.values(), key=lambda r: (r.requested_state, r.reference))
+    ]
     requests = table(["State", "reference", "status", "assets", "restrained"], rows)
     return "\n\n".join(
         [

@@ -1,0 +1,44 @@
+"""A case asks its open requests where they stand: the reconciliation that heals a lost report.
+
+A request tells its case each change by signal (``workflows/request_publishing.py``). A signal
+that never lands in the case's state (a report lost around a hand-over to a new run) would
+leave the case's view of that request stale until the request changed again, and a lost
+closure would keep the case from closing. So the case, at each new run and periodically, runs
+this activity: it queries each open request's ``case_summary`` by workflow id and returns what
+each said (``None`` for a request it could not ask this time: the next reconciliation asks
+again). Nothing here decides anything: the case keeps a summary only if it is newer than the
+one it holds (``RequestSummary.older_than``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from temporalio import activity
+from temporalio.client import WorkflowQueryFailedError
+from temporalio.service import RPCError
+
+from schemas.case import REQUEST_SUMMARIES, RequestSummaries, RequestSummary
+
+log = structlog.get_logger(__name__)
+
+QUERY_TIMEOUT_S = 20.0
+"""How long one request may take to answer (a worker replaying a long history)."""
+
+
+@activity.defn(name=REQUEST_SUMMARIES)
+async def request_summaries(inp: RequestSummaries) -> list[RequestSummary | None]:
+    """Each request's own summary, in the order asked; ``None`` where it could not be had."""
+    client = activity.client()
+
+    async def ask(workflow_id: str) -> RequestSummary | None:
+        handle = client.get_workflow_handle(workflow_id)
+        try:
+            async with asyncio.timeout(QUERY_TIMEOUT_S):
+                return await handle.query("case_summary", result_type=RequestSummary)
+        except (RPCError, WorkflowQueryFailedError, TimeoutError) as err:
+            log.warning("request did not answer its case", workflow_id=workflow_id, error=str(err))
+            return None
+
+    return list(await asyncio.gather(*(ask(w) for w in inp.workflow_ids)))
