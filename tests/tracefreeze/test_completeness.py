@@ -335,3 +335,58 @@ def test_no_freeze_or_seizure_is_asked_of_an_international_organisation() -> Non
     assert found(freeze, xip) == {(WRONG, "measures, requested_state", "RS 87(6)")}
     trace = request(requested_state="XIP", measures=["identify", "trace"])
     assert check(trace, xip).complete
+
+
+UNREAD = FindingKind.UNVERIFIED
+
+
+def test_a_check_without_the_records_says_what_it_did_not_read() -> None:
+    """RS 96(2)(e), 96(3), 96(2)(f): a check that did not read the party's register (or the
+    request a supplementary request names) lists each as ``unverified``, first, blocking: the
+    report is never complete, fully checked or overridable, and says so in capitals."""
+    report = check(request(), NLD, unread="offline")
+    assert [(f.kind, f.field, f.article, f.blocking) for f in report.findings] == [
+        (UNREAD, "national_law", "RS 96(2)(e), 96(3)", True)
+    ]
+    assert "NLD's register of national-law requirements" in report.findings[0].what
+    assert "(offline)" in report.findings[0].what
+    assert not report.complete and not report.fully_checked and not report.overridable
+    text = render(report)
+    assert "NOT FULLY CHECKED: 1 rule(s)" in text and "NOT READ" in text
+    assert "[blocking" not in text  # an unverified rule is not a finding to correct
+    assert check(request(), NLD).fully_checked
+
+    supplementary = request(reference="ICC-01/22-REQ-0008", supplements="ICC-01/22-REQ-0007")
+    assert found(supplementary, unread="offline") == {
+        (UNREAD, "national_law", "RS 96(2)(e), 96(3)"),
+        (UNREAD, "supplements", "RS 96(2)(f)"),
+    }
+    incomplete = check(request(grounds="x", warrant=None), NLD, unread="offline")
+    assert [f.kind for f in incomplete.findings] == [UNREAD, MISSING, MISSING]
+    assert render(incomplete).startswith("ICC-01/22-REQ-0007 to NLD: incomplete (2 findings)")
+
+
+def test_an_unverified_rule_survives_the_cap_on_findings() -> None:
+    """RS 96(2)(b), 96(3): 600 asset findings are summed up, the unread register is not."""
+    base = example("court-request")["known_assets"][0]
+    assets = [
+        {k: v for k, v in base.items() if k not in ("registry_reference", "location_country")}
+        | {"asset_id": f"a-bare-{i}", "location": None}
+        for i in range(300)
+    ]
+    report = check(request(known_assets=assets), NLD, unread="offline")
+    assert len(report.findings) == MAX_FINDINGS
+    assert report.findings[0].kind is UNREAD and not report.fully_checked
+    assert report.findings[-1].what.startswith("and ")
+
+
+def test_an_override_never_passes_an_unverified_finding() -> None:
+    """Rule 176(2): a named person overrides what the check found, never a rule it could not
+    check (the party's RS 96(3) register unread, RS 96(2)(e))."""
+    findings = check(request(grounds="x"), NLD, unread="offline").findings
+    with pytest.raises(ValidationError, match="never passes an unverified finding"):
+        CompletenessOverride(
+            by="Registrar", reason="urgent", at=datetime.now(UTC), findings=findings
+        )
+    checked = tuple(f for f in findings if f.kind is not UNREAD)
+    CompletenessOverride(by="Registrar", reason="urgent", at=datetime.now(UTC), findings=checked)
