@@ -16,7 +16,9 @@ The rules (each finding names its provision):
 
 - RS 96(2)(a): the legal basis matches the issuing organ and its precondition: RS 57(3)(e) is
   the Pre-Trial Chamber's, once a warrant of arrest or summons has issued (RS 58); RS 57(3)(b)
-  the Pre-Trial Chamber's at the request of the person arrested or summoned (the Defence);
+  the Pre-Trial Chamber's at the request of the person arrested or summoned (the Defence),
+  with when that person was arrested or appeared (RS 58), a date not before the warrant or
+  summons nor after the request;
   RS 75(4) the Trial Chamber's after a conviction (RS 74, 76); a Chamber never asks
   under RS 93(1)(k) alone (it would skip its warrant or conviction). The grounds have real
   substance (``GROUNDS_MIN_WORDS`` and the placeholders below);

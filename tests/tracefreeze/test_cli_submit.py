@@ -190,6 +190,21 @@ def test_check_with_temporal_out_of_reach_reports_what_it_did_not_read_and_exits
     ]
 
 
+def test_check_of_a_defence_request_asks_when_the_person_was_arrested(tmp_path: Path) -> None:
+    """RS 57(3)(b), 58: upon the request of a person who has been arrested or has appeared
+    pursuant to a summons; --check names the date missing, and takes it once given."""
+    doc = _example()
+    doc.update(legal_basis="RS 57(3)(b)", origin="defence")
+    code, output = _run(tmp_path, doc, "--check", "--offline")
+    assert code == 4, output
+    assert "incomplete (1 findings)" in output
+    assert "missing      warrant.arrested_or_appeared_at (RS 57(3)(b), RS 58)" in output
+    doc["warrant"]["arrested_or_appeared_at"] = "2026-01-28T06:15:00+02:00"
+    code, output = _run(tmp_path, doc, "--check", "--offline")
+    assert code == 4, output
+    assert "nothing missing or inconsistent among the rules checked" in output
+
+
 def test_override_needs_both_a_name_and_a_reason(tmp_path: Path) -> None:
     code, output = _run(tmp_path, _incomplete_doc(), "--override-by", "Registrar")
     assert code == 2 and "--override-by and --override-reason go together" in output

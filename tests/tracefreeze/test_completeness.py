@@ -29,6 +29,10 @@ from tracefreeze.policy import load_directory
 
 NLD = PartyProfile(party="NLD", languages=("en",))
 WARRANT = {"kind": "summons_to_appear", "reference": "ICC-01/22-30", "issued_on": "2026-01-05"}
+APPEARED = {**WARRANT, "arrested_or_appeared_at": "2026-01-12T10:00:00+01:00"}
+"""The summons, and the person's appearance under it (RS 58(7))."""
+ARRESTED_AT = "2026-01-28T06:15:00+02:00"
+"""When the person named in the example's warrant of arrest (2026-01-20) was arrested."""
 CONVICTION = {"judgment_reference": "ICC-01/22-900", "delivered_on": "2026-01-30"}
 
 
@@ -160,15 +164,90 @@ def test_rs_75_4_needs_the_trial_chamber_and_a_conviction() -> None:
 def test_rs_57_3_b_is_for_the_defence() -> None:
     """RS 57(3)(b): at the request of the person arrested or summoned; a Defence request
     resting on another basis is inconsistent (seed para 14)."""
-    defence = request(legal_basis="RS 57(3)(b)", origin="defence")
+    defence = request(legal_basis="RS 57(3)(b)", origin="defence", warrant=APPEARED)
     assert check(defence, NLD).complete
-    assert found(request(legal_basis="RS 57(3)(b)")) == {
+    assert found(request(legal_basis="RS 57(3)(b)", warrant=APPEARED)) == {
         (WRONG, "origin, legal_basis", "RS 57(3)(b)")
     }
     assert found(request(origin="defence")) == {(WRONG, "origin, legal_basis", "RS 57(3)(b)")}
     assert found(request(legal_basis="RS 57(3)(b)", origin="defence", warrant=None)) == {
-        (MISSING, "warrant", "RS 57(3)(b), RS 58")
+        (MISSING, "warrant", "RS 57(3)(b), RS 58"),
+        (MISSING, "warrant.arrested_or_appeared_at", "RS 57(3)(b), RS 58"),
     }
+
+
+def test_rs_57_3_b_needs_when_the_person_was_arrested_or_appeared() -> None:
+    """RS 57(3)(b), 58: the Pre-Trial Chamber acts "upon the request of a person who has been
+    arrested or has appeared pursuant to a summons under article 58": a Defence request
+    without that date is incomplete, whichever the warrant or summons."""
+    for warrant in (WARRANT, example("court-request")["warrant"]):  # summons, arrest warrant
+        defence = request(legal_basis="RS 57(3)(b)", origin="defence", warrant=warrant)
+        assert found(defence) == {
+            (MISSING, "warrant.arrested_or_appeared_at", "RS 57(3)(b), RS 58")
+        }
+        (finding,) = check(defence, NLD).findings
+        assert "arrested or has appeared pursuant to a summons" in finding.what
+    arrested = {**example("court-request")["warrant"], "arrested_or_appeared_at": ARRESTED_AT}
+    defence = request(legal_basis="RS 57(3)(b)", origin="defence", warrant=arrested)
+    assert check(defence, NLD).complete
+
+
+def test_rs_57_3_e_needs_no_arrest_or_appearance() -> None:
+    """RS 57(3)(e): the warrant or summons is enough (RS 58); the person need not have been
+    arrested or have appeared."""
+    assert request().warrant is not None and request().warrant.arrested_or_appeared_at is None
+    assert check(request(), NLD).complete
+    assert check(request(warrant=APPEARED), NLD).complete
+
+
+@pytest.mark.parametrize("basis", ["RS 57(3)(b)", "RS 57(3)(e)"])
+def test_an_arrest_or_appearance_before_the_summons_or_after_the_request_is_inconsistent(
+    basis: str,
+) -> None:
+    """RS 57(3)(b), 58: a person arrested or appearing under article 58 does so once the
+    warrant or summons issued, and before the request made upon it (on any basis that names
+    the date). The day is the person's own (the date-time's offset): just after midnight in
+    The Hague on the day of the summons is not before it."""
+    origin = "defence" if basis == "RS 57(3)(b)" else "chamber"
+
+    def at(when: str) -> set[tuple]:
+        warrant = {**WARRANT, "arrested_or_appeared_at": when}  # summons of 2026-01-05
+        return found(request(legal_basis=basis, origin=origin, warrant=warrant))
+
+    article = f"{basis}, RS 58"
+    assert at("2026-01-04T23:59:00+01:00") == {
+        (WRONG, "warrant.arrested_or_appeared_at, warrant.issued_on", article)
+    }
+    assert at("2026-01-05T00:30:00+01:00") == set()  # 2026-01-04 in UTC, the summons' day here
+    assert at("2026-02-10T09:30:00+01:00") == set()  # the request's own instant
+    assert at("2026-02-10T08:31:00Z") == {  # a minute after the request (09:30+01:00)
+        (WRONG, "warrant.arrested_or_appeared_at, issued_at", article)
+    }
+    (finding,) = check(
+        request(
+            legal_basis=basis,
+            origin=origin,
+            warrant={**WARRANT, "arrested_or_appeared_at": "2026-01-01T10:00:00+01:00"},
+        ),
+        NLD,
+    ).findings
+    assert finding.what == (
+        "the person is said to have appeared on 2026-01-01, before the summons to appear "
+        "issued on 2026-01-05"
+    )
+
+
+@pytest.mark.parametrize(
+    "when",
+    ["2026-01-12T10:00:00", "2002-06-30T23:59:59Z", "2200-01-01T00:00:00Z", "yesterday", 0],
+)
+def test_the_arrest_or_appearance_is_an_aware_date_time_in_the_plausible_window(
+    when: object,
+) -> None:
+    """RS 58, 126: when the person was arrested or appeared is an aware date-time, not before
+    the Statute entered into force (2002-07-01) and not after 2199-12-31."""
+    with pytest.raises(ValidationError, match="arrested_or_appeared_at"):
+        request(warrant={**WARRANT, "arrested_or_appeared_at": when})
 
 
 def test_the_request_is_in_a_language_the_party_accepts() -> None:
