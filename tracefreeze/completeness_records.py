@@ -36,14 +36,11 @@ def without_records(request: CourtRequest, settings: Settings, why: str) -> Comp
     return completeness.check(request, profile, unread=why)
 
 
-def _unreachable(err: BaseException) -> bool:
-    """Temporal could not be reached: the connection failed (``tracefreeze.temporal.connect``
-    turns it into a ``TracefreezeError`` from a ``RuntimeError``), or a read found the server
-    unavailable. Any other error (a party directory that cannot be read) is not hidden here."""
+def _unavailable(err: TracefreezeError | RPCError) -> bool:
+    """A read found the server unavailable (as opposed to one that answered: a party directory
+    that cannot be read is an error of its own, never hidden here)."""
     cause = err.__cause__ if isinstance(err, TracefreezeError) else err
-    if isinstance(cause, RPCError):
-        return cause.status in UNREACHABLE
-    return isinstance(err, TracefreezeError) and isinstance(cause, RuntimeError)
+    return isinstance(cause, RPCError) and cause.status in UNREACHABLE
 
 
 async def check_with_records(
@@ -51,7 +48,8 @@ async def check_with_records(
 ) -> CompletenessReport:
     """The completeness report of ``request``: ``RequestClient.check`` (the path of ``submit``)
     within ``settings.check_timeout_s``; the report without the records, saying why, when
-    ``offline`` or when Temporal cannot be reached in that time."""
+    ``offline`` or when Temporal cannot be reached in that time (the connection fails, or a
+    read finds the server unavailable)."""
     from tracefreeze.client import RequestClient
 
     if offline:
@@ -59,16 +57,15 @@ async def check_with_records(
     where = f"Temporal at {settings.temporal_address}"
     try:
         async with asyncio.timeout(settings.check_timeout_s):
-            client = await RequestClient.connect(settings)
+            try:
+                client = await RequestClient.connect(settings)
+            except TracefreezeError as err:  # ``connect``: the server cannot be reached
+                return without_records(request, settings, str(err))
             return await client.check(request)
     except TimeoutError:
         why = f"{where} did not answer within {settings.check_timeout_s:g} s"
-    except TracefreezeError as err:
-        if not _unreachable(err):
+    except (TracefreezeError, RPCError) as err:
+        if not _unavailable(err):
             raise
-        why = str(err)
-    except RPCError as err:
-        if not _unreachable(err):
-            raise
-        why = f"{where} cannot be reached: {err.message}"
+        why = f"{where} cannot be reached: {err}"
     return without_records(request, settings, why)

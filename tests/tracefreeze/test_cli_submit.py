@@ -12,9 +12,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from temporalio.service import RPCError, RPCStatusCode
 
 from tracefreeze.cli.main import main
+from tracefreeze.completeness_records import _unavailable
 from tracefreeze.config import get_settings
+from tracefreeze.errors import TracefreezeError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "court-request.json"
 
@@ -188,6 +191,27 @@ def test_check_with_temporal_out_of_reach_reports_what_it_did_not_read_and_exits
         ("unverified", "national_law", True),
         ("unverified", "supplements", True),
     ]
+
+
+def _raised_from(status: RPCStatusCode) -> TracefreezeError:
+    try:
+        try:
+            raise RPCError("the server said so", status, b"")
+        except RPCError as err:
+            raise TracefreezeError("party directory of NLD: the server said so") from err
+    except TracefreezeError as raised:
+        return raised
+
+
+def test_only_a_server_out_of_reach_leaves_the_register_unverified() -> None:
+    """RS 96(2)(e), 96(3): a read that finds Temporal unavailable (or past its deadline) is
+    reported unverified (exit 4); a server that answers with an error, or a party directory
+    whose memo cannot be read, stays an error of its own (exit 1), never hidden as unread."""
+    assert _unavailable(_raised_from(RPCStatusCode.UNAVAILABLE))
+    assert _unavailable(RPCError("slow", RPCStatusCode.DEADLINE_EXCEEDED, b""))
+    assert not _unavailable(_raised_from(RPCStatusCode.PERMISSION_DENIED))
+    assert not _unavailable(RPCError("no", RPCStatusCode.INVALID_ARGUMENT, b""))
+    assert not _unavailable(TracefreezeError("party directory of NLD cannot be read"))
 
 
 def test_check_of_a_defence_request_asks_when_the_person_was_arrested(tmp_path: Path) -> None:
