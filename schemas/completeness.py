@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field, computed_field
+from pydantic import Field, computed_field, field_validator
 
 from schemas.common import (
     MAX_TEXT,
@@ -84,12 +84,18 @@ class SupplementedRequest(Frozen):
 
 
 class FindingKind(StrEnum):
+    """What a finding says of the request: something is missing, or inconsistent; or a rule
+    could not be checked at all (``unverified``: what it needs from the Court's records, the
+    party's RS 96(3) register or the request a supplementary request names, was not read)."""
+
     MISSING = "missing"
     INCONSISTENT = "inconsistent"
+    UNVERIFIED = "unverified"
 
 
 class Finding(Frozen):
-    """One thing the request lacks or gets wrong, with the provision that asks for it."""
+    """One thing the request lacks or gets wrong, or one rule that could not be checked
+    (``unverified``), with the provision that asks for it."""
 
     kind: FindingKind
     field: str = Field(
@@ -109,7 +115,8 @@ class Finding(Frozen):
 
 class CompletenessReport(Frozen):
     """The completeness check of one request to one party: complete when nothing is missing
-    or inconsistent (seed para 11: "specific, complete and timely" requests)."""
+    or inconsistent and every rule was checked (seed para 11: "specific, complete and timely"
+    requests)."""
 
     reference: RequestReference
     party: StateCode
@@ -119,7 +126,7 @@ class CompletenessReport(Frozen):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def complete(self) -> bool:
-        """Nothing missing, nothing inconsistent."""
+        """Nothing missing, nothing inconsistent, nothing left unverified."""
         return not self.findings
 
     @computed_field  # type: ignore[prop-decorator]
@@ -127,6 +134,14 @@ class CompletenessReport(Frozen):
     def overridable(self) -> bool:
         """Incomplete, but no finding blocks transmission: a named person may override it."""
         return not any(f.blocking for f in self.findings)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def fully_checked(self) -> bool:
+        """Every rule was checked, the Court's records included (the party's RS 96(3)
+        register, RS 96(2)(e); a supplemented request, RS 96(2)(f)): no ``unverified``
+        finding. A report that is not fully checked is never complete."""
+        return not any(f.kind is FindingKind.UNVERIFIED for f in self.findings)
 
 
 class CompletenessOverride(Frozen):
@@ -141,6 +156,15 @@ class CompletenessOverride(Frozen):
     )
     at: Instant
     findings: tuple[Finding, ...] = Field(min_length=1, max_length=MAX_FINDINGS)
+
+    @field_validator("findings")
+    @classmethod
+    def _checked(cls, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+        """An override decides on what the check found, never on what it could not check:
+        a rule left ``unverified`` (the party's RS 96(3) register not read) is checked first."""
+        if any(f.kind is FindingKind.UNVERIFIED for f in findings):
+            raise ValueError("an override never passes an unverified finding: check it first")
+        return findings
 
     def withheld(self) -> CompletenessOverride:
         """What the Court's shared events may carry of it for an ex parte request (Rule

@@ -40,11 +40,23 @@ class WarrantKind(StrEnum):
 
 class Warrant(Frozen):
     """The warrant of arrest or summons to appear (RS 58) a request under RS 57(3)(e) or
-    57(3)(b) presupposes."""
+    57(3)(b) presupposes, and, for RS 57(3)(b), when the person it names was arrested or
+    appeared: the Pre-Trial Chamber acts "upon the request of a person who has been arrested
+    or has appeared pursuant to a summons under article 58".
+
+    ``arrested_or_appeared_at`` is an aware date-time within the plausible window (``Instant``);
+    whether it falls between the warrant or summons and the request is the completeness
+    check's finding (``tracefreeze/completeness_content.py``), with its article."""
 
     kind: WarrantKind
     reference: str = Field(min_length=1, max_length=200, description="The decision's number")
     issued_on: date
+    arrested_or_appeared_at: Instant | None = Field(
+        default=None,
+        description="When the person was arrested under the warrant (RS 58(1), 59) or appeared "
+        "pursuant to the summons (RS 58(7)); a request under RS 57(3)(b) gives it: the "
+        "Chamber acts upon that person's request",
+    )
 
 
 class Conviction(Frozen):

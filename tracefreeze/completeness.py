@@ -16,7 +16,9 @@ The rules (each finding names its provision):
 
 - RS 96(2)(a): the legal basis matches the issuing organ and its precondition: RS 57(3)(e) is
   the Pre-Trial Chamber's, once a warrant of arrest or summons has issued (RS 58); RS 57(3)(b)
-  the Pre-Trial Chamber's at the request of the person arrested or summoned (the Defence);
+  the Pre-Trial Chamber's at the request of the person arrested or summoned (the Defence),
+  with when that person was arrested or appeared (RS 58), a date not before the warrant or
+  summons nor after the request;
   RS 75(4) the Trial Chamber's after a conviction (RS 74, 76); a Chamber never asks
   under RS 93(1)(k) alone (it would skip its warrant or conviction). The grounds have real
   substance (``GROUNDS_MIN_WORDS`` and the placeholders below);
@@ -27,6 +29,12 @@ The rules (each finding names its provision):
 - RS 87(2): the request is in (or translated into) a language the party accepts;
 - RS 96(2)(e), 96(3): each national-law requirement the party has made known is answered;
 - a supplementary request names an earlier request of the same case to the same party.
+
+A check made without the Court's records (``tracefreeze submit --check --offline``, or Temporal
+out of reach: ``tracefreeze/completeness_records.py``) says so in findings of their own kind,
+``unverified``, first in the report: the party's RS 96(3) register (RS 96(2)(e)) and, for a
+supplementary request, the request it names (RS 96(2)(f)) were not read. Such a report is never
+complete, and no override passes it.
 """
 
 from __future__ import annotations
@@ -197,15 +205,52 @@ def _supplement(request: CourtRequest, first: SupplementedRequest | None) -> lis
     return findings
 
 
+def _unread(request: CourtRequest, why: str | None) -> list[Finding]:
+    """What a check without the Court's records leaves unverified, said loudly: the party's
+    register of national-law requirements (RS 96(2)(e), 96(3)) and, for a supplementary
+    request, the request it names (RS 96(2)(f)). Blocking: no override passes an unread
+    register."""
+    if why is None:
+        return []
+    party = request.requested_state
+    findings = [
+        _finding(
+            FindingKind.UNVERIFIED,
+            "national_law",
+            "RS 96(2)(e), 96(3)",
+            f"NOT READ: {party}'s register of national-law requirements (made known in RS "
+            f"96(3) consultations, kept in its party directory) was not read ({why}); a "
+            "requirement it made known may be unanswered",
+            blocking=True,
+        )
+    ]
+    if request.supplements is not None:
+        findings.append(
+            _finding(
+                FindingKind.UNVERIFIED,
+                "supplements",
+                "RS 96(2)(f)",
+                f"NOT READ: whether request {request.supplements} is {party}'s request in the "
+                f"same case was not checked against the Court's records ({why})",
+                blocking=True,
+            )
+        )
+    return findings
+
+
 def check(
     request: CourtRequest,
     profile: PartyProfile | None,
     supplemented: SupplementedRequest | None = None,
+    unread: str | None = None,
 ) -> CompletenessReport:
     """The completeness report of ``request`` to the party of ``profile`` (None: the party is
     unknown to the directory). ``supplemented``: what the records show of the request it
-    supplements (None: not looked up, e.g. an offline check)."""
+    supplements (None: not looked up). ``unread``: why the Court's records (the party's RS
+    96(3) register, the supplemented request) were not read, if they were not: each rule they
+    serve is then an ``unverified`` finding."""
     findings = [
+        *_unread(request, unread),
         *_legal_basis(request),
         *_grounds_and_procedure(request),
         *_identification(request),
@@ -237,11 +282,24 @@ def profile_from_directory(
 
 
 def render(report: CompletenessReport) -> str:
-    """The report as the CLI prints it: one line per finding, with its article."""
+    """The report as the CLI prints it: one line per finding, with its article; a report not
+    fully checked says so first, in capitals."""
+    head = f"{report.reference} to {report.party}"
     if report.complete:
-        return f"{report.reference} to {report.party}: complete"
-    lines = [f"{report.reference} to {report.party}: incomplete ({len(report.findings)} findings)"]
+        return f"{head}: complete"
+    unverified = [f for f in report.findings if f.kind is FindingKind.UNVERIFIED]
+    found = len(report.findings) - len(unverified)
+    lines = [
+        f"{head}: incomplete ({found} findings)"
+        if found
+        else f"{head}: nothing missing or inconsistent among the rules checked"
+    ]
+    if unverified:
+        lines.append(
+            f"  NOT FULLY CHECKED: {len(unverified)} rule(s) not checked against the Court's "
+            "records; the party's RS 96(3) register of national-law requirements was NOT read"
+        )
     for f in report.findings:
-        mark = " [blocking: no override]" if f.blocking else ""
+        mark = " [blocking: no override]" if f.blocking and f not in unverified else ""
         lines.append(f"  {f.kind.value:<12} {f.field} ({f.article}): {f.what}{mark}")
     return "\n".join(lines)

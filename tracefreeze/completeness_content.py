@@ -1,8 +1,9 @@
 """The completeness rules on what a request says of itself: its legal basis against the issuing
-organ and its precondition (RS 57(3)(b), 57(3)(e), 58, 74, 75(4), 76, 93(1)(k)), grounds and
-procedure of real substance (RS 96(2)(a), (d)), the person and assets identified (RS 96(2)(b),
-93(1)(k)); and the findings' shape (clipped to their limits). The rules about the requested
-party, and ``check`` itself, are in ``tracefreeze/completeness.py``."""
+organ and its precondition (RS 57(3)(b), 57(3)(e), 58, 74, 75(4), 76, 93(1)(k); for RS
+57(3)(b), when the person was arrested or appeared), grounds and procedure of real substance
+(RS 96(2)(a), (d)), the person and assets identified (RS 96(2)(b), 93(1)(k)); and the
+findings' shape (clipped to their limits). The rules about the requested party, and ``check``
+itself, are in ``tracefreeze/completeness.py``."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from schemas.completeness import (
     Finding,
     FindingKind,
 )
-from schemas.request import CourtRequest
+from schemas.request import CourtRequest, WarrantKind
 
 GROUNDS_MIN_WORDS = 25
 """A concise statement of the grounds and essential facts (RS 96(2)(a), (c)) says who the
@@ -60,6 +61,8 @@ CHAMBER_OF = {
 }
 """The organ whose power each basis is: RS 57(3) the Pre-Trial Chamber's, RS 75(4) the Trial
 Chamber's (it acts after the conviction it pronounced, RS 74)."""
+RS_57_3 = frozenset({LegalBasis.RS_57_3_E, LegalBasis.RS_57_3_B})
+"""The Pre-Trial Chamber's powers that rest on a warrant of arrest or a summons (RS 58)."""
 CHAMBERS = frozenset({IssuingOrgan.PRE_TRIAL_CHAMBER, IssuingOrgan.TRIAL_CHAMBER})
 """A Chamber asks under its own power (RS 57(3)(e), 57(3)(b), 75(4)), never under RS 93(1)(k)
 alone: that would skip the warrant, summons or conviction its power rests on."""
@@ -134,7 +137,7 @@ def _legal_basis(request: CourtRequest) -> list[Finding]:
                 "name that basis, with its warrant, summons or conviction",
             )
         )
-    if basis in (LegalBasis.RS_57_3_E, LegalBasis.RS_57_3_B):
+    if basis in RS_57_3:
         if request.warrant is None:
             findings.append(
                 _missing(
@@ -152,6 +155,7 @@ def _legal_basis(request: CourtRequest) -> list[Finding]:
                     "the warrant or summons is dated after the request",
                 )
             )
+    findings += _person_before_court(request)
     if basis is LegalBasis.RS_57_3_B and request.origin is not Origin.DEFENCE:
         findings.append(
             _inconsistent(
@@ -187,6 +191,50 @@ def _legal_basis(request: CourtRequest) -> list[Finding]:
                     "the conviction is dated after the request",
                 )
             )
+    return findings
+
+
+def _person_before_court(request: CourtRequest) -> list[Finding]:
+    """RS 57(3)(b), 58: the Pre-Trial Chamber acts "upon the request of a person who has been
+    arrested or has appeared pursuant to a summons under article 58", so a request under RS
+    57(3)(b) says when (missing without it); a date given, on any basis, falls on or after the
+    warrant or summons (by the date where the person was, its own offset) and not after the
+    request (inconsistent otherwise). RS 57(3)(e) needs no arrest or appearance."""
+    basis, warrant = request.legal_basis, request.warrant
+    at = warrant.arrested_or_appeared_at if warrant is not None else None
+    article = f"{basis.value}, RS 58" if basis in RS_57_3 else "RS 58"
+    if at is None or warrant is None:
+        if basis is not LegalBasis.RS_57_3_B:
+            return []
+        return [
+            _missing(
+                "warrant.arrested_or_appeared_at",
+                article,
+                "RS 57(3)(b) applies upon the request of a person who has been arrested or has "
+                "appeared pursuant to a summons (RS 58): give when the person was arrested or "
+                "appeared",
+            )
+        ]
+    what = "been arrested" if warrant.kind is WarrantKind.ARREST else "appeared"
+    findings: list[Finding] = []
+    if at.date() < warrant.issued_on:
+        findings.append(
+            _inconsistent(
+                "warrant.arrested_or_appeared_at, warrant.issued_on",
+                article,
+                f"the person is said to have {what} on {at.date().isoformat()}, before the "
+                f"{warrant.kind.value.replace('_', ' ')} issued on {warrant.issued_on.isoformat()}",
+            )
+        )
+    if at > request.issued_at:
+        findings.append(
+            _inconsistent(
+                "warrant.arrested_or_appeared_at, issued_at",
+                article,
+                f"the person is said to have {what} at {at.isoformat()}, after the request "
+                f"({request.issued_at.isoformat()})",
+            )
+        )
     return findings
 
 

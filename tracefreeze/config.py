@@ -68,6 +68,10 @@ class Settings(KafkaSecurity, BaseSettings):
     """Once every history is encrypted, decoding an unencrypted payload is an error
     (``tracefreeze/security/codec.py``, read there from ``TRACEFREEZE_CODEC_REFUSE_PLAINTEXT``)."""
     task_queue: str = "tracefreeze-requests"
+    check_timeout_s: float = Field(default=5.0, gt=0, le=300)
+    """Longest ``tracefreeze submit --check`` waits for Temporal (connecting, reading the
+    party's RS 96(3) register and a supplemented request) before it reports them unverified
+    (exit 4; ``tracefreeze/completeness_records.py``)."""
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_controller_port: int = 9093

@@ -29,6 +29,10 @@ from tracefreeze.policy import load_directory
 
 NLD = PartyProfile(party="NLD", languages=("en",))
 WARRANT = {"kind": "summons_to_appear", "reference": "ICC-01/22-30", "issued_on": "2026-01-05"}
+APPEARED = {**WARRANT, "arrested_or_appeared_at": "2026-01-12T10:00:00+01:00"}
+"""The summons, and the person's appearance under it (RS 58(7))."""
+ARRESTED_AT = "2026-01-28T06:15:00+02:00"
+"""When the person named in the example's warrant of arrest (2026-01-20) was arrested."""
 CONVICTION = {"judgment_reference": "ICC-01/22-900", "delivered_on": "2026-01-30"}
 
 
@@ -160,15 +164,90 @@ def test_rs_75_4_needs_the_trial_chamber_and_a_conviction() -> None:
 def test_rs_57_3_b_is_for_the_defence() -> None:
     """RS 57(3)(b): at the request of the person arrested or summoned; a Defence request
     resting on another basis is inconsistent (seed para 14)."""
-    defence = request(legal_basis="RS 57(3)(b)", origin="defence")
+    defence = request(legal_basis="RS 57(3)(b)", origin="defence", warrant=APPEARED)
     assert check(defence, NLD).complete
-    assert found(request(legal_basis="RS 57(3)(b)")) == {
+    assert found(request(legal_basis="RS 57(3)(b)", warrant=APPEARED)) == {
         (WRONG, "origin, legal_basis", "RS 57(3)(b)")
     }
     assert found(request(origin="defence")) == {(WRONG, "origin, legal_basis", "RS 57(3)(b)")}
     assert found(request(legal_basis="RS 57(3)(b)", origin="defence", warrant=None)) == {
-        (MISSING, "warrant", "RS 57(3)(b), RS 58")
+        (MISSING, "warrant", "RS 57(3)(b), RS 58"),
+        (MISSING, "warrant.arrested_or_appeared_at", "RS 57(3)(b), RS 58"),
     }
+
+
+def test_rs_57_3_b_needs_when_the_person_was_arrested_or_appeared() -> None:
+    """RS 57(3)(b), 58: the Pre-Trial Chamber acts "upon the request of a person who has been
+    arrested or has appeared pursuant to a summons under article 58": a Defence request
+    without that date is incomplete, whichever the warrant or summons."""
+    for warrant in (WARRANT, example("court-request")["warrant"]):  # summons, arrest warrant
+        defence = request(legal_basis="RS 57(3)(b)", origin="defence", warrant=warrant)
+        assert found(defence) == {
+            (MISSING, "warrant.arrested_or_appeared_at", "RS 57(3)(b), RS 58")
+        }
+        (finding,) = check(defence, NLD).findings
+        assert "arrested or has appeared pursuant to a summons" in finding.what
+    arrested = {**example("court-request")["warrant"], "arrested_or_appeared_at": ARRESTED_AT}
+    defence = request(legal_basis="RS 57(3)(b)", origin="defence", warrant=arrested)
+    assert check(defence, NLD).complete
+
+
+def test_rs_57_3_e_needs_no_arrest_or_appearance() -> None:
+    """RS 57(3)(e): the warrant or summons is enough (RS 58); the person need not have been
+    arrested or have appeared."""
+    assert request().warrant is not None and request().warrant.arrested_or_appeared_at is None
+    assert check(request(), NLD).complete
+    assert check(request(warrant=APPEARED), NLD).complete
+
+
+@pytest.mark.parametrize("basis", ["RS 57(3)(b)", "RS 57(3)(e)"])
+def test_an_arrest_or_appearance_before_the_summons_or_after_the_request_is_inconsistent(
+    basis: str,
+) -> None:
+    """RS 57(3)(b), 58: a person arrested or appearing under article 58 does so once the
+    warrant or summons issued, and before the request made upon it (on any basis that names
+    the date). The day is the person's own (the date-time's offset): just after midnight in
+    The Hague on the day of the summons is not before it."""
+    origin = "defence" if basis == "RS 57(3)(b)" else "chamber"
+
+    def at(when: str) -> set[tuple]:
+        warrant = {**WARRANT, "arrested_or_appeared_at": when}  # summons of 2026-01-05
+        return found(request(legal_basis=basis, origin=origin, warrant=warrant))
+
+    article = f"{basis}, RS 58"
+    assert at("2026-01-04T23:59:00+01:00") == {
+        (WRONG, "warrant.arrested_or_appeared_at, warrant.issued_on", article)
+    }
+    assert at("2026-01-05T00:30:00+01:00") == set()  # 2026-01-04 in UTC, the summons' day here
+    assert at("2026-02-10T09:30:00+01:00") == set()  # the request's own instant
+    assert at("2026-02-10T08:31:00Z") == {  # a minute after the request (09:30+01:00)
+        (WRONG, "warrant.arrested_or_appeared_at, issued_at", article)
+    }
+    (finding,) = check(
+        request(
+            legal_basis=basis,
+            origin=origin,
+            warrant={**WARRANT, "arrested_or_appeared_at": "2026-01-01T10:00:00+01:00"},
+        ),
+        NLD,
+    ).findings
+    assert finding.what == (
+        "the person is said to have appeared on 2026-01-01, before the summons to appear "
+        "issued on 2026-01-05"
+    )
+
+
+@pytest.mark.parametrize(
+    "when",
+    ["2026-01-12T10:00:00", "2002-06-30T23:59:59Z", "2200-01-01T00:00:00Z", "yesterday", 0],
+)
+def test_the_arrest_or_appearance_is_an_aware_date_time_in_the_plausible_window(
+    when: object,
+) -> None:
+    """RS 58, 126: when the person was arrested or appeared is an aware date-time, not before
+    the Statute entered into force (2002-07-01) and not after 2199-12-31."""
+    with pytest.raises(ValidationError, match="arrested_or_appeared_at"):
+        request(warrant={**WARRANT, "arrested_or_appeared_at": when})
 
 
 def test_the_request_is_in_a_language_the_party_accepts() -> None:
@@ -335,3 +414,58 @@ def test_no_freeze_or_seizure_is_asked_of_an_international_organisation() -> Non
     assert found(freeze, xip) == {(WRONG, "measures, requested_state", "RS 87(6)")}
     trace = request(requested_state="XIP", measures=["identify", "trace"])
     assert check(trace, xip).complete
+
+
+UNREAD = FindingKind.UNVERIFIED
+
+
+def test_a_check_without_the_records_says_what_it_did_not_read() -> None:
+    """RS 96(2)(e), 96(3), 96(2)(f): a check that did not read the party's register (or the
+    request a supplementary request names) lists each as ``unverified``, first, blocking: the
+    report is never complete, fully checked or overridable, and says so in capitals."""
+    report = check(request(), NLD, unread="offline")
+    assert [(f.kind, f.field, f.article, f.blocking) for f in report.findings] == [
+        (UNREAD, "national_law", "RS 96(2)(e), 96(3)", True)
+    ]
+    assert "NLD's register of national-law requirements" in report.findings[0].what
+    assert "(offline)" in report.findings[0].what
+    assert not report.complete and not report.fully_checked and not report.overridable
+    text = render(report)
+    assert "NOT FULLY CHECKED: 1 rule(s)" in text and "NOT READ" in text
+    assert "[blocking" not in text  # an unverified rule is not a finding to correct
+    assert check(request(), NLD).fully_checked
+
+    supplementary = request(reference="ICC-01/22-REQ-0008", supplements="ICC-01/22-REQ-0007")
+    assert found(supplementary, unread="offline") == {
+        (UNREAD, "national_law", "RS 96(2)(e), 96(3)"),
+        (UNREAD, "supplements", "RS 96(2)(f)"),
+    }
+    incomplete = check(request(grounds="x", warrant=None), NLD, unread="offline")
+    assert [f.kind for f in incomplete.findings] == [UNREAD, MISSING, MISSING]
+    assert render(incomplete).startswith("ICC-01/22-REQ-0007 to NLD: incomplete (2 findings)")
+
+
+def test_an_unverified_rule_survives_the_cap_on_findings() -> None:
+    """RS 96(2)(b), 96(3): 600 asset findings are summed up, the unread register is not."""
+    base = example("court-request")["known_assets"][0]
+    assets = [
+        {k: v for k, v in base.items() if k not in ("registry_reference", "location_country")}
+        | {"asset_id": f"a-bare-{i}", "location": None}
+        for i in range(300)
+    ]
+    report = check(request(known_assets=assets), NLD, unread="offline")
+    assert len(report.findings) == MAX_FINDINGS
+    assert report.findings[0].kind is UNREAD and not report.fully_checked
+    assert report.findings[-1].what.startswith("and ")
+
+
+def test_an_override_never_passes_an_unverified_finding() -> None:
+    """Rule 176(2): a named person overrides what the check found, never a rule it could not
+    check (the party's RS 96(3) register unread, RS 96(2)(e))."""
+    findings = check(request(grounds="x"), NLD, unread="offline").findings
+    with pytest.raises(ValidationError, match="never passes an unverified finding"):
+        CompletenessOverride(
+            by="Registrar", reason="urgent", at=datetime.now(UTC), findings=findings
+        )
+    checked = tuple(f for f in findings if f.kind is not UNREAD)
+    CompletenessOverride(by="Registrar", reason="urgent", at=datetime.now(UTC), findings=checked)

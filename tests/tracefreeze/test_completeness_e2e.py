@@ -1,7 +1,8 @@
 """The completeness check on the real stack: ``tracefreeze submit`` refuses an incomplete
 request (seed para 11; RS 96(2)) and transmits it only on a named person's recorded override
 (the Registry transmits, Rule 176(2)); a supplementary request is checked against the request
-it supplements (same case, same party, the first exists)."""
+it supplements (same case, same party, the first exists); ``submit --check`` reads the party's
+RS 96(3) register and a supplemented request from the records as ``submit`` does."""
 
 from __future__ import annotations
 
@@ -17,13 +18,22 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from schemas.case import CaseOrder
 from schemas.completeness import FindingKind
+from schemas.completeness import NationalRequirement as CheckedRequirement
+from schemas.directory import party_workflow_id
 from schemas.events import RequestEventType
 from tests.builders import case_number, court_request, example, reference
+from tests.tracefreeze.test_party_directory_e2e import (
+    consulted,
+    directory_file,
+    memo_lists,
+    wind_up,
+)
 from tests.tracefreeze.test_worker_client import wait_for_transmitted_event
 from tracefreeze.case_client import CaseClient
 from tracefreeze.cli.main import main
 from tracefreeze.client import BlockedRequest, IncompleteRequest, RequestClient
-from tracefreeze.config import Settings
+from tracefreeze.config import Settings, get_settings
+from tracefreeze.directory_client import PartyDirectoryClient
 from tracefreeze.worker import run_worker
 
 pytestmark = pytest.mark.stack
@@ -196,3 +206,71 @@ async def test_a_case_order_with_an_incomplete_request_opens_nothing(stack: Sett
             with pytest.raises(RPCError) as gone:
                 await client.client.get_workflow_handle(workflow_id).describe()
             assert gone.value.status is RPCStatusCode.NOT_FOUND
+
+
+CHECKED = "QZW"
+"""The party of the ``submit --check`` test, its own (ISO 3166-1 leaves QM-QZ to users)."""
+
+
+async def test_check_shows_the_requirement_the_party_advised_under_rs_96_3_as_unanswered(
+    stack: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RS 96(2)(e), 96(3): ``submit --check`` reads the party's register as ``submit`` does
+    (``RequestClient.check``): a requirement the party advised in a consultation is shown
+    unanswered (exit 3), answered it passes (exit 0); ``--offline`` reads nothing and says so
+    (exit 4); a ``supplements`` link is checked against the records (RS 96(2)(f))."""
+    directory = directory_file(tmp_path, CHECKED)
+    settings = stack.model_copy(update={"state_directory_file": directory})
+    monkeypatch.setenv("TRACEFREEZE_STATE_DIRECTORY_FILE", str(directory))
+    monkeypatch.setenv("TRACEFREEZE_CHECK_TIMEOUT_S", "300")  # the records are read, not raced
+    get_settings.cache_clear()
+    worker = asyncio.create_task(run_worker(settings))
+    client = await RequestClient.connect(settings)
+    parties = PartyDirectoryClient(client.client, settings)
+    advised = "A freeze order names the bank holding the account (Article 7, example law)"
+    doc = example("court-request")
+    doc.update(reference=reference("CHECK"), case_number=case_number(), requested_state=CHECKED)
+    path = tmp_path / "request.json"
+    try:
+        await client.policy_in_force(court_request(tag="TEST", requested_state=CHECKED))
+        rid = f"{await consulted(parties, CHECKED, advised)}-1"
+        await memo_lists(parties, CHECKED, [CheckedRequirement(requirement_id=rid, text=advised)])
+
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        code, output = await _cli("submit", str(path), "--check")
+        assert code == 3, output
+        assert f"{doc['reference']} to {CHECKED}: incomplete (1 findings)" in output
+        assert (
+            f"missing      national_law[{rid}] (RS 96(2)(e), 96(3)): {CHECKED}'s requirement "
+            f"{rid} is not answered: {advised}"
+        ) in output
+        assert "unverified" not in output and "NOT FULLY CHECKED" not in output
+
+        code, output = await _cli("submit", str(path), "--check", "--json")
+        report = json.loads(output)
+        assert (code, report["fully_checked"], report["complete"]) == (3, True, False)
+        assert [(f["kind"], f["field"]) for f in report["findings"]] == [
+            ("missing", f"national_law[{rid}]")
+        ]
+
+        code, output = await _cli("submit", str(path), "--check", "--offline")
+        assert code == 4, output
+        assert "unverified   national_law (RS 96(2)(e), 96(3)): NOT READ" in output
+        assert advised not in output  # offline, the register is not read: said, not hidden
+
+        doc["national_law"] = [{"requirement_id": rid, "how": "The order names the bank."}]
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        code, output = await _cli("submit", str(path), "--check")
+        assert (code, output.strip()) == (0, f"{doc['reference']} to {CHECKED}: complete")
+
+        doc["supplements"] = missing = reference("NONE")
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        code, output = await _cli("submit", str(path), "--check")
+        assert code == 3, output
+        assert (
+            f"inconsistent supplements (RS 96(2)(f)): request {missing} is not found for this "
+            f"party ({CHECKED}) [blocking: no override]"
+        ) in output
+    finally:
+        get_settings.cache_clear()
+        await wind_up(client, [party_workflow_id(CHECKED)], worker)

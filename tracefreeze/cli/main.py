@@ -2,7 +2,9 @@
 
 Court actions, the asset ledger and the FtM export are in ``tracefreeze/cli/court.py``;
 multi-State cases in ``tracefreeze/cli/case.py``. Errors the user can act on are one red line
-on stderr (exit 1); an invalid document lists each field in error (exit 2).
+on stderr (exit 1); an invalid document lists each field in error (exit 2). ``submit`` exits 3
+for an incomplete request; ``submit --check`` 4 when it could not check it in full (the Court's
+records not read: ``NOT_FULLY_CHECKED``).
 """
 
 from __future__ import annotations
@@ -86,6 +88,11 @@ def codec_server(host: str, port: int | None) -> None:
 
 INCOMPLETE = 3
 """Exit code of ``submit`` for a request the completeness check finds incomplete."""
+NOT_FULLY_CHECKED = 4
+"""Exit code of ``submit --check`` when the check could not be made in full: the Court's
+records (the party's RS 96(3) register, a supplemented request) were not read, because of
+``--offline`` or because Temporal could not be reached. It takes precedence over
+``INCOMPLETE``: the report lists what the rules it could check found."""
 
 
 @main.command()
@@ -94,12 +101,19 @@ INCOMPLETE = 3
     "--check", "check_only", is_flag=True, help="Only check completeness; transmit nothing."
 )
 @click.option("--json", "as_json", is_flag=True, help="With --check: the report as JSON.")
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="With --check: do not contact the server; the party's RS 96(3) register (and a "
+    "supplemented request) are reported unverified and the command exits 4.",
+)
 @click.option("--override-by", help="Who decides to transmit an incomplete request.")
 @click.option("--override-reason", help="Why the incomplete request is transmitted all the same.")
 def submit(
     file: Path,
     check_only: bool,
     as_json: bool,
+    offline: bool,
     override_by: str | None,
     override_reason: str | None,
 ) -> None:
@@ -108,15 +122,20 @@ def submit(
     An incomplete request (RS 96(2), 87(2); seed para 11) is refused with its report (exit 3)
     unless --override-by and --override-reason name who transmits it all the same and why;
     the override is recorded with the request. --check prints the report (--json: as a
-    JSON document) and exits 3 if the request is incomplete, without contacting the server.
+    JSON document), transmitting nothing: it reads the party's RS 96(3) register and a
+    supplemented request from the server as submit does, and exits 3 if the request is
+    incomplete; 4 if the server could not be reached within TRACEFREEZE_CHECK_TIMEOUT_S (or
+    with --offline): what was not read is reported as unverified.
     """
     request = load_document(file, CourtRequest, "request")
     if as_json and not check_only:
         raise click.UsageError("--json goes with --check")
+    if offline and not check_only:
+        raise click.UsageError("--offline goes with --check")
     if bool(override_by) != bool(override_reason):
         raise click.UsageError("--override-by and --override-reason go together")
     if check_only:
-        _check(request, as_json)
+        _check(request, as_json, offline)
         return
     from tracefreeze.client import BlockedRequest, IncompleteRequest, RequestClient, ui_url
 
@@ -147,19 +166,19 @@ def submit(
     click.echo(f"Temporal UI: {ui_url(settings, workflow_id)}")
 
 
-def _check(request: CourtRequest, as_json: bool) -> None:
-    """The completeness report of ``request`` against the directory (offline: an earlier
-    request it supplements is looked up only when it is submitted)."""
+def _check(request: CourtRequest, as_json: bool, offline: bool) -> None:
+    """The completeness report of ``request``, with the Court's records as ``submit`` reads
+    them, or saying loudly what it did not read (``tracefreeze/completeness_records.py``)."""
     from tracefreeze import completeness
-    from tracefreeze.policy import load_directory
+    from tracefreeze.completeness_records import check_with_records
 
-    directory = load_directory(get_settings().state_directory_file)
-    profile = completeness.profile_from_directory(directory, request.requested_state)
-    report = completeness.check(request, profile)
+    report = asyncio.run(check_with_records(request, get_settings(), offline=offline))
     if as_json:
         click.echo(report.model_dump_json(indent=2))
     else:
         click.echo(completeness.render(report))
+    if not report.fully_checked:
+        raise SystemExit(NOT_FULLY_CHECKED)
     if not report.complete:
         raise SystemExit(INCOMPLETE)
 
