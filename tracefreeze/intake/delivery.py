@@ -11,7 +11,9 @@ retry budget gets it *parked*: written to the dead-letter topic with reason ``st
 original coordinates, so that its partition moves on (``tracefreeze/intake/bridge.py``).
 
 The update of an answer is the one its kind names (``routing.route``), its update id the
-State's event id: a redelivered answer is a duplicate, never a second change. Several queued
+State's event id: a redelivered answer is a duplicate, never a second change. An operator's
+authenticated replay has an update id of its own (``ReceivedAnswer.update_id``): Temporal would
+give back the stored outcome of the failed first delivery otherwise. Several queued
 answers to one request travel in one ``take_answers`` update. A request not found under its
 plain id is tried once under the opaque id it has if it is ex parte (Rule 99(1)). Every log
 line carries the answer's topic, partition, offset, event id, request reference and State.
@@ -118,7 +120,7 @@ class AnswerDelivery:
                 try:
                     outcome = await self.retry.until_known(
                         "delivering answer",
-                        lambda: self._guarded(deliver, route(answer)),
+                        lambda: self._guarded(deliver, self._route(items[0])),
                         budgeted=True,
                     )
                 except Stuck as stuck:
@@ -126,7 +128,7 @@ class AnswerDelivery:
                     return False
                 await self._conclude(record, answer, outcome)
             return True
-        routes = [route(i.answer) for i in items]
+        routes = [self._route(i) for i in items]
         with structlog.contextvars.bound_contextvars(
             **_about(items[0].answer), batch=len(items), first_offset=items[0].record.offset
         ):
@@ -175,6 +177,10 @@ class AnswerDelivery:
                 log.warning(
                     "answer parked", audit=True, reason_code=reason.value, reason=letter.detail
                 )
+
+    @staticmethod
+    def _route(item: ReceivedAnswer) -> Route:
+        return dataclasses.replace(route(item.answer), update_id=item.update_id)
 
     async def _conclude(
         self, record: ConsumerRecord, answer: Answer, outcome: Accepted | AnswerReceipt | Verdict
@@ -256,7 +262,7 @@ async def deliver(client: Client, route: Route, timeout_s: float) -> Accepted | 
     def call(workflow_id: str) -> Awaitable[AnswerReceipt]:
         handle = client.get_workflow_handle(workflow_id)
         return handle.execute_update(
-            route.update_name, route.answer, id=route.answer.event_id, result_type=AnswerReceipt
+            route.update_name, route.answer, id=route.delivery_id, result_type=AnswerReceipt
         )
 
     outcome = await _outcome(client, route, call, timeout_s)
@@ -273,7 +279,7 @@ async def deliver_batch(
     (no such request, request closed, an answer not addressed to it)."""
     first = routes[0]
     batch = AnswerBatch(answers=[r.answer for r in routes])
-    digest = hashlib.sha256("\n".join(r.answer.event_id for r in routes).encode()).hexdigest()
+    digest = hashlib.sha256("\n".join(r.delivery_id for r in routes).encode()).hexdigest()
 
     def call(workflow_id: str) -> Awaitable[BatchReceipt]:
         return client.get_workflow_handle(workflow_id).execute_update(
