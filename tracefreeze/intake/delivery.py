@@ -30,6 +30,7 @@ from typing import TypeVar
 
 import structlog
 from aiokafka.structs import ConsumerRecord
+from pydantic import ValidationError
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -46,7 +47,7 @@ from schemas.views import AnswerReceipt, BatchReceipt
 from tracefreeze.intake.deadletter import DeadLetters, Letter
 from tracefreeze.intake.gate import AnswerGate, ReceivedAnswer, where
 from tracefreeze.intake.parking import behind
-from tracefreeze.intake.retry import Retry, Stuck, TryAgain
+from tracefreeze.intake.retry import Retry, Stuck, TryAgain, no_handler
 from tracefreeze.intake.routing import Answer, Route, Verdict, route
 from tracefreeze.ops.metrics import (
     ANSWERS_ACCEPTED,
@@ -199,17 +200,18 @@ class AnswerDelivery:
     async def _guarded(
         self, call: Callable[[Client, R, float], Awaitable[T]], routed: R
     ) -> T | Verdict:
-        """One attempt, holding an in-flight slot; an answer that cannot even be converted is
-        its own fault (INVALID), anything else unexpected is retried."""
+        """One attempt, holding an in-flight slot; an answer that fails its contract is its
+        own fault (INVALID); anything else (a ``ValueError`` of a codec that lacks a key, a
+        bug) is retried, then parked, never blamed on the State."""
         try:
             async with self.slots:
                 return await call(self.client, routed, self.retry.timeout_s)
         except TryAgain:
             raise
-        except (ValueError, TypeError) as err:
+        except ValidationError as err:  # only the answer's own contract blames the answer
             log.exception("answer could not be delivered")
             return Verdict(DeadLetterReason.INVALID, f"{type(err).__name__}: {err}")
-        except Exception as err:
+        except Exception as err:  # a codec, a converter, a bug of ours: never the State's fault
             log.exception("unexpected error delivering answer")
             raise TryAgain(repr(err)) from err
 
@@ -306,6 +308,8 @@ async def _outcome(
         return await asyncio.wait_for(call(route.workflow_id), timeout=timeout_s)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
+        if no_handler(cause):  # a worker of a deploy that does not know it yet: retried
+            raise TryAgain(f"the request has no handler for this answer (yet): {cause}") from err
         if isinstance(cause, ApplicationError) and cause.type == "AnswerRejected":
             return Verdict(DeadLetterReason.REJECTED, cause.message)
         kind = type(cause).__name__ + (
