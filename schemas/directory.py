@@ -81,7 +81,8 @@ MAX_OPEN_CONSULTATIONS = 20
 MAX_REQUIREMENTS = 200
 """National-law requirements a party's register holds (the most recent)."""
 MAX_SEEN = 2000
-"""Event ids a party's directory remembers (notices and Court actions taken)."""
+"""Event ids a party's directory remembers, of the Court's actions and, apart, of the State's
+notices."""
 
 
 class PartyContact(Frozen):
@@ -271,6 +272,9 @@ class PartyCarry(State):
     consultations: list[NationalLawConsultation] = []
     requirements: list[NationalRequirement] = []
     seen: list[EventRef] = []
+    notices_seen: list[EventRef] = []
+    """The State's notices taken, apart from the Court's actions (``seen``): however many
+    notices a State sends, they never push the Court's event ids out of memory."""
 
 
 class PartyRun(Frozen):

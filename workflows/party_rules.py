@@ -31,10 +31,14 @@ from workflows.outcome import Refusal
 
 
 def remember(carry: PartyCarry, event_id: str) -> None:
-    """Count an event id as taken; the oldest are forgotten past ``MAX_SEEN``."""
-    carry.seen.append(event_id)
-    if len(carry.seen) > MAX_SEEN:
-        del carry.seen[: len(carry.seen) - MAX_SEEN]
+    """Count a Court action's event id as taken; the oldest are forgotten past ``MAX_SEEN``."""
+    _keep(carry.seen, event_id)
+
+
+def _keep(ids: list[str], event_id: str) -> None:
+    ids.append(event_id)
+    if len(ids) > MAX_SEEN:
+        del ids[: len(ids) - MAX_SEEN]
 
 
 def take_notice(carry: PartyCarry, code: str, n: DirectoryNotice, now: datetime) -> str | None:
@@ -49,7 +53,7 @@ def take_notice(carry: PartyCarry, code: str, n: DirectoryNotice, now: datetime)
     effect."""
     if n.state != code:
         return f"a notice of {n.state} is not for the directory of {code}"
-    if n.event_id in carry.seen:
+    if n.event_id in carry.notices_seen or n.event_id in carry.seen:
         return "taken before"
     change = ContactChange(
         event_id=n.event_id,
@@ -69,7 +73,7 @@ def take_notice(carry: PartyCarry, code: str, n: DirectoryNotice, now: datetime)
             carry.pending.remove(earlier)
             supersede(carry, earlier, by=change.event_id)
         carry.pending.append(change)
-    remember(carry, n.event_id)
+    _keep(carry.notices_seen, n.event_id)  # never in the Court's ``seen``
     return None
 
 

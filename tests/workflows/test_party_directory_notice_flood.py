@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,9 +18,12 @@ from temporalio.testing import WorkflowEnvironment
 from schemas.answers import ChannelChangeNotice
 from schemas.directory import (
     MAX_PENDING,
+    MAX_SEEN,
     NOTICE_SIGNAL,
     AgreedContactChange,
     DirectoryNotice,
+    PartyCarry,
+    PartyContact,
     party_workflow_id,
 )
 from tests.workflows.party_directory_support import (
@@ -32,6 +35,7 @@ from tests.workflows.party_directory_support import (
     server_of_each_test,
 )
 from tests.workflows.support import court_request, send, state_answer
+from workflows import party_rules as pr
 
 env = pytest.fixture(name="env")(server_of_each_test)
 courts = pytest.fixture(name="courts")(court_maker)
@@ -124,3 +128,34 @@ async def test_a_notice_that_arrives_after_a_newer_one_is_superseded_at_once(
     assert [(c.event_id, c.superseded_by) for c in view.superseded_notices] == [
         (older.event_id, newer.event_id)
     ]
+
+
+def test_a_flood_of_notices_never_makes_the_directory_forget_a_court_action() -> None:
+    """The rules the workflow applies (``workflows/party_rules.py``), on their own: the
+    Court records an agreed change, then the State sends more notices than the directory
+    remembers event ids. Old code: notices and Court actions shared one memory of ids, the
+    flood pushed the agreement's id out, and the Court's client sending the agreement again
+    after a continue-as-new (a retry after a lost reply) had it recorded a second time. Now
+    the State's notices are remembered apart: the agreement's id stays taken."""
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    seed = PartyContact(
+        central_authority="Central Authority",
+        focal_point="Focal point",
+        channel="diplomatic",
+        languages=("en",),
+        time_zone="Europe/Amsterdam",
+    )
+    carry, code = PartyCarry(contact=seed), "QZZ"
+    agreed = AgreedContactChange(
+        **court_fields(channel="email", languages=("en",), effective_at=now + 100 * DAY)
+    )
+    pr.check_agreed_change(carry, agreed, now)
+    pr.apply_agreed_change(carry, agreed, now)
+    pr.remember(carry, agreed.event_id)  # as the workflow's handler does
+    for i in range(MAX_SEEN + 1):
+        notice = notice_of(code, now + timedelta(seconds=i), "x")
+        assert pr.take_notice(carry, code, notice, now) is None
+        assert pr.take_notice(carry, code, notice, now) == "taken before"
+    assert agreed.event_id in carry.seen  # the handler takes it again as a no-op
+    assert [c.event_id for c in carry.pending if c.source == "court_agreement"] == [agreed.event_id]
+    assert sum(c.source == "state_notice" for c in carry.pending) == 1
