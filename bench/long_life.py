@@ -1,11 +1,11 @@
 """Long life: one request takes ``answers`` signed answers through Kafka and the bridge.
 
-The request is submitted as the product submits it (``answers_per_run`` unset: it continues
-as new when the server suggests it). Afterwards the chain of runs is walked back from the
-latest (each run's start event names the run it continues) and, for each run: its number of
-events and bytes, and the time to replay it with ``temporalio.worker.Replayer`` and the
-product's data converter (the one ``tracefreeze.temporal.connect`` gives). The query must
-show every answer.
+The request is submitted as the product submits it (``answers_per_run`` at its default: it
+continues as new after that many answers, or earlier when the server suggests it).
+Afterwards the chain of runs is walked back from the latest (each run's start event names
+the run it continues) and, for each run: its number of events and bytes, and the time to
+replay it with ``temporalio.worker.Replayer`` and the product's data converter (the one
+``tracefreeze.temporal.connect`` gives). The query must show every answer.
 """
 
 from __future__ import annotations

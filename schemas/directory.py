@@ -73,13 +73,16 @@ RequirementText = Annotated[str, Field(min_length=1, max_length=2000)]
 MAX_CHANGES_KEPT = 100
 """Contact changes a party's directory keeps (the most recent; older ones are counted)."""
 MAX_PENDING = 20
-"""Changes awaiting their effective date at once: more is a flood, refused."""
+"""Changes agreed by the Court awaiting their effective date at once: more is refused. A
+State's own notices never count here: it has at most one pending at a time (a newer one
+supersedes it), so nothing it sends can fill the list or stop an agreed change (Rule 180(2))."""
 MAX_CONSULTATIONS_KEPT = 100
 MAX_OPEN_CONSULTATIONS = 20
 MAX_REQUIREMENTS = 200
 """National-law requirements a party's register holds (the most recent)."""
 MAX_SEEN = 2000
-"""Event ids a party's directory remembers (notices and Court actions taken)."""
+"""Event ids a party's directory remembers, of the Court's actions and, apart, of the State's
+notices."""
 
 
 class PartyContact(Frozen):
@@ -146,6 +149,11 @@ class ContactChange(Frozen):
     agreed_by: str | None = Field(default=None, description="Who recorded the agreement")
     supersedes: EventRef | None = Field(
         default=None, description="The notice whose 45-day date an agreed time replaces"
+    )
+    superseded_by: EventRef | None = Field(
+        default=None,
+        description="For a State notice that never took effect: the later notice of the "
+        "State, or the Court's agreement, that replaced it",
     )
 
 
@@ -259,9 +267,14 @@ class PartyCarry(State):
     history_dropped: int = Field(default=0, ge=0)
     pending: list[ContactChange] = []
     superseded: list[EventRef] = []
+    superseded_notices: list[ContactChange] = []
+    superseded_dropped: int = Field(default=0, ge=0)
     consultations: list[NationalLawConsultation] = []
     requirements: list[NationalRequirement] = []
     seen: list[EventRef] = []
+    notices_seen: list[EventRef] = []
+    """The State's notices taken, apart from the Court's actions (``seen``): however many
+    notices a State sends, they never push the Court's event ids out of memory."""
 
 
 class PartyRun(Frozen):
@@ -289,3 +302,7 @@ class PartyView(Frozen):
     pending: list[ContactChange]
     consultations: list[NationalLawConsultation]
     national_requirements: list[NationalRequirement]
+    superseded_notices: list[ContactChange] = Field(
+        default=[], description="State notices replaced before they took effect (Rule 180)"
+    )
+    superseded_dropped: int = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, field_validator
 
 from schemas.common import EventRef, Frozen, TopicName
 from schemas.completeness import CompletenessOverride
@@ -48,6 +48,22 @@ DEDUPE_WINDOW = timedelta(days=22)
 """Default dedupe window: the intake's default answer age limit (21 days) and a day's margin.
 The Court's client passes its own settings' limit (``tracefreeze/client.py``)."""
 
+SERVER_UPDATES_PER_RUN = 2_000
+"""The Temporal server's limit of updates one workflow run can receive (dynamic config
+``history.maxTotalUpdates``, default 2,000; rejected updates do not count): past it the
+server refuses every update to the run, and a request under a flood of answers would take
+none. The server suggests continue-as-new at 90% of it
+(``history.maxTotalUpdates.suggestContinueAsNewThreshold``), but only from the versions that
+know it, and a run winding down still admits up to 10 updates in flight
+(``history.maxInFlightUpdates``)."""
+ANSWERS_PER_RUN = 500
+"""Default ``answers_per_run``: a quarter of ``SERVER_UPDATES_PER_RUN``. The request counts
+the answers it accepted; the server counts every update the run admitted, so the margin
+leaves room for what the count does not see: duplicates, Court actions, answers refused or
+not applied after validation, and updates in flight while the run hands over."""
+MAX_ANSWERS_PER_RUN = 1_000
+"""The most ``answers_per_run`` may be: half the server's limit, never near it."""
+
 
 class RequestInput(Frozen):
     """Start input of a request workflow (one request to one State), as the Court's client
@@ -67,12 +83,13 @@ class RequestInput(Frozen):
         description="The named person who had the request transmitted although the "
         "completeness check found it incomplete (RS 96(2); Rule 176(2)), why, and the findings",
     )
-    answers_per_run: int | None = Field(
-        default=None,
+    answers_per_run: int = Field(
+        default=ANSWERS_PER_RUN,
         ge=1,
-        le=1_000_000,
-        description="Continue-as-new after this many accepted answers in one run "
-        "(default: when the server suggests it)",
+        le=MAX_ANSWERS_PER_RUN,
+        description="Continue-as-new after this many accepted answers in one run (or "
+        "earlier, when the server suggests it), well before the server's limit of updates "
+        "per run",
     )
     dedupe_window: timedelta = Field(
         default=DEDUPE_WINDOW,
@@ -87,6 +104,13 @@ class RequestInput(Frozen):
         le=100_000,
         description="Most ids held within the window; past it new answers are refused",
     )
+
+    @field_validator("answers_per_run", mode="before")
+    @classmethod
+    def _never_unbounded(cls, value: object) -> object:
+        """An input that names no limit (null: a run that waited for the server's
+        suggestion alone) takes the default: a run never runs into the server's limit."""
+        return ANSWERS_PER_RUN if value is None else value
 
 
 class AnswerReceipt(Frozen):

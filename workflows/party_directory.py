@@ -8,6 +8,9 @@ changes, and the register of national-law requirements (``schemas/directory.py``
   keeps its own channel and forwards the notice here (signal ``take_notice``), to the directory
   of the State it is addressed to and no other. A notice of another party, or one taken
   before (by event id), changes nothing.
+- A party has one notice of its own pending at a time: a newer notice supersedes the earlier
+  (kept, with what replaced it, among the superseded notices), so a State's notices can
+  neither fill the pending changes nor stop the Court agreeing a change (Rule 180(2)).
 - A pending change takes effect at its time (a timer), for requests transmitted from then on
   (the client reads the contact in force with the ``contact`` query); requests already
   transmitted keep the contact they recorded at start ("without prejudice to current requests
@@ -235,4 +238,6 @@ class PartyDirectoryWorkflow:
             pending=sorted(c.pending, key=lambda p: (p.effective_at, p.recorded_at)),
             consultations=list(c.consultations),
             national_requirements=list(c.requirements),
+            superseded_notices=list(c.superseded_notices),
+            superseded_dropped=c.superseded_dropped,
         )

@@ -31,36 +31,64 @@ from workflows.outcome import Refusal
 
 
 def remember(carry: PartyCarry, event_id: str) -> None:
-    """Count an event id as taken; the oldest are forgotten past ``MAX_SEEN``."""
-    carry.seen.append(event_id)
-    if len(carry.seen) > MAX_SEEN:
-        del carry.seen[: len(carry.seen) - MAX_SEEN]
+    """Count a Court action's event id as taken; the oldest are forgotten past ``MAX_SEEN``."""
+    _keep(carry.seen, event_id)
+
+
+def _keep(ids: list[str], event_id: str) -> None:
+    ids.append(event_id)
+    if len(ids) > MAX_SEEN:
+        del ids[: len(ids) - MAX_SEEN]
 
 
 def take_notice(carry: PartyCarry, code: str, n: DirectoryNotice, now: datetime) -> str | None:
     """Rule 180(2): the State's notice takes effect 45 days after the Court received it (the
     date its request computed), for requests transmitted from then on. Returns why it was
-    ignored: another party's notice, one taken before, or a flood of pending changes."""
+    ignored: another party's notice, or one taken before.
+
+    A party has one notice of its own pending at a time: its newest (by the time the Court
+    received it) stands, and the one it replaces is kept among the superseded notices, never
+    in force. So however many notices a State sends, they hold one place among the pending
+    changes, and nothing it sends can stop the Court agreeing a change or a change taking
+    effect."""
     if n.state != code:
         return f"a notice of {n.state} is not for the directory of {code}"
-    if n.event_id in carry.seen:
+    if n.event_id in carry.notices_seen or n.event_id in carry.seen:
         return "taken before"
-    if len(carry.pending) >= MAX_PENDING:
-        return f"{MAX_PENDING} changes already pending"
-    carry.pending.append(
-        ContactChange(
-            event_id=n.event_id,
-            channel=n.channel,
-            languages=(n.language,),
-            effective_at=n.effective_at,
-            recorded_at=now,
-            source="state_notice",
-            noticed_at=n.noticed_at,
-            request_reference=n.request_reference,
-        )
+    change = ContactChange(
+        event_id=n.event_id,
+        channel=n.channel,
+        languages=(n.language,),
+        effective_at=n.effective_at,
+        recorded_at=now,
+        source="state_notice",
+        noticed_at=n.noticed_at,
+        request_reference=n.request_reference,
     )
-    remember(carry, n.event_id)
+    earlier = next((c for c in carry.pending if c.source == "state_notice"), None)
+    if earlier is not None and _received(earlier) > _received(change):
+        supersede(carry, change, by=earlier.event_id)  # arrived late: the newer one stands
+    else:
+        if earlier is not None:
+            carry.pending.remove(earlier)
+            supersede(carry, earlier, by=change.event_id)
+        carry.pending.append(change)
+    _keep(carry.notices_seen, n.event_id)  # never in the Court's ``seen``
     return None
+
+
+def _received(c: ContactChange) -> tuple[datetime, datetime]:
+    return (c.noticed_at or c.recorded_at, c.recorded_at)
+
+
+def supersede(carry: PartyCarry, notice: ContactChange, *, by: str) -> None:
+    """Keep a State notice that will never take effect, with what replaced it (the most
+    recent ``MAX_CHANGES_KEPT``; older ones are counted)."""
+    carry.superseded_notices.append(notice.model_copy(update={"superseded_by": by}))
+    dropped = max(0, len(carry.superseded_notices) - MAX_CHANGES_KEPT)
+    if dropped:
+        del carry.superseded_notices[:dropped]
+        carry.superseded_dropped += dropped
 
 
 def bring_into_force(carry: PartyCarry, now: datetime) -> list[ContactChange]:
@@ -90,10 +118,20 @@ def next_effective(carry: PartyCarry) -> datetime | None:
 # --- Court actions ----------------------------------------------------------------------------
 
 
+def _settles(carry: PartyCarry, notice_event_id: str) -> ContactChange | None:
+    """The State notice an agreement settles: pending, or replaced by a later notice of the
+    State (which the State cannot use to undo what it agreed with the Court)."""
+    for c in carry.pending:
+        if c.event_id == notice_event_id and c.source == "state_notice":
+            return c
+    for c in carry.superseded_notices:
+        if c.event_id == notice_event_id and c.event_id not in carry.superseded:
+            return c
+    return None
+
+
 def check_agreed_change(carry: PartyCarry, m: AgreedContactChange, now: datetime) -> None:
-    if m.notice_event_id is not None and all(
-        c.event_id != m.notice_event_id for c in carry.pending
-    ):
+    if m.notice_event_id is not None and _settles(carry, m.notice_event_id) is None:
         raise Refusal(
             f"no pending notice {m.notice_event_id}: an agreement settles a notice not yet "
             "in force (one in force is changed by a new agreement without it)"
@@ -103,15 +141,20 @@ def check_agreed_change(carry: PartyCarry, m: AgreedContactChange, now: datetime
             f"agreed time {m.effective_at:%Y-%m-%d %H:%M} UTC is past: a change takes effect "
             "for future requests only (Rule 180(2)); record it from now"
         )
-    if m.notice_event_id is None and len(carry.pending) >= MAX_PENDING:
-        raise Refusal(f"{MAX_PENDING} changes already pending")
+    agreed = sum(c.source == "court_agreement" for c in carry.pending)
+    if agreed >= MAX_PENDING:  # the State's notice never counts: it cannot block the Court
+        raise Refusal(f"{MAX_PENDING} agreed changes already pending")
 
 
 def apply_agreed_change(carry: PartyCarry, m: AgreedContactChange, now: datetime) -> str:
     """Rule 180(2): the time agreed between the Court and the State; an agreement on a pending
-    notice replaces the notice's 45-day date."""
+    notice replaces the notice's 45-day date (a notice the State has since replaced by a later
+    one is settled all the same; its later notice stays pending)."""
     if m.notice_event_id is not None:
-        carry.pending = [c for c in carry.pending if c.event_id != m.notice_event_id]
+        settled = _settles(carry, m.notice_event_id)
+        if settled is not None and settled in carry.pending:
+            carry.pending.remove(settled)
+            supersede(carry, settled, by=m.event_id)
         carry.superseded.append(m.notice_event_id)
         del carry.superseded[:-MAX_CHANGES_KEPT]
     effective_at = m.effective_at or now

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -25,6 +27,8 @@ from tests.tracefreeze.e2e import WAIT_S, Running, headers, read_until, send, se
 from tracefreeze.cli.main import main
 from tracefreeze.config import Settings, get_settings
 from tracefreeze.intake.dlq import HEADER_REPLAYED_FROM
+from workflows import catalog
+from workflows.outcome import Rule
 
 pytestmark = pytest.mark.stack
 
@@ -187,3 +191,46 @@ async def test_replay_by_event_id_or_position_names_its_operator(
 
     bad = await cli("dlq", "replay", "--yes", "--at", "two:three")
     assert bad.exit_code == 2 and "PARTITION:OFFSET" in bad.output
+
+
+async def test_an_answer_not_applied_is_applied_once_when_replayed_after_the_fix(
+    running: Running, cli_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An acknowledgement passes its validator, then its rule fails while being applied (a
+    bug in the deployed rule): the request refuses it as ``AnswerNotApplied`` and the bridge
+    dead-letters it. The rule is corrected; the operator replays the answer. Old code: the
+    replay used the event id as the update id, Temporal gave back the failure it had stored
+    under that id, and the answer went back to the dead letters however often it was
+    replayed. Now each replay is an update of its own: the answer is applied, once, and a
+    second replay of the same record changes nothing."""
+    r, s = running, running.settings
+    request = court_request()
+    ref = request.reference
+    await r.client.submit(request)
+    rule = catalog.RULES["acknowledgement"]
+
+    def broken(*args: Any) -> Any:
+        raise ArithmeticError("a bug in the deployed rule")
+
+    monkeypatch.setitem(catalog.RULES, "acknowledgement", replace(rule, apply=broken))
+    answer = acknowledgement(to(ref), sent_at=now())
+    await send_signed(r, answer)
+    [dead] = await read_until(s, s.topics.dead_letter, lambda rs: len(rs) >= 1)
+    assert headers(dead)[HEADER_REASON_CODE] == "rejected"
+    assert "AnswerNotApplied" in headers(dead)["tf_reason"]
+    assert (await r.client.view(ref, "NLD")).answers_seen == 0
+
+    monkeypatch.setitem(catalog.RULES, "acknowledgement", Rule(rule.check, rule.apply))  # fixed
+    at = f"{dead.partition}:{dead.offset}"
+    for attempt in (1, 2):
+        done = await cli("dlq", "replay", "--yes", "--at", at, "--operator", "officer-3")
+        assert "selected 1, replayed 1" in done.output, done.output
+        enough = lambda rs, n=attempt: len(replayed(rs)) >= n  # noqa: E731
+        copies = replayed(await read_until(s, s.topics.state_answers, enough))
+        await bridge_passed(s, copies)
+        view = await r.client.view(ref, "NLD")
+        assert view.answers_seen == 1, f"replay {attempt}: the answer was not applied"
+        assert view.status is RequestStatus.ACKNOWLEDGED
+        assert [e.event_id for e in view.timeline].count(answer.event_id) == 1
+    again = await read_until(s, s.topics.dead_letter, lambda rs: len(rs) >= 2)
+    assert [headers(d)[HEADER_REASON_CODE] for d in again[1:]] == ["replayed"]

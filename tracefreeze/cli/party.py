@@ -76,6 +76,11 @@ def render_party(view: PartyView) -> str:
             f"  pending, from {ch.effective_at:%Y-%m-%d %H:%M}: {ch.channel} "
             f"({', '.join(ch.languages)}) [{ch.source}]"
         )
+    for ch in view.superseded_notices:
+        lines.append(
+            f"  superseded by {ch.superseded_by}: {ch.channel} ({', '.join(ch.languages)}) "
+            f"[{ch.source}]"
+        )
     if not view.history and not view.pending:
         lines.append("  none")
     lines.append("consultations (RS 96(3)):")

@@ -11,7 +11,9 @@ retry budget gets it *parked*: written to the dead-letter topic with reason ``st
 original coordinates, so that its partition moves on (``tracefreeze/intake/bridge.py``).
 
 The update of an answer is the one its kind names (``routing.route``), its update id the
-State's event id: a redelivered answer is a duplicate, never a second change. Several queued
+State's event id: a redelivered answer is a duplicate, never a second change. An operator's
+authenticated replay has an update id of its own (``ReceivedAnswer.update_id``): Temporal would
+give back the stored outcome of the failed first delivery otherwise. Several queued
 answers to one request travel in one ``take_answers`` update. A request not found under its
 plain id is tried once under the opaque id it has if it is ex parte (Rule 99(1)). Every log
 line carries the answer's topic, partition, offset, event id, request reference and State.
@@ -28,6 +30,7 @@ from typing import TypeVar
 
 import structlog
 from aiokafka.structs import ConsumerRecord
+from pydantic import ValidationError
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -44,7 +47,7 @@ from schemas.views import AnswerReceipt, BatchReceipt
 from tracefreeze.intake.deadletter import DeadLetters, Letter
 from tracefreeze.intake.gate import AnswerGate, ReceivedAnswer, where
 from tracefreeze.intake.parking import behind
-from tracefreeze.intake.retry import Retry, Stuck, TryAgain
+from tracefreeze.intake.retry import Retry, Stuck, TryAgain, no_handler
 from tracefreeze.intake.routing import Answer, Route, Verdict, route
 from tracefreeze.ops.metrics import (
     ANSWERS_ACCEPTED,
@@ -118,7 +121,7 @@ class AnswerDelivery:
                 try:
                     outcome = await self.retry.until_known(
                         "delivering answer",
-                        lambda: self._guarded(deliver, route(answer)),
+                        lambda: self._guarded(deliver, self._route(items[0])),
                         budgeted=True,
                     )
                 except Stuck as stuck:
@@ -126,7 +129,7 @@ class AnswerDelivery:
                     return False
                 await self._conclude(record, answer, outcome)
             return True
-        routes = [route(i.answer) for i in items]
+        routes = [self._route(i) for i in items]
         with structlog.contextvars.bound_contextvars(
             **_about(items[0].answer), batch=len(items), first_offset=items[0].record.offset
         ):
@@ -176,6 +179,10 @@ class AnswerDelivery:
                     "answer parked", audit=True, reason_code=reason.value, reason=letter.detail
                 )
 
+    @staticmethod
+    def _route(item: ReceivedAnswer) -> Route:
+        return dataclasses.replace(route(item.answer), update_id=item.update_id)
+
     async def _conclude(
         self, record: ConsumerRecord, answer: Answer, outcome: Accepted | AnswerReceipt | Verdict
     ) -> None:
@@ -193,17 +200,18 @@ class AnswerDelivery:
     async def _guarded(
         self, call: Callable[[Client, R, float], Awaitable[T]], routed: R
     ) -> T | Verdict:
-        """One attempt, holding an in-flight slot; an answer that cannot even be converted is
-        its own fault (INVALID), anything else unexpected is retried."""
+        """One attempt, holding an in-flight slot; an answer that fails its contract is its
+        own fault (INVALID); anything else (a ``ValueError`` of a codec that lacks a key, a
+        bug) is retried, then parked, never blamed on the State."""
         try:
             async with self.slots:
                 return await call(self.client, routed, self.retry.timeout_s)
         except TryAgain:
             raise
-        except (ValueError, TypeError) as err:
+        except ValidationError as err:  # only the answer's own contract blames the answer
             log.exception("answer could not be delivered")
             return Verdict(DeadLetterReason.INVALID, f"{type(err).__name__}: {err}")
-        except Exception as err:
+        except Exception as err:  # a codec, a converter, a bug of ours: never the State's fault
             log.exception("unexpected error delivering answer")
             raise TryAgain(repr(err)) from err
 
@@ -256,7 +264,7 @@ async def deliver(client: Client, route: Route, timeout_s: float) -> Accepted | 
     def call(workflow_id: str) -> Awaitable[AnswerReceipt]:
         handle = client.get_workflow_handle(workflow_id)
         return handle.execute_update(
-            route.update_name, route.answer, id=route.answer.event_id, result_type=AnswerReceipt
+            route.update_name, route.answer, id=route.delivery_id, result_type=AnswerReceipt
         )
 
     outcome = await _outcome(client, route, call, timeout_s)
@@ -273,7 +281,7 @@ async def deliver_batch(
     (no such request, request closed, an answer not addressed to it)."""
     first = routes[0]
     batch = AnswerBatch(answers=[r.answer for r in routes])
-    digest = hashlib.sha256("\n".join(r.answer.event_id for r in routes).encode()).hexdigest()
+    digest = hashlib.sha256("\n".join(r.delivery_id for r in routes).encode()).hexdigest()
 
     def call(workflow_id: str) -> Awaitable[BatchReceipt]:
         return client.get_workflow_handle(workflow_id).execute_update(
@@ -300,6 +308,8 @@ async def _outcome(
         return await asyncio.wait_for(call(route.workflow_id), timeout=timeout_s)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
+        if no_handler(cause):  # a worker of a deploy that does not know it yet: retried
+            raise TryAgain(f"the request has no handler for this answer (yet): {cause}") from err
         if isinstance(cause, ApplicationError) and cause.type == "AnswerRejected":
             return Verdict(DeadLetterReason.REJECTED, cause.message)
         kind = type(cause).__name__ + (

@@ -31,8 +31,10 @@ Safety rules:
   original at its topic, partition and offset.
 - Each produce is acknowledged (idempotent producer, acks=all) before the replay group's
   progress is committed; a crash in between means a record is replayed twice, which is
-  harmless: the update id is the State's event id, so the request takes it once (a second
-  copy is a duplicate, or the bridge's replay guard dead-letters it as ``replayed``).
+  harmless: the request takes an answer once by its event id (a second copy is a
+  duplicate, or the bridge's replay guard dead-letters it as ``replayed``). Each replay is
+  delivered under an update id of its own (``ReceivedAnswer.update_id``), so that Temporal
+  tries it afresh rather than return the stored failure of the first delivery.
 - Only the records present when the run starts are read, so a replayed answer that is
   dead-lettered again is not replayed again in the same run.
 """

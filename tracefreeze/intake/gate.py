@@ -34,7 +34,7 @@ from pathlib import Path
 import structlog
 from aiokafka.structs import ConsumerRecord
 
-from schemas.deadletter import DeadLetterReason
+from schemas.deadletter import HEADER_REPLAYED_FROM, DeadLetterReason
 from schemas.request import request_workflow_id
 from tracefreeze.config import Settings
 from tracefreeze.intake.envelope import envelope_problem
@@ -71,6 +71,22 @@ class ReceivedAnswer:
     @property
     def workflow_id(self) -> str:
         return request_workflow_id(self.answer.request_reference, self.answer.state)
+
+    @property
+    def update_id(self) -> str:
+        """The Temporal update id its delivery uses. An answer: its event id, so a redelivered
+        answer is a duplicate of the update. An operator's authenticated replay: its own id,
+        from the event id, the dead-letter record it came from and its own position on the
+        answers topic. Temporal keeps an update's outcome by id, so a replay under the event id
+        would get back the failure that dead-lettered it (e.g. ``AnswerNotApplied``) and never
+        be tried again; the same replay record redelivered keeps its id, and the request's own
+        seen event ids still take the answer once however often it is replayed."""
+        if not self.replayed:
+            return self.answer.event_id
+        record = self.record
+        marks = [bytes(v or b"") for k, v in record.headers or () if k == HEADER_REPLAYED_FROM]
+        came_from = marks[0].decode(errors="replace") if marks else "?"
+        return f"{self.answer.event_id}~replay~{came_from}~{record.partition}:{record.offset}"
 
     @property
     def size(self) -> int:

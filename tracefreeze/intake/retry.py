@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
 
 from tracefreeze.ops.metrics import OLDEST_STUCK
 
@@ -44,6 +46,24 @@ a minute)."""
 
 class TryAgain(Exception):
     """The outcome is unknown (Temporal unreachable, a timeout): keep the answer, retry it."""
+
+
+NO_HANDLER = re.compile(r"update handler for \S+ expected but not found|unknown update", re.I)
+"""How a worker refuses an update it has no handler for (the Python SDK: "Update handler for
+'<name>' expected but not found"; other SDKs: "unknown update")."""
+REFUSALS = frozenset({"AnswerRejected", "AnswerNotApplied"})
+"""The request's own refusals, whose message may quote the answer: never read as the above."""
+
+
+def no_handler(cause: BaseException | None) -> bool:
+    """The request's worker does not know the update: during a rolling deploy, a new kind of
+    answer reached a worker with the old code. Transient, the answer's fault never: retried
+    and, past the retry budget, parked (``stuck``) to be replayed once the deploy is done."""
+    return (
+        isinstance(cause, ApplicationError)
+        and cause.type not in REFUSALS
+        and NO_HANDLER.search(cause.message or "") is not None
+    )
 
 
 class Abandoned(Exception):

@@ -41,11 +41,16 @@ class Verdict:
 @dataclass(frozen=True)
 class Route:
     """Where a valid answer goes: the request workflow and the name of the update that takes
-    it."""
+    it, under ``update_id`` (None: the answer's event id; see ``ReceivedAnswer.update_id``)."""
 
     answer: Answer
     workflow_id: str
     update_name: str
+    update_id: str | None = None
+
+    @property
+    def delivery_id(self) -> str:
+        return self.update_id or self.answer.event_id
 
 
 def decode_answer(value: bytes | None) -> Answer | Verdict:

@@ -1,0 +1,83 @@
+"""A request under a flood of answers continues as new well before the Temporal server's limit
+of updates per run (``history.maxTotalUpdates``, 2,000), past which the server would refuse
+every answer to it. The time-skipping test server never suggests continue-as-new, so what is
+shown here is the request's own limit, ``answers_per_run``, with the default the Court's
+client leaves it at."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowExecutionStatus
+
+from schemas.views import (
+    ANSWERS_PER_RUN,
+    MAX_ANSWERS_PER_RUN,
+    SERVER_UPDATES_PER_RUN,
+    RequestInput,
+)
+from tests.workflows.support import (
+    ACCOUNT,
+    acknowledgement,
+    asset_management,
+    chain_of_runs,
+    court_request,
+    freeze_account,
+    send,
+    settle,
+)
+from workflows.request import RequestWorkflow
+
+SERVER_SUGGESTS_AT = 0.9
+"""``history.maxTotalUpdates.suggestContinueAsNewThreshold``: where the server would suggest."""
+
+
+def test_the_default_stays_well_below_the_servers_limit() -> None:
+    """Old code: no default (null: wait for the server's suggestion, which a test server or
+    an older server never makes) and values up to 1,000,000 accepted. Now the default and
+    the largest value allowed both leave room below the server's limit, and a null limit
+    takes the default."""
+    request = court_request()
+    assert RequestInput(request=request).answers_per_run == ANSWERS_PER_RUN
+    assert RequestInput(request=request, answers_per_run=None).answers_per_run == ANSWERS_PER_RUN
+    assert ANSWERS_PER_RUN <= MAX_ANSWERS_PER_RUN <= SERVER_UPDATES_PER_RUN // 2
+    assert MAX_ANSWERS_PER_RUN < SERVER_SUGGESTS_AT * SERVER_UPDATES_PER_RUN
+    with pytest.raises(ValidationError):
+        RequestInput(request=request, answers_per_run=SERVER_UPDATES_PER_RUN)
+
+
+async def test_with_the_default_a_flood_of_answers_continues_as_new_and_keeps_them(
+    worker,
+) -> None:
+    """The request is started as the Court's client starts it (no ``answers_per_run``) and
+    takes a flood of valuations of a frozen account, one after another. Old code: the run
+    never handed over; its update count would have reached the server's limit and every
+    later answer been refused. Now the first run hands over after ``ANSWERS_PER_RUN``
+    answers, far below the limit, and the next run holds every answer taken."""
+    req = court_request()
+    first = await worker.start(req)
+    handle = worker.client.get_workflow_handle_for(RequestWorkflow.run, req.workflow_id)
+    answers = [acknowledgement(req), freeze_account(req)] + [
+        asset_management(req, ACCOUNT, f"{400000 - i}.00") for i in range(ANSWERS_PER_RUN + 8)
+    ]
+    for answer in answers:
+        receipt = await send(handle, answer)
+        assert not receipt.duplicate
+    await settle(handle)
+
+    first_run = worker.client.get_workflow_handle(req.workflow_id, run_id=first.result_run_id)
+    assert (await first_run.describe()).status is WorkflowExecutionStatus.CONTINUED_AS_NEW
+    history = await first_run.fetch_history()
+    taken = [
+        e
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED
+    ]
+    assert ANSWERS_PER_RUN <= len(taken) < SERVER_SUGGESTS_AT * SERVER_UPDATES_PER_RUN
+    runs = await chain_of_runs(worker.client, req.workflow_id, first.result_run_id)
+    assert len(runs) == 2
+    view = await handle.query(RequestWorkflow.view)
+    assert view.answers_seen == len(answers)
+    again = await send(handle, answers[2])  # from the first run: still a duplicate
+    assert again.duplicate
