@@ -58,9 +58,9 @@ know it, and a run winding down still admits up to 10 updates in flight
 (``history.maxInFlightUpdates``)."""
 ANSWERS_PER_RUN = 500
 """Default ``answers_per_run``: a quarter of ``SERVER_UPDATES_PER_RUN``. The request counts
-the answers it accepted; the server counts every update the run admitted, so the margin
-leaves room for what the count does not see: duplicates, Court actions, answers refused or
-not applied after validation, and updates in flight while the run hands over."""
+every update its run took (answers, duplicates, Court actions, refusals after validation; a
+batch counts its answers); the margin leaves room for updates in flight while the run hands
+over."""
 MAX_ANSWERS_PER_RUN = 1_000
 """The most ``answers_per_run`` may be: half the server's limit, never near it."""
 
@@ -87,9 +87,9 @@ class RequestInput(Frozen):
         default=ANSWERS_PER_RUN,
         ge=1,
         le=MAX_ANSWERS_PER_RUN,
-        description="Continue-as-new after this many accepted answers in one run (or "
-        "earlier, when the server suggests it), well before the server's limit of updates "
-        "per run",
+        description="Continue-as-new after this many updates in one run (answers, repeats, "
+        "Court actions, refusals after validation; a batch counts its answers), or earlier "
+        "when the server suggests it, well before the server's limit of updates per run",
     )
     dedupe_window: timedelta = Field(
         default=DEDUPE_WINDOW,

@@ -68,7 +68,7 @@ class RequestWorkflow:
     @workflow.init
     def __init__(self, inp: RequestRun) -> None:
         self._input = inp
-        self._accepted_this_run = 0
+        self._updates_this_run = 0
         self._rec = inp.carried or RequestCarry(
             status=RequestStatus.TRANSMITTED,
             ledger=ledger_from_request(inp.request),
@@ -154,6 +154,7 @@ class RequestWorkflow:
         with the kind's contract, so the SDK decodes the payload as exactly that contract."""
 
         def handler(m: Message) -> AnswerReceipt:
+            self._updates_this_run += 1  # the server counts each, taken, repeated or refused
             return self._take_guarded(m, kind)
 
         def validator(m: Message) -> None:
@@ -165,11 +166,11 @@ class RequestWorkflow:
 
     @workflow.update(name=BATCH_UPDATE)
     def take_answers(self, batch: AnswerBatch) -> BatchReceipt:
-        """Several answers of the requested State (RS 93(1)(k), 96, 99), in their order, each
-        taken as it would be alone (validated by its own rule, deduplicated on its event id,
-        accepted or refused with the reason), with one visibility write: the bridge hands over
-        a backlog it found queued in Kafka and can dead-letter a refused answer."""
+        """Several answers of the requested State (RS 93(1)(k), 96, 99) in order, each taken as
+        alone (its own rule, deduplicated, accepted or refused with the reason), with one
+        visibility write: the bridge hands over a backlog and can dead-letter a refusal."""
         receipts: list[AnswerReceipt] = []
+        self._updates_this_run += len(batch.answers)  # one update, its answers' history
         for m in batch.answers:
             try:
                 receipts.append(self._take_guarded(m, KINDS[m.answer_type], False))
@@ -257,7 +258,6 @@ class RequestWorkflow:
         # Nothing below can fail: only now is the answer seen, counted and told to the case.
         self._seen.add(m.event_id, now)
         self._seen.forget_before(now, self._input.dedupe_window)
-        self._accepted_this_run += 1
         self._parent.changed()
         log_taken(kind, m.event_id, rec.status, req)
         return AnswerReceipt(event_id=m.event_id, duplicate=False, status=rec.status)
@@ -341,11 +341,11 @@ class RequestWorkflow:
     # -- the next run ---------------------------------------------------------------------
 
     def _should_continue_as_new(self) -> bool:
-        """Requests live for years: hand over to a fresh run before the history grows large."""
+        """Requests live for years: hand over before the history or the updates grow large."""
         if workflow.info().is_continue_as_new_suggested():
             return True
         limit = self._input.answers_per_run
-        return limit is not None and self._accepted_this_run >= limit
+        return limit is not None and self._updates_this_run >= limit
 
     def _carry(self) -> RequestCarry:
         """The state handed to the next run, bounded whatever the number of answers taken:

@@ -81,3 +81,24 @@ async def test_with_the_default_a_flood_of_answers_continues_as_new_and_keeps_th
     assert view.answers_seen == len(answers)
     again = await send(handle, answers[2])  # from the first run: still a duplicate
     assert again.duplicate
+
+
+async def test_repeated_and_refused_updates_count_toward_the_hand_over(worker) -> None:
+    """The server counts every update a run admitted, not only the answers the request took:
+    a State re-sending one answer (or sending answers its validator lets through and the
+    handler then finds already taken) fills the server's count all the same. Old code counted
+    accepted answers only, so one answer and its repeats never handed over. Now, with
+    ``answers_per_run`` 4, an answer and three repeats of it make the run continue as new,
+    and the next run still knows the answer (RS 93(1)(k): each answer taken once)."""
+    req = court_request()
+    first = await worker.start(req, answers_per_run=4)
+    handle = worker.client.get_workflow_handle_for(RequestWorkflow.run, req.workflow_id)
+    ack = acknowledgement(req)
+    assert not (await send(handle, ack)).duplicate
+    for n in range(3):  # each under an update id of its own, as a dead-letter replay sends
+        assert (await send(handle, ack, update_id=f"{ack.event_id}~again~{n}")).duplicate
+    await settle(handle)
+    first_run = worker.client.get_workflow_handle(req.workflow_id, run_id=first.result_run_id)
+    assert (await first_run.describe()).status is WorkflowExecutionStatus.CONTINUED_AS_NEW
+    assert (await send(handle, ack, update_id=f"{ack.event_id}~next-run")).duplicate
+    assert (await handle.query(RequestWorkflow.view)).answers_seen == 1
