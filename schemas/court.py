@@ -241,6 +241,16 @@ class Release(CourtAction):
     asset_ids: Ids = Field(min_length=1)
     ground: ReleaseGround
     reasons: str = Field(min_length=1, max_length=MAX_TEXT)
+    forfeiture_order_set_aside: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description=(
+            "The forfeiture order (RS 77(2)(b)) this decision sets aside (on appeal, RS 83(2); "
+            "on revision, RS 84(2)). An asset held under a forfeiture order is released only "
+            "by a release that names it; no other release path reaches it."
+        ),
+    )
 
 
 class CloseRequest(CourtAction):

@@ -31,6 +31,7 @@ from schemas.ledger import AssetStatus, LedgerEntry, RequestStatus
 from schemas.request import CourtRequest
 from workflows.asset_rules import annotate, release
 from workflows.carry import RequestCarry, RequestVersion
+from workflows.forfeiture_hold import check_releasable, split
 from workflows.ledger import apply_result, check_report, fully_executed
 from workflows.outcome import Outcome, Refusal, entry_of
 
@@ -278,8 +279,13 @@ def check_rule99_decision(r: RequestCarry, _: CourtRequest, m: Rule99Decision) -
     if r.rule99_notified_at is None:
         raise Refusal("the Chamber rules on observations only after the Rule 99 notification")
     for asset_id in m.asset_ids:
-        if not entry_of(r, asset_id).status.restrained:
+        entry = entry_of(r, asset_id)
+        if not entry.status.restrained:
             raise Refusal(f"asset {asset_id!r} is not restrained")
+        # Rule 99(3) reviews the protective order made without notice; a forfeiture order
+        # made since (RS 77(2)(b)) is not that order, and neither revoking nor modifying the
+        # protective order reaches it.
+        check_releasable(asset_id, entry, f"a Rule 99(3) {m.outcome} decision")
 
 
 def apply_rule99_decision(
@@ -306,10 +312,18 @@ def apply_rule99_decision(
 
 
 def apply_withdrawal(r: RequestCarry, _: CourtRequest, m: Withdrawal, at: datetime) -> Outcome:
-    """The Court withdraws the request: every frozen or seized asset is released."""
+    """The Court withdraws the protective request: every frozen or seized asset is
+    released. An asset held under a forfeiture order (RS 77(2)(b)) stays held: the order is
+    the Trial Chamber's, enforced under RS 109 and Rules 217-218, and withdrawing the
+    request that protected the asset does not set it aside. It goes on to transfer and
+    allocation, and the request closes only once it is settled."""
     out = Outcome("request withdrawn by the Court", status=S.WITHDRAWN)
-    for entry in r.ledger.restrained():
+    free, held = split(r.ledger.restrained())
+    for entry in free:
         out.assets.append(release(entry, "withdrawal", m.event_id, at))
+    if held:
+        kept = ", ".join(f"{e.asset.asset_id} ({e.forfeiture_order})" for e in held)
+        out.what += f"; held under forfeiture orders, not released: {kept} (RS 77(2)(b), 109)"
     return out
 
 
