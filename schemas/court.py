@@ -54,6 +54,25 @@ class PostponementDecision(CourtAction):
     reasons: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
+class AdmissibilityRuling(CourtAction):
+    """The Court decides an admissibility challenge (RS 18, 19), or orders that the
+    collection of evidence may go on while it is pending (RS 95, 18(6), 19(8)). Recorded on a
+    request, it ends an RS 95 postponement that waits for that challenge; a later RS 95
+    postponement naming it is refused. It releases and withdraws nothing: what follows for
+    the request is the Court's own act."""
+
+    action_type: Literal["admissibility_ruling"] = "admissibility_ruling"
+
+    challenge_reference: str = Field(
+        min_length=1, max_length=200, description="The challenge, as the Court registered it"
+    )
+    outcome: Literal["admissible", "inadmissible", "collection_ordered"] = Field(
+        description="admissible or inadmissible: the challenge is decided; collection_ordered: "
+        "still pending, but the Court specifically ordered that the collection may go on (RS 95)"
+    )
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
 class ResumeExecution(CourtAction):
     """A postponement ends: the admissibility challenge is decided (RS 95) or the period ran."""
 
@@ -335,7 +354,8 @@ CourtActionMessage = Annotated[
     | CloseRequest
     | EscalationDecision
     | DeadlineExtension
-    | FreezeLimitResponse,
+    | FreezeLimitResponse
+    | AdmissibilityRuling,
     Field(discriminator="action_type"),
 ]
 """Any Court action, told apart by its ``action_type`` (as a State's answer by ``answer_type``)."""

@@ -128,6 +128,9 @@ class RequestView(Frozen):
     version: int = 1
     resume_status: RequestStatus | None = None
     postponed_until: AwareDatetime | None = None
+    postponement_challenge: str | None = Field(
+        default=None, description="RS 95: the admissibility challenge the postponement waits for"
+    )
     urgent_confirmed_at: AwareDatetime | None = None
     rule99_notified_at: AwareDatetime | None = None
     policy_version: str | None = None

@@ -39,6 +39,7 @@ from schemas.ledger import RequestStatus as S
 from schemas.request import CourtRequest
 from workflows import asset_rules as ar
 from workflows import clock_rules as k
+from workflows import postponements as pp
 from workflows import request_rules as r
 from workflows.bounds import check_bounds
 from workflows.carry import RequestCarry
@@ -139,7 +140,7 @@ CATALOG: tuple[Kind, ...] = (
            no_check, r.apply_consultation),
     _state("postponement", a.Postponement, "postpone",  # RS 94, 95
            EXECUTING, frozenset({S.POSTPONEMENT_PROPOSED, S.POSTPONED}),
-           no_check, r.apply_postponement),
+           pp.check_postponement, r.apply_postponement),
     _state("denial", a.Denial, "deny",  # RS 93(4), 93(6)
            RESUMABLE | {S.IN_CONSULTATION}, frozenset({S.DENIED}),
            r.check_denial, r.apply_denial, FIRST_REPORT),
@@ -195,6 +196,8 @@ CATALOG: tuple[Kind, ...] = (
            OPEN, SAME, k.check_extension, k.apply_extension),
     _court("freeze_limit_response", c.FreezeLimitResponse, "respond_to_freeze_limit",  # RS 97
            AFTER_RECEIPT, SAME, k.check_freeze_limit_response, k.apply_freeze_limit_response),
+    _court("admissibility_ruling", c.AdmissibilityRuling, "record_admissibility_ruling",  # RS 95
+           OPEN, RESUMABLE, pp.check_ruling, pp.apply_ruling),
 )
 # fmt: on
 

@@ -53,8 +53,9 @@ def apply_consultation(r: RequestCarry, _: CourtRequest, m: Consultation, at: da
 
 
 def apply_postponement(r: RequestCarry, _: CourtRequest, m: Postponement, at: datetime) -> Outcome:
-    """RS 94 postponement awaits the Court's agreement on the period; RS 95 runs until the
-    admissibility challenge is decided."""
+    """RS 94 postponement awaits the Court's agreement on the period (and ends with it,
+    ``workflows/postponements.py``); RS 95 runs until the admissibility challenge it names is
+    decided."""
     r.resume_status = r.status
     if m.ground is PostponementGround.ANOTHER_INVESTIGATION:
         assert m.proposed_until is not None
@@ -64,8 +65,11 @@ def apply_postponement(r: RequestCarry, _: CourtRequest, m: Postponement, at: da
             status=S.POSTPONEMENT_PROPOSED,
         )
     r.postponed_until = None
+    r.postponement_challenge = m.challenge_reference
     return Outcome(
-        "execution postponed under RS 95 pending the admissibility challenge", status=S.POSTPONED
+        f"execution postponed under RS 95 while the admissibility challenge "
+        f"{m.challenge_reference} is pending",
+        status=S.POSTPONED,
     )
 
 
@@ -341,13 +345,18 @@ def apply_close(r: RequestCarry, _: CourtRequest, m: CloseRequest, at: datetime)
     return Outcome(f"closed: {m.reason}", status=S.CLOSED)
 
 
-def _resume(r: RequestCarry) -> RequestStatus:
+def resume_status(r: RequestCarry) -> RequestStatus:
+    """Where a consultation or postponement that ends returns the request to."""
     status = r.resume_status or S.ACKNOWLEDGED
     r.resume_status = None
+    r.postponement_challenge = None
     return status
+
+
+_resume = resume_status
 
 
 def _end_postponement(r: RequestCarry) -> None:
     """A State that reports during a postponement has resumed execution."""
     if r.status is S.POSTPONED:
-        r.postponed_until, r.resume_status = None, None
+        r.postponed_until, r.resume_status, r.postponement_challenge = None, None, None
