@@ -100,7 +100,9 @@ def party_messages(
             )
         elif event.type in DECISIONS and event.action not in INTERNAL_ACTIONS:
             assets = tuple(
-                AssetDecision(asset_id=e.asset.asset_id, status=e.asset.status)
+                AssetDecision(
+                    asset_id=e.asset.asset_id, status=e.asset.status, held_up_to=e.asset.held_up_to
+                )
                 for e in events
                 if e.caused_by == event.caused_by and e.asset is not None and e is not event
             )

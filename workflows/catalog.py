@@ -41,6 +41,7 @@ from workflows import asset_rules as ar
 from workflows import clock_rules as k
 from workflows import postponements as pp
 from workflows import request_rules as r
+from workflows import rule99 as r99
 from workflows.bounds import check_bounds
 from workflows.carry import RequestCarry
 from workflows.outcome import Outcome, Rule, no_check
@@ -173,9 +174,9 @@ CATALOG: tuple[Kind, ...] = (
     _court("urgent_confirmation", c.UrgentConfirmation, "confirm_urgent_request",  # RS 96(1)
            OPEN, SAME, r.check_urgent_confirmation, r.apply_urgent_confirmation),
     _court("rule99_notification", c.Rule99Notification, "notify_rule99",
-           OPEN, SAME, r.check_rule99_notification, r.apply_rule99_notification),
+           OPEN, SAME, r99.check_notification, r99.apply_notification),
     _court("rule99_decision", c.Rule99Decision, "decide_rule99",
-           OPEN, SAME, r.check_rule99_decision, r.apply_rule99_decision),
+           OPEN, SAME, r99.check_decision, r99.apply_decision),
     _court("withdrawal", c.Withdrawal, "withdraw",
            OPEN - {S.WITHDRAWN}, frozenset({S.WITHDRAWN}), no_check, r.apply_withdrawal),
     _court("forfeiture_order", c.ForfeitureOrder, "order_forfeiture",  # RS 77(2)(b)

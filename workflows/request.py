@@ -396,6 +396,7 @@ class RequestWorkflow:
             postponement_challenge=rec.postponement_challenge,
             urgent_confirmed_at=rec.urgent_confirmed_at,
             rule99_notified_at=rec.rule99_notified_at,
+            rule99_application=req.rule99_application,
             **clock_view(rec.clocks, workflow.now(), self._next_wakeup()),
         )
 

@@ -16,24 +16,22 @@ from schemas.answers import (
     Postponement,
     PostponementGround,
 )
-from schemas.common import Confidentiality, Measure, Urgency
+from schemas.common import Measure, Urgency
 from schemas.court import (
     CloseRequest,
     ConsultationResponse,
     PostponementDecision,
     ResumeExecution,
-    Rule99Decision,
-    Rule99Notification,
     UrgentConfirmation,
     Withdrawal,
 )
 from schemas.ledger import AssetStatus, LedgerEntry, RequestStatus
 from schemas.request import CourtRequest
-from workflows.asset_rules import annotate, release
+from workflows.asset_rules import release
 from workflows.carry import RequestCarry, RequestVersion
-from workflows.forfeiture_hold import check_releasable, split
+from workflows.forfeiture_hold import split
 from workflows.ledger import apply_result, check_report, fully_executed
-from workflows.outcome import Outcome, Refusal, entry_of
+from workflows.outcome import Outcome, Refusal
 
 S = RequestStatus
 
@@ -253,66 +251,6 @@ def apply_urgent_confirmation(
     """RS 96(1): an urgent request is confirmed through the formal channel."""
     r.urgent_confirmed_at = at
     return Outcome(f"urgent request confirmed through {m.channel} (RS 96(1))")
-
-
-def check_rule99_notification(
-    r: RequestCarry, request: CourtRequest, m: Rule99Notification
-) -> None:
-    if request.confidentiality is not Confidentiality.EX_PARTE:
-        raise Refusal(
-            "Rule 99 notification follows an ex parte measure; this request is not ex parte"
-        )
-    if not r.ledger.restrained():
-        raise Refusal(
-            "Rule 99 notification follows the execution of a measure: nothing is restrained yet"
-        )
-    unknown = set(m.notified_party_ids) - {p.party_id for p in request.parties}
-    if unknown:
-        raise Refusal(f"notified_party_ids {sorted(unknown)} are not parties to the request")
-
-
-def apply_rule99_notification(
-    r: RequestCarry, _: CourtRequest, m: Rule99Notification, at: datetime
-) -> Outcome:
-    """Rule 99: the person and interested parties are notified and invited to observe."""
-    r.rule99_notified_at = at
-    return Outcome(f"Rule 99 notification of {len(m.notified_party_ids)} person(s)")
-
-
-def check_rule99_decision(r: RequestCarry, _: CourtRequest, m: Rule99Decision) -> None:
-    if r.rule99_notified_at is None:
-        raise Refusal("the Chamber rules on observations only after the Rule 99 notification")
-    for asset_id in m.asset_ids:
-        entry = entry_of(r, asset_id)
-        if not entry.status.restrained:
-            raise Refusal(f"asset {asset_id!r} is not restrained")
-        # Rule 99(3) reviews the protective order made without notice; a forfeiture order
-        # made since (RS 77(2)(b)) is not that order, and neither revoking nor modifying the
-        # protective order reaches it.
-        check_releasable(asset_id, entry, f"a Rule 99(3) {m.outcome} decision")
-
-
-def apply_rule99_decision(
-    r: RequestCarry, _: CourtRequest, m: Rule99Decision, at: datetime
-) -> Outcome:
-    """Rule 99(3): observations may lead to the measure being revoked or modified. A
-    revocation releases the assets it names; a modification is not a revocation: the measure
-    stays in force on the modified terms, recorded on each asset it concerns, and any release
-    is left to an explicit release by the Court."""
-    out = Outcome(f"measure {m.outcome} after Rule 99 observations")
-    if m.outcome == "maintained":
-        return out
-    if m.outcome == "modified":
-        assert m.terms is not None
-        for asset_id in m.asset_ids:
-            entry = r.ledger.entries[asset_id]
-            entry.rule99_modifications = [*entry.rule99_modifications, m.terms]
-            annotate(entry, m.event_id, at, f"measure modified under Rule 99(3): {m.terms}")
-        out.what = f"measure modified after Rule 99 observations on {', '.join(m.asset_ids)}"
-        return out
-    for asset_id in m.asset_ids:
-        out.assets.append(release(r.ledger.entries[asset_id], "revocation", m.event_id, at))
-    return out
 
 
 def apply_withdrawal(r: RequestCarry, _: CourtRequest, m: Withdrawal, at: datetime) -> Outcome:
