@@ -67,8 +67,8 @@ class PostponementDecision(CourtAction):
 class AdmissibilityRuling(CourtAction):
     """The Court decides an admissibility challenge (RS 18, 19), or orders that the
     collection of evidence may go on while it is pending (RS 95, 18(6), 19(8)). Recorded on a
-    request, it ends an RS 95 postponement that waits for that challenge; a later RS 95
-    postponement naming it is refused. It releases and withdraws nothing: what follows for
+    postponed request, it ends an RS 95 postponement that waits for that challenge; a later
+    RS 95 postponement naming it is refused. It releases and withdraws nothing: what follows for
     the request is the Court's own act."""
 
     action_type: Literal["admissibility_ruling"] = "admissibility_ruling"

@@ -197,8 +197,9 @@ CATALOG: tuple[Kind, ...] = (
            OPEN, SAME, k.check_extension, k.apply_extension),
     _court("freeze_limit_response", c.FreezeLimitResponse, "respond_to_freeze_limit",  # RS 97
            AFTER_RECEIPT, SAME, k.check_freeze_limit_response, k.apply_freeze_limit_response),
-    _court("admissibility_ruling", c.AdmissibilityRuling, "record_admissibility_ruling",  # RS 95
-           OPEN, RESUMABLE, pp.check_ruling, pp.apply_ruling),
+    # RS 95: recorded on a postponed request; the ruling on the challenge it waits for ends it.
+    _court("admissibility_ruling", c.AdmissibilityRuling, "record_admissibility_ruling",
+           frozenset({S.POSTPONED}), RESUMABLE, pp.check_ruling, pp.apply_ruling),
 )
 # fmt: on
 

@@ -108,8 +108,9 @@ async def test_rs95_postponement_ends_when_the_court_rules_on_the_challenge_it_n
 ) -> None:
     """RS 95: the State postpones while the admissibility challenge CHALLENGE is pending. A
     ruling on another challenge leaves it postponed; the ruling on CHALLENGE ends it, the
-    request resumes and its clock with it. A second ruling on the same challenge is refused,
-    and so is a new RS 95 postponement naming it (it is no longer under consideration)."""
+    request resumes and its clock with it. A ruling is recorded on a postponed request only,
+    and a new RS 95 postponement naming the challenge decided is refused (it is no longer
+    under consideration)."""
     req = court_request(requested_state="BEL")
     handle = await ladder.start(req)
     t0 = await started_at(handle)
@@ -131,7 +132,10 @@ async def test_rs95_postponement_ends_when_the_court_rules_on_the_challenge_it_n
     assert v.postponement_challenge is None and v.next_deadline is not None
     assert "the RS 95 postponement ends" in v.timeline[-1].what
     await assert_rejected(
-        handle, ladder.published, ruling(CHALLENGE), f"{CHALLENGE} was already decided"
+        handle,
+        ladder.published,
+        ruling("ICC-01/22-AC-9", "admissible"),
+        "admissibility_ruling is not allowed while the request is acknowledged",
     )
     await assert_rejected(
         handle,
@@ -146,13 +150,25 @@ async def test_rs95_postponement_ends_when_the_court_orders_the_collection_to_go
 ) -> None:
     """RS 95 ('unless the Court has specifically ordered that the Prosecutor may pursue the
     collection'; RS 19(8)): the order ends the postponement though the challenge is still
-    pending; the challenge's later ruling is still taken."""
+    pending, and the challenge is no longer a ground for a new RS 95 postponement. A ruling on
+    another challenge while postponed is recorded once: recording its decision twice is
+    refused."""
     req = court_request(requested_state="BEL")
     handle = await ladder.start(req)
     await send(handle, acknowledgement(req))
-    await send(handle, postponement(req, "RS 95"))
-    assert (await send(handle, ruling(CHALLENGE, "collection_ordered"))).status is S.ACKNOWLEDGED
-    assert (await send(handle, ruling(CHALLENGE, "admissible"))).status is S.ACKNOWLEDGED
+    await send(handle, postponement(req, "RS 95", challenge_reference="ICC-01/22-AC-2"))
+    await send(handle, ruling(CHALLENGE, "inadmissible"))
+    await assert_rejected(
+        handle, ladder.published, ruling(CHALLENGE), f"{CHALLENGE} was already decided"
+    )
+    ordered = ruling("ICC-01/22-AC-2", "collection_ordered")
+    assert (await send(handle, ordered)).status is S.ACKNOWLEDGED
+    await assert_rejected(
+        handle,
+        ladder.published,
+        postponement(req, "RS 95", challenge_reference="ICC-01/22-AC-2"),
+        "the Court ordered that the collection may go on (collection_ordered)",
+    )
 
 
 def test_an_rs95_postponement_names_its_challenge() -> None:
