@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from activities.party import state_request
+from activities.party import party_messages, state_request
 from schemas import court as c
 from schemas.events import RequestEventType
 from schemas.ledger import AssetStatus, RequestStatus
@@ -33,6 +33,7 @@ from tests.workflows.support import (
     published_since,
     reasons,
     send,
+    settle,
     view,
 )
 
@@ -210,3 +211,29 @@ async def test_rule99_3_modification_refusals(worker) -> None:
     with pytest.raises(ValidationError, match="is a revocation"):
         modify(lifted_asset_ids=[ACCOUNT])
     assert (await view(handle)).ledger.entries[ACCOUNT].held_up_to is None
+
+
+async def test_rule99_3_a_limit_reaches_the_state_with_the_decision(worker) -> None:
+    """Rule 99(2), 99(3): on a confidential request notified in advance, the account is
+    frozen; the Chamber then holds it only up to EUR 150,000. The State's decision message
+    (its own channel) names the account, still frozen, and the value it is held up to."""
+    req, handle = await acknowledged(worker)
+    await send(handle, notice(notice="prior", prior_notice_finding=FINDING))
+    await send(handle, execution_report(req))
+    limit = [{"asset_id": ACCOUNT, "held_up_to": money("150000.00")}]
+    modified = court_action(
+        c.Rule99Decision,
+        outcome="modified",
+        asset_ids=[ACCOUNT],
+        terms="The account is held up to EUR 150,000.",
+        limits=limit,
+        **reasons(),
+    )
+    await send(handle, modified)
+    await settle(handle)  # its events are published
+    events = [e for e in worker.published.events(req.reference) if e.caused_by == modified.event_id]
+    [message] = party_messages(req, events, [])
+    assert message.decision is not None and message.decision.action == "rule99_decision"
+    [asset] = message.decision.assets
+    assert (asset.asset_id, asset.status) == (ACCOUNT, A.FROZEN)
+    assert asset.held_up_to is not None and asset.held_up_to.amount == Decimal("150000.00")
