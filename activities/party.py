@@ -41,11 +41,13 @@ STATE_KINDS = frozenset(
         EscalationKind.FREEZE_LIMIT_DATE_PASSED,
         EscalationKind.FREEZE_LIFTED,
         EscalationKind.NATIONAL_ORDER_LAPSING,
+        EscalationKind.POSTPONEMENT_PERIOD_ENDED,
     }
 )
 """Clocks the State runs or must act on: its deadlines, the date it proposed for limiting a
 freeze passing with the freeze still in force (RS 97: no lapse on the Court's silence), the
-Chamber's lift taking effect, its national order lapsing. A step proposed to or declined by a
+Chamber's lift taking effect, its national order lapsing, the end of an RS 94 postponement
+period (execution resumes). A step proposed to or declined by a
 person of the Court, a de-escalation, the Court's reminders and reviews of a freeze-limit
 consultation, a Rule 180 notice the State itself sent and the Court's own urgent confirmation
 stay inside the Court."""
@@ -98,7 +100,9 @@ def party_messages(
             )
         elif event.type in DECISIONS and event.action not in INTERNAL_ACTIONS:
             assets = tuple(
-                AssetDecision(asset_id=e.asset.asset_id, status=e.asset.status)
+                AssetDecision(
+                    asset_id=e.asset.asset_id, status=e.asset.status, held_up_to=e.asset.held_up_to
+                )
                 for e in events
                 if e.caused_by == event.caused_by and e.asset is not None and e is not event
             )

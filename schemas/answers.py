@@ -138,11 +138,28 @@ class Postponement(AnswerBase):
         default=None, description="RS 94: end of the period the State proposes"
     )
     reasons: str = Field(min_length=1, max_length=MAX_TEXT)
+    challenge_reference: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="RS 95: the admissibility challenge (RS 18 or 19) under consideration by "
+        "the Court that the postponement waits for; it ends when the Court decides it",
+    )
 
     @model_validator(mode="after")
     def _period(self) -> Postponement:
         if self.ground is PostponementGround.ANOTHER_INVESTIGATION and self.proposed_until is None:
             raise ValueError("proposed_until: an RS 94 postponement proposes a period")
+        rs95 = self.ground is PostponementGround.ADMISSIBILITY_CHALLENGE
+        if rs95 and self.challenge_reference is None:
+            raise ValueError(
+                "challenge_reference: an RS 95 postponement names the admissibility challenge "
+                "it waits for"
+            )
+        if not rs95 and self.challenge_reference is not None:
+            raise ValueError(
+                "challenge_reference: only an RS 95 postponement waits for a challenge"
+            )
         return self
 
 

@@ -12,7 +12,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, model_validator
 
-from schemas.common import MAX_PERIOD, MAX_TEXT, EventId, Frozen, Identifier, Ids, Instant, Money
+from schemas.common import (
+    MAX_ITEMS,
+    MAX_PERIOD,
+    MAX_TEXT,
+    EventId,
+    Frozen,
+    Identifier,
+    Ids,
+    Instant,
+    Money,
+)
 from schemas.request import CourtRequest
 
 
@@ -54,6 +64,25 @@ class PostponementDecision(CourtAction):
     reasons: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
+class AdmissibilityRuling(CourtAction):
+    """The Court decides an admissibility challenge (RS 18, 19), or orders that the
+    collection of evidence may go on while it is pending (RS 95, 18(6), 19(8)). Recorded on a
+    postponed request, it ends an RS 95 postponement that waits for that challenge; a later
+    RS 95 postponement naming it is refused. It releases and withdraws nothing: what follows for
+    the request is the Court's own act."""
+
+    action_type: Literal["admissibility_ruling"] = "admissibility_ruling"
+
+    challenge_reference: str = Field(
+        min_length=1, max_length=200, description="The challenge, as the Court registered it"
+    )
+    outcome: Literal["admissible", "inadmissible", "collection_ordered"] = Field(
+        description="admissible or inadmissible: the challenge is decided; collection_ordered: "
+        "still pending, but the Court specifically ordered that the collection may go on (RS 95)"
+    )
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
 class ResumeExecution(CourtAction):
     """A postponement ends: the admissibility challenge is decided (RS 95) or the period ran."""
 
@@ -71,19 +100,60 @@ class UrgentConfirmation(CourtAction):
 
 
 class Rule99Notification(CourtAction):
-    """After an ex parte measure is executed, the Registry notifies the person (Rule 99)."""
+    """The Registry's notice under Rule 99.
+
+    ``after_order`` (Rule 99(3)): an order made without prior notice (ex parte), once executed,
+    is notified to the person against whom it is made and, to the extent possible, to any
+    interested persons, bona fide third parties included — the claimants of third-party claims
+    on this request (``notified_claim_ids``) — who may then make observations. ``prior``
+    (Rule 99(2)): notice before the measure is executed, where the Chamber determined that
+    notification could not jeopardise the effectiveness of the measures
+    (``prior_notice_finding``)."""
 
     action_type: Literal["rule99_notification"] = "rule99_notification"
 
     notified_party_ids: Ids = Field(min_length=1)
+    notice: Literal["after_order", "prior"] = "after_order"
+    prior_notice_finding: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_TEXT,
+        description="prior: the Chamber's determination that notice could not jeopardise the "
+        "effectiveness of the measures (Rule 99(2))",
+    )
+    notified_claim_ids: Ids = Field(
+        default=(),
+        description="Third-party claims on this request whose claimants are notified as "
+        "interested persons (Rule 99(3))",
+    )
+
+    @model_validator(mode="after")
+    def _notice(self) -> Rule99Notification:
+        if self.notice == "prior" and self.prior_notice_finding is None:
+            raise ValueError(
+                "prior_notice_finding: prior notice rests on the Chamber's determination that "
+                "it could not jeopardise the measures (Rule 99(2))"
+            )
+        if self.notice != "prior" and self.prior_notice_finding is not None:
+            raise ValueError("prior_notice_finding: only a prior notice (Rule 99(2)) has it")
+        return self
+
+
+class HeldLimit(Frozen):
+    """Rule 99(3) modification: the measure holds the asset only up to this value."""
+
+    asset_id: Identifier
+    held_up_to: Money
 
 
 class Rule99Decision(CourtAction):
     """The Chamber rules on the observations (Rule 99(3)): maintain, modify or revoke.
 
-    Only a revocation releases the assets it names. A modification is not a revocation: the
+    A revocation releases the assets it names. A modification is not a revocation: the
     measure stays in force on the modified terms (``terms``), recorded on each asset it
-    concerns; any release is the Court's own ``release``."""
+    concerns, and its effects are applied: the assets it no longer covers are released
+    (``lifted_asset_ids``), a seizure becomes a freeze (``seizure_to_freeze``), an asset is held
+    only up to a value (``limits``)."""
 
     action_type: Literal["rule99_decision"] = "rule99_decision"
 
@@ -96,6 +166,20 @@ class Rule99Decision(CourtAction):
         description="modified: the terms of the modified measure, as the Chamber set them",
     )
     reasons: str = Field(min_length=1, max_length=MAX_TEXT)
+    lifted_asset_ids: Ids = Field(
+        default=(),
+        description="modified: assets named that the modified measure no longer covers; "
+        "released by this decision",
+    )
+    seizure_to_freeze: bool = Field(
+        default=False,
+        description="modified: the seizure of the named assets becomes a freeze",
+    )
+    limits: tuple[HeldLimit, ...] = Field(
+        default=(),
+        max_length=MAX_ITEMS,
+        description="modified: named assets the measure holds only up to a value",
+    )
 
     @model_validator(mode="after")
     def _assets(self) -> Rule99Decision:
@@ -103,8 +187,18 @@ class Rule99Decision(CourtAction):
             raise ValueError("asset_ids: a revocation or modification names the assets")
         if self.outcome == "modified" and not self.terms:
             raise ValueError("terms: a modification states the modified terms")
-        if self.outcome != "modified" and self.terms is not None:
-            raise ValueError("terms: only a modification carries terms")
+        modifies = self.lifted_asset_ids or self.seizure_to_freeze or self.limits
+        if self.outcome != "modified" and (self.terms is not None or modifies):
+            raise ValueError("terms: only a modification carries terms and their effects")
+        named, limited = set(self.asset_ids), [x.asset_id for x in self.limits]
+        if not set(self.lifted_asset_ids) <= named or not set(limited) <= named:
+            raise ValueError("lifted_asset_ids, limits: name assets among asset_ids")
+        if len(set(limited)) != len(limited) or set(limited) & set(self.lifted_asset_ids):
+            raise ValueError("limits: each asset once, and not one the modification lifts")
+        if self.lifted_asset_ids and set(self.lifted_asset_ids) == named:
+            raise ValueError(
+                "lifted_asset_ids: lifting the measure on every asset named is a revocation"
+            )
         return self
 
 
@@ -241,6 +335,16 @@ class Release(CourtAction):
     asset_ids: Ids = Field(min_length=1)
     ground: ReleaseGround
     reasons: str = Field(min_length=1, max_length=MAX_TEXT)
+    forfeiture_order_set_aside: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description=(
+            "The forfeiture order (RS 77(2)(b)) this decision sets aside (on appeal, RS 83(2); "
+            "on revision, RS 84(2)). An asset held under a forfeiture order is released only "
+            "by a release that names it; no other release path reaches it."
+        ),
+    )
 
 
 class CloseRequest(CourtAction):
@@ -325,7 +429,8 @@ CourtActionMessage = Annotated[
     | CloseRequest
     | EscalationDecision
     | DeadlineExtension
-    | FreezeLimitResponse,
+    | FreezeLimitResponse
+    | AdmissibilityRuling,
     Field(discriminator="action_type"),
 ]
 """Any Court action, told apart by its ``action_type`` (as a State's answer by ``answer_type``)."""

@@ -45,6 +45,9 @@ class EscalationKind(StrEnum):
     FREEZE_REVIEW_DUE = "freeze_review_due"
     """Periodic review of a freeze or seizure in force by the Chamber: a reminder, no release."""
     NATIONAL_ORDER_LAPSING = "national_order_lapsing"
+    POSTPONEMENT_PERIOD_ENDED = "postponement_period_ended"
+    """RS 94: the period agreed with the Court has ended: the Court is reminded, the State
+    told, and the request's clock resumes where it stopped."""
 
 
 class DirectoryChange(Frozen):

@@ -53,6 +53,9 @@ class AssetEventData(Frozen):
     kind: AssetKind
     status: AssetStatus
     value: Money | None = None
+    held_up_to: Money | None = Field(
+        default=None, description="A Rule 99(3) modification holds the asset only up to this"
+    )
 
 
 class RequestEvent(Frozen):

@@ -133,6 +133,9 @@ class LedgerEntry(State):
     """What remains of the transferred value to allocate; the asset is allocated at zero."""
     rule99_modifications: list[str] = []
     """The terms of each Rule 99(3) modification of the measure on this asset."""
+    held_up_to: Money | None = None
+    """A Rule 99(3) modification holds the asset only up to this value (the rest is at the
+    holder's disposal)."""
     release_ground: str | None = None
     freeze_limit_until: AwareDatetime | None = None
     national_order_expires_at: AwareDatetime | None = None

@@ -30,6 +30,7 @@ from schemas.common import (
     LanguageCode,
     LegalBasis,
     Measure,
+    Money,
     Purpose,
     RequestReference,
     StateCode,
@@ -86,6 +87,9 @@ class AssetDecision(Frozen):
 
     asset_id: Identifier
     status: AssetStatus
+    held_up_to: Money | None = Field(
+        default=None, description="A Rule 99(3) modification holds the asset only up to this"
+    )
 
 
 class StateDecision(Frozen):

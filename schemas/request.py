@@ -66,6 +66,55 @@ class Conviction(Frozen):
     delivered_on: date
 
 
+class Rule99Applicant(StrEnum):
+    """Rule 99(1): on whose initiative the Chamber determined that measures be requested."""
+
+    OWN_MOTION = "own_motion"
+    PROSECUTOR = "prosecutor"
+    VICTIMS = "victims"
+    """Victims or their legal representatives who made a request for reparations or gave a
+    written undertaking to do so."""
+
+
+class VictimsStanding(StrEnum):
+    """Rule 99(1): what gives victims standing to ask for protective measures."""
+
+    REPARATIONS_REQUEST = "reparations_request"
+    WRITTEN_UNDERTAKING = "written_undertaking"
+
+
+class Rule99Application(Frozen):
+    """Rule 99(1): the Pre-Trial Chamber (RS 57(3)(e)) or the Trial Chamber (RS 75(4))
+    determines whether measures should be requested on its own motion, on the application of
+    the Prosecutor, or at the request of victims or their legal representatives who have made
+    a request for reparations or given a written undertaking to do so. Recorded on the
+    Court's request; it is not part of what the State receives (RS 96(2))."""
+
+    applicant: Rule99Applicant
+    filing_reference: str | None = Field(
+        default=None, min_length=1, max_length=200, description="The application's filing"
+    )
+    filed_on: date | None = None
+    victims_standing: VictimsStanding | None = None
+
+    @model_validator(mode="after")
+    def _applicant(self) -> Rule99Application:
+        own = self.applicant is Rule99Applicant.OWN_MOTION
+        if not own and (self.filing_reference is None or self.filed_on is None):
+            raise ValueError(
+                "filing_reference, filed_on: an application (Rule 99(1)) names its filing and date"
+            )
+        victims = self.applicant is Rule99Applicant.VICTIMS
+        if victims and self.victims_standing is None:
+            raise ValueError(
+                "victims_standing: victims apply having made a request for reparations or "
+                "given a written undertaking to do so (Rule 99(1))"
+            )
+        if not victims and self.victims_standing is not None:
+            raise ValueError("victims_standing: only a victims' application has it")
+        return self
+
+
 class NationalLawStatement(Frozen):
     """How the request meets one requirement of the requested party's law that it has made
     known (RS 96(2)(e), 96(3)): the requirement's id in the party's profile, and how."""
@@ -120,6 +169,12 @@ class CourtRequest(Frozen):
         description="The earlier request of the same case to the same party that this one "
         "supplements (a further request: a new reference, linked to the first)",
     )
+    rule99_application: Rule99Application | None = Field(
+        default=None,
+        description="Rule 99(1): on whose initiative the Chamber determined that measures be "
+        "requested (own motion, the Prosecutor's application, victims' request); requests "
+        "under RS 57(3)(e) and 75(4) only",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> CourtRequest:
@@ -147,6 +202,13 @@ class CourtRequest(Frozen):
         ids = [s.requirement_id for s in self.national_law]
         if len(set(ids)) != len(ids):
             raise ValueError("national_law: each requirement may be answered once")
+        if self.rule99_application is not None and self.legal_basis not in (
+            LegalBasis.RS_57_3_E,
+            LegalBasis.RS_75_4,
+        ):
+            raise ValueError(
+                "rule99_application: Rule 99(1) governs requests under RS 57(3)(e) and 75(4)"
+            )
         if self.issuing_organ is IssuingOrgan.PROSECUTOR and self.legal_basis is not (
             LegalBasis.RS_93_1_K
         ):

@@ -10,7 +10,7 @@ from schemas.common import EventRef, Frozen, TopicName
 from schemas.completeness import CompletenessOverride
 from schemas.ledger import CurrencyTotals, Ledger, RequestStatus, State
 from schemas.policy import ResolvedPolicy
-from schemas.request import CourtRequest
+from schemas.request import CourtRequest, Rule99Application
 
 
 class TimelineEntry(State):
@@ -152,8 +152,14 @@ class RequestView(Frozen):
     version: int = 1
     resume_status: RequestStatus | None = None
     postponed_until: AwareDatetime | None = None
+    postponement_challenge: str | None = Field(
+        default=None, description="RS 95: the admissibility challenge the postponement waits for"
+    )
     urgent_confirmed_at: AwareDatetime | None = None
     rule99_notified_at: AwareDatetime | None = None
+    rule99_application: Rule99Application | None = Field(
+        default=None, description="Rule 99(1): on whose initiative the measures were requested"
+    )
     policy_version: str | None = None
     escalation_level: int = 0
     escalation_step: str | None = None

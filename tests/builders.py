@@ -251,6 +251,10 @@ def consultation(request: Addressee, ground: str = "RS 97(a)", **fields: Any) ->
     return _typical(Consultation, request, {"ground": ground, **fields})
 
 
+CHALLENGE = "ICC-01/22-AC-1"
+"""The admissibility challenge (RS 19) an RS 95 postponement names by default."""
+
+
 def postponement(
     request: Addressee,
     ground: str = "RS 94",
@@ -258,9 +262,12 @@ def postponement(
     **fields: Any,
 ) -> Postponement:
     """Under RS 94 with a proposed end; under RS 95 with none unless ``proposed_until=None``
-    is given explicitly (then the field is sent as null)."""
+    is given explicitly (then the field is sent as null), naming ``CHALLENGE`` unless
+    another ``challenge_reference`` is given."""
     if ground == "RS 94" or proposed_until is None:
         fields["proposed_until"] = proposed_until
+    if ground == "RS 95":
+        fields.setdefault("challenge_reference", CHALLENGE)
     return _typical(Postponement, request, {"ground": ground, **fields})
 
 

@@ -28,6 +28,7 @@ from schemas.ledger import AssetStatus, Contest, LedgerChange, LedgerEntry
 from schemas.request import CourtRequest
 from workflows.carry import RequestCarry
 from workflows.firing import Firing
+from workflows.forfeiture_hold import check_releasable
 from workflows.ladder import level_of
 from workflows.outcome import Outcome, Refusal, entry_of
 
@@ -204,9 +205,15 @@ def apply_forfeiture(
 
 
 def check_claim_decision(record: RequestCarry, _: CourtRequest, m: ThirdPartyClaimDecision) -> None:
-    _entry, contest = _claim(record, m.claim_id)
+    entry, contest = _claim(record, m.claim_id)
     if not contest.pending:
         raise Refusal(f"claim {m.claim_id!r} was already decided ({contest.outcome})")
+    if m.upheld:
+        # Bona fide third parties are heard before forfeiture is ordered (Rule 147); a claim
+        # upheld on the protective measure does not undo the order.
+        check_releasable(
+            entry.asset.asset_id, entry, "a decision upholding a claim on the protective measure"
+        )
 
 
 def apply_claim_decision(
@@ -303,20 +310,41 @@ def apply_allocation(record: RequestCarry, _: CourtRequest, m: Allocation, at: d
 
 def check_release(record: RequestCarry, _: CourtRequest, m: Release) -> None:
     for asset_id in m.asset_ids:
-        _restrained(record, asset_id)
+        entry = _restrained(record, asset_id)
+        check_releasable(asset_id, entry, "this release", m.forfeiture_order_set_aside)
+    if m.forfeiture_order_set_aside is not None and not any(
+        record.ledger.entries[a].forfeiture_order == m.forfeiture_order_set_aside
+        and record.ledger.entries[a].status is A.FORFEITURE_ORDERED
+        for a in m.asset_ids
+    ):
+        raise Refusal(
+            f"forfeiture_order_set_aside: no asset named is held under forfeiture order "
+            f"{m.forfeiture_order_set_aside!r}"
+        )
 
 
 def apply_release(record: RequestCarry, _: CourtRequest, m: Release, at: datetime) -> Outcome:
     """Release by a decision of a Chamber or the Presidency: the State lifts the measure."""
     out = Outcome(f"released ({m.ground.value}) by {m.decided_by}: {', '.join(m.asset_ids)}")
+    if m.forfeiture_order_set_aside is not None:
+        out.what += f" (forfeiture order {m.forfeiture_order_set_aside} set aside)"
     for asset_id in m.asset_ids:
-        out.assets.append(release(record.ledger.entries[asset_id], m.ground.value, m.event_id, at))
+        entry = record.ledger.entries[asset_id]
+        out.assets.append(
+            release(entry, m.ground.value, m.event_id, at, m.forfeiture_order_set_aside)
+        )
     return out
 
 
-def release(entry: LedgerEntry, ground: str, event_id: str, at: datetime) -> LedgerEntry:
+def release(
+    entry: LedgerEntry, ground: str, event_id: str, at: datetime, set_aside: str | None = None
+) -> LedgerEntry:
     """Lift the measure on a Court decision (never on a State's report or a clock alone):
-    every contest on the asset is moot once it is released."""
+    every contest on the asset is moot once it is released. An asset held under a forfeiture
+    order is released only by a decision naming that order as set aside
+    (``workflows/forfeiture_hold.py``): every release path passes here, so none can let go of
+    it otherwise (the refusal rolls the whole act back)."""
+    check_releasable(entry.asset.asset_id, entry, f"a release ({ground})", set_aside)
     entry.release_ground = ground
     for contest in entry.contests:
         contest.pending = False

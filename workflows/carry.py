@@ -137,6 +137,12 @@ class RequestCarry(State):
     )
     consultation_ground: str | None = None
     postponed_until: AwareDatetime | None = None
+    postponement_challenge: str | None = Field(
+        default=None, description="RS 95: the admissibility challenge a postponement waits for"
+    )
+    admissibility_rulings: list[str] = Field(
+        default=[], description="Challenges the Court recorded as decided or overridden (RS 95)"
+    )
     urgent_confirmed_at: AwareDatetime | None = None
     rule99_notified_at: AwareDatetime | None = None
     supplementary_assets: list[str] = Field(

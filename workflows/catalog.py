@@ -39,7 +39,9 @@ from schemas.ledger import RequestStatus as S
 from schemas.request import CourtRequest
 from workflows import asset_rules as ar
 from workflows import clock_rules as k
+from workflows import postponements as pp
 from workflows import request_rules as r
+from workflows import rule99 as r99
 from workflows.bounds import check_bounds
 from workflows.carry import RequestCarry
 from workflows.outcome import Outcome, Rule, no_check
@@ -139,7 +141,7 @@ CATALOG: tuple[Kind, ...] = (
            no_check, r.apply_consultation),
     _state("postponement", a.Postponement, "postpone",  # RS 94, 95
            EXECUTING, frozenset({S.POSTPONEMENT_PROPOSED, S.POSTPONED}),
-           no_check, r.apply_postponement),
+           pp.check_postponement, r.apply_postponement),
     _state("denial", a.Denial, "deny",  # RS 93(4), 93(6)
            RESUMABLE | {S.IN_CONSULTATION}, frozenset({S.DENIED}),
            r.check_denial, r.apply_denial, FIRST_REPORT),
@@ -172,9 +174,9 @@ CATALOG: tuple[Kind, ...] = (
     _court("urgent_confirmation", c.UrgentConfirmation, "confirm_urgent_request",  # RS 96(1)
            OPEN, SAME, r.check_urgent_confirmation, r.apply_urgent_confirmation),
     _court("rule99_notification", c.Rule99Notification, "notify_rule99",
-           OPEN, SAME, r.check_rule99_notification, r.apply_rule99_notification),
+           OPEN, SAME, r99.check_notification, r99.apply_notification),
     _court("rule99_decision", c.Rule99Decision, "decide_rule99",
-           OPEN, SAME, r.check_rule99_decision, r.apply_rule99_decision),
+           OPEN, SAME, r99.check_decision, r99.apply_decision),
     _court("withdrawal", c.Withdrawal, "withdraw",
            OPEN - {S.WITHDRAWN}, frozenset({S.WITHDRAWN}), no_check, r.apply_withdrawal),
     _court("forfeiture_order", c.ForfeitureOrder, "order_forfeiture",  # RS 77(2)(b)
@@ -195,6 +197,9 @@ CATALOG: tuple[Kind, ...] = (
            OPEN, SAME, k.check_extension, k.apply_extension),
     _court("freeze_limit_response", c.FreezeLimitResponse, "respond_to_freeze_limit",  # RS 97
            AFTER_RECEIPT, SAME, k.check_freeze_limit_response, k.apply_freeze_limit_response),
+    # RS 95: recorded on a postponed request; the ruling on the challenge it waits for ends it.
+    _court("admissibility_ruling", c.AdmissibilityRuling, "record_admissibility_ruling",
+           frozenset({S.POSTPONED}), RESUMABLE, pp.check_ruling, pp.apply_ruling),
 )
 # fmt: on
 

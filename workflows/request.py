@@ -39,12 +39,13 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from workflows import deadlines as dl
-    from workflows import freeze_limits
+    from workflows import freeze_limits, postponements
     from workflows import request_guard as guard
     from workflows import state_machine as sm
     from workflows.asset_rules import release
     from workflows.carry import TIMELINE_CARRIED, Clocks, RequestCarry, RequestRun
     from workflows.catalog import BATCH_UPDATE, CATALOG, KINDS, RULES, Kind
+    from workflows.ladder import level_of
     from workflows.ledger import ledger_from_request
     from workflows.outcome import Refusal, addressed_to
     from workflows.request_clocks import DeadlineTimer, clock_view, escalations
@@ -276,7 +277,9 @@ class RequestWorkflow:
         urgent_pending = (  # RS 96(1): confirmation through the formal channel awaited
             self._request.urgency is Urgency.URGENT and self._rec.urgent_confirmed_at is None
         )
-        return dl.next_deadline(clocks, self._rec.ledger, workflow.now(), urgent_pending)
+        due = dl.next_deadline(clocks, self._rec.ledger, workflow.now(), urgent_pending)
+        period_end = postponements.period_end(self._rec)
+        return min((t for t in (due, period_end) if t is not None), default=None)
 
     async def _wait_for_work_or_clock(self) -> None:
         """Wait for an answer to publish, a case to inform, closure — or the next deadline.
@@ -304,7 +307,13 @@ class RequestWorkflow:
         if clocks is None or self._closed:
             return
         now, urgent = workflow.now(), self._request.urgency is Urgency.URGENT
-        firings = dl.fire(clocks, rec.ledger, now, urgent and rec.urgent_confirmed_at is None)
+        # RS 94: an agreed period that ends resumes the request, and its clock, first.
+        paused_before = rec.status.paused
+        firings = postponements.end_if_due(rec, now, level_of(clocks.policy, clocks.ladder.rung))
+        if firings:
+            dl.on_status(clocks, paused_before, rec.status.paused, now)
+            self._parent.changed()
+        firings += dl.fire(clocks, rec.ledger, now, urgent and rec.urgent_confirmed_at is None)
         for firing in firings:
             self._record_timeline(None, f"clock: {firing.kind.value} {firing.step or ''}".strip())
             entry = rec.ledger.entries.get(firing.asset_id or "")
@@ -384,8 +393,10 @@ class RequestWorkflow:
             version=rec.versions[-1].version if rec.versions else 1,
             resume_status=rec.resume_status,
             postponed_until=rec.postponed_until,
+            postponement_challenge=rec.postponement_challenge,
             urgent_confirmed_at=rec.urgent_confirmed_at,
             rule99_notified_at=rec.rule99_notified_at,
+            rule99_application=req.rule99_application,
             **clock_view(rec.clocks, workflow.now(), self._next_wakeup()),
         )
 

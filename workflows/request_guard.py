@@ -44,12 +44,14 @@ _LISTS = (
     "versions",
     "directory_outbox",
     "supplementary_assets",
+    "admissibility_rulings",
 )
 _SCALARS = (
     "status",
     "resume_status",
     "consultation_ground",
     "postponed_until",
+    "postponement_challenge",
     "urgent_confirmed_at",
     "rule99_notified_at",
 )

@@ -107,6 +107,7 @@ class Outbox:
             kind=entry.asset.kind,
             status=entry.status,
             value=entry.value,
+            held_up_to=entry.held_up_to,
         )
         self.emit(rec, req, type_, caused_by, asset=data)
 

@@ -16,23 +16,22 @@ from schemas.answers import (
     Postponement,
     PostponementGround,
 )
-from schemas.common import Confidentiality, Measure, Urgency
+from schemas.common import Measure, Urgency
 from schemas.court import (
     CloseRequest,
     ConsultationResponse,
     PostponementDecision,
     ResumeExecution,
-    Rule99Decision,
-    Rule99Notification,
     UrgentConfirmation,
     Withdrawal,
 )
 from schemas.ledger import AssetStatus, LedgerEntry, RequestStatus
 from schemas.request import CourtRequest
-from workflows.asset_rules import annotate, release
+from workflows.asset_rules import release
 from workflows.carry import RequestCarry, RequestVersion
+from workflows.forfeiture_hold import split
 from workflows.ledger import apply_result, check_report, fully_executed
-from workflows.outcome import Outcome, Refusal, entry_of
+from workflows.outcome import Outcome, Refusal
 
 S = RequestStatus
 
@@ -52,8 +51,9 @@ def apply_consultation(r: RequestCarry, _: CourtRequest, m: Consultation, at: da
 
 
 def apply_postponement(r: RequestCarry, _: CourtRequest, m: Postponement, at: datetime) -> Outcome:
-    """RS 94 postponement awaits the Court's agreement on the period; RS 95 runs until the
-    admissibility challenge is decided."""
+    """RS 94 postponement awaits the Court's agreement on the period (and ends with it,
+    ``workflows/postponements.py``); RS 95 runs until the admissibility challenge it names is
+    decided."""
     r.resume_status = r.status
     if m.ground is PostponementGround.ANOTHER_INVESTIGATION:
         assert m.proposed_until is not None
@@ -63,8 +63,11 @@ def apply_postponement(r: RequestCarry, _: CourtRequest, m: Postponement, at: da
             status=S.POSTPONEMENT_PROPOSED,
         )
     r.postponed_until = None
+    r.postponement_challenge = m.challenge_reference
     return Outcome(
-        "execution postponed under RS 95 pending the admissibility challenge", status=S.POSTPONED
+        f"execution postponed under RS 95 while the admissibility challenge "
+        f"{m.challenge_reference} is pending",
+        status=S.POSTPONED,
     )
 
 
@@ -250,66 +253,19 @@ def apply_urgent_confirmation(
     return Outcome(f"urgent request confirmed through {m.channel} (RS 96(1))")
 
 
-def check_rule99_notification(
-    r: RequestCarry, request: CourtRequest, m: Rule99Notification
-) -> None:
-    if request.confidentiality is not Confidentiality.EX_PARTE:
-        raise Refusal(
-            "Rule 99 notification follows an ex parte measure; this request is not ex parte"
-        )
-    if not r.ledger.restrained():
-        raise Refusal(
-            "Rule 99 notification follows the execution of a measure: nothing is restrained yet"
-        )
-    unknown = set(m.notified_party_ids) - {p.party_id for p in request.parties}
-    if unknown:
-        raise Refusal(f"notified_party_ids {sorted(unknown)} are not parties to the request")
-
-
-def apply_rule99_notification(
-    r: RequestCarry, _: CourtRequest, m: Rule99Notification, at: datetime
-) -> Outcome:
-    """Rule 99: the person and interested parties are notified and invited to observe."""
-    r.rule99_notified_at = at
-    return Outcome(f"Rule 99 notification of {len(m.notified_party_ids)} person(s)")
-
-
-def check_rule99_decision(r: RequestCarry, _: CourtRequest, m: Rule99Decision) -> None:
-    if r.rule99_notified_at is None:
-        raise Refusal("the Chamber rules on observations only after the Rule 99 notification")
-    for asset_id in m.asset_ids:
-        if not entry_of(r, asset_id).status.restrained:
-            raise Refusal(f"asset {asset_id!r} is not restrained")
-
-
-def apply_rule99_decision(
-    r: RequestCarry, _: CourtRequest, m: Rule99Decision, at: datetime
-) -> Outcome:
-    """Rule 99(3): observations may lead to the measure being revoked or modified. A
-    revocation releases the assets it names; a modification is not a revocation: the measure
-    stays in force on the modified terms, recorded on each asset it concerns, and any release
-    is left to an explicit release by the Court."""
-    out = Outcome(f"measure {m.outcome} after Rule 99 observations")
-    if m.outcome == "maintained":
-        return out
-    if m.outcome == "modified":
-        assert m.terms is not None
-        for asset_id in m.asset_ids:
-            entry = r.ledger.entries[asset_id]
-            entry.rule99_modifications = [*entry.rule99_modifications, m.terms]
-            annotate(entry, m.event_id, at, f"measure modified under Rule 99(3): {m.terms}")
-        out.what = f"measure modified after Rule 99 observations on {', '.join(m.asset_ids)}"
-        return out
-    for asset_id in m.asset_ids:
-        out.assets.append(release(r.ledger.entries[asset_id], "revocation", m.event_id, at))
-    return out
-
-
 def apply_withdrawal(r: RequestCarry, _: CourtRequest, m: Withdrawal, at: datetime) -> Outcome:
-    """The Court withdraws the request: every frozen or seized asset is released."""
+    """The Court withdraws the protective request: every frozen or seized asset is
+    released. An asset held under a forfeiture order (RS 77(2)(b)) stays held: the order is
+    the Trial Chamber's, enforced under RS 109 and Rules 217-218, and withdrawing the
+    request that protected the asset does not set it aside. It goes on to transfer and
+    allocation, and the request closes only once it is settled."""
     out = Outcome("request withdrawn by the Court", status=S.WITHDRAWN)
-    for entry in r.ledger.restrained():
+    free, held = split(r.ledger.restrained())
+    for entry in free:
         out.assets.append(release(entry, "withdrawal", m.event_id, at))
+    if held:
+        kept = ", ".join(f"{e.asset.asset_id} ({e.forfeiture_order})" for e in held)
+        out.what += f"; held under forfeiture orders, not released: {kept} (RS 77(2)(b), 109)"
     return out
 
 
@@ -327,13 +283,18 @@ def apply_close(r: RequestCarry, _: CourtRequest, m: CloseRequest, at: datetime)
     return Outcome(f"closed: {m.reason}", status=S.CLOSED)
 
 
-def _resume(r: RequestCarry) -> RequestStatus:
+def resume_status(r: RequestCarry) -> RequestStatus:
+    """Where a consultation or postponement that ends returns the request to."""
     status = r.resume_status or S.ACKNOWLEDGED
     r.resume_status = None
+    r.postponement_challenge = None
     return status
+
+
+_resume = resume_status
 
 
 def _end_postponement(r: RequestCarry) -> None:
     """A State that reports during a postponement has resumed execution."""
     if r.status is S.POSTPONED:
-        r.postponed_until, r.resume_status = None, None
+        r.postponed_until, r.resume_status, r.postponement_challenge = None, None, None

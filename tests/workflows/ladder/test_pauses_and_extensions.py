@@ -94,12 +94,16 @@ async def test_a_postponement_pauses_the_clock_likewise(ladder: Ladder, ground: 
     t0 = await started_at(handle)
     await send(handle, acknowledgement(req))
     await ladder.advance_to(handle, t0 + 4 * DAY)
-    await send(handle, postponement(req, ground))
+    # RS 94: the period agreed runs past the resumption tested here (it would end it itself).
+    until = {"proposed_until": (t0 + 100 * DAY).isoformat()} if ground == "RS 94" else {}
+    await send(handle, postponement(req, ground, **until))
     if ground == "RS 94":
         await send(handle, court_action(c.PostponementDecision, agreed=True, **reasons()))
     await settle(handle)
     v = await view(handle)
-    assert v.status is RequestStatus.POSTPONED and v.next_deadline is None
+    # Nothing runs while postponed but the end of an agreed RS 94 period (RS 95 has none).
+    period_end = t0 + 100 * DAY if ground == "RS 94" else None
+    assert v.status is RequestStatus.POSTPONED and v.next_deadline == period_end
     paused_at = next(e.at for e in v.timeline if "postpone" in e.what)
 
     await ladder.advance_to(handle, paused_at + 20 * DAY)

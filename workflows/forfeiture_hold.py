@@ -1,0 +1,52 @@
+"""What a forfeiture order holds, no release path lets go of (docs/legal-process.md,
+"What a forfeiture order holds").
+
+A forfeiture order (RS 77(2)(b)) is a Trial Chamber's order made after a conviction, on a
+hearing at which bona fide third parties are heard (Rule 147); it is enforced through the
+requested State (RS 109, Rules 217-218). Once an asset is held under one, what ended the
+protective measure no longer reaches it: not the Court's withdrawal of the protective request,
+not a Rule 99(3) revocation or modification of the protective order, not a third party's claim
+on the protective measure, not a Chamber's freeze limit (``workflows/freeze_limits.py``), and
+not a release that does not name the order. Only a decision that sets the order itself aside
+(on appeal, RS 81, 83(2); on revision, RS 84(2)) and names it releases the asset. Pure
+functions; deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from schemas.ledger import AssetStatus, LedgerEntry
+from workflows.outcome import Refusal
+
+
+def holding_order(entry: LedgerEntry) -> str | None:
+    """The forfeiture order that holds the asset now, if one does."""
+    if entry.status is AssetStatus.FORFEITURE_ORDERED:
+        return entry.forfeiture_order or "a forfeiture order"
+    return None
+
+
+def check_releasable(
+    asset_id: str, entry: LedgerEntry, by: str, set_aside: str | None = None
+) -> None:
+    """Refuse ``by`` (a release path) on an asset held under a forfeiture order, unless the
+    decision names that order as set aside."""
+    order = holding_order(entry)
+    if order is None or (set_aside is not None and set_aside == entry.forfeiture_order):
+        return
+    raise Refusal(
+        f"asset {asset_id!r} is held under forfeiture order {order} (RS 77(2)(b), 109): "
+        f"{by} does not release it; only a decision setting that order aside (RS 83(2), "
+        "84(2)) releases it, and the release names the order (forfeiture_order_set_aside)"
+    )
+
+
+def split(entries: Iterable[LedgerEntry]) -> tuple[list[LedgerEntry], list[LedgerEntry]]:
+    """The restrained entries a protective act may release, and those a forfeiture order
+    holds (which it leaves as they are)."""
+    free: list[LedgerEntry] = []
+    held: list[LedgerEntry] = []
+    for entry in entries:
+        (held if holding_order(entry) is not None else free).append(entry)
+    return free, held
