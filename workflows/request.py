@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.asset_rules import release
     from workflows.carry import TIMELINE_CARRIED, Clocks, RequestCarry, RequestRun
     from workflows.catalog import BATCH_UPDATE, CATALOG, KINDS, RULES, Kind
+    from workflows.denial_rules import settles_stages
     from workflows.ledger import ledger_from_request
     from workflows.outcome import Refusal, addressed_to
     from workflows.request_clocks import DeadlineTimer, clock_view, escalations
@@ -242,7 +243,8 @@ class RequestWorkflow:
             rec.status = outcome.status
         if rec.clocks is not None:
             dl.on_status(rec.clocks, paused_before, rec.status.paused, now)
-            final = rec.status in sm.SETTLES_STAGES or self._closed
+            # A denial the Court has not determined keeps full execution open (art. 72(7)).
+            final = (rec.status in sm.SETTLES_STAGES and settles_stages(rec)) or self._closed
             outcome.firings += dl.meet(rec.clocks, dl.stages_met(kind.meets, final), now)
         rec.ledger.collapse_histories()
         note_for_report(rec, kind, now)

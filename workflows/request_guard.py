@@ -44,6 +44,8 @@ _LISTS = (
     "versions",
     "directory_outbox",
     "supplementary_assets",
+    "national_security_consultations",
+    "denials",
 )
 _SCALARS = (
     "status",
