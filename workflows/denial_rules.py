@@ -51,6 +51,9 @@ DISCLOSURE = frozenset({Measure.IDENTIFY, Measure.TRACE})
 """The measures of RS 93(1)(k) that produce documents or disclose evidence (records of who
 owns what, and where it went): the only ones RS 93(4) lets a State deny."""
 ENDED = frozenset({S.EXECUTED, S.PARTIALLY_EXECUTED, S.NO_ASSETS, S.DENIED, S.WITHDRAWN})
+MAX_DENIALS = 20
+"""Denials one request takes: a State denies in a few steps, and each must deny something not
+denied yet, so the record a request carries stays small whatever a party sends."""
 FURTHER_CONSULTATION_FROM = frozenset(
     {S.TRANSMITTED, S.ACKNOWLEDGED, S.IN_EXECUTION, S.DENIED, S.EXECUTED}
     | {S.PARTIALLY_EXECUTED, S.NO_ASSETS}
@@ -177,6 +180,11 @@ def check_denial(r: RequestCarry, request: CourtRequest, m: Denial) -> None:
         raise Refusal(f"measures: the request does not ask to {' or '.join(unasked)}")
     for asset_id in m.asset_ids:
         entry_of(r, asset_id)
+    if len(r.denials) >= MAX_DENIALS:
+        raise Refusal(f"this request already took {MAX_DENIALS} denials: no more are taken")
+    targets: list[str | None] = list(m.asset_ids) or [None]
+    if all(_denied(r, x.value, a) for x in measures for a in targets):
+        raise Refusal("everything this denial covers is already denied on this request")
     consultations = r.national_security_consultations
     if not consultations:
         raise Refusal(
@@ -196,6 +204,16 @@ def check_denial(r: RequestCarry, request: CourtRequest, m: Denial) -> None:
             + (f": {last.conditions}" if last.conditions else "")
             + "): execute the request as resolved, or consult again under RS 72(5)"
         )
+
+
+def _denied(r: RequestCarry, measure: str, asset_id: str | None) -> bool:
+    """Whether a denial in force covers ``measure`` for ``asset_id`` (None: every asset)."""
+    return any(
+        measure in d.measures
+        and (not d.asset_ids or (asset_id is not None and asset_id in d.asset_ids))
+        for d in r.denials
+        if d.determination != "resolved_by_consultation"
+    )
 
 
 def apply_denial(r: RequestCarry, request: CourtRequest, m: Denial, at: datetime) -> Outcome:

@@ -8,7 +8,9 @@ conditions. Each driven through the real workflow on the time-skipping test serv
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from pydantic import ValidationError
@@ -37,6 +39,10 @@ from tests.workflows.support import (
     state_answer,
     view,
 )
+from workflows import denial_rules
+from workflows.carry import DenialRecord, NationalSecurityConsultation, RequestCarry
+from workflows.ledger import ledger_from_request
+from workflows.outcome import Refusal
 
 S = RequestStatus
 TRIED = "Summaries and redactions were discussed and found insufficient."
@@ -200,6 +206,8 @@ async def test_rs93_4_a_denial_in_part_per_asset_leaves_the_rest_of_the_request_
         await assert_rejected(handle, worker.published, bad, fragment)
     part = denial(req, measures=["trace"], asset_ids=[VESSEL])
     assert (await send(handle, part)).status is S.IN_EXECUTION
+    again = denial(req, measures=["trace"], asset_ids=[VESSEL])
+    await assert_rejected(handle, worker.published, again, "already denied")
     v = await view(handle)
     assert "denied in part" in v.timeline[-1].what and VESSEL in v.timeline[-1].what
     vessel = v.ledger.entries[VESSEL]
@@ -231,6 +239,28 @@ async def test_rs93_4_no_denial_after_the_final_report(worker) -> None:
         denial(req),
         "denial is not allowed while the request is partially_executed",
     )
+
+
+def test_rs93_4_a_request_takes_a_bounded_number_of_denials() -> None:
+    """A hostile party cannot grow what a request carries with denials: each must deny
+    something not yet denied, and a request takes at most ``MAX_DENIALS`` (RS 93(4) denies
+    in whole or in part, in a few steps)."""
+    req = court_request(measures=["identify", "trace"])
+    record = RequestCarry(status=S.ACKNOWLEDGED, ledger=ledger_from_request(req), timeline=[])
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    record.national_security_consultations = [
+        NationalSecurityConsultation(opened_at=at, event_id=str(uuid4()), outcome="not_resolved")
+    ]
+    denial_rules.check_denial(record, req, denial(req, measures=["trace"]))
+    record.denials = [
+        DenialRecord(event_id=str(uuid4()), at=at, whole=False, measures=["trace"], asset_ids=[])
+    ]
+    with pytest.raises(Refusal, match="already denied"):
+        denial_rules.check_denial(record, req, denial(req, measures=["trace"]))
+    denial_rules.check_denial(record, req, denial(req))  # identify is not denied yet
+    record.denials = record.denials * denial_rules.MAX_DENIALS
+    with pytest.raises(Refusal, match=f"already took {denial_rules.MAX_DENIALS} denials"):
+        denial_rules.check_denial(record, req, denial(req))
 
 
 # --- The Court's determination (art. 72(7)) --------------------------------------------------
