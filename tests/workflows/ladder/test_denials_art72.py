@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from schemas.answers import Denial
-from schemas.court import ConsultationResponse, NationalSecurityDetermination
+from schemas.court import ConsultationResponse, NationalSecurityDetermination, Withdrawal
 from schemas.ledger import AssetStatus, RequestStatus
+from schemas.policy import PartyKind
 from schemas.request import CourtRequest
 from tests.workflows.ladder.support import DAY, Handle, K, Ladder, of_kind, started_at, view
 from tests.workflows.support import (
@@ -30,6 +31,7 @@ from tests.workflows.support import (
     result,
     send,
 )
+from tracefreeze.policy import load_directory, load_policy, resolve
 
 S = RequestStatus
 
@@ -52,9 +54,12 @@ def determination(denied: Denial, outcome: str, **fields: Any) -> NationalSecuri
     )
 
 
-async def denied_in_whole(ladder: Ladder) -> tuple[CourtRequest, Handle, Denial]:
+async def denied_in_whole(
+    ladder: Ladder, kind: PartyKind = PartyKind.STATE_PARTY
+) -> tuple[CourtRequest, Handle, Denial]:
     req = court_request(measures=["identify", "trace"])
-    handle = await ladder.start(req)
+    policy = resolve(load_policy(), load_directory(), req).model_copy(update={"party_kind": kind})
+    handle = await ladder.start(req, policy)
     await send(handle, acknowledgement(req))
     await consulted(handle, req)
     denied = denial(req)
@@ -125,3 +130,31 @@ async def test_art72_7_a_ii_a_conclusion_refers_the_state_under_rs87_7_and_the_l
     assert "RS 87(7)" in (await view(handle)).timeline[-1].what
     await ladder.advance_to(handle, (await started_at(handle)) + 400 * DAY)
     assert proposals(ladder, req)[0] == ("assembly_informal_response", "full_execution")
+
+
+async def test_rs87_7_a_party_other_than_a_state_party_is_not_referred_after_a_denial(
+    ladder: Ladder,
+) -> None:
+    """RS 87(7) concerns States Parties; an international organisation cooperates under
+    RS 87(6) and its ladder has no finding: a referral under art. 72(7)(a)(ii) is refused and
+    nothing is written. The conclusion itself, without a referral, is recorded."""
+    req, handle, denied = await denied_in_whole(ladder, PartyKind.INTERNATIONAL_ORGANISATION)
+    refer = determination(denied, "not_in_accordance", referral_to="assembly")
+    await assert_rejected(handle, ladder.published, refer, "refers a State Party's non-compliance")
+    await send(handle, determination(denied, "not_in_accordance"))
+    assert "72(7)(a)(ii)" in (await view(handle)).timeline[-1].what
+    assert of_kind(ladder.events(req), K.STEP_REACHED) == []
+
+
+async def test_a_withdrawal_ends_the_clocks_whatever_denial_stands(ladder: Ladder) -> None:
+    """A denial in part keeps full execution open (art. 72(7)), but once the Court withdraws
+    the request nothing is left to execute: every stage ends and the ladder proposes nothing."""
+    req = court_request(measures=["identify", "trace"])
+    handle = await ladder.start(req)
+    await send(handle, acknowledgement(req))
+    await consulted(handle, req)
+    await send(handle, denial(req, measures=["trace"]))
+    await send(handle, court_action(Withdrawal, **reasons()))
+    await ladder.advance_to(handle, (await started_at(handle)) + 400 * DAY)
+    assert (await view(handle)).status is S.WITHDRAWN
+    assert proposals(ladder, req) == []
