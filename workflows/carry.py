@@ -17,6 +17,7 @@ from pydantic import AwareDatetime, Field
 
 from schemas.common import EventId, EventRef, Identifier
 from schemas.court import Stage
+from schemas.denials import DenialRecord, NationalSecurityConsultation
 from schemas.directory import DirectoryNotice
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
@@ -112,39 +113,6 @@ class SeenDay(State):
 
     day: date
     digests: str = Field(pattern=r"^[A-Za-z0-9+/=]*$")
-
-
-class NationalSecurityConsultation(State):
-    """An art. 72(5) consultation: the State and the Court seek to resolve by cooperative
-    means a disclosure the State thinks would prejudice its national security. It must end
-    unresolved before the State denies under RS 93(4) (art. 72(6))."""
-
-    opened_at: AwareDatetime
-    event_id: EventRef
-    outcome: str | None = Field(default=None, description="The Court's resolution; none: pending")
-    outcome_event_id: EventRef | None = None
-    conditions: str | None = Field(
-        default=None, description="art. 72(5)(d): conditions agreed; the Court abides by them"
-    )
-
-
-class DenialRecord(State):
-    """A denial under RS 93(4), in whole or in part, and the Court's art. 72(7) determination
-    on it. Until the Court determines that it does not pursue the matter, a denial keeps the
-    full-execution stage open: the road to the Chamber and RS 87(7) stays open."""
-
-    event_id: EventRef
-    at: AwareDatetime
-    whole: bool
-    measures: list[str]
-    asset_ids: list[str] = Field(description="The assets it concerns; empty: all of them")
-    reasons_withheld: bool = False
-    determination: str | None = Field(default=None, description="art. 72(7); none: not yet")
-    determination_event_id: EventRef | None = None
-
-    @property
-    def holds_stages_open(self) -> bool:
-        return self.determination not in {"not_pursued", "resolved_by_consultation"}
 
 
 class RequestCarry(State):

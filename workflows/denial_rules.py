@@ -33,13 +33,14 @@ from datetime import datetime
 from schemas.answers import Consultation, ConsultationGround, Denial
 from schemas.common import Measure
 from schemas.court import ConsultationResponse, NationalSecurityDetermination, Stage
+from schemas.denials import DenialRecord, NationalSecurityConsultation
 from schemas.escalations import EscalationKind as K
 from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest
 from workflows import deadlines as dl
 from workflows import request_rules as rr
 from workflows.asset_rules import annotate
-from workflows.carry import DenialRecord, NationalSecurityConsultation, RequestCarry
+from workflows.carry import RequestCarry
 from workflows.ladder import FINDING, ladder_of, referral_targets, referral_wording
 from workflows.outcome import Outcome, Refusal, entry_of
 

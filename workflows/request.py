@@ -388,6 +388,8 @@ class RequestWorkflow:
             postponed_until=rec.postponed_until,
             urgent_confirmed_at=rec.urgent_confirmed_at,
             rule99_notified_at=rec.rule99_notified_at,
+            national_security_consultations=rec.national_security_consultations,
+            denials=rec.denials,
             **clock_view(rec.clocks, workflow.now(), self._next_wakeup()),
         )
 

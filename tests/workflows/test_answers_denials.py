@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from schemas.answers import Denial
 from schemas.court import ConsultationResponse, NationalSecurityDetermination
+from schemas.denials import DenialRecord, NationalSecurityConsultation
 from schemas.ledger import AssetStatus, RequestStatus
 from schemas.request import CourtRequest
 from tests.workflows.support import (
@@ -40,7 +41,7 @@ from tests.workflows.support import (
     view,
 )
 from workflows import denial_rules
-from workflows.carry import DenialRecord, NationalSecurityConsultation, RequestCarry
+from workflows.carry import RequestCarry
 from workflows.ledger import ledger_from_request
 from workflows.outcome import Refusal
 
@@ -214,6 +215,14 @@ async def test_rs93_4_a_denial_in_part_per_asset_leaves_the_rest_of_the_request_
     assert vessel.history[-1].event_id == part.event_id
     assert "trace denied on national-security grounds (RS 93(4)" in vessel.history[-1].note
     assert v.ledger.entries[ACCOUNT].status is AssetStatus.FROZEN
+    [shown] = v.denials
+    assert (shown.event_id, shown.whole, shown.measures, shown.asset_ids) == (
+        part.event_id,
+        False,
+        ["trace"],
+        [VESSEL],
+    )
+    assert [c.outcome for c in v.national_security_consultations] == ["not_resolved"]
     rest = [result(x, "identify", "freeze") for x in (SHARES, VESSEL)]
     assert (await send(handle, execution_report(req, rest, final=True))).status is S.EXECUTED
 
@@ -297,7 +306,13 @@ async def test_art72_7_a_i_further_consultations_resolved_resume_a_denied_reques
         information="The Court limits the request to accounts opened after 2015.",
     )
     assert (await send(handle, clarified)).status is S.ACKNOWLEDGED
-    assert "resolved by cooperative means" in (await view(handle)).timeline[-1].what
+    v = await view(handle)
+    assert "resolved by cooperative means" in v.timeline[-1].what
+    assert [d.determination for d in v.denials] == ["resolved_by_consultation"]
+    assert [(c.event_id, c.outcome) for c in v.national_security_consultations][-1] == (
+        further.event_id,
+        "information_supplied",
+    )
     await assert_rejected(
         handle,
         worker.published,
