@@ -102,6 +102,10 @@ class ConsultationGround(StrEnum):
     TREATY_CONFLICT = "RS 97(c)"
     FUNDAMENTAL_PRINCIPLE = "RS 93(3)"
     NATIONAL_LAW = "RS 96(3)"
+    NATIONAL_SECURITY = "RS 72(5)"
+    """Disclosure would, in the State's opinion, prejudice its national security: the State
+    and the Court seek to resolve the matter by cooperative means (art. 72(5)) before any
+    denial under RS 93(4) (art. 72(6))."""
 
     @property
     def ends_in_modification(self) -> bool:
@@ -113,7 +117,7 @@ class ConsultationGround(StrEnum):
 
 
 class Consultation(AnswerBase):
-    """The State consults the Court (RS 97, 93(3), 96(3)); deadlines pause meanwhile.
+    """The State consults the Court (RS 97, 93(3), 96(3), 72(5)); deadlines pause meanwhile.
 
     Under RS 96(3) the State advises the specific requirements of its national law; the consultation
     ends when the Court supplies what they call for, or modifies the request."""
@@ -164,11 +168,44 @@ class Postponement(AnswerBase):
 
 
 class Denial(AnswerBase):
-    """Denial on national-security grounds (RS 93(4), 93(6)): reasons are mandatory."""
+    """Denial on national-security grounds (RS 93(4), in accordance with art. 72), in whole or
+    in part, after the art. 72(5) consultation ended unresolved (art. 72(6)).
+
+    ``measures`` and ``asset_ids`` say what is denied: empty means every measure, or every
+    asset, of the request (a denial in whole when both are empty). RS 93(4) reaches only the
+    production of documents or disclosure of evidence: identifying and tracing, never the
+    freezing or seizure of assets. Reasons are given promptly (RS 93(6)), unless a specific
+    description of them would itself prejudice national security (art. 72(6)): then
+    ``specific_reasons_withheld`` says so and ``reasons`` may be left out."""
 
     answer_type: Literal["denial"] = "denial"
     ground: Literal["RS 93(4)"] = "RS 93(4)"
-    reasons: str = Field(min_length=20, max_length=MAX_TEXT)
+    measures: tuple[Measure, ...] = Field(
+        default=(),
+        max_length=len(Measure),
+        description="The measures denied (RS 93(4): identify, trace); empty: all of the request",
+    )
+    asset_ids: Ids = Field(
+        default=(), description="The assets the denial concerns; empty: every asset of it"
+    )
+    specific_reasons_withheld: bool = Field(
+        default=False,
+        description="art. 72(6): a specific description of the reasons would itself "
+        "prejudice national security",
+    )
+    reasons: str | None = Field(default=None, min_length=20, max_length=MAX_TEXT)
+
+    @model_validator(mode="after")
+    def _reasons(self) -> Denial:
+        if len(set(self.measures)) != len(self.measures):
+            raise ValueError("measures: each measure may be listed once")
+        if self.reasons is None and not self.specific_reasons_withheld:
+            raise ValueError(
+                "reasons: a State that denies gives its reasons (RS 93(6)), unless a specific "
+                "description would itself prejudice its national security (art. 72(6): set "
+                "specific_reasons_withheld)"
+            )
+        return self
 
 
 class ThirdPartyClaim(AnswerBase):

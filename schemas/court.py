@@ -36,14 +36,27 @@ class CourtAction(Frozen):
 
 
 class ConsultationResponse(CourtAction):
-    """The Court answers a consultation (RS 97, 93(3), 96(3)): supplies information or
-    modifies the request; a modification is a new version of the request, history kept."""
+    """The Court answers a consultation (RS 97, 93(3), 96(3), 72(5)): supplies information or
+    modifies the request; a modification is a new version of the request, history kept.
+
+    Under RS 93(3) and art. 72(5)(d) the consultation may instead end with the assistance
+    given subject to ``conditions`` agreed with the State (``conditions_agreed``), which the
+    Court abides by. An art. 72(5) consultation may end ``not_resolved``: all reasonable
+    steps were taken without resolving the matter, after which the State may deny (art. 72(6),
+    RS 93(4))."""
 
     action_type: Literal["consultation_response"] = "consultation_response"
 
-    resolution: Literal["information_supplied", "request_modified"]
+    resolution: Literal[
+        "information_supplied", "request_modified", "conditions_agreed", "not_resolved"
+    ]
     information: str | None = Field(default=None, max_length=MAX_TEXT)
     modified_request: CourtRequest | None = None
+    conditions: str | None = Field(
+        default=None,
+        max_length=MAX_TEXT,
+        description="conditions_agreed: the conditions of the assistance (RS 93(3), 72(5)(d))",
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> ConsultationResponse:
@@ -51,6 +64,10 @@ class ConsultationResponse(CourtAction):
             raise ValueError("modified_request: a modification carries the new version")
         if self.resolution == "information_supplied" and not self.information:
             raise ValueError("information: say what information the Court supplies")
+        if (self.resolution == "conditions_agreed") != (self.conditions is not None):
+            raise ValueError("conditions: given with conditions_agreed, and only with it")
+        if self.resolution == "not_resolved" and not self.information:
+            raise ValueError("information: say which cooperative means were tried (art. 72(5))")
         return self
 
 
@@ -413,6 +430,36 @@ class FreezeLimitResponse(CourtAction):
         return self
 
 
+class NationalSecurityDetermination(CourtAction):
+    """The Court's determination after a State denied under RS 93(4) (art. 72(7)).
+
+    ``not_pursued``: the Court does not pursue what was denied (art. 72(7) applies only where
+    the evidence is relevant and necessary, and it may have been obtained elsewhere, 72(5)(b));
+    ``further_consultations``: the Court requests further consultations to consider the State's
+    representations (art. 72(7)(a)(i)), an art. 72(5) consultation the Court's answer ends;
+    ``not_in_accordance``: the Court concludes that, by invoking RS 93(4), the State is not
+    acting in accordance with its obligations (art. 72(7)(a)(ii)), and may refer the matter
+    under RS 87(7) to ``referral_to``, specifying its reasons."""
+
+    action_type: Literal["national_security_determination"] = "national_security_determination"
+
+    denial_event_id: EventId = Field(description="The denial the determination concerns")
+    outcome: Literal["not_pursued", "further_consultations", "not_in_accordance"]
+    referral_to: Literal["assembly", "security_council"] | None = Field(
+        default=None, description="not_in_accordance: where the RS 87(7) referral goes, if any"
+    )
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
+
+    @model_validator(mode="after")
+    def _referral(self) -> NationalSecurityDetermination:
+        if self.outcome != "not_in_accordance" and self.referral_to is not None:
+            raise ValueError(
+                "referral_to: only a conclusion under art. 72(7)(a)(ii) refers the matter "
+                "under RS 87(7)"
+            )
+        return self
+
+
 CourtActionMessage = Annotated[
     ConsultationResponse
     | PostponementDecision
@@ -430,7 +477,8 @@ CourtActionMessage = Annotated[
     | EscalationDecision
     | DeadlineExtension
     | FreezeLimitResponse
-    | AdmissibilityRuling,
+    | AdmissibilityRuling
+    | NationalSecurityDetermination,
     Field(discriminator="action_type"),
 ]
 """Any Court action, told apart by its ``action_type`` (as a State's answer by ``answer_type``)."""

@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, Field, field_validator
 
 from schemas.common import EventRef, Frozen, TopicName
 from schemas.completeness import CompletenessOverride
+from schemas.denials import DenialRecord, NationalSecurityConsultation
 from schemas.ledger import CurrencyTotals, Ledger, RequestStatus, State
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest, Rule99Application
@@ -168,4 +169,10 @@ class RequestView(Frozen):
     next_deadline: AwareDatetime | None = None
     party_kind: str | None = Field(
         default=None, description="The party's kind recorded at start: where its ladder ends"
+    )
+    national_security_consultations: list[NationalSecurityConsultation] = Field(
+        default=[], description="art. 72(5) consultations and their outcomes"
+    )
+    denials: list[DenialRecord] = Field(
+        default=[], description="RS 93(4) denials, in whole or in part, and art. 72(7) steps"
     )

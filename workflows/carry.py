@@ -17,6 +17,7 @@ from pydantic import AwareDatetime, Field
 
 from schemas.common import EventId, EventRef, Identifier
 from schemas.court import Stage
+from schemas.denials import DenialRecord, NationalSecurityConsultation
 from schemas.directory import DirectoryNotice
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
@@ -155,6 +156,12 @@ class RequestCarry(State):
     escalation_outbox: list[EscalationEvent] = []
     directory_outbox: list[DirectoryNotice] = Field(
         default=[], description="Rule 180 notices to forward to the party's directory"
+    )
+    national_security_consultations: list[NationalSecurityConsultation] = Field(
+        default=[], description="art. 72(5) consultations, each replaced, never changed"
+    )
+    denials: list[DenialRecord] = Field(
+        default=[], description="RS 93(4) denials, each replaced, never changed"
     )
 
 

@@ -39,6 +39,7 @@ from schemas.ledger import RequestStatus as S
 from schemas.request import CourtRequest
 from workflows import asset_rules as ar
 from workflows import clock_rules as k
+from workflows import denial_rules as d
 from workflows import postponements as pp
 from workflows import request_rules as r
 from workflows import rule99 as r99
@@ -136,15 +137,15 @@ CATALOG: tuple[Kind, ...] = (
     _state("acknowledgement", a.Acknowledgement, "acknowledge",  # practice
            frozenset({S.TRANSMITTED}), frozenset({S.ACKNOWLEDGED}),
            no_check, r.apply_acknowledgement),
-    _state("consultation", a.Consultation, "consult",  # RS 97, 93(3), 96(3)
+    _state("consultation", a.Consultation, "consult",  # RS 97, 93(3), 96(3), 72(5)
            RESUMABLE, frozenset({S.IN_CONSULTATION}),
-           no_check, r.apply_consultation),
+           no_check, d.apply_consultation),
     _state("postponement", a.Postponement, "postpone",  # RS 94, 95
            EXECUTING, frozenset({S.POSTPONEMENT_PROPOSED, S.POSTPONED}),
            pp.check_postponement, r.apply_postponement),
-    _state("denial", a.Denial, "deny",  # RS 93(4), 93(6)
+    _state("denial", a.Denial, "deny",  # RS 93(4), 93(6), art. 72(6); in part: status stays
            RESUMABLE | {S.IN_CONSULTATION}, frozenset({S.DENIED}),
-           r.check_denial, r.apply_denial, FIRST_REPORT),
+           d.check_denial, d.apply_denial, FIRST_REPORT),
     _state("execution_report", a.ExecutionReport, "report_execution",  # RS 99
            SUPPLEMENTABLE, frozenset({S.IN_EXECUTION, S.EXECUTED, S.PARTIALLY_EXECUTED}),
            r.check_execution, r.apply_execution, FIRST_REPORT),
@@ -164,8 +165,8 @@ CATALOG: tuple[Kind, ...] = (
            OPEN, SAME, no_check, k.apply_channel_change, meets=frozenset()),
     # The Court's actions (RS 93-109, Rules 99 and 221; RS 87(7) and ICC-ASP/10/Res.5).
     _court("consultation_response", c.ConsultationResponse, "respond_to_consultation",
-           frozenset({S.IN_CONSULTATION}), RESUMABLE,
-           r.check_consultation_response, r.apply_consultation_response),
+           frozenset({S.IN_CONSULTATION}), RESUMABLE | d.FURTHER_CONSULTATION_FROM,
+           d.check_consultation_response, d.apply_consultation_response),
     _court("postponement_decision", c.PostponementDecision, "decide_postponement",  # RS 94
            frozenset({S.POSTPONEMENT_PROPOSED}), RESUMABLE | {S.POSTPONED},
            r.check_postponement_decision, r.apply_postponement_decision),
@@ -200,6 +201,9 @@ CATALOG: tuple[Kind, ...] = (
     # RS 95: recorded on a postponed request; the ruling on the challenge it waits for ends it.
     _court("admissibility_ruling", c.AdmissibilityRuling, "record_admissibility_ruling",
            frozenset({S.POSTPONED}), RESUMABLE, pp.check_ruling, pp.apply_ruling),
+    _court("national_security_determination", c.NationalSecurityDetermination,  # art. 72(7)
+           "determine_national_security", OPEN - {S.WITHDRAWN}, frozenset({S.IN_CONSULTATION}),
+           d.check_determination, d.apply_determination),
 )
 # fmt: on
 

@@ -31,7 +31,6 @@ with workflow.unsafe.imports_passed_through():
     from schemas.ledger import RequestStatus
     from schemas.request import CourtRequest
     from schemas.views import (
-        TIMELINE_SHOWN,
         AnswerReceipt,
         BatchReceipt,
         RequestProgress,
@@ -45,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.asset_rules import release
     from workflows.carry import TIMELINE_CARRIED, Clocks, RequestCarry, RequestRun
     from workflows.catalog import BATCH_UPDATE, CATALOG, KINDS, RULES, Kind
+    from workflows.denial_rules import settles_stages
     from workflows.ladder import level_of
     from workflows.ledger import ledger_from_request
     from workflows.outcome import Refusal, addressed_to
@@ -57,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.request_outbox import Outbox
     from workflows.request_publishing import ParentReports, Visibility, log_taken, note_for_report
     from workflows.request_seen import SeenIds
+    from workflows.request_view import request_view
 
 
 Message = AnswerBase | CourtAction
@@ -244,7 +245,8 @@ class RequestWorkflow:
             rec.status = outcome.status
         if rec.clocks is not None:
             dl.on_status(rec.clocks, paused_before, rec.status.paused, now)
-            final = rec.status in sm.SETTLES_STAGES or self._closed
+            # A denial the Court has not determined keeps full execution open (art. 72(7)).
+            final = (rec.status in sm.SETTLES_STAGES and settles_stages(rec)) or self._closed
             outcome.firings += dl.meet(rec.clocks, dl.stages_met(kind.meets, final), now)
         rec.ledger.collapse_histories()
         note_for_report(rec, kind, now)
@@ -375,30 +377,9 @@ class RequestWorkflow:
 
     @workflow.query
     def view(self) -> RequestView:
-        """Current status, ledger with per-currency totals, and the most recent timeline
-        entries (``timeline_elided`` counts the older ones, all left as request events on
-        Kafka): bounded, so the answer stays under the payload limit however many answers."""
-        req, rec = self._request, self._rec
-        shown = rec.timeline[-TIMELINE_SHOWN:]
-        return RequestView(
-            reference=req.reference,
-            case_number=req.case_number,
-            requested_state=req.requested_state,
-            status=rec.status,
-            ledger=rec.ledger,
-            totals=rec.ledger.totals(),
-            timeline=shown,
-            timeline_elided=rec.timeline_dropped + len(rec.timeline) - len(shown),
-            answers_seen=len(self._seen),
-            version=rec.versions[-1].version if rec.versions else 1,
-            resume_status=rec.resume_status,
-            postponed_until=rec.postponed_until,
-            postponement_challenge=rec.postponement_challenge,
-            urgent_confirmed_at=rec.urgent_confirmed_at,
-            rule99_notified_at=rec.rule99_notified_at,
-            rule99_application=req.rule99_application,
-            **clock_view(rec.clocks, workflow.now(), self._next_wakeup()),
-        )
+        """Status, ledger, totals and the latest timeline, bounded (``request_view.py``)."""
+        now = workflow.now()
+        return request_view(self._request, self._rec, len(self._seen), now, self._next_wakeup())
 
     @workflow.query
     def case_summary(self) -> RequestSummary:

@@ -45,6 +45,8 @@ _LISTS = (
     "directory_outbox",
     "supplementary_assets",
     "admissibility_rulings",
+    "national_security_consultations",
+    "denials",
 )
 _SCALARS = (
     "status",

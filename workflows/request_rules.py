@@ -1,5 +1,6 @@
-"""Request-level rules: receipt, consultation, postponement, denial, execution, and the
-Court's answers to them. Pure functions over the request's record; deterministic.
+"""Request-level rules: receipt, consultation, postponement, execution, and the
+Court's answers to them (denials and art. 72: ``workflows/denial_rules.py``). Pure functions
+over the request's record; deterministic.
 """
 
 from __future__ import annotations
@@ -10,13 +11,12 @@ from schemas.answers import (
     Acknowledgement,
     Consultation,
     ConsultationGround,
-    Denial,
     ExecutionReport,
     NoAssetsReport,
     Postponement,
     PostponementGround,
 )
-from schemas.common import Measure, Urgency
+from schemas.common import Urgency
 from schemas.court import (
     CloseRequest,
     ConsultationResponse,
@@ -69,30 +69,6 @@ def apply_postponement(r: RequestCarry, _: CourtRequest, m: Postponement, at: da
         f"{m.challenge_reference} is pending",
         status=S.POSTPONED,
     )
-
-
-NOT_DISCLOSURE = frozenset({Measure.FREEZE, Measure.SEIZE})
-"""Measures that are not the production of documents or the disclosure of evidence."""
-
-
-def check_denial(r: RequestCarry, request: CourtRequest, m: Denial) -> None:
-    """RS 93(4) allows a State to deny a request, in whole or in part, only where it concerns
-    the production of documents or the disclosure of evidence relating to its national
-    security (in accordance with art. 72). It does not reach the freezing or seizure of
-    assets: a request that asks for them cannot be denied under RS 93(4)."""
-    beyond = sorted(x.value for x in request.measures if x in NOT_DISCLOSURE)
-    if beyond:
-        raise Refusal(
-            f"RS 93(4) covers only the production of documents or disclosure of evidence "
-            f"relating to national security (art. 72); it does not allow denying the "
-            f"{' and '.join(beyond)} of assets this request asks for"
-        )
-
-
-def apply_denial(r: RequestCarry, _: CourtRequest, m: Denial, at: datetime) -> Outcome:
-    """Denial on national-security grounds (RS 93(4), 93(6)), with reasons."""
-    r.resume_status, r.consultation_ground = None, None
-    return Outcome("denied on national-security grounds (RS 93(4))", status=S.DENIED)
 
 
 EXECUTION_ENDED = frozenset({S.EXECUTED, S.PARTIALLY_EXECUTED})
@@ -177,7 +153,7 @@ def check_consultation_response(
 ) -> None:
     ground = r.consultation_ground
     ends_in_modification = ground is not None and ConsultationGround(ground).ends_in_modification
-    if ends_in_modification and m.resolution != "request_modified":
+    if ends_in_modification and m.resolution not in {"request_modified", "conditions_agreed"}:
         raise Refusal(
             f"a consultation under {ground} that did not resolve the matter ends in the Court "
             "modifying the request"

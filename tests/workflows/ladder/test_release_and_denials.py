@@ -28,6 +28,7 @@ from tests.workflows.support import (
     ACCOUNT,
     acknowledgement,
     assert_rejected,
+    consultation,
     court_action,
     court_request,
     denial,
@@ -119,6 +120,9 @@ async def test_a_denial_under_rs93_4_keeps_the_road_to_the_chamber_open(ladder: 
     req = court_request(measures=["identify", "trace"])
     handle = await ladder.start(req)
     await send(handle, acknowledgement(req))
+    await send(handle, consultation(req, "RS 72(5)"))  # art. 72(5): cooperative means first
+    unresolved = court_action(c.ConsultationResponse, resolution="not_resolved", information="x")
+    await send(handle, unresolved)
     await send(handle, denial(req))
     await ladder.advance_to(handle, (await started_at(handle)) + 400 * DAY)
     v = await view(handle)
