@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from schemas.assets import Asset
 from schemas.common import CurrencyCode, EventRef, Measure, Money
-from schemas.court import AllocationShare
+from schemas.court import AllocationShare, ReparationsPosition
 
 
 class RequestStatus(StrEnum):
@@ -112,6 +112,18 @@ class Contest(State):
     what follows (nothing is released on the State's report alone)."""
 
 
+class AllocationRecord(State):
+    """One allocation decision of the Presidency on an asset (Rule 221): which decision, when,
+    what it found on reparations (Rule 221(2)), how much it allocated and what remained."""
+
+    event_id: EventRef
+    decision_reference: str
+    decided_at: AwareDatetime
+    reparations: ReparationsPosition | None = None
+    allocated: Money
+    unallocated_after: Money
+
+
 class LedgerEntry(State):
     """One asset: what it is, how far the measures went, what it is worth, who holds it."""
 
@@ -131,6 +143,8 @@ class LedgerEntry(State):
     """How much of the transferred value the Presidency allocated so far (Rule 221)."""
     unallocated: Money | None = None
     """What remains of the transferred value to allocate; the asset is allocated at zero."""
+    allocation_decisions: list[AllocationRecord] = []
+    """Each allocation decision of the Presidency on this asset, in order (Rule 221)."""
     rule99_modifications: list[str] = []
     """The terms of each Rule 99(3) modification of the measure on this asset."""
     release_ground: str | None = None

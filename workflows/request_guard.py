@@ -127,6 +127,7 @@ def _entry_copy(entry: LedgerEntry) -> LedgerEntry:
             "contests": [c.model_copy() for c in entry.contests],
             "measures_executed": list(entry.measures_executed),
             "allocations": list(entry.allocations),
+            "allocation_decisions": list(entry.allocation_decisions),
             "history": list(entry.history),
         }
     )
