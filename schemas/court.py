@@ -6,13 +6,27 @@ the dedupe key of the update that records it.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import date, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, TypeAdapter, model_validator
+from pydantic import BeforeValidator, Field, TypeAdapter, WithJsonSchema, model_validator
 
-from schemas.common import MAX_PERIOD, MAX_TEXT, EventId, Frozen, Identifier, Ids, Instant, Money
+from schemas.common import (
+    EARLIEST,
+    MAX_PERIOD,
+    MAX_TEXT,
+    CurrencyCode,
+    EventId,
+    Frozen,
+    Identifier,
+    Ids,
+    Instant,
+    Money,
+    check_minor_units,
+)
 from schemas.request import CourtRequest
 
 MAX_ALLOCATION_SHARES = 20
@@ -403,6 +417,64 @@ class FreezeLimitResponse(CourtAction):
         return self
 
 
+RATE_PATTERN = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,12})?$"
+"""A positive exchange rate as a plain decimal string: up to 12 digits either side."""
+_RATE = re.compile(RATE_PATTERN)
+
+
+def _strict_rate(value: Any) -> Any:
+    """A rate travels as a decimal string (never a float), positive, one spelling."""
+    if isinstance(value, Decimal) and value.is_finite():
+        value = format(value, "f")
+    if not isinstance(value, str) or len(value) > 25 or not _RATE.fullmatch(value):
+        raise ValueError(
+            'a rate is a plain decimal string such as "3.4871", at most 12 digits '
+            "either side of the point"
+        )
+    rate = Decimal(value)
+    if rate == 0:
+        raise ValueError("a rate is positive")
+    return rate
+
+
+Rate = Annotated[
+    Decimal,
+    BeforeValidator(_strict_rate),
+    WithJsonSchema({"type": "string", "pattern": RATE_PATTERN, "maxLength": 25}),
+]
+
+
+class ExchangeRate(CourtAction):
+    """The Registry records a dated exchange rate on the request: 1 ``from_currency`` was
+    ``rate`` ``to_currency`` on ``rate_date``, per ``source``. Totals stay per currency,
+    unconverted; only with a recorded rate does the request also show a currency's totals
+    converted, with this rate, its date and source beside them (never silently, never added
+    to the unconverted figures). A later rate for the same pair replaces it in the view; each
+    stays in the timeline."""
+
+    action_type: Literal["exchange_rate"] = "exchange_rate"
+
+    from_currency: CurrencyCode
+    to_currency: CurrencyCode
+    rate: Rate
+    rate_date: date = Field(description="The date the rate is of (not after the decision)")
+    source: str = Field(
+        min_length=1, max_length=200, description="Where the rate is from, e.g. a central bank"
+    )
+
+    @model_validator(mode="after")
+    def _rate(self) -> ExchangeRate:
+        for name in ("from_currency", "to_currency"):
+            check_minor_units(Decimal(0), getattr(self, name))
+        if self.from_currency == self.to_currency:
+            raise ValueError("to_currency: a rate converts between two currencies")
+        if not EARLIEST.date() <= self.rate_date <= self.decided_at.date():
+            raise ValueError(
+                f"rate_date: between {EARLIEST:%Y-%m-%d} (RS 126) and the day it is recorded"
+            )
+        return self
+
+
 CourtActionMessage = Annotated[
     ConsultationResponse
     | PostponementDecision
@@ -419,7 +491,8 @@ CourtActionMessage = Annotated[
     | CloseRequest
     | EscalationDecision
     | DeadlineExtension
-    | FreezeLimitResponse,
+    | FreezeLimitResponse
+    | ExchangeRate,
     Field(discriminator="action_type"),
 ]
 """Any Court action, told apart by its ``action_type`` (as a State's answer by ``answer_type``)."""

@@ -136,26 +136,63 @@ def apply_contest(
 
 
 def check_management(record: RequestCarry, _: CourtRequest, m: AssetManagementUpdate) -> None:
+    """Only a restrained asset is managed (RS 93(1)(k)); its valuation may be in any currency
+    (the manager values in local currency), and its costs in any currency too."""
     entry = _restrained(record, m.asset_id)
-    if entry.value is not None and entry.value.currency != m.value.currency:
+    if (
+        m.costs is not None
+        and m.costs.currency not in entry.management_costs
+        and (len(entry.management_costs) >= MAX_COST_CURRENCIES)
+    ):
         raise Refusal(
-            f"asset {m.asset_id!r} is valued in {entry.value.currency}, not {m.value.currency}"
+            f"asset {m.asset_id!r} has costs in {len(entry.management_costs)} currencies "
+            f"already: report further costs in one of {sorted(entry.management_costs)}"
         )
+
+
+MAX_COST_CURRENCIES = 10
+"""Most currencies one asset's management costs are kept in."""
 
 
 def apply_management(
     record: RequestCarry, _: CourtRequest, m: AssetManagementUpdate, at: datetime
 ) -> Outcome:
-    """Asset-management update (cf. EU 2018/1805 art. 28): the valuation history grows."""
+    """Asset-management update (cf. EU 2018/1805 art. 28): the valuation history grows. A
+    valuation in another currency than the one before becomes the asset's value (the history
+    keeps both; totals count the asset in its latest currency, never converted). Costs are
+    added to the asset's management costs in their currency: they reduce what may reach
+    victims (RS 75(2), 79(2)) and are shown beside the value, never netted from it."""
     entry = record.ledger.entries[m.asset_id]
-    entry.value, entry.asset_manager = m.value, m.asset_manager
+    entry.asset_manager = m.asset_manager
+    before = entry.value
+    if m.value is not None:
+        entry.value, entry.valued_at = m.value, m.sent_at
     note = f"{m.kind.value} by {m.asset_manager}"
     if m.kind is AssetManagementKind.INTERLOCUTORY_SALE:
         note += ": the proceeds replace the asset"
+    if m.value is not None and before is not None and before.currency != m.value.currency:
+        note += f" (valued in {m.value.currency}, before in {before.currency})"
+    if m.costs is not None:
+        costs = dict(entry.management_costs)
+        costs[m.costs.currency] = costs.get(m.costs.currency, Decimal(0)) + m.costs.amount
+        entry.management_costs = costs
+        note += f"; costs {m.costs.amount} {m.costs.currency}"
     entry.history.append(
-        LedgerChange(at=at, event_id=m.event_id, status=entry.status, value=m.value, note=note)
+        LedgerChange(
+            at=at,
+            event_id=m.event_id,
+            status=entry.status,
+            value=entry.value,
+            costs=m.costs,
+            note=note,
+        )
     )
-    return Outcome(f"{m.kind.value} of {m.asset_id}: {m.value.amount} {m.value.currency}")
+    what = f"{m.kind.value} of {m.asset_id}"
+    if m.value is not None:
+        what += f": {m.value.amount} {m.value.currency}"
+    if m.costs is not None:
+        what += f"{';' if m.value is not None else ':'} costs {m.costs.amount} {m.costs.currency}"
+    return Outcome(what)
 
 
 def check_freeze_limit(record: RequestCarry, _: CourtRequest, m: FreezeLimitProposal) -> None:

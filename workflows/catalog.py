@@ -40,6 +40,7 @@ from schemas.request import CourtRequest
 from workflows import asset_rules as ar
 from workflows import clock_rules as k
 from workflows import request_rules as r
+from workflows import valuation_rules as v
 from workflows.bounds import check_bounds
 from workflows.carry import RequestCarry
 from workflows.outcome import Outcome, Rule, no_check
@@ -195,6 +196,9 @@ CATALOG: tuple[Kind, ...] = (
            OPEN, SAME, k.check_extension, k.apply_extension),
     _court("freeze_limit_response", c.FreezeLimitResponse, "respond_to_freeze_limit",  # RS 97
            AFTER_RECEIPT, SAME, k.check_freeze_limit_response, k.apply_freeze_limit_response),
+    # A dated rate recorded: converted totals shown beside the unconverted ones.
+    _court("exchange_rate", c.ExchangeRate, "record_exchange_rate",
+           OPEN, SAME, v.check_exchange_rate, v.apply_exchange_rate),
 )
 # fmt: on
 
