@@ -316,6 +316,11 @@ class Allocation(CourtAction):
                 f"{', '.join(others)} needs the decision to record that reparations are "
                 '"satisfied" or "none_ordered"'
             )
+        if self.reparations is ReparationsPosition.NONE_ORDERED and len(others) < len(self.shares):
+            raise ValueError(
+                "reparations: a share to reparations executes a reparations order, so the "
+                'decision cannot find that none was ordered (say "satisfied" or "outstanding")'
+            )
         return self
 
 

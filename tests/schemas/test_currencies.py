@@ -8,18 +8,25 @@ a dated exchange rate.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import TypeAdapter, ValidationError
 
 from schemas import court as c
 from schemas.answers import STATE_ANSWER, AssetManagementUpdate
 from schemas.common import Money
 from schemas.currencies import MINOR_UNITS, minor_units
+from schemas.deadletter import DeadLetterReason
 from schemas.ledger import convert
-from tests.builders import asset_management, court_action, court_request
+from tests.builders import asset_management, court_action, court_request, to
+from tracefreeze.security.canonical import canonical_bytes
+from tracefreeze.security.key_registry import KeyRegistry, StateKey
+from tracefreeze.security.replay_guard import ReplayGuard
+from tracefreeze.security.signing import public_key_b64, sign, sign_bytes
+from tracefreeze.security.verify import Rejection, verify
 
 MONEY = TypeAdapter(Money)
 
@@ -91,6 +98,38 @@ def test_iso_4217_minor_units_are_checked_at_the_edge_in_a_state_answer() -> Non
     body["value"] = {"amount": "1250.125", "currency": "EUR"}
     with pytest.raises(ValidationError, match="EUR has 2 decimal places"):
         STATE_ANSWER.validate_python(body)
+
+
+def test_iso_4217_a_signed_answer_beyond_minor_units_is_dead_lettered_as_invalid() -> None:
+    """At the intake: a correctly signed answer whose amount has more decimals than its
+    currency allows is rejected as invalid (the dead-letter reason) with the currency's rule
+    in the detail, before any workflow sees it; the same answer in LYD verifies."""
+    private = Ed25519PrivateKey.generate()
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    key = StateKey(
+        key_id="nld-2026-1",
+        state="NLD",
+        public_key=public_key_b64(private),
+        not_before=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    registry = KeyRegistry(keys=[key])
+    answer = asset_management(
+        to("ICC-01/22-REQ-0007"),
+        "a-account-1",
+        "1250.125",
+        "LYD",
+        event_id="0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c71",
+        sent_at=(now - timedelta(minutes=1)).isoformat(),
+    )
+    body = answer.model_dump(mode="json")
+    assert verify(*sign(answer, private, "nld-2026-1"), registry, now, ReplayGuard()) == answer
+    body["value"]["currency"] = "EUR"
+    body["event_id"] = "0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c72"
+    value = canonical_bytes(body)
+    verdict = verify(value, sign_bytes(value, private, "nld-2026-1"), registry, now, ReplayGuard())
+    assert isinstance(verdict, Rejection), verdict
+    assert verdict.reason == DeadLetterReason.INVALID.value
+    assert "EUR has 2 decimal places" in verdict.detail
 
 
 # --- Management costs (they reduce what reaches victims: RS 75(2), 79(2)) --------------------

@@ -116,8 +116,17 @@ def test_rule_221_2_reparations_priority_refuses_other_purposes_until_found_met(
     fields = {} if reparations is None else {"reparations": reparations}
     with pytest.raises(ValidationError, match=r"Rule 221\(2\) gives reparations to victims"):
         allocation(ACCOUNT, ("reparations", "5.00"), share, **fields)
-    for found in ("satisfied", "none_ordered"):
-        allocation(ACCOUNT, ("reparations", "5.00"), share, reparations=found)
+    allocation(ACCOUNT, ("reparations", "5.00"), share, reparations="satisfied")
+    allocation(ACCOUNT, share, reparations="none_ordered")
+
+
+def test_rule_221_2_a_share_to_reparations_contradicts_a_finding_that_none_were_ordered() -> None:
+    """A decision that allocates to reparations (or to the Trust Fund for an award, RS 75(2))
+    cannot also find that no reparations were ordered: the record would let other purposes
+    pass reparations on a finding the same decision contradicts."""
+    for share in (("reparations", "5.00"), ("trust_fund_for_victims", "5.00", "RS 75(2)")):
+        with pytest.raises(ValidationError, match="cannot find that none was ordered"):
+            allocation(ACCOUNT, share, ("fine", "1.00"), reparations="none_ordered")
 
 
 def test_rs_75_2_an_award_through_the_trust_fund_is_reparations_and_needs_no_finding() -> None:
