@@ -90,7 +90,7 @@ def test_ledger_shows_local_currency_in_its_minor_units_and_the_management_costs
     text = render_asset_ledger(_view(with_rate=False))
     account = text[text.index("Asset a-account-1 ") :]
     account = account[: account.index("\n\n")]
-    assert "value: 2,082,145.125 LYD" in account  # three decimals, not rounded to two
+    assert "value: 2,082,145.125 LYD (as of 2026-04-02)" in account  # three decimals, dated
     assert "management costs so far: 700,000.00 EUR" in account
     totals = text[text.index("Totals") :]
     assert "management_costs" in totals

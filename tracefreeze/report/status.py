@@ -123,6 +123,8 @@ def _value(entry: LedgerEntry) -> str:
     estimate = entry.asset.estimated_value
     if entry.value is None and estimate is not None:
         return f"{NONE} (the Court's estimate: {money(estimate)})"
+    if entry.value is not None and entry.valued_at is not None:
+        return f"{money(entry.value)} (as of {entry.valued_at:%Y-%m-%d})"
     return money(entry.value)
 
 
