@@ -232,16 +232,44 @@ class AssetManagementKind(StrEnum):
     VALUATION = "valuation"
     DEPRECIATION = "depreciation"
     INTERLOCUTORY_SALE = "interlocutory_sale"
+    MANAGEMENT_COSTS = "management_costs"
+    """Costs of managing the asset only (storage, insurance, upkeep, fees), no new value."""
 
 
 class AssetManagementUpdate(AnswerBase):
-    """Asset-management update (cf. EU 2018/1805 art. 28): valuation history of one asset."""
+    """Asset-management update (cf. EU 2018/1805 art. 28): valuation history of one asset and
+    the costs of keeping it (RS 93(1)(k) restrains it; the State manages it meanwhile).
+
+    A valuation may be in another currency than the one before: the manager values in local
+    currency, and the asset's value follows the latest valuation (totals stay per currency,
+    never converted). Management costs are recorded per asset: they reduce what may reach
+    victims (RS 75(2), 79(2)), so they are kept and shown, never netted silently."""
 
     answer_type: Literal["asset_management"] = "asset_management"
     asset_id: Identifier
     kind: AssetManagementKind
-    value: Money
+    value: Money | None = Field(
+        default=None,
+        description="The asset's value now, in the currency the manager values it in; "
+        "required except for management_costs",
+    )
+    costs: Money | None = Field(
+        default=None,
+        description="Management costs incurred since the last report (storage, insurance, "
+        "upkeep, fees); required for management_costs",
+    )
     asset_manager: str = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _value_or_costs(self) -> AssetManagementUpdate:
+        if self.kind is AssetManagementKind.MANAGEMENT_COSTS:
+            if self.costs is None:
+                raise ValueError("costs: a management_costs update states the costs")
+        elif self.value is None:
+            raise ValueError(f"value: a {self.kind.value} states the asset's value")
+        if self.costs is not None and self.costs.amount == 0:
+            raise ValueError("costs: state costs incurred, or leave them out")
+        return self
 
 
 class FreezeLimitProposal(AnswerBase):

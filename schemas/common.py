@@ -17,7 +17,10 @@ from pydantic import (
     Field,
     StringConstraints,
     WithJsonSchema,
+    model_validator,
 )
+
+from schemas.currencies import minor_units
 
 StateCode = Annotated[
     str,
@@ -161,10 +164,40 @@ class Frozen(BaseModel):
 
 
 class Money(Frozen):
-    """An amount in one currency; Decimal, never float."""
+    """An amount in one currency; Decimal, never float. The currency is one ISO 4217 counts
+    amounts in, and the amount has no more decimal places than its minor units (JPY 0, EUR 2,
+    KWD or LYD 3: ``schemas/currencies.py``): a manager's valuation in local currency is taken
+    as that currency writes it, and no amount is rounded on the way in."""
 
     amount: Amount
-    currency: CurrencyCode
+    currency: CurrencyCode = Field(
+        description="ISO 4217 alphabetic code of a currency with minor units, e.g. EUR; the "
+        "amount has at most its minor units' decimal places (JPY 0, EUR 2, KWD 3)"
+    )
+
+    @model_validator(mode="after")
+    def _minor_units(self) -> Money:
+        check_minor_units(self.amount, self.currency)
+        return self
+
+
+def check_minor_units(amount: Decimal, currency: str) -> None:
+    """Refuse a currency ISO 4217 counts no amounts in, or an amount written with more
+    decimal places than the currency's minor units."""
+    try:
+        units = minor_units(currency)
+    except KeyError:
+        raise ValueError(
+            f"currency: {currency} is not an ISO 4217 currency with minor units "
+            "(a metal, fund or test code is valued in a currency)"
+        ) from None
+    exponent = amount.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if places > units:
+        raise ValueError(
+            f"amount: {currency} has {units} decimal place{'s' if units != 1 else ''} "
+            f"(ISO 4217 minor units); {format(amount, 'f')} has {places}"
+        )
 
 
 class Measure(StrEnum):

@@ -6,24 +6,33 @@ the dedupe key of the update that records it.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import date, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, TypeAdapter, model_validator
+from pydantic import BeforeValidator, Field, TypeAdapter, WithJsonSchema, model_validator
 
 from schemas.common import (
+    EARLIEST,
     MAX_ITEMS,
     MAX_PERIOD,
     MAX_TEXT,
+    CurrencyCode,
     EventId,
     Frozen,
     Identifier,
     Ids,
     Instant,
     Money,
+    check_minor_units,
 )
 from schemas.request import CourtRequest
+
+MAX_ALLOCATION_SHARES = 20
+"""Most shares one allocation decision lists (a purpose may be named more than once, on
+several bases or orders)."""
 
 
 class CourtAction(Frozen):
@@ -256,8 +265,13 @@ class TransferToCourt(CourtAction):
 
 
 class AllocationDestination(StrEnum):
-    """What a transferred value may go to. Rule 221(2) gives reparations to victims priority
-    and sets no other order among these purposes."""
+    """What a transferred value may go to (Rule 221(1): the Presidency decides the disposition
+    or allocation of property or assets realised through enforcement of an order of the Court).
+
+    Reparations to victims (RS 75(2)) and transfers to the Trust Fund for Victims (RS 75(2) or
+    79(2)) rest on the Statute; any other purpose is taken only if the policy allows it, with
+    the basis the policy records for it (``AllocationPolicy``). Rule 221(2) gives reparations
+    priority and sets no other order among these purposes."""
 
     REPARATIONS = "reparations"
     TRUST_FUND_FOR_VICTIMS = "trust_fund_for_victims"
@@ -265,60 +279,150 @@ class AllocationDestination(StrEnum):
     LEGAL_AID_REFUND = "legal_aid_refund"
 
     @property
-    def basis(self) -> str:
-        """The provision a share to this purpose rests on, recorded when none is given."""
-        return _ALLOCATION_BASES[self]
+    def statutory(self) -> bool:
+        """Rests on the Statute itself; other purposes only where the policy allows them."""
+        return self in (
+            AllocationDestination.REPARATIONS,
+            AllocationDestination.TRUST_FUND_FOR_VICTIMS,
+        )
 
 
-_ALLOCATION_BASES = {
-    AllocationDestination.REPARATIONS: "RS 75(2); priority under Rule 221(2)",
-    AllocationDestination.TRUST_FUND_FOR_VICTIMS: "RS 79(2)",
-    AllocationDestination.FINE: "RS 77(2)(a); Rules 217-218",
-    AllocationDestination.LEGAL_AID_REFUND: "legal-aid recovery under the Regulations of the Court",
-}
+REPARATIONS_BASIS = "RS 75(2); priority under Rule 221(2)"
+"""The basis recorded for a share to reparations when the Presidency states none."""
+
+
+class TrustFundBasis(StrEnum):
+    """The two roads to the Trust Fund for Victims, which Rule 221(2) treats differently."""
+
+    AWARD_THROUGH_THE_FUND = "RS 75(2)"
+    """A reparations award made through the Trust Fund (RS 75(2), Rule 98(2)-(4)): it is the
+    enforcement of reparations, with their priority (Rule 221(2))."""
+    FINES_AND_FORFEITURE = "RS 79(2)"
+    """Money and other property collected through fines or forfeiture, transferred to the
+    Trust Fund by order of the Court (RS 79(2)): not reparations, so it waits on their
+    priority (Rule 221(2))."""
 
 
 class AllocationShare(Frozen):
-    """One share of an allocation, with the provision it rests on (recorded in the ledger)."""
+    """One share of an allocation, with the provision it rests on (recorded in the ledger).
+
+    Reparations: RS 75(2) unless the Presidency states its own basis. The Trust Fund for
+    Victims: the share names its road, RS 75(2) (an award through the Fund) or RS 79(2)
+    (fines or forfeiture transferred by order) - no default, since Rule 221(2) gives only the
+    first the priority of reparations. Any other purpose: the basis the policy records for it
+    unless the Presidency states one."""
 
     destination: AllocationDestination
     amount: Money
     basis: str = Field(
         default="",
         max_length=300,
-        description="The provision the share rests on; the destination's usual basis if empty",
+        description="The provision the share rests on. reparations: RS 75(2) if empty; "
+        "trust_fund_for_victims: RS 75(2) or RS 79(2), required; other purposes: the "
+        "policy's basis if empty",
     )
 
     @model_validator(mode="before")
     @classmethod
     def _basis(cls, data: Any) -> Any:
-        """Every share has its basis recorded: the destination's usual one unless given."""
-        if isinstance(data, dict) and not str(data.get("basis") or "").strip():
-            destination = data.get("destination")
-            if destination in _ALLOCATION_BASES:
-                data = {**data, "basis": AllocationDestination(destination).basis}
+        """A share to reparations has its basis recorded: RS 75(2) unless given."""
+        if (
+            isinstance(data, dict)
+            and data.get("destination") == AllocationDestination.REPARATIONS.value
+            and not str(data.get("basis") or "").strip()
+        ):
+            data = {**data, "basis": REPARATIONS_BASIS}
         return data
+
+    @model_validator(mode="after")
+    def _trust_fund_road(self) -> AllocationShare:
+        if self.destination is AllocationDestination.TRUST_FUND_FOR_VICTIMS and self.basis not in {
+            b.value for b in TrustFundBasis
+        }:
+            raise ValueError(
+                "basis: a share to the Trust Fund for Victims names its road, "
+                '"RS 75(2)" (a reparations award through the Fund) or "RS 79(2)" (fines or '
+                "forfeiture transferred by order of the Court)"
+            )
+        return self
+
+    @property
+    def for_reparations(self) -> bool:
+        """Enforces reparations to victims, with their priority (Rule 221(2)): a share to
+        reparations, or to the Trust Fund for an award made through it (RS 75(2))."""
+        return self.destination is AllocationDestination.REPARATIONS or (
+            self.destination is AllocationDestination.TRUST_FUND_FOR_VICTIMS
+            and self.basis == TrustFundBasis.AWARD_THROUGH_THE_FUND.value
+        )
+
+
+class ReparationsPosition(StrEnum):
+    """The Presidency's finding, in the allocation decision, on reparations ordered against
+    the sentenced person, counting the reparations shares of that very decision (Rule 221(2))."""
+
+    OUTSTANDING = "outstanding"
+    """Reparations ordered and not yet met: every share goes to reparations."""
+    SATISFIED = "satisfied"
+    """Reparations ordered and met (with this decision's shares): other purposes may follow."""
+    NONE_ORDERED = "none_ordered"
+    """No reparations order against the sentenced person: other purposes may be served."""
 
 
 class Allocation(CourtAction):
     """The Presidency allocates a transferred value, amount by amount: enforcement after
-    judgment is the Presidency's (RS 109, Rules 217-221), so ``decided_by`` is the Presidency.
-    Rule 221(2): reparations to victims have priority; the Rules set no other order, so the
-    shares may be listed in any order, each with its basis (transfers to the Trust Fund for
-    Victims rest on RS 79(2)). A further allocation may take what is still unallocated."""
+    judgment is the Presidency's (RS 109, Rules 217-221), so ``decided_by`` is the Presidency
+    and its decision is recorded (``decision_reference``); nothing is allocated without it.
+
+    Rule 221(2): "in all cases" the Presidency gives priority to reparations to victims. The
+    conservative reading kept here: a share to any other purpose (a fine, legal-aid recovery,
+    the Trust Fund under RS 79(2)) is taken only when the decision records that reparations
+    are satisfied or that none were ordered (``reparations``); while they are outstanding, or
+    the decision says nothing, every share goes to reparations. Beyond that priority the Rules
+    set no order, so shares may be listed in any order. A further allocation may take what is
+    still unallocated."""
 
     action_type: Literal["allocation"] = "allocation"
 
     decided_by: Literal["presidency"] = Field(
         description="The organ whose decision this is: the Presidency (RS 109, Rules 217-221)"
     )
+    decision_reference: str = Field(
+        min_length=1,
+        max_length=200,
+        description="The Presidency's decision on the allocation (Rule 221(1)), e.g. its "
+        "filing number: no allocation without it",
+    )
     asset_id: Identifier
-    shares: tuple[AllocationShare, ...] = Field(min_length=1, max_length=len(AllocationDestination))
+    shares: tuple[AllocationShare, ...] = Field(min_length=1, max_length=MAX_ALLOCATION_SHARES)
+    reparations: ReparationsPosition | None = Field(
+        default=None,
+        description="Rule 221(2): the decision's finding on reparations; required (satisfied "
+        "or none_ordered) before any share goes to another purpose",
+    )
 
     @model_validator(mode="after")
     def _one_currency(self) -> Allocation:
         if len({s.amount.currency for s in self.shares}) != 1:
             raise ValueError("shares: one currency per allocation")
+        return self
+
+    @model_validator(mode="after")
+    def _reparations_first(self) -> Allocation:
+        others = [s.destination.value for s in self.shares if not s.for_reparations]
+        if others and self.reparations not in (
+            ReparationsPosition.SATISFIED,
+            ReparationsPosition.NONE_ORDERED,
+        ):
+            raise ValueError(
+                f"reparations: Rule 221(2) gives reparations to victims priority; a share to "
+                f"{', '.join(others)} needs the decision to record that reparations are "
+                '"satisfied" or "none_ordered"'
+            )
+        if self.reparations is ReparationsPosition.NONE_ORDERED and len(others) < len(self.shares):
+            raise ValueError(
+                "reparations: a share to reparations executes a reparations order, so the "
+                'decision cannot find that none was ordered (say "satisfied" or "outstanding")'
+            )
         return self
 
 
@@ -460,6 +564,64 @@ class NationalSecurityDetermination(CourtAction):
         return self
 
 
+RATE_PATTERN = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,12})?$"
+"""A positive exchange rate as a plain decimal string: up to 12 digits either side."""
+_RATE = re.compile(RATE_PATTERN)
+
+
+def _strict_rate(value: Any) -> Any:
+    """A rate travels as a decimal string (never a float), positive, one spelling."""
+    if isinstance(value, Decimal) and value.is_finite():
+        value = format(value, "f")
+    if not isinstance(value, str) or len(value) > 25 or not _RATE.fullmatch(value):
+        raise ValueError(
+            'a rate is a plain decimal string such as "3.4871", at most 12 digits '
+            "either side of the point"
+        )
+    rate = Decimal(value)
+    if rate == 0:
+        raise ValueError("a rate is positive")
+    return rate
+
+
+Rate = Annotated[
+    Decimal,
+    BeforeValidator(_strict_rate),
+    WithJsonSchema({"type": "string", "pattern": RATE_PATTERN, "maxLength": 25}),
+]
+
+
+class ExchangeRate(CourtAction):
+    """The Registry records a dated exchange rate on the request: 1 ``from_currency`` was
+    ``rate`` ``to_currency`` on ``rate_date``, per ``source``. Totals stay per currency,
+    unconverted; only with a recorded rate does the request also show a currency's totals
+    converted, with this rate, its date and source beside them (never silently, never added
+    to the unconverted figures). A later rate for the same pair replaces it in the view; each
+    stays in the timeline."""
+
+    action_type: Literal["exchange_rate"] = "exchange_rate"
+
+    from_currency: CurrencyCode
+    to_currency: CurrencyCode
+    rate: Rate
+    rate_date: date = Field(description="The date the rate is of (not after the decision)")
+    source: str = Field(
+        min_length=1, max_length=200, description="Where the rate is from, e.g. a central bank"
+    )
+
+    @model_validator(mode="after")
+    def _rate(self) -> ExchangeRate:
+        for name in ("from_currency", "to_currency"):
+            check_minor_units(Decimal(0), getattr(self, name))
+        if self.from_currency == self.to_currency:
+            raise ValueError("to_currency: a rate converts between two currencies")
+        if not EARLIEST.date() <= self.rate_date <= self.decided_at.date():
+            raise ValueError(
+                f"rate_date: between {EARLIEST:%Y-%m-%d} (RS 126) and the day it is recorded"
+            )
+        return self
+
+
 CourtActionMessage = Annotated[
     ConsultationResponse
     | PostponementDecision
@@ -478,7 +640,8 @@ CourtActionMessage = Annotated[
     | DeadlineExtension
     | FreezeLimitResponse
     | AdmissibilityRuling
-    | NationalSecurityDetermination,
+    | NationalSecurityDetermination
+    | ExchangeRate,
     Field(discriminator="action_type"),
 ]
 """Any Court action, told apart by its ``action_type`` (as a State's answer by ``answer_type``)."""

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from schemas.assets import Asset
 from schemas.common import CurrencyCode, EventRef, Measure, Money
-from schemas.court import AllocationShare
+from schemas.court import AllocationShare, ReparationsPosition
+from schemas.currencies import minor_units
 
 
 class RequestStatus(StrEnum):
@@ -96,6 +98,8 @@ class LedgerChange(State):
     event_id: EventRef
     status: AssetStatus
     value: Money | None = None
+    costs: Money | None = None
+    """Management costs the change reported (``AssetManagementUpdate``)."""
     note: str = ""
 
 
@@ -112,6 +116,18 @@ class Contest(State):
     what follows (nothing is released on the State's report alone)."""
 
 
+class AllocationRecord(State):
+    """One allocation decision of the Presidency on an asset (Rule 221): which decision, when,
+    what it found on reparations (Rule 221(2)), how much it allocated and what remained."""
+
+    event_id: EventRef
+    decision_reference: str
+    decided_at: AwareDatetime
+    reparations: ReparationsPosition | None = None
+    allocated: Money
+    unallocated_after: Money
+
+
 class LedgerEntry(State):
     """One asset: what it is, how far the measures went, what it is worth, who holds it."""
 
@@ -119,6 +135,11 @@ class LedgerEntry(State):
     status: AssetStatus = AssetStatus.KNOWN
     measures_executed: list[Measure] = []
     value: Money | None = None
+    valued_at: AwareDatetime | None = None
+    """When the latest value was stated (the report or the manager's update that gave it)."""
+    management_costs: dict[CurrencyCode, Decimal] = {}
+    """What managing the asset has cost so far, per currency, never converted: it reduces
+    what may reach victims (RS 75(2), 79(2)), so it is kept beside the value, not netted."""
     location: str | None = None
     registry_reference: str | None = None
     executing_authority: str | None = None
@@ -131,6 +152,8 @@ class LedgerEntry(State):
     """How much of the transferred value the Presidency allocated so far (Rule 221)."""
     unallocated: Money | None = None
     """What remains of the transferred value to allocate; the asset is allocated at zero."""
+    allocation_decisions: list[AllocationRecord] = []
+    """Each allocation decision of the Presidency on this asset, in order (Rule 221)."""
     rule99_modifications: list[str] = []
     """The terms of each Rule 99(3) modification of the measure on this asset."""
     held_up_to: Money | None = None
@@ -175,10 +198,44 @@ class CurrencyTotals(State):
     forfeited: Decimal = Decimal(0)
     released: Decimal = Decimal(0)
     allocated: Decimal = Decimal(0)
+    management_costs: Decimal = Decimal(0)
+    """What managing the assets cost, in this currency (it reduces what reaches victims)."""
+
+
+MAX_RATES = 50
+"""Most currency pairs a request's ledger keeps a recorded rate for (the latest per pair)."""
+
+
+class RecordedRate(State):
+    """A dated exchange rate the Registry recorded on the request: 1 ``from_currency`` is
+    ``rate`` ``to_currency`` on ``rate_date``, per ``source``."""
+
+    from_currency: CurrencyCode
+    to_currency: CurrencyCode
+    rate: Decimal
+    rate_date: date
+    source: str
+    event_id: EventRef
+
+
+class ConvertedTotals(RecordedRate):
+    """One currency's totals converted at a recorded rate, in ``to_currency``, each figure
+    rounded half-even to its minor units (ISO 4217); shown with the rate and its date."""
+
+    totals: CurrencyTotals
+
+
+def convert(amount: Decimal, rate: Decimal, currency: str) -> Decimal:
+    """``amount`` times ``rate``, rounded half-even to ``currency``'s minor units; exact
+    arithmetic however large the totals (its own context, not the thread's)."""
+    with localcontext(Context(prec=80, rounding=ROUND_HALF_EVEN)):
+        return (amount * rate).quantize(Decimal(1).scaleb(-minor_units(currency)))
 
 
 class Ledger(State):
     entries: dict[str, LedgerEntry] = {}
+    rates: dict[str, RecordedRate] = {}
+    """Recorded exchange rates, the latest per pair (``FROM/TO``), at most ``MAX_RATES``."""
 
     def totals(self) -> dict[CurrencyCode, CurrencyTotals]:
         """Per-currency totals; no conversion between currencies."""
@@ -200,7 +257,38 @@ class Ledger(State):
                 out.setdefault(
                     share.amount.currency, CurrencyTotals()
                 ).allocated += share.amount.amount
+        for entry in self.entries.values():
+            for currency, cost in entry.management_costs.items():
+                out.setdefault(currency, CurrencyTotals()).management_costs += cost
         return dict(sorted(out.items()))
+
+    def converted_totals(self) -> list[ConvertedTotals]:
+        """Each currency's totals converted at a dated rate the Registry recorded for it
+        (``record_exchange_rate``), with the rate, its date and source; none without a rate.
+        The converted figures stand beside the unconverted totals, never added to them."""
+        totals = self.totals()
+        out = []
+        for rate in sorted(self.rates.values(), key=lambda r: (r.from_currency, r.to_currency)):
+            source = totals.get(rate.from_currency)
+            if source is None:
+                continue
+            out.append(
+                ConvertedTotals(
+                    from_currency=rate.from_currency,
+                    to_currency=rate.to_currency,
+                    rate=rate.rate,
+                    rate_date=rate.rate_date,
+                    source=rate.source,
+                    event_id=rate.event_id,
+                    totals=CurrencyTotals(
+                        **{
+                            name: convert(getattr(source, name), rate.rate, rate.to_currency)
+                            for name in CurrencyTotals.model_fields
+                        }
+                    ),
+                )
+            )
+        return out
 
     def collapse_histories(self) -> None:
         """Each asset keeps every status change and its share of the repeated changes

@@ -13,6 +13,7 @@ from enum import StrEnum
 from pydantic import Field, model_validator
 
 from schemas.common import MAX_PERIOD, MAX_STATES, Frozen, Measure, StateCode, Urgency
+from schemas.court import AllocationDestination
 from schemas.situation import SituationRecord
 
 
@@ -116,6 +117,29 @@ class StageDefaults(Frozen):
         return self.urgent if urgency is Urgency.URGENT else self.ordinary
 
 
+class AllocationPolicy(Frozen):
+    """The purposes beyond reparations and the Trust Fund for Victims to which the Presidency's
+    allocation may go (Rule 221(1)), each with the basis recorded on its shares. Reparations
+    (RS 75(2)) and the Trust Fund (RS 75(2), 79(2)) rest on the Statute and need no entry; a
+    purpose not listed here is refused (nothing allocated beyond what the policy allows)."""
+
+    other_purposes: dict[AllocationDestination, str] = Field(
+        default={},
+        description="Other purposes allowed, each with its basis, e.g. fine = "
+        '"RS 77(2)(a); Rules 217-218"',
+    )
+
+    @model_validator(mode="after")
+    def _only_other_purposes(self) -> AllocationPolicy:
+        statutory = sorted(d.value for d in self.other_purposes if d.statutory)
+        if statutory:
+            raise ValueError(f"other_purposes: {statutory} rest on the Statute, not on policy")
+        for purpose, basis in self.other_purposes.items():
+            if not 0 < len(basis.strip()) <= 300:
+                raise ValueError(f"other_purposes: {purpose.value} needs a basis (1-300 chars)")
+        return self
+
+
 class DeadlinePolicy(Frozen):
     """The reviewed policy file: defaults per request kind and urgency, the ladder, clocks."""
 
@@ -124,6 +148,7 @@ class DeadlinePolicy(Frozen):
     ladder: dict[Urgency, LadderIntervals]
     clocks: OtherClocks
     deescalation: Deescalation = Deescalation()
+    allocation: AllocationPolicy = AllocationPolicy()
     state_overrides: bool = Field(
         default=True, description="Apply the State directory's overrides (off for demo policies)"
     )
@@ -246,6 +271,7 @@ class ResolvedPolicy(Frozen):
     ladder: LadderIntervals
     clocks: OtherClocks
     deescalation: Deescalation
+    allocation: AllocationPolicy = AllocationPolicy()
     contact: StateContact | None = None
     party_kind: PartyKind = Field(
         default=PartyKind.STATE_PARTY,

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, Field, field_validator
 from schemas.common import EventRef, Frozen, TopicName
 from schemas.completeness import CompletenessOverride
 from schemas.denials import DenialRecord, NationalSecurityConsultation
-from schemas.ledger import CurrencyTotals, Ledger, RequestStatus, State
+from schemas.ledger import ConvertedTotals, CurrencyTotals, Ledger, RequestStatus, State
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest, Rule99Application
 
@@ -147,6 +147,11 @@ class RequestView(Frozen):
     status: RequestStatus
     ledger: Ledger
     totals: dict[str, CurrencyTotals]
+    converted_totals: list[ConvertedTotals] = Field(
+        default=[],
+        description="A currency's totals converted at a dated rate the Registry recorded, "
+        "with the rate, its date and source; beside the unconverted totals, never added",
+    )
     timeline: list[TimelineEntry] = Field(description="The most recent entries")
     timeline_elided: int = Field(default=0, ge=0, description="Older entries not shown")
     answers_seen: int

@@ -336,6 +336,14 @@ DECIDED_BY: dict[str, str] = {"Release": "pre_trial_chamber", "Allocation": "pre
 decision, an allocation the Presidency's (RS 109, Rules 217-221)."""
 
 
+PRESIDENCY_DECISION = "ICC-01/22-PRES-0001"
+DECISION_RECORDED: dict[str, dict[str, str]] = {
+    "Allocation": {"decision_reference": PRESIDENCY_DECISION}
+}
+"""Actions that record the deciding organ's decision by reference: an allocation names the
+Presidency's decision (Rule 221(1))."""
+
+
 def court_action(cls: type[ActionT], **fields: Any) -> ActionT:
     """A Court action of type ``cls`` with a fresh event id, decided by a Chamber (by the
     Presidency for an allocation)."""
@@ -343,6 +351,7 @@ def court_action(cls: type[ActionT], **fields: Any) -> ActionT:
         "event_id": new_event_id(),
         "decided_by": DECIDED_BY.get(cls.__name__, "Pre-Trial Chamber II"),
         "decided_at": DECIDED_AT,
+        **DECISION_RECORDED.get(cls.__name__, {}),
         **fields,
     }
     return cls.model_validate(data)

@@ -107,6 +107,7 @@ def resolve(
         ladder=policy.ladder[request.urgency],
         clocks=policy.clocks,
         deescalation=policy.deescalation,
+        allocation=policy.allocation,
         contact=contact,
         party_kind=party_kind,
         situation=situation,

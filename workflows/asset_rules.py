@@ -18,13 +18,15 @@ from schemas.answers import (
 from schemas.common import Money
 from schemas.court import (
     Allocation,
+    AllocationDestination,
     ForfeitureOrder,
     Release,
+    ReparationsPosition,
     ThirdPartyClaimDecision,
     TransferToCourt,
 )
 from schemas.escalations import EscalationKind as K
-from schemas.ledger import AssetStatus, Contest, LedgerChange, LedgerEntry
+from schemas.ledger import AllocationRecord, AssetStatus, Contest, LedgerChange, LedgerEntry
 from schemas.request import CourtRequest
 from workflows.carry import RequestCarry
 from workflows.firing import Firing
@@ -135,26 +137,63 @@ def apply_contest(
 
 
 def check_management(record: RequestCarry, _: CourtRequest, m: AssetManagementUpdate) -> None:
+    """Only a restrained asset is managed (RS 93(1)(k)); its valuation may be in any currency
+    (the manager values in local currency), and its costs in any currency too."""
     entry = _restrained(record, m.asset_id)
-    if entry.value is not None and entry.value.currency != m.value.currency:
+    if (
+        m.costs is not None
+        and m.costs.currency not in entry.management_costs
+        and (len(entry.management_costs) >= MAX_COST_CURRENCIES)
+    ):
         raise Refusal(
-            f"asset {m.asset_id!r} is valued in {entry.value.currency}, not {m.value.currency}"
+            f"asset {m.asset_id!r} has costs in {len(entry.management_costs)} currencies "
+            f"already: report further costs in one of {sorted(entry.management_costs)}"
         )
+
+
+MAX_COST_CURRENCIES = 10
+"""Most currencies one asset's management costs are kept in."""
 
 
 def apply_management(
     record: RequestCarry, _: CourtRequest, m: AssetManagementUpdate, at: datetime
 ) -> Outcome:
-    """Asset-management update (cf. EU 2018/1805 art. 28): the valuation history grows."""
+    """Asset-management update (cf. EU 2018/1805 art. 28): the valuation history grows. A
+    valuation in another currency than the one before becomes the asset's value (the history
+    keeps both; totals count the asset in its latest currency, never converted). Costs are
+    added to the asset's management costs in their currency: they reduce what may reach
+    victims (RS 75(2), 79(2)) and are shown beside the value, never netted from it."""
     entry = record.ledger.entries[m.asset_id]
-    entry.value, entry.asset_manager = m.value, m.asset_manager
+    entry.asset_manager = m.asset_manager
+    before = entry.value
+    if m.value is not None:
+        entry.value, entry.valued_at = m.value, m.sent_at
     note = f"{m.kind.value} by {m.asset_manager}"
     if m.kind is AssetManagementKind.INTERLOCUTORY_SALE:
         note += ": the proceeds replace the asset"
+    if m.value is not None and before is not None and before.currency != m.value.currency:
+        note += f" (valued in {m.value.currency}, before in {before.currency})"
+    if m.costs is not None:
+        costs = dict(entry.management_costs)
+        costs[m.costs.currency] = costs.get(m.costs.currency, Decimal(0)) + m.costs.amount
+        entry.management_costs = costs
+        note += f"; costs {m.costs.amount} {m.costs.currency}"
     entry.history.append(
-        LedgerChange(at=at, event_id=m.event_id, status=entry.status, value=m.value, note=note)
+        LedgerChange(
+            at=at,
+            event_id=m.event_id,
+            status=entry.status,
+            value=entry.value,
+            costs=m.costs,
+            note=note,
+        )
     )
-    return Outcome(f"{m.kind.value} of {m.asset_id}: {m.value.amount} {m.value.currency}")
+    what = f"{m.kind.value} of {m.asset_id}"
+    if m.value is not None:
+        what += f": {m.value.amount} {m.value.currency}"
+    if m.costs is not None:
+        what += f"{';' if m.value is not None else ':'} costs {m.costs.amount} {m.costs.currency}"
+    return Outcome(what)
 
 
 def check_freeze_limit(record: RequestCarry, _: CourtRequest, m: FreezeLimitProposal) -> None:
@@ -255,6 +294,12 @@ def apply_transfer(
     return Outcome(f"{m.asset_id} transferred to the Court", assets=[entry])
 
 
+def _policy_bases(record: RequestCarry) -> dict[AllocationDestination, str]:
+    """The purposes beyond reparations and the Trust Fund the request's policy allows, with
+    their bases; none without a policy (Rule 221(1): nothing beyond what is allowed)."""
+    return dict(record.clocks.policy.allocation.other_purposes) if record.clocks else {}
+
+
 def check_allocation(record: RequestCarry, _: CourtRequest, m: Allocation) -> None:
     entry = entry_of(record, m.asset_id)
     if entry.status is not A.TRANSFERRED or entry.transferred is None:
@@ -265,6 +310,24 @@ def check_allocation(record: RequestCarry, _: CourtRequest, m: Allocation) -> No
     if m.shares[0].amount.currency != entry.transferred.currency:
         raise Refusal(
             f"allocation in {m.shares[0].amount.currency}, transfer in {entry.transferred.currency}"
+        )
+    allowed = _policy_bases(record)
+    for share in m.shares:
+        if not share.destination.statutory and share.destination not in allowed:
+            raise Refusal(
+                f"the policy allows no allocation to {share.destination.value}: beyond "
+                "reparations (RS 75(2)) and the Trust Fund for Victims (RS 75(2), 79(2)) only "
+                "the purposes the policy lists, each with its basis (Rule 221(1))"
+            )
+    found = [d.reparations for d in entry.allocation_decisions if d.reparations is not None]
+    if (
+        found
+        and m.reparations is ReparationsPosition.NONE_ORDERED
+        and (ReparationsPosition.NONE_ORDERED not in found)
+    ):
+        raise Refusal(
+            f"an earlier allocation on {m.asset_id!r} found reparations {found[-1].value}: "
+            'say whether they are now "satisfied" (Rule 221(2)), not that none were ordered'
         )
     total = sum((s.amount.amount for s in m.shares), Decimal(0))
     if total == 0:
@@ -286,20 +349,40 @@ def _unallocated(entry: LedgerEntry) -> Decimal:
 
 
 def apply_allocation(record: RequestCarry, _: CourtRequest, m: Allocation, at: datetime) -> Outcome:
-    """Allocation by the Presidency (RS 109, Rules 217-221), amount by amount: reparations
-    have priority (Rule 221(2)), transfers to the Trust Fund for Victims rest on RS 79(2); each
-    share is recorded with its basis. The asset is allocated only once nothing of the
-    transferred value remains; until then a further allocation may take the remainder."""
+    """Allocation by the Presidency's decision (RS 109, Rules 217-221), amount by amount:
+    allocating EUR 1 of EUR 400,000 transferred leaves EUR 399,999 unallocated and the asset
+    transferred, not allocated. Reparations have priority (Rule 221(2): enforced in the
+    contract, ``Allocation``); the Trust Fund for Victims on its road (RS 75(2) or 79(2));
+    other purposes only as the policy allows, each share recorded with its basis (the policy's
+    when the decision states none) and the decision with its reference. The asset is allocated
+    only once nothing of the transferred value remains."""
     entry = record.ledger.entries[m.asset_id]
     assert entry.transferred is not None
     currency = entry.transferred.currency
-    entry.allocations = [*entry.allocations, *m.shares]
-    total = sum((s.amount.amount for s in m.shares), Decimal(0))
+    bases = _policy_bases(record)
+    shares = [
+        s if s.basis.strip() else s.model_copy(update={"basis": bases[s.destination]})
+        for s in m.shares
+    ]
+    entry.allocations = [*entry.allocations, *shares]
+    total = sum((s.amount.amount for s in shares), Decimal(0))
     remainder = _unallocated(entry) - total
     allocated = entry.transferred.amount - remainder
     entry.allocated = Money(amount=allocated, currency=currency)
     entry.unallocated = Money(amount=remainder, currency=currency)
-    parts = ", ".join(f"{s.destination.value} {s.amount.amount} ({s.basis})" for s in m.shares)
+    entry.allocation_decisions = [
+        *entry.allocation_decisions,
+        AllocationRecord(
+            event_id=m.event_id,
+            decision_reference=m.decision_reference,
+            decided_at=m.decided_at,
+            reparations=m.reparations,
+            allocated=Money(amount=total, currency=currency),
+            unallocated_after=entry.unallocated,
+        ),
+    ]
+    parts = ", ".join(f"{s.destination.value} {s.amount.amount} ({s.basis})" for s in shares)
+    parts = f"{parts} by {m.decision_reference}"
     if remainder == 0:
         move(entry, A.ALLOCATED, m.event_id, at, parts)
         return Outcome(f"{m.asset_id} allocated: {parts}", assets=[entry])

@@ -43,6 +43,7 @@ from workflows import denial_rules as d
 from workflows import postponements as pp
 from workflows import request_rules as r
 from workflows import rule99 as r99
+from workflows import valuation_rules as v
 from workflows.bounds import check_bounds
 from workflows.carry import RequestCarry
 from workflows.outcome import Outcome, Rule, no_check
@@ -204,6 +205,9 @@ CATALOG: tuple[Kind, ...] = (
     _court("national_security_determination", c.NationalSecurityDetermination,  # art. 72(7)
            "determine_national_security", OPEN - {S.WITHDRAWN}, frozenset({S.IN_CONSULTATION}),
            d.check_determination, d.apply_determination),
+    # A dated rate recorded: converted totals shown beside the unconverted ones.
+    _court("exchange_rate", c.ExchangeRate, "record_exchange_rate",
+           OPEN, SAME, v.check_exchange_rate, v.apply_exchange_rate),
 )
 # fmt: on
 

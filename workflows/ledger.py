@@ -54,9 +54,15 @@ def check_report(ledger: Ledger, request: CourtRequest, report: ExecutionReport)
 
 
 def apply_result(
-    ledger: Ledger, result: AssetResult, event_id: str, at: datetime
+    ledger: Ledger,
+    result: AssetResult,
+    event_id: str,
+    at: datetime,
+    report_sent_at: datetime | None = None,
 ) -> tuple[AssetStatus, AssetStatus]:
-    """Record one asset's progress; returns (status before, status after)."""
+    """Record one asset's progress; returns (status before, status after). A value the
+    report states is the asset's value as of the report (``report_sent_at``, else ``at``)."""
+    report_sent_at = report_sent_at or at
     entry = ledger.entries.get(result.asset_id)
     if entry is None:
         assert result.asset is not None  # guaranteed by check_report
@@ -68,6 +74,8 @@ def apply_result(
         set(entry.measures_executed) | set(result.measures_executed), key=list(Measure).index
     )
     entry.value = result.value or entry.value or entry.asset.estimated_value
+    if result.value is not None:
+        entry.valued_at = report_sent_at
     entry.location = result.location or entry.location
     entry.registry_reference = result.registry_reference or entry.registry_reference
     entry.executing_authority = result.executing_authority or entry.executing_authority

@@ -21,7 +21,7 @@ telling the case only once all of it was applied, after anything that could fail
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from temporalio import workflow
@@ -68,6 +68,8 @@ class Mark:
     entries: dict[str, LedgerEntry]
     clocks: Clocks | None
     report: ReportMemo
+    rates: dict[str, Any] = field(default_factory=dict)
+    """The ledger's recorded exchange rates (each record immutable once recorded)."""
 
 
 def mark(rec: RequestCarry) -> Mark:
@@ -77,6 +79,7 @@ def mark(rec: RequestCarry) -> Mark:
         entries={asset_id: _entry_copy(entry) for asset_id, entry in rec.ledger.entries.items()},
         clocks=_own(rec.clocks) if rec.clocks is not None else None,
         report=_own(rec.report),
+        rates=dict(rec.ledger.rates),
     )
 
 
@@ -86,6 +89,7 @@ def restore(rec: RequestCarry, m: Mark) -> None:
     for name, items in m.lists.items():
         setattr(rec, name, items)
     rec.ledger.entries = m.entries
+    rec.ledger.rates = m.rates
     rec.clocks, rec.report = m.clocks, m.report
 
 
@@ -131,6 +135,8 @@ def _entry_copy(entry: LedgerEntry) -> LedgerEntry:
             "contests": [c.model_copy() for c in entry.contests],
             "measures_executed": list(entry.measures_executed),
             "allocations": list(entry.allocations),
+            "allocation_decisions": list(entry.allocation_decisions),
+            "management_costs": dict(entry.management_costs),
             "history": list(entry.history),
         }
     )

@@ -118,7 +118,7 @@ def apply_execution(
         new = [x.asset_id for x in m.results if x.asset_id not in r.ledger.entries]
         r.supplementary_assets.extend(new)
     for result in m.results:
-        before, after = apply_result(r.ledger, result, m.event_id, at)
+        before, after = apply_result(r.ledger, result, m.event_id, at, m.sent_at)
         if after != before and after.restrained:
             changed.append(r.ledger.entries[result.asset_id])
     if r.status in EXECUTION_ENDED and not m.final:

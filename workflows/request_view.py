@@ -30,6 +30,7 @@ def request_view(
         status=rec.status,
         ledger=rec.ledger,
         totals=rec.ledger.totals(),
+        converted_totals=rec.ledger.converted_totals(),
         timeline=shown,
         timeline_elided=rec.timeline_dropped + len(rec.timeline) - len(shown),
         answers_seen=answers_seen,

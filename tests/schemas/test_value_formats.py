@@ -102,7 +102,8 @@ def test_an_amount_that_is_not_a_plain_decimal_string_is_refused(amount: Any) ->
 
 @pytest.mark.parametrize("amount", ["0", "0.5", "1250.00", "12.345", "999999999999999999.999"])
 def test_a_plain_decimal_string_is_kept_exactly(amount: str) -> None:
-    money = MONEY.validate_json(json.dumps({"amount": amount, "currency": "EUR"}))
+    """Kept exactly in a currency of three minor units (KWD, ISO 4217)."""
+    money = MONEY.validate_json(json.dumps({"amount": amount, "currency": "KWD"}))
     assert money.amount == Decimal(amount)
     assert money.model_dump(mode="json")["amount"] == amount
 
@@ -112,7 +113,7 @@ def test_a_plain_decimal_string_is_kept_exactly(amount: str) -> None:
 def test_any_text_is_an_amount_only_if_it_has_the_one_spelling(text: str) -> None:
     """Accepted amounts serialise back to the very text sent: one value, one spelling."""
     try:
-        money = MONEY.validate_json(json.dumps({"amount": text, "currency": "EUR"}))
+        money = MONEY.validate_json(json.dumps({"amount": text, "currency": "LYD"}))
     except ValidationError:
         assert not re.fullmatch(AMOUNT_PATTERN.strip("^$"), text)
     else:

@@ -161,6 +161,7 @@ async def test_two_state_case_from_freeze_to_allocation_and_closure(
             c.AllocationShare(
                 destination=c.AllocationDestination.TRUST_FUND_FOR_VICTIMS,
                 amount=eur(amount - REPARATIONS[asset_id]),
+                basis=c.TrustFundBasis.AWARD_THROUGH_THE_FUND,
             ),
         )
         await requests.act(

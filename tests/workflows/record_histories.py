@@ -161,8 +161,13 @@ async def full_asset_life(handle: Handle, req: CourtRequest) -> None:
             asset_id=ACCOUNT,
             shares=[
                 {"destination": "reparations", "amount": money("300000.00")},
-                {"destination": "legal_aid_refund", "amount": money("98214.37")},
+                {
+                    "destination": "trust_fund_for_victims",
+                    "amount": money("98214.37"),
+                    "basis": "RS 79(2)",
+                },
             ],
+            reparations="satisfied",
         ),
     )
     await send(handle, execution_report(req, [result(SHARES, "identify")], final=True))

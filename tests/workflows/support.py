@@ -53,6 +53,7 @@ from tests.builders import (
     reasons,
 )
 from tracefreeze import client as court_client
+from tracefreeze.policy import load_directory, load_policy, resolve
 from workflows import catalog
 from workflows import search_attributes as sa
 from workflows.carry import RequestRun
@@ -338,6 +339,16 @@ async def in_execution(worker: Any, **request_fields: Any) -> tuple[CourtRequest
     return req, handle
 
 
+async def in_execution_under_policy(worker: Any, **request_fields: Any) -> tuple[CourtRequest, Any]:
+    """``in_execution`` for a request started under the default policy file (its deadlines and
+    the allocation purposes it allows, Rule 221(1))."""
+    req = court_request(**request_fields)
+    handle = await worker.start(req, policy=resolve(load_policy(), load_directory(), req))
+    await send(handle, acknowledgement(req))
+    await send(handle, execution_report(req))
+    return req, handle
+
+
 def forfeiture(*asset_ids: str) -> c.ForfeitureOrder:
     return court_action(c.ForfeitureOrder, order_reference=ORDER, asset_ids=list(asset_ids))
 
@@ -346,11 +357,19 @@ def transfer(asset_id: str, amount: str, currency: str = "EUR") -> c.TransferToC
     return court_action(c.TransferToCourt, asset_id=asset_id, amount=money(amount, currency))
 
 
-def allocation(asset_id: str, *shares: tuple[str, str], currency: str = "EUR") -> c.Allocation:
+def allocation(
+    asset_id: str, *shares: tuple[str, ...], currency: str = "EUR", **fields: Any
+) -> c.Allocation:
+    """The Presidency's allocation of ``shares``: (destination, amount) or (destination,
+    amount, basis); ``fields`` such as ``reparations`` (Rule 221(2)) or ``decision_reference``."""
     return court_action(
         c.Allocation,
         asset_id=asset_id,
-        shares=[{"destination": d, "amount": money(x, currency)} for d, x in shares],
+        shares=[
+            {"destination": d, "amount": money(x, currency), **({"basis": b[0]} if b else {})}
+            for d, x, *b in shares
+        ],
+        **fields,
     )
 
 

@@ -31,6 +31,7 @@ from tests.workflows.support import (
     forfeiture,
     freeze_account,
     in_execution,
+    in_execution_under_policy,
     money,
     published_count,
     published_since,
@@ -40,6 +41,7 @@ from tests.workflows.support import (
     transfer,
     view,
 )
+from tracefreeze.policy import load_directory, load_policy, resolve
 
 S = RequestStatus
 A = AssetStatus
@@ -76,9 +78,9 @@ async def test_transfer_only_after_forfeiture(worker) -> None:
 async def test_allocation_rule221(worker) -> None:
     """Rule 221(2): the transferred value is allocated by the Presidency, reparations having
     priority — only a transferred value, never more than was transferred, in its currency;
-    each share is recorded with its basis (RS 79(2) for the Trust Fund for Victims); totals
-    count the allocation."""
-    _, handle = await in_execution(worker)
+    each share is recorded with its basis (RS 79(2) for the Trust Fund for Victims, the
+    policy's basis for legal-aid recovery); totals count the allocation."""
+    _, handle = await in_execution_under_policy(worker)
     await assert_rejected(
         handle,
         worker.published,
@@ -90,7 +92,12 @@ async def test_allocation_rule221(worker) -> None:
     await assert_rejected(
         handle,
         worker.published,
-        allocation(ACCOUNT, ("reparations", "300000.00"), ("legal_aid_refund", "98000.01")),
+        allocation(
+            ACCOUNT,
+            ("reparations", "300000.00"),
+            ("legal_aid_refund", "98000.01"),
+            reparations="satisfied",
+        ),
         "allocation of 398000.01 exceeds the 398000.00 EUR still unallocated",
     )
     await assert_rejected(
@@ -105,7 +112,13 @@ async def test_allocation_rule221(worker) -> None:
         ("trust_fund_for_victims", "100000.00"),
         ("legal_aid_refund", "48000.00"),
     )
-    allocated = allocation(ACCOUNT, *shares)
+    allocated = allocation(
+        ACCOUNT,
+        *shares[:1],
+        ("trust_fund_for_victims", "100000.00", "RS 79(2)"),
+        *shares[2:],
+        reparations="satisfied",
+    )
     await send(handle, allocated)
     v = await view(handle)
     account = v.ledger.entries[ACCOUNT]
@@ -139,14 +152,19 @@ async def test_allocation_sets_no_order_beyond_the_priority_of_reparations(worke
     order (the Trust Fund and a fine before reparations), a purpose named twice
     with different bases, and a basis the Presidency states itself are all taken and recorded
     as decided."""
-    _, handle = await in_execution(worker)
+    _, handle = await in_execution_under_policy(worker)
     await send(handle, forfeiture(ACCOUNT))
     await send(handle, transfer(ACCOUNT, "398000.00"))
     decided = court_action(
         c.Allocation,
         asset_id=ACCOUNT,
+        reparations="satisfied",
         shares=[
-            {"destination": "trust_fund_for_victims", "amount": money("100000.00")},
+            {
+                "destination": "trust_fund_for_victims",
+                "amount": money("100000.00"),
+                "basis": "RS 79(2)",
+            },
             {"destination": "fine", "amount": money("8000.00")},
             {"destination": "reparations", "amount": money("200000.00")},
             {
@@ -170,7 +188,9 @@ async def test_allocation_sets_no_order_beyond_the_priority_of_reparations(worke
 
 def test_allocation_in_mixed_currencies_is_a_schema_error() -> None:
     """One allocation is in one currency; its order is free (Rule 221(2) sets none)."""
-    allocation(ACCOUNT, ("legal_aid_refund", "1.00"), ("reparations", "1.00"))  # no error
+    allocation(  # no error
+        ACCOUNT, ("legal_aid_refund", "1.00"), ("reparations", "1.00"), reparations="satisfied"
+    )
     with pytest.raises(ValidationError, match="one currency per allocation"):
         court_action(
             c.Allocation,
@@ -179,6 +199,7 @@ def test_allocation_in_mixed_currencies_is_a_schema_error() -> None:
                 {"destination": "reparations", "amount": money("1.00", "EUR")},
                 {"destination": "fine", "amount": money("1.00", "USD")},
             ],
+            reparations="satisfied",
         )
 
 
@@ -257,7 +278,7 @@ async def test_allocation_amount_by_amount_until_nothing_remains(worker) -> None
     the asset is allocated when nothing remains. Reparations' priority (Rule 221(2)) stays
     the only ordering rule."""
     req = court_request(known_assets=[example("court-request")["known_assets"][0]])
-    handle = await worker.start(req)
+    handle = await worker.start(req, policy=resolve(load_policy(), load_directory(), req))
     await send(handle, freeze_account(req, final=True))
     await send(handle, forfeiture(ACCOUNT))
     await assert_rejected(
@@ -281,10 +302,12 @@ async def test_allocation_amount_by_amount_until_nothing_remains(worker) -> None
     await assert_rejected(
         handle,
         worker.published,
-        allocation(ACCOUNT, ("trust_fund_for_victims", "98000.01")),
+        allocation(ACCOUNT, ("trust_fund_for_victims", "98000.01", "RS 75(2)")),
         "allocation of 98000.01 exceeds the 98000.00 EUR still unallocated",
     )
-    await send(handle, allocation(ACCOUNT, ("legal_aid_refund", "98000.00")))
+    await send(
+        handle, allocation(ACCOUNT, ("legal_aid_refund", "98000.00"), reparations="satisfied")
+    )
     v = await view(handle)
     account = v.ledger.entries[ACCOUNT]
     assert account.status is A.ALLOCATED

@@ -106,7 +106,11 @@ async def test_full_asset_life_then_close(worker) -> None:
     steps: list[Any] = [
         forfeiture(ACCOUNT),
         transfer(ACCOUNT, "398214.37"),
-        allocation(ACCOUNT, ("reparations", "300000.00"), ("trust_fund_for_victims", "98214.37")),
+        allocation(
+            ACCOUNT,
+            ("reparations", "300000.00"),
+            ("trust_fund_for_victims", "98214.37", "RS 75(2)"),
+        ),
     ]
     for step in steps:
         await assert_rejected(handle, worker.published, close_action(), f"assets ['{ACCOUNT}']")

@@ -13,6 +13,7 @@ from schemas.case import CaseView
 from schemas.common import Money
 from schemas.ledger import CurrencyTotals, LedgerEntry
 from schemas.views import RequestView
+from tracefreeze.report.values import amount_text, converted_section, costs_line
 
 NONE = "-"
 
@@ -32,7 +33,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def money(value: Money | None) -> str:
-    return f"{value.amount:,.2f} {value.currency}" if value else NONE
+    return f"{amount_text(value.amount, value.currency)} {value.currency}" if value else NONE
 
 
 def render_timeline(view: RequestView) -> str:
@@ -66,7 +67,15 @@ def render_ledger(view: RequestView) -> str:
     return table(headers, rows)
 
 
-TOTALS = ("identified", "frozen", "seized", "forfeited", "released", "allocated")
+TOTALS = (
+    "identified",
+    "frozen",
+    "seized",
+    "forfeited",
+    "released",
+    "allocated",
+    "management_costs",
+)
 
 
 def totals_table(totals: dict[str, CurrencyTotals]) -> str:
@@ -74,7 +83,7 @@ def totals_table(totals: dict[str, CurrencyTotals]) -> str:
     if not totals:
         return "no valued asset identified yet"
     rows = [
-        [currency, *(f"{getattr(t, name):,.2f}" for name in TOTALS)]
+        [currency, *(amount_text(getattr(t, name), currency) for name in TOTALS)]
         for currency, t in totals.items()
     ]
     return table(["currency", *TOTALS], rows)
@@ -96,6 +105,7 @@ def render_view(view: RequestView) -> str:
             "Timeline\n" + render_timeline(view),
             "Ledger\n" + render_ledger(view),
             "Totals (per currency, no conversion)\n" + render_totals(view),
+            *converted_section(view.converted_totals, TOTALS),
         ]
     )
 
@@ -113,6 +123,8 @@ def _value(entry: LedgerEntry) -> str:
     estimate = entry.asset.estimated_value
     if entry.value is None and estimate is not None:
         return f"{NONE} (the Court's estimate: {money(estimate)})"
+    if entry.value is not None and entry.valued_at is not None:
+        return f"{money(entry.value)} (as of {entry.valued_at:%Y-%m-%d})"
     return money(entry.value)
 
 
@@ -129,9 +141,17 @@ def _facts(entry: LedgerEntry) -> list[str]:
     if entry.transferred:
         lines.append(f"transferred to the Court: {money(entry.transferred)}")
     lines += [
-        f"allocated to {s.destination.value.replace('_', ' ')}: {money(s.amount)}"
+        f"allocated to {s.destination.value.replace('_', ' ')}: {money(s.amount)} ({s.basis})"
         for s in entry.allocations
     ]
+    lines += [
+        f"allocation decided by the Presidency: {d.decision_reference}"
+        + (f" (reparations {d.reparations.value.replace('_', ' ')})" if d.reparations else "")
+        for d in entry.allocation_decisions
+    ]
+    costs = costs_line(entry)
+    if costs:
+        lines.append(costs)
     if entry.unallocated is not None and entry.unallocated.amount > 0:
         lines.append(f"still unallocated: {money(entry.unallocated)}")
     if entry.release_ground:
@@ -184,6 +204,7 @@ def render_asset_ledger(view: RequestView) -> str:
             header,
             *(assets or ["no asset known or identified yet"]),
             "Totals (per currency, no conversion)\n" + totals_table(view.totals),
+            *converted_section(view.converted_totals, TOTALS),
         ]
     )
 
