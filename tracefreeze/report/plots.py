@@ -75,7 +75,7 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def requests_per_state(report: PublishedReport) -> bytes | None:
+def requests_per_state(report: PublishedReport) -> Figure | None:
     lines = report.lines
     if len(lines) < PLOT_MIN_ROWS:
         return None
@@ -100,10 +100,10 @@ def requests_per_state(report: PublishedReport) -> bytes | None:
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     _plain(ax)
     ax.legend(fontsize="small")
-    return _png(fig)
+    return fig
 
 
-def time_to_acknowledgement(report: PublishedReport) -> bytes | None:
+def time_to_acknowledgement(report: PublishedReport) -> Figure | None:
     rows = [
         (line.label, line.to_acknowledgement)
         for line in report.lines
@@ -125,7 +125,7 @@ def time_to_acknowledgement(report: PublishedReport) -> bytes | None:
     ax.set_ylim(0, upper_limit(max(p90s)))
     _plain(ax)
     ax.legend(fontsize="small")
-    return _png(fig)
+    return fig
 
 
 def amount_format(top: float) -> FuncFormatter:
@@ -135,7 +135,7 @@ def amount_format(top: float) -> FuncFormatter:
     return FuncFormatter(lambda value, _pos: f"{value:,.{decimals}f}")
 
 
-def value_per_status(report: PublishedReport) -> bytes | None:
+def value_per_status(report: PublishedReport) -> Figure | None:
     totals = report.value_totals
     currencies = [c for c in sorted(totals) if any(getattr(totals[c], n) for n in TOTAL_FIELDS)]
     if not currencies:
@@ -151,10 +151,10 @@ def value_per_status(report: PublishedReport) -> bytes | None:
         ax.set_ylim(0, top)
         ax.yaxis.set_major_formatter(amount_format(top))
     fig.tight_layout()
-    return _png(fig)
+    return fig
 
 
-PLOTS: dict[str, Callable[[PublishedReport], bytes | None]] = {
+PLOTS: dict[str, Callable[[PublishedReport], Figure | None]] = {
     "requests-per-state": requests_per_state,
     "time-to-acknowledgement": time_to_acknowledgement,
     "value-per-status": value_per_status,
@@ -166,7 +166,7 @@ def render_plots(report: PublishedReport) -> dict[str, bytes]:
     minimum is left out (its table stands in for it)."""
     out = {}
     for name, plot in PLOTS.items():
-        png = plot(report)
-        if png is not None:
-            out[name] = png
+        fig = plot(report)
+        if fig is not None:
+            out[name] = _png(fig)
     return out
