@@ -23,7 +23,7 @@ request's default (``schemas.request.CourtRequest``). ``min_group`` comes from t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -68,7 +68,7 @@ class Partition(Generic[T]):
 
 
 def partition(
-    groups: dict[str, Sequence[T]],
+    groups: Mapping[str, Sequence[T]],
     protected: Callable[[T], bool],
     min_group: int,
 ) -> Partition[T]:

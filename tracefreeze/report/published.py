@@ -309,53 +309,40 @@ def _subset_row(
     return (label, *_withheld(width))
 
 
+def _overridden_articles(f: RequestFacts) -> set[str]:
+    override = f.memo.completeness_override
+    return {x.article for x in override.findings} if override is not None else set()
+
+
 def completeness(report: CooperationReport) -> Table:
+    """Requests transmitted complete or on an override (RS 96(2); Rule 176(2)), and the
+    overrides by the article of the finding overridden."""
     requests = [f for f in report.requests if not f.ex_parte]
     overridden = [f for f in requests if f.memo.completeness_override is not None]
     complete = [f for f in requests if f.memo.completeness_override is None]
     groups = {"transmitted complete": complete, "transmitted on an override": overridden}
-    part = partition(groups, _protected, report.min_group)
-    shown = dict(part.shown)
+    shown = dict(partition(groups, _protected, report.min_group).shown)
 
     def count(m: Sequence[RequestFacts]) -> tuple[str, ...]:
         return (str(len(m)),)
 
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (label, str(len(shown[label])) if label in shown else WITHHELD)
-        for label in groups
-        if groups[label] or label in shown
+        for label, members in groups.items()
+        if members
     ]
-    articles = sorted(
-        {x.article for f in overridden for x in f.memo.completeness_override.findings}  # type: ignore[union-attr]
-    )
-    for article in articles:
-        citing = [
-            f
-            for f in overridden
-            if any(x.article == article for x in f.memo.completeness_override.findings)  # type: ignore[union-attr]
-        ]
-        rows.append(
-            _subset_row(
-                f"override of a finding under {article}",
-                citing,
-                overridden,
-                report.min_group,
-                count,
-                1,
-            )
-        )
+    for article in sorted(set().union(*map(_overridden_articles, overridden))):
+        citing = [f for f in overridden if article in _overridden_articles(f)]
+        label = f"override of a finding under {article}"
+        rows.append(_subset_row(label, citing, overridden, report.min_group, count, 1))
     note = (
         "An override is a named person's decision to transmit a request the completeness "
         "check found incomplete (RS 96(2); Rule 176(2)). Requests the check stopped and "
         "nobody transmitted are no workflow and are not counted here."
     )
-    return Table(
-        "completeness",
-        "Completeness of the requests transmitted",
-        ("Requests", "Count"),
-        tuple(rows),
-        note,
-    )
+    headers = ("Requests", "Count")
+    title = "Completeness of the requests transmitted"
+    return Table("completeness", title, headers, tuple(rows), note)
 
 
 # --- releases -----------------------------------------------------------------------------
