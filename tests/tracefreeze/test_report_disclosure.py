@@ -227,10 +227,11 @@ def test_confidential_mix_many_requests(tmp_path: Path) -> None:
     md = out["markdown"]
     assert "| NLD | 3000 |" in md and "| DEU | 40 |" in md
     assert "| BEL" not in md and "| KEN" not in md
-    assert "| Other States (2, merged: too few confidential requests each) | 6 |" in md
+    assert "| Other States (2, merged) | 6 |" in md
     assert "| All States | 3046 |" in md
+    assert "Other (merged): rows that alone would cover fewer than 5 confidential" in md
     assert "| NLD | EUR | 30,000.00 |" in md and "| DEU | EUR | 40.00 |" in md
-    assert "| Other States (2, merged: too few confidential requests each) | EUR | 39.00 |" in md
+    assert "| Other States (2, merged) | EUR | 39.00 |" in md
     assert "4,242.42" not in md and "4242.42" not in out["json"]
     assert f"| All States | CHF | {WITHHELD} |" in md
     assert out["png"] == "requests-per-state time-to-acknowledgement value-per-status"
@@ -243,7 +244,7 @@ def test_secondary_suppression_hides_the_smallest_shown_state() -> None:
     facts += [request("BEL", CONFIDENTIAL, eur="7.00") for _ in range(4)]
     rows = table(facts, "values")
     assert [r[0] for r in rows] == [
-        "Other States (2, merged: too few confidential requests each)",
+        "Other States (2, merged)",
         "All States",
     ]
     assert rows[0][2] == rows[1][2] == "88.00"
@@ -289,7 +290,7 @@ def test_one_confidential_defence_request_is_not_singled_out() -> None:
     facts += [request("NLD", CONFIDENTIAL, origin=Origin.DEFENCE)]
     origins = table(facts, "by_origin")
     assert not any(row[0].startswith("Defence") for row in origins)
-    assert origins[0][0].startswith("Other groups (2") and origins[0][1] == "10"
+    assert origins[0] == ("Other groups (2, merged)", "10", "0", "10", "0")
 
 
 def override(*articles: str) -> CompletenessOverride:
@@ -371,9 +372,12 @@ def test_time_units_and_axis_limits() -> None:
 
 
 def _tick_text(fig: Figure) -> list[str]:
+    """Every tick label and offset text of the figure's first axes, as drawn."""
     fig.canvas.draw()
     ax = fig.axes[0]
-    return [t.get_text() for t in ax.get_yticklabels()] + [ax.yaxis.get_offset_text().get_text()]
+    labels = [*ax.get_xticklabels(), *ax.get_yticklabels()]
+    offsets = [ax.xaxis.get_offset_text(), ax.yaxis.get_offset_text()]
+    return [t.get_text() for t in labels] + ["offset:" + t.get_text() for t in offsets]
 
 
 @pytest.mark.parametrize("seconds", [0.04, 42.0, 5 * 86_400.0])
@@ -384,10 +388,11 @@ def test_time_axis_reads_for_tiny_and_large_times(seconds: float) -> None:
     fig = time_to_acknowledgement(publish(aggregate(2026, facts, "", T0)))
     assert fig is not None
     ax = fig.axes[0]
-    assert ax.get_ylim()[0] == 0 and ax.get_ylim()[1] > seconds / time_unit(seconds).seconds
-    assert ax.get_ylabel() == time_unit(seconds * 1.04).name
+    assert ax.get_xlim()[0] == 0 and ax.get_xlim()[1] > seconds / time_unit(seconds).seconds
+    assert ax.get_xlabel() == time_unit(seconds * 1.04).name
     texts = _tick_text(fig)
-    assert texts[-1] == "" and not any("e-" in t or "e+" in t or "1e" in t for t in texts)
+    assert texts[-2:] == ["offset:", "offset:"]
+    assert not any("e-" in t or "e+" in t or "1e" in t for t in texts)
 
 
 def test_below_the_minimum_count_no_time_chart() -> None:
@@ -399,4 +404,14 @@ def test_small_amounts_keep_their_cents_on_the_axis() -> None:
     fig = value_per_status(publish(aggregate(2026, [request(eur="0.50")], "", T0)))
     assert fig is not None
     texts = _tick_text(fig)
-    assert "0.50" in texts and texts[-1] == ""
+    assert "0.50" in texts and texts[-2:] == ["offset:", "offset:"]
+
+
+def test_a_hundred_and_fifty_states_read_as_rows() -> None:
+    """Horizontal bars: the figure grows in height with the States, never wider than a page."""
+    facts = [request(f"S{i:03d}", ack_s=3600.0 * (1 + i % 7)) for i in range(150)]
+    fig = time_to_acknowledgement(publish(aggregate(2026, facts, "", T0)))
+    assert fig is not None
+    width, height = fig.get_size_inches()
+    assert width == 7.0 and height > 30
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()][:2] == ["S000", "S001"]

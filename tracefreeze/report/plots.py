@@ -5,9 +5,11 @@ tables withhold, nor a single request's time (no box plot: its whiskers and outl
 individual requests).
 
 - requests per State: stacked ended / answered and outstanding / unanswered and outstanding
-  (the bar's height is the number sent), from two rows up;
+  (the bar's length is the number sent), from two rows up;
 - time to acknowledgement per State: median (bar) and p90 (mark), in the unit that suits
   the figures (seconds to days), from ``PLOT_MIN_POINTS`` measured times up;
+
+both with horizontal bars, one row per State, so 150 States read as well as two;
 - value per status per currency: one panel per currency whose total may be shown (amounts
   are never converted).
 
@@ -65,14 +67,27 @@ def upper_limit(largest: float) -> float:
     return largest * 1.15 if largest > 0 else 1.0
 
 
-def _plain(ax: Axes) -> None:
-    ax.ticklabel_format(axis="y", style="plain", useOffset=False)
+def _plain(ax: Axes, axis: str = "x") -> None:
+    ax.ticklabel_format(axis=axis, style="plain", useOffset=False)
+
+
+def _legend_on_top(ax: Axes) -> None:
+    """Between the title and the bars: it never hides a bar, however many rows."""
+    ax.legend(
+        fontsize="small", loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False
+    )
 
 
 def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     return buf.getvalue()
+
+
+def _rows_figure(rows: int) -> Figure:
+    """A figure of horizontal bars, one row per State: as readable for two as for 150 (the
+    height grows with the rows, the width stays a page's)."""
+    return Figure(figsize=(7.0, max(2.4, 0.26 * rows + 1.4)))
 
 
 def requests_per_state(report: PublishedReport) -> Figure | None:
@@ -83,23 +98,24 @@ def requests_per_state(report: PublishedReport) -> Figure | None:
     ended = [line.ended for line in lines]
     answered_open = [line.answered_outstanding for line in lines]
     unanswered_open = [line.outstanding - line.answered_outstanding for line in lines]
-    fig = Figure(figsize=(max(4.0, 0.7 * len(labels) + 2), 3.5))
+    fig = _rows_figure(len(labels))
     ax = fig.add_subplot()
-    bottom = [0] * len(labels)
+    left = [0] * len(labels)
     for label, counts, colour in zip(
         ("ended", "answered, outstanding", "unanswered, outstanding"),
         (ended, answered_open, unanswered_open),
         COLOURS,
         strict=True,
     ):
-        ax.bar(labels, counts, bottom=bottom, label=label, color=colour)
-        bottom = [b + v for b, v in zip(bottom, counts, strict=True)]
-    ax.set_title(f"Requests per State, {report.year} (height: sent)")
-    ax.set_ylabel("requests")
-    ax.set_ylim(0, upper_limit(max(line.sent for line in lines)))
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.barh(labels, counts, left=left, label=label, color=colour)
+        left = [b + v for b, v in zip(left, counts, strict=True)]
+    ax.invert_yaxis()  # the table's order, top down
+    ax.set_title(f"Requests per State, {report.year} (length: sent)", pad=24)
+    ax.set_xlabel("requests")
+    ax.set_xlim(0, upper_limit(max(line.sent for line in lines)))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     _plain(ax)
-    ax.legend(fontsize="small")
+    _legend_on_top(ax)
     return fig
 
 
@@ -116,15 +132,16 @@ def time_to_acknowledgement(report: PublishedReport) -> Figure | None:
     medians = [(d.median or 0.0) / unit.seconds for _, d in rows]
     p90s = [(d.p90 or 0.0) / unit.seconds for _, d in rows]
     labels = [label for label, _ in rows]
-    fig = Figure(figsize=(max(4.0, 0.7 * len(rows) + 2), 3.5))
+    fig = _rows_figure(len(rows))
     ax = fig.add_subplot()
-    ax.bar(labels, medians, color="#35608f", label="median")
-    ax.scatter(labels, p90s, color="#b03a2e", marker="_", s=400, linewidths=2, label="p90")
-    ax.set_title("Time to acknowledgement per State")
-    ax.set_ylabel(unit.name)
-    ax.set_ylim(0, upper_limit(max(p90s)))
+    ax.barh(labels, medians, color="#35608f", label="median")
+    ax.scatter(p90s, labels, color="#b03a2e", marker="|", s=200, linewidths=2, label="p90")
+    ax.invert_yaxis()
+    ax.set_title("Time to acknowledgement per State", pad=24)
+    ax.set_xlabel(unit.name)
+    ax.set_xlim(0, upper_limit(max(p90s)))
     _plain(ax)
-    ax.legend(fontsize="small")
+    _legend_on_top(ax)
     return fig
 
 

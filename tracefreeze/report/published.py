@@ -143,7 +143,19 @@ def _line(label: str, facts: Sequence[RequestFacts]) -> Line:
 
 
 def _other_label(n: int, what: str = "States") -> str:
-    return f"Other {what} ({n}, merged: too few confidential requests each)"
+    return f"Other {what} ({n}, merged)"
+
+
+def _merged_note(rows: Sequence[Sequence[str]], k: int, note: str = "") -> str:
+    """The table's note, and what "Other ... (merged)" means when the table has one."""
+    if not any(row[0].startswith("Other ") for row in rows):
+        return note
+    merged = (
+        f"Other (merged): rows that alone would cover fewer than {k} confidential requests "
+        "(RS 87(3)), with, where needed, the smallest row that would let them be computed "
+        "from the total."
+    )
+    return f"{note} {merged}".strip()
 
 
 def requests_per_state(report: CooperationReport) -> tuple[Table, tuple[Line, ...], str, int]:
@@ -159,7 +171,8 @@ def requests_per_state(report: CooperationReport) -> tuple[Table, tuple[Line, ..
             lines.append(_line("Other", part.other))
     total = _state_cells(part.total) if part.total_shown else _withheld(width)
     rows.append(("All States", *total))
-    table = Table("requests_per_state", "Requests per State", STATE_HEADERS, tuple(rows))
+    note = _merged_note(rows, report.min_group)
+    table = Table("requests_per_state", "Requests per State", STATE_HEADERS, tuple(rows), note)
     return table, tuple(lines), total[0], len(part.shown)
 
 
@@ -196,7 +209,7 @@ def values(report: CooperationReport) -> tuple[Table, dict[str, CurrencyTotals]]
             shown_totals[currency] = add_totals(f.memo.totals for f in part.total)[currency]
         else:
             rows.append(("All States", currency, *_withheld(width)))
-    note = "" if rows else "No valued asset."
+    note = _merged_note(rows, report.min_group) if rows else "No valued asset."
     table = Table("values", "Value per status and currency", VALUE_HEADERS, tuple(rows), note)
     return table, shown_totals
 
@@ -231,6 +244,7 @@ def _count_table(
     rows.append(("All", *total))
     if note and not any(row[0] == NOT_RECORDED for row in rows):
         note = ""
+    note = _merged_note(rows, report.min_group, note)
     return Table(key, title, (first, *COUNT_HEADERS), tuple(rows), note)
 
 
