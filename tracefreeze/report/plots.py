@@ -67,8 +67,9 @@ def upper_limit(largest: float) -> float:
     return largest * 1.15 if largest > 0 else 1.0
 
 
-def _plain(ax: Axes, axis: str = "x") -> None:
-    ax.ticklabel_format(axis=axis, style="plain", useOffset=False)
+def _plain(ax: Axes) -> None:
+    """The value axis (x: the bars are horizontal) in plain numbers: no offset, no 1e-6."""
+    ax.ticklabel_format(axis="x", style="plain", useOffset=False)
 
 
 def _legend_on_top(ax: Axes) -> None:
