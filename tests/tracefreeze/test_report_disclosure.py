@@ -285,6 +285,17 @@ def test_requests_by_party_kind_legal_basis_and_origin() -> None:
     assert origins[-1] == ("All", "5", "0", "5", "0")
 
 
+def test_requests_by_furthest_step_findings_among_them() -> None:
+    facts = [request("NLD") for _ in range(2)]
+    facts += [request("BEL", max_escalation_level=4)]
+    facts += [request("FRA", max_escalation_level=1) for _ in range(3)]
+    rows = table(facts, "by_escalation")
+    assert ("0: none", "2", "0", "2", "0") in rows
+    assert ("1: reminder to the focal point (seed para 9)", "3", "0", "3", "3") in rows
+    finding = next(r for r in rows if r[0].startswith("4: finding of non-compliance (RS 87(7))"))
+    assert finding[1:] == ("1", "0", "1", "1")
+
+
 def test_one_confidential_defence_request_is_not_singled_out() -> None:
     facts = [request("NLD", CONFIDENTIAL, origin=Origin.CHAMBER) for _ in range(9)]
     facts += [request("NLD", CONFIDENTIAL, origin=Origin.DEFENCE)]

@@ -12,7 +12,8 @@ What the Assembly asks about (seed para 28 of ICC-ASP/14/Res.3), each a table:
 - requests by kind of party (State Party RS 86; arrangement or non-party RS 87(5);
   Security Council referral RS 13(b); international organisation RS 87(6)), by legal basis
   (RS 57(3)(b), 57(3)(e), 75(4), 93(1)(k)) and by origin, Defence requests apart
-  (RS 57(3)(b));
+  (RS 57(3)(b)); by the furthest step of follow-up reached, findings of non-compliance
+  (RS 87(7)) among them;
 - completeness: requests transmitted on a named person's override of the check's findings
   (RS 96(2); Rule 176(2)), by the article of the finding overridden;
 - assets released, by the ground of the Court's decision: after an acquittal, and after a
@@ -242,7 +243,7 @@ def _count_table(
         rows.append((_other_label(part.other_groups, "groups"), *cells))
     total = _counts(part.total) if part.total_shown else _withheld(len(COUNT_HEADERS))
     rows.append(("All", *total))
-    if note and not any(row[0] == NOT_RECORDED for row in rows):
+    if note.startswith("Not recorded") and not any(row[0] == NOT_RECORDED for row in rows):
         note = ""
     note = _merged_note(rows, report.min_group, note)
     return Table(key, title, (first, *COUNT_HEADERS), tuple(rows), note)
@@ -281,6 +282,22 @@ def _origin(f: RequestFacts) -> str:
     return NOT_RECORDED
 
 
+ESCALATION_LABELS = {
+    0: "0: none",
+    1: "1: reminder to the focal point (seed para 9)",
+    2: "2: Registry follow-up or consultation (RS 87(1)(a), 87(6))",
+    3: "3: report to the Chamber",
+    4: "4: finding of non-compliance (RS 87(7)), or the Assembly or Council informed "
+    "(RS 87(5)(b), 13(b))",
+    5: "5: the Assembly's non-cooperation procedures (ICC-ASP/10/Res.5)",
+}
+
+
+def _escalation(f: RequestFacts) -> str:
+    level = max(f.memo.max_escalation_level, f.escalation_level)
+    return ESCALATION_LABELS.get(level, f"{level}")
+
+
 def breakdowns(report: CooperationReport) -> tuple[Table, ...]:
     return (
         _count_table(
@@ -301,6 +318,14 @@ def breakdowns(report: CooperationReport) -> tuple[Table, ...]:
             "Requests by origin (Defence requests: RS 57(3)(b))",
             "Origin",
             _origin,
+        ),
+        _count_table(
+            report,
+            "by_escalation",
+            "Requests by the furthest step of follow-up reached",
+            "Step",
+            _escalation,
+            note="A step from 3 on is taken only on a person's decision.",
         ),
     )
 
