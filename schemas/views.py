@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from pydantic import AwareDatetime, Field, field_validator
 
-from schemas.common import EventRef, Frozen, TopicName
+from schemas.common import Confidentiality, EventRef, Frozen, LegalBasis, Origin, TopicName
 from schemas.completeness import CompletenessOverride
 from schemas.denials import DenialRecord, NationalSecurityConsultation
 from schemas.ledger import ConvertedTotals, CurrencyTotals, Ledger, RequestStatus, State
-from schemas.policy import ResolvedPolicy
+from schemas.policy import PartyKind, ResolvedPolicy
 from schemas.request import CourtRequest, Rule99Application
 
 
@@ -19,6 +20,13 @@ class TimelineEntry(State):
     event_id: EventRef | None = Field(description="The answer or action; none for transmission")
     what: str
     status: RequestStatus
+
+
+class ReleaseTally(State):
+    """The assets of one request released on one ground, and their values per currency."""
+
+    assets: int = 0
+    values: dict[str, Decimal] = {}
 
 
 class ReportMemo(State):
@@ -38,6 +46,19 @@ class ReportMemo(State):
     totals: dict[str, CurrencyTotals] = {}
     completeness_override: CompletenessOverride | None = Field(
         default=None, description="Transmitted incomplete by a named person's decision"
+    )
+    confidentiality: Confidentiality | None = Field(
+        default=None,
+        description="RS 87(3), Rule 99(1): what the report may disclose of this request "
+        "(none: a memo written before it was recorded, read as confidential)",
+    )
+    legal_basis: LegalBasis | None = None
+    origin: Origin | None = Field(default=None, description="Chamber, Prosecution or Defence")
+    party_kind: PartyKind | None = Field(
+        default=None, description="What the requested party is to the Court (its policy)"
+    )
+    released: dict[str, ReleaseTally] = Field(
+        default={}, description="Released assets by the ground of the Court's decision"
     )
 
 

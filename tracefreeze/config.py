@@ -104,6 +104,10 @@ class Settings(KafkaSecurity, BaseSettings):
     answers_retention_days: float = Field(default=14.0, gt=0)
     """The answers topic's ``retention.ms`` in days (deploy/k8s/base/kafka-topics.yaml)."""
     topics: Topics = Topics()
+    report_min_group: int = Field(default=5, ge=2, le=10_000)
+    """Fewest confidential requests a figure of the cooperation report may cover
+    (``TRACEFREEZE_REPORT_MIN_GROUP``; RS 87(3)): fewer are withheld, so no confidential
+    request can be read off a total (``tracefreeze/report/disclosure.py``)."""
 
     health_host: str = "127.0.0.1"
     """Address the /metrics and probe server binds (``TRACEFREEZE_HEALTH_HOST``): loopback

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
@@ -17,8 +18,9 @@ from temporalio.exceptions import FailureError
 with workflow.unsafe.imports_passed_through():
     from schemas.case import RequestSummary
     from schemas.court import Stage
-    from schemas.ledger import RequestStatus
+    from schemas.ledger import AssetStatus, RequestStatus
     from schemas.request import CourtRequest
+    from schemas.views import ReleaseTally
     from workflows import search_attributes as sa
     from workflows import state_machine as sm
     from workflows.carry import RequestCarry
@@ -164,7 +166,7 @@ class Visibility:
                 else sa.NEXT_DEADLINE.value_unset(),
             ]
         workflow.set_current_details(current_details(req, rec.status, rec.ledger))
-        memo = report_memo(rec)
+        memo = report_memo(rec, req)
         shown = self.shown
         changed = [u for u in attributes + clock_attributes if shown.get(u.key.name) != u.value]
         if changed:
@@ -184,13 +186,35 @@ class Visibility:
             workflow.logger.warning("visibility not written", extra={"fault": type(fault).__name__})
 
 
-def report_memo(rec: RequestCarry) -> dict[str, Any]:
-    """The memo the cooperation report reads."""
+def report_memo(rec: RequestCarry, req: CourtRequest | None = None) -> dict[str, Any]:
+    """The memo the cooperation report reads: what the report may disclose of the request
+    (RS 87(3), Rule 99(1)), what the Assembly asks about (legal basis, origin, party kind,
+    releases by ground) and the values; the memo passes through the payload codec."""
     rec.report.totals = rec.ledger.totals()
+    rec.report.released = released_by_ground(rec)
+    if req is not None:
+        rec.report.confidentiality = req.confidentiality
+        rec.report.legal_basis = req.legal_basis
+        rec.report.origin = req.origin
     if rec.clocks is not None:
+        rec.report.party_kind = rec.clocks.policy.party_kind
         level = level_of(rec.clocks.policy, rec.clocks.ladder.rung)
         rec.report.max_escalation_level = max(rec.report.max_escalation_level, level)
     return {"report": rec.report.model_dump(mode="json")}
+
+
+def released_by_ground(rec: RequestCarry) -> dict[str, ReleaseTally]:
+    """The request's released assets by recorded ground (acquittal, withdrawal, ...)."""
+    out: dict[str, ReleaseTally] = {}
+    for entry in rec.ledger.entries.values():
+        if entry.status is not AssetStatus.RELEASED or not entry.release_ground:
+            continue
+        tally = out.setdefault(entry.release_ground, ReleaseTally())
+        tally.assets += 1
+        if entry.value is not None:
+            currency = entry.value.currency
+            tally.values[currency] = tally.values.get(currency, Decimal(0)) + entry.value.amount
+    return out
 
 
 def note_for_report(rec: RequestCarry, kind: Kind, now: datetime) -> None:

@@ -1,8 +1,12 @@
-"""Cooperation report without a server: statistics, aggregation, Markdown, HTML, files."""
+"""Cooperation report without a server: statistics, aggregation, Markdown, HTML, JSON, files.
+
+The requests here are public (``Confidentiality.PUBLIC``): what the report withholds of
+confidential and ex parte ones is tested in ``test_report_disclosure.py``."""
 
 from __future__ import annotations
 
 import io
+import json
 import statistics
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -11,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from schemas.common import Confidentiality
 from schemas.ledger import CurrencyTotals
 from schemas.views import ReportMemo
 from tracefreeze.cli.main import main
@@ -27,6 +32,7 @@ from tracefreeze.report.cooperation import (
     quantile,
     year_query,
 )
+from tracefreeze.report.published import publish
 from tracefreeze.report.render import render_html, render_markdown, write_report
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -90,6 +96,7 @@ def facts(
         ended_at=None if end_h is None else started + timedelta(hours=end_h),
         max_escalation_level=level,
         totals=totals,
+        confidentiality=Confidentiality.PUBLIC,
     )
     return RequestFacts(
         workflow_id=f"request/R-{state}-{ack_h}-{end_h}-{level}/{state}",
@@ -141,18 +148,18 @@ def test_runs_of_one_request_are_merged() -> None:
 
 
 def test_markdown_rows() -> None:
-    md = render_markdown(hand_built(), {"requests-per-state": "r.png"})
+    md = render_markdown(publish(hand_built()), {"requests-per-state": "r.png"})
     assert md.startswith("# Cooperation report 2026\n")
-    assert "| NLD | 3 | 2 | 2 | 0 | 2h 00m | 2h 48m | 10h 00m | 10h 00m |" in md
-    assert "| BEL | 2 | 1 | 1 | 1 | 2h 00m | 2h 00m | 5h 00m | 5h 00m |" in md
-    assert "| All States | 7 | 4 | 4 | 2 |" in md
+    assert "| NLD | 3 | 2 | 2 | 0 | 2h 00m | 2h 48m | - | - | 10h 00m | 10h 00m |" in md
+    assert "| BEL | 2 | 1 | 1 | 1 | 2h 00m | 2h 00m | - | - | 5h 00m | 5h 00m |" in md
+    assert "| All States | 7 | 4 | 4 | 2 | 2h 30m | 3h 42m | - | - | 5h 00m | 9h 00m |" in md
     assert "| NLD | EUR | 1,250.50 | 1,250.50 | 0.00 | 0.00 | 0.00 | 0.00 |" in md
     assert "| All States | USD | 99.99 |" in md
     assert "![Requests per State](r.png)" in md
 
 
 def test_html_is_self_contained_and_escaped() -> None:
-    html = render_html(hand_built(), {"requests-per-state": PNG})
+    html = render_html(publish(hand_built()), {"requests-per-state": PNG})
     assert html.count('<img alt="Requests per State" src="data:image/png;base64,') == 1
     assert "<td>NLD</td><td>3</td><td>2</td><td>2</td>" in html
     assert "<style>" in html and "http" not in html.replace("lang=", "")
@@ -163,15 +170,21 @@ def test_write_report_files_with_real_plots(tmp_path: Path) -> None:
     paths = write_report(hand_built(), tmp_path / "out")
     assert paths["markdown"].name == "cooperation-report-2026.md"
     assert paths["html"].name == "cooperation-report-2026.html"
+    assert paths["json"].name == "cooperation-report-2026.json"
     pngs = sorted(p.name for k, p in paths.items() if p.suffix == ".png")
+    # Four acknowledgements are too few for a chart of times: the table has them.
     assert pngs == [
         "cooperation-report-2026-requests-per-state.png",
-        "cooperation-report-2026-time-to-acknowledgement.png",
         "cooperation-report-2026-value-per-status.png",
     ]
     for name in pngs:
         assert (tmp_path / "out" / name).read_bytes().startswith(PNG)
-    assert paths["html"].read_text(encoding="utf-8").count("data:image/png;base64,") == 3
+    assert paths["html"].read_text(encoding="utf-8").count("data:image/png;base64,") == 2
+    md = paths["markdown"].read_text(encoding="utf-8")
+    assert "Time to acknowledgement: too few figures for a chart" in md
+    document = json.loads(paths["json"].read_text(encoding="utf-8"))
+    states = next(t for t in document["tables"] if t["key"] == "requests_per_state")
+    assert states["rows"][-1][:5] == ["All States", "7", "4", "4", "2"]
 
 
 def test_empty_year_renders(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("reports"),
     show_default=True,
-    help="Folder for the Markdown, HTML and PNG files.",
+    help="Folder for the Markdown, HTML, JSON and PNG files.",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar on stderr.")
 @click.option(
@@ -39,20 +39,34 @@ if TYPE_CHECKING:
     help="Narrow the listing with a visibility filter, e.g. 'CaseNumber = \"ICC-01/22\"'.",
 )
 def report(year: int, out_dir: Path, no_progress: bool, extra_query: str | None) -> None:
-    """Build the cooperation report of a year from Temporal visibility (HTML and Markdown)."""
+    """Build the cooperation report of a year from Temporal visibility (HTML, Markdown, JSON).
+
+    Figures over fewer confidential requests than TRACEFREEZE_REPORT_MIN_GROUP (default 5)
+    are withheld (RS 87(3)); ex parte requests (Rule 99(1)) are left out of every table."""
     from tracefreeze.report.cooperation import build_report
+    from tracefreeze.report.published import publish
     from tracefreeze.report.render import write_report
     from tracefreeze.temporal import connect
 
+    settings = get_settings()
+
     async def _build() -> CooperationReport:
-        client = await connect(get_settings())
-        return await build_report(client, year, progress=not no_progress, extra_query=extra_query)
+        client = await connect(settings)
+        return await build_report(
+            client,
+            year,
+            progress=not no_progress,
+            extra_query=extra_query,
+            min_group=settings.report_min_group,
+        )
 
     built = asyncio.run(_build())
     paths = write_report(built, out_dir)
+    shown = publish(built)
     click.echo(
-        f"cooperation report {year}: {built.sent} requests, {len(built.states)} States, "
+        f"cooperation report {year}: {shown.sent} requests, {shown.shown_states} States shown, "
         f"built in {built.build_seconds:.2f} s"
     )
     click.echo(f"html: {paths['html']}")
     click.echo(f"markdown: {paths['markdown']}")
+    click.echo(f"json: {paths['json']}")

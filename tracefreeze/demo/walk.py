@@ -118,7 +118,10 @@ async def show_outputs(settings: Settings, client, workflow_id: str) -> None:
 
     out = settings.state_dir / "demo"
     started = time.monotonic()
-    report = await build_report(client.client, datetime.now(UTC).year, progress=False)
+    year = datetime.now(UTC).year
+    report = await build_report(
+        client.client, year, progress=False, min_group=settings.report_min_group
+    )
     files = write_report(report, out)
     print(f"\ncooperation report ({time.monotonic() - started:.1f}s): {files['html']}")
     try:

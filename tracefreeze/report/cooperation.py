@@ -6,7 +6,10 @@ attributes and the ``report`` memo (``schemas.views.ReportMemo``), decoded with 
 data converter (and so its payload codec). Per State: requests sent, answered, outstanding and
 escalated; median and p90 time to acknowledgement and to the end of execution; and the values
 identified, frozen, seized, forfeited, released and allocated per currency (never converted).
-Rendering is in ``tracefreeze/report/render.py``, plots in ``tracefreeze/report/plots.py``.
+Ex parte requests (Rule 99(1)) never make a State's line (``states``); what the report may
+disclose of them and of confidential requests (RS 87(3)) is decided in
+``tracefreeze/report/disclosure.py`` and ``tracefreeze/report/published.py``, the only source
+of every output (``render.py``: Markdown, HTML, JSON; ``plots.py``: PNG).
 """
 
 from __future__ import annotations
@@ -15,15 +18,18 @@ import math
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TextIO
 
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
+from schemas.common import Confidentiality
 from schemas.ledger import CurrencyTotals, RequestStatus
+from schemas.request import OPAQUE_ID_PREFIX
 from schemas.views import ReportMemo
+from tracefreeze.report.disclosure import DEFAULT_MIN_GROUP, check_min_group
 from workflows import search_attributes as sa
 
 WORKFLOW_TYPE = "RequestWorkflow"
@@ -89,6 +95,24 @@ class RequestFacts:
     escalation_level: int = 0
 
     @property
+    def confidentiality(self) -> Confidentiality:
+        """What the report may disclose (RS 87(3), Rule 99(1)). An opaque workflow id is an
+        ex parte request's whatever its memo says; a memo that does not say (written before
+        the report recorded it) is read as confidential, the request's default."""
+        if self.workflow_id.startswith(OPAQUE_ID_PREFIX):
+            return Confidentiality.EX_PARTE
+        return self.memo.confidentiality or Confidentiality.CONFIDENTIAL
+
+    @property
+    def ex_parte(self) -> bool:
+        return self.confidentiality is Confidentiality.EX_PARTE
+
+    @property
+    def protected(self) -> bool:
+        """Confidential or ex parte: shown only in aggregates over enough of them."""
+        return self.confidentiality is not Confidentiality.PUBLIC
+
+    @property
     def answered(self) -> bool:
         return self.memo.acknowledged_at is not None
 
@@ -120,6 +144,7 @@ class StateStats:
     answered_outstanding: int = 0
     escalated: int = 0
     to_acknowledgement: Durations = Durations()
+    to_first_report: Durations = Durations()
     to_execution_end: Durations = Durations()
     totals: dict[str, CurrencyTotals] = field(default_factory=dict)
 
@@ -131,11 +156,21 @@ class StateStats:
 
 @dataclass(frozen=True)
 class CooperationReport:
+    """The year's requests as read, and each State's line over its requests (never an ex
+    parte request's: its State is not recorded where the report reads, and must not be
+    guessed). Raw figures: only ``published.publish`` decides what leaves the Court."""
+
     year: int
     generated_at: datetime
     states: tuple[StateStats, ...]
     query: str
     build_seconds: float = 0.0
+    requests: tuple[RequestFacts, ...] = ()
+    min_group: int = DEFAULT_MIN_GROUP
+
+    @property
+    def ex_parte(self) -> int:
+        return sum(r.ex_parte for r in self.requests)
 
     @property
     def sent(self) -> int:
@@ -176,6 +211,7 @@ def add_totals(parts: Iterable[dict[str, CurrencyTotals]]) -> dict[str, Currency
 def state_stats(state: str, facts: Sequence[RequestFacts]) -> StateStats:
     """Aggregate one State's requests."""
     ack = [s for f in facts if (s := f.seconds_to(f.memo.acknowledged_at)) is not None]
+    first = [s for f in facts if (s := f.seconds_to(f.memo.first_report_at)) is not None]
     end = [s for f in facts if (s := f.seconds_to(f.memo.ended_at)) is not None]
     return StateStats(
         state=state,
@@ -185,22 +221,32 @@ def state_stats(state: str, facts: Sequence[RequestFacts]) -> StateStats:
         answered_outstanding=sum(f.outstanding and f.answered for f in facts),
         escalated=sum(f.escalated for f in facts),
         to_acknowledgement=Durations(tuple(ack)),
+        to_first_report=Durations(tuple(first)),
         to_execution_end=Durations(tuple(end)),
         totals=add_totals(f.memo.totals for f in facts),
     )
 
 
 def aggregate(
-    year: int, facts: Iterable[RequestFacts], query: str, now: datetime | None = None
+    year: int,
+    facts: Iterable[RequestFacts],
+    query: str,
+    now: datetime | None = None,
+    min_group: int = DEFAULT_MIN_GROUP,
 ) -> CooperationReport:
+    """Each State's line over its requests; ex parte requests are kept aside (Rule 99(1))."""
+    requests = tuple(facts)
     by_state: dict[str, list[RequestFacts]] = {}
-    for f in facts:
-        by_state.setdefault(f.state, []).append(f)
+    for f in requests:
+        if not f.ex_parte:
+            by_state.setdefault(f.state, []).append(f)
     return CooperationReport(
         year=year,
         generated_at=now or datetime.now(UTC),
         states=tuple(state_stats(s, by_state[s]) for s in sorted(by_state)),
         query=query,
+        requests=requests,
+        min_group=check_min_group(min_group),
     )
 
 
@@ -227,6 +273,7 @@ def decode_memo(raw: Any) -> ReportMemo:
 async def facts_of(wf: WorkflowExecution) -> RequestFacts:
     attrs = wf.typed_search_attributes
     memo = decode_memo(await wf.memo_value("report", None))
+    # An ex parte request shows no State (Rule 99(1)); it never makes a State's line.
     state = attrs.get(sa.REQUESTED_STATE) or wf.id.rsplit("/", 1)[-1]
     return RequestFacts(
         workflow_id=wf.id,
@@ -294,6 +341,7 @@ async def build_report(
     *,
     progress_min: int = PROGRESS_MIN,
     stream: TextIO | None = None,
+    min_group: int = DEFAULT_MIN_GROUP,
 ) -> CooperationReport:
     """The cooperation report of ``year`` from one visibility listing.
 
@@ -316,14 +364,8 @@ async def build_report(
             bar.advance()
     if bar is not None:
         bar.close()
-    report = aggregate(year, (merge_runs(r) for r in runs.values()), query)
-    return CooperationReport(
-        year=report.year,
-        generated_at=report.generated_at,
-        states=report.states,
-        query=query,
-        build_seconds=time.perf_counter() - began,
-    )
+    report = aggregate(year, (merge_runs(r) for r in runs.values()), query, min_group=min_group)
+    return replace(report, build_seconds=time.perf_counter() - began)
 
 
 def format_duration(seconds: float | None) -> str:

@@ -1,42 +1,35 @@
-"""The cooperation report as Markdown and self-contained HTML (plots inline, no assets).
+"""The cooperation report as Markdown, self-contained HTML (plots inline, no assets) and JSON.
 
-``write_report`` writes ``cooperation-report-YYYY.md``, ``cooperation-report-YYYY.html`` and
-the PNG plots (``cooperation-report-YYYY-<plot>.png``), which the Markdown links to.
+``write_report`` writes ``cooperation-report-YYYY.md``, ``.html`` and ``.json`` and the PNG
+plots the figures call for (``cooperation-report-YYYY-<plot>.png``, which the Markdown links
+to). Every one of them is drawn from ``published.publish``: what it withholds (confidential
+figures over too few requests, RS 87(3); everything ex parte, Rule 99(1)) no output shows.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from tracefreeze.report.cooperation import (
-    TOTAL_FIELDS,
-    CooperationReport,
-    StateStats,
-    format_amount,
-    format_duration,
-)
+from tracefreeze.report.cooperation import CooperationReport
 from tracefreeze.report.plots import render_plots
+from tracefreeze.report.published import PublishedReport, Table, publish
 
-STATE_HEADERS = (
-    "State",
-    "Sent",
-    "Answered",
-    "Outstanding",
-    "Escalated",
-    "Median to ack.",
-    "p90 to ack.",
-    "Median to end",
-    "p90 to end",
-)
-VALUE_HEADERS = ("State", "Currency", *(name.capitalize() for name in TOTAL_FIELDS))
 PLOT_TITLES = {
     "requests-per-state": "Requests per State",
     "time-to-acknowledgement": "Time to acknowledgement",
     "value-per-status": "Value per status and currency",
 }
+PLOT_AFTER = {
+    "requests-per-state": "requests_per_state",
+    "time-to-acknowledgement": "requests_per_state",
+    "value-per-status": "values",
+}
+"""The table each plot illustrates (and stands in for it when too few figures for a chart)."""
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:70rem;color:#222;padding:0 1rem}
 h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}
@@ -52,53 +45,24 @@ def stem(year: int) -> str:
     return f"cooperation-report-{year}"
 
 
-def state_rows(report: CooperationReport) -> list[list[str]]:
-    def row(s: StateStats) -> list[str]:
-        return [
-            s.state,
-            str(s.sent),
-            str(s.answered),
-            str(s.outstanding),
-            str(s.escalated),
-            format_duration(s.to_acknowledgement.median),
-            format_duration(s.to_acknowledgement.p90),
-            format_duration(s.to_execution_end.median),
-            format_duration(s.to_execution_end.p90),
-        ]
-
-    return [row(s) for s in report.states]
+def _ex_parte(report: PublishedReport) -> str:
+    return f"Ex parte requests (Rule 99(1)), left out of every table: {report.ex_parte}."
 
 
-def total_row(report: CooperationReport) -> list[str]:
-    counts = [report.sent, report.answered, report.outstanding, report.escalated]
-    return ["All States", *map(str, counts), "", "", "", ""]
-
-
-def value_rows(report: CooperationReport) -> list[list[str]]:
-    rows = []
-    for s in report.states:
-        for currency in sorted(s.totals):
-            t = s.totals[currency]
-            rows.append([s.state, currency, *(format_amount(getattr(t, n)) for n in TOTAL_FIELDS)])
-    for currency, t in sorted(report.totals.items()):
-        rows.append(["All States", currency, *(format_amount(getattr(t, n)) for n in TOTAL_FIELDS)])
-    return rows
-
-
-def _intro(report: CooperationReport) -> str:
-    return (
-        f"Requests transmitted to States from 1 January to 31 December {report.year} (UTC): "
-        f"{report.sent} sent, {report.answered} answered, {report.outstanding} outstanding, "
-        f"{report.escalated} escalated. Times run from transmission; values are per "
-        "currency, never converted."
-    )
-
-
-def _footer(report: CooperationReport) -> str:
+def _footer(report: PublishedReport) -> str:
     return (
         f"Generated {report.generated_at:%Y-%m-%d %H:%M} UTC from Temporal visibility "
-        f"in {report.build_seconds:.2f} s."
+        f"in {report.build_seconds:.2f} s; threshold {report.min_group} confidential requests."
     )
+
+
+def _no_chart(table: Table, plots: dict[str, Any]) -> list[str]:
+    """The plots of ``table`` left out for too few figures: their table stands in."""
+    return [
+        f"{PLOT_TITLES[name]}: too few figures for a chart; the table above has them."
+        for name, key in PLOT_AFTER.items()
+        if key == table.key and name not in plots and table.rows
+    ]
 
 
 # --- Markdown -----------------------------------------------------------------------------
@@ -112,23 +76,19 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([line(headers), "| " + " | ".join(align) + " |", *map(line, rows)])
 
 
-def render_markdown(report: CooperationReport, plot_files: dict[str, str] | None = None) -> str:
+def render_markdown(report: PublishedReport, plot_files: dict[str, str] | None = None) -> str:
     """The report in Markdown; ``plot_files`` maps plot names to the PNG file names."""
-    parts = [
-        f"# Cooperation report {report.year}",
-        "",
-        _intro(report),
-        "",
-        "## Requests per State",
-        "",
-        md_table(STATE_HEADERS, [*state_rows(report), total_row(report)]),
-        "",
-        "## Value per status and currency",
-        "",
-        md_table(VALUE_HEADERS, value_rows(report)) if report.totals else "No valued asset.",
-    ]
-    for name, file in (plot_files or {}).items():
-        parts += ["", f"![{PLOT_TITLES[name]}]({file})"]
+    plots = plot_files or {}
+    parts = [f"# Cooperation report {report.year}", "", report.summary, "", _ex_parte(report)]
+    for table in report.tables:
+        parts += ["", f"## {table.title}", ""]
+        parts.append(md_table(table.headers, table.rows) if table.rows else table.note)
+        if table.rows and table.note:
+            parts += ["", f"_{table.note}_"]
+        for name, key in PLOT_AFTER.items():
+            if key == table.key and name in plots:
+                parts += ["", f"![{PLOT_TITLES[name]}]({plots[name]})"]
+        parts += [f"\n_{line}_" for line in _no_chart(table, plots)]
     parts += ["", f"_{_footer(report)}_", ""]
     return "\n".join(parts)
 
@@ -143,47 +103,84 @@ def html_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def render_html(report: CooperationReport, plots: dict[str, bytes]) -> str:
+def render_html(report: PublishedReport, plots: dict[str, bytes]) -> str:
     """A self-contained page: inline CSS, plots as base64 PNG."""
     esc = html.escape
-    figures = "".join(
-        f'<figure><img alt="{esc(PLOT_TITLES[name])}" '
-        f'src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
-        f"<figcaption>{esc(PLOT_TITLES[name])}</figcaption></figure>"
-        for name, png in plots.items()
-    )
-    values = (
-        html_table(VALUE_HEADERS, value_rows(report))
-        if report.totals
-        else "<p>No valued asset.</p>"
-    )
     title = f"Cooperation report {report.year}"
+    body = [f"<h1>{esc(title)}</h1><p>{esc(report.summary)}</p><p>{esc(_ex_parte(report))}</p>"]
+    for table in report.tables:
+        body.append(f"<h2>{esc(table.title)}</h2>")
+        if table.rows:
+            body.append(html_table(table.headers, table.rows))
+        if table.note:
+            body.append(f'<p class="note">{esc(table.note)}</p>')
+        for name, key in PLOT_AFTER.items():
+            if key == table.key and name in plots:
+                png = base64.b64encode(plots[name]).decode("ascii")
+                body.append(
+                    f'<figure><img alt="{esc(PLOT_TITLES[name])}" '
+                    f'src="data:image/png;base64,{png}">'
+                    f"<figcaption>{esc(PLOT_TITLES[name])}</figcaption></figure>"
+                )
+        body += [f'<p class="note">{esc(line)}</p>' for line in _no_chart(table, plots)]
+    body.append(f'<p class="note">{esc(_footer(report))}</p>')
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
-        f"<h1>{esc(title)}</h1><p>{esc(_intro(report))}</p>"
-        "<h2>Requests per State</h2>"
-        f"{html_table(STATE_HEADERS, [*state_rows(report), total_row(report)])}"
-        f"<h2>Value per status and currency</h2>{values}"
-        f"<h2>Plots</h2>{figures}"
-        f'<p class="note">{esc(_footer(report))}</p></body></html>\n'
+        f"{''.join(body)}</body></html>\n"
     )
 
 
+# --- JSON ---------------------------------------------------------------------------------
+
+
+def report_document(report: PublishedReport) -> dict[str, Any]:
+    """The report for machines: the same tables and cells as the Markdown and HTML."""
+    return {
+        "year": report.year,
+        "generated_at": report.generated_at.isoformat(),
+        "threshold_confidential_requests": report.min_group,
+        "summary": report.summary,
+        "ex_parte_requests": report.ex_parte,
+        "tables": [
+            {
+                "key": t.key,
+                "title": t.title,
+                "headers": list(t.headers),
+                "rows": [list(r) for r in t.rows],
+                "note": t.note,
+            }
+            for t in report.tables
+        ],
+    }
+
+
+def render_json(report: PublishedReport) -> str:
+    return json.dumps(report_document(report), ensure_ascii=False, indent=2) + "\n"
+
+
 def write_report(report: CooperationReport, out_dir: Path) -> dict[str, Path]:
-    """Write the Markdown, the HTML and the PNGs; returns their paths by kind."""
+    """Publish ``report`` and write the Markdown, the HTML, the JSON and the PNGs; returns
+    their paths by kind. A plot of an earlier run that this run leaves out is removed, so
+    the folder never holds a figure the report no longer shows."""
+    published = publish(report)
     out_dir.mkdir(parents=True, exist_ok=True)
     base = stem(report.year)
-    plots = render_plots(report)
+    plots = render_plots(published)
     written: dict[str, Path] = {}
     files: dict[str, str] = {}
-    for name, png in plots.items():
+    for name in PLOT_TITLES:
         path = out_dir / f"{base}-{name}.png"
-        path.write_bytes(png)
-        written[name] = path
-        files[name] = path.name
+        if name in plots:
+            path.write_bytes(plots[name])
+            written[name] = path
+            files[name] = path.name
+        else:
+            path.unlink(missing_ok=True)
     written["markdown"] = out_dir / f"{base}.md"
-    written["markdown"].write_text(render_markdown(report, files), encoding="utf-8")
+    written["markdown"].write_text(render_markdown(published, files), encoding="utf-8")
     written["html"] = out_dir / f"{base}.html"
-    written["html"].write_text(render_html(report, plots), encoding="utf-8")
+    written["html"].write_text(render_html(published, plots), encoding="utf-8")
+    written["json"] = out_dir / f"{base}.json"
+    written["json"].write_text(render_json(published), encoding="utf-8")
     return written
