@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from schemas.common import (
     MAX_STATES,
+    MAX_TEXT,
     CaseNumber,
     CurrencyCode,
     Frozen,
+    Identifier,
     RequestReference,
     StateCode,
     TopicName,
 )
 from schemas.completeness import CompletenessOverride
-from schemas.court import CourtAction
-from schemas.ledger import CurrencyTotals, Ledger, RequestStatus
+from schemas.court import CaseRelease, CloseRequest, CourtAction, Judgment
+from schemas.ledger import AssetStatus, CurrencyTotals, Ledger, RequestStatus
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
 from schemas.views import DEDUPE_WINDOW
@@ -29,6 +31,10 @@ MAX_CURRENCIES = 64
 MAX_COURT_ACTIONS = 1_000
 """Court actions (event ids) one case remembers across its runs."""
 MAX_COUNT = 10**9
+MAX_HELD = 64
+"""Assets not yet settled that a request lists to its case; more are counted, not listed."""
+MAX_JUDGMENTS = 16
+"""Judgments one case records (trial, appeal, and decisions ending the proceedings)."""
 MAX_CASE_REQUESTS = 2 * MAX_STATES
 """Most requests one case holds: one per State at the opening, and the further
 (supplementary) requests added later, each to a party already in the case."""
@@ -129,6 +135,16 @@ class RequestSummary(Frozen):
     answers_seen: int = Field(default=0, ge=0, le=MAX_COUNT)
     assets: int = Field(default=0, ge=0, le=MAX_COUNT)
     restrained: int = Field(default=0, ge=0, le=MAX_COUNT)
+    held: dict[Identifier, AssetStatus] = Field(
+        default={},
+        max_length=MAX_HELD,
+        description="Assets not yet settled (frozen, seized, under a forfeiture order, "
+        "transferred and not yet allocated), the first by id: what a case release still waits "
+        "for",
+    )
+    held_left_out: int = Field(
+        default=0, ge=0, le=MAX_COUNT, description="Assets not settled beyond the bound"
+    )
     as_of: AwareDatetime | None = Field(
         default=None, description="The request's workflow time when it reported; none yet"
     )
@@ -164,6 +180,7 @@ class RequestSummary(Frozen):
         """The summary of a request's state; totals for the first currencies by code."""
         totals = ledger.totals()
         codes = sorted(totals)
+        held = sorted(a for a, e in ledger.entries.items() if not e.status.settled)
         return cls(
             reference=request.reference,
             requested_state=request.requested_state,
@@ -173,6 +190,8 @@ class RequestSummary(Frozen):
             answers_seen=min(answers_seen, MAX_COUNT),
             assets=min(len(ledger.entries), MAX_COUNT),
             restrained=min(len(ledger.restrained()), MAX_COUNT),
+            held={a: ledger.entries[a].status for a in held[:MAX_HELD]},
+            held_left_out=min(len(held[MAX_HELD:]), MAX_COUNT),
             as_of=as_of,
         )
 
@@ -188,6 +207,83 @@ def request_key(reference: str, party: str) -> str:
     return f"{reference}/{party}"
 
 
+class ReleaseCase(CourtAction):
+    """One Chamber's act at case level after an acquittal or a termination (RS 74, 81(3)(c),
+    83(2); RS 61): every frozen or seized asset of every request of the case, in every State and
+    organisation, is released; each request leaves execution and is closed once every asset in
+    it is settled. It names the recorded judgment it rests on (``Judgment``)."""
+
+    decided_by: Literal["pre_trial_chamber", "trial_chamber", "appeals_chamber"] = Field(
+        description="The Chamber whose decision this is"
+    )
+    judgment_reference: str = Field(min_length=1, max_length=200)
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+RequestUpdate = Literal["record_judgment", "release_for_case", "close"]
+"""The request updates a case sends its requests (``workflows/catalog.py``)."""
+CaseToRequest = Annotated[Judgment | CaseRelease | CloseRequest, Field(discriminator="action_type")]
+
+
+class Delivery(Frozen):
+    """A Court action the case sends one of its requests, taken there through the request's
+    own rules; kept until the request took or refused it (bounded: at most one per request and
+    update, a newer judgment replacing one not yet delivered)."""
+
+    key: str = Field(max_length=300, description="The request (``REFERENCE/PARTY``)")
+    update: RequestUpdate
+    action: CaseToRequest
+    failed: bool = Field(default=False, description="Not delivered yet: asked again later")
+
+
+class RequestRelease(Frozen):
+    """How one request took the case's release."""
+
+    outcome: Literal["pending", "taken", "refused", "already_closed"] = "pending"
+    reason: str | None = Field(default=None, max_length=MAX_TEXT)
+    close: Literal["pending", "refused"] | None = Field(
+        default=None, description="The case's closing of the request, once its assets settled"
+    )
+    close_reason: str | None = Field(default=None, max_length=MAX_TEXT)
+
+
+class CaseReleaseRecord(Frozen):
+    """The case-level release and how each request took it."""
+
+    order: ReleaseCase
+    ground: Literal["acquittal", "termination"]
+    requests: dict[str, RequestRelease] = Field(max_length=MAX_CASE_REQUESTS)
+    completed_at: AwareDatetime | None = Field(
+        default=None, description="When the last request reported nothing held any more"
+    )
+
+
+class HeldAsset(Frozen):
+    """An asset still held somewhere after the case's release, by party and asset."""
+
+    request: str = Field(description="``REFERENCE/PARTY``")
+    party: StateCode
+    asset_id: Identifier
+    status: AssetStatus
+
+
+class CaseReleaseReport(Frozen):
+    """What the case's release still waits for: every asset held anywhere, by party and asset;
+    the requests that refused it (with their reasons) or have not taken it yet; the requests
+    not yet closed. ``complete`` once nothing is held and every request took it."""
+
+    ordered_at: AwareDatetime
+    decided_by: str
+    ground: Literal["acquittal", "termination"]
+    judgment_reference: str
+    requests: dict[str, RequestRelease]
+    held: list[HeldAsset]
+    held_left_out: int = Field(default=0, description="Held assets beyond each request's bound")
+    not_closed: list[str]
+    complete: bool
+    completed_at: AwareDatetime | None = None
+
+
 class CaseCarry(Frozen):
     """A case's state handed from one run to the next (continue-as-new): bounded."""
 
@@ -201,6 +297,30 @@ class CaseCarry(Frozen):
     )
     seen_event_ids: tuple[str, ...] = Field(default=(), max_length=MAX_COURT_ACTIONS)
     runs: int = Field(default=1, ge=1, le=MAX_COUNT, description="Runs so far, this one included")
+    judgments: tuple[Judgment, ...] = Field(default=(), max_length=MAX_JUDGMENTS)
+    release: CaseReleaseRecord | None = None
+    deliveries: tuple[Delivery, ...] = Field(default=(), max_length=3 * MAX_CASE_REQUESTS)
+
+
+DELIVER_TO_REQUEST = "deliver_to_request"
+"""The activity a case sends one of its requests a Court action with (``activities/case.py``)."""
+
+
+class RequestDelivery(Frozen):
+    """One Court action for one request of the case, by workflow id and update."""
+
+    workflow_id: RequestWorkflowId
+    update: RequestUpdate
+    action: CaseToRequest
+
+
+class DeliveryResult(Frozen):
+    """What the request did with it: taken, refused by its rules (with the reason), or not
+    there any more (the request ended)."""
+
+    outcome: Literal["taken", "refused", "ended"]
+    status: RequestStatus | None = None
+    reason: str | None = Field(default=None, max_length=MAX_TEXT)
 
 
 REQUEST_SUMMARIES = "request_summaries"
@@ -237,6 +357,12 @@ class CaseView(Frozen):
     )
     totals: dict[str, CurrencyTotals]
     run: int = Field(default=1, description="The case workflow's run (continue-as-new)")
+    judgments: list[Judgment] = Field(
+        default=[], description="The judgments recorded, in order; the last is in force"
+    )
+    release: CaseReleaseReport | None = Field(
+        default=None, description="The case-level release, and what it still waits for"
+    )
 
     def party(self, code: str) -> RequestSummary:
         """The first request of the case to ``code`` (the one a further request supplements)."""

@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from schemas.common import EventId, EventRef, Identifier
-from schemas.court import Stage
+from schemas.court import Judgment, Stage
 from schemas.directory import DirectoryNotice
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
@@ -149,6 +149,11 @@ class RequestCarry(State):
     escalation_outbox: list[EscalationEvent] = []
     directory_outbox: list[DirectoryNotice] = Field(
         default=[], description="Rule 180 notices to forward to the party's directory"
+    )
+    judgment: Judgment | None = Field(
+        default=None,
+        description="The judgment in force in the request's case, as the case told it "
+        "(RS 74, 83; a forfeiture order follows a conviction, RS 77(2)(b))",
     )
 
 

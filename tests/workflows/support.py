@@ -31,7 +31,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.case import request_summaries
+from activities.case import deliver_to_request, request_summaries
 from schemas import court as c
 from schemas.answers import (
     AnswerBase,
@@ -92,7 +92,7 @@ class PublishRecorder:
     @property
     def activities(self) -> list[Any]:
         """The recorder, and the case's own reconciliation (it only queries requests)."""
-        return [self.publish_outbox, request_summaries]
+        return [self.publish_outbox, request_summaries, deliver_to_request]
 
     def events(self, reference: str | None = None) -> list[RequestEvent]:
         return [c.event for c in self.calls if reference is None or c.event.subject == reference]
