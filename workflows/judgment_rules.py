@@ -88,10 +88,14 @@ def check_forfeiture(record: RequestCarry, request: CourtRequest, m: ForfeitureO
     recorded, the conservative reading: nothing is forfeited."""
     held = record.judgment
     if held is None or held.outcome is not JudgmentOutcome.CONVICTION:
-        recorded = "no judgment" if held is None else f"a {held.outcome.value}"
+        recorded = (
+            "no judgment recorded"
+            if held is None
+            else f"judgment {held.judgment_reference} ({held.outcome.value}) in force"
+        )
         raise Refusal(
             f"forfeiture follows a conviction (RS 77(2)(b)): case {request.case_number} has "
-            f"{recorded} recorded"
+            f"{recorded}"
         )
     if not FORFEITING_CHAMBER.match(m.decided_by):
         raise Refusal(

@@ -46,6 +46,7 @@ from schemas.views import AnswerReceipt, RequestView
 from tests.builders import *  # noqa: F403 - the builders, re-exported for the workflow tests
 from tests.builders import (
     acknowledgement,
+    conviction,
     court_action,
     court_request,
     execution_report,
@@ -335,6 +336,14 @@ async def in_execution(worker: Any, **request_fields: Any) -> tuple[CourtRequest
     identified and traced."""
     req, handle = await acknowledged(worker, **request_fields)
     await send(handle, execution_report(req))
+    return req, handle
+
+
+async def convicted(worker: Any, **request_fields: Any) -> tuple[CourtRequest, Any]:
+    """In execution (``in_execution``), and the conviction of the request's case recorded on
+    it (RS 74): a forfeiture order may follow (RS 77(2)(b))."""
+    req, handle = await in_execution(worker, **request_fields)
+    await send(handle, conviction())
     return req, handle
 
 

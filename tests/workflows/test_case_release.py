@@ -218,6 +218,11 @@ async def test_rs83_acquittal_on_appeal_leaves_a_forfeited_asset_reported_until_
     case = await _open(client, queue, nld, bel)
     await _frozen_everywhere(client, case, [nld, bel])
     nld_handle = client.get_workflow_handle(nld.workflow_id)
+    forfeit = court_action(
+        c.ForfeitureOrder, decided_by="Trial Chamber IX", order_reference=ORDER, asset_ids=[ACCOUNT]
+    )
+    # RS 77(2)(b): no conviction recorded in the case yet
+    await _update_refused(send(nld_handle, forfeit), "forfeiture follows a conviction")
 
     conviction = judgment("conviction", finality="appeal_pending")
     await case.execute_update(CaseWorkflow.record_judgment, conviction)
@@ -226,9 +231,6 @@ async def test_rs83_acquittal_on_appeal_leaves_a_forfeited_asset_reported_until_
         return await _judgment_of(nld_handle) == conviction.judgment_reference
 
     await _until(nld_knows_conviction)
-    forfeit = court_action(
-        c.ForfeitureOrder, decided_by="Trial Chamber IX", order_reference=ORDER, asset_ids=[ACCOUNT]
-    )
     await send(nld_handle, forfeit)
 
     async def nld_forfeited() -> bool:
