@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -45,6 +45,7 @@ from tests.workflows.support import (
     request_worker,
     send,
 )
+from tracefreeze.policy import load_directory, load_policy, resolve
 from workflows import catalog
 from workflows.case import CaseWorkflow
 from workflows.outcome import Refusal, Rule
@@ -376,3 +377,46 @@ def test_judgment_contract_bounds_the_chamber_and_the_termination_cause() -> Non
     judgment(
         "termination", decided_by="pre_trial_chamber", termination_cause="withdrawal_of_charges"
     )
+
+
+async def test_rs74_release_stops_every_ladder_and_no_reminder_follows(
+    env: WorkflowEnvironment, case_worker
+) -> None:
+    """RS 74, 81(3)(c): BEL never answered and its ladder climbs under the policy; NLD froze
+    its account. After the case release both requests end: 200 days on, neither has sent a
+    reminder or an escalation more (old code: reminders ran on while each asset was released
+    request by request, and ``close`` was refused)."""
+    client, queue, recorder = case_worker
+    nld, bel = _request("NLD"), _request("BEL")
+    policies = {r.requested_state: resolve(load_policy(), load_directory(), r) for r in (nld, bel)}
+    order = CaseOrder(
+        order_reference=f"{CASE}-ORD-{uuid.uuid4().hex[:8].upper()}",
+        case_number=CASE,
+        requests=(nld, bel),
+        policies=policies,
+    )
+    case = await client.start_workflow(
+        CaseWorkflow.run, CaseInput(order=order), id=order.workflow_id, task_queue=queue
+    )
+    nld_handle = client.get_workflow_handle(nld.workflow_id)
+    await _until(lambda: _started(nld_handle))
+    await send(nld_handle, acknowledgement(nld))
+    await send(nld_handle, freeze_account(nld))
+    await env.sleep(timedelta(days=10))  # past the acknowledgement deadline (7 days)
+    assert recorder.escalations(bel.reference), "BEL's ladder climbs while it is silent"
+
+    termination = judgment("termination", termination_cause="withdrawal_of_charges")
+    await case.execute_update(CaseWorkflow.record_judgment, termination)
+    await case.execute_update(CaseWorkflow.release_case, release_act(termination))
+
+    async def complete() -> bool:
+        release = (await _view(case)).release
+        return release is not None and release.complete
+
+    await _until(complete)
+    sent = {r: len(recorder.escalations(r.reference)) for r in (nld, bel)}
+    await env.sleep(timedelta(days=200))
+    assert {r: len(recorder.escalations(r.reference)) for r in (nld, bel)} == sent
+    for request in (nld, bel):  # each request's workflow has ended, closed
+        handle = client.get_workflow_handle_for(RequestWorkflow.run, request.workflow_id)
+        assert (await asyncio.wait_for(handle.result(), 10)).status is RequestStatus.CLOSED
