@@ -72,7 +72,7 @@ async def deliver_to_request(inp: RequestDelivery) -> DeliveryResult:
         reason = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
         return DeliveryResult(outcome="refused", reason=reason[:2000])
     except RPCError as err:
-        if err.status is RPCStatusCode.NOT_FOUND:
+        if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
             return DeliveryResult(outcome="ended", reason=err.message[:2000])
         raise
     return DeliveryResult(outcome="taken", status=receipt.status)

@@ -69,6 +69,8 @@ HISTORY_BYTES_PER_RUN = 1_000_000
 HISTORY_EVENTS_PER_RUN = 2_000
 RECONCILE_EVERY = timedelta(days=7)
 """How often a quiet case asks its open requests where they stand (besides at each new run)."""
+RETRY_UNDELIVERED_AFTER = timedelta(hours=1)
+"""How soon a Court action that could not reach its request is sent again."""
 
 
 @workflow.defn
@@ -120,9 +122,10 @@ class CaseWorkflow:
                 reconcile = False
             self._dispatch()
             try:
+                undelivered = any(d.failed for d in self._deliveries.values())
                 await workflow.wait_condition(
                     lambda: self._done() or self._due(),
-                    timeout=RECONCILE_EVERY,
+                    timeout=RETRY_UNDELIVERED_AFTER if undelivered else RECONCILE_EVERY,
                     timeout_summary="ask the requests",
                 )
             except TimeoutError:
@@ -349,7 +352,7 @@ class CaseWorkflow:
         if not closing and summary.older_than(known):
             return False
         self._requests[summary.key] = summary
-        self._close_settled()
+        self._close_settled(news_from=summary.key)
         return True
 
     async def _reconcile(self) -> None:
@@ -468,9 +471,10 @@ class CaseWorkflow:
         )
         self._close_settled()
 
-    def _close_settled(self) -> None:
+    def _close_settled(self, news_from: str | None = None) -> None:
         """After the case's release, close each request that took it, has ended its execution
-        and holds nothing more (every asset settled)."""
+        and holds nothing more (every asset settled). A close the request refused is sent
+        again only on news from that request (``news_from``), never in a loop."""
         release = self._release
         if release is None:
             return
@@ -479,7 +483,8 @@ class CaseWorkflow:
             summary = self._requests.get(key)
             if (
                 taken.outcome != "taken"
-                or taken.close is not None
+                or taken.close == "pending"
+                or (taken.close == "refused" and key != news_from)
                 or summary is None
                 or summary.status not in ENDED
                 or summary.held
@@ -499,7 +504,7 @@ class CaseWorkflow:
                     ),
                 ),
             )
-            requests[key] = taken.model_copy(update={"close": "pending"})
+            requests[key] = taken.model_copy(update={"close": "pending", "close_reason": None})
         self._release = release.model_copy(update={"requests": requests})
         self._complete_release()
 

@@ -42,8 +42,10 @@ from tests.workflows.support import (
     acknowledgement,
     court_request,
     freeze_account,
+    own_env,
     request_worker,
     send,
+    start_request,
 )
 from tracefreeze.policy import load_directory, load_policy, resolve
 from workflows import catalog
@@ -379,31 +381,42 @@ def test_judgment_contract_bounds_the_chamber_and_the_termination_cause() -> Non
     )
 
 
-async def test_rs74_release_stops_every_ladder_and_no_reminder_follows(
-    env: WorkflowEnvironment, case_worker
+async def test_rs74_release_stops_every_ladder_and_no_reminder_follows() -> None:
+    """RS 74, 61: NLD froze its account, BEL never answered; both run under the policy's
+    ladder. After the case release on a termination both requests end: 200 days on, neither
+    has sent a reminder or an escalation, while a request to FRA under the same policy, not
+    in the case, climbed its ladder meanwhile (old code: reminders ran on while each asset was
+    released request by request, and ``close`` was refused). On a server of its own: the
+    200 days pass for this case alone."""
+    async with (
+        own_env() as env,
+        request_worker(env, "case-ladder", CaseWorkflow) as (queue, recorder),
+    ):
+        await _release_stops_the_ladders(env, env.client, queue, recorder)
+
+
+async def _release_stops_the_ladders(
+    env: WorkflowEnvironment, client: Client, queue: str, recorder: PublishRecorder
 ) -> None:
-    """RS 74, 81(3)(c): BEL never answered and its ladder climbs under the policy; NLD froze
-    its account. After the case release both requests end: 200 days on, neither has sent a
-    reminder or an escalation more (old code: reminders ran on while each asset was released
-    request by request, and ``close`` was refused)."""
-    client, queue, recorder = case_worker
     nld, bel = _request("NLD"), _request("BEL")
-    policies = {r.requested_state: resolve(load_policy(), load_directory(), r) for r in (nld, bel)}
+    fra = court_request(requested_state="FRA", case_number="ICC-01/22")
+    policy = {
+        r.requested_state: resolve(load_policy(), load_directory(), r) for r in (nld, bel, fra)
+    }
     order = CaseOrder(
         order_reference=f"{CASE}-ORD-{uuid.uuid4().hex[:8].upper()}",
         case_number=CASE,
         requests=(nld, bel),
-        policies=policies,
+        policies={p: policy[p] for p in ("NLD", "BEL")},
     )
     case = await client.start_workflow(
         CaseWorkflow.run, CaseInput(order=order), id=order.workflow_id, task_queue=queue
     )
+    await start_request(client, queue, fra, policy=policy["FRA"])
     nld_handle = client.get_workflow_handle(nld.workflow_id)
     await _until(lambda: _started(nld_handle))
     await send(nld_handle, acknowledgement(nld))
     await send(nld_handle, freeze_account(nld))
-    await env.sleep(timedelta(days=10))  # past the acknowledgement deadline (7 days)
-    assert recorder.escalations(bel.reference), "BEL's ladder climbs while it is silent"
 
     termination = judgment("termination", termination_cause="withdrawal_of_charges")
     await case.execute_update(CaseWorkflow.record_judgment, termination)
@@ -414,9 +427,10 @@ async def test_rs74_release_stops_every_ladder_and_no_reminder_follows(
         return release is not None and release.complete
 
     await _until(complete)
-    sent = {r: len(recorder.escalations(r.reference)) for r in (nld, bel)}
+    sent = {r.reference: len(recorder.escalations(r.reference)) for r in (nld, bel)}
     await env.sleep(timedelta(days=200))
-    assert {r: len(recorder.escalations(r.reference)) for r in (nld, bel)} == sent
+    assert {r.reference: len(recorder.escalations(r.reference)) for r in (nld, bel)} == sent
+    assert len(recorder.escalations(fra.reference)) >= 3  # the control's ladder ran on
     for request in (nld, bel):  # each request's workflow has ended, closed
         handle = client.get_workflow_handle_for(RequestWorkflow.run, request.workflow_id)
         assert (await asyncio.wait_for(handle.result(), 10)).status is RequestStatus.CLOSED
