@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -15,12 +15,14 @@ from schemas.common import (
     CurrencyCode,
     Frozen,
     Identifier,
+    Money,
     RequestReference,
     StateCode,
     TopicName,
 )
 from schemas.completeness import CompletenessOverride
-from schemas.court import CaseRelease, CloseRequest, CourtAction, Judgment
+from schemas.court import CaseRelease, CloseRequest, CourtAction, DecidingOrgan, Judgment
+from schemas.escalations import EscalationEvent
 from schemas.ledger import AssetStatus, CurrencyTotals, Ledger, RequestStatus
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
@@ -119,6 +121,26 @@ class CloseCase(CourtAction):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class Secured(Frozen):
+    """What restrained assets secure in one currency (frozen, seized, or held under a
+    forfeiture order), unconverted, with the oldest valuation date among them: a total is only
+    as fresh as its stalest value."""
+
+    amount: Decimal = Decimal(0)
+    assets: int = Field(default=0, ge=0, le=MAX_COUNT)
+    valued_on: date | None = Field(
+        default=None, description="The oldest valuation date among the assets counted"
+    )
+
+    def plus(self, other: Secured) -> Secured:
+        dates = [d for d in (self.valued_on, other.valued_on) if d is not None]
+        return Secured(
+            amount=self.amount + other.amount,
+            assets=min(self.assets + other.assets, MAX_COUNT),
+            valued_on=min(dates) if dates else None,
+        )
+
+
 class RequestSummary(Frozen):
     """What a request of a case tells its case, and all the case keeps of it: its status,
     per-currency totals and counts. Small and bounded: a request sends it only when it
@@ -144,6 +166,14 @@ class RequestSummary(Frozen):
     )
     held_left_out: int = Field(
         default=0, ge=0, le=MAX_COUNT, description="Assets not settled beyond the bound"
+    )
+    secured: dict[CurrencyCode, Secured] = Field(
+        default={},
+        max_length=MAX_CURRENCIES,
+        description="What its restrained assets secure, per currency (the first by code)",
+    )
+    unvalued: int = Field(
+        default=0, ge=0, le=MAX_COUNT, description="Restrained assets with no value reported"
     )
     as_of: AwareDatetime | None = Field(
         default=None, description="The request's workflow time when it reported; none yet"
@@ -181,6 +211,7 @@ class RequestSummary(Frozen):
         totals = ledger.totals()
         codes = sorted(totals)
         held = sorted(a for a, e in ledger.entries.items() if not e.status.settled)
+        secured = secured_by(ledger)
         return cls(
             reference=request.reference,
             requested_state=request.requested_state,
@@ -192,6 +223,8 @@ class RequestSummary(Frozen):
             restrained=min(len(ledger.restrained()), MAX_COUNT),
             held={a: ledger.entries[a].status for a in held[:MAX_HELD]},
             held_left_out=min(len(held[MAX_HELD:]), MAX_COUNT),
+            secured=dict(sorted(secured.items())[:MAX_CURRENCIES]),
+            unvalued=min(sum(1 for e in ledger.restrained() if e.value is None), MAX_COUNT),
             as_of=as_of,
         )
 
@@ -200,6 +233,21 @@ class RequestSummary(Frozen):
         return other is not None and self.model_copy(update={"as_of": None}) == other.model_copy(
             update={"as_of": None}
         )
+
+
+def secured_by(ledger: Ledger) -> dict[str, Secured]:
+    """Per currency, what the ledger's restrained assets secure and how fresh their values
+    are: each asset's valuation date is when its current value was recorded."""
+    out: dict[str, Secured] = {}
+    for entry in ledger.restrained():
+        if entry.value is None:
+            continue
+        valued = next(
+            (c.at.date() for c in reversed(entry.history) if c.value == entry.value), None
+        )
+        one = Secured(amount=entry.value.amount, assets=1, valued_on=valued)
+        out[entry.value.currency] = out.get(entry.value.currency, Secured()).plus(one)
+    return out
 
 
 def request_key(reference: str, party: str) -> str:
@@ -284,6 +332,56 @@ class CaseReleaseReport(Frozen):
     completed_at: AwareDatetime | None = None
 
 
+SecuredBasis = Literal["estimated_reparations_liability", "fine", "reparations_award"]
+
+
+class SecureAmount(CourtAction):
+    """The amount the case's measures are to secure: the estimated reparations liability
+    (RS 57(3)(e), 75), a fine (RS 77(2)(a)) or a reparations award once made (RS 75(2)), with
+    the margin of the policy in force beyond which frozen assets across all parties exceed
+    it. The latest replaces the one before. When what is secured exceeds it by more than the
+    margin, the case proposes releases to the Chamber; it releases nothing itself."""
+
+    decided_by: DecidingOrgan = Field(description="The Chamber or the Presidency")
+    basis: SecuredBasis
+    amount: Money
+    margin: Decimal = Field(
+        ge=0,
+        le=10,
+        max_digits=6,
+        description="The fraction above the amount beyond which the case proposes releases "
+        "(0.25: more than 25 % above), from the policy in force, set by the Court's client",
+    )
+    policy_version: str | None = Field(default=None, max_length=50)
+    reasons: str = Field(default="", max_length=MAX_TEXT)
+
+    @model_validator(mode="after")
+    def _positive(self) -> SecureAmount:
+        if self.amount.amount <= 0:
+            raise ValueError("amount: the amount to secure is more than zero")
+        return self
+
+
+class Proportionality(Frozen):
+    """Proportionality across parties: the amount to secure, what is secured per currency
+    across every request of the case (unconverted, with the oldest valuation date), and
+    whether the total in the amount's currency exceeds it by more than the margin. Other
+    currencies are shown, not counted: no rate is recorded to convert them."""
+
+    to_secure: SecureAmount
+    secured: dict[CurrencyCode, Secured]
+    counted: Decimal = Field(description="What is secured in the amount's currency")
+    threshold: Decimal = Field(description="The amount plus the margin")
+    excess: Decimal = Field(description="What is secured beyond the amount (0 if less)")
+    over_secured: bool
+    not_counted: list[CurrencyCode] = Field(description="Currencies secured, not converted")
+    unvalued: int = Field(description="Restrained assets with no value reported")
+    proposed_at: AwareDatetime | None = Field(
+        default=None, description="When the case last proposed releases to the Chamber"
+    )
+    proposals: int = 0
+
+
 class CaseCarry(Frozen):
     """A case's state handed from one run to the next (continue-as-new): bounded."""
 
@@ -300,6 +398,11 @@ class CaseCarry(Frozen):
     judgments: tuple[Judgment, ...] = Field(default=(), max_length=MAX_JUDGMENTS)
     release: CaseReleaseRecord | None = None
     deliveries: tuple[Delivery, ...] = Field(default=(), max_length=3 * MAX_CASE_REQUESTS)
+    to_secure: SecureAmount | None = None
+    proposed_at: AwareDatetime | None = None
+    proposals: int = Field(default=0, ge=0, le=MAX_COUNT)
+    over_secured: bool = False
+    outbox: tuple[EscalationEvent, ...] = Field(default=(), max_length=4 * MAX_CASE_REQUESTS)
 
 
 DELIVER_TO_REQUEST = "deliver_to_request"
@@ -362,6 +465,9 @@ class CaseView(Frozen):
     )
     release: CaseReleaseReport | None = Field(
         default=None, description="The case-level release, and what it still waits for"
+    )
+    proportionality: Proportionality | None = Field(
+        default=None, description="The amount to secure against what is secured, once set"
     )
 
     def party(self, code: str) -> RequestSummary:

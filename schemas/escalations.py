@@ -45,6 +45,10 @@ class EscalationKind(StrEnum):
     FREEZE_REVIEW_DUE = "freeze_review_due"
     """Periodic review of a freeze or seizure in force by the Chamber: a reminder, no release."""
     NATIONAL_ORDER_LAPSING = "national_order_lapsing"
+    RELEASES_PROPOSED = "releases_proposed"
+    """Proportionality across parties: what the case's requests secure exceeds the amount to
+    secure by more than the policy's margin; the case proposes releases to the Chamber, which
+    decides (nothing is released on the proposal)."""
 
 
 class DirectoryChange(Frozen):

@@ -25,6 +25,7 @@ from schemas.case import (
     CaseView,
     CloseCase,
     ReleaseCase,
+    SecureAmount,
     case_workflow_id,
 )
 from schemas.completeness import CompletenessOverride
@@ -158,6 +159,23 @@ class CaseClient:
         with plain_errors(workflow_id, "case"):
             return await self.handle(order_reference).execute_update(
                 CaseWorkflow.release_case, act, id=act.event_id
+            )
+
+    async def secure_amount(self, order_reference: str, act: SecureAmount) -> CaseView:
+        """Set the amount the case is to secure, with the margin of the policy in force
+        (``proportionality_margin``, its version recorded): the case proposes releases to the
+        Chamber when its requests secure more than the amount plus the margin."""
+        from tracefreeze.policy import load_policy
+
+        policy = load_policy(self.settings.policy_file)
+        act = act.model_copy(
+            update={"margin": policy.proportionality_margin, "policy_version": policy.version}
+        )
+        act = SecureAmount.model_validate(act.model_dump())
+        workflow_id = case_workflow_id(order_reference)
+        with plain_errors(workflow_id, "case"):
+            return await self.handle(order_reference).execute_update(
+                CaseWorkflow.secure_amount, act, id=act.event_id
             )
 
     def handle(self, order_reference: str) -> WorkflowHandle:

@@ -1,7 +1,8 @@
-"""The case's judgment and release, as ``tracefreeze case status`` prints them after the
-requests and totals: the judgment in force (RS 74, 83(2); RS 61) and, after a case release,
-every asset still held, by party and asset, with each request's answer to the release, until
-the last request is closed."""
+"""The case's judgment, release and proportionality, as ``tracefreeze case status`` prints
+them after the requests and totals: the judgment in force (RS 74, 83(2); RS 61); after a case
+release, every asset still held, by party and asset, with each request's answer to the
+release, until the last request is closed; the amount to secure against what is secured
+across the parties, per currency with its valuation date."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from schemas.case import CaseView
 
 
 def render_judgment_and_release(view: CaseView) -> str:
-    """Plain text, empty when the case has neither a judgment nor a release."""
+    """Plain text, empty when the case has no judgment, release or amount to secure."""
     lines: list[str] = []
     if view.judgments:
         j = view.judgments[-1]
@@ -37,4 +38,29 @@ def render_judgment_and_release(view: CaseView) -> str:
             lines.append(f"    and {release.held_left_out} more")
         if release.not_closed:
             lines.append(f"  not closed: {', '.join(release.not_closed)}")
+    lines += _proportionality(view)
     return "".join(f"\n{line}" for line in lines)
+
+
+def _proportionality(view: CaseView) -> list[str]:
+    p = view.proportionality
+    if p is None:
+        return []
+    amount = p.to_secure.amount
+    lines = [
+        f"to secure: {amount.currency} {amount.amount} ({p.to_secure.basis.replace('_', ' ')}), "
+        f"margin {p.to_secure.margin * 100:g} %",
+        f"  secured across the case: {amount.currency} {p.counted}"
+        + (" - over the margin: releases proposed to the Chamber" if p.over_secured else ""),
+    ]
+    for currency, secured in p.secured.items():
+        valued = f", valued on or after {secured.valued_on}" if secured.valued_on else ""
+        counted = "" if currency == amount.currency else " (not counted: no rate recorded)"
+        lines.append(
+            f"    {currency} {secured.amount} in {secured.assets} asset(s){valued}{counted}"
+        )
+    if p.unvalued:
+        lines.append(f"    {p.unvalued} restrained asset(s) with no value reported")
+    if p.proposed_at is not None:
+        lines.append(f"  releases last proposed to the Chamber: {p.proposed_at:%Y-%m-%d %H:%M}")
+    return lines

@@ -50,25 +50,33 @@ with workflow.unsafe.imports_passed_through():
         RequestSummaries,
         RequestSummary,
         RequestUpdate,
+        SecureAmount,
         add_totals,
         request_key,
     )
     from schemas.completeness import CompletenessOverride
     from schemas.court import CaseRelease, CloseRequest, Judgment
+    from schemas.escalations import EscalationEvent
     from schemas.ledger import RequestStatus
+    from schemas.outbox import PUBLISH_OUTBOX, PublishOutbox
     from schemas.policy import ResolvedPolicy
     from schemas.request import CourtRequest
     from schemas.views import RequestView
     from workflows.carry import RequestRun
     from workflows.case_release import ENDED, release_report
     from workflows.details import static_details
+    from workflows.proportionality import assess, proposal_events
     from workflows.request import RequestWorkflow
+    from workflows.request_outbox import PUBLISH_RETRY, PUBLISH_TIMEOUT
 
 HISTORY_BYTES_PER_RUN = 1_000_000
 """Continue as new past this history size (the server's hard limit is 50 MB)."""
 HISTORY_EVENTS_PER_RUN = 2_000
 RECONCILE_EVERY = timedelta(days=7)
 """How often a quiet case asks its open requests where they stand (besides at each new run)."""
+MAX_OUTBOX = 4 * MAX_CASE_REQUESTS
+"""Proposals the case holds unpublished (the oldest dropped beyond it)."""
+MAX_OUTBOX_ROUND = 100
 RETRY_UNDELIVERED_AFTER = timedelta(hours=1)
 """How soon a Court action that could not reach its request is sent again."""
 
@@ -101,6 +109,13 @@ class CaseWorkflow:
         }
         """Court actions for the requests not yet taken or refused, per request and update."""
         self._in_flight: set[tuple[str, str]] = set()
+        self._to_secure: SecureAmount | None = carried.to_secure
+        """The amount the case is to secure (RS 57(3)(e), 75, 77(2)), once set."""
+        self._over_secured = carried.over_secured
+        self._proposed_at = carried.proposed_at
+        self._proposals = carried.proposals
+        self._outbox: list[EscalationEvent] = list(carried.outbox)
+        """Proposals to the Chamber not yet published."""
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseView:
@@ -120,6 +135,7 @@ class CaseWorkflow:
                 await self._reconcile()
                 self._retry_failed()
                 reconcile = False
+            await self._publish()
             self._dispatch()
             try:
                 undelivered = any(d.failed for d in self._deliveries.values())
@@ -135,6 +151,7 @@ class CaseWorkflow:
         await workflow.wait_condition(
             lambda: workflow.all_handlers_finished() and not self._in_flight
         )
+        await self._publish()
         if self._closed:
             # Each request reported its closure before it completed; its completion can reach
             # the case in the very task that takes close_case, and completing the case in that
@@ -153,6 +170,11 @@ class CaseWorkflow:
                     judgments=tuple(self._judgments),
                     release=self._release,
                     deliveries=tuple(self._deliveries.values()),
+                    to_secure=self._to_secure,
+                    over_secured=self._over_secured,
+                    proposed_at=self._proposed_at,
+                    proposals=self._proposals,
+                    outbox=tuple(self._outbox),
                 ),
                 reports_per_run=self._reports_per_run,
             )
@@ -304,6 +326,26 @@ class CaseWorkflow:
             )
 
     @workflow.update
+    def secure_amount(self, act: SecureAmount) -> CaseView:
+        """Set the amount the case is to secure (RS 57(3)(e), 75, 77(2)(a); RS 75(2) once an
+        award is made), with the policy's margin; it replaces the one before. When what the
+        requests secure across all parties exceeds it by more than the margin, the case
+        proposes releases to the Chamber (``_check_proportionality``)."""
+        if act.event_id in self._seen:
+            return self.view()
+        self._seen.add(act.event_id)
+        self._to_secure = act
+        self._over_secured = False  # a new amount is assessed afresh
+        self._check_proportionality(caused_by=act.event_id)
+        return self.view()
+
+    @secure_amount.validator
+    def _validate_secure_amount(self, act: SecureAmount) -> None:
+        if act.event_id in self._seen:
+            return
+        self._refuse_when_closed_or_full()
+
+    @workflow.update
     def close_case(self, action: CloseCase) -> CaseView:
         """The case closes once every request in it is closed."""
         self._seen.add(action.event_id)
@@ -333,6 +375,9 @@ class CaseWorkflow:
             run=self._run,
             judgments=list(self._judgments),
             release=release_report(self._release, self._requests),
+            proportionality=assess(
+                self._to_secure, self._requests.values(), self._proposed_at, self._proposals
+            ),
         )
 
     def _take(self, summary: RequestSummary) -> bool:
@@ -353,6 +398,7 @@ class CaseWorkflow:
             return False
         self._requests[summary.key] = summary
         self._close_settled(news_from=summary.key)
+        self._check_proportionality(caused_by=None)
         return True
 
     async def _reconcile(self) -> None:
@@ -401,7 +447,9 @@ class CaseWorkflow:
         self._deliveries[(key, update)] = Delivery(key=key, update=update, action=action)
 
     def _due(self) -> bool:
-        return any(k not in self._in_flight and not d.failed for k, d in self._deliveries.items())
+        return bool(self._outbox) or any(
+            k not in self._in_flight and not d.failed for k, d in self._deliveries.items()
+        )
 
     def _dispatch(self) -> None:
         """Send every queued action not on its way yet, each request on its own: one request
@@ -515,6 +563,52 @@ class CaseWorkflow:
             return
         if all(s.status is RequestStatus.CLOSED for s in self._requests.values()):
             self._release = release.model_copy(update={"completed_at": workflow.now()})
+
+    # -- proportionality across parties ------------------------------------------------------
+
+    def _check_proportionality(self, caused_by: str | None) -> None:
+        """Propose releases to the Chamber when what the case secures comes to exceed the
+        amount by more than the margin (once per excess: again only after it fell within
+        the margin, or a new amount is set). Nothing is released here."""
+        view = assess(self._to_secure, self._requests.values())
+        if view is None or not view.over_secured:
+            self._over_secured = False
+            return
+        if self._over_secured:
+            return
+        self._over_secured = True
+        self._proposed_at = workflow.now()
+        self._proposals += 1
+        events = proposal_events(
+            view,
+            self._requests.values(),
+            self._order.case_number,
+            lambda: str(workflow.uuid4()),
+            workflow.now(),
+            caused_by,
+        )
+        self._outbox = (self._outbox + events)[-MAX_OUTBOX:]
+        workflow.logger.info(
+            "releases proposed to the Chamber",
+            extra={"case": self._order.case_number, "requests": len(events)},
+        )
+
+    async def _publish(self) -> None:
+        """Publish the proposals to the Court's escalations topic (inside the Court)."""
+        while self._outbox:
+            batch = self._outbox[:MAX_OUTBOX_ROUND]
+            await workflow.execute_local_activity(
+                PUBLISH_OUTBOX,
+                PublishOutbox(
+                    events_topic=self._order.events_topic,
+                    escalations_topic=self._order.escalations_topic,
+                    escalations=batch,
+                ),
+                start_to_close_timeout=PUBLISH_TIMEOUT,
+                retry_policy=PUBLISH_RETRY,
+                summary=f"{len(batch)} release proposal(s) to the Chamber",
+            )
+            del self._outbox[: len(batch)]
 
     def _done(self) -> bool:
         return self._closed or self._should_continue_as_new()

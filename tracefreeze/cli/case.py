@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 
 import click
 
-from schemas.case import AddState, CaseOrder, CloseCase, ReleaseCase
+from schemas.case import AddState, CaseOrder, CloseCase, ReleaseCase, SecureAmount
+from schemas.common import Money
 from schemas.court import Judgment
 from schemas.request import CourtRequest
 from tracefreeze.cli.input import load_document
@@ -235,3 +236,48 @@ def release(order_reference: str, judgment_reference: str, chamber: str, reasons
         return f"case {view.case_number}: released on {judgment_reference}, {told} request(s)"
 
     click.echo(asyncio.run(_release()))
+
+
+@case.command("secure")
+@click.argument("order_reference")
+@click.option(
+    "--basis",
+    type=click.Choice(["estimated_reparations_liability", "fine", "reparations_award"]),
+    required=True,
+    help="What the amount is: RS 57(3)(e) and 75, RS 77(2)(a), RS 75(2).",
+)
+@click.option("--amount", required=True, help="The amount, e.g. 52400000.00")
+@click.option("--currency", required=True, help="ISO 4217 code, e.g. EUR")
+@click.option(
+    "--by",
+    "decided_by",
+    type=click.Choice(["pre_trial_chamber", "trial_chamber", "appeals_chamber", "presidency"]),
+    required=True,
+)
+@click.option("--reasons", default="", help="Why this amount.")
+def secure(
+    order_reference: str, basis: str, amount: str, currency: str, decided_by: str, reasons: str
+) -> None:
+    """Set the amount the case is to secure; the case proposes releases to the Chamber when
+    its requests secure more than it plus the policy's margin (nothing is released on that)."""
+    from tracefreeze.case_client import CaseClient
+
+    act = SecureAmount(
+        event_id=str(uuid.uuid4()),
+        decided_by=decided_by,
+        decided_at=datetime.now(UTC),
+        basis=basis,
+        amount=Money(amount=amount, currency=currency),
+        margin=0,  # the client sets the policy's margin
+        reasons=reasons,
+    )
+
+    async def _secure() -> str:
+        client = await CaseClient.connect(get_settings())
+        view = await client.secure_amount(order_reference, act)
+        p = view.proportionality
+        over = p is not None and p.over_secured
+        state = "over the margin: releases proposed" if over else "within the margin"
+        return f"case {view.case_number}: {currency} {amount} to secure; {state}"
+
+    click.echo(asyncio.run(_secure()))
