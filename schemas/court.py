@@ -12,7 +12,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, model_validator
 
-from schemas.common import MAX_PERIOD, MAX_TEXT, EventId, Frozen, Identifier, Ids, Instant, Money
+from schemas.common import (
+    EARLIEST,
+    MAX_PERIOD,
+    MAX_TEXT,
+    EventId,
+    Frozen,
+    Identifier,
+    Ids,
+    Instant,
+    Money,
+)
 from schemas.request import CourtRequest
 
 
@@ -366,6 +376,8 @@ class Judgment(CourtAction):
             )
         if self.delivered_on > self.decided_at.date():
             raise ValueError("delivered_on: after the date the judgment is recorded as decided")
+        if self.delivered_on < EARLIEST.date():
+            raise ValueError("delivered_on: before the Rome Statute entered into force (RS 126)")
         return self
 
     @property

@@ -1,5 +1,6 @@
 """End to end on the real stack: one act releases a whole case after an acquittal (RS 74,
-81(3)(c)), in two States and an international organisation (RS 87(6)).
+81(3)(c)), in two States and an international organisation (RS 87(6)); before it, the case
+proposes releases to the Chamber when what it secures exceeds the amount to secure.
 
 The Court opens one case against the Netherlands, Belgium and INTERPOL (XIP). Each party
 acknowledges and freezes an account, its answers signed and sent over Kafka through the
@@ -13,23 +14,27 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 
 from schemas import court as c
-from schemas.case import CaseOrder, ReleaseCase
+from schemas.case import CaseOrder, ReleaseCase, SecureAmount
+from schemas.common import Money
+from schemas.escalations import EscalationKind
 from schemas.ledger import AssetStatus, RequestStatus
 from schemas.party import PartyMessageType
 from schemas.request import CourtRequest
 from schemas.views import RequestView
 from tests.builders import acknowledgement, court_action, execution_report, frozen_at, now
 from tests.tracefreeze.case_e2e import answer, fresh_order, until
-from tests.tracefreeze.e2e import Running
+from tests.tracefreeze.e2e import Escalations, Running
 from tests.tracefreeze.test_party_kinds_e2e import on_channel
 from tracefreeze.case_client import CaseClient
 from tracefreeze.case_status import render_judgment_and_release
 from tracefreeze.demo.keys import ensure_demo_keys
+from tracefreeze.policy import load_policy
 
 pytestmark = pytest.mark.stack
 
@@ -85,6 +90,28 @@ async def test_rs74_acquittal_releases_a_case_in_two_states_and_an_organisation_
         lambda v: all(v.party(p).held.get(ASSET[p]) is AssetStatus.FROZEN for p in PARTIES),
         "the case learns each party froze its account",
     )
+
+    # Proportionality across parties: EUR 460,714.37 secured against EUR 100,000 to secure is
+    # over the policy's margin: releases are proposed to the Chamber, inside the Court.
+    watch = Escalations(s, by_party["NLD"].reference)
+    await watch.consumer.start()
+    try:
+        to_secure = court_action(
+            SecureAmount,
+            decided_by="trial_chamber",
+            decided_at=now(),
+            basis="estimated_reparations_liability",
+            amount=Money(amount=Decimal("100000.00"), currency="EUR"),
+            margin=Decimal(0),  # the client sets the policy's
+        )
+        secured = await cases.secure_amount(order.order_reference, to_secure)
+        [proposal] = await watch.until(1)
+    finally:
+        await watch.consumer.stop()
+    p = secured.proportionality
+    assert p is not None and p.over_secured and p.counted == Decimal("460714.37")
+    assert p.to_secure.margin == load_policy(s.policy_file).proportionality_margin
+    assert proposal.kind is EscalationKind.RELEASES_PROPOSED and proposal.addressee == "Chamber"
 
     acquittal = court_action(
         c.Judgment,

@@ -434,3 +434,12 @@ async def _release_stops_the_ladders(
     for request in (nld, bel):  # each request's workflow has ended, closed
         handle = client.get_workflow_handle_for(RequestWorkflow.run, request.workflow_id)
         assert (await asyncio.wait_for(handle.result(), 10)).status is RequestStatus.CLOSED
+
+
+def test_a_judgment_is_dated_between_the_statute_and_its_recording() -> None:
+    """RS 126: no judgment of the Court is delivered before the Statute entered into force,
+    nor after the date it is recorded as decided."""
+    with pytest.raises(ValueError, match="RS 126"):
+        judgment("acquittal", delivered_on=date(2001, 1, 1))
+    with pytest.raises(ValueError, match="after the date"):
+        judgment("acquittal", delivered_on=date(2199, 1, 1))
