@@ -74,7 +74,9 @@ def proposal_events(
     caused_by: str | None,
 ) -> list[EscalationEvent]:
     """One event per request that secures assets in the amount's currency, for the Chamber:
-    the case's total, the amount and the margin; inside the Court (never the party's)."""
+    the case's total, the amount and the margin in its basis; inside the Court (never the
+    party's channel; published without the request, so with nothing an ex parte request
+    would hide)."""
     currency = view.to_secure.amount.currency
     what = (
         f"{currency} {view.counted} secured across the case exceeds {currency} "
@@ -92,7 +94,6 @@ def proposal_events(
             requested_state=s.requested_state,
             kind=kind,
             level=0,
-            addressee="Chamber",
             policy_version=view.to_secure.policy_version,
             caused_by=caused_by,
             basis=f"{what}; {PROPOSAL_BASIS}"[:300],

@@ -111,7 +111,8 @@ async def test_rs74_acquittal_releases_a_case_in_two_states_and_an_organisation_
     p = secured.proportionality
     assert p is not None and p.over_secured and p.counted == Decimal("460714.37")
     assert p.to_secure.margin == load_policy(s.policy_file).proportionality_margin
-    assert proposal.kind is EscalationKind.RELEASES_PROPOSED and proposal.addressee == "Chamber"
+    assert proposal.kind is EscalationKind.RELEASES_PROPOSED and proposal.basis is not None
+    assert "EUR 460714.37 secured across the case" in proposal.basis
 
     acquittal = court_action(
         c.Judgment,
