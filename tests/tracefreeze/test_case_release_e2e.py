@@ -12,11 +12,13 @@ case closes each request once its account is released, and its report holds noth
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from click.testing import CliRunner
 from temporalio.client import WorkflowExecutionStatus
 
 from schemas import court as c
@@ -33,6 +35,7 @@ from tests.tracefreeze.e2e import Escalations, Running
 from tests.tracefreeze.test_party_kinds_e2e import on_channel
 from tracefreeze.case_client import CaseClient
 from tracefreeze.case_status import render_judgment_and_release
+from tracefreeze.cli.main import main
 from tracefreeze.demo.keys import ensure_demo_keys
 from tracefreeze.policy import load_policy
 
@@ -163,3 +166,62 @@ async def test_rs74_acquittal_releases_a_case_in_two_states_and_an_organisation_
         assert [(a.asset_id, a.status) for a in release.assets] == [
             (ASSET[party], AssetStatus.RELEASED)
         ]
+
+
+async def _cli(*args: str) -> str:
+    """``tracefreeze ARGS`` as a Registry officer types it (its own event loop, a thread)."""
+    result = await asyncio.to_thread(CliRunner().invoke, main, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+async def test_cli_records_the_judgment_releases_the_case_and_shows_what_is_held(
+    running: Running,
+) -> None:
+    """RS 61, 74, 77(2)(a): ``tracefreeze case secure``, ``case judgment``, ``case release``
+    and ``case status`` against a running case: the amount over the margin, the termination
+    recorded, the case released, and the status showing the judgment and the release."""
+    r = running
+    cases = CaseClient(r.client.client, r.settings)
+    order = fresh_order()
+    await cases.open_case(order)
+    nld = next(q for q in order.requests if q.requested_state == "NLD")
+    await until(
+        lambda: r.client.view_id(nld.workflow_id),
+        lambda v: v.status is RequestStatus.TRANSMITTED,
+        "start",
+    )
+    await answer(r, acknowledgement(nld, sent_at=now()))
+    frozen = frozen_at({"a-account-1": "398214.37"}, "identify", "freeze")
+    await answer(r, execution_report(nld, frozen, final=True, sent_at=now()))
+    await until(
+        lambda: cases.case_view(order.order_reference),
+        lambda v: v.party("NLD").secured.get("EUR") is not None,
+        "the case learns NLD froze its account",
+    )
+    ref = order.order_reference
+    out = await _cli(
+        "case", "secure", ref, "--basis", "fine", "--amount", "100000.00",
+        "--currency", "EUR", "--by", "trial_chamber",
+    )  # fmt: skip
+    assert "over the margin: releases proposed" in out
+    judgment = f"{order.case_number}-J-CLI"
+    out = await _cli(
+        "case", "judgment", ref, "--reference", judgment, "--outcome", "termination",
+        "--cause", "death", "--chamber", "trial_chamber",
+        "--delivered-on", date.today().isoformat(), "--finality", "final",
+    )  # fmt: skip
+    assert f"judgment {judgment} (termination) recorded" in out
+    out = await _cli(
+        "case", "release", ref, "--judgment", judgment, "--chamber", "trial_chamber",
+        "--reasons", "The accused died: the proceedings are terminated.",
+    )  # fmt: skip
+    assert f"released on {judgment}" in out
+    await until(
+        lambda: cases.case_view(ref),
+        lambda v: v.release is not None and v.release.complete,
+        "the case released and every request closed",
+    )
+    out = await _cli("case", "status", ref)
+    assert f"judgment in force: {judgment}, termination (death)" in out
+    assert "case release (termination" in out and "complete" in out
