@@ -33,8 +33,11 @@ MAX_CURRENCIES = 64
 MAX_COURT_ACTIONS = 1_000
 """Court actions (event ids) one case remembers across its runs."""
 MAX_COUNT = 10**9
-MAX_HELD = 64
-"""Assets not yet settled that a request lists to its case; more are counted, not listed."""
+MAX_HELD = 20
+"""Assets not yet settled that a request lists to its case; more are counted, not listed (the
+case carries every request's summary across continue-as-new: the carry stays small)."""
+MAX_HELD_REPORTED = 1_000
+"""Held assets a case's release report lists; more are counted, not listed."""
 MAX_JUDGMENTS = 16
 """Judgments one case records (trial, appeal, and decisions ending the proceedings)."""
 MAX_CASE_REQUESTS = 2 * MAX_STATES

@@ -8,7 +8,13 @@ the request that holds it), and after that as the record of the release.
 
 from __future__ import annotations
 
-from schemas.case import CaseReleaseRecord, CaseReleaseReport, HeldAsset, RequestSummary
+from schemas.case import (
+    MAX_HELD_REPORTED,
+    CaseReleaseRecord,
+    CaseReleaseReport,
+    HeldAsset,
+    RequestSummary,
+)
 from schemas.ledger import RequestStatus
 from workflows.catalog import ENDED
 
@@ -34,8 +40,9 @@ def release_report(
         ground=record.ground,
         judgment_reference=record.order.judgment_reference,
         requests=record.requests,
-        held=held,
-        held_left_out=sum(s.held_left_out for s in requests.values()),
+        held=held[:MAX_HELD_REPORTED],
+        held_left_out=sum(s.held_left_out for s in requests.values())
+        + len(held[MAX_HELD_REPORTED:]),
         not_closed=not_closed,
         complete=record.completed_at is not None,
         completed_at=record.completed_at,

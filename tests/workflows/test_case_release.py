@@ -15,6 +15,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -30,8 +31,19 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.party import party_messages
 from schemas import court as c
-from schemas.case import CaseInput, CaseOrder, CaseView, CloseCase, ReleaseCase
-from schemas.ledger import AssetStatus, RequestStatus
+from schemas.case import (
+    MAX_HELD,
+    CaseInput,
+    CaseOrder,
+    CaseReleaseRecord,
+    CaseView,
+    CloseCase,
+    ReleaseCase,
+    RequestRelease,
+    RequestSummary,
+)
+from schemas.common import Money
+from schemas.ledger import AssetStatus, Ledger, LedgerEntry, RequestStatus
 from schemas.party import PartyMessageType
 from schemas.request import CourtRequest
 from tests.builders import court_action, now
@@ -50,6 +62,7 @@ from tests.workflows.support import (
 from tracefreeze.policy import load_directory, load_policy, resolve
 from workflows import catalog
 from workflows.case import CaseWorkflow
+from workflows.case_release import release_report
 from workflows.outcome import Refusal, Rule
 from workflows.request import RequestWorkflow
 
@@ -443,3 +456,27 @@ def test_a_judgment_is_dated_between_the_statute_and_its_recording() -> None:
         judgment("acquittal", delivered_on=date(2001, 1, 1))
     with pytest.raises(ValueError, match="after the date"):
         judgment("acquittal", delivered_on=date(2199, 1, 1))
+
+
+def test_a_request_lists_at_most_max_held_assets_to_its_case_and_counts_the_rest() -> None:
+    """Bounded reports (one party never grows the case): 25 frozen assets are told as the
+    first 20 by id and 5 more counted; the release report lists them by party and asset."""
+    request = _request("NLD")
+    template = request.known_assets[0]
+    entries = {}
+    for n in range(25):
+        asset = template.model_copy(update={"asset_id": f"a-account-{n:02d}"})
+        entries[asset.asset_id] = LedgerEntry(
+            asset=asset, status=AssetStatus.FROZEN, value=Money(amount="1.00", currency="EUR")
+        )
+    summary = RequestSummary.of(request, RequestStatus.WITHDRAWN, Ledger(entries=entries), 1, now())
+    assert len(summary.held) == MAX_HELD and summary.held_left_out == 25 - MAX_HELD
+    assert summary.secured["EUR"].amount == Decimal("25.00") and summary.secured["EUR"].assets == 25
+    acquittal = judgment("acquittal")
+    record = CaseReleaseRecord(
+        order=release_act(acquittal), ground="acquittal", requests={summary.key: RequestRelease()}
+    )
+    report = release_report(record, {summary.key: summary})
+    assert report is not None and not report.complete
+    assert len(report.held) == MAX_HELD and report.held_left_out == 25 - MAX_HELD
+    assert {h.party for h in report.held} == {"NLD"}
