@@ -1,4 +1,6 @@
-"""A case asks its open requests where they stand: the reconciliation that heals a lost report.
+"""A case asks its open requests where they stand (the reconciliation that heals a lost
+report), and sends them the Court's case-level acts (a judgment, the release of the case, the
+closing of a settled request).
 
 A request tells its case each change by signal (``workflows/request_publishing.py``). A signal
 that never lands in the case's state (a report lost around a hand-over to a new run) would
@@ -16,10 +18,19 @@ import asyncio
 
 import structlog
 from temporalio import activity
-from temporalio.client import WorkflowQueryFailedError
-from temporalio.service import RPCError
+from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
-from schemas.case import REQUEST_SUMMARIES, RequestSummaries, RequestSummary
+from schemas.case import (
+    DELIVER_TO_REQUEST,
+    REQUEST_SUMMARIES,
+    DeliveryResult,
+    RequestDelivery,
+    RequestSummaries,
+    RequestSummary,
+)
+from schemas.views import AnswerReceipt
 
 log = structlog.get_logger(__name__)
 
@@ -42,3 +53,26 @@ async def request_summaries(inp: RequestSummaries) -> list[RequestSummary | None
             return None
 
     return list(await asyncio.gather(*(ask(w) for w in inp.workflow_ids)))
+
+
+@activity.defn(name=DELIVER_TO_REQUEST)
+async def deliver_to_request(inp: RequestDelivery) -> DeliveryResult:
+    """Send one request of the case a Court action as its own update, under the action's event
+    id (a repeat is a duplicate there, never applied twice). The request takes it through its
+    own validator and rules: a refusal comes back as ``refused`` with the request's reason, so
+    one request refusing never holds up the others; a request that has ended is ``ended``. A
+    server that cannot be reached raises, and the activity is retried."""
+    handle = activity.client().get_workflow_handle(inp.workflow_id)
+    try:
+        receipt = await handle.execute_update(
+            inp.update, inp.action, id=inp.action.event_id, result_type=AnswerReceipt
+        )
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        reason = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+        return DeliveryResult(outcome="refused", reason=reason[:2000])
+    except RPCError as err:
+        if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            return DeliveryResult(outcome="ended", reason=err.message[:2000])
+        raise
+    return DeliveryResult(outcome="taken", status=receipt.status)

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from schemas.common import (
     MAX_STATES,
+    MAX_TEXT,
     CaseNumber,
     CurrencyCode,
     Frozen,
+    Identifier,
+    Money,
     RequestReference,
     StateCode,
     TopicName,
 )
 from schemas.completeness import CompletenessOverride
-from schemas.court import CourtAction
-from schemas.ledger import CurrencyTotals, Ledger, RequestStatus
+from schemas.court import CaseRelease, CloseRequest, CourtAction, DecidingOrgan, Judgment
+from schemas.escalations import EscalationEvent
+from schemas.ledger import AssetStatus, CurrencyTotals, Ledger, RequestStatus
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
 from schemas.views import DEDUPE_WINDOW
@@ -29,6 +33,13 @@ MAX_CURRENCIES = 64
 MAX_COURT_ACTIONS = 1_000
 """Court actions (event ids) one case remembers across its runs."""
 MAX_COUNT = 10**9
+MAX_HELD = 20
+"""Assets not yet settled that a request lists to its case; more are counted, not listed (the
+case carries every request's summary across continue-as-new: the carry stays small)."""
+MAX_HELD_REPORTED = 1_000
+"""Held assets a case's release report lists; more are counted, not listed."""
+MAX_JUDGMENTS = 16
+"""Judgments one case records (trial, appeal, and decisions ending the proceedings)."""
 MAX_CASE_REQUESTS = 2 * MAX_STATES
 """Most requests one case holds: one per State at the opening, and the further
 (supplementary) requests added later, each to a party already in the case."""
@@ -113,6 +124,26 @@ class CloseCase(CourtAction):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class Secured(Frozen):
+    """What restrained assets secure in one currency (frozen, seized, or held under a
+    forfeiture order), unconverted, with the oldest valuation date among them: a total is only
+    as fresh as its stalest value."""
+
+    amount: Decimal = Decimal(0)
+    assets: int = Field(default=0, ge=0, le=MAX_COUNT)
+    valued_on: date | None = Field(
+        default=None, description="The oldest valuation date among the assets counted"
+    )
+
+    def plus(self, other: Secured) -> Secured:
+        dates = [d for d in (self.valued_on, other.valued_on) if d is not None]
+        return Secured(
+            amount=self.amount + other.amount,
+            assets=min(self.assets + other.assets, MAX_COUNT),
+            valued_on=min(dates) if dates else None,
+        )
+
+
 class RequestSummary(Frozen):
     """What a request of a case tells its case, and all the case keeps of it: its status,
     per-currency totals and counts. Small and bounded: a request sends it only when it
@@ -129,6 +160,24 @@ class RequestSummary(Frozen):
     answers_seen: int = Field(default=0, ge=0, le=MAX_COUNT)
     assets: int = Field(default=0, ge=0, le=MAX_COUNT)
     restrained: int = Field(default=0, ge=0, le=MAX_COUNT)
+    held: dict[Identifier, AssetStatus] = Field(
+        default={},
+        max_length=MAX_HELD,
+        description="Assets not yet settled (frozen, seized, under a forfeiture order, "
+        "transferred and not yet allocated), the first by id: what a case release still waits "
+        "for",
+    )
+    held_left_out: int = Field(
+        default=0, ge=0, le=MAX_COUNT, description="Assets not settled beyond the bound"
+    )
+    secured: dict[CurrencyCode, Secured] = Field(
+        default={},
+        max_length=MAX_CURRENCIES,
+        description="What its restrained assets secure, per currency (the first by code)",
+    )
+    unvalued: int = Field(
+        default=0, ge=0, le=MAX_COUNT, description="Restrained assets with no value reported"
+    )
     as_of: AwareDatetime | None = Field(
         default=None, description="The request's workflow time when it reported; none yet"
     )
@@ -164,6 +213,8 @@ class RequestSummary(Frozen):
         """The summary of a request's state; totals for the first currencies by code."""
         totals = ledger.totals()
         codes = sorted(totals)
+        held = sorted(a for a, e in ledger.entries.items() if not e.status.settled)
+        secured = secured_by(ledger)
         return cls(
             reference=request.reference,
             requested_state=request.requested_state,
@@ -173,6 +224,10 @@ class RequestSummary(Frozen):
             answers_seen=min(answers_seen, MAX_COUNT),
             assets=min(len(ledger.entries), MAX_COUNT),
             restrained=min(len(ledger.restrained()), MAX_COUNT),
+            held={a: ledger.entries[a].status for a in held[:MAX_HELD]},
+            held_left_out=min(len(held[MAX_HELD:]), MAX_COUNT),
+            secured=dict(sorted(secured.items())[:MAX_CURRENCIES]),
+            unvalued=min(sum(1 for e in ledger.restrained() if e.value is None), MAX_COUNT),
             as_of=as_of,
         )
 
@@ -183,9 +238,151 @@ class RequestSummary(Frozen):
         )
 
 
+def secured_by(ledger: Ledger) -> dict[str, Secured]:
+    """Per currency, what the ledger's restrained assets secure and how fresh their values
+    are: each asset's valuation date is when its current value was recorded."""
+    out: dict[str, Secured] = {}
+    for entry in ledger.restrained():
+        if entry.value is None:
+            continue
+        valued = next(
+            (c.at.date() for c in reversed(entry.history) if c.value == entry.value), None
+        )
+        one = Secured(amount=entry.value.amount, assets=1, valued_on=valued)
+        out[entry.value.currency] = out.get(entry.value.currency, Secured()).plus(one)
+    return out
+
+
 def request_key(reference: str, party: str) -> str:
     """How a case names one of its requests: the reference and the party asked."""
     return f"{reference}/{party}"
+
+
+class ReleaseCase(CourtAction):
+    """One Chamber's act at case level after an acquittal or a termination (RS 74, 81(3)(c),
+    83(2); RS 61): every frozen or seized asset of every request of the case, in every State and
+    organisation, is released; each request leaves execution and is closed once every asset in
+    it is settled. It names the recorded judgment it rests on (``Judgment``)."""
+
+    decided_by: Literal["pre_trial_chamber", "trial_chamber", "appeals_chamber"] = Field(
+        description="The Chamber whose decision this is"
+    )
+    judgment_reference: str = Field(min_length=1, max_length=200)
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+RequestUpdate = Literal["record_judgment", "release_for_case", "close"]
+"""The request updates a case sends its requests (``workflows/catalog.py``)."""
+CaseToRequest = Annotated[Judgment | CaseRelease | CloseRequest, Field(discriminator="action_type")]
+
+
+class Delivery(Frozen):
+    """A Court action the case sends one of its requests, taken there through the request's
+    own rules; kept until the request took or refused it (bounded: at most one per request and
+    update, a newer judgment replacing one not yet delivered)."""
+
+    key: str = Field(max_length=300, description="The request (``REFERENCE/PARTY``)")
+    update: RequestUpdate
+    action: CaseToRequest
+    failed: bool = Field(default=False, description="Not delivered yet: asked again later")
+
+
+class RequestRelease(Frozen):
+    """How one request took the case's release."""
+
+    outcome: Literal["pending", "taken", "refused", "already_closed"] = "pending"
+    reason: str | None = Field(default=None, max_length=MAX_TEXT)
+    close: Literal["pending", "refused"] | None = Field(
+        default=None, description="The case's closing of the request, once its assets settled"
+    )
+    close_reason: str | None = Field(default=None, max_length=MAX_TEXT)
+
+
+class CaseReleaseRecord(Frozen):
+    """The case-level release and how each request took it."""
+
+    order: ReleaseCase
+    ground: Literal["acquittal", "termination"]
+    requests: dict[str, RequestRelease] = Field(max_length=MAX_CASE_REQUESTS)
+    completed_at: AwareDatetime | None = Field(
+        default=None, description="When the last request reported nothing held any more"
+    )
+
+
+class HeldAsset(Frozen):
+    """An asset still held somewhere after the case's release, by party and asset."""
+
+    request: str = Field(description="``REFERENCE/PARTY``")
+    party: StateCode
+    asset_id: Identifier
+    status: AssetStatus
+
+
+class CaseReleaseReport(Frozen):
+    """What the case's release still waits for: every asset held anywhere, by party and asset;
+    the requests that refused it (with their reasons) or have not taken it yet; the requests
+    not yet closed. ``complete`` once nothing is held and every request took it."""
+
+    ordered_at: AwareDatetime
+    decided_by: str
+    ground: Literal["acquittal", "termination"]
+    judgment_reference: str
+    requests: dict[str, RequestRelease]
+    held: list[HeldAsset]
+    held_left_out: int = Field(default=0, description="Held assets beyond each request's bound")
+    not_closed: list[str]
+    complete: bool
+    completed_at: AwareDatetime | None = None
+
+
+SecuredBasis = Literal["estimated_reparations_liability", "fine", "reparations_award"]
+
+
+class SecureAmount(CourtAction):
+    """The amount the case's measures are to secure: the estimated reparations liability
+    (RS 57(3)(e), 75), a fine (RS 77(2)(a)) or a reparations award once made (RS 75(2)), with
+    the margin of the policy in force beyond which frozen assets across all parties exceed
+    it. The latest replaces the one before. When what is secured exceeds it by more than the
+    margin, the case proposes releases to the Chamber; it releases nothing itself."""
+
+    decided_by: DecidingOrgan = Field(description="The Chamber or the Presidency")
+    basis: SecuredBasis
+    amount: Money
+    margin: Decimal = Field(
+        ge=0,
+        le=10,
+        max_digits=6,
+        description="The fraction above the amount beyond which the case proposes releases "
+        "(0.25: more than 25 % above), from the policy in force, set by the Court's client",
+    )
+    policy_version: str | None = Field(default=None, max_length=50)
+    reasons: str = Field(default="", max_length=MAX_TEXT)
+
+    @model_validator(mode="after")
+    def _positive(self) -> SecureAmount:
+        if self.amount.amount <= 0:
+            raise ValueError("amount: the amount to secure is more than zero")
+        return self
+
+
+class Proportionality(Frozen):
+    """Proportionality across parties: the amount to secure, what is secured per currency
+    across every request of the case (unconverted, with the oldest valuation date), and
+    whether the total in the amount's currency exceeds it by more than the margin. Other
+    currencies are shown, not counted: no rate is recorded to convert them."""
+
+    to_secure: SecureAmount
+    secured: dict[CurrencyCode, Secured]
+    counted: Decimal = Field(description="What is secured in the amount's currency")
+    threshold: Decimal = Field(description="The amount plus the margin")
+    excess: Decimal = Field(description="What is secured beyond the amount (0 if less)")
+    over_secured: bool
+    not_counted: list[CurrencyCode] = Field(description="Currencies secured, not converted")
+    unvalued: int = Field(description="Restrained assets with no value reported")
+    proposed_at: AwareDatetime | None = Field(
+        default=None, description="When the case last proposed releases to the Chamber"
+    )
+    proposals: int = 0
 
 
 class CaseCarry(Frozen):
@@ -201,6 +398,35 @@ class CaseCarry(Frozen):
     )
     seen_event_ids: tuple[str, ...] = Field(default=(), max_length=MAX_COURT_ACTIONS)
     runs: int = Field(default=1, ge=1, le=MAX_COUNT, description="Runs so far, this one included")
+    judgments: tuple[Judgment, ...] = Field(default=(), max_length=MAX_JUDGMENTS)
+    release: CaseReleaseRecord | None = None
+    deliveries: tuple[Delivery, ...] = Field(default=(), max_length=3 * MAX_CASE_REQUESTS)
+    to_secure: SecureAmount | None = None
+    proposed_at: AwareDatetime | None = None
+    proposals: int = Field(default=0, ge=0, le=MAX_COUNT)
+    over_secured: bool = False
+    outbox: tuple[EscalationEvent, ...] = Field(default=(), max_length=4 * MAX_CASE_REQUESTS)
+
+
+DELIVER_TO_REQUEST = "deliver_to_request"
+"""The activity a case sends one of its requests a Court action with (``activities/case.py``)."""
+
+
+class RequestDelivery(Frozen):
+    """One Court action for one request of the case, by workflow id and update."""
+
+    workflow_id: RequestWorkflowId
+    update: RequestUpdate
+    action: CaseToRequest
+
+
+class DeliveryResult(Frozen):
+    """What the request did with it: taken, refused by its rules (with the reason), or not
+    there any more (the request ended)."""
+
+    outcome: Literal["taken", "refused", "ended"]
+    status: RequestStatus | None = None
+    reason: str | None = Field(default=None, max_length=MAX_TEXT)
 
 
 REQUEST_SUMMARIES = "request_summaries"
@@ -237,6 +463,15 @@ class CaseView(Frozen):
     )
     totals: dict[str, CurrencyTotals]
     run: int = Field(default=1, description="The case workflow's run (continue-as-new)")
+    judgments: list[Judgment] = Field(
+        default=[], description="The judgments recorded, in order; the last is in force"
+    )
+    release: CaseReleaseReport | None = Field(
+        default=None, description="The case-level release, and what it still waits for"
+    )
+    proportionality: Proportionality | None = Field(
+        default=None, description="The amount to secure against what is secured, once set"
+    )
 
     def party(self, code: str) -> RequestSummary:
         """The first request of the case to ``code`` (the one a further request supplements)."""

@@ -437,6 +437,9 @@ class ReleaseGround(StrEnum):
     THIRD_PARTY = "third_party"
     DOMESTIC_REMEDY = "domestic_remedy"
     """The Court releases after a State reported that its court upheld a domestic remedy."""
+    TERMINATION = "termination"
+    """The proceedings were terminated (the accused's death, the charges withdrawn): a
+    Chamber's case-level release (``CaseRelease``)."""
 
 
 DecidingOrgan = Literal["pre_trial_chamber", "trial_chamber", "appeals_chamber", "presidency"]
@@ -622,6 +625,102 @@ class ExchangeRate(CourtAction):
         return self
 
 
+class JudgmentOutcome(StrEnum):
+    """How the proceedings against the accused ended, or stand, in a case."""
+
+    CONVICTION = "conviction"
+    """RS 74 (Trial Chamber), RS 83(2) (Appeals Chamber): penalties may follow (RS 77)."""
+    ACQUITTAL = "acquittal"
+    """RS 74, 81(3)(c), 83(2)."""
+    TERMINATION = "termination"
+    """The proceedings end without a judgment on the merits: the accused's death, or the
+    charges withdrawn (RS 61(4), 61(9)) or not confirmed (RS 61(7)(b))."""
+
+
+JUDGMENT_CHAMBERS: dict[JudgmentOutcome, frozenset[str]] = {
+    JudgmentOutcome.CONVICTION: frozenset({"trial_chamber", "appeals_chamber"}),
+    JudgmentOutcome.ACQUITTAL: frozenset({"trial_chamber", "appeals_chamber"}),
+    JudgmentOutcome.TERMINATION: frozenset(
+        {"pre_trial_chamber", "trial_chamber", "appeals_chamber"}
+    ),
+}
+"""Which Chamber may give each outcome: a judgment on the merits is the Trial Chamber's (RS 74)
+or, on appeal, the Appeals Chamber's (RS 83(2)); proceedings may end before trial (RS 61)."""
+
+
+class Judgment(CourtAction):
+    """A judgment recorded at case level: conviction, acquittal or termination, with its date,
+    the Chamber and whether it is final or an appeal is pending (RS 74, 81, 83). The case tells
+    each of its requests (``judgment``), so a request's own rules read the judgment in force
+    (a forfeiture order follows a conviction, RS 77(2)(b)); a later judgment (on appeal)
+    replaces the one in force."""
+
+    action_type: Literal["judgment"] = "judgment"
+
+    decided_by: Literal["pre_trial_chamber", "trial_chamber", "appeals_chamber"] = Field(
+        description="The Chamber whose judgment or decision this is"
+    )
+    judgment_reference: str = Field(min_length=1, max_length=200)
+    outcome: JudgmentOutcome
+    termination_cause: Literal["death", "withdrawal_of_charges"] | None = Field(
+        default=None, description="termination: why the proceedings ended"
+    )
+    delivered_on: date
+    finality: Literal["appeal_pending", "final"]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Judgment:
+        if (self.outcome is JudgmentOutcome.TERMINATION) != (self.termination_cause is not None):
+            raise ValueError("termination_cause: a termination, and only a termination, has one")
+        if self.decided_by not in JUDGMENT_CHAMBERS[self.outcome]:
+            raise ValueError(
+                f"decided_by: a {self.outcome.value} is not the {self.decided_by}'s "
+                "(RS 74, 83(2); RS 61 before trial)"
+            )
+        if self.delivered_on > self.decided_at.date():
+            raise ValueError("delivered_on: after the date the judgment is recorded as decided")
+        if self.delivered_on < EARLIEST.date():
+            raise ValueError("delivered_on: before the Rome Statute entered into force (RS 126)")
+        return self
+
+    @property
+    def ends_without_conviction(self) -> bool:
+        return self.outcome is not JudgmentOutcome.CONVICTION
+
+
+class CaseRelease(CourtAction):
+    """One Chamber's act releasing every frozen or seized asset of a case after an acquittal
+    or a termination (RS 74, 81(3)(c), 83(2); RS 61 before trial), taken by each request of the
+    case through its own rules. It names the judgment it rests on, which it carries so each
+    request records it. It releases what a protective measure holds (RS 57(3)(e),
+    93(1)(k)); an asset under a forfeiture order, transferred or awaiting allocation is not
+    released by it (nothing is released without a decision on that asset: the Chamber or the
+    Presidency decides it on its own). The request leaves execution (withdrawn) and is closed
+    by the case once every asset in it is settled."""
+
+    action_type: Literal["case_release"] = "case_release"
+
+    decided_by: Literal["pre_trial_chamber", "trial_chamber", "appeals_chamber"] = Field(
+        description="The Chamber whose decision this is"
+    )
+    judgment: Judgment
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
+
+    @model_validator(mode="after")
+    def _after_acquittal_or_termination(self) -> CaseRelease:
+        if not self.judgment.ends_without_conviction:
+            raise ValueError(
+                "judgment: a case is released on an acquittal or a termination, not a conviction"
+            )
+        return self
+
+    @property
+    def ground(self) -> ReleaseGround:
+        if self.judgment.outcome is JudgmentOutcome.ACQUITTAL:
+            return ReleaseGround.ACQUITTAL
+        return ReleaseGround.TERMINATION
+
+
 CourtActionMessage = Annotated[
     ConsultationResponse
     | PostponementDecision
@@ -641,7 +740,9 @@ CourtActionMessage = Annotated[
     | FreezeLimitResponse
     | AdmissibilityRuling
     | NationalSecurityDetermination
-    | ExchangeRate,
+    | ExchangeRate
+    | Judgment
+    | CaseRelease,
     Field(discriminator="action_type"),
 ]
 """Any Court action, told apart by its ``action_type`` (as a State's answer by ``answer_type``)."""

@@ -48,6 +48,10 @@ class EscalationKind(StrEnum):
     POSTPONEMENT_PERIOD_ENDED = "postponement_period_ended"
     """RS 94: the period agreed with the Court has ended: the Court is reminded, the State
     told, and the request's clock resumes where it stopped."""
+    RELEASES_PROPOSED = "releases_proposed"
+    """Proportionality across parties: what the case's requests secure exceeds the amount to
+    secure by more than the policy's margin; the case proposes releases to the Chamber, which
+    decides (nothing is released on the proposal)."""
 
 
 class DirectoryChange(Frozen):

@@ -8,6 +8,7 @@ from legal obligations. Durations are ISO 8601 (``P7D``, ``PT8H``).
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import Field, model_validator
@@ -151,6 +152,14 @@ class DeadlinePolicy(Frozen):
     allocation: AllocationPolicy = AllocationPolicy()
     state_overrides: bool = Field(
         default=True, description="Apply the State directory's overrides (off for demo policies)"
+    )
+    proportionality_margin: Decimal = Field(
+        default=Decimal("0.25"),
+        ge=0,
+        le=10,
+        max_digits=6,
+        description="How far above a case's amount to secure what its requests secure may go "
+        "before the case proposes releases to the Chamber (0.25: 25 %); policy, not law",
     )
 
     @model_validator(mode="after")

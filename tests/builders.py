@@ -37,7 +37,7 @@ from schemas.answers import (
     Postponement,
     ThirdPartyClaim,
 )
-from schemas.court import CloseRequest, CourtAction
+from schemas.court import CloseRequest, CourtAction, Judgment
 from schemas.request import CourtRequest
 from tracefreeze.policy import load_directory
 
@@ -331,7 +331,13 @@ def channel_change(
 
 # --- Court actions -------------------------------------------------------------------------
 
-DECIDED_BY: dict[str, str] = {"Release": "pre_trial_chamber", "Allocation": "presidency"}
+DECIDED_BY: dict[str, str] = {
+    "Release": "pre_trial_chamber",
+    "Allocation": "presidency",
+    "ForfeitureOrder": "Trial Chamber IX",
+    "Judgment": "trial_chamber",
+    "CaseRelease": "trial_chamber",
+}
 """Actions whose deciding organ is an enum: a release is a Chamber's or the Presidency's
 decision, an allocation the Presidency's (RS 109, Rules 217-221)."""
 
@@ -355,6 +361,19 @@ def court_action(cls: type[ActionT], **fields: Any) -> ActionT:
         **fields,
     }
     return cls.model_validate(data)
+
+
+def conviction(**fields: Any) -> Judgment:
+    """A final conviction by the Trial Chamber (RS 74): a forfeiture order may follow
+    (RS 77(2)(b))."""
+    data: dict[str, Any] = {
+        "judgment_reference": "ICC-01/22-T-J-1",
+        "outcome": "conviction",
+        "delivered_on": "2026-04-30",
+        "finality": "final",
+        **fields,
+    }
+    return court_action(Judgment, **data)
 
 
 def close_action(**overrides: Any) -> CloseRequest:

@@ -18,8 +18,18 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from schemas.case import AddState, CaseInput, CaseOrder, CaseView, CloseCase, case_workflow_id
+from schemas.case import (
+    AddState,
+    CaseInput,
+    CaseOrder,
+    CaseView,
+    CloseCase,
+    ReleaseCase,
+    SecureAmount,
+    case_workflow_id,
+)
 from schemas.completeness import CompletenessOverride
+from schemas.court import Judgment
 from schemas.request import CourtRequest
 from tracefreeze.client import RequestClient, cleared, dedupe_window, plain_errors
 from tracefreeze.config import Settings
@@ -129,6 +139,43 @@ class CaseClient:
         with plain_errors(workflow_id, "case"):
             return await self.handle(order_reference).execute_update(
                 CaseWorkflow.close_case, action, id=action.event_id
+            )
+
+    async def record_judgment(self, order_reference: str, judgment: Judgment) -> CaseView:
+        """Record a judgment of the case (RS 74, 83(2); RS 61): every request is told it, so
+        a forfeiture order may follow a conviction (RS 77(2)(b)); refused, with the reason, if
+        older than the one in force or after a final one."""
+        workflow_id = case_workflow_id(order_reference)
+        with plain_errors(workflow_id, "case"):
+            return await self.handle(order_reference).execute_update(
+                CaseWorkflow.record_judgment, judgment, id=judgment.event_id
+            )
+
+    async def release_case(self, order_reference: str, act: ReleaseCase) -> CaseView:
+        """One Chamber's act releasing the whole case after the acquittal or termination in
+        force (RS 74, 81(3)(c), 83(2); RS 61): each request takes it by its own rules; the
+        case's view reports what is still held until nothing is."""
+        workflow_id = case_workflow_id(order_reference)
+        with plain_errors(workflow_id, "case"):
+            return await self.handle(order_reference).execute_update(
+                CaseWorkflow.release_case, act, id=act.event_id
+            )
+
+    async def secure_amount(self, order_reference: str, act: SecureAmount) -> CaseView:
+        """Set the amount the case is to secure, with the margin of the policy in force
+        (``proportionality_margin``, its version recorded): the case proposes releases to the
+        Chamber when its requests secure more than the amount plus the margin."""
+        from tracefreeze.policy import load_policy
+
+        policy = load_policy(self.settings.policy_file)
+        act = act.model_copy(
+            update={"margin": policy.proportionality_margin, "policy_version": policy.version}
+        )
+        act = SecureAmount.model_validate(act.model_dump())
+        workflow_id = case_workflow_id(order_reference)
+        with plain_errors(workflow_id, "case"):
+            return await self.handle(order_reference).execute_update(
+                CaseWorkflow.secure_amount, act, id=act.event_id
             )
 
     def handle(self, order_reference: str) -> WorkflowHandle:

@@ -11,7 +11,7 @@ from aiokafka.errors import KafkaError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.case import request_summaries
+from activities.case import deliver_to_request, request_summaries
 from activities.publish import EventPublisher
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
@@ -67,7 +67,7 @@ async def run_worker(settings: Settings) -> None:
             client,
             task_queue=settings.task_queue,
             workflows=[RequestWorkflow, CaseWorkflow, PartyDirectoryWorkflow],
-            activities=[publisher.publish_outbox, request_summaries],
+            activities=[publisher.publish_outbox, request_summaries, deliver_to_request],
             max_cached_workflows=MAX_CACHED_WORKFLOWS,
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
             workflow_runner=workflow_runner(),

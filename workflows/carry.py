@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from schemas.common import EventId, EventRef, Identifier
-from schemas.court import Stage
+from schemas.court import Judgment, Stage
 from schemas.denials import DenialRecord, NationalSecurityConsultation
 from schemas.directory import DirectoryNotice
 from schemas.escalations import EscalationEvent
@@ -162,6 +162,11 @@ class RequestCarry(State):
     )
     denials: list[DenialRecord] = Field(
         default=[], description="RS 93(4) denials, each replaced, never changed"
+    )
+    judgment: Judgment | None = Field(
+        default=None,
+        description="The judgment in force in the request's case, as the case told it "
+        "(RS 74, 83; a forfeiture order follows a conviction, RS 77(2)(b))",
     )
 
 

@@ -40,6 +40,7 @@ from schemas.request import CourtRequest
 from workflows import asset_rules as ar
 from workflows import clock_rules as k
 from workflows import denial_rules as d
+from workflows import judgment_rules as j
 from workflows import postponements as pp
 from workflows import request_rules as r
 from workflows import rule99 as r99
@@ -182,7 +183,7 @@ CATALOG: tuple[Kind, ...] = (
     _court("withdrawal", c.Withdrawal, "withdraw",
            OPEN - {S.WITHDRAWN}, frozenset({S.WITHDRAWN}), no_check, r.apply_withdrawal),
     _court("forfeiture_order", c.ForfeitureOrder, "order_forfeiture",  # RS 77(2)(b)
-           AFTER_RECEIPT, SAME, ar.check_forfeiture, ar.apply_forfeiture),
+           AFTER_RECEIPT, SAME, j.check_forfeiture, ar.apply_forfeiture),
     _court("third_party_claim_decision", c.ThirdPartyClaimDecision, "decide_third_party_claim",
            AFTER_RECEIPT, SAME, ar.check_claim_decision, ar.apply_claim_decision),
     _court("transfer_to_court", c.TransferToCourt, "transfer_to_court",  # RS 109(3)
@@ -208,6 +209,11 @@ CATALOG: tuple[Kind, ...] = (
     # A dated rate recorded: converted totals shown beside the unconverted ones.
     _court("exchange_rate", c.ExchangeRate, "record_exchange_rate",
            OPEN, SAME, v.check_exchange_rate, v.apply_exchange_rate),
+    # The case's judgment and its case-level release (RS 74, 77(2)(b), 81(3)(c), 83(2); RS 61).
+    _court("judgment", c.Judgment, "record_judgment",
+           OPEN, SAME, j.check_judgment, j.apply_judgment),
+    _court("case_release", c.CaseRelease, "release_for_case",
+           OPEN, frozenset({S.WITHDRAWN}), j.check_case_release, j.apply_case_release),
 )
 # fmt: on
 

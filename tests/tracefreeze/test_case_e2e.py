@@ -125,6 +125,22 @@ async def test_two_state_case_from_freeze_to_allocation_and_closure(
     assert bel_view.postponed_until is None  # the report ended the postponement
 
     # --- the Court's decisions on the Dutch assets --------------------------------------
+    # RS 74, 77(2)(b): the conviction, recorded on the case, reaches NLD's request before the
+    # Trial Chamber orders forfeiture.
+    conviction = court_action(
+        c.Judgment,
+        decided_at=now(),
+        judgment_reference="ICC-01/22-T-J-1",
+        outcome="conviction",
+        delivered_on=datetime.now(UTC).date(),
+        finality="final",
+    )
+    await cases.record_judgment(order.order_reference, conviction)
+    await until(
+        view_of(nld),
+        lambda v: any(e.what.startswith("judgment ICC-01/22-T-J-1") for e in v.timeline),
+        "NLD learns the conviction",
+    )
     forfeit = court_action(
         c.ForfeitureOrder,
         decided_at=now(),

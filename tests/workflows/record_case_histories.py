@@ -21,7 +21,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
 from schemas import court as c
-from schemas.case import AddState, CaseInput, CaseOrder, CaseView, CloseCase
+from schemas.case import AddState, CaseInput, CaseOrder, CaseView, CloseCase, ReleaseCase
 from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest
 from tests.builders import ActionT, now
@@ -129,10 +129,45 @@ async def second_run_reconciles(
     return (await current.describe()).run_id
 
 
+async def released_on_acquittal(client: Client, case: Case, requests: list[CourtRequest]) -> None:
+    """NLD and BEL freeze the account; the Trial Chamber's acquittal is recorded and one act
+    releases the case (RS 74, 81(3)(c)): each request takes it, the case closes both once
+    settled, and the Registry closes the case."""
+    await _until(lambda: _children_started(case, 2))
+    for request in requests:
+        handle = client.get_workflow_handle(request.workflow_id)
+        await send(handle, acknowledgement(request))
+        await send(handle, freeze_account(request))
+    acquittal = _action(
+        c.Judgment,
+        judgment_reference="ICC-01/22-T-J-HIST",
+        outcome="acquittal",
+        delivered_on="2026-04-30",
+        finality="final",
+    )
+    await case.execute_update(CaseWorkflow.record_judgment, acquittal)
+    act = _action(
+        ReleaseCase,
+        decided_by="trial_chamber",
+        judgment_reference=acquittal.judgment_reference,
+        **reasons(),
+    )
+    await case.execute_update(CaseWorkflow.release_case, act)
+
+    async def complete() -> bool:
+        release = (await case.query(CaseWorkflow.view)).release
+        return release is not None and release.complete
+
+    await _until(complete)
+    await case.execute_update(CaseWorkflow.close_case, _action(CloseCase, reason="released"))
+    await case.result()
+
+
 SCENARIOS: dict[str, tuple[int | None, Callable[[Client, Case, list[CourtRequest]], Any]]] = {
     "case-two-states-to-closure": (None, two_states_to_closure),
     "case-first-run-continued-as-new": (1, first_run_continued_as_new),
     "case-second-run-reconciles": (1, second_run_reconciles),
+    "case-released-on-acquittal": (None, released_on_acquittal),
 }
 """Name: (reports per run, scenario); a scenario may return the run to record (else the
 first)."""

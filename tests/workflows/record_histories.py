@@ -36,6 +36,7 @@ from tests.workflows.support import (
     acknowledgement,
     close_action,
     consultation,
+    conviction,
     court_action,
     court_request,
     execution_report,
@@ -142,6 +143,7 @@ async def full_asset_life(handle: Handle, req: CourtRequest) -> None:
     await send(handle, court_action(c.PostponementDecision, agreed=True, **reasons()))
     await send(handle, court_action(c.ResumeExecution, **reasons()))
     await send(handle, third_party_claim(req, APARTMENT, "claim-1"))
+    await send(handle, conviction())  # RS 74: forfeiture follows a conviction (RS 77(2)(b))
     forfeit = court_action(c.ForfeitureOrder, order_reference="ICC-01/22-FO-9", asset_ids=[ACCOUNT])
     await rejected(
         handle,

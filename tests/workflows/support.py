@@ -31,7 +31,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.case import request_summaries
+from activities.case import deliver_to_request, request_summaries
 from schemas import court as c
 from schemas.answers import (
     AnswerBase,
@@ -46,6 +46,7 @@ from schemas.views import AnswerReceipt, RequestView
 from tests.builders import *  # noqa: F403 - the builders, re-exported for the workflow tests
 from tests.builders import (
     acknowledgement,
+    conviction,
     court_action,
     court_request,
     execution_report,
@@ -93,7 +94,7 @@ class PublishRecorder:
     @property
     def activities(self) -> list[Any]:
         """The recorder, and the case's own reconciliation (it only queries requests)."""
-        return [self.publish_outbox, request_summaries]
+        return [self.publish_outbox, request_summaries, deliver_to_request]
 
     def events(self, reference: str | None = None) -> list[RequestEvent]:
         return [c.event for c in self.calls if reference is None or c.event.subject == reference]
@@ -346,6 +347,14 @@ async def in_execution_under_policy(worker: Any, **request_fields: Any) -> tuple
     handle = await worker.start(req, policy=resolve(load_policy(), load_directory(), req))
     await send(handle, acknowledgement(req))
     await send(handle, execution_report(req))
+    return req, handle
+
+
+async def convicted(worker: Any, **request_fields: Any) -> tuple[CourtRequest, Any]:
+    """In execution (``in_execution``), and the conviction of the request's case recorded on
+    it (RS 74): a forfeiture order may follow (RS 77(2)(b))."""
+    req, handle = await in_execution(worker, **request_fields)
+    await send(handle, conviction())
     return req, handle
 
 

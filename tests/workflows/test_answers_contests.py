@@ -17,6 +17,7 @@ from tests.workflows.support import (
     SHARES,
     VESSEL,
     assert_rejected,
+    convicted,
     court_action,
     domestic_challenge,
     in_execution,
@@ -38,7 +39,7 @@ async def test_third_party_claim_contests_the_asset_and_blocks_forfeiture(worker
     """RS 93(1)(k) 'without prejudice to the rights of bona fide third parties': a claim
     contests the frozen apartment (asset contested event); the request's status is unchanged
     and forfeiture (RS 77(2)(b)) is refused while the claim is pending."""
-    req, handle = await in_execution(worker)
+    req, handle = await convicted(worker)
     count = await published_count(handle, worker.published)
     claim = third_party_claim(req, APARTMENT, "claim-7")
     assert (await send(handle, claim)).status is S.IN_EXECUTION
@@ -105,7 +106,7 @@ async def test_third_party_claim_rejections(worker) -> None:
 async def test_domestic_challenge_lodged_then_dismissed_clears_the_contest(worker) -> None:
     """cf. EU 2018/1805 art. 33: a domestic remedy contests the asset while pending; its
     dismissal clears the contest, and forfeiture (RS 77(2)(b)) is possible again."""
-    req, handle = await in_execution(worker)
+    req, handle = await convicted(worker)
     count = await published_count(handle, worker.published)
     lodged = domestic_challenge(req, ACCOUNT, "ch-1")
     await send(handle, lodged)

@@ -49,6 +49,11 @@ def test_the_histories_hold_what_they_claim() -> None:
     # lost report): the activity is in its history.
     second = event_types(CASE_HISTORIES / "case-second-run-reconciles.json")
     assert EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED in second
+    # RS 74, 81(3)(c): the case tells each request the judgment and its release, then closes
+    # each (activities), and completes: the case-level release is replayed too.
+    released = event_types(CASE_HISTORIES / "case-released-on-acquittal.json")
+    assert released.count(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) >= 6
+    assert released[-1] == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
 
 
 @pytest.mark.parametrize("path", HISTORY_FILES, ids=[p.stem for p in HISTORY_FILES])

@@ -17,6 +17,7 @@ from tests.workflows.support import (
     acknowledgement,
     asset_management,
     close_action,
+    conviction,
     court_action,
     court_request,
     domestic_challenge,
@@ -46,6 +47,7 @@ async def drive(worker, req: CourtRequest) -> list[Any]:
         domestic_challenge(req, ACCOUNT, "ch-1", "dismissed"),
         asset_management(req, ACCOUNT, "398000.00"),
         freeze_limit(req, ACCOUNT),
+        conviction(),
         court_action(c.ForfeitureOrder, order_reference="ICC-01/22-FO-3", asset_ids=[ACCOUNT]),
         court_action(c.TransferToCourt, asset_id=ACCOUNT, amount=money("398000.00")),
         court_action(

@@ -17,6 +17,7 @@ from tests.workflows.support import (
     ORDER,
     VESSEL,
     assert_rejected,
+    convicted,
     court_action,
     forfeiture,
     in_execution,
@@ -38,7 +39,7 @@ A = AssetStatus
 async def test_forfeiture_of_a_frozen_asset(worker) -> None:
     """RS 77(2)(b): forfeiture is ordered of frozen or seized, uncontested assets; the ledger
     keeps the order reference and the totals count the asset as forfeited."""
-    _, handle = await in_execution(worker)
+    _, handle = await convicted(worker)
     count = await published_count(handle, worker.published)
     order = forfeiture(ACCOUNT)
     assert (await send(handle, order)).status is S.IN_EXECUTION
@@ -59,7 +60,7 @@ async def test_forfeiture_of_a_frozen_asset(worker) -> None:
 async def test_forfeiture_of_an_asset_not_frozen_is_rejected(worker) -> None:
     """RS 77(2)(b): only a frozen or seized asset can be forfeited — not one merely traced,
     not one already forfeited, not an unknown one; one bad asset rejects the whole order."""
-    _, handle = await in_execution(worker)
+    _, handle = await convicted(worker)
     await assert_rejected(
         handle,
         worker.published,
@@ -110,7 +111,7 @@ async def test_third_party_claim_dismissed_clears_the_contest_and_allows_forfeit
 ) -> None:
     """RS 93(1)(k), 77(2)(b): a dismissed claim leaves the asset frozen and uncontested, so
     forfeiture — refused while the claim was pending — is now ordered."""
-    req, handle = await in_execution(worker)
+    req, handle = await convicted(worker)
     await send(handle, third_party_claim(req, APARTMENT, "claim-2"))
     await assert_rejected(handle, worker.published, forfeiture(APARTMENT), "is contested")
     await assert_rejected(

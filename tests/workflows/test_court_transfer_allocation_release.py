@@ -25,6 +25,8 @@ from tests.workflows.support import (
     allocation,
     assert_rejected,
     close_action,
+    convicted,
+    conviction,
     court_action,
     court_request,
     example,
@@ -53,7 +55,7 @@ A = AssetStatus
 async def test_transfer_only_after_forfeiture(worker) -> None:
     """RS 109(3): forfeited property or its value is transferred to the Court — only after a
     forfeiture order."""
-    _, handle = await in_execution(worker)
+    _, handle = await convicted(worker)
     await assert_rejected(
         handle,
         worker.published,
@@ -81,6 +83,7 @@ async def test_allocation_rule221(worker) -> None:
     each share is recorded with its basis (RS 79(2) for the Trust Fund for Victims, the
     policy's basis for legal-aid recovery); totals count the allocation."""
     _, handle = await in_execution_under_policy(worker)
+    await send(handle, conviction())
     await assert_rejected(
         handle,
         worker.published,
@@ -153,6 +156,7 @@ async def test_allocation_sets_no_order_beyond_the_priority_of_reparations(worke
     with different bases, and a basis the Presidency states itself are all taken and recorded
     as decided."""
     _, handle = await in_execution_under_policy(worker)
+    await send(handle, conviction())
     await send(handle, forfeiture(ACCOUNT))
     await send(handle, transfer(ACCOUNT, "398000.00"))
     decided = court_action(
@@ -280,6 +284,7 @@ async def test_allocation_amount_by_amount_until_nothing_remains(worker) -> None
     req = court_request(known_assets=[example("court-request")["known_assets"][0]])
     handle = await worker.start(req, policy=resolve(load_policy(), load_directory(), req))
     await send(handle, freeze_account(req, final=True))
+    await send(handle, conviction())
     await send(handle, forfeiture(ACCOUNT))
     await assert_rejected(
         handle, worker.published, transfer(ACCOUNT, "0.00"), "a transfer to the Court moves a value"

@@ -22,6 +22,7 @@ from tests.workflows.support import (
     allocation,
     assert_rejected,
     close_action,
+    conviction,
     court_action,
     court_request,
     domestic_challenge,
@@ -103,6 +104,7 @@ async def test_full_asset_life_then_close(worker) -> None:
     frozen = freeze_account(req, final=True)
     assert (await send(handle, frozen)).status is S.EXECUTED
 
+    await send(handle, conviction())  # RS 74: forfeiture follows a conviction
     steps: list[Any] = [
         forfeiture(ACCOUNT),
         transfer(ACCOUNT, "398214.37"),

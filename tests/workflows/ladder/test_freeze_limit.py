@@ -29,6 +29,7 @@ from tests.workflows.ladder.support import (
 from tests.workflows.support import (
     ACCOUNT,
     assert_rejected,
+    conviction,
     court_action,
     send,
     settle,
@@ -165,6 +166,7 @@ async def test_a_forfeiture_order_holds_what_a_freeze_limit_would_have_lifted(
     req, handle, at, _ = await proposed(ladder, 90)
     await send(handle, freeze_decision("freeze_limited", lift_at=(at + 30 * DAY).isoformat()))
     await ladder.advance_to(handle, at + 10 * DAY)
+    await send(handle, conviction())
     order = court_action(c.ForfeitureOrder, order_reference="ICC-01/22-FO-1", asset_ids=[ACCOUNT])
     await send(handle, order)
     await ladder.advance_to(handle, at + 400 * DAY)
