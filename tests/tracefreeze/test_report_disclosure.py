@@ -33,8 +33,9 @@ from tracefreeze.report.plots import (
     upper_limit,
     value_per_status,
 )
-from tracefreeze.report.published import NOT_RECORDED_YET, PLOT_MIN_POINTS, publish
+from tracefreeze.report.published import PLOT_MIN_POINTS, publish
 from tracefreeze.report.render import write_report
+from tracefreeze.report.table import NOT_RECORDED_YET
 from workflows.carry import RequestCarry
 from workflows.request_publishing import report_memo
 
@@ -335,7 +336,11 @@ def test_a_confidential_override_alone_is_withheld() -> None:
     assert ("override of a finding under RS 96(2)(b)", WITHHELD) in rows
 
 
-def test_releases_after_acquittal_and_termination_not_recorded_yet() -> None:
+def test_releases_after_acquittal_and_after_termination_are_counted() -> None:
+    """The Assembly asks what was released after an acquittal (RS 74) or a termination of the
+    proceedings (death of the accused, withdrawal of the charges, RS 61): both are release
+    grounds the Court's decisions record, each with its own row even when nothing was released
+    on it; values of public requests only."""
     released = {"acquittal": ReleaseTally(assets=2, values={"EUR": Decimal("400000.00")})}
     facts = [request("NLD", released=released)]
     facts += [request("BEL", CONFIDENTIAL, released=released) for _ in range(5)]
@@ -344,8 +349,12 @@ def test_releases_after_acquittal_and_termination_not_recorded_yet() -> None:
     ]
     rows = table(facts, "releases")
     assert rows[0] == ("acquittal", "6", "12", "400,000.00 EUR")  # values: public only
-    assert rows[1] == ("termination of proceedings", *[NOT_RECORDED_YET] * 3)
+    assert rows[1] == ("termination of proceedings", "0", "0", "-")
     assert ("withdrawal of the request", "1", "1", "5.00 EUR") in rows
+    ended = {"termination": ReleaseTally(assets=3, values={"EUR": Decimal(7)})}
+    rows = table([*facts, request("FRA", released=ended)], "releases")
+    assert rows[1] == ("termination of proceedings", "1", "3", "7.00 EUR")
+    assert NOT_RECORDED_YET not in {cell for row in rows for cell in row}
 
 
 def test_the_memo_records_what_the_report_discloses_and_asks() -> None:

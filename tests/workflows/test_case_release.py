@@ -278,6 +278,7 @@ async def test_rs83_acquittal_on_appeal_leaves_a_forfeited_asset_reported_until_
             asset_ids=[ACCOUNT],
             ground="acquittal",
             reasons="The forfeiture order falls with the conviction reversed on appeal",
+            forfeiture_order_set_aside=ORDER,  # RS 83(2): names the order it sets aside
         ),
     )
 

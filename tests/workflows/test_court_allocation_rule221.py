@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from schemas import court as c
 from schemas.ledger import AssetStatus, RequestStatus
 from schemas.policy import AllocationPolicy
-from tests.builders import PRESIDENCY_DECISION
+from tests.builders import PRESIDENCY_DECISION, conviction
 from tests.workflows.support import (
     ACCOUNT,
     allocation,
@@ -46,6 +46,7 @@ async def test_rs_109_rule_221_allocating_eur_1_of_eur_400000_leaves_eur_399999(
     req = court_request(known_assets=[example("court-request")["known_assets"][0]])
     handle = await worker.start(req)
     await send(handle, freeze_account(req, final=True))
+    await send(handle, conviction())  # RS 77(2)(b): after a conviction
     await send(handle, forfeiture(ACCOUNT))
     await send(handle, transfer(ACCOUNT, "400000.00"))
     one = allocation(ACCOUNT, ("reparations", "1.00"))
@@ -159,6 +160,7 @@ async def test_rule_221_1_other_purposes_only_as_the_policy_allows(worker) -> No
     request without a policy allows none; under the default policy a fine takes its basis
     (RS 77(2)(a)) from the policy, and a basis the Presidency states itself is kept."""
     _, bare = await in_execution(worker)
+    await send(bare, conviction())  # RS 77(2)(b): after a conviction
     await send(bare, forfeiture(ACCOUNT))
     await send(bare, transfer(ACCOUNT, "398000.00"))
     await assert_rejected(
@@ -170,6 +172,7 @@ async def test_rule_221_1_other_purposes_only_as_the_policy_allows(worker) -> No
     assert (await view(bare)).ledger.entries[ACCOUNT].allocations == []
 
     _, handle = await in_execution_under_policy(worker)
+    await send(handle, conviction())  # RS 77(2)(b): after a conviction
     await send(handle, forfeiture(ACCOUNT))
     await send(handle, transfer(ACCOUNT, "398000.00"))
     await send(
@@ -213,6 +216,7 @@ async def test_rule_221_2_a_finding_of_reparations_outstanding_is_not_undone_by_
     may find them satisfied, but not that none were ordered (the record would contradict
     itself and let other purposes pass reparations)."""
     _, handle = await in_execution_under_policy(worker)
+    await send(handle, conviction())  # RS 77(2)(b): after a conviction
     await send(handle, forfeiture(ACCOUNT))
     await send(handle, transfer(ACCOUNT, "398000.00"))
     await send(handle, allocation(ACCOUNT, ("reparations", "100.00"), reparations="outstanding"))

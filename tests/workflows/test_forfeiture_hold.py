@@ -12,7 +12,7 @@ from __future__ import annotations
 from schemas import court as c
 from schemas.events import RequestEventType
 from schemas.ledger import AssetStatus, RequestStatus
-from tests.builders import third_party_claim
+from tests.builders import conviction, third_party_claim
 from tests.workflows.support import (
     ACCOUNT,
     APARTMENT,
@@ -43,6 +43,7 @@ async def test_withdrawal_leaves_an_asset_held_under_a_forfeiture_order_rs77_2_b
     order (old code released it with ground 'withdrawal'), the request cannot close while it
     is, and it goes on to transfer and allocation (Rules 217-221), after which it closes."""
     _, handle = await in_execution(worker)
+    await send(handle, conviction())  # RS 77(2)(b): after a conviction
     await send(handle, forfeiture(ACCOUNT))
     count = await published_count(handle, worker.published)
     withdrawal = court_action(c.Withdrawal, **reasons())
@@ -71,6 +72,7 @@ async def test_no_other_release_path_lets_go_of_a_forfeited_asset_rs77_2_b(worke
     the protective measure are each refused with the reason; the account stays held."""
     req, handle = await in_execution(worker, confidentiality="ex_parte")
     await send(handle, court_action(c.Rule99Notification, notified_party_ids=["p-suspect"]))
+    await send(handle, conviction())  # RS 77(2)(b): after a conviction
     await send(handle, forfeiture(ACCOUNT))
     await send(handle, third_party_claim(req, ACCOUNT, claim_id="claim-7"))
 
@@ -97,6 +99,7 @@ async def test_a_release_naming_the_forfeiture_order_set_aside_releases_it_rs83_
     aside. A release naming that order releases the account; one naming it for an asset the
     order does not hold is refused."""
     _, handle = await in_execution(worker)
+    await send(handle, conviction())  # RS 77(2)(b): after a conviction
     await send(handle, forfeiture(ACCOUNT))
     stray = court_action(
         c.Release,

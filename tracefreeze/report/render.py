@@ -17,7 +17,8 @@ from typing import Any
 
 from tracefreeze.report.cooperation import CooperationReport
 from tracefreeze.report.plots import render_plots
-from tracefreeze.report.published import PublishedReport, Table, publish
+from tracefreeze.report.published import PublishedReport, publish
+from tracefreeze.report.table import Table
 
 PLOT_TITLES = {
     "requests-per-state": "Requests per State",
