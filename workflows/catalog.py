@@ -37,6 +37,7 @@ from schemas import court as c
 from schemas.court import Stage
 from schemas.ledger import RequestStatus as S
 from schemas.request import CourtRequest
+from workflows import allocation_rules as al
 from workflows import asset_rules as ar
 from workflows import clock_rules as k
 from workflows import denial_rules as d
@@ -189,7 +190,7 @@ CATALOG: tuple[Kind, ...] = (
     _court("transfer_to_court", c.TransferToCourt, "transfer_to_court",  # RS 109(3)
            AFTER_RECEIPT, SAME, ar.check_transfer, ar.apply_transfer),
     _court("allocation", c.Allocation, "allocate",  # Rule 221
-           AFTER_RECEIPT, SAME, ar.check_allocation, ar.apply_allocation),
+           AFTER_RECEIPT, SAME, al.check_allocation, al.apply_allocation),
     _court("release", c.Release, "release",
            AFTER_RECEIPT, SAME, ar.check_release, ar.apply_release),
     _court("close", c.CloseRequest, "close",
