@@ -1,0 +1,117 @@
+"""The Court actions a case delivers to its requests: a judgment recorded for the case (RS 74,
+83(2); RS 61), the case's release (RS 74, 81(3)(c), 83(2)) and the close that follows it.
+
+Each action is queued per request and update under a fresh event id of its own (each request
+dedupes on it; a retry sends the same id), then delivered by an activity
+(``activities/case.py``), each request on its own: one request that refuses or cannot be
+reached never stalls another. An action that could not be delivered is sent again at the
+case's next reconciliation. What is still queued is carried to the case's next run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from schemas.case import (
+        DELIVER_TO_REQUEST,
+        Delivery,
+        DeliveryResult,
+        RequestDelivery,
+        RequestUpdate,
+    )
+    from schemas.court import CaseRelease, CloseRequest, Judgment
+
+Slot = tuple[str, str]
+"""Where an action waits: its request (``REFERENCE/PARTY``) and the update it is sent as."""
+Delivered = Callable[[Delivery, DeliveryResult], None]
+"""What the case does with a request's answer to an action it delivered."""
+
+
+class Deliveries:
+    """The case's Court actions on their way to its requests."""
+
+    def __init__(self, carried: Iterable[Delivery]) -> None:
+        self.queued: dict[Slot, Delivery] = {(d.key, d.update): d for d in carried}
+        """Court actions for the requests not yet taken or refused, per request and update."""
+        self.in_flight: set[Slot] = set()
+
+    def send(
+        self, key: str, update: RequestUpdate, action: Judgment | CaseRelease | CloseRequest
+    ) -> None:
+        """Queue a Court action for one request under a fresh event id of its own (each request
+        dedupes on it; a retry sends the same id), replacing one of the same update not yet
+        sent (a newer judgment supersedes an older one on its way)."""
+        action = action.model_copy(update={"event_id": str(workflow.uuid4())})
+        self.queued[(key, update)] = Delivery(key=key, update=update, action=action)
+
+    def due(self) -> bool:
+        """Whether an action waits to be sent (neither on its way nor failed)."""
+        return any(k not in self.in_flight and not d.failed for k, d in self.queued.items())
+
+    def undelivered(self) -> bool:
+        """Whether an action could not reach its request (to be sent again)."""
+        return any(d.failed for d in self.queued.values())
+
+    def carried(self) -> tuple[Delivery, ...]:
+        return tuple(self.queued.values())
+
+    def dispatch(
+        self, workflow_ids: dict[str, str], delivered: Delivered
+    ) -> list[asyncio.Task[None]]:
+        """Send every queued action not on its way yet, each request on its own: one request
+        that refuses or cannot be reached never stalls another. An action for a request the
+        case cannot reach by id is dropped. Returns the deliveries started, to follow."""
+        started: list[asyncio.Task[None]] = []
+        for slot, delivery in list(self.queued.items()):
+            if slot in self.in_flight or delivery.failed:
+                continue
+            workflow_id = workflow_ids.get(delivery.key)
+            if workflow_id is None:
+                del self.queued[slot]
+                continue
+            self.in_flight.add(slot)
+            started.append(
+                asyncio.create_task(self._deliver(slot, delivery, workflow_id, delivered))
+            )
+        return started
+
+    def retry_failed(self) -> None:
+        """Actions that could not be delivered are sent again (at each reconciliation)."""
+        for slot, delivery in list(self.queued.items()):
+            if delivery.failed:
+                self.queued[slot] = delivery.model_copy(update={"failed": False})
+
+    async def _deliver(
+        self, slot: Slot, delivery: Delivery, workflow_id: str, delivered: Delivered
+    ) -> None:
+        try:
+            result: DeliveryResult = await workflow.execute_activity(
+                DELIVER_TO_REQUEST,
+                RequestDelivery(
+                    workflow_id=workflow_id, update=delivery.update, action=delivery.action
+                ),
+                result_type=DeliveryResult,
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=RetryPolicy(maximum_attempts=5, maximum_interval=timedelta(minutes=1)),
+                summary=f"{delivery.update} to {delivery.key}",
+            )
+        except ActivityError as err:
+            workflow.logger.warning(
+                "a Court action could not reach its request: sent again later",
+                extra={"request": delivery.key, "update": delivery.update, "error": str(err)},
+            )
+            if self.queued.get(slot) is delivery:
+                self.queued[slot] = delivery.model_copy(update={"failed": True})
+            return
+        finally:
+            self.in_flight.discard(slot)
+        if self.queued.get(slot) is delivery:
+            del self.queued[slot]
+        delivered(delivery, result)
