@@ -33,6 +33,9 @@ MAX_CURRENCIES = 64
 MAX_COURT_ACTIONS = 1_000
 """Court actions (event ids) one case remembers across its runs."""
 MAX_COUNT = 10**9
+MAX_SUMMED = Decimal(10) ** 22
+"""Largest figure a request's summary may carry: above any sum of amounts a State may report
+(each below 10**18) over the assets of a request, far below what the case's sums can hold."""
 MAX_HELD = 20
 """Assets not yet settled that a request lists to its case; more are counted, not listed (the
 case carries every request's summary across continue-as-new: the carry stays small)."""
@@ -65,7 +68,7 @@ class CaseOrder(Frozen):
         default={},
         max_length=MAX_STATES,
         description="Where a State's request runs, if not under its plain id: the opaque id "
-        "of an ex parte request (Rule 99(1)), set by the Court's client",
+        "of an ex parte request (Rule 99(2)), set by the Court's client",
     )
     dedupe_window: timedelta = Field(
         default=DEDUPE_WINDOW,
@@ -110,7 +113,7 @@ class AddState(CourtAction):
     request: CourtRequest
     policy: ResolvedPolicy | None = None
     workflow_id: RequestWorkflowId | None = Field(
-        default=None, description="The opaque id of an ex parte request (Rule 99(1))"
+        default=None, description="The opaque id of an ex parte request (Rule 99(2))"
     )
     completeness_override: CompletenessOverride | None = Field(
         default=None,
@@ -181,6 +184,21 @@ class RequestSummary(Frozen):
     as_of: AwareDatetime | None = Field(
         default=None, description="The request's workflow time when it reported; none yet"
     )
+
+    @model_validator(mode="after")
+    def _amounts_bounded(self) -> RequestSummary:
+        """Every figure a finite amount below ``MAX_SUMMED``: a report (a signal anyone able to
+        reach the case could send) never overflows the case's sums and stalls it."""
+        figures = [getattr(t, n) for t in self.totals.values() for n in CurrencyTotals.model_fields]
+        figures += [s.amount for s in self.secured.values()]
+        for figure in figures:
+            if (
+                not isinstance(figure, Decimal)
+                or not figure.is_finite()
+                or abs(figure) > MAX_SUMMED
+            ):
+                raise ValueError(f"an amount in a request's summary is out of bounds: {figure}")
+        return self
 
     @property
     def key(self) -> str:
@@ -394,9 +412,13 @@ class CaseCarry(Frozen):
     workflow_ids: dict[str, RequestWorkflowId] = Field(
         default={},
         max_length=MAX_CASE_REQUESTS,
-        description="Where each request runs (an ex parte one under its opaque id, Rule 99(1))",
+        description="Where each request runs (an ex parte one under its opaque id, Rule 99(2))",
     )
-    seen_event_ids: tuple[str, ...] = Field(default=(), max_length=MAX_COURT_ACTIONS)
+    seen_event_ids: tuple[str, ...] = Field(
+        default=(),
+        max_length=MAX_COURT_ACTIONS + 2,
+        description="Court actions taken: up to the cap, and the release and closure past it",
+    )
     runs: int = Field(default=1, ge=1, le=MAX_COUNT, description="Runs so far, this one included")
     judgments: tuple[Judgment, ...] = Field(default=(), max_length=MAX_JUDGMENTS)
     release: CaseReleaseRecord | None = None

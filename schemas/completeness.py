@@ -170,6 +170,6 @@ class CompletenessOverride(Frozen):
         """What the Court's shared events may carry of it for an ex parte request (Rule
         99(1)): who and when, and each finding's kind and article; the fields, the details
         (an asset's id) and the reason stay in the request's own record."""
-        hidden = "withheld: ex parte request (Rule 99(1))"
+        hidden = "withheld: ex parte request (Rule 99(2))"
         findings = tuple(f.model_copy(update={"field": "-", "what": hidden}) for f in self.findings)
         return self.model_copy(update={"reason": hidden, "findings": findings})

@@ -634,7 +634,8 @@ class JudgmentOutcome(StrEnum):
     """RS 74, 81(3)(c), 83(2)."""
     TERMINATION = "termination"
     """The proceedings end without a judgment on the merits: the accused's death, or the
-    charges withdrawn (RS 61(4), 61(9)) or not confirmed (RS 61(7)(b))."""
+    charges withdrawn (RS 61(4), 61(9)). Charges not confirmed (RS 61(7)(b)) are no
+    termination here: the Prosecutor may ask again (RS 61(8)), so nothing is released on it."""
 
 
 JUDGMENT_CHAMBERS: dict[JudgmentOutcome, frozenset[str]] = {

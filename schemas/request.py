@@ -217,7 +217,7 @@ class CourtRequest(Frozen):
 
     @property
     def ex_parte(self) -> bool:
-        """Rule 99(1): made without notice to the person; nothing about it may show."""
+        """Rule 99(2): made without notice to the person; nothing about it may show."""
         return self.confidentiality == Confidentiality.EX_PARTE
 
     @property
@@ -227,9 +227,9 @@ class CourtRequest(Frozen):
 
     def ui_summary(self) -> str:
         """One line for the Temporal UI: no names of persons, no asset details; for an ex
-        parte request (Rule 99(1)) not even its reference, case or State."""
+        parte request (Rule 99(2)) not even its reference, case or State."""
         if self.ex_parte:
-            return "Ex parte request (Rule 99(1))"
+            return "Ex parte request (Rule 99(2))"
         measures = ", ".join(m.value for m in self.measures)
         return (
             f"{self.reference}: {measures} — case {self.case_number}, "
@@ -248,7 +248,7 @@ which is upper case, so the two never meet."""
 
 
 def opaque_request_workflow_id(reference: str, state: str, key: bytes) -> str:
-    """The workflow id of an ex parte request (Rule 99(1)): an HMAC-SHA256 of its reference and
+    """The workflow id of an ex parte request (Rule 99(2)): an HMAC-SHA256 of its reference and
     State under the Court's request-id key. Every Temporal user sees workflow ids; this one
     reveals neither the reference nor the State (nor, across requests, that two share either),
     yet the Court's tools holding the key derive it from the reference and State alone."""

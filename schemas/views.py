@@ -49,7 +49,7 @@ class ReportMemo(State):
     )
     confidentiality: Confidentiality | None = Field(
         default=None,
-        description="RS 87(3), Rule 99(1): what the report may disclose of this request "
+        description="RS 87(3), Rule 99(2): what the report may disclose of this request "
         "(none: a memo written before it was recorded, read as confidential)",
     )
     legal_basis: LegalBasis | None = None

@@ -182,7 +182,7 @@ class CaseClient:
         return self.client.get_workflow_handle(case_workflow_id(order_reference))
 
     def _workflow_id(self, request: CourtRequest) -> str:
-        """Where the request runs: opaque if ex parte (Rule 99(1)), else its plain id."""
+        """Where the request runs: opaque if ex parte (Rule 99(2)), else its plain id."""
         return workflow_id_of(request, request_id_key(self.settings.state_dir, ensure=True))
 
     async def _cleared(

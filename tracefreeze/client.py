@@ -6,7 +6,7 @@ action's event id as the update id: a retried action is recorded once. A rejecte
 becomes a ``TracefreezeError`` with the request's reason.
 Multi-State cases have their own client in ``tracefreeze/case_client.py``.
 
-An ex parte request (Rule 99(1)) runs under an opaque workflow id derived from its reference
+An ex parte request (Rule 99(2)) runs under an opaque workflow id derived from its reference
 and State with the Court's request-id key (``tracefreeze/security/request_ids.py``), and shows
 no case,
 State, measure or value in visibility; the client finds it by reference all the same: with
@@ -112,7 +112,7 @@ class RequestClient:
         """The request ``reference`` to ``party`` as the records show it, or not found for
         this party. Only the same party's request is looked up (by its id, never a visibility
         search, which may lag a fresh start): whether the reference names another party's
-        request (perhaps ex parte, Rule 99(1)) is never asked, so nothing about it can reach
+        request (perhaps ex parte, Rule 99(2)) is never asked, so nothing about it can reach
         the check's findings (RS 96(2)(f): the link is to the same party's request)."""
         workflow_id = await self._existing(reference, party)
         if workflow_id is None:

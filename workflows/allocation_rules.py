@@ -15,6 +15,7 @@ from schemas.ledger import AllocationRecord, LedgerEntry
 from schemas.request import CourtRequest
 from workflows.asset_rules import A, move
 from workflows.carry import RequestCarry
+from workflows.forfeiture_hold import check_enforceable
 from workflows.outcome import Outcome, Refusal, entry_of
 
 
@@ -31,6 +32,7 @@ def check_allocation(record: RequestCarry, _: CourtRequest, m: Allocation) -> No
             f"asset {m.asset_id!r} is {entry.status.value}: only a transferred value is "
             "allocated, while some of it remains unallocated"
         )
+    check_enforceable(record, "an allocation (Rule 221)")
     if m.shares[0].amount.currency != entry.transferred.currency:
         raise Refusal(
             f"allocation in {m.shares[0].amount.currency}, transfer in {entry.transferred.currency}"

@@ -27,9 +27,9 @@ from schemas.ledger import AssetStatus, Contest, LedgerChange, LedgerEntry
 from schemas.request import CourtRequest
 from workflows.carry import RequestCarry
 from workflows.firing import Firing
-from workflows.forfeiture_hold import check_releasable
+from workflows.forfeiture_hold import check_enforceable, check_releasable
 from workflows.ladder import level_of
-from workflows.outcome import Outcome, Refusal, entry_of
+from workflows.outcome import Outcome, Refusal, check_chamber, entry_of
 
 A = AssetStatus
 
@@ -245,6 +245,7 @@ def check_claim_decision(record: RequestCarry, _: CourtRequest, m: ThirdPartyCla
     if not contest.pending:
         raise Refusal(f"claim {m.claim_id!r} was already decided ({contest.outcome})")
     if m.upheld:
+        check_chamber(m.decided_by, "upholding a third party's claim (Rule 99(3), RS 93(1)(k))")
         # Bona fide third parties are heard before forfeiture is ordered (Rule 147); a claim
         # upheld on the protective measure does not undo the order.
         check_releasable(
@@ -270,6 +271,7 @@ def check_transfer(record: RequestCarry, _: CourtRequest, m: TransferToCourt) ->
         raise Refusal(
             f"asset {m.asset_id!r} is {entry.status.value}: transfer follows a forfeiture order"
         )
+    check_enforceable(record, "a transfer to the Court")
     if m.amount.amount == 0:
         raise Refusal(
             "a transfer to the Court moves a value (RS 109(3)); nothing to transfer leaves the "

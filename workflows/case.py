@@ -1,15 +1,14 @@
 """A multi-State case: one Court order fanned out to one request per State.
 
 Assets sit in several jurisdictions, so one case spawns one request per State (RS 93(1)(k);
-docs/legal-process.md, 'Several States'); the Court may add a State later, or a further
-request to a party already asked that names the one it supplements (RS 96(2)). Each request
-is a child workflow that tells the case a small summary of where it stands (``RequestSummary``)
-when it changed, at most once per few seconds; the case keeps only that summary per request
-(``REFERENCE/PARTY``), so one State's stream of answers cannot grow the case's history to the
-server's limit. A report that never reached the case heals itself: at each new run and every
-``RECONCILE_EVERY`` the case asks its open requests where they stand. It continues as new
-before its history grows large, carrying ``CaseCarry``, after draining its handlers; it closes
-only once every request in it is closed (it cannot orphan a request holding frozen assets).
+docs/legal-process.md, 'Several States'); the Court may add a State later, or a further request
+to a party already asked that names the one it supplements (RS 96(2)). Each request is a child
+workflow that tells the case a small summary (``RequestSummary``) when it changed, at most once
+per few seconds; the case keeps only that per request (``REFERENCE/PARTY``). A lost report
+heals: at each new run, on a closure and every ``RECONCILE_EVERY`` the case asks its open
+requests where they stand. It continues as new before its history grows large, after draining
+its handlers; it closes only once every request in it is closed (no request holding frozen
+assets is orphaned).
 
 Read top to bottom: the start (``__init__``), the main loop (``run``), the Court's actions as
 update handlers with their validator beneath, the query, then how a report is taken and a Court
@@ -83,6 +82,7 @@ class CaseWorkflow:
         self._children: list[asyncio.Task[None]] = []
         """The requests this run started, followed to their completion."""
         self._closed = False
+        self._reconcile_now = inp.carried is not None  # a report may be lost at a hand-over
         self._judgments: list[Judgment] = list(carried.judgments)
         """The judgments recorded (RS 74, 83; RS 61), in order: the last is in force."""
         self._release: CaseReleaseRecord | None = carried.release
@@ -104,23 +104,22 @@ class CaseWorkflow:
                     order.workflow_ids.get(party),
                     order.completeness_overrides.get(party),
                 )
-        reconcile = inp.carried is not None
         while not self._done():
-            if reconcile:
+            if self._reconcile_now:
+                self._reconcile_now = False
                 await self._reconcile()
                 self._deliveries.retry_failed()
-                reconcile = False
             await self._proposals.publish()
             self._dispatch()
             try:
                 undelivered = self._deliveries.undelivered()
                 await workflow.wait_condition(
-                    lambda: self._done() or self._due(),
+                    lambda: self._done() or self._due() or self._reconcile_now,
                     timeout=RETRY_UNDELIVERED_AFTER if undelivered else RECONCILE_EVERY,
                     timeout_summary="ask the requests",
                 )
             except TimeoutError:
-                reconcile = True
+                self._reconcile_now = True
         # Every signal and update that reached this run is applied, and every Court action on
         # its way to a request has its answer, before it ends (what is left is carried).
         await workflow.wait_condition(
@@ -157,8 +156,11 @@ class CaseWorkflow:
 
     @workflow.signal
     def request_changed(self, summary: RequestSummary) -> None:
-        """A request of this case changed: keep its latest summary (``_take``)."""
-        if self._take(summary):
+        """A request of this case changed: keep its latest summary (``_take``). A closure is
+        taken only from the request itself (``_reconcile``): a signal alone closes nothing."""
+        if summary.status is RequestStatus.CLOSED:
+            self._reconcile_now = True
+        elif self._take(summary):
             self._reports_this_run += 1
 
     @workflow.update
@@ -238,7 +240,7 @@ class CaseWorkflow:
     def _validate_release_case(self, act: ReleaseCase) -> None:
         if act.event_id in self._seen:
             return
-        self._refuse_when_closed_or_full()
+        self._refuse_when_closed_or_full(final=True)
         self._refuse(rules.release_refused(self._release, self._judgments, act.judgment_reference))
 
     @workflow.update
@@ -270,7 +272,7 @@ class CaseWorkflow:
     def _validate_close_case(self, action: CloseCase) -> None:
         if action.event_id in self._seen:
             return
-        self._refuse_when_closed_or_full()
+        self._refuse_when_closed_or_full(final=True)
         self._refuse(rules.still_open(self._requests))
 
     @workflow.query
@@ -368,7 +370,7 @@ class CaseWorkflow:
         override: CompletenessOverride | None,
     ) -> None:
         """Start the request to one State as a child; it outlives nothing it should not. An ex
-        parte request runs under the opaque id the Court's client gave (Rule 99(1)). The
+        parte request runs under the opaque id the Court's client gave (Rule 99(2)). The
         override of an incomplete request's check, if any, is recorded with it (seed para 11)."""
         workflow_id = workflow_id or request.workflow_id
         summary = RequestSummary.transmitted(request)
@@ -384,16 +386,15 @@ class CaseWorkflow:
             RequestSummary.of(request, view.status, view.ledger, view.answers_seen, workflow.now())
         )
 
-    def _refuse_when_closed_or_full(self) -> None:
+    def _refuse_when_closed_or_full(self, final: bool = False) -> None:
         if self._closed:
             self._reject("the case is closed")
-        if len(self._seen) >= MAX_COURT_ACTIONS:
+        if not final and len(self._seen) >= MAX_COURT_ACTIONS:
             self._reject(f"the case has taken {MAX_COURT_ACTIONS} Court actions: open a new one")
 
     def _refuse(self, reason: str | None) -> None:
         if reason is not None:
             self._reject(reason)
 
-    @staticmethod
-    def _reject(reason: str) -> None:
+    def _reject(self, reason: str) -> None:
         raise ApplicationError(reason, type="CaseActionRejected", non_retryable=True)

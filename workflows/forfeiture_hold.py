@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from schemas.court import JudgmentOutcome
 from schemas.ledger import AssetStatus, LedgerEntry
+from workflows.carry import RequestCarry
 from workflows.outcome import Refusal
 
 
@@ -50,3 +52,21 @@ def split(entries: Iterable[LedgerEntry]) -> tuple[list[LedgerEntry], list[Ledge
     for entry in entries:
         (held if holding_order(entry) is not None else free).append(entry)
     return free, held
+
+
+def check_enforceable(record: RequestCarry, what: str) -> None:
+    """Enforcement (RS 109; Rules 217-221) follows a final conviction: execution of the
+    decision or sentence is suspended while an appeal may be brought or is pending (RS 81(4)),
+    and a forfeiture order falls with a conviction reversed (RS 83(2)). Refused, with the
+    reason, unless the judgment in force for the request's case is a final conviction."""
+    held = record.judgment
+    if held is None or held.outcome is not JudgmentOutcome.CONVICTION:
+        in_force = (
+            "no judgment" if held is None else f"{held.outcome.value} {held.judgment_reference}"
+        )
+        raise Refusal(f"{what} enforces a conviction (RS 109): the case has {in_force} in force")
+    if held.finality != "final":
+        raise Refusal(
+            f"{what} waits for the conviction {held.judgment_reference} to be final: execution "
+            "is suspended while an appeal may be brought or is pending (RS 81(4))"
+        )

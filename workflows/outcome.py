@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +17,17 @@ from workflows.carry import RequestCarry
 
 class Refusal(ValueError):
     """The request cannot take this answer or action; the message says why."""
+
+
+CHAMBER = re.compile(r"^\s*(pre[\s_-]*trial|trial|appeals)[\s_-]+chamber\b", re.IGNORECASE)
+"""A Chamber of the Court (RS 34(b), 39), as ``decided_by`` names it."""
+
+
+def check_chamber(decided_by: str, what: str) -> None:
+    """Refused unless a Chamber decides ``what``: no other organ releases what a Chamber's
+    measure holds (RS 57(3)(e), 75(4); Rule 99(3))."""
+    if not CHAMBER.match(decided_by):
+        raise Refusal(f"{what} is a Chamber's decision, not {decided_by!r}")
 
 
 @dataclass

@@ -76,7 +76,7 @@ def memo_of(carry: PartyCarry) -> dict[str, Any]:
     requirements in force (``requirements_in_force``: at most ``MAX_PARTY_REQUIREMENTS``), in
     JSON. A pending change never names the request it came on: the memo is visible to anyone
     who may list workflows, and a change without a reference would betray an ex parte
-    request to the party (Rule 99(1)); the directory's own record keeps it."""
+    request to the party (Rule 99(2)); the directory's own record keeps it."""
     return {
         MEMO_CONTACT: carry.contact.model_dump(mode="json"),
         MEMO_PENDING: [

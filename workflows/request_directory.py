@@ -3,7 +3,7 @@
 - Rule 180: a change of channel or language the State notified on this request goes to the
   party's directory workflow (``workflows/party_directory.py``), for future requests only:
   the request keeps its own channel and language. An ex parte request does not name itself
-  there (Rule 99(1)).
+  there (Rule 99(2)).
 - The timeline's first entry: transmission, the request it supplements, and a named person's
   override of the completeness check (RS 96(2); Rule 176(2)) with its findings.
 """

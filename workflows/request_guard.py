@@ -37,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
 NOT_APPLIED = "AnswerNotApplied"
 """The ``ApplicationError`` type of an answer or action refused because applying it failed."""
 
-_LISTS = (
+LISTS = (
     "timeline",
     "outbox",
     "escalation_outbox",
@@ -48,7 +48,7 @@ _LISTS = (
     "national_security_consultations",
     "denials",
 )
-_SCALARS = (
+SCALARS = (
     "status",
     "resume_status",
     "consultation_ground",
@@ -56,7 +56,12 @@ _SCALARS = (
     "postponement_challenge",
     "urgent_confirmed_at",
     "rule99_notified_at",
+    "judgment",
 )
+KEPT_APART = frozenset({"ledger", "clocks", "report"})
+"""Restored by ``restore`` itself (entries, rates, clocks and memo copied whole)."""
+NOT_TAKEN = frozenset({"answers_taken", "seen", "seen_event_ids", "timeline_dropped"})
+"""Written only when a run hands over (``_carry``), never by an answer's rule."""
 
 
 @dataclass
@@ -74,8 +79,8 @@ class Mark:
 
 def mark(rec: RequestCarry) -> Mark:
     return Mark(
-        scalars={name: getattr(rec, name) for name in _SCALARS},
-        lists={name: list(getattr(rec, name)) for name in _LISTS},
+        scalars={name: getattr(rec, name) for name in SCALARS},
+        lists={name: list(getattr(rec, name)) for name in LISTS},
         entries={asset_id: _entry_copy(entry) for asset_id, entry in rec.ledger.entries.items()},
         clocks=_own(rec.clocks) if rec.clocks is not None else None,
         report=_own(rec.report),

@@ -188,7 +188,7 @@ class Visibility:
 
 def report_memo(rec: RequestCarry, req: CourtRequest | None = None) -> dict[str, Any]:
     """The memo the cooperation report reads: what the report may disclose of the request
-    (RS 87(3), Rule 99(1)), what the Assembly asks about (legal basis, origin, party kind,
+    (RS 87(3), Rule 99(2)), what the Assembly asks about (legal basis, origin, party kind,
     releases by ground) and the values; the memo passes through the payload codec."""
     rec.report.totals = rec.ledger.totals()
     rec.report.released = released_by_ground(rec)

@@ -1,6 +1,6 @@
 """Typed search attributes of a request (never personal data or asset details: not encrypted).
 
-Every Temporal user sees them, so an ex parte request (Rule 99(1)) shows only where it stands
+Every Temporal user sees them, so an ex parte request (Rule 99(2)) shows only where it stands
 (status, escalation, deadlines): no case, State, measures or value (``request_attributes``).
 
 Run as ``python -m workflows.search_attributes`` to print the ``--search-attribute`` flags

@@ -19,12 +19,15 @@ from aiokafka.structs import ConsumerRecord, RecordMetadata
 from schemas.answers import AnswerBase
 from schemas.deadletter import HEADER_OFFSET, HEADER_PARTITION
 from schemas.escalations import EscalationEvent
+from schemas.events import RequestEvent
+from schemas.party import PartyMessage
 from schemas.views import RequestView
 from tests.signed import Headers, signed_record
 from tests.stack import isolated as isolated_settings
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.intake.bridge import run_bridge
+from tracefreeze.kafka import make_consumer, start_with_timeout, stop_with_timeout
 from tracefreeze.policy import DEMO_POLICY
 from tracefreeze.topics import ensure_topics
 from tracefreeze.worker import run_worker
@@ -186,3 +189,41 @@ async def worker_on_demo_policy(stack: Settings, prefix: str) -> AsyncIterator[D
     finally:
         worker.cancel()
         await asyncio.gather(worker, return_exceptions=True)
+
+
+async def on_channel(s: Settings, party: str, reference: str, count: int) -> list[PartyMessage]:
+    """The messages about ``reference`` on ``party``'s own outbound channel, once ``count``."""
+    consumer = AIOKafkaConsumer(
+        s.topics.party_channel(party),
+        bootstrap_servers=s.kafka_bootstrap,
+        group_id=f"party-channel-watch-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    seen: list[PartyMessage] = []
+    try:
+        async with asyncio.timeout(WAIT_S):
+            while len(seen) < count:
+                for records in (await consumer.getmany(timeout_ms=200)).values():
+                    for record in records:
+                        message = PartyMessage.model_validate_json(record.value)
+                        if message.subject == reference:
+                            seen.append(message)
+    finally:
+        await consumer.stop()
+    return seen
+
+
+async def wait_for_transmitted_event(stack: Settings, reference: str) -> RequestEvent:
+    consumer = make_consumer(
+        stack, stack.topics.request_events, group_id=f"test-worker-{uuid.uuid4().hex}"
+    )
+    await start_with_timeout(consumer, stack.kafka_timeout_s)
+    try:
+        async with asyncio.timeout(30):
+            async for record in consumer:
+                if record.key == reference.encode():
+                    return RequestEvent.model_validate_json(record.value)
+    finally:
+        await stop_with_timeout(consumer, stack.kafka_timeout_s)
+    raise AssertionError("unreachable")

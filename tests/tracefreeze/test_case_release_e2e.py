@@ -13,7 +13,7 @@ case closes each request once its account is released, and its report holds noth
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 from decimal import Decimal
 
@@ -31,11 +31,11 @@ from schemas.request import CourtRequest
 from schemas.views import RequestView
 from tests.builders import acknowledgement, court_action, execution_report, frozen_at, now
 from tests.tracefreeze.case_e2e import answer, fresh_order, until
-from tests.tracefreeze.e2e import Escalations, Running
-from tests.tracefreeze.test_party_kinds_e2e import on_channel
+from tests.tracefreeze.e2e import Escalations, Running, isolated, on_channel, worker_and_bridge
 from tracefreeze.case_client import CaseClient
 from tracefreeze.case_status import render_judgment_and_release
 from tracefreeze.cli.main import main
+from tracefreeze.config import Settings
 from tracefreeze.demo.keys import ensure_demo_keys
 from tracefreeze.policy import load_policy
 
@@ -65,11 +65,20 @@ def three_party_order() -> CaseOrder:
     )
 
 
+@pytest.fixture
+async def running(stack: Settings) -> AsyncIterator[Running]:
+    """Worker and bridge of this test alone; the organisation's demo key is in the registry
+    before the bridge loads it (XIP signs its answers too)."""
+    settings = isolated(stack)
+    ensure_demo_keys(settings.state_dir, ["XIP"])
+    async with worker_and_bridge(settings) as r:
+        yield r
+
+
 async def test_rs74_acquittal_releases_a_case_in_two_states_and_an_organisation_over_kafka(
     running: Running,
 ) -> None:
     r, s = running, running.settings
-    ensure_demo_keys(s.state_dir, ["XIP"])  # the organisation signs its answers too
     cases = CaseClient(r.client.client, s)
     order = three_party_order()
     by_party = {q.requested_state: q for q in order.requests}

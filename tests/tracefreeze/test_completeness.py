@@ -304,7 +304,7 @@ def test_a_supplementary_request_names_a_request_of_the_same_case_to_the_same_pa
         (WRONG, "supplements, case_number", "RS 96(2)(f)"),
         (WRONG, "supplements, requested_state", "RS 96(2)(f)"),
     }
-    # Nothing of another party's request is named in the findings (Rule 99(1)).
+    # Nothing of another party's request is named in the findings (Rule 99(2)).
     assert not any("BEL" in f.what for f in check(req, NLD, other).findings)
     assert check(req, NLD, gone).findings[0].what == (
         "request ICC-01/22-REQ-0007 is not found for this party (NLD)"
@@ -314,7 +314,7 @@ def test_a_supplementary_request_names_a_request_of_the_same_case_to_the_same_pa
 
 
 def test_the_supplements_findings_block_any_override() -> None:
-    """RS 96(2)(f), Rule 99(1): the link has a basis only to the same party's request in the
+    """RS 96(2)(f), Rule 99(2): the link has a basis only to the same party's request in the
     same case; each `supplements` finding is blocking, the others stay overridable."""
     req = request(reference="ICC-01/22-REQ-0008", supplements="ICC-01/22-REQ-0007")
     gone = SupplementedRequest(reference="ICC-01/22-REQ-0007", found=False)

@@ -22,13 +22,13 @@ from schemas.completeness import NationalRequirement as CheckedRequirement
 from schemas.directory import party_workflow_id
 from schemas.events import RequestEventType
 from tests.builders import case_number, court_request, example, reference
-from tests.tracefreeze.test_party_directory_e2e import (
+from tests.tracefreeze.directory_support import (
     consulted,
     directory_file,
     memo_lists,
     wind_up,
 )
-from tests.tracefreeze.test_worker_client import wait_for_transmitted_event
+from tests.tracefreeze.e2e import wait_for_transmitted_event
 from tracefreeze.case_client import CaseClient
 from tracefreeze.cli.main import main
 from tracefreeze.client import BlockedRequest, IncompleteRequest, RequestClient
@@ -180,7 +180,7 @@ async def test_a_supplementary_request_is_checked_against_the_first(stack: Setti
                 assert "NLD" not in str(refused.value) and first.case_number not in str(
                     refused.value
                 )
-            # Blocking (RS 96(2)(f), Rule 99(1)): a named person's override passes none of them.
+            # Blocking (RS 96(2)(f), Rule 99(2)): a named person's override passes none of them.
             with pytest.raises(BlockedRequest, match="no override transmits this request"):
                 await client.submit(request, override_by="Registrar", override_reason="urgent")
             assert await client._existing(request.reference, request.requested_state) is None

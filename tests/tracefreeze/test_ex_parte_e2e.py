@@ -1,4 +1,4 @@
-"""On the real stack: a State's signed answer to an ex parte request (Rule 99(1)) travels
+"""On the real stack: a State's signed answer to an ex parte request (Rule 99(2)) travels
 Kafka → bridge → the request under its opaque workflow id, which names neither the reference
 nor the State; the Court's client reads it by reference (issue 11, §6)."""
 

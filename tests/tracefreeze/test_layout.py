@@ -46,3 +46,18 @@ def test_an_answer_crosses_the_consumer_loop_the_gate_and_delivery_only() -> Non
     for library in sorted(libraries - {"__init__"}):
         back = intake_imports(library) & {"bridge", "delivery"}
         assert back == set(), f"{library} reaches back into the answer path: {back}"
+
+
+def test_no_test_module_is_imported_by_another() -> None:
+    """What tests share lives in support modules (builders, e2e, ..._support): a test module
+    imported by another runs its tests' imports and fixtures where nobody looks for them."""
+    importing = {
+        str(path.relative_to(ROOT)): node.module
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom)
+        and node.module
+        and node.module.startswith("tests.")
+        and node.module.rsplit(".", 1)[-1].startswith("test_")
+    }
+    assert importing == {}, f"move what they share to a support module: {importing}"

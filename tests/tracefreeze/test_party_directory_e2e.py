@@ -8,9 +8,7 @@ directory's register (RS 96(2)(e)), that party's and no other's."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,14 +17,19 @@ import pytest
 from schemas.completeness import NationalRequirement as CheckedRequirement
 from schemas.directory import (
     AgreedContactChange,
-    CloseNationalLawConsultation,
-    OpenNationalLawConsultation,
     PartyContact,
     party_workflow_id,
 )
 from schemas.request import NationalLawStatement
 from tests.builders import case_number, court_request
-from tests.tracefreeze.directory_support import directory_file, recorded_contact
+from tests.tracefreeze.directory_support import (
+    consulted,
+    directory_file,
+    memo_lists,
+    recorded_contact,
+    until_read,
+    wind_up,
+)
 from tracefreeze.client import IncompleteRequest, RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.directory_client import PartyDirectoryClient
@@ -38,28 +41,6 @@ CODE = "QZS"
 """A party code no real party has (ISO 3166-1 leaves QM-QZ to users), this test's alone."""
 CONSULTED, OTHER = "QZU", "QZV"
 """The parties of the RS 96(3) test, its own."""
-
-
-async def until_read(read: Callable[[], Awaitable[object]], expected: object, what: str) -> None:
-    """Until ``read()`` gives ``expected`` (a directory's memo, written by the worker after
-    the update: the client reads it, never a query), for at most 30 s."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 30
-    while await read() != expected:
-        if loop.time() > deadline:
-            raise AssertionError(f"{what} never showed {expected}")
-        await asyncio.sleep(0.1)
-
-
-async def wind_up(client: RequestClient, started: list[str], worker: asyncio.Task[None]) -> None:
-    """End the test's requests and its worker; the worker stopped without a fault."""
-    for workflow_id in started:
-        with contextlib.suppress(Exception):
-            await client.client.get_workflow_handle(workflow_id).terminate("test done")
-    worker.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await worker
-    assert worker.cancelled() or worker.exception() is None
 
 
 async def memo_shows(parties: PartyDirectoryClient, contact: PartyContact) -> None:
@@ -99,41 +80,6 @@ async def test_submit_takes_the_contact_in_force_in_the_party_directory(
         assert await recorded_contact(client.client, started[1]) == kept  # the first keeps its own
     finally:
         await wind_up(client, started, worker)
-
-
-async def consulted(parties: PartyDirectoryClient, code: str, advised: str) -> str:
-    """A general RS 96(3) consultation of ``code`` closed with ``advised`` supplied; its id."""
-
-    def court(**fields: object) -> dict[str, object]:
-        return {
-            "event_id": str(uuid.uuid4()),
-            "decided_by": "Registrar",
-            "decided_at": datetime.now(UTC),
-            **fields,
-        }
-
-    opened = OpenNationalLawConsultation(**court(questions="What must a freeze request contain?"))
-    await parties.act(code, opened)
-    closed = CloseNationalLawConsultation(
-        **court(
-            consultation_id=opened.event_id,
-            outcome="information_supplied",
-            replied_by="state",
-            requirements=(advised,),
-        )
-    )
-    view = await parties.act(code, closed)
-    assert [r.text for r in view.national_requirements] == [advised]
-    return opened.event_id
-
-
-async def memo_lists(
-    parties: PartyDirectoryClient, code: str, expected: list[CheckedRequirement]
-) -> None:
-    """Until the directory's memo lists them."""
-    await until_read(
-        lambda: parties.requirements_in_force(code), expected, f"the directory of {code}"
-    )
 
 
 async def test_the_check_enforces_the_requirements_the_party_advised_under_rs_96_3(

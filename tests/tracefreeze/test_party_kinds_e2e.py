@@ -19,15 +19,13 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 
 from schemas.court import EscalationDecision
 from schemas.escalations import EscalationEvent, EscalationKind
-from schemas.party import PartyMessage
 from schemas.views import RequestView
 from tests.builders import case_number, court_request
 from tests.tracefreeze.e2e import DemoPolicyRun as Running
-from tests.tracefreeze.e2e import Escalations, worker_on_demo_policy
+from tests.tracefreeze.e2e import Escalations, on_channel, worker_on_demo_policy
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.policy import load_directory
@@ -43,29 +41,6 @@ async def running(stack: Settings) -> AsyncIterator[Running]:
     """A worker and a client of this test alone, on the demo policy in seconds."""
     async with worker_on_demo_policy(stack, "kinds") as run:
         yield run
-
-
-async def on_channel(s: Settings, party: str, reference: str, count: int) -> list[PartyMessage]:
-    """The messages about ``reference`` on ``party``'s own outbound channel, once ``count``."""
-    consumer = AIOKafkaConsumer(
-        s.topics.party_channel(party),
-        bootstrap_servers=s.kafka_bootstrap,
-        group_id=f"party-channel-watch-{uuid.uuid4().hex[:8]}",
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
-    seen: list[PartyMessage] = []
-    try:
-        async with asyncio.timeout(WAIT_S):
-            while len(seen) < count:
-                for records in (await consumer.getmany(timeout_ms=200)).values():
-                    for record in records:
-                        message = PartyMessage.model_validate_json(record.value)
-                        if message.subject == reference:
-                            seen.append(message)
-    finally:
-        await consumer.stop()
-    return seen
 
 
 async def matching(r: Running, query: str) -> list[str]:

@@ -1,5 +1,5 @@
 """What the cooperation report (seed para 28) may disclose: confidential requests (RS 87(3))
-only in figures over at least ``min_group`` of them, ex parte requests (Rule 99(1)) in no
+only in figures over at least ``min_group`` of them, ex parte requests (Rule 99(2)) in no
 table, plot or total; the same in every output (Markdown, HTML, JSON, PNG). The Assembly's
 questions (party kind, legal basis, Defence requests under RS 57(3)(b), completeness
 overrides under RS 96(2) and Rule 176(2), releases after acquittal) and plots that read for
@@ -192,7 +192,7 @@ def test_a_memo_without_confidentiality_is_read_as_confidential(tmp_path: Path) 
 
 
 def test_ex_parte_requests_are_in_no_output(tmp_path: Path) -> None:
-    """Rule 99(1): beside six public requests, six ex parte ones with their values: no row
+    """Rule 99(2): beside six public requests, six ex parte ones with their values: no row
     (the old report made one per opaque id, with its value), no total, no plot shows them;
     the report gives only their number."""
     public = [request("NLD", eur="100.00", ack_s=3600 * (i + 1)) for i in range(6)]
@@ -204,7 +204,7 @@ def test_ex_parte_requests_are_in_no_output(tmp_path: Path) -> None:
     md = out["markdown"]
     assert "| All States | EUR | 600.00 | 600.00 |" in md
     assert "| All States | 6 | 6 | 6 | 0 |" in md
-    assert "Ex parte requests (Rule 99(1)), left out of every table: 6." in md
+    assert "Ex parte requests (Rule 99(2)), left out of every table: 6." in md
     assert json.loads(out["json"])["ex_parte_requests"] == "6"
 
 

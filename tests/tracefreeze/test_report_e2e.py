@@ -3,7 +3,7 @@
 Twelve requests to three States under a case number no other test uses, each with its fate
 (acknowledged, frozen by an execution report, no assets, left unanswered), a request to an
 international organisation whose account a Chamber releases on an acquittal, and an ex parte
-request (Rule 99(1)) frozen at a value of its own; the answers go to the workflow updates
+request (Rule 99(2)) frozen at a value of its own; the answers go to the workflow updates
 directly (this test is about the report, not the bridge). NLD's five requests are
 confidential (RS 87(3)), the others public. Once visibility shows every fate, the report of
 this year, narrowed to the case and the ex parte request's opaque id, is built, checked
@@ -131,7 +131,7 @@ async def wait_for_visibility(client: Client, query: str) -> None:
         ' AND RequestStatus = "no_assets"': sum(f.no_assets for f in FATES),
         " AND FrozenValueEUR > 1000000": sum(f.freeze and not f.acquit for f in FATES),
         " AND FrozenValueEUR > 0 AND FrozenValueEUR < 1000000": sum(f.acquit for f in FATES),
-        # The ex parte request shows its status only (Rule 99(1)): no State, no value.
+        # The ex parte request shows its status only (Rule 99(2)): no State, no value.
         ' AND RequestStatus = "in_execution"': sum(
             f.freeze and not f.final for f in (*FATES, EX_PARTE)
         ),
@@ -171,7 +171,7 @@ async def test_report_counts_what_was_seeded(
         )
         ex_parte_id = ids[-1]
         assert ex_parte_id.startswith("request/x")
-        # The ex parte request carries no CaseNumber (Rule 99(1)): listed by its opaque id.
+        # The ex parte request carries no CaseNumber (Rule 99(2)): listed by its opaque id.
         extra = f'CaseNumber = "{case}" OR WorkflowId = "{ex_parte_id}"'
         await wait_for_visibility(client, year_query(year, extra))
 
@@ -236,7 +236,7 @@ async def test_report_counts_what_was_seeded(
         assert "| NLD | EUR" not in md and "| All States | EUR | withheld |" in md
         xip = f"{FROZEN_EUR + VESSEL_EUR:,.2f} | {FROZEN_EUR - ACCOUNT_EUR:,.2f} | 0.00 | 0.00"
         assert f"| XIP | EUR | {xip} | {ACCOUNT_EUR:,.2f} | 0.00 |" in md
-        assert "Ex parte requests (Rule 99(1)), left out of every table: fewer than 5." in md
+        assert "Ex parte requests (Rule 99(2)), left out of every table: fewer than 5." in md
         html = paths["html"].read_text(encoding="utf-8")
         # No value chart: the one currency's total is withheld, and a chart never shows it.
         assert html.count('<img alt="') == 2 and html.count("data:image/png;base64,") == 2

@@ -4,39 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from pathlib import Path
 
 import pytest
 
-from schemas.events import RequestEvent, RequestEventType
+from schemas.events import RequestEventType
 from schemas.ledger import RequestStatus
 from tests.builders import case_number, court_request
+from tests.tracefreeze.e2e import wait_for_transmitted_event
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
-from tracefreeze.kafka import make_consumer, start_with_timeout, stop_with_timeout
 from tracefreeze.worker import run_worker
 from workflows import search_attributes as sa
 
 pytestmark = pytest.mark.stack
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "court-request.json"
-
-
-async def wait_for_transmitted_event(stack: Settings, reference: str) -> RequestEvent:
-    consumer = make_consumer(
-        stack, stack.topics.request_events, group_id=f"test-worker-{uuid.uuid4().hex}"
-    )
-    await start_with_timeout(consumer, stack.kafka_timeout_s)
-    try:
-        async with asyncio.timeout(30):
-            async for record in consumer:
-                if record.key == reference.encode():
-                    return RequestEvent.model_validate_json(record.value)
-    finally:
-        await stop_with_timeout(consumer, stack.kafka_timeout_s)
-    raise AssertionError("unreachable")
 
 
 async def test_submit_runs_on_the_worker(stack: Settings) -> None:

@@ -291,7 +291,7 @@ async def test_a_request_whose_case_is_gone_goes_on(env: WorkflowEnvironment, ca
 async def test_an_ex_parte_request_of_a_case_runs_under_its_opaque_id(
     case_queue: tuple[Client, str], tmp_path, monkeypatch
 ) -> None:
-    """Rule 99(1): the Court's case client gives the case the opaque id of each ex parte
+    """Rule 99(2): the Court's case client gives the case the opaque id of each ex parte
     request (and of an ex parte State added later); the case starts the child under it."""
     from tracefreeze.case_client import CaseClient
     from tracefreeze.config import Settings

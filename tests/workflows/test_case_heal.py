@@ -231,3 +231,34 @@ async def test_a_further_request_to_a_party_in_the_case_names_the_one_it_supplem
     await _until(all_closed)
     final = await case.execute_update(CaseWorkflow.close_case, _action(CloseCase, reason="done"))
     assert final.closed and len(final.requests) == 2
+
+
+async def test_a_signalled_closure_or_overflowing_figure_decides_nothing(case_queue) -> None:
+    """A report is a signal anyone able to reach the case can send. A forged closure of a
+    request still running closes nothing (the case asks the request itself, and it is open),
+    so the case cannot be closed under it; a figure beyond any sum a State could report is
+    refused where the report is decoded, so it cannot overflow the case's sums and stall it."""
+    client, queue = case_queue
+    nld = court_request(requested_state="NLD")
+    order = _order(nld)
+    case = await client.start_workflow(
+        CaseWorkflow.run, CaseInput(order=order), id=order.workflow_id, task_queue=queue
+    )
+    forged = RequestSummary.transmitted(nld).model_copy(
+        update={"status": RequestStatus.CLOSED, "as_of": now()}
+    )
+    await case.signal(CaseWorkflow.request_changed, forged)
+
+    async def asked() -> bool:
+        view: CaseView = await case.query(CaseWorkflow.view)
+        return view.party("NLD").as_of is not None  # the request's own answer is in
+
+    await _until(asked)
+    assert await _status(case, "NLD") is RequestStatus.TRANSMITTED
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await case.execute_update(CaseWorkflow.close_case, _action(CloseCase, reason="forged"))
+    assert "still open" in str(err.value.cause)
+    with pytest.raises(ValueError, match="out of bounds"):
+        RequestSummary.model_validate(
+            {**forged.model_dump(), "status": "executed", "totals": {"EUR": {"frozen": "9e999"}}}
+        )

@@ -8,6 +8,8 @@ take it.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from pydantic import ValidationError
 
@@ -169,6 +171,28 @@ async def test_rule99_decision_maintaining_the_measure_on_named_assets_keeps_the
     v = await view(handle)
     assert v.ledger.entries[ACCOUNT].status is A.FROZEN
     assert v.ledger.entries[ACCOUNT].release_ground is None
+
+
+async def test_only_a_chamber_rules_on_the_observations_rule99_3(worker) -> None:
+    """Rule 99(3): the Chamber that ordered the measure maintains, modifies or revokes it. A
+    revocation "decided" by the Registry releases nothing: refused with the reason, the asset
+    stays frozen; the Chamber's own revocation releases it."""
+    _, handle = await in_execution(worker, confidentiality="ex_parte")
+    await send(handle, court_action(c.Rule99Notification, notified_party_ids=["p-suspect"]))
+    by_registry = court_action(
+        c.Rule99Decision,
+        decided_by="Registry",
+        outcome="revoked",
+        asset_ids=[ACCOUNT],
+        **reasons(),
+    )
+    await assert_rejected(handle, worker.published, by_registry, "is a Chamber's decision")
+    assert (await view(handle)).ledger.entries[ACCOUNT].status is A.FROZEN
+    by_chamber = by_registry.model_copy(
+        update={"decided_by": "Pre-Trial Chamber II", "event_id": str(uuid.uuid4())}
+    )
+    await send(handle, by_chamber)
+    assert (await view(handle)).ledger.entries[ACCOUNT].status is A.RELEASED
 
 
 # --- Review findings: nothing released or allocated without the deciding organ -----------

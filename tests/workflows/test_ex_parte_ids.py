@@ -1,4 +1,4 @@
-"""Ex parte requests (Rule 99(1)) show nothing to Temporal's users (issue 11, §6): their
+"""Ex parte requests (Rule 99(2)) show nothing to Temporal's users (issue 11, §6): their
 workflow id is opaque (an HMAC of reference and State under the Court's request-id key) and
 their search attributes carry no case, State, measure or value — yet the Court's client finds
 them by reference and the bridge's delivery routes a State's answer to them. On the
@@ -78,7 +78,7 @@ async def test_an_ex_parte_request_shows_no_case_state_measure_or_value(
     for key in sa.REVEALING:
         assert attrs.get(key) is None, key.name
     assert attrs.get(sa.REQUEST_STATUS) == "in_execution"
-    assert req.ui_summary() == "Ex parte request (Rule 99(1))"  # what the UI lists
+    assert req.ui_summary() == "Ex parte request (Rule 99(2))"  # what the UI lists
 
 
 async def test_the_court_finds_an_ex_parte_request_by_reference(court: RequestClient) -> None:

@@ -127,3 +127,23 @@ async def test_a_release_naming_the_forfeiture_order_set_aside_releases_it_rs83_
     )
     assert f"forfeiture order {ORDER} set aside" in v.timeline[-1].what
     assert v.ledger.entries[APARTMENT].status is A.FROZEN
+
+
+async def test_transfer_and_allocation_wait_for_a_final_conviction_rs81_4(worker) -> None:
+    """RS 81(4), 109: the forfeiture order may follow a conviction under appeal, but nothing is
+    transferred to the Court while the appeal is pending; and once the Appeals Chamber acquits
+    (RS 83(2)), the order is no ground for a transfer either."""
+    _, handle = await in_execution(worker)
+    await send(handle, conviction(finality="appeal_pending"))
+    await send(handle, forfeiture(ACCOUNT))
+    await assert_rejected(handle, worker.published, transfer(ACCOUNT, "400000.00"), "RS 81(4)")
+    acquittal = conviction(
+        judgment_reference="ICC-01/22-A-J-1",
+        outcome="acquittal",
+        decided_by="appeals_chamber",
+        delivered_on="2026-05-01",
+    )
+    await send(handle, acquittal)
+    refused = "enforces a conviction (RS 109)"
+    await assert_rejected(handle, worker.published, transfer(ACCOUNT, "400000.00"), refused)
+    assert (await view(handle)).ledger.entries[ACCOUNT].status is AssetStatus.FORFEITURE_ORDERED

@@ -2,7 +2,7 @@
 test server with the real Court client: a change of channel or language notified by the State
 takes effect at the agreed time or 45 days after notice (Rule 180(2)), for future requests,
 without prejudice to requests in progress; one State's notice never touches another party's
-directory; states.toml is the fallback; an ex parte request (Rule 99(1)) forwards its notice
+directory; states.toml is the fallback; an ex parte request (Rule 99(2)) forwards its notice
 without naming itself."""
 
 from __future__ import annotations
@@ -207,7 +207,7 @@ async def test_a_request_to_a_party_without_a_directory_workflow_takes_states_to
 async def test_an_ex_parte_request_does_not_name_itself_in_the_directory(
     courts: Callable[..., Court], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Rule 99(1): an ex parte request runs under an opaque id and shows nothing to search;
+    """Rule 99(2): an ex parte request runs under an opaque id and shows nothing to search;
     the Rule 180 notice it forwards changes its party's directory all the same, without the
     request's reference."""
     monkeypatch.setenv(KEY_ENV, base64.b64encode(bytes(range(32))).decode())
@@ -223,7 +223,7 @@ async def test_an_ex_parte_request_does_not_name_itself_in_the_directory(
 
 
 def test_the_memo_names_no_request_a_pending_change_came_on() -> None:
-    """Rule 99(1): the directory's memo is visible to anyone who may list workflows; were a
+    """Rule 99(2): the directory's memo is visible to anyone who may list workflows; were a
     pending change to carry its request's reference, the one without it would betray an ex
     parte request to the party. The memo shows no reference at all."""
     now = datetime(2026, 3, 1, tzinfo=UTC)

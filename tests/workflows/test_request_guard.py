@@ -11,6 +11,7 @@ from schemas.ledger import AssetStatus, Contest, LedgerChange, LedgerEntry, Requ
 from schemas.views import TimelineEntry
 from tests.workflows.support import ACCOUNT, court_request, vessel_asset
 from tracefreeze.policy import load_directory, load_policy, resolve
+from workflows import request_guard
 from workflows.carry import Clocks, FreezeLimitConsultation, RequestCarry
 from workflows.ledger import ledger_from_request
 from workflows.request_guard import mark, restore
@@ -78,3 +79,14 @@ def test_restore_takes_back_the_assets_a_supplementary_report_recorded() -> None
     record.supplementary_assets.append("a-found-later-1")
     restore(record, before)
     assert record.supplementary_assets == []
+
+
+def test_the_guard_puts_back_every_field_a_rule_may_write() -> None:
+    """Every field of the request's carried state is put back when applying an answer fails
+    (nothing recorded, the request goes on), or is never written by an answer's rule. A field
+    added without being listed fails here: the judgment of the case (RS 74, 77(2)(b)) once
+    stayed recorded on a request whose judgment action was refused."""
+    fields = set(RequestCarry.model_fields)
+    listed = set(request_guard.SCALARS) | set(request_guard.LISTS)
+    assert fields == listed | request_guard.KEPT_APART | request_guard.NOT_TAKEN
+    assert "judgment" in request_guard.SCALARS

@@ -186,7 +186,7 @@ async def test_an_execution_report_meets_the_acknowledgement_stage(worker) -> No
 
 
 async def test_an_ex_parte_request_keeps_the_override_details_out_of_its_events(worker) -> None:
-    """Rule 99(1): the event of an ex parte request says who overrode and which articles,
+    """Rule 99(2): the event of an ex parte request says who overrode and which articles,
     never the reason or the findings' details; the request's own timeline keeps them."""
     req = court_request(tag="EXPARTE", confidentiality="ex_parte")
     handle = await worker.start(req, completeness_override=OVERRIDE)

@@ -42,7 +42,7 @@ def report(year: int, out_dir: Path, no_progress: bool, extra_query: str | None)
     """Build the cooperation report of a year from Temporal visibility (HTML, Markdown, JSON).
 
     Figures over fewer confidential requests than TRACEFREEZE_REPORT_MIN_GROUP (default 5)
-    are withheld (RS 87(3)); ex parte requests (Rule 99(1)) are left out of every table."""
+    are withheld (RS 87(3)); ex parte requests (Rule 99(2)) are left out of every table."""
     from tracefreeze.report.cooperation import build_report
     from tracefreeze.report.published import publish
     from tracefreeze.report.render import write_report

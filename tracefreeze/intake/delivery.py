@@ -15,7 +15,7 @@ State's event id: a redelivered answer is a duplicate, never a second change. An
 authenticated replay has an update id of its own (``ReceivedAnswer.update_id``): Temporal would
 give back the stored outcome of the failed first delivery otherwise. Several queued
 answers to one request travel in one ``take_answers`` update. A request not found under its
-plain id is tried once under the opaque id it has if it is ex parte (Rule 99(1)). Every log
+plain id is tried once under the opaque id it has if it is ex parte (Rule 99(2)). Every log
 line carries the answer's topic, partition, offset, event id, request reference and State.
 """
 
@@ -303,7 +303,7 @@ async def _outcome(
     update_name: str | None = None,
 ) -> T | Verdict:
     """The outcome of ``call`` on the route's request; a request not found under its plain id
-    is tried once under the opaque id it has if it is ex parte (Rule 99(1))."""
+    is tried once under the opaque id it has if it is ex parte (Rule 99(2))."""
     try:
         return await asyncio.wait_for(call(route.workflow_id), timeout=timeout_s)
     except WorkflowUpdateFailedError as err:

@@ -6,7 +6,7 @@ attributes and the ``report`` memo (``schemas.views.ReportMemo``), decoded with 
 data converter (and so its payload codec). Per State: requests sent, answered, outstanding and
 escalated; median and p90 time to acknowledgement and to the end of execution; and the values
 identified, frozen, seized, forfeited, released and allocated per currency (never converted).
-Ex parte requests (Rule 99(1)) never make a State's line (``states``); what the report may
+Ex parte requests (Rule 99(2)) never make a State's line (``states``); what the report may
 disclose of them and of confidential requests (RS 87(3)) is decided in
 ``tracefreeze/report/disclosure.py`` and ``tracefreeze/report/published.py``, the only source
 of every output (``render.py``: Markdown, HTML, JSON; ``plots.py``: PNG).
@@ -96,7 +96,7 @@ class RequestFacts:
 
     @property
     def confidentiality(self) -> Confidentiality:
-        """What the report may disclose (RS 87(3), Rule 99(1)). An opaque workflow id is an
+        """What the report may disclose (RS 87(3), Rule 99(2)). An opaque workflow id is an
         ex parte request's whatever its memo says; a memo that does not say (written before
         the report recorded it) is read as confidential, the request's default."""
         if self.workflow_id.startswith(OPAQUE_ID_PREFIX):
@@ -234,7 +234,7 @@ def aggregate(
     now: datetime | None = None,
     min_group: int = DEFAULT_MIN_GROUP,
 ) -> CooperationReport:
-    """Each State's line over its requests; ex parte requests are kept aside (Rule 99(1))."""
+    """Each State's line over its requests; ex parte requests are kept aside (Rule 99(2))."""
     requests = tuple(facts)
     by_state: dict[str, list[RequestFacts]] = {}
     for f in requests:
@@ -273,7 +273,7 @@ def decode_memo(raw: Any) -> ReportMemo:
 async def facts_of(wf: WorkflowExecution) -> RequestFacts:
     attrs = wf.typed_search_attributes
     memo = decode_memo(await wf.memo_value("report", None))
-    # An ex parte request shows no State (Rule 99(1)); it never makes a State's line.
+    # An ex parte request shows no State (Rule 99(2)); it never makes a State's line.
     state = attrs.get(sa.REQUESTED_STATE) or wf.id.rsplit("/", 1)[-1]
     return RequestFacts(
         workflow_id=wf.id,

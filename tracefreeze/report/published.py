@@ -198,7 +198,7 @@ def publish(report: CooperationReport) -> PublishedReport:
         f"Requests transmitted from 1 January to 31 December {report.year} (UTC): {counts}. "
         "Times run from transmission; values are per currency, never converted. A figure over "
         f"confidential requests (RS 87(3)) is shown only when it covers at least {k} of them; "
-        "ex parte requests (Rule 99(1)) are left out of every table and plot."
+        "ex parte requests (Rule 99(2)) are left out of every table and plot."
     )
     return PublishedReport(
         year=report.year,

@@ -3,7 +3,7 @@
 ``write_report`` writes ``cooperation-report-YYYY.md``, ``.html`` and ``.json`` and the PNG
 plots the figures call for (``cooperation-report-YYYY-<plot>.png``, which the Markdown links
 to). Every one of them is drawn from ``published.publish``: what it withholds (confidential
-figures over too few requests, RS 87(3); everything ex parte, Rule 99(1)) no output shows.
+figures over too few requests, RS 87(3); everything ex parte, Rule 99(2)) no output shows.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def stem(year: int) -> str:
 
 
 def _ex_parte(report: PublishedReport) -> str:
-    return f"Ex parte requests (Rule 99(1)), left out of every table: {report.ex_parte}."
+    return f"Ex parte requests (Rule 99(2)), left out of every table: {report.ex_parte}."
 
 
 def _footer(report: PublishedReport) -> str:
