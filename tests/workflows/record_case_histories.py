@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from temporalio.api.enums.v1 import EventType
@@ -24,7 +24,7 @@ from schemas import court as c
 from schemas.case import AddState, CaseInput, CaseOrder, CaseView, CloseCase, ReleaseCase
 from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest
-from tests.builders import ActionT, now
+from tests.workflows.case_support import decided_now, until
 from tests.workflows.support import (
     ACCOUNT,
     HISTORIES,
@@ -46,18 +46,6 @@ CASE_HISTORIES = HISTORIES / "case"
 Case = WorkflowHandle[CaseWorkflow, CaseView]
 
 
-def _action(cls: type[ActionT], **fields: Any) -> ActionT:
-    return court_action(cls, decided_at=now(), **fields)
-
-
-async def _until(check: Callable[[], Awaitable[bool]], timeout_s: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.1)
-
-
 async def _children_started(case: Case, count: int) -> bool:
     events = (await case.fetch_history()).events
     started = EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED
@@ -72,7 +60,7 @@ async def two_states_to_closure(client: Client, case: Case, requests: list[Court
     """NLD freezes its account and values it, BEL finds nothing; the Court adds FRA, refuses
     to close the case early, withdraws NLD's request; every request closes, then the case."""
     nld, bel = requests
-    await _until(lambda: _children_started(case, 2))
+    await until(lambda: _children_started(case, 2))
     handles = {r.requested_state: client.get_workflow_handle(r.workflow_id) for r in requests}
     await send(handles["NLD"], acknowledgement(nld))
     await send(handles["NLD"], freeze_account(nld))
@@ -80,9 +68,9 @@ async def two_states_to_closure(client: Client, case: Case, requests: list[Court
     await send(handles["BEL"], acknowledgement(bel))
     await send(handles["BEL"], no_assets(bel))
     fra = court_request(requested_state="FRA", case_number=nld.case_number)
-    await case.execute_update(CaseWorkflow.add_state, _action(AddState, request=fra))
+    await case.execute_update(CaseWorkflow.add_state, decided_now(AddState, request=fra))
     try:
-        await case.execute_update(CaseWorkflow.close_case, _action(CloseCase, reason="early"))
+        await case.execute_update(CaseWorkflow.close_case, decided_now(CloseCase, reason="early"))
     except Exception:  # refused: the requests are open
         pass
     fra_handle = client.get_workflow_handle(fra.workflow_id)
@@ -92,8 +80,8 @@ async def two_states_to_closure(client: Client, case: Case, requests: list[Court
     for handle in (handles["NLD"], handles["BEL"], fra_handle):
         await send(handle, close_action())
     for state in ("NLD", "BEL", "FRA"):
-        await _until(lambda state=state: _status_is(case, state, RequestStatus.CLOSED))
-    await case.execute_update(CaseWorkflow.close_case, _action(CloseCase, reason="done"))
+        await until(lambda state=state: _status_is(case, state, RequestStatus.CLOSED))
+    await case.execute_update(CaseWorkflow.close_case, decided_now(CloseCase, reason="done"))
     await case.result()
 
 
@@ -102,7 +90,7 @@ async def first_run_continued_as_new(
 ) -> None:
     """One report per run: the first report makes the case continue as new."""
     nld, _ = requests
-    await _until(lambda: _children_started(case, 2))
+    await until(lambda: _children_started(case, 2))
     await send(client.get_workflow_handle(nld.workflow_id), acknowledgement(nld))
     first = client.get_workflow_handle(case.id, run_id=case.first_execution_run_id)
 
@@ -110,7 +98,7 @@ async def first_run_continued_as_new(
         last = (await first.fetch_history()).events[-1].event_type
         return last == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
 
-    await _until(continued)
+    await until(continued)
 
 
 async def second_run_reconciles(
@@ -125,7 +113,7 @@ async def second_run_reconciles(
         events = (await current.fetch_history()).events
         return any(e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED for e in events)
 
-    await _until(asked)
+    await until(asked)
     return (await current.describe()).run_id
 
 
@@ -133,12 +121,12 @@ async def released_on_acquittal(client: Client, case: Case, requests: list[Court
     """NLD and BEL freeze the account; the Trial Chamber's acquittal is recorded and one act
     releases the case (RS 74, 81(3)(c)): each request takes it, the case closes both once
     settled, and the Registry closes the case."""
-    await _until(lambda: _children_started(case, 2))
+    await until(lambda: _children_started(case, 2))
     for request in requests:
         handle = client.get_workflow_handle(request.workflow_id)
         await send(handle, acknowledgement(request))
         await send(handle, freeze_account(request))
-    acquittal = _action(
+    acquittal = decided_now(
         c.Judgment,
         judgment_reference="ICC-01/22-T-J-HIST",
         outcome="acquittal",
@@ -146,7 +134,7 @@ async def released_on_acquittal(client: Client, case: Case, requests: list[Court
         finality="final",
     )
     await case.execute_update(CaseWorkflow.record_judgment, acquittal)
-    act = _action(
+    act = decided_now(
         ReleaseCase,
         decided_by="trial_chamber",
         judgment_reference=acquittal.judgment_reference,
@@ -158,8 +146,8 @@ async def released_on_acquittal(client: Client, case: Case, requests: list[Court
         release = (await case.query(CaseWorkflow.view)).release
         return release is not None and release.complete
 
-    await _until(complete)
-    await case.execute_update(CaseWorkflow.close_case, _action(CloseCase, reason="released"))
+    await until(complete)
+    await case.execute_update(CaseWorkflow.close_case, decided_now(CloseCase, reason="released"))
     await case.result()
 
 

@@ -5,12 +5,10 @@ new without losing a report or a Court action."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -27,7 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from schemas.case import AddState, CaseInput, CaseOrder, CaseView, CloseCase, RequestSummary
 from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest
-from tests.builders import ActionT, court_action, now
+from tests.workflows.case_support import decided_now, until
 from tests.workflows.support import (
     ACCOUNT,
     acknowledgement,
@@ -53,17 +51,6 @@ async def case_queue(env: WorkflowEnvironment) -> AsyncIterator[tuple[Client, st
 
 def _request(state: str, case: str = "ICC-01/22") -> CourtRequest:
     return court_request(requested_state=state, case_number=case)
-
-
-def _action(cls: type[ActionT], **fields: Any) -> ActionT:
-    return court_action(cls, decided_at=now(), **fields)
-
-
-async def _until(check: Callable[[], Awaitable[bool]], timeout_s: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.1)
 
 
 async def _open(
@@ -92,7 +79,7 @@ async def test_case_fans_out_one_request_per_state_and_aggregates_ledgers(case_q
     client, queue = case_queue
     nld, bel = _request("NLD"), _request("BEL")
     case = await _open(client, queue, nld, bel)
-    await _until(lambda: _has_states(case, {"NLD", "BEL"}))
+    await until(lambda: _has_states(case, {"NLD", "BEL"}))
     handle = client.get_workflow_handle(nld.workflow_id)
     await send(handle, acknowledgement(nld))
     await send(handle, freeze_account(nld))
@@ -101,7 +88,7 @@ async def test_case_fans_out_one_request_per_state_and_aggregates_ledgers(case_q
         totals = (await _view(case)).totals.get("EUR")
         return totals is not None and totals.frozen > Decimal(0)
 
-    await _until(nld_frozen)
+    await until(nld_frozen)
     view = await _view(case)
     assert view.party_statuses() == {
         "NLD": RequestStatus.IN_EXECUTION,
@@ -119,7 +106,7 @@ async def test_court_adds_a_state_later_and_a_duplicate_state_is_refused(case_qu
     client, queue = case_queue
     case = await _open(client, queue, _request("NLD"))
     fra = _request("FRA")
-    view = await case.execute_update(CaseWorkflow.add_state, _action(AddState, request=fra))
+    view = await case.execute_update(CaseWorkflow.add_state, decided_now(AddState, request=fra))
     assert set(view.parties()) == {"NLD", "FRA"}
     described = await client.get_workflow_handle(fra.workflow_id).describe()
     assert described.parent_id == case.id
@@ -128,12 +115,14 @@ async def test_court_adds_a_state_later_and_a_duplicate_state_is_refused(case_qu
         (_request("DEU", case="ICC-02/05"), "belongs to case ICC-02/05"),
     ):
         with pytest.raises(WorkflowUpdateFailedError) as err:
-            await case.execute_update(CaseWorkflow.add_state, _action(AddState, request=refused))
+            await case.execute_update(
+                CaseWorkflow.add_state, decided_now(AddState, request=refused)
+            )
         assert isinstance(err.value.cause, ApplicationError) and reason in err.value.cause.message
     existing = _request("ITA")
     await start_request(client, queue, existing)
     with pytest.raises(WorkflowUpdateFailedError) as err:
-        await case.execute_update(CaseWorkflow.add_state, _action(AddState, request=existing))
+        await case.execute_update(CaseWorkflow.add_state, decided_now(AddState, request=existing))
     assert "already exists" in str(err.value.cause)
     assert set((await _view(case)).parties()) == {"NLD", "FRA"}
 
@@ -144,23 +133,23 @@ async def test_case_closes_only_when_every_request_is_closed(case_queue) -> None
     client, queue = case_queue
     nld, bel = _request("NLD"), _request("BEL")
     case = await _open(client, queue, nld, bel)
-    await _until(lambda: _has_states(case, {"NLD", "BEL"}))
+    await until(lambda: _has_states(case, {"NLD", "BEL"}))
     for request in (nld, bel):
         handle = client.get_workflow_handle(request.workflow_id)
         await send(handle, acknowledgement(request))
         await send(handle, no_assets(request))
     with pytest.raises(WorkflowUpdateFailedError) as err:
-        await case.execute_update(CaseWorkflow.close_case, _action(CloseCase, reason="done"))
+        await case.execute_update(CaseWorkflow.close_case, decided_now(CloseCase, reason="done"))
     open_ = sorted([f"{bel.reference}/BEL", f"{nld.reference}/NLD"])
     assert f"{open_} are still open" in str(err.value.cause)
     await send(client.get_workflow_handle(nld.workflow_id), close_action())
-    await _until(lambda: _status_is(case, "NLD", RequestStatus.CLOSED))
+    await until(lambda: _status_is(case, "NLD", RequestStatus.CLOSED))
     with pytest.raises(WorkflowUpdateFailedError) as err:
-        await case.execute_update(CaseWorkflow.close_case, _action(CloseCase, reason="done"))
+        await case.execute_update(CaseWorkflow.close_case, decided_now(CloseCase, reason="done"))
     assert f"['{bel.reference}/BEL'] are still open" in str(err.value.cause)
     await send(client.get_workflow_handle(bel.workflow_id), close_action())
-    await _until(lambda: _status_is(case, "BEL", RequestStatus.CLOSED))
-    await case.execute_update(CaseWorkflow.close_case, _action(CloseCase, reason="done"))
+    await until(lambda: _status_is(case, "BEL", RequestStatus.CLOSED))
+    await case.execute_update(CaseWorkflow.close_case, decided_now(CloseCase, reason="done"))
     result = await case.result()
     assert result.closed and set(result.statuses.values()) == {RequestStatus.CLOSED}
 
@@ -212,7 +201,7 @@ async def test_a_stream_of_answers_reaches_the_case_as_few_small_reports(case_qu
     client, queue = case_queue
     nld, bel = _request("NLD"), _request("BEL")
     case = await _open(client, queue, nld, bel)
-    await _until(lambda: _has_states(case, {"NLD", "BEL"}))
+    await until(lambda: _has_states(case, {"NLD", "BEL"}))
     bel_handle = client.get_workflow_handle(bel.workflow_id)
     await send(bel_handle, acknowledgement(bel))
     await send(bel_handle, freeze_account(bel))
@@ -225,7 +214,7 @@ async def test_a_stream_of_answers_reaches_the_case_as_few_small_reports(case_qu
     async def all_reported() -> bool:
         return (await _view(case)).party("BEL").answers_seen == answers + 2
 
-    await _until(all_reported)
+    await until(all_reported)
     view = await _view(case)
     assert view.totals["EUR"].frozen == Decimal(f"{400000 + answers - 1}.00")
     assert view.party_statuses() == {
@@ -248,7 +237,7 @@ async def test_a_report_for_a_request_not_in_the_case_is_ignored(case_queue) -> 
     client, queue = case_queue
     nld = _request("NLD")
     case = await _open(client, queue, nld)
-    await _until(lambda: _has_states(case, {"NLD"}))
+    await until(lambda: _has_states(case, {"NLD"}))
     other = _request("BEL")
     for stray in (
         RequestSummary.transmitted(other).model_copy(update={"status": RequestStatus.CLOSED}),
@@ -270,7 +259,7 @@ async def test_a_request_whose_case_is_gone_goes_on(env: WorkflowEnvironment, ca
     client, queue = case_queue
     nld, bel = _request("NLD"), _request("BEL")
     case = await _open(client, queue, nld, bel)
-    await _until(lambda: _has_states(case, {"NLD", "BEL"}))
+    await until(lambda: _has_states(case, {"NLD", "BEL"}))
     await case.terminate("as the server terminates a run over its history limit")
     handle = client.get_workflow_handle(nld.workflow_id)
     await send(handle, acknowledgement(nld))
@@ -311,11 +300,11 @@ async def test_an_ex_parte_request_of_a_case_runs_under_its_opaque_id(
     key = b"\0" * 33
     opaque = workflow_id_of(nld, key)
     assert opaque.startswith("request/x") and nld.reference not in opaque
-    await _until(lambda: _started(client, opaque))  # the child runs there
-    await _until(lambda: _started(client, bel.workflow_id))  # plain, as before
+    await until(lambda: _started(client, opaque))  # the child runs there
+    await until(lambda: _started(client, bel.workflow_id))  # plain, as before
     fra = court_request(requested_state="FRA", confidentiality="ex_parte")
-    await cases.add_state(order.order_reference, _action(AddState, request=fra))
-    await _until(lambda: _started(client, workflow_id_of(fra, key)))
+    await cases.add_state(order.order_reference, decided_now(AddState, request=fra))
+    await until(lambda: _started(client, workflow_id_of(fra, key)))
     with pytest.raises(RPCError) as missing:  # nothing under the revealing plain id
         await client.get_workflow_handle(fra.workflow_id).describe()
     assert missing.value.status is RPCStatusCode.NOT_FOUND

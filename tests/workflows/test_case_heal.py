@@ -11,11 +11,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
@@ -33,7 +31,8 @@ from schemas.case import (
 )
 from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest
-from tests.builders import ActionT, court_action, now
+from tests.builders import now
+from tests.workflows.case_support import decided_now, until
 from tests.workflows.support import (
     acknowledgement,
     close_action,
@@ -52,17 +51,6 @@ from workflows.case import RECONCILE_EVERY, CaseWorkflow
 async def case_queue(env: WorkflowEnvironment) -> AsyncIterator[tuple[Client, str]]:
     async with request_worker(env, "case-heal", CaseWorkflow) as (task_queue, _published):
         yield env.client, task_queue
-
-
-def _action(cls: type[ActionT], **fields: Any) -> ActionT:
-    return court_action(cls, decided_at=now(), **fields)
-
-
-async def _until(check: Callable[[], Awaitable[bool]], timeout_s: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.1)
 
 
 def _order(*requests: CourtRequest) -> CaseOrder:
@@ -109,7 +97,7 @@ async def test_a_new_run_asks_its_open_requests_and_heals_a_lost_report(case_que
     async def healed() -> bool:
         return await _status(case, "NLD") is RequestStatus.IN_EXECUTION
 
-    await _until(healed)
+    await until(healed)
     view: CaseView = await case.query(CaseWorkflow.view)
     assert view.party("NLD").assets == 3 and view.party("NLD").restrained == 1
     assert view.party("NLD").answers_seen == 2
@@ -130,8 +118,8 @@ async def test_a_lost_closure_is_healed_and_the_case_can_close(case_queue) -> No
     async def closed() -> bool:
         return await _status(case, "BEL") is RequestStatus.CLOSED
 
-    await _until(closed)
-    view = await case.execute_update(CaseWorkflow.close_case, _action(CloseCase, reason="done"))
+    await until(closed)
+    view = await case.execute_update(CaseWorkflow.close_case, decided_now(CloseCase, reason="done"))
     assert view.closed
 
 
@@ -150,7 +138,7 @@ async def test_a_quiet_case_asks_again_every_reconcile_period() -> None:
             view: CaseView = await case.query(CaseWorkflow.view)
             return view.requests[key].as_of is not None
 
-        await _until(asked_once)
+        await until(asked_once)
         await send(handle, acknowledgement(nld))
         assert await _status(case, "NLD") is RequestStatus.TRANSMITTED
         await env.sleep(RECONCILE_EVERY + timedelta(hours=1))
@@ -158,7 +146,7 @@ async def test_a_quiet_case_asks_again_every_reconcile_period() -> None:
         async def acknowledged() -> bool:
             return await _status(case, "NLD") is RequestStatus.ACKNOWLEDGED
 
-        await _until(acknowledged)
+        await until(acknowledged)
 
 
 async def test_an_older_report_never_rolls_the_case_back(case_queue) -> None:
@@ -173,7 +161,7 @@ async def test_an_older_report_never_rolls_the_case_back(case_queue) -> None:
     async def healed() -> bool:
         return await _status(case, "NLD") is RequestStatus.IN_EXECUTION
 
-    await _until(healed)
+    await until(healed)
     held = (await case.query(CaseWorkflow.view)).party("NLD")
     assert held.as_of is not None
     late = held.model_copy(
@@ -198,13 +186,13 @@ async def test_a_further_request_to_a_party_in_the_case_names_the_one_it_supplem
     )
     unlinked = court_request(requested_state="NLD", case_number=nld.case_number)
     with pytest.raises(WorkflowUpdateFailedError) as err:
-        await case.execute_update(CaseWorkflow.add_state, _action(AddState, request=unlinked))
+        await case.execute_update(CaseWorkflow.add_state, decided_now(AddState, request=unlinked))
     assert "names the one it supplements" in str(err.value.cause)
     further = unlinked.model_copy(update={"supplements": nld.reference})
-    view = await case.execute_update(CaseWorkflow.add_state, _action(AddState, request=further))
+    view = await case.execute_update(CaseWorkflow.add_state, decided_now(AddState, request=further))
     assert set(view.requests) == {request_key(r.reference, "NLD") for r in (nld, further)}
     assert view.parties() == ["NLD"] and view.party("NLD").reference == nld.reference
-    again = _action(AddState, request=further)
+    again = decided_now(AddState, request=further)
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await case.execute_update(CaseWorkflow.add_state, again)
     assert f"already has request {further.reference} to NLD" in str(err.value.cause)
@@ -218,9 +206,9 @@ async def test_a_further_request_to_a_party_in_the_case_names_the_one_it_supplem
     async def first_closed() -> bool:
         return await _status(case, "NLD") is RequestStatus.CLOSED
 
-    await _until(first_closed)
+    await until(first_closed)
     with pytest.raises(WorkflowUpdateFailedError) as err:
-        await case.execute_update(CaseWorkflow.close_case, _action(CloseCase, reason="early"))
+        await case.execute_update(CaseWorkflow.close_case, decided_now(CloseCase, reason="early"))
     assert f"['{further.reference}/NLD'] are still open" in str(err.value.cause)
     await send(client.get_workflow_handle(further.workflow_id), close_action())
 
@@ -228,8 +216,10 @@ async def test_a_further_request_to_a_party_in_the_case_names_the_one_it_supplem
         view: CaseView = await case.query(CaseWorkflow.view)
         return all(s is RequestStatus.CLOSED for s in view.statuses.values())
 
-    await _until(all_closed)
-    final = await case.execute_update(CaseWorkflow.close_case, _action(CloseCase, reason="done"))
+    await until(all_closed)
+    final = await case.execute_update(
+        CaseWorkflow.close_case, decided_now(CloseCase, reason="done")
+    )
     assert final.closed and len(final.requests) == 2
 
 
@@ -253,10 +243,10 @@ async def test_a_signalled_closure_or_overflowing_figure_decides_nothing(case_qu
         view: CaseView = await case.query(CaseWorkflow.view)
         return view.party("NLD").as_of is not None  # the request's own answer is in
 
-    await _until(asked)
+    await until(asked)
     assert await _status(case, "NLD") is RequestStatus.TRANSMITTED
     with pytest.raises(WorkflowUpdateFailedError) as err:
-        await case.execute_update(CaseWorkflow.close_case, _action(CloseCase, reason="forged"))
+        await case.execute_update(CaseWorkflow.close_case, decided_now(CloseCase, reason="forged"))
     assert "still open" in str(err.value.cause)
     with pytest.raises(ValueError, match="out of bounds"):
         RequestSummary.model_validate(

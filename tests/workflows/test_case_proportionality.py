@@ -5,9 +5,8 @@ releases to the Chamber (an event inside the Court) and releases nothing itself.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
@@ -19,6 +18,7 @@ from schemas.escalations import EscalationKind
 from schemas.ledger import AssetStatus
 from schemas.request import CourtRequest
 from tests.builders import court_action, money, now
+from tests.workflows.case_support import until
 from tests.workflows.support import (
     ACCOUNT,
     ACCOUNT_EUR,
@@ -59,13 +59,6 @@ def secure(amount: str, currency: str = "EUR", margin: str = "0.25") -> SecureAm
     )
 
 
-async def _until(check: Callable[[], Awaitable[bool]], timeout_s: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.1)
-
-
 async def _view(case: WorkflowHandle) -> CaseView:
     return await case.query(CaseWorkflow.view)
 
@@ -89,7 +82,7 @@ async def _case_with_two_freezes(
             [await _exists(client, r) for r in (nld, bel)]
         )
 
-    await _until(started)
+    await until(started)
     for request in (nld, bel):
         handle = client.get_workflow_handle(request.workflow_id)
         await send(handle, acknowledgement(request))
@@ -99,7 +92,7 @@ async def _case_with_two_freezes(
         secured = (await _view(case)).requests
         return all(s.secured.get("EUR") is not None for s in secured.values())
 
-    await _until(both_secured)
+    await until(both_secured)
     return case, nld, bel
 
 
@@ -143,7 +136,7 @@ async def test_proportionality_over_the_margin_proposes_releases_to_the_chamber_
     async def proposed() -> bool:
         return _proposals(recorder, nld, bel) == {"NLD": 1, "BEL": 1}
 
-    await _until(proposed)
+    await until(proposed)
     event = next(
         e for e in recorder.escalations(nld.reference) if e.kind is EscalationKind.RELEASES_PROPOSED
     )
@@ -175,20 +168,20 @@ async def test_proportionality_within_the_margin_proposes_nothing_until_values_c
         return p is not None and p.counted == Decimal(amount)
 
     await send(nld_handle, asset_management(nld, ACCOUNT, "600000.00"))
-    await _until(lambda: counted("998214.37"))
+    await until(lambda: counted("998214.37"))
     await send(nld_handle, asset_management(nld, ACCOUNT, "610000.00"))  # still over
-    await _until(lambda: counted("1008214.37"))
+    await until(lambda: counted("1008214.37"))
     await send(nld_handle, asset_management(nld, ACCOUNT, "300000.00"))  # within again
-    await _until(lambda: counted("698214.37"))
+    await until(lambda: counted("698214.37"))
     await send(nld_handle, asset_management(nld, ACCOUNT, "500000.00"))  # over again
-    await _until(lambda: counted("898214.37"))
+    await until(lambda: counted("898214.37"))
     p = (await _view(case)).proportionality
     assert p is not None and p.over_secured and p.proposals == 2
 
     async def two_each() -> bool:
         return _proposals(recorder, nld, bel) == {"NLD": 2, "BEL": 2}
 
-    await _until(two_each)
+    await until(two_each)
 
 
 async def test_proportionality_counts_one_currency_and_shows_the_others_unconverted(
@@ -212,7 +205,7 @@ async def test_proportionality_counts_one_currency_and_shows_the_others_unconver
     async def usd_seen() -> bool:
         return "USD" in (await _view(case)).totals
 
-    await _until(usd_seen)
+    await until(usd_seen)
     view = await case.execute_update(CaseWorkflow.secure_amount, secure("700000.00"))
     p = view.proportionality
     assert p is not None and not p.over_secured

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -47,6 +47,7 @@ from schemas.ledger import AssetStatus, Ledger, LedgerEntry, RequestStatus
 from schemas.party import PartyMessageType
 from schemas.request import CourtRequest
 from tests.builders import court_action, now
+from tests.workflows.case_support import until
 from tests.workflows.support import (
     ACCOUNT,
     ORDER,
@@ -107,13 +108,6 @@ def release_act(j: c.Judgment, decided_by: str = "trial_chamber") -> ReleaseCase
     )
 
 
-async def _until(check: Callable[[], Awaitable[bool]], timeout_s: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.1)
-
-
 async def _open(client: Client, queue: str, *requests: CourtRequest) -> WorkflowHandle:
     order = CaseOrder(
         order_reference=f"{CASE}-ORD-{uuid.uuid4().hex[:8].upper()}",
@@ -135,7 +129,7 @@ async def _frozen_everywhere(
     """Each party acknowledged and froze the account; the case has heard it from each."""
     for request in requests:
         handle = client.get_workflow_handle(request.workflow_id)
-        await _until(lambda h=handle: _started(h))
+        await until(lambda h=handle: _started(h))
         await send(handle, acknowledgement(request))
         await send(handle, freeze_account(request))
 
@@ -143,7 +137,7 @@ async def _frozen_everywhere(
         view = await _view(case)
         return all(s.held.get(ACCOUNT) is AssetStatus.FROZEN for s in view.requests.values())
 
-    await _until(all_frozen)
+    await until(all_frozen)
 
 
 async def _started(handle: WorkflowHandle) -> bool:
@@ -187,7 +181,7 @@ async def test_rs74_acquittal_one_act_releases_every_asset_in_two_states_and_an_
         release = (await _view(case)).release
         return release is not None and release.complete
 
-    await _until(complete)
+    await until(complete)
     view = await _view(case)
     assert view.release is not None
     assert view.release.held == [] and view.release.not_closed == []
@@ -246,13 +240,13 @@ async def test_rs83_acquittal_on_appeal_leaves_a_forfeited_asset_reported_until_
     async def nld_knows_conviction() -> bool:
         return await _judgment_of(nld_handle) == conviction.judgment_reference
 
-    await _until(nld_knows_conviction)
+    await until(nld_knows_conviction)
     await send(nld_handle, forfeit)
 
     async def nld_forfeited() -> bool:
         return (await _view(case)).party("NLD").held.get(ACCOUNT) is AssetStatus.FORFEITURE_ORDERED
 
-    await _until(nld_forfeited)
+    await until(nld_forfeited)
     acquittal = judgment("acquittal", decided_by="appeals_chamber", delivered_on=date(2026, 4, 30))
     await case.execute_update(CaseWorkflow.record_judgment, acquittal)
     await case.execute_update(CaseWorkflow.release_case, release_act(acquittal, "appeals_chamber"))
@@ -261,7 +255,7 @@ async def test_rs83_acquittal_on_appeal_leaves_a_forfeited_asset_reported_until_
         release = (await _view(case)).release
         return release is not None and release.not_closed == [f"{nld.reference}/NLD"]
 
-    await _until(only_nld_left)
+    await until(only_nld_left)
     view = await _view(case)
     assert view.release is not None and not view.release.complete
     assert [(h.party, h.asset_id, h.status) for h in view.release.held] == [
@@ -286,7 +280,7 @@ async def test_rs83_acquittal_on_appeal_leaves_a_forfeited_asset_reported_until_
         release = (await _view(case)).release
         return release is not None and release.complete
 
-    await _until(complete)
+    await until(complete)
     assert (await _view(case)).party_statuses() == {
         "NLD": RequestStatus.CLOSED,
         "BEL": RequestStatus.CLOSED,
@@ -331,13 +325,13 @@ async def test_one_request_refusing_the_case_release_does_not_stall_the_others(
             view.party("XIP").status is RequestStatus.CLOSED
         )
 
-    await _until(others_closed)
+    await until(others_closed)
 
     async def bel_refused() -> bool:
         release = (await _view(case)).release
         return release is not None and release.requests[f"{bel.reference}/BEL"].outcome == "refused"
 
-    await _until(bel_refused)
+    await until(bel_refused)
     release = (await _view(case)).release
     assert release is not None and release.ground == "termination" and not release.complete
     assert release.requests[f"{bel.reference}/BEL"].reason == "BEL's request refuses (test)"
@@ -428,7 +422,7 @@ async def _release_stops_the_ladders(
     )
     await start_request(client, queue, fra, policy=policy["FRA"])
     nld_handle = client.get_workflow_handle(nld.workflow_id)
-    await _until(lambda: _started(nld_handle))
+    await until(lambda: _started(nld_handle))
     await send(nld_handle, acknowledgement(nld))
     await send(nld_handle, freeze_account(nld))
 
@@ -440,7 +434,7 @@ async def _release_stops_the_ladders(
         release = (await _view(case)).release
         return release is not None and release.complete
 
-    await _until(complete)
+    await until(complete)
     sent = {r.reference: len(recorder.escalations(r.reference)) for r in (nld, bel)}
     await env.sleep(timedelta(days=200))
     assert {r.reference: len(recorder.escalations(r.reference)) for r in (nld, bel)} == sent
@@ -517,7 +511,7 @@ async def test_a_release_survives_the_case_continuing_as_new(case_worker) -> Non
         seen.append(view)
         return view.release is not None and view.release.complete
 
-    await _until(complete, timeout_s=60)
+    await until(complete, timeout_s=60)
     view = seen[-1]
     assert view.run > 2  # it did continue as new on the way
     assert [j.judgment_reference for j in view.judgments] == [acquittal.judgment_reference]
