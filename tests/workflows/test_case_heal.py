@@ -84,10 +84,11 @@ async def _status(case: WorkflowHandle, party: str) -> RequestStatus:
     return view.party(party).status
 
 
-async def test_a_new_run_asks_its_open_requests_and_heals_a_lost_report(case_queue) -> None:
-    """The request froze an asset and told nobody the case holds (its report lost): the case's
-    next run asks it and shows it in execution, with the asset, not as merely transmitted."""
-    client, queue = case_queue
+async def _healed_after_a_lost_freeze(
+    client: Client, queue: str
+) -> WorkflowHandle[CaseWorkflow, CaseView]:
+    """NLD's request froze its account and its reports were lost; the case's next run has asked
+    it (``_stale_case``) and shows it in execution."""
     nld = court_request(requested_state="NLD")
     handle = await start_request(client, queue, nld)
     await send(handle, acknowledgement(nld))
@@ -98,6 +99,13 @@ async def test_a_new_run_asks_its_open_requests_and_heals_a_lost_report(case_que
         return await _status(case, "NLD") is RequestStatus.IN_EXECUTION
 
     await until(healed)
+    return case
+
+
+async def test_a_new_run_asks_its_open_requests_and_heals_a_lost_report(case_queue) -> None:
+    """The request froze an asset and told nobody the case holds (its report lost): the case's
+    next run asks it and shows it in execution, with the asset, not as merely transmitted."""
+    case = await _healed_after_a_lost_freeze(*case_queue)
     view: CaseView = await case.query(CaseWorkflow.view)
     assert view.party("NLD").assets == 3 and view.party("NLD").restrained == 1
     assert view.party("NLD").answers_seen == 2
@@ -151,17 +159,7 @@ async def test_a_quiet_case_asks_again_every_reconcile_period() -> None:
 
 async def test_an_older_report_never_rolls_the_case_back(case_queue) -> None:
     """A late report (taken before the one the case holds) changes nothing."""
-    client, queue = case_queue
-    nld = court_request(requested_state="NLD")
-    handle = await start_request(client, queue, nld)
-    await send(handle, acknowledgement(nld))
-    await send(handle, freeze_account(nld))
-    case = await _stale_case(client, queue, nld)
-
-    async def healed() -> bool:
-        return await _status(case, "NLD") is RequestStatus.IN_EXECUTION
-
-    await until(healed)
+    case = await _healed_after_a_lost_freeze(*case_queue)
     held = (await case.query(CaseWorkflow.view)).party("NLD")
     assert held.as_of is not None
     late = held.model_copy(
