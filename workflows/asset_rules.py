@@ -146,9 +146,19 @@ def check_management(record: RequestCarry, _: CourtRequest, m: AssetManagementUp
             f"asset {m.asset_id!r} has costs in {len(entry.management_costs)} currencies "
             f"already: report further costs in one of {sorted(entry.management_costs)}"
         )
+    if m.costs is not None:
+        total = entry.management_costs.get(m.costs.currency, Decimal(0)) + m.costs.amount
+        if total >= MAX_ASSET_COSTS:
+            raise Refusal(
+                f"asset {m.asset_id!r}: costs of {total} {m.costs.currency} in all exceed what "
+                "one asset's costs can be; report a correction to the Registry"
+            )
 
 
 MAX_COST_CURRENCIES = 10
+MAX_ASSET_COSTS = 10**18
+"""An asset's costs in one currency stay below the largest amount a State may report, so no
+request's totals (at most 1,000 assets) pass what its summary to the case may carry."""
 """Most currencies one asset's management costs are kept in."""
 
 

@@ -61,11 +61,10 @@ def check_notification(r: RequestCarry, request: CourtRequest, m: Rule99Notifica
                 "are already frozen or seized"
             )
     else:
-        if not ex_parte:
+        if not ex_parte and r.rule99_notified_at is not None:
             raise Refusal(
-                "Rule 99(3) notice follows an order made without prior notice; this request is "
-                "not ex parte (notice before execution is a prior notice under Rule 99(2), on "
-                "the Chamber's finding)"
+                "Rule 99(3) notice follows an order made without prior notice; notice of this "
+                "request was already given (Rule 99(2))"
             )
         if not restrained:
             raise Refusal(

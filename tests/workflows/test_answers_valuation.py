@@ -25,6 +25,7 @@ from tests.workflows.support import (
     send,
     view,
 )
+from workflows.request import RequestWorkflow
 
 S = RequestStatus
 VESSEL_EUR = Decimal("1150000.00")
@@ -161,3 +162,22 @@ async def test_exchange_rates_are_bounded_per_request(worker) -> None:
     )
     await send(handle, rate(*pairs[0], "1.6"))
     assert len((await view(handle)).ledger.rates) == MAX_RATES
+
+
+async def test_an_assets_costs_stay_below_what_its_request_can_report_to_its_case(worker) -> None:
+    """A State that reports management costs without end (each amount valid alone) would have
+    pushed its request's totals past what its summary to the case may carry, failing the
+    request's workflow task on every retry and holding up the Court's release and closure. The
+    costs of one asset in one currency stay below the largest amount a State may report: the
+    report past that is refused with the reason, and the request goes on and reports."""
+    req, handle = await in_execution(worker)
+    huge = {"amount": "999999999999999999.00", "currency": "EUR"}
+    first = asset_management(req, APARTMENT, "1.00", kind="management_costs", costs=huge)
+    await send(handle, first.model_copy(update={"value": None}))
+    again = asset_management(req, APARTMENT, "1.00", kind="management_costs", costs=huge)
+    again = again.model_copy(update={"value": None})
+    await assert_rejected(handle, worker.published, again, "exceed what one asset's costs can be")
+    assert (await view(handle)).ledger.entries[APARTMENT].management_costs == {
+        "EUR": Decimal("999999999999999999.00")
+    }
+    assert (await handle.query(RequestWorkflow.case_summary)).totals["EUR"].management_costs

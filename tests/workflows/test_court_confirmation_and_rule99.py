@@ -142,16 +142,16 @@ async def test_rule99_notification_after_an_ex_parte_measure(worker) -> None:
     )
 
 
-async def test_rule99_notification_of_a_request_that_is_not_ex_parte_is_rejected(worker) -> None:
-    """Rule 99: the notification follows an order made ex parte; a confidential request
-    (RS 87(3)) made with notice is not notified under Rule 99."""
+async def test_rule99_3_notice_after_an_order_made_without_prior_notice(worker) -> None:
+    """Rule 99(2)-(3): notice is the exception (on the Chamber's finding), so any order executed
+    without prior notice is notified after it, ex parte or not; once notice was given, no
+    second Rule 99(3) notice is taken."""
     _, handle = await in_execution(worker)
-    await assert_rejected(
-        handle,
-        worker.published,
-        court_action(c.Rule99Notification, notified_party_ids=["p-suspect"]),
-        "this request is not ex parte",
-    )
+    notice = court_action(c.Rule99Notification, notified_party_ids=["p-suspect"])
+    await send(handle, notice)
+    assert (await view(handle)).rule99_notified_at is not None
+    again = court_action(c.Rule99Notification, notified_party_ids=["p-suspect"])
+    await assert_rejected(handle, worker.published, again, "already given (Rule 99(2))")
 
 
 async def test_rule99_decision_maintaining_the_measure_on_named_assets_keeps_them_frozen(
