@@ -25,6 +25,7 @@ from schemas.common import (
     RequestReference,
     StateCode,
 )
+from schemas.enforcement import EnforcementResult
 
 
 class AnswerBase(Frozen):
@@ -83,6 +84,23 @@ class ExecutionReport(AnswerBase):
         ids = [r.asset_id for r in self.results]
         if len(set(ids)) != len(ids):
             raise ValueError("results: each asset may appear once per report")
+        return self
+
+
+class EnforcementReport(AnswerBase):
+    """The State's report on the Presidency's enforcement request (RS 109, 75(5); Rules
+    217-218): per item, forfeited, its value recovered (RS 109(2)), value recovery under way,
+    or nothing recoverable with the reasons; ``final`` when the State has done all it can."""
+
+    answer_type: Literal["enforcement_report"] = "enforcement_report"
+    final: bool = False
+    results: tuple[EnforcementResult, ...] = Field(min_length=1, max_length=MAX_ITEMS)
+
+    @model_validator(mode="after")
+    def _unique_items(self) -> EnforcementReport:
+        ids = [r.asset_id for r in self.results]
+        if len(set(ids)) != len(ids):
+            raise ValueError("results: each item may appear once per report")
         return self
 
 
@@ -299,6 +317,7 @@ StateAnswer = Annotated[
     | Postponement
     | Denial
     | ExecutionReport
+    | EnforcementReport
     | NoAssetsReport
     | ThirdPartyClaim
     | DomesticChallenge

@@ -93,6 +93,12 @@ class CaseOrder(Frozen):
                     f"requests: {request.reference} belongs to case {request.case_number}, "
                     f"not {self.case_number}"
                 )
+            if request.enforcement is not None:
+                raise ValueError(
+                    f"requests: {request.reference} is an enforcement request (RS 109): it "
+                    "follows the case's final conviction, so it is added to the case once the "
+                    "judgment is recorded (Rule 217), not in the order opening it"
+                )
         states = [r.requested_state for r in self.requests]
         if len(set(states)) != len(states):
             raise ValueError("requests: one request per State")

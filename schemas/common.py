@@ -216,6 +216,9 @@ class LegalBasis(StrEnum):
     RS_57_3_E = "RS 57(3)(e)"
     RS_75_4 = "RS 75(4)"
     RS_93_1_K = "RS 93(1)(k)"
+    RS_109 = "RS 109"
+    """The Presidency's request to give effect to a fine, a forfeiture or a reparations order
+    after a final conviction (RS 109, 75(5); Rules 217-218): an enforcement request."""
 
 
 class IssuingOrgan(StrEnum):

@@ -12,6 +12,7 @@ from schemas.assets import Asset
 from schemas.common import CurrencyCode, EventRef, Measure, Money
 from schemas.court import AllocationShare, ReparationsPosition
 from schemas.currencies import minor_units
+from schemas.enforcement import EnforcementOutcome
 
 
 class RequestStatus(StrEnum):
@@ -146,6 +147,10 @@ class LedgerEntry(State):
     asset_manager: str | None = None
     contests: list[Contest] = []
     forfeiture_order: str | None = None
+    enforcement: EnforcementOutcome | None = None
+    """What the State reported on this item of an enforcement request (RS 109)."""
+    recovered: Money | None = None
+    """The value the State recovered for it (RS 109(2)) or the proceeds of its sale."""
     transferred: Money | None = None
     allocations: list[AllocationShare] = []
     allocated: Money | None = None

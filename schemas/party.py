@@ -36,6 +36,7 @@ from schemas.common import (
     StateCode,
     Urgency,
 )
+from schemas.enforcement import EnforcementOrder
 from schemas.ledger import AssetStatus, RequestStatus
 from schemas.request import Conviction, NationalLawStatement, Warrant
 
@@ -73,6 +74,9 @@ class StateRequest(Frozen):
     known_assets: tuple[Asset, ...] = ()
     languages: tuple[LanguageCode, ...] = Field(default=(), description="RS 87(2)")
     warrant: Warrant | None = Field(default=None, description="RS 58, for RS 57(3)(e), (b)")
+    enforcement: EnforcementOrder | None = Field(
+        default=None, description="RS 109, Rule 218: the order an enforcement request carries"
+    )
     conviction: Conviction | None = Field(default=None, description="RS 74, for RS 75(4)")
     national_law: tuple[NationalLawStatement, ...] = Field(
         default=(), description="How the request meets the party's requirements (RS 96(2)(e))"

@@ -29,6 +29,7 @@ from schemas.common import (
     StateCode,
     Urgency,
 )
+from schemas.enforcement import EnforcementOrder, OrderEnforced
 
 
 class WarrantKind(StrEnum):
@@ -169,6 +170,11 @@ class CourtRequest(Frozen):
         description="The earlier request of the same case to the same party that this one "
         "supplements (a further request: a new reference, linked to the first)",
     )
+    enforcement: EnforcementOrder | None = Field(
+        default=None,
+        description="RS 109, 75(5), Rules 217-218: the order an enforcement request of the "
+        "Presidency asks the State to give effect to; enforcement requests only",
+    )
     rule99_application: Rule99Application | None = Field(
         default=None,
         description="Rule 99(1): on whose initiative the Chamber determined that measures be "
@@ -209,11 +215,49 @@ class CourtRequest(Frozen):
             raise ValueError(
                 "rule99_application: Rule 99(1) governs requests under RS 57(3)(e) and 75(4)"
             )
+        self._enforcement_consistent()
         if self.issuing_organ is IssuingOrgan.PROSECUTOR and self.legal_basis is not (
             LegalBasis.RS_93_1_K
         ):
             raise ValueError("legal_basis: the Prosecutor's own requests rest on RS 93(1)(k)")
         return self
+
+    def _enforcement_consistent(self) -> None:
+        """RS 109 and Rules 217-218: the Presidency's request, carrying its order; an order
+        of forfeiture names the assets forfeited, and the person it is against is a party."""
+        enforcing = self.legal_basis is LegalBasis.RS_109
+        if enforcing != (self.enforcement is not None):
+            raise ValueError(
+                "enforcement: a request under RS 109, and only one, carries the order it "
+                "enforces (Rules 217-218)"
+            )
+        if self.enforcement is None:
+            return
+        if self.issuing_organ is not IssuingOrgan.PRESIDENCY:
+            raise ValueError(
+                "issuing_organ: the Presidency seeks the cooperation and measures for "
+                "enforcement (Rule 217)"
+            )
+        if self.enforcement.final_on > self.issued_at.date():
+            raise ValueError(
+                "enforcement.final_on: enforcement follows a final conviction; execution is "
+                "suspended while an appeal may be brought or is pending (RS 81(4))"
+            )
+        if self.enforcement.person_party_id not in {p.party_id for p in self.parties}:
+            raise ValueError(
+                "enforcement.person_party_id: the person against whom the order was issued is "
+                "one of the request's parties (Rule 218(1)(a))"
+            )
+        if self.enforcement.order is OrderEnforced.FORFEITURE and not self.known_assets:
+            raise ValueError(
+                "known_assets: an order for forfeiture specifies the proceeds, property and "
+                "assets ordered forfeited (Rule 218(1)(b))"
+            )
+
+    @property
+    def enforcing(self) -> OrderEnforced | None:
+        """The order an enforcement request (RS 109) enforces; None for any other request."""
+        return None if self.enforcement is None else self.enforcement.order
 
     @property
     def ex_parte(self) -> bool:

@@ -25,14 +25,14 @@ def _policy_bases(record: RequestCarry) -> dict[AllocationDestination, str]:
     return dict(record.clocks.policy.allocation.other_purposes) if record.clocks else {}
 
 
-def check_allocation(record: RequestCarry, _: CourtRequest, m: Allocation) -> None:
+def check_allocation(record: RequestCarry, request: CourtRequest, m: Allocation) -> None:
     entry = entry_of(record, m.asset_id)
     if entry.status is not A.TRANSFERRED or entry.transferred is None:
         raise Refusal(
             f"asset {m.asset_id!r} is {entry.status.value}: only a transferred value is "
             "allocated, while some of it remains unallocated"
         )
-    check_enforceable(record, "an allocation (Rule 221)")
+    check_enforceable(record, request, "an allocation (Rule 221)")
     if m.shares[0].amount.currency != entry.transferred.currency:
         raise Refusal(
             f"allocation in {m.shares[0].amount.currency}, transfer in {entry.transferred.currency}"

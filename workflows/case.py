@@ -189,11 +189,10 @@ class CaseWorkflow:
         if action.event_id in self._seen:
             return
         self._refuse_when_closed_or_full()
-        self._refuse(
-            rules.state_refused(
-                self._order.case_number, self._requests, self._release, action.request
-            )
+        refused = rules.state_refused(
+            self._order.case_number, self._requests, self._release, action.request, self._judgments
         )
+        self._refuse(refused)
 
     @workflow.update
     def record_judgment(self, judgment: Judgment) -> CaseView:

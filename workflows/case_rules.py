@@ -16,7 +16,7 @@ from schemas.case import (
     RequestSummary,
     request_key,
 )
-from schemas.court import Judgment
+from schemas.court import Judgment, JudgmentOutcome
 from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest
 
@@ -38,10 +38,15 @@ def state_refused(
     requests: dict[str, RequestSummary],
     release: CaseReleaseRecord | None,
     request: CourtRequest,
+    judgments: list[Judgment],
 ) -> str | None:
     """A request to a State is added to the case unless the case was released, it belongs to
     another case, the case has it, or a further request to a party does not name the request
-    it supplements (RS 96(2), 93(1)(k)); and within the case's bound of requests."""
+    it supplements (RS 96(2), 93(1)(k)); and within the case's bound of requests. The
+    Presidency's enforcement request (RS 109) follows the case's final conviction it names."""
+    refused = enforcement_refused(judgments, request)
+    if refused is not None:
+        return refused
     if release is not None:
         return (
             "the case was released: a request to restrain assets is not added after it "
@@ -60,6 +65,28 @@ def state_refused(
         )
     if len(requests) >= MAX_CASE_REQUESTS:
         return f"the case holds {MAX_CASE_REQUESTS} requests: open a new one"
+    return None
+
+
+def enforcement_refused(judgments: list[Judgment], request: CourtRequest) -> str | None:
+    """An enforcement request (RS 109; Rules 217-218) is added only on the conviction in force
+    in the case, once final: execution is suspended while an appeal may be brought or is
+    pending (RS 81(4)), and an order falls with a conviction reversed (RS 83(2))."""
+    order = request.enforcement
+    if order is None:
+        return None
+    held = judgments[-1] if judgments else None
+    if held is None or held.judgment_reference != order.judgment_reference:
+        in_force = "no judgment" if held is None else f"judgment {held.judgment_reference}"
+        return (
+            f"the enforcement request follows judgment {order.judgment_reference}; the case "
+            f"has {in_force} in force (RS 109, Rule 217)"
+        )
+    if held.outcome is not JudgmentOutcome.CONVICTION or held.finality != "final":
+        return (
+            f"judgment {held.judgment_reference} ({held.outcome.value}, {held.finality}) is not "
+            "a final conviction: enforcement follows one (RS 109; RS 81(4))"
+        )
     return None
 
 

@@ -41,6 +41,7 @@ from workflows import allocation_rules as al
 from workflows import asset_rules as ar
 from workflows import clock_rules as k
 from workflows import denial_rules as d
+from workflows import enforcement_rules as e
 from workflows import judgment_rules as j
 from workflows import postponements as pp
 from workflows import request_rules as r
@@ -133,6 +134,8 @@ SUPPLEMENTABLE = REPORTABLE | r.EXECUTION_ENDED
 newly found on a new lead (RS 93(1)(k), 96, 99), on the same request (its rule refuses one
 that touches an asset already in the ledger, and any once every asset is released). It leaves
 the request ended: never back to in execution, so the Court can still close it."""
+REPORTED = frozenset({S.IN_EXECUTION, S.EXECUTED, S.PARTIALLY_EXECUTED})
+"""Where a report on the execution or the enforcement of a request leads."""
 
 # fmt: off
 CATALOG: tuple[Kind, ...] = (
@@ -150,8 +153,11 @@ CATALOG: tuple[Kind, ...] = (
            RESUMABLE | {S.IN_CONSULTATION}, frozenset({S.DENIED}),
            d.check_denial, d.apply_denial, FIRST_REPORT),
     _state("execution_report", a.ExecutionReport, "report_execution",  # RS 99
-           SUPPLEMENTABLE, frozenset({S.IN_EXECUTION, S.EXECUTED, S.PARTIALLY_EXECUTED}),
+           SUPPLEMENTABLE, REPORTED,
            r.check_execution, r.apply_execution, FIRST_REPORT),
+    _state("enforcement_report", a.EnforcementReport, "report_enforcement",  # RS 109
+           SUPPLEMENTABLE - {S.POSTPONED}, REPORTED,
+           e.check_report, e.apply_report, FIRST_REPORT),
     _state("no_assets", a.NoAssetsReport, "report_no_assets",  # RS 99
            REPORTABLE, frozenset({S.NO_ASSETS}),
            r.check_no_assets, r.apply_no_assets, FIRST_REPORT),

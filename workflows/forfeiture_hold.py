@@ -17,7 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from schemas.court import JudgmentOutcome
+from schemas.enforcement import EnforcementOutcome
 from schemas.ledger import AssetStatus, LedgerEntry
+from schemas.request import CourtRequest
 from workflows.carry import RequestCarry
 from workflows.outcome import Refusal
 
@@ -54,12 +56,26 @@ def split(entries: Iterable[LedgerEntry]) -> tuple[list[LedgerEntry], list[Ledge
     return free, held
 
 
-def check_enforceable(record: RequestCarry, what: str) -> None:
+RECOVERED = frozenset({EnforcementOutcome.FORFEITED, EnforcementOutcome.VALUE_RECOVERED})
+"""What the State reported holding for the Court on an enforcement request (RS 109(1)-(2))."""
+
+
+def transferable(request: CourtRequest, entry: LedgerEntry) -> bool:
+    """What the State holds for the Court on the Presidency's enforcement request may be
+    transferred to it (RS 109(3)): a forfeited asset, or a value recovered (RS 109(2))."""
+    return request.enforcement is not None and entry.enforcement in RECOVERED
+
+
+def check_enforceable(record: RequestCarry, request: CourtRequest, what: str) -> None:
     """Enforcement (RS 109; Rules 217-221) follows a final conviction: execution of the
     decision or sentence is suspended while an appeal may be brought or is pending (RS 81(4)),
     and a forfeiture order falls with a conviction reversed (RS 83(2)). Refused, with the
-    reason, unless the judgment in force for the request's case is a final conviction."""
+    reason, unless the judgment in force for the request's case is a final conviction. The
+    Presidency's enforcement request rests on one (its ``final_on``, checked when it is made),
+    until a judgment the case records later says otherwise."""
     held = record.judgment
+    if held is None and request.enforcement is not None:
+        return
     if held is None or held.outcome is not JudgmentOutcome.CONVICTION:
         in_force = (
             "no judgment" if held is None else f"{held.outcome.value} {held.judgment_reference}"

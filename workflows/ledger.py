@@ -9,6 +9,7 @@ from datetime import datetime
 
 from schemas.answers import AssetResult, ExecutionReport
 from schemas.common import Measure
+from schemas.enforcement import OrderEnforced
 from schemas.ledger import AssetStatus, Ledger, LedgerChange, LedgerEntry
 from schemas.request import CourtRequest
 from workflows.outcome import Refusal
@@ -26,8 +27,26 @@ class LedgerRefusal(Refusal):
 
 
 def ledger_from_request(request: CourtRequest) -> Ledger:
-    """The ledger opens with the assets the Court already knows of (RS 96(2))."""
-    return Ledger(entries={a.asset_id: LedgerEntry(asset=a) for a in request.known_assets})
+    """The ledger opens with the assets the Court already knows of (RS 96(2)). On the
+    Presidency's request to enforce a forfeiture order (RS 109; Rule 218(1)(b)) they are the
+    assets the order names, held under it from the start: no release path lets go of them
+    (``workflows/forfeiture_hold.py``)."""
+    order = request.enforcement
+    held = order is not None and order.order is OrderEnforced.FORFEITURE
+    return Ledger(
+        entries={
+            a.asset_id: (
+                LedgerEntry(
+                    asset=a,
+                    status=AssetStatus.FORFEITURE_ORDERED,
+                    forfeiture_order=order.order_reference,
+                )
+                if held and order is not None
+                else LedgerEntry(asset=a)
+            )
+            for a in request.known_assets
+        }
+    )
 
 
 def check_report(ledger: Ledger, request: CourtRequest, report: ExecutionReport) -> None:

@@ -1,0 +1,170 @@
+"""The Presidency's enforcement request and the State's reports on it (docs/legal-process.md,
+'Enforcement: the Presidency's request').
+
+An enforcement request (RS 109, 75(5); Rules 217-218) opens its ledger with the assets its
+forfeiture order names, already held under that order (``ledger_from_request``), so no release
+path lets go of them (``workflows/forfeiture_hold.py``) and their transfer to the Court
+(RS 109(3)) needs no second order. The State reports per item: forfeited (RS 109(1)), the
+value recovered instead (RS 109(2), Rule 218(1)(c)), value recovery under way, or nothing
+recoverable with its reasons. For a fine or a reparations order it reports the amounts it
+recovered and the property they came from. What it reports never exceeds or changes the order:
+national authorities do not modify it (Rules 219-220). Pure functions; deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from schemas.answers import EnforcementReport
+from schemas.common import MAX_ASSETS
+from schemas.enforcement import EnforcementOutcome as E
+from schemas.enforcement import EnforcementResult, OrderEnforced
+from schemas.ledger import AssetStatus as A
+from schemas.ledger import LedgerEntry
+from schemas.ledger import RequestStatus as S
+from schemas.request import CourtRequest
+from workflows.asset_rules import annotate, move
+from workflows.carry import RequestCarry
+from workflows.forfeiture_hold import RECOVERED
+from workflows.outcome import Outcome, Refusal
+
+ENDED = frozenset({A.TRANSFERRED, A.ALLOCATED, A.RELEASED})
+"""An item whose enforcement is over: transferred to the Court, allocated, or released."""
+
+
+def _order(request: CourtRequest) -> OrderEnforced:
+    if request.enforcement is None:
+        raise Refusal(
+            "an enforcement report answers the Presidency's enforcement request (RS 109, "
+            f"Rules 217-218); this request is under {request.legal_basis.value}: report its "
+            "execution instead (RS 99)"
+        )
+    return request.enforcement.order
+
+
+def check_report(record: RequestCarry, request: CourtRequest, m: EnforcementReport) -> None:
+    """Each item is one the order covers and whose enforcement is not over; nothing reported
+    exceeds or changes the order (Rules 219-220)."""
+    order = _order(request)
+    new = [r for r in m.results if r.asset_id not in record.ledger.entries]
+    if len(record.ledger.entries) + len(new) > MAX_ASSETS:
+        raise Refusal(f"the ledger holds at most {MAX_ASSETS} assets")
+    for result in m.results:
+        _check_item(record, order, result)
+    if request.enforcement is not None and request.enforcement.amount is not None:
+        ordered = request.enforcement.amount
+        total = recovered_in(record.ledger.entries.values(), ordered.currency, m.results)
+        if total > ordered.amount:
+            raise Refusal(
+                f"{total} {ordered.currency} recovered would exceed the {order.value} order's "
+                f"{ordered.amount} {ordered.currency}: the State gives effect to the order and "
+                "does not modify it (RS 109(1), 75(5); Rules 219-220)"
+            )
+
+
+def _check_item(record: RequestCarry, order: OrderEnforced, result: EnforcementResult) -> None:
+    entry = record.ledger.entries.get(result.asset_id)
+    forfeiture = order is OrderEnforced.FORFEITURE
+    if entry is None:
+        if forfeiture:
+            raise Refusal(
+                f"{result.asset_id!r} is not among the proceeds, property and assets the "
+                "forfeiture order specifies (Rule 218(1)(b)): the State gives effect to the "
+                "order as made (RS 109(1))"
+            )
+        if result.asset is None:
+            raise Refusal(
+                f"unknown item {result.asset_id!r}: describe the property the amount was "
+                "recovered from (`asset`)"
+            )
+    elif result.asset is not None and result.asset.kind != entry.asset.kind:
+        raise Refusal(
+            f"asset {result.asset_id!r} is a {entry.asset.kind.value} in the ledger, "
+            f"not a {result.asset.kind.value}"
+        )
+    if entry is not None and entry.status in ENDED:
+        raise Refusal(f"asset {result.asset_id!r} is {entry.status.value}: its enforcement is over")
+    if result.outcome is E.FORFEITED and not forfeiture:
+        raise Refusal(
+            f"a {order.value} order ({order.article}) is given effect by recovering its "
+            "amount (value_recovered), not by forfeiting property"
+        )
+    if forfeiture and result.outcome is E.VALUE_RECOVERED and result.reasons is None:
+        raise Refusal(
+            "reasons: the value is recovered where the State is unable to give effect to the "
+            "forfeiture of the property itself (RS 109(2), Rule 218(1)(c)): say why"
+        )
+    held = None if entry is None else entry.enforcement
+    if held in RECOVERED and result.outcome not in RECOVERED:
+        raise Refusal(
+            f"asset {result.asset_id!r} was reported {held.value if held else ''}: what the "
+            "State holds for the Court is transferred to it (RS 109(3)), not reported lost"
+        )
+
+
+def recovered_in(
+    entries: Iterable[LedgerEntry], currency: str, reported: Iterable[EnforcementResult] = ()
+) -> Decimal:
+    """What the State has recovered in ``currency``, with ``reported`` replacing what its
+    items said before."""
+    by_item = {
+        e.asset.asset_id: e.recovered.amount
+        for e in entries
+        if e.recovered is not None and e.recovered.currency == currency
+    }
+    for result in reported:
+        by_item.pop(result.asset_id, None)
+        if result.amount is not None and result.amount.currency == currency:
+            by_item[result.asset_id] = result.amount.amount
+    return sum(by_item.values(), Decimal(0))
+
+
+def apply_report(
+    record: RequestCarry, request: CourtRequest, m: EnforcementReport, at: datetime
+) -> Outcome:
+    """The State's report on the enforcement request (RS 109; Rules 217-218)."""
+    changed: list[LedgerEntry] = []
+    for result in m.results:
+        entry = record.ledger.entries.get(result.asset_id)
+        if entry is None and result.asset is not None:
+            entry = record.ledger.entries[result.asset_id] = LedgerEntry(asset=result.asset)
+        assert entry is not None  # checked: a new item comes with its description
+        entry.enforcement = result.outcome
+        if result.amount is not None:
+            entry.recovered = result.amount
+        note = f"enforcement: {result.outcome.value}" + (
+            f" ({result.amount.amount} {result.amount.currency})" if result.amount else ""
+        )
+        if result.outcome in RECOVERED and entry.status is not A.FORFEITURE_ORDERED:
+            # A fine's or reparations award's amount is held by the State for the Court.
+            move(entry, A.SEIZED, m.event_id, at, note)
+        else:
+            annotate(entry, m.event_id, at, note)
+        changed.append(entry)
+    items = ", ".join(r.asset_id for r in m.results)
+    status: S
+    if record.status in {S.EXECUTED, S.PARTIALLY_EXECUTED} and not m.final:
+        status = record.status
+    elif not m.final:
+        status = S.IN_EXECUTION
+    else:
+        status = S.EXECUTED if fully_enforced(record, request) else S.PARTIALLY_EXECUTED
+    return Outcome(
+        f"{'final' if m.final else 'partial'} enforcement report on {items}",
+        status=status,
+        assets=changed,
+    )
+
+
+def fully_enforced(record: RequestCarry, request: CourtRequest) -> bool:
+    """Every asset the forfeiture order names forfeited or its value recovered; for a fine or
+    a reparations order, the whole amount recovered (in the order's currency)."""
+    order = request.enforcement
+    if order is None:
+        return False
+    entries = list(record.ledger.entries.values())
+    if order.amount is not None:
+        return recovered_in(entries, order.amount.currency) >= order.amount.amount
+    return all(e.enforcement in RECOVERED or e.status in ENDED for e in entries)
