@@ -138,11 +138,12 @@ def apply_report(
             f" ({result.amount.amount} {result.amount.currency})" if result.amount else ""
         )
         if result.outcome in RECOVERED and entry.status is not A.FORFEITURE_ORDERED:
-            # A fine's or reparations award's amount is held by the State for the Court.
+            # A fine's or reparations award's amount is held by the State for the Court: an
+            # asset event says so; other items change no status (the answer's event tells).
             move(entry, A.SEIZED, m.event_id, at, note)
+            changed.append(entry)
         else:
             annotate(entry, m.event_id, at, note)
-        changed.append(entry)
     items = ", ".join(r.asset_id for r in m.results)
     status: S
     if record.status in {S.EXECUTED, S.PARTIALLY_EXECUTED} and not m.final:

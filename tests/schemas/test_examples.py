@@ -23,6 +23,8 @@ EXAMPLES = SCHEMAS / "examples"
 # example file -> (how the model reads it, published schema file)
 CASES: dict[str, tuple[type[BaseModel] | TypeAdapter[Any], str]] = {
     "court-request.json": (CourtRequest, "court-request.schema.json"),
+    "enforcement-request.json": (CourtRequest, "court-request.schema.json"),
+    "enforcement-report.json": (STATE_ANSWER, "state-answer.schema.json"),
     "case-order.json": (CaseOrder, "case-order.schema.json"),
     "acknowledgement.json": (STATE_ANSWER, "state-answer.schema.json"),
     "execution-report.json": (STATE_ANSWER, "state-answer.schema.json"),

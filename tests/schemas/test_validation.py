@@ -179,7 +179,7 @@ CASES = [
         REQ,
         ((("legal_basis",), "RS 93(1)(l)"),),
         ("legal_basis",),
-        "'RS 57(3)(e)', 'RS 75(4)' or 'RS 93(1)(k)'",
+        "'RS 75(4)', 'RS 93(1)(k)' or 'RS 109'",
         True,
     ),
     Case(

@@ -1,0 +1,335 @@
+"""The Presidency's enforcement request (docs/legal-process.md, 'Enforcement: the Presidency's
+request'): its own request kind under RS 109 with its own answer. After a final conviction the
+Presidency seeks the measures for enforcement (Rule 217) of a forfeiture order naming its
+assets (Rule 218(1)(b)), a fine (RS 77(2)(a)) or a reparations order (RS 75(2), 75(5)); the
+State gives effect to it or, unable to forfeit the property, recovers its value (RS 109(2),
+Rule 218(1)(c)), never more than the order and never changing it (Rules 219-220); what it holds
+is transferred to the Court (RS 109(3)) and allocated by the Presidency (Rule 221)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from temporalio.client import WorkflowUpdateFailedError
+
+from schemas import court as c
+from schemas.answers import EnforcementReport
+from schemas.case import AddState, CaseInput, CaseOrder, CaseView
+from schemas.ledger import AssetStatus, RequestStatus
+from schemas.request import CourtRequest
+from tests.builders import example, now, reference
+from tests.workflows.case_support import decided_now, until
+from tests.workflows.support import (
+    acknowledgement,
+    allocation,
+    assert_rejected,
+    court_action,
+    court_request,
+    execution_report,
+    money,
+    reasons,
+    request_worker,
+    send,
+    state_answer,
+    transfer,
+    view,
+)
+from workflows.case import CaseWorkflow
+from workflows.request import RequestWorkflow
+
+S = RequestStatus
+A = AssetStatus
+ACCOUNT, APARTMENT = "a-account-1", "a-apartment-1"
+ORDER = "ICC-01/22-388"
+
+
+def enforcement_request(**changes: Any) -> CourtRequest:
+    """The example enforcement request (a forfeiture order of two assets) under a fresh
+    reference; ``enforcement`` changes are merged into its order."""
+    data = example("enforcement-request")
+    data["reference"] = reference("ENF")
+    data["enforcement"].update(changes.pop("enforcement", {}))
+    data.update(changes)
+    return CourtRequest.model_validate(data)
+
+
+def fine_request(amount: str = "500000.00") -> CourtRequest:
+    """An enforcement request of a fine (RS 77(2)(a)): an amount, no assets named."""
+    return enforcement_request(
+        known_assets=[],
+        purposes=["reparations"],
+        enforcement={"order": "fine", "amount": money(amount)},
+    )
+
+
+def report(
+    request: CourtRequest, *results: dict[str, Any], final: bool = False
+) -> EnforcementReport:
+    return state_answer(EnforcementReport, request, final=final, results=list(results))
+
+
+def item(asset_id: str, outcome: str, amount: str | None = None, **fields: Any) -> dict[str, Any]:
+    return {
+        "asset_id": asset_id,
+        "outcome": outcome,
+        **({"amount": money(amount)} if amount else {}),
+        **fields,
+    }
+
+
+BANK = {
+    "asset_id": "a-salary-1",
+    "kind": "bank_account",
+    "description": "Salary account of the convicted person",
+    "location_country": "NLD",
+}
+SOLD = "Sold to a buyer in good faith before the order; the notary held the proceeds."
+
+
+async def test_forfeiture_enforced_value_recovered_transferred_allocated(worker) -> None:
+    """RS 109(1)-(3), Rule 218: the order's assets are held under it from the start; the State
+    forfeits the account and, unable to forfeit the sold apartment, recovers its value; both
+    are transferred to the Court without a second order or a judgment recorded on the request
+    (the Presidency's request rests on the final conviction), then allocated (Rule 221)."""
+    req = enforcement_request()
+    handle = await worker.start(req)
+    ledger = (await view(handle)).ledger.entries
+    assert {a: (e.status, e.forfeiture_order) for a, e in ledger.items()} == {
+        ACCOUNT: (A.FORFEITURE_ORDERED, ORDER),
+        APARTMENT: (A.FORFEITURE_ORDERED, ORDER),
+    }
+    await send(handle, acknowledgement(req))
+    await send(handle, report(req, item(ACCOUNT, "forfeited", "398214.37")))
+    assert (await view(handle)).status is S.IN_EXECUTION
+    await send(
+        handle,
+        report(req, item(APARTMENT, "value_recovered", "640000.00", reasons=SOLD), final=True),
+    )
+    seen = await view(handle)
+    assert seen.status is S.EXECUTED
+    apartment = seen.ledger.entries[APARTMENT]
+    assert apartment.enforcement == "value_recovered"
+    assert apartment.recovered is not None and apartment.recovered.amount == Decimal("640000.00")
+    assert apartment.status is A.FORFEITURE_ORDERED
+    await send(handle, transfer(ACCOUNT, "398214.37"))
+    await send(handle, transfer(APARTMENT, "640000.00"))
+    await send(handle, allocation(APARTMENT, ("reparations", "640000.00"), reparations="satisfied"))
+    entries = (await view(handle)).ledger.entries
+    assert entries[ACCOUNT].status is A.TRANSFERRED
+    assert entries[APARTMENT].status is A.ALLOCATED
+
+
+async def test_enforcement_keeps_to_the_order(worker) -> None:
+    """Rule 218(1)(b), RS 109(2), Rules 219-220: a State reports only on what the order names,
+    says why the property itself could not be forfeited, and never reports lost what it holds
+    for the Court; nothing refused is written."""
+    req = enforcement_request()
+    handle = await worker.start(req)
+    await send(handle, acknowledgement(req))
+    extra = {**BANK, "asset_id": "a-other-1"}
+    await assert_rejected(
+        handle,
+        worker.published,
+        report(req, item("a-other-1", "forfeited", "10.00", asset=extra)),
+        "is not among the proceeds, property and assets the forfeiture order specifies "
+        "(Rule 218(1)(b))",
+    )
+    await assert_rejected(
+        handle,
+        worker.published,
+        report(req, item(APARTMENT, "value_recovered", "640000.00")),
+        "say why",
+    )
+    await send(handle, report(req, item(ACCOUNT, "forfeited", "398214.37")))
+    await assert_rejected(
+        handle,
+        worker.published,
+        report(req, item(ACCOUNT, "unable", reasons="The bank no longer holds the funds.")),
+        "not reported lost",
+    )
+    await send(handle, report(req, item(APARTMENT, "unable", reasons=SOLD), final=True))
+    assert (await view(handle)).status is S.PARTIALLY_EXECUTED
+    withdrawn = court_action(c.Withdrawal, **reasons())
+    await send(handle, withdrawn)
+    entries = (await view(handle)).ledger.entries
+    assert entries[ACCOUNT].status is A.FORFEITURE_ORDERED, "RS 77(2)(b): withdrawal keeps it"
+    assert entries[APARTMENT].status is A.FORFEITURE_ORDERED
+
+
+async def test_fine_recovered_amount_by_amount(worker) -> None:
+    """RS 77(2)(a), 109(1): a fine is given effect by recovering its amount from property the
+    State describes; never more than the fine (Rule 220), never by "forfeiting"; what was
+    recovered is held for the Court, then transferred (RS 109(3))."""
+    req = fine_request("500000.00")
+    handle = await worker.start(req)
+    await send(handle, acknowledgement(req))
+    await assert_rejected(
+        handle,
+        worker.published,
+        report(req, item("a-salary-1", "forfeited", "100.00", asset=BANK)),
+        "is given effect by recovering its amount",
+    )
+    await assert_rejected(
+        handle,
+        worker.published,
+        report(req, item("a-salary-1", "value_recovered", "500000.01", asset=BANK)),
+        "would exceed the fine order's 500000.00 EUR",
+    )
+    await send(handle, report(req, item("a-salary-1", "value_recovered", "300000.00", asset=BANK)))
+    salary = (await view(handle)).ledger.entries["a-salary-1"]
+    assert salary.status is A.SEIZED and salary.recovered is not None
+    await send(
+        handle,
+        report(
+            req,
+            item(
+                "a-car-1",
+                "unable",
+                reasons="Car destroyed.",
+                asset={**BANK, "asset_id": "a-car-1", "kind": "vehicle", "description": "Car"},
+            ),
+            final=True,
+        ),
+    )
+    assert (await view(handle)).status is S.PARTIALLY_EXECUTED
+    await send(handle, transfer("a-salary-1", "300000.00"))
+    assert (await view(handle)).ledger.entries["a-salary-1"].status is A.TRANSFERRED
+    await assert_rejected(
+        handle, worker.published, transfer("a-car-1", "1.00"), "transfer follows a forfeiture"
+    )
+
+
+async def test_fine_recovered_in_full_is_executed(worker) -> None:
+    """The whole fine recovered, in its currency: the request is executed."""
+    req = fine_request("1000.00")
+    handle = await worker.start(req)
+    await send(handle, acknowledgement(req))
+    await send(
+        handle,
+        report(req, item("a-salary-1", "value_recovered", "1000.00", asset=BANK), final=True),
+    )
+    assert (await view(handle)).status is S.EXECUTED
+
+
+async def test_enforcement_report_only_on_an_enforcement_request(worker) -> None:
+    """An enforcement report answers the Presidency's RS 109 request, not a request to
+    identify, trace or freeze (RS 93(1)(k), 99)."""
+    req = court_request()
+    handle = await worker.start(req)
+    await send(handle, acknowledgement(req))
+    await send(handle, execution_report(req))
+    await assert_rejected(
+        handle,
+        worker.published,
+        report(req, item(ACCOUNT, "forfeited", "1.00")),
+        "answers the Presidency's enforcement request (RS 109, Rules 217-218)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        ({"enforcement": None}, "carries the order it enforces (Rules 217-218)"),
+        ({"legal_basis": "RS 75(4)", "issuing_organ": "trial_chamber"}, "carries the order"),
+        ({"issuing_organ": "trial_chamber"}, "the Presidency seeks the cooperation"),
+        ({"enforcement": {"final_on": "2028-06-01"}}, "RS 81(4)"),
+        ({"enforcement": {"person_party_id": "p-other"}}, "Rule 218(1)(a)"),
+        ({"known_assets": []}, "Rule 218(1)(b)"),
+        ({"enforcement": {"amount": money("1.00")}}, "not an amount"),
+        ({"enforcement": {"order": "fine"}}, "states the amount to recover"),
+        (
+            {"enforcement": {"order": "reparations", "amount": money("5.00")}},
+            "Rule 218(3)(c)",
+        ),
+    ],
+)
+def test_enforcement_request_carries_what_rule_218_requires(
+    changes: dict[str, Any], fragment: str
+) -> None:
+    """RS 109, Rules 217-218: what an enforcement request must hold, refused at its door."""
+    data = example("enforcement-request")
+    order = changes.pop("enforcement", {})
+    if order is None:
+        data.pop("enforcement")
+    else:
+        data["enforcement"].update(order)
+    data.update(changes)
+    if changes.get("legal_basis"):
+        data["conviction"] = {"judgment_reference": "ICC-01/22-377", "delivered_on": "2027-01-05"}
+    with pytest.raises(ValidationError) as refused:
+        CourtRequest.model_validate(data)
+    assert fragment in str(refused.value)
+
+
+async def test_case_adds_the_enforcement_request_after_its_final_conviction(env) -> None:
+    """Rule 217, RS 81(4), 83(2), 109: the Presidency's request joins the case only on the
+    conviction in force once it is final; the request then learns that judgment from the case.
+    A case is never opened with one."""
+    async with request_worker(env, "enforce-case", CaseWorkflow) as (queue, _published):
+        nld = court_request(requested_state="NLD")
+        order = CaseOrder(
+            order_reference=f"ICC-01/22-ORD-{uuid.uuid4().hex[:8].upper()}",
+            case_number=nld.case_number,
+            requests=(nld,),
+        )
+        case = await env.client.start_workflow(
+            CaseWorkflow.run, CaseInput(order=order), id=order.workflow_id, task_queue=queue
+        )
+
+        def enforcing(judgment: str) -> CourtRequest:
+            return enforcement_request(
+                case_number=nld.case_number,
+                supplements=nld.reference,
+                issued_at=now().isoformat(),
+                enforcement={"judgment_reference": judgment, "final_on": "2026-11-02"},
+            )
+
+        async def add(request: CourtRequest) -> CaseView:
+            action = decided_now(AddState, request=request)
+            return await case.execute_update(CaseWorkflow.add_state, action)
+
+        async def refused(request: CourtRequest, fragment: str) -> None:
+            with pytest.raises(WorkflowUpdateFailedError) as err:
+                await add(request)
+            assert fragment in str(err.value.cause)
+
+        with pytest.raises(ValidationError, match="Rule 217"):
+            CaseOrder(
+                order_reference="ICC-01/22-ORD-X1",
+                case_number=nld.case_number,
+                requests=(enforcing(TRIAL),),
+            )
+        await refused(enforcing(TRIAL), "the case has no judgment in force (RS 109, Rule 217)")
+        await case.execute_update(CaseWorkflow.record_judgment, judgment(TRIAL, "appeal_pending"))
+        await refused(enforcing(TRIAL), "(conviction, appeal_pending) is not a final conviction")
+        await case.execute_update(CaseWorkflow.record_judgment, judgment(APPEAL, "final"))
+        await refused(enforcing(TRIAL), f"the case has judgment {APPEAL} in force")
+        request = enforcing(APPEAL)
+        view = await add(request)
+        assert len(view.requests) == 2
+        handle = env.client.get_workflow_handle(request.workflow_id)
+
+        async def learned() -> bool:
+            timeline = (await handle.query(RequestWorkflow.view)).timeline
+            return any(f"judgment {APPEAL}: conviction" in t.what for t in timeline)
+
+        await until(learned)
+
+
+TRIAL, APPEAL = "ICC-01/22-T-J-1", "ICC-01/22-A-J-1"
+
+
+def judgment(reference: str, finality: str) -> c.Judgment:
+    """A conviction: by the Trial Chamber (``TRIAL``) or on appeal (RS 83(2))."""
+    return decided_now(
+        c.Judgment,
+        decided_by="trial_chamber" if reference == TRIAL else "appeals_chamber",
+        judgment_reference=reference,
+        outcome="conviction",
+        delivered_on="2026-06-01" if reference == TRIAL else "2026-11-02",
+        finality=finality,
+    )
