@@ -1,5 +1,5 @@
 """The Presidency's enforcement request: what it asks the State to give effect to, and what
-the State reports back (docs/legal-process.md, 'Enforcement: the Presidency's request').
+the State reports back (docs/legal-process.md, 'Enforcement after conviction').
 
 After a conviction is final, the Presidency seeks the cooperation and the measures for
 enforcement of a fine, a forfeiture order or a reparations order (Rule 217). States Parties

@@ -1,5 +1,5 @@
 """The Presidency's enforcement request and the State's reports on it (docs/legal-process.md,
-'Enforcement: the Presidency's request').
+'Enforcement after conviction').
 
 An enforcement request (RS 109, 75(5); Rules 217-218) opens its ledger with the assets its
 forfeiture order names, already held under that order (``ledger_from_request``), so no release

@@ -1,5 +1,5 @@
-"""The Presidency's enforcement request (docs/legal-process.md, 'Enforcement: the Presidency's
-request'): its own request kind under RS 109 with its own answer. After a final conviction the
+"""The Presidency's enforcement request (docs/legal-process.md, 'Enforcement after
+conviction'): its own request kind under RS 109 with its own answer. After a final conviction the
 Presidency seeks the measures for enforcement (Rule 217) of a forfeiture order naming its
 assets (Rule 218(1)(b)), a fine (RS 77(2)(a)) or a reparations order (RS 75(2), 75(5)); the
 State gives effect to it or, unable to forfeit the property, recovers its value (RS 109(2),
