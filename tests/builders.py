@@ -108,6 +108,17 @@ def court_request(*, tag: str = "REQ", **overrides: Any) -> CourtRequest:
     return CourtRequest.model_validate(data)
 
 
+def enforcement_request(**changes: Any) -> CourtRequest:
+    """The example enforcement request of the Presidency (RS 109, Rules 217-218: a forfeiture
+    order of two assets) under a fresh reference; ``enforcement`` changes are merged into its
+    order, the rest replace the request's fields."""
+    data = example("enforcement-request")
+    data["reference"] = reference("ENF")
+    data["enforcement"].update(changes.pop("enforcement", {}))
+    data.update(changes)
+    return CourtRequest.model_validate(data)
+
+
 # --- State answers -------------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from schemas.answers import EnforcementReport
 from schemas.case import AddState, CaseInput, CaseOrder, CaseView
 from schemas.ledger import AssetStatus, RequestStatus
 from schemas.request import CourtRequest
-from tests.builders import example, now, reference
+from tests.builders import enforcement_request, example, now
 from tests.workflows.case_support import decided_now, until
 from tests.workflows.support import (
     acknowledgement,
@@ -45,16 +45,6 @@ S = RequestStatus
 A = AssetStatus
 ACCOUNT, APARTMENT = "a-account-1", "a-apartment-1"
 ORDER = "ICC-01/22-388"
-
-
-def enforcement_request(**changes: Any) -> CourtRequest:
-    """The example enforcement request (a forfeiture order of two assets) under a fresh
-    reference; ``enforcement`` changes are merged into its order."""
-    data = example("enforcement-request")
-    data["reference"] = reference("ENF")
-    data["enforcement"].update(changes.pop("enforcement", {}))
-    data.update(changes)
-    return CourtRequest.model_validate(data)
 
 
 def fine_request(amount: str = "500000.00") -> CourtRequest:

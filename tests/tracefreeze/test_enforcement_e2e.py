@@ -1,0 +1,74 @@
+"""End to end on the real stack (Temporal dev server, Kafka broker, the bridge): the
+Presidency's enforcement request (RS 109, Rules 217-218) reaches the State on its channel with
+the order it enforces (Rule 218), the State's signed enforcement report travels back over Kafka
+(RS 109(1)-(2)), and the Court records the transfer of what the State holds (RS 109(3))
+(docs/legal-process.md, 'Enforcement after conviction')."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from schemas.answers import EnforcementReport
+from schemas.court import TransferToCourt
+from schemas.ledger import AssetStatus, RequestStatus
+from schemas.views import RequestView
+from tests.builders import (
+    acknowledgement,
+    court_action,
+    enforcement_request,
+    money,
+    now,
+    state_answer,
+)
+from tests.tracefreeze.e2e import Running, on_channel, send_signed, wait_view
+
+pytestmark = pytest.mark.stack
+
+ACCOUNT, APARTMENT = "a-account-1", "a-apartment-1"
+
+
+async def test_enforcement_request_and_report_over_kafka(running: Running) -> None:
+    r, s = running, running.settings
+    request = enforcement_request(issued_at=now().isoformat(), supplements=None)
+    await r.client.submit(request)
+    (transmitted,) = await on_channel(s, "NLD", request.reference, 1)
+    assert transmitted.request is not None
+    order = transmitted.request.enforcement
+    assert order is not None and order.order_reference == "ICC-01/22-388"
+    assert order.order == "forfeiture" and order.person_party_id == "p-suspect"
+
+    await send_signed(r, acknowledgement(request, sent_at=now()))
+    report = state_answer(
+        EnforcementReport,
+        request,
+        sent_at=now().isoformat(),
+        final=True,
+        results=[
+            {"asset_id": ACCOUNT, "outcome": "forfeited", "amount": money("398214.37")},
+            {
+                "asset_id": APARTMENT,
+                "outcome": "value_recovered",
+                "amount": money("640000.00"),
+                "reasons": "Sold in good faith before the order; the proceeds were recovered.",
+            },
+        ],
+    )
+    await send_signed(r, report)
+
+    def executed(v: RequestView) -> bool:
+        return v.status is RequestStatus.EXECUTED
+
+    view = await wait_view(r.client, request.reference, executed)
+    assert view.ledger.entries[APARTMENT].recovered is not None
+    assert view.ledger.entries[APARTMENT].recovered.amount == Decimal("640000.00")
+
+    moved = court_action(TransferToCourt, asset_id=APARTMENT, amount=money("640000.00"))
+    await r.client.act(request.reference, moved)
+
+    def transferred(v: RequestView) -> bool:
+        return v.ledger.entries[APARTMENT].status is AssetStatus.TRANSFERRED
+
+    view = await wait_view(r.client, request.reference, transferred)
+    assert view.ledger.entries[ACCOUNT].status is AssetStatus.FORFEITURE_ORDERED
