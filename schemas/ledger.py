@@ -189,6 +189,17 @@ class LedgerEntry(State):
         self.history_collapsed += len(dropped)
 
     @property
+    def restrained_value(self) -> Decimal:
+        """What the measure holds of the asset's value: all of it, or no more than a Rule 99(3)
+        modification holds it up to (the rest is at the holder's disposal). Zero unvalued."""
+        if self.value is None:
+            return Decimal(0)
+        held = self.held_up_to
+        if held is not None and held.currency == self.value.currency:
+            return min(self.value.amount, held.amount)
+        return self.value.amount
+
+    @property
     def contested(self) -> bool:
         """A pending third-party claim or domestic challenge (RS 93(1)(k), Rule 99)."""
         return any(c.pending for c in self.contests)
@@ -251,9 +262,9 @@ class Ledger(State):
             t = out.setdefault(entry.value.currency, CurrencyTotals())
             t.identified += entry.value.amount
             if entry.status is AssetStatus.FROZEN:
-                t.frozen += entry.value.amount
+                t.frozen += entry.restrained_value
             elif entry.status is AssetStatus.SEIZED:
-                t.seized += entry.value.amount
+                t.seized += entry.restrained_value
             elif entry.status is AssetStatus.RELEASED:
                 t.released += entry.value.amount
             elif entry.status.rank >= AssetStatus.FORFEITURE_ORDERED.rank:

@@ -177,6 +177,11 @@ async def test_rule99_3_modification_applies_its_effects(worker) -> None:
     assert (apartment.status, apartment.release_ground) == (A.FROZEN, None)
     assert account.status is A.FROZEN and account.held_up_to is not None
     assert account.held_up_to.amount == Decimal("200000.00")
+    # The totals count what the measure holds: the account up to EUR 200,000, not its value.
+    assert account.value is not None and account.value.amount > Decimal("200000.00")
+    assert apartment.value is not None
+    assert v.totals["EUR"].frozen == Decimal("200000.00") + apartment.value.amount
+    assert v.totals["EUR"].identified >= account.value.amount + apartment.value.amount
     assert all(e.rule99_modifications == [terms] for e in (account, apartment, vessel))
     assert "a-vessel-1 released" in v.timeline[-1].what
     events = await published_since(handle, worker.published, count)
