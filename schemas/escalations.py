@@ -97,6 +97,12 @@ class EscalationEvent(Frozen):
     basis: str | None = Field(
         default=None, max_length=300, description="The step's legal basis, e.g. RS 87(5)(b)"
     )
+    decide: str | None = Field(
+        default=None,
+        max_length=500,
+        description="A proposed step: the command a person runs to decide it, with what is "
+        "known filled in (ORGAN and TEXT left for the person)",
+    )
     referral_targets: tuple[str, ...] = Field(
         default=(),
         max_length=2,

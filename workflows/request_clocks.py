@@ -97,6 +97,9 @@ def escalations(
                 referral_targets=referral_targets(clocks.policy, step)
                 if step is not None and f.kind is EscalationKind.STEP_PROPOSED
                 else (),
+                decide=decision_command(request, f.step)
+                if f.kind is EscalationKind.STEP_PROPOSED
+                else None,
             )
         )
         workflow.logger.info(
@@ -111,6 +114,15 @@ def escalations(
             },
         )
     return events
+
+
+def decision_command(request: CourtRequest, step: str | None) -> str:
+    """How a person decides a proposed step (``tracefreeze act``, options from the action's
+    contract): the request and the step filled in, who decides and why left to them."""
+    return (
+        f"tracefreeze act {request.reference}/{request.requested_state} escalation_decision "
+        f"--step {step} --proceed --by ORGAN --reasons TEXT"
+    )
 
 
 def clock_view(clocks: Clocks | None, now: datetime, next_due: datetime | None) -> dict[str, Any]:

@@ -1,25 +1,30 @@
 """``tracefreeze ledger``, ``act`` and ``export-ftm``: the Court's side of one request.
 
-``act`` records any Court action (``schemas/court.py``) on a request: the file holds the
-action's JSON (its ``action_type`` is the ACTION named on the command line unless the file
-names it); the CLI gives it a fresh event id and the current time as ``decided_at`` unless
-the file already carries them (re-sending the same file with its event id is then a no-op,
-as every update is deduplicated by event id).
+``act`` records any Court action (``schemas/court.py``) on a request: its fields as options
+generated from the action's contract (``tracefreeze/cli/action_options.py``), or a file
+holding the action's JSON (its ``action_type`` is the ACTION named on the command line unless
+the file names it), or both, the options over the file; ``--edit`` opens a pre-filled draft.
+The CLI gives it a fresh event id and the current time as ``decided_at`` unless given (re-
+sending the same file with its event id is then a no-op, as every update is deduplicated by
+event id).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
 from schemas import court as c
 from schemas.request import CourtRequest
 from schemas.views import RequestView
+from tracefreeze.cli.action_options import document_from, missing, options_for
 from tracefreeze.cli.input import load_document, read_json, validate
 from tracefreeze.config import get_settings
 from tracefreeze.errors import TracefreezeError
@@ -54,34 +59,95 @@ def ledger(request: str) -> None:
     click.echo(render_asset_ledger(_view(request)))
 
 
-def court_action(file: Path, name: str) -> c.CourtAction:
-    """The action in ``file`` with a fresh event id and ``decided_at`` = now if absent. The
-    file may name its ``action_type`` itself (as the JSON Schema has it); if it does not, the
-    ACTION given on the command line does, and the two may not differ."""
-    doc = read_json(file)
+def court_action(
+    file: Path | None, name: str, given: dict[str, Any] | None = None
+) -> c.CourtAction:
+    """The action in ``file`` (if any) with the fields ``given`` on the command line over it, a
+    fresh event id and ``decided_at`` = now if absent. The file may name its ``action_type``
+    itself (as the JSON Schema has it); if it does not, the ACTION given on the command line
+    does, and the two may not differ."""
+    doc = _draft(file, name, given or {})
+    return validate(file or Path("(options)"), ACTION_MODELS[name], doc, _what(name))
+
+
+def _what(name: str) -> str:
+    return f"{name.replace('_', ' ')} action"
+
+
+def _draft(file: Path | None, name: str, given: dict[str, Any]) -> Any:
+    doc = read_json(file) if file is not None else {}
     if isinstance(doc, dict):
+        doc.update(given)
         doc.setdefault("event_id", str(uuid.uuid4()))
         doc.setdefault("decided_at", datetime.now(UTC).isoformat())
         doc.setdefault("action_type", name)
-    return validate(file, ACTION_MODELS[name], doc, f"{name.replace('_', ' ')} action")
+    return doc
 
 
-@click.command()
-@click.argument("request")
-@click.argument("action", type=click.Choice(sorted(ACTION_MODELS)))
-@click.argument("file", type=FILE)
-def act(request: str, action: str, file: Path) -> None:
-    """Record the Court ACTION in FILE (JSON) on REQUEST (REF or REF/STATE)."""
-    model = court_action(file, action)
+def _edited(name: str, doc: Any) -> Any:
+    """``doc`` opened in the user's editor ($EDITOR), each required field still missing shown
+    as a placeholder to replace; the saved text is read back as JSON."""
+    if isinstance(doc, dict):
+        for field in missing(ACTION_MODELS[name], doc):
+            doc[field] = f"<required: {field}>"
+    text = click.edit(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", extension=".json")
+    if text is None:
+        raise TracefreezeError(f"{_what(name)} not recorded: the draft was closed unsaved")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        what = _what(name)
+        raise TracefreezeError(f"{what} not recorded: the draft is not JSON ({err})") from err
+
+
+def _send(request: str, name: str, model: c.CourtAction) -> str:
     from tracefreeze.client import RequestClient
 
     async def _act() -> str:
         client = await RequestClient.connect(get_settings())
         receipt = await client.act(request, model)
         seen = " (already recorded)" if receipt.duplicate else ""
-        return f"{request}: {action} {receipt.event_id}{seen}; request {receipt.status.value}"
+        return f"{request}: {name} {receipt.event_id}{seen}; request {receipt.status.value}"
 
-    click.echo(asyncio.run(_act()))
+    return asyncio.run(_act())
+
+
+@click.group(cls=click.Group)
+@click.argument("request")
+@click.pass_context
+def act(ctx: click.Context, request: str) -> None:
+    """Record a Court ACTION on REQUEST (REF, REF/STATE or workflow id): its fields as options
+    (`tracefreeze act REQUEST ACTION --help` lists them), from a JSON FILE, or both (the
+    options win); `--edit` opens a pre-filled draft; `--dry-run` prints the action only."""
+    ctx.obj = request
+
+
+def _action_command(name: str, model: type[c.CourtAction]) -> click.Command:
+    def run(file: Path | None, edit: bool, dry_run: bool, **values: Any) -> None:
+        request = click.get_current_context().find_object(str)
+        given = document_from(model, values)
+        if edit:
+            doc = _edited(name, _draft(file, name, given))
+            action = validate(file or Path("(draft)"), model, doc, _what(name))
+        else:
+            action = court_action(file, name, given)
+        if dry_run:
+            click.echo(action.model_dump_json(indent=2))
+            return
+        click.echo(_send(str(request), name, action))
+
+    summary = (model.__doc__ or name).strip().split("\n\n")[0].replace("\n", " ")
+    params: list[click.Parameter] = [
+        click.Argument(["file"], required=False, type=FILE),
+        *options_for(model),
+        click.Option(["--edit"], is_flag=True, help="Open a pre-filled draft in $EDITOR."),
+        click.Option(["--dry-run"], is_flag=True, help="Print the action; record nothing."),
+    ]
+    return click.Command(name, params=params, callback=run, help=summary)
+
+
+for _name, _model in sorted(ACTION_MODELS.items()):
+    act.add_command(_action_command(_name, _model))
 
 
 @click.command("export-ftm")

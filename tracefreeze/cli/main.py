@@ -24,7 +24,7 @@ from tracefreeze.cli import report as cli_report
 from tracefreeze.cli import state as cli_state
 from tracefreeze.cli.input import field_errors, load_document
 from tracefreeze.config import get_settings
-from tracefreeze.errors import TracefreezeError
+from tracefreeze.ops.failures import explain
 from tracefreeze.ops.logging import configure_logging
 
 __all__ = ["field_errors", "main"]
@@ -33,7 +33,7 @@ SCRIPTS = ("acknowledge", "freeze-known", "no-assets", "postpone-94", "claim:<as
 
 
 class _Group(click.Group):
-    """Turns a ``TracefreezeError`` into one clear line instead of a stack trace."""
+    """Turns any failure into one clear line instead of a stack trace (``explain``)."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """As a program (not under a test runner): exit without interpreter teardown."""
@@ -48,8 +48,10 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except TracefreezeError as err:
-            click.secho(f"error: {err}", fg="red", err=True)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click's own: usage errors, --help, a deliberate exit
+        except Exception as err:  # one line, never a trace (tracefreeze/ops/failures.py)
+            click.secho(f"error: {explain(err)}", fg="red", err=True)
             ctx.exit(1)
 
 

@@ -57,8 +57,8 @@ async def escalate(settings: Settings, client, request: CourtRequest) -> list[Es
                     print(_line(event))
                     if event.kind is EscalationKind.STEP_PROPOSED:
                         print(
-                            f"  the system proposes {event.step}; a person decides "
-                            f"(`tracefreeze act {workflow_id} escalation_decision FILE`)"
+                            f"  the system proposes {event.step}; a person decides:\n"
+                            f"    {event.decide}"
                         )
                         return seen
         raise TracefreezeError(

@@ -20,6 +20,7 @@ from schemas.request import CourtRequest
 from schemas.views import RequestView
 from tracefreeze.config import REPO_ROOT, Settings, get_settings
 from tracefreeze.errors import TracefreezeError
+from tracefreeze.ops.failures import explain
 from tracefreeze.ops.logging import configure_logging
 
 EXAMPLE = REPO_ROOT / "schemas" / "examples" / "court-request.json"
@@ -119,26 +120,29 @@ async def show_outputs(settings: Settings, client, workflow_id: str) -> None:
     out = settings.state_dir / "demo"
     started = time.monotonic()
     year = datetime.now(UTC).year
-    report = await build_report(
-        client.client, year, progress=False, min_group=settings.report_min_group
-    )
-    files = write_report(report, out)
-    print(f"\ncooperation report ({time.monotonic() - started:.1f}s): {files['html']}")
+    try:
+        report = await build_report(
+            client.client, year, progress=False, min_group=settings.report_min_group
+        )
+        files = write_report(report, out)
+        print(f"\ncooperation report ({time.monotonic() - started:.1f}s): {files['html']}")
+    except Exception as err:  # the rest of the demo still completes
+        print(f"\n(no cooperation report: {explain(err)})")
     try:
         shot = await asyncio.to_thread(
             screenshot, ui_url(settings, workflow_id), workflow_id, out / "ui-request.png"
         )
         print(f"Temporal UI screenshot: {shot}")
-    except (TracefreezeError, OSError) as err:
-        print(f"(no UI screenshot: {err})")
+    except Exception as err:  # a missing UI or browser is one line, never a trace
+        print(f"(no UI screenshot: {explain(err)})")
 
 
 def main() -> int:
     configure_logging("WARNING")
     try:
         asyncio.run(demo(get_settings()))
-    except TracefreezeError as err:
-        print(f"demo: {err}", file=sys.stderr)
+    except Exception as err:  # one line, never a trace (tracefreeze/ops/failures.py)
+        print(f"demo: {explain(err)}", file=sys.stderr)
         return 1
     return 0
 

@@ -10,9 +10,13 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tracefreeze.errors import TracefreezeError
+from tracefreeze.ops.failures import explain
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -29,10 +33,39 @@ FLAGS = (
 )
 
 
+def reachable(url: str, timeout_s: float = 3.0) -> None:
+    """The UI server answers at ``url``'s host and port, or one clear error says where it was
+    looked for and what serves it."""
+    parts = urlsplit(url)
+    base = f"{parts.scheme}://{parts.netloc}/"
+    try:
+        with urllib.request.urlopen(base, timeout=timeout_s):
+            return
+    except urllib.error.HTTPError:
+        return  # it answered
+    except (urllib.error.URLError, OSError) as err:
+        reason = getattr(err, "reason", err)
+        raise TracefreezeError(
+            f"the Temporal UI is not reachable at {base} ({reason}): `make up` serves it with "
+            "the dev server; elsewhere set TRACEFREEZE_TEMPORAL_UI_PORT to where it runs"
+        ) from err
+
+
 def screenshot(url: str, expect_text: str, out: Path, timeout_s: float = 45.0) -> Path:
-    """Open ``url``, wait until ``expect_text`` is on the page, and save a PNG to ``out``."""
+    """Open ``url``, wait until ``expect_text`` is on the page, and save a PNG to ``out``. A
+    missing browser, an unreachable UI or a browser failure is one ``TracefreezeError``."""
+    reachable(url)
     if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
         raise TracefreezeError("no headless Chromium: run deploy/local/browser.sh as root")
+    from selenium.common.exceptions import WebDriverException
+
+    try:
+        return _shoot(url, expect_text, out, timeout_s)
+    except WebDriverException as err:
+        raise TracefreezeError(f"headless Chromium failed at {url}: {explain(err)}") from err
+
+
+def _shoot(url: str, expect_text: str, out: Path, timeout_s: float) -> Path:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By

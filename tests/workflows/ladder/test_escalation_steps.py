@@ -79,6 +79,11 @@ async def test_an_unanswered_request_climbs_the_whole_ladder(ladder: Ladder) -> 
     await ladder.advance_to(handle, t0 + 26 * DAY + timedelta(hours=1))
     proposal = ladder.events(req)[-1]
     assert (proposal.kind, proposal.step, proposal.level) == (K.STEP_PROPOSED, "chamber_report", 2)
+    assert proposal.decide == (  # the command a person runs, what is known filled in (#19)
+        f"tracefreeze act {req.reference}/{req.requested_state} escalation_decision "
+        "--step chamber_report --proceed --by ORGAN --reasons TEXT"
+    )
+    assert reminder.decide is None  # a step reached needs no decision
     assert close_to(proposal.time, follow_up.time + 14 * DAY)
     assert steps(ladder.events(req)) == [
         ("deadline_approaching", None, 0),
