@@ -51,7 +51,10 @@ class EnforcementOrder(Frozen):
         min_length=1, max_length=200, description="The Trial Chamber's order or sentence"
     )
     judgment_reference: str = Field(
-        min_length=1, max_length=200, description="The conviction (RS 74) the order follows"
+        min_length=1,
+        max_length=200,
+        description="The judgment by which the conviction became final: the trial judgment "
+        "(RS 74) where no appeal was brought, or the appeal judgment confirming it (RS 83)",
     )
     final_on: date = Field(
         description="When the conviction became final: execution is suspended while an appeal "
@@ -133,7 +136,9 @@ class EnforcementResult(Frozen):
     outcome: EnforcementOutcome
     amount: Money | None = Field(
         default=None,
-        description="The value recovered (RS 109(2)) or the proceeds of the property's sale",
+        description="What the State holds for the Court: the value recovered (RS 109(2)), or "
+        "the forfeited property's value or sale proceeds; for a fine or a reparations order, "
+        "in the order's currency",
     )
     reasons: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT)
 
@@ -143,10 +148,11 @@ class EnforcementResult(Frozen):
             raise ValueError(
                 f"asset.asset_id {self.asset.asset_id!r} differs from asset_id {self.asset_id!r}"
             )
-        if self.outcome is EnforcementOutcome.VALUE_RECOVERED and (
-            self.amount is None or self.amount.amount <= 0
-        ):
-            raise ValueError("amount: a value recovered (RS 109(2)) states how much")
+        if self.outcome not in NO_VALUE and (self.amount is None or self.amount.amount <= 0):
+            raise ValueError(
+                "amount: what the State holds for the Court states its value, the value "
+                "recovered (RS 109(2)) or the property's value or sale proceeds (RS 109(3))"
+            )
         if self.outcome in NO_VALUE and self.amount is not None:
             raise ValueError(f"amount: nothing was recovered ({self.outcome.value})")
         if self.outcome in NO_VALUE and self.reasons is None:

@@ -27,7 +27,7 @@ from schemas.ledger import AssetStatus, Contest, LedgerChange, LedgerEntry
 from schemas.request import CourtRequest
 from workflows.carry import RequestCarry
 from workflows.firing import Firing
-from workflows.forfeiture_hold import check_enforceable, check_releasable, transferable
+from workflows.forfeiture_hold import check_enforceable, check_releasable, check_transferable
 from workflows.ladder import level_of
 from workflows.outcome import Outcome, Refusal, check_chamber, entry_of
 
@@ -277,12 +277,17 @@ def apply_claim_decision(
 
 def check_transfer(record: RequestCarry, request: CourtRequest, m: TransferToCourt) -> None:
     entry = entry_of(record, m.asset_id)
-    if entry.status is not A.FORFEITURE_ORDERED and not transferable(request, entry):
+    if entry.status is not A.FORFEITURE_ORDERED:
         raise Refusal(
             f"asset {m.asset_id!r} is {entry.status.value}: transfer follows a forfeiture order"
-            " or a value recovered on the Presidency's enforcement request (RS 109(2)-(3))"
+        )
+    if entry.contested:
+        raise Refusal(
+            f"asset {m.asset_id!r} has a pending third-party claim or domestic challenge: it is "
+            "transferred once decided, without prejudice to bona fide third parties (RS 109(1))"
         )
     check_enforceable(record, request, "a transfer to the Court")
+    check_transferable(request, entry, m.amount)
     if m.amount.amount == 0:
         raise Refusal(
             "a transfer to the Court moves a value (RS 109(3)); nothing to transfer leaves the "

@@ -22,8 +22,9 @@ from schemas.request import CourtRequest
 
 
 def judgment_of(judgments: list[Judgment], reference: str) -> Judgment | None:
-    """The judgment of the case under this reference, if it is recorded."""
-    for judgment in judgments:
+    """The judgment of the case under this reference, if it is recorded (its latest record:
+    a judgment recorded again once final, ``becomes_final``)."""
+    for judgment in reversed(judgments):
         if judgment.judgment_reference == reference:
             return judgment
     return None
@@ -90,11 +91,31 @@ def enforcement_refused(judgments: list[Judgment], request: CourtRequest) -> str
     return None
 
 
+def becomes_final(last: Judgment, judgment: Judgment) -> bool:
+    """The judgment in force, recorded while an appeal could still be brought, recorded again
+    as final once none was (RS 81; Rule 150: the time limit for an appeal passed): the same
+    judgment, outcome, Chamber and date."""
+    return (
+        last.finality == "appeal_pending"
+        and judgment.finality == "final"
+        and (last.judgment_reference, last.outcome, last.decided_by, last.delivered_on)
+        == (
+            judgment.judgment_reference,
+            judgment.outcome,
+            judgment.decided_by,
+            judgment.delivered_on,
+        )
+    )
+
+
 def judgment_refused(judgments: list[Judgment], judgment: Judgment) -> str | None:
-    """A judgment is recorded once, never over a final one (a revision under RS 84 is not
-    recorded here), never older than the one in force; within the case's bound."""
+    """A judgment is recorded once (again only to say it became final, ``becomes_final``),
+    never over a final one (a revision under RS 84 is not recorded here), never older than the
+    one in force; within the case's bound."""
     if len(judgments) >= MAX_JUDGMENTS:
         return f"the case has recorded {MAX_JUDGMENTS} judgments"
+    if judgments and becomes_final(judgments[-1], judgment):
+        return None
     if any(j.judgment_reference == judgment.judgment_reference for j in judgments):
         return f"judgment {judgment.judgment_reference} is already recorded"
     if judgments:

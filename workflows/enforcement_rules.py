@@ -8,7 +8,8 @@ path lets go of them (``workflows/forfeiture_hold.py``) and their transfer to th
 value recovered instead (RS 109(2), Rule 218(1)(c)), value recovery under way, or nothing
 recoverable with its reasons. For a fine or a reparations order it reports the amounts it
 recovered and the property they came from. What it reports never exceeds or changes the order:
-national authorities do not modify it (Rules 219-220). Pure functions; deterministic.
+national authorities do not modify a fine or a reparations order (Rules 219-220), and a
+forfeiture order is given effect as made (RS 109(1)). Pure functions; deterministic.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from decimal import Decimal
 
 from schemas.answers import EnforcementReport
 from schemas.common import MAX_ASSETS
+from schemas.court import JudgmentOutcome
 from schemas.enforcement import EnforcementOutcome as E
 from schemas.enforcement import EnforcementResult, OrderEnforced
 from schemas.ledger import AssetStatus as A
@@ -45,14 +47,16 @@ def _order(request: CourtRequest) -> OrderEnforced:
 
 
 def check_report(record: RequestCarry, request: CourtRequest, m: EnforcementReport) -> None:
-    """Each item is one the order covers and whose enforcement is not over; nothing reported
-    exceeds or changes the order (Rules 219-220)."""
+    """Each item is one the order covers and whose enforcement is not over, under the
+    judgment the order follows; nothing reported exceeds or changes the order (RS 109(1)-(2);
+    for a fine or a reparations order, Rules 219-220)."""
     order = _order(request)
+    _check_judgment(record, request)
     new = [r for r in m.results if r.asset_id not in record.ledger.entries]
     if len(record.ledger.entries) + len(new) > MAX_ASSETS:
         raise Refusal(f"the ledger holds at most {MAX_ASSETS} assets")
     for result in m.results:
-        _check_item(record, order, result)
+        _check_item(record, request, order, result)
     if request.enforcement is not None and request.enforcement.amount is not None:
         ordered = request.enforcement.amount
         total = recovered_in(record.ledger.entries.values(), ordered.currency, m.results)
@@ -64,7 +68,27 @@ def check_report(record: RequestCarry, request: CourtRequest, m: EnforcementRepo
             )
 
 
-def _check_item(record: RequestCarry, order: OrderEnforced, result: EnforcementResult) -> None:
+def _check_judgment(record: RequestCarry, request: CourtRequest) -> None:
+    """A judgment recorded on the request after the order (an appeal, a revision) that is not
+    the final conviction the order follows ends enforcement (RS 83(2), 84(2))."""
+    held, order = record.judgment, request.enforcement
+    if held is None or order is None:
+        return
+    if (held.outcome, held.finality, held.judgment_reference) != (
+        JudgmentOutcome.CONVICTION,
+        "final",
+        order.judgment_reference,
+    ):
+        raise Refusal(
+            f"the judgment in force is {held.judgment_reference} ({held.outcome.value}, "
+            f"{held.finality}), not the final conviction {order.judgment_reference} the order "
+            "follows: nothing is enforced on it (RS 81(4), 83(2))"
+        )
+
+
+def _check_item(
+    record: RequestCarry, request: CourtRequest, order: OrderEnforced, result: EnforcementResult
+) -> None:
     entry = record.ledger.entries.get(result.asset_id)
     forfeiture = order is OrderEnforced.FORFEITURE
     if entry is None:
@@ -91,16 +115,46 @@ def _check_item(record: RequestCarry, order: OrderEnforced, result: EnforcementR
             f"a {order.value} order ({order.article}) is given effect by recovering its "
             "amount (value_recovered), not by forfeiting property"
         )
-    if forfeiture and result.outcome is E.VALUE_RECOVERED and result.reasons is None:
-        raise Refusal(
-            "reasons: the value is recovered where the State is unable to give effect to the "
-            "forfeiture of the property itself (RS 109(2), Rule 218(1)(c)): say why"
-        )
     held = None if entry is None else entry.enforcement
     if held in RECOVERED and result.outcome not in RECOVERED:
         raise Refusal(
             f"asset {result.asset_id!r} was reported {held.value if held else ''}: what the "
             "State holds for the Court is transferred to it (RS 109(3)), not reported lost"
+        )
+    if result.amount is None:
+        return
+    ordered = request.enforcement.amount if request.enforcement else None
+    if ordered is not None and result.amount.currency != ordered.currency:
+        raise Refusal(
+            f"{result.asset_id!r}: a {order.value} order is recovered in its own currency, "
+            f"{ordered.currency}, not {result.amount.currency} (Rules 219-220)"
+        )
+    if forfeiture and result.outcome is E.VALUE_RECOVERED:
+        _check_value(result, entry)
+
+
+def _check_value(result: EnforcementResult, entry: LedgerEntry | None) -> None:
+    """RS 109(2), Rule 218(1)(c): the value recovered is the value of the property ordered
+    forfeited; it is said why the property itself could not be, and it is never more than the
+    property's value as known in the same currency (none known: the State states it first)."""
+    if result.reasons is None:
+        raise Refusal(
+            "reasons: the value is recovered where the State is unable to give effect to the "
+            "forfeiture of the property itself (RS 109(2), Rule 218(1)(c)): say why"
+        )
+    assert result.amount is not None and entry is not None  # checked by the caller
+    known = entry.value or entry.asset.estimated_value
+    if known is None or known.currency != result.amount.currency:
+        raise Refusal(
+            f"{result.asset_id!r}: no value of the property is known in "
+            f"{result.amount.currency}: report its value first (update_asset_management), so "
+            "the value recovered can be held to it (RS 109(2))"
+        )
+    if result.amount.amount > known.amount:
+        raise Refusal(
+            f"{result.asset_id!r}: {result.amount.amount} {result.amount.currency} recovered "
+            f"exceeds the property's value of {known.amount} {known.currency}: RS 109(2) "
+            "recovers the value of what was ordered forfeited, no more"
         )
 
 
@@ -124,7 +178,11 @@ def recovered_in(
 def apply_report(
     record: RequestCarry, request: CourtRequest, m: EnforcementReport, at: datetime
 ) -> Outcome:
-    """The State's report on the enforcement request (RS 109; Rules 217-218)."""
+    """The State's report on the enforcement request (RS 109; Rules 217-218). What it holds
+    for the Court is held under the order, shown forfeiture_ordered whatever the order: only a
+    transfer to the Court or a decision setting the order aside ends it
+    (``workflows/forfeiture_hold.py``)."""
+    assert request.enforcement is not None  # checked
     changed: list[LedgerEntry] = []
     for result in m.results:
         entry = record.ledger.entries.get(result.asset_id)
@@ -132,15 +190,14 @@ def apply_report(
             entry = record.ledger.entries[result.asset_id] = LedgerEntry(asset=result.asset)
         assert entry is not None  # checked: a new item comes with its description
         entry.enforcement = result.outcome
+        note = f"enforcement: {result.outcome.value}"
         if result.amount is not None:
-            entry.recovered = result.amount
-        note = f"enforcement: {result.outcome.value}" + (
-            f" ({result.amount.amount} {result.amount.currency})" if result.amount else ""
-        )
+            entry.recovered = entry.value = result.amount
+            entry.valued_at = at
+            note += f" ({result.amount.amount} {result.amount.currency})"
         if result.outcome in RECOVERED and entry.status is not A.FORFEITURE_ORDERED:
-            # A fine's or reparations award's amount is held by the State for the Court: an
-            # asset event says so; other items change no status (the answer's event tells).
-            move(entry, A.SEIZED, m.event_id, at, note)
+            entry.forfeiture_order = request.enforcement.order_reference
+            move(entry, A.FORFEITURE_ORDERED, m.event_id, at, note)
             changed.append(entry)
         else:
             annotate(entry, m.event_id, at, note)
@@ -161,11 +218,17 @@ def apply_report(
 
 def fully_enforced(record: RequestCarry, request: CourtRequest) -> bool:
     """Every asset the forfeiture order names forfeited or its value recovered; for a fine or
-    a reparations order, the whole amount recovered (in the order's currency)."""
+    a reparations order, the whole amount recovered (in the order's currency). An item
+    released (its order set aside) is not enforced."""
     order = request.enforcement
     if order is None:
         return False
     entries = list(record.ledger.entries.values())
     if order.amount is not None:
         return recovered_in(entries, order.amount.currency) >= order.amount.amount
-    return all(e.enforcement in RECOVERED or e.status in ENDED for e in entries)
+    return bool(entries) and all(e.enforcement in RECOVERED for e in entries)
+
+
+def still_recovering(record: RequestCarry) -> list[str]:
+    """Items whose value the State is still recovering (RS 109(2)): the request stays open."""
+    return sorted(a for a, e in record.ledger.entries.items() if e.enforcement is E.VALUE_PENDING)

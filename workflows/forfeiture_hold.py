@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from schemas.common import Money
 from schemas.court import JudgmentOutcome
 from schemas.enforcement import EnforcementOutcome
 from schemas.ledger import AssetStatus, LedgerEntry
@@ -60,27 +61,46 @@ RECOVERED = frozenset({EnforcementOutcome.FORFEITED, EnforcementOutcome.VALUE_RE
 """What the State reported holding for the Court on an enforcement request (RS 109(1)-(2))."""
 
 
-def transferable(request: CourtRequest, entry: LedgerEntry) -> bool:
-    """What the State holds for the Court on the Presidency's enforcement request may be
-    transferred to it (RS 109(3)): a forfeited asset, or a value recovered (RS 109(2))."""
-    return request.enforcement is not None and entry.enforcement in RECOVERED
+def check_transferable(request: CourtRequest, entry: LedgerEntry, amount: Money) -> None:
+    """RS 109(3): on the Presidency's enforcement request, what is transferred to the Court is
+    what the State reported holding for it, at the value it reported: a forfeited asset or a
+    value recovered (RS 109(1)-(2)), never an item reported lost or still being recovered."""
+    if request.enforcement is None:
+        return
+    asset_id = entry.asset.asset_id
+    if entry.enforcement not in RECOVERED or entry.recovered is None:
+        reported = entry.enforcement.value if entry.enforcement else "nothing"
+        raise Refusal(
+            f"asset {asset_id!r}: the State reported {reported} on it: a transfer to the Court "
+            "moves what the State holds, forfeited or its value recovered (RS 109(1)-(3))"
+        )
+    if amount != entry.recovered:
+        raise Refusal(
+            f"asset {asset_id!r}: {amount.amount} {amount.currency} is not the "
+            f"{entry.recovered.amount} {entry.recovered.currency} the State reported holding "
+            "(RS 109(3)): a different value needs the State's report first"
+        )
 
 
 def check_enforceable(record: RequestCarry, request: CourtRequest, what: str) -> None:
     """Enforcement (RS 109; Rules 217-221) follows a final conviction: execution of the
     decision or sentence is suspended while an appeal may be brought or is pending (RS 81(4)),
     and a forfeiture order falls with a conviction reversed (RS 83(2)). Refused, with the
-    reason, unless the judgment in force for the request's case is a final conviction. The
-    Presidency's enforcement request rests on one (its ``final_on``, checked when it is made),
-    until a judgment the case records later says otherwise."""
+    reason, unless the judgment in force for the request's case is a final conviction; on the
+    Presidency's enforcement request, the very conviction its order follows (the case tells
+    the request its judgment; outside a case the Court records it on the request)."""
     held = record.judgment
-    if held is None and request.enforcement is not None:
-        return
     if held is None or held.outcome is not JudgmentOutcome.CONVICTION:
         in_force = (
             "no judgment" if held is None else f"{held.outcome.value} {held.judgment_reference}"
         )
         raise Refusal(f"{what} enforces a conviction (RS 109): the case has {in_force} in force")
+    order = request.enforcement
+    if order is not None and held.judgment_reference != order.judgment_reference:
+        raise Refusal(
+            f"{what} enforces the order of judgment {order.judgment_reference}; the judgment in "
+            f"force is {held.judgment_reference} (RS 83(2), 84(2))"
+        )
     if held.finality != "final":
         raise Refusal(
             f"{what} waits for the conviction {held.judgment_reference} to be final: execution "

@@ -118,10 +118,12 @@ def escalations(
 
 def decision_command(request: CourtRequest, step: str | None) -> str:
     """How a person decides a proposed step (``tracefreeze act``, options from the action's
-    contract): the request and the step filled in, who decides and why left to them."""
+    contract): the request and the step filled in; who decides and why left to them
+    (placeholders the CLI refuses until filled in), and whether to proceed (``--proceed`` or
+    ``--no-proceed``, which the CLI asks for)."""
     return (
         f"tracefreeze act {request.reference}/{request.requested_state} escalation_decision "
-        f"--step {step} --proceed --by ORGAN --reasons TEXT"
+        f"--step {step} --by '<organ>' --reasons '<reasons>'"
     )
 
 

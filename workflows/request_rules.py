@@ -29,6 +29,7 @@ from schemas.ledger import AssetStatus, LedgerEntry, RequestStatus
 from schemas.request import CourtRequest
 from workflows.asset_rules import release
 from workflows.carry import RequestCarry, RequestVersion
+from workflows.enforcement_rules import still_recovering
 from workflows.forfeiture_hold import split
 from workflows.ledger import apply_result, check_report, fully_executed
 from workflows.outcome import Outcome, Refusal
@@ -78,7 +79,26 @@ records the assets and leaves the request ended (executed or partially executed)
 further reports never keep the request, or its case, from closing."""
 
 
+def not_enforcing(request: CourtRequest, what: str) -> None:
+    """The Presidency's enforcement request (RS 109) is answered by enforcement reports: an
+    RS 99 report of measures executed or of no assets found does not answer its order."""
+    if request.enforcement is not None:
+        raise Refusal(
+            f"{what} answers a request to identify, trace, freeze or seize (RS 93(1)(k), 99); "
+            "this is the Presidency's enforcement request (RS 109): report on the order with "
+            "an enforcement report"
+        )
+
+
+def _order_of(request: CourtRequest) -> tuple[object, ...]:
+    """What a modification may not change: the legal basis, and on an enforcement request the
+    order and the assets it names (Rule 218(1)(b))."""
+    named = sorted(a.asset_id for a in request.known_assets) if request.enforcement else []
+    return request.legal_basis, request.enforcement, named
+
+
 def check_execution(r: RequestCarry, request: CourtRequest, m: ExecutionReport) -> None:
+    not_enforcing(request, "an execution report")
     check_report(r.ledger, request, m)
     if r.status in EXECUTION_ENDED:
         entries = r.ledger.entries.values()
@@ -134,7 +154,8 @@ def apply_execution(
     return Outcome(what, status=status, assets=changed)
 
 
-def check_no_assets(r: RequestCarry, _: CourtRequest, m: NoAssetsReport) -> None:
+def check_no_assets(r: RequestCarry, request: CourtRequest, m: NoAssetsReport) -> None:
+    not_enforcing(request, "a no-assets report")
     if r.ledger.restrained():
         raise Refusal("no-assets report contradicts assets already frozen or seized")
 
@@ -165,6 +186,13 @@ def check_consultation_response(
         request.case_number,
     ):
         raise Refusal("a modified request keeps its reference, requested State and case number")
+    if new is not None and _order_of(new) != _order_of(request):
+        raise Refusal(
+            "a modified request keeps its legal basis, and the order it enforces and the assets "
+            "it names: the order is "
+            "the Trial Chamber's, given effect as made (RS 109(1); Rules 218-220); another "
+            "order is another request"
+        )
 
 
 def apply_consultation_response(
@@ -246,6 +274,12 @@ def apply_withdrawal(r: RequestCarry, _: CourtRequest, m: Withdrawal, at: dateti
 
 
 def check_close(r: RequestCarry, _: CourtRequest, m: CloseRequest) -> None:
+    recovering = still_recovering(r)
+    if recovering:
+        raise Refusal(
+            f"the State is still recovering the value of {recovering} (RS 109(2)): the "
+            "request closes once it reports what it recovered or that it cannot"
+        )
     open_assets = sorted(a for a, e in r.ledger.entries.items() if not e.status.settled)
     if open_assets:
         raise Refusal(

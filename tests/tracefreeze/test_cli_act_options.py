@@ -176,18 +176,63 @@ def test_edit_opens_a_prefilled_draft(tmp_path: Path) -> None:
     assert (decision.proceed, decision.reasons) == (True, "No answer in 400 days.")
 
 
-def test_the_proposal_command_decides_as_written() -> None:
-    """The command a proposal event carries runs as it is once the person fills ORGAN and
-    TEXT (``workflows/request_clocks.py``, ``decision_command``)."""
+def test_the_proposal_command_decides_once_a_person_fills_it_in() -> None:
+    """The command a proposal event carries (``workflows/request_clocks.py``) records nothing
+    as written: its placeholders, and whether to proceed, are the person's to give."""
     request = court_request()
-    line = decision_command(request, "chamber_report")
-    line = line.replace("ORGAN", "'Pre-Trial Chamber II'").replace("TEXT", "'No answer.'")
-    args = shlex.split(line)
+    args = shlex.split(decision_command(request, "chamber_report"))
     assert args[:2] == ["tracefreeze", "act"]
-    result = CliRunner().invoke(cli.main, [*args[1:], "--dry-run"])
+    verbatim = CliRunner().invoke(cli.main, [*args[1:], "--proceed", "--dry-run"])
+    assert verbatim.exit_code == 2
+    assert "still holds placeholders: decided_by, reasons" in verbatim.output
+    filled = [
+        {"<organ>": "Pre-Trial Chamber II", "<reasons>": "No answer."}.get(a, a) for a in args
+    ]
+    undecided = CliRunner().invoke(cli.main, [*filled[1:], "--dry-run"])
+    assert undecided.exit_code == 2 and "proceed: Field required" in undecided.output
+    result = CliRunner().invoke(cli.main, [*filled[1:], "--proceed", "--dry-run"])
     assert result.exit_code == 0, result.output
     decision = c.EscalationDecision.model_validate_json(result.output)
-    assert (decision.step, decision.proceed) == ("chamber_report", True)
+    assert (decision.step, decision.proceed, decision.decided_by) == (
+        "chamber_report",
+        True,
+        "Pre-Trial Chamber II",
+    )
+
+
+def test_a_draft_saved_unchanged_records_nothing(tmp_path: Path) -> None:
+    """``--edit``: a draft whose placeholders were not replaced is refused (exit 2)."""
+    editor = tmp_path / "editor.py"
+    editor.write_text(  # saves the draft as it was shown
+        "import sys, time\ntext = open(sys.argv[1]).read()\ntime.sleep(0.05)\n"
+        "open(sys.argv[1], 'w').write(text)\n"
+    )
+    command = f"{shlex.quote(sys.executable)} {shlex.quote(str(editor))}"
+    code, output = act(
+        REF,
+        "withdrawal",
+        "--by",
+        "Registry",
+        "--edit",
+        "--dry-run",
+        env={"EDITOR": command, "VISUAL": command},
+    )
+    assert code == 2 and "still holds placeholders: reasons" in output
+
+
+def test_the_same_event_id_records_a_decision_once() -> None:
+    """``--event-id``: a decision re-sent after a timeout keeps its id (the request takes an
+    id once, RS 87(7) decisions included)."""
+    first = dry(
+        "withdrawal",
+        "--by",
+        "Registry",
+        "--reasons",
+        "Moot.",
+        "--event-id",
+        "0b8f2c9e-1d3a-4f5b-8c7d-6e5f4a3b2c1d",
+    )
+    assert first["event_id"] == "0b8f2c9e-1d3a-4f5b-8c7d-6e5f4a3b2c1d"
 
 
 @pytest.mark.stack

@@ -16,6 +16,7 @@ from schemas.ledger import AssetStatus, RequestStatus
 from schemas.views import RequestView
 from tests.builders import (
     acknowledgement,
+    conviction,
     court_action,
     enforcement_request,
     money,
@@ -64,6 +65,8 @@ async def test_enforcement_request_and_report_over_kafka(running: Running) -> No
     assert view.ledger.entries[APARTMENT].recovered is not None
     assert view.ledger.entries[APARTMENT].recovered.amount == Decimal("640000.00")
 
+    # Outside a case the Court records the final conviction the order follows (RS 81(4)).
+    await r.client.act(request.reference, conviction(judgment_reference="ICC-01/22-377"))
     moved = court_action(TransferToCourt, asset_id=APARTMENT, amount=money("640000.00"))
     await r.client.act(request.reference, moved)
 

@@ -28,9 +28,19 @@ from tracefreeze.stack.ports import free_ports
     [
         (TracefreezeError("cannot reach Temporal"), "cannot reach Temporal"),
         (
-            WorkflowUpdateFailedError(ApplicationError("close: assets still restrained")),
+            WorkflowUpdateFailedError(
+                ApplicationError("close: assets still restrained", type="AnswerRejected")
+            ),
             "refused: close: assets still restrained",
         ),
+        (
+            WorkflowUpdateFailedError(
+                ApplicationError("could not be applied (KeyError)", type="AnswerNotApplied")
+            ),
+            "not applied (AnswerNotApplied): could not be applied (KeyError)",
+        ),
+        (ExceptionGroup("tasks", [KafkaConnectionError("gone")]), "Kafka is not reachable"),
+        (RuntimeError(), "unexpected RuntimeError: no message"),
         (
             RPCError("workflow not found for ID: request/X/NLD", RPCStatusCode.NOT_FOUND, b""),
             "not found on the Temporal server: workflow not found for ID: request/X/NLD",
@@ -104,7 +114,7 @@ async def test_the_demo_outputs_complete_without_the_ui(stack: Settings, capsys)
     (port,) = free_ports(1)
     settings = stack.model_copy(update={"temporal_ui_port": port})
     client = await RequestClient.connect(settings)
-    await show_outputs(settings, client, "request/ICC-01/22-REQ-NONE/NLD")
+    assert await show_outputs(settings, client, "request/ICC-01/22-REQ-NONE/NLD")
     out = capsys.readouterr().out
     assert "cooperation report (" in out
     assert f"(no UI screenshot: the Temporal UI is not reachable at http://127.0.0.1:{port}/" in out

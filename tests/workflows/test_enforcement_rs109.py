@@ -27,10 +27,14 @@ from tests.workflows.support import (
     acknowledgement,
     allocation,
     assert_rejected,
+    close_action,
+    consultation,
+    conviction,
     court_action,
     court_request,
     execution_report,
     money,
+    no_assets,
     reasons,
     request_worker,
     send,
@@ -62,11 +66,13 @@ def report(
     return state_answer(EnforcementReport, request, final=final, results=list(results))
 
 
-def item(asset_id: str, outcome: str, amount: str | None = None, **fields: Any) -> dict[str, Any]:
+def item(
+    asset_id: str, outcome: str, amount: str | None = None, currency: str = "EUR", **fields: Any
+) -> dict[str, Any]:
     return {
         "asset_id": asset_id,
         "outcome": outcome,
-        **({"amount": money(amount)} if amount else {}),
+        **({"amount": money(amount, currency)} if amount else {}),
         **fields,
     }
 
@@ -80,11 +86,29 @@ BANK = {
 SOLD = "Sold to a buyer in good faith before the order; the notary held the proceeds."
 
 
+JUDGMENT = "ICC-01/22-377"
+"""The final conviction the example order follows."""
+
+
+def final_conviction(reference: str = JUDGMENT, **fields: Any) -> c.Judgment:
+    return conviction(judgment_reference=reference, **fields)
+
+
+async def enforcing(worker, req: CourtRequest | None = None) -> tuple[CourtRequest, Any]:
+    """An enforcement request started, its final conviction recorded on it (outside a case
+    the Court records it; in a case, the case tells it), and acknowledged."""
+    req = req or enforcement_request()
+    handle = await worker.start(req)
+    await send(handle, final_conviction())
+    await send(handle, acknowledgement(req))
+    return req, handle
+
+
 async def test_forfeiture_enforced_value_recovered_transferred_allocated(worker) -> None:
     """RS 109(1)-(3), Rule 218: the order's assets are held under it from the start; the State
-    forfeits the account and, unable to forfeit the sold apartment, recovers its value; both
-    are transferred to the Court without a second order or a judgment recorded on the request
-    (the Presidency's request rests on the final conviction), then allocated (Rule 221)."""
+    forfeits the account and, unable to forfeit the sold apartment, recovers its value (no
+    more than the apartment's value); both are transferred to the Court at the values the
+    State reported, without a second order, then allocated (Rule 221)."""
     req = enforcement_request()
     handle = await worker.start(req)
     ledger = (await view(handle)).ledger.entries
@@ -92,6 +116,7 @@ async def test_forfeiture_enforced_value_recovered_transferred_allocated(worker)
         ACCOUNT: (A.FORFEITURE_ORDERED, ORDER),
         APARTMENT: (A.FORFEITURE_ORDERED, ORDER),
     }
+    await send(handle, final_conviction())
     await send(handle, acknowledgement(req))
     await send(handle, report(req, item(ACCOUNT, "forfeited", "398214.37")))
     assert (await view(handle)).status is S.IN_EXECUTION
@@ -105,6 +130,10 @@ async def test_forfeiture_enforced_value_recovered_transferred_allocated(worker)
     assert apartment.enforcement == "value_recovered"
     assert apartment.recovered is not None and apartment.recovered.amount == Decimal("640000.00")
     assert apartment.status is A.FORFEITURE_ORDERED
+    assert seen.totals["EUR"].forfeited == Decimal("1038214.37")  # what the State holds
+    await assert_rejected(
+        handle, worker.published, transfer(APARTMENT, "5.00", "USD"), "is not the 640000.00 EUR"
+    )
     await send(handle, transfer(ACCOUNT, "398214.37"))
     await send(handle, transfer(APARTMENT, "640000.00"))
     await send(handle, allocation(APARTMENT, ("reparations", "640000.00"), reparations="satisfied"))
@@ -114,26 +143,33 @@ async def test_forfeiture_enforced_value_recovered_transferred_allocated(worker)
 
 
 async def test_enforcement_keeps_to_the_order(worker) -> None:
-    """Rule 218(1)(b), RS 109(2), Rules 219-220: a State reports only on what the order names,
-    says why the property itself could not be forfeited, and never reports lost what it holds
-    for the Court; nothing refused is written."""
-    req = enforcement_request()
-    handle = await worker.start(req)
-    await send(handle, acknowledgement(req))
+    """Rule 218(1)(b), RS 109(1)-(3): a State reports only on what the order names, on the
+    order's own terms (no RS 99 report makes it executed), says why the property itself could
+    not be forfeited and recovers no more than its value, never reports lost what it holds for
+    the Court; what it could not recover is never transferred; a withdrawal keeps what the
+    order holds; nothing refused is written."""
+    req, handle = await enforcing(worker)
     extra = {**BANK, "asset_id": "a-other-1"}
-    await assert_rejected(
-        handle,
-        worker.published,
-        report(req, item("a-other-1", "forfeited", "10.00", asset=extra)),
-        "is not among the proceeds, property and assets the forfeiture order specifies "
-        "(Rule 218(1)(b))",
-    )
-    await assert_rejected(
-        handle,
-        worker.published,
-        report(req, item(APARTMENT, "value_recovered", "640000.00")),
-        "say why",
-    )
+    refusals = [
+        (
+            report(req, item("a-other-1", "forfeited", "10.00", asset=extra)),
+            "is not among the proceeds, property and assets the forfeiture order specifies "
+            "(Rule 218(1)(b))",
+        ),
+        (report(req, item(APARTMENT, "value_recovered", "640000.00")), "say why"),
+        (
+            report(req, item(APARTMENT, "value_recovered", "875000.01", reasons=SOLD)),
+            "exceeds the property's value of 875000.00 EUR",
+        ),
+        (
+            report(req, item(ACCOUNT, "value_recovered", "10.00", "USD", reasons=SOLD)),
+            "no value of the property is known in USD",
+        ),
+        (execution_report(req), "this is the Presidency's enforcement request (RS 109)"),
+        (no_assets(req), "this is the Presidency's enforcement request (RS 109)"),
+    ]
+    for answer, fragment in refusals:
+        await assert_rejected(handle, worker.published, answer, fragment)
     await send(handle, report(req, item(ACCOUNT, "forfeited", "398214.37")))
     await assert_rejected(
         handle,
@@ -143,61 +179,122 @@ async def test_enforcement_keeps_to_the_order(worker) -> None:
     )
     await send(handle, report(req, item(APARTMENT, "unable", reasons=SOLD), final=True))
     assert (await view(handle)).status is S.PARTIALLY_EXECUTED
-    withdrawn = court_action(c.Withdrawal, **reasons())
-    await send(handle, withdrawn)
+    await assert_rejected(
+        handle, worker.published, transfer(APARTMENT, "875000.00"), "the State reported unable"
+    )
+    await send(handle, court_action(c.Withdrawal, **reasons()))
     entries = (await view(handle)).ledger.entries
     assert entries[ACCOUNT].status is A.FORFEITURE_ORDERED, "RS 77(2)(b): withdrawal keeps it"
     assert entries[APARTMENT].status is A.FORFEITURE_ORDERED
 
 
-async def test_fine_recovered_amount_by_amount(worker) -> None:
-    """RS 77(2)(a), 109(1): a fine is given effect by recovering its amount from property the
-    State describes; never more than the fine (Rule 220), never by "forfeiting"; what was
-    recovered is held for the Court, then transferred (RS 109(3))."""
-    req = fine_request("500000.00")
+async def test_enforcement_follows_the_final_conviction_it_names(worker) -> None:
+    """RS 81(4), 83(2): nothing is transferred until the conviction the order follows is
+    recorded as the judgment in force, final; a later judgment that is not that conviction
+    (an acquittal on appeal, another judgment) stops reports and transfers."""
+    req = enforcement_request()
     handle = await worker.start(req)
     await send(handle, acknowledgement(req))
+    await send(handle, report(req, item(ACCOUNT, "forfeited", "398214.37")))
+    await assert_rejected(
+        handle, worker.published, transfer(ACCOUNT, "398214.37"), "no judgment in force"
+    )
+    await send(handle, final_conviction("ICC-99/99-1"))
     await assert_rejected(
         handle,
         worker.published,
-        report(req, item("a-salary-1", "forfeited", "100.00", asset=BANK)),
-        "is given effect by recovering its amount",
+        transfer(ACCOUNT, "398214.37"),
+        f"enforces the order of judgment {JUDGMENT}; the judgment in force is ICC-99/99-1",
+    )
+    handle2_req, handle2 = await enforcing(worker)
+    acquitted = court_action(
+        c.Judgment,
+        decided_by="appeals_chamber",
+        judgment_reference="ICC-01/22-A-500",
+        outcome="acquittal",
+        delivered_on="2026-04-30",
+        finality="final",
+    )
+    await send(handle2, acquitted)
+    await assert_rejected(
+        handle2,
+        worker.published,
+        report(handle2_req, item(ACCOUNT, "forfeited", "398214.37")),
+        "not the final conviction ICC-01/22-377 the order follows",
+    )
+
+
+async def test_the_order_is_not_modified_by_a_consultation(worker) -> None:
+    """RS 109(1), Rules 218-220: a Court modification keeps the legal basis, the order and
+    the assets it names (another order is another request)."""
+    req, handle = await enforcing(worker)
+    await send(handle, consultation(req))
+    changed = req.model_copy(
+        update={"enforcement": req.enforcement.model_copy(update={"order_reference": "X-1"})}
     )
     await assert_rejected(
         handle,
         worker.published,
-        report(req, item("a-salary-1", "value_recovered", "500000.01", asset=BANK)),
-        "would exceed the fine order's 500000.00 EUR",
+        court_action(
+            c.ConsultationResponse, resolution="request_modified", modified_request=changed
+        ),
+        "keeps its legal basis, and the order it enforces",
     )
+
+
+async def test_fine_recovered_amount_by_amount(worker) -> None:
+    """RS 77(2)(a), 109(1): a fine is given effect by recovering its amount, in its currency,
+    from property the State describes; never more than the fine (Rule 220), never by
+    "forfeiting"; what was recovered is held under the order (a withdrawal does not release
+    it), then transferred (RS 109(3)); the request does not close while a value is still being
+    recovered."""
+    req, handle = await enforcing(worker, fine_request("500000.00"))
+    refusals = [
+        (
+            report(req, item("a-salary-1", "forfeited", "100.00", asset=BANK)),
+            "is given effect by recovering its amount",
+        ),
+        (
+            report(req, item("a-salary-1", "value_recovered", "500000.01", asset=BANK)),
+            "would exceed the fine order's 500000.00 EUR",
+        ),
+        (
+            report(req, item("a-salary-1", "value_recovered", "10.00", "USD", asset=BANK)),
+            "is recovered in its own currency, EUR, not USD",
+        ),
+    ]
+    for answer, fragment in refusals:
+        await assert_rejected(handle, worker.published, answer, fragment)
     await send(handle, report(req, item("a-salary-1", "value_recovered", "300000.00", asset=BANK)))
     salary = (await view(handle)).ledger.entries["a-salary-1"]
-    assert salary.status is A.SEIZED and salary.recovered is not None
+    assert salary.status is A.FORFEITURE_ORDERED and salary.forfeiture_order == ORDER
+    assert salary.recovered is not None and salary.recovered.amount == Decimal("300000.00")
+    house = {**BANK, "asset_id": "a-house-1", "kind": "real_estate", "description": "House"}
     await send(
         handle,
-        report(
-            req,
-            item(
-                "a-car-1",
-                "unable",
-                reasons="Car destroyed.",
-                asset={**BANK, "asset_id": "a-car-1", "kind": "vehicle", "description": "Car"},
-            ),
-            final=True,
-        ),
+        report(req, item("a-house-1", "value_pending", reasons="Being sold.", asset=house)),
+    )
+    car = {**BANK, "asset_id": "a-car-1", "kind": "vehicle", "description": "Car"}
+    await send(
+        handle,
+        report(req, item("a-car-1", "unable", reasons="Car destroyed.", asset=car), final=True),
     )
     assert (await view(handle)).status is S.PARTIALLY_EXECUTED
+    await send(handle, court_action(c.Withdrawal, **reasons()))
+    assert (await view(handle)).ledger.entries["a-salary-1"].status is A.FORFEITURE_ORDERED
     await send(handle, transfer("a-salary-1", "300000.00"))
     assert (await view(handle)).ledger.entries["a-salary-1"].status is A.TRANSFERRED
     await assert_rejected(
         handle, worker.published, transfer("a-car-1", "1.00"), "transfer follows a forfeiture"
     )
+    await assert_rejected(
+        handle, worker.published, close_action(), "still recovering the value of ['a-house-1']"
+    )
 
 
 async def test_fine_recovered_in_full_is_executed(worker) -> None:
     """The whole fine recovered, in its currency: the request is executed."""
-    req = fine_request("1000.00")
-    handle = await worker.start(req)
-    await send(handle, acknowledgement(req))
+    req, handle = await enforcing(worker, fine_request("1000.00"))
     await send(
         handle,
         report(req, item("a-salary-1", "value_recovered", "1000.00", asset=BANK), final=True),
@@ -296,16 +393,19 @@ async def test_case_adds_the_enforcement_request_after_its_final_conviction(env)
         await refused(enforcing(TRIAL), "the case has no judgment in force (RS 109, Rule 217)")
         await case.execute_update(CaseWorkflow.record_judgment, judgment(TRIAL, "appeal_pending"))
         await refused(enforcing(TRIAL), "(conviction, appeal_pending) is not a final conviction")
-        await case.execute_update(CaseWorkflow.record_judgment, judgment(APPEAL, "final"))
-        await refused(enforcing(TRIAL), f"the case has judgment {APPEAL} in force")
-        request = enforcing(APPEAL)
+        await refused(enforcing(APPEAL), f"the case has judgment {TRIAL} in force")
+        # Rule 150: no appeal brought in time: the same trial judgment recorded final.
+        await case.execute_update(CaseWorkflow.record_judgment, judgment(TRIAL, "final"))
+        request = enforcing(TRIAL)
         view = await add(request)
         assert len(view.requests) == 2
         handle = env.client.get_workflow_handle(request.workflow_id)
 
         async def learned() -> bool:
             timeline = (await handle.query(RequestWorkflow.view)).timeline
-            return any(f"judgment {APPEAL}: conviction" in t.what for t in timeline)
+            return any(
+                f"judgment {TRIAL}: conviction" in t.what and "final" in t.what for t in timeline
+            )
 
         await until(learned)
 

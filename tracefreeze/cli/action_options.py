@@ -9,18 +9,21 @@ once, typed as the contract types it:
 - a closed set (a ``Literal`` or an enum) is a choice; a yes/no field is a ``--x/--no-x`` flag;
 - an amount of money is one value, ``"640000.00 EUR"``;
 - a list of ids is a repeated option (``--asset-ids a-1 --asset-ids a-2``);
-- a nested document (an allocation's shares, a modified request) is JSON, or ``@FILE``;
+- a nested document (a modified request) is JSON, or ``@FILE``; a list of them (an
+  allocation's shares) is one JSON object per repeated option;
 - dates, instants and durations are written as ISO 8601 (``2026-11-30``,
   ``2026-11-30T10:00:00+01:00``, ``P30D``) and parsed by the contract itself.
 
 ``decided_by`` reads ``--by``; the deadline extension's own ``by`` (how much longer) reads
-``--extend-by``. ``event_id``, ``action_type`` and ``decided_at`` are filled by the CLI.
+``--extend-by``. ``action_type`` is the command's; ``event_id`` and ``decided_at`` default to a
+fresh id and now. A value still in angle brackets (``<organ>``) is a placeholder: refused.
 """
 
 from __future__ import annotations
 
 import enum
 import json
+import re
 import types
 import typing
 from collections.abc import Iterable
@@ -34,10 +37,17 @@ from pydantic import BaseModel
 
 from schemas.common import Money
 
-FILLED = frozenset({"event_id", "action_type"})
-"""Fields the CLI fills itself (``decided_at`` has an option, defaulting to now)."""
+FILLED = frozenset({"action_type"})
+"""Fields the CLI fills itself (``event_id`` and ``decided_at`` have options, defaulting to a
+fresh id and now: re-sending with the same ``--event-id`` records nothing twice)."""
 OPTION_NAMES = {"decided_by": "by", "by": "extend-by"}
-HELP = {"decided_by": "Who decided: the organ (a Chamber, the Presidency, the Registry)"}
+HELP = {
+    "decided_by": "Who decided: the organ (a Chamber, the Presidency, the Registry)",
+    "event_id": "The decision's id (default: a fresh one); re-send with the id printed to "
+    "record it once only",
+}
+PLACEHOLDER = re.compile(r"^\s*<[^<>]*>\s*$")
+"""A value still to be filled in (``<organ>``, ``<required: reasons>``): never recorded."""
 """Options named otherwise than their field: who decided is always ``--by``."""
 
 
@@ -161,6 +171,16 @@ def document_from(model: type[BaseModel], values: dict[str, Any]) -> dict[str, A
             continue
         doc[field] = list(value) if isinstance(value, tuple) else value
     return doc
+
+
+def placeholders(doc: Any, path: str = "") -> list[str]:
+    """The fields of ``doc`` that still hold a placeholder: a draft saved unchanged, or a
+    suggested command run without filling it in, records nobody's decision."""
+    if isinstance(doc, dict):
+        return [p for k, v in doc.items() for p in placeholders(v, f"{path}{k}.")]
+    if isinstance(doc, list):
+        return [p for i, v in enumerate(doc) for p in placeholders(v, f"{path}{i}.")]
+    return [path.rstrip(".")] if isinstance(doc, str) and PLACEHOLDER.match(doc) else []
 
 
 def missing(model: type[BaseModel], doc: dict[str, Any]) -> Iterable[str]:

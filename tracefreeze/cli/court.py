@@ -24,8 +24,8 @@ import click
 from schemas import court as c
 from schemas.request import CourtRequest
 from schemas.views import RequestView
-from tracefreeze.cli.action_options import document_from, missing, options_for
-from tracefreeze.cli.input import load_document, read_json, validate
+from tracefreeze.cli.action_options import document_from, missing, options_for, placeholders
+from tracefreeze.cli.input import INVALID_DOCUMENT, load_document, read_json, validate
 from tracefreeze.config import get_settings
 from tracefreeze.errors import TracefreezeError
 from workflows import catalog
@@ -67,7 +67,21 @@ def court_action(
     itself (as the JSON Schema has it); if it does not, the ACTION given on the command line
     does, and the two may not differ."""
     doc = _draft(file, name, given or {})
-    return validate(file or Path("(options)"), ACTION_MODELS[name], doc, _what(name))
+    return _validated(file or Path("(options)"), name, doc)
+
+
+def _validated(file: Path, name: str, doc: Any) -> c.CourtAction:
+    """The action, unless a field still holds a placeholder (exit 2, nothing sent)."""
+    unfilled = placeholders(doc)
+    if unfilled:
+        click.secho(
+            f"{file}: the {_what(name)} still holds placeholders: {', '.join(unfilled)}; "
+            "fill them in (nothing was recorded)",
+            fg="red",
+            err=True,
+        )
+        raise SystemExit(INVALID_DOCUMENT)
+    return validate(file, ACTION_MODELS[name], doc, _what(name))
 
 
 def _what(name: str) -> str:
@@ -128,7 +142,7 @@ def _action_command(name: str, model: type[c.CourtAction]) -> click.Command:
         given = document_from(model, values)
         if edit:
             doc = _edited(name, _draft(file, name, given))
-            action = validate(file or Path("(draft)"), model, doc, _what(name))
+            action = _validated(file or Path("(draft)"), name, doc)
         else:
             action = court_action(file, name, given)
         if dry_run:

@@ -10,6 +10,7 @@ records not read: ``NOT_FULLY_CHECKED``).
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,10 @@ __all__ = ["field_errors", "main"]
 SCRIPTS = ("acknowledge", "freeze-known", "no-assets", "postpone-94", "claim:<asset_id>")
 
 
+SERVICES = frozenset({"worker", "bridge", "codec-server"})
+"""Long-running processes: a failure is also logged with its trace, for the SRE on call."""
+
+
 class _Group(click.Group):
     """Turns any failure into one clear line instead of a stack trace (``explain``)."""
 
@@ -51,6 +56,8 @@ class _Group(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
             raise  # click's own: usage errors, --help, a deliberate exit
         except Exception as err:  # one line, never a trace (tracefreeze/ops/failures.py)
+            if ctx.invoked_subcommand in SERVICES:  # an SRE needs the trace in the log
+                logging.getLogger("tracefreeze").error("service failed", exc_info=err)
             click.secho(f"error: {explain(err)}", fg="red", err=True)
             ctx.exit(1)
 

@@ -39,7 +39,8 @@ def frozen_done(view: RequestView) -> bool:
     return view.status in DONE and any(e.status.restrained for e in view.ledger.entries.values())
 
 
-async def demo(settings: Settings) -> None:
+async def demo(settings: Settings) -> bool:
+    """The walk; False when one of its outputs could not be made (the rest still ran)."""
     from tracefreeze.client import RequestClient, ui_url
     from tracefreeze.demo.simulator import simulate_state
     from tracefreeze.report.status import render_view
@@ -84,12 +85,13 @@ async def demo(settings: Settings) -> None:
         }
     )
     await escalate(settings, client, organisation)
-    await show_outputs(settings, client, workflow_id)
+    whole = await show_outputs(settings, client, workflow_id)
     print()
     print(f"Temporal UI: {ui_url(settings, workflow_id)}")
     print(f"Escalating request: {ui_url(settings, unanswered.workflow_id)}")
     print(f"Request to an international organisation: {ui_url(settings, organisation.workflow_id)}")
     print("The stack keeps running; `make down` stops it.")
+    return whole
 
 
 async def received(settings: Settings, state: str, reference: str) -> str:
@@ -109,9 +111,10 @@ async def received(settings: Settings, state: str, reference: str) -> str:
         await asyncio.sleep(0.5)
 
 
-async def show_outputs(settings: Settings, client, workflow_id: str) -> None:
+async def show_outputs(settings: Settings, client, workflow_id: str) -> bool:
     """The cooperation report for this year (seed para 28) and a screenshot of the request's
-    page in the Temporal UI, both under the state folder."""
+    page in the Temporal UI, both under the state folder. A screenshot the machine cannot take
+    (no UI, no browser) is one line; a report that cannot be built is a fault: False."""
     from tracefreeze.client import ui_url
     from tracefreeze.report.cooperation import build_report
     from tracefreeze.report.render import write_report
@@ -128,6 +131,9 @@ async def show_outputs(settings: Settings, client, workflow_id: str) -> None:
         print(f"\ncooperation report ({time.monotonic() - started:.1f}s): {files['html']}")
     except Exception as err:  # the rest of the demo still completes
         print(f"\n(no cooperation report: {explain(err)})")
+        whole = False
+    else:
+        whole = True
     try:
         shot = await asyncio.to_thread(
             screenshot, ui_url(settings, workflow_id), workflow_id, out / "ui-request.png"
@@ -135,16 +141,22 @@ async def show_outputs(settings: Settings, client, workflow_id: str) -> None:
         print(f"Temporal UI screenshot: {shot}")
     except Exception as err:  # a missing UI or browser is one line, never a trace
         print(f"(no UI screenshot: {explain(err)})")
+    return whole
 
 
 def main() -> int:
     configure_logging("WARNING")
     try:
-        asyncio.run(demo(get_settings()))
+        whole = asyncio.run(demo(get_settings()))
+    except KeyboardInterrupt:
+        print("demo: interrupted", file=sys.stderr)
+        return 130
     except Exception as err:  # one line, never a trace (tracefreeze/ops/failures.py)
         print(f"demo: {explain(err)}", file=sys.stderr)
         return 1
-    return 0
+    if not whole:
+        print("demo: completed, but the cooperation report could not be built", file=sys.stderr)
+    return 0 if whole else 1
 
 
 if __name__ == "__main__":

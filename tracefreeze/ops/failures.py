@@ -29,8 +29,11 @@ def _temporal(err: BaseException) -> str | None:
 
     if isinstance(err, WorkflowUpdateFailedError):
         cause = err.cause
-        message = cause.message if isinstance(cause, ApplicationError) else _first_line(cause)
-        return f"refused: {message}"
+        if not isinstance(cause, ApplicationError):
+            return f"the update failed: {_first_line(cause) or type(cause).__name__}"
+        if cause.type == "AnswerRejected":  # the request's rules said no: nothing written
+            return f"refused: {cause.message}"
+        return f"not applied ({cause.type or 'error'}): {cause.message}"
     if isinstance(err, WorkflowFailureError):
         return f"the workflow failed: {_first_line(err.cause)}"
     if isinstance(err, RPCError):
@@ -82,4 +85,7 @@ def explain(err: BaseException) -> str:
     if isinstance(err, OSError):
         where = f" ({err.filename})" if err.filename else ""
         return f"{err.strerror or _first_line(err)}{where}"
-    return f"unexpected {type(err).__name__}: {_first_line(err)} ({DEBUG_HINT})"
+    if isinstance(err, BaseExceptionGroup) and err.exceptions:
+        return explain(err.exceptions[0])
+    reason = _first_line(err) or "no message"
+    return f"unexpected {type(err).__name__}: {reason} ({DEBUG_HINT})"

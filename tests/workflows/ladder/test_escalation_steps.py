@@ -81,7 +81,7 @@ async def test_an_unanswered_request_climbs_the_whole_ladder(ladder: Ladder) -> 
     assert (proposal.kind, proposal.step, proposal.level) == (K.STEP_PROPOSED, "chamber_report", 2)
     assert proposal.decide == (  # the command a person runs, what is known filled in (#19)
         f"tracefreeze act {req.reference}/{req.requested_state} escalation_decision "
-        "--step chamber_report --proceed --by ORGAN --reasons TEXT"
+        "--step chamber_report --by '<organ>' --reasons '<reasons>'"
     )
     assert reminder.decide is None  # a step reached needs no decision
     assert close_to(proposal.time, follow_up.time + 14 * DAY)
