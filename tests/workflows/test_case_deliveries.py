@@ -1,0 +1,108 @@
+"""The Court actions a case delivers to its requests (RS 74, 81(3)(c), 83(2)), on the
+time-skipping server: only a request's real refusal is recorded as one; anything transient is
+sent again until the request takes the action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from temporalio import workflow
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from activities.case import refusal
+from schemas.ledger import AssetStatus, RequestStatus
+from schemas.request import CourtRequest
+from tests.workflows.case_support import (
+    case_request,
+    case_view,
+    frozen_everywhere,
+    judgment,
+    open_case,
+    release_act,
+    until,
+)
+from tests.workflows.support import ACCOUNT, PublishRecorder, request_worker
+from workflows import catalog
+from workflows.carry import RequestCarry
+from workflows.case import CaseWorkflow
+from workflows.outcome import Outcome, Rule
+from workflows.request import RequestWorkflow
+
+
+@pytest.fixture
+async def case_worker(
+    env: WorkflowEnvironment,
+) -> AsyncIterator[tuple[Client, str, PublishRecorder]]:
+    async with request_worker(env, "case-deliveries", CaseWorkflow) as (task_queue, recorder):
+        yield env.client, task_queue, recorder
+
+
+def test_only_the_requests_validator_refusing_is_a_refusal() -> None:
+    """A request's refusal is its validator's (``AnswerRejected``); an action it could not
+    apply (``AnswerNotApplied``: nothing recorded) or an update a worker has no handler for
+    (a deploy under way) is transient: no reason is read from it, and the activity raises."""
+    rejected = ApplicationError("no frozen asset to release", type="AnswerRejected")
+    assert refusal(WorkflowUpdateFailedError(rejected)) == "no frozen asset to release"
+    not_applied = ApplicationError("case_release e-1 could not be applied", type="AnswerNotApplied")
+    assert refusal(WorkflowUpdateFailedError(not_applied)) is None
+    no_handler = ApplicationError(
+        "Update handler for 'release_for_case' expected but not found", type="RuntimeError"
+    )
+    assert refusal(WorkflowUpdateFailedError(no_handler)) is None
+
+
+async def test_a_release_a_request_could_not_apply_once_is_sent_again_and_taken(
+    case_worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RS 74: BEL's request fails once to apply the case's release (a fault rolled back and
+    refused as ``AnswerNotApplied``: nothing recorded there). That is no refusal by BEL: the
+    release is sent again, BEL takes it and is closed, and the release completes (old code:
+    BEL was recorded as refusing and its account stayed frozen)."""
+    client, queue, _ = case_worker
+    nld, bel = case_request("NLD"), case_request("BEL")
+    case = await open_case(client, queue, nld, bel)
+    await frozen_everywhere(client, case, [nld, bel])
+
+    own = catalog.RULES["case_release"]
+    failed: list[str] = []
+
+    def fails_once_for_bel(
+        record: RequestCarry, request: CourtRequest, m: Any, now: datetime
+    ) -> Outcome:
+        # The first update that brings BEL the release fails (and fails again on replay).
+        update = workflow.current_update_info()
+        if request.requested_state == "BEL" and update is not None:
+            if not failed:
+                failed.append(update.id)
+            if update.id == failed[0]:
+                raise RuntimeError("a fault while applying (test)")
+        return own.apply(record, request, m, now)
+
+    monkeypatch.setitem(catalog.RULES, "case_release", Rule(own.check, fails_once_for_bel))
+    acquittal = judgment("acquittal")
+    await case.execute_update(CaseWorkflow.record_judgment, acquittal)
+    await case.execute_update(CaseWorkflow.release_case, release_act(acquittal))
+
+    async def complete() -> bool:
+        release = (await case_view(case)).release
+        assert release is not None
+        assert release.requests[f"{bel.reference}/BEL"].outcome != "refused", release
+        return release.complete
+
+    await until(complete, timeout_s=60)
+    assert failed, "the fault was never met: the test proves nothing"
+    release = (await case_view(case)).release
+    assert release is not None
+    assert {k.rsplit("/", 1)[1]: r.outcome for k, r in release.requests.items()} == {
+        "NLD": "taken",
+        "BEL": "taken",
+    }
+    bel_view = await client.get_workflow_handle(bel.workflow_id).query(RequestWorkflow.view)
+    assert bel_view.status is RequestStatus.CLOSED
+    assert bel_view.ledger.entries[ACCOUNT].status is AssetStatus.RELEASED
