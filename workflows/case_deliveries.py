@@ -41,6 +41,10 @@ class Deliveries:
         self.queued: dict[Slot, Delivery] = {(d.key, d.update): d for d in carried}
         """Court actions for the requests not yet taken or refused, per request and update."""
         self.in_flight: set[Slot] = set()
+        self.starting: set[str] = set()
+        """The requests whose start as a child the case has not yet seen confirmed: nothing is
+        sent to one before it exists (the server would answer that no such workflow runs, and
+        the request would be taken for one that has ended)."""
 
     def send(
         self, key: str, update: RequestUpdate, action: Judgment | CaseRelease | CloseRequest
@@ -52,12 +56,21 @@ class Deliveries:
         self.queued[(key, update)] = Delivery(key=key, update=update, action=action)
 
     def due(self) -> bool:
-        """Whether an action waits to be sent (neither on its way nor failed)."""
-        return any(k not in self.in_flight and not d.failed for k, d in self.queued.items())
+        """Whether an action waits to be sent (neither on its way nor failed, nor for a request
+        still ``starting``)."""
+        return any(self._sendable(k, d) for k, d in self.queued.items())
+
+    def _sendable(self, slot: Slot, delivery: Delivery) -> bool:
+        return slot not in self.in_flight and not delivery.failed and slot[0] not in self.starting
 
     def undelivered(self) -> bool:
         """Whether an action could not reach its request (to be sent again)."""
         return any(d.failed for d in self.queued.values())
+
+    def drop(self, key: str) -> None:
+        """Forget every action for a request not in the case after all (its start refused)."""
+        for slot in [s for s in self.queued if s[0] == key]:
+            del self.queued[slot]
 
     def carried(self) -> tuple[Delivery, ...]:
         return tuple(self.queued.values())
@@ -67,10 +80,11 @@ class Deliveries:
     ) -> list[asyncio.Task[None]]:
         """Send every queued action not on its way yet, each request on its own: one request
         that refuses or cannot be reached never stalls another. An action for a request the
-        case cannot reach by id is dropped. Returns the deliveries started, to follow."""
+        case cannot reach by id is dropped; one for a request still ``starting`` waits until
+        its start is confirmed. Returns the deliveries started, to follow."""
         started: list[asyncio.Task[None]] = []
         for slot, delivery in list(self.queued.items()):
-            if slot in self.in_flight or delivery.failed:
+            if not self._sendable(slot, delivery):
                 continue
             workflow_id = workflow_ids.get(delivery.key)
             if workflow_id is None:

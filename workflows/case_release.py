@@ -30,7 +30,15 @@ from schemas.court import CaseRelease, CloseRequest, Judgment
 from schemas.ledger import RequestStatus
 from workflows.catalog import ENDED
 
-__all__ = ["ENDED", "completed", "ordered", "release_report", "settled", "with_answer"]
+__all__ = [
+    "ENDED",
+    "completed",
+    "ordered",
+    "release_report",
+    "settled",
+    "with_answer",
+    "without",
+]
 
 
 def release_report(
@@ -75,6 +83,15 @@ def with_answer(
     elif result.outcome == "refused":
         known = known.model_copy(update={"close": "refused", "close_reason": result.reason})
     return record.model_copy(update={"requests": {**record.requests, key: known}})
+
+
+def without(record: CaseReleaseRecord | None, key: str) -> CaseReleaseRecord | None:
+    """The release record without a request that is not in the case after all (its start was
+    refused while the release was ordered)."""
+    if record is None or key not in record.requests:
+        return record
+    left = {k: r for k, r in record.requests.items() if k != key}
+    return record.model_copy(update={"requests": left})
 
 
 def settled(

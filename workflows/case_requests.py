@@ -16,7 +16,13 @@ from temporalio.exceptions import ActivityError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from schemas.case import REQUEST_SUMMARIES, CaseOrder, RequestSummaries, RequestSummary
+    from schemas.case import (
+        REQUEST_SUMMARIES,
+        CaseOrder,
+        RequestSummaries,
+        RequestSummary,
+        request_key,
+    )
     from schemas.completeness import CompletenessOverride
     from schemas.ledger import RequestStatus
     from schemas.policy import ResolvedPolicy
@@ -32,10 +38,28 @@ async def start_request(
     policy: ResolvedPolicy | None,
     workflow_id: str,
     override: CompletenessOverride | None,
+    starting: set[str],
 ) -> workflow.ChildWorkflowHandle:
     """Start the request to one State as a child of the case, under its workflow id; it runs
     on should the case end first (it may still hold frozen assets). The override of an
-    incomplete request's check, if any, is recorded with it."""
+    incomplete request's check, if any, is recorded with it. The request is in ``starting``
+    until the server confirms its start: no Court action is sent to it before (a release
+    ordered meanwhile would find no such workflow, and take it for one that has ended)."""
+    key = request_key(request.reference, request.requested_state)
+    starting.add(key)
+    try:
+        return await _start_child(order, request, policy, workflow_id, override)
+    finally:
+        starting.discard(key)
+
+
+async def _start_child(
+    order: CaseOrder,
+    request: CourtRequest,
+    policy: ResolvedPolicy | None,
+    workflow_id: str,
+    override: CompletenessOverride | None,
+) -> workflow.ChildWorkflowHandle:
     return await workflow.start_child_workflow(
         RequestWorkflow.run,
         RequestRun(

@@ -5,22 +5,33 @@ sent again until the request takes the action.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from temporalio import workflow
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import (
+    Interceptor,
+    StartChildWorkflowInput,
+    Worker,
+    WorkflowInboundInterceptor,
+    WorkflowInterceptorClassInput,
+    WorkflowOutboundInterceptor,
+)
 
 from activities.case import refusal
+from schemas.case import AddState
 from schemas.ledger import AssetStatus, RequestStatus
 from schemas.request import CourtRequest
 from tests.workflows.case_support import (
     case_request,
     case_view,
+    decided_now,
     frozen_everywhere,
     judgment,
     open_case,
@@ -106,3 +117,90 @@ async def test_a_release_a_request_could_not_apply_once_is_sent_again_and_taken(
     bel_view = await client.get_workflow_handle(bel.workflow_id).query(RequestWorkflow.view)
     assert bel_view.status is RequestStatus.CLOSED
     assert bel_view.ledger.entries[ACCOUNT].status is AssetStatus.RELEASED
+
+
+HELD_FOR = timedelta(hours=1)
+"""How long the case's start of a request to ``HELD_PARTY`` is held (``HoldStart``)."""
+HELD_PARTY = "/BEL"
+
+
+class _HoldOutbound(WorkflowOutboundInterceptor):
+    async def start_child_workflow(self, input: StartChildWorkflowInput) -> Any:
+        if input.id.endswith(HELD_PARTY):  # a workflow timer: held until the test skips it
+            await workflow.sleep(HELD_FOR)
+        return await super().start_child_workflow(input)
+
+
+class _HoldInbound(WorkflowInboundInterceptor):
+    def init(self, outbound: WorkflowOutboundInterceptor) -> None:
+        super().init(_HoldOutbound(outbound))
+
+
+class HoldStart(Interceptor):
+    """Holds the case's start of a request to BEL for ``HELD_FOR`` of workflow time: the
+    window in which the start is not yet confirmed, made as long as the test needs."""
+
+    def workflow_interceptor_class(
+        self, input: WorkflowInterceptorClassInput
+    ) -> type[WorkflowInboundInterceptor]:
+        return _HoldInbound
+
+
+async def test_a_release_ordered_while_a_request_is_being_added_reaches_it(
+    env: WorkflowEnvironment,
+) -> None:
+    """RS 74, 96(2): the Court adds BEL to the case; while the case's start of BEL's request
+    is not yet confirmed (held here by a workflow timer), the Chamber releases the case. The
+    release waits for BEL's request to exist, then BEL takes it and is closed (old code: the
+    release was sent before the request existed, the server answered that no such workflow
+    runs, and BEL was recorded ``already_closed``: never released, the release never
+    complete)."""
+    client, queue = env.client, f"case-hold-{uuid.uuid4()}"
+    recorder = PublishRecorder()
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[RequestWorkflow, CaseWorkflow],
+        activities=recorder.activities,
+        interceptors=[HoldStart()],
+    ):
+        nld, bel = case_request("NLD"), case_request("BEL")
+        case = await open_case(client, queue, nld)
+        await frozen_everywhere(client, case, [nld])
+        acquittal = judgment("acquittal")
+        await case.execute_update(CaseWorkflow.record_judgment, acquittal)
+        adding = await case.start_update(
+            CaseWorkflow.add_state,
+            decided_now(AddState, request=bel),
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+        )
+        view = await case.execute_update(CaseWorkflow.release_case, release_act(acquittal))
+        assert set(view.parties()) == {"NLD", "BEL"}  # BEL is in the case, not yet started
+
+        async def nld_taken_and_nothing_in_flight() -> bool:
+            release = (await case_view(case)).release
+            if release is None or release.requests[f"{nld.reference}/NLD"].outcome != "taken":
+                return False
+            return not (await case.describe()).raw_description.pending_activities
+
+        # Every delivery the case started before BEL exists has its answer.
+        await until(nld_taken_and_nothing_in_flight, timeout_s=60)
+        release = (await case_view(case)).release
+        assert release is not None
+        assert release.requests[f"{bel.reference}/BEL"].outcome == "pending", release
+        await env.sleep(HELD_FOR * 2)  # the start goes on: BEL's request runs
+        await adding.result()
+
+        async def complete() -> bool:
+            release = (await case_view(case)).release
+            return release is not None and release.complete
+
+        await until(complete, timeout_s=60)
+        release = (await case_view(case)).release
+        assert release is not None
+        assert {k.rsplit("/", 1)[1]: r.outcome for k, r in release.requests.items()} == {
+            "NLD": "taken",
+            "BEL": "taken",
+        }
+        bel_view = await client.get_workflow_handle(bel.workflow_id).query(RequestWorkflow.view)
+        assert bel_view.status is RequestStatus.CLOSED
