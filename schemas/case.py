@@ -28,17 +28,34 @@ from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
 from schemas.views import DEDUPE_WINDOW
 
-MAX_CURRENCIES = 64
-"""Currencies a request reports to its case; more are counted, not listed."""
+MAX_CURRENCIES = 6
+"""Currencies a request reports to its case, the first by code; more are counted, not listed
+(a request deals in a few: the local currency, the one its assets are valued in, EUR or USD).
+
+The bound is set by Temporal's payload limit (2 MiB): a case carries every request's summary
+across continue-as-new and shows them in its view, and a summary is a signal anyone able to
+reach the case could send, so it is sized at its bounds, not at its usual size. Measured
+(tests/workflows/test_list_bounds.py), one listed currency costs about 420 bytes at its widest
+(seven figures in ``totals`` and one in ``secured``, each at most ``MAX_DIGITS`` digits, and
+their names), a held asset about 90 (an id of 64 characters and its status), and the rest of a
+summary about 300, its key in the carry about 70. So a summary takes at most
+300 + 70 + 6 x 420 + 8 x 90 = 3,610 bytes, and ``MAX_CASE_REQUESTS`` (400) of them
+1.44 MB, within the 1.5 MiB the carry gives them (the rest of the carry keeps 0.5 MiB). At the
+old bounds (64 currencies, 20 held assets) a summary took about 29 KB and 400 of them 11.6 MB:
+the case could never have handed over."""
 MAX_COURT_ACTIONS = 1_000
 """Court actions (event ids) one case remembers across its runs."""
 MAX_COUNT = 10**9
 MAX_SUMMED = Decimal(10) ** 22
 """Largest figure a request's summary may carry: above any sum of amounts a State may report
 (each below 10**18) over the assets of a request, far below what the case's sums can hold."""
-MAX_HELD = 20
+MAX_HELD = 8
 """Assets not yet settled that a request lists to its case; more are counted, not listed (the
-case carries every request's summary across continue-as-new: the carry stays small)."""
+case carries every request's summary across continue-as-new: sized with ``MAX_CURRENCIES``)."""
+MAX_DIGITS = 28
+"""Most digits of a figure in a request's summary: the precision of the sums a request makes
+(Python's decimal context, 28 digits); a figure of ten thousand digits, however small, would
+take ten kilobytes of the case's carry."""
 MAX_HELD_REPORTED = 1_000
 """Held assets a case's release report lists; more are counted, not listed."""
 MAX_JUDGMENTS = 16
@@ -198,6 +215,8 @@ class RequestSummary(Frozen):
                 or abs(figure) > MAX_SUMMED
             ):
                 raise ValueError(f"an amount in a request's summary is out of bounds: {figure}")
+            if len(figure.as_tuple().digits) > MAX_DIGITS:
+                raise ValueError(f"an amount in a request's summary has over {MAX_DIGITS} digits")
         return self
 
     @property

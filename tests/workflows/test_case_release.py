@@ -391,7 +391,7 @@ def test_a_judgment_is_dated_between_the_statute_and_its_recording() -> None:
 
 def test_a_request_lists_at_most_max_held_assets_to_its_case_and_counts_the_rest() -> None:
     """Bounded reports (one party never grows the case): 25 frozen assets are told as the
-    first 20 by id and 5 more counted; the release report lists them by party and asset."""
+    first MAX_HELD by id and the rest counted; the release report lists them by party and asset."""
     request = case_request("NLD")
     template = request.known_assets[0]
     entries = {}
