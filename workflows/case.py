@@ -51,7 +51,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_proposals import Proposals
     from workflows.case_release import completed, ordered, release_report, settled, with_answer
     from workflows.case_release import without as release_without
-    from workflows.case_requests import is_news, start_request, where_they_stand
+    from workflows.case_requests import news, start_request, where_they_stand
     from workflows.case_runs import hand_over_due
 
 RECONCILE_EVERY = timedelta(days=7)
@@ -301,10 +301,10 @@ class CaseWorkflow:
                 extra={"state": summary.requested_state, "case": self._order.case_number},
             )
             return False
-        if not is_news(known, summary):
+        if (kept := news(known, summary, workflow.now())) is None:  # as_of bounded by now
             return False
-        self._requests[summary.key] = summary
-        self._close_settled(news_from=summary.key)
+        self._requests[kept.key] = kept
+        self._close_settled(news_from=kept.key)
         self._proposals.check(self._requests.values(), caused_by=None)
         return True
 

@@ -8,7 +8,7 @@ rolls the case's view back.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -75,6 +75,16 @@ async def _start_child(
         static_summary=request.ui_summary(),
         static_details=static_details(request),
     )
+
+
+def news(known: RequestSummary, summary: RequestSummary, now: datetime) -> RequestSummary | None:
+    """The summary to keep, if it is news (``is_news``), its ``as_of`` bounded by the case's
+    now: a report is a signal anyone able to reach the case could send, and one dated in the
+    future would make every true report after it look older, freezing the case's view of the
+    request until its closure. A report is never taken as made later than the case's now."""
+    if summary.as_of is not None and summary.as_of > now:
+        summary = summary.model_copy(update={"as_of": now})
+    return summary if is_news(known, summary) else None
 
 
 def is_news(known: RequestSummary, summary: RequestSummary) -> bool:

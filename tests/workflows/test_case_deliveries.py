@@ -25,9 +25,10 @@ from temporalio.worker import (
 )
 
 from activities.case import refusal
-from schemas.case import AddState
+from schemas.case import AddState, RequestSummary
 from schemas.ledger import AssetStatus, RequestStatus
 from schemas.request import CourtRequest
+from tests.builders import now
 from tests.workflows.case_support import (
     case_request,
     case_view,
@@ -36,9 +37,17 @@ from tests.workflows.case_support import (
     judgment,
     open_case,
     release_act,
+    started,
     until,
 )
-from tests.workflows.support import ACCOUNT, PublishRecorder, request_worker
+from tests.workflows.support import (
+    ACCOUNT,
+    PublishRecorder,
+    acknowledgement,
+    freeze_account,
+    request_worker,
+    send,
+)
 from workflows import catalog
 from workflows.carry import RequestCarry
 from workflows.case import CaseWorkflow
@@ -204,3 +213,35 @@ async def test_a_release_ordered_while_a_request_is_being_added_reaches_it(
         }
         bel_view = await client.get_workflow_handle(bel.workflow_id).query(RequestWorkflow.view)
         assert bel_view.status is RequestStatus.CLOSED
+
+
+async def test_a_report_dated_in_the_future_never_freezes_the_cases_view(case_worker) -> None:
+    """A report is a signal anyone able to reach the case could send. One for NLD's request
+    dated fifty years ahead is taken as made at the case's now, never later: NLD's true
+    reports that follow (acknowledged, the account frozen) still reach the case's view (old
+    code: each looked older than the forged one and was dropped until NLD's closure)."""
+    client, queue, _ = case_worker
+    nld = case_request("NLD")
+    case = await open_case(client, queue, nld)
+    handle = client.get_workflow_handle(nld.workflow_id)
+    await until(lambda: started(handle))
+    forged = RequestSummary.transmitted(nld).model_copy(
+        update={"status": RequestStatus.IN_EXECUTION, "as_of": now() + timedelta(days=50 * 365)}
+    )
+    await case.signal(CaseWorkflow.request_changed, forged)
+
+    async def forged_taken() -> bool:
+        summary = (await case_view(case)).requests[forged.key]
+        return summary.status is RequestStatus.IN_EXECUTION
+
+    await until(forged_taken)
+    held = (await case_view(case)).requests[forged.key]
+    assert held.as_of is not None and held.as_of < forged.as_of  # type: ignore[operator]
+    await send(handle, acknowledgement(nld))
+    await send(handle, freeze_account(nld))
+
+    async def frozen_seen() -> bool:
+        summary = (await case_view(case)).requests[forged.key]
+        return summary.held.get(ACCOUNT) is AssetStatus.FROZEN
+
+    await until(frozen_seen)
