@@ -45,6 +45,7 @@ from tests.workflows.support import (
     PublishRecorder,
     acknowledgement,
     freeze_account,
+    own_env,
     request_worker,
     send,
 )
@@ -155,15 +156,18 @@ class HoldStart(Interceptor):
         return _HoldInbound
 
 
-async def test_a_release_ordered_while_a_request_is_being_added_reaches_it(
-    env: WorkflowEnvironment,
-) -> None:
+async def test_a_release_ordered_while_a_request_is_being_added_reaches_it() -> None:
     """RS 74, 96(2): the Court adds BEL to the case; while the case's start of BEL's request
     is not yet confirmed (held here by a workflow timer), the Chamber releases the case. The
     release waits for BEL's request to exist, then BEL takes it and is closed (old code: the
     release was sent before the request existed, the server answered that no such workflow
     runs, and BEL was recorded ``already_closed``: never released, the release never
-    complete)."""
+    complete). On a server of its own: the held start's hour passes for this case alone."""
+    async with own_env() as env:
+        await _release_while_adding(env)
+
+
+async def _release_while_adding(env: WorkflowEnvironment) -> None:
     client, queue = env.client, f"case-hold-{uuid.uuid4()}"
     recorder = PublishRecorder()
     async with Worker(

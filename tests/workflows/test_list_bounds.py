@@ -29,6 +29,9 @@ from schemas.case import (
     MAX_CURRENCIES,
     MAX_HELD,
     CaseCarry,
+    CaseReleaseRecord,
+    DeliveryResult,
+    RequestRelease,
     RequestSummary,
     Secured,
 )
@@ -50,10 +53,12 @@ from tests.builders import (
     reasons,
     third_party_claim,
 )
+from tests.workflows.case_support import judgment, release_act
 from tests.workflows.support import ACCOUNT, allocation
 from workflows import catalog
 from workflows import list_bounds as lb
 from workflows.carry import RequestCarry
+from workflows.case_release import MAX_REASON_KEPT, with_answer
 from workflows.ledger import ledger_from_request
 from workflows.outcome import Refusal
 
@@ -284,3 +289,25 @@ def test_a_summarys_figures_have_at_most_max_digits() -> None:
             status=RequestStatus.IN_EXECUTION,
             secured={"EUR": Secured(amount=long, assets=1)},
         )
+
+
+def test_a_case_release_record_keeps_each_requests_reason_short() -> None:
+    """The release record holds, per request, its reason for refusing the release and the
+    close that follows; the request keeps the whole reason in its own history. With 400
+    requests each refusing both at the longest reason an activity returns (2,000 characters),
+    the record stays about 0.3 MB (old code: 1.66 MB of the case's 2 MiB carry)."""
+    summaries = [_widest_summary(i) for i in range(MAX_CASE_REQUESTS)]
+    acquittal = judgment("acquittal")
+    record = CaseReleaseRecord(
+        order=release_act(acquittal),
+        ground="acquittal",
+        requests={s.key: RequestRelease() for s in summaries},
+    )
+    for s in summaries:
+        refused = DeliveryResult(outcome="refused", reason="r" * 2000)
+        record = with_answer(record, s.key, "release_for_case", refused)
+        record = with_answer(record, s.key, "close", refused)
+    size = _encoded(CaseCarry(requests={}, release=record))
+    print(f"release record, 400 requests refusing at the longest reason: {size} bytes")
+    assert size < 320_000
+    assert all(len(r.reason or "") == MAX_REASON_KEPT for r in record.requests.values())
