@@ -84,7 +84,7 @@ class CaseWorkflow:
         """The judgments recorded (RS 74, 83; RS 61), in order: the last is in force."""
         self._release: CaseReleaseRecord | None = carried.release
         """The case-level release (RS 74, 81(3)(c), 83(2)), once ordered."""
-        self._deliveries = Deliveries(carried.deliveries)
+        self._deliveries = Deliveries(carried.deliveries, self._judgments, self._release)
         """Court actions on their way to the requests (``case_deliveries.py``)."""
         self._proposals = Proposals(inp.order, carried)
         """The amount to secure and the releases proposed (``case_proposals.py``)."""

@@ -38,6 +38,7 @@ took 1.66 MB of Temporal's 2 MiB payload, at 300 characters they take about 0.3 
 
 __all__ = [
     "ENDED",
+    "close_of",
     "completed",
     "ordered",
     "release_report",
@@ -123,18 +124,23 @@ def settled(
             or summary.held_left_out
         ):
             continue
-        close = CloseRequest(
-            event_id=record.order.event_id,  # the case sends it under a fresh id of its own
-            decided_by=record.order.decided_by,
-            decided_at=now,
-            reason=(
-                f"case released ({record.ground}, judgment "
-                f"{record.order.judgment_reference}): every asset settled"
-            ),
-        )
-        closes.append((key, close))
+        closes.append((key, close_of(record, record.order.event_id, now)))
         pending[key] = taken.model_copy(update={"close": "pending", "close_reason": None})
     return record.model_copy(update={"requests": pending}), closes
+
+
+def close_of(record: CaseReleaseRecord, event_id: str, now: datetime) -> CloseRequest:
+    """The close the case sends a request its release settled (the case sends it under a fresh
+    event id of its own; a carried one is rebuilt under its own)."""
+    return CloseRequest(
+        event_id=event_id,
+        decided_by=record.order.decided_by,
+        decided_at=now,
+        reason=(
+            f"case released ({record.ground}, judgment {record.order.judgment_reference}): "
+            "every asset settled"
+        ),
+    )
 
 
 def completed(

@@ -26,15 +26,19 @@ from schemas import court as c
 from schemas.case import (
     MAX_CASE_REQUESTS,
     MAX_COUNT,
+    MAX_COURT_ACTIONS,
     MAX_CURRENCIES,
     MAX_HELD,
+    MAX_JUDGMENTS,
     CaseCarry,
     CaseReleaseRecord,
+    Delivery,
     DeliveryResult,
     RequestRelease,
     RequestSummary,
     Secured,
 )
+from schemas.common import MAX_TEXT
 from schemas.denials import NationalSecurityConsultation
 from schemas.ledger import (
     AllocationRecord,
@@ -58,7 +62,8 @@ from tests.workflows.support import ACCOUNT, allocation
 from workflows import catalog
 from workflows import list_bounds as lb
 from workflows.carry import RequestCarry
-from workflows.case_release import MAX_REASON_KEPT, with_answer
+from workflows.case_deliveries import Deliveries, compact, rebuild
+from workflows.case_release import MAX_REASON_KEPT, close_of, with_answer
 from workflows.ledger import ledger_from_request
 from workflows.outcome import Refusal
 
@@ -311,3 +316,94 @@ def test_a_case_release_record_keeps_each_requests_reason_short() -> None:
     print(f"release record, 400 requests refusing at the longest reason: {size} bytes")
     assert size < 320_000
     assert all(len(r.reason or "") == MAX_REASON_KEPT for r in record.requests.values())
+
+
+def _release_at_bounds(keys: list[str]) -> tuple[list[c.Judgment], CaseReleaseRecord]:
+    """The case's judgments and release at their bounds: ``MAX_JUDGMENTS`` judgments with the
+    longest references, the Chamber's reasons at their longest, every request refusing the
+    release and its close at the longest reason an activity returns."""
+    judgments = [
+        judgment("acquittal", judgment_reference=f"J{i:02d}".ljust(200, "J"))
+        for i in range(MAX_JUDGMENTS)
+    ]
+    order = release_act(judgments[-1]).model_copy(update={"reasons": "r" * MAX_TEXT})
+    record = CaseReleaseRecord(
+        order=order, ground="acquittal", requests={k: RequestRelease() for k in keys}
+    )
+    refused = DeliveryResult(outcome="refused", reason="x" * 2000)
+    for key in keys:
+        record = with_answer(record, key, "release_for_case", refused)
+        record = with_answer(record, key, "close", refused)
+    return judgments, record
+
+
+def _deliveries(
+    keys: list[str], judgments: list[c.Judgment], record: CaseReleaseRecord
+) -> list[Delivery]:
+    """A judgment, the release and a close on their way to every request, as the case builds
+    them (``Deliveries.send``: each under a fresh event id)."""
+    order = record.order
+    out: list[Delivery] = []
+    for key in keys:
+        release = c.CaseRelease(
+            event_id=str(uuid4()),
+            decided_by=order.decided_by,
+            decided_at=order.decided_at,
+            judgment=judgments[-1],
+            reasons=order.reasons,
+        )
+        out += [
+            Delivery(
+                key=key,
+                update="record_judgment",
+                action=judgments[-1].model_copy(update={"event_id": str(uuid4())}),
+            ),
+            Delivery(key=key, update="release_for_case", action=release, failed=True),
+            Delivery(
+                key=key,
+                update="close",
+                action=close_of(record, str(uuid4()), datetime(2026, 6, 1, tzinfo=UTC)),
+            ),
+        ]
+    return out
+
+
+def test_a_carried_court_action_is_rebuilt_as_the_case_sent_it() -> None:
+    """The case carries each Court action on its way by its event id (``CarriedDelivery``)
+    and rebuilds it from its judgments and release on its next run: the same action, under
+    the same event id (the request dedupes on it), for a judgment, a release and a close; one
+    carried whole by an older run is kept as it was."""
+    keys = ["ICC-01/22-REQ-0001/NLD"]
+    judgments, record = _release_at_bounds(keys)
+    for delivery in _deliveries(keys, judgments, record):
+        assert rebuild(compact(delivery, judgments), judgments, record) == delivery
+        assert rebuild(delivery, judgments, record) == delivery
+
+
+def test_a_cases_whole_carry_at_its_bounds_fits_temporals_payload_limit() -> None:
+    """Everything a case carries across continue-as-new, at its bounds: 400 request summaries
+    at their widest, their workflow ids, the Court actions seen, the judgments, the release
+    record (every request refusing at the longest reason) and a judgment, the release and a
+    close on their way to every request: under Temporal's 2 MiB (old code: the actions on
+    their way alone took 2.76 MB, each release repeating the Chamber's reasons). Left out:
+    the proportionality outbox, carried only while its publication fails."""
+    summaries = {s.key: s for s in (_widest_summary(i) for i in range(MAX_CASE_REQUESTS))}
+    keys = list(summaries)
+    judgments, record = _release_at_bounds(keys)
+    deliveries = Deliveries([], judgments, record)
+    deliveries.queued = {(d.key, d.update): d for d in _deliveries(keys, judgments, record)}
+    carry = CaseCarry(
+        requests=summaries,
+        workflow_ids={k: f"request/{k}" for k in keys},
+        seen_event_ids=tuple(str(uuid4()) for _ in range(MAX_COURT_ACTIONS + 2)),
+        judgments=tuple(judgments),
+        release=record,
+        deliveries=deliveries.carried(),
+    )
+    size = _encoded(carry)
+    parts = {
+        name: _encoded(CaseCarry(requests={}, **{name: getattr(carry, name)}))
+        for name in ("workflow_ids", "seen_event_ids", "judgments", "release", "deliveries")
+    }
+    print(f"a case's carry at its bounds: {size} bytes; besides the summaries: {parts}")
+    assert size < PAYLOAD_LIMIT
