@@ -13,6 +13,7 @@ from schemas.common import (
     MAX_TEXT,
     CaseNumber,
     CurrencyCode,
+    EventId,
     Frozen,
     Identifier,
     Money,
@@ -28,17 +29,38 @@ from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
 from schemas.views import DEDUPE_WINDOW
 
-MAX_CURRENCIES = 64
-"""Currencies a request reports to its case; more are counted, not listed."""
+MAX_CURRENCIES = 5
+"""Currencies a request reports to its case, the first by code; more are counted, not listed
+(a request deals in a few: the local currency, the one its assets are valued in, EUR or USD).
+
+The bound is set by Temporal's payload limit (2 MiB): a case carries every request's summary
+across continue-as-new and shows them in its view, and a summary is a signal anyone able to
+reach the case could send, so it is sized at its bounds, not at its usual size. Measured
+(tests/workflows/test_list_bounds.py), one listed currency costs about 420 bytes at its widest
+(seven figures in ``totals`` and one in ``secured``, each at most ``MAX_DIGITS`` digits, and
+their names), a held asset about 90 (an id of 64 characters and its status), and the rest of a
+summary about 300, its key in the carry about 70. So a summary takes at most
+300 + 70 + 5 x 420 + 8 x 90 = 3,190 bytes, and ``MAX_CASE_REQUESTS`` (400) of them
+1.28 MB. The rest of the carry at its bounds, measured the same way: the workflow ids 60 KB,
+the Court actions seen 39 KB, the judgments 8 KB, the release record 0.30 MB (its reasons kept
+short, ``workflows/case_release.py``), the Court actions on their way 0.25 MB (a judgment, the
+release and a close for each request, each carried by its event id: ``CarriedDelivery``):
+about 1.95 MB in all, under the 2 MiB limit. At the old bounds (64 currencies, 20 held assets)
+a summary took about 29 KB and 400 of them 11.6 MB, the actions on their way 2.76 MB: the case
+could never have handed over."""
 MAX_COURT_ACTIONS = 1_000
 """Court actions (event ids) one case remembers across its runs."""
 MAX_COUNT = 10**9
 MAX_SUMMED = Decimal(10) ** 22
 """Largest figure a request's summary may carry: above any sum of amounts a State may report
 (each below 10**18) over the assets of a request, far below what the case's sums can hold."""
-MAX_HELD = 20
+MAX_HELD = 8
 """Assets not yet settled that a request lists to its case; more are counted, not listed (the
-case carries every request's summary across continue-as-new: the carry stays small)."""
+case carries every request's summary across continue-as-new: sized with ``MAX_CURRENCIES``)."""
+MAX_DIGITS = 28
+"""Most digits of a figure in a request's summary: the precision of the sums a request makes
+(Python's decimal context, 28 digits); a figure of ten thousand digits, however small, would
+take ten kilobytes of the case's carry."""
 MAX_HELD_REPORTED = 1_000
 """Held assets a case's release report lists; more are counted, not listed."""
 MAX_JUDGMENTS = 16
@@ -204,6 +226,8 @@ class RequestSummary(Frozen):
                 or abs(figure) > MAX_SUMMED
             ):
                 raise ValueError(f"an amount in a request's summary is out of bounds: {figure}")
+            if len(figure.as_tuple().digits) > MAX_DIGITS:
+                raise ValueError(f"an amount in a request's summary has over {MAX_DIGITS} digits")
         return self
 
     @property
@@ -309,6 +333,27 @@ class Delivery(Frozen):
     update: RequestUpdate
     action: CaseToRequest
     failed: bool = Field(default=False, description="Not delivered yet: asked again later")
+
+
+class CarriedDelivery(Frozen):
+    """A Court action on its way to a request, as the case carries it to its next run: its
+    event id and what the case's own record does not hold (the judgment it names; a close's
+    time). The action is rebuilt from the case's judgments and release on the next run
+    (``workflows/case_deliveries.py``): carried whole, each release would repeat the Chamber's
+    reasons and judgment once per request (2.8 MB for 400 requests at their bounds)."""
+
+    key: str = Field(max_length=300, description="The request (``REFERENCE/PARTY``)")
+    update: RequestUpdate
+    event_id: EventId
+    judgment: int | None = Field(
+        default=None,
+        ge=0,
+        lt=MAX_JUDGMENTS,
+        description="record_judgment: the judgment it sends, by its place in the case's "
+        "judgments (recorded in order, never removed)",
+    )
+    decided_at: AwareDatetime | None = Field(default=None, description="close: when decided")
+    failed: bool = False
 
 
 class RequestRelease(Frozen):
@@ -428,7 +473,9 @@ class CaseCarry(Frozen):
     runs: int = Field(default=1, ge=1, le=MAX_COUNT, description="Runs so far, this one included")
     judgments: tuple[Judgment, ...] = Field(default=(), max_length=MAX_JUDGMENTS)
     release: CaseReleaseRecord | None = None
-    deliveries: tuple[Delivery, ...] = Field(default=(), max_length=3 * MAX_CASE_REQUESTS)
+    deliveries: tuple[CarriedDelivery | Delivery, ...] = Field(
+        default=(), max_length=3 * MAX_CASE_REQUESTS
+    )
     to_secure: SecureAmount | None = None
     proposed_at: AwareDatetime | None = None
     proposals: int = Field(default=0, ge=0, le=MAX_COUNT)

@@ -28,6 +28,7 @@ from schemas.common import (
     Money,
     check_minor_units,
 )
+from schemas.organs import OrganName
 from schemas.request import CourtRequest
 
 MAX_ALLOCATION_SHARES = 20
@@ -233,6 +234,9 @@ class Withdrawal(CourtAction):
 
     action_type: Literal["withdrawal"] = "withdrawal"
 
+    decided_by: OrganName = Field(
+        description="The organ that withdraws the request, by the closed list of RS 34's organs"
+    )
     reasons: str = Field(min_length=1, max_length=MAX_TEXT)
 
 

@@ -33,12 +33,12 @@ class RequestStatus(StrEnum):
 
     @property
     def paused(self) -> bool:
-        """Consultations (RS 97, 93(3), 96(3)) and postponements (RS 94, 95) pause the clock."""
-        return self in (
-            RequestStatus.IN_CONSULTATION,
-            RequestStatus.POSTPONEMENT_PROPOSED,
-            RequestStatus.POSTPONED,
-        )
+        """Consultations (RS 97, 93(3), 96(3)) and postponements (RS 94, 95) pause the clock;
+        a postponement only once it holds: an RS 94 period the Court agreed, an RS 95
+        postponement for a challenge the Court recorded as pending before it. A State's
+        proposal alone (``postponement_proposed``) pauses nothing: the clock runs until the
+        Court answers."""
+        return self in (RequestStatus.IN_CONSULTATION, RequestStatus.POSTPONED)
 
 
 class AssetStatus(StrEnum):

@@ -6,7 +6,8 @@ periods, and date-times between 2002-07-01 (entry into force of the Rome Statute
 a fixed outer limit. Here the window narrows to the request: nothing may look more than
 ``HORIZON`` (100 years) past the request's transmission, a national order made to execute the
 request cannot have lapsed before it was transmitted, a period proposed in an answer ends
-after the answer is sent, and the ledger holds at most ``MAX_ASSETS`` assets. Every date-time
+after the answer is sent, the ledger holds at most ``MAX_ASSETS`` assets, and no list of the
+record grows past its cap (``workflows/list_bounds.py``). Every date-time
 the message carries is found by walking it, so a field added later is bounded too. Pure
 functions; deterministic (no clock: the anchor is the request's transmission).
 """
@@ -23,6 +24,7 @@ from schemas.common import EARLIEST, HORIZON, MAX_ASSETS
 from schemas.court import ConsultationResponse
 from schemas.request import CourtRequest
 from workflows.carry import RequestCarry
+from workflows.list_bounds import check_list_bounds
 from workflows.outcome import Refusal
 
 
@@ -61,6 +63,7 @@ def check_bounds(record: RequestCarry, request: CourtRequest, m: BaseModel) -> N
                 f"{path} {at.isoformat()} is more than 100 years after the request was "
                 f"transmitted ({start:%Y-%m-%d})"
             )
+    check_list_bounds(record, m)
     if isinstance(m, ExecutionReport):
         _check_report(record, start, m)
         _check_ledger_size(record, {r.asset_id for r in m.results})

@@ -2,21 +2,17 @@
 
 Assets sit in several jurisdictions, so one case spawns one request per State (RS 93(1)(k);
 docs/legal-process.md, 'Several States'); the Court may add a State later, or a further request
-to a party already asked that names the one it supplements (RS 96(2)). Each request is a child
-workflow that tells the case a small summary (``RequestSummary``) when it changed, at most once
-per few seconds; the case keeps only that per request (``REFERENCE/PARTY``). A lost report
-heals: at each new run, on a closure and every ``RECONCILE_EVERY`` the case asks its open
-requests where they stand. It continues as new before its history grows large, after draining
-its handlers; it closes only once every request in it is closed (no request holding frozen
-assets is orphaned).
+to a party already asked that names the one it supplements (RS 96(2)). Each request, a child
+workflow, tells the case a small summary (``RequestSummary``) when it changed; the case keeps
+only that per request (``REFERENCE/PARTY``). A lost report heals: at each new run, on a closure
+and every ``RECONCILE_EVERY`` the case asks its open requests where they stand. It continues as
+new before its history grows large; it closes only once every request in it is closed.
 
-Read top to bottom: the start (``__init__``), the main loop (``run``), the Court's actions as
-update handlers with their validator beneath, the query, then how a report is taken and a Court
-action sent. The parts, composed: the requests as children and their reconciliation
-(``case_requests.py``), the refusals (``case_rules.py``), the Court actions delivered to the
-requests (``case_deliveries.py``), the release's bookkeeping (``case_release.py``), the
-proportionality watch and its proposals (``case_proposals.py``), the hand-over
-(``case_runs.py``).
+Read top to bottom: the start, the main loop, the Court's actions as update handlers with their
+validator beneath, the query, then how a report is taken and a Court action sent. The parts:
+the requests as children (``case_requests.py``), the refusals (``case_rules.py``), the Court
+actions delivered (``case_deliveries.py``), the release's bookkeeping (``case_release.py``),
+the proportionality proposals (``case_proposals.py``), the hand-over (``case_runs.py``).
 """
 
 from __future__ import annotations
@@ -54,7 +50,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_deliveries import Deliveries
     from workflows.case_proposals import Proposals
     from workflows.case_release import completed, ordered, release_report, settled, with_answer
-    from workflows.case_requests import is_news, start_request, where_they_stand
+    from workflows.case_release import without as release_without
+    from workflows.case_requests import news, start_request, where_they_stand
     from workflows.case_runs import hand_over_due
 
 RECONCILE_EVERY = timedelta(days=7)
@@ -87,7 +84,7 @@ class CaseWorkflow:
         """The judgments recorded (RS 74, 83; RS 61), in order: the last is in force."""
         self._release: CaseReleaseRecord | None = carried.release
         """The case-level release (RS 74, 81(3)(c), 83(2)), once ordered."""
-        self._deliveries = Deliveries(carried.deliveries)
+        self._deliveries = Deliveries(carried.deliveries, self._judgments, self._release)
         """Court actions on their way to the requests (``case_deliveries.py``)."""
         self._proposals = Proposals(inp.order, carried)
         """The amount to secure and the releases proposed (``case_proposals.py``)."""
@@ -169,18 +166,19 @@ class CaseWorkflow:
         if action.event_id not in self._seen:
             self._seen.add(action.event_id)
             request = action.request
+            key = request_key(request.reference, request.requested_state)
             try:
                 await self._start(
                     request, action.policy, action.workflow_id, action.completeness_override
                 )
             except WorkflowAlreadyStartedError:
                 self._seen.discard(action.event_id)
-                key = request_key(request.reference, request.requested_state)
                 self._requests.pop(key, None)
                 self._workflow_ids.pop(key, None)
+                self._deliveries.drop(key)  # nor is it waited for by a release ordered meanwhile
+                self._release = release_without(self._release, key)
                 self._reject(f"a request {action.request.workflow_id} already exists")
             if self._judgments:  # the new request learns the judgment in force
-                key = request_key(request.reference, request.requested_state)
                 self._deliveries.send(key, "record_judgment", self._judgments[-1])
         return self.view()
 
@@ -302,10 +300,10 @@ class CaseWorkflow:
                 extra={"state": summary.requested_state, "case": self._order.case_number},
             )
             return False
-        if not is_news(known, summary):
+        if (kept := news(known, summary, workflow.now())) is None:  # as_of bounded by now
             return False
-        self._requests[summary.key] = summary
-        self._close_settled(news_from=summary.key)
+        self._requests[kept.key] = kept
+        self._close_settled(news_from=kept.key)
         self._proposals.check(self._requests.values(), caused_by=None)
         return True
 
@@ -375,7 +373,9 @@ class CaseWorkflow:
         summary = RequestSummary.transmitted(request)
         self._requests[summary.key] = summary
         self._workflow_ids[summary.key] = workflow_id
-        handle = await start_request(self._order, request, policy, workflow_id, override)
+        handle = await start_request(
+            self._order, request, policy, workflow_id, override, self._deliveries.starting
+        )
         self._children.append(asyncio.create_task(self._follow(request, handle)))
 
     async def _follow(self, request: CourtRequest, handle: workflow.ChildWorkflowHandle) -> None:

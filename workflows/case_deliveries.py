@@ -5,7 +5,9 @@ Each action is queued per request and update under a fresh event id of its own (
 dedupes on it; a retry sends the same id), then delivered by an activity
 (``activities/case.py``), each request on its own: one request that refuses or cannot be
 reached never stalls another. An action that could not be delivered is sent again at the
-case's next reconciliation. What is still queued is carried to the case's next run.
+case's next reconciliation. What is still queued is carried to the case's next run, compact:
+each action by its event id, rebuilt from the case's judgments and release (``compact``,
+``rebuild``).
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from schemas.case import (
         DELIVER_TO_REQUEST,
+        CarriedDelivery,
+        CaseReleaseRecord,
         Delivery,
         DeliveryResult,
         RequestDelivery,
         RequestUpdate,
     )
     from schemas.court import CaseRelease, CloseRequest, Judgment
+    from workflows.case_release import close_of
+    from workflows.case_rules import judgment_of
 
 Slot = tuple[str, str]
 """Where an action waits: its request (``REFERENCE/PARTY``) and the update it is sent as."""
@@ -37,10 +43,22 @@ Delivered = Callable[[Delivery, DeliveryResult], None]
 class Deliveries:
     """The case's Court actions on their way to its requests."""
 
-    def __init__(self, carried: Iterable[Delivery]) -> None:
-        self.queued: dict[Slot, Delivery] = {(d.key, d.update): d for d in carried}
+    def __init__(
+        self,
+        carried: Iterable[Delivery | CarriedDelivery],
+        judgments: list[Judgment],
+        release: CaseReleaseRecord | None,
+    ) -> None:
+        rebuilt = (rebuild(d, judgments, release) for d in carried)
+        self.queued: dict[Slot, Delivery] = {(d.key, d.update): d for d in rebuilt if d}
+        self.judgments = judgments
+        """The case's judgments, in order (the case's own list, appended to as it records)."""
         """Court actions for the requests not yet taken or refused, per request and update."""
         self.in_flight: set[Slot] = set()
+        self.starting: set[str] = set()
+        """The requests whose start as a child the case has not yet seen confirmed: nothing is
+        sent to one before it exists (the server would answer that no such workflow runs, and
+        the request would be taken for one that has ended)."""
 
     def send(
         self, key: str, update: RequestUpdate, action: Judgment | CaseRelease | CloseRequest
@@ -52,25 +70,36 @@ class Deliveries:
         self.queued[(key, update)] = Delivery(key=key, update=update, action=action)
 
     def due(self) -> bool:
-        """Whether an action waits to be sent (neither on its way nor failed)."""
-        return any(k not in self.in_flight and not d.failed for k, d in self.queued.items())
+        """Whether an action waits to be sent (neither on its way nor failed, nor for a request
+        still ``starting``)."""
+        return any(self._sendable(k, d) for k, d in self.queued.items())
+
+    def _sendable(self, slot: Slot, delivery: Delivery) -> bool:
+        return slot not in self.in_flight and not delivery.failed and slot[0] not in self.starting
 
     def undelivered(self) -> bool:
         """Whether an action could not reach its request (to be sent again)."""
         return any(d.failed for d in self.queued.values())
 
-    def carried(self) -> tuple[Delivery, ...]:
-        return tuple(self.queued.values())
+    def drop(self, key: str) -> None:
+        """Forget every action for a request not in the case after all (its start refused)."""
+        for slot in [s for s in self.queued if s[0] == key]:
+            del self.queued[slot]
+
+    def carried(self) -> tuple[CarriedDelivery, ...]:
+        """What is queued, compact: each action by its event id (``CarriedDelivery``)."""
+        return tuple(compact(d, self.judgments) for d in self.queued.values())
 
     def dispatch(
         self, workflow_ids: dict[str, str], delivered: Delivered
     ) -> list[asyncio.Task[None]]:
         """Send every queued action not on its way yet, each request on its own: one request
         that refuses or cannot be reached never stalls another. An action for a request the
-        case cannot reach by id is dropped. Returns the deliveries started, to follow."""
+        case cannot reach by id is dropped; one for a request still ``starting`` waits until
+        its start is confirmed. Returns the deliveries started, to follow."""
         started: list[asyncio.Task[None]] = []
         for slot, delivery in list(self.queued.items()):
-            if slot in self.in_flight or delivery.failed:
+            if not self._sendable(slot, delivery):
                 continue
             workflow_id = workflow_ids.get(delivery.key)
             if workflow_id is None:
@@ -115,3 +144,58 @@ class Deliveries:
         if self.queued.get(slot) is delivery:
             del self.queued[slot]
         delivered(delivery, result)
+
+
+def compact(delivery: Delivery, judgments: list[Judgment]) -> CarriedDelivery:
+    """A queued action as the case carries it: its event id and what the case's record does
+    not hold (which of its judgments it sends, a close's time)."""
+    action = delivery.action
+    place = None
+    if isinstance(action, Judgment):
+        refs = [j.judgment_reference for j in judgments]
+        place = refs.index(action.judgment_reference)
+    return CarriedDelivery(
+        key=delivery.key,
+        update=delivery.update,
+        event_id=action.event_id,
+        judgment=place,
+        decided_at=action.decided_at if isinstance(action, CloseRequest) else None,
+        failed=delivery.failed,
+    )
+
+
+def rebuild(
+    carried: Delivery | CarriedDelivery,
+    judgments: list[Judgment],
+    release: CaseReleaseRecord | None,
+) -> Delivery | None:
+    """The action a carried delivery stands for, as the case built it (``send``), from the
+    case's judgments and release; ``None`` (dropped, with a warning) should the record not hold
+    what it names. A delivery carried whole (by an older run) is as it was."""
+    if isinstance(carried, Delivery):
+        return carried
+    action: Judgment | CaseRelease | CloseRequest | None = None
+    if carried.update == "record_judgment":
+        if carried.judgment is not None and carried.judgment < len(judgments):
+            action = judgments[carried.judgment].model_copy(update={"event_id": carried.event_id})
+    elif release is not None:
+        order = release.order
+        if carried.update == "close" and carried.decided_at is not None:
+            action = close_of(release, carried.event_id, carried.decided_at)
+        elif carried.update == "release_for_case":
+            found = judgment_of(judgments, order.judgment_reference)
+            if found is not None:
+                action = CaseRelease(
+                    event_id=carried.event_id,
+                    decided_by=order.decided_by,
+                    decided_at=order.decided_at,
+                    judgment=found,
+                    reasons=order.reasons,
+                )
+    if action is None:
+        workflow.logger.warning(
+            "a carried Court action names nothing the case holds: dropped",
+            extra={"request": carried.key, "update": carried.update},
+        )
+        return None
+    return Delivery(key=carried.key, update=carried.update, action=action, failed=carried.failed)

@@ -8,7 +8,7 @@ rolls the case's view back.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -16,7 +16,13 @@ from temporalio.exceptions import ActivityError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from schemas.case import REQUEST_SUMMARIES, CaseOrder, RequestSummaries, RequestSummary
+    from schemas.case import (
+        REQUEST_SUMMARIES,
+        CaseOrder,
+        RequestSummaries,
+        RequestSummary,
+        request_key,
+    )
     from schemas.completeness import CompletenessOverride
     from schemas.ledger import RequestStatus
     from schemas.policy import ResolvedPolicy
@@ -32,10 +38,28 @@ async def start_request(
     policy: ResolvedPolicy | None,
     workflow_id: str,
     override: CompletenessOverride | None,
+    starting: set[str],
 ) -> workflow.ChildWorkflowHandle:
     """Start the request to one State as a child of the case, under its workflow id; it runs
     on should the case end first (it may still hold frozen assets). The override of an
-    incomplete request's check, if any, is recorded with it."""
+    incomplete request's check, if any, is recorded with it. The request is in ``starting``
+    until the server confirms its start: no Court action is sent to it before (a release
+    ordered meanwhile would find no such workflow, and take it for one that has ended)."""
+    key = request_key(request.reference, request.requested_state)
+    starting.add(key)
+    try:
+        return await _start_child(order, request, policy, workflow_id, override)
+    finally:
+        starting.discard(key)
+
+
+async def _start_child(
+    order: CaseOrder,
+    request: CourtRequest,
+    policy: ResolvedPolicy | None,
+    workflow_id: str,
+    override: CompletenessOverride | None,
+) -> workflow.ChildWorkflowHandle:
     return await workflow.start_child_workflow(
         RequestWorkflow.run,
         RequestRun(
@@ -51,6 +75,16 @@ async def start_request(
         static_summary=request.ui_summary(),
         static_details=static_details(request),
     )
+
+
+def news(known: RequestSummary, summary: RequestSummary, now: datetime) -> RequestSummary | None:
+    """The summary to keep, if it is news (``is_news``), its ``as_of`` bounded by the case's
+    now: a report is a signal anyone able to reach the case could send, and one dated in the
+    future would make every true report after it look older, freezing the case's view of the
+    request until its closure. A report is never taken as made later than the case's now."""
+    if summary.as_of is not None and summary.as_of > now:
+        summary = summary.model_copy(update={"as_of": now})
+    return summary if is_news(known, summary) else None
 
 
 def is_news(known: RequestSummary, summary: RequestSummary) -> bool:

@@ -36,6 +36,7 @@ from schemas.court import ConsultationResponse, NationalSecurityDetermination, S
 from schemas.denials import DenialRecord, NationalSecurityConsultation
 from schemas.escalations import EscalationKind as K
 from schemas.ledger import RequestStatus
+from schemas.policy import PartyKind
 from schemas.request import CourtRequest
 from workflows import deadlines as dl
 from workflows import request_rules as rr
@@ -163,10 +164,38 @@ def _close_consultation(r: RequestCarry, m: ConsultationResponse, at: datetime) 
 # --- The denial ------------------------------------------------------------------------------
 
 
+NOT_PART_9 = {
+    PartyKind.NON_STATE_PARTY: "a State not party to the Statute, invited to cooperate under "
+    "RS 87(5)(a)",
+    PartyKind.NON_STATE_PARTY_ARRANGEMENT: "a State not party to the Statute cooperating under "
+    "an ad hoc arrangement or agreement (RS 87(5)(a)), whose terms govern what it may decline",
+    PartyKind.INTERNATIONAL_ORGANISATION: "an international organisation cooperating as agreed "
+    "with it (RS 87(6))",
+    PartyKind.SECURITY_COUNCIL_BOUND: "a State bound by the Security Council's resolution "
+    "(RS 13(b)), not a State Party",
+}
+"""Who may not deny under RS 93(4), and how each cooperates instead."""
+
+
+def check_party(r: RequestCarry) -> None:
+    """RS 93(4): "a State Party may deny a request for assistance" (Part 9, RS 86): the ground
+    is a State Party's. A party of another kind is refused with the provision; the request
+    runs on. A request without a deadline policy has no party kind recorded and is not
+    refused on this ground (every request the Court's client starts resolves one)."""
+    kind = r.clocks.policy.party_kind if r.clocks is not None else None
+    if kind is not None and kind is not PartyKind.STATE_PARTY:
+        raise Refusal(
+            f"RS 93(4) is a State Party's ground to deny (Part 9, RS 86, 93(4); art. 72): this "
+            f"party is {NOT_PART_9[kind]}"
+        )
+
+
 def check_denial(r: RequestCarry, request: CourtRequest, m: Denial) -> None:
-    """RS 93(4): a denial, in whole or in part, reaches only the production of documents or
-    the disclosure of evidence relating to national security, and comes in accordance with
-    art. 72: after the art. 72(5) consultation ended unresolved (art. 72(6))."""
+    """RS 93(4): a State Party's denial (``check_party``), in whole or in part, reaches only
+    the production of documents or the disclosure of evidence relating to national security,
+    and comes in accordance with art. 72: after the art. 72(5) consultation ended unresolved
+    (art. 72(6))."""
+    check_party(r)
     measures = m.measures or request.measures
     beyond = [x.value for x in Measure if x in measures and x not in DISCLOSURE]
     if beyond:

@@ -10,12 +10,12 @@ anything while it decides.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from schemas.court import CaseRelease, ForfeitureOrder, Judgment, JudgmentOutcome
 from schemas.ledger import AssetStatus as A
 from schemas.ledger import RequestStatus as S
+from schemas.organs import FORFEITING, organ_of
 from schemas.request import CourtRequest
 from workflows import asset_rules as ar
 from workflows.asset_rules import release
@@ -25,9 +25,6 @@ from workflows.outcome import Outcome, Refusal
 ENDED = frozenset({S.EXECUTED, S.PARTIALLY_EXECUTED, S.NO_ASSETS, S.DENIED, S.WITHDRAWN})
 """The statuses in which execution has ended (as ``catalog.ENDED``): a case release leaves
 such a request as it is, for the case to close it once its assets are settled."""
-FORFEITING_CHAMBER = re.compile(r"^\s*(trial|appeals)[\s_-]+chamber\b", re.IGNORECASE)
-"""Who orders forfeiture: the Trial Chamber with the sentence (RS 76, 77(2)(b); Rule 147), or
-the Appeals Chamber amending it (RS 83(2))."""
 
 
 def _check_not_older(record: RequestCarry, judgment: Judgment) -> None:
@@ -97,9 +94,9 @@ def check_forfeiture(record: RequestCarry, request: CourtRequest, m: ForfeitureO
             f"forfeiture follows a conviction (RS 77(2)(b)): case {request.case_number} has "
             f"{recorded}"
         )
-    if not FORFEITING_CHAMBER.match(m.decided_by):
+    if organ_of(m.decided_by) not in FORFEITING:  # the closed list, compared whole
         raise Refusal(
             f"forfeiture is ordered by the Trial Chamber (RS 76, 77(2)(b)), or the Appeals "
-            f"Chamber on appeal (RS 83(2)), not by {m.decided_by!r}"
+            f"Chamber on appeal (RS 83(2)), not by {m.decided_by[:200]!r}"
         )
     ar.check_forfeiture(record, request, m)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,6 +10,7 @@ from typing import Any
 from schemas.answers import AnswerBase
 from schemas.escalations import DirectoryChange
 from schemas.ledger import LedgerEntry, RequestStatus
+from schemas.organs import CHAMBERS, Organ, organ_of
 from schemas.request import CourtRequest
 from workflows.carry import RequestCarry
 
@@ -19,15 +19,12 @@ class Refusal(ValueError):
     """The request cannot take this answer or action; the message says why."""
 
 
-CHAMBER = re.compile(r"^\s*(pre[\s_-]*trial|trial|appeals)[\s_-]+chamber\b", re.IGNORECASE)
-"""A Chamber of the Court (RS 34(b), 39), as ``decided_by`` names it."""
-
-
-def check_chamber(decided_by: str, what: str) -> None:
-    """Refused unless a Chamber decides ``what``: no other organ releases what a Chamber's
-    measure holds (RS 57(3)(e), 75(4); Rule 99(3))."""
-    if not CHAMBER.match(decided_by):
-        raise Refusal(f"{what} is a Chamber's decision, not {decided_by!r}")
+def check_chamber(decided_by: str, what: str, chambers: frozenset[Organ] = CHAMBERS) -> None:
+    """Refused unless one of ``chambers`` decides ``what``, named exactly as the closed list
+    of the Court's organs has it (``schemas/organs.py``): no other organ releases what a
+    Chamber's measure holds (RS 57(3)(e), 75(4); Rule 99(3))."""
+    if organ_of(decided_by) not in chambers:
+        raise Refusal(f"{what} is a Chamber's decision, not {decided_by[:200]!r}")
 
 
 @dataclass

@@ -2,14 +2,17 @@
 for the period agreed with the Court, and an RS 95 postponement only while the admissibility
 challenge it names is under consideration by the Court.
 
-- RS 94: at the end of the agreed period the request resumes by itself: the Court is reminded,
-  the State told (``postponement_period_ended``), and the stage clock resumes where it
-  stopped. A period only proposed by the State never ends anything: the Court's silence is not
-  agreement.
-- RS 95: the postponement names its challenge; the Court's ruling on that challenge
-  (``admissibility_ruling``), or its order that the collection may go on while the challenge
-  is pending, ends it. A ruling on another challenge leaves it as it is, and a postponement
-  naming a challenge already ruled on is refused.
+- RS 94: the State proposes a period; the clock runs until the Court agrees to it (the
+  Court's silence is not agreement). At the end of the agreed period the request resumes by
+  itself: the Court is reminded, the State told (``postponement_period_ended``), and the stage
+  clock resumes where it stopped. A period only proposed never ends or pauses anything.
+- RS 95: the postponement names its challenge, and holds (the clock paused) only while that
+  challenge is pending before the Court: at once for a challenge the Court recorded as pending
+  (its agreement to an earlier RS 95 postponement naming it), otherwise once the Court agrees
+  (``postponement_decision``), the clock running until then. The Court's ruling on that
+  challenge (``admissibility_ruling``), or its order that the collection may go on while the
+  challenge is pending, ends it. A ruling on another challenge leaves it as it is, and a
+  postponement naming a challenge already ruled on is refused.
 
 Pure functions over the request's record; deterministic.
 """
@@ -26,7 +29,7 @@ from schemas.request import CourtRequest
 from workflows.carry import RequestCarry
 from workflows.firing import Firing
 from workflows.outcome import Outcome, Refusal
-from workflows.request_rules import resume_status
+from workflows.request_rules import PENDING, resume_status, ruling_of
 
 DECIDED = ("admissible", "inadmissible")
 COURT = "Registry"
@@ -34,13 +37,10 @@ COURT = "Registry"
 
 
 def _ruling(r: RequestCarry, challenge: str) -> str | None:
-    """The last outcome recorded for ``challenge`` on this request, if any."""
-    found = None
-    for recorded in r.admissibility_rulings:
-        ref, _, outcome = recorded.rpartition("=")
-        if ref == challenge:
-            found = outcome
-    return found
+    """The Court's last ruling on ``challenge`` recorded on this request, if any (a challenge
+    recorded only as pending has none)."""
+    found = ruling_of(r, challenge)
+    return None if found == PENDING else found
 
 
 def check_postponement(r: RequestCarry, _: CourtRequest, m: Postponement) -> None:

@@ -51,24 +51,51 @@ def apply_consultation(r: RequestCarry, _: CourtRequest, m: Consultation, at: da
     return Outcome(f"consultation under {m.ground.value}", status=S.IN_CONSULTATION)
 
 
+PENDING = "pending"
+"""How the request records a challenge the Court has before it (its agreement to an RS 95
+postponement naming it), beside its rulings (``admissibility_rulings``)."""
+
+
+def ruling_of(r: RequestCarry, challenge: str) -> str | None:
+    """The last outcome recorded for ``challenge`` on this request, if any: ``pending``, or
+    the Court's ruling (``workflows/postponements.py``)."""
+    found = None
+    for recorded in r.admissibility_rulings:
+        ref, _, outcome = recorded.rpartition("=")
+        if ref == challenge:
+            found = outcome
+    return found
+
+
 def apply_postponement(r: RequestCarry, _: CourtRequest, m: Postponement, at: datetime) -> Outcome:
-    """RS 94 postponement awaits the Court's agreement on the period (and ends with it,
-    ``workflows/postponements.py``); RS 95 runs until the admissibility challenge it names is
-    decided."""
+    """A State's postponement holds, and pauses the clock, only once the Court answers: an
+    RS 94 period is the State's proposal until the Court agrees to it (the clock runs
+    meanwhile, ``workflows/postponements.py`` ends an agreed one); an RS 95 postponement holds
+    while the admissibility challenge it names is pending before the Court, so it pauses the
+    clock at once only for a challenge the Court has recorded as pending, and otherwise waits,
+    the clock running, for the Court's decision on it."""
     r.resume_status = r.status
     if m.ground is PostponementGround.ANOTHER_INVESTIGATION:
         assert m.proposed_until is not None
         r.postponed_until = m.proposed_until
         return Outcome(
-            f"postponement proposed under RS 94 until {m.proposed_until:%Y-%m-%d}",
+            f"postponement proposed under RS 94 until {m.proposed_until:%Y-%m-%d}; the clock "
+            "runs until the Court agrees",
             status=S.POSTPONEMENT_PROPOSED,
         )
     r.postponed_until = None
     r.postponement_challenge = m.challenge_reference
+    if ruling_of(r, m.challenge_reference or "") == PENDING:
+        return Outcome(
+            f"execution postponed under RS 95 while the admissibility challenge "
+            f"{m.challenge_reference} is pending",
+            status=S.POSTPONED,
+        )
     return Outcome(
-        f"execution postponed under RS 95 while the admissibility challenge "
-        f"{m.challenge_reference} is pending",
-        status=S.POSTPONED,
+        f"postponement proposed under RS 95 for the admissibility challenge "
+        f"{m.challenge_reference}, not recorded as pending before the Court; the clock runs "
+        "until the Court answers",
+        status=S.POSTPONEMENT_PROPOSED,
     )
 
 
@@ -214,6 +241,13 @@ def apply_consultation_response(
 
 
 def check_postponement_decision(r: RequestCarry, _: CourtRequest, m: PostponementDecision) -> None:
+    if r.postponement_challenge is not None:
+        if m.until is not None:
+            raise Refusal(
+                "until: an RS 95 postponement lasts while the admissibility challenge is "
+                "pending, not to a date"
+            )
+        return
     if m.agreed and m.until is None and r.postponed_until is None:
         raise Refusal("until: an agreed RS 94 postponement needs an end date")
     if m.agreed and m.until is not None and m.until <= m.decided_at:
@@ -223,10 +257,21 @@ def check_postponement_decision(r: RequestCarry, _: CourtRequest, m: Postponemen
 def apply_postponement_decision(
     r: RequestCarry, _: CourtRequest, m: PostponementDecision, at: datetime
 ) -> Outcome:
-    """RS 94: the postponement lasts for a period agreed with the Court, or is refused."""
+    """RS 94: the postponement lasts for a period agreed with the Court, or is refused. RS 95:
+    the Court's agreement records the challenge as pending before it, and the postponement
+    holds until its ruling (``workflows/postponements.py``); a refusal ends it. The clock
+    pauses only once the postponement holds."""
+    challenge = r.postponement_challenge
     if not m.agreed:
-        r.postponed_until = None
+        r.postponed_until, r.postponement_challenge = None, None
         return Outcome("the Court refused the postponement", status=_resume(r))
+    if challenge is not None:
+        r.admissibility_rulings.append(f"{challenge}={PENDING}")
+        return Outcome(
+            f"the Court agreed to postpone under RS 95 while the admissibility challenge "
+            f"{challenge} is pending before it",
+            status=S.POSTPONED,
+        )
     r.postponed_until = m.until or r.postponed_until
     assert r.postponed_until is not None
     return Outcome(

@@ -232,15 +232,16 @@ async def test_request_modified_without_the_new_version_is_a_schema_error() -> N
 
 
 async def test_postponement_rs94_agreed_for_the_proposed_period(worker) -> None:
-    """RS 94: the State proposes a postponement (another investigation); the Court agrees
-    without naming a date, so the proposed period applies; the request is postponed."""
+    """RS 94: the State proposes a postponement (another investigation); the proposal alone
+    pauses no clock; the Court agrees without naming a date, so the proposed period applies;
+    the request is postponed, its clock paused."""
     req, handle = await acknowledged(worker)
     proposal = postponement(req, "RS 94", "2026-09-30T00:00:00+02:00")
     assert (await send(handle, proposal)).status is S.POSTPONEMENT_PROPOSED
     v = await view(handle)
     assert (v.status, v.resume_status) == (S.POSTPONEMENT_PROPOSED, S.ACKNOWLEDGED)
     assert v.postponed_until == proposal.proposed_until
-    assert v.status.paused
+    assert not v.status.paused  # the Court has not agreed: the clock runs
 
     await assert_rejected(
         handle,
@@ -259,6 +260,7 @@ async def test_postponement_rs94_agreed_for_the_proposed_period(worker) -> None:
     assert (await send(handle, agreed)).status is S.POSTPONED
     v = await view(handle)
     assert (v.status, v.postponed_until) == (S.POSTPONED, proposal.proposed_until)
+    assert v.status.paused
     assert "2026-09-30" in v.timeline[-1].what
 
     # The period ran out: execution resumes where it stood.
@@ -321,16 +323,23 @@ async def test_postponement_agreed_without_any_period_is_rejected(worker) -> Non
     assert (await view(handle)).postponed_until == until
 
 
-async def test_postponement_rs95_postpones_at_once_until_resumed(worker) -> None:
-    """RS 95: while an admissibility challenge is pending the State postpones at once, with
-    no period to agree; the Court's resume_execution returns the request where it stood."""
+async def test_postponement_rs95_holds_once_the_court_agrees_until_resumed(worker) -> None:
+    """RS 95: a postponement while an admissibility challenge is pending has no period to
+    agree; it holds, the clock paused, once the Court agrees (the challenge is pending before
+    it), with no date; the Court's resume_execution returns the request where it stood."""
     req, handle = await in_execution(worker)
     count = await published_count(handle, worker.published)
     answer = postponement(req, "RS 95", None)
-    assert (await send(handle, answer)).status is S.POSTPONED
+    assert (await send(handle, answer)).status is S.POSTPONEMENT_PROPOSED
+    dated = court_action(
+        c.PostponementDecision, agreed=True, until="2026-09-30T00:00:00+02:00", **reasons()
+    )
+    await assert_rejected(handle, worker.published, dated, "lasts while the admissibility")
+    agreed = court_action(c.PostponementDecision, agreed=True, **reasons())
+    assert (await send(handle, agreed)).status is S.POSTPONED
     v = await view(handle)
     assert (v.status, v.resume_status, v.postponed_until) == (S.POSTPONED, S.IN_EXECUTION, None)
-    assert "RS 95" in v.timeline[-1].what
+    assert "RS 95" in v.timeline[-1].what and v.status.paused
 
     await assert_rejected(
         handle,
@@ -345,7 +354,8 @@ async def test_postponement_rs95_postpones_at_once_until_resumed(worker) -> None
     assert resume.reasons in v.timeline[-1].what
     events = await published_since(handle, worker.published, count)
     assert [(e.type, e.status) for e in events] == [
-        (RequestEventType.ANSWER_ACCEPTED, S.POSTPONED),
+        (RequestEventType.ANSWER_ACCEPTED, S.POSTPONEMENT_PROPOSED),
+        (RequestEventType.COURT_ACTION, S.POSTPONED),
         (RequestEventType.COURT_ACTION, S.IN_EXECUTION),
     ]
 

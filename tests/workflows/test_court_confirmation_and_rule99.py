@@ -176,7 +176,9 @@ async def test_rule99_decision_maintaining_the_measure_on_named_assets_keeps_the
 async def test_only_a_chamber_rules_on_the_observations_rule99_3(worker) -> None:
     """Rule 99(3): the Chamber that ordered the measure maintains, modifies or revokes it. A
     revocation "decided" by the Registry releases nothing: refused with the reason, the asset
-    stays frozen; the Chamber's own revocation releases it."""
+    stays frozen; so is one by a name that only starts like a Chamber's (the closed list of
+    the Court's organs, RS 34, compared whole: old code matched a prefix); the Chamber's own
+    revocation releases it."""
     _, handle = await in_execution(worker, confidentiality="ex_parte")
     await send(handle, court_action(c.Rule99Notification, notified_party_ids=["p-suspect"]))
     by_registry = court_action(
@@ -187,6 +189,11 @@ async def test_only_a_chamber_rules_on_the_observations_rule99_3(worker) -> None
         **reasons(),
     )
     await assert_rejected(handle, worker.published, by_registry, "is a Chamber's decision")
+    for lookalike in ("Trial Chamber's legal officer", "pre-trial chamber clerk"):
+        by_lookalike = by_registry.model_copy(
+            update={"decided_by": lookalike, "event_id": str(uuid.uuid4())}
+        )
+        await assert_rejected(handle, worker.published, by_lookalike, "is a Chamber's decision")
     assert (await view(handle)).ledger.entries[ACCOUNT].status is A.FROZEN
     by_chamber = by_registry.model_copy(
         update={"decided_by": "Pre-Trial Chamber II", "event_id": str(uuid.uuid4())}

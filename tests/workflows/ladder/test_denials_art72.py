@@ -132,18 +132,28 @@ async def test_art72_7_a_ii_a_conclusion_refers_the_state_under_rs87_7_and_the_l
     assert proposals(ladder, req)[0] == ("assembly_informal_response", "full_execution")
 
 
-async def test_rs87_7_a_party_other_than_a_state_party_is_not_referred_after_a_denial(
+async def test_rs93_4_only_a_state_party_denies_and_the_provision_is_in_the_refusal(
     ladder: Ladder,
 ) -> None:
-    """RS 87(7) concerns States Parties; an international organisation cooperates under
-    RS 87(6) and its ladder has no finding: a referral under art. 72(7)(a)(ii) is refused and
-    nothing is written. The conclusion itself, without a referral, is recorded."""
-    req, handle, denied = await denied_in_whole(ladder, PartyKind.INTERNATIONAL_ORGANISATION)
-    refer = determination(denied, "not_in_accordance", referral_to="assembly")
-    await assert_rejected(handle, ladder.published, refer, "refers a State Party's non-compliance")
-    await send(handle, determination(denied, "not_in_accordance"))
-    assert "72(7)(a)(ii)" in (await view(handle)).timeline[-1].what
-    assert of_kind(ladder.events(req), K.STEP_REACHED) == []
+    """RS 93(4): "a State Party may deny" (Part 9, RS 86). A State not party to the Statute
+    (invited, or under an arrangement, RS 87(5)), an international organisation (RS 87(6))
+    and a State bound by the Security Council's resolution (RS 13(b)) cannot deny on that
+    ground, even after an unresolved art. 72(5) consultation: each denial is refused naming
+    RS 93(4), nothing is written and the request is not denied (old code: each was taken,
+    marking the request denied). A State Party's denial is taken."""
+    for kind in PartyKind:
+        req = court_request(measures=["identify", "trace"])
+        policy = resolve(load_policy(), load_directory(), req).model_copy(
+            update={"party_kind": kind}
+        )
+        handle = await ladder.start(req, policy)
+        await send(handle, acknowledgement(req))
+        await consulted(handle, req)
+        if kind is PartyKind.STATE_PARTY:
+            assert (await send(handle, denial(req))).status is S.DENIED
+            continue
+        await assert_rejected(handle, ladder.published, denial(req), "RS 93(4) is a State Party")
+        assert (await view(handle)).status is not S.DENIED, kind
 
 
 async def test_a_withdrawal_ends_the_clocks_whatever_denial_stands(ladder: Ladder) -> None:

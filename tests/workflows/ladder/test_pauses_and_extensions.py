@@ -86,9 +86,10 @@ async def test_a_consultation_pauses_the_clock_and_it_resumes_where_it_stopped(
 
 @pytest.mark.parametrize("ground", ["RS 94", "RS 95"])
 async def test_a_postponement_pauses_the_clock_likewise(ladder: Ladder, ground: str) -> None:
-    """RS 94 (another investigation, agreed by the Court) or RS 95 (admissibility challenge)
-    on day 4 of the first-report stage; execution resumes 20 days later and the first report
-    falls due 20 days (the time postponed) later than it would have."""
+    """RS 94 (another investigation) or RS 95 (admissibility challenge) on day 4 of the
+    first-report stage, agreed by the Court (the clock pauses from its agreement); execution
+    resumes 20 days later and the first report falls due 20 days (the time postponed) later
+    than it would have."""
     req = court_request(requested_state="BEL")
     handle = await ladder.start(req)
     t0 = await started_at(handle)
@@ -97,14 +98,13 @@ async def test_a_postponement_pauses_the_clock_likewise(ladder: Ladder, ground: 
     # RS 94: the period agreed runs past the resumption tested here (it would end it itself).
     until = {"proposed_until": (t0 + 100 * DAY).isoformat()} if ground == "RS 94" else {}
     await send(handle, postponement(req, ground, **until))
-    if ground == "RS 94":
-        await send(handle, court_action(c.PostponementDecision, agreed=True, **reasons()))
+    await send(handle, court_action(c.PostponementDecision, agreed=True, **reasons()))
     await settle(handle)
     v = await view(handle)
     # Nothing runs while postponed but the end of an agreed RS 94 period (RS 95 has none).
     period_end = t0 + 100 * DAY if ground == "RS 94" else None
     assert v.status is RequestStatus.POSTPONED and v.next_deadline == period_end
-    paused_at = next(e.at for e in v.timeline if "postpone" in e.what)
+    paused_at = next(e.at for e in v.timeline if "agreed to postpone" in e.what)
 
     await ladder.advance_to(handle, paused_at + 20 * DAY)
     assert ladder.events(req) == []

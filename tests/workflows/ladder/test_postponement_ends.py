@@ -31,6 +31,12 @@ from tests.workflows.support import (
 S = RequestStatus
 
 
+def agreed() -> c.PostponementDecision:
+    """The Court agrees to the postponement proposed (RS 94 for the period proposed; RS 95:
+    the challenge it names is pending before the Court)."""
+    return court_action(c.PostponementDecision, agreed=True, **reasons())
+
+
 def ruling(challenge: str, outcome: str = "admissible") -> c.AdmissibilityRuling:
     return court_action(
         c.AdmissibilityRuling, challenge_reference=challenge, outcome=outcome, **reasons()
@@ -86,7 +92,10 @@ async def test_rs94_period_only_proposed_ends_nothing_on_the_courts_silence(
 ) -> None:
     """RS 94: the period is one agreed with the Court. A State's proposal the Court has not
     answered does not end (or start) anything when its date passes: the request stays
-    postponement_proposed; a period that ends before it is proposed is refused."""
+    postponement_proposed; a period that ends before it is proposed is refused. Nor does the
+    proposal pause the clock: the first report falls due on day 14 as if nothing had been
+    proposed, and the ladder reminds the State (old code: the proposal alone paused the clock
+    until the Court answered, however long it stayed silent)."""
     req = court_request(requested_state="BEL")
     handle = await ladder.start(req)
     t0 = await started_at(handle)
@@ -101,22 +110,30 @@ async def test_rs94_period_only_proposed_ends_nothing_on_the_courts_silence(
     await ladder.advance_to(handle, t0 + 40 * DAY)
     assert (await view(handle)).status is S.POSTPONEMENT_PROPOSED
     assert of_kind(ladder.events(req), K.POSTPONEMENT_PERIOD_ENDED) == []
+    reminders = [e for e in of_kind(ladder.events(req), K.STEP_REACHED) if e.step == "reminder"]
+    assert reminders and reminders[0].stage == "first_report"
+    assert reminders[0].deadline is not None and close_to(reminders[0].deadline, t0 + 14 * DAY)
 
 
 async def test_rs95_postponement_ends_when_the_court_rules_on_the_challenge_it_names(
     ladder: Ladder,
 ) -> None:
-    """RS 95: the State postpones while the admissibility challenge CHALLENGE is pending. A
-    ruling on another challenge leaves it postponed; the ruling on CHALLENGE ends it, the
-    request resumes and its clock with it. A ruling is recorded on a postponed request only,
-    and a new RS 95 postponement naming the challenge decided is refused (it is no longer
-    under consideration)."""
+    """RS 95: the State postpones while the admissibility challenge CHALLENGE is pending; the
+    postponement holds, and the clock pauses, once the Court agrees (the challenge is pending
+    before it). A ruling on another challenge leaves it postponed; the ruling on CHALLENGE
+    ends it, the request resumes and its clock with it. A ruling is recorded on a postponed
+    request only, and a new RS 95 postponement naming the challenge decided is refused (it is
+    no longer under consideration)."""
     req = court_request(requested_state="BEL")
     handle = await ladder.start(req)
     t0 = await started_at(handle)
     await send(handle, acknowledgement(req))
     await ladder.advance_to(handle, t0 + 4 * DAY)
     await send(handle, postponement(req, "RS 95"))
+    v = await view(handle)
+    assert (v.status, v.postponement_challenge) == (S.POSTPONEMENT_PROPOSED, CHALLENGE)
+    assert v.next_deadline is not None  # the clock runs until the Court answers
+    await send(handle, agreed())
     v = await view(handle)
     assert (v.status, v.postponement_challenge, v.next_deadline) == (S.POSTPONED, CHALLENGE, None)
 
@@ -157,6 +174,7 @@ async def test_rs95_postponement_ends_when_the_court_orders_the_collection_to_go
     handle = await ladder.start(req)
     await send(handle, acknowledgement(req))
     await send(handle, postponement(req, "RS 95", challenge_reference="ICC-01/22-AC-2"))
+    await send(handle, agreed())
     await send(handle, ruling(CHALLENGE, "inadmissible"))
     await assert_rejected(
         handle, ladder.published, ruling(CHALLENGE), f"{CHALLENGE} was already decided"
@@ -179,3 +197,36 @@ def test_an_rs95_postponement_names_its_challenge() -> None:
         postponement(req, "RS 95", challenge_reference=None)
     with pytest.raises(ValidationError, match="only an RS 95 postponement waits"):
         postponement(req, "RS 94", challenge_reference=CHALLENGE)
+
+
+async def test_rs95_a_postponement_for_an_unrecorded_challenge_pauses_nothing_until_agreed(
+    ladder: Ladder,
+) -> None:
+    """RS 95 applies only while an admissibility challenge is pending before the Court. A
+    postponement naming a challenge the Court has not recorded as pending leaves the clock
+    running: the first report falls due on day 14 and the ladder reminds the State (old code:
+    any challenge named paused the clock at once). Once the Court agrees, the challenge is
+    recorded as pending; after the Court lets execution resume, a new RS 95 postponement naming
+    the same challenge, still pending, pauses the clock at once. The Court's refusal of an
+    RS 95 postponement resumes execution."""
+    req = court_request(requested_state="BEL")
+    handle = await ladder.start(req)
+    t0 = await started_at(handle)
+    await send(handle, acknowledgement(req))
+    await ladder.advance_to(handle, t0 + 4 * DAY)
+    await send(handle, postponement(req, "RS 95", challenge_reference="ICC-01/22-AC-7"))
+    await ladder.advance_to(handle, t0 + 20 * DAY)
+    assert (await view(handle)).status is S.POSTPONEMENT_PROPOSED
+    reminders = [e for e in of_kind(ladder.events(req), K.STEP_REACHED) if e.step == "reminder"]
+    assert reminders and close_to(reminders[0].deadline, t0 + 14 * DAY)  # type: ignore[arg-type]
+
+    await send(handle, agreed())
+    await send(handle, court_action(c.ResumeExecution, **reasons()))
+    again = postponement(req, "RS 95", challenge_reference="ICC-01/22-AC-7")
+    assert (await send(handle, again)).status is S.POSTPONED  # recorded pending: at once
+    assert (await view(handle)).next_deadline is None
+    await send(handle, court_action(c.ResumeExecution, **reasons()))
+    await send(handle, postponement(req, "RS 95", challenge_reference="ICC-01/22-AC-8"))
+    refused = court_action(c.PostponementDecision, agreed=False, **reasons())
+    assert (await send(handle, refused)).status is S.ACKNOWLEDGED
+    assert (await view(handle)).postponement_challenge is None
