@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from decimal import Decimal
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from click.testing import CliRunner
 
 from activities.publish import EventPublisher
 from schemas.assets import AssetKind
@@ -25,8 +27,9 @@ from schemas.ledger import AssetStatus, RequestStatus
 from tests.builders import acknowledgement, court_request, execution_report, frozen_at, now
 from tests.stack import isolated
 from tests.tracefreeze.e2e import WAIT_S, Running, send_signed
-from tracefreeze.config import Settings
+from tracefreeze.config import Settings, get_settings
 from tracefreeze.downstream import CourtEventsConsumer, InMemorySeen, Received, Unreadable
+from tracefreeze.downstream.__main__ import main as example
 from tracefreeze.downstream.assets import AssetTable
 from tracefreeze.downstream.envelope import escalation_type
 from tracefreeze.topics import ensure_topics
@@ -304,3 +307,27 @@ async def test_the_workers_own_events_read_as_typed_events(running: Running) -> 
     [eur_frozen] = [row for row in table.rows() if row.status is AssetStatus.FROZEN]
     assert (eur_frozen.currency, eur_frozen.assets) == ("EUR", 2)
     assert eur_frozen.value == sum(frozen.values())
+
+
+async def test_the_worked_example_prints_assets_by_status_per_currency(
+    stack: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = await topics_of(stack)
+    async with producer(s) as p:
+        for ref, amount in (("ICC-01/14-REQ-0300", "1000.00"), ("ICC-01/14-REQ-0301", "5.50")):
+            for e in lifecycle(ref, amount)[:3]:  # transmitted, acknowledged, frozen
+                await publish(p, s.topics.request_events, e)
+            await publish(p, s.topics.escalations, escalation(ref))
+    monkeypatch.setenv("TRACEFREEZE_TOPICS__REQUEST_EVENTS", s.topics.request_events)
+    monkeypatch.setenv("TRACEFREEZE_TOPICS__ESCALATIONS", s.topics.escalations)
+    get_settings.cache_clear()
+    try:
+        result = await asyncio.to_thread(
+            CliRunner().invoke, example, ["--from-beginning", "--until-caught-up"]
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    last = result.output.rsplit("unreadable (group", 1)[1]
+    assert "8 event(s) handled, 0 duplicate(s), 0 unreadable" in result.output
+    assert re.search(r"EUR\s+frozen\s+2\s+1,005\.50", last), last
