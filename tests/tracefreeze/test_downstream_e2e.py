@@ -275,6 +275,47 @@ async def test_a_restart_after_a_crash_hands_over_only_what_was_not_handled(
     assert tally.duplicates == 3
 
 
+class HandlerFailed(RuntimeError):
+    pass
+
+
+async def test_a_handler_that_raises_stops_the_run_and_what_finished_is_committed(
+    stack: Settings,
+) -> None:
+    """The third event's handler fails: the run raises (never skips it), the two before it
+    are committed although no commit was due, and the next run starts at the third."""
+    s = await topics_of(stack)
+    events = lifecycle("ICC-01/14-REQ-0250")
+    async with producer(s) as p:
+        for e in events:
+            await publish(p, s.topics.request_events, e)
+    ids = [e.id for e in events]
+    failing = Recorder()
+
+    async def handle(item: Received) -> None:
+        if len(failing.handled) == 2:
+            raise HandlerFailed("the warehouse is down")
+        failing.handled.append(item)
+
+    consumer = CourtEventsConsumer(
+        s,
+        "downstream-f",
+        handle=handle,
+        unreadable=failing.report,
+        commit_every=1000,
+        commit_interval_s=3600,
+    )
+    with pytest.raises(HandlerFailed):
+        async with asyncio.timeout(WAIT_S):
+            await consumer.run()
+    assert failing.ids() == ids[:2] and consumer.tally.commits == 1
+
+    restarted = Recorder()
+    async with asyncio.timeout(WAIT_S):
+        await restarted.consumer(s, "downstream-f").run(until_caught_up=True)
+    assert restarted.ids() == ids[2:]
+
+
 async def test_the_workers_own_events_read_as_typed_events(running: Running) -> None:
     """What the real worker publishes parses whole: no unreadable record, no unknown field;
     the worked example's table shows the frozen assets."""
