@@ -37,8 +37,8 @@ class AssetTable:
 
     def __init__(self) -> None:
         self.assets: dict[tuple[str, str], AssetEventData] = {}
-        self.without_detail = 0
-        """Asset events of ex parte requests: counted, without the asset (Rule 99(2))."""
+        self.without_detail: set[str] = set()
+        """Ids of asset events of ex parte requests: counted, without the asset (Rule 99(2))."""
 
     def apply(self, event: CourtEvent) -> bool:
         """Take one event; True when the table changed."""
@@ -47,7 +47,9 @@ class AssetTable:
         ):
             return False
         if event.asset is None:
-            self.without_detail += 1
+            if event.id in self.without_detail:
+                return False
+            self.without_detail.add(event.id)
             return True
         key = (event.subject, event.asset.asset_id)
         if self.assets.get(key) == event.asset:
@@ -80,5 +82,6 @@ class AssetTable:
         ]
         text = table(HEADERS, lines) if lines else "no asset events yet"
         if self.without_detail:
-            text += f"\n(+ {self.without_detail} asset event(s) of ex parte requests, no detail)"
+            n = len(self.without_detail)
+            text += f"\n(+ {n} asset event(s) of ex parte requests, no detail)"
         return text
