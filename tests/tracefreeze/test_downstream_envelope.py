@@ -58,6 +58,12 @@ def test_a_published_event_reads_whole() -> None:
     assert str(got.position) == f"{TOPICS.request_events}[0]@7"
 
 
+def test_a_record_without_headers_is_read_from_its_body() -> None:
+    event = frozen()
+    got = parse(EventPublisher._record(event) | {"headers": []})
+    assert isinstance(got, Received) and got.event == event
+
+
 def test_a_field_a_newer_v1_added_is_named_and_ignored() -> None:
     record = EventPublisher._record(frozen())
     record["value"] = json.dumps(json.loads(record["value"]) | {"later": 1}).encode()
