@@ -24,6 +24,7 @@ from schemas.policy import PartyKind
 from schemas.request import OPAQUE_ID_PREFIX
 from schemas.views import ReleaseTally, ReportMemo
 from tests.builders import court_request
+from tests.tracefreeze.report_support import pdf_text
 from tracefreeze.config import Settings
 from tracefreeze.report.cooperation import RequestFacts, aggregate, year_query
 from tracefreeze.report.disclosure import WITHHELD, partition, protected_count, safe
@@ -88,9 +89,15 @@ def request(
 
 
 def outputs(tmp_path: Path, facts: list[RequestFacts], min_group: int = 5) -> dict[str, str]:
-    """Every text output of the report, and the names of the PNGs written."""
+    """Every text output of the report (the PDF's text as a reader copies it), and the names
+    of the PNGs written."""
     paths = write_report(aggregate(2026, facts, year_query(2026), T0, min_group), tmp_path)
-    texts = {k: p.read_text(encoding="utf-8") for k, p in paths.items() if p.suffix != ".png"}
+    texts = {
+        k: p.read_text(encoding="utf-8")
+        for k, p in paths.items()
+        if p.suffix not in (".png", ".pdf")
+    }
+    texts["pdf"] = pdf_text(paths["pdf"])
     texts["png"] = " ".join(sorted(k for k, p in paths.items() if p.suffix == ".png"))
     return texts
 

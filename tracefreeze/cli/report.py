@@ -68,5 +68,6 @@ def report(year: int, out_dir: Path, no_progress: bool, extra_query: str | None)
         f"built in {built.build_seconds:.2f} s"
     )
     click.echo(f"html: {paths['html']}")
+    click.echo(f"pdf: {paths['pdf']}")
     click.echo(f"markdown: {paths['markdown']}")
     click.echo(f"json: {paths['json']}")

@@ -158,11 +158,12 @@ def value_per_status(report: PublishedReport) -> Figure | None:
     currencies = [c for c in sorted(totals) if any(getattr(totals[c], n) for n in TOTAL_FIELDS)]
     if not currencies:
         return None
-    fig = Figure(figsize=(6.5, 2.6 * len(currencies)))
+    fig = Figure(figsize=(6.5, 3.0 * len(currencies)))
     for i, currency in enumerate(currencies, start=1):
         ax = fig.add_subplot(len(currencies), 1, i)
         figures = [float(getattr(totals[currency], name)) for name in TOTAL_FIELDS]
-        ax.bar(TOTAL_FIELDS, figures, color="#35608f")
+        labels = [name.replace("_", "\n") for name in TOTAL_FIELDS]  # never overlapping
+        ax.bar(labels, figures, color="#35608f")
         ax.set_title(f"Value per status ({currency})")
         ax.set_ylabel(currency)
         top = upper_limit(max(figures))

@@ -8,6 +8,7 @@ What the Assembly asks about (seed para 28 of ICC-ASP/14/Res.3), each a table:
 - requests per State: sent, answered, outstanding, escalated; median and p90 time from
   transmission to acknowledgement, to the first report on execution (RS 99) and to the end
   of execution;
+- requests outstanding at the report's date by age since transmission (``ages.py``);
 - values per status and currency (identified .. allocated; never converted);
 - requests by kind of party (State Party RS 86; arrangement or non-party RS 87(5);
   Security Council referral RS 13(b); international organisation RS 87(6)), by legal basis
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from schemas.ledger import CurrencyTotals
+from tracefreeze.report.ages import outstanding_by_age
 from tracefreeze.report.asked import breakdowns, completeness, releases
 from tracefreeze.report.cooperation import (
     TOTAL_FIELDS,
@@ -142,7 +144,11 @@ def requests_per_state(report: CooperationReport) -> tuple[Table, tuple[Line, ..
 
 # --- values -------------------------------------------------------------------------------
 
-VALUE_HEADERS = ("State", "Currency", *(name.capitalize() for name in TOTAL_FIELDS))
+VALUE_HEADERS = (
+    "State",
+    "Currency",
+    *(name.replace("_", " ").capitalize() for name in TOTAL_FIELDS),
+)
 
 
 def _value_cells(facts: Iterable[RequestFacts], currency: str) -> tuple[str, ...]:
@@ -210,6 +216,7 @@ def publish(report: CooperationReport) -> PublishedReport:
         ex_parte=ex_parte,
         tables=(
             state_table,
+            outstanding_by_age(report),
             value_table,
             *breakdowns(report),
             completeness(report),

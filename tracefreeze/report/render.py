@@ -1,7 +1,8 @@
-"""The cooperation report as Markdown, self-contained HTML (plots inline, no assets) and JSON.
+"""The cooperation report as Markdown, self-contained HTML (plots inline, no assets) and JSON,
+and as PDF for circulation (``pdf.py``).
 
-``write_report`` writes ``cooperation-report-YYYY.md``, ``.html`` and ``.json`` and the PNG
-plots the figures call for (``cooperation-report-YYYY-<plot>.png``, which the Markdown links
+``write_report`` writes ``cooperation-report-YYYY.md``, ``.html``, ``.pdf`` and ``.json`` and
+the PNG plots the figures call for (``cooperation-report-YYYY-<plot>.png``, which the Markdown links
 to). Every one of them is drawn from ``published.publish``: what it withholds (confidential
 figures over too few requests, RS 87(3); everything ex parte, Rule 99(2)) no output shows.
 """
@@ -16,21 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from tracefreeze.report.cooperation import CooperationReport
+from tracefreeze.report.pdf import render_pdf
 from tracefreeze.report.plots import render_plots
 from tracefreeze.report.published import PublishedReport, publish
-from tracefreeze.report.table import Table
+from tracefreeze.report.sections import (
+    PLOT_AFTER,
+    PLOT_TITLES,
+    ex_parte_line,
+    footer,
+    no_chart,
+)
 
-PLOT_TITLES = {
-    "requests-per-state": "Requests per State",
-    "time-to-acknowledgement": "Time to acknowledgement",
-    "value-per-status": "Value per status and currency",
-}
-PLOT_AFTER = {
-    "requests-per-state": "requests_per_state",
-    "time-to-acknowledgement": "requests_per_state",
-    "value-per-status": "values",
-}
-"""The table each plot illustrates (and stands in for it when too few figures for a chart)."""
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:70rem;color:#222;padding:0 1rem}
 h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}
@@ -44,26 +41,6 @@ figure{margin:1rem 0}img{max-width:100%}.note{color:#666;font-size:.85rem}
 
 def stem(year: int) -> str:
     return f"cooperation-report-{year}"
-
-
-def _ex_parte(report: PublishedReport) -> str:
-    return f"Ex parte requests (Rule 99(2)), left out of every table: {report.ex_parte}."
-
-
-def _footer(report: PublishedReport) -> str:
-    return (
-        f"Generated {report.generated_at:%Y-%m-%d %H:%M} UTC from Temporal visibility "
-        f"in {report.build_seconds:.2f} s; threshold {report.min_group} confidential requests."
-    )
-
-
-def _no_chart(table: Table, plots: dict[str, Any]) -> list[str]:
-    """The plots of ``table`` left out for too few figures: their table stands in."""
-    return [
-        f"{PLOT_TITLES[name]}: too few figures for a chart; the table above has them."
-        for name, key in PLOT_AFTER.items()
-        if key == table.key and name not in plots and table.rows
-    ]
 
 
 # --- Markdown -----------------------------------------------------------------------------
@@ -80,7 +57,7 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def render_markdown(report: PublishedReport, plot_files: dict[str, str] | None = None) -> str:
     """The report in Markdown; ``plot_files`` maps plot names to the PNG file names."""
     plots = plot_files or {}
-    parts = [f"# Cooperation report {report.year}", "", report.summary, "", _ex_parte(report)]
+    parts = [f"# Cooperation report {report.year}", "", report.summary, "", ex_parte_line(report)]
     for table in report.tables:
         parts += ["", f"## {table.title}", ""]
         parts.append(md_table(table.headers, table.rows) if table.rows else table.note)
@@ -89,8 +66,8 @@ def render_markdown(report: PublishedReport, plot_files: dict[str, str] | None =
         for name, key in PLOT_AFTER.items():
             if key == table.key and name in plots:
                 parts += ["", f"![{PLOT_TITLES[name]}]({plots[name]})"]
-        parts += [f"\n_{line}_" for line in _no_chart(table, plots)]
-    parts += ["", f"_{_footer(report)}_", ""]
+        parts += [f"\n_{line}_" for line in no_chart(table, plots)]
+    parts += ["", f"_{footer(report)}_", ""]
     return "\n".join(parts)
 
 
@@ -108,7 +85,7 @@ def render_html(report: PublishedReport, plots: dict[str, bytes]) -> str:
     """A self-contained page: inline CSS, plots as base64 PNG."""
     esc = html.escape
     title = f"Cooperation report {report.year}"
-    body = [f"<h1>{esc(title)}</h1><p>{esc(report.summary)}</p><p>{esc(_ex_parte(report))}</p>"]
+    body = [f"<h1>{esc(title)}</h1><p>{esc(report.summary)}</p><p>{esc(ex_parte_line(report))}</p>"]
     for table in report.tables:
         body.append(f"<h2>{esc(table.title)}</h2>")
         if table.rows:
@@ -123,8 +100,8 @@ def render_html(report: PublishedReport, plots: dict[str, bytes]) -> str:
                     f'src="data:image/png;base64,{png}">'
                     f"<figcaption>{esc(PLOT_TITLES[name])}</figcaption></figure>"
                 )
-        body += [f'<p class="note">{esc(line)}</p>' for line in _no_chart(table, plots)]
-    body.append(f'<p class="note">{esc(_footer(report))}</p>')
+        body += [f'<p class="note">{esc(line)}</p>' for line in no_chart(table, plots)]
+    body.append(f'<p class="note">{esc(footer(report))}</p>')
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
@@ -161,7 +138,7 @@ def render_json(report: PublishedReport) -> str:
 
 
 def write_report(report: CooperationReport, out_dir: Path) -> dict[str, Path]:
-    """Publish ``report`` and write the Markdown, the HTML, the JSON and the PNGs; returns
+    """Publish ``report`` and write the Markdown, the HTML, the PDF, the JSON and the PNGs; returns
     their paths by kind. A plot of an earlier run that this run leaves out is removed, so
     the folder never holds a figure the report no longer shows."""
     published = publish(report)
@@ -182,6 +159,8 @@ def write_report(report: CooperationReport, out_dir: Path) -> dict[str, Path]:
     written["markdown"].write_text(render_markdown(published, files), encoding="utf-8")
     written["html"] = out_dir / f"{base}.html"
     written["html"].write_text(render_html(published, plots), encoding="utf-8")
+    written["pdf"] = out_dir / f"{base}.pdf"
+    written["pdf"].write_bytes(render_pdf(published, plots))
     written["json"] = out_dir / f"{base}.json"
     written["json"].write_text(render_json(published), encoding="utf-8")
     return written
