@@ -128,7 +128,10 @@ async def show_outputs(settings: Settings, client, workflow_id: str) -> bool:
             client.client, year, progress=False, min_group=settings.report_min_group
         )
         files = write_report(report, out)
-        print(f"\ncooperation report ({time.monotonic() - started:.1f}s): {files['html']}")
+        took = time.monotonic() - started
+        print(
+            f"\ncooperation report ({took:.1f}s): {files['html']}\n  for circulation: {files['pdf']}"
+        )
     except Exception as err:  # the rest of the demo still completes
         print(f"\n(no cooperation report: {explain(err)})")
         whole = False
