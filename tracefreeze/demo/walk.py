@@ -129,9 +129,8 @@ async def show_outputs(settings: Settings, client, workflow_id: str) -> bool:
         )
         files = write_report(report, out)
         took = time.monotonic() - started
-        print(
-            f"\ncooperation report ({took:.1f}s): {files['html']}\n  for circulation: {files['pdf']}"
-        )
+        print(f"\ncooperation report ({took:.1f}s): {files['html']}")
+        print(f"  for circulation: {files['pdf']}")
     except Exception as err:  # the rest of the demo still completes
         print(f"\n(no cooperation report: {explain(err)})")
         whole = False
