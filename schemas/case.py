@@ -22,7 +22,14 @@ from schemas.common import (
     TopicName,
 )
 from schemas.completeness import CompletenessOverride
-from schemas.court import CaseRelease, CloseRequest, CourtAction, DecidingOrgan, Judgment
+from schemas.court import (
+    CaseRelease,
+    CloseRequest,
+    CourtAction,
+    DecidingOrgan,
+    EnforcementRequestMade,
+    Judgment,
+)
 from schemas.escalations import EscalationEvent
 from schemas.ledger import AssetStatus, CurrencyTotals, Ledger, RequestStatus
 from schemas.policy import ResolvedPolicy
@@ -319,9 +326,13 @@ class ReleaseCase(CourtAction):
     reasons: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
-RequestUpdate = Literal["record_judgment", "release_for_case", "close"]
-"""The request updates a case sends its requests (``workflows/catalog.py``)."""
-CaseToRequest = Annotated[Judgment | CaseRelease | CloseRequest, Field(discriminator="action_type")]
+RequestUpdate = Literal["record_judgment", "release_for_case", "close", "note_enforcement_request"]
+"""The request updates a case sends its requests (``workflows/catalog.py``); an enforcement
+request sends the last to the request it supplements (``workflows/request_links.py``)."""
+CaseToRequest = Annotated[
+    Judgment | CaseRelease | CloseRequest | EnforcementRequestMade,
+    Field(discriminator="action_type"),
+]
 
 
 class Delivery(Frozen):

@@ -26,6 +26,7 @@ from schemas.common import (
     Ids,
     Instant,
     Money,
+    RequestReference,
     check_minor_units,
 )
 from schemas.organs import OrganName
@@ -726,6 +727,18 @@ class CaseRelease(CourtAction):
         return ReleaseGround.TERMINATION
 
 
+class EnforcementRequestMade(CourtAction):
+    """The Presidency made its enforcement request (RS 109, Rule 217) for assets this request
+    holds: their transfer to the Court (RS 109(3)) is recorded there, never here too, and they
+    no longer keep this request open. Sent by the enforcement request when it starts, or by
+    the Court."""
+
+    action_type: Literal["enforcement_request_made"] = "enforcement_request_made"
+
+    enforcement_reference: RequestReference
+    asset_ids: Ids = Field(min_length=1)
+
+
 CourtActionMessage = Annotated[
     ConsultationResponse
     | PostponementDecision
@@ -747,7 +760,8 @@ CourtActionMessage = Annotated[
     | NationalSecurityDetermination
     | ExchangeRate
     | Judgment
-    | CaseRelease,
+    | CaseRelease
+    | EnforcementRequestMade,
     Field(discriminator="action_type"),
 ]
 """Any Court action, told apart by its ``action_type`` (as a State's answer by ``answer_type``)."""

@@ -151,6 +151,9 @@ class LedgerEntry(State):
     """What the State reported on this item of an enforcement request (RS 109)."""
     recovered: Money | None = None
     """The value the State recovered for it (RS 109(2)) or the proceeds of its sale."""
+    enforced_by: str | None = None
+    """The Presidency's enforcement request (RS 109) that enforces this asset: its transfer
+    to the Court is recorded there, not on this request."""
     transferred: Money | None = None
     allocations: list[AllocationShare] = []
     allocated: Money | None = None

@@ -281,6 +281,11 @@ def check_transfer(record: RequestCarry, request: CourtRequest, m: TransferToCou
         raise Refusal(
             f"asset {m.asset_id!r} is {entry.status.value}: transfer follows a forfeiture order"
         )
+    if entry.enforced_by is not None:
+        raise Refusal(
+            f"asset {m.asset_id!r} is enforced on the Presidency's request {entry.enforced_by}: "
+            "its transfer to the Court is recorded there (RS 109(3))"
+        )
     if entry.contested:
         raise Refusal(
             f"asset {m.asset_id!r} has a pending third-party claim or domestic challenge: it is "

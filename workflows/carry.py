@@ -152,6 +152,10 @@ class RequestCarry(State):
         "further reports on them are taken after execution ended",
     )
     report: ReportMemo = ReportMemo()
+    supplemented_told: bool = Field(
+        default=False,
+        description="An enforcement request (RS 109) has told the request it supplements",
+    )
     clocks: Clocks | None = Field(default=None, description="Deadlines; none without a policy")
     escalation_outbox: list[EscalationEvent] = []
     directory_outbox: list[DirectoryNotice] = Field(

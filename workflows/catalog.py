@@ -221,6 +221,9 @@ CATALOG: tuple[Kind, ...] = (
            OPEN, SAME, j.check_judgment, j.apply_judgment),
     _court("case_release", c.CaseRelease, "release_for_case",
            OPEN, frozenset({S.WITHDRAWN}), j.check_case_release, j.apply_case_release),
+    # RS 109, Rule 217: the Presidency's request enforces assets this request holds.
+    _court("enforcement_request_made", c.EnforcementRequestMade, "note_enforcement_request",
+           OPEN, SAME, e.check_notice, e.apply_notice),
 )
 # fmt: on
 

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from schemas.answers import EnforcementReport
 from schemas.common import MAX_ASSETS
-from schemas.court import JudgmentOutcome
+from schemas.court import EnforcementRequestMade, JudgmentOutcome
 from schemas.enforcement import EnforcementOutcome as E
 from schemas.enforcement import EnforcementResult, OrderEnforced
 from schemas.ledger import AssetStatus as A
@@ -232,3 +232,35 @@ def fully_enforced(record: RequestCarry, request: CourtRequest) -> bool:
 def still_recovering(record: RequestCarry) -> list[str]:
     """Items whose value the State is still recovering (RS 109(2)): the request stays open."""
     return sorted(a for a, e in record.ledger.entries.items() if e.enforcement is E.VALUE_PENDING)
+
+
+def check_notice(record: RequestCarry, request: CourtRequest, m: EnforcementRequestMade) -> None:
+    """The Presidency's enforcement request is told to the protective request holding its
+    assets; refused where an asset it names was already transferred to the Court here, so the
+    same value is never transferred and allocated twice (RS 109(3), Rule 221)."""
+    if request.enforcement is not None:
+        raise Refusal("an enforcement request is not itself enforced by another")
+    done = sorted(
+        a
+        for a in m.asset_ids
+        if a in record.ledger.entries and record.ledger.entries[a].status in ENDED - {A.RELEASED}
+    )
+    if done:
+        raise Refusal(
+            f"assets {done} were already transferred to the Court on this request (RS 109(3)): "
+            f"the Presidency's request {m.enforcement_reference} must not enforce them again"
+        )
+
+
+def apply_notice(
+    record: RequestCarry, _: CourtRequest, m: EnforcementRequestMade, at: datetime
+) -> Outcome:
+    """The assets named are enforced on the Presidency's request: no transfer is recorded
+    here for them, and they no longer keep this request open."""
+    named = [a for a in m.asset_ids if a in record.ledger.entries]
+    for asset_id in named:
+        entry = record.ledger.entries[asset_id]
+        entry.enforced_by = m.enforcement_reference
+        annotate(entry, m.event_id, at, f"enforced on request {m.enforcement_reference} (RS 109)")
+    listed = ", ".join(named) or "none of its assets"
+    return Outcome(f"enforcement request {m.enforcement_reference} made for {listed}")

@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
         queue_for_directory,
         transmission_note,
     )
+    from workflows.request_links import tell_supplemented
     from workflows.request_outbox import Outbox
     from workflows.request_publishing import ParentReports, Visibility, log_taken, note_for_report
     from workflows.request_seen import SeenIds
@@ -121,6 +122,9 @@ class RequestWorkflow:
     @workflow.run
     async def run(self, inp: RequestRun) -> RequestView:
         self._refresh_visibility()
+        told = await tell_supplemented(self._rec, self._request)  # RS 109: once, if enforcing
+        if told is not None:
+            self._record_timeline(None, told)
         while True:
             await self._wait_for_work_or_clock()
             self._fire_clocks()

@@ -325,7 +325,9 @@ def check_close(r: RequestCarry, _: CourtRequest, m: CloseRequest) -> None:
             f"the State is still recovering the value of {recovering} (RS 109(2)): the "
             "request closes once it reports what it recovered or that it cannot"
         )
-    open_assets = sorted(a for a, e in r.ledger.entries.items() if not e.status.settled)
+    open_assets = sorted(
+        a for a, e in r.ledger.entries.items() if not e.status.settled and e.enforced_by is None
+    )
     if open_assets:
         raise Refusal(
             f"assets {open_assets} are still frozen or seized, or await transfer or "

@@ -29,10 +29,12 @@ from tests.workflows.support import (
     assert_rejected,
     close_action,
     consultation,
+    convicted,
     conviction,
     court_action,
     court_request,
     execution_report,
+    forfeiture,
     money,
     no_assets,
     reasons,
@@ -423,3 +425,52 @@ def judgment(reference: str, finality: str) -> c.Judgment:
         delivered_on="2026-06-01" if reference == TRIAL else "2026-11-02",
         finality=finality,
     )
+
+
+async def test_the_protective_request_is_told_and_records_no_second_transfer(worker) -> None:
+    """RS 109(3), Rule 221: the Presidency's request, when it starts, tells the protective
+    request to the same party it supplements; that request then records no transfer of the
+    assets it names (their transfer is recorded once, on the enforcement request) and they no
+    longer keep it open."""
+    protective, first = await convicted(worker)
+    await send(first, forfeiture(ACCOUNT))
+    req = enforcement_request(supplements=protective.reference)
+    handle = await worker.start(req)
+
+    async def told() -> bool:
+        return any("told: it records no transfer" in t.what for t in (await view(handle)).timeline)
+
+    await until(told)
+    entries = (await view(first)).ledger.entries
+    assert entries[ACCOUNT].enforced_by == req.reference
+    assert entries[APARTMENT].enforced_by == req.reference
+    await assert_rejected(
+        first,
+        worker.published,
+        transfer(ACCOUNT, "398214.37"),
+        f"is enforced on the Presidency's request {req.reference}",
+    )
+
+
+async def test_a_value_already_transferred_is_not_enforced_again(worker) -> None:
+    """An asset the protective request already transferred to the Court: the protective
+    request refuses the notice, and the enforcement request says so on its timeline, loudly."""
+    protective, first = await convicted(worker)
+    await send(first, forfeiture(ACCOUNT))
+    await send(first, transfer(ACCOUNT, "398214.37"))
+    req = enforcement_request(supplements=protective.reference)
+    handle = await worker.start(req)
+
+    async def refused() -> str | None:
+        notes = [t.what for t in (await view(handle)).timeline if "NOT told" in t.what]
+        return notes[0] if notes else None
+
+    await until(lambda: _some(refused))
+    note = await refused()
+    assert note is not None and "were already transferred to the Court" in note
+    assert ACCOUNT in note
+    assert (await view(first)).ledger.entries[APARTMENT].enforced_by is None
+
+
+async def _some(probe: Any) -> bool:
+    return await probe() is not None

@@ -1,0 +1,65 @@
+"""An enforcement request tells the request it supplements (docs/legal-process.md,
+'Enforcement after conviction').
+
+The Presidency's enforcement request (RS 109, Rule 217) usually names assets an earlier
+protective request to the same party holds under a forfeiture order. When it starts, it tells
+that request (``enforcement_request_made``), which then records no transfer of those assets
+itself and no longer waits for them to close: their transfer to the Court (RS 109(3)) and
+allocation (Rule 221) are recorded on the enforcement request, once. Sent through the same
+activity a case sends its Court actions with (``activities/case.py``): refused only by the
+other request's rules, retried when it cannot be reached for a moment. Told once; what came
+of it is on the enforcement request's timeline.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from schemas.case import DELIVER_TO_REQUEST, DeliveryResult, RequestDelivery
+    from schemas.court import EnforcementRequestMade
+    from schemas.request import CourtRequest, request_workflow_id
+    from workflows.carry import RequestCarry
+
+
+async def tell_supplemented(rec: RequestCarry, request: CourtRequest) -> str | None:
+    """Tell the supplemented request of this enforcement request's assets, once; returns the
+    timeline note (None when there is nothing to tell)."""
+    first = request.supplements
+    named = tuple(a.asset_id for a in request.known_assets)[:100]
+    if rec.supplemented_told or request.enforcement is None or first is None or not named:
+        return None
+    rec.supplemented_told = True
+    notice = EnforcementRequestMade(
+        event_id=str(workflow.uuid4()),
+        decided_by="Presidency",
+        decided_at=workflow.now(),
+        enforcement_reference=request.reference,
+        asset_ids=named,
+    )
+    delivery = RequestDelivery(
+        workflow_id=request_workflow_id(first, request.requested_state),
+        update="note_enforcement_request",
+        action=notice,
+    )
+    try:
+        result: DeliveryResult = await workflow.execute_activity(
+            DELIVER_TO_REQUEST,
+            delivery,
+            result_type=DeliveryResult,
+            start_to_close_timeout=timedelta(minutes=2),
+            retry_policy=RetryPolicy(maximum_attempts=5, maximum_interval=timedelta(minutes=1)),
+            summary=f"enforcement request told to {first}",
+        )
+    except ActivityError:
+        result = DeliveryResult(outcome="ended", reason="it could not be reached")
+    if result.outcome == "taken":
+        return f"request {first} told: it records no transfer of {', '.join(named)} (RS 109(3))"
+    return (
+        f"request {first} NOT told ({result.outcome}: {result.reason}): the Court tells it "
+        f"itself (enforcement_request_made) before recording any transfer"
+    )
