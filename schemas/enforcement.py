@@ -69,6 +69,13 @@ class EnforcementOrder(Frozen):
         description="The fine (RS 77(2)(a)) or the reparations award (RS 75(2)) to recover; "
         "a forfeiture order names its assets instead (Rule 218(1)(b))",
     )
+    beneficiaries: str | None = Field(
+        default=None,
+        max_length=MAX_TEXT,
+        description="Rule 218(3)(b): for individual awards, the victims (their identity is "
+        "confidential: the request's confidentiality applies); for a collective award made "
+        "through the Trust Fund for Victims, its particulars",
+    )
     scope_of_reparations: str | None = Field(
         default=None,
         max_length=MAX_TEXT,
@@ -94,6 +101,11 @@ class EnforcementOrder(Frozen):
             raise ValueError(
                 f"amount: a {self.order.value} order ({self.order.article}) "
                 "states the amount to recover"
+            )
+        if (self.order is OrderEnforced.REPARATIONS) != (self.beneficiaries is not None):
+            raise ValueError(
+                "beneficiaries: a reparations order, and only one, names the victims of an "
+                "individual award or the Trust Fund's particulars (Rule 218(3)(b))"
             )
         if (self.order is OrderEnforced.REPARATIONS) != (self.scope_of_reparations is not None):
             raise ValueError(

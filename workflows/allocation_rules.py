@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from schemas.common import Money
 from schemas.court import Allocation, AllocationDestination, ReparationsPosition
+from schemas.enforcement import OrderEnforced
 from schemas.ledger import AllocationRecord, LedgerEntry
 from schemas.request import CourtRequest
 from workflows.asset_rules import A, move
@@ -37,6 +38,7 @@ def check_allocation(record: RequestCarry, request: CourtRequest, m: Allocation)
         raise Refusal(
             f"allocation in {m.shares[0].amount.currency}, transfer in {entry.transferred.currency}"
         )
+    _check_reparations_order(request, m)
     allowed = _policy_bases(record)
     for share in m.shares:
         if not share.destination.statutory and share.destination not in allowed:
@@ -64,6 +66,28 @@ def check_allocation(record: RequestCarry, request: CourtRequest, m: Allocation)
             f"allocation of {total} exceeds the {remainder} {entry.transferred.currency} "
             f"still unallocated of the {entry.transferred.amount} transferred"
         )
+
+
+def _check_reparations_order(request: CourtRequest, m: Allocation) -> None:
+    """What a State recovered on a reparations order (RS 75(2), 75(5)) goes to the
+    reparations it was ordered for, directly or through the Trust Fund for Victims as an
+    award (RS 75(2)); it is not a fine or a forfeiture the Presidency may put elsewhere
+    (Rule 219: the order is not modified)."""
+    order = request.enforcement
+    if order is None or order.order is not OrderEnforced.REPARATIONS:
+        return
+    for share in m.shares:
+        reparations = share.destination is AllocationDestination.REPARATIONS
+        award = share.destination is AllocationDestination.TRUST_FUND_FOR_VICTIMS and (
+            share.basis.replace(" ", "") == "RS75(2)"
+        )
+        if not (reparations or award):
+            raise Refusal(
+                f"a share to {share.destination.value} ({share.basis or 'no basis'}): what was "
+                f"recovered on the reparations order {order.order_reference} goes to those "
+                "reparations, directly or through the Trust Fund for Victims under RS 75(2) "
+                "(RS 75(5); Rule 219)"
+            )
 
 
 def _unallocated(entry: LedgerEntry) -> Decimal:

@@ -332,6 +332,16 @@ async def test_enforcement_report_only_on_an_enforcement_request(worker) -> None
         ({"enforcement": {"order": "fine"}}, "states the amount to recover"),
         (
             {"enforcement": {"order": "reparations", "amount": money("5.00")}},
+            "Rule 218(3)(b)",
+        ),
+        (
+            {
+                "enforcement": {
+                    "order": "reparations",
+                    "amount": money("5.00"),
+                    "beneficiaries": "The Trust Fund for Victims, collective award.",
+                }
+            },
             "Rule 218(3)(c)",
         ),
     ],
@@ -474,3 +484,39 @@ async def test_a_value_already_transferred_is_not_enforced_again(worker) -> None
 
 async def _some(probe: Any) -> bool:
     return await probe() is not None
+
+
+async def test_what_a_reparations_order_recovers_goes_to_reparations(worker) -> None:
+    """RS 75(2), 75(5), Rule 219: the value recovered on a reparations order is allocated to
+    those reparations, directly or through the Trust Fund for Victims as an award (RS 75(2)),
+    never to another purpose (Rule 221 decides the allocation, not the order's object)."""
+    req = enforcement_request(
+        known_assets=[],
+        enforcement={
+            "order": "reparations",
+            "amount": money("1000.00"),
+            "beneficiaries": "Collective award through the Trust Fund for Victims.",
+            "scope_of_reparations": "Collective and symbolic reparations for the community.",
+        },
+    )
+    req, handle = await enforcing(worker, req)
+    await send(
+        handle,
+        report(req, item("a-salary-1", "value_recovered", "1000.00", asset=BANK), final=True),
+    )
+    await send(handle, transfer("a-salary-1", "1000.00"))
+    for shares, fragment in (
+        ((("legal_aid_refund", "10.00"),), "a share to legal_aid_refund"),
+        ((("trust_fund_for_victims", "10.00", "RS 79(2)"),), "a share to trust_fund_for_victims"),
+    ):
+        await assert_rejected(
+            handle,
+            worker.published,
+            allocation("a-salary-1", *shares, reparations="satisfied"),
+            fragment,
+        )
+    await send(
+        handle,
+        allocation("a-salary-1", ("trust_fund_for_victims", "1000.00", "RS 75(2)")),
+    )
+    assert (await view(handle)).ledger.entries["a-salary-1"].status is A.ALLOCATED
