@@ -292,3 +292,16 @@ class ResolvedPolicy(Frozen):
         description="The request's situation from the register (RS 13); none if unregistered: "
         "then nothing is referred to the Security Council",
     )
+
+
+RESOLVE_POLICY = "resolve_policy"
+"""The activity that resolves the policy in force for a request started without one
+(``activities/policy.py``)."""
+
+
+class PolicyAtStart(Frozen):
+    """The policy in force for a request started without one (by a client other than the
+    Court's own), or why none could be had."""
+
+    policy: ResolvedPolicy | None = None
+    reason: str | None = Field(default=None, max_length=2000)

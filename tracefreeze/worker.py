@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.case import deliver_to_request, request_summaries
+from activities.policy import PolicyResolver
 from activities.publish import EventPublisher
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
@@ -67,7 +68,12 @@ async def run_worker(settings: Settings) -> None:
             client,
             task_queue=settings.task_queue,
             workflows=[RequestWorkflow, CaseWorkflow, PartyDirectoryWorkflow],
-            activities=[publisher.publish_outbox, request_summaries, deliver_to_request],
+            activities=[
+                publisher.publish_outbox,
+                request_summaries,
+                deliver_to_request,
+                PolicyResolver(settings).resolve_policy,
+            ],
             max_cached_workflows=MAX_CACHED_WORKFLOWS,
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
             workflow_runner=workflow_runner(),

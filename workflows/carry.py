@@ -152,6 +152,10 @@ class RequestCarry(State):
         "further reports on them are taken after execution ended",
     )
     report: ReportMemo = ReportMemo()
+    met_before_clocks: list[Stage] = Field(
+        default=[],
+        description="Stages met while the request's policy was being resolved at start",
+    )
     supplemented_told: bool = Field(
         default=False,
         description="An enforcement request (RS 109) has told the request it supplements",

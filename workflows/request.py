@@ -42,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import request_guard as guard
     from workflows import state_machine as sm
     from workflows.asset_rules import release
-    from workflows.carry import TIMELINE_CARRIED, Clocks, RequestCarry, RequestRun
+    from workflows.carry import TIMELINE_CARRIED, RequestCarry, RequestRun
     from workflows.catalog import BATCH_UPDATE, CATALOG, KINDS, RULES, Kind
     from workflows.denial_rules import settles_stages
     from workflows.ladder import level_of
@@ -56,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.request_links import tell_supplemented
     from workflows.request_outbox import Outbox
+    from workflows.request_policy import inp_policy_pending, install, note_met, policy_at_start
     from workflows.request_publishing import ParentReports, Visibility, log_taken, note_for_report
     from workflows.request_seen import SeenIds
     from workflows.request_view import request_view
@@ -93,13 +94,7 @@ class RequestWorkflow:
             handler, validator = self._handlers(kind)
             workflow.set_update_handler(kind.update, handler, validator=validator)
         if inp.carried is None and inp.policy is not None:
-            contact = inp.policy.contact
-            self._rec.clocks = Clocks(
-                policy=inp.policy,
-                started_at=workflow.now(),
-                channel=contact.channel if contact else None,
-                language=contact.language if contact else None,
-            )
+            install(self._rec, inp.policy, workflow.now(), workflow.now())
         if inp.carried is None:
             self._rec.report.transmitted_at = workflow.now()
             # In init, so transmission comes first even when an answer arrives with the start.
@@ -121,10 +116,12 @@ class RequestWorkflow:
 
     @workflow.run
     async def run(self, inp: RequestRun) -> RequestView:
+        # The policy in force if the client gave none; RS 109: the protective request told.
+        rec, request = self._rec, self._request
+        for note in (await policy_at_start(inp, rec), await tell_supplemented(rec, request)):
+            if note is not None:
+                self._record_timeline(None, note)
         self._refresh_visibility()
-        told = await tell_supplemented(self._rec, self._request)  # RS 109: once, if enforcing
-        if told is not None:
-            self._record_timeline(None, told)
         while True:
             await self._wait_for_work_or_clock()
             self._fire_clocks()
@@ -252,6 +249,8 @@ class RequestWorkflow:
             # A denial the Court has not determined keeps full execution open (art. 72(7)).
             final = (rec.status in sm.SETTLES_STAGES and settles_stages(rec)) or self._closed
             outcome.firings += dl.meet(rec.clocks, dl.stages_met(kind.meets, final), now)
+        elif inp_policy_pending(self._input):  # the policy in force is on its way
+            note_met(rec, dl.stages_met(kind.meets, rec.status in sm.SETTLES_STAGES))
         rec.ledger.collapse_histories()
         note_for_report(rec, kind, now)
         self._record_timeline(m.event_id, outcome.what)

@@ -32,6 +32,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.case import deliver_to_request, request_summaries
+from activities.policy import PolicyResolver
 from schemas import court as c
 from schemas.answers import (
     AnswerBase,
@@ -54,6 +55,7 @@ from tests.builders import (
     reasons,
 )
 from tracefreeze import client as court_client
+from tracefreeze.config import Settings
 from tracefreeze.policy import load_directory, load_policy, resolve
 from workflows import catalog
 from workflows import search_attributes as sa
@@ -76,6 +78,10 @@ class Sent:
     event: RequestEvent
 
 
+RESOLVER = PolicyResolver(Settings()).resolve_policy
+"""The policy in force, resolved from the shipped policy files, as a worker does."""
+
+
 @dataclass
 class PublishRecorder:
     """Stands in for the Kafka publishing activity (a round of the outbox per call, run as a
@@ -93,8 +99,9 @@ class PublishRecorder:
 
     @property
     def activities(self) -> list[Any]:
-        """The recorder, and the case's own reconciliation (it only queries requests)."""
-        return [self.publish_outbox, request_summaries, deliver_to_request]
+        """The recorder, the case's own reconciliation (it only queries requests), and the
+        policy in force for a request a client starts without one (the shipped policy)."""
+        return [self.publish_outbox, request_summaries, deliver_to_request, RESOLVER]
 
     def events(self, reference: str | None = None) -> list[RequestEvent]:
         return [c.event for c in self.calls if reference is None or c.event.subject == reference]
