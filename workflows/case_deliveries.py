@@ -152,8 +152,12 @@ def compact(delivery: Delivery, judgments: list[Judgment]) -> CarriedDelivery:
     action = delivery.action
     place = None
     if isinstance(action, Judgment):
-        refs = [j.judgment_reference for j in judgments]
-        place = refs.index(action.judgment_reference)
+        # The same judgment may be recorded twice, pending appeal then final (Rule 150): the
+        # record it sends is the one of its finality.
+        sent = (action.judgment_reference, action.finality)
+        place = max(
+            i for i, j in enumerate(judgments) if (j.judgment_reference, j.finality) == sent
+        )
     return CarriedDelivery(
         key=delivery.key,
         update=delivery.update,

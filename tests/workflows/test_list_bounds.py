@@ -407,3 +407,19 @@ def test_a_cases_whole_carry_at_its_bounds_fits_temporals_payload_limit() -> Non
     }
     print(f"a case's carry at its bounds: {size} bytes; besides the summaries: {parts}")
     assert size < PAYLOAD_LIMIT
+
+
+def test_a_judgment_recorded_again_as_final_is_carried_as_final() -> None:
+    """Rule 150: the same judgment recorded pending appeal, then final. The final record on
+    its way to a request is carried and rebuilt as the final one, not the earlier record of
+    the same reference."""
+    keys = ["ICC-01/22-REQ-0001/NLD"]
+    judgments, record = _release_at_bounds(keys)
+    final = judgments[-1]
+    pending = final.model_copy(update={"finality": "appeal_pending"})
+    recorded = [*judgments[:-1], pending, final]
+    sent = final.model_copy(update={"event_id": str(uuid4())})
+    delivery = Delivery(key=keys[0], update="record_judgment", action=sent)
+    rebuilt = rebuild(compact(delivery, recorded), recorded, record)
+    assert rebuilt is not None and rebuilt.action.finality == "final"
+    assert rebuilt == delivery
