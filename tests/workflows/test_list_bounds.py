@@ -417,7 +417,7 @@ def test_a_judgment_recorded_again_as_final_is_carried_as_final() -> None:
     judgments, record = _release_at_bounds(keys)
     final = judgments[-1]
     pending = final.model_copy(update={"finality": "appeal_pending"})
-    recorded = [*judgments[:-1], pending, final]
+    recorded = [*judgments[:-2], pending, final]  # within the case's bound of judgments
     sent = final.model_copy(update={"event_id": str(uuid4())})
     delivery = Delivery(key=keys[0], update="record_judgment", action=sent)
     rebuilt = rebuild(compact(delivery, recorded), recorded, record)
