@@ -24,7 +24,9 @@ log = structlog.get_logger(__name__)
 
 class PolicyResolver:
     """Resolves the policy in force with the worker's settings (its policy file, directory
-    and situation register, and the party directory workflow's contact in force)."""
+    and situation register, and the party directory workflow's contact in force). A file that
+    cannot be read, or a directory that cannot be reached, raises: the activity is retried. A
+    file read but not a valid policy is the request's loud "no deadlines"."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -39,21 +41,16 @@ class PolicyResolver:
                 request,
                 load_situations(s.situation_register_file),
             )
-        except (TracefreezeError, OSError, ValidationError, ValueError) as err:
+        except (TracefreezeError, ValidationError) as err:  # a file read but wrong: said loudly
             log.error(
                 "no deadline policy for a request", reference=request.reference, error=str(err)
             )
             return PolicyAtStart(
                 reason=f"the worker's deadline policy cannot be read: {err}"[:2000]
             )
-        try:
-            from tracefreeze.directory_client import PartyDirectoryClient
+        # The contact in force (Rule 180); a directory not reached is retried, never guessed.
+        from tracefreeze.directory_client import PartyDirectoryClient
 
-            directory = PartyDirectoryClient(activity.client(), s)
-            contact = await directory.contact_for_transmission(
-                request.requested_state, policy.contact
-            )
-            policy = policy.model_copy(update={"contact": contact})
-        except Exception as err:  # the static directory's contact stands
-            log.warning("party directory not read", state=request.requested_state, error=str(err))
-        return PolicyAtStart(policy=policy)
+        directory = PartyDirectoryClient(activity.client(), s)
+        contact = await directory.contact_for_transmission(request.requested_state, policy.contact)
+        return PolicyAtStart(policy=policy.model_copy(update={"contact": contact}))

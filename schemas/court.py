@@ -735,6 +735,7 @@ class EnforcementRequestMade(CourtAction):
 
     action_type: Literal["enforcement_request_made"] = "enforcement_request_made"
 
+    case_number: str = Field(min_length=1, max_length=64, description="The case of both requests")
     enforcement_reference: RequestReference
     asset_ids: Ids = Field(min_length=1)
 

@@ -26,13 +26,16 @@ from schemas.enforcement import EnforcementResult, OrderEnforced
 from schemas.ledger import AssetStatus as A
 from schemas.ledger import LedgerEntry
 from schemas.ledger import RequestStatus as S
+from schemas.organs import Organ
 from schemas.request import CourtRequest
 from workflows.asset_rules import annotate, move
 from workflows.carry import RequestCarry
 from workflows.forfeiture_hold import RECOVERED
-from workflows.outcome import Outcome, Refusal
+from workflows.outcome import Outcome, Refusal, check_chamber
 
 ENDED = frozenset({A.TRANSFERRED, A.ALLOCATED, A.RELEASED})
+PRESIDENCY = frozenset({Organ.PRESIDENCY})
+"""Who makes an enforcement request (Rule 217)."""
 """An item whose enforcement is over: transferred to the Court, allocated, or released."""
 
 
@@ -235,32 +238,57 @@ def still_recovering(record: RequestCarry) -> list[str]:
 
 
 def check_notice(record: RequestCarry, request: CourtRequest, m: EnforcementRequestMade) -> None:
-    """The Presidency's enforcement request is told to the protective request holding its
-    assets; refused where an asset it names was already transferred to the Court here, so the
-    same value is never transferred and allocated twice (RS 109(3), Rule 221)."""
+    """The Presidency's enforcement request (Rule 217) is told to the protective request of
+    the same case holding its assets under the same forfeiture order; refused, with the
+    reason, where the notice is not the Presidency's, is for another case, names an asset
+    this request does not hold under a forfeiture order, one another enforcement request
+    already enforces, or one already transferred to the Court here (RS 109(3), Rule 221): the
+    same value is never transferred and allocated twice, and nothing a freeze holds is let
+    go of by a notice."""
     if request.enforcement is not None:
         raise Refusal("an enforcement request is not itself enforced by another")
-    done = sorted(
-        a
-        for a in m.asset_ids
-        if a in record.ledger.entries and record.ledger.entries[a].status in ENDED - {A.RELEASED}
-    )
-    if done:
+    check_chamber(m.decided_by, "telling of an enforcement request (Rule 217)", PRESIDENCY)
+    if m.case_number != request.case_number:
         raise Refusal(
-            f"assets {done} were already transferred to the Court on this request (RS 109(3)): "
-            f"the Presidency's request {m.enforcement_reference} must not enforce them again"
+            f"the enforcement request is of case {m.case_number}; this request is of case "
+            f"{request.case_number}"
         )
+    for asset_id in m.asset_ids:
+        entry = record.ledger.entries.get(asset_id)
+        if entry is None:
+            continue  # found elsewhere: nothing of it here
+        if entry.status in ENDED - {A.RELEASED}:
+            raise Refusal(
+                f"asset {asset_id!r} was already transferred to the Court on this request "
+                f"(RS 109(3)): the Presidency's request {m.enforcement_reference} must not "
+                "enforce it again"
+            )
+        if entry.enforced_by not in (None, m.enforcement_reference):
+            raise Refusal(
+                f"asset {asset_id!r} is already enforced on the Presidency's request "
+                f"{entry.enforced_by}: one enforcement request per asset"
+            )
 
 
 def apply_notice(
     record: RequestCarry, _: CourtRequest, m: EnforcementRequestMade, at: datetime
 ) -> Outcome:
-    """The assets named are enforced on the Presidency's request: no transfer is recorded
-    here for them, and they no longer keep this request open."""
-    named = [a for a in m.asset_ids if a in record.ledger.entries]
-    for asset_id in named:
+    """The assets named that this request holds under a forfeiture order are enforced on the
+    Presidency's request: no transfer is recorded here for them, and they no longer keep this
+    request open. Any other asset named keeps its measure here until a Chamber decides on it
+    (nothing a freeze holds is let go of by a notice)."""
+    held = [
+        a
+        for a in m.asset_ids
+        if a in record.ledger.entries and record.ledger.entries[a].status is A.FORFEITURE_ORDERED
+    ]
+    for asset_id in held:
         entry = record.ledger.entries[asset_id]
         entry.enforced_by = m.enforcement_reference
         annotate(entry, m.event_id, at, f"enforced on request {m.enforcement_reference} (RS 109)")
-    listed = ", ".join(named) or "none of its assets"
-    return Outcome(f"enforcement request {m.enforcement_reference} made for {listed}")
+    kept = sorted(set(m.asset_ids) & set(record.ledger.entries) - set(held))
+    return Outcome(
+        f"enforcement request {m.enforcement_reference} made: enforces "
+        f"{', '.join(held) or 'nothing held here under a forfeiture order'}"
+        + (f"; {', '.join(kept)} keep their measure here" if kept else "")
+    )

@@ -27,6 +27,16 @@ ENDED = frozenset({S.EXECUTED, S.PARTIALLY_EXECUTED, S.NO_ASSETS, S.DENIED, S.WI
 such a request as it is, for the case to close it once its assets are settled."""
 
 
+def _earlier_record(held: Judgment | None, judgment: Judgment) -> bool:
+    """``judgment`` is the earlier record, an appeal pending, of the judgment in force as
+    final (recorded again once no appeal was brought, Rule 150)."""
+    return (
+        held is not None
+        and held.judgment_reference == judgment.judgment_reference
+        and (held.finality, judgment.finality) == ("final", "appeal_pending")
+    )
+
+
 def _check_not_older(record: RequestCarry, judgment: Judgment) -> None:
     held = record.judgment
     if held is not None and judgment.delivered_on < held.delivered_on:
@@ -38,8 +48,14 @@ def _check_not_older(record: RequestCarry, judgment: Judgment) -> None:
 
 def check_judgment(record: RequestCarry, _: CourtRequest, m: Judgment) -> None:
     """A judgment older than the one in force never replaces it (an appeal judgment stands
-    over the trial judgment it decided, RS 83(2))."""
+    over the trial judgment it decided, RS 83(2)), nor does the earlier record of a judgment
+    in force as final (Rule 150)."""
     _check_not_older(record, m)
+    if _earlier_record(record.judgment, m):
+        raise Refusal(
+            f"judgment {m.judgment_reference} is in force here as final: its earlier record, "
+            "an appeal pending, does not replace it (Rule 150)"
+        )
 
 
 def apply_judgment(record: RequestCarry, _: CourtRequest, m: Judgment, at: datetime) -> Outcome:
@@ -65,7 +81,8 @@ def apply_case_release(
     channel as this action's decision). An asset under a forfeiture order stays as it is,
     awaiting a decision on it. A request still in execution leaves it (withdrawn): its stage
     deadlines and the ladder stop; one whose execution had ended stays as it is."""
-    record.judgment = m.judgment
+    if not _earlier_record(record.judgment, m.judgment):  # a final record stays final
+        record.judgment = m.judgment
     ground = m.ground.value
     out = Outcome(
         f"case released ({ground}, judgment {m.judgment.judgment_reference}) by the {m.decided_by}"

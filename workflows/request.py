@@ -244,13 +244,13 @@ class RequestWorkflow:
         outcome = RULES[kind.name].apply(rec, req, m, now)
         if outcome.status is not None:
             rec.status = outcome.status
+        # A denial the Court has not determined keeps full execution open (art. 72(7)).
+        final = (rec.status in sm.SETTLES_STAGES and settles_stages(rec)) or self._closed
         if rec.clocks is not None:
             dl.on_status(rec.clocks, paused_before, rec.status.paused, now)
-            # A denial the Court has not determined keeps full execution open (art. 72(7)).
-            final = (rec.status in sm.SETTLES_STAGES and settles_stages(rec)) or self._closed
             outcome.firings += dl.meet(rec.clocks, dl.stages_met(kind.meets, final), now)
         elif inp_policy_pending(self._input):  # the policy in force is on its way
-            note_met(rec, dl.stages_met(kind.meets, rec.status in sm.SETTLES_STAGES))
+            note_met(rec, dl.stages_met(kind.meets, final))
         rec.ledger.collapse_histories()
         note_for_report(rec, kind, now)
         self._record_timeline(m.event_id, outcome.what)

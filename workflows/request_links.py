@@ -7,8 +7,10 @@ that request (``enforcement_request_made``), which then records no transfer of t
 itself and no longer waits for them to close: their transfer to the Court (RS 109(3)) and
 allocation (Rule 221) are recorded on the enforcement request, once. Sent through the same
 activity a case sends its Court actions with (``activities/case.py``): refused only by the
-other request's rules, retried when it cannot be reached for a moment. Told once; what came
-of it is on the enforcement request's timeline.
+other request's rules, retried when it cannot be reached for a moment. Told once it is taken or
+refused; not reached, it is told again at the request's next run; what came of it is on the
+enforcement request's timeline. Only a forfeiture order's assets are told (Rule 218(1)(b)),
+and only those the protective request holds under a forfeiture order are let go of there.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from schemas.case import DELIVER_TO_REQUEST, DeliveryResult, RequestDelivery
     from schemas.court import EnforcementRequestMade
+    from schemas.enforcement import OrderEnforced
     from schemas.request import CourtRequest, request_workflow_id
     from workflows.carry import RequestCarry
 
@@ -29,15 +32,16 @@ with workflow.unsafe.imports_passed_through():
 async def tell_supplemented(rec: RequestCarry, request: CourtRequest) -> str | None:
     """Tell the supplemented request of this enforcement request's assets, once; returns the
     timeline note (None when there is nothing to tell)."""
-    first = request.supplements
-    named = tuple(a.asset_id for a in request.known_assets)[:100]
-    if rec.supplemented_told or request.enforcement is None or first is None or not named:
-        return None
-    rec.supplemented_told = True
+    first, order = request.supplements, request.enforcement
+    named = tuple(a.asset_id for a in request.known_assets)
+    forfeiture = order is not None and order.order is OrderEnforced.FORFEITURE
+    if rec.supplemented_told or not forfeiture or first is None or not 0 < len(named) <= 100:
+        return None  # RS 109: the assets a forfeiture order names (Rule 218(1)(b))
     notice = EnforcementRequestMade(
         event_id=str(workflow.uuid4()),
         decided_by="Presidency",
         decided_at=workflow.now(),
+        case_number=request.case_number,
         enforcement_reference=request.reference,
         asset_ids=named,
     )
@@ -58,8 +62,15 @@ async def tell_supplemented(rec: RequestCarry, request: CourtRequest) -> str | N
     except ActivityError:
         result = DeliveryResult(outcome="ended", reason="it could not be reached")
     if result.outcome == "taken":
-        return f"request {first} told: it records no transfer of {', '.join(named)} (RS 109(3))"
-    return (
-        f"request {first} NOT told ({result.outcome}: {result.reason}): the Court tells it "
-        f"itself (enforcement_request_made) before recording any transfer"
+        rec.supplemented_told = True
+        return (
+            f"request {first} told: it records no transfer of what it holds under a "
+            "forfeiture order of the assets this order names (RS 109(3))"
+        )
+    rec.supplemented_told = result.outcome == "refused"  # a refusal stands; else told again
+    then = (
+        "the Court decides before recording any transfer here"
+        if rec.supplemented_told
+        else "told again at this request's next run"
     )
+    return f"request {first} NOT told ({result.outcome}: {result.reason}): {then}"

@@ -326,7 +326,10 @@ def check_close(r: RequestCarry, _: CourtRequest, m: CloseRequest) -> None:
             "request closes once it reports what it recovered or that it cannot"
         )
     open_assets = sorted(
-        a for a, e in r.ledger.entries.items() if not e.status.settled and e.enforced_by is None
+        a
+        for a, e in r.ledger.entries.items()
+        if not e.status.settled
+        and not (e.enforced_by is not None and e.status is AssetStatus.FORFEITURE_ORDERED)
     )
     if open_assets:
         raise Refusal(

@@ -453,7 +453,8 @@ async def test_the_protective_request_is_told_and_records_no_second_transfer(wor
     await until(told)
     entries = (await view(first)).ledger.entries
     assert entries[ACCOUNT].enforced_by == req.reference
-    assert entries[APARTMENT].enforced_by == req.reference
+    # Frozen here, not under the forfeiture order: its freeze stays, and keeps the request open.
+    assert entries[APARTMENT].enforced_by is None and entries[APARTMENT].status is A.FROZEN
     await assert_rejected(
         first,
         worker.published,
@@ -477,7 +478,8 @@ async def test_a_value_already_transferred_is_not_enforced_again(worker) -> None
 
     await until(lambda: _some(refused))
     note = await refused()
-    assert note is not None and "were already transferred to the Court" in note
+    assert note is not None and "was already transferred to the Court" in note
+    assert "the Court decides before recording any transfer here" in note
     assert ACCOUNT in note
     assert (await view(first)).ledger.entries[APARTMENT].enforced_by is None
 
@@ -520,3 +522,48 @@ async def test_what_a_reparations_order_recovers_goes_to_reparations(worker) -> 
         allocation("a-salary-1", ("trust_fund_for_victims", "1000.00", "RS 75(2)")),
     )
     assert (await view(handle)).ledger.entries["a-salary-1"].status is A.ALLOCATED
+
+
+async def test_a_notice_is_the_presidencys_for_the_same_case_and_one_per_asset(worker) -> None:
+    """Rule 217: only the Presidency tells a protective request of its enforcement request,
+    for the same case; an asset another enforcement request already enforces is refused (one
+    transfer, not two)."""
+    protective, first = await convicted(worker)
+    await send(first, forfeiture(ACCOUNT))
+
+    def notice(**fields: Any) -> c.EnforcementRequestMade:
+        data = {
+            "decided_by": "Presidency",
+            "case_number": protective.case_number,
+            "enforcement_reference": "ICC-01/22-ENF-0100",
+            "asset_ids": [ACCOUNT],
+            **fields,
+        }
+        return court_action(c.EnforcementRequestMade, **data)
+
+    for wrong, fragment in (
+        (notice(decided_by="Registry"), "is a Chamber's decision, not"),
+        (notice(case_number="ICC-02/05"), "is of case ICC-02/05"),
+    ):
+        await assert_rejected(first, worker.published, wrong, fragment)
+    await send(first, notice())
+    await assert_rejected(
+        first,
+        worker.published,
+        notice(enforcement_reference="ICC-01/22-ENF-0200"),
+        "already enforced on the Presidency's request ICC-01/22-ENF-0100",
+    )
+
+
+async def test_a_final_judgment_is_never_taken_back_to_appeal_pending(worker) -> None:
+    """Rule 150: a judgment in force as final is not replaced by its earlier record, an appeal
+    pending (the case may deliver the two out of order)."""
+    req = enforcement_request()
+    handle = await worker.start(req)
+    await send(handle, final_conviction())
+    await assert_rejected(
+        handle,
+        worker.published,
+        final_conviction(finality="appeal_pending"),
+        "is in force here as final: its earlier record",
+    )
