@@ -14,16 +14,23 @@ branch, and every history is recorded again from the new code, one per scenario.
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WithStartWorkflowOperation, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import WorkflowEnvironment
 
 from schemas import court as c
-from schemas.answers import AnswerBatch, ChannelChangeNotice, FreezeLimitProposal
+from schemas.answers import (
+    AnswerBatch,
+    ChannelChangeNotice,
+    EnforcementReport,
+    FreezeLimitProposal,
+)
 from schemas.court import DeadlineExtension, EscalationDecision, FreezeLimitResponse, Stage
 from schemas.request import CourtRequest
 from schemas.views import RequestView
@@ -39,6 +46,7 @@ from tests.workflows.support import (
     conviction,
     court_action,
     court_request,
+    enforcement_request,
     execution_report,
     money,
     new_event_id,
@@ -281,8 +289,73 @@ TIMED_SCENARIOS: dict[
 """Scenarios run under the default deadline policy: they let policy time pass (timers)."""
 
 
+async def started_by_another_client(
+    env: WorkflowEnvironment, task_queue: str, number: int
+) -> Handle:
+    """A request started as another Temporal client starts one: the request alone, no policy
+    (the policy in force is resolved at start, by activity), with an acknowledgement that
+    came with the start, then a report (``workflows/request_policy.py``)."""
+    req = court_request(reference=f"ICC-01/22-REQ-HIST-{number:04d}")
+    ack = acknowledgement(req)
+    start = WithStartWorkflowOperation(
+        "RequestWorkflow",
+        {"request": json.loads(req.model_dump_json())},
+        id=req.workflow_id,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+    )
+    await env.client.execute_update_with_start_workflow(
+        "acknowledge", ack, start_workflow_operation=start, id=ack.event_id
+    )
+    handle: Handle = await start.workflow_handle()
+    await settle(handle)
+    await send(handle, execution_report(req))
+    return handle
+
+
+async def enforcement_told(env: WorkflowEnvironment, task_queue: str, number: int) -> Handle:
+    """The Presidency's enforcement request (RS 109) telling the protective request it
+    supplements, by activity, then a State's enforcement report (``workflows/request_links.py``).
+    The enforcement request's history is the one kept."""
+    protective = court_request(reference=f"ICC-01/22-REQ-HIST-{number:04d}")
+    first = await start_request(env.client, task_queue, protective)
+    await send(first, acknowledgement(protective))
+    await send(first, execution_report(protective))
+    await send(first, conviction(judgment_reference="ICC-01/22-377"))
+    order = court_action(
+        c.ForfeitureOrder,
+        decided_by="Trial Chamber IX",
+        order_reference="ICC-01/22-388",
+        asset_ids=[ACCOUNT],
+    )
+    await send(first, order)
+    req = enforcement_request(
+        reference=f"ICC-01/22-ENF-HIST-{number:04d}", supplements=protective.reference
+    )
+    handle: Handle = await start_request(env.client, task_queue, req)
+    await settle(handle)
+    await send(handle, conviction(judgment_reference="ICC-01/22-377"))
+    await send(handle, acknowledgement(req))
+    report = state_answer(
+        EnforcementReport,
+        req,
+        results=[{"asset_id": ACCOUNT, "outcome": "forfeited", "amount": money("398214.37")}],
+    )
+    await send(handle, report)
+    await first.terminate("recorded")
+    return handle
+
+
+STARTED: dict[str, Callable[[WorkflowEnvironment, str, int], Awaitable[Handle]]] = {
+    "started-by-another-client": started_by_another_client,
+    "enforcement-told": enforcement_told,
+}
+"""Scenarios that start their request themselves: their histories schedule an activity (the
+policy in force; the notice to the protective request)."""
+
+
 async def record(names: list[str]) -> None:
-    known = [*SCENARIOS, *TIMED_SCENARIOS]
+    known = [*SCENARIOS, *TIMED_SCENARIOS, *STARTED]
     unknown = set(names) - set(known)
     if unknown:
         raise SystemExit(f"unknown scenarios {sorted(unknown)}; known: {known}")
@@ -290,6 +363,13 @@ async def record(names: list[str]) -> None:
     async with own_env() as env, request_worker(env, "record") as (task_queue, recorder):
         for number, name in enumerate(known, start=1):
             if names and name not in names:
+                continue
+            if name in STARTED:
+                handle = await STARTED[name](env, task_queue, number)
+                await settle(handle)
+                history = await handle.fetch_history()
+                (HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
+                print(f"{name}: {len(history.events)} events")
                 continue
             req = court_request(reference=f"ICC-01/22-REQ-HIST-{number:04d}")
             timed = TIMED_SCENARIOS.get(name)
