@@ -33,6 +33,16 @@ def screenshot(url: str, expect_text: str, out: Path, timeout_s: float = 45.0) -
     """Open ``url``, wait until ``expect_text`` is on the page, and save a PNG to ``out``."""
     if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
         raise TracefreezeError("no headless Chromium: run deploy/local/browser.sh as root")
+    from selenium.common.exceptions import WebDriverException
+
+    try:
+        return _take(url, expect_text, out, timeout_s)
+    except WebDriverException as err:  # e.g. no UI listening there: one line, no traceback
+        first = (err.msg or type(err).__name__).splitlines()[0]
+        raise TracefreezeError(f"the UI at {url} could not be shown: {first}") from err
+
+
+def _take(url: str, expect_text: str, out: Path, timeout_s: float) -> Path:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
