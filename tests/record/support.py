@@ -1,0 +1,80 @@
+"""What the record store's end-to-end tests share: the recorder as an asyncio task on one
+test's topics and database, the Kafka records it must have kept, waits with a bound, and
+Temporal's deletion of a closed request (as the namespace retention would)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from tracefreeze.config import Settings
+from tracefreeze.record.writer import recorded_topics, run_recorder
+from tracefreeze.topics import wanted_topics
+
+WAIT_S = 60.0
+
+
+@contextlib.asynccontextmanager
+async def recording(settings: Settings) -> AsyncIterator[asyncio.Task[None]]:
+    """The recorder on ``settings`` until the block ends; it must stop cleanly."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_recorder(settings, stop))
+    try:
+        yield task
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=30)
+
+
+async def records_on_topics(settings: Settings) -> int:
+    """How many records the recorded topics hold (fresh topics of one test: end offsets)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    await consumer.start()
+    try:
+        wanted = wanted_topics(settings)
+        parts = [TopicPartition(t, p) for t in recorded_topics(settings) for p in range(wanted[t])]
+        return sum((await consumer.end_offsets(parts)).values())
+    finally:
+        await consumer.stop()
+
+
+async def wait_count(dsn: str, sql: str, want: int, *args: object) -> int:
+    """Poll ``sql`` (a count) until it reaches ``want``; its last value."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with asyncio.timeout(WAIT_S):
+            while True:
+                got = await conn.fetchval(sql, *args)
+                if got >= want:
+                    return int(got)
+                await asyncio.sleep(0.1)
+    finally:
+        await conn.close()
+
+
+async def delete_workflow(client: Client, workflow_id: str) -> None:
+    """Delete a closed request's workflow, history and visibility, as retention does."""
+    await client.workflow_service.delete_workflow_execution(
+        DeleteWorkflowExecutionRequest(
+            namespace=client.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=workflow_id),
+        )
+    )
+    handle = client.get_workflow_handle(workflow_id)
+    async with asyncio.timeout(WAIT_S):
+        while True:
+            try:
+                await handle.describe()
+            except RPCError as err:
+                if err.status is RPCStatusCode.NOT_FOUND:
+                    return
+                raise
+            await asyncio.sleep(0.1)

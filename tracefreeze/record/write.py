@@ -1,0 +1,108 @@
+"""Writing one entry, and its request's search row, in the recorder's transaction.
+
+Idempotent: an entry is inserted once by its place in Kafka (topic, partition, offset) and,
+for the Court's own events, once by its event id (a retried publish repeats the id at another
+offset); a record met again inserts nothing and changes nothing. The search row only moves
+forward: first dates are the earliest seen, the level the highest, the status the latest
+event's.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import asyncpg
+
+from tracefreeze.record.evidence import Check, fingerprint, headers_json, registry_json
+from tracefreeze.record.rows import Entry, RequestFacts
+from tracefreeze.record.seal import Sealer
+from tracefreeze.security.key_registry import KeyRegistry
+
+INSERT_ENTRY = """
+INSERT INTO entries (topic, kafka_partition, kafka_offset, kind, request_key, event_id, type,
+    occurred_at, kafka_time, body, headers, key_id, verdict, verdict_detail, checked_at,
+    registry_fingerprint)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+ON CONFLICT DO NOTHING
+RETURNING seq"""
+
+UPSERT_REQUEST = """
+INSERT INTO requests AS r (request_key, reference, requested_state, case_number,
+    confidentiality, origin, legal_basis, party_kind, status, last_event_at, transmitted_at,
+    acknowledged_at, first_report_at, ended_at, closed_at, max_escalation_level, facts)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+ON CONFLICT (request_key) DO UPDATE SET
+    reference = COALESCE(r.reference, EXCLUDED.reference),
+    requested_state = COALESCE(r.requested_state, EXCLUDED.requested_state),
+    case_number = COALESCE(r.case_number, EXCLUDED.case_number),
+    confidentiality = COALESCE(EXCLUDED.confidentiality, r.confidentiality),
+    origin = COALESCE(EXCLUDED.origin, r.origin),
+    legal_basis = COALESCE(EXCLUDED.legal_basis, r.legal_basis),
+    party_kind = COALESCE(EXCLUDED.party_kind, r.party_kind),
+    status = CASE WHEN EXCLUDED.status IS NOT NULL AND (r.last_event_at IS NULL
+        OR EXCLUDED.last_event_at >= r.last_event_at) THEN EXCLUDED.status ELSE r.status END,
+    facts = CASE WHEN EXCLUDED.facts IS NOT NULL AND (r.last_event_at IS NULL
+        OR EXCLUDED.last_event_at >= r.last_event_at) THEN EXCLUDED.facts ELSE r.facts END,
+    last_event_at = GREATEST(r.last_event_at, EXCLUDED.last_event_at),
+    transmitted_at = LEAST(r.transmitted_at, EXCLUDED.transmitted_at),
+    acknowledged_at = LEAST(r.acknowledged_at, EXCLUDED.acknowledged_at),
+    first_report_at = LEAST(r.first_report_at, EXCLUDED.first_report_at),
+    ended_at = LEAST(r.ended_at, EXCLUDED.ended_at),
+    closed_at = LEAST(r.closed_at, EXCLUDED.closed_at),
+    max_escalation_level = GREATEST(r.max_escalation_level, EXCLUDED.max_escalation_level)
+"""
+
+
+class Writer:
+    """Writes entries with one connection; remembers the registry versions already stored."""
+
+    def __init__(self, conn: asyncpg.Connection, sealer: Sealer) -> None:
+        self.conn, self.sealer = conn, sealer
+        self._registries: set[str] = set()
+
+    async def registry_version(self, registry: KeyRegistry) -> str:
+        """The registry's fingerprint, its public keys stored once."""
+        print_ = fingerprint(registry)
+        if print_ not in self._registries:
+            await self.conn.execute(
+                "INSERT INTO key_registry_versions (fingerprint, registry) VALUES ($1, $2) "
+                "ON CONFLICT DO NOTHING",
+                print_,
+                registry_json(registry),
+            )
+            self._registries.add(print_)
+        return print_
+
+    async def write(
+        self,
+        entry: Entry,
+        check: Check | None = None,
+        registry: str | None = None,
+        checked_at: datetime | None = None,
+    ) -> bool:
+        """Insert the entry (and move its request's row); False if it was already there."""
+        seal = self.sealer.seal
+        seq = await self.conn.fetchval(
+            INSERT_ENTRY,
+            entry.topic, entry.partition, entry.offset, entry.kind.value, entry.request_key,
+            entry.event_id, entry.type, entry.occurred_at, entry.kafka_time,
+            seal(entry.value), seal(headers_json(entry.headers)),
+            check.key_id if check else None, check.verdict if check else None,
+            seal(check.detail.encode()) if check else None, checked_at, registry,
+        )  # fmt: skip
+        if seq is None:
+            return False
+        if entry.facts is not None:
+            await self._move(entry.facts)
+        return True
+
+    async def _move(self, f: RequestFacts) -> None:
+        facts = None if f.totals is None else self.sealer.seal(json.dumps(f.totals).encode())
+        await self.conn.execute(
+            UPSERT_REQUEST,
+            f.request_key, f.reference, f.requested_state, f.case_number, f.confidentiality,
+            f.origin, f.legal_basis, f.party_kind, f.status, f.at, f.transmitted_at,
+            f.acknowledged_at, f.first_report_at, f.ended_at, f.closed_at, f.escalation_level,
+            facts,
+        )  # fmt: skip
