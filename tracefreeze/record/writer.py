@@ -72,7 +72,7 @@ async def run_recorder(settings: Settings, stop: asyncio.Event | None = None) ->
                 while not stop.is_set():
                     batches = await consumer.getmany(timeout_ms=500, max_records=BATCH)
                     if batches:
-                        await _record(settings, writer, registry, id_key, batches)
+                        await record_batch(settings, writer, registry, id_key, batches)
                         await consumer.commit(
                             {tp: records[-1].offset + 1 for tp, records in batches.items()}
                         )
@@ -82,13 +82,14 @@ async def run_recorder(settings: Settings, stop: asyncio.Event | None = None) ->
         await conn.close()
 
 
-async def _record(
+async def record_batch(
     settings: Settings,
     writer: Writer,
     registry: RegistryFile,
     id_key: bytes,
     batches: dict[TopicPartition, list[ConsumerRecord]],
-) -> None:
+) -> int:
+    """Write one fetched batch in one transaction; how many entries were new."""
     written = 0
     async with writer.conn.transaction():
         for tp, records in batches.items():
@@ -108,3 +109,4 @@ async def _record(
                 else:
                     written += await writer.write(entry)
     log.debug("batch recorded", records=sum(map(len, batches.values())), written=written)
+    return written
