@@ -1,12 +1,15 @@
-"""What the record store's end-to-end tests share: the recorder as an asyncio task on one
-test's topics and database, the Kafka records it must have kept, waits with a bound, and
-Temporal's deletion of a closed request (as the namespace retention would)."""
+"""What the record store's tests share: the recorder as an asyncio task on one test's topics
+and database, the Kafka records it must have kept, waits with a bound, Temporal's deletion
+of a closed request (as the namespace retention would), and signed answers written to the
+store as the recorder writes them."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -15,11 +18,21 @@ from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from tests.builders import acknowledgement, now, to
+from tests.signed import signed_record
 from tracefreeze.config import Settings
+from tracefreeze.demo.keys import ensure_demo_keys
+from tracefreeze.record.evidence import check, fingerprint
+from tracefreeze.record.reader import RequestRecord, open_entry
+from tracefreeze.record.rows import EntryKind, entry_of
+from tracefreeze.record.seal import Sealer
+from tracefreeze.record.write import Writer
 from tracefreeze.record.writer import recorded_topics, run_recorder
+from tracefreeze.security.key_registry import load_registry
 from tracefreeze.topics import wanted_topics
 
 WAIT_S = 60.0
+TOPIC = "test.state-answers"
 
 
 @contextlib.asynccontextmanager
@@ -78,3 +91,25 @@ async def delete_workflow(client: Client, workflow_id: str) -> None:
                     return
                 raise
             await asyncio.sleep(0.1)
+
+
+async def store_answers(
+    conn: asyncpg.Connection, tmp_path: Path, sealer: Sealer, as_states: list[str | None]
+) -> RequestRecord:
+    """Signed acknowledgements to one NLD request, each signed by ``as_state`` (None: NLD
+    itself), recorded as the recorder records them; the request's record."""
+    registry = load_registry(ensure_demo_keys(tmp_path, ["NLD", "BEL"]))
+    id_key = os.urandom(32)
+    writer = Writer(conn, sealer)
+    version = await writer.registry_version(registry)
+    request = to("ICC-01/22-STORE-0001")
+    for offset, as_state in enumerate(as_states):
+        value, headers = signed_record(acknowledgement(request, sent_at=now()), tmp_path, as_state)
+        entry = entry_of(EntryKind.ANSWER, TOPIC, 0, offset, value, list(headers), 0, id_key)
+        at = now()
+        assert await writer.write(entry, check(value, entry.headers, registry, at), version, at)
+        assert not await writer.write(entry)  # met again: nothing twice
+    key = entry.request_key
+    assert key is not None and fingerprint(registry) == version
+    rows = await conn.fetch("SELECT * FROM entries WHERE request_key = $1 ORDER BY seq", key)
+    return RequestRecord(key, {}, [open_entry(r, sealer) for r in rows])

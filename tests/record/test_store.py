@@ -5,7 +5,6 @@ across a rotation of the payload codec's keys (RS 87(3))."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,21 +12,12 @@ import asyncpg
 import pytest
 from temporalio.api.common.v1 import Payload
 
-from tests.builders import acknowledgement, now, to
-from tests.signed import signed_record
-from tracefreeze.demo.keys import ensure_demo_keys
-from tracefreeze.record.evidence import check, fingerprint
+from tests.record.support import store_answers
 from tracefreeze.record.migrate import migrate, migration_files
 from tracefreeze.record.reader import RequestRecord, open_entry
-from tracefreeze.record.rows import EntryKind, entry_of
 from tracefreeze.record.seal import Sealer
 from tracefreeze.record.show import reverify
-from tracefreeze.record.write import Writer
 from tracefreeze.security.codec import CodecError, EncryptionCodec
-from tracefreeze.security.key_registry import load_registry
-
-ID_KEY = os.urandom(32)
-TOPIC = "test.state-answers"
 
 
 @pytest.fixture
@@ -66,31 +56,10 @@ async def test_migrations_apply_once_and_each_reader_role_sees_only_its_part(
         await conn.fetch("SELECT * FROM entries, requests, key_registry_versions")
 
 
-async def _store_answers(
-    conn: asyncpg.Connection, tmp_path: Path, sealer: Sealer, as_states: list[str | None]
-) -> RequestRecord:
-    """Signed acknowledgements to one NLD request, each signed by ``as_state`` (None: NLD
-    itself), recorded as the recorder records them; the request's record."""
-    registry = load_registry(ensure_demo_keys(tmp_path, ["NLD", "BEL"]))
-    writer = Writer(conn, sealer)
-    version = await writer.registry_version(registry)
-    request = to("ICC-01/22-STORE-0001")
-    for offset, as_state in enumerate(as_states):
-        value, headers = signed_record(acknowledgement(request, sent_at=now()), tmp_path, as_state)
-        entry = entry_of(EntryKind.ANSWER, TOPIC, 0, offset, value, list(headers), 0, ID_KEY)
-        at = now()
-        assert await writer.write(entry, check(value, entry.headers, registry, at), version, at)
-        assert not await writer.write(entry)  # met again: nothing twice
-    key = entry.request_key
-    assert key is not None and fingerprint(registry) == version
-    rows = await conn.fetch("SELECT * FROM entries WHERE request_key = $1 ORDER BY seq", key)
-    return RequestRecord(key, {}, [open_entry(r, sealer) for r in rows])
-
-
 async def test_an_answer_signed_by_another_state_is_kept_filed_and_marked(
     conn: asyncpg.Connection, tmp_path: Path
 ) -> None:
-    record = await _store_answers(conn, tmp_path, Sealer(None), [None, "BEL"])
+    record = await store_answers(conn, tmp_path, Sealer(None), [None, "BEL"])
     assert [e.verdict for e in record.entries] == ["verified", "misaddressed"]
     assert [r.agrees for r in await reverify(conn, record)] == [True, True]
 
@@ -99,7 +68,7 @@ async def test_a_stored_original_altered_in_the_store_no_longer_verifies(
     conn: asyncpg.Connection, tmp_path: Path
 ) -> None:
     sealer = Sealer(None)  # a store without codec keys: the bytes are there to alter
-    record = await _store_answers(conn, tmp_path, sealer, [None])
+    record = await store_answers(conn, tmp_path, sealer, [None])
     forged = record.entries[0].value.replace(b"acknowledgement", b"acknowledgement ")
     await conn.execute("UPDATE entries SET body = $1", sealer.seal(forged))
     rows = await conn.fetch("SELECT * FROM entries ORDER BY seq")
@@ -112,7 +81,7 @@ async def test_sealed_columns_open_after_a_key_rotation_and_only_in_the_store(
     conn: asyncpg.Connection, tmp_path: Path
 ) -> None:
     before = Sealer(codec("k1", active="k1"))
-    record = await _store_answers(conn, tmp_path, before, [None])
+    record = await store_answers(conn, tmp_path, before, [None])
     raw = await conn.fetchval("SELECT body FROM entries")
     assert record.entries[0].value not in raw  # sealed at rest
     rotated = Sealer(codec("k1", "k2", active="k2"))  # k2 new, k1 kept listed
