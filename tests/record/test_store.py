@@ -56,12 +56,15 @@ async def test_migrations_apply_once_and_each_reader_role_sees_only_its_part(
         await conn.fetch("SELECT * FROM entries, requests, key_registry_versions")
 
 
-async def test_an_answer_signed_by_another_state_is_kept_filed_and_marked(
+async def test_an_answer_signed_by_another_state_is_kept_marked_and_filed_with_no_request(
     conn: asyncpg.Connection, tmp_path: Path
 ) -> None:
     record = await store_answers(conn, tmp_path, Sealer(None), [None, "BEL"])
     assert [e.verdict for e in record.entries] == ["verified", "misaddressed"]
     assert [r.agrees for r in await reverify(conn, record)] == [True, True]
+    filed = await conn.fetch("SELECT request_key FROM entries ORDER BY seq")
+    assert filed[0]["request_key"] == record.request_key  # NLD's own, with its request
+    assert filed[1]["request_key"] is None  # BEL writes nothing into NLD's record
 
 
 async def test_a_stored_original_altered_in_the_store_no_longer_verifies(

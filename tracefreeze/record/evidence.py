@@ -26,6 +26,11 @@ from tracefreeze.security.replay_guard import ReplayGuard
 from tracefreeze.security.verify import Rejection, verify
 
 VERIFIED = "verified"
+SIGNED_BY_ITS_STATE = frozenset({VERIFIED, "too_old", "from_future", "key_not_valid", "replayed"})
+"""Verdicts reached only past the signature check with a key of the State the body names:
+the State itself sent it (late, early or twice, perhaps). Only these are filed with the
+request the body names; any other copy is kept unattributed (a State cannot write into
+another State's record, nor an unsigned sender into any)."""
 
 
 def registry_json(registry: KeyRegistry) -> str:
@@ -55,6 +60,10 @@ class Check:
     @property
     def verified(self) -> bool:
         return self.verdict == VERIFIED
+
+    @property
+    def attributable(self) -> bool:
+        return self.verdict in SIGNED_BY_ITS_STATE
 
 
 def check(

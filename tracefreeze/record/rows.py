@@ -167,8 +167,8 @@ def _escalation(entry: Entry, e: EscalationEvent, id_key: bytes) -> None:
 
 
 def _answer(entry: Entry, id_key: bytes) -> None:
-    """Attributed by what the body names, signed or not: a forged answer is filed with the
-    request it claims to answer (and its verdict says it is forged)."""
+    """Attributed by what the body names; the recorder files it there only if that State
+    signed it (``evidence.SIGNED_BY_ITS_STATE``)."""
     body = json.loads(entry.value)
     if not isinstance(body, dict):
         return

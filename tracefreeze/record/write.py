@@ -81,7 +81,10 @@ class Writer:
         registry: str | None = None,
         checked_at: datetime | None = None,
     ) -> bool:
-        """Insert the entry (and move its request's row); False if it was already there."""
+        """Insert the entry (and move its request's row); False if it was already there. An
+        answer its named State did not sign is kept filed with no request."""
+        if check is not None and not check.attributable:
+            entry.request_key = None
         seal = self.sealer.seal
         seq = await self.conn.fetchval(
             INSERT_ENTRY,
