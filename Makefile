@@ -45,6 +45,7 @@ $(STAMP): pyproject.toml
 
 up: venv
 	$(STACK) up
+	$(STACK) record-up
 
 down: venv
 	$(STACK) down
@@ -79,6 +80,7 @@ test: venv browser
 
 demo: venv browser
 	$(STACK) up
+	$(STACK) record-up
 	$(STACK) apps-up
 	$(PY) -m tracefreeze.demo
 

@@ -1,14 +1,14 @@
 """A private PostgreSQL for the record store's tests: its own data dir in a temporary folder
-and a free port, started with the cluster's PostgreSQL control (``tracefreeze/stack/cluster/
-postgres.py``: ``initdb`` as the ``postgres`` user when run as root, TCP on 127.0.0.1 only),
-never the system's service; stopped and removed after the session."""
+and a free port, started as the local stack starts the store (``tracefreeze/stack/
+record_store.py``, on the cluster's PostgreSQL control), never the system's service; stopped
+and removed after the session."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import signal
-import subprocess
 import tempfile
 import time
 import uuid
@@ -18,24 +18,25 @@ from pathlib import Path
 
 import asyncpg
 
+from tracefreeze.stack import record_store
 from tracefreeze.stack.cluster import postgres
-from tracefreeze.stack.cluster.layout import Cluster, ClusterOptions, Ports
-from tracefreeze.stack.ports import HOST
+from tracefreeze.stack.cluster.layout import Cluster
+from tracefreeze.stack.pids import alive
+from tracefreeze.stack.ports import free_ports
 
 START_TIMEOUT_S = 120.0
+STOP_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
 class Postgres:
     """A running private server: its superuser DSN and where it lives."""
 
-    cluster: Cluster
+    view: Cluster
     pid: int
 
     def dsn(self, database: str = "postgres") -> str:
-        secret = postgres.password(self.cluster)
-        port = self.cluster.ports.postgres
-        return f"postgresql://{postgres.USER}:{secret}@{HOST}:{port}/{database}"
+        return record_store.dsn(self.view, database)
 
     @property
     def bin_dir(self) -> Path:
@@ -45,28 +46,33 @@ class Postgres:
 @contextlib.contextmanager
 def private_postgres() -> Iterator[Postgres]:
     folder = Path(tempfile.mkdtemp(prefix="tracefreeze-record-pg-"))
-    folder.chmod(0o711)  # the postgres user traverses it to its data dir
-    cluster = Cluster(ClusterOptions(dir=folder), Ports.pick())
-    cluster.log_dir.mkdir(parents=True)
-    process: subprocess.Popen[bytes] | None = None
+    view = record_store.server(folder, free_ports(1)[0])
+    pid = 0
     try:
-        postgres.init(cluster)
-        with (cluster.log_dir / "postgres.log").open("wb") as log:
-            process = subprocess.Popen(
-                postgres.command(cluster), stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        postgres.wait_ready(cluster, process.pid, time.monotonic() + START_TIMEOUT_S)
-        yield Postgres(cluster, process.pid)
+        pid = record_store.start(view, os.environ, START_TIMEOUT_S, detached=True)
+        yield Postgres(view, pid)
     finally:
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGINT)  # fast shutdown
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if pid and alive(pid):
+            os.kill(pid, signal.SIGINT)  # fast shutdown
+            _reap(pid)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _reap(pid: int) -> None:
+    """Wait for our child to exit (SIGKILL after the stop timeout)."""
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while True:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # reaped already
+            return
+        if done == pid:
+            return
+        if time.monotonic() >= deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return
+        time.sleep(0.1)
 
 
 @contextlib.asynccontextmanager

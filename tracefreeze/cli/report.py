@@ -61,12 +61,15 @@ def report(
     settings = get_settings()
 
     async def _build() -> CooperationReport:
-        if settings.record_dsn and not live and extra_query is None:
+        from tracefreeze.record.writer import configured_dsn
+
+        store = configured_dsn(settings)
+        if store and not live and extra_query is None:
             from tracefreeze.record.seal import Sealer
             from tracefreeze.report.from_store import build_report_from_store
 
             return await build_report_from_store(
-                settings.record_dsn,
+                store,
                 year,
                 Sealer.from_settings(settings),
                 min_group=settings.report_min_group,

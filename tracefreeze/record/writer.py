@@ -38,10 +38,18 @@ log = structlog.get_logger("tracefreeze.recorder")
 BATCH = 500
 
 
+def configured_dsn(settings: Settings) -> str | None:
+    """``TRACEFREEZE_RECORD_DSN``, else the local stack's store (``make up``), else none."""
+    from tracefreeze.stack.record_store import local_dsn
+
+    return settings.record_dsn or local_dsn(settings.state_dir)
+
+
 def dsn_of(settings: Settings) -> str:
-    if not settings.record_dsn:
+    found = configured_dsn(settings)
+    if not found:
         raise TracefreezeError("no record store: set TRACEFREEZE_RECORD_DSN")
-    return settings.record_dsn
+    return found
 
 
 def recorded_topics(settings: Settings) -> list[str]:

@@ -47,8 +47,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from tracefreeze.config import REPO_ROOT, Settings, get_settings
 from tracefreeze.stack.ports import split_address
 
-SERVICES = ("temporal", "kafka")
-APPS = ("worker", "bridge", "codec-server")
+SERVICES = ("temporal", "kafka", "record-store")
+"""``record-store``: the record store's local PostgreSQL (``tracefreeze/stack/record_store.py``)."""
+APPS = ("worker", "bridge", "codec-server", "recorder")
 
 
 class StackOptions(BaseSettings):
