@@ -26,6 +26,7 @@ The variables (``tracefreeze.config.Settings`` reads the addresses and ports):
                                     passwords in <state dir>/kafka/users.json; the stack and
                                     the apps connect as its super user ``admin``
   TRACEFREEZE_STATE_DIR             state, logs, pid files           (<repo>/.state)
+  TRACEFREEZE_RECORD_PG_PORT        record store's PostgreSQL (record-up) (5439)
   TRACEFREEZE_CACHE_DIR             Kafka jars, shared by stacks     (<repo>/.state/cache)
   TRACEFREEZE_APP_COMMAND           command taking worker|bridge|codec-server
                                                                      (<python> -m tracefreeze)
