@@ -23,6 +23,7 @@ from tests.signed import signed_record
 from tracefreeze.config import Settings
 from tracefreeze.demo.keys import ensure_demo_keys
 from tracefreeze.record.evidence import check, fingerprint
+from tracefreeze.record.migrate import migrate
 from tracefreeze.record.reader import RequestRecord, open_entry
 from tracefreeze.record.rows import EntryKind, entry_of
 from tracefreeze.record.seal import Sealer
@@ -37,7 +38,13 @@ TOPIC = "test.state-answers"
 
 @contextlib.asynccontextmanager
 async def recording(settings: Settings) -> AsyncIterator[asyncio.Task[None]]:
-    """The recorder on ``settings`` until the block ends; it must stop cleanly."""
+    """The recorder on ``settings`` until the block ends; it must stop cleanly. The store is
+    migrated first, so that a test may count its tables at once."""
+    conn = await asyncpg.connect(settings.record_dsn)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
     stop = asyncio.Event()
     task = asyncio.create_task(run_recorder(settings, stop))
     try:

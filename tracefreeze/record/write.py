@@ -54,6 +54,17 @@ ON CONFLICT (request_key) DO UPDATE SET
 """
 
 
+MAX_TEXT = 200
+
+
+def text(value: str | None) -> str | None:
+    """A search column's text from outside, or None: PostgreSQL holds no NUL, and an id that
+    is not printable or is too long searches nothing (the sealed original keeps it all)."""
+    if value is None or len(value) > MAX_TEXT or not value.isprintable():
+        return None
+    return value
+
+
 class Writer:
     """Writes entries with one connection; remembers the registry versions already stored."""
 
@@ -89,9 +100,9 @@ class Writer:
         seq = await self.conn.fetchval(
             INSERT_ENTRY,
             entry.topic, entry.partition, entry.offset, entry.kind.value, entry.request_key,
-            entry.event_id, entry.type, entry.occurred_at, entry.kafka_time,
+            text(entry.event_id), text(entry.type), entry.occurred_at, entry.kafka_time,
             seal(entry.value), seal(headers_json(entry.headers)),
-            check.key_id if check else None, check.verdict if check else None,
+            text(check.key_id) if check else None, check.verdict if check else None,
             seal(check.detail.encode()) if check else None, checked_at, registry,
         )  # fmt: skip
         if seq is None:
