@@ -20,6 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from tests.builders import acknowledgement, now, to
 from tests.signed import signed_record
+from tests.stack import isolated
 from tracefreeze.config import Settings
 from tracefreeze.demo.keys import ensure_demo_keys
 from tracefreeze.record.evidence import check, fingerprint
@@ -34,6 +35,13 @@ from tracefreeze.topics import wanted_topics
 
 WAIT_S = 60.0
 TOPIC = "test.state-answers"
+
+
+def recorder_settings(stack: Settings, record_dsn: str, prefix: str) -> Settings:
+    """The stack with topics, task queue and groups of one test alone, and its own store."""
+    base = isolated(stack, prefix)
+    group = base.bridge_group_id + "-rec"
+    return base.model_copy(update={"record_dsn": record_dsn, "recorder_group_id": group})
 
 
 @contextlib.asynccontextmanager

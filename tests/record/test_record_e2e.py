@@ -21,9 +21,14 @@ import pytest
 from click.testing import CliRunner
 
 from tests.builders import acknowledgement, court_request, no_assets, now
-from tests.record.support import delete_workflow, recording, records_on_topics, wait_count
+from tests.record.support import (
+    delete_workflow,
+    recorder_settings,
+    recording,
+    records_on_topics,
+    wait_count,
+)
 from tests.signed import signed_record
-from tests.stack import isolated
 from tests.tracefreeze.e2e import send, wait_view, worker_and_bridge
 from tracefreeze.cli.main import main
 from tracefreeze.client import close_action
@@ -60,10 +65,7 @@ async def test_closed_requests_deleted_from_temporal_stay_whole_in_the_record(
 ) -> None:
     monkeypatch.setenv(KEY_ENV, base64.b64encode(os.urandom(32)).decode())
     monkeypatch.setenv("TRACEFREEZE_RECORD_DSN", record_dsn)
-    base = isolated(stack, "record")
-    settings = base.model_copy(
-        update={"record_dsn": record_dsn, "recorder_group_id": base.bridge_group_id + "-rec"}
-    )
+    settings = recorder_settings(stack, record_dsn, "record")
     requests = [court_request(tag="REC", confidentiality=c) for c in CONFIDENTIALITIES]
     sent: dict[str, list[bytes]] = {r.reference: [] for r in requests}
     async with worker_and_bridge(settings) as r, recording(settings):

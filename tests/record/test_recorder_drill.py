@@ -22,9 +22,8 @@ import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 
 from tests.builders import acknowledgement, now, to
-from tests.record.support import records_on_topics, wait_count
+from tests.record.support import recorder_settings, records_on_topics, wait_count
 from tests.signed import signed_record
-from tests.stack import isolated
 from tracefreeze.config import Settings
 from tracefreeze.kafka import make_consumer
 from tracefreeze.record.migrate import migrate
@@ -85,10 +84,7 @@ async def committed(settings: Settings) -> int:
 async def test_recorder_killed_mid_stream_keeps_every_answer_once(
     stack: Settings, record_dsn: str
 ) -> None:
-    base = isolated(stack, "recdrill")
-    settings = base.model_copy(
-        update={"record_dsn": record_dsn, "recorder_group_id": base.bridge_group_id + "-rec"}
-    )
+    settings = recorder_settings(stack, record_dsn, "recdrill")
     await ensure_topics(settings)
     await produce(settings, BEFORE_KILL)
     conn = await asyncpg.connect(record_dsn)
@@ -146,10 +142,7 @@ async def test_a_batch_in_the_store_but_not_committed_to_kafka_is_not_doubled(
     """The crash the SIGKILL drill may or may not hit, made to happen: a batch written to the
     store whose offsets never reached Kafka. The next recorder is given the batch again and
     writes nothing twice."""
-    base = isolated(stack, "recbatch")
-    settings = base.model_copy(
-        update={"record_dsn": record_dsn, "recorder_group_id": base.bridge_group_id + "-rec"}
-    )
+    settings = recorder_settings(stack, record_dsn, "recbatch")
     await ensure_topics(settings)
     await produce(settings, 300)
     conn = await asyncpg.connect(record_dsn)

@@ -13,9 +13,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from tests.builders import acknowledgement, now, to
-from tests.record.support import recording, wait_count
+from tests.record.support import recorder_settings, recording, wait_count
 from tests.signed import signed_record
-from tests.stack import isolated
 from tracefreeze.config import Settings
 from tracefreeze.record.evidence import headers_from_json
 from tracefreeze.record.seal import Sealer
@@ -28,10 +27,7 @@ pytestmark = pytest.mark.stack
 async def test_records_postgres_cannot_hold_are_kept_and_the_stream_goes_on(
     stack: Settings, record_dsn: str
 ) -> None:
-    base = isolated(stack, "rechostile")
-    settings = base.model_copy(
-        update={"record_dsn": record_dsn, "recorder_group_id": base.bridge_group_id + "-rec"}
-    )
+    settings = recorder_settings(stack, record_dsn, "rechostile")
     await ensure_topics(settings)
     request = to("ICC-01/22-HOSTILE-0001")
     body = json.loads(acknowledgement(request, sent_at=now()).model_dump_json())

@@ -27,31 +27,28 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 ON CONFLICT DO NOTHING
 RETURNING seq"""
 
-UPSERT_REQUEST = """
-INSERT INTO requests AS r (request_key, reference, requested_state, case_number,
-    confidentiality, origin, legal_basis, party_kind, status, last_event_at, transmitted_at,
-    acknowledged_at, first_report_at, ended_at, closed_at, max_escalation_level, facts)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-ON CONFLICT (request_key) DO UPDATE SET
-    reference = COALESCE(r.reference, EXCLUDED.reference),
-    requested_state = COALESCE(r.requested_state, EXCLUDED.requested_state),
-    case_number = COALESCE(r.case_number, EXCLUDED.case_number),
-    confidentiality = COALESCE(EXCLUDED.confidentiality, r.confidentiality),
-    origin = COALESCE(EXCLUDED.origin, r.origin),
-    legal_basis = COALESCE(EXCLUDED.legal_basis, r.legal_basis),
-    party_kind = COALESCE(EXCLUDED.party_kind, r.party_kind),
-    status = CASE WHEN EXCLUDED.status IS NOT NULL AND (r.last_event_at IS NULL
-        OR EXCLUDED.last_event_at >= r.last_event_at) THEN EXCLUDED.status ELSE r.status END,
-    facts = CASE WHEN EXCLUDED.facts IS NOT NULL AND (r.last_event_at IS NULL
-        OR EXCLUDED.last_event_at >= r.last_event_at) THEN EXCLUDED.facts ELSE r.facts END,
-    last_event_at = GREATEST(r.last_event_at, EXCLUDED.last_event_at),
-    transmitted_at = LEAST(r.transmitted_at, EXCLUDED.transmitted_at),
-    acknowledged_at = LEAST(r.acknowledged_at, EXCLUDED.acknowledged_at),
-    first_report_at = LEAST(r.first_report_at, EXCLUDED.first_report_at),
-    ended_at = LEAST(r.ended_at, EXCLUDED.ended_at),
-    closed_at = LEAST(r.closed_at, EXCLUDED.closed_at),
-    max_escalation_level = GREATEST(r.max_escalation_level, EXCLUDED.max_escalation_level)
-"""
+FIRST_KNOWN = ("reference", "requested_state", "case_number")
+"""Kept once known (never taken back: an ex parte request's stay null)."""
+LATEST_SAID = ("confidentiality", "origin", "legal_basis", "party_kind")
+LATEST_EVENT = ("status", "facts")
+"""The latest event's (by the event's time)."""
+EARLIEST = ("transmitted_at", "acknowledged_at", "first_report_at", "ended_at", "closed_at")
+HIGHEST = ("last_event_at", "max_escalation_level")
+COLUMNS = ("request_key", *FIRST_KNOWN, *LATEST_SAID, *LATEST_EVENT, *EARLIEST, *HIGHEST)
+NEWER = "(r.last_event_at IS NULL OR EXCLUDED.last_event_at >= r.last_event_at)"
+MOVES = [
+    *(f"{c} = COALESCE(r.{c}, EXCLUDED.{c})" for c in FIRST_KNOWN),
+    *(f"{c} = COALESCE(EXCLUDED.{c}, r.{c})" for c in LATEST_SAID),
+    *(f"{c} = CASE WHEN EXCLUDED.{c} IS NOT NULL AND {NEWER} THEN EXCLUDED.{c} ELSE r.{c} END"
+      for c in LATEST_EVENT),
+    *(f"{c} = LEAST(r.{c}, EXCLUDED.{c})" for c in EARLIEST),
+    *(f"{c} = GREATEST(r.{c}, EXCLUDED.{c})" for c in HIGHEST),
+]  # fmt: skip
+UPSERT_REQUEST = (
+    f"INSERT INTO requests AS r ({', '.join(COLUMNS)}) "
+    f"VALUES ({', '.join(f'${n}' for n in range(1, len(COLUMNS) + 1))}) "
+    f"ON CONFLICT (request_key) DO UPDATE SET {', '.join(MOVES)}"
+)
 
 
 MAX_TEXT = 200
@@ -113,10 +110,8 @@ class Writer:
 
     async def _move(self, f: RequestFacts) -> None:
         facts = None if f.totals is None else self.sealer.seal(json.dumps(f.totals).encode())
+        values: dict[str, object] = {"last_event_at": f.at, "facts": facts}
+        values["max_escalation_level"] = f.escalation_level
         await self.conn.execute(
-            UPSERT_REQUEST,
-            f.request_key, f.reference, f.requested_state, f.case_number, f.confidentiality,
-            f.origin, f.legal_basis, f.party_kind, f.status, f.at, f.transmitted_at,
-            f.acknowledged_at, f.first_report_at, f.ended_at, f.closed_at, f.escalation_level,
-            facts,
-        )  # fmt: skip
+            UPSERT_REQUEST, *(values[c] if c in values else getattr(f, c) for c in COLUMNS)
+        )
