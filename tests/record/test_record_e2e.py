@@ -102,6 +102,8 @@ async def test_closed_requests_deleted_from_temporal_stay_whole_in_the_record(
             assert rotated.verdict == "unknown_key"  # today's registry no longer has the key
             assert record.row["closed_at"] is not None and record.row["status"] == "closed"
             assert len(record.of_kind("party_message")) >= 2  # the request, the closure
+            kinds = {k: len(record.of_kind(k)) for k in ("party_message", "answer", "event")}
+            print(f"\nrecord of a {q.confidentiality.value} request: {kinds}")
     finally:
         await conn.close()
 
