@@ -31,6 +31,7 @@ from tracefreeze.topics import party_channels
 ADMIN = "admin"
 WORKER = "tracefreeze-worker"
 BRIDGE = "tracefreeze-bridge"
+RECORDER = "tracefreeze-recorder"
 SCRAM_MECHANISM = "SCRAM-SHA-512"
 READ = ("Describe", "Read")
 WRITE = ("Describe", "Write")
@@ -62,6 +63,13 @@ def acl_plan(settings: Settings) -> list[Acl]:
         Acl(BRIDGE, "topic", t.state_answers, READ),
         Acl(BRIDGE, "group", settings.bridge_group_id, READ),
         Acl(BRIDGE, "topic", t.dead_letter, WRITE),
+        # The record store's writer (tracefreeze/record/): reads, never writes, what the Court
+        # keeps: answers, events, escalations and every party's channel.
+        Acl(RECORDER, "topic", t.state_answers, READ),
+        Acl(RECORDER, "topic", t.request_events, READ),
+        Acl(RECORDER, "topic", t.escalations, READ),
+        Acl(RECORDER, "topic", f"{t.party_channels}.", READ, "prefix"),
+        Acl(RECORDER, "group", settings.recorder_group_id, READ),
     ]
     for code, channel in party_channels(settings).items():
         principal = state_principal(code)
