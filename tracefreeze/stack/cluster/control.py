@@ -19,12 +19,14 @@ from tracefreeze.stack import kafka
 from tracefreeze.stack.cluster import apps, brokers, build, postgres, temporal_server
 from tracefreeze.stack.cluster.layout import BROKERS, Cluster
 from tracefreeze.stack.errors import StackError
+from tracefreeze.stack.layout import Stack
 from tracefreeze.stack.pids import locked, record, running_pid, stop
 from tracefreeze.stack.ports import HOST, listening
 from tracefreeze.stack.process import App
 from tracefreeze.stack.services import _run
 from tracefreeze.topics import ensure_topics
 
+LAST_BROKER_STOP_S = 10.0
 SERVICES = ("postgres", "temporal", *(brokers.name(n) for n in range(1, BROKERS + 1)))
 
 
@@ -104,7 +106,13 @@ def down(cluster: Cluster) -> None:
     with locked(stack):
         lines = stop(stack, tuple(apps.names_and_ports(cluster)))
         lines += stop(stack, ("temporal",))
-        lines += stop(stack, SERVICES[2:])
+        *others, last = SERVICES[2:]
+        for broker in others:  # one by one: each hands its partitions over in turn
+            lines += stop(stack, (broker,))
+        # The last broker has no quorum left to confirm its controlled shutdown and waits for
+        # ever: killed after LAST_BROKER_STOP_S (its logs are recovered at the next start).
+        options = stack.options.model_copy(update={"stop_timeout_s": LAST_BROKER_STOP_S})
+        lines += stop(Stack(stack.settings, options), (last,))
         lines += stop(stack, ("postgres",))
     print("\n".join(lines))
 
