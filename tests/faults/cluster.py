@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from aiokafka.errors import KafkaError
 
 from tests.faults.drill import STOP_S, WAIT_S, App, drill_app, wait_logged
 from tests.faults.flow import Flow, make_producer
@@ -74,14 +75,22 @@ async def restart(cluster: Cluster) -> None:
 
 
 async def leaders(s: Settings, topic: str) -> dict[int, tuple[int, int]]:
-    """Partition -> (leader node, in-sync replicas) of ``topic``, from the brokers' metadata."""
-    admin = make_admin(s)
-    await admin.start()
-    try:
-        (described,) = await admin.describe_topics([topic])
-        return {p["partition"]: (p["leader"], len(p["isr"])) for p in described["partitions"]}
-    finally:
-        await admin.close()
+    """Partition -> (leader node, in-sync replicas) of ``topic``, from the brokers' metadata
+    (asked again of another broker while one is down: the admin picks one at random)."""
+    async with asyncio.timeout(WAIT_S):
+        while True:
+            admin = make_admin(s)
+            try:
+                await admin.start()
+                (described,) = await admin.describe_topics([topic])
+                return {
+                    p["partition"]: (p["leader"], len(p["isr"])) for p in described["partitions"]
+                }
+            except KafkaError:
+                await asyncio.sleep(0.5)
+            finally:
+                with contextlib.suppress(Exception):
+                    await admin.close()
 
 
 async def busiest_leader(s: Settings, topic: str) -> int:
