@@ -146,11 +146,13 @@ async def test_temporal_server_then_postgres_killed_and_restarted(cluster: Clust
     async with cluster_flow(cluster, "engine") as (flow, workers, bridges):
         producing = asyncio.create_task(flow.produce(rate_per_s=10.0))
         await flow.until_accepted(30)
+        at_temporal = await flow.accepted()
         temporal = await kill9(cluster, "temporal")
         await asyncio.sleep(2)
         await restart(cluster)
         assert running_pid(cluster.stack, "temporal") not in (None, temporal)
         await flow.until_accepted(await flow.accepted() + 30)
+        at_postgres = await flow.accepted()
         pg = await kill9(cluster, "postgres")
         await asyncio.sleep(2)
         await restart(cluster)
@@ -161,7 +163,8 @@ async def test_temporal_server_then_postgres_killed_and_restarted(cluster: Clust
             "cluster drill 4, Temporal server kill -9, then PostgreSQL kill -9, both restarted",
             started,
             count,
-            "PostgreSQL recovered from its own data dir",
+            f"Temporal killed with {at_temporal}/{count.sent} answers accepted, PostgreSQL with "
+            f"{at_postgres}/{count.sent}; PostgreSQL recovered from its own data dir",
         )
         check_exact(count)
         assert not count.dead_letters
