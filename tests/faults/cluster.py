@@ -27,7 +27,7 @@ from tests.faults.flow import Flow, make_producer
 from tests.stack import isolated as isolated_settings
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
-from tracefreeze.kafka import make_admin
+from tracefreeze.kafka import make_admin, make_consumer
 from tracefreeze.stack.cluster import brokers, build, control
 from tracefreeze.stack.cluster.layout import Cluster
 from tracefreeze.stack.isolated import exported
@@ -110,7 +110,7 @@ async def cluster_flow(
 ) -> AsyncIterator[tuple[Flow, list[App], list[App]]]:
     """A flow on topics, queue and group of its own (replicated as production declares), two
     workers and two bridges on them, the bridges sharing the partitions, requests ready."""
-    s = isolated_settings(cluster.settings, f"cluster-{name}")
+    s = isolated_settings(cluster.client_settings(), f"cluster-{name}")
     await ensure_topics(s, brokers.REPLICATION, brokers.topic_configs(s))
     client = await RequestClient.connect(s)
     producer = make_producer(s)
@@ -146,3 +146,19 @@ async def survivor_holds_all(bridge: App, partitions: int) -> None:
         "partitions assigned",
         lambda es: bool(es) and len(es[-1]["partitions"]) == partitions,
     )
+
+
+async def read_as(s: Settings, topic: str, group: str) -> str:
+    """``read`` if the principal of ``s`` may read ``topic`` in ``group``, else the name of
+    the error the brokers answered with (as a State's kit reads: in its own group)."""
+    consumer = make_consumer(s, topic, group_id=group)
+    try:
+        async with asyncio.timeout(60):
+            await consumer.start()
+            await consumer.getmany(timeout_ms=3000)
+        return "read"
+    except (KafkaError, TimeoutError) as err:
+        return type(err).__name__
+    finally:
+        with contextlib.suppress(Exception):
+            await consumer.stop()
