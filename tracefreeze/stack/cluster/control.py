@@ -116,8 +116,10 @@ def up(cluster: Cluster, with_apps: bool = True) -> None:
         temporal_server.ensure_namespace(cluster, deadline)
         _step("kafka", t0, lambda: brokers.wait_listening(cluster, started_brokers, deadline))
         _topics(cluster, deadline)
-        if started_brokers and admin is not None:
+        applied = cluster.dir / "kafka" / "acls-applied"
+        if admin is not None and not applied.exists():  # kept in the metadata log after
             _acls(cluster, classpath)
+            applied.touch()
         cluster.write_env()
         if with_apps:
             names = [n for n in apps.names_and_ports(cluster) if running_pid(stack, n) is None]
