@@ -31,6 +31,7 @@ from schemas.case import (
     RequestSummary,
 )
 from schemas.views import AnswerReceipt
+from workflows.request_guard import REJECTED
 
 log = structlog.get_logger(__name__)
 
@@ -59,20 +60,34 @@ async def request_summaries(inp: RequestSummaries) -> list[RequestSummary | None
 async def deliver_to_request(inp: RequestDelivery) -> DeliveryResult:
     """Send one request of the case a Court action as its own update, under the action's event
     id (a repeat is a duplicate there, never applied twice). The request takes it through its
-    own validator and rules: a refusal comes back as ``refused`` with the request's reason, so
-    one request refusing never holds up the others; a request that has ended is ``ended``. A
-    server that cannot be reached raises, and the activity is retried."""
+    own validator and rules: only the validator's refusal (``AnswerRejected``) comes back as
+    ``refused`` with the request's reason, so one request refusing never holds up the others;
+    a request that has ended is ``ended``. Anything else is transient and raises, so that the
+    activity is retried: an action the request could not apply (``AnswerNotApplied``, nothing
+    recorded there), a worker without the update's handler during a deploy, a server that
+    cannot be reached or did not answer in time."""
     handle = activity.client().get_workflow_handle(inp.workflow_id)
     try:
         receipt = await handle.execute_update(
             inp.update, inp.action, id=inp.action.event_id, result_type=AnswerReceipt
         )
     except WorkflowUpdateFailedError as err:
-        cause = err.cause
-        reason = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+        reason = refusal(err)
+        if reason is None:
+            raise
         return DeliveryResult(outcome="refused", reason=reason[:2000])
     except RPCError as err:
         if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
             return DeliveryResult(outcome="ended", reason=err.message[:2000])
         raise
     return DeliveryResult(outcome="taken", status=receipt.status)
+
+
+def refusal(err: WorkflowUpdateFailedError) -> str | None:
+    """The request's reason if its validator refused the action (``AnswerRejected``: a real
+    refusal, the same however often it is sent); ``None`` for any other failure of the
+    update, which is transient and retried."""
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.type == REJECTED:
+        return cause.message
+    return None

@@ -34,6 +34,9 @@ with workflow.unsafe.imports_passed_through():
     from schemas.views import ReportMemo
     from workflows.carry import Clocks, RequestCarry
 
+REJECTED = "AnswerRejected"
+"""The ``ApplicationError`` type of an answer or action the request's validator refused: a
+real refusal (the same however often it is sent)."""
 NOT_APPLIED = "AnswerNotApplied"
 """The ``ApplicationError`` type of an answer or action refused because applying it failed."""
 

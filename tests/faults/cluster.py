@@ -20,13 +20,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from aiokafka.errors import KafkaError
 
 from tests.faults.drill import STOP_S, WAIT_S, App, drill_app, wait_logged
 from tests.faults.flow import Flow, make_producer
 from tests.stack import isolated as isolated_settings
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
-from tracefreeze.kafka import make_admin
+from tracefreeze.kafka import make_admin, make_consumer
 from tracefreeze.stack.cluster import brokers, build, control
 from tracefreeze.stack.cluster.layout import Cluster
 from tracefreeze.stack.isolated import exported
@@ -74,14 +75,22 @@ async def restart(cluster: Cluster) -> None:
 
 
 async def leaders(s: Settings, topic: str) -> dict[int, tuple[int, int]]:
-    """Partition -> (leader node, in-sync replicas) of ``topic``, from the brokers' metadata."""
-    admin = make_admin(s)
-    await admin.start()
-    try:
-        (described,) = await admin.describe_topics([topic])
-        return {p["partition"]: (p["leader"], len(p["isr"])) for p in described["partitions"]}
-    finally:
-        await admin.close()
+    """Partition -> (leader node, in-sync replicas) of ``topic``, from the brokers' metadata
+    (asked again of another broker while one is down: the admin picks one at random)."""
+    async with asyncio.timeout(WAIT_S):
+        while True:
+            admin = make_admin(s)
+            try:
+                await admin.start()
+                (described,) = await admin.describe_topics([topic])
+                return {
+                    p["partition"]: (p["leader"], len(p["isr"])) for p in described["partitions"]
+                }
+            except KafkaError:
+                await asyncio.sleep(0.5)
+            finally:
+                with contextlib.suppress(Exception):
+                    await admin.close()
 
 
 async def busiest_leader(s: Settings, topic: str) -> int:
@@ -101,7 +110,7 @@ async def cluster_flow(
 ) -> AsyncIterator[tuple[Flow, list[App], list[App]]]:
     """A flow on topics, queue and group of its own (replicated as production declares), two
     workers and two bridges on them, the bridges sharing the partitions, requests ready."""
-    s = isolated_settings(cluster.settings, f"cluster-{name}")
+    s = isolated_settings(cluster.client_settings(), f"cluster-{name}")
     await ensure_topics(s, brokers.REPLICATION, brokers.topic_configs(s))
     client = await RequestClient.connect(s)
     producer = make_producer(s)
@@ -137,3 +146,19 @@ async def survivor_holds_all(bridge: App, partitions: int) -> None:
         "partitions assigned",
         lambda es: bool(es) and len(es[-1]["partitions"]) == partitions,
     )
+
+
+async def read_as(s: Settings, topic: str, group: str) -> str:
+    """``read`` if the principal of ``s`` may read ``topic`` in ``group``, else the name of
+    the error the brokers answered with (as a State's kit reads: in its own group)."""
+    consumer = make_consumer(s, topic, group_id=group)
+    try:
+        async with asyncio.timeout(60):
+            await consumer.start()
+            await consumer.getmany(timeout_ms=3000)
+        return "read"
+    except (KafkaError, TimeoutError) as err:
+        return type(err).__name__
+    finally:
+        with contextlib.suppress(Exception):
+            await consumer.stop()

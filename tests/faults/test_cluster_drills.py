@@ -22,12 +22,14 @@ from tests.faults.cluster import (
     cluster_flow,
     kill9,
     leaders,
+    read_as,
     restart,
     started_cluster,
     survivor_holds_all,
 )
 from tests.faults.drill import RESULTS, WAIT_S
 from tests.faults.flow import check_exact
+from tracefreeze.security.kafka_acls import state_principal
 from tracefreeze.stack.cluster import brokers
 from tracefreeze.stack.cluster.layout import Cluster
 from tracefreeze.stack.pids import running_pid
@@ -146,11 +148,13 @@ async def test_temporal_server_then_postgres_killed_and_restarted(cluster: Clust
     async with cluster_flow(cluster, "engine") as (flow, workers, bridges):
         producing = asyncio.create_task(flow.produce(rate_per_s=10.0))
         await flow.until_accepted(30)
+        at_temporal = await flow.accepted()
         temporal = await kill9(cluster, "temporal")
         await asyncio.sleep(2)
         await restart(cluster)
         assert running_pid(cluster.stack, "temporal") not in (None, temporal)
         await flow.until_accepted(await flow.accepted() + 30)
+        at_postgres = await flow.accepted()
         pg = await kill9(cluster, "postgres")
         await asyncio.sleep(2)
         await restart(cluster)
@@ -161,8 +165,24 @@ async def test_temporal_server_then_postgres_killed_and_restarted(cluster: Clust
             "cluster drill 4, Temporal server kill -9, then PostgreSQL kill -9, both restarted",
             started,
             count,
-            "PostgreSQL recovered from its own data dir",
+            f"Temporal killed with {at_temporal}/{count.sent} answers accepted, PostgreSQL with "
+            f"{at_postgres}/{count.sent}; PostgreSQL recovered from its own data dir",
         )
         check_exact(count)
         assert not count.dead_letters
         assert all(a.running for a in (*workers, *bridges))
+
+
+async def test_the_brokers_enforce_each_state_s_acls(cluster: Cluster) -> None:
+    """SASL/SCRAM over TLS with the ACLs of deploy/kafka-security.md, enforced by the brokers
+    (StandardAuthorizer): BEL's principal reads its own channel and no other State's (RS
+    87(3): what one State is asked stays between it and the Court); a client without TLS and
+    SASL is not served at all."""
+    principal = state_principal("BEL")
+    bel = cluster.client_settings(principal)
+    own, other = bel.topics.party_channel("BEL"), bel.topics.party_channel("NLD")
+    assert await read_as(bel, own, principal) == "read"
+    assert await read_as(bel, other, principal) == "TopicAuthorizationFailedError"
+    assert await read_as(bel, own, "state-nld") == "GroupAuthorizationFailedError"
+    plain = cluster.settings.model_copy(update={"kafka_timeout_s": 5.0})
+    assert await read_as(plain, own, principal) != "read"

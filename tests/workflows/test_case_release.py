@@ -26,7 +26,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.party import party_messages
@@ -38,7 +38,6 @@ from schemas.case import (
     CaseReleaseRecord,
     CaseView,
     CloseCase,
-    ReleaseCase,
     RequestRelease,
     RequestSummary,
 )
@@ -47,7 +46,17 @@ from schemas.ledger import AssetStatus, Ledger, LedgerEntry, RequestStatus
 from schemas.party import PartyMessageType
 from schemas.request import CourtRequest
 from tests.builders import court_action, now
-from tests.workflows.case_support import until
+from tests.workflows.case_support import (
+    CASE,
+    case_request,
+    case_view,
+    frozen_everywhere,
+    judgment,
+    open_case,
+    release_act,
+    started,
+    until,
+)
 from tests.workflows.support import (
     ACCOUNT,
     ORDER,
@@ -67,8 +76,6 @@ from workflows.case_release import release_report
 from workflows.outcome import Refusal, Rule
 from workflows.request import RequestWorkflow
 
-CASE = "ICC-02/05-01/20"
-
 
 @pytest.fixture
 async def case_worker(
@@ -76,78 +83,6 @@ async def case_worker(
 ) -> AsyncIterator[tuple[Client, str, PublishRecorder]]:
     async with request_worker(env, "case-release", CaseWorkflow) as (task_queue, recorder):
         yield env.client, task_queue, recorder
-
-
-def _request(party: str) -> CourtRequest:
-    return court_request(requested_state=party, case_number=CASE)
-
-
-def judgment(outcome: str, **fields: Any) -> c.Judgment:
-    """A judgment of the case: by the Trial Chamber, final, unless ``fields`` say otherwise."""
-    data: dict[str, Any] = {
-        "decided_by": "trial_chamber",
-        "judgment_reference": f"{CASE}-J-{uuid.uuid4().hex[:6]}",
-        "outcome": outcome,
-        "delivered_on": date(2026, 4, 30),
-        "finality": "final",
-        "decided_at": now(),
-        **fields,
-    }
-    if outcome == "termination" and "termination_cause" not in fields:
-        data["termination_cause"] = "death"
-    return court_action(c.Judgment, **data)
-
-
-def release_act(j: c.Judgment, decided_by: str = "trial_chamber") -> ReleaseCase:
-    return court_action(
-        ReleaseCase,
-        decided_by=decided_by,
-        judgment_reference=j.judgment_reference,
-        reasons="The accused is acquitted: the measures of RS 57(3)(e) have no object",
-        decided_at=now(),
-    )
-
-
-async def _open(client: Client, queue: str, *requests: CourtRequest) -> WorkflowHandle:
-    order = CaseOrder(
-        order_reference=f"{CASE}-ORD-{uuid.uuid4().hex[:8].upper()}",
-        case_number=CASE,
-        requests=requests,
-    )
-    return await client.start_workflow(
-        CaseWorkflow.run, CaseInput(order=order), id=order.workflow_id, task_queue=queue
-    )
-
-
-async def _view(case: WorkflowHandle) -> CaseView:
-    return await case.query(CaseWorkflow.view)
-
-
-async def _frozen_everywhere(
-    client: Client, case: WorkflowHandle, requests: list[CourtRequest]
-) -> None:
-    """Each party acknowledged and froze the account; the case has heard it from each."""
-    for request in requests:
-        handle = client.get_workflow_handle(request.workflow_id)
-        await until(lambda h=handle: _started(h))
-        await send(handle, acknowledgement(request))
-        await send(handle, freeze_account(request))
-
-    async def all_frozen() -> bool:
-        view = await _view(case)
-        return all(s.held.get(ACCOUNT) is AssetStatus.FROZEN for s in view.requests.values())
-
-    await until(all_frozen)
-
-
-async def _started(handle: WorkflowHandle) -> bool:
-    try:
-        await handle.describe()
-    except RPCError as err:
-        if err.status is RPCStatusCode.NOT_FOUND:
-            return False
-        raise
-    return True
 
 
 async def _update_refused(call: Awaitable[Any], fragment: str) -> None:
@@ -166,9 +101,9 @@ async def test_rs74_acquittal_one_act_releases_every_asset_in_two_states_and_an_
     its party a release decision on its own channel, and is closed by the case once settled;
     the report then holds nothing and is complete."""
     client, queue, recorder = case_worker
-    requests = [_request("NLD"), _request("BEL"), _request("XIP")]
-    case = await _open(client, queue, *requests)
-    await _frozen_everywhere(client, case, requests)
+    requests = [case_request("NLD"), case_request("BEL"), case_request("XIP")]
+    case = await open_case(client, queue, *requests)
+    await frozen_everywhere(client, case, requests)
 
     acquittal = judgment("acquittal")
     view = await case.execute_update(CaseWorkflow.record_judgment, acquittal)
@@ -178,11 +113,11 @@ async def test_rs74_acquittal_one_act_releases_every_asset_in_two_states_and_an_
     assert {h.party for h in view.release.held} == {"NLD", "BEL", "XIP"}  # not yet taken
 
     async def complete() -> bool:
-        release = (await _view(case)).release
+        release = (await case_view(case)).release
         return release is not None and release.complete
 
     await until(complete)
-    view = await _view(case)
+    view = await case_view(case)
     assert view.release is not None
     assert view.release.held == [] and view.release.not_closed == []
     assert {k: r.outcome for k, r in view.release.requests.items()} == {
@@ -224,9 +159,9 @@ async def test_rs83_acquittal_on_appeal_leaves_a_forfeited_asset_reported_until_
     asset, and NLD's request stays open, until a Chamber releases it; then NLD is closed and
     the release is complete."""
     client, queue, _ = case_worker
-    nld, bel = _request("NLD"), _request("BEL")
-    case = await _open(client, queue, nld, bel)
-    await _frozen_everywhere(client, case, [nld, bel])
+    nld, bel = case_request("NLD"), case_request("BEL")
+    case = await open_case(client, queue, nld, bel)
+    await frozen_everywhere(client, case, [nld, bel])
     nld_handle = client.get_workflow_handle(nld.workflow_id)
     forfeit = court_action(
         c.ForfeitureOrder, decided_by="Trial Chamber IX", order_reference=ORDER, asset_ids=[ACCOUNT]
@@ -244,7 +179,8 @@ async def test_rs83_acquittal_on_appeal_leaves_a_forfeited_asset_reported_until_
     await send(nld_handle, forfeit)
 
     async def nld_forfeited() -> bool:
-        return (await _view(case)).party("NLD").held.get(ACCOUNT) is AssetStatus.FORFEITURE_ORDERED
+        held = (await case_view(case)).party("NLD").held
+        return held.get(ACCOUNT) is AssetStatus.FORFEITURE_ORDERED
 
     await until(nld_forfeited)
     acquittal = judgment("acquittal", decided_by="appeals_chamber", delivered_on=date(2026, 4, 30))
@@ -252,11 +188,11 @@ async def test_rs83_acquittal_on_appeal_leaves_a_forfeited_asset_reported_until_
     await case.execute_update(CaseWorkflow.release_case, release_act(acquittal, "appeals_chamber"))
 
     async def only_nld_left() -> bool:
-        release = (await _view(case)).release
+        release = (await case_view(case)).release
         return release is not None and release.not_closed == [f"{nld.reference}/NLD"]
 
     await until(only_nld_left)
-    view = await _view(case)
+    view = await case_view(case)
     assert view.release is not None and not view.release.complete
     assert [(h.party, h.asset_id, h.status) for h in view.release.held] == [
         ("NLD", ACCOUNT, AssetStatus.FORFEITURE_ORDERED)
@@ -277,11 +213,11 @@ async def test_rs83_acquittal_on_appeal_leaves_a_forfeited_asset_reported_until_
     )
 
     async def complete() -> bool:
-        release = (await _view(case)).release
+        release = (await case_view(case)).release
         return release is not None and release.complete
 
     await until(complete)
-    assert (await _view(case)).party_statuses() == {
+    assert (await case_view(case)).party_statuses() == {
         "NLD": RequestStatus.CLOSED,
         "BEL": RequestStatus.CLOSED,
     }
@@ -303,9 +239,9 @@ async def test_one_request_refusing_the_case_release_does_not_stall_the_others(
     NLD and XIP take it and are closed; BEL's refusal is reported with its reason, its account
     stays in the report, and the release is not complete."""
     client, queue, _ = case_worker
-    nld, bel, xip = _request("NLD"), _request("BEL"), _request("XIP")
-    case = await _open(client, queue, nld, bel, xip)
-    await _frozen_everywhere(client, case, [nld, bel, xip])
+    nld, bel, xip = case_request("NLD"), case_request("BEL"), case_request("XIP")
+    case = await open_case(client, queue, nld, bel, xip)
+    await frozen_everywhere(client, case, [nld, bel, xip])
 
     own = catalog.RULES["case_release"]
 
@@ -320,7 +256,7 @@ async def test_one_request_refusing_the_case_release_does_not_stall_the_others(
     await case.execute_update(CaseWorkflow.release_case, release_act(termination))
 
     async def others_closed() -> bool:
-        view = await _view(case)
+        view = await case_view(case)
         return view.party("NLD").status is RequestStatus.CLOSED and (
             view.party("XIP").status is RequestStatus.CLOSED
         )
@@ -328,11 +264,11 @@ async def test_one_request_refusing_the_case_release_does_not_stall_the_others(
     await until(others_closed)
 
     async def bel_refused() -> bool:
-        release = (await _view(case)).release
+        release = (await case_view(case)).release
         return release is not None and release.requests[f"{bel.reference}/BEL"].outcome == "refused"
 
     await until(bel_refused)
-    release = (await _view(case)).release
+    release = (await case_view(case)).release
     assert release is not None and release.ground == "termination" and not release.complete
     assert release.requests[f"{bel.reference}/BEL"].reason == "BEL's request refuses (test)"
     assert [(h.party, h.asset_id) for h in release.held] == [("BEL", ACCOUNT)]
@@ -349,7 +285,7 @@ async def test_case_release_refused_without_an_acquittal_or_termination_in_force
     and only once; an older judgment never replaces the one in force, nor anything follow a
     final one."""
     client, queue, _ = case_worker
-    case = await _open(client, queue, _request("NLD"))
+    case = await open_case(client, queue, case_request("NLD"))
     conviction = judgment("conviction", finality="appeal_pending")
     await _update_refused(
         case.execute_update(CaseWorkflow.release_case, release_act(conviction)), "no judgment"
@@ -406,7 +342,7 @@ async def test_rs74_release_stops_every_ladder_and_no_reminder_follows() -> None
 async def _release_stops_the_ladders(
     env: WorkflowEnvironment, client: Client, queue: str, recorder: PublishRecorder
 ) -> None:
-    nld, bel = _request("NLD"), _request("BEL")
+    nld, bel = case_request("NLD"), case_request("BEL")
     fra = court_request(requested_state="FRA", case_number="ICC-01/22")
     policy = {
         r.requested_state: resolve(load_policy(), load_directory(), r) for r in (nld, bel, fra)
@@ -422,7 +358,7 @@ async def _release_stops_the_ladders(
     )
     await start_request(client, queue, fra, policy=policy["FRA"])
     nld_handle = client.get_workflow_handle(nld.workflow_id)
-    await until(lambda: _started(nld_handle))
+    await until(lambda: started(nld_handle))
     await send(nld_handle, acknowledgement(nld))
     await send(nld_handle, freeze_account(nld))
 
@@ -431,7 +367,7 @@ async def _release_stops_the_ladders(
     await case.execute_update(CaseWorkflow.release_case, release_act(termination))
 
     async def complete() -> bool:
-        release = (await _view(case)).release
+        release = (await case_view(case)).release
         return release is not None and release.complete
 
     await until(complete)
@@ -456,7 +392,7 @@ def test_a_judgment_is_dated_between_the_statute_and_its_recording() -> None:
 def test_a_request_lists_at_most_max_held_assets_to_its_case_and_counts_the_rest() -> None:
     """Bounded reports (one party never grows the case): 25 frozen assets are told as the
     first 20 by id and 5 more counted; the release report lists them by party and asset."""
-    request = _request("NLD")
+    request = case_request("NLD")
     template = request.known_assets[0]
     entries = {}
     for n in range(25):
@@ -482,7 +418,7 @@ async def test_a_release_survives_the_case_continuing_as_new(case_worker) -> Non
     the judgment, the release, its actions on their way and the report of what is held are
     carried, so every request is still released and closed, and the release completes."""
     client, queue, _ = case_worker
-    nld, bel = _request("NLD"), _request("BEL")
+    nld, bel = case_request("NLD"), case_request("BEL")
     order = CaseOrder(
         order_reference=f"{CASE}-ORD-{uuid.uuid4().hex[:8].upper()}",
         case_number=CASE,
@@ -494,7 +430,7 @@ async def test_a_release_survives_the_case_continuing_as_new(case_worker) -> Non
         id=order.workflow_id,
         task_queue=queue,
     )
-    await _frozen_everywhere(client, case, [nld, bel])
+    await frozen_everywhere(client, case, [nld, bel])
     acquittal = judgment("acquittal")
     await case.execute_update(CaseWorkflow.record_judgment, acquittal)
     await case.execute_update(CaseWorkflow.release_case, release_act(acquittal))

@@ -129,13 +129,15 @@ def acl_command_arguments(plan: list[Acl]) -> list[list[str]]:
     return commands
 
 
-def apply_acls(settings: Settings, java: str, classpath: str) -> int:
-    """Create the plan's ACLs on the local secured broker as ``admin`` (idempotent)."""
+def apply_acls(settings: Settings, java: str, classpath: str, tls_ca: Path | None = None) -> int:
+    """Create the plan's ACLs on the local secured broker as ``admin`` (idempotent); over
+    TLS verified with ``tls_ca`` when given (the cluster of ``make cluster-up``)."""
     users = ensure_users(settings)
+    tls = f"ssl.truststore.type=PEM\nssl.truststore.location={tls_ca}\n" if tls_ca else ""
     with tempfile.NamedTemporaryFile("w", suffix=".properties", delete=True) as config:
         os.chmod(config.name, 0o600)
         config.write(
-            "security.protocol=SASL_PLAINTEXT\n"
+            f"security.protocol={'SASL_SSL' if tls_ca else 'SASL_PLAINTEXT'}\n{tls}"
             f"sasl.mechanism={SCRAM_MECHANISM}\n"
             "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule "
             f'required username="{ADMIN}" password="{users[ADMIN]}";\n'

@@ -9,6 +9,7 @@ import time
 import urllib.request
 from datetime import UTC, datetime
 
+from tracefreeze.security.kafka_acls import BRIDGE, WORKER
 from tracefreeze.stack.cluster.layout import BRIDGES, WORKERS, Cluster
 from tracefreeze.stack.errors import StackError, tail_of
 from tracefreeze.stack.pids import record, running_pid
@@ -22,6 +23,13 @@ def names_and_ports(cluster: Cluster) -> dict[str, int]:
     apps = {f"worker-{i + 1}": p.workers[i] for i in range(WORKERS)}
     apps |= {f"bridge-{i + 1}": p.bridges[i] for i in range(BRIDGES)}
     return apps | {"codec-server": p.codec}
+
+
+def principal_env(cluster: Cluster, name: str) -> dict[str, str]:
+    """Each app's own Kafka principal on a secured cluster, as in production: the workers
+    ``tracefreeze-worker``, the bridges ``tracefreeze-bridge`` (their ACLs only)."""
+    principal = {"worker": WORKER, "bridge": BRIDGE}.get(kind(name))
+    return cluster.kafka_env(principal) if principal else {}
 
 
 def kind(name: str) -> str:

@@ -12,19 +12,30 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from tracefreeze.demo.keys import ensure_demo_keys
 from tracefreeze.security.codec import ensure_codec_keys
+from tracefreeze.security.kafka_acls import (
+    ADMIN,
+    acl_plan,
+    apply_acls,
+    ensure_users,
+    scram_arguments,
+    users_file,
+)
 from tracefreeze.stack import kafka
-from tracefreeze.stack.cluster import apps, brokers, build, postgres, temporal_server
+from tracefreeze.stack.cluster import apps, brokers, build, postgres, temporal_server, tls
 from tracefreeze.stack.cluster.layout import BROKERS, Cluster
 from tracefreeze.stack.errors import StackError
+from tracefreeze.stack.layout import Stack
 from tracefreeze.stack.pids import locked, record, running_pid, stop
 from tracefreeze.stack.ports import HOST, listening
 from tracefreeze.stack.process import App
 from tracefreeze.stack.services import _run
 from tracefreeze.topics import ensure_topics
 
+LAST_BROKER_STOP_S = 10.0
 SERVICES = ("postgres", "temporal", *(brokers.name(n) for n in range(1, BROKERS + 1)))
 
 
@@ -43,8 +54,17 @@ def _step(what: str, t0: float, action: Callable[[], object]) -> None:
           "since cluster-up)", flush=True)  # fmt: skip
 
 
+def _acls(cluster: Cluster, classpath: Path) -> None:
+    """The ACL plan of deploy/kafka-security.md on the brokers, as ``admin`` over TLS."""
+    s = cluster.client_settings()
+    if apply_acls(s, kafka.java(), f"{classpath}/*", tls_ca=s.kafka_ssl_cafile) != 0:
+        raise StackError("could not create the Kafka ACLs")
+    print(f"kafka: SASL/SCRAM over TLS, {len(acl_plan(s))} ACLs (users in "
+          f"{users_file(cluster.dir)}, CA {tls.ca_file(cluster)})")  # fmt: skip
+
+
 def _topics(cluster: Cluster, deadline: float) -> None:
-    s = cluster.settings
+    s = cluster.client_settings()
     configs = brokers.topic_configs(s)
     while True:
         try:
@@ -76,13 +96,18 @@ def up(cluster: Cluster, with_apps: bool = True) -> None:
             pid = _start(cluster, "postgres", postgres.command(cluster), env)
             _step("postgres", t0, lambda: postgres.wait_ready(cluster, pid, deadline))
         started_brokers: dict[int, int] = {}
+        admin, scram = None, []
+        if cluster.options.secured:
+            users = ensure_users(cluster.settings)
+            admin, scram = users[ADMIN], scram_arguments(users)
+            tls.ensure(cluster, [brokers.name(n) for n in range(1, BROKERS + 1)])
+        classpath = kafka.jars(stack)
         if new & set(SERVICES[2:]):
             kafka.check_java()
-            classpath = kafka.jars(stack)
             for node in range(1, BROKERS + 1):
                 if brokers.name(node) in new:
-                    argv = brokers.prepare(cluster, node, classpath,
-                                           brokers.plain_listeners(cluster, node), [])  # fmt: skip
+                    lines = brokers.listeners(cluster, node, admin)
+                    argv = brokers.prepare(cluster, node, classpath, lines, scram)
                     started_brokers[node] = _start(cluster, brokers.name(node), argv, env)
         _step("schema", t0, lambda: temporal_server.ensure_schema(cluster, tools, module))
         if "temporal" in new:
@@ -91,10 +116,16 @@ def up(cluster: Cluster, with_apps: bool = True) -> None:
         temporal_server.ensure_namespace(cluster, deadline)
         _step("kafka", t0, lambda: brokers.wait_listening(cluster, started_brokers, deadline))
         _topics(cluster, deadline)
+        applied = cluster.dir / "kafka" / "acls-applied"
+        if admin is not None and not applied.exists():  # kept in the metadata log after
+            _acls(cluster, classpath)
+            applied.touch()
         cluster.write_env()
         if with_apps:
             names = [n for n in apps.names_and_ports(cluster) if running_pid(stack, n) is None]
-            started = {n: apps.start(cluster, n, env) for n in names}
+            started = {
+                n: apps.start(cluster, n, env | apps.principal_env(cluster, n)) for n in names
+            }
             _step("apps", t0, lambda: apps.wait_ready(cluster, started, deadline))
         print(f"cluster: up in {time.monotonic() - t0:.0f}s; clients: set -a; . {cluster.env_file}")
 
@@ -104,7 +135,13 @@ def down(cluster: Cluster) -> None:
     with locked(stack):
         lines = stop(stack, tuple(apps.names_and_ports(cluster)))
         lines += stop(stack, ("temporal",))
-        lines += stop(stack, SERVICES[2:])
+        *others, last = SERVICES[2:]
+        for broker in others:  # one by one: each hands its partitions over in turn
+            lines += stop(stack, (broker,))
+        # The last broker has no quorum left to confirm its controlled shutdown and waits for
+        # ever: killed after LAST_BROKER_STOP_S (its logs are recovered at the next start).
+        options = stack.options.model_copy(update={"stop_timeout_s": LAST_BROKER_STOP_S})
+        lines += stop(Stack(stack.settings, options), (last,))
         lines += stop(stack, ("postgres",))
     print("\n".join(lines))
 

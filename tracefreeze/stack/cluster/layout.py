@@ -15,6 +15,8 @@ The variables (besides ``TRACEFREEZE_CACHE_DIR``):
   TRACEFREEZE_CLUSTER_KAFKA_HEAP   max heap of each broker           (384m)
   TRACEFREEZE_CLUSTER_TIMEOUT_S    wait for each part's health, s    (300)
   TRACEFREEZE_CLUSTER_STOP_TIMEOUT_S  wait after SIGTERM, s          (30)
+  TRACEFREEZE_CLUSTER_SECURED      1 = the brokers speak SASL/SCRAM over TLS only, with the
+                                   ACLs of deploy/kafka-security.md (1); 0 = PLAINTEXT
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tracefreeze.config import REPO_ROOT, Settings
@@ -46,6 +48,7 @@ class ClusterOptions(BaseSettings):
     kafka_heap: str = "384m"
     timeout_s: float = 300.0
     stop_timeout_s: float = 30.0
+    secured: bool = True
 
 
 LOW_PORTS = range(20000, 32768)
@@ -141,6 +144,36 @@ class Cluster:
             health_port=0,
         )
 
+    def client_settings(self, user: str = "admin") -> Settings:
+        """``settings`` as the Kafka principal ``user`` (SASL/SCRAM over TLS when secured)."""
+        base = self.settings
+        if not self.options.secured:
+            return base
+        from tracefreeze.security.kafka_acls import ensure_users
+
+        return base.model_copy(
+            update={
+                "kafka_security_protocol": "SASL_SSL",
+                "kafka_sasl_mechanism": "SCRAM-SHA-512",
+                "kafka_sasl_username": user,
+                "kafka_sasl_password": SecretStr(ensure_users(base)[user]),
+                "kafka_ssl_cafile": self.dir / "tls" / "ca.crt",
+            }
+        )
+
+    def kafka_env(self, user: str = "admin") -> dict[str, str]:
+        """The ``TRACEFREEZE_KAFKA_*`` security variables of the principal ``user``."""
+        s = self.client_settings(user)
+        if s.kafka_sasl_password is None:
+            return {}
+        return {
+            "TRACEFREEZE_KAFKA_SECURITY_PROTOCOL": s.kafka_security_protocol,
+            "TRACEFREEZE_KAFKA_SASL_MECHANISM": s.kafka_sasl_mechanism,
+            "TRACEFREEZE_KAFKA_SASL_USERNAME": str(s.kafka_sasl_username),
+            "TRACEFREEZE_KAFKA_SASL_PASSWORD": s.kafka_sasl_password.get_secret_value(),
+            "TRACEFREEZE_KAFKA_SSL_CAFILE": str(s.kafka_ssl_cafile),
+        }
+
     @property
     def stack(self) -> Stack:
         options = StackOptions(temporal_headless=True, stop_timeout_s=self.options.stop_timeout_s)
@@ -177,13 +210,13 @@ class Cluster:
             "TRACEFREEZE_KAFKA_CONTROLLER_PORT": str(s.kafka_controller_port),
             "TRACEFREEZE_CODEC_PORT": str(s.codec_port),
             "TRACEFREEZE_STATE_DIR": str(self.dir),
-        }
+        } | self.kafka_env()
 
     def write_env(self, extra: dict[str, str] | None = None) -> None:
         lines = [f"{k}={v}" for k, v in (self.env() | (extra or {})).items()]
         fd = os.open(self.env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:
-            out.write("# Written by cluster-up: the cluster's addresses.\n")
+            out.write("# Written by cluster-up: the cluster's addresses (and admin's secret).\n")
             out.write("\n".join(lines) + "\n")
 
     def describe(self) -> str:
