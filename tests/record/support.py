@@ -30,6 +30,7 @@ from tracefreeze.record.rows import EntryKind, entry_of
 from tracefreeze.record.seal import Sealer
 from tracefreeze.record.write import Writer
 from tracefreeze.record.writer import recorded_topics, run_recorder
+from tracefreeze.report.cooperation import CooperationReport, build_report, year_query
 from tracefreeze.security.key_registry import load_registry
 from tracefreeze.topics import wanted_topics
 
@@ -127,3 +128,31 @@ async def store_answers(
     assert fingerprint(registry) == version
     rows = await conn.fetch("SELECT * FROM entries ORDER BY seq")  # filed or not
     return RequestRecord(str(rows[0]["request_key"]), {}, [open_entry(r, sealer) for r in rows])
+
+
+async def visibility_report(
+    client: Client, year: int, extra: str, closed: int, min_group: int
+) -> CooperationReport:
+    """The year's report from Temporal visibility, once it shows ``closed`` requests closed."""
+    query = year_query(year, extra) + ' AND RequestStatus = "closed"'
+    async with asyncio.timeout(WAIT_S):
+        while True:
+            if (await client.count_workflows(query)).count >= closed:
+                break
+            await asyncio.sleep(0.2)
+    return await build_report(client, year, progress=False, extra_query=extra, min_group=min_group)
+
+
+def assert_same_figures(live: CooperationReport, stored: CooperationReport) -> None:
+    """The store's report gives what visibility gave for the same requests (times to the
+    second: the store dates an answer by the event the workflow made of it)."""
+    assert (live.sent, live.ex_parte, live.outstanding) == (
+        stored.sent, stored.ex_parte, stored.outstanding
+    )  # fmt: skip
+    for a, b in zip(live.states, stored.states, strict=True):
+        counts = ("state", "sent", "answered", "outstanding", "answered_outstanding", "escalated")
+        assert [getattr(a, c) for c in counts] == [getattr(b, c) for c in counts]
+        assert a.totals == b.totals
+        for name in ("to_acknowledgement", "to_first_report", "to_execution_end"):
+            x, y = sorted(getattr(a, name).seconds), sorted(getattr(b, name).seconds)
+            assert len(x) == len(y) and all(abs(p - q) < 1 for p, q in zip(x, y, strict=True))

@@ -20,12 +20,14 @@ import asyncpg
 import pytest
 from click.testing import CliRunner
 
-from tests.builders import acknowledgement, court_request, no_assets, now
+from tests.builders import acknowledgement, case_number, court_request, no_assets, now
 from tests.record.support import (
+    assert_same_figures,
     delete_workflow,
     recorder_settings,
     recording,
     records_on_topics,
+    visibility_report,
     wait_count,
 )
 from tests.signed import signed_record
@@ -66,7 +68,10 @@ async def test_closed_requests_deleted_from_temporal_stay_whole_in_the_record(
     monkeypatch.setenv(KEY_ENV, base64.b64encode(os.urandom(32)).decode())
     monkeypatch.setenv("TRACEFREEZE_RECORD_DSN", record_dsn)
     settings = recorder_settings(stack, record_dsn, "record")
-    requests = [court_request(tag="REC", confidentiality=c) for c in CONFIDENTIALITIES]
+    case, year = case_number(), datetime.now(UTC).year
+    requests = [
+        court_request(tag="REC", confidentiality=c, case_number=case) for c in CONFIDENTIALITIES
+    ]
     sent: dict[str, list[bytes]] = {r.reference: [] for r in requests}
     async with worker_and_bridge(settings) as r, recording(settings):
         ids = {q.reference: await r.client.submit(q) for q in requests}
@@ -81,6 +86,8 @@ async def test_closed_requests_deleted_from_temporal_stay_whole_in_the_record(
         await wait_count(record_dsn, sql, len(requests), CLOSED)
         on_topics = await records_on_topics(settings)
         await wait_count(record_dsn, "SELECT count(*) FROM entries", on_topics)
+        extra = f'CaseNumber = "{case}" OR WorkflowId = "{ids[requests[3].reference]}"'
+        live = await visibility_report(r.client.client, year, extra, len(requests), 2)
         for workflow_id in ids.values():  # as retention would, once closed
             await delete_workflow(r.client.client, workflow_id)
 
@@ -118,9 +125,9 @@ async def test_closed_requests_deleted_from_temporal_stay_whole_in_the_record(
         assert originals(folder) == sent[q.reference]
     assert "(ex parte: reference not held in plain)" in await cli("record", ex_parte)
 
-    year = datetime.now(UTC).year
     report = await build_report_from_store(record_dsn, year, Sealer.from_settings(settings))
     assert report.sent == 3 and report.ex_parte == 1 and report.outstanding == 0
+    assert_same_figures(live, report)  # as visibility counted them before the deletion
     (nld,) = report.states
     assert nld.answered == 3 and len(nld.to_acknowledgement.seconds) == 3
     monkeypatch.setenv("TRACEFREEZE_REPORT_MIN_GROUP", "2")  # RS 87(3): two confidential
