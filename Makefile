@@ -10,6 +10,9 @@
 #   make lint / fmt   ruff (check + format)
 #   make types        mypy on schemas/, workflows/, activities/, tracefreeze/
 #   make clean-state  delete the stack's state (workflow history, Kafka data, logs)
+#   make cluster-up / cluster-down / cluster-status   the production shape on one machine:
+#                     Temporal server on PostgreSQL, 3 Kafka brokers, apps x2 (docs/operations.md)
+#   make cluster-demo the demo against the cluster
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -24,10 +27,11 @@ PYTHON3 ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: help venv up down status apps-up apps-down lint types fmt browser test demo bench clean-state
+.PHONY: help venv up down status apps-up apps-down lint types fmt browser test demo bench clean-state \
+	cluster-build cluster-up cluster-down cluster-status cluster-demo
 
 help:
-	@sed -n '3,13p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
 
 venv: $(STAMP)
 
@@ -41,6 +45,7 @@ $(STAMP): pyproject.toml
 
 up: venv
 	$(STACK) up
+	$(STACK) record-up
 
 down: venv
 	$(STACK) down
@@ -75,6 +80,7 @@ test: venv browser
 
 demo: venv browser
 	$(STACK) up
+	$(STACK) record-up
 	$(STACK) apps-up
 	$(PY) -m tracefreeze.demo
 
@@ -92,3 +98,23 @@ clean-state: venv
 		find "$(STATE)" -mindepth 1 -maxdepth 1 ! -name cache -exec rm -rf {} +; \
 		echo "removed the state in $(STATE) (kept $(STATE)/cache)"; \
 	fi
+
+# The production shape on one machine (python -m tracefreeze.stack.cluster); state in
+# $(CLUSTER) (TRACEFREEZE_CLUSTER_DIR), the Temporal build cached beside the Kafka jars.
+CLUSTER := $(or $(TRACEFREEZE_CLUSTER_DIR),.state/cluster)
+
+cluster-build: venv
+	$(PY) -m tracefreeze.stack.cluster build
+
+cluster-up: venv
+	$(PY) -m tracefreeze.stack.cluster up
+
+cluster-down: venv
+	$(PY) -m tracefreeze.stack.cluster down
+
+cluster-status: venv
+	@$(PY) -m tracefreeze.stack.cluster status
+
+cluster-demo: venv browser
+	$(PY) -m tracefreeze.stack.cluster up
+	set -a && . "$(CLUSTER)/cluster.env" && set +a && $(PY) -m tracefreeze.demo

@@ -54,17 +54,24 @@ QUICK_SIZES = BaselineSizes(
 )
 
 
+REPLICATION = 1
+MIN_INSYNC = 1
+"""Of the bare engine's topics: 1 on the dev stack; the cluster's (3, 2) with ``--cluster``."""
+
+
 def bridge_concurrency(settings: Settings) -> int:
     """Updates the bridge has in flight at once (requests side by side, over partitions)."""
     return settings.bridge_in_flight
 
 
 async def _topic(settings: Settings, partitions: int) -> str:
+    """A topic of the bare engine, replicated as the product's own on this stack."""
     name = f"bench.engine-{uuid.uuid4().hex[:8]}"
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(name, partitions, 1)])
+        config = {"min.insync.replicas": str(MIN_INSYNC)} if REPLICATION > 1 else {}
+        await admin.create_topics([NewTopic(name, partitions, REPLICATION, topic_configs=config)])
     finally:
         await admin.close()
     return name

@@ -25,7 +25,7 @@ from bench import long_life as ll
 from bench import scale as sc
 from bench.common import state_signer
 from bench.report import RESULTS_DIR, write_json
-from bench.stack import BenchStack, running_stack
+from bench.stack import BenchStack, running_cluster, running_stack
 from bench.tables import (
     headline,
     print_baselines,
@@ -157,13 +157,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=RESULTS_DIR)
     parser.add_argument("--no-profile", action="store_true", help="no profiled repeats")
     parser.add_argument("--keep-state", action="store_true", help="keep the stack's state dir")
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="on the production-shaped cluster (make cluster-up's: Temporal server on "
+        "PostgreSQL, 3 brokers); results in bench/results/cluster/",
+    )
     args = parser.parse_args(argv)
+    if args.cluster:
+        from tracefreeze.stack.cluster import brokers
+
+        b.REPLICATION, b.MIN_INSYNC = brokers.REPLICATION, brokers.MIN_INSYNC
+        if args.results == RESULTS_DIR:
+            args.results = RESULTS_DIR / "cluster"
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # transient metadata errors
     t0 = time.perf_counter()
-    print(f"bench: starting an isolated stack ({'quick' if args.quick else 'full'} run) ...")
+    what = "the cluster" if args.cluster else "an isolated stack"
+    print(f"bench: starting {what} ({'quick' if args.quick else 'full'} run) ...")
     code = 0
+    start = running_cluster if args.cluster else running_stack
     try:
-        with running_stack(keep_state=args.keep_state) as stack:
+        with start(keep_state=args.keep_state) as stack:
             print(
                 f"bench: Temporal {stack.settings.temporal_address}, "
                 f"Kafka {stack.settings.kafka_bootstrap} (up in {time.perf_counter() - t0:.0f}s); "

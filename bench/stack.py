@@ -104,3 +104,38 @@ def running_stack(keep_state: bool = False) -> Iterator[BenchStack]:
     finally:
         if not keep_state:
             shutil.rmtree(state_dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_cluster(keep_state: bool = False) -> Iterator[BenchStack]:
+    """The production-shaped cluster (``tracefreeze.stack.cluster``: the Temporal server on
+    PostgreSQL, three brokers, topics replicated 3 with ``min.insync.replicas=2``) in a fresh
+    dir, services only (the benchmarks start their own apps), PLAINTEXT brokers: the
+    benchmark's clients are the dev stack's. Needs the Temporal build in the cache."""
+    from tracefreeze.stack.cluster import build, control
+    from tracefreeze.stack.cluster.layout import Cluster
+    from tracefreeze.stack.isolated import exported
+    from tracefreeze.stack.layout import StackOptions
+
+    cache = StackOptions().cache_dir
+    if not build.cached(cache):
+        raise StackError(f"no Temporal build in {cache}: run `{build.BUILD_COMMAND}` first")
+    state_dir = Path(tempfile.mkdtemp(prefix="tracefreeze-bench-cluster-"))
+    own = {"TRACEFREEZE_CLUSTER_DIR": str(state_dir), "TRACEFREEZE_CLUSTER_SECURED": "0"}
+    try:
+        with exported(own):
+            cluster = Cluster.from_env(create=True)
+            control.up(cluster, with_apps=False)
+            settings = cluster.settings
+            env = stack_env(settings, {"TRACEFREEZE_TEMPORAL_HEADLESS": "1", **own})
+            stack = BenchStack(settings, env)
+            try:
+                with exported(env):
+                    yield stack
+            finally:
+                for app in stack.apps:
+                    app.signal(signal.SIGKILL)
+                control.down(cluster)
+    finally:
+        if not keep_state:
+            shutil.rmtree(state_dir, ignore_errors=True)

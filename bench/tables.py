@@ -12,8 +12,8 @@ def print_baselines(r: dict[str, Any]) -> None:
     k, t = r["kafka"], r["temporal"]
     print(
         table(
-            f"1. Baselines (same broker and dev server; concurrency {r['concurrency']}; "
-            f"message {r['value_bytes']} B)",
+            f"1. Baselines (same brokers and Temporal server as the product; "
+            f"concurrency {r['concurrency']}; message {r['value_bytes']} B)",
             ["figure", "median (min-max)", "runs x n"],
             [
                 [

@@ -103,6 +103,11 @@ class Settings(KafkaSecurity, BaseSettings):
     reached Kafka); older is ``too_old``, judged by the broker's clock, not the bridge's."""
     answers_retention_days: float = Field(default=14.0, gt=0)
     """The answers topic's ``retention.ms`` in days (deploy/k8s/base/kafka-topics.yaml)."""
+    record_dsn: str | None = None
+    """The record store (``tracefreeze/record/``): a PostgreSQL DSN, e.g.
+    ``postgresql://recorder@db:5432/tracefreeze_record`` (``TRACEFREEZE_RECORD_DSN``). Unset:
+    no store; ``tracefreeze report`` then reads Temporal visibility only."""
+    recorder_group_id: str = "tracefreeze-recorder"
     topics: Topics = Topics()
     report_min_group: int = Field(default=5, ge=2, le=10_000)
     """Fewest confidential requests a figure of the cooperation report may cover

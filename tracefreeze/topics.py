@@ -4,7 +4,8 @@ One source of truth: the shared topics are ``Settings.topics.partitions()``; eac
 the State directory (``policies/states.toml``) has its own outbound channel,
 ``Topics.party_channel(code)``, with ``PARTY_CHANNEL_PARTITIONS`` (``party_channels``).
 ``wanted_topics`` is both; deploy/k8s declares the same (tests/deploy). Locally the
-replication factor is 1 (single broker). Topics that already exist are left alone.
+replication factor is 1 (single broker); the cluster asks for 3. Topics that already exist
+are left alone.
 
 Run as ``python -m tracefreeze.topics`` to ensure every topic; it prints one line and exits
 non-zero if the broker cannot be reached or refuses a topic.
@@ -16,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from typing import TypeVar
 
 from aiokafka.admin import NewTopic
@@ -56,8 +57,14 @@ def wanted_topics(settings: Settings) -> dict[str, int]:
     return settings.topics.partitions() | channels
 
 
-async def ensure_topics(settings: Settings) -> list[str]:
-    """Create the topics missing from the broker; return the names of those created."""
+async def ensure_topics(
+    settings: Settings,
+    replication_factor: int = REPLICATION_FACTOR,
+    configs: Mapping[str, Mapping[str, str]] | None = None,
+) -> list[str]:
+    """Create the topics missing from the broker (``replication_factor`` copies, each topic
+    with its ``configs`` by name: the cluster's three brokers,
+    ``tracefreeze.stack.cluster.brokers``); return the names of those created."""
     timeout_ms = int(settings.kafka_timeout_s * 1000)
     admin = make_admin(settings, client_id="tracefreeze-topics")
     try:
@@ -65,7 +72,12 @@ async def ensure_topics(settings: Settings) -> list[str]:
         existing = set(await _bounded(settings, "listing topics", admin.list_topics()))
         wanted = wanted_topics(settings)
         missing = [
-            NewTopic(name, num_partitions=n, replication_factor=REPLICATION_FACTOR)
+            NewTopic(
+                name,
+                num_partitions=n,
+                replication_factor=replication_factor,
+                topic_configs=dict((configs or {}).get(name, {})),
+            )
             for name, n in wanted.items()
             if name not in existing
         ]

@@ -74,7 +74,22 @@ def app_env(s: Settings) -> dict[str, str]:
             "TRACEFREEZE_BRIDGE_STATE_BURST": str(s.bridge_state_burst),
             "TRACEFREEZE_BRIDGE_THROTTLE_WAIT_S": str(s.bridge_throttle_wait_s),
         }
+        | kafka_security_env(s)
     )
+
+
+def kafka_security_env(s: Settings) -> dict[str, str]:
+    """The Kafka security variables of ``s`` (none on the PLAINTEXT dev stack; the cluster's
+    SASL/SCRAM over TLS as its ``admin``)."""
+    if s.kafka_sasl_password is None:
+        return {}
+    return {
+        "TRACEFREEZE_KAFKA_SECURITY_PROTOCOL": s.kafka_security_protocol,
+        "TRACEFREEZE_KAFKA_SASL_MECHANISM": s.kafka_sasl_mechanism,
+        "TRACEFREEZE_KAFKA_SASL_USERNAME": str(s.kafka_sasl_username),
+        "TRACEFREEZE_KAFKA_SASL_PASSWORD": s.kafka_sasl_password.get_secret_value(),
+        "TRACEFREEZE_KAFKA_SSL_CAFILE": str(s.kafka_ssl_cafile or ""),
+    }
 
 
 def drill_app(

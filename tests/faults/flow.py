@@ -49,6 +49,7 @@ from tests.faults.topic_reads import group_offsets, partitions_of, read_topic, r
 from tests.signed import signed_record
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
+from tracefreeze.security.kafka_security import security_kwargs
 from tracefreeze.topics import ensure_topics
 
 STATE = "NLD"
@@ -115,6 +116,7 @@ def make_producer(s: Settings) -> AIOKafkaProducer:
         request_timeout_ms=PRODUCER_TIMEOUT_MS,
         retry_backoff_ms=250,
         linger_ms=5,
+        **security_kwargs(s),
     )
 
 
@@ -132,7 +134,7 @@ class EventTally:
         """Answers in the order their first ``answer.accepted`` event was read (one request's
         events share a partition, so for one request this is the order it took them)."""
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=s.kafka_bootstrap, enable_auto_commit=False
+            bootstrap_servers=s.kafka_bootstrap, enable_auto_commit=False, **security_kwargs(s)
         )
 
     async def __aenter__(self) -> EventTally:

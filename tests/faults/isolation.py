@@ -29,6 +29,7 @@ from tests.faults.flow import (
 from tests.faults.running import running_flow
 from tests.faults.topic_reads import read_topic
 from tracefreeze.config import Settings
+from tracefreeze.security.kafka_security import security_kwargs
 from tracefreeze.stack.ports import free_ports
 
 BEL = "BEL"
@@ -138,7 +139,7 @@ async def until_true(check: Any, timeout_s: float, what: str) -> None:
 
 
 async def delete_topic(s: Settings, topic: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap, **security_kwargs(s))
     await admin.start()
     try:
         await admin.delete_topics([topic], timeout_ms=30_000)
@@ -150,7 +151,7 @@ async def delete_topic(s: Settings, topic: str) -> None:
 
 
 async def list_topics(s: Settings) -> set[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap, **security_kwargs(s))
     await admin.start()
     try:
         return set(await admin.list_topics())

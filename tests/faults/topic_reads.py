@@ -15,13 +15,16 @@ from aiokafka.structs import ConsumerRecord
 from schemas.deadletter import HEADER_REASON_CODE
 from tests.faults.drill import WAIT_S
 from tracefreeze.config import Settings
+from tracefreeze.security.kafka_security import security_kwargs
 
 # --- reading a topic ---------------------------------------------------------------------
 
 
 async def read_topic(s: Settings, topic: str) -> list[ConsumerRecord]:
     """Every record of ``topic`` up to its end offsets now (no consumer group)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=s.kafka_bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=s.kafka_bootstrap, enable_auto_commit=False, **security_kwargs(s)
+    )
     await consumer.start()
     try:
         tps = partitions_of(s, topic)
@@ -51,7 +54,7 @@ def partitions_of(s: Settings, topic: str) -> list[TopicPartition]:
 
 async def group_offsets(s: Settings, group: str, topic: str) -> dict[TopicPartition, int]:
     """The group's committed offset of every partition of ``topic`` (0 if none)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap, **security_kwargs(s))
     await admin.start()
     try:
         tps = partitions_of(s, topic)
@@ -66,7 +69,9 @@ async def group_offsets(s: Settings, group: str, topic: str) -> dict[TopicPartit
 
 
 async def end_offsets(s: Settings, topic: str) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=s.kafka_bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=s.kafka_bootstrap, enable_auto_commit=False, **security_kwargs(s)
+    )
     await consumer.start()
     try:
         return dict(await consumer.end_offsets(partitions_of(s, topic)))

@@ -153,14 +153,22 @@ def test_topics_and_partitions_are_the_settings(doc: dict[str, Any], settings: S
     assert channels["deadLetter"]["address"] == settings.topics.dead_letter
     group = doc["operations"]["receiveStateAnswer"]["bindings"]["kafka"]["groupId"]["enum"]
     assert group == [settings.bridge_group_id]
-    actions = {o["channel"]["$ref"]: o["action"] for o in doc["operations"].values()}
+    actions = {(o["channel"]["$ref"], o["action"]) for o in doc["operations"].values()}
+    recorded = {"stateAnswers", "requestEvents", "escalations", "partyOutbound"}
     assert actions == {
-        "#/channels/stateAnswers": "receive",
-        "#/channels/deadLetter": "send",
-        "#/channels/requestEvents": "send",
-        "#/channels/escalations": "send",
-        "#/channels/partyOutbound": "send",
-    }
+        ("#/channels/stateAnswers", "receive"),
+        ("#/channels/deadLetter", "send"),
+        ("#/channels/requestEvents", "send"),
+        ("#/channels/escalations", "send"),
+        ("#/channels/partyOutbound", "send"),
+    } | {(f"#/channels/{c}", "receive") for c in recorded}
+    for operation in doc["operations"].values():  # the recorder reads in its own group
+        if (
+            operation["action"] == "receive"
+            and operation is not doc["operations"]["receiveStateAnswer"]
+        ):
+            recorder = operation["bindings"]["kafka"]["groupId"]["enum"]
+            assert recorder == [settings.recorder_group_id]
 
 
 # --- payloads: the committed JSON Schemas ------------------------------------------------

@@ -12,20 +12,24 @@ events or escalations, the answers or another group is refused by the *broker*
 writes answers. Then the State kit end to end, as BEL: keygen, the Registry registers the
 public key, ``state requests`` shows BEL's request and not NLD's, ``state answer`` sends a
 signed answer that the request applies; a file that does not validate is refused field by
-field and nothing reaches the answers topic.
+field and nothing reaches the answers topic. The recorder, as its own principal, keeps what
+the Court keeps (the record store, ``tracefreeze/record/``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 from aiokafka import TopicPartition
 from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
     GroupAuthorizationFailedError,
     NoError,
     TopicAuthorizationFailedError,
@@ -38,12 +42,14 @@ from schemas.ledger import RequestStatus
 from schemas.party import PartyMessage, PartyMessageType
 from schemas.views import RequestView
 from tests.builders import court_request
+from tests.record.support import recording
 from tracefreeze.cli.main import main as cli
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings, get_settings
 from tracefreeze.intake.bridge import run_bridge
 from tracefreeze.kafka import make_consumer, make_producer, make_reader
-from tracefreeze.security.kafka_acls import BRIDGE, WORKER, users_file
+from tracefreeze.record.seal import Sealer
+from tracefreeze.security.kafka_acls import BRIDGE, RECORDER, WORKER, state_principal, users_file
 from tracefreeze.security.kafka_security import security_kwargs
 from tracefreeze.security.key_registry import state_keys_file
 from tracefreeze.stack.errors import StackError
@@ -306,3 +312,42 @@ async def test_the_state_kit_end_to_end_as_belgium(
         bridge_stop.set()
         await asyncio.wait_for(bridge, timeout=60)
     assert await answers_end(s) == before + 1
+
+
+async def test_the_recorder_keeps_what_the_court_keeps_as_its_own_principal(
+    secured: Settings, record_dsn: str
+) -> None:
+    """The record store's writer (tracefreeze/record/) as ``tracefreeze-recorder``: the plan
+    lets it read the answers, the request events, the escalations and a party's channel in its
+    group, and it writes each record to the store; it may write to no topic."""
+    s = secured
+    probe = f"recorder-acl-{uuid.uuid4().hex}".encode()
+    sent = {
+        s.topics.request_events: as_principal(s, WORKER),
+        s.topics.escalations: as_principal(s, WORKER),
+        s.topics.party_channel("NLD"): as_principal(s, WORKER),
+        s.topics.state_answers: as_principal(s, state_principal("NLD")),
+    }
+    for topic, principal in sent.items():
+        producer = make_producer(principal, client_id="recorder-acl-probe")
+        await producer.start()
+        try:
+            await producer.send_and_wait(topic, probe, key=b"ICC-ACL-PROBE")
+        finally:
+            await producer.stop()
+    recorder = as_principal(s, RECORDER).model_copy(update={"record_dsn": record_dsn})
+    sealer = Sealer.from_settings(recorder)
+    async with recording(recorder):
+        conn = await asyncpg.connect(record_dsn)
+        try:
+            async with asyncio.timeout(60):
+                while True:
+                    rows = await conn.fetch("SELECT topic, body FROM entries")
+                    kept = {r["topic"] for r in rows if sealer.open(r["body"]) == probe}
+                    if kept == set(sent):
+                        break
+                    await asyncio.sleep(0.2)
+        finally:
+            await conn.close()
+    with pytest.raises((TopicAuthorizationFailedError, ClusterAuthorizationFailedError)):
+        await write(recorder, s.topics.state_answers)  # no Write anywhere: not even a producer

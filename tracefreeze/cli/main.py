@@ -21,6 +21,7 @@ from tracefreeze.cli import case as cli_case
 from tracefreeze.cli import court as cli_court
 from tracefreeze.cli import dlq as cli_dlq
 from tracefreeze.cli import party as cli_party
+from tracefreeze.cli import record as cli_record
 from tracefreeze.cli import report as cli_report
 from tracefreeze.cli import state as cli_state
 from tracefreeze.cli.input import field_errors, load_document
@@ -245,3 +246,5 @@ main.add_command(cli_report.report)
 main.add_command(cli_dlq.dlq)
 main.add_command(cli_state.state)
 main.add_command(cli_party.party)
+main.add_command(cli_record.record)
+main.add_command(cli_record.recorder)

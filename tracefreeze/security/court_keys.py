@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import os
+import tempfile
 from pathlib import Path
 
 from tracefreeze.errors import TracefreezeError
@@ -61,10 +63,17 @@ def court_key(
 
 
 def _make(path: Path) -> None:
+    """Write the key beside ``path``, then link it into place: a process starting at the same
+    moment (two bridges of one machine) finds no file or the whole key, never an empty one;
+    the first link wins and every process reads that one key."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    if path.exists():
         return
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(base64.b64encode(os.urandom(MIN_KEY_BYTES)).decode("ascii") + "\n")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(base64.b64encode(os.urandom(MIN_KEY_BYTES)).decode("ascii") + "\n")
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            os.link(tmp, path)
+    finally:
+        os.unlink(tmp)

@@ -31,6 +31,7 @@ from tracefreeze.topics import party_channels
 ADMIN = "admin"
 WORKER = "tracefreeze-worker"
 BRIDGE = "tracefreeze-bridge"
+RECORDER = "tracefreeze-recorder"
 SCRAM_MECHANISM = "SCRAM-SHA-512"
 READ = ("Describe", "Read")
 WRITE = ("Describe", "Write")
@@ -62,6 +63,13 @@ def acl_plan(settings: Settings) -> list[Acl]:
         Acl(BRIDGE, "topic", t.state_answers, READ),
         Acl(BRIDGE, "group", settings.bridge_group_id, READ),
         Acl(BRIDGE, "topic", t.dead_letter, WRITE),
+        # The record store's writer (tracefreeze/record/): reads, never writes, what the Court
+        # keeps: answers, events, escalations and every party's channel.
+        Acl(RECORDER, "topic", t.state_answers, READ),
+        Acl(RECORDER, "topic", t.request_events, READ),
+        Acl(RECORDER, "topic", t.escalations, READ),
+        Acl(RECORDER, "topic", f"{t.party_channels}.", READ, "prefix"),
+        Acl(RECORDER, "group", settings.recorder_group_id, READ),
     ]
     for code, channel in party_channels(settings).items():
         principal = state_principal(code)
@@ -121,13 +129,15 @@ def acl_command_arguments(plan: list[Acl]) -> list[list[str]]:
     return commands
 
 
-def apply_acls(settings: Settings, java: str, classpath: str) -> int:
-    """Create the plan's ACLs on the local secured broker as ``admin`` (idempotent)."""
+def apply_acls(settings: Settings, java: str, classpath: str, tls_ca: Path | None = None) -> int:
+    """Create the plan's ACLs on the local secured broker as ``admin`` (idempotent); over
+    TLS verified with ``tls_ca`` when given (the cluster of ``make cluster-up``)."""
     users = ensure_users(settings)
+    tls = f"ssl.truststore.type=PEM\nssl.truststore.location={tls_ca}\n" if tls_ca else ""
     with tempfile.NamedTemporaryFile("w", suffix=".properties", delete=True) as config:
         os.chmod(config.name, 0o600)
         config.write(
-            "security.protocol=SASL_PLAINTEXT\n"
+            f"security.protocol={'SASL_SSL' if tls_ca else 'SASL_PLAINTEXT'}\n{tls}"
             f"sasl.mechanism={SCRAM_MECHANISM}\n"
             "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule "
             f'required username="{ADMIN}" password="{users[ADMIN]}";\n'

@@ -3,10 +3,13 @@
   up         make the local keys if missing (demo State signing keys + registry, payload
              codec key, in <state dir>/keys), start Kafka + Temporal (UI wired to the codec
              server), wait until healthy, ensure the topics (secured: users and ACLs)
-  apps-up    start the worker, the bridge and the codec server (they read <state dir>/keys)
+  record-up  start the record store's PostgreSQL, if installed, and migrate its database
+             (tracefreeze/stack/record_store.py; `make up` and `make demo` run it)
+  apps-up    start the worker, the bridge, the codec server (they read <state dir>/keys)
+             and the recorder (when there is a record store)
              and wait until each is ready
-  apps-down  stop the worker, the bridge and the codec server
-  down       stop the apps, then Kafka and Temporal (state is kept)
+  apps-down  stop the worker, the bridge, the codec server and the recorder
+  down       stop the apps, then Kafka, Temporal and the record store (state is kept)
   status     one line per service, and the Temporal UI address
 
 Processes are found through their pid files only, never by name. An error is one line on
@@ -19,12 +22,13 @@ import argparse
 import logging
 import sys
 
-from tracefreeze.stack import layout, services
+from tracefreeze.stack import layout, record_store, services
 from tracefreeze.stack.errors import StackError
 from tracefreeze.stack.layout import Stack
 
 COMMANDS = {
     "up": services.up,
+    "record-up": record_store.up,
     "down": services.down,
     "apps-up": services.apps_up,
     "apps-down": services.apps_down,

@@ -26,6 +26,7 @@ The variables (``tracefreeze.config.Settings`` reads the addresses and ports):
                                     passwords in <state dir>/kafka/users.json; the stack and
                                     the apps connect as its super user ``admin``
   TRACEFREEZE_STATE_DIR             state, logs, pid files           (<repo>/.state)
+  TRACEFREEZE_RECORD_PG_PORT        record store's PostgreSQL (record-up) (5439)
   TRACEFREEZE_CACHE_DIR             Kafka jars, shared by stacks     (<repo>/.state/cache)
   TRACEFREEZE_APP_COMMAND           command taking worker|bridge|codec-server
                                                                      (<python> -m tracefreeze)
@@ -47,8 +48,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from tracefreeze.config import REPO_ROOT, Settings, get_settings
 from tracefreeze.stack.ports import split_address
 
-SERVICES = ("temporal", "kafka")
-APPS = ("worker", "bridge", "codec-server")
+SERVICES = ("temporal", "kafka", "record-store")
+"""``record-store``: the record store's local PostgreSQL (``tracefreeze/stack/record_store.py``)."""
+APPS = ("worker", "bridge", "codec-server", "recorder")
 
 
 class StackOptions(BaseSettings):

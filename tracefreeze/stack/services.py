@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from pydantic import SecretStr
 
 from tracefreeze.demo.keys import ensure_demo_keys
+from tracefreeze.record.writer import configured_dsn
 from tracefreeze.security.codec import ensure_codec_keys
 from tracefreeze.stack import kafka, temporal
 from tracefreeze.stack.errors import StackError, tail_of
@@ -187,6 +188,9 @@ def apps_up(stack: Stack) -> None:
         health = {"worker": o.worker_health_port, "bridge": o.bridge_health_port}
         started: dict[str, int] = {}
         for name in APPS:
+            if name == "recorder" and not configured_dsn(stack.settings):
+                print("recorder: no record store (skipped)")
+                continue
             pid = running_pid(stack, name)
             if pid is not None:
                 print(f"{name}: already running (pid {pid})")
@@ -195,7 +199,7 @@ def apps_up(stack: Stack) -> None:
             if name == "codec-server":
                 check_free(name, "HTTP", HOST, stack.settings.codec_port, "TRACEFREEZE_CODEC_PORT")
                 argv += ["--port", str(stack.settings.codec_port)]
-            elif health[name]:
+            elif health.get(name):
                 variable = f"TRACEFREEZE_{name.upper()}_HEALTH_PORT"
                 check_free(name, "health", HOST, valid_port(health[name], variable), variable)
             pid = _start(stack, name, argv, env, f"{name}.log")

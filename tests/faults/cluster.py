@@ -1,0 +1,164 @@
+"""The cluster drills' support: the production-shaped cluster (``tracefreeze.stack.cluster``:
+the Temporal server on PostgreSQL, three KRaft brokers) started for one test module, and a
+flow with two workers and two bridges of its own on it.
+
+The cluster needs the Temporal server built once (``make cluster-build``, minutes): when the
+build is not in the cache, the cluster drills are skipped with that command in the reason,
+so that ``make test`` on a fresh machine (CI) never builds Go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import tempfile
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from aiokafka.errors import KafkaError
+
+from tests.faults.drill import STOP_S, WAIT_S, App, drill_app, wait_logged
+from tests.faults.flow import Flow, make_producer
+from tests.stack import isolated as isolated_settings
+from tracefreeze.client import RequestClient
+from tracefreeze.config import Settings
+from tracefreeze.kafka import make_admin, make_consumer
+from tracefreeze.stack.cluster import brokers, build, control
+from tracefreeze.stack.cluster.layout import Cluster
+from tracefreeze.stack.isolated import exported
+from tracefreeze.stack.layout import StackOptions
+from tracefreeze.stack.pids import alive, running_pid
+from tracefreeze.topics import ensure_topics
+
+PAIR = 2
+"""Two workers and two bridges, as deploy/k8s runs them."""
+
+
+def started_cluster() -> Iterator[Cluster]:
+    """A cluster of its own in a fresh directory, services only; stopped and removed after."""
+    cache = StackOptions().cache_dir
+    if not build.cached(cache):
+        pytest.skip(
+            f"NOT RUN: the cluster drills need the Temporal server {build.TEMPORAL_VERSION} "
+            f"built in {cache}; run `{build.BUILD_COMMAND}` once (minutes), then run them again"
+        )
+    directory = Path(tempfile.mkdtemp(prefix="tracefreeze-cluster-"))
+    with exported({"TRACEFREEZE_CLUSTER_DIR": str(directory)}):
+        cluster = Cluster.from_env(create=True)
+        try:
+            control.up(cluster, with_apps=False)
+            yield cluster
+        finally:
+            control.down(cluster)
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+async def kill9(cluster: Cluster, name: str) -> int:
+    """SIGKILL one process of the cluster (by its pid file); its pid once it is gone."""
+    pid = running_pid(cluster.stack, name)
+    assert pid is not None, f"{name} is not running"
+    os.kill(pid, signal.SIGKILL)
+    async with asyncio.timeout(STOP_S):
+        while alive(pid):  # noqa: ASYNC110 (a process, not an asyncio event)
+            await asyncio.sleep(0.05)
+    return pid
+
+
+async def restart(cluster: Cluster) -> None:
+    """``cluster-up`` (services only): starts what is down, waits for its health."""
+    await asyncio.to_thread(control.up, cluster, False)
+
+
+async def leaders(s: Settings, topic: str) -> dict[int, tuple[int, int]]:
+    """Partition -> (leader node, in-sync replicas) of ``topic``, from the brokers' metadata
+    (asked again of another broker while one is down: the admin picks one at random)."""
+    async with asyncio.timeout(WAIT_S):
+        while True:
+            admin = make_admin(s)
+            try:
+                await admin.start()
+                (described,) = await admin.describe_topics([topic])
+                return {
+                    p["partition"]: (p["leader"], len(p["isr"])) for p in described["partitions"]
+                }
+            except KafkaError:
+                await asyncio.sleep(0.5)
+            finally:
+                with contextlib.suppress(Exception):
+                    await admin.close()
+
+
+async def busiest_leader(s: Settings, topic: str) -> int:
+    """The node that leads most partitions of ``topic``."""
+    counted = Counter(leader for leader, _ in (await leaders(s, topic)).values())
+    return counted.most_common(1)[0][0]
+
+
+def assigned(app: App) -> int:
+    events = app.events("partitions assigned", generation=len(app.logs) - 1)
+    return len(events[-1]["partitions"]) if events else 0
+
+
+@contextlib.asynccontextmanager
+async def cluster_flow(
+    cluster: Cluster, name: str
+) -> AsyncIterator[tuple[Flow, list[App], list[App]]]:
+    """A flow on topics, queue and group of its own (replicated as production declares), two
+    workers and two bridges on them, the bridges sharing the partitions, requests ready."""
+    s = isolated_settings(cluster.client_settings(), f"cluster-{name}")
+    await ensure_topics(s, brokers.REPLICATION, brokers.topic_configs(s))
+    client = await RequestClient.connect(s)
+    producer = make_producer(s)
+    flow = Flow(s, client, producer)
+    workers = [drill_app(s, "worker", name=f"worker-{i + 1}") for i in range(PAIR)]
+    bridges = [drill_app(s, "bridge", name=f"bridge-{i + 1}") for i in range(PAIR)]
+    partitions = s.topics.partitions()[s.topics.state_answers]
+    try:
+        await producer.start()
+        for app in (*workers, *bridges):
+            app.start()
+        async with asyncio.timeout(WAIT_S):
+            while not (
+                all(assigned(b) for b in bridges) and sum(map(assigned, bridges)) == partitions
+            ):
+                for app in bridges:
+                    assert app.running, app.tail()
+                await asyncio.sleep(0.2)
+        await flow.prepare()
+        yield flow, workers, bridges
+    finally:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(producer.stop(), timeout=30)
+        for app in (*workers, *bridges):
+            await app.stop()
+            print(f"\n--- {app.name}: last lines of {app.logs[-1] if app.logs else '-'}")
+            print(app.tail(15))
+
+
+async def survivor_holds_all(bridge: App, partitions: int) -> None:
+    await wait_logged(
+        bridge,
+        "partitions assigned",
+        lambda es: bool(es) and len(es[-1]["partitions"]) == partitions,
+    )
+
+
+async def read_as(s: Settings, topic: str, group: str) -> str:
+    """``read`` if the principal of ``s`` may read ``topic`` in ``group``, else the name of
+    the error the brokers answered with (as a State's kit reads: in its own group)."""
+    consumer = make_consumer(s, topic, group_id=group)
+    try:
+        async with asyncio.timeout(60):
+            await consumer.start()
+            await consumer.getmany(timeout_ms=3000)
+        return "read"
+    except (KafkaError, TimeoutError) as err:
+        return type(err).__name__
+    finally:
+        with contextlib.suppress(Exception):
+            await consumer.stop()

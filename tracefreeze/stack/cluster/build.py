@@ -1,0 +1,101 @@
+"""The real Temporal server and its schema tool, built once per version from the Go module
+(``go install``) into ``<cache dir>/temporal-<version>/{server,sql}``, like the Kafka jars.
+
+A fresh machine pays the Go build once (minutes: the module and build caches of Go are the
+machine's, ``go env GOMODCACHE GOCACHE``); every later start finds the two binaries. The
+server module's own files (``config/``, ``schema/postgresql/v12``) are read from Go's module
+cache (``go list -m``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from tracefreeze.stack.errors import StackError, tail_of
+
+TEMPORAL_VERSION = "v1.32.2"
+GO_TOOLCHAIN = "go1.27.3"
+MODULE = "go.temporal.io/server"
+COMMANDS = {"server": "cmd/server", "sql": "cmd/tools/sql"}
+BUILD_COMMAND = "make cluster-build"
+"""What builds the cache (named by a drill that skips for want of it)."""
+
+
+def tools_dir(cache_dir: Path) -> Path:
+    return cache_dir / f"temporal-{TEMPORAL_VERSION}"
+
+
+def cached(cache_dir: Path) -> bool:
+    """Both binaries of this version are in the cache."""
+    directory = tools_dir(cache_dir)
+    return all(os.access(directory / name, os.X_OK) for name in COMMANDS)
+
+
+def _go_env() -> dict[str, str]:
+    return dict(os.environ) | {"GOTOOLCHAIN": GO_TOOLCHAIN}
+
+
+def _go() -> str:
+    go = shutil.which("go")
+    if go is None:
+        raise StackError(
+            f"go not found: install Go (any version; GOTOOLCHAIN={GO_TOOLCHAIN} fetches the "
+            f"toolchain) to build the Temporal server {TEMPORAL_VERSION} once"
+        )
+    return go
+
+
+def build(cache_dir: Path) -> Path:
+    """The directory holding ``server`` and ``sql``, built with ``go install`` if missing."""
+    directory = tools_dir(cache_dir)
+    if cached(cache_dir):
+        return directory
+    go = _go()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".build.", dir=cache_dir))
+    log = cache_dir / f"temporal-{TEMPORAL_VERSION}-build.log"
+    packages = [f"{MODULE}/{path}@{TEMPORAL_VERSION}" for path in COMMANDS.values()]
+    print(f"temporal: building the server {TEMPORAL_VERSION} and its schema tool into "
+          f"{directory} (once; minutes on a cold Go cache, log {log})...", flush=True)  # fmt: skip
+    started = time.monotonic()
+    with log.open("w") as out:
+        done = subprocess.run(
+            [go, "install", *packages], env=_go_env() | {"GOBIN": str(tmp)},
+            stdout=out, stderr=subprocess.STDOUT, check=False,
+        )  # fmt: skip
+    if done.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise StackError(f"go install of the Temporal server failed (log {log})" + tail_of(log))
+    for name, path in COMMANDS.items():  # go install names the binary after its directory
+        (tmp / Path(path).name).rename(tmp / name) if Path(path).name != name else None
+    try:  # atomic publish; a concurrent start may have won the race, which is fine
+        tmp.rename(directory)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if not cached(cache_dir):
+        raise StackError(f"could not publish the Temporal build to {directory}")
+    print(f"temporal: built in {time.monotonic() - started:.0f}s")
+    return directory
+
+
+def module_dir() -> Path:
+    """The server module's source in Go's module cache (downloaded if missing)."""
+    done = subprocess.run(
+        [_go(), "mod", "download", "-json", f"{MODULE}@{TEMPORAL_VERSION}"],
+        env=_go_env(), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    try:
+        directory = Path(json.loads(done.stdout)["Dir"])
+    except (ValueError, KeyError) as exc:
+        raise StackError(
+            f"cannot find the module {MODULE}@{TEMPORAL_VERSION}: {done.stderr.strip()}"
+        ) from exc
+    if not (directory / "schema" / "postgresql" / "v12").is_dir():
+        raise StackError(f"no schema/postgresql/v12 in {directory}")
+    return directory
