@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from aiokafka.errors import KafkaError
 
-from tests.faults.drill import STOP_S, WAIT_S, App, drill_app, wait_logged
+from tests.faults.drill import RESULTS, STOP_S, WAIT_S, App, drill_app, wait_logged
 from tests.faults.flow import Flow, make_producer
 from tests.stack import isolated as isolated_settings
 from tracefreeze.client import RequestClient
@@ -43,10 +43,12 @@ def started_cluster() -> Iterator[Cluster]:
     """A cluster of its own in a fresh directory, services only; stopped and removed after."""
     cache = StackOptions().cache_dir
     if not build.cached(cache):
-        pytest.skip(
+        reason = (
             f"NOT RUN: the cluster drills need the Temporal server {build.TEMPORAL_VERSION} "
             f"built in {cache}; run `{build.BUILD_COMMAND}` once (minutes), then run them again"
         )
+        RESULTS.append(reason)  # in the drills' summary at the end of every run, not only -rs
+        pytest.skip(reason)
     directory = Path(tempfile.mkdtemp(prefix="tracefreeze-cluster-"))
     with exported({"TRACEFREEZE_CLUSTER_DIR": str(directory)}):
         cluster = Cluster.from_env(create=True)

@@ -27,7 +27,7 @@ from tests.faults.cluster import (
     started_cluster,
     survivor_holds_all,
 )
-from tests.faults.drill import RESULTS, WAIT_S
+from tests.faults.drill import RESULTS, WAIT_S, wait_logged
 from tests.faults.flow import check_exact
 from tracefreeze.security.kafka_acls import state_principal
 from tracefreeze.stack.cluster import brokers
@@ -138,6 +138,34 @@ async def test_one_of_two_bridges_killed(cluster: Cluster) -> None:
         check_exact(count)
         assert not count.dead_letters
         assert bridges[1].running and all(w.running for w in workers)
+
+
+async def test_rolling_restart_of_both_workers_while_answers_flow(cluster: Cluster) -> None:
+    """Both workers are replaced one after the other (SIGTERM: drain; a new process started
+    and polling before the next one stops), as a deployment rolls them onto a new build: the
+    requests never lack a worker and every answer is applied once."""
+    started = time.monotonic()
+    async with cluster_flow(cluster, "rolling") as (flow, workers, bridges):
+        producing = asyncio.create_task(flow.produce(rate_per_s=6.0))  # ~40 s of answers
+        steps = []
+        for worker in workers:
+            await flow.until_accepted(await flow.accepted() + 20)
+            steps.append(await flow.accepted())
+            assert await worker.stop() == 0, worker.tail()
+            worker.start()
+            await wait_logged(worker, "worker started", lambda es: bool(es))
+        await producing
+        count = await flow.count()
+        report(
+            "cluster drill 5, rolling restart of both workers while answers flow",
+            started,
+            count,
+            f"worker-1 replaced at {steps[0]}/{count.sent} answers accepted, worker-2 at "
+            f"{steps[1]}/{count.sent}",
+        )
+        check_exact(count)
+        assert not count.dead_letters
+        assert all(a.running for a in (*workers, *bridges))
 
 
 async def test_temporal_server_then_postgres_killed_and_restarted(cluster: Cluster) -> None:
