@@ -24,7 +24,7 @@ from typing import Any
 
 from tests.stack import isolated as isolated_settings
 from tracefreeze.config import REPO_ROOT, Settings
-from tracefreeze.stack.isolated import run_cli, stack_env
+from tracefreeze.stack.isolated import kafka_security_env, run_cli, stack_env
 from tracefreeze.stack.layout import Stack, StackOptions
 from tracefreeze.stack.pids import alive, running_pid
 from tracefreeze.stack.process import App
@@ -76,20 +76,6 @@ def app_env(s: Settings) -> dict[str, str]:
         }
         | kafka_security_env(s)
     )
-
-
-def kafka_security_env(s: Settings) -> dict[str, str]:
-    """The Kafka security variables of ``s`` (none on the PLAINTEXT dev stack; the cluster's
-    SASL/SCRAM over TLS as its ``admin``)."""
-    if s.kafka_sasl_password is None:
-        return {}
-    return {
-        "TRACEFREEZE_KAFKA_SECURITY_PROTOCOL": s.kafka_security_protocol,
-        "TRACEFREEZE_KAFKA_SASL_MECHANISM": s.kafka_sasl_mechanism,
-        "TRACEFREEZE_KAFKA_SASL_USERNAME": str(s.kafka_sasl_username),
-        "TRACEFREEZE_KAFKA_SASL_PASSWORD": s.kafka_sasl_password.get_secret_value(),
-        "TRACEFREEZE_KAFKA_SSL_CAFILE": str(s.kafka_ssl_cafile or ""),
-    }
 
 
 def drill_app(

@@ -26,6 +26,7 @@ from tests.workflows.support import (
     start_request,
     wait_for_events,
 )
+from workflows.case import CaseWorkflow
 from workflows.party_directory import PartyDirectoryWorkflow
 from workflows.request import RequestWorkflow
 
@@ -34,6 +35,16 @@ from workflows.request import RequestWorkflow
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     async with own_env() as env:
         yield env
+
+
+@pytest.fixture
+async def case_worker(
+    env: WorkflowEnvironment,
+) -> AsyncIterator[tuple[Client, str, PublishRecorder]]:
+    """A worker for the case workflow and its requests on a fresh task queue: the client, the
+    task queue and the recording publish activity."""
+    async with request_worker(env, "case", CaseWorkflow) as (task_queue, recorder):
+        yield env.client, task_queue, recorder
 
 
 @dataclass

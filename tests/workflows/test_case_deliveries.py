@@ -6,13 +6,12 @@ sent again until the request takes the action.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from temporalio import workflow
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateStage
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import (
@@ -46,7 +45,6 @@ from tests.workflows.support import (
     acknowledgement,
     freeze_account,
     own_env,
-    request_worker,
     send,
 )
 from workflows import catalog
@@ -56,12 +54,17 @@ from workflows.outcome import Outcome, Rule
 from workflows.request import RequestWorkflow
 
 
-@pytest.fixture
-async def case_worker(
-    env: WorkflowEnvironment,
-) -> AsyncIterator[tuple[Client, str, PublishRecorder]]:
-    async with request_worker(env, "case-deliveries", CaseWorkflow) as (task_queue, recorder):
-        yield env.client, task_queue, recorder
+async def both_taken(client: Any, case: Any, bel: Any) -> Any:
+    """The case's release taken by NLD and BEL, and BEL's request closed: its view."""
+    release = (await case_view(case)).release
+    assert release is not None
+    assert {k.rsplit("/", 1)[1]: r.outcome for k, r in release.requests.items()} == {
+        "NLD": "taken",
+        "BEL": "taken",
+    }
+    bel_view = await client.get_workflow_handle(bel.workflow_id).query(RequestWorkflow.view)
+    assert bel_view.status is RequestStatus.CLOSED
+    return bel_view
 
 
 def test_only_the_requests_validator_refusing_is_a_refusal() -> None:
@@ -118,14 +121,7 @@ async def test_a_release_a_request_could_not_apply_once_is_sent_again_and_taken(
 
     await until(complete, timeout_s=60)
     assert failed, "the fault was never met: the test proves nothing"
-    release = (await case_view(case)).release
-    assert release is not None
-    assert {k.rsplit("/", 1)[1]: r.outcome for k, r in release.requests.items()} == {
-        "NLD": "taken",
-        "BEL": "taken",
-    }
-    bel_view = await client.get_workflow_handle(bel.workflow_id).query(RequestWorkflow.view)
-    assert bel_view.status is RequestStatus.CLOSED
+    bel_view = await both_taken(client, case, bel)
     assert bel_view.ledger.entries[ACCOUNT].status is AssetStatus.RELEASED
 
 
@@ -209,14 +205,7 @@ async def _release_while_adding(env: WorkflowEnvironment) -> None:
             return release is not None and release.complete
 
         await until(complete, timeout_s=60)
-        release = (await case_view(case)).release
-        assert release is not None
-        assert {k.rsplit("/", 1)[1]: r.outcome for k, r in release.requests.items()} == {
-            "NLD": "taken",
-            "BEL": "taken",
-        }
-        bel_view = await client.get_workflow_handle(bel.workflow_id).query(RequestWorkflow.view)
-        assert bel_view.status is RequestStatus.CLOSED
+        await both_taken(client, case, bel)
 
 
 async def test_a_report_dated_in_the_future_never_freezes_the_cases_view(case_worker) -> None:

@@ -6,12 +6,10 @@ releases to the Chamber (an event inside the Court) and releases nothing itself.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
 from temporalio.client import Client, WorkflowHandle
-from temporalio.testing import WorkflowEnvironment
 
 from schemas.case import CaseInput, CaseOrder, CaseView, SecureAmount
 from schemas.escalations import EscalationKind
@@ -28,7 +26,6 @@ from tests.workflows.support import (
     court_request,
     execution_report,
     freeze_account,
-    request_worker,
     result,
     send,
 )
@@ -37,14 +34,6 @@ from workflows.case import CaseWorkflow
 from workflows.request import RequestWorkflow
 
 CASE = "ICC-02/04-01/15"
-
-
-@pytest.fixture
-async def case_worker(
-    env: WorkflowEnvironment,
-) -> AsyncIterator[tuple[Client, str, PublishRecorder]]:
-    async with request_worker(env, "case-proportion", CaseWorkflow) as (queue, recorder):
-        yield env.client, queue, recorder
 
 
 def secure(amount: str, currency: str = "EUR", margin: str = "0.25") -> SecureAmount:

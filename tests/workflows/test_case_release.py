@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import Awaitable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -75,14 +75,6 @@ from workflows.case import CaseWorkflow
 from workflows.case_release import release_report
 from workflows.outcome import Refusal, Rule
 from workflows.request import RequestWorkflow
-
-
-@pytest.fixture
-async def case_worker(
-    env: WorkflowEnvironment,
-) -> AsyncIterator[tuple[Client, str, PublishRecorder]]:
-    async with request_worker(env, "case-release", CaseWorkflow) as (task_queue, recorder):
-        yield env.client, task_queue, recorder
 
 
 async def _update_refused(call: Awaitable[Any], fragment: str) -> None:

@@ -68,6 +68,20 @@ def stack_env(settings: Settings, overrides: dict[str, str] | None = None) -> di
     }
 
 
+def kafka_security_env(s: Settings) -> dict[str, str]:
+    """The ``TRACEFREEZE_KAFKA_*`` security variables of ``s``: none on a PLAINTEXT stack;
+    SASL/SCRAM over TLS as the settings' principal on the cluster."""
+    if s.kafka_sasl_password is None:
+        return {}
+    return {
+        "TRACEFREEZE_KAFKA_SECURITY_PROTOCOL": s.kafka_security_protocol,
+        "TRACEFREEZE_KAFKA_SASL_MECHANISM": s.kafka_sasl_mechanism,
+        "TRACEFREEZE_KAFKA_SASL_USERNAME": str(s.kafka_sasl_username),
+        "TRACEFREEZE_KAFKA_SASL_PASSWORD": s.kafka_sasl_password.get_secret_value(),
+        "TRACEFREEZE_KAFKA_SSL_CAFILE": str(s.kafka_ssl_cafile or ""),
+    }
+
+
 @contextlib.contextmanager
 def exported(env: dict[str, str]) -> Iterator[None]:
     """``env`` in ``os.environ`` (and the cached settings forgotten) inside the block."""

@@ -118,6 +118,31 @@ def admin_password(stack: Stack) -> str | None:
     return ensure_users(stack.settings)[ADMIN] if stack.options.kafka_secured else None
 
 
+AUTHORIZER = (
+    "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+    "allow.everyone.if.no.acl.found=false",
+    f"super.users=User:{ADMIN}",
+)
+"""What no ACL allows is denied; ``admin`` is the super user."""
+
+
+def sasl_properties(admin: str) -> list[str]:
+    """SASL on a broker's listeners: clients and brokers SCRAM-SHA-512 (users made with the
+    storage), the controllers PLAIN as ``admin`` only (KRaft cannot use SCRAM there)."""
+    scram = "org.apache.kafka.common.security.scram.ScramLoginModule"
+    plain = "org.apache.kafka.common.security.plain.PlainLoginModule"
+    login = f'username="{ADMIN}" password="{admin}"'
+    return [
+        "sasl.enabled.mechanisms=SCRAM-SHA-512",
+        "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+        "sasl.mechanism.controller.protocol=PLAIN",
+        f"listener.name.client.scram-sha-512.sasl.jaas.config={scram} required {login};",
+        "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
+        f"listener.name.controller.plain.sasl.jaas.config={plain} required {login} "
+        f'user_{ADMIN}="{admin}";',
+    ]
+
+
 def properties(stack: Stack, admin: str | None) -> str:
     host, port = stack.kafka
     controller = f"{host}:{stack.settings.kafka_controller_port}"
@@ -146,24 +171,13 @@ def properties(stack: Stack, admin: str | None) -> str:
             "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
         ]
     else:
-        scram = "org.apache.kafka.common.security.scram.ScramLoginModule"
-        plain = "org.apache.kafka.common.security.plain.PlainLoginModule"
-        login = f'username="{ADMIN}" password="{admin}"'
         listeners = [
             f"listeners=CLIENT://{host}:{port},CONTROLLER://{controller}",
             f"advertised.listeners=CLIENT://{host}:{port}",
             "inter.broker.listener.name=CLIENT",
             "listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
-            "sasl.enabled.mechanisms=SCRAM-SHA-512",
-            "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
-            "sasl.mechanism.controller.protocol=PLAIN",
-            f"listener.name.client.scram-sha-512.sasl.jaas.config={scram} required {login};",
-            "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
-            f"listener.name.controller.plain.sasl.jaas.config={plain} required {login} "
-            f'user_{ADMIN}="{admin}";',
-            "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-            "allow.everyone.if.no.acl.found=false",
-            f"super.users=User:{ADMIN}",
+            *sasl_properties(admin),
+            *AUTHORIZER,
         ]
     header = "# Written by tracefreeze/stack/kafka.py at every start; edit it, not this file."
     return "\n".join([header, *common[:3], *listeners, *common[3:]]) + "\n"

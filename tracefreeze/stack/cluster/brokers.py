@@ -19,7 +19,6 @@ from typing import Any
 import yaml
 
 from tracefreeze.config import REPO_ROOT, Settings, Topics
-from tracefreeze.security.kafka_acls import ADMIN
 from tracefreeze.stack import kafka
 from tracefreeze.stack.cluster import tls
 from tracefreeze.stack.cluster.layout import BROKERS, Cluster
@@ -120,28 +119,17 @@ def secured_listeners(cluster: Cluster, node: int, admin: str) -> list[str]:
     storage), the controllers PLAIN as ``admin`` only (KRaft cannot use SCRAM there); the
     StandardAuthorizer denies what no ACL allows, ``admin`` is the super user."""
     broker, controller = cluster.ports.brokers[node - 1], cluster.ports.controllers[node - 1]
-    scram = "org.apache.kafka.common.security.scram.ScramLoginModule"
-    plain = "org.apache.kafka.common.security.plain.PlainLoginModule"
-    login = f'username="{ADMIN}" password="{admin}"'
     return [
         f"listeners=CLIENT://{HOST}:{broker},CONTROLLER://{HOST}:{controller}",
         f"advertised.listeners=CLIENT://{HOST}:{broker}",
         "inter.broker.listener.name=CLIENT",
         "listener.security.protocol.map=CLIENT:SASL_SSL,CONTROLLER:SASL_SSL",
-        "sasl.enabled.mechanisms=SCRAM-SHA-512",
-        "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
-        "sasl.mechanism.controller.protocol=PLAIN",
-        f"listener.name.client.scram-sha-512.sasl.jaas.config={scram} required {login};",
-        "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
-        f"listener.name.controller.plain.sasl.jaas.config={plain} required {login} "
-        f'user_{ADMIN}="{admin}";',
+        *kafka.sasl_properties(admin),
         "ssl.keystore.type=PEM",
         f"ssl.keystore.location={tls.keystore(cluster, name(node))}",
         "ssl.truststore.type=PEM",
         f"ssl.truststore.location={tls.ca_file(cluster)}",
-        "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-        "allow.everyone.if.no.acl.found=false",
-        f"super.users=User:{ADMIN}",
+        *kafka.AUTHORIZER,
     ]
 
 

@@ -31,6 +31,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tracefreeze.config import REPO_ROOT, Settings
+from tracefreeze.stack.isolated import kafka_security_env
 from tracefreeze.stack.layout import Stack, StackOptions
 from tracefreeze.stack.ports import HOST, free_ports, taken
 
@@ -163,16 +164,7 @@ class Cluster:
 
     def kafka_env(self, user: str = "admin") -> dict[str, str]:
         """The ``TRACEFREEZE_KAFKA_*`` security variables of the principal ``user``."""
-        s = self.client_settings(user)
-        if s.kafka_sasl_password is None:
-            return {}
-        return {
-            "TRACEFREEZE_KAFKA_SECURITY_PROTOCOL": s.kafka_security_protocol,
-            "TRACEFREEZE_KAFKA_SASL_MECHANISM": s.kafka_sasl_mechanism,
-            "TRACEFREEZE_KAFKA_SASL_USERNAME": str(s.kafka_sasl_username),
-            "TRACEFREEZE_KAFKA_SASL_PASSWORD": s.kafka_sasl_password.get_secret_value(),
-            "TRACEFREEZE_KAFKA_SSL_CAFILE": str(s.kafka_ssl_cafile),
-        }
+        return kafka_security_env(self.client_settings(user))
 
     @property
     def stack(self) -> Stack:
