@@ -50,6 +50,7 @@ LISTS = (
     "admissibility_rulings",
     "national_security_consultations",
     "denials",
+    "met_before_clocks",
 )
 SCALARS = (
     "status",
@@ -63,8 +64,11 @@ SCALARS = (
 )
 KEPT_APART = frozenset({"ledger", "clocks", "report"})
 """Restored by ``restore`` itself (entries, rates, clocks and memo copied whole)."""
-NOT_TAKEN = frozenset({"answers_taken", "seen", "seen_event_ids", "timeline_dropped"})
-"""Written only when a run hands over (``_carry``), never by an answer's rule."""
+NOT_TAKEN = frozenset(
+    {"answers_taken", "seen", "seen_event_ids", "timeline_dropped", "supplemented_told"}
+)
+"""Written only when a run hands over (``_carry``) or by the run itself at its start
+(``request_links.tell_supplemented``), never by an answer's rule."""
 
 
 @dataclass
