@@ -77,6 +77,17 @@ of the carry, its workflow ids, Court actions, judgments and release, keeps 0.5 
 LODGED = "event-0001"
 
 
+def contests(kind: str) -> Callable[[Any, int], None]:
+    """Fill the account's record with ``n`` pending contests of ``kind`` (its cap's test)."""
+
+    def fill(record: Any, n: int) -> None:
+        record.ledger.entries[ACCOUNT].contests = [
+            Contest(contest_id=f"k-{i}", kind=kind, lodged_by_event=LODGED) for i in range(n)
+        ]
+
+    return fill
+
+
 def _record(req: CourtRequest) -> RequestCarry:
     return RequestCarry(
         status=RequestStatus.IN_EXECUTION, ledger=ledger_from_request(req), timeline=[]
@@ -139,27 +150,13 @@ CAPS: list[tuple[str, int, Callable[[RequestCarry, int], None], Callable[[CourtR
     (
         "third_party_claim",
         lb.MAX_CONTESTS,
-        lambda r, n: setattr(
-            r.ledger.entries[ACCOUNT],
-            "contests",
-            [
-                Contest(contest_id=f"k-{i}", kind="third_party_claim", lodged_by_event=LODGED)
-                for i in range(n)
-            ],
-        ),
+        contests("third_party_claim"),
         lambda req: third_party_claim(req, ACCOUNT, claim_id="claim-new"),
     ),
     (
         "domestic_challenge",
         lb.MAX_CONTESTS,
-        lambda r, n: setattr(
-            r.ledger.entries[ACCOUNT],
-            "contests",
-            [
-                Contest(contest_id=f"k-{i}", kind="domestic_challenge", lodged_by_event=LODGED)
-                for i in range(n)
-            ],
-        ),
+        contests("domestic_challenge"),
         lambda req: domestic_challenge(req, ACCOUNT, challenge_id="challenge-new"),
     ),
     (
