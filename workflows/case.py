@@ -21,7 +21,7 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from schemas.case import (
@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_release import without as release_without
     from workflows.case_requests import news, start_request, where_they_stand
     from workflows.case_runs import hand_over_due
+    from workflows.outcome import Rejection
 
 RECONCILE_EVERY = timedelta(days=7)
 """How often a quiet case asks its open requests where they stand (besides at each new run)."""
@@ -396,4 +397,4 @@ class CaseWorkflow:
             self._reject(reason)
 
     def _reject(self, reason: str) -> None:
-        raise ApplicationError(reason, type="CaseActionRejected", non_retryable=True)
+        raise Rejection(reason, "CaseActionRejected")

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from temporalio.exceptions import ApplicationError
+
 from schemas.answers import AnswerBase
 from schemas.escalations import DirectoryChange
 from schemas.ledger import LedgerEntry, RequestStatus
@@ -17,6 +19,19 @@ from workflows.carry import RequestCarry
 
 class Refusal(ValueError):
     """The request cannot take this answer or action; the message says why."""
+
+
+class Rejection(ApplicationError):
+    """An update refused by its validator, with the reason, before anything is written.
+
+    Temporal keeps a rejected update out of the history and answers only its sender, so the
+    reason stays readable: the payload codec's failure converter leaves this failure's
+    message in clear (``tracefreeze/security/codec.py``), and the Temporal UI shows it in
+    its "Send an Update" dialog. Every other failure, which the history keeps, is encrypted.
+    ``kind`` is the failure type callers sort on (``AnswerRejected`` for a request)."""
+
+    def __init__(self, reason: str, kind: str = "AnswerRejected") -> None:
+        super().__init__(reason, type=kind, non_retryable=True)
 
 
 def check_chamber(decided_by: str, what: str, chambers: frozenset[Organ] = CHAMBERS) -> None:

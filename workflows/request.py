@@ -47,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.denial_rules import settles_stages
     from workflows.ladder import level_of
     from workflows.ledger import ledger_from_request
-    from workflows.outcome import Refusal, addressed_to
+    from workflows.outcome import Refusal, Rejection, addressed_to
     from workflows.request_clocks import DeadlineTimer, clock_view, escalations
     from workflows.request_directory import (
         forward_to_directory,
@@ -194,7 +194,7 @@ class RequestWorkflow:
                 addressed_to(self._request, m)
             except Refusal as err:
                 reason = str(err)
-                raise ApplicationError(reason, type="AnswerRejected", non_retryable=True) from None
+                raise Rejection(reason) from None
 
     def _validate(self, m: Message, kind: Kind) -> None:
         """Reject with the reason; a seen event id passes (its handler is a no-op)."""
@@ -208,7 +208,7 @@ class RequestWorkflow:
             sm.check_transition(kind.name, self._rec.status)
             RULES[kind.name].check(self._rec, self._request, m)
         except (Refusal, sm.IllegalTransition) as err:
-            raise ApplicationError(str(err), type="AnswerRejected", non_retryable=True) from None
+            raise Rejection(str(err)) from None
 
     # -- taking an answer or action -------------------------------------------------------
 

@@ -7,7 +7,9 @@ import base64
 
 import pytest
 from temporalio.api.common.v1 import Payload
+from temporalio.api.failure.v1 import Failure
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
 
 from tests.tracefreeze.codec_support import K1, K2, SECRET, plain
 from tracefreeze.security.codec import (
@@ -20,6 +22,7 @@ from tracefreeze.security.codec import (
     data_converter,
     is_encrypted,
 )
+from workflows.outcome import Rejection
 
 
 async def test_round_trip() -> None:
@@ -139,3 +142,24 @@ async def test_plaintext_is_refused_once_migrated() -> None:
     assert from_env is not None and from_env.refuse_plaintext
     with pytest.raises(CodecError, match="true or false"):
         codec_from_env({**env, "TRACEFREEZE_CODEC_REFUSE_PLAINTEXT": "maybe"})
+
+
+async def test_a_rejection_keeps_its_reason_readable_and_other_failures_are_encrypted() -> None:
+    """The UI's "Send an Update" dialog shows a failure's clear message: a rejected update,
+    never written to the history, keeps its reason; a failure the history keeps does not."""
+    converter = data_converter(EncryptionCodec({"k1": K1}, "k1"), encode_failures=True)
+    rejected, failed = Failure(), Failure()
+    try:
+        raise Rejection("withdrawal is not allowed while the request is closed")
+    except Rejection as err:
+        await converter.encode_failure(err, rejected)
+    try:
+        raise ApplicationError(f"could not apply: {SECRET}", type="AnswerNotApplied")
+    except ApplicationError as err:
+        await converter.encode_failure(err, failed)
+    assert rejected.message == "withdrawal is not allowed while the request is closed"
+    assert rejected.application_failure_info.type == "AnswerRejected"
+    assert rejected.stack_trace == "" and not rejected.HasField("encoded_attributes")
+    assert failed.message == "Encoded failure" and is_encrypted(failed.encoded_attributes)
+    assert SECRET not in str(failed)
+    assert SECRET in str(await converter.decode_failure(failed))  # the key holder reads it

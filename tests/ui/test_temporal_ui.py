@@ -13,28 +13,20 @@ Chromium and ChromeDriver come from Debian's packages (``deploy/local/browser.sh
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import re
-import shutil
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 import pytest
 from temporalio.service import RPCError
 
 from tests.builders import case_number, court_request
+from tests.ui.browser import OUTPUT_DIR, frame_text, wait_for
+from tests.ui.conftest import Officer
 from tracefreeze.client import RequestClient
 from tracefreeze.config import REPO_ROOT, Settings
-from tracefreeze.security.codec import codec_from_env
-from tracefreeze.security.codec_auth import NoAuth
-from tracefreeze.security.codec_server import make_codec_server
-from tracefreeze.worker import run_worker
 from workflows import search_attributes as sa
 
 pytestmark = pytest.mark.stack
@@ -42,125 +34,6 @@ pytestmark = pytest.mark.stack
 EXAMPLE = REPO_ROOT / "schemas" / "examples" / "court-request.json"
 README = REPO_ROOT / "README.md"
 README_SECTION = "## The Temporal UI as a control room"
-OUTPUT_DIR = REPO_ROOT / "test-output" / "ui"
-CHROMIUM = os.environ.get("TRACEFREEZE_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("TRACEFREEZE_CHROMEDRIVER", "/usr/bin/chromedriver")
-CHROMIUM_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1600,1100",
-)
-PAGE_TIMEOUT_S = 60  # the SPA's first load, and each element it renders
-REFRESH_EVERY_S = 10  # the UI fetches once per load: reload while waiting for data
-FRACTION_SLASH = "\u2044"  # the UI's Markdown renderer typesets "82/71" with it
-
-T = TypeVar("T")
-
-
-@pytest.fixture
-def driver(tmp_path: Path) -> Iterator[Any]:
-    """A headless Chromium driven by Selenium through Debian's chromedriver."""
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not shutil.which(p)]
-    if missing:
-        pytest.fail(
-            f"{' and '.join(missing)} not found: the browser test of the Temporal UI needs "
-            "Debian's chromium and chromium-driver; run deploy/local/browser.sh as root "
-            "(make test does), or apt-get install chromium chromium-driver",
-            pytrace=False,
-        )
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        pytest.fail(
-            "the Python package selenium is missing: make venv installs the test extras",
-            pytrace=False,
-        )
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}"):
-        options.add_argument(flag)
-    # An explicit driver path: Selenium Manager never tries to download a browser or driver.
-    browser = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    browser.set_page_load_timeout(PAGE_TIMEOUT_S)
-    try:
-        yield browser
-    finally:
-        browser.quit()
-
-
-@pytest.fixture
-def codec_server(stack: Settings) -> Iterator[str | None]:
-    """The codec server the stack's UI decodes with (``make apps-up`` runs it for a
-    developer), in a thread of this process: the summary and details are encrypted payloads
-    when the stack has a codec key. Its URL, or None when the history is not encrypted."""
-    codec = codec_from_env(state_dir=stack.state_dir)
-    if codec is None:
-        yield None
-        return
-    host = stack.temporal_address.rsplit(":", 1)[0]
-    origins = f"http://{host}:{stack.temporal_ui_port},http://localhost:{stack.temporal_ui_port}"
-    # The dev UI has no sign-in and so no token to pass: no authentication, loopback only.
-    server = make_codec_server(codec, stack.codec_port, host, cors_origin=origins, auth=NoAuth())
-    thread = threading.Thread(target=server.serve_forever, name="codec-server", daemon=True)
-    thread.start()
-    try:
-        yield server.url
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-
-
-def wait_for(
-    driver: Any, what: str, probe: Callable[[], T | None], timeout_s: float = PAGE_TIMEOUT_S
-) -> T:
-    """Poll ``probe`` until it returns a value; reload the page now and then; fail clearly."""
-    from selenium.common.exceptions import WebDriverException
-
-    deadline = time.monotonic() + timeout_s
-    next_refresh = time.monotonic() + REFRESH_EVERY_S
-    last_error = ""
-    while True:
-        try:
-            value = probe()
-            if value is not None:
-                return value
-        except WebDriverException as err:  # not rendered yet, or re-rendered under us
-            last_error = f" (last: {type(err).__name__}: {err.msg})"
-        now = time.monotonic()
-        if now >= deadline:
-            shot = OUTPUT_DIR / "failure.png"
-            driver.switch_to.default_content()
-            driver.save_screenshot(str(shot))
-            raise AssertionError(
-                f"the Temporal UI did not show {what} within {timeout_s:.0f}s at "
-                f"{driver.current_url}{last_error}; screenshot: {shot}"
-            )
-        if now >= next_refresh:
-            driver.switch_to.default_content()
-            driver.refresh()
-            next_refresh = now + REFRESH_EVERY_S
-        time.sleep(0.3)
-
-
-def frame_text(driver: Any, frame_id: str) -> str:
-    """The text of one of the UI's Markdown iframes (summary, details, current details)."""
-    from selenium.webdriver.common.by import By
-
-    driver.switch_to.default_content()
-    driver.switch_to.frame(driver.find_element(By.ID, frame_id))
-    try:
-        return driver.find_element(By.TAG_NAME, "body").text.replace(FRACTION_SLASH, "/")
-    finally:
-        driver.switch_to.default_content()
 
 
 @dataclass
@@ -224,25 +97,16 @@ def browse(driver: Any, ui_url: str, case_number: str, workflow_id: str) -> Seen
 
 
 async def test_officer_finds_a_request_of_a_case_and_reads_where_it_stands(
-    stack: Settings, driver: Any, codec_server: str | None
+    stack: Settings, driver: Any, codec_server: str | None, officer: Officer
 ) -> None:
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     (OUTPUT_DIR / "failure.png").unlink(missing_ok=True)
-    worker = asyncio.create_task(run_worker(stack))
     request = court_request(tag="UI", case_number=case_number())
-    client = await RequestClient.connect(stack)
-    try:
-        workflow_id = await client.submit(request)
-        # Selenium blocks: it runs in a thread, so the worker goes on serving the request.
-        seen = await asyncio.to_thread(
-            browse, driver, stack.temporal_ui_url, request.case_number, workflow_id
-        )
-    finally:
-        with contextlib.suppress(Exception):
-            await client.client.get_workflow_handle(request.workflow_id).terminate("test done")
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker
+    workflow_id = await officer.submit(request)
+    # Selenium blocks: it runs in a thread, so the worker goes on serving the request.
+    seen = await asyncio.to_thread(
+        browse, driver, stack.temporal_ui_url, request.case_number, workflow_id
+    )
 
     assert seen.workflow_url.startswith(f"{stack.temporal_ui_url}/workflows/")
     assert request.reference in seen.summary

@@ -28,7 +28,8 @@ payload (e.g. an update argument written by another client) into a request's his
 
 What the codec does not cover: search attributes (plaintext by design: put no name or asset
 detail in them) and, unless ``data_converter(codec, encode_failures=True)``, failure messages
-and stack traces.
+and stack traces; even then, a validator's rejection of an update keeps its reason in clear
+(``EncodedButRejections``): it is never written to the history, only returned to its sender.
 
 Keys (read by ``codec_from_env``)
 ---------------------------------
@@ -62,14 +63,18 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
+from temporalio.api.failure.v1 import Failure
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import (
     DataConverter,
+    DefaultFailureConverter,
     DefaultFailureConverterWithEncodedAttributes,
     PayloadCodec,
+    PayloadConverter,
 )
 
 from tracefreeze.errors import TracefreezeError
+from workflows.outcome import Rejection
 
 ENCODING = b"binary/encrypted"
 AAD_CONTEXT = b"tracefreeze/payload/v1\0"
@@ -348,7 +353,22 @@ def data_converter(codec: PayloadCodec | None, *, encode_failures: bool = False)
         return pydantic_data_converter
     converter = dataclasses.replace(pydantic_data_converter, payload_codec=codec)
     if encode_failures:
-        converter = dataclasses.replace(
-            converter, failure_converter_class=DefaultFailureConverterWithEncodedAttributes
-        )
+        converter = dataclasses.replace(converter, failure_converter_class=EncodedButRejections)
     return converter
+
+
+class EncodedButRejections(DefaultFailureConverterWithEncodedAttributes):
+    """Failures' messages and stack traces encrypted, except a validator's ``Rejection``.
+
+    A rejected update is never written to the history: Temporal returns it to its sender
+    alone, who needs the reason — the Temporal UI's "Send an Update" dialog shows only a
+    failure's clear message ("Encoded failure" otherwise). Its stack trace is dropped."""
+
+    def to_failure(
+        self, exception: BaseException, payload_converter: PayloadConverter, failure: Failure
+    ) -> None:
+        if isinstance(exception, Rejection):
+            DefaultFailureConverter().to_failure(exception, payload_converter, failure)
+            failure.stack_trace = ""
+            return
+        super().to_failure(exception, payload_converter, failure)

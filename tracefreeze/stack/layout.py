@@ -156,6 +156,9 @@ class Stack:
         # and Origin still checked; every local process can read the codec key file anyway).
         # Deployed, it verifies the UI user's token (tracefreeze/security/codec_auth.py).
         env.setdefault("TRACEFREEZE_CODEC_AUTH", "none")
+        # The control room decides from the UI ("Send an Update"): the UI encodes what the
+        # officer types through the codec server, so the local one encodes as well.
+        env.setdefault("TRACEFREEZE_CODEC_ENCODE", "true")
         if admin_password is not None:
             env |= {
                 "TRACEFREEZE_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
