@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -268,6 +269,9 @@ async def test_an_older_event_never_overwrites_a_newer_and_a_poison_record_does_
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert "0 event(s) applied, 12 duplicate(s), 1 unreadable" in result.output
+    # --show: the README's query (value by party, currency and status) and the open levels.
+    assert re.search(r"^NLD\s+EUR\s+seized\s+1\s+1200\.00\s*$", result.output, re.M)
+    assert re.search(r"^3\s+1\s+1\s+2026-11-30 09:25 UTC\s*$", result.output, re.M)
     assert await snapshot(record_dsn) == before
 
 

@@ -122,11 +122,11 @@ async def summary(dsn: str) -> str:
         await conn.close()
     head = ("party", "currency", "status", "assets", "value")
     first = table(head, [tuple(str(v) for v in r.values()) for r in values])
-    second = table(
-        ("level", "open", "parties", "oldest"),
-        [(str(r["level"]), str(r["open"]), str(r["parties"]), f"{r['oldest']:%Y-%m-%d %H:%M}")
-         for r in levels],
-    )  # fmt: skip
+    open_rows = [
+        (str(r["level"]), str(r["open"]), str(r["parties"]), f"{r['oldest']:%Y-%m-%d %H:%M} UTC")
+        for r in levels
+    ]
+    second = table(("level", "open", "parties", "oldest"), open_rows)
     return f"{first}\n\nopen escalations by level\n{second}"
 
 
