@@ -201,6 +201,8 @@ async def test_an_older_event_never_overwrites_a_newer_and_a_poison_record_does_
     )
     step3 = ladder(nld, K.STEP_REACHED, 3, 25, "NLD")
     bel_step = ladder(bel, K.STEP_REACHED, 2, 10, "BEL")
+    fra = "ICC-01/14-SINK-0004"  # at level 2: counted there, not again at level 1
+    fra1, fra2 = ladder(fra, K.STEP_REACHED, 1, 6, "FRA"), ladder(fra, K.STEP_REACHED, 2, 8, "FRA")
     topic = s.topics.request_events
     async with producer(s) as p:
         for e in (transmitted, frozen):
@@ -208,10 +210,10 @@ async def test_an_older_event_never_overwrites_a_newer_and_a_poison_record_does_
         await p.send_and_wait(topic, value=b"{not json", key=nld.encode())
         for e in (seized, stale_asset, stale_request, bel_sent, bel_closed):
             await publish(p, topic, e)
-        for x in (down, step1, step2, step3, bel_step):
+        for x in (down, step1, step2, step3, bel_step, fra2, fra1):
             await publish(p, s.topics.escalations, x)
 
-    assert await caught_up(s, record_dsn, "sink-c") == (12, 0, 1)
+    assert await caught_up(s, record_dsn, "sink-c") == (14, 0, 1)
 
     assert await rows(
         record_dsn,
@@ -243,10 +245,12 @@ async def test_an_older_event_never_overwrites_a_newer_and_a_poison_record_does_
         (nld, "NLD", 2, step2.time, down.time),
         (nld, "NLD", 3, step3.time, None),
         (bel, "BEL", 2, bel_step.time, bel_closed.time),
+        (fra, "FRA", 1, fra1.time, None),
+        (fra, "FRA", 2, fra2.time, None),
     ]
-    assert await rows(record_dsn, "SELECT * FROM tracefreeze_read.open_escalations_by_level") == [
-        (3, 1, 1, step3.time)
-    ]
+    assert await rows(
+        record_dsn, "SELECT * FROM tracefreeze_read.open_escalations_by_level ORDER BY level"
+    ) == [(2, 1, 1, fra2.time), (3, 1, 1, step3.time)]
     # Where the kit sends what it cannot read: kept with its position and reason.
     [(where, offset, key, reason)] = await rows(
         record_dsn, "SELECT topic, kafka_offset, kafka_key, reason FROM tracefreeze_read.unreadable"
@@ -268,7 +272,7 @@ async def test_an_older_event_never_overwrites_a_newer_and_a_poison_record_does_
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
-    assert "0 event(s) applied, 12 duplicate(s), 1 unreadable" in result.output
+    assert "0 event(s) applied, 14 duplicate(s), 1 unreadable" in result.output
     # --show: the README's query (value by party, currency and status) and the open levels.
     assert re.search(r"^NLD\s+EUR\s+seized\s+1\s+1200\.00\s*$", result.output, re.M)
     assert re.search(r"^3\s+1\s+1\s+2026-11-30 09:25 UTC\s*$", result.output, re.M)

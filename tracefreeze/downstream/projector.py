@@ -42,7 +42,7 @@ WHERE currency IS NOT NULL
 GROUP BY party, currency, status
 ORDER BY party, currency, status"""
 """The README's query: the value of the assets by party, currency and status, now."""
-OPEN_BY_LEVEL = """SELECT level, open, parties, oldest
+OPEN_BY_LEVEL = """SELECT level, requests, parties, oldest
 FROM tracefreeze_read.open_escalations_by_level ORDER BY level"""
 
 
@@ -123,11 +123,16 @@ async def summary(dsn: str) -> str:
     head = ("party", "currency", "status", "assets", "value")
     first = table(head, [tuple(str(v) for v in r.values()) for r in values])
     open_rows = [
-        (str(r["level"]), str(r["open"]), str(r["parties"]), f"{r['oldest']:%Y-%m-%d %H:%M} UTC")
+        (
+            str(r["level"]),
+            str(r["requests"]),
+            str(r["parties"]),
+            f"{r['oldest']:%Y-%m-%d %H:%M} UTC",
+        )
         for r in levels
     ]
-    second = table(("level", "open", "parties", "oldest"), open_rows)
-    return f"{first}\n\nopen escalations by level\n{second}"
+    second = table(("level", "requests", "parties", "since"), open_rows)
+    return f"{first}\n\nrequests escalated, by the level they stand at\n{second}"
 
 
 @click.command()

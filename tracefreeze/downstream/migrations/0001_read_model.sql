@@ -126,8 +126,15 @@ FROM tracefreeze_read.escalation_events e
 LEFT JOIN tracefreeze_read.requests r USING (request_reference)
 WHERE e.kind = 'step_reached';
 
+-- Requests escalated now, by the level they stand at (the highest step still open; a request
+-- at level 2 is not counted again at level 1), and since when the oldest of them stands there.
 CREATE VIEW tracefreeze_read.open_escalations_by_level AS
-SELECT level, count(*) AS open, count(DISTINCT party) AS parties, min(opened_at) AS oldest
-FROM tracefreeze_read.escalations
-WHERE resolved_at IS NULL
+WITH standing AS (
+    SELECT DISTINCT ON (request_reference) request_reference, party, level, opened_at
+    FROM tracefreeze_read.escalations
+    WHERE resolved_at IS NULL
+    ORDER BY request_reference, level DESC, opened_at DESC
+)
+SELECT level, count(*) AS requests, count(DISTINCT party) AS parties, min(opened_at) AS oldest
+FROM standing
 GROUP BY level;
