@@ -15,6 +15,7 @@ import asyncio
 import json
 import re
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -26,12 +27,21 @@ from click.testing import CliRunner
 
 from schemas.assets import AssetKind
 from schemas.common import Money
+from schemas.court import Withdrawal
 from schemas.escalations import EscalationEvent, EscalationKind
 from schemas.events import AssetEventData, RequestEvent, RequestEventType
 from schemas.ledger import AssetStatus, RequestStatus
-from tests.builders import acknowledgement, court_request, execution_report, frozen_at, now
-from tests.tracefreeze.e2e import WAIT_S, Running, read_until, send_signed
+from tests.builders import (
+    acknowledgement,
+    case_number,
+    court_request,
+    execution_report,
+    frozen_at,
+    now,
+)
+from tests.tracefreeze.e2e import WAIT_S, Running, read_until, send_signed, worker_on_demo_policy
 from tests.tracefreeze.test_downstream_e2e import producer, publish, topics_of
+from tracefreeze.client import close_action
 from tracefreeze.config import Settings, get_settings
 from tracefreeze.downstream import read_model
 from tracefreeze.downstream.envelope import escalation_type
@@ -76,7 +86,9 @@ async def caught_up(s: Settings, dsn: str, group: str) -> tuple[int, int, int]:
     return tally.handled, tally.duplicates, tally.unreadable
 
 
-def of_type(kind: RequestEventType, n: int):  # type: ignore[no-untyped-def]
+def of_type(kind: RequestEventType, n: int) -> Callable[[list[ConsumerRecord]], bool]:
+    """Done when ``n`` records of ``kind`` were read."""
+
     def done(seen: list[ConsumerRecord]) -> bool:
         return sum(json.loads(r.value).get("type") == kind.value for r in seen) >= n
 
@@ -326,3 +338,87 @@ async def test_a_failed_transaction_leaves_its_event_to_the_next_run(
     assert sorted(
         await rows(record_dsn, "SELECT event_id::text FROM tracefreeze_read.applied_events")
     ) == sorted((e.id,) for e in events)
+
+
+def kind_seen(kind: str) -> Callable[[list[ConsumerRecord]], bool]:
+    """Done when a record whose ``kind`` (escalations) or ``type`` (request events) is
+    ``kind`` was read."""
+
+    def done(seen: list[ConsumerRecord]) -> bool:
+        return any(
+            kind in (json.loads(r.value).get("kind"), json.loads(r.value)["type"]) for r in seen
+        )
+
+    return done
+
+
+async def test_the_workers_escalation_ladder_is_projected_and_a_withdrawal_resolves_it(
+    stack: Settings, record_dsn: str
+) -> None:
+    """A request to NLD nobody answers, under the demo policy in seconds: the worker climbs
+    the ladder (reminder, Registry follow-up: RS 87(7)) and proposes the Chamber report; the
+    read model shows the request standing at level 2. The Chamber withdraws the request (the
+    ladder steps down to level 0) and the Registry closes it: its steps are resolved at the
+    step down, and nothing stands open."""
+    async with worker_on_demo_policy(stack, "sink-esc") as r:
+        s = r.settings
+        request = court_request(tag="SINKESC", case_number=case_number())
+        await r.client.submit(request)
+        ladder_records = await read_until(s, s.topics.escalations, kind_seen("step_proposed"))
+        steps = [
+            e
+            for e in (EscalationEvent.model_validate_json(x.value) for x in ladder_records)
+            if e.kind is EscalationKind.STEP_REACHED
+        ]
+        assert [(e.step, e.level) for e in steps] == [("reminder", 1), ("registry_follow_up", 2)]
+
+        handled, _, unreadable = await caught_up(s, record_dsn, "sink-e")
+        assert handled >= len(ladder_records) + 1 and unreadable == 0  # + the transmission
+        ref = request.reference
+        expected = [(ref, "NLD", e.level, e.step, e.time) for e in steps]
+        sql = (
+            "SELECT request_reference, party, level, step, opened_at{} "
+            "FROM tracefreeze_read.escalations ORDER BY opened_at"
+        )
+        assert await rows(record_dsn, sql.format(", resolved_at")) == [
+            (*row, None) for row in expected
+        ]
+        assert await rows(
+            record_dsn, "SELECT * FROM tracefreeze_read.open_escalations_by_level"
+        ) == [(2, 1, 1, steps[1].time)]
+
+        withdrawal = Withdrawal(
+            event_id=str(uuid.uuid4()),
+            decided_by="Pre-Trial Chamber II",
+            decided_at=datetime.now(UTC),
+            reasons="The Prosecutor no longer seeks the assets.",
+        )
+        await r.client.act(ref, withdrawal)
+        await r.client.close(ref, "NLD", close_action("withdrawn", "Registry"))
+        [closed] = [
+            json.loads(x.value)
+            for x in await read_until(
+                s, s.topics.request_events, kind_seen(RequestEventType.CLOSED.value)
+            )
+            if json.loads(x.value)["type"] == RequestEventType.CLOSED.value
+        ]
+        # The withdrawal steps the ladder down to level 0 (its clocks stop), before the close.
+        [down] = [
+            e
+            for e in (
+                EscalationEvent.model_validate_json(x.value)
+                for x in await read_until(s, s.topics.escalations, kind_seen("deescalated"))
+            )
+            if e.kind is EscalationKind.DEESCALATED
+        ]
+        assert down.level == 0
+        await caught_up(s, record_dsn, "sink-e")
+        assert await rows(record_dsn, sql.format(", resolved_at")) == [
+            (*row, down.time) for row in expected
+        ]
+        assert (
+            await rows(record_dsn, "SELECT * FROM tracefreeze_read.open_escalations_by_level") == []
+        )
+        assert await rows(
+            record_dsn, "SELECT status, closed_at FROM tracefreeze_read.requests"
+        ) == [("closed", datetime.fromisoformat(closed["time"]))]
