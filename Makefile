@@ -5,7 +5,8 @@
 #   make apps-up      tracefreeze worker + bridge in the background
 #   make status       what runs, where; the Temporal UI address
 #   make test         the test suite (its own isolated stack on free ports; Chromium for the UI test)
-#   make demo         venv, stack, apps, then the demo
+#   make demo         venv, stack, apps, then the demo (and the projector's read model of it)
+#   make projector    the PostgreSQL read model of the ledger and escalations, caught up
 #   make bench        benchmarks on their own stack (< 20 min; BENCH_ARGS=--quick to smoke)
 #   make lint / fmt   ruff (check + format)
 #   make types        mypy on schemas/, workflows/, activities/, tracefreeze/
@@ -28,10 +29,11 @@ PYTHON3 ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	done)
 
 .PHONY: help venv up down status apps-up apps-down lint types fmt browser test demo bench clean-state \
+	projector \
 	cluster-build cluster-up cluster-down cluster-status cluster-demo
 
 help:
-	@sed -n '3,16p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
 
 venv: $(STAMP)
 
@@ -83,6 +85,14 @@ demo: venv browser
 	$(STACK) record-up
 	$(STACK) apps-up
 	$(PY) -m tracefreeze.demo
+	-$(PROJECTOR)
+
+# The read model (tracefreeze/downstream/projector.py) in the record store's PostgreSQL (make
+# up), or TRACEFREEZE_READ_DSN: reads the events its group has not read yet, then the tables.
+PROJECTOR := $(PY) -m tracefreeze.downstream.projector --until-caught-up --show
+
+projector: venv
+	$(PROJECTOR)
 
 # Never part of `make test`. Starts (and stops) its own stack on free ports; results in
 # bench/results/. pyinstrument (not a project dependency) profiles a missed target.

@@ -26,6 +26,7 @@ from tracefreeze.cli import report as cli_report
 from tracefreeze.cli import state as cli_state
 from tracefreeze.cli.input import field_errors, load_document
 from tracefreeze.config import get_settings
+from tracefreeze.downstream.projector import main as projector
 from tracefreeze.ops.failures import explain
 from tracefreeze.ops.logging import configure_logging
 
@@ -248,3 +249,4 @@ main.add_command(cli_state.state)
 main.add_command(cli_party.party)
 main.add_command(cli_record.record)
 main.add_command(cli_record.recorder)
+main.add_command(projector, "project")

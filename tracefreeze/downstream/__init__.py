@@ -4,7 +4,9 @@
 checks each record's CloudEvents envelope and parses its event by ``type`` (``envelope.py``),
 hands each event id to the caller once (``seen.py``), in each request's order, and commits
 only what the caller's handler finished. ``python -m tracefreeze.downstream`` is the worked
-example (``assets.py``). See docs/downstream.md.
+example (``assets.py``); ``python -m tracefreeze.downstream.projector`` the same grown real, a
+PostgreSQL read model of the ledger and the escalations (``projector.py``, ``read_model.py``).
+See docs/downstream.md.
 """
 
 from tracefreeze.downstream.consumer import CourtEventsConsumer, Tally
