@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 from temporalio.client import Client
 
 from bench.common import (
@@ -31,7 +31,7 @@ from bench.common import (
 from bench.stack import BenchStack
 from bench.trivial import TASK_QUEUE, CounterWorkflow
 from tracefreeze.config import Settings
-from tracefreeze.kafka import make_consumer
+from tracefreeze.kafka import make_admin, make_consumer
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def bridge_concurrency(settings: Settings) -> int:
 async def _topic(settings: Settings, partitions: int) -> str:
     """A topic of the bare engine, replicated as the product's own on this stack."""
     name = f"bench.engine-{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = make_admin(settings, client_id="bench-admin")
     await admin.start()
     try:
         config = {"min.insync.replicas": str(MIN_INSYNC)} if REPLICATION > 1 else {}

@@ -14,8 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaProducer, TopicPartition
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.builders import (
@@ -29,7 +28,7 @@ from tests.builders import (
 from tracefreeze.config import Settings
 from tracefreeze.demo.simulator import answer_headers
 from tracefreeze.intake.routing import Answer
-from tracefreeze.kafka import make_producer
+from tracefreeze.kafka import make_admin, make_producer, make_reader
 from tracefreeze.security import key_registry, signing
 
 T = TypeVar("T")
@@ -220,7 +219,7 @@ async def send_and_wait_taken(
 
 async def partitions(settings: Settings, topic: str) -> list[TopicPartition]:
     """The partitions of a topic, from the broker's metadata."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = make_admin(settings, client_id="bench-admin")
     await admin.start()
     try:
         (described,) = await admin.describe_topics([topic])
@@ -234,7 +233,7 @@ async def partitions(settings: Settings, topic: str) -> list[TopicPartition]:
 
 async def end_offsets(settings: Settings, topic: str) -> dict[TopicPartition, int]:
     tps = await partitions(settings, topic)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    consumer = make_reader(settings, client_id="bench-offsets")
     await consumer.start()
     try:
         return dict(await consumer.end_offsets(tps))
@@ -247,7 +246,7 @@ class GroupLag:
 
     def __init__(self, settings: Settings, group_id: str) -> None:
         self.group_id = group_id
-        self.admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+        self.admin = make_admin(settings, client_id="bench-lag")
 
     async def __aenter__(self) -> GroupLag:
         await self.admin.start()

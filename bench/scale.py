@@ -30,8 +30,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
-
 from bench.bare_timers import bare_timers, fire_rate
 from bench.common import bounded, count_topic, partitions, percentile
 from bench.stack import BenchStack
@@ -40,6 +38,7 @@ from schemas.policy import ResolvedPolicy, StageDeadlines
 from tests.builders import court_request
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
+from tracefreeze.kafka import make_reader
 from tracefreeze.policy import load_directory, load_policy, resolve
 from tracefreeze.stack.process import App
 from tracefreeze.worker import MAX_CACHED_WORKFLOWS
@@ -135,7 +134,7 @@ class Settled:
     async def _poll(self) -> None:
         topic = self.settings.topics.request_events
         tps = await partitions(self.settings, topic)
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap)
+        consumer = make_reader(self.settings, client_id="bench-settled")
         await consumer.start()  # one consumer for the whole run: end offsets are one request
         try:
             while True:
@@ -174,9 +173,7 @@ async def collect_escalations(
 ) -> list[tuple[EscalationEvent, float]]:
     """Step-reached escalations of this run's requests, with their Kafka timestamps."""
     topic = settings.topics.escalations
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, isolation_level="read_committed"
-    )
+    consumer = make_reader(settings, client_id="bench-escalations")
     await consumer.start()
     found: dict[str, tuple[EscalationEvent, float]] = {}
     try:

@@ -44,6 +44,9 @@ class BenchStack:
     env: dict[str, str]
     apps: list[App] = field(default_factory=list)
     counter: int = 0
+    principals: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Per app kind, the Kafka principal's variables it runs with (the cluster's workers and
+    bridges as ``tracefreeze-worker`` / ``tracefreeze-bridge``, as in production)."""
 
     @property
     def state_dir(self) -> Path:
@@ -63,7 +66,8 @@ class BenchStack:
         self.counter += 1
         log = self.state_dir / "logs" / f"bench-{kind}-{self.counter}.log"
         own = {"TRACEFREEZE_TASK_QUEUE": task_queue} if task_queue else {}
-        env = {**os.environ, **self.env, **own, **(extra_env or {})}
+        principal = self.principals.get(kind, {})
+        env = {**os.environ, **self.env, **principal, **own, **(extra_env or {})}
         args = [sys.executable, "-m", "bench.apps", kind]
         if profile is not None:
             args += ["--profile", str(profile)]
@@ -110,8 +114,13 @@ def running_stack(keep_state: bool = False) -> Iterator[BenchStack]:
 def running_cluster(keep_state: bool = False) -> Iterator[BenchStack]:
     """The production-shaped cluster (``tracefreeze.stack.cluster``: the Temporal server on
     PostgreSQL, three brokers, topics replicated 3 with ``min.insync.replicas=2``) in a fresh
-    dir, services only (the benchmarks start their own apps), PLAINTEXT brokers: the
-    benchmark's clients are the dev stack's. Needs the Temporal build in the cache."""
+    dir, services only (the benchmarks start their own apps). The brokers speak SASL/SCRAM
+    over TLS only and enforce the ACLs, as ``make cluster-up``'s: the benchmark's own clients
+    (the State's producer, offsets, the bare engine's topics) connect as ``admin``, its
+    workers and bridges as the product's principals (``tracefreeze.stack.cluster.apps``),
+    every client through the product's settings (``tracefreeze.security.kafka_security``).
+    Needs the Temporal build in the cache."""
+    from tracefreeze.security.kafka_acls import BRIDGE, WORKER
     from tracefreeze.stack.cluster import build, control
     from tracefreeze.stack.cluster.layout import Cluster
     from tracefreeze.stack.isolated import exported
@@ -121,14 +130,16 @@ def running_cluster(keep_state: bool = False) -> Iterator[BenchStack]:
     if not build.cached(cache):
         raise StackError(f"no Temporal build in {cache}: run `{build.BUILD_COMMAND}` first")
     state_dir = Path(tempfile.mkdtemp(prefix="tracefreeze-bench-cluster-"))
-    own = {"TRACEFREEZE_CLUSTER_DIR": str(state_dir), "TRACEFREEZE_CLUSTER_SECURED": "0"}
+    own = {"TRACEFREEZE_CLUSTER_DIR": str(state_dir), "TRACEFREEZE_CLUSTER_SECURED": "1"}
     try:
         with exported(own):
             cluster = Cluster.from_env(create=True)
             control.up(cluster, with_apps=False)
-            settings = cluster.settings
+            settings = cluster.client_settings()
             env = stack_env(settings, {"TRACEFREEZE_TEMPORAL_HEADLESS": "1", **own})
-            stack = BenchStack(settings, env)
+            env |= cluster.kafka_env()
+            principals = {"worker": cluster.kafka_env(WORKER), "bridge": cluster.kafka_env(BRIDGE)}
+            stack = BenchStack(settings, env, principals=principals)
             try:
                 with exported(env):
                     yield stack

@@ -68,6 +68,12 @@ class Settings(KafkaSecurity, BaseSettings):
     """Once every history is encrypted, decoding an unencrypted payload is an error
     (``tracefreeze/security/codec.py``, read there from ``TRACEFREEZE_CODEC_REFUSE_PLAINTEXT``)."""
     task_queue: str = "tracefreeze-requests"
+    build: str = Field(default="dev", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._+-]+$")
+    """The build a worker runs (``TRACEFREEZE_BUILD``: the image tag or commit its deployment
+    sets). Part of the worker's Temporal identity (``tracefreeze.worker.worker_identity``),
+    which the server records on every workflow task the worker completes, and of its start
+    line: a request's history says which build took each step, e.g. during a rolling
+    deploy (docs/operations.md)."""
     check_timeout_s: float = Field(default=5.0, gt=0, le=300)
     """Longest ``tracefreeze submit --check`` waits for Temporal (connecting, reading the
     party's RS 96(3) register and a supplemented request) before it reports them unverified

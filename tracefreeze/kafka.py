@@ -19,6 +19,19 @@ from tracefreeze.security.kafka_security import security_kwargs
 
 MAX_REQUEST_BYTES = 1_048_576
 """1 MiB: the broker's default ``message.max.bytes``; events are far smaller."""
+CONSUMER_REQUEST_TIMEOUT_MIN_S = 40.0
+"""A consumer's requests wait at least this long (a join waits for the group's rebalance)."""
+
+
+def consumer_request_timeout_s(settings: Settings) -> float:
+    return max(settings.kafka_timeout_s, CONSUMER_REQUEST_TIMEOUT_MIN_S)
+
+
+def longest_timeout_s(settings: Settings) -> float:
+    """The longest any Kafka client of a worker or bridge waits for one request (the
+    producers', the admin's and every bounded call's ``kafka_timeout_s``, the consumers'
+    request timeout): a broker down for longer has outlasted every one of them."""
+    return max(settings.kafka_timeout_s, consumer_request_timeout_s(settings))
 
 
 class _Lifecycle(Protocol):
@@ -63,7 +76,7 @@ def _committed(
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         isolation_level="read_committed",
-        request_timeout_ms=max(int(settings.kafka_timeout_s * 1000), 40_000),
+        request_timeout_ms=int(consumer_request_timeout_s(settings) * 1000),
         **security_kwargs(settings),
     )
 

@@ -4,6 +4,8 @@ publishes their events."""
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from datetime import timedelta
 
 import structlog
@@ -31,6 +33,11 @@ log = structlog.get_logger(__name__)
 MAX_CACHED_WORKFLOWS = 1000
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 READINESS_GRACE_S = 0.5
+
+
+def worker_identity(settings: Settings) -> str:
+    """``<pid>@<host>`` (the SDK's own default) and the build: ``tracefreeze/<build>``."""
+    return f"{os.getpid()}@{socket.gethostname()} tracefreeze/{settings.build}"
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
@@ -63,6 +70,7 @@ async def run_worker(settings: Settings) -> None:
         producer, timeout_s=settings.kafka_timeout_s, channels=party_channels(settings)
     )
     stop = asyncio.Event()
+    identity = worker_identity(settings)
     try:
         worker = Worker(
             client,
@@ -77,12 +85,15 @@ async def run_worker(settings: Settings) -> None:
             max_cached_workflows=MAX_CACHED_WORKFLOWS,
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
             workflow_runner=workflow_runner(),
+            identity=identity,
         )
         with stop_on_signals(stop):
             ready = lambda: worker.is_running and not stop.is_set()  # noqa: E731
             async with serving(settings.health_port, "worker", ready), worker:
                 log.info(
                     "worker started",
+                    build=settings.build,
+                    identity=identity,
                     task_queue=settings.task_queue,
                     temporal_address=settings.temporal_address,
                     namespace=settings.temporal_namespace,

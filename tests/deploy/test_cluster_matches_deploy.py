@@ -100,6 +100,31 @@ def test_compose_s_brokers_replicate_as_the_cluster_does() -> None:
         assert line in props.splitlines()
 
 
+def compose_topics() -> dict[str, dict[str, str]]:
+    """The compose topic job's ``TOPICS`` (``name:partitions:retention.ms``) by name, as the
+    config it gives each topic."""
+    env = compose()["services"]["kafka-topics"]["environment"]
+    found = {}
+    for item in env["TOPICS"].split():
+        name, _, retention = item.split(":")
+        found[name] = {
+            "min.insync.replicas": env["MIN_INSYNC_REPLICAS"],
+            "retention.ms": retention,
+        }
+    return found
+
+
+def test_compose_s_topics_keep_records_as_long_as_production_declares() -> None:
+    """Compose's topic job gives every topic the retention deploy/k8s declares for it (14
+    days answers, events and escalations; 90 dead letters; 30 the parties' channels), as the
+    local cluster does (``brokers.topic_configs``): a compose deployment must not drop a
+    State's answer or a dead letter sooner than the manifests promise."""
+    assert compose_topics() == brokers.topic_configs(Settings())
+    script = " ".join(compose()["services"]["kafka-topics"]["command"])
+    assert '--config retention.ms="$$retention"' in script
+    assert '--add-config retention.ms="$$retention"' in script  # topics made before, too
+
+
 def test_temporal_s_ports_fit_postgres_membership_table() -> None:
     """The schema keeps a service's membership port in a ``smallint``: a port of the
     ephemeral range (>= 32768) made the server exit at start (found by the first run)."""

@@ -129,11 +129,18 @@ def test_environments_are_valid_settings(
 def test_compose_creates_the_topics_with_their_partitions(code: Settings) -> None:
     job = service("kafka-topics")
     env = job["environment"]
-    assert {k: int(v) for k, v in pairs(env["TOPICS"], ":").items()} == wanted_topics(code)
+    declared = pairs(env["TOPICS"], ":")  # name -> partitions:retention.ms
+    assert {k: int(v.split(":")[0]) for k, v in declared.items()} == wanted_topics(code)
     assert int(env["REPLICATION_FACTOR"]) == 3
     assert int(env["MIN_INSYNC_REPLICAS"]) == 2
     script = " ".join(job["command"])
-    for needed in ("$$TOPICS", "--partitions", "--replication-factor", "min.insync.replicas"):
+    for needed in (
+        "$$TOPICS",
+        "--partitions",
+        "--replication-factor",
+        "min.insync.replicas",
+        "retention.ms",
+    ):
         assert needed in script, needed
     brokers = [s for s in compose()["services"] if re.fullmatch(r"kafka-\d+", s)]
     assert len(brokers) == 3

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -21,12 +23,15 @@ from pathlib import Path
 
 import pytest
 from aiokafka.errors import KafkaError
+from temporalio.api.enums.v1 import EventType
 
-from tests.faults.drill import RESULTS, STOP_S, WAIT_S, App, drill_app, wait_logged
-from tests.faults.flow import Flow, make_producer
+from schemas.request import request_workflow_id
+from tests.faults.drill import RESULTS, STOP_S, WAIT_S, App, app_env, drill_app, wait_logged
+from tests.faults.flow import ASSET, STATE, Flow, make_producer
+from tests.faults.topic_reads import read_topic
 from tests.stack import isolated as isolated_settings
 from tracefreeze.client import RequestClient
-from tracefreeze.config import Settings
+from tracefreeze.config import REPO_ROOT, Settings
 from tracefreeze.kafka import make_admin, make_consumer
 from tracefreeze.stack.cluster import brokers, build, control
 from tracefreeze.stack.cluster.layout import Cluster
@@ -108,16 +113,18 @@ def assigned(app: App) -> int:
 
 @contextlib.asynccontextmanager
 async def cluster_flow(
-    cluster: Cluster, name: str
+    cluster: Cluster, name: str, worker_env: dict[str, str] | None = None
 ) -> AsyncIterator[tuple[Flow, list[App], list[App]]]:
     """A flow on topics, queue and group of its own (replicated as production declares), two
-    workers and two bridges on them, the bridges sharing the partitions, requests ready."""
+    workers and two bridges on them, the bridges sharing the partitions, requests ready.
+    The lists may be changed by the drill (a worker replaced): what they hold at the end is
+    stopped."""
     s = isolated_settings(cluster.client_settings(), f"cluster-{name}")
     await ensure_topics(s, brokers.REPLICATION, brokers.topic_configs(s))
     client = await RequestClient.connect(s)
     producer = make_producer(s)
     flow = Flow(s, client, producer)
-    workers = [drill_app(s, "worker", name=f"worker-{i + 1}") for i in range(PAIR)]
+    workers = [drill_app(s, "worker", f"worker-{i + 1}", worker_env) for i in range(PAIR)]
     bridges = [drill_app(s, "bridge", name=f"bridge-{i + 1}") for i in range(PAIR)]
     partitions = s.topics.partitions()[s.topics.state_answers]
     try:
@@ -164,3 +171,111 @@ async def read_as(s: Settings, topic: str, group: str) -> str:
     finally:
         with contextlib.suppress(Exception):
             await consumer.stop()
+
+
+# --- a broker down for longer than the clients' timeouts ------------------------------------
+
+KAFKA_TROUBLE = (
+    "fetching answers failed; polling again",
+    "commit failed; answers will be redelivered",
+    "writing dead-letter records failed; will retry",
+)
+"""The bridge's own lines when a Kafka call fails or times out (``tracefreeze/intake``)."""
+
+
+def kafka_trouble(app: App, skip: int) -> list[str]:
+    """What the app's current run logged about Kafka failing after its first ``skip`` lines:
+    the Kafka client's warnings and errors (connections refused, heartbeats and sessions
+    expired, coordinators lost) and the bridge's own failed fetches, commits and writes."""
+    lines = app.lines(len(app.logs) - 1)[skip:]
+    return [
+        str(e.get("event"))
+        for e in lines
+        if (
+            str(e.get("logger", "")).startswith("aiokafka")
+            and e.get("level") in ("warning", "error", "critical")
+        )
+        or e.get("event") in KAFKA_TROUBLE
+    ]
+
+
+def logged(app: App) -> int:
+    return len(app.lines(len(app.logs) - 1))
+
+
+async def applied_ids(flow: Flow) -> set[str]:
+    """The answers of the flow its requests applied so far (the asset's valuation history)."""
+    found: set[str] = set()
+    for ref in flow.refs:
+        view = await flow.client.view(ref, STATE)
+        found |= {c.event_id for c in view.ledger.entries[ASSET].history}
+    return found
+
+
+async def events_of(flow: Flow) -> tuple[Counter[str], Counter[str]]:
+    """The flow's requests' records on the request-events topic: (records per event id,
+    distinct event ids per type); asserts that every copy of an event id is the same event."""
+    records = await read_topic(flow.s, flow.s.topics.request_events)
+    per_id: Counter[str] = Counter()
+    bodies: dict[str, bytes] = {}
+    types: Counter[str] = Counter()
+    for record in records:
+        event = json.loads(record.value)
+        if event["subject"] not in flow.refs:
+            continue
+        per_id[event["id"]] += 1
+        assert bodies.setdefault(event["id"], record.value) == record.value, event["id"]
+        if per_id[event["id"]] == 1:
+            types[event["type"].rsplit(".", 2)[-2]] += 1
+    return per_id, types
+
+
+# --- a worker of another build ----------------------------------------------------------------
+
+PACKAGES = ("tracefreeze", "workflows", "activities", "schemas")
+BUILD_DEFAULT = 'build: str = Field(default="dev"'
+
+
+@contextlib.contextmanager
+def another_build(build: str) -> Iterator[Path]:
+    """A copy of the code (every package a worker imports) whose own default build
+    (``Settings.build``) is ``build``: the image a rolling deploy brings, whose identity comes
+    from its code, not from a variable of the drill."""
+    root = Path(tempfile.mkdtemp(prefix="tracefreeze-build-"))
+    try:
+        for package in PACKAGES:
+            shutil.copytree(
+                REPO_ROOT / package, root / package, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        config = root / "tracefreeze" / "config.py"
+        text = config.read_text()
+        assert BUILD_DEFAULT in text, "tracefreeze/config.py: Settings.build changed its default"
+        config.write_text(text.replace(BUILD_DEFAULT, f'build: str = Field(default="{build}"'))
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def worker_of(s: Settings, code: Path, name: str) -> App:
+    """``python -P -m tracefreeze worker`` from the copy ``code`` alone (``-P``: not the
+    working directory's packages; ``PYTHONPATH`` first), with the flow's environment but no
+    ``TRACEFREEZE_BUILD``: its build is its code's."""
+    env = {k: v for k, v in app_env(s).items() if k != "TRACEFREEZE_BUILD"}
+    env["PYTHONPATH"] = str(code)
+    log = s.state_dir / "logs" / f"{s.task_queue}-{name}.log"
+    return App(name, [sys.executable, "-P", "-m", "tracefreeze", "worker"], env, log)
+
+
+async def task_builds(flow: Flow) -> dict[str, list[str]]:
+    """Per request of the flow, the build of the worker that completed each workflow task,
+    in history order (from the identity the server recorded: ``... tracefreeze/<build>``)."""
+    builds: dict[str, list[str]] = {}
+    for ref in flow.refs:
+        handle = flow.client.client.get_workflow_handle(request_workflow_id(ref, STATE))
+        history = await handle.fetch_history()
+        builds[ref] = [
+            e.workflow_task_completed_event_attributes.identity.rsplit("tracefreeze/", 1)[-1]
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+        ]
+    return builds
