@@ -22,16 +22,24 @@ class Refusal(ValueError):
 
 
 class Rejection(ApplicationError):
-    """An update refused by its validator, with the reason, before anything is written.
+    """An update refused by its validator, before anything is written.
 
-    Temporal keeps a rejected update out of the history and answers only its sender, so the
-    reason stays readable: the payload codec's failure converter leaves this failure's
-    message in clear (``tracefreeze/security/codec.py``), and the Temporal UI shows it in
-    its "Send an Update" dialog. Every other failure, which the history keeps, is encrypted.
+    ``reason`` is the whole reason: like every failure, it is encrypted by the payload codec
+    (``tracefreeze/security/codec.py``), since it may quote the request's confidential state
+    (an ex parte reference, an asset, a value). ``public_reason`` is what stays in clear as the
+    failure's message, for the Temporal UI's "Send an Update" dialog, which shows only that:
+    it must say nothing about the request beyond what its search attributes already show (a
+    state-machine refusal names the action and the status), else the generic ``REFUSED``.
     ``kind`` is the failure type callers sort on (``AnswerRejected`` for a request)."""
 
-    def __init__(self, reason: str, kind: str = "AnswerRejected") -> None:
+    def __init__(self, reason: str, kind: str = "AnswerRejected", public_reason: str = "") -> None:
         super().__init__(reason, type=kind, non_retryable=True)
+        self.public_reason = public_reason or REFUSED
+
+
+REFUSED = (
+    "refused; the reason is encrypted: `tracefreeze act` (any client with the codec key) shows it"
+)
 
 
 def check_chamber(decided_by: str, what: str, chambers: frozenset[Organ] = CHAMBERS) -> None:

@@ -207,7 +207,9 @@ class RequestWorkflow:
                 addressed_to(self._request, m)
             sm.check_transition(kind.name, self._rec.status)
             RULES[kind.name].check(self._rec, self._request, m)
-        except (Refusal, sm.IllegalTransition) as err:
+        except sm.IllegalTransition as err:  # names the action and status: public as is
+            raise Rejection(str(err), public_reason=str(err)) from None
+        except Refusal as err:
             raise Rejection(str(err)) from None
 
     # -- taking an answer or action -------------------------------------------------------

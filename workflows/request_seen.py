@@ -12,7 +12,7 @@ Ids are kept per UTC day they were taken, as a short digest (BLAKE2b, 9 bytes, b
 characters whatever the id's length); a day's ids are forgotten once the whole day lies
 outside the window (so an id is kept at least the window, at most a day longer). A hard cap on
 the ids held within the window is the last line: past it a new answer is refused with a clear
-reason (``ApplicationError``), never a failed workflow task.
+reason (``Rejection``), never a failed workflow task.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ import hashlib
 from datetime import UTC, date, datetime, time, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from schemas.views import RequestInput
     from workflows.carry import SeenDay
+    from workflows.outcome import Rejection
 
 DIGEST_BYTES = 9
 """72 bits: two of a request's 20,000 ids collide with odds below 1 in 10^13 (birthday
@@ -105,11 +105,9 @@ class SeenIds:
         window, cap = inp.dedupe_window, inp.seen_ids_cap
         held = self.held_within(now, window)
         if held >= cap:
-            raise ApplicationError(
+            raise Rejection(
                 f"request {reference} has taken {held} answers within {window.days} days, "
-                "its cap: refused until older answers leave the window",
-                type="AnswerRejected",
-                non_retryable=True,
+                "its cap: refused until older answers leave the window"
             )
 
     def forget_before(self, now: datetime, window: timedelta) -> None:

@@ -22,7 +22,7 @@ from tracefreeze.security.codec import (
     data_converter,
     is_encrypted,
 )
-from workflows.outcome import Rejection
+from workflows.outcome import REFUSED, Rejection
 
 
 async def test_round_trip() -> None:
@@ -144,22 +144,34 @@ async def test_plaintext_is_refused_once_migrated() -> None:
         codec_from_env({**env, "TRACEFREEZE_CODEC_REFUSE_PLAINTEXT": "maybe"})
 
 
-async def test_a_rejection_keeps_its_reason_readable_and_other_failures_are_encrypted() -> None:
-    """The UI's "Send an Update" dialog shows a failure's clear message: a rejected update,
-    never written to the history, keeps its reason; a failure the history keeps does not."""
+async def test_a_rejection_shows_only_its_public_reason_and_is_encrypted_whole() -> None:
+    """The UI's "Send an Update" dialog shows a failure's clear message: a rejection shows its
+    content-free public reason there; its whole reason, stack and causes are encrypted like
+    any failure (a reason may quote an ex parte reference or a value), and decrypt whole."""
     converter = data_converter(EncryptionCodec({"k1": K1}, "k1"), encode_failures=True)
-    rejected, failed = Failure(), Failure()
+    public, generic, failed = Failure(), Failure(), Failure()
+    transition = "withdrawal is not allowed while the request is closed"
     try:
-        raise Rejection("withdrawal is not allowed while the request is closed")
+        raise Rejection(transition, public_reason=transition)
     except Rejection as err:
-        await converter.encode_failure(err, rejected)
+        await converter.encode_failure(err, public)
+    try:
+        try:
+            raise ApplicationError(f"the cause quotes {SECRET}")
+        except ApplicationError:
+            raise Rejection(f"the asset of {SECRET} is not in the ledger")  # noqa: B904
+    except Rejection as err:
+        await converter.encode_failure(err, generic)
     try:
         raise ApplicationError(f"could not apply: {SECRET}", type="AnswerNotApplied")
     except ApplicationError as err:
         await converter.encode_failure(err, failed)
-    assert rejected.message == "withdrawal is not allowed while the request is closed"
-    assert rejected.application_failure_info.type == "AnswerRejected"
-    assert rejected.stack_trace == "" and not rejected.HasField("encoded_attributes")
-    assert failed.message == "Encoded failure" and is_encrypted(failed.encoded_attributes)
-    assert SECRET not in str(failed)
-    assert SECRET in str(await converter.decode_failure(failed))  # the key holder reads it
+    assert public.message == transition
+    assert public.application_failure_info.type == "AnswerRejected"
+    assert generic.message == REFUSED and generic.HasField("cause")
+    assert failed.message == "Encoded failure"
+    for failure in (public, generic, generic.cause, failed):
+        assert is_encrypted(failure.encoded_attributes) and failure.stack_trace == ""
+        assert SECRET not in str(failure)
+    decoded = await converter.decode_failure(generic)
+    assert f"the asset of {SECRET}" in str(decoded) and SECRET in str(decoded.__cause__)

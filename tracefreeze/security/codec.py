@@ -28,8 +28,8 @@ payload (e.g. an update argument written by another client) into a request's his
 
 What the codec does not cover: search attributes (plaintext by design: put no name or asset
 detail in them) and, unless ``data_converter(codec, encode_failures=True)``, failure messages
-and stack traces; even then, a validator's rejection of an update keeps its reason in clear
-(``EncodedButRejections``): it is never written to the history, only returned to its sender.
+and stack traces; even then, a validator's rejection of an update shows a content-free public
+reason in clear (``EncodedButRejections``), its whole reason encrypted like the rest.
 
 Keys (read by ``codec_from_env``)
 ---------------------------------
@@ -67,14 +67,12 @@ from temporalio.api.failure.v1 import Failure
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import (
     DataConverter,
-    DefaultFailureConverter,
     DefaultFailureConverterWithEncodedAttributes,
     PayloadCodec,
     PayloadConverter,
 )
 
 from tracefreeze.errors import TracefreezeError
-from workflows.outcome import Rejection
 
 ENCODING = b"binary/encrypted"
 AAD_CONTEXT = b"tracefreeze/payload/v1\0"
@@ -358,17 +356,17 @@ def data_converter(codec: PayloadCodec | None, *, encode_failures: bool = False)
 
 
 class EncodedButRejections(DefaultFailureConverterWithEncodedAttributes):
-    """Failures' messages and stack traces encrypted, except a validator's ``Rejection``.
+    """Failures' messages and stack traces encrypted; a rejection's public reason in clear.
 
-    A rejected update is never written to the history: Temporal returns it to its sender
-    alone, who needs the reason — the Temporal UI's "Send an Update" dialog shows only a
-    failure's clear message ("Encoded failure" otherwise). Its stack trace is dropped."""
+    The Temporal UI's "Send an Update" dialog shows only a failure's clear message ("Encoded
+    failure" otherwise). An exception with a ``public_reason`` (``workflows.outcome.Rejection``:
+    content-free by construction) is encoded whole like any other, causes included, and then
+    shows that reason as its message."""
 
     def to_failure(
         self, exception: BaseException, payload_converter: PayloadConverter, failure: Failure
     ) -> None:
-        if isinstance(exception, Rejection):
-            DefaultFailureConverter().to_failure(exception, payload_converter, failure)
-            failure.stack_trace = ""
-            return
         super().to_failure(exception, payload_converter, failure)
+        public = getattr(exception, "public_reason", None)
+        if isinstance(public, str) and public:
+            failure.message = public
