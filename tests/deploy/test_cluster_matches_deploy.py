@@ -127,6 +127,16 @@ def test_temporal_s_ports_fit_postgres_membership_table() -> None:
         assert max(temporal) < 32768 and len(set(temporal)) == len(temporal)
 
 
+def test_no_port_of_the_cluster_is_in_the_ephemeral_range() -> None:
+    """A port picked in the kernel's ephemeral range (32768-60999) can be bound by another
+    process's own ephemeral port before its owner starts: worker-1's SDK metrics endpoint took
+    worker-2's health port and worker-2 died at start (found by the first cluster-demo)."""
+    for _ in range(20):
+        dumped = Ports.pick().model_dump()
+        every = [p for v in dumped.values() for p in (v if isinstance(v, list) else [v])]
+        assert max(every) < 32768 and len(set(every)) == len(every) == 23
+
+
 def test_a_cluster_made_before_its_ui_server_gets_a_port_for_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

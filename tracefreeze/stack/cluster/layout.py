@@ -37,7 +37,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from tracefreeze.config import REPO_ROOT, Settings
 from tracefreeze.stack.isolated import kafka_security_env
 from tracefreeze.stack.layout import Stack, StackOptions
-from tracefreeze.stack.ports import HOST, free_ports, taken
+from tracefreeze.stack.ports import HOST, taken
 
 BROKERS = 3
 WORKERS = 2
@@ -94,10 +94,14 @@ class Ports(BaseModel):
 
     @classmethod
     def pick(cls) -> Ports:
-        """Free ports; Temporal's below 32768: PostgreSQL's schema keeps a membership port in
-        a ``smallint`` (the server dies at start on a port of the ephemeral range)."""
-        temporal = iter(low_free_ports(11))
-        free = iter(free_ports(1 + 2 * BROKERS + WORKERS + BRIDGES + 1))
+        """Free ports, all below 32768, outside the kernel's ephemeral range (32768-60999).
+        Temporal's because PostgreSQL's schema keeps a membership port in a ``smallint`` (the
+        server dies at start on a port of the ephemeral range); every other one because a
+        port of that range picked now can be taken before its process starts: by the
+        ephemeral port another app binds at run time (the SDK's metrics endpoint of
+        ``tracefreeze/ops/metrics.py``), as a worker took its twin's health port once."""
+        every = low_free_ports(11 + 1 + 2 * BROKERS + WORKERS + BRIDGES + 1)
+        temporal, free = iter(every[:11]), iter(every[11:])
         single = {name: next(temporal) for name in list(cls.model_fields)[1:11]}
         return cls(
             postgres=next(free),
