@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -193,6 +194,19 @@ def test_every_temporal_client_of_the_cluster_uses_the_production_server_name(
         e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]
     }
     assert env["TEMPORAL_TLS_SERVER_NAME"] == name
+    # The workloads too: they reach the Service's DNS name, the certificate names the frontend
+    # (missing from the ConfigMap until the cluster's clients had to name it).
+    configmap = named("ConfigMap", "tracefreeze-config")["data"]
+    assert configmap["TRACEFREEZE_TEMPORAL_TLS_SERVER_NAME"] == name
+    (cloud,) = load(K8S / "temporal-cloud" / "kustomization.yaml")
+    removed = {
+        op["path"]
+        for patch in cloud["patches"]
+        if patch["target"]["kind"] == "ConfigMap"
+        for op in yaml.safe_load(patch["patch"])
+        if op["op"] == "remove"
+    }
+    assert "/data/TRACEFREEZE_TEMPORAL_TLS_SERVER_NAME" in removed  # Cloud: its endpoint's name
     s = cluster.settings
     assert s.temporal_tls and s.temporal_tls_server_name == name
     assert s.temporal_tls_cert_file == tls.cert_file(cluster, temporal_certs.CLIENT)
