@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 from pathlib import Path
 
 import pytest
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
+from temporalio.service import TLSConfig
 
 from tests.deploy.deploy_files import K8S, compose, expected_search_attributes, load, named
+from tests.stack import isolated
 from tracefreeze.config import Settings, Topics
+from tracefreeze.security.temporal_tls import temporal_tls
 from tracefreeze.stack.cluster import (
     brokers,
     postgres,
@@ -29,6 +33,7 @@ from tracefreeze.stack.cluster import (
     ui_server,
 )
 from tracefreeze.stack.cluster.layout import NAMESPACE, Cluster, ClusterOptions, Ports
+from tracefreeze.stack.isolated import stack_env
 from tracefreeze.topics import wanted_topics
 
 
@@ -255,3 +260,22 @@ def test_the_ui_server_s_wrapper_module_replaces_only_the_refused_versions() -> 
         assert old.rsplit(".", 1)[0] == new.rsplit(".", 1)[0] and old != new
     assert f'import _ "{ui_build.UI_COMMAND}"' in ui_build.tools_go()
     assert ui_build.tools_go().startswith("//go:build tools\n")
+
+
+def test_a_process_started_for_the_cluster_gets_its_temporal_certificate(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A drill's or benchmark's worker and bridge (``stack_env`` of the cluster's settings)
+    connect over mutual TLS as the cluster's own do: a plain-text one is refused now."""
+    temporal_certs.ensure(cluster)
+    env = stack_env(isolated(cluster.client_settings(), "tls"))
+    for name in list(os.environ):
+        if name.startswith("TRACEFREEZE_"):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    made = temporal_tls(Settings())
+    assert isinstance(made, TLSConfig)
+    assert made.domain == temporal_certs.server_name()
+    assert made.client_cert == tls.cert_file(cluster, temporal_certs.CLIENT).read_bytes()
+    assert made.server_root_ca_cert == tls.ca_file(cluster).read_bytes()
