@@ -33,7 +33,7 @@ from tests.stack import isolated as isolated_settings
 from tracefreeze.client import RequestClient
 from tracefreeze.config import REPO_ROOT, Settings
 from tracefreeze.kafka import make_admin, make_consumer
-from tracefreeze.stack.cluster import brokers, build, control
+from tracefreeze.stack.cluster import brokers, build, control, ui_build
 from tracefreeze.stack.cluster.layout import Cluster
 from tracefreeze.stack.isolated import exported
 from tracefreeze.stack.layout import StackOptions
@@ -50,7 +50,8 @@ def started_cluster() -> Iterator[Cluster]:
     if not build.cached(cache):
         reason = (
             f"NOT RUN: the cluster drills need the Temporal server {build.TEMPORAL_VERSION} "
-            f"built in {cache}; run `{build.BUILD_COMMAND}` once (minutes), then run them again"
+            f"and its UI server {ui_build.UI_VERSION} built in {cache}; run "
+            f"`{build.BUILD_COMMAND}` once (minutes), then run them again"
         )
         RESULTS.append(reason)  # in the drills' summary at the end of every run, not only -rs
         pytest.skip(reason)

@@ -64,8 +64,22 @@ def stack_env(settings: Settings, overrides: dict[str, str] | None = None) -> di
         "TRACEFREEZE_TOPICS__ESCALATIONS": settings.topics.escalations,
         "TRACEFREEZE_TOPICS__DEAD_LETTER": settings.topics.dead_letter,
         "TRACEFREEZE_TOPICS__PARTY_CHANNELS": settings.topics.party_channels,
+        **temporal_tls_env(settings),
         **(overrides or {}),
     }
+
+
+def temporal_tls_env(s: Settings) -> dict[str, str]:
+    """The ``TRACEFREEZE_TEMPORAL_TLS*`` variables of ``s``: none to a plain-text Temporal
+    (the dev server); the CA, certificate, key and server name on the cluster."""
+    files = {
+        "TRACEFREEZE_TEMPORAL_TLS_CA_FILE": s.temporal_tls_ca_file,
+        "TRACEFREEZE_TEMPORAL_TLS_CERT_FILE": s.temporal_tls_cert_file,
+        "TRACEFREEZE_TEMPORAL_TLS_KEY_FILE": s.temporal_tls_key_file,
+        "TRACEFREEZE_TEMPORAL_TLS_SERVER_NAME": s.temporal_tls_server_name,
+    }
+    found = {name: str(value) for name, value in files.items() if value is not None}
+    return found | ({"TRACEFREEZE_TEMPORAL_TLS": "true"} if s.temporal_tls else {})
 
 
 def kafka_security_env(s: Settings) -> dict[str, str]:

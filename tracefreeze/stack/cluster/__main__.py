@@ -1,10 +1,12 @@
 """``python -m tracefreeze.stack.cluster up|down|status|build`` (``make cluster-up`` ...).
 
-up      build the Temporal server once (cached), start PostgreSQL, the Temporal server,
-        three Kafka brokers, two workers, two bridges and the codec server; wait for health
+up      build the Temporal server and UI server once (cached), start PostgreSQL, the
+        Temporal server and its UI server, three Kafka brokers, two workers, two bridges
+        and the codec server; wait for health
 down    stop them all (state kept in the cluster dir)
-status  one line per process: healthy (pid alive and its port answering) or not
-build   only build (or find) the cached Temporal server and schema tool
+status  one line per process: healthy (pid alive and its port answering; the UI server's
+        settings API answering) or not
+build   only build (or find) the cached Temporal server, schema tool and UI server
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import argparse
 import logging
 import sys
 
-from tracefreeze.stack.cluster import build, control, layout
+from tracefreeze.stack.cluster import build, control, layout, ui_build
 from tracefreeze.stack.cluster.layout import Cluster
 from tracefreeze.stack.errors import StackError
 
@@ -26,7 +28,9 @@ COMMANDS = {
     "up": control.up,
     "down": control.down,
     "status": _status,
-    "build": lambda cluster: print(build.build(cluster.cache_dir)),
+    "build": lambda cluster: print(
+        build.build(cluster.cache_dir), ui_build.build_ui(cluster.cache_dir), sep="\n"
+    ),
 }
 
 

@@ -1,5 +1,6 @@
 """The real Temporal server and its schema tool, built once per version from the Go module
-(``go install``) into ``<cache dir>/temporal-<version>/{server,sql}``, like the Kafka jars.
+(``go install``) into ``<cache dir>/temporal-<version>/{server,sql}``, like the Kafka jars;
+the Temporal UI server into ``<cache dir>/ui-server-<version>/ui-server`` (``ui_build``).
 
 A fresh machine pays the Go build once (minutes: the module and build caches of Go are the
 machine's, ``go env GOMODCACHE GOCACHE``); every later start finds the two binaries. The
@@ -31,17 +32,25 @@ def tools_dir(cache_dir: Path) -> Path:
     return cache_dir / f"temporal-{TEMPORAL_VERSION}"
 
 
-def cached(cache_dir: Path) -> bool:
+def server_cached(cache_dir: Path) -> bool:
     """Both binaries of this version are in the cache."""
     directory = tools_dir(cache_dir)
     return all(os.access(directory / name, os.X_OK) for name in COMMANDS)
 
 
-def _go_env() -> dict[str, str]:
+def cached(cache_dir: Path) -> bool:
+    """Everything the cluster runs of Go is in the cache: the server, its schema tool and the
+    UI server (``make cluster-build``)."""
+    from tracefreeze.stack.cluster import ui_build
+
+    return server_cached(cache_dir) and ui_build.cached(cache_dir)
+
+
+def go_env() -> dict[str, str]:
     return dict(os.environ) | {"GOTOOLCHAIN": GO_TOOLCHAIN}
 
 
-def _go() -> str:
+def go_binary() -> str:
     go = shutil.which("go")
     if go is None:
         raise StackError(
@@ -54,9 +63,9 @@ def _go() -> str:
 def build(cache_dir: Path) -> Path:
     """The directory holding ``server`` and ``sql``, built with ``go install`` if missing."""
     directory = tools_dir(cache_dir)
-    if cached(cache_dir):
+    if server_cached(cache_dir):
         return directory
-    go = _go()
+    go = go_binary()
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build.", dir=cache_dir))
     log = cache_dir / f"temporal-{TEMPORAL_VERSION}-build.log"
@@ -66,7 +75,7 @@ def build(cache_dir: Path) -> Path:
     started = time.monotonic()
     with log.open("w") as out:
         done = subprocess.run(
-            [go, "install", *packages], env=_go_env() | {"GOBIN": str(tmp)},
+            [go, "install", *packages], env=go_env() | {"GOBIN": str(tmp)},
             stdout=out, stderr=subprocess.STDOUT, check=False,
         )  # fmt: skip
     if done.returncode != 0:
@@ -78,7 +87,7 @@ def build(cache_dir: Path) -> Path:
         tmp.rename(directory)
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)
-    if not cached(cache_dir):
+    if not server_cached(cache_dir):
         raise StackError(f"could not publish the Temporal build to {directory}")
     print(f"temporal: built in {time.monotonic() - started:.0f}s")
     return directory
@@ -87,8 +96,8 @@ def build(cache_dir: Path) -> Path:
 def module_dir() -> Path:
     """The server module's source in Go's module cache (downloaded if missing)."""
     done = subprocess.run(
-        [_go(), "mod", "download", "-json", f"{MODULE}@{TEMPORAL_VERSION}"],
-        env=_go_env(), capture_output=True, text=True, check=False,
+        [go_binary(), "mod", "download", "-json", f"{MODULE}@{TEMPORAL_VERSION}"],
+        env=go_env(), capture_output=True, text=True, check=False,
     )  # fmt: skip
     try:
         directory = Path(json.loads(done.stdout)["Dir"])

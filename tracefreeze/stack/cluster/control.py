@@ -1,11 +1,12 @@
 """``cluster-up``, ``cluster-down``, ``cluster-status``: the production shape on one machine.
 
 ``up`` starts what is not running, in order of need, and waits for each part's health:
-PostgreSQL (schemas made or updated), the Temporal server (namespace and search attributes),
-the three Kafka nodes (topics replicated 3, min.insync.replicas 2), then two workers, two
-bridges and the codec server. Run again, it starts only what is down: that is how the drills
-bring back a process they killed. ``down`` stops the apps first, then Temporal, the brokers
-and PostgreSQL (state kept). Processes are found through their pid files only.
+PostgreSQL (schemas made or updated), the Temporal server (namespace and search attributes)
+and its UI server (``ui_server``), the three Kafka nodes (topics replicated 3,
+min.insync.replicas 2), then two workers, two bridges and the codec server. Run again, it
+starts only what is down: that is how the drills bring back a process they killed.
+``down`` stops the apps first, then the UI server and Temporal, the brokers and PostgreSQL
+(state kept). Processes are found through their pid files only.
 """
 
 from __future__ import annotations
@@ -25,7 +26,17 @@ from tracefreeze.security.kafka_acls import (
     users_file,
 )
 from tracefreeze.stack import kafka
-from tracefreeze.stack.cluster import apps, brokers, build, postgres, temporal_server, tls
+from tracefreeze.stack.cluster import (
+    apps,
+    brokers,
+    build,
+    postgres,
+    temporal_certs,
+    temporal_server,
+    tls,
+    ui_build,
+    ui_server,
+)
 from tracefreeze.stack.cluster.layout import BROKERS, Cluster
 from tracefreeze.stack.errors import StackError
 from tracefreeze.stack.layout import Stack
@@ -88,6 +99,7 @@ def up(cluster: Cluster, with_apps: bool = True) -> None:
         ensure_demo_keys(cluster.dir)
         ensure_codec_keys(cluster.dir)
         tools = build.build(cluster.cache_dir)
+        ui = ui_build.build_ui(cluster.cache_dir)
         module = build.module_dir()
         env = stack.child_env()
         new = {name for name in SERVICES if running_pid(stack, name) is None}
@@ -101,6 +113,7 @@ def up(cluster: Cluster, with_apps: bool = True) -> None:
             users = ensure_users(cluster.settings)
             admin, scram = users[ADMIN], scram_arguments(users)
             tls.ensure(cluster, [brokers.name(n) for n in range(1, BROKERS + 1)])
+            temporal_certs.ensure(cluster)
         classpath = kafka.jars(stack)
         if new & set(SERVICES[2:]):
             kafka.check_java()
@@ -114,6 +127,9 @@ def up(cluster: Cluster, with_apps: bool = True) -> None:
             pid = _start(cluster, "temporal", temporal_server.command(cluster, tools), env)
             _step("temporal", t0, lambda: temporal_server.wait_serving(cluster, pid, deadline))
         temporal_server.ensure_namespace(cluster, deadline)
+        if running_pid(stack, ui_server.NAME) is None:
+            pid = _start(cluster, ui_server.NAME, ui_server.command(cluster, ui), env)
+            _step(ui_server.NAME, t0, lambda: ui_server.wait_ready(cluster, pid, deadline))
         _step("kafka", t0, lambda: brokers.wait_listening(cluster, started_brokers, deadline))
         _topics(cluster, deadline)
         applied = cluster.dir / "kafka" / "acls-applied"
@@ -123,18 +139,20 @@ def up(cluster: Cluster, with_apps: bool = True) -> None:
         cluster.write_env()
         if with_apps:
             names = [n for n in apps.names_and_ports(cluster) if running_pid(stack, n) is None]
+            app_env = env | cluster.temporal_env()
             started = {
-                n: apps.start(cluster, n, env | apps.principal_env(cluster, n)) for n in names
+                n: apps.start(cluster, n, app_env | apps.principal_env(cluster, n)) for n in names
             }
             _step("apps", t0, lambda: apps.wait_ready(cluster, started, deadline))
-        print(f"cluster: up in {time.monotonic() - t0:.0f}s; clients: set -a; . {cluster.env_file}")
+        print(f"cluster: up in {time.monotonic() - t0:.0f}s; UI {ui_server.url(cluster)}; "
+              f"clients: set -a; . {cluster.env_file}")  # fmt: skip
 
 
 def down(cluster: Cluster) -> None:
     stack = cluster.stack
     with locked(stack):
         lines = stop(stack, tuple(apps.names_and_ports(cluster)))
-        lines += stop(stack, ("temporal",))
+        lines += stop(stack, (ui_server.NAME, "temporal"))
         *others, last = SERVICES[2:]
         for broker in others:  # one by one: each hands its partitions over in turn
             lines += stop(stack, (broker,))
@@ -151,6 +169,7 @@ def addresses(cluster: Cluster) -> dict[str, str]:
     found = {
         "postgres": f"{HOST}:{p.postgres}",
         "temporal": f"{HOST}:{p.frontend}",
+        ui_server.NAME: f"{HOST}:{p.temporal_ui}",
         **{brokers.name(n): f"{HOST}:{p.brokers[n - 1]}" for n in range(1, BROKERS + 1)},
     }
     return found | {name: f"{HOST}:{port}" for name, port in apps.names_and_ports(cluster).items()}
@@ -164,12 +183,13 @@ def status(cluster: Cluster) -> list[str]:
         host, port = address.rsplit(":", 1)
         if pid is None:
             state = "stopped"
-        elif listening(host, int(port)):
+        elif ui_server.healthy(cluster) if name == ui_server.NAME else listening(host, int(port)):
             state = "healthy"
         else:
             state = "no answer"
         lines.append(f"{name:<13} {state:<9} {'pid ' + str(pid) if pid else '':<10} {address}")
     lines += [f"{'namespace':<13} {cluster.settings.temporal_namespace}",
+              f"{'ui':<13} {ui_server.url(cluster)}",
               f"{'state':<13} {cluster.dir}", f"{'clients':<13} {cluster.env_file}"]  # fmt: skip
     return lines
 

@@ -4,10 +4,12 @@ Everything lives under ``TRACEFREEZE_CLUSTER_DIR`` (``<repo>/.state/cluster``): 
 (the ports picked free at the first ``cluster-up`` and kept, so that the brokers' quorum and
 PostgreSQL's data find each other again after a restart), ``run/`` (pid files, lock),
 ``logs/``, ``postgres/`` (data dir, owned by the ``postgres`` user when run as root),
-``temporal/`` (generated server config), ``kafka/`` (one data dir per broker), ``keys/`` (the
+``temporal/`` and ``temporal-ui/`` (generated server configs), ``tls/`` (the local CA and
+certificates), ``kafka/`` (one data dir per broker), ``keys/`` (the
 demo State keys and the codec key) and ``cluster.env`` (the ``TRACEFREEZE_*`` addresses of the
 cluster, for the demo and any client). The built Temporal server and schema tool are cached in
-``<TRACEFREEZE_CACHE_DIR>/temporal-<version>/`` beside the Kafka jars.
+``<TRACEFREEZE_CACHE_DIR>/temporal-<version>/``, the UI server in ``ui-server-<version>/``,
+beside the Kafka jars.
 
 The variables (besides ``TRACEFREEZE_CACHE_DIR``):
 
@@ -16,7 +18,8 @@ The variables (besides ``TRACEFREEZE_CACHE_DIR``):
   TRACEFREEZE_CLUSTER_TIMEOUT_S    wait for each part's health, s    (300)
   TRACEFREEZE_CLUSTER_STOP_TIMEOUT_S  wait after SIGTERM, s          (30)
   TRACEFREEZE_CLUSTER_SECURED      1 = the brokers speak SASL/SCRAM over TLS only, with the
-                                   ACLs of deploy/kafka-security.md (1); 0 = PLAINTEXT
+                                   ACLs of deploy/kafka-security.md, and the Temporal server
+                                   mutual TLS (frontend and internode) (1); 0 = plain text
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,7 +37,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from tracefreeze.config import REPO_ROOT, Settings
 from tracefreeze.stack.isolated import kafka_security_env
 from tracefreeze.stack.layout import Stack, StackOptions
-from tracefreeze.stack.ports import HOST, free_ports, taken
+from tracefreeze.stack.ports import HOST, taken
 
 BROKERS = 3
 WORKERS = 2
@@ -85,13 +89,19 @@ class Ports(BaseModel):
     codec: int
     workers: list[int]
     bridges: list[int]
+    temporal_ui: int = 0
+    """The Temporal UI server's HTTP port (0 in a ports.json older than it: picked then)."""
 
     @classmethod
     def pick(cls) -> Ports:
-        """Free ports; Temporal's below 32768: PostgreSQL's schema keeps a membership port in
-        a ``smallint`` (the server dies at start on a port of the ephemeral range)."""
-        temporal = iter(low_free_ports(10))
-        free = iter(free_ports(1 + 2 * BROKERS + WORKERS + BRIDGES + 1))
+        """Free ports, all below 32768, outside the kernel's ephemeral range (32768-60999).
+        Temporal's because PostgreSQL's schema keeps a membership port in a ``smallint`` (the
+        server dies at start on a port of the ephemeral range); every other one because a
+        port of that range picked now can be taken before its process starts: by the
+        ephemeral port another app binds at run time (the SDK's metrics endpoint of
+        ``tracefreeze/ops/metrics.py``), as a worker took its twin's health port once."""
+        every = low_free_ports(11 + 1 + 2 * BROKERS + WORKERS + BRIDGES + 1)
+        temporal, free = iter(every[:11]), iter(every[11:])
         single = {name: next(temporal) for name in list(cls.model_fields)[1:11]}
         return cls(
             postgres=next(free),
@@ -101,7 +111,18 @@ class Ports(BaseModel):
             codec=next(free),
             workers=[next(free) for _ in range(WORKERS)],
             bridges=[next(free) for _ in range(BRIDGES)],
+            temporal_ui=next(temporal),
         )
+
+    def one_more_low_port(self) -> int:
+        """A free port below 32768 that is none of these."""
+        ours = {
+            port for value in self.model_dump().values()
+            for port in (value if isinstance(value, list) else [value])
+        }  # fmt: skip
+        while (port := low_free_ports(1)[0]) in ours:
+            pass
+        return port
 
 
 @dataclass(frozen=True)
@@ -121,6 +142,10 @@ class Cluster:
         path = directory / "ports.json"
         if path.exists():
             ports = Ports.model_validate_json(path.read_text())
+            if not ports.temporal_ui:  # a cluster made before its UI server: one port more
+                ports = ports.model_copy(update={"temporal_ui": ports.one_more_low_port()})
+                if create:
+                    path.write_text(ports.model_dump_json(indent=2) + "\n")
         else:
             ports = Ports.pick()
             if create:
@@ -133,7 +158,19 @@ class Cluster:
         return self.options.dir
 
     @property
+    def temporal_tls(self) -> dict[str, Any]:
+        """The ``Settings`` fields of a Temporal client of this cluster: mutual TLS with the
+        cluster's client certificate when secured (``temporal_certs``), else none."""
+        if not self.options.secured:
+            return {}
+        from tracefreeze.stack.cluster import temporal_certs
+
+        return temporal_certs.client_settings(self)
+
+    @property
     def settings(self) -> Settings:
+        """The cluster's addresses, as a Temporal client (TLS when secured) and a PLAINTEXT
+        Kafka client (``client_settings``: as a Kafka principal)."""
         p = self.ports
         return Settings(
             temporal_address=f"{HOST}:{p.frontend}",
@@ -141,8 +178,10 @@ class Cluster:
             kafka_bootstrap=",".join(f"{HOST}:{port}" for port in p.brokers),
             kafka_controller_port=p.controllers[0],
             codec_port=p.codec,
+            temporal_ui_port=p.temporal_ui,
             state_dir=self.dir,
             health_port=0,
+            **self.temporal_tls,
         )
 
     def client_settings(self, user: str = "admin") -> Settings:
@@ -194,15 +233,30 @@ class Cluster:
     def env(self) -> dict[str, str]:
         """The ``TRACEFREEZE_*`` variables that point a client at this cluster."""
         s = self.settings
-        return {
-            "TRACEFREEZE_TEMPORAL_ADDRESS": s.temporal_address,
-            "TRACEFREEZE_TEMPORAL_NAMESPACE": s.temporal_namespace,
-            "TRACEFREEZE_TEMPORAL_HEADLESS": "1",
-            "TRACEFREEZE_KAFKA_BOOTSTRAP": s.kafka_bootstrap,
-            "TRACEFREEZE_KAFKA_CONTROLLER_PORT": str(s.kafka_controller_port),
-            "TRACEFREEZE_CODEC_PORT": str(s.codec_port),
-            "TRACEFREEZE_STATE_DIR": str(self.dir),
-        } | self.kafka_env()
+        return (
+            {
+                "TRACEFREEZE_TEMPORAL_ADDRESS": s.temporal_address,
+                "TRACEFREEZE_TEMPORAL_NAMESPACE": s.temporal_namespace,
+                "TRACEFREEZE_TEMPORAL_HEADLESS": "1",
+                "TRACEFREEZE_TEMPORAL_UI_PORT": str(s.temporal_ui_port),
+                "TRACEFREEZE_KAFKA_BOOTSTRAP": s.kafka_bootstrap,
+                "TRACEFREEZE_KAFKA_CONTROLLER_PORT": str(s.kafka_controller_port),
+                "TRACEFREEZE_CODEC_PORT": str(s.codec_port),
+                "TRACEFREEZE_STATE_DIR": str(self.dir),
+                "TEMPORAL_ADDRESS": s.temporal_address,  # the ``temporal`` CLI's own
+                "TEMPORAL_NAMESPACE": s.temporal_namespace,
+            }
+            | self.kafka_env()
+            | self.temporal_env()
+        )
+
+    def temporal_env(self) -> dict[str, str]:
+        """The Temporal TLS variables of a client (ours and the ``temporal`` CLI's)."""
+        if not self.options.secured:
+            return {}
+        from tracefreeze.stack.cluster import temporal_certs
+
+        return temporal_certs.client_env(self)
 
     def write_env(self, extra: dict[str, str] | None = None) -> None:
         lines = [f"{k}={v}" for k, v in (self.env() | (extra or {})).items()]

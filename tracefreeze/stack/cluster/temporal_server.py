@@ -4,8 +4,10 @@ one process) on PostgreSQL, with advanced visibility in PostgreSQL too.
 Its configuration is generated from deploy/k8s/temporal-values.yaml, the Helm values of
 production: the history shards, the two SQL stores (plugin ``postgres12``, databases
 ``temporal`` and ``temporal_visibility``, their connection pools), the namespace and its
-retention. Only what differs on one machine differs: the address (127.0.0.1, free ports), the
-password (the cluster's own), no TLS to PostgreSQL. The databases are made with the module's
+retention, and its TLS (``server.tls``: mutual TLS on the frontend and between the services,
+``temporal_certs``). Only what differs on one machine differs: the address (127.0.0.1, free
+ports), the password (the cluster's own), no TLS to PostgreSQL, the certificates (the
+cluster's local CA). The databases are made with the module's
 schema tool (``sql``: ``create-database``, ``setup-schema -v 0.0``, ``update-schema -d
 <module>/schema/postgresql/v12/{temporal,visibility}/versioned``), the search attributes of
 ``workflows.search_attributes`` registered with the ``temporal`` CLI, as
@@ -23,7 +25,7 @@ from typing import Any
 import yaml
 
 from tracefreeze.config import REPO_ROOT
-from tracefreeze.stack.cluster import build, postgres
+from tracefreeze.stack.cluster import build, postgres, temporal_certs
 from tracefreeze.stack.cluster.layout import NAMESPACE, Cluster
 from tracefreeze.stack.errors import StackError, tail_of
 from tracefreeze.stack.pids import alive
@@ -71,7 +73,7 @@ def config(cluster: Cluster) -> dict[str, Any]:
         rpc = {"grpcPort": grpc, "membershipPort": membership, "bindOnIP": HOST, **extra}
         return {"rpc": rpc}
 
-    return {
+    made = {
         "log": {"stdout": True, "level": "warn"},
         "persistence": {
             "defaultStore": persistence["defaultStore"],
@@ -115,6 +117,9 @@ def config(cluster: Cluster) -> dict[str, Any]:
             "pollInterval": "10s",
         },
     }
+    if cluster.options.secured:
+        made["global"]["tls"] = temporal_certs.server_config(cluster)
+    return made
 
 
 def write_config(cluster: Cluster) -> Path:
@@ -164,12 +169,16 @@ def command(cluster: Cluster, tools: Path) -> list[str]:
     return [str(tools / "server"), "--config-file", str(write_config(cluster)), "start"]
 
 
+def cli_command(cluster: Cluster, *args: str) -> list[str]:
+    """``temporal <args>`` at the cluster's frontend (mutual TLS when secured)."""
+    tls = temporal_certs.cli_flags(cluster) if cluster.options.secured else []
+    address = cluster.settings.temporal_address
+    temporal = str(cluster.stack.venv_bin / "temporal")
+    return [temporal, *args, "--address", address, "--command-timeout", "10s", *tls]
+
+
 def _cli(cluster: Cluster, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(cluster.stack.venv_bin / "temporal"), *args,
-         "--address", cluster.settings.temporal_address, "--command-timeout", "10s"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    return subprocess.run(cli_command(cluster, *args), capture_output=True, text=True, check=False)
 
 
 def healthy(cluster: Cluster) -> bool:

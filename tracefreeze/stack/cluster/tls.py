@@ -1,14 +1,17 @@
 """The cluster's local certificate authority, made at the first start under
 ``<cluster>/tls/`` (never committed, never shared with another cluster): one server
 certificate per broker for 127.0.0.1 and localhost, PEM files the brokers read
-(``ssl.keystore.type=PEM``) and the clients verify against (``TRACEFREEZE_KAFKA_SSL_CAFILE``).
-Keys are unencrypted PKCS#8, mode 0600; valid for a year.
+(``ssl.keystore.type=PEM``) and the clients verify against (``TRACEFREEZE_KAFKA_SSL_CAFILE``);
+the Temporal server's and its clients' certificates likewise (``temporal_certs``), each also
+as ``<name>.crt`` and ``<name>.key`` for the programs that read the two apart. Keys are
+unencrypted PKCS#8, mode 0600; valid for a year.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,6 +38,14 @@ def keystore(cluster: Cluster, name: str) -> Path:
     return tls_dir(cluster) / f"{name}.pem"
 
 
+def cert_file(cluster: Cluster, name: str) -> Path:
+    return tls_dir(cluster) / f"{name}.crt"
+
+
+def key_file(cluster: Cluster, name: str) -> Path:
+    return tls_dir(cluster) / f"{name}.key"
+
+
 def _name(common: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
 
@@ -51,8 +62,11 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
-def ensure(cluster: Cluster, servers: list[str]) -> None:
-    """The CA (once) and a certificate for each of ``servers`` that has none."""
+def ensure(
+    cluster: Cluster, servers: list[str], names: Mapping[str, Sequence[str]] | None = None
+) -> None:
+    """The CA (once) and a certificate for each of ``servers`` that has none, for 127.0.0.1,
+    localhost and the DNS ``names`` of that server (the names production gives it)."""
     directory = tls_dir(cluster)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     now = datetime.now(UTC)
@@ -77,9 +91,11 @@ def ensure(cluster: Cluster, servers: list[str]) -> None:
     ca_cert = x509.load_pem_x509_certificate(ca_file(cluster).read_bytes())
     for server in servers:
         if keystore(cluster, server).exists():
+            _split(cluster, server)
             continue
         key = ec.generate_private_key(ec.SECP256R1())
-        names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+        dns = ["localhost", *(names or {}).get(server, ())]
+        alt = [*map(x509.DNSName, dns), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
         usage = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
         cert = (
             x509.CertificateBuilder()
@@ -90,10 +106,21 @@ def ensure(cluster: Cluster, servers: list[str]) -> None:
             .not_valid_before(now - timedelta(minutes=5))
             .not_valid_after(now + VALID)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.SubjectAlternativeName(names), critical=False)
+            .add_extension(x509.SubjectAlternativeName(alt), critical=False)
             .add_extension(x509.ExtendedKeyUsage(usage), critical=False)
             .sign(ca_key, hashes.SHA256())
         )
         _private(
             keystore(cluster, server), _key_pem(key) + cert.public_bytes(serialization.Encoding.PEM)
         )
+        _split(cluster, server)
+
+
+def _split(cluster: Cluster, name: str) -> None:
+    """``<name>.crt`` and ``<name>.key`` from ``<name>.pem`` (once)."""
+    if cert_file(cluster, name).exists() and key_file(cluster, name).exists():
+        return
+    pem = keystore(cluster, name).read_bytes()
+    start = pem.index(b"-----BEGIN CERTIFICATE-----")
+    _private(key_file(cluster, name), pem[:start])
+    cert_file(cluster, name).write_bytes(pem[start:])
