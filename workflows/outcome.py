@@ -10,21 +10,12 @@ from typing import Any
 from schemas.answers import AnswerBase
 from schemas.escalations import DirectoryChange
 from schemas.ledger import LedgerEntry, RequestStatus
-from schemas.organs import CHAMBERS, Organ, organ_of
 from schemas.request import CourtRequest
 from workflows.carry import RequestCarry
 
 
 class Refusal(ValueError):
     """The request cannot take this answer or action; the message says why."""
-
-
-def check_chamber(decided_by: str, what: str, chambers: frozenset[Organ] = CHAMBERS) -> None:
-    """Refused unless one of ``chambers`` decides ``what``, named exactly as the closed list
-    of the Court's organs has it (``schemas/organs.py``): no other organ releases what a
-    Chamber's measure holds (RS 57(3)(e), 75(4); Rule 99(3))."""
-    if organ_of(decided_by) not in chambers:
-        raise Refusal(f"{what} is a Chamber's decision, not {decided_by[:200]!r}")
 
 
 @dataclass
