@@ -59,6 +59,15 @@ class CourtAction(Frozen):
         "(RS 34); which organ may take which action is the catalog's table of powers"
     )
     decided_at: Instant
+    principal: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$",
+        description="Who, for the organ, sent the action: the Court user's identity as the "
+        "client knows it (its configured principal, else the system user); covered by the "
+        "signature, audited on the Court's topic, never in a search attribute",
+    )
     signature: OrganSignature | None = Field(
         default=None,
         description="The deciding organ's signature; a request takes no action without a "

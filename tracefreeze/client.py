@@ -42,7 +42,7 @@ from schemas.request import CourtRequest, request_workflow_id
 from schemas.views import AnswerReceipt, RequestProgress, RequestView
 from tracefreeze import completeness
 from tracefreeze.config import Settings
-from tracefreeze.court_signing import execute_signed
+from tracefreeze.court_signing import by_user, execute_signed
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.policy import load_directory, load_policy, load_situations, resolve
 from tracefreeze.security.request_ids import candidate_ids, request_id_key, workflow_id_of
@@ -357,7 +357,8 @@ async def send(
     action signed by its organ (``court_signing.py``)."""
     if isinstance(message, CourtAction):
         update = catalog.update_of(message)
-        return await execute_signed(handle, update, message, update_id or message.event_id)
+        sent = by_user(message)
+        return await execute_signed(handle, update, sent, update_id or message.event_id)
     return await handle.execute_update(
         catalog.update_of(message),
         message,

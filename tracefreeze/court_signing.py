@@ -8,8 +8,11 @@ more after the request read its registry again (``refresh_organ_keys``)."""
 
 from __future__ import annotations
 
+import getpass
+import os
+import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
@@ -18,6 +21,27 @@ from schemas.organ_keys import REFRESH_ORGAN_KEYS
 from schemas.views import AnswerReceipt
 from tracefreeze.security.organ_keys import signed
 from workflows.decision_signatures import UNKNOWN_KEY
+
+A = TypeVar("A", bound=CourtAction)
+
+
+PRINCIPAL_ENV = "TRACEFREEZE_PRINCIPAL"
+_PRINCIPAL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
+
+
+def principal() -> str | None:
+    """The Court user acting here: ``$TRACEFREEZE_PRINCIPAL``, else the system user (until the
+    Court's identity provider names it); ``None`` if neither is a plain identifier."""
+    name = os.environ.get(PRINCIPAL_ENV) or getpass.getuser()
+    return name if _PRINCIPAL.fullmatch(name) else None
+
+
+def by_user(action: A) -> A:
+    """``action`` naming who sends it (``principal``), unless it names someone already or is
+    signed already (its signature covers what it says)."""
+    if action.principal is not None or action.signature is not None:
+        return action
+    return action.model_copy(update={"principal": principal()})
 
 
 def _unknown_key(err: WorkflowUpdateFailedError) -> bool:

@@ -259,7 +259,7 @@ class RequestWorkflow:
         rec.ledger.collapse_histories()
         note_for_report(rec, kind, now)
         self._record_timeline(m.event_id, outcome.what)
-        self._outbox.announce(rec, self._request, m.event_id, kind, outcome)
+        self._outbox.announce(rec, self._request, m, kind, outcome)
         queue_for_directory(self._rec, self._request, m.event_id, outcome)
         self._escalate(outcome.firings, caused_by=m.event_id)
         # Visibility last, once everything else of the answer is applied: a fault before this

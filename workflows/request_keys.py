@@ -32,11 +32,12 @@ async def _read() -> OrganKeys:
 
 
 async def organ_keys_at_start(rec: RequestCarry) -> str | None:
-    """The registry, read once for the request's life (then carried); the timeline's note."""
+    """The registry, read once for the request's life (then carried); a note for the timeline
+    only if none could be read (said loudly, as a missing policy is)."""
     if rec.organ_keys is not None:
         return None
     rec.organ_keys = await _read()
-    return _note(rec.organ_keys)
+    return _note(rec.organ_keys) if rec.organ_keys.reason else None
 
 
 def register_refresh(rec: RequestCarry, note: object) -> None:

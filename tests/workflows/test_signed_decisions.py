@@ -4,6 +4,7 @@ registry the request's own history holds, before anything is written."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from schemas import court as c
+from schemas.events import RequestEventType
 from schemas.ledger import AssetStatus as A
 from schemas.organ_keys import OrganKey, OrganKeys
 from schemas.organs import Organ
@@ -26,6 +28,7 @@ from tests.workflows.support import (
     snapshot,
     view,
 )
+from tracefreeze.court_signing import by_user
 from tracefreeze.security.organ_keys import (
     keygen,
     organ_keys_dir,
@@ -36,7 +39,7 @@ from tracefreeze.security.organ_keys import (
 )
 from tracefreeze.security.signing import load_private_key, public_key_b64
 from workflows import catalog
-from workflows.decision_signatures import check_signature
+from workflows.decision_signatures import action_bytes, check_signature
 from workflows.outcome import Refusal
 
 
@@ -136,3 +139,27 @@ def test_a_key_signs_only_within_its_window() -> None:
 def test_the_session_keys_are_no_repository_file() -> None:
     """Organ keys are made locally, never committed."""
     assert not str(organ_keys_file()).startswith(str(Path(__file__).resolve().parents[2]))
+
+
+async def test_a_court_actions_event_says_who_for_which_organ_and_what_was_signed(
+    worker, monkeypatch
+) -> None:
+    """Audit: the Court action's event on the Court's topic names the Court user who sent it
+    (the client's principal), the organ, the key, the signature and the digest of what it
+    signed, on the request it concerns; no search attribute holds the user."""
+    monkeypatch.setenv("TRACEFREEZE_PRINCIPAL", "registry.officer-7")
+    req, handle = await in_execution(worker)
+    action = signed(by_user(release()))
+    await send(handle, action)
+    event = next(
+        e
+        for e in worker.published.events(req.reference)
+        if e.caused_by == action.event_id and e.type is RequestEventType.COURT_ACTION
+    )
+    audit = event.audit
+    assert audit is not None and event.action == "release" and event.subject == req.reference
+    assert audit.principal == "registry.officer-7" and audit.decided_by == "pre_trial_chamber"
+    assert action.signature is not None and audit.key_id == action.signature.key_id
+    assert audit.signed_digest == hashlib.sha256(action_bytes(action)).hexdigest()
+    described = await handle.describe()
+    assert "registry.officer-7" not in str(described.typed_search_attributes)
