@@ -32,6 +32,7 @@ from schemas.court import (
 )
 from schemas.escalations import EscalationEvent
 from schemas.ledger import AssetStatus, CurrencyTotals, Ledger, RequestStatus
+from schemas.organs import OrganName
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
 from schemas.views import DEDUPE_WINDOW
@@ -404,7 +405,7 @@ class CaseReleaseReport(Frozen):
     not yet closed. ``complete`` once nothing is held and every request took it."""
 
     ordered_at: AwareDatetime
-    decided_by: str
+    decided_by: OrganName
     ground: Literal["acquittal", "termination"]
     judgment_reference: str
     requests: dict[str, RequestRelease]

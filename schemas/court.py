@@ -37,13 +37,42 @@ MAX_ALLOCATION_SHARES = 20
 several bases or orders)."""
 
 
+class OrganSignature(Frozen):
+    """The deciding organ's Ed25519 signature of a Court action: over the context
+    ``tracefreeze/court-action/v1`` and the action's canonical JSON without this field
+    (``tracefreeze/security/organ_keys.py``), by the key ``key_id`` of the organ key registry."""
+
+    key_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    signature: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{86}$", description="base64url, unpadded, of the 64 bytes"
+    )
+
+
 class CourtAction(Frozen):
-    """Common to every Court-side action: an id for dedupe and audit, who decided, when. Each
-    action on a request declares its kind in ``action_type`` (``CourtActionMessage``)."""
+    """Common to every Court-side action: an id for dedupe and audit, who decided, when, and
+    the deciding organ's signature. Each action on a request declares its kind in
+    ``action_type`` (``CourtActionMessage``)."""
 
     event_id: EventId
-    decided_by: str = Field(min_length=1, max_length=200)
+    decided_by: OrganName = Field(
+        description="The organ whose act this is, by the closed list of the Court's organs "
+        "(RS 34); which organ may take which action is the catalog's table of powers"
+    )
     decided_at: Instant
+    principal: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$",
+        description="Who, for the organ, sent the action: the Court user's identity as the "
+        "client knows it (its configured principal, else the system user); covered by the "
+        "signature, audited on the Court's topic, never in a search attribute",
+    )
+    signature: OrganSignature | None = Field(
+        default=None,
+        description="The deciding organ's signature; a request takes no action without a "
+        "valid one (docs/signed-decisions.md)",
+    )
 
 
 class ConsultationResponse(CourtAction):

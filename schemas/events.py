@@ -58,6 +58,25 @@ class AssetEventData(Frozen):
     )
 
 
+class CourtActionAudit(Frozen):
+    """Who took a Court action, for which organ, with which key, when (the event's ``time``
+    says when the request took it, ``subject`` on which request, ``action`` what). The
+    signature and the digest of what it signed let the signed original be matched."""
+
+    principal: str | None = Field(
+        default=None, max_length=100, description="The Court user who sent it, as the client knew"
+    )
+    decided_by: str = Field(max_length=200, description="The organ whose act it is")
+    decided_at: AwareDatetime
+    key_id: str | None = Field(default=None, max_length=64)
+    signature: str | None = Field(default=None, max_length=100)
+    signed_digest: str | None = Field(
+        default=None,
+        max_length=64,
+        description="SHA-256 (hex) of the bytes the signature covers (docs/signed-decisions.md)",
+    )
+
+
 class RequestEvent(Frozen):
     """One lifecycle event of a request (CloudEvents attributes plus the request's facts)."""
 
@@ -90,4 +109,7 @@ class RequestEvent(Frozen):
         default=None,
         description="On transmission: who had an incomplete request transmitted, why, and the "
         "findings overridden (RS 96(2); Rule 176(2))",
+    )
+    audit: CourtActionAudit | None = Field(
+        default=None, description="A Court action's event: who, for which organ, signed how"
     )

@@ -21,7 +21,8 @@ from pydantic import AfterValidator, WithJsonSchema
 
 
 class Organ(StrEnum):
-    """The organs of the Court (RS 34) and the Chambers of its Divisions (RS 39(2))."""
+    """The organs of the Court (RS 34) and the Chambers of its Divisions (RS 39(2)), and the
+    Assembly of States Parties whose non-cooperation steps a request records."""
 
     PRE_TRIAL_CHAMBER = "pre_trial_chamber"
     TRIAL_CHAMBER = "trial_chamber"
@@ -29,6 +30,10 @@ class Organ(StrEnum):
     PRESIDENCY = "presidency"
     PROSECUTOR = "prosecutor"
     REGISTRY = "registry"
+    ASSEMBLY = "assembly"
+    """Not an organ of the Court (RS 34) but the Assembly of States Parties (RS 112): it
+    considers non-cooperation (RS 112(2)(f); ICC-ASP/10/Res.5), and the steps it takes are
+    recorded on a request as its own acts."""
 
 
 CHAMBERS = frozenset({Organ.PRE_TRIAL_CHAMBER, Organ.TRIAL_CHAMBER, Organ.APPEALS_CHAMBER})
@@ -36,6 +41,13 @@ CHAMBERS = frozenset({Organ.PRE_TRIAL_CHAMBER, Organ.TRIAL_CHAMBER, Organ.APPEAL
 FORFEITING = frozenset({Organ.TRIAL_CHAMBER, Organ.APPEALS_CHAMBER})
 """Who orders forfeiture: the Trial Chamber with the sentence (RS 76, 77(2)(b); Rule 147), or
 the Appeals Chamber amending it (RS 83(2))."""
+MEASURING = frozenset({Organ.PRE_TRIAL_CHAMBER, Organ.TRIAL_CHAMBER})
+"""Who orders and rules on protective measures: the Pre-Trial Chamber (RS 57(3)(e)), and the
+Trial Chamber after the charges are confirmed (RS 61(11), 64(6))."""
+REQUESTING = MEASURING | {Organ.PRESIDENCY}
+"""Who makes the requests this system carries, and so decides on them (consults, agrees a
+postponement, withdraws): the Chambers of ``MEASURING`` and the Presidency for its enforcement
+requests (RS 109; Rule 217)."""
 
 NUMERALS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
 """The numbers a Pre-Trial or Trial Chamber bears (the Court has had Trial Chambers I to X)."""
@@ -46,6 +58,7 @@ STYLE = {
     Organ.PRESIDENCY: "Presidency",
     Organ.PROSECUTOR: "Prosecutor",
     Organ.REGISTRY: "Registry",
+    Organ.ASSEMBLY: "Assembly of States Parties",
 }
 NUMBERED = frozenset({Organ.PRE_TRIAL_CHAMBER, Organ.TRIAL_CHAMBER})
 OTHER_STYLES = {"Office of the Prosecutor": Organ.PROSECUTOR, "Registrar": Organ.REGISTRY}

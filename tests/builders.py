@@ -37,9 +37,10 @@ from schemas.answers import (
     Postponement,
     ThirdPartyClaim,
 )
-from schemas.court import CloseRequest, CourtAction, Judgment
+from schemas.court import CloseRequest, CourtAction, EscalationDecision, Judgment
 from schemas.request import CourtRequest
 from tracefreeze.policy import load_directory
+from workflows.ladder import ASSEMBLY
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "schemas" / "examples"
 
@@ -345,12 +346,20 @@ def channel_change(
 DECIDED_BY: dict[str, str] = {
     "Release": "pre_trial_chamber",
     "Allocation": "presidency",
+    "EnforcementRequestMade": "Presidency",
     "ForfeitureOrder": "Trial Chamber IX",
     "Judgment": "trial_chamber",
     "CaseRelease": "trial_chamber",
+    "UrgentConfirmation": "Registry",
+    "Rule99Notification": "Registry",
+    "TransferToCourt": "Registry",
+    "ExchangeRate": "Registry",
 }
-"""Actions whose deciding organ is an enum: a release is a Chamber's or the Presidency's
-decision, an allocation the Presidency's (RS 109, Rules 217-221)."""
+"""The organ that takes each action where it is not the Pre-Trial Chamber (the catalog's table
+of powers): a release is a Chamber's or the Presidency's decision, an allocation and an
+enforcement request the Presidency's (RS 109, Rules 217-221), forfeiture the Trial Chamber's
+(RS 77(2)(b)), transmission and the request's administration the Registry's (RS 43(1); Rule
+176(2))."""
 
 
 PRESIDENCY_DECISION = "ICC-01/22-PRES-0001"
@@ -372,6 +381,17 @@ def court_action(cls: type[ActionT], **fields: Any) -> ActionT:
         **fields,
     }
     return cls.model_validate(data)
+
+
+ASSEMBLY_STEPS = frozenset(step.name for step in ASSEMBLY)
+
+
+def escalation_decision(step: str, proceed: bool = True, **fields: Any) -> EscalationDecision:
+    """A decision on a proposed step: steps 3-4 a Chamber's (RS 87(7); Regulation 109), the
+    Assembly's steps its own (RS 112(2)(f); ICC-ASP/10/Res.5)."""
+    organ = "Assembly of States Parties" if step in ASSEMBLY_STEPS else "Pre-Trial Chamber II"
+    data = {"decided_by": organ, **reasons(**fields)}
+    return court_action(EscalationDecision, step=step, proceed=proceed, **data)
 
 
 def conviction(**fields: Any) -> Judgment:

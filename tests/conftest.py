@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+import tests.organ_keys  # noqa: F401  (the session's organ signing keys, by the environment)
 from tests.record.pg import Postgres, fresh_database, private_postgres
 from tracefreeze.config import Settings
 from tracefreeze.stack.errors import StackError

@@ -33,7 +33,9 @@ from schemas.court import Judgment
 from schemas.request import CourtRequest
 from tracefreeze.client import RequestClient, cleared, dedupe_window, plain_errors
 from tracefreeze.config import Settings
+from tracefreeze.court_signing import by_user
 from tracefreeze.errors import TracefreezeError
+from tracefreeze.security.organ_keys import signed
 from tracefreeze.security.request_ids import request_id_key, workflow_id_of
 from tracefreeze.temporal import connect
 from workflows.case import CaseWorkflow
@@ -147,8 +149,8 @@ class CaseClient:
         older than the one in force or after a final one."""
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
-            return await self.handle(order_reference).execute_update(
-                CaseWorkflow.record_judgment, judgment, id=judgment.event_id
+            return await self.handle(order_reference).execute_update(  # the Chamber's signature
+                CaseWorkflow.record_judgment, signed(by_user(judgment)), id=judgment.event_id
             )
 
     async def release_case(self, order_reference: str, act: ReleaseCase) -> CaseView:
@@ -158,7 +160,7 @@ class CaseClient:
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
             return await self.handle(order_reference).execute_update(
-                CaseWorkflow.release_case, act, id=act.event_id
+                CaseWorkflow.release_case, signed(by_user(act)), id=act.event_id
             )
 
     async def secure_amount(self, order_reference: str, act: SecureAmount) -> CaseView:

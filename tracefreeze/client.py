@@ -42,6 +42,7 @@ from schemas.request import CourtRequest, request_workflow_id
 from schemas.views import AnswerReceipt, RequestProgress, RequestView
 from tracefreeze import completeness
 from tracefreeze.config import Settings
+from tracefreeze.court_signing import by_user, execute_signed
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.policy import load_directory, load_policy, load_situations, resolve
 from tracefreeze.security.request_ids import candidate_ids, request_id_key, workflow_id_of
@@ -352,7 +353,12 @@ async def send(
     update_id: str | None = None,
 ) -> AnswerReceipt:
     """Send a State answer or Court action to a request as the update its type calls for
-    (``workflows/catalog.py``), with its event id as the update id unless given."""
+    (``workflows/catalog.py``), with its event id as the update id unless given; a Court
+    action signed by its organ (``court_signing.py``)."""
+    if isinstance(message, CourtAction):
+        update = catalog.update_of(message)
+        sent = by_user(message)
+        return await execute_signed(handle, update, sent, update_id or message.event_id)
     return await handle.execute_update(
         catalog.update_of(message),
         message,

@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.case import deliver_to_request, request_summaries
+from activities.organ_keys import OrganKeysReader
 from activities.policy import PolicyResolver
 from activities.publish import EventPublisher
 from tracefreeze.config import Settings
@@ -81,6 +82,7 @@ async def run_worker(settings: Settings) -> None:
                 request_summaries,
                 deliver_to_request,
                 PolicyResolver(settings).resolve_policy,
+                OrganKeysReader(settings).resolve_organ_keys,
             ],
             max_cached_workflows=MAX_CACHED_WORKFLOWS,
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,

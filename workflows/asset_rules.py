@@ -29,7 +29,7 @@ from workflows.carry import RequestCarry
 from workflows.firing import Firing
 from workflows.forfeiture_hold import check_enforceable, check_releasable, check_transferable
 from workflows.ladder import level_of
-from workflows.outcome import Outcome, Refusal, check_chamber, entry_of
+from workflows.outcome import Outcome, Refusal, entry_of
 
 A = AssetStatus
 
@@ -255,7 +255,6 @@ def check_claim_decision(record: RequestCarry, _: CourtRequest, m: ThirdPartyCla
     if not contest.pending:
         raise Refusal(f"claim {m.claim_id!r} was already decided ({contest.outcome})")
     if m.upheld:
-        check_chamber(m.decided_by, "upholding a third party's claim (Rule 99(3), RS 93(1)(k))")
         # Bona fide third parties are heard before forfeiture is ordered (Rule 147); a claim
         # upheld on the protective measure does not undo the order.
         check_releasable(

@@ -22,6 +22,7 @@ from schemas.directory import DirectoryNotice
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
 from schemas.ledger import Ledger, RequestStatus, State
+from schemas.organ_keys import OrganKeys
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
 from schemas.views import ReportMemo, RequestInput, TimelineEntry
@@ -170,6 +171,11 @@ class RequestCarry(State):
     )
     denials: list[DenialRecord] = Field(
         default=[], description="RS 93(4) denials, each replaced, never changed"
+    )
+    organ_keys: OrganKeys | None = Field(
+        default=None,
+        description="The organ key registry Court actions are verified against, as read by "
+        "the worker (workflows/request_keys.py)",
     )
     judgment: Judgment | None = Field(
         default=None,

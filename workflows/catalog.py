@@ -36,6 +36,8 @@ from schemas import answers as a
 from schemas import court as c
 from schemas.court import Stage
 from schemas.ledger import RequestStatus as S
+from schemas.organs import CHAMBERS, FORFEITING, MEASURING, REQUESTING
+from schemas.organs import Organ as O
 from schemas.request import CourtRequest
 from workflows import allocation_rules as al
 from workflows import asset_rules as ar
@@ -49,7 +51,10 @@ from workflows import rule99 as r99
 from workflows import valuation_rules as v
 from workflows.bounds import check_bounds
 from workflows.carry import RequestCarry
+from workflows.ladder import LADDERS
 from workflows.outcome import Outcome, Rule, no_check
+from workflows.powers import Power, check_power
+from workflows.powers import table as power_table
 
 Party = Literal["state", "court"]
 
@@ -91,10 +96,13 @@ class Kind:
 
     @property
     def checked(self) -> Rule:
-        """The rule, checking first that every value keeps the request's bounds (bounds.py)."""
-        own = self.rule.check
+        """The rule, checking first that the organ that decided a Court action may take it
+        (``POWERS``), then that every value keeps the request's bounds (bounds.py)."""
+        own, name, court = self.rule.check, self.name, self.party == "court"
 
         def check(record: RequestCarry, request: CourtRequest, m: Any) -> None:
+            if court:
+                check_power(POWERS, name, m)
             check_bounds(record, request, m)
             own(record, request, m)
 
@@ -227,6 +235,82 @@ CATALOG: tuple[Kind, ...] = (
 )
 # fmt: on
 
+REGISTRY, PRESIDENCY, ASSEMBLY = (
+    frozenset({O.REGISTRY}),
+    frozenset({O.PRESIDENCY}),
+    frozenset({O.ASSEMBLY}),
+)
+_ASSEMBLY_BASIS = "RS 112(2)(f); ICC-ASP/10/Res.5: the Assembly's own non-cooperation procedure"
+
+# fmt: off
+POWER_ROWS: tuple[Power, ...] = (
+    # The organ that made the request decides on it: the Pre-Trial Chamber (RS 57(3)(e)), the
+    # Trial Chamber after confirmation (RS 61(11), 64(6)), the Presidency its enforcement
+    # requests (RS 109; Rule 217).
+    Power("consultation_response", REQUESTING,
+          "RS 97, 93(3), 72(5): the organ that made the request (RS 57(3)(e), 61(11), 64(6); "
+          "RS 109, Rule 217) consults"),
+    Power("postponement_decision", REQUESTING,
+          "RS 94(1), 95: the period is agreed with the organ that made the request"),
+    Power("resume_execution", REQUESTING,
+          "RS 94, 95: the organ that agreed the postponement ends it"),
+    Power("withdrawal", REQUESTING,
+          "RS 57(3)(e), 61(11), 64(6); RS 109, Rule 217: the organ that made the request "
+          "withdraws it"),
+    # Transmission, follow-up and the request's administration: the Registry.
+    Power("urgent_confirmation", REGISTRY,
+          "RS 96(1), 87(1)(a); Rule 176(2): the Registrar transmits through the formal channel"),
+    Power("rule99_notification", REGISTRY,
+          "Rule 99(2)-(3); Rule 176(2): the Registrar notifies, as the Chamber determined"),
+    Power("transfer_to_court", REGISTRY,
+          "RS 109(2)-(3), 43(1): the Registry receives what a State transfers (its disposition "
+          "is the Presidency's, Rule 221)"),
+    Power("exchange_rate", REGISTRY,
+          "RS 43(1): the non-judicial administration of the Court is the Registry's"),
+    Power("close", REGISTRY | CHAMBERS,
+          "RS 43(1): the Registry closes a request whose execution ended; a Chamber's release "
+          "of the case closes its requests (RS 61, 74, 81(3)(c), 83(2))"),
+    Power("deadline_extension", REGISTRY | MEASURING,
+          "RS 43(1); Rule 176(2): the Registry administers the deadlines of the policy in force; "
+          "Regulation 35: a Chamber varies a time limit"),
+    # Protective measures and what they hold: the Chambers.
+    Power("rule99_decision", MEASURING, "Rule 99(3); RS 57(3)(e), 61(11), 64(6)"),
+    Power("third_party_claim_decision", CHAMBERS,
+          "RS 93(1)(k); Rules 99(3), 147: the Chamber hears a bona fide third party"),
+    Power("freeze_limit_response", CHAMBERS,
+          "RS 97, 57(3)(e), 61(11), 83(1): only a Chamber lifts a freeze"),
+    Power("admissibility_ruling", CHAMBERS, "RS 19(6), 82(1)(a), 95"),
+    Power("national_security_determination", CHAMBERS, "RS 72(7), 93(4)"),
+    Power("release", CHAMBERS | PRESIDENCY,
+          "RS 57(3)(e), 61, 74, 81(3)(c), 83(2); Rule 99(3); after judgment the Presidency "
+          "(RS 109; Rules 217-221)"),
+    Power("case_release", CHAMBERS, "RS 74, 81(3)(c), 83(2); RS 61 before trial"),
+    # Judgment, forfeiture and enforcement (RS 74-77, 83, 109).
+    Power("judgment", FORFEITING, "RS 74, 76, 83(2)", "conviction"),
+    Power("judgment", FORFEITING, "RS 74, 81(3)(c), 83(2)", "acquittal"),
+    Power("judgment", CHAMBERS, "RS 61(4), 61(9) before trial; RS 74, 83(2)", "termination"),
+    Power("forfeiture_order", FORFEITING,
+          "RS 76, 77(2)(b), 83(2); Rules 147, 218: with the sentence, after a conviction"),
+    Power("enforcement_request_made", PRESIDENCY, "RS 109; Rule 217"),
+    Power("allocation", PRESIDENCY, "RS 109; Rules 217-221 (Rule 221(1))"),
+    # The escalation ladder: steps 3-4 are a Chamber's, step 5 the Assembly's.
+    Power("escalation_decision", CHAMBERS, "RS 87(7); Regulation 109", "chamber_report"),
+    Power("escalation_decision", CHAMBERS, "RS 87(7); Regulation 109",
+          "non_compliance_finding"),
+    Power("escalation_decision", CHAMBERS, "RS 87(5)(b)", "inform_assembly_or_council"),
+    Power("escalation_decision", CHAMBERS, "RS 13(b), 87(7)", "inform_security_council"),
+    Power("escalation_decision", ASSEMBLY, _ASSEMBLY_BASIS, "assembly_informal_response"),
+    Power("escalation_decision", ASSEMBLY, _ASSEMBLY_BASIS, "emergency_bureau_meeting"),
+    Power("escalation_decision", ASSEMBLY, _ASSEMBLY_BASIS, "president_letter"),
+    Power("escalation_decision", ASSEMBLY, _ASSEMBLY_BASIS, "bureau_meeting_with_state"),
+    Power("escalation_decision", ASSEMBLY, _ASSEMBLY_BASIS, "report_to_plenary"),
+)
+# fmt: on
+POWERS = power_table(POWER_ROWS)
+"""The power to act: which organ may take which Court action (``workflows/powers.py``), checked
+in every Court action's rule before anything else (``Kind.checked``); docs/powers.md is made
+from it (``python -m workflows.powers_doc``)."""
+
 KINDS: dict[str, Kind] = {kind.name: kind for kind in CATALOG}
 """Every kind by its name (``answer_type`` or ``action_type``)."""
 BY_CONTRACT: dict[type[BaseModel], Kind] = {kind.contract: kind for kind in CATALOG}
@@ -276,6 +360,7 @@ def _check() -> None:
             raise ValueError(f"catalog: {kind.name} is not a {kind.party} contract")
         if not kind.allowed:
             raise ValueError(f"catalog: {kind.name} may happen in no status")
+    _check_powers()
     parties: tuple[tuple[Any, Party], ...] = (
         (a.StateAnswer, "state"),
         (c.CourtActionMessage, "court"),
@@ -285,6 +370,22 @@ def _check() -> None:
         if _members(union) != declared:
             missing = {m.__name__ for m in _members(union) ^ declared}
             raise ValueError(f"catalog: {party} contracts and catalog differ: {missing}")
+
+
+def _check_powers() -> None:
+    """Every Court action has its rows, every row is a Court action's, every step of a ladder
+    that needs a decision has its row."""
+    court = {kind.name for kind in CATALOG if kind.party == "court"}
+    actions = {action for action, _ in POWERS}
+    if actions != court:
+        raise ValueError(f"catalog: powers and Court actions differ: {actions ^ court}")
+    steps = {s.name for ladder in LADDERS.values() for s in ladder if s.needs_decision}
+    rows = {v for action, v in POWERS if action == "escalation_decision"}
+    if steps != rows:
+        raise ValueError(f"catalog: the ladder's decided steps and powers differ: {steps ^ rows}")
+    outcomes = {o.value for o in c.JudgmentOutcome}
+    if {v for action, v in POWERS if action == "judgment"} != outcomes:
+        raise ValueError("catalog: a judgment's outcome without its row of powers")
 
 
 _check()

@@ -26,16 +26,13 @@ from schemas.enforcement import EnforcementResult, OrderEnforced
 from schemas.ledger import AssetStatus as A
 from schemas.ledger import LedgerEntry
 from schemas.ledger import RequestStatus as S
-from schemas.organs import Organ
 from schemas.request import CourtRequest
 from workflows.asset_rules import annotate, move
 from workflows.carry import RequestCarry
 from workflows.forfeiture_hold import RECOVERED
-from workflows.outcome import Outcome, Refusal, check_chamber
+from workflows.outcome import Outcome, Refusal
 
 ENDED = frozenset({A.TRANSFERRED, A.ALLOCATED, A.RELEASED})
-PRESIDENCY = frozenset({Organ.PRESIDENCY})
-"""Who makes an enforcement request (Rule 217)."""
 """An item whose enforcement is over: transferred to the Court, allocated, or released."""
 
 
@@ -247,7 +244,6 @@ def check_notice(record: RequestCarry, request: CourtRequest, m: EnforcementRequ
     go of by a notice."""
     if request.enforcement is not None:
         raise Refusal("an enforcement request is not itself enforced by another")
-    check_chamber(m.decided_by, "telling of an enforcement request (Rule 217)", PRESIDENCY)
     if m.case_number != request.case_number:
         raise Refusal(
             f"the enforcement request is of case {m.case_number}; this request is of case "

@@ -15,7 +15,6 @@ from datetime import datetime
 from schemas.court import CaseRelease, ForfeitureOrder, Judgment, JudgmentOutcome
 from schemas.ledger import AssetStatus as A
 from schemas.ledger import RequestStatus as S
-from schemas.organs import FORFEITING, organ_of
 from schemas.request import CourtRequest
 from workflows import asset_rules as ar
 from workflows.asset_rules import release
@@ -97,9 +96,9 @@ def apply_case_release(
 
 def check_forfeiture(record: RequestCarry, request: CourtRequest, m: ForfeitureOrder) -> None:
     """Forfeiture is a penalty on a convicted person (RS 77(2)(b); Rule 147): refused unless a
-    conviction is the judgment in force for the request's case, and unless the Trial Chamber
-    (or the Appeals Chamber amending the sentence, RS 83(2)) orders it. Where no judgment was
-    recorded, the conservative reading: nothing is forfeited."""
+    conviction is the judgment in force for the request's case (that the Trial Chamber, or the
+    Appeals Chamber amending the sentence, RS 83(2), orders it is the catalog's table of
+    powers). Where no judgment was recorded, the conservative reading: nothing is forfeited."""
     held = record.judgment
     if held is None or held.outcome is not JudgmentOutcome.CONVICTION:
         recorded = (
@@ -110,10 +109,5 @@ def check_forfeiture(record: RequestCarry, request: CourtRequest, m: ForfeitureO
         raise Refusal(
             f"forfeiture follows a conviction (RS 77(2)(b)): case {request.case_number} has "
             f"{recorded}"
-        )
-    if organ_of(m.decided_by) not in FORFEITING:  # the closed list, compared whole
-        raise Refusal(
-            f"forfeiture is ordered by the Trial Chamber (RS 76, 77(2)(b)), or the Appeals "
-            f"Chamber on appeal (RS 83(2)), not by {m.decided_by[:200]!r}"
         )
     ar.check_forfeiture(record, request, m)

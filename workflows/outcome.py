@@ -12,13 +12,18 @@ from temporalio.exceptions import ApplicationError
 from schemas.answers import AnswerBase
 from schemas.escalations import DirectoryChange
 from schemas.ledger import LedgerEntry, RequestStatus
-from schemas.organs import CHAMBERS, Organ, organ_of
 from schemas.request import CourtRequest
 from workflows.carry import RequestCarry
 
 
 class Refusal(ValueError):
     """The request cannot take this answer or action; the message says why."""
+
+
+class PublicRefusal(Refusal):
+    """A refusal whose reason quotes only the sender's own input and the law (who signed,
+    which organ, which action, which rule), nothing of the request's state: shown in clear
+    (``Rejection.public_reason``)."""
 
 
 class Rejection(ApplicationError):
@@ -36,18 +41,16 @@ class Rejection(ApplicationError):
         super().__init__(reason, type=kind, non_retryable=True)
         self.public_reason = public_reason or REFUSED
 
+    @classmethod
+    def of(cls, refusal: Refusal) -> Rejection:
+        """A request's refusal: in clear only if it is a ``PublicRefusal``."""
+        public = str(refusal) if isinstance(refusal, PublicRefusal) else ""
+        return cls(str(refusal), public_reason=public)
+
 
 REFUSED = (
     "refused; the reason is encrypted: `tracefreeze act` (any client with the codec key) shows it"
 )
-
-
-def check_chamber(decided_by: str, what: str, chambers: frozenset[Organ] = CHAMBERS) -> None:
-    """Refused unless one of ``chambers`` decides ``what``, named exactly as the closed list
-    of the Court's organs has it (``schemas/organs.py``): no other organ releases what a
-    Chamber's measure holds (RS 57(3)(e), 75(4); Rule 99(3))."""
-    if organ_of(decided_by) not in chambers:
-        raise Refusal(f"{what} is a Chamber's decision, not {decided_by[:200]!r}")
 
 
 @dataclass

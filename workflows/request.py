@@ -44,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.asset_rules import release
     from workflows.carry import TIMELINE_CARRIED, RequestCarry, RequestRun
     from workflows.catalog import BATCH_UPDATE, CATALOG, KINDS, RULES, Kind
+    from workflows.decision_signatures import check_signature
     from workflows.denial_rules import settles_stages
     from workflows.ladder import level_of
     from workflows.ledger import ledger_from_request
@@ -54,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
         queue_for_directory,
         transmission_note,
     )
+    from workflows.request_keys import organ_keys_at_start, register_refresh
     from workflows.request_links import tell_supplemented
     from workflows.request_outbox import Outbox
     from workflows.request_policy import inp_policy_pending, install, note_met, policy_at_start
@@ -63,8 +65,7 @@ with workflow.unsafe.imports_passed_through():
 
 
 Message = AnswerBase | CourtAction
-"""What an update of the request takes: a State's answer or a Court action (its kind in the
-catalog says which contract exactly)."""
+"""What an update takes: a State's answer or a Court action (its kind says which exactly)."""
 
 
 @workflow.defn
@@ -93,6 +94,7 @@ class RequestWorkflow:
         for kind in CATALOG:
             handler, validator = self._handlers(kind)
             workflow.set_update_handler(kind.update, handler, validator=validator)
+        register_refresh(self._rec, self._record_timeline)
         if inp.carried is None and inp.policy is not None:
             install(self._rec, inp.policy, workflow.now(), workflow.now())
         if inp.carried is None:
@@ -116,9 +118,10 @@ class RequestWorkflow:
 
     @workflow.run
     async def run(self, inp: RequestRun) -> RequestView:
-        # The policy in force if the client gave none; RS 109: the protective request told.
+        # The organ keys; the policy in force if none given; RS 109: the protective request told.
         rec, request = self._rec, self._request
-        for note in (await policy_at_start(inp, rec), await tell_supplemented(rec, request)):
+        keys, policy = await organ_keys_at_start(rec), await policy_at_start(inp, rec)
+        for note in (keys, policy, await tell_supplemented(rec, request)):
             if note is not None:
                 self._record_timeline(None, note)
         self._refresh_visibility()
@@ -153,8 +156,8 @@ class RequestWorkflow:
     # -- the updates: one per kind of the catalog, and a batch of a State's answers ----------
 
     def _handlers(self, kind: Kind) -> tuple[Callable[..., AnswerReceipt], Callable[..., None]]:
-        """The update handler of ``kind`` and its validator. The handler's argument is typed
-        with the kind's contract, so the SDK decodes the payload as exactly that contract."""
+        """``kind``'s update handler, typed with its contract (decoded as exactly that), and
+        validator. ``refresh_organ_keys`` is registered beside (``request_keys.py``)."""
 
         def handler(m: Message) -> AnswerReceipt:
             self._updates_this_run += 1  # the server counts each, taken, repeated or refused
@@ -193,8 +196,7 @@ class RequestWorkflow:
             try:
                 addressed_to(self._request, m)
             except Refusal as err:
-                reason = str(err)
-                raise Rejection(reason) from None
+                raise Rejection.of(err) from None
 
     def _validate(self, m: Message, kind: Kind) -> None:
         """Reject with the reason; a seen event id passes (its handler is a no-op)."""
@@ -205,12 +207,12 @@ class RequestWorkflow:
         try:
             if isinstance(m, AnswerBase):
                 addressed_to(self._request, m)
+            else:  # the organ's signature before anything about the request is said
+                check_signature(self._rec.organ_keys, m, workflow.now())
             sm.check_transition(kind.name, self._rec.status)
             RULES[kind.name].check(self._rec, self._request, m)
-        except sm.IllegalTransition as err:  # names the action and status: public as is
-            raise Rejection(str(err), public_reason=str(err)) from None
-        except Refusal as err:
-            raise Rejection(str(err)) from None
+        except Refusal as err:  # sm.IllegalTransition too: a public one, said in clear
+            raise Rejection.of(err) from None
 
     # -- taking an answer or action -------------------------------------------------------
 
@@ -256,7 +258,7 @@ class RequestWorkflow:
         rec.ledger.collapse_histories()
         note_for_report(rec, kind, now)
         self._record_timeline(m.event_id, outcome.what)
-        self._outbox.announce(rec, self._request, m.event_id, kind, outcome)
+        self._outbox.announce(rec, self._request, m, kind, outcome)
         queue_for_directory(self._rec, self._request, m.event_id, outcome)
         self._escalate(outcome.firings, caused_by=m.event_id)
         # Visibility last, once everything else of the answer is applied: a fault before this

@@ -65,10 +65,18 @@ SCALARS = (
 KEPT_APART = frozenset({"ledger", "clocks", "report"})
 """Restored by ``restore`` itself (entries, rates, clocks and memo copied whole)."""
 NOT_TAKEN = frozenset(
-    {"answers_taken", "seen", "seen_event_ids", "timeline_dropped", "supplemented_told"}
+    {
+        "answers_taken",
+        "seen",
+        "seen_event_ids",
+        "timeline_dropped",
+        "supplemented_told",
+        "organ_keys",
+    }
 )
-"""Written only when a run hands over (``_carry``) or by the run itself at its start
-(``request_links.tell_supplemented``), never by an answer's rule."""
+"""Written only when a run hands over (``_carry``), by the run itself at its start
+(``request_links.tell_supplemented``, ``request_keys.organ_keys_at_start``) or by the refresh
+of the organ keys (``request_keys.register_refresh``), never by an answer's rule."""
 
 
 @dataclass

@@ -6,6 +6,7 @@ then published in order by a local activity at each round of the main loop.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -13,13 +14,14 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from schemas.common import Confidentiality
     from schemas.completeness import CompletenessOverride
-    from schemas.events import AssetEventData, RequestEvent, RequestEventType
+    from schemas.events import AssetEventData, CourtActionAudit, RequestEvent, RequestEventType
     from schemas.ledger import LedgerEntry
     from schemas.outbox import MAX_OUTBOX_ROUND, PUBLISH_OUTBOX, PublishOutbox
     from schemas.request import CourtRequest
     from workflows import state_machine as sm
     from workflows.carry import RequestCarry
     from workflows.catalog import Kind
+    from workflows.court_audit import audit_of
     from workflows.outcome import Outcome
 
 
@@ -38,13 +40,16 @@ class Outbox:
         self.escalations_topic = escalations_topic
 
     def announce(
-        self, rec: RequestCarry, req: CourtRequest, event_id: str, kind: Kind, outcome: Outcome
+        self, rec: RequestCarry, req: CourtRequest, m: Any, kind: Kind, outcome: Outcome
     ) -> None:
-        """The events of one accepted answer or action: what it was, then its assets."""
+        """The events of one accepted answer or action: what it was (a Court action's with its
+        audit: ``court_audit.py``), then its assets."""
+        event_id, audit = m.event_id, audit_of(m) if kind.party == "court" else None
         if kind.name == sm.CLOSE:
-            self.emit(rec, req, RequestEventType.CLOSED, caused_by=event_id, action=kind.name)
+            self.emit(rec, req, RequestEventType.CLOSED, event_id, action=kind.name, audit=audit)
         elif kind.party == "court":
-            self.emit(rec, req, RequestEventType.COURT_ACTION, event_id, action=kind.name)
+            court = RequestEventType.COURT_ACTION
+            self.emit(rec, req, court, event_id, action=kind.name, audit=audit)
         else:
             self.emit(rec, req, RequestEventType.ANSWER_ACCEPTED, event_id, answer_type=kind.name)
         for entry in outcome.contested:
@@ -62,6 +67,7 @@ class Outbox:
         action: str | None = None,
         asset: AssetEventData | None = None,
         override: CompletenessOverride | None = None,
+        audit: CourtActionAudit | None = None,
     ) -> None:
         """Queue one event; ``override`` only on transmission (an incomplete request sent by a
         named person's decision), which also names the request it supplements, if any."""
@@ -91,6 +97,7 @@ class Outbox:
                     if ex_parte
                     else override
                 ),
+                audit=audit,
             )
         )
 

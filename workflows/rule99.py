@@ -29,7 +29,7 @@ from schemas.request import CourtRequest
 from workflows.asset_rules import THIRD_PARTY_CLAIM, annotate, move, release
 from workflows.carry import RequestCarry
 from workflows.forfeiture_hold import check_releasable
-from workflows.outcome import Outcome, Refusal, check_chamber, entry_of
+from workflows.outcome import Outcome, Refusal, entry_of
 
 A = AssetStatus
 LIFTED = "rule99_modification"
@@ -102,7 +102,6 @@ def apply_notification(
 
 
 def check_decision(r: RequestCarry, _: CourtRequest, m: Rule99Decision) -> None:
-    check_chamber(m.decided_by, "a ruling on the observations (Rule 99(3))")
     if r.rule99_notified_at is None:
         raise Refusal("the Chamber rules on observations only after the Rule 99 notification")
     for asset_id in m.asset_ids:

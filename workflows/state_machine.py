@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from schemas.ledger import RequestStatus as S
 from workflows.catalog import CATALOG, ENDED, SETTLES_STAGES
+from workflows.outcome import PublicRefusal
 
 ACKNOWLEDGEMENT = "acknowledgement"
 EXECUTION_REPORT = "execution_report"
@@ -25,7 +26,7 @@ TRANSITIONS: dict[str, tuple[frozenset[S], frozenset[S]]] = {
 __all__ = ["ENDED", "SETTLES_STAGES", "TRANSITIONS", "IllegalTransition", "check_transition"]
 
 
-class IllegalTransition(ValueError):
+class IllegalTransition(PublicRefusal):
     """An answer or action that the request's current status does not allow."""
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from pydantic import ValidationError
 
 from schemas import court as c
 from schemas.organs import CHAMBERS, FORFEITING, Organ, organ_of
 from tests.builders import court_action, reasons
-from workflows.outcome import Refusal, check_chamber
+from workflows.catalog import POWERS
+from workflows.outcome import Refusal
+from workflows.powers import check_power
 
 
 @pytest.mark.parametrize(
@@ -43,18 +47,18 @@ def test_the_spellings_the_court_uses_name_their_organ(name: str, organ: Organ) 
 def test_a_name_that_only_starts_like_a_chambers_names_no_organ(name: str) -> None:
     """RS 34, 39: compared whole with the closed list, never by prefix."""
     assert organ_of(name) is None
-    with pytest.raises(Refusal, match="a Chamber's decision"):
-        check_chamber(name, "upholding a third party's claim (Rule 99(3))")
+    with pytest.raises(Refusal, match="may not take third_party_claim_decision"):
+        check_power(POWERS, "third_party_claim_decision", SimpleNamespace(decided_by=name))
 
 
 def test_forfeiture_is_the_trial_or_appeals_chambers() -> None:
     """RS 76, 77(2)(b), 83(2): the Trial Chamber orders forfeiture, the Appeals Chamber on
     appeal; not the Pre-Trial Chamber, not a look-alike."""
-    check_chamber("Trial Chamber IX", "forfeiture", FORFEITING)
-    check_chamber("appeals_chamber", "forfeiture", FORFEITING)
+    for name in ("Trial Chamber IX", "appeals_chamber"):
+        check_power(POWERS, "forfeiture_order", SimpleNamespace(decided_by=name))
     for name in ("Pre-Trial Chamber II", "Appeals Chamber-appointed expert"):
-        with pytest.raises(Refusal):
-            check_chamber(name, "forfeiture", FORFEITING)
+        with pytest.raises(Refusal, match="may not take forfeiture_order"):
+            check_power(POWERS, "forfeiture_order", SimpleNamespace(decided_by=name))
     assert FORFEITING < CHAMBERS
 
 

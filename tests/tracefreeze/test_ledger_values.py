@@ -63,7 +63,7 @@ def _view(*, with_rate: bool) -> RequestView:
             request,
             ExchangeRate(
                 event_id="0e5b7c2a-1d3f-4a6b-8c9d-0e1f2a3b4c62",
-                decided_by="Registry, Finance Section",
+                decided_by="Registry",
                 decided_at=LATER,
                 from_currency="LYD",
                 to_currency="EUR",

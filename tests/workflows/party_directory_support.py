@@ -71,6 +71,7 @@ class Court:
     async def submit(self, request: CourtRequest) -> str:
         workflow_id = await self.requests.submit(request)
         self.started.append(workflow_id)
+        await settle(self.handle(workflow_id))  # its start done (the organ keys read)
         return workflow_id
 
     def handle(self, workflow_id: str) -> WorkflowHandle[Any, Any]:

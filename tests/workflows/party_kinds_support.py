@@ -20,11 +20,10 @@ from schemas.escalations import EscalationEvent, EscalationKind
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
 from schemas.views import RequestView
+from tests.builders import escalation_decision
 from tests.workflows.support import (
     PublishRecorder,
-    court_action,
     own_env,
-    reasons,
     send,
     settle,
     start_request,
@@ -116,7 +115,7 @@ async def running_parties(env: WorkflowEnvironment) -> AsyncIterator[Parties]:
 
 
 def decision(step: str, proceed: bool = True, **fields: object) -> EscalationDecision:
-    return court_action(EscalationDecision, step=step, proceed=proceed, **reasons(**fields))
+    return escalation_decision(step, proceed, **fields)
 
 
 def steps(events: list[EscalationEvent]) -> list[tuple[str, str | None, int]]:

@@ -20,6 +20,7 @@ from typing import Any
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
+import tests.organ_keys  # noqa: F401  (organ signing keys for the recorded runs)
 from schemas import court as c
 from schemas.case import AddState, CaseInput, CaseOrder, CaseView, CloseCase, ReleaseCase
 from schemas.ledger import RequestStatus

@@ -24,6 +24,7 @@ from temporalio.client import WithStartWorkflowOperation, WorkflowHandle, Workfl
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import WorkflowEnvironment
 
+import tests.organ_keys  # noqa: F401  (organ signing keys for the recorded runs)
 from schemas import court as c
 from schemas.answers import (
     AnswerBatch,

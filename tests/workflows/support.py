@@ -32,6 +32,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.case import deliver_to_request, request_summaries
+from activities.organ_keys import OrganKeysReader
 from activities.policy import PolicyResolver
 from schemas import court as c
 from schemas.answers import (
@@ -79,6 +80,7 @@ class Sent:
 
 
 RESOLVER = PolicyResolver(Settings()).resolve_policy
+ORGAN_KEYS = OrganKeysReader(Settings()).resolve_organ_keys
 """The policy in force, resolved from the shipped policy files, as a worker does."""
 
 
@@ -101,7 +103,7 @@ class PublishRecorder:
     def activities(self) -> list[Any]:
         """The recorder, the case's own reconciliation (it only queries requests), and the
         policy in force for a request a client starts without one (the shipped policy)."""
-        return [self.publish_outbox, request_summaries, deliver_to_request, RESOLVER]
+        return [self.publish_outbox, request_summaries, deliver_to_request, RESOLVER, ORGAN_KEYS]
 
     def events(self, reference: str | None = None) -> list[RequestEvent]:
         return [c.event for c in self.calls if reference is None or c.event.subject == reference]

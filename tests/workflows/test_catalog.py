@@ -16,6 +16,7 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 
 from schemas.answers import StateAnswer
 from schemas.court import COURT_ACTION, CourtActionMessage
+from schemas.organ_keys import REFRESH_ORGAN_KEYS
 from tests.workflows.support import court_request
 from tracefreeze.cli.court import ACTION_MODELS
 from tracefreeze.client import COURT_UPDATES
@@ -54,11 +55,13 @@ def test_the_state_machine_diagram_names_every_kind_that_moves_a_request() -> No
 
 async def test_the_running_workflow_takes_exactly_the_catalog_s_updates(worker) -> None:
     """Each entry's update is registered when a request starts, under its name, beside the
-    batch; nothing else is."""
+    batch and the refresh of the organ keys (``workflows/request_keys.py``); nothing else
+    is."""
     handle = await worker.start(court_request())
     metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
     registered = {update.name for update in metadata.definition.update_definitions}
-    assert registered == {kind.update for kind in catalog.CATALOG} | {catalog.BATCH_UPDATE}
+    others = {catalog.BATCH_UPDATE, REFRESH_ORGAN_KEYS}
+    assert registered == {kind.update for kind in catalog.CATALOG} | others
 
 
 def test_a_catalog_missing_a_contract_does_not_import(monkeypatch: pytest.MonkeyPatch) -> None:

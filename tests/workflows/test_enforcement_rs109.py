@@ -542,7 +542,7 @@ async def test_a_notice_is_the_presidencys_for_the_same_case_and_one_per_asset(w
         return court_action(c.EnforcementRequestMade, **data)
 
     for wrong, fragment in (
-        (notice(decided_by="Registry"), "is a Chamber's decision, not"),
+        (notice(decided_by="Registry"), "the Registry may not take enforcement_request_made"),
         (notice(case_number="ICC-02/05"), "is of case ICC-02/05"),
     ):
         await assert_rejected(first, worker.published, wrong, fragment)

@@ -34,17 +34,25 @@ async def test_rs77_2_b_forfeiture_refused_without_a_recorded_conviction(worker)
 async def test_rs77_2_b_forfeiture_is_the_trial_chambers_order_after_a_conviction(
     worker,
 ) -> None:
-    """RS 76, 77(2)(b): after a conviction, an order by the Pre-Trial Chamber is refused; the
+    """RS 76, 77(2)(b): after a conviction, an order by the Registry or the Pre-Trial Chamber
+    is refused, naming the organ, the action and the rule (the catalog's table of powers); the
     Trial Chamber's is taken. An older judgment never replaces the one in force (RS 83(2))."""
     _, handle = await in_execution(worker)
     await send(handle, conviction())
-    by_pre_trial = court_action(
-        c.ForfeitureOrder,
-        decided_by="Pre-Trial Chamber II",
-        order_reference="ICC-01/22-F-9",
-        asset_ids=[ACCOUNT],
-    )
-    await assert_rejected(handle, worker.published, by_pre_trial, "ordered by the Trial Chamber")
+    for organ in ("Registry", "Pre-Trial Chamber II"):
+        wrong = court_action(
+            c.ForfeitureOrder,
+            decided_by=organ,
+            order_reference="ICC-01/22-F-9",
+            asset_ids=[ACCOUNT],
+        )
+        reason = (
+            f"the {organ.removesuffix(' II')} may not take forfeiture_order: RS 76, 77(2)(b), "
+            "83(2); Rules 147, 218: with the sentence, after a conviction gives it to the "
+            "Trial Chamber or the Appeals Chamber"
+        )
+        await assert_rejected(handle, worker.published, wrong, reason)
+    assert (await view(handle)).ledger.entries[ACCOUNT].status is A.FROZEN
     older = conviction(judgment_reference="ICC-01/22-T-J-0", delivered_on="2025-01-01")
     await assert_rejected(handle, worker.published, older, "older than the judgment in force")
     await send(handle, forfeiture(ACCOUNT))

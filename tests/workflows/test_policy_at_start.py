@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 from schemas.policy import RESOLVE_POLICY, PolicyAtStart
 from schemas.request import CourtRequest
 from tests.workflows.support import (
+    ORGAN_KEYS,
     PublishRecorder,
     acknowledgement,
     court_request,
@@ -80,7 +81,7 @@ async def test_no_policy_to_be_had_is_said_loudly(env) -> None:
         env.client,
         task_queue=queue,
         workflows=[RequestWorkflow],
-        activities=[recorder.publish_outbox, nothing_to_be_had],
+        activities=[recorder.publish_outbox, nothing_to_be_had, ORGAN_KEYS],
     ):
         req = court_request()
         handle = await env.client.start_workflow(

@@ -52,6 +52,10 @@ SIGNATURE_FIELDS = frozenset({HEADER_SIGNATURE, HEADER_KEY_ID})
 
 SIGNING_CONTEXT = b"tracefreeze/answer/v1\0"
 """Prefixed to the canonical body in every signed message (domain separation)."""
+COURT_ACTION_CONTEXT = b"tracefreeze/court-action/v1\0"
+"""Prefixed to a Court action's canonical body when its organ signs it
+(``tracefreeze/security/organ_keys.py``): a State's answer never verifies as a decision, nor a
+decision as an answer."""
 SIGNATURE_BYTES = 64
 
 
@@ -137,6 +141,7 @@ def _number(value: float) -> str:
     return f"{sign}{mantissa}e{'+' if e > 0 else '-'}{abs(e)}"
 
 
-def signed_message(canonical: bytes) -> bytes:
-    """What an answer's signature covers: ``SIGNING_CONTEXT`` + the canonical body."""
-    return SIGNING_CONTEXT + canonical
+def signed_message(canonical: bytes, context: bytes = SIGNING_CONTEXT) -> bytes:
+    """What a signature covers: the context (``SIGNING_CONTEXT`` for a State's answer,
+    ``COURT_ACTION_CONTEXT`` for an organ's decision) + the canonical body."""
+    return context + canonical

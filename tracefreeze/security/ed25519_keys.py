@@ -88,3 +88,32 @@ def public_key_problem(raw: bytes) -> str | None:
     if not is_identity(multiply(L, point)):
         return "not in the prime-order subgroup (a small-order component is mixed in)"
     return None
+
+
+BASE: Point = (
+    15112221349535400772501151409588531511454012693041857206046113283949847762202,
+    46316835694926478169428394003475163141307993866256225615783033603165251855960,
+    1,
+    46827403850823179245072216630277197565144205554125654976674165829533817101731,
+)
+"""The base point B of Ed25519 (RFC 8032 section 5.1)."""
+
+
+def _same(a: Point, b: Point) -> bool:
+    return (a[0] * b[2] - b[0] * a[2]) % P == 0 and (a[1] * b[2] - b[1] * a[2]) % P == 0
+
+
+def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    """Whether ``signature`` is ``public_key``'s Ed25519 signature of ``message`` (RFC 8032
+    section 5.1.7, cofactorless, as OpenSSL checks): plain integer arithmetic, so a workflow
+    verifies deterministically in its sandbox without a native library."""
+    import hashlib
+
+    if len(signature) != 64:
+        return False
+    a, r = decode(public_key), decode(signature[:32])
+    s = int.from_bytes(signature[32:], "little")
+    if isinstance(a, str) or isinstance(r, str) or s >= L:
+        return False
+    k = int.from_bytes(hashlib.sha512(signature[:32] + public_key + message).digest(), "little")
+    return _same(multiply(s, BASE), add(r, multiply(k % L, a)))

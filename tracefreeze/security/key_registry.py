@@ -50,13 +50,14 @@ DEFAULT_KEYS_FILE = Path("keys") / "state-keys.toml"
 KeyId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 
 
-class StateKey(BaseModel):
-    """One public key of one State, valid from ``not_before`` until ``not_after`` (if any)."""
+class PublicKeyEntry(BaseModel):
+    """One Ed25519 public key, valid from ``not_before`` until ``not_after`` (if any): what a
+    State's key (``StateKey``) and an organ's key (``tracefreeze/security/organ_keys.py``)
+    have in common."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     key_id: KeyId
-    state: StateCode
     public_key: str = Field(description="Base64 (standard) of the raw 32-byte Ed25519 key")
     not_before: AwareDatetime
     not_after: AwareDatetime | None = None
@@ -75,7 +76,7 @@ class StateKey(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _window(self) -> StateKey:
+    def _window(self) -> PublicKeyEntry:
         if self.not_after is not None and self.not_after <= self.not_before:
             raise ValueError(f"key {self.key_id}: not_after must be later than not_before")
         return self
@@ -89,6 +90,12 @@ class StateKey(BaseModel):
     def window(self) -> str:
         end = self.not_after.isoformat() if self.not_after else "no end"
         return f"[{self.not_before.isoformat()}, {end})"
+
+
+class StateKey(PublicKeyEntry):
+    """One public key of one State, valid from ``not_before`` until ``not_after`` (if any)."""
+
+    state: StateCode
 
 
 class KeyRegistry(BaseModel):

@@ -22,6 +22,7 @@ from pydantic import SecretStr
 from tracefreeze.demo.keys import ensure_demo_keys
 from tracefreeze.record.writer import configured_dsn
 from tracefreeze.security.codec import ensure_codec_keys
+from tracefreeze.security.organ_keys import ensure_organ_keys, organ_keys_file
 from tracefreeze.stack import kafka, temporal
 from tracefreeze.stack.errors import StackError, tail_of
 from tracefreeze.stack.layout import APPS, SERVICES, Stack
@@ -67,7 +68,9 @@ def _already(stack: Stack, name: str, address: str) -> bool:
 def _keys(stack: Stack) -> None:
     registry = ensure_demo_keys(stack.state_dir)
     ensure_codec_keys(stack.state_dir)
+    organs = ensure_organ_keys(stack.state_dir)  # one signing key per organ, and the relay's
     print(f"keys: demo State keys and codec key in {registry.parent}; registry {registry}")
+    print(f"keys: {len(organs.keys)} organ keys in {organ_keys_file(stack.state_dir)}")
 
 
 def _topics(stack: Stack, admin: str | None, deadline: float, just_started: bool) -> None:

@@ -24,6 +24,7 @@ from schemas.ledger import AssetStatus
 from schemas.policy import DeadlinePolicy, ResolvedPolicy
 from schemas.request import CourtRequest
 from schemas.views import RequestView
+from tests.builders import escalation_decision
 from tests.workflows.support import (
     ACCOUNT,
     PublishRecorder,
@@ -103,7 +104,7 @@ def of_kind(events: list[EscalationEvent], kind: EscalationKind) -> list[Escalat
 
 
 def decision(step: str, proceed: bool = True, **fields: Any) -> EscalationDecision:
-    return court_action(EscalationDecision, step=step, proceed=proceed, **reasons(**fields))
+    return escalation_decision(step, proceed, **fields)
 
 
 def extension(stage: Stage, by: timedelta) -> DeadlineExtension:

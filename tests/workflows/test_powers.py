@@ -1,0 +1,120 @@
+"""The power to act (the catalog's table of powers): each Court action only by the organ the
+law gives it to, checked from the table and against a list written here by hand from the
+provisions, so a wrong row of the table fails."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from schemas.organs import STYLE, Organ
+from workflows.catalog import COURT_ACTIONS, POWERS, RULES
+from workflows.outcome import Refusal
+from workflows.powers import check_power
+
+PTC, TC, AC = "pre_trial_chamber", "trial_chamber", "appeals_chamber"
+PRES, REG, ASP = "presidency", "registry", "assembly"
+CHAMBERS = {PTC, TC, AC}
+ASSEMBLY_STEPS = (
+    "assembly_informal_response",
+    "emergency_bureau_meeting",
+    "president_letter",
+    "bureau_meeting_with_state",
+    "report_to_plenary",
+)
+
+EXPECTED: dict[tuple[str, str | None], set[str]] = {
+    # The organ that made the request: RS 57(3)(e), 61(11), 64(6); RS 109, Rule 217.
+    ("consultation_response", None): {PTC, TC, PRES},  # RS 97
+    ("postponement_decision", None): {PTC, TC, PRES},  # RS 94(1)
+    ("resume_execution", None): {PTC, TC, PRES},  # RS 94, 95
+    ("withdrawal", None): {PTC, TC, PRES},
+    # The Registry: transmission, notice, receipt and administration (RS 43(1); Rule 176(2)).
+    ("urgent_confirmation", None): {REG},  # RS 96(1)
+    ("rule99_notification", None): {REG},  # Rule 99(2)-(3)
+    ("transfer_to_court", None): {REG},  # RS 109(2)-(3)
+    ("exchange_rate", None): {REG},
+    ("close", None): {REG} | CHAMBERS,  # and the Chamber's release of the case
+    ("deadline_extension", None): {REG, PTC, TC},  # Regulation 35
+    # The Chambers: Rule 99(3) only the Chambers that order measures (RS 57(3)(e), 61(11)).
+    ("rule99_decision", None): {PTC, TC},
+    ("third_party_claim_decision", None): CHAMBERS,  # RS 93(1)(k); Rule 147
+    ("freeze_limit_response", None): CHAMBERS,  # RS 97
+    ("admissibility_ruling", None): CHAMBERS,  # RS 19(6), 82(1)(a)
+    ("national_security_determination", None): CHAMBERS,  # RS 72(7)
+    ("release", None): CHAMBERS | {PRES},  # RS 109; Rules 217-221 after judgment
+    ("case_release", None): CHAMBERS,  # RS 61, 74, 81(3)(c), 83(2)
+    ("judgment", "conviction"): {TC, AC},  # RS 74, 83(2)
+    ("judgment", "acquittal"): {TC, AC},
+    ("judgment", "termination"): CHAMBERS,  # RS 61 before trial
+    ("forfeiture_order", None): {TC, AC},  # RS 76, 77(2)(b), 83(2); Rule 147
+    # The Presidency: enforcement (RS 109; Rules 217-221).
+    ("enforcement_request_made", None): {PRES},
+    ("allocation", None): {PRES},  # Rule 221(1)
+    # Escalation steps 3-4 a Chamber's (RS 87(5)(b), 87(7); Regulation 109), 5 the Assembly's.
+    ("escalation_decision", "chamber_report"): CHAMBERS,
+    ("escalation_decision", "non_compliance_finding"): CHAMBERS,
+    ("escalation_decision", "inform_assembly_or_council"): CHAMBERS,
+    ("escalation_decision", "inform_security_council"): CHAMBERS,
+    **{("escalation_decision", step): {ASP} for step in ASSEMBLY_STEPS},
+}
+VARIANT = {"escalation_decision": "step", "judgment": "outcome"}
+
+
+def _action(action: str, variant: str | None, organ: Organ) -> SimpleNamespace:
+    fields = {VARIANT[action]: variant} if variant is not None else {}
+    return SimpleNamespace(decided_by=STYLE[organ], **fields)
+
+
+def test_the_table_has_the_rows_written_here_and_a_row_for_every_court_action() -> None:
+    assert set(POWERS) == set(EXPECTED)
+    assert {action for action, _ in POWERS} == COURT_ACTIONS
+
+
+CASES = [
+    (action, variant, organ)
+    for action, variant in sorted(set(POWERS) | set(EXPECTED), key=str)
+    for organ in Organ
+]
+
+
+@pytest.mark.parametrize(("action", "variant", "organ"), CASES)
+def test_each_organ_may_take_only_what_its_row_gives_it(
+    action: str, variant: str | None, organ: Organ
+) -> None:
+    """Every (row, organ): accepted by the table exactly when the hand-written list says so,
+    and refused with the organ, the action and the rule."""
+    may = organ.value in EXPECTED.get((action, variant), set())
+    assert (organ in POWERS[(action, variant)].organs) is may
+    m = _action(action, variant, organ)
+    if may:
+        check_power(POWERS, action, m)
+        return
+    with pytest.raises(Refusal) as refused:
+        check_power(POWERS, action, m)
+    reason = str(refused.value)
+    assert f"the {STYLE[organ]} may not take {action}" in reason
+    assert POWERS[(action, variant)].basis in reason
+
+
+def test_a_registry_forfeiture_order_is_refused_with_the_reason() -> None:
+    """RS 76, 77(2)(b), 83(2); Rule 147: the Registry orders no forfeiture (the rule refuses
+    it before it looks at the judgment or the ledger)."""
+    m = SimpleNamespace(decided_by="Registry", asset_ids=("A1",))
+    with pytest.raises(
+        Refusal, match=r"the Registry may not take forfeiture_order: RS 76, 77\(2\)"
+    ):
+        RULES["forfeiture_order"].check(None, None, m)  # type: ignore[arg-type]
+
+
+def test_an_unknown_step_is_no_organs_to_decide() -> None:
+    m = SimpleNamespace(decided_by="Pre-Trial Chamber II", step="reminder")
+    with pytest.raises(Refusal, match="no organ of the Court may take escalation_decision"):
+        check_power(POWERS, "escalation_decision", m)
+
+
+def test_a_name_that_only_looks_like_a_chambers_is_refused() -> None:
+    m = SimpleNamespace(decided_by="Trial Chamber IX legal officer")
+    with pytest.raises(Refusal, match="'Trial Chamber IX legal officer' may not take"):
+        check_power(POWERS, "forfeiture_order", m)

@@ -1,0 +1,165 @@
+"""Each Court action is signed by the organ whose act it is, and a request takes none without
+a valid signature (docs/signed-decisions.md): the validator verifies it against the organ key
+registry the request's own history holds, before anything is written."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from schemas import court as c
+from schemas.events import RequestEventType
+from schemas.ledger import AssetStatus as A
+from schemas.organ_keys import OrganKey, OrganKeys
+from schemas.organs import Organ
+from schemas.views import AnswerReceipt
+from tests.builders import conviction, court_action, reasons
+from tests.workflows.support import (
+    ACCOUNT,
+    forfeiture,
+    in_execution,
+    send,
+    snapshot,
+    view,
+)
+from tracefreeze.court_signing import by_user
+from tracefreeze.security.organ_keys import (
+    keygen,
+    organ_keys_dir,
+    organ_keys_file,
+    sign_action,
+    signed,
+    signer_for,
+)
+from tracefreeze.security.signing import load_private_key, public_key_b64
+from workflows import catalog
+from workflows.decision_signatures import action_bytes, check_signature
+from workflows.outcome import Refusal
+
+
+async def assert_refused(handle: Any, recorder: Any, action: c.CourtAction, fragment: str) -> None:
+    """Sent as it is (no client signing it on the way): refused by the validator with
+    ``fragment`` in the reason, and nothing written."""
+    before = await snapshot(handle, recorder)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(
+            catalog.update_of(action), action, id=action.event_id, result_type=AnswerReceipt
+        )
+    cause = refused.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "AnswerRejected", cause
+    assert fragment in cause.message, cause.message
+    assert await snapshot(handle, recorder) == before
+
+
+def release(**fields: Any) -> c.Release:
+    data = {"asset_ids": [ACCOUNT], "ground": "withdrawal", **reasons(), **fields}
+    return court_action(c.Release, **data)
+
+
+async def test_unsigned_and_wrongly_signed_actions_are_refused_and_nothing_released(
+    worker,
+) -> None:
+    """No signature; a signature of the Registry's key on a Chamber's release; a signature
+    over other words than those sent; the workers' relay key on an act no workflow relays:
+    each refused with its reason, the asset stays frozen. The Chamber's own release is
+    taken."""
+    _, handle = await in_execution(worker)
+    await assert_refused(handle, worker.published, release(), "is not signed")
+    registry_key, registry_id = signer_for(Organ.REGISTRY)
+    as_registry = sign_action(release(), registry_key, registry_id)
+    await assert_refused(handle, worker.published, as_registry, "is the registry's, not that of")
+    tampered = signed(release()).model_copy(update={"reasons": "Other reasons, not signed."})
+    await assert_refused(handle, worker.published, tampered, "does not verify")
+    relay_key, relay_id = signer_for("relay")
+    as_relay = sign_action(release(), relay_key, relay_id)
+    await assert_refused(handle, worker.published, as_relay, "relays the Court's own acts")
+    assert (await view(handle)).ledger.entries[ACCOUNT].status is A.FROZEN
+    await send(handle, release())  # the Court's client signs it with the Chamber's key
+    assert (await view(handle)).ledger.entries[ACCOUNT].status is A.RELEASED
+
+
+async def test_a_chambers_valid_forfeiture_order_is_taken_signed_with_its_key(worker) -> None:
+    """RS 77(2)(b): the Trial Chamber's order, signed with the Trial Chamber's key, after a
+    conviction: taken."""
+    _, handle = await in_execution(worker)
+    await send(handle, conviction())
+    order = signed(forfeiture(ACCOUNT))
+    assert order.signature is not None and order.signature.key_id.startswith("trial_chamber")
+    await send(handle, order)
+    assert (await view(handle)).ledger.entries[ACCOUNT].status is A.FORFEITURE_ORDERED
+
+
+async def test_a_rotated_key_is_taken_once_the_request_reads_its_registry_again(
+    worker,
+) -> None:
+    """Key history: a new key of the Pre-Trial Chamber, added after the request read its
+    registry, is unknown to it; the Court's client asks it to read the registry again
+    (``refresh_organ_keys``) and the action is taken. Sent alone, it is refused."""
+    _, handle = await in_execution(worker)
+    new_id = f"pre_trial_chamber-rotated-{datetime.now(UTC):%H%M%S%f}"
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+    keygen(Organ.PRE_TRIAL_CHAMBER, new_id, organ_keys_dir(), organ_keys_file(), since)
+    key = load_private_key(organ_keys_dir() / f"{new_id}.pem")
+    action = sign_action(release(), key, new_id)
+    await assert_refused(handle, worker.published, action, "not in this request's organ key")
+    await send(handle, action)
+    found = await view(handle)
+    assert found.ledger.entries[ACCOUNT].status is A.RELEASED
+    assert any("organ key registry" in t.what for t in found.timeline)
+
+
+def test_a_key_signs_only_within_its_window() -> None:
+    """A key used after its end, or for a decision dated before its start, verifies
+    nothing (key history: on rotation, let the windows overlap); inside it, it verifies."""
+    key, key_id = signer_for(Organ.PRE_TRIAL_CHAMBER)
+    window = OrganKey(
+        key_id=key_id,
+        organ=Organ.PRE_TRIAL_CHAMBER,
+        public_key=public_key_b64(key),
+        not_before=datetime(2026, 1, 1, tzinfo=UTC),
+        not_after=datetime(2026, 6, 1, tzinfo=UTC),
+    )
+    keys = OrganKeys(keys=(window,))
+    action = sign_action(release(), key, key_id)  # decided on 2026-05-01
+    inside = datetime(2026, 5, 2, tzinfo=UTC)
+    check_signature(keys, action, inside)
+    with pytest.raises(Refusal, match="is not valid now"):
+        check_signature(keys, action, inside + timedelta(days=365))
+    early = sign_action(release(decided_at="2025-12-01T00:00:00Z"), key, key_id)
+    with pytest.raises(Refusal, match="is not valid at decided_at"):
+        check_signature(keys, early, inside)
+
+
+def test_the_session_keys_are_no_repository_file() -> None:
+    """Organ keys are made locally, never committed."""
+    assert not str(organ_keys_file()).startswith(str(Path(__file__).resolve().parents[2]))
+
+
+async def test_a_court_actions_event_says_who_for_which_organ_and_what_was_signed(
+    worker, monkeypatch
+) -> None:
+    """Audit: the Court action's event on the Court's topic names the Court user who sent it
+    (the client's principal), the organ, the key, the signature and the digest of what it
+    signed, on the request it concerns; no search attribute holds the user."""
+    monkeypatch.setenv("TRACEFREEZE_PRINCIPAL", "registry.officer-7")
+    req, handle = await in_execution(worker)
+    action = signed(by_user(release()))
+    await send(handle, action)
+    event = next(
+        e
+        for e in worker.published.events(req.reference)
+        if e.caused_by == action.event_id and e.type is RequestEventType.COURT_ACTION
+    )
+    audit = event.audit
+    assert audit is not None and event.action == "release" and event.subject == req.reference
+    assert audit.principal == "registry.officer-7" and audit.decided_by == "pre_trial_chamber"
+    assert action.signature is not None and audit.key_id == action.signature.key_id
+    assert audit.signed_digest == hashlib.sha256(action_bytes(action)).hexdigest()
+    described = await handle.describe()
+    assert "registry.officer-7" not in str(described.typed_search_attributes)

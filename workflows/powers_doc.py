@@ -1,0 +1,35 @@
+"""docs/powers.md, made from the catalog's table of powers (``workflows/catalog.py``,
+``POWERS``): ``python -m workflows.powers_doc > docs/powers.md``. A test keeps the file equal
+to what this prints (``tests/docs/test_powers_doc.py``)."""
+
+from __future__ import annotations
+
+from schemas.organs import STYLE, Organ
+from workflows.catalog import POWER_ROWS
+from workflows.powers import VARIANT_FIELD
+
+HEAD = """# The power to act: which organ may take which Court action
+
+Made from the catalog's table (`workflows/catalog.py`, `POWERS`) by
+`python -m workflows.powers_doc > docs/powers.md`; a test keeps it in step. Every Court action
+on a request names the organ whose act it is (`decided_by`, the closed list of
+`schemas/organs.py`). The request workflow's validator checks the row before anything else and
+refuses, with the organ, the action and the rule, an action by any organ the row does not
+name; a variant no row names is refused too. The Prosecutor takes no Court action on a
+request. The Assembly of States Parties is no organ of the Court (RS 34): the steps of its
+non-cooperation procedure are recorded as its own acts (RS 112(2)(f)).
+
+"""
+
+
+def markdown() -> str:
+    lines = ["| Action | Variant | Who may take it | Basis |", "|---|---|---|---|"]
+    for row in POWER_ROWS:
+        variant = f"{VARIANT_FIELD[row.action]} `{row.variant}`" if row.variant else ""
+        who = ", ".join(STYLE[o] for o in Organ if o in row.organs)
+        lines.append(f"| `{row.action}` | {variant} | {who} | {row.basis} |")
+    return HEAD + "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")
