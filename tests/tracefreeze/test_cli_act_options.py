@@ -9,6 +9,7 @@ import json
 import shlex
 import stat
 import sys
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from tests.builders import court_request
 from tests.tracefreeze.e2e import Running
 from tracefreeze.cli import main as cli
 from tracefreeze.cli.court import ACTION_MODELS
+from tracefreeze.security.organ_keys import load_organ_keys, organ_keys_file
+from workflows.decision_signatures import check_signature
 from workflows.request_clocks import decision_command
 
 REF = "ICC-01/22-REQ-0007/NLD"
@@ -132,6 +135,9 @@ def test_a_file_and_options_combine_the_options_winning(tmp_path: Path) -> None:
     assert code == 0, output
     withdrawn = c.Withdrawal.model_validate_json(output)
     assert (withdrawn.reasons, withdrawn.decided_by) == ("from the option", "Registry")
+    # Signed by the organ it names, as the Temporal UI's "Send an Update" takes it as it is.
+    assert withdrawn.signature is not None
+    assert check_signature(load_organ_keys(organ_keys_file()), withdrawn, datetime.now(UTC)) is None
 
 
 def test_missing_or_wrong_fields_are_listed_and_nothing_is_sent() -> None:

@@ -5,12 +5,15 @@ name, gives the event id as the update id and loads the action's JSON (the contr
 ``schemas/json/court-action.schema.json``). The request workflow's validator decides before
 anything is written, exactly as for the CLI:
 
-- a withdrawal (RS 93(1)(k) requests are the Court's to withdraw; the request then releases
-  what it restrained) is accepted, and the request's own query then says ``withdrawn``;
-- a forfeiture order (RS 77(2)(b)) for a request the State has not even acknowledged is
-  refused; the UI shows the validator's reason in clear (a rejected update is never written
-  to the history, so the codec leaves its reason readable), and the history holds no trace
-  of it.
+- a withdrawal signed by the Pre-Trial Chamber (the JSON carries its ``signature``, made here
+  with the stack's key for that Chamber, as ``tracefreeze act --dry-run`` prints it) is
+  accepted, and the request's own query then says ``withdrawn``;
+- the same withdrawal unsigned is refused: a Court action carries its organ's signature;
+- a forfeiture order (RS 77(2)(b)), signed by the Trial Chamber, for a request the State has
+  not even acknowledged is refused by the state machine.
+
+Each refusal's reason is shown by the dialog (these say nothing of the request's state, so
+they are in clear; any other reason stays encrypted), and the history holds no trace of it.
 
 The stack's codec server encodes here (the control room's setting): what the UI sends is
 encrypted like what the CLI sends.
@@ -28,24 +31,28 @@ from urllib.parse import quote
 
 import pytest
 
+from schemas.court import CourtAction, ForfeitureOrder, Withdrawal
 from tests.builders import case_number, court_request
 from tests.ui.browser import OUTPUT_DIR, wait_for
 from tests.ui.conftest import Officer
 from tracefreeze.config import Settings
+from tracefreeze.security.organ_keys import signed
 
 pytestmark = pytest.mark.stack
 
 REFUSAL = "forfeiture_order is not allowed while the request is transmitted"
+UNSIGNED = "is not signed: a Court action carries its organ's signature"
 
 
-def decision(action_type: str, **fields: Any) -> dict[str, Any]:
-    """An action as the officer types it: a fresh event id, the decision's time, its kind."""
-    return {
-        "event_id": str(uuid.uuid4()),
-        "action_type": action_type,
-        "decided_at": datetime.now(UTC).isoformat(),
-        **fields,
-    }
+def decision(contract: type[CourtAction], stack: Settings | None, **fields: Any) -> dict[str, Any]:
+    """An action as the officer puts it in the dialog: a fresh event id, the decision's time,
+    its kind, signed by the organ it names with the stack's key for it (``stack``), or not."""
+    action = contract.model_validate(
+        {"event_id": str(uuid.uuid4()), "decided_at": datetime.now(UTC), **fields}
+    )
+    if stack is not None:
+        action = signed(action, stack.state_dir)
+    return action.model_dump(mode="json", exclude_none=True)
 
 
 def send_update(driver: Any, page: str, update: str, action: dict[str, Any], file: Path) -> str:
@@ -97,7 +104,7 @@ def send_update(driver: Any, page: str, update: str, action: dict[str, Any], fil
             (b for b in dialog.find_elements(By.CSS_SELECTOR, submit_css) if b.is_enabled()), None
         ),
     )
-    driver.save_screenshot(str(OUTPUT_DIR / f"send-update-{update}.png"))
+    driver.save_screenshot(str(OUTPUT_DIR / f"send-update-{file.stem}.png"))
     submit.click()
 
     def outcome() -> str | None:
@@ -107,7 +114,7 @@ def send_update(driver: Any, page: str, update: str, action: dict[str, Any], fil
         return said.strip() or None
 
     said = wait_for(driver, f"the outcome of {update}", outcome)
-    driver.save_screenshot(str(OUTPUT_DIR / f"sent-update-{update}.png"))
+    driver.save_screenshot(str(OUTPUT_DIR / f"sent-update-{file.stem}.png"))
     return said
 
 
@@ -125,7 +132,8 @@ async def test_officer_withdraws_a_request_from_the_ui_and_a_refused_order_is_ex
     run_id = (await handle.describe()).run_id
     page = f"{stack.temporal_ui_url}/workflows/{quote(workflow_id, safe='')}/{run_id}/history"
     order = decision(
-        "forfeiture_order",
+        ForfeitureOrder,
+        stack,
         decided_by="Trial Chamber IX",
         order_reference="ICC-01/22-01/26-999",
         asset_ids=[a.asset_id for a in request.known_assets],
@@ -134,11 +142,12 @@ async def test_officer_withdraws_a_request_from_the_ui_and_a_refused_order_is_ex
     refused = await asyncio.to_thread(
         send_update, driver, page, "order_forfeiture", order, tmp_path / "order.json"
     )
-    withdrawal = decision(
-        "withdrawal",
-        decided_by="Pre-Trial Chamber II",
-        reasons="The Prosecutor's application was withdrawn.",
+    reasons = "The Prosecutor's application was withdrawn."
+    unsigned = decision(Withdrawal, None, decided_by="Pre-Trial Chamber II", reasons=reasons)
+    not_signed = await asyncio.to_thread(
+        send_update, driver, page, "withdraw", unsigned, tmp_path / "unsigned.json"
     )
+    withdrawal = decision(Withdrawal, stack, decided_by="Pre-Trial Chamber II", reasons=reasons)
     accepted = await asyncio.to_thread(
         send_update, driver, page, "withdraw", withdrawal, tmp_path / "withdrawal.json"
     )
@@ -146,6 +155,7 @@ async def test_officer_withdraws_a_request_from_the_ui_and_a_refused_order_is_ex
     history = await handle.fetch_history()
 
     assert REFUSAL in refused, refused
+    assert UNSIGNED in not_signed, not_signed
     assert accepted == "", f"the withdrawal was not accepted from the UI: {accepted}"
     assert view.status == "withdrawn"
     accepted_ids = [
@@ -154,7 +164,8 @@ async def test_officer_withdraws_a_request_from_the_ui_and_a_refused_order_is_ex
         if e.HasField("workflow_execution_update_accepted_event_attributes")
     ]
     assert withdrawal["event_id"] in accepted_ids
-    assert order["event_id"] not in accepted_ids  # refused by the validator: never written
+    for refused_id in (order["event_id"], unsigned["event_id"]):  # never written
+        assert refused_id not in accepted_ids
     if codec_server is not None:  # what the UI sent went through the codec: no plaintext
         raw = history.to_json()
         assert "The Prosecutor's application was withdrawn." not in raw

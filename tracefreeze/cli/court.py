@@ -28,6 +28,7 @@ from tracefreeze.cli.action_options import document_from, missing, options_for, 
 from tracefreeze.cli.input import INVALID_DOCUMENT, load_document, read_json, validate
 from tracefreeze.config import get_settings
 from tracefreeze.errors import TracefreezeError
+from tracefreeze.security.organ_keys import signed
 from workflows import catalog
 
 ACTION_MODELS: dict[str, type[c.CourtAction]] = {
@@ -145,8 +146,8 @@ def _action_command(name: str, model: type[c.CourtAction]) -> click.Command:
             action = _validated(file or Path("(draft)"), name, doc)
         else:
             action = court_action(file, name, given)
-        if dry_run:
-            click.echo(action.model_dump_json(indent=2))
+        if dry_run:  # signed: what the Temporal UI's "Send an Update" takes as it is
+            click.echo(signed(action).model_dump_json(indent=2, exclude_none=True))
             return
         click.echo(_send(str(request), name, action))
 
@@ -155,7 +156,11 @@ def _action_command(name: str, model: type[c.CourtAction]) -> click.Command:
         click.Argument(["file"], required=False, type=FILE),
         *options_for(model),
         click.Option(["--edit"], is_flag=True, help="Open a pre-filled draft in $EDITOR."),
-        click.Option(["--dry-run"], is_flag=True, help="Print the action; record nothing."),
+        click.Option(
+            ["--dry-run"],
+            is_flag=True,
+            help="Print the action signed by its organ (for the UI); record nothing.",
+        ),
     ]
     return click.Command(name, params=params, callback=run, help=summary)
 
