@@ -14,9 +14,11 @@ answers over in batches (``take_answers``), so the cost is the answers' signing 
 bridge's drain, not one update each. Ten years compressed into minutes puts every answer
 inside the dedupe window, which holds ``seen_ids_cap`` ids (16,000 by default): past that many
 the request refuses a State's flood, as it should. ``--long-life-window-s`` starts the request
-with a dedupe window of that many seconds instead (and the cap at its most), the same
-compression applied to the window: over a real life only the answers of the last weeks are
-held, and the carry is what a run holds then.
+with a dedupe window of that many seconds and the cap at its most (100,000), so the figure can
+run past 16,000 answers. Ids are forgotten by whole UTC days (``workflows/request_seen.py``),
+so within one day every id is still held: the carry then grows by 12 bytes an answer (the
+seen ids' digests) up to the cap, and by nothing else; over a real life it holds only the
+ids of the window's days.
 """
 
 from __future__ import annotations
