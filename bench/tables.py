@@ -155,6 +155,19 @@ def print_long_life(r: dict[str, Any]) -> None:
                     f"{fmt(r['max_events_per_run'] / r['total_events'], 2)}x",
                 ],
                 ["max history bytes per run", fmt(r["max_bytes_per_run"]), "", ""],
+                [
+                    "max first-event (carried) bytes per run",
+                    fmt(r["max_first_event_bytes"]),
+                    "",
+                    "",
+                ],
+                [
+                    "largest run: events, bytes, replay s",
+                    f"{fmt(r['largest_run']['events'])}, {fmt(r['largest_run']['bytes'])}, "
+                    f"{fmt(r['largest_run']['replay_s'], 3)}",
+                    "",
+                    "",
+                ],
                 ["replay of the largest run, s", spread(largest, 3), "", ""],
                 ["replay of every run, s", fmt(r["replay_total_s"], 3), "", ""],
                 ["answers/s on one request", fmt(r["answers_s"], 0), "", ""],
@@ -340,7 +353,15 @@ def headline(out: dict[str, Any]) -> dict[str, Any]:
         r = out["long_life"]
         h["long_life"] = {
             k: r[k]
-            for k in ("answers", "runs", "max_events_per_run", "total_events", "replay_total_s")
+            for k in (
+                "answers",
+                "runs",
+                "max_events_per_run",
+                "total_events",
+                "max_bytes_per_run",
+                "max_first_event_bytes",
+                "replay_total_s",
+            )
         }
         h["long_life"]["replay_largest_run_s"] = r["replay_largest_run_s"]
     return h

@@ -174,7 +174,12 @@ class RequestView(Frozen):
         "with the rate, its date and source; beside the unconverted totals, never added",
     )
     timeline: list[TimelineEntry] = Field(description="The most recent entries")
-    timeline_elided: int = Field(default=0, ge=0, description="Older entries not shown")
+    timeline_elided: int = Field(
+        default=0,
+        ge=0,
+        description="Older entries not shown: each left as a request event when it was made "
+        "(Kafka, and the record store keeps them); shown plus elided is every entry",
+    )
     answers_seen: int
     version: int = 1
     resume_status: RequestStatus | None = None

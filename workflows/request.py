@@ -42,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import request_guard as guard
     from workflows import state_machine as sm
     from workflows.asset_rules import release
-    from workflows.carry import TIMELINE_CARRIED, RequestCarry, RequestRun
+    from workflows.carry import RequestCarry, RequestRun
     from workflows.catalog import BATCH_UPDATE, CATALOG, KINDS, RULES, Kind
     from workflows.decision_signatures import check_signature
     from workflows.denial_rules import settles_stages
@@ -55,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
         queue_for_directory,
         transmission_note,
     )
+    from workflows.request_handover import hand_over
     from workflows.request_keys import organ_keys_at_start, register_refresh
     from workflows.request_links import tell_supplemented
     from workflows.request_outbox import Outbox
@@ -366,19 +367,9 @@ class RequestWorkflow:
         return limit is not None and self._updates_this_run >= limit
 
     def _carry(self) -> RequestCarry:
-        """The state handed to the next run, bounded whatever the number of answers taken:
-        the most recent timeline entries (each older one left as a request event on Kafka
-        when it was made; the carry counts them), the ids taken within the dedupe window
-        (``workflows/request_seen.py``), and the ledger with collapsed histories."""
-        rec = self._rec
-        self._seen.forget_before(workflow.now(), self._input.dedupe_window)
-        rec.seen, rec.answers_taken = self._seen.carried(), self._seen.taken
-        dropped = max(0, len(rec.timeline) - TIMELINE_CARRIED)
-        if dropped:
-            rec.timeline = rec.timeline[dropped:]
-            rec.timeline_dropped += dropped
-        rec.ledger.collapse_histories()
-        return rec
+        """The state handed to the next run, bounded whatever the number of answers taken
+        (``workflows/request_handover.py``)."""
+        return hand_over(self._rec, self._seen, workflow.now(), self._input.dedupe_window)
 
     # -- queries --------------------------------------------------------------------------
 
