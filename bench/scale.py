@@ -12,7 +12,7 @@ early if ``T`` comes too close: the count that fell due together is reported as 
 Figures: start throughput (workflows started per second, client side; and until every
 request's transmission event is published, i.e. its first tasks and activity ran), the
 worker's RSS (peak, and after the starts) with the product's bounded workflow cache
-(``tracefreeze.worker.MAX_CACHED_WORKFLOWS``), and escalation lateness: the escalation
+(``Settings.worker_cached_workflows``), and escalation lateness: the escalation
 event's ``time`` (workflow time of the task that fired the clock) - its ``deadline``, p50/p99
 over every request due at ``T``; also the Kafka timestamp - deadline (published lateness).
 """
@@ -42,7 +42,6 @@ from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.policy import load_directory, load_policy, resolve
 from tracefreeze.stack.process import App
-from tracefreeze.worker import MAX_CACHED_WORKFLOWS
 
 TASK_QUEUE = "bench-scale"
 PREFIX = "ICC-01/22-SCALE-"
@@ -305,7 +304,7 @@ async def scale_once(
             "published_lateness_p50_s": percentile(published, 50),
             "published_lateness_p99_s": percentile(published, 99),
             "deadline_spread_s": (max(deadlines) - min(deadlines)) if deadlines else None,
-            "max_cached_workflows": MAX_CACHED_WORKFLOWS,
+            "max_cached_workflows": settings.worker_cached_workflows,
         }
     )
     return result
