@@ -61,7 +61,7 @@ class ScaleSizes:
     fire_timeout_s: float = 420
 
 
-QUICK_SIZES = ScaleSizes(requests=600, calibration=60, start_budget_s=90, fire_timeout_s=120)
+QUICK_SIZES = ScaleSizes(requests=600, calibration=60, start_budget_s=90, fire_timeout_s=240)
 """A quick run: a few minutes, the product's and the bare engine's firing at equal counts."""
 
 
