@@ -63,7 +63,9 @@ async def bare_timers(
         calib, n = calibration, calibration + due_together
         await bounded(concurrency, [lambda i=i: start(i, later) for i in range(calib)])
         rate = max(calib, 1) / (time.perf_counter() - t0)
-        lead = min((n - calib) / rate * 1.1 + guard_s, start_budget_s)
+        # Generous: starts slow down as the server fills (a late T costs only waiting, and
+        # a timer not started before it would make the counts unequal).
+        lead = min((n - calib) / rate * 3 + guard_s, start_budget_s)
         due = time.time() + max(lead, 3 * guard_s)
         jobs = [lambda i=i: start(i, due) for i in range(calib, n)]
         handles = [h for h in await bounded(concurrency, jobs) if h is not None]
