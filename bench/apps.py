@@ -100,12 +100,12 @@ async def _main(kind: str, profiling: Profiling) -> None:
 
 
 async def run_trivial_worker(settings: Settings) -> None:
-    """Baseline (b)'s worker: bare client, the product's workflow cache size."""
+    """Baseline (b)'s worker: bare client, the product worker's cache and task settings."""
     from temporalio.client import Client
     from temporalio.worker import Worker
 
     from bench.trivial import TASK_QUEUE, CounterWorkflow, TimerWorkflow
-    from tracefreeze.worker import MAX_CACHED_WORKFLOWS
+    from tracefreeze.worker import tuning
 
     client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
     stop = asyncio.Event()
@@ -114,7 +114,7 @@ async def run_trivial_worker(settings: Settings) -> None:
             client,
             task_queue=TASK_QUEUE,
             workflows=[CounterWorkflow, TimerWorkflow],
-            max_cached_workflows=MAX_CACHED_WORKFLOWS,
+            **tuning(settings),
         ):
             log.info("trivial worker started", task_queue=TASK_QUEUE)
             await stop.wait()

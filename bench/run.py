@@ -38,8 +38,9 @@ from bench.tables import (
 from tracefreeze.temporal import exit_process
 
 ALL = ("baselines", "latency", "drain", "long_life", "case", "scale")
-NO_BASELINE = {"case", "long_life"}
-"""Benchmarks that compare with no baseline: alone, they run without the baselines."""
+NO_BASELINE = {"case", "long_life", "scale"}
+"""Benchmarks that compare with no baseline of ``baselines.py`` (the case none, the long life
+its own runs, the scale its own bare engine in the same run): alone, they run without them."""
 
 
 async def guarded(name: str, out: dict[str, Any], coro: Any) -> dict[str, Any] | None:

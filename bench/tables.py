@@ -224,7 +224,7 @@ def print_scale(r: dict[str, Any]) -> None:
             f"4. Scale ({count}; target {r['target_requests']:,}; "
             f"workflow cache {r['max_cached_workflows']}); baseline: the bare engine, "
             f"{bare.get('due_together', 0):,} trivial timers due together "
-            "(lateness ratios only at equal counts)",
+            "(ratios only at equal counts: the product's own)",
             ["figure", "value", "bare engine", "ratio", "target"],
             [
                 [
@@ -340,6 +340,7 @@ def headline(out: dict[str, Any]) -> dict[str, Any]:
                 "not_fired",
                 "target_met",
                 "ratio_starts",
+                "equal_counts",
                 "fire_rate_s",
                 "ratio_fire_rate",
                 "ratio_lateness_p50",

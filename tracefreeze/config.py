@@ -109,6 +109,21 @@ class Settings(KafkaSecurity, BaseSettings):
     reached Kafka); older is ``too_old``, judged by the broker's clock, not the bridge's."""
     answers_retention_days: float = Field(default=14.0, gt=0)
     """The answers topic's ``retention.ms`` in days (deploy/k8s/base/kafka-topics.yaml)."""
+    worker_cached_workflows: int = Field(default=1_000, ge=1, le=100_000)
+    """Workflows a worker keeps in its cache (``TRACEFREEZE_WORKER_CACHED_WORKFLOWS``): one out
+    of it is rebuilt by replaying its whole history at its next task. Size it to the requests
+    whose deadlines fall due together (a policy's round numbers make many) and memory to it
+    (docs/operations.md, "Scaling out")."""
+    worker_workflow_tasks: int = Field(default=100, ge=2, le=10_000)
+    """Workflow tasks a worker runs at once (``TRACEFREEZE_WORKER_WORKFLOW_TASKS``); a firing's
+    task holds its slot while its publishing local activity runs."""
+    worker_sticky_timeout_s: float = Field(default=60.0, ge=1, le=3_600)
+    """How long a task waits on the worker's own (sticky) queue before the server hands it to
+    any worker, which rebuilds the workflow from its history
+    (``TRACEFREEZE_WORKER_STICKY_TIMEOUT_S``). Many deadlines due together queue tasks behind
+    each other: the SDK's 10 s would send them to be replayed exactly when the worker is
+    busiest. A worker that crashes holds its requests' tasks this long (a worker that stops
+    hands them over at once)."""
     record_dsn: str | None = None
     """The record store (``tracefreeze/record/``): a PostgreSQL DSN, e.g.
     ``postgresql://recorder@db:5432/tracefreeze_record`` (``TRACEFREEZE_RECORD_DSN``). Unset:

@@ -7,6 +7,7 @@ import asyncio
 import os
 import socket
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from aiokafka.errors import KafkaError
@@ -31,7 +32,6 @@ from workflows.request import RequestWorkflow
 
 log = structlog.get_logger(__name__)
 
-MAX_CACHED_WORKFLOWS = 1000
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 READINESS_GRACE_S = 0.5
 
@@ -53,6 +53,19 @@ def workflow_runner() -> SandboxedWorkflowRunner:
         "schemas", "workflows", "pydantic", "pydantic_core", "structlog"
     )
     return SandboxedWorkflowRunner(restrictions=restrictions)
+
+
+def tuning(settings: Settings) -> dict[str, Any]:
+    """The worker's cache and task settings, from ``settings`` (``worker_*``): many requests
+    due together must find their workflows cached and their tasks on the worker's own queue,
+    or each firing replays its whole history."""
+    return {
+        "max_cached_workflows": settings.worker_cached_workflows,
+        "max_concurrent_workflow_tasks": settings.worker_workflow_tasks,
+        "sticky_queue_schedule_to_start_timeout": timedelta(
+            seconds=settings.worker_sticky_timeout_s
+        ),
+    }
 
 
 async def run_worker(settings: Settings) -> None:
@@ -84,10 +97,10 @@ async def run_worker(settings: Settings) -> None:
                 PolicyResolver(settings).resolve_policy,
                 OrganKeysReader(settings).resolve_organ_keys,
             ],
-            max_cached_workflows=MAX_CACHED_WORKFLOWS,
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
             workflow_runner=workflow_runner(),
             identity=identity,
+            **tuning(settings),
         )
         with stop_on_signals(stop):
             ready = lambda: worker.is_running and not stop.is_set()  # noqa: E731

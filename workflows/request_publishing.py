@@ -166,8 +166,10 @@ class Visibility:
                 else sa.NEXT_DEADLINE.value_unset(),
             ]
         workflow.set_current_details(current_details(req, rec.status, rec.ledger))
-        memo = report_memo(rec, req)
         shown = self.shown
+        memo = report_memo(rec, req)
+        level = clocks.get("escalation_level") or 0
+        memo["report"]["max_escalation_level"] = memo_level(memo, level, shown.get("memo"))
         changed = [u for u in attributes + clock_attributes if shown.get(u.key.name) != u.value]
         if changed:
             workflow.upsert_search_attributes(changed)
@@ -184,6 +186,19 @@ class Visibility:
         except Exception as fault:
             self.forget()
             workflow.logger.warning("visibility not written", extra={"fault": type(fault).__name__})
+
+
+def memo_level(memo: dict[str, Any], level: int, shown: dict[str, Any] | None) -> int:
+    """The highest escalation level the memo shows: the highest the request reached when the
+    level now in force (the ``EscalationLevel`` attribute) is lower, or else what it showed
+    before. The report reads the greater of the two (``tracefreeze/report``), so a ladder step
+    taken by a clock changes the attribute alone and the memo is written only when the level
+    comes down (a de-escalation): a firing writes one visibility event, not two."""
+    highest = memo["report"]["max_escalation_level"]
+    if highest > level:
+        return highest
+    before = shown["report"]["max_escalation_level"] if shown is not None else 0
+    return min(before, highest)
 
 
 def report_memo(rec: RequestCarry, req: CourtRequest | None = None) -> dict[str, Any]:
