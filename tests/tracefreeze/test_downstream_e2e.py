@@ -6,16 +6,13 @@ commit handing over only what was not handled."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from click.testing import CliRunner
 
 from activities.publish import EventPublisher
@@ -25,14 +22,13 @@ from schemas.escalations import EscalationEvent, EscalationKind
 from schemas.events import AssetEventData, RequestEvent, RequestEventType
 from schemas.ledger import AssetStatus, RequestStatus
 from tests.builders import acknowledgement, court_request, execution_report, frozen_at, now
-from tests.stack import isolated
+from tests.tracefreeze.downstream_support import producer, publish, topics_of
 from tests.tracefreeze.e2e import WAIT_S, Running, send_signed
 from tracefreeze.config import Settings, get_settings
 from tracefreeze.downstream import CourtEventsConsumer, InMemorySeen, Received, Unreadable
 from tracefreeze.downstream.__main__ import main as example
 from tracefreeze.downstream.assets import AssetTable
 from tracefreeze.downstream.envelope import escalation_type
-from tracefreeze.topics import ensure_topics
 
 pytestmark = pytest.mark.stack
 
@@ -87,23 +83,6 @@ def escalation(reference: str) -> EscalationEvent:
     )
 
 
-@contextlib.asynccontextmanager
-async def producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
-    p = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
-    await p.start()
-    try:
-        yield p
-    finally:
-        await p.stop()
-
-
-async def publish(p: AIOKafkaProducer, topic: str, event: RequestEvent | EscalationEvent) -> int:
-    """As the worker's publishing activity does (binary mode, key = request reference)."""
-    # The record exactly as the worker's activity makes it.
-    record = EventPublisher._record(event)
-    return (await p.send_and_wait(topic, **record)).partition
-
-
 class Recorder:
     """A caller's handlers: what was handed over, in order, and what was reported."""
 
@@ -128,12 +107,6 @@ class Recorder:
 
     def ids(self) -> list[str]:
         return [r.id for r in self.handled]
-
-
-async def topics_of(stack: Settings) -> Settings:
-    s = isolated(stack, "downstream")
-    await ensure_topics(s)
-    return s
 
 
 async def test_duplicates_are_handled_once_and_each_request_keeps_its_order(

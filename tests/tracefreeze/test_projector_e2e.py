@@ -39,8 +39,8 @@ from tests.builders import (
     frozen_at,
     now,
 )
+from tests.tracefreeze.downstream_support import producer, publish, topics_of
 from tests.tracefreeze.e2e import WAIT_S, Running, read_until, send_signed, worker_on_demo_policy
-from tests.tracefreeze.test_downstream_e2e import producer, publish, topics_of
 from tracefreeze.client import close_action
 from tracefreeze.config import Settings, get_settings
 from tracefreeze.downstream import read_model
