@@ -19,6 +19,7 @@ from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.ops.tracing import configure_tracing, flush, interceptor
 from tracefreeze.security.codec import codec_from_env, data_converter
+from tracefreeze.security.identity import configured_token
 from tracefreeze.security.temporal_tls import temporal_tls
 
 
@@ -26,9 +27,12 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     """Connect to the namespace of the settings; an unreachable server is one clear error.
 
     Every client traces (``tracefreeze/ops/tracing.py``; its workers inherit the interceptor);
-    the worker and bridge pass the runtime that exports the SDK's metrics."""
+    the worker and bridge pass the runtime that exports the SDK's metrics. The client acts
+    as the principal of its configured token, if any (``tracefreeze/security/identity.py``):
+    ``tls`` is always given, so a token never turns TLS on by itself."""
     configure_tracing(settings.otel_exporter)
     tls = temporal_tls(settings)
+    token = configured_token(settings)  # re-read: a renewed token file is taken here
     try:
         return await Client.connect(
             settings.temporal_address,
@@ -37,6 +41,7 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
             interceptors=[interceptor()],
             runtime=runtime,
             tls=tls,
+            api_key=token,
         )
     except RuntimeError as err:
         where = f"Temporal at {settings.temporal_address} (namespace {settings.temporal_namespace})"

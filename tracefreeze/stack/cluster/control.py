@@ -25,7 +25,15 @@ from tracefreeze.security.kafka_acls import (
     users_file,
 )
 from tracefreeze.stack import kafka
-from tracefreeze.stack.cluster import apps, brokers, build, postgres, temporal_server, tls
+from tracefreeze.stack.cluster import (
+    apps,
+    authorization,
+    brokers,
+    build,
+    postgres,
+    temporal_server,
+    tls,
+)
 from tracefreeze.stack.cluster.layout import BROKERS, Cluster
 from tracefreeze.stack.errors import StackError
 from tracefreeze.stack.layout import Stack
@@ -87,6 +95,7 @@ def up(cluster: Cluster, with_apps: bool = True) -> None:
     with locked(stack):
         ensure_demo_keys(cluster.dir)
         ensure_codec_keys(cluster.dir)
+        authorization.ensure(cluster)
         tools = build.build(cluster.cache_dir)
         module = build.module_dir()
         env = stack.child_env()

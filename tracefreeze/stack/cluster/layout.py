@@ -31,6 +31,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tracefreeze.config import REPO_ROOT, Settings
+from tracefreeze.security.identity import token_file
 from tracefreeze.stack.isolated import kafka_security_env
 from tracefreeze.stack.layout import Stack, StackOptions
 from tracefreeze.stack.ports import HOST, free_ports, taken
@@ -143,6 +144,7 @@ class Cluster:
             codec_port=p.codec,
             state_dir=self.dir,
             health_port=0,
+            temporal_token_file=token_file(self.dir, "registry-officer"),  # authorization.py
         )
 
     def client_settings(self, user: str = "admin") -> Settings:
@@ -202,6 +204,7 @@ class Cluster:
             "TRACEFREEZE_KAFKA_CONTROLLER_PORT": str(s.kafka_controller_port),
             "TRACEFREEZE_CODEC_PORT": str(s.codec_port),
             "TRACEFREEZE_STATE_DIR": str(self.dir),
+            "TRACEFREEZE_TEMPORAL_TOKEN_FILE": str(s.temporal_token_file),
         } | self.kafka_env()
 
     def write_env(self, extra: dict[str, str] | None = None) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from tracefreeze.config import REPO_ROOT
-from tracefreeze.stack.cluster import build, postgres
+from tracefreeze.stack.cluster import authorization, build, postgres
 from tracefreeze.stack.cluster.layout import NAMESPACE, Cluster
 from tracefreeze.stack.errors import StackError, tail_of
 from tracefreeze.stack.pids import alive
@@ -121,12 +121,13 @@ def write_config(cluster: Cluster) -> Path:
     """``temporal/config.yaml`` (0600: it holds the database password) and the dynamic config."""
     directory = config_dir(cluster)
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "dynamicconfig.yaml").write_text(yaml.safe_dump(DYNAMIC))
+    (directory / "dynamicconfig.yaml").write_text(yaml.safe_dump(DYNAMIC | authorization.DYNAMIC))
     path = directory / "config.yaml"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write("# Written by tracefreeze/stack/cluster/temporal_server.py at every start.\n")
-        out.write(yaml.safe_dump(config(cluster), sort_keys=False))
+        made = authorization.with_authorization(cluster, config(cluster))
+        out.write(yaml.safe_dump(made, sort_keys=False))
     return path
 
 
@@ -161,13 +162,15 @@ def ensure_schema(cluster: Cluster, tools: Path, module: Path) -> None:
 
 
 def command(cluster: Cluster, tools: Path) -> list[str]:
-    return [str(tools / "server"), "--config-file", str(write_config(cluster)), "start"]
+    return [str(tools / "server"), "--config-file", str(write_config(cluster)), "start",
+            *authorization.service_flags()]  # fmt: skip
 
 
 def _cli(cluster: Cluster, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(cluster.stack.venv_bin / "temporal"), *args,
-         "--address", cluster.settings.temporal_address, "--command-timeout", "10s"],
+         "--address", cluster.settings.temporal_address, "--command-timeout", "10s",
+         *authorization.cli_flags(cluster)], env=os.environ | authorization.cli_env(cluster),
         capture_output=True, text=True, check=False,
     )  # fmt: skip
 
