@@ -293,6 +293,19 @@ def ensure_demo_identities(state_dir: Path, namespace: str) -> Path:
     return token_file(state_dir, "x").parent
 
 
+APP_PRINCIPALS = {"worker": "tracefreeze-worker", "bridge": "tracefreeze-bridge"}
+"""Whom each long-running app acts as (the codec server and the recorder call no Temporal)."""
+
+
+def app_token_env(state_dir: Path, app: str) -> dict[str, str]:
+    """The token variable of ``app`` (``worker``, ``bridge``): its own demo token, whoever
+    started the stack; nothing for an app that calls no Temporal."""
+    subject = APP_PRINCIPALS.get(app)
+    if subject is None:
+        return {}
+    return {"TRACEFREEZE_TEMPORAL_TOKEN_FILE": str(token_file(state_dir, subject))}
+
+
 def configured_token(settings: Settings) -> str | None:
     """The bearer token of ``settings``: the file's (read now), else the variable's, else
     none (the dev server needs none; the cluster refuses a client without)."""

@@ -41,7 +41,6 @@ ADMIN = "tracefreeze-admin"
 """Makes the namespace and registers the search attributes (``temporal-system:admin``)."""
 CLIENT = "registry-officer"
 """Whom ``cluster.env`` and the cluster's ``settings`` act as, unless told otherwise."""
-APP_PRINCIPALS = {"worker": "tracefreeze-worker", "bridge": "tracefreeze-bridge"}
 
 
 def ensure(cluster: Cluster) -> None:
@@ -59,8 +58,7 @@ def token_env(cluster: Cluster, subject: str = CLIENT) -> dict[str, str]:
 
 def app_env(cluster: Cluster, kind: str) -> dict[str, str]:
     """An app's token: the worker's and the bridge's own; the codec server calls no Temporal."""
-    subject = APP_PRINCIPALS.get(kind)
-    return token_env(cluster, subject) if subject else {}
+    return identity.app_token_env(cluster.dir, kind)
 
 
 def server_config(cluster: Cluster) -> dict[str, Any]:
