@@ -9,7 +9,7 @@ import contextlib
 import logging
 import os
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from temporalio.client import Client
 from temporalio.converter import DataConverter
@@ -51,6 +51,12 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
                 f"client certificate and key, the server name): {err}"
             ) from err
         raise TracefreezeError(f"cannot reach {where}; is the stack up? try `make up`") from err
+
+
+def access(settings: Settings) -> dict[str, Any]:
+    """What a bare ``Client.connect`` (the benchmarks' baselines) needs besides the address
+    to be let in: the TLS of the settings and the principal's token."""
+    return {"tls": temporal_tls(settings), "api_key": configured_token(settings)}
 
 
 def converter(settings: Settings) -> DataConverter:

@@ -64,8 +64,16 @@ def stack_env(settings: Settings, overrides: dict[str, str] | None = None) -> di
         "TRACEFREEZE_TOPICS__ESCALATIONS": settings.topics.escalations,
         "TRACEFREEZE_TOPICS__DEAD_LETTER": settings.topics.dead_letter,
         "TRACEFREEZE_TOPICS__PARTY_CHANNELS": settings.topics.party_channels,
+        **temporal_token_env(settings),
         **(overrides or {}),
     }
+
+
+def temporal_token_env(s: Settings) -> dict[str, str]:
+    """The token variable of ``s``: the principal its processes act as on the cluster
+    (``tracefreeze/security/identity.py``); none on the dev server's stack."""
+    path = s.temporal_token_file
+    return {"TRACEFREEZE_TEMPORAL_TOKEN_FILE": str(path)} if path is not None else {}
 
 
 def kafka_security_env(s: Settings) -> dict[str, str]:
