@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -96,7 +97,7 @@ def as_user(cluster: Cluster, subject: str | None) -> Settings:
 
 def with_token(cluster: Cluster, token: str) -> Settings:
     return cluster.client_settings().model_copy(
-        update={"temporal_token_file": None, "temporal_token": token}
+        update={"temporal_token_file": None, "temporal_token": SecretStr(token)}
     )
 
 
