@@ -45,6 +45,11 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
         )
     except RuntimeError as err:
         where = f"Temporal at {settings.temporal_address} (namespace {settings.temporal_namespace})"
+        if "PermissionDenied" in str(err):  # the token is checked at the first call
+            raise TracefreezeError(
+                f"{where} refused this client's token (another issuer, expired, or another "
+                "audience): check TRACEFREEZE_TEMPORAL_TOKEN_FILE with `tracefreeze whoami`"
+            ) from err
         if tls:
             raise TracefreezeError(
                 f"cannot reach {where} over TLS: check TRACEFREEZE_TEMPORAL_TLS_* (the CA, the "
