@@ -24,7 +24,7 @@ import structlog
 from tracefreeze.config import Settings, get_settings
 from tracefreeze.ops.lifecycle import stop_on_signals
 from tracefreeze.ops.logging import configure_logging
-from tracefreeze.temporal import exit_process
+from tracefreeze.temporal import access, exit_process
 
 log = structlog.get_logger("bench.apps")
 
@@ -107,7 +107,9 @@ async def run_trivial_worker(settings: Settings) -> None:
     from bench.trivial import TASK_QUEUE, CounterWorkflow, TimerWorkflow
     from tracefreeze.worker import tuning
 
-    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    client = await Client.connect(
+        settings.temporal_address, namespace=settings.temporal_namespace, **access(settings)
+    )
     stop = asyncio.Event()
     with stop_on_signals(stop):
         async with Worker(

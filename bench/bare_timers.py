@@ -28,6 +28,7 @@ from temporalio.client import Client
 from bench.common import bounded, percentile
 from bench.stack import BenchStack
 from bench.trivial import TASK_QUEUE, TimerWorkflow
+from tracefreeze.temporal import access
 
 RESULT_CONCURRENCY = 64
 
@@ -45,7 +46,7 @@ async def bare_timers(
     run = uuid.uuid4().hex[:6]
     try:
         client = await Client.connect(
-            settings.temporal_address, namespace=settings.temporal_namespace
+            settings.temporal_address, namespace=settings.temporal_namespace, **access(settings)
         )
         t0 = time.perf_counter()
 

@@ -32,6 +32,7 @@ from bench.stack import BenchStack
 from bench.trivial import TASK_QUEUE, CounterWorkflow
 from tracefreeze.config import Settings
 from tracefreeze.kafka import make_admin, make_consumer
+from tracefreeze.temporal import access
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,7 @@ async def run_baselines(stack: BenchStack, signer: StateSigner, sizes: BaselineS
     app = stack.start_app("trivial-worker")
     try:
         client = await Client.connect(
-            settings.temporal_address, namespace=settings.temporal_namespace
+            settings.temporal_address, namespace=settings.temporal_namespace, **access(settings)
         )
         rt_runs, tp_runs, q_runs = [], [], []
         for _ in range(sizes.repeats):

@@ -11,7 +11,7 @@ first run did.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import AwareDatetime, Field
 
@@ -21,7 +21,7 @@ from schemas.organs import Organ
 RESOLVE_ORGAN_KEYS = "resolve_organ_keys"
 REFRESH_ORGAN_KEYS = "refresh_organ_keys"
 """The request's update that reads the registry again (after a rotation)."""
-RELAY = "relay"
+RELAY: Final = "relay"
 """The signer of the Court's workers, which relay to a request the acts a case or an
 enforcement request sends it (``workflows/decision_signatures.py``, ``RELAYED``)."""
 """The activity that reads the worker's organ key registry."""

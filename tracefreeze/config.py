@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tracefreeze.security.kafka_security import KafkaSecurity
@@ -62,6 +62,11 @@ class Settings(KafkaSecurity, BaseSettings):
     temporal_tls_key_file: Path | None = None
     temporal_tls_server_name: str | None = None
     """The name the server certificate is checked against, if not the address's host."""
+    temporal_token_file: Path | None = None
+    """The bearer token (a JWT) this client acts with, re-read at every connection: the
+    principal the cluster's frontend authorizes (``tracefreeze/security/identity.py``)."""
+    temporal_token: SecretStr | None = None
+    """The token itself, when no file holds it (``TRACEFREEZE_TEMPORAL_TOKEN``)."""
     codec_port: int = 8081
     """The codec server's port (``tracefreeze codec-server``; the local UI's codec endpoint)."""
     codec_refuse_plaintext: bool = False

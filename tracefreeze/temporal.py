@@ -9,7 +9,7 @@ import contextlib
 import logging
 import os
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from temporalio.client import Client
 from temporalio.converter import DataConverter
@@ -19,6 +19,7 @@ from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.ops.tracing import configure_tracing, flush, interceptor
 from tracefreeze.security.codec import codec_from_env, data_converter
+from tracefreeze.security.identity import configured_token
 from tracefreeze.security.temporal_tls import temporal_tls
 
 
@@ -26,9 +27,12 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     """Connect to the namespace of the settings; an unreachable server is one clear error.
 
     Every client traces (``tracefreeze/ops/tracing.py``; its workers inherit the interceptor);
-    the worker and bridge pass the runtime that exports the SDK's metrics."""
+    the worker and bridge pass the runtime that exports the SDK's metrics. The client acts
+    as the principal of its configured token, if any (``tracefreeze/security/identity.py``):
+    ``tls`` is always given, so a token never turns TLS on by itself."""
     configure_tracing(settings.otel_exporter)
     tls = temporal_tls(settings)
+    token = configured_token(settings)  # re-read: a renewed token file is taken here
     try:
         return await Client.connect(
             settings.temporal_address,
@@ -37,15 +41,27 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
             interceptors=[interceptor()],
             runtime=runtime,
             tls=tls,
+            api_key=token,
         )
     except RuntimeError as err:
         where = f"Temporal at {settings.temporal_address} (namespace {settings.temporal_namespace})"
+        if "PermissionDenied" in str(err):  # the token is checked at the first call
+            raise TracefreezeError(
+                f"{where} refused this client's token (another issuer, expired, or another "
+                "audience): check TRACEFREEZE_TEMPORAL_TOKEN_FILE with `tracefreeze whoami`"
+            ) from err
         if tls:
             raise TracefreezeError(
                 f"cannot reach {where} over TLS: check TRACEFREEZE_TEMPORAL_TLS_* (the CA, the "
                 f"client certificate and key, the server name): {err}"
             ) from err
         raise TracefreezeError(f"cannot reach {where}; is the stack up? try `make up`") from err
+
+
+def access(settings: Settings) -> dict[str, Any]:
+    """What a bare ``Client.connect`` (the benchmarks' baselines) needs besides the address
+    to be let in: the TLS of the settings and the principal's token."""
+    return {"tls": temporal_tls(settings), "api_key": configured_token(settings)}
 
 
 def converter(settings: Settings) -> DataConverter:

@@ -20,6 +20,7 @@ from schemas.request import CourtRequest
 from tracefreeze.cli import case as cli_case
 from tracefreeze.cli import court as cli_court
 from tracefreeze.cli import dlq as cli_dlq
+from tracefreeze.cli import identity as cli_identity
 from tracefreeze.cli import party as cli_party
 from tracefreeze.cli import record as cli_record
 from tracefreeze.cli import report as cli_report
@@ -250,3 +251,5 @@ main.add_command(cli_party.party)
 main.add_command(cli_record.record)
 main.add_command(cli_record.recorder)
 main.add_command(projector, "project")
+main.add_command(cli_identity.whoami)
+main.add_command(cli_identity.token)

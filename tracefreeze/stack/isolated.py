@@ -65,6 +65,7 @@ def stack_env(settings: Settings, overrides: dict[str, str] | None = None) -> di
         "TRACEFREEZE_TOPICS__DEAD_LETTER": settings.topics.dead_letter,
         "TRACEFREEZE_TOPICS__PARTY_CHANNELS": settings.topics.party_channels,
         **temporal_tls_env(settings),
+        **temporal_token_env(settings),
         **(overrides or {}),
     }
 
@@ -80,6 +81,13 @@ def temporal_tls_env(s: Settings) -> dict[str, str]:
     }
     found = {name: str(value) for name, value in files.items() if value is not None}
     return found | ({"TRACEFREEZE_TEMPORAL_TLS": "true"} if s.temporal_tls else {})
+
+
+def temporal_token_env(s: Settings) -> dict[str, str]:
+    """The token variable of ``s``: the principal its processes act as on the cluster
+    (``tracefreeze/security/identity.py``); none on the dev server's stack."""
+    path = s.temporal_token_file
+    return {"TRACEFREEZE_TEMPORAL_TOKEN_FILE": str(path)} if path is not None else {}
 
 
 def kafka_security_env(s: Settings) -> dict[str, str]:

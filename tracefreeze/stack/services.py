@@ -22,6 +22,7 @@ from pydantic import SecretStr
 from tracefreeze.demo.keys import ensure_demo_keys
 from tracefreeze.record.writer import configured_dsn
 from tracefreeze.security.codec import ensure_codec_keys
+from tracefreeze.security.identity import app_token_env, ensure_demo_identities
 from tracefreeze.security.organ_keys import ensure_organ_keys, organ_keys_file
 from tracefreeze.stack import kafka, temporal
 from tracefreeze.stack.errors import StackError, tail_of
@@ -71,6 +72,8 @@ def _keys(stack: Stack) -> None:
     organs = ensure_organ_keys(stack.state_dir)  # one signing key per organ, and the relay's
     print(f"keys: demo State keys and codec key in {registry.parent}; registry {registry}")
     print(f"keys: {len(organs.keys)} organ keys in {organ_keys_file(stack.state_dir)}")
+    tokens = ensure_demo_identities(stack.state_dir, stack.settings.temporal_namespace)
+    print(f"identity: demo users' tokens in {tokens} (tracefreeze whoami)")
 
 
 def _topics(stack: Stack, admin: str | None, deadline: float, just_started: bool) -> None:
@@ -205,7 +208,8 @@ def apps_up(stack: Stack) -> None:
             elif health.get(name):
                 variable = f"TRACEFREEZE_{name.upper()}_HEALTH_PORT"
                 check_free(name, "health", HOST, valid_port(health[name], variable), variable)
-            pid = _start(stack, name, argv, env, f"{name}.log")
+            own = env | app_token_env(stack.state_dir, name)  # its principal (identity.py)
+            pid = _start(stack, name, argv, own, f"{name}.log")
             record(stack, name, pid)
             started[name] = pid
             print(f"{name}: starting (pid {pid}, log {stack.log_dir / f'{name}.log'})")

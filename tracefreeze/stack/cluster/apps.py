@@ -10,6 +10,7 @@ import urllib.request
 from datetime import UTC, datetime
 
 from tracefreeze.security.kafka_acls import BRIDGE, WORKER
+from tracefreeze.stack.cluster.authorization import app_env
 from tracefreeze.stack.cluster.layout import BRIDGES, WORKERS, Cluster
 from tracefreeze.stack.errors import StackError, tail_of
 from tracefreeze.stack.pids import record, running_pid
@@ -27,9 +28,10 @@ def names_and_ports(cluster: Cluster) -> dict[str, int]:
 
 def principal_env(cluster: Cluster, name: str) -> dict[str, str]:
     """Each app's own Kafka principal on a secured cluster, as in production: the workers
-    ``tracefreeze-worker``, the bridges ``tracefreeze-bridge`` (their ACLs only)."""
+    ``tracefreeze-worker``, the bridges ``tracefreeze-bridge`` (their ACLs only); and its own
+    Temporal token (``authorization.app_env``)."""
     principal = {"worker": WORKER, "bridge": BRIDGE}.get(kind(name))
-    return cluster.kafka_env(principal) if principal else {}
+    return (cluster.kafka_env(principal) if principal else {}) | app_env(cluster, kind(name))
 
 
 def kind(name: str) -> str:

@@ -28,6 +28,7 @@ from tracefreeze.security.kafka_acls import (
 from tracefreeze.stack import kafka
 from tracefreeze.stack.cluster import (
     apps,
+    authorization,
     brokers,
     build,
     postgres,
@@ -98,6 +99,7 @@ def up(cluster: Cluster, with_apps: bool = True) -> None:
     with locked(stack):
         ensure_demo_keys(cluster.dir)
         ensure_codec_keys(cluster.dir)
+        authorization.ensure(cluster)
         tools = build.build(cluster.cache_dir)
         ui = ui_build.build_ui(cluster.cache_dir)
         module = build.module_dir()

@@ -35,6 +35,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tracefreeze.config import REPO_ROOT, Settings
+from tracefreeze.security.identity import token_file
 from tracefreeze.stack.isolated import kafka_security_env
 from tracefreeze.stack.layout import Stack, StackOptions
 from tracefreeze.stack.ports import HOST, taken
@@ -182,6 +183,7 @@ class Cluster:
             state_dir=self.dir,
             health_port=0,
             **self.temporal_tls,
+            temporal_token_file=token_file(self.dir, "registry-officer"),  # authorization.py
         )
 
     def client_settings(self, user: str = "admin") -> Settings:
@@ -243,6 +245,7 @@ class Cluster:
                 "TRACEFREEZE_KAFKA_CONTROLLER_PORT": str(s.kafka_controller_port),
                 "TRACEFREEZE_CODEC_PORT": str(s.codec_port),
                 "TRACEFREEZE_STATE_DIR": str(self.dir),
+                "TRACEFREEZE_TEMPORAL_TOKEN_FILE": str(s.temporal_token_file),
                 "TEMPORAL_ADDRESS": s.temporal_address,  # the ``temporal`` CLI's own
                 "TEMPORAL_NAMESPACE": s.temporal_namespace,
             }

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from tracefreeze.config import REPO_ROOT
-from tracefreeze.stack.cluster import build, postgres, temporal_certs
+from tracefreeze.stack.cluster import authorization, build, postgres, temporal_certs
 from tracefreeze.stack.cluster.layout import NAMESPACE, Cluster
 from tracefreeze.stack.errors import StackError, tail_of
 from tracefreeze.stack.pids import alive
@@ -126,12 +126,13 @@ def write_config(cluster: Cluster) -> Path:
     """``temporal/config.yaml`` (0600: it holds the database password) and the dynamic config."""
     directory = config_dir(cluster)
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "dynamicconfig.yaml").write_text(yaml.safe_dump(DYNAMIC))
+    (directory / "dynamicconfig.yaml").write_text(yaml.safe_dump(DYNAMIC | authorization.DYNAMIC))
     path = directory / "config.yaml"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write("# Written by tracefreeze/stack/cluster/temporal_server.py at every start.\n")
-        out.write(yaml.safe_dump(config(cluster), sort_keys=False))
+        made = authorization.with_authorization(cluster, config(cluster))
+        out.write(yaml.safe_dump(made, sort_keys=False))
     return path
 
 
@@ -166,7 +167,8 @@ def ensure_schema(cluster: Cluster, tools: Path, module: Path) -> None:
 
 
 def command(cluster: Cluster, tools: Path) -> list[str]:
-    return [str(tools / "server"), "--config-file", str(write_config(cluster)), "start"]
+    return [str(tools / "server"), "--config-file", str(write_config(cluster)), "start",
+            *authorization.service_flags()]  # fmt: skip
 
 
 def cli_command(cluster: Cluster, *args: str) -> list[str]:
@@ -174,11 +176,14 @@ def cli_command(cluster: Cluster, *args: str) -> list[str]:
     tls = temporal_certs.cli_flags(cluster) if cluster.options.secured else []
     address = cluster.settings.temporal_address
     temporal = str(cluster.stack.venv_bin / "temporal")
-    return [temporal, *args, "--address", address, "--command-timeout", "10s", *tls]
+    auth = authorization.cli_flags(cluster)
+    return [temporal, *args, "--address", address, "--command-timeout", "10s", *tls, *auth]
 
 
 def _cli(cluster: Cluster, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cli_command(cluster, *args), capture_output=True, text=True, check=False)
+    env = os.environ | authorization.cli_env(cluster)  # the admin's token, not in argv
+    done = subprocess.run(cli_command(cluster, *args), env=env, capture_output=True, text=True)
+    return done
 
 
 def healthy(cluster: Cluster) -> bool:
