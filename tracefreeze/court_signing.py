@@ -19,6 +19,8 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from schemas.court import CourtAction
 from schemas.organ_keys import REFRESH_ORGAN_KEYS
 from schemas.views import AnswerReceipt
+from tracefreeze.config import get_settings
+from tracefreeze.security.identity import configured_principal
 from tracefreeze.security.organ_keys import signed
 from workflows.decision_signatures import UNKNOWN_KEY
 
@@ -30,9 +32,11 @@ _PRINCIPAL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 
 
 def principal() -> str | None:
-    """The Court user acting here: ``$TRACEFREEZE_PRINCIPAL``, else the system user (until the
-    Court's identity provider names it); ``None`` if neither is a plain identifier."""
-    name = os.environ.get(PRINCIPAL_ENV) or getpass.getuser()
+    """The Court user acting here: the subject of the token this client acts with
+    (``TRACEFREEZE_TEMPORAL_TOKEN_FILE``, ``tracefreeze whoami``), else
+    ``$TRACEFREEZE_PRINCIPAL``, else the system user; ``None`` if not a plain identifier."""
+    acting = configured_principal(get_settings())
+    name = acting.subject if acting else os.environ.get(PRINCIPAL_ENV) or getpass.getuser()
     return name if _PRINCIPAL.fullmatch(name) else None
 
 

@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tracefreeze import court_signing
 from tracefreeze.cli.main import main
 from tracefreeze.config import Settings, get_settings
 from tracefreeze.errors import TracefreezeError
@@ -192,3 +193,22 @@ def test_token_issue_writes_a_private_token_of_the_local_issuer(
     assert os.access(out.parent, os.W_OK)  # the caller's directory is left as it was
     refused = invoke([*args[:-1], "owner"])
     assert refused.exit_code == 2
+
+
+def test_a_court_action_names_the_principal_of_the_token_it_is_sent_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Audit (who decided is part of the decision): the action's ``principal`` is the subject
+    of the token the client acts with, before any variable or system user."""
+    identity.ensure_demo_identities(tmp_path, NS)
+    clerk = identity.token_file(tmp_path, "trial-chamber-clerk")
+    monkeypatch.setenv("TRACEFREEZE_PRINCIPAL", "someone-else")
+    monkeypatch.setenv("TRACEFREEZE_TEMPORAL_TOKEN_FILE", str(clerk))
+    get_settings.cache_clear()
+    try:
+        assert court_signing.principal() == "trial-chamber-clerk"
+        monkeypatch.delenv("TRACEFREEZE_TEMPORAL_TOKEN_FILE")
+        get_settings.cache_clear()
+        assert court_signing.principal() == "someone-else"
+    finally:
+        get_settings.cache_clear()
