@@ -18,13 +18,13 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 import asyncpg
 
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent, RequestEventType
+from tracefreeze import sql_migrations
 from tracefreeze.downstream.envelope import Received, Unreadable
+from tracefreeze.sql_migrations import apply_migrations
 
 SCHEMA = "tracefreeze_read"
 LOCK_ID = 0x7472_6163_6572_6561
@@ -35,27 +35,14 @@ LEDGER = f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.migrations (
 
 def migration_files() -> list[tuple[str, str]]:
     """(name, SQL) of each migration shipped in the package, in order."""
-    folder = resources.files("tracefreeze.downstream").joinpath("migrations")
-    files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
-    return [(f.name, f.read_text(encoding="utf-8")) for f in files]
+    return sql_migrations.migration_files("tracefreeze.downstream")
 
 
 async def migrate(conn: asyncpg.Connection) -> list[str]:
     """Apply the migrations not yet applied, each once in its own transaction under an
     advisory lock (two projectors starting at once apply each once); those applied now."""
-    applied: list[str] = []
-    for name, sql in migration_files():
-        async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", LOCK_ID)
-            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-            await conn.execute(LEDGER)
-            done = await conn.fetchval(f"SELECT 1 FROM {SCHEMA}.migrations WHERE name = $1", name)
-            if done:
-                continue
-            await conn.execute(sql)
-            await conn.execute(f"INSERT INTO {SCHEMA}.migrations (name) VALUES ($1)", name)
-            applied.append(name)
-    return applied
+    prepare = [f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}", LEDGER]
+    return await apply_migrations(conn, migration_files(), LOCK_ID, f"{SCHEMA}.migrations", prepare)
 
 
 async def is_applied(conn: asyncpg.Connection, event_id: str) -> bool:

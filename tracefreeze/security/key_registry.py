@@ -250,27 +250,48 @@ class RegistryFile:
 def add_key(registry_file: Path, key: StateKey) -> None:
     """Append ``key`` to the registry file (made if missing); what was written must read
     back as a registry."""
+    append_table(registry_file, registry_entry(key))
+    load_registry(registry_file)
+
+
+def append_table(registry_file: Path, table: str) -> None:
+    """Append one ``[[keys]]`` table to a key registry file (made if missing), a blank line
+    before it when the file has content already (State and organ registries alike)."""
     registry_file.parent.mkdir(parents=True, exist_ok=True)
     with registry_file.open("a", encoding="utf-8") as f:
         if registry_file.stat().st_size:
             f.write("\n")
-        f.write(registry_entry(key))
-    load_registry(registry_file)
+        f.write(table)
 
 
-def registry_entry(key: StateKey) -> str:
-    """One ``[[keys]]`` table of the registry file (``load_registry``), for ``key``."""
+def key_table(
+    holder: tuple[str, str],
+    key_id: str,
+    public_key: str,
+    not_before: datetime,
+    not_after: datetime | None,
+) -> str:
+    """One ``[[keys]]`` table of a key registry file; ``holder`` is the field naming whose
+    key it is and its value (``("state", "NLD")``, or ``("organ", ...)`` for an organ's)."""
 
     def stamp(when: datetime) -> str:
         return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
+    field, value = holder
     lines = [
         "[[keys]]",
-        f'key_id = "{key.key_id}"',
-        f'state = "{key.state}"',
-        f'public_key = "{key.public_key}"',
-        f"not_before = {stamp(key.not_before)}",
+        f'key_id = "{key_id}"',
+        f'{field} = "{value}"',
+        f'public_key = "{public_key}"',
+        f"not_before = {stamp(not_before)}",
     ]
-    if key.not_after is not None:
-        lines.append(f"not_after = {stamp(key.not_after)}")
+    if not_after is not None:
+        lines.append(f"not_after = {stamp(not_after)}")
     return "\n".join(lines) + "\n"
+
+
+def registry_entry(key: StateKey) -> str:
+    """One ``[[keys]]`` table of the registry file (``load_registry``), for ``key``."""
+    return key_table(
+        ("state", key.state), key.key_id, key.public_key, key.not_before, key.not_after
+    )

@@ -30,8 +30,8 @@ from schemas.court import CourtAction, OrganSignature
 from schemas.organ_keys import RELAY, OrganKey, OrganKeys
 from schemas.organs import Organ, organ_of
 from tracefreeze.errors import TracefreezeError
-from tracefreeze.security.key_registry import PublicKeyEntry
-from tracefreeze.security.signing import load_private_key, public_key_b64
+from tracefreeze.security.key_registry import PublicKeyEntry, append_table, key_table
+from tracefreeze.security.signing import load_private_key, public_key_b64, write_private_key
 from workflows.decision_signatures import action_bytes
 
 FILE_ENV, DIR_ENV = "TRACEFREEZE_ORGAN_KEYS_FILE", "TRACEFREEZE_ORGAN_KEYS_DIR"
@@ -79,19 +79,9 @@ def load_organ_keys(path: Path) -> OrganKeys:
 
 
 def _entry(key: OrganKey) -> str:
-    def stamp(when: datetime) -> str:
-        return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-    lines = [
-        "[[keys]]",
-        f'key_id = "{key.key_id}"',
-        f'organ = "{key.organ}"',
-        f'public_key = "{key.public_key}"',
-        f"not_before = {stamp(key.not_before)}",
-    ]
-    if key.not_after is not None:
-        lines.append(f"not_after = {stamp(key.not_after)}")
-    return "\n".join(lines) + "\n"
+    return key_table(
+        ("organ", key.organ), key.key_id, key.public_key, key.not_before, key.not_after
+    )
 
 
 def keygen(
@@ -116,20 +106,8 @@ def keygen(
         not_before=(not_before or datetime.now(UTC)).replace(microsecond=0),
         not_after=not_after,
     )
-    from cryptography.hazmat.primitives import serialization
-
-    pem = private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    keys_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(pem_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(pem)
-    registry_file.parent.mkdir(parents=True, exist_ok=True)
-    with registry_file.open("a", encoding="utf-8") as f:
-        f.write(("\n" if registry_file.stat().st_size else "") + _entry(entry))
+    write_private_key(private_key, pem_path)
+    append_table(registry_file, _entry(entry))
     load_organ_keys(registry_file)
     return entry
 

@@ -86,6 +86,20 @@ def public_key_b64(private_key: Ed25519PrivateKey) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
+def write_private_key(private_key: Ed25519PrivateKey, pem_path: Path) -> None:
+    """Write ``private_key`` as PKCS#8 PEM to a new file ``pem_path`` (made with mode 0600,
+    its folder made if missing); an existing file is never overwritten."""
+    pem = private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    pem_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(pem_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(pem)
+
+
 def keygen(
     state: str,
     key_id: str,
@@ -111,15 +125,7 @@ def keygen(
     if pem_path.exists():
         raise TracefreezeError(f"{pem_path} exists; choose another key id")
 
-    pem = private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(pem_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(pem)
+    write_private_key(private_key, pem_path)
     os.chmod(pem_path, 0o600)
     add_key(registry_file, entry)
     return pem_path, entry
