@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from decimal import Decimal
 
 from aiokafka import AIOKafkaProducer
 
 from activities.publish import EventPublisher
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
+from schemas.request import CourtRequest
+from tests.builders import acknowledgement, court_request, execution_report, frozen_at, now
 from tests.stack import isolated
+from tests.tracefreeze.e2e import Running, send_signed
 from tracefreeze.config import Settings
 from tracefreeze.topics import ensure_topics
 
@@ -37,3 +41,17 @@ async def topics_of(stack: Settings) -> Settings:
     s = isolated(stack, "downstream")
     await ensure_topics(s)
     return s
+
+
+FROZEN = {"a-account-1": Decimal("398214.37"), "a-apartment-1": Decimal("860000.00")}
+"""The worked example's two assets and the amounts its party reports frozen."""
+
+
+async def both_assets_frozen(r: Running, tag: str) -> CourtRequest:
+    """Submit the worked example's request to the running worker; its party acknowledges it
+    and reports both its assets frozen (``FROZEN``), signed, over Kafka."""
+    request = court_request(tag=tag)
+    await r.client.submit(request)
+    await send_signed(r, acknowledgement(request, sent_at=now()))
+    await send_signed(r, execution_report(request, frozen_at(FROZEN), sent_at=now()))
+    return request

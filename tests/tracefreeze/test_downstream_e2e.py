@@ -21,9 +21,14 @@ from schemas.common import Money
 from schemas.escalations import EscalationEvent, EscalationKind
 from schemas.events import AssetEventData, RequestEvent, RequestEventType
 from schemas.ledger import AssetStatus, RequestStatus
-from tests.builders import acknowledgement, court_request, execution_report, frozen_at, now
-from tests.tracefreeze.downstream_support import producer, publish, topics_of
-from tests.tracefreeze.e2e import WAIT_S, Running, send_signed
+from tests.tracefreeze.downstream_support import (
+    FROZEN,
+    both_assets_frozen,
+    producer,
+    publish,
+    topics_of,
+)
+from tests.tracefreeze.e2e import WAIT_S, Running
 from tracefreeze.config import Settings, get_settings
 from tracefreeze.downstream import CourtEventsConsumer, InMemorySeen, Received, Unreadable
 from tracefreeze.downstream.__main__ import main as example
@@ -293,11 +298,7 @@ async def test_the_workers_own_events_read_as_typed_events(running: Running) -> 
     """What the real worker publishes parses whole: no unreadable record, no unknown field;
     the worked example's table shows the frozen assets."""
     r, s = running, running.settings
-    request = court_request(tag="KIT")
-    await r.client.submit(request)
-    frozen = {"a-account-1": Decimal("398214.37"), "a-apartment-1": Decimal("860000.00")}
-    await send_signed(r, acknowledgement(request, sent_at=now()))
-    await send_signed(r, execution_report(request, frozen_at(frozen), sent_at=now()))
+    request = await both_assets_frozen(r, "KIT")
 
     table = AssetTable()
     got = Recorder()
@@ -320,7 +321,7 @@ async def test_the_workers_own_events_read_as_typed_events(running: Running) -> 
     assert kinds[0] is RequestEventType.TRANSMITTED
     [eur_frozen] = [row for row in table.rows() if row.status is AssetStatus.FROZEN]
     assert (eur_frozen.currency, eur_frozen.assets) == ("EUR", 2)
-    assert eur_frozen.value == sum(frozen.values())
+    assert eur_frozen.value == sum(FROZEN.values())
 
 
 async def test_the_worked_example_prints_assets_by_status_per_currency(

@@ -32,15 +32,17 @@ from schemas.escalations import EscalationEvent, EscalationKind
 from schemas.events import AssetEventData, RequestEvent, RequestEventType
 from schemas.ledger import AssetStatus, RequestStatus
 from tests.builders import (
-    acknowledgement,
     case_number,
     court_request,
-    execution_report,
-    frozen_at,
-    now,
 )
-from tests.tracefreeze.downstream_support import producer, publish, topics_of
-from tests.tracefreeze.e2e import WAIT_S, Running, read_until, send_signed, worker_on_demo_policy
+from tests.tracefreeze.downstream_support import (
+    FROZEN,
+    both_assets_frozen,
+    producer,
+    publish,
+    topics_of,
+)
+from tests.tracefreeze.e2e import WAIT_S, Running, read_until, worker_on_demo_policy
 from tracefreeze.client import close_action
 from tracefreeze.config import Settings, get_settings
 from tracefreeze.downstream import read_model
@@ -99,11 +101,7 @@ async def test_the_workers_events_are_projected_and_a_second_delivery_changes_no
     running: Running, record_dsn: str
 ) -> None:
     r, s = running, running.settings
-    request = court_request(tag="SINK")
-    await r.client.submit(request)
-    frozen = {"a-account-1": Decimal("398214.37"), "a-apartment-1": Decimal("860000.00")}
-    await send_signed(r, acknowledgement(request, sent_at=now()))
-    await send_signed(r, execution_report(request, frozen_at(frozen), sent_at=now()))
+    request = await both_assets_frozen(r, "SINK")
     published = await read_until(
         s, s.topics.request_events, of_type(RequestEventType.ASSET_FROZEN, 2)
     )
@@ -118,7 +116,7 @@ async def test_the_workers_events_are_projected_and_a_second_delivery_changes_no
         "SELECT request_reference, party, asset_id, status, currency, amount, event_id::text "
         "FROM tracefreeze_read.assets ORDER BY asset_id",
     ) == [
-        (ref, party, asset_id, "frozen", "EUR", frozen[asset_id], e["id"])
+        (ref, party, asset_id, "frozen", "EUR", FROZEN[asset_id], e["id"])
         for e in events
         if e["type"] == RequestEventType.ASSET_FROZEN.value
         for asset_id in [e["asset"]["asset_id"]]
@@ -144,25 +142,22 @@ async def test_the_workers_events_are_projected_and_a_second_delivery_changes_no
 def asset_event(
     ref: str, kind: RequestEventType, status: AssetStatus, minutes: int, amount: str, party: str
 ) -> RequestEvent:
-    return RequestEvent(
-        id=str(uuid.uuid4()),
-        type=kind,
-        time=T0 + timedelta(minutes=minutes),
-        subject=ref,
-        case_number="ICC-01/14",
-        requested_state=party,
-        status=RequestStatus.IN_EXECUTION,
-        asset=AssetEventData(
-            asset_id="a-account-1",
-            kind=AssetKind.BANK_ACCOUNT,
-            status=status,
-            value=Money(amount=Decimal(amount), currency="EUR"),
-        ),
+    asset = AssetEventData(
+        asset_id="a-account-1",
+        kind=AssetKind.BANK_ACCOUNT,
+        status=status,
+        value=Money(amount=Decimal(amount), currency="EUR"),
     )
+    return request_event(ref, kind, RequestStatus.IN_EXECUTION, minutes, party, asset)
 
 
 def request_event(
-    ref: str, kind: RequestEventType, status: RequestStatus, minutes: int, party: str
+    ref: str,
+    kind: RequestEventType,
+    status: RequestStatus,
+    minutes: int,
+    party: str,
+    asset: AssetEventData | None = None,
 ) -> RequestEvent:
     return RequestEvent(
         id=str(uuid.uuid4()),
@@ -172,6 +167,7 @@ def request_event(
         case_number="ICC-01/14",
         requested_state=party,
         status=status,
+        asset=asset,
     )
 
 

@@ -31,7 +31,7 @@ from schemas.organ_keys import RELAY, OrganKey, OrganKeys
 from schemas.organs import Organ, organ_of
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.security.key_registry import PublicKeyEntry, append_table, key_table
-from tracefreeze.security.signing import load_private_key, public_key_b64, write_private_key
+from tracefreeze.security.signing import load_private_key, new_key_fields, write_private_key
 from workflows.decision_signatures import action_bytes
 
 FILE_ENV, DIR_ENV = "TRACEFREEZE_ORGAN_KEYS_FILE", "TRACEFREEZE_ORGAN_KEYS_DIR"
@@ -100,11 +100,7 @@ def keygen(
         raise TracefreezeError(f"organ key {key_id} exists already")
     private_key = Ed25519PrivateKey.generate()
     entry = OrganKey(
-        key_id=key_id,
-        organ=organ,
-        public_key=public_key_b64(private_key),
-        not_before=(not_before or datetime.now(UTC)).replace(microsecond=0),
-        not_after=not_after,
+        key_id=key_id, organ=organ, **new_key_fields(private_key, not_before, not_after)
     )
     write_private_key(private_key, pem_path)
     append_table(registry_file, _entry(entry))

@@ -21,6 +21,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -86,6 +87,19 @@ def public_key_b64(private_key: Ed25519PrivateKey) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
+def new_key_fields(
+    private_key: Ed25519PrivateKey, not_before: datetime | None, not_after: datetime | None
+) -> dict[str, Any]:
+    """The registry fields of a key just made, whoever holds it (a State's or an organ's):
+    its public half, and its validity from ``not_before`` (now when none, to the second)
+    to ``not_after``."""
+    return {
+        "public_key": public_key_b64(private_key),
+        "not_before": (not_before or datetime.now(UTC)).replace(microsecond=0),
+        "not_after": not_after,
+    }
+
+
 def write_private_key(private_key: Ed25519PrivateKey, pem_path: Path) -> None:
     """Write ``private_key`` as PKCS#8 PEM to a new file ``pem_path`` (made with mode 0600,
     its folder made if missing); an existing file is never overwritten."""
@@ -112,11 +126,7 @@ def keygen(
     key appended to the registry. Refuses to overwrite a key file or reuse a key id."""
     private_key = Ed25519PrivateKey.generate()
     entry = StateKey(
-        key_id=key_id,
-        state=state,
-        public_key=public_key_b64(private_key),
-        not_before=(not_before or datetime.now(UTC)).replace(microsecond=0),
-        not_after=not_after,
+        key_id=key_id, state=state, **new_key_fields(private_key, not_before, not_after)
     )
     existing = load_registry(registry_file) if registry_file.exists() else KeyRegistry()
     if existing.get(key_id) is not None:
