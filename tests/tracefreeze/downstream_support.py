@@ -47,11 +47,12 @@ FROZEN = {"a-account-1": Decimal("398214.37"), "a-apartment-1": Decimal("860000.
 """The worked example's two assets and the amounts its party reports frozen."""
 
 
-async def both_assets_frozen(r: Running, tag: str) -> CourtRequest:
+async def both_assets_frozen(r: Running, tag: str) -> tuple[CourtRequest, dict[str, Decimal]]:
     """Submit the worked example's request to the running worker; its party acknowledges it
-    and reports both its assets frozen (``FROZEN``), signed, over Kafka."""
+    and reports both its assets frozen, signed, over Kafka. The request and the amount
+    frozen of each asset."""
     request = court_request(tag=tag)
     await r.client.submit(request)
     await send_signed(r, acknowledgement(request, sent_at=now()))
     await send_signed(r, execution_report(request, frozen_at(FROZEN), sent_at=now()))
-    return request
+    return request, dict(FROZEN)

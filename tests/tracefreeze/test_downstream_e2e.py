@@ -21,13 +21,7 @@ from schemas.common import Money
 from schemas.escalations import EscalationEvent, EscalationKind
 from schemas.events import AssetEventData, RequestEvent, RequestEventType
 from schemas.ledger import AssetStatus, RequestStatus
-from tests.tracefreeze.downstream_support import (
-    FROZEN,
-    both_assets_frozen,
-    producer,
-    publish,
-    topics_of,
-)
+from tests.tracefreeze.downstream_support import both_assets_frozen, producer, publish, topics_of
 from tests.tracefreeze.e2e import WAIT_S, Running
 from tracefreeze.config import Settings, get_settings
 from tracefreeze.downstream import CourtEventsConsumer, InMemorySeen, Received, Unreadable
@@ -298,7 +292,7 @@ async def test_the_workers_own_events_read_as_typed_events(running: Running) -> 
     """What the real worker publishes parses whole: no unreadable record, no unknown field;
     the worked example's table shows the frozen assets."""
     r, s = running, running.settings
-    request = await both_assets_frozen(r, "KIT")
+    request, frozen = await both_assets_frozen(r, "KIT")
 
     table = AssetTable()
     got = Recorder()
@@ -321,7 +315,7 @@ async def test_the_workers_own_events_read_as_typed_events(running: Running) -> 
     assert kinds[0] is RequestEventType.TRANSMITTED
     [eur_frozen] = [row for row in table.rows() if row.status is AssetStatus.FROZEN]
     assert (eur_frozen.currency, eur_frozen.assets) == ("EUR", 2)
-    assert eur_frozen.value == sum(FROZEN.values())
+    assert eur_frozen.value == sum(frozen.values())
 
 
 async def test_the_worked_example_prints_assets_by_status_per_currency(

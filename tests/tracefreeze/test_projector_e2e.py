@@ -35,13 +35,7 @@ from tests.builders import (
     case_number,
     court_request,
 )
-from tests.tracefreeze.downstream_support import (
-    FROZEN,
-    both_assets_frozen,
-    producer,
-    publish,
-    topics_of,
-)
+from tests.tracefreeze.downstream_support import both_assets_frozen, producer, publish, topics_of
 from tests.tracefreeze.e2e import WAIT_S, Running, read_until, worker_on_demo_policy
 from tracefreeze.client import close_action
 from tracefreeze.config import Settings, get_settings
@@ -101,7 +95,7 @@ async def test_the_workers_events_are_projected_and_a_second_delivery_changes_no
     running: Running, record_dsn: str
 ) -> None:
     r, s = running, running.settings
-    request = await both_assets_frozen(r, "SINK")
+    request, frozen = await both_assets_frozen(r, "SINK")
     published = await read_until(
         s, s.topics.request_events, of_type(RequestEventType.ASSET_FROZEN, 2)
     )
@@ -116,7 +110,7 @@ async def test_the_workers_events_are_projected_and_a_second_delivery_changes_no
         "SELECT request_reference, party, asset_id, status, currency, amount, event_id::text "
         "FROM tracefreeze_read.assets ORDER BY asset_id",
     ) == [
-        (ref, party, asset_id, "frozen", "EUR", FROZEN[asset_id], e["id"])
+        (ref, party, asset_id, "frozen", "EUR", frozen[asset_id], e["id"])
         for e in events
         if e["type"] == RequestEventType.ASSET_FROZEN.value
         for asset_id in [e["asset"]["asset_id"]]
@@ -139,6 +133,18 @@ async def test_the_workers_events_are_projected_and_a_second_delivery_changes_no
     assert await snapshot(record_dsn) == before
 
 
+def envelope(ref: str, minutes: int, party: str) -> dict[str, Any]:
+    """What every event these tests make shares: a new id, a time ``minutes`` after ``T0``,
+    the request and its party."""
+    return {
+        "id": str(uuid.uuid4()),
+        "time": T0 + timedelta(minutes=minutes),
+        "subject": ref,
+        "case_number": "ICC-01/14",
+        "requested_state": party,
+    }
+
+
 def asset_event(
     ref: str, kind: RequestEventType, status: AssetStatus, minutes: int, amount: str, party: str
 ) -> RequestEvent:
@@ -159,26 +165,13 @@ def request_event(
     party: str,
     asset: AssetEventData | None = None,
 ) -> RequestEvent:
-    return RequestEvent(
-        id=str(uuid.uuid4()),
-        type=kind,
-        time=T0 + timedelta(minutes=minutes),
-        subject=ref,
-        case_number="ICC-01/14",
-        requested_state=party,
-        status=status,
-        asset=asset,
-    )
+    return RequestEvent(type=kind, status=status, asset=asset, **envelope(ref, minutes, party))
 
 
 def ladder(ref: str, kind: EscalationKind, level: int, minutes: int, party: str) -> EscalationEvent:
     return EscalationEvent(
-        id=str(uuid.uuid4()),
         type=escalation_type(kind),
-        time=T0 + timedelta(minutes=minutes),
-        subject=ref,
-        case_number="ICC-01/14",
-        requested_state=party,
+        **envelope(ref, minutes, party),
         kind=kind,
         level=level,
         step=f"step-{level}" if kind is EscalationKind.STEP_REACHED else None,
