@@ -46,9 +46,9 @@ from schemas.views import SEEN_IDS_CAP
 from tests.builders import court_request
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
+from tracefreeze.request_start import first_run
 from tracefreeze.temporal import connect
 from workflows import search_attributes as sa
-from workflows.carry import RequestRun
 from workflows.request import RequestWorkflow
 
 TASK_QUEUE = "bench-long"
@@ -83,15 +83,13 @@ async def submit_compressed(settings: Settings, reference: str, window_s: float)
     rc = await RequestClient.connect(settings)
     request = court_request(reference=reference)
     policy = await rc.policy_in_force(request)
-    topics = settings.topics
     await rc.client.start_workflow(
         RequestWorkflow.run,
-        RequestRun(
-            request=request,
-            events_topic=topics.request_events,
-            escalations_topic=topics.escalations,
-            policy=policy,
-            dedupe_window=timedelta(seconds=window_s),
+        first_run(
+            settings,
+            request,
+            policy,
+            window=timedelta(seconds=window_s),
             seen_ids_cap=MAX_SEEN_IDS_CAP,
         ),
         id=request_workflow_id(reference, request.requested_state),

@@ -31,10 +31,11 @@ from schemas.case import (
 from schemas.completeness import CompletenessOverride
 from schemas.court import Judgment
 from schemas.request import CourtRequest
-from tracefreeze.client import RequestClient, cleared, dedupe_window, plain_errors
+from tracefreeze.client import RequestClient, cleared, plain_errors
 from tracefreeze.config import Settings
 from tracefreeze.court_signing import by_user
 from tracefreeze.errors import TracefreezeError
+from tracefreeze.request_start import dedupe_window
 from tracefreeze.security.organ_keys import signed
 from tracefreeze.security.request_ids import request_id_key, workflow_id_of
 from tracefreeze.temporal import connect

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -45,11 +45,11 @@ from tracefreeze.config import Settings
 from tracefreeze.court_signing import by_user, execute_signed
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.policy import load_directory, load_policy, load_situations, resolve
+from tracefreeze.request_start import first_run
 from tracefreeze.security.request_ids import candidate_ids, request_id_key, workflow_id_of
 from tracefreeze.temporal import connect
 from workflows import catalog
 from workflows import search_attributes as sa
-from workflows.carry import RequestRun
 from workflows.details import static_details
 from workflows.request import RequestWorkflow
 
@@ -61,17 +61,6 @@ COURT_UPDATES: dict[type[CourtAction], str] = {
 """Which update of the request workflow records each kind of Court action (from the catalog)."""
 REQUEST_ID_PREFIX = request_workflow_id("-", "-").split("/", 1)[0] + "/"
 """Workflow ids of requests start so; references never do (they are upper case)."""
-
-
-DEDUPE_MARGIN = timedelta(days=1)
-"""Beyond the intake's answer age limit: its clock-skew tolerance and any clock difference."""
-
-
-def dedupe_window(settings: Settings) -> timedelta:
-    """How long a request remembers an answer's event id: the bridge refuses an answer older
-    than ``answer_max_age_days`` (``tracefreeze/intake/gate.py``), so an id older than that and a
-    margin can never come back (``workflows/request_seen.py``)."""
-    return timedelta(days=settings.answer_max_age_days) + DEDUPE_MARGIN
 
 
 class RequestClient:
@@ -149,19 +138,11 @@ class RequestClient:
         """
         override = cleared(await self.check(request), override_by, override_reason)
         policy = await self.policy_in_force(request, policy)
-        topics = self.settings.topics
         workflow_id = workflow_id_of(request, self._key(ensure=request.ex_parte))
         try:
             handle = await self.client.start_workflow(
                 RequestWorkflow.run,
-                RequestRun(
-                    request=request,
-                    events_topic=topics.request_events,
-                    escalations_topic=topics.escalations,
-                    policy=policy,
-                    dedupe_window=dedupe_window(self.settings),
-                    completeness_override=override,
-                ),
+                first_run(self.settings, request, policy, override),
                 id=workflow_id,
                 task_queue=self.settings.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,

@@ -47,9 +47,9 @@ from tests.workflows.support import (
     send,
     settle,
 )
-from tracefreeze.client import dedupe_window
 from tracefreeze.config import Settings
 from tracefreeze.report.status import render_asset, render_view
+from tracefreeze.request_start import dedupe_window
 from workflows.carry import TIMELINE_CARRIED, RequestCarry, RequestRun
 from workflows.request import RequestWorkflow
 from workflows.request_seen import SeenIds
