@@ -32,6 +32,7 @@ from temporalio.client import Client
 from temporalio.service import TLSConfig
 
 from tests.faults.cluster import started_cluster
+from tracefreeze.security.identity import configured_token
 from tracefreeze.stack.cluster import apps, ui_server
 from tracefreeze.stack.cluster.layout import NAMESPACE, Cluster
 from tracefreeze.temporal import connect
@@ -51,15 +52,20 @@ def cluster() -> Iterator[Cluster]:
         yield cluster  # control.down (started_cluster) stops the codec server too
 
 
-def get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=10) as answer:
+def get(url: str, token: str | None = None) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as answer:
         return json.loads(answer.read())
 
 
 def api(cluster: Cluster, path: str, **query: str) -> Any:
-    """GET ``/api/v1/<path>`` of the UI server (the routes its browser code calls)."""
+    """GET ``/api/v1/<path>`` of the UI server (the routes its browser code calls) as the
+    officer: the UI server forwards the caller's ``Authorization`` to the frontend, whose JWT
+    authorizer refuses a call without one (``test_cluster_auth.py``)."""
     suffix = f"?{urlencode(query)}" if query else ""
-    return get(f"{ui_server.url(cluster)}/api/v1/{path}{suffix}")
+    return get(
+        f"{ui_server.url(cluster)}/api/v1/{path}{suffix}", configured_token(cluster.settings)
+    )
 
 
 def until_listed(cluster: Cluster, path: str, query: str) -> dict[str, Any]:
@@ -127,6 +133,7 @@ async def test_the_frontend_serves_only_clients_with_the_cluster_s_certificate(
                                               s.temporal_tls_key_file))  # fmt: skip
     name = s.temporal_tls_server_name
     address = s.temporal_address
+    # The refusals below are TLS's own: no connection is made, so no token is looked at.
     with pytest.raises(RuntimeError):  # plain text to a TLS listener
         await Client.connect(address, namespace=NAMESPACE, tls=False)
     with pytest.raises(RuntimeError):  # TLS, but no client certificate (requireClientAuth)
@@ -136,7 +143,8 @@ async def test_the_frontend_serves_only_clients_with_the_cluster_s_certificate(
     mutual = TLSConfig(
         server_root_ca_cert=ca, client_cert=cert, client_private_key=key, domain=name
     )
-    client = await Client.connect(address, namespace=NAMESPACE, tls=mutual)
+    token = configured_token(s)  # the frontend's JWT authorizer wants a principal besides
+    client = await Client.connect(address, namespace=NAMESPACE, tls=mutual, api_key=token)
     described = await client.workflow_service.describe_namespace(
         DescribeNamespaceRequest(namespace=NAMESPACE)
     )
