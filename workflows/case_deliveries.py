@@ -65,8 +65,11 @@ class Deliveries:
     ) -> None:
         """Queue a Court action for one request under a fresh event id of its own (each request
         dedupes on it; a retry sends the same id), replacing one of the same update not yet
-        sent (a newer judgment supersedes an older one on its way)."""
-        action = action.model_copy(update={"event_id": str(workflow.uuid4())})
+        sent (a newer judgment supersedes an older one on its way). The organ's signature
+        covered the case's event id, so it goes: the workers' relay key signs what is relayed
+        (``activities/case.py``, ``decision_signatures.RELAYED``)."""
+        fresh = {"event_id": str(workflow.uuid4()), "signature": None}
+        action = action.model_copy(update=fresh)
         self.queued[(key, update)] = Delivery(key=key, update=update, action=action)
 
     def due(self) -> bool:

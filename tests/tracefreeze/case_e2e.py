@@ -36,6 +36,7 @@ from tests.signed import signed_record
 from tests.tracefreeze.e2e import Running
 from tests.workflows.support import UPDATE_OF
 from tracefreeze.errors import TracefreezeError
+from tracefreeze.security.organ_keys import signed
 from workflows.request_publishing import PARENT_REPORT_INTERVAL
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "case-order.json"
@@ -111,6 +112,8 @@ def valuation(bel: CourtRequest, n: int) -> AssetManagementUpdate:
 async def take(client: Client, request: CourtRequest, answer: AnswerBase | c.CourtAction) -> None:
     """An answer or Court action straight to the request, as the intake delivers it."""
     handle = client.get_workflow_handle(request.workflow_id)
+    if isinstance(answer, c.CourtAction):  # signed by its organ, as the Court's client sends it
+        answer = signed(answer)
     await handle.execute_update(UPDATE_OF[type(answer)], answer, id=answer.event_id)
 
 

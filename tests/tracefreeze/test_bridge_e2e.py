@@ -153,7 +153,7 @@ async def test_late_answer_to_a_closed_request_is_dead_lettered(running: Running
     await wait_view(r.client, ref, lambda v: v.status is RequestStatus.ACKNOWLEDGED)
     await simulate_state(s, ref, "NLD", "no-assets")
     await wait_view(r.client, ref, lambda v: v.status is RequestStatus.NO_ASSETS)
-    await r.client.close(ref, "NLD", close_action("no assets found", "Registry, e2e test"))
+    await r.client.close(ref, "NLD", close_action("no assets found", "Registry"))
     handle = r.client.client.get_workflow_handle_for(RequestWorkflow.run, workflow_id)
     closed = await asyncio.wait_for(handle.result(), timeout=WAIT_S)
     run_id = (await handle.describe()).run_id

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from tracefreeze.security import identity
-from tracefreeze.security.temporal_tls import temporal_tls
 from tracefreeze.stack.cluster.layout import Cluster, low_free_ports
 from tracefreeze.stack.ports import HOST
 
@@ -106,7 +105,7 @@ def service_flags() -> list[str]:
 def cli_flags(cluster: Cluster) -> list[str]:
     """Plain text unless the cluster's clients speak TLS: the ``temporal`` CLI turns TLS on by
     itself when given an API key (``cli_env``)."""
-    return [] if temporal_tls(cluster.settings) else ["--tls=false"]
+    return [] if cluster.options.secured else ["--tls=false"]
 
 
 def cli_env(cluster: Cluster) -> dict[str, str]:
