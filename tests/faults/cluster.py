@@ -44,17 +44,23 @@ PAIR = 2
 """Two workers and two bridges, as deploy/k8s runs them."""
 
 
-def started_cluster() -> Iterator[Cluster]:
-    """A cluster of its own in a fresh directory, services only; stopped and removed after."""
+def require_build(what: str) -> None:
+    """Skip ``what`` with a ``NOT RUN`` reason unless the cluster's Go builds are cached: a
+    clean clone does not pay their minutes (``make cluster-build`` once, then they run)."""
     cache = StackOptions().cache_dir
     if not build.cached(cache):
         reason = (
-            f"NOT RUN: the cluster drills need the Temporal server {build.TEMPORAL_VERSION} "
+            f"NOT RUN: {what} need the Temporal server {build.TEMPORAL_VERSION} "
             f"and its UI server {ui_build.UI_VERSION} built in {cache}; run "
             f"`{build.BUILD_COMMAND}` once (minutes), then run them again"
         )
         RESULTS.append(reason)  # in the drills' summary at the end of every run, not only -rs
         pytest.skip(reason)
+
+
+def started_cluster() -> Iterator[Cluster]:
+    """A cluster of its own in a fresh directory, services only; stopped and removed after."""
+    require_build("the cluster drills")
     directory = Path(tempfile.mkdtemp(prefix="tracefreeze-cluster-"))
     with exported({"TRACEFREEZE_CLUSTER_DIR": str(directory)}):
         cluster = Cluster.from_env(create=True)

@@ -26,17 +26,16 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from tests.builders import court_request
-from tests.faults.drill import RESULTS
+from tests.faults.cluster import require_build
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.security import identity
-from tracefreeze.stack.cluster import build, control
+from tracefreeze.stack.cluster import control
 from tracefreeze.stack.cluster.authorization import token_file
 from tracefreeze.stack.cluster.layout import Cluster, Ports, low_free_ports
 from tracefreeze.stack.errors import StackError
 from tracefreeze.stack.isolated import exported
-from tracefreeze.stack.layout import StackOptions
 from tracefreeze.temporal import connect
 
 pytestmark = [pytest.mark.cluster, pytest.mark.faults]
@@ -46,11 +45,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.faults]
 def cluster() -> Iterator[Cluster]:
     """A cluster of its own with its apps (two workers, two bridges, the codec server), each
     acting with its own token; stopped and removed after."""
-    cache = StackOptions().cache_dir
-    if not build.cached(cache):
-        reason = f"NOT RUN: the cluster auth test needs `{build.BUILD_COMMAND}` once"
-        RESULTS.append(reason)
-        pytest.skip(reason)
+    require_build("the cluster's authorization tests")
     directory = Path(tempfile.mkdtemp(prefix="tracefreeze-cluster-auth-"))
     (directory / "ports.json").write_text(low_ports().model_dump_json())
     with exported({"TRACEFREEZE_CLUSTER_DIR": str(directory)}):
