@@ -52,7 +52,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_release import completed, ordered, release_report, settled, with_answer
     from workflows.case_release import without as release_without
     from workflows.case_requests import news, start_request, where_they_stand
-    from workflows.case_runs import hand_over_due
+    from workflows.case_runs import HandOver
     from workflows.outcome import Rejection
 
 RECONCILE_EVERY = timedelta(days=7)
@@ -69,14 +69,12 @@ class CaseWorkflow:
         firsts = [RequestSummary.transmitted(r) for r in inp.order.requests]
         carried = inp.carried or CaseCarry(requests={s.key: s for s in firsts})
         self._requests: dict[str, RequestSummary] = dict(carried.requests)
-        """Per request (``REFERENCE/PARTY``), as it last reported (known from the start, even
-        to an early update)."""
+        """Per request (``REFERENCE/PARTY``), as it last reported (known from the start)."""
         self._workflow_ids: dict[str, str] = dict(carried.workflow_ids)
         """Where each request runs, to ask it where it stands (``_reconcile``)."""
         self._seen: set[str] = set(carried.seen_event_ids)
         self._run = carried.runs if inp.carried is None else carried.runs + 1
-        self._reports_per_run = inp.reports_per_run
-        self._reports_this_run = 0
+        self._hand_over = HandOver(inp.reports_per_run)
         self._children: list[asyncio.Task[None]] = []
         """The requests this run started, followed to their completion."""
         self._closed = False
@@ -112,7 +110,7 @@ class CaseWorkflow:
             try:
                 undelivered = self._deliveries.undelivered()
                 await workflow.wait_condition(
-                    lambda: self._done() or self._due() or self._reconcile_now,
+                    self._woken,
                     timeout=RETRY_UNDELIVERED_AFTER if undelivered else RECONCILE_EVERY,
                     timeout_summary="ask the requests",
                 )
@@ -148,7 +146,7 @@ class CaseWorkflow:
                     proposals=self._proposals.proposals,
                     outbox=tuple(self._proposals.outbox),
                 ),
-                reports_per_run=self._reports_per_run,
+                reports_per_run=self._hand_over.reports_per_run,
             )
         )
 
@@ -159,7 +157,7 @@ class CaseWorkflow:
         if summary.status is RequestStatus.CLOSED:
             self._reconcile_now = True
         elif self._take(summary):
-            self._reports_this_run += 1
+            self._hand_over.reported()
 
     @workflow.update
     async def add_state(self, action: AddState) -> CaseView:
@@ -324,8 +322,10 @@ class CaseWorkflow:
             raise AssertionError  # unreachable: _reject raises
         return judgment
 
-    def _due(self) -> bool:
-        return bool(self._proposals.outbox) or self._deliveries.due()
+    def _woken(self) -> bool:
+        """Work for the run loop: read from the state alone, never the clock (``HandOver``)."""
+        work = bool(self._proposals.outbox) or self._deliveries.due() or self._reconcile_now
+        return work or self._closed or self._hand_over.due
 
     def _dispatch(self) -> None:
         """Send the queued Court actions, each request on its own (``case_deliveries.py``)."""
@@ -356,7 +356,7 @@ class CaseWorkflow:
         self._release = completed(self._release, self._requests, workflow.now())
 
     def _done(self) -> bool:
-        return self._closed or hand_over_due(self._reports_per_run, self._reports_this_run)
+        return self._closed or self._hand_over.check()
 
     # -- the requests, started as children ---------------------------------------------------
 

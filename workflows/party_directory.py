@@ -95,6 +95,7 @@ class PartyDirectoryWorkflow:
         self._input = inp
         self._taken_this_run = 0
         self._dirty = False
+        self._hand_over = False  # noted by each handler, read by the run loop's wake-up
         self._shown: dict[str, Any] | None = None
         for kind in PARTY_ACTIONS:
             handler, validator = self._handlers(kind)
@@ -120,7 +121,9 @@ class PartyDirectoryWorkflow:
                 )
             due = pr.next_effective(self._carry)
             self._dirty = False
-            wake = lambda: self._dirty or self._should_continue_as_new()  # noqa: E731
+            # State only, never the server's suggestion itself: the SDK re-evaluates this in
+            # activations history does not hold (a refused update's), see ``_note_hand_over``.
+            wake = lambda: self._dirty or self._hand_over  # noqa: E731
             if due is None:
                 await workflow.wait_condition(wake)
                 continue
@@ -130,6 +133,10 @@ class PartyDirectoryWorkflow:
                     await workflow.wait_condition(wake, timeout=wait)
                 except TimeoutError:
                     pass  # the time of a pending change has come
+
+    def _note_hand_over(self) -> None:
+        """At a step history holds (a signal or an update taken): is it time to hand over?"""
+        self._hand_over = self._hand_over or self._should_continue_as_new()
 
     def _should_continue_as_new(self) -> bool:
         limit = self._input.actions_per_run
@@ -159,6 +166,7 @@ class PartyDirectoryWorkflow:
     def take_notice(self, notice: DirectoryNotice) -> None:
         """Rule 180: a State's notice of a new channel or language, forwarded by the request
         it arrived on. Only this party's notices are taken, each once."""
+        self._note_hand_over()
         before = self._carry.model_copy(deep=True)
         try:
             ignored = pr.take_notice(self._carry, self._code, notice, workflow.now())
@@ -178,6 +186,7 @@ class PartyDirectoryWorkflow:
 
     def _handlers(self, kind: PartyKind) -> tuple[Callable[..., PartyView], Callable[..., None]]:
         def handler(m: Any) -> PartyView:
+            self._note_hand_over()
             if m.event_id not in self._carry.seen:
                 self._validate(m, kind)
                 before = self._carry.model_copy(deep=True)

@@ -75,6 +75,7 @@ class RequestWorkflow:
     def __init__(self, inp: RequestRun) -> None:
         self._input = inp
         self._updates_this_run = 0
+        self._suggested = False  # the server's suggestion to hand over, as a step last saw it
         self._rec = inp.carried or RequestCarry(
             status=RequestStatus.TRANSMITTED,
             ledger=ledger_from_request(inp.request),
@@ -132,6 +133,7 @@ class RequestWorkflow:
             await self._outbox.publish(self._rec, self._request)
             await forward_to_directory(self._rec.directory_outbox)
             await self._inform_parent()
+            self._note_suggestion()
             if self._closed or self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 # A steady stream of answers must not hold a run open: the outbox is carried
@@ -162,6 +164,7 @@ class RequestWorkflow:
 
         def handler(m: Message) -> AnswerReceipt:
             self._updates_this_run += 1  # the server counts each, taken, repeated or refused
+            self._note_suggestion()
             return self._take_guarded(m, kind)
 
         def validator(m: Message) -> None:
@@ -178,6 +181,7 @@ class RequestWorkflow:
         visibility write: the bridge hands over a backlog and can dead-letter a refusal."""
         receipts: list[AnswerReceipt] = []
         self._updates_this_run += len(batch.answers)  # one update, its answers' history
+        self._note_suggestion()
         for m in batch.answers:
             try:
                 receipts.append(self._take_guarded(m, KINDS[m.answer_type], False))
@@ -359,9 +363,14 @@ class RequestWorkflow:
 
     # -- the next run ---------------------------------------------------------------------
 
+    def _note_suggestion(self) -> None:
+        """Read the server's suggestion at a step history holds (the run loop, a handler)."""
+        self._suggested = self._suggested or workflow.info().is_continue_as_new_suggested()
+
     def _should_continue_as_new(self) -> bool:
-        """Requests live for years: hand over before the history or the updates grow large."""
-        if workflow.info().is_continue_as_new_suggested():
+        """Requests live for years: hand over before the history or the updates grow large.
+        Also a wake-up condition, so it reads the state only (``ParentReports.waiting``)."""
+        if self._suggested:
             return True
         limit = self._input.answers_per_run
         return limit is not None and self._updates_this_run >= limit

@@ -62,27 +62,47 @@ class ParentReports:
         return None if self.told_at is None else self.told_at + PARENT_REPORT_INTERVAL
 
     def waiting(self, closed: bool) -> bool:
-        """A change the case has not been told, and the time to tell it has come."""
+        """A change the case has not been told, and the time to tell it has come: at once, on
+        closure, once the interval's timer fired — or no timer is armed for it yet (the run
+        loop comes round to arm it, ``arm``).
+
+        A wake-up condition, so it reads the request's state only, never the clock: the SDK
+        re-evaluates it in every activation, and one that history does not hold (a workflow
+        task whose only update the validator refused) would otherwise find the interval over
+        and send a report that a replay never sends (a non-deterministic history)."""
         if not self.stale or self.gone:
             return self.stale
         due = self._due()
-        return due is None or workflow.now() >= due or closed
+        if due is None or closed:
+            return True
+        armed = self._timer
+        return armed is None or armed[0] != due or armed[1].done()
 
     def arm(self, closed: bool) -> None:
         """A timer for a report held back by the interval: the request wakes to send it.
         One timer, for the report now due; a timer armed for an earlier report is replaced
-        (it would wake the request too early and never again)."""
-        if not self.stale or self.gone or self.waiting(closed):
+        (it would wake the request too early and never again). Called by the run loop, where
+        reading the clock is deterministic; a report already due gets a timer already fired."""
+        if not self.stale or self.gone or closed:
             return
         due, armed = self._due(), self._timer
-        if due is None or (armed is not None and armed[0] == due and not armed[1].done()):
+        if due is None or (armed is not None and armed[0] == due):
             return
         if armed is not None and not armed[1].done():
             armed[1].cancel()
+        if due <= workflow.now():
+            fired: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            fired.set_result(None)
+            self._timer = (due, fired)
+            return
         timer = asyncio.ensure_future(
             workflow.sleep(due - workflow.now(), summary="report to the case")
         )
         self._timer = (due, timer)
+
+    def _fired(self, due: datetime) -> bool:
+        armed = self._timer
+        return armed is not None and armed[0] == due and armed[1].done()
 
     async def inform(
         self, summary_at: Callable[[datetime], RequestSummary], closed: bool, reference: str
@@ -94,7 +114,7 @@ class ParentReports:
             return
         now = workflow.now()
         due = self._due()
-        if not closed and due is not None and now < due:
+        if not closed and due is not None and now < due and not self._fired(due):
             return
         self.stale = False
         summary = summary_at(now)

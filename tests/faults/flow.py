@@ -45,7 +45,7 @@ from tests.builders import (
     to,
 )
 from tests.faults.drill import WAIT_S
-from tests.faults.topic_reads import group_offsets, partitions_of, read_topic, reason_codes
+from tests.faults.topic_reads import group_offsets, partitions_of, read_topic, reason_codes, reasons
 from tests.signed import signed_record
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
@@ -183,6 +183,8 @@ class Count:
     dead_letters: Counter[str] = field(default_factory=Counter)
     per_request: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     """Per request: sent, accepted (answers_seen beyond the setup), valuation history growth."""
+    dead_letter_reasons: list[str] = field(default_factory=list)
+    """Each dead letter's code and detail, shown when a drill's assertion fails."""
 
     def line(self, drill: str, wall_s: float, extra: str = "") -> str:
         dead = ", ".join(f"{k} {v}" for k, v in sorted(self.dead_letters.items())) or "none"
@@ -369,6 +371,7 @@ class Flow:
             resent=self.resent,
             dead_letters=reason_codes(dead),
             per_request=per_request,
+            dead_letter_reasons=reasons(dead),
         )
 
 

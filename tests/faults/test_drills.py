@@ -35,6 +35,7 @@ from tests.faults.drill import (
 from tests.faults.flow import SETUP_ANSWERS, STATE, Count, Flow, check_exact
 from tests.faults.isolation import BEL, on_partition_of, parked
 from tests.faults.running import running_flow
+from tests.replay_check import histories_that_do_not_replay
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 
@@ -260,6 +261,8 @@ async def test_temporal_killed_and_restarted(drill: Drill) -> None:
         assert (await d.flow.client.view(ref, STATE)).answers_seen == SETUP_ANSWERS + len(
             d.flow.answers[ref]
         )
+    # A workflow task lost with the server is tried again, never decided differently.
+    assert await histories_that_do_not_replay(d.flow.client.client, d.s.task_queue) == {}
 
 
 def _assigned(app: App) -> int:

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 
-from schemas.deadletter import HEADER_REASON_CODE
+from schemas.deadletter import HEADER_REASON, HEADER_REASON_CODE
 from tests.faults.drill import WAIT_S
 from tracefreeze.config import Settings
 from tracefreeze.security.kafka_security import security_kwargs
@@ -43,6 +43,15 @@ async def read_topic(s: Settings, topic: str) -> list[ConsumerRecord]:
 
 def reason_codes(records: list[ConsumerRecord]) -> Counter[str]:
     return Counter(dict(r.headers).get(HEADER_REASON_CODE, b"?").decode() for r in records)
+
+
+def reasons(records: list[ConsumerRecord]) -> list[str]:
+    """Each dead letter's reason code and detail, so a drill that fails names the cause."""
+    return [
+        f"{dict(r.headers).get(HEADER_REASON_CODE, b'?').decode()}: "
+        f"{dict(r.headers).get(HEADER_REASON, b'').decode()}"
+        for r in records
+    ]
 
 
 # --- consumer-group lag -------------------------------------------------------------------

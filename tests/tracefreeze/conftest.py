@@ -22,6 +22,15 @@ async def running(stack: Settings) -> AsyncIterator[Running]:
 
 
 @pytest.fixture
+async def running_cold(stack: Settings) -> AsyncIterator[Running]:
+    """``running`` with a worker that caches two workflows: nearly every task of a request or
+    a case replays its whole history first, so a history that does not replay shows at once."""
+    cold = isolated(stack).model_copy(update={"worker_cached_workflows": 2})
+    async with worker_and_bridge(cold) as r:
+        yield r
+
+
+@pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Callable[..., CodecServer]]:
     """Start a codec server in this process on a free port; stopped after the test."""
     with serving(tmp_path) as start:

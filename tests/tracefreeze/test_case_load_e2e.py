@@ -19,6 +19,7 @@ from tests.builders import (
     court_action,
     now,
 )
+from tests.replay_check import histories_that_do_not_replay
 from tests.tracefreeze.case_e2e import (
     FLOOD,
     WAIT_S,
@@ -39,7 +40,7 @@ pytestmark = pytest.mark.stack
 
 
 async def test_one_states_flood_of_answers_keeps_the_case_small_and_the_other_state_unaffected(
-    running: Running,
+    running_cold: Running,
 ) -> None:
     """One State must never be able to take another's request down (RS 93(1)(k) in several
     jurisdictions; each State's part stands on its own). Belgium sends 400 valuations of its
@@ -48,7 +49,7 @@ async def test_one_states_flood_of_answers_keeps_the_case_small_and_the_other_st
     400), where Temporal terminates it. Now every run of the case stays small, the case
     knows Belgium's last valuation, and the Netherlands' request and its part in the case
     go on as if Belgium had sent nothing."""
-    r, client = running, running.client.client
+    r, client = running_cold, running_cold.client.client
     cases = CaseClient(client, r.settings)
     order = fresh_order()
     opened = time.monotonic()
@@ -77,17 +78,20 @@ async def test_one_states_flood_of_answers_keeps_the_case_small_and_the_other_st
     bound = case_run_bound(time.monotonic() - opened, len(order.requests))
     print(f"\ncase after {FLOOD} valuations: runs (bytes, events) {runs}; bound {bound:,} B")
     assert max(size for size, _ in runs) < bound, runs
+    assert await histories_that_do_not_replay(client, r.settings.task_queue) == {}
 
 
 async def test_the_case_continues_as_new_without_losing_a_report_or_a_court_action(
-    running: Running,
+    running_cold: Running,
 ) -> None:
     """A case lives as long as its requests: it hands over to a fresh run, here after every
     report, while Belgium floods its request, the Netherlands answers, and the Court adds
     France and tries to close the case too early, all at once. Every report and every Court
     action lands in whichever run is current: the requests report by the case's workflow id;
-    the case drains its handlers before it continues. Then the case closes normally."""
-    r, client = running, running.client.client
+    the case drains its handlers before it continues. Then the case closes normally, and
+    every run of every workflow replays (refused Court actions leave no event, so nothing
+    may depend on the activations they make)."""
+    r, client = running_cold, running_cold.client.client
     order = fresh_order()
     nld, bel = (next(q for q in order.requests if q.requested_state == st) for st in ("NLD", "BEL"))
     case = await client.start_workflow(
@@ -149,3 +153,5 @@ async def test_the_case_continues_as_new_without_losing_a_report_or_a_court_acti
     final = await asyncio.wait_for(case.result(), timeout=WAIT_S)
     assert final.party_statuses() == {s: RequestStatus.CLOSED for s in ("NLD", "BEL", "FRA")}
     assert final.party("BEL").answers_seen == 204
+    # A worker that caches two workflows replayed nearly every task: every run replays again.
+    assert await histories_that_do_not_replay(client, r.settings.task_queue) == {}
