@@ -12,6 +12,7 @@ import ipaddress
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -22,6 +23,7 @@ from temporalio.service import TLSConfig
 from tests.deploy.deploy_files import K8S, compose, expected_search_attributes, load, named
 from tests.stack import isolated
 from tracefreeze.config import Settings, Topics
+from tracefreeze.security import identity
 from tracefreeze.security.temporal_tls import temporal_tls
 from tracefreeze.stack.cluster import (
     brokers,
@@ -304,3 +306,36 @@ def test_a_process_started_for_the_cluster_gets_its_temporal_certificate(
     assert made.domain == temporal_certs.server_name()
     assert made.client_cert == tls.cert_file(cluster, temporal_certs.CLIENT).read_bytes()
     assert made.server_root_ca_cert == tls.ca_file(cluster).read_bytes()
+
+
+def test_the_temporal_authorization_is_the_helm_values_on_the_local_issuer(
+    cluster: Cluster,
+) -> None:
+    """The frontend refuses a call without the Court's token in production as on the cluster
+    here: the same ``server.config.authorization`` (claim mapper, authorizer, permissions
+    claim, audience), the internal frontend for the server's own workers, the principal
+    passed to history — only the key source differs (the local issuer's JWKS file)."""
+    (values,) = load(K8S / "temporal-values.yaml")
+    helm = values["server"]["config"]["authorization"]
+    assert helm["authorizer"] == helm["claimMapper"] == "default"
+    assert helm["audience"] == identity.AUDIENCE
+    assert values["server"]["internal-frontend"]["enabled"] is True
+    identity.ensure_demo_identities(cluster.dir, cluster.settings.temporal_namespace)
+    temporal_server.write_config(cluster)
+    made = yaml.safe_load((temporal_server.config_dir(cluster) / "config.yaml").read_text())
+    local = made["global"]["authorization"]
+    (uri,) = local["jwtKeyProvider"]["keySourceURIs"]
+    assert uri == identity.jwks_file(cluster.dir).resolve().as_uri()
+    assert Path(uri.removeprefix("file://")).exists()
+    assert without_key_source(local) == without_key_source(helm)
+    assert "internal-frontend" in made["services"]
+    dynamic = yaml.safe_load(
+        (temporal_server.config_dir(cluster) / "dynamicconfig.yaml").read_text()
+    )
+    for key, setting in values["server"]["dynamicConfig"].items():
+        assert dynamic[key] == setting
+    assert dynamic["frontend.enablePrincipalPropagation"] == [{"value": True, "constraints": {}}]
+
+
+def without_key_source(block: dict[str, Any]) -> dict[str, Any]:
+    return {**block, "jwtKeyProvider": {**block["jwtKeyProvider"], "keySourceURIs": []}}

@@ -25,6 +25,7 @@ drills) the Registry officer's.
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,6 @@ from tracefreeze.stack.ports import HOST
 
 SERVICES = ("frontend", "internal-frontend", "history", "matching", "worker")
 """The server's services, ``internal-frontend`` with them (the server's default omits it)."""
-DYNAMIC = {"frontend.enablePrincipalPropagation": [{"value": True, "constraints": {}}]}
 ADMIN = "tracefreeze-admin"
 """Makes the namespace and registers the search attributes (``temporal-system:admin``)."""
 CLIENT = "registry-officer"
@@ -60,18 +60,14 @@ def app_env(cluster: Cluster, kind: str) -> dict[str, str]:
     return identity.app_token_env(cluster.dir, kind)
 
 
-def server_config(cluster: Cluster) -> dict[str, Any]:
-    """``global.authorization`` of the server's configuration."""
-    return {
-        "jwtKeyProvider": {
-            "keySourceURIs": [identity.jwks_file(cluster.dir).resolve().as_uri()],
-            "refreshInterval": "1m",
-        },
-        "permissionsClaimName": "permissions",
-        "authorizer": "default",
-        "claimMapper": "default",
-        "audience": identity.AUDIENCE,
-    }
+def server_config(cluster: Cluster, helm: dict[str, Any]) -> dict[str, Any]:
+    """``global.authorization`` of the server's configuration: the Helm values' block
+    (``helm``) with the local issuer's JWKS file as the key source."""
+    made = copy.deepcopy(helm)
+    made["jwtKeyProvider"]["keySourceURIs"] = [identity.jwks_file(cluster.dir).resolve().as_uri()]
+    if made.get("audience") != identity.AUDIENCE:
+        raise ValueError(f"the Helm values' audience is not {identity.AUDIENCE!r}")
+    return made
 
 
 def internal_ports(cluster: Cluster) -> tuple[int, int]:
@@ -89,11 +85,14 @@ def internal_ports(cluster: Cluster) -> tuple[int, int]:
     return picked[0], picked[1]
 
 
-def with_authorization(cluster: Cluster, config: dict[str, Any]) -> dict[str, Any]:
-    """``config`` with ``global.authorization`` and the ``internal-frontend`` service."""
+def with_authorization(
+    cluster: Cluster, config: dict[str, Any], helm: dict[str, Any]
+) -> dict[str, Any]:
+    """``config`` with ``global.authorization`` and the ``internal-frontend`` service, from
+    the Helm values' ``server.config.authorization`` (``helm``)."""
     grpc, membership = internal_ports(cluster)
     rpc = {"grpcPort": grpc, "membershipPort": membership, "bindOnIP": HOST}
-    config["global"]["authorization"] = server_config(cluster)
+    config["global"]["authorization"] = server_config(cluster, helm)
     config["services"]["internal-frontend"] = {"rpc": rpc}
     return config
 

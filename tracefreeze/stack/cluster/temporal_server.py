@@ -47,6 +47,11 @@ def helm_values() -> dict[str, Any]:
     return values["server"]["config"]
 
 
+def helm_dynamic_config() -> dict[str, Any]:
+    """The dynamic config of the Helm values (``server.dynamicConfig``)."""
+    return dict(yaml.safe_load(VALUES.read_text())["server"]["dynamicConfig"])
+
+
 def namespace_retention() -> str:
     """The retention of the namespace ``tracefreeze`` in the Helm values."""
     namespaces = helm_values()["namespaces"]["namespace"]
@@ -126,12 +131,14 @@ def write_config(cluster: Cluster) -> Path:
     """``temporal/config.yaml`` (0600: it holds the database password) and the dynamic config."""
     directory = config_dir(cluster)
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "dynamicconfig.yaml").write_text(yaml.safe_dump(DYNAMIC | authorization.DYNAMIC))
+    (directory / "dynamicconfig.yaml").write_text(yaml.safe_dump(DYNAMIC | helm_dynamic_config()))
     path = directory / "config.yaml"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write("# Written by tracefreeze/stack/cluster/temporal_server.py at every start.\n")
-        made = authorization.with_authorization(cluster, config(cluster))
+        made = authorization.with_authorization(
+            cluster, config(cluster), helm_values()["authorization"]
+        )
         out.write(yaml.safe_dump(made, sort_keys=False))
     return path
 
