@@ -47,7 +47,7 @@ from schemas.views import AnswerReceipt, BatchReceipt
 from tracefreeze.intake.deadletter import DeadLetters, Letter
 from tracefreeze.intake.gate import AnswerGate, ReceivedAnswer, where
 from tracefreeze.intake.parking import behind
-from tracefreeze.intake.retry import Retry, Stuck, TryAgain, no_handler
+from tracefreeze.intake.retry import Retry, Stuck, TryAgain, no_handler, run_ended_first
 from tracefreeze.intake.routing import Answer, Route, Verdict, route
 from tracefreeze.ops.metrics import (
     ANSWERS_ACCEPTED,
@@ -310,6 +310,8 @@ async def _outcome(
         cause = err.cause
         if no_handler(cause):  # a worker of a deploy that does not know it yet: retried
             raise TryAgain(f"the request has no handler for this answer (yet): {cause}") from err
+        if run_ended_first(cause):  # accepted, then the run ended: the outcome is not known
+            raise TryAgain(f"the request's run ended before the answer's outcome: {cause}") from err
         if isinstance(cause, ApplicationError) and cause.type == "AnswerRejected":
             return Verdict(DeadLetterReason.REJECTED, cause.message)
         kind = type(cause).__name__ + (

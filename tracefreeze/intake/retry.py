@@ -66,6 +66,18 @@ def no_handler(cause: BaseException | None) -> bool:
     )
 
 
+RUN_ENDED_FIRST = "AcceptedUpdateCompletedWorkflow"
+"""The server's failure type for an update accepted by a run that ended (closed, or continued
+as new) before the update completed: whether the answer took effect is not known here."""
+
+
+def run_ended_first(cause: BaseException | None) -> bool:
+    """The answer's update was accepted, then its run ended before answering: transient, never
+    the answer's fault. Delivered again: the next run takes it, or knows it (its event id is
+    carried, a repeat is a no-op), or the request is closed (dead-lettered as such)."""
+    return isinstance(cause, ApplicationError) and cause.type == RUN_ENDED_FIRST
+
+
 class Abandoned(Exception):
     """Stop or revocation came while an answer's outcome was unknown; it stays uncommitted."""
 
