@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from temporalio import workflow
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker import Worker
 
 from tests.builders import acknowledgement, to
 from tracefreeze.client import RequestClient
@@ -56,12 +56,7 @@ async def test_an_update_whose_run_ended_first_is_delivered_again(stack: Setting
         workflow_id=workflow_id,
         update_name="take",
     )
-    async with Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[EndsBeforeAnswering],
-        workflow_runner=UnsandboxedWorkflowRunner(),
-    ):
+    async with Worker(client, task_queue=task_queue, workflows=[EndsBeforeAnswering]):
         handle = await client.start_workflow(
             EndsBeforeAnswering.run, id=workflow_id, task_queue=task_queue
         )
