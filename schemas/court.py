@@ -12,7 +12,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, TypeAdapter, WithJsonSchema, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    WithJsonSchema,
+    model_validator,
+)
 
 from schemas.common import (
     EARLIEST,
@@ -48,6 +55,27 @@ class OrganSignature(Frozen):
     )
 
 
+Address = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(request/[A-Z0-9][A-Z0-9/._-]{3,63}/[A-Z]{3}|case/[A-Z0-9][A-Z0-9/._-]{3,63})$"
+    ),
+]
+"""What an organ signs an action for: one request to one party (``request/REFERENCE/PARTY``,
+``request_address``) or one case order (``case/ORDER``, ``case_address``)."""
+
+
+def request_address(reference: str, party: str) -> str:
+    """The address of one request to one party (its plain workflow id, even when it runs under
+    an opaque one, Rule 99(2): the address is signed, never a search attribute)."""
+    return f"request/{reference}/{party}"
+
+
+def case_address(order_reference: str) -> str:
+    """The address of one case order (the case workflow's id)."""
+    return f"case/{order_reference}"
+
+
 class CourtAction(Frozen):
     """Common to every Court-side action: an id for dedupe and audit, who decided, when, and
     the deciding organ's signature. Each action on a request declares its kind in
@@ -67,6 +95,12 @@ class CourtAction(Frozen):
         description="Who, for the organ, sent the action: the Court user's identity as the "
         "client knows it (its configured principal, else the system user); covered by the "
         "signature, audited on the Court's topic, never in a search attribute",
+    )
+    addressed_to: Address | None = Field(
+        default=None,
+        description="The request (``request/REFERENCE/PARTY``) or case order (``case/ORDER``) "
+        "the organ signed this action for, set by the client that signs it; covered by the "
+        "signature, so an action signed for one request is refused by every other",
     )
     signature: OrganSignature | None = Field(
         default=None,

@@ -13,6 +13,8 @@ directory workflow on the day (Rule 180: a notified change applies to future req
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -29,7 +31,7 @@ from schemas.case import (
     case_workflow_id,
 )
 from schemas.completeness import CompletenessOverride
-from schemas.court import Judgment
+from schemas.court import CourtAction, Judgment, case_address
 from schemas.request import CourtRequest
 from tracefreeze.client import RequestClient, cleared, plain_errors
 from tracefreeze.config import Settings
@@ -133,7 +135,7 @@ class CaseClient:
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
             return await self.handle(order_reference).execute_update(
-                CaseWorkflow.add_state, action, id=action.event_id
+                CaseWorkflow.add_state, _signed(action, order_reference), id=action.event_id
             )
 
     async def close_case(self, order_reference: str, action: CloseCase) -> CaseView:
@@ -141,7 +143,7 @@ class CaseClient:
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
             return await self.handle(order_reference).execute_update(
-                CaseWorkflow.close_case, action, id=action.event_id
+                CaseWorkflow.close_case, _signed(action, order_reference), id=action.event_id
             )
 
     async def record_judgment(self, order_reference: str, judgment: Judgment) -> CaseView:
@@ -151,7 +153,9 @@ class CaseClient:
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
             return await self.handle(order_reference).execute_update(  # the Chamber's signature
-                CaseWorkflow.record_judgment, signed(by_user(judgment)), id=judgment.event_id
+                CaseWorkflow.record_judgment,
+                _signed(judgment, order_reference),
+                id=judgment.event_id,
             )
 
     async def release_case(self, order_reference: str, act: ReleaseCase) -> CaseView:
@@ -161,7 +165,7 @@ class CaseClient:
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
             return await self.handle(order_reference).execute_update(
-                CaseWorkflow.release_case, signed(by_user(act)), id=act.event_id
+                CaseWorkflow.release_case, _signed(act, order_reference), id=act.event_id
             )
 
     async def secure_amount(self, order_reference: str, act: SecureAmount) -> CaseView:
@@ -178,7 +182,7 @@ class CaseClient:
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
             return await self.handle(order_reference).execute_update(
-                CaseWorkflow.secure_amount, act, id=act.event_id
+                CaseWorkflow.secure_amount, _signed(act, order_reference), id=act.event_id
             )
 
     def handle(self, order_reference: str) -> WorkflowHandle:
@@ -208,3 +212,12 @@ class CaseClient:
         raise TracefreezeError(
             f"request {request.reference} to {request.requested_state} already exists"
         )
+
+
+A = TypeVar("A", bound=CourtAction)
+
+
+def _signed(action: A, order_reference: str) -> A:
+    """``action`` naming who sends it, signed by its organ for this case order only
+    (``case_address``): no other case takes it."""
+    return signed(by_user(action), case_address(order_reference))
