@@ -539,6 +539,20 @@ class Release(CourtAction):
     )
 
 
+class ReleaseCase(CourtAction):
+    """One Chamber's act at case level after an acquittal or a termination (RS 74, 81(3)(c),
+    83(2); RS 61): every frozen or seized asset of every request of the case, in every State and
+    organisation, is released; each request leaves execution and is closed once every asset in
+    it is settled. It names the recorded judgment it rests on (``Judgment``). Taken by the case
+    (``schemas/case.py``), which relays it to its requests with the act itself inside."""
+
+    decided_by: Literal["pre_trial_chamber", "trial_chamber", "appeals_chamber"] = Field(
+        description="The Chamber whose decision this is"
+    )
+    judgment_reference: str = Field(min_length=1, max_length=200)
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
 class CloseRequest(CourtAction):
     """The Registry closes a request whose execution has ended and whose every asset is
     settled (never restrained, released, or forfeited and allocated)."""
@@ -546,6 +560,11 @@ class CloseRequest(CourtAction):
     action_type: Literal["close"] = "close"
 
     reason: str = Field(min_length=1, max_length=2000)
+    original: ReleaseCase | None = Field(
+        default=None,
+        description="When the case closes a request its release settled: the Chamber's "
+        "release of the case as signed, which the request verifies (docs/signed-decisions.md)",
+    )
 
 
 class Stage(StrEnum):
@@ -736,6 +755,11 @@ class Judgment(CourtAction):
     )
     delivered_on: date
     finality: Literal["appeal_pending", "final"]
+    original: Judgment | None = Field(
+        default=None,
+        description="When the case relays the judgment to a request: the Chamber's judgment "
+        "as signed for the case, which the request verifies (docs/signed-decisions.md)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Judgment:
@@ -774,6 +798,11 @@ class CaseRelease(CourtAction):
     )
     judgment: Judgment
     reasons: str = Field(min_length=1, max_length=MAX_TEXT)
+    original: ReleaseCase | None = Field(
+        default=None,
+        description="When the case relays its release to a request: the Chamber's release of "
+        "the case as signed, which the request verifies (docs/signed-decisions.md)",
+    )
 
     @model_validator(mode="after")
     def _after_acquittal_or_termination(self) -> CaseRelease:

@@ -13,8 +13,6 @@ directory workflow on the day (Rule 180: a notified change applies to future req
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -31,14 +29,13 @@ from schemas.case import (
     case_workflow_id,
 )
 from schemas.completeness import CompletenessOverride
-from schemas.court import CourtAction, Judgment, case_address
+from schemas.court import CourtAction, Judgment
 from schemas.request import CourtRequest
 from tracefreeze.client import RequestClient, cleared, plain_errors
 from tracefreeze.config import Settings
-from tracefreeze.court_signing import by_user
+from tracefreeze.court_signing import by_user, execute_signed
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.request_start import dedupe_window
-from tracefreeze.security.organ_keys import signed
 from tracefreeze.security.request_ids import request_id_key, workflow_id_of
 from tracefreeze.temporal import connect
 from workflows.case import CaseWorkflow
@@ -134,17 +131,13 @@ class CaseClient:
             action = action.model_copy(update={"workflow_id": self._workflow_id(action.request)})
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
-            return await self.handle(order_reference).execute_update(
-                CaseWorkflow.add_state, _signed(action, order_reference), id=action.event_id
-            )
+            return await _act(self.handle(order_reference), "add_state", action)
 
     async def close_case(self, order_reference: str, action: CloseCase) -> CaseView:
         """Close the case; refused, naming the States, while any request in it is open."""
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
-            return await self.handle(order_reference).execute_update(
-                CaseWorkflow.close_case, _signed(action, order_reference), id=action.event_id
-            )
+            return await _act(self.handle(order_reference), "close_case", action)
 
     async def record_judgment(self, order_reference: str, judgment: Judgment) -> CaseView:
         """Record a judgment of the case (RS 74, 83(2); RS 61): every request is told it, so
@@ -152,11 +145,7 @@ class CaseClient:
         older than the one in force or after a final one."""
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
-            return await self.handle(order_reference).execute_update(  # the Chamber's signature
-                CaseWorkflow.record_judgment,
-                _signed(judgment, order_reference),
-                id=judgment.event_id,
-            )
+            return await _act(self.handle(order_reference), "record_judgment", judgment)
 
     async def release_case(self, order_reference: str, act: ReleaseCase) -> CaseView:
         """One Chamber's act releasing the whole case after the acquittal or termination in
@@ -164,9 +153,7 @@ class CaseClient:
         case's view reports what is still held until nothing is."""
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
-            return await self.handle(order_reference).execute_update(
-                CaseWorkflow.release_case, _signed(act, order_reference), id=act.event_id
-            )
+            return await _act(self.handle(order_reference), "release_case", act)
 
     async def secure_amount(self, order_reference: str, act: SecureAmount) -> CaseView:
         """Set the amount the case is to secure, with the margin of the policy in force
@@ -181,9 +168,7 @@ class CaseClient:
         act = SecureAmount.model_validate(act.model_dump())
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
-            return await self.handle(order_reference).execute_update(
-                CaseWorkflow.secure_amount, _signed(act, order_reference), id=act.event_id
-            )
+            return await _act(self.handle(order_reference), "secure_amount", act)
 
     def handle(self, order_reference: str) -> WorkflowHandle:
         return self.client.get_workflow_handle(case_workflow_id(order_reference))
@@ -214,10 +199,10 @@ class CaseClient:
         )
 
 
-A = TypeVar("A", bound=CourtAction)
-
-
-def _signed(action: A, order_reference: str) -> A:
+async def _act(handle: WorkflowHandle, update: str, action: CourtAction) -> CaseView:
     """``action`` naming who sends it, signed by its organ for this case order only
-    (``case_address``): no other case takes it."""
-    return signed(by_user(action), case_address(order_reference))
+    (``case_address``: no other case takes it) and sent as ``update``; once more after the
+    case read its organ keys again if it did not know the key (``court_signing``)."""
+    return await execute_signed(
+        handle, update, by_user(action), action.event_id, result_type=CaseView
+    )

@@ -29,6 +29,7 @@ from tracefreeze.security.organ_keys import signed
 from workflows.decision_signatures import UNKNOWN_KEY
 
 A = TypeVar("A", bound=CourtAction)
+R = TypeVar("R")
 
 
 PRINCIPAL_ENV = "TRACEFREEZE_PRINCIPAL"
@@ -58,7 +59,7 @@ def address_of_target(target: str) -> str | None:
     (an opaque id, Rule 99(2), or a reference alone)."""
     if target.startswith(OPAQUE_ID_PREFIX):
         return None
-    if target.startswith("request/"):
+    if target.startswith(("request/", "case/")):  # a case by its id, case_address
         return target
     head, _, last = target.rpartition("/")
     if head and len(last) == 3 and last.isalpha() and last.isupper():
@@ -86,17 +87,18 @@ async def execute_signed(
     action: CourtAction,
     update_id: str,
     sign: Callable[[CourtAction, str], CourtAction] = signed,
-) -> AnswerReceipt:
+    result_type: type[R] = AnswerReceipt,  # type: ignore[assignment]
+) -> R:
     """Send ``action`` signed (by ``sign``) for the request ``handle`` reaches as ``update``;
     once more after a refresh of the request's organ keys if it did not know the key."""
     if action.signature is None:
         action = sign(action, await address_of(handle))
     try:
-        return await handle.execute_update(update, action, id=update_id, result_type=AnswerReceipt)
+        return await handle.execute_update(update, action, id=update_id, result_type=result_type)
     except WorkflowUpdateFailedError as err:
         if not _unknown_key(err):
             raise
     await handle.execute_update(REFRESH_ORGAN_KEYS, id=f"{update_id}~keys", result_type=str)
     return await handle.execute_update(
-        update, action, id=f"{update_id}~signed", result_type=AnswerReceipt
+        update, action, id=f"{update_id}~signed", result_type=result_type
     )

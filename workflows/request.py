@@ -44,7 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.asset_rules import release
     from workflows.carry import RequestCarry, RequestRun
     from workflows.catalog import BATCH_UPDATE, CATALOG, KINDS, RULES, Kind
-    from workflows.decision_signatures import check_signature
+    from workflows.decision_signatures import case_of_run, check_signature
     from workflows.denial_rules import settles_stages
     from workflows.ladder import level_of
     from workflows.ledger import ledger_from_request
@@ -212,7 +212,7 @@ class RequestWorkflow:
             elif signature:  # the organ's signature, for this request, before all else
                 req = self._request
                 address = request_address(req.reference, req.requested_state)
-                check_signature(self._rec.organ_keys, m, workflow.now(), address)
+                check_signature(self._rec.organ_keys, m, workflow.now(), address, case_of_run())
             sm.check_transition(kind.name, self._rec.status)
             RULES[kind.name].check(self._rec, self._request, m)
         except Refusal as err:  # sm.IllegalTransition too: a public one, said in clear

@@ -22,7 +22,7 @@ from schemas.case import AddState, CaseInput, CaseOrder, CaseView
 from schemas.ledger import AssetStatus, RequestStatus
 from schemas.request import CourtRequest
 from tests.builders import enforcement_request, example, now
-from tests.workflows.case_support import decided_now, until
+from tests.workflows.case_support import case_act, decided_now, until
 from tests.workflows.support import (
     acknowledgement,
     allocation,
@@ -389,7 +389,7 @@ async def test_case_adds_the_enforcement_request_after_its_final_conviction(env)
 
         async def add(request: CourtRequest) -> CaseView:
             action = decided_now(AddState, request=request)
-            return await case.execute_update(CaseWorkflow.add_state, action)
+            return await case_act(case, "add_state", action)
 
         async def refused(request: CourtRequest, fragment: str) -> None:
             with pytest.raises(WorkflowUpdateFailedError) as err:
@@ -403,11 +403,11 @@ async def test_case_adds_the_enforcement_request_after_its_final_conviction(env)
                 requests=(enforcing(TRIAL),),
             )
         await refused(enforcing(TRIAL), "the case has no judgment in force (RS 109, Rule 217)")
-        await case.execute_update(CaseWorkflow.record_judgment, judgment(TRIAL, "appeal_pending"))
+        await case_act(case, "record_judgment", judgment(TRIAL, "appeal_pending"))
         await refused(enforcing(TRIAL), "(conviction, appeal_pending) is not a final conviction")
         await refused(enforcing(APPEAL), f"the case has judgment {TRIAL} in force")
         # Rule 150: no appeal brought in time: the same trial judgment recorded final.
-        await case.execute_update(CaseWorkflow.record_judgment, judgment(TRIAL, "final"))
+        await case_act(case, "record_judgment", judgment(TRIAL, "final"))
         request = enforcing(TRIAL)
         view = await add(request)
         assert len(view.requests) == 2

@@ -5,6 +5,7 @@ registry the request's own history holds, before anything is written."""
 from __future__ import annotations
 
 import hashlib
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,10 @@ from temporalio.exceptions import ApplicationError
 from schemas import court as c
 from schemas.events import RequestEventType
 from schemas.ledger import AssetStatus as A
-from schemas.organ_keys import OrganKey, OrganKeys
+from schemas.organ_keys import REFRESH_ORGAN_KEYS, OrganKey, OrganKeys
 from schemas.organs import Organ
 from schemas.views import AnswerReceipt
-from tests.builders import conviction, court_action, reasons
+from tests.builders import conviction, court_action, new_event_id, reasons
 from tests.workflows.support import (
     ACCOUNT,
     forfeiture,
@@ -31,6 +32,7 @@ from tests.workflows.support import (
 from tracefreeze.court_signing import by_user
 from tracefreeze.security import ed25519_keys
 from tracefreeze.security.organ_keys import (
+    FILE_ENV,
     keygen,
     organ_keys_dir,
     organ_keys_file,
@@ -40,7 +42,7 @@ from tracefreeze.security.organ_keys import (
 )
 from tracefreeze.security.signing import load_private_key, public_key_b64
 from workflows import catalog
-from workflows.decision_signatures import action_bytes, check_signature
+from workflows.decision_signatures import UNKNOWN_KEY, action_bytes, check_signature
 from workflows.outcome import Refusal
 
 
@@ -109,7 +111,7 @@ async def test_a_rotated_key_is_taken_once_the_request_reads_its_registry_again(
     keygen(Organ.PRE_TRIAL_CHAMBER, new_id, organ_keys_dir(), organ_keys_file(), since)
     key = load_private_key(organ_keys_dir() / f"{new_id}.pem")
     action = sign_action(release(addressed_to=req.workflow_id), key, new_id)
-    await assert_refused(handle, worker.published, action, "not in this request's organ key")
+    await assert_refused(handle, worker.published, action, UNKNOWN_KEY)
     await send(handle, action)
     found = await view(handle)
     assert found.ledger.entries[ACCOUNT].status is A.RELEASED
@@ -208,3 +210,25 @@ async def test_a_signature_is_verified_once_per_action(worker, monkeypatch) -> N
     await send(handle, action)
     assert (await view(handle)).ledger.entries[ACCOUNT].status is A.RELEASED
     assert len(calls) == 1
+
+
+async def test_a_refresh_that_cannot_read_the_registry_keeps_the_one_in_force(
+    worker, monkeypatch, tmp_path: Path
+) -> None:
+    """Anyone who reaches a request may ask it to read its organ keys again: a read that fails
+    (the file missing for a moment) keeps the registry in force and says so, so the Chamber's
+    release is still taken, with no other refresh (RS 57(3)(e): its measures stay under the
+    Court's decisions)."""
+    req, handle = await in_execution(worker)
+    held = os.environ[FILE_ENV]
+    monkeypatch.setenv(FILE_ENV, str(tmp_path / "missing.toml"))
+    digest = await handle.execute_update(REFRESH_ORGAN_KEYS, id=new_event_id(), result_type=str)
+    monkeypatch.setenv(FILE_ENV, held)
+    assert digest and any(
+        "ORGAN KEYS NOT READ AGAIN" in t.what for t in (await view(handle)).timeline
+    )
+    action = signed(release(), req.workflow_id)
+    await handle.execute_update(
+        catalog.update_of(action), action, id=action.event_id, result_type=AnswerReceipt
+    )
+    assert (await view(handle)).ledger.entries[ACCOUNT].status is A.RELEASED
