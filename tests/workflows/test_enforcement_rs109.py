@@ -184,7 +184,7 @@ async def test_enforcement_keeps_to_the_order(worker) -> None:
     await assert_rejected(
         handle, worker.published, transfer(APARTMENT, "875000.00"), "the State reported unable"
     )
-    await send(handle, court_action(c.Withdrawal, **reasons()))
+    await send(handle, court_action(c.Withdrawal, decided_by="Presidency", **reasons()))  # RS 109
     entries = (await view(handle)).ledger.entries
     assert entries[ACCOUNT].status is A.FORFEITURE_ORDERED, "RS 77(2)(b): withdrawal keeps it"
     assert entries[APARTMENT].status is A.FORFEITURE_ORDERED
@@ -238,7 +238,10 @@ async def test_the_order_is_not_modified_by_a_consultation(worker) -> None:
         handle,
         worker.published,
         court_action(
-            c.ConsultationResponse, resolution="request_modified", modified_request=changed
+            c.ConsultationResponse,
+            decided_by="Presidency",  # the organ that made the enforcement request (RS 109)
+            resolution="request_modified",
+            modified_request=changed,
         ),
         "keeps its legal basis, and the order it enforces",
     )
@@ -282,7 +285,7 @@ async def test_fine_recovered_amount_by_amount(worker) -> None:
         report(req, item("a-car-1", "unable", reasons="Car destroyed.", asset=car), final=True),
     )
     assert (await view(handle)).status is S.PARTIALLY_EXECUTED
-    await send(handle, court_action(c.Withdrawal, **reasons()))
+    await send(handle, court_action(c.Withdrawal, decided_by="Presidency", **reasons()))  # RS 109
     assert (await view(handle)).ledger.entries["a-salary-1"].status is A.FORFEITURE_ORDERED
     await send(handle, transfer("a-salary-1", "300000.00"))
     assert (await view(handle)).ledger.entries["a-salary-1"].status is A.TRANSFERRED
