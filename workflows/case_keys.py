@@ -30,9 +30,10 @@ CASE_POWERS = table(
     (
         Power(
             "add_state",
-            REQUESTING,
-            "RS 57(3)(e), 61(11), 64(6); RS 109, Rule 217: the organ that makes the requests "
-            "of the case asks another party (RS 93(1)(k), 96)",
+            REQUESTING | {Organ.PROSECUTOR},
+            "RS 57(3)(e), 61(11), 64(6); RS 109, Rule 217; RS 54(3)(c): the organ that makes "
+            "the request it adds asks that party (RS 93(1)(k), 96)",
+            requester=True,
         ),
         Power(
             "secure_amount",
@@ -81,8 +82,8 @@ class CaseKeys:
         try:
             check_signature(self.keys, act, workflow.now(), self.address)
             action = ROWS.get(update)
-            if action is None:
-                check_power(CASE_POWERS, update, act)
+            if action is None:  # a State added: by the organ that makes its request
+                check_power(CASE_POWERS, update, act, getattr(act, "request", None))
             else:
                 check_power(POWERS, action, act)
         except Refusal as err:

@@ -34,7 +34,31 @@ def markdown() -> str:
         if row.requester:
             who = f"the organ that made the request, of: {who}"
         lines.append(f"| `{row.action}` | {variant} | {who} | {row.basis} |")
-    return HEAD + "\n".join(lines) + "\n"
+    return HEAD + "\n".join(lines) + "\n" + _case()
+
+
+CASE_HEAD = """
+## On a case
+
+A case (`workflows/case_keys.py`) checks the Court's acts it takes the same way, each signed by
+its organ for that case: `record_judgment` and `release_case` by the rows `judgment` and
+`case_release` above, the others by these rows (`CASE_POWERS`).
+
+| Update | Who may take it | Basis |
+|---|---|---|
+"""
+
+
+def _case() -> str:
+    from workflows.case_keys import CASE_POWERS
+
+    rows = []
+    for row in CASE_POWERS.values():
+        who = ", ".join(STYLE[o] for o in Organ if o in row.organs)
+        if row.requester:
+            who = f"the organ that made the request, of: {who}"
+        rows.append(f"| `{row.action}` | {who} | {row.basis} |")
+    return CASE_HEAD + "\n".join(rows) + "\n"
 
 
 if __name__ == "__main__":

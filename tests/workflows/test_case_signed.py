@@ -55,7 +55,8 @@ async def test_a_case_takes_no_act_unsigned_forged_signed_elsewhere_or_by_an_org
 ) -> None:
     """An acquittal (RS 74) unsigned, signed for another case, signed with the Registry's key
     in the Trial Chamber's name, or signed by the workers' relay key; a State added by the
-    Registry (the organ that makes the requests adds a party, RS 57(3)(e), 96); the case
+    Registry or by the Presidency for a Pre-Trial Chamber's request (the organ that makes the
+    request adds the party, RS 57(3)(e), 96); the case
     closed by the Presidency (RS 43(1)): each refused in clear with its reason, nothing
     recorded. The Trial Chamber's acquittal signed for this case is taken."""
     client, queue, _ = case_worker
@@ -78,8 +79,12 @@ async def test_a_case_takes_no_act_unsigned_forged_signed_elsewhere_or_by_an_org
         key, key_id = signer_for(organ)
         forged = sign_action(acquittal.model_copy(update={"addressed_to": case.id}), key, key_id)
         await refused(record(forged), fragment, kind)
-    add = signed(decided_now(AddState, request=case_request("BEL"), decided_by="Registry"), case.id)
-    await refused(case.execute_update(CaseWorkflow.add_state, add), "may not take add_state", kind)
+    for by, fragment in (
+        ("Registry", "the Registry may not take add_state"),
+        ("Presidency", "the Presidency may not take add_state on this request"),  # a Chamber's
+    ):
+        add = signed(decided_now(AddState, request=case_request("BEL"), decided_by=by), case.id)
+        await refused(case.execute_update(CaseWorkflow.add_state, add), fragment, kind)
     close = signed(decided_now(CloseCase, reason="done", decided_by="Presidency"), case.id)
     await refused(
         case.execute_update(CaseWorkflow.close_case, close), "may not take close_case", kind

@@ -391,7 +391,7 @@ async def test_case_adds_the_enforcement_request_after_its_final_conviction(env)
             )
 
         async def add(request: CourtRequest) -> CaseView:
-            action = decided_now(AddState, request=request)
+            action = decided_now(AddState, request=request, decided_by="Presidency")  # RS 109
             return await case_act(case, "add_state", action)
 
         async def refused(request: CourtRequest, fragment: str) -> None:
