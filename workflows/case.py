@@ -70,8 +70,7 @@ class CaseWorkflow:
         firsts = [RequestSummary.transmitted(r) for r in inp.order.requests]
         carried = inp.carried or CaseCarry(requests={s.key: s for s in firsts})
         self._requests: dict[str, RequestSummary] = dict(carried.requests)
-        """Per request (``REFERENCE/PARTY``), as it last reported (known from the start, even
-        to an early update)."""
+        """Per request (``REFERENCE/PARTY``), as it last reported (known from the start)."""
         self._workflow_ids: dict[str, str] = dict(carried.workflow_ids)
         """Where each request runs, to ask it where it stands (``_reconcile``)."""
         self._seen: set[str] = set(carried.seen_event_ids)
@@ -266,9 +265,10 @@ class CaseWorkflow:
 
     @workflow.update
     def close_case(self, action: CloseCase) -> CaseView:
-        """The case closes once every request in it is closed."""
-        self._seen.add(action.event_id)
-        self._closed = True
+        """The case closes once every request in it is closed (a seen event id: a no-op)."""
+        if action.event_id not in self._seen:
+            self._seen.add(action.event_id)
+            self._closed = True
         return self.view()
 
     @close_case.validator

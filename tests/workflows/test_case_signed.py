@@ -133,3 +133,17 @@ async def test_a_request_refuses_a_relayed_act_whose_organ_original_does_not_hol
         await refused(take(relay(act)), fragment, "AnswerRejected")
     receipt = await take(relay(as_relayed))
     assert not receipt.duplicate and receipt.rejected is None
+
+
+async def test_an_event_id_seen_before_closes_nothing(case_worker) -> None:
+    """A seen event id passes the validator unchecked (its handler is a no-op): an unsigned
+    close under the event id of the judgment the case took does not close the case, whose
+    requests are open (RS 43(1): a case closes once every request in it is closed)."""
+    client, queue, _ = case_worker
+    case = await open_case(client, queue, case_request("NLD"))
+    await keys_read(case)
+    acquittal = judgment("acquittal")
+    await case_act(case, "record_judgment", acquittal)
+    reused = decided_now(CloseCase, reason="forged", event_id=acquittal.event_id)
+    await case.execute_update(CaseWorkflow.close_case, reused, id=f"reuse-{uuid.uuid4()}")
+    assert not (await case_view(case)).closed
