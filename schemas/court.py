@@ -576,7 +576,10 @@ class Stage(StrEnum):
 
 
 class DeadlineExtension(CourtAction):
-    """A Chamber extends a stage's deadline (audited); an overdue stage may stop being one."""
+    """A stage's deadline of the policy in force extended (audited): by the Registry, which
+    administers these follow-up deadlines (RS 43(1); Rule 176(2)), or by the Chamber that
+    ordered the measures (RS 57(3)(e), 61(11)); none is a time limit set by a Chamber, which
+    only a Chamber varies (Regulation 35). An overdue stage may stop being one."""
 
     action_type: Literal["deadline_extension"] = "deadline_extension"
 
