@@ -31,6 +31,7 @@ from schemas.case import (
     RequestSummaries,
     RequestSummary,
 )
+from schemas.views import AnswerReceipt
 from tracefreeze.court_signing import execute_signed
 from tracefreeze.security.organ_keys import relayed
 from workflows.request_guard import REJECTED
@@ -76,7 +77,9 @@ async def deliver_to_request(inp: RequestDelivery) -> DeliveryResult:
     handle = activity.client().get_workflow_handle(inp.workflow_id)
     try:  # its organ's signature, else the workers' relay key (decision_signatures.RELAYED)
         attempt = f"{inp.action.event_id}~{uuid.uuid4().hex[:12]}"
-        receipt = await execute_signed(handle, inp.update, inp.action, attempt, relayed)
+        receipt: AnswerReceipt = await execute_signed(
+            handle, inp.update, inp.action, attempt, relayed
+        )
     except WorkflowUpdateFailedError as err:
         reason = refusal(err)
         if reason is None:

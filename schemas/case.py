@@ -29,9 +29,11 @@ from schemas.court import (
     DecidingOrgan,
     EnforcementRequestMade,
     Judgment,
+    ReleaseCase,
 )
 from schemas.escalations import EscalationEvent
 from schemas.ledger import AssetStatus, CurrencyTotals, Ledger, RequestStatus
+from schemas.organ_keys import OrganKeys
 from schemas.organs import OrganName
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
@@ -314,19 +316,6 @@ def request_key(reference: str, party: str) -> str:
     return f"{reference}/{party}"
 
 
-class ReleaseCase(CourtAction):
-    """One Chamber's act at case level after an acquittal or a termination (RS 74, 81(3)(c),
-    83(2); RS 61): every frozen or seized asset of every request of the case, in every State and
-    organisation, is released; each request leaves execution and is closed once every asset in
-    it is settled. It names the recorded judgment it rests on (``Judgment``)."""
-
-    decided_by: Literal["pre_trial_chamber", "trial_chamber", "appeals_chamber"] = Field(
-        description="The Chamber whose decision this is"
-    )
-    judgment_reference: str = Field(min_length=1, max_length=200)
-    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
-
-
 RequestUpdate = Literal["record_judgment", "release_for_case", "close", "note_enforcement_request"]
 """The request updates a case sends its requests (``workflows/catalog.py``); an enforcement
 request sends the last to the request it supplements (``workflows/request_links.py``)."""
@@ -493,6 +482,11 @@ class CaseCarry(Frozen):
     proposals: int = Field(default=0, ge=0, le=MAX_COUNT)
     over_secured: bool = False
     outbox: tuple[EscalationEvent, ...] = Field(default=(), max_length=4 * MAX_CASE_REQUESTS)
+    organ_keys: OrganKeys | None = Field(
+        default=None,
+        description="The organ key registry the case verifies the Court's acts against, read "
+        "at its first run's start (``workflows/case_keys.py``)",
+    )
 
 
 DELIVER_TO_REQUEST = "deliver_to_request"

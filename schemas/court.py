@@ -12,7 +12,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, TypeAdapter, WithJsonSchema, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    WithJsonSchema,
+    model_validator,
+)
 
 from schemas.common import (
     EARLIEST,
@@ -48,6 +55,27 @@ class OrganSignature(Frozen):
     )
 
 
+Address = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(request/[A-Z0-9][A-Z0-9/._-]{3,63}/[A-Z]{3}|case/[A-Z0-9][A-Z0-9/._-]{3,63})$"
+    ),
+]
+"""What an organ signs an action for: one request to one party (``request/REFERENCE/PARTY``,
+``request_address``) or one case order (``case/ORDER``, ``case_address``)."""
+
+
+def request_address(reference: str, party: str) -> str:
+    """The address of one request to one party (its plain workflow id, even when it runs under
+    an opaque one, Rule 99(2): the address is signed, never a search attribute)."""
+    return f"request/{reference}/{party}"
+
+
+def case_address(order_reference: str) -> str:
+    """The address of one case order (the case workflow's id)."""
+    return f"case/{order_reference}"
+
+
 class CourtAction(Frozen):
     """Common to every Court-side action: an id for dedupe and audit, who decided, when, and
     the deciding organ's signature. Each action on a request declares its kind in
@@ -67,6 +95,12 @@ class CourtAction(Frozen):
         description="Who, for the organ, sent the action: the Court user's identity as the "
         "client knows it (its configured principal, else the system user); covered by the "
         "signature, audited on the Court's topic, never in a search attribute",
+    )
+    addressed_to: Address | None = Field(
+        default=None,
+        description="The request (``request/REFERENCE/PARTY``) or case order (``case/ORDER``) "
+        "the organ signed this action for, set by the client that signs it; covered by the "
+        "signature, so an action signed for one request is refused by every other",
     )
     signature: OrganSignature | None = Field(
         default=None,
@@ -505,6 +539,20 @@ class Release(CourtAction):
     )
 
 
+class ReleaseCase(CourtAction):
+    """One Chamber's act at case level after an acquittal or a termination (RS 74, 81(3)(c),
+    83(2); RS 61): every frozen or seized asset of every request of the case, in every State and
+    organisation, is released; each request leaves execution and is closed once every asset in
+    it is settled. It names the recorded judgment it rests on (``Judgment``). Taken by the case
+    (``schemas/case.py``), which relays it to its requests with the act itself inside."""
+
+    decided_by: Literal["pre_trial_chamber", "trial_chamber", "appeals_chamber"] = Field(
+        description="The Chamber whose decision this is"
+    )
+    judgment_reference: str = Field(min_length=1, max_length=200)
+    reasons: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
 class CloseRequest(CourtAction):
     """The Registry closes a request whose execution has ended and whose every asset is
     settled (never restrained, released, or forfeited and allocated)."""
@@ -512,6 +560,11 @@ class CloseRequest(CourtAction):
     action_type: Literal["close"] = "close"
 
     reason: str = Field(min_length=1, max_length=2000)
+    original: ReleaseCase | None = Field(
+        default=None,
+        description="When the case closes a request its release settled: the Chamber's "
+        "release of the case as signed, which the request verifies (docs/signed-decisions.md)",
+    )
 
 
 class Stage(StrEnum):
@@ -523,7 +576,10 @@ class Stage(StrEnum):
 
 
 class DeadlineExtension(CourtAction):
-    """A Chamber extends a stage's deadline (audited); an overdue stage may stop being one."""
+    """A stage's deadline of the policy in force extended (audited): by the Registry, which
+    administers these follow-up deadlines (RS 43(1); Rule 176(2)), or by the Chamber that
+    ordered the measures (RS 57(3)(e), 61(11)); none is a time limit set by a Chamber, which
+    only a Chamber varies (Regulation 35). An overdue stage may stop being one."""
 
     action_type: Literal["deadline_extension"] = "deadline_extension"
 
@@ -702,6 +758,11 @@ class Judgment(CourtAction):
     )
     delivered_on: date
     finality: Literal["appeal_pending", "final"]
+    original: Judgment | None = Field(
+        default=None,
+        description="When the case relays the judgment to a request: the Chamber's judgment "
+        "as signed for the case, which the request verifies (docs/signed-decisions.md)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Judgment:
@@ -740,6 +801,11 @@ class CaseRelease(CourtAction):
     )
     judgment: Judgment
     reasons: str = Field(min_length=1, max_length=MAX_TEXT)
+    original: ReleaseCase | None = Field(
+        default=None,
+        description="When the case relays its release to a request: the Chamber's release of "
+        "the case as signed, which the request verifies (docs/signed-decisions.md)",
+    )
 
     @model_validator(mode="after")
     def _after_acquittal_or_termination(self) -> CaseRelease:

@@ -29,14 +29,13 @@ from schemas.case import (
     case_workflow_id,
 )
 from schemas.completeness import CompletenessOverride
-from schemas.court import Judgment
+from schemas.court import CourtAction, Judgment
 from schemas.request import CourtRequest
 from tracefreeze.client import RequestClient, cleared, plain_errors
 from tracefreeze.config import Settings
-from tracefreeze.court_signing import by_user
+from tracefreeze.court_signing import by_user, execute_signed
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.request_start import dedupe_window
-from tracefreeze.security.organ_keys import signed
 from tracefreeze.security.request_ids import request_id_key, workflow_id_of
 from tracefreeze.temporal import connect
 from workflows.case import CaseWorkflow
@@ -132,17 +131,13 @@ class CaseClient:
             action = action.model_copy(update={"workflow_id": self._workflow_id(action.request)})
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
-            return await self.handle(order_reference).execute_update(
-                CaseWorkflow.add_state, action, id=action.event_id
-            )
+            return await _act(self.handle(order_reference), "add_state", action)
 
     async def close_case(self, order_reference: str, action: CloseCase) -> CaseView:
         """Close the case; refused, naming the States, while any request in it is open."""
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
-            return await self.handle(order_reference).execute_update(
-                CaseWorkflow.close_case, action, id=action.event_id
-            )
+            return await _act(self.handle(order_reference), "close_case", action)
 
     async def record_judgment(self, order_reference: str, judgment: Judgment) -> CaseView:
         """Record a judgment of the case (RS 74, 83(2); RS 61): every request is told it, so
@@ -150,9 +145,7 @@ class CaseClient:
         older than the one in force or after a final one."""
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
-            return await self.handle(order_reference).execute_update(  # the Chamber's signature
-                CaseWorkflow.record_judgment, signed(by_user(judgment)), id=judgment.event_id
-            )
+            return await _act(self.handle(order_reference), "record_judgment", judgment)
 
     async def release_case(self, order_reference: str, act: ReleaseCase) -> CaseView:
         """One Chamber's act releasing the whole case after the acquittal or termination in
@@ -160,9 +153,7 @@ class CaseClient:
         case's view reports what is still held until nothing is."""
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
-            return await self.handle(order_reference).execute_update(
-                CaseWorkflow.release_case, signed(by_user(act)), id=act.event_id
-            )
+            return await _act(self.handle(order_reference), "release_case", act)
 
     async def secure_amount(self, order_reference: str, act: SecureAmount) -> CaseView:
         """Set the amount the case is to secure, with the margin of the policy in force
@@ -177,9 +168,7 @@ class CaseClient:
         act = SecureAmount.model_validate(act.model_dump())
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
-            return await self.handle(order_reference).execute_update(
-                CaseWorkflow.secure_amount, act, id=act.event_id
-            )
+            return await _act(self.handle(order_reference), "secure_amount", act)
 
     def handle(self, order_reference: str) -> WorkflowHandle:
         return self.client.get_workflow_handle(case_workflow_id(order_reference))
@@ -208,3 +197,12 @@ class CaseClient:
         raise TracefreezeError(
             f"request {request.reference} to {request.requested_state} already exists"
         )
+
+
+async def _act(handle: WorkflowHandle, update: str, action: CourtAction) -> CaseView:
+    """``action`` naming who sends it, signed by its organ for this case order only
+    (``case_address``: no other case takes it) and sent as ``update``; once more after the
+    case read its organ keys again if it did not know the key (``court_signing``)."""
+    return await execute_signed(
+        handle, update, by_user(action), action.event_id, result_type=CaseView
+    )

@@ -9,11 +9,11 @@ and every ``RECONCILE_EVERY`` the case asks its open requests where they stand. 
 new before its history grows large; it closes only once every request in it is closed.
 
 Read top to bottom: the start, the main loop, the Court's actions as update handlers with their
-validator beneath, the query, then how a report is taken and a Court action sent. The parts:
-the requests as children (``case_requests.py``), the refusals (``case_rules.py``), the Court
-actions delivered (``case_deliveries.py``), the release's bookkeeping (``case_release.py``),
-the proportionality proposals (``case_proposals.py``), the hand-over (``case_runs.py``).
-"""
+validator beneath (each signed by its organ for this case, by an organ that may take it:
+``case_keys.py``), the query, how a report is taken and a Court action sent. The parts: the
+requests (``case_requests.py``), the refusals (``case_rules.py``), the actions delivered
+(``case_deliveries.py``), the release (``case_release.py``), the proportionality proposals
+(``case_proposals.py``), the hand-over (``case_runs.py``)."""
 
 from __future__ import annotations
 
@@ -41,13 +41,14 @@ with workflow.unsafe.imports_passed_through():
         request_key,
     )
     from schemas.completeness import CompletenessOverride
-    from schemas.court import Judgment
+    from schemas.court import CourtAction, Judgment
     from schemas.ledger import RequestStatus
     from schemas.policy import ResolvedPolicy
     from schemas.request import CourtRequest
     from schemas.views import RequestView
     from workflows import case_rules as rules
     from workflows.case_deliveries import Deliveries
+    from workflows.case_keys import CaseKeys
     from workflows.case_proposals import Proposals
     from workflows.case_release import completed, ordered, release_report, settled, with_answer
     from workflows.case_release import without as release_without
@@ -75,8 +76,7 @@ class CaseWorkflow:
         self._seen: set[str] = set(carried.seen_event_ids)
         self._run = carried.runs if inp.carried is None else carried.runs + 1
         self._hand_over = HandOver(inp.reports_per_run)
-        self._children: list[asyncio.Task[None]] = []
-        """The requests this run started, followed to their completion."""
+        self._children: list[asyncio.Task[None]] = []  # the requests this run started
         self._closed = False
         self._reconcile_now = inp.carried is not None  # a report may be lost at a hand-over
         self._judgments: list[Judgment] = list(carried.judgments)
@@ -87,10 +87,13 @@ class CaseWorkflow:
         """Court actions on their way to the requests (``case_deliveries.py``)."""
         self._proposals = Proposals(inp.order, carried)
         """The amount to secure and the releases proposed (``case_proposals.py``)."""
+        self._keys = CaseKeys(carried.organ_keys, inp.order.order_reference)  # case_keys.py
+        self._keys.register_refresh()
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseView:
         order = inp.order
+        await self._keys.at_start()
         if inp.carried is None:
             for request in order.requests:
                 party = request.requested_state
@@ -145,6 +148,7 @@ class CaseWorkflow:
                     proposed_at=self._proposals.proposed_at,
                     proposals=self._proposals.proposals,
                     outbox=tuple(self._proposals.outbox),
+                    organ_keys=self._keys.keys,
                 ),
                 reports_per_run=self._hand_over.reports_per_run,
             )
@@ -185,7 +189,7 @@ class CaseWorkflow:
     def _validate_add_state(self, action: AddState) -> None:
         if action.event_id in self._seen:
             return
-        self._refuse_when_closed_or_full()
+        self._admit("add_state", action)
         refused = rules.state_refused(
             self._order.case_number, self._requests, self._release, action.request, self._judgments
         )
@@ -210,7 +214,7 @@ class CaseWorkflow:
     def _validate_record_judgment(self, judgment: Judgment) -> None:
         if judgment.event_id in self._seen:
             return
-        self._refuse_when_closed_or_full()
+        self._admit("record_judgment", judgment)
         self._refuse(rules.judgment_refused(self._judgments, judgment))
 
     @workflow.update
@@ -225,7 +229,7 @@ class CaseWorkflow:
         if act.event_id in self._seen:
             return self.view()
         self._seen.add(act.event_id)
-        judgment = self._judgment(act.judgment_reference)
+        judgment = rules.recorded(self._judgments, act.judgment_reference)
         record, releases = ordered(act, judgment, self._requests)
         for key, release in releases:
             self._deliveries.send(key, "release_for_case", release)
@@ -236,7 +240,7 @@ class CaseWorkflow:
     def _validate_release_case(self, act: ReleaseCase) -> None:
         if act.event_id in self._seen:
             return
-        self._refuse_when_closed_or_full(final=True)
+        self._admit("release_case", act, final=True)
         self._refuse(rules.release_refused(self._release, self._judgments, act.judgment_reference))
 
     @workflow.update
@@ -255,20 +259,21 @@ class CaseWorkflow:
     def _validate_secure_amount(self, act: SecureAmount) -> None:
         if act.event_id in self._seen:
             return
-        self._refuse_when_closed_or_full()
+        self._admit("secure_amount", act)
 
     @workflow.update
     def close_case(self, action: CloseCase) -> CaseView:
-        """The case closes once every request in it is closed."""
-        self._seen.add(action.event_id)
-        self._closed = True
+        """The case closes once every request in it is closed (a seen event id: a no-op)."""
+        if action.event_id not in self._seen:
+            self._seen.add(action.event_id)
+            self._closed = True
         return self.view()
 
     @close_case.validator
     def _validate_close_case(self, action: CloseCase) -> None:
         if action.event_id in self._seen:
             return
-        self._refuse_when_closed_or_full(final=True)
+        self._admit("close_case", action, final=True)
         self._refuse(rules.still_open(self._requests))
 
     @workflow.query
@@ -314,13 +319,6 @@ class CaseWorkflow:
             self._take(summary)
 
     # -- Court actions the case sends its requests, and its release ------------------------
-
-    def _judgment(self, reference: str) -> Judgment:
-        judgment = rules.judgment_of(self._judgments, reference)
-        if judgment is None:
-            self._reject(rules.not_recorded(reference))
-            raise AssertionError  # unreachable: _reject raises
-        return judgment
 
     def _woken(self) -> bool:
         """Work for the run loop: read from the state alone, never the clock (``HandOver``)."""
@@ -386,7 +384,9 @@ class CaseWorkflow:
             RequestSummary.of(request, view.status, view.ledger, view.answers_seen, workflow.now())
         )
 
-    def _refuse_when_closed_or_full(self, final: bool = False) -> None:
+    def _admit(self, update: str, act: CourtAction, final: bool = False) -> None:
+        """Signed for this case by an organ that may take it; the case not closed nor full."""
+        self._keys.check(update, act)
         if self._closed:
             self._reject("the case is closed")
         if not final and len(self._seen) >= MAX_COURT_ACTIONS:

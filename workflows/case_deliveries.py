@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -30,10 +31,11 @@ with workflow.unsafe.imports_passed_through():
         RequestDelivery,
         RequestUpdate,
     )
-    from schemas.court import CaseRelease, CloseRequest, Judgment
+    from schemas.court import CaseRelease, CloseRequest, CourtAction, Judgment
     from workflows.case_release import close_of
     from workflows.case_rules import judgment_of
 
+A = TypeVar("A", bound=CourtAction)
 Slot = tuple[str, str]
 """Where an action waits: its request (``REFERENCE/PARTY``) and the update it is sent as."""
 Delivered = Callable[[Delivery, DeliveryResult], None]
@@ -66,10 +68,11 @@ class Deliveries:
         """Queue a Court action for one request under a fresh event id of its own (each request
         dedupes on it; a retry sends the same id), replacing one of the same update not yet
         sent (a newer judgment supersedes an older one on its way). The organ's signature
-        covered the case's event id, so it goes: the workers' relay key signs what is relayed
-        (``activities/case.py``, ``decision_signatures.RELAYED``)."""
-        fresh = {"event_id": str(workflow.uuid4()), "signature": None}
-        action = action.model_copy(update=fresh)
+        covered the case's event id and address, so the workers' relay key signs what is
+        relayed (``activities/case.py``), and the organ's act as signed goes inside it
+        (``original``: the judgment itself; the release of the case, set by ``case_release``)
+        for the request to verify (``decision_signatures.check_relayed``)."""
+        action = relay_copy(action, str(workflow.uuid4()))
         self.queued[(key, update)] = Delivery(key=key, update=update, action=action)
 
     def due(self) -> bool:
@@ -149,6 +152,15 @@ class Deliveries:
         delivered(delivery, result)
 
 
+def relay_copy(action: A, event_id: str) -> A:
+    """``action`` as the case relays it under ``event_id``: unsigned (the relay signs it for
+    its request), a judgment with the Chamber's signed judgment inside (``original``)."""
+    fresh: dict[str, object] = {"event_id": event_id, "signature": None, "addressed_to": None}
+    if isinstance(action, Judgment) and action.original is None:
+        fresh["original"] = action
+    return action.model_copy(update=fresh)
+
+
 def compact(delivery: Delivery, judgments: list[Judgment]) -> CarriedDelivery:
     """A queued action as the case carries it: its event id and what the case's record does
     not hold (which of its judgments it sends, a close's time)."""
@@ -184,7 +196,7 @@ def rebuild(
     action: Judgment | CaseRelease | CloseRequest | None = None
     if carried.update == "record_judgment":
         if carried.judgment is not None and carried.judgment < len(judgments):
-            action = judgments[carried.judgment].model_copy(update={"event_id": carried.event_id})
+            action = relay_copy(judgments[carried.judgment], carried.event_id)
     elif release is not None:
         order = release.order
         if carried.update == "close" and carried.decided_at is not None:
@@ -198,6 +210,7 @@ def rebuild(
                     decided_at=order.decided_at,
                     judgment=found,
                     reasons=order.reasons,
+                    original=order,
                 )
     if action is None:
         workflow.logger.warning(

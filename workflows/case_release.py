@@ -140,6 +140,7 @@ def close_of(record: CaseReleaseRecord, event_id: str, now: datetime) -> CloseRe
             f"case released ({record.ground}, judgment {record.order.judgment_reference}): "
             "every asset settled"
         ),
+        original=record.order,  # the Chamber's release as signed, for the request to verify
     )
 
 
@@ -174,6 +175,7 @@ def ordered(
             decided_at=act.decided_at,
             judgment=judgment,
             reasons=act.reasons,
+            original=act,  # the Chamber's act as signed, for the request to verify
         )
         releases.append((key, release))
     return CaseReleaseRecord(order=act, ground=ground, requests=answers), releases

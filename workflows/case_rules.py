@@ -19,6 +19,7 @@ from schemas.case import (
 from schemas.court import Judgment, JudgmentOutcome
 from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest
+from workflows.outcome import Rejection
 
 
 def judgment_of(judgments: list[Judgment], reference: str) -> Judgment | None:
@@ -28,6 +29,14 @@ def judgment_of(judgments: list[Judgment], reference: str) -> Judgment | None:
         if judgment.judgment_reference == reference:
             return judgment
     return None
+
+
+def recorded(judgments: list[Judgment], reference: str) -> Judgment:
+    """The judgment ``reference`` names, as recorded; refused if the case holds none."""
+    judgment = judgment_of(judgments, reference)
+    if judgment is None:
+        raise Rejection(not_recorded(reference), "CaseActionRejected")
+    return judgment
 
 
 def not_recorded(reference: str) -> str:

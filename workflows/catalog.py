@@ -102,7 +102,7 @@ class Kind:
 
         def check(record: RequestCarry, request: CourtRequest, m: Any) -> None:
             if court:
-                check_power(POWERS, name, m)
+                check_power(POWERS, name, m, request)
             check_bounds(record, request, m)
             own(record, request, m)
 
@@ -244,19 +244,24 @@ _ASSEMBLY_BASIS = "RS 112(2)(f); ICC-ASP/10/Res.5: the Assembly's own non-cooper
 
 # fmt: off
 POWER_ROWS: tuple[Power, ...] = (
-    # The organ that made the request decides on it: the Pre-Trial Chamber (RS 57(3)(e)), the
-    # Trial Chamber after confirmation (RS 61(11), 64(6)), the Presidency its enforcement
-    # requests (RS 109; Rule 217).
-    Power("consultation_response", REQUESTING,
-          "RS 97, 93(3), 72(5): the organ that made the request (RS 57(3)(e), 61(11), 64(6); "
-          "RS 109, Rule 217) consults"),
-    Power("postponement_decision", REQUESTING,
-          "RS 94(1), 95: the period is agreed with the organ that made the request"),
-    Power("resume_execution", REQUESTING,
-          "RS 94, 95: the organ that agreed the postponement ends it"),
-    Power("withdrawal", REQUESTING,
-          "RS 57(3)(e), 61(11), 64(6); RS 109, Rule 217: the organ that made the request "
-          "withdraws it"),
+    # The organ that made the request decides on it (its issuing_organ, ``requester``): the
+    # Pre-Trial Chamber (RS 57(3)(e)), or the Trial Chamber after confirmation (RS 61(11),
+    # 64(6)), the Trial Chamber, the Presidency its enforcement requests (RS 109; Rule 217),
+    # the Prosecutor its own (RS 54(3)(c), 93(1)(k)).
+    Power("consultation_response", REQUESTING | {O.PROSECUTOR},
+          "RS 97, 93(3), 72(5): the organ that made the request consults with the requested "
+          "State", requester=True),
+    Power("postponement_decision", REQUESTING | {O.PROSECUTOR},
+          "RS 94(1): the period of a postponement is agreed with the organ that made the "
+          "request; RS 95: execution postponed pending a ruling on an admissibility challenge",
+          requester=True),
+    Power("resume_execution", REQUESTING | {O.PROSECUTOR},
+          "RS 94(1): the postponed request is executed at the end of the period, or earlier as "
+          "agreed with the organ that made it; RS 95: after the admissibility ruling",
+          requester=True),
+    Power("withdrawal", REQUESTING | {O.PROSECUTOR},
+          "RS 57(3)(e), 61(11), 64(6); RS 109, Rule 217; RS 54(3)(c): the organ that made the "
+          "request withdraws it", requester=True),
     # Transmission, follow-up and the request's administration: the Registry.
     Power("urgent_confirmation", REGISTRY,
           "RS 96(1), 87(1)(a); Rule 176(2): the Registrar transmits through the formal channel"),
@@ -271,8 +276,9 @@ POWER_ROWS: tuple[Power, ...] = (
           "RS 43(1): the Registry closes a request whose execution ended; a Chamber's release "
           "of the case closes its requests (RS 61, 74, 81(3)(c), 83(2))"),
     Power("deadline_extension", REGISTRY | MEASURING,
-          "RS 43(1); Rule 176(2): the Registry administers the deadlines of the policy in force; "
-          "Regulation 35: a Chamber varies a time limit"),
+          "RS 43(1); Rule 176(2): the Registry administers the follow-up deadlines of the policy "
+          "in force (no time limit a Chamber set: those only a Chamber varies, Regulation 35); "
+          "the Chamber that ordered the measures may extend them too (RS 57(3)(e), 61(11))"),
     # Protective measures and what they hold: the Chambers.
     Power("rule99_decision", MEASURING, "Rule 99(3); RS 57(3)(e), 61(11), 64(6)"),
     Power("third_party_claim_decision", CHAMBERS,
@@ -288,7 +294,8 @@ POWER_ROWS: tuple[Power, ...] = (
     # Judgment, forfeiture and enforcement (RS 74-77, 83, 109).
     Power("judgment", FORFEITING, "RS 74, 76, 83(2)", "conviction"),
     Power("judgment", FORFEITING, "RS 74, 81(3)(c), 83(2)", "acquittal"),
-    Power("judgment", CHAMBERS, "RS 61(4), 61(9) before trial; RS 74, 83(2)", "termination"),
+    Power("judgment", CHAMBERS, "RS 61(7)(b), 61(9) before trial; RS 74, 83(2)",
+          "termination"),
     Power("forfeiture_order", FORFEITING,
           "RS 76, 77(2)(b), 83(2); Rules 147, 218: with the sentence, after a conviction"),
     Power("enforcement_request_made", PRESIDENCY, "RS 109; Rule 217"),

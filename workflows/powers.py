@@ -7,7 +7,10 @@ escalation decision by its ladder step: steps 3-4 are a Chamber's, RS 87(7), Reg
 the Assembly's steps its own, RS 112(2)(f); a judgment by its outcome, RS 61, 74, 83(2)). This
 module says what a row is, how the row for an action is found and how a decision by another
 organ is refused: with the organ, the action and the rule that gives the act to someone else.
-A variant no row names is refused too: no organ may take it.
+A variant no row names is refused too: no organ may take it. A row of the organ that made the
+request (``requester``: consulting on it, agreeing a postponement, resuming, withdrawing it,
+RS 94(1), 96, 97) is checked against the request's own ``issuing_organ``: no other organ may
+act on a request it did not make, whatever its kind.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schemas.organs import STYLE, Organ, organ_of
-from workflows.outcome import PublicRefusal
+from workflows.outcome import PublicRefusal, Refusal
 
 VARIANT_FIELD: dict[str, str] = {"escalation_decision": "step", "judgment": "outcome"}
 """The actions whose rows are per variant, and the field of the action that names it."""
@@ -32,6 +35,8 @@ class Power:
     organs: frozenset[Organ]
     basis: str
     variant: str | None = None
+    requester: bool = False
+    """Only the organ that made the request may take it (``requesters``), among ``organs``."""
 
     @property
     def label(self) -> str:
@@ -73,9 +78,21 @@ def names(organs: Iterable[Organ]) -> str:
     return " or ".join(f"the {STYLE[o]}" for o in ordered)
 
 
-def check_power(powers: PowerTable, action: str, m: Any) -> None:
+def requesters(issuing_organ: str) -> frozenset[Organ]:
+    """The organs whose act a decision on a request made by ``issuing_organ`` is: that organ;
+    for a request of the Pre-Trial Chamber, the Trial Chamber too, which exercises its
+    functions once the charges are confirmed (RS 61(11), 64(6))."""
+    organ = Organ(str(getattr(issuing_organ, "value", issuing_organ)))
+    if organ is Organ.PRE_TRIAL_CHAMBER:
+        return frozenset({organ, Organ.TRIAL_CHAMBER})
+    return frozenset({organ})
+
+
+def check_power(powers: PowerTable, action: str, m: Any, request: Any = None) -> None:
     """Refused unless the organ ``m.decided_by`` names may take ``action`` (the table's row
-    for it): the reason names the organ, the action and the rule."""
+    for it): the reason names the organ, the action and the rule. A row of the requesting
+    organ is checked against ``request`` (its ``issuing_organ``) too; that refusal names the
+    organ that made the request, so it is not said in clear (``Refusal``)."""
     variant = variant_of(action, m)
     power = powers.get((action, variant))
     label = action if variant is None else f"{action} ({VARIANT_FIELD[action]} {variant})"
@@ -85,6 +102,13 @@ def check_power(powers: PowerTable, action: str, m: Any) -> None:
         )
     organ = organ_of(m.decided_by)
     if organ in power.organs:
+        if power.requester and request is not None:
+            allowed = requesters(request.issuing_organ)
+            if organ not in allowed:
+                raise Refusal(
+                    f"the {STYLE[organ]} may not take {label} on this request: {power.basis}; "
+                    f"it was made by {names(allowed)}"
+                )
         return
     who = f"the {STYLE[organ]}" if organ is not None else repr(str(m.decided_by)[:200])
     raise PublicRefusal(

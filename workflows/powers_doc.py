@@ -15,8 +15,12 @@ Made from the catalog's table (`workflows/catalog.py`, `POWERS`) by
 on a request names the organ whose act it is (`decided_by`, the closed list of
 `schemas/organs.py`). The request workflow's validator checks the row before anything else and
 refuses, with the organ, the action and the rule, an action by any organ the row does not
-name; a variant no row names is refused too. The Prosecutor takes no Court action on a
-request. The Assembly of States Parties is no organ of the Court (RS 34): the steps of its
+name; a variant no row names is refused too. A row of *the organ that made the request*
+(consulting on it, agreeing or ending a postponement, withdrawing it) is checked against the
+request's own `issuing_organ`: only that organ may take it (for a request of the Pre-Trial
+Chamber, the Trial Chamber too once constituted, RS 61(11), 64(6)), so no organ acts on a
+request another made. The Prosecutor takes no Court action on a request but on its own
+(RS 54(3)(c)). The Assembly of States Parties is no organ of the Court (RS 34): the steps of its
 non-cooperation procedure are recorded as its own acts (RS 112(2)(f)).
 
 """
@@ -27,8 +31,34 @@ def markdown() -> str:
     for row in POWER_ROWS:
         variant = f"{VARIANT_FIELD[row.action]} `{row.variant}`" if row.variant else ""
         who = ", ".join(STYLE[o] for o in Organ if o in row.organs)
+        if row.requester:
+            who = f"the organ that made the request, of: {who}"
         lines.append(f"| `{row.action}` | {variant} | {who} | {row.basis} |")
-    return HEAD + "\n".join(lines) + "\n"
+    return HEAD + "\n".join(lines) + "\n" + _case()
+
+
+CASE_HEAD = """
+## On a case
+
+A case (`workflows/case_keys.py`) checks the Court's acts it takes the same way, each signed by
+its organ for that case: `record_judgment` and `release_case` by the rows `judgment` and
+`case_release` above, the others by these rows (`CASE_POWERS`).
+
+| Update | Who may take it | Basis |
+|---|---|---|
+"""
+
+
+def _case() -> str:
+    from workflows.case_keys import CASE_POWERS
+
+    rows = []
+    for row in CASE_POWERS.values():
+        who = ", ".join(STYLE[o] for o in Organ if o in row.organs)
+        if row.requester:
+            who = f"the organ that made the request, of: {who}"
+        rows.append(f"| `{row.action}` | {who} | {row.basis} |")
+    return CASE_HEAD + "\n".join(rows) + "\n"
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.answers import AnswerBase, AnswerBatch
     from schemas.case import RequestSummary
     from schemas.common import Urgency
-    from schemas.court import CourtAction
+    from schemas.court import CourtAction, request_address
     from schemas.escalations import EscalationKind
     from schemas.events import RequestEventType
     from schemas.ledger import RequestStatus
@@ -44,7 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.asset_rules import release
     from workflows.carry import RequestCarry, RequestRun
     from workflows.catalog import BATCH_UPDATE, CATALOG, KINDS, RULES, Kind
-    from workflows.decision_signatures import check_signature
+    from workflows.decision_signatures import case_of_run, check_signature
     from workflows.denial_rules import settles_stages
     from workflows.ladder import level_of
     from workflows.ledger import ledger_from_request
@@ -203,8 +203,9 @@ class RequestWorkflow:
             except Refusal as err:
                 raise Rejection.of(err) from None
 
-    def _validate(self, m: Message, kind: Kind) -> None:
-        """Reject with the reason; a seen event id passes (its handler is a no-op)."""
+    def _validate(self, m: Message, kind: Kind, signature: bool = True) -> None:
+        """Reject with the reason; a seen event id passes (its handler is a no-op). The handler
+        re-checks all but the signature, verified once by the validator (the same bytes)."""
         if m.event_id in self._seen:
             return
         if isinstance(m, AnswerBase):  # the Court is never refused for a State's flood
@@ -212,8 +213,10 @@ class RequestWorkflow:
         try:
             if isinstance(m, AnswerBase):
                 addressed_to(self._request, m)
-            else:  # the organ's signature before anything about the request is said
-                check_signature(self._rec.organ_keys, m, workflow.now())
+            elif signature:  # the organ's signature, for this request, before all else
+                req = self._request
+                address = request_address(req.reference, req.requested_state)
+                check_signature(self._rec.organ_keys, m, workflow.now(), address, case_of_run())
             sm.check_transition(kind.name, self._rec.status)
             RULES[kind.name].check(self._rec, self._request, m)
         except Refusal as err:  # sm.IllegalTransition too: a public one, said in clear
@@ -248,7 +251,7 @@ class RequestWorkflow:
         rec, req = self._rec, self._request
         if m.event_id in self._seen:
             return AnswerReceipt(event_id=m.event_id, duplicate=True, status=rec.status)
-        self._validate(m, kind)
+        self._validate(m, kind, signature=False)
         now, paused_before = workflow.now(), rec.status.paused
         outcome = RULES[kind.name].apply(rec, req, m, now)
         if outcome.status is not None:

@@ -6,7 +6,8 @@ history: a replay verifies each action against exactly the registry the first ru
 is read at the first run's start and carried across continue-as-new; when the organs' keys
 rotate, the ``refresh_organ_keys`` update reads the file again (the Court's client sends it
 when a request does not know an action's key, then sends the action once more). A refresh
-can only put the file's contents in force, whoever asks for it.
+can only put the file's contents in force, whoever asks for it, and a file that cannot be
+read then leaves the registry in force as it was (``with_refresh``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.carry import RequestCarry
 
 
-async def _read() -> OrganKeys:
+async def read_organ_keys() -> OrganKeys:
+    """The registry as the worker's file holds it now (an activity: recorded in the history)."""
     return await workflow.execute_activity(
         RESOLVE_ORGAN_KEYS,
         result_type=OrganKeys,
@@ -36,7 +38,7 @@ async def organ_keys_at_start(rec: RequestCarry) -> str | None:
     only if none could be read (said loudly, as a missing policy is)."""
     if rec.organ_keys is not None:
         return None
-    rec.organ_keys = await _read()
+    rec.organ_keys = await read_organ_keys()
     return _note(rec.organ_keys) if rec.organ_keys.reason else None
 
 
@@ -45,11 +47,22 @@ def register_refresh(rec: RequestCarry, note: object) -> None:
     (``note(event_id, what)``), returns its digest."""
 
     async def refresh() -> str:
-        rec.organ_keys = await _read()
-        note(None, _note(rec.organ_keys))  # type: ignore[operator]
+        rec.organ_keys, what = with_refresh(rec.organ_keys, await read_organ_keys())
+        note(None, what)  # type: ignore[operator]
         return rec.organ_keys.digest
 
     workflow.set_update_handler(REFRESH_ORGAN_KEYS, refresh)
+
+
+def with_refresh(held: OrganKeys | None, read: OrganKeys) -> tuple[OrganKeys, str]:
+    """The registry in force after a refresh that read ``read``, and what the timeline says:
+    a read that failed (a file missing or invalid for a moment) never replaces a good
+    registry, which stays in force, the failure said; anyone may ask for a refresh, and none
+    may so make every Court action refused."""
+    if read.reason and held is not None and held.keys:
+        kept = f"organ key registry {held.digest[:12]} kept in force"
+        return held, f"ORGAN KEYS NOT READ AGAIN: {read.reason[:300]}: {kept}"
+    return read, _note(read)
 
 
 def _note(keys: OrganKeys) -> str:

@@ -207,12 +207,12 @@ def check_consultation_response(
             "modifying the request"
         )
     new = m.modified_request
-    if new is not None and (new.reference, new.requested_state, new.case_number) != (
-        request.reference,
-        request.requested_state,
-        request.case_number,
-    ):
-        raise Refusal("a modified request keeps its reference, requested State and case number")
+    kept = ("reference", "requested_state", "case_number", "issuing_organ")
+    if new is not None and any(getattr(new, f) != getattr(request, f) for f in kept):
+        raise Refusal(
+            "a modified request keeps its reference, requested State and case number, and the "
+            "organ that made it, whose acts on it are (RS 94(1), 96, 97)"
+        )
     if new is not None and _order_of(new) != _order_of(request):
         raise Refusal(
             "a modified request keeps its legal basis, and the order it enforces and the assets "

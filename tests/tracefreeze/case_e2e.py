@@ -113,7 +113,7 @@ async def take(client: Client, request: CourtRequest, answer: AnswerBase | c.Cou
     """An answer or Court action straight to the request, as the intake delivers it."""
     handle = client.get_workflow_handle(request.workflow_id)
     if isinstance(answer, c.CourtAction):  # signed by its organ, as the Court's client sends it
-        answer = signed(answer)
+        answer = signed(answer, request.workflow_id)
     await handle.execute_update(UPDATE_OF[type(answer)], answer, id=answer.event_id)
 
 

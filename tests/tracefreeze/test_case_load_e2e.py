@@ -33,6 +33,7 @@ from tests.tracefreeze.case_e2e import (
     until,
 )
 from tests.tracefreeze.e2e import Running
+from tests.workflows.case_support import case_act
 from tracefreeze.case_client import CaseClient
 from workflows.case import CaseWorkflow
 
@@ -113,14 +114,14 @@ async def test_the_case_continues_as_new_without_losing_a_report_or_a_court_acti
     async def court() -> None:
         for _ in range(5):
             try:
-                await case.execute_update(
-                    CaseWorkflow.close_case, court_action(CloseCase, decided_at=now(), reason="x")
+                await case_act(
+                    case, "close_case", court_action(CloseCase, decided_at=now(), reason="x")
                 )
             except WorkflowUpdateFailedError as err:
                 refusals.append(str(err.cause))
         add = court_action(AddState, decided_at=now(), request=fra)
-        await case.execute_update(CaseWorkflow.add_state, add, id=add.event_id)
-        await case.execute_update(CaseWorkflow.add_state, add, id=add.event_id)  # once
+        await case_act(case, "add_state", add, id=add.event_id)
+        await case_act(case, "add_state", add, id=add.event_id)  # once
 
     await asyncio.gather(flood(client, bel, 200), finds_nothing(client, nld), court())
     assert len(refusals) == 5 and all("are still open" in reason for reason in refusals)
@@ -146,8 +147,8 @@ async def test_the_case_continues_as_new_without_losing_a_report_or_a_court_acti
         lambda v: all(st is RequestStatus.CLOSED for st in v.statuses.values()),
         "the case learns every request closed",
     )
-    closed = await case.execute_update(
-        CaseWorkflow.close_case, court_action(CloseCase, decided_at=now(), reason="x")
+    closed = await case_act(
+        case, "close_case", court_action(CloseCase, decided_at=now(), reason="x")
     )
     assert closed.closed
     final = await asyncio.wait_for(case.result(), timeout=WAIT_S)

@@ -138,11 +138,11 @@ async def test_the_court_adds_a_further_request_to_a_party_from_the_command_line
         code, output = await cli("open", str(order_file))
         assert code == 0, output
         code, output = await cli(
-            "add", order.order_reference, str(unlinked_file), "--by", "Registrar"
+            "add", order.order_reference, str(unlinked_file), "--by", "Pre-Trial Chamber II"
         )
         assert code != 0 and "names the one it supplements" in output, output
         code, output = await cli(
-            "add", order.order_reference, str(linked_file), "--by", "Registrar"
+            "add", order.order_reference, str(linked_file), "--by", "Pre-Trial Chamber II"
         )
         assert code == 0, output
         assert f"transmitted {further.reference} to NLD" in output

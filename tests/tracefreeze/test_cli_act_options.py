@@ -24,6 +24,7 @@ from tracefreeze.cli import main as cli
 from tracefreeze.cli.court import ACTION_MODELS
 from tracefreeze.security.organ_keys import load_organ_keys, organ_keys_file
 from workflows.decision_signatures import check_signature
+from workflows.outcome import Refusal
 from workflows.request_clocks import decision_command
 
 REF = "ICC-01/22-REQ-0007/NLD"
@@ -137,7 +138,20 @@ def test_a_file_and_options_combine_the_options_winning(tmp_path: Path) -> None:
     assert (withdrawn.reasons, withdrawn.decided_by) == ("from the option", "Registry")
     # Signed by the organ it names, as the Temporal UI's "Send an Update" takes it as it is.
     assert withdrawn.signature is not None
-    assert check_signature(load_organ_keys(organ_keys_file()), withdrawn, datetime.now(UTC)) is None
+    keys, now = load_organ_keys(organ_keys_file()), datetime.now(UTC)
+    assert check_signature(keys, withdrawn, now, f"request/{REF}") is None
+    # Signed for that request alone (RS 87(1)(a), 96(1)): another request refuses it.
+    with pytest.raises(Refusal, match="was signed for another request or case"):
+        check_signature(keys, withdrawn, now, "request/ICC-01/22-REQ-0008/NLD")
+
+
+def test_a_dry_run_signs_only_for_a_request_it_can_name() -> None:
+    """The signature covers the request it is for: a reference alone (which party?) is refused
+    with the reason, before anything is signed."""
+    code, output = act(
+        "ICC-01/22-REQ-0007", "withdrawal", "--by", "Registry", "--dry-run", "--reasons", "r"
+    )
+    assert code != 0 and "as REF/STATE" in output, output
 
 
 def test_missing_or_wrong_fields_are_listed_and_nothing_is_sent() -> None:

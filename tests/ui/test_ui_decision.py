@@ -44,14 +44,17 @@ REFUSAL = "forfeiture_order is not allowed while the request is transmitted"
 UNSIGNED = "is not signed: a Court action carries its organ's signature"
 
 
-def decision(contract: type[CourtAction], stack: Settings | None, **fields: Any) -> dict[str, Any]:
+def decision(
+    contract: type[CourtAction], stack: Settings | None, to: str, **fields: Any
+) -> dict[str, Any]:
     """An action as the officer puts it in the dialog: a fresh event id, the decision's time,
-    its kind, signed by the organ it names with the stack's key for it (``stack``), or not."""
+    its kind, signed by the organ it names with the stack's key for it (``stack``) for the
+    request ``to`` (its plain workflow id), or not."""
     action = contract.model_validate(
         {"event_id": str(uuid.uuid4()), "decided_at": datetime.now(UTC), **fields}
     )
     if stack is not None:
-        action = signed(action, stack.state_dir)
+        action = signed(action, to, stack.state_dir)
     return action.model_dump(mode="json", exclude_none=True)
 
 
@@ -134,6 +137,7 @@ async def test_officer_withdraws_a_request_from_the_ui_and_a_refused_order_is_ex
     order = decision(
         ForfeitureOrder,
         stack,
+        request.workflow_id,
         decided_by="Trial Chamber IX",
         order_reference="ICC-01/22-01/26-999",
         asset_ids=[a.asset_id for a in request.known_assets],
@@ -143,11 +147,15 @@ async def test_officer_withdraws_a_request_from_the_ui_and_a_refused_order_is_ex
         send_update, driver, page, "order_forfeiture", order, tmp_path / "order.json"
     )
     reasons = "The Prosecutor's application was withdrawn."
-    unsigned = decision(Withdrawal, None, decided_by="Pre-Trial Chamber II", reasons=reasons)
+    unsigned = decision(
+        Withdrawal, None, request.workflow_id, decided_by="Pre-Trial Chamber II", reasons=reasons
+    )
     not_signed = await asyncio.to_thread(
         send_update, driver, page, "withdraw", unsigned, tmp_path / "unsigned.json"
     )
-    withdrawal = decision(Withdrawal, stack, decided_by="Pre-Trial Chamber II", reasons=reasons)
+    withdrawal = decision(
+        Withdrawal, stack, request.workflow_id, decided_by="Pre-Trial Chamber II", reasons=reasons
+    )
     accepted = await asyncio.to_thread(
         send_update, driver, page, "withdraw", withdrawal, tmp_path / "withdrawal.json"
     )

@@ -18,9 +18,17 @@ from schemas.ledger import AssetStatus
 from schemas.request import CourtRequest
 from tests.builders import ActionT, court_action, now
 from tests.workflows.support import ACCOUNT, acknowledgement, court_request, freeze_account, send
+from tracefreeze.court_signing import execute_signed
 from workflows.case import CaseWorkflow
 
 CASE = "ICC-02/05-01/20"
+
+
+async def case_act(case: WorkflowHandle, update: str, action: c.CourtAction) -> CaseView:
+    """A Court action on the case as the Court's case client sends it: signed by its organ
+    for this case (``case/ORDER``), once more after the case read its organ keys again if
+    it did not know the key (``tracefreeze/court_signing.py``)."""
+    return await execute_signed(case, update, action, action.event_id, result_type=CaseView)
 
 
 def decided_now(cls: type[ActionT], **fields: Any) -> ActionT:

@@ -25,7 +25,7 @@ from schemas import court as c
 from schemas.case import AddState, CaseInput, CaseOrder, CaseView, CloseCase, ReleaseCase
 from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest
-from tests.workflows.case_support import decided_now, until
+from tests.workflows.case_support import case_act, decided_now, until
 from tests.workflows.support import (
     ACCOUNT,
     HISTORIES,
@@ -69,9 +69,9 @@ async def two_states_to_closure(client: Client, case: Case, requests: list[Court
     await send(handles["BEL"], acknowledgement(bel))
     await send(handles["BEL"], no_assets(bel))
     fra = court_request(requested_state="FRA", case_number=nld.case_number)
-    await case.execute_update(CaseWorkflow.add_state, decided_now(AddState, request=fra))
+    await case_act(case, "add_state", decided_now(AddState, request=fra))
     try:
-        await case.execute_update(CaseWorkflow.close_case, decided_now(CloseCase, reason="early"))
+        await case_act(case, "close_case", decided_now(CloseCase, reason="early"))
     except Exception:  # refused: the requests are open
         pass
     fra_handle = client.get_workflow_handle(fra.workflow_id)
@@ -82,7 +82,7 @@ async def two_states_to_closure(client: Client, case: Case, requests: list[Court
         await send(handle, close_action())
     for state in ("NLD", "BEL", "FRA"):
         await until(lambda state=state: _status_is(case, state, RequestStatus.CLOSED))
-    await case.execute_update(CaseWorkflow.close_case, decided_now(CloseCase, reason="done"))
+    await case_act(case, "close_case", decided_now(CloseCase, reason="done"))
     await case.result()
 
 
@@ -134,21 +134,21 @@ async def released_on_acquittal(client: Client, case: Case, requests: list[Court
         delivered_on="2026-04-30",
         finality="final",
     )
-    await case.execute_update(CaseWorkflow.record_judgment, acquittal)
+    await case_act(case, "record_judgment", acquittal)
     act = decided_now(
         ReleaseCase,
         decided_by="trial_chamber",
         judgment_reference=acquittal.judgment_reference,
         **reasons(),
     )
-    await case.execute_update(CaseWorkflow.release_case, act)
+    await case_act(case, "release_case", act)
 
     async def complete() -> bool:
         release = (await case.query(CaseWorkflow.view)).release
         return release is not None and release.complete
 
     await until(complete)
-    await case.execute_update(CaseWorkflow.close_case, decided_now(CloseCase, reason="released"))
+    await case_act(case, "close_case", decided_now(CloseCase, reason="released"))
     await case.result()
 
 

@@ -25,7 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from schemas.case import AddState, CaseInput, CaseOrder, CaseView, CloseCase, RequestSummary
 from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest
-from tests.workflows.case_support import decided_now, until
+from tests.workflows.case_support import case_act, decided_now, until
 from tests.workflows.support import (
     ACCOUNT,
     acknowledgement,
@@ -106,7 +106,7 @@ async def test_court_adds_a_state_later_and_a_duplicate_state_is_refused(case_qu
     client, queue = case_queue
     case = await _open(client, queue, _request("NLD"))
     fra = _request("FRA")
-    view = await case.execute_update(CaseWorkflow.add_state, decided_now(AddState, request=fra))
+    view = await case_act(case, "add_state", decided_now(AddState, request=fra))
     assert set(view.parties()) == {"NLD", "FRA"}
     described = await client.get_workflow_handle(fra.workflow_id).describe()
     assert described.parent_id == case.id
@@ -115,14 +115,12 @@ async def test_court_adds_a_state_later_and_a_duplicate_state_is_refused(case_qu
         (_request("DEU", case="ICC-02/05"), "belongs to case ICC-02/05"),
     ):
         with pytest.raises(WorkflowUpdateFailedError) as err:
-            await case.execute_update(
-                CaseWorkflow.add_state, decided_now(AddState, request=refused)
-            )
+            await case_act(case, "add_state", decided_now(AddState, request=refused))
         assert isinstance(err.value.cause, ApplicationError) and reason in err.value.cause.message
     existing = _request("ITA")
     await start_request(client, queue, existing)
     with pytest.raises(WorkflowUpdateFailedError) as err:
-        await case.execute_update(CaseWorkflow.add_state, decided_now(AddState, request=existing))
+        await case_act(case, "add_state", decided_now(AddState, request=existing))
     assert "already exists" in str(err.value.cause)
     assert set((await _view(case)).parties()) == {"NLD", "FRA"}
 
@@ -139,17 +137,17 @@ async def test_case_closes_only_when_every_request_is_closed(case_queue) -> None
         await send(handle, acknowledgement(request))
         await send(handle, no_assets(request))
     with pytest.raises(WorkflowUpdateFailedError) as err:
-        await case.execute_update(CaseWorkflow.close_case, decided_now(CloseCase, reason="done"))
+        await case_act(case, "close_case", decided_now(CloseCase, reason="done"))
     open_ = sorted([f"{bel.reference}/BEL", f"{nld.reference}/NLD"])
     assert f"{open_} are still open" in str(err.value.cause)
     await send(client.get_workflow_handle(nld.workflow_id), close_action())
     await until(lambda: _status_is(case, "NLD", RequestStatus.CLOSED))
     with pytest.raises(WorkflowUpdateFailedError) as err:
-        await case.execute_update(CaseWorkflow.close_case, decided_now(CloseCase, reason="done"))
+        await case_act(case, "close_case", decided_now(CloseCase, reason="done"))
     assert f"['{bel.reference}/BEL'] are still open" in str(err.value.cause)
     await send(client.get_workflow_handle(bel.workflow_id), close_action())
     await until(lambda: _status_is(case, "BEL", RequestStatus.CLOSED))
-    await case.execute_update(CaseWorkflow.close_case, decided_now(CloseCase, reason="done"))
+    await case_act(case, "close_case", decided_now(CloseCase, reason="done"))
     result = await case.result()
     assert result.closed and set(result.statuses.values()) == {RequestStatus.CLOSED}
 

@@ -29,6 +29,7 @@ from schemas.ledger import AssetStatus, RequestStatus
 from schemas.request import CourtRequest
 from tests.builders import now
 from tests.workflows.case_support import (
+    case_act,
     case_request,
     case_view,
     decided_now,
@@ -47,6 +48,7 @@ from tests.workflows.support import (
     own_env,
     send,
 )
+from tracefreeze.security.organ_keys import signed
 from workflows import catalog
 from workflows.carry import RequestCarry
 from workflows.case import CaseWorkflow
@@ -110,8 +112,8 @@ async def test_a_release_a_request_could_not_apply_once_is_sent_again_and_taken(
 
     monkeypatch.setitem(catalog.RULES, "case_release", Rule(own.check, fails_once_for_bel))
     acquittal = judgment("acquittal")
-    await case.execute_update(CaseWorkflow.record_judgment, acquittal)
-    await case.execute_update(CaseWorkflow.release_case, release_act(acquittal))
+    await case_act(case, "record_judgment", acquittal)
+    await case_act(case, "release_case", release_act(acquittal))
 
     async def complete() -> bool:
         release = (await case_view(case)).release
@@ -177,13 +179,13 @@ async def _release_while_adding(env: WorkflowEnvironment) -> None:
         case = await open_case(client, queue, nld)
         await frozen_everywhere(client, case, [nld])
         acquittal = judgment("acquittal")
-        await case.execute_update(CaseWorkflow.record_judgment, acquittal)
+        await case_act(case, "record_judgment", acquittal)
         adding = await case.start_update(
             CaseWorkflow.add_state,
-            decided_now(AddState, request=bel),
+            signed(decided_now(AddState, request=bel), case.id),  # signed for this case
             wait_for_stage=WorkflowUpdateStage.ACCEPTED,
         )
-        view = await case.execute_update(CaseWorkflow.release_case, release_act(acquittal))
+        view = await case_act(case, "release_case", release_act(acquittal))
         assert set(view.parties()) == {"NLD", "BEL"}  # BEL is in the case, not yet started
 
         async def nld_taken_and_nothing_in_flight() -> bool:

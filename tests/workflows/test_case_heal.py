@@ -32,7 +32,7 @@ from schemas.case import (
 from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest
 from tests.builders import now
-from tests.workflows.case_support import decided_now, until
+from tests.workflows.case_support import case_act, decided_now, until
 from tests.workflows.support import (
     acknowledgement,
     close_action,
@@ -127,7 +127,7 @@ async def test_a_lost_closure_is_healed_and_the_case_can_close(case_queue) -> No
         return await _status(case, "BEL") is RequestStatus.CLOSED
 
     await until(closed)
-    view = await case.execute_update(CaseWorkflow.close_case, decided_now(CloseCase, reason="done"))
+    view = await case_act(case, "close_case", decided_now(CloseCase, reason="done"))
     assert view.closed
 
 
@@ -184,15 +184,15 @@ async def test_a_further_request_to_a_party_in_the_case_names_the_one_it_supplem
     )
     unlinked = court_request(requested_state="NLD", case_number=nld.case_number)
     with pytest.raises(WorkflowUpdateFailedError) as err:
-        await case.execute_update(CaseWorkflow.add_state, decided_now(AddState, request=unlinked))
+        await case_act(case, "add_state", decided_now(AddState, request=unlinked))
     assert "names the one it supplements" in str(err.value.cause)
     further = unlinked.model_copy(update={"supplements": nld.reference})
-    view = await case.execute_update(CaseWorkflow.add_state, decided_now(AddState, request=further))
+    view = await case_act(case, "add_state", decided_now(AddState, request=further))
     assert set(view.requests) == {request_key(r.reference, "NLD") for r in (nld, further)}
     assert view.parties() == ["NLD"] and view.party("NLD").reference == nld.reference
     again = decided_now(AddState, request=further)
     with pytest.raises(WorkflowUpdateFailedError) as err:
-        await case.execute_update(CaseWorkflow.add_state, again)
+        await case_act(case, "add_state", again)
     assert f"already has request {further.reference} to NLD" in str(err.value.cause)
 
     for request in (nld, further):
@@ -206,7 +206,7 @@ async def test_a_further_request_to_a_party_in_the_case_names_the_one_it_supplem
 
     await until(first_closed)
     with pytest.raises(WorkflowUpdateFailedError) as err:
-        await case.execute_update(CaseWorkflow.close_case, decided_now(CloseCase, reason="early"))
+        await case_act(case, "close_case", decided_now(CloseCase, reason="early"))
     assert f"['{further.reference}/NLD'] are still open" in str(err.value.cause)
     await send(client.get_workflow_handle(further.workflow_id), close_action())
 
@@ -215,9 +215,7 @@ async def test_a_further_request_to_a_party_in_the_case_names_the_one_it_supplem
         return all(s is RequestStatus.CLOSED for s in view.statuses.values())
 
     await until(all_closed)
-    final = await case.execute_update(
-        CaseWorkflow.close_case, decided_now(CloseCase, reason="done")
-    )
+    final = await case_act(case, "close_case", decided_now(CloseCase, reason="done"))
     assert final.closed and len(final.requests) == 2
 
 
@@ -244,7 +242,7 @@ async def test_a_signalled_closure_or_overflowing_figure_decides_nothing(case_qu
     await until(asked)
     assert await _status(case, "NLD") is RequestStatus.TRANSMITTED
     with pytest.raises(WorkflowUpdateFailedError) as err:
-        await case.execute_update(CaseWorkflow.close_case, decided_now(CloseCase, reason="forged"))
+        await case_act(case, "close_case", decided_now(CloseCase, reason="forged"))
     assert "still open" in str(err.value.cause)
     with pytest.raises(ValueError, match="out of bounds"):
         RequestSummary.model_validate(

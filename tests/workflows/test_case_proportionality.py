@@ -16,7 +16,7 @@ from schemas.escalations import EscalationKind
 from schemas.ledger import AssetStatus
 from schemas.request import CourtRequest
 from tests.builders import court_action, money, now
-from tests.workflows.case_support import until
+from tests.workflows.case_support import case_act, until
 from tests.workflows.support import (
     ACCOUNT,
     ACCOUNT_EUR,
@@ -110,7 +110,7 @@ async def test_proportionality_over_the_margin_proposes_releases_to_the_chamber_
     request holding EUR assets, inside the Court; both accounts stay frozen (no decision)."""
     client, queue, recorder = case_worker
     case, nld, bel = await _case_with_two_freezes(client, queue)
-    view = await case.execute_update(CaseWorkflow.secure_amount, secure("500000.00"))
+    view = await case_act(case, "secure_amount", secure("500000.00"))
     p = view.proportionality
     assert p is not None
     assert (p.counted, p.threshold, p.over_secured) == (
@@ -148,7 +148,7 @@ async def test_proportionality_within_the_margin_proposes_nothing_until_values_c
     later excess proposes again (once per excess, never one per report)."""
     client, queue, recorder = case_worker
     case, nld, bel = await _case_with_two_freezes(client, queue)
-    view = await case.execute_update(CaseWorkflow.secure_amount, secure("700000.00"))
+    view = await case_act(case, "secure_amount", secure("700000.00"))
     assert view.proportionality is not None and not view.proportionality.over_secured
     nld_handle = client.get_workflow_handle(nld.workflow_id)
 
@@ -195,7 +195,7 @@ async def test_proportionality_counts_one_currency_and_shows_the_others_unconver
         return "USD" in (await _view(case)).totals
 
     await until(usd_seen)
-    view = await case.execute_update(CaseWorkflow.secure_amount, secure("700000.00"))
+    view = await case_act(case, "secure_amount", secure("700000.00"))
     p = view.proportionality
     assert p is not None and not p.over_secured
     assert p.not_counted == ["USD"] and p.secured["USD"].amount == Decimal("2500000.00")

@@ -48,6 +48,7 @@ from schemas.request import CourtRequest
 from tests.builders import court_action, now
 from tests.workflows.case_support import (
     CASE,
+    case_act,
     case_request,
     case_view,
     frozen_everywhere,
@@ -98,9 +99,9 @@ async def test_rs74_acquittal_one_act_releases_every_asset_in_two_states_and_an_
     await frozen_everywhere(client, case, requests)
 
     acquittal = judgment("acquittal")
-    view = await case.execute_update(CaseWorkflow.record_judgment, acquittal)
+    view = await case_act(case, "record_judgment", acquittal)
     assert [j.outcome for j in view.judgments] == [c.JudgmentOutcome.ACQUITTAL]
-    view = await case.execute_update(CaseWorkflow.release_case, release_act(acquittal))
+    view = await case_act(case, "release_case", release_act(acquittal))
     assert view.release is not None and view.release.ground == "acquittal"
     assert {h.party for h in view.release.held} == {"NLD", "BEL", "XIP"}  # not yet taken
 
@@ -136,8 +137,8 @@ async def test_rs74_acquittal_one_act_releases_every_asset_in_two_states_and_an_
         ]
         assert notices[-1].decision.status is RequestStatus.CLOSED
     # The Registry may now close the case: every request in it is closed.
-    closed = await case.execute_update(
-        CaseWorkflow.close_case, court_action(CloseCase, decided_at=now(), reason="released")
+    closed = await case_act(
+        case, "close_case", court_action(CloseCase, decided_at=now(), reason="released")
     )
     assert closed.closed
 
@@ -162,7 +163,7 @@ async def test_rs83_acquittal_on_appeal_leaves_a_forfeited_asset_reported_until_
     await _update_refused(send(nld_handle, forfeit), "forfeiture follows a conviction")
 
     conviction = judgment("conviction", finality="appeal_pending")
-    await case.execute_update(CaseWorkflow.record_judgment, conviction)
+    await case_act(case, "record_judgment", conviction)
 
     async def nld_knows_conviction() -> bool:
         return await _judgment_of(nld_handle) == conviction.judgment_reference
@@ -176,8 +177,8 @@ async def test_rs83_acquittal_on_appeal_leaves_a_forfeited_asset_reported_until_
 
     await until(nld_forfeited)
     acquittal = judgment("acquittal", decided_by="appeals_chamber", delivered_on=date(2026, 4, 30))
-    await case.execute_update(CaseWorkflow.record_judgment, acquittal)
-    await case.execute_update(CaseWorkflow.release_case, release_act(acquittal, "appeals_chamber"))
+    await case_act(case, "record_judgment", acquittal)
+    await case_act(case, "release_case", release_act(acquittal, "appeals_chamber"))
 
     async def only_nld_left() -> bool:
         release = (await case_view(case)).release
@@ -244,8 +245,8 @@ async def test_one_request_refusing_the_case_release_does_not_stall_the_others(
 
     monkeypatch.setitem(catalog.RULES, "case_release", Rule(refuse_bel, own.apply))
     termination = judgment("termination", termination_cause="death")
-    await case.execute_update(CaseWorkflow.record_judgment, termination)
-    await case.execute_update(CaseWorkflow.release_case, release_act(termination))
+    await case_act(case, "record_judgment", termination)
+    await case_act(case, "release_case", release_act(termination))
 
     async def others_closed() -> bool:
         view = await case_view(case)
@@ -279,28 +280,20 @@ async def test_case_release_refused_without_an_acquittal_or_termination_in_force
     client, queue, _ = case_worker
     case = await open_case(client, queue, case_request("NLD"))
     conviction = judgment("conviction", finality="appeal_pending")
-    await _update_refused(
-        case.execute_update(CaseWorkflow.release_case, release_act(conviction)), "no judgment"
-    )
-    await case.execute_update(CaseWorkflow.record_judgment, conviction)
-    await _update_refused(
-        case.execute_update(CaseWorkflow.release_case, release_act(conviction)), "conviction"
-    )
+    await _update_refused(case_act(case, "release_case", release_act(conviction)), "no judgment")
+    await case_act(case, "record_judgment", conviction)
+    await _update_refused(case_act(case, "release_case", release_act(conviction)), "conviction")
     older = judgment("acquittal", delivered_on=date(2026, 1, 1))
-    await _update_refused(case.execute_update(CaseWorkflow.record_judgment, older), "older")
+    await _update_refused(case_act(case, "record_judgment", older), "older")
     final = judgment("acquittal", decided_by="appeals_chamber", delivered_on=date(2026, 5, 1))
-    await case.execute_update(CaseWorkflow.record_judgment, final)
+    await case_act(case, "record_judgment", final)
     await _update_refused(
-        case.execute_update(CaseWorkflow.release_case, release_act(conviction)),
+        case_act(case, "release_case", release_act(conviction)),
         "not the one in force",
     )
-    await case.execute_update(CaseWorkflow.release_case, release_act(final, "appeals_chamber"))
-    await _update_refused(
-        case.execute_update(CaseWorkflow.release_case, release_act(final)), "already released"
-    )
-    await _update_refused(
-        case.execute_update(CaseWorkflow.record_judgment, judgment("conviction")), "is final"
-    )
+    await case_act(case, "release_case", release_act(final, "appeals_chamber"))
+    await _update_refused(case_act(case, "release_case", release_act(final)), "already released")
+    await _update_refused(case_act(case, "record_judgment", judgment("conviction")), "is final")
 
 
 def test_judgment_contract_bounds_the_chamber_and_the_termination_cause() -> None:
@@ -355,8 +348,8 @@ async def _release_stops_the_ladders(
     await send(nld_handle, freeze_account(nld))
 
     termination = judgment("termination", termination_cause="withdrawal_of_charges")
-    await case.execute_update(CaseWorkflow.record_judgment, termination)
-    await case.execute_update(CaseWorkflow.release_case, release_act(termination))
+    await case_act(case, "record_judgment", termination)
+    await case_act(case, "release_case", release_act(termination))
 
     async def complete() -> bool:
         release = (await case_view(case)).release
@@ -424,8 +417,8 @@ async def test_a_release_survives_the_case_continuing_as_new(case_worker) -> Non
     )
     await frozen_everywhere(client, case, [nld, bel])
     acquittal = judgment("acquittal")
-    await case.execute_update(CaseWorkflow.record_judgment, acquittal)
-    await case.execute_update(CaseWorkflow.release_case, release_act(acquittal))
+    await case_act(case, "record_judgment", acquittal)
+    await case_act(case, "release_case", release_act(acquittal))
 
     seen: list[CaseView] = []
 

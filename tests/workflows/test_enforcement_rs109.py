@@ -22,7 +22,7 @@ from schemas.case import AddState, CaseInput, CaseOrder, CaseView
 from schemas.ledger import AssetStatus, RequestStatus
 from schemas.request import CourtRequest
 from tests.builders import enforcement_request, example, now
-from tests.workflows.case_support import decided_now, until
+from tests.workflows.case_support import case_act, decided_now, until
 from tests.workflows.support import (
     acknowledgement,
     allocation,
@@ -184,7 +184,7 @@ async def test_enforcement_keeps_to_the_order(worker) -> None:
     await assert_rejected(
         handle, worker.published, transfer(APARTMENT, "875000.00"), "the State reported unable"
     )
-    await send(handle, court_action(c.Withdrawal, **reasons()))
+    await send(handle, court_action(c.Withdrawal, decided_by="Presidency", **reasons()))  # RS 109
     entries = (await view(handle)).ledger.entries
     assert entries[ACCOUNT].status is A.FORFEITURE_ORDERED, "RS 77(2)(b): withdrawal keeps it"
     assert entries[APARTMENT].status is A.FORFEITURE_ORDERED
@@ -238,7 +238,10 @@ async def test_the_order_is_not_modified_by_a_consultation(worker) -> None:
         handle,
         worker.published,
         court_action(
-            c.ConsultationResponse, resolution="request_modified", modified_request=changed
+            c.ConsultationResponse,
+            decided_by="Presidency",  # the organ that made the enforcement request (RS 109)
+            resolution="request_modified",
+            modified_request=changed,
         ),
         "keeps its legal basis, and the order it enforces",
     )
@@ -282,7 +285,7 @@ async def test_fine_recovered_amount_by_amount(worker) -> None:
         report(req, item("a-car-1", "unable", reasons="Car destroyed.", asset=car), final=True),
     )
     assert (await view(handle)).status is S.PARTIALLY_EXECUTED
-    await send(handle, court_action(c.Withdrawal, **reasons()))
+    await send(handle, court_action(c.Withdrawal, decided_by="Presidency", **reasons()))  # RS 109
     assert (await view(handle)).ledger.entries["a-salary-1"].status is A.FORFEITURE_ORDERED
     await send(handle, transfer("a-salary-1", "300000.00"))
     assert (await view(handle)).ledger.entries["a-salary-1"].status is A.TRANSFERRED
@@ -388,8 +391,8 @@ async def test_case_adds_the_enforcement_request_after_its_final_conviction(env)
             )
 
         async def add(request: CourtRequest) -> CaseView:
-            action = decided_now(AddState, request=request)
-            return await case.execute_update(CaseWorkflow.add_state, action)
+            action = decided_now(AddState, request=request, decided_by="Presidency")  # RS 109
+            return await case_act(case, "add_state", action)
 
         async def refused(request: CourtRequest, fragment: str) -> None:
             with pytest.raises(WorkflowUpdateFailedError) as err:
@@ -403,11 +406,11 @@ async def test_case_adds_the_enforcement_request_after_its_final_conviction(env)
                 requests=(enforcing(TRIAL),),
             )
         await refused(enforcing(TRIAL), "the case has no judgment in force (RS 109, Rule 217)")
-        await case.execute_update(CaseWorkflow.record_judgment, judgment(TRIAL, "appeal_pending"))
+        await case_act(case, "record_judgment", judgment(TRIAL, "appeal_pending"))
         await refused(enforcing(TRIAL), "(conviction, appeal_pending) is not a final conviction")
         await refused(enforcing(APPEAL), f"the case has judgment {TRIAL} in force")
         # Rule 150: no appeal brought in time: the same trial judgment recorded final.
-        await case.execute_update(CaseWorkflow.record_judgment, judgment(TRIAL, "final"))
+        await case_act(case, "record_judgment", judgment(TRIAL, "final"))
         request = enforcing(TRIAL)
         view = await add(request)
         assert len(view.requests) == 2

@@ -10,11 +10,11 @@ import pytest
 
 from schemas.organs import STYLE, Organ
 from workflows.catalog import COURT_ACTIONS, POWERS, RULES
-from workflows.outcome import Refusal
+from workflows.outcome import PublicRefusal, Refusal
 from workflows.powers import check_power
 
 PTC, TC, AC = "pre_trial_chamber", "trial_chamber", "appeals_chamber"
-PRES, REG, ASP = "presidency", "registry", "assembly"
+PRES, REG, ASP, OTP = "presidency", "registry", "assembly", "prosecutor"
 CHAMBERS = {PTC, TC, AC}
 ASSEMBLY_STEPS = (
     "assembly_informal_response",
@@ -25,11 +25,12 @@ ASSEMBLY_STEPS = (
 )
 
 EXPECTED: dict[tuple[str, str | None], set[str]] = {
-    # The organ that made the request: RS 57(3)(e), 61(11), 64(6); RS 109, Rule 217.
-    ("consultation_response", None): {PTC, TC, PRES},  # RS 97
-    ("postponement_decision", None): {PTC, TC, PRES},  # RS 94(1)
-    ("resume_execution", None): {PTC, TC, PRES},  # RS 94, 95
-    ("withdrawal", None): {PTC, TC, PRES},
+    # The organ that made the request (checked against its issuing_organ: REQUESTER below):
+    # RS 57(3)(e), 61(11), 64(6); RS 109, Rule 217; RS 54(3)(c) the Prosecutor's own.
+    ("consultation_response", None): {PTC, TC, PRES, OTP},  # RS 97
+    ("postponement_decision", None): {PTC, TC, PRES, OTP},  # RS 94(1), 95
+    ("resume_execution", None): {PTC, TC, PRES, OTP},  # RS 94(1), 95
+    ("withdrawal", None): {PTC, TC, PRES, OTP},
     # The Registry: transmission, notice, receipt and administration (RS 43(1); Rule 176(2)).
     ("urgent_confirmation", None): {REG},  # RS 96(1)
     ("rule99_notification", None): {REG},  # Rule 99(2)-(3)
@@ -118,3 +119,28 @@ def test_a_name_that_only_looks_like_a_chambers_is_refused() -> None:
     m = SimpleNamespace(decided_by="Trial Chamber IX legal officer")
     with pytest.raises(Refusal, match="'Trial Chamber IX legal officer' may not take"):
         check_power(POWERS, "forfeiture_order", m)
+
+
+REQUESTER = ("consultation_response", "postponement_decision", "resume_execution", "withdrawal")
+MADE_BY: dict[str, set[str]] = {PTC: {PTC, TC}, TC: {TC}, PRES: {PRES}, OTP: {OTP}}
+"""Who may act on a request each issuing organ made: that organ, and the Trial Chamber on a
+Pre-Trial Chamber's once the charges are confirmed (RS 61(11), 64(6))."""
+
+
+@pytest.mark.parametrize("action", REQUESTER)
+@pytest.mark.parametrize("issuing", sorted(MADE_BY))
+def test_only_the_organ_that_made_the_request_acts_on_it(action: str, issuing: str) -> None:
+    """RS 94(1), 96, 97: consultation, postponement, resumption and withdrawal are the acts of
+    the organ that made the request: the Presidency does not withdraw a Chamber's request nor
+    a Chamber the Presidency's enforcement request (RS 109; Rule 217); the organ that issued
+    it may. The refusal names the organ that made it, so it is not said in clear."""
+    request = SimpleNamespace(issuing_organ=issuing)
+    assert POWERS[(action, None)].requester
+    for organ in (PTC, TC, PRES, OTP):
+        m = SimpleNamespace(decided_by=organ)
+        if organ in MADE_BY[issuing]:
+            check_power(POWERS, action, m, request)
+            continue
+        with pytest.raises(Refusal, match=f"may not take {action} on this request") as refused:
+            check_power(POWERS, action, m, request)
+        assert not isinstance(refused.value, PublicRefusal)

@@ -27,6 +27,7 @@ from schemas.views import RequestView
 from tracefreeze.cli.action_options import document_from, missing, options_for, placeholders
 from tracefreeze.cli.input import INVALID_DOCUMENT, load_document, read_json, validate
 from tracefreeze.config import get_settings
+from tracefreeze.court_signing import address_of_target
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.security.organ_keys import signed
 from workflows import catalog
@@ -115,6 +116,21 @@ def _edited(name: str, doc: Any) -> Any:
         raise TracefreezeError(f"{what} not recorded: the draft is not JSON ({err})") from err
 
 
+_JSON: dict[str, Any] = {"indent": 2, "exclude_none": True}
+
+
+def _address(request: str) -> str:
+    """The request a dry run signs for, told without asking the cluster: the signature covers
+    it, so REF alone (which party?) or an opaque id is not enough."""
+    address = address_of_target(request)
+    if address is None:
+        raise TracefreezeError(
+            f"--dry-run signs the action for one request: give {request} as REF/STATE "
+            "or its plain workflow id (request/REF/STATE)"
+        )
+    return address
+
+
 def _send(request: str, name: str, model: c.CourtAction) -> str:
     from tracefreeze.client import RequestClient
 
@@ -146,8 +162,8 @@ def _action_command(name: str, model: type[c.CourtAction]) -> click.Command:
             action = _validated(file or Path("(draft)"), name, doc)
         else:
             action = court_action(file, name, given)
-        if dry_run:  # signed: what the Temporal UI's "Send an Update" takes as it is
-            click.echo(signed(action).model_dump_json(indent=2, exclude_none=True))
+        if dry_run:  # signed for REQUEST: what the Temporal UI's "Send an Update" takes
+            click.echo(signed(action, _address(str(request))).model_dump_json(**_JSON))
             return
         click.echo(_send(str(request), name, action))
 

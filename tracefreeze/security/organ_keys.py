@@ -157,11 +157,13 @@ def signer_for(
     )
 
 
-def signed(action: A, state_dir: Path | None = None) -> A:
+def signed(action: A, addressed_to: str, state_dir: Path | None = None) -> A:
     """``action`` signed by the organ ``decided_by`` names, with the key configured for it
-    (``signer_for``); an action already signed is sent as it is."""
+    (``signer_for``), for the request or case ``addressed_to`` names (``request_address``,
+    ``case_address``: the signature covers it); an action already signed is sent as it is."""
     if action.signature is not None:
         return action
+    action = action.model_copy(update={"addressed_to": addressed_to})
     organ = organ_of(action.decided_by)
     if organ is None:  # the contract's closed list makes this unreachable
         raise TracefreezeError(f"{action.decided_by!r} names no organ of the Court")
@@ -169,10 +171,12 @@ def signed(action: A, state_dir: Path | None = None) -> A:
     return sign_action(action, key, key_id)
 
 
-def relayed(action: A, state_dir: Path | None = None) -> A:
-    """``action`` as the worker relays it to a request: with its organ's own signature if it
-    has one, else signed with the workers' relay key (``RELAYED`` kinds only verify so)."""
+def relayed(action: A, addressed_to: str, state_dir: Path | None = None) -> A:
+    """``action`` as the worker relays it to the request ``addressed_to`` names: with its
+    organ's own signature if it has one, else signed for that request with the workers' relay
+    key (``RELAYED`` kinds only verify so)."""
     if action.signature is not None:
         return action
+    action = action.model_copy(update={"addressed_to": addressed_to})
     key, key_id = signer_for(RELAY, state_dir, action.decided_at)
     return sign_action(action, key, key_id)
