@@ -58,11 +58,13 @@ class OrganSignature(Frozen):
 Address = Annotated[
     str,
     StringConstraints(
-        pattern=r"^(request/[A-Z0-9][A-Z0-9/._-]{3,63}/[A-Z]{3}|case/[A-Z0-9][A-Z0-9/._-]{3,63})$"
+        pattern=r"^(request/[A-Z0-9][A-Z0-9/._-]{3,63}/[A-Z]{3}|case/[A-Z0-9][A-Z0-9/._-]{3,63}"
+        r"|party/[A-Z]{3})$"
     ),
 ]
 """What an organ signs an action for: one request to one party (``request/REFERENCE/PARTY``,
-``request_address``) or one case order (``case/ORDER``, ``case_address``)."""
+``request_address``), one case order (``case/ORDER``, ``case_address``) or one party's
+directory (``party/CODE``, ``party_address``)."""
 
 
 def request_address(reference: str, party: str) -> str:
@@ -74,6 +76,11 @@ def request_address(reference: str, party: str) -> str:
 def case_address(order_reference: str) -> str:
     """The address of one case order (the case workflow's id)."""
     return f"case/{order_reference}"
+
+
+def party_address(code: str) -> str:
+    """The address of one party's directory (its workflow id): Rule 180, RS 96(3)."""
+    return f"party/{code}"
 
 
 class CourtAction(Frozen):

@@ -42,6 +42,7 @@ from schemas.common import (
 )
 from schemas.court import CourtAction
 from schemas.ledger import State
+from schemas.organ_keys import OrganKeys
 from schemas.policy import StateContact
 
 PARTY_WORKFLOW_PREFIX = "party/"
@@ -275,6 +276,9 @@ class PartyCarry(State):
     notices_seen: list[EventRef] = []
     """The State's notices taken, apart from the Court's actions (``seen``): however many
     notices a State sends, they never push the Court's event ids out of memory."""
+    organ_keys: OrganKeys | None = None
+    """The organ key registry the directory verifies the Court's actions against, read at
+    its first run's start (``workflows/party_keys.py``)."""
 
 
 class PartyRun(Frozen):

@@ -59,7 +59,7 @@ def address_of_target(target: str) -> str | None:
     (an opaque id, Rule 99(2), or a reference alone)."""
     if target.startswith(OPAQUE_ID_PREFIX):
         return None
-    if target.startswith(("request/", "case/")):  # a case by its id, case_address
+    if target.startswith(("request/", "case/", "party/")):  # case_address, party_address
         return target
     head, _, last = target.rpartition("/")
     if head and len(last) == 3 and last.isalpha() and last.isupper():

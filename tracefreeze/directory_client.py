@@ -34,6 +34,7 @@ from schemas.directory import (
 from schemas.policy import StateContact
 from tracefreeze.client import plain_errors
 from tracefreeze.config import Settings
+from tracefreeze.court_signing import by_user, execute_signed
 from tracefreeze.errors import TracefreezeError
 from workflows.party_catalog import PARTY_UPDATES
 from workflows.party_directory import (
@@ -128,14 +129,15 @@ class PartyDirectoryClient:
             return await handle.query(PartyDirectoryWorkflow.view)
 
     async def act(self, code: str, action: Any) -> PartyView:
-        """Record a Court action on the party's directory (``PARTY_ACTIONS``), with its event
-        id as the update id: a retried action is recorded once."""
+        """Record a Court action on the party's directory (``PARTY_ACTIONS``), signed by the
+        organ ``decided_by`` names for this party, with its event id as the update id: a
+        retried action is recorded once."""
         update = PARTY_UPDATES.get(type(action))
         if update is None:
             raise TracefreezeError(f"{type(action).__name__} is not an action on a party")
         workflow_id = party_workflow_id(code)
         with plain_errors(workflow_id, what="party directory"):
             handle = self.client.get_workflow_handle(workflow_id)
-            return await handle.execute_update(
-                update, action, id=action.event_id, result_type=PartyView
+            return await execute_signed(  # by its organ, for this party (party_keys.py)
+                handle, update, by_user(action), action.event_id, result_type=PartyView
             )

@@ -18,13 +18,13 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from schemas.court import CourtAction, case_address
-    from schemas.organ_keys import REFRESH_ORGAN_KEYS, OrganKeys
+    from schemas.organ_keys import OrganKeys
     from schemas.organs import CHAMBERS, REQUESTING, Organ
     from workflows.catalog import POWERS
     from workflows.decision_signatures import check_signature
     from workflows.outcome import Refusal, Rejection
     from workflows.powers import Power, check_power, table
-    from workflows.request_keys import read_organ_keys, with_refresh
+    from workflows.request_keys import HeldOrganKeys
 
 CASE_POWERS = table(
     (
@@ -54,27 +54,12 @@ ROWS = {"record_judgment": "judgment", "release_case": "case_release"}
 """The case's updates whose power to act is the catalog's row of the request's action."""
 
 
-class CaseKeys:
+class CaseKeys(HeldOrganKeys):
     """The case's organ key registry and the check of each Court action it takes."""
 
     def __init__(self, carried: OrganKeys | None, order_reference: str) -> None:
-        self.keys = carried
+        super().__init__(carried)
         self.address = case_address(order_reference)
-
-    async def at_start(self) -> None:
-        """Read the registry once for the case's life (then carried)."""
-        if self.keys is None:
-            self.keys = await read_organ_keys()
-
-    def register_refresh(self) -> None:
-        """The ``refresh_organ_keys`` update: the registry read again (a failed read keeps
-        the registry in force); returns its digest."""
-
-        async def refresh() -> str:
-            self.keys, _ = with_refresh(self.keys, await read_organ_keys())
-            return self.keys.digest
-
-        workflow.set_update_handler(REFRESH_ORGAN_KEYS, refresh)
 
     def check(self, update: str, act: CourtAction) -> None:
         """Refused, in clear (it quotes only the act and the law), unless ``act`` is signed by

@@ -61,7 +61,8 @@ def check_address(m: CourtAction, address: str, what: str) -> None:
         )
     if m.addressed_to != address:
         raise PublicRefusal(
-            f"{what} was signed for another request or case, not this {noun}: an organ signs "
+            f"{what} was signed for another request, case or party, not this {noun}: an organ "
+            "signs "
             f"each action for the {noun} it acts on"
         )
 

@@ -44,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import party_rules as pr
     from workflows.outcome import Refusal
     from workflows.party_catalog import NOT_APPLIED, PARTY_ACTIONS, PARTY_RULES, PartyKind
+    from workflows.party_keys import PartyKeys
 
 
 MEMO_CONTACT = "contact"
@@ -97,12 +98,15 @@ class PartyDirectoryWorkflow:
         self._dirty = False
         self._hand_over = False  # noted by each handler, read by the run loop's wake-up
         self._shown: dict[str, Any] | None = None
+        self._keys = PartyKeys(self._carry.organ_keys, inp.code)  # party_keys.py
+        self._keys.register_refresh()
         for kind in PARTY_ACTIONS:
             handler, validator = self._handlers(kind)
             workflow.set_update_handler(kind.update, handler, validator=validator)
 
     @workflow.run
     async def run(self, inp: PartyRun) -> PartyView:
+        await self._keys.at_start()
         while True:
             self._in_force()
             self._show()
@@ -114,7 +118,7 @@ class PartyDirectoryWorkflow:
                     PartyRun(
                         code=self._code,
                         seed=inp.seed,
-                        carried=self._carry,
+                        carried=self._carry.model_copy(update={"organ_keys": self._keys.keys}),
                         actions_per_run=inp.actions_per_run,
                     ),
                     memo=memo_of(self._carry),
@@ -212,6 +216,7 @@ class PartyDirectoryWorkflow:
 
         def validator(m: Any) -> None:
             if m.event_id not in self._carry.seen:
+                self._keys.check(kind.name, m)  # the organ's signature, for this party, first
                 self._validate(m, kind)
 
         handler.__annotations__ = {"m": kind.contract, "return": PartyView}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from schemas.organs import STYLE, Organ
 from workflows.catalog import POWER_ROWS
-from workflows.powers import VARIANT_FIELD
+from workflows.powers import VARIANT_FIELD, PowerTable
 
 HEAD = """# The power to act: which organ may take which Court action
 
@@ -34,7 +34,7 @@ def markdown() -> str:
         if row.requester:
             who = f"the organ that made the request, of: {who}"
         lines.append(f"| `{row.action}` | {variant} | {who} | {row.basis} |")
-    return HEAD + "\n".join(lines) + "\n" + _case()
+    return HEAD + "\n".join(lines) + "\n" + _case() + _party()
 
 
 CASE_HEAD = """
@@ -49,16 +49,38 @@ its organ for that case: `record_judgment` and `release_case` by the rows `judgm
 """
 
 
-def _case() -> str:
-    from workflows.case_keys import CASE_POWERS
+PARTY_HEAD = """
+## On a party's directory
 
+A party's directory (`workflows/party_keys.py`) takes the Court's acts on it the same way, each
+signed by its organ for that party (`party/CODE`): what it holds routes every later request to
+the party (Rule 180) and says what the party's law requires (RS 96(3)). `PARTY_POWERS`:
+
+| Action | Who may take it | Basis |
+|---|---|---|
+"""
+
+
+def _rows(table: PowerTable) -> str:
     rows = []
-    for row in CASE_POWERS.values():
+    for row in table.values():
         who = ", ".join(STYLE[o] for o in Organ if o in row.organs)
         if row.requester:
             who = f"the organ that made the request, of: {who}"
         rows.append(f"| `{row.action}` | {who} | {row.basis} |")
-    return CASE_HEAD + "\n".join(rows) + "\n"
+    return "\n".join(rows) + "\n"
+
+
+def _case() -> str:
+    from workflows.case_keys import CASE_POWERS
+
+    return CASE_HEAD + _rows(CASE_POWERS)
+
+
+def _party() -> str:
+    from workflows.party_keys import PARTY_POWERS
+
+    return PARTY_HEAD + _rows(PARTY_POWERS)
 
 
 if __name__ == "__main__":

@@ -54,6 +54,28 @@ def register_refresh(rec: RequestCarry, note: object) -> None:
     workflow.set_update_handler(REFRESH_ORGAN_KEYS, refresh)
 
 
+class HeldOrganKeys:
+    """The registry of a workflow that is not a request (a case, a party's directory): read
+    once at its first run's start (then carried in ``keys``), read again on
+    ``refresh_organ_keys`` (a failed read keeps the registry in force)."""
+
+    def __init__(self, carried: OrganKeys | None) -> None:
+        self.keys = carried
+
+    async def at_start(self) -> None:
+        if self.keys is None:
+            self.keys = await read_organ_keys()
+
+    def register_refresh(self) -> None:
+        """The ``refresh_organ_keys`` update; returns the registry's digest."""
+
+        async def refresh() -> str:
+            self.keys, _ = with_refresh(self.keys, await read_organ_keys())
+            return self.keys.digest
+
+        workflow.set_update_handler(REFRESH_ORGAN_KEYS, refresh)
+
+
 def with_refresh(held: OrganKeys | None, read: OrganKeys) -> tuple[OrganKeys, str]:
     """The registry in force after a refresh that read ``read``, and what the timeline says:
     a read that failed (a file missing or invalid for a moment) never replaces a good

@@ -141,7 +141,7 @@ def test_a_file_and_options_combine_the_options_winning(tmp_path: Path) -> None:
     keys, now = load_organ_keys(organ_keys_file()), datetime.now(UTC)
     assert check_signature(keys, withdrawn, now, f"request/{REF}") is None
     # Signed for that request alone (RS 87(1)(a), 96(1)): another request refuses it.
-    with pytest.raises(Refusal, match="was signed for another request or case"):
+    with pytest.raises(Refusal, match="was signed for another request, case or party"):
         check_signature(keys, withdrawn, now, "request/ICC-01/22-REQ-0008/NLD")
 
 

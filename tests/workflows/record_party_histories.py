@@ -17,9 +17,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from temporalio.client import WorkflowHandle
 from temporalio.worker import Worker
 
+import tests.organ_keys  # noqa: F401  (organ signing keys for the recorded run)
+from schemas.court import CourtAction, party_address
 from schemas.directory import (
     NOTICE_SIGNAL,
     AgreedContactChange,
@@ -31,8 +35,9 @@ from schemas.directory import (
     party_workflow_id,
 )
 from tests.builders import court_request
-from tests.workflows.support import HISTORIES, settle, start_env
+from tests.workflows.support import HISTORIES, ORGAN_KEYS, settle, start_env
 from tracefreeze.policy import load_directory, load_policy, resolve
+from tracefreeze.security.organ_keys import signed
 from workflows.party_catalog import PARTY_UPDATES
 from workflows.party_directory import PartyDirectoryWorkflow
 
@@ -50,12 +55,23 @@ def _court(**fields: object) -> dict[str, object]:
     }
 
 
+async def act(party: WorkflowHandle[Any, Any], action: CourtAction) -> None:
+    """The Registry's act on the party's directory, signed for it (``party_keys.py``)."""
+    signed_for = signed(action, party_address("NLD"))
+    await party.execute_update(PARTY_UPDATES[type(action)], signed_for, id=action.event_id)
+
+
 async def record() -> None:
     PARTY_HISTORIES.mkdir(parents=True, exist_ok=True)
     env = await start_env()
     try:
         task_queue = f"record-party-{uuid.uuid4()}"
-        async with Worker(env.client, task_queue=task_queue, workflows=[PartyDirectoryWorkflow]):
+        async with Worker(
+            env.client,
+            task_queue=task_queue,
+            workflows=[PartyDirectoryWorkflow],
+            activities=[ORGAN_KEYS],
+        ):
             contact = resolve(load_policy(), load_directory(), court_request()).contact
             assert contact is not None
             party = await env.client.start_workflow(
@@ -86,11 +102,15 @@ async def record() -> None:
                 )
             )
             await party.execute_update(
-                PARTY_UPDATES[AgreedContactChange], agreed, id=agreed.event_id
+                PARTY_UPDATES[AgreedContactChange],
+                signed(agreed, party_address("NLD")),
+                id=agreed.event_id,
             )
             opened = OpenNationalLawConsultation(**_court(questions="What must a freeze contain?"))
             await party.execute_update(
-                PARTY_UPDATES[OpenNationalLawConsultation], opened, id=opened.event_id
+                PARTY_UPDATES[OpenNationalLawConsultation],
+                signed(opened, party_address("NLD")),
+                id=opened.event_id,
             )
             closed = CloseNationalLawConsultation(
                 **_court(
@@ -101,7 +121,9 @@ async def record() -> None:
                 )
             )
             await party.execute_update(
-                PARTY_UPDATES[CloseNationalLawConsultation], closed, id=closed.event_id
+                PARTY_UPDATES[CloseNationalLawConsultation],
+                signed(closed, party_address("NLD")),
+                id=closed.event_id,
             )
             await env.sleep(11 * DAY)
             await settle(party)

@@ -71,7 +71,7 @@ async def test_a_case_takes_no_act_unsigned_forged_signed_elsewhere_or_by_an_org
     kind = "CaseActionRejected"
     await refused(record(acquittal), "is not signed", kind)
     elsewhere = signed(acquittal, "case/ICC-02/05-01/20-ORD-ELSEWHERE")
-    await refused(record(elsewhere), "was signed for another request or case", kind)
+    await refused(record(elsewhere), "was signed for another request, case or party", kind)
     for organ, fragment in (
         (Organ.REGISTRY, "is the registry's, not that of"),
         ("relay", "relayed without the organ's signed original"),
@@ -127,7 +127,7 @@ async def test_a_request_refuses_a_relayed_act_whose_organ_original_does_not_hol
     for act, fragment in (
         (bare, "relayed without the organ's signed original"),
         (relay_copy(altered, new_event_id()), "does not verify"),
-        (relay_copy(other_case, new_event_id()), "was signed for another request or case"),
+        (relay_copy(other_case, new_event_id()), "was signed for another request, case or party"),
         (says_other, "says other than the organ's original"),
     ):
         await refused(take(relay(act)), fragment, "AnswerRejected")
