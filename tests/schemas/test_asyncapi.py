@@ -154,13 +154,14 @@ def test_topics_and_partitions_are_the_settings(doc: dict[str, Any], settings: S
     group = doc["operations"]["receiveStateAnswer"]["bindings"]["kafka"]["groupId"]["enum"]
     assert group == [settings.bridge_group_id]
     actions = {(o["channel"]["$ref"], o["action"]) for o in doc["operations"].values()}
-    recorded = {"stateAnswers", "requestEvents", "escalations", "partyOutbound"}
+    recorded = {"stateAnswers", "requestEvents", "escalations", "partyOutbound", "courtActions"}
     assert actions == {
         ("#/channels/stateAnswers", "receive"),
         ("#/channels/deadLetter", "send"),
         ("#/channels/requestEvents", "send"),
         ("#/channels/escalations", "send"),
         ("#/channels/partyOutbound", "send"),
+        ("#/channels/courtActions", "send"),
     } | {(f"#/channels/{c}", "receive") for c in recorded}
     for operation in doc["operations"].values():  # the recorder reads in its own group
         if (
