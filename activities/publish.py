@@ -10,7 +10,9 @@ A round also goes to the requested State's own outbound channel (``channels``: S
 topic, one per party of the State directory, ``tracefreeze/topics.py``): the request, the
 Court's decisions and the reminders addressed to it, in the State-facing contract
 (``schemas/party.py``, ``activities/party.py``). The shared topics are the Court's own; an ex
-parte escalation reaches them redacted.
+parte escalation reaches them redacted. The signed originals of the Court's actions go to the
+Court-internal topic the worker is given (``court_actions_topic``), for the record store only
+(``schemas/court_record.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from aiokafka.errors import KafkaError
 from temporalio import activity
 
 from activities.party import party_messages, shared_escalation
+from schemas.court_record import SignedCourtAction
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
 from schemas.outbox import PUBLISH_OUTBOX, PublishOutbox
@@ -34,7 +37,7 @@ from tracefreeze.ops.tracing import cloudevent_trace_headers
 
 log = structlog.get_logger(__name__)
 
-Event = RequestEvent | EscalationEvent | PartyMessage
+Event = RequestEvent | EscalationEvent | PartyMessage | SignedCourtAction
 
 
 def cloudevent_headers(event: Event) -> list[tuple[str, bytes]]:
@@ -61,11 +64,14 @@ class EventPublisher:
         producer: AIOKafkaProducer,
         timeout_s: float,
         channels: Mapping[str, str] | None = None,
+        court_actions_topic: str | None = None,
     ) -> None:
         self._producer = producer
         self._timeout_s = timeout_s
         self._channels = dict(channels or {})
         """The outbound channel of each party of the State directory (State code -> topic)."""
+        self._court_actions = court_actions_topic
+        """The Court-internal topic of the signed originals of Court actions (the recorder's)."""
 
     @activity.defn(name=PUBLISH_OUTBOX)
     async def publish_outbox(self, p: PublishOutbox) -> None:
@@ -75,9 +81,19 @@ class EventPublisher:
         sends: list[tuple[str, Event]] = [(p.events_topic, e) for e in p.events]
         sends += [(p.escalations_topic, shared_escalation(e, p.request)) for e in p.escalations]
         sends += self._party_sends(p)
+        sends += self._signed_sends(p)
         await asyncio.wait_for(self._send_all(sends), timeout=self._timeout_s)
         for escalation in p.escalations:
             ESCALATIONS.labels(escalation.step or escalation.kind.value).inc()
+
+    def _signed_sends(self, p: PublishOutbox) -> list[tuple[str, Event]]:
+        """The round's signed originals, to the Court-internal topic (never a shared one)."""
+        topic = self._court_actions
+        if topic is None:
+            if p.signed:
+                log.warning("no court-actions topic: signed originals not sent", n=len(p.signed))
+            return []
+        return [(topic, s) for s in p.signed]
 
     def _party_sends(self, p: PublishOutbox) -> list[tuple[str, Event]]:
         """The round's messages for the requested State, to its own channel only."""

@@ -27,6 +27,7 @@ from schemas.answers import STATE_ANSWER
 from schemas.case import CaseOrder
 from schemas.completeness import CompletenessReport
 from schemas.court import COURT_ACTION, CloseRequest
+from schemas.court_record import SignedCourtAction
 from schemas.directory import PARTY_ACTION, PartyView
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
@@ -98,6 +99,14 @@ EXPORTS: tuple[Export, ...] = (
     Export("request-view.schema.json", "RequestView", RequestView, "serialization"),
     Export("case-order.schema.json", "CaseOrder", CaseOrder, "validation"),
     Export("escalation-event.schema.json", "EscalationEvent", EscalationEvent, "serialization"),
+    Export(
+        "signed-court-action.schema.json",
+        "SignedCourtAction",
+        SignedCourtAction,
+        "serialization",
+        "A Court action as its organ signed it and a request took it, for the record store "
+        "(the Court-internal topic tracefreeze.court-actions).",
+    ),
     Export(
         "party-message.schema.json",
         "PartyMessage",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from schemas.common import Frozen
+from schemas.court_record import SignedCourtAction
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
 from schemas.request import CourtRequest
@@ -21,12 +22,16 @@ MAX_OUTBOX_ROUND = 100
 
 class PublishOutbox(Frozen):
     """Request events for ``events_topic`` then escalation events for ``escalations_topic``,
-    each list in the order the workflow made them."""
+    each list in the order the workflow made them, and the signed originals of the Court
+    actions among the events (``schemas/court_record.py``)."""
 
     events_topic: str
     events: list[RequestEvent] = Field(default_factory=list, max_length=MAX_OUTBOX_ROUND)
     escalations_topic: str
     escalations: list[EscalationEvent] = Field(default_factory=list, max_length=MAX_OUTBOX_ROUND)
+    signed: list[SignedCourtAction] = Field(default_factory=list, max_length=MAX_OUTBOX_ROUND)
+    """The signed originals of the Court actions of ``events``: to the Court-internal topic the
+    worker names (``Topics.court_actions``), read by the record store only."""
     request: CourtRequest | None = None
     """The request in force: the requested State's own channel carries it (and its decisions
     and reminders, ``activities/party.py``), and its confidentiality decides what the shared

@@ -21,6 +21,7 @@ def isolated(stack: Settings, prefix: str) -> Settings:
                 request_events=f"{tag}.request-events",
                 escalations=f"{tag}.escalations",
                 dead_letter=f"{tag}.dead-letter",
+                court_actions=f"{tag}.court-actions",
                 party_channels=f"{tag}.party",
             ),
         }

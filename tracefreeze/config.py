@@ -24,6 +24,10 @@ class Topics(BaseModel):
     request_events: str = "tracefreeze.request-events"
     escalations: str = "tracefreeze.escalations"
     dead_letter: str = "tracefreeze.dead-letter"
+    court_actions: str = "tracefreeze.court-actions"
+    """Court-internal: the signed original of each Court action a request took, for the
+    record store only (``schemas/court_record.py``); the request-events topic carries its
+    audit, never its text."""
     party_channels: str = "tracefreeze.party"
     """Prefix of each requested party's own outbound channel, ``<prefix>.<iso3>.outbound``
     (one per party of the State directory: ``tracefreeze/topics.py``)."""
@@ -39,6 +43,7 @@ class Topics(BaseModel):
             self.request_events: 6,
             self.escalations: 3,
             self.dead_letter: 3,
+            self.court_actions: 6,
         }
 
 

@@ -81,7 +81,10 @@ async def run_worker(settings: Settings) -> None:
             f"cannot reach Kafka at {settings.kafka_bootstrap}; is the stack up? try `make up`"
         ) from err
     publisher = EventPublisher(
-        producer, timeout_s=settings.kafka_timeout_s, channels=party_channels(settings)
+        producer,
+        timeout_s=settings.kafka_timeout_s,
+        channels=party_channels(settings),
+        court_actions_topic=settings.topics.court_actions,
     )
     stop = asyncio.Event()
     identity = worker_identity(settings)

@@ -17,6 +17,7 @@ from pydantic import AwareDatetime, Field
 
 from schemas.common import EventId, EventRef, Identifier
 from schemas.court import Judgment, Stage
+from schemas.court_record import SignedCourtAction
 from schemas.denials import DenialRecord, NationalSecurityConsultation
 from schemas.directory import DirectoryNotice
 from schemas.escalations import EscalationEvent
@@ -163,6 +164,9 @@ class RequestCarry(State):
     )
     clocks: Clocks | None = Field(default=None, description="Deadlines; none without a policy")
     escalation_outbox: list[EscalationEvent] = []
+    signed_outbox: list[SignedCourtAction] = Field(
+        default=[], description="Signed originals of Court actions, for the record store"
+    )
     directory_outbox: list[DirectoryNotice] = Field(
         default=[], description="Rule 180 notices to forward to the party's directory"
     )

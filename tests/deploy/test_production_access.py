@@ -46,11 +46,13 @@ def test_bridge_user_reads_answers_in_its_group_and_writes_dead_letters(code: Se
 
 
 def test_worker_user_writes_events_escalations_and_party_channels_only(code: Settings) -> None:
+    """And the Court-internal signed originals of the Court's actions (the recorder's)."""
     rules = acls("tracefreeze-worker")
     assert all(kind == "topic" and "Read" not in ops for kind, _, ops in rules)
     writes = {name for kind, name, ops in rules if "Write" in ops}
     prefix = f"{code.topics.party_channels}."
-    assert writes == {code.topics.request_events, code.topics.escalations, prefix}
+    t = code.topics
+    assert writes == {t.request_events, t.escalations, t.court_actions, prefix}
     assert all(channel.startswith(prefix) for channel in party_channels(code).values())
 
 

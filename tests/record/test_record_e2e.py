@@ -117,9 +117,10 @@ async def test_closed_requests_deleted_from_temporal_stay_whole_in_the_record(
     for q in requests:
         shown = await cli("record", q.reference, "--state", "NLD")
         assert "request.closed" in shown and "party.request" in shown
-        assert shown.count(": verified (key ") == 2
+        assert shown.count(": verified (key ") == 3  # two answers, the Registry's close
         verified = await cli("record", "verify", q.reference)
         assert verified.count("ok: answer ") == 2 and "MISMATCH" not in verified
+        assert verified.count("ok: court action ") == 1  # the close, as the Registry signed it
         out = await cli("record", "export", q.reference, str(tmp_path / "bundle"))
         folder = Path(out.split("exported: ")[1].strip())
         assert originals(folder) == sent[q.reference]

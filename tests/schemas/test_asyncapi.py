@@ -20,6 +20,8 @@ from referencing.jsonschema import DRAFT7, DRAFT202012
 from activities.party import party_messages
 from activities.publish import cloudevent_headers
 from schemas.answers import STATE_ANSWER, StateAnswer
+from schemas.court import CloseRequest
+from schemas.court_record import SignedCourtAction
 from schemas.deadletter import DeadLetterReason
 from schemas.escalations import EscalationEvent, EscalationKind
 from schemas.events import RequestEvent, RequestEventType
@@ -154,13 +156,14 @@ def test_topics_and_partitions_are_the_settings(doc: dict[str, Any], settings: S
     group = doc["operations"]["receiveStateAnswer"]["bindings"]["kafka"]["groupId"]["enum"]
     assert group == [settings.bridge_group_id]
     actions = {(o["channel"]["$ref"], o["action"]) for o in doc["operations"].values()}
-    recorded = {"stateAnswers", "requestEvents", "escalations", "partyOutbound"}
+    recorded = {"stateAnswers", "requestEvents", "escalations", "partyOutbound", "courtActions"}
     assert actions == {
         ("#/channels/stateAnswers", "receive"),
         ("#/channels/deadLetter", "send"),
         ("#/channels/requestEvents", "send"),
         ("#/channels/escalations", "send"),
         ("#/channels/partyOutbound", "send"),
+        ("#/channels/courtActions", "send"),
     } | {(f"#/channels/{c}", "receive") for c in recorded}
     for operation in doc["operations"].values():  # the recorder reads in its own group
         if (
@@ -324,6 +327,24 @@ def test_party_message_headers_and_payload_match_their_message(doc: dict[str, An
     assert sorted(types) == sorted(t.value for t in PartyMessageType)
     assert payload_ref(message) == ("party-message.schema.json", "")
     payload_validator(message).validate(party.model_dump(mode="json"))
+
+
+def test_signed_court_action_headers_and_payload_match(doc: dict[str, Any]) -> None:
+    """The Court-internal original of a Court action (schemas/court_record.py)."""
+    close = CloseRequest.model_validate_json((EXAMPLES / "close-request.json").read_bytes())
+    original = SignedCourtAction(
+        id="0c8e4f6a-2b1d-4e7f-9a3c-5d6e7f8a9b02",
+        time=datetime(2026, 3, 1, tzinfo=UTC),
+        subject="ICC-01/22-REQ-0007",
+        requested_state="NLD",
+        action=close,
+    )
+    [message] = messages(doc, "courtActions").values()
+    headers = as_text(cloudevent_headers(original))
+    headers_validator(doc, message["headers"]).validate(headers)
+    assert set(headers) | TRACE == declared(doc, message["headers"])
+    assert payload_ref(message) == ("signed-court-action.schema.json", "")
+    payload_validator(message).validate(original.model_dump(mode="json"))
 
 
 def test_event_headers_as_produced_match_their_message(doc: dict[str, Any]) -> None:

@@ -75,8 +75,9 @@ def show(reference: str, state: str | None) -> None:
 @click.argument("reference")
 @STATE
 def verify(reference: str, state: str | None) -> None:
-    """Re-verify each State answer of a request from its stored original, against the key
-    registry as it was when the answer was recorded; exit 1 on any mismatch."""
+    """Re-verify each State answer and each Court action of a request from its stored signed
+    original, against the key registry as it was when it was recorded; exit 1 on any
+    mismatch."""
     from tracefreeze.record.show import describe_reverified, reverify
 
     async def work(conn: Any) -> list[Any]:

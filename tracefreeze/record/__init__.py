@@ -6,7 +6,8 @@ it named and the verification result) and what the Court decided must outlive th
 57(3)(e), 75(4); claims and audits come years later). ``tracefreeze recorder`` (``writer.py``)
 consumes the Court's topics and writes every record once (``migrations/``, applied by
 ``migrate.py``); ``tracefreeze record`` reads it back (``reader.py``, ``show.py``), re-verifies
-the States' originals against the key registry as it was (``evidence.py``) and feeds the
+the States' originals against the key registry as it was (``evidence.py``) and the Court's
+signed actions against the organ key registry as it was (``decisions.py``), and feeds the
 cooperation report (``report_source.py``). Payload columns are sealed under the payload codec's
 keys (``seal.py``); search columns carry no names, and for an ex parte request (Rule 99(2)) not
 even its reference (``rows.py``).

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from schemas.organ_keys import OrganKeys
 from tracefreeze.intake.routing import Answer
 from tracefreeze.security.canonical import HEADER_KEY_ID
 from tracefreeze.security.key_registry import KeyRegistry
@@ -33,12 +34,12 @@ request the body names; any other copy is kept unattributed (a State cannot writ
 another State's record, nor an unsigned sender into any)."""
 
 
-def registry_json(registry: KeyRegistry) -> str:
+def registry_json(registry: KeyRegistry | OrganKeys) -> str:
     """The registry as stored: canonical JSON of its public keys."""
     return json.dumps(registry.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
 
 
-def fingerprint(registry: KeyRegistry) -> str:
+def fingerprint(registry: KeyRegistry | OrganKeys) -> str:
     """SHA-256 of the registry as stored: the version an answer was checked against."""
     return hashlib.sha256(registry_json(registry).encode()).hexdigest()
 

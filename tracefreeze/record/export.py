@@ -2,10 +2,12 @@
 
 ``DIR/<request key>/record.json`` holds the search row and every entry (its place in Kafka,
 ids, times, headers as hex, the body as JSON, the verification of an answer);
-``originals/`` the State's answers byte for byte (``<seq>.answer.bin``, their headers in
-``<seq>.headers.json``) with their SHA-256 in ``record.json``; ``key-registry/`` each key
-registry version an answer was checked against (public keys only). The bundle is plaintext:
-it is for the case file, kept as the Registry keeps confidential material (RS 87(3)).
+``originals/`` the State's answers and the Court's signed actions byte for byte
+(``<seq>.answer.bin``, ``<seq>.court-action.bin``, their headers in ``<seq>.headers.json``)
+with their SHA-256 in ``record.json``; ``key-registry/`` each key registry version an
+original was checked against (public keys only: the States' or the organs'). The bundle is
+plaintext: it is for the case file, kept as the Registry keeps confidential material
+(RS 87(3)).
 """
 
 from __future__ import annotations
@@ -36,8 +38,8 @@ def _entry(e: StoredEntry, folder: Path) -> dict[str, Any]:
         "recorded_at": e.recorded_at, "headers": json.loads(headers_json(e.headers)),
         "body": e.body(), "sha256": hashlib.sha256(e.value).hexdigest(),
     }  # fmt: skip
-    if e.kind == "answer":
-        name = f"originals/{e.seq}.answer.bin"
+    if e.kind in ("answer", "court_action"):
+        name = f"originals/{e.seq}.{e.kind.replace('_', '-')}.bin"
         _write(folder / name, e.value)
         _write(folder / f"originals/{e.seq}.headers.json", headers_json(e.headers))
         data |= {

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from schemas.common import Confidentiality
 from schemas.court import Stage
+from schemas.court_record import SignedCourtAction
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent, RequestEventType
 from schemas.party import PartyMessage
@@ -34,6 +35,7 @@ class EntryKind(StrEnum):
     ESCALATION = "escalation"
     PARTY_MESSAGE = "party_message"
     ANSWER = "answer"
+    COURT_ACTION = "court_action"
 
 
 def kind_of(settings: Settings, topic: str) -> EntryKind | None:
@@ -44,6 +46,8 @@ def kind_of(settings: Settings, topic: str) -> EntryKind | None:
         return EntryKind.ESCALATION
     if topic == t.state_answers:
         return EntryKind.ANSWER
+    if topic == t.court_actions:
+        return EntryKind.COURT_ACTION
     if topic.startswith(t.party_channels + ".") and topic.endswith(".outbound"):
         return EntryKind.PARTY_MESSAGE
     return None
@@ -125,6 +129,10 @@ def entry_of(
                 entry.facts = RequestFacts(
                     entry.request_key, legal_basis=m.request.legal_basis.value
                 )
+        elif kind is EntryKind.COURT_ACTION:
+            a = SignedCourtAction.model_validate_json(entry.value)
+            entry.request_key = request_key(a.subject, a.requested_state, id_key)
+            entry.event_id, entry.type, entry.occurred_at = a.id, a.type, a.time
         else:
             _answer(entry, id_key)
     except (ValidationError, ValueError, RecursionError):

@@ -1,5 +1,8 @@
-"""A request's record from the store as text (``tracefreeze record REF``) and its answers
-re-verified (``tracefreeze record verify REF``): the record reads in the order it was made."""
+"""A request's record from the store as text (``tracefreeze record REF``) and its signed
+originals re-verified (``tracefreeze record verify REF``): each State's answer against the
+State key registry, each Court action against the organ key registry, as each was kept when
+the original was recorded (``evidence.py``, ``decisions.py``). The record reads in the order
+it was made."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from tracefreeze.record.decisions import check_action, registry_of
 from tracefreeze.record.evidence import Check, check, registry_from_json
 from tracefreeze.record.reader import RequestRecord, StoredEntry
 
@@ -16,6 +20,7 @@ DATES = ("transmitted_at", "acknowledged_at", "first_report_at", "ended_at", "cl
 SECTIONS = (
     ("party_message", "Sent to the State (the request as transmitted, each version, decisions)"),
     ("answer", "The State's answers (signed originals kept)"),
+    ("court_action", "The Court's actions (signed originals kept)"),
     ("event", "The Court's record of the request (actions, ledger, status)"),
     ("escalation", "Escalations"),
 )
@@ -54,6 +59,12 @@ def line(e: StoredEntry) -> str:
     if e.kind == "answer":
         return (f"{when} {e.type or '?'} {e.event_id or '?'}: {e.verdict} "
                 f"(key {e.key_id or '-'}, checked {_at(e.checked_at)}) {where}")  # fmt: skip
+    if e.kind == "court_action":
+        found = body.get("action")
+        action: dict[str, Any] = found if isinstance(found, dict) else {}
+        return (f"{when} {action.get('action_type', '?')} {action.get('event_id', '?')} by "
+                f"{action.get('decided_by', '?')}: {e.verdict} (key {e.key_id or '-'}, checked "
+                f"{_at(e.checked_at)}) {where}")  # fmt: skip
     return f"{when} {short(e.type)} {e.event_id or '?'}{_summary(e.kind, body)} {where}"
 
 
@@ -97,17 +108,24 @@ class Reverified:
 
 async def reverify(conn: asyncpg.Connection, record: RequestRecord) -> list[Reverified]:
     """Each stored answer checked again: its original bytes and headers, against the key
-    registry as it was when it was recorded, at the moment it was checked then."""
+    registry as it was when it was recorded, at the moment it was checked then; each stored
+    Court action against the organ key registry as it was when it was recorded, at
+    ``decided_at`` and the moment the request took it (``decisions.check_action``)."""
     out = []
-    for e in record.of_kind("answer"):
+    for e in record.entries:
+        if e.kind not in ("answer", "court_action"):
+            continue
         raw = await conn.fetchval(
             "SELECT registry FROM key_registry_versions WHERE fingerprint = $1",
             e.registry_fingerprint,
         )
         if raw is None or e.checked_at is None:
             out.append(Reverified(e, Check("no_registry_version", "not kept", e.key_id, None)))
-            continue
-        out.append(Reverified(e, check(e.value, e.headers, registry_from_json(raw), e.checked_at)))
+        elif e.kind == "court_action":
+            out.append(Reverified(e, check_action(e.value, registry_of(str(raw)))))
+        else:
+            now = check(e.value, e.headers, registry_from_json(raw), e.checked_at)
+            out.append(Reverified(e, now))
     return out
 
 
@@ -115,9 +133,19 @@ def describe_reverified(results: list[Reverified]) -> str:
     lines = []
     for r in results:
         mark = "ok" if r.agrees else "MISMATCH"
+        what = "court action" if r.entry.kind == "court_action" else "answer"
         lines.append(
-            f"{mark}: answer {r.entry.event_id or '?'} ({r.entry.type or '?'}): {r.now.verdict}"
+            f"{mark}: {what} {r.entry.event_id or '?'} ({_kind(r.entry)}): {r.now.verdict}"
             f" now, {r.entry.verdict} when recorded; {r.now.detail}; key registry version "
             f"{(r.entry.registry_fingerprint or '-')[:16]} at {_at(r.entry.checked_at)}"
         )
-    return "\n".join(lines) or "no answer recorded"
+    return "\n".join(lines) or "no signed original recorded"
+
+
+def _kind(e: StoredEntry) -> str:
+    """An answer's type; a Court action's name (its event's type is the same for all)."""
+    body = e.body()
+    action = body.get("action") if isinstance(body, dict) else None
+    if e.kind == "court_action" and isinstance(action, dict):
+        return str(action.get("action_type", "?"))
+    return e.type or "?"

@@ -14,8 +14,9 @@ from datetime import datetime
 
 import asyncpg
 
+from schemas.organ_keys import OrganKeys
 from tracefreeze.record.evidence import Check, fingerprint, headers_json, registry_json
-from tracefreeze.record.rows import Entry, RequestFacts
+from tracefreeze.record.rows import Entry, EntryKind, RequestFacts
 from tracefreeze.record.seal import Sealer
 from tracefreeze.security.key_registry import KeyRegistry
 
@@ -69,8 +70,9 @@ class Writer:
         self.conn, self.sealer = conn, sealer
         self._registries: set[str] = set()
 
-    async def registry_version(self, registry: KeyRegistry) -> str:
-        """The registry's fingerprint, its public keys stored once."""
+    async def registry_version(self, registry: KeyRegistry | OrganKeys) -> str:
+        """The registry's fingerprint (a State registry or the organs'), its public keys
+        stored once."""
         print_ = fingerprint(registry)
         if print_ not in self._registries:
             await self.conn.execute(
@@ -91,8 +93,8 @@ class Writer:
     ) -> bool:
         """Insert the entry (and move its request's row); False if it was already there. An
         answer its named State did not sign is kept filed with no request."""
-        if check is not None and not check.attributable:
-            entry.request_key = None
+        if check is not None and entry.kind is EntryKind.ANSWER and not check.attributable:
+            entry.request_key = None  # (a Court action's topic only the worker writes)
         seal = self.sealer.seal
         seq = await self.conn.fetchval(
             INSERT_ENTRY,

@@ -2,12 +2,14 @@
 
 It reads, in its own consumer group (``TRACEFREEZE_RECORDER_GROUP_ID``), the request events,
 the escalations, every party's outbound channel (the request as transmitted to the State and
-each version, the Court's decisions, the reminders) and the States' answers (each verified as
-it is recorded, ``evidence.py``). Each fetched batch is written in ONE database transaction;
-the offsets are committed to Kafka only after it commits. A crash between the two re-reads
-the batch, and the store's unique keys make the second write a no-op (``write.py``): exactly
-once in effect, in Kafka's order per partition, hence per request (records are keyed by the
-request reference). The migrations run at start (``migrate.py``).
+each version, the Court's decisions, the reminders), the States' answers (each verified as
+it is recorded, ``evidence.py``) and the signed originals of the Court's actions (each
+verified as it is recorded against the organ key registry, ``decisions.py``). Each fetched
+batch is written in ONE database transaction; the offsets are committed to Kafka only after
+it commits. A crash between the two re-reads the batch, and the store's unique keys make the
+second write a no-op (``write.py``): exactly once in effect, in Kafka's order per partition,
+hence per request (records are keyed by the request reference). The migrations run at
+start (``migrate.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.kafka import make_consumer, start_with_timeout, stop_with_timeout
 from tracefreeze.ops.lifecycle import stop_on_signals
+from tracefreeze.record.decisions import check_action, organ_registry
 from tracefreeze.record.evidence import check
 from tracefreeze.record.migrate import migrate
 from tracefreeze.record.rows import EntryKind, entry_of, kind_of
@@ -54,7 +57,8 @@ def dsn_of(settings: Settings) -> str:
 
 def recorded_topics(settings: Settings) -> list[str]:
     t = settings.topics
-    return [t.request_events, t.escalations, t.state_answers, *party_channels(settings).values()]
+    channels = party_channels(settings).values()
+    return [t.request_events, t.escalations, t.state_answers, t.court_actions, *channels]
 
 
 async def run_recorder(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -113,6 +117,11 @@ async def record_batch(
                     keys, at = registry.current(), datetime.now(UTC)
                     verdict = check(r.value, entry.headers, keys, at)
                     version = await writer.registry_version(keys)
+                    written += await writer.write(entry, verdict, version, at)
+                elif kind is EntryKind.COURT_ACTION:
+                    organs, at = organ_registry(settings), datetime.now(UTC)
+                    verdict = check_action(r.value, organs)
+                    version = await writer.registry_version(organs)
                     written += await writer.write(entry, verdict, version, at)
                 else:
                     written += await writer.write(entry)

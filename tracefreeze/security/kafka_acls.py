@@ -59,15 +59,17 @@ def acl_plan(settings: Settings) -> list[Acl]:
     plan = [
         Acl(WORKER, "topic", t.request_events, WRITE),
         Acl(WORKER, "topic", t.escalations, WRITE),
+        Acl(WORKER, "topic", t.court_actions, WRITE),
         Acl(WORKER, "topic", f"{t.party_channels}.", WRITE, "prefix"),
         Acl(BRIDGE, "topic", t.state_answers, READ),
         Acl(BRIDGE, "group", settings.bridge_group_id, READ),
         Acl(BRIDGE, "topic", t.dead_letter, WRITE),
         # The record store's writer (tracefreeze/record/): reads, never writes, what the Court
-        # keeps: answers, events, escalations and every party's channel.
+        # keeps: answers, events, escalations, the Court's signed actions, every party's channel.
         Acl(RECORDER, "topic", t.state_answers, READ),
         Acl(RECORDER, "topic", t.request_events, READ),
         Acl(RECORDER, "topic", t.escalations, READ),
+        Acl(RECORDER, "topic", t.court_actions, READ),
         Acl(RECORDER, "topic", f"{t.party_channels}.", READ, "prefix"),
         Acl(RECORDER, "group", settings.recorder_group_id, READ),
     ]

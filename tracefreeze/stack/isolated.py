@@ -63,6 +63,7 @@ def stack_env(settings: Settings, overrides: dict[str, str] | None = None) -> di
         "TRACEFREEZE_TOPICS__REQUEST_EVENTS": settings.topics.request_events,
         "TRACEFREEZE_TOPICS__ESCALATIONS": settings.topics.escalations,
         "TRACEFREEZE_TOPICS__DEAD_LETTER": settings.topics.dead_letter,
+        "TRACEFREEZE_TOPICS__COURT_ACTIONS": settings.topics.court_actions,
         "TRACEFREEZE_TOPICS__PARTY_CHANNELS": settings.topics.party_channels,
         **temporal_tls_env(settings),
         **temporal_token_env(settings),
