@@ -6,6 +6,7 @@ Court's shared topic, carries the audit and never the action's text."""
 
 from __future__ import annotations
 
+from schemas.court import request_address
 from schemas.events import RequestEventType
 from tests.builders import conviction
 from tests.organ_keys import KEYS
@@ -19,7 +20,8 @@ COURT = (RequestEventType.COURT_ACTION, RequestEventType.CLOSED)
 
 async def test_each_court_action_leaves_its_signed_original_beside_its_event(worker) -> None:
     req, handle = await in_execution(worker)
-    judgment, order = signed(conviction()), signed(forfeiture(ACCOUNT))
+    address = request_address(req.reference, "NLD")
+    judgment, order = signed(conviction(), address), signed(forfeiture(ACCOUNT), address)
     await send(handle, judgment)
     await send(handle, order)
     originals = [s for r in worker.published.rounds for s in r.signed]
