@@ -22,10 +22,12 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from tests.builders import court_request
+from schemas import court as c
+from schemas.ledger import RequestStatus
+from tests.builders import court_action, court_request
 from tests.faults.cluster import require_build
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
@@ -170,3 +172,25 @@ async def test_a_read_only_observer_can_read_but_not_act(cluster: Cluster) -> No
     assert await refused(handle.signal("refresh")) == RPCStatusCode.PERMISSION_DENIED
     assert await refused(handle.execute_update("act")) == RPCStatusCode.PERMISSION_DENIED
     assert await refused(handle.terminate("not mine")) == RPCStatusCode.PERMISSION_DENIED
+
+
+async def test_a_request_takes_a_court_action_only_as_its_organ_signed_it(
+    cluster: Cluster,
+) -> None:
+    """On the production-shaped cluster as on the dev stack: the request's validator checks
+    the organ's signature, for this request, then the organ's power (RS 57(3)(e), 93(1)(k):
+    the request is withdrawn by the organ that made it, never by the Registry), before
+    anything is written."""
+    client = await RequestClient.connect(as_user(cluster, "registry-officer"))
+    request = court_request(tag="SIGN")
+    workflow_id = await client.submit(request)
+    handle = client.client.get_workflow_handle(workflow_id)
+    unsigned = court_action(c.Withdrawal, reasons="Withdrawn.")
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update("withdrawal", unsigned, id=unsigned.event_id)
+    assert "is not signed" in str(err.value.cause)
+    as_registry = court_action(c.Withdrawal, decided_by="Registrar", reasons="Withdrawn.")
+    with pytest.raises(TracefreezeError, match="may not take withdrawal"):
+        await client.act(workflow_id, as_registry)  # signed by the Registry's key: no power
+    taken = await client.act(workflow_id, court_action(c.Withdrawal, reasons="Withdrawn."))
+    assert taken.status is RequestStatus.WITHDRAWN  # the Pre-Trial Chamber made the request
