@@ -187,7 +187,7 @@ async def test_a_request_takes_a_court_action_only_as_its_organ_signed_it(
     handle = client.client.get_workflow_handle(workflow_id)
     unsigned = court_action(c.Withdrawal, reasons="Withdrawn.")
     with pytest.raises(WorkflowUpdateFailedError) as err:
-        await handle.execute_update("withdrawal", unsigned, id=unsigned.event_id)
+        await handle.execute_update("withdraw", unsigned, id=unsigned.event_id)
     assert "is not signed" in str(err.value.cause)
     as_registry = court_action(c.Withdrawal, decided_by="Registrar", reasons="Withdrawn.")
     with pytest.raises(TracefreezeError, match="may not take withdrawal"):
