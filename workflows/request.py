@@ -373,10 +373,8 @@ class RequestWorkflow:
     def _should_continue_as_new(self) -> bool:
         """Requests live for years: hand over before the history or the updates grow large.
         Also a wake-up condition, so it reads the state only (``ParentReports.waiting``)."""
-        if self._suggested:
-            return True
         limit = self._input.answers_per_run
-        return limit is not None and self._updates_this_run >= limit
+        return self._suggested or (limit is not None and self._updates_this_run >= limit)
 
     def _carry(self) -> RequestCarry:
         """The state handed to the next run, bounded whatever the number of answers taken

@@ -44,6 +44,7 @@ LISTS = (
     "timeline",
     "outbox",
     "escalation_outbox",
+    "signed_outbox",
     "versions",
     "directory_outbox",
     "supplementary_assets",

@@ -120,8 +120,8 @@ async def test_the_case_continues_as_new_without_losing_a_report_or_a_court_acti
             except WorkflowUpdateFailedError as err:
                 refusals.append(str(err.cause))
         add = court_action(AddState, decided_at=now(), request=fra)
-        await case_act(case, "add_state", add, id=add.event_id)
-        await case_act(case, "add_state", add, id=add.event_id)  # once
+        await case_act(case, "add_state", add)
+        await case_act(case, "add_state", add)  # once
 
     await asyncio.gather(flood(client, bel, 200), finds_nothing(client, nld), court())
     assert len(refusals) == 5 and all("are still open" in reason for reason in refusals)

@@ -62,7 +62,7 @@ from tests.workflows.support import ACCOUNT, allocation
 from workflows import catalog
 from workflows import list_bounds as lb
 from workflows.carry import RequestCarry
-from workflows.case_deliveries import Deliveries, compact, rebuild
+from workflows.case_deliveries import Deliveries, compact, rebuild, relay_copy
 from workflows.case_release import MAX_REASON_KEPT, close_of, with_answer
 from workflows.ledger import ledger_from_request
 from workflows.outcome import Refusal
@@ -348,12 +348,13 @@ def _deliveries(
             decided_at=order.decided_at,
             judgment=judgments[-1],
             reasons=order.reasons,
+            original=order,  # the Chamber's signed release inside (decision_signatures)
         )
         out += [
             Delivery(
                 key=key,
                 update="record_judgment",
-                action=judgments[-1].model_copy(update={"event_id": str(uuid4())}),
+                action=relay_copy(judgments[-1], str(uuid4())),  # the judgment inside it
             ),
             Delivery(key=key, update="release_for_case", action=release, failed=True),
             Delivery(
@@ -415,7 +416,7 @@ def test_a_judgment_recorded_again_as_final_is_carried_as_final() -> None:
     final = judgments[-1]
     pending = final.model_copy(update={"finality": "appeal_pending"})
     recorded = [*judgments[:-2], pending, final]  # within the case's bound of judgments
-    sent = final.model_copy(update={"event_id": str(uuid4())})
+    sent = relay_copy(final, str(uuid4()))  # as the case sends it: the judgment inside
     delivery = Delivery(key=keys[0], update="record_judgment", action=sent)
     rebuilt = rebuild(compact(delivery, recorded), recorded, record)
     assert rebuilt is not None and rebuilt.action.finality == "final"
