@@ -56,7 +56,7 @@ with workflow.unsafe.imports_passed_through():
         transmission_note,
     )
     from workflows.request_handover import hand_over
-    from workflows.request_keys import organ_keys_at_start, register_refresh
+    from workflows.request_keys import keys_trusted, organ_keys_at_start, register_refresh
     from workflows.request_links import tell_supplemented
     from workflows.request_outbox import Outbox
     from workflows.request_policy import inp_policy_pending, install, note_met, policy_at_start
@@ -76,7 +76,7 @@ class RequestWorkflow:
         self._input = inp
         self._updates_this_run = 0
         self._suggested = False  # the server's suggestion to hand over, as a step last saw it
-        self._rec = inp.carried or RequestCarry(
+        self._rec = keys_trusted(inp.carried) or RequestCarry(
             status=RequestStatus.TRANSMITTED,
             ledger=ledger_from_request(inp.request),
             timeline=[],

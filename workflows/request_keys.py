@@ -33,6 +33,21 @@ async def read_organ_keys() -> OrganKeys:
     )
 
 
+def inherited() -> bool:
+    """Whether this run continues the workflow's own previous run: only then is a registry in
+    its input trusted. A first run reads the worker's file whatever its starter put in the
+    input, so no client can start a request, case or directory with keys of its choosing."""
+    return workflow.info().continued_run_id is not None
+
+
+def keys_trusted(carried: RequestCarry | None) -> RequestCarry | None:
+    """A request's carried state with its organ keys only if inherited from its own previous
+    run; dropped before any update is validated, so a first run reads the worker's file."""
+    if carried is None or inherited():
+        return carried
+    return carried.model_copy(update={"organ_keys": None})
+
+
 async def organ_keys_at_start(rec: RequestCarry) -> str | None:
     """The registry, read once for the request's life (then carried); a note for the timeline
     only if none could be read (said loudly, as a missing policy is)."""
@@ -60,7 +75,7 @@ class HeldOrganKeys:
     ``refresh_organ_keys`` (a failed read keeps the registry in force)."""
 
     def __init__(self, carried: OrganKeys | None) -> None:
-        self.keys = carried
+        self.keys = carried if inherited() else None
 
     async def at_start(self) -> None:
         if self.keys is None:
