@@ -78,6 +78,12 @@ class Court:
         return self.worker.client.get_workflow_handle(workflow_id)
 
     async def party(self, code: str) -> PartyView:
+        """The directory once every request started here has sent what it forwards to it (a
+        State's notice goes by a signal after the answer's update returns) and it took it."""
+        directories = {party_workflow_id(c) for c in self.codes}
+        for workflow_id in self.started:
+            if workflow_id not in directories:
+                await settle(self.handle(workflow_id))
         await settle(self.handle(party_workflow_id(code)))
         return await self.parties.view(code)
 

@@ -190,17 +190,21 @@ async def send(
 
 
 async def settle(handle: WorkflowHandle[Any, Any]) -> tuple[int, ...]:
-    """Wait until every workflow task and every publish the workflow scheduled has finished;
-    returns the types of the history events then, leaving out workflow tasks (the test server,
-    unlike a real one, keeps the workflow task in which an update was rejected)."""
+    """Wait until every workflow task, every publish and every signal to another workflow the
+    workflow scheduled has finished; returns the types of the history events then, leaving out
+    workflow tasks (the test server, unlike a real one, keeps the workflow task in which an
+    update was rejected)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WAIT_SECONDS
     while True:
         types = [e.event_type async for e in handle.fetch_history_events()]
         tasks = types.count(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED)
         activities = types.count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
-        if tasks == sum(map(types.count, _TASK_DONE)) and activities == sum(
-            map(types.count, _ACTIVITY_DONE)
+        signals = types.count(EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED)
+        if (
+            tasks == sum(map(types.count, _TASK_DONE))
+            and activities == sum(map(types.count, _ACTIVITY_DONE))
+            and signals == sum(map(types.count, _SIGNAL_DONE))
         ):
             return tuple(t for t in types if t not in _WORKFLOW_TASK)
         if loop.time() > deadline:
@@ -217,6 +221,10 @@ _ACTIVITY_DONE = (
     EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
     EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
     EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+)
+_SIGNAL_DONE = (
+    EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
+    EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
 )
 _WORKFLOW_TASK = (
     EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
