@@ -181,8 +181,13 @@ async def test_rs83_acquittal_on_appeal_leaves_a_forfeited_asset_reported_until_
     await case_act(case, "release_case", release_act(acquittal, "appeals_chamber"))
 
     async def only_nld_left() -> bool:
-        release = (await case_view(case)).release
-        return release is not None and release.not_closed == [f"{nld.reference}/NLD"]
+        # Both requests' reports, not one: each reports to the case on its own interval.
+        view = await case_view(case)
+        return (
+            view.release is not None
+            and view.release.not_closed == [f"{nld.reference}/NLD"]
+            and view.party_statuses().get("NLD") is RequestStatus.WITHDRAWN
+        )
 
     await until(only_nld_left)
     view = await case_view(case)
