@@ -33,9 +33,10 @@ from schemas.court import CourtAction, Judgment
 from schemas.request import CourtRequest
 from tracefreeze.client import RequestClient, cleared, plain_errors
 from tracefreeze.config import Settings
-from tracefreeze.court_signing import by_user, execute_signed
+from tracefreeze.court_signing import acting_as, by_user, execute_signed
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.request_start import dedupe_window
+from tracefreeze.security.identity import Principal
 from tracefreeze.security.request_ids import request_id_key, workflow_id_of
 from tracefreeze.temporal import connect
 from workflows.case import CaseWorkflow
@@ -131,13 +132,13 @@ class CaseClient:
             action = action.model_copy(update={"workflow_id": self._workflow_id(action.request)})
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
-            return await _act(self.handle(order_reference), "add_state", action)
+            return await self._signed(order_reference, "add_state", action)
 
     async def close_case(self, order_reference: str, action: CloseCase) -> CaseView:
         """Close the case; refused, naming the States, while any request in it is open."""
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
-            return await _act(self.handle(order_reference), "close_case", action)
+            return await self._signed(order_reference, "close_case", action)
 
     async def record_judgment(self, order_reference: str, judgment: Judgment) -> CaseView:
         """Record a judgment of the case (RS 74, 83(2); RS 61): every request is told it, so
@@ -145,7 +146,7 @@ class CaseClient:
         older than the one in force or after a final one."""
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
-            return await _act(self.handle(order_reference), "record_judgment", judgment)
+            return await self._signed(order_reference, "record_judgment", judgment)
 
     async def release_case(self, order_reference: str, act: ReleaseCase) -> CaseView:
         """One Chamber's act releasing the whole case after the acquittal or termination in
@@ -153,7 +154,7 @@ class CaseClient:
         case's view reports what is still held until nothing is."""
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
-            return await _act(self.handle(order_reference), "release_case", act)
+            return await self._signed(order_reference, "release_case", act)
 
     async def secure_amount(self, order_reference: str, act: SecureAmount) -> CaseView:
         """Set the amount the case is to secure, with the margin of the policy in force
@@ -168,10 +169,14 @@ class CaseClient:
         act = SecureAmount.model_validate(act.model_dump())
         workflow_id = case_workflow_id(order_reference)
         with plain_errors(workflow_id, "case"):
-            return await _act(self.handle(order_reference), "secure_amount", act)
+            return await self._signed(order_reference, "secure_amount", act)
 
     def handle(self, order_reference: str) -> WorkflowHandle:
         return self.client.get_workflow_handle(case_workflow_id(order_reference))
+
+    async def _signed(self, order_reference: str, update: str, action: CourtAction) -> CaseView:
+        """``action`` signed by its organ and sent as ``update``, as this client's principal."""
+        return await _act(self.handle(order_reference), update, action, acting_as(self.settings))
 
     def _workflow_id(self, request: CourtRequest) -> str:
         """Where the request runs: opaque if ex parte (Rule 99(2)), else its plain id."""
@@ -199,10 +204,14 @@ class CaseClient:
         )
 
 
-async def _act(handle: WorkflowHandle, update: str, action: CourtAction) -> CaseView:
+async def _act(
+    handle: WorkflowHandle, update: str, action: CourtAction, acting: Principal | None
+) -> CaseView:
     """``action`` naming who sends it, signed by its organ for this case order only
-    (``case_address``: no other case takes it) and sent as ``update``; once more after the
-    case read its organ keys again if it did not know the key (``court_signing``)."""
+    (``case_address``: no other case takes it), if the person ``acting`` may, and sent as
+    ``update``; once more after the case read its organ keys again if it did not know the key
+    (``court_signing``)."""
+    sent = by_user(action, acting)
     return await execute_signed(
-        handle, update, by_user(action), action.event_id, result_type=CaseView
+        handle, update, sent, action.event_id, result_type=CaseView, acting=acting
     )

@@ -42,10 +42,11 @@ from schemas.request import CourtRequest, request_workflow_id
 from schemas.views import AnswerReceipt, RequestProgress, RequestView
 from tracefreeze import completeness
 from tracefreeze.config import Settings
-from tracefreeze.court_signing import by_user, execute_signed
+from tracefreeze.court_signing import acting_as, by_user, execute_signed
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.policy import load_directory, load_policy, load_situations, resolve
 from tracefreeze.request_start import first_run
+from tracefreeze.security.identity import Principal
 from tracefreeze.security.request_ids import candidate_ids, request_id_key, workflow_id_of
 from tracefreeze.temporal import connect
 from workflows import catalog
@@ -267,7 +268,7 @@ class RequestClient:
         )
         with plain_errors(workflow_id):
             handle = self.client.get_workflow_handle(workflow_id)
-            return await send(handle, action)
+            return await send(handle, action, acting=acting_as(self.settings))
 
     async def close(self, reference: str, state: str, action: CloseRequest) -> AnswerReceipt:
         """The Registry closes the request (rejected while assets are still restrained)."""
@@ -276,7 +277,7 @@ class RequestClient:
     async def close_id(self, workflow_id: str, action: CloseRequest) -> AnswerReceipt:
         with plain_errors(workflow_id):
             handle = self.client.get_workflow_handle(workflow_id)
-            return await send(handle, action)
+            return await send(handle, action, acting=acting_as(self.settings))
 
 
 class IncompleteRequest(TracefreezeError):
@@ -332,14 +333,16 @@ async def send(
     handle: WorkflowHandle[Any, Any],
     message: AnswerBase | CourtAction,
     update_id: str | None = None,
+    acting: Principal | None = None,
 ) -> AnswerReceipt:
     """Send a State answer or Court action to a request as the update its type calls for
     (``workflows/catalog.py``), with its event id as the update id unless given; a Court
-    action signed by its organ (``court_signing.py``)."""
+    action signed by its organ, if the person ``acting`` may (``court_signing.py``)."""
     if isinstance(message, CourtAction):
         update = catalog.update_of(message)
-        sent = by_user(message)
-        return await execute_signed(handle, update, sent, update_id or message.event_id)
+        sent = by_user(message, acting)
+        update_id = update_id or message.event_id
+        return await execute_signed(handle, update, sent, update_id, acting=acting)
     return await handle.execute_update(
         catalog.update_of(message),
         message,

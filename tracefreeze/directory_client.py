@@ -34,7 +34,7 @@ from schemas.directory import (
 from schemas.policy import StateContact
 from tracefreeze.client import plain_errors
 from tracefreeze.config import Settings
-from tracefreeze.court_signing import by_user, execute_signed
+from tracefreeze.court_signing import acting_as, by_user, execute_signed
 from tracefreeze.errors import TracefreezeError
 from workflows.party_catalog import PARTY_UPDATES
 from workflows.party_directory import (
@@ -138,6 +138,12 @@ class PartyDirectoryClient:
         workflow_id = party_workflow_id(code)
         with plain_errors(workflow_id, what="party directory"):
             handle = self.client.get_workflow_handle(workflow_id)
+            person = acting_as(self.settings)
             return await execute_signed(  # by its organ, for this party (party_keys.py)
-                handle, update, by_user(action), action.event_id, result_type=PartyView
+                handle,
+                update,
+                by_user(action, person),
+                action.event_id,
+                result_type=PartyView,
+                acting=person,
             )

@@ -192,5 +192,9 @@ async def test_a_request_takes_a_court_action_only_as_its_organ_signed_it(
     as_registry = court_action(c.Withdrawal, decided_by="Registrar", reasons="Withdrawn.")
     with pytest.raises(TracefreezeError, match="may not take withdrawal"):
         await client.act(workflow_id, as_registry)  # signed by the Registry's key: no power
-    taken = await client.act(workflow_id, court_action(c.Withdrawal, reasons="Withdrawn."))
+    by_chamber = court_action(c.Withdrawal, reasons="Withdrawn.")
+    with pytest.raises(TracefreezeError, match="registry-officer acts for the Registry"):
+        await client.act(workflow_id, by_chamber)  # the officer signs no Chamber's decision
+    clerk = await RequestClient.connect(as_user(cluster, "pre-trial-chamber-clerk"))
+    taken = await clerk.act(workflow_id, by_chamber)
     assert taken.status is RequestStatus.WITHDRAWN  # the Pre-Trial Chamber made the request

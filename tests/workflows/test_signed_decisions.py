@@ -33,6 +33,7 @@ from tracefreeze.court_signing import by_user
 from tracefreeze.security import ed25519_keys
 from tracefreeze.security.organ_keys import (
     FILE_ENV,
+    key_path,
     keygen,
     organ_keys_dir,
     organ_keys_file,
@@ -109,7 +110,7 @@ async def test_a_rotated_key_is_taken_once_the_request_reads_its_registry_again(
     new_id = f"pre_trial_chamber-rotated-{datetime.now(UTC):%H%M%S%f}"
     since = datetime(2000, 1, 1, tzinfo=UTC)
     keygen(Organ.PRE_TRIAL_CHAMBER, new_id, organ_keys_dir(), organ_keys_file(), since)
-    key = load_private_key(organ_keys_dir() / f"{new_id}.pem")
+    key = load_private_key(key_path(organ_keys_dir(), Organ.PRE_TRIAL_CHAMBER, new_id))
     action = sign_action(release(addressed_to=req.workflow_id), key, new_id)
     await assert_refused(handle, worker.published, action, UNKNOWN_KEY)
     await send(handle, action)

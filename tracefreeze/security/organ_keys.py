@@ -6,11 +6,17 @@ The registry is a TOML file like the State key registry (``key_registry.py``), o
 (several keys per organ: key history). Each public key is checked as a State's is
 (``PublicKeyEntry``: canonical, on the curve, of the prime-order subgroup). Path:
 ``$TRACEFREEZE_ORGAN_KEYS_FILE``, default ``<state_dir>/keys/organ-keys.toml``; in production
-a mounted file (a Secret). The private keys: ``<key_id>.pem`` in
+a mounted file (a Secret). The private keys: ``<organ>/<key_id>.pem`` in
 ``$TRACEFREEZE_ORGAN_KEYS_DIR``, default ``<state_dir>/keys/organs`` (mode 0600), one per key,
 never committed; ``make up`` and the isolated test stack make one per organ
 (``ensure_organ_keys``). Verification is the request's (``workflows/decision_signatures.py``),
 which composes the same canonical form (``canonical.py``).
+
+Each organ's keys sit in a folder of their own (``key_path``) so that each is held only by
+its organ: in production an organ's signing station mounts its own folder and no other (a
+Registry officer's machine holds no Chamber's key, so nothing there can sign a Chamber's
+decision), and the workers mount ``relay/`` only. The local stack keeps every folder under one
+state directory, as its dev server keeps no authorizer: a documented local equivalent.
 """
 
 from __future__ import annotations
@@ -57,6 +63,11 @@ def organ_keys_dir(state_dir: Path | None = None) -> Path:
     return Path(env) if env else _state_dir(state_dir) / "keys" / "organs"
 
 
+def key_path(keys_dir: Path, organ: str, key_id: str) -> Path:
+    """Where the private key ``key_id`` of ``organ`` is held: its organ's own folder."""
+    return keys_dir / organ / f"{key_id}.pem"
+
+
 def load_organ_keys(path: Path) -> OrganKeys:
     """The registry in ``path``; a file missing, unreadable or invalid is a
     ``TracefreezeError`` naming it."""
@@ -95,7 +106,7 @@ def keygen(
     """A key pair for ``organ``: the private key to ``keys_dir/<key_id>.pem`` (0600), the
     public key appended to the registry (never overwriting a key file or reusing an id)."""
     existing = load_organ_keys(registry_file) if registry_file.exists() else OrganKeys()
-    pem_path = keys_dir / f"{key_id}.pem"
+    pem_path = key_path(keys_dir, organ, key_id)
     if existing.get(key_id) is not None or pem_path.exists():
         raise TracefreezeError(f"organ key {key_id} exists already")
     private_key = Ed25519PrivateKey.generate()
@@ -114,6 +125,11 @@ def ensure_organ_keys(state_dir: Path, not_before: datetime | None = None) -> Or
     git)."""
     registry, keys_dir = organ_keys_file(state_dir), organ_keys_dir(state_dir)
     held = load_organ_keys(registry) if registry.exists() else OrganKeys()
+    for key in held.keys:  # a state directory from before the organs' own folders
+        flat, own = keys_dir / f"{key.key_id}.pem", key_path(keys_dir, key.organ, key.key_id)
+        if flat.exists() and not own.exists():
+            own.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            flat.rename(own)
     for organ in (*Organ, RELAY):
         if not any(k.organ == organ for k in held.keys):
             keygen(organ, f"{organ}-local-1", keys_dir, registry, not_before)
@@ -148,12 +164,13 @@ def signer_for(
         reverse=True,
     )
     for key in usable:
-        pem = keys_dir / f"{key.key_id}.pem"
+        pem = key_path(keys_dir, organ, key.key_id)
         if pem.exists():
             return load_private_key(pem), key.key_id
     raise TracefreezeError(
         f"no signing key of the {organ} here: none of its keys in "
-        f"{organ_keys_file(state_dir)} valid now has its private key in {keys_dir}"
+        f"{organ_keys_file(state_dir)} valid now has its private key in {keys_dir / organ} "
+        "(each organ's keys are held by that organ only)"
     )
 
 
