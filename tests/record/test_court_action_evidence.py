@@ -21,7 +21,7 @@ from schemas.organs import Organ
 from tests.builders import ACCOUNT, new_event_id, now
 from tests.organ_keys import KEYS
 from tests.workflows.support import forfeiture
-from tracefreeze.record.decisions import NOT_VERIFIED, UNREADABLE, check_action
+from tracefreeze.record.decisions import NO_POWER, NOT_VERIFIED, UNREADABLE, check_action
 from tracefreeze.record.evidence import VERIFIED
 from tracefreeze.record.migrate import migrate
 from tracefreeze.record.reader import RequestRecord, open_entry
@@ -88,6 +88,15 @@ def test_what_a_request_refuses_does_not_verify_from_the_record_either() -> None
     assert check_action(None, KEYS).verdict == UNREADABLE
 
 
+def test_a_good_signature_without_the_power_to_act_is_not_verified() -> None:
+    """RS 76, 77(2)(b): a forfeiture order is the Trial Chamber's. The Registry's own key
+    signs its own name well; the record says it had no power, as the request did."""
+    by_registry = forfeiture(ACCOUNT).model_copy(update={"decided_by": "Registrar"})
+    found = check_action(original(signed(by_registry, ADDRESS)), KEYS)
+    assert found.verdict == NO_POWER, found.detail
+    assert "the Registry may not take forfeiture_order" in found.detail
+
+
 @pytest.fixture
 async def conn(record_dsn: str) -> AsyncIterator[asyncpg.Connection]:
     connection = await asyncpg.connect(record_dsn)
@@ -118,3 +127,27 @@ async def test_an_original_that_does_not_verify_stays_filed_with_its_request_mar
     record = RequestRecord(rows[0]["request_key"], {}, [open_entry(r, sealer) for r in rows])
     again = await reverify(conn, record)
     assert [(r.now.verdict, r.agrees) for r in again] == [(VERIFIED, True), (NOT_VERIFIED, True)]
+
+
+async def test_nothing_sent_first_under_a_genuine_acts_id_keeps_it_out_of_the_record(
+    conn: asyncpg.Connection,
+) -> None:
+    """A forged original (or one of an organ without the power) under the genuine act's id,
+    recorded first, is filed as evidence; the genuine act is recorded beside it, once."""
+    writer, id_key = Writer(conn, Sealer(None)), os.urandom(32)
+    genuine = SignedCourtAction.model_validate_json(original(signed(forfeiture(ACCOUNT), ADDRESS)))
+    by_registry = forfeiture(ACCOUNT).model_copy(update={"decided_by": "Registrar"})
+    forged = genuine.model_copy(
+        update={"action": genuine.action.model_copy(update={"asset_ids": ("x-2",)})}
+    )
+    no_power = genuine.model_copy(update={"action": signed(by_registry, ADDRESS)})
+    sent = [forged, no_power, genuine, genuine]  # the genuine one twice: a retried publish
+    for offset, record in enumerate(sent):
+        value = record.model_dump_json().encode()
+        entry = entry_of(EntryKind.COURT_ACTION, "t.court-actions", 0, offset, value, [], 0, id_key)
+        found = check_action(value, KEYS)
+        await writer.write(entry, found, await writer.registry_version(KEYS), now())
+    rows = await conn.fetch(
+        "SELECT verdict FROM entries WHERE event_id = $1 ORDER BY seq", str(genuine.id)
+    )
+    assert [r["verdict"] for r in rows] == [NOT_VERIFIED, NO_POWER, VERIFIED]

@@ -13,6 +13,17 @@ when it records the action (``$TRACEFREEZE_ORGAN_KEYS_FILE``), which the store k
 (``key_registry_versions``, public keys only): a key rotated out or revoked since does not
 change what the action was when it was taken. ``reverify`` runs the check again on the stored
 original against that stored registry.
+
+A signature is not the whole of a decision's validity: the organ must also have the power to
+take it (the catalog's table of powers, ``workflows/powers.py``), checked here as the request
+checks it, so a Registry's forfeiture order with a good Registry signature is recorded as
+``no_power``, never ``verified`` (RS 76, 77(2)(b): the Trial Chamber's). A row the law gives to
+the organ that made the request is checked against the organ only: which organ made it is the
+request's own record, and the request checked it when it took the action.
+
+Only a verified original is recorded once by its id: one that does not verify (or whose organ
+had no power) is filed beside it and never takes its place, so nothing sent first under a
+genuine act's id can keep the genuine act out of the record.
 """
 
 from __future__ import annotations
@@ -26,10 +37,13 @@ from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.record.evidence import VERIFIED, Check
 from tracefreeze.security.organ_keys import load_organ_keys, organ_keys_file
+from workflows.catalog import POWERS
 from workflows.decision_signatures import check_signature
 from workflows.outcome import Refusal
+from workflows.powers import check_power
 
 NOT_VERIFIED = "not_verified"
+NO_POWER = "no_power"
 UNREADABLE = "unreadable"
 
 
@@ -53,6 +67,10 @@ def check_action(value: bytes | None, registry: OrganKeys) -> Check:
         check_signature(registry, action, signed.time, *_addresses(signed))
     except Refusal as refusal:
         return Check(NOT_VERIFIED, str(refusal), key_id, None)
+    try:
+        check_power(POWERS, action.action_type, action)
+    except Refusal as refusal:
+        return Check(NO_POWER, str(refusal), key_id, None)
     detail = (
         f"{action.action_type} signed for {action.decided_by} with key {key_id}, "
         f"decided {action.decided_at.isoformat()}, sent by {action.principal or '-'}"
