@@ -13,12 +13,14 @@ cluster drill (tests/faults/cluster.py).
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import pytest
 from pydantic import SecretStr
 from temporalio.api.enums.v1 import EventType
@@ -32,8 +34,11 @@ from tests.faults.cluster import require_build
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
+from tracefreeze.record.evidence import VERIFIED
+from tracefreeze.record.reader import RequestRecord, StoredEntry, find_records
+from tracefreeze.record.show import reverify
 from tracefreeze.security import identity
-from tracefreeze.stack.cluster import control
+from tracefreeze.stack.cluster import apps, control
 from tracefreeze.stack.cluster.authorization import token_file
 from tracefreeze.stack.cluster.layout import Cluster, Ports, low_free_ports
 from tracefreeze.stack.errors import StackError
@@ -45,8 +50,8 @@ pytestmark = [pytest.mark.cluster, pytest.mark.faults]
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
-    """A cluster of its own with its apps (two workers, two bridges, the codec server), each
-    acting with its own token; stopped and removed after."""
+    """A cluster of its own with its apps (two workers, two bridges, the codec server and the
+    recorder), each acting with its own token; stopped and removed after."""
     require_build("the cluster's authorization tests")
     directory = Path(tempfile.mkdtemp(prefix="tracefreeze-cluster-auth-"))
     (directory / "ports.json").write_text(low_ports().model_dump_json())
@@ -198,3 +203,34 @@ async def test_a_request_takes_a_court_action_only_as_its_organ_signed_it(
     clerk = await RequestClient.connect(as_user(cluster, "pre-trial-chamber-clerk"))
     taken = await clerk.act(workflow_id, by_chamber)
     assert taken.status is RequestStatus.WITHDRAWN  # the Pre-Trial Chamber made the request
+    # The cluster's recorder keeps the signed original: it re-verifies from the record, and
+    # names the clerk who sent it for the Chamber (Regulation 20: the Registry's record).
+    entry = await recorded_action(cluster, request.reference, request.requested_state)
+    assert entry.verdict == VERIFIED and entry.key_id is not None
+    action = entry.body()["action"]
+    assert (action["action_type"], action["principal"]) == ("withdrawal", "pre-trial-chamber-clerk")
+    conn = await asyncpg.connect(apps.record_dsn(cluster))
+    try:
+        again = await reverify(conn, RequestRecord(entry.request_key or "", {}, [entry]))
+    finally:
+        await conn.close()
+    assert [(r.now.verdict, r.agrees) for r in again] == [(VERIFIED, True)]
+
+
+async def recorded_action(cluster: Cluster, reference: str, state: str) -> StoredEntry:
+    """The request's one recorded Court action, once the cluster's recorder has written it."""
+    conn = await asyncpg.connect(apps.record_dsn(cluster))
+    try:
+        async with asyncio.timeout(120):
+            while True:
+                try:
+                    records = await find_records(conn, cluster.client_settings(), reference, state)
+                except TracefreezeError:  # nothing of the request recorded yet
+                    records = []
+                found = [e for r in records for e in r.entries if e.kind == "court_action"]
+                if found:
+                    assert len(found) == 1, found
+                    return found[0]
+                await asyncio.sleep(0.5)
+    finally:
+        await conn.close()

@@ -3,7 +3,8 @@
 ``up`` starts what is not running, in order of need, and waits for each part's health:
 PostgreSQL (schemas made or updated), the Temporal server (namespace and search attributes)
 and its UI server (``ui_server``), the three Kafka nodes (topics replicated 3,
-min.insync.replicas 2), then two workers, two bridges and the codec server. Run again, it
+min.insync.replicas 2), the record store's database (made and migrated on the same
+PostgreSQL), then two workers, two bridges, the codec server and the recorder. Run again, it
 starts only what is down: that is how the drills bring back a process they killed.
 ``down`` stops the apps first, then the UI server and Temporal, the brokers and PostgreSQL
 (state kept). Processes are found through their pid files only.
@@ -11,6 +12,7 @@ starts only what is down: that is how the drills bring back a process they kille
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +27,8 @@ from tracefreeze.security.kafka_acls import (
     scram_arguments,
     users_file,
 )
-from tracefreeze.stack import kafka
+from tracefreeze.security.organ_keys import ensure_organ_keys
+from tracefreeze.stack import kafka, record_store
 from tracefreeze.stack.cluster import (
     apps,
     authorization,
@@ -98,6 +101,7 @@ def up(cluster: Cluster, with_apps: bool = True) -> None:
     deadline = t0 + cluster.options.timeout_s
     with locked(stack):
         ensure_demo_keys(cluster.dir)
+        ensure_organ_keys(cluster.dir)  # each organ's signing key in its folder, the relay's
         ensure_codec_keys(cluster.dir)
         authorization.ensure(cluster)
         tools = build.build(cluster.cache_dir)
@@ -125,6 +129,7 @@ def up(cluster: Cluster, with_apps: bool = True) -> None:
                     argv = brokers.prepare(cluster, node, classpath, lines, scram)
                     started_brokers[node] = _start(cluster, brokers.name(node), argv, env)
         _step("schema", t0, lambda: temporal_server.ensure_schema(cluster, tools, module))
+        _step("record store", t0, lambda: asyncio.run(record_store.create_store(cluster)))
         if "temporal" in new:
             pid = _start(cluster, "temporal", temporal_server.command(cluster, tools), env)
             _step("temporal", t0, lambda: temporal_server.wait_serving(cluster, pid, deadline))
@@ -138,7 +143,7 @@ def up(cluster: Cluster, with_apps: bool = True) -> None:
         if admin is not None and not applied.exists():  # kept in the metadata log after
             _acls(cluster, classpath)
             applied.touch()
-        cluster.write_env()
+        cluster.write_env({"TRACEFREEZE_RECORD_DSN": apps.record_dsn(cluster)})
         if with_apps:
             names = [n for n in apps.names_and_ports(cluster) if running_pid(stack, n) is None]
             app_env = env | cluster.temporal_env()
@@ -174,7 +179,17 @@ def addresses(cluster: Cluster) -> dict[str, str]:
         ui_server.NAME: f"{HOST}:{p.temporal_ui}",
         **{brokers.name(n): f"{HOST}:{p.brokers[n - 1]}" for n in range(1, BROKERS + 1)},
     }
-    return found | {name: f"{HOST}:{port}" for name, port in apps.names_and_ports(cluster).items()}
+    found |= {name: f"{HOST}:{port}" for name, port in apps.names_and_ports(cluster).items()}
+    return found | {"recorder": f"{HOST}:{p.postgres}/{record_store.DATABASE}"}
+
+
+def _answers(cluster: Cluster, name: str, address: str) -> bool:
+    if name == ui_server.NAME:
+        return ui_server.healthy(cluster)
+    if name == "recorder":  # no port of its own: its log says its consumer started
+        return apps.ready(cluster, name)
+    host, port = address.rsplit(":", 1)
+    return listening(host, int(port))
 
 
 def status(cluster: Cluster) -> list[str]:
@@ -182,10 +197,9 @@ def status(cluster: Cluster) -> list[str]:
     stack, lines = cluster.stack, []
     for name, address in addresses(cluster).items():
         pid = running_pid(stack, name)
-        host, port = address.rsplit(":", 1)
         if pid is None:
             state = "stopped"
-        elif ui_server.healthy(cluster) if name == ui_server.NAME else listening(host, int(port)):
+        elif _answers(cluster, name, address):
             state = "healthy"
         else:
             state = "no answer"
