@@ -205,19 +205,21 @@ async def test_a_request_takes_a_court_action_only_as_its_organ_signed_it(
     assert taken.status is RequestStatus.WITHDRAWN  # the Pre-Trial Chamber made the request
     # The cluster's recorder keeps the signed original: it re-verifies from the record, and
     # names the clerk who sent it for the Chamber (Regulation 20: the Registry's record).
-    entry = await recorded_action(cluster, request.reference, request.requested_state)
+    record, entry = await recorded_action(cluster, request.reference, request.requested_state)
     assert entry.verdict == VERIFIED and entry.key_id is not None
     action = entry.body()["action"]
     assert (action["action_type"], action["principal"]) == ("withdrawal", "pre-trial-chamber-clerk")
     conn = await asyncpg.connect(apps.record_dsn(cluster))
     try:
-        again = await reverify(conn, RequestRecord(entry.request_key or "", {}, [entry]))
+        again = await reverify(conn, RequestRecord(record.request_key, {}, [entry]))
     finally:
         await conn.close()
     assert [(r.now.verdict, r.agrees) for r in again] == [(VERIFIED, True)]
 
 
-async def recorded_action(cluster: Cluster, reference: str, state: str) -> StoredEntry:
+async def recorded_action(
+    cluster: Cluster, reference: str, state: str
+) -> tuple[RequestRecord, StoredEntry]:
     """The request's one recorded Court action, once the cluster's recorder has written it."""
     conn = await asyncpg.connect(apps.record_dsn(cluster))
     try:
@@ -227,7 +229,7 @@ async def recorded_action(cluster: Cluster, reference: str, state: str) -> Store
                     records = await find_records(conn, cluster.client_settings(), reference, state)
                 except TracefreezeError:  # nothing of the request recorded yet
                     records = []
-                found = [e for r in records for e in r.entries if e.kind == "court_action"]
+                found = [(r, e) for r in records for e in r.entries if e.kind == "court_action"]
                 if found:
                     assert len(found) == 1, found
                     return found[0]
