@@ -22,13 +22,21 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.directory import relay_notice
 from schemas.court import OrganSignature
-from schemas.directory import NOTICE_SIGNAL, DirectoryNotice, party_workflow_id
+from schemas.directory import (
+    NOTICE_SIGNAL,
+    DirectoryNotice,
+    PartyContact,
+    PartyRun,
+    party_workflow_id,
+)
 from schemas.organs import Organ
 from tests.workflows import party_directory_support as directories
 from tests.workflows.party_directory_support import DAY, Court, fresh_code
 from tests.workflows.support import court_request
+from tracefreeze.policy import load_directory
 from tracefreeze.security.organ_keys import signer_for
 from workflows.notice_signatures import notice_bytes
+from workflows.party_directory import PartyDirectoryWorkflow
 
 env = pytest.fixture(name="env")(directories.server_of_each_test)
 courts = pytest.fixture(name="courts")(directories.court_maker)
@@ -109,3 +117,36 @@ async def test_a_notice_takes_effect_45_days_after_receipt_whatever_date_it_clai
     assert (await court.party(code)).contact == seed
     await env.sleep(2 * DAY)
     assert (await court.party(code)).contact.channel == "email"
+
+
+async def test_a_notice_that_comes_with_the_directorys_start_waits_for_its_keys(
+    env: WorkflowEnvironment, courts: Callable[..., Court]
+) -> None:
+    """A relayed notice that reaches a directory in its very first moment, before it has read
+    the organ key registry it verifies the relay against, is taken once it has read it: it
+    is neither ignored for want of a key nor lost."""
+    code = fresh_code()
+    court = courts(code)
+    received = await env.get_current_time()
+    early = relay_notice(notice(code, received, received + 45 * DAY))
+    seed = load_directory(court.settings.state_directory_file).states[code]
+    await court.worker.client.start_workflow(
+        PartyDirectoryWorkflow.run,
+        PartyRun(
+            code=code,
+            seed=PartyContact(
+                central_authority=seed.central_authority,
+                focal_point=seed.focal_point,
+                channel=seed.channel,
+                languages=(seed.language,),
+                time_zone=seed.time_zone,
+            ),
+        ),
+        id=party_workflow_id(code),
+        task_queue=court.worker.task_queue,
+        start_signal=NOTICE_SIGNAL,
+        start_signal_args=[early],
+    )
+    view = await court.party(code)
+    assert [c.event_id for c in view.pending] == [early.event_id]
+    assert view.ignored_notices == []
