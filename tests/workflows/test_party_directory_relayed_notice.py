@@ -30,6 +30,7 @@ from schemas.directory import (
     party_workflow_id,
 )
 from schemas.organs import Organ
+from schemas.policy import StateContact
 from tests.workflows import party_directory_support as directories
 from tests.workflows.party_directory_support import DAY, Court, fresh_code
 from tests.workflows.support import court_request
@@ -129,19 +130,12 @@ async def test_a_notice_that_comes_with_the_directorys_start_waits_for_its_keys(
     court = courts(code)
     received = await env.get_current_time()
     early = relay_notice(notice(code, received, received + 45 * DAY))
-    seed = load_directory(court.settings.state_directory_file).states[code]
+    entry = load_directory(court.settings.state_directory_file).states[code]
+    kept = set(StateContact.model_fields) - {"state"}
+    seed = StateContact(state=code, **entry.model_dump(include=kept))
     await court.worker.client.start_workflow(
         PartyDirectoryWorkflow.run,
-        PartyRun(
-            code=code,
-            seed=PartyContact(
-                central_authority=seed.central_authority,
-                focal_point=seed.focal_point,
-                channel=seed.channel,
-                languages=(seed.language,),
-                time_zone=seed.time_zone,
-            ),
-        ),
+        PartyRun(code=code, seed=PartyContact.of(seed)),
         id=party_workflow_id(code),
         task_queue=court.worker.task_queue,
         start_signal=NOTICE_SIGNAL,
