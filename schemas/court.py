@@ -518,8 +518,10 @@ class ReleaseGround(StrEnum):
 
 
 DecidingOrgan = Literal["pre_trial_chamber", "trial_chamber", "appeals_chamber", "presidency"]
-"""The organs whose decision may release an asset (a Chamber, or the Presidency after
-judgment: RS 109, Rules 217-221)."""
+"""The organs whose decision may release an asset; which of them, the table of powers says by
+what holds it (``workflows/powers.py``, ``release_holding``): a request's measures the Chamber
+that ordered them, the Presidency only what its enforcement request holds (RS 109, Rules
+217-221), a forfeiture order only the Appeals Chamber setting it aside (RS 83(2))."""
 
 
 class Release(CourtAction):

@@ -40,7 +40,7 @@ from schemas.common import (
     RequestReference,
     StateCode,
 )
-from schemas.court import CourtAction
+from schemas.court import CourtAction, OrganSignature
 from schemas.ledger import State
 from schemas.organ_keys import OrganKeys
 from schemas.policy import StateContact
@@ -48,6 +48,8 @@ from schemas.policy import StateContact
 PARTY_WORKFLOW_PREFIX = "party/"
 NOTICE_SIGNAL = "take_notice"
 """The signal by which a request forwards a State's Rule 180 notice to its party's directory."""
+FORWARD_NOTICE = "forward_notice"
+"""The activity that relays it, signed with the workers' relay key (``activities/directory.py``)."""
 
 
 def party_workflow_id(code: str) -> str:
@@ -123,7 +125,10 @@ class PartyContact(Frozen):
 class DirectoryNotice(Frozen):
     """A State's Rule 180 notice, forwarded by the request it arrived on to that request's
     party directory (never another's), with the date it takes effect as the request computed
-    it: 45 days after the Court received it (Rule 180(2), policy ``channel_change_notice``)."""
+    it (Rule 180(2), policy ``channel_change_notice``). The request took the State's signed
+    answer through the bridge's gate; the worker relays the notice signed with the workers'
+    relay key (``signature``, ``workflows/notice_signatures.py``), and the directory takes
+    only a notice whose signature verifies, counting the 45 days itself from ``noticed_at``."""
 
     event_id: EventId
     state: StateCode
@@ -133,6 +138,11 @@ class DirectoryNotice(Frozen):
     effective_at: Instant
     request_reference: RequestReference | None = Field(
         default=None, description="The request it came on (none for an ex parte request)"
+    )
+    signature: OrganSignature | None = Field(
+        default=None,
+        description="The workers' relay key's signature over the notice without it "
+        "(``workflows/notice_signatures.py``): the request relayed it",
     )
 
 
@@ -260,6 +270,16 @@ class NationalLawConsultation(Frozen):
         return self.closed_at is None
 
 
+class IgnoredNotice(Frozen):
+    """A notice signalled to the directory that it did not take (Rule 180), and why: not
+    relayed by a request of the Court (``workflows/notice_signatures.py``), another party's,
+    or taken before."""
+
+    event_id: str = Field(max_length=200)
+    at: AwareDatetime
+    reason: str = Field(max_length=500)
+
+
 class PartyCarry(State):
     """What the party's directory carries from one run to the next (continue-as-new)."""
 
@@ -279,6 +299,9 @@ class PartyCarry(State):
     organ_keys: OrganKeys | None = None
     """The organ key registry the directory verifies the Court's actions against, read at
     its first run's start (``workflows/party_keys.py``)."""
+    ignored_notices: list[IgnoredNotice] = []
+    """The most recent notices not taken, with the reason (``MAX_CHANGES_KEPT``)."""
+    ignored_dropped: int = Field(default=0, ge=0)
 
 
 class PartyRun(Frozen):
@@ -310,3 +333,9 @@ class PartyView(Frozen):
         default=[], description="State notices replaced before they took effect (Rule 180)"
     )
     superseded_dropped: int = 0
+    ignored_notices: list[IgnoredNotice] = Field(
+        default=[],
+        description="Notices not taken, and why: not relayed by a request of the Court, "
+        "another party's, or taken before (Rule 180)",
+    )
+    ignored_dropped: int = 0

@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.case import deliver_to_request, request_summaries
+from activities.directory import forward_notice
 from activities.organ_keys import OrganKeysReader
 from activities.policy import PolicyResolver
 from activities.publish import EventPublisher
@@ -97,6 +98,7 @@ async def run_worker(settings: Settings) -> None:
                 publisher.publish_outbox,
                 request_summaries,
                 deliver_to_request,
+                forward_notice,
                 PolicyResolver(settings).resolve_policy,
                 OrganKeysReader(settings).resolve_organ_keys,
             ],

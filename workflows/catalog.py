@@ -51,9 +51,8 @@ from workflows import rule99 as r99
 from workflows import valuation_rules as v
 from workflows.bounds import check_bounds
 from workflows.carry import RequestCarry
-from workflows.ladder import LADDERS
 from workflows.outcome import Outcome, Rule, no_check
-from workflows.powers import Power, check_power
+from workflows.powers import Power, check_power, check_table
 from workflows.powers import table as power_table
 
 Party = Literal["state", "court"]
@@ -287,9 +286,26 @@ POWER_ROWS: tuple[Power, ...] = (
           "RS 97, 57(3)(e), 61(11), 83(1): only a Chamber lifts a freeze"),
     Power("admissibility_ruling", CHAMBERS, "RS 19(6), 82(1)(a), 95"),
     Power("national_security_determination", CHAMBERS, "RS 72(7), 93(4)"),
-    Power("release", CHAMBERS | PRESIDENCY,
-          "RS 57(3)(e), 61, 74, 81(3)(c), 83(2); Rule 99(3); after judgment the Presidency "
-          "(RS 109; Rules 217-221)"),
+    # A release by what holds the assets (``powers.release_holding``): a request's measures by
+    # the organ that ordered them, a forfeiture order only by the Appeals Chamber setting it
+    # aside. Nothing else releases: a decision of a Chamber or the Presidency, never a lapse.
+    Power("release", MEASURING,
+          "RS 57(3)(e); Rule 99(3): the Pre-Trial Chamber that ordered the measures, or the "
+          "Trial Chamber once the charges are confirmed (RS 61(11), 64(6))",
+          "pre_trial_chamber_request"),
+    Power("release", frozenset({O.TRIAL_CHAMBER}),
+          "RS 61(11), 64(6), 75(4); Rule 99(3): the Trial Chamber that ordered the measures",
+          "trial_chamber_request"),
+    Power("release", MEASURING,
+          "RS 57(3)(a), 61(11): a Chamber's decision on the Prosecutor's request (RS 54(3)(c), "
+          "93(1)(k)); the Prosecutor withdraws it whole", "prosecutor_request"),
+    Power("release", PRESIDENCY,
+          "RS 109; Rules 217-221: what the Presidency's enforcement request holds, after a "
+          "final conviction (RS 81(4)); never a measure ordered before judgment",
+          "presidency_request"),
+    Power("release", frozenset({O.APPEALS_CHAMBER}),
+          "RS 83(2): only the Appeals Chamber reverses a conviction and sets aside the "
+          "forfeiture order (RS 77(2)(b)) with it; on revision, RS 84(2)", "forfeiture_order"),
     Power("case_release", CHAMBERS, "RS 74, 81(3)(c), 83(2); RS 61 before trial"),
     # Judgment, forfeiture and enforcement (RS 74-77, 83, 109).
     Power("judgment", FORFEITING, "RS 74, 76, 83(2)", "conviction"),
@@ -367,7 +383,7 @@ def _check() -> None:
             raise ValueError(f"catalog: {kind.name} is not a {kind.party} contract")
         if not kind.allowed:
             raise ValueError(f"catalog: {kind.name} may happen in no status")
-    _check_powers()
+    check_table(POWERS, (kind.name for kind in CATALOG if kind.party == "court"))
     parties: tuple[tuple[Any, Party], ...] = (
         (a.StateAnswer, "state"),
         (c.CourtActionMessage, "court"),
@@ -377,22 +393,6 @@ def _check() -> None:
         if _members(union) != declared:
             missing = {m.__name__ for m in _members(union) ^ declared}
             raise ValueError(f"catalog: {party} contracts and catalog differ: {missing}")
-
-
-def _check_powers() -> None:
-    """Every Court action has its rows, every row is a Court action's, every step of a ladder
-    that needs a decision has its row."""
-    court = {kind.name for kind in CATALOG if kind.party == "court"}
-    actions = {action for action, _ in POWERS}
-    if actions != court:
-        raise ValueError(f"catalog: powers and Court actions differ: {actions ^ court}")
-    steps = {s.name for ladder in LADDERS.values() for s in ladder if s.needs_decision}
-    rows = {v for action, v in POWERS if action == "escalation_decision"}
-    if steps != rows:
-        raise ValueError(f"catalog: the ladder's decided steps and powers differ: {steps ^ rows}")
-    outcomes = {o.value for o in c.JudgmentOutcome}
-    if {v for action, v in POWERS if action == "judgment"} != outcomes:
-        raise ValueError("catalog: a judgment's outcome without its row of powers")
 
 
 _check()

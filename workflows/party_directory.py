@@ -6,8 +6,10 @@ changes, and the register of national-law requirements (``schemas/directory.py``
 
 - A State's Rule 180 notice reaches a request as its ``channel_change`` answer; the request
   keeps its own channel and forwards the notice here (signal ``take_notice``), to the directory
-  of the State it is addressed to and no other. A notice of another party, or one taken
-  before (by event id), changes nothing.
+  of the State it is addressed to and no other, relayed by the worker with its relay key. A
+  notice not so relayed (any client can signal a workflow), of another party, or taken before
+  (by event id), changes nothing: it is ignored with its reason. The directory counts the 45
+  days itself from the notice's receipt (Rule 180(2)), never from a date the message gives.
 - A party has one notice of its own pending at a time: a newer notice supersedes the earlier
   (kept, with what replaced it, among the superseded notices), so a State's notices can
   neither fill the pending changes nor stop the Court agreeing a change (Rule 180(2)).
@@ -34,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.directory import (
         NOTICE_SIGNAL,
         DirectoryNotice,
+        IgnoredNotice,
         NationalRequirement,
         PartyCarry,
         PartyContact,
@@ -42,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         requirement_id,
     )
     from workflows import party_rules as pr
+    from workflows.notice_signatures import unrelayed
     from workflows.outcome import Refusal
     from workflows.party_catalog import NOT_APPLIED, PARTY_ACTIONS, PARTY_RULES, PartyKind
     from workflows.party_keys import PartyKeys
@@ -99,6 +103,7 @@ class PartyDirectoryWorkflow:
         self._hand_over = False  # noted by each handler, read by the run loop's wake-up
         self._shown: dict[str, Any] | None = None
         self._keys = PartyKeys(self._carry.organ_keys, inp.code)  # party_keys.py
+        self._early: list[DirectoryNotice] = []
         self._keys.register_refresh()
         for kind in PARTY_ACTIONS:
             handler, validator = self._handlers(kind)
@@ -107,6 +112,9 @@ class PartyDirectoryWorkflow:
     @workflow.run
     async def run(self, inp: PartyRun) -> PartyView:
         await self._keys.at_start()
+        for notice in self._early:  # notices that came before the registry was read
+            self.take_notice(notice)
+        self._early.clear()
         while True:
             self._in_force()
             self._show()
@@ -168,20 +176,30 @@ class PartyDirectoryWorkflow:
 
     @workflow.signal(name=NOTICE_SIGNAL)
     def take_notice(self, notice: DirectoryNotice) -> None:
-        """Rule 180: a State's notice of a new channel or language, forwarded by the request
-        it arrived on. Only this party's notices are taken, each once."""
+        """Rule 180: a State's notice of a new channel or language, relayed by the request it
+        arrived on (signed with the workers' relay key: ``notice_signatures.py``). Only this
+        party's notices are taken, each once; one that arrives before the organ key registry
+        is read waits for it."""
         self._note_hand_over()
+        if self._keys.keys is None:
+            self._early.append(notice)
+            return
         before = self._carry.model_copy(deep=True)
+        now = workflow.now()
         try:
-            ignored = pr.take_notice(self._carry, self._code, notice, workflow.now())
+            ignored = unrelayed(self._keys.keys, notice, now)
+            if ignored is None:
+                ignored = pr.take_notice(self._carry, self._code, notice, now)
         except Exception as fault:  # a signal handler must never fail the workflow task
             self._carry = before
             ignored = f"not applied: {type(fault).__name__}"
         if ignored is not None:
+            pr.ignore(self._carry, IgnoredNotice(event_id=notice.event_id, at=now, reason=ignored))
             workflow.logger.warning(
                 "notice ignored",
                 extra={"party": self._code, "event_id": notice.event_id, "why": ignored},
             )
+            self._dirty = True
             return
         self._taken_this_run += 1
         self._dirty = True
@@ -254,4 +272,6 @@ class PartyDirectoryWorkflow:
             national_requirements=list(c.requirements),
             superseded_notices=list(c.superseded_notices),
             superseded_dropped=c.superseded_dropped,
+            ignored_notices=list(c.ignored_notices),
+            ignored_dropped=c.ignored_dropped,
         )

@@ -9,7 +9,7 @@ ignored with a warning when it cannot belong here.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from schemas.directory import (
     MAX_CHANGES_KEPT,
@@ -22,6 +22,7 @@ from schemas.directory import (
     CloseNationalLawConsultation,
     ContactChange,
     DirectoryNotice,
+    IgnoredNotice,
     NationalLawConsultation,
     NationalRequirement,
     OpenNationalLawConsultation,
@@ -41,9 +42,15 @@ def _keep(ids: list[str], event_id: str) -> None:
         del ids[: len(ids) - MAX_SEEN]
 
 
+RULE_180_NOTICE = timedelta(days=45)
+"""Rule 180(2): failing an agreed time, a change takes effect 45 days after notice."""
+
+
 def take_notice(carry: PartyCarry, code: str, n: DirectoryNotice, now: datetime) -> str | None:
-    """Rule 180(2): the State's notice takes effect 45 days after the Court received it (the
-    date its request computed), for requests transmitted from then on. Returns why it was
+    """Rule 180(2): the State's notice takes effect 45 days after the Court received it, for
+    requests transmitted from then on. The directory counts them itself, from the notice's
+    receipt by its request (``noticed_at``, covered by the relay signature) and never later
+    than it reached the directory; the date the message gives is not taken. Returns why it was
     ignored: another party's notice, or one taken before.
 
     A party has one notice of its own pending at a time: its newest (by the time the Court
@@ -55,14 +62,15 @@ def take_notice(carry: PartyCarry, code: str, n: DirectoryNotice, now: datetime)
         return f"a notice of {n.state} is not for the directory of {code}"
     if n.event_id in carry.notices_seen or n.event_id in carry.seen:
         return "taken before"
+    received = min(n.noticed_at, now)
     change = ContactChange(
         event_id=n.event_id,
         channel=n.channel,
         languages=(n.language,),
-        effective_at=n.effective_at,
+        effective_at=received + RULE_180_NOTICE,
         recorded_at=now,
         source="state_notice",
-        noticed_at=n.noticed_at,
+        noticed_at=received,
         request_reference=n.request_reference,
     )
     earlier = next((c for c in carry.pending if c.source == "state_notice"), None)
@@ -79,6 +87,16 @@ def take_notice(carry: PartyCarry, code: str, n: DirectoryNotice, now: datetime)
 
 def _received(c: ContactChange) -> tuple[datetime, datetime]:
     return (c.noticed_at or c.recorded_at, c.recorded_at)
+
+
+def ignore(carry: PartyCarry, notice: IgnoredNotice) -> None:
+    """Keep a notice not taken with its reason (the most recent ``MAX_CHANGES_KEPT``; older
+    ones are counted)."""
+    carry.ignored_notices.append(notice)
+    dropped = max(0, len(carry.ignored_notices) - MAX_CHANGES_KEPT)
+    if dropped:
+        del carry.ignored_notices[:dropped]
+        carry.ignored_dropped += dropped
 
 
 def supersede(carry: PartyCarry, notice: ContactChange, *, by: str) -> None:

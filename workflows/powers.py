@@ -4,7 +4,9 @@ written.
 The table itself is the catalog's (``workflows/catalog.py``, ``POWERS``): one row per action,
 or per variant of an action where the law gives its variants to different organs (an
 escalation decision by its ladder step: steps 3-4 are a Chamber's, RS 87(7), Regulation 109;
-the Assembly's steps its own, RS 112(2)(f); a judgment by its outcome, RS 61, 74, 83(2)). This
+the Assembly's steps its own, RS 112(2)(f); a judgment by its outcome, RS 61, 74, 83(2); a
+release by what holds the asset, ``release_holding``: a forfeiture order only the Appeals
+Chamber sets aside, RS 83(2), a request's measure the organ that made it). This
 module says what a row is, how the row for an action is found and how a decision by another
 organ is refused: with the organ, the action and the rule that gives the act to someone else.
 A variant no row names is refused too: no organ may take it. A row of the organ that made the
@@ -15,15 +17,50 @@ act on a request it did not make, whatever its kind.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from schemas.common import IssuingOrgan
+from schemas.court import JudgmentOutcome
 from schemas.organs import STYLE, Organ, organ_of
+from workflows.ladder import LADDERS
 from workflows.outcome import PublicRefusal, Refusal
 
-VARIANT_FIELD: dict[str, str] = {"escalation_decision": "step", "judgment": "outcome"}
-"""The actions whose rows are per variant, and the field of the action that names it."""
+VARIANT_FIELD: dict[str, str] = {
+    "escalation_decision": "step",
+    "judgment": "outcome",
+    "release": "holding",
+}
+"""The actions whose rows are per variant, and the field of the action that names it (or the
+name of the value ``DERIVED`` derives for it)."""
+
+
+def release_holding(m: Any, request: Any) -> str | None:
+    """What holds the assets a release lets go of, which decides whose act it is: a forfeiture
+    order it sets aside (``forfeiture_order``: RS 77(2)(b), 83(2), 84(2)), else the measures of
+    the request, by the organ that made it (``pre_trial_chamber_request``, ...,
+    ``presidency_request``: RS 57(3)(e), 61(11), 64(6); RS 109, Rules 217-221). Without the
+    request there is no variant (refused: no row)."""
+    if getattr(m, "forfeiture_order_set_aside", None) is not None:
+        return "forfeiture_order"
+    if request is None:
+        return None
+    organ = request.issuing_organ
+    return f"{getattr(organ, 'value', organ)}_request"
+
+
+DERIVED: dict[str, Callable[[Any, Any], str | None]] = {"release": release_holding}
+"""The variants no field of the action names but the action and its request decide."""
+VARIANTS: dict[str, frozenset[str]] = {
+    "escalation_decision": frozenset(
+        s.name for ladder in LADDERS.values() for s in ladder if s.needs_decision
+    ),
+    "judgment": frozenset(o.value for o in JudgmentOutcome),
+    "release": frozenset({"forfeiture_order"} | {f"{o.value}_request" for o in IssuingOrgan}),
+}
+"""Every variant each such action has, each of which the table must give a row: the ladder's
+steps that need a decision, a judgment's outcomes, what may hold a released asset."""
 
 
 @dataclass(frozen=True)
@@ -63,12 +100,33 @@ def table(rows: Iterable[Power]) -> dict[tuple[str, str | None], Power]:
     return out
 
 
-def variant_of(action: str, m: Any) -> str | None:
-    """The variant of ``m`` its row is found by (``None``: the action has one row)."""
+def check_table(powers: PowerTable, actions: Iterable[str]) -> None:
+    """Every action of ``actions`` has its rows, every row is one of theirs, and every variant
+    of an action that has variants its own row; else the table is at fault."""
+    rows = {action for action, _ in powers}
+    if rows != set(actions):
+        raise ValueError(
+            f"powers: the table's and the Court's actions differ: {rows ^ set(actions)}"
+        )
+    for action, variants in VARIANTS.items():
+        given = {v for a, v in powers if a == action}
+        if given != variants:
+            odd = sorted(map(str, given ^ variants))
+            raise ValueError(
+                f"powers: {action}: a variant without its row, or a row of none: {odd}"
+            )
+
+
+def variant_of(action: str, m: Any, request: Any = None) -> str | None:
+    """The variant of ``m`` its row is found by (``None``: the action has one row, or a
+    derived variant cannot be told)."""
     field = VARIANT_FIELD.get(action)
     if field is None:
         return None
-    value = getattr(m, field)
+    derive = DERIVED.get(action)
+    value = derive(m, request) if derive is not None else getattr(m, field)
+    if value is None:
+        return None
     return str(getattr(value, "value", value))[:64]
 
 
@@ -93,7 +151,7 @@ def check_power(powers: PowerTable, action: str, m: Any, request: Any = None) ->
     for it): the reason names the organ, the action and the rule. A row of the requesting
     organ is checked against ``request`` (its ``issuing_organ``) too; that refusal names the
     organ that made the request, so it is not said in clear (``Refusal``)."""
-    variant = variant_of(action, m)
+    variant = variant_of(action, m, request)
     power = powers.get((action, variant))
     label = action if variant is None else f"{action} ({VARIANT_FIELD[action]} {variant})"
     if power is None:

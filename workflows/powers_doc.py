@@ -19,9 +19,11 @@ name; a variant no row names is refused too. A row of *the organ that made the r
 (consulting on it, agreeing or ending a postponement, withdrawing it) is checked against the
 request's own `issuing_organ`: only that organ may take it (for a request of the Pre-Trial
 Chamber, the Trial Chamber too once constituted, RS 61(11), 64(6)), so no organ acts on a
-request another made. The Prosecutor takes no Court action on a request but on its own
-(RS 54(3)(c)). The Assembly of States Parties is no organ of the Court (RS 34): the steps of its
-non-cooperation procedure are recorded as its own acts (RS 112(2)(f)).
+request another made. A release's variant is what holds its assets: a forfeiture order it sets
+aside, else the request, by the organ that made it (`powers.release_holding`). The Prosecutor
+takes no Court action on a request but on its own (RS 54(3)(c)). The Assembly of States
+Parties is no organ of the Court (RS 34): the steps of its non-cooperation procedure are
+recorded as its own acts (RS 112(2)(f)).
 
 """
 

@@ -10,10 +10,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from schemas.directory import NOTICE_SIGNAL, DirectoryNotice, party_workflow_id
+    from schemas.directory import FORWARD_NOTICE, DirectoryNotice
     from schemas.request import CourtRequest
     from workflows.carry import RequestCarry, RequestRun
     from workflows.outcome import Outcome
@@ -56,19 +60,29 @@ def queue_for_directory(
 
 
 async def forward_to_directory(outbox: list[DirectoryNotice]) -> None:
-    """Signal each queued notice to the directory of the request's own State (its id is
-    derived from the request, never from the notice). The directory takes each event id
-    once, so a notice signalled again after a retry changes nothing. Without a directory
-    (a request started with no client) the notice stays where it was recorded: on the
+    """Relay each queued notice to the directory of the request's own State (its ``state`` is
+    the request's, never the answer's): an activity signs it with the workers' relay key and
+    signals it, so the directory can tell it from a notice any client could signal
+    (``workflows/notice_signatures.py``). The directory takes each event id once, so a notice
+    relayed again after a retry changes nothing. Without a directory (a request started with
+    no client), or a worker that cannot sign, the notice stays where it was recorded: on the
     request's timeline and in the Registry's ``channel_change_notified`` event."""
     while outbox:
         notice = outbox[0]
-        party = workflow.get_external_workflow_handle(party_workflow_id(notice.state))
         try:
-            await party.signal(NOTICE_SIGNAL, notice)
-        except Exception as err:  # not found, or closed: never the request's fault
+            await workflow.execute_activity(
+                FORWARD_NOTICE,
+                notice,
+                result_type=bool,
+                start_to_close_timeout=timedelta(minutes=1),
+                retry_policy=RetryPolicy(
+                    maximum_interval=timedelta(seconds=30), maximum_attempts=8
+                ),
+                summary="a Rule 180 notice to the party's directory",
+            )
+        except ActivityError as err:  # never the request's fault: it is on its timeline
             workflow.logger.warning(
                 "no party directory took the notice",
-                extra={"event_id": notice.event_id, "fault": type(err).__name__},
+                extra={"event_id": notice.event_id, "fault": type(err.cause).__name__},
             )
         outbox.pop(0)

@@ -23,6 +23,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.worker import Worker
 
 import tests.organ_keys  # noqa: F401  (organ signing keys for the recorded run)
+from activities.directory import relay_notice
 from schemas.court import CourtAction, party_address
 from schemas.directory import (
     NOTICE_SIGNAL,
@@ -82,14 +83,16 @@ async def record() -> None:
             )
             await settle(party)
             now = await env.get_current_time()
-            notice = DirectoryNotice(
-                event_id=str(uuid.uuid4()),
-                state="NLD",
-                channel="central_authority",
-                language="fr",
-                noticed_at=now,
-                effective_at=now + 45 * DAY,
-                request_reference="ICC-01/22-REQ-HIST-0100",
+            notice = relay_notice(  # as the State's request relays it
+                DirectoryNotice(
+                    event_id=str(uuid.uuid4()),
+                    state="NLD",
+                    channel="central_authority",
+                    language="fr",
+                    noticed_at=now,
+                    effective_at=now + 45 * DAY,
+                    request_reference="ICC-01/22-REQ-HIST-0100",
+                )
             )
             await party.signal(NOTICE_SIGNAL, notice)
             await settle(party)

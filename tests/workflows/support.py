@@ -32,6 +32,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.case import deliver_to_request, request_summaries
+from activities.directory import forward_notice
 from activities.organ_keys import OrganKeysReader
 from activities.policy import PolicyResolver
 from schemas import court as c
@@ -103,7 +104,14 @@ class PublishRecorder:
     def activities(self) -> list[Any]:
         """The recorder, the case's own reconciliation (it only queries requests), and the
         policy in force for a request a client starts without one (the shipped policy)."""
-        return [self.publish_outbox, request_summaries, deliver_to_request, RESOLVER, ORGAN_KEYS]
+        return [
+            self.publish_outbox,
+            request_summaries,
+            deliver_to_request,
+            forward_notice,
+            RESOLVER,
+            ORGAN_KEYS,
+        ]
 
     def events(self, reference: str | None = None) -> list[RequestEvent]:
         return [c.event for c in self.calls if reference is None or c.event.subject == reference]

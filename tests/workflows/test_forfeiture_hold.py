@@ -85,7 +85,9 @@ async def test_no_other_release_path_lets_go_of_a_forfeited_asset_rs77_2_b(worke
     await assert_rejected(handle, worker.published, modified, HELD)
     upheld = court_action(c.ThirdPartyClaimDecision, claim_id="claim-7", upheld=True, **reasons())
     await assert_rejected(handle, worker.published, upheld, HELD)
-    other_order = release(ACCOUNT).model_copy(update={"forfeiture_order_set_aside": "ICC-X-1"})
+    other_order = release(ACCOUNT).model_copy(
+        update={"forfeiture_order_set_aside": "ICC-X-1", "decided_by": "appeals_chamber"}
+    )
     await assert_rejected(handle, worker.published, other_order, HELD)
 
     account = (await view(handle)).ledger.entries[ACCOUNT]
@@ -105,6 +107,7 @@ async def test_a_release_naming_the_forfeiture_order_set_aside_releases_it_rs83_
         c.Release,
         asset_ids=[APARTMENT],
         ground="acquittal",
+        decided_by="appeals_chamber",  # RS 83(2): only it sets a forfeiture order aside
         forfeiture_order_set_aside=ORDER,
         **reasons(),
     )

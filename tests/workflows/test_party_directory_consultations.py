@@ -16,6 +16,7 @@ import pytest
 from pydantic import ValidationError
 from temporalio.testing import WorkflowEnvironment
 
+from activities.directory import relay_notice
 from schemas.directory import (
     NOTICE_SIGNAL,
     CloseNationalLawConsultation,
@@ -190,13 +191,15 @@ async def test_a_directory_carries_everything_across_continue_as_new(
         task_queue=court.worker.task_queue,
     )
     now = await env.get_current_time()
-    notice = DirectoryNotice(
-        event_id=str(uuid.uuid4()),
-        state=code,
-        channel="central_authority",
-        language="fr",
-        noticed_at=now,
-        effective_at=now + 45 * DAY,
+    notice = relay_notice(  # as the State's request relays it
+        DirectoryNotice(
+            event_id=str(uuid.uuid4()),
+            state=code,
+            channel="central_authority",
+            language="fr",
+            noticed_at=now,
+            effective_at=now + 45 * DAY,
+        )
     )
     await party.signal(NOTICE_SIGNAL, notice)
     opened = OpenNationalLawConsultation(**court_fields(questions="Seizure of land?"))

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from activities.directory import relay_notice
 from schemas.answers import ChannelChangeNotice
 from schemas.directory import (
     MAX_PENDING,
@@ -42,13 +43,16 @@ courts = pytest.fixture(name="courts")(court_maker)
 
 
 def notice_of(code: str, noticed_at: datetime, channel: str) -> DirectoryNotice:
-    return DirectoryNotice(
-        event_id=str(uuid.uuid4()),
-        state=code,
-        channel=channel,
-        language="fr",
-        noticed_at=noticed_at,
-        effective_at=noticed_at + 45 * DAY,
+    """A State's notice as its request relays it (signed with the workers' relay key)."""
+    return relay_notice(
+        DirectoryNotice(
+            event_id=str(uuid.uuid4()),
+            state=code,
+            channel=channel,
+            language="fr",
+            noticed_at=noticed_at,
+            effective_at=noticed_at + 45 * DAY,
+        )
     )
 
 
@@ -67,9 +71,10 @@ async def test_a_flood_of_notices_holds_one_place_and_never_blocks_an_agreed_cha
     first = state_answer(ChannelChangeNotice, req, channel="central_authority", language="fr")
     await send(court.handle(request_id), first)
     party = court.handle(party_workflow_id(code))
+    await env.sleep(timedelta(hours=1))  # the flood comes after the first notice
     now = await env.get_current_time()
-    flood = [
-        notice_of(code, now + timedelta(minutes=i + 1), f"channel-{i}")
+    flood = [  # received after the first, each before the next (and never after now)
+        notice_of(code, now - timedelta(minutes=MAX_PENDING + 5 - i), f"channel-{i}")
         for i in range(MAX_PENDING + 5)
     ]
     for n in flood:
@@ -102,7 +107,7 @@ async def test_a_flood_of_notices_holds_one_place_and_never_blocks_an_agreed_cha
             (flood[-1].event_id, "state_notice"),
         ]
     )
-    await party.signal(NOTICE_SIGNAL, notice_of(code, now + DAY, "yet-another"))
+    await party.signal(NOTICE_SIGNAL, notice_of(code, now, "yet-another"))
     await env.sleep(11 * DAY)
     view = await court.party(code)
     assert (view.contact.channel, view.contact.languages) == ("central_authority", ("fr", "en"))
@@ -120,7 +125,7 @@ async def test_a_notice_that_arrives_after_a_newer_one_is_superseded_at_once(
     await court.submit(court_request(requested_state=code))
     party = court.handle(party_workflow_id(code))
     now = await env.get_current_time()
-    older, newer = notice_of(code, now, "older"), notice_of(code, now + DAY, "newer")
+    older, newer = notice_of(code, now - DAY, "older"), notice_of(code, now, "newer")
     await party.signal(NOTICE_SIGNAL, newer)
     await party.signal(NOTICE_SIGNAL, older)
     view: Any = await court.party(code)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from activities.directory import relay_notice
 from schemas.answers import ChannelChangeNotice
 from schemas.directory import (
     NOTICE_SIGNAL,
@@ -174,17 +175,23 @@ async def test_rule_180_a_notice_never_touches_another_partys_directory(
     assert [c.event_id for c in (await court.party(mine)).pending] == [notice.event_id]
     before = await court.party(other)
 
-    forged = DirectoryNotice(
-        event_id=str(uuid.uuid4()),
-        state=mine,
-        channel="email",
-        language="de",
-        noticed_at=datetime(2026, 1, 1, tzinfo=UTC),
-        effective_at=datetime(2026, 1, 2, tzinfo=UTC),
+    forged = relay_notice(  # even relayed as a request's, it names another State
+        DirectoryNotice(
+            event_id=str(uuid.uuid4()),
+            state=mine,
+            channel="email",
+            language="de",
+            noticed_at=datetime(2026, 1, 1, tzinfo=UTC),
+            effective_at=datetime(2026, 1, 2, tzinfo=UTC),
+        )
     )
     await court.handle(party_workflow_id(other)).signal(NOTICE_SIGNAL, forged)
     after = await court.party(other)
-    assert after == before and not after.pending and not after.history
+    assert [(i.event_id, i.reason) for i in after.ignored_notices] == [
+        (forged.event_id, f"a notice of {mine} is not for the directory of {other}")
+    ]
+    assert after.model_copy(update={"ignored_notices": []}) == before
+    assert not after.pending and not after.history
 
 
 async def test_a_request_to_a_party_without_a_directory_workflow_takes_states_toml(

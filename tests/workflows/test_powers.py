@@ -44,7 +44,15 @@ EXPECTED: dict[tuple[str, str | None], set[str]] = {
     ("freeze_limit_response", None): CHAMBERS,  # RS 97
     ("admissibility_ruling", None): CHAMBERS,  # RS 19(6), 82(1)(a)
     ("national_security_determination", None): CHAMBERS,  # RS 72(7)
-    ("release", None): CHAMBERS | {PRES},  # RS 109; Rules 217-221 after judgment
+    # A release by what holds the assets: the measures of a request by the organ that made it
+    # (RS 57(3)(e), 61(11), 64(6); Rule 99(3)), the Presidency's only on its enforcement
+    # request after a final conviction (RS 109; Rules 217-221), a forfeiture order only set
+    # aside by the Appeals Chamber (RS 83(2), 84(2)).
+    ("release", "pre_trial_chamber_request"): {PTC, TC},
+    ("release", "trial_chamber_request"): {TC},
+    ("release", "prosecutor_request"): {PTC, TC},
+    ("release", "presidency_request"): {PRES},
+    ("release", "forfeiture_order"): {AC},
     ("case_release", None): CHAMBERS,  # RS 61, 74, 81(3)(c), 83(2)
     ("judgment", "conviction"): {TC, AC},  # RS 74, 83(2)
     ("judgment", "acquittal"): {TC, AC},
@@ -63,9 +71,19 @@ EXPECTED: dict[tuple[str, str | None], set[str]] = {
 VARIANT = {"escalation_decision": "step", "judgment": "outcome"}
 
 
-def _action(action: str, variant: str | None, organ: Organ) -> SimpleNamespace:
+def _action(
+    action: str, variant: str | None, organ: Organ
+) -> tuple[SimpleNamespace, SimpleNamespace | None]:
+    """The action of ``variant`` by ``organ``, and the request it is taken on (a release's
+    variant is what holds its assets: the order it sets aside, or the request's maker)."""
+    if action == "release":
+        assert variant is not None
+        set_aside = "ICC-01/22-T-FO-1" if variant == "forfeiture_order" else None
+        maker = variant.removesuffix("_request") if set_aside is None else "pre_trial_chamber"
+        m = SimpleNamespace(decided_by=STYLE[organ], forfeiture_order_set_aside=set_aside)
+        return m, SimpleNamespace(issuing_organ=maker)
     fields = {VARIANT[action]: variant} if variant is not None else {}
-    return SimpleNamespace(decided_by=STYLE[organ], **fields)
+    return SimpleNamespace(decided_by=STYLE[organ], **fields), None
 
 
 def test_the_table_has_the_rows_written_here_and_a_row_for_every_court_action() -> None:
@@ -88,12 +106,12 @@ def test_each_organ_may_take_only_what_its_row_gives_it(
     and refused with the organ, the action and the rule."""
     may = organ.value in EXPECTED.get((action, variant), set())
     assert (organ in POWERS[(action, variant)].organs) is may
-    m = _action(action, variant, organ)
+    m, request = _action(action, variant, organ)
     if may:
-        check_power(POWERS, action, m)
+        check_power(POWERS, action, m, request)
         return
     with pytest.raises(Refusal) as refused:
-        check_power(POWERS, action, m)
+        check_power(POWERS, action, m, request)
     reason = str(refused.value)
     assert f"the {STYLE[organ]} may not take {action}" in reason
     assert POWERS[(action, variant)].basis in reason
@@ -144,3 +162,11 @@ def test_only_the_organ_that_made_the_request_acts_on_it(action: str, issuing: s
         with pytest.raises(Refusal, match=f"may not take {action} on this request") as refused:
             check_power(POWERS, action, m, request)
         assert not isinstance(refused.value, PublicRefusal)
+
+
+def test_a_release_without_its_request_finds_no_row() -> None:
+    """What holds a release's assets is told by its request: without one, no organ may take it
+    (the conservative reading: nothing is released on a guess)."""
+    m = SimpleNamespace(decided_by="Pre-Trial Chamber II", forfeiture_order_set_aside=None)
+    with pytest.raises(Refusal, match="no organ of the Court may take release"):
+        check_power(POWERS, "release", m)

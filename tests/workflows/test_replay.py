@@ -16,6 +16,7 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from temporalio.workflow import NondeterminismError
 
 from schemas.case import DELIVER_TO_REQUEST
+from schemas.directory import FORWARD_NOTICE
 from schemas.organ_keys import RESOLVE_ORGAN_KEYS
 from schemas.policy import RESOLVE_POLICY
 from schemas.views import RequestView
@@ -73,6 +74,7 @@ def patches_recorded(history: WorkflowHistory) -> list[str]:
 STARTING_ACTIVITIES = {
     "started-by-another-client": {RESOLVE_POLICY},
     "enforcement-told": {DELIVER_TO_REQUEST},
+    "freeze-limit-consultation": {FORWARD_NOTICE},  # the Rule 180 notice relayed
 }
 """The activity tasks a history may hold: the policy in force resolved at start for a
 request another client started (``workflows/request_policy.py``), the notice an enforcement

@@ -117,3 +117,16 @@ def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
         return False
     k = int.from_bytes(hashlib.sha512(signature[:32] + public_key + message).digest(), "little")
     return _same(multiply(s, BASE), add(r, multiply(k % L, a)))
+
+
+def verify_encoded(public_key: str, message: bytes, signature: str) -> bool:
+    """``verify`` for a key in base64 and a signature in unpadded base64url, as a registry and
+    a signed message carry them; an encoding that does not decode does not verify."""
+    import base64
+    import binascii
+
+    try:
+        raw = base64.urlsafe_b64decode(signature + "==")
+        return verify(base64.b64decode(public_key), message, raw)
+    except (binascii.Error, ValueError):
+        return False
