@@ -234,11 +234,10 @@ CATALOG: tuple[Kind, ...] = (
 )
 # fmt: on
 
-REGISTRY, PRESIDENCY, ASSEMBLY = (
-    frozenset({O.REGISTRY}),
-    frozenset({O.PRESIDENCY}),
-    frozenset({O.ASSEMBLY}),
-)
+REGISTRY, PRESIDENCY, ASSEMBLY, APPEALS = (
+    frozenset({O.REGISTRY}), frozenset({O.PRESIDENCY}), frozenset({O.ASSEMBLY}),
+    frozenset({O.APPEALS_CHAMBER}),
+)  # fmt: skip
 _ASSEMBLY_BASIS = "RS 112(2)(f); ICC-ASP/10/Res.5: the Assembly's own non-cooperation procedure"
 
 # fmt: off
@@ -289,21 +288,24 @@ POWER_ROWS: tuple[Power, ...] = (
     # A release by what holds the assets (``powers.release_holding``): a request's measures by
     # the organ that ordered them, a forfeiture order only by the Appeals Chamber setting it
     # aside. Nothing else releases: a decision of a Chamber or the Presidency, never a lapse.
-    Power("release", MEASURING,
+    Power("release", MEASURING | APPEALS,
           "RS 57(3)(e); Rule 99(3): the Pre-Trial Chamber that ordered the measures, or the "
-          "Trial Chamber once the charges are confirmed (RS 61(11), 64(6))",
+          "Trial Chamber once the charges are confirmed (RS 61(11), 64(6)); on appeal the "
+          "Appeals Chamber, reversing or amending that decision (RS 82(1)(d), 83(2))",
           "pre_trial_chamber_request"),
-    Power("release", frozenset({O.TRIAL_CHAMBER}),
-          "RS 61(11), 64(6), 75(4); Rule 99(3): the Trial Chamber that ordered the measures",
+    Power("release", frozenset({O.TRIAL_CHAMBER}) | APPEALS,
+          "RS 61(11), 64(6), 75(4); Rule 99(3): the Trial Chamber that ordered the measures; "
+          "on appeal the Appeals Chamber (RS 82(1)(d), 82(4), 83(2))",
           "trial_chamber_request"),
-    Power("release", MEASURING,
+    Power("release", MEASURING | APPEALS,
           "RS 57(3)(a), 61(11): a Chamber's decision on the Prosecutor's request (RS 54(3)(c), "
-          "93(1)(k)); the Prosecutor withdraws it whole", "prosecutor_request"),
+          "93(1)(k)), or the Appeals Chamber's on appeal (RS 82(1)(d), 83(2)); the Prosecutor "
+          "withdraws it whole", "prosecutor_request"),
     Power("release", PRESIDENCY,
           "RS 109; Rules 217-221: what the Presidency's enforcement request holds, after a "
           "final conviction (RS 81(4)); never a measure ordered before judgment",
           "presidency_request"),
-    Power("release", frozenset({O.APPEALS_CHAMBER}),
+    Power("release", APPEALS,
           "RS 83(2): only the Appeals Chamber reverses a conviction and sets aside the "
           "forfeiture order (RS 77(2)(b)) with it; on revision, RS 84(2)", "forfeiture_order"),
     Power("case_release", CHAMBERS, "RS 74, 81(3)(c), 83(2); RS 61 before trial"),

@@ -172,3 +172,19 @@ def check_power(powers: PowerTable, action: str, m: Any, request: Any = None) ->
     raise PublicRefusal(
         f"{who} may not take {label}: {power.basis} gives it to {names(power.organs)}"
     )
+
+
+def check_organ_power(powers: PowerTable, action: str, m: Any) -> None:
+    """``check_power`` where the request is not at hand (the record store's check of a signed
+    original): an action whose row the request decides (a release, by what holds its assets)
+    is refused unless one of its rows names the organ; the request checked the rest when it
+    took the action."""
+    if action not in DERIVED or variant_of(action, m) is not None:
+        check_power(powers, action, m)
+        return
+    rows = [power for (name, _), power in powers.items() if name == action]
+    organ = organ_of(m.decided_by)
+    if not any(organ in power.organs for power in rows):
+        who = f"the {STYLE[organ]}" if organ is not None else repr(str(m.decided_by)[:200])
+        allowed = names(frozenset().union(*(power.organs for power in rows)))
+        raise PublicRefusal(f"{who} may not take {action} on any request: only {allowed}")

@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 import asyncpg
 import pytest
 
+from schemas import court as c
 from schemas.court import CourtAction, request_address
 from schemas.court_record import SignedCourtAction
 from schemas.organ_keys import OrganKeys
 from schemas.organs import Organ
-from tests.builders import ACCOUNT, new_event_id, now
+from tests.builders import ACCOUNT, court_action, new_event_id, now
 from tests.organ_keys import KEYS
-from tests.workflows.support import forfeiture
+from tests.workflows.support import forfeiture, reasons
 from tracefreeze.record.decisions import NO_POWER, NOT_VERIFIED, UNREADABLE, check_action
 from tracefreeze.record.evidence import VERIFIED
 from tracefreeze.record.migrate import migrate
@@ -95,6 +96,9 @@ def test_a_good_signature_without_the_power_to_act_is_not_verified() -> None:
     found = check_action(original(signed(by_registry, ADDRESS)), KEYS)
     assert found.verdict == NO_POWER, found.detail
     assert "the Registry may not take forfeiture_order" in found.detail
+    # A release's row is its request's (what holds the assets): the record checks the organ.
+    chamber = court_action(c.Release, asset_ids=[ACCOUNT], ground="revocation", **reasons())
+    assert check_action(original(signed(chamber, ADDRESS)), KEYS).verdict == VERIFIED
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from schemas.organs import STYLE, Organ
 from workflows.catalog import COURT_ACTIONS, POWERS, RULES
 from workflows.outcome import PublicRefusal, Refusal
-from workflows.powers import check_power
+from workflows.powers import check_organ_power, check_power
 
 PTC, TC, AC = "pre_trial_chamber", "trial_chamber", "appeals_chamber"
 PRES, REG, ASP, OTP = "presidency", "registry", "assembly", "prosecutor"
@@ -48,9 +48,9 @@ EXPECTED: dict[tuple[str, str | None], set[str]] = {
     # (RS 57(3)(e), 61(11), 64(6); Rule 99(3)), the Presidency's only on its enforcement
     # request after a final conviction (RS 109; Rules 217-221), a forfeiture order only set
     # aside by the Appeals Chamber (RS 83(2), 84(2)).
-    ("release", "pre_trial_chamber_request"): {PTC, TC},
-    ("release", "trial_chamber_request"): {TC},
-    ("release", "prosecutor_request"): {PTC, TC},
+    ("release", "pre_trial_chamber_request"): {PTC, TC, AC},  # AC on appeal, RS 82(1)(d)
+    ("release", "trial_chamber_request"): {TC, AC},
+    ("release", "prosecutor_request"): {PTC, TC, AC},
     ("release", "presidency_request"): {PRES},
     ("release", "forfeiture_order"): {AC},
     ("case_release", None): CHAMBERS,  # RS 61, 74, 81(3)(c), 83(2)
@@ -170,3 +170,18 @@ def test_a_release_without_its_request_finds_no_row() -> None:
     m = SimpleNamespace(decided_by="Pre-Trial Chamber II", forfeiture_order_set_aside=None)
     with pytest.raises(Refusal, match="no organ of the Court may take release"):
         check_power(POWERS, "release", m)
+
+
+def test_without_its_request_the_record_checks_a_releases_organ_only() -> None:
+    """The record store holds a signed original, not its request: a release's organ must be
+    one some row gives a release to (the request checked which, when it took it); a set-aside
+    is checked whole (RS 83(2): the Appeals Chamber's alone)."""
+    chamber = SimpleNamespace(decided_by="Pre-Trial Chamber II", forfeiture_order_set_aside=None)
+    check_organ_power(POWERS, "release", chamber)
+    registry = SimpleNamespace(decided_by="Registrar", forfeiture_order_set_aside=None)
+    with pytest.raises(PublicRefusal, match="the Registry may not take release on any request"):
+        check_organ_power(POWERS, "release", registry)
+    set_aside = SimpleNamespace(decided_by="Pre-Trial Chamber II", forfeiture_order_set_aside="O")
+    with pytest.raises(PublicRefusal, match="RS 83"):
+        check_organ_power(POWERS, "release", set_aside)
+    check_organ_power(POWERS, "forfeiture_order", SimpleNamespace(decided_by="Trial Chamber IX"))

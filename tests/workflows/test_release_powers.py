@@ -82,18 +82,17 @@ async def test_only_the_appeals_chamber_sets_aside_a_forfeiture_order_rs83_2(wor
     assert [entries[a].status for a in (ACCOUNT, APARTMENT)] == [A.RELEASED, A.FROZEN]
 
 
-async def test_the_appeals_chamber_does_not_lift_a_freeze_it_did_not_order(worker) -> None:
+async def test_on_appeal_the_appeals_chamber_lifts_a_freeze_no_other_organ_ordered(worker) -> None:
     """RS 57(3)(e), 61(11), 64(6): a request's own measures are the ordering Chamber's to
-    release; the Appeals Chamber's acquittal on appeal releases the case's assets by the
-    release of the case (RS 81(3)(c), 83(2); ``case_release``), its set-aside the forfeiture
-    order. Its plain release of the Pre-Trial Chamber's freeze is refused; the Trial Chamber,
-    which has the case once the charges are confirmed (RS 61(11)), releases it."""
+    release, or the Appeals Chamber's, which on appeal reverses or amends the decision that
+    ordered them (RS 82(1)(d), 83(2)); the Presidency releases nothing before judgment (the
+    Registry, which transmits the request, RS 43(1), cannot even be named: the contract)."""
     _, handle = await in_execution(worker)
     await assert_rejected(
         handle,
         worker.published,
-        release("appeals_chamber", APARTMENT),
-        "the Appeals Chamber may not take release (holding pre_trial_chamber_request)",
+        release("presidency", APARTMENT),
+        "may not take release (holding pre_trial_chamber_request)",
     )
-    await send(handle, release("trial_chamber", APARTMENT))
+    await send(handle, release("appeals_chamber", APARTMENT))
     assert (await view(handle)).ledger.entries[APARTMENT].status is A.RELEASED

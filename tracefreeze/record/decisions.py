@@ -19,7 +19,8 @@ take it (the catalog's table of powers, ``workflows/powers.py``), checked here a
 checks it, so a Registry's forfeiture order with a good Registry signature is recorded as
 ``no_power``, never ``verified`` (RS 76, 77(2)(b): the Trial Chamber's). A row the law gives to
 the organ that made the request is checked against the organ only: which organ made it is the
-request's own record, and the request checked it when it took the action.
+request's own record, and the request checked it when it took the action; so is a row the
+request decides (a release, by what holds its assets: ``powers.check_organ_power``).
 
 Only a verified original is recorded once by its id: one that does not verify (or whose organ
 had no power) is filed beside it and never takes its place, so nothing sent first under a
@@ -40,7 +41,7 @@ from tracefreeze.security.organ_keys import load_organ_keys, organ_keys_file
 from workflows.catalog import POWERS
 from workflows.decision_signatures import check_signature
 from workflows.outcome import Refusal
-from workflows.powers import check_power
+from workflows.powers import check_organ_power
 
 NOT_VERIFIED = "not_verified"
 NO_POWER = "no_power"
@@ -68,7 +69,7 @@ def check_action(value: bytes | None, registry: OrganKeys) -> Check:
     except Refusal as refusal:
         return Check(NOT_VERIFIED, str(refusal), key_id, None)
     try:
-        check_power(POWERS, action.action_type, action)
+        check_organ_power(POWERS, action.action_type, action)
     except Refusal as refusal:
         return Check(NO_POWER, str(refusal), key_id, None)
     detail = (
