@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -46,6 +47,9 @@ from schemas.organ_keys import OrganKeys
 from schemas.policy import StateContact
 
 PARTY_WORKFLOW_PREFIX = "party/"
+RULE_180_NOTICE = timedelta(days=45)
+"""Rule 180(2): failing an agreed time, a change of channel or language takes effect 45 days
+after notice (for future requests, never the request in hand)."""
 NOTICE_SIGNAL = "take_notice"
 """The signal by which a request forwards a State's Rule 180 notice to its party's directory."""
 FORWARD_NOTICE = "forward_notice"

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from schemas.answers import ChannelChangeNotice, FreezeLimitProposal
 from schemas.court import DeadlineExtension, EscalationDecision, FreezeLimitResponse
+from schemas.directory import RULE_180_NOTICE
 from schemas.escalations import DirectoryChange
 from schemas.escalations import EscalationKind as K
 from schemas.policy import ResolvedPolicy
@@ -19,9 +20,6 @@ from workflows.carry import Clocks, RequestCarry
 from workflows.firing import Firing
 from workflows.ladder import Step, ladder_of, level_of, referral_targets, referral_wording
 from workflows.outcome import Outcome, Refusal
-
-RULE_180_NOTICE = timedelta(days=45)
-"""Rule 180(2): failing an agreed time, a change takes effect 45 days after notice."""
 
 
 def _clocks(r: RequestCarry) -> Clocks:

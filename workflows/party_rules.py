@@ -9,7 +9,7 @@ ignored with a warning when it cannot belong here.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from schemas.directory import (
     MAX_CHANGES_KEPT,
@@ -18,6 +18,7 @@ from schemas.directory import (
     MAX_PENDING,
     MAX_REQUIREMENTS,
     MAX_SEEN,
+    RULE_180_NOTICE,
     AgreedContactChange,
     CloseNationalLawConsultation,
     ContactChange,
@@ -40,10 +41,6 @@ def _keep(ids: list[str], event_id: str) -> None:
     ids.append(event_id)
     if len(ids) > MAX_SEEN:
         del ids[: len(ids) - MAX_SEEN]
-
-
-RULE_180_NOTICE = timedelta(days=45)
-"""Rule 180(2): failing an agreed time, a change takes effect 45 days after notice."""
 
 
 def take_notice(carry: PartyCarry, code: str, n: DirectoryNotice, now: datetime) -> str | None:
