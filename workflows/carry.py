@@ -117,6 +117,12 @@ class SeenDay(State):
     digests: str = Field(pattern=r"^[A-Za-z0-9+/=]*$")
 
 
+MAX_COURT_ACTIONS = 10_000
+"""Court actions one request takes in its life, each id kept for ever (``request_seen.py``):
+far above the procedure on a request's assets (``MAX_ASSETS`` of them, each frozen, forfeited,
+transferred, allocated or released by a few acts), 120 KB of its carry (12 characters an id)."""
+
+
 class RequestCarry(State):
     """What a request carries across continue-as-new so nothing is forgotten or re-applied,
     bounded whatever the number of answers (the SDK refuses a payload over 2 MB): the most
@@ -133,6 +139,12 @@ class RequestCarry(State):
     )
     seen: list[SeenDay] = Field(default=[], description="Ids taken within the dedupe window")
     answers_taken: int = Field(default=0, ge=0, description="Distinct ids ever taken")
+    court_ids: str = Field(
+        default="",
+        pattern=r"^[A-Za-z0-9+/=]*$",
+        max_length=12 * MAX_COURT_ACTIONS,
+        description="The Court actions' ids taken, kept for the request's life (digests)",
+    )
     outbox: list[RequestEvent] = []
     versions: list[RequestVersion] = []
     resume_status: RequestStatus | None = Field(
