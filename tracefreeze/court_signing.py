@@ -14,16 +14,18 @@ import getpass
 import os
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
 from schemas.case import RequestSummary
-from schemas.court import CourtAction, request_address
+from schemas.court import CourtAction, EnforcementRequestMade, request_address
 from schemas.organ_keys import REFRESH_ORGAN_KEYS
-from schemas.request import OPAQUE_ID_PREFIX
+from schemas.request import OPAQUE_ID_PREFIX, CourtRequest
 from schemas.views import AnswerReceipt
 from tracefreeze.config import get_settings
+from tracefreeze.request_start import enforcement_notice
 from tracefreeze.security.identity import configured_principal
 from tracefreeze.security.organ_keys import signed
 from workflows.decision_signatures import UNKNOWN_KEY
@@ -51,6 +53,16 @@ def by_user(action: A) -> A:
     if action.principal is not None or action.signature is not None:
         return action
     return action.model_copy(update={"principal": principal()})
+
+
+def presidency_notice(request: CourtRequest) -> EnforcementRequestMade | None:
+    """An enforcement request's notice to the request it supplements (RS 109, Rule 217), signed
+    by the Presidency for that request: the act the enforcement request relays as signed
+    (``workflows/request_links.py``); None for any other request."""
+    notice = enforcement_notice(request, datetime.now(UTC), principal())
+    if notice is None or request.supplements is None:
+        return None
+    return signed(notice, request_address(request.supplements, request.requested_state))
 
 
 def address_of_target(target: str) -> str | None:

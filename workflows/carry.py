@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from schemas.common import EventId, EventRef, Identifier
-from schemas.court import Judgment, Stage
+from schemas.court import EnforcementRequestMade, Judgment, Stage
 from schemas.court_record import SignedCourtAction
 from schemas.denials import DenialRecord, NationalSecurityConsultation
 from schemas.directory import DirectoryNotice
@@ -205,3 +205,9 @@ class RequestRun(RequestInput):
     run on, what the previous run carried over (``RequestCarry``)."""
 
     carried: RequestCarry | None = None
+    enforcement_notice: EnforcementRequestMade | None = Field(
+        default=None,
+        description="An enforcement request (RS 109, Rule 217) that supplements an earlier "
+        "request: the Presidency's own act telling that request (``enforcement_request_made``), "
+        "signed for it, which this request relays as signed (``workflows/request_links.py``)",
+    )

@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.organ_keys import RELAY
     from schemas.request import CourtRequest
     from workflows.carry import MAX_COURT_ACTIONS, RequestCarry
-    from workflows.decision_signatures import CASE_RELAYED, case_of_run, check_signature
+    from workflows.decision_signatures import RELAYED, case_of_run, check_signature
     from workflows.outcome import PublicRefusal
     from workflows.request_seen import SeenIds
 
@@ -89,7 +89,7 @@ def relayed_by_case(rec: RequestCarry, m: CourtAction) -> bool:
     keys, signed = rec.organ_keys, m.signature
     key = keys.get(signed.key_id) if keys is not None and signed is not None else None
     action_type = getattr(m, "action_type", None)
-    return key is not None and key.organ == RELAY and action_type in CASE_RELAYED
+    return key is not None and key.organ == RELAY and action_type in RELAYED
 
 
 def _minutes(span: timedelta) -> str:

@@ -124,7 +124,7 @@ class RequestWorkflow:
         # The organ keys; the policy in force if none given; RS 109: the protective request told.
         rec, request = self._rec, self._request
         keys, policy = await organ_keys_at_start(rec), await policy_at_start(inp, rec)
-        for note in (keys, policy, await tell_supplemented(rec, request)):
+        for note in (keys, policy, await tell_supplemented(rec, request, inp.enforcement_notice)):
             if note is not None:
                 self._record_timeline(None, note)
         self._refresh_visibility()
@@ -154,6 +154,7 @@ class RequestWorkflow:
                         answers_per_run=inp.answers_per_run,
                         dedupe_window=inp.dedupe_window,
                         seen_ids_cap=inp.seen_ids_cap,
+                        enforcement_notice=inp.enforcement_notice,
                     )
                 )
 
