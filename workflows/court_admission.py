@@ -18,8 +18,10 @@ life (``workflows/request_seen.py`` keeps a Court action's id for ever, at most
   decided, never before (a key valid later could otherwise sign for a date to come, and the
   date of an act would say other than when the Court took it).
 
-Each refusal says why in clear (it quotes only the act's own id and date). Deterministic: the
-request's own clock (``workflow.now()``) and its input.
+A case and a party's directory refuse an act dated after their clock likewise
+(``case_keys.py``, ``party_keys.py``): what a case takes it relays, and a request would refuse
+it. Each refusal says why in clear (it quotes only the act's own id and date). Deterministic:
+the workflow's own clock (``workflow.now()``) and its input.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def admit(
     if signature:  # the organ's signature, for this request, before all else
         address = request_address(request.reference, request.requested_state)
         check_signature(rec.organ_keys, m, now, address, case_of_run())
-    check_decided_at(m, now, request.issued_at, relayed_by_case(rec, m))
+    check_decided_at(m, now, None if relayed_by_case(rec, m) else request.issued_at)
     if seen.court_actions >= MAX_COURT_ACTIONS:
         raise PublicRefusal(
             f"this request has taken {MAX_COURT_ACTIONS} Court actions, its cap (each one's id "
@@ -66,17 +68,18 @@ def admit(
         )
 
 
-def check_decided_at(m: CourtAction, now: datetime, issued: datetime, relayed: bool) -> None:
-    """Refused if ``m`` is dated after ``now`` (plus ``CLOCK_SKEW``) or, unless ``relayed`` by
-    the case, before the request was ``issued`` (less ``CLOCK_SKEW``)."""
+def check_decided_at(m: CourtAction, now: datetime, issued: datetime | None) -> None:
+    """Refused if ``m`` is dated after ``now`` (plus ``CLOCK_SKEW``) or before ``issued`` (less
+    ``CLOCK_SKEW``), the date of the request it acts on (None: an act on a case or a party's
+    directory, or one a case relays, bounded by the clock alone)."""
     what = f"{getattr(m, 'action_type', type(m).__name__)} {m.event_id}"
     when = m.decided_at.isoformat()
     if m.decided_at > now + CLOCK_SKEW:
         raise PublicRefusal(
-            f"{what} is dated {when} (decided_at), later than the request's clock by more than "
+            f"{what} is dated {when} (decided_at), later than the clock here by more than "
             f"{_minutes(CLOCK_SKEW)}: an act is taken once it is decided, never before"
         )
-    if not relayed and m.decided_at < issued - CLOCK_SKEW:
+    if issued is not None and m.decided_at < issued - CLOCK_SKEW:
         raise PublicRefusal(
             f"{what} is dated {when} (decided_at), before this request was issued: a decision "
             "cannot predate the request it acts on"

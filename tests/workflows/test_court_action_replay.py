@@ -15,12 +15,14 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from schemas import court as c
 from schemas.court import request_address
 from schemas.directory import MAX_SEEN, PartyCarry
 from schemas.ledger import RequestStatus as S
+from tests.workflows.case_support import case_act, case_request, case_view, judgment, open_case
 from tests.workflows.support import (
     DECIDED_AT,
     acknowledgement,
@@ -89,13 +91,13 @@ async def test_a_signed_resume_replayed_after_the_window_and_a_hand_over_is_not_
 
 
 async def test_an_action_dated_after_the_requests_clock_is_refused(env, worker) -> None:
-    """An act is taken once decided: one dated later than the request's clock by more than
+    """An act is taken once decided: one dated later than the clock here by more than
     the skew allowed is refused with its reason (old code: the withdrawal was taken)."""
     req = court_request()
     handle = await worker.start(req)
     ahead = await env.get_current_time() + CLOCK_SKEW + timedelta(hours=1)
     withdrawal = court_action(c.Withdrawal, decided_at=ahead, **reasons())
-    await assert_rejected(handle, worker.published, withdrawal, "later than the request's clock")
+    await assert_rejected(handle, worker.published, withdrawal, "later than the clock here")
     assert (await view(handle)).status is S.TRANSMITTED
 
 
@@ -145,3 +147,15 @@ def test_a_party_directory_never_forgets_a_court_actions_id() -> None:
     assert "agreed-change-1" in carry.seen
     with pytest.raises(Refusal, match="its cap"):
         pr.check_room(carry)
+
+
+async def test_a_case_refuses_a_judgment_dated_after_its_clock(env, case_worker) -> None:
+    """What a case takes it relays to its requests, which refuse an act dated ahead of their
+    clock: the case refuses it first, with the reason (old code: recorded, then relayed)."""
+    client, queue, _ = case_worker
+    case = await open_case(client, queue, case_request("NLD"))
+    ahead = await env.get_current_time() + CLOCK_SKEW + timedelta(hours=1)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await case_act(case, "record_judgment", judgment("conviction", decided_at=ahead))
+    assert "later than the clock here" in str(refused.value.cause)
+    assert (await case_view(case)).judgments == []
