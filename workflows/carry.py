@@ -117,10 +117,12 @@ class SeenDay(State):
     digests: str = Field(pattern=r"^[A-Za-z0-9+/=]*$")
 
 
-MAX_COURT_ACTIONS = 10_000
+MAX_REQUEST_COURT_ACTIONS = 2_000
 """Court actions one request takes in its life, each id kept for ever (``request_seen.py``):
-far above the procedure on a request's assets (``MAX_ASSETS`` of them, each frozen, forfeited,
-transferred, allocated or released by a few acts), 120 KB of its carry (12 characters an id)."""
+twice what a whole case remembers (``schemas.case.MAX_COURT_ACTIONS``), far above what the
+procedure on one request produces; 24 KB of its carry (12 characters an id), which keeps a
+carry at every cap under 512 KB (``tests/workflows/test_request_carry.py``). Past it, a new
+Court action is refused with the reason (``workflows/court_admission.py``)."""
 
 
 class RequestCarry(State):
@@ -142,7 +144,7 @@ class RequestCarry(State):
     court_ids: str = Field(
         default="",
         pattern=r"^[A-Za-z0-9+/=]*$",
-        max_length=12 * MAX_COURT_ACTIONS,
+        max_length=12 * MAX_REQUEST_COURT_ACTIONS,
         description="The Court actions' ids taken, kept for the request's life (digests)",
     )
     outbox: list[RequestEvent] = []

@@ -4,7 +4,7 @@ was decided, and room for its id.
 A genuine signed act could otherwise be taken twice: an insider who captured it (it is in the
 request's history and on the Court's topic) sends it again. Its id stops that for the request's
 life (``workflows/request_seen.py`` keeps a Court action's id for ever, at most
-``MAX_COURT_ACTIONS``); its date keeps it within the request's life:
+``MAX_REQUEST_COURT_ACTIONS``); its date keeps it within the request's life:
 
 - ``decided_at`` may not lie before the request was issued (``issued_at``, less
   ``CLOCK_SKEW``): a decision cannot predate the request it acts on. The request's date is the
@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.court import CourtAction, request_address
     from schemas.organ_keys import RELAY
     from schemas.request import CourtRequest
-    from workflows.carry import MAX_COURT_ACTIONS, RequestCarry
+    from workflows.carry import MAX_REQUEST_COURT_ACTIONS, RequestCarry
     from workflows.decision_signatures import RELAYED, case_of_run, check_signature
     from workflows.outcome import PublicRefusal
     from workflows.request_seen import SeenIds
@@ -61,10 +61,11 @@ def admit(
         address = request_address(request.reference, request.requested_state)
         check_signature(rec.organ_keys, m, now, address, case_of_run())
     check_decided_at(m, now, None if relayed_by_case(rec, m) else request.issued_at)
-    if seen.court_actions >= MAX_COURT_ACTIONS:
+    cap = MAX_REQUEST_COURT_ACTIONS
+    if seen.court_actions >= cap:
         raise PublicRefusal(
-            f"this request has taken {MAX_COURT_ACTIONS} Court actions, its cap (each one's id "
-            "is kept for its life): refused, nothing recorded"
+            f"this request has taken {cap} Court actions, its cap (each one's id is kept for "
+            "its life): refused, nothing recorded"
         )
 
 

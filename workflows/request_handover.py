@@ -10,8 +10,8 @@ taken (``workflows/request_outbox.py``), and each run's history holds it as the 
 
 - timeline: the last ``TIMELINE_CARRIED`` entries; ``timeline_dropped`` counts the others;
 - seen ids: a State's answers' taken within the dedupe window, at most ``seen_ids_cap`` of
-  them (``workflows/request_seen.py``), and every Court action's, at most ``MAX_COURT_ACTIONS``;
-  ``answers_taken`` stays the exact count of every id;
+  them (``workflows/request_seen.py``), and every Court action's, at most
+  ``MAX_REQUEST_COURT_ACTIONS``; ``answers_taken`` stays the exact count of every id;
 - each asset's history: every status change (bounded by the order of statuses and the
   ``MAX_RULE99_MODIFICATIONS`` a seizure may turn back into a freeze) and the last repeated
   changes (``Ledger.collapse_histories``); ``history_collapsed`` counts the others;

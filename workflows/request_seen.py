@@ -16,13 +16,15 @@ reason (``Rejection``), never a failed workflow task.
 
 A Court action's id is never forgotten: no age limit of the intake reaches a Court action, so
 a genuine signed act (a ``resume``, a ``withdrawal``) captured by an insider could otherwise be
-sent again once its id had left the window, and be taken again. Its id is kept for the
-request's life apart from the window (``court``, carried as ``RequestCarry.court_ids``), at
-most ``MAX_COURT_ACTIONS`` of them (``workflows/court_admission.py`` refuses the action past
-it). Why kept rather than refused by age (a Court action older than the window): an act the
-case relays carries its Chamber's original with the date it was decided (a judgment told to a
-request the case adds years later, ``workflows/case.py``), so an age limit would refuse the
-Court's own acts, where a bounded set refuses nothing the Court may send.
+sent again once its id had left the window, or after a hand-over, and be taken again. Its id is
+kept for the request's life apart from the window (``court``, carried as
+``RequestCarry.court_ids``), at most ``MAX_REQUEST_COURT_ACTIONS`` of them
+(``workflows/court_admission.py`` refuses an action past it). Why kept rather than refused by
+age (a Court action older than the window): an act the case relays carries its Chamber's
+original with the date it was decided (a judgment told to a request the case adds years later,
+``workflows/case.py``), and the Court may record an act some weeks after deciding it, so an age
+limit would refuse the Court's own acts; a bounded set refuses only past a cap no request's
+procedure reaches, and its ids never count against the State's cap.
 """
 
 from __future__ import annotations

@@ -39,8 +39,9 @@ from tests.workflows.support import (
 )
 from tracefreeze.security.organ_keys import signed
 from workflows import party_rules as pr
-from workflows.carry import SeenDay
-from workflows.court_admission import CLOCK_SKEW
+from workflows.carry import MAX_REQUEST_COURT_ACTIONS, RequestCarry, SeenDay
+from workflows.court_admission import CLOCK_SKEW, admit
+from workflows.ledger import ledger_from_request
 from workflows.outcome import Refusal
 from workflows.request_seen import SeenIds
 
@@ -159,3 +160,19 @@ async def test_a_case_refuses_a_judgment_dated_after_its_clock(env, case_worker)
         await case_act(case, "record_judgment", judgment("conviction", decided_at=ahead))
     assert "later than the clock here" in str(refused.value.cause)
     assert (await case_view(case)).judgments == []
+
+
+def test_a_request_refuses_a_court_action_past_its_cap() -> None:
+    """The Court actions' ids kept for ever are bounded: past ``MAX_REQUEST_COURT_ACTIONS`` a
+    new act is refused with its reason, and the carry stays bounded."""
+    req = court_request()
+    rec = RequestCarry(status=S.IN_EXECUTION, ledger=ledger_from_request(req), timeline=[])
+    at = datetime.fromisoformat(DECIDED_AT)
+    seen = SeenIds([], [], 0, at)
+    for i in range(MAX_REQUEST_COURT_ACTIONS - 1):
+        seen.add(f"act-{i}", at, court=True)
+    withdrawal = court_action(c.Withdrawal, **reasons())
+    admit(rec, seen, req, withdrawal, at, signature=False)  # one more has room
+    seen.add(withdrawal.event_id, at, court=True)
+    with pytest.raises(Refusal, match="Court actions, its cap"):
+        admit(rec, seen, req, court_action(c.Withdrawal, **reasons()), at, signature=False)
