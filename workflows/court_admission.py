@@ -8,10 +8,10 @@ life (``workflows/request_seen.py`` keeps a Court action's id for ever, at most
 
 - ``decided_at`` may not lie before the request was issued (``issued_at``, less
   ``CLOCK_SKEW``): a decision cannot predate the request it acts on. The request's date is the
-  bound, not its transmission: a Chamber may decide on its request between issuing it and the
-  Registry transmitting it (an urgent request confirmed, RS 91(1)), and the act reaches the
-  request once it runs. An act a case relays (a judgment, the release of the case and the close
-  after it, signed by the relay key with its Chamber's original inside,
+  bound, not its transmission: an organ may decide on its request between issuing it and the
+  Registry transmitting it (a stage's deadline extended before it went out, say), and the act
+  reaches the request once it runs. An act a case relays (a judgment, the release of the case
+  and the close after it, signed by the relay key with its Chamber's original inside,
   ``decision_signatures.check_relayed``) acts on the case and keeps its Chamber's date: a
   judgment recorded before a request was added to the case is told to it all the same;
 - ``decided_at`` may not lie after the request's now plus ``CLOCK_SKEW``: an act is taken once
