@@ -157,6 +157,12 @@ class AddState(CourtAction):
         default=None,
         description="The override of an incomplete request's check, set by the Court's client",
     )
+    enforcement_notice: EnforcementRequestMade | None = Field(
+        default=None,
+        description="An enforcement request (RS 109, Rule 217) supplementing an earlier one: "
+        "the Presidency's act telling that request, signed for it by the Court's client, which "
+        "the enforcement request relays as signed",
+    )
 
 
 class CloseCase(CourtAction):

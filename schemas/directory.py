@@ -88,8 +88,8 @@ MAX_OPEN_CONSULTATIONS = 20
 MAX_REQUIREMENTS = 200
 """National-law requirements a party's register holds (the most recent)."""
 MAX_SEEN = 2000
-"""Event ids a party's directory remembers, of the Court's actions and, apart, of the State's
-notices."""
+"""Event ids a party's directory remembers: of the Court's actions, every one for its life (past
+the cap a new one is refused, ``workflows/party_rules.py``); apart, the State's latest notices."""
 
 
 class PartyContact(Frozen):

@@ -51,8 +51,10 @@ VESSEL = "a-vessel-1"  # vessel, identified by the State in execution-report.jso
 
 SENT_AT = "2026-04-01T10:00:00+02:00"
 """When the builders' State answers are sent (a freeze limit must end after it)."""
-DECIDED_AT = "2026-05-01T10:00:00+02:00"
-"""When the builders' Court actions are decided."""
+DECIDED_AT = "2026-10-06T10:00:00+02:00"
+"""When the builders' Court actions are decided: after every example request was issued (a
+request refuses an act dated before its issue, ``workflows/court_admission.py``), before the
+time-skipping server's clock (nor after it: it refuses an act dated later than its clock)."""
 CLAIMANT = "Henrietta Quillfeather-Osei"
 """The bona fide third party of the builders' claims: a name no event may carry."""
 
@@ -408,9 +410,9 @@ def conviction(**fields: Any) -> Judgment:
 
 
 def close_action(**overrides: Any) -> CloseRequest:
-    """The example close-request.json with a fresh event id."""
+    """The example close-request.json with a fresh event id, decided at ``DECIDED_AT``."""
     data = example("close-request")
-    data["event_id"] = new_event_id()
+    data["event_id"], data["decided_at"] = new_event_id(), DECIDED_AT
     data.update(overrides)
     return CloseRequest.model_validate(data)
 

@@ -33,7 +33,7 @@ from schemas.court import CourtAction, Judgment
 from schemas.request import CourtRequest
 from tracefreeze.client import RequestClient, cleared, plain_errors
 from tracefreeze.config import Settings
-from tracefreeze.court_signing import acting_as, by_user, execute_signed
+from tracefreeze.court_signing import acting_as, by_user, execute_signed, presidency_notice
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.request_start import dedupe_window
 from tracefreeze.security.identity import Principal
@@ -127,7 +127,10 @@ class CaseClient:
         policy = await RequestClient(self.client, self.settings).policy_in_force(
             action.request, action.policy
         )
-        action = action.model_copy(update={"policy": policy, "completeness_override": override})
+        acting = acting_as(self.settings)
+        notice = action.enforcement_notice or presidency_notice(action.request, acting)  # RS 109
+        update = {"policy": policy, "completeness_override": override, "enforcement_notice": notice}
+        action = action.model_copy(update=update)
         if action.request.ex_parte and action.workflow_id is None:
             action = action.model_copy(update={"workflow_id": self._workflow_id(action.request)})
         workflow_id = case_workflow_id(order_reference)

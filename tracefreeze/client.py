@@ -42,7 +42,7 @@ from schemas.request import CourtRequest, request_workflow_id
 from schemas.views import AnswerReceipt, RequestProgress, RequestView
 from tracefreeze import completeness
 from tracefreeze.config import Settings
-from tracefreeze.court_signing import acting_as, by_user, execute_signed
+from tracefreeze.court_signing import acting_as, by_user, execute_signed, presidency_notice
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.policy import load_directory, load_policy, load_situations, resolve
 from tracefreeze.request_start import first_run
@@ -140,10 +140,11 @@ class RequestClient:
         override = cleared(await self.check(request), override_by, override_reason)
         policy = await self.policy_in_force(request, policy)
         workflow_id = workflow_id_of(request, self._key(ensure=request.ex_parte))
+        notice = presidency_notice(request, acting_as(self.settings))  # RS 109, Rule 217
         try:
             handle = await self.client.start_workflow(
                 RequestWorkflow.run,
-                first_run(self.settings, request, policy, override),
+                first_run(self.settings, request, policy, override, notice=notice),
                 id=workflow_id,
                 task_queue=self.settings.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,

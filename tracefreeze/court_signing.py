@@ -20,18 +20,20 @@ import getpass
 import os
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
 from schemas.case import RequestSummary
-from schemas.court import CourtAction, request_address
+from schemas.court import CourtAction, EnforcementRequestMade, request_address
 from schemas.organ_keys import REFRESH_ORGAN_KEYS
 from schemas.organs import STYLE, Organ, organ_of
-from schemas.request import OPAQUE_ID_PREFIX
+from schemas.request import OPAQUE_ID_PREFIX, CourtRequest
 from schemas.views import AnswerReceipt
 from tracefreeze.config import Settings, get_settings
 from tracefreeze.errors import TracefreezeError
+from tracefreeze.request_start import enforcement_notice
 from tracefreeze.security.identity import Principal, configured_principal
 from tracefreeze.security.organ_keys import signed
 from workflows.decision_signatures import UNKNOWN_KEY
@@ -102,6 +104,22 @@ def check_acting(acting: Principal | None, action: CourtAction) -> None:
             f"{acting.subject} acts for {_organ_name(acting.organ)}: a decision of {decided} is "
             "signed only by that organ, by someone acting for it (tracefreeze whoami)"
         )
+
+
+def presidency_notice(
+    request: CourtRequest, acting: Principal | None = None
+) -> EnforcementRequestMade | None:
+    """An enforcement request's notice to the request it supplements (RS 109, Rule 217), signed
+    by the Presidency for that request, if the person ``acting`` acts for it (the Presidency
+    makes its enforcement requests: ``check_acting``): the act the enforcement request relays
+    as signed (``workflows/request_links.py``); None for any other request."""
+    notice = enforcement_notice(
+        request, datetime.now(UTC), acting.subject if acting else principal()
+    )
+    if notice is None or request.supplements is None:
+        return None
+    check_acting(acting, notice)
+    return signed(notice, request_address(request.supplements, request.requested_state))
 
 
 def address_of_target(target: str) -> str | None:

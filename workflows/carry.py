@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from schemas.common import EventId, EventRef, Identifier
-from schemas.court import Judgment, Stage
+from schemas.court import EnforcementRequestMade, Judgment, Stage
 from schemas.court_record import SignedCourtAction
 from schemas.denials import DenialRecord, NationalSecurityConsultation
 from schemas.directory import DirectoryNotice
@@ -117,6 +117,14 @@ class SeenDay(State):
     digests: str = Field(pattern=r"^[A-Za-z0-9+/=]*$")
 
 
+MAX_REQUEST_COURT_ACTIONS = 2_000
+"""Court actions one request takes in its life, each id kept for ever (``request_seen.py``):
+twice what a whole case remembers (``schemas.case.MAX_COURT_ACTIONS``), far above what the
+procedure on one request produces; 24 KB of its carry (12 characters an id), which keeps a
+carry at every cap under 512 KB (``tests/workflows/test_request_carry.py``). Past it, a new
+Court action is refused with the reason (``workflows/court_admission.py``)."""
+
+
 class RequestCarry(State):
     """What a request carries across continue-as-new so nothing is forgotten or re-applied,
     bounded whatever the number of answers (the SDK refuses a payload over 2 MB): the most
@@ -133,6 +141,12 @@ class RequestCarry(State):
     )
     seen: list[SeenDay] = Field(default=[], description="Ids taken within the dedupe window")
     answers_taken: int = Field(default=0, ge=0, description="Distinct ids ever taken")
+    court_ids: str = Field(
+        default="",
+        pattern=r"^[A-Za-z0-9+/=]*$",
+        max_length=12 * MAX_REQUEST_COURT_ACTIONS,
+        description="The Court actions' ids taken, kept for the request's life (digests)",
+    )
     outbox: list[RequestEvent] = []
     versions: list[RequestVersion] = []
     resume_status: RequestStatus | None = Field(
@@ -193,3 +207,9 @@ class RequestRun(RequestInput):
     run on, what the previous run carried over (``RequestCarry``)."""
 
     carried: RequestCarry | None = None
+    enforcement_notice: EnforcementRequestMade | None = Field(
+        default=None,
+        description="An enforcement request (RS 109, Rule 217) that supplements an earlier "
+        "request: the Presidency's own act telling that request (``enforcement_request_made``), "
+        "signed for it, which this request relays as signed (``workflows/request_links.py``)",
+    )

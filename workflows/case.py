@@ -40,10 +40,8 @@ with workflow.unsafe.imports_passed_through():
         add_totals,
         request_key,
     )
-    from schemas.completeness import CompletenessOverride
     from schemas.court import CourtAction, Judgment
     from schemas.ledger import RequestStatus
-    from schemas.policy import ResolvedPolicy
     from schemas.request import CourtRequest
     from schemas.views import RequestView
     from workflows import case_rules as rules
@@ -52,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_proposals import Proposals
     from workflows.case_release import completed, ordered, release_report, settled, with_answer
     from workflows.case_release import without as release_without
-    from workflows.case_requests import news, start_request, where_they_stand
+    from workflows.case_requests import StartWith, news, start_request, where_they_stand
     from workflows.case_runs import HandOver
     from workflows.outcome import Rejection
 
@@ -96,13 +94,7 @@ class CaseWorkflow:
         await self._keys.at_start()
         if inp.carried is None:
             for request in order.requests:
-                party = request.requested_state
-                await self._start(
-                    request,
-                    order.policies.get(party),
-                    order.workflow_ids.get(party),
-                    order.completeness_overrides.get(party),
-                )
+                await self._start(request, StartWith.of_order(order, request.requested_state))
         while not self._done():
             if self._reconcile_now:
                 self._reconcile_now = False
@@ -171,9 +163,7 @@ class CaseWorkflow:
             request = action.request
             key = request_key(request.reference, request.requested_state)
             try:
-                await self._start(
-                    request, action.policy, action.workflow_id, action.completeness_override
-                )
+                await self._start(request, StartWith.of_action(action))
             except WorkflowAlreadyStartedError:
                 self._seen.discard(action.event_id)
                 self._requests.pop(key, None)
@@ -358,22 +348,17 @@ class CaseWorkflow:
 
     # -- the requests, started as children ---------------------------------------------------
 
-    async def _start(
-        self,
-        request: CourtRequest,
-        policy: ResolvedPolicy | None,
-        workflow_id: str | None,
-        override: CompletenessOverride | None,
-    ) -> None:
+    async def _start(self, request: CourtRequest, how: StartWith) -> None:
         """Start the request to one State as a child; it outlives nothing it should not. An ex
         parte request runs under the opaque id the Court's client gave (Rule 99(2)). The
-        override of an incomplete request's check, if any, is recorded with it (seed para 11)."""
-        workflow_id = workflow_id or request.workflow_id
+        override of an incomplete request's check, if any, is recorded with it (seed para 11);
+        an enforcement request's signed notice to the request it supplements (RS 109)."""
+        workflow_id = how.workflow_id or request.workflow_id
         summary = RequestSummary.transmitted(request)
         self._requests[summary.key] = summary
         self._workflow_ids[summary.key] = workflow_id
         handle = await start_request(
-            self._order, request, policy, workflow_id, override, self._deliveries.starting
+            self._order, request, how, workflow_id, self._deliveries.starting
         )
         self._children.append(asyncio.create_task(self._follow(request, handle)))
 

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.organ_keys import OrganKeys
     from schemas.organs import CHAMBERS, REQUESTING, Organ
     from workflows.catalog import POWERS
+    from workflows.court_admission import check_decided_at
     from workflows.decision_signatures import check_signature
     from workflows.outcome import Refusal, Rejection
     from workflows.powers import Power, check_power, table
@@ -66,6 +67,7 @@ class CaseKeys(HeldOrganKeys):
         its organ for this case and that organ may take it."""
         try:
             check_signature(self.keys, act, workflow.now(), self.address)
+            check_decided_at(act, workflow.now(), None)  # never dated ahead of its time
             action = ROWS.get(update)
             if action is None:  # a State added: by the organ that makes its request
                 check_power(CASE_POWERS, update, act, getattr(act, "request", None))

@@ -9,6 +9,7 @@ rolls the case's view back.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -18,12 +19,14 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from schemas.case import (
         REQUEST_SUMMARIES,
+        AddState,
         CaseOrder,
         RequestSummaries,
         RequestSummary,
         request_key,
     )
     from schemas.completeness import CompletenessOverride
+    from schemas.court import EnforcementRequestMade
     from schemas.ledger import RequestStatus
     from schemas.policy import ResolvedPolicy
     from schemas.request import CourtRequest
@@ -32,12 +35,39 @@ with workflow.unsafe.imports_passed_through():
     from workflows.request import RequestWorkflow
 
 
+class StartWith(NamedTuple):
+    """How one request of the case starts: its policy, its opaque id if ex parte (Rule 99(2)),
+    the override of an incomplete request's check, and for an enforcement request the
+    Presidency's signed act telling the request it supplements (RS 109, Rule 217)."""
+
+    policy: ResolvedPolicy | None
+    workflow_id: str | None
+    override: CompletenessOverride | None
+    notice: EnforcementRequestMade | None = None
+
+    @classmethod
+    def of_order(cls, order: CaseOrder, party: str) -> StartWith:
+        return cls(
+            order.policies.get(party),
+            order.workflow_ids.get(party),
+            order.completeness_overrides.get(party),
+        )
+
+    @classmethod
+    def of_action(cls, action: AddState) -> StartWith:
+        return cls(
+            action.policy,
+            action.workflow_id,
+            action.completeness_override,
+            action.enforcement_notice,
+        )
+
+
 async def start_request(
     order: CaseOrder,
     request: CourtRequest,
-    policy: ResolvedPolicy | None,
+    how: StartWith,
     workflow_id: str,
-    override: CompletenessOverride | None,
     starting: set[str],
 ) -> workflow.ChildWorkflowHandle:
     """Start the request to one State as a child of the case, under its workflow id; it runs
@@ -48,17 +78,13 @@ async def start_request(
     key = request_key(request.reference, request.requested_state)
     starting.add(key)
     try:
-        return await _start_child(order, request, policy, workflow_id, override)
+        return await _start_child(order, request, how, workflow_id)
     finally:
         starting.discard(key)
 
 
 async def _start_child(
-    order: CaseOrder,
-    request: CourtRequest,
-    policy: ResolvedPolicy | None,
-    workflow_id: str,
-    override: CompletenessOverride | None,
+    order: CaseOrder, request: CourtRequest, how: StartWith, workflow_id: str
 ) -> workflow.ChildWorkflowHandle:
     return await workflow.start_child_workflow(
         RequestWorkflow.run,
@@ -66,9 +92,10 @@ async def _start_child(
             request=request,
             events_topic=order.events_topic,
             escalations_topic=order.escalations_topic,
-            policy=policy,
+            policy=how.policy,
             dedupe_window=order.dedupe_window,
-            completeness_override=override,
+            completeness_override=how.override,
+            enforcement_notice=how.notice,
         ),
         id=workflow_id,
         parent_close_policy=ParentClosePolicy.ABANDON,

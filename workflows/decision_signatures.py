@@ -37,14 +37,15 @@ from tracefreeze.security.canonical import (
 )
 from workflows.outcome import PublicRefusal
 
-RELAYED = frozenset({"judgment", "case_release", "close", "enforcement_request_made"})
-"""The acts the Court's own workflows send a request: a case its judgment, its release and the
-closing of a settled request (``workflows/case_deliveries.py``, ``case_release.py``), an
-enforcement request its notice (``request_links.py``). Sent by the worker's delivery activity,
-which signs with the relay key those that do not carry their organ's own signature: the relay
-key is held only where the workflow code runs, which derived them."""
-CASE_RELAYED = frozenset({"judgment", "case_release", "close"})
-"""The acts a case relays, each carrying the organ's signed original (``check_relayed``)."""
+RELAYED = frozenset({"judgment", "case_release", "close"})
+"""The acts a case sends its requests under the relay key: its judgment, its release and the
+closing of a settled request (``workflows/case_deliveries.py``, ``case_release.py``), each
+carrying its organ's signed original (``check_relayed``). Sent by the worker's delivery
+activity, which signs with the relay key those that do not carry their organ's own signature:
+the relay key is held only where the workflow code runs. An enforcement request's notice to the
+request it supplements is not one: it is the Presidency's own act, relayed as signed
+(``request_links.py``; review M2, #17: under the relay key alone, whoever could start a request
+claiming RS 109 could mark a protective request as enforced)."""
 UNKNOWN_KEY = "not in the organ key registry held here"
 """Part of the reason for a key a request or case does not know: the Court's client then asks
 it to read the registry again (``refresh_organ_keys``) and sends the action once more."""
@@ -79,7 +80,7 @@ def check_signature(
 ) -> None:
     """Refused unless ``m`` carries a valid signature of the organ ``decided_by`` names, made
     for ``address`` (the request or case it reached: ``schemas.court.request_address``,
-    ``case_address``). An act a case relays (``CASE_RELAYED``, signed by the relay key) is
+    ``case_address``). An act a case relays (``RELAYED``, signed by the relay key) is
     refused unless the organ's own original inside it verifies, signed for ``case`` (the
     request's case: ``case_of_run``), and says what the relayed act says."""
     what = f"{getattr(m, 'action_type', type(m).__name__)} {m.event_id}"
@@ -100,7 +101,7 @@ def check_signature(
                 f"{what}: key {key.key_id} is not valid {moment} ({when.isoformat()})"
             )
     _verify(key, m, what)
-    if key.organ == RELAY and action_type in CASE_RELAYED:
+    if key.organ == RELAY and action_type in RELAYED:
         check_relayed(keys, m, case, what)
 
 

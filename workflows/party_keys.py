@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.court import CourtAction, party_address
     from schemas.organ_keys import OrganKeys
     from schemas.organs import CHAMBERS, Organ
+    from workflows.court_admission import check_decided_at
     from workflows.decision_signatures import check_signature
     from workflows.outcome import Refusal, Rejection
     from workflows.powers import Power, check_power, table
@@ -58,6 +59,7 @@ class PartyKeys(HeldOrganKeys):
         its organ for this party's directory and that organ may take it."""
         try:
             check_signature(self.keys, act, workflow.now(), self.address)
+            check_decided_at(act, workflow.now(), None)  # never dated ahead of its time
             check_power(PARTY_POWERS, action, act)
         except Refusal as err:
             raise Rejection(str(err), "PartyActionRejected", str(err)) from None

@@ -33,8 +33,21 @@ from workflows.outcome import Refusal
 
 
 def remember(carry: PartyCarry, event_id: str) -> None:
-    """Count a Court action's event id as taken; the oldest are forgotten past ``MAX_SEEN``."""
-    _keep(carry.seen, event_id)
+    """Count a Court action's event id as taken, for the directory's life: never forgotten, so
+    a genuine signed act sent again (an agreed change of channel, Rule 180(2), captured and
+    replayed) is a no-op however many acts came after it. ``check_room`` bounds them."""
+    if event_id not in carry.seen:
+        carry.seen.append(event_id)
+
+
+def check_room(carry: PartyCarry) -> None:
+    """Refuse a new Court action once the directory holds ``MAX_SEEN`` of their ids: its
+    record stays bounded, and no id is ever dropped to make room."""
+    if len(carry.seen) >= MAX_SEEN:
+        raise Refusal(
+            f"this party's directory has taken {MAX_SEEN} Court actions, its cap (each one's "
+            "id is kept for its life): refused, nothing recorded"
+        )
 
 
 def _keep(ids: list[str], event_id: str) -> None:

@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.answers import AnswerBase, AnswerBatch
     from schemas.case import RequestSummary
     from schemas.common import Urgency
-    from schemas.court import CourtAction, request_address
+    from schemas.court import CourtAction
     from schemas.escalations import EscalationKind
     from schemas.events import RequestEventType
     from schemas.ledger import RequestStatus
@@ -44,7 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.asset_rules import release
     from workflows.carry import RequestCarry, RequestRun
     from workflows.catalog import BATCH_UPDATE, CATALOG, KINDS, RULES, Kind
-    from workflows.decision_signatures import case_of_run, check_signature
+    from workflows.court_admission import admit
     from workflows.denial_rules import settles_stages
     from workflows.ladder import level_of
     from workflows.ledger import ledger_from_request
@@ -82,8 +82,9 @@ class RequestWorkflow:
             timeline=[],
             seen_event_ids=[],
         )
+        rec = self._rec
         self._seen = SeenIds(
-            self._rec.seen, self._rec.seen_event_ids, self._rec.answers_taken, workflow.now()
+            rec.seen, rec.seen_event_ids, rec.answers_taken, workflow.now(), rec.court_ids
         )
         self._rec.seen_event_ids = []
         self._outbox = Outbox(inp.events_topic, inp.escalations_topic)
@@ -123,7 +124,7 @@ class RequestWorkflow:
         # The organ keys; the policy in force if none given; RS 109: the protective request told.
         rec, request = self._rec, self._request
         keys, policy = await organ_keys_at_start(rec), await policy_at_start(inp, rec)
-        for note in (keys, policy, await tell_supplemented(rec, request)):
+        for note in (keys, policy, await tell_supplemented(rec, request, inp.enforcement_notice)):
             if note is not None:
                 self._record_timeline(None, note)
         self._refresh_visibility()
@@ -153,6 +154,7 @@ class RequestWorkflow:
                         answers_per_run=inp.answers_per_run,
                         dedupe_window=inp.dedupe_window,
                         seen_ids_cap=inp.seen_ids_cap,
+                        enforcement_notice=inp.enforcement_notice,
                     )
                 )
 
@@ -213,10 +215,8 @@ class RequestWorkflow:
         try:
             if isinstance(m, AnswerBase):
                 addressed_to(self._request, m)
-            elif signature:  # the organ's signature, for this request, before all else
-                req = self._request
-                address = request_address(req.reference, req.requested_state)
-                check_signature(self._rec.organ_keys, m, workflow.now(), address, case_of_run())
+            else:  # signed for this request (once), dated in its life, its id kept for ever
+                admit(self._rec, self._seen, self._request, m, workflow.now(), signature)
             sm.check_transition(kind.name, self._rec.status)
             RULES[kind.name].check(self._rec, self._request, m)
         except Refusal as err:  # sm.IllegalTransition too: a public one, said in clear
@@ -274,7 +274,7 @@ class RequestWorkflow:
         if refresh:
             self._refresh_visibility()
         # Nothing below can fail: only now is the answer seen, counted and told to the case.
-        self._seen.add(m.event_id, now)
+        self._seen.add(m.event_id, now, court=isinstance(m, CourtAction))
         self._seen.forget_before(now, self._input.dedupe_window)
         self._parent.changed()
         log_taken(kind, m.event_id, rec.status, req)

@@ -69,6 +69,7 @@ NOT_TAKEN = frozenset(
     {
         "answers_taken",
         "seen",
+        "court_ids",
         "seen_event_ids",
         "timeline_dropped",
         "supplemented_told",

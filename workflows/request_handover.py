@@ -9,8 +9,9 @@ already durable elsewhere: every answer and action left as a request event on Ka
 taken (``workflows/request_outbox.py``), and each run's history holds it as the update it came in.
 
 - timeline: the last ``TIMELINE_CARRIED`` entries; ``timeline_dropped`` counts the others;
-- seen ids: those taken within the dedupe window, at most ``seen_ids_cap`` of them
-  (``workflows/request_seen.py``); ``answers_taken`` stays the exact count of every id;
+- seen ids: a State's answers' taken within the dedupe window, at most ``seen_ids_cap`` of
+  them (``workflows/request_seen.py``), and every Court action's, at most
+  ``MAX_REQUEST_COURT_ACTIONS``; ``answers_taken`` stays the exact count of every id;
 - each asset's history: every status change (bounded by the order of statuses and the
   ``MAX_RULE99_MODIFICATIONS`` a seizure may turn back into a freeze) and the last repeated
   changes (``Ledger.collapse_histories``); ``history_collapsed`` counts the others;
@@ -48,6 +49,7 @@ def hand_over(rec: RequestCarry, seen: SeenIds, now: datetime, window: timedelta
     """Cut ``rec`` to what the next run needs (in place) and return it."""
     seen.forget_before(now, window)
     rec.seen, rec.answers_taken = seen.carried(), seen.taken
+    rec.court_ids = seen.court_carried()  # kept for the request's life, bounded
     rec.seen_event_ids = []
     dropped = max(0, len(rec.timeline) - TIMELINE_CARRIED)
     if dropped:

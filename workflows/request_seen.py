@@ -13,6 +13,18 @@ characters whatever the id's length); a day's ids are forgotten once the whole d
 outside the window (so an id is kept at least the window, at most a day longer). A hard cap on
 the ids held within the window is the last line: past it a new answer is refused with a clear
 reason (``Rejection``), never a failed workflow task.
+
+A Court action's id is never forgotten: no age limit of the intake reaches a Court action, so
+a genuine signed act (a ``resume``, a ``withdrawal``) captured by an insider could otherwise be
+sent again once its id had left the window, or after a hand-over, and be taken again. Its id is
+kept for the request's life apart from the window (``court``, carried as
+``RequestCarry.court_ids``), at most ``MAX_REQUEST_COURT_ACTIONS`` of them
+(``workflows/court_admission.py`` refuses an action past it). Why kept rather than refused by
+age (a Court action older than the window): an act the case relays carries its Chamber's
+original with the date it was decided (a judgment told to a request the case adds years later,
+``workflows/case.py``), and the Court may record an act some weeks after deciding it, so an age
+limit would refuse the Court's own acts; a bounded set refuses only past a cap no request's
+procedure reaches, and its ids never count against the State's cap.
 """
 
 from __future__ import annotations
@@ -43,16 +55,22 @@ def digest(event_id: str) -> str:
 class SeenIds:
     """The ids taken within the window, by the day they were taken, and how many in all."""
 
-    def __init__(self, days: list[SeenDay], legacy: list[str], taken: int, now: datetime) -> None:
+    def __init__(
+        self, days: list[SeenDay], legacy: list[str], taken: int, now: datetime, court: str = ""
+    ) -> None:
         self._days: dict[date, list[str]] = {}
         self._day_of: dict[str, date] = {}
+        self._court: dict[str, None] = dict.fromkeys(
+            court[i : i + DIGEST_CHARS] for i in range(0, len(court), DIGEST_CHARS)
+        )
+        """The Court actions' ids, kept for the request's life (in the order taken)."""
         for d in days:
             chunk = d.digests
             for i in range(0, len(chunk), DIGEST_CHARS):
                 self._put(chunk[i : i + DIGEST_CHARS], d.day)
         for event_id in legacy:  # a carry from before the window: its ids count as taken now
             self._put(digest(event_id), now.date())
-        self.taken = max(taken, len(self._day_of))
+        self.taken = max(taken, len(self._day_of) + len(self._court))
         """Every distinct id ever taken, forgotten or not (``answers_seen``)."""
 
     def _put(self, key: str, day: date) -> None:
@@ -61,7 +79,10 @@ class SeenIds:
             self._days.setdefault(day, []).append(key)
 
     def __contains__(self, event_id: object) -> bool:
-        return isinstance(event_id, str) and digest(event_id) in self._day_of
+        if not isinstance(event_id, str):
+            return False
+        key = digest(event_id)
+        return key in self._day_of or key in self._court
 
     def __len__(self) -> int:
         return self.taken
@@ -71,15 +92,30 @@ class SeenIds:
         """Ids held now (within the window)."""
         return len(self._day_of)
 
-    def add(self, event_id: str, now: datetime) -> None:
+    @property
+    def court_actions(self) -> int:
+        """Court actions' ids held (for the request's life)."""
+        return len(self._court)
+
+    def add(self, event_id: str, now: datetime, court: bool = False) -> None:
+        """Count ``event_id`` as taken: a State's answer within the window, a Court action's
+        for the request's life (``court``)."""
         key = digest(event_id)
-        if key not in self._day_of:
+        if key in self._day_of or key in self._court:
+            return
+        if court:
+            self._court[key] = None
+        else:
             self._put(key, now.astimezone(UTC).date())
-            self.taken += 1
+        self.taken += 1
 
     def discard(self, event_id: str) -> None:
         """Undo ``add`` (an answer rolled back by the guard)."""
         key = digest(event_id)
+        if key in self._court:
+            del self._court[key]
+            self.taken -= 1
+            return
         day = self._day_of.pop(key, None)
         if day is not None:
             self._days[day].remove(key)
@@ -118,3 +154,7 @@ class SeenIds:
 
     def carried(self) -> list[SeenDay]:
         return [SeenDay(day=d, digests="".join(keys)) for d, keys in sorted(self._days.items())]
+
+    def court_carried(self) -> str:
+        """The Court actions' ids, concatenated (``RequestCarry.court_ids``)."""
+        return "".join(self._court)

@@ -64,6 +64,7 @@ from tests.workflows.support import (
     third_party_claim,
     wait_for_events,
 )
+from tracefreeze.court_signing import presidency_notice
 from tracefreeze.policy import load_directory, load_policy, resolve
 from workflows.request import RequestWorkflow
 
@@ -316,7 +317,8 @@ async def started_by_another_client(
 
 async def enforcement_told(env: WorkflowEnvironment, task_queue: str, number: int) -> Handle:
     """The Presidency's enforcement request (RS 109) telling the protective request it
-    supplements, by activity, then a State's enforcement report (``workflows/request_links.py``).
+    supplements, by activity, with the Presidency's signed act it came with, then a State's
+    enforcement report (``workflows/request_links.py``).
     The enforcement request's history is the one kept."""
     protective = court_request(reference=f"ICC-01/22-REQ-HIST-{number:04d}")
     first = await start_request(env.client, task_queue, protective)
@@ -333,7 +335,8 @@ async def enforcement_told(env: WorkflowEnvironment, task_queue: str, number: in
     req = enforcement_request(
         reference=f"ICC-01/22-ENF-HIST-{number:04d}", supplements=protective.reference
     )
-    handle: Handle = await start_request(env.client, task_queue, req)
+    notice = presidency_notice(req)  # the Presidency's act, signed for the protective request
+    handle: Handle = await start_request(env.client, task_queue, req, enforcement_notice=notice)
     await settle(handle)
     await send(handle, conviction(judgment_reference="ICC-01/22-377"))
     await send(handle, acknowledgement(req))

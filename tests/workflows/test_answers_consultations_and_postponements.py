@@ -275,7 +275,7 @@ async def test_postponement_rs94_agreed_for_another_period_or_refused(worker) ->
     a refused postponement sends the request back to where it stood."""
     req, handle = await in_execution(worker)
     await send(handle, postponement(req))
-    until = datetime(2026, 7, 31, tzinfo=UTC)
+    until = datetime(2027, 1, 31, tzinfo=UTC)  # after the decision
     decision = court_action(
         c.PostponementDecision, agreed=True, until=until.isoformat(), **reasons()
     )
@@ -315,7 +315,7 @@ async def test_postponement_agreed_without_any_period_is_rejected(worker) -> Non
         "an agreed RS 94 postponement needs an end date",
     )
     # With a date it is taken.
-    until = datetime(2026, 8, 1, tzinfo=UTC)
+    until = datetime(2027, 2, 1, tzinfo=UTC)
     decision = court_action(
         c.PostponementDecision, agreed=True, until=until.isoformat(), **reasons()
     )
@@ -332,7 +332,7 @@ async def test_postponement_rs95_holds_once_the_court_agrees_until_resumed(worke
     answer = postponement(req, "RS 95", None)
     assert (await send(handle, answer)).status is S.POSTPONEMENT_PROPOSED
     dated = court_action(
-        c.PostponementDecision, agreed=True, until="2026-09-30T00:00:00+02:00", **reasons()
+        c.PostponementDecision, agreed=True, until="2027-03-31T00:00:00+02:00", **reasons()
     )
     await assert_rejected(handle, worker.published, dated, "lasts while the admissibility")
     agreed = court_action(c.PostponementDecision, agreed=True, **reasons())

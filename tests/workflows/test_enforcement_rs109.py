@@ -44,6 +44,7 @@ from tests.workflows.support import (
     transfer,
     view,
 )
+from tracefreeze.court_signing import presidency_notice
 from workflows.case import CaseWorkflow
 from workflows.request import RequestWorkflow
 
@@ -442,13 +443,14 @@ def judgment(reference: str, finality: str) -> c.Judgment:
 
 async def test_the_protective_request_is_told_and_records_no_second_transfer(worker) -> None:
     """RS 109(3), Rule 221: the Presidency's request, when it starts, tells the protective
-    request to the same party it supplements; that request then records no transfer of the
+    request to the same party it supplements (relaying the Presidency's own act, signed for
+    that request, which came with its start input); that request then records no transfer of the
     assets it names (their transfer is recorded once, on the enforcement request) and they no
     longer keep it open."""
     protective, first = await convicted(worker)
     await send(first, forfeiture(ACCOUNT))
     req = enforcement_request(supplements=protective.reference)
-    handle = await worker.start(req)
+    handle = await worker.start(req, enforcement_notice=presidency_notice(req))
 
     async def told() -> bool:
         return any("told: it records no transfer" in t.what for t in (await view(handle)).timeline)
@@ -473,7 +475,7 @@ async def test_a_value_already_transferred_is_not_enforced_again(worker) -> None
     await send(first, forfeiture(ACCOUNT))
     await send(first, transfer(ACCOUNT, "398214.37"))
     req = enforcement_request(supplements=protective.reference)
-    handle = await worker.start(req)
+    handle = await worker.start(req, enforcement_notice=presidency_notice(req))
 
     async def refused() -> str | None:
         notes = [t.what for t in (await view(handle)).timeline if "NOT told" in t.what]

@@ -50,7 +50,7 @@ from tests.workflows.support import (
 from tracefreeze.config import Settings
 from tracefreeze.report.status import render_asset, render_view
 from tracefreeze.request_start import dedupe_window
-from workflows.carry import TIMELINE_CARRIED, RequestCarry, RequestRun
+from workflows.carry import MAX_REQUEST_COURT_ACTIONS, TIMELINE_CARRIED, RequestCarry, RequestRun
 from workflows.request import RequestWorkflow
 from workflows.request_seen import SeenIds
 
@@ -217,13 +217,16 @@ async def test_a_states_flood_never_refuses_the_court(worker) -> None:
 
 def carry_at_caps(assets: int) -> RequestCarry:
     """The largest carry the bounds allow for a flood of answers to a ledger of ``assets``:
-    20,000 ids in the window, the carried timeline full of the longest event ids, each asset
-    with three status changes and HISTORY_REPEATS_KEPT valuations before the collapse."""
+    the cap of ids in the window and of the Court actions' ids, the carried timeline full of
+    the longest event ids, each asset with three status changes and HISTORY_REPEATS_KEPT
+    valuations before the collapse."""
     req = court_request()
     at = datetime(2026, 5, 1, tzinfo=UTC)
     seen = SeenIds([], [], 0, at)
     for i in range(SEEN_IDS_CAP):
         seen.add(f"{i:08d}-" + "x" * 119, at)
+    for i in range(MAX_REQUEST_COURT_ACTIONS):  # a Court action's id, kept for ever
+        seen.add(f"court-{i:08d}-" + "x" * 113, at, court=True)
     long_id = "e" * 128
     timeline = [
         TimelineEntry(
@@ -255,6 +258,7 @@ def carry_at_caps(assets: int) -> RequestCarry:
         timeline=timeline,
         seen=seen.carried(),
         answers_taken=seen.taken,
+        court_ids=seen.court_carried(),
     )
 
 
@@ -270,7 +274,8 @@ def test_a_carry_at_every_cap_stays_bounded() -> None:
     100-asset request at every cap stays under 512 KB."""
     carry = carry_at_caps(100)
     size = encoded(carry)
-    parts = {k: len(carry.model_dump_json(include={k})) for k in ("seen", "timeline", "ledger")}
+    names = ("seen", "court_ids", "timeline", "ledger")
+    parts = {k: len(carry.model_dump_json(include={k})) for k in names}
     print(f"carry at every cap, 100 assets: {size} bytes {parts}")
     assert size < CARRY_BOUND
     many = carry_at_caps(MAX_ASSETS)

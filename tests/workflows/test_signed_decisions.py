@@ -156,7 +156,8 @@ def test_a_key_signs_only_within_its_window() -> None:
     )
     keys = OrganKeys(keys=(window,))
     to = "request/ICC-01/22-REQ-0001/NLD"
-    action = sign_action(release(addressed_to=to), key, key_id)  # decided on 2026-05-01
+    decided = "2026-05-01T10:00:00+02:00"
+    action = sign_action(release(decided_at=decided, addressed_to=to), key, key_id)
     inside = datetime(2026, 5, 2, tzinfo=UTC)
     check_signature(keys, action, inside, to)
     with pytest.raises(Refusal, match="is not valid now"):
