@@ -6,7 +6,8 @@ memo, query results...) is replaced by one whose
 
 - metadata is ``encoding: binary/encrypted`` and ``encryption-key-id: <key id>``;
 - data is a fresh 12-byte nonce followed by the AES-GCM ciphertext (with its 16-byte tag) of
-  the serialized original ``Payload`` protobuf, metadata included.
+  the serialized original ``Payload`` protobuf, metadata included; from 16 KiB compressed
+  first (``compression.py``: ``encryption-compression: zlib``, bound into the associated data).
 
 Decoding takes the key id from the metadata, so old payloads stay readable after rotation as
 long as their key stays in the key set; a payload whose key is not held is a clear
@@ -73,12 +74,14 @@ from temporalio.converter import (
 )
 
 from tracefreeze.errors import TracefreezeError
+from tracefreeze.security.compression import ZLIB, UnpackError, pack, unpack
 
 ENCODING = b"binary/encrypted"
 AAD_CONTEXT = b"tracefreeze/payload/v1\0"
 """Domain separation of the associated data: these ciphertexts are tracefreeze payloads."""
 METADATA_ENCODING = "encoding"
 METADATA_KEY_ID = "encryption-key-id"
+METADATA_COMPRESSION = "encryption-compression"
 NONCE_BYTES = 12
 TAG_BYTES = 16
 KEY_SIZES = (16, 24, 32)
@@ -152,9 +155,10 @@ class EncryptionCodec(PayloadCodec):
             refuse_plaintext=self.refuse_plaintext,
         )
 
-    def associated_data(self, key_id: str) -> bytes:
-        """What each ciphertext is bound to: context, namespace and key id."""
-        return AAD_CONTEXT + self.namespace.encode("utf-8") + b"\0" + key_id.encode("ascii")
+    def associated_data(self, key_id: str, packed: bool = False) -> bytes:
+        """What each ciphertext is bound to: context, namespace, key id (and compression)."""
+        bound = AAD_CONTEXT + self.namespace.encode("utf-8") + b"\0" + key_id.encode("ascii")
+        return bound + b"\0" + ZLIB if packed else bound
 
     @property
     def key_ids(self) -> tuple[str, ...]:
@@ -177,14 +181,11 @@ class EncryptionCodec(PayloadCodec):
             return payload
         nonce = os.urandom(NONCE_BYTES)
         cipher = self._ciphers[self.active_key_id]
-        sealed = cipher.encrypt(
-            nonce, payload.SerializeToString(), self.associated_data(self.active_key_id)
-        )
+        plain, packed = pack(payload.SerializeToString())
+        sealed = cipher.encrypt(nonce, plain, self.associated_data(self.active_key_id, packed))
+        metadata = {METADATA_ENCODING: ENCODING, METADATA_KEY_ID: self.active_key_id.encode()}
         return Payload(
-            metadata={
-                METADATA_ENCODING: ENCODING,
-                METADATA_KEY_ID: self.active_key_id.encode(),
-            },
+            metadata=metadata | ({METADATA_COMPRESSION: ZLIB} if packed else {}),
             data=nonce + sealed,
         )
 
@@ -211,6 +212,12 @@ class EncryptionCodec(PayloadCodec):
                 f"hold (it holds: {', '.join(self.key_ids)}); add that key to {KEYS_ENV}",
                 UNKNOWN_KEY,
             )
+        packing = payload.metadata.get(METADATA_COMPRESSION)
+        if packing not in (None, ZLIB):
+            raise CodecError(
+                f"encrypted payload names an unknown compression {packing!r}", MALFORMED
+            )
+        packed = packing == ZLIB
         data = payload.data
         if len(data) < NONCE_BYTES + TAG_BYTES:
             raise CodecError(
@@ -218,7 +225,7 @@ class EncryptionCodec(PayloadCodec):
             )
         try:
             plain = cipher.decrypt(
-                data[:NONCE_BYTES], data[NONCE_BYTES:], self.associated_data(key_id)
+                data[:NONCE_BYTES], data[NONCE_BYTES:], self.associated_data(key_id, packed)
             )
         except InvalidTag as err:
             raise CodecError(
@@ -228,7 +235,9 @@ class EncryptionCodec(PayloadCodec):
                 NOT_DECRYPTABLE,
             ) from err
         try:
-            return Payload.FromString(plain)
+            return Payload.FromString(unpack(plain) if packed else plain)
+        except UnpackError as err:
+            raise CodecError(f"decrypted payload (key {key_id}): {err}", MALFORMED) from err
         except DecodeError as err:
             raise CodecError(
                 f"decrypted payload (key {key_id}) is not a Payload", MALFORMED
