@@ -86,7 +86,7 @@ class CaseWorkflow:
         self._proposals = Proposals(inp.order, carried)
         """The amount to secure and the releases proposed (``case_proposals.py``)."""
         self._keys = CaseKeys(carried.organ_keys, inp.order.order_reference)  # case_keys.py
-        self._keys.register_refresh()
+        self._keys.register_refresh(self._hand_over.check)
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseView:

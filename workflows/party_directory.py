@@ -104,7 +104,7 @@ class PartyDirectoryWorkflow:
         self._shown: dict[str, Any] | None = None
         self._keys = PartyKeys(self._carry.organ_keys, inp.code)  # party_keys.py
         self._early: list[DirectoryNotice] = []
-        self._keys.register_refresh()
+        self._keys.register_refresh(self._note_hand_over)
         for kind in PARTY_ACTIONS:
             handler, validator = self._handlers(kind)
             workflow.set_update_handler(kind.update, handler, validator=validator)

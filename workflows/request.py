@@ -97,7 +97,7 @@ class RequestWorkflow:
         for kind in CATALOG:
             handler, validator = self._handlers(kind)
             workflow.set_update_handler(kind.update, handler, validator=validator)
-        register_refresh(self._rec, self._record_timeline)
+        register_refresh(self._rec, self._record_timeline, self._note_step)
         if inp.carried is None and inp.policy is not None:
             install(self._rec, inp.policy, workflow.now(), workflow.now())
         if inp.carried is None:
@@ -134,7 +134,7 @@ class RequestWorkflow:
             await self._outbox.publish(self._rec, self._request)
             await forward_to_directory(self._rec.directory_outbox)
             await self._inform_parent()
-            self._note_suggestion()
+            self._note_step()
             if self._closed or self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 # A steady stream of answers must not hold a run open: the outbox is carried
@@ -165,8 +165,7 @@ class RequestWorkflow:
         validator. ``refresh_organ_keys`` is registered beside (``request_keys.py``)."""
 
         def handler(m: Message) -> AnswerReceipt:
-            self._updates_this_run += 1  # the server counts each, taken, repeated or refused
-            self._note_suggestion()
+            self._note_step(1)  # the server counts each, taken, repeated or refused
             return self._take_guarded(m, kind)
 
         def validator(m: Message) -> None:
@@ -182,8 +181,7 @@ class RequestWorkflow:
         alone (its own rule, deduplicated, accepted or refused with the reason), with one
         visibility write: the bridge hands over a backlog and can dead-letter a refusal."""
         receipts: list[AnswerReceipt] = []
-        self._updates_this_run += len(batch.answers)  # one update, its answers' history
-        self._note_suggestion()
+        self._note_step(len(batch.answers))  # one update, its answers' history
         for m in batch.answers:
             try:
                 receipts.append(self._take_guarded(m, KINDS[m.answer_type], False))
@@ -366,8 +364,10 @@ class RequestWorkflow:
 
     # -- the next run ---------------------------------------------------------------------
 
-    def _note_suggestion(self) -> None:
-        """Read the server's suggestion at a step history holds (the run loop, a handler)."""
+    def _note_step(self, updates: int = 0) -> None:
+        """At a step history holds (the run loop, a handler): ``updates`` counted toward the
+        hand-over, and the server's suggestion to hand over read."""
+        self._updates_this_run += updates
         self._suggested = self._suggested or workflow.info().is_continue_as_new_suggested()
 
     def _should_continue_as_new(self) -> bool:

@@ -12,6 +12,7 @@ read then leaves the registry in force as it was (``with_refresh``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from temporalio import workflow
@@ -57,11 +58,14 @@ async def organ_keys_at_start(rec: RequestCarry) -> str | None:
     return _note(rec.organ_keys) if rec.organ_keys.reason else None
 
 
-def register_refresh(rec: RequestCarry, note: object) -> None:
+def register_refresh(rec: RequestCarry, note: object, counted: Callable[[int], None]) -> None:
     """The ``refresh_organ_keys`` update: reads the registry again, notes it on the timeline
-    (``note(event_id, what)``), returns its digest."""
+    (``note(event_id, what)``), returns its digest. Anyone who can reach the request may ask,
+    as often as they like: each refresh counts toward the request's hand-over (``counted``)
+    as an answer does, so no number of them grows a run's history past its bound."""
 
     async def refresh() -> str:
+        counted(1)
         rec.organ_keys, what = with_refresh(rec.organ_keys, await read_organ_keys())
         note(None, what)  # type: ignore[operator]
         return rec.organ_keys.digest
@@ -81,11 +85,14 @@ class HeldOrganKeys:
         if self.keys is None:
             self.keys = await read_organ_keys()
 
-    def register_refresh(self) -> None:
-        """The ``refresh_organ_keys`` update; returns the registry's digest."""
+    def register_refresh(self, counted: Callable[[], object]) -> None:
+        """The ``refresh_organ_keys`` update; returns the registry's digest. Each refresh is a
+        step that may hand the workflow over (``counted``), so no number of them grows a run's
+        history past its bound."""
 
         async def refresh() -> str:
             self.keys, _ = with_refresh(self.keys, await read_organ_keys())
+            counted()
             return self.keys.digest
 
         workflow.set_update_handler(REFRESH_ORGAN_KEYS, refresh)

@@ -12,6 +12,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from schemas.events import RequestEventType
 from schemas.ledger import HISTORY_REPEATS_KEPT, AssetStatus, RequestStatus
+from schemas.organ_keys import REFRESH_ORGAN_KEYS
 from schemas.views import TIMELINE_SHOWN
 from tests.workflows.support import (
     ACCOUNT,
@@ -142,3 +143,20 @@ async def test_a_steady_stream_of_answers_still_continues_as_new(worker) -> None
     assert sum(counts) == 2 + burst
     assert len(runs) >= 3, counts
     assert max(counts) <= 2 * PER_RUN, counts
+
+
+async def test_a_flood_of_key_refreshes_hands_the_request_over(worker) -> None:
+    """Anyone who can reach a request may ask it to read its organ key registry again
+    (``refresh_organ_keys``); each read is an activity in its history. Each counts toward the
+    hand-over as an answer does, so a flood of them cannot grow one run's history toward
+    Temporal's limit (where the server would terminate the request, and with it the State's
+    part of the case, RS 93(1)(k))."""
+    req = court_request()
+    first = await worker.start(req, answers_per_run=3)
+    handle = worker.client.get_workflow_handle_for(RequestWorkflow.run, req.workflow_id)
+    for _ in range(4):
+        await handle.execute_update(REFRESH_ORGAN_KEYS, id=new_event_id(), result_type=str)
+    await settle(handle)
+    latest = await handle.describe()
+    assert latest.status is WorkflowExecutionStatus.RUNNING
+    assert latest.run_id != first.first_execution_run_id  # handed over
