@@ -5,9 +5,10 @@ reads (``tracefreeze.config.Settings`` and the ``*_ENV`` constants of its module
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -100,6 +101,82 @@ def container(deployment: dict[str, Any]) -> dict[str, Any]:
     return only
 
 
+def pod(workload: dict[str, Any]) -> dict[str, Any]:
+    """The pod spec of a Deployment or a Job."""
+    return workload["spec"]["template"]["spec"]
+
+
+def env_of(workload: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The only container's ``env`` entries by name."""
+    (c,) = pod(workload)["containers"]
+    return {e["name"]: e for e in c.get("env", [])}
+
+
+def mount_of(workload: dict[str, Any], path: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The volume mount of ``workload`` that holds the file or folder ``path`` (the deepest
+    mount above it), and its volume; None when ``path`` is on the image's own file system."""
+    (c,) = pod(workload)["containers"]
+    target = PurePosixPath(path)
+    holding = [
+        m
+        for m in c.get("volumeMounts", [])
+        if PurePosixPath(m["mountPath"]) in (target, *target.parents)
+    ]
+    if not holding:
+        return None
+    mount = max(holding, key=lambda m: len(PurePosixPath(m["mountPath"]).parts))
+    (volume,) = [v for v in pod(workload)["volumes"] if v["name"] == mount["name"]]
+    return mount, volume
+
+
+def secret_names(workload: dict[str, Any]) -> set[str]:
+    """Every Secret ``workload`` reads: mounted, or in a variable."""
+    names = {v["secret"]["secretName"] for v in pod(workload).get("volumes", []) if "secret" in v}
+    for e in env_of(workload).values():
+        ref = e.get("valueFrom", {}).get("secretKeyRef")
+        if ref:
+            names.add(ref["name"])
+    return names
+
+
+def json_patched(doc: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any]:
+    """``doc`` after a kustomize JSON 6902 patch of ``test``, ``remove``, ``replace`` and
+    ``add`` operations (what the overlays use); a failed ``test`` fails, as in kustomize."""
+    out = copy.deepcopy(doc)
+    for op in ops:
+        steps = op["path"][1:].split("/")
+        *parents, last = [p.replace("~1", "/").replace("~0", "~") for p in steps]
+        node: Any = out
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        key: Any = int(last) if isinstance(node, list) and last != "-" else last
+        if op["op"] == "test":
+            assert node[key] == op["value"], f"test failed at {op['path']}: {node[key]!r}"
+        elif op["op"] == "remove":
+            del node[key]
+        elif op["op"] == "replace":
+            node[key] = op["value"]
+        elif op["op"] == "add" and isinstance(node, list):
+            node.insert(len(node) if key == "-" else key, op["value"])
+        elif op["op"] == "add":
+            node[key] = op["value"]
+        else:
+            raise AssertionError(f"unsupported patch operation {op['op']}")
+    return out
+
+
+def overlaid(overlay: Path, kind: str, name: str) -> dict[str, Any]:
+    """The object ``kind``/``name`` of deploy/k8s/base as ``overlay``'s kustomization patches
+    it (JSON 6902 patches by target kind and name)."""
+    (kustomization,) = load(overlay / "kustomization.yaml")
+    doc = named(kind, name)
+    for patch in kustomization.get("patches", []):
+        target = patch["target"]
+        if target.get("kind") == kind and target.get("name") == name:
+            doc = json_patched(doc, yaml.safe_load(patch["patch"]))
+    return doc
+
+
 def port_number(c: dict[str, Any], port: int | str) -> int:
     if isinstance(port, int):
         return port
@@ -117,18 +194,27 @@ def option(args: list[str], flag: str) -> str:
 
 def env_constants() -> set[str]:
     """Variables a tracefreeze module reads itself (``X_ENV = "TRACEFREEZE_..."`` at module
-    level, e.g. the codec keys), found without importing the module."""
+    level, e.g. the codec keys, or ``A_ENV, B_ENV = "...", "..."``), found without importing
+    the module."""
     names = set()
     for path in (REPO_ROOT / "tracefreeze").rglob("*.py"):
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            if (
-                isinstance(node, ast.Assign)
-                and isinstance(node.value, ast.Constant)
-                and isinstance(node.value.value, str)
-                and node.value.value.startswith("TRACEFREEZE_")
-                and any(isinstance(t, ast.Name) and t.id.endswith("_ENV") for t in node.targets)
-            ):
-                names.add(node.value.value)
+            if not isinstance(node, ast.Assign):
+                continue
+            for target in node.targets:
+                if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
+                    assigned = list(zip(target.elts, node.value.elts, strict=False))
+                else:
+                    assigned = [(target, node.value)]
+                for name, value in assigned:
+                    if (
+                        isinstance(name, ast.Name)
+                        and name.id.endswith("_ENV")
+                        and isinstance(value, ast.Constant)
+                        and isinstance(value.value, str)
+                        and value.value.startswith("TRACEFREEZE_")
+                    ):
+                        names.add(value.value)
     return names
 
 

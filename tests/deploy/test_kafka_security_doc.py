@@ -67,7 +67,7 @@ def test_every_setting_is_documented() -> None:
         assert f"`TRACEFREEZE_{field.upper()}`" in text, field
 
 
-@pytest.mark.parametrize("deployment", ["bridge", "worker"])
+@pytest.mark.parametrize("deployment", ["bridge", "worker", "recorder"])
 def test_deployments_use_mutual_tls_with_their_mounted_secrets(
     deployment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

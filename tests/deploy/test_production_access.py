@@ -1,27 +1,44 @@
 """deploy/ grants each workload only what it needs: the Kafka users and their ACLs, consumer
 group and quotas match the code's ACL plan (each State reads its own channel and writes
 answers only), the bridge scales on its lag, and NetworkPolicies deny by default and open only
-the flows each workload needs. No server is needed.
+the flows each workload needs; each Temporal client acts with its own principal's token, and
+only the workers hold a private key of the Court (the relay's, never an organ's). No server
+is needed.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+import pytest
+
+from schemas.organ_keys import RELAY
+from schemas.organs import Organ
 from tests.deploy.deploy_files import (
     CODEC_PORT,
     K8S,
     container,
+    env_of,
     k8s_docs,
     load,
+    mount_of,
     named,
     of_kind,
+    overlaid,
+    pod,
+    secret_names,
     service,
 )
-from tracefreeze.config import Settings
+from tracefreeze.config import REPO_ROOT, Settings
+from tracefreeze.security import organ_keys
+from tracefreeze.security.identity import APP_PRINCIPALS
 from tracefreeze.security.kafka_acls import acl_plan, state_principal
+from tracefreeze.stack.cluster.authorization import ADMIN
 from tracefreeze.topics import party_channels, wanted_topics
+
+README = (K8S / "README.md").read_text(encoding="utf-8")
+TOKEN_FILE_ENV = "TRACEFREEZE_TEMPORAL_TOKEN_FILE"
 
 # --- Kafka users, consumer group, autoscaling ---------------------------------------------
 
@@ -205,6 +222,8 @@ def test_each_workload_gets_only_the_flows_it_needs() -> None:
     needs = {  # egress ports each workload may open, ingress ports it accepts
         "worker": ({53, 7233, 9093}, {8080}),
         "bridge": ({53, 7233, 9093}, {8080}),
+        # Kafka and the record store's PostgreSQL; it serves nothing (no HTTP, no /metrics).
+        "recorder": ({53, 9093, 5432}, set()),
         "search-attributes": ({53, 7233}, set()),
         "codec-server": (set(), {CODEC_PORT}),
     }
@@ -223,6 +242,15 @@ def test_each_workload_gets_only_the_flows_it_needs() -> None:
     (rule,) = allowed(codec, "ingress")
     (peer,) = rule["from"]
     assert peer["namespaceSelector"] and peer["podSelector"], "only the ingress controller"
+    recorder = pod_labels(named("Deployment", "tracefreeze-recorder"))
+    (store,) = [r for r in allowed(recorder, "egress") if {p["port"] for p in r["ports"]} == {5432}]
+    (peer,) = store["to"]
+    assert peer["namespaceSelector"] and peer["podSelector"], "only the PostgreSQL server"
+    database = {"kubernetes.io/metadata.name", "app.kubernetes.io/name"}
+    assert all(label in README for label in database) and "5432" in README
+    for other in ("tracefreeze-worker", "tracefreeze-bridge", "tracefreeze-codec-server"):
+        rules = allowed(pod_labels(named("Deployment", other)), "egress")
+        assert 5432 not in {p["port"] for r in rules for p in r["ports"]}, other
 
 
 def test_k8s_codec_server_verifies_the_ui_users_token() -> None:
@@ -239,3 +267,183 @@ def test_k8s_codec_server_verifies_the_ui_users_token() -> None:
     ui = {e["name"]: e["value"] for e in values["web"]["additionalEnv"]}
     assert ui["TEMPORAL_CODEC_PASS_ACCESS_TOKEN"] == "true"
     assert ui["TEMPORAL_CODEC_ENDPOINT"].startswith("https://")
+
+
+# --- Temporal principals (issue 17) ---------------------------------------------------------
+
+
+def readme_row(secret: str) -> str:
+    """The line of deploy/k8s/README.md's table of Secrets that names ``secret``."""
+    rows = [line for line in README.splitlines() if line.lstrip().startswith(f"| `{secret}`")]
+    assert len(rows) == 1, f"deploy/k8s/README.md lists {secret} {len(rows)} times"
+    return rows[0]
+
+
+def file_secret(workload: dict[str, Any], path: str, private: bool = True) -> dict[str, Any]:
+    """The Secret volume that holds ``path`` in ``workload``: mounted whole (no ``subPath``,
+    so a rotated Secret reaches the file), required, and, if ``private``, not readable by
+    every user."""
+    held = mount_of(workload, path)
+    assert held is not None, f"{path} is on no volume of {workload['metadata']['name']}"
+    mount, volume = held
+    assert "secret" in volume, (path, volume)
+    assert "subPath" not in mount, f"{path}: a subPath mount is never updated on rotation"
+    secret = volume["secret"]
+    assert not secret.get("optional", False), (path, secret)
+    if private:
+        assert secret.get("defaultMode", 0o644) & 0o007 == 0, f"{path}: readable by everyone"
+    return secret
+
+
+def test_every_secret_and_config_map_a_workload_reads_is_listed_by_name() -> None:
+    """deploy/k8s/README.md's table says who makes each Secret a workload reads, and what
+    goes in it: none is made by these files."""
+    listed = set()
+    for line in README.splitlines():
+        if line.lstrip().startswith("| `") or line.lstrip().startswith("| ConfigMap `"):
+            first = line.split("|")[1]
+            listed |= {name for name in first.split("`")[1::2]}
+    assert listed
+    for workload in of_kind("Deployment") + of_kind("Job"):
+        names = secret_names(workload)
+        for volume in pod(workload).get("volumes", []):
+            if "configMap" in volume:
+                names.add(volume["configMap"]["name"])
+        made_here = {o["metadata"]["name"] for o in of_kind("ConfigMap")}
+        missing = names - listed - made_here
+        assert not missing, (workload["metadata"]["name"], missing)
+
+
+@pytest.mark.parametrize("app", sorted(APP_PRINCIPALS))
+def test_each_temporal_client_acts_with_its_own_token(app: str) -> None:
+    """The worker and the bridge act as their own principals (``identity.APP_PRINCIPALS``):
+    each reads the token of its own Secret from a mounted file (re-read at every
+    connection), never one shared through the ConfigMap; the production frontend refuses a
+    client without one (temporal-values.yaml, ``server.config.authorization``)."""
+    deployment = named("Deployment", f"tracefreeze-{app}")
+    env = env_of(deployment)
+    assert TOKEN_FILE_ENV in env, f"the {app} sends no token: the frontend refuses it"
+    secret = file_secret(deployment, env[TOKEN_FILE_ENV]["value"])
+    assert secret["secretName"] == f"tracefreeze-temporal-token-{app}"
+    assert f"`{APP_PRINCIPALS[app]}`" in readme_row(secret["secretName"])
+    config = named("ConfigMap", "tracefreeze-config")["data"]
+    assert not any(name.startswith("TRACEFREEZE_TEMPORAL_TOKEN") for name in config)
+    (values,) = load(K8S / "temporal-values.yaml")
+    assert values["server"]["config"]["authorization"]["authorizer"] == "default"
+
+
+def test_only_temporal_clients_hold_a_temporal_token() -> None:
+    """Each token Secret is mounted by its one workload; the recorder and the codec server
+    call no Temporal and get none."""
+    holders: dict[str, set[str]] = {}
+    for workload in of_kind("Deployment") + of_kind("Job"):
+        for name in secret_names(workload):
+            if name.startswith("tracefreeze-temporal-token-"):
+                holders.setdefault(name, set()).add(workload["metadata"]["name"])
+    expected = {
+        f"tracefreeze-temporal-token-{app}": {f"tracefreeze-{app}"} for app in APP_PRINCIPALS
+    }
+    expected["tracefreeze-temporal-token-admin"] = {"tracefreeze-search-attributes"}
+    assert holders == expected
+    for name in ("tracefreeze-recorder", "tracefreeze-codec-server"):
+        assert TOKEN_FILE_ENV not in env_of(named("Deployment", name)), name
+
+
+def test_search_attribute_job_acts_as_the_admin() -> None:
+    """The Job's CLI sends the admin's token (``TEMPORAL_API_KEY``, as ``make cluster-up``
+    registers the attributes: ``authorization.cli_env``), read from its mounted Secret at
+    each call; no call of the CLI goes without it."""
+    job = named("Job", "tracefreeze-search-attributes")
+    env = {name: e.get("value") for name, e in env_of(job).items()}
+    secret = file_secret(job, env["TEMPORAL_TOKEN_FILE"])
+    assert secret["secretName"] == "tracefreeze-temporal-token-admin"
+    assert f"`{ADMIN}`" in readme_row(secret["secretName"])
+    assert "TEMPORAL_API_KEY" not in env  # not a fixed value in the pod spec
+    (c,) = pod(job)["containers"]
+    script = " ".join(c["args"])
+    assert 't() { TEMPORAL_API_KEY="$(cat "$TEMPORAL_TOKEN_FILE")" temporal "$@"; }' in script
+    assert "temporal operator" not in script, "a CLI call without the token"
+    assert script.count("t operator") >= 3
+
+
+def test_secret_files_of_restricted_mode_are_readable_by_the_app() -> None:
+    """A Secret mounted without read for everyone is owned by root and the pod's fsGroup:
+    the pod needs that group, or its own process cannot read the file."""
+    for workload in of_kind("Deployment") + of_kind("Job"):
+        spec = pod(workload)
+        for volume in spec.get("volumes", []):
+            mode = volume.get("secret", {}).get("defaultMode", 0o644)
+            if mode & 0o004 == 0:
+                assert mode & 0o040, (workload["metadata"]["name"], volume["name"])
+                group = spec["securityContext"].get("fsGroup")
+                assert group == spec["securityContext"]["runAsGroup"], (
+                    workload["metadata"]["name"],
+                    volume["name"],
+                )
+
+
+@pytest.mark.parametrize("app", sorted(APP_PRINCIPALS))
+def test_temporal_cloud_overlay_sends_no_identity_provider_token(app: str) -> None:
+    """Temporal Cloud authenticates the client certificate, not the Court's identity
+    provider's tokens: its overlay takes the token variable and its Secret away, leaving no
+    mount without its volume."""
+    cloud = overlaid(K8S / "temporal-cloud", "Deployment", f"tracefreeze-{app}")
+    assert TOKEN_FILE_ENV not in env_of(cloud)
+    assert not any(n.startswith("tracefreeze-temporal-token-") for n in secret_names(cloud))
+    volumes = {v["name"] for v in pod(cloud)["volumes"]}
+    assert {m["name"] for m in container(cloud)["volumeMounts"]} <= volumes
+    assert TOKEN_FILE_ENV in env_of(named("Deployment", f"tracefreeze-{app}"))
+
+
+# --- organ keys (issue 17) ----------------------------------------------------------------
+
+
+def organ_env(workload: dict[str, Any]) -> dict[str, str]:
+    env = env_of(workload)
+    return {n: env[n]["value"] for n in (organ_keys.FILE_ENV, organ_keys.DIR_ENV) if n in env}
+
+
+def test_worker_holds_the_relay_key_and_no_organ_s() -> None:
+    """The worker signs relayed acts with the relay key, ``<dir>/relay/<key_id>.pem``
+    (``organ_keys.relayed``): it mounts that folder, from its own Secret, and nothing else
+    under the keys directory, so no organ's key can be on it (docs/signed-decisions.md,
+    "Custody"); the organ key registry (public keys) is mounted beside it."""
+    worker = named("Deployment", "tracefreeze-worker")
+    env = organ_env(worker)
+    assert set(env) == {organ_keys.FILE_ENV, organ_keys.DIR_ENV}, env
+    keys_dir = PurePosixPath(env[organ_keys.DIR_ENV])
+    under = [
+        m["mountPath"]
+        for m in container(worker)["volumeMounts"]
+        if keys_dir in (PurePosixPath(m["mountPath"]), *PurePosixPath(m["mountPath"]).parents)
+        or PurePosixPath(m["mountPath"]) in keys_dir.parents
+    ]
+    assert under == [str(keys_dir / RELAY)], under
+    relay = file_secret(worker, str(organ_keys.key_path(keys_dir, RELAY, "relay-2026-1")))
+    assert relay["secretName"] == "tracefreeze-relay-signing-key"
+    assert relay["defaultMode"] & 0o222 == 0, "a private key mounted writable"
+    for organ in Organ:
+        assert mount_of(worker, str(organ_keys.key_path(keys_dir, organ, "k"))) is None, organ
+    registry = file_secret(worker, env[organ_keys.FILE_ENV], private=False)  # public keys
+    assert registry["secretName"] == "tracefreeze-organ-signing-keys"
+    assert keys_dir not in PurePosixPath(env[organ_keys.FILE_ENV]).parents
+    for secret in (relay, registry):
+        readme_row(secret["secretName"])
+
+
+def test_no_other_workload_holds_an_organ_or_relay_key() -> None:
+    """The bridge verifies States' answers only (it reads no organ key, tracefreeze/intake);
+    the recorder verifies with the registry's public keys; the codec server and the Job
+    need neither. Only the worker mounts the relay key."""
+    for workload in of_kind("Deployment") + of_kind("Job"):
+        name = workload["metadata"]["name"]
+        if name == "tracefreeze-worker":
+            continue
+        assert "tracefreeze-relay-signing-key" not in secret_names(workload), name
+        assert organ_keys.DIR_ENV not in organ_env(workload), name
+    bridge = named("Deployment", "tracefreeze-bridge")
+    assert organ_env(bridge) == {}
+    assert "tracefreeze-organ-signing-keys" not in secret_names(bridge)
+    intake = REPO_ROOT / "tracefreeze" / "intake"
+    for source in intake.rglob("*.py"):
+        assert "organ_keys" not in source.read_text(encoding="utf-8"), source

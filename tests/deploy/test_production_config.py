@@ -9,11 +9,13 @@ security: test_production_images.py. No server is needed.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -28,9 +30,11 @@ from tests.deploy.deploy_files import (
     K8S,
     compose,
     container,
+    env_of,
     expected_search_attributes,
     k8s_docs,
     load,
+    mount_of,
     named,
     of_kind,
     option,
@@ -42,7 +46,13 @@ from tests.deploy.deploy_files import (
     yaml_files,
 )
 from tests.environment import without_stack_environment
+from tracefreeze.cli.main import main as cli
 from tracefreeze.config import REPO_ROOT, Settings, Topics
+from tracefreeze.record.writer import configured_dsn
+from tracefreeze.security import codec, organ_keys, request_ids
+from tracefreeze.security.key_registry import KEYS_FILE_ENV, state_keys_file
+from tracefreeze.stack.cluster.apps import names_and_ports
+from tracefreeze.stack.cluster.layout import BRIDGES, WORKERS
 from tracefreeze.topics import wanted_topics
 
 # --- every file parses --------------------------------------------------------------------
@@ -80,6 +90,27 @@ def test_kustomizations_list_files_that_exist() -> None:
         (doc,) = load(path)
         for entry in doc.get("resources", []):
             assert (path.parent / entry).exists(), f"{path}: {entry} does not exist"
+
+
+def test_kustomizations_build() -> None:
+    """Where kubectl is installed, both kustomizations build (the Cloud overlay's guarded
+    patches included: a ``test`` that fails stops the build), with the recorder in each and no
+    Temporal token on Cloud. The parsed checks of the other tests run either way."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        return
+    built = {}
+    for overlay in (K8S, K8S / "temporal-cloud"):
+        result = subprocess.run(
+            [kubectl, "kustomize", str(overlay)], capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stderr
+        built[overlay.name] = result.stdout
+    for text in built.values():
+        assert "name: tracefreeze-recorder\n" in text
+    assert "TRACEFREEZE_TEMPORAL_TOKEN_FILE" in built["k8s"]
+    assert "TRACEFREEZE_TEMPORAL_TOKEN_FILE" not in built["temporal-cloud"]
+    assert "tracefreeze-temporal-token-" not in built["temporal-cloud"]
 
 
 # --- environment --------------------------------------------------------------------------
@@ -121,6 +152,102 @@ def test_environments_are_valid_settings(
         assert settings.bridge_group_id == code.bridge_group_id, where
         assert settings.task_queue == code.task_queue, where
         assert settings.temporal_namespace == "tracefreeze", where
+
+
+# --- the recorder (issue 17) --------------------------------------------------------------
+
+RECORDER_SECRETS = {
+    "TRACEFREEZE_RECORD_DSN": "tracefreeze-record-store",  # Settings.record_dsn: None
+    codec.KEYS_ENV: "tracefreeze-codec-keys",  # else unsealed, or a key file in the state dir
+    request_ids.KEY_ENV: "tracefreeze-request-id-key",  # else a new key in the state dir
+}
+"""What the recorder cannot do without that has no usable default in a pod, by the code's
+own names: each falls back to the state directory, an empty scratch folder there."""
+RECORDER_FILES = {
+    KEYS_FILE_ENV: "tracefreeze-state-signing-keys",  # else <state_dir>/keys/state-keys.toml
+    organ_keys.FILE_ENV: "tracefreeze-organ-signing-keys",  # else <state_dir>/keys/...
+    "TRACEFREEZE_KAFKA_SSL_CAFILE": "tracefreeze-cluster-ca-cert",
+    "TRACEFREEZE_KAFKA_SSL_CERTFILE": "tracefreeze-recorder",  # its own KafkaUser
+    "TRACEFREEZE_KAFKA_SSL_KEYFILE": "tracefreeze-recorder",
+}
+
+
+def recorder_fields_without_default() -> set[str]:
+    """The Settings fields the record modules read (``settings.<field>``) whose default is
+    None: each must be set."""
+    read = set()
+    for source in (REPO_ROOT / "tracefreeze" / "record").glob("*.py"):
+        read |= set(re.findall(r"settings\.([a-z_]+)", source.read_text(encoding="utf-8")))
+    unknown = read - set(Settings.model_fields)
+    assert not unknown, unknown
+    return {f"TRACEFREEZE_{f.upper()}" for f in read if Settings.model_fields[f].default is None}
+
+
+def test_recorder_runs_as_the_local_stacks_do() -> None:
+    """``tracefreeze recorder``, one replica never doubled by a rollout, and no port or probe:
+    it serves no HTTP (``cluster.apps.names_and_ports`` gives it none)."""
+    deployment = named("Deployment", "tracefreeze-recorder")
+    c = container(deployment)
+    assert c["args"] == ["recorder"] and "recorder" in cli.commands
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["strategy"]["type"] == "Recreate"
+    assert names_and_ports_of_recorder() == 0
+    assert "ports" not in c
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        assert "httpGet" not in c.get(probe, {}), probe
+    config = named("ConfigMap", "tracefreeze-config")["data"]
+    assert (
+        config["TRACEFREEZE_RECORDER_GROUP_ID"]
+        == Settings.model_fields["recorder_group_id"].default
+    )
+
+
+def names_and_ports_of_recorder() -> int:
+    """The recorder's HTTP port as the production-shaped cluster starts it (0: none)."""
+    ports = SimpleNamespace(workers=[1] * WORKERS, bridges=[1] * BRIDGES, codec=1)
+    return names_and_ports(SimpleNamespace(ports=ports))["recorder"]  # type: ignore[arg-type]
+
+
+def test_recorder_sets_every_variable_it_cannot_do_without(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Each setting the recorder reads with no default (``Settings.record_dsn``) or only the
+    state directory's (codec keys, request-id key, the two key registries: in the pod an
+    empty scratch folder) is set from a required Secret; with the pod's environment the
+    code's own resolvers find each in it, none in the state directory."""
+    deployment = named("Deployment", "tracefreeze-recorder")
+    env = env_of(deployment)
+    assert recorder_fields_without_default() <= set(RECORDER_SECRETS)
+    for name, secret in RECORDER_SECRETS.items():
+        ref = env[name]["valueFrom"]["secretKeyRef"]
+        assert ref["name"] == secret and not ref.get("optional", False), name
+    for name, secret in RECORDER_FILES.items():
+        held = mount_of(deployment, env[name]["value"])
+        assert held is not None, name
+        assert held[1]["secret"]["secretName"] == secret, name
+        assert not held[1]["secret"].get("optional", False), name
+    assert env["TRACEFREEZE_KAFKA_SECURITY_PROTOCOL"]["value"] == "SSL"
+
+    without_stack_environment(monkeypatch)
+    for name, value in named("ConfigMap", "tracefreeze-config")["data"].items():
+        monkeypatch.setenv(name, str(value))
+    scratch = tmp_path / "state"
+    monkeypatch.setenv("TRACEFREEZE_STATE_DIR", str(scratch))  # the pod's emptyDir
+    monkeypatch.setenv("TRACEFREEZE_RECORD_DSN", "postgresql://recorder@db/record")
+    monkeypatch.setenv(codec.KEYS_ENV, DUMMY_CODEC_KEYS)
+    monkeypatch.setenv(request_ids.KEY_ENV, base64.b64encode(bytes(32)).decode())
+    for name in (KEYS_FILE_ENV, organ_keys.FILE_ENV):
+        monkeypatch.setenv(name, env[name]["value"])
+    settings = Settings()
+    assert configured_dsn(settings) == "postgresql://recorder@db/record"
+    assert codec.codec_from_env(state_dir=settings.state_dir) is not None
+    assert request_ids.request_id_key(settings.state_dir, ensure=True) == bytes(32)
+    for path in (
+        state_keys_file(settings.state_dir),
+        organ_keys.organ_keys_file(settings.state_dir),
+    ):
+        assert mount_of(deployment, str(path)) is not None, path
+    assert not scratch.exists(), "the recorder fell back to its state directory"
 
 
 # --- topics -------------------------------------------------------------------------------

@@ -48,7 +48,12 @@ def test_compose_apps_run_as_non_root_read_only() -> None:
 
 
 def test_k8s_apps_run_as_non_root_with_limits_and_a_drain() -> None:
-    for name in ("tracefreeze-worker", "tracefreeze-bridge", "tracefreeze-codec-server"):
+    for name in (
+        "tracefreeze-worker",
+        "tracefreeze-bridge",
+        "tracefreeze-recorder",
+        "tracefreeze-codec-server",
+    ):
         pod = named("Deployment", name)["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True, name
         assert pod["securityContext"]["runAsUser"] != 0, name
@@ -68,7 +73,7 @@ def test_k8s_apps_run_as_non_root_with_limits_and_a_drain() -> None:
 
 def test_every_k8s_app_has_a_disruption_budget() -> None:
     selectors = [p["spec"]["selector"]["matchLabels"] for p in of_kind("PodDisruptionBudget")]
-    for name in ("tracefreeze-worker", "tracefreeze-bridge"):
+    for name in ("tracefreeze-worker", "tracefreeze-bridge", "tracefreeze-recorder"):
         labels = named("Deployment", name)["spec"]["template"]["metadata"]["labels"]
         assert any(s.items() <= labels.items() for s in selectors), name
 
