@@ -5,12 +5,15 @@ answers are stored encrypted, failure messages included."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
 import sys
+from collections.abc import AsyncIterator
 from typing import Any, NoReturn
 
+import structlog
 from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.runtime import Runtime
@@ -21,6 +24,8 @@ from tracefreeze.ops.tracing import configure_tracing, flush, interceptor
 from tracefreeze.security.codec import codec_from_env, data_converter
 from tracefreeze.security.identity import configured_token
 from tracefreeze.security.temporal_tls import temporal_tls
+
+log = structlog.get_logger(__name__)
 
 
 async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
@@ -56,6 +61,41 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
                 f"client certificate and key, the server name): {err}"
             ) from err
         raise TracefreezeError(f"cannot reach {where}; is the stack up? try `make up`") from err
+
+
+TOKEN_REREAD_S = 30.0
+"""How often a long-running process reads its token file again (a rotated Secret)."""
+
+
+@contextlib.asynccontextmanager
+async def renewing_token(
+    client: Client, settings: Settings, every_s: float = TOKEN_REREAD_S
+) -> AsyncIterator[None]:
+    """While in it, ``client`` (and the workers polling through it) acts with the token its
+    file holds now: read again every ``every_s`` and put in force when it changed, so a
+    short-lived token renewed in its file (a rotated Secret) is taken without a restart. A
+    read that fails keeps the token in force and says so; it is read again next time."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                token = configured_token(settings)
+            except TracefreezeError as err:
+                log.warning("token not read again; the one in force is kept", error=str(err))
+                continue
+            if token and token != client.api_key:
+                client.api_key = token
+                log.info("token renewed", file=str(settings.temporal_token_file))
+
+    task = asyncio.create_task(renew()) if settings.temporal_token_file is not None else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def access(settings: Settings) -> dict[str, Any]:

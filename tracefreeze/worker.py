@@ -25,7 +25,7 @@ from tracefreeze.kafka import make_producer, start_with_timeout, stop_with_timeo
 from tracefreeze.ops.http import serving
 from tracefreeze.ops.lifecycle import stop_on_signals
 from tracefreeze.ops.metrics import sdk_runtime
-from tracefreeze.temporal import connect
+from tracefreeze.temporal import connect, renewing_token
 from tracefreeze.topics import party_channels
 from workflows.case import CaseWorkflow
 from workflows.party_directory import PartyDirectoryWorkflow
@@ -109,7 +109,11 @@ async def run_worker(settings: Settings) -> None:
         )
         with stop_on_signals(stop):
             ready = lambda: worker.is_running and not stop.is_set()  # noqa: E731
-            async with serving(settings.health_port, "worker", ready), worker:
+            async with (
+                serving(settings.health_port, "worker", ready),
+                renewing_token(client, settings),
+                worker,
+            ):
                 log.info(
                     "worker started",
                     build=settings.build,

@@ -43,7 +43,7 @@ from tracefreeze.stack.cluster.authorization import token_file
 from tracefreeze.stack.cluster.layout import Cluster, Ports, low_free_ports
 from tracefreeze.stack.errors import StackError
 from tracefreeze.stack.isolated import exported
-from tracefreeze.temporal import connect
+from tracefreeze.temporal import connect, renewing_token
 
 pytestmark = [pytest.mark.cluster, pytest.mark.faults]
 
@@ -236,3 +236,33 @@ async def recorded_action(
                 await asyncio.sleep(0.5)
     finally:
         await conn.close()
+
+
+async def test_a_long_running_client_takes_its_renewed_token_without_a_restart(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """A worker or bridge connects once and runs for weeks; its token lives hours. Renewed in
+    its file (a rotated Secret), the new token is in force within the re-read interval, so the
+    client keeps working after the first token expired (the frontend checks each call)."""
+    local = identity.Issuer.ensure(cluster.dir)
+    granted = identity.permissions(cluster.settings.temporal_namespace, ["write"])
+    path = tmp_path / "token.jwt"
+    lifetime = timedelta(seconds=20)
+    path.write_text(local.issue("registry-officer", "registry", granted, lifetime))
+    expires = datetime.now(UTC) + lifetime
+    settings = cluster.client_settings().model_copy(update={"temporal_token_file": path})
+    client = await connect(settings)
+    workflow_id = await RequestClient(client, settings).submit(court_request(tag="RENEW"))
+    handle = client.get_workflow_handle(workflow_id)
+    async with renewing_token(client, settings, every_s=0.2):
+        renewed = local.issue("registry-officer", "registry", granted, timedelta(hours=1))
+        path.write_text(renewed)
+        async with asyncio.timeout(30):
+            while True:  # the renewal's own interval: no sleep that hopes for it
+                if client.api_key == renewed:
+                    break
+                await asyncio.sleep(0.1)
+        await asyncio.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds()) + 2)
+        assert (await handle.describe()).id == workflow_id  # with the first token: refused
+    client.api_key = None  # and without one, the same call is refused: the check is real
+    assert await refused(handle.describe()) == RPCStatusCode.PERMISSION_DENIED

@@ -76,7 +76,7 @@ from tracefreeze.ops.metrics import (
 )
 from tracefreeze.ops.tracing import consuming
 from tracefreeze.security.verify import Rejection
-from tracefreeze.temporal import connect
+from tracefreeze.temporal import connect, renewing_token
 
 log = structlog.get_logger(__name__)
 
@@ -125,7 +125,10 @@ async def run_bridge(settings: Settings, stop: asyncio.Event | None = None) -> N
                 f"cannot reach Kafka at {settings.kafka_bootstrap}; is the stack up? try `make up`"
             ) from err
         with stop_on_signals(stop) if own_stop else contextlib.nullcontext():
-            async with serving(settings.health_port, "bridge", bridge.ready):
+            async with (
+                serving(settings.health_port, "bridge", bridge.ready),
+                renewing_token(client, settings),
+            ):
                 probing = asyncio.create_task(bridge.probe.run())
                 log.info("bridge started", topic=settings.topics.state_answers)
                 try:
