@@ -53,7 +53,10 @@ class Settings(KafkaSecurity, BaseSettings):
     The ``kafka_security_protocol``, ``kafka_sasl_*`` and ``kafka_ssl_*`` fields come from
     ``KafkaSecurity`` (``tracefreeze/security/kafka_security.py``, deploy/kafka-security.md)."""
 
-    model_config = SettingsConfigDict(env_prefix="TRACEFREEZE_", env_nested_delimiter="__")
+    # An empty variable is an unset one (`export TRACEFREEZE_TEMPORAL_TOKEN_FILE=` unsets it).
+    model_config = SettingsConfigDict(
+        env_prefix="TRACEFREEZE_", env_nested_delimiter="__", env_ignore_empty=True
+    )
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"

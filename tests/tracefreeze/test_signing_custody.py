@@ -5,18 +5,22 @@ private key is held in that organ's own folder, so a machine without it cannot s
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from schemas import court as c
 from schemas.ledger import RequestStatus
 from schemas.organs import Organ
 from tests.builders import court_action, court_request
 from tests.tracefreeze.e2e import Running
+from tracefreeze.cli import main as cli
 from tracefreeze.client import RequestClient
+from tracefreeze.config import get_settings
 from tracefreeze.court_signing import by_user, check_acting
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.security import identity
@@ -136,3 +140,36 @@ async def test_on_the_real_stack_only_the_organs_clerk_withdraws_its_request(
     clerk = await as_user("pre-trial-chamber-clerk")
     taken = await clerk.act(workflow_id, withdrawal)
     assert taken.status is RequestStatus.WITHDRAWN
+
+
+def test_the_cli_signs_only_as_the_organ_its_token_acts_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a Registry officer types: the Registry's own act is signed and names the officer;
+    a Chamber's decision typed with the officer's token is one clear line, nothing signed."""
+    monkeypatch.setenv("TRACEFREEZE_ORGAN_KEYS_FILE", str(tmp_path / "organ-keys.toml"))
+    monkeypatch.setenv("TRACEFREEZE_ORGAN_KEYS_DIR", str(tmp_path / "organs"))
+    ensure_organ_keys(tmp_path)
+    identity.ensure_demo_identities(tmp_path, NS)
+    env = {
+        "TRACEFREEZE_STATE_DIR": str(tmp_path),
+        "TRACEFREEZE_TEMPORAL_TOKEN_FILE": str(identity.token_file(tmp_path, "registry-officer")),
+    }
+    target = ["act", "ICC-01/22-REQ-0001/NLD"]
+    get_settings.cache_clear()
+    try:
+        close = CliRunner().invoke(
+            cli.main,
+            [*target, "close", "--by", "Registrar", "--reason", "Executed.", "--dry-run"],
+            env=env,
+        )
+        assert close.exit_code == 0, close.output
+        assert json.loads(close.output)["principal"] == "registry-officer"
+        get_settings.cache_clear()
+        args = ["withdrawal", "--by", "Pre-Trial Chamber II", "--reasons", "Moot.", "--dry-run"]
+        refused = CliRunner().invoke(cli.main, [*target, *args], env=env)
+    finally:
+        get_settings.cache_clear()
+    assert refused.exit_code == 1
+    assert "registry-officer acts for the Registry" in refused.output
+    assert "Traceback" not in refused.output and "signature" not in refused.output

@@ -27,7 +27,7 @@ from schemas.views import RequestView
 from tracefreeze.cli.action_options import document_from, missing, options_for, placeholders
 from tracefreeze.cli.input import INVALID_DOCUMENT, load_document, read_json, validate
 from tracefreeze.config import get_settings
-from tracefreeze.court_signing import acting_as, address_of_target, check_acting
+from tracefreeze.court_signing import acting_as, address_of_target, by_user, check_acting
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.security.organ_keys import signed
 from workflows import catalog
@@ -163,7 +163,9 @@ def _action_command(name: str, model: type[c.CourtAction]) -> click.Command:
         else:
             action = court_action(file, name, given)
         if dry_run:  # signed for REQUEST: what the Temporal UI's "Send an Update" takes
-            check_acting(acting_as(), action)  # signed only as the organ one acts for
+            person = acting_as()
+            check_acting(person, action)  # signed only as the organ one acts for
+            action = by_user(action, person)  # naming who sends it, under the signature
             click.echo(signed(action, _address(str(request))).model_dump_json(**_JSON))
             return
         click.echo(_send(str(request), name, action))
