@@ -13,7 +13,7 @@ from temporalio.api.common.v1 import Payload
 
 from schemas.common import MAX_ASSETS
 from tests.tracefreeze.codec_support import K1, plain
-from tests.workflows.test_request_carry import carry_at_caps
+from tests.workflows.carry_caps import carry_at_caps
 from tracefreeze.security import compression
 from tracefreeze.security.codec import (
     MALFORMED,
