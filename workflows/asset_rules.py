@@ -317,14 +317,17 @@ def check_release(record: RequestCarry, _: CourtRequest, m: Release) -> None:
     for asset_id in m.asset_ids:
         entry = _restrained(record, asset_id)
         check_releasable(asset_id, entry, "this release", m.forfeiture_order_set_aside)
-    if m.forfeiture_order_set_aside is not None and not any(
-        record.ledger.entries[a].forfeiture_order == m.forfeiture_order_set_aside
-        and record.ledger.entries[a].status is A.FORFEITURE_ORDERED
+    order = m.forfeiture_order_set_aside
+    outside = [
+        a
         for a in m.asset_ids
-    ):
+        if record.ledger.entries[a].forfeiture_order != order
+        or record.ledger.entries[a].status is not A.FORFEITURE_ORDERED
+    ]
+    if order is not None and outside:  # each other measure is its own organ's to release
         raise Refusal(
-            f"forfeiture_order_set_aside: no asset named is held under forfeiture order "
-            f"{m.forfeiture_order_set_aside!r}"
+            f"forfeiture_order_set_aside: {outside[0]} is not held under forfeiture order "
+            f"{order!r}: setting an order aside releases only what it holds (RS 83(2))"
         )
 
 

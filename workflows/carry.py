@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
-from schemas.common import EventId, EventRef, Identifier
+from schemas.common import MAX_ASSETS, EventId, EventRef, Identifier
 from schemas.court import EnforcementRequestMade, Judgment, Stage
 from schemas.court_record import SignedCourtAction
 from schemas.denials import DenialRecord, NationalSecurityConsultation
@@ -117,12 +117,14 @@ class SeenDay(State):
     digests: str = Field(pattern=r"^[A-Za-z0-9+/=]*$")
 
 
-MAX_REQUEST_COURT_ACTIONS = 2_000
+MAX_REQUEST_COURT_ACTIONS = 3 * MAX_ASSETS + 2_000
 """Court actions one request takes in its life, each id kept for ever (``request_seen.py``):
-twice what a whole case remembers (``schemas.case.MAX_COURT_ACTIONS``), far above what the
-procedure on one request produces; 24 KB of its carry (12 characters an id), which keeps a
-carry at every cap under 512 KB (``tests/workflows/test_request_carry.py``). Past it, a new
-Court action is refused with the reason (``workflows/court_admission.py``)."""
+room for the procedure on the largest request (a transfer to the Court and allocations of
+each of ``MAX_ASSETS`` assets, RS 109, Rule 221, and as many again) with 2,000 to spare; 60 KB
+of its carry (12 characters an id; the payload codec compresses a carry that large,
+``tracefreeze/security/compression.py``). Past it, a new Court action is refused with the
+reason; the Registry's acts stop short of it, so a Chamber's or the Presidency's decision
+always has room (``workflows/court_admission.py``)."""
 
 
 class RequestCarry(State):

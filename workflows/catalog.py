@@ -291,23 +291,23 @@ POWER_ROWS: tuple[Power, ...] = (
     Power("release", MEASURING | APPEALS,
           "RS 57(3)(e); Rule 99(3): the Pre-Trial Chamber that ordered the measures, or the "
           "Trial Chamber once the charges are confirmed (RS 61(11), 64(6)); on appeal the "
-          "Appeals Chamber, reversing or amending that decision (RS 82(1)(d), 83(2))",
+          "Appeals Chamber, reversing or amending that decision (RS 82(1)(d); Rule 158(1))",
           "pre_trial_chamber_request"),
     Power("release", frozenset({O.TRIAL_CHAMBER}) | APPEALS,
           "RS 61(11), 64(6), 75(4); Rule 99(3): the Trial Chamber that ordered the measures; "
-          "on appeal the Appeals Chamber (RS 82(1)(d), 82(4), 83(2))",
+          "on appeal the Appeals Chamber (RS 82(1)(d), Rule 158(1); RS 82(4) under RS 75(4))",
           "trial_chamber_request"),
     Power("release", MEASURING | APPEALS,
           "RS 57(3)(a), 61(11): a Chamber's decision on the Prosecutor's request (RS 54(3)(c), "
-          "93(1)(k)), or the Appeals Chamber's on appeal (RS 82(1)(d), 83(2)); the Prosecutor "
+          "93(1)(k)), or the Appeals Chamber's on appeal (RS 82(1)(d); Rule 158(1)); the OTP "
           "withdraws it whole", "prosecutor_request"),
-    Power("release", PRESIDENCY,
-          "RS 109; Rules 217-221: what the Presidency's enforcement request holds, after a "
-          "final conviction (RS 81(4)); never a measure ordered before judgment",
-          "presidency_request"),
+    Power("release", PRESIDENCY, "RS 109; Rules 217-221: what the Presidency's enforcement "
+          "request holds, after a final conviction (RS 81(4)); never a measure ordered before "
+          "judgment", "presidency_request"),
     Power("release", APPEALS,
-          "RS 83(2): only the Appeals Chamber reverses a conviction and sets aside the "
-          "forfeiture order (RS 77(2)(b)) with it; on revision, RS 84(2)", "forfeiture_order"),
+          "RS 81(2)(a), 83(2)-(3): on appeal the Appeals Chamber sets aside a forfeiture order "
+          "(RS 77(2)(b)); revision by a reconvened Trial Chamber (RS 84(2)) is not modelled",
+          "forfeiture_order"),
     Power("case_release", CHAMBERS, "RS 74, 81(3)(c), 83(2); RS 61 before trial"),
     # Judgment, forfeiture and enforcement (RS 74-77, 83, 109).
     Power("judgment", FORFEITING, "RS 74, 76, 83(2)", "conviction"),

@@ -13,7 +13,12 @@ life (``workflows/request_seen.py`` keeps a Court action's id for ever, at most
   reaches the request once it runs. An act a case relays (a judgment, the release of the case
   and the close after it, signed by the relay key with its Chamber's original inside,
   ``decision_signatures.check_relayed``) acts on the case and keeps its Chamber's date: a
-  judgment recorded before a request was added to the case is told to it all the same;
+  judgment recorded before a request was added to the case is told to it all the same. So
+  does a decision in the case itself (``ON_THE_CASE``: a judgment, the forfeiture order given
+  with the sentence, an admissibility ruling), whoever sends it: an enforcement request
+  records the final conviction that came before it (RS 81(4), 109; Rule 217), a request
+  issued after judgment for assets found since takes the judgment and the order. Its id,
+  kept for the request's life, is what stops it being taken twice;
 - ``decided_at`` may not lie after the request's now plus ``CLOCK_SKEW``: an act is taken once
   decided, never before (a key valid later could otherwise sign for a date to come, and the
   date of an act would say other than when the Court took it).
@@ -33,12 +38,20 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from schemas.court import CourtAction, request_address
     from schemas.organ_keys import RELAY
+    from schemas.organs import Organ, organ_of
     from schemas.request import CourtRequest
     from workflows.carry import MAX_REQUEST_COURT_ACTIONS, RequestCarry
     from workflows.decision_signatures import RELAYED, case_of_run, check_signature
     from workflows.outcome import PublicRefusal
     from workflows.request_seen import SeenIds
 
+ON_THE_CASE = frozenset({"judgment", "forfeiture_order", "admissibility_ruling"})
+"""Decisions in the case, not on the request's own measures: they may predate the request."""
+DECISIONS_RESERVED = 1_000
+"""Room among a request's Court actions the Registry's acts never take: however many
+administrative acts (exchange rates, deadline extensions, notifications) the Registry records,
+a Chamber's or the Presidency's decision (a release, RS 57(3)(e); a withdrawal; Rules 217-221)
+always finds room."""
 CLOCK_SKEW = timedelta(minutes=5)
 """How far the clock of the client that signs an act may run ahead of the workflow's (or the
 request's date be set late): an act dated later than the request's now, or earlier than its
@@ -60,12 +73,22 @@ def admit(
     if signature:  # the organ's signature, for this request, before all else
         address = request_address(request.reference, request.requested_state)
         check_signature(rec.organ_keys, m, now, address, case_of_run())
-    check_decided_at(m, now, None if relayed_by_case(rec, m) else request.issued_at)
-    cap = MAX_REQUEST_COURT_ACTIONS
-    if seen.court_actions >= cap:
+    on_case = relayed_by_case(rec, m) or getattr(m, "action_type", None) in ON_THE_CASE
+    check_decided_at(m, now, None if on_case else request.issued_at)
+    check_room(seen.court_actions, MAX_REQUEST_COURT_ACTIONS, m, "this request")
+
+
+def check_room(taken: int, cap: int, m: CourtAction, where: str) -> None:
+    """Refused once ``taken`` Court actions' ids fill ``cap`` (each kept for the life of
+    ``where``), or, for the Registry's acts, ``cap`` less ``DECISIONS_RESERVED``."""
+    registry = organ_of(m.decided_by) is Organ.REGISTRY
+    room = cap - DECISIONS_RESERVED if registry else cap
+    if taken >= room:
+        whose = "the Registry's acts' share" if registry else "its cap"
         raise PublicRefusal(
-            f"this request has taken {cap} Court actions, its cap (each one's id is kept for "
-            "its life): refused, nothing recorded"
+            f"{where} has taken {taken} Court actions, {whose} (each one's id is kept for its "
+            "life; the Chambers' and the Presidency's decisions keep room of their own): "
+            "refused, nothing recorded"
         )
 
 

@@ -243,7 +243,7 @@ class PartyDirectoryWorkflow:
 
     def _validate(self, m: Any, kind: PartyKind) -> None:
         try:
-            pr.check_room(self._carry)  # a Court action's id is kept for ever, bounded
+            pr.check_room(self._carry, m)  # a Court action's id is kept for ever, bounded
             PARTY_RULES[kind.name].check(self._carry, m, workflow.now())
         except Refusal as err:
             raise ApplicationError(str(err), type="ActionRejected", non_retryable=True) from None

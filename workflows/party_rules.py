@@ -9,7 +9,8 @@ ignored with a warning when it cannot belong here.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from schemas.directory import (
     MAX_CHANGES_KEPT,
@@ -29,6 +30,7 @@ from schemas.directory import (
     OpenNationalLawConsultation,
     PartyCarry,
 )
+from workflows import court_admission as admission
 from workflows.outcome import Refusal
 
 
@@ -40,20 +42,25 @@ def remember(carry: PartyCarry, event_id: str) -> None:
         carry.seen.append(event_id)
 
 
-def check_room(carry: PartyCarry) -> None:
-    """Refuse a new Court action once the directory holds ``MAX_SEEN`` of their ids: its
-    record stays bounded, and no id is ever dropped to make room."""
-    if len(carry.seen) >= MAX_SEEN:
-        raise Refusal(
-            f"this party's directory has taken {MAX_SEEN} Court actions, its cap (each one's "
-            "id is kept for its life): refused, nothing recorded"
-        )
+def check_room(carry: PartyCarry, m: Any) -> None:
+    """Refuse a new Court action once the directory holds ``MAX_SEEN`` of their ids (the
+    Registry's acts stop ``DECISIONS_RESERVED`` short of it, so a Chamber's or the
+    Presidency's always has room): its record stays bounded, and no id is ever dropped to make
+    room."""
+    admission.check_room(len(carry.seen), MAX_SEEN, m, "this party's directory")
 
 
 def _keep(ids: list[str], event_id: str) -> None:
     ids.append(event_id)
     if len(ids) > MAX_SEEN:
         del ids[: len(ids) - MAX_SEEN]
+
+
+NOTICE_RELAY_WINDOW = timedelta(days=1)
+"""How long after its request received it a State's notice may reach the directory: a request
+relays it at once (its activity retries for minutes). An older one is ignored, with the
+reason: a relayed notice replayed once its id has left ``notices_seen``, or one forged with an
+old receipt to take effect at once, changes nothing."""
 
 
 def take_notice(carry: PartyCarry, code: str, n: DirectoryNotice, now: datetime) -> str | None:
@@ -72,6 +79,12 @@ def take_notice(carry: PartyCarry, code: str, n: DirectoryNotice, now: datetime)
         return f"a notice of {n.state} is not for the directory of {code}"
     if n.event_id in carry.notices_seen or n.event_id in carry.seen:
         return "taken before"
+    if n.noticed_at < now - NOTICE_RELAY_WINDOW:
+        return (
+            f"received {n.noticed_at.isoformat()}, more than {NOTICE_RELAY_WINDOW.days} day "
+            "before it reached the directory: a request relays its State's notice within "
+            "minutes, so this is a replay or a forgery"
+        )
     received = min(n.noticed_at, now)
     change = ContactChange(
         event_id=n.event_id,

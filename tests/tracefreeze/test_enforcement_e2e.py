@@ -8,6 +8,7 @@ the enforcement request relays as signed (Rule 217; review M2, #17)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -69,9 +70,10 @@ async def test_enforcement_request_and_report_over_kafka(running: Running) -> No
     assert view.ledger.entries[APARTMENT].recovered is not None
     assert view.ledger.entries[APARTMENT].recovered.amount == Decimal("640000.00")
 
-    # Outside a case the Court records the final conviction the order follows (RS 81(4)).
-    # Decided now: a request refuses an act dated before it was issued (here, just now).
-    final = conviction(judgment_reference="ICC-01/22-377", decided_at=now())
+    # Outside a case the Court records the final conviction the order follows (RS 81(4)),
+    # decided before the Presidency's request: a decision in the case may predate the request.
+    before = request.issued_at - timedelta(days=30)
+    final = conviction(judgment_reference="ICC-01/22-377", decided_at=before)
     await r.client.act(request.reference, final)
     moved = court_action(
         TransferToCourt, asset_id=APARTMENT, amount=money("640000.00"), decided_at=now()

@@ -24,12 +24,15 @@ from schemas.directory import MAX_SEEN, PartyCarry
 from schemas.ledger import RequestStatus as S
 from tests.workflows.case_support import case_act, case_request, case_view, judgment, open_case
 from tests.workflows.support import (
+    ACCOUNT,
     DECIDED_AT,
     acknowledgement,
     assert_rejected,
+    conviction,
     court_action,
     court_request,
     execution_report,
+    forfeiture,
     new_event_id,
     own_env,
     postponement,
@@ -40,7 +43,7 @@ from tests.workflows.support import (
 from tracefreeze.security.organ_keys import signed
 from workflows import party_rules as pr
 from workflows.carry import MAX_REQUEST_COURT_ACTIONS, RequestCarry, SeenDay
-from workflows.court_admission import CLOCK_SKEW, admit
+from workflows.court_admission import CLOCK_SKEW, DECISIONS_RESERVED, admit
 from workflows.ledger import ledger_from_request
 from workflows.outcome import Refusal
 from workflows.request_seen import SeenIds
@@ -147,7 +150,7 @@ def test_a_party_directory_never_forgets_a_court_actions_id() -> None:
         pr.remember(carry, f"act-{i}")
     assert "agreed-change-1" in carry.seen
     with pytest.raises(Refusal, match="its cap"):
-        pr.check_room(carry)
+        pr.check_room(carry, court_action(c.Withdrawal, **reasons()))  # a Chamber's
 
 
 async def test_a_case_refuses_a_judgment_dated_after_its_clock(env, case_worker) -> None:
@@ -176,3 +179,37 @@ def test_a_request_refuses_a_court_action_past_its_cap() -> None:
     seen.add(withdrawal.event_id, at, court=True)
     with pytest.raises(Refusal, match="Court actions, its cap"):
         admit(rec, seen, req, court_action(c.Withdrawal, **reasons()), at, signature=False)
+
+
+def test_a_decision_in_the_case_may_predate_the_request_a_measure_may_not() -> None:
+    """RS 81(4), 109; Rule 217: the final conviction comes before the Presidency's enforcement
+    request, and a request issued after judgment (assets found since) takes the judgment and
+    the forfeiture order given with the sentence (RS 77(2)(b)); a release of the request's own
+    measures dated before it was issued is refused."""
+    req = court_request()
+    rec = RequestCarry(status=S.IN_EXECUTION, ledger=ledger_from_request(req), timeline=[])
+    at = req.issued_at + timedelta(days=1)
+    seen = SeenIds([], [], 0, at)
+    months_before = req.issued_at - timedelta(days=90)
+    final = conviction(decided_at=months_before, delivered_on=months_before.date())
+    admit(rec, seen, req, final, at, signature=False)
+    order = forfeiture(ACCOUNT).model_copy(update={"decided_at": months_before})
+    admit(rec, seen, req, order, at, signature=False)
+    release = court_action(c.Release, asset_ids=[ACCOUNT], ground="revocation", **reasons())
+    with pytest.raises(Refusal, match="before this request was issued"):
+        admit(rec, seen, req, release.model_copy(update={"decided_at": months_before}), at, False)
+
+
+def test_the_registrys_acts_leave_room_for_the_chambers_decisions() -> None:
+    """However many administrative acts the Registry records (an exchange rate each day, RS
+    43(1)), a Chamber's release (RS 57(3)(e)) or withdrawal still finds room."""
+    req = court_request()
+    rec = RequestCarry(status=S.IN_EXECUTION, ledger=ledger_from_request(req), timeline=[])
+    at = datetime.fromisoformat(DECIDED_AT)
+    seen = SeenIds([], [], 0, at)
+    for i in range(MAX_REQUEST_COURT_ACTIONS - DECISIONS_RESERVED):
+        seen.add(f"rate-{i}", at, court=True)
+    close = court_action(c.CloseRequest, decided_by="Registrar", reason="Done.")
+    with pytest.raises(Refusal, match="the Registry's acts' share"):
+        admit(rec, seen, req, close, at, signature=False)
+    admit(rec, seen, req, court_action(c.Withdrawal, **reasons()), at, signature=False)

@@ -99,21 +99,22 @@ async def test_a_release_naming_the_forfeiture_order_set_aside_releases_it_rs83_
 ) -> None:
     """RS 83(2): the Appeals Chamber reverses the conviction and sets the forfeiture order
     aside. A release naming that order releases the account; one naming it for an asset the
-    order does not hold is refused."""
+    order does not hold, alone or beside one it holds, is refused (that asset's measure is the
+    ordering Chamber's to release, RS 57(3)(e))."""
     _, handle = await in_execution(worker)
     await send(handle, conviction())  # RS 77(2)(b): after a conviction
     await send(handle, forfeiture(ACCOUNT))
-    stray = court_action(
-        c.Release,
-        asset_ids=[APARTMENT],
-        ground="acquittal",
-        decided_by="appeals_chamber",  # RS 83(2): only it sets a forfeiture order aside
-        forfeiture_order_set_aside=ORDER,
-        **reasons(),
-    )
-    await assert_rejected(
-        handle, worker.published, stray, f"no asset named is held under forfeiture order '{ORDER}'"
-    )
+    for named in ([APARTMENT], [ACCOUNT, APARTMENT]):  # a frozen asset beside it: refused
+        stray = court_action(
+            c.Release,
+            asset_ids=named,
+            ground="acquittal",
+            decided_by="appeals_chamber",  # RS 83(2): only it sets a forfeiture order aside
+            forfeiture_order_set_aside=ORDER,
+            **reasons(),
+        )
+        held = f"{APARTMENT} is not held under forfeiture order '{ORDER}'"
+        await assert_rejected(handle, worker.published, stray, held)
     set_aside = court_action(
         c.Release,
         asset_ids=[ACCOUNT],

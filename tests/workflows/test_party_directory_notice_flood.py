@@ -125,7 +125,7 @@ async def test_a_notice_that_arrives_after_a_newer_one_is_superseded_at_once(
     await court.submit(court_request(requested_state=code))
     party = court.handle(party_workflow_id(code))
     now = await env.get_current_time()
-    older, newer = notice_of(code, now - DAY, "older"), notice_of(code, now, "newer")
+    older, newer = notice_of(code, now - DAY / 12, "older"), notice_of(code, now, "newer")
     await party.signal(NOTICE_SIGNAL, newer)
     await party.signal(NOTICE_SIGNAL, older)
     view: Any = await court.party(code)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,7 +24,9 @@ from activities.directory import relay_notice
 from schemas.court import OrganSignature
 from schemas.directory import (
     NOTICE_SIGNAL,
+    RULE_180_NOTICE,
     DirectoryNotice,
+    PartyCarry,
     PartyContact,
     PartyRun,
     party_workflow_id,
@@ -36,6 +38,7 @@ from tests.workflows.party_directory_support import DAY, Court, fresh_code
 from tests.workflows.support import court_request
 from tracefreeze.policy import load_directory
 from tracefreeze.security.organ_keys import signer_for
+from workflows import party_rules as pr
 from workflows.notice_signatures import notice_bytes
 from workflows.party_directory import PartyDirectoryWorkflow
 
@@ -144,3 +147,22 @@ async def test_a_notice_that_comes_with_the_directorys_start_waits_for_its_keys(
     view = await court.party(code)
     assert [c.event_id for c in view.pending] == [early.event_id]
     assert view.ignored_notices == []
+
+
+def test_a_notice_received_long_before_it_reached_the_directory_is_ignored() -> None:
+    """A request relays its State's notice within minutes. One received more than a day before
+    it reached the directory (a relayed notice replayed once its id left the directory's
+    record, or one forged with an old receipt to take effect at once, Rule 180(2)) is ignored
+    with the reason; a fresh one is taken, 45 days after its receipt."""
+    carry = PartyCarry.model_construct(
+        seen=[], notices_seen=[], pending=[], superseded=[], superseded_dropped=0
+    )
+    now = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    old = notice("NLD", now - timedelta(days=46), now)
+    reason = pr.take_notice(carry, "NLD", old, now)
+    assert reason is not None and "a replay or a forgery" in reason
+    assert carry.pending == []
+    fresh = notice("NLD", now - timedelta(minutes=3), now)
+    assert pr.take_notice(carry, "NLD", fresh, now) is None
+    (pending,) = carry.pending
+    assert pending.effective_at == fresh.noticed_at + RULE_180_NOTICE

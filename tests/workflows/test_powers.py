@@ -182,6 +182,6 @@ def test_without_its_request_the_record_checks_a_releases_organ_only() -> None:
     with pytest.raises(PublicRefusal, match="the Registry may not take release on any request"):
         check_organ_power(POWERS, "release", registry)
     set_aside = SimpleNamespace(decided_by="Pre-Trial Chamber II", forfeiture_order_set_aside="O")
-    with pytest.raises(PublicRefusal, match="RS 83"):
+    with pytest.raises(PublicRefusal, match=r"RS 81\(2\)\(a\), 83\(2\)"):
         check_organ_power(POWERS, "release", set_aside)
     check_organ_power(POWERS, "forfeiture_order", SimpleNamespace(decided_by="Trial Chamber IX"))

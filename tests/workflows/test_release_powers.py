@@ -6,7 +6,7 @@ lift a Pre-Trial Chamber's RS 57(3)(e) freeze before any judgment, and a Pre-Tri
 set aside a forfeiture order. Now a request's measures are released by the Chamber that
 ordered them (RS 57(3)(e), 61(11), 64(6); Rule 99(3)), the Presidency releases only what its
 own enforcement request holds after a final conviction (RS 109; Rules 217-221), and a
-forfeiture order is set aside only by the Appeals Chamber (RS 83(2); on revision RS 84(2)).
+forfeiture order is set aside on appeal only by the Appeals Chamber (RS 81(2)(a), 83(2)-(3)).
 """
 
 from __future__ import annotations
@@ -73,7 +73,8 @@ async def test_only_the_appeals_chamber_sets_aside_a_forfeiture_order_rs83_2(wor
             handle,
             worker.published,
             release(organ, ACCOUNT, set_aside=ORDER),
-            f"the {style} Chamber may not take release (holding forfeiture_order): RS 83(2)",
+            f"the {style} Chamber may not take release (holding forfeiture_order): RS 81(2)(a), "
+            "83(2)-(3)",
         )
     assert (await view(handle)).ledger.entries[ACCOUNT].status is A.FORFEITURE_ORDERED
 
