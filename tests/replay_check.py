@@ -9,6 +9,8 @@ replay each one afterwards, with the workers' own workflows, sandbox and codec.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from temporalio.client import Client
 from temporalio.worker import Replayer
 
@@ -18,9 +20,13 @@ from workflows.party_directory import PartyDirectoryWorkflow
 from workflows.request import RequestWorkflow
 
 
-async def histories_that_do_not_replay(client: Client, task_queue: str) -> dict[str, str]:
+async def histories_that_do_not_replay(
+    client: Client, task_queue: str, keep: Path | None = None
+) -> dict[str, str]:
     """Workflow id and run id → the replay failure, for every run (closed ones too, each run
-    of a continued request) on ``task_queue``. Empty: all replayed; checked to be non-empty."""
+    of a continued request) on ``task_queue``. Empty: all replayed; checked to be non-empty.
+    With ``keep``, each history that does not replay is written there (JSON), to replay and
+    read after the test's server is gone."""
     replayer = Replayer(
         workflows=[RequestWorkflow, CaseWorkflow, PartyDirectoryWorkflow],
         data_converter=client.data_converter,
@@ -34,5 +40,12 @@ async def histories_that_do_not_replay(client: Client, task_queue: str) -> dict[
         replayed += 1
         if result.replay_failure is not None:
             failures[f"{run.id} {run.run_id}"] = str(result.replay_failure)[:400]
-    assert replayed > 0, f"no history on {task_queue} to replay"
+            if keep is not None:
+                _keep(keep / f"{run.run_id}.json", history.to_json())
+    assert replayed > 0 or keep is not None, f"no history on {task_queue} to replay"
     return failures
+
+
+def _keep(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
