@@ -10,11 +10,17 @@ failing to decrypt). Small payloads, the answers and events of every day, are le
 are: their latency is not spent on zlib. A process without codec keys compresses nothing
 either (production runs with them: deploy/k8s requires the keys' Secret).
 
-Compressing before encrypting shows a payload's compressed length to whoever reads the
-server's store; an attacker would need that store and to choose part of the same payload to
-learn anything from it (a "compression oracle"), and the store is the Court's own. Unpacking
-is bounded (``MAX_UNPACKED``): a payload that would grow beyond it is malformed, whatever
-wrote it.
+Compressing before encrypting shows a payload's compressed length to whoever can read the
+history: any principal with Temporal ``read`` (an observer) as well as the server's store. A
+case's hand-over mixes several States' summaries with text a State chooses (reasons), so a
+party able to send text and to watch lengths could in principle probe another's (a
+"compression oracle"): it needs both Temporal read access, which no State has, and many
+attempts, each an answer the Court records. Unpacking is bounded (``MAX_UNPACKED``): a payload
+that would grow beyond it is malformed, whatever wrote it.
+
+Upgrading: a process from before compression cannot read a compressed payload (its
+associated data differs); upgrade whatever decodes (the codec server, the recorder, the
+workers) before anything writes compressed payloads, i.e. all at once or readers first.
 """
 
 from __future__ import annotations
