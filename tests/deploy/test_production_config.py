@@ -98,7 +98,7 @@ def test_kustomizations_build() -> None:
     Temporal token on Cloud. The parsed checks of the other tests run either way."""
     kubectl = shutil.which("kubectl")
     if kubectl is None:
-        return
+        pytest.skip("kubectl is not installed here: the kustomizations are checked as parsed")
     built = {}
     for overlay in (K8S, K8S / "temporal-cloud"):
         result = subprocess.run(

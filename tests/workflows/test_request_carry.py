@@ -65,8 +65,10 @@ ANSWERS = 3_000
 BATCH = 50
 PER_RUN = 500
 """answers_per_run: six hand-overs, each carrying everything taken before it."""
-CARRY_BOUND = 512 * 1024
-"""Well under the 2 MB payload limit, whatever the number of answers."""
+CARRY_BOUND = 640 * 1024
+"""Well under the 2 MB payload limit as JSON, whatever the number of answers (5,000 Court
+actions' ids take 60 KB of it); as the codec sends it, far less
+(tests/tracefreeze/test_codec_compression.py)."""
 VIEW_BOUND = 256 * 1024
 
 
@@ -220,7 +222,7 @@ def test_a_carry_at_every_cap_stays_bounded() -> None:
     """Whatever the number of answers, what they add to the carry is capped: the seen ids,
     the timeline, and the repeated valuations, which a ledger of many assets shares
     (LEDGER_REPEATS_KEPT). With the example's asset (one carried repeat) the carry of a
-    100-asset request at every cap stays under 512 KB."""
+    100-asset request at every cap stays under CARRY_BOUND."""
     carry = carry_at_caps(100)
     size = encoded(carry)
     names = ("seen", "court_ids", "timeline", "ledger")
