@@ -14,7 +14,7 @@ from tests.replay_check import histories_that_do_not_replay
 from tests.tracefreeze.codec_support import serving
 from tests.tracefreeze.e2e import Running, isolated, worker_and_bridge
 from tracefreeze.config import Settings
-from tracefreeze.security.codec import KEYS_ENV, codec_keys_file
+from tracefreeze.security.codec import KEYS_ENV, codec_keys_file, read_keys_file
 from tracefreeze.security.codec_server import CodecServer
 
 
@@ -52,13 +52,9 @@ async def running_cold(stack: Settings, request: pytest.FixtureRequest) -> Async
             keep = FAILED_HISTORIES / cold.task_queue
             failures = await histories_that_do_not_replay(r.client.client, cold.task_queue, keep)
             if failures:  # encrypted with the test's key: kept beside them, to replay them
-                keys = os.environ.get(KEYS_ENV) or _read_keys(codec_keys_file(cold.state_dir))
+                keys = os.environ.get(KEYS_ENV) or read_keys_file(codec_keys_file(cold.state_dir))
                 (keep / "codec-keys").write_text(keys)
             print(f"\nhistories that do not replay (kept in {keep}): {failures}")
-
-
-def _read_keys(path: Path) -> str:
-    return path.read_text() if path.exists() else ""
 
 
 @pytest.fixture

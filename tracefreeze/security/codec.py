@@ -283,7 +283,7 @@ def codec_from_env(
     env = os.environ if environ is None else environ
     spec = env.get(KEYS_ENV, "").strip()
     if not spec and (environ is None or state_dir is not None):
-        spec = _read_keys_file(codec_keys_file(state_dir))
+        spec = read_keys_file(codec_keys_file(state_dir))
     if not spec:
         return None
     keys = parse_keys(spec)
@@ -323,7 +323,9 @@ def codec_keys_file(state_dir: Path | None = None) -> Path:
     return state_dir / KEYS_FILE
 
 
-def _read_keys_file(path: Path) -> str:
+def read_keys_file(path: Path) -> str:
+    """The key set a codec keys file holds (``<key id>:<base64 key>`` per line, comments
+    dropped), comma-joined as ``TRACEFREEZE_CODEC_KEYS`` takes it; empty if there is none."""
     try:
         text = path.read_text(encoding="ascii")
     except FileNotFoundError:
