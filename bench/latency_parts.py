@@ -3,8 +3,8 @@ on the same warm worker right after the end-to-end repeats, without Kafka or the
 
 - *product update round trip*: sequential asset-management updates sent straight to one
   request (the product's client, codec and data converter), completed when the request took
-  the answer and its events are on Kafka (the round is a local activity in the same task);
-  compare with (b), the trivial workflow's update.
+  the answer into its history (its events leave after, in a publishing activity); compare
+  with (b), the trivial workflow's update.
 - *progress query round trip*: the query the end-to-end figure polls.
 """
 

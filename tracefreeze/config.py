@@ -128,8 +128,7 @@ class Settings(KafkaSecurity, BaseSettings):
     whose deadlines fall due together (a policy's round numbers make many) and memory to it
     (docs/operations.md, "Scaling out")."""
     worker_workflow_tasks: int = Field(default=100, ge=2, le=10_000)
-    """Workflow tasks a worker runs at once (``TRACEFREEZE_WORKER_WORKFLOW_TASKS``); a firing's
-    task holds its slot while its publishing local activity runs."""
+    """Workflow tasks a worker runs at once (``TRACEFREEZE_WORKER_WORKFLOW_TASKS``)."""
     worker_sticky_timeout_s: float = Field(default=60.0, ge=1, le=3_600)
     """How long a task waits on the worker's own (sticky) queue before the server hands it to
     any worker, which rebuilds the workflow from its history

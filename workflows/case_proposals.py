@@ -82,7 +82,7 @@ class Proposals:
         """Publish the proposals to the Court's escalations topic (inside the Court)."""
         while self.outbox:
             batch = self.outbox[:MAX_OUTBOX_ROUND]
-            await workflow.execute_local_activity(
+            await workflow.execute_activity(
                 PUBLISH_OUTBOX,
                 PublishOutbox(
                     events_topic=self.events_topic,

@@ -1,6 +1,6 @@
 """The request's outbox: lifecycle and escalation events are queued in the request's carried
 state as they happen, with ids made here (deterministic, so a retried publish repeats them),
-then published in order by a local activity at each round of the main loop.
+then published in order by an activity at each round of the main loop.
 
 A Court action's event carries its audit; the action's signed original goes beside it to the
 Court-internal topic the record store keeps (``schemas/court_record.py``; RS 93(1)(k),
@@ -138,11 +138,14 @@ class Outbox:
         """Publish, in order, what is queued now; what arrives meanwhile waits for the next
         round, so answers arriving without pause cannot keep the run from moving on.
 
-        A round is one local activity carrying up to ``MAX_OUTBOX_ROUND`` events: it runs in
-        the worker within the workflow task that queued them (no activity task, no second
-        workflow task per round), and the update that caused them returns once they are on
-        Kafka. A broker outage retries it with the same event ids (backoff up to 5 minutes,
-        timers beyond a minute)."""
+        A round is one activity carrying up to ``MAX_OUTBOX_ROUND`` events, scheduled in the
+        workflow task that queued them (the server hands it back to this worker eagerly where
+        it allows). Not a local activity: its completion is then an event of history, so a
+        replay meets it exactly where the live run did, whatever answer arrived meanwhile (a
+        local activity's result can reach the workflow with an update live and alone on
+        replay, and the commands after it would change order). The update that caused the
+        events returns once they are accepted in history; the events follow. A broker outage
+        retries the round with the same event ids (backoff up to 5 minutes)."""
         events, escalations = len(rec.outbox), len(rec.escalation_outbox)
         signed = len(rec.signed_outbox)
         while events or escalations or signed:
@@ -157,7 +160,7 @@ class Outbox:
                 signed=rec.signed_outbox[:n_sig],
                 request=req,
             )
-            await workflow.execute_local_activity(
+            await workflow.execute_activity(
                 PUBLISH_OUTBOX,
                 batch,
                 start_to_close_timeout=PUBLISH_TIMEOUT,

@@ -80,9 +80,10 @@ async def drill(fault_stack: Settings, request: pytest.FixtureRequest) -> AsyncI
 
 
 async def test_worker_killed_mid_publishing_and_restarted(drill: Drill) -> None:
-    """Every answer's workflow task publishes its events in a local activity, so while answers
-    flow the worker is killed in the middle of workflow tasks and publishing rounds; the
-    restarted worker replays them and publishes again (same event ids)."""
+    """Every answer's workflow task schedules the publishing of its events, which this worker
+    runs, so while answers flow the worker is killed in the middle of workflow tasks and
+    publishing rounds; the restarted worker replays them and publishes again (same event
+    ids)."""
     d = drill
     producing = asyncio.create_task(d.flow.produce())
     await d.flow.until_accepted(60)

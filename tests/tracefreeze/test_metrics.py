@@ -86,7 +86,7 @@ async def test_counters_move_and_probes_answer(stack: Settings) -> None:
         assert any(name == LAG for name, _ in after), "no consumer lag gauge"
         sdk = {name for name, _ in after if name.startswith("temporal_")}
         assert any(n.startswith("temporal_workflow_task_execution_latency") for n in sdk), sdk
-        assert any(n.startswith("temporal_local_activity_execution_latency") for n in sdk), sdk
+        assert any(n.startswith("temporal_activity_execution_latency") for n in sdk), sdk
         assert (await aget(port, "/healthz"))[0] == 200
         assert (await aget(port, "/readyz"))[0] == 200
     assert (await aget(port, "/healthz"))[0] == 0, "the server stops with its last component"

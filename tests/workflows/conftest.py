@@ -66,9 +66,8 @@ class RunningWorker:
 
 
 async def first_task_completed(handle: WorkflowHandle[Any, Any]) -> None:
-    """Wait until the history holds a completed workflow task. The publishing local activity
-    runs inside the first task, so its event can be seen before the task's completion (and its
-    search-attribute upsert) is recorded."""
+    """Wait until the history holds a completed workflow task, its search-attribute upsert
+    recorded (the transmitted event is published only after)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WAIT_SECONDS
     while EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED not in [

@@ -264,7 +264,7 @@ async def freeze_limit_consultation(
 async def backlog_batch(handle: Handle, req: CourtRequest) -> None:
     """A backlog handed over in batch updates (2026-11-29): acknowledgement and a freezing
     report together, a batch with a duplicate and a refused answer, a report alone, closure
-    refused; every round of events published by one local activity."""
+    refused; every round of events published by one activity."""
     ack, report = acknowledgement(req), execution_report(req)
     await handle.execute_update(
         RequestWorkflow.take_answers, AnswerBatch(answers=[ack, report]), id=new_event_id()

@@ -87,8 +87,8 @@ ORGAN_KEYS = OrganKeysReader(Settings()).resolve_organ_keys
 
 @dataclass
 class PublishRecorder:
-    """Stands in for the Kafka publishing activity (a round of the outbox per call, run as a
-    local activity) and records, in order, what it was given."""
+    """Stands in for the Kafka publishing activity (a round of the outbox per call) and records,
+    in order, what it was given."""
 
     calls: list[Sent] = field(default_factory=list)
     escalations_sent: list[EscalationEvent] = field(default_factory=list)
@@ -193,8 +193,12 @@ async def send(
     update_id: str | None = None,
 ) -> AnswerReceipt:
     """Send an answer or Court action as the update its type calls for; the update id is the
-    event id unless given (as the intake does)."""
-    return await court_client.send(handle, answer, update_id)
+    event id unless given (as the intake does). The update returns once the answer is in
+    history and its events leave after (``workflows/request_outbox.py``): this waits for them
+    too, so that a test reads what was published."""
+    receipt = await court_client.send(handle, answer, update_id)
+    await settle(handle)
+    return receipt
 
 
 async def settle(handle: WorkflowHandle[Any, Any]) -> tuple[int, ...]:

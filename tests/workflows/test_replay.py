@@ -18,6 +18,7 @@ from temporalio.workflow import NondeterminismError
 from schemas.case import DELIVER_TO_REQUEST
 from schemas.directory import FORWARD_NOTICE
 from schemas.organ_keys import RESOLVE_ORGAN_KEYS
+from schemas.outbox import PUBLISH_OUTBOX
 from schemas.policy import RESOLVE_POLICY
 from schemas.views import RequestView
 from tests.workflows.record_histories import SCENARIOS, STARTED, TIMED_SCENARIOS
@@ -87,8 +88,9 @@ every history the organ key registry read at the first run's start
 def test_histories_carry_no_patch(path: Path) -> None:
     """Before 1.0 nothing is deployed and no ``workflow.patched`` branch exists
     (docs/versioning.md): a history recorded on the current code carries no patch marker and
-    no change version, and publishes its outbox by local activity only (no activity task but
-    the ones a start may schedule, ``STARTING_ACTIVITIES``)."""
+    no change version, records no marker at all (its outbox is published by an activity, whose
+    completion is an event: ``workflows/request_outbox.py``), and schedules no activity but the
+    publishing rounds and the ones a start may schedule (``STARTING_ACTIVITIES``)."""
     history = load(path)
     assert patches_recorded(history) == []
     markers = {
@@ -96,13 +98,15 @@ def test_histories_carry_no_patch(path: Path) -> None:
         for e in history.events
         if e.HasField("marker_recorded_event_attributes")
     }
-    assert markers == {"core_local_activity"}
+    assert markers == set()
     scheduled = {
         e.activity_task_scheduled_event_attributes.activity_type.name
         for e in history.events
         if e.HasField("activity_task_scheduled_event_attributes")
     }
-    assert scheduled <= STARTING_ACTIVITIES.get(path.stem, set()) | {RESOLVE_ORGAN_KEYS}
+    assert PUBLISH_OUTBOX in scheduled
+    allowed = STARTING_ACTIVITIES.get(path.stem, set()) | {RESOLVE_ORGAN_KEYS, PUBLISH_OUTBOX}
+    assert scheduled <= allowed
 
 
 def test_the_patch_check_can_fail() -> None:

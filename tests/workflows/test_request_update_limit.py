@@ -31,6 +31,9 @@ from workflows.request import RequestWorkflow
 
 SERVER_SUGGESTS_AT = 0.9
 """``history.maxTotalUpdates.suggestContinueAsNewThreshold``: where the server would suggest."""
+SERVER_SUGGESTS_EVENTS = 4 * 1024
+"""``limit.historyCount.suggestContinueAsNew``, the server's default."""
+EVENTS_PER_ANSWER = 13
 
 
 def test_the_default_stays_well_below_the_servers_limit() -> None:
@@ -53,8 +56,11 @@ async def test_with_the_default_a_flood_of_answers_continues_as_new_and_keeps_th
     """The request is started as the Court's client starts it (no ``answers_per_run``) and
     takes a flood of valuations of a frozen account, one after another. Old code: the run
     never handed over; its update count would have reached the server's limit and every
-    later answer been refused. Now the first run hands over after ``ANSWERS_PER_RUN``
-    answers, far below the limit, and the next run holds every answer taken."""
+    later answer been refused. Now the first run hands over after at most
+    ``ANSWERS_PER_RUN`` answers, far below the limit, and the next run holds every answer
+    taken. Here the server's suggestion comes first: it suggests at 4 Ki events, and an
+    answer taken alone writes 13 (its update, its visibility, its workflow task, its
+    publishing activity and the workflow task that follows it)."""
     req = court_request()
     first = await worker.start(req)
     handle = worker.client.get_workflow_handle_for(RequestWorkflow.run, req.workflow_id)
@@ -74,7 +80,8 @@ async def test_with_the_default_a_flood_of_answers_continues_as_new_and_keeps_th
         for e in history.events
         if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED
     ]
-    assert ANSWERS_PER_RUN <= len(taken) < SERVER_SUGGESTS_AT * SERVER_UPDATES_PER_RUN
+    assert len(history.events) <= SERVER_SUGGESTS_EVENTS + EVENTS_PER_ANSWER
+    assert 0 < len(taken) <= ANSWERS_PER_RUN < SERVER_SUGGESTS_AT * SERVER_UPDATES_PER_RUN
     runs = await chain_of_runs(worker.client, req.workflow_id, first.result_run_id)
     assert len(runs) == 2
     view = await handle.query(RequestWorkflow.view)

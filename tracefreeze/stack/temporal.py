@@ -1,14 +1,17 @@
 """The Temporal dev server of the local stack (``temporal server start-dev``, SQLite), with
 every search attribute of ``workflows.search_attributes`` registered and its web UI wired to
-the codec server, so that the UI shows decrypted payloads."""
+the codec server, so that the UI shows decrypted payloads, and the dynamic config of
+production's Helm values (deploy/k8s/temporal-values.yaml), so that both engines run alike."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
 
 from tracefreeze.stack.errors import StackError, tail_of
+from tracefreeze.stack.helm_values import helm_dynamic_config
 from tracefreeze.stack.layout import Stack
 from tracefreeze.stack.pids import alive
 from workflows.search_attributes import dev_server_flags
@@ -34,6 +37,8 @@ def command(stack: Stack) -> list[str]:
         args += ["--ui-codec-endpoint", f"http://127.0.0.1:{s.codec_port}"]
     if s.temporal_namespace != "default":
         args += ["--namespace", s.temporal_namespace]
+    for key, (setting,) in helm_dynamic_config().items():  # one value, no constraints
+        args += ["--dynamic-config-value", f"{key}={json.dumps(setting['value'])}"]
     for pragma in o.temporal_sqlite_pragmas.split():
         args += ["--sqlite-pragma", pragma]
     return args

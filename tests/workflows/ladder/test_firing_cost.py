@@ -4,7 +4,7 @@ At scale every firing is a workflow task the server persists (and, out of the wo
 a replay of the whole history), so it writes only what changed: the ladder step a clock takes
 shows in the ``EscalationLevel`` search attribute, and the report memo is not rewritten for it
 (the cooperation report reads the greater of the memo's highest level and the attribute);
-deadlines due together are one round, published by one local activity. Deadlines as policy:
+deadlines due together are one round, published by one activity. Deadlines as policy:
 docs/legal-process.md, "Deadlines and escalation" (RS 86, 93(1), 96(1) set none).
 """
 
@@ -46,8 +46,9 @@ async def test_a_ladder_step_taken_by_a_clock_writes_the_attribute_and_not_the_m
 ) -> None:
     """The default policy (NLD: acknowledgement P5D, reminder lead P2D): on day 5 the clock
     takes step 1, the reminder. Its firing writes the timer's firing, one search-attribute
-    upsert (level, overdue, next deadline), the publish's marker and the next timer: no memo
-    (the old code wrote the memo's highest level too, one more event and visibility write).
+    upsert (level, overdue, next deadline), the publishing activity (scheduled, started,
+    completed) and the next timer: no memo (the old code wrote the memo's highest level too,
+    one more event and visibility write).
     The report still counts the request as escalated; after the acknowledgement brings the
     level down, the memo keeps the level reached, and the report still counts it."""
     req = court_request()
@@ -64,7 +65,9 @@ async def test_a_ladder_step_taken_by_a_clock_writes_the_attribute_and_not_the_m
     assert step == [
         E.EVENT_TYPE_TIMER_FIRED,
         E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
-        E.EVENT_TYPE_MARKER_RECORDED,
+        E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+        E.EVENT_TYPE_ACTIVITY_TASK_STARTED,
+        E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
         E.EVENT_TYPE_TIMER_STARTED,
     ]
     described = await handle.describe()
@@ -83,7 +86,7 @@ async def test_a_ladder_step_taken_by_a_clock_writes_the_attribute_and_not_the_m
 async def test_deadlines_due_together_are_one_round_with_one_publish(ladder: Ladder) -> None:
     """An urgent request whose RS 96(1) confirmation period and acknowledgement deadline end
     at the same instant (no reminder lead): both clocks fire in one workflow task, and their
-    escalations leave in one publishing local activity (one marker), not one each."""
+    escalations leave in one publishing activity (one scheduled), not one each."""
     req = court_request(urgency="urgent")
     base = resolve(load_policy(), load_directory(), req)
     due, later = 2 * DAY, 30 * DAY
@@ -104,6 +107,6 @@ async def test_deadlines_due_together_are_one_round_with_one_publish(ladder: Lad
     kinds = {e.kind for e in ladder.events(req)}
     assert kinds == {K.URGENT_CONFIRMATION_OVERDUE, K.STEP_REACHED}
     assert fired.count(E.EVENT_TYPE_TIMER_FIRED) == 1
-    assert fired.count(E.EVENT_TYPE_MARKER_RECORDED) == 1
+    assert fired.count(E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) == 1
     [round_] = ladder.published.rounds[rounds:]
     assert {e.kind for e in round_.escalations} == kinds

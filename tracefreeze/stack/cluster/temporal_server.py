@@ -24,15 +24,14 @@ from typing import Any
 
 import yaml
 
-from tracefreeze.config import REPO_ROOT
 from tracefreeze.stack.cluster import authorization, build, postgres, temporal_certs
 from tracefreeze.stack.cluster.layout import NAMESPACE, Cluster
 from tracefreeze.stack.errors import StackError, tail_of
+from tracefreeze.stack.helm_values import helm_dynamic_config, helm_values
 from tracefreeze.stack.pids import alive
 from tracefreeze.stack.ports import HOST
 from workflows.search_attributes import dev_server_flags
 
-VALUES = REPO_ROOT / "deploy" / "k8s" / "temporal-values.yaml"
 STORES = {"default": "temporal", "visibility": "visibility"}
 """Helm datastore -> the module's schema directory under schema/postgresql/v12."""
 DYNAMIC = {
@@ -40,16 +39,6 @@ DYNAMIC = {
     "system.forceSearchAttributesCacheRefreshOnRead": [{"value": True, "constraints": {}}],
     "limit.maxIDLength": [{"value": 255, "constraints": {}}],
 }
-
-
-def helm_values() -> dict[str, Any]:
-    values = yaml.safe_load(VALUES.read_text())
-    return values["server"]["config"]
-
-
-def helm_dynamic_config() -> dict[str, Any]:
-    """The dynamic config of the Helm values (``server.dynamicConfig``)."""
-    return dict(yaml.safe_load(VALUES.read_text())["server"]["dynamicConfig"])
 
 
 def namespace_retention() -> str:
