@@ -1,13 +1,15 @@
-"""End-to-end latency at light load: a signed answer produced to Kafka → visible in the
-request's ``progress`` query (its ``answers_seen`` counts it), one answer at a time.
+"""End-to-end latency at light load, one answer at a time, two figures: a signed answer
+produced to Kafka → visible in the request's ``progress`` query (its ``answers_seen`` counts
+it), and → its ``answer.accepted`` event read by a downstream consumer of the events topic
+(``bench/downstream.py``): the chain a downstream consumer sees.
 
 Worker and bridge run warm; each repeat uses a fresh request (acknowledged and frozen first,
 not timed), then ``answers`` asset-management valuations, each sent (``send_and_wait``) only
 after the previous one is visible, with a short pause between. The clock starts before the
 produce and stops when a query first shows the answer (the ``progress`` query — status and
 count, no ledger or timeline — polled back to back, so the figure includes up to one query
-round trip). Baseline: (a) Kafka round trip p50 +
-(b) Temporal update round trip p50 of the same run.
+round trip). Baselines of the same run: (a) Kafka round trip p50 + (b) Temporal update round
+trip p50 for the first; (a)+(b)+(a) for the second (the event travels Kafka once more).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from bench.common import (
     send_signed,
     summary,
 )
+from bench.downstream import Downstream, reading
 from bench.drain import submit_all
 from bench.latency_parts import update_and_query_round_trips
 from bench.stack import BenchStack
@@ -59,29 +62,48 @@ async def _visible(requests: RequestClient, reference: str, count: int, timeout_
 
 async def one_repeat(
     settings: Settings, signer: StateSigner, reference: str, sizes: LatencySizes
-) -> list[float]:
+) -> tuple[list[float], list[float]]:
+    """Seconds from produce to visible in a query, and to the event read downstream."""
     await submit_all(settings, [reference])
     requests = RequestClient(await connect(settings), settings)
     prod = await producer(settings)
     try:
-        seen = 0
-        for answer in (fresh_acknowledgement(reference), freeze_report(reference)):
-            await send_signed(prod, settings, signer, answer, wait=True)
-            seen += 1
-            await _visible(requests, reference, seen, sizes.timeout_s)
-        samples: list[float] = []
-        for i in range(sizes.answers + WARM_UP):
-            answer = management(reference, i)
-            await asyncio.sleep(PAUSE_S)
-            t0 = time.perf_counter()
-            await send_signed(prod, settings, signer, answer, wait=True)
-            seen += 1
-            await _visible(requests, reference, seen, sizes.timeout_s)
-            if i >= WARM_UP:
-                samples.append(time.perf_counter() - t0)
-        return samples
+        async with reading(settings) as downstream:
+            return await _timed(settings, signer, reference, sizes, requests, prod, downstream)
     finally:
         await prod.stop()
+
+
+async def _timed(
+    settings: Settings,
+    signer: StateSigner,
+    reference: str,
+    sizes: LatencySizes,
+    requests: RequestClient,
+    prod: Any,
+    downstream: Downstream,
+) -> tuple[list[float], list[float]]:
+    seen = 0
+    for answer in (fresh_acknowledgement(reference), freeze_report(reference)):
+        await send_signed(prod, settings, signer, answer, wait=True)
+        seen += 1
+        await _visible(requests, reference, seen, sizes.timeout_s)
+    visible: list[float] = []
+    consumed: list[float] = []
+    for i in range(sizes.answers + WARM_UP):
+        answer = management(reference, i)
+        event = downstream.expect(answer.event_id)
+        await asyncio.sleep(PAUSE_S)
+        t0 = time.perf_counter()
+        await send_signed(prod, settings, signer, answer, wait=True)
+        seen += 1
+        await _visible(requests, reference, seen, sizes.timeout_s)
+        shown = time.perf_counter()
+        read_at = await asyncio.wait_for(event, sizes.timeout_s)
+        if i >= WARM_UP:
+            visible.append(shown - t0)
+            consumed.append(read_at - t0)
+    return visible, consumed
 
 
 async def run_latency(
@@ -90,11 +112,13 @@ async def run_latency(
     settings = stack.settings.model_copy(update={"task_queue": TASK_QUEUE})
     stack.start_app("worker", TASK_QUEUE)
     stack.start_app("bridge", TASK_QUEUE)
-    runs, parts = [], []
+    runs, downstream, parts = [], [], []
     try:
         for r in range(sizes.repeats):
             reference = f"ICC-01/22-LAT-{r:03d}"
-            runs.append(latency_stats(await one_repeat(settings, signer, reference, sizes)))
+            visible, consumed = await one_repeat(settings, signer, reference, sizes)
+            runs.append(latency_stats(visible))
+            downstream.append(latency_stats(consumed))
         for r in range(sizes.repeats):
             reference = f"ICC-01/22-LAT-PARTS-{r:03d}"
             n = min(sizes.answers, PARTS_ANSWERS)
@@ -130,4 +154,12 @@ async def run_latency(
     out["baseline_with_query_p50_ms"] = base50 + out["baseline_query_p50_ms"]
     out["ratio_p50_with_query"] = p50["median"] / out["baseline_with_query_p50_ms"]
     out["target_met"] = out["ratio_p50"] <= 1.25
+    # To the event read downstream: the answer crosses Kafka twice, Temporal once.
+    out["downstream_runs"] = downstream
+    out["downstream_p50_ms"] = summary([r["p50_ms"] for r in downstream])
+    out["downstream_p99_ms"] = summary([r["p99_ms"] for r in downstream])
+    out["baseline_downstream_p50_ms"] = 2 * kafka_p50 + temporal_p50
+    out["ratio_downstream_p50"] = (
+        out["downstream_p50_ms"]["median"] / out["baseline_downstream_p50_ms"]
+    )
     return out

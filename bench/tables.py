@@ -67,6 +67,20 @@ def print_latency(r: dict[str, Any]) -> None:
                     "",
                 ],
                 [
+                    "produce → event read downstream, p50, ms",
+                    spread(r["downstream_p50_ms"], 1),
+                    f"(a)+(b)+(a) {fmt(r['baseline_downstream_p50_ms'], 1)}",
+                    f"{fmt(r['ratio_downstream_p50'], 2)}x",
+                    "",
+                ],
+                [
+                    "produce → event read downstream, p99, ms",
+                    spread(r["downstream_p99_ms"], 1),
+                    "",
+                    "",
+                    "",
+                ],
+                [
                     "p50 against (a)+(b)+(b) query, ms",
                     spread(r["p50_ms"], 1),
                     fmt(r["baseline_with_query_p50_ms"], 1),
@@ -289,6 +303,9 @@ def print_scale(r: dict[str, Any]) -> None:
 
 
 LATENCY_PARTS = (
+    "downstream_p50_ms",
+    "baseline_downstream_p50_ms",
+    "ratio_downstream_p50",
     "ratio_p50_with_query",
     "product_update_p50_ms",
     "ratio_update_p50",
