@@ -66,44 +66,59 @@ def print_latency(r: dict[str, Any]) -> None:
                     f"{fmt(r['ratio_p99'], 2)}x",
                     "",
                 ],
-                [
+                _against(
+                    r,
                     "produce → event read downstream, p50, ms",
-                    spread(r["downstream_p50_ms"], 1),
-                    f"(a)+(b)+(a) {fmt(r['baseline_downstream_p50_ms'], 1)}",
-                    f"{fmt(r['ratio_downstream_p50'], 2)}x",
-                    "",
-                ],
+                    "downstream_p50_ms",
+                    "(a)+(b)+(a) ",
+                    "baseline_downstream_p50_ms",
+                    "ratio_downstream_p50",
+                ),
                 [
                     "produce → event read downstream, p99, ms",
                     spread(r["downstream_p99_ms"], 1),
-                    "",
-                    "",
-                    "",
+                    *("", "", ""),
                 ],
-                [
+                _against(
+                    r,
                     "p50 against (a)+(b)+(b) query, ms",
-                    spread(r["p50_ms"], 1),
-                    fmt(r["baseline_with_query_p50_ms"], 1),
-                    f"{fmt(r['ratio_p50_with_query'], 2)}x",
+                    "p50_ms",
                     "",
-                ],
-                [
+                    "baseline_with_query_p50_ms",
+                    "ratio_p50_with_query",
+                ),
+                _against(
+                    r,
                     "part: product update round trip p50, ms (no Kafka)",
-                    spread(r["product_update_p50_ms"], 1),
-                    f"(b) {fmt(r['baseline_update_p50_ms'], 1)}",
-                    f"{fmt(r['ratio_update_p50'], 2)}x",
-                    "",
-                ],
-                [
+                    "product_update_p50_ms",
+                    "(b) ",
+                    "baseline_update_p50_ms",
+                    "ratio_update_p50",
+                ),
+                _against(
+                    r,
                     "part: progress query round trip p50, ms",
-                    spread(r["progress_query_p50_ms"], 1),
-                    f"(b) query {fmt(r['baseline_query_p50_ms'], 1)}",
-                    f"{fmt(r['ratio_query_p50'], 2)}x",
-                    "",
-                ],
+                    "progress_query_p50_ms",
+                    "(b) query ",
+                    "baseline_query_p50_ms",
+                    "ratio_query_p50",
+                ),
             ],
         )
     )
+
+
+def _against(
+    r: dict[str, Any], label: str, figure: str, base_name: str, baseline: str, ratio: str
+) -> list[str]:
+    """A row of the latency table: a figure, its baseline (named) and their ratio."""
+    return [
+        label,
+        spread(r[figure], 1),
+        f"{base_name}{fmt(r[baseline], 1)}",
+        f"{fmt(r[ratio], 2)}x",
+        "",
+    ]
 
 
 def print_drain(r: dict[str, Any]) -> None:
