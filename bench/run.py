@@ -146,13 +146,14 @@ async def _profile_latency(stack: BenchStack, signer: Any, results: Path) -> dic
     stack.start_app("bridge", lat.TASK_QUEUE, profile=paths["bridge"])
     try:
         sizes = lat.LatencySizes(answers=40, repeats=1)
-        samples = await lat.one_repeat(settings, signer, "ICC-01/22-LAT-PROF", sizes)
+        visible, consumed = await lat.one_repeat(settings, signer, "ICC-01/22-LAT-PROF", sizes)
     finally:
         await stack.stop_apps()
     from bench.common import latency_stats
 
     return {
-        "under_profiler": latency_stats(samples),
+        "under_profiler": latency_stats(visible),
+        "under_profiler_downstream": latency_stats(consumed),
         "profiles": [f"{p}.{ext}" for p in paths.values() for ext in ("html", "txt")],
     }
 
