@@ -47,10 +47,12 @@ class Profiling:
         self.profiler = Profiler(interval=0.002, async_mode="disabled")
 
     def install(self) -> None:
-        if self.profiler is None:
-            return
+        """Start now, or on SIGUSR1. The signals are taken even with no profiler: their default
+        action ends the process (a scale run without pyinstrument lost its worker at the
+        firing it was to measure)."""
         if not self.on_signal:
-            self.profiler.start()
+            if self.profiler is not None:
+                self.profiler.start()
             return
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGUSR1, self.start)
