@@ -57,7 +57,8 @@ def cloudevent_headers(event: Event) -> list[tuple[str, bytes]]:
 
 class EventPublisher:
     """Holds the Kafka producer; its ``publish_outbox`` method is the registered activity (run
-    by the request workflow, one round of its outbox per call)."""
+    by the request workflow, one round of its outbox per call, and by the case workflow for its
+    release proposals)."""
 
     def __init__(
         self,

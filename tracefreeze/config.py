@@ -94,7 +94,10 @@ class Settings(KafkaSecurity, BaseSettings):
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_controller_port: int = 9093
-    kafka_timeout_s: float = Field(default=15.0, gt=0)
+    kafka_timeout_s: float = Field(default=15.0, gt=0, le=25.0)
+    """How long one Kafka call waits (``TRACEFREEZE_KAFKA_TIMEOUT_S``). At most 25 s: a
+    publishing round gives up within it, before the server's 30 s limit on the round sends the
+    same events again from another attempt (``workflows/request_outbox.py``)."""
     bridge_group_id: str = "tracefreeze-bridge"
     bridge_in_flight: int = Field(default=16, ge=1, le=256)
     """Updates a bridge process has in flight at once (different requests side by side)."""

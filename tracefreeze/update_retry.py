@@ -51,6 +51,7 @@ class _Outbound(OutboundInterceptor):
                     raise
             log.warning(  # the update's name and id only: never its content
                 "update aborted by the server, sent again",
+                workflow_id=input.id,  # opaque for an ex parte request (Rule 99(2))
                 update=input.update,
                 update_id=input.update_id,
                 attempt=attempt,

@@ -96,8 +96,9 @@ class Clocks(State):
 
 TIMELINE_CARRIED = 200
 """Timeline entries a request carries across continue-as-new: the most recent ones. Every
-entry also left as a request event on Kafka when it was made (the record of the request's
-life); the carry counts the older ones it no longer holds (``timeline_dropped``)."""
+entry also became a request event when it was made, published to Kafka from the outbox, which
+is carried whole until then (the record of the request's life); the carry counts the older
+ones it no longer holds (``timeline_dropped``)."""
 
 
 class RequestVersion(State):

@@ -112,11 +112,12 @@ class CaseWorkflow:
             except TimeoutError:
                 self._reconcile_now = True
         # Every signal and update that reached this run is applied, and every Court action on
-        # its way to a request has its answer, before it ends (what is left is carried).
-        await workflow.wait_condition(
-            lambda: workflow.all_handlers_finished() and not self._deliveries.in_flight
-        )
-        await self._proposals.publish()
+        # its way to a request has its answer, before it ends (what is left is carried); so
+        # is one admitted while the last proposals went out.
+        await workflow.wait_condition(self._settled)
+        while self._proposals.outbox:
+            await self._proposals.publish()
+            await workflow.wait_condition(self._settled)
         if self._closed:
             # Each request reported its closure before it completed; its completion can reach
             # the case in the very task that takes close_case, and completing the case in that
@@ -309,6 +310,9 @@ class CaseWorkflow:
             self._take(summary)
 
     # -- Court actions the case sends its requests, and its release ------------------------
+
+    def _settled(self) -> bool:
+        return workflow.all_handlers_finished() and not self._deliveries.in_flight
 
     def _woken(self) -> bool:
         """Work for the run loop: read from the state alone, never the clock (``HandOver``)."""

@@ -93,4 +93,7 @@ class Proposals:
                 retry_policy=PUBLISH_RETRY,
                 summary=f"{len(batch)} release proposal(s) to the Chamber",
             )
-            del self.outbox[: len(batch)]
+            # By id: a signal taken meanwhile may have added proposals and dropped the oldest
+            # (``MAX_OUTBOX``), so the head of the list need not be what was sent.
+            sent = {event.id for event in batch}
+            self.outbox = [event for event in self.outbox if event.id not in sent]

@@ -138,11 +138,11 @@ class RequestWorkflow:
             if self._closed or self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 # A steady stream of answers must not hold a run open: the outbox is carried
-                # across continue-as-new and published by the next run.
+                # across continue-as-new and published by the next run. A closed request ends
+                # once a round left nothing to send, whatever a handler did meanwhile.
                 if self._closed:
-                    await self._outbox.publish(self._rec, self._request)
-                    await forward_to_directory(self._rec.directory_outbox)
-                    await self._inform_parent()
+                    if self._outgoing():
+                        continue
                     return self.view()
                 inp = self._input
                 workflow.continue_as_new(
@@ -307,15 +307,13 @@ class RequestWorkflow:
         await workflow.wait_condition(lambda: self._has_work() or clock.done())
 
     def _has_work(self) -> bool:
+        return self._outgoing() or self._closed or self._should_continue_as_new()
+
+    def _outgoing(self) -> bool:
+        """Events to publish, notices to forward or a report the case is to be told."""
         rec = self._rec
-        return (
-            bool(rec.outbox)
-            or bool(rec.escalation_outbox)
-            or bool(rec.directory_outbox)
-            or self._parent.waiting(self._closed)
-            or self._closed
-            or self._should_continue_as_new()
-        )
+        queued = rec.outbox or rec.escalation_outbox or rec.signed_outbox or rec.directory_outbox
+        return bool(queued) or self._parent.waiting(self._closed)
 
     def _fire_clocks(self) -> None:
         clocks, rec = self._rec.clocks, self._rec

@@ -5,8 +5,9 @@ management is revalued again and again: RS 93(1)(k), 99; cf. EU 2018/1805 art. 2
 starts with the carry as its input, so whatever in the carry grows with the answers grows every
 later run's first event and history bytes. Here each part that grows with answers or actions is
 cut to a fixed window of the most recent, with an exact count of the rest; what is dropped is
-already durable elsewhere: every answer and action left as a request event on Kafka when it was
-taken (``workflows/request_outbox.py``), and each run's history holds it as the update it came in.
+already durable elsewhere: every answer and action became a request event when it was taken,
+queued in the outbox (carried whole until published: ``workflows/request_outbox.py``) and
+published to Kafka, and each run's history holds it as the update it came in.
 
 - timeline: the last ``TIMELINE_CARRIED`` entries; ``timeline_dropped`` counts the others;
 - seen ids: a State's answers' taken within the dedupe window, at most ``seen_ids_cap`` of

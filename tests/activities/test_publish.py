@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.publish import EventPublisher
@@ -16,6 +17,7 @@ from schemas.ledger import RequestStatus
 from schemas.outbox import PublishOutbox
 from tracefreeze.config import Settings
 from tracefreeze.kafka import make_consumer, make_producer, start_with_timeout, stop_with_timeout
+from workflows.request_outbox import PUBLISH_TIMEOUT
 
 pytestmark = pytest.mark.stack
 
@@ -60,3 +62,15 @@ async def test_event_round_trips_through_kafka(stack: Settings) -> None:
     assert datetime.fromisoformat(headers["ce_time"].decode()) == event.time
     assert headers["content-type"] == b"application/json"
     assert RequestEvent.model_validate_json(record.value) == event
+
+
+def test_a_round_gives_up_before_the_server_sends_it_again() -> None:
+    """A publishing round waits ``kafka_timeout_s`` at most for the broker; the largest value
+    the settings take stays below the round's limit on the server, so a round never runs on
+    while the server has already handed the same events to another attempt."""
+    bound = next(
+        m.le for m in Settings.model_fields["kafka_timeout_s"].metadata if hasattr(m, "le")
+    )
+    assert bound < PUBLISH_TIMEOUT.total_seconds()
+    with pytest.raises(ValidationError):
+        Settings(kafka_timeout_s=PUBLISH_TIMEOUT.total_seconds())

@@ -18,12 +18,15 @@ WORKFLOWS = Path(workflows.__file__).parent
 
 
 def local_activity_calls(source: str) -> list[int]:
-    """The lines of ``source`` that call a local activity, under any name the SDK gives it."""
-    return sorted(
-        node.lineno
-        for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.Attribute) and any(node.attr.startswith(name) for name in LOCAL)
-    )
+    """The lines of ``source`` that call or import a local activity, under any name the SDK
+    gives it."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        names = [a.name for a in node.names] if isinstance(node, ast.ImportFrom) else []
+        names += [node.attr] if isinstance(node, ast.Attribute) else []
+        if any(n.startswith(local) for n in names for local in LOCAL):
+            found.add(node.lineno)
+    return sorted(found)
 
 
 def test_no_workflow_module_runs_a_local_activity() -> None:
@@ -43,6 +46,7 @@ def test_the_check_finds_each_form() -> None:
             "workflow.start_local_activity_method(C.f, x)",
             "await workflow.execute_local_activity_class(C, x)",
             "await workflow.execute_activity(f, x)",
+            "from temporalio.workflow import execute_activity, start_local_activity",
         ]
     )
-    assert local_activity_calls(source) == [1, 2, 3]
+    assert local_activity_calls(source) == [1, 2, 3, 5]

@@ -37,8 +37,10 @@ def command(stack: Stack) -> list[str]:
         args += ["--ui-codec-endpoint", f"http://127.0.0.1:{s.codec_port}"]
     if s.temporal_namespace != "default":
         args += ["--namespace", s.temporal_namespace]
-    for key, (setting,) in helm_dynamic_config().items():  # one value, no constraints
-        args += ["--dynamic-config-value", f"{key}={json.dumps(setting['value'])}"]
+    for key, settings in helm_dynamic_config().items():
+        if len(settings) != 1 or settings[0].get("constraints"):
+            raise StackError(f"dynamic config {key}: the dev server takes one value, unconstrained")
+        args += ["--dynamic-config-value", f"{key}={json.dumps(settings[0]['value'])}"]
     for pragma in o.temporal_sqlite_pragmas.split():
         args += ["--sqlite-pragma", pragma]
     return args
