@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from schemas.common import Confidentiality
 from schemas.escalations import EscalationEvent, EscalationKind
 from schemas.events import RequestEvent, RequestEventType
+from schemas.outbox import MODIFYING
 from schemas.party import (
     AssetDecision,
     PartyMessage,
@@ -55,8 +56,6 @@ DECISIONS = frozenset({RequestEventType.COURT_ACTION, RequestEventType.CLOSED})
 INTERNAL_ACTIONS = frozenset({"escalation_decision"})
 """Court actions that are the Court's own deliberation, not a decision addressed to the State:
 whether to take a Chamber or Assembly step (RS 87(7)) reaches the State through that organ."""
-MODIFYING = "consultation_response"
-"""The Court action that may carry a new version of the request (RS 97)."""
 
 
 def state_request(request: CourtRequest) -> StateRequest:
@@ -64,6 +63,14 @@ def state_request(request: CourtRequest) -> StateRequest:
     return StateRequest.model_validate(
         request.model_dump(include=set(StateRequest.model_fields)), from_attributes=False
     )
+
+
+def carried_text(request: CourtRequest | None) -> StateRequest:
+    """The request's text for a message that carries it (``carries_request``); a round
+    without it is refused (``PublishOutbox`` checks it first)."""
+    if request is None:
+        raise ValueError("a round whose message carries the request's text came without it")
+    return state_request(request)
 
 
 def is_for_state(escalation: EscalationEvent) -> bool:
@@ -76,10 +83,13 @@ def party_messages(
     request: CourtRequest | None,
     events: Iterable[RequestEvent],
     escalations: Iterable[EscalationEvent],
+    confidentiality: Confidentiality | None = None,
 ) -> list[PartyMessage]:
     """The messages for the requested State of one round, in the round's order (events first,
-    as on the shared topics). Without the request (an older history) nothing is sent."""
-    if request is None:
+    as on the shared topics). ``request`` is needed only by an event whose message carries its
+    text (``carries_request``); without it and without the request's confidentiality (the
+    case's proposals) nothing is sent."""
+    if request is None and confidentiality is None:
         return []
     events = list(events)
     messages: list[PartyMessage] = []
@@ -94,7 +104,7 @@ def party_messages(
                 PartyMessage(
                     id=party_message_id(event.id),
                     type=PartyMessageType.REQUEST,
-                    request=state_request(request),
+                    request=carried_text(request),
                     **common,
                 )
             )
@@ -110,7 +120,7 @@ def party_messages(
                 action=event.action or "close",
                 status=event.status,
                 assets=assets,
-                request=state_request(request) if event.action == MODIFYING else None,
+                request=carried_text(request) if event.action == MODIFYING else None,
             )
             messages.append(
                 PartyMessage(
@@ -146,11 +156,13 @@ def party_messages(
     return messages
 
 
-def shared_escalation(escalation: EscalationEvent, request: CourtRequest | None) -> EscalationEvent:
+def shared_escalation(
+    escalation: EscalationEvent, confidentiality: Confidentiality | None
+) -> EscalationEvent:
     """The escalation as published on the Court's shared topic: for an ex parte request
     (Rule 99) no asset, no office addressed and no channel; the rest (request, step, level,
-    dates) is what the Registry and the Chamber monitor. Without the request (an older
-    history) it is redacted too: confidentiality unknown means the strictest."""
-    if request is not None and request.confidentiality is not Confidentiality.EX_PARTE:
+    dates) is what the Registry and the Chamber monitor. Confidentiality unknown (the case's
+    proposals) is redacted too: the strictest reading."""
+    if confidentiality is not None and confidentiality is not Confidentiality.EX_PARTE:
         return escalation
     return escalation.model_copy(update={"asset_id": None, "addressee": None, "channel": None})

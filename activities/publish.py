@@ -79,8 +79,9 @@ class EventPublisher:
         """Send a round of a request's outbox, in order, and wait until the broker acknowledged
         every event (acks=all). One failure fails the round: Temporal retries all of it with
         the same event ids, and consumers deduplicate on them."""
+        conf = p.confidentiality_in_force
         sends: list[tuple[str, Event]] = [(p.events_topic, e) for e in p.events]
-        sends += [(p.escalations_topic, shared_escalation(e, p.request)) for e in p.escalations]
+        sends += [(p.escalations_topic, shared_escalation(e, conf)) for e in p.escalations]
         sends += self._party_sends(p)
         sends += self._signed_sends(p)
         await asyncio.wait_for(self._send_all(sends), timeout=self._timeout_s)
@@ -98,7 +99,7 @@ class EventPublisher:
 
     def _party_sends(self, p: PublishOutbox) -> list[tuple[str, Event]]:
         """The round's messages for the requested State, to its own channel only."""
-        messages = party_messages(p.request, p.events, p.escalations)
+        messages = party_messages(p.request, p.events, p.escalations, p.confidentiality_in_force)
         if not messages or not self._channels:
             return []
         state = messages[0].requested_state

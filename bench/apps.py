@@ -101,27 +101,47 @@ async def _main(kind: str, profiling: Profiling) -> None:
         await run_trivial_worker(settings)
 
 
+TRANSMITTED_BYTES = 1024
+"""The bare message's size: about a transmission event's."""
+
+
 async def run_trivial_worker(settings: Settings) -> None:
-    """Baseline (b)'s worker: bare client, the product worker's cache and task settings."""
+    """Baseline (b)'s worker: bare client, the product worker's cache and task settings, and
+    the one-message activity of the bare start (the product's producer settings)."""
+    from temporalio import activity
     from temporalio.client import Client
     from temporalio.worker import Worker
 
-    from bench.trivial import TASK_QUEUE, CounterWorkflow, TimerWorkflow
+    from bench.trivial import TASK_QUEUE, TRANSMIT, CounterWorkflow, TimerWorkflow
+    from tracefreeze.kafka import make_producer, start_with_timeout, stop_with_timeout
     from tracefreeze.worker import tuning
 
     client = await Client.connect(
         settings.temporal_address, namespace=settings.temporal_namespace, **access(settings)
     )
+    producer = make_producer(settings, client_id="bench-trivial")
+    await start_with_timeout(producer, settings.kafka_timeout_s)
+
+    @activity.defn(name=TRANSMIT)
+    async def transmit(topic: str) -> None:
+        key = activity.info().workflow_id.encode()
+        send = producer.send_and_wait(topic, value=b"x" * TRANSMITTED_BYTES, key=key)
+        await asyncio.wait_for(send, settings.kafka_timeout_s)
+
     stop = asyncio.Event()
-    with stop_on_signals(stop):
-        async with Worker(
-            client,
-            task_queue=TASK_QUEUE,
-            workflows=[CounterWorkflow, TimerWorkflow],
-            **tuning(settings),
-        ):
-            log.info("trivial worker started", task_queue=TASK_QUEUE)
-            await stop.wait()
+    try:
+        with stop_on_signals(stop):
+            async with Worker(
+                client,
+                task_queue=TASK_QUEUE,
+                workflows=[CounterWorkflow, TimerWorkflow],
+                activities=[transmit],
+                **tuning(settings),
+            ):
+                log.info("trivial worker started", task_queue=TASK_QUEUE)
+                await stop.wait()
+    finally:
+        await stop_with_timeout(producer, settings.kafka_timeout_s)
 
 
 def main(argv: list[str] | None = None) -> int:

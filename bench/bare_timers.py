@@ -14,6 +14,11 @@ own start rate so that every timer is started before it (a start that would come
 to ``T`` is skipped, and the count is then reported as it is: ``due_together``). Figures:
 start throughput, firing rate, lateness p50/p99 — the floor this machine's engine sets at
 that count.
+
+A bare start also sends one Kafka message, by an activity in its first task, as a request
+publishes its transmission (the honest baseline for "transmit a request"), and starts are
+paced by the same count of first messages on the topic as the product's (``bench/settled.py``):
+starts per second then measure the same work on both sides.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from typing import Any
 
 from temporalio.client import Client
 
-from bench.common import bounded, percentile
+from bench.baselines import engine_topic
+from bench.common import bounded, partitions, percentile
+from bench.settled import Settled
 from bench.stack import BenchStack
 from bench.trivial import TASK_QUEUE, TimerWorkflow
 from tracefreeze.temporal import access
@@ -42,35 +49,45 @@ async def bare_timers(
     guard_s: float,
 ) -> dict[str, Any]:
     settings = stack.settings
+    n_partitions = len(await partitions(settings, settings.topics.request_events))
+    topic = await engine_topic(settings, n_partitions)
     app = stack.start_app("trivial-worker")
     run = uuid.uuid4().hex[:6]
+    settled = Settled(settings, 0, topic)
+    submitted: list[int] = []
     try:
         client = await Client.connect(
             settings.temporal_address, namespace=settings.temporal_namespace, **access(settings)
         )
-        t0 = time.perf_counter()
+        async with settled:  # starts paced by first messages, as the product's
+            t0 = time.perf_counter()
 
-        async def start(i: int, due: float) -> Any:
-            now = time.time()  # the timer runs from the first task, like a request's deadline
-            if now > due - guard_s:
-                return None
-            return await client.start_workflow(
-                TimerWorkflow.run, due - now, id=f"bench-timer-{run}-{i}", task_queue=TASK_QUEUE
-            )
+            async def start(i: int, due: float) -> Any:
+                await settled.room(submitted)
+                now = time.time()  # the timer runs from the first task, like a request's deadline
+                if now > due - guard_s:
+                    return None
+                submitted.append(i)
+                return await client.start_workflow(
+                    TimerWorkflow.run,
+                    args=[due - now, topic],
+                    id=f"bench-timer-{run}-{i}",
+                    task_queue=TASK_QUEUE,
+                )
 
-        # Calibration (due in a day, still open at the end, like the product's run): the
-        # start rate sets T so that the rest can be started before it.
-        later = time.time() + 86_400
-        calib, n = calibration, calibration + due_together
-        await bounded(concurrency, [lambda i=i: start(i, later) for i in range(calib)])
-        rate = max(calib, 1) / (time.perf_counter() - t0)
-        # Generous: starts slow down as the server fills (a late T costs only waiting, and
-        # a timer not started before it would make the counts unequal).
-        lead = min((n - calib) / rate * 3 + guard_s, start_budget_s)
-        due = time.time() + max(lead, 3 * guard_s)
-        jobs = [lambda i=i: start(i, due) for i in range(calib, n)]
-        handles = [h for h in await bounded(concurrency, jobs) if h is not None]
-        start_s = time.perf_counter() - t0
+            # Calibration (due in a day, still open at the end, like the product's run): the
+            # start rate sets T so that the rest can be started before it.
+            later = time.time() + 86_400
+            calib, n = calibration, calibration + due_together
+            await bounded(concurrency, [lambda i=i: start(i, later) for i in range(calib)])
+            rate = max(calib, 1) / (time.perf_counter() - t0)
+            # Generous: starts slow down as the server fills (a late T costs only waiting, and
+            # a timer not started before it would make the counts unequal).
+            lead = min((n - calib) / rate * 3 + guard_s, start_budget_s)
+            due = time.time() + max(lead, 3 * guard_s)
+            jobs = [lambda i=i: start(i, due) for i in range(calib, n)]
+            handles = [h for h in await bounded(concurrency, jobs) if h is not None]
+            start_s = time.perf_counter() - t0
         await asyncio.sleep(max(0.0, due - time.time()))
         lateness = await bounded(RESULT_CONCURRENCY, [lambda h=h: h.result() for h in handles])
     finally:

@@ -65,7 +65,7 @@ def bridge_concurrency(settings: Settings) -> int:
     return settings.bridge_in_flight
 
 
-async def _topic(settings: Settings, partitions: int) -> str:
+async def engine_topic(settings: Settings, partitions: int) -> str:
     """A topic of the bare engine, replicated as the product's own on this stack."""
     name = f"bench.engine-{uuid.uuid4().hex[:8]}"
     admin = make_admin(settings, client_id="bench-admin")
@@ -87,7 +87,7 @@ async def _assigned(consumer: Any, timeout_s: float = 30) -> None:
 
 
 async def kafka_round_trips(settings: Settings, value: bytes, n: int) -> list[float]:
-    topic = await _topic(settings, 1)
+    topic = await engine_topic(settings, 1)
     consumer = make_consumer(settings, topic, group_id=f"bench-rt-{uuid.uuid4().hex[:8]}")
     prod = await producer(settings, "bench-baseline")
     await consumer.start()
@@ -113,7 +113,7 @@ async def kafka_round_trips(settings: Settings, value: bytes, n: int) -> list[fl
 
 
 async def kafka_throughput(settings: Settings, value: bytes, n: int, partitions: int) -> float:
-    topic = await _topic(settings, partitions)
+    topic = await engine_topic(settings, partitions)
     consumer = make_consumer(settings, topic, group_id=f"bench-tp-{uuid.uuid4().hex[:8]}")
     prod = await producer(settings, "bench-baseline")
     await consumer.start()

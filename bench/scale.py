@@ -20,7 +20,6 @@ over every request due at ``T``; also the Kafka timestamp - deadline (published 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import signal
 import time
@@ -32,6 +31,7 @@ from typing import Any
 
 from bench.bare_timers import bare_timers, fire_rate
 from bench.common import bounded, count_topic, partitions, percentile
+from bench.settled import Settled
 from bench.stack import BenchStack
 from schemas.escalations import EscalationEvent, EscalationKind
 from schemas.policy import ResolvedPolicy, StageDeadlines
@@ -45,7 +45,6 @@ from tracefreeze.stack.process import App
 TASK_QUEUE = "bench-scale"
 PREFIX = "ICC-01/22-SCALE-"
 SUBMIT_CONCURRENCY = 32
-MAX_UNSETTLED = 100
 GUARD_S = 5.0
 PROFILE_S = 30.0
 """Seconds of the firing the worker is profiled (from ``T``)."""
@@ -112,57 +111,6 @@ class RssSampler:
 
     def now(self) -> int:
         return self.app.rss_bytes() or 0
-
-
-class Settled:
-    """How many requests of this run have published their transmission event, i.e. the
-    worker ran their first tasks and activity (polled from the topic's end offsets).
-
-    Submissions wait while more than ``MAX_UNSETTLED`` are not yet settled: a request's
-    clocks start when its first task runs, so the deadlines stay within a few seconds of
-    each other however fast the worker turns out to be.
-    """
-
-    def __init__(self, settings: Settings, before: int) -> None:
-        self.settings, self.before, self.count = settings, before, 0
-        self.task: asyncio.Task[None] | None = None
-        self.changed = asyncio.Condition()
-
-    async def _poll(self) -> None:
-        topic = self.settings.topics.request_events
-        tps = await partitions(self.settings, topic)
-        consumer = make_reader(self.settings, client_id="bench-settled")
-        await consumer.start()  # one consumer for the whole run: end offsets are one request
-        try:
-            while True:
-                count = sum((await consumer.end_offsets(tps)).values())
-                async with self.changed:
-                    self.count = count - self.before
-                    self.changed.notify_all()
-                await asyncio.sleep(0.1)
-        finally:
-            await consumer.stop()
-
-    async def __aenter__(self) -> Settled:
-        self.task = asyncio.create_task(self._poll())
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self.task:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
-
-    async def room(self, submitted: list[str]) -> None:
-        async with self.changed:
-            await self.changed.wait_for(lambda: len(submitted) - self.count < MAX_UNSETTLED)
-
-    async def reach(self, target: int, timeout_s: float) -> None:
-        async with self.changed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self.changed.wait_for(lambda: self.count >= target), timeout_s
-                )
 
 
 async def collect_escalations(

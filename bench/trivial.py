@@ -8,9 +8,14 @@ this module for every workflow run.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio import workflow
 
 TASK_QUEUE = "bench-trivial"
+TRANSMIT = "bench_transmit"
+"""The bare engine's one Kafka message at start (``bench/apps.py``): a topic in, the message
+acknowledged by the broker out."""
 
 
 @workflow.defn
@@ -40,11 +45,17 @@ class CounterWorkflow:
 
 @workflow.defn
 class TimerWorkflow:
-    """Scale baseline: one timer of ``wait_s`` seconds from its first task, as a request's
-    deadline runs from its start; returns how late the timer's task ran, then completes."""
+    """Scale baseline: one Kafka message sent by an activity at start (to ``topic``, if
+    given: what a transmitted request publishes), then one timer of ``wait_s`` seconds from its
+    first task, as a request's deadline runs from its start; returns how late the timer's task
+    ran, then completes."""
 
     @workflow.run
-    async def run(self, wait_s: float) -> float:
+    async def run(self, wait_s: float, topic: str = "") -> float:
         due = workflow.now().timestamp() + wait_s
-        await workflow.sleep(wait_s)
+        if topic:
+            await workflow.execute_activity(
+                TRANSMIT, topic, start_to_close_timeout=timedelta(seconds=30)
+            )
+        await workflow.sleep(max(due - workflow.now().timestamp(), 0.001))
         return workflow.now().timestamp() - due

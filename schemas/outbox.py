@@ -7,17 +7,32 @@ request share a key, hence a partition) and returns once the broker acknowledged
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from schemas.common import Frozen
+from schemas.common import Confidentiality, Frozen
 from schemas.court_record import SignedCourtAction
 from schemas.escalations import EscalationEvent
-from schemas.events import RequestEvent
+from schemas.events import RequestEvent, RequestEventType
 from schemas.request import CourtRequest
 
 PUBLISH_OUTBOX = "publish_outbox"
 MAX_OUTBOX_ROUND = 100
 """Events per activity call, so one input stays far below Temporal's payload limit."""
+ROUND_BYTES = 1_048_576
+"""The most bytes (as JSON, before compression) of the request and the signed originals one
+round carries: a Court action's text can be large (a modified request with every asset), and
+the server refuses a payload over 2 MB. A round carries at least one original, whatever its
+size (its schema bounds it)."""
+MODIFYING = "consultation_response"
+"""The Court action that may carry a new version of the request (RS 97)."""
+
+
+def carries_request(event: RequestEvent) -> bool:
+    """The event's message to the requested State carries the request's text: its
+    transmission (RS 96(2)), or a consultation response that may modify it (RS 97)."""
+    if event.type is RequestEventType.TRANSMITTED:
+        return True
+    return event.type is RequestEventType.COURT_ACTION and event.action == MODIFYING
 
 
 class PublishOutbox(Frozen):
@@ -32,7 +47,24 @@ class PublishOutbox(Frozen):
     signed: list[SignedCourtAction] = Field(default_factory=list, max_length=MAX_OUTBOX_ROUND)
     """The signed originals of the Court actions of ``events``: to the Court-internal topic the
     worker names (``Topics.court_actions``), read by the record store only."""
+    confidentiality: Confidentiality | None = None
+    """The request's confidentiality: it decides what the shared escalations topic may show,
+    and whether the requested State's own channel is written at all (``activities/party.py``).
+    None (the case's proposals) is the strictest reading, and nothing goes to a State."""
     request: CourtRequest | None = None
-    """The request in force: the requested State's own channel carries it (and its decisions
-    and reminders, ``activities/party.py``), and its confidentiality decides what the shared
-    escalations topic may show."""
+    """The request in force, only in a round with an event whose message to the State carries
+    its text (``carries_request``): the request is the largest thing a request workflow holds,
+    and a round's input is written to its history."""
+
+    @model_validator(mode="after")
+    def _request_when_carried(self) -> PublishOutbox:
+        """A round that writes to the State's channel and carries the request's text has it
+        (one without confidentiality writes nothing there)."""
+        if self.request is None and self.confidentiality is not None:
+            if any(carries_request(e) for e in self.events):
+                raise ValueError("a round whose message carries the request's text came without it")
+        return self
+
+    @property
+    def confidentiality_in_force(self) -> Confidentiality | None:
+        return self.request.confidentiality if self.request else self.confidentiality

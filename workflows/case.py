@@ -112,10 +112,12 @@ class CaseWorkflow:
             except TimeoutError:
                 self._reconcile_now = True
         # Every signal and update that reached this run is applied, and every Court action on
-        # its way to a request has its answer, before it ends (what is left is carried); so
-        # is one admitted while the last proposals went out.
+        # its way to a request has its answer, before it ends (what is left is carried). A
+        # closing case also sends the proposals one of them added while the last went out; a
+        # case handing over carries them (sending them here could delay an overdue hand-over
+        # for as long as the broker is down and reports keep coming).
         await workflow.wait_condition(self._settled)
-        while self._proposals.outbox:
+        while self._closed and self._proposals.outbox:
             await self._proposals.publish()
             await workflow.wait_condition(self._settled)
         if self._closed:
@@ -309,7 +311,7 @@ class CaseWorkflow:
         for summary in await where_they_stand(self._requests, self._workflow_ids):
             self._take(summary)
 
-    # -- Court actions the case sends its requests, and its release ------------------------
+    # -- what the run loop waits for -----------------------------------------------------
 
     def _settled(self) -> bool:
         return workflow.all_handlers_finished() and not self._deliveries.in_flight
@@ -318,6 +320,8 @@ class CaseWorkflow:
         """Work for the run loop: read from the state alone, never the clock (``HandOver``)."""
         work = bool(self._proposals.outbox) or self._deliveries.due() or self._reconcile_now
         return work or self._closed or self._hand_over.due
+
+    # -- Court actions the case sends its requests, and its release ------------------------
 
     def _dispatch(self) -> None:
         """Send the queued Court actions, each request on its own (``case_deliveries.py``)."""

@@ -21,7 +21,13 @@ with workflow.unsafe.imports_passed_through():
     from schemas.court_record import SignedCourtAction
     from schemas.events import AssetEventData, CourtActionAudit, RequestEvent, RequestEventType
     from schemas.ledger import LedgerEntry
-    from schemas.outbox import MAX_OUTBOX_ROUND, PUBLISH_OUTBOX, PublishOutbox
+    from schemas.outbox import (
+        MAX_OUTBOX_ROUND,
+        PUBLISH_OUTBOX,
+        ROUND_BYTES,
+        PublishOutbox,
+        carries_request,
+    )
     from schemas.request import CourtRequest
     from workflows import state_machine as sm
     from workflows.carry import RequestCarry
@@ -31,9 +37,6 @@ with workflow.unsafe.imports_passed_through():
 
 
 PUBLISH_TIMEOUT = timedelta(seconds=30)
-MAX_SIGNED_ROUND = 10
-"""Signed originals per round: an action's text is larger than an event (the SDK refuses a
-payload over 2 MB)."""
 PUBLISH_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
 )
@@ -145,20 +148,26 @@ class Outbox:
         local activity's result can reach the workflow with an update live and alone on
         replay, and the commands after it would change order). The update that caused the
         events returns once they are accepted in history; the events follow. A broker outage
-        retries the round with the same event ids (backoff up to 5 minutes)."""
+        retries the round with the same event ids (backoff up to 5 minutes).
+
+        The round's input is written to history, so it holds the request's text only when a
+        message of the round carries it, and signed originals up to ``ROUND_BYTES``."""
         events, escalations = len(rec.outbox), len(rec.escalation_outbox)
         signed = len(rec.signed_outbox)
         while events or escalations or signed:
             n_ev = min(events, MAX_OUTBOX_ROUND)
             n_esc = min(escalations, MAX_OUTBOX_ROUND - n_ev)
-            n_sig = min(signed, MAX_SIGNED_ROUND)
+            carried = any(carries_request(e) for e in rec.outbox[:n_ev])
+            spent = _json_bytes(req) if carried else 0
+            n_sig = _within(rec.signed_outbox[: min(signed, MAX_OUTBOX_ROUND)], spent)
             batch = PublishOutbox(
                 events_topic=self.events_topic,
                 events=rec.outbox[:n_ev],
                 escalations_topic=self.escalations_topic,
                 escalations=rec.escalation_outbox[:n_esc],
                 signed=rec.signed_outbox[:n_sig],
-                request=req,
+                confidentiality=req.confidentiality,
+                request=req if carried else None,
             )
             await workflow.execute_activity(
                 PUBLISH_OUTBOX,
@@ -169,6 +178,22 @@ class Outbox:
             )
             del rec.outbox[:n_ev], rec.escalation_outbox[:n_esc], rec.signed_outbox[:n_sig]
             events, escalations, signed = events - n_ev, escalations - n_esc, signed - n_sig
+
+
+def _json_bytes(item: Any) -> int:
+    return len(item.model_dump_json())
+
+
+def _within(signed: list[SignedCourtAction], spent: int) -> int:
+    """How many of ``signed``, in order, a round takes beside ``spent`` bytes: at least one,
+    then as many as stay within ``ROUND_BYTES``."""
+    n = 0
+    for original in signed:
+        spent += _json_bytes(original)
+        if n and spent > ROUND_BYTES:
+            break
+        n += 1
+    return n
 
 
 def _round_summary(batch: PublishOutbox) -> str:

@@ -166,7 +166,7 @@ def test_ex_parte_escalations_are_redacted_on_the_shared_topic_only() -> None:
     secret, ordinary = request(ex_parte=True), request()
     for req in (secret, ordinary):
         step = escalation(req, EscalationKind.STEP_REACHED, "reminder")
-        shared = shared_escalation(step, req)
+        shared = shared_escalation(step, req.confidentiality)
         if req is secret:
             assert (shared.asset_id, shared.addressee, shared.channel) == (None, None, None)
             assert (shared.id, shared.step, shared.deadline) == (step.id, "reminder", step.deadline)
@@ -175,6 +175,42 @@ def test_ex_parte_escalations_are_redacted_on_the_shared_topic_only() -> None:
             assert mine.reminder is not None and mine.reminder.addressee == step.addressee
         else:
             assert shared == step
+        # Unknown (the case's proposals, which name no request's confidentiality): redacted.
+        assert shared_escalation(step, None).addressee is None
+
+
+def test_the_requests_text_rides_only_with_a_message_that_carries_it() -> None:
+    """RS 96(2), 97: the State receives the request's text with its transmission and with a
+    consultation response that may modify it; any other round (an answer's, a firing's) names
+    only the request's confidentiality, and its decisions and reminders still reach the State."""
+    req, PUBLIC = request(), Confidentiality.PUBLIC
+    transmitted = event(req, RequestEventType.TRANSMITTED)
+    with pytest.raises(ValueError, match="request's text"):
+        PublishOutbox(
+            events_topic="e", events=[transmitted], escalations_topic="x", confidentiality=PUBLIC
+        )
+    modifying = event(req, RequestEventType.COURT_ACTION, action="consultation_response")
+    with pytest.raises(ValueError, match="request's text"):
+        PublishOutbox(
+            events_topic="e", events=[modifying], escalations_topic="x", confidentiality=PUBLIC
+        )
+    with pytest.raises(ValueError, match="request's text"):
+        party_messages(None, [transmitted], [], PUBLIC)
+    release = event(req, RequestEventType.COURT_ACTION, action="release")
+    reminder = escalation(req, EscalationKind.STEP_REACHED, "reminder")
+    slim = PublishOutbox(
+        events_topic="e",
+        events=[release],
+        escalations_topic="x",
+        escalations=[reminder],
+        confidentiality=req.confidentiality,
+    )
+    assert slim.confidentiality_in_force is req.confidentiality
+    messages = party_messages(None, slim.events, slim.escalations, slim.confidentiality)
+    assert [m.type for m in messages] == [PartyMessageType.DECISION, PartyMessageType.REMINDER]
+    assert messages[0].decision is not None and messages[0].decision.request is None
+    # Neither the request nor its confidentiality (the case's proposals): nothing to a State.
+    assert party_messages(None, slim.events, slim.escalations) == []
 
 
 def test_every_party_of_the_directory_has_a_channel(stack_free_settings: Settings) -> None:

@@ -62,6 +62,11 @@ async def test_a_batch_applies_its_answers_in_order_as_one_by_one(worker) -> Non
     accepted = [e.answer_type for e in events if e.type is RequestEventType.ANSWER_ACCEPTED]
     assert accepted == ["acknowledgement", "execution_report"]
     assert len(worker.published.rounds) == rounds_before + 1  # one activity for the round
+    # The request's text rides in its transmission's round only (RS 96(2)): an answer's round,
+    # written to history at every answer, names its confidentiality alone.
+    mine = [r for r in worker.published.rounds if r.events and r.events[0].subject == req.reference]
+    assert mine[0].events[0].type is RequestEventType.TRANSMITTED and mine[0].request == req
+    assert (mine[-1].request, mine[-1].confidentiality) == (None, req.confidentiality)
     frozen = float(view.totals["EUR"].frozen)
     assert await visibility(handle) == (RequestStatus.IN_EXECUTION.value, frozen)
 

@@ -110,3 +110,4 @@ async def test_deadlines_due_together_are_one_round_with_one_publish(ladder: Lad
     assert fired.count(E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) == 1
     [round_] = ladder.published.rounds[rounds:]
     assert {e.kind for e in round_.escalations} == kinds
+    assert (round_.request, round_.confidentiality) == (None, req.confidentiality)  # no text

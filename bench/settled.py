@@ -1,0 +1,66 @@
+"""Start pacing shared by the product's and the bare engine's scale runs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from bench.common import partitions
+from tracefreeze.config import Settings
+from tracefreeze.kafka import make_reader
+
+MAX_UNSETTLED = 100
+"""Workflows started whose first message is not yet on its topic, at most."""
+
+
+class Settled:
+    """How many workflows of this run have published their first message (a request its
+    transmission event), i.e. the worker ran their first tasks and activity (polled from the
+    end offsets of ``topic``, the request-events topic by default).
+
+    Submissions wait while more than ``MAX_UNSETTLED`` are not yet settled: a request's
+    clocks start when its first task runs, so the deadlines stay within a few seconds of
+    each other however fast the worker turns out to be. The bare engine's starts are gated
+    the same way (``bench/bare_timers.py``), so start rates compare like for like.
+    """
+
+    def __init__(self, settings: Settings, before: int, topic: str | None = None) -> None:
+        self.settings, self.before, self.count = settings, before, 0
+        self.topic = topic or settings.topics.request_events
+        self.task: asyncio.Task[None] | None = None
+        self.changed = asyncio.Condition()
+
+    async def _poll(self) -> None:
+        tps = await partitions(self.settings, self.topic)
+        consumer = make_reader(self.settings, client_id="bench-settled")
+        await consumer.start()  # one consumer for the whole run: end offsets are one request
+        try:
+            while True:
+                count = sum((await consumer.end_offsets(tps)).values())
+                async with self.changed:
+                    self.count = count - self.before
+                    self.changed.notify_all()
+                await asyncio.sleep(0.1)
+        finally:
+            await consumer.stop()
+
+    async def __aenter__(self) -> Settled:
+        self.task = asyncio.create_task(self._poll())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.task:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+    async def room(self, submitted: list[str]) -> None:
+        async with self.changed:
+            await self.changed.wait_for(lambda: len(submitted) - self.count < MAX_UNSETTLED)
+
+    async def reach(self, target: int, timeout_s: float) -> None:
+        async with self.changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self.changed.wait_for(lambda: self.count >= target), timeout_s
+                )
