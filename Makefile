@@ -8,6 +8,7 @@
 #   make demo         venv, stack, apps, then the demo (and the projector's read model of it)
 #   make projector    the PostgreSQL read model of the ledger and escalations, caught up
 #   make bench        benchmarks on their own stack (< 20 min; BENCH_ARGS=--quick to smoke)
+#   make bench-soak   an hour of load held (SOAK_MINUTES=60), RSS and lag sampled
 #   make lint / fmt   ruff (check + format)
 #   make types        mypy on schemas/, workflows/, activities/, tracefreeze/
 #   make clean-state  delete the stack's state (workflow history, Kafka data, logs)
@@ -28,7 +29,7 @@ PYTHON3 ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: help venv up down status apps-up apps-down lint types fmt browser test demo bench clean-state \
+.PHONY: help venv up down status apps-up apps-down lint types fmt browser test demo bench bench-soak clean-state \
 	projector \
 	cluster-build cluster-up cluster-down cluster-status cluster-demo
 
@@ -99,6 +100,12 @@ projector: venv
 bench: venv
 	@$(PY) -c 'import pyinstrument' 2>/dev/null || $(PY) -m pip install --quiet pyinstrument
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# Load held over time (not part of `make bench`): answers at half the drain rate with
+# deadlines firing alongside, RSS and consumer lag sampled every minute, exact counts at the end.
+SOAK_MINUTES ?= 60
+bench-soak: venv
+	$(PY) -m bench.run --only soak --soak-minutes $(SOAK_MINUTES) $(BENCH_ARGS)
 
 # Stops the stack first: deleting the files under a running broker would corrupt it.
 # The Kafka jars in $(STATE)/cache are kept (set TRACEFREEZE_CACHE_DIR to move them).

@@ -1,7 +1,9 @@
-"""The processes a benchmark starts: ``python -m bench.apps worker|bridge|trivial-worker``.
+"""The processes a benchmark starts: ``python -m bench.apps worker|bridge|codec-server|
+trivial-worker``.
 
-``worker`` and ``bridge`` are the product's own ``run_worker`` / ``run_bridge`` with the
-product's settings (the environment), logging as the CLI does (INFO). ``trivial-worker``
+``worker``, ``bridge`` and ``codec-server`` are the product's own ``run_worker`` /
+``run_bridge`` / ``run_codec_server`` with the product's settings (the environment), logging
+as the CLI does (INFO). ``trivial-worker``
 runs the baseline's trivial workflow on a bare client (no data converter of ours).
 
 ``--profile PATH`` runs the process under pyinstrument (if installed) and writes
@@ -97,6 +99,10 @@ async def _main(kind: str, profiling: Profiling) -> None:
         from tracefreeze.intake.bridge import run_bridge
 
         await run_bridge(settings)
+    elif kind == "codec-server":  # the product's, in a thread: SIGTERM ends the process
+        from tracefreeze.security.codec_server import run_codec_server
+
+        await asyncio.to_thread(run_codec_server, settings.codec_port)
     else:
         await run_trivial_worker(settings)
 
@@ -146,7 +152,7 @@ async def run_trivial_worker(settings: Settings) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.apps")
-    parser.add_argument("kind", choices=("worker", "bridge", "trivial-worker"))
+    parser.add_argument("kind", choices=("worker", "bridge", "codec-server", "trivial-worker"))
     parser.add_argument("--profile", type=Path, default=None)
     parser.add_argument("--profile-on-signal", action="store_true")
     parser.add_argument("--log-level", default="INFO")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.errors import GroupCoordinatorNotAvailableError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.builders import (
@@ -256,7 +257,12 @@ class GroupLag:
         await self.admin.close()
 
     async def committed(self, topic: str) -> dict[TopicPartition, int]:
-        offsets = await self.admin.list_consumer_group_offsets(self.group_id)
+        """The group's committed offsets; none while the broker has no coordinator for it yet
+        (a fresh broker creates its offsets topic on the first group's request)."""
+        try:
+            offsets = await self.admin.list_consumer_group_offsets(self.group_id)
+        except GroupCoordinatorNotAvailableError:
+            return {}
         return {tp: om.offset for tp, om in offsets.items() if tp.topic == topic and om.offset >= 0}
 
 

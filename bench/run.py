@@ -2,6 +2,7 @@
 
 Order: baselines, end-to-end latency, backlog drain, long life, case, scale (the heaviest
 last); ``--only case`` runs the case alone (it has no baseline, so the baselines are skipped).
+The soak (``bench/soak.py``, an hour by default) runs only when named: ``--only soak``.
 Each prints its table and writes ``bench/results/<name>.json``; ``summary.json`` has every
 headline figure with its baseline and ratio. Where a target is missed, a profiled repeat
 (pyinstrument, if installed) writes the worker's and bridge's profiles to ``bench/results/``.
@@ -23,6 +24,7 @@ from bench import drain as d
 from bench import latency as lat
 from bench import long_life as ll
 from bench import scale as sc
+from bench import soak as sk
 from bench.common import state_signer
 from bench.report import RESULTS_DIR, write_json
 from bench.stack import BenchStack, running_cluster, running_stack
@@ -38,7 +40,9 @@ from bench.tables import (
 from tracefreeze.temporal import exit_process
 
 ALL = ("baselines", "latency", "drain", "long_life", "case", "scale")
-NO_BASELINE = {"case", "long_life", "scale"}
+OPTIONAL = ("soak",)
+"""Run only when named (``--only soak``, ``make bench-soak``): an hour, not minutes."""
+NO_BASELINE = {"case", "long_life", "scale", "soak"}
 """Benchmarks that compare with no baseline of ``baselines.py`` (the case none, the long life
 its own runs, the scale its own bare engine in the same run): alone, they run without them."""
 
@@ -63,6 +67,7 @@ async def run_all(
     results: Path,
     profile: bool,
     long_life: ll.LongLifeSizes | None = None,
+    soak: sk.SoakSizes | None = None,
 ) -> dict[str, Any]:
     signer = state_signer(stack.state_dir)
     out: dict[str, Any] = {"quick": quick}
@@ -124,12 +129,19 @@ async def run_all(
             print(f"  scale target missed; profile of the worker while firing: {path}.html")
         return r
 
+    async def soak_run() -> dict[str, Any]:
+        r = await sk.run_soak(stack, signer, soak or sk.SoakSizes())
+        sk.print_soak(r)
+        write_json("soak", r, results)
+        return r
+
     for name, job in (
         ("latency", latency),
         ("drain", drain),
         ("long_life", long_life_run),
         ("case", case),
         ("scale", scale),
+        ("soak", soak_run),
     ):
         if name in only:
             r = await guarded(name, out, job())
@@ -161,7 +173,7 @@ async def _profile_latency(stack: BenchStack, signer: Any, results: Path) -> dic
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run")
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
-    parser.add_argument("--only", nargs="+", choices=ALL[1:], default=list(ALL[1:]))
+    parser.add_argument("--only", nargs="+", choices=ALL[1:] + OPTIONAL, default=list(ALL[1:]))
     parser.add_argument("--results", type=Path, default=RESULTS_DIR)
     parser.add_argument("--no-profile", action="store_true", help="no profiled repeats")
     parser.add_argument(
@@ -173,6 +185,14 @@ def main(argv: list[str] | None = None) -> int:
         "--long-life-window-s",
         type=float,
         help="the long-life request's dedupe window in seconds (years compressed to minutes)",
+    )
+    parser.add_argument(
+        "--soak-minutes", type=float, default=60.0, help="the soak's length (--only soak)"
+    )
+    parser.add_argument(
+        "--soak-rate",
+        type=float,
+        help="answers/s the soak holds (default: half the drain rate, measured first)",
     )
     parser.add_argument("--keep-state", action="store_true", help="keep the stack's state dir")
     parser.add_argument(
@@ -210,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.results,
                     not args.no_profile,
                     ll.sizes_for(args.quick, args.long_life_answers, args.long_life_window_s),
+                    sk.SoakSizes(minutes=args.soak_minutes, rate_s=args.soak_rate),
                 )
             )
     except Exception as err:
