@@ -65,14 +65,6 @@ def state_request(request: CourtRequest) -> StateRequest:
     )
 
 
-def carried_text(request: CourtRequest | None) -> StateRequest:
-    """The request's text for a message that carries it (``carries_request``); a round
-    without it is refused (``PublishOutbox`` checks it first)."""
-    if request is None:
-        raise ValueError("a round whose message carries the request's text came without it")
-    return state_request(request)
-
-
 def is_for_state(escalation: EscalationEvent) -> bool:
     if escalation.kind is EscalationKind.STEP_REACHED:
         return escalation.step in STATE_STEPS
@@ -87,10 +79,13 @@ def party_messages(
 ) -> list[PartyMessage]:
     """The messages for the requested State of one round, in the round's order (events first,
     as on the shared topics). ``request`` is needed only by an event whose message carries its
-    text (``carries_request``); without it and without the request's confidentiality (the
+    text (``carries_request``); a round that lacks it (``PublishOutbox.text_missing``, which
+    the publisher logs) still sends the rest, a decision without the new version, never a
+    transmission without the request. Without the request and its confidentiality (the
     case's proposals) nothing is sent."""
     if request is None and confidentiality is None:
         return []
+    text = None if request is None else state_request(request)
     events = list(events)
     messages: list[PartyMessage] = []
     for event in events:
@@ -100,11 +95,13 @@ def party_messages(
             "requested_state": event.requested_state,
         }
         if event.type is RequestEventType.TRANSMITTED:
+            if text is None:
+                continue
             messages.append(
                 PartyMessage(
                     id=party_message_id(event.id),
                     type=PartyMessageType.REQUEST,
-                    request=carried_text(request),
+                    request=text,
                     **common,
                 )
             )
@@ -120,7 +117,7 @@ def party_messages(
                 action=event.action or "close",
                 status=event.status,
                 assets=assets,
-                request=carried_text(request) if event.action == MODIFYING else None,
+                request=text if event.action == MODIFYING else None,
             )
             messages.append(
                 PartyMessage(

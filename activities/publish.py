@@ -80,6 +80,8 @@ class EventPublisher:
         every event (acks=all). One failure fails the round: Temporal retries all of it with
         the same event ids, and consumers deduplicate on them."""
         conf = p.confidentiality_in_force
+        if p.text_missing:  # never from the workflow; said, and the rest still goes out
+            log.error("a round needing the request's text came without it", n_events=len(p.events))
         sends: list[tuple[str, Event]] = [(p.events_topic, e) for e in p.events]
         sends += [(p.escalations_topic, shared_escalation(e, conf)) for e in p.escalations]
         sends += self._party_sends(p)

@@ -256,13 +256,13 @@ class GroupLag:
     async def __aexit__(self, *exc: object) -> None:
         await self.admin.close()
 
-    async def committed(self, topic: str) -> dict[TopicPartition, int]:
-        """The group's committed offsets; none while the broker has no coordinator for it yet
-        (a fresh broker creates its offsets topic on the first group's request)."""
+    async def committed(self, topic: str) -> dict[TopicPartition, int] | None:
+        """The group's committed offsets; None (unknown, ask again) while the broker has no
+        coordinator for it yet (a fresh broker makes its offsets topic on the first ask)."""
         try:
             offsets = await self.admin.list_consumer_group_offsets(self.group_id)
         except GroupCoordinatorNotAvailableError:
-            return {}
+            return None
         return {tp: om.offset for tp, om in offsets.items() if tp.topic == topic and om.offset >= 0}
 
 
@@ -280,6 +280,9 @@ async def wait_committed(
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             committed = await lag.committed(topic)
+            if committed is None:
+                await asyncio.sleep(poll_s)
+                continue
             remaining = sum(max(0, end - committed.get(tp, 0)) for tp, end in target.items())
             now = time.time()
             progress.append((now, remaining))

@@ -114,9 +114,14 @@ class RssSampler:
 
 
 async def collect_escalations(
-    settings: Settings, run: str, expected: int, timeout_s: float
+    settings: Settings,
+    run: str,
+    expected: int,
+    timeout_s: float,
+    ids: dict[str, set[str]] | None = None,
 ) -> list[tuple[EscalationEvent, float]]:
-    """Step-reached escalations of this run's requests, with their Kafka timestamps."""
+    """Step-reached escalations of this run's requests, with their Kafka timestamps; ``ids``
+    collects each request's distinct reminder event ids (a double firing shows as two)."""
     topic = settings.topics.escalations
     consumer = make_reader(settings, client_id="bench-escalations")
     await consumer.start()
@@ -137,6 +142,8 @@ async def collect_escalations(
                         and event.step == "reminder"
                     ):
                         found[event.subject] = (event, record.timestamp / 1000)
+                        if ids is not None:
+                            ids.setdefault(event.subject, set()).add(event.id)
     finally:
         await consumer.stop()
     return list(found.values())

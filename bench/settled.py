@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 from bench.common import partitions
 from tracefreeze.config import Settings
@@ -31,7 +32,7 @@ class Settled:
         self.changed = asyncio.Condition()
 
     async def _poll(self) -> None:
-        tps = await partitions(self.settings, self.topic)
+        tps = await _partitions_when_known(self.settings, self.topic)
         consumer = make_reader(self.settings, client_id="bench-settled")
         await consumer.start()  # one consumer for the whole run: end offsets are one request
         try:
@@ -43,6 +44,8 @@ class Settled:
                 await asyncio.sleep(0.1)
         finally:
             await consumer.stop()
+            async with self.changed:
+                self.changed.notify_all()  # a waiter finds the poll gone (``_alive``)
 
     async def __aenter__(self) -> Settled:
         self.task = asyncio.create_task(self._poll())
@@ -54,9 +57,16 @@ class Settled:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
 
+    def _alive(self) -> None:
+        """A poll that died leaves the count still: say so rather than wait for ever."""
+        if self.task is not None and self.task.done() and not self.task.cancelled():
+            raise RuntimeError(f"the count of first messages stopped: {self.task.exception()!r}")
+
     async def room(self, submitted: list[str]) -> None:
         async with self.changed:
-            await self.changed.wait_for(lambda: len(submitted) - self.count < MAX_UNSETTLED)
+            await self.changed.wait_for(
+                lambda: self._alive() or len(submitted) - self.count < MAX_UNSETTLED
+            )
 
     async def reach(self, target: int, timeout_s: float) -> None:
         async with self.changed:
@@ -64,3 +74,15 @@ class Settled:
                 await asyncio.wait_for(
                     self.changed.wait_for(lambda: self.count >= target), timeout_s
                 )
+
+
+async def _partitions_when_known(settings: Settings, topic: str, attempts: int = 20) -> list[Any]:
+    """A topic just made may not be in every broker's metadata yet (three on the cluster)."""
+    for attempt in range(attempts):
+        try:
+            return await partitions(settings, topic)
+        except Exception:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.5)
+    raise AssertionError("unreachable")

@@ -19,8 +19,10 @@ server's RSS and the bridge group's lag on the answers topic are sampled. At the
 answer applied exactly once (each request's count of answers taken, and the
 ``answer.accepted`` events on Kafka: one distinct event per answer) and nothing
 dead-lettered, every deadline
-fired once, RSS flat within 10% after warm-up (a sixth of the run, at least a minute: the
-last sample against the first after it), the lag bounded (at most a minute of answers).
+fired once, RSS flat within 10% after warm-up (the last sample against the first after it;
+warm-up: a sixth of the run, and at least one and a half run lives of a request at the
+rate, since a cached run's memory grows with its history until it continues as new), the
+lag bounded (at most a minute of answers).
 """
 
 from __future__ import annotations
@@ -28,17 +30,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import random
 import time
-import urllib.request
 import uuid
-from collections import Counter
-from datetime import timedelta
 from typing import Any, NamedTuple
-
-from google.protobuf import json_format
-from temporalio.api.common.v1 import Payloads
-from temporalio.client import Client
 
 from bench import drain as d
 from bench.common import (
@@ -48,24 +42,18 @@ from bench.common import (
     bounded,
     count_topic,
     end_offsets,
-    management,
     percentile,
-    producer,
     send_and_wait_taken,
-    send_signed,
     wait_committed,
 )
-from bench.scale import PREFIX, collect_escalations, policy_due
+from bench.scale import collect_escalations
+from bench.soak_load import CODEC_TOKEN, Sent, decode_like_the_ui, fire_deadlines, hold_rate
 from bench.stack import BenchStack
-from schemas.request import request_workflow_id
-from tests.builders import court_request
+from schemas.views import ANSWERS_PER_RUN
 from tracefreeze.client import RequestClient
-from tracefreeze.intake.routing import Answer
 from tracefreeze.stack.ports import free_ports
-from tracefreeze.temporal import access
 
 TASK_QUEUE = "bench-soak"
-CODEC_TOKEN = "bench-soak-" + uuid.uuid4().hex
 RSS_FLAT = 1.10
 """The last RSS sample at most this times the first after warm-up."""
 
@@ -84,9 +72,12 @@ class SoakSizes(NamedTuple):
     def sample_s(self) -> float:
         return min(60.0, self.minutes * 60 / 10)
 
-    @property
-    def warm_up_s(self) -> float:
-        return max(60.0, self.minutes * 60 / 6)
+    def warm_up_s(self, rate_s: float) -> float:
+        """A sixth of the run, and at least one and a half run lives of a request at this
+        rate (``ANSWERS_PER_RUN`` answers, then it continues as new): until then each cached
+        request's run, and the worker's memory with it, still grows with its history."""
+        life = ANSWERS_PER_RUN / (rate_s / self.requests) if rate_s > 0 else 0.0
+        return max(60.0, self.minutes * 60 / 6, 1.5 * life)
 
 
 class Samples:
@@ -103,10 +94,13 @@ class Samples:
             while True:
                 ends = await end_offsets(settings, topic)
                 committed = await group.committed(topic)
+                lag = None  # not known yet: no coordinator for the group
+                if committed is not None:
+                    lag = sum(max(0, end - committed.get(tp, 0)) for tp, end in ends.items())
                 row: dict[str, Any] = {
                     "t_s": round(time.perf_counter() - t0, 1),
                     "sent": sent.count,
-                    "lag": sum(max(0, end - committed.get(tp, 0)) for tp, end in ends.items()),
+                    "lag": lag,
                 }
                 for name, app in self.apps.items():
                     if not app.running:
@@ -115,114 +109,6 @@ class Samples:
                 self.rows.append(row)
                 print(f"  soak: {row}", flush=True)
                 await asyncio.sleep(self.every_s)
-
-
-class Sent:
-    """What the soak's State sent: per request, and every event id."""
-
-    def __init__(self) -> None:
-        self.per_request: Counter[str] = Counter()
-        self.ids: set[str] = set()
-
-    def add(self, answer: Answer) -> None:
-        self.per_request[answer.request_reference] += 1
-        self.ids.add(answer.event_id)
-
-    @property
-    def count(self) -> int:
-        return len(self.ids)
-
-
-async def hold_rate(
-    settings: Any,
-    signer: StateSigner,
-    references: list[str],
-    rate_s: float,
-    until: float,
-    sent: Sent,
-) -> None:
-    """Send valuations at ``rate_s`` over the requests (round robin) until ``until``."""
-    prod = await producer(settings, client_id="bench-soak-state")
-    pending: list[Any] = []
-    t0, n = time.perf_counter(), 0
-    try:
-        while time.perf_counter() < until:
-            due = int((time.perf_counter() - t0) * rate_s)
-            while n < due:
-                answer = management(references[n % len(references)], n)
-                pending.append(await send_signed(prod, settings, signer, answer, wait=False))
-                sent.add(answer)
-                n += 1
-            if len(pending) > 1000:
-                await asyncio.gather(*pending)
-                pending = []
-            await asyncio.sleep(0.05)
-        await asyncio.gather(*pending)
-    finally:
-        await prod.stop()
-
-
-async def fire_deadlines(
-    settings: Any, run: str, per_minute: int, until: float, started: list[str]
-) -> None:
-    """Every minute, ``per_minute`` requests whose acknowledgement falls due a minute later."""
-    client = await RequestClient.connect(settings)
-    batch = 0
-    while time.perf_counter() + 90 < until:  # the last batch fires before the end
-        policy = policy_due(settings, timedelta(minutes=1))
-        refs = [f"{PREFIX}{run}-{batch:03d}{i:03d}" for i in range(per_minute)]
-        await bounded(
-            8,
-            [
-                lambda r=r, p=policy: client.submit(court_request(reference=r), policy=p)
-                for r in refs
-            ],
-        )
-        started += refs
-        batch += 1
-        await asyncio.sleep(60)
-
-
-async def decode_like_the_ui(
-    stack: BenchStack, port: int, references: list[str], until: float
-) -> dict[str, int]:
-    """Every 10 s a raw (undecoded) payload of a request's history, decoded by the codec
-    server over HTTP with its bearer token."""
-    s = stack.settings
-    raw = await Client.connect(s.temporal_address, namespace=s.temporal_namespace, **access(s))
-    counts = {"decoded": 0, "failed": 0}
-    while time.perf_counter() < until:
-        reference = random.choice(references)
-        history = await raw.get_workflow_handle(
-            request_workflow_id(reference, "NLD")
-        ).fetch_history()
-        first = history.events[0].workflow_execution_started_event_attributes.input.payloads[0]
-        document = json_format.MessageToDict(Payloads(payloads=[first]))
-        try:
-            await asyncio.to_thread(_post, f"http://127.0.0.1:{port}/decode", document, s)
-            counts["decoded"] += 1
-        except Exception as err:  # counted and said: the soak goes on
-            counts["failed"] += 1
-            print(f"  soak: decode failed: {err!r}", flush=True)
-        await asyncio.sleep(10)
-    return counts
-
-
-def _post(url: str, document: dict[str, Any], s: Any) -> None:
-    req = urllib.request.Request(
-        url,
-        data=json.dumps(document).encode(),
-        headers={
-            "Content-Type": "application/json",
-            "X-Namespace": s.temporal_namespace,
-            "Authorization": f"Bearer {CODEC_TOKEN}",
-        },
-        method="POST",
-    )
-    with urllib.request.urlopen(req, timeout=10) as response:
-        body = json.loads(response.read())
-    if not body.get("payloads"):
-        raise RuntimeError("no payload decoded")
 
 
 async def accepted_on_kafka(settings: Any, prefix: str) -> dict[str, int]:
@@ -301,14 +187,16 @@ async def run_soak(stack: BenchStack, signer: StateSigner, sizes: SoakSizes) -> 
         decoding = asyncio.create_task(decode_like_the_ui(stack, port, references, until))
         await hold_rate(settings, signer, references, rate, until, sent)
         stopped = time.time()
+        sampler.cancel()  # the samples are of the load, not of the drain-out after it
+        with contextlib.suppress(asyncio.CancelledError):
+            await sampler
         await firing
         decoded = await decoding
         target = await end_offsets(settings, settings.topics.state_answers)
         done, _ = await wait_committed(settings, settings.topics.state_answers, target, 600)
-        sampler.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sampler
-        fired = await collect_escalations(settings, run, len(started), 300)
+        await _quiet(settings, settings.topics.request_events)  # the last rounds published
+        fired_ids: dict[str, set[str]] = {}
+        fired = await collect_escalations(settings, run, len(started), 300, fired_ids)
         seen = await _answers_seen(settings, references)
     finally:
         await stack.stop_apps()
@@ -335,6 +223,7 @@ async def run_soak(stack: BenchStack, signer: StateSigner, sizes: SoakSizes) -> 
         "drained_after_s": None if done is None else done - stopped,
         "deadlines_started": len(started),
         "deadlines_fired": len(fired),
+        "deadlines_fired_twice": sum(1 for ids in fired_ids.values() if len(ids) > 1),
         "firing_lateness_p50_s": percentile(lateness, 50),
         "firing_lateness_p99_s": percentile(lateness, 99),
         "codec_decodes": decoded,
@@ -346,10 +235,24 @@ async def run_soak(stack: BenchStack, signer: StateSigner, sizes: SoakSizes) -> 
         and on_kafka["distinct_answers"] == on_kafka["distinct_events"] == sent.count
         and dead == 0
         and len(fired) == len(started)
+        and out["deadlines_fired_twice"] == 0
         and decoded["failed"] == 0
     )
     out["target_met"] = out["exact"] and out["rss_flat"] and out["lag_bounded"]
     return out
+
+
+async def _quiet(settings: Any, topic: str, still_s: float = 5.0, most_s: float = 120.0) -> None:
+    """Until ``topic`` took nothing new for ``still_s``: the publishing rounds that follow
+    the last updates are out (a round still retrying would otherwise count as lost)."""
+    last, since, t0 = -1, time.monotonic(), time.monotonic()
+    while time.monotonic() - t0 < most_s:
+        now = await count_topic(settings, topic)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= still_s:
+            return
+        await asyncio.sleep(0.5)
 
 
 async def _answers_seen(settings: Any, references: list[str]) -> dict[str, int]:
@@ -363,14 +266,16 @@ async def _answers_seen(settings: Any, references: list[str]) -> dict[str, int]:
 
 def _flatness(rows: list[dict[str, Any]], sizes: SoakSizes, rate: float) -> dict[str, Any]:
     """RSS growth after warm-up (last sample / first after it) per process; lag's maximum."""
-    warm = [r for r in rows if r["t_s"] >= sizes.warm_up_s] or rows[-1:]
+    warm_up = sizes.warm_up_s(rate)
+    warm = [r for r in rows if r["t_s"] >= warm_up] or rows[-1:]
     growth = {
         k.removesuffix("_rss_mib"): warm[-1][k] / warm[0][k]
         for k in rows[0]
         if k.endswith("_rss_mib") and warm[0][k]
     }
-    lag_max = max((r["lag"] for r in rows), default=0)
+    lag_max = max((r["lag"] for r in rows if r["lag"] is not None), default=0)
     return {
+        "warm_up_s": warm_up,
         "rss_growth_after_warm_up": growth,
         "rss_flat": bool(growth) and all(g <= RSS_FLAT for g in growth.values()),
         "lag_max": lag_max,
@@ -390,7 +295,10 @@ def print_soak(r: dict[str, Any]) -> None:
             "lost / dead-lettered / wrong counts",
             f"{r['lost']} / {r['dead_lettered']} / {r['requests_with_wrong_count']}",
         ),
-        ("deadlines fired / started", f"{r['deadlines_fired']} / {r['deadlines_started']}"),
+        (
+            "deadlines fired / started / fired twice",
+            f"{r['deadlines_fired']} / {r['deadlines_started']} / {r['deadlines_fired_twice']}",
+        ),
         (
             "firing lateness p50 / p99, s",
             f"{r['firing_lateness_p50_s']:.2f} / {r['firing_lateness_p99_s']:.2f}",

@@ -7,9 +7,9 @@ request share a key, hence a partition) and returns once the broker acknowledged
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from schemas.common import Confidentiality, Frozen
+from schemas.common import MAX_ASSETS, Confidentiality, Frozen
 from schemas.court_record import SignedCourtAction
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent, RequestEventType
@@ -18,21 +18,27 @@ from schemas.request import CourtRequest
 PUBLISH_OUTBOX = "publish_outbox"
 MAX_OUTBOX_ROUND = 100
 """Events per activity call, so one input stays far below Temporal's payload limit."""
-ROUND_BYTES = 1_048_576
-"""The most bytes (as JSON, before compression) of the request and the signed originals one
-round carries: a Court action's text can be large (a modified request with every asset), and
-the server refuses a payload over 2 MB. A round carries at least one original, whatever its
-size (its schema bounds it)."""
+MAX_GROUP = 2 * MAX_ASSETS + 1
+"""The events one answer or action causes, at most: its own, and per asset a contest and a
+move. A round never splits them (the State's message of a decision names its assets)."""
 MODIFYING = "consultation_response"
-"""The Court action that may carry a new version of the request (RS 97)."""
+"""The Court action that may carry a new version of the request (RS 93(3), 97)."""
 
 
 def carries_request(event: RequestEvent) -> bool:
     """The event's message to the requested State carries the request's text: its
-    transmission (RS 96(2)), or a consultation response that may modify it (RS 97)."""
+    transmission (RS 96(2)), or a consultation response that may modify it (RS 93(3), 97).
+    Part of what a recorded history means (which rounds hold the text): from 1.0 on, a change
+    here goes behind ``workflow.patched`` (docs/versioning.md)."""
     if event.type is RequestEventType.TRANSMITTED:
         return True
     return event.type is RequestEventType.COURT_ACTION and event.action == MODIFYING
+
+
+def carries_text(original: SignedCourtAction) -> bool:
+    """A signed original holding a version of the request (a consultation response that
+    modifies it): as large as the request itself."""
+    return getattr(original.action, "modified_request", None) is not None
 
 
 class PublishOutbox(Frozen):
@@ -41,7 +47,7 @@ class PublishOutbox(Frozen):
     actions among the events (``schemas/court_record.py``)."""
 
     events_topic: str
-    events: list[RequestEvent] = Field(default_factory=list, max_length=MAX_OUTBOX_ROUND)
+    events: list[RequestEvent] = Field(default_factory=list, max_length=MAX_GROUP)
     escalations_topic: str
     escalations: list[EscalationEvent] = Field(default_factory=list, max_length=MAX_OUTBOX_ROUND)
     signed: list[SignedCourtAction] = Field(default_factory=list, max_length=MAX_OUTBOX_ROUND)
@@ -56,14 +62,13 @@ class PublishOutbox(Frozen):
     its text (``carries_request``): the request is the largest thing a request workflow holds,
     and a round's input is written to its history."""
 
-    @model_validator(mode="after")
-    def _request_when_carried(self) -> PublishOutbox:
-        """A round that writes to the State's channel and carries the request's text has it
-        (one without confidentiality writes nothing there)."""
-        if self.request is None and self.confidentiality is not None:
-            if any(carries_request(e) for e in self.events):
-                raise ValueError("a round whose message carries the request's text came without it")
-        return self
+    @property
+    def text_missing(self) -> bool:
+        """A round for the State's channel whose message needs the request's text and came
+        without it (the workflow never sends one: ``workflows/request_outbox.py``)."""
+        if self.request is not None or self.confidentiality is None:
+            return False
+        return any(carries_request(e) for e in self.events)
 
     @property
     def confidentiality_in_force(self) -> Confidentiality | None:

@@ -95,6 +95,9 @@ class CaseWorkflow:
         if inp.carried is None:
             for request in order.requests:
                 await self._start(request, StartWith.of_order(order, request.requested_state))
+        # Proposals carried from the run before go out once even if this run hands over at
+        # once (its loop would not come round to them).
+        await self._proposals.publish()
         while not self._done():
             if self._reconcile_now:
                 self._reconcile_now = False
@@ -114,8 +117,8 @@ class CaseWorkflow:
         # Every signal and update that reached this run is applied, and every Court action on
         # its way to a request has its answer, before it ends (what is left is carried). A
         # closing case also sends the proposals one of them added while the last went out; a
-        # case handing over carries them (sending them here could delay an overdue hand-over
-        # for as long as the broker is down and reports keep coming).
+        # case handing over carries them to its next run, which sends them first (sending
+        # them here could delay an overdue hand-over while reports keep adding more).
         await workflow.wait_condition(self._settled)
         while self._closed and self._proposals.outbox:
             await self._proposals.publish()

@@ -3,8 +3,8 @@ state as they happen, with ids made here (deterministic, so a retried publish re
 then published in order by an activity at each round of the main loop.
 
 A Court action's event carries its audit; the action's signed original goes beside it to the
-Court-internal topic the record store keeps (``schemas/court_record.py``; RS 93(1)(k),
-57(3)(e), 75(4): the Court's decisions are re-verifiable after Temporal forgets them).
+Court-internal topic the record store keeps (``schemas/court_record.py``; the Registrar keeps
+the Court's records, Rule 15: its decisions stay re-verifiable after Temporal forgets them).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ with workflow.unsafe.imports_passed_through():
     from schemas.outbox import (
         MAX_OUTBOX_ROUND,
         PUBLISH_OUTBOX,
-        ROUND_BYTES,
         PublishOutbox,
         carries_request,
+        carries_text,
     )
     from schemas.request import CourtRequest
     from workflows import state_machine as sm
@@ -37,6 +37,8 @@ with workflow.unsafe.imports_passed_through():
 
 
 PUBLISH_TIMEOUT = timedelta(seconds=30)
+MAX_SIGNED_ROUND = 10
+"""Signed originals per round; one that holds a version of the request goes alone."""
 PUBLISH_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
 )
@@ -151,15 +153,18 @@ class Outbox:
         retries the round with the same event ids (backoff up to 5 minutes).
 
         The round's input is written to history, so it holds the request's text only when a
-        message of the round carries it, and signed originals up to ``ROUND_BYTES``."""
+        message of the round carries it, and at most one text of the request in all (an
+        original holding a new version goes in a round of its own). Rounds are cut by kinds
+        and counts only, never by measured sizes, so the same code cuts a history the same way
+        whatever the serializer's version; and never inside the events one answer or action
+        caused (the State's message of a decision names its assets)."""
         events, escalations = len(rec.outbox), len(rec.escalation_outbox)
         signed = len(rec.signed_outbox)
         while events or escalations or signed:
-            n_ev = min(events, MAX_OUTBOX_ROUND)
-            n_esc = min(escalations, MAX_OUTBOX_ROUND - n_ev)
+            n_ev = whole_groups(rec.outbox[:events], MAX_OUTBOX_ROUND)
+            n_esc = min(escalations, max(0, MAX_OUTBOX_ROUND - n_ev))
             carried = any(carries_request(e) for e in rec.outbox[:n_ev])
-            spent = _json_bytes(req) if carried else 0
-            n_sig = _within(rec.signed_outbox[: min(signed, MAX_OUTBOX_ROUND)], spent)
+            n_sig = originals(rec.signed_outbox[:signed], carried)
             batch = PublishOutbox(
                 events_topic=self.events_topic,
                 events=rec.outbox[:n_ev],
@@ -180,18 +185,35 @@ class Outbox:
             events, escalations, signed = events - n_ev, escalations - n_esc, signed - n_sig
 
 
-def _json_bytes(item: Any) -> int:
-    return len(item.model_dump_json())
+def whole_groups(events: list[RequestEvent], most: int) -> int:
+    """How many of ``events``, in order, a round takes: up to ``most``, never splitting the
+    events one answer or action caused; a group larger than ``most`` goes whole, alone
+    (``schemas/outbox.py`` MAX_GROUP bounds it)."""
+    if len(events) <= most:
+        return len(events)
+    n = most
+    while n > 0 and _same_cause(events[n - 1], events[n]):
+        n -= 1
+    if n == 0:  # the first group alone is larger than a round
+        n = 1
+        while n < len(events) and _same_cause(events[n - 1], events[n]):
+            n += 1
+    return n
 
 
-def _within(signed: list[SignedCourtAction], spent: int) -> int:
-    """How many of ``signed``, in order, a round takes beside ``spent`` bytes: at least one,
-    then as many as stay within ``ROUND_BYTES``."""
+def _same_cause(a: RequestEvent, b: RequestEvent) -> bool:
+    return a.caused_by is not None and a.caused_by == b.caused_by
+
+
+def originals(signed: list[SignedCourtAction], text_in_round: bool) -> int:
+    """How many signed originals a round takes, in order: up to ``MAX_SIGNED_ROUND``; one
+    holding a version of the request (RS 93(3), 97) goes first and alone, and never beside
+    the request's own text (``text_in_round``; such a round moves its events anyway, so the
+    outbox still moves), so no round holds two copies of a request."""
     n = 0
-    for original in signed:
-        spent += _json_bytes(original)
-        if n and spent > ROUND_BYTES:
-            break
+    for original in signed[:MAX_SIGNED_ROUND]:
+        if carries_text(original):
+            return 1 if n == 0 and not text_in_round else n
         n += 1
     return n
 

@@ -20,11 +20,12 @@ from schemas.common import Confidentiality
 from schemas.completeness import CompletenessOverride
 from schemas.escalations import EscalationEvent, EscalationKind
 from schemas.events import AssetEventData, RequestEvent, RequestEventType
-from schemas.ledger import AssetStatus, RequestStatus
+from schemas.ledger import AssetStatus
 from schemas.outbox import PublishOutbox
 from schemas.party import PartyMessage, PartyMessageType
 from schemas.request import CourtRequest
 from tests.builders import court_request
+from tests.events import request_event
 from tests.stack import isolated
 from tracefreeze.config import REPO_ROOT, Settings
 from tracefreeze.kafka import make_producer, make_reader, start_with_timeout, stop_with_timeout
@@ -40,18 +41,7 @@ def request(state: str = "NLD", ex_parte: bool = False) -> CourtRequest:
     return court_request(tag="PARTY", requested_state=state, **secret)
 
 
-def event(req: CourtRequest, type_: RequestEventType, **extra: object) -> RequestEvent:
-    return RequestEvent(
-        id=str(uuid.uuid4()),
-        type=type_,
-        time=NOW,
-        subject=req.reference,
-        case_number=req.case_number,
-        requested_state=req.requested_state,
-        status=extra.pop("status", RequestStatus.TRANSMITTED),  # type: ignore[arg-type]
-        confidentiality=req.confidentiality,
-        **extra,  # type: ignore[arg-type]
-    )
+event = request_event
 
 
 def escalation(req: CourtRequest, kind: EscalationKind, step: str | None = None) -> EscalationEvent:
@@ -180,22 +170,25 @@ def test_ex_parte_escalations_are_redacted_on_the_shared_topic_only() -> None:
 
 
 def test_the_requests_text_rides_only_with_a_message_that_carries_it() -> None:
-    """RS 96(2), 97: the State receives the request's text with its transmission and with a
-    consultation response that may modify it; any other round (an answer's, a firing's) names
-    only the request's confidentiality, and its decisions and reminders still reach the State."""
+    """RS 96(2), 93(3), 97: the State receives the request's text with its transmission and
+    with a consultation response that may modify it; any other round (an answer's, a
+    firing's) names only the request's confidentiality, and its decisions and reminders still
+    reach the State. A round lacking a text it needs (the workflow never sends one) is marked,
+    and sends the rest, never a transmission without the request."""
     req, PUBLIC = request(), Confidentiality.PUBLIC
     transmitted = event(req, RequestEventType.TRANSMITTED)
-    with pytest.raises(ValueError, match="request's text"):
-        PublishOutbox(
-            events_topic="e", events=[transmitted], escalations_topic="x", confidentiality=PUBLIC
-        )
     modifying = event(req, RequestEventType.COURT_ACTION, action="consultation_response")
-    with pytest.raises(ValueError, match="request's text"):
-        PublishOutbox(
-            events_topic="e", events=[modifying], escalations_topic="x", confidentiality=PUBLIC
+    for needs in (transmitted, modifying):
+        lacking = PublishOutbox(
+            events_topic="e", events=[needs], escalations_topic="x", confidentiality=PUBLIC
         )
-    with pytest.raises(ValueError, match="request's text"):
-        party_messages(None, [transmitted], [], PUBLIC)
+        assert lacking.text_missing
+        assert not lacking.model_copy(update={"request": req}).text_missing
+    assert party_messages(None, [transmitted], [], PUBLIC) == []
+    [decided] = party_messages(None, [modifying], [], PUBLIC)
+    assert decided.decision is not None and decided.decision.request is None
+    (full,) = party_messages(req, [modifying], [])
+    assert full.decision is not None and full.decision.request is not None
     release = event(req, RequestEventType.COURT_ACTION, action="release")
     reminder = escalation(req, EscalationKind.STEP_REACHED, "reminder")
     slim = PublishOutbox(

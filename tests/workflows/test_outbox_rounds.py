@@ -1,78 +1,101 @@
 """How a request's outbox is cut into publishing rounds (``workflows/request_outbox.py``).
 
-A round's input is written to the request's history and the server refuses a payload over
-2 MB, so the signed originals of Court actions (RS 93(1)(k), 57(3)(e), 75(4): the Court's
-decisions kept re-verifiable) go by size, not by count: a forfeiture order (RS 77(2)(b))
-may carry a new version of a request naming every asset (RS 97).
+A round's input is written to the request's history, and the server refuses a payload over
+2 MB: a round holds at most one copy of the request's text (a consultation response's signed
+original may carry a new version of the request, RS 93(3), 97). Rounds are cut by kinds and
+counts, never by measured sizes, so a replay cuts them the same way. The events one Court
+decision caused stay in one round: the requested State's message of the decision names its
+assets from them (``activities/party.py``).
 """
 
 from __future__ import annotations
 
-from functools import cache
-
+from activities.party import party_messages
 from schemas import court as c
+from schemas.assets import AssetKind
 from schemas.common import MAX_ASSETS
 from schemas.court_record import SignedCourtAction
-from schemas.outbox import ROUND_BYTES
+from schemas.events import AssetEventData, RequestEvent, RequestEventType
+from schemas.ledger import AssetStatus
+from schemas.outbox import MAX_GROUP, MAX_OUTBOX_ROUND, PublishOutbox
 from tests.builders import court_action, court_request, example, new_event_id, now
-from workflows.request_outbox import _json_bytes, _within
+from tests.events import request_event
+from tests.workflows.support import ORDER, forfeiture
+from workflows.request_outbox import MAX_SIGNED_ROUND, originals, whole_groups
+
+REQUEST = court_request()
 
 
-@cache
-def modified_request() -> dict[str, object]:
-    """A new version of a request naming every asset it may (RS 97 consultation)."""
-    asset = example("court-request")["known_assets"][0]
-    assets = [{**asset, "asset_id": f"a-{n}"} for n in range(MAX_ASSETS)]
-    return court_request(known_assets=assets).model_dump(mode="json")
+def event(caused_by: str | None, asset: str | None = None, **extra: object) -> RequestEvent:
+    """A Court action's event (``asset`` None) or one of its assets' release."""
+    if asset is None:
+        return request_event(REQUEST, RequestEventType.COURT_ACTION, caused_by=caused_by, **extra)
+    released = AssetStatus.RELEASED
+    data = AssetEventData(asset_id=asset, kind=AssetKind.BANK_ACCOUNT, status=released)
+    kind = RequestEventType.ASSET_RELEASED
+    return request_event(REQUEST, kind, caused_by=caused_by, asset=data, **extra)
 
 
-def large_original() -> SignedCourtAction:
-    action = court_action(
-        c.ConsultationResponse,
-        resolution="request_modified",
-        modified_request=modified_request(),
-    )
+def decision(n_assets: int) -> list[RequestEvent]:
+    """A Chamber's release (RS 75(4), 93(1)(k)): its own event, then one per asset."""
+    cause = new_event_id()
+    head = event(cause, action="release")
+    return [head] + [event(cause, asset=f"a-{i}") for i in range(n_assets)]
+
+
+def rounds(events: list[RequestEvent]) -> list[list[RequestEvent]]:
+    out = []
+    while events:
+        n = whole_groups(events, MAX_OUTBOX_ROUND)
+        out.append(events[:n])
+        events = events[n:]
+    return out
+
+
+def test_a_decision_and_its_assets_are_never_split_across_rounds() -> None:
+    """A release of 30 assets queued behind 80 events goes whole in the next round, and the
+    State's message of it names all 30; a release larger than a round goes whole, alone."""
+    before = [event(new_event_id()) for _ in range(80)]
+    release = decision(30)
+    cut = rounds(before + release)
+    assert [len(r) for r in cut] == [80, 31]
+    [message] = party_messages(None, cut[1], [], REQUEST.confidentiality)
+    assert message.decision is not None and len(message.decision.assets) == 30
+    big = decision(MAX_ASSETS)
+    cut = rounds(before + big + [event(new_event_id())])
+    assert [len(r) for r in cut] == [80, MAX_ASSETS + 1, 1]
+    assert MAX_ASSETS + 1 <= MAX_GROUP  # the schema takes the largest group
+    PublishOutbox(events_topic="e", escalations_topic="x", events=cut[1])
+    # Events of no answer (a clock's) are cut anywhere.
+    loose = [event(None) for _ in range(250)]
+    assert [len(r) for r in rounds(loose)] == [100, 100, 50]
+
+
+def _original(modifies: bool) -> SignedCourtAction:
+    if modifies:
+        asset = example("court-request")["known_assets"][0]
+        new = court_request(known_assets=[asset]).model_dump(mode="json")
+        action = court_action(
+            c.ConsultationResponse, resolution="request_modified", modified_request=new
+        )
+    else:
+        action = forfeiture("a-1")
     return SignedCourtAction(
         id=new_event_id(),
         time=now(),
-        subject="ICC-01/22-RND-0001",
+        subject=REQUEST.reference,
         requested_state="NLD",
         action=action,
     )
 
 
-def rounds(signed: list[SignedCourtAction], spent: int) -> list[int]:
-    out = []
-    while signed:
-        n = _within(signed, spent)
-        out.append(n)
-        signed = signed[n:]
-    return out
-
-
-def test_signed_originals_go_by_size_each_round_within_the_budget() -> None:
-    originals = [large_original() for _ in range(10)]
-    size = _json_bytes(originals[0])
-    assert size > ROUND_BYTES // 4, "the test's originals must be large"
-    cut = rounds(list(originals), 0)
-    assert sum(cut) == len(originals) and len(cut) > 2
-    at = 0
-    for n in cut:
-        assert n >= 1
-        assert sum(_json_bytes(o) for o in originals[at : at + n]) <= ROUND_BYTES
-        at += n
-    # Ten of them (the count a round once took) would be several times the budget.
-    assert 10 * size > 2 * ROUND_BYTES
-    # The request's text in the round (a transmission) counts against the same budget.
-    text = _json_bytes(court_request())
-    with_text = rounds(list(originals), text)
-    assert with_text[0] <= cut[0]
-    assert text + sum(_json_bytes(o) for o in originals[: with_text[0]]) <= ROUND_BYTES
-
-
-def test_an_original_larger_than_what_is_left_still_goes_alone() -> None:
-    """Never a round that sends nothing: the outbox always moves (the schema bounds one
-    original far below the server's limit)."""
-    originals = [large_original() for _ in range(3)]
-    assert rounds(originals, ROUND_BYTES) == [1, 1, 1]
-    assert _within([], 0) == 0
+def test_a_new_version_of_the_request_goes_alone_never_beside_its_text() -> None:
+    small, text = _original(False), _original(True)
+    assert ORDER  # the forfeiture names the order it executes (RS 77(2)(b))
+    assert originals([small] * 12, False) == MAX_SIGNED_ROUND
+    assert originals([small, small, text, small], False) == 2  # the text waits its turn
+    assert originals([text, small], False) == 1  # alone
+    # Beside a round already carrying the request's text (its events move the outbox).
+    assert originals([text, small], True) == 0
+    assert originals([small, text], True) == 1
+    assert originals([], False) == 0
