@@ -113,6 +113,10 @@ class RssSampler:
         return self.app.rss_bytes() or 0
 
 
+async def _behind(consumer: Any, ends: dict[Any, int]) -> bool:
+    return bool([tp for tp, end in ends.items() if await consumer.position(tp) < end])
+
+
 async def collect_escalations(
     settings: Settings,
     run: str,
@@ -131,7 +135,12 @@ async def collect_escalations(
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         deadline = time.monotonic() + timeout_s
-        while len(found) < expected and time.monotonic() < deadline:
+        # Counting repeats (``ids``): read to the end, not only to the first of each.
+        ends = await consumer.end_offsets(tps) if ids is not None else {}
+
+        while time.monotonic() < deadline and (
+            len(found) < expected or (ids is not None and await _behind(consumer, ends))
+        ):
             batches = await consumer.getmany(timeout_ms=500, max_records=2000)
             for records in batches.values():
                 for record in records:

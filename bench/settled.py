@@ -32,18 +32,20 @@ class Settled:
         self.changed = asyncio.Condition()
 
     async def _poll(self) -> None:
-        tps = await _partitions_when_known(self.settings, self.topic)
-        consumer = make_reader(self.settings, client_id="bench-settled")
-        await consumer.start()  # one consumer for the whole run: end offsets are one request
         try:
-            while True:
-                count = sum((await consumer.end_offsets(tps)).values())
-                async with self.changed:
-                    self.count = count - self.before
-                    self.changed.notify_all()
-                await asyncio.sleep(0.1)
+            tps = await _partitions_when_known(self.settings, self.topic)
+            consumer = make_reader(self.settings, client_id="bench-settled")
+            await consumer.start()  # one consumer for the whole run: end offsets are one request
+            try:
+                while True:
+                    count = sum((await consumer.end_offsets(tps)).values())
+                    async with self.changed:
+                        self.count = count - self.before
+                        self.changed.notify_all()
+                    await asyncio.sleep(0.1)
+            finally:
+                await consumer.stop()
         finally:
-            await consumer.stop()
             async with self.changed:
                 self.changed.notify_all()  # a waiter finds the poll gone (``_alive``)
 
