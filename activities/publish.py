@@ -18,7 +18,7 @@ Court-internal topic the worker is given (``court_actions_topic``), for the reco
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import structlog
@@ -30,7 +30,8 @@ from activities.party import party_messages, shared_escalation
 from schemas.court_record import SignedCourtAction
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
-from schemas.outbox import PUBLISH_OUTBOX, PublishOutbox
+from schemas.organ_keys import OrganKeys
+from schemas.outbox import PUBLISH_OUTBOX, PublishedRound, PublishOutbox
 from schemas.party import PartyMessage
 from tracefreeze.ops.metrics import ESCALATIONS
 from tracefreeze.ops.tracing import cloudevent_trace_headers
@@ -66,6 +67,7 @@ class EventPublisher:
         timeout_s: float,
         channels: Mapping[str, str] | None = None,
         court_actions_topic: str | None = None,
+        organ_keys: Callable[[], OrganKeys] | None = None,
     ) -> None:
         self._producer = producer
         self._timeout_s = timeout_s
@@ -73,12 +75,16 @@ class EventPublisher:
         """The outbound channel of each party of the State directory (State code -> topic)."""
         self._court_actions = court_actions_topic
         """The Court-internal topic of the signed originals of Court actions (the recorder's)."""
+        self._organ_keys = organ_keys
+        """Reads the worker's organ key registry, for a round that asks (``read_organ_keys``)."""
 
     @activity.defn(name=PUBLISH_OUTBOX)
-    async def publish_outbox(self, p: PublishOutbox) -> None:
+    async def publish_outbox(self, p: PublishOutbox) -> PublishedRound:
         """Send a round of a request's outbox, in order, and wait until the broker acknowledged
         every event (acks=all). One failure fails the round: Temporal retries all of it with
-        the same event ids, and consumers deduplicate on them."""
+        the same event ids, and consumers deduplicate on them. A round that asks for the organ
+        key registry gets it read first (a local file: a retry reads it again)."""
+        keys = self._read_keys() if p.read_organ_keys else None
         conf = p.confidentiality_in_force
         if p.text_missing:  # never from the workflow; said, and the rest still goes out
             log.error("a round needing the request's text came without it", n_events=len(p.events))
@@ -89,6 +95,12 @@ class EventPublisher:
         await asyncio.wait_for(self._send_all(sends), timeout=self._timeout_s)
         for escalation in p.escalations:
             ESCALATIONS.labels(escalation.step or escalation.kind.value).inc()
+        return PublishedRound(organ_keys=keys)
+
+    def _read_keys(self) -> OrganKeys:
+        if self._organ_keys is None:  # a worker always has a reader; said, never guessed
+            return OrganKeys(reason="this publisher was given no organ key registry to read")
+        return self._organ_keys()
 
     def _signed_sends(self, p: PublishOutbox) -> list[tuple[str, Event]]:
         """The round's signed originals, to the Court-internal topic (never a shared one)."""

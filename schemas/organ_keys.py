@@ -19,12 +19,13 @@ from schemas.common import Frozen
 from schemas.organs import Organ
 
 RESOLVE_ORGAN_KEYS = "resolve_organ_keys"
+"""The activity that reads the worker's organ key registry (a case's and a directory's start, a
+refresh; a request's first run reads it in its transmission's round: ``schemas/outbox.py``)."""
 REFRESH_ORGAN_KEYS = "refresh_organ_keys"
 """The request's update that reads the registry again (after a rotation)."""
 RELAY: Final = "relay"
 """The signer of the Court's workers, which relay to a request the acts a case or an
 enforcement request sends it (``workflows/decision_signatures.py``, ``RELAYED``)."""
-"""The activity that reads the worker's organ key registry."""
 MAX_ORGAN_KEYS = 200
 
 

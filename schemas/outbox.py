@@ -13,6 +13,7 @@ from schemas.common import MAX_ASSETS, Confidentiality, Frozen
 from schemas.court_record import SignedCourtAction
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent, RequestEventType
+from schemas.organ_keys import OrganKeys
 from schemas.request import CourtRequest
 
 PUBLISH_OUTBOX = "publish_outbox"
@@ -61,6 +62,10 @@ class PublishOutbox(Frozen):
     """The request in force, only in a round with an event whose message to the State carries
     its text (``carries_request``): the request is the largest thing a request workflow holds,
     and a round's input is written to its history."""
+    read_organ_keys: bool = False
+    """Also read the worker's organ key registry and return it (``PublishedRound``): a
+    request's first run asks this of its transmission's round, so that a start costs the
+    server one activity, not two (``workflows/request_keys.py``)."""
 
     @property
     def text_missing(self) -> bool:
@@ -73,3 +78,11 @@ class PublishOutbox(Frozen):
     @property
     def confidentiality_in_force(self) -> Confidentiality | None:
         return self.request.confidentiality if self.request else self.confidentiality
+
+
+class PublishedRound(Frozen):
+    """What a round returns: the organ key registry as the worker's file held it, when the
+    round was asked to read it (``read_organ_keys``); recorded in the request's history with
+    the round's completion, as the registry read alone is (``schemas/organ_keys.py``)."""
+
+    organ_keys: OrganKeys | None = None

@@ -86,6 +86,7 @@ async def run_worker(settings: Settings) -> None:
         timeout_s=settings.kafka_timeout_s,
         channels=party_channels(settings),
         court_actions_topic=settings.topics.court_actions,
+        organ_keys=OrganKeysReader(settings).read,
     )
     stop = asyncio.Event()
     identity = worker_identity(settings)

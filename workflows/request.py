@@ -55,8 +55,14 @@ with workflow.unsafe.imports_passed_through():
         queue_for_directory,
         transmission_note,
     )
-    from workflows.request_handover import hand_over
-    from workflows.request_keys import keys_trusted, organ_keys_at_start, register_refresh
+    from workflows.request_handover import hand_over, next_run
+    from workflows.request_keys import (
+        keys_from_round,
+        keys_trusted,
+        keys_wanted,
+        organ_keys_at_start,
+        register_refresh,
+    )
     from workflows.request_links import tell_supplemented
     from workflows.request_outbox import Outbox
     from workflows.request_policy import inp_policy_pending, install, note_met, policy_at_start
@@ -121,7 +127,8 @@ class RequestWorkflow:
 
     @workflow.run
     async def run(self, inp: RequestRun) -> RequestView:
-        # The organ keys; the policy in force if none given; RS 109: the protective request told.
+        # The organ keys (unless the transmission's round brings them); the policy in force if
+        # none given; RS 109: the protective request told.
         rec, request = self._rec, self._request
         keys, policy = await organ_keys_at_start(rec), await policy_at_start(inp, rec)
         for note in (keys, policy, await tell_supplemented(rec, request, inp.enforcement_notice)):
@@ -131,7 +138,9 @@ class RequestWorkflow:
         while True:
             await self._wait_for_work_or_clock()
             self._fire_clocks()
-            await self._outbox.publish(self._rec, self._request)
+            read = await self._outbox.publish(self._rec, self._request, keys_wanted(self._rec))
+            if (keys := keys_from_round(self._rec, read)) is not None:
+                self._record_timeline(None, keys)
             await forward_to_directory(self._rec.directory_outbox)
             await self._inform_parent()
             self._note_step()
@@ -144,19 +153,7 @@ class RequestWorkflow:
                     if self._outgoing():
                         continue
                     return self.view()
-                inp = self._input
-                workflow.continue_as_new(
-                    RequestRun(
-                        request=inp.request,
-                        events_topic=inp.events_topic,
-                        escalations_topic=inp.escalations_topic,
-                        carried=self._carry(),
-                        answers_per_run=inp.answers_per_run,
-                        dedupe_window=inp.dedupe_window,
-                        seen_ids_cap=inp.seen_ids_cap,
-                        enforcement_notice=inp.enforcement_notice,
-                    )
-                )
+                workflow.continue_as_new(next_run(self._input, self._carry()))
 
     # -- the updates: one per kind of the catalog, and a batch of a State's answers ----------
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from workflows.carry import TIMELINE_CARRIED, FreezeLimitConsultation, RequestCarry
+from workflows.carry import TIMELINE_CARRIED, FreezeLimitConsultation, RequestCarry, RequestRun
 from workflows.request_seen import SeenIds
 
 VERSIONS_CARRIED = 3
@@ -44,6 +44,15 @@ SETTLED_FREEZE_LIMITS_CARRIED = 10
 def settled(f: FreezeLimitConsultation) -> bool:
     """Decided, and nothing left to do: no lift, or the lift done (or not applicable)."""
     return not f.pending and (f.lift_at is None or f.lifted)
+
+
+def next_run(inp: RequestRun, carried: RequestCarry) -> RequestRun:
+    """The next run's input: the same request, topics and bounds, and the carry. The policy
+    and a completeness override are the first run's alone (the policy is installed in the
+    carry; the override was said with the transmission, RS 96(2))."""
+    return inp.model_copy(
+        update={"carried": carried, "policy": None, "completeness_override": None}
+    )
 
 
 def hand_over(rec: RequestCarry, seen: SeenIds, now: datetime, window: timedelta) -> RequestCarry:

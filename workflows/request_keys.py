@@ -2,8 +2,11 @@
 
 Trust (``docs/signed-decisions.md``): the registry is read by an activity on the worker from
 the worker's mounted file, never taken from a caller, and its result is recorded in the
-history: a replay verifies each action against exactly the registry the first run used. It
-is read at the first run's start and carried across continue-as-new; when the organs' keys
+history: a replay verifies each action against exactly the registry the first run used. A
+request's first run reads it in its first publishing round, the transmission's (one activity
+at start, not two: ``PublishOutbox.read_organ_keys``), and carries it across continue-as-new;
+an action that arrives before is refused as signed with a key not held yet, and the Court's
+client refreshes and sends it again, as after a rotation. When the organs' keys
 rotate, the ``refresh_organ_keys`` update reads the file again (the Court's client sends it
 when a request does not know an action's key, then sends the action once more). A refresh
 can only put the file's contents in force, whoever asks for it, and a file that cannot be
@@ -50,12 +53,27 @@ def keys_trusted(carried: RequestCarry | None) -> RequestCarry | None:
 
 
 async def organ_keys_at_start(rec: RequestCarry) -> str | None:
-    """The registry, read once for the request's life (then carried); a note for the timeline
-    only if none could be read (said loudly, as a missing policy is)."""
-    if rec.organ_keys is not None:
+    """The registry, read once for the request's life (then carried): here only by a run that
+    holds none and has no round about to go to bring it (``keys_from_round``); a note for the
+    timeline only if none could be read (said loudly, as a missing policy is)."""
+    if rec.organ_keys is not None or rec.outbox or rec.escalation_outbox or rec.signed_outbox:
         return None
     rec.organ_keys = await read_organ_keys()
     return _note(rec.organ_keys) if rec.organ_keys.reason else None
+
+
+def keys_wanted(rec: RequestCarry) -> bool:
+    """Whether the next publishing round is to bring the registry in (none held yet)."""
+    return rec.organ_keys is None
+
+
+def keys_from_round(rec: RequestCarry, read: OrganKeys | None) -> str | None:
+    """Puts in force the registry a round read, unless a refresh put one in force while the
+    round ran (read as recently); a note for the timeline only if none could be read."""
+    if read is None or rec.organ_keys is not None:
+        return None
+    rec.organ_keys = read
+    return _note(read) if read.reason else None
 
 
 def register_refresh(rec: RequestCarry, note: object, counted: Callable[[int], None]) -> None:

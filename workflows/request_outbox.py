@@ -21,9 +21,11 @@ with workflow.unsafe.imports_passed_through():
     from schemas.court_record import SignedCourtAction
     from schemas.events import AssetEventData, CourtActionAudit, RequestEvent, RequestEventType
     from schemas.ledger import LedgerEntry
+    from schemas.organ_keys import OrganKeys
     from schemas.outbox import (
         MAX_OUTBOX_ROUND,
         PUBLISH_OUTBOX,
+        PublishedRound,
         PublishOutbox,
         carries_request,
         carries_text,
@@ -139,7 +141,9 @@ class Outbox:
         )
         self.emit(rec, req, type_, caused_by, asset=data)
 
-    async def publish(self, rec: RequestCarry, req: CourtRequest) -> None:
+    async def publish(
+        self, rec: RequestCarry, req: CourtRequest, read_keys: bool = False
+    ) -> OrganKeys | None:
         """Publish, in order, what is queued now; what arrives meanwhile waits for the next
         round, so answers arriving without pause cannot keep the run from moving on.
 
@@ -157,9 +161,14 @@ class Outbox:
         original holding a new version goes in a round of its own). Rounds are cut by kinds
         and counts only, never by measured sizes, so the same code cuts a history the same way
         whatever the serializer's version; and never inside the events one answer or action
-        caused (the State's message of a decision names its assets)."""
+        caused (the State's message of a decision names its assets).
+
+        ``read_keys``: the first round also reads the organ key registry, returned (None if no
+        round went): a first run's transmission so brings the registry in with it
+        (``request_keys.py``)."""
         events, escalations = len(rec.outbox), len(rec.escalation_outbox)
         signed = len(rec.signed_outbox)
+        read: OrganKeys | None = None
         while events or escalations or signed:
             n_ev = whole_groups(rec.outbox[:events], MAX_OUTBOX_ROUND)
             n_esc = min(escalations, max(0, MAX_OUTBOX_ROUND - n_ev))
@@ -173,16 +182,20 @@ class Outbox:
                 signed=rec.signed_outbox[:n_sig],
                 confidentiality=req.confidentiality,
                 request=req if carried else None,
+                read_organ_keys=read_keys,
             )
-            await workflow.execute_activity(
+            done = await workflow.execute_activity(
                 PUBLISH_OUTBOX,
                 batch,
+                result_type=PublishedRound,
                 start_to_close_timeout=PUBLISH_TIMEOUT,
                 retry_policy=PUBLISH_RETRY,
                 summary=_round_summary(batch),
             )
             del rec.outbox[:n_ev], rec.escalation_outbox[:n_esc], rec.signed_outbox[:n_sig]
             events, escalations, signed = events - n_ev, escalations - n_esc, signed - n_sig
+            read, read_keys = read or done.organ_keys, False
+        return read
 
 
 def whole_groups(events: list[RequestEvent], most: int) -> int:

@@ -6,23 +6,21 @@ Builders for answers live in ``tests.workflows.support``.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from schemas.request import CourtRequest
 from schemas.views import RequestView
 from tests.workflows.support import (
-    WAIT_SECONDS,
     PublishRecorder,
     own_env,
     request_worker,
+    settle,
     start_request,
     wait_for_events,
 )
@@ -56,26 +54,14 @@ class RunningWorker:
     async def start(
         self, request: CourtRequest, **input_fields: Any
     ) -> WorkflowHandle[RequestWorkflow, RequestView]:
-        """Start a request and wait until its first workflow task is completed — the
-        transmitted event published and the task's commands (search attributes among them)
-        recorded — so that answers sent next arrive in later tasks and visibility is set."""
+        """Start a request and wait until its start is over — the transmitted event published
+        and the task after it completed, so that the organ key registry its round read is in
+        force (``workflows/request_keys.py``), answers sent next arrive in later tasks and
+        visibility is set."""
         handle = await start_request(self.client, self.task_queue, request, **input_fields)
         await wait_for_events(self.published, request.reference, 1)
-        await first_task_completed(handle)
+        await settle(handle)
         return handle
-
-
-async def first_task_completed(handle: WorkflowHandle[Any, Any]) -> None:
-    """Wait until the history holds a completed workflow task, its search-attribute upsert
-    recorded (the transmitted event is published only after)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_SECONDS
-    while EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED not in [
-        e.event_type async for e in handle.fetch_history_events()
-    ]:
-        if loop.time() > deadline:
-            raise AssertionError(f"{handle.id}: no workflow task completed in {WAIT_SECONDS} s")
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture

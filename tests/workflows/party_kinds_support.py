@@ -47,6 +47,7 @@ class Parties:
         handle = await start_request(self.env.client, self.task_queue, request, policy=policy)
         self.handles.append(handle)
         await wait_for_events(self.published, request.reference, 1)
+        await settle(handle)
         return handle
 
     def events(self, request: CourtRequest) -> list[EscalationEvent]:

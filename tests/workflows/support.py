@@ -43,7 +43,7 @@ from schemas.answers import (
 from schemas.court import CourtAction
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
-from schemas.outbox import PUBLISH_OUTBOX, PublishOutbox
+from schemas.outbox import PUBLISH_OUTBOX, PublishedRound, PublishOutbox
 from schemas.request import CourtRequest
 from schemas.views import AnswerReceipt, RequestView
 from tests.builders import *  # noqa: F403 - the builders, re-exported for the workflow tests
@@ -81,8 +81,10 @@ class Sent:
 
 
 RESOLVER = PolicyResolver(Settings()).resolve_policy
-ORGAN_KEYS = OrganKeysReader(Settings()).resolve_organ_keys
 """The policy in force, resolved from the shipped policy files, as a worker does."""
+KEYS_READER = OrganKeysReader(Settings())
+ORGAN_KEYS = KEYS_READER.resolve_organ_keys
+"""The organ key registry, read from the worker's file, as a worker does."""
 
 
 @dataclass
@@ -95,10 +97,11 @@ class PublishRecorder:
     rounds: list[PublishOutbox] = field(default_factory=list)
 
     @activity.defn(name=PUBLISH_OUTBOX)
-    async def publish_outbox(self, inp: PublishOutbox) -> None:
+    async def publish_outbox(self, inp: PublishOutbox) -> PublishedRound:
         self.rounds.append(inp)
         self.calls += [Sent(topic=inp.events_topic, event=e) for e in inp.events]
         self.escalations_sent += inp.escalations
+        return PublishedRound(organ_keys=KEYS_READER.read() if inp.read_organ_keys else None)
 
     @property
     def activities(self) -> list[Any]:

@@ -68,12 +68,14 @@ class Ladder:
         policy: ResolvedPolicy | Literal["default"] | None = "default",
     ) -> Handle:
         """Start a request (with the default policy resolved for it unless given) and wait
-        for its first workflow task (the transmitted event)."""
+        until its start is over (the transmitted event; the organ keys its round read in
+        force)."""
         if policy == "default":
             policy = resolve(load_policy(), load_directory(), request)
         handle = await start_request(self.client, self.task_queue, request, policy=policy)
         self.handles.append(handle)
         await wait_for_events(self.published, request.reference, 1)
+        await settle(handle)
         return handle
 
     async def now(self) -> datetime:
