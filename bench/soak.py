@@ -168,6 +168,7 @@ async def run_soak(stack: BenchStack, signer: StateSigner, sizes: SoakSizes) -> 
     }
     sent = Sent()
     dead_before = await count_topic(settings, settings.topics.dead_letter)
+    tasks: list[asyncio.Task[Any]] = []  # the load's side tasks: cancelled if the load fails
     try:
         await d.submit_all(settings, references)
         head = [a for r in references for a in answer_script(r, 2, fresh=True)]
@@ -185,6 +186,7 @@ async def run_soak(stack: BenchStack, signer: StateSigner, sizes: SoakSizes) -> 
             fire_deadlines(settings, run, sizes.deadlines_per_minute, until, started)
         )
         decoding = asyncio.create_task(decode_like_the_ui(stack, port, references, until))
+        tasks += [sampler, firing, decoding]
         await hold_rate(settings, signer, references, rate, until, sent)
         stopped = time.time()
         sampler.cancel()  # the samples are of the load, not of the drain-out after it
@@ -199,6 +201,9 @@ async def run_soak(stack: BenchStack, signer: StateSigner, sizes: SoakSizes) -> 
         fired = await collect_escalations(settings, run, len(started), 300, fired_ids)
         seen = await _answers_seen(settings, references)
     finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await stack.stop_apps()
     on_kafka = await accepted_on_kafka(settings, prefix)
     dead = await count_topic(settings, settings.topics.dead_letter) - dead_before

@@ -170,10 +170,10 @@ class Outbox:
         signed = len(rec.signed_outbox)
         read: OrganKeys | None = None
         while events or escalations or signed:
-            n_ev = whole_groups(rec.outbox[:events], MAX_OUTBOX_ROUND)
+            n_ev = whole_groups(rec.outbox, MAX_OUTBOX_ROUND, events)
             n_esc = min(escalations, max(0, MAX_OUTBOX_ROUND - n_ev))
             carried = any(carries_request(e) for e in rec.outbox[:n_ev])
-            n_sig = originals(rec.signed_outbox[:signed], carried)
+            n_sig = originals(rec.signed_outbox, carried, signed)
             batch = PublishOutbox(
                 events_topic=self.events_topic,
                 events=rec.outbox[:n_ev],
@@ -198,18 +198,20 @@ class Outbox:
         return read
 
 
-def whole_groups(events: list[RequestEvent], most: int) -> int:
-    """How many of ``events``, in order, a round takes: up to ``most``, never splitting the
-    events one answer or action caused; a group larger than ``most`` goes whole, alone
-    (``schemas/outbox.py`` MAX_GROUP bounds it)."""
-    if len(events) <= most:
-        return len(events)
+def whole_groups(events: list[RequestEvent], most: int, queued: int | None = None) -> int:
+    """How many of the first ``queued`` of ``events`` (all by default), in order, a round
+    takes: up to ``most``, never splitting the events one answer or action caused; a group
+    larger than ``most`` goes whole, alone (``schemas/outbox.py`` MAX_GROUP bounds it). Reads
+    in place: a backlog after a long broker outage is not copied once per round."""
+    count = len(events) if queued is None else min(queued, len(events))
+    if count <= most:
+        return count
     n = most
     while n > 0 and _same_cause(events[n - 1], events[n]):
         n -= 1
     if n == 0:  # the first group alone is larger than a round
         n = 1
-        while n < len(events) and _same_cause(events[n - 1], events[n]):
+        while n < count and _same_cause(events[n - 1], events[n]):
             n += 1
     return n
 
@@ -218,13 +220,17 @@ def _same_cause(a: RequestEvent, b: RequestEvent) -> bool:
     return a.caused_by is not None and a.caused_by == b.caused_by
 
 
-def originals(signed: list[SignedCourtAction], text_in_round: bool) -> int:
-    """How many signed originals a round takes, in order: up to ``MAX_SIGNED_ROUND``; one
-    holding a version of the request (RS 93(3), 97) goes first and alone, and never beside
-    the request's own text (``text_in_round``; such a round moves its events anyway, so the
-    outbox still moves), so no round holds two copies of a request."""
+def originals(
+    signed: list[SignedCourtAction], text_in_round: bool, queued: int | None = None
+) -> int:
+    """How many of the first ``queued`` signed originals (all by default) a round takes, in
+    order: up to ``MAX_SIGNED_ROUND``; one holding a version of the request (RS 93(3), 97)
+    goes first and alone, and never beside the request's own text (``text_in_round``; such a
+    round moves its events anyway, so the outbox still moves), so no round holds two copies
+    of a request."""
+    most = MAX_SIGNED_ROUND if queued is None else min(queued, MAX_SIGNED_ROUND)
     n = 0
-    for original in signed[:MAX_SIGNED_ROUND]:
+    for original in signed[:most]:
         if carries_text(original):
             return 1 if n == 0 and not text_in_round else n
         n += 1

@@ -69,6 +69,10 @@ def test_a_decision_and_its_assets_are_never_split_across_rounds() -> None:
     # Events of no answer (a clock's) are cut anywhere.
     loose = [event(None) for _ in range(250)]
     assert [len(r) for r in rounds(loose)] == [100, 100, 50]
+    # Only what was queued when publishing began: what arrived meanwhile waits its round.
+    assert whole_groups(before + release, MAX_OUTBOX_ROUND, queued=80) == 80
+    assert whole_groups(loose, MAX_OUTBOX_ROUND, queued=30) == 30
+    assert whole_groups(loose, MAX_OUTBOX_ROUND, queued=0) == 0
 
 
 def _original(modifies: bool) -> SignedCourtAction:
@@ -99,3 +103,4 @@ def test_a_new_version_of_the_request_goes_alone_never_beside_its_text() -> None
     assert originals([text, small], True) == 0
     assert originals([small, text], True) == 1
     assert originals([], False) == 0
+    assert originals([small] * 12, False, queued=3) == 3  # only what was queued at the start
