@@ -42,6 +42,9 @@ from tracefreeze.temporal import connect
 
 TASK_QUEUE = "bench-drain"
 QUERY_ATTEMPTS = 5
+TARGET_RATIO = 1.5
+"""The drain target: 1.5 times the bare engine's updates/s (its answers go several to a
+batch update, so the product can beat one update per answer)."""
 
 
 @dataclass(frozen=True)
@@ -240,10 +243,10 @@ async def run_drain(
         "baseline_updates_s": baseline_updates_s,
         "ratio": rate["median"] / baseline_updates_s if baseline_updates_s else float("nan"),
         "ratio_spread": [x / baseline_updates_s for x in (rate["min"], rate["max"])],
-        "target_ratio": 1.0,
+        "target_ratio": TARGET_RATIO,
         "verify": check,
     }
-    out["target_met"] = out["ratio"] >= 1.0 and check["ok"]
+    out["target_met"] = out["ratio"] >= TARGET_RATIO and check["ok"]
     return out
 
 

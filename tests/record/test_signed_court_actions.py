@@ -24,7 +24,14 @@ from click.testing import CliRunner
 
 from schemas.ledger import AssetStatus
 from schemas.views import RequestView
-from tests.builders import ACCOUNT, acknowledgement, conviction, court_request, freeze_account, now
+from tests.builders import (
+    ACCOUNT,
+    acknowledgement,
+    court_request,
+    freeze_account,
+    now,
+)
+from tests.decisions import conviction
 from tests.record.support import delete_workflow, recorder_settings, recording, wait_count
 from tests.tracefreeze.e2e import send_signed, wait_view, worker_and_bridge
 from tests.workflows.support import ORDER, forfeiture

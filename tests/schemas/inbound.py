@@ -14,6 +14,7 @@ from schemas import court as c
 from schemas.case import AddState, CaseOrder, CloseCase
 from schemas.request import CourtRequest
 from tests import builders as s
+from tests.decisions import close_action
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
 PROPERTIES = settings(database=None, deadline=None, max_examples=300)
@@ -102,7 +103,7 @@ def _inbound() -> list[tuple[str, BaseModel]]:
             ),
         ),
         ("release", s.court_action(c.Release, ground="acquittal", **ids, **s.reasons())),
-        ("close", s.close_action()),
+        ("close", close_action()),
         (
             "deadline_extension",
             s.court_action(c.DeadlineExtension, stage="first_report", by="P7D", **s.reasons()),

@@ -19,7 +19,6 @@ from schemas.ledger import AssetStatus, RequestStatus
 from schemas.views import RequestView
 from tests.builders import (
     acknowledgement,
-    conviction,
     court_action,
     court_request,
     enforcement_request,
@@ -28,6 +27,7 @@ from tests.builders import (
     now,
     state_answer,
 )
+from tests.decisions import conviction
 from tests.tracefreeze.e2e import Running, on_channel, send_signed, wait_view
 
 pytestmark = pytest.mark.stack

@@ -20,7 +20,7 @@ from schemas.escalations import EscalationEvent, EscalationKind
 from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
 from schemas.views import RequestView
-from tests.builders import escalation_decision
+from tests.decisions import escalation_decision
 from tests.workflows.support import (
     PublishRecorder,
     own_env,

@@ -49,13 +49,14 @@ from schemas.views import AnswerReceipt, RequestView
 from tests.builders import *  # noqa: F403 - the builders, re-exported for the workflow tests
 from tests.builders import (
     acknowledgement,
-    conviction,
     court_action,
     court_request,
     execution_report,
     money,
     reasons,
 )
+from tests.decisions import *  # noqa: F403 - and the Court's decisions
+from tests.decisions import conviction
 from tracefreeze import client as court_client
 from tracefreeze.config import Settings
 from tracefreeze.policy import load_directory, load_policy, resolve

@@ -15,7 +15,8 @@ from pydantic import ValidationError
 from schemas import court as c
 from schemas.ledger import AssetStatus, RequestStatus
 from schemas.policy import AllocationPolicy
-from tests.builders import PRESIDENCY_DECISION, conviction
+from tests.builders import PRESIDENCY_DECISION
+from tests.decisions import conviction
 from tests.workflows.support import (
     ACCOUNT,
     allocation,

@@ -12,7 +12,8 @@ from __future__ import annotations
 from schemas import court as c
 from schemas.events import RequestEventType
 from schemas.ledger import AssetStatus, RequestStatus
-from tests.builders import conviction, third_party_claim
+from tests.builders import third_party_claim
+from tests.decisions import conviction
 from tests.workflows.support import (
     ACCOUNT,
     APARTMENT,

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from schemas import court as c
 from schemas.ledger import AssetStatus as A
-from tests.builders import conviction, court_action
+from tests.builders import court_action
+from tests.decisions import conviction
 from tests.workflows.support import (
     ACCOUNT,
     assert_rejected,

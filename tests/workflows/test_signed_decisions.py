@@ -20,7 +20,12 @@ from schemas.ledger import AssetStatus as A
 from schemas.organ_keys import REFRESH_ORGAN_KEYS, OrganKey, OrganKeys
 from schemas.organs import Organ
 from schemas.views import AnswerReceipt
-from tests.builders import conviction, court_action, new_event_id, reasons
+from tests.builders import (
+    court_action,
+    new_event_id,
+    reasons,
+)
+from tests.decisions import conviction
 from tests.workflows.support import (
     ACCOUNT,
     forfeiture,

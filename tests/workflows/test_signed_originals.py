@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from schemas.court import request_address
 from schemas.events import RequestEventType
-from tests.builders import conviction
+from tests.decisions import conviction
 from tests.organ_keys import KEYS
 from tests.workflows.support import ACCOUNT, ORDER, forfeiture, in_execution, send
 from tracefreeze.record.decisions import check_action

@@ -54,7 +54,7 @@ async def test_a_start_is_two_tasks_and_one_round_that_brings_the_organ_keys(wor
     completed = [e for e in history if e.event_type == E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED]
     assert len(completed) == 2
     assert _activities(history) == [PUBLISH_OUTBOX]
-    [first] = [r for r in worker.published.rounds if r.events[0].subject == req.reference]
+    [first] = [r for r in worker.published.rounds if r.events]
     assert first.read_organ_keys and first.events[0].type is RequestEventType.TRANSMITTED
     assert not any("ORGAN KEYS" in t.what for t in (await view(handle)).timeline)
 
@@ -69,8 +69,8 @@ async def test_a_start_is_two_tasks_and_one_round_that_brings_the_organ_keys(wor
     assert (await view(handle)).status is S.WITHDRAWN
     names = _activities(await _history(handle))
     assert RESOLVE_ORGAN_KEYS not in names
-    ours = [r for r in worker.published.rounds if r.events and r.events[0].subject == req.reference]
-    assert [r.read_organ_keys for r in ours] == [True] + [False] * (len(ours) - 1)
+    rounds = worker.published.rounds  # this test's worker: this request's rounds alone
+    assert [r.read_organ_keys for r in rounds] == [True] + [False] * (len(rounds) - 1)
 
 
 async def test_a_registry_that_cannot_be_read_at_start_is_said_and_refuses_every_action(

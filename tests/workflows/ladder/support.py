@@ -24,7 +24,7 @@ from schemas.ledger import AssetStatus
 from schemas.policy import DeadlinePolicy, ResolvedPolicy
 from schemas.request import CourtRequest
 from schemas.views import RequestView
-from tests.builders import escalation_decision
+from tests.decisions import escalation_decision
 from tests.workflows.support import (
     ACCOUNT,
     PublishRecorder,
