@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from pydantic import ValidationError
@@ -244,14 +244,25 @@ class RequestClient:
 
     async def view(self, reference: str, state: str) -> RequestView:
         """Status, ledger, totals and timeline of one request to one State."""
-        return await self.view_id(await self.workflow_id(reference, state))
+        return await self._ask(reference, state, RequestWorkflow.view)
 
     async def progress(self, reference: str, state: str) -> RequestProgress:
         """Status and count of answers taken, without ledger or timeline (cheap to poll)."""
-        workflow_id = await self.workflow_id(reference, state)
-        with plain_errors(workflow_id):
-            handle = self.client.get_workflow_handle(workflow_id)
-            return await handle.query(RequestWorkflow.progress)
+        return await self._ask(reference, state, RequestWorkflow.progress)
+
+    async def _ask(self, reference: str, state: str, query: Callable[[RequestWorkflow], Q]) -> Q:
+        """``query`` of the request to ``state``, under whichever id it runs (plain, then
+        opaque): asked straight away, one round trip for a request under its plain id, not
+        a describe first (the query a client polls)."""
+        ids = candidate_ids(reference, state, self._key())
+        for workflow_id in ids:
+            with plain_errors(workflow_id):
+                try:
+                    return await self.client.get_workflow_handle(workflow_id).query(query)
+                except RPCError as err:
+                    if err.status is not RPCStatusCode.NOT_FOUND:
+                        raise
+        raise TracefreezeError(f"no request {ids[0]}")
 
     async def view_id(self, workflow_id: str) -> RequestView:
         with plain_errors(workflow_id):
@@ -350,6 +361,9 @@ async def send(
         id=update_id or message.event_id,
         result_type=AnswerReceipt,
     )
+
+
+Q = TypeVar("Q")
 
 
 @contextlib.contextmanager

@@ -77,8 +77,9 @@ NOT_TAKEN = frozenset(
     }
 )
 """Written only when a run hands over (``_carry``), by the run itself at its start
-(``request_links.tell_supplemented``, ``request_keys.organ_keys_at_start``) or by the refresh
-of the organ keys (``request_keys.register_refresh``), never by an answer's rule."""
+(``request_links.tell_supplemented``, ``request_keys.organ_keys_at_start``), by its first
+publishing round (``request_keys.keys_from_round``) or by the refresh of the organ keys
+(``request_keys.register_refresh``), never by an answer's rule."""
 
 
 @dataclass

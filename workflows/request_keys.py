@@ -68,12 +68,15 @@ def keys_wanted(rec: RequestCarry) -> bool:
 
 
 def keys_from_round(rec: RequestCarry, read: OrganKeys | None) -> str | None:
-    """Puts in force the registry a round read, unless a refresh put one in force while the
-    round ran (read as recently); a note for the timeline only if none could be read."""
-    if read is None or rec.organ_keys is not None:
+    """Puts in force the registry a round read, unless a refresh put a usable one in force
+    while the round ran (read as recently); a refresh that could read nothing meanwhile never
+    keeps the round's good registry out. A note for the timeline: the registry put in force
+    over a failed refresh, or none that could be read."""
+    held = rec.organ_keys
+    if read is None or (held is not None and (held.keys or not read.keys)):
         return None
     rec.organ_keys = read
-    return _note(read) if read.reason else None
+    return _note(read) if read.reason or held is not None else None
 
 
 def register_refresh(rec: RequestCarry, note: object, counted: Callable[[int], None]) -> None:

@@ -194,7 +194,8 @@ class Outbox:
             )
             del rec.outbox[:n_ev], rec.escalation_outbox[:n_esc], rec.signed_outbox[:n_sig]
             events, escalations, signed = events - n_ev, escalations - n_esc, signed - n_sig
-            read, read_keys = read or done.organ_keys, False
+            if batch.read_organ_keys:  # only the round that was asked brings a registry
+                read, read_keys = done.organ_keys, False
         return read
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 
 import pytest
 
 from schemas.ledger import RequestStatus
 from tests.builders import acknowledgement, court_request, now
 from tests.tracefreeze.e2e import Running, send_signed, wait_view
+from tracefreeze.errors import TracefreezeError
 from tracefreeze.security.request_ids import KEY_ENV
 from workflows import search_attributes as sa
 
@@ -37,3 +39,8 @@ async def test_an_answer_reaches_an_ex_parte_request_under_its_opaque_id(
     attrs = (await handle.describe()).typed_search_attributes
     assert attrs.get(sa.REQUEST_STATUS) == "acknowledged"
     assert all(attrs.get(key) is None for key in sa.REVEALING)
+    progress = await r.client.progress(request.reference, "NLD")  # plain id first, then opaque
+    assert (progress.status, progress.answers_seen) == (RequestStatus.ACKNOWLEDGED, 1)
+    unknown = court_request()  # never started: named by its plain id, under neither id
+    with pytest.raises(TracefreezeError, match=re.escape(f"no request {unknown.workflow_id}")):
+        await r.client.progress(unknown.reference, "NLD")

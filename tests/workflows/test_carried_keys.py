@@ -17,21 +17,27 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from schemas import court as c
 from schemas.court import request_address
+from schemas.events import RequestEventType
 from schemas.ledger import RequestStatus as S
 from schemas.organ_keys import OrganKey, OrganKeys
 from schemas.organs import Organ
 from tests.builders import court_action
-from tests.workflows.support import court_request, start_request
-from tracefreeze.security.organ_keys import sign_action
+from tests.events import request_event
+from tests.workflows.support import court_request, settle, start_request, view
+from tracefreeze.security.organ_keys import sign_action, signed
 from tracefreeze.security.signing import public_key_b64
 from workflows.carry import RequestCarry
 from workflows.decision_signatures import UNKNOWN_KEY
 from workflows.ledger import ledger_from_request
 
 
+@pytest.mark.parametrize("queued", [False, True], ids=["read-alone", "read-in-the-round"])
 async def test_a_registry_put_in_a_first_runs_input_is_not_the_one_verified_against(
-    worker: Any,
+    worker: Any, queued: bool
 ) -> None:
+    """Whether the first run reads the worker's registry by the registry activity (nothing
+    queued to publish) or in its first publishing round (an event queued in the carry it was
+    given), the forger's keys are never the ones in force; the organ's own are."""
     req = court_request()
     forger = Ed25519PrivateKey.generate()
     forged = OrganKeys(
@@ -45,15 +51,25 @@ async def test_a_registry_put_in_a_first_runs_input_is_not_the_one_verified_agai
             ),
         )
     )
+    outbox = [request_event(req, RequestEventType.TRANSMITTED)] if queued else []
     carried = RequestCarry(
-        status=S.TRANSMITTED, ledger=ledger_from_request(req), timeline=[], organ_keys=forged
+        status=S.TRANSMITTED,
+        ledger=ledger_from_request(req),
+        timeline=[],
+        organ_keys=forged,
+        outbox=outbox,
     )
     handle = await start_request(worker.client, worker.task_queue, req, carried=carried)
+    await settle(handle)
+    assert [r.read_organ_keys for r in worker.published.rounds] == ([True] if queued else [])
     withdrawal = court_action(c.Withdrawal, reasons="Withdrawn by a forged key.")
-    addressed = withdrawal.model_copy(
-        update={"addressed_to": request_address(req.reference, req.requested_state)}
+    address = request_address(req.reference, req.requested_state)
+    forged_act = sign_action(
+        withdrawal.model_copy(update={"addressed_to": address}), forger, "forged-pre-trial"
     )
-    signed = sign_action(addressed, forger, "forged-pre-trial")
     with pytest.raises(WorkflowUpdateFailedError) as err:
-        await handle.execute_update("withdraw", signed, id=signed.event_id)
+        await handle.execute_update("withdraw", forged_act, id=forged_act.event_id)
     assert UNKNOWN_KEY in str(err.value.cause)  # the worker's registry, not the forger's
+    own = signed(court_action(c.Withdrawal, reasons="Withdrawn."), address)
+    await handle.execute_update("withdraw", own, id=own.event_id)
+    assert (await view(handle)).status is S.WITHDRAWN

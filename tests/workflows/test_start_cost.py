@@ -9,25 +9,42 @@ tasks and one activity, as a bare workflow that sends one Kafka message is (docs
 
 from __future__ import annotations
 
+import asyncio
 import os
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.worker import Worker
 
 from schemas import court as c
 from schemas.events import RequestEventType
 from schemas.ledger import RequestStatus as S
-from schemas.organ_keys import REFRESH_ORGAN_KEYS, RESOLVE_ORGAN_KEYS
-from schemas.outbox import PUBLISH_OUTBOX
+from schemas.organ_keys import REFRESH_ORGAN_KEYS, RESOLVE_ORGAN_KEYS, OrganKeys
+from schemas.outbox import PUBLISH_OUTBOX, PublishedRound, PublishOutbox
 from schemas.views import AnswerReceipt
 from tests.builders import court_action, new_event_id, reasons
-from tests.workflows.support import court_request, settle, view
+from tests.workflows.support import (
+    KEYS_READER,
+    ORGAN_KEYS,
+    RESOLVER,
+    court_request,
+    settle,
+    start_request,
+    view,
+)
+from tracefreeze import client as court_client
 from tracefreeze.security.organ_keys import FILE_ENV, signed
 from workflows import catalog
+from workflows.carry import RequestCarry
 from workflows.decision_signatures import UNKNOWN_KEY
+from workflows.ledger import ledger_from_request
+from workflows.request import RequestWorkflow
+from workflows.request_keys import keys_from_round
 
 E = EventType
 
@@ -100,3 +117,66 @@ async def test_a_registry_that_cannot_be_read_at_start_is_said_and_refuses_every
         update, withdrawal, id=f"{withdrawal.event_id}~again", result_type=AnswerReceipt
     )
     assert (await view(handle)).status is S.WITHDRAWN
+
+
+class HeldRound:
+    """The publishing activity, holding the round that reads the registry until let go."""
+
+    def __init__(self) -> None:
+        self.holding, self.go = asyncio.Event(), asyncio.Event()
+
+    @activity.defn(name=PUBLISH_OUTBOX)
+    async def publish_outbox(self, inp: PublishOutbox) -> PublishedRound:
+        if not inp.read_organ_keys:
+            return PublishedRound()
+        self.holding.set()
+        await self.go.wait()
+        return PublishedRound(organ_keys=KEYS_READER.read())
+
+
+async def test_an_action_before_the_round_brings_the_keys_is_taken_after_a_refresh(env) -> None:
+    """A Chamber's withdrawal sent while the transmission's round is still out (a slow
+    broker): the request holds no registry yet and refuses it as signed with a key it does
+    not hold; the Court's client refreshes and sends it again, and it is taken. The round's
+    own read, landing after, leaves the registry the refresh put in force (RS 57(3)(e))."""
+    held, queue = HeldRound(), f"held-round-{uuid.uuid4()}"
+    activities = [held.publish_outbox, RESOLVER, ORGAN_KEYS]
+    async with Worker(
+        env.client, task_queue=queue, workflows=[RequestWorkflow], activities=activities
+    ):
+        req = court_request()
+        handle = await start_request(env.client, queue, req)
+        await asyncio.wait_for(held.holding.wait(), timeout=30)
+        receipt = await court_client.send(handle, court_action(c.Withdrawal, **reasons()))
+        assert receipt.status is S.WITHDRAWN
+        held.go.set()
+        await settle(handle)
+        names = _activities(await _history(handle))
+        assert names.count(RESOLVE_ORGAN_KEYS) == 1  # the refresh's read
+        seen = await view(handle)
+        assert seen.status is S.WITHDRAWN
+        assert not any("NO ORGAN KEYS" in t.what for t in seen.timeline)
+
+
+def test_a_failed_refresh_during_the_round_never_keeps_its_registry_out() -> None:
+    """A refresh that could read nothing, landing while the round was out, leaves a registry
+    with a reason and no keys: the round's good registry still goes in force, said; a usable
+    registry a refresh put in force is kept; a round that read nothing changes nothing."""
+    req = court_request()
+    good, failed = KEYS_READER.read(), OrganKeys(reason="file missing")
+    assert good.keys
+
+    def carry(held: OrganKeys | None) -> RequestCarry:
+        ledger = ledger_from_request(req)
+        return RequestCarry(status=S.TRANSMITTED, ledger=ledger, timeline=[], organ_keys=held)
+
+    rec = carry(failed)
+    note = keys_from_round(rec, good)
+    assert rec.organ_keys == good and note is not None and "in force" in note
+    rec = carry(good)
+    assert keys_from_round(rec, failed) is None and rec.organ_keys == good
+    rec = carry(None)
+    assert keys_from_round(rec, good) is None and rec.organ_keys == good  # quietly
+    rec = carry(None)
+    assert "NO ORGAN KEYS" in (keys_from_round(rec, failed) or "")
+    assert keys_from_round(rec, None) is None and rec.organ_keys == failed
