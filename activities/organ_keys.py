@@ -16,22 +16,19 @@ from tracefreeze.security.organ_keys import load_organ_keys, organ_keys_file
 log = structlog.get_logger(__name__)
 
 
-def read_registry(settings: Settings) -> OrganKeys:
-    """The registry the worker's file holds now, or the reason none could be read."""
-    path = organ_keys_file(settings.state_dir)
-    try:
-        return load_organ_keys(path)
-    except TracefreezeError as err:
-        log.error("no organ key registry", error=str(err))
-        return OrganKeys(reason=str(err)[:2000])
-
-
 class OrganKeysReader:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     def read(self) -> OrganKeys:
-        return read_registry(self.settings)
+        """The registry the worker's file holds now, or the reason none could be read (also
+        called by the publishing activity for a request's first round)."""
+        path = organ_keys_file(self.settings.state_dir)
+        try:
+            return load_organ_keys(path)
+        except TracefreezeError as err:
+            log.error("no organ key registry", error=str(err))
+            return OrganKeys(reason=str(err)[:2000])
 
     @activity.defn(name=RESOLVE_ORGAN_KEYS)
     async def resolve_organ_keys(self) -> OrganKeys:

@@ -1,8 +1,9 @@
 """The organ key registry a request verifies Court actions against, from its own history.
 
 Trust (``docs/signed-decisions.md``): the registry is read by an activity on the worker from
-the worker's mounted file, never taken from a caller, and its result is recorded in the
-history: a replay verifies each action against exactly the registry the first run used. A
+the worker's mounted file, never taken from the workflow's input (only as trustworthy as
+whoever may complete the worker's tasks: the docs say who can), and its result is recorded in
+the history: a replay verifies each action against exactly the registry the first run used. A
 request's first run reads it in its first publishing round, the transmission's (one activity
 at start, not two: ``PublishOutbox.read_organ_keys``), and carries it across continue-as-new;
 an action that arrives before is refused as signed with a key not held yet, and the Court's
