@@ -20,11 +20,11 @@ from temporalio.runtime import Runtime
 
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
+from tracefreeze.not_ready import NotReadyRetry
 from tracefreeze.ops.tracing import configure_tracing, flush, interceptor
 from tracefreeze.security.codec import codec_from_env, data_converter
 from tracefreeze.security.identity import configured_token
 from tracefreeze.security.temporal_tls import temporal_tls
-from tracefreeze.update_retry import UpdateRetry
 
 log = structlog.get_logger(__name__)
 
@@ -34,7 +34,7 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
 
     Every client traces (``tracefreeze/ops/tracing.py``; its workers inherit the interceptor);
     the worker and bridge pass the runtime that exports the SDK's metrics. An update the
-    server aborted before the workflow took it is sent again (``update_retry.py``). The client acts
+    server turned away before the workflow saw it is sent again (``not_ready.py``). The client acts
     as the principal of its configured token, if any (``tracefreeze/security/identity.py``):
     ``tls`` is always given, so a token never turns TLS on by itself."""
     configure_tracing(settings.otel_exporter)
@@ -45,7 +45,7 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
             settings.temporal_address,
             namespace=settings.temporal_namespace,
             data_converter=converter(settings),
-            interceptors=[interceptor(), UpdateRetry()],
+            interceptors=[interceptor(), NotReadyRetry()],
             runtime=runtime,
             tls=tls,
             api_key=token,

@@ -1,5 +1,5 @@
 """An update the server aborts because the workflow task that carried it failed on completion
-is sent again by every client the product connects (``tracefreeze/update_retry.py``), on the
+is sent again by every client the product connects (``tracefreeze/not_ready.py``), on the
 real dev server. The fault is made the way a server makes it: the task's completion carries a
 search attribute the namespace does not have, which the server refuses (``BadSearchAttributes``),
 failing the task and aborting the update in it with ``WorkflowNotReady``. A State's answer or a
@@ -8,6 +8,7 @@ error that says nothing about it."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -19,13 +20,15 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from tests.stack import isolated
 from tracefreeze.config import Settings
+from tracefreeze.not_ready import NotReadyRetry, aborted_before_taken
 from tracefreeze.temporal import connect
-from tracefreeze.update_retry import ATTEMPTS, aborted_before_taken
 
 pytestmark = pytest.mark.stack
 
 UNKNOWN = SearchAttributeKey.for_keyword("TracefreezeNoSuchAttribute")
 """Registered nowhere: a completion that upserts it is refused by the server."""
+BRIEF_S = 3.0
+"""A short budget, to see a client give up on a request whose tasks fail every time."""
 faults = {"left": 0}
 """Workflow tasks still to spoil (in this process: a spoilt task is never replayed)."""
 
@@ -81,10 +84,19 @@ async def test_an_update_aborted_by_a_failed_task_is_sent_again(stack: Settings)
         assert await handle.execute_update(Spoilt.take, "a", id="a", result_type=int) == 1
         assert await handle.execute_update(Spoilt.take, "b", id="b", result_type=int) == 2
 
-        # Not for ever: a task failing every time ends in the server's error.
-        handle = ours.get_workflow_handle((await _started(ours, settings.task_queue)).id)
-        faults["left"] = ATTEMPTS
+        # Not for ever: a task failing every time ends in the server's error once the
+        # budget is spent, not before (the server turned it away for the whole budget).
+        brief = await Client.connect(
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            interceptors=[NotReadyRetry(budget_s=BRIEF_S)],
+        )
+        handle = brief.get_workflow_handle((await _started(brief, settings.task_queue)).id)
+        faults["left"] = 1_000_000
+        tried = time.monotonic()
         with pytest.raises(RPCError) as gave_up:
             await handle.execute_update(Spoilt.take, "c", id="c")
         assert aborted_before_taken(gave_up.value)
-        assert faults["left"] == 0
+        assert time.monotonic() - tried >= BRIEF_S
+        assert 0 < faults["left"] < 1_000_000  # its tasks were tried and failed meanwhile
+        faults["left"] = 0

@@ -1,0 +1,103 @@
+"""An update or query the server turned away before the workflow saw it is sent again, with
+the same update id, for a bounded time.
+
+The server answers ``WorkflowNotReady`` (FAILED_PRECONDITION) when a request's workflow task
+cannot take the call now: a task that carried updates failed on its completion, and every
+update in it was aborted ("... unexpected workflow task failure"); or the task has failed
+twice in a row and the server turns every new update and query away until one completes
+("... Workflow Task in failed state"): a task that timed out on a worker overloaded for
+seconds counts as failed, and so does an attempt to continue as new that a late event
+refused. Nothing was taken in either case. A State's answer or a Court action sent at that
+moment would come back as an error that says nothing about it, though sending it again
+succeeds once a task completes.
+
+Every client ``tracefreeze.temporal.connect`` makes sends it again, backing off, until
+``budget_s`` has passed since the first try (the time a loaded worker may take to complete a
+task that timed out, and the next), under the same update id: the request takes an event id
+once, a repeat is a duplicate, never a second answer. A request whose tasks fail every time
+ends in the server's error once the budget is spent. The bridge has its own retries on top
+(``tracefreeze/intake/delivery.py``)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import structlog
+from temporalio.client import (
+    Interceptor,
+    OutboundInterceptor,
+    QueryWorkflowInput,
+    StartWorkflowUpdateInput,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+NOT_READY = "type.googleapis.com/temporal.api.errordetails.v1.WorkflowNotReadyFailure"
+BUDGET_S = 60.0
+"""How long a call turned away is sent again: a workflow task times out after 10 s and the
+server turns calls away until a later attempt completes, which a worker busy for tens of
+seconds (a replay of a long history on a loaded machine) may take."""
+FIRST_PAUSE_S = 0.1
+LONGEST_PAUSE_S = 2.0
+
+
+def aborted_before_taken(err: RPCError) -> bool:
+    """The server's ``WorkflowNotReady``: the call was turned away, not refused by the
+    workflow."""
+    return err.status is RPCStatusCode.FAILED_PRECONDITION and any(
+        detail.type_url == NOT_READY for detail in err.grpc_status.details
+    )
+
+
+class NotReadyRetry(Interceptor):
+    """The client interceptor that sends a call turned away again (``aborted_before_taken``)
+    for at most ``budget_s``."""
+
+    def __init__(self, budget_s: float = BUDGET_S) -> None:
+        self.budget_s = budget_s
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _Outbound(next, self.budget_s)
+
+
+class _Outbound(OutboundInterceptor):
+    def __init__(self, next: OutboundInterceptor, budget_s: float) -> None:
+        super().__init__(next)
+        self.budget_s = budget_s
+
+    async def start_workflow_update(self, input: StartWorkflowUpdateInput) -> Any:
+        return await self._again(
+            lambda: super(_Outbound, self).start_workflow_update(input),
+            workflow_id=input.id,  # opaque for an ex parte request (Rule 99(2))
+            update=input.update,  # the update's name and id only: never its content
+            update_id=input.update_id,
+        )
+
+    async def query_workflow(self, input: QueryWorkflowInput) -> Any:
+        return await self._again(
+            lambda: super(_Outbound, self).query_workflow(input),
+            workflow_id=input.id,
+            query=input.query,
+        )
+
+    async def _again(self, call: Callable[[], Awaitable[T]], **said: Any) -> T:
+        started, attempt, pause = time.monotonic(), 1, FIRST_PAUSE_S
+        while True:
+            try:
+                return await call()
+            except RPCError as err:
+                left = self.budget_s - (time.monotonic() - started)
+                if left <= 0 or not aborted_before_taken(err):
+                    raise
+            log.warning(
+                "turned away by the server (workflow not ready), sent again",
+                **said,
+                attempt=attempt,
+            )
+            await asyncio.sleep(min(pause, left))
+            attempt, pause = attempt + 1, min(2 * pause, LONGEST_PAUSE_S)
