@@ -19,6 +19,11 @@ A bare start also sends one Kafka message, by an activity in its first task, as 
 publishes its transmission (the honest baseline for "transmit a request"), and starts are
 paced by the same count of first messages on the topic as the product's (``bench/settled.py``):
 starts per second then measure the same work on both sides.
+
+With ``escalates``, each bare timer's task also sends one Kafka message by an activity when it
+falls due, as a request publishes its escalation event (the honest baseline for "a deadline
+falls due and the escalation leaves": the engine's price of publishing through an activity
+whose completion is recorded, paid by both sides).
 """
 
 from __future__ import annotations
@@ -47,12 +52,13 @@ async def bare_timers(
     concurrency: int,
     start_budget_s: float,
     guard_s: float,
+    escalates: bool = False,
 ) -> dict[str, Any]:
     settings = stack.settings
     n_partitions = len(await partitions(settings, settings.topics.request_events))
     topic = await engine_topic(settings, n_partitions)
     app = stack.start_app("trivial-worker")
-    run = uuid.uuid4().hex[:6]
+    run = uuid.uuid4().hex[:6] + ("-esc" if escalates else "")
     settled = Settled(settings, 0, topic)
     submitted: list[int] = []
     try:
@@ -70,7 +76,7 @@ async def bare_timers(
                 submitted.append(i)
                 return await client.start_workflow(
                     TimerWorkflow.run,
-                    args=[due - now, topic],
+                    args=[due - now, topic, escalates],
                     id=f"bench-timer-{run}-{i}",
                     task_queue=TASK_QUEUE,
                 )

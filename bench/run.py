@@ -27,6 +27,7 @@ from bench import scale as sc
 from bench import soak as sk
 from bench.common import state_signer
 from bench.report import RESULTS_DIR, write_json
+from bench.scale_table import print_scale
 from bench.stack import BenchStack, running_cluster, running_stack
 from bench.tables import (
     headline,
@@ -35,7 +36,6 @@ from bench.tables import (
     print_drain,
     print_latency,
     print_long_life,
-    print_scale,
 )
 from tracefreeze.temporal import exit_process
 
@@ -68,6 +68,7 @@ async def run_all(
     profile: bool,
     long_life: ll.LongLifeSizes | None = None,
     soak: sk.SoakSizes | None = None,
+    scale_sizes: sc.ScaleSizes | None = None,
 ) -> dict[str, Any]:
     signer = state_signer(stack.state_dir)
     out: dict[str, Any] = {"quick": quick}
@@ -116,7 +117,7 @@ async def run_all(
         return r
 
     async def scale() -> dict[str, Any]:
-        sizes = sc.QUICK_SIZES if quick else sc.ScaleSizes()
+        sizes = scale_sizes or sc.sizes_for(quick)
         # The profiler is armed in the measured run and samples the worker only while the
         # deadlines fire (a separate run at a size that fits the cache would not show it).
         path = results / "profile-scale-worker" if profile else None
@@ -194,6 +195,11 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         help="answers/s the soak holds (default: half the drain rate, measured first)",
     )
+    parser.add_argument(
+        "--escalating-baseline",
+        action="store_true",
+        help="scale: also bare timers that publish when due (about 4 more minutes in a full run)",
+    )
     parser.add_argument("--keep-state", action="store_true", help="keep the stack's state dir")
     parser.add_argument(
         "--cluster",
@@ -231,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
                     not args.no_profile,
                     ll.sizes_for(args.quick, args.long_life_answers, args.long_life_window_s),
                     sk.SoakSizes(minutes=args.soak_minutes, rate_s=args.soak_rate),
+                    sc.sizes_for(args.quick, args.escalating_baseline),
                 )
             )
     except Exception as err:

@@ -240,83 +240,6 @@ def print_case(r: dict[str, Any]) -> None:
     )
 
 
-def print_scale(r: dict[str, Any]) -> None:
-    count = f"{r['started']:,} started ({r['due_together']:,} due together)"
-    bare = r.get("bare") or {}
-
-    def against(key: str, ratio: str, digits: int) -> list[str]:
-        shown = f"{fmt(r[ratio], 2)}x" if r.get(ratio) is not None else ""
-        return [fmt(bare.get(key), digits), shown]
-
-    print(
-        table(
-            f"4. Scale ({count}; target {r['target_requests']:,}; "
-            f"workflow cache {r['max_cached_workflows']}); baseline: the bare engine, "
-            f"{bare.get('due_together', 0):,} trivial timers due together "
-            "(ratios only at equal counts: the product's own)",
-            ["figure", "value", "bare engine", "ratio", "target"],
-            [
-                [
-                    "start throughput, workflows/s",
-                    fmt(r["starts_s"], 0),
-                    *against("starts_s", "ratio_starts", 0),
-                    "",
-                ],
-                [
-                    "settled starts/s (transmission published)",
-                    fmt(r["settled_starts_s"], 0),
-                    "",
-                    "",
-                    "",
-                ],
-                ["worker RSS after starts, MiB", fmt(r["rss_after_starts_mib"], 0), "", "", ""],
-                [
-                    "worker RSS peak, MiB",
-                    fmt(r["peak_rss_mib"], 0),
-                    "",
-                    "",
-                    f"<= 1024: {verdict(r['peak_rss_mib'] <= 1024)}",
-                ],
-                [
-                    "deadlines fired per second (all due / last one's lateness)",
-                    fmt(r.get("fire_rate_s"), 0),
-                    *against("fire_rate_s", "ratio_fire_rate", 0),
-                    "",
-                ],
-                [
-                    "escalation lateness p50, s",
-                    fmt(r["lateness_p50_s"], 2),
-                    *against("lateness_p50_s", "ratio_lateness_p50", 2),
-                    "",
-                ],
-                [
-                    "escalation lateness p99, s",
-                    fmt(r["lateness_p99_s"], 2),
-                    *against("lateness_p99_s", "ratio_lateness_p99", 2),
-                    f"<= 5: {verdict(r['lateness_p99_s'] <= 5)}",
-                ],
-                ["escalation lateness max, s", fmt(r["lateness_max_s"], 2), "", "", ""],
-                [
-                    "published (Kafka) lateness p50 / p99, s",
-                    f"{fmt(r['published_lateness_p50_s'], 2)} / "
-                    f"{fmt(r['published_lateness_p99_s'], 2)}",
-                    "",
-                    "",
-                    "",
-                ],
-                [
-                    "fired / due",
-                    f"{r['fired']:,} / {r['due_together']:,}",
-                    "",
-                    "",
-                    f"all: {verdict(r['not_fired'] == 0)}",
-                ],
-                ["spread of the deadlines, s", fmt(r["deadline_spread_s"], 2), "", "", ""],
-            ],
-        )
-    )
-
-
 LATENCY_PARTS = (
     "downstream_p50_ms",
     "baseline_downstream_p50_ms",
@@ -378,11 +301,14 @@ def headline(out: dict[str, Any]) -> dict[str, Any]:
                 "ratio_fire_rate",
                 "ratio_lateness_p50",
                 "ratio_lateness_p99",
+                "ratio_fire_rate_escalating",
+                "ratio_lateness_p99_escalating",
             )
             if k in r
         }
-        if "bare" in r:
-            h["scale"]["bare"] = r["bare"]
+        for baseline in ("bare", "bare_escalating"):
+            if baseline in r:
+                h["scale"][baseline] = r[baseline]
     if "long_life" in out:
         r = out["long_life"]
         h["long_life"] = {

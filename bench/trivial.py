@@ -48,14 +48,22 @@ class TimerWorkflow:
     """Scale baseline: one Kafka message sent by an activity at start (to ``topic``, if
     given: what a transmitted request publishes), then one timer of ``wait_s`` seconds from its
     first task, as a request's deadline runs from its start; returns how late the timer's task
-    ran, then completes."""
+    ran, then completes. With ``escalates``, the task the timer woke also sends one message by
+    an activity, as a request publishes its escalation event when a deadline falls due, and
+    the workflow completes once it is acknowledged."""
 
     @workflow.run
-    async def run(self, wait_s: float, topic: str = "") -> float:
+    async def run(self, wait_s: float, topic: str = "", escalates: bool = False) -> float:
         due = workflow.now().timestamp() + wait_s
         if topic:
-            await workflow.execute_activity(
-                TRANSMIT, topic, start_to_close_timeout=timedelta(seconds=30)
-            )
+            await self._send(topic)
         await workflow.sleep(max(due - workflow.now().timestamp(), 0.001))
-        return workflow.now().timestamp() - due
+        late = workflow.now().timestamp() - due
+        if topic and escalates:
+            await self._send(topic)
+        return late
+
+    async def _send(self, topic: str) -> None:
+        await workflow.execute_activity(
+            TRANSMIT, topic, start_to_close_timeout=timedelta(seconds=30)
+        )

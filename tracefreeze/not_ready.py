@@ -11,17 +11,22 @@ refused. Nothing was taken in either case. A State's answer or a Court action se
 moment would come back as an error that says nothing about it, though sending it again
 succeeds once a task completes.
 
-Every client ``tracefreeze.temporal.connect`` makes sends it again, backing off, until
-``budget_s`` has passed since the first try (the time a loaded worker may take to complete a
-task that timed out, and the next), under the same update id: the request takes an event id
-once, a repeat is a duplicate, never a second answer. A request whose tasks fail every time
-ends in the server's error once the budget is spent. The bridge has its own retries on top
-(``tracefreeze/intake/delivery.py``)."""
+Every client ``tracefreeze.temporal.connect`` makes sends it again, backing off, until its
+budget has passed since the first try (``BUDGET_S`` for the CLI and the Court's and cases'
+clients: the time a loaded worker may take to complete a task that timed out, and the next),
+under one update id (the caller's; every product call gives one): the request takes an event
+id once, a repeat is a duplicate, never a second answer. A request whose tasks fail every time
+ends in the server's error once the budget is spent. Two clients spend less: the bridge none
+(``BRIDGE_BUDGET_S``: it backs off between its own attempts without holding an update slot,
+and keeps the server's reason for a parked answer; ``tracefreeze/intake/retry.py``), the
+worker's activities ``WORKER_BUDGET_S`` (within their own start-to-close timeouts)."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -42,15 +47,24 @@ BUDGET_S = 60.0
 """How long a call turned away is sent again: a workflow task times out after 10 s and the
 server turns calls away until a later attempt completes, which a worker busy for tens of
 seconds (a replay of a long history on a loaded machine) may take."""
+BRIDGE_BUDGET_S = 0.0
+WORKER_BUDGET_S = 20.0
 FIRST_PAUSE_S = 0.1
 LONGEST_PAUSE_S = 2.0
 
 
+CLOSED_BEFORE_STARTED = "closed before WorkflowTaskStarted"
+"""The one ``WorkflowNotReady`` that never clears: the workflow ended (terminated) before its
+first task ran. Not sent again: the request is over."""
+
+
 def aborted_before_taken(err: RPCError) -> bool:
-    """The server's ``WorkflowNotReady``: the call was turned away, not refused by the
-    workflow."""
-    return err.status is RPCStatusCode.FAILED_PRECONDITION and any(
-        detail.type_url == NOT_READY for detail in err.grpc_status.details
+    """The server's ``WorkflowNotReady`` for a workflow that is still running: the call was
+    turned away, not refused by the workflow, and a later one may be taken."""
+    return (
+        err.status is RPCStatusCode.FAILED_PRECONDITION
+        and any(detail.type_url == NOT_READY for detail in err.grpc_status.details)
+        and CLOSED_BEFORE_STARTED not in err.message
     )
 
 
@@ -71,6 +85,8 @@ class _Outbound(OutboundInterceptor):
         self.budget_s = budget_s
 
     async def start_workflow_update(self, input: StartWorkflowUpdateInput) -> Any:
+        # One id for every try (the SDK would draw a new one per call if none was given).
+        input = dataclasses.replace(input, update_id=input.update_id or str(uuid.uuid4()))
         return await self._again(
             lambda: super(_Outbound, self).start_workflow_update(input),
             workflow_id=input.id,  # opaque for an ex parte request (Rule 99(2))

@@ -20,7 +20,7 @@ from temporalio.runtime import Runtime
 
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
-from tracefreeze.not_ready import NotReadyRetry
+from tracefreeze.not_ready import BUDGET_S, NotReadyRetry
 from tracefreeze.ops.tracing import configure_tracing, flush, interceptor
 from tracefreeze.security.codec import codec_from_env, data_converter
 from tracefreeze.security.identity import configured_token
@@ -29,12 +29,15 @@ from tracefreeze.security.temporal_tls import temporal_tls
 log = structlog.get_logger(__name__)
 
 
-async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+async def connect(
+    settings: Settings, runtime: Runtime | None = None, not_ready_s: float = BUDGET_S
+) -> Client:
     """Connect to the namespace of the settings; an unreachable server is one clear error.
 
     Every client traces (``tracefreeze/ops/tracing.py``; its workers inherit the interceptor);
-    the worker and bridge pass the runtime that exports the SDK's metrics. An update the
-    server turned away before the workflow saw it is sent again (``not_ready.py``). The client acts
+    the worker and bridge pass the runtime that exports the SDK's metrics. An update or query the
+    server turned away before the workflow saw it is sent again for ``not_ready_s``
+    (``not_ready.py``; the bridge and the worker pass their own). The client acts
     as the principal of its configured token, if any (``tracefreeze/security/identity.py``):
     ``tls`` is always given, so a token never turns TLS on by itself."""
     configure_tracing(settings.otel_exporter)
@@ -45,7 +48,7 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
             settings.temporal_address,
             namespace=settings.temporal_namespace,
             data_converter=converter(settings),
-            interceptors=[interceptor(), NotReadyRetry()],
+            interceptors=[interceptor(), NotReadyRetry(not_ready_s)],
             runtime=runtime,
             tls=tls,
             api_key=token,

@@ -22,6 +22,7 @@ from activities.publish import EventPublisher
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.kafka import make_producer, start_with_timeout, stop_with_timeout
+from tracefreeze.not_ready import WORKER_BUDGET_S
 from tracefreeze.ops.http import serving
 from tracefreeze.ops.lifecycle import stop_on_signals
 from tracefreeze.ops.metrics import sdk_runtime
@@ -73,7 +74,8 @@ async def run_worker(settings: Settings) -> None:
     """Poll the request task queue until SIGTERM/SIGINT (or cancellation), then drain: stop
     polling, let activities in flight finish (up to ``GRACEFUL_SHUTDOWN``), exit. /readyz is
     503 from the signal on (``tracefreeze/ops/http.py``); SDK metrics go to /metrics."""
-    client = await connect(settings, sdk_runtime() if settings.health_port else None)
+    runtime = sdk_runtime() if settings.health_port else None
+    client = await connect(settings, runtime, not_ready_s=WORKER_BUDGET_S)
     producer = make_producer(settings, client_id="tracefreeze-worker")
     try:
         await start_with_timeout(producer, settings.kafka_timeout_s)

@@ -15,17 +15,23 @@ import pytest
 from google.protobuf.any_pb2 import Any as AnyProto
 from temporalio.api.common.v1 import GrpcStatus
 from temporalio.api.errordetails.v1 import WorkflowNotReadyFailure
-from temporalio.client import OutboundInterceptor, QueryWorkflowInput
+from temporalio.client import (
+    OutboundInterceptor,
+    QueryWorkflowInput,
+    StartWorkflowUpdateInput,
+    WorkflowUpdateStage,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
-from tracefreeze.not_ready import NotReadyRetry, aborted_before_taken
+from tracefreeze.not_ready import LONGEST_PAUSE_S, NotReadyRetry, aborted_before_taken
 
 
-def turned_away() -> RPCError:
+def turned_away(
+    message: str = "Unable to query workflow due to Workflow Task in failed state.",
+) -> RPCError:
     """The server's ``WorkflowNotReady``, as it sends it: FAILED_PRECONDITION with the detail."""
     detail = AnyProto()
     detail.Pack(WorkflowNotReadyFailure())
-    message = "Unable to query workflow due to Workflow Task in failed state."
     status = GrpcStatus(code=RPCStatusCode.FAILED_PRECONDITION, message=message, details=[detail])
     return RPCError(message, RPCStatusCode.FAILED_PRECONDITION, status.SerializeToString())
 
@@ -37,17 +43,25 @@ def other_precondition() -> RPCError:
 
 
 class Server(OutboundInterceptor):
-    """The end of the chain: answers each query with the next of ``answers``."""
+    """The end of the chain: answers each call with the next of ``answers`` (the last one
+    again once they run out), and keeps the update ids it was sent."""
 
     def __init__(self, answers: list[RPCError | str]) -> None:
-        self.answers, self.calls = answers, 0
+        self.answers, self.calls, self.update_ids = answers, 0, list[str | None]()
 
-    async def query_workflow(self, input: QueryWorkflowInput) -> Any:
+    def _answer(self) -> Any:
         self.calls += 1
         answer = self.answers[min(self.calls, len(self.answers)) - 1]
         if isinstance(answer, RPCError):
             raise answer
         return answer
+
+    async def query_workflow(self, input: QueryWorkflowInput) -> Any:
+        return self._answer()
+
+    async def start_workflow_update(self, input: StartWorkflowUpdateInput) -> Any:
+        self.update_ids.append(input.update_id)
+        return self._answer()
 
 
 def query() -> QueryWorkflowInput:
@@ -88,5 +102,47 @@ async def test_a_request_that_never_gets_ready_ends_in_the_servers_error_after_t
     with pytest.raises(RPCError) as gave_up:
         await client.query_workflow(query())
     assert aborted_before_taken(gave_up.value)
-    assert time.monotonic() - asked >= budget_s  # never given up before the budget
-    assert server.calls >= 3  # asked again meanwhile, backing off from 0.1 s
+    waited = time.monotonic() - asked
+    assert waited >= budget_s  # never given up before the budget
+    assert (
+        waited < budget_s + LONGEST_PAUSE_S + 30
+    )  # and given up (a generous bound: a busy machine)
+    assert server.calls >= 2  # asked again meanwhile
+
+
+async def test_a_request_that_ended_before_its_first_task_is_not_asked_again() -> None:
+    """The one ``WorkflowNotReady`` that never clears: the request is over."""
+    ended = turned_away("Workflow execution closed before WorkflowTaskStarted event")
+    server = Server([ended, "answered"])
+    client = NotReadyRetry(budget_s=30).intercept_client(server)
+    with pytest.raises(RPCError):
+        await client.query_workflow(query())
+    assert server.calls == 1 and not aborted_before_taken(ended)
+
+
+def update(update_id: str | None) -> StartWorkflowUpdateInput:
+    return StartWorkflowUpdateInput(
+        id="request/ICC-01/22-REQ-0001/BEL",
+        run_id=None,
+        first_execution_run_id=None,
+        update_id=update_id,
+        update="take_valuation",
+        args=[],
+        wait_for_stage=WorkflowUpdateStage.COMPLETED,
+        headers={},
+        ret_type=None,
+        rpc_metadata={},
+        rpc_timeout=None,
+    )
+
+
+@pytest.mark.parametrize("given", ["ev-0b6c1d", None])
+async def test_an_update_turned_away_is_sent_again_under_one_id(given: str | None) -> None:
+    """The request takes an event id once (RS 93(1)(k): one answer, one effect): every try of
+    one call goes under one update id, the caller's or, if it gave none, one drawn once."""
+    failed = "Unable to perform workflow execution update due to Workflow Task in failed state."
+    server = Server([turned_away(failed), turned_away(failed), "taken"])
+    client = NotReadyRetry(budget_s=30).intercept_client(server)
+    assert await client.start_workflow_update(update(given)) == "taken"
+    assert len(server.update_ids) == 3 and len(set(server.update_ids)) == 1
+    assert server.update_ids[0] == given if given else server.update_ids[0]

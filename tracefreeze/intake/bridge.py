@@ -65,6 +65,7 @@ from tracefreeze.intake.parking import ParkedRequests
 from tracefreeze.intake.retry import Abandoned, Budget, Halt, Retry, TemporalProbe
 from tracefreeze.intake.throttle import StateBudgets
 from tracefreeze.kafka import make_consumer, make_producer, start_with_timeout, stop_with_timeout
+from tracefreeze.not_ready import BRIDGE_BUDGET_S
 from tracefreeze.ops.http import serving
 from tracefreeze.ops.lifecycle import stop_on_signals
 from tracefreeze.ops.metrics import (
@@ -95,7 +96,8 @@ async def run_bridge(settings: Settings, stop: asyncio.Event | None = None) -> N
     stop = stop or asyncio.Event()
     timeout = settings.kafka_timeout_s
     gate = AnswerGate.load(settings)  # no registry, no bridge: nothing could be verified
-    client = await connect(settings, sdk_runtime() if settings.health_port else None)
+    runtime = sdk_runtime() if settings.health_port else None
+    client = await connect(settings, runtime, not_ready_s=BRIDGE_BUDGET_S)
     producer = make_producer(settings, client_id=f"{settings.bridge_group_id}-dead-letter")
     consumer = make_consumer(settings, group_id=settings.bridge_group_id)
     retry = Retry(Halt(stop), Budget(settings.bridge_retry_budget_s), timeout)
