@@ -16,10 +16,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import structlog
 from temporalio import activity
-from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.client import (
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -90,9 +96,27 @@ async def deliver_to_request(inp: RequestDelivery) -> DeliveryResult:
         if aborted_before_taken(err):  # still running, its task failing: tried again
             raise
         if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            if not await has_ended(handle):  # e.g. a namespace failing over: tried again
+                raise
             return DeliveryResult(outcome="ended", reason=err.message[:2000])
         raise
     return DeliveryResult(outcome="taken", status=receipt.status)
+
+
+async def has_ended(handle: WorkflowHandle[Any, Any]) -> bool:
+    """Whether the request's workflow is over (no such workflow, or its latest run closed),
+    as the server describes it. Only then is a Court action recorded as not delivered because
+    the request ended: a release filed as ``already_closed`` or a judgment left undelivered
+    for a request still running would leave its assets frozen with no one told (RS 75(4),
+    93(1)(k); the conservative reading). A description that fails is not an answer: raises."""
+    try:
+        description = await handle.describe()
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            return True
+        raise
+    status = description.status
+    return status is not None and status is not WorkflowExecutionStatus.RUNNING
 
 
 def refusal(err: WorkflowUpdateFailedError) -> str | None:

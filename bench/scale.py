@@ -65,6 +65,7 @@ class ScaleSizes:
 
 
 QUICK_SIZES = ScaleSizes(requests=600, calibration=60, start_budget_s=90, fire_timeout_s=240)
+"""A quick run: a few minutes, the product's and the bare engine's firing at equal counts."""
 
 
 def sizes_for(quick: bool, escalating_baseline: bool = False) -> ScaleSizes:
@@ -72,9 +73,6 @@ def sizes_for(quick: bool, escalating_baseline: bool = False) -> ScaleSizes:
     20 minutes)."""
     sizes = QUICK_SIZES if quick else ScaleSizes()
     return dataclasses.replace(sizes, escalating_baseline=escalating_baseline)
-
-
-"""A quick run: a few minutes, the product's and the bare engine's firing at equal counts."""
 
 
 def policy_due(settings: Settings, due_in: timedelta) -> ResolvedPolicy:
