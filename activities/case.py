@@ -39,7 +39,7 @@ from schemas.case import (
 )
 from schemas.views import AnswerReceipt
 from tracefreeze.court_signing import execute_signed
-from tracefreeze.not_ready import aborted_before_taken
+from tracefreeze.not_ready import turned_away_while_running
 from tracefreeze.security.organ_keys import relayed
 from workflows.request_guard import REJECTED
 
@@ -93,7 +93,7 @@ async def deliver_to_request(inp: RequestDelivery) -> DeliveryResult:
             raise
         return DeliveryResult(outcome="refused", reason=reason[:2000])
     except RPCError as err:
-        if aborted_before_taken(err):  # still running, its task failing: tried again
+        if turned_away_while_running(err):  # still running, its task failing: tried again
             raise
         if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
             if not await has_ended(handle):  # e.g. a namespace failing over: tried again

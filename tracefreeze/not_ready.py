@@ -58,7 +58,7 @@ CLOSED_BEFORE_STARTED = "closed before WorkflowTaskStarted"
 first task ran. Not sent again: the request is over."""
 
 
-def aborted_before_taken(err: RPCError) -> bool:
+def turned_away_while_running(err: RPCError) -> bool:
     """The server's ``WorkflowNotReady`` for a workflow that is still running: the call was
     turned away, not refused by the workflow, and a later one may be taken."""
     return (
@@ -69,7 +69,7 @@ def aborted_before_taken(err: RPCError) -> bool:
 
 
 class NotReadyRetry(Interceptor):
-    """The client interceptor that sends a call turned away again (``aborted_before_taken``)
+    """The client interceptor that sends a call turned away again (``turned_away_while_running``)
     for at most ``budget_s``."""
 
     def __init__(self, budget_s: float = BUDGET_S) -> None:
@@ -108,7 +108,7 @@ class _Outbound(OutboundInterceptor):
                 return await call()
             except RPCError as err:
                 left = self.budget_s - (time.monotonic() - started)
-                if left <= 0 or not aborted_before_taken(err):
+                if left <= 0 or not turned_away_while_running(err):
                     raise
             log.warning(
                 "turned away by the server (workflow not ready), sent again",

@@ -20,7 +20,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from tests.stack import isolated
 from tracefreeze.config import Settings
-from tracefreeze.not_ready import NotReadyRetry, aborted_before_taken
+from tracefreeze.not_ready import NotReadyRetry, turned_away_while_running
 from tracefreeze.temporal import connect
 
 pytestmark = pytest.mark.stack
@@ -73,7 +73,7 @@ async def test_an_update_aborted_by_a_failed_task_is_sent_again(stack: Settings)
         faults["left"] = 1
         with pytest.raises(RPCError) as aborted:
             await handle.execute_update(Spoilt.take, "a", id="a")
-        assert aborted_before_taken(aborted.value), aborted.value
+        assert turned_away_while_running(aborted.value), aborted.value
         assert faults["left"] == 0
 
         # The product's client sends it again under the same id, and it is taken once.
@@ -96,7 +96,7 @@ async def test_an_update_aborted_by_a_failed_task_is_sent_again(stack: Settings)
         tried = time.monotonic()
         with pytest.raises(RPCError) as gave_up:
             await handle.execute_update(Spoilt.take, "c", id="c")
-        assert aborted_before_taken(gave_up.value)
+        assert turned_away_while_running(gave_up.value)
         assert time.monotonic() - tried >= BRIEF_S
         assert 0 < faults["left"] < 1_000_000  # its tasks were tried and failed meanwhile
         faults["left"] = 0

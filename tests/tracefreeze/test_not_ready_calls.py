@@ -23,7 +23,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from tracefreeze.not_ready import LONGEST_PAUSE_S, NotReadyRetry, aborted_before_taken
+from tracefreeze.not_ready import LONGEST_PAUSE_S, NotReadyRetry, turned_away_while_running
 
 
 def turned_away(
@@ -83,7 +83,9 @@ async def test_a_query_turned_away_is_asked_again_until_answered() -> None:
     client = NotReadyRetry(budget_s=30).intercept_client(server)
     assert await client.query_workflow(query()) == "answered"
     assert server.calls == 4
-    assert aborted_before_taken(turned_away()) and not aborted_before_taken(other_precondition())
+    assert turned_away_while_running(turned_away()) and not turned_away_while_running(
+        other_precondition()
+    )
 
 
 async def test_a_call_refused_for_another_reason_is_not_asked_again() -> None:
@@ -101,7 +103,7 @@ async def test_a_request_that_never_gets_ready_ends_in_the_servers_error_after_t
     asked = time.monotonic()
     with pytest.raises(RPCError) as gave_up:
         await client.query_workflow(query())
-    assert aborted_before_taken(gave_up.value)
+    assert turned_away_while_running(gave_up.value)
     waited = time.monotonic() - asked
     assert waited >= budget_s  # never given up before the budget
     assert (
@@ -117,7 +119,7 @@ async def test_a_request_that_ended_before_its_first_task_is_not_asked_again() -
     client = NotReadyRetry(budget_s=30).intercept_client(server)
     with pytest.raises(RPCError):
         await client.query_workflow(query())
-    assert server.calls == 1 and not aborted_before_taken(ended)
+    assert server.calls == 1 and not turned_away_while_running(ended)
 
 
 def update(update_id: str | None) -> StartWorkflowUpdateInput:
