@@ -9,7 +9,8 @@ twice in a row and the server turns every new update and query away until one co
 seconds counts as failed, and so does an attempt to continue as new that a late event
 refused. Nothing was taken in either case. A State's answer or a Court action sent at that
 moment would come back as an error that says nothing about it, though sending it again
-succeeds once a task completes.
+succeeds once a task completes. A query may also be turned away by the worker itself, when it
+came with events no workflow task holds yet (``tracefreeze/history_bound.py``).
 
 Every client ``tracefreeze.temporal.connect`` makes sends it again, backing off, until its
 budget has passed since the first try (``BUDGET_S`` for the CLI and the Court's and cases'
@@ -36,8 +37,11 @@ from temporalio.client import (
     OutboundInterceptor,
     QueryWorkflowInput,
     StartWorkflowUpdateInput,
+    WorkflowQueryFailedError,
 )
 from temporalio.service import RPCError, RPCStatusCode
+
+from tracefreeze.history_bound import AHEAD_OF_HISTORY
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -58,11 +62,16 @@ CLOSED_BEFORE_STARTED = "closed before WorkflowTaskStarted"
 first task ran. Not sent again: the request is over."""
 
 
-def turned_away_while_running(err: RPCError) -> bool:
+def turned_away_while_running(err: Exception) -> bool:
     """The server's ``WorkflowNotReady`` for a workflow that is still running: the call was
-    turned away, not refused by the workflow, and a later one may be taken."""
+    turned away, not refused by the workflow, and a later one may be taken. Or a query the
+    worker turned away because it came with events no workflow task holds yet
+    (``tracefreeze/history_bound.py``): asked again, it is answered once a task holds them."""
+    if isinstance(err, WorkflowQueryFailedError):
+        return AHEAD_OF_HISTORY in err.message
     return (
-        err.status is RPCStatusCode.FAILED_PRECONDITION
+        isinstance(err, RPCError)
+        and err.status is RPCStatusCode.FAILED_PRECONDITION
         and any(detail.type_url == NOT_READY for detail in err.grpc_status.details)
         and CLOSED_BEFORE_STARTED not in err.message
     )
@@ -106,7 +115,7 @@ class _Outbound(OutboundInterceptor):
         while True:
             try:
                 return await call()
-            except RPCError as err:
+            except (RPCError, WorkflowQueryFailedError) as err:
                 left = self.budget_s - (time.monotonic() - started)
                 if left <= 0 or not turned_away_while_running(err):
                     raise

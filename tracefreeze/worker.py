@@ -21,6 +21,7 @@ from activities.policy import PolicyResolver
 from activities.publish import EventPublisher
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
+from tracefreeze.history_bound import HistoryBoundRunner
 from tracefreeze.kafka import make_producer, start_with_timeout, stop_with_timeout
 from tracefreeze.not_ready import WORKER_BUDGET_S
 from tracefreeze.ops.http import serving
@@ -43,8 +44,9 @@ def worker_identity(settings: Settings) -> str:
     return f"{os.getpid()}@{socket.gethostname()} tracefreeze/{settings.build}"
 
 
-def workflow_runner() -> SandboxedWorkflowRunner:
-    """The sandbox, with our own deterministic packages passed through.
+def workflow_runner() -> HistoryBoundRunner:
+    """The sandbox, with our own deterministic packages passed through, bound to the request's
+    history (``tracefreeze/history_bound.py``: never run ahead of it for a query).
 
     Without this, every workflow run that enters the cache re-imports and re-defines the
     request workflow and its contracts inside a fresh sandbox (the bench's drain profile
@@ -54,7 +56,7 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     restrictions = SandboxRestrictions.default.with_passthrough_modules(
         "schemas", "workflows", "pydantic", "pydantic_core", "structlog"
     )
-    return SandboxedWorkflowRunner(restrictions=restrictions)
+    return HistoryBoundRunner(SandboxedWorkflowRunner(restrictions=restrictions))
 
 
 def tuning(settings: Settings) -> dict[str, Any]:

@@ -19,10 +19,12 @@ from temporalio.client import (
     OutboundInterceptor,
     QueryWorkflowInput,
     StartWorkflowUpdateInput,
+    WorkflowQueryFailedError,
     WorkflowUpdateStage,
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from tracefreeze.history_bound import AHEAD_OF_HISTORY
 from tracefreeze.not_ready import LONGEST_PAUSE_S, NotReadyRetry, turned_away_while_running
 
 
@@ -46,13 +48,13 @@ class Server(OutboundInterceptor):
     """The end of the chain: answers each call with the next of ``answers`` (the last one
     again once they run out), and keeps the update ids it was sent."""
 
-    def __init__(self, answers: list[RPCError | str]) -> None:
+    def __init__(self, answers: list[Exception | str]) -> None:
         self.answers, self.calls, self.update_ids = answers, 0, list[str | None]()
 
     def _answer(self) -> Any:
         self.calls += 1
         answer = self.answers[min(self.calls, len(self.answers)) - 1]
-        if isinstance(answer, RPCError):
+        if isinstance(answer, Exception):
             raise answer
         return answer
 
@@ -86,6 +88,21 @@ async def test_a_query_turned_away_is_asked_again_until_answered() -> None:
     assert turned_away_while_running(turned_away()) and not turned_away_while_running(
         other_precondition()
     )
+
+
+async def test_a_query_the_worker_turned_away_for_events_ahead_of_history_is_asked_again() -> None:
+    """The worker refuses to run a request ahead of its history for a query
+    (``tracefreeze/history_bound.py``): asked again, it is answered; a query the workflow
+    itself failed is not asked again."""
+    ahead = WorkflowQueryFailedError(f"Workflow activation completion failed: {AHEAD_OF_HISTORY}")
+    server = Server([ahead, ahead, "answered"])
+    client = NotReadyRetry(budget_s=30).intercept_client(server)
+    assert await client.query_workflow(query()) == "answered"
+    assert server.calls == 3
+    failed = Server([WorkflowQueryFailedError("no such query: secrets"), "answered"])
+    with pytest.raises(WorkflowQueryFailedError):
+        await NotReadyRetry(budget_s=30).intercept_client(failed).query_workflow(query())
+    assert failed.calls == 1
 
 
 async def test_a_call_refused_for_another_reason_is_not_asked_again() -> None:

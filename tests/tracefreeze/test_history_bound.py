@@ -1,0 +1,79 @@
+"""A worker never runs a request's workflow on events no workflow task holds yet
+(``tracefreeze/history_bound.py``), seen on the activations themselves: the core's activations
+are made here as it sends them, so each case is exact. The fault it prevents (a history that
+does not replay, the request's tasks failing for good and its deadlines unfired, RS 93(1)(k)
+and art. 87(7): a request that stalls can never reach its escalation) was seen on the real
+stack under load; ``test_case_load_e2e.py`` replays every history of that scenario."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.bridge.proto.workflow_activation import WorkflowActivation
+from temporalio.bridge.proto.workflow_completion import WorkflowActivationCompletion
+
+from tracefreeze.history_bound import AHEAD_OF_HISTORY, _HistoryBound, runs_ahead
+
+SECOND = 1_000_000_000
+
+
+def activation(
+    at_s: int, history_length: int, *jobs: str, replaying: bool = False
+) -> WorkflowActivation:
+    act = WorkflowActivation(run_id="run-1", history_length=history_length, is_replaying=replaying)
+    act.timestamp.FromNanoseconds(at_s * SECOND)
+    for job in jobs:
+        getattr(act.jobs.add(), job).SetInParent()
+    return act
+
+
+class Workflow:
+    """The instance behind the guard: keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.seen: list[WorkflowActivation] = []
+
+    def activate(self, act: WorkflowActivation) -> WorkflowActivationCompletion:
+        self.seen.append(act)
+        done = WorkflowActivationCompletion(run_id=act.run_id)
+        done.successful.SetInParent()
+        return done
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"not expected here: {name}")
+
+
+def test_events_at_the_last_tasks_time_outside_a_replay_run_ahead() -> None:
+    last = (10 * SECOND, 14)
+    assert runs_ahead(activation(10, 23, "resolve_activity"), last)
+    assert runs_ahead(activation(10, 23, "fire_timer", "resolve_signal_external_workflow"), last)
+
+
+def test_a_new_task_a_replay_a_query_and_a_second_activation_of_one_task_do_not() -> None:
+    last = (10 * SECOND, 14)
+    assert not runs_ahead(activation(11, 24, "do_update", "resolve_activity"), last)  # new task
+    assert not runs_ahead(activation(10, 23, "resolve_activity", replaying=True), last)
+    assert not runs_ahead(activation(10, 23, "query_workflow"), last)
+    assert not runs_ahead(activation(10, 23, "remove_from_cache"), last)
+    assert not runs_ahead(activation(10, 14, "resolve_activity"), last)  # same task, no new event
+    assert not runs_ahead(activation(10, 23, "resolve_activity"), None)  # nothing before it
+
+
+def test_the_activation_that_runs_ahead_never_reaches_the_workflow_and_fails_the_query() -> None:
+    """The refused activation fails (the core evicts the run and the query is asked again);
+    the query and the next task reach the workflow as they come."""
+    workflow = Workflow()
+    guard = _HistoryBound(workflow)  # type: ignore[arg-type]
+    started = activation(10, 3, "initialize_workflow", replaying=True)
+    task = activation(12, 14, "do_update", replaying=True)
+    ahead = activation(12, 23, "resolve_activity")
+    ask = activation(12, 23, "query_workflow", replaying=True)
+    next_task = activation(13, 24, "do_update", "resolve_activity")
+    for act in (started, task):
+        assert guard.activate(act).HasField("successful")
+    refused = guard.activate(ahead)
+    assert refused.HasField("failed") and refused.failed.failure.message == AHEAD_OF_HISTORY
+    assert refused.run_id == "run-1"
+    assert guard.activate(ask).HasField("successful")
+    assert guard.activate(next_task).HasField("successful")
+    assert workflow.seen == [started, task, ask, next_task]

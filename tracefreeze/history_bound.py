@@ -1,0 +1,108 @@
+"""A worker never runs a workflow on events that no workflow task holds yet.
+
+The server may hand a query straight to a worker while events wait for the request's next
+workflow task: a query that arrived while a task was running is released when that task
+completes, with the history as it then stands (its last events an activity's result, a timer
+fired, a case told, that no task has started on). The SDK's core (temporalio 1.35) applies those
+events for the query, runs the workflow on them outside any task, and keeps the run cached: the
+workflow reacts (publishes, arms a timer, tells the case) and its commands wait for the next
+task. When that task carries a State's answers or a Court action sent meanwhile, the updates
+are taken *after* the reaction; a replay of the same history takes them *before* it (the
+updates and the events come in one activation, updates first). The recorded history then does
+not replay: every later task of the request fails as non-deterministic and the request stalls
+for good, its deadlines unfired (seen under load: a case's report to its parent, then an
+answer accepted, in that order in history and in the other order on replay).
+
+``HistoryBoundRunner`` wraps the worker's runner and refuses that activation before the
+workflow sees it: a workflow task always starts at a later time than the one before it, and
+events applied for a query alone keep the time of the last task. The query fails with
+``AHEAD_OF_HISTORY`` (the product's clients ask again, ``tracefreeze/not_ready.py``), the core
+evicts the run, and the next task replays the request's history whole, as any replay will.
+Nothing of the request's state changes: the refused activation never reached it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import structlog
+from temporalio.bridge.proto.workflow_activation import WorkflowActivation
+from temporalio.bridge.proto.workflow_completion import WorkflowActivationCompletion
+from temporalio.converter import SerializationContext, StorageDriverStoreContext
+from temporalio.worker import WorkflowInstance, WorkflowInstanceDetails, WorkflowRunner
+from temporalio.worker._command_aware_visitor import CommandInfo
+from temporalio.workflow import Info, _Definition
+
+log = structlog.get_logger(__name__)
+
+AHEAD_OF_HISTORY = "events not yet in a workflow task: the request is busy, ask again"
+"""The failure a query gets when it would have run the workflow ahead of its history."""
+
+_BOOKKEEPING = frozenset({"query_workflow", "remove_from_cache"})
+
+
+def runs_ahead(act: WorkflowActivation, last: tuple[int, int] | None) -> bool:
+    """``act`` applies events (its history grew) at the time of the previous activation
+    (``last``: its time in nanoseconds and history length) outside a replay: events delivered
+    with a query alone, which no workflow task has started on yet."""
+    if last is None or act.is_replaying or _bookkeeping_only(act):
+        return False
+    time_ns, history_length = last
+    return act.timestamp.ToNanoseconds() <= time_ns and act.history_length > history_length
+
+
+def _bookkeeping_only(act: WorkflowActivation) -> bool:
+    return all(job.WhichOneof("variant") in _BOOKKEEPING for job in act.jobs)
+
+
+class HistoryBoundRunner(WorkflowRunner):
+    """``inner``'s instances, each refusing an activation that ``runs_ahead``."""
+
+    def __init__(self, inner: WorkflowRunner) -> None:
+        self.inner = inner
+
+    def prepare_workflow(self, defn: _Definition) -> None:
+        self.inner.prepare_workflow(defn)
+
+    def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
+        return _HistoryBound(self.inner.create_instance(det))
+
+    def set_worker_level_failure_exception_types(
+        self, types: Sequence[type[BaseException]]
+    ) -> None:
+        self.inner.set_worker_level_failure_exception_types(types)
+
+
+class _HistoryBound(WorkflowInstance):
+    def __init__(self, inner: WorkflowInstance) -> None:
+        self.inner = inner
+        self.last: tuple[int, int] | None = None  # time (ns), history length
+
+    def activate(self, act: WorkflowActivation) -> WorkflowActivationCompletion:
+        if runs_ahead(act, self.last):
+            log.warning(
+                "a query's events refused: no workflow task holds them yet",
+                run_id=act.run_id,
+                history_length=act.history_length,
+            )
+            refused = WorkflowActivationCompletion(run_id=act.run_id)
+            refused.failed.failure.message = AHEAD_OF_HISTORY
+            return refused
+        if not _bookkeeping_only(act):
+            self.last = (act.timestamp.ToNanoseconds(), act.history_length)
+        return self.inner.activate(act)
+
+    def get_serialization_context(
+        self, command_info: CommandInfo | None
+    ) -> SerializationContext | None:
+        return self.inner.get_serialization_context(command_info)
+
+    def get_external_store_context(
+        self, command_info: CommandInfo | None
+    ) -> StorageDriverStoreContext:
+        return self.inner.get_external_store_context(command_info)
+
+    def get_info(self) -> Info:
+        return self.inner.get_info()
+
+    def get_thread_id(self) -> int | None:
+        return self.inner.get_thread_id()
