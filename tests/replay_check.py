@@ -14,7 +14,7 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.worker import Replayer
 
-from tracefreeze.worker import workflow_runner
+from tracefreeze.worker import sandbox_runner
 from workflows.case import CaseWorkflow
 from workflows.party_directory import PartyDirectoryWorkflow
 from workflows.request import RequestWorkflow
@@ -30,7 +30,7 @@ async def histories_that_do_not_replay(
     replayer = Replayer(
         workflows=[RequestWorkflow, CaseWorkflow, PartyDirectoryWorkflow],
         data_converter=client.data_converter,
-        workflow_runner=workflow_runner(),
+        workflow_runner=sandbox_runner(),
     )
     failures: dict[str, str] = {}
     replayed = 0

@@ -120,7 +120,7 @@ class _Outbound(OutboundInterceptor):
                 if left <= 0 or not turned_away_while_running(err):
                     raise
             log.warning(
-                "turned away by the server (workflow not ready), sent again",
+                "turned away (workflow not ready), sent again",
                 **said,
                 attempt=attempt,
             )

@@ -45,8 +45,13 @@ def worker_identity(settings: Settings) -> str:
 
 
 def workflow_runner() -> HistoryBoundRunner:
-    """The sandbox, with our own deterministic packages passed through, bound to the request's
-    history (``tracefreeze/history_bound.py``: never run ahead of it for a query).
+    """The worker's runner: the sandbox (``sandbox_runner``) bound to the request's history
+    (``tracefreeze/history_bound.py``: never run ahead of it for a query)."""
+    return HistoryBoundRunner(sandbox_runner())
+
+
+def sandbox_runner() -> SandboxedWorkflowRunner:
+    """The sandbox, with our own deterministic packages passed through (the replayer's runner).
 
     Without this, every workflow run that enters the cache re-imports and re-defines the
     request workflow and its contracts inside a fresh sandbox (the bench's drain profile
@@ -56,7 +61,7 @@ def workflow_runner() -> HistoryBoundRunner:
     restrictions = SandboxRestrictions.default.with_passthrough_modules(
         "schemas", "workflows", "pydantic", "pydantic_core", "structlog"
     )
-    return HistoryBoundRunner(SandboxedWorkflowRunner(restrictions=restrictions))
+    return SandboxedWorkflowRunner(restrictions=restrictions)
 
 
 def tuning(settings: Settings) -> dict[str, Any]:

@@ -94,7 +94,7 @@ async def test_a_query_the_worker_turned_away_for_events_ahead_of_history_is_ask
     """The worker refuses to run a request ahead of its history for a query
     (``tracefreeze/history_bound.py``): asked again, it is answered; a query the workflow
     itself failed is not asked again."""
-    ahead = WorkflowQueryFailedError(f"Workflow activation completion failed: {AHEAD_OF_HISTORY}")
+    ahead = WorkflowQueryFailedError(AHEAD_OF_HISTORY)  # the worker's message, as sent
     server = Server([ahead, ahead, "answered"])
     client = NotReadyRetry(budget_s=30).intercept_client(server)
     assert await client.query_workflow(query()) == "answered"
