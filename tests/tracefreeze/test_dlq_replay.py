@@ -12,16 +12,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from click.testing import CliRunner, Result
+from temporalio import workflow
 
 from schemas.deadletter import HEADER_OFFSET, HEADER_PARTITION, HEADER_REASON_CODE
 from schemas.ledger import RequestStatus
 from tests.builders import acknowledgement, court_request, now, to
+from tests.replay_check import histories_that_do_not_replay
 from tests.signed import signed_bytes
 from tests.tracefreeze.e2e import WAIT_S, Running, headers, read_until, send, send_signed, wait_view
 from tracefreeze.cli.main import main
@@ -202,7 +205,13 @@ async def test_an_answer_not_applied_is_applied_once_when_replayed_after_the_fix
     replay used the event id as the update id, Temporal gave back the failure it had stored
     under that id, and the answer went back to the dead letters however often it was
     replayed. Now each replay is an update of its own: the answer is applied, once, and a
-    second replay of the same record changes nothing."""
+    second replay of the same record changes nothing.
+
+    The fix is deployed as a running request needs it: from a time on the workflow's clock,
+    so that a replay of the history that recorded the failure (a worker restarted, a run
+    evicted from the cache) fails the same way, and only what comes after the fix takes the
+    fixed rule. Deployed bare, the first replay of this request fails as non-deterministic
+    (the last assertion: it did, before)."""
     r, s = running, running.settings
     request = court_request()
     ref = request.reference
@@ -220,7 +229,12 @@ async def test_an_answer_not_applied_is_applied_once_when_replayed_after_the_fix
     assert "AnswerNotApplied" in headers(dead)["tf_reason"]
     assert (await r.client.view(ref, "NLD")).answers_seen == 0
 
-    monkeypatch.setitem(catalog.RULES, "acknowledgement", Rule(rule.check, rule.apply))  # fixed
+    fixed_from = datetime.now(UTC)
+
+    def fixed(*args: Any) -> Any:
+        return (rule.apply if workflow.now() >= fixed_from else broken)(*args)
+
+    monkeypatch.setitem(catalog.RULES, "acknowledgement", Rule(rule.check, fixed))
     at = f"{dead.partition}:{dead.offset}"
     for attempt in (1, 2):
         done = await cli("dlq", "replay", "--yes", "--at", at, "--operator", "officer-3")
@@ -234,3 +248,5 @@ async def test_an_answer_not_applied_is_applied_once_when_replayed_after_the_fix
         assert [e.event_id for e in view.timeline].count(answer.event_id) == 1
     again = await read_until(s, s.topics.dead_letter, lambda rs: len(rs) >= 2)
     assert [headers(d)[HEADER_REASON_CODE] for d in again[1:]] == ["replayed"]
+    # What a new worker does with the fixed code: replay the failure as it happened.
+    assert await histories_that_do_not_replay(r.client.client, s.task_queue) == {}
