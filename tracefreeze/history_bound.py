@@ -14,23 +14,19 @@ for good, its deadlines unfired (seen under load: a case's report to its parent,
 answer accepted, in that order in history and in the other order on replay).
 
 ``HistoryBoundRunner`` wraps the worker's runner (never the replayer's: a replay of a running
-request's history applies its last events the same way, and must) with two rules:
+request's history applies its last events the same way, and must) and refuses that activation
+before the workflow sees it: a workflow task always starts at a later time than the one before
+it, and events applied for a query alone keep the time of the last task. The query fails with
+``AHEAD_OF_HISTORY`` (the product's clients ask again, ``tracefreeze/not_ready.py``), the core
+evicts the run, and the next task replays the request's history whole, as any replay will.
+Nothing of the request's state changes: the refused activation never reached it.
 
-- **The events** (``runs_ahead``): a workflow task always starts at a later time than the one
-  before it, and events applied for a query alone keep the time of the last task. That
-  activation is refused before the workflow sees it; the core evicts the run after answering
-  the query from the request's state as the last task left it.
-- **The query** (``asked_after_running_ahead``): events delivered with the query can carry a
-  later time (a task that started and timed out, or a task started since, is among them;
-  or a rejected update's task moved the clock), and then the workflow has run on them. The
-  query that follows is the proof: a direct ("legacy") query whose history ends where the
-  workflow's last live activation ended came with that activation. The query is refused with
-  ``AHEAD_OF_HISTORY``, the core evicts the run and nothing it ran ahead is ever sent; the
-  product's clients ask again (``tracefreeze/not_ready.py``).
-
-Either way the next task replays the request's history whole, as any replay will. A query on a
-request closed with events no task took (terminated mid-task) that the first rule misses is
-refused each time it is asked: read that request's history instead."""
+Not covered (the workflow may still run ahead, and the fault may come back): events delivered
+with a query that carry a later time: a task that started and timed out among them, a task
+started since the query's history was read, or a clock moved by a rejected update's task. A
+query's activation cannot tell those from a task's (a sticky query brings no events, and ends
+where the task ended). The cure is in the SDK's core: a query that applies events no task holds
+should evict the run after it, or not apply them."""
 
 from __future__ import annotations
 
@@ -50,19 +46,15 @@ log = structlog.get_logger(__name__)
 AHEAD_OF_HISTORY = "events not yet in a workflow task: the request is busy, ask again"
 """The failure a query gets when it would have run the workflow ahead of its history."""
 
-LEGACY_QUERY_ID = "legacy_query"
-"""The id the SDK's core gives a query the server sent alone, outside any workflow task."""
 _BOOKKEEPING = frozenset({"query_workflow", "remove_from_cache"})
 
 
 @dataclass(frozen=True)
 class Seen:
-    """What the workflow last saw: an activation's time (ns), history length, and whether it
-    ran live (not a replay)."""
+    """What the workflow last saw: an activation's time (ns) and history length."""
 
     time_ns: int
     history_length: int
-    live: bool
 
 
 def runs_ahead(act: WorkflowActivation, last: Seen | None) -> bool:
@@ -74,18 +66,6 @@ def runs_ahead(act: WorkflowActivation, last: Seen | None) -> bool:
     return (
         act.timestamp.ToNanoseconds() <= last.time_ns and act.history_length > last.history_length
     )
-
-
-def asked_after_running_ahead(act: WorkflowActivation, last: Seen | None) -> bool:
-    """``act`` is a direct query whose history ends where the last live activation ended:
-    that activation applied events delivered with this query (a task's own activations always
-    end before its completion, which a later query's history holds)."""
-    legacy = any(
-        job.WhichOneof("variant") == "query_workflow"
-        and job.query_workflow.query_id == LEGACY_QUERY_ID
-        for job in act.jobs
-    )
-    return legacy and last is not None and last.live and act.history_length == last.history_length
 
 
 def _bookkeeping_only(act: WorkflowActivation) -> bool:
@@ -117,12 +97,16 @@ class _HistoryBound(WorkflowInstance):
 
     def activate(self, act: WorkflowActivation) -> WorkflowActivationCompletion:
         if runs_ahead(act, self.last):
-            return _refused(act, "a query's events refused: no workflow task holds them yet")
-        if asked_after_running_ahead(act, self.last):
-            return _refused(act, "a query refused: the workflow ran on its events")
+            log.warning(
+                "a query's events refused: no workflow task holds them yet",
+                run_id=act.run_id,
+                history_length=act.history_length,
+            )
+            refused = WorkflowActivationCompletion(run_id=act.run_id)
+            refused.failed.failure.message = AHEAD_OF_HISTORY
+            return refused
         if not _bookkeeping_only(act):
-            live = not act.is_replaying
-            self.last = Seen(act.timestamp.ToNanoseconds(), act.history_length, live)
+            self.last = Seen(act.timestamp.ToNanoseconds(), act.history_length)
         return self.inner.activate(act)
 
     def get_serialization_context(
@@ -140,11 +124,3 @@ class _HistoryBound(WorkflowInstance):
 
     def get_thread_id(self) -> int | None:
         return self.inner.get_thread_id()
-
-
-def _refused(act: WorkflowActivation, why: str) -> WorkflowActivationCompletion:
-    """The activation failed before the workflow saw it: the core evicts the run."""
-    log.warning(why, run_id=act.run_id, history_length=act.history_length)
-    refused = WorkflowActivationCompletion(run_id=act.run_id)
-    refused.failed.failure.message = AHEAD_OF_HISTORY
-    return refused
