@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import temporalio
 from temporalio.bridge.proto.workflow_activation import WorkflowActivation
 from temporalio.bridge.proto.workflow_completion import WorkflowActivationCompletion
 
@@ -77,3 +78,10 @@ def test_the_activation_that_runs_ahead_never_reaches_the_workflow_and_fails_the
     assert guard.activate(ask).HasField("successful")
     assert guard.activate(next_task).HasField("successful")
     assert workflow.seen == [started, task, ask, next_task]
+
+
+def test_the_rule_is_read_against_the_sdk_it_was_written_for() -> None:
+    """The rule rests on how temporalio 1.35's core stamps activations (the time of the last
+    task started, the history length of the last event applied) and on its private runner
+    types: an upgrade must re-read it (docs/versioning.md) before this is moved on."""
+    assert temporalio.__version__.startswith("1.35."), temporalio.__version__
