@@ -21,7 +21,6 @@ from typing import Any
 import structlog
 from temporalio import activity
 from temporalio.client import (
-    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
@@ -41,6 +40,7 @@ from schemas.views import AnswerReceipt
 from tracefreeze.court_signing import execute_signed
 from tracefreeze.not_ready import turned_away_while_running
 from tracefreeze.security.organ_keys import relayed
+from tracefreeze.standing import Standing, standing
 from workflows.request_guard import REJECTED
 
 log = structlog.get_logger(__name__)
@@ -72,7 +72,8 @@ async def deliver_to_request(inp: RequestDelivery) -> DeliveryResult:
     id (a repeat is a duplicate there, never applied twice). The request takes it through its
     own validator and rules: only the validator's refusal (``AnswerRejected``) comes back as
     ``refused`` with the request's reason, so one request refusing never holds up the others;
-    a request that has ended is ``ended``. Anything else is transient and raises, so that the
+    a request that has ended is ``ended``, one stopped outside the Court's process
+    ``stopped`` (``not_taken``). Anything else is transient and raises, so that the
     activity is retried: an action the request could not apply (``AnswerNotApplied``, nothing
     recorded there), a worker without the update's handler during a deploy, a server that
     cannot be reached or did not answer in time.
@@ -96,27 +97,30 @@ async def deliver_to_request(inp: RequestDelivery) -> DeliveryResult:
         if turned_away_while_running(err):  # still running, its task failing: tried again
             raise
         if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            if not await has_ended(handle):  # e.g. a namespace failing over: tried again
-                raise
-            return DeliveryResult(outcome="ended", reason=err.message[:2000])
+            if (result := await not_taken(handle, err)) is None:
+                raise  # still running: tried again
+            return result
         raise
     return DeliveryResult(outcome="taken", status=receipt.status)
 
 
-async def has_ended(handle: WorkflowHandle[Any, Any]) -> bool:
-    """Whether the request's workflow is over (no such workflow, or its latest run closed),
-    as the server describes it. Only then is a Court action recorded as not delivered because
-    the request ended: a release filed as ``already_closed`` or a judgment left undelivered
-    for a request still running would leave its assets frozen with no one told (RS 75(4),
-    93(1)(k); the conservative reading). A description that fails is not an answer: raises."""
-    try:
-        description = await handle.describe()
-    except RPCError as err:
-        if err.status is RPCStatusCode.NOT_FOUND:
-            return True
-        raise
-    status = description.status
-    return status is not None and status is not WorkflowExecutionStatus.RUNNING
+async def not_taken(handle: WorkflowHandle[Any, Any], err: RPCError) -> DeliveryResult | None:
+    """Why no running request took the action, as the server describes the request
+    (``tracefreeze.standing``): ``ended`` only for a request the Court closed (or one gone
+    from the namespace); ``stopped`` for one terminated, failed or timed out outside the
+    Court's process, whose measures stand and which must be restored to take the action; a
+    request still running (a namespace failing over, a run handing over) is ``None``: the
+    action is tried again. A description that fails raises (tried again). A release filed as
+    ``already_closed``, or a judgment left undelivered, for a request not closed by the Court
+    would leave its assets frozen with no one told (RS 75(4), 93(1)(k); the conservative
+    reading)."""
+    where, status = await standing(handle)
+    if where is Standing.RUNNING:
+        return None
+    if where is Standing.STOPPED:
+        reason = f"the request's workflow was {status}, not closed by the Court: {err.message}"
+        return DeliveryResult(outcome="stopped", reason=reason[:2000])
+    return DeliveryResult(outcome="ended", reason=err.message[:2000])
 
 
 def refusal(err: WorkflowUpdateFailedError) -> str | None:

@@ -364,9 +364,12 @@ class CarriedDelivery(Frozen):
 
 
 class RequestRelease(Frozen):
-    """How one request took the case's release."""
+    """How one request took the case's release: ``stopped`` when its workflow was stopped
+    outside the Court's process (terminated, failed, timed out) and did not take it: its
+    measures stand, the release is not complete, and the request must be restored to take
+    it (an operator's act, docs/operations.md)."""
 
-    outcome: Literal["pending", "taken", "refused", "already_closed"] = "pending"
+    outcome: Literal["pending", "taken", "refused", "already_closed", "stopped"] = "pending"
     reason: str | None = Field(default=None, max_length=MAX_TEXT)
     close: Literal["pending", "refused"] | None = Field(
         default=None, description="The case's closing of the request, once its assets settled"
@@ -508,10 +511,12 @@ class RequestDelivery(Frozen):
 
 
 class DeliveryResult(Frozen):
-    """What the request did with it: taken, refused by its rules (with the reason), or not
-    there any more (the request ended)."""
+    """What the request did with it: taken, refused by its rules (with the reason), not there
+    any more (the request was closed by the Court: ``ended``), or not taken because its
+    workflow was stopped outside the Court's process (terminated, failed, timed out:
+    ``stopped``; its measures stand, and it takes nothing until restored)."""
 
-    outcome: Literal["taken", "refused", "ended"]
+    outcome: Literal["taken", "refused", "ended", "stopped"]
     status: RequestStatus | None = None
     reason: str | None = Field(default=None, max_length=MAX_TEXT)
 

@@ -23,6 +23,9 @@ class DeadLetterReason(StrEnum):
     OVERSIZE = "oversize"
     UNKNOWN_REQUEST = "unknown_request"
     REQUEST_CLOSED = "request_closed"
+    # The request's workflow was terminated, failed or timed out: stopped outside the Court's
+    # process, not closed (tracefreeze/standing.py). Replayable once it is restored.
+    REQUEST_STOPPED = "request_stopped"
     REJECTED = "rejected"
     # Parked by the bridge so that its partition moves on (tracefreeze/intake/bridge.py):
     # the request did not take the answer within the retry budget, or an earlier answer to the same

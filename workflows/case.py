@@ -45,7 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.request import CourtRequest
     from schemas.views import RequestView
     from workflows import case_rules as rules
-    from workflows.case_deliveries import Deliveries
+    from workflows.case_deliveries import NOT_TAKEN, Deliveries
     from workflows.case_keys import CaseKeys
     from workflows.case_proposals import Proposals
     from workflows.case_release import completed, ordered, release_report, settled, with_answer
@@ -331,14 +331,16 @@ class CaseWorkflow:
         self._children.extend(self._deliveries.dispatch(self._workflow_ids, self._delivered))
 
     def _delivered(self, delivery: Delivery, result: DeliveryResult) -> None:
-        """Record what a request did with the case's action."""
+        """Record what a request did with the case's action; every action not taken is logged
+        with the request's reason (one stopped outside the Court's process is sent again at
+        each reconciliation until it is restored: ``case_deliveries``)."""
+        if result.outcome != "taken":
+            workflow.logger.warning(
+                NOT_TAKEN[result.outcome],
+                extra={"request": delivery.key, "update": delivery.update, "reason": result.reason},
+            )
         release = self._release
         if release is None or delivery.update == "record_judgment":
-            if result.outcome == "refused":
-                workflow.logger.warning(
-                    "a request refused the judgment",
-                    extra={"request": delivery.key, "reason": result.reason},
-                )
             return
         self._release = with_answer(release, delivery.key, delivery.update, result)
         self._close_settled()

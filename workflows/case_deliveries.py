@@ -5,7 +5,10 @@ Each action is queued per request and update under a fresh event id of its own (
 dedupes on it; a retry sends the same id), then delivered by an activity
 (``activities/case.py``), each request on its own: one request that refuses or cannot be
 reached never stalls another. An action that could not be delivered is sent again at the
-case's next reconciliation. What is still queued is carried to the case's next run, compact:
+case's next reconciliation; so is one its request did not take because its workflow was
+stopped outside the Court's process (``stopped``: terminated, failed, timed out), until the
+request is restored and takes it, or is closed. What is still queued is carried to the case's
+next run, compact:
 each action by its event id, rebuilt from the case's judgments and release (``compact``,
 ``rebuild``).
 """
@@ -40,6 +43,13 @@ Slot = tuple[str, str]
 """Where an action waits: its request (``REFERENCE/PARTY``) and the update it is sent as."""
 Delivered = Callable[[Delivery, DeliveryResult], None]
 """What the case does with a request's answer to an action it delivered."""
+NOT_TAKEN = {
+    "refused": "a request refused the case's Court action",
+    "ended": "a Court action was not delivered: its request was closed by the Court",
+    "stopped": "a Court action was not taken: its request was stopped outside the Court's "
+    "process (its measures stand); sent again until it is restored or closed",
+}
+"""The case's log line for each outcome of a delivery other than ``taken``."""
 
 
 class Deliveries:
@@ -148,7 +158,10 @@ class Deliveries:
         finally:
             self.in_flight.discard(slot)
         if self.queued.get(slot) is delivery:
-            del self.queued[slot]
+            if result.outcome == "stopped":  # kept: its measures stand until it is restored
+                self.queued[slot] = delivery.model_copy(update={"failed": True})
+            else:
+                del self.queued[slot]
         delivered(delivery, result)
 
 

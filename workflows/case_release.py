@@ -84,7 +84,12 @@ def with_answer(
     known = record.requests.get(key, RequestRelease())
     reason = None if result.reason is None else result.reason[:MAX_REASON_KEPT]
     if update == "release_for_case":
-        outcome = {"taken": "taken", "refused": "refused", "ended": "already_closed"}
+        outcome = {
+            "taken": "taken",
+            "refused": "refused",
+            "ended": "already_closed",
+            "stopped": "stopped",
+        }
         known = known.model_copy(update={"outcome": outcome[result.outcome], "reason": reason})
     elif result.outcome == "refused":
         known = known.model_copy(update={"close": "refused", "close_reason": reason})

@@ -57,9 +57,11 @@ def test_replayed_record_keeps_the_original_headers_and_names_its_dead_letter() 
 
 def test_default_selection_is_what_a_fix_can_cure() -> None:
     default = Selection.of()
-    curable = {"unknown_request", "rejected", "stuck", "throttled"}
+    curable = {"unknown_request", "request_stopped", "rejected", "stuck", "throttled"}
     assert default.reasons == DEFAULT_REASONS == curable
     assert default.skip_reason(dead(DeadLetterReason.REJECTED)) is None
+    # A request stopped outside the Court's process takes its answers once restored.
+    assert default.skip_reason(dead(DeadLetterReason.REQUEST_STOPPED)) is None
     for reason in (DeadLetterReason.MALFORMED, DeadLetterReason.REQUEST_CLOSED):
         assert default.skip_reason(dead(reason)) == reason.value
     assert (

@@ -33,7 +33,6 @@ from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 from temporalio.client import (
     Client,
-    WorkflowExecutionStatus,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -57,6 +56,7 @@ from tracefreeze.ops.metrics import (
 )
 from tracefreeze.security.request_ids import request_id_key
 from tracefreeze.security.verify import Rejection
+from tracefreeze.standing import Standing, standing
 from workflows.catalog import BATCH_UPDATE
 
 log = structlog.get_logger(__name__)
@@ -64,7 +64,6 @@ T = TypeVar("T")
 R = TypeVar("R", Route, list[Route])
 
 """The request workflow's update that takes several answers to it, in order."""
-ALREADY_COMPLETED = "already completed"
 DEFINITIVE_RPC = {RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.OUT_OF_RANGE}
 """RPC failures that retrying the same answer cannot cure (e.g. a payload over the limit)."""
 ONE_BY_ONE = {DeadLetterReason.REJECTED, DeadLetterReason.INVALID}
@@ -350,29 +349,37 @@ def _unknown(outcome: object) -> bool:
 
 
 async def _not_running(client: Client, route: Route, err: RPCError) -> Verdict:
-    """No running request took the update: either it never existed or it is closed."""
+    """No running request took the update: as the server describes the request
+    (``tracefreeze.standing``), it never existed (or is gone from the namespace), the Court
+    closed it (never reopened), or it was stopped outside the Court's process (terminated,
+    failed, timed out: the answer is kept for a replay once the request is restored, its
+    measures standing meanwhile). A request still running, or a description that fails (a
+    namespace not found is an error, never an absence), is tried again."""
     answer = route.answer
-    closed = Verdict(
-        DeadLetterReason.REQUEST_CLOSED,
-        f"request {answer.request_reference} to {answer.state} is closed; "
-        "a closed request is never reopened",
-    )
-    if ALREADY_COMPLETED in err.message:
-        return closed
     try:
-        description = await client.get_workflow_handle(route.workflow_id).describe()
+        where, status = await standing(client.get_workflow_handle(route.workflow_id))
     except RPCError as describe_err:
-        if describe_err.status == RPCStatusCode.NOT_FOUND:
-            return Verdict(
-                DeadLetterReason.UNKNOWN_REQUEST,
-                f"no request {answer.request_reference} addressed to {answer.state} "
-                f"(workflow {route.workflow_id} does not exist)",
-            )
         raise TryAgain(
             f"Temporal error {describe_err.status.name}: {describe_err.message}"
         ) from describe_err
-    if description.status not in (None, WorkflowExecutionStatus.RUNNING):
-        return closed
+    about = f"request {answer.request_reference} to {answer.state}"
+    if where is Standing.ABSENT:
+        return Verdict(
+            DeadLetterReason.UNKNOWN_REQUEST,
+            f"no request {answer.request_reference} addressed to {answer.state} "
+            f"(workflow {route.workflow_id} does not exist)",
+        )
+    if where is Standing.CLOSED:
+        return Verdict(
+            DeadLetterReason.REQUEST_CLOSED,
+            f"{about} is closed; a closed request is never reopened",
+        )
+    if where is Standing.STOPPED:
+        return Verdict(
+            DeadLetterReason.REQUEST_STOPPED,
+            f"{about} was {status} outside the Court's process, not closed; "
+            "kept for replay once the request is restored",
+        )
     raise TryAgain(f"request workflow is running but the update was not found: {err.message}")
 
 

@@ -94,7 +94,13 @@ STRIPPED = frozenset(
 
 R = DeadLetterReason
 DEFAULT_REASONS = frozenset(
-    {R.UNKNOWN_REQUEST.value, R.REJECTED.value, R.STUCK.value, R.THROTTLED.value}
+    {
+        R.UNKNOWN_REQUEST.value,
+        R.REQUEST_STOPPED.value,
+        R.REJECTED.value,
+        R.STUCK.value,
+        R.THROTTLED.value,
+    }
 )
 NEEDS_FORCE = frozenset(r.value for r in R) - DEFAULT_REASONS - {R.REQUEST_CLOSED.value}
 """Malformed, invalid, oversize and the signature reasons: replayed only with --force."""

@@ -1,0 +1,74 @@
+"""A request of a case that an operator terminated (stopped outside the Court's process, not
+closed by the Court) is never taken for closed by its case, on the time-skipping server.
+
+RS 74, 81(3)(c), 83(2): the Chamber releases the case. NLD takes the release; BEL's request was
+terminated before it. Its frozen account was not released by that (RS 93(1)(k); nothing is
+released without a decision, and a decision taken is delivered): BEL is reported ``stopped``
+with the server's status, never ``already_closed``, the release stays incomplete, and the
+release stays queued, sent again an hour later (old code: BEL was filed ``already_closed`` and
+the release never sent again)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle
+
+from schemas.case import DELIVER_TO_REQUEST
+from schemas.request import CourtRequest
+from tests.workflows import case_support as cs
+from tests.workflows.support import own_env, request_worker
+from workflows.case import CaseWorkflow
+
+
+async def sends_to(case: WorkflowHandle, request: CourtRequest) -> int:
+    """How many deliveries the case scheduled to ``request`` (each attempt of a Court action
+    is an activity whose input names the request's workflow)."""
+    sent = 0
+    async for event in case.fetch_history_events():
+        if event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            continue
+        scheduled = event.activity_task_scheduled_event_attributes
+        if scheduled.activity_type.name != DELIVER_TO_REQUEST:
+            continue
+        sent += any(request.workflow_id.encode() in p.data for p in scheduled.input.payloads)
+    return sent
+
+
+async def test_a_terminated_request_is_reported_stopped_and_sent_the_release_again() -> None:
+    async with own_env() as env, request_worker(env, "case-stopped", CaseWorkflow) as (queue, _):
+        client = env.client
+        nld, bel = cs.case_request("NLD"), cs.case_request("BEL")
+        case = await cs.open_case(client, queue, nld, bel)
+        await cs.frozen_everywhere(client, case, [nld, bel])
+        acquittal = cs.judgment("acquittal")
+        await cs.case_act(case, "record_judgment", acquittal)
+        await client.get_workflow_handle(bel.workflow_id).terminate("an operator's act (test)")
+        await cs.case_act(case, "release_case", cs.release_act(acquittal))
+        nld_key, bel_key = f"{nld.reference}/NLD", f"{bel.reference}/BEL"
+
+        async def bel_answered() -> bool:
+            release = (await cs.case_view(case)).release
+            assert release is not None
+            assert release.requests[bel_key].outcome != "already_closed", release
+            return release.requests[bel_key].outcome == "stopped"
+
+        await cs.until(bel_answered)
+        release = (await cs.case_view(case)).release
+        assert release is not None
+        assert release.requests[nld_key].outcome == "taken"
+        assert "terminated" in (release.requests[bel_key].reason or "")
+        assert not release.complete  # BEL's account is still frozen there
+        before = await sends_to(case, bel)
+
+        await env.sleep(timedelta(hours=2))  # the case's retry of what was not taken
+
+        async def sent_again() -> bool:
+            return await sends_to(case, bel) > before
+
+        await cs.until(sent_again)
+        release = (await cs.case_view(case)).release
+        assert release is not None
+        assert release.requests[bel_key].outcome == "stopped"
+        assert not release.complete
