@@ -41,7 +41,8 @@ venv: $(STAMP)
 # Re-installs only when pyproject.toml changes.
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON3)" || { echo "error: no python3 >= 3.11 found (set PYTHON3=/path/to/python3.11+)" >&2; exit 1; }
-	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
+	@# A venv without a working pip (a first make killed while it was being made) is made anew.
+	@$(PY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON3) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
 	@touch $@
