@@ -30,6 +30,7 @@ should evict the run after it, or not apply them."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,6 +41,8 @@ from temporalio.converter import SerializationContext, StorageDriverStoreContext
 from temporalio.worker import WorkflowInstance, WorkflowInstanceDetails, WorkflowRunner
 from temporalio.worker._command_aware_visitor import CommandInfo
 from temporalio.workflow import Info, _Definition
+
+from tracefreeze.ops.metrics import QUERY_EVENTS_REFUSED
 
 log = structlog.get_logger(__name__)
 
@@ -72,6 +75,39 @@ def _bookkeeping_only(act: WorkflowActivation) -> bool:
     return all(job.WhichOneof("variant") in _BOOKKEEPING for job in act.jobs)
 
 
+REPEATS = 3
+"""Refusals on one run in this process after which the refusal is logged as an error: a
+query's trailing events are refused once (the run is evicted and replayed), so repeats mean
+the rule met real tasks (a server clock stepping back: they pass again once it catches up)."""
+_refusals: OrderedDict[str, int] = OrderedDict()
+"""Refusals per run in this process, the most recent runs only (``KEPT_RUNS``)."""
+KEPT_RUNS = 1_000
+
+
+def report(act: WorkflowActivation, last: Seen) -> None:
+    """Log a refusal with both times, both history lengths and the jobs refused; count it
+    (``tracefreeze_query_events_refused_total``); an error once one run repeats."""
+    times = _refusals.pop(act.run_id, 0) + 1
+    _refusals[act.run_id] = times
+    while len(_refusals) > KEPT_RUNS:
+        _refusals.popitem(last=False)
+    QUERY_EVENTS_REFUSED.inc()
+    emit = log.error if times >= REPEATS else log.warning
+    emit(
+        "a query's events refused: no workflow task holds them yet"
+        if times < REPEATS
+        else "activations refused again on one run: a server clock stepping back?",
+        run_id=act.run_id,
+        refusals_on_run=times,
+        history_length=act.history_length,
+        last_history_length=last.history_length,
+        time=act.timestamp.ToJsonString(),
+        last_time_ns=last.time_ns,
+        behind_ms=(last.time_ns - act.timestamp.ToNanoseconds()) / 1e6,
+        jobs=[job.WhichOneof("variant") for job in act.jobs],
+    )
+
+
 class HistoryBoundRunner(WorkflowRunner):
     """``inner``'s instances, each refusing an activation that ``runs_ahead``."""
 
@@ -97,11 +133,8 @@ class _HistoryBound(WorkflowInstance):
 
     def activate(self, act: WorkflowActivation) -> WorkflowActivationCompletion:
         if runs_ahead(act, self.last):
-            log.warning(
-                "a query's events refused: no workflow task holds them yet",
-                run_id=act.run_id,
-                history_length=act.history_length,
-            )
+            assert self.last is not None
+            report(act, self.last)
             refused = WorkflowActivationCompletion(run_id=act.run_id)
             refused.failed.failure.message = AHEAD_OF_HISTORY
             return refused

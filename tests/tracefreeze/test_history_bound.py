@@ -7,13 +7,23 @@ stack under load; ``test_case_load_e2e.py`` replays every history of that scenar
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import structlog
 import temporalio
+from prometheus_client import REGISTRY
 from temporalio.bridge.proto.workflow_activation import WorkflowActivation
 from temporalio.bridge.proto.workflow_completion import WorkflowActivationCompletion
 
-from tracefreeze.history_bound import AHEAD_OF_HISTORY, Seen, _HistoryBound, runs_ahead
+from tracefreeze.history_bound import (
+    AHEAD_OF_HISTORY,
+    REPEATS,
+    Seen,
+    _HistoryBound,
+    report,
+    runs_ahead,
+)
 
 SECOND = 1_000_000_000
 
@@ -78,6 +88,30 @@ def test_the_activation_that_runs_ahead_never_reaches_the_workflow_and_fails_the
     assert guard.activate(ask).HasField("successful")
     assert guard.activate(next_task).HasField("successful")
     assert workflow.seen == [started, task, ask, next_task]
+
+
+def refusals_counted() -> float:
+    return REGISTRY.get_sample_value("tracefreeze_query_events_refused_total") or 0.0
+
+
+def test_a_refusal_is_counted_and_repeats_on_one_run_are_an_error() -> None:
+    """What an operator sees: each refusal counted and logged with both times, both history
+    lengths and the jobs; a third on one run (a server clock stepping back makes real tasks
+    look like a query's events) logged as an error, to alert on."""
+    before = refusals_counted()
+    last = Seen(10 * SECOND, 14)
+    ahead = activation(9, 23, "resolve_activity", "fire_timer")
+    ahead.run_id = f"run-{uuid.uuid4()}"  # a run of this test alone
+    with structlog.testing.capture_logs() as logs:
+        for _ in range(REPEATS):
+            report(ahead, last)
+    assert refusals_counted() == before + REPEATS
+    assert [entry["log_level"] for entry in logs] == ["warning"] * (REPEATS - 1) + ["error"]
+    first = logs[0]
+    assert first["behind_ms"] == 1000.0 and first["last_time_ns"] == 10 * SECOND
+    assert (first["history_length"], first["last_history_length"]) == (23, 14)
+    assert first["jobs"] == ["resolve_activity", "fire_timer"]
+    assert [entry["refusals_on_run"] for entry in logs] == list(range(1, REPEATS + 1))
 
 
 def test_the_rule_is_read_against_the_sdk_it_was_written_for() -> None:

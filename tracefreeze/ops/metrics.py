@@ -34,6 +34,12 @@ ESCALATIONS = Counter(
     "Escalation events published, by ladder step (or kind when the event has no step).",
     ["step"],
 )
+QUERY_EVENTS_REFUSED = Counter(
+    "tracefreeze_query_events_refused",
+    "Activations the worker refused because they would run a request ahead of its history "
+    "(events no workflow task holds yet, tracefreeze/history_bound.py). A few under load are "
+    "expected; a steady rate, or repeats on one run, means a server clock stepping back.",
+)
 BRIDGE_LATENCY = Histogram(
     "tracefreeze_bridge_processing_seconds",
     "Time from reading a State's answer to its final outcome (accepted or dead-lettered).",
