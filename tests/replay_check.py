@@ -4,7 +4,8 @@ The committed histories (tests/workflows/histories) cover the paths someone thou
 live tests make histories no one planned — a flood of answers, a case handing over after every
 report, Temporal killed mid-flow — and a non-determinism there strands a request for good
 (RS 93(1)(k): the request must go on whatever arrives). So the tests that make such histories
-replay each one afterwards, with the workers' own workflows, sandbox and codec.
+replay each one afterwards, with the workers' own workflows, sandbox and codec (not the
+history bound: a replay of a running request applies its last events, and must).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.worker import Replayer
 
+from tracefreeze import context_free
 from tracefreeze.worker import sandbox_runner
 from workflows.case import CaseWorkflow
 from workflows.party_directory import PartyDirectoryWorkflow
@@ -30,7 +32,7 @@ async def histories_that_do_not_replay(
     replayer = Replayer(
         workflows=[RequestWorkflow, CaseWorkflow, PartyDirectoryWorkflow],
         data_converter=client.data_converter,
-        workflow_runner=sandbox_runner(),
+        workflow_runner=context_free.around(sandbox_runner(), client.data_converter),
     )
     failures: dict[str, str] = {}
     replayed = 0

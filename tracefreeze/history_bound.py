@@ -31,18 +31,15 @@ should evict the run after it, or not apply them."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import structlog
 from temporalio.bridge.proto.workflow_activation import WorkflowActivation
 from temporalio.bridge.proto.workflow_completion import WorkflowActivationCompletion
-from temporalio.converter import SerializationContext, StorageDriverStoreContext
-from temporalio.worker import WorkflowInstance, WorkflowInstanceDetails, WorkflowRunner
-from temporalio.worker._command_aware_visitor import CommandInfo
-from temporalio.workflow import Info, _Definition
+from temporalio.worker import WorkflowInstance
 
 from tracefreeze.ops.metrics import QUERY_EVENTS_REFUSED
+from tracefreeze.runners import InstanceAround, RunnerAround
 
 log = structlog.get_logger(__name__)
 
@@ -108,27 +105,9 @@ def report(act: WorkflowActivation, last: Seen) -> None:
     )
 
 
-class HistoryBoundRunner(WorkflowRunner):
-    """``inner``'s instances, each refusing an activation that ``runs_ahead``."""
-
-    def __init__(self, inner: WorkflowRunner) -> None:
-        self.inner = inner
-
-    def prepare_workflow(self, defn: _Definition) -> None:
-        self.inner.prepare_workflow(defn)
-
-    def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
-        return _HistoryBound(self.inner.create_instance(det))
-
-    def set_worker_level_failure_exception_types(
-        self, types: Sequence[type[BaseException]]
-    ) -> None:
-        self.inner.set_worker_level_failure_exception_types(types)
-
-
-class _HistoryBound(WorkflowInstance):
+class _HistoryBound(InstanceAround):
     def __init__(self, inner: WorkflowInstance) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.last: Seen | None = None
 
     def activate(self, act: WorkflowActivation) -> WorkflowActivationCompletion:
@@ -142,18 +121,8 @@ class _HistoryBound(WorkflowInstance):
             self.last = Seen(act.timestamp.ToNanoseconds(), act.history_length)
         return self.inner.activate(act)
 
-    def get_serialization_context(
-        self, command_info: CommandInfo | None
-    ) -> SerializationContext | None:
-        return self.inner.get_serialization_context(command_info)
 
-    def get_external_store_context(
-        self, command_info: CommandInfo | None
-    ) -> StorageDriverStoreContext:
-        return self.inner.get_external_store_context(command_info)
+class HistoryBoundRunner(RunnerAround):
+    """``inner``'s instances, each refusing an activation that ``runs_ahead``."""
 
-    def get_info(self) -> Info:
-        return self.inner.get_info()
-
-    def get_thread_id(self) -> int | None:
-        return self.inner.get_thread_id()
+    instance = _HistoryBound

@@ -11,6 +11,7 @@ from typing import Any
 
 import structlog
 from aiokafka.errors import KafkaError
+from temporalio.converter import DataConverter
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -19,6 +20,7 @@ from activities.directory import forward_notice
 from activities.organ_keys import OrganKeysReader
 from activities.policy import PolicyResolver
 from activities.publish import EventPublisher
+from tracefreeze import context_free
 from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.history_bound import HistoryBoundRunner
@@ -44,10 +46,11 @@ def worker_identity(settings: Settings) -> str:
     return f"{os.getpid()}@{socket.gethostname()} tracefreeze/{settings.build}"
 
 
-def workflow_runner() -> HistoryBoundRunner:
-    """The worker's runner: the sandbox (``sandbox_runner``) bound to the request's history
-    (``tracefreeze/history_bound.py``: never run ahead of it for a query)."""
-    return HistoryBoundRunner(sandbox_runner())
+def workflow_runner(converter: DataConverter) -> HistoryBoundRunner:
+    """The worker's runner: the sandbox (``sandbox_runner``), asked for no serialization
+    context when ``converter`` takes none (``tracefreeze/context_free.py``), bound to the
+    request's history (``tracefreeze/history_bound.py``: never run ahead of it for a query)."""
+    return HistoryBoundRunner(context_free.around(sandbox_runner(), converter))
 
 
 def sandbox_runner() -> SandboxedWorkflowRunner:
@@ -113,7 +116,7 @@ async def run_worker(settings: Settings) -> None:
                 OrganKeysReader(settings).resolve_organ_keys,
             ],
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
-            workflow_runner=workflow_runner(),
+            workflow_runner=workflow_runner(client.data_converter),
             identity=identity,
             **tuning(settings),
         )
