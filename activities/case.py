@@ -106,21 +106,22 @@ async def deliver_to_request(inp: RequestDelivery) -> DeliveryResult:
 
 async def not_taken(handle: WorkflowHandle[Any, Any], err: RPCError) -> DeliveryResult | None:
     """Why no running request took the action, as the server describes the request
-    (``tracefreeze.standing``): ``ended`` only for a request the Court closed (or one gone
-    from the namespace); ``stopped`` for one terminated, failed or timed out outside the
-    Court's process, whose measures stand and which must be restored to take the action; a
-    request still running (a namespace failing over, a run handing over) is ``None``: the
-    action is tried again. A description that fails raises (tried again). A release filed as
-    ``already_closed``, or a judgment left undelivered, for a request not closed by the Court
-    would leave its assets frozen with no one told (RS 75(4), 93(1)(k); the conservative
-    reading)."""
+    (``tracefreeze.standing``): ``ended`` only for a request the Court closed; ``gone`` for
+    one no longer on the server (its case says which it was); ``stopped`` for one
+    terminated, failed or timed out outside the Court's process, whose measures stand and
+    which must be restored to take the action; a request still running (a namespace failing
+    over, a run handing over) is ``None``: the action is tried again. A description that
+    fails raises (tried again). A release filed as ``already_closed``, or a judgment left
+    undelivered, for a request not closed by the Court would leave its assets frozen with no
+    one told (RS 75(4), 93(1)(k); the conservative reading)."""
     where, status = await standing(handle)
     if where is Standing.RUNNING:
         return None
     if where is Standing.STOPPED:
         reason = f"the request's workflow was {status}, not closed by the Court: {err.message}"
         return DeliveryResult(outcome="stopped", reason=reason[:2000])
-    return DeliveryResult(outcome="ended", reason=err.message[:2000])
+    gone = where is Standing.ABSENT  # closed long ago, or stopped and deleted: the case knows
+    return DeliveryResult(outcome="gone" if gone else "ended", reason=err.message[:2000])
 
 
 def refusal(err: WorkflowUpdateFailedError) -> str | None:

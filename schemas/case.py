@@ -512,11 +512,13 @@ class RequestDelivery(Frozen):
 
 class DeliveryResult(Frozen):
     """What the request did with it: taken, refused by its rules (with the reason), not there
-    any more (the request was closed by the Court: ``ended``), or not taken because its
+    any more (the request was closed by the Court: ``ended``), not taken because its
     workflow was stopped outside the Court's process (terminated, failed, timed out:
-    ``stopped``; its measures stand, and it takes nothing until restored)."""
+    ``stopped``; its measures stand, and it takes nothing until restored), or no such
+    workflow on the server (``gone``: the case, which knows whether it saw the request
+    closed, says which of ``ended`` and ``stopped`` it was)."""
 
-    outcome: Literal["taken", "refused", "ended", "stopped"]
+    outcome: Literal["taken", "refused", "ended", "stopped", "gone"]
     status: RequestStatus | None = None
     reason: str | None = Field(default=None, max_length=MAX_TEXT)
 

@@ -73,9 +73,10 @@ def _bookkeeping_only(act: WorkflowActivation) -> bool:
 
 
 REPEATS = 3
-"""Refusals on one run in this process after which the refusal is logged as an error: a
-query's trailing events are refused once (the run is evicted and replayed), so repeats mean
-the rule met real tasks (a server clock stepping back: they pass again once it catches up)."""
+"""Refusals on one run in this process, with no task taken between them, after which the
+refusal is logged as an error: a query's trailing events are refused once (the run is evicted
+and replayed, and its next task taken), so repeats mean the rule met real tasks (a server
+clock stepping back: they pass again once it catches up)."""
 _refusals: OrderedDict[str, int] = OrderedDict()
 """Refusals per run in this process, the most recent runs only (``KEPT_RUNS``)."""
 KEPT_RUNS = 1_000
@@ -119,6 +120,8 @@ class _HistoryBound(InstanceAround):
             return refused
         if not _bookkeeping_only(act):
             self.last = Seen(act.timestamp.ToNanoseconds(), act.history_length)
+            if not act.is_replaying:  # a task taken: refusals on this run start again
+                _refusals.pop(act.run_id, None)
         return self.inner.activate(act)
 
 

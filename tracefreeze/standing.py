@@ -57,6 +57,8 @@ async def standing(handle: WorkflowHandle[Any, Any]) -> tuple[Standing, str]:
         if no_such_workflow(err):
             return Standing.ABSENT, "not found"
         raise
+    except ValueError:  # a status this SDK does not know (a paused workflow): still open
+        return Standing.RUNNING, "a status this client does not know"
     status = description.status
     if status in OPEN:
         return Standing.RUNNING, "running"

@@ -45,7 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.request import CourtRequest
     from schemas.views import RequestView
     from workflows import case_rules as rules
-    from workflows.case_deliveries import NOT_TAKEN, Deliveries
+    from workflows.case_deliveries import Deliveries, not_taken
     from workflows.case_keys import CaseKeys
     from workflows.case_proposals import Proposals
     from workflows.case_release import completed, ordered, release_report, settled, with_answer
@@ -106,10 +106,9 @@ class CaseWorkflow:
             await self._proposals.publish()
             self._dispatch()
             try:
-                undelivered = self._deliveries.undelivered()
                 await workflow.wait_condition(
                     self._woken,
-                    timeout=RETRY_UNDELIVERED_AFTER if undelivered else RECONCILE_EVERY,
+                    timeout=self._deliveries.wait_for(RETRY_UNDELIVERED_AFTER, RECONCILE_EVERY),
                     timeout_summary="ask the requests",
                 )
             except TimeoutError:
@@ -322,6 +321,7 @@ class CaseWorkflow:
     def _woken(self) -> bool:
         """Work for the run loop: read from the state alone, never the clock (``HandOver``)."""
         work = bool(self._proposals.outbox) or self._deliveries.due() or self._reconcile_now
+        work = work or self._deliveries.newly_undelivered()  # its retry's timer to arm
         return work or self._closed or self._hand_over.due
 
     # -- Court actions the case sends its requests, and its release ------------------------
@@ -331,14 +331,10 @@ class CaseWorkflow:
         self._children.extend(self._deliveries.dispatch(self._workflow_ids, self._delivered))
 
     def _delivered(self, delivery: Delivery, result: DeliveryResult) -> None:
-        """Record what a request did with the case's action; every action not taken is logged
-        with the request's reason (one stopped outside the Court's process is sent again at
-        each reconciliation until it is restored: ``case_deliveries``)."""
-        if result.outcome != "taken":
-            workflow.logger.warning(
-                NOT_TAKEN[result.outcome],
-                extra={"request": delivery.key, "update": delivery.update, "reason": result.reason},
-            )
+        """Record what a request did with the case's action, each action not taken logged
+        (``case_deliveries.not_taken``): one stopped outside the Court's process is sent
+        again until it is restored; one gone unclosed is reported stopped, never closed."""
+        result = not_taken(delivery, result, self._requests.get(delivery.key))
         release = self._release
         if release is None or delivery.update == "record_judgment":
             return

@@ -32,9 +32,11 @@ with workflow.unsafe.imports_passed_through():
         Delivery,
         DeliveryResult,
         RequestDelivery,
+        RequestSummary,
         RequestUpdate,
     )
     from schemas.court import CaseRelease, CloseRequest, CourtAction, Judgment
+    from schemas.ledger import RequestStatus
     from workflows.case_release import close_of
     from workflows.case_rules import judgment_of
 
@@ -50,6 +52,35 @@ NOT_TAKEN = {
     "process (its measures stand); sent again until it is restored or closed",
 }
 """The case's log line for each outcome of a delivery other than ``taken``."""
+CLOSED = RequestStatus.CLOSED
+GONE = "no such workflow, though the Court never closed the request (stopped, then deleted)"
+
+
+def not_taken(
+    delivery: Delivery, result: DeliveryResult, summary: RequestSummary | None
+) -> DeliveryResult:
+    """``result`` as the case records it (``as_known``), logged unless taken: the reason only
+    where it is the server's (a request's refusal may quote what its record keeps
+    confidential)."""
+    result = as_known(result, summary)
+    if result.outcome != "taken":
+        reason = None if result.outcome == "refused" else result.reason
+        workflow.logger.warning(
+            NOT_TAKEN[result.outcome],
+            extra={"request": delivery.key, "update": delivery.update, "reason": reason},
+        )
+    return result
+
+
+def as_known(result: DeliveryResult, summary: RequestSummary | None) -> DeliveryResult:
+    """A request the server no longer knows (``gone``) ended if the case saw it closed; if
+    not, it was stopped and its history deleted: ``stopped``, its measures standing (RS
+    93(1)(k)), never ``already_closed``, and not sent again (nothing can take it)."""
+    if result.outcome != "gone":
+        return result
+    if summary is not None and summary.status is CLOSED:
+        return result.model_copy(update={"outcome": "ended"})
+    return result.model_copy(update={"outcome": "stopped", "reason": GONE})
 
 
 class Deliveries:
@@ -67,6 +98,8 @@ class Deliveries:
         """The case's judgments, in order (the case's own list, appended to as it records)."""
         """Court actions for the requests not yet taken or refused, per request and update."""
         self.in_flight: set[Slot] = set()
+        self.retry_armed = False
+        """Whether the case's wait was armed with the retry's timeout (``wait_for``)."""
         self.starting: set[str] = set()
         """The requests whose start as a child the case has not yet seen confirmed: nothing is
         sent to one before it exists (the server would answer that no such workflow runs, and
@@ -96,6 +129,17 @@ class Deliveries:
     def undelivered(self) -> bool:
         """Whether an action could not reach its request (to be sent again)."""
         return any(d.failed for d in self.queued.values())
+
+    def wait_for(self, retry: timedelta, reconcile: timedelta) -> timedelta:
+        """How long the case waits for work: ``retry`` while an action waits to be sent
+        again, else ``reconcile``."""
+        self.retry_armed = self.undelivered()
+        return retry if self.retry_armed else reconcile
+
+    def newly_undelivered(self) -> bool:
+        """An action became undelivered while the case waited without the retry's timeout:
+        the case comes round to arm it (else the next try would wait for the reconcile)."""
+        return not self.retry_armed and self.undelivered()
 
     def drop(self, key: str) -> None:
         """Forget every action for a request not in the case after all (its start refused)."""

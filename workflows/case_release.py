@@ -89,6 +89,7 @@ def with_answer(
             "refused": "refused",
             "ended": "already_closed",
             "stopped": "stopped",
+            "gone": "stopped",  # never reached: the case reads a gone request first
         }
         known = known.model_copy(update={"outcome": outcome[result.outcome], "reason": reason})
     elif result.outcome == "refused":

@@ -114,6 +114,24 @@ def test_a_refusal_is_counted_and_repeats_on_one_run_are_an_error() -> None:
     assert [entry["refusals_on_run"] for entry in logs] == list(range(1, REPEATS + 1))
 
 
+def test_a_task_taken_between_refusals_starts_the_count_again() -> None:
+    """A long-lived request queried under load has a query's events refused now and then,
+    each followed by a task taken: never the error meant for a clock stepping back."""
+    guard = _HistoryBound(Workflow())  # type: ignore[arg-type]
+    run = f"run-{uuid.uuid4()}"
+    at = 10
+    with structlog.testing.capture_logs() as logs:
+        for _ in range(REPEATS + 2):
+            task = activation(at, 14 + at, "do_update")
+            task.run_id = run
+            assert guard.activate(task).HasField("successful")  # a task taken
+            ahead = activation(at, 23 + at, "resolve_activity")
+            ahead.run_id = run
+            assert guard.activate(ahead).HasField("failed")  # a query's events refused
+            at += 1
+    assert [entry["log_level"] for entry in logs] == ["warning"] * (REPEATS + 2)
+
+
 def test_the_rule_is_read_against_the_sdk_it_was_written_for() -> None:
     """The rule rests on how temporalio 1.35's core stamps activations (the time of the last
     task started, the history length of the last event applied) and on its private runner

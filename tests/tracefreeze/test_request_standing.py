@@ -110,5 +110,5 @@ async def test_the_server_alone_says_where_a_request_stands(stack: Settings) -> 
         assert kept is not None and kept.outcome == "stopped"
         assert kept.reason is not None and "terminated" in kept.reason
         gone = await not_taken(absent, refused)
-        assert gone is not None and gone.outcome == "ended"
+        assert gone is not None and gone.outcome == "gone"  # the case says which
         await running.signal(Takes.end)

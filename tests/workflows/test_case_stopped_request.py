@@ -15,11 +15,13 @@ from datetime import timedelta
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
-from schemas.case import DELIVER_TO_REQUEST
+from schemas.case import DELIVER_TO_REQUEST, DeliveryResult, RequestSummary
+from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest
 from tests.workflows import case_support as cs
 from tests.workflows.support import own_env, request_worker
 from workflows.case import CaseWorkflow
+from workflows.case_deliveries import GONE, as_known
 
 
 async def sends_to(case: WorkflowHandle, request: CourtRequest) -> int:
@@ -72,3 +74,51 @@ async def test_a_terminated_request_is_reported_stopped_and_sent_the_release_aga
         assert release is not None
         assert release.requests[bel_key].outcome == "stopped"
         assert not release.complete
+
+
+async def test_a_judgment_a_stopped_request_did_not_take_is_sent_again_within_the_hour() -> None:
+    """RS 74, 83(2): the Chamber's judgment reaches NLD; BEL's request was terminated and does
+    not take it. Nothing else happens in the case: the judgment is still sent to BEL again an
+    hour later (old code: the case went back to its weekly wait, armed before BEL's answer
+    came, and BEL would have waited a week for the judgment once restored)."""
+    async with own_env() as env, request_worker(env, "case-judged", CaseWorkflow) as (queue, _):
+        client = env.client
+        nld, bel = cs.case_request("NLD"), cs.case_request("BEL")
+        case = await cs.open_case(client, queue, nld, bel)
+        await cs.frozen_everywhere(client, case, [nld, bel])
+        await client.get_workflow_handle(bel.workflow_id).terminate("an operator's act (test)")
+        await cs.case_act(case, "record_judgment", cs.judgment("conviction"))
+
+        async def judged_once() -> bool:
+            return await sends_to(case, bel) == 1 and not await busy(case)
+
+        await cs.until(judged_once)
+        await env.sleep(timedelta(hours=2))
+
+        async def sent_again() -> bool:
+            return await sends_to(case, bel) > 1
+
+        await cs.until(sent_again)
+
+
+async def busy(case: WorkflowHandle) -> bool:
+    """Whether the case has an activity on its way (a delivery not answered yet)."""
+    return bool((await case.describe()).raw_description.pending_activities)
+
+
+def test_a_request_gone_from_the_server_is_closed_only_if_the_case_saw_it_closed() -> None:
+    """A request no longer on the server (``gone``) was closed long ago, or stopped and its
+    history deleted after the namespace's retention: only the case knows which. Never
+    closed as far as the case knows: ``stopped`` (its measures stand), never ``ended``."""
+    bel = cs.case_request("BEL")
+    gone = DeliveryResult(outcome="gone", reason="workflow not found")
+    executing = RequestSummary.transmitted(bel).model_copy(
+        update={"status": RequestStatus.IN_EXECUTION}
+    )
+    closed = executing.model_copy(update={"status": RequestStatus.CLOSED})
+    assert as_known(gone, closed).outcome == "ended"
+    for known in (executing, None):
+        seen = as_known(gone, known)
+        assert (seen.outcome, seen.reason) == ("stopped", GONE)
+    refused = DeliveryResult(outcome="refused", reason="asset X-1 valued at 3,000,000 EUR")
+    assert as_known(refused, executing) == refused

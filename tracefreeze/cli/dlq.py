@@ -80,9 +80,9 @@ def replay(
 ) -> None:
     """Re-produce dead-lettered answers (original value, key, headers) to the answers topic.
 
-    Default: reasons unknown_request, rejected, stuck and throttled, from where the
-    `tracefreeze-dlq-replay` group stopped. With --since/--until-offset, --at or --event-id
-    those records are read instead and the group's progress is left alone.
+    Default: reasons unknown_request, request_stopped, rejected, stuck and throttled, from
+    where the `tracefreeze-dlq-replay` group stopped. With --since/--until-offset, --at or
+    --event-id those records are read instead and the group's progress is left alone.
     """
     settings = get_settings()
     selection = Selection.of(reasons, force, event_ids)

@@ -20,9 +20,10 @@ A run selects by reason, by dead-letter offsets (``--partition``, ``--since-offs
 
 Safety rules:
 
-- By default only ``unknown_request``, ``rejected``, ``stuck`` and ``throttled`` are replayed:
-  the reasons a fix on our side (a request started late, a workflow rule corrected, a request
-  that could not take answers repaired) or time (a State back within its budget) can cure.
+- By default only ``unknown_request``, ``request_stopped``, ``rejected``, ``stuck`` and
+  ``throttled`` are replayed: the reasons a fix on our side (a request started late, a
+  stopped request restored, a workflow rule corrected, a request that could not take answers
+  repaired) or time (a State back within its budget) can cure.
   ``request_closed`` is replayed only when ``--reason`` names it (a closed request is never
   reopened, so it goes back to the dead letters). ``malformed``, ``invalid``, ``oversize``
   and every signature reason need ``--reason`` naming them *and* ``--force``: their bytes
