@@ -118,6 +118,22 @@ async def second_run_reconciles(
     return (await current.describe()).run_id
 
 
+async def acquit_and_release(case: Case, judgment_reference: str) -> None:
+    """The Trial Chamber's final acquittal recorded, and its act releasing the case."""
+    acquittal = decided_now(
+        c.Judgment,
+        judgment_reference=judgment_reference,
+        outcome="acquittal",
+        delivered_on="2026-04-30",
+        finality="final",
+    )
+    await case_act(case, "record_judgment", acquittal)
+    act = decided_now(
+        ReleaseCase, decided_by="trial_chamber", judgment_reference=judgment_reference, **reasons()
+    )
+    await case_act(case, "release_case", act)
+
+
 async def released_on_acquittal(client: Client, case: Case, requests: list[CourtRequest]) -> None:
     """NLD and BEL freeze the account; the Trial Chamber's acquittal is recorded and one act
     releases the case (RS 74, 81(3)(c)): each request takes it, the case closes both once
@@ -127,21 +143,7 @@ async def released_on_acquittal(client: Client, case: Case, requests: list[Court
         handle = client.get_workflow_handle(request.workflow_id)
         await send(handle, acknowledgement(request))
         await send(handle, freeze_account(request))
-    acquittal = decided_now(
-        c.Judgment,
-        judgment_reference="ICC-01/22-T-J-HIST",
-        outcome="acquittal",
-        delivered_on="2026-04-30",
-        finality="final",
-    )
-    await case_act(case, "record_judgment", acquittal)
-    act = decided_now(
-        ReleaseCase,
-        decided_by="trial_chamber",
-        judgment_reference=acquittal.judgment_reference,
-        **reasons(),
-    )
-    await case_act(case, "release_case", act)
+    await acquit_and_release(case, "ICC-01/22-T-J-HIST")
 
     async def complete() -> bool:
         release = (await case.query(CaseWorkflow.view)).release
@@ -152,11 +154,37 @@ async def released_on_acquittal(client: Client, case: Case, requests: list[Court
     await case.result()
 
 
+async def release_to_a_stopped_request(
+    client: Client, case: Case, requests: list[CourtRequest]
+) -> None:
+    """NLD and BEL freeze the account; BEL's request is terminated by an operator; the
+    acquittal and the case's release follow (RS 74, 81(3)(c)): NLD takes the release, BEL is
+    reported ``stopped`` (its measures stand), the release and the judgment stay queued for
+    BEL and the hour's retry is armed. Recorded while the case waits."""
+    await until(lambda: _children_started(case, 2))
+    for request in requests:
+        handle = client.get_workflow_handle(request.workflow_id)
+        await send(handle, acknowledgement(request))
+        await send(handle, freeze_account(request))
+    await client.get_workflow_handle(requests[1].workflow_id).terminate("operator (recorded)")
+    await acquit_and_release(case, "ICC-01/22-T-J-STOP")
+
+    async def bel_stopped() -> bool:
+        release = (await case.query(CaseWorkflow.view)).release
+        return (
+            release is not None
+            and release.requests[f"{requests[1].reference}/BEL"].outcome == "stopped"
+        )
+
+    await until(bel_stopped)
+
+
 SCENARIOS: dict[str, tuple[int | None, Callable[[Client, Case, list[CourtRequest]], Any]]] = {
     "case-two-states-to-closure": (None, two_states_to_closure),
     "case-first-run-continued-as-new": (1, first_run_continued_as_new),
     "case-second-run-reconciles": (1, second_run_reconciles),
     "case-released-on-acquittal": (None, released_on_acquittal),
+    "case-release-to-a-stopped-request": (None, release_to_a_stopped_request),
 }
 """Name: (reports per run, scenario); a scenario may return the run to record (else the
 first)."""

@@ -54,6 +54,12 @@ def test_the_histories_hold_what_they_claim() -> None:
     released = event_types(CASE_HISTORIES / "case-released-on-acquittal.json")
     assert released.count(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) >= 6
     assert released[-1] == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
+    # A request terminated outside the Court's process does not take the release: the case
+    # records it stopped and arms the hour's retry (a timer after a delivery's result).
+    stopped = event_types(CASE_HISTORIES / "case-release-to-a-stopped-request.json")
+    assert stopped.count(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) >= 4
+    first_result = stopped.index(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
+    assert EventType.EVENT_TYPE_TIMER_STARTED in stopped[first_result:]
 
 
 @pytest.mark.parametrize("path", HISTORY_FILES, ids=[p.stem for p in HISTORY_FILES])
