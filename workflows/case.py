@@ -330,16 +330,16 @@ class CaseWorkflow:
         """Send the queued Court actions, each request on its own (``case_deliveries.py``)."""
         self._children.extend(self._deliveries.dispatch(self._workflow_ids, self._delivered))
 
-    def _delivered(self, delivery: Delivery, result: DeliveryResult) -> None:
+    def _delivered(self, delivery: Delivery, result: DeliveryResult) -> DeliveryResult:
         """Record what a request did with the case's action, each action not taken logged
-        (``case_deliveries.not_taken``): one stopped outside the Court's process is sent
-        again until it is restored; one gone unclosed is reported stopped, never closed."""
+        (``case_deliveries.not_taken``): one stopped outside the Court's process (or gone
+        unclosed: never taken for closed) is sent again until it is restored."""
         result = not_taken(delivery, result, self._requests.get(delivery.key))
         release = self._release
-        if release is None or delivery.update == "record_judgment":
-            return
-        self._release = with_answer(release, delivery.key, delivery.update, result)
-        self._close_settled()
+        if release is not None and delivery.update != "record_judgment":
+            self._release = with_answer(release, delivery.key, delivery.update, result)
+            self._close_settled()
+        return result
 
     def _close_settled(self, news_from: str | None = None) -> None:
         """After the case's release, close each request that took it, has ended its execution

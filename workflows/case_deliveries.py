@@ -43,8 +43,9 @@ with workflow.unsafe.imports_passed_through():
 A = TypeVar("A", bound=CourtAction)
 Slot = tuple[str, str]
 """Where an action waits: its request (``REFERENCE/PARTY``) and the update it is sent as."""
-Delivered = Callable[[Delivery, DeliveryResult], None]
-"""What the case does with a request's answer to an action it delivered."""
+Delivered = Callable[[Delivery, DeliveryResult], DeliveryResult]
+"""What the case does with a request's answer to an action it delivered: the answer as the
+case reads it (a request gone from the server is ended or stopped, ``as_known``)."""
 NOT_TAKEN = {
     "refused": "a request refused the case's Court action",
     "ended": "a Court action was not delivered: its request was closed by the Court",
@@ -53,7 +54,10 @@ NOT_TAKEN = {
 }
 """The case's log line for each outcome of a delivery other than ``taken``."""
 CLOSED = RequestStatus.CLOSED
-GONE = "no such workflow, though the Court never closed the request (stopped, then deleted)"
+GONE = (
+    "no such workflow, and the case never saw the request closed (stopped, then deleted by "
+    "the namespace's retention?): its measures stand; restore it under its workflow id"
+)
 
 
 def not_taken(
@@ -75,7 +79,8 @@ def not_taken(
 def as_known(result: DeliveryResult, summary: RequestSummary | None) -> DeliveryResult:
     """A request the server no longer knows (``gone``) ended if the case saw it closed; if
     not, it was stopped and its history deleted: ``stopped``, its measures standing (RS
-    93(1)(k)), never ``already_closed``, and not sent again (nothing can take it)."""
+    93(1)(k)), never ``already_closed``, and the action kept and sent again (until the
+    request is restored under its workflow id and takes it)."""
     if result.outcome != "gone":
         return result
     if summary is not None and summary.status is CLOSED:
@@ -201,12 +206,12 @@ class Deliveries:
             return
         finally:
             self.in_flight.discard(slot)
+        result = delivered(delivery, result)  # as the case reads it (``as_known``)
         if self.queued.get(slot) is delivery:
             if result.outcome == "stopped":  # kept: its measures stand until it is restored
                 self.queued[slot] = delivery.model_copy(update={"failed": True})
             else:
                 del self.queued[slot]
-        delivered(delivery, result)
 
 
 def relay_copy(action: A, event_id: str) -> A:

@@ -16,7 +16,7 @@ from temporalio.workflow import NondeterminismError
 
 from schemas.case import CaseInput, CaseView
 from tests.workflows.record_case_histories import CASE_HISTORIES, SCENARIOS
-from workflows.case import CaseWorkflow
+from workflows.case import RECONCILE_EVERY, RETRY_UNDELIVERED_AFTER, CaseWorkflow
 
 HISTORY_FILES = sorted(CASE_HISTORIES.glob("*.json"))
 
@@ -58,8 +58,14 @@ def test_the_histories_hold_what_they_claim() -> None:
     # records it stopped and arms the hour's retry (a timer after a delivery's result).
     stopped = event_types(CASE_HISTORIES / "case-release-to-a-stopped-request.json")
     assert stopped.count(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) >= 4
-    first_result = stopped.index(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
-    assert EventType.EVENT_TYPE_TIMER_STARTED in stopped[first_result:]
+    history = load(CASE_HISTORIES / "case-release-to-a-stopped-request.json")
+    waits = [
+        e.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED
+    ]
+    assert waits[-1] == RETRY_UNDELIVERED_AFTER  # the retry armed once BEL did not take it
+    assert RECONCILE_EVERY in waits[:-1]  # the weekly wait before
 
 
 @pytest.mark.parametrize("path", HISTORY_FILES, ids=[p.stem for p in HISTORY_FILES])
