@@ -34,13 +34,18 @@ T = TypeVar("T")
 
 
 def wait_for(
-    driver: Any, what: str, probe: Callable[[], T | None], timeout_s: float = PAGE_TIMEOUT_S
+    driver: Any,
+    what: str,
+    probe: Callable[[], T | None],
+    timeout_s: float = PAGE_TIMEOUT_S,
+    reload: bool = True,
 ) -> T:
-    """Poll ``probe`` until it returns a value; reload the page now and then; fail clearly."""
+    """Poll ``probe`` until it returns a value; reload the page now and then (unless
+    ``reload`` is off: a reload would close what the probe looks into); fail clearly."""
     from selenium.common.exceptions import WebDriverException
 
     deadline = time.monotonic() + timeout_s
-    next_refresh = time.monotonic() + REFRESH_EVERY_S
+    next_refresh = time.monotonic() + (REFRESH_EVERY_S if reload else timeout_s + 1)
     last_error = ""
     while True:
         try:

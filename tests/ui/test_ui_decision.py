@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +34,7 @@ import pytest
 
 from schemas.court import CourtAction, ForfeitureOrder, Withdrawal
 from tests.builders import case_number, court_request
-from tests.ui.browser import OUTPUT_DIR, wait_for
+from tests.ui.browser import OUTPUT_DIR, PAGE_TIMEOUT_S, wait_for
 from tests.ui.conftest import Officer
 from tracefreeze.config import Settings
 from tracefreeze.security.organ_keys import signed
@@ -63,32 +64,8 @@ def send_update(driver: Any, page: str, update: str, action: dict[str, Any], fil
     says afterwards ("" once it has closed: the update was accepted)."""
     from selenium.webdriver.common.by import By
 
-    driver.get(page)
-    more_xpath = "//button[normalize-space()='More Actions']"
-    more = wait_for(
-        driver, "More Actions", lambda: shown(driver.find_elements(By.XPATH, more_xpath))
-    )
-    more.click()
-    item = wait_for(
-        driver,
-        "Send an Update in More Actions",
-        lambda: shown(driver.find_elements(By.CSS_SELECTOR, "[data-testid='update-button']")),
-    )
-    item.click()
-    dialog_css = "dialog[data-testid='update-confirmation-modal']"
-    dialog = wait_for(
-        driver,
-        "the Send an Update dialog",
-        lambda: next(
-            (
-                d
-                for d in driver.find_elements(By.CSS_SELECTOR, dialog_css)
-                if d.get_attribute("open") is not None
-            ),
-            None,
-        ),
-    )
-    dialog.find_element(By.CSS_SELECTOR, "[data-testid='update-select-button']").click()
+    dialog, choose = update_dialog(driver, page)
+    choose.click()
     option_xpath = f".//li[@role='option'][normalize-space()='{update}']"
     option = wait_for(
         driver,
@@ -119,6 +96,68 @@ def send_update(driver: Any, page: str, update: str, action: dict[str, Any], fil
     said = wait_for(driver, f"the outcome of {update}", outcome)
     driver.save_screenshot(str(OUTPUT_DIR / f"sent-update-{file.stem}.png"))
     return said
+
+
+DIALOG_TIMEOUT_S = 20
+"""How long an open dialog may take to show the request's updates before it is opened again."""
+
+
+def update_dialog(driver: Any, page: str) -> tuple[Any, Any]:
+    """The Send an Update dialog of ``page``, open, and its list of the request's updates
+    ready to choose from. The dialog fills that list from a query of the workflow, which a
+    loaded worker may answer late or turn away (asked again by the product's clients, not by
+    the UI): the dialog is opened afresh until the list shows, within ``PAGE_TIMEOUT_S``
+    twice over."""
+    from selenium.webdriver.common.by import By
+
+    deadline = time.monotonic() + 2 * PAGE_TIMEOUT_S
+    while True:
+        dialog = open_update_dialog(driver, page)
+        try:
+            choose = wait_for(
+                driver,
+                "the request's updates in the Send an Update dialog",
+                lambda d=dialog: shown(
+                    d.find_elements(By.CSS_SELECTOR, "[data-testid='update-select-button']")
+                ),
+                timeout_s=DIALOG_TIMEOUT_S,
+                reload=False,
+            )
+            return dialog, choose
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+
+
+def open_update_dialog(driver: Any, page: str) -> Any:
+    """``page`` loaded, More Actions → Send an Update: the dialog, open."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(page)
+    more_xpath = "//button[normalize-space()='More Actions']"
+    more = wait_for(
+        driver, "More Actions", lambda: shown(driver.find_elements(By.XPATH, more_xpath))
+    )
+    more.click()
+    item = wait_for(
+        driver,
+        "Send an Update in More Actions",
+        lambda: shown(driver.find_elements(By.CSS_SELECTOR, "[data-testid='update-button']")),
+    )
+    item.click()
+    dialog_css = "dialog[data-testid='update-confirmation-modal']"
+    return wait_for(
+        driver,
+        "the Send an Update dialog",
+        lambda: next(
+            (
+                d
+                for d in driver.find_elements(By.CSS_SELECTOR, dialog_css)
+                if d.get_attribute("open") is not None
+            ),
+            None,
+        ),
+    )
 
 
 def shown(elements: list[Any]) -> Any:
