@@ -73,7 +73,7 @@ async def deliver_to_request(inp: RequestDelivery) -> DeliveryResult:
     own validator and rules: only the validator's refusal (``AnswerRejected``) comes back as
     ``refused`` with the request's reason, so one request refusing never holds up the others;
     a request that has ended is ``ended``, one stopped outside the Court's process
-    ``stopped`` (``not_taken``). Anything else is transient and raises, so that the
+    ``stopped`` (``outcome_if_not_running``). Anything else is transient and raises, so that the
     activity is retried: an action the request could not apply (``AnswerNotApplied``, nothing
     recorded there), a worker without the update's handler during a deploy, a server that
     cannot be reached or did not answer in time.
@@ -97,14 +97,16 @@ async def deliver_to_request(inp: RequestDelivery) -> DeliveryResult:
         if turned_away_while_running(err):  # still running, its task failing: tried again
             raise
         if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            if (result := await not_taken(handle, err)) is None:
+            if (result := await outcome_if_not_running(handle, err)) is None:
                 raise  # still running: tried again
             return result
         raise
     return DeliveryResult(outcome="taken", status=receipt.status)
 
 
-async def not_taken(handle: WorkflowHandle[Any, Any], err: RPCError) -> DeliveryResult | None:
+async def outcome_if_not_running(
+    handle: WorkflowHandle[Any, Any], err: RPCError
+) -> DeliveryResult | None:
     """Why no running request took the action, as the server describes the request
     (``tracefreeze.standing``): ``ended`` only for a request the Court closed; ``gone`` for
     one no longer on the server (its case says which it was); ``stopped`` for one

@@ -20,7 +20,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from activities.case import not_taken
+from activities.case import outcome_if_not_running
 from schemas.deadletter import DeadLetterReason
 from tests.builders import acknowledgement, to
 from tests.stack import isolated
@@ -103,12 +103,12 @@ async def test_the_server_alone_says_where_a_request_stands(stack: Settings) -> 
 
         # A case's delivery: a Court action no running request took.
         refused = RPCError("workflow execution already completed", RPCStatusCode.NOT_FOUND, b"")
-        assert await not_taken(running, refused) is None  # tried again
-        ended = await not_taken(closed, refused)
+        assert await outcome_if_not_running(running, refused) is None  # tried again
+        ended = await outcome_if_not_running(closed, refused)
         assert ended is not None and ended.outcome == "ended"
-        kept = await not_taken(stopped, refused)
+        kept = await outcome_if_not_running(stopped, refused)
         assert kept is not None and kept.outcome == "stopped"
         assert kept.reason is not None and "terminated" in kept.reason
-        gone = await not_taken(absent, refused)
+        gone = await outcome_if_not_running(absent, refused)
         assert gone is not None and gone.outcome == "gone"  # the case says which
         await running.signal(Takes.end)
