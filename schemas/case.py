@@ -339,7 +339,22 @@ class Delivery(Frozen):
     key: str = Field(max_length=300, description="The request (``REFERENCE/PARTY``)")
     update: RequestUpdate
     action: CaseToRequest
-    failed: bool = Field(default=False, description="Not delivered yet: asked again later")
+    failures: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_COUNT,
+        description="Times in a row it did not reach its request or was not taken there "
+        "(its workflow stopped); 0 once sent afresh",
+    )
+    retry_at: AwareDatetime | None = Field(
+        default=None,
+        description="Not delivered yet: sent again at this time (``None``: on its way or due)",
+    )
+
+    @property
+    def failed(self) -> bool:
+        """Waiting to be sent again (``retry_at``)."""
+        return self.retry_at is not None
 
 
 class CarriedDelivery(Frozen):
@@ -360,7 +375,8 @@ class CarriedDelivery(Frozen):
         "judgments (recorded in order, never removed)",
     )
     decided_at: AwareDatetime | None = Field(default=None, description="close: when decided")
-    failed: bool = False
+    failures: int = Field(default=0, ge=0, le=MAX_COUNT)
+    retry_at: AwareDatetime | None = None
 
 
 class RequestRelease(Frozen):

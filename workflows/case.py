@@ -18,6 +18,7 @@ requests (``case_requests.py``), the refusals (``case_rules.py``), the actions d
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
@@ -55,9 +56,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.outcome import Rejection
 
 RECONCILE_EVERY = timedelta(days=7)
-"""How often a quiet case asks its open requests where they stand (besides at each new run)."""
-RETRY_UNDELIVERED_AFTER = timedelta(hours=1)
-"""How soon a Court action that could not reach its request is sent again."""
+"""How often a case asks its open requests where they stand (besides at each new run)."""
 
 
 @workflow.defn
@@ -77,6 +76,7 @@ class CaseWorkflow:
         self._children: list[asyncio.Task[None]] = []  # the requests this run started
         self._closed = False
         self._reconcile_now = inp.carried is not None  # a report may be lost at a hand-over
+        self._reconcile_at = workflow.now() + RECONCILE_EVERY
         self._judgments: list[Judgment] = list(carried.judgments)
         """The judgments recorded (RS 74, 83; RS 61), in order: the last is in force."""
         self._release: CaseReleaseRecord | None = carried.release
@@ -102,17 +102,9 @@ class CaseWorkflow:
             if self._reconcile_now:
                 self._reconcile_now = False
                 await self._reconcile()
-                self._deliveries.retry_failed()
             await self._proposals.publish()
             self._dispatch()
-            try:
-                await workflow.wait_condition(
-                    self._woken,
-                    timeout=self._deliveries.wait_for(RETRY_UNDELIVERED_AFTER, RECONCILE_EVERY),
-                    timeout_summary="ask the requests",
-                )
-            except TimeoutError:
-                self._reconcile_now = True
+            await self._wait()
         # Every signal and update that reached this run is applied, and every Court action on
         # its way to a request has its answer, before it ends (what is left is carried). A
         # closing case also sends the proposals one of them added while the last went out; a
@@ -157,8 +149,9 @@ class CaseWorkflow:
         taken only from the request itself (``_reconcile``): a signal alone closes nothing."""
         if summary.status is RequestStatus.CLOSED:
             self._reconcile_now = True
-        elif self._take(summary):
+        elif self._take(summary):  # it runs: what waits for it is sent now
             self._hand_over.reported()
+            self._deliveries.retry_request(summary.key)
 
     @workflow.update
     async def add_state(self, action: AddState) -> CaseView:
@@ -317,6 +310,19 @@ class CaseWorkflow:
 
     def _settled(self) -> bool:
         return workflow.all_handlers_finished() and not self._deliveries.in_flight
+
+    async def _wait(self) -> None:
+        """Wait for work, or until the next reconciliation or try of an action, whichever is
+        first: instants, so work that wakes the case often never puts either off."""
+        due = min(filter(None, (self._reconcile_at, self._deliveries.arm())))
+        if (left := due - workflow.now()) > timedelta(0):
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    self._woken, timeout=left, timeout_summary="ask the requests, or try again"
+                )
+        if (now := workflow.now()) >= self._reconcile_at:
+            self._reconcile_now, self._reconcile_at = True, now + RECONCILE_EVERY
+        self._deliveries.retry_due(now)
 
     def _woken(self) -> bool:
         """Work for the run loop: read from the state alone, never the clock (``HandOver``)."""

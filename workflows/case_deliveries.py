@@ -4,20 +4,22 @@
 Each action is queued per request and update under a fresh event id of its own (each request
 dedupes on it; a retry sends the same id), then delivered by an activity
 (``activities/case.py``), each request on its own: one request that refuses or cannot be
-reached never stalls another. An action that could not be delivered is sent again at the
-case's next reconciliation; so is one its request did not take because its workflow was
-stopped outside the Court's process (``stopped``: terminated, failed, timed out), until the
-request is restored and takes it, or is closed. What is still queued is carried to the case's
-next run, compact:
-each action by its event id, rebuilt from the case's judgments and release (``compact``,
-``rebuild``).
+reached never stalls another. An action that could not be delivered is sent again; so is
+one its request did not take because its workflow was stopped outside the Court's process
+(``stopped``: terminated, failed, timed out), until the request is restored and takes it, or
+is closed. Nothing is ever dropped for failing (RS 93(1)(k), 75(4): a release not delivered
+leaves the assets frozen): the waits back off from an hour, doubling, to a day at most
+(``retry_after``), each at its own instant, and a report from the request (restored, or
+running again) sends what waits for it at once. What is still queued is carried to the case's
+next run, compact: each action by its event id, rebuilt from the case's judgments and release
+(``compact``, ``rebuild``), with its failures and the instant of its next try.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from temporalio import workflow
@@ -54,6 +56,14 @@ NOT_TAKEN = {
 }
 """The case's log line for each outcome of a delivery other than ``taken``."""
 CLOSED = RequestStatus.CLOSED
+WHERE_AND_HOW_OFTEN = ("key", "update", "failures", "retry_at")
+"""What a carried delivery keeps as it was: its request and update, its failures and next try."""
+RETRY_FIRST = timedelta(hours=1)
+"""How soon a Court action that did not reach its request, or was not taken there, is sent
+again the first time."""
+RETRY_LONGEST = timedelta(days=1)
+"""The longest wait between two tries: a request restored after weeks takes its action within
+a day even if it never reports."""
 GONE = (
     "no such workflow, and the case never saw the request closed (stopped, then deleted by "
     "the namespace's retention?): its measures stand; restore it under its workflow id"
@@ -88,6 +98,12 @@ def as_known(result: DeliveryResult, summary: RequestSummary | None) -> Delivery
     return result.model_copy(update={"outcome": "stopped", "reason": GONE})
 
 
+def retry_after(failures: int) -> timedelta:
+    """The wait before the next try of an action that failed ``failures`` times in a row:
+    ``RETRY_FIRST``, doubling, at most ``RETRY_LONGEST``."""
+    return min(RETRY_FIRST * 2 ** min(max(failures, 1) - 1, 16), RETRY_LONGEST)
+
+
 class Deliveries:
     """The case's Court actions on their way to its requests."""
 
@@ -103,8 +119,8 @@ class Deliveries:
         """The case's judgments, in order (the case's own list, appended to as it records)."""
         """Court actions for the requests not yet taken or refused, per request and update."""
         self.in_flight: set[Slot] = set()
-        self.retry_armed = False
-        """Whether the case's wait was armed with the retry's timeout (``wait_for``)."""
+        self.armed: datetime | None = None
+        """The next try the case's wait was armed for (``arm``)."""
         self.starting: set[str] = set()
         """The requests whose start as a child the case has not yet seen confirmed: nothing is
         sent to one before it exists (the server would answer that no such workflow runs, and
@@ -135,16 +151,39 @@ class Deliveries:
         """Whether an action could not reach its request (to be sent again)."""
         return any(d.failed for d in self.queued.values())
 
-    def wait_for(self, retry: timedelta, reconcile: timedelta) -> timedelta:
-        """How long the case waits for work: ``retry`` while an action waits to be sent
-        again, else ``reconcile``."""
-        self.retry_armed = self.undelivered()
-        return retry if self.retry_armed else reconcile
+    def next_try(self) -> datetime | None:
+        """When the first action waiting to be sent again is due."""
+        return min((d.retry_at for d in self.queued.values() if d.retry_at), default=None)
+
+    def arm(self) -> datetime | None:
+        """The next try, as the case arms its wait for it."""
+        self.armed = self.next_try()
+        return self.armed
 
     def newly_undelivered(self) -> bool:
-        """An action became undelivered while the case waited without the retry's timeout:
-        the case comes round to arm it (else the next try would wait for the reconcile)."""
-        return not self.retry_armed and self.undelivered()
+        """An action failed while the case waited, due before what its wait was armed for:
+        the case comes round to arm it (else the try would wait for the later instant)."""
+        due = self.next_try()
+        return due is not None and (self.armed is None or due < self.armed)
+
+    def retry_due(self, now: datetime) -> None:
+        """The actions whose next try has come are sent again (their failures kept)."""
+        for slot, delivery in list(self.queued.items()):
+            if delivery.retry_at is not None and delivery.retry_at <= now:
+                self.queued[slot] = delivery.model_copy(update={"retry_at": None})
+
+    def retry_request(self, key: str) -> None:
+        """The request reported: it runs (restored, or ready again), so what waits for it is
+        sent now rather than at its next try."""
+        for slot, delivery in list(self.queued.items()):
+            if slot[0] == key and delivery.failed:
+                self.queued[slot] = delivery.model_copy(update={"retry_at": None})
+
+    def _failed(self, slot: Slot, delivery: Delivery) -> None:
+        """``delivery`` failed once more: kept, its next try backed off (``retry_after``)."""
+        failures = delivery.failures + 1
+        retry_at = workflow.now() + retry_after(failures)
+        self.queued[slot] = delivery.model_copy(update={"failures": failures, "retry_at": retry_at})
 
     def drop(self, key: str) -> None:
         """Forget every action for a request not in the case after all (its start refused)."""
@@ -176,12 +215,6 @@ class Deliveries:
             )
         return started
 
-    def retry_failed(self) -> None:
-        """Actions that could not be delivered are sent again (at each reconciliation)."""
-        for slot, delivery in list(self.queued.items()):
-            if delivery.failed:
-                self.queued[slot] = delivery.model_copy(update={"failed": False})
-
     async def _deliver(
         self, slot: Slot, delivery: Delivery, workflow_id: str, delivered: Delivered
     ) -> None:
@@ -202,14 +235,14 @@ class Deliveries:
                 extra={"request": delivery.key, "update": delivery.update, "error": str(err)},
             )
             if self.queued.get(slot) is delivery:
-                self.queued[slot] = delivery.model_copy(update={"failed": True})
+                self._failed(slot, delivery)
             return
         finally:
             self.in_flight.discard(slot)
         result = delivered(delivery, result)  # as the case reads it (``as_known``)
         if self.queued.get(slot) is delivery:
             if result.outcome == "stopped":  # kept: its measures stand until it is restored
-                self.queued[slot] = delivery.model_copy(update={"failed": True})
+                self._failed(slot, delivery)
             else:
                 del self.queued[slot]
 
@@ -241,7 +274,8 @@ def compact(delivery: Delivery, judgments: list[Judgment]) -> CarriedDelivery:
         event_id=action.event_id,
         judgment=place,
         decided_at=action.decided_at if isinstance(action, CloseRequest) else None,
-        failed=delivery.failed,
+        failures=delivery.failures,
+        retry_at=delivery.retry_at,
     )
 
 
@@ -280,4 +314,4 @@ def rebuild(
             extra={"request": carried.key, "update": carried.update},
         )
         return None
-    return Delivery(key=carried.key, update=carried.update, action=action, failed=carried.failed)
+    return Delivery(action=action, **carried.model_dump(include={*WHERE_AND_HOW_OFTEN}))

@@ -10,10 +10,11 @@ the release never sent again)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import itertools
+from datetime import UTC, datetime, timedelta
 
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 
 from schemas.case import DELIVER_TO_REQUEST, DeliveryResult, RequestSummary
 from schemas.ledger import RequestStatus
@@ -21,20 +22,26 @@ from schemas.request import CourtRequest
 from tests.workflows import case_support as cs
 from tests.workflows.support import own_env, request_worker
 from workflows.case import CaseWorkflow
-from workflows.case_deliveries import GONE, as_known
+from workflows.case_deliveries import GONE, RETRY_FIRST, RETRY_LONGEST, as_known, retry_after
 
 
 async def sends_to(case: WorkflowHandle, request: CourtRequest) -> int:
     """How many deliveries the case scheduled to ``request`` (each attempt of a Court action
     is an activity whose input names the request's workflow)."""
-    sent = 0
+    return len(await send_times(case, request))
+
+
+async def send_times(case: WorkflowHandle, request: CourtRequest) -> list[datetime]:
+    """When (the server's time) the case scheduled each delivery to ``request``."""
+    sent: list[datetime] = []
     async for event in case.fetch_history_events():
         if event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             continue
         scheduled = event.activity_task_scheduled_event_attributes
         if scheduled.activity_type.name != DELIVER_TO_REQUEST:
             continue
-        sent += any(request.workflow_id.encode() in p.data for p in scheduled.input.payloads)
+        if any(request.workflow_id.encode() in p.data for p in scheduled.input.payloads):
+            sent.append(event.event_time.ToDatetime(tzinfo=UTC))
     return sent
 
 
@@ -82,23 +89,74 @@ async def test_a_judgment_a_stopped_request_did_not_take_is_sent_again_within_th
     hour later (old code: the case went back to its weekly wait, armed before BEL's answer
     came, and BEL would have waited a week for the judgment once restored)."""
     async with own_env() as env, request_worker(env, "case-judged", CaseWorkflow) as (queue, _):
-        client = env.client
-        nld, bel = cs.case_request("NLD"), cs.case_request("BEL")
-        case = await cs.open_case(client, queue, nld, bel)
-        await cs.frozen_everywhere(client, case, [nld, bel])
-        await client.get_workflow_handle(bel.workflow_id).terminate("an operator's act (test)")
-        await cs.case_act(case, "record_judgment", cs.judgment("conviction"))
-
-        async def judged_once() -> bool:
-            return await sends_to(case, bel) == 1 and not await busy(case)
-
-        await cs.until(judged_once)
+        case, bel = await judged_while_stopped(env.client, queue)
         await env.sleep(timedelta(hours=2))
 
         async def sent_again() -> bool:
             return await sends_to(case, bel) > 1
 
         await cs.until(sent_again)
+
+
+async def test_a_stopped_request_is_tried_ever_less_often_and_never_given_up() -> None:
+    """RS 93(1)(k), 75(4): nothing is released without the Chamber's decision reaching the
+    request, so the case never gives a Court action up; but a request stopped for weeks is
+    not asked every hour either. BEL's request is terminated before the judgment: over a day
+    and a half the case tries it again after 1, 2, 4, 8 and 16 hours (old code: every hour,
+    each time asking every request of the case where it stands)."""
+    async with own_env() as env, request_worker(env, "case-backoff", CaseWorkflow) as (queue, _):
+        case, bel = await judged_while_stopped(env.client, queue)
+        await env.sleep(timedelta(hours=34))
+
+        async def six_tries() -> bool:
+            return await sends_to(case, bel) >= 6
+
+        await cs.until(six_tries)
+        sent = await send_times(case, bel)
+        gaps = [later - earlier for earlier, later in itertools.pairwise(sent)]
+        for tried, gap in enumerate(gaps[:5], start=1):
+            assert retry_after(tried) <= gap < retry_after(tried) + timedelta(minutes=5), gaps
+        assert len(sent) <= 7, gaps  # the sixth wait is a day: at most one more by 34 hours
+
+
+async def test_a_report_from_a_stopped_request_brings_its_action_at_once() -> None:
+    """A request restored by an operator reports to its case: what waits for it is sent then,
+    not at its next try (old code: only at the hour's retry or the next reconciliation). The
+    report is the one a restored BEL sends (its summary, as the case holds it)."""
+    async with own_env() as env, request_worker(env, "case-report", CaseWorkflow) as (queue, _):
+        case, bel = await judged_while_stopped(env.client, queue)
+        report = (await cs.case_view(case)).requests[f"{bel.reference}/BEL"]
+        await case.signal(CaseWorkflow.request_changed, report)
+
+        async def sent_again() -> bool:
+            return await sends_to(case, bel) == 2
+
+        await cs.until(sent_again)
+        sent = await send_times(case, bel)
+        assert sent[1] - sent[0] < RETRY_FIRST  # not the hour's try: the report's
+
+
+def test_the_wait_between_tries_doubles_from_an_hour_to_a_day() -> None:
+    hours = [retry_after(n) / timedelta(hours=1) for n in range(1, 9)]
+    assert hours == [1, 2, 4, 8, 16, 24, 24, 24]
+    assert retry_after(0) == RETRY_FIRST  # never sooner than the first wait
+    assert retry_after(10**9) == RETRY_LONGEST  # a request stopped for years: daily, no overflow
+
+
+async def judged_while_stopped(client: Client, queue: str) -> tuple[WorkflowHandle, CourtRequest]:
+    """A case of NLD and BEL, frozen in both; BEL's request terminated, then a judgment
+    recorded (RS 74, 83(2)): returns once the case tried BEL once and nothing is on its way."""
+    nld, bel = cs.case_request("NLD"), cs.case_request("BEL")
+    case = await cs.open_case(client, queue, nld, bel)
+    await cs.frozen_everywhere(client, case, [nld, bel])
+    await client.get_workflow_handle(bel.workflow_id).terminate("an operator's act (test)")
+    await cs.case_act(case, "record_judgment", cs.judgment("conviction"))
+
+    async def judged_once() -> bool:
+        return await sends_to(case, bel) == 1 and not await busy(case)
+
+    await cs.until(judged_once)
+    return case, bel
 
 
 async def busy(case: WorkflowHandle) -> bool:

@@ -356,7 +356,13 @@ def _deliveries(
                 update="record_judgment",
                 action=relay_copy(judgments[-1], str(uuid4())),  # the judgment inside it
             ),
-            Delivery(key=key, update="release_for_case", action=release, failed=True),
+            Delivery(
+                key=key,
+                update="release_for_case",
+                action=release,
+                failures=MAX_COUNT,  # failed for ever: still carried, never dropped
+                retry_at=datetime(2026, 6, 2, tzinfo=UTC),
+            ),
             Delivery(
                 key=key,
                 update="close",
