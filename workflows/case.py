@@ -149,9 +149,8 @@ class CaseWorkflow:
         taken only from the request itself (``_reconcile``): a signal alone closes nothing."""
         if summary.status is RequestStatus.CLOSED:
             self._reconcile_now = True
-        elif self._take(summary):  # it runs: what waits for it is sent now
+        elif self._take(summary):
             self._hand_over.reported()
-            self._deliveries.retry_request(summary.key)
 
     @workflow.update
     async def add_state(self, action: AddState) -> CaseView:

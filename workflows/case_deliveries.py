@@ -9,8 +9,7 @@ one its request did not take because its workflow was stopped outside the Court'
 (``stopped``: terminated, failed, timed out), until the request is restored and takes it, or
 is closed. Nothing is ever dropped for failing (RS 93(1)(k), 75(4): a release not delivered
 leaves the assets frozen): the waits back off from an hour, doubling, to a day at most
-(``retry_after``), each at its own instant, and a report from the request (restored, or
-running again) sends what waits for it at once. What is still queued is carried to the case's
+(``retry_after``), each at its own instant. What is still queued is carried to the case's
 next run, compact: each action by its event id, rebuilt from the case's judgments and release
 (``compact``, ``rebuild``), with its failures and the instant of its next try.
 """
@@ -147,10 +146,6 @@ class Deliveries:
     def _sendable(self, slot: Slot, delivery: Delivery) -> bool:
         return slot not in self.in_flight and not delivery.failed and slot[0] not in self.starting
 
-    def undelivered(self) -> bool:
-        """Whether an action could not reach its request (to be sent again)."""
-        return any(d.failed for d in self.queued.values())
-
     def next_try(self) -> datetime | None:
         """When the first action waiting to be sent again is due."""
         return min((d.retry_at for d in self.queued.values() if d.retry_at), default=None)
@@ -170,13 +165,6 @@ class Deliveries:
         """The actions whose next try has come are sent again (their failures kept)."""
         for slot, delivery in list(self.queued.items()):
             if delivery.retry_at is not None and delivery.retry_at <= now:
-                self.queued[slot] = delivery.model_copy(update={"retry_at": None})
-
-    def retry_request(self, key: str) -> None:
-        """The request reported: it runs (restored, or ready again), so what waits for it is
-        sent now rather than at its next try."""
-        for slot, delivery in list(self.queued.items()):
-            if slot[0] == key and delivery.failed:
                 self.queued[slot] = delivery.model_copy(update={"retry_at": None})
 
     def _failed(self, slot: Slot, delivery: Delivery) -> None:

@@ -57,13 +57,14 @@ async def test_a_terminated_request_is_reported_stopped_and_sent_the_release_aga
         await cs.case_act(case, "release_case", cs.release_act(acquittal))
         nld_key, bel_key = f"{nld.reference}/NLD", f"{bel.reference}/BEL"
 
-        async def bel_answered() -> bool:
+        async def both_answered() -> bool:  # each delivery answers on its own
             release = (await cs.case_view(case)).release
             assert release is not None
             assert release.requests[bel_key].outcome != "already_closed", release
-            return release.requests[bel_key].outcome == "stopped"
+            outcomes = (release.requests[bel_key].outcome, release.requests[nld_key].outcome)
+            return outcomes[0] == "stopped" and outcomes[1] != "pending"
 
-        await cs.until(bel_answered)
+        await cs.until(both_answered)
         release = (await cs.case_view(case)).release
         assert release is not None
         assert release.requests[nld_key].outcome == "taken"
@@ -117,23 +118,6 @@ async def test_a_stopped_request_is_tried_ever_less_often_and_never_given_up() -
         for tried, gap in enumerate(gaps[:5], start=1):
             assert retry_after(tried) <= gap < retry_after(tried) + timedelta(minutes=5), gaps
         assert len(sent) <= 7, gaps  # the sixth wait is a day: at most one more by 34 hours
-
-
-async def test_a_report_from_a_stopped_request_brings_its_action_at_once() -> None:
-    """A request restored by an operator reports to its case: what waits for it is sent then,
-    not at its next try (old code: only at the hour's retry or the next reconciliation). The
-    report is the one a restored BEL sends (its summary, as the case holds it)."""
-    async with own_env() as env, request_worker(env, "case-report", CaseWorkflow) as (queue, _):
-        case, bel = await judged_while_stopped(env.client, queue)
-        report = (await cs.case_view(case)).requests[f"{bel.reference}/BEL"]
-        await case.signal(CaseWorkflow.request_changed, report)
-
-        async def sent_again() -> bool:
-            return await sends_to(case, bel) == 2
-
-        await cs.until(sent_again)
-        sent = await send_times(case, bel)
-        assert sent[1] - sent[0] < RETRY_FIRST  # not the hour's try: the report's
 
 
 def test_the_wait_between_tries_doubles_from_an_hour_to_a_day() -> None:
