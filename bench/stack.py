@@ -120,8 +120,7 @@ def running_cluster(keep_state: bool = False) -> Iterator[BenchStack]:
     workers and bridges as the product's principals (``tracefreeze.stack.cluster.apps``),
     every client through the product's settings (``tracefreeze.security.kafka_security``).
     Needs the Temporal build in the cache."""
-    from tracefreeze.security.kafka_acls import BRIDGE, WORKER
-    from tracefreeze.stack.cluster import build, control
+    from tracefreeze.stack.cluster import apps, build, control
     from tracefreeze.stack.cluster.layout import Cluster
     from tracefreeze.stack.isolated import exported
     from tracefreeze.stack.layout import StackOptions
@@ -138,7 +137,12 @@ def running_cluster(keep_state: bool = False) -> Iterator[BenchStack]:
             settings = cluster.client_settings()
             env = stack_env(settings, {"TRACEFREEZE_TEMPORAL_HEADLESS": "1", **own})
             env |= cluster.kafka_env()
-            principals = {"worker": cluster.kafka_env(WORKER), "bridge": cluster.kafka_env(BRIDGE)}
+            # Each with its own Temporal token too: only the workers' may take tasks.
+            principals = {
+                "worker": apps.principal_env(cluster, "worker"),
+                "bridge": apps.principal_env(cluster, "bridge"),
+                "trivial-worker": apps.principal_env(cluster, "worker"),
+            }
             stack = BenchStack(settings, env, principals=principals)
             try:
                 with exported(env):

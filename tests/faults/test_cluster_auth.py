@@ -24,6 +24,14 @@ import asyncpg
 import pytest
 from pydantic import SecretStr
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import (
+    PollActivityTaskQueueRequest,
+    PollWorkflowTaskQueueRequest,
+    RespondActivityTaskCompletedRequest,
+    RespondQueryTaskCompletedRequest,
+    RespondWorkflowTaskCompletedRequest,
+)
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -177,6 +185,46 @@ async def test_a_read_only_observer_can_read_but_not_act(cluster: Cluster) -> No
     assert await refused(handle.signal("refresh")) == RPCStatusCode.PERMISSION_DENIED
     assert await refused(handle.execute_update("act")) == RPCStatusCode.PERMISSION_DENIED
     assert await refused(handle.terminate("not mine")) == RPCStatusCode.PERMISSION_DENIED
+
+
+async def test_only_the_workers_principal_takes_or_answers_a_task(cluster: Cluster) -> None:
+    """Taking a request's tasks decides what its workflow does next, so it is the workers'
+    alone (deploy/temporal-server's authorizer): a Trial Chamber clerk, the Registry officer and
+    the bridge, each with ``write``, are refused (PermissionDenied) when they poll a task queue
+    or answer a workflow, activity or query task. With the default authorizer alone their
+    ``write`` allowed it, and a clerk could have completed a request's workflow task in the
+    worker's place (put organ keys of its own in force, take an answer the rules refuse). The
+    workers' principal may poll: on a queue no worker serves, its poll ends empty, not refused.
+    The forged task tokens would be refused as invalid arguments were the call let through."""
+    namespace = cluster.settings.temporal_namespace
+    nobodys = TaskQueue(name=f"{cluster.client_settings().task_queue}-nobody")
+    short = timedelta(seconds=5)
+    for subject in ("trial-chamber-clerk", "registry-officer", "tracefreeze-bridge"):
+        service = (await connect(as_user(cluster, subject))).workflow_service
+        calls = {
+            "poll workflow tasks": service.poll_workflow_task_queue(
+                PollWorkflowTaskQueueRequest(namespace=namespace, task_queue=nobodys), timeout=short
+            ),
+            "poll activity tasks": service.poll_activity_task_queue(
+                PollActivityTaskQueueRequest(namespace=namespace, task_queue=nobodys), timeout=short
+            ),
+            "complete a workflow task": service.respond_workflow_task_completed(
+                RespondWorkflowTaskCompletedRequest(namespace=namespace, task_token=b"forged")
+            ),
+            "complete an activity": service.respond_activity_task_completed(
+                RespondActivityTaskCompletedRequest(namespace=namespace, task_token=b"forged")
+            ),
+            "answer a query": service.respond_query_task_completed(
+                RespondQueryTaskCompletedRequest(namespace=namespace, task_token=b"forged")
+            ),
+        }
+        for what, call in calls.items():
+            assert await refused(call) == RPCStatusCode.PERMISSION_DENIED, (subject, what)
+    worker = (await connect(as_user(cluster, "tracefreeze-worker"))).workflow_service
+    idle = worker.poll_workflow_task_queue(
+        PollWorkflowTaskQueueRequest(namespace=namespace, task_queue=nobodys), timeout=short
+    )
+    assert await refused(idle) in (None, RPCStatusCode.DEADLINE_EXCEEDED)
 
 
 async def test_a_request_takes_a_court_action_only_as_its_organ_signed_it(

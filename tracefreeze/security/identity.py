@@ -48,9 +48,11 @@ AUDIENCE = "tracefreeze-temporal"
 SYSTEM = "temporal-system"
 """Temporal's cluster scope in a permission (``temporal-system:admin``)."""
 ROLES = ("read", "write", "worker", "admin")
-"""Temporal's roles, weakest first. Its default authorizer compares them as numbers
-(worker < read < write < admin): ``worker`` alone cannot even poll, so the workers and bridges
-carry ``write``."""
+"""Temporal's roles. Its default authorizer compares them as numbers (worker < read < write <
+admin), so ``worker`` alone allows nothing and ``write`` would also take and settle tasks; the
+cluster's server (deploy/temporal-server) narrows that: only a principal holding ``worker``
+(or the cluster's admin) may poll a task queue or answer a task. The workers carry ``write``
+and ``worker``; the bridges and every person ``write`` alone."""
 ORGANS = (
     "pre_trial_chamber",
     "trial_chamber",
@@ -84,14 +86,14 @@ DEMO_USERS = (
     DemoUser("trial-chamber-clerk", "trial_chamber", ("write",)),
     DemoUser("presidency-clerk", "presidency", ("write",)),
     DemoUser("observer", "registry", ("read",)),
-    DemoUser("tracefreeze-worker", "registry", ("write",), service=True),
+    DemoUser("tracefreeze-worker", "registry", ("write", "worker"), service=True),
     DemoUser("tracefreeze-bridge", "registry", ("write",), service=True),
     DemoUser("tracefreeze-admin", "registry", ("system-admin",), service=True),
 )
 """The local stack's users: a Registry officer (transmits and follows requests, RS 43(1)), a
 clerk for each deciding organ, a read-only observer, and the services. Which organ may take
 which Court action is the catalog's table of powers; Temporal's roles only say who may read
-and who may write at all."""
+and who may write at all; the workers alone take tasks."""
 
 
 @dataclass(frozen=True)

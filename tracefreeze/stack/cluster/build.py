@@ -1,6 +1,11 @@
-"""The real Temporal server and its schema tool, built once per version from the Go module
-(``go install``) into ``<cache dir>/temporal-<version>/{server,sql}``, like the Kafka jars;
-the Temporal UI server into ``<cache dir>/ui-server-<version>/ui-server`` (``ui_build``).
+"""The real Temporal server and its schema tool, built once per version into
+``<cache dir>/temporal-<version>-<source>/{server,sql}``, like the Kafka jars; the Temporal
+UI server into ``<cache dir>/ui-server-<version>/ui-server`` (``ui_build``).
+
+The server is the Go module's, built from ``deploy/temporal-server`` (``go build``): its
+command with an authorizer that lets only the workers' principal take and settle tasks;
+``<source>`` names that directory's content, so a change to it builds anew. The schema tool is
+the module's own (``go install``).
 
 A fresh machine pays the Go build once (minutes: the module and build caches of Go are the
 machine's, ``go env GOMODCACHE GOCACHE``); every later start finds the two binaries. The
@@ -10,6 +15,7 @@ cache (``go list -m``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -23,19 +29,31 @@ from tracefreeze.stack.errors import StackError, tail_of
 TEMPORAL_VERSION = "v1.32.2"
 GO_TOOLCHAIN = "go1.27.3"
 MODULE = "go.temporal.io/server"
-COMMANDS = {"server": "cmd/server", "sql": "cmd/tools/sql"}
+SQL_COMMAND = "cmd/tools/sql"
+SERVER_SOURCE = Path(__file__).resolve().parents[3] / "deploy" / "temporal-server"
+"""The server's command as the cluster runs it (``main.go``, with its ``go.mod`` and
+``go.sum`` naming this version of the module)."""
+BINARIES = ("server", "sql")
 BUILD_COMMAND = "make cluster-build"
 """What builds the cache (named by a drill that skips for want of it)."""
 
 
+def source_digest() -> str:
+    """What ``deploy/temporal-server`` holds, in 12 hex digits."""
+    digest = hashlib.sha256()
+    for name in ("main.go", "go.mod", "go.sum"):
+        digest.update(name.encode() + b"\0" + (SERVER_SOURCE / name).read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
 def tools_dir(cache_dir: Path) -> Path:
-    return cache_dir / f"temporal-{TEMPORAL_VERSION}"
+    return cache_dir / f"temporal-{TEMPORAL_VERSION}-{source_digest()}"
 
 
 def server_cached(cache_dir: Path) -> bool:
-    """Both binaries of this version are in the cache."""
+    """Both binaries of this version and source are in the cache."""
     directory = tools_dir(cache_dir)
-    return all(os.access(directory / name, os.X_OK) for name in COMMANDS)
+    return all(os.access(directory / name, os.X_OK) for name in BINARIES)
 
 
 def cached(cache_dir: Path) -> bool:
@@ -61,7 +79,7 @@ def go_binary() -> str:
 
 
 def build(cache_dir: Path) -> Path:
-    """The directory holding ``server`` and ``sql``, built with ``go install`` if missing."""
+    """The directory holding ``server`` and ``sql``, built if missing."""
     directory = tools_dir(cache_dir)
     if server_cached(cache_dir):
         return directory
@@ -69,20 +87,23 @@ def build(cache_dir: Path) -> Path:
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build.", dir=cache_dir))
     log = cache_dir / f"temporal-{TEMPORAL_VERSION}-build.log"
-    packages = [f"{MODULE}/{path}@{TEMPORAL_VERSION}" for path in COMMANDS.values()]
     print(f"temporal: building the server {TEMPORAL_VERSION} and its schema tool into "
           f"{directory} (once; minutes on a cold Go cache, log {log})...", flush=True)  # fmt: skip
     started = time.monotonic()
+    server = [go, "build", "-mod=readonly", "-trimpath", "-o", str(tmp / "server"), "."]
+    steps = [  # go install names the binary after its directory: sql
+        ([go, "install", f"{MODULE}/{SQL_COMMAND}@{TEMPORAL_VERSION}"], None),
+        (server, SERVER_SOURCE),
+    ]
     with log.open("w") as out:
-        done = subprocess.run(
-            [go, "install", *packages], env=go_env() | {"GOBIN": str(tmp)},
-            stdout=out, stderr=subprocess.STDOUT, check=False,
-        )  # fmt: skip
-    if done.returncode != 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise StackError(f"go install of the Temporal server failed (log {log})" + tail_of(log))
-    for name, path in COMMANDS.items():  # go install names the binary after its directory
-        (tmp / Path(path).name).rename(tmp / name) if Path(path).name != name else None
+        for argv, cwd in steps:
+            done = subprocess.run(
+                argv, cwd=cwd, env=go_env() | {"GOBIN": str(tmp)},
+                stdout=out, stderr=subprocess.STDOUT, check=False,
+            )  # fmt: skip
+            if done.returncode != 0:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise StackError(f"the Temporal server's build failed (log {log})" + tail_of(log))
     try:  # atomic publish; a concurrent start may have won the race, which is fine
         tmp.rename(directory)
     except OSError:
