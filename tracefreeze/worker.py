@@ -31,6 +31,7 @@ from tracefreeze.ops.lifecycle import stop_on_signals
 from tracefreeze.ops.metrics import sdk_runtime
 from tracefreeze.temporal import connect, renewing_token
 from tracefreeze.topics import party_channels
+from tracefreeze.workflow_only import WorkflowActivitiesOnly
 from workflows.case import CaseWorkflow
 from workflows.party_directory import PartyDirectoryWorkflow
 from workflows.request import RequestWorkflow
@@ -116,6 +117,7 @@ async def run_worker(settings: Settings) -> None:
                 OrganKeysReader(settings).resolve_organ_keys,
             ],
             graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+            interceptors=[WorkflowActivitiesOnly()],
             workflow_runner=workflow_runner(client.data_converter),
             identity=identity,
             **tuning(settings),

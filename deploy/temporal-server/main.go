@@ -1,17 +1,26 @@
 // Command server is the Temporal server the production-shaped cluster runs: the server of
 // go.temporal.io/server at the version the stack names, with the JWT claim mapper and audience
-// of its configuration, and Temporal's default authorizer narrowed by one rule (taskAuthorizer):
-// only a principal holding the namespace's worker role, or the cluster's admin role (the
-// server's own internal principal), may poll a task queue or answer, fail or heartbeat a task.
+// of its configuration, and Temporal's default authorizer narrowed (courtAuthorizer):
 //
-// With the default authorizer alone, the write role any Court user holds to start, signal and
-// update requests also polls their task queues: a Chamber's clerk could complete a request's
-// workflow task and so decide for the worker (put organ keys of its own in force, take an
-// answer the request's rules would refuse). Here the workers' principal alone carries the
-// worker role (tracefreeze/security/identity.py).
+//   - a task call (polling a task queue; answering, failing or heartbeating a workflow,
+//     activity, query or Nexus task) needs the namespace's worker role, held by the workers'
+//     principal alone, or is the server's own internal principal's: whoever takes a request's
+//     tasks decides what it does next;
+//   - a principal without the worker or admin role (every person, the bridges) writes only
+//     what the product's clients send: it starts a workflow (never terminating one that runs),
+//     signals one and sends it an update (a Court action, a State's answer); resetting,
+//     terminating, cancelling, deleting, batch and schedule operations, standalone activities
+//     (which the workers would run with their keys) and the settings of activities, task
+//     queues and workers are refused to it; a call a later Temporal adds is refused too;
+//   - every other call is the default authorizer's (read to read, admin to administer).
 //
-// Usage, as the server's own command (and the official image's entrypoint, which this binary
-// replaces there: Dockerfile):
+// With the default authorizer alone, the write role any Court user holds would also poll the
+// task queues: a Chamber's clerk could complete a request's workflow task in the worker's
+// place (put organ keys of its own in force, take an answer the request's rules refuse), or
+// reset a request to before the Court's action.
+//
+// Usage, as the server's own command (the official image's entrypoint runs `temporal-server
+// start` with TEMPORAL_SERVER_CONFIG_FILE_PATH and TEMPORAL_SERVICES; Dockerfile):
 //
 //	server --config-file FILE start [--service NAME]...
 //	server [--root DIR] [--config DIR] [--env NAME] [--zone NAME] start [--service NAME]...
@@ -25,6 +34,8 @@ import (
 	"path"
 	"strings"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/server/common/api"
 	"go.temporal.io/server/common/authorization"
 	"go.temporal.io/server/common/config"
@@ -57,36 +68,65 @@ var taskAPIs = map[string]bool{
 	"RecordWorkerHeartbeat":            true,
 }
 
-// taskAuthorizer refuses a task call to a principal without the worker role on the call's
-// namespace (or the cluster's admin role), and otherwise asks the default authorizer.
-type taskAuthorizer struct {
+// peopleWrites are the writes of a principal that is neither a worker nor an admin.
+var peopleWrites = map[string]bool{
+	"StartWorkflowExecution":  true,
+	"SignalWorkflowExecution": true,
+	"UpdateWorkflowExecution": true,
+}
+
+// courtAuthorizer applies the rules of the command's comment, then the default authorizer.
+type courtAuthorizer struct {
 	inner authorization.Authorizer
 }
 
-func isTaskAPI(name string) bool {
-	return strings.HasPrefix(name, api.WorkflowServicePrefix) && taskAPIs[api.MethodName(name)]
+func deny(reason string) (authorization.Result, error) {
+	return authorization.Result{Decision: authorization.DecisionDeny, Reason: reason}, nil
 }
 
-func (a taskAuthorizer) Authorize(
+func (a courtAuthorizer) Authorize(
 	ctx context.Context, claims *authorization.Claims, target *authorization.CallTarget,
 ) (authorization.Result, error) {
-	if isTaskAPI(target.APIName) && !mayTakeTasks(claims, target.Namespace) {
-		return authorization.Result{
-			Decision: authorization.DecisionDeny,
-			Reason:   "only a worker's principal may take or settle tasks",
-		}, nil
+	if claims == nil { // no token: the default authorizer lets health checks through only
+		return a.inner.Authorize(ctx, claims, target)
+	}
+	internal := claims.AuthType == authorization.InternalPrincipalType &&
+		claims.Subject == authorization.InternalPrincipalName
+	held := claims.System | claims.Namespaces[target.Namespace]
+	worker := internal || held&authorization.RoleWorker != 0
+	name := target.APIName
+	workflowService := strings.HasPrefix(name, api.WorkflowServicePrefix)
+	method := api.MethodName(name)
+	if workflowService && taskAPIs[method] && !worker {
+		return deny("only a worker's principal may take or settle tasks")
+	}
+	person := !worker && held&authorization.RoleAdmin == 0
+	if person && workflowService && api.GetMethodMetadata(name).Access != api.AccessReadOnly {
+		if !peopleWrites[method] {
+			return deny(method + " is for the workers and the administrators, not a person")
+		}
+		if terminatesRunning(target.Request) {
+			return deny("a start may not terminate a running workflow")
+		}
 	}
 	return a.inner.Authorize(ctx, claims, target)
 }
 
-func mayTakeTasks(claims *authorization.Claims, namespace string) bool {
-	if claims == nil {
+// terminatesRunning tells a start that would terminate a workflow already running.
+func terminatesRunning(request any) bool {
+	start, ok := request.(*workflowservice.StartWorkflowExecutionRequest)
+	if !ok {
 		return false
 	}
-	if claims.System&authorization.RoleAdmin != 0 {
-		return true
+	return start.GetWorkflowIdConflictPolicy() == enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING ||
+		start.GetWorkflowIdReusePolicy() == enumspb.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING
+}
+
+func env(key, otherwise string) string {
+	if value := os.Getenv(key); value != "" {
+		return value
 	}
-	return (claims.System|claims.Namespaces[namespace])&authorization.RoleWorker != 0
+	return otherwise
 }
 
 type services []string
@@ -103,13 +143,18 @@ func main() {
 
 func run(args []string) error {
 	global := flag.NewFlagSet("server", flag.ContinueOnError)
-	configFile := global.String("config-file", "", "the server's configuration (YAML)")
-	root := global.String("root", ".", "the directory the configuration directory is in")
-	configDir := global.String("config", "config", "the configuration directory, under root")
-	env := global.String("env", "development", "the configuration's environment")
-	zone := global.String("zone", "", "the availability zone")
+	configFile := global.String("config-file", os.Getenv(config.EnvKeyConfigFile), "the configuration file")
+	root := global.String("root", env(config.EnvKeyRoot, "."), "the directory of the configuration directory")
+	configDir := global.String("config", env(config.EnvKeyConfigDir, "config"), "the configuration directory")
+	environment := global.String("env", env(config.EnvKeyEnvironment, "development"), "its environment")
+	zone := global.String("zone", os.Getenv(config.EnvKeyAvailabilityZone), "the availability zone")
 	if err := global.Parse(args); err != nil {
 		return err
+	}
+	byDirectory := false // as the server's own command: a directory named, else the embedded one
+	global.Visit(func(f *flag.Flag) { byDirectory = byDirectory || f.Name != "config-file" })
+	for _, key := range []string{config.EnvKeyRoot, config.EnvKeyConfigDir, config.EnvKeyEnvironment} {
+		byDirectory = byDirectory || os.Getenv(key) != ""
 	}
 	rest := global.Args()
 	if len(rest) == 0 || rest[0] != "start" {
@@ -117,20 +162,26 @@ func run(args []string) error {
 	}
 	start := flag.NewFlagSet("start", flag.ContinueOnError)
 	var chosen services
-	start.Var(&chosen, "service", "a service to start (repeat; default: the server's)")
+	start.Var(&chosen, "service", "a service to start (repeat; default TEMPORAL_SERVICES, else the server's)")
 	if err := start.Parse(rest[1:]); err != nil {
 		return err
+	}
+	if len(chosen) == 0 && os.Getenv("TEMPORAL_SERVICES") != "" {
+		chosen = strings.Split(os.Getenv("TEMPORAL_SERVICES"), ",")
 	}
 	if len(chosen) == 0 {
 		chosen = temporal.DefaultServices
 	}
 	var cfg *config.Config
 	var err error
-	if *configFile != "" {
+	switch {
+	case *configFile != "":
 		cfg, err = config.Load(config.WithConfigFile(*configFile))
-	} else {
+	case byDirectory:
 		dir := path.Join(*root, *configDir)
-		cfg, err = config.Load(config.WithEnv(*env), config.WithConfigDir(dir), config.WithZone(*zone))
+		cfg, err = config.Load(config.WithEnv(*environment), config.WithConfigDir(dir), config.WithZone(*zone))
+	default:
+		cfg, err = config.Load(config.WithEmbedded())
 	}
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
@@ -141,8 +192,9 @@ func run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("authorizer: %w", err)
 	}
-	if authorization.IsNoopAuthorizer(inner) {
-		return fmt.Errorf("global.authorization.authorizer is not set: this server refuses to run open")
+	if authorization.IsNoopAuthorizer(inner) || auth.ClaimMapper != "default" {
+		// Without both, every caller (even one without a token) would be the cluster's admin.
+		return fmt.Errorf("global.authorization needs authorizer and claimMapper \"default\": this server refuses to run open")
 	}
 	claims, err := authorization.GetClaimMapperFromConfig(auth, logger)
 	if err != nil {
@@ -157,7 +209,7 @@ func run(args []string) error {
 		temporal.WithConfig(cfg),
 		temporal.WithLogger(logger),
 		temporal.InterruptOn(temporal.InterruptCh()),
-		temporal.WithAuthorizer(taskAuthorizer{inner: inner}),
+		temporal.WithAuthorizer(courtAuthorizer{inner: inner}),
 		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claims }),
 		temporal.WithAudienceGetter(func(*config.Config) authorization.JWTAudienceMapper {
 			return audience

@@ -8,6 +8,7 @@ cluster is ``tests/faults/test_cluster_auth.py``)."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -31,11 +32,16 @@ def task_apis() -> set[str]:
 
 def test_the_server_is_the_modules_version_everywhere() -> None:
     version = build.TEMPORAL_VERSION
-    assert f"require go.temporal.io/server {version}\n" in (SOURCE / "go.mod").read_text()
+    required = re.search(r"^\s*(?:require\s+)?go\.temporal\.io/server (\S+)$", go_mod(), re.M)
+    assert required is not None and required.group(1) == version
     assert f"FROM temporalio/server:{version.lstrip('v')}\n" in (SOURCE / "Dockerfile").read_text()
     values = yaml.safe_load((K8S / "temporal-values.yaml").read_text())
     assert values["server"]["image"]["tag"] == version.lstrip("v")
     assert values["server"]["config"]["authorization"]["authorizer"] == "default"  # wrapped
+
+
+def go_mod() -> str:
+    return (SOURCE / "go.mod").read_text()
 
 
 def test_a_change_to_the_servers_source_builds_it_anew(tmp_path: Path) -> None:
@@ -69,3 +75,25 @@ def module_file(path: str) -> str:
 
     require_build("the check of the server's task calls against its module")
     return (build.module_dir() / path).read_text()
+
+
+def test_the_authorizers_table_of_who_may_call_what() -> None:
+    """``main_test.go``: each kind of principal (a person's write, a worker, an admin, the
+    server's internal principal, a reader, no token) against the task calls, the writes a
+    person may make, those refused to it (reset, terminate, delete, standalone activities,
+    batches, schedules, a start that terminates, a call a later Temporal adds) and reads;
+    run with the cluster's build (its Go packages compiled: ``-trimpath`` as there)."""
+    from tests.faults.cluster import require_build
+
+    require_build("the server authorizer's Go tests")
+    done = subprocess.run(
+        [build.go_binary(), "test", "-trimpath", "-count=1", "."],
+        cwd=SOURCE,
+        env=build.go_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "ok" in done.stdout

@@ -24,6 +24,7 @@ from typing import Any
 
 from tests.stack import isolated as isolated_settings
 from tracefreeze.config import REPO_ROOT, Settings
+from tracefreeze.security import identity
 from tracefreeze.stack.isolated import kafka_security_env, run_cli, stack_env
 from tracefreeze.stack.layout import Stack, StackOptions
 from tracefreeze.stack.pids import alive, running_pid
@@ -61,9 +62,10 @@ def isolated(stack: Settings, name: str) -> Settings:
     return isolated_settings(stack, f"faults-{name}")
 
 
-def app_env(s: Settings) -> dict[str, str]:
+def app_env(s: Settings, kind: str = "worker") -> dict[str, str]:
     """The environment of a worker or bridge of ``s`` (addresses, topics, queue, group, and
-    the bridge's retry budget and per-State answer budget)."""
+    the bridge's retry budget and per-State answer budget), acting as its own principal where
+    ``s`` acts with a token (``own_token``)."""
     return (
         dict(os.environ)
         | stack_env(s)
@@ -75,7 +77,19 @@ def app_env(s: Settings) -> dict[str, str]:
             "TRACEFREEZE_BRIDGE_THROTTLE_WAIT_S": str(s.bridge_throttle_wait_s),
         }
         | kafka_security_env(s)
+        | own_token(s, kind)
     )
+
+
+def own_token(s: Settings, kind: str) -> dict[str, str]:
+    """The token of ``kind``'s principal beside the one ``s`` acts with (the cluster's
+    tokens are one directory): the server lets only the workers' take tasks. None for the
+    dev server, whose clients send no token."""
+    subject = identity.APP_PRINCIPALS.get(kind)
+    if s.temporal_token_file is None or subject is None:
+        return {}
+    own = s.temporal_token_file.with_name(f"{subject}.jwt")
+    return {"TRACEFREEZE_TEMPORAL_TOKEN_FILE": str(own)} if own.exists() else {}
 
 
 def drill_app(
@@ -90,7 +104,7 @@ def drill_app(
     name = name or kind
     log = s.state_dir / "logs" / f"{s.task_queue}-{name}.log"
     argv = [sys.executable, "-m", "tracefreeze", kind]
-    return App(name, argv, app_env(s) | (env or {}), log, health_port=health_port)
+    return App(name, argv, app_env(s, kind) | (env or {}), log, health_port=health_port)
 
 
 async def wait_logged(app: App, name: str, ok: Callable[[list[dict[str, Any]]], bool]) -> None:

@@ -33,6 +33,7 @@ from temporalio.api.workflowservice.v1 import (
     RespondWorkflowTaskCompletedRequest,
 )
 from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from schemas import court as c
@@ -220,6 +221,20 @@ async def test_only_the_workers_principal_takes_or_answers_a_task(cluster: Clust
         }
         for what, call in calls.items():
             assert await refused(call) == RPCStatusCode.PERMISSION_DENIED, (subject, what)
+    # Nor may a person rewrite or stop a request: terminate it, or start one over it.
+    officer = await RequestClient.connect(as_user(cluster, "registry-officer"))
+    request = court_request(tag="AUTH")
+    workflow_id = await officer.submit(request)
+    handle = officer.client.get_workflow_handle(workflow_id)
+    assert await refused(handle.terminate("not a person's")) == RPCStatusCode.PERMISSION_DENIED
+    over = officer.client.start_workflow(
+        "RequestWorkflow",
+        id=workflow_id,
+        task_queue=officer.settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
+    )
+    assert await refused(over) == RPCStatusCode.PERMISSION_DENIED
+    assert (await officer.view_id(workflow_id)).reference == request.reference  # still running
     worker = (await connect(as_user(cluster, "tracefreeze-worker"))).workflow_service
     idle = worker.poll_workflow_task_queue(
         PollWorkflowTaskQueueRequest(namespace=namespace, task_queue=nobodys), timeout=short
