@@ -25,6 +25,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.party import party_messages, shared_escalation
 from schemas.court_record import SignedCourtAction
@@ -37,6 +38,7 @@ from tracefreeze.ops.metrics import ESCALATIONS
 from tracefreeze.ops.tracing import cloudevent_trace_headers
 
 log = structlog.get_logger(__name__)
+FOREIGN_TOPIC = "ForeignTopic"
 
 Event = RequestEvent | EscalationEvent | PartyMessage | SignedCourtAction
 
@@ -68,6 +70,7 @@ class EventPublisher:
         channels: Mapping[str, str] | None = None,
         court_actions_topic: str | None = None,
         organ_keys: Callable[[], OrganKeys] | None = None,
+        topics: frozenset[str] = frozenset(),
     ) -> None:
         self._producer = producer
         self._timeout_s = timeout_s
@@ -77,6 +80,8 @@ class EventPublisher:
         """The Court-internal topic of the signed originals of Court actions (the recorder's)."""
         self._organ_keys = organ_keys
         """Reads the worker's organ key registry, for a round that asks (``read_organ_keys``)."""
+        self._topics = topics
+        """The Court's own topics a round may name (the worker's settings'); empty: any."""
 
     @activity.defn(name=PUBLISH_OUTBOX)
     async def publish_outbox(self, p: PublishOutbox) -> PublishedRound:
@@ -84,6 +89,7 @@ class EventPublisher:
         every event (acks=all). One failure fails the round: Temporal retries all of it with
         the same event ids, and consumers deduplicate on them. A round that asks for the organ
         key registry gets it read first (a local file: a retry reads it again)."""
+        self._check_topics(p)
         keys = self._read_keys() if p.read_organ_keys else None
         conf = p.confidentiality_in_force
         if p.text_missing:  # never from the workflow; said, and the rest still goes out
@@ -96,6 +102,21 @@ class EventPublisher:
         for escalation in p.escalations:
             ESCALATIONS.labels(escalation.step or escalation.kind.value).inc()
         return PublishedRound(organ_keys=keys)
+
+    def _check_topics(self, p: PublishOutbox) -> None:
+        """A round names its topics from its workflow's start input, which a client wrote: one
+        naming a topic other than the Court's own (a State's channel, where the Court's events
+        would reach a State) fails for good, said loudly (RS 87(3): a request and what it
+        holds are kept confidential but as its execution needs)."""
+        named = {p.events_topic, p.escalations_topic}
+        if self._topics and not named <= self._topics:
+            log.error("a round named topics not the Court's own", topics=sorted(named))
+            raise ApplicationError(
+                f"a publishing round named {', '.join(sorted(named - self._topics))}: "
+                "not a topic of the Court's events",
+                type=FOREIGN_TOPIC,
+                non_retryable=True,
+            )
 
     def _read_keys(self) -> OrganKeys:
         if self._organ_keys is None:  # a worker always has a reader; said, never guessed

@@ -36,7 +36,7 @@ from typing import Any
 from temporalio.client import Client
 
 from bench.baselines import engine_topic
-from bench.common import bounded, partitions, percentile
+from bench.common import ONCE, bounded, partitions, percentile
 from bench.settled import Settled
 from bench.stack import BenchStack
 from bench.trivial import TASK_QUEUE, TimerWorkflow
@@ -79,6 +79,7 @@ async def bare_timers(
                     args=[due - now, topic, escalates],
                     id=f"bench-timer-{run}-{i}",
                     task_queue=TASK_QUEUE,
+                    id_reuse_policy=ONCE,
                 )
 
             # Calibration (due in a day, still open at the end, like the product's run): the

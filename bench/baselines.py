@@ -22,6 +22,7 @@ from aiokafka.admin import NewTopic
 from temporalio.client import Client
 
 from bench.common import (
+    ONCE,
     StateSigner,
     latency_stats,
     management,
@@ -146,7 +147,10 @@ async def kafka_throughput(settings: Settings, value: bytes, n: int, partitions:
 async def temporal_round_trips(client: Client, n: int) -> tuple[list[float], list[float]]:
     """Sequential update round trips on one workflow, each followed by a query of it."""
     handle = await client.start_workflow(
-        CounterWorkflow.run, id=f"bench-rt-{uuid.uuid4().hex[:8]}", task_queue=TASK_QUEUE
+        CounterWorkflow.run,
+        id=f"bench-rt-{uuid.uuid4().hex[:8]}",
+        task_queue=TASK_QUEUE,
+        id_reuse_policy=ONCE,
     )
     samples: list[float] = []
     queries: list[float] = []
@@ -158,7 +162,7 @@ async def temporal_round_trips(client: Client, n: int) -> tuple[list[float], lis
         if i >= 5:
             samples.append(t1 - t0)
             queries.append(time.perf_counter() - t1)
-    await handle.signal(CounterWorkflow.finish)
+    await handle.execute_update(CounterWorkflow.finish)
     return samples, queries
 
 
@@ -167,7 +171,10 @@ async def temporal_throughput(client: Client, n: int, workflows: int, concurrenc
     run = uuid.uuid4().hex[:8]
     handles = [
         await client.start_workflow(
-            CounterWorkflow.run, id=f"bench-tp-{run}-{i}", task_queue=TASK_QUEUE
+            CounterWorkflow.run,
+            id=f"bench-tp-{run}-{i}",
+            task_queue=TASK_QUEUE,
+            id_reuse_policy=ONCE,
         )
         for i in range(workflows)
     ]
@@ -183,7 +190,7 @@ async def temporal_throughput(client: Client, n: int, workflows: int, concurrenc
     t0 = time.perf_counter()
     await asyncio.gather(*(stream(s) for s in range(concurrency)))
     elapsed = time.perf_counter() - t0
-    await asyncio.gather(*(h.signal(CounterWorkflow.finish) for h in handles))
+    await asyncio.gather(*(h.execute_update(CounterWorkflow.finish) for h in handles))
     return per_stream * concurrency / elapsed
 
 

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import GroupCoordinatorNotAvailableError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from temporalio.common import WorkflowIDReusePolicy
 
 from tests.builders import (
     acknowledgement,
@@ -31,6 +32,10 @@ from tracefreeze.demo.simulator import answer_headers
 from tracefreeze.intake.routing import Answer
 from tracefreeze.kafka import make_admin, make_producer, make_reader
 from tracefreeze.security import key_registry, signing
+
+ONCE = WorkflowIDReusePolicy.REJECT_DUPLICATE
+"""Each benchmark's start takes an id never used: what the cluster's server asks of every
+person's start (deploy/temporal-server), the benchmarks' clients acting as the officer."""
 
 T = TypeVar("T")
 

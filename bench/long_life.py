@@ -33,6 +33,7 @@ from temporalio.common import TypedSearchAttributes
 from temporalio.worker import Replayer
 
 from bench.common import (
+    ONCE,
     StateSigner,
     answer_script,
     send_and_wait_taken,
@@ -94,6 +95,7 @@ async def submit_compressed(settings: Settings, reference: str, window_s: float)
         ),
         id=request_workflow_id(reference, request.requested_state),
         task_queue=settings.task_queue,
+        id_reuse_policy=ONCE,
         search_attributes=TypedSearchAttributes(
             sa.initial_attributes(request, RequestStatus.TRANSMITTED.value, policy.party_kind.value)
         ),

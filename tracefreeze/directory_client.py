@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from schemas.completeness import NationalRequirement as CheckedRequirement
@@ -107,6 +107,7 @@ class PartyDirectoryClient:
             id=party_workflow_id(code),
             task_queue=self.settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,  # as the server asks
             memo=memo_of(PartyCarry(contact=PartyContact.of(seed))),
             static_summary=f"Party directory of {code} (Rule 180, RS 96(3))",
         )

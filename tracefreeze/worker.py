@@ -100,6 +100,7 @@ async def run_worker(settings: Settings) -> None:
         channels=party_channels(settings),
         court_actions_topic=settings.topics.court_actions,
         organ_keys=OrganKeysReader(settings).read,
+        topics=frozenset({settings.topics.request_events, settings.topics.escalations}),
     )
     stop = asyncio.Event()
     identity = worker_identity(settings)

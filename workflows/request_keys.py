@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -38,19 +39,31 @@ async def read_organ_keys() -> OrganKeys:
     )
 
 
+C = TypeVar("C")
+"""A workflow's carry (a request's, a case's, a directory's)."""
+
+
 def inherited() -> bool:
-    """Whether this run continues the workflow's own previous run: only then is a registry in
-    its input trusted. A first run reads the worker's file whatever its starter put in the
-    input, so no client can start a request, case or directory with keys of its choosing."""
+    """Whether this run continues the workflow's own previous run: only then is what its input
+    carries trusted (the cluster's server lets no person start a run that retries or repeats,
+    the other runs that name a previous one: deploy/temporal-server). A first run reads the
+    worker's file whatever its starter put in the input, so no client can start a request,
+    case or directory with keys of its choosing."""
     return workflow.info().continued_run_id is not None
 
 
-def keys_trusted(carried: RequestCarry | None) -> RequestCarry | None:
-    """A request's carried state with its organ keys only if inherited from its own previous
-    run; dropped before any update is validated, so a first run reads the worker's file."""
+def own_carry(carried: C | None) -> C | None:
+    """What a run carries from the workflow's own previous run; ``None`` on a first run, whose
+    starter chose its input: a request, case or directory started with a carry of the
+    starter's making (events queued to publish, notices to relay, a status, a ledger, keys)
+    starts afresh instead, said loudly."""
     if carried is None or inherited():
         return carried
-    return carried.model_copy(update={"organ_keys": None})
+    workflow.logger.error(
+        "a first run was started with a carry: ignored, the workflow starts afresh",
+        extra={"carry": type(carried).__name__},
+    )
+    return None
 
 
 async def organ_keys_at_start(rec: RequestCarry) -> str | None:

@@ -7,8 +7,10 @@
 //     principal alone, or is the server's own internal principal's: whoever takes a request's
 //     tasks decides what it does next;
 //   - a principal without the worker or admin role (every person, the bridges) writes only
-//     what the product's clients send: it starts a workflow (never terminating one that runs),
-//     signals one and sends it an update (a Court action, a State's answer); resetting,
+//     what the product's clients send: it starts a workflow (startRefusal: under an id never
+//     used, once) and sends one an update (a Court action, a State's answer), whose validator
+//     judges it; a signal (which no validator judges: a request's report to its case, a
+//     notice relayed to a party's directory) is the workers' alone; resetting,
 //     terminating, cancelling, deleting, batch and schedule operations, standalone activities
 //     (which the workers would run with their keys) and the settings of activities, task
 //     queues and workers are refused to it; a call a later Temporal adds is refused too;
@@ -71,7 +73,6 @@ var taskAPIs = map[string]bool{
 // peopleWrites are the writes of a principal that is neither a worker nor an admin.
 var peopleWrites = map[string]bool{
 	"StartWorkflowExecution":  true,
-	"SignalWorkflowExecution": true,
 	"UpdateWorkflowExecution": true,
 }
 
@@ -105,21 +106,35 @@ func (a courtAuthorizer) Authorize(
 		if !peopleWrites[method] {
 			return deny(method + " is for the workers and the administrators, not a person")
 		}
-		if terminatesRunning(target.Request) {
-			return deny("a start may not terminate a running workflow")
+		if refusal := startRefusal(target.Request); refusal != "" {
+			return deny(refusal)
 		}
 	}
 	return a.inner.Authorize(ctx, claims, target)
 }
 
-// terminatesRunning tells a start that would terminate a workflow already running.
-func terminatesRunning(request any) bool {
+// startRefusal says why a person may not make this start ("" if it may): it names a workflow
+// id that was never used (a closed request is never started again, an id never taken over),
+// and nothing that runs it again by itself (a retry or a cron run continues the previous run,
+// which the workflows trust as their own: workflows/request_keys.py), hands its first task to
+// the caller, attaches callbacks or pins a worker's version.
+func startRefusal(request any) string {
 	start, ok := request.(*workflowservice.StartWorkflowExecutionRequest)
-	if !ok {
-		return false
+	switch {
+	case !ok:
+		return ""
+	case start.GetWorkflowIdConflictPolicy() == enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING:
+		return "a start may not terminate a running workflow"
+	case start.GetWorkflowIdReusePolicy() != enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE:
+		return "a start must refuse an id used before (REJECT_DUPLICATE)"
+	case start.GetCronSchedule() != "" || start.GetRetryPolicy() != nil:
+		return "a start may not run again by itself (cron schedule, retry policy)"
+	case start.GetRequestEagerExecution() || len(start.GetCompletionCallbacks()) > 0:
+		return "a start may not take its first task or attach callbacks"
+	case start.GetOnConflictOptions() != nil || start.GetVersioningOverride() != nil:
+		return "a start may not set conflict options or a version override"
 	}
-	return start.GetWorkflowIdConflictPolicy() == enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING ||
-		start.GetWorkflowIdReusePolicy() == enumspb.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING
+	return ""
 }
 
 func env(key, otherwise string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/server/common/api"
@@ -37,9 +38,18 @@ func TestWhoMayCallWhat(t *testing.T) {
 		Subject: authorization.InternalPrincipalName,
 	}
 	reader := claims(authorization.RoleReader)
+	once := enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
+	fresh := &workflowservice.StartWorkflowExecutionRequest{WorkflowIdReusePolicy: once}
 	terminating := &workflowservice.StartWorkflowExecutionRequest{
+		WorkflowIdReusePolicy:    once,
 		WorkflowIdConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING,
 	}
+	reopening := &workflowservice.StartWorkflowExecutionRequest{} // ALLOW_DUPLICATE by default
+	retrying := &workflowservice.StartWorkflowExecutionRequest{
+		WorkflowIdReusePolicy: once, RetryPolicy: &commonpb.RetryPolicy{MaximumAttempts: 3},
+	}
+	repeating := &workflowservice.StartWorkflowExecutionRequest{WorkflowIdReusePolicy: once, CronSchedule: "@every 1h"}
+	eager := &workflowservice.StartWorkflowExecutionRequest{WorkflowIdReusePolicy: once, RequestEagerExecution: true}
 	cases := []struct {
 		who     *authorization.Claims
 		method  string
@@ -55,11 +65,17 @@ func TestWhoMayCallWhat(t *testing.T) {
 		{worker, "RespondActivityTaskCompleted", nil, allow},
 		{internal, "PollWorkflowTaskQueue", nil, allow},
 		{claims(authorization.RoleWorker), "PollActivityTaskQueue", nil, refuse}, // and write
-		{writer, "StartWorkflowExecution", &workflowservice.StartWorkflowExecutionRequest{}, allow},
+		{writer, "StartWorkflowExecution", fresh, allow},
 		{writer, "StartWorkflowExecution", terminating, refuse},
+		{writer, "StartWorkflowExecution", reopening, refuse},
+		{writer, "StartWorkflowExecution", retrying, refuse},
+		{writer, "StartWorkflowExecution", repeating, refuse},
+		{writer, "StartWorkflowExecution", eager, refuse},
+		{worker, "StartWorkflowExecution", reopening, allow},
 		{worker, "StartWorkflowExecution", terminating, allow},
 		{writer, "UpdateWorkflowExecution", nil, allow},
-		{writer, "SignalWorkflowExecution", nil, allow},
+		{writer, "SignalWorkflowExecution", nil, refuse},
+		{worker, "SignalWorkflowExecution", nil, allow},
 		{writer, "ResetWorkflowExecution", nil, refuse},
 		{writer, "TerminateWorkflowExecution", nil, refuse},
 		{writer, "DeleteWorkflowExecution", nil, refuse},

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.publish import EventPublisher
+from activities.publish import FOREIGN_TOPIC, EventPublisher
 from schemas.events import RequestEvent, RequestEventType
 from schemas.ledger import RequestStatus
 from schemas.outbox import PublishOutbox
@@ -74,3 +75,27 @@ def test_a_round_gives_up_before_the_server_sends_it_again() -> None:
     assert bound < PUBLISH_TIMEOUT.total_seconds()
     with pytest.raises(ValidationError):
         Settings(kafka_timeout_s=PUBLISH_TIMEOUT.total_seconds())
+
+
+async def test_a_round_naming_a_topic_not_the_courts_own_is_refused(stack: Settings) -> None:
+    """The topics of a round come from its workflow's start input, which a client wrote: a
+    request started with a State's channel as its events topic would have the worker send
+    the Court's events there (RS 87(3)). The worker's publisher takes only its own topics;
+    nothing is sent, and the round is not tried again."""
+    own = frozenset({stack.topics.request_events, stack.topics.escalations})
+    producer = make_producer(stack, client_id="test-publish-foreign")
+    await start_with_timeout(producer, stack.kafka_timeout_s)
+    try:
+        publisher = EventPublisher(producer, timeout_s=stack.kafka_timeout_s, topics=own)
+        foreign = "tracefreeze.party.nld.outbound"
+        round_ = PublishOutbox(
+            events_topic=foreign, events=[], escalations_topic=stack.topics.escalations
+        )
+        with pytest.raises(ApplicationError) as refused:
+            await ActivityEnvironment().run(publisher.publish_outbox, round_)
+        assert refused.value.type == FOREIGN_TOPIC and refused.value.non_retryable
+        assert foreign in str(refused.value)
+        ours = round_.model_copy(update={"events_topic": stack.topics.request_events})
+        assert await ActivityEnvironment().run(publisher.publish_outbox, ours) is not None
+    finally:
+        await stop_with_timeout(producer, stack.kafka_timeout_s)

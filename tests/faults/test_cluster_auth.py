@@ -227,6 +227,7 @@ async def test_only_the_workers_principal_takes_or_answers_a_task(cluster: Clust
     workflow_id = await officer.submit(request)
     handle = officer.client.get_workflow_handle(workflow_id)
     assert await refused(handle.terminate("not a person's")) == RPCStatusCode.PERMISSION_DENIED
+    assert await refused(handle.signal("refresh")) == RPCStatusCode.PERMISSION_DENIED
     over = officer.client.start_workflow(
         "RequestWorkflow",
         id=workflow_id,

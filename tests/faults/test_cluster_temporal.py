@@ -29,6 +29,7 @@ from urllib.parse import quote, urlencode
 import pytest
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.service import TLSConfig
 
 from tests.faults.cluster import started_cluster
@@ -100,8 +101,12 @@ async def test_the_ui_server_lists_a_workflow_and_its_payloads_decode(cluster: C
     secret = f"probe-{uuid.uuid4().hex}"
     workflow_id = f"ui-probe-{uuid.uuid4().hex[:10]}"
     client = await connect(cluster.settings)
-    await client.start_workflow(
-        "UiProbe", secret, id=workflow_id, task_queue=f"ui-probe-{uuid.uuid4().hex[:8]}"
+    await client.start_workflow(  # as a person's start must be: under an id never used
+        "UiProbe",
+        secret,
+        id=workflow_id,
+        task_queue=f"ui-probe-{uuid.uuid4().hex[:8]}",
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )  # no worker: it stays Running, which is all the listing needs
 
     path = f"namespaces/{NAMESPACE}/workflows"
