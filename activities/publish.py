@@ -106,8 +106,10 @@ class EventPublisher:
     def _check_topics(self, p: PublishOutbox) -> None:
         """A round names its topics from its workflow's start input, which a client wrote: one
         naming a topic other than the Court's own (a State's channel, where the Court's events
-        would reach a State) fails for good, said loudly (RS 87(3): a request and what it
-        holds are kept confidential but as its execution needs)."""
+        would reach a State: RS 87(1)(a), a request goes to the State it is addressed to, by
+        its channel) is not sent, said loudly, and tried again with the round's back-off: a
+        forged start never publishes, and a worker whose topic settings are wrong holds its
+        rounds until they are mended instead of failing every request it serves."""
         named = {p.events_topic, p.escalations_topic}
         if self._topics and not named <= self._topics:
             log.error("a round named topics not the Court's own", topics=sorted(named))
@@ -115,7 +117,6 @@ class EventPublisher:
                 f"a publishing round named {', '.join(sorted(named - self._topics))}: "
                 "not a topic of the Court's events",
                 type=FOREIGN_TOPIC,
-                non_retryable=True,
             )
 
     def _read_keys(self) -> OrganKeys:

@@ -51,8 +51,8 @@ ROLES = ("read", "write", "worker", "admin")
 """Temporal's roles. Its default authorizer compares them as numbers (worker < read < write <
 admin), so ``worker`` alone allows nothing and ``write`` would also take and settle tasks; the
 cluster's server (deploy/temporal-server) narrows that: only a principal holding ``worker``
-(or the cluster's admin) may poll a task queue or answer a task. The workers carry ``write``
-and ``worker``; the bridges and every person ``write`` alone."""
+(or the server's own internal principal) may poll a task queue or answer a task. The workers
+carry ``write`` and ``worker``; the bridges and every person ``write`` alone."""
 ORGANS = (
     "pre_trial_chamber",
     "trial_chamber",
