@@ -47,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
     from schemas.views import RequestView
     from workflows import case_rules as rules
     from workflows.case_deliveries import Deliveries, not_taken
-    from workflows.case_keys import CaseKeys, own_carry
+    from workflows.case_keys import CASE_OUTGOING, CaseKeys, own_carry
     from workflows.case_proposals import Proposals
     from workflows.case_release import completed, ordered, release_report, settled, with_answer
     from workflows.case_release import without as release_without
@@ -65,18 +65,18 @@ class CaseWorkflow:
     def __init__(self, inp: CaseInput) -> None:
         self._order = inp.order
         firsts = [RequestSummary.transmitted(r) for r in inp.order.requests]
-        self._carried = own_carry(inp.carried)  # None on a first run (request_keys.py)
-        carried = self._carried or CaseCarry(requests={s.key: s for s in firsts})
+        fresh = CaseCarry(requests={s.key: s for s in firsts})
+        carried = own_carry(inp.carried, CASE_OUTGOING) or fresh
         self._requests: dict[str, RequestSummary] = dict(carried.requests)
         """Per request (``REFERENCE/PARTY``), as it last reported (known from the start)."""
         self._workflow_ids: dict[str, str] = dict(carried.workflow_ids)
         """Where each request runs, to ask it where it stands (``_reconcile``)."""
         self._seen: set[str] = set(carried.seen_event_ids)
-        self._run = carried.runs if self._carried is None else carried.runs + 1
+        self._run = carried.runs if inp.carried is None else carried.runs + 1
         self._hand_over = HandOver(inp.reports_per_run)
         self._children: list[asyncio.Task[None]] = []  # the requests this run started
         self._closed = False
-        self._reconcile_now = self._carried is not None  # a report may be lost at a hand-over
+        self._reconcile_now = inp.carried is not None  # a report may be lost at a hand-over
         self._reconcile_at = workflow.now() + RECONCILE_EVERY
         self._judgments: list[Judgment] = list(carried.judgments)
         """The judgments recorded (RS 74, 83; RS 61), in order: the last is in force."""
@@ -93,7 +93,7 @@ class CaseWorkflow:
     async def run(self, inp: CaseInput) -> CaseView:
         order = inp.order
         await self._keys.at_start()
-        if self._carried is None:
+        if inp.carried is None:
             for request in order.requests:
                 await self._start(request, StartWith.of_order(order, request.requested_state))
         # Proposals carried from the run before go out once even if this run hands over at

@@ -25,9 +25,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.decision_signatures import check_signature
     from workflows.outcome import Refusal, Rejection
     from workflows.powers import Power, check_power, table
-    from workflows.request_keys import HeldOrganKeys, own_carry
+    from workflows.request_keys import CASE_OUTGOING, HeldOrganKeys, own_carry
 
-__all__ = ["CASE_POWERS", "CaseKeys", "own_carry"]  # own_carry: what a case's run carries
+__all__ = ["CASE_OUTGOING", "CASE_POWERS", "CaseKeys", "own_carry"]  # the case's carry too
 
 CASE_POWERS = table(
     (

@@ -49,7 +49,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.outcome import Refusal
     from workflows.party_catalog import NOT_APPLIED, PARTY_ACTIONS, PARTY_RULES, PartyKind
     from workflows.party_keys import PartyKeys
-    from workflows.request_keys import own_carry
 
 
 MEMO_CONTACT = "contact"
@@ -97,7 +96,7 @@ class PartyDirectoryWorkflow:
     @workflow.init
     def __init__(self, inp: PartyRun) -> None:
         self._code = inp.code
-        self._carry = own_carry(inp.carried) or PartyCarry(contact=inp.seed)
+        self._carry = inp.carried or PartyCarry(contact=inp.seed)
         self._input = inp
         self._taken_this_run = 0
         self._dirty = False

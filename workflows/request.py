@@ -62,6 +62,7 @@ with workflow.unsafe.imports_passed_through():
         organ_keys_at_start,
         own_carry,
         register_refresh,
+        request_outgoing,
     )
     from workflows.request_links import tell_supplemented
     from workflows.request_outbox import Outbox
@@ -82,8 +83,7 @@ class RequestWorkflow:
         self._input = inp
         self._updates_this_run = 0
         self._suggested = False  # the server's suggestion to hand over, as a step last saw it
-        carried = own_carry(inp.carried)  # None on a first run, whatever its input carries
-        self._rec = carried or RequestCarry(
+        self._rec = own_carry(inp.carried, request_outgoing()) or RequestCarry(
             status=RequestStatus.TRANSMITTED,
             ledger=ledger_from_request(inp.request),
             timeline=[],
@@ -99,15 +99,15 @@ class RequestWorkflow:
         self._timer = DeadlineTimer()
         # A carried run tells the case at once: a report held back may not have gone.
         self._parent = ParentReports(
-            stale=carried is not None and workflow.info().parent is not None
+            stale=inp.carried is not None and workflow.info().parent is not None
         )
         for kind in CATALOG:
             handler, validator = self._handlers(kind)
             workflow.set_update_handler(kind.update, handler, validator=validator)
         register_refresh(self._rec, self._record_timeline, self._note_step)
-        if carried is None and inp.policy is not None:
+        if inp.carried is None and inp.policy is not None:
             install(self._rec, inp.policy, workflow.now(), workflow.now())
-        if carried is None:
+        if inp.carried is None:
             self._rec.report.transmitted_at = workflow.now()
             # In init, so transmission comes first even when an answer arrives with the start.
             self._record_timeline(None, transmission_note(inp))

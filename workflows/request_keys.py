@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -52,18 +52,33 @@ def inherited() -> bool:
     return workflow.info().continued_run_id is not None
 
 
-def own_carry(carried: C | None) -> C | None:
-    """What a run carries from the workflow's own previous run; ``None`` on a first run, whose
-    starter chose its input: a request, case or directory started with a carry of the
-    starter's making (events queued to publish, notices to relay, a status, a ledger, keys)
-    starts afresh instead, said loudly."""
+def own_carry(carried: C | None, outgoing: dict[str, Any]) -> C | None:
+    """What a run carries, as its workflow's own previous run left it; on a first run, whose
+    starter chose its input, without what it would send or relay (``outgoing``: events queued
+    to publish to a State, notices to relay to a directory, Court actions to deliver, keys),
+    said loudly. What is left of a starter's carry is its own request's record only."""
     if carried is None or inherited():
         return carried
     workflow.logger.error(
-        "a first run was started with a carry: ignored, the workflow starts afresh",
+        "a first run was started with a carry: what it would send is dropped",
         extra={"carry": type(carried).__name__},
     )
-    return None
+    return cast(C, cast(Any, carried).model_copy(update=outgoing))
+
+
+def request_outgoing() -> dict[str, Any]:
+    """What a request's carry would send or relay (``own_carry``), emptied."""
+    return {
+        "outbox": [],
+        "escalation_outbox": [],
+        "signed_outbox": [],
+        "directory_outbox": [],
+        "organ_keys": None,
+    }
+
+
+CASE_OUTGOING: dict[str, Any] = {"deliveries": (), "outbox": (), "organ_keys": None}
+"""What a case's carry would send (Court actions to deliver, proposals to publish) and keys."""
 
 
 async def organ_keys_at_start(rec: RequestCarry) -> str | None:

@@ -23,7 +23,6 @@ with workflow.unsafe.imports_passed_through():
     from schemas.policy import RESOLVE_POLICY, PolicyAtStart, ResolvedPolicy
     from workflows import deadlines as dl
     from workflows.carry import Clocks, RequestCarry, RequestRun
-    from workflows.request_keys import inherited
 
 
 def install(rec: RequestCarry, policy: ResolvedPolicy, started: datetime, now: datetime) -> None:
@@ -48,10 +47,8 @@ def note_met(rec: RequestCarry, stages: set[Stage]) -> None:
 
 
 def inp_policy_pending(inp: RequestRun) -> bool:
-    """A first run whose client gave no policy at all: the policy in force is resolved. A
-    first run is one that continues no run of its own (``inherited``), whatever its input
-    carries (``own_carry``)."""
-    return not inherited() and "policy" not in inp.model_fields_set
+    """A first run whose client gave no policy at all: the policy in force is resolved."""
+    return inp.carried is None and "policy" not in inp.model_fields_set
 
 
 async def policy_at_start(inp: RequestRun, rec: RequestCarry) -> str | None:

@@ -35,6 +35,7 @@ from tests.builders import (
 from tests.signed import signed_record
 from tests.tracefreeze.e2e import Running
 from tests.workflows.support import UPDATE_OF
+from tracefreeze.config import Settings
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.security.organ_keys import signed
 from workflows.request_publishing import PARENT_REPORT_INTERVAL
@@ -44,9 +45,13 @@ WAIT_S = 30.0
 T = TypeVar("T")
 
 
-def fresh_order() -> CaseOrder:
-    """The example two-State order under references no other run used."""
+def fresh_order(settings: Settings | None = None) -> CaseOrder:
+    """The example two-State order under references no other run used (publishing to the
+    topics of ``settings``, the worker's, if given: the worker sends only to its own)."""
     doc = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    if settings is not None:
+        doc["events_topic"] = settings.topics.request_events
+        doc["escalations_topic"] = settings.topics.escalations
     tag = uuid.uuid4().hex[:10].upper()
     doc["order_reference"] = f"{doc['order_reference']}-{tag}"
     for request in doc["requests"]:

@@ -52,7 +52,7 @@ async def test_one_states_flood_of_answers_keeps_the_case_small_and_the_other_st
     go on as if Belgium had sent nothing."""
     r, client = running_cold, running_cold.client.client
     cases = CaseClient(client, r.settings)
-    order = fresh_order()
+    order = fresh_order(r.settings)
     opened = time.monotonic()
     nld, bel = (next(q for q in order.requests if q.requested_state == st) for st in ("NLD", "BEL"))
     await cases.open_case(order)
@@ -94,7 +94,7 @@ async def test_the_case_continues_as_new_without_losing_a_report_or_a_court_acti
     every run of every workflow replays (refused Court actions leave no event, so nothing
     may depend on the activations they make)."""
     r, client = running_cold, running_cold.client.client
-    order = fresh_order()
+    order = fresh_order(r.settings)
     nld, bel = (next(q for q in order.requests if q.requested_state == st) for st in ("NLD", "BEL"))
     case = await client.start_workflow(
         CaseWorkflow.run,

@@ -1,49 +1,45 @@
-"""A run carries state only from the workflow's own previous run (``own_carry``,
-workflows/request_keys.py): a request started with a carry of its starter's making (a
-status, a timeline, events queued to publish, a ledger) starts afresh, transmitted as any
-request (RS 87(1), 93(1)(k): what a request holds and has sent is what the Court and the
-State did, never what a client wrote into its start). On the time-skipping server."""
+"""A run takes what it would send or relay only from its workflow's own previous run
+(``own_carry``, workflows/request_keys.py): a request started with a carry of its starter's
+making keeps none of the events it holds queued to publish, so nothing written into a start
+reaches the Court's topics or a State's channel as the request's (RS 87(1)(a): a request goes
+to the State it is addressed to, with what the Court put in it). On the time-skipping
+server."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
-from schemas.events import RequestEventType
+from schemas.events import RequestEvent, RequestEventType
 from schemas.ledger import RequestStatus
-from schemas.views import TimelineEntry
-from tests.builders import court_request
-from tests.workflows.support import (
-    own_env,
-    request_worker,
-    start_request,
-    view,
-    wait_for_events,
-)
+from tests.builders import acknowledgement, court_request, to
+from tests.workflows.support import own_env, request_worker, send, start_request
 from workflows.carry import RequestCarry
 from workflows.ledger import ledger_from_request
 
-FORGED = "released by decision of the Trial Chamber (forged)"
 
-
-async def test_a_request_started_with_a_forged_carry_starts_afresh() -> None:
+async def test_a_forged_carry_sends_nothing_it_held_queued() -> None:
     async with own_env() as env, request_worker(env, "forged-carry") as (queue, recorder):
         request = court_request(tag="CARRY")
+        forged_id = str(uuid.uuid4())
         forged = RequestCarry(
-            status=RequestStatus.CLOSED,
+            status=RequestStatus.TRANSMITTED,
             ledger=ledger_from_request(request),
-            timeline=[
-                TimelineEntry(
-                    at=datetime(2026, 1, 1, tzinfo=UTC),
-                    event_id=None,
-                    what=FORGED,
+            timeline=[],
+            outbox=[
+                RequestEvent(
+                    id=forged_id,
+                    type=RequestEventType.TRANSMITTED,
+                    time=datetime(2026, 1, 1, tzinfo=UTC),
+                    subject=request.reference,
+                    case_number=request.case_number,
+                    requested_state=request.requested_state,
                     status=RequestStatus.CLOSED,
                 )
             ],
         )
         handle = await start_request(env.client, queue, request, carried=forged)
-        shown = await view(handle)
-        sent = await wait_for_events(recorder, request.reference, 1)
-    assert shown.status is RequestStatus.TRANSMITTED  # not the carry's CLOSED
-    assert all(entry.what != FORGED for entry in shown.timeline)
-    assert shown.timeline[0].what.startswith("transmitted to the State")
-    assert sent[0].type is RequestEventType.TRANSMITTED  # sent as any request
+        await send(handle, acknowledgement(to(request.reference)))  # publishes what is queued
+    sent = [s.event for s in recorder.calls]
+    assert any(e.type is RequestEventType.ANSWER_ACCEPTED for e in sent), sent
+    assert all(e.id != forged_id for e in sent), sent  # the forged event never left
