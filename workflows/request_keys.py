@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
@@ -39,7 +40,7 @@ async def read_organ_keys() -> OrganKeys:
     )
 
 
-C = TypeVar("C")
+C = TypeVar("C", bound=BaseModel)
 """A workflow's carry (a request's, a case's, a directory's)."""
 
 
@@ -63,7 +64,7 @@ def own_carry(carried: C | None, outgoing: dict[str, Any]) -> C | None:
         "a first run was started with a carry: what it would send is dropped",
         extra={"carry": type(carried).__name__},
     )
-    return cast(C, cast(Any, carried).model_copy(update=outgoing))
+    return carried.model_copy(update=outgoing)
 
 
 def request_outgoing() -> dict[str, Any]:
