@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from workflows import deadlines as dl
-    from workflows import freeze_limits, postponements
+    from workflows import freeze_limits, postponements, request_log
     from workflows import request_guard as guard
     from workflows import state_machine as sm
     from workflows.asset_rules import release
@@ -67,7 +67,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.request_links import tell_supplemented
     from workflows.request_outbox import Outbox
     from workflows.request_policy import inp_policy_pending, install, note_met, policy_at_start
-    from workflows.request_publishing import ParentReports, Visibility, log_taken, note_for_report
+    from workflows.request_publishing import ParentReports, Visibility, note_for_report
     from workflows.request_seen import SeenIds
     from workflows.request_view import request_view
 
@@ -182,7 +182,7 @@ class RequestWorkflow:
         self._note_step(len(batch.answers))  # one update, its answers' history
         for m in batch.answers:
             try:
-                receipts.append(self._take_guarded(m, KINDS[m.answer_type], False))
+                receipts.append(self._take_guarded(m, KINDS[m.answer_type], alone=False))
             except ApplicationError as refused:  # refused, or failed and rolled back: no write
                 receipt = AnswerReceipt(
                     event_id=m.event_id, duplicate=False, status=self._rec.status
@@ -190,6 +190,7 @@ class RequestWorkflow:
                 receipts.append(receipt.model_copy(update={"rejected": refused.message}))
         if any(not r.duplicate and r.rejected is None for r in receipts):
             self._visibility.refresh_safely(self._refresh_visibility)
+        request_log.batch(receipts, self._rec.status, self._request)
         return BatchReceipt(receipts=receipts)
 
     @take_answers.validator
@@ -220,17 +221,17 @@ class RequestWorkflow:
 
     # -- taking an answer or action -------------------------------------------------------
 
-    def _take_guarded(self, m: Message, kind: Kind, refresh: bool = True) -> AnswerReceipt:
+    def _take_guarded(self, m: Message, kind: Kind, alone: bool = True) -> AnswerReceipt:
         """``_take``, refusing instead of failing the task on any fault: the request's state
         is marked first and put back as it was (``request_guard.py``)."""
         before = guard.mark(self._rec)
         try:
-            return self._take(m, kind, refresh)
+            return self._take(m, kind, alone)
         except ApplicationError:
             raise  # a refusal by the answer's rule: nothing was written
         except Exception as fault:  # every fault becomes a refusal
             guard.restore(self._rec, before)
-            if refresh:
+            if alone:
                 # The fault may have come while visibility was being written: what the server
                 # shows is unknown, so forget it and restate it from the restored state.
                 self._visibility.forget()
@@ -241,9 +242,9 @@ class RequestWorkflow:
             )
             raise guard.not_applied(kind.name, m.event_id, fault) from None
 
-    def _take(self, m: Message, kind: Kind, refresh: bool) -> AnswerReceipt:
+    def _take(self, m: Message, kind: Kind, alone: bool) -> AnswerReceipt:
         """Apply an answer or action once; the handler re-checks (state may have moved).
-        ``refresh=False`` leaves the visibility write to the caller (a batch writes once)."""
+        ``alone=False``: in a batch, which writes visibility and its log line once."""
         rec, req = self._rec, self._request
         if m.event_id in self._seen:
             return AnswerReceipt(event_id=m.event_id, duplicate=True, status=rec.status)
@@ -267,13 +268,14 @@ class RequestWorkflow:
         self._escalate(outcome.firings, caused_by=m.event_id)
         # Visibility last, once everything else of the answer is applied: a fault before this
         # point is rolled back by the guard with nothing shown that the request does not hold.
-        if refresh:
+        if alone:
             self._refresh_visibility()
         # Nothing below can fail: only now is the answer seen, counted and told to the case.
         self._seen.add(m.event_id, now, court=isinstance(m, CourtAction))
         self._seen.forget_before(now, self._input.dedupe_window)
         self._parent.changed()
-        log_taken(kind, m.event_id, rec.status, req)
+        if alone:
+            request_log.taken(kind, m.event_id, rec.status, req)
         return AnswerReceipt(event_id=m.event_id, duplicate=False, status=rec.status)
 
     def _record_timeline(self, event_id: str | None, what: str) -> None:
@@ -343,7 +345,7 @@ class RequestWorkflow:
 
     def _escalate(self, firings: list[dl.Firing], caused_by: str | None) -> None:
         clocks = self._rec.clocks
-        if clocks is not None:
+        if clocks is not None and firings:  # most answers fire nothing: no wake-up computed
             events = escalations(firings, self._request, clocks, self._next_wakeup(), caused_by)
             self._rec.escalation_outbox += events
 

@@ -18,7 +18,7 @@ from temporalio.exceptions import FailureError
 with workflow.unsafe.imports_passed_through():
     from schemas.case import RequestSummary
     from schemas.court import Stage
-    from schemas.ledger import AssetStatus, RequestStatus
+    from schemas.ledger import AssetStatus
     from schemas.request import CourtRequest
     from schemas.views import ReleaseTally
     from workflows import search_attributes as sa
@@ -262,19 +262,3 @@ def note_for_report(rec: RequestCarry, kind: Kind, now: datetime) -> None:
         report.first_report_at = report.first_report_at or now
     if rec.status in sm.ENDED:
         report.ended_at = report.ended_at or now
-
-
-def log_taken(kind: Kind, event_id: str, status: RequestStatus, request: CourtRequest) -> None:
-    """The worker's log line for an answer or action taken: ids and codes only, never names,
-    assets or the answer's body."""
-    workflow.logger.info(
-        "court action taken" if kind.party == "court" else "answer accepted",
-        extra={
-            "event_id": event_id,
-            "action": kind.name,
-            "status": status.value,
-            "request_reference": request.reference,
-            "case_number": request.case_number,
-            "state": request.requested_state,
-        },
-    )

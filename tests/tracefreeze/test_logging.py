@@ -67,7 +67,7 @@ async def test_bridge_workflow_and_activity_lines_carry_their_ids(stack: Setting
             await producer.stop()
         line = await wait_line(bridge, event="answer accepted", event_id=answer.event_id)
         flow = await wait_line(worker, logger="temporalio.workflow", event="answer accepted")
-        published = await wait_line(worker, event="event published", request_reference=ref)
+        published = await wait_line(worker, event="events published", request_reference=ref)
         view = await client.view(ref, "NLD")
         assert view.status is RequestStatus.ACKNOWLEDGED
 
@@ -90,6 +90,10 @@ async def test_bridge_workflow_and_activity_lines_carry_their_ids(stack: Setting
     assert published["workflow_id"] == workflow_id
     assert published["activity_id"] and published["attempt"] == 1
     assert published["case_number"] == request.case_number
+    # One line per topic of a round: its events' ids and the range of their offsets.
+    assert published["count"] == len(published["event_ids"]) >= 1
+    first, last = published["offsets"]
+    assert 0 <= first <= last and published["partition"] >= 0
 
     personal = [p.name for p in request.parties] + [a.description for a in request.known_assets]
     for app in (worker, bridge):

@@ -4,6 +4,8 @@ own rule with the reason — and the round's events are published by one activit
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
@@ -151,3 +153,30 @@ async def test_an_answer_that_moves_no_deadline_keeps_the_clock_timer(worker) ->
     assert EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED in added
     assert EventType.EVENT_TYPE_TIMER_CANCELED not in added
     assert EventType.EVENT_TYPE_TIMER_STARTED not in added
+
+
+async def test_a_batch_logs_one_line_with_its_answers_ids(
+    worker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A backlog's batch is one line (ids and counts), an answer alone its own line: the
+    worker's log is not what bounds a drain. Ids only, never the answers' bodies."""
+    caplog.set_level(logging.INFO, logger="temporalio.workflow")
+    req = court_request()
+    handle = await worker.start(req)
+    ack, report = acknowledgement(req), execution_report(req)
+
+    # Refused (a postponement before the State acknowledged), taken, repeated; then alone.
+    await take(handle, postponement(req, "RS 95"), ack, ack)
+    await send(handle, report)
+
+    lines = [r for r in caplog.records if r.name == "temporalio.workflow"]
+    said = [(r.getMessage().split(" (")[0], r.__dict__) for r in lines]  # the SDK's ids after
+    batch = [fields for message, fields in said if message == "answers accepted"]
+    alone = [fields["event_id"] for message, fields in said if message == "answer accepted"]
+    assert len(batch) == 1
+    fields = batch[0]
+    assert fields["event_ids"] == [ack.event_id]
+    assert (fields["accepted"], fields["duplicates"], fields["refused"]) == (1, 1, 1)
+    assert fields["request_reference"] == req.reference and fields["state"] == "NLD"
+    assert alone == [report.event_id]
+    assert ACCOUNT not in str(fields) and "RS 95" not in str(fields)
