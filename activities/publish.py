@@ -152,30 +152,34 @@ class EventPublisher:
         return [(topic, m) for m in messages]
 
     async def _send_all(self, sends: list[tuple[str, Event]]) -> None:
-        """Send in order and wait for every acknowledgement; one line per topic of the round
-        (``events published``: its partition, the first and last offset and the event ids),
-        not one per event, which cost the worker more than sending did."""
+        """Send in order and wait for every acknowledgement. Said in one line per topic,
+        partition and subject of the round (``events published``: each event's id and
+        offset), not one per event, which cost the worker more than sending did; a round
+        that fails says first what the broker had already taken (the retry sends it again
+        under the same ids)."""
         # Queued one after another on one idempotent producer: the broker keeps their order.
         pending = [(t, e, await self._producer.send(t, **self._record(e))) for t, e in sends]
-        placed: dict[tuple[str, int], list[tuple[int, str]]] = {}
-        for topic, event, delivery in pending:
-            try:
-                metadata = await delivery
-            except KafkaError as err:
-                bound = self._bound(event)
-                bound.warning("event not published; Temporal will retry", error=repr(err))
-                raise
-            placed.setdefault((topic, metadata.partition), []).append((metadata.offset, event.id))
-        if placed:
-            said = self._round(sends[0][1])
-            for (topic, partition), events in placed.items():
-                said.info(
-                    "events published",
+        placed: dict[tuple[str, int, str], list[tuple[Event, int]]] = {}
+        try:
+            for topic, event, delivery in pending:
+                try:
+                    metadata = await delivery
+                except KafkaError as err:
+                    bound = self._bound(event)
+                    bound.warning("event not published; Temporal will retry", error=repr(err))
+                    raise
+                where = (topic, metadata.partition, event.subject)
+                placed.setdefault(where, []).append((event, metadata.offset))
+        finally:
+            complete = sum(map(len, placed.values())) == len(sends)
+            for (topic, partition, _), events in placed.items():
+                self._round(events[0][0]).info(
+                    "events published" if complete else "events published, round incomplete",
                     topic=topic,
                     partition=partition,
-                    offsets=[events[0][0], events[-1][0]],
-                    event_ids=[event_id for _, event_id in events],
-                    count=len(events),
+                    offsets=[offset for _, offset in events],
+                    event_ids=[event.id for event, _ in events],
+                    event_types=sorted({str(event.type) for event, _ in events}),
                 )
 
     @staticmethod
@@ -189,7 +193,7 @@ class EventPublisher:
 
     @staticmethod
     def _round(event: Event) -> Any:
-        """The log context of a round: its subject (a request, or a case) and activity."""
+        """The log context of a round's events of one subject (a request) and its activity."""
         info = activity.info()
         return log.bind(
             request_reference=event.subject,

@@ -190,7 +190,8 @@ class RequestWorkflow:
                 receipts.append(receipt.model_copy(update={"rejected": refused.message}))
         if any(not r.duplicate and r.rejected is None for r in receipts):
             self._visibility.refresh_safely(self._refresh_visibility)
-        request_log.batch(receipts, self._rec.status, self._request)
+        kinds = [m.answer_type for m in batch.answers]
+        request_log.batch(kinds, receipts, self._rec.status, self._request)
         return BatchReceipt(receipts=receipts)
 
     @take_answers.validator

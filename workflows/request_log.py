@@ -4,6 +4,9 @@ Silent on replay, as every ``workflow.logger`` line."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -28,17 +31,26 @@ def taken(kind: Kind, event_id: str, status: RequestStatus, request: CourtReques
     )
 
 
-def batch(receipts: list[AnswerReceipt], status: RequestStatus, request: CourtRequest) -> None:
+def batch(
+    kinds: Sequence[str],
+    receipts: list[AnswerReceipt],
+    status: RequestStatus,
+    request: CourtRequest,
+) -> None:
     """One line for a batch of a State's answers (a backlog the bridge hands over), not one
     per answer (a line per answer and per event took about a quarter of the worker's time in
-    a backlog drain, ``bench/drain.py``). Ids and counts only; every answer taken is also its
-    own ``answer.accepted`` event on Kafka."""
-    accepted = [r.event_id for r in receipts if not r.duplicate and r.rejected is None]
+    a backlog drain, ``bench/drain.py``): the ids accepted, how many of each kind, and how
+    many were repeated or refused. Each answer accepted is also its own event on Kafka."""
+    accepted = [
+        (kind, r.event_id)
+        for kind, r in zip(kinds, receipts, strict=True)
+        if not r.duplicate and r.rejected is None
+    ]
     workflow.logger.info(
-        "answers accepted",
+        "answer batch taken",
         extra={
-            "event_ids": accepted,
-            "accepted": len(accepted),
+            "event_ids": [event_id for _, event_id in accepted],
+            "actions": dict(Counter(kind for kind, _ in accepted)),
             "duplicates": sum(1 for r in receipts if r.duplicate),
             "refused": sum(1 for r in receipts if r.rejected is not None),
             "status": status.value,

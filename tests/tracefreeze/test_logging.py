@@ -90,10 +90,10 @@ async def test_bridge_workflow_and_activity_lines_carry_their_ids(stack: Setting
     assert published["workflow_id"] == workflow_id
     assert published["activity_id"] and published["attempt"] == 1
     assert published["case_number"] == request.case_number
-    # One line per topic of a round: its events' ids and the range of their offsets.
-    assert published["count"] == len(published["event_ids"]) >= 1
-    first, last = published["offsets"]
-    assert 0 <= first <= last and published["partition"] >= 0
+    # One line per topic, partition and request of a round: each event's id and offset.
+    assert len(published["offsets"]) == len(published["event_ids"]) >= 1
+    assert published["offsets"] == sorted(published["offsets"]) and published["partition"] >= 0
+    assert published["event_types"]
 
     personal = [p.name for p in request.parties] + [a.description for a in request.known_assets]
     for app in (worker, bridge):

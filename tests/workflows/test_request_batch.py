@@ -171,12 +171,13 @@ async def test_a_batch_logs_one_line_with_its_answers_ids(
 
     lines = [r for r in caplog.records if r.name == "temporalio.workflow"]
     said = [(r.getMessage().split(" (")[0], r.__dict__) for r in lines]  # the SDK's ids after
-    batch = [fields for message, fields in said if message == "answers accepted"]
+    batch = [fields for message, fields in said if message == "answer batch taken"]
     alone = [fields["event_id"] for message, fields in said if message == "answer accepted"]
     assert len(batch) == 1
     fields = batch[0]
     assert fields["event_ids"] == [ack.event_id]
-    assert (fields["accepted"], fields["duplicates"], fields["refused"]) == (1, 1, 1)
+    assert fields["actions"] == {"acknowledgement": 1}
+    assert (fields["duplicates"], fields["refused"]) == (1, 1)
     assert fields["request_reference"] == req.reference and fields["state"] == "NLD"
     assert alone == [report.event_id]
     assert ACCOUNT not in str(fields) and "RS 95" not in str(fields)
