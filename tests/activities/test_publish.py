@@ -8,16 +8,26 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+import structlog
+from aiokafka.admin import NewTopic
+from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.publish import FOREIGN_TOPIC, EventPublisher
+from schemas.escalations import EscalationEvent, EscalationKind
 from schemas.events import RequestEvent, RequestEventType
 from schemas.ledger import RequestStatus
 from schemas.outbox import PublishOutbox
 from tracefreeze.config import Settings
-from tracefreeze.kafka import make_consumer, make_producer, start_with_timeout, stop_with_timeout
+from tracefreeze.kafka import (
+    make_admin,
+    make_consumer,
+    make_producer,
+    start_with_timeout,
+    stop_with_timeout,
+)
 from workflows.request_outbox import PUBLISH_TIMEOUT
 
 pytestmark = pytest.mark.stack
@@ -100,3 +110,60 @@ async def test_a_round_naming_a_topic_not_the_courts_own_is_refused(stack: Setti
         assert await ActivityEnvironment().run(publisher.publish_outbox, ours) is not None
     finally:
         await stop_with_timeout(producer, stack.kafka_timeout_s)
+
+
+async def test_a_round_failing_part_way_says_what_the_broker_took(stack: Settings) -> None:
+    """The broker takes the round's event and refuses its escalation (too large for its
+    topic): the round fails, to be sent again whole under the same ids, and its line names
+    the event the broker already holds, with its offset, as an incomplete round, and the
+    escalation refused, so no copy on a topic goes unaccounted for in the worker's log."""
+    small = f"test-publish-small-{uuid.uuid4().hex[:8]}"
+    admin = make_admin(stack)
+    await start_with_timeout(admin, stack.kafka_timeout_s)
+    try:
+        topic = NewTopic(small, 1, 1, topic_configs={"max.message.bytes": "100"})
+        await admin.create_topics([topic])
+    finally:
+        await stop_with_timeout(admin, stack.kafka_timeout_s)
+    reference = f"ICC-01/22-REQ-T{uuid.uuid4().hex[:10].upper()}"
+    now = datetime.now(UTC)
+    event = RequestEvent(
+        id=str(uuid.uuid4()),
+        type=RequestEventType.TRANSMITTED,
+        time=now,
+        subject=reference,
+        case_number="ICC-01/22",
+        requested_state="NLD",
+        status=RequestStatus.TRANSMITTED,
+    )
+    escalation = EscalationEvent(
+        id=str(uuid.uuid4()),
+        type="int.icc.tracefreeze.escalation.deadline_approaching.v1",
+        time=now,
+        subject=reference,
+        case_number="ICC-01/22",
+        requested_state="NLD",
+        kind=EscalationKind.DEADLINE_APPROACHING,
+        level=1,
+    )
+    round_ = PublishOutbox(
+        events_topic=stack.topics.request_events,
+        events=[event],
+        escalations_topic=small,
+        escalations=[escalation],
+    )
+    producer = make_producer(stack, client_id="test-publish-partial")
+    await start_with_timeout(producer, stack.kafka_timeout_s)
+    try:
+        publisher = EventPublisher(producer, timeout_s=stack.kafka_timeout_s)
+        with structlog.testing.capture_logs() as logs, pytest.raises(KafkaError):
+            await ActivityEnvironment().run(publisher.publish_outbox, round_)
+    finally:
+        await stop_with_timeout(producer, stack.kafka_timeout_s)
+
+    said = {line["event"]: line for line in logs}
+    taken = said["events published, round incomplete"]
+    assert taken["event_ids"] == [event.id] and taken["topic"] == stack.topics.request_events
+    assert len(taken["offsets"]) == 1 and taken["request_reference"] == reference
+    assert said["event not published; Temporal will retry"]["event_id"] == escalation.id
+    assert "events published" not in said
