@@ -23,7 +23,7 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.structs import RecordMetadata
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -152,35 +152,55 @@ class EventPublisher:
         return [(topic, m) for m in messages]
 
     async def _send_all(self, sends: list[tuple[str, Event]]) -> None:
-        """Send in order and wait for every acknowledgement. Said in one line per topic,
-        partition and subject of the round (``events published``: each event's id and
-        offset), not one per event, which cost the worker more than sending did; a round
-        that fails says first what the broker had already taken (the retry sends it again
-        under the same ids)."""
-        # Queued one after another on one idempotent producer: the broker keeps their order.
-        pending = [(t, e, await self._producer.send(t, **self._record(e))) for t, e in sends]
-        placed: dict[tuple[str, int, str], list[tuple[Event, int]]] = {}
+        """Send in order and wait for every acknowledgement; any refusal fails the round,
+        which Temporal sends again whole under the same ids. Said in one line per topic,
+        partition and subject (``events published``: each event's id and offset), not one
+        per event, which cost the worker more than sending did; a round that fails or is
+        cut off by its timeout says what the broker had taken by then (``round incomplete``)
+        and each event it refused."""
+        queued: list[tuple[str, Event, asyncio.Future[RecordMetadata]]] = []
         try:
-            for topic, event, delivery in pending:
-                try:
-                    metadata = await delivery
-                except KafkaError as err:
-                    bound = self._bound(event)
-                    bound.warning("event not published; Temporal will retry", error=repr(err))
-                    raise
+            # One after another on one idempotent producer: the broker keeps their order.
+            for topic, event in sends:
+                queued.append(
+                    (topic, event, await self._producer.send(topic, **self._record(event)))
+                )
+            outcomes = await asyncio.gather(*(d for _, _, d in queued), return_exceptions=True)
+            refused = [
+                (e, o)
+                for (_, e, _), o in zip(queued, outcomes, strict=True)
+                if isinstance(o, BaseException)
+            ]
+            for event, err in refused:
+                self._bound(event).warning(
+                    "event not published; Temporal will retry", error=repr(err)
+                )
+            if refused:
+                raise refused[0][1]
+        finally:
+            self._say(queued, complete=len(sends))
+
+    def _say(
+        self, queued: list[tuple[str, Event, asyncio.Future[RecordMetadata]]], complete: int
+    ) -> None:
+        """The lines of what the broker took: only acknowledgements already in (never waits,
+        so a round cut off by its timeout ends at once)."""
+        placed: dict[tuple[str, int, str], list[tuple[Event, int]]] = {}
+        for topic, event, delivery in queued:
+            if delivery.done() and not delivery.cancelled() and delivery.exception() is None:
+                metadata = delivery.result()
                 where = (topic, metadata.partition, event.subject)
                 placed.setdefault(where, []).append((event, metadata.offset))
-        finally:
-            complete = sum(map(len, placed.values())) == len(sends)
-            for (topic, partition, _), events in placed.items():
-                self._round(events[0][0]).info(
-                    "events published" if complete else "events published, round incomplete",
-                    topic=topic,
-                    partition=partition,
-                    offsets=[offset for _, offset in events],
-                    event_ids=[event.id for event, _ in events],
-                    event_types=sorted({str(event.type) for event, _ in events}),
-                )
+        whole = sum(map(len, placed.values())) == complete
+        for (topic, partition, _), events in placed.items():
+            self._round(events[0][0]).info(
+                "events published" if whole else "events published, round incomplete",
+                topic=topic,
+                partition=partition,
+                offsets=[offset for _, offset in events],
+                event_ids=[event.id for event, _ in events],
+                event_types=sorted({str(event.type) for event, _ in events}),
+            )
 
     @staticmethod
     def _record(event: Event) -> dict[str, Any]:

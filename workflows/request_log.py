@@ -43,7 +43,7 @@ def batch(
     many were repeated or refused. Each answer accepted is also its own event on Kafka."""
     accepted = [
         (kind, r.event_id)
-        for kind, r in zip(kinds, receipts, strict=True)
+        for kind, r in zip(kinds, receipts, strict=False)  # one receipt per answer; never raise
         if not r.duplicate and r.rejected is None
     ]
     workflow.logger.info(
