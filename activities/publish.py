@@ -178,10 +178,10 @@ class EventPublisher:
             if refused:
                 raise refused[0][1]
         finally:
-            self._say(queued, complete=len(sends))
+            self._log_round(queued, sent=len(sends))
 
-    def _say(
-        self, queued: list[tuple[str, Event, asyncio.Future[RecordMetadata]]], complete: int
+    def _log_round(
+        self, queued: list[tuple[str, Event, asyncio.Future[RecordMetadata]]], sent: int
     ) -> None:
         """The lines of what the broker took: only acknowledgements already in (never waits,
         so a round cut off by its timeout ends at once)."""
@@ -191,9 +191,9 @@ class EventPublisher:
                 metadata = delivery.result()
                 where = (topic, metadata.partition, event.subject)
                 placed.setdefault(where, []).append((event, metadata.offset))
-        whole = sum(map(len, placed.values())) == complete
+        whole = sum(map(len, placed.values())) == sent
         for (topic, partition, _), events in placed.items():
-            self._round(events[0][0]).info(
+            self._round_context(events[0][0]).info(
                 "events published" if whole else "events published, round incomplete",
                 topic=topic,
                 partition=partition,
@@ -212,7 +212,7 @@ class EventPublisher:
         }
 
     @staticmethod
-    def _round(event: Event) -> Any:
+    def _round_context(event: Event) -> Any:
         """The log context of a round's events of one subject (a request) and its activity."""
         info = activity.info()
         return log.bind(
@@ -225,4 +225,4 @@ class EventPublisher:
         )
 
     def _bound(self, event: Event) -> Any:
-        return self._round(event).bind(event_id=event.id, event_type=str(event.type))
+        return self._round_context(event).bind(event_id=event.id, event_type=str(event.type))
