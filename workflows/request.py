@@ -1,8 +1,9 @@
 """One Court request to one State, from transmission to closure (RS 93(1)(k), 96, 99).
 
-Read top to bottom: the start (``__init__``, which registers one update per kind of the
-catalog), the main loop (``run``), the update handlers with their validator beneath, how an
-answer or action is taken, the clocks, the carry to the next run, and the queries.
+Read top to bottom: the start (``__init__``), the main loop (``run``), the update handlers with
+their validator beneath (one per kind of the catalog, declared on the class by
+``request_updates.py``), how an answer or action is taken, the clocks, the carry to the next
+run, and the queries.
 
 Every State answer and every Court action is an update whose id is its event id, named and typed
 by its kind in ``workflows/catalog.py``. A validator rejects what the request cannot take before
@@ -15,7 +16,6 @@ case (``request_publishing.py``), the seen ids (``request_seen.py``), the guard
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from temporalio import workflow
@@ -43,7 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import state_machine as sm
     from workflows.asset_rules import release
     from workflows.carry import RequestCarry, RequestRun
-    from workflows.catalog import BATCH_UPDATE, CATALOG, KINDS, RULES, Kind
+    from workflows.catalog import BATCH_UPDATE, KINDS, RULES, Kind
     from workflows.court_admission import admit
     from workflows.denial_rules import settles_stages
     from workflows.ladder import level_of
@@ -69,6 +69,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.request_policy import inp_policy_pending, install, note_met, policy_at_start
     from workflows.request_publishing import ParentReports, Visibility, note_for_report
     from workflows.request_seen import SeenIds
+    from workflows.request_updates import declare_kind_updates
     from workflows.request_view import request_view
 
 
@@ -77,6 +78,7 @@ Message = AnswerBase | CourtAction
 
 
 @workflow.defn
+@declare_kind_updates
 class RequestWorkflow:
     @workflow.init
     def __init__(self, inp: RequestRun) -> None:
@@ -101,9 +103,6 @@ class RequestWorkflow:
         self._parent = ParentReports(
             stale=inp.carried is not None and workflow.info().parent is not None
         )
-        for kind in CATALOG:
-            handler, validator = self._handlers(kind)
-            workflow.set_update_handler(kind.update, handler, validator=validator)
         register_refresh(self._rec, self._record_timeline, self._note_step)
         if inp.carried is None and inp.policy is not None:
             install(self._rec, inp.policy, workflow.now(), workflow.now())
@@ -156,22 +155,7 @@ class RequestWorkflow:
                     return self.view()
                 workflow.continue_as_new(next_run(self._input, self._carry()))
 
-    # -- the updates: one per kind of the catalog, and a batch of a State's answers ----------
-
-    def _handlers(self, kind: Kind) -> tuple[Callable[..., AnswerReceipt], Callable[..., None]]:
-        """``kind``'s update handler, typed with its contract (decoded as exactly that), and
-        validator. ``refresh_organ_keys`` is registered beside (``request_keys.py``)."""
-
-        def handler(m: Message) -> AnswerReceipt:
-            self._note_step(1)  # the server counts each, taken, repeated or refused
-            return self._take_guarded(m, kind)
-
-        def validator(m: Message) -> None:
-            self._validate(m, kind)
-
-        handler.__annotations__ = {"m": kind.contract, "return": AnswerReceipt}
-        handler.__doc__ = kind.contract.__doc__
-        return handler, validator
+    # -- the updates: one per kind of the catalog (request_updates.py), and a batch ----------
 
     @workflow.update(name=BATCH_UPDATE)
     def take_answers(self, batch: AnswerBatch) -> BatchReceipt:

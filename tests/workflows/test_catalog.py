@@ -12,17 +12,23 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from temporalio import workflow
 from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.client import WorkflowUpdateFailedError
 
 from schemas.answers import StateAnswer
 from schemas.court import COURT_ACTION, CourtActionMessage
+from schemas.ledger import RequestStatus as S
 from schemas.organ_keys import REFRESH_ORGAN_KEYS
-from tests.workflows.support import court_request
+from schemas.views import AnswerReceipt
+from tests.builders import no_assets, to
+from tests.workflows.support import court_request, settle, view
 from tracefreeze.cli.court import ACTION_MODELS
 from tracefreeze.client import COURT_UPDATES
 from tracefreeze.intake.routing import UPDATES
 from workflows import catalog
 from workflows import state_machine as sm
+from workflows.request import RequestWorkflow
 
 ROOT = Path(__file__).resolve().parents[2]
 STATE = [kind for kind in catalog.CATALOG if kind.party == "state"]
@@ -125,3 +131,34 @@ def test_the_cli_takes_the_kind_from_the_file_or_from_its_argument(tmp_path: Pat
     with pytest.raises(SystemExit) as refused:
         court_action(named, "withdrawal")
     assert refused.value.code == 2
+
+
+def test_each_kind_s_update_is_declared_on_the_class_with_its_contract_and_validator() -> None:
+    """Declared once on the class (``workflows/request_updates.py``), read once per worker:
+    each kind's update decodes exactly its contract, and has the validator that applies its
+    rule before anything is written."""
+    updates = workflow._Definition.must_from_class(RequestWorkflow).updates
+    for kind in catalog.CATALOG:
+        update = updates[kind.update]
+        assert update.arg_types == [kind.contract], kind.name
+        assert update.ret_type is AnswerReceipt, kind.name
+        assert update.validator is not None, kind.name
+
+
+async def test_an_answer_sent_under_another_kind_s_update_is_refused_and_nothing_written(
+    worker,
+) -> None:
+    """A State's no-assets report sent as ``acknowledge`` is not an acknowledgement: it is
+    refused when decoded as the update's contract, and the request is as it was (RS 96(1):
+    the request is taken as the State sent it, under its own name)."""
+    request = court_request()
+    handle = await worker.start(request)
+    await settle(handle)
+    before = await view(handle)
+    report = no_assets(to(request.reference))
+    with pytest.raises(WorkflowUpdateFailedError):
+        await handle.execute_update("acknowledge", report, id=report.event_id)
+    after = await view(handle)
+    assert after.status == before.status == S.TRANSMITTED
+    assert after.timeline == before.timeline
+    assert after.answers_seen == before.answers_seen
