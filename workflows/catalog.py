@@ -12,7 +12,7 @@ the State-answer messages of the AsyncAPI document (``schemas/answer_messages.py
 kind is one entry here, its rule functions and its tests (``docs/adding-an-answer.md``).
 
 **One named update per kind, not a generic ``take_answer``/``act``.** The request workflow
-declares each entry's update by its name on its class (``workflows/request_updates.py``), typed
+declares each entry's update by its name on its class (``workflows/declared_updates.py``), typed
 by the entry's contract and with a validator that applies the entry's rule. Named updates were
 chosen because the name is what a person reads: the Temporal UI and every history show
 ``report_execution`` or ``decide_postponement``, not ``act``; the names stay those the bridge,

@@ -23,7 +23,6 @@ changes, and the register of national-law requirements (``schemas/directory.py``
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from temporalio import workflow
@@ -45,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
         requirement_id,
     )
     from workflows import party_rules as pr
+    from workflows.declared_updates import declare_updates
     from workflows.notice_signatures import unrelayed
     from workflows.outcome import Refusal
     from workflows.party_catalog import NOT_APPLIED, PARTY_ACTIONS, PARTY_RULES, PartyKind
@@ -92,6 +92,7 @@ def memo_of(carry: PartyCarry) -> dict[str, Any]:
 
 
 @workflow.defn
+@declare_updates(PARTY_ACTIONS, PartyView, take="_take", check="_check")
 class PartyDirectoryWorkflow:
     @workflow.init
     def __init__(self, inp: PartyRun) -> None:
@@ -105,9 +106,6 @@ class PartyDirectoryWorkflow:
         self._keys = PartyKeys(self._carry.organ_keys, inp.code)  # party_keys.py
         self._early: list[DirectoryNotice] = []
         self._keys.register_refresh(self._note_hand_over)
-        for kind in PARTY_ACTIONS:
-            handler, validator = self._handlers(kind)
-            workflow.set_update_handler(kind.update, handler, validator=validator)
 
     @workflow.run
     async def run(self, inp: PartyRun) -> PartyView:
@@ -206,40 +204,36 @@ class PartyDirectoryWorkflow:
 
     # -- the Court's actions -----------------------------------------------------------------
 
-    def _handlers(self, kind: PartyKind) -> tuple[Callable[..., PartyView], Callable[..., None]]:
-        def handler(m: Any) -> PartyView:
-            self._note_hand_over()
-            if m.event_id not in self._carry.seen:
-                self._validate(m, kind)
-                before = self._carry.model_copy(deep=True)
-                try:
-                    what = PARTY_RULES[kind.name].apply(self._carry, m, workflow.now())
-                    pr.remember(self._carry, m.event_id)
-                    self._in_force()
-                except Exception as fault:  # refused and rolled back, never a failed task
-                    self._carry = before
-                    raise ApplicationError(
-                        f"{kind.name} could not be applied ({type(fault).__name__}): nothing "
-                        "was recorded",
-                        type=NOT_APPLIED,
-                        non_retryable=True,
-                    ) from None
-                self._taken_this_run += 1
-                self._dirty = True
-                workflow.logger.info(
-                    "party action taken",
-                    extra={"party": self._code, "event_id": m.event_id, "what": what},
-                )
-            return self.view()
+    def _take(self, m: Any, kind: PartyKind) -> PartyView:
+        """The update of ``kind`` (declared on the class), its validator ``_check``."""
+        self._note_hand_over()
+        if m.event_id not in self._carry.seen:
+            self._validate(m, kind)
+            before = self._carry.model_copy(deep=True)
+            try:
+                what = PARTY_RULES[kind.name].apply(self._carry, m, workflow.now())
+                pr.remember(self._carry, m.event_id)
+                self._in_force()
+            except Exception as fault:  # refused and rolled back, never a failed task
+                self._carry = before
+                raise ApplicationError(
+                    f"{kind.name} could not be applied ({type(fault).__name__}): nothing "
+                    "was recorded",
+                    type=NOT_APPLIED,
+                    non_retryable=True,
+                ) from None
+            self._taken_this_run += 1
+            self._dirty = True
+            workflow.logger.info(
+                "party action taken",
+                extra={"party": self._code, "event_id": m.event_id, "what": what},
+            )
+        return self.view()
 
-        def validator(m: Any) -> None:
-            if m.event_id not in self._carry.seen:
-                self._keys.check(kind.name, m)  # the organ's signature, for this party, first
-                self._validate(m, kind)
-
-        handler.__annotations__ = {"m": kind.contract, "return": PartyView}
-        handler.__doc__ = kind.contract.__doc__
-        return handler, validator
+    def _check(self, m: Any, kind: PartyKind) -> None:
+        if m.event_id not in self._carry.seen:
+            self._keys.check(kind.name, m)  # the organ's signature, for this party, first
+            self._validate(m, kind)
 
     def _validate(self, m: Any, kind: PartyKind) -> None:
         try:

@@ -2,7 +2,7 @@
 
 Read top to bottom: the start (``__init__``), the main loop (``run``), the update handlers with
 their validator beneath (one per kind of the catalog, declared on the class by
-``request_updates.py``), how an answer or action is taken, the clocks, the carry to the next
+``declared_updates.py``), how an answer or action is taken, the clocks, the carry to the next
 run, and the queries.
 
 Every State answer and every Court action is an update whose id is its event id, named and typed
@@ -43,8 +43,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows import state_machine as sm
     from workflows.asset_rules import release
     from workflows.carry import RequestCarry, RequestRun
-    from workflows.catalog import BATCH_UPDATE, KINDS, RULES, Kind
+    from workflows.catalog import BATCH_UPDATE, CATALOG, KINDS, RULES, Kind
     from workflows.court_admission import admit
+    from workflows.declared_updates import declare_updates
     from workflows.denial_rules import settles_stages
     from workflows.ladder import level_of
     from workflows.ledger import ledger_from_request
@@ -69,7 +70,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.request_policy import inp_policy_pending, install, note_met, policy_at_start
     from workflows.request_publishing import ParentReports, Visibility, note_for_report
     from workflows.request_seen import SeenIds
-    from workflows.request_updates import declare_kind_updates
     from workflows.request_view import request_view
 
 
@@ -78,7 +78,7 @@ Message = AnswerBase | CourtAction
 
 
 @workflow.defn
-@declare_kind_updates
+@declare_updates(CATALOG, AnswerReceipt, take="_take_one", check="_validate")
 class RequestWorkflow:
     @workflow.init
     def __init__(self, inp: RequestRun) -> None:
@@ -155,7 +155,12 @@ class RequestWorkflow:
                     return self.view()
                 workflow.continue_as_new(next_run(self._input, self._carry()))
 
-    # -- the updates: one per kind of the catalog (request_updates.py), and a batch ----------
+    # -- the updates: one per kind of the catalog (declared above), and a batch -------------
+
+    def _take_one(self, m: Message, kind: Kind) -> AnswerReceipt:
+        """The update of ``kind``: one answer or action, its validator ``_validate``."""
+        self._note_step(1)  # the server counts each, taken, repeated or refused
+        return self._take_guarded(m, kind)
 
     @workflow.update(name=BATCH_UPDATE)
     def take_answers(self, batch: AnswerBatch) -> BatchReceipt:

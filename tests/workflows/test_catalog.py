@@ -10,6 +10,7 @@ import re
 import typing
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio import workflow
@@ -18,6 +19,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from schemas.answers import StateAnswer
 from schemas.court import COURT_ACTION, CourtActionMessage
+from schemas.directory import PartyView
 from schemas.ledger import RequestStatus as S
 from schemas.organ_keys import REFRESH_ORGAN_KEYS
 from schemas.views import AnswerReceipt
@@ -28,6 +30,9 @@ from tracefreeze.client import COURT_UPDATES
 from tracefreeze.intake.routing import UPDATES
 from workflows import catalog
 from workflows import state_machine as sm
+from workflows.declared_updates import declare_updates
+from workflows.party_catalog import PARTY_ACTIONS
+from workflows.party_directory import PartyDirectoryWorkflow
 from workflows.request import RequestWorkflow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -133,16 +138,36 @@ def test_the_cli_takes_the_kind_from_the_file_or_from_its_argument(tmp_path: Pat
     assert refused.value.code == 2
 
 
-def test_each_kind_s_update_is_declared_on_the_class_with_its_contract_and_validator() -> None:
-    """Declared once on the class (``workflows/request_updates.py``), read once per worker:
+@pytest.mark.parametrize(
+    ("workflow_class", "kinds", "returns"),
+    [
+        (RequestWorkflow, catalog.CATALOG, AnswerReceipt),
+        (PartyDirectoryWorkflow, PARTY_ACTIONS, PartyView),
+    ],
+)
+def test_each_kind_s_update_is_declared_on_the_class_with_its_contract_and_validator(
+    workflow_class: type, kinds: tuple[Any, ...], returns: type
+) -> None:
+    """Declared once on the class (``workflows/declared_updates.py``), read once per worker:
     each kind's update decodes exactly its contract, and has the validator that applies its
     rule before anything is written."""
-    updates = workflow._Definition.must_from_class(RequestWorkflow).updates
-    for kind in catalog.CATALOG:
+    updates = workflow._Definition.must_from_class(workflow_class).updates
+    for kind in kinds:
         update = updates[kind.update]
-        assert update.arg_types == [kind.contract], kind.name
-        assert update.ret_type is AnswerReceipt, kind.name
-        assert update.validator is not None, kind.name
+        assert update.arg_types == [kind.contract], kind.update
+        assert update.ret_type is returns, kind.update
+        assert update.validator is not None, kind.update
+
+
+def test_updates_are_declared_only_with_methods_the_class_has() -> None:
+    """A class without the method an update would call does not import, rather than fail
+    the first answer of that kind."""
+
+    class NoTake:
+        def _validate(self, m: Any, kind: Any) -> None: ...
+
+    with pytest.raises(TypeError, match="no method _take_one"):
+        declare_updates(catalog.CATALOG, AnswerReceipt, take="_take_one", check="_validate")(NoTake)
 
 
 async def test_an_answer_sent_under_another_kind_s_update_is_refused_and_nothing_written(
