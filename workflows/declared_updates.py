@@ -37,11 +37,16 @@ def declare_updates(
     update, calling ``self.<take>(m, kind)``, its validator ``self.<check>(m, kind)``."""
 
     def declare(cls: W) -> W:
+        if "__temporal_workflow_definition" in vars(cls):  # above @workflow.defn: never read
+            raise TypeError(f"declare the updates of {cls.__name__} beneath @workflow.defn")
         for name in (take, check):
             if not callable(getattr(cls, name, None)):
                 raise TypeError(f"{cls.__name__} has no method {name} to declare updates with")
         for kind in kinds:
-            setattr(cls, f"_update_{kind.update}", _update(kind, returns, take, check))
+            attribute = f"_update_{kind.update}"
+            if hasattr(cls, attribute):
+                raise TypeError(f"{cls.__name__}.{attribute} is declared twice")
+            setattr(cls, attribute, _update(kind, returns, take, check))
         return cls
 
     return declare

@@ -1,5 +1,5 @@
 """The Court's actions on a party's directory, declared once (``workflows/party_directory.py``
-registers one named update per entry; the client and CLI send by type).
+declares one named update per entry on its class; the client and CLI send by type).
 
 Each entry: the ``action_type``, its contract (``schemas/directory.py``), the update that takes
 it, and its rule (``workflows/party_rules.py``): a ``check`` that only reads and refuses with a

@@ -16,6 +16,7 @@ import pytest
 from temporalio import workflow
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
 from schemas.answers import StateAnswer
 from schemas.court import COURT_ACTION, CourtActionMessage
@@ -65,9 +66,9 @@ def test_the_state_machine_diagram_names_every_kind_that_moves_a_request() -> No
 
 
 async def test_the_running_workflow_takes_exactly_the_catalog_s_updates(worker) -> None:
-    """Each entry's update is registered when a request starts, under its name, beside the
-    batch and the refresh of the organ keys (``workflows/request_keys.py``); nothing else
-    is."""
+    """Each entry's update is declared on the class under its name, beside the batch and the
+    refresh of the organ keys registered at start (``workflows/request_keys.py``); nothing
+    else is."""
     handle = await worker.start(court_request())
     metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
     registered = {update.name for update in metadata.definition.update_definitions}
@@ -139,35 +140,63 @@ def test_the_cli_takes_the_kind_from_the_file_or_from_its_argument(tmp_path: Pat
 
 
 @pytest.mark.parametrize(
-    ("workflow_class", "kinds", "returns"),
+    ("workflow_class", "kinds", "returns", "takes", "checks"),
     [
-        (RequestWorkflow, catalog.CATALOG, AnswerReceipt),
-        (PartyDirectoryWorkflow, PARTY_ACTIONS, PartyView),
+        (RequestWorkflow, catalog.CATALOG, AnswerReceipt, "_take_one", "_validate"),
+        (PartyDirectoryWorkflow, PARTY_ACTIONS, PartyView, "_take", "_check"),
     ],
 )
 def test_each_kind_s_update_is_declared_on_the_class_with_its_contract_and_validator(
-    workflow_class: type, kinds: tuple[Any, ...], returns: type
+    workflow_class: type, kinds: tuple[Any, ...], returns: type, takes: str, checks: str
 ) -> None:
     """Declared once on the class (``workflows/declared_updates.py``), read once per worker:
     each kind's update decodes exactly its contract, and has the validator that applies its
-    rule before anything is written."""
+    rule before anything is written; each hands on the message and its own kind (never the last
+    kind of the loop that made them), the validator to the check, the handler to the take."""
     updates = workflow._Definition.must_from_class(workflow_class).updates
+
+    class StandIn:
+        """Records what each update's validator and handler hand on, and with which kind."""
+
+        calls: list[tuple[str, Any, Any]] = []
+
+        def __getattr__(self, name: str) -> Any:
+            return lambda m, kind: self.calls.append((name, m, kind)) or name
+
     for kind in kinds:
         update = updates[kind.update]
         assert update.arg_types == [kind.contract], kind.update
         assert update.ret_type is returns, kind.update
         assert update.validator is not None, kind.update
+        stand_in, message = StandIn(), object()
+        update.bind_validator(stand_in)(message)
+        update.bind_fn(stand_in)(message)
+        (check, m1, kind1), (take, m2, kind2) = stand_in.calls[-2:]
+        assert (check, take) == (checks, takes), kind.update
+        assert m1 is m2 is message and kind1 is kind2 is kind, kind.update
 
 
-def test_updates_are_declared_only_with_methods_the_class_has() -> None:
-    """A class without the method an update would call does not import, rather than fail
-    the first answer of that kind."""
+def test_updates_are_declared_only_on_a_class_that_can_take_them() -> None:
+    """A class without the method an update would call, declared above ``@workflow.defn``
+    (where the SDK would never read them) or declared twice does not import, rather than
+    fail the first answer of that kind."""
+    declare = declare_updates(catalog.CATALOG, AnswerReceipt, take="_take_one", check="_validate")
 
     class NoTake:
         def _validate(self, m: Any, kind: Any) -> None: ...
 
     with pytest.raises(TypeError, match="no method _take_one"):
-        declare_updates(catalog.CATALOG, AnswerReceipt, take="_take_one", check="_validate")(NoTake)
+        declare(NoTake)
+    with pytest.raises(TypeError, match=r"beneath @workflow\.defn"):
+        declare(RequestWorkflow)  # already defined: declaring again would be above it
+
+    class Twice:
+        def _take_one(self, m: Any, kind: Any) -> None: ...
+        def _validate(self, m: Any, kind: Any) -> None: ...
+
+    declare(Twice)
+    with pytest.raises(TypeError, match="declared twice"):
+        declare(Twice)
 
 
 async def test_an_answer_sent_under_another_kind_s_update_is_refused_and_nothing_written(
@@ -181,8 +210,11 @@ async def test_an_answer_sent_under_another_kind_s_update_is_refused_and_nothing
     await settle(handle)
     before = await view(handle)
     report = no_assets(to(request.reference))
-    with pytest.raises(WorkflowUpdateFailedError):
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update("acknowledge", report, id=report.event_id)
+    cause = refused.value.cause  # refused while decoding, before the validator read it
+    assert isinstance(cause, ApplicationError), cause
+    assert "Failed decoding arguments" in cause.message, cause.message
     after = await view(handle)
     assert after.status == before.status == S.TRANSMITTED
     assert after.timeline == before.timeline
