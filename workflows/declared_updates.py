@@ -21,7 +21,7 @@ from temporalio import workflow
 W = TypeVar("W", bound=type)
 
 
-class Declared(Protocol):
+class CatalogKind(Protocol):
     """What a kind of a catalog gives its update: a name and the contract it takes."""
 
     @property
@@ -31,7 +31,7 @@ class Declared(Protocol):
 
 
 def declare_updates(
-    kinds: Iterable[Declared], returns: type[Any], take: str, check: str
+    kinds: Iterable[CatalogKind], returns: type[Any], take: str, check: str
 ) -> Callable[[W], W]:
     """A class decorator (beneath ``@workflow.defn``): one update per kind, named by the kind's
     update, calling ``self.<take>(m, kind)``, its validator ``self.<check>(m, kind)``."""
@@ -52,7 +52,7 @@ def declare_updates(
     return declare
 
 
-def _update(kind: Declared, returns: type[Any], take: str, check: str) -> Any:
+def _update(kind: CatalogKind, returns: type[Any], take: str, check: str) -> Any:
     def handler(self: Any, m: Any) -> Any:
         return getattr(self, take)(m, kind)
 
