@@ -53,7 +53,12 @@ async def bare_timers(
     start_budget_s: float,
     guard_s: float,
     escalates: bool = False,
+    product_start_s: float = 0.0,
 ) -> dict[str, Any]:
+    """``product_start_s``: the seconds the product took to start the same count; the bare
+    engine's ``T`` is never set sooner than that from its calibration, so that a start rate
+    that falls after calibration (the server filling) does not leave timers unstarted and the
+    counts unequal."""
     settings = stack.settings
     n_partitions = len(await partitions(settings, settings.topics.request_events))
     topic = await engine_topic(settings, n_partitions)
@@ -90,7 +95,8 @@ async def bare_timers(
             rate = max(calib, 1) / (time.perf_counter() - t0)
             # Generous: starts slow down as the server fills (a late T costs only waiting, and
             # a timer not started before it would make the counts unequal).
-            lead = min((n - calib) / rate * 3 + guard_s, start_budget_s)
+            estimate = max((n - calib) / rate * 3, product_start_s)
+            lead = min(estimate + guard_s, start_budget_s)
             due = time.time() + max(lead, 3 * guard_s)
             jobs = [lambda i=i: start(i, due) for i in range(calib, n)]
             handles = [h for h in await bounded(concurrency, jobs) if h is not None]
