@@ -294,16 +294,17 @@ async def run_scale(
     # The bare engine at the product's counts: as many open timers, as many due together.
     calibration, due = out["started"] - out["due_together"], out["due_together"]
     print(f"  scale: the bare engine with {due:,} trivial timers due together ...", flush=True)
-    took = out["start_seconds"]
-    bare = await bare_timers(
+    timers = functools.partial(  # the same count and T's lead for both bare runs
+        bare_timers,
         stack,
         calibration,
         due,
         SUBMIT_CONCURRENCY,
         sizes.start_budget_s,
         GUARD_S,
-        product_start_s=took,
+        product_start_s=out["start_seconds"],
     )
+    bare = await timers()
     out["bare"] = bare
     out["equal_counts"] = bare["due_together"] == due
     out["ratio_starts"] = out["starts_s"] / bare["starts_s"]
@@ -315,9 +316,7 @@ async def run_scale(
         return _with_targets(out, sizes)
     # The same again with timers that publish when they fall due, as a request escalates.
     print(f"  scale: the bare engine with {due:,} timers that publish when due ...", flush=True)
-    escalating = await bare_timers(
-        stack, calibration, due, SUBMIT_CONCURRENCY, sizes.start_budget_s, GUARD_S, True, took
-    )
+    escalating = await timers(escalates=True)
     out["bare_escalating"] = escalating
     if escalating["due_together"] == due:
         out["ratio_fire_rate_escalating"] = out["fire_rate_s"] / escalating["fire_rate_s"]
