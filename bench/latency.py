@@ -31,7 +31,7 @@ from bench.common import (
 )
 from bench.downstream import Downstream, reading
 from bench.drain import submit_all
-from bench.latency_parts import update_and_query_round_trips
+from bench.latency_parts import readers_round_trips, update_and_query_round_trips
 from bench.stack import BenchStack
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
@@ -112,7 +112,7 @@ async def run_latency(
     settings = stack.settings.model_copy(update={"task_queue": TASK_QUEUE})
     stack.start_app("worker", TASK_QUEUE)
     stack.start_app("bridge", TASK_QUEUE)
-    runs, downstream, parts = [], [], []
+    runs, downstream, parts, readers = [], [], [], []
     try:
         for r in range(sizes.repeats):
             reference = f"ICC-01/22-LAT-{r:03d}"
@@ -123,6 +123,8 @@ async def run_latency(
             reference = f"ICC-01/22-LAT-PARTS-{r:03d}"
             n = min(sizes.answers, PARTS_ANSWERS)
             parts.append(await update_and_query_round_trips(settings, reference, n))
+            reading_ref = f"ICC-01/22-LAT-READERS-{r:03d}"
+            readers.append(await readers_round_trips(settings, reading_ref, n))
     finally:
         await stack.stop_apps()
     kafka_p50 = baselines["kafka"]["round_trip_p50_ms"]["median"]
@@ -150,6 +152,12 @@ async def run_latency(
     out["ratio_update_p50"] = out["product_update_p50_ms"]["median"] / temporal_p50
     out["baseline_query_p50_ms"] = baselines["temporal"]["query_p50_ms"]["median"]
     out["ratio_query_p50"] = out["progress_query_p50_ms"]["median"] / out["baseline_query_p50_ms"]
+    out["readers"] = readers[0]["readers"]
+    for figure in ("p50_ms", "p99_ms", "max_ms"):
+        out[f"readers_query_{figure}"] = summary([r[figure] for r in readers])
+    out["ratio_readers_query_p99"] = (
+        out["readers_query_p99_ms"]["median"] / out["baseline_query_p50_ms"]
+    )
     # The figure ends with a query; (a)+(b) has none. Also given: against (a)+(b)+(b) query.
     out["baseline_with_query_p50_ms"] = base50 + out["baseline_query_p50_ms"]
     out["ratio_p50_with_query"] = p50["median"] / out["baseline_with_query_p50_ms"]

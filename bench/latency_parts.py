@@ -6,6 +6,11 @@ on the same warm worker right after the end-to-end repeats, without Kafka or the
   the answer into its history (its events leave after, in a publishing activity); compare
   with (b), the trivial workflow's update.
 - *progress query round trip*: the query the end-to-end figure polls.
+- *several readers*: the same updates while ``READERS`` readers poll the progress query back
+  to back, as a Web UI, a Registry officer's CLI and a focal point's portal may at once: each
+  query's round trip (p50, p99, max). A query that arrives while the request's workflow task
+  runs waits for it; more of them than the server buffers per workflow are refused and retried
+  by the client a second or more later (``history.maxBufferedQueryCount``).
 """
 
 from __future__ import annotations
@@ -23,19 +28,25 @@ from tracefreeze.temporal import connect
 
 PAUSE_S = 0.02
 WARM_UP = 5
+READERS = 4
 
 
-async def update_and_query_round_trips(
-    settings: Settings, reference: str, n: int
-) -> dict[str, Any]:
+async def _ready(settings: Settings, reference: str) -> tuple[Any, RequestClient]:
+    """A started request, acknowledged and frozen (not timed): the client and its requests."""
     await submit_all(settings, [reference])
     client = await connect(settings)
-    requests = RequestClient(client, settings)
     for answer in (fresh_acknowledgement(reference), freeze_report(reference)):
         r = route(answer)
         await client.get_workflow_handle(r.workflow_id).execute_update(
             r.update_name, answer, id=answer.event_id
         )
+    return client, RequestClient(client, settings)
+
+
+async def update_and_query_round_trips(
+    settings: Settings, reference: str, n: int
+) -> dict[str, Any]:
+    client, requests = await _ready(settings, reference)
     updates, queries = [], []
     for i in range(n + WARM_UP):
         answer = management(reference, i)
@@ -51,3 +62,30 @@ async def update_and_query_round_trips(
             updates.append(t1 - t0)
             queries.append(t2 - t1)
     return {"update": latency_stats(updates), "query": latency_stats(queries)}
+
+
+async def readers_round_trips(settings: Settings, reference: str, n: int) -> dict[str, Any]:
+    """Each reader's progress query round trips while ``n`` updates are taken one by one."""
+    client, requests = await _ready(settings, reference)
+    taking = True
+    trips: list[float] = []
+
+    async def reader() -> None:
+        while taking:
+            t0 = time.perf_counter()
+            await requests.progress(reference, "NLD")
+            trips.append(time.perf_counter() - t0)
+
+    readers = [asyncio.create_task(reader()) for _ in range(READERS)]
+    try:
+        for i in range(n):
+            answer = management(reference, i)
+            r = route(answer)
+            await asyncio.sleep(PAUSE_S)
+            await client.get_workflow_handle(r.workflow_id).execute_update(
+                r.update_name, answer, id=answer.event_id
+            )
+    finally:
+        taking = False
+        await asyncio.gather(*readers)
+    return {"readers": READERS, **latency_stats(trips)}

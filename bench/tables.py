@@ -103,6 +103,20 @@ def print_latency(r: dict[str, Any]) -> None:
                     "baseline_query_p50_ms",
                     "ratio_query_p50",
                 ),
+                _against(
+                    r,
+                    f"part: {r['readers']} readers polling, query p99, ms",
+                    "readers_query_p99_ms",
+                    "(b) query ",
+                    "baseline_query_p50_ms",
+                    "ratio_readers_query_p99",
+                ),
+                [
+                    f"part: {r['readers']} readers polling, query p50 / max, ms",
+                    f"{spread(r['readers_query_p50_ms'], 1)} / "
+                    f"{spread(r['readers_query_max_ms'], 1)}",
+                    *("", "", ""),
+                ],
             ],
         )
     )
