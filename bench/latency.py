@@ -110,7 +110,7 @@ async def run_latency(
     stack: BenchStack, signer: StateSigner, sizes: LatencySizes, baselines: dict[str, Any]
 ) -> dict[str, Any]:
     settings = stack.settings.model_copy(update={"task_queue": TASK_QUEUE})
-    stack.start_app("worker", TASK_QUEUE)
+    worker = stack.start_app("worker", TASK_QUEUE)
     stack.start_app("bridge", TASK_QUEUE)
     runs, downstream, parts, readers = [], [], [], []
     try:
@@ -124,7 +124,7 @@ async def run_latency(
             n = min(sizes.answers, PARTS_ANSWERS)
             parts.append(await update_and_query_round_trips(settings, reference, n))
             reading_ref = f"ICC-01/22-LAT-READERS-{r:03d}"
-            readers.append(await readers_round_trips(settings, reading_ref, n))
+            readers.append(await readers_round_trips(settings, reading_ref, n, worker.health_port))
     finally:
         await stack.stop_apps()
     kafka_p50 = baselines["kafka"]["round_trip_p50_ms"]["median"]
@@ -153,6 +153,8 @@ async def run_latency(
     out["baseline_query_p50_ms"] = baselines["temporal"]["query_p50_ms"]["median"]
     out["ratio_query_p50"] = out["progress_query_p50_ms"]["median"] / out["baseline_query_p50_ms"]
     out["readers"] = readers[0]["readers"]
+    out["readers_queries"] = sum(r["n"] for r in readers)
+    out["readers_refused_ahead"] = sum(r["refused_ahead"] for r in readers)
     for figure in ("p50_ms", "p99_ms", "max_ms"):
         out[f"readers_query_{figure}"] = summary([r[figure] for r in readers])
     out["ratio_readers_query_p99"] = (

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import urllib.request
 from typing import Any
 
 from bench.common import freeze_report, fresh_acknowledgement, latency_stats, management
@@ -29,6 +30,8 @@ from tracefreeze.temporal import connect
 PAUSE_S = 0.02
 WARM_UP = 5
 READERS = 4
+QUERY_TIMEOUT_S = 30.0
+REFUSED = "tracefreeze_query_events_refused_total"
 
 
 async def _ready(settings: Settings, reference: str) -> tuple[Any, RequestClient]:
@@ -64,28 +67,47 @@ async def update_and_query_round_trips(
     return {"update": latency_stats(updates), "query": latency_stats(queries)}
 
 
-async def readers_round_trips(settings: Settings, reference: str, n: int) -> dict[str, Any]:
-    """Each reader's progress query round trips while ``n`` updates are taken one by one."""
+async def refused_activations(metrics_port: int) -> float:
+    """The worker's count of queries refused as ahead of a request's history (each evicts the
+    run, whose next task replays it: ``tracefreeze/history_bound.py``)."""
+
+    def scrape() -> float:
+        url = f"http://127.0.0.1:{metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=QUERY_TIMEOUT_S) as reply:
+            lines = reply.read().decode().splitlines()
+        return sum(float(line.split()[-1]) for line in lines if line.startswith(REFUSED))
+
+    return await asyncio.to_thread(scrape)
+
+
+async def readers_round_trips(
+    settings: Settings, reference: str, n: int, metrics_port: int
+) -> dict[str, Any]:
+    """Each reader's progress query round trips while ``n`` updates are taken one by one, and
+    how many of the readers' queries the worker refused as ahead of the request's history."""
     client, requests = await _ready(settings, reference)
-    taking = True
+    taking = asyncio.Event()
     trips: list[float] = []
 
     async def reader() -> None:
-        while taking:
+        while not taking.is_set():
             t0 = time.perf_counter()
-            await requests.progress(reference, "NLD")
+            await asyncio.wait_for(requests.progress(reference, "NLD"), QUERY_TIMEOUT_S)
             trips.append(time.perf_counter() - t0)
 
-    readers = [asyncio.create_task(reader()) for _ in range(READERS)]
-    try:
-        for i in range(n):
-            answer = management(reference, i)
-            r = route(answer)
-            await asyncio.sleep(PAUSE_S)
-            await client.get_workflow_handle(r.workflow_id).execute_update(
-                r.update_name, answer, id=answer.event_id
-            )
-    finally:
-        taking = False
-        await asyncio.gather(*readers)
-    return {"readers": READERS, **latency_stats(trips)}
+    before = await refused_activations(metrics_port)
+    async with asyncio.TaskGroup() as readers:  # a reader's failure ends the part
+        for _ in range(READERS):
+            readers.create_task(reader())
+        try:
+            for i in range(n):
+                answer = management(reference, i)
+                r = route(answer)
+                await asyncio.sleep(PAUSE_S)
+                await client.get_workflow_handle(r.workflow_id).execute_update(
+                    r.update_name, answer, id=answer.event_id
+                )
+        finally:
+            taking.set()
+    refused = await refused_activations(metrics_port) - before
+    return {"readers": READERS, "refused_ahead": refused, **latency_stats(trips)}

@@ -117,6 +117,11 @@ def print_latency(r: dict[str, Any]) -> None:
                     f"{spread(r['readers_query_max_ms'], 1)}",
                     *("", "", ""),
                 ],
+                [
+                    "part: readers' queries / refused as ahead of history",
+                    f"{r['readers_queries']:,} / {r['readers_refused_ahead']:,.0f}",
+                    *("", "", ""),
+                ],
             ],
         )
     )
