@@ -7,8 +7,9 @@ on the same warm worker right after the end-to-end repeats, without Kafka or the
   with (b), the trivial workflow's update.
 - *progress query round trip*: the query the end-to-end figure polls.
 - *several readers*: the same updates while ``READERS`` readers poll the progress query back
-  to back, as a Web UI, a Registry officer's CLI and a focal point's portal may at once: each
-  query's round trip (p50, p99, max). A query that arrives while the request's workflow task
+  to back, more readers than one request usually has at once (officers with it open in the
+  Web UI, a ``tracefreeze status``, the signing of a Court action): each query's round trip
+  (p50, p99, max). A query that arrives while the request's workflow task
   runs waits for it; more of them than the server buffers per workflow are refused and retried
   by the client a second or more later (``history.maxBufferedQueryCount``).
 """
@@ -86,11 +87,12 @@ async def readers_round_trips(
     """Each reader's progress query round trips while ``n`` updates are taken one by one, and
     how many of the readers' queries the worker refused as ahead of the request's history."""
     client, requests = await _ready(settings, reference)
-    taking = asyncio.Event()
+    taken = asyncio.Event()
+    """Every update taken: the readers stop."""
     trips: list[float] = []
 
     async def reader() -> None:
-        while not taking.is_set():
+        while not taken.is_set():
             t0 = time.perf_counter()
             await asyncio.wait_for(requests.progress(reference, "NLD"), QUERY_TIMEOUT_S)
             trips.append(time.perf_counter() - t0)
@@ -108,6 +110,6 @@ async def readers_round_trips(
                     r.update_name, answer, id=answer.event_id
                 )
         finally:
-            taking.set()
+            taken.set()
     refused = await refused_activations(metrics_port) - before
     return {"readers": READERS, "refused_ahead": refused, **latency_stats(trips)}
