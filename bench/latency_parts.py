@@ -68,7 +68,7 @@ async def update_and_query_round_trips(
     return {"update": latency_stats(updates), "query": latency_stats(queries)}
 
 
-async def refused_activations(metrics_port: int) -> float:
+async def queries_refused_ahead(metrics_port: int) -> float:
     """The worker's count of queries refused as ahead of a request's history (each evicts the
     run, whose next task replays it: ``tracefreeze/history_bound.py``)."""
 
@@ -97,7 +97,7 @@ async def readers_round_trips(
             await asyncio.wait_for(requests.progress(reference, "NLD"), QUERY_TIMEOUT_S)
             trips.append(time.perf_counter() - t0)
 
-    before = await refused_activations(metrics_port)
+    before = await queries_refused_ahead(metrics_port)
     async with asyncio.TaskGroup() as readers:  # a reader's failure ends the part
         for _ in range(READERS):
             readers.create_task(reader())
@@ -111,5 +111,5 @@ async def readers_round_trips(
                 )
         finally:
             taken.set()
-    refused = await refused_activations(metrics_port) - before
+    refused = await queries_refused_ahead(metrics_port) - before
     return {"readers": READERS, "refused_ahead": refused, **latency_stats(trips)}

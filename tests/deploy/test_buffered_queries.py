@@ -36,8 +36,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from tests.deploy.deploy_files import K8S, load
 from tracefreeze.config import Settings
+from tracefreeze.stack.helm_values import helm_dynamic_config
 
 READERS = 4
 """Readers asking one request at once: as many as the setting holds, past Temporal's one."""
@@ -70,8 +70,8 @@ class Reading:
 
 
 def setting() -> int:
-    (values,) = load(K8S / "temporal-values.yaml")
-    (entry,) = values["server"]["dynamicConfig"]["history.maxBufferedQueryCount"]
+    """The value every engine takes from the Helm values (the stack's own reader)."""
+    (entry,) = helm_dynamic_config()["history.maxBufferedQueryCount"]
     return int(entry["value"])
 
 
