@@ -118,7 +118,7 @@ async def run_trivial_worker(settings: Settings) -> None:
     from temporalio.client import Client
     from temporalio.worker import Worker
 
-    from bench.trivial import TASK_QUEUE, TRANSMIT, CounterWorkflow, TimerWorkflow
+    from bench.trivial import DUE_HEADER, TASK_QUEUE, TRANSMIT, CounterWorkflow, TimerWorkflow
     from tracefreeze.kafka import make_producer, start_with_timeout, stop_with_timeout
     from tracefreeze.worker import tuning
 
@@ -129,9 +129,12 @@ async def run_trivial_worker(settings: Settings) -> None:
     await start_with_timeout(producer, settings.kafka_timeout_s)
 
     @activity.defn(name=TRANSMIT)
-    async def transmit(topic: str) -> None:
+    async def transmit(topic: str, due: float = 0.0) -> None:
         key = activity.info().workflow_id.encode()
-        send = producer.send_and_wait(topic, value=b"x" * TRANSMITTED_BYTES, key=key)
+        headers = [(DUE_HEADER, repr(due).encode())] if due else None
+        send = producer.send_and_wait(
+            topic, value=b"x" * TRANSMITTED_BYTES, key=key, headers=headers
+        )
         await asyncio.wait_for(send, settings.kafka_timeout_s)
 
     stop = asyncio.Event()

@@ -247,6 +247,36 @@ async def end_offsets(settings: Settings, topic: str) -> dict[TopicPartition, in
         await consumer.stop()
 
 
+async def stamped_after_due(
+    settings: Settings,
+    since: dict[TopicPartition, int],
+    header: str,
+    expected: int,
+    timeout_s: float,
+) -> list[tuple[float, float]]:
+    """The deadline each record on ``since``'s partitions from those offsets on carries in its
+    ``header`` (epoch seconds; records without it are passed over) and how late after it the
+    record was stamped on Kafka, until ``expected`` of them are read or ``timeout_s`` passed."""
+    consumer = make_reader(settings, client_id="bench-timestamps")
+    await consumer.start()
+    found: list[tuple[float, float]] = []
+    try:
+        consumer.assign(list(since))
+        for tp, offset in since.items():
+            consumer.seek(tp, offset)
+        deadline = time.monotonic() + timeout_s
+        while len(found) < expected and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500, max_records=2000)
+            for records in batches.values():
+                for r in records:
+                    due = dict(r.headers or ()).get(header)
+                    if due is not None:
+                        found.append((float(due), r.timestamp / 1000 - float(due)))
+    finally:
+        await consumer.stop()
+    return found
+
+
 class GroupLag:
     """Committed offsets of a consumer group, read with one admin client."""
 

@@ -30,8 +30,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.bare_timers import bare_timers, fire_rate
+from bench.bare_timers import bare_timers, fire_rate, out_rate, spread
 from bench.common import bounded, count_topic, partitions, percentile
+from bench.cpu import IDLE_CAP_S, until_idle, window
 from bench.settled import Settled
 from bench.stack import BenchStack
 from schemas.escalations import EscalationEvent, EscalationKind
@@ -185,6 +186,8 @@ async def scale_once(
     try:
         with RssSampler(worker) as rss:
             settled = Settled(settings, events_before)
+            starting = window(worker.pid, stack.state_dir)
+            starting.open()
             async with settled:
                 t0 = time.perf_counter()
                 calib = [f"{PREFIX}{run}-C{i:05d}" for i in range(sizes.calibration)]
@@ -226,6 +229,8 @@ async def scale_once(
                 await settled.reach(total, max(5.0, left))
                 settle_s = time.perf_counter() - t0
                 n_settled = settled.count
+            await until_idle(worker.pid, (due_at - datetime.now(UTC)).total_seconds() - 2)
+            starting.close()
             rss_after_starts = rss.now()
             result.update(
                 {
@@ -238,6 +243,7 @@ async def scale_once(
                     "settled_starts_s": n_settled / settle_s,
                     "due_at": due_at.isoformat(),
                     "rss_after_starts_mib": rss_after_starts / 2**20,
+                    **starting.per(total, "start_"),
                 }
             )
             print(
@@ -248,6 +254,8 @@ async def scale_once(
             wait = (due_at - datetime.now(UTC)).total_seconds() - 1
             if wait > 0:
                 await asyncio.sleep(wait)
+            cpu = window(worker.pid, stack.state_dir)
+            cpu.open()
             profiling = None
             if profile is not None:  # the first PROFILE_S of the firing only: the sampler
                 worker.signal(signal.SIGUSR1)  # costs the worker CPU the firing needs
@@ -259,6 +267,8 @@ async def scale_once(
                 profiling.cancel()
                 worker.signal(signal.SIGUSR2)  # written once: a no-op if it already was
                 await asyncio.sleep(3)
+            await until_idle(worker.pid, IDLE_CAP_S)  # the tasks after the last rounds too
+            cpu.close()
             result["peak_rss_mib"] = rss.peak / 2**20
     finally:
         await worker.stop()
@@ -274,10 +284,13 @@ async def scale_once(
             "lateness_p99_s": percentile(lateness, 99),
             "lateness_max_s": max(lateness) if lateness else float("nan"),
             "fire_rate_s": fire_rate(len(fired), lateness),
+            **out_rate(len(fired), published),
             "published_lateness_p50_s": percentile(published, 50),
             "published_lateness_p99_s": percentile(published, 99),
-            "deadline_spread_s": (max(deadlines) - min(deadlines)) if deadlines else None,
+            "deadline_spread_s": spread(deadlines) if deadlines else None,
             "max_cached_workflows": settings.worker_cached_workflows,
+            "cpu_profiled": profile is not None,
+            **cpu.per(len(fired)),
         }
     )
     return result
@@ -321,6 +334,7 @@ async def run_scale(
     if escalating["due_together"] == due:
         out["ratio_fire_rate_escalating"] = out["fire_rate_s"] / escalating["fire_rate_s"]
         out["ratio_lateness_p99_escalating"] = out["lateness_p99_s"] / escalating["lateness_p99_s"]
+        out["ratio_out_rate_escalating"] = out["out_rate_s"] / escalating["out_rate_s"]
     return _with_targets(out, sizes)
 
 

@@ -63,7 +63,15 @@ def print_scale(r: dict[str, Any]) -> None:
                             fmt(escalating.get("fire_rate_s"), 0),
                             ratio("ratio_fire_rate_escalating"),
                             "",
-                        ]
+                        ],
+                        [
+                            "escalations out per second (all due / the last one on Kafka); "
+                            "baseline: timers that publish",
+                            fmt(r.get("out_rate_s"), 0),
+                            fmt(escalating.get("out_rate_s"), 0),
+                            ratio("ratio_out_rate_escalating"),
+                            "",
+                        ],
                     ]
                     if escalating
                     else []
@@ -97,6 +105,54 @@ def print_scale(r: dict[str, Any]) -> None:
                     f"all: {verdict(r['not_fired'] == 0)}",
                 ],
                 ["spread of the deadlines, s", fmt(r["deadline_spread_s"], 2), "", "", ""],
+                *cpu_rows(r),
             ],
         )
     )
+
+
+def cpu_rows(r: dict[str, Any]) -> list[list[str]]:
+    """What one start and one firing cost each process in CPU (``bench/cpu.py``), the
+    product's against the bare engine's in the same run; the ratio here is the product's cost
+    over the bare engine's (above 1: dearer). A start's client is the benchmark's own process
+    (the product's ``submit`` against a bare ``start_workflow``); a firing's is not compared
+    (one side reads the escalations from Kafka, the other waits for the results)."""
+    rows = []
+    for prefix, what, processes, baselines in (
+        ("start_", "start", ("worker", "server", "client"), (("bare", "bare starts"),)),
+        (
+            "",
+            "firing",
+            ("worker", "server"),
+            (("bare", "bare timers"), ("bare_escalating", "timers that publish")),
+        ),
+    ):
+        for process in processes:
+            key = f"{prefix}{process}_cpu_ms"
+            for name, label in baselines:
+                bare = (r.get(name) or {}).get(key)
+                if r.get(key) is None or bare is None:
+                    continue
+                profiled = " (profiler on)" if what == "firing" and r.get("cpu_profiled") else ""
+                rows.append(
+                    [
+                        f"{process} CPU per {what}, ms{profiled if process == 'worker' else ''}; "
+                        f"baseline: {label}",
+                        fmt(r[key], 2),
+                        fmt(bare, 2),
+                        f"{fmt(r[key] / bare, 2)}x" if bare else "",
+                        "",
+                    ]
+                )
+    windows = [(r.get(n) or {}).get("cpu_window_s") for n in ("bare", "bare_escalating")]
+    if r.get("cpu_window_s") is not None:
+        rows.append(
+            [
+                "firing's CPU window, s (deadlines to worker idle; bare / timers that publish)",
+                fmt(r["cpu_window_s"], 1),
+                " / ".join(fmt(w, 1) for w in windows if w is not None),
+                "",
+                "",
+            ]
+        )
+    return rows

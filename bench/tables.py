@@ -322,6 +322,13 @@ def headline(out: dict[str, Any]) -> dict[str, Any]:
                 "ratio_lateness_p99",
                 "ratio_fire_rate_escalating",
                 "ratio_lateness_p99_escalating",
+                "worker_cpu_ms",
+                "server_cpu_ms",
+                "start_worker_cpu_ms",
+                "start_server_cpu_ms",
+                "start_client_cpu_ms",
+                "out_rate_s",
+                "ratio_out_rate_escalating",
             )
             if k in r
         }

@@ -16,6 +16,8 @@ TASK_QUEUE = "bench-trivial"
 TRANSMIT = "bench_transmit"
 """The bare engine's one Kafka message at start (``bench/apps.py``): a topic in, the message
 acknowledged by the broker out."""
+DUE_HEADER = "due"
+"""The Kafka header of a bare escalation's message: its timer's deadline (epoch seconds)."""
 
 
 @workflow.defn
@@ -61,10 +63,12 @@ class TimerWorkflow:
         await workflow.sleep(max(due - workflow.now().timestamp(), 0.001))
         late = workflow.now().timestamp() - due
         if topic and escalates:
-            await self._send(topic)
+            await self._send(topic, due)
         return late
 
-    async def _send(self, topic: str) -> None:
+    async def _send(self, topic: str, due: float = 0.0) -> None:
+        """One message to ``topic``; an escalation's carries its deadline ``due`` (a header),
+        as a request's escalation event does."""
         await workflow.execute_activity(
-            TRANSMIT, topic, start_to_close_timeout=timedelta(seconds=30)
+            TRANSMIT, args=[topic, due], start_to_close_timeout=timedelta(seconds=30)
         )

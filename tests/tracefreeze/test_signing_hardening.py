@@ -117,6 +117,25 @@ def test_a_key_with_a_small_order_component_is_refused() -> None:
         StateKey.model_validate(entry(public_key_b64(Ed25519PrivateKey.generate())))
 
 
+def test_a_key_read_again_is_judged_as_before_without_a_second_check() -> None:
+    """The answer for a key is remembered (the organ registry is read at every request's first
+    round): a refused key stays refused however often it is read, a genuine one passes, and
+    the second read of each is answered from memory, not by the curve arithmetic again."""
+    genuine = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+    refused = {name: bytes.fromhex(raw) for name, raw in SMALL_ORDER.items()}
+    first = {name: ed25519_keys.public_key_problem(raw) for name, raw in refused.items()}
+    assert ed25519_keys.public_key_problem(genuine) is None
+    hits = ed25519_keys.public_key_problem.cache_info().hits
+    for name, raw in refused.items():
+        again = ed25519_keys.public_key_problem(raw)
+        assert again is not None and again == first[name], name
+        with pytest.raises(ValidationError, match="small order"):
+            StateKey.model_validate(entry(b64(raw)))
+    assert ed25519_keys.public_key_problem(genuine) is None
+    StateKey.model_validate(entry(b64(genuine)))
+    assert ed25519_keys.public_key_problem.cache_info().hits == hits + 2 * (len(refused) + 1)
+
+
 # --- the context prefix --------------------------------------------------------------------
 
 
