@@ -29,6 +29,7 @@ from bench.common import (
     producer,
     summary,
 )
+from bench.cpu import CpuWindow, window
 from bench.stack import BenchStack
 from bench.trivial import TASK_QUEUE, CounterWorkflow
 from tracefreeze.config import Settings
@@ -166,7 +167,9 @@ async def temporal_round_trips(client: Client, n: int) -> tuple[list[float], lis
     return samples, queries
 
 
-async def temporal_throughput(client: Client, n: int, workflows: int, concurrency: int) -> float:
+async def temporal_throughput(
+    client: Client, n: int, workflows: int, concurrency: int, spent: CpuWindow | None = None
+) -> float:
     workflows = max(workflows, 2 * concurrency)  # every stream has workflows of its own
     run = uuid.uuid4().hex[:8]
     handles = [
@@ -187,9 +190,13 @@ async def temporal_throughput(client: Client, n: int, workflows: int, concurrenc
         for j in range(per_stream):
             await mine[j % len(mine)].execute_update(CounterWorkflow.bump)
 
+    if spent is not None:
+        spent.open()
     t0 = time.perf_counter()
     await asyncio.gather(*(stream(s) for s in range(concurrency)))
     elapsed = time.perf_counter() - t0
+    if spent is not None:
+        spent.close()
     await asyncio.gather(*(h.execute_update(CounterWorkflow.finish) for h in handles))
     return per_stream * concurrency / elapsed
 
@@ -223,15 +230,19 @@ async def run_baselines(stack: BenchStack, signer: StateSigner, sizes: BaselineS
             settings.temporal_address, namespace=settings.temporal_namespace, **access(settings)
         )
         rt_runs, tp_runs, q_runs = [], [], []
+        cpu_runs: list[dict[str, float | None]] = []
         for _ in range(sizes.repeats):
             updates, queries = await temporal_round_trips(client, sizes.temporal_round_trips)
             rt_runs.append(latency_stats(updates))
             q_runs.append(latency_stats(queries))
+            spent = window(app.pid, stack.state_dir)
             tp_runs.append(
                 await temporal_throughput(
-                    client, sizes.temporal_updates, sizes.temporal_workflows, concurrency
+                    client, sizes.temporal_updates, sizes.temporal_workflows, concurrency, spent
                 )
             )
+            updates_made = sizes.temporal_updates // concurrency * concurrency
+            cpu_runs.append(spent.per(updates_made))
     finally:
         await app.stop()
         stack.apps.remove(app)
@@ -242,6 +253,11 @@ async def run_baselines(stack: BenchStack, signer: StateSigner, sizes: BaselineS
         "query_p50_ms": summary([r["p50_ms"] for r in q_runs]),
         "throughput_runs": tp_runs,
         "updates_s": summary(tp_runs),
+        **{
+            f"update_{k}": summary(v)
+            for k in ("worker_cpu_ms", "server_cpu_ms", "client_cpu_ms")
+            if (v := [x for c in cpu_runs if (x := c.get(k)) is not None])
+        },
         "n_round_trips": sizes.temporal_round_trips,
         "n_updates": sizes.temporal_updates,
         "workflows": max(sizes.temporal_workflows, 2 * concurrency),

@@ -177,9 +177,36 @@ def print_drain(r: dict[str, Any]) -> None:
                     "",
                     "",
                 ],
+                *drain_cpu_rows(r),
             ],
         )
     )
+
+
+def drain_cpu_rows(r: dict[str, Any]) -> list[list[str]]:
+    """CPU per answer taken (worker, bridge, server) against a bare update's (its worker,
+    its client, the server), and the sums: whether the drain's gap is work or waiting."""
+    bare = r.get("baseline_cpu") or {}
+    rows, ours, theirs = [], 0.0, 0.0
+    for process, bare_process in (("worker", "worker"), ("bridge", "client"), ("server", "server")):
+        mine = (r.get(f"{process}_cpu_ms") or {}).get("median")
+        other = bare.get(f"update_{bare_process}_cpu_ms")
+        if mine is None:
+            continue
+        ours += mine
+        theirs += other or 0.0
+        rows.append(
+            [
+                f"{process} CPU per answer, ms (bare: its {bare_process} per update)",
+                spread(r[f"{process}_cpu_ms"], 2),
+                fmt(other, 2) if other is not None else "",
+                "",
+                "",
+            ]
+        )
+    if rows and theirs:
+        rows.append(["CPU per answer, all three, ms", fmt(ours, 2), fmt(theirs, 2), "", ""])
+    return rows
 
 
 def print_long_life(r: dict[str, Any]) -> None:
