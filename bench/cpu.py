@@ -21,7 +21,9 @@ IDLE_SHARE = 0.03
 """A worker spending under 3% of a core over ``IDLE_WINDOW_S`` has finished its work."""
 IDLE_WINDOW_S = 1.0
 IDLE_CAP_S = 60.0
-"""The longest a CPU window waits for its worker to be idle."""
+"""The longest a CPU window waits for its worker to be idle once its work is known done."""
+FIRING_CAP_S = 600.0
+"""The longest a bare firing's CPU window waits for its worker to be busy and then idle."""
 
 
 def cpu_seconds(pid: int | None) -> float | None:
@@ -41,24 +43,31 @@ def window(worker_pid: int | None, state_dir: Path) -> CpuWindow:
 
 
 def server_pid(state_dir: Path) -> int | None:
-    """The dev server's pid as the isolated stack recorded it; ``None`` on the cluster (its
-    server is several processes) or if the pid file is gone."""
+    """The Temporal server's pid as the stack recorded it (``run/temporal.pid``), or ``None``
+    if the pid file is gone. On the cluster that is the Temporal process alone: PostgreSQL,
+    where its visibility and history writes land, is not counted."""
     with contextlib.suppress(OSError, ValueError):
         return int((state_dir / "run" / "temporal.pid").read_text().strip())
     return None
 
 
-async def until_idle(pid: int | None, cap_s: float) -> None:
-    """Return once ``pid`` spent under ``IDLE_SHARE`` of a core over ``IDLE_WINDOW_S`` (the
-    tasks after the last firing's publishing round have run), or after ``cap_s``."""
+async def until_idle(pid: int | None, cap_s: float, busy_first: bool = False) -> bool:
+    """Whether ``pid`` went idle (under ``IDLE_SHARE`` of a core over ``IDLE_WINDOW_S``: the
+    tasks after the last publishing round have run) before ``cap_s``; with ``busy_first``,
+    idle only after it was seen busy (work that has yet to begin is not its end)."""
     deadline = time.monotonic() + cap_s
-    before = cpu_seconds(pid)
+    before, busy = cpu_seconds(pid), not busy_first
     while before is not None and time.monotonic() < deadline:
         await asyncio.sleep(IDLE_WINDOW_S)
         after = cpu_seconds(pid)
-        if after is None or after - before < IDLE_SHARE * IDLE_WINDOW_S:
-            return
+        if after is None:
+            return False
+        idle = after - before < IDLE_SHARE * IDLE_WINDOW_S
+        if idle and busy:
+            return True
+        busy = busy or not idle
         before = after
+    return False
 
 
 @dataclass

@@ -231,7 +231,9 @@ async def scale_once(
                 await settled.reach(total, max(5.0, left))
                 settle_s = time.perf_counter() - t0
                 n_settled = settled.count
-            await until_idle(worker.pid, (due_at - datetime.now(UTC)).total_seconds() - 2)
+            start_idle = await until_idle(
+                worker.pid, (due_at - datetime.now(UTC)).total_seconds() - 2
+            )
             starting.close()
             rss_after_starts = rss.now()
             result.update(
@@ -246,6 +248,7 @@ async def scale_once(
                     "due_at": due_at.isoformat(),
                     "rss_after_starts_mib": rss_after_starts / 2**20,
                     **starting.per(total, "start_"),
+                    "start_cpu_idle_reached": start_idle,
                 }
             )
             print(
@@ -269,7 +272,7 @@ async def scale_once(
                 profiling.cancel()
                 worker.signal(signal.SIGUSR2)  # written once: a no-op if it already was
                 await asyncio.sleep(3)
-            await until_idle(worker.pid, IDLE_CAP_S)  # the tasks after the last rounds too
+            idle = await until_idle(worker.pid, IDLE_CAP_S)  # the tasks after the last rounds
             cpu.close()
             result["peak_rss_mib"] = rss.peak / 2**20
     finally:
@@ -286,12 +289,13 @@ async def scale_once(
             "lateness_p99_s": percentile(lateness, 99),
             "lateness_max_s": max(lateness) if lateness else float("nan"),
             "fire_rate_s": fire_rate(len(fired), lateness),
-            **out_rate(len(fired), published),
+            **out_rate(len(started), published),
             "published_lateness_p50_s": percentile(published, 50),
             "published_lateness_p99_s": percentile(published, 99),
             "deadline_spread_s": spread(deadlines) if deadlines else None,
             "max_cached_workflows": settings.worker_cached_workflows,
             "cpu_profiled": profile is not None,
+            "cpu_idle_reached": idle,
             **cpu.per(len(fired)),
         }
     )

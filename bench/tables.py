@@ -157,8 +157,15 @@ def print_drain(r: dict[str, Any]) -> None:
                     f">= {r['target_ratio']}x: {verdict(r['target_met'])}",
                 ],
                 [
-                    "answers/s (from process launch)",
+                    "answers/s (from the bridge's launch)",
                     spread(r["answers_s_from_launch"], 0),
+                    "",
+                    "",
+                    "",
+                ],
+                [
+                    "answers/s (bridge start until the worker is idle: events out too)",
+                    spread(r["answers_s_until_idle"], 0) if "answers_s_until_idle" in r else "",
                     "",
                     "",
                     "",

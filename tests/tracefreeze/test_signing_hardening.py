@@ -123,17 +123,22 @@ def test_a_key_read_again_is_judged_as_before_without_a_second_check() -> None:
     the second read of each is answered from memory, not by the curve arithmetic again."""
     genuine = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
     refused = {name: bytes.fromhex(raw) for name, raw in SMALL_ORDER.items()}
+    refused |= {name: bytes.fromhex(raw) for name, raw in NON_CANONICAL.items()}
     first = {name: ed25519_keys.public_key_problem(raw) for name, raw in refused.items()}
     assert ed25519_keys.public_key_problem(genuine) is None
-    hits = ed25519_keys.public_key_problem.cache_info().hits
+    hits = ed25519_keys._judged.cache_info().hits
     for name, raw in refused.items():
         again = ed25519_keys.public_key_problem(raw)
         assert again is not None and again == first[name], name
-        with pytest.raises(ValidationError, match="small order"):
+        with pytest.raises(ValidationError, match=r"small order|not canonical"):
             StateKey.model_validate(entry(b64(raw)))
     assert ed25519_keys.public_key_problem(genuine) is None
     StateKey.model_validate(entry(b64(genuine)))
-    assert ed25519_keys.public_key_problem.cache_info().hits == hits + 2 * (len(refused) + 1)
+    assert ed25519_keys._judged.cache_info().hits == hits + 2 * (len(refused) + 1)
+    size = ed25519_keys._judged.cache_info().currsize
+    for length in (0, 31, 33, 4096):  # never 32 bytes: refused at once, never remembered
+        assert "32 bytes" in (ed25519_keys.public_key_problem(bytes(length)) or "")
+    assert ed25519_keys._judged.cache_info().currsize == size
 
 
 # --- the context prefix --------------------------------------------------------------------
