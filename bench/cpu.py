@@ -45,7 +45,10 @@ def window(worker_pid: int | None, state_dir: Path) -> CpuWindow:
 def server_pid(state_dir: Path) -> int | None:
     """The Temporal server's pid as the stack recorded it (``run/temporal.pid``), or ``None``
     if the pid file is gone. On the cluster that is the Temporal process alone: PostgreSQL,
-    where its visibility and history writes land, is not counted."""
+    where its visibility and history writes land, is not counted. Read plainly rather than
+    through ``tracefreeze.stack.pids.running_pid``: that one removes a pid file whose process
+    does not carry this state dir in its environment, which a measurement must never do to
+    the cluster's own server."""
     with contextlib.suppress(OSError, ValueError):
         return int((state_dir / "run" / "temporal.pid").read_text().strip())
     return None
