@@ -4,7 +4,8 @@ trivial-worker``.
 ``worker``, ``bridge`` and ``codec-server`` are the product's own ``run_worker`` /
 ``run_bridge`` / ``run_codec_server`` with the product's settings (the environment), logging
 as the CLI does (INFO). ``trivial-worker``
-runs the baseline's trivial workflow on a bare client (no data converter of ours).
+runs the baseline's trivial workflow on a bare client (no data converter of ours);
+``trivial-relay`` is baseline (c)'s bridge (``bench/bare_chain.py``).
 
 ``--profile PATH`` runs the process under pyinstrument (if installed) and writes
 ``PATH.html`` and ``PATH.txt`` when it stops; with ``--profile-on-signal`` the profiler
@@ -103,6 +104,8 @@ async def _main(kind: str, profiling: Profiling) -> None:
         from tracefreeze.security.codec_server import run_codec_server
 
         await asyncio.to_thread(run_codec_server, settings.codec_port)
+    elif kind == "trivial-relay":
+        await run_trivial_relay(settings)
     else:
         await run_trivial_worker(settings)
 
@@ -153,9 +156,49 @@ async def run_trivial_worker(settings: Settings) -> None:
         await stop_with_timeout(producer, settings.kafka_timeout_s)
 
 
+RELAY_TOPIC = "BENCH_RELAY_TOPIC"
+RELAY_WORKFLOW = "BENCH_RELAY_WORKFLOW"
+"""The environment of ``trivial-relay``: the topic it reads, the workflow it updates."""
+
+
+async def run_trivial_relay(settings: Settings) -> None:
+    """Baseline (c)'s bridge: reads a topic with the product's consumer settings (committed
+    records, a group, commits by hand) and makes one update (``CounterWorkflow.bump``) of one
+    workflow per record, committing each batch once its updates returned; no check of the
+    message (the product's bridge verifies its signature and bounds: its own work)."""
+    import os
+
+    from temporalio.client import Client
+
+    from bench.trivial import CounterWorkflow
+    from tracefreeze.kafka import make_consumer, start_with_timeout, stop_with_timeout
+
+    client = await Client.connect(
+        settings.temporal_address, namespace=settings.temporal_namespace, **access(settings)
+    )
+    handle = client.get_workflow_handle(os.environ[RELAY_WORKFLOW])
+    consumer = make_consumer(settings, os.environ[RELAY_TOPIC], group_id="bench-relay")
+    await start_with_timeout(consumer, settings.kafka_timeout_s)
+    stop = asyncio.Event()
+    try:
+        with stop_on_signals(stop):
+            while not consumer.assignment() and not stop.is_set():
+                await consumer.getmany(timeout_ms=100)
+            log.info("relay started")
+            while not stop.is_set():
+                for tp, records in (await consumer.getmany(timeout_ms=100)).items():
+                    for _ in records:
+                        await handle.execute_update(CounterWorkflow.bump)
+                    await consumer.commit({tp: records[-1].offset + 1})
+    finally:
+        await stop_with_timeout(consumer, settings.kafka_timeout_s)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.apps")
-    parser.add_argument("kind", choices=("worker", "bridge", "codec-server", "trivial-worker"))
+    parser.add_argument(
+        "kind", choices=("worker", "bridge", "codec-server", "trivial-worker", "trivial-relay")
+    )
     parser.add_argument("--profile", type=Path, default=None)
     parser.add_argument("--profile-on-signal", action="store_true")
     parser.add_argument("--log-level", default="INFO")

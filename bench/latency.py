@@ -19,6 +19,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from temporalio.client import Client
+
+from bench.bare_chain import chain_round_trips
 from bench.common import (
     StateSigner,
     freeze_report,
@@ -35,7 +38,7 @@ from bench.latency_parts import readers_round_trips, update_and_query_round_trip
 from bench.stack import BenchStack
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
-from tracefreeze.temporal import connect
+from tracefreeze.temporal import access, connect
 
 TASK_QUEUE = "bench-latency"
 PAUSE_S = 0.02
@@ -110,6 +113,7 @@ async def run_latency(
     stack: BenchStack, signer: StateSigner, sizes: LatencySizes, baselines: dict[str, Any]
 ) -> dict[str, Any]:
     settings = stack.settings.model_copy(update={"task_queue": TASK_QUEUE})
+    chain, chain_read = await bare_chain(stack, signer, sizes)
     worker = stack.start_app("worker", TASK_QUEUE)
     stack.start_app("bridge", TASK_QUEUE)
     runs, downstream, parts, readers = [], [], [], []
@@ -166,10 +170,40 @@ async def run_latency(
     out["target_met"] = out["ratio_p50"] <= 1.25
     # To the event read downstream: the answer crosses Kafka twice, Temporal once.
     out["downstream_runs"] = downstream
-    out["downstream_p50_ms"] = summary([r["p50_ms"] for r in downstream])
+    out["downstream_p50_ms"] = down = summary([r["p50_ms"] for r in downstream])
     out["downstream_p99_ms"] = summary([r["p99_ms"] for r in downstream])
     out["baseline_downstream_p50_ms"] = 2 * kafka_p50 + temporal_p50
     out["ratio_downstream_p50"] = (
         out["downstream_p50_ms"]["median"] / out["baseline_downstream_p50_ms"]
     )
+    # (c): the same chain on bare parts, the same observer (``bench/bare_chain.py``).
+    for name, bare, ours in (("chain", chain, p50), ("chain_downstream", chain_read, down)):
+        out[f"{name}_runs"] = bare
+        out[f"{name}_p50_ms"] = summary([r["p50_ms"] for r in bare])
+        out[f"baseline_{name}_p50_ms"] = out[f"{name}_p50_ms"]["median"]
+        out[f"ratio_{name}_p50"] = ours["median"] / out[f"baseline_{name}_p50_ms"]
     return out
+
+
+async def bare_chain(
+    stack: BenchStack, signer: StateSigner, sizes: LatencySizes
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Baseline (c), ``sizes.repeats`` runs of ``sizes.answers`` on a bare worker of its own
+    (stopped after), before the product's worker and bridge start."""
+    value, _ = signer.sign(management("ICC-01/22-BENCH-SIZE", 1))
+    app = stack.start_app("trivial-worker")
+    visible, consumed = [], []
+    try:
+        client = await Client.connect(
+            stack.settings.temporal_address,
+            namespace=stack.settings.temporal_namespace,
+            **access(stack.settings),
+        )
+        for _ in range(sizes.repeats):
+            shown, read = await chain_round_trips(stack, client, value, sizes.answers)
+            visible.append(latency_stats(shown))
+            consumed.append(latency_stats(read))
+    finally:
+        await app.stop()
+        stack.apps.remove(app)
+    return visible, consumed

@@ -87,6 +87,7 @@ def print_latency(r: dict[str, Any]) -> None:
                     "baseline_with_query_p50_ms",
                     "ratio_p50_with_query",
                 ),
+                *_against_chain(r),
                 _against(
                     r,
                     "part: product update round trip p50, ms (no Kafka)",
@@ -138,6 +139,26 @@ def _against(
         f"{fmt(r[ratio], 2)}x",
         "",
     ]
+
+
+def _against_chain(r: dict[str, Any]) -> list[list[str]]:
+    """Both end-to-end figures against (c), the same chain on bare parts (if measured)."""
+    if "ratio_chain_p50" not in r:
+        return []
+    return [
+        _against(r, "p50 against (c) bare chain, ms", "p50_ms", "(c) ", *_chain("chain")),
+        _against(
+            r,
+            "→ event read downstream, p50 against (c), ms",
+            "downstream_p50_ms",
+            "(c) ",
+            *_chain("chain_downstream"),
+        ),
+    ]
+
+
+def _chain(name: str) -> tuple[str, str]:
+    return f"baseline_{name}_p50_ms", f"ratio_{name}_p50"
 
 
 def print_drain(r: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""The baselines' trivial workflows: one update returning a counter (b), one timer (scale).
+"""The baselines' trivial workflows: one update returning a counter (b), with one message out
+after it (c), one timer (scale).
 
 Run (``bench/apps.py trivial-worker``) on a bare client (the SDK's default data converter, no
 codec of ours) and its own task queue, in its own process like the product's worker, so the
@@ -22,18 +23,31 @@ DUE_HEADER = "due"
 
 @workflow.defn
 class CounterWorkflow:
+    """Baseline (b): an update that counts and returns the count, a query that reads it. Run
+    with a ``topic``, it is also baseline (c)'s request (``bench/bare_chain.py``): after the
+    updates a task took, one Kafka message leaves by an activity, as a request's events leave
+    by its publishing round once the answer is accepted."""
+
     def __init__(self) -> None:
         self.count = 0
+        self.unsent = 0
         self.done = False
 
     @workflow.run
-    async def run(self) -> int:
-        await workflow.wait_condition(lambda: self.done)
-        return self.count
+    async def run(self, topic: str = "") -> int:
+        while True:
+            await workflow.wait_condition(lambda: self.done or bool(topic and self.unsent))
+            if self.done:
+                return self.count
+            self.unsent = 0
+            await workflow.execute_activity(
+                TRANSMIT, args=[topic, 0.0], start_to_close_timeout=timedelta(seconds=30)
+            )
 
     @workflow.update
     def bump(self) -> int:
         self.count += 1
+        self.unsent += 1
         return self.count
 
     @workflow.query
