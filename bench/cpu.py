@@ -20,6 +20,10 @@ TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 IDLE_SHARE = 0.03
 """A worker spending under 3% of a core over ``IDLE_WINDOW_S`` has finished its work."""
 IDLE_WINDOW_S = 1.0
+BUSY_SHARE = 0.2
+"""A window of a fifth of a core or more is work begun (``until_idle(busy_first=True)``): a
+worker holding thousands of cached workflows spends a few percent of a core on its own
+between tasks, which once closed a bare firing's window before the firing had begun."""
 IDLE_CAP_S = 60.0
 """The longest a CPU window waits for its worker to be idle once its work is known done."""
 FIRING_CAP_S = 600.0
@@ -57,7 +61,8 @@ def server_pid(state_dir: Path) -> int | None:
 async def until_idle(pid: int | None, cap_s: float, busy_first: bool = False) -> bool:
     """Whether ``pid`` went idle (under ``IDLE_SHARE`` of a core over ``IDLE_WINDOW_S``: the
     tasks after the last publishing round have run) before ``cap_s``; with ``busy_first``,
-    idle only after it was seen busy (work that has yet to begin is not its end)."""
+    idle only after it was seen busy, ``BUSY_SHARE`` of a core over a window (work that has
+    yet to begin is not its end)."""
     deadline = time.monotonic() + cap_s
     before, busy = cpu_seconds(pid), not busy_first
     while before is not None and time.monotonic() < deadline:
@@ -68,7 +73,7 @@ async def until_idle(pid: int | None, cap_s: float, busy_first: bool = False) ->
         idle = after - before < IDLE_SHARE * IDLE_WINDOW_S
         if idle and busy:
             return True
-        busy = busy or not idle
+        busy = busy or after - before >= BUSY_SHARE * IDLE_WINDOW_S
         before = after
     return False
 
