@@ -137,8 +137,14 @@ class RequestWorkflow:
         self._refresh_visibility()
         while True:
             await self._wait_for_work_or_clock()
-            self._fire_clocks()
-            read = await self._outbox.publish(self._rec, self._request, keys_wanted(self._rec))
+            # A firing's search attributes are written after its round, so its escalation
+            # leaves first; with the broker down, once its first attempts failed.
+            shown = self._refresh_visibility if self._fire_clocks() else None
+            read = await self._outbox.publish(
+                self._rec, self._request, keys_wanted(self._rec), held=shown
+            )
+            if shown is not None:
+                self._refresh_visibility()  # writes what the held call did not
             if (keys := keys_from_round(self._rec, read)) is not None:
                 self._record_timeline(None, keys)
             await forward_to_directory(self._rec.directory_outbox)
@@ -305,10 +311,11 @@ class RequestWorkflow:
         queued = rec.outbox or rec.escalation_outbox or rec.signed_outbox or rec.directory_outbox
         return bool(queued) or self._parent.waiting(self._closed)
 
-    def _fire_clocks(self) -> None:
+    def _fire_clocks(self) -> bool:
+        """Fire the clocks due; whether any fired (their search attributes are then owed)."""
         clocks, rec = self._rec.clocks, self._rec
         if clocks is None or self._closed:
-            return
+            return False
         now, urgent = workflow.now(), self._request.urgency is Urgency.URGENT
         # RS 94: an agreed period that ends resumes the request, and its clock, first.
         paused_before = rec.status.paused
@@ -329,9 +336,8 @@ class RequestWorkflow:
                 self._outbox.emit_asset(
                     rec, self._request, RequestEventType.ASSET_RELEASED, entry, decision
                 )
-        if firings:
-            self._refresh_visibility()
-            self._escalate(firings, caused_by=None)
+        self._escalate(firings, caused_by=None)
+        return bool(firings)
 
     def _escalate(self, firings: list[dl.Firing], caused_by: str | None) -> None:
         clocks = self._rec.clocks

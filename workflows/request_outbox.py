@@ -9,11 +9,13 @@ the Court's records, Rule 15: its decisions stay re-verifiable after Temporal fo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from schemas.common import Confidentiality
@@ -44,6 +46,9 @@ MAX_SIGNED_ROUND = 10
 PUBLISH_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
 )
+FIRST_TRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2)
+"""A round that something waits on (``publish``'s ``held``): two attempts, then the request
+learns the broker is not taking its events (about half a minute while Kafka is down)."""
 
 
 class Outbox:
@@ -142,7 +147,11 @@ class Outbox:
         self.emit(rec, req, type_, caused_by, asset=data)
 
     async def publish(
-        self, rec: RequestCarry, req: CourtRequest, read_keys: bool = False
+        self,
+        rec: RequestCarry,
+        req: CourtRequest,
+        read_keys: bool = False,
+        held: Callable[[], None] | None = None,
     ) -> OrganKeys | None:
         """Publish, in order, what is queued now; what arrives meanwhile waits for the next
         round, so answers arriving without pause cannot keep the run from moving on.
@@ -165,7 +174,12 @@ class Outbox:
 
         ``read_keys``: the first round also reads the organ key registry, returned (None if no
         round went): a first run's transmission so brings the registry in with it
-        (``request_keys.py``)."""
+        (``request_keys.py``).
+
+        ``held``: what the request does after the rounds but must not leave undone while the
+        broker is down (a firing's search attributes: the Web UI's overdue flag and level).
+        The first round is then tried with ``FIRST_TRY``; if it fails, ``held`` runs at once
+        and the round is tried again, the same events under the same ids, without a bound."""
         events, escalations = len(rec.outbox), len(rec.escalation_outbox)
         signed = len(rec.signed_outbox)
         read: OrganKeys | None = None
@@ -184,14 +198,21 @@ class Outbox:
                 request=req if carried else None,
                 read_organ_keys=read_keys,
             )
-            done = await workflow.execute_activity(
-                PUBLISH_OUTBOX,
-                batch,
-                result_type=PublishedRound,
-                start_to_close_timeout=PUBLISH_TIMEOUT,
-                retry_policy=PUBLISH_RETRY,
-                summary=_round_summary(batch),
-            )
+            try:
+                done = await workflow.execute_activity(
+                    PUBLISH_OUTBOX,
+                    batch,
+                    result_type=PublishedRound,
+                    start_to_close_timeout=PUBLISH_TIMEOUT,
+                    retry_policy=PUBLISH_RETRY if held is None else FIRST_TRY,
+                    summary=_round_summary(batch),
+                )
+            except ActivityError:
+                if held is None:
+                    raise
+                held()
+                held = None
+                continue  # the same round again: nothing was taken off the outbox
             del rec.outbox[:n_ev], rec.escalation_outbox[:n_esc], rec.signed_outbox[:n_sig]
             events, escalations, signed = events - n_ev, escalations - n_esc, signed - n_sig
             if batch.read_organ_keys:  # only the round that was asked brings a registry

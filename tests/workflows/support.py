@@ -96,9 +96,13 @@ class PublishRecorder:
     calls: list[Sent] = field(default_factory=list)
     escalations_sent: list[EscalationEvent] = field(default_factory=list)
     rounds: list[PublishOutbox] = field(default_factory=list)
+    broker_down: bool = False
+    """Every round fails, as when Kafka does not take the events (a retryable error)."""
 
     @activity.defn(name=PUBLISH_OUTBOX)
     async def publish_outbox(self, inp: PublishOutbox) -> PublishedRound:
+        if self.broker_down:
+            raise ApplicationError("the broker took nothing (test)", type="KafkaTimeoutError")
         self.rounds.append(inp)
         self.calls += [Sent(topic=inp.events_topic, event=e) for e in inp.events]
         self.escalations_sent += inp.escalations

@@ -10,6 +10,7 @@ docs/legal-process.md, "Deadlines and escalation" (RS 86, 93(1), 96(1) set none)
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from temporalio.api.enums.v1 import EventType
@@ -45,10 +46,10 @@ async def test_a_ladder_step_taken_by_a_clock_writes_the_attribute_and_not_the_m
     ladder: Ladder,
 ) -> None:
     """The default policy (NLD: acknowledgement P5D, reminder lead P2D): on day 5 the clock
-    takes step 1, the reminder. Its firing writes the timer's firing, one search-attribute
-    upsert (level, overdue, next deadline), the publishing activity (scheduled, started,
-    completed) and the next timer: no memo (the old code wrote the memo's highest level too,
-    one more event and visibility write).
+    takes step 1, the reminder. Its firing writes the timer's firing, the publishing activity
+    (scheduled, started, completed: the escalation leaves first), then one search-attribute
+    upsert (level, overdue, next deadline) and the next timer: no memo (the old code wrote
+    the memo's highest level too, one more event and visibility write).
     The report still counts the request as escalated; after the acknowledgement brings the
     level down, the memo keeps the level reached, and the report still counts it."""
     req = court_request()
@@ -64,10 +65,10 @@ async def test_a_ladder_step_taken_by_a_clock_writes_the_attribute_and_not_the_m
     )
     assert step == [
         E.EVENT_TYPE_TIMER_FIRED,
-        E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
         E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
         E.EVENT_TYPE_ACTIVITY_TASK_STARTED,
         E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+        E.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
         E.EVENT_TYPE_TIMER_STARTED,
     ]
     described = await handle.describe()
@@ -111,3 +112,40 @@ async def test_deadlines_due_together_are_one_round_with_one_publish(ladder: Lad
     [round_] = ladder.published.rounds[rounds:]
     assert {e.kind for e in round_.escalations} == kinds
     assert (round_.request, round_.confidentiality) == (None, req.confidentiality)  # no text
+
+
+async def test_a_firing_with_the_broker_down_shows_in_the_ui_before_its_escalation_leaves(
+    ladder: Ladder,
+) -> None:
+    """A firing writes its search attributes after its round, so that its escalation leaves
+    first; while the broker takes nothing, the round's first attempts fail, the attributes are
+    written at once (the Web UI shows the step a Registry officer watches for, RS 87(7): the
+    ladder is the Court's record of a State not complying), and the round is tried again
+    until the broker is back. The step's escalation then leaves once, under the ids it had."""
+    req = court_request()
+    handle = await ladder.start(req)
+    await ladder.advance_to(handle, await started_at(handle) + 3 * DAY + timedelta(hours=1))
+    sent_before = len(ladder.events(req))
+    ladder.published.broker_down = True
+    await ladder.env.sleep(
+        await started_at(handle) + 5 * DAY + timedelta(hours=1) - await ladder.now()
+    )
+
+    async def level() -> int | None:
+        return (await handle.describe()).typed_search_attributes.get(sa.ESCALATION_LEVEL)
+
+    deadline = asyncio.get_running_loop().time() + 60
+    while await level() != 1:
+        assert asyncio.get_running_loop().time() < deadline, "the step never showed"
+        await asyncio.sleep(0.2)
+    assert len(ladder.events(req)) == sent_before  # nothing left while the broker was down
+    failed = [t for t in await _history(handle) if t == E.EVENT_TYPE_ACTIVITY_TASK_FAILED]
+    assert len(failed) == 1  # the bounded first try, then the round again without a bound
+
+    ladder.published.broker_down = False
+    await ladder.env.sleep(timedelta(minutes=10))  # past the retry's back-off
+    await settle(handle)
+    steps_now = [(e.kind, e.step) for e in ladder.events(req)[sent_before:]]
+    assert steps_now == [(K.STEP_REACHED, "reminder")]
+    ids = [e.id for e in ladder.events(req)]
+    assert len(ids) == len(set(ids))
