@@ -177,7 +177,8 @@ async def run_trivial_relay(settings: Settings) -> None:
         settings.temporal_address, namespace=settings.temporal_namespace, **access(settings)
     )
     handle = client.get_workflow_handle(os.environ[RELAY_WORKFLOW])
-    consumer = make_consumer(settings, os.environ[RELAY_TOPIC], group_id="bench-relay")
+    group = f"bench-relay-{os.environ[RELAY_TOPIC]}"  # a group per topic, per run
+    consumer = make_consumer(settings, os.environ[RELAY_TOPIC], group_id=group)
     await start_with_timeout(consumer, settings.kafka_timeout_s)
     stop = asyncio.Event()
     try:

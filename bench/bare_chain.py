@@ -1,9 +1,9 @@
 """Baseline (c): the product's end-to-end chain built from bare parts, timed as the product's.
 
 (a)+(b) adds a Kafka round trip to an update's; the product's figure also holds how its
-observer learns the answer was taken (a query) and what the request does after the update
-returns (its events leave by an activity, whose completion is a workflow task, and a query
-asked meanwhile waits for that task: the engine keeps a query consistent with history). (c)
+observer learns the answer was taken (a query, which the server holds while the update's
+workflow task runs) and what the request does after the update returns (its events leave
+by an activity). (c)
 is the same chain with nothing of the product's in it: a message of a signed answer's size
 produced to a topic, read by a bare relay (``bench/apps.py trivial-relay``: the product's
 consumer settings, one update per record, commit after), counted by ``CounterWorkflow.bump``
@@ -34,6 +34,8 @@ from tracefreeze.kafka import make_reader
 PAUSE_S = 0.02
 WARM_UP = 5
 TIMEOUT_S = 30.0
+CLEANUP_S = 10.0
+"""The longest each step of the cleanup may take: a failed run reports its own error."""
 
 
 class _Arrivals:
@@ -72,17 +74,21 @@ async def chain_round_trips(
         task_queue=TASK_QUEUE,
         id_reuse_policy=ONCE,
     )
-    env = {RELAY_TOPIC: topic_in, RELAY_WORKFLOW: handle.id}
-    relay = stack.start_app("trivial-relay", extra_env=env, wait_for="relay started")
-    reader = make_reader(settings, client_id="bench-chain-downstream")
-    prod = await producer(settings, "bench-chain")
-    await reader.start()
-    arrivals = _Arrivals()
-    task: asyncio.Task[None] | None = None
-    try:
+    async with contextlib.AsyncExitStack() as cleanup:
+        cleanup.push_async_callback(_finish, handle)
+        env = {RELAY_TOPIC: topic_in, RELAY_WORKFLOW: handle.id}
+        relay = stack.start_app("trivial-relay", extra_env=env, wait_for="relay started")
+        cleanup.push_async_callback(_stop_app, stack, relay)
+        reader = make_reader(settings, client_id="bench-chain-downstream")
+        await reader.start()
+        cleanup.push_async_callback(_quietly, reader.stop())
+        prod = await producer(settings, "bench-chain")
+        cleanup.push_async_callback(_quietly, prod.stop())
         reader.assign([TopicPartition(topic_out, 0)])
         await reader.seek_to_end()
+        arrivals = _Arrivals()
         task = asyncio.create_task(arrivals.read(reader))
+        cleanup.push_async_callback(_cancelled, task)
         visible: list[float] = []
         consumed: list[float] = []
         for i in range(n + WARM_UP):
@@ -98,14 +104,36 @@ async def chain_round_trips(
             if i >= WARM_UP:
                 visible.append(shown - t0)
                 consumed.append(read_at - t0)
+        # One update and one message out per message in, or the pairing above was wrong (a
+        # redelivery or a retried send): refused rather than reported.
+        counted = await handle.query(CounterWorkflow.value)
+        await asyncio.sleep(PAUSE_S)
+        if counted != n + WARM_UP or len(arrivals.times) != n + WARM_UP:
+            raise RuntimeError(
+                f"bare chain: {counted} counted and {len(arrivals.times)} read for "
+                f"{n + WARM_UP} produced"
+            )
         return visible, consumed
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await reader.stop()
-        await prod.stop()
-        await relay.stop()
-        stack.apps.remove(relay)
-        await handle.execute_update(CounterWorkflow.finish)
+
+
+async def _finish(handle: Any) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(handle.execute_update(CounterWorkflow.finish), CLEANUP_S)
+
+
+async def _stop_app(stack: BenchStack, app: Any) -> None:
+    with contextlib.suppress(Exception):
+        await app.stop()
+    with contextlib.suppress(ValueError):
+        stack.apps.remove(app)
+
+
+async def _quietly(stopping: Any) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(stopping, CLEANUP_S)
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
