@@ -15,7 +15,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from schemas.common import Confidentiality
@@ -47,8 +47,10 @@ PUBLISH_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
 )
 FIRST_TRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2)
-"""A round that something waits on (``publish``'s ``held``): two attempts, then the request
-learns the broker is not taking its events (about half a minute while Kafka is down)."""
+FIRST_TRY_WITHIN = timedelta(minutes=2)
+"""A round that something waits on (``publish``'s ``held``): two attempts, and never longer
+than ``FIRST_TRY_WITHIN`` from its scheduling (a wave of firings during an outage queues its
+attempts behind each other), then the request learns the broker is not taking its events."""
 
 
 class Outbox:
@@ -178,8 +180,9 @@ class Outbox:
 
         ``held``: what the request does after the rounds but must not leave undone while the
         broker is down (a firing's search attributes: the Web UI's overdue flag and level).
-        The first round is then tried with ``FIRST_TRY``; if it fails, ``held`` runs at once
-        and the round is tried again, the same events under the same ids, without a bound."""
+        Rounds are then tried with ``FIRST_TRY`` until one fails; ``held`` then runs at once
+        and that round is tried again, the same events under the same ids, without a bound.
+        A cancellation or a failure marked non-retryable ends the publish as before."""
         events, escalations = len(rec.outbox), len(rec.escalation_outbox)
         signed = len(rec.signed_outbox)
         read: OrganKeys | None = None
@@ -204,11 +207,13 @@ class Outbox:
                     batch,
                     result_type=PublishedRound,
                     start_to_close_timeout=PUBLISH_TIMEOUT,
+                    schedule_to_close_timeout=None if held is None else FIRST_TRY_WITHIN,
                     retry_policy=PUBLISH_RETRY if held is None else FIRST_TRY,
                     summary=_round_summary(batch),
                 )
-            except ActivityError:
-                if held is None:
+            except ActivityError as err:
+                final = isinstance(err.cause, ApplicationError) and err.cause.non_retryable
+                if held is None or final or is_cancelled_exception(err):
                     raise
                 held()
                 held = None
