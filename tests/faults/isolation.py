@@ -63,6 +63,20 @@ class Isolation:
         with urllib.request.urlopen(url, timeout=5) as answer:
             return answer.read().decode()
 
+    async def counted(
+        self, name: str, labels: str, expected: float, timeout_s: float = 30
+    ) -> float:
+        """The bridge's sample ``name{labels}`` once it reached ``expected`` (or the last one
+        read at ``timeout_s``). The bridge counts an answer parked once the broker acknowledged
+        its dead letter, which may be after a reader of the topic already sees it: a count read
+        at once can be short by the last batch's acknowledgement under load."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            value = metric(self.metrics(), name, labels)
+            if value >= expected or asyncio.get_running_loop().time() > deadline:
+                return value
+            await asyncio.sleep(0.2)
+
     def ready(self) -> int:
         url = f"http://127.0.0.1:{self.health_port}/readyz"
         try:

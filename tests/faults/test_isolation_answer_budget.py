@@ -68,9 +68,9 @@ async def test_a_state_over_its_answer_budget_waits_and_slows_no_other_state(
     assert set(parked) == {"throttled"}, parked
     assert parked_ids == bel_ids[applied:]  # every one, once: the first applied, the rest parked
     assert 0 < len(parked_ids) < BEL_FLOOD
-    text = d.metrics()
-    assert metric(text, "tracefreeze_answers_parked_total", '{reason="throttled"}') == len(dead)
-    assert metric(text, "tracefreeze_answers_throttled_total", '{state="BEL"}') >= 1
+    counted = "tracefreeze_answers_parked_total", '{reason="throttled"}'
+    assert await d.counted(*counted, len(dead)) == len(dead)
+    assert metric(d.metrics(), "tracefreeze_answers_throttled_total", '{state="BEL"}') >= 1
     assert not nld_ids & set(parked_ids)  # NLD's answers are never parked for BEL's flood
 
     summary = await run_replay(

@@ -118,8 +118,7 @@ async def test_a_request_that_cannot_take_answers_stalls_no_other_state(
         assert record.key == bel_ref.encode()
         assert record.value == signed_record(answer, d.s.state_dir)[0]
     assert bel_ids[0] in dict(dead[1].headers)[HEADER_REASON].decode()
-    text = d.metrics()
-    assert metric(text, "tracefreeze_answers_parked_total", '{reason="stuck"}') == 2
+    assert await d.counted("tracefreeze_answers_parked_total", '{reason="stuck"}', 2) == 2
     assert d.ready() == 200
 
     # Fixed: a worker serves BEL's request's queue. The replay brings both back, in order.
