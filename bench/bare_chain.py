@@ -26,10 +26,11 @@ from temporalio.client import Client
 
 from bench.apps import RELAY_TOPIC, RELAY_WORKFLOW
 from bench.baselines import engine_topic
-from bench.common import ONCE, producer
+from bench.common import ONCE, StateSigner, latency_stats, management, producer
 from bench.stack import BenchStack
 from bench.trivial import TASK_QUEUE, CounterWorkflow
 from tracefreeze.kafka import make_reader
+from tracefreeze.temporal import access
 
 PAUSE_S = 0.02
 WARM_UP = 5
@@ -59,6 +60,30 @@ class _Arrivals:
             self.grew.clear()
             await self.grew.wait()
         return self.times[n - 1]
+
+
+async def bare_chain_runs(
+    stack: BenchStack, signer: StateSigner, repeats: int, answers: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Baseline (c): ``repeats`` runs of ``answers`` on a bare worker of its own (stopped
+    after); ``bench/latency.py`` runs it before the product's worker and bridge start."""
+    value, _ = signer.sign(management("ICC-01/22-BENCH-SIZE", 1))
+    app = stack.start_app("trivial-worker")
+    visible, consumed = [], []
+    try:
+        client = await Client.connect(
+            stack.settings.temporal_address,
+            namespace=stack.settings.temporal_namespace,
+            **access(stack.settings),
+        )
+        for _ in range(repeats):
+            shown, read = await chain_round_trips(stack, client, value, answers)
+            visible.append(latency_stats(shown))
+            consumed.append(latency_stats(read))
+    finally:
+        await app.stop()
+        stack.apps.remove(app)
+    return visible, consumed
 
 
 async def chain_round_trips(

@@ -19,9 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from temporalio.client import Client
-
-from bench.bare_chain import chain_round_trips
+from bench.bare_chain import bare_chain_runs
 from bench.common import (
     StateSigner,
     freeze_report,
@@ -38,7 +36,7 @@ from bench.latency_parts import readers_round_trips, update_and_query_round_trip
 from bench.stack import BenchStack
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
-from tracefreeze.temporal import access, connect
+from tracefreeze.temporal import connect
 
 TASK_QUEUE = "bench-latency"
 PAUSE_S = 0.02
@@ -113,7 +111,7 @@ async def run_latency(
     stack: BenchStack, signer: StateSigner, sizes: LatencySizes, baselines: dict[str, Any]
 ) -> dict[str, Any]:
     settings = stack.settings.model_copy(update={"task_queue": TASK_QUEUE})
-    chain, chain_read = await bare_chain(stack, signer, sizes)
+    chain, chain_read = await bare_chain_runs(stack, signer, sizes.repeats, sizes.answers)
     worker = stack.start_app("worker", TASK_QUEUE)
     stack.start_app("bridge", TASK_QUEUE)
     runs, downstream, parts, readers = [], [], [], []
@@ -183,27 +181,3 @@ async def run_latency(
         out[f"baseline_{name}_p50_ms"] = out[f"{name}_p50_ms"]["median"]
         out[f"ratio_{name}_p50"] = ours["median"] / out[f"baseline_{name}_p50_ms"]
     return out
-
-
-async def bare_chain(
-    stack: BenchStack, signer: StateSigner, sizes: LatencySizes
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Baseline (c), ``sizes.repeats`` runs of ``sizes.answers`` on a bare worker of its own
-    (stopped after), before the product's worker and bridge start."""
-    value, _ = signer.sign(management("ICC-01/22-BENCH-SIZE", 1))
-    app = stack.start_app("trivial-worker")
-    visible, consumed = [], []
-    try:
-        client = await Client.connect(
-            stack.settings.temporal_address,
-            namespace=stack.settings.temporal_namespace,
-            **access(stack.settings),
-        )
-        for _ in range(sizes.repeats):
-            shown, read = await chain_round_trips(stack, client, value, sizes.answers)
-            visible.append(latency_stats(shown))
-            consumed.append(latency_stats(read))
-    finally:
-        await app.stop()
-        stack.apps.remove(app)
-    return visible, consumed
