@@ -26,11 +26,10 @@ from temporalio.client import Client
 
 from bench.apps import RELAY_TOPIC, RELAY_WORKFLOW
 from bench.baselines import engine_topic
-from bench.common import ONCE, StateSigner, latency_stats, management, producer
+from bench.common import ONCE, StateSigner, bare_client, latency_stats, management, producer
 from bench.stack import BenchStack
 from bench.trivial import TASK_QUEUE, CounterWorkflow
 from tracefreeze.kafka import make_reader
-from tracefreeze.temporal import access
 
 PAUSE_S = 0.02
 WARM_UP = 5
@@ -71,11 +70,7 @@ async def bare_chain_runs(
     app = stack.start_app("trivial-worker")
     visible, consumed = [], []
     try:
-        client = await Client.connect(
-            stack.settings.temporal_address,
-            namespace=stack.settings.temporal_namespace,
-            **access(stack.settings),
-        )
+        client = await bare_client(stack.settings)
         for _ in range(repeats):
             shown, read = await chain_round_trips(stack, client, value, answers)
             visible.append(latency_stats(shown))

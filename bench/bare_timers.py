@@ -33,15 +33,20 @@ import time
 import uuid
 from typing import Any
 
-from temporalio.client import Client
-
 from bench.baselines import engine_topic
-from bench.common import ONCE, bounded, end_offsets, partitions, percentile, stamped_after_due
+from bench.common import (
+    ONCE,
+    bare_client,
+    bounded,
+    end_offsets,
+    partitions,
+    percentile,
+    stamped_after_due,
+)
 from bench.cpu import FIRING_CAP_S, until_idle, window
 from bench.settled import Settled
 from bench.stack import BenchStack
 from bench.trivial import DUE_HEADER, TASK_QUEUE, TimerWorkflow
-from tracefreeze.temporal import access
 
 RESULT_CONCURRENCY = 64
 RESULT_WAIT_S = 60.0
@@ -76,9 +81,7 @@ async def bare_timers(
     settled = Settled(settings, 0, topic)
     submitted: list[int] = []
     try:
-        client = await Client.connect(
-            settings.temporal_address, namespace=settings.temporal_namespace, **access(settings)
-        )
+        client = await bare_client(settings)
         starting = window(app.pid, stack.state_dir)
         starting.open()
         async with settled:  # starts paced by first messages, as the product's

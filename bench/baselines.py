@@ -24,6 +24,7 @@ from temporalio.client import Client
 from bench.common import (
     ONCE,
     StateSigner,
+    bare_client,
     latency_stats,
     management,
     producer,
@@ -34,7 +35,6 @@ from bench.stack import BenchStack
 from bench.trivial import TASK_QUEUE, CounterWorkflow
 from tracefreeze.config import Settings
 from tracefreeze.kafka import make_admin, make_consumer
-from tracefreeze.temporal import access
 
 
 @dataclass(frozen=True)
@@ -226,9 +226,7 @@ async def run_baselines(stack: BenchStack, signer: StateSigner, sizes: BaselineS
 
     app = stack.start_app("trivial-worker")
     try:
-        client = await Client.connect(
-            settings.temporal_address, namespace=settings.temporal_namespace, **access(settings)
-        )
+        client = await bare_client(settings)
         rt_runs, tp_runs, q_runs = [], [], []
         cpu_runs: list[dict[str, float | None]] = []
         for _ in range(sizes.repeats):

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import GroupCoordinatorNotAvailableError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 
 from tests.builders import (
@@ -32,6 +33,7 @@ from tracefreeze.demo.simulator import answer_headers
 from tracefreeze.intake.routing import Answer
 from tracefreeze.kafka import make_admin, make_producer, make_reader
 from tracefreeze.security import key_registry, signing
+from tracefreeze.temporal import access
 
 ONCE = WorkflowIDReusePolicy.REJECT_DUPLICATE
 """Each benchmark's start takes an id never used: what the cluster's server asks of every
@@ -180,6 +182,14 @@ def answer_script(reference: str, count: int, fresh: bool) -> list[Answer]:
     """``count`` valid answers for one request: acknowledgement and freeze first if fresh."""
     head = [fresh_acknowledgement(reference), freeze_report(reference)] if fresh else []
     return (head + [management(reference, i) for i in range(count)])[:count]
+
+
+async def bare_client(settings: Settings) -> Client:
+    """A plain Temporal client for a bare-engine baseline: the stack's address, namespace and
+    credentials, the SDK's default data converter, none of the product's client."""
+    return await Client.connect(
+        settings.temporal_address, namespace=settings.temporal_namespace, **access(settings)
+    )
 
 
 async def producer(settings: Settings, client_id: str = "bench-state") -> AIOKafkaProducer:

@@ -15,16 +15,14 @@ from typing import Any
 
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
-from temporalio.client import Client
 
-from bench.common import StateSigner, bounded, management, producer, send_signed
+from bench.common import StateSigner, bare_client, bounded, management, producer, send_signed
 from bench.scale import PREFIX, policy_due
 from bench.stack import BenchStack
 from schemas.request import request_workflow_id
 from tests.builders import court_request
 from tracefreeze.client import RequestClient
 from tracefreeze.intake.routing import Answer
-from tracefreeze.temporal import access
 
 CODEC_TOKEN = "bench-soak-" + uuid.uuid4().hex
 """The soak's bearer token for the codec server (written to its tokens file)."""
@@ -102,7 +100,7 @@ async def decode_like_the_ui(
     """Every 10 s a raw (undecoded) payload of a request's history, decoded by the codec
     server over HTTP with its bearer token."""
     s = stack.settings
-    raw = await Client.connect(s.temporal_address, namespace=s.temporal_namespace, **access(s))
+    raw = await bare_client(s)
     counts = {"decoded": 0, "failed": 0}
     while time.perf_counter() < until:
         reference = random.choice(references)

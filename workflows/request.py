@@ -139,12 +139,15 @@ class RequestWorkflow:
             await self._wait_for_work_or_clock()
             # A firing's search attributes are written after its round, so its escalation
             # leaves first; with the broker down, once its first attempts failed.
-            shown = self._refresh_visibility if self._fire_clocks() else None
+            fired = self._fire_clocks()
             read = await self._outbox.publish(
-                self._rec, self._request, keys_wanted(self._rec), held=shown
+                self._rec,
+                self._request,
+                keys_wanted(self._rec),
+                on_outage=self._refresh_visibility if fired else None,
             )
-            if shown is not None:
-                self._refresh_visibility()  # writes what the held call did not
+            if fired:
+                self._refresh_visibility()  # only what changed: nothing if the outage wrote it
             if (keys := keys_from_round(self._rec, read)) is not None:
                 self._record_timeline(None, keys)
             await forward_to_directory(self._rec.directory_outbox)

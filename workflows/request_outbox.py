@@ -48,7 +48,7 @@ PUBLISH_RETRY = RetryPolicy(
 )
 FIRST_TRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2)
 FIRST_TRY_WITHIN = timedelta(minutes=2)
-"""A round that something waits on (``publish``'s ``held``): two attempts, and never longer
+"""A round that something waits on (``publish``'s ``on_outage``): two attempts, and never longer
 than ``FIRST_TRY_WITHIN`` from its scheduling (a wave of firings during an outage queues its
 attempts behind each other), then the request learns the broker is not taking its events."""
 
@@ -153,7 +153,7 @@ class Outbox:
         rec: RequestCarry,
         req: CourtRequest,
         read_keys: bool = False,
-        held: Callable[[], None] | None = None,
+        on_outage: Callable[[], None] | None = None,
     ) -> OrganKeys | None:
         """Publish, in order, what is queued now; what arrives meanwhile waits for the next
         round, so answers arriving without pause cannot keep the run from moving on.
@@ -178,9 +178,9 @@ class Outbox:
         round went): a first run's transmission so brings the registry in with it
         (``request_keys.py``).
 
-        ``held``: what the request does after the rounds but must not leave undone while the
-        broker is down (a firing's search attributes: the Web UI's overdue flag and level).
-        Rounds are then tried with ``FIRST_TRY`` until one fails; ``held`` then runs at once
+        ``on_outage``: what the request does after the rounds but must not leave undone while
+        the broker is down (a firing's search attributes: the Web UI's overdue flag and level).
+        Rounds are then tried with ``FIRST_TRY`` until one fails; ``on_outage`` then runs once
         and that round is tried again, the same events under the same ids, without a bound.
         A cancellation or a failure marked non-retryable ends the publish as before."""
         events, escalations = len(rec.outbox), len(rec.escalation_outbox)
@@ -207,16 +207,16 @@ class Outbox:
                     batch,
                     result_type=PublishedRound,
                     start_to_close_timeout=PUBLISH_TIMEOUT,
-                    schedule_to_close_timeout=None if held is None else FIRST_TRY_WITHIN,
-                    retry_policy=PUBLISH_RETRY if held is None else FIRST_TRY,
+                    schedule_to_close_timeout=None if on_outage is None else FIRST_TRY_WITHIN,
+                    retry_policy=PUBLISH_RETRY if on_outage is None else FIRST_TRY,
                     summary=_round_summary(batch),
                 )
             except ActivityError as err:
                 final = isinstance(err.cause, ApplicationError) and err.cause.non_retryable
-                if held is None or final or is_cancelled_exception(err):
+                if on_outage is None or final or is_cancelled_exception(err):
                     raise
-                held()
-                held = None
+                on_outage()
+                on_outage = None
                 continue  # the same round again: nothing was taken off the outbox
             del rec.outbox[:n_ev], rec.escalation_outbox[:n_esc], rec.signed_outbox[:n_sig]
             events, escalations, signed = events - n_ev, escalations - n_esc, signed - n_sig

@@ -27,7 +27,7 @@ from tests.faults.flow import (
     Flow,
 )
 from tests.faults.running import running_flow
-from tests.faults.topic_reads import read_topic
+from tests.faults.topic_reads import read_topic, until
 from tracefreeze.config import Settings
 from tracefreeze.security.kafka_security import security_kwargs
 from tracefreeze.stack.ports import free_ports
@@ -70,12 +70,12 @@ class Isolation:
         read at ``timeout_s``). The bridge counts an answer parked once the broker acknowledged
         its dead letter, which may be after a reader of the topic already sees it: a count read
         at once can be short by the last batch's acknowledgement under load."""
-        deadline = asyncio.get_running_loop().time() + timeout_s
-        while True:
-            value = metric(self.metrics(), name, labels)
-            if value >= expected or asyncio.get_running_loop().time() > deadline:
-                return value
-            await asyncio.sleep(0.2)
+
+        async def reached() -> bool:
+            return metric(self.metrics(), name, labels) >= expected
+
+        await until(reached, timeout_s)
+        return metric(self.metrics(), name, labels)
 
     def ready(self) -> int:
         url = f"http://127.0.0.1:{self.health_port}/readyz"

@@ -41,6 +41,7 @@ from tests.workflows.support import (
     HISTORIES,
     SHARES,
     VESSEL,
+    PublishRecorder,
     acknowledgement,
     close_action,
     consultation,
@@ -66,6 +67,7 @@ from tests.workflows.support import (
 )
 from tracefreeze.court_signing import presidency_notice
 from tracefreeze.policy import load_directory, load_policy, resolve
+from workflows import search_attributes as sa
 from workflows.request import RequestWorkflow
 
 Handle = WorkflowHandle[RequestWorkflow, RequestView]
@@ -195,7 +197,9 @@ async def _advance(env: WorkflowEnvironment, handle: Handle, at: datetime) -> No
     await settle(handle)
 
 
-async def escalation_ladder(env: WorkflowEnvironment, handle: Handle, req: CourtRequest) -> None:
+async def escalation_ladder(
+    env: WorkflowEnvironment, handle: Handle, req: CourtRequest, published: PublishRecorder
+) -> None:
     """Default deadline policy (NLD: acknowledgement P5D), nobody answers: the reminder to the
     focal point (day 5), the Registry follow-up (day 12), a report to the Chamber proposed
     (day 26) and decided (level 3); the acknowledgement deadline extended by a week (still
@@ -222,7 +226,7 @@ async def escalation_ladder(env: WorkflowEnvironment, handle: Handle, req: Court
 
 
 async def freeze_limit_consultation(
-    env: WorkflowEnvironment, handle: Handle, req: CourtRequest
+    env: WorkflowEnvironment, handle: Handle, req: CourtRequest, published: PublishRecorder
 ) -> None:
     """Default policy (2026-11-30): the account is frozen; NLD notifies a Rule 180 change (for
     future requests) and proposes to end the freeze in 60 days (RS 97). The Court is silent:
@@ -261,6 +265,28 @@ async def freeze_limit_consultation(
     assert entry.status.value == "released", entry
 
 
+async def firing_during_outage(
+    env: WorkflowEnvironment, handle: Handle, req: CourtRequest, published: PublishRecorder
+) -> None:
+    """Default policy; the broker takes nothing from day 4: the reminder due on day 5 fires,
+    its round's bounded first try fails, the search attributes show the step at once (the Web
+    UI shows it during the outage), and the round is tried again, with the same events, until
+    the broker is back; then the acknowledgement."""
+    t0 = (await handle.query(RequestWorkflow.view)).timeline[0].at
+    await _advance(env, handle, t0 + timedelta(days=4))
+    published.broker_down = True
+    await env.sleep(t0 + timedelta(days=5, hours=1) - await env.get_current_time())
+    deadline = asyncio.get_running_loop().time() + 60
+    while (await handle.describe()).typed_search_attributes.get(sa.ESCALATION_LEVEL) != 1:
+        assert asyncio.get_running_loop().time() < deadline, "the step never showed"
+        await asyncio.sleep(0.2)
+    assert published.refused, "the round was never tried during the outage"
+    published.broker_down = False
+    await env.sleep(timedelta(minutes=10))  # past the retry's back-off
+    await settle(handle)
+    await send(handle, acknowledgement(req))
+
+
 async def backlog_batch(handle: Handle, req: CourtRequest) -> None:
     """A backlog handed over in batch updates (2026-11-29): acknowledgement and a freezing
     report together, a batch with a duplicate and a refused answer, a report alone, closure
@@ -283,10 +309,11 @@ SCENARIOS: dict[str, Callable[[Handle, CourtRequest], Awaitable[None]]] = {
     "backlog-batch": backlog_batch,
 }
 TIMED_SCENARIOS: dict[
-    str, Callable[[WorkflowEnvironment, Handle, CourtRequest], Awaitable[None]]
+    str, Callable[[WorkflowEnvironment, Handle, CourtRequest, PublishRecorder], Awaitable[None]]
 ] = {
     "escalation-ladder": escalation_ladder,
     "freeze-limit-consultation": freeze_limit_consultation,
+    "firing-during-outage": firing_during_outage,
 }
 """Scenarios run under the default deadline policy: they let policy time pass (timers)."""
 
@@ -381,7 +408,7 @@ async def record(names: list[str]) -> None:
             handle = await start_request(env.client, task_queue, req, **fields)
             await wait_for_events(recorder, req.reference, 1)
             if timed:
-                await timed(env, handle, req)
+                await timed(env, handle, req, recorder)
             else:
                 await SCENARIOS[name](handle, req)
             await settle(handle)

@@ -98,10 +98,13 @@ class PublishRecorder:
     rounds: list[PublishOutbox] = field(default_factory=list)
     broker_down: bool = False
     """Every round fails, as when Kafka does not take the events (a retryable error)."""
+    refused: list[PublishOutbox] = field(default_factory=list)
+    """The rounds tried while the broker was down, in order."""
 
     @activity.defn(name=PUBLISH_OUTBOX)
     async def publish_outbox(self, inp: PublishOutbox) -> PublishedRound:
         if self.broker_down:
+            self.refused.append(inp)
             raise ApplicationError("the broker took nothing (test)", type="KafkaTimeoutError")
         self.rounds.append(inp)
         self.calls += [Sent(topic=inp.events_topic, event=e) for e in inp.events]

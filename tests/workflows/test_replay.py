@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from temporalio import workflow
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
@@ -37,6 +38,7 @@ EXPECTED = {
     "freeze-limit-consultation",
     "started-by-another-client",
     "enforcement-told",
+    "firing-during-outage",
 }
 """One history per scenario of record_histories.py, recorded on the current code."""
 
@@ -107,6 +109,32 @@ def test_histories_carry_no_patch(path: Path) -> None:
     assert PUBLISH_OUTBOX in scheduled
     assert scheduled <= STARTING_ACTIVITIES.get(path.stem, set()) | {PUBLISH_OUTBOX}
     assert RESOLVE_ORGAN_KEYS not in scheduled
+
+
+def test_the_outage_history_holds_the_failed_first_try() -> None:
+    """The recorded outage (a firing whose round the broker refused) holds the path the replay
+    test must keep: the round's bounded first try failed, then the search attributes showing
+    the step were written, then the same round was scheduled again and completed
+    (``workflows/request_outbox.py``). Without it the replay would not cover that branch."""
+    events = load(HISTORIES / "firing-during-outage.json").events
+    kinds = [k for k in map(_activity_step, events) if k]
+    [failure] = [i for i, k in enumerate(kinds) if k in {"failed", "timed_out"}]
+    assert kinds[failure - 1] == "scheduled"
+    assert kinds[failure + 1 : failure + 4] == ["upsert", "scheduled", "completed"]
+
+
+_ACTIVITY_STEPS = {
+    "activity_task_scheduled_event_attributes": "scheduled",
+    "activity_task_completed_event_attributes": "completed",
+    "activity_task_failed_event_attributes": "failed",
+    "activity_task_timed_out_event_attributes": "timed_out",
+    "upsert_workflow_search_attributes_event_attributes": "upsert",
+}
+
+
+def _activity_step(event: HistoryEvent) -> str:
+    """An activity's scheduling or end, or a search-attribute write; "" for any other."""
+    return next((step for f, step in _ACTIVITY_STEPS.items() if event.HasField(f)), "")
 
 
 def test_the_patch_check_can_fail() -> None:

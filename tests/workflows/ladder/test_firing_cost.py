@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from temporalio.api.enums.v1 import EventType
 
+from schemas.outbox import PublishOutbox
 from schemas.policy import StageDeadlines
 from tests.workflows.ladder.support import DAY, Handle, K, Ladder, started_at, view
 from tests.workflows.support import acknowledgement, court_request, send, settle
@@ -150,3 +151,12 @@ async def test_a_firing_with_the_broker_down_shows_in_the_ui_before_its_escalati
     assert steps_now == [(K.STEP_REACHED, "reminder")]
     ids = [e.id for e in ladder.events(req)]
     assert len(ids) == len(set(ids))
+
+    # Every refused attempt carried the very round that left once the broker was back: the
+    # same events under the same ids, nothing made again.
+    def carried(round_: PublishOutbox) -> str:
+        return round_.model_dump_json(include={"events", "escalations"})
+
+    left = [r for r in ladder.published.rounds if r.escalations or r.events][-1]
+    assert len(ladder.published.refused) >= 2
+    assert {carried(r) for r in ladder.published.refused} == {carried(left)}
