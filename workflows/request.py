@@ -147,7 +147,7 @@ class RequestWorkflow:
                 on_outage=self._refresh_visibility if fired else None,
             )
             if fired:
-                self._refresh_visibility()  # only what changed: nothing if the outage wrote it
+                self._refresh_visibility()  # only what changed since an outage's write
             if (keys := keys_from_round(self._rec, read)) is not None:
                 self._record_timeline(None, keys)
             await forward_to_directory(self._rec.directory_outbox)

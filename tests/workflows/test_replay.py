@@ -24,8 +24,10 @@ from schemas.policy import RESOLVE_POLICY
 from schemas.views import RequestView
 from tests.workflows.record_histories import SCENARIOS, STARTED, TIMED_SCENARIOS
 from tests.workflows.support import HISTORIES
+from workflows import search_attributes as sa
 from workflows.carry import RequestRun
 from workflows.request import RequestWorkflow
+from workflows.request_outbox import FIRST_TRY, FIRST_TRY_WITHIN
 
 HISTORY_FILES = sorted(HISTORIES.glob("*.json"))
 EXPECTED = {
@@ -117,10 +119,22 @@ def test_the_outage_history_holds_the_failed_first_try() -> None:
     the step were written, then the same round was scheduled again and completed
     (``workflows/request_outbox.py``). Without it the replay would not cover that branch."""
     events = load(HISTORIES / "firing-during-outage.json").events
-    kinds = [k for k in map(_activity_step, events) if k]
-    [failure] = [i for i, k in enumerate(kinds) if k in {"failed", "timed_out"}]
-    assert kinds[failure - 1] == "scheduled"
-    assert kinds[failure + 1 : failure + 4] == ["upsert", "scheduled", "completed"]
+    steps = [(step, e) for e in events if (step := _activity_step(e))]
+    [at] = [i for i, (step, _) in enumerate(steps) if step in {"failed", "timed_out"}]
+    assert at >= 1
+    kinds = [step for step, _ in steps[at - 1 : at + 4]]
+    assert kinds[0] == "scheduled" and kinds[2:] == ["upsert", "scheduled", "completed"]
+    first, shown, again = (
+        steps[at - 1][1].activity_task_scheduled_event_attributes,
+        steps[at + 1][1].upsert_workflow_search_attributes_event_attributes,
+        steps[at + 2][1].activity_task_scheduled_event_attributes,
+    )
+    assert first.activity_type.name == again.activity_type.name == PUBLISH_OUTBOX
+    assert first.input == again.input  # the same round: the same events under the same ids
+    assert first.retry_policy.maximum_attempts == FIRST_TRY.maximum_attempts
+    assert first.schedule_to_close_timeout.ToTimedelta() == FIRST_TRY_WITHIN
+    assert again.retry_policy.maximum_attempts == 0  # then without a bound
+    assert sa.ESCALATION_LEVEL.name in shown.search_attributes.indexed_fields
 
 
 _ACTIVITY_STEPS = {
