@@ -39,6 +39,7 @@ from tests.workflows.support import (
     own_env,
     reasons,
     request_worker,
+    save_history,
     send,
 )
 from workflows.case import CaseWorkflow
@@ -221,7 +222,7 @@ async def record(names: list[str]) -> None:
             )
             run_id = await scenario(env.client, case, requests) or case.first_execution_run_id
             history = await env.client.get_workflow_handle(case.id, run_id=run_id).fetch_history()
-            (CASE_HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
+            save_history(CASE_HISTORIES / f"{name}.json", history)
             print(f"{name}: {len(history.events)} events")
 
 

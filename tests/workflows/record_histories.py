@@ -50,6 +50,7 @@ from tests.workflows.support import (
     court_request,
     enforcement_request,
     execution_report,
+    level_shown,
     money,
     new_event_id,
     no_assets,
@@ -58,6 +59,7 @@ from tests.workflows.support import (
     reasons,
     request_worker,
     result,
+    save_history,
     send,
     settle,
     start_request,
@@ -67,7 +69,6 @@ from tests.workflows.support import (
 )
 from tracefreeze.court_signing import presidency_notice
 from tracefreeze.policy import load_directory, load_policy, resolve
-from workflows import search_attributes as sa
 from workflows.request import RequestWorkflow
 
 Handle = WorkflowHandle[RequestWorkflow, RequestView]
@@ -276,10 +277,7 @@ async def firing_during_outage(
     await _advance(env, handle, t0 + timedelta(days=4))
     published.broker_down = True
     await env.sleep(t0 + timedelta(days=5, hours=1) - await env.get_current_time())
-    deadline = asyncio.get_running_loop().time() + 60
-    while (await handle.describe()).typed_search_attributes.get(sa.ESCALATION_LEVEL) != 1:
-        assert asyncio.get_running_loop().time() < deadline, "the step never showed"
-        await asyncio.sleep(0.2)
+    await level_shown(handle, 1)
     assert published.refused, "the round was never tried during the outage"
     published.broker_down = False
     await env.sleep(timedelta(minutes=10))  # past the retry's back-off
@@ -399,7 +397,7 @@ async def record(names: list[str]) -> None:
                 handle = await STARTED[name](env, task_queue, number)
                 await settle(handle)
                 history = await handle.fetch_history()
-                (HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
+                save_history(HISTORIES / f"{name}.json", history)
                 print(f"{name}: {len(history.events)} events")
                 continue
             req = court_request(reference=f"ICC-01/22-REQ-HIST-{number:04d}")
@@ -413,7 +411,7 @@ async def record(names: list[str]) -> None:
                 await SCENARIOS[name](handle, req)
             await settle(handle)
             history = await handle.fetch_history()
-            (HISTORIES / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
+            save_history(HISTORIES / f"{name}.json", history)
             print(f"{name}: {len(history.events)} events")
             if timed:  # its timers must not fire with no worker left to take them
                 await handle.terminate("recorded")

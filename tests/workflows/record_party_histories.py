@@ -36,7 +36,7 @@ from schemas.directory import (
     party_workflow_id,
 )
 from tests.builders import court_request
-from tests.workflows.support import HISTORIES, ORGAN_KEYS, settle, start_env
+from tests.workflows.support import HISTORIES, ORGAN_KEYS, save_history, settle, start_env
 from tracefreeze.policy import load_directory, load_policy, resolve
 from tracefreeze.security.organ_keys import signed
 from workflows.party_catalog import PARTY_UPDATES
@@ -132,7 +132,7 @@ async def record() -> None:
             await settle(party)
             history = await party.fetch_history()
             path = PARTY_HISTORIES / f"{SCENARIO}.json"
-            path.write_text(history.to_json(), encoding="utf-8")
+            save_history(path, history)
             print(f"{SCENARIO}: {len(history.events)} events")
             await party.terminate("recorded")
     finally:

@@ -17,13 +17,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from google.protobuf.message import Message
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.failure.v1 import Failure
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
     WorkflowHandle,
+    WorkflowHistory,
     WorkflowUpdateFailedError,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -132,6 +135,28 @@ class PublishRecorder:
 
 
 # --- Environment -------------------------------------------------------------------------
+
+
+def save_history(path: Path, history: WorkflowHistory) -> None:
+    """Write a recorded history for the replay tests without its failures' stack traces: they
+    name the paths of the machine that recorded it, and a replay never reads them."""
+    for event in history.events:
+        _drop_stack_traces(event)
+    path.write_text(history.to_json(), encoding="utf-8")
+
+
+def _drop_stack_traces(message: Message) -> None:
+    if isinstance(message, Failure):
+        message.stack_trace = ""
+    for descriptor, value in message.ListFields():
+        if descriptor.message_type is None:
+            continue
+        if isinstance(value, Message):
+            _drop_stack_traces(value)
+            continue
+        for item in value.values() if hasattr(value, "values") else value:  # repeated or map
+            if isinstance(item, Message):
+                _drop_stack_traces(item)
 
 
 async def start_env() -> WorkflowEnvironment:
@@ -282,6 +307,15 @@ async def visibility(handle: WorkflowHandle[Any, Any]) -> tuple[str | None, floa
     """(RequestStatus, FrozenValueEUR) as the server holds them for the workflow."""
     attrs = (await handle.describe()).typed_search_attributes
     return attrs.get(sa.REQUEST_STATUS), attrs.get(sa.FROZEN_VALUE_EUR)
+
+
+async def level_shown(handle: WorkflowHandle[Any, Any], level: int, timeout_s: float = 60) -> None:
+    """Wait until the Web UI's ``EscalationLevel`` search attribute of ``handle`` reads
+    ``level`` (the write is the server's, after the workflow task that made it)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while (await handle.describe()).typed_search_attributes.get(sa.ESCALATION_LEVEL) != level:
+        assert asyncio.get_running_loop().time() < deadline, f"level {level} never showed"
+        await asyncio.sleep(0.2)
 
 
 async def wait_for_events(

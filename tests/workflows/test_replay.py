@@ -151,6 +151,13 @@ def _activity_step(event: HistoryEvent) -> str:
     return next((step for f, step in _ACTIVITY_STEPS.items() if event.HasField(f)), "")
 
 
+@pytest.mark.parametrize("path", HISTORY_FILES, ids=[p.stem for p in HISTORY_FILES])
+def test_histories_name_no_machine(path: Path) -> None:
+    """A committed history holds no failure's stack trace: it would name the paths of the
+    machine that recorded it (``save_history`` drops them; a replay never reads them)."""
+    assert '"stackTrace"' not in path.read_text(encoding="utf-8")
+
+
 def test_the_patch_check_can_fail() -> None:
     """The check above finds a patch: a history given the marker and the change version that
     ``workflow.patched("outbox-local-activity")`` recorded is flagged for both."""

@@ -10,7 +10,6 @@ docs/legal-process.md, "Deadlines and escalation" (RS 86, 93(1), 96(1) set none)
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from temporalio.api.enums.v1 import EventType
@@ -18,7 +17,7 @@ from temporalio.api.enums.v1 import EventType
 from schemas.outbox import PublishOutbox
 from schemas.policy import StageDeadlines
 from tests.workflows.ladder.support import DAY, Handle, K, Ladder, started_at, view
-from tests.workflows.support import acknowledgement, court_request, send, settle
+from tests.workflows.support import acknowledgement, court_request, level_shown, send, settle
 from tracefreeze.policy import load_directory, load_policy, resolve
 from tracefreeze.report.cooperation import facts_of
 from workflows import search_attributes as sa
@@ -132,13 +131,7 @@ async def test_a_firing_with_the_broker_down_shows_in_the_ui_before_its_escalati
         await started_at(handle) + 5 * DAY + timedelta(hours=1) - await ladder.now()
     )
 
-    async def level() -> int | None:
-        return (await handle.describe()).typed_search_attributes.get(sa.ESCALATION_LEVEL)
-
-    deadline = asyncio.get_running_loop().time() + 60
-    while await level() != 1:
-        assert asyncio.get_running_loop().time() < deadline, "the step never showed"
-        await asyncio.sleep(0.2)
+    await level_shown(handle, 1)
     assert len(ladder.events(req)) == sent_before  # nothing left while the broker was down
     ended = (E.EVENT_TYPE_ACTIVITY_TASK_FAILED, E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT)
     failed = [t for t in await _history(handle) if t in ended]
