@@ -44,6 +44,7 @@ from bench.common import (
     stamped_after_due,
 )
 from bench.cpu import FIRING_CAP_S, until_idle, window
+from bench.firing_parts import firing_parts
 from bench.settled import Settled
 from bench.stack import BenchStack
 from bench.trivial import DUE_HEADER, TASK_QUEUE, TimerWorkflow
@@ -132,6 +133,7 @@ async def bare_timers(
             if escalates
             else []
         )
+        parts = await firing_parts(client, [h.id for h in handles], due - 1)
     finally:
         await app.stop()
         stack.apps.remove(app)
@@ -144,6 +146,7 @@ async def bare_timers(
         "lateness_p99_s": percentile(lateness, 99),
         "lateness_max_s": max(lateness) if lateness else float("nan"),
         "fire_rate_s": fire_rate(len(handles), lateness),
+        "parts": parts,
         **(out_rate(len(handles), [late for _, late in sent]) if escalates else {}),
         "deadline_spread_s": spread([due for due, _ in sent]) if sent else None,
         **cpu.per(len(handles)),

@@ -58,6 +58,17 @@ def server_pid(state_dir: Path) -> int | None:
     return None
 
 
+def peak_rss_mib(pid: int | None) -> float | None:
+    """The peak resident memory of ``pid`` over its life so far (``VmHWM``), in MiB."""
+    if pid is None:
+        return None
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
 async def until_idle(pid: int | None, cap_s: float, busy_first: bool = False) -> bool:
     """Whether ``pid`` went idle (under ``IDLE_SHARE`` of a core over ``IDLE_WINDOW_S``: the
     tasks after the last publishing round have run) before ``cap_s``; with ``busy_first``,

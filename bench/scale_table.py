@@ -43,6 +43,13 @@ def print_scale(r: dict[str, Any]) -> None:
                 ],
                 ["worker RSS after starts, MiB", fmt(r["rss_after_starts_mib"], 0), "", "", ""],
                 [
+                    "server RSS peak over the run, MiB",
+                    fmt(r.get("server_peak_rss_mib"), 0),
+                    "",
+                    "",
+                    "",
+                ],
+                [
                     "worker RSS peak, MiB",
                     fmt(r["peak_rss_mib"], 0),
                     "",
@@ -106,6 +113,7 @@ def print_scale(r: dict[str, Any]) -> None:
                 ],
                 ["spread of the deadlines, s", fmt(r["deadline_spread_s"], 2), "", "", ""],
                 *cpu_rows(r),
+                *parts_rows(r),
             ],
         )
     )
@@ -155,4 +163,41 @@ def cpu_rows(r: dict[str, Any]) -> list[list[str]]:
                 "",
             ]
         )
+    return rows
+
+
+PARTS = {
+    "timer_late": "the server fired the timer after its deadline",
+    "task_wait": "its task waited for the worker",
+    "task_and_round": "the task and its publishing round ran",
+    "follow_up": "the task recording the round came after it",
+}
+
+
+def parts_rows(r: dict[str, Any]) -> list[list[str]]:
+    """What a firing's lateness is made of, stage by stage, from a sample of histories on
+    each side (``bench/firing_parts.py``): p50 / p99 seconds; baseline: timers that publish
+    (the bare timers' own where there are none)."""
+    mine = r.get("parts") or {}
+    theirs = (r.get("bare_escalating") or {}).get("parts") or (r.get("bare") or {}).get("parts")
+    if not mine or not theirs:
+        return []
+
+    def pair(parts: dict[str, Any], stage: str) -> str:
+        return f"{fmt(parts.get(f'{stage}_p50_s'), 1)} / {fmt(parts.get(f'{stage}_p99_s'), 1)}"
+
+    rows = [
+        [f"firing stage p50 / p99, s: {label}", pair(mine, stage), pair(theirs, stage), "", ""]
+        for stage, label in PARTS.items()
+    ]
+    rows.append(
+        [
+            f"workflow tasks timed out after a firing (of {mine['sampled']} / "
+            f"{theirs['sampled']} histories read)",
+            str(mine["tasks_timed_out"]),
+            str(theirs["tasks_timed_out"]),
+            "",
+            "",
+        ]
+    )
     return rows
