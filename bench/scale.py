@@ -351,8 +351,7 @@ async def run_scale(
 
 
 def _with_targets(out: dict[str, Any], sizes: ScaleSizes, state_dir: Path) -> dict[str, Any]:
-    # The server's peak over the run: its cache of workflows' state holds the wave's requests
-    # (tracefreeze/stack/temporal.py DEV_SERVER_CONFIG).
+    # The server's peak RSS over the run: what it holds of the requests' state shows there.
     out["server_peak_rss_mib"] = peak_rss_mib(server_pid(state_dir))
     out["target_p99_s"] = 5.0
     out["target_rss_mib"] = 1024.0

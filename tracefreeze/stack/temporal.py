@@ -1,8 +1,7 @@
 """The Temporal dev server of the local stack (``temporal server start-dev``, SQLite), with
 every search attribute of ``workflows.search_attributes`` registered and its web UI wired to
 the codec server, so that the UI shows decrypted payloads, and the dynamic config of
-production's Helm values (deploy/k8s/temporal-values.yaml), so that both engines run alike
-(and a cache sized as one production history host's: ``DEV_SERVER_CONFIG``)."""
+production's Helm values (deploy/k8s/temporal-values.yaml), so that both engines run alike."""
 
 from __future__ import annotations
 
@@ -16,14 +15,6 @@ from tracefreeze.stack.helm_values import helm_dynamic_config
 from tracefreeze.stack.layout import Stack
 from tracefreeze.stack.pids import alive
 from workflows.search_attributes import dev_server_flags
-
-DEV_SERVER_CONFIG = {"history.cacheMaxSize": 20_000}
-"""Dynamic config for the dev server alone. The dev server has one history shard, so its
-shard's cache of workflows' mutable state (Temporal's default: 512 entries per shard) is the
-whole server's; production's 512 shards hold 512 each, over 130,000 per history host. With 512,
-thousands of deadlines due together each load their request's state from SQLite before the
-timer can fire, and the server fires them late (measured at 6,304 due: timer fired p99 28 s
-after its deadline; with the larger cache 2.5 s, as for bare timers: docs/operations.md)."""
 
 
 def binary(stack: Stack) -> str:
@@ -50,8 +41,6 @@ def command(stack: Stack) -> list[str]:
         if len(settings) != 1 or settings[0].get("constraints"):
             raise StackError(f"dynamic config {key}: the dev server takes one value, unconstrained")
         args += ["--dynamic-config-value", f"{key}={json.dumps(settings[0]['value'])}"]
-    for key, value in DEV_SERVER_CONFIG.items():
-        args += ["--dynamic-config-value", f"{key}={json.dumps(value)}"]
     for pragma in o.temporal_sqlite_pragmas.split():
         args += ["--sqlite-pragma", pragma]
     return args
