@@ -43,7 +43,7 @@ def print_scale(r: dict[str, Any]) -> None:
                 ],
                 ["worker RSS after starts, MiB", fmt(r["rss_after_starts_mib"], 0), "", "", ""],
                 [
-                    "server RSS peak over the run, MiB",
+                    "server RSS peak through the product's starts and firing, MiB",
                     fmt(r.get("server_peak_rss_mib"), 0),
                     "",
                     "",

@@ -4,8 +4,10 @@ wave only, and a task that timed out after it counted."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 
@@ -82,3 +84,24 @@ def test_only_a_firing_of_the_wave_is_read() -> None:
     assert stages_of(early, after=T0.timestamp() + 99) is None
     stages = stages_of(early + firing(fired_s=102), after=T0.timestamp() + 99)
     assert stages is not None and stages["timer_late"] == 2.0
+
+
+def test_the_deadline_runs_from_the_start_of_the_task_that_armed_the_timer() -> None:
+    """The workflow sizes its timer from its task's time (when the task started); the server
+    records the timer at the task's end: a task that ran 2 s does not hide 2 s of lateness."""
+    armed = [event(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED, -2), *firing(fired_s=103)]
+    stages = stages_of(armed, after=T0.timestamp() + 97)
+    assert stages is not None and stages["timer_late"] == 5.0
+
+
+def test_the_host_s_time_zone_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Event times are instants: a worker in The Hague reads the same stages as one in UTC."""
+    expected = stages_of(firing(fired_s=103), after=T0.timestamp() + 99)
+    monkeypatch.setenv("TZ", "Europe/Amsterdam")
+    time.tzset()
+    try:
+        assert stages_of(firing(fired_s=103), after=T0.timestamp() + 99) == expected
+        assert expected is not None
+    finally:
+        monkeypatch.undo()
+        time.tzset()
