@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tracefreeze.stack.process import status_kib
+
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 IDLE_SHARE = 0.03
 """A worker spending under 3% of a core over ``IDLE_WINDOW_S`` has finished its work."""
@@ -60,13 +62,8 @@ def server_pid(state_dir: Path) -> int | None:
 
 def peak_rss_mib(pid: int | None) -> float | None:
     """The peak resident memory of ``pid`` over its life so far (``VmHWM``), in MiB."""
-    if pid is None:
-        return None
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return None
+    kib = status_kib(pid, "VmHWM")
+    return None if kib is None else kib / 1024
 
 
 async def until_idle(pid: int | None, cap_s: float, busy_first: bool = False) -> bool:

@@ -140,8 +140,17 @@ class App:
         """Resident set size from /proc (Linux); None if the process is gone."""
         if self.proc is None:
             return None
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
+        kib = status_kib(self.pid, "VmRSS")
+        return None if kib is None else kib * 1024
+
+
+def status_kib(pid: int | None, field: str) -> int | None:
+    """A memory figure of ``/proc/<pid>/status`` in KiB (``VmRSS``, ``VmHWM``: the peak);
+    None off Linux or once the process is gone."""
+    if pid is None:
         return None
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
+    return None
