@@ -200,4 +200,13 @@ def parts_rows(r: dict[str, Any]) -> list[list[str]]:
             "",
         ]
     )
+    rows.append(
+        [
+            "histories sampled and not counted: unreadable / no firing in the wave",
+            f"{mine.get('unread', 0)} / {mine.get('no_firing', 0)}",
+            f"{theirs.get('unread', 0)} / {theirs.get('no_firing', 0)}",
+            "",
+            "",
+        ]
+    )
     return rows

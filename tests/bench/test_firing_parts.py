@@ -105,3 +105,16 @@ def test_the_host_s_time_zone_changes_nothing(monkeypatch: pytest.MonkeyPatch) -
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_the_table_says_how_many_sampled_histories_were_not_counted() -> None:
+    from bench.scale_table import parts_rows
+
+    def side(unread: int, no_firing: int) -> dict[str, object]:
+        return {"sampled": 300 - unread - no_firing, "unread": unread, "no_firing": no_firing,
+                "tasks_timed_out": 0}  # fmt: skip
+
+    rows = parts_rows({"parts": side(2, 5), "bare_escalating": {"parts": side(0, 1)}})
+    counted = [row for row in rows if row[0].startswith("histories sampled and not counted")]
+    assert [row[1:3] for row in counted] == [["2 / 5", "0 / 1"]]
+    assert "of 293 / 299 histories read" in rows[-2][0]

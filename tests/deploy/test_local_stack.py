@@ -4,6 +4,7 @@ Temporal, idempotence, status, the apps, port clash, the Kafka jar cache's key."
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import socket
 import subprocess
@@ -131,3 +132,20 @@ def test_up_fails_on_a_taken_port(tmp_path: Path) -> None:
     assert str(port) in result.stderr
     assert "in use" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_the_dev_server_reads_its_one_timer_queue_as_many_shards_would(stack: Settings) -> None:
+    """The dev server keeps every workflow in one history shard, so its per-shard limit of timer
+    queue reads is the namespace's; the stack raises it (``ONE_SHARD``) and the running server
+    was started with it. The key must be one the engine knows: Temporal takes an unknown
+    dynamic-config key without a word, so the shipped server is searched for its name."""
+    from tracefreeze.stack.temporal import ONE_SHARD
+
+    pid = int((stack.state_dir / "run" / "temporal.pid").read_text().strip())
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    given = {v.decode() for k, v in itertools.pairwise(argv) if k == b"--dynamic-config-value"}
+    server = Path(sys.executable).with_name("temporal").read_bytes()
+    for key, value in ONE_SHARD.items():
+        assert f"{key}={value}" in given
+        assert key.encode() in server, f"{key} is not a setting of the shipped Temporal server"
+    assert ONE_SHARD["history.timerProcessorMaxPollRPS"] > 20  # Temporal's per-shard default
