@@ -200,11 +200,15 @@ def parts_rows(r: dict[str, Any]) -> list[list[str]]:
             "",
         ]
     )
+
+    def left_out(parts: dict[str, Any]) -> str:
+        return f"{fmt(parts.get('unread'), 0)} / {fmt(parts.get('no_firing'), 0)}"
+
     rows.append(
         [
-            "histories sampled and not counted: unreadable / no firing in the wave",
-            f"{mine.get('unread', 0)} / {mine.get('no_firing', 0)}",
-            f"{theirs.get('unread', 0)} / {theirs.get('no_firing', 0)}",
+            "histories drawn and left out: unreadable / no firing in the wave",
+            left_out(mine),
+            left_out(theirs),
             "",
             "",
         ]

@@ -23,8 +23,11 @@ fi
 if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
     printf '%s: installing chromium and chromium-driver with apt-get...\n' "$PROG"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+    # Another apt-get (a `make demo` beside `make test` on a new machine) holds the lock for a
+    # while: wait for it rather than fail.
+    apt-get -o DPkg::Lock::Timeout=600 update -qq
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+        chromium chromium-driver >/dev/null
     have || {
         printf '%s: error: apt-get ran, but %s or %s is still missing\n' "$PROG" "$CHROMIUM" "$CHROMEDRIVER" >&2
         exit 1

@@ -115,6 +115,10 @@ def test_the_table_says_how_many_sampled_histories_were_not_counted() -> None:
                 "tasks_timed_out": 0}  # fmt: skip
 
     rows = parts_rows({"parts": side(2, 5), "bare_escalating": {"parts": side(0, 1)}})
-    counted = [row for row in rows if row[0].startswith("histories sampled and not counted")]
-    assert [row[1:3] for row in counted] == [["2 / 5", "0 / 1"]]
-    assert "of 293 / 299 histories read" in rows[-2][0]
+    left_out = [row[1:3] for row in rows if row[0].startswith("histories drawn and left out")]
+    assert left_out == [["2 / 5", "0 / 1"]]
+    timed_out = [row[0] for row in rows if row[0].startswith("workflow tasks timed out")]
+    assert timed_out == ["workflow tasks timed out after a firing (of 293 / 299 histories read)"]
+    older = {"sampled": 300, "tasks_timed_out": 0}  # a result saved before the counts existed
+    rows = parts_rows({"parts": older, "bare": {"parts": older}})
+    assert [row[1] for row in rows if row[0].startswith("histories drawn")] == ["- / -"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
+import mmap
 import os
 import socket
 import subprocess
@@ -18,9 +20,14 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 
 from tracefreeze.config import REPO_ROOT, Settings
+from tracefreeze.stack import temporal as temporal_stack
+from tracefreeze.stack.errors import StackError
 from tracefreeze.stack.isolated import new_settings, run_cli, stack_env
 from tracefreeze.stack.kafka import cksum
+from tracefreeze.stack.layout import Stack, StackOptions
+from tracefreeze.stack.pids import running_pid
 from tracefreeze.stack.ports import HOST, free_ports
+from tracefreeze.stack.temporal import SINGLE_SHARD_DYNAMIC_CONFIG
 from workflows import search_attributes
 
 pytestmark = pytest.mark.stack
@@ -134,18 +141,38 @@ def test_up_fails_on_a_taken_port(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
-def test_the_dev_server_reads_its_one_timer_queue_as_many_shards_would(stack: Settings) -> None:
-    """The dev server keeps every workflow in one history shard, so its per-shard limit of timer
-    queue reads is the namespace's; the stack raises it (``ONE_SHARD``) and the running server
-    was started with it. The key must be one the engine knows: Temporal takes an unknown
-    dynamic-config key without a word, so the shipped server is searched for its name."""
-    from tracefreeze.stack.temporal import ONE_SHARD
-
-    pid = int((stack.state_dir / "run" / "temporal.pid").read_text().strip())
+def test_the_dev_server_runs_with_its_single_shard_settings(stack: Settings) -> None:
+    """The dev server keeps every workflow in one history shard, so its per-shard cap on timer
+    queue reads is the namespace's; the stack raises it (``SINGLE_SHARD_DYNAMIC_CONFIG``), and
+    the running server of this state dir was started with it. Each key must be one the engine
+    knows, for Temporal takes an unknown key without a word: the running binary is searched for
+    its name. Each value is an integer, the type of Temporal's setting."""
+    pid = running_pid(Stack(stack, StackOptions()), "temporal")
+    assert pid is not None, "the stack's Temporal server is not running"
     argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     given = {v.decode() for k, v in itertools.pairwise(argv) if k == b"--dynamic-config-value"}
-    server = Path(sys.executable).with_name("temporal").read_bytes()
-    for key, value in ONE_SHARD.items():
-        assert f"{key}={value}" in given
-        assert key.encode() in server, f"{key} is not a setting of the shipped Temporal server"
-    assert ONE_SHARD["history.timerProcessorMaxPollRPS"] > 20  # Temporal's per-shard default
+    with (
+        open(f"/proc/{pid}/exe", "rb") as exe,
+        mmap.mmap(exe.fileno(), 0, access=mmap.ACCESS_READ) as server,
+    ):
+        for key, value in SINGLE_SHARD_DYNAMIC_CONFIG.items():
+            assert type(value) is int, f"{key}: {value!r} is not an integer"
+            assert f"{key}={json.dumps(value)}" in given, (key, sorted(given))
+            assert server.find(key.encode()) >= 0, f"{key} is not a setting of the running server"
+
+
+def test_a_setting_in_the_helm_values_and_for_the_single_shard_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """One place for each setting: the dev server's command is not built with a key the Helm
+    values set too (no stack needed: the command is only built)."""
+    key = next(iter(SINGLE_SHARD_DYNAMIC_CONFIG))
+    monkeypatch.setattr(
+        temporal_stack, "helm_dynamic_config", lambda: {key: [{"value": 20, "constraints": {}}]}
+    )
+    settings = new_settings(tmp_path)
+    with pytest.raises(StackError, match="set it in one place"):
+        temporal_stack.command(Stack(settings, StackOptions()))
+    monkeypatch.undo()
+    args = temporal_stack.command(Stack(settings, StackOptions()))
+    assert f"{key}={SINGLE_SHARD_DYNAMIC_CONFIG[key]}" in args
