@@ -12,6 +12,9 @@ from tracefreeze.kafka import make_reader
 
 MAX_UNSETTLED = 100
 """Workflows started whose first message is not yet on its topic, at most."""
+STALL_S = 300.0
+"""The longest a submission waits for room: a run whose workflows publish nothing (a send
+refused, a worker gone) fails with the reason instead of waiting for ever."""
 
 
 class Settled:
@@ -64,11 +67,21 @@ class Settled:
         if self.task is not None and self.task.done() and not self.task.cancelled():
             raise RuntimeError(f"the count of first messages stopped: {self.task.exception()!r}")
 
-    async def room(self, submitted: list[str]) -> None:
+    async def room(self, submitted: list[str], stall_s: float = STALL_S) -> None:
         async with self.changed:
-            await self.changed.wait_for(
-                lambda: self._alive() or len(submitted) - self.count < MAX_UNSETTLED
-            )
+            try:
+                await asyncio.wait_for(
+                    self.changed.wait_for(
+                        lambda: self._alive() or len(submitted) - self.count < MAX_UNSETTLED
+                    ),
+                    stall_s,
+                )
+            except TimeoutError:
+                raise RuntimeError(
+                    f"{len(submitted) - self.count} of {len(submitted)} started workflows "
+                    f"published no first message to {self.topic} in {stall_s:g}s: see the "
+                    "worker's log"
+                ) from None
 
     async def reach(self, target: int, timeout_s: float) -> None:
         async with self.changed:

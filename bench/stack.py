@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tracefreeze.config import Settings
 from tracefreeze.stack.errors import StackError
@@ -26,6 +27,9 @@ from tracefreeze.stack.isolated import running_stack as isolated_stack
 from tracefreeze.stack.isolated import stack_env
 from tracefreeze.stack.ports import free_ports
 from tracefreeze.stack.process import App
+
+if TYPE_CHECKING:
+    from tracefreeze.stack.cluster.layout import Cluster
 
 BENCH_ENV = {
     "TRACEFREEZE_TEMPORAL_HEADLESS": "1",
@@ -110,6 +114,23 @@ def running_stack(keep_state: bool = False) -> Iterator[BenchStack]:
             shutil.rmtree(state_dir, ignore_errors=True)
 
 
+def cluster_principals(cluster: Cluster) -> dict[str, dict[str, str]]:
+    """Each app kind's Kafka principal and Temporal token on the secured cluster (a
+    ``Cluster``). The product's worker and bridge run as
+    their own principals, as in production. The bare worker takes tasks, which only the
+    workers' Temporal token may, but sends to the bare engine's topics, which the benchmark
+    creates as ``admin`` and no worker ACL names: the worker's token, ``admin``'s Kafka user.
+    (With the worker's Kafka user every bare send was refused, ``TopicAuthorizationFailed``,
+    and baseline (c) and the bare starts and timers that publish could not run here.)"""
+    from tracefreeze.stack.cluster import apps
+
+    return {
+        "worker": apps.principal_env(cluster, "worker"),
+        "bridge": apps.principal_env(cluster, "bridge"),
+        "trivial-worker": apps.principal_env(cluster, "worker") | cluster.kafka_env(),
+    }
+
+
 @contextlib.contextmanager
 def running_cluster(keep_state: bool = False) -> Iterator[BenchStack]:
     """The production-shaped cluster (``tracefreeze.stack.cluster``: the Temporal server on
@@ -120,7 +141,7 @@ def running_cluster(keep_state: bool = False) -> Iterator[BenchStack]:
     workers and bridges as the product's principals (``tracefreeze.stack.cluster.apps``),
     every client through the product's settings (``tracefreeze.security.kafka_security``).
     Needs the Temporal build in the cache."""
-    from tracefreeze.stack.cluster import apps, build, control
+    from tracefreeze.stack.cluster import build, control
     from tracefreeze.stack.cluster.layout import Cluster
     from tracefreeze.stack.isolated import exported
     from tracefreeze.stack.layout import StackOptions
@@ -137,13 +158,7 @@ def running_cluster(keep_state: bool = False) -> Iterator[BenchStack]:
             settings = cluster.client_settings()
             env = stack_env(settings, {"TRACEFREEZE_TEMPORAL_HEADLESS": "1", **own})
             env |= cluster.kafka_env()
-            # Each with its own Temporal token too: only the workers' may take tasks.
-            principals = {
-                "worker": apps.principal_env(cluster, "worker"),
-                "bridge": apps.principal_env(cluster, "bridge"),
-                "trivial-worker": apps.principal_env(cluster, "worker"),
-            }
-            stack = BenchStack(settings, env, principals=principals)
+            stack = BenchStack(settings, env, principals=cluster_principals(cluster))
             try:
                 with exported(env):
                     yield stack
