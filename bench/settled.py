@@ -14,7 +14,9 @@ MAX_UNSETTLED = 100
 """Workflows started whose first message is not yet on its topic, at most."""
 STALL_S = 300.0
 """The longest a submission waits for room: a run whose workflows publish nothing (a send
-refused, a worker gone) fails with the reason instead of waiting for ever."""
+refused, a worker gone) fails with the reason instead of waiting for ever. Healthy runs
+settle 20-47 starts a second on this machine, so a waiter behind every other submitter
+needs far less."""
 
 
 class Settled:
@@ -68,20 +70,19 @@ class Settled:
             raise RuntimeError(f"the count of first messages stopped: {self.task.exception()!r}")
 
     async def room(self, submitted: list[str], stall_s: float = STALL_S) -> None:
-        async with self.changed:
-            try:
-                await asyncio.wait_for(
-                    self.changed.wait_for(
-                        lambda: self._alive() or len(submitted) - self.count < MAX_UNSETTLED
-                    ),
-                    stall_s,
+        """Wait until fewer than ``MAX_UNSETTLED`` of ``submitted`` are unsettled, at most
+        ``stall_s`` (the lock taken and released in this task, whatever ends the wait)."""
+        try:
+            async with asyncio.timeout(stall_s), self.changed:
+                await self.changed.wait_for(
+                    lambda: self._alive() or len(submitted) - self.count < MAX_UNSETTLED
                 )
-            except TimeoutError:
-                raise RuntimeError(
-                    f"{len(submitted) - self.count} of {len(submitted)} started workflows "
-                    f"published no first message to {self.topic} in {stall_s:g}s: see the "
-                    "worker's log"
-                ) from None
+        except TimeoutError:
+            raise RuntimeError(
+                f"no room to start another workflow in {stall_s:g}s: {len(submitted) - self.count}"
+                f" of the {len(submitted)} started have published no first message to "
+                f"{self.topic}; see the worker's log"
+            ) from None
 
     async def reach(self, target: int, timeout_s: float) -> None:
         async with self.changed:

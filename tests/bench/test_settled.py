@@ -11,16 +11,29 @@ from bench.baselines import engine_topic
 from bench.common import producer
 from bench.settled import MAX_UNSETTLED, Settled
 from tracefreeze.config import Settings
+from tracefreeze.kafka import make_admin, start_with_timeout, stop_with_timeout
 
 
 async def test_a_run_whose_workflows_publish_nothing_fails_with_the_reason(
     stack: Settings,
 ) -> None:
     topic = await engine_topic(stack, 1)
+    try:
+        await _paced(stack, topic)
+    finally:
+        admin = make_admin(stack, client_id="test-settled")
+        await start_with_timeout(admin, stack.kafka_timeout_s)
+        try:
+            await admin.delete_topics([topic])
+        finally:
+            await stop_with_timeout(admin, stack.kafka_timeout_s)
+
+
+async def _paced(stack: Settings, topic: str) -> None:
     started = [f"bench-{i}" for i in range(MAX_UNSETTLED)]
     async with Settled(stack, 0, topic) as settled:
         await settled.room(started[:-1], stall_s=1)  # one short of the limit: room at once
-        with pytest.raises(RuntimeError, match=rf"{MAX_UNSETTLED} of {MAX_UNSETTLED} started"):
+        with pytest.raises(RuntimeError, match=rf"{MAX_UNSETTLED} of the {MAX_UNSETTLED} started"):
             await settled.room(started, stall_s=1)
 
         prod = await producer(stack, "bench-settled-test")
