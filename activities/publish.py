@@ -98,7 +98,8 @@ class EventPublisher:
         sends += [(p.escalations_topic, shared_escalation(e, conf)) for e in p.escalations]
         sends += self._party_sends(p)
         sends += self._signed_sends(p)
-        await asyncio.wait_for(self._send_all(sends), timeout=self._timeout_s)
+        async with asyncio.timeout(self._timeout_s):
+            await self._send_all(sends)
         for escalation in p.escalations:
             ESCALATIONS.labels(escalation.step or escalation.kind.value).inc()
         return PublishedRound(organ_keys=keys)

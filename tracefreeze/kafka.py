@@ -94,7 +94,8 @@ def make_admin(settings: Settings, client_id: str = "tracefreeze-admin") -> AIOK
 async def start_with_timeout(client: _Lifecycle, timeout_s: float) -> None:
     """Start a producer or consumer; on timeout stop it and raise ``TimeoutError``."""
     try:
-        await asyncio.wait_for(client.start(), timeout=timeout_s)
+        async with asyncio.timeout(timeout_s):
+            await client.start()
     except BaseException:
         await stop_with_timeout(client, timeout_s)
         raise
@@ -103,4 +104,5 @@ async def start_with_timeout(client: _Lifecycle, timeout_s: float) -> None:
 async def stop_with_timeout(client: _Lifecycle, timeout_s: float) -> None:
     """Stop a producer or consumer without hanging while the broker is down."""
     with contextlib.suppress(Exception):
-        await asyncio.wait_for(client.stop(), timeout=timeout_s)
+        async with asyncio.timeout(timeout_s):
+            await client.stop()

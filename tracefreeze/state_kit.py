@@ -136,15 +136,13 @@ async def send_answers(
     sent: list[Sent] = []
     try:
         for answer, value, signature, key_id in signed:
-            meta = await asyncio.wait_for(
-                producer.send_and_wait(
+            async with asyncio.timeout(settings.kafka_timeout_s):
+                meta = await producer.send_and_wait(
                     topic,
                     value=value,
                     key=answer.request_reference.encode(),
                     headers=answer_headers(answer) + signature,
-                ),
-                timeout=settings.kafka_timeout_s,
-            )
+                )
             sent.append(Sent(answer, key_id, topic, meta.partition, meta.offset))
     finally:
         await stop_with_timeout(producer, settings.kafka_timeout_s)
@@ -169,9 +167,8 @@ async def read_channel(settings: Settings, state: str) -> list[PartyMessage]:
     await start_with_timeout(consumer, settings.kafka_timeout_s)
     try:
         # The broker describes only the topics this principal may see (its channel).
-        cluster = await asyncio.wait_for(
-            consumer._client.fetch_all_metadata(), timeout=settings.kafka_timeout_s
-        )
+        async with asyncio.timeout(settings.kafka_timeout_s):
+            cluster = await consumer._client.fetch_all_metadata()
         numbers = cluster.partitions_for_topic(topic)
         if not numbers:
             raise TracefreezeError(f"no channel {topic} on {settings.kafka_bootstrap}")

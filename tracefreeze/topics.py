@@ -40,7 +40,8 @@ class TopicError(RuntimeError):
 
 async def _bounded(settings: Settings, what: str, call: Awaitable[T]) -> T:
     try:
-        return await asyncio.wait_for(call, timeout=settings.kafka_timeout_s)
+        async with asyncio.timeout(settings.kafka_timeout_s):
+            return await call
     except TimeoutError as exc:
         raise TimeoutError(f"{what} timed out after {settings.kafka_timeout_s:g}s") from exc
 
@@ -99,7 +100,8 @@ async def ensure_topics(
         return sorted(created)
     finally:
         with contextlib.suppress(Exception):  # best effort; the outcome is already decided
-            await asyncio.wait_for(admin.close(), timeout=settings.kafka_timeout_s)
+            async with asyncio.timeout(settings.kafka_timeout_s):
+                await admin.close()
 
 
 def main() -> int:

@@ -188,7 +188,8 @@ class CourtEventsConsumer:
         if not offsets:
             return
         try:
-            await asyncio.wait_for(consumer.commit(offsets), self.settings.kafka_timeout_s)
+            async with asyncio.timeout(self.settings.kafka_timeout_s):
+                await consumer.commit(offsets)
         except (KafkaError, TimeoutError) as err:
             log.warning(
                 "commit failed: the records after the last commit will be delivered again",

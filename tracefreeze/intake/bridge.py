@@ -180,10 +180,10 @@ class Bridge:
             while not self.halt.stop.is_set():
                 poll_ms = BUSY_POLL_MS if self.lanes else POLL_MS
                 try:
-                    fetched = await asyncio.wait_for(
-                        self.consumer.getmany(timeout_ms=poll_ms, max_records=MAX_BATCH),
-                        timeout=poll_ms / 1000 + self.timeout_s,
-                    )
+                    async with asyncio.timeout(poll_ms / 1000 + self.timeout_s):
+                        fetched = await self.consumer.getmany(
+                            timeout_ms=poll_ms, max_records=MAX_BATCH
+                        )
                 except (KafkaError, TimeoutError) as err:
                     log.warning("fetching answers failed; polling again", error=repr(err))
                     await self.halt.pause(1.0)
@@ -238,7 +238,8 @@ class Bridge:
             if end is None:
                 continue
             try:
-                position = await asyncio.wait_for(self.consumer.position(tp), timeout=1.0)
+                async with asyncio.timeout(1.0):
+                    position = await self.consumer.position(tp)
             except (KafkaError, TimeoutError, AssertionError, ValueError):
                 continue
             CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(end - position, 0))
@@ -248,7 +249,8 @@ class Bridge:
         if not offsets:
             return
         try:
-            await asyncio.wait_for(self.consumer.commit(offsets), timeout=self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):
+                await self.consumer.commit(offsets)
         except (KafkaError, TimeoutError) as err:
             log.warning("commit failed; answers will be redelivered", error=repr(err))
 

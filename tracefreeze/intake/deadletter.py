@@ -124,7 +124,7 @@ class DeadLetters:
     async def _send(
         self, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
     ) -> RecordMetadata:
-        return await asyncio.wait_for(
-            self.producer.send_and_wait(self.topic, value=value, key=key, headers=headers),
-            timeout=self.timeout_s,
-        )
+        async with asyncio.timeout(self.timeout_s):
+            return await self.producer.send_and_wait(
+                self.topic, value=value, key=key, headers=headers
+            )

@@ -304,7 +304,8 @@ async def _outcome(
     """The outcome of ``call`` on the route's request; a request not found under its plain id
     is tried once under the opaque id it has if it is ex parte (Rule 99(2))."""
     try:
-        return await asyncio.wait_for(call(route.workflow_id), timeout=timeout_s)
+        async with asyncio.timeout(timeout_s):
+            return await call(route.workflow_id)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if no_handler(cause):  # a worker of a deploy that does not know it yet: retried

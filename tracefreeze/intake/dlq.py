@@ -272,7 +272,8 @@ async def read(
     parts = range(settings.topics.partitions()[topic])
     tps = [TopicPartition(topic, p) for p in parts if window.partition in (None, p)]
     consumer.assign(tps)
-    ends = await asyncio.wait_for(consumer.end_offsets(tps), timeout_s)
+    async with asyncio.timeout(timeout_s):
+        ends = await consumer.end_offsets(tps)
     if window.until is not None:
         ends = {tp: min(end, window.until + 1) for tp, end in ends.items()}
     for tp in tps:
@@ -360,7 +361,8 @@ class Replay:
         finally:
             if done is not None and self.producer is not None and not explicit:
                 tp = TopicPartition(batch[0].topic, batch[0].partition)
-                await asyncio.wait_for(self.consumer.commit({tp: done}), timeout)
+                async with asyncio.timeout(timeout):
+                    await self.consumer.commit({tp: done})
 
 
 async def _produce(
@@ -374,10 +376,10 @@ async def _produce(
     """Send the original value, key and headers, with the MAC'd replay headers, to the
     answers topic ``answers``; return once the broker acknowledged it."""
     headers = replay_headers(dead, operator, key)
-    return await asyncio.wait_for(
-        producer.send_and_wait(answers, value=dead.value, key=dead.key, headers=headers),
-        timeout=timeout_s,
-    )
+    async with asyncio.timeout(timeout_s):
+        return await producer.send_and_wait(
+            answers, value=dead.value, key=dead.key, headers=headers
+        )
 
 
 async def listing(
