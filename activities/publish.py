@@ -36,6 +36,7 @@ from schemas.outbox import PUBLISH_OUTBOX, PublishedRound, PublishOutbox
 from schemas.party import PartyMessage
 from tracefreeze.ops.metrics import ESCALATIONS
 from tracefreeze.ops.tracing import cloudevent_trace_headers
+from tracefreeze.within import within
 
 log = structlog.get_logger(__name__)
 FOREIGN_TOPIC = "ForeignTopic"
@@ -98,8 +99,7 @@ class EventPublisher:
         sends += [(p.escalations_topic, shared_escalation(e, conf)) for e in p.escalations]
         sends += self._party_sends(p)
         sends += self._signed_sends(p)
-        async with asyncio.timeout(self._timeout_s):
-            await self._send_all(sends)
+        await within(self._timeout_s, self._send_all(sends))
         for escalation in p.escalations:
             ESCALATIONS.labels(escalation.step or escalation.kind.value).inc()
         return PublishedRound(organ_keys=keys)

@@ -7,7 +7,6 @@ connects with the security settings (TLS, SASL/SCRAM: ``tracefreeze/security/kaf
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from typing import Protocol
 
@@ -16,6 +15,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from tracefreeze.config import Settings
 from tracefreeze.security.kafka_security import security_kwargs
+from tracefreeze.within import within
 
 MAX_REQUEST_BYTES = 1_048_576
 """1 MiB: the broker's default ``message.max.bytes``; events are far smaller."""
@@ -94,8 +94,7 @@ def make_admin(settings: Settings, client_id: str = "tracefreeze-admin") -> AIOK
 async def start_with_timeout(client: _Lifecycle, timeout_s: float) -> None:
     """Start a producer or consumer; on timeout stop it and raise ``TimeoutError``."""
     try:
-        async with asyncio.timeout(timeout_s):
-            await client.start()
+        await within(timeout_s, client.start())
     except BaseException:
         await stop_with_timeout(client, timeout_s)
         raise
@@ -104,5 +103,4 @@ async def start_with_timeout(client: _Lifecycle, timeout_s: float) -> None:
 async def stop_with_timeout(client: _Lifecycle, timeout_s: float) -> None:
     """Stop a producer or consumer without hanging while the broker is down."""
     with contextlib.suppress(Exception):
-        async with asyncio.timeout(timeout_s):
-            await client.stop()
+        await within(timeout_s, client.stop())

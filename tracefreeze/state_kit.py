@@ -16,7 +16,6 @@ demo's State simulator (``tracefreeze/demo/simulator.py``) sends through ``send_
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from tracefreeze.intake.routing import Answer
 from tracefreeze.kafka import make_producer, make_reader, start_with_timeout, stop_with_timeout
 from tracefreeze.security.key_registry import StateKey
 from tracefreeze.security.signing import keygen, load_private_key, sign
+from tracefreeze.within import within
 
 log = structlog.get_logger(__name__)
 
@@ -136,13 +136,13 @@ async def send_answers(
     sent: list[Sent] = []
     try:
         for answer, value, signature, key_id in signed:
-            async with asyncio.timeout(settings.kafka_timeout_s):
-                meta = await producer.send_and_wait(
-                    topic,
-                    value=value,
-                    key=answer.request_reference.encode(),
-                    headers=answer_headers(answer) + signature,
-                )
+            send = producer.send_and_wait(
+                topic,
+                value=value,
+                key=answer.request_reference.encode(),
+                headers=answer_headers(answer) + signature,
+            )
+            meta = await within(settings.kafka_timeout_s, send)
             sent.append(Sent(answer, key_id, topic, meta.partition, meta.offset))
     finally:
         await stop_with_timeout(producer, settings.kafka_timeout_s)
@@ -167,8 +167,7 @@ async def read_channel(settings: Settings, state: str) -> list[PartyMessage]:
     await start_with_timeout(consumer, settings.kafka_timeout_s)
     try:
         # The broker describes only the topics this principal may see (its channel).
-        async with asyncio.timeout(settings.kafka_timeout_s):
-            cluster = await consumer._client.fetch_all_metadata()
+        cluster = await within(settings.kafka_timeout_s, consumer._client.fetch_all_metadata())
         numbers = cluster.partitions_for_topic(topic)
         if not numbers:
             raise TracefreezeError(f"no channel {topic} on {settings.kafka_bootstrap}")

@@ -26,6 +26,7 @@ from aiokafka.errors import TopicAlreadyExistsError, for_code
 from tracefreeze.config import Settings, get_settings
 from tracefreeze.kafka import make_admin
 from tracefreeze.policy import load_directory
+from tracefreeze.within import within
 
 REPLICATION_FACTOR = 1
 PARTY_CHANNEL_PARTITIONS = 1
@@ -40,8 +41,7 @@ class TopicError(RuntimeError):
 
 async def _bounded(settings: Settings, what: str, call: Awaitable[T]) -> T:
     try:
-        async with asyncio.timeout(settings.kafka_timeout_s):
-            return await call
+        return await within(settings.kafka_timeout_s, call)
     except TimeoutError as exc:
         raise TimeoutError(f"{what} timed out after {settings.kafka_timeout_s:g}s") from exc
 
@@ -100,8 +100,7 @@ async def ensure_topics(
         return sorted(created)
     finally:
         with contextlib.suppress(Exception):  # best effort; the outcome is already decided
-            async with asyncio.timeout(settings.kafka_timeout_s):
-                await admin.close()
+            await within(settings.kafka_timeout_s, admin.close())
 
 
 def main() -> int:

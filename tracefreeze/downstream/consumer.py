@@ -37,6 +37,7 @@ from tracefreeze.config import Settings
 from tracefreeze.downstream.envelope import Received, Unreadable, known_types, read
 from tracefreeze.downstream.seen import InMemorySeen, SeenStore
 from tracefreeze.kafka import make_consumer, start_with_timeout, stop_with_timeout
+from tracefreeze.within import within
 
 log = structlog.get_logger(__name__)
 
@@ -188,8 +189,7 @@ class CourtEventsConsumer:
         if not offsets:
             return
         try:
-            async with asyncio.timeout(self.settings.kafka_timeout_s):
-                await consumer.commit(offsets)
+            await within(self.settings.kafka_timeout_s, consumer.commit(offsets))
         except (KafkaError, TimeoutError) as err:
             log.warning(
                 "commit failed: the records after the last commit will be delivered again",

@@ -78,6 +78,7 @@ from tracefreeze.ops.metrics import (
 from tracefreeze.ops.tracing import consuming
 from tracefreeze.security.verify import Rejection
 from tracefreeze.temporal import connect, renewing_token
+from tracefreeze.within import within
 
 log = structlog.get_logger(__name__)
 
@@ -180,10 +181,10 @@ class Bridge:
             while not self.halt.stop.is_set():
                 poll_ms = BUSY_POLL_MS if self.lanes else POLL_MS
                 try:
-                    async with asyncio.timeout(poll_ms / 1000 + self.timeout_s):
-                        fetched = await self.consumer.getmany(
-                            timeout_ms=poll_ms, max_records=MAX_BATCH
-                        )
+                    fetched = await within(
+                        poll_ms / 1000 + self.timeout_s,
+                        self.consumer.getmany(timeout_ms=poll_ms, max_records=MAX_BATCH),
+                    )
                 except (KafkaError, TimeoutError) as err:
                     log.warning("fetching answers failed; polling again", error=repr(err))
                     await self.halt.pause(1.0)
@@ -238,8 +239,7 @@ class Bridge:
             if end is None:
                 continue
             try:
-                async with asyncio.timeout(1.0):
-                    position = await self.consumer.position(tp)
+                position = await within(1.0, self.consumer.position(tp))
             except (KafkaError, TimeoutError, AssertionError, ValueError):
                 continue
             CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(end - position, 0))
@@ -249,8 +249,7 @@ class Bridge:
         if not offsets:
             return
         try:
-            async with asyncio.timeout(self.timeout_s):
-                await self.consumer.commit(offsets)
+            await within(self.timeout_s, self.consumer.commit(offsets))
         except (KafkaError, TimeoutError) as err:
             log.warning("commit failed; answers will be redelivered", error=repr(err))
 

@@ -28,6 +28,7 @@ from schemas.deadletter import (
     HEADER_TOPIC,
     DeadLetterReason,
 )
+from tracefreeze.within import within
 
 MAX_HEADER_REASON_BYTES = 4000
 HEADER_TIMESTAMP = "tf_original_timestamp"
@@ -124,7 +125,5 @@ class DeadLetters:
     async def _send(
         self, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
     ) -> RecordMetadata:
-        async with asyncio.timeout(self.timeout_s):
-            return await self.producer.send_and_wait(
-                self.topic, value=value, key=key, headers=headers
-            )
+        send = self.producer.send_and_wait(self.topic, value=value, key=key, headers=headers)
+        return await within(self.timeout_s, send)

@@ -57,6 +57,7 @@ from tracefreeze.ops.metrics import (
 from tracefreeze.security.request_ids import request_id_key
 from tracefreeze.security.verify import Rejection
 from tracefreeze.standing import Standing, standing
+from tracefreeze.within import within
 from workflows.catalog import BATCH_UPDATE
 
 log = structlog.get_logger(__name__)
@@ -304,8 +305,7 @@ async def _outcome(
     """The outcome of ``call`` on the route's request; a request not found under its plain id
     is tried once under the opaque id it has if it is ex parte (Rule 99(2))."""
     try:
-        async with asyncio.timeout(timeout_s):
-            return await call(route.workflow_id)
+        return await within(timeout_s, call(route.workflow_id))
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if no_handler(cause):  # a worker of a deploy that does not know it yet: retried

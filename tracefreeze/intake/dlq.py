@@ -72,6 +72,7 @@ from tracefreeze.intake.replay_auth import (
     replay_key,
 )
 from tracefreeze.intake.replay_auth import replay_headers as signed_replay_headers
+from tracefreeze.within import within
 
 log = structlog.get_logger(__name__)
 
@@ -272,8 +273,7 @@ async def read(
     parts = range(settings.topics.partitions()[topic])
     tps = [TopicPartition(topic, p) for p in parts if window.partition in (None, p)]
     consumer.assign(tps)
-    async with asyncio.timeout(timeout_s):
-        ends = await consumer.end_offsets(tps)
+    ends = await within(timeout_s, consumer.end_offsets(tps))
     if window.until is not None:
         ends = {tp: min(end, window.until + 1) for tp, end in ends.items()}
     for tp in tps:
@@ -361,8 +361,7 @@ class Replay:
         finally:
             if done is not None and self.producer is not None and not explicit:
                 tp = TopicPartition(batch[0].topic, batch[0].partition)
-                async with asyncio.timeout(timeout):
-                    await self.consumer.commit({tp: done})
+                await within(timeout, self.consumer.commit({tp: done}))
 
 
 async def _produce(
@@ -376,10 +375,8 @@ async def _produce(
     """Send the original value, key and headers, with the MAC'd replay headers, to the
     answers topic ``answers``; return once the broker acknowledged it."""
     headers = replay_headers(dead, operator, key)
-    async with asyncio.timeout(timeout_s):
-        return await producer.send_and_wait(
-            answers, value=dead.value, key=dead.key, headers=headers
-        )
+    send = producer.send_and_wait(answers, value=dead.value, key=dead.key, headers=headers)
+    return await within(timeout_s, send)
 
 
 async def listing(
