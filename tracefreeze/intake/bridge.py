@@ -14,9 +14,13 @@ by side, up to ``bridge_in_flight`` updates at once.
 No State's answer can stall another's (RS art. 93(1), 96; Rule 176: each request is handled on
 its own):
 
-- Partitions progress independently. Each fetched partition gets its own task (a *lane*); the
-  consumer pauses that partition until its lane is done and the lane commits its own offset,
-  while the loop keeps fetching and committing every other partition.
+- Partitions progress independently. Each fetched partition gets its own task (a *lane*) that
+  handles its records in offset order and commits its own offset, while the loop keeps
+  fetching every partition. Records of a partition whose lane is busy queue behind it; the
+  partition is never paused for that (only past ``QUEUED_MAX`` records, to bound memory): a
+  paused partition is left out of the fetch request then in flight, so an answer arriving
+  just after its lane ended waited for that request's long poll (the consumer's
+  ``fetch_max_wait_ms``, 500 ms) before it was even fetched.
 - Within a partition, requests run side by side; the partition waits at most one retry budget
   (``bridge_retry_budget_s``) for a request that cannot take its answer: past it the answer is
   *parked* (``tracefreeze/intake/delivery.py``) in the dead-letter topic with reason ``stuck``.
@@ -83,10 +87,11 @@ from tracefreeze.within import within
 log = structlog.get_logger(__name__)
 
 POLL_MS = 500
-BUSY_POLL_MS = 50
-"""Poll while lanes run: a lane that finishes gets its partition fetched again at once."""
 MAX_BATCH = 5000
 """Records per poll over all partitions: a backlog arrives in large batches per request."""
+QUEUED_MAX = MAX_BATCH
+"""Records queued behind a busy lane past which its partition is paused until the lane takes
+them: the bridge's memory stays bounded under a backlog. Below it nothing is ever paused."""
 LAG_EVERY_S = 1.0
 
 
@@ -165,6 +170,8 @@ class Bridge:
         self.joined = False
         """The consumer joined its group (an assignment, possibly empty, was received)."""
         self.lanes: dict[TopicPartition, asyncio.Task[None]] = {}
+        self.queued: dict[TopicPartition, list[ConsumerRecord]] = {}
+        """Per partition with a lane: the records fetched since the lane took its last ones."""
         self.parked = ParkedRequests()
 
     def ready(self) -> bool:
@@ -179,11 +186,10 @@ class Bridge:
         measured = 0.0
         try:
             while not self.halt.stop.is_set():
-                poll_ms = BUSY_POLL_MS if self.lanes else POLL_MS
                 try:
                     fetched = await within(
-                        poll_ms / 1000 + self.timeout_s,
-                        self.consumer.getmany(timeout_ms=poll_ms, max_records=MAX_BATCH),
+                        POLL_MS / 1000 + self.timeout_s,
+                        self.consumer.getmany(timeout_ms=POLL_MS, max_records=MAX_BATCH),
                     )
                 except (KafkaError, TimeoutError) as err:
                     log.warning("fetching answers failed; polling again", error=repr(err))
@@ -200,30 +206,47 @@ class Bridge:
             await self.drain()
 
     def _start_lane(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
-        """Pause the partition and handle its records in a task of its own."""
-        if tp in self.lanes:  # a paused partition returns nothing; never leave a gap
-            log.warning("records of a busy partition; reading them again", tp=str(tp))
-            self.consumer.seek(tp, records[0].offset)
-            return
-        self.consumer.pause(tp)
-        self.lanes[tp] = asyncio.create_task(self._lane(tp, records), name=f"lane-{tp}")
+        """Queue the partition's records behind its lane, starting the lane if none runs."""
+        queue = self.queued.setdefault(tp, [])
+        queue.extend(records)
+        if tp not in self.lanes:
+            self.lanes[tp] = asyncio.create_task(self._lane(tp), name=f"lane-{tp}")
+        elif len(queue) >= QUEUED_MAX:
+            self.consumer.pause(tp)  # the memory bound; the lane resumes it as it takes them
 
-    async def _lane(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
-        """One partition's fetched records to their outcomes; commit; fetch it again."""
-        done: int | None = None
+    async def _lane(self, tp: TopicPartition) -> None:
+        """One partition's records to their outcomes, in offset order: what is queued, taken
+        all together and committed, then what queued meanwhile, until nothing is. Records
+        whose outcome is not final are read again, and nothing queued after them is taken."""
         try:
-            done = await self._partition(records)
-            if done is not None:
-                await self.commit({tp: done})
-        except Exception:
-            log.exception("partition lane failed; its answers will be read again", tp=str(tp))
+            while (records := self.queued.pop(tp, None)) and not self.halt.is_set():
+                if tp in self.consumer.paused():
+                    self.consumer.resume(tp)  # fetched again while these are handled
+                done: int | None = None
+                try:
+                    done = await self._partition(records)
+                    if done is not None:
+                        await self.commit({tp: done})
+                except Exception:
+                    log.exception(
+                        "partition lane failed; its answers will be read again", tp=str(tp)
+                    )
+                again = records[0].offset if done is None else done
+                if again <= records[-1].offset and not self.halt.is_set():
+                    self._read_again(tp, again)
+                    return
         finally:
             self.lanes.pop(tp, None)
-            if tp in self.consumer.assignment():
-                end = records[-1].offset + 1
-                if (done or records[0].offset) < end and not self.halt.is_set():
-                    self.consumer.seek(tp, done or records[0].offset)  # not final: again
+            self.queued.pop(tp, None)  # on a stop or revocation: uncommitted, read again
+            if tp in self.consumer.assignment() and tp in self.consumer.paused():
                 self.consumer.resume(tp)
+
+    def _read_again(self, tp: TopicPartition, offset: int) -> None:
+        """Fetch the partition again from ``offset``, dropping what queued after it (the
+        consumer drops what it holds of the partition too): order is never broken."""
+        self.queued.pop(tp, None)
+        if tp in self.consumer.assignment():
+            self.consumer.seek(tp, offset)
 
     async def drain(self) -> None:
         """Until every lane ended (on stop or revocation they abandon retries at once)."""
@@ -242,7 +265,8 @@ class Bridge:
                 position = await within(1.0, self.consumer.position(tp))
             except (KafkaError, TimeoutError, AssertionError, ValueError):
                 continue
-            CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(end - position, 0))
+            queued = len(self.queued.get(tp, ()))  # fetched, not yet taken by its lane
+            CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(end - position, 0) + queued)
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
         """Commit the next offset of each partition; a failure only means redelivery."""
