@@ -114,7 +114,7 @@ class Settings(KafkaSecurity, BaseSettings):
     """Answers a State may have delivered at once above its rate (the bucket's size): a
     backlog after an outage of the bridge drains without waiting."""
     bridge_throttle_wait_s: float = Field(default=2.0, ge=0, le=60)
-    """Longest a partition's lane waits, in all per fetched batch, for its States' answer
+    """Longest a partition's lane waits, in all per chunk it takes, for its States' answer
     budgets; an answer whose turn would come later is parked at once with reason
     ``throttled`` (replayable) so that its partition's other States are not held."""
     answer_max_age_days: float = Field(default=21.0, gt=0)

@@ -40,9 +40,9 @@ UPDATE_TIMEOUT_S = 4.0
 NLD_ANSWERS = 100
 THROTTLE = {"bridge_state_rate": 10.0, "bridge_state_burst": 10, "bridge_throttle_wait_s": 2.0}
 """A small per-State answer budget: 10 at once, then 10 a second; a partition waits 2 s at
-most per fetch for it. The burst is small next to BEL's flood (120): the bridge before issue
-11's H3 fix waited up to 2 s per batch of 10, batch after batch (11 s), holding the
-partition for NLD's answers on it, and parked nothing."""
+most per chunk its lane takes for it. The burst is small next to BEL's flood (120): the
+bridge before issue 11's H3 fix waited up to 2 s per batch of 10, batch after batch (11 s),
+holding the partition for NLD's answers on it, and parked nothing."""
 SETTINGS: dict[str, dict[str, float]] = {
     "test_a_state_over_its_answer_budget_waits_and_slows_no_other_state": THROTTLE,
 }

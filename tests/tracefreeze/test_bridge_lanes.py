@@ -58,6 +58,11 @@ def all_final(offsets: list[int]) -> int:
     return offsets[-1] + 1
 
 
+def queued(bridge: Bridge, tp: TopicPartition) -> list[int]:
+    queue = bridge.queued.get(tp)
+    return [r.offset for r in queue.records] if queue else []
+
+
 async def until(condition: Callable[[], bool]) -> None:
     async with asyncio.timeout(WAIT_S):
         while not condition():  # noqa: ASYNC110 (waits for the broker, not for a time)
@@ -117,7 +122,7 @@ async def test_answers_behind_a_busy_lane_are_fetched_without_pausing_its_partit
         await until(bridge.taken.is_set)  # the lane holds offset 0
         bridge.taken.clear()
         await produce(2)
-        await until(lambda: [r.offset for r in bridge.queued.get(tp, [])] == [1, 2])
+        await until(lambda: queued(bridge, tp) == [1, 2])
         assert tp not in consumer.paused()  # fetched while the lane was busy
         bridge.release.set()
         await until(lambda: len(bridge.chunks) == 2)
@@ -148,7 +153,7 @@ async def test_an_unfinished_chunk_is_read_again_before_anything_queued_behind_i
         await produce(1)
         await until(bridge.taken.is_set)
         await produce(1)
-        await until(lambda: [r.offset for r in bridge.queued.get(tp, [])] == [1])
+        await until(lambda: queued(bridge, tp) == [1])
         bridge.holding = False
         bridge.release.set()  # not final: offset 0 read again, the queue dropped
         await until(lambda: sum(len(c) for c in bridge.chunks[1:]) >= 2 and not bridge.lanes)
@@ -171,14 +176,17 @@ async def test_a_partition_is_paused_only_past_the_queue_bound_and_resumed_when_
         await produce(1)
         await until(bridge.taken.is_set)
         bridge.taken.clear()
-        await produce(2)
-        await until(lambda: len(bridge.queued.get(tp, [])) == 2)
+        await produce(1)
+        await until(lambda: queued(bridge, tp) == [1])
+        assert tp not in consumer.paused()  # below the bound
+        await produce(1)
+        await until(lambda: queued(bridge, tp) == [1, 2])
         assert tp in consumer.paused()  # the bound: memory, never a reason to stall
         bridge.release.set()
         await until(bridge.taken.is_set)  # the lane took the queue and resumed the partition
         assert tp not in consumer.paused()
         await produce(1)
-        await until(lambda: [r.offset for r in bridge.queued.get(tp, [])] == [3])
+        await until(lambda: queued(bridge, tp) == [3])
         bridge.release.set()
         await until(lambda: len(bridge.chunks) == 3)
         bridge.release.set()
@@ -187,3 +195,29 @@ async def test_a_partition_is_paused_only_past_the_queue_bound_and_resumed_when_
         assert await consumer.committed(tp) == 4
     finally:
         await stopped(bridge, loop, consumer)
+
+
+async def test_a_stop_with_answers_queued_leaves_them_uncommitted_for_the_next_bridge(
+    partition: tuple[Settings, TopicPartition], produce: Callable[[int], Awaitable[None]]
+) -> None:
+    """Stopped while its lane holds offset 0 and offsets 1-2 wait behind it: the lane finishes
+    0 and commits it, the queue is dropped uncommitted, and the next bridge of the group takes
+    1 and 2, in order (each answer's outcome is final before its offset is committed)."""
+    settings, tp = partition
+    bridge, loop, consumer = await running(settings, tp, all_final)
+    try:
+        await produce(1)
+        await until(bridge.taken.is_set)
+        await produce(2)
+        await until(lambda: queued(bridge, tp) == [1, 2])
+    finally:
+        await stopped(bridge, loop, consumer)
+    assert bridge.chunks == [[0]] and not bridge.queued
+    after, loop, consumer = await running(settings, tp, all_final)
+    after.holding = False
+    try:
+        await until(lambda: sum(len(c) for c in after.chunks) >= 2 and not after.lanes)
+        assert [o for c in after.chunks for o in c] == [1, 2]
+        assert await consumer.committed(tp) == 3
+    finally:
+        await stopped(after, loop, consumer)

@@ -17,7 +17,7 @@ its own):
 - Partitions progress independently. Each fetched partition gets its own task (a *lane*) that
   handles its records in offset order and commits its own offset, while the loop keeps
   fetching every partition. Records of a partition whose lane is busy queue behind it; the
-  partition is never paused for that (only past ``QUEUED_MAX`` records, to bound memory): a
+  partition is never paused for that (only from ``QUEUED_MAX`` records or bytes, for memory): a
   paused partition is left out of the fetch request then in flight, so an answer arriving
   just after its lane ended waited for that request's long poll (the consumer's
   ``fetch_max_wait_ms``, 500 ms) before it was even fetched.
@@ -35,7 +35,7 @@ its own):
   (``tracefreeze/intake/replay_auth.py``) to that request is taken. Replaying a request's
   parked answers together, in dead-letter order, restores them in their order.
 - A State over its answer budget (``tracefreeze/intake/throttle.py``) waits, its requests
-  only, and never longer than ``bridge_throttle_wait_s`` in all per fetched batch of a
+  only, and never longer than ``bridge_throttle_wait_s`` in all per chunk a lane takes of a
   partition: an answer whose turn would come later is parked at once as ``throttled``, in
   order, likewise.
 - A replay counts as one only if its MAC verifies (``tracefreeze/intake/replay_auth.py``): a
@@ -53,6 +53,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -89,9 +90,12 @@ log = structlog.get_logger(__name__)
 POLL_MS = 500
 MAX_BATCH = 5000
 """Records per poll over all partitions: a backlog arrives in large batches per request."""
-QUEUED_MAX = MAX_BATCH
-"""Records queued behind a busy lane past which its partition is paused until the lane takes
-them: the bridge's memory stays bounded under a backlog. Below it nothing is ever paused."""
+QUEUED_MAX = 1000
+QUEUED_MAX_BYTES = 4 * 1024 * 1024
+"""Records, or bytes of keys and values, queued behind a busy lane from which its partition is
+paused until its lane takes them (memory: a partition holds at most about this plus one
+fetch, at most ``MAX_BATCH`` records or the consumer's 1 MiB per partition). Below both
+nothing is ever paused."""
 LAG_EVERY_S = 1.0
 
 
@@ -170,7 +174,7 @@ class Bridge:
         self.joined = False
         """The consumer joined its group (an assignment, possibly empty, was received)."""
         self.lanes: dict[TopicPartition, asyncio.Task[None]] = {}
-        self.queued: dict[TopicPartition, list[ConsumerRecord]] = {}
+        self.queued: dict[TopicPartition, Queued] = {}
         """Per partition with a lane: the records fetched since the lane took its last ones."""
         self.parked = ParkedRequests()
 
@@ -207,21 +211,20 @@ class Bridge:
 
     def _start_lane(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
         """Queue the partition's records behind its lane, starting the lane if none runs."""
-        queue = self.queued.setdefault(tp, [])
-        queue.extend(records)
+        queue = self.queued.setdefault(tp, Queued())
+        queue.add(records)
         if tp not in self.lanes:
             self.lanes[tp] = asyncio.create_task(self._lane(tp), name=f"lane-{tp}")
-        elif len(queue) >= QUEUED_MAX:
+        elif queue.full():
             self.consumer.pause(tp)  # the memory bound; the lane resumes it as it takes them
 
     async def _lane(self, tp: TopicPartition) -> None:
-        """One partition's records to their outcomes, in offset order: what is queued, taken
-        all together and committed, then what queued meanwhile, until nothing is. Records
-        whose outcome is not final are read again, and nothing queued after them is taken."""
+        """One partition's records to their outcomes, in offset order: what is queued (up to
+        ``MAX_BATCH`` records) taken together and committed, then the next, until nothing is
+        queued. Records whose outcome is not final are read again, and nothing queued after
+        them is taken."""
         try:
-            while (records := self.queued.pop(tp, None)) and not self.halt.is_set():
-                if tp in self.consumer.paused():
-                    self.consumer.resume(tp)  # fetched again while these are handled
+            while (records := self._take(tp)) and not self.halt.is_set():
                 done: int | None = None
                 try:
                     done = await self._partition(records)
@@ -240,6 +243,19 @@ class Bridge:
             self.queued.pop(tp, None)  # on a stop or revocation: uncommitted, read again
             if tp in self.consumer.assignment() and tp in self.consumer.paused():
                 self.consumer.resume(tp)
+
+    def _take(self, tp: TopicPartition) -> list[ConsumerRecord]:
+        """The next records of the partition's lane, in order; the partition resumed once
+        what is left is within the bound."""
+        queue = self.queued.get(tp)
+        if queue is None:
+            return []
+        records = queue.take(MAX_BATCH)
+        if not queue.records:
+            del self.queued[tp]
+        if not queue.full() and tp in self.consumer.paused():
+            self.consumer.resume(tp)  # fetched again while these are handled
+        return records
 
     def _read_again(self, tp: TopicPartition, offset: int) -> None:
         """Fetch the partition again from ``offset``, dropping what queued after it (the
@@ -265,7 +281,8 @@ class Bridge:
                 position = await within(1.0, self.consumer.position(tp))
             except (KafkaError, TimeoutError, AssertionError, ValueError):
                 continue
-            queued = len(self.queued.get(tp, ()))  # fetched, not yet taken by its lane
+            queue = self.queued.get(tp)
+            queued = len(queue.records) if queue else 0  # fetched, not yet taken by its lane
             CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(end - position, 0) + queued)
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
@@ -351,7 +368,7 @@ class Bridge:
             detail = (
                 f"State {state} over its answer budget (bridge_state_rate, "
                 f"bridge_state_burst): a partition waits at most "
-                f"{self.throttle_wait_s:g}s per fetch for a State's budget"
+                f"{self.throttle_wait_s:g}s per chunk of answers for a State's budget"
             )
             ANSWERS_THROTTLED.labels(state).inc(len(pending))
             await self.delivery.park(pending, DeadLetterReason.THROTTLED, detail)
@@ -363,6 +380,30 @@ class Bridge:
             if self.halt.is_set():
                 raise Abandoned("waiting for the State's answer budget")
         return True
+
+
+@dataclass
+class Queued:
+    """One partition's records waiting for its lane, in offset order, and their size."""
+
+    records: list[ConsumerRecord] = field(default_factory=list)
+    size: int = 0
+
+    def add(self, records: list[ConsumerRecord]) -> None:
+        self.records += records
+        self.size += sum(record_size(r) for r in records)
+
+    def take(self, most: int) -> list[ConsumerRecord]:
+        taken, self.records = self.records[:most], self.records[most:]
+        self.size -= sum(record_size(r) for r in taken)
+        return taken
+
+    def full(self) -> bool:
+        return len(self.records) >= QUEUED_MAX or self.size >= QUEUED_MAX_BYTES
+
+
+def record_size(record: ConsumerRecord) -> int:
+    return max(record.serialized_key_size, 0) + max(record.serialized_value_size, 0)
 
 
 def by_request(items: Iterable[ReceivedAnswer]) -> list[list[ReceivedAnswer]]:

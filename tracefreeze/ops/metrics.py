@@ -47,7 +47,8 @@ BRIDGE_LATENCY = Histogram(
 )
 CONSUMER_LAG = Gauge(
     "tracefreeze_consumer_lag",
-    "Records not yet read by the bridge: high watermark minus position, per partition.",
+    "Records not yet taken by the bridge, per partition: last stable offset minus position, "
+    "plus the records fetched and queued behind the partition's lane.",
     ["topic", "partition"],
 )
 ANSWERS_PARKED = Counter(
