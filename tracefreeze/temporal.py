@@ -99,8 +99,7 @@ async def renewing_token(
     finally:
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await asyncio.wait([task])  # a cancellation of the caller meanwhile is kept
 
 
 def access(settings: Settings) -> dict[str, Any]:

@@ -221,3 +221,39 @@ async def test_a_stop_with_answers_queued_leaves_them_uncommitted_for_the_next_b
         assert await consumer.committed(tp) == 3
     finally:
         await stopped(after, loop, consumer)
+
+
+class RetryingLane(HeldLanes):
+    """A lane whose answer Temporal never takes: it waits between tries as the bridge's
+    retries do (``Halt.pause``), for an hour, unless the bridge stops."""
+
+    async def _partition(self, records: list[ConsumerRecord]) -> int | None:
+        self.chunks.append([r.offset for r in records])
+        self.taken.set()
+        await self.halt.pause(3600)
+        return None  # abandoned: not final, not committed
+
+
+async def test_a_cancelled_bridge_stops_its_lanes_retrying_and_ends(
+    partition: tuple[Settings, TopicPartition], produce: Callable[[int], Awaitable[None]]
+) -> None:
+    """Cancelled instead of stopped (a test's task, an embedding process): the bridge takes it
+    as a stop, so its lanes abandon their retries and it ends; before, it waited for them in
+    its drain (here an hour; in production up to a retry budget)."""
+    settings, tp = partition
+    consumer = make_consumer(settings, group_id=settings.bridge_group_id)
+    await consumer.start()
+    consumer.assign([tp])
+    bridge = RetryingLane(consumer, all_final)
+    loop = asyncio.create_task(bridge.run())
+    try:
+        await produce(1)
+        await until(bridge.taken.is_set)
+        loop.cancel()
+        async with asyncio.timeout(WAIT_S):  # an hour without the stop
+            with pytest.raises(asyncio.CancelledError):
+                await loop
+        assert bridge.halt.stop.is_set() and not bridge.lanes
+        assert await consumer.committed(tp) is None  # abandoned, read again by the next
+    finally:
+        await consumer.stop()

@@ -206,6 +206,12 @@ class Bridge:
                 if time.monotonic() >= measured + LAG_EVERY_S:
                     await self.measure_lag()
                     measured = time.monotonic()
+        except asyncio.CancelledError:
+            # Cancelled rather than stopped: a stop all the same, or the lanes would go on
+            # retrying (up to a budget) while drain waits for them. Nothing final is lost:
+            # what a lane has not finished stays uncommitted and is read again.
+            self.halt.stop.set()
+            raise
         finally:
             await self.drain()
 
