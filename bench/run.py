@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 import time
 from pathlib import Path
@@ -222,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench: starting {what} ({'quick' if args.quick else 'full'} run) ...")
     code = 0
     start = running_cluster if args.cluster else running_stack
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         with start(keep_state=args.keep_state) as stack:
             print(
@@ -271,6 +273,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench: failed benchmarks: {', '.join(out['errors'])}")
             code = 1
     exit_process(code)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM as Ctrl-C: the run is cancelled and its stack or cluster stopped on the way out
+    (by default the process died at once and left them running)."""
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
