@@ -100,6 +100,8 @@ async def renewing_token(
         if task is not None:
             task.cancel()
             await asyncio.wait([task])  # a cancellation of the caller meanwhile is kept
+            if not task.cancelled() and (err := task.exception()) is not None:
+                log.error("token renewal had stopped", error=repr(err))
 
 
 def access(settings: Settings) -> dict[str, Any]:

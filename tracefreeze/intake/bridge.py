@@ -92,10 +92,11 @@ MAX_BATCH = 5000
 """Records per poll over all partitions: a backlog arrives in large batches per request."""
 QUEUED_MAX = 1000
 QUEUED_MAX_BYTES = 4 * 1024 * 1024
-"""Records, or bytes of keys and values, queued behind a busy lane from which its partition is
-paused until its lane takes them (memory: a partition holds at most about this plus one
-fetch, at most ``MAX_BATCH`` records or the consumer's 1 MiB per partition). Below both
-nothing is ever paused."""
+"""Records, or bytes of keys and values (headers not counted), queued behind a busy lane from
+which its partition is paused until its lane takes them. Memory per partition: the chunk its
+lane holds (up to ``MAX_BATCH`` records, about as large as the queue it was taken from), the
+queue up to this bound, and one fetch past it (up to ``MAX_BATCH`` records or the consumer's
+1 MiB per partition). Below both nothing is ever paused."""
 LAG_EVERY_S = 1.0
 
 
@@ -207,10 +208,10 @@ class Bridge:
                     await self.measure_lag()
                     measured = time.monotonic()
         except asyncio.CancelledError:
-            # Cancelled rather than stopped: a stop all the same, or the lanes would go on
-            # retrying (up to a budget) while drain waits for them. Nothing final is lost:
-            # what a lane has not finished stays uncommitted and is read again.
-            self.halt.stop.set()
+            # Cancelled rather than stopped: the lanes abandon their retries as on a stop, or
+            # they would go on (up to a budget) while drain waits for them. Nothing final is
+            # lost: what a lane has not finished stays uncommitted and is read again.
+            self.halt.cancelled.set()
             raise
         finally:
             await self.drain()

@@ -104,18 +104,22 @@ class Budget:
 
 
 class Halt:
-    """The bridge's stop and the partitions' revocation, either of which ends retrying."""
+    """The bridge's stop, the partitions' revocation and the bridge's cancellation, any of
+    which ends retrying. ``stop`` is the caller's; ``cancelled`` the bridge's own, set when
+    its loop is cancelled rather than stopped (the caller's event is never set for it)."""
 
     def __init__(self, stop: asyncio.Event) -> None:
         self.stop = stop
         self.revoking = asyncio.Event()
+        self.cancelled = asyncio.Event()
 
     def is_set(self) -> bool:
-        return self.stop.is_set() or self.revoking.is_set()
+        return self.stop.is_set() or self.revoking.is_set() or self.cancelled.is_set()
 
     async def pause(self, delay: float) -> None:
-        """Sleep, but wake at once on stop or revocation."""
-        waiters = [asyncio.ensure_future(e.wait()) for e in (self.stop, self.revoking)]
+        """Sleep, but wake at once on stop, revocation or cancellation."""
+        events = (self.stop, self.revoking, self.cancelled)
+        waiters = [asyncio.ensure_future(e.wait()) for e in events]
         await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:
             waiter.cancel()
