@@ -16,7 +16,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-import tracefreeze.intake.bridge as bridge_module
+import tracefreeze.intake.lanes as lanes_module
 from tests.tracefreeze.e2e import isolated
 from tracefreeze.config import Settings
 from tracefreeze.intake.bridge import Bridge
@@ -169,7 +169,7 @@ async def test_a_partition_is_paused_only_past_the_queue_bound_and_resumed_when_
     produce: Callable[[int], Awaitable[None]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(bridge_module, "QUEUED_MAX", 2)
+    monkeypatch.setattr(lanes_module, "QUEUED_MAX", 2)
     settings, tp = partition
     bridge, loop, consumer = await running(settings, tp, all_final)
     try:

@@ -9,8 +9,8 @@ from aiokafka.structs import ConsumerRecord
 
 from schemas.deadletter import HEADER_REPLAYED_FROM, DeadLetterReason
 from tests.builders import acknowledgement, court_request
-from tracefreeze.intake.bridge import by_request, next_offset
 from tracefreeze.intake.gate import ReceivedAnswer
+from tracefreeze.intake.lanes import by_request, next_offset
 from tracefreeze.intake.parking import ParkedRequests, batches
 
 

@@ -15,12 +15,10 @@ No State's answer can stall another's (RS art. 93(1), 96; Rule 176: each request
 its own):
 
 - Partitions progress independently. Each fetched partition gets its own task (a *lane*) that
-  handles its records in offset order and commits its own offset, while the loop keeps
-  fetching every partition. Records of a partition whose lane is busy queue behind it; the
-  partition is never paused for that (only from ``QUEUED_MAX`` records or bytes, for memory): a
-  paused partition is left out of the fetch request then in flight, so an answer arriving
-  just after its lane ended waited for that request's long poll (the consumer's
-  ``fetch_max_wait_ms``, 500 ms) before it was even fetched.
+  takes its records in offset order and commits its own offset, while the loop fetches every
+  partition; what arrives meanwhile queues behind the lane (``tracefreeze/intake/lanes.py``).
+  A partition is paused only for memory, never for a busy lane: a paused one is left out of
+  the fetch in flight and waited for its long poll (500 ms) once resumed.
 - Within a partition, requests run side by side; the partition waits at most one retry budget
   (``bridge_retry_budget_s``) for a request that cannot take its answer: past it the answer is
   *parked* (``tracefreeze/intake/delivery.py``) in the dead-letter topic with reason ``stuck``.
@@ -52,8 +50,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -66,6 +62,7 @@ from tracefreeze.errors import TracefreezeError
 from tracefreeze.intake.deadletter import DeadLetters
 from tracefreeze.intake.delivery import AnswerDelivery
 from tracefreeze.intake.gate import AnswerGate, ReceivedAnswer
+from tracefreeze.intake.lanes import Queued, by_request, next_offset
 from tracefreeze.intake.parking import ParkedRequests
 from tracefreeze.intake.retry import Abandoned, Budget, Halt, Retry, TemporalProbe
 from tracefreeze.intake.throttle import StateBudgets
@@ -90,13 +87,6 @@ log = structlog.get_logger(__name__)
 POLL_MS = 500
 MAX_BATCH = 5000
 """Records per poll over all partitions: a backlog arrives in large batches per request."""
-QUEUED_MAX = 1000
-QUEUED_MAX_BYTES = 4 * 1024 * 1024
-"""Records, or bytes of keys and values (headers not counted), queued behind a busy lane from
-which its partition is paused until its lane takes them. Memory per partition: the chunk its
-lane holds (up to ``MAX_BATCH`` records, about as large as the queue it was taken from), the
-queue up to this bound, and one fetch past it (up to ``MAX_BATCH`` records or the consumer's
-1 MiB per partition). Below both nothing is ever paused."""
 LAG_EVERY_S = 1.0
 
 
@@ -208,9 +198,8 @@ class Bridge:
                     await self.measure_lag()
                     measured = time.monotonic()
         except asyncio.CancelledError:
-            # Cancelled rather than stopped: the lanes abandon their retries as on a stop, or
-            # they would go on (up to a budget) while drain waits for them. Nothing final is
-            # lost: what a lane has not finished stays uncommitted and is read again.
+            # Cancelled, not stopped: the lanes abandon their retries as on a stop (uncommitted,
+            # read again), or the drain would wait for them up to a budget each.
             self.halt.cancelled.set()
             raise
         finally:
@@ -252,8 +241,7 @@ class Bridge:
                 self.consumer.resume(tp)
 
     def _take(self, tp: TopicPartition) -> list[ConsumerRecord]:
-        """The next records of the partition's lane, in order; the partition resumed once
-        what is left is within the bound."""
+        """The partition's next records, in order; resumed once what is left is in bound."""
         queue = self.queued.get(tp)
         if queue is None:
             return []
@@ -387,51 +375,6 @@ class Bridge:
             if self.halt.is_set():
                 raise Abandoned("waiting for the State's answer budget")
         return True
-
-
-@dataclass
-class Queued:
-    """One partition's records waiting for its lane, in offset order, and their size."""
-
-    records: list[ConsumerRecord] = field(default_factory=list)
-    size: int = 0
-
-    def add(self, records: list[ConsumerRecord]) -> None:
-        self.records += records
-        self.size += sum(record_size(r) for r in records)
-
-    def take(self, most: int) -> list[ConsumerRecord]:
-        taken, self.records = self.records[:most], self.records[most:]
-        self.size -= sum(record_size(r) for r in taken)
-        return taken
-
-    def full(self) -> bool:
-        return len(self.records) >= QUEUED_MAX or self.size >= QUEUED_MAX_BYTES
-
-
-def record_size(record: ConsumerRecord) -> int:
-    return max(record.serialized_key_size, 0) + max(record.serialized_value_size, 0)
-
-
-def by_request(items: Iterable[ReceivedAnswer]) -> list[list[ReceivedAnswer]]:
-    """The items grouped by the request they answer, each group in arrival order; groups in
-    the order their first answer arrived."""
-    groups: dict[str, list[ReceivedAnswer]] = {}
-    for item in items:
-        groups.setdefault(item.workflow_id, []).append(item)
-    return list(groups.values())
-
-
-def next_offset(records: list[ConsumerRecord], finished: set[int]) -> int | None:
-    """The offset to commit for the partition: its first record whose outcome is not final,
-    or one past the last record; None when not even the first is final. Answers after the
-    first unfinished one are read again and are duplicates (no-ops) in their request."""
-    done: int | None = None
-    for record in records:
-        if record.offset not in finished:
-            break
-        done = record.offset + 1
-    return done
 
 
 class _Listener(ConsumerRebalanceListener):
