@@ -137,17 +137,22 @@ class RequestWorkflow:
         self._refresh_visibility()
         while True:
             await self._wait_for_work_or_clock()
-            # A firing's search attributes are written after its round, so its escalation
-            # leaves first; with the broker down, once its first attempts failed.
-            fired = self._fire_clocks()
+            # What answers and firings changed is shown (search attributes, memo) after the
+            # round that publishes their events: an update returns without that write, and
+            # the events leave first; with the broker down, once the first attempts failed,
+            # and at once for what is taken while it stays down.
+            if self._fire_clocks():
+                self._visibility.owe()
+            owed = self._visibility.owed
             read = await self._outbox.publish(
                 self._rec,
                 self._request,
                 keys_wanted(self._rec),
-                on_outage=self._refresh_visibility if fired else None,
+                on_outage=self._show_changes,
+                owed=lambda: self._visibility.owed,
             )
-            if fired:
-                self._refresh_visibility()  # only what changed since an outage's write
+            if owed or self._visibility.owed:
+                self._show_changes()  # only what changed since an outage's write
             if (keys := keys_from_round(self._rec, read)) is not None:
                 self._record_timeline(None, keys)
             await forward_to_directory(self._rec.directory_outbox)
@@ -174,8 +179,8 @@ class RequestWorkflow:
     @workflow.update(name=BATCH_UPDATE)
     def take_answers(self, batch: AnswerBatch) -> BatchReceipt:
         """Several answers of the requested State (RS 93(1)(k), 96, 99) in order, each taken as
-        alone (its own rule, deduplicated, accepted or refused with the reason), with one
-        visibility write: the bridge hands over a backlog and can dead-letter a refusal."""
+        alone (its own rule, deduplicated, accepted or refused with the reason), with one log
+        line: the bridge hands over a backlog and can dead-letter a refusal."""
         receipts: list[AnswerReceipt] = []
         self._note_step(len(batch.answers))  # one update, its answers' history
         for m in batch.answers:
@@ -186,8 +191,6 @@ class RequestWorkflow:
                     event_id=m.event_id, duplicate=False, status=self._rec.status
                 )
                 receipts.append(receipt.model_copy(update={"rejected": refused.message}))
-        if any(not r.duplicate and r.rejected is None for r in receipts):
-            self._visibility.refresh_safely(self._refresh_visibility)
         kinds = [m.answer_type for m in batch.answers]
         request_log.batch(kinds, receipts, self._rec.status, self._request)
         return BatchReceipt(receipts=receipts)
@@ -230,11 +233,6 @@ class RequestWorkflow:
             raise  # a refusal by the answer's rule: nothing was written
         except Exception as fault:  # every fault becomes a refusal
             guard.restore(self._rec, before)
-            if alone:
-                # The fault may have come while visibility was being written: what the server
-                # shows is unknown, so forget it and restate it from the restored state.
-                self._visibility.forget()
-                self._visibility.refresh_safely(self._refresh_visibility)
             workflow.logger.warning(  # ids and the fault's type only: never the answer's body
                 "answer not applied",
                 extra={"event_id": m.event_id, "action": kind.name, "fault": type(fault).__name__},
@@ -243,7 +241,7 @@ class RequestWorkflow:
 
     def _take(self, m: Message, kind: Kind, alone: bool) -> AnswerReceipt:
         """Apply an answer or action once; the handler re-checks (state may have moved).
-        ``alone=False``: in a batch, which writes visibility and its log line once."""
+        ``alone=False``: in a batch, which writes its log line once."""
         rec, req = self._rec, self._request
         if m.event_id in self._seen:
             return AnswerReceipt(event_id=m.event_id, duplicate=True, status=rec.status)
@@ -265,10 +263,9 @@ class RequestWorkflow:
         self._outbox.announce(rec, self._request, m, kind, outcome)
         queue_for_directory(self._rec, self._request, m.event_id, outcome)
         self._escalate(outcome.firings, caused_by=m.event_id)
-        # Visibility last, once everything else of the answer is applied: a fault before this
-        # point is rolled back by the guard with nothing shown that the request does not hold.
-        if alone:
-            self._refresh_visibility()
+        # Shown after the round that publishes the answer's events (``run``): nothing is
+        # written here, so a fault above is rolled back by the guard with nothing shown.
+        self._visibility.owe()
         # Nothing below can fail: only now is the answer seen, counted and told to the case.
         self._seen.add(m.event_id, now, court=isinstance(m, CourtAction))
         self._seen.forget_before(now, self._input.dedupe_window)
@@ -309,10 +306,11 @@ class RequestWorkflow:
         return self._outgoing() or self._closed or self._should_continue_as_new()
 
     def _outgoing(self) -> bool:
-        """Events to publish, notices to forward or a report the case is to be told."""
+        """Events to publish, notices to forward, changes to show or a report the case is to
+        be told."""
         rec = self._rec
         queued = rec.outbox or rec.escalation_outbox or rec.signed_outbox or rec.directory_outbox
-        return bool(queued) or self._parent.waiting(self._closed)
+        return bool(queued) or self._visibility.owed or self._parent.waiting(self._closed)
 
     def _fire_clocks(self) -> bool:
         """Fire the clocks due; whether any fired (their search attributes are then owed)."""
@@ -347,6 +345,12 @@ class RequestWorkflow:
         if clocks is not None and firings:  # most answers fire nothing: no wake-up computed
             events = escalations(firings, self._request, clocks, self._next_wakeup(), caused_by)
             self._rec.escalation_outbox += events
+
+    def _show_changes(self) -> None:
+        """Show what answers and firings changed (after their round). Visibility is a view,
+        never the request's record: a fault writing it is logged and the request goes on, and
+        the next write restates everything."""
+        self._visibility.refresh_safely(self._refresh_visibility)
 
     def _refresh_visibility(self) -> None:
         clocks = clock_view(self._rec.clocks, workflow.now(), self._next_wakeup())

@@ -9,6 +9,7 @@ the Court's records, Rule 15: its decisions stay re-verifiable after Temporal fo
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -154,6 +155,7 @@ class Outbox:
         req: CourtRequest,
         read_keys: bool = False,
         on_outage: Callable[[], None] | None = None,
+        owed: Callable[[], bool] = lambda: False,
     ) -> OrganKeys | None:
         """Publish, in order, what is queued now; what arrives meanwhile waits for the next
         round, so answers arriving without pause cannot keep the run from moving on.
@@ -179,13 +181,16 @@ class Outbox:
         (``request_keys.py``).
 
         ``on_outage``: what the request does after the rounds but must not leave undone while
-        the broker is down (a firing's search attributes: the Web UI's overdue flag and level).
-        Rounds are then tried with ``FIRST_TRY`` until one fails; ``on_outage`` then runs once
-        and that round is tried again, the same events under the same ids, without a bound.
-        A cancellation or a failure marked non-retryable ends the publish as before."""
+        the broker is down (what answers and firings changed, shown in the Web UI: status,
+        overdue flag, level). Rounds are then tried with ``FIRST_TRY`` until one fails;
+        ``on_outage`` then runs and that round is tried again, the same events under the same
+        ids, without a bound; while the broker stays down, ``on_outage`` runs again whenever
+        ``owed()`` says an answer taken meanwhile changed what is shown. A cancellation or a
+        failure marked non-retryable ends the publish as before."""
         events, escalations = len(rec.outbox), len(rec.escalation_outbox)
         signed = len(rec.signed_outbox)
         read: OrganKeys | None = None
+        down = False  # a round's first try failed: the broker is taken to be down
         while events or escalations or signed:
             n_ev = whole_groups(rec.outbox, MAX_OUTBOX_ROUND, events)
             n_esc = min(escalations, max(0, MAX_OUTBOX_ROUND - n_ev))
@@ -201,28 +206,49 @@ class Outbox:
                 request=req if carried else None,
                 read_organ_keys=read_keys,
             )
+            first_try = on_outage is not None and not down
+            round_ = workflow.start_activity(
+                PUBLISH_OUTBOX,
+                batch,
+                result_type=PublishedRound,
+                start_to_close_timeout=PUBLISH_TIMEOUT,
+                schedule_to_close_timeout=FIRST_TRY_WITHIN if first_try else None,
+                retry_policy=FIRST_TRY if first_try else PUBLISH_RETRY,
+                summary=_round_summary(batch),
+            )
             try:
-                done = await workflow.execute_activity(
-                    PUBLISH_OUTBOX,
-                    batch,
-                    result_type=PublishedRound,
-                    start_to_close_timeout=PUBLISH_TIMEOUT,
-                    schedule_to_close_timeout=None if on_outage is None else FIRST_TRY_WITHIN,
-                    retry_policy=PUBLISH_RETRY if on_outage is None else FIRST_TRY,
-                    summary=_round_summary(batch),
-                )
+                done = await (_showing(round_, on_outage, owed) if down else round_)
             except ActivityError as err:
                 final = isinstance(err.cause, ApplicationError) and err.cause.non_retryable
-                if on_outage is None or final or is_cancelled_exception(err):
+                if not first_try or final or is_cancelled_exception(err):
                     raise
+                assert on_outage is not None  # first_try
                 on_outage()
-                on_outage = None
+                down = True
                 continue  # the same round again: nothing was taken off the outbox
             del rec.outbox[:n_ev], rec.escalation_outbox[:n_esc], rec.signed_outbox[:n_sig]
             events, escalations, signed = events - n_ev, escalations - n_esc, signed - n_sig
             if batch.read_organ_keys:  # only the round that was asked brings a registry
                 read, read_keys = done.organ_keys, False
         return read
+
+
+async def _showing(
+    round_: workflow.ActivityHandle[PublishedRound],
+    show: Callable[[], None] | None,
+    owed: Callable[[], bool],
+) -> PublishedRound:
+    """``round_``'s result, retried while the broker is down; meanwhile ``show`` runs whenever
+    ``owed()``: an answer taken during an outage is shown without waiting for the broker."""
+    try:
+        while not round_.done():
+            await workflow.wait_condition(lambda: round_.done() or owed())
+            if show is not None and owed() and not round_.done():
+                show()
+    except asyncio.CancelledError:
+        round_.cancel()  # as an awaited activity would be
+        raise
+    return await round_
 
 
 def whole_groups(events: list[RequestEvent], most: int, queued: int | None = None) -> int:

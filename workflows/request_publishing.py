@@ -165,6 +165,13 @@ class Visibility:
     def __init__(self) -> None:
         self.shown: dict[str, Any] = {}
         """Search attributes and memo as last written."""
+        self.owed = False
+        """An answer or a firing changed what is shown, not written yet: the request writes
+        it after the round that publishes their events, so an update's workflow task carries
+        no visibility write (it measured a fifth of an answer's time to be seen)."""
+
+    def owe(self) -> None:
+        self.owed = True
 
     def forget(self) -> None:
         """What the server shows is unknown: the next write restates everything."""
@@ -172,6 +179,7 @@ class Visibility:
 
     def refresh(self, req: CourtRequest, rec: RequestCarry, clocks: dict[str, Any]) -> None:
         """Write what changed, from the request's state and its clock view (``clocks``)."""
+        self.owed = False
         eur = rec.ledger.totals().get("EUR")
         frozen_eur = float(eur.frozen + eur.seized) if eur else 0.0
         kind = rec.clocks.policy.party_kind.value if rec.clocks is not None else None
@@ -199,12 +207,13 @@ class Visibility:
         self.shown["memo"] = memo
 
     def refresh_safely(self, write: Callable[[], None]) -> None:
-        """``write`` (a refresh), which must not fail an update handler: on a fault, what is
-        shown is forgotten so the next write restates it."""
+        """``write`` (a refresh), which must not fail the request: on a fault, what is shown
+        is forgotten so the next write restates it, and nothing is owed until a change."""
         try:
             write()
         except Exception as fault:
             self.forget()
+            self.owed = False
             workflow.logger.warning("visibility not written", extra={"fault": type(fault).__name__})
 
 

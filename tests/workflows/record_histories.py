@@ -33,6 +33,7 @@ from schemas.answers import (
     FreezeLimitProposal,
 )
 from schemas.court import DeadlineExtension, EscalationDecision, FreezeLimitResponse, Stage
+from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest
 from schemas.views import RequestView
 from tests.workflows.support import (
@@ -64,9 +65,11 @@ from tests.workflows.support import (
     settle,
     start_request,
     state_answer,
+    status_shown,
     third_party_claim,
     wait_for_events,
 )
+from tracefreeze import client as court_client
 from tracefreeze.court_signing import presidency_notice
 from tracefreeze.policy import load_directory, load_policy, resolve
 from workflows.request import RequestWorkflow
@@ -285,6 +288,26 @@ async def firing_during_outage(
     await send(handle, acknowledgement(req))
 
 
+async def answer_during_outage(
+    env: WorkflowEnvironment, handle: Handle, req: CourtRequest, published: PublishRecorder
+) -> None:
+    """The broker takes nothing from the State's first answer on: the acknowledgement is
+    taken (its update returns once it is in history), its round's bounded first try fails and
+    the Web UI shows the status; a report taken while the broker stays down is shown at once,
+    not when the broker is back; then both answers' events leave, in order."""
+    published.broker_down = True
+    await court_client.send(handle, acknowledgement(req))
+    await env.sleep(timedelta(seconds=30))  # past the first try's back-off
+    await status_shown(handle, RequestStatus.ACKNOWLEDGED)
+    tried = len(published.refused)
+    await court_client.send(handle, execution_report(req))
+    await status_shown(handle, RequestStatus.IN_EXECUTION)
+    assert published.broker_down and len(published.refused) >= tried >= 2
+    published.broker_down = False
+    await env.sleep(timedelta(minutes=10))  # past the retry's back-off
+    await settle(handle)
+
+
 async def backlog_batch(handle: Handle, req: CourtRequest) -> None:
     """A backlog handed over in batch updates (2026-11-29): acknowledgement and a freezing
     report together, a batch with a duplicate and a refused answer, a report alone, closure
@@ -312,6 +335,7 @@ TIMED_SCENARIOS: dict[
     "escalation-ladder": escalation_ladder,
     "freeze-limit-consultation": freeze_limit_consultation,
     "firing-during-outage": firing_during_outage,
+    "answer-during-outage": answer_during_outage,
 }
 """Scenarios run under the default deadline policy: they let policy time pass (timers)."""
 

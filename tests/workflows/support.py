@@ -46,6 +46,7 @@ from schemas.answers import (
 from schemas.court import CourtAction
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
+from schemas.ledger import RequestStatus
 from schemas.outbox import PUBLISH_OUTBOX, PublishedRound, PublishOutbox
 from schemas.request import CourtRequest
 from schemas.views import AnswerReceipt, RequestView
@@ -315,6 +316,17 @@ async def level_shown(handle: WorkflowHandle[Any, Any], level: int, timeout_s: f
     deadline = asyncio.get_running_loop().time() + timeout_s
     while (await handle.describe()).typed_search_attributes.get(sa.ESCALATION_LEVEL) != level:
         assert asyncio.get_running_loop().time() < deadline, f"level {level} never showed"
+        await asyncio.sleep(0.2)
+
+
+async def status_shown(
+    handle: WorkflowHandle[Any, Any], status: RequestStatus, timeout_s: float = 60
+) -> None:
+    """Wait until the Web UI's ``RequestStatus`` search attribute of ``handle`` reads
+    ``status`` (the write is the server's, after the workflow task that made it)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while (await handle.describe()).typed_search_attributes.get(sa.REQUEST_STATUS) != status.value:
+        assert asyncio.get_running_loop().time() < deadline, f"status {status} never showed"
         await asyncio.sleep(0.2)
 
 
