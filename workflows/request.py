@@ -134,7 +134,7 @@ class RequestWorkflow:
         for note in (keys, policy, await tell_supplemented(rec, request, inp.enforcement_notice)):
             if note is not None:
                 self._record_timeline(None, note)
-        self._refresh_visibility()
+        self._show_changes()
         while True:
             await self._wait_for_work_or_clock()
             # What answers and firings changed is shown (search attributes, memo) after the

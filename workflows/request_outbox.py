@@ -49,9 +49,10 @@ PUBLISH_RETRY = RetryPolicy(
 )
 FIRST_TRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2)
 FIRST_TRY_WITHIN = timedelta(minutes=2)
-"""A round that something waits on (``publish``'s ``on_outage``): two attempts, and never longer
-than ``FIRST_TRY_WITHIN`` from its scheduling (a wave of firings during an outage queues its
-attempts behind each other), then the request learns the broker is not taking its events."""
+"""Every round's first try (``publish``'s ``on_outage``: what answers and firings changed waits
+to be shown): two attempts, and never longer than ``FIRST_TRY_WITHIN`` from its scheduling (a
+wave of requests during an outage queues their attempts behind each other), then the request
+learns the broker is not taking its events."""
 
 
 class Outbox:

@@ -167,8 +167,9 @@ class Visibility:
         """Search attributes and memo as last written."""
         self.owed = False
         """An answer or a firing changed what is shown, not written yet: the request writes
-        it after the round that publishes their events, so an update's workflow task carries
-        no visibility write (it measured a fifth of an answer's time to be seen)."""
+        it after the round in flight, so on the normal path an update's workflow task carries
+        no visibility write (it measured a fifth of an answer's time to be seen); with the
+        broker down, once the round's first try failed, then in each answer's own task."""
 
     def owe(self) -> None:
         self.owed = True

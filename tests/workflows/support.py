@@ -305,7 +305,9 @@ async def snapshot(
 
 
 async def visibility(handle: WorkflowHandle[Any, Any]) -> tuple[str | None, float | None]:
-    """(RequestStatus, FrozenValueEUR) as the server holds them for the workflow."""
+    """(RequestStatus, FrozenValueEUR) as the server holds them for the workflow, once every
+    task it scheduled is done: an answer is shown after the round publishing its events."""
+    await settle(handle)
     attrs = (await handle.describe()).typed_search_attributes
     return attrs.get(sa.REQUEST_STATUS), attrs.get(sa.FROZEN_VALUE_EUR)
 

@@ -23,6 +23,7 @@ from tests.workflows.support import (
     court_request,
     freeze_account,
     reasons,
+    settle,
 )
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
@@ -73,6 +74,7 @@ async def test_an_ex_parte_request_shows_no_case_state_measure_or_value(
     assert isinstance(await deliver(court.client, route(freeze_account(req)), 30.0), Accepted)
     view = await court.view(req.reference, "NLD")
     assert view.totals["EUR"].frozen > 0  # the Court's own view has the values
+    await settle(handle)  # shown after the round that publishes the answer's events
     description = await handle.describe()
     attrs = description.typed_search_attributes
     for key in sa.REVEALING:

@@ -167,10 +167,12 @@ def _update_step(event: HistoryEvent) -> str:
 
 @pytest.mark.parametrize("path", HISTORY_FILES, ids=[p.stem for p in HISTORY_FILES])
 def test_an_answers_workflow_task_writes_no_visibility(path: Path) -> None:
-    """An answer's update returns without a visibility write: a workflow task that completes an
-    update and schedules the round publishing its events holds no search-attribute or memo
-    write; they follow that round (``workflows/request.py``), so the answer is taken and seen
-    in a query one write sooner. The first task of a run (its own first write) is left out."""
+    """An answer's update returns without a visibility write: on every recorded run (answers
+    sent one at a time, each settled), a workflow task that completes an update and schedules
+    the round publishing its events holds no search-attribute or memo write; they follow that
+    round (``workflows/request.py``), so the answer is seen in a query one write sooner. The
+    first task of a run (its own first write) is left out. Under load an answer taken in the
+    task that ends a round is shown with that round's changes, in its own task."""
     events = load(path).events
     tasks = _command_groups(events)
     answered = [t for t in tasks[1:] if "update" in t and "publish" in t]
