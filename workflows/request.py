@@ -347,9 +347,8 @@ class RequestWorkflow:
             self._rec.escalation_outbox += events
 
     def _show_changes(self) -> None:
-        """Show what answers and firings changed (after their round). Visibility is a view,
-        never the request's record: a fault writing it is logged and the request goes on, and
-        the next write restates everything."""
+        """Show what answers and firings changed. Visibility is a view, not the record: a fault
+        writing it is logged, the request goes on and the next write restates everything."""
         self._visibility.refresh_safely(self._refresh_visibility)
 
     def _refresh_visibility(self) -> None:
