@@ -154,9 +154,9 @@ class Outbox:
         self,
         rec: RequestCarry,
         req: CourtRequest,
-        read_keys: bool = False,
-        on_outage: Callable[[], None] | None = None,
-        owed: Callable[[], bool] = lambda: False,
+        read_keys: bool,
+        on_outage: Callable[[], None],
+        owed: Callable[[], bool],
     ) -> OrganKeys | None:
         """Publish, in order, what is queued now; what arrives meanwhile waits for the next
         round, so answers arriving without pause cannot keep the run from moving on.
@@ -207,7 +207,7 @@ class Outbox:
                 request=req if carried else None,
                 read_organ_keys=read_keys,
             )
-            first_try = on_outage is not None and not down
+            first_try = not down
             round_ = workflow.start_activity(
                 PUBLISH_OUTBOX,
                 batch,
@@ -223,7 +223,6 @@ class Outbox:
                 final = isinstance(err.cause, ApplicationError) and err.cause.non_retryable
                 if not first_try or final or is_cancelled_exception(err):
                     raise
-                assert on_outage is not None  # first_try
                 on_outage()
                 down = True
                 continue  # the same round again: nothing was taken off the outbox
@@ -236,7 +235,7 @@ class Outbox:
 
 async def _showing(
     round_: workflow.ActivityHandle[PublishedRound],
-    show: Callable[[], None] | None,
+    show: Callable[[], None],
     owed: Callable[[], bool],
 ) -> PublishedRound:
     """``round_``'s result, retried while the broker is down; meanwhile ``show`` runs whenever
@@ -244,7 +243,7 @@ async def _showing(
     try:
         while not round_.done():
             await workflow.wait_condition(lambda: round_.done() or owed())
-            if show is not None and owed() and not round_.done():
+            if owed() and not round_.done():
                 show()
     except asyncio.CancelledError:
         round_.cancel()  # as an awaited activity would be

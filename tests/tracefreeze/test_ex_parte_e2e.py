@@ -13,7 +13,7 @@ import pytest
 from schemas.ledger import RequestStatus
 from tests.builders import acknowledgement, court_request, now
 from tests.tracefreeze.e2e import Running, send_signed, wait_view
-from tests.workflows.support import status_shown
+from tests.workflows.support import shown
 from tracefreeze.errors import TracefreezeError
 from tracefreeze.security.request_ids import KEY_ENV
 from workflows import search_attributes as sa
@@ -37,7 +37,8 @@ async def test_an_answer_reaches_an_ex_parte_request_under_its_opaque_id(
     assert view.status is RequestStatus.ACKNOWLEDGED
     assert await r.client.resolve(request.reference) == workflow_id  # by reference alone
     handle = r.client.client.get_workflow_handle(workflow_id)
-    await status_shown(handle, RequestStatus.ACKNOWLEDGED)  # after the answer's round
+    # shown after the answer's round
+    await shown(handle, sa.REQUEST_STATUS, RequestStatus.ACKNOWLEDGED.value)
     attrs = (await handle.describe()).typed_search_attributes
     assert all(attrs.get(key) is None for key in sa.REVEALING)
     progress = await r.client.progress(request.reference, "NLD")  # plain id first, then opaque

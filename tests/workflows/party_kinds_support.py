@@ -27,6 +27,7 @@ from tests.workflows.support import (
     send,
     settle,
     start_request,
+    terminate,
     wait_for_events,
 )
 from tracefreeze.policy import load_directory, load_policy, resolve
@@ -112,7 +113,7 @@ async def running_parties(env: WorkflowEnvironment) -> AsyncIterator[Parties]:
         yield running
         for handle in running.handles:
             with contextlib.suppress(RPCError):
-                await handle.terminate("end of test")
+                await terminate(handle, "end of test")
 
 
 def decision(step: str, proceed: bool = True, **fields: object) -> EscalationDecision:

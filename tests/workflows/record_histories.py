@@ -51,7 +51,6 @@ from tests.workflows.support import (
     court_request,
     enforcement_request,
     execution_report,
-    level_shown,
     money,
     new_event_id,
     no_assets,
@@ -63,15 +62,16 @@ from tests.workflows.support import (
     save_history,
     send,
     settle,
+    shown,
     start_request,
     state_answer,
-    status_shown,
     third_party_claim,
     wait_for_events,
 )
 from tracefreeze import client as court_client
 from tracefreeze.court_signing import presidency_notice
 from tracefreeze.policy import load_directory, load_policy, resolve
+from workflows import search_attributes as sa
 from workflows.request import RequestWorkflow
 
 Handle = WorkflowHandle[RequestWorkflow, RequestView]
@@ -280,7 +280,7 @@ async def firing_during_outage(
     await _advance(env, handle, t0 + timedelta(days=4))
     published.broker_down = True
     await env.sleep(t0 + timedelta(days=5, hours=1) - await env.get_current_time())
-    await level_shown(handle, 1)
+    await shown(handle, sa.ESCALATION_LEVEL, 1)
     assert published.refused, "the round was never tried during the outage"
     published.broker_down = False
     await env.sleep(timedelta(minutes=10))  # past the retry's back-off
@@ -298,9 +298,9 @@ async def answer_during_outage(
     published.broker_down, taken = True, len(published.rounds)
     await court_client.send(handle, acknowledgement(req))
     await env.sleep(timedelta(seconds=30))  # past the first try's back-off
-    await status_shown(handle, RequestStatus.ACKNOWLEDGED)
+    await shown(handle, sa.REQUEST_STATUS, RequestStatus.ACKNOWLEDGED.value)
     await court_client.send(handle, execution_report(req))
-    await status_shown(handle, RequestStatus.IN_EXECUTION)
+    await shown(handle, sa.REQUEST_STATUS, RequestStatus.IN_EXECUTION.value)
     assert len(published.rounds) == taken and len(published.refused) >= 2  # none left yet
     published.broker_down = False
     await env.sleep(timedelta(minutes=10))  # past the retry's back-off

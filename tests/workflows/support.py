@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 from temporalio import activity
@@ -29,6 +29,7 @@ from temporalio.client import (
     WorkflowHistory,
     WorkflowUpdateFailedError,
 )
+from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -46,7 +47,6 @@ from schemas.answers import (
 from schemas.court import CourtAction
 from schemas.escalations import EscalationEvent
 from schemas.events import RequestEvent
-from schemas.ledger import RequestStatus
 from schemas.outbox import PUBLISH_OUTBOX, PublishedRound, PublishOutbox
 from schemas.request import CourtRequest
 from schemas.views import AnswerReceipt, RequestView
@@ -69,6 +69,7 @@ from workflows import search_attributes as sa
 from workflows.carry import RequestRun
 from workflows.request import RequestWorkflow
 
+T = TypeVar("T")
 HISTORIES = Path(__file__).resolve().parent / "histories"
 WAIT_SECONDS = 10.0
 """How long helpers wait for the workflow to publish or settle before failing the test."""
@@ -261,6 +262,22 @@ async def settle(handle: WorkflowHandle[Any, Any]) -> tuple[int, ...]:
         await asyncio.sleep(0.02)
 
 
+async def terminate(handle: WorkflowHandle[Any, Any], reason: str) -> None:
+    """Terminate the workflow once it has settled (``settle``): an operator's act in a test
+    lands between the workflow's tasks, never while one is on its way.
+
+    The time-skipping test server holds its clock while a workflow task or an activity is
+    outstanding, and a workflow terminated with one outstanding never lets it go: every later
+    ``env.sleep`` on that server then waits in real time until the call times out ("Timeout
+    expired" after 30 s), in this test and in every later test sharing the server. Tried here on
+    the test server for a workflow task started (the worker's completion is refused:
+    "Completed workflow"), a workflow task no worker took, an activity running and an activity
+    no worker took: each held the clock; a workflow terminated while it waits on a timer did
+    not. A request or case a test stops this way is settled first, with the worker running."""
+    await settle(handle)
+    await handle.terminate(reason)
+
+
 _TASK_DONE = (
     EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
     EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
@@ -312,23 +329,15 @@ async def visibility(handle: WorkflowHandle[Any, Any]) -> tuple[str | None, floa
     return attrs.get(sa.REQUEST_STATUS), attrs.get(sa.FROZEN_VALUE_EUR)
 
 
-async def level_shown(handle: WorkflowHandle[Any, Any], level: int, timeout_s: float = 60) -> None:
-    """Wait until the Web UI's ``EscalationLevel`` search attribute of ``handle`` reads
-    ``level`` (the write is the server's, after the workflow task that made it)."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while (await handle.describe()).typed_search_attributes.get(sa.ESCALATION_LEVEL) != level:
-        assert asyncio.get_running_loop().time() < deadline, f"level {level} never showed"
-        await asyncio.sleep(0.2)
-
-
-async def status_shown(
-    handle: WorkflowHandle[Any, Any], status: RequestStatus, timeout_s: float = 60
+async def shown(
+    handle: WorkflowHandle[Any, Any], key: SearchAttributeKey[T], value: T, timeout_s: float = 60
 ) -> None:
-    """Wait until the Web UI's ``RequestStatus`` search attribute of ``handle`` reads
-    ``status`` (the write is the server's, after the workflow task that made it)."""
+    """Wait until the Web UI's search attribute ``key`` of ``handle`` reads ``value`` (e.g.
+    ``sa.ESCALATION_LEVEL``, or ``sa.REQUEST_STATUS`` and a status's value); the write is the
+    server's, after the workflow task that made it."""
     deadline = asyncio.get_running_loop().time() + timeout_s
-    while (await handle.describe()).typed_search_attributes.get(sa.REQUEST_STATUS) != status.value:
-        assert asyncio.get_running_loop().time() < deadline, f"status {status} never showed"
+    while (await handle.describe()).typed_search_attributes.get(key) != value:
+        assert asyncio.get_running_loop().time() < deadline, f"{key.name} {value} never showed"
         await asyncio.sleep(0.2)
 
 

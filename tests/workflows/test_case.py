@@ -37,6 +37,7 @@ from tests.workflows.support import (
     request_worker,
     send,
     start_request,
+    terminate,
 )
 from workflows.case import CaseWorkflow
 from workflows.request import RequestWorkflow
@@ -258,7 +259,7 @@ async def test_a_request_whose_case_is_gone_goes_on(env: WorkflowEnvironment, ca
     nld, bel = _request("NLD"), _request("BEL")
     case = await _open(client, queue, nld, bel)
     await until(lambda: _has_states(case, {"NLD", "BEL"}))
-    await case.terminate("as the server terminates a run over its history limit")
+    await terminate(case, "as the server terminates a run over its history limit")
     handle = client.get_workflow_handle(nld.workflow_id)
     await send(handle, acknowledgement(nld))
     await send(handle, freeze_account(nld))

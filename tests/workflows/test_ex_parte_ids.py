@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
 
 from schemas import court as c
 from schemas.directory import party_workflow_id
@@ -22,8 +23,10 @@ from tests.workflows.support import (
     court_action,
     court_request,
     freeze_account,
+    own_env,
     reasons,
     settle,
+    terminate,
 )
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
@@ -33,6 +36,14 @@ from tracefreeze.security.request_ids import KEY_ENV, request_id_key
 from workflows import search_attributes as sa
 
 KEY = bytes(range(32))
+
+
+@pytest.fixture(scope="module")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of this module alone: each test's submit starts NLD's party
+    directory under the same workflow id, and it is ended with the test (``court``)."""
+    async with own_env() as env:
+        yield env
 
 
 @pytest.fixture
@@ -45,7 +56,7 @@ async def court(
     # submit started NLD's directory on this test's queue: no worker takes it after the test,
     # and the time-skipping server never skips past a workflow task nobody takes.
     with contextlib.suppress(RPCError):
-        await worker.client.get_workflow_handle(party_workflow_id("NLD")).terminate("test done")
+        await terminate(worker.client.get_workflow_handle(party_workflow_id("NLD")), "test done")
 
 
 def ex_parte() -> CourtRequest:

@@ -120,7 +120,7 @@ def test_the_outage_history_holds_the_failed_first_try() -> None:
     the step were written, then the same round was scheduled again and completed
     (``workflows/request_outbox.py``). Without it the replay would not cover that branch."""
     events = load(HISTORIES / "firing-during-outage.json").events
-    steps = [(step, e) for e in events if (step := _activity_step(e))]
+    steps = [(step, e) for e in events if (step := _step(e, *_ROUND))]
     [at] = [i for i, (step, _) in enumerate(steps) if step in {"failed", "timed_out"}]
     assert at >= 1
     kinds = [step for step, _ in steps[at - 1 : at + 4]]
@@ -144,7 +144,7 @@ def test_the_answer_outage_history_shows_what_was_taken_meanwhile() -> None:
     status written once the round's bounded first try failed, and a report taken while the
     round was retried written in the report's own workflow task, before the round ended."""
     events = load(HISTORIES / "answer-during-outage.json").events
-    steps = [(step, e) for e in events if (step := _activity_step(e) or _update_step(e))]
+    steps = [(step, e) for e in events if (step := _step(e, *_ROUND, "update"))]
     kinds = [step for step, _ in steps]
     at = kinds.index("failed")
     first = steps[at - 1][1].activity_task_scheduled_event_attributes
@@ -158,11 +158,6 @@ def test_the_answer_outage_history_shows_what_was_taken_meanwhile() -> None:
         if sa.REQUEST_STATUS.name in a.search_attributes.indexed_fields
     ]
     assert statuses == [b'"acknowledged"', b'"in_execution"']
-
-
-def _update_step(event: HistoryEvent) -> str:
-    completed = event.HasField("workflow_execution_update_completed_event_attributes")
-    return "update" if completed else ""
 
 
 @pytest.mark.parametrize("path", HISTORY_FILES, ids=[p.stem for p in HISTORY_FILES])
@@ -181,13 +176,6 @@ def test_an_answers_workflow_task_writes_no_visibility(path: Path) -> None:
         assert answered, "no answer's task in the history: the check would pass vacuously"
 
 
-_COMMANDS = {
-    "workflow_execution_update_completed_event_attributes": "update",
-    "upsert_workflow_search_attributes_event_attributes": "visibility",
-    "workflow_properties_modified_event_attributes": "visibility",
-}
-
-
 def _command_groups(events: list[HistoryEvent]) -> list[set[str]]:
     """What each completed workflow task wrote, in order: its update completions, its
     visibility writes and its publishing rounds scheduled."""
@@ -198,27 +186,34 @@ def _command_groups(events: list[HistoryEvent]) -> list[set[str]]:
         elif event.HasField("workflow_task_scheduled_event_attributes"):
             continue
         elif groups:
-            kind = next((k for f, k in _COMMANDS.items() if event.HasField(f)), "")
+            step = _step(event, "update", "upsert", "memo", "scheduled")
             scheduled = event.activity_task_scheduled_event_attributes
-            if event.HasField("activity_task_scheduled_event_attributes"):
-                kind = "publish" if scheduled.activity_type.name == PUBLISH_OUTBOX else ""
-            if kind:
-                groups[-1].add(kind)
+            if step == "scheduled":
+                step = "publish" if scheduled.activity_type.name == PUBLISH_OUTBOX else ""
+            if step:
+                groups[-1].add(_VISIBILITY.get(step, step))
     return groups
 
 
-_ACTIVITY_STEPS = {
+_STEPS = {
     "activity_task_scheduled_event_attributes": "scheduled",
     "activity_task_completed_event_attributes": "completed",
     "activity_task_failed_event_attributes": "failed",
     "activity_task_timed_out_event_attributes": "timed_out",
     "upsert_workflow_search_attributes_event_attributes": "upsert",
+    "workflow_properties_modified_event_attributes": "memo",
+    "workflow_execution_update_completed_event_attributes": "update",
 }
+"""The events the outage and visibility checks read, each by the step it stands for."""
+_ROUND = ("scheduled", "completed", "failed", "timed_out", "upsert")
+"""A round's scheduling and end, and the search-attribute writes around it."""
+_VISIBILITY = {"upsert": "visibility", "memo": "visibility"}
 
 
-def _activity_step(event: HistoryEvent) -> str:
-    """An activity's scheduling or end, or a search-attribute write; "" for any other."""
-    return next((step for f, step in _ACTIVITY_STEPS.items() if event.HasField(f)), "")
+def _step(event: HistoryEvent, *wanted: str) -> str:
+    """The step ``event`` stands for (``_STEPS``) if it is one of ``wanted``, else ""."""
+    step = next((step for f, step in _STEPS.items() if event.HasField(f)), "")
+    return step if step in wanted else ""
 
 
 @pytest.mark.parametrize("path", HISTORY_FILES, ids=[p.stem for p in HISTORY_FILES])

@@ -16,7 +16,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.ladder.support import Ladder
-from tests.workflows.support import own_env, request_worker
+from tests.workflows.support import own_env, request_worker, terminate
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +33,7 @@ async def ladder(env: WorkflowEnvironment) -> AsyncIterator[Ladder]:
         yield running
         # A request left with a timer would fire it after this worker is gone, and the
         # time-skipping server never skips past a workflow task nobody takes.
+        published.broker_down = False  # a test that left Kafka down: its rounds settle
         for handle in running.handles:
             with contextlib.suppress(RPCError):
-                await handle.terminate("end of test")
+                await terminate(handle, "end of test")

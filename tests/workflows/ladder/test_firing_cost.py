@@ -17,7 +17,7 @@ from temporalio.api.enums.v1 import EventType
 from schemas.outbox import PublishOutbox
 from schemas.policy import StageDeadlines
 from tests.workflows.ladder.support import DAY, Handle, K, Ladder, started_at, view
-from tests.workflows.support import acknowledgement, court_request, level_shown, send, settle
+from tests.workflows.support import acknowledgement, court_request, send, settle, shown
 from tracefreeze.policy import load_directory, load_policy, resolve
 from tracefreeze.report.cooperation import facts_of
 from workflows import search_attributes as sa
@@ -131,7 +131,7 @@ async def test_a_firing_with_the_broker_down_shows_in_the_ui_before_its_escalati
         await started_at(handle) + 5 * DAY + timedelta(hours=1) - await ladder.now()
     )
 
-    await level_shown(handle, 1)
+    await shown(handle, sa.ESCALATION_LEVEL, 1)
     assert len(ladder.events(req)) == sent_before  # nothing left while the broker was down
     ended = (E.EVENT_TYPE_ACTIVITY_TASK_FAILED, E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT)
     failed = [t for t in await _history(handle) if t in ended]
