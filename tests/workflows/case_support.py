@@ -40,23 +40,28 @@ async def until(check: Callable[[], Awaitable[bool]], timeout_s: float = 60.0) -
     """Until ``check()`` holds (a case learns of its requests through their reports), failing
     the test after ``timeout_s``: a bound on waiting, never a measure of speed. It allows for
     a workflow task the test server fails and the worker retries after the task timeout (10 s)
-    on a loaded machine."""
+    on a loaded machine; a call left unanswered (``unanswered``) is asked again."""
     deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await _held(check):
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+    last: RPCError | None = None
+    while True:
+        try:
+            if await check():
+                return
+        except RPCError as err:
+            if not unanswered(err):
+                raise
+            last = err
+        left = deadline - asyncio.get_running_loop().time()
+        assert left > 0, f"condition not reached in time (last call unanswered: {last})"
         await asyncio.sleep(0.1)
 
 
-async def _held(check: Callable[[], Awaitable[bool]]) -> bool:
-    """``check()``; a query left unanswered is "not yet", asked again: timed out by the server
-    (a busy worker), or by this client (``QUERY_WITHIN``) when it raced the case handing over
-    to a new run, which the test server may never answer."""
-    try:
-        return await check()
-    except RPCError as err:
-        if err.status not in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
-            raise
-        return False
+def unanswered(err: RPCError) -> bool:
+    """A call left unanswered: timed out by the server (a busy worker), or by this client
+    (``QUERY_WITHIN``) when a query raced the case handing over to a new run, which the test
+    server may never answer."""
+    timed_out_here = err.status is RPCStatusCode.CANCELLED and "Timeout expired" in err.message
+    return err.status is RPCStatusCode.DEADLINE_EXCEEDED or timed_out_here
 
 
 def case_request(party: str) -> CourtRequest:

@@ -31,6 +31,10 @@ from workflows.request import RequestWorkflow
 
 @pytest.fixture(scope="session")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping server the session's tests share. Their workflows are left as they
+    are at the end of each test, and one left with a task on a queue no worker polls holds the
+    server's clock (``tests/workflows/stopping.py``): a test that lets time pass (``env.sleep``)
+    or stops a workflow takes a server of its own (``own_env``)."""
     async with own_env() as env:
         yield env
 

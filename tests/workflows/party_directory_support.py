@@ -25,7 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from schemas.directory import PartyView, party_workflow_id
 from schemas.policy import StateContact
 from schemas.request import CourtRequest
-from tests.workflows.support import own_env, settle, terminate
+from tests.workflows.support import own_env, settle
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
 from tracefreeze.directory_client import PartyDirectoryClient
@@ -102,7 +102,7 @@ class Court:
         time-skipping server never skips past a workflow task nobody takes."""
         for workflow_id in self.started:
             with contextlib.suppress(RPCError):
-                await terminate(self.handle(workflow_id), "end of test")
+                await self.handle(workflow_id).terminate("end of test")
 
 
 async def server_of_each_test() -> AsyncIterator[WorkflowEnvironment]:

@@ -5,13 +5,11 @@ of the escalation events they publish."""
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 
 from temporalio.client import WorkflowHandle
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -21,13 +19,13 @@ from schemas.policy import ResolvedPolicy
 from schemas.request import CourtRequest
 from schemas.views import RequestView
 from tests.decisions import escalation_decision
+from tests.workflows.stopping import end
 from tests.workflows.support import (
     PublishRecorder,
     own_env,
     send,
     settle,
     start_request,
-    terminate,
     wait_for_events,
 )
 from tracefreeze.policy import load_directory, load_policy, resolve
@@ -111,9 +109,7 @@ async def running_parties(env: WorkflowEnvironment) -> AsyncIterator[Parties]:
     ):
         running = Parties(env, task_queue, published)
         yield running
-        for handle in running.handles:
-            with contextlib.suppress(RPCError):
-                await terminate(handle, "end of test")
+        await end(running.handles)
 
 
 def decision(step: str, proceed: bool = True, **fields: object) -> EscalationDecision:

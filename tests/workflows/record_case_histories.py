@@ -26,6 +26,7 @@ from schemas.case import AddState, CaseInput, CaseOrder, CaseView, CloseCase, Re
 from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest
 from tests.workflows.case_support import case_act, decided_now, until
+from tests.workflows.stopping import terminate
 from tests.workflows.support import (
     ACCOUNT,
     HISTORIES,
@@ -167,7 +168,9 @@ async def release_to_a_stopped_request(
         handle = client.get_workflow_handle(request.workflow_id)
         await send(handle, acknowledgement(request))
         await send(handle, freeze_account(request))
-    await client.get_workflow_handle(requests[1].workflow_id).terminate("operator (recorded)")
+    await terminate(
+        client.get_workflow_handle(requests[1].workflow_id), "operator (recorded)", case
+    )
     await acquit_and_release(case, "ICC-01/22-T-J-STOP")
 
     async def bel_stopped() -> bool:

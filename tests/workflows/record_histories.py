@@ -36,6 +36,7 @@ from schemas.court import DeadlineExtension, EscalationDecision, FreezeLimitResp
 from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest
 from schemas.views import RequestView
+from tests.workflows.stopping import terminate
 from tests.workflows.support import (
     ACCOUNT,
     APARTMENT,
@@ -394,7 +395,7 @@ async def enforcement_told(env: WorkflowEnvironment, task_queue: str, number: in
         results=[{"asset_id": ACCOUNT, "outcome": "forfeited", "amount": money("398214.37")}],
     )
     await send(handle, report)
-    await first.terminate("recorded")
+    await terminate(first, "recorded", handle)
     return handle
 
 

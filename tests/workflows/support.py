@@ -21,6 +21,7 @@ from google.protobuf.message import Message
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.failure.v1 import Failure
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import (
     Client,
@@ -247,55 +248,65 @@ async def settle(handle: WorkflowHandle[Any, Any]) -> tuple[int, ...]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WAIT_SECONDS
     while True:
-        types = [e.event_type async for e in handle.fetch_history_events()]
-        tasks = types.count(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED)
-        activities = types.count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
-        signals = types.count(EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED)
-        if (
-            tasks == sum(map(types.count, _TASK_DONE))
-            and activities == sum(map(types.count, _ACTIVITY_DONE))
-            and signals == sum(map(types.count, _SIGNAL_DONE))
-        ):
+        events = [e async for e in handle.fetch_history_events()]
+        types = [e.event_type for e in events]
+        if not outstanding(events, *SETTLED):
             return tuple(t for t in types if t not in _WORKFLOW_TASK)
         if loop.time() > deadline:
             raise AssertionError(f"workflow did not settle: last events {types[-5:]}")
         await asyncio.sleep(0.02)
 
 
-async def terminate(handle: WorkflowHandle[Any, Any], reason: str) -> None:
-    """Terminate the workflow once it has settled (``settle``): an operator's act in a test
-    lands between the workflow's tasks, never while one is on its way.
+WORK: dict[str, tuple[int, tuple[int, ...]]] = {
+    "workflow task": (
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        (
+            EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+            EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+            EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+        ),
+    ),
+    "activity": (
+        EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+        (
+            EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+            EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+            EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+            EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
+        ),
+    ),
+    "signal": (
+        EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+        (
+            EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
+            EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+        ),
+    ),
+    "child start": (
+        EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+        (
+            EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED,
+            EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED,
+        ),
+    ),
+}
+"""Work a workflow scheduled, by kind: the event that schedules it and the events that end it."""
+SETTLED = ("workflow task", "activity", "signal")
+"""What ``settle`` waits for."""
 
-    The time-skipping test server holds its clock while a workflow task or an activity is
-    outstanding, and a workflow terminated with one outstanding never lets it go: every later
-    ``env.sleep`` on that server then waits in real time until the call times out ("Timeout
-    expired" after 30 s), in this test and in every later test sharing the server. Tried here on
-    the test server for a workflow task started (the worker's completion is refused:
-    "Completed workflow"), a workflow task no worker took, an activity running and an activity
-    no worker took: each held the clock; a workflow terminated while it waits on a timer did
-    not. A request or case a test stops this way is settled first, with the worker running."""
-    await settle(handle)
-    await handle.terminate(reason)
+
+def outstanding(events: list[HistoryEvent], *kinds: str) -> list[str]:
+    """The kinds of ``WORK`` among ``kinds`` that ``events`` scheduled more often than ended."""
+    types = [e.event_type for e in events]
+    return [
+        kind for kind in kinds if types.count(WORK[kind][0]) > sum(map(types.count, WORK[kind][1]))
+    ]
 
 
-_TASK_DONE = (
-    EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
-    EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
-    EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
-)
-_ACTIVITY_DONE = (
-    EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
-    EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
-    EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
-)
-_SIGNAL_DONE = (
-    EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
-    EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
-)
 _WORKFLOW_TASK = (
-    EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+    WORK["workflow task"][0],
     EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
-    *_TASK_DONE,
+    *WORK["workflow task"][1],
 )
 UPDATE_EVENTS = (
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,

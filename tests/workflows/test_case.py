@@ -26,6 +26,7 @@ from schemas.case import AddState, CaseInput, CaseOrder, CaseView, CloseCase, Re
 from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest
 from tests.workflows.case_support import case_act, decided_now, until
+from tests.workflows.stopping import terminate
 from tests.workflows.support import (
     ACCOUNT,
     acknowledgement,
@@ -34,10 +35,10 @@ from tests.workflows.support import (
     court_request,
     freeze_account,
     no_assets,
+    own_env,
     request_worker,
     send,
     start_request,
-    terminate,
 )
 from workflows.case import CaseWorkflow
 from workflows.request import RequestWorkflow
@@ -250,16 +251,21 @@ async def test_a_report_for_a_request_not_in_the_case_is_ignored(case_queue) -> 
     assert view.party("NLD").reference == nld.reference
 
 
-async def test_a_request_whose_case_is_gone_goes_on(env: WorkflowEnvironment, case_queue) -> None:
+async def test_a_request_whose_case_is_gone_goes_on() -> None:
     """Each State's request stands on its own (RS 93(1)(k)): if its case is terminated (as
     the server does to a run near 50 MB), the request is not failed by its next report to
     the case; it tries a few times (a signal can miss a case continuing as new), then takes
-    its answers as before without telling it."""
-    client, queue = case_queue
+    its answers as before without telling it. On a server of its own: it lets time pass."""
+    async with own_env() as env, request_worker(env, "case-gone", CaseWorkflow) as (queue, _):
+        await _goes_on_without_its_case(env, env.client, queue)
+
+
+async def _goes_on_without_its_case(env: WorkflowEnvironment, client: Client, queue: str) -> None:
     nld, bel = _request("NLD"), _request("BEL")
     case = await _open(client, queue, nld, bel)
     await until(lambda: _has_states(case, {"NLD", "BEL"}))
-    await terminate(case, "as the server terminates a run over its history limit")
+    requests = [client.get_workflow_handle(r.workflow_id) for r in (nld, bel)]
+    await terminate(case, "as the server terminates a run over its history limit", *requests)
     handle = client.get_workflow_handle(nld.workflow_id)
     await send(handle, acknowledgement(nld))
     await send(handle, freeze_account(nld))

@@ -20,7 +20,8 @@ from schemas.case import DELIVER_TO_REQUEST, DeliveryResult, RequestSummary
 from schemas.ledger import RequestStatus
 from schemas.request import CourtRequest
 from tests.workflows import case_support as cs
-from tests.workflows.support import own_env, request_worker, terminate
+from tests.workflows.stopping import terminate
+from tests.workflows.support import own_env, request_worker
 from workflows.case import CaseWorkflow
 from workflows.case_deliveries import GONE, RETRY_FIRST, RETRY_LONGEST, as_known, retry_after
 
@@ -58,7 +59,9 @@ async def test_a_terminated_request_is_reported_stopped_and_sent_the_release_aga
             return await sends_to(case, bel) == 1 and not await busy(case)
 
         await cs.until(judgment_delivered)
-        await terminate(client.get_workflow_handle(bel.workflow_id), "an operator's act (test)")
+        await terminate(
+            client.get_workflow_handle(bel.workflow_id), "an operator's act (test)", case
+        )
         await cs.case_act(case, "release_case", cs.release_act(acquittal))
         nld_key, bel_key = f"{nld.reference}/NLD", f"{bel.reference}/BEL"
 
@@ -138,7 +141,7 @@ async def judged_while_stopped(client: Client, queue: str) -> tuple[WorkflowHand
     nld, bel = cs.case_request("NLD"), cs.case_request("BEL")
     case = await cs.open_case(client, queue, nld, bel)
     await cs.frozen_everywhere(client, case, [nld, bel])
-    await terminate(client.get_workflow_handle(bel.workflow_id), "an operator's act (test)")
+    await terminate(client.get_workflow_handle(bel.workflow_id), "an operator's act (test)", case)
     await cs.case_act(case, "record_judgment", cs.judgment("conviction"))
 
     async def judged_once() -> bool:

@@ -7,17 +7,16 @@ time-skipping test server, with the real client and the bridge's delivery functi
 from __future__ import annotations
 
 import base64
-import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from schemas import court as c
 from schemas.directory import party_workflow_id
 from schemas.request import CourtRequest, opaque_request_workflow_id
+from tests.workflows.stopping import end
 from tests.workflows.support import (
     acknowledgement,
     court_action,
@@ -26,7 +25,6 @@ from tests.workflows.support import (
     own_env,
     reasons,
     settle,
-    terminate,
 )
 from tracefreeze.client import RequestClient
 from tracefreeze.config import Settings
@@ -55,8 +53,7 @@ async def court(
     yield RequestClient(worker.client, settings)
     # submit started NLD's directory on this test's queue: no worker takes it after the test,
     # and the time-skipping server never skips past a workflow task nobody takes.
-    with contextlib.suppress(RPCError):
-        await terminate(worker.client.get_workflow_handle(party_workflow_id("NLD")), "test done")
+    await end([worker.client.get_workflow_handle(party_workflow_id("NLD"))])
 
 
 def ex_parte() -> CourtRequest:

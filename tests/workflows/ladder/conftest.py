@@ -8,15 +8,14 @@ gets a server of its own.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.ladder.support import Ladder
-from tests.workflows.support import own_env, request_worker, terminate
+from tests.workflows.stopping import end
+from tests.workflows.support import own_env, request_worker
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +32,4 @@ async def ladder(env: WorkflowEnvironment) -> AsyncIterator[Ladder]:
         yield running
         # A request left with a timer would fire it after this worker is gone, and the
         # time-skipping server never skips past a workflow task nobody takes.
-        published.broker_down = False  # a test that left Kafka down: its rounds settle
-        for handle in running.handles:
-            with contextlib.suppress(RPCError):
-                await terminate(handle, "end of test")
+        await end(running.handles)
