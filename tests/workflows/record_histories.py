@@ -438,7 +438,7 @@ async def record(names: list[str]) -> None:
             save_history(HISTORIES / f"{name}.json", history)
             print(f"{name}: {len(history.events)} events")
             if timed:  # its timers must not fire with no worker left to take them
-                await handle.terminate("recorded")
+                await terminate(handle, "recorded")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from schemas.directory import (
     party_workflow_id,
 )
 from tests.builders import court_request
+from tests.workflows.stopping import terminate
 from tests.workflows.support import HISTORIES, ORGAN_KEYS, save_history, settle, start_env
 from tracefreeze.policy import load_directory, load_policy, resolve
 from tracefreeze.security.organ_keys import signed
@@ -134,7 +135,7 @@ async def record() -> None:
             path = PARTY_HISTORIES / f"{SCENARIO}.json"
             save_history(path, history)
             print(f"{SCENARIO}: {len(history.events)} events")
-            await party.terminate("recorded")
+            await terminate(party, "recorded")
     finally:
         await env.shutdown()
 

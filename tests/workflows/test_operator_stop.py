@@ -87,10 +87,13 @@ async def test_a_request_stopped_with_its_round_on_its_way_leaves_the_clock_free
         handle = await acknowledged_with_round_held(env, queue, recorder, gate)
 
         stopping = asyncio.create_task(terminate(handle, "an operator's act (test)"))
-        await asyncio.sleep(0.5)
-        assert not stopping.done()  # the round cannot end while it is held
-        gate.set()
-        await stopping
+        try:
+            done, _ = await asyncio.wait({stopping}, timeout=0.5)
+            assert not done, stopping.exception()  # the round cannot end while it is held
+            gate.set()
+            await stopping
+        finally:
+            stopping.cancel()
 
         assert (await handle.describe()).status is WorkflowExecutionStatus.TERMINATED
         before = await env.get_current_time()
