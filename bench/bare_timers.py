@@ -69,15 +69,17 @@ async def bare_timers(
     guard_s: float,
     escalates: bool = False,
     product_start_s: float = 0.0,
+    worker_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """``product_start_s``: the seconds the product took to start the same count; the bare
     engine's ``T`` is never set sooner than ``BARE_MARGIN`` times that from its calibration,
     so that a start rate that falls after calibration (the server filling) does not leave
-    timers unstarted and the counts unequal."""
+    timers unstarted and the counts unequal. ``worker_env``: the trivial worker's own
+    settings (the product worker's workflow cache, so both cache alike)."""
     settings = stack.settings
     n_partitions = len(await partitions(settings, settings.topics.request_events))
     topic = await engine_topic(settings, n_partitions)
-    app = stack.start_app("trivial-worker")
+    app = stack.start_app("trivial-worker", extra_env=worker_env)
     run = uuid.uuid4().hex[:6] + ("-esc" if escalates else "")
     settled = Settled(settings, 0, topic)
     submitted: list[int] = []

@@ -203,6 +203,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="scale: also bare timers that publish when due (about 4 more minutes in a full run)",
     )
+    parser.add_argument(
+        "--scale-cache",
+        type=int,
+        help="scale: both workers' workflow cache (default: the requests the run can start, "
+        "every request due together cached; the product's default is 1000)",
+    )
     parser.add_argument("--keep-state", action="store_true", help="keep the stack's state dir")
     parser.add_argument(
         "--cluster",
@@ -241,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
                     not args.no_profile,
                     ll.sizes_for(args.quick, args.long_life_answers, args.long_life_window_s),
                     sk.SoakSizes(minutes=args.soak_minutes, rate_s=args.soak_rate),
-                    sc.sizes_for(args.quick, args.escalating_baseline),
+                    sc.sizes_for(args.quick, args.escalating_baseline, args.scale_cache),
                 )
             )
     except Exception as err:

@@ -67,17 +67,34 @@ class ScaleSizes:
     fire_timeout_s: float = 420
     escalating_baseline: bool = False
     """Also the bare engine with timers that publish when due (``--escalating-baseline``)."""
+    cache: int | None = None
+    """Both workers' workflow cache (``TRACEFREEZE_WORKER_CACHED_WORKFLOWS``, the product's
+    and the bare one's alike). ``None``: ``requests``, a cache that holds every request this
+    run can start, the policy docs/operations.md "Scaling out" gives a deployment (size it to
+    the requests due together that one worker serves). ``--scale-cache 1000`` measures the
+    product's default, under which a request out of the cache replays its history at its
+    firing."""
+
+    @property
+    def workflow_cache(self) -> int:
+        return self.cache if self.cache is not None else self.requests
+
+    def cache_env(self) -> dict[str, str]:
+        """What both workers of the run take (over the environment's value)."""
+        return {"TRACEFREEZE_WORKER_CACHED_WORKFLOWS": str(self.workflow_cache)}
 
 
 QUICK_SIZES = ScaleSizes(requests=600, calibration=60, start_budget_s=90, fire_timeout_s=240)
 """A quick run: a few minutes, the product's and the bare engine's firing at equal counts."""
 
 
-def sizes_for(quick: bool, escalating_baseline: bool = False) -> ScaleSizes:
+def sizes_for(
+    quick: bool, escalating_baseline: bool = False, cache: int | None = None
+) -> ScaleSizes:
     """The run's sizes; the escalating baseline is asked for in a full run (it would take it
     past 20 minutes) and always part of a quick one (a minute more)."""
     sizes = QUICK_SIZES if quick else ScaleSizes()
-    return dataclasses.replace(sizes, escalating_baseline=escalating_baseline or quick)
+    return dataclasses.replace(sizes, escalating_baseline=escalating_baseline or quick, cache=cache)
 
 
 def policy_due(settings: Settings, due_in: timedelta) -> ResolvedPolicy:
@@ -182,7 +199,11 @@ async def scale_once(
     run = uuid.uuid4().hex[:6].upper()
     # With a profile: the profiler is armed but idle until the firing (SIGUSR1).
     worker = stack.start_app(
-        "worker", TASK_QUEUE, profile=profile, profile_on_signal=profile is not None
+        "worker",
+        TASK_QUEUE,
+        profile=profile,
+        profile_on_signal=profile is not None,
+        extra_env=sizes.cache_env(),
     )
     client = await RequestClient.connect(settings)
     events_before = await _count(settings)
@@ -302,7 +323,7 @@ async def scale_once(
             "published_lateness_p50_s": percentile(published, 50),
             "published_lateness_p99_s": percentile(published, 99),
             "deadline_spread_s": spread(deadlines) if deadlines else None,
-            "max_cached_workflows": settings.worker_cached_workflows,
+            "max_cached_workflows": sizes.workflow_cache,
             "cpu_profiled": profile is not None,
             "cpu_idle_reached": idle,
             **cpu.per(len(fired)),
@@ -331,6 +352,7 @@ async def run_scale(
         sizes.start_budget_s,
         GUARD_S,
         product_start_s=out["start_seconds"],
+        worker_env=sizes.cache_env(),
     )
     bare = await timers()
     out["bare"] = bare
