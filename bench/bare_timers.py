@@ -129,7 +129,8 @@ async def bare_timers(
         # are the benchmark's cost, not a firing's (the product's side reads Kafka).
         idle = await until_idle(app.pid, FIRING_CAP_S, busy_first=True)
         cpu.close()
-        lateness = await bounded(RESULT_CONCURRENCY, [lambda h=h: h.result() for h in handles])
+        fired = await bounded(RESULT_CONCURRENCY, [lambda h=h: h.result() for h in handles])
+        deadlines, lateness = [d for d, _ in fired], [late for _, late in fired]
         sent = (
             await stamped_after_due(settings, before_due, DUE_HEADER, len(handles), RESULT_WAIT_S)
             if escalates
@@ -148,9 +149,10 @@ async def bare_timers(
         "lateness_p99_s": percentile(lateness, 99),
         "lateness_max_s": max(lateness) if lateness else float("nan"),
         "fire_rate_s": fire_rate(len(handles), lateness),
+        "wave_rate_s": wave_rate(deadlines, lateness),
         "parts": parts,
         **(out_rate(len(handles), [late for _, late in sent]) if escalates else {}),
-        "deadline_spread_s": spread([due for due, _ in sent]) if sent else None,
+        "deadline_spread_s": spread(deadlines) if deadlines else None,
         **cpu.per(len(handles)),
         **starting.per(calib + len(handles), "start_"),
         "cpu_idle_reached": idle,
@@ -174,6 +176,17 @@ def out_rate(due_together: int, published: list[float]) -> dict[str, float]:
 def spread(deadlines: list[float]) -> float:
     """Seconds between the first and the last deadline of those "due together"."""
     return max(deadlines) - min(deadlines)
+
+
+def wave_rate(deadlines: list[float], lateness: list[float]) -> float:
+    """Deadlines fired per second over the whole wave: how many fell due together / the
+    seconds from the first deadline to the last firing. Unlike ``fire_rate`` it does not
+    depend on how far the deadlines spread (a wider spread spreads the work and flatters a
+    rate counted from each one's own deadline); the same definition on both sides."""
+    if not deadlines:
+        return float("nan")
+    span = max(d + late for d, late in zip(deadlines, lateness, strict=True)) - min(deadlines)
+    return len(deadlines) / span if span > 0 else float("nan")
 
 
 def fire_rate(due_together: int, lateness: list[float]) -> float:

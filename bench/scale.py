@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.bare_timers import bare_timers, fire_rate, out_rate, spread
+from bench.bare_timers import bare_timers, fire_rate, out_rate, spread, wave_rate
 from bench.common import bounded, count_topic, partitions, percentile
 from bench.cpu import IDLE_CAP_S, peak_rss_mib, server_pid, until_idle, window
 from bench.firing_parts import firing_parts
@@ -321,6 +321,7 @@ async def scale_once(
             "lateness_p99_s": percentile(lateness, 99),
             "lateness_max_s": max(lateness) if lateness else float("nan"),
             "fire_rate_s": fire_rate(len(fired), lateness),
+            "wave_rate_s": wave_rate(deadlines, lateness),
             **out_rate(len(started), published),
             "published_lateness_p50_s": percentile(published, 50),
             "published_lateness_p99_s": percentile(published, 99),
@@ -362,6 +363,7 @@ async def run_scale(
     out["ratio_starts"] = out["starts_s"] / bare["starts_s"]
     if out["equal_counts"]:  # rates and lateness compare at equal counts only
         out["ratio_fire_rate"] = out["fire_rate_s"] / bare["fire_rate_s"]
+        out["ratio_wave_rate"] = out["wave_rate_s"] / bare["wave_rate_s"]
         out["ratio_lateness_p50"] = out["lateness_p50_s"] / bare["lateness_p50_s"]
         out["ratio_lateness_p99"] = out["lateness_p99_s"] / bare["lateness_p99_s"]
     if not sizes.escalating_baseline:
@@ -380,19 +382,32 @@ async def run_scale(
 def with_targets(out: dict[str, Any], sizes: ScaleSizes) -> dict[str, Any]:
     """The issue's targets: escalation lateness p99 <= 5 s at the full count, *or* no later
     than the bare engine's own p99 at equal counts (``lateness_met``); deadlines fired per
-    second >= 0.8x the bare engine's at equal counts (``fire_rate_met``); every deadline
-    fired; the worker within 1 GiB. ``None``: not comparable (the counts differed)."""
+    second >= 0.8x the bare engine's at equal counts, counted both from each deadline and over
+    the wave, so that a wider spread of deadlines flatters neither side (``fire_rate_met``);
+    every deadline fired; the worker within 1 GiB. Each is ``None`` where it cannot be judged
+    (counts differed). ``target_met``: ``False`` if any was missed, ``True`` only if all were
+    met at the full count, else ``None`` (met as far as judged, short of the full count: the
+    worker's memory grows with the requests it caches)."""
     out["target_p99_s"] = 5.0
     out["target_rss_mib"] = 1024.0
     equal = out.get("equal_counts", False)
-    out["lateness_met"] = (out["lateness_p99_s"] <= 5.0 and out["started"] >= sizes.requests) or (
-        equal and out["lateness_p99_s"] <= out["bare"]["lateness_p99_s"]
-    )
-    out["fire_rate_met"] = out["ratio_fire_rate"] >= FIRE_RATE_TARGET if equal else None
-    out["target_met"] = (
-        out["lateness_met"]
-        and bool(out["fire_rate_met"])
-        and out["not_fired"] == 0
-        and out["peak_rss_mib"] <= 1024
-    )
+    full = out["started"] >= sizes.requests
+    within_5_s = out["lateness_p99_s"] <= 5.0
+    if equal:
+        lateness = (within_5_s and full) or out["lateness_p99_s"] <= out["bare"]["lateness_p99_s"]
+        ratio = min(out["ratio_fire_rate"], out["ratio_wave_rate"])
+        out["lateness_met"], out["fire_rate_met"] = lateness, ratio >= FIRE_RATE_TARGET
+    else:
+        out["lateness_met"] = within_5_s if full else None
+        out["fire_rate_met"] = None
+    judged = [
+        out["lateness_met"],
+        out["fire_rate_met"],
+        out["not_fired"] == 0,
+        out["peak_rss_mib"] <= 1024,
+    ]
+    if any(j is False for j in judged):
+        out["target_met"] = False
+    else:
+        out["target_met"] = True if full and all(j is True for j in judged) else None
     return out

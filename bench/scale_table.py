@@ -63,6 +63,12 @@ def print_scale(r: dict[str, Any]) -> None:
                     *against("fire_rate_s", "ratio_fire_rate", 0),
                     f">= {FIRE_RATE_TARGET}x: {verdict(r.get('fire_rate_met'))}",
                 ],
+                [
+                    "the same over the wave (all due / first deadline to last firing)",
+                    fmt(r.get("wave_rate_s"), 0),
+                    *against("wave_rate_s", "ratio_wave_rate", 0),
+                    "",
+                ],
                 *(
                     [
                         [
@@ -112,7 +118,13 @@ def print_scale(r: dict[str, Any]) -> None:
                     "",
                     f"all: {verdict(r['not_fired'] == 0)}",
                 ],
-                ["spread of the deadlines, s", fmt(r["deadline_spread_s"], 2), "", "", ""],
+                [
+                    "spread of the deadlines, s",
+                    fmt(r["deadline_spread_s"], 2),
+                    fmt(bare.get("deadline_spread_s"), 2),
+                    "",
+                    "",
+                ],
                 *cpu_rows(r),
                 *parts_rows(r),
             ],

@@ -64,13 +64,16 @@ class CounterWorkflow:
 class TimerWorkflow:
     """Scale baseline: one Kafka message sent by an activity at start (to ``topic``, if
     given: what a transmitted request publishes), then one timer of ``wait_s`` seconds from its
-    first task, as a request's deadline runs from its start; returns how late the timer's task
-    ran, then completes. With ``escalates``, the task the timer woke also sends one message by
-    an activity, as a request publishes its escalation event when a deadline falls due, and
-    the workflow completes once it is acknowledged."""
+    first task, as a request's deadline runs from its start; returns its deadline and how
+    late the timer's task ran (epoch seconds, seconds), then completes. With ``escalates``,
+    the task the timer woke also sends one message by an activity, as a request publishes its
+    escalation event when a deadline falls due, and the workflow completes once it is
+    acknowledged."""
 
     @workflow.run
-    async def run(self, wait_s: float, topic: str = "", escalates: bool = False) -> float:
+    async def run(
+        self, wait_s: float, topic: str = "", escalates: bool = False
+    ) -> tuple[float, float]:
         due = workflow.now().timestamp() + wait_s
         if topic:
             await self._send(topic)
@@ -78,7 +81,7 @@ class TimerWorkflow:
         late = workflow.now().timestamp() - due
         if topic and escalates:
             await self._send(topic, due)
-        return late
+        return due, late
 
     async def _send(self, topic: str, due: float = 0.0) -> None:
         """One message to ``topic``; an escalation's carries its deadline ``due`` (a header),

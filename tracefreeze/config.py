@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from tracefreeze.security.kafka_security import KafkaSecurity
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+WORKER_CACHE_LIMIT = 100_000
+"""The most workflows a worker may be asked to cache (``worker_cached_workflows``)."""
 
 
 class Topics(BaseModel):
@@ -125,7 +127,7 @@ class Settings(KafkaSecurity, BaseSettings):
     reached Kafka); older is ``too_old``, judged by the broker's clock, not the bridge's."""
     answers_retention_days: float = Field(default=14.0, gt=0)
     """The answers topic's ``retention.ms`` in days (deploy/k8s/base/kafka-topics.yaml)."""
-    worker_cached_workflows: int = Field(default=1_000, ge=1, le=100_000)
+    worker_cached_workflows: int = Field(default=1_000, ge=1, le=WORKER_CACHE_LIMIT)
     """Workflows a worker keeps in its cache (``TRACEFREEZE_WORKER_CACHED_WORKFLOWS``): one out
     of it is rebuilt by replaying its whole history at its next task. Size it to the requests
     whose deadlines fall due together (a policy's round numbers make many) and memory to it

@@ -4,8 +4,11 @@ its cache to the requests due together), and ``--scale-cache`` measures another.
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
+from bench.run import workflow_cache
 from bench.scale import sizes_for
 from tracefreeze.config import Settings
 
@@ -26,3 +29,10 @@ def test_an_asked_size_reaches_both_workers_and_the_product_takes_it(
     for key, value in sizes.cache_env().items():
         monkeypatch.setenv(key, value)
     assert Settings().worker_cached_workflows == 1_000
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "100001", "ten", "1.5"])
+def test_a_cache_size_out_of_the_workers_bounds_is_refused_before_the_run(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError):
+        workflow_cache(text)
+    assert workflow_cache("1000") == 1_000
