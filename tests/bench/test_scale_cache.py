@@ -8,7 +8,7 @@ import argparse
 
 import pytest
 
-from bench.run import workflow_cache
+from bench.run import cache_size
 from bench.scale import sizes_for
 from tracefreeze.config import Settings
 
@@ -34,5 +34,5 @@ def test_an_asked_size_reaches_both_workers_and_the_product_takes_it(
 @pytest.mark.parametrize("text", ["0", "-1", "100001", "ten", "1.5"])
 def test_a_cache_size_out_of_the_workers_bounds_is_refused_before_the_run(text: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError):
-        workflow_cache(text)
-    assert workflow_cache("1000") == 1_000
+        cache_size(text)
+    assert cache_size("1000") == 1_000
