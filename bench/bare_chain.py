@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiokafka import TopicPartition
 from temporalio.client import Client
@@ -61,24 +61,61 @@ class _Arrivals:
         return self.times[n - 1]
 
 
+class ChainRuns(NamedTuple):
+    """Baseline (c) per repeat: produce → visible in a query, produce → the message out read
+    downstream; and (b'), the bare update whose task also sends that message out."""
+
+    visible: list[dict[str, Any]]
+    consumed: list[dict[str, Any]]
+    update_out: list[dict[str, Any]]
+
+
 async def bare_chain_runs(
-    stack: BenchStack, signer: StateSigner, repeats: int, answers: int
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    stack: BenchStack, signer: StateSigner, repeats: int, answers: int, updates: int
+) -> ChainRuns:
     """Baseline (c): ``repeats`` runs of ``answers`` on a bare worker of its own (stopped
-    after); ``bench/latency.py`` runs it before the product's worker and bridge start."""
+    after), then ``repeats`` runs of (b') of ``updates`` each; ``bench/latency.py`` runs it
+    before the product's worker and bridge start."""
     value, _ = signer.sign(management("ICC-01/22-BENCH-SIZE", 1))
     app = stack.start_app("trivial-worker")
-    visible, consumed = [], []
+    runs = ChainRuns([], [], [])
     try:
         client = await bare_client(stack.settings)
         for _ in range(repeats):
             shown, read = await chain_round_trips(stack, client, value, answers)
-            visible.append(latency_stats(shown))
-            consumed.append(latency_stats(read))
+            runs.visible.append(latency_stats(shown))
+            runs.consumed.append(latency_stats(read))
+        for _ in range(repeats):
+            took = await update_out_round_trips(stack, client, updates)
+            runs.update_out.append(latency_stats(took))
     finally:
         await app.stop()
         stack.apps.remove(app)
-    return visible, consumed
+    return runs
+
+
+async def update_out_round_trips(stack: BenchStack, client: Client, n: int) -> list[float]:
+    """Baseline (b'): the product's update alone (``bench/latency_parts.py``) on bare parts.
+    Sequential ``bump`` updates of a ``CounterWorkflow`` run with a topic, so the task that
+    takes each update also schedules the activity that sends one message out, as a request's
+    task that takes an answer schedules its publishing round; the same pause before each and
+    query after it as the product's. What (b) costs plus the engine's share of a message out
+    in the update's task: scheduling the activity and its eager start, written before the
+    caller is answered."""
+    handle = await _counter(client, "bench-update-out", await engine_topic(stack.settings, 1))
+    took: list[float] = []
+    try:
+        for i in range(n + WARM_UP):
+            await asyncio.sleep(PAUSE_S)
+            t0 = time.perf_counter()
+            await handle.execute_update(CounterWorkflow.bump)
+            t1 = time.perf_counter()
+            await handle.query(CounterWorkflow.value)
+            if i >= WARM_UP:
+                took.append(t1 - t0)
+    finally:
+        await _finish(handle)
+    return took
 
 
 async def chain_round_trips(
@@ -87,13 +124,7 @@ async def chain_round_trips(
     """Seconds from produce to visible in a query, and to the message out read downstream."""
     settings = stack.settings
     topic_in, topic_out = await engine_topic(settings, 1), await engine_topic(settings, 1)
-    handle = await client.start_workflow(
-        CounterWorkflow.run,
-        topic_out,
-        id=f"bench-chain-{uuid.uuid4().hex[:8]}",
-        task_queue=TASK_QUEUE,
-        id_reuse_policy=ONCE,
-    )
+    handle = await _counter(client, "bench-chain", topic_out)
     async with contextlib.AsyncExitStack() as cleanup:
         cleanup.push_async_callback(_finish, handle)
         env = {RELAY_TOPIC: topic_in, RELAY_WORKFLOW: handle.id}
@@ -134,6 +165,18 @@ async def chain_round_trips(
                 f"{n + WARM_UP} produced"
             )
         return visible, consumed
+
+
+async def _counter(client: Client, prefix: str, topic: str) -> Any:
+    """A new ``CounterWorkflow`` on the bare worker that sends one message to ``topic`` after
+    the updates each task takes."""
+    return await client.start_workflow(
+        CounterWorkflow.run,
+        topic,
+        id=f"{prefix}-{uuid.uuid4().hex[:8]}",
+        task_queue=TASK_QUEUE,
+        id_reuse_policy=ONCE,
+    )
 
 
 async def _finish(handle: Any) -> None:

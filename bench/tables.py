@@ -96,6 +96,7 @@ def print_latency(r: dict[str, Any]) -> None:
                     "baseline_update_p50_ms",
                     "ratio_update_p50",
                 ),
+                *_against_update_out(r),
                 _against(
                     r,
                     "part: progress query round trip p50, ms",
@@ -138,6 +139,23 @@ def _against(
         f"{base_name}{fmt(r[baseline], 1)}",
         f"{fmt(r[ratio], 2)}x",
         "",
+    ]
+
+
+def _against_update_out(r: dict[str, Any]) -> list[list[str]]:
+    """The update alone against (b'), the bare update whose task also sends a message out
+    (if measured)."""
+    if "ratio_update_out_p50" not in r:
+        return []
+    return [
+        _against(
+            r,
+            "part: product update p50 against (b') bare update + message out, ms",
+            "product_update_p50_ms",
+            "(b') ",
+            "baseline_update_out_p50_ms",
+            "ratio_update_out_p50",
+        )
     ]
 
 
@@ -321,6 +339,8 @@ LATENCY_PARTS = (
     "ratio_p50_with_query",
     "product_update_p50_ms",
     "ratio_update_p50",
+    "baseline_update_out_p50_ms",
+    "ratio_update_out_p50",
     "progress_query_p50_ms",
     "ratio_query_p50",
 )

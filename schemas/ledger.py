@@ -56,7 +56,9 @@ class AssetStatus(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(AssetStatus).index(self)
+        """Its place in the order of progress (a table built once: every ledger update
+        compares ranks, inside the request's workflow task)."""
+        return _STATUS_RANK[self]
 
     @property
     def restrained(self) -> bool:
@@ -78,6 +80,9 @@ class AssetStatus(StrEnum):
     def executing(self) -> bool:
         """Still within the State's execution (RS 99 reports may move it forward)."""
         return self.rank <= AssetStatus.SEIZED.rank
+
+
+_STATUS_RANK: dict[AssetStatus, int] = {status: n for n, status in enumerate(AssetStatus)}
 
 
 class State(BaseModel):
