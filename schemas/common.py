@@ -136,6 +136,12 @@ MAX_ITEMS = 100
 MAX_ASSETS = 1000
 """Most assets one request's ledger holds (known assets and assets the State identified)."""
 MAX_PARTIES = 200
+MAX_REQUEST_JSON_BYTES = 512 * 1024
+"""Most bytes of one request's JSON (UTF-8). Every message that carries a request's text (its
+transmission to the State's channel, a signed consultation response that modifies it) must fit
+one Kafka record of 1 MiB with its envelope; the per-field limits alone admit about 2 MB (1,000
+assets with the longest descriptions). A request that needs more is split: the rest goes in a
+supplementary request to the same State (RS 96(2)(f))."""
 MAX_STATES = 200
 """Most requests in one case: one per State."""
 

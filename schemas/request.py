@@ -13,6 +13,7 @@ from schemas.assets import Asset, Party
 from schemas.common import (
     MAX_ASSETS,
     MAX_PARTIES,
+    MAX_REQUEST_JSON_BYTES,
     MAX_TEXT,
     CaseNumber,
     Confidentiality,
@@ -220,7 +221,20 @@ class CourtRequest(Frozen):
             LegalBasis.RS_93_1_K
         ):
             raise ValueError("legal_basis: the Prosecutor's own requests rest on RS 93(1)(k)")
+        self._fits_one_message()
         return self
+
+    def _fits_one_message(self) -> None:
+        """The whole request within ``MAX_REQUEST_JSON_BYTES``: checked before it reaches a
+        workflow, so its transmission (RS 87(1)(a), 96(2)) can always be sent."""
+        size = len(self.model_dump_json().encode())
+        if size > MAX_REQUEST_JSON_BYTES:
+            raise ValueError(
+                f"the request is {size:,} bytes as JSON, over the limit of "
+                f"{MAX_REQUEST_JSON_BYTES:,} that one message to the State can carry: send "
+                "the remaining assets or parties in a supplementary request to the same "
+                "State (`supplements`, RS 96(2)(f))"
+            )
 
     def _enforcement_consistent(self) -> None:
         """RS 109 and Rules 217-218: the Presidency's request, carrying its order; an order

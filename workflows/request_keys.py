@@ -117,7 +117,10 @@ def register_refresh(rec: RequestCarry, note: object, counted: Callable[[int], N
 
     async def refresh() -> str:
         counted(1)
-        rec.organ_keys, what = with_refresh(rec.organ_keys, await read_organ_keys())
+        read = await read_organ_keys()
+        # What is held is read after the read ended: the first round may have put its
+        # registry in force meanwhile, which a failed read must not replace.
+        rec.organ_keys, what = with_refresh(rec.organ_keys, read)
         note(None, what)  # type: ignore[operator]
         return rec.organ_keys.digest
 
@@ -142,7 +145,8 @@ class HeldOrganKeys:
         history past its bound."""
 
         async def refresh() -> str:
-            self.keys, _ = with_refresh(self.keys, await read_organ_keys())
+            read = await read_organ_keys()  # then what is held: the start's read may end first
+            self.keys, _ = with_refresh(self.keys, read)
             counted()
             return self.keys.digest
 
