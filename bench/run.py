@@ -122,9 +122,10 @@ async def run_all(
 
     async def scale() -> dict[str, Any]:
         sizes = scale_sizes or sc.sizes_for(quick)
-        # The profiler is armed in the measured run and samples the worker only while the
-        # deadlines fire (a separate run at a size that fits the cache would not show it).
-        path = results / "profile-scale-worker" if profile else None
+        # Asked for (--scale-profile), the profiler is armed in the measured run and samples
+        # the worker only while the deadlines fire (a separate run at a size that fits the
+        # cache would not show it); its cost then weighs on the product's side alone.
+        path = results / "profile-scale-worker" if profile and sizes.profiled else None
         r = await sc.run_scale(stack, sizes, profile=path)
         if path is not None:
             r["profiles"] = [f"{path}.{ext}" for ext in ("html", "txt", "flat.txt")]
@@ -210,6 +211,12 @@ def main(argv: list[str] | None = None) -> int:
         help="scale: both workers' workflow cache (default: the requests the run can start, "
         "every request due together cached; the product's default is 1000)",
     )
+    parser.add_argument(
+        "--scale-profile",
+        action="store_true",
+        help="scale: profile the product's worker while it fires (its ratios then carry the "
+        "profiler's cost, which the bare worker does not pay)",
+    )
     parser.add_argument("--keep-state", action="store_true", help="keep the stack's state dir")
     parser.add_argument(
         "--cluster",
@@ -248,7 +255,9 @@ def main(argv: list[str] | None = None) -> int:
                     not args.no_profile,
                     ll.sizes_for(args.quick, args.long_life_answers, args.long_life_window_s),
                     sk.SoakSizes(minutes=args.soak_minutes, rate_s=args.soak_rate),
-                    sc.sizes_for(args.quick, args.escalating_baseline, args.scale_cache),
+                    sc.sizes_for(
+                        args.quick, args.escalating_baseline, args.scale_cache, args.scale_profile
+                    ),
                 )
             )
     except Exception as err:

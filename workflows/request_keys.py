@@ -88,8 +88,9 @@ async def organ_keys_at_start(rec: RequestCarry) -> str | None:
     timeline only if none could be read (said loudly, as a missing policy is)."""
     if rec.organ_keys is not None or rec.outbox or rec.escalation_outbox or rec.signed_outbox:
         return None
-    rec.organ_keys = await read_organ_keys()
-    return _note(rec.organ_keys) if rec.organ_keys.reason else None
+    read = await read_organ_keys()
+    rec.organ_keys = in_force_after(rec.organ_keys, read)  # a refresh may have ended first
+    return _note(read) if rec.organ_keys is read and read.reason else None
 
 
 def keys_wanted(rec: RequestCarry) -> bool:
@@ -103,10 +104,19 @@ def keys_from_round(rec: RequestCarry, read: OrganKeys | None) -> str | None:
     keeps the round's good registry out. A note for the timeline: the registry put in force
     over a failed refresh, or none that could be read."""
     held = rec.organ_keys
-    if read is None or (held is not None and (held.keys or not read.keys)):
+    if read is None or in_force_after(held, read) is not read:
         return None
     rec.organ_keys = read
     return _note(read) if read.reason or held is not None else None
+
+
+def in_force_after(held: OrganKeys | None, read: OrganKeys) -> OrganKeys:
+    """The registry in force once a read that began earlier ends (at a start, in a round):
+    ``read``, unless what is ``held`` now came meanwhile from a refresh (read as recently)
+    and is usable, or neither is; a refresh that read nothing never keeps a good read out."""
+    if held is not None and (held.keys or not read.keys):
+        return held
+    return read
 
 
 def register_refresh(rec: RequestCarry, note: object, counted: Callable[[int], None]) -> None:
@@ -137,7 +147,8 @@ class HeldOrganKeys:
 
     async def at_start(self) -> None:
         if self.keys is None:
-            self.keys = await read_organ_keys()
+            read = await read_organ_keys()
+            self.keys = in_force_after(self.keys, read)  # a refresh may have ended first
 
     def register_refresh(self, counted: Callable[[], object]) -> None:
         """The ``refresh_organ_keys`` update; returns the registry's digest. Each refresh is a

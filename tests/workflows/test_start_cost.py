@@ -44,7 +44,7 @@ from workflows.carry import RequestCarry
 from workflows.decision_signatures import UNKNOWN_KEY
 from workflows.ledger import ledger_from_request
 from workflows.request import RequestWorkflow
-from workflows.request_keys import keys_from_round
+from workflows.request_keys import in_force_after, keys_from_round
 
 E = EventType
 
@@ -180,3 +180,18 @@ def test_a_failed_refresh_during_the_round_never_keeps_its_registry_out() -> Non
     rec = carry(None)
     assert "NO ORGAN KEYS" in (keys_from_round(rec, failed) or "")
     assert keys_from_round(rec, None) is None and rec.organ_keys == failed
+
+
+def test_a_read_that_ends_after_a_refresh_keeps_the_better_registry() -> None:
+    """A start's read (a request's run with no keys, a case's first run) or a round's can end
+    after a refresh that anyone may ask for meanwhile: what goes in force is the read unless
+    the refresh's registry is usable or neither is. Before, a start's read that failed put a
+    registry with no keys over the refresh's good one, and every Court action was refused
+    until the next refresh (found by a hostile read)."""
+    good, failed = KEYS_READER.read(), OrganKeys(reason="file missing")
+    older = OrganKeys(keys=good.keys, digest=good.digest)  # a usable read, begun earlier
+    assert in_force_after(None, failed) is failed  # nothing held: the read, said loudly
+    assert in_force_after(good, failed) is good  # the refresh's good registry stays
+    assert in_force_after(failed, good) is good  # a failed refresh never keeps it out
+    assert in_force_after(good, older) is good  # both usable: the refresh read as recently
+    assert in_force_after(failed, OrganKeys(reason="unreadable")) is failed
