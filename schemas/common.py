@@ -140,8 +140,9 @@ MAX_REQUEST_JSON_BYTES = 512 * 1024
 """Most bytes of one request's JSON (UTF-8). Every message that carries a request's text (its
 transmission to the State's channel, a signed consultation response that modifies it) must fit
 one Kafka record of 1 MiB with its envelope; the per-field limits alone admit about 2 MB (1,000
-assets with the longest descriptions). A request that needs more is split: the rest goes in a
-supplementary request to the same State (RS 96(2)(f))."""
+assets with the longest descriptions). This system's limit, not the Statute's: a request that
+needs more is split, the rest in a supplementary request to the same State (linked by
+``supplements``, which the State receives as relevant information, RS 96(2)(f))."""
 MAX_STATES = 200
 """Most requests in one case: one per State."""
 

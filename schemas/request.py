@@ -226,14 +226,18 @@ class CourtRequest(Frozen):
 
     def _fits_one_message(self) -> None:
         """The whole request within ``MAX_REQUEST_JSON_BYTES``: checked before it reaches a
-        workflow, so its transmission (RS 87(1)(a), 96(2)) can always be sent."""
+        workflow, so its transmission (RS 87(1)(a), 96(2)) can always be sent. The limit is
+        this system's (one Kafka message), not the Statute's."""
         size = len(self.model_dump_json().encode())
         if size > MAX_REQUEST_JSON_BYTES:
             raise ValueError(
-                f"the request is {size:,} bytes as JSON, over the limit of "
-                f"{MAX_REQUEST_JSON_BYTES:,} that one message to the State can carry: send "
-                "the remaining assets or parties in a supplementary request to the same "
-                "State (`supplements`, RS 96(2)(f))"
+                f"the request is {size:,} bytes as JSON, {size - MAX_REQUEST_JSON_BYTES:,} "
+                f"over the limit of {MAX_REQUEST_JSON_BYTES:,} that one message to the State "
+                "can carry (this system's limit, not the Statute's): move some assets, with "
+                "their owners among its parties, to a supplementary request to the same State "
+                "(`supplements`, received as relevant information, RS 96(2)(f)); each part "
+                "keeps the content RS 96(2) requires, and both go together with the same "
+                "urgency and confidentiality (in a case: `case add` once the first is recorded)"
             )
 
     def _enforcement_consistent(self) -> None:

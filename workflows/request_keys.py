@@ -113,7 +113,10 @@ def keys_from_round(rec: RequestCarry, read: OrganKeys | None) -> str | None:
 def in_force_after(held: OrganKeys | None, read: OrganKeys) -> OrganKeys:
     """The registry in force once a read that began earlier ends (at a start, in a round):
     ``read``, unless what is ``held`` now came meanwhile from a refresh (read as recently)
-    and is usable, or neither is; a refresh that read nothing never keeps a good read out."""
+    and is usable, or neither is; a refresh that read nothing never keeps a good read out.
+    Of two usable reads the refresh's is kept: it began later, so it read the file as it
+    was then or later. A key revoked in the file after the last read stays in force until
+    the next refresh (within its own window), as at any time between refreshes."""
     if held is not None and (held.keys or not read.keys):
         return held
     return read
